@@ -1,0 +1,1 @@
+"""tokentrace Grafana dashboards and alert rules, as code."""

@@ -1,0 +1,1 @@
+"""tokentrace instrumentation: one GenAI span per LLM API call."""

@@ -1,0 +1,1 @@
+"""tokentrace processor: OTLP in, priced cost rows out, into ClickHouse."""

@@ -1,0 +1,1 @@
+"""Sub-commands of ``tokentrace``: one module each, see ``processor/cli.py``."""

@@ -1,0 +1,163 @@
+"""The ClickHouse store: one connection factory and versioned migrations.
+
+The embedded engine (chDB, ``chdb:///path``) and a ClickHouse server (``http(s)://…``)
+are the same code and the same SQL: clickhouse-connect picks the backend from the URL.
+chDB allows one engine path per process, so a process opens the store once and
+shares the client; readers of a running embedded store go through ``tokentrace serve``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlsplit
+
+import clickhouse_connect
+from clickhouse_connect.driver.client import Client
+
+ENV_URL = "TOKENTRACE_CLICKHOUSE_URL"
+
+
+def default_data_dir() -> Path:
+    """Where the embedded store lives unless told otherwise (XDG data home)."""
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "tokentrace" / "chdb"
+
+
+def default_url() -> str:
+    """``TOKENTRACE_CLICKHOUSE_URL`` if set, else the embedded store in the data dir."""
+    return os.environ.get(ENV_URL) or f"chdb://{default_data_dir()}"
+
+
+@dataclass(frozen=True)
+class StoreURL:
+    """A parsed store URL; ``database`` applies to both backends."""
+
+    url: str
+    embedded: bool
+    path: str
+    database: str
+
+    @classmethod
+    def parse(cls, url: str) -> StoreURL:
+        parts = urlsplit(url)
+        query = parse_qs(parts.query)
+        if parts.scheme == "chdb":
+            path = unquote(parts.netloc + parts.path)
+            if not path or path == "/":
+                raise ValueError(f"chdb URL needs a data directory, e.g. chdb:///var/lib/x: {url!r}")
+            database = query.get("database", ["default"])[0]
+            return cls(url=url, embedded=True, path=path, database=database)
+        if parts.scheme in ("http", "https"):
+            database = parts.path.strip("/") or query.get("database", ["default"])[0]
+            return cls(url=url, embedded=False, path="", database=database)
+        raise ValueError(
+            f"unsupported ClickHouse URL {url!r}: use chdb:///path or http(s)://user:pass@host:8123/db"
+        )
+
+
+def connect(url: str | None = None, database: str | None = None) -> Client:
+    """Open the store at ``url`` (default: :func:`default_url`), creating the database."""
+    parsed = StoreURL.parse(url or default_url())
+    db = database or parsed.database
+    if parsed.embedded:
+        Path(parsed.path).mkdir(parents=True, exist_ok=True)
+        client = clickhouse_connect.get_client(dsn=f"chdb://{parsed.path}")
+    else:
+        parts = urlsplit(parsed.url)
+        client = clickhouse_connect.get_client(
+            interface=parts.scheme,
+            host=parts.hostname or "localhost",
+            port=parts.port or (8443 if parts.scheme == "https" else 8123),
+            username=unquote(parts.username or "default"),
+            password=unquote(parts.password or ""),
+        )
+    if db != "default":
+        client.command(f"CREATE DATABASE IF NOT EXISTS {quote_identifier(db)}")
+    client.database = db
+    return client
+
+
+def quote_identifier(name: str) -> str:
+    """Backquote an identifier; rejects what could never be a database or table name."""
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+        raise ValueError(f"invalid identifier {name!r}")
+    return f"`{name}`"
+
+
+# ---------------------------------------------------------------- migrations
+
+_MIGRATION_FILE = re.compile(r"^(\d{4})_(\w+)\.sql$")
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    name: str
+    statements: tuple[str, ...]
+
+
+def load_migrations() -> list[Migration]:
+    """The versioned migrations shipped in ``processor/migrations``, in order."""
+    folder = resources.files("tokentrace.processor") / "migrations"
+    found = []
+    for entry in folder.iterdir():
+        match = _MIGRATION_FILE.match(entry.name)
+        if match:
+            found.append(
+                Migration(int(match[1]), match[2], tuple(split_statements(entry.read_text())))
+            )
+    return sorted(found, key=lambda m: m.version)
+
+
+def split_statements(sql: str) -> list[str]:
+    """Split a migration file on ``;`` at line ends, dropping comment-only chunks."""
+    body = "\n".join(line for line in sql.splitlines() if not line.strip().startswith("--"))
+    return [s.strip() for s in re.split(r";\s*$", body, flags=re.M) if s.strip()]
+
+
+def render(statement: str, cluster: str | None = None) -> str:
+    """Fill ``{on_cluster}``; on a cluster, MergeTree engines become Replicated ones."""
+    if not cluster:
+        return statement.replace(" {on_cluster}", "")
+    on = f" ON CLUSTER {quote_identifier(cluster)}"
+    statement = statement.replace(" {on_cluster}", on)
+
+    def replicated(match: re.Match[str]) -> str:
+        args = match[2] or ""
+        extra = f", {args}" if args else ""
+        return (
+            f"ENGINE = Replicated{match[1]}"
+            f"('/clickhouse/tables/{{shard}}/{{database}}/{{table}}', '{{replica}}'{extra})"
+        )
+
+    return re.sub(r"ENGINE = (\w*MergeTree)(?:\(([^)]*)\))?", replicated, statement)
+
+
+def migrate(client: Client, cluster: str | None = None) -> list[int]:
+    """Apply the migrations not yet recorded; returns the versions applied now."""
+    client.command(
+        render(
+            "CREATE TABLE IF NOT EXISTS schema_migrations {on_cluster} "
+            "(version UInt32, name String, applied_at DateTime64(3, 'UTC') DEFAULT now64(3)) "
+            "ENGINE = ReplacingMergeTree ORDER BY version",
+            cluster,
+        )
+    )
+    done = {row[0] for row in client.query("SELECT version FROM schema_migrations").result_rows}
+    applied = []
+    for migration in load_migrations():
+        if migration.version in done:
+            continue
+        for statement in migration.statements:
+            client.command(render(statement, cluster))
+        client.insert(
+            "schema_migrations",
+            [[migration.version, migration.name]],
+            column_names=["version", "name"],
+        )
+        applied.append(migration.version)
+    return applied

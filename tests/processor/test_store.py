@@ -1,0 +1,58 @@
+"""The schema migrates on real chDB, is idempotent, and renders cluster DDL."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from tokentrace.processor import store
+
+
+def test_migrate_is_idempotent_and_versioned(store_client) -> None:
+    assert store.migrate(store_client) == []
+    versions = store_client.query("SELECT version FROM schema_migrations").result_rows
+    assert versions == [(m.version,) for m in store.load_migrations()]
+    tables = {row[0] for row in store_client.query("SHOW TABLES").result_rows}
+    assert {"llm_calls", "llm_cost_hourly", "llm_cost_daily", "budgets"} <= tables
+
+
+def test_rollups_are_exact_and_retried_insert_is_not_double_counted(store_client) -> None:
+    ts = dt.datetime(2026, 11, 2, 10, 30, tzinfo=dt.timezone.utc)
+    rows = [
+        [ts, "openai", "gpt-4o", Decimal("0.000000037500"), "ok"],
+        [ts, "openai", "gpt-4o", Decimal("0.001250000000"), "error"],
+    ]
+    columns = ["ts", "provider", "model", "cost", "status"]
+    settings = {
+        "insert_deduplication_token": "batch-1",
+        "deduplicate_blocks_in_dependent_materialized_views": 1,
+    }
+    for _ in range(2):  # a retried batch
+        store_client.insert("llm_calls", rows, column_names=columns, settings=settings)
+    assert store_client.query("SELECT count() FROM llm_calls").result_rows == [(2,)]
+    daily = store_client.query(
+        "SELECT day, sum(requests), sum(failed_requests), sum(cost), sum(failed_cost) "
+        "FROM llm_cost_daily GROUP BY day"
+    ).result_rows
+    assert daily == [(dt.date(2026, 11, 2), 2, 1, Decimal("0.0012500375"), Decimal("0.00125"))]
+    hourly = store_client.query("SELECT hour, sum(cost) FROM llm_cost_hourly GROUP BY hour")
+    assert hourly.result_rows[0][1] == Decimal("0.0012500375")
+
+
+def test_cluster_ddl_uses_on_cluster_and_replicated_engines() -> None:
+    statements = [store.render(s, "prod") for m in store.load_migrations() for s in m.statements]
+    creates = [s for s in statements if s.startswith("CREATE TABLE")]
+    assert creates and all("ON CLUSTER `prod`" in s for s in statements)
+    assert all("ENGINE = Replicated" in s for s in creates)
+    expected = (
+        "ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/{database}/{table}', "
+        "'{replica}', updated_at, deleted)"
+    )
+    assert expected in "\n".join(creates)
+
+
+def test_store_url_rejects_unknown_scheme() -> None:
+    import pytest
+
+    with pytest.raises(ValueError, match="unsupported ClickHouse URL"):
+        store.StoreURL.parse("postgres://x")
