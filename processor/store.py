@@ -48,7 +48,9 @@ class StoreURL:
         if parts.scheme == "chdb":
             path = unquote(parts.netloc + parts.path)
             if not path or path == "/":
-                raise ValueError(f"chdb URL needs a data directory, e.g. chdb:///var/lib/x: {url!r}")
+                raise ValueError(
+                    f"chdb URL needs a data directory, e.g. chdb:///var/lib/x: {url!r}"
+                )
             database = query.get("database", ["default"])[0]
             return cls(url=url, embedded=True, path=path, database=database)
         if parts.scheme in ("http", "https"):

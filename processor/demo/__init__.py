@@ -1,0 +1,1 @@
+"""``tokentrace demo``: a realistic workload through the real pipeline, then the report."""

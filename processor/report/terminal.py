@@ -1,0 +1,187 @@
+"""The report for a terminal: tables, bars and sparklines with rich.
+
+Input is the report document of :mod:`tokentrace.processor.report.document` (the same
+dict ``--format json`` prints), so the terminal, JSON and HTML outputs never disagree.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from rich.console import Console, Group
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+SPARKS = "▁▂▃▄▅▆▇█"
+
+
+def money(value: str | Decimal | None, places: int = 2) -> str:
+    """``$1,234.57``; amounts under a cent keep four places so they never read as $0."""
+    if value is None:
+        return "—"
+    amount = Decimal(value)
+    if amount and abs(amount) < Decimal("0.01"):
+        places = 4
+    return f"${amount:,.{places}f}"
+
+
+def sparkline(values: list[float]) -> str:
+    if not values:
+        return ""
+    top = max(values) or 1.0
+    return "".join(SPARKS[min(len(SPARKS) - 1, int(v / top * (len(SPARKS) - 1)))] for v in values)
+
+
+def bar(fraction: float, width: int = 24) -> str:
+    cells = max(0.0, min(1.0, fraction)) * width
+    full = int(cells)
+    return "█" * full + ("▌" if cells - full >= 0.5 else "")
+
+
+def render(doc: dict[str, Any], console: Console | None = None) -> None:
+    """Print the whole report."""
+    console = console or Console()
+    console.print(_header(doc))
+    console.print(_budgets(doc))
+    console.print(_daily(doc))
+    console.print(_breakdown("Spend by model", doc["by_model"], ("provider", "model"), doc))
+    console.print(_breakdown("Spend by provider", doc["by_provider"], ("provider",), doc))
+    for tag in ("team", "feature", "tenant"):
+        rows = doc["by_tag"].get(tag, [])
+        if rows:
+            console.print(_breakdown(f"Spend by {tag}", rows, ("value",), doc))
+    console.print(_tokens(doc))
+    console.print(_latency(doc))
+    console.print(_anomalies(doc))
+    if doc.get("unpriced"):
+        console.print(_unpriced(doc))
+
+
+def _header(doc: dict[str, Any]) -> Panel:
+    totals = doc["totals"]
+    mtd = doc["month_to_date"]
+    cpr = doc["cost_per_request"]
+    lines = Table.grid(padding=(0, 3))
+    lines.add_column(justify="right", style="bold")
+    lines.add_column()
+    lines.add_row("Spend in window", money(totals["cost"]))
+    lines.add_row("Month to date", f"{money(mtd['cost'])}   forecast {money(mtd['forecast'])}")
+    lines.add_row("Requests", f"{totals['requests']:,}  ({totals['failed_requests']:,} failed)")
+    lines.add_row("Cost per request", money(cpr["average"], 4))
+    lines.add_row("Prompt-cache savings", money(doc["cache_savings"]))
+    unpriced = totals["unpriced_requests"]
+    if unpriced:
+        lines.add_row("Unpriced requests", Text(f"{unpriced:,} (unknown model prices)", "yellow"))
+    window = doc["window"]
+    return Panel(lines, title=f"tokentrace · {window['from'][:10]} → {window['to'][:10]}")
+
+
+def _budgets(doc: dict[str, Any]) -> Table:
+    table = Table(title="Budgets", title_justify="left", expand=False)
+    for name in ("scope", "period", "spent", "amount", "utilization", ""):
+        table.add_column(name, justify="right" if name in ("spent", "amount") else "left")
+    for budget in doc["month_to_date"]["budgets"]:
+        utilization = float(budget["utilization"])
+        style = "red" if utilization >= 1 else "yellow" if utilization >= 0.8 else "green"
+        table.add_row(
+            budget["scope"] or "(global)",
+            budget.get("period", "month"),
+            money(budget["spent"]),
+            money(budget["amount"]),
+            Text(f"{utilization:.0%}", style),
+            Text(bar(utilization, 20), style),
+        )
+    if not doc["month_to_date"]["budgets"]:
+        table.add_row("no budgets set: tokentrace budget set team=NAME AMOUNT", "", "", "", "", "")
+    return table
+
+
+def _daily(doc: dict[str, Any]) -> Panel:
+    daily = doc["daily"]
+    costs = [float(d["cost"]) for d in daily]
+    anomalies = {a["date"] for a in doc["anomalies"]}
+    body = Text(sparkline(costs), style="cyan")
+    if daily:
+        peak = max(daily, key=lambda d: Decimal(d["cost"]))
+        body.append(
+            f"\n{daily[0]['date']} … {daily[-1]['date']}   peak {money(peak['cost'])} on "
+            f"{peak['date']}" + ("  (anomaly)" if peak["date"] in anomalies else "")
+        )
+    return Panel(body, title="Daily spend", title_align="left")
+
+
+def _breakdown(
+    title: str, rows: list[dict[str, Any]], keys: tuple[str, ...], doc: dict[str, Any]
+) -> Table:
+    total = Decimal(doc["totals"]["cost"]) or Decimal(1)
+    table = Table(title=title, title_justify="left")
+    for key in keys:
+        table.add_column(key)
+    table.add_column("cost", justify="right")
+    table.add_column("share", justify="right")
+    table.add_column("requests", justify="right")
+    table.add_column("")
+    for row in rows[:10]:
+        share = float(Decimal(row["cost"]) / total)
+        table.add_row(
+            *(str(row[k]) or "(none)" for k in keys),
+            money(row["cost"]),
+            f"{share:.1%}",
+            f"{row['requests']:,}",
+            Text(bar(share), "cyan"),
+        )
+    return table
+
+
+def _tokens(doc: dict[str, Any]) -> Table:
+    totals = doc["totals"]
+    table = Table(title="Tokens", title_justify="left")
+    table.add_column("kind")
+    table.add_column("tokens", justify="right")
+    table.add_column("")
+    kinds = [
+        ("input (all)", totals["input_tokens"]),
+        ("  of which cache read", totals["cache_read_tokens"]),
+        ("  of which cache write", totals["cache_write_tokens"]),
+        ("output (all)", totals["output_tokens"]),
+        ("  of which reasoning", totals["reasoning_tokens"]),
+    ]
+    top = max((n for _, n in kinds), default=0) or 1
+    for name, count in kinds:
+        table.add_row(name, f"{count:,}", Text(bar(count / top), "magenta"))
+    return table
+
+
+def _latency(doc: dict[str, Any]) -> Table:
+    table = Table(title="Latency by provider", title_justify="left")
+    for name in ("provider", "p50", "p95", "p99"):
+        table.add_column(name, justify="left" if name == "provider" else "right")
+    for row in doc["latency_by_provider"]:
+        table.add_row(
+            row["provider"], *(f"{row[k]:,.0f} ms" for k in ("p50_ms", "p95_ms", "p99_ms"))
+        )
+    return table
+
+
+def _anomalies(doc: dict[str, Any]) -> Group | Table:
+    if not doc["anomalies"]:
+        return Group(Text("No anomalous days (spend above 2× the trailing daily average)."))
+    table = Table(title="Anomalous days (spend > 2× trailing average)", title_justify="left")
+    for name in ("date", "cost", "baseline", "ratio"):
+        table.add_column(name, justify="left" if name == "date" else "right")
+    for row in doc["anomalies"]:
+        table.add_row(
+            row["date"], money(row["cost"]), money(row["baseline"]), f"{row['ratio']:.1f}×"
+        )
+    return table
+
+
+def _unpriced(doc: dict[str, Any]) -> Table:
+    table = Table(title="Unpriced usage (add prices: TOKENTRACE_PRICES_FILE)", title_justify="left")
+    for name in ("provider", "model", "requests"):
+        table.add_column(name)
+    for row in doc["unpriced"]:
+        table.add_row(row["provider"], row["model"], f"{row['requests']:,}")
+    return table
