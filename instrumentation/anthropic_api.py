@@ -1,0 +1,70 @@
+"""Anthropic's Messages API (`/v1/messages`).
+
+`usage.input_tokens` EXCLUDES cached tokens: the normalised input adds `cache_read_input_tokens`
+and `cache_creation_input_tokens`. A stream sends usage in `message_start` (input side, with a
+placeholder output count) and then in `message_delta`, whose counts are CUMULATIVE: the latest
+value of each field wins, nothing is summed, and only `message_delta` makes the usage final.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from .api import Api
+from .usage import Observed, Usage, count, text
+
+
+class Messages(Api):
+    operation = "chat"
+    sse_marker = re.compile(rb'"type"\s*:\s*"(?:message_start|message_delta|error)"')
+
+    def observe(self, document: Any, seen: Observed, streaming: bool) -> None:
+        if not isinstance(document, dict):
+            return
+        kind = document.get("type")
+        if kind == "message_start":
+            self._message(document.get("message"), seen, final=False)
+        elif kind == "message_delta":
+            reason = text(document.get("delta"), "stop_reason")
+            if reason is not None:
+                seen.finish_reasons = [reason]
+            usage = document.get("usage")
+            if isinstance(usage, dict):
+                seen.raw_usage = {**(seen.raw_usage or {}), **usage}
+                seen.usage_final = True
+        elif kind == "error":
+            seen.error_type = text(document.get("error"), "type") or "error"
+        elif kind == "message":
+            self._message(document, seen, final=True)
+
+    @staticmethod
+    def _message(message: Any, seen: Observed, final: bool) -> None:
+        if not isinstance(message, dict):
+            return
+        seen.response_id = text(message, "id") or seen.response_id
+        seen.response_model = text(message, "model") or seen.response_model
+        reason = text(message, "stop_reason")
+        if reason is not None:
+            seen.finish_reasons = [reason]
+        usage = message.get("usage")
+        if isinstance(usage, dict):
+            seen.raw_usage = dict(usage)
+            seen.usage_final = final
+
+    def usage(self, raw: dict[str, Any]) -> Usage | None:
+        uncached = count(raw, "input_tokens")
+        if uncached is None:
+            return None
+        cache_read = count(raw, "cache_read_input_tokens")
+        cache_creation = count(raw, "cache_creation_input_tokens")
+        return Usage(
+            input_tokens=uncached + (cache_read or 0) + (cache_creation or 0),
+            output_tokens=count(raw, "output_tokens"),
+            cache_read_tokens=cache_read,
+            cache_creation_tokens=cache_creation,
+            reasoning_tokens=count(raw, "output_tokens_details", "thinking_tokens"),
+        )
+
+
+MESSAGES = Messages()

@@ -1,0 +1,111 @@
+"""Incremental parsers for response bodies: SSE streams and (bounded) JSON documents.
+
+Both receive decoded chunks as the application reads them and hand complete JSON documents to
+`on_document`. Neither delays or alters the application's bytes; they only look.
+
+SSE: events are split at blank lines; an event is decoded only when it is the first one or the
+API's `sse_marker` matches it, so the usual content delta costs a substring search, not a
+`json.loads`.
+
+JSON: the body is kept (as the chunk list httpx hands out anyway) up to `JSON_LIMIT` bytes and
+decoded once at the end. A larger body (a big embeddings batch) is not kept: only its last
+`TAIL_BYTES` are, from which the final `usage`/`usageMetadata` object and `model` are read.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from typing import Any
+
+JSON_LIMIT = 256 * 1024
+TAIL_BYTES = 64 * 1024
+SSE_EVENT_LIMIT = 1024 * 1024
+"""An incomplete SSE event longer than this is dropped rather than kept growing."""
+
+OnDocument = Callable[[Any], None]
+
+_EVENT_BREAK = re.compile(rb"\r?\n\r?\n")
+_TAIL_USAGE = re.compile(rb'"(?:usage|usageMetadata)"\s*:\s*\{')
+_TAIL_MODEL = re.compile(rb'"(?:model|modelVersion)"\s*:\s*("(?:[^"\\]|\\.)*")')
+
+
+class SseParser:
+    def __init__(self, marker: re.Pattern[bytes], on_document: OnDocument) -> None:
+        self._marker = marker
+        self._on_document = on_document
+        self._pending = b""
+        self._first = True
+
+    def feed(self, data: bytes) -> None:
+        if self._pending:
+            data = self._pending + data
+        lf = data.rfind(b"\n\n")
+        crlf = data.rfind(b"\r\n\r\n")
+        end = max(lf + 2 if lf >= 0 else 0, crlf + 4 if crlf >= 0 else 0)
+        if not end:
+            self._pending = data if len(data) <= SSE_EVENT_LIMIT else b""
+            return
+        self._pending = data[end:]
+        block = data[:end]
+        if self._first or self._marker.search(block):
+            self._events(block)
+
+    def finish(self) -> None:
+        """Decodes a last event that the server ended without a blank line."""
+        if self._pending.strip() and (self._first or self._marker.search(self._pending)):
+            self._events(self._pending)
+        self._pending = b""
+
+    def _events(self, block: bytes) -> None:
+        for event in _EVENT_BREAK.split(block):
+            if not self._first and not self._marker.search(event):
+                continue
+            payload = b"\n".join(
+                line[5:].lstrip(b" ") for line in event.splitlines() if line.startswith(b"data:")
+            )
+            if not payload or payload == b"[DONE]":
+                continue
+            self._first = False
+            self._on_document(json.loads(payload))
+
+
+class JsonParser:
+    def __init__(self, on_document: OnDocument) -> None:
+        self._on_document = on_document
+        self._parts: list[bytes] = []
+        self._size = 0
+        self._tail = b""
+
+    def feed(self, data: bytes) -> None:
+        self._size += len(data)
+        if self._size <= JSON_LIMIT:
+            self._parts.append(data)
+            return
+        if self._parts:
+            data = b"".join(self._parts) + data
+            self._parts = []
+        self._tail = (self._tail + data)[-TAIL_BYTES:]
+
+    def finish(self) -> None:
+        if self._parts:
+            self._on_document(json.loads(b"".join(self._parts)))
+        elif self._tail:
+            self._on_document(_tail_summary(self._tail))
+
+
+def _tail_summary(tail: bytes) -> dict[str, Any]:
+    """The last usage object and model named in the end of a body too large to decode whole."""
+    summary: dict[str, Any] = {}
+    usages = list(_TAIL_USAGE.finditer(tail))
+    if usages:
+        usage = usages[-1]
+        key = "usageMetadata" if b"usageMetadata" in usage.group(0) else "usage"
+        text = tail[usage.end() - 1 :].decode("utf-8", "replace")
+        summary[key] = json.JSONDecoder().raw_decode(text)[0]
+    models = _TAIL_MODEL.findall(tail)
+    if models:
+        model = json.loads(models[-1])
+        summary["modelVersion" if b'"modelVersion"' in tail else "model"] = model
+    return summary

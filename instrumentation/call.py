@@ -1,0 +1,163 @@
+"""One LLM API call: its span, from the request being sent to the response body being done.
+
+The span starts before the request is sent and ends when the body has been read to the end,
+closed, failed, or garbage-collected unread: never at the headers. Everything here that could
+raise is guarded by the caller or here, so a bug of ours costs telemetry, never the call.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from opentelemetry import baggage, trace
+from opentelemetry.context import Context, get_current
+from opentelemetry.trace import SpanKind, Status, StatusCode, Tracer
+
+from . import failures
+from .bodies import JsonParser, SseParser
+from .decoding import Decoder, UnsupportedEncoding, decoder_for
+from .routing import Route
+from .tags import tag_attributes
+from .usage import USAGE_MISSING, Observed
+
+DUPLICATE_OF = "tokentrace.duplicate_of"
+"""Set when the parent span is itself a GenAI span of the same call (the Anthropic SDK's own
+tracing): the hex span id of that parent, so the processor counts the pair once."""
+
+_GENAI_OPERATIONS = frozenset({"chat", "text_completion", "embeddings", "generate_content"})
+
+
+class LLMCall:
+    def __init__(self, span: trace.Span, route: Route, inner_context: Context) -> None:
+        self.span = span
+        self.route = route
+        self.inner_context = inner_context
+        """The context to send the request in: our span current, baggage emptied so that no
+        propagator (ours, the SDK's, the httpx instrumentation's) sends tags to the provider."""
+        self._started = time.perf_counter()
+        self._first_chunk_at: float | None = None
+        self._status_code: int | None = None
+        self._decode: Decoder | None = None
+        self._parser: SseParser | JsonParser | None = None
+        self._streaming = route.stream
+        self._seen = Observed()
+        self._ended = False
+
+    @classmethod
+    def start(cls, tracer: Tracer, route: Route, request: Any) -> LLMCall:
+        operation = route.api.operation
+        attributes: dict[str, Any] = tag_attributes()
+        attributes.update(
+            {
+                "gen_ai.operation.name": operation,
+                "gen_ai.provider.name": route.provider,
+                "gen_ai.request.stream": route.stream,
+                "server.address": route.server_address,
+                "server.port": route.server_port,
+            }
+        )
+        if route.request_model:
+            attributes["gen_ai.request.model"] = route.request_model
+        duplicate_of = _genai_parent_span_id(trace.get_current_span())
+        if duplicate_of is not None:
+            attributes[DUPLICATE_OF] = duplicate_of
+        name = f"{operation} {route.request_model}" if route.request_model else operation
+        span = tracer.start_span(name, kind=SpanKind.CLIENT, attributes=attributes)
+        request.headers.pop("baggage", None)
+        inner = trace.set_span_in_context(span, baggage.clear(get_current()))
+        return cls(span, route, inner)
+
+    def on_response(self, response: Any) -> None:
+        """Reads the headers: status, and how to parse the body that follows."""
+        self._status_code = response.status_code
+        headers = response.headers
+        try:
+            self._decode = decoder_for(headers.get("content-encoding", ""))
+        except UnsupportedEncoding:
+            return
+        content_type = headers.get("content-type", "")
+        if "text/event-stream" in content_type:
+            self._streaming = True
+            self._parser = SseParser(self.route.api.sse_marker, self._observe)
+        elif "json" in content_type:
+            self._parser = JsonParser(self._observe)
+
+    def feed(self, chunk: bytes) -> None:
+        """Sees one raw body chunk, as the application receives it."""
+        if self._first_chunk_at is None:
+            self._first_chunk_at = time.perf_counter()
+        parser = self._parser
+        if parser is None:
+            return
+        try:
+            parser.feed(self._decode(chunk) if self._decode else chunk)
+        except Exception:
+            self._parser = None
+            failures.report("response parsing")
+
+    def finish(self, error: BaseException | None = None) -> None:
+        """Ends the span; later calls (close after a full read, garbage collection) do nothing."""
+        if self._ended:
+            return
+        self._ended = True
+        try:
+            self._record(error)
+        except Exception:
+            failures.report("ending the span")
+        finally:
+            self.span.end()
+
+    def _observe(self, document: Any) -> None:
+        self.route.api.observe(document, self._seen, self._streaming)
+
+    def _record(self, error: BaseException | None) -> None:
+        """Sets everything learnt since the start in one `set_attributes` (one lock, not 15)."""
+        if self._parser is not None:
+            try:
+                self._parser.finish()
+            except ValueError:
+                pass  # A body cut short is not JSON: what it lacked is reported missing.
+            except Exception:
+                failures.report("response parsing")
+        seen = self._seen
+        status = self._status_code
+        found: dict[str, Any] = {}
+        error_type = None
+        if status is not None:
+            found["http.response.status_code"] = status
+            if status >= 400:
+                error_type = str(status)
+        if self.route.stream and self._first_chunk_at is not None:
+            found["gen_ai.response.time_to_first_chunk"] = self._first_chunk_at - self._started
+        if seen.response_id:
+            found["gen_ai.response.id"] = seen.response_id
+        if seen.response_model:
+            found["gen_ai.response.model"] = seen.response_model
+        if seen.finish_reasons:
+            found["gen_ai.response.finish_reasons"] = seen.finish_reasons
+        usage = None
+        if seen.usage_final and seen.raw_usage is not None:
+            usage = self.route.api.usage(seen.raw_usage)
+        if usage is not None:
+            found.update(usage.attributes())
+        elif status is not None and status < 400:
+            found[USAGE_MISSING] = True
+        if isinstance(error, Exception):
+            error_type = type(error).__qualname__
+        elif error_type is None and status is not None:
+            error_type = seen.error_type
+        if error_type is not None:
+            found["error.type"] = error_type
+            self.span.set_status(Status(StatusCode.ERROR))
+        self.span.set_attributes(found)
+
+
+def _genai_parent_span_id(parent: trace.Span) -> str | None:
+    """The hex id of the current span when it is a GenAI span describing this same call."""
+    if not parent.is_recording():
+        return None
+    attributes = getattr(parent, "attributes", None) or {}
+    if attributes.get("gen_ai.operation.name") not in _GENAI_OPERATIONS:
+        return None
+    return format(parent.get_span_context().span_id, "016x")

@@ -1,0 +1,95 @@
+"""`LLMInstrumentor`: one GenAI `CLIENT` span per LLM API call made with httpx or httpx2.
+
+Shaped like the OpenTelemetry contrib instrumentors (`BaseInstrumentor`, `_instrument`,
+`_uninstrument`) and registered under the `opentelemetry_instrumentor` entry point as
+`tokentrace`, so `opentelemetry-instrument python app.py` loads it with no code change and
+`OTEL_PYTHON_DISABLED_INSTRUMENTATIONS=tokentrace` turns it off. Programmatic use:
+`LLMInstrumentor().instrument(tracer_provider=provider)`; `uninstrument()` restores httpx.
+
+The openai (3.x) and anthropic (2.x) SDKs send through httpx2, google-genai through httpx2 by
+default or httpx; both libraries are patched when importable. See `send` for where, and why.
+
+Anthropic SDK tracing: anthropic>=2 has its own tracing (`anthropic/_tracing.py`), on by default
+and recording whenever OpenTelemetry has a real tracer provider (the global one, or the
+client's `open_telemetry={"tracer_provider": ...}`); `ANTHROPIC_OPEN_TELEMETRY=false` or
+`open_telemetry=False` turn it off. Its `anthropic.messages.create` span carries usage only when
+the SDK parses the body itself (not for raw-byte reads). We do not defer to it: our span is
+always emitted, as the child of the SDK span, and marked `tokentrace.duplicate_of=<SDK span id
+in hex>` (both also share `gen_ai.response.id`), so the processor counts the pair once and can
+prefer our usage, which is read from every byte.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import Collection
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any
+
+from opentelemetry.instrumentation.instrumentor import BaseInstrumentor
+from opentelemetry.instrumentation.utils import unwrap
+from opentelemetry.trace import get_tracer
+from wrapt import wrap_function_wrapper
+
+from . import config
+from .providers import parse_provider_urls
+from .send import async_wrapper, sync_wrapper
+from .streams import tee_classes
+
+logger = logging.getLogger("tokentrace.instrumentation")
+
+HTTP_MODULES = ("httpx", "httpx2")
+
+try:
+    __version__ = version("tokentrace")
+except PackageNotFoundError:  # pragma: no cover - running from a source tree
+    __version__ = "0"
+
+
+class LLMInstrumentor(BaseInstrumentor):
+    """Instruments LLM API calls made through httpx/httpx2 (sync and async clients)."""
+
+    _patched: tuple[Any, ...] = ()
+
+    def instrumentation_dependencies(self) -> Collection[str]:
+        # Either httpx or httpx2 will do, which a requirement list cannot say; `_instrument`
+        # patches whichever is importable.
+        return ()
+
+    def _instrument(self, **kwargs: Any) -> None:
+        """Keyword arguments: `tracer_provider`; `provider_urls`, a string in the format of
+        `TOKENTRACE_PROVIDER_URLS` that replaces the environment variable."""
+        if not config.instrumentation_enabled():
+            logger.info("tokentrace instrumentation disabled by %s", config.ENABLED_ENV)
+            return
+        tracer = get_tracer(__name__, __version__, kwargs.get("tracer_provider"), schema_url=None)
+        urls = kwargs.get("provider_urls")
+        try:
+            mapped = parse_provider_urls(config.provider_urls() if urls is None else urls)
+        except ValueError as error:
+            logger.error("ignoring %s: %s", config.PROVIDER_URLS_ENV, error)
+            mapped = ()
+        patched = []
+        for name in HTTP_MODULES:
+            try:
+                module = importlib.import_module(name)
+            except ImportError:
+                continue
+            sync_tee, async_tee = tee_classes(module)
+            wrap_function_wrapper(
+                module.Client, "_send_single_request", sync_wrapper(tracer, mapped, sync_tee)
+            )
+            wrap_function_wrapper(
+                module.AsyncClient,
+                "_send_single_request",
+                async_wrapper(tracer, mapped, async_tee),
+            )
+            patched.append(module)
+        self._patched = tuple(patched)
+
+    def _uninstrument(self, **kwargs: Any) -> None:
+        for module in self._patched:
+            unwrap(module.Client, "_send_single_request")
+            unwrap(module.AsyncClient, "_send_single_request")
+        self._patched = ()

@@ -1,0 +1,122 @@
+"""OpenAI's wire format: chat completions, legacy completions, embeddings and the Responses API.
+
+Also spoken by Mistral, DeepSeek, Groq, Together, OpenRouter, xAI, Fireworks, Perplexity, Azure
+OpenAI, Ollama and vLLM, hence the few non-OpenAI fields read here (DeepSeek's
+`prompt_cache_hit_tokens`, Groq's `x_groq.usage`).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from .api import Api
+from .usage import Observed, Usage, count, text
+
+
+class ChatCompletions(Api):
+    """`/chat/completions`, `/completions` and `/embeddings`: one body shape, usage in `usage`.
+
+    A stream reports usage in its last chunk only when `stream_options.include_usage` is set
+    (Mistral and some others always send it).
+    """
+
+    sse_marker = re.compile(rb'"(?:usage|finish_reason)"\s*:\s*["{]')
+
+    def __init__(self, operation: str) -> None:
+        self.operation = operation
+
+    def request_model(self, body: Any, path: str) -> str | None:
+        model = super().request_model(body, path)
+        if model is None and "/deployments/" in path:
+            # Azure OpenAI names the deployment in the path and may leave `model` out.
+            model = path.split("/deployments/", 1)[1].split("/", 1)[0]
+        return model
+
+    def observe(self, document: Any, seen: Observed, streaming: bool) -> None:
+        if not isinstance(document, dict):
+            return
+        seen.response_id = seen.response_id or text(document, "id")
+        seen.response_model = seen.response_model or text(document, "model")
+        choices = document.get("choices")
+        if isinstance(choices, list):
+            for choice in choices:
+                reason = text(choice, "finish_reason")
+                if reason is not None:
+                    seen.finish_reasons.append(reason)
+        usage = document.get("usage")
+        if not isinstance(usage, dict):
+            usage = (document.get("x_groq") or {}).get("usage")
+        if isinstance(usage, dict):
+            seen.raw_usage = usage
+            seen.usage_final = True
+
+    def usage(self, raw: dict[str, Any]) -> Usage | None:
+        prompt = count(raw, "prompt_tokens")
+        if prompt is None:
+            return None
+        cache_read = count(raw, "prompt_tokens_details", "cached_tokens")
+        if cache_read is None:
+            cache_read = count(raw, "prompt_cache_hit_tokens")
+        by_modality = {
+            f"gen_ai.usage.{name}": value
+            for name, value in (
+                ("audio.input_tokens", count(raw, "prompt_tokens_details", "audio_tokens")),
+                ("image.input_tokens", count(raw, "prompt_tokens_details", "image_tokens")),
+                ("audio.output_tokens", count(raw, "completion_tokens_details", "audio_tokens")),
+            )
+            if value
+        }
+        return Usage(
+            input_tokens=prompt,
+            output_tokens=count(raw, "completion_tokens"),
+            cache_read_tokens=cache_read,
+            cache_creation_tokens=count(raw, "prompt_tokens_details", "cache_write_tokens"),
+            reasoning_tokens=count(raw, "completion_tokens_details", "reasoning_tokens"),
+            by_modality=by_modality,
+        )
+
+
+class Responses(Api):
+    """`/responses`: usage in the response object, streamed in `response.completed`.
+
+    `response.incomplete` and `response.failed` close a stream too, with the usage billed so far.
+    The finish reason is the response `status`, or `incomplete_details.reason` when it has one.
+    """
+
+    operation = "chat"
+    sse_marker = re.compile(rb'"type"\s*:\s*"response\.(?:completed|incomplete|failed)"')
+
+    def observe(self, document: Any, seen: Observed, streaming: bool) -> None:
+        if not isinstance(document, dict):
+            return
+        response = document.get("response") if "type" in document else document
+        if not isinstance(response, dict):
+            return
+        seen.response_id = text(response, "id") or seen.response_id
+        seen.response_model = text(response, "model") or seen.response_model
+        usage = response.get("usage")
+        if isinstance(usage, dict):
+            seen.raw_usage = usage
+            seen.usage_final = True
+            reason = text(response.get("incomplete_details"), "reason") or text(response, "status")
+            if reason is not None:
+                seen.finish_reasons = [reason]
+
+    def usage(self, raw: dict[str, Any]) -> Usage | None:
+        input_tokens = count(raw, "input_tokens")
+        if input_tokens is None:
+            return None
+        return Usage(
+            input_tokens=input_tokens,
+            output_tokens=count(raw, "output_tokens"),
+            cache_read_tokens=count(raw, "input_tokens_details", "cached_tokens"),
+            cache_creation_tokens=count(raw, "input_tokens_details", "cache_write_tokens"),
+            reasoning_tokens=count(raw, "output_tokens_details", "reasoning_tokens"),
+        )
+
+
+CHAT = ChatCompletions("chat")
+COMPLETIONS = ChatCompletions("text_completion")
+EMBEDDINGS = ChatCompletions("embeddings")
+RESPONSES = Responses()

@@ -1,0 +1,40 @@
+"""Per-request cost tags, carried as W3C baggage so they also cross service boundaries.
+
+`with tags(feature="chat", tenant=store_id):` adds baggage entries for the code inside it. The
+context is a `contextvars` one, so tags nest, stay in their thread, and follow asyncio tasks
+created inside the block. Each LLM span copies every baggage entry onto itself as an attribute
+under the plain key (`feature`, `tenant`, `team`, `user`, ...), except keys in the namespaces
+that the span's own measurements use, which baggage must never overwrite.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from opentelemetry import baggage, context
+
+RESERVED_PREFIXES = ("gen_ai.", "tokentrace.", "http.", "server.", "error.")
+
+
+@contextmanager
+def tags(**values: object) -> Iterator[None]:
+    """Tags every LLM call made inside the block; None values are skipped, others become str."""
+    ctx = context.get_current()
+    for key, value in values.items():
+        if value is not None:
+            ctx = baggage.set_baggage(key, str(value), ctx)
+    token = context.attach(ctx)
+    try:
+        yield
+    finally:
+        context.detach(token)
+
+
+def tag_attributes(ctx: context.Context | None = None) -> dict[str, str]:
+    """The baggage entries of `ctx` (default: current) that become span attributes."""
+    return {
+        key: value
+        for key, value in baggage.get_all(ctx).items()
+        if isinstance(value, str) and not key.startswith(RESERVED_PREFIXES)
+    }

@@ -1,0 +1,73 @@
+"""Normalised token usage and what a response told us, turned into span attributes.
+
+Every provider reports usage differently; each API module converts its provider's numbers into
+`Usage`, whose invariant the processor relies on: `input_tokens` counts ALL input tokens (cache
+reads and writes included) and `output_tokens` ALL output tokens (reasoning included).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from opentelemetry.util.types import AttributeValue
+
+INPUT_TOKENS = "gen_ai.usage.input_tokens"
+OUTPUT_TOKENS = "gen_ai.usage.output_tokens"
+CACHE_READ_TOKENS = "gen_ai.usage.cache_read.input_tokens"
+CACHE_CREATION_TOKENS = "gen_ai.usage.cache_creation.input_tokens"
+REASONING_TOKENS = "gen_ai.usage.reasoning.output_tokens"
+USAGE_MISSING = "tokentrace.usage.missing"
+
+
+@dataclass
+class Usage:
+    input_tokens: int
+    output_tokens: int | None = None
+    cache_read_tokens: int | None = None
+    cache_creation_tokens: int | None = None
+    reasoning_tokens: int | None = None
+    by_modality: dict[str, int] = field(default_factory=dict)
+    """Per-modality counts, keyed by attribute name (e.g. `gen_ai.usage.audio.input_tokens`)."""
+
+    def attributes(self) -> dict[str, AttributeValue]:
+        attributes: dict[str, AttributeValue] = {INPUT_TOKENS: self.input_tokens}
+        for name, value in (
+            (OUTPUT_TOKENS, self.output_tokens),
+            (CACHE_READ_TOKENS, self.cache_read_tokens),
+            (CACHE_CREATION_TOKENS, self.cache_creation_tokens),
+            (REASONING_TOKENS, self.reasoning_tokens),
+        ):
+            if value is not None:
+                attributes[name] = value
+        attributes.update(self.by_modality)
+        return attributes
+
+
+@dataclass
+class Observed:
+    """What the response body has told us so far; filled in by an API module's `observe`."""
+
+    response_id: str | None = None
+    response_model: str | None = None
+    finish_reasons: list[str] = field(default_factory=list)
+    raw_usage: dict[str, Any] | None = None
+    """The provider's own usage object, merged as stream events arrive."""
+    usage_final: bool = False
+    """True once the provider has sent the usage that it bills (not a running placeholder)."""
+    error_type: str | None = None
+    """An error reported inside a successful response, such as Anthropic's `error` stream event."""
+
+
+def count(data: Any, *path: str) -> int | None:
+    """The integer at `path` in nested dicts, or None when any level is missing or not a count."""
+    for key in path:
+        if not isinstance(data, dict):
+            return None
+        data = data.get(key)
+    return data if isinstance(data, int) and not isinstance(data, bool) else None
+
+
+def text(data: Any, key: str) -> str | None:
+    value = data.get(key) if isinstance(data, dict) else None
+    return value if isinstance(value, str) else None

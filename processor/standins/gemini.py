@@ -1,0 +1,98 @@
+"""Google Gemini `models/{model}:generateContent` and `:streamGenerateContent`.
+
+Streams are SSE with `?alt=sse` (events end in `\\r\\n\\r\\n`, as Google sends them) or, without
+it, one JSON array written element by element. Every stream chunk repeats a running
+`usageMetadata`; the last one carries the `finishReason` and the final counts.
+`promptTokenCount` includes `cachedContentTokenCount`; `thoughtsTokenCount` is separate from
+`candidatesTokenCount`.
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+from .plan import Plan, dumps
+from .reply import Reply, json_reply
+
+_ids = itertools.count(1)
+_STATUSES = {
+    400: "INVALID_ARGUMENT",
+    403: "PERMISSION_DENIED",
+    404: "NOT_FOUND",
+    429: "RESOURCE_EXHAUSTED",
+    500: "INTERNAL",
+    503: "UNAVAILABLE",
+}
+
+
+def error(status: int) -> Reply:
+    document = {
+        "error": {
+            "code": status,
+            "message": f"Stand-in error {status}.",
+            "status": _STATUSES.get(status, "UNKNOWN"),
+        }
+    }
+    return json_reply(document, status)
+
+
+def usage_metadata(plan: Plan, output_tokens: int | None) -> dict[str, Any]:
+    visible = None if output_tokens is None else output_tokens - plan.reasoning
+    document: dict[str, Any] = {"promptTokenCount": plan.input_tokens}
+    if visible is not None:
+        document["candidatesTokenCount"] = visible
+    total = plan.input_tokens + (output_tokens or 0)
+    document["totalTokenCount"] = total
+    if plan.cache_read:
+        document["cachedContentTokenCount"] = plan.cache_read
+    document["promptTokensDetails"] = [{"modality": "TEXT", "tokenCount": plan.input_tokens}]
+    if plan.reasoning and output_tokens is not None:
+        document["thoughtsTokenCount"] = plan.reasoning
+    return document
+
+
+def handle(path: str, body: Any, plan: Plan) -> Reply:
+    if plan.fail and plan.fail != "cut":
+        return error(int(plan.fail))
+    route, _, query = path.partition("?")
+    name = route.rsplit("/", 1)[-1]
+    model, _, method = name.partition(":")
+    if method not in ("generateContent", "streamGenerateContent"):
+        return error(404)
+    response_id = f"standin{next(_ids)}"
+
+    def chunk(text: str, last: bool, output_tokens: int | None) -> dict[str, Any]:
+        candidate: dict[str, Any] = {
+            "content": {"parts": [{"text": text}], "role": "model"},
+            "index": 0,
+        }
+        if last:
+            candidate["finishReason"] = "STOP"
+        return {
+            "candidates": [candidate],
+            "usageMetadata": usage_metadata(plan, output_tokens),
+            "modelVersion": model,
+            "responseId": response_id,
+        }
+
+    if method == "generateContent":
+        return json_reply(chunk(" ".join(plan.words), True, plan.output_tokens))
+    words = plan.words
+    documents = [
+        chunk(
+            word if i == 0 else " " + word,
+            i == len(words) - 1,
+            plan.output_tokens if i == len(words) - 1 else None,
+        )
+        for i, word in enumerate(words)
+    ]
+    cut = plan.fail == "cut"
+    if "alt=sse" in query:
+        pieces = [b"data: " + dumps(document) + b"\r\n\r\n" for document in documents]
+        return Reply(pieces=pieces, content_type="text/event-stream", cut=cut)
+    pieces = [
+        (b"[" if i == 0 else b",\r\n") + dumps(document) for i, document in enumerate(documents)
+    ]
+    pieces.append(b"]")
+    return Reply(pieces=pieces, content_type="application/json; charset=UTF-8", cut=cut)

@@ -1,0 +1,239 @@
+"""OpenAI's wire format: chat completions, Responses API, embeddings, legacy completions.
+
+Chat streams end with a usage chunk (`choices: []`) only when the request sets
+`stream_options.include_usage`, and then every chunk carries `"usage":null`, as OpenAI does.
+Mistral (`handle_mistral`) speaks the same chat format but always reports usage in its last
+chunk, and echoes the model name unchanged.
+"""
+
+from __future__ import annotations
+
+import base64
+import itertools
+import re
+import struct
+from typing import Any
+
+from .plan import Plan
+from .reply import Reply, json_reply, sse_event, sse_reply
+
+_ids = itertools.count(1)
+_DATED = re.compile(r"-\d{4}-\d{2}-\d{2}$")
+_ERRORS = {
+    400: ("invalid_request_error", "invalid_request_error"),
+    401: ("invalid_request_error", "invalid_api_key"),
+    404: ("invalid_request_error", "model_not_found"),
+    429: ("requests", "rate_limit_exceeded"),
+}
+CREATED = 1_760_000_000
+
+
+def handle(path: str, body: Any, plan: Plan) -> Reply:
+    return _handle(path, body, plan, mistral=False)
+
+
+def handle_mistral(path: str, body: Any, plan: Plan) -> Reply:
+    return _handle(path, body, plan, mistral=True)
+
+
+def error(status: int) -> Reply:
+    kind, code = _ERRORS.get(status, ("server_error", None))
+    message = f"Stand-in error {status}."
+    document = {"error": {"message": message, "type": kind, "param": None, "code": code}}
+    return json_reply(document, status, {"x-request-id": f"req_standin{next(_ids)}"})
+
+
+def _handle(path: str, body: Any, plan: Plan, mistral: bool) -> Reply:
+    if plan.fail and plan.fail != "cut":
+        return error(int(plan.fail))
+    body = body if isinstance(body, dict) else {}
+    model = str(body.get("model", "gpt-4o-mini"))
+    if not mistral and not _DATED.search(model):
+        model += "-2024-08-06"
+    path = path.split("?", 1)[0]
+    if path.endswith("/chat/completions"):
+        return _chat(body, plan, model, always_usage=mistral)
+    if path.endswith("/responses"):
+        return _responses(body, plan, model)
+    if path.endswith("/embeddings"):
+        return _embeddings(body, plan, model)
+    if path.endswith("/completions"):
+        return _completions(body, plan, model)
+    return error(404)
+
+
+def chat_usage(plan: Plan) -> dict[str, Any]:
+    return {
+        "prompt_tokens": plan.input_tokens,
+        "completion_tokens": plan.output_tokens,
+        "total_tokens": plan.input_tokens + plan.output_tokens,
+        "prompt_tokens_details": {"cached_tokens": plan.cache_read, "audio_tokens": 0},
+        "completion_tokens_details": {
+            "reasoning_tokens": plan.reasoning,
+            "audio_tokens": 0,
+            "accepted_prediction_tokens": 0,
+            "rejected_prediction_tokens": 0,
+        },
+    }
+
+
+def _chat(body: dict[str, Any], plan: Plan, model: str, always_usage: bool) -> Reply:
+    ident = f"chatcmpl-standin{next(_ids)}"
+    head = {"id": ident, "object": "chat.completion", "created": CREATED, "model": model}
+    if not body.get("stream"):
+        message = {"role": "assistant", "content": " ".join(plan.words), "refusal": None}
+        choice = {"index": 0, "message": message, "logprobs": None, "finish_reason": "stop"}
+        return json_reply({**head, "choices": [choice], "usage": chat_usage(plan)})
+    include_usage = always_usage or bool((body.get("stream_options") or {}).get("include_usage"))
+    head["object"] = "chat.completion.chunk"
+    extra = {"usage": None} if include_usage and not always_usage else {}
+
+    def chunk(delta: dict[str, Any], finish: str | None) -> bytes:
+        choice = {"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}
+        return sse_event({**head, "choices": [choice], **extra})
+
+    pieces = [chunk({"role": "assistant", "content": ""}, None)]
+    pieces += [chunk({"content": _word(plan, i)}, None) for i in range(len(plan.words))]
+    if always_usage:
+        choice = {"index": 0, "delta": {}, "finish_reason": "stop"}
+        pieces.append(sse_event({**head, "choices": [choice], "usage": chat_usage(plan)}))
+    else:
+        pieces.append(chunk({}, "stop"))
+        if include_usage:
+            pieces.append(sse_event({**head, "choices": [], "usage": chat_usage(plan)}))
+    pieces.append(sse_event(b"[DONE]"))
+    return sse_reply(pieces, cut=plan.fail == "cut")
+
+
+def _completions(body: dict[str, Any], plan: Plan, model: str) -> Reply:
+    head = {
+        "id": f"cmpl-standin{next(_ids)}",
+        "object": "text_completion",
+        "created": CREATED,
+        "model": model,
+    }
+    usage = chat_usage(plan)
+    if not body.get("stream"):
+        choice = {
+            "text": " ".join(plan.words),
+            "index": 0,
+            "logprobs": None,
+            "finish_reason": "stop",
+        }
+        return json_reply({**head, "choices": [choice], "usage": usage})
+    include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
+    pieces = [
+        sse_event(
+            {
+                **head,
+                "choices": [
+                    {
+                        "text": _word(plan, i),
+                        "index": 0,
+                        "logprobs": None,
+                        "finish_reason": "stop" if i == len(plan.words) - 1 else None,
+                    }
+                ],
+            }
+        )
+        for i in range(len(plan.words))
+    ]
+    if include_usage:
+        pieces.append(sse_event({**head, "choices": [], "usage": usage}))
+    pieces.append(sse_event(b"[DONE]"))
+    return sse_reply(pieces, cut=plan.fail == "cut")
+
+
+def _responses(body: dict[str, Any], plan: Plan, model: str) -> Reply:
+    ident = f"resp_standin{next(_ids)}"
+    item_id = f"msg_standin{next(_ids)}"
+    text = " ".join(plan.words)
+    usage = {
+        "input_tokens": plan.input_tokens,
+        "input_tokens_details": {"cached_tokens": plan.cache_read},
+        "output_tokens": plan.output_tokens,
+        "output_tokens_details": {"reasoning_tokens": plan.reasoning},
+        "total_tokens": plan.input_tokens + plan.output_tokens,
+    }
+
+    def response(status: str, output: list[Any], usage: Any) -> dict[str, Any]:
+        return {
+            "id": ident,
+            "object": "response",
+            "created_at": CREATED,
+            "status": status,
+            "error": None,
+            "incomplete_details": None,
+            "instructions": None,
+            "max_output_tokens": None,
+            "model": model,
+            "output": output,
+            "parallel_tool_calls": True,
+            "previous_response_id": None,
+            "reasoning": {"effort": None, "summary": None},
+            "store": True,
+            "temperature": 1.0,
+            "text": {"format": {"type": "text"}},
+            "tool_choice": "auto",
+            "tools": [],
+            "top_p": 1.0,
+            "truncation": "disabled",
+            "usage": usage,
+            "user": None,
+            "metadata": {},
+        }
+
+    part = {"type": "output_text", "annotations": [], "logprobs": [], "text": text}
+    item = {
+        "id": item_id,
+        "type": "message",
+        "status": "completed",
+        "content": [part],
+        "role": "assistant",
+    }
+    if not body.get("stream"):
+        return json_reply(response("completed", [item], usage))
+    sequence = itertools.count()
+
+    def event(kind: str, **fields: Any) -> bytes:
+        return sse_event({"type": kind, "sequence_number": next(sequence), **fields}, kind)
+
+    pending = {**item, "status": "in_progress", "content": []}
+    empty_part = {**part, "text": ""}
+    where = {"item_id": item_id, "output_index": 0, "content_index": 0}
+    pieces = [
+        event("response.created", response=response("in_progress", [], None)),
+        event("response.in_progress", response=response("in_progress", [], None)),
+        event("response.output_item.added", output_index=0, item=pending),
+        event("response.content_part.added", part=empty_part, **where),
+    ]
+    pieces += [
+        event("response.output_text.delta", delta=_word(plan, i), logprobs=[], **where)
+        for i in range(len(plan.words))
+    ]
+    pieces += [
+        event("response.output_text.done", text=text, logprobs=[], **where),
+        event("response.content_part.done", part=part, **where),
+        event("response.output_item.done", output_index=0, item=item),
+        event("response.completed", response=response("completed", [item], usage)),
+    ]
+    return sse_reply(pieces, cut=plan.fail == "cut")
+
+
+def _embeddings(body: dict[str, Any], plan: Plan, model: str) -> Reply:
+    inputs = body.get("input")
+    count = len(inputs) if isinstance(inputs, list) and not isinstance(inputs[0], int) else 1
+    vector = [round(0.1 * (i + 1), 3) for i in range(8)]
+    if body.get("encoding_format") == "base64":
+        embedding: Any = base64.b64encode(struct.pack("<8f", *vector)).decode()
+    else:
+        embedding = vector
+    data = [{"object": "embedding", "index": i, "embedding": embedding} for i in range(count)]
+    usage = {"prompt_tokens": plan.input_tokens, "total_tokens": plan.input_tokens}
+    # Embeddings answer with the model name as requested, undated.
+    model = str(body.get("model", model))
+    return json_reply({"object": "list", "data": data, "model": model, "usage": usage})
+
+
+def _word(plan: Plan, index: int) -> str:
+    return plan.words[index] if index == 0 else " " + plan.words[index]

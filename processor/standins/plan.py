@@ -1,0 +1,119 @@
+"""What a stand-in answers, decided from the request alone, so usage is deterministic.
+
+Defaults: input tokens grow with the prompt's length (5 + characters / 4), the reply is
+`chunks` words (8, capped by the request's max tokens) and output tokens equal its word count.
+Request headers override, which is how a demo produces varied, realistic traffic:
+
+- `x-standin-usage: input=1200,output=80,cache_read=1000,cache_creation=0,reasoning=30`
+  normalised counts (input includes cache, output includes reasoning); each module renders
+  them in its provider's wire format (Anthropic's `input_tokens` then excludes the cache).
+- `x-standin-chunks: 50` reply words, one per streamed content event.
+- `x-standin-fail: 429|500|503|400|...` answer with that status in the provider's error shape;
+  `cut` streams half the reply and drops the connection without the end (no usage).
+- `x-standin-delay: 0.5` seconds to wait before answering (for client timeouts).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+WORDS = (
+    "Stand-in", "replies", "are", "deterministic", "so", "that", "every", "token", "count",
+    "is", "exact", "and", "every", "demo", "tells", "the", "same", "story", "about", "cost",
+)  # fmt: skip
+
+_MAX_TOKEN_KEYS = ("max_tokens", "max_completion_tokens", "max_output_tokens", "maxOutputTokens")
+
+
+@dataclass
+class Plan:
+    input_tokens: int
+    output_tokens: int
+    cache_read: int
+    cache_creation: int
+    reasoning: int
+    words: list[str]
+    fail: str | None
+    delay: float
+
+    @property
+    def uncached_input(self) -> int:
+        return self.input_tokens - self.cache_read - self.cache_creation
+
+
+def usage_header(**counts: int) -> dict[str, str]:
+    """The `x-standin-usage` header, e.g. `usage_header(input=900, cache_read=800)`."""
+    return {"x-standin-usage": ",".join(f"{key}={value}" for key, value in counts.items())}
+
+
+def plan_for(headers: dict[str, str], body: Any) -> Plan:
+    chunks = int(headers.get("x-standin-chunks", "8"))
+    limit = _max_tokens(body)
+    if limit is not None:
+        chunks = min(chunks, limit)
+    words = [WORDS[i % len(WORDS)] for i in range(max(chunks, 1))]
+    counts = {
+        "input": 5 + len(_prompt_text(body)) // 4,
+        "output": len(words),
+        "cache_read": 0,
+        "cache_creation": 0,
+        "reasoning": 0,
+    }
+    for item in headers.get("x-standin-usage", "").split(","):
+        key, sep, value = item.partition("=")
+        if sep and key.strip() in counts:
+            counts[key.strip()] = int(value)
+    return Plan(
+        input_tokens=counts["input"],
+        output_tokens=counts["output"],
+        cache_read=counts["cache_read"],
+        cache_creation=counts["cache_creation"],
+        reasoning=counts["reasoning"],
+        words=words,
+        fail=headers.get("x-standin-fail"),
+        delay=float(headers.get("x-standin-delay", "0")),
+    )
+
+
+def _max_tokens(body: Any) -> int | None:
+    if not isinstance(body, dict):
+        return None
+    places = [body, body.get("generationConfig") or body.get("generation_config") or {}]
+    for place in places:
+        for key in _MAX_TOKEN_KEYS:
+            if isinstance(place.get(key), int):
+                return place[key]
+    return None
+
+
+def _prompt_text(body: Any) -> str:
+    """Every string in the prompt-bearing fields, so longer prompts cost more input tokens."""
+    if not isinstance(body, dict):
+        return ""
+    fields = (
+        "messages",
+        "input",
+        "prompt",
+        "contents",
+        "system",
+        "systemInstruction",
+        "instructions",
+    )
+    return "".join(_strings(body.get(key)) for key in fields)
+
+
+def _strings(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict):
+        return "".join(_strings(item) for item in value.values())
+    if isinstance(value, list):
+        return "".join(_strings(item) for item in value)
+    return ""
+
+
+def dumps(document: Any) -> bytes:
+    """Compact JSON, as the providers send it."""
+    return json.dumps(document, separators=(",", ":")).encode()

@@ -1,0 +1,236 @@
+"""One loopback HTTP server that speaks the OpenAI, Anthropic, Gemini, Cohere and Mistral APIs.
+
+Each provider lives under its own path prefix (`/openai/v1`, `/anthropic`, `/gemini`, `/cohere`,
+`/mistral/v1`), so a single port serves all of them and `TOKENTRACE_PROVIDER_URLS` can tell them
+apart. A request without a prefix (also absolute-form, as sent to an HTTP proxy) is routed by
+its path's shape, which lets tests send `http://api.deepseek.com/...` through the stand-in as a
+proxy. Streams are written with chunked transfer, one HTTP chunk per SSE event; bodies are
+compressed with gzip or br when the client accepts it and `compression` asks for it. Every
+request is recorded (method, path, headers, body) for tests to inspect.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import threading
+import time
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import urlsplit
+
+import brotli
+
+try:
+    from compression.zstd import ZstdCompressor
+except ImportError:
+    try:
+        from backports.zstd import ZstdCompressor
+    except ImportError:  # zstd is optional: `compression="zstd"` then needs it installed
+        ZstdCompressor = None
+
+from . import anthropic, cohere, gemini, openai
+from .plan import Plan, plan_for
+from .reply import Reply
+
+Handler = Callable[[str, Any, Plan], Reply]
+
+PROVIDERS: dict[str, tuple[str, Handler]] = {
+    # prefix: (gen_ai.provider.name, handler)
+    "openai": ("openai", openai.handle),
+    "mistral": ("mistral_ai", openai.handle_mistral),
+    "anthropic": ("anthropic", anthropic.handle),
+    "gemini": ("gcp.gemini", gemini.handle),
+    "cohere": ("cohere", cohere.handle),
+}
+_BASE_PATHS = {"openai": "/openai/v1", "mistral": "/mistral/v1"}
+
+
+@dataclass(frozen=True)
+class RecordedRequest:
+    method: str
+    path: str
+    headers: dict[str, str]
+    """Lower-cased names."""
+    body: bytes
+
+
+class Standin:
+    """A running stand-in server; use as a context manager or call `close()`."""
+
+    def __init__(self, server: ThreadingHTTPServer, compression: str) -> None:
+        self._server = server
+        self.compression = compression
+        """`gzip`, `br`, `zstd` or `none`; used when the request's Accept-Encoding allows it."""
+        self.requests: list[RecordedRequest] = []
+        self.sent: list[bytes] = []
+        """The response bodies as written (compressed, without chunk framing), in order."""
+        host, port = server.server_address[:2]
+        self.root = f"http://{host}:{port}"
+        self._thread = threading.Thread(target=server.serve_forever, daemon=True)
+        self._thread.start()
+
+    def base_url(self, prefix: str) -> str:
+        """The SDK base URL of `openai`, `mistral`, `anthropic`, `gemini` or `cohere`."""
+        return self.root + _BASE_PATHS.get(prefix, f"/{prefix}")
+
+    @property
+    def base_urls(self) -> dict[str, str]:
+        return {prefix: self.base_url(prefix) for prefix in PROVIDERS}
+
+    def provider_urls(self) -> str:
+        """The `TOKENTRACE_PROVIDER_URLS` value that maps every prefix to its provider name."""
+        return ",".join(f"{name}={self.root}/{prefix}" for prefix, (name, _) in PROVIDERS.items())
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join()
+
+    def __enter__(self) -> Standin:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that hangs up mid-stream (a test closing a stream early) is not an error.
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
+def start_standin(host: str = "127.0.0.1", port: int = 0, compression: str = "gzip") -> Standin:
+    """Starts the stand-in on `host:port` (0 picks a free port) in a daemon thread."""
+    server = _Server((host, port), _RequestHandler)
+    standin = Standin(server, compression)
+    server.standin = standin  # type: ignore[attr-defined]
+    return standin
+
+
+def _handler_for(path: str) -> tuple[str, Handler]:
+    """The provider path (prefix removed) and handler of a request path."""
+    prefix, _, rest = path.lstrip("/").partition("/")
+    if prefix in PROVIDERS:
+        return "/" + rest, PROVIDERS[prefix][1]
+    if path.endswith("/v1/messages"):
+        return path, anthropic.handle
+    if "Content" in path.rsplit("/", 1)[-1]:
+        return path, gemini.handle
+    if path.endswith("/v2/chat"):
+        return path, cohere.handle
+    return path, openai.handle
+
+
+class _RequestHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # each SSE event leaves at once, as from a real provider
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        self._reply(Reply(status=404, body=b'{"error":"not found"}'), "")
+
+    def do_POST(self) -> None:
+        standin: Standin = self.server.standin  # type: ignore[attr-defined]
+        body = self.rfile.read(int(self.headers.get("content-length") or 0))
+        headers = {name.lower(): value for name, value in self.headers.items()}
+        target = urlsplit(self.path)
+        standin.requests.append(RecordedRequest("POST", self.path, headers, body))
+        try:
+            document = json.loads(body) if body else None
+        except ValueError:
+            document = None
+        plan = plan_for(headers, document)
+        if plan.delay:
+            time.sleep(plan.delay)
+        path, handle = _handler_for(target.path)
+        if target.query:
+            path += "?" + target.query
+        self._reply(handle(path, document, plan), headers.get("accept-encoding", ""))
+
+    def _reply(self, reply: Reply, accept_encoding: str) -> None:
+        standin: Standin = self.server.standin  # type: ignore[attr-defined]
+        encoding = standin.compression if standin.compression in accept_encoding else "none"
+        self.send_response(reply.status)
+        self.send_header("content-type", reply.content_type)
+        for name, value in reply.headers.items():
+            self.send_header(name, value)
+        if encoding != "none":
+            self.send_header("content-encoding", encoding)
+        if reply.pieces is None:
+            body = _compress_whole(reply.body or b"", encoding)
+            standin.sent.append(body)
+            self.send_header("content-length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            return
+        self.send_header("transfer-encoding", "chunked")
+        self.end_headers()
+        compressor = _Compressor(encoding)
+        pieces = reply.pieces[: len(reply.pieces) // 2] if reply.cut else reply.pieces
+        written = [compressor.piece(piece) for piece in pieces]
+        if not reply.cut:
+            written.append(compressor.end())
+        standin.sent.append(b"".join(written))
+        for data in written:
+            self._chunk(data)
+        if reply.cut:
+            self.close_connection = True
+            return
+        self.wfile.write(b"0\r\n\r\n")
+        self.wfile.flush()
+
+    def _chunk(self, data: bytes) -> None:
+        if data:
+            self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
+            self.wfile.flush()
+
+
+def _compress_whole(body: bytes, encoding: str) -> bytes:
+    if encoding == "gzip":
+        compressor = zlib.compressobj(6, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+        return compressor.compress(body) + compressor.flush()
+    if encoding == "br":
+        return brotli.compress(body)
+    if encoding == "zstd":
+        return ZstdCompressor().compress(body, ZstdCompressor.FLUSH_FRAME)
+    return body
+
+
+class _Compressor:
+    """Compresses a stream piece by piece, flushing each so that events arrive as sent."""
+
+    def __init__(self, encoding: str) -> None:
+        self._encoding = encoding
+        if encoding == "gzip":
+            self._gzip = zlib.compressobj(6, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+        elif encoding == "br":
+            self._br = brotli.Compressor()
+        elif encoding == "zstd":
+            self._zstd = ZstdCompressor()
+
+    def piece(self, data: bytes) -> bytes:
+        if self._encoding == "gzip":
+            return self._gzip.compress(data) + self._gzip.flush(zlib.Z_SYNC_FLUSH)
+        if self._encoding == "br":
+            return self._br.process(data) + self._br.flush()
+        if self._encoding == "zstd":
+            return self._zstd.compress(data, ZstdCompressor.FLUSH_BLOCK)
+        return data
+
+    def end(self) -> bytes:
+        if self._encoding == "gzip":
+            return self._gzip.flush()
+        if self._encoding == "br":
+            return self._br.finish()
+        if self._encoding == "zstd":
+            return self._zstd.flush(ZstdCompressor.FLUSH_FRAME)
+        return b""

@@ -1,0 +1,95 @@
+"""Fixtures: one stand-in server for the session, a fresh instrumented tracer per test."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+from tokentrace.instrumentation import LLMInstrumentor
+from tokentrace.processor.standins import Standin, start_standin
+
+
+@pytest.fixture(scope="session")
+def standin_server() -> Iterator[Standin]:
+    with start_standin() as standin:
+        yield standin
+
+
+@pytest.fixture
+def standin(standin_server: Standin) -> Standin:
+    standin_server.requests.clear()
+    standin_server.sent.clear()
+    standin_server.compression = "gzip"
+    return standin_server
+
+
+@pytest.fixture
+def provider() -> TracerProvider:
+    return TracerProvider()
+
+
+@pytest.fixture
+def exporter(standin: Standin, provider: TracerProvider) -> Iterator[InMemorySpanExporter]:
+    """Instruments httpx/httpx2 for the test, with the stand-in mapped to its providers."""
+    exporter = InMemorySpanExporter()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    instrumentor = LLMInstrumentor()
+    instrumentor.instrument(tracer_provider=provider, provider_urls=standin.provider_urls())
+    yield exporter
+    instrumentor.uninstrument()
+
+
+def llm_spans(exporter: InMemorySpanExporter) -> list[ReadableSpan]:
+    return [
+        span
+        for span in exporter.get_finished_spans()
+        if span.instrumentation_scope.name == "tokentrace.instrumentation.instrumentor"
+    ]
+
+
+def only_span(exporter: InMemorySpanExporter) -> ReadableSpan:
+    spans = llm_spans(exporter)
+    assert len(spans) == 1, [span.name for span in spans]
+    return spans[0]
+
+
+def attributes(span: ReadableSpan, ttfc: bool = False) -> dict[str, Any]:
+    """The span's attributes; `time_to_first_chunk` (a duration) is checked and removed."""
+    found = dict(span.attributes or {})
+    first_chunk = found.pop("gen_ai.response.time_to_first_chunk", None)
+    if ttfc:
+        assert isinstance(first_chunk, float) and first_chunk > 0
+    else:
+        assert first_chunk is None
+    for key, value in found.items():
+        if isinstance(value, tuple):
+            found[key] = list(value)
+    return found
+
+
+def call_attributes(
+    standin: Standin,
+    provider: str,
+    operation: str,
+    model: str,
+    stream: bool = False,
+    status: int | None = 200,
+) -> dict[str, Any]:
+    """The attributes every span of a call to the stand-in starts with."""
+    port = int(standin.root.rsplit(":", 1)[1])
+    expected: dict[str, Any] = {
+        "gen_ai.operation.name": operation,
+        "gen_ai.provider.name": provider,
+        "gen_ai.request.model": model,
+        "gen_ai.request.stream": stream,
+        "server.address": "127.0.0.1",
+        "server.port": port,
+    }
+    if status is not None:
+        expected["http.response.status_code"] = status
+    return expected

@@ -1,0 +1,118 @@
+"""The incremental body parsers and decoders, fed the way a network delivers bytes."""
+
+from __future__ import annotations
+
+import json
+import zlib
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tokentrace.instrumentation import anthropic_api, gemini_api, openai_api
+from tokentrace.instrumentation.bodies import JSON_LIMIT, JsonParser, SseParser
+from tokentrace.instrumentation.decoding import decoder_for
+from tokentrace.instrumentation.usage import Observed
+from tokentrace.processor.standins import anthropic, gemini, openai
+from tokentrace.processor.standins.plan import plan_for
+
+HEADERS = {"x-standin-usage": "input=500,output=40,cache_read=300,cache_creation=100,reasoning=9"}
+
+
+def stream_bytes(reply) -> bytes:
+    return b"".join(reply.pieces)
+
+
+def parse_sse(api, data: bytes, cuts: list[int]) -> Observed:
+    seen = Observed()
+    parser = SseParser(api.sse_marker, lambda document: api.observe(document, seen, True))
+    start = 0
+    for cut in [*sorted(cuts), len(data)]:
+        parser.feed(data[start:cut])
+        start = cut
+    parser.finish()
+    return seen
+
+
+ANTHROPIC_STREAM = stream_bytes(
+    anthropic.handle("/v1/messages", {"model": "m", "stream": True}, plan_for(HEADERS, None))
+)
+GEMINI_STREAM = stream_bytes(
+    gemini.handle("/v1beta/models/g:streamGenerateContent?alt=sse", {}, plan_for(HEADERS, None))
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(min_value=0, max_value=len(ANTHROPIC_STREAM)), max_size=12))
+def test_anthropic_stream_split_anywhere_gives_the_same_usage(cuts):
+    seen = parse_sse(anthropic_api.MESSAGES, ANTHROPIC_STREAM, cuts)
+
+    assert seen.usage_final
+    assert anthropic_api.MESSAGES.usage(seen.raw_usage).attributes() == {
+        "gen_ai.usage.input_tokens": 500,
+        "gen_ai.usage.output_tokens": 40,
+        "gen_ai.usage.cache_read.input_tokens": 300,
+        "gen_ai.usage.cache_creation.input_tokens": 100,
+        "gen_ai.usage.reasoning.output_tokens": 9,
+    }
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(min_value=0, max_value=len(GEMINI_STREAM)), max_size=12))
+def test_gemini_crlf_stream_split_anywhere(cuts):
+    seen = parse_sse(gemini_api.GENERATE_CONTENT, GEMINI_STREAM, cuts)
+
+    assert seen.finish_reasons == ["STOP"]
+    assert gemini_api.GENERATE_CONTENT.usage(seen.raw_usage).input_tokens == 500
+
+
+def test_anthropic_message_start_alone_is_not_final_usage():
+    first_event_end = ANTHROPIC_STREAM.index(b"\n\n") + 2
+    seen = parse_sse(anthropic_api.MESSAGES, ANTHROPIC_STREAM[:first_event_end], [])
+    assert seen.raw_usage["output_tokens"] == 1
+    assert not seen.usage_final
+
+
+def test_large_json_body_reads_usage_from_its_tail():
+    body = {
+        "object": "list",
+        "data": [{"object": "embedding", "index": i, "embedding": [0.1] * 64} for i in range(900)],
+        "model": "text-embedding-3-large",
+        "usage": {"prompt_tokens": 4321, "total_tokens": 4321},
+    }
+    data = json.dumps(body).encode()
+    assert len(data) > JSON_LIMIT
+    seen = Observed()
+    parser = JsonParser(lambda document: openai_api.EMBEDDINGS.observe(document, seen, False))
+    for start in range(0, len(data), 16384):
+        parser.feed(data[start : start + 16384])
+    parser.finish()
+
+    assert seen.response_model == "text-embedding-3-large"
+    assert openai_api.EMBEDDINGS.usage(seen.raw_usage).input_tokens == 4321
+
+
+def test_openai_stream_reply_decoded_incrementally_from_gzip():
+    reply = openai.handle(
+        "/chat/completions",
+        {"model": "m", "stream": True, "stream_options": {"include_usage": True}},
+        plan_for(HEADERS, None),
+    )
+    compressor = zlib.compressobj(6, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+    pieces = [compressor.compress(p) + compressor.flush(zlib.Z_SYNC_FLUSH) for p in reply.pieces]
+    decode = decoder_for("gzip")
+    seen = Observed()
+    parser = SseParser(
+        openai_api.CHAT.sse_marker, lambda document: openai_api.CHAT.observe(document, seen, True)
+    )
+    for piece in pieces:
+        parser.feed(decode(piece))
+
+    assert openai_api.CHAT.usage(seen.raw_usage).cache_read_tokens == 300
+
+
+def test_deflate_zlib_wrapped_and_raw():
+    text = b'{"usage": {}}' * 10
+    raw = zlib.compressobj(6, zlib.DEFLATED, -zlib.MAX_WBITS)
+    for compressed in (zlib.compress(text), raw.compress(text) + raw.flush()):
+        decode = decoder_for("deflate")
+        assert decode(compressed[:5]) + decode(compressed[5:]) == text

@@ -1,0 +1,201 @@
+"""The real openai SDK (httpx2 underneath) against the stand-in: every API, exact attributes."""
+
+from __future__ import annotations
+
+import asyncio
+
+import openai
+import pytest
+from opentelemetry.trace import SpanKind, StatusCode
+
+from tokentrace.processor.standins import usage_header
+
+from .conftest import attributes, call_attributes, only_span
+
+MESSAGES = [{"role": "user", "content": "What does a token cost?"}]  # 5 + 32 // 4 ... see plan
+USAGE = usage_header(input=1200, output=90, cache_read=1000, reasoning=40)
+
+
+def client(standin, **kwargs) -> openai.OpenAI:
+    return openai.OpenAI(
+        base_url=standin.base_url("openai"), api_key="sk-test", max_retries=0, **kwargs
+    )
+
+
+def chat_usage() -> dict:
+    return {
+        "gen_ai.usage.input_tokens": 1200,
+        "gen_ai.usage.output_tokens": 90,
+        "gen_ai.usage.cache_read.input_tokens": 1000,
+        "gen_ai.usage.reasoning.output_tokens": 40,
+    }
+
+
+def test_chat_completion(standin, exporter):
+    reply = client(standin).chat.completions.create(
+        model="gpt-4o-mini", messages=MESSAGES, extra_headers=USAGE
+    )
+
+    assert reply.usage.prompt_tokens == 1200
+    span = only_span(exporter)
+    assert span.name == "chat gpt-4o-mini"
+    assert span.kind is SpanKind.CLIENT
+    assert span.status.status_code is StatusCode.UNSET
+    assert attributes(span) == {
+        **call_attributes(standin, "openai", "chat", "gpt-4o-mini"),
+        "gen_ai.response.id": reply.id,
+        "gen_ai.response.model": "gpt-4o-mini-2024-08-06",
+        "gen_ai.response.finish_reasons": ["stop"],
+        **chat_usage(),
+    }
+
+
+def test_chat_stream_with_include_usage(standin, exporter):
+    stream = client(standin).chat.completions.create(
+        model="gpt-4o-mini",
+        messages=MESSAGES,
+        stream=True,
+        stream_options={"include_usage": True},
+        extra_headers=USAGE,
+    )
+    chunks = list(stream)
+
+    span = only_span(exporter)
+    assert attributes(span, ttfc=True) == {
+        **call_attributes(standin, "openai", "chat", "gpt-4o-mini", stream=True),
+        "gen_ai.response.id": chunks[0].id,
+        "gen_ai.response.model": "gpt-4o-mini-2024-08-06",
+        "gen_ai.response.finish_reasons": ["stop"],
+        **chat_usage(),
+    }
+
+
+def test_chat_stream_without_include_usage_is_marked_missing(standin, exporter):
+    stream = client(standin).chat.completions.create(
+        model="gpt-4o-mini", messages=MESSAGES, stream=True, extra_headers=USAGE
+    )
+    chunks = list(stream)
+
+    assert attributes(only_span(exporter), ttfc=True) == {
+        **call_attributes(standin, "openai", "chat", "gpt-4o-mini", stream=True),
+        "gen_ai.response.id": chunks[0].id,
+        "gen_ai.response.model": "gpt-4o-mini-2024-08-06",
+        "gen_ai.response.finish_reasons": ["stop"],
+        "tokentrace.usage.missing": True,
+    }
+
+
+def test_span_lasts_until_the_stream_is_consumed(standin, exporter):
+    stream = client(standin).chat.completions.create(
+        model="gpt-4o-mini", messages=MESSAGES, stream=True, stream_options={"include_usage": True}
+    )
+    next(iter(stream))
+    assert exporter.get_finished_spans() == ()
+    list(stream)
+    assert only_span(exporter).attributes["gen_ai.usage.output_tokens"] == 8
+
+
+def test_responses_api(standin, exporter):
+    reply = client(standin).responses.create(model="gpt-5", input="Hello", extra_headers=USAGE)
+
+    assert attributes(only_span(exporter)) == {
+        **call_attributes(standin, "openai", "chat", "gpt-5"),
+        "gen_ai.response.id": reply.id,
+        "gen_ai.response.model": "gpt-5-2024-08-06",
+        "gen_ai.response.finish_reasons": ["completed"],
+        **chat_usage(),
+    }
+
+
+def test_responses_api_stream_reads_usage_from_response_completed(standin, exporter):
+    events = list(
+        client(standin).responses.create(
+            model="gpt-5", input="Hello", stream=True, extra_headers=USAGE
+        )
+    )
+
+    assert events[-1].type == "response.completed"
+    assert attributes(only_span(exporter), ttfc=True) == {
+        **call_attributes(standin, "openai", "chat", "gpt-5", stream=True),
+        "gen_ai.response.id": events[-1].response.id,
+        "gen_ai.response.model": "gpt-5-2024-08-06",
+        "gen_ai.response.finish_reasons": ["completed"],
+        **chat_usage(),
+    }
+
+
+def test_embeddings(standin, exporter):
+    result = client(standin).embeddings.create(
+        model="text-embedding-3-small", input=["a", "b"], extra_headers=usage_header(input=7)
+    )
+
+    assert len(result.data) == 2
+    span = only_span(exporter)
+    assert span.name == "embeddings text-embedding-3-small"
+    assert attributes(span) == {
+        **call_attributes(standin, "openai", "embeddings", "text-embedding-3-small"),
+        "gen_ai.response.model": "text-embedding-3-small",
+        "gen_ai.usage.input_tokens": 7,
+    }
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_legacy_completions(standin, exporter, stream):
+    kwargs = {"stream": True, "stream_options": {"include_usage": True}} if stream else {}
+    result = client(standin).completions.create(
+        model="gpt-3.5-turbo-instruct", prompt="Say hi", extra_headers=USAGE, **kwargs
+    )
+    first = next(iter(result)) if stream else result
+    if stream:
+        list(result)
+
+    span = only_span(exporter)
+    assert span.name == "text_completion gpt-3.5-turbo-instruct"
+    assert attributes(span, ttfc=stream) == {
+        **call_attributes(standin, "openai", "text_completion", "gpt-3.5-turbo-instruct", stream),
+        "gen_ai.response.id": first.id,
+        "gen_ai.response.model": "gpt-3.5-turbo-instruct-2024-08-06",
+        "gen_ai.response.finish_reasons": ["stop"],
+        **chat_usage(),
+    }
+
+
+def test_async_client_stream(standin, exporter):
+    async def run() -> list:
+        async with openai.AsyncOpenAI(
+            base_url=standin.base_url("openai"), api_key="sk-test", max_retries=0
+        ) as aclient:
+            stream = await aclient.chat.completions.create(
+                model="gpt-4o",
+                messages=MESSAGES,
+                stream=True,
+                stream_options={"include_usage": True},
+                extra_headers=USAGE,
+            )
+            return [chunk async for chunk in stream]
+
+    chunks = asyncio.run(run())
+    assert attributes(only_span(exporter), ttfc=True) == {
+        **call_attributes(standin, "openai", "chat", "gpt-4o", stream=True),
+        "gen_ai.response.id": chunks[0].id,
+        "gen_ai.response.model": "gpt-4o-2024-08-06",
+        "gen_ai.response.finish_reasons": ["stop"],
+        **chat_usage(),
+    }
+
+
+def test_mistral_streams_usage_without_being_asked(standin, exporter):
+    mistral = openai.OpenAI(base_url=standin.base_url("mistral"), api_key="m", max_retries=0)
+    chunks = list(
+        mistral.chat.completions.create(
+            model="mistral-large-latest", messages=MESSAGES, stream=True, extra_headers=USAGE
+        )
+    )
+
+    assert attributes(only_span(exporter), ttfc=True) == {
+        **call_attributes(standin, "mistral_ai", "chat", "mistral-large-latest", stream=True),
+        "gen_ai.response.id": chunks[0].id,
+        "gen_ai.response.model": "mistral-large-latest",
+        "gen_ai.response.finish_reasons": ["stop"],
+        **chat_usage(),
+    }

@@ -1,0 +1,279 @@
+"""httpx and httpx2 at the transport level: encodings, byte identity, errors, span lifetime."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import socket
+import zlib
+
+import brotli
+import httpx
+import httpx2
+import openai
+import pytest
+from opentelemetry.trace import StatusCode
+
+from tokentrace.instrumentation import LLMInstrumentor
+from tokentrace.processor.standins import usage_header
+from tokentrace.processor.standins.server import ZstdCompressor
+
+from .conftest import attributes, call_attributes, llm_spans, only_span
+
+BODY = {"model": "gpt-4o", "messages": [{"role": "user", "content": "Hi"}]}
+STREAM_BODY = {**BODY, "stream": True, "stream_options": {"include_usage": True}}
+HEADERS = usage_header(input=40, output=8)
+LIBRARIES = [httpx, httpx2]
+
+
+def chat_url(standin) -> str:
+    return standin.base_url("openai") + "/chat/completions"
+
+
+def decode(data: bytes, encoding: str) -> bytes:
+    if encoding == "gzip":
+        return zlib.decompress(data, 16 + zlib.MAX_WBITS)
+    if encoding == "br":
+        return brotli.decompress(data)
+    return data
+
+
+@pytest.mark.parametrize("library", LIBRARIES, ids=lambda module: module.__name__)
+@pytest.mark.parametrize("encoding", ["gzip", "br", "none"])
+def test_sync_stream_bytes_identical_and_usage_read(standin, exporter, library, encoding):
+    standin.compression = encoding
+    with library.Client() as client:
+        request = client.build_request("POST", chat_url(standin), json=STREAM_BODY, headers=HEADERS)
+        response = client.send(request, stream=True)
+        raw = b"".join(response.iter_raw())
+        response.close()
+
+    assert raw == standin.sent[-1]
+    assert response.headers.get("content-encoding", "none") == encoding
+    found = attributes(only_span(exporter), ttfc=True)
+    assert found["gen_ai.usage.input_tokens"] == 40
+    assert found["gen_ai.usage.output_tokens"] == 8
+
+
+@pytest.mark.skipif(ZstdCompressor is None, reason="no zstd module (clickhouse-connect brings one)")
+def test_zstd_stream(standin, exporter):
+    """httpx2 asks for zstd when a zstd module is installed, as Cloudflare-fronted APIs honour."""
+    standin.compression = "zstd"
+    with httpx2.Client() as client:
+        response = client.post(chat_url(standin), json=STREAM_BODY, headers=HEADERS)
+
+    assert response.headers["content-encoding"] == "zstd"
+    assert response.text.endswith("data: [DONE]\n\n")
+    assert only_span(exporter).attributes["gen_ai.usage.input_tokens"] == 40
+
+
+@pytest.mark.parametrize("library", LIBRARIES, ids=lambda module: module.__name__)
+def test_async_client_decoded_bytes_identical(standin, exporter, library):
+    standin.compression = "br"
+
+    async def run() -> bytes:
+        async with (
+            library.AsyncClient() as client,
+            client.stream("POST", chat_url(standin), json=STREAM_BODY) as response,
+        ):
+            return b"".join([chunk async for chunk in response.aiter_bytes()])
+
+    assert asyncio.run(run()) == decode(standin.sent[-1], "br")
+    assert attributes(only_span(exporter), ttfc=True)["gen_ai.usage.output_tokens"] == 8
+
+
+@pytest.mark.parametrize("library", LIBRARIES, ids=lambda module: module.__name__)
+def test_plain_json_sync(standin, exporter, library):
+    with library.Client() as client:
+        response = client.post(chat_url(standin), json=BODY, headers=HEADERS)
+
+    assert response.json()["usage"]["prompt_tokens"] == 40
+    assert attributes(only_span(exporter)) == {
+        **call_attributes(standin, "openai", "chat", "gpt-4o"),
+        "gen_ai.response.id": response.json()["id"],
+        "gen_ai.response.model": "gpt-4o-2024-08-06",
+        "gen_ai.response.finish_reasons": ["stop"],
+        "gen_ai.usage.input_tokens": 40,
+        "gen_ai.usage.output_tokens": 8,
+        "gen_ai.usage.cache_read.input_tokens": 0,
+        "gen_ai.usage.reasoning.output_tokens": 0,
+    }
+
+
+def test_sdk_raw_stream_identical_with_and_without_instrumentation(standin, exporter):
+    client = openai.OpenAI(base_url=standin.base_url("openai"), api_key="k", max_retries=0)
+
+    def raw_stream() -> bytes:
+        with client.chat.completions.with_streaming_response.create(
+            model="gpt-4o", messages=BODY["messages"], stream=True
+        ) as response:
+            return b"".join(response.iter_bytes())
+
+    instrumented = raw_stream()
+    LLMInstrumentor().uninstrument()
+    plain = raw_stream()
+    LLMInstrumentor().instrument(tracer_provider=None, provider_urls=standin.provider_urls())
+
+    def without_ids(data: bytes) -> bytes:
+        return data.replace(b"standin", b"").translate(None, b"0123456789")
+
+    assert instrumented == decode(standin.sent[0], "gzip")
+    assert plain == decode(standin.sent[1], "gzip")
+    assert without_ids(instrumented) == without_ids(plain)
+
+
+def test_cut_stream_error_and_missing_usage(standin, exporter):
+    client = openai.OpenAI(base_url=standin.base_url("openai"), api_key="k", max_retries=0)
+    stream = client.chat.completions.create(
+        model="gpt-4o",
+        messages=BODY["messages"],
+        stream=True,
+        stream_options={"include_usage": True},
+        extra_headers={"x-standin-fail": "cut"},
+    )
+    with pytest.raises(openai.APIConnectionError) as caught:
+        list(stream)
+
+    assert type(caught.value.__cause__) is httpx2.RemoteProtocolError
+
+    span = only_span(exporter)
+    assert span.status.status_code is StatusCode.ERROR
+    found = attributes(span, ttfc=True)
+    assert found["error.type"] == "RemoteProtocolError"
+    assert found["tokentrace.usage.missing"] is True
+    assert not any(key.startswith("gen_ai.usage.") for key in found)
+
+
+def test_stream_closed_early_ends_span_without_usage(standin, exporter):
+    client = openai.OpenAI(base_url=standin.base_url("openai"), api_key="k", max_retries=0)
+    stream = client.chat.completions.create(
+        model="gpt-4o",
+        messages=BODY["messages"],
+        stream=True,
+        stream_options={"include_usage": True},
+    )
+    next(iter(stream))
+    stream.close()
+
+    span = only_span(exporter)
+    assert span.status.status_code is StatusCode.UNSET
+    assert attributes(span, ttfc=True)["tokentrace.usage.missing"] is True
+
+
+def test_unread_response_dropped_ends_span(standin, exporter):
+    client = httpx2.Client()
+    response = client.send(
+        client.build_request("POST", chat_url(standin), json=STREAM_BODY), stream=True
+    )
+    assert llm_spans(exporter) == []
+    del response
+    gc.collect()
+
+    assert attributes(only_span(exporter))["tokentrace.usage.missing"] is True
+    client.close()
+
+
+@pytest.mark.parametrize(
+    ("status", "sdk_error"), [(429, openai.RateLimitError), (500, openai.InternalServerError)]
+)
+def test_http_errors(standin, exporter, status, sdk_error):
+    client = openai.OpenAI(base_url=standin.base_url("openai"), api_key="k", max_retries=0)
+    with pytest.raises(sdk_error):
+        client.chat.completions.create(
+            model="gpt-4o", messages=BODY["messages"], extra_headers={"x-standin-fail": str(status)}
+        )
+
+    span = only_span(exporter)
+    assert span.status.status_code is StatusCode.ERROR
+    assert attributes(span) == {
+        **call_attributes(standin, "openai", "chat", "gpt-4o", status=status),
+        "error.type": str(status),
+    }
+
+
+def test_read_timeout(standin, exporter):
+    client = openai.OpenAI(
+        base_url=standin.base_url("openai"), api_key="k", max_retries=0, timeout=0.2
+    )
+    with pytest.raises(openai.APITimeoutError):
+        client.chat.completions.create(
+            model="gpt-4o", messages=BODY["messages"], extra_headers={"x-standin-delay": "1"}
+        )
+
+    span = only_span(exporter)
+    assert span.status.status_code is StatusCode.ERROR
+    assert attributes(span) == {
+        **call_attributes(standin, "openai", "chat", "gpt-4o", status=None),
+        "error.type": "ReadTimeout",
+    }
+
+
+def test_connection_refused_same_exception_as_uninstrumented(provider, exporter):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    base_url = f"http://127.0.0.1:{port}/v1"
+    instrumentor = LLMInstrumentor()
+    instrumentor.uninstrument()
+
+    def fail() -> BaseException:
+        client = openai.OpenAI(base_url=base_url, api_key="k", max_retries=0)
+        with pytest.raises(openai.APIConnectionError) as caught:
+            client.chat.completions.create(model="gpt-4o", messages=BODY["messages"])
+        return caught.value
+
+    plain = fail()
+    instrumentor.instrument(tracer_provider=provider, provider_urls=f"openai={base_url}")
+    instrumented = fail()
+
+    assert (type(instrumented), str(instrumented)) == (type(plain), str(plain))
+    assert type(instrumented.__cause__) is type(plain.__cause__) is httpx2.ConnectError
+    span = only_span(exporter)
+    assert span.attributes["error.type"] == "ConnectError"
+    assert span.attributes["server.port"] == port
+
+
+def test_non_llm_requests_get_no_span(standin, exporter):
+    with httpx2.Client() as client:
+        client.post(standin.root + "/not-an-llm-api", json={})
+        client.get(chat_url(standin))
+        # An LLM-shaped path on a host that is neither known nor mapped:
+        client.post(standin.root + "/elsewhere/v1/chat/completions", json=BODY)
+
+    assert llm_spans(exporter) == []
+
+
+def test_uninstrument_restores_httpx(standin, exporter):
+    LLMInstrumentor().uninstrument()
+    assert not hasattr(httpx2.Client._send_single_request, "__wrapped__")
+    assert not hasattr(httpx.AsyncClient._send_single_request, "__wrapped__")
+    with httpx2.Client() as client:
+        client.post(chat_url(standin), json=BODY)
+    assert llm_spans(exporter) == []
+    LLMInstrumentor().instrument(provider_urls=standin.provider_urls())
+    assert hasattr(httpx2.Client._send_single_request, "__wrapped__")
+
+
+def test_instrumentation_failure_is_logged_once_and_call_unaffected(
+    standin, exporter, monkeypatch, caplog
+):
+    from tokentrace.instrumentation import failures, openai_api
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("bug in tokentrace")
+
+    monkeypatch.setattr(openai_api.CHAT, "observe", broken)
+    monkeypatch.setattr(failures, "_reported", set())
+    client = openai.OpenAI(base_url=standin.base_url("openai"), api_key="k", max_retries=0)
+    replies = [
+        client.chat.completions.create(model="gpt-4o", messages=BODY["messages"]) for _ in range(2)
+    ]
+
+    assert [reply.choices[0].finish_reason for reply in replies] == ["stop", "stop"]
+    warnings = [record for record in caplog.records if record.levelname == "WARNING"]
+    assert len(warnings) == 1
+    assert "tokentrace instrumentation failed" in warnings[0].getMessage()
+    assert [span.attributes["tokentrace.usage.missing"] for span in llm_spans(exporter)] == [
+        True,
+        True,
+    ]
