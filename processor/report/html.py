@@ -91,7 +91,7 @@ def _daily_chart(doc: dict[str, Any]) -> str:
     daily = doc["daily"]
     if not daily:
         return "<p>No calls in this window.</p>"
-    anomalies = {a["date"] for a in doc["anomalies"]}
+    anomalies = {a["date"] for a in doc["anomalies"] if a["scope"] == "all"}
     width, height, left, bottom = 960, 220, 60, 24
     top = max(Decimal(d["cost"]) for d in daily) or Decimal(1)
     step = (width - left) / len(daily)
@@ -221,9 +221,12 @@ def _anomaly_table(rows: list[dict[str, Any]]) -> str:
     if not rows:
         return "<p>None: no day above 2× its trailing daily average.</p>"
     return _table(
-        ["date", "cost", "baseline", "ratio"],
-        [[r["date"], money(r["cost"]), money(r["baseline"]), f"{r['ratio']:.1f}×"] for r in rows],
-        {1, 2, 3},
+        ["date", "scope", "cost", "baseline", "ratio"],
+        [
+            [r["date"], r["scope"], money(r["cost"]), money(r["baseline"]), f"{r['ratio']:.1f}×"]
+            for r in rows
+        ],
+        {2, 3, 4},
     )
 
 

@@ -101,7 +101,7 @@ def _budgets(doc: dict[str, Any]) -> Table:
 def _daily(doc: dict[str, Any]) -> Panel:
     daily = doc["daily"]
     costs = [float(d["cost"]) for d in daily]
-    anomalies = {a["date"] for a in doc["anomalies"]}
+    anomalies = {a["date"] for a in doc["anomalies"] if a["scope"] == "all"}
     body = Text(sparkline(costs), style="cyan")
     if daily:
         peak = max(daily, key=lambda d: Decimal(d["cost"]))
@@ -130,7 +130,7 @@ def _breakdown(
             money(row["cost"]),
             f"{share:.1%}",
             f"{row['requests']:,}",
-            Text(bar(share), "cyan"),
+            Text(bar(share, 16), "cyan"),
         )
     return table
 
@@ -169,11 +169,15 @@ def _anomalies(doc: dict[str, Any]) -> Group | Table:
     if not doc["anomalies"]:
         return Group(Text("No anomalous days (spend above 2× the trailing daily average)."))
     table = Table(title="Anomalous days (spend > 2× trailing average)", title_justify="left")
-    for name in ("date", "cost", "baseline", "ratio"):
-        table.add_column(name, justify="left" if name == "date" else "right")
+    for name in ("date", "scope", "cost", "baseline", "ratio"):
+        table.add_column(name, justify="left" if name in ("date", "scope") else "right")
     for row in doc["anomalies"]:
         table.add_row(
-            row["date"], money(row["cost"]), money(row["baseline"]), f"{row['ratio']:.1f}×"
+            row["date"],
+            row["scope"],
+            money(row["cost"]),
+            money(row["baseline"]),
+            f"{row['ratio']:.1f}×",
         )
     return table
 

@@ -11,8 +11,9 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 
+from tokentrace.processor.views import VARIABLES as FILTER_KEYS
+
 UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
-FILTER_KEYS = ("environment", "service", "provider", "model", "team", "feature", "tenant", "agent")
 
 
 @dataclass(frozen=True)

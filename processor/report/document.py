@@ -1,0 +1,206 @@
+"""The report document: every view of the report, as one JSON-ready dict.
+
+This is the stable shape of ``tokentrace report --format json`` (documented in the
+README); the terminal and HTML renderers read the same dict. Rows come from the views of
+:mod:`tokentrace.processor.views` — the SQL the dashboards run — either straight from a
+store or through a running ``tokentrace serve`` (whose API answers the same views), so
+the fetcher is a parameter. Money is an exact decimal string (``"0.0498"``), token and
+request counts are integers, ratios and latencies are numbers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+from tokentrace.processor import views
+from tokentrace.processor.report.window import Window
+
+Fetch = Callable[[str], list[dict[str, Any]]]
+"""Rows of the named view for the report's window and filters."""
+
+TOTAL_COUNTS = (
+    "requests",
+    "input_tokens",
+    "output_tokens",
+    "cache_read_tokens",
+    "cache_write_tokens",
+    "reasoning_tokens",
+    "unpriced_requests",
+    "failed_requests",
+)
+
+
+def money(value: Any) -> str:
+    """An exact decimal string without exponent or trailing zeros; NULL/None is "0"."""
+    if value is None:
+        return "0"
+    text = format(Decimal(str(value)).normalize(), "f")
+    return "0" if text in ("-0", "0") else text
+
+
+def _day(value: Any) -> str:
+    return value.isoformat()[:10] if isinstance(value, dt.date) else str(value)[:10]
+
+
+def _number(value: Any, places: int = 6) -> float | None:
+    return None if value is None else round(float(value), places)
+
+
+def _inclusive_end(window: Window) -> dt.datetime:
+    """Views take an inclusive end, as Grafana sends; the window's end is exclusive."""
+    return window.end - dt.timedelta(milliseconds=1)
+
+
+def store_fetcher(client: Any, window: Window) -> Fetch:
+    """Run views on a clickhouse-connect client (embedded chDB or a server)."""
+
+    def fetch(name: str) -> list[dict[str, Any]]:
+        return views.fetch(
+            client,
+            views.VIEWS[name],
+            start=window.start,
+            end=_inclusive_end(window),
+            filters=window.filters,
+        )
+
+    return fetch
+
+
+def api_fetcher(base_url: str, window: Window, token: str | None = None) -> Fetch:
+    """Run views through ``tokentrace serve``'s ``/api/v1/views/{name}``."""
+
+    def fetch(name: str) -> list[dict[str, Any]]:
+        query = [
+            ("from", window.start.isoformat()),
+            ("to", _inclusive_end(window).isoformat()),
+            *((key, value) for key, values in window.filters.items() for value in values),
+        ]
+        url = f"{base_url.rstrip('/')}/api/v1/views/{name}?{urllib.parse.urlencode(query)}"
+        request = urllib.request.Request(url)
+        if token:
+            request.add_header("Authorization", f"Bearer {token}")
+        try:
+            with urllib.request.urlopen(request, timeout=60) as response:
+                return json.load(response)["rows"]
+        except urllib.error.HTTPError as exc:
+            detail = exc.read().decode(errors="replace")
+            raise RuntimeError(f"{url}: HTTP {exc.code}: {detail}") from None
+
+    return fetch
+
+
+def build(fetch: Fetch, window: Window) -> dict[str, Any]:
+    """The whole report document for ``window``."""
+    totals = (fetch("totals") or [{}])[0]
+    mtd = (fetch("month_to_date") or [{}])[0]
+    daily = [
+        {"date": _day(r["day"]), "cost": money(r["cost"]), "requests": int(r["requests"])}
+        for r in fetch("daily_spend")
+    ]
+    requests = int(totals.get("requests") or 0)
+    cost = Decimal(money(totals.get("cost")))
+    return {
+        "currency": "USD",
+        "window": {"from": window.start.isoformat(), "to": window.end.isoformat()},
+        "filters": {key: list(values) for key, values in window.filters.items()},
+        "totals": {
+            "cost": money(cost),
+            **{key: int(totals.get(key) or 0) for key in TOTAL_COUNTS},
+            "failed_cost": money(totals.get("failed_cost")),
+        },
+        "month_to_date": {
+            "cost": money(mtd.get("cost")),
+            "forecast": money(mtd.get("forecast")),
+            "budgets": [
+                {
+                    "scope": r["scope"],
+                    "period": r["period"],
+                    "amount": money(r["amount"]),
+                    "spent": money(r["spent"]),
+                    "utilization": _number(r["utilization"]) or 0.0,
+                }
+                for r in fetch("budget_utilization")
+            ],
+        },
+        "daily": daily,
+        "by_provider": [
+            {
+                "provider": r["provider"],
+                "cost": money(r["cost"]),
+                "requests": int(r["requests"]),
+                "share": _number(r["share"]),
+            }
+            for r in fetch("spend_by_provider")
+        ],
+        "by_model": [
+            {
+                "provider": r["provider"],
+                "model": r["model"],
+                "cost": money(r["cost"]),
+                "requests": int(r["requests"]),
+                "input_tokens": int(r["input_tokens"]),
+                "output_tokens": int(r["output_tokens"]),
+            }
+            for r in fetch("spend_by_model")
+        ],
+        "by_tag": {
+            key: [
+                {"value": r[key], "cost": money(r["cost"]), "requests": int(r["requests"])}
+                for r in fetch(f"spend_by_{key}")
+            ]
+            for key in views.TAG_DIMENSIONS
+        },
+        "cost_per_request": {
+            "average": money(cost / requests if requests else 0),
+            "daily": [
+                {"date": _day(r["day"]), "average": money(r["cost_per_request"])}
+                for r in fetch("cost_per_request")
+            ],
+        },
+        "latency_by_provider": [
+            {
+                "provider": r["provider"],
+                "p50_ms": _number(r["p50_ms"], 3),
+                "p95_ms": _number(r["p95_ms"], 3),
+                "p99_ms": _number(r["p99_ms"], 3),
+            }
+            for r in fetch("latency_by_provider")
+        ],
+        "anomalies": [
+            {
+                "scope": r["scope"],
+                "date": _day(r["day"]),
+                "cost": money(r["cost"]),
+                "baseline": money(r["baseline"]),
+                "ratio": _number(r["ratio"], 4),
+            }
+            for r in fetch("anomalies")
+        ],
+        "cache_savings": money(totals.get("cache_savings")),
+        "unpriced": [
+            {
+                "provider": r["provider"],
+                "model": r["model"],
+                "requests": int(r["unpriced_requests"]),
+            }
+            for r in fetch("unpriced_usage")
+        ],
+        "failures_by_feature": [
+            {
+                "feature": r["feature"],
+                "requests": int(r["requests"]),
+                "failed_requests": int(r["failed_requests"]),
+                "error_rate": _number(r["error_rate"]),
+                "failed_cost": money(r["failed_cost"]),
+            }
+            for r in fetch("failures_by_feature")
+            if int(r["failed_requests"])
+        ],
+    }
