@@ -67,9 +67,19 @@ def build(
     if since and (start or end):
         raise ValueError("use either --since or --from/--to, not both")
     stop = parse_time(end, end_of_day=True) if end else now
-    begin = parse_time(start) if start else stop - parse_since(since or "30d")
+    begin = parse_time(start) if start else _since(since or "30d", stop)
     if begin >= stop:
         raise ValueError(
             f"the window is empty: {begin.isoformat()} is not before {stop.isoformat()}"
         )
     return Window(begin, stop, parse_filters(where))
+
+
+def _since(text: str, stop: dt.datetime) -> dt.datetime:
+    """Day and week lengths are calendar days ending today (UTC): ``7d`` is today and the
+    six days before it, so the daily views and the window agree; m and h are exact."""
+    length = parse_since(text)
+    if text.strip()[-1] in "dw":
+        midnight = stop.replace(hour=0, minute=0, second=0, microsecond=0)
+        return midnight - length + dt.timedelta(days=1)
+    return stop - length

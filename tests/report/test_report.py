@@ -103,3 +103,11 @@ def test_window_rejects_bad_flags() -> None:
         window.build("7d", None, None, ["colour=red"])
     with pytest.raises(ValueError, match="not both"):
         window.build("7d", "2026-01-01", None, None)
+
+
+def test_since_days_are_calendar_days_ending_today() -> None:
+    span = window.build("7d", None, None, None, now=NOW)
+    assert span.start == dt.datetime(2026, 11, 14, tzinfo=UTC) and span.end == NOW
+    assert window.build("6h", None, None, None, now=NOW).start == NOW - dt.timedelta(hours=6)
+    explicit = window.build(None, "2026-11-01", "2026-11-03", None, now=NOW)
+    assert (explicit.start.day, explicit.end.day) == (1, 4)  # --to's whole day is included

@@ -1,0 +1,188 @@
+"""The demo, end to end: real processor, real instrumentation, real SDKs, stand-in providers.
+
+1. ``tokentrace serve`` starts on a fresh embedded store (a child process);
+2. three small apps (``demo/app.py``), unchanged, run under ``opentelemetry-instrument``
+   and call OpenAI and Anthropic stand-ins through the real SDKs — streamed and plain
+   calls, cache hits, failures — tagged by team (resource) and feature/tenant (``tags()``);
+3. weeks of history are backfilled through the real OTLP exporter (``demo/history.py``);
+4. once every call is stored, serve stops, budgets are set (one team past 80 %), and the
+   report is printed from the store.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+import urllib.parse
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from tokentrace.processor import budgets, store
+from tokentrace.processor.demo import history
+from tokentrace.processor.demo.serve_process import ServeProcess
+from tokentrace.processor.report import document, terminal, window
+from tokentrace.processor.standins import start_standin
+
+LIVE_APPS = (("support-bot", "support"), ("search-api", "growth"), ("copilot", "platform"))
+
+
+@dataclass(frozen=True)
+class DemoConfig:
+    data_dir: Path
+    days: int = 42
+    calls_per_day: int = 1500
+    live_calls_per_app: int = 24
+    seed: int = 7
+
+
+def run(config: DemoConfig, console: Console) -> dict:
+    """Run the demo; returns the report document it printed."""
+    if config.data_dir.exists():
+        shutil.rmtree(config.data_dir)
+    config.data_dir.mkdir(parents=True)
+    url = f"chdb://{config.data_dir / 'chdb'}"
+    now = dt.datetime.now(dt.timezone.utc)
+    calls = list(
+        history.generate(
+            now, config.days, config.calls_per_day, _anomaly_day(now), seed=config.seed
+        )
+    )
+    expected = len(calls) + config.live_calls_per_app * len(LIVE_APPS)
+    serve = ServeProcess(url, config.data_dir / "spool", config.data_dir / "serve.log")
+    with _progress(console) as progress:
+        task = progress.add_task("starting tokentrace serve", total=None)
+        serve.start()
+        progress.update(task, description=f"tokentrace serve on {serve.url}", total=1, completed=1)
+        try:
+            with start_standin() as standin:
+                live = progress.add_task("live apps → stand-in providers", total=len(LIVE_APPS))
+                apps = [
+                    _start_app(name, team, serve.url, standin, config.live_calls_per_app)
+                    for name, team in LIVE_APPS
+                ]
+                backfill = progress.add_task(f"backfill {config.days} days", total=len(calls))
+                history.send(
+                    iter(calls), serve.url, progress=lambda n: progress.advance(backfill, n)
+                )
+                for app in apps:
+                    _wait_app(app)
+                    progress.advance(live)
+            stored = progress.add_task("priced and stored", total=expected)
+            _wait_stored(serve.url, expected, lambda n: progress.update(stored, completed=n))
+        finally:
+            serve.stop()
+    client = store.connect(url)
+    _set_budgets(client, now)
+    span = window.build("30d", None, None, None, now=now)
+    doc = document.build(document.store_fetcher(client, span), span)
+    terminal.render(doc, console)
+    console.print(
+        f"\nExplore: tokentrace report --clickhouse {url} --format html -o report.html\n"
+        f"         tokentrace report --clickhouse {url} --since 7d --where team=growth"
+    )
+    return doc
+
+
+def _progress(console: Console) -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+    )
+
+
+def _anomaly_day(now: dt.datetime) -> int:
+    """Days ago of the demo's anomaly: the most recent weekday at least 6 days back."""
+    days_ago = 6
+    while (now - dt.timedelta(days=days_ago)).weekday() >= 5:
+        days_ago += 1
+    return days_ago
+
+
+def _start_app(
+    service: str, team: str, endpoint: str, standin, calls: int
+) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "OTEL_SERVICE_NAME": service,
+        "OTEL_RESOURCE_ATTRIBUTES": f"team={team},deployment.environment.name=production",
+        "OTEL_TRACES_EXPORTER": "otlp",
+        "OTEL_METRICS_EXPORTER": "none",
+        "OTEL_LOGS_EXPORTER": "none",
+        "OTEL_EXPORTER_OTLP_ENDPOINT": endpoint,
+        "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf",
+        "OTEL_BSP_SCHEDULE_DELAY": "200",
+        "OPENAI_BASE_URL": standin.base_url("openai"),
+        "ANTHROPIC_BASE_URL": standin.base_url("anthropic"),
+        "TOKENTRACE_PROVIDER_URLS": standin.provider_urls(),
+        "DEMO_CALLS": str(calls),
+    }
+    launcher = Path(sys.executable).with_name("opentelemetry-instrument")
+    command = [str(launcher) if launcher.exists() else "opentelemetry-instrument"]
+    return subprocess.Popen(
+        [*command, sys.executable, "-m", "tokentrace.processor.demo.app"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+
+
+def _wait_app(app: subprocess.Popen[bytes]) -> None:
+    output, _ = app.communicate(timeout=120)
+    if app.returncode:
+        raise RuntimeError(f"demo app failed ({app.returncode}):\n{output.decode()[-2000:]}")
+
+
+def _wait_stored(
+    api: str, expected: int, progress: Callable[[int], None], timeout_s: float = 120.0
+) -> None:
+    """Poll serve's API until every call is a stored row (the spool drains ~1 s batches)."""
+    since = urllib.parse.urlencode({"from": "2000-01-01T00:00:00+00:00"})
+    deadline = time.monotonic() + timeout_s
+    stored = 0
+    while time.monotonic() < deadline:
+        with urllib.request.urlopen(f"{api}/api/v1/views/totals?{since}", timeout=30) as response:
+            rows = json.load(response)["rows"]
+        stored = int(rows[0]["requests"] or 0) if rows else 0
+        progress(stored)
+        if stored >= expected:
+            return
+        time.sleep(0.3)
+    raise RuntimeError(f"only {stored} of {expected} calls were stored after {timeout_s:.0f}s")
+
+
+def _set_budgets(client, now: dt.datetime) -> None:
+    """A global budget with room, and the support team past 80 % of its month."""
+    month = now.date().replace(day=1)
+    spent = {
+        team: Decimal(str(cost))
+        for team, cost in client.query(
+            "SELECT team, sum(cost) FROM llm_cost_daily WHERE day >= {m:Date} GROUP BY team",
+            parameters={"m": month},
+        ).result_rows
+    }
+    total = sum(spent.values(), Decimal(0))
+    budgets.set_budget(client, "global", _round_up(total * 2), period="month")
+    budgets.set_budget(client, "team=support", _round_up(spent.get("support", 0) / Decimal("0.86")))
+    budgets.set_budget(client, "team=growth", _round_up(spent.get("growth", 0) * 3))
+    budgets.set_budget(client, "team=platform", _round_up(spent.get("platform", 0) * 2))
+
+
+def _round_up(amount: Decimal) -> Decimal:
+    """Whole dollars for readable budgets, cents for a small demo so 86 % stays 86 %."""
+    unit = Decimal(1) if amount >= 100 else Decimal("0.01")
+    return max(unit, amount.quantize(unit, rounding="ROUND_CEILING"))
