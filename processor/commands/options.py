@@ -3,6 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import fcntl
+import os
+from datetime import datetime, timezone
+from pathlib import Path
+
+from clickhouse_connect.driver.client import Client
+from clickhouse_connect.driver.exceptions import ProgrammingError
 
 from tokentrace.processor import store
 
@@ -22,3 +29,47 @@ def add_store_options(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="emit ON CLUSTER DDL with Replicated engines for a ClickHouse cluster",
     )
+
+
+def connect_store(args: argparse.Namespace) -> Client:
+    """Open the store named by ``--clickhouse``; exit with a clear message when a running
+    ``tokentrace serve`` holds the embedded store (one process per chDB path)."""
+    try:
+        return store.connect(args.clickhouse)
+    except ProgrammingError as exc:
+        parsed = store.StoreURL.parse(args.clickhouse or store.default_url())
+        if parsed.embedded and held_by_another_process(Path(parsed.path)):
+            raise SystemExit(
+                f"tokentrace {args.command}: the embedded store {parsed.path} is in use by another "
+                "process (a running `tokentrace serve`?); stop it first, or point --clickhouse "
+                "at a ClickHouse server"
+            ) from exc
+        raise
+
+
+def held_by_another_process(path: Path) -> bool:
+    """ClickHouse holds an exclusive flock on ``status`` in its data directory while it runs."""
+    try:
+        fd = os.open(path / "status", os.O_RDONLY)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
+    return False
+
+
+def parse_datetime(text: str) -> datetime:
+    """An ``argparse`` type: ``2026-11-02`` or an ISO 8601 time (naive = UTC), made aware."""
+    try:
+        value = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"invalid date {text!r}: use YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS][+00:00]"
+        ) from None
+    if value.tzinfo is None:
+        return value.replace(tzinfo=timezone.utc)
+    return value.astimezone(timezone.utc)

@@ -1,14 +1,148 @@
-"""``tokentrace prices``: not built yet."""
+"""``tokentrace prices MODEL``: the price a call to MODEL is charged, and where it comes from."""
 
 from __future__ import annotations
 
 import argparse
+import json
+import sys
+from datetime import datetime, timezone
+from decimal import Decimal
+
+from genai_prices.types import TieredPrices
+
+from tokentrace.processor.commands.options import parse_datetime
+from tokentrace.processor.price_overrides import RATE_KEYS, PricesFileError
+from tokentrace.processor.pricing import ENV_PRICES_FILE, Period, Pricer, rate_above
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("prices", help="(not built yet)")
+    parser = subparsers.add_parser(
+        "prices",
+        help="show the price that applies to a model",
+        description="Show the per-million-token rates tokentrace charges for MODEL at a date, "
+        "with long-context tiers, the price source and its version, and the period it is "
+        "valid for. Exits with 1 when the model has no price (its calls are stored unpriced).",
+    )
+    parser.add_argument("model", metavar="MODEL", help="model name as a span reports it")
+    parser.add_argument(
+        "--provider",
+        default="",
+        help="provider as in gen_ai.provider.name (openai, gcp.gemini, aws.bedrock…); "
+        "default: found from the model name",
+    )
+    parser.add_argument(
+        "--at",
+        type=parse_datetime,
+        default=None,
+        metavar="DATE",
+        help="price in force at this UTC date or time (default: now)",
+    )
+    parser.add_argument(
+        "--service-tier", default="", help="batch, flex, priority… (default: standard)"
+    )
+    parser.add_argument(
+        "--prices-file", default=None, help=f"YAML prices file (default: ${ENV_PRICES_FILE})"
+    )
+    parser.add_argument("--format", choices=("text", "json"), default="text")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    raise SystemExit("tokentrace prices: not built yet")
+    at = args.at or datetime.now(timezone.utc)
+    try:
+        pricer = Pricer(args.prices_file)
+    except PricesFileError as exc:
+        raise SystemExit(f"tokentrace prices: {exc}") from None
+    period = pricer.quote(args.provider, args.model, at, args.service_tier)
+    if period is None:
+        provider = f" from provider {args.provider!r}" if args.provider else ""
+        print(
+            f"tokentrace prices: no price for model {args.model!r}{provider} at "
+            f"{at:%Y-%m-%d %H:%M} UTC; its calls are stored unpriced. Add it to a prices file "
+            f"(${ENV_PRICES_FILE}) to price them.",
+            file=sys.stderr,
+        )
+        return 1
+    document = describe(period, args, at)
+    if args.format == "json":
+        print(json.dumps(document, indent=2))
+    else:
+        print(render(document))
+    return 0
+
+
+def describe(period: Period, args: argparse.Namespace, at: datetime) -> dict:
+    """The price as plain data; money as strings so no digit is lost."""
+    rates = {key: getattr(period.prices, f"{key}_mtok") for key in RATE_KEYS}
+    base = {key: _text(_base(rate)) for key, rate in rates.items()}
+    thresholds = sorted(
+        {t.start for rate in rates.values() if isinstance(rate, TieredPrices) for t in rate.tiers}
+    )
+    tiers = [
+        {
+            "above_input_tokens": above,
+            **{key: _text(rate_above(rate, above)) for key, rate in rates.items()},
+        }
+        for above in thresholds
+    ]
+    fee = period.prices.requests_kcount
+    return {
+        "model": period.model,
+        "requested_model": args.model,
+        "provider": period.provider,
+        "service_tier": args.service_tier,
+        "at": at.isoformat(),
+        "source": period.source,
+        "price_version": period.price_version,
+        "valid_from": period.valid_from.isoformat() if period.valid_from else None,
+        "valid_to": period.valid_to.isoformat() if period.valid_to else None,
+        "hours_utc": [f"{t:%H:%M}" for t in period.hours_utc] if period.hours_utc else None,
+        "usd_per_million_tokens": base,
+        "tiers": tiers,
+        "usd_per_1000_requests": _text(fee),
+        "note": period.note,
+    }
+
+
+def render(doc: dict) -> str:
+    valid_from = doc["valid_from"] or "the start"
+    valid_to = f"until {doc['valid_to']} (exclusive)" if doc["valid_to"] else "with no end date"
+    lines = [
+        f"{doc['model']}  ({doc['provider'] or 'any provider'}"
+        + (f", {doc['service_tier']} tier" if doc["service_tier"] else "")
+        + ")",
+        f"  source       {doc['source']}  [{doc['price_version']}]",
+        f"  valid        from {valid_from} {valid_to}",
+    ]
+    if doc["hours_utc"]:
+        lines.append(f"  hours        {doc['hours_utc'][0]}–{doc['hours_utc'][1]} UTC daily")
+    lines.append("  USD per million tokens")
+    lines += _rate_lines(doc["usd_per_million_tokens"], "    ")
+    for tier in doc["tiers"]:
+        lines.append(f"  above {tier['above_input_tokens']:,} input tokens (all tokens)")
+        lines += _rate_lines(tier, "    ")
+    if doc["usd_per_1000_requests"]:
+        lines.append(f"  per 1,000 requests  {doc['usd_per_1000_requests']}")
+    if doc["note"]:
+        lines.append(f"  note         {doc['note']}")
+    return "\n".join(lines)
+
+
+def _rate_lines(rates: dict, indent: str) -> list[str]:
+    names = {"input": "input", "cache_read": "cache read", "cache_write": "cache write"}
+    lines = []
+    for key in RATE_KEYS:
+        value = rates.get(key)
+        if value is None and key.startswith("cache"):
+            lines.append(f"{indent}{names[key]:<12} {rates.get('input') or '0'} (input rate)")
+        else:
+            lines.append(f"{indent}{names.get(key, key):<12} {value or '0'}")
+    return lines
+
+
+def _base(rate: Decimal | TieredPrices | None) -> Decimal | None:
+    return rate.base if isinstance(rate, TieredPrices) else rate
+
+
+def _text(value: Decimal | None) -> str | None:
+    return None if value is None else format(value.normalize(), "f")

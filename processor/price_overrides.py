@@ -1,0 +1,261 @@
+"""The user's prices file (``TOKENTRACE_PRICES_FILE``): negotiated rates, models genai-prices lacks.
+
+A YAML file with one entry per model and price period, rates in USD per million tokens::
+
+    prices:
+      - provider: openai          # optional: OTel (gcp.gemini) or genai-prices (google) name
+        model: gpt-4o             # exact name (any case), or model_prefix: ft:gpt-4o ("" = all)
+        service_tier: batch       # optional: only calls made on this tier
+        start: 2026-01-01         # optional: UTC date the rate applies from
+        input: 2.25               # required: uncached input tokens
+        cache_read: 1.125         # optional: default, the input rate
+        cache_write: 2.8125       # optional: default, the input rate
+        output: 9                 # required: output tokens, reasoning included
+        tiers:                    # optional long-context tiers (genai-prices' cliff rule):
+          - above: 200000         # when the call's input tokens exceed this, these rates
+            input: 4.5            # apply to ALL its tokens; a rate left out keeps the
+            output: 13.5          # rate of the tier below
+
+Entries for the same provider, model and tier with different ``start`` dates are the
+model's price periods. Values are read from the YAML text as exact decimals (never floats),
+so ``0.15`` costs exactly 0.15 USD per million tokens. Errors name the file and line.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+import yaml
+from genai_prices.types import ModelPrice, Tier, TieredPrices
+
+RATE_KEYS = ("input", "cache_read", "cache_write", "output")
+_ENTRY_KEYS = {"provider", "model", "model_prefix", "service_tier", "start", "tiers", *RATE_KEYS}
+_TIER_KEYS = {"above", *RATE_KEYS}
+_NUMBER_TAGS = {"tag:yaml.org,2002:int", "tag:yaml.org,2002:float"}
+_STR_TAG = "tag:yaml.org,2002:str"
+
+
+class PricesFileError(ValueError):
+    """A prices file that cannot be used; the message starts with ``file:line:``."""
+
+
+@dataclass(frozen=True)
+class PricePeriod:
+    start: date | None
+    prices: ModelPrice  # genai-prices' own type, so one code path turns any price into coefficients
+    line: int
+
+
+@dataclass(frozen=True)
+class OverrideEntry:
+    """All periods of one (provider, model or prefix, service tier) in the file, by start date."""
+
+    provider: str | None
+    model: str  # lower-cased exact name or prefix
+    prefix: bool
+    service_tier: str | None
+    periods: tuple[PricePeriod, ...]
+
+    def matches(self, providers: tuple[str, ...], model: str, service_tier: str) -> bool:
+        if self.provider is not None and self.provider not in providers:
+            return False
+        if self.service_tier is not None and self.service_tier != service_tier:
+            return False
+        return model.startswith(self.model) if self.prefix else model == self.model
+
+    def precedence(self) -> tuple[bool, bool, int, bool]:
+        """Most specific first: tier given, exact model, longer prefix, provider given."""
+        return (
+            self.service_tier is None,
+            self.prefix,
+            -len(self.model),
+            self.provider is None,
+        )
+
+
+@dataclass(frozen=True)
+class PriceOverrides:
+    path: Path
+    version: str  # ``file:<sha256 prefix>``: rows priced from this file can be traced back to it
+    entries: tuple[OverrideEntry, ...]  # in precedence order
+
+    def matching(
+        self, providers: tuple[str, ...], model: str, service_tier: str
+    ) -> list[OverrideEntry]:
+        model = model.lower()
+        names = tuple(p.lower() for p in providers if p)
+        return [e for e in self.entries if e.matches(names, model, service_tier)]
+
+
+def load_overrides(path: str | Path) -> PriceOverrides:
+    """Parse and validate a prices file; raises :class:`PricesFileError` naming file and line."""
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise PricesFileError(f"{path}: cannot read prices file: {exc.strerror}") from exc
+    try:
+        root = yaml.compose(raw.decode("utf-8"), Loader=yaml.SafeLoader)
+    except UnicodeDecodeError as exc:
+        raise PricesFileError(f"{path}: prices file is not UTF-8 text") from exc
+    except yaml.MarkedYAMLError as exc:
+        line = exc.problem_mark.line + 1 if exc.problem_mark else 1
+        raise PricesFileError(f"{path}:{line}: invalid YAML: {exc.problem}") from exc
+    return PriceOverrides(
+        path=path,
+        version="file:" + hashlib.sha256(raw).hexdigest()[:12],
+        entries=_Parser(path).entries(root),
+    )
+
+
+class _Parser:
+    """Walks the YAML node tree (not the loaded data) so every error can cite its line."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def error(self, node: yaml.Node | None, message: str) -> PricesFileError:
+        line = node.start_mark.line + 1 if node is not None else 1
+        return PricesFileError(f"{self.path}:{line}: {message}")
+
+    def entries(self, root: yaml.Node | None) -> tuple[OverrideEntry, ...]:
+        if root is None:
+            raise self.error(None, "empty prices file: expected a 'prices:' list")
+        top = self.mapping(root, {"prices"}, "the prices file")
+        items = top.get("prices")
+        if not isinstance(items, yaml.SequenceNode):
+            raise self.error(items or root, "'prices' must be a list of entries")
+        groups: dict[tuple, list[PricePeriod]] = {}
+        for item in items.value:
+            key, period = self.entry(item)
+            starts = {p.start: p.line for p in groups.get(key, [])}
+            if period.start in starts:
+                raise self.error(
+                    item,
+                    f"duplicate price period (same provider, model, service_tier and start as line "
+                    f"{starts[period.start]})",
+                )
+            groups.setdefault(key, []).append(period)
+        found = [
+            OverrideEntry(
+                provider=provider,
+                model=model,
+                prefix=prefix,
+                service_tier=tier,
+                periods=tuple(sorted(periods, key=lambda p: p.start or date.min)),
+            )
+            for (provider, model, prefix, tier), periods in groups.items()
+        ]
+        return tuple(sorted(found, key=OverrideEntry.precedence))
+
+    def entry(self, node: yaml.Node) -> tuple[tuple, PricePeriod]:
+        fields = self.mapping(node, _ENTRY_KEYS, "a price entry")
+        if ("model" in fields) == ("model_prefix" in fields):
+            raise self.error(node, "a price entry needs exactly one of 'model' or 'model_prefix'")
+        prefix = "model_prefix" in fields
+        # An empty prefix is every model (of the provider, if one is given).
+        model = self.text(fields["model_prefix" if prefix else "model"], allow_empty=prefix).lower()
+        provider = self.text(fields["provider"]).lower() if "provider" in fields else None
+        tier = self.text(fields["service_tier"]) if "service_tier" in fields else None
+        for required in ("input", "output"):
+            if required not in fields:
+                raise self.error(node, f"a price entry needs '{required}' (USD per million tokens)")
+        rates = {key: self.rate(fields[key]) for key in RATE_KEYS if key in fields}
+        tiers = self.tiers(fields["tiers"], rates.keys()) if "tiers" in fields else []
+        start = self.start(fields["start"]) if "start" in fields else None
+        period = PricePeriod(start, _model_price(rates, tiers), node.start_mark.line + 1)
+        return (provider, model, prefix, tier), period
+
+    def tiers(
+        self, node: yaml.Node, base_keys: Iterable[str]
+    ) -> list[tuple[int, dict[str, Decimal]]]:
+        if not isinstance(node, yaml.SequenceNode) or not node.value:
+            raise self.error(node, "'tiers' must be a non-empty list of {above: N, <rates>}")
+        tiers = []
+        for item in node.value:
+            fields = self.mapping(item, _TIER_KEYS, "a tier")
+            if "above" not in fields:
+                raise self.error(item, "a tier needs 'above' (input tokens)")
+            above = self.tokens(fields["above"])
+            rates = {key: self.rate(fields[key]) for key in RATE_KEYS if key in fields}
+            if not rates:
+                raise self.error(item, "a tier needs at least one rate")
+            if unknown := rates.keys() - set(base_keys):
+                raise self.error(
+                    item, f"a tier sets {', '.join(sorted(unknown))} with no base rate"
+                )
+            if tiers and above <= tiers[-1][0]:
+                raise self.error(item, "tiers must be listed by increasing 'above'")
+            tiers.append((above, rates))
+        return tiers
+
+    def mapping(self, node: yaml.Node, allowed: set[str], what: str) -> dict[str, yaml.Node]:
+        if not isinstance(node, yaml.MappingNode):
+            raise self.error(node, f"{what} must be a mapping")
+        fields: dict[str, yaml.Node] = {}
+        for key_node, value_node in node.value:
+            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
+            if key not in allowed:
+                raise self.error(
+                    key_node,
+                    f"unknown key {key!r} in {what}; allowed: {', '.join(sorted(allowed))}",
+                )
+            if key in fields:
+                raise self.error(key_node, f"duplicate key {key!r}")
+            fields[key] = value_node
+        return fields
+
+    def text(self, node: yaml.Node, allow_empty: bool = False) -> str:
+        if not isinstance(node, yaml.ScalarNode) or node.tag != _STR_TAG:
+            raise self.error(node, "expected a name")
+        if not node.value.strip() and not allow_empty:
+            raise self.error(node, "expected a non-empty name")
+        return node.value.strip()
+
+    def rate(self, node: yaml.Node) -> Decimal:
+        if not isinstance(node, yaml.ScalarNode) or node.tag not in _NUMBER_TAGS:
+            raise self.error(node, "a rate must be a number (USD per million tokens)")
+        try:
+            value = Decimal(node.value.replace("_", ""))
+        except InvalidOperation:
+            raise self.error(node, f"invalid number {node.value!r}") from None
+        if not value.is_finite() or value < 0:
+            raise self.error(node, "a rate must be a finite number >= 0")
+        return value
+
+    def tokens(self, node: yaml.Node) -> int:
+        if not isinstance(node, yaml.ScalarNode) or node.tag != "tag:yaml.org,2002:int":
+            raise self.error(node, "'above' must be a whole number of input tokens")
+        value = int(node.value.replace("_", ""), 0)
+        if value < 0:
+            raise self.error(node, "'above' must be >= 0")
+        return value
+
+    def start(self, node: yaml.Node) -> date:
+        text = node.value if isinstance(node, yaml.ScalarNode) else ""
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+            raise self.error(node, "'start' must be a date YYYY-MM-DD (UTC)")
+        try:
+            return date.fromisoformat(text)
+        except ValueError:
+            raise self.error(node, f"invalid date {text!r}") from None
+
+
+def _model_price(
+    rates: dict[str, Decimal], tiers: list[tuple[int, dict[str, Decimal]]]
+) -> ModelPrice:
+    """The file's rates as a genai-prices ``ModelPrice`` (tiers per key, cliff rule)."""
+    prices: dict[str, Decimal | TieredPrices] = {}
+    for key, base in rates.items():
+        key_tiers, current = [], base
+        for above, tier_rates in tiers:
+            current = tier_rates.get(key, current)
+            key_tiers.append(Tier(start=above, price=current))
+        prices[f"{key}_mtok"] = TieredPrices(base=base, tiers=key_tiers) if key_tiers else base
+    return ModelPrice(**prices)

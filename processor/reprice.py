@@ -1,0 +1,320 @@
+"""Re-price stored calls after a price change, and make the rollups match them again.
+
+``model`` is part of ``llm_calls``' sort key, so a row whose priced model changes (an unpriced
+row whose model now has a price) cannot be updated in place. Changed rows are therefore
+replaced: their new versions are inserted first (server-side, joined with the new prices),
+then the old versions are deleted by their exact old values. A failure between the two steps
+leaves both versions (double counted, visible) rather than losing a call; spans ingested
+meanwhile are never deleted: they carry other values.
+
+A row is priced as the ingest pipeline prices a span: by its response model, else its request
+model (else the stored model), with its provider, timestamp, token counts and service tier.
+
+The rollups are then rebuilt from the fact table for every whole UTC day the range touches,
+with the materialized views' own SELECT, so partial days at the boundaries stay exact. That
+rebuild is not atomic with ingestion: spans arriving for those days while it runs may be
+counted twice in the rollups (never in the fact table), so re-price days that are not being
+ingested, or pause ingestion around it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta, timezone
+from decimal import Decimal
+
+from clickhouse_connect.driver.client import Client
+
+from tokentrace.processor.pricing import Price, Pricer
+
+# The pricing inputs of a row, then its price as stored: together they identify the rows
+# a new price replaces.
+INPUT_COLUMNS = (
+    "ts",
+    "provider",
+    "request_model",
+    "response_model",
+    "input_tokens",
+    "output_tokens",
+    "cache_read_tokens",
+    "cache_write_tokens",
+    "service_tier",
+)
+PRICE_COLUMNS = (
+    "priced",
+    "model",
+    "input_cost",
+    "cache_read_cost",
+    "cache_write_cost",
+    "output_cost",
+    "cost",
+    "cache_savings",
+    "price_version",
+)
+KEY_COLUMNS = INPUT_COLUMNS + PRICE_COLUMNS
+# Each rollup table, the materialized view that feeds it, and its time column (a new rollup
+# fed from llm_calls must be listed here to be rebuilt).
+ROLLUPS = (
+    ("llm_cost_hourly", "llm_cost_hourly_mv", "hour"),
+    ("llm_cost_daily", "llm_cost_daily_mv", "day"),
+)
+_CHUNK_ROWS = 200_000
+_NO_DEDUP = {"insert_deduplicate": 0}  # a rebuilt block may equal an earlier one: keep it
+_SYNC = {"mutations_sync": 2}
+
+
+@dataclass(frozen=True)
+class ModelChange:
+    """Calls of one provider and model whose price changed the same way."""
+
+    provider: str
+    model_before: str
+    priced_before: bool
+    model_after: str
+    priced_after: bool
+    rows: int
+    cost_before: Decimal
+    cost_after: Decimal
+
+
+@dataclass(frozen=True)
+class RepriceResult:
+    since: datetime
+    until: datetime
+    rows: int  # calls in [since, until)
+    changed: int  # calls whose stored price changed
+    newly_priced: int  # stored unpriced, priced now
+    newly_unpriced: int
+    cost_before: Decimal
+    cost_after: Decimal
+    rollups_from: datetime  # whole UTC days rebuilt in the rollups
+    rollups_until: datetime
+    changes: list[ModelChange]  # by provider and model, largest cost change first
+
+
+def reprice(
+    client: Client, pricer: Pricer, since: datetime, until: datetime | None = None
+) -> RepriceResult:
+    """Re-price the calls in ``[since, until)`` (``until`` default: the latest call)."""
+    since = _utc(since)
+    until = _utc(until) if until is not None else _after_latest(client, since)
+    if until <= since:
+        raise ValueError(f"until ({until.isoformat()}) must be after since ({since.isoformat()})")
+    window = {"since": since, "until": until}
+    rows, cost_before = _totals(client, window)
+    staging = f"_reprice_{uuid.uuid4().hex[:12]}"
+    client.command(
+        f"CREATE TABLE {staging} ENGINE = Memory AS SELECT {', '.join(KEY_COLUMNS)}, "
+        + ", ".join(f"{c} AS new_{c}" for c in PRICE_COLUMNS)
+        + " FROM llm_calls WHERE 0"
+    )
+    try:
+        changes: dict[tuple, ModelChange] = {}
+        for chunk in _chunks(client, window):
+            _stage_changes(client, pricer, chunk, staging, changes)
+        changed = sum(c.rows for c in changes.values())
+        if changed:
+            _replace_rows(client, window, staging, expected=changed)
+    finally:
+        client.command(f"DROP TABLE IF EXISTS {staging}")
+    start, end = _whole_days(since, until)
+    rebuild_rollups(client, start, end)
+    _, cost_after = _totals(client, window)
+    by_model = sorted(
+        changes.values(), key=lambda c: abs(c.cost_after - c.cost_before), reverse=True
+    )
+    return RepriceResult(
+        since=since,
+        until=until,
+        rows=rows,
+        changed=changed,
+        newly_priced=sum(c.rows for c in by_model if c.priced_after and not c.priced_before),
+        newly_unpriced=sum(c.rows for c in by_model if c.priced_before and not c.priced_after),
+        cost_before=cost_before,
+        cost_after=cost_after,
+        rollups_from=start,
+        rollups_until=end,
+        changes=by_model,
+    )
+
+
+def rebuild_rollups(client: Client, start: datetime, end: datetime) -> None:
+    """Recompute every rollup for ``[start, end)`` (whole days) from the fact table."""
+    bounds = {"start": start, "end": end}
+    for table, view, column in ROLLUPS:
+        select = client.query(
+            "SELECT as_select FROM system.tables WHERE database = currentDatabase() "
+            "AND name = {view:String}",
+            parameters={"view": view},
+        ).result_rows[0][0]
+        columns = ", ".join(
+            f"`{row[0]}`"
+            for row in client.query(
+                "SELECT name FROM system.columns WHERE database = currentDatabase() "
+                "AND table = {view:String} ORDER BY position",
+                parameters={"view": view},
+            ).result_rows
+        )
+        cast = "toDate" if column == "day" else "toDateTime"
+        in_range = (
+            f"{column} >= {cast}({{start:DateTime64(6, 'UTC')}}) "
+            f"AND {column} < {cast}({{end:DateTime64(6, 'UTC')}})"
+        )
+        client.command(
+            f"ALTER TABLE {table} DELETE WHERE {in_range}", parameters=bounds, settings=_SYNC
+        )
+        client.command(
+            f"INSERT INTO {table} ({columns}) SELECT {columns} FROM ({select}) WHERE {in_range}",
+            parameters=bounds,
+            settings=_NO_DEDUP,
+        )
+
+
+def _chunks(client: Client, window: dict) -> Iterator[dict]:
+    """Sub-windows of whole hours holding about ``_CHUNK_ROWS`` calls each, to bound memory."""
+    hours = client.query(
+        "SELECT toStartOfHour(ts) AS hour, count() FROM llm_calls "
+        f"WHERE {_in_range('ts')} "
+        "GROUP BY hour ORDER BY hour",
+        parameters=window,
+    ).result_rows
+    start, size = window["since"], 0
+    for hour, count in hours:
+        hour = _utc(hour)
+        if size and size + count > _CHUNK_ROWS:
+            yield {"since": start, "until": hour}
+            start, size = hour, 0
+        size += count
+    if size:
+        yield {"since": start, "until": window["until"]}
+
+
+def _stage_changes(
+    client: Client, pricer: Pricer, chunk: dict, staging: str, changes: dict[tuple, ModelChange]
+) -> None:
+    """Price every distinct row of the chunk; stage those whose price differs."""
+    staged = []
+    rows = client.query(
+        f"SELECT {', '.join(KEY_COLUMNS)}, count() FROM llm_calls "
+        f"WHERE {_in_range('ts')} "
+        f"GROUP BY {', '.join(KEY_COLUMNS)}",
+        parameters=chunk,
+    ).result_rows
+    for *key, count in rows:
+        values = dict(zip(KEY_COLUMNS, key, strict=True))
+        new = pricer.price(
+            values["provider"],
+            values["response_model"] or values["request_model"] or values["model"],
+            values["ts"],
+            values["input_tokens"],
+            values["output_tokens"],
+            values["cache_read_tokens"],
+            values["cache_write_tokens"],
+            values["service_tier"],
+        )
+        fresh = _as_row(new)
+        if fresh == tuple(values[c] for c in PRICE_COLUMNS):
+            continue
+        staged.append([*key, *fresh])
+        group = (values["provider"], values["model"], values["priced"], new.model, new.priced)
+        seen = changes.get(group)
+        changes[group] = ModelChange(
+            provider=values["provider"],
+            model_before=values["model"],
+            priced_before=bool(values["priced"]),
+            model_after=new.model,
+            priced_after=new.priced,
+            rows=count + (seen.rows if seen else 0),
+            cost_before=values["cost"] * count + (seen.cost_before if seen else 0),
+            cost_after=new.cost * count + (seen.cost_after if seen else 0),
+        )
+    if staged:
+        client.insert(
+            staging, staged, column_names=[*KEY_COLUMNS, *(f"new_{c}" for c in PRICE_COLUMNS)]
+        )
+
+
+def _replace_rows(client: Client, window: dict, staging: str, expected: int) -> None:
+    """Insert the new versions of the staged rows, then delete the old ones."""
+    columns = [
+        row[0]
+        for row in client.query(
+            "SELECT name FROM system.columns WHERE database = currentDatabase() "
+            "AND table = 'llm_calls' AND default_kind NOT IN ('MATERIALIZED', 'ALIAS') "
+            "ORDER BY position"
+        ).result_rows
+    ]
+    select = ", ".join(f"s.new_{c}" if c in PRICE_COLUMNS else f"c.{c}" for c in columns)
+    join = " AND ".join(f"c.{c} = s.{c}" for c in KEY_COLUMNS)
+    joined = f"FROM llm_calls AS c INNER JOIN {staging} AS s ON {join} WHERE {_in_range('c.ts')}"
+    matched = client.query(f"SELECT count() {joined}", parameters=window).result_rows[0][0]
+    if matched != expected:
+        # Never replace a row unless every staged row finds exactly the calls it stands for.
+        raise RuntimeError(
+            f"re-pricing matched {matched} stored calls, expected {expected}: nothing was changed"
+        )
+    client.command(
+        f"INSERT INTO llm_calls ({', '.join(columns)}) SELECT {select} {joined}",
+        parameters=window,
+        settings=_NO_DEDUP,
+    )
+    keys = ", ".join(KEY_COLUMNS)
+    client.command(
+        f"ALTER TABLE llm_calls DELETE WHERE {_in_range('ts')} "
+        f"AND ({keys}) IN (SELECT {keys} FROM {staging})",
+        parameters=window,
+        settings=_SYNC,
+    )
+
+
+def _in_range(column: str) -> str:
+    return (
+        f"{column} >= {{since:DateTime64(6, 'UTC')}} AND {column} < {{until:DateTime64(6, 'UTC')}}"
+    )
+
+
+def _totals(client: Client, window: dict) -> tuple[int, Decimal]:
+    rows, cost = client.query(
+        f"SELECT count(), sum(cost) FROM llm_calls WHERE {_in_range('ts')}",
+        parameters=window,
+    ).result_rows[0]
+    return rows, Decimal(cost)
+
+
+def _after_latest(client: Client, since: datetime) -> datetime:
+    latest = client.query(
+        "SELECT max(ts), count() FROM llm_calls WHERE ts >= {since:DateTime64(6, 'UTC')}",
+        parameters={"since": since},
+    ).result_rows[0]
+    if not latest[1]:
+        return since + timedelta(microseconds=1)
+    return _utc(latest[0]) + timedelta(microseconds=1)
+
+
+def _as_row(price: Price) -> tuple:
+    """A price in ``PRICE_COLUMNS`` order, as stored."""
+    return (
+        int(price.priced),
+        price.model,
+        price.input_cost,
+        price.cache_read_cost,
+        price.cache_write_cost,
+        price.output_cost,
+        price.cost,
+        price.cache_savings,
+        price.price_version,
+    )
+
+
+def _whole_days(since: datetime, until: datetime) -> tuple[datetime, datetime]:
+    start = datetime.combine(since.date(), time(0), tzinfo=timezone.utc)
+    end = datetime.combine(until.date(), time(0), tzinfo=timezone.utc)
+    if end < until:
+        end += timedelta(days=1)
+    return start, end
+
+
+def _utc(ts: datetime) -> datetime:
+    return ts.replace(tzinfo=timezone.utc) if ts.tzinfo is None else ts.astimezone(timezone.utc)

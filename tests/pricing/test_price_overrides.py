@@ -1,0 +1,177 @@
+"""The prices file adds models and negotiated rates with start dates; bad files fail clearly."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime, timezone
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from tokentrace.processor.price_overrides import PricesFileError, load_overrides
+from tokentrace.processor.pricing import GENAI_PRICES_VERSION, Pricer
+
+UTC = timezone.utc
+
+PRICES = """\
+# negotiated and private models, USD per million tokens
+prices:
+  - provider: openai
+    model: gpt-4o
+    start: 2026-03-01
+    input: 2
+    cache_read: 0.5
+    output: 8
+  - provider: openai
+    model: gpt-4o
+    start: 2026-06-01
+    input: 1.75
+    output: 7
+  - provider: openai
+    model: gpt-4o
+    service_tier: batch
+    input: 0.9
+    output: 3.5
+  - model_prefix: acme-llm
+    input: 0.10
+    cache_write: 0.125
+    output: 0.40
+    tiers:
+      - above: 100_000
+        input: 0.20
+      - above: 500000
+        output: 0.80
+  - model_prefix: acme-llm-large
+    provider: google
+    input: 1
+    output: 1
+  - provider: ollama
+    model_prefix: ""
+    input: 0
+    output: 0
+"""
+
+
+@pytest.fixture
+def prices_file(tmp_path: Path) -> Path:
+    path = tmp_path / "prices.yaml"
+    path.write_text(PRICES)
+    return path
+
+
+def at(day: str) -> datetime:
+    return datetime.fromisoformat(day).replace(tzinfo=UTC)
+
+
+def test_negotiated_periods_override_genai_prices_from_their_start(prices_file: Path) -> None:
+    pricer = Pricer(prices_file)
+    version = "file:" + hashlib.sha256(PRICES.encode()).hexdigest()[:12]
+    before = pricer.price("openai", "gpt-4o-2024-08-06", at("2026-02-28"), 1_000_000, 0)
+    first = pricer.price("openai", "gpt-4o", at("2026-03-01"), 1_000_000, 1_000_000, 400_000)
+    second = pricer.price("openai", "gpt-4o", at("2026-07-01"), 1_000_000, 1_000_000, 400_000)
+    assert (before.cost, before.price_version) == (Decimal("2.5"), GENAI_PRICES_VERSION)
+    assert (first.input_cost, first.cache_read_cost, first.output_cost) == (
+        Decimal("1.2"),
+        Decimal("0.2"),
+        Decimal("8"),
+    )
+    assert first.price_version == version and first.model == "gpt-4o"
+    assert second.cost == Decimal("1.75") + Decimal("7")  # no cache_read rate: input rate
+    # An exact entry matches the whole name, in any case; a dated name is another model.
+    assert pricer.price("openai", "GPT-4o", at("2026-07-01"), 1_000_000, 0).cost == Decimal("1.75")
+    assert pricer.price("openai", "gpt-4o-2024-08-06", at("2026-07-01"), 1_000_000, 0).cost == (
+        Decimal("2.5")
+    )
+
+
+def test_a_tier_specific_entry_wins_for_that_tier(prices_file: Path) -> None:
+    pricer = Pricer(prices_file)
+    batch = pricer.price("openai", "gpt-4o", at("2026-07-01"), 1_000_000, 1_000_000, 0, 0, "batch")
+    assert batch.cost == Decimal("4.4")
+
+
+def test_prefix_entries_add_models_with_tiers(prices_file: Path) -> None:
+    pricer = Pricer(prices_file)
+    small = pricer.price("my-gateway", "acme-llm-7b", at("2026-01-01"), 100_000, 1_000, 0, 50_000)
+    assert (small.model, small.priced) == ("acme-llm-7b", True)
+    assert small.input_cost == Decimal("0.005")  # 50,000 uncached at $0.10
+    assert small.cache_write_cost == Decimal("0.00625")
+    assert small.cache_savings == Decimal("-0.00125")
+    long = pricer.price("my-gateway", "acme-llm-7b", at("2026-01-01"), 600_000, 1_000)
+    assert (long.input_cost, long.output_cost) == (Decimal("0.12"), Decimal("0.0008"))
+    # The longer prefix wins for its provider, named the genai-prices way (google) here.
+    for provider in ("gcp.vertex_ai", "gcp.gemini", "google"):
+        assert pricer.price(provider, "acme-llm-large-2", at("2026-01-01"), 10**6, 0).cost == 1
+    assert pricer.price("openai", "acme-llm-large-2", at("2026-01-01"), 10**6, 0).cost == (
+        Decimal("0.2")
+    )
+
+
+def test_a_self_hosted_provider_can_be_priced_at_zero_on_purpose(prices_file: Path) -> None:
+    price = Pricer(prices_file).price("ollama", "llama3.1:8b", at("2026-01-01"), 1_000, 100)
+    assert price.priced and price.cost == 0 and price.price_version.startswith("file:")
+
+
+def test_the_environment_variable_names_the_default_file(prices_file, monkeypatch) -> None:
+    monkeypatch.setenv("TOKENTRACE_PRICES_FILE", str(prices_file))
+    assert Pricer().price("ollama", "x", at("2026-01-01"), 1, 1).priced
+    monkeypatch.delenv("TOKENTRACE_PRICES_FILE")
+    assert not Pricer().price("ollama", "x", at("2026-01-01"), 1, 1).priced
+
+
+def test_rates_are_read_as_exact_decimals(tmp_path: Path) -> None:
+    path = tmp_path / "p.yaml"
+    path.write_text("prices:\n  - model: m\n    input: 0.1\n    output: 0.3\n")
+    price = Pricer(path).price("x", "m", at("2026-01-01"), 3_000_000, 1_000_000)
+    assert price.cost == Decimal("0.6")  # 3 x 0.1 + 0.3, no binary float drift
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "message"),
+    [
+        ("", 1, "empty prices file"),
+        ("prices: [\n", 2, "invalid YAML"),
+        ("models: []\n", 1, "unknown key 'models'"),
+        ("prices: {}\n", 1, "'prices' must be a list"),
+        ("prices:\n  - input: 1\n    output: 1\n", 2, "exactly one of 'model' or 'model_prefix'"),
+        ("prices:\n  - model: m\n    output: 1\n", 2, "needs 'input'"),
+        ("prices:\n  - model: m\n    input: 1\n    output: -2\n", 4, ">= 0"),
+        ("prices:\n  - model: m\n    input: '1'\n    output: 1\n", 3, "must be a number"),
+        ("prices:\n  - model: m\n    input: 1\n    ouput: 1\n", 4, "unknown key 'ouput'"),
+        ("prices:\n  - model: m\n    input: 1\n    output: 1\n    start: 2026-02-30\n", 5, "date"),
+        ("prices:\n  - model: m\n    input: 1\n    output: 1\n    start: soon\n", 5, "YYYY-MM-DD"),
+        (
+            "prices:\n  - model: m\n    input: 1\n    output: 1\n"
+            "  - model: M\n    input: 2\n    output: 2\n",
+            5,
+            "duplicate price period",
+        ),
+        (
+            "prices:\n  - model: m\n    input: 1\n    output: 1\n    tiers:\n"
+            "      - above: 10\n        cache_read: 1\n",
+            6,
+            "cache_read with no base rate",
+        ),
+        (
+            "prices:\n  - model: m\n    input: 1\n    output: 1\n    tiers:\n"
+            "      - above: 10\n        input: 2\n      - above: 5\n        input: 3\n",
+            8,
+            "increasing 'above'",
+        ),
+    ],
+)
+def test_bad_files_fail_with_file_and_line(
+    tmp_path: Path, text: str, line: int, message: str
+) -> None:
+    path = tmp_path / "prices.yaml"
+    path.write_text(text)
+    with pytest.raises(PricesFileError) as caught:
+        load_overrides(path)
+    assert str(caught.value).startswith(f"{path}:{line}: ")
+    assert message in str(caught.value)
+
+
+def test_a_missing_file_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(PricesFileError, match="cannot read prices file"):
+        Pricer(tmp_path / "nope.yaml")

@@ -1,0 +1,98 @@
+"""``tokentrace prices``: the applicable price, its tiers, source, version and validity."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tokentrace.processor.cli import main
+
+
+@pytest.fixture(autouse=True)
+def no_prices_file_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("TOKENTRACE_PRICES_FILE", raising=False)
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = main(["prices", *args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_json_shows_rates_tiers_source_and_validity(capsys) -> None:
+    code, out, _ = run(
+        capsys, "claude-sonnet-4-5-20250929", "--provider", "anthropic", "--at", "2026-11-02",
+        "--format", "json", "--prices-file", "",
+    )  # fmt: skip
+    doc = json.loads(out)
+    assert code == 0
+    assert doc["model"] == "claude-sonnet-4-5" and doc["provider"] == "anthropic"
+    assert (doc["source"], doc["price_version"]) == ("genai-prices", "genai-prices@0.2.3")
+    assert doc["usd_per_million_tokens"] == {
+        "input": "3",
+        "cache_read": "0.3",
+        "cache_write": "3.75",
+        "output": "15",
+    }
+    assert doc["tiers"] == [
+        {
+            "above_input_tokens": 200000,
+            "input": "6",
+            "cache_read": "0.6",
+            "cache_write": "7.5",
+            "output": "22.5",
+        }
+    ]
+
+
+def test_validity_is_the_price_period_around_the_date(capsys) -> None:
+    _, out, _ = run(capsys, "o3", "--provider", "openai", "--at", "2025-01-15", "--format", "json")
+    early = json.loads(out)
+    assert (early["valid_from"], early["valid_to"]) == (None, "2025-06-10")
+    assert early["usd_per_million_tokens"]["input"] == "10"
+    _, out, _ = run(capsys, "o3", "--provider", "openai", "--at", "2025-06-10T08:00Z")
+    assert "from 2025-06-10 with no end date" in out
+    assert "input        2\n" in out
+
+
+def test_tier_rule_is_shown(capsys) -> None:
+    _, out, _ = run(
+        capsys, "gpt-4o", "--provider", "openai", "--service-tier", "batch", "--at", "2026-01-01"
+    )
+    assert "batch: 50% of standard rates" in out
+    assert "input        1.25\n" in out
+
+
+def test_prices_file_rates_name_the_file_and_period(capsys, tmp_path: Path) -> None:
+    path = tmp_path / "prices.yaml"
+    path.write_text(
+        "prices:\n"
+        "  - {model: acme-1, input: 1, output: 2, start: 2026-01-01}\n"
+        "  - {model: acme-1, input: 0.5, output: 1, start: 2026-07-01}\n"
+    )
+    code, out, _ = run(capsys, "acme-1", "--prices-file", str(path), "--at", "2026-03-01")
+    assert code == 0
+    assert f"source       {path}  [file:" in out
+    assert "valid        from 2026-01-01 until 2026-07-01 (exclusive)" in out
+    code, _, err = run(capsys, "acme-1", "--prices-file", str(path), "--at", "2025-12-31")
+    assert code == 1 and "no price for model 'acme-1'" in err
+
+
+def test_unknown_model_exits_1_with_a_clear_message(capsys) -> None:
+    code, out, err = run(capsys, "my-private-model", "--provider", "openai")
+    assert code == 1 and out == ""
+    assert "no price for model 'my-private-model' from provider 'openai'" in err
+    assert "stored unpriced" in err
+
+
+def test_bad_prices_file_and_bad_date_are_reported(capsys, tmp_path: Path) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text("prices:\n  - model: m\n")
+    with pytest.raises(SystemExit, match=rf"{path}:2: a price entry needs 'input'"):
+        main(["prices", "m", "--prices-file", str(path)])
+    with pytest.raises(SystemExit) as caught:
+        main(["prices", "gpt-4o", "--at", "yesterday"])
+    assert caught.value.code == 2
+    assert "invalid date 'yesterday'" in capsys.readouterr().err
