@@ -77,7 +77,9 @@ def connect(url: str | None = None, database: str | None = None) -> Client:
             username=unquote(parts.username or "default"),
             password=unquote(parts.password or ""),
         )
-    if db != "default":
+    # Create only when missing: a read-only user (Grafana's, `tokentrace report`'s) may not
+    # run DDL at all, not even CREATE ... IF NOT EXISTS.
+    if db != "default" and not client.command(f"EXISTS DATABASE {quote_identifier(db)}"):
         client.command(f"CREATE DATABASE IF NOT EXISTS {quote_identifier(db)}")
     client.database = db
     return client

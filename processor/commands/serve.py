@@ -1,14 +1,83 @@
-"""``tokentrace serve``: not built yet."""
+"""``tokentrace serve``: receive OTLP traces, price each LLM call, store it in ClickHouse."""
 
 from __future__ import annotations
 
 import argparse
+import logging
+import os
+import re
+from pathlib import Path
+
+from tokentrace.processor import store
+from tokentrace.processor.commands.options import add_store_options
+
+ENV_AUTH_TOKEN = "TOKENTRACE_AUTH_TOKEN"
+_UNITS = {"": 1, "k": 10**3, "m": 10**6, "g": 10**9, "ki": 2**10, "mi": 2**20, "gi": 2**30}
+
+
+def byte_size(text: str) -> int:
+    """An ``argparse`` type: ``1048576``, ``512MiB``, ``1GB``, ``64k`` …"""
+    match = re.fullmatch(r"\s*(\d+)\s*([kmg]i?)?b?\s*", text.lower())
+    if match is None or int(match[1]) == 0:
+        raise argparse.ArgumentTypeError(f"invalid size {text!r}: use e.g. 16MiB or 1000000")
+    return int(match[1]) * _UNITS[match[2] or ""]
+
+
+def default_spool_dir() -> Path:
+    """Beside the embedded store, in the tokentrace data directory."""
+    return store.default_data_dir().parent / "spool"
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("serve", help="(not built yet)")
+    parser = subparsers.add_parser(
+        "serve",
+        help="receive OTLP traces, price each LLM call, store it",
+        description="OTLP/HTTP (protobuf and JSON) and OTLP/gRPC receiver that prices every "
+        "GenAI span and stores it in ClickHouse. A request is acknowledged once its rows are "
+        f"durable in the spool. Set ${ENV_AUTH_TOKEN} to require 'Authorization: Bearer "
+        "<token>' (gRPC: metadata 'authorization'). Also serves /healthz, /readyz, /metrics "
+        "and the readers' API (/api/v1/views) on the HTTP port.",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    parser.add_argument("--http-port", type=int, default=4318, help="OTLP/HTTP port (default 4318)")
+    parser.add_argument(
+        "--grpc-port", type=int, default=4317, help="OTLP/gRPC port (default 4317; 0 turns it off)"
+    )
+    add_store_options(parser)
+    parser.add_argument(
+        "--spool-dir",
+        type=Path,
+        default=None,
+        help=f"write-ahead spool directory (default {default_spool_dir()})",
+    )
+    parser.add_argument(
+        "--spool-max-bytes",
+        type=byte_size,
+        default=1 << 30,
+        help="spool size at which requests get 503 + Retry-After (default 1GiB)",
+    )
+    parser.add_argument(
+        "--max-body-bytes",
+        type=byte_size,
+        default=16 << 20,
+        help="largest request body, compressed or not: 413 above it (default 16MiB)",
+    )
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    raise SystemExit("tokentrace serve: not built yet")
+    from tokentrace.processor.server import ServeConfig, serve  # heavy: only when serving
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    config = ServeConfig(
+        host=args.host,
+        http_port=args.http_port,
+        grpc_port=args.grpc_port,
+        clickhouse_url=args.clickhouse or store.default_url(),
+        cluster=args.cluster,
+        spool_dir=args.spool_dir or default_spool_dir(),
+        spool_max_bytes=args.spool_max_bytes,
+        max_body_bytes=args.max_body_bytes,
+        auth_token=os.environ.get(ENV_AUTH_TOKEN) or None,
+    )
+    return serve(config)

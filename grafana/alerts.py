@@ -1,0 +1,450 @@
+"""Grafana-managed alert rules, contact point and notification policy, as code.
+
+Every alert query wraps a view's :attr:`~tokentrace.processor.views.View.backend_sql`
+(the panel's SQL without dashboard variables, which do not exist where alert queries
+run) and selects one numeric column plus string label columns: Grafana turns each row
+of such a table into one alert instance labelled by the string columns. The time macros
+stay: the plugin's backend expands them for the rule's ``relativeTimeRange``, ending now.
+
+Each rule has one *value* (reduced, then compared by a threshold: the condition) and
+optional *context* numbers, reduced too so that annotations can state them through
+``$values``. All queries of a rule return the same label columns.
+
+Why the ``for`` durations are 0s: every value here is monotonic inside its window
+(spend in a budget period, in a day, in an hour only grows; a first-seen time only
+stays), so a breach never flaps and waiting would only delay the notification. A value
+falls back only when its window rolls over, which is the right moment to resolve.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from dataclasses import dataclass
+from typing import Any
+
+from tokentrace.grafana import datasource
+from tokentrace.grafana.dashboards import common, overview
+from tokentrace.processor.views import VIEWS, View
+
+FOLDER = common.FOLDER_TITLE
+EXPRESSIONS = {"type": "__expr__", "uid": "__expr__"}
+ROUTE_LABEL = ("component", "tokentrace")
+CONTACT_POINT = "tokentrace-webhook"
+WEBHOOK_ENV = "TOKENTRACE_ALERT_WEBHOOK_URL"
+CONDITION = "condition"
+# Queries that list offenders return no rows when there are none: that is calm, not
+# missing data. A query that fails (ClickHouse down) must show, not pass for calm.
+NO_DATA_STATE = "OK"
+EXEC_ERR_STATE = "Error"
+
+
+@dataclass(frozen=True)
+class Metric:
+    """One number per alert instance, selected from a view over the rule's window.
+
+    ``stage``, if given, first aggregates the view's rows (a time series into "this
+    hour" and "the hours before"); ``select`` then picks the labels and the number.
+    """
+
+    name: str
+    view: View
+    select: str
+    where: str = ""
+    stage: str = ""
+    window_s: int = 86_400
+    interval_s: int = 1
+
+    @property
+    def sql(self) -> str:
+        source = self.view.backend_sql
+        if self.stage:
+            source = _wrap(self.stage, source)
+        return _wrap(self.select, source, self.where)
+
+
+def _wrap(select: str, source: str, where: str = "") -> str:
+    inner = textwrap.indent(source, "    ")
+    return f"SELECT {select}\nFROM\n(\n{inner}\n)" + (f"\nWHERE {where}" if where else "")
+
+
+@dataclass(frozen=True)
+class Rule:
+    uid: str
+    title: str
+    value: Metric
+    threshold: tuple[str, float]  # Grafana threshold type and its parameter
+    severity: str
+    summary: str
+    description: str
+    context: tuple[Metric, ...] = ()
+
+    @property
+    def metrics(self) -> tuple[Metric, ...]:
+        return (self.value, *self.context)
+
+
+@dataclass(frozen=True)
+class Group:
+    name: str
+    interval_s: int
+    rules: tuple[Rule, ...]
+
+
+# ---------------------------------------------------------------- the rules
+
+_BUDGET_LABELS = "if(scope = '', 'all', scope) AS scope, period"
+_TODAY = "day = toDate($__toTime, 'UTC')"
+_THIS_HOUR = "toStartOfHour($__toTime, 'UTC')"
+
+
+def _hourly(name: str, select: str, current: str, baseline: str = "cost_per_hour") -> Metric:
+    """This hour's ``current`` against the average of the 24 hours before in ``baseline``.
+
+    The window (25 h) holds this hour and the 24 before it, whatever the minute of the
+    evaluation; the interval of an hour makes the view's buckets hours. Hours without
+    spend count as 0 in the average.
+    """
+    return Metric(
+        name,
+        VIEWS["hourly_burn_rate"],
+        select,
+        stage=(
+            f"toFloat64(sumIf({current}, time >= {_THIS_HOUR})) AS current,\n       "
+            f"toFloat64(sumIf({baseline}, time < {_THIS_HOUR}\n"
+            f"           AND time >= {_THIS_HOUR} - INTERVAL 24 HOUR)) / 24 AS baseline"
+        ),
+        window_s=25 * 3600,
+        interval_s=3600,
+    )
+
+
+def _budget_rule(percent: int, severity: str) -> Rule:
+    view = VIEWS["budget_utilization"]
+    return Rule(
+        uid=f"tokentrace-budget-{percent}",
+        title=f"Budget {percent}% used",
+        value=Metric(
+            "utilization",
+            view,
+            f"{_BUDGET_LABELS}, toFloat64(utilization) AS utilization",
+        ),
+        context=(
+            Metric("spent", view, f"{_BUDGET_LABELS}, toFloat64(spent) AS spent"),
+            Metric("amount", view, f"{_BUDGET_LABELS}, toFloat64(amount) AS amount"),
+        ),
+        threshold=("gte", percent / 100),
+        severity=severity,
+        summary=(
+            "Budget {{ $labels.scope }} ({{ $labels.period }}) is at "
+            "{{ humanizePercentage $values.utilization.Value }}"
+        ),
+        description=(
+            'Spent {{ printf "%.2f" $values.spent.Value }} USD of '
+            '{{ printf "%.2f" $values.amount.Value }} USD this {{ $labels.period }} '
+            f"(alert at {percent}%)."
+        ),
+    )
+
+
+def _groups() -> tuple[Group, ...]:
+    anomalies = VIEWS["anomalies"]
+    unpriced = VIEWS["unpriced_usage"]
+    return (
+        Group(
+            "budgets",
+            300,
+            (
+                _budget_rule(50, "info"),
+                _budget_rule(80, "warning"),
+                _budget_rule(100, "critical"),
+            ),
+        ),
+        Group(
+            "spend",
+            300,
+            (
+                Rule(
+                    uid="tokentrace-daily-spend-anomaly",
+                    title="Daily spend above 2x its trailing average",
+                    value=Metric("ratio", anomalies, "scope, ratio", where=_TODAY),
+                    context=(
+                        Metric("spend", anomalies, "scope, toFloat64(cost) AS spend", _TODAY),
+                        Metric(
+                            "baseline", anomalies, "scope, toFloat64(baseline) AS baseline", _TODAY
+                        ),
+                    ),
+                    threshold=("gt", 2.0),
+                    severity="warning",
+                    summary='{{ $labels.scope }} spent {{ printf "%.1f" $values.ratio.Value }}x '
+                    "its usual daily amount today",
+                    description=(
+                        'Today so far: {{ printf "%.2f" $values.spend.Value }} USD; trailing '
+                        'daily average: {{ printf "%.2f" $values.baseline.Value }} USD.'
+                    ),
+                ),
+                Rule(
+                    uid="tokentrace-hourly-burn-spike",
+                    title="Hourly burn rate above 3x its 24-hour average",
+                    value=_hourly(
+                        "ratio",
+                        "'all' AS scope, if(baseline = 0, 0, current / baseline) AS ratio",
+                        current="cost_per_hour",
+                    ),
+                    context=(
+                        _hourly("current", "'all' AS scope, current", current="cost_per_hour"),
+                        _hourly("baseline", "'all' AS scope, baseline", current="cost_per_hour"),
+                    ),
+                    threshold=("gt", 3.0),
+                    severity="warning",
+                    summary=(
+                        'Spending {{ printf "%.1f" $values.ratio.Value }}x the usual hourly rate'
+                    ),
+                    description=(
+                        'This hour so far: {{ printf "%.2f" $values.current.Value }} USD; '
+                        "average hour over the last 24: "
+                        '{{ printf "%.2f" $values.baseline.Value }} USD.'
+                    ),
+                ),
+                Rule(
+                    uid="tokentrace-failed-cost-spike",
+                    title="Failed calls cost over 10% of a normal hour",
+                    value=_hourly(
+                        "share",
+                        "'all' AS scope, if(baseline = 0, 0, current / baseline) AS share",
+                        current="failed_cost_per_hour",
+                    ),
+                    context=(
+                        _hourly(
+                            "failed", "'all' AS scope, current", current="failed_cost_per_hour"
+                        ),
+                    ),
+                    threshold=("gt", 0.1),
+                    severity="warning",
+                    summary=(
+                        "Failed calls burned {{ humanizePercentage $values.share.Value }} "
+                        "of a normal hour's spend"
+                    ),
+                    description=(
+                        "Cost of failed calls this hour: "
+                        '{{ printf "%.2f" $values.failed.Value }} USD; see failed calls by feature.'
+                    ),
+                ),
+                Rule(
+                    uid="tokentrace-unpriced-model",
+                    title="New unpriced model",
+                    value=Metric(
+                        "unpriced",
+                        unpriced,
+                        "concat(provider, '/', model) AS scope, "
+                        "toFloat64(unpriced_requests) AS unpriced",
+                        # first seen in the current or the previous hour of a 30-day window
+                        where=f"first_seen >= {_THIS_HOUR} - INTERVAL 1 HOUR",
+                        window_s=30 * 86_400,
+                    ),
+                    threshold=("gt", 0.0),
+                    severity="warning",
+                    summary="{{ $labels.scope }} has no price: its calls are stored unpriced",
+                    description=(
+                        '{{ printf "%.0f" $values.unpriced.Value }} unpriced calls since it '
+                        "appeared. Add the model to the prices file, then reprice."
+                    ),
+                ),
+            ),
+        ),
+    )
+
+
+GROUPS = _groups()
+
+
+# ---------------------------------------------------------------- rendering
+
+
+def _panel_id(view: View) -> int:
+    """The overview panel showing ``view``: where an alert links to."""
+    for panel in overview.panels():
+        if any(t["rawSql"] == view.sql for t in panel.get("targets", [])):
+            return panel["id"]
+    raise LookupError(f"no overview panel shows the view {view.name!r}")
+
+
+def _data(rule: Rule) -> list[dict[str, Any]]:
+    """Queries (one per metric), reduces (named after the metric) and the threshold."""
+    queries = [
+        {
+            "refId": f"{metric.name}_sql",
+            "relativeTimeRange": {"from": metric.window_s, "to": 0},
+            "datasourceUid": datasource.UID,
+            "model": {
+                "refId": f"{metric.name}_sql",
+                "datasource": datasource.REF,
+                "editorType": "sql",
+                "format": 1,
+                "queryType": "table",
+                "rawSql": metric.sql,
+                "intervalMs": metric.interval_s * 1000,
+                "maxDataPoints": 43200,
+            },
+        }
+        for metric in rule.metrics
+    ]
+    reduces = [
+        {
+            "refId": metric.name,
+            "datasourceUid": "__expr__",
+            "model": {
+                "refId": metric.name,
+                "datasource": EXPRESSIONS,
+                "type": "reduce",
+                "expression": f"{metric.name}_sql",
+                "reducer": "last",
+                "settings": {"mode": "dropNN"},
+            },
+        }
+        for metric in rule.metrics
+    ]
+    kind, value = rule.threshold
+    threshold = {
+        "refId": CONDITION,
+        "datasourceUid": "__expr__",
+        "model": {
+            "refId": CONDITION,
+            "datasource": EXPRESSIONS,
+            "type": "threshold",
+            "expression": rule.value.name,
+            "conditions": [{"evaluator": {"type": kind, "params": [value]}}],
+        },
+    }
+    return [*queries, *reduces, threshold]
+
+
+def _labels(rule: Rule) -> dict[str, str]:
+    return {"severity": rule.severity, ROUTE_LABEL[0]: ROUTE_LABEL[1]}
+
+
+def _annotations(rule: Rule) -> dict[str, str]:
+    return {"summary": rule.summary, "description": rule.description}
+
+
+def rules_file() -> dict[str, Any]:
+    """``provisioning/alerting/rules.yaml``."""
+    return {
+        "apiVersion": 1,
+        "groups": [
+            {
+                "orgId": 1,
+                "name": group.name,
+                "folder": FOLDER,
+                "interval": f"{group.interval_s}s",
+                "rules": [
+                    {
+                        "uid": rule.uid,
+                        "title": rule.title,
+                        "condition": CONDITION,
+                        "data": _data(rule),
+                        "dashboardUid": overview.UID,
+                        "panelId": _panel_id(rule.value.view),
+                        "noDataState": NO_DATA_STATE,
+                        "execErrState": EXEC_ERR_STATE,
+                        "for": "0s",
+                        "labels": _labels(rule),
+                        "annotations": _annotations(rule),
+                        "isPaused": False,
+                    }
+                    for rule in group.rules
+                ],
+            }
+            for group in GROUPS
+        ],
+    }
+
+
+def api_rule_group(group: Group) -> dict[str, Any]:
+    """The body of ``PUT /api/v1/provisioning/folder/{uid}/rule-groups/{group}``."""
+    return {
+        "title": group.name,
+        "folderUid": common.FOLDER_UID,
+        "interval": group.interval_s,
+        "rules": [
+            {
+                "uid": rule.uid,
+                "title": rule.title,
+                "orgID": 1,
+                "folderUID": common.FOLDER_UID,
+                "ruleGroup": group.name,
+                "condition": CONDITION,
+                "data": [
+                    {"relativeTimeRange": {"from": 0, "to": 0}, **query} for query in _data(rule)
+                ],
+                "noDataState": NO_DATA_STATE,
+                "execErrState": EXEC_ERR_STATE,
+                "for": "0s",
+                "labels": _labels(rule),
+                "annotations": {
+                    **_annotations(rule),
+                    "__dashboardUid__": overview.UID,
+                    "__panelId__": str(_panel_id(rule.value.view)),
+                },
+                "isPaused": False,
+            }
+            for rule in group.rules
+        ],
+    }
+
+
+def contact_point(url: str) -> dict[str, Any]:
+    """The webhook receiver alerts are sent to (Slack and email: see grafana/README.md)."""
+    return {
+        "uid": CONTACT_POINT,
+        "name": CONTACT_POINT,
+        "type": "webhook",
+        "settings": {"url": url, "httpMethod": "POST"},
+        "disableResolveMessage": False,
+    }
+
+
+def contact_points_file() -> dict[str, Any]:
+    """``provisioning/alerting/contact-points.yaml``; Grafana fills the URL from its env."""
+    receiver = contact_point(f"${WEBHOOK_ENV}")
+    return {
+        "apiVersion": 1,
+        "contactPoints": [
+            {
+                "orgId": 1,
+                "name": receiver.pop("name"),
+                "receivers": [receiver],
+            }
+        ],
+    }
+
+
+def route() -> dict[str, Any]:
+    """The notification route for tokentrace's alerts, matched by their component label."""
+    return {
+        "receiver": CONTACT_POINT,
+        "object_matchers": [[ROUTE_LABEL[0], "=", ROUTE_LABEL[1]]],
+        "group_by": ["alertname", "scope"],
+        "group_wait": "30s",
+        "group_interval": "5m",
+        "repeat_interval": "4h",
+    }
+
+
+def policies_file() -> dict[str, Any]:
+    """``provisioning/alerting/policies.yaml``.
+
+    A policies file replaces the organisation's whole notification tree, so its root keeps
+    Grafana's default receiver and tokentrace only adds its route under it. If the tree is
+    managed elsewhere, leave this file out and add :func:`route` there.
+    """
+    return {
+        "apiVersion": 1,
+        "policies": [
+            {
+                "orgId": 1,
+                "receiver": "grafana-default-email",
+                "group_by": ["grafana_folder", "alertname"],
+                "routes": [route()],
+            }
+        ],
+    }

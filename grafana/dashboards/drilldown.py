@@ -1,0 +1,36 @@
+"""The drill-down: who spends it — tenants, users, conversations, agents, services."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tokentrace.grafana import panels as p
+from tokentrace.grafana.dashboards.common import dashboard as envelope
+from tokentrace.processor.views import VIEWS
+
+UID = "tokentrace-drilldown"
+
+_COUNT_AND_SHARE = {"requests": "short", "share": "percentunit"}
+
+
+def panels() -> list[dict[str, Any]]:
+    v = VIEWS
+    return p.with_ids(
+        [
+            p.table(v["spend_by_tenant"], (0, 0, 8, 10), units=_COUNT_AND_SHARE),
+            p.table(v["cost_by_user"], (8, 0, 8, 10), units={"requests": "short"}),
+            p.bars(v["spend_by_agent"], (16, 0, 8, 10), label="agent"),
+            p.table(v["cost_by_conversation"], (0, 10, 24, 10), units={"requests": "short"}),
+            p.bars(v["spend_by_service"], (0, 20, 12, 8), label="service"),
+            p.bars(v["spend_by_environment"], (12, 20, 12, 8), label="environment"),
+        ]
+    )
+
+
+def dashboard() -> dict[str, Any]:
+    return envelope(
+        uid=UID,
+        title="LLM cost drill-down",
+        description="Spend per tenant, user, conversation, agent and service (tokentrace).",
+        panels=panels(),
+    )

@@ -1,0 +1,120 @@
+"""The overview: the seven core views on the first 1080p screen, operations below.
+
+First screen (rows 0-27): spend this month and its forecast, the range's spend, change,
+requests, cost per request and unpriced requests; the daily trend and budget gauges;
+spend by model, team and feature; cost per request, token breakdown, provider share.
+Below: burn rate, latency, anomalies, failures, cache savings, waste, unpriced usage,
+tenants and the most expensive calls.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tokentrace.grafana import panels as p
+from tokentrace.grafana.dashboards.common import dashboard as envelope
+from tokentrace.processor.views import VIEWS
+
+UID = "tokentrace-overview"
+
+_COUNT_AND_SHARE = {"requests": "short", "share": "percentunit"}
+_TOKENS = {"input_tokens": "short", "output_tokens": "short", "requests": "short"}
+
+
+def panels() -> list[dict[str, Any]]:
+    v = VIEWS
+    return p.with_ids(
+        [
+            # ---- first screen: the seven core views
+            p.stat(v["month_to_date"], (0, 0, 4, 4), field="cost", title="Spend this month"),
+            p.stat(v["month_to_date"], (4, 0, 4, 4), field="forecast", title="Month-end forecast"),
+            p.stat(v["totals"], (8, 0, 4, 4), field="cost", title="Spend in range"),
+            p.stat(
+                v["spend_change"],
+                (12, 0, 3, 4),
+                field="change",
+                title="vs previous period",
+                thresholds=[(None, "green"), (0.2, "orange"), (0.5, "red")],
+            ),
+            p.stat(v["totals"], (15, 0, 3, 4), field="requests", title="Requests", unit="short"),
+            p.stat(
+                v["totals"],
+                (18, 0, 3, 4),
+                field="cost_per_request",
+                title="Cost per request",
+            ),
+            p.stat(
+                v["totals"],
+                (21, 0, 3, 4),
+                field="unpriced_requests",
+                title="Unpriced requests",
+                unit="short",
+                thresholds=[(None, "green"), (1, "orange")],
+            ),
+            p.timeseries(
+                v["daily_spend"],
+                (0, 4, 16, 8),
+                title="Daily spend (30 days)",
+                bars=True,
+                right_axis=("requests",),
+            ),
+            p.gauge(
+                v["budget_utilization"],
+                (16, 4, 8, 8),
+                field="utilization",
+                label="budget",
+                thresholds=[(None, "green"), (0.5, "yellow"), (0.8, "orange"), (1, "red")],
+            ),
+            p.table(v["spend_by_model"], (0, 12, 10, 8), units={**_COUNT_AND_SHARE, **_TOKENS}),
+            p.bars(v["spend_by_team"], (10, 12, 7, 8), label="team"),
+            p.bars(v["spend_by_feature"], (17, 12, 7, 8), label="feature"),
+            p.timeseries(v["cost_per_request"], (0, 20, 8, 8)),
+            p.timeseries(v["token_breakdown"], (8, 20, 8, 8), stacked=True, bars=True),
+            p.pie(v["spend_by_provider"], (16, 20, 8, 8), label="provider"),
+            # ---- operations
+            p.row("Operations", 28),
+            p.timeseries(v["hourly_burn_rate"], (0, 29, 12, 8)),
+            p.table(
+                v["latency_by_provider"],
+                (12, 29, 12, 8),
+                units={"requests": "short"},
+            ),
+            p.table(v["anomalies"], (0, 37, 12, 8), units={"ratio": "none"}),
+            p.table(
+                v["failures_by_feature"],
+                (12, 37, 12, 8),
+                units={
+                    "requests": "short",
+                    "failed_requests": "short",
+                    "error_rate": "percentunit",
+                },
+            ),
+            p.stat(v["totals"], (0, 45, 4, 8), field="cache_savings", title="Cache savings"),
+            p.table(
+                v["cache_savings"],
+                (4, 45, 8, 8),
+                units={"cache_read_tokens": "short", "cache_write_tokens": "short"},
+            ),
+            p.table(
+                v["waste_signals"],
+                (12, 45, 12, 8),
+                units={**_TOKENS, "prompt_to_completion": "none"},
+            ),
+            p.table(v["unpriced_usage"], (0, 53, 12, 8)),
+            p.table(v["spend_by_tenant"], (12, 53, 12, 8), units=_COUNT_AND_SHARE),
+            p.table(
+                v["top_calls"],
+                (0, 61, 24, 10),
+                units={"input_tokens": "short", "output_tokens": "short", "latency_ms": "ms"},
+            ),
+        ]
+    )
+
+
+def dashboard() -> dict[str, Any]:
+    return envelope(
+        uid=UID,
+        title="LLM cost overview",
+        description="What LLM calls cost, by model, team, feature and tenant (tokentrace).",
+        panels=panels(),
+    )

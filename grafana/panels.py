@@ -1,0 +1,284 @@
+"""Panel builders: a view plus where it sits and how it looks, as classic dashboard JSON.
+
+Every panel has exactly one target, taken from a view in ``processor/views.py``; the
+panel never carries SQL of its own. ``maxDataPoints`` and ``interval`` come from the
+view, so the interval Grafana sends is the one :func:`views.render` assumes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tokentrace.grafana import datasource
+from tokentrace.processor.views import Format, View
+
+Grid = tuple[int, int, int, int]  # x, y, w, h in grid units (24 columns, 30 px rows)
+
+
+def target(view: View) -> dict[str, Any]:
+    """The plugin query for a view: SQL editor, integer format, the fixed data source."""
+    return {
+        "refId": "A",
+        "datasource": datasource.REF,
+        "editorType": "sql",
+        "format": int(view.format),
+        "queryType": "timeseries" if view.format is Format.TIME_SERIES else "table",
+        "rawSql": view.sql,
+    }
+
+
+def _panel(
+    kind: str,
+    view: View,
+    grid: Grid,
+    *,
+    title: str | None,
+    unit: str | None,
+    options: dict[str, Any],
+    overrides: list[dict[str, Any]] | None = None,
+    custom: dict[str, Any] | None = None,
+    thresholds: list[tuple[float | None, str]] | None = None,
+) -> dict[str, Any]:
+    x, y, w, h = grid
+    steps = thresholds or [(None, "green")]
+    panel: dict[str, Any] = {
+        "type": kind,
+        "title": title or view.title,
+        "description": view.description,
+        "gridPos": {"x": x, "y": y, "w": w, "h": h},
+        "datasource": datasource.REF,
+        "targets": [target(view)],
+        "fieldConfig": {
+            "defaults": {
+                "unit": unit or view.unit,
+                "color": {"mode": "thresholds" if thresholds else "palette-classic"},
+                "thresholds": {
+                    "mode": "absolute",
+                    "steps": [{"value": value, "color": color} for value, color in steps],
+                },
+                # Calls without a tag carry '' in that column; say so instead of a blank.
+                "mappings": [
+                    {
+                        "type": "special",
+                        "options": {"match": "empty", "result": {"text": "(untagged)"}},
+                    }
+                ],
+                **({"custom": custom} if custom else {}),
+            },
+            "overrides": overrides or [],
+        },
+        "options": options,
+    }
+    if view.max_data_points:
+        panel["maxDataPoints"] = view.max_data_points
+    if view.min_interval_s:
+        panel["interval"] = f"{view.min_interval_s}s"
+    return panel
+
+
+def stat(
+    view: View,
+    grid: Grid,
+    *,
+    field: str,
+    title: str,
+    unit: str | None = None,
+    thresholds: list[tuple[float | None, str]] | None = None,
+) -> dict[str, Any]:
+    """One number from a one-row table view, picked by column name."""
+    return _panel(
+        "stat",
+        view,
+        grid,
+        title=title,
+        unit=unit,
+        thresholds=thresholds,
+        options={
+            "reduceOptions": {"values": False, "calcs": ["lastNotNull"], "fields": f"/^{field}$/"},
+            "colorMode": "value",
+            "graphMode": "none",
+            "textMode": "value",
+            "justifyMode": "auto",
+            "orientation": "auto",
+        },
+    )
+
+
+def gauge(
+    view: View,
+    grid: Grid,
+    *,
+    field: str,
+    label: str,
+    thresholds: list[tuple[float | None, str]],
+) -> dict[str, Any]:
+    """One gauge per row of a table view, named by its ``label`` column."""
+    return _panel(
+        "gauge",
+        view,
+        grid,
+        title=None,
+        unit=None,
+        thresholds=thresholds,
+        options={
+            "reduceOptions": {"values": True, "calcs": [], "fields": f"/^{field}$/"},
+            "showThresholdMarkers": True,
+            "showThresholdLabels": False,
+            "orientation": "auto",
+            "minVizHeight": 75,
+            "minVizWidth": 75,
+        },
+        overrides=[
+            {
+                "matcher": {"id": "byName", "options": field},
+                "properties": [
+                    {"id": "displayName", "value": f"${{__data.fields.{label}}}"},
+                    {"id": "min", "value": 0},
+                    {"id": "max", "value": 1},
+                ],
+            }
+        ],
+    )
+
+
+def timeseries(
+    view: View,
+    grid: Grid,
+    *,
+    title: str | None = None,
+    stacked: bool = False,
+    bars: bool = False,
+    right_axis: tuple[str, ...] = (),
+    right_unit: str = "short",
+) -> dict[str, Any]:
+    """A time series panel; ``right_axis`` columns get their own axis and unit."""
+    return _panel(
+        "timeseries",
+        view,
+        grid,
+        title=title,
+        unit=None,
+        custom={
+            "drawStyle": "bars" if bars else "line",
+            "fillOpacity": 80 if bars else 10,
+            "lineWidth": 1 if bars else 2,
+            "showPoints": "never",
+            "stacking": {"mode": "normal" if stacked else "none", "group": "A"},
+        },
+        overrides=[
+            {
+                "matcher": {"id": "byName", "options": name},
+                "properties": [
+                    {"id": "custom.axisPlacement", "value": "right"},
+                    {"id": "custom.drawStyle", "value": "line"},
+                    {"id": "unit", "value": right_unit},
+                ],
+            }
+            for name in right_axis
+        ],
+        options={
+            "legend": {"displayMode": "list", "placement": "bottom", "showLegend": True},
+            "tooltip": {"mode": "multi", "sort": "desc"},
+        },
+    )
+
+
+def table(
+    view: View,
+    grid: Grid,
+    *,
+    title: str | None = None,
+    units: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """A table; ``units`` overrides the unit of single columns (tokens, ratios, ms)."""
+    return _panel(
+        "table",
+        view,
+        grid,
+        title=title,
+        unit=None,
+        overrides=[
+            {
+                "matcher": {"id": "byName", "options": column},
+                "properties": [{"id": "unit", "value": unit}],
+            }
+            for column, unit in (units or {}).items()
+        ],
+        options={
+            "showHeader": True,
+            "cellHeight": "sm",
+            "footer": {"show": False, "reducer": ["sum"], "fields": ""},
+        },
+    )
+
+
+def bars(view: View, grid: Grid, *, label: str, value: str = "cost") -> dict[str, Any]:
+    """A horizontal bar chart of one value per label (spend by team, by feature…)."""
+    return _panel(
+        "barchart",
+        view,
+        grid,
+        title=None,
+        unit=None,
+        overrides=[
+            {
+                "matcher": {"id": "byName", "options": name},
+                "properties": [
+                    {
+                        "id": "custom.hideFrom",
+                        "value": {"legend": True, "tooltip": False, "viz": True},
+                    }
+                ],
+            }
+            for name in ("requests", "share")
+            if name != value
+        ],
+        options={
+            "orientation": "horizontal",
+            "xField": label,
+            "showValue": "auto",
+            "legend": {"displayMode": "list", "placement": "bottom", "showLegend": False},
+            "tooltip": {"mode": "single", "sort": "none"},
+        },
+    )
+
+
+def pie(view: View, grid: Grid, *, label: str, value: str = "cost") -> dict[str, Any]:
+    """A donut of ``value`` per ``label`` (spend share by provider)."""
+    return _panel(
+        "piechart",
+        view,
+        grid,
+        title=None,
+        unit=None,
+        options={
+            "pieType": "donut",
+            "reduceOptions": {"values": True, "calcs": [], "fields": f"/^{value}$/"},
+            "displayLabels": ["name", "percent"],
+            "legend": {"displayMode": "table", "placement": "right", "values": ["value"]},
+        },
+        overrides=[
+            {
+                "matcher": {"id": "byName", "options": value},
+                "properties": [{"id": "displayName", "value": f"${{__data.fields.{label}}}"}],
+            }
+        ],
+    )
+
+
+def row(title: str, y: int) -> dict[str, Any]:
+    """A (never collapsed) row header, one grid unit high."""
+    return {
+        "type": "row",
+        "title": title,
+        "collapsed": False,
+        "gridPos": {"x": 0, "y": y, "w": 24, "h": 1},
+        "panels": [],
+    }
+
+
+def with_ids(panels: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Give panels ids in layout order (ids are what alert rules link to)."""
+    for index, panel in enumerate(panels, start=1):
+        panel["id"] = index
+    return panels

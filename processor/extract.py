@@ -1,0 +1,603 @@
+"""The extractor: OTLP spans in, one usage record (:class:`Call`) per LLM API call out.
+
+GenAI spans arrive from many sources, and the same numbers go by many names. The
+extractor reads every alias and normalises to one meaning: ``input_tokens`` counts ALL
+input tokens, cache reads and writes included; ``output_tokens`` all output tokens,
+reasoning included.
+
+Sources and what they send (checked against each library's source):
+
+- **tokentrace** (``instrumentation/``): ``gen_ai.provider.name``,
+  ``gen_ai.usage.input_tokens`` (includes cache), ``gen_ai.usage.cache_read.input_tokens``,
+  ``gen_ai.usage.cache_creation.input_tokens``, ``gen_ai.usage.reasoning.output_tokens``,
+  ``tokentrace.usage.missing`` for a stream that ended without usage.
+- **Anthropic SDK tracing** (``anthropic._tracing``): ``gen_ai.provider.name=anthropic``,
+  ``gen_ai.usage.input_tokens`` = input + cache read + cache creation (includes cache),
+  ``gen_ai.usage.cache_read.input_tokens``, ``gen_ai.usage.cache_write.input_tokens``.
+- **OpenLLMetry** (traceloop): ``gen_ai.system`` (``Anthropic``, ``openai``, …);
+  ``gen_ai.usage.input_tokens``/``output_tokens``, older releases
+  ``gen_ai.usage.prompt_tokens``/``completion_tokens``, oldest ``llm.usage.prompt_tokens``
+  with ``llm.vendor``; cache as ``gen_ai.usage.cache_read_input_tokens`` and
+  ``gen_ai.usage.cache_creation_input_tokens``; its Anthropic instrumentation adds the
+  cache tokens into the input count (includes cache), OpenAI's ``prompt_tokens`` does too.
+  ``llm.request.type`` stands in for the operation.
+- **OpenLIT** (``telemetry.sdk.name=openlit``): ``gen_ai.system``,
+  ``gen_ai.usage.input_tokens``; for Anthropic that is the API's own ``input_tokens``,
+  which EXCLUDES cache, so the cache read and creation tokens are added to it.
+- **opentelemetry-python-contrib** (openai-v2, anthropic, google-genai) and other
+  languages' SDKs following the GenAI conventions: ``gen_ai.system`` or
+  ``gen_ai.provider.name``, ``gen_ai.usage.*`` including cache, cache as
+  ``gen_ai.usage.cache_read.input_tokens`` / ``cache_creation.input_tokens``.
+
+Whatever the source, an input count below cache read + cache write cannot include the
+cache, so it is taken as excluding it and the two are added.
+
+``gen_ai.system`` is an alias of ``gen_ai.provider.name``; provider names are lower-cased
+and old spellings mapped to the current ones (``gemini`` → ``gcp.gemini``, …).
+
+What is not stored:
+
+- spans without GenAI attributes (HTTP, database, …) and GenAI spans that describe no
+  LLM call (``invoke_agent``, ``execute_tool``, workflow and task spans): *ignored*;
+- spans with bad data, *rejected* with a reason: a token count that is negative, above
+  2^32, NaN, fractional or not a number (numeric strings are accepted, ``"12"`` is 12);
+  a start time before 2020-01-01 or more than 30 days after receipt; a trace id that is
+  not 16 bytes or a span id that is not 8.
+
+A span without usage (no input or output count, or ``tokentrace.usage.missing=true``) is
+stored with ``usage_missing=1`` and whatever counts it has.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter as Tally
+from datetime import datetime, timezone
+from typing import Any
+
+from tokentrace.processor import otlp_wire
+from tokentrace.processor import tags as tag_rules
+
+# The columns of ``llm_calls``, in table order: a row is a tuple in this order.
+COLUMNS = (
+    "ts", "trace_id", "span_id", "response_id", "provider", "request_model", "response_model",
+    "model", "operation", "service", "environment", "team", "feature", "tenant", "user",
+    "conversation", "agent", "input_tokens", "output_tokens", "cache_read_tokens",
+    "cache_write_tokens", "reasoning_tokens", "input_cost", "cache_read_cost",
+    "cache_write_cost", "output_cost", "cost", "cache_savings", "priced", "price_version",
+    "service_tier", "latency_ms", "ttft_ms", "status", "error_type", "http_status", "stream",
+    "usage_missing", "tags",
+)  # fmt: skip
+
+MAX_TOKENS = 2**32
+MIN_TS_NS = 1_577_836_800 * 10**9  # 2020-01-01T00:00:00Z
+FUTURE_WINDOW_NS = 30 * 86_400 * 10**9
+
+# Operations that are GenAI but not a billed model call: their usage, if any, is a sum of
+# the calls beneath them.
+NOT_A_CALL = frozenset(
+    {
+        "invoke_agent", "create_agent", "execute_tool", "execute_task", "retrieval",
+        "agent", "framework", "vectordb", "workflow", "task", "tool",
+    }
+)  # fmt: skip
+
+PROVIDER_ALIASES = {
+    "gemini": "gcp.gemini",
+    "google": "gcp.gen_ai",
+    "google.ai.studio": "gcp.gen_ai",
+    "google-ai-studio": "gcp.gen_ai",
+    "vertex_ai": "gcp.vertex_ai",
+    "vertexai": "gcp.vertex_ai",
+    "az.ai.openai": "azure.ai.openai",
+    "azure_openai": "azure.ai.openai",
+    "az.ai.inference": "azure.ai.inference",
+    "azure-ai-inference": "azure.ai.inference",
+    "bedrock": "aws.bedrock",
+    "mistral": "mistral_ai",
+    "mistralai": "mistral_ai",
+    "xai": "x_ai",
+    "ibm.watson.ai": "ibm.watsonx.ai",
+}
+
+# When no provider attribute is set, the API host says who answered.
+PROVIDER_HOSTS = {
+    "api.openai.com": "openai",
+    "api.anthropic.com": "anthropic",
+    "generativelanguage.googleapis.com": "gcp.gemini",
+    "api.mistral.ai": "mistral_ai",
+    "api.cohere.com": "cohere",
+    "api.cohere.ai": "cohere",
+    "api.deepseek.com": "deepseek",
+    "api.groq.com": "groq",
+    "api.x.ai": "x_ai",
+}
+
+_REQUEST_TYPES = {"chat": "chat", "completion": "text_completion", "embedding": "embeddings"}
+
+# ------------------------------------------------------------------ slots
+# Each attribute the extractor reads has a slot; a span's attributes are scanned once.
+
+_KEYS: list[str] = []
+
+
+def _slots(*keys: str) -> tuple[int, ...]:
+    """Slots for ``keys``, read in this order (the first one present wins)."""
+    for key in keys:
+        if key not in _KEYS:
+            _KEYS.append(key)
+    return tuple(_KEYS.index(key) for key in keys)
+
+
+PROVIDER = _slots("gen_ai.provider.name", "gen_ai.system", "llm.vendor")
+OPERATION = _slots("gen_ai.operation.name")
+REQUEST_TYPE = _slots("llm.request.type")
+REQUEST_MODEL = _slots("gen_ai.request.model", "llm.request.model")
+RESPONSE_MODEL = _slots("gen_ai.response.model", "llm.response.model")
+RESPONSE_ID = _slots("gen_ai.response.id")
+INPUT = _slots("gen_ai.usage.input_tokens", "gen_ai.usage.prompt_tokens", "llm.usage.prompt_tokens")
+OUTPUT = _slots(
+    "gen_ai.usage.output_tokens", "gen_ai.usage.completion_tokens", "llm.usage.completion_tokens"
+)
+CACHE_READ = _slots(
+    "gen_ai.usage.cache_read.input_tokens",
+    "gen_ai.usage.cache_read_input_tokens",
+    "llm.usage.cache_read_input_tokens",
+)
+CACHE_WRITE = _slots(
+    "gen_ai.usage.cache_creation.input_tokens",
+    "gen_ai.usage.cache_write.input_tokens",
+    "gen_ai.usage.cache_creation_input_tokens",
+    "llm.usage.cache_creation_input_tokens",
+)
+REASONING = _slots(
+    "gen_ai.usage.reasoning.output_tokens",
+    "gen_ai.usage.reasoning_tokens",
+    "llm.usage.reasoning_tokens",
+)
+USAGE_MISSING = _slots("tokentrace.usage.missing")
+STREAM = _slots("gen_ai.request.stream", "gen_ai.request.is_stream", "llm.is_streaming")
+TTFT_SECONDS = _slots("gen_ai.response.time_to_first_chunk", "gen_ai.server.time_to_first_token")
+ERROR_TYPE = _slots("error.type")
+HTTP_STATUS = _slots("http.response.status_code")
+SERVICE_TIER = _slots(
+    "openai.response.service_tier",
+    "gen_ai.openai.response.service_tier",
+    "anthropic.response.service_tier",
+)
+SERVER_ADDRESS = _slots("server.address")
+SDK_NAME = _slots("telemetry.sdk.name")
+DIMENSIONS = tuple(_slots(*keys) for keys in tag_rules.DIMENSIONS.values())
+
+_SLOT = {key.encode(): index for index, key in enumerate(_KEYS)}
+_N_SLOTS = len(_KEYS)
+_USAGE_SLOTS = (*INPUT, *OUTPUT, *CACHE_READ, *CACHE_WRITE)
+_MODEL_SLOTS = (*REQUEST_MODEL, *RESPONSE_MODEL)
+
+
+class Rejected(Exception):
+    """A GenAI span with bad data: ``reason`` is the metric label, the message for people."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+class Call:
+    """One LLM API call, as read from one span, before pricing."""
+
+    __slots__ = (
+        "cache_read_tokens", "cache_write_tokens", "dimensions", "error_type", "http_status",
+        "input_tokens", "latency_ms", "operation", "ours", "output_tokens", "parent_span_id",
+        "provider", "reasoning_tokens", "request_model", "response_id", "response_model",
+        "service_tier", "span_id", "status", "stream", "tags", "trace_id", "ts_us", "ttft_ms",
+        "usage_missing",
+    )  # fmt: skip
+
+    trace_id: bytes
+    span_id: bytes
+    parent_span_id: bytes
+    response_id: str
+    ours: bool
+    ts_us: int
+    provider: str
+    request_model: str
+    response_model: str
+    operation: str
+    dimensions: tuple[str, ...]
+    input_tokens: int
+    output_tokens: int
+    cache_read_tokens: int
+    cache_write_tokens: int
+    reasoning_tokens: int
+    usage_missing: int
+    service_tier: str
+    latency_ms: float
+    ttft_ms: float | None
+    status: str
+    error_type: str
+    http_status: int
+    stream: int
+    tags: dict[str, str]
+
+    @property
+    def timestamp(self) -> datetime:
+        return datetime.fromtimestamp(self.ts_us / 1e6, tz=timezone.utc)
+
+    def row(self, price: Any) -> tuple[Any, ...]:
+        """The ``llm_calls`` row (see :data:`COLUMNS`) with ``price`` from the pricer.
+
+        Money is in integer units of 1e-12 USD, the raw value of a ``Decimal(18, 12)``
+        column: exact, and cheap to spool and to encode for ClickHouse.
+        """
+        return (
+            self.ts_us,
+            self.trace_id.hex(),
+            self.span_id.hex(),
+            self.response_id,
+            self.provider,
+            self.request_model,
+            self.response_model,
+            price.model if price.priced else (self.response_model or self.request_model),
+            self.operation,
+            *self.dimensions,
+            self.input_tokens,
+            self.output_tokens,
+            self.cache_read_tokens,
+            self.cache_write_tokens,
+            self.reasoning_tokens,
+            int(price.input_cost.scaleb(12)),
+            int(price.cache_read_cost.scaleb(12)),
+            int(price.cache_write_cost.scaleb(12)),
+            int(price.output_cost.scaleb(12)),
+            int(price.cost.scaleb(12)),
+            int(price.cache_savings.scaleb(12)),
+            1 if price.priced else 0,
+            price.price_version,
+            self.service_tier,
+            self.latency_ms,
+            self.ttft_ms,
+            self.status,
+            self.error_type,
+            self.http_status,
+            self.stream,
+            self.usage_missing,
+            self.tags,
+        )
+
+
+class Extraction:
+    """What one export request held: the calls, and counts of everything else."""
+
+    def __init__(self) -> None:
+        self.calls: list[Call] = []
+        self.received = 0
+        self.ignored = 0
+        self.tags_dropped = 0
+        self.rejected: Tally[str] = Tally()
+        self._examples: dict[str, str] = {}
+
+    def reject(self, rejection: Rejected) -> None:
+        self.rejected[rejection.reason] += 1
+        self._examples.setdefault(rejection.reason, str(rejection))
+
+    @property
+    def rejected_count(self) -> int:
+        return sum(self.rejected.values())
+
+    def error_message(self) -> str:
+        """The ``partial_success.error_message``: each reason, its count and one example."""
+        parts = [
+            f"{count} {reason.replace('_', ' ')} (e.g. {self._examples[reason]})"
+            for reason, count in sorted(self.rejected.items())
+        ]
+        return f"{self.rejected_count} span(s) rejected: " + "; ".join(parts) if parts else ""
+
+
+class _Resource:
+    """A resource's dimensions, tags and SDK name, read once for all its spans."""
+
+    __slots__ = ("dimensions", "openlit", "tags")
+
+    def __init__(self, attributes: Any) -> None:
+        values: dict[str, str] = {}
+        self.tags: list[tuple[str, str]] = []
+        for kv in attributes:
+            key, value = _decode(kv)
+            text = _text(value)
+            if not text:
+                continue
+            values[key] = text
+            if tag_rules.is_tag_key(key):
+                self.tags.append((key, text))
+        self.dimensions = tuple(
+            tag_rules.clip(next((values[k] for k in keys if k in values), ""))
+            for keys in tag_rules.DIMENSIONS.values()
+        )
+        self.openlit = values.get("telemetry.sdk.name", "").lower() == "openlit"
+
+
+def extract(request: Any, now_ns: int) -> Extraction:
+    """Every LLM call in ``request`` (an ``otlp_wire.TraceRequest``).
+
+    ``now_ns`` bounds the accepted start times.
+    """
+    extraction = Extraction()
+    latest = now_ns + FUTURE_WINDOW_NS
+    for resource_spans in request.resource_spans:
+        resource = _Resource(resource_spans.resource.attributes)
+        for scope_spans in resource_spans.scope_spans:
+            ours = scope_spans.scope.name.startswith(b"tokentrace")
+            for span in scope_spans.spans:
+                extraction.received += 1
+                try:
+                    call = _call(span, resource, ours, latest, extraction)
+                except Rejected as rejection:
+                    extraction.reject(rejection)
+                    continue
+                if call is None:
+                    extraction.ignored += 1
+                else:
+                    extraction.calls.append(call)
+    return extraction
+
+
+# Raw ``KeyValue`` bytes → (slot, key, value or raw bytes). Most attributes repeat
+# byte for byte from span to span (operation, provider, model, team, …), so a hit
+# skips parsing. Only short attributes are remembered; the cache is emptied when full.
+_read_cache: dict[bytes, tuple[int | None, str, Any]] = {}
+_CACHE_ENTRIES = 65_536
+_CACHE_BYTES = 160
+
+
+def _read(kv: bytes) -> tuple[int | None, str, Any]:
+    """(slot, "", value) for an attribute the extractor reads, else (None, key, kv).
+
+    String values come back clipped to ``tags.MAX_VALUE_CHARS``.
+    """
+    try:
+        raw_key, start, end = otlp_wire.key_value(kv)
+    except otlp_wire.WireError:
+        return None, "", None
+    slot = _SLOT.get(raw_key)
+    if slot is None:
+        return None, raw_key.decode("utf-8", "replace"), kv
+    try:
+        value = otlp_wire.any_value(kv, start, end)
+    except otlp_wire.WireError:
+        return slot, "", otlp_wire.COMPLEX
+    # Every string the extractor keeps is a dimension, a model, an id or a count: clip
+    # once here so a 1 MB value is never copied further.
+    return slot, "", tag_rules.clip(value) if value.__class__ is str else value
+
+
+def _scan(attributes: Any) -> tuple[list[Any], list[tuple[str, bytes]]]:
+    """Attribute values by slot, and the other attributes as (key, raw), in one pass."""
+    found: list[Any] = [None] * _N_SLOTS
+    others: list[tuple[str, bytes]] = []
+    cached = _read_cache.get
+    for kv in attributes:
+        entry = cached(kv)
+        if entry is None:
+            entry = _read(kv)
+            if len(kv) <= _CACHE_BYTES:
+                if len(_read_cache) >= _CACHE_ENTRIES:
+                    _read_cache.clear()
+                _read_cache[kv] = entry
+        slot, key, value = entry
+        if slot is not None:
+            found[slot] = value
+        elif key:
+            others.append((key, value))
+    return found, others
+
+
+def _call(
+    span: Any, resource: _Resource, ours: bool, latest_ns: int, extraction: Extraction
+) -> Call | None:
+    found, others = _scan(span.attributes)
+
+    provider = _first_text(found, PROVIDER).lower()
+    operation = _first_text(found, OPERATION).lower()
+    if not operation:
+        request_type = _first_text(found, REQUEST_TYPE).lower()
+        operation = _REQUEST_TYPES.get(request_type, request_type)
+    if not (
+        provider
+        or any(found[i] is not None for i in _USAGE_SLOTS)
+        or any(found[i] is not None for i in _MODEL_SLOTS)
+    ):
+        return None
+    if operation in NOT_A_CALL:
+        return None
+
+    call = Call()
+    call.trace_id = span.trace_id
+    call.span_id = span.span_id
+    if len(call.trace_id) != 16 or len(call.span_id) != 8:
+        raise Rejected(
+            "invalid_id",
+            f"trace id must be 16 bytes and span id 8, got {len(call.trace_id)} "
+            f"and {len(call.span_id)}",
+        )
+    call.parent_span_id = span.parent_span_id
+    start = span.start_time_unix_nano
+    if start < MIN_TS_NS or start > latest_ns:
+        raise Rejected(
+            "invalid_timestamp",
+            f"start time {_iso(start)} is outside the accepted window "
+            "(2020-01-01 to 30 days from now)",
+        )
+    call.ts_us = start // 1000
+    end = span.end_time_unix_nano
+    call.latency_ms = (end - start) / 1e6 if end > start else 0.0
+
+    input_tokens = _first_count(found, INPUT)
+    output_tokens = _first_count(found, OUTPUT)
+    cache_read = _first_count(found, CACHE_READ) or 0
+    cache_write = _first_count(found, CACHE_WRITE) or 0
+    reasoning = _first_count(found, REASONING) or 0
+    if input_tokens is not None and (
+        input_tokens < cache_read + cache_write or (resource.openlit and provider == "anthropic")
+    ):
+        input_tokens += cache_read + cache_write
+    call.input_tokens = input_tokens or 0
+    call.output_tokens = output_tokens or 0
+    call.cache_read_tokens = cache_read
+    call.cache_write_tokens = cache_write
+    call.reasoning_tokens = reasoning
+    call.usage_missing = int(
+        (input_tokens is None and output_tokens is None) or _flag(_first(found, USAGE_MISSING))
+    )
+
+    if not provider:
+        provider = PROVIDER_HOSTS.get(_first_text(found, SERVER_ADDRESS).lower(), "")
+    call.provider = PROVIDER_ALIASES.get(provider, provider)
+    call.operation = operation or "chat"
+    call.request_model = _first_text(found, REQUEST_MODEL)
+    call.response_model = _first_text(found, RESPONSE_MODEL)
+    call.response_id = _first_text(found, RESPONSE_ID)
+    call.service_tier = _first_text(found, SERVICE_TIER).lower()
+    call.stream = int(_flag(_first(found, STREAM)))
+    ttft = _seconds(_first(found, TTFT_SECONDS))
+    call.ttft_ms = None if ttft is None else ttft * 1000.0
+    call.error_type = _first_text(found, ERROR_TYPE)
+    call.status = "error" if span.status.code == 2 or call.error_type else "ok"
+    call.http_status = _status_code(_first(found, HTTP_STATUS))
+
+    call.dimensions = tuple(
+        _first_text(found, slots) or from_resource
+        for slots, from_resource in zip(DIMENSIONS, resource.dimensions, strict=True)
+    )
+    call.ours = ours
+    call.tags = _tags(others, resource, call, extraction)
+    return call
+
+
+def _tags(others: list[Any], resource: _Resource, call: Call, extraction: Extraction) -> dict:
+    tags: dict[str, str] = {}
+    dropped = 0
+    for key, kv in others:
+        if key.startswith("tokentrace."):
+            call.ours = True
+            continue
+        if not tag_rules.is_tag_key(key) or key in tags:
+            continue
+        text = _text(_decode(kv)[1])  # only now: a huge prompt attribute is never decoded
+        if not text:
+            continue
+        if len(key) > tag_rules.MAX_KEY_CHARS or len(tags) >= tag_rules.MAX_EXTRA_TAGS:
+            dropped += 1
+            continue
+        tags[key] = tag_rules.clip(text)
+    for key, text in resource.tags:
+        if key in tags:
+            continue
+        if len(key) > tag_rules.MAX_KEY_CHARS or len(tags) >= tag_rules.MAX_EXTRA_TAGS:
+            dropped += 1
+            continue
+        tags[key] = tag_rules.clip(text)
+    extraction.tags_dropped += dropped
+    return tags
+
+
+# --------------------------------------------------------------- values
+
+
+def _decode(kv: bytes) -> tuple[str, Any]:
+    """A raw ``KeyValue`` as (key, Python value); malformed values read as unset."""
+    try:
+        key, start, end = otlp_wire.key_value(kv)
+        value = otlp_wire.any_value(kv, start, end)
+    except otlp_wire.WireError:
+        return "", None
+    return key.decode("utf-8", "replace"), value
+
+
+def _text(value: Any) -> str:
+    if value.__class__ is str:
+        return value
+    if value is None or value is otlp_wire.COMPLEX:
+        return ""
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    return repr(value) if isinstance(value, float) else str(value)
+
+
+def _first(found: list[Any], slots: tuple[int, ...]) -> Any:
+    for slot in slots:
+        value = found[slot]
+        if value is not None:
+            return value
+    return None
+
+
+def _first_text(found: list[Any], slots: tuple[int, ...]) -> str:
+    for slot in slots:
+        value = found[slot]
+        if value is not None:
+            text = _text(value)
+            if text:
+                return text
+    return ""
+
+
+def _first_count(found: list[Any], slots: tuple[int, ...]) -> int | None:
+    for slot in slots:
+        value = found[slot]
+        if value is not None:
+            return _count(value, _KEYS[slot])
+    return None
+
+
+def _count(value: Any, key: str) -> int:
+    if value.__class__ is int:
+        count = value
+    elif value.__class__ is str:
+        text = value.strip()
+        if not (text.isascii() and text.isdigit() and len(text) <= 12):
+            raise Rejected("invalid_usage", f"{key}={text[:32]!r} is not a token count")
+        count = int(text)
+    elif value.__class__ is float:
+        if not math.isfinite(value) or value != int(value):
+            raise Rejected("invalid_usage", f"{key}={value!r} is not a whole token count")
+        count = int(value)
+    else:
+        kind = "boolean" if value.__class__ is bool else "list, map or bytes"
+        raise Rejected("invalid_usage", f"{key} holds a {kind}, not a token count")
+    if count < 0 or count > MAX_TOKENS:
+        raise Rejected("invalid_usage", f"{key}={count} is outside 0..2^32")
+    return count
+
+
+def _flag(value: Any) -> bool:
+    if value.__class__ is bool:
+        return value
+    if value.__class__ is str:
+        return value.strip().lower() in ("true", "1", "yes")
+    if value.__class__ is int:
+        return value != 0
+    return False
+
+
+def _seconds(value: Any) -> float | None:
+    if value.__class__ in (int, float) and math.isfinite(value) and value >= 0:
+        return float(value)
+    return None
+
+
+def _status_code(value: Any) -> int:
+    if value.__class__ is int and 0 <= value <= 65535:
+        return value
+    if value.__class__ is str and value.strip().isdigit() and len(value.strip()) <= 5:
+        return min(int(value.strip()), 65535)
+    return 0
+
+
+def _iso(ns: int) -> str:
+    try:
+        return datetime.fromtimestamp(ns / 1e9, tz=timezone.utc).isoformat()
+    except (OverflowError, OSError, ValueError):
+        return f"{ns} ns"

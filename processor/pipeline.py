@@ -1,0 +1,126 @@
+"""What both receivers do with a decoded export request: extract, dedupe, price, spool.
+
+The answer to the sender waits on :attr:`Accepted.durable`, which resolves once the
+request's rows are fsynced in the spool, so an acknowledged span is never lost. If the
+rows never get there, their dedupe keys are forgotten again so that the sender's retry
+is not mistaken for a duplicate.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass
+from typing import Any
+
+from tokentrace.processor.dedupe import Deduper
+from tokentrace.processor.extract import COLUMNS, Call, extract
+from tokentrace.processor.metrics import Registry
+from tokentrace.processor.pricing import Price, Pricer, unpriced
+from tokentrace.processor.spool import Spool
+
+log = logging.getLogger(__name__)
+
+_PRICED = COLUMNS.index("priced")
+
+
+@dataclass
+class Accepted:
+    """A request taken in: what to tell the sender, and when it is safe to."""
+
+    rejected: int
+    message: str
+    durable: Future[None]
+
+
+class Pipeline:
+    def __init__(
+        self,
+        pricer: Pricer,
+        spool: Spool,
+        deduper: Deduper,
+        metrics: Registry,
+        clock: Callable[[], int] = time.time_ns,
+    ) -> None:
+        self._pricer = pricer
+        self._spool = spool
+        self._deduper = deduper
+        self._metrics = metrics
+        self._clock = clock
+        # The receivers run on the event loop and on gRPC threads; the deduper and the
+        # pricer's caches are shared, so one request is processed at a time (the GIL
+        # would serialise the work anyway).
+        self._lock = threading.Lock()
+
+    def accept(self, request: Any, transport: str) -> Accepted:
+        """Process a decoded request (an ``otlp_wire.TraceRequest``).
+
+        Raises :class:`~tokentrace.processor.spool.SpoolFull` when the spool cannot take
+        it: the sender should retry later.
+        """
+        with self._lock:
+            extraction = extract(request, self._clock())
+            calls, duplicates = self._deduper.admit(extraction.calls)
+            rows = [call.row(self._price(call)) for call in calls]
+        metrics = self._metrics
+        metrics.spans_received.inc(extraction.received, transport=transport)
+        metrics.spans_ignored.inc(extraction.ignored)
+        metrics.spans_duplicate.inc(duplicates)
+        metrics.tags_dropped.inc(extraction.tags_dropped)
+        for reason, count in extraction.rejected.items():
+            metrics.spans_rejected.inc(count, reason=reason)
+        if rows:
+            try:
+                columns = [list(column) for column in zip(*rows, strict=True)]
+                durable = self._spool.append(columns, len(rows))
+            except Exception:
+                self._forget(calls)
+                raise
+            durable.add_done_callback(lambda done: self._settle(done, calls, rows))
+        else:
+            durable = Future()
+            durable.set_result(None)
+        return Accepted(extraction.rejected_count, extraction.error_message(), durable)
+
+    def _price(self, call: Call) -> Price:
+        model = call.response_model or call.request_model
+        try:
+            price = self._pricer.price(
+                call.provider,
+                model,
+                call.timestamp,
+                call.input_tokens,
+                call.output_tokens,
+                call.cache_read_tokens,
+                call.cache_write_tokens,
+                call.service_tier,
+            )
+            if not price.priced and call.request_model and call.request_model != model:
+                price = self._pricer.price(
+                    call.provider,
+                    call.request_model,
+                    call.timestamp,
+                    call.input_tokens,
+                    call.output_tokens,
+                    call.cache_read_tokens,
+                    call.cache_write_tokens,
+                    call.service_tier,
+                )
+        except Exception as exc:  # a pricing fault must not lose the call: store it unpriced
+            log.warning("cannot price %s %s: %s", call.provider, model, exc)
+            return unpriced(model)
+        return price
+
+    def _settle(self, done: Future[None], calls: list[Call], rows: list[Any]) -> None:
+        if done.exception() is not None:
+            self._forget(calls)
+            return
+        self._metrics.spans_accepted.inc(len(rows))
+        self._metrics.spans_unpriced.inc(sum(1 for row in rows if not row[_PRICED]))
+
+    def _forget(self, calls: list[Call]) -> None:
+        with self._lock:
+            self._deduper.forget(calls)

@@ -1,0 +1,135 @@
+"""OTLP/gRPC receiver: ``opentelemetry.proto.collector.trace.v1.TraceService/Export``.
+
+Answers per the OTLP spec: ``UNAUTHENTICATED`` without the bearer token (metadata
+``authorization: Bearer <token>``); ``INVALID_ARGUMENT`` for undecodable data;
+``UNAVAILABLE`` with ``RetryInfo`` while the spool is full, which exporters retry after
+the delay given; otherwise the response once the rows are durable, with
+``partial_success`` counting refused spans. ``RetryInfo`` travels both inside
+``grpc-status-details-bin`` (the standard rich status) and as
+``google.rpc.retryinfo-bin``, the key the Python exporter reads.
+
+The request is handed over as raw bytes and parsed with the extractor's lean schema
+(``otlp_wire``), skipping the full OTLP classes.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import namedtuple
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import grpc
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceResponse
+
+from tokentrace.processor import otlp_codec
+from tokentrace.processor.metrics import Registry
+from tokentrace.processor.pipeline import Pipeline
+from tokentrace.processor.routing import bearer_ok
+from tokentrace.processor.spool import Spool, SpoolFull
+
+SERVICE = "opentelemetry.proto.collector.trace.v1.TraceService"
+SPOOL_FULL_RETRY_AFTER = 5
+DURABLE_TIMEOUT_SECONDS = 30
+
+
+class _Status(namedtuple("_Status", ("code", "details", "trailing_metadata")), grpc.Status):
+    """A ``grpc.Status`` carrying a rich ``google.rpc.Status`` in its trailers."""
+
+
+class OtlpGrpcReceiver:
+    def __init__(
+        self, pipeline: Pipeline, spool: Spool, metrics: Registry, *, auth_token: str | None
+    ) -> None:
+        self._pipeline = pipeline
+        self._spool = spool
+        self._metrics = metrics
+        self._auth_token = auth_token
+
+    def handler(self) -> grpc.GenericRpcHandler:
+        return grpc.method_handlers_generic_handler(
+            SERVICE,
+            {
+                "Export": grpc.unary_unary_rpc_method_handler(
+                    self.export,
+                    request_deserializer=None,  # raw bytes: parsed with otlp_wire
+                    response_serializer=ExportTraceServiceResponse.SerializeToString,
+                )
+            },
+        )
+
+    def export(self, body: bytes, context: grpc.ServicerContext) -> ExportTraceServiceResponse:
+        started = time.perf_counter()
+        code = "OK"
+        try:
+            return self._export(body, context)
+        except _Abort as abort:
+            code = abort.status.code.name
+            context.abort_with_status(abort.status)
+            raise  # abort_with_status raises; this line is never reached
+        finally:
+            self._metrics.request_seconds.observe(time.perf_counter() - started)
+            self._metrics.requests.inc(transport="grpc", code=code)
+
+    def _export(self, body: bytes, context: grpc.ServicerContext) -> ExportTraceServiceResponse:
+        metadata = {key.lower(): value for key, value in context.invocation_metadata()}
+        if not bearer_ok(metadata.get("authorization"), self._auth_token):
+            raise _Abort(grpc.StatusCode.UNAUTHENTICATED, 401, "missing or wrong bearer token")
+        if not self._spool.has_room():
+            raise _Abort.unavailable("the spool is full: ClickHouse is behind")
+        try:
+            decoded = otlp_codec.decode_protobuf(body)
+        except otlp_codec.BodyError as exc:
+            raise _Abort(grpc.StatusCode.INVALID_ARGUMENT, 400, str(exc)) from None
+        try:
+            accepted = self._pipeline.accept(decoded, "grpc")
+            accepted.durable.result(timeout=DURABLE_TIMEOUT_SECONDS)
+        except SpoolFull as exc:
+            raise _Abort.unavailable(str(exc)) from None
+        except Exception as exc:
+            raise _Abort.unavailable(f"could not store the spans: {exc}") from None
+        response = ExportTraceServiceResponse()
+        if accepted.rejected:
+            response.partial_success.rejected_spans = accepted.rejected
+            response.partial_success.error_message = accepted.message
+        return response
+
+
+class _Abort(Exception):
+    def __init__(
+        self,
+        code: grpc.StatusCode,
+        http_equivalent: int,
+        message: str,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message)
+        rich = otlp_codec.status_message(http_equivalent, message, retry_after)
+        trailers: list[tuple[str, bytes]] = [("grpc-status-details-bin", rich.SerializeToString())]
+        if retry_after is not None:
+            info = otlp_codec.retry_info(retry_after).SerializeToString()
+            trailers.append(("google.rpc.retryinfo-bin", info))
+        self.status = _Status(code, message, tuple(trailers))
+
+    @classmethod
+    def unavailable(cls, message: str) -> _Abort:
+        return cls(grpc.StatusCode.UNAVAILABLE, 503, message, SPOOL_FULL_RETRY_AFTER)
+
+
+def start(
+    receiver: OtlpGrpcReceiver, host: str, port: int, *, max_body_bytes: int, workers: int = 8
+) -> Any:
+    """A running gRPC server for ``receiver`` on ``host:port``."""
+    server = grpc.server(
+        ThreadPoolExecutor(max_workers=workers, thread_name_prefix="tokentrace-grpc"),
+        handlers=[receiver.handler()],
+        options=[
+            ("grpc.max_receive_message_length", max_body_bytes),
+            ("grpc.max_send_message_length", 4 * 1024 * 1024),
+        ],
+    )
+    address = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    if server.add_insecure_port(address) == 0:
+        raise OSError(f"cannot listen for OTLP/gRPC on {address}")
+    server.start()
+    return server

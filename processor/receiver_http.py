@@ -1,0 +1,112 @@
+"""OTLP/HTTP receiver: ``POST /v1/traces``, answered exactly as the OTLP spec says.
+
+In order: 401 without the bearer token; 415 for a content type other than
+``application/x-protobuf`` or ``application/json`` or a content encoding other than gzip,
+deflate or none; 503 with ``Retry-After`` while the spool is full (ClickHouse away too
+long); 429 with ``Retry-After`` when too many requests already wait for their fsync; 413
+for a body over ``--max-body-bytes`` before or after decompression; 400 for a body that
+does not decode. Otherwise 200 once the rows are durable, with ``partial_success``
+counting the spans refused and why. Every answer is encoded like the request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from tokentrace.processor import otlp_codec
+from tokentrace.processor.metrics import Registry
+from tokentrace.processor.pipeline import Pipeline
+from tokentrace.processor.routing import BodyTooLarge, Request, Response, bearer_ok
+from tokentrace.processor.spool import Spool, SpoolFull
+
+SPOOL_FULL_RETRY_AFTER = 5
+BUSY_RETRY_AFTER = 1
+MAX_WAITING_REQUESTS = 256
+
+
+class OtlpHttpReceiver:
+    def __init__(
+        self,
+        pipeline: Pipeline,
+        spool: Spool,
+        metrics: Registry,
+        *,
+        max_body_bytes: int,
+        auth_token: str | None,
+    ) -> None:
+        self._pipeline = pipeline
+        self._spool = spool
+        self._metrics = metrics
+        self._max_body_bytes = max_body_bytes
+        self._auth_token = auth_token
+        self._waiting = 0
+
+    async def traces(self, request: Request) -> Response:
+        started = time.perf_counter()
+        response = await self._traces(request)
+        self._metrics.request_seconds.observe(time.perf_counter() - started)
+        self._metrics.requests.inc(transport="http", code=str(response.status))
+        return response
+
+    async def _traces(self, request: Request) -> Response:
+        content_type = otlp_codec.media_type(request.headers.get("content-type"))
+        answer_type = (
+            content_type if content_type in otlp_codec.CONTENT_TYPES else otlp_codec.PROTOBUF
+        )
+        if not bearer_ok(request.headers.get("authorization"), self._auth_token):
+            return _failure(
+                401, "missing or wrong bearer token", answer_type, {"www-authenticate": "Bearer"}
+            )
+        if content_type not in otlp_codec.CONTENT_TYPES:
+            return _failure(
+                415,
+                f"unsupported Content-Type {content_type or '(none)'!r}: "
+                f"use {otlp_codec.PROTOBUF} or {otlp_codec.JSON}",
+                answer_type,
+            )
+        encoding = request.headers.get("content-encoding")
+        if (encoding or "").strip().lower() not in ("", "identity", "gzip", "x-gzip", "deflate"):
+            return _failure(
+                415, f"unsupported Content-Encoding {encoding!r}: use gzip or deflate", answer_type
+            )
+        if not self._spool.has_room():
+            return _throttled(503, "the spool is full: ClickHouse is behind", answer_type)
+        if self._waiting >= MAX_WAITING_REQUESTS:
+            return _throttled(429, "too many requests in flight", answer_type)
+        try:
+            body = await request.body(self._max_body_bytes)
+            decoded = otlp_codec.decode(
+                otlp_codec.decompress(body, encoding, self._max_body_bytes), content_type
+            )
+        except BodyTooLarge as exc:
+            return _failure(413, str(exc), answer_type)
+        except otlp_codec.BodyError as exc:
+            return _failure(exc.status, str(exc), answer_type)
+        try:
+            accepted = self._pipeline.accept(decoded, "http")
+        except SpoolFull as exc:
+            return _throttled(503, str(exc), answer_type)
+        self._waiting += 1
+        try:
+            await asyncio.wrap_future(accepted.durable)
+        except Exception as exc:
+            return _throttled(503, f"could not store the spans: {exc}", answer_type)
+        finally:
+            self._waiting -= 1
+        body = otlp_codec.success(answer_type, accepted.rejected, accepted.message)
+        return Response(body, 200, answer_type)
+
+
+def _failure(
+    status: int, message: str, content_type: str, headers: dict[str, str] | None = None
+) -> Response:
+    return Response(
+        otlp_codec.failure(status, message, content_type), status, content_type, headers
+    )
+
+
+def _throttled(status: int, message: str, content_type: str) -> Response:
+    retry_after = SPOOL_FULL_RETRY_AFTER if status == 503 else BUSY_RETRY_AFTER
+    body = otlp_codec.failure(status, message, content_type, retry_after)
+    return Response(body, status, content_type, {"retry-after": str(retry_after)})

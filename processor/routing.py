@@ -1,0 +1,155 @@
+"""A small ASGI application: a route table, requests and responses.
+
+``tokentrace serve`` answers a handful of routes (OTLP, health, metrics, the readers'
+API); a framework would be a heavier dependency than the routing it saves. Adding a
+route is one line: ``router.add("GET", "/api/v1/things/{name}", handler)``, where
+``handler`` is ``async def handler(request: Request) -> Response``.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+import re
+from collections.abc import Awaitable, Callable
+from typing import Any
+from urllib.parse import parse_qs
+
+log = logging.getLogger(__name__)
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+class Request:
+    def __init__(self, scope: dict[str, Any], receive: Callable[[], Awaitable[dict[str, Any]]]):
+        self.scope = scope
+        self._receive = receive
+        self.method: str = scope["method"]
+        self.path: str = scope["path"]
+        self.path_params: dict[str, str] = {}
+        self.headers: dict[str, str] = {
+            name.decode("latin-1").lower(): value.decode("latin-1")
+            for name, value in scope.get("headers", ())
+        }
+        self.query: dict[str, list[str]] = parse_qs(
+            scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True
+        )
+
+    async def body(self, limit: int) -> bytes:
+        """The whole body; raises :class:`BodyTooLarge` as soon as it passes ``limit``."""
+        declared = self.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > limit:
+            raise BodyTooLarge(f"Content-Length {declared} is over the {limit}-byte limit")
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await self._receive()
+            if message["type"] == "http.disconnect":
+                raise ConnectionError("client disconnected")
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > limit:
+                raise BodyTooLarge(f"request body is over the {limit}-byte limit")
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                return b"".join(chunks)
+
+
+class Response:
+    def __init__(
+        self,
+        body: bytes | str = b"",
+        status: int = 200,
+        content_type: str = "text/plain; charset=utf-8",
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        self.body = body.encode() if isinstance(body, str) else body
+        self.status = status
+        self.headers = {"content-type": content_type, **(headers or {})}
+
+    @classmethod
+    def json(cls, data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+        return cls(json.dumps(data), status, "application/json", headers)
+
+    async def send(self, send: Callable[[dict[str, Any]], Awaitable[None]]) -> None:
+        headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in self.headers.items()]
+        headers.append((b"content-length", str(len(self.body)).encode()))
+        await send({"type": "http.response.start", "status": self.status, "headers": headers})
+        await send({"type": "http.response.body", "body": self.body})
+
+
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+def bearer_ok(request_header: str | None, token: str | None) -> bool:
+    """True when no token is configured or ``Authorization: Bearer <token>`` matches it.
+
+    Compared in constant time so the token cannot be guessed byte by byte from timings.
+    """
+    if not token:
+        return True
+    scheme, _, given = (request_header or "").partition(" ")
+    return scheme.lower() == "bearer" and hmac.compare_digest(
+        given.strip().encode(), token.encode()
+    )
+
+
+class Router:
+    """An ASGI app dispatching on method and path; ``{name}`` segments become path params."""
+
+    def __init__(self) -> None:
+        self._routes: list[tuple[str, re.Pattern[str], Handler]] = []
+
+    def add(self, method: str, path: str, handler: Handler) -> None:
+        parts = re.split(r"\{(\w+)\}", path)  # literal, name, literal, name, …
+        pattern = "".join(
+            f"(?P<{part}>[^/]+)" if index % 2 else re.escape(part)
+            for index, part in enumerate(parts)
+        )
+        self._routes.append((method.upper(), re.compile(f"^{pattern}$"), handler))
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "lifespan":
+            await _lifespan(receive, send)
+            return
+        if scope["type"] != "http":
+            return
+        request = Request(scope, receive)
+        response = await self._dispatch(request)
+        await response.send(send)
+
+    async def _dispatch(self, request: Request) -> Response:
+        allowed = []
+        for method, pattern, handler in self._routes:
+            match = pattern.match(request.path)
+            if match is None:
+                continue
+            if method != request.method:
+                allowed.append(method)
+                continue
+            request.path_params = match.groupdict()
+            try:
+                return await handler(request)
+            except Exception:
+                log.exception("error answering %s %s", request.method, request.path)
+                return Response.json({"error": "internal error"}, 500)
+        if allowed:
+            return Response.json(
+                {"error": f"method {request.method} not allowed"},
+                405,
+                {"allow": ", ".join(sorted(set(allowed)))},
+            )
+        return Response.json({"error": f"no route for {request.path}"}, 404)
+
+
+async def _lifespan(receive: Any, send: Any) -> None:
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            await send({"type": "lifespan.shutdown.complete"})
+            return

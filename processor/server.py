@@ -1,0 +1,227 @@
+"""``tokentrace serve`` assembled: receivers → pipeline → spool → sink, plus health,
+metrics and the readers' API on the OTLP/HTTP port.
+
+Start-up order matters for "nothing lost, nothing doubled": the spool left by the last
+run is recovered and its keys seed the deduper before any receiver listens, and its
+segments are queued for the sink ahead of new ones. Shut-down runs the other way:
+receivers stop taking requests (in-flight ones finish), the spool writes what is queued
+and seals its segment, and the sink inserts what it can for a few seconds; whatever is
+left stays spooled for the next start.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import signal
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+
+from tokentrace.processor import receiver_grpc, store
+from tokentrace.processor.api import ViewsApi
+from tokentrace.processor.dedupe import DEFAULT_CAPACITY, Deduper
+from tokentrace.processor.metrics import CONTENT_TYPE, Registry
+from tokentrace.processor.pipeline import Pipeline
+from tokentrace.processor.pricing import Pricer
+from tokentrace.processor.receiver_http import OtlpHttpReceiver
+from tokentrace.processor.routing import Request, Response, Router
+from tokentrace.processor.sink import Sink
+from tokentrace.processor.spool import Segment, Spool
+
+log = logging.getLogger("tokentrace.serve")
+
+SINK_DRAIN_SECONDS = 5.0
+
+
+@dataclass(frozen=True)
+class ServeConfig:
+    host: str
+    http_port: int
+    grpc_port: int  # 0: no gRPC
+    clickhouse_url: str
+    cluster: str | None
+    spool_dir: Path
+    spool_max_bytes: int
+    max_body_bytes: int
+    auth_token: str | None
+
+
+class Service:
+    """Every part of a running processor, built and wired but not yet listening."""
+
+    def __init__(self, config: ServeConfig, client: Any) -> None:
+        self.config = config
+        self.metrics = Registry()
+        self.spool = Spool(config.spool_dir, config.spool_max_bytes)
+        self.sink = Sink(self._connect, self.spool, self.metrics)
+        self.spool.on_sealed = self.sink.offer
+        self.deduper = Deduper()
+        if client is not None:
+            _seed_from_store(self.deduper, client)
+        backlog = self.spool.recover()
+        _seed_from_spool(self.deduper, self.spool, backlog)
+        for segment in backlog:
+            self.sink.offer(segment)
+        if backlog:
+            log.info("replaying %d spooled segment(s)", len(backlog))
+        self.pipeline = Pipeline(Pricer(), self.spool, self.deduper, self.metrics)
+        self.http = OtlpHttpReceiver(
+            self.pipeline,
+            self.spool,
+            self.metrics,
+            max_body_bytes=config.max_body_bytes,
+            auth_token=config.auth_token,
+        )
+        self.grpc = receiver_grpc.OtlpGrpcReceiver(
+            self.pipeline, self.spool, self.metrics, auth_token=config.auth_token
+        )
+        self.api = ViewsApi(lambda: store.connect(config.clickhouse_url), config.auth_token)
+        self._register_gauges()
+        self.sink.start(client)
+        self.spool.start()
+
+    def _connect(self) -> Any:
+        client = store.connect(self.config.clickhouse_url)
+        store.migrate(client, cluster=self.config.cluster)
+        return client
+
+    def _register_gauges(self) -> None:
+        self.metrics.gauge(
+            "tokentrace_spool_bytes",
+            "Bytes in spool segments not yet in ClickHouse.",
+            lambda: self.spool.depth_bytes,
+        )
+        self.metrics.gauge(
+            "tokentrace_spool_segments",
+            "Spool segments not yet in ClickHouse.",
+            lambda: self.spool.segment_count,
+        )
+        self.metrics.gauge(
+            "tokentrace_store_ready",
+            "1 while ClickHouse is migrated and taking inserts.",
+            lambda: int(self.sink.ready),
+        )
+
+    def router(self) -> Router:
+        router = Router()
+        router.add("POST", "/v1/traces", self.http.traces)
+        router.add("GET", "/healthz", self.healthz)
+        router.add("GET", "/readyz", self.readyz)
+        router.add("GET", "/metrics", self.prometheus)
+        router.add("GET", "/api/v1/views", self.api.list_views)
+        router.add("GET", "/api/v1/views/{name}", self.api.run_view)
+        return router
+
+    async def healthz(self, request: Request) -> Response:
+        return Response("ok\n")
+
+    async def readyz(self, request: Request) -> Response:
+        """Ready once the store is migrated and reachable and the spool has room."""
+        problems = []
+        if not self.sink.ready:
+            problems.append(self.sink.last_error or "store not connected yet")
+        if not self.spool.has_room():
+            problems.append("spool full")
+        body = {
+            "ready": not problems,
+            "problems": problems,
+            "spool_bytes": self.spool.depth_bytes,
+            "spool_segments": self.spool.segment_count,
+        }
+        return Response.json(body, 503 if problems else 200)
+
+    async def prometheus(self, request: Request) -> Response:
+        return Response(self.metrics.render(), content_type=CONTENT_TYPE)
+
+    def close(self) -> None:
+        self.spool.close()
+        self.sink.stop(SINK_DRAIN_SECONDS)
+
+
+def _seed_from_store(deduper: Deduper, client: Any) -> None:
+    """Remember the calls stored in the last hour.
+
+    A request made durable just before a crash may never have been answered; its sender
+    retries after the restart, and by then its rows may already be in ClickHouse.
+    """
+    result = client.query(
+        "SELECT trace_id, span_id, response_id FROM llm_calls "
+        "WHERE ts > now64(6) - INTERVAL 1 HOUR ORDER BY ts DESC LIMIT {limit:UInt32}",
+        parameters={"limit": DEFAULT_CAPACITY},
+    )
+    for trace_id, span_id, response_id in reversed(result.result_rows):
+        _remember(deduper, trace_id, span_id, response_id)
+
+
+def _seed_from_spool(deduper: Deduper, spool: Spool, backlog: list[Segment]) -> None:
+    """Remember the newest spooled calls too (newer than anything stored)."""
+    keys: list[tuple[str, str, str]] = []
+    for segment in reversed(backlog):
+        segment.columns = spool.load(segment)
+        trace_ids, span_ids, response_ids = segment.columns[1:4]
+        keys.extend(reversed(list(zip(trace_ids, span_ids, response_ids, strict=True))))
+        if len(keys) >= DEFAULT_CAPACITY:
+            break
+    for trace_id, span_id, response_id in reversed(keys[:DEFAULT_CAPACITY]):
+        _remember(deduper, trace_id, span_id, response_id)
+
+
+def _remember(deduper: Deduper, trace_id: str, span_id: str, response_id: str) -> None:
+    with contextlib.suppress(ValueError):  # ids some other writer stored, not hex
+        deduper.remember(bytes.fromhex(trace_id), bytes.fromhex(span_id), response_id)
+
+
+def serve(config: ServeConfig) -> int:
+    """Run until SIGINT or SIGTERM; returns the exit code."""
+    client = None
+    try:
+        client = store.connect(config.clickhouse_url)
+        store.migrate(client, cluster=config.cluster)
+    except Exception as exc:
+        if store.StoreURL.parse(config.clickhouse_url).embedded:
+            print(f"tokentrace serve: cannot open the embedded store: {exc}", file=sys.stderr)
+            return 1
+        log.warning("ClickHouse is not reachable (%s); spooling until it is", exc)
+        client = None
+
+    service = Service(config, client)
+    grpc_server = None
+    # uvicorn re-raises the signal that stopped it once it has restored the handlers
+    # it found; with these in place that lets the clean shut-down below run.
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: None)
+    try:
+        if config.grpc_port:
+            grpc_server = receiver_grpc.start(
+                service.grpc, config.host, config.grpc_port, max_body_bytes=config.max_body_bytes
+            )
+        http = uvicorn.Server(
+            uvicorn.Config(
+                service.router(),
+                host=config.host,
+                port=config.http_port,
+                log_level="warning",
+                access_log=False,
+                lifespan="off",
+                timeout_graceful_shutdown=10,
+            )
+        )
+        grpc_text = f", OTLP/gRPC {config.host}:{config.grpc_port}" if config.grpc_port else ""
+        print(
+            f"tokentrace serve: OTLP/HTTP http://{config.host}:{config.http_port}/v1/traces"
+            f"{grpc_text}; spool {config.spool_dir}",
+            flush=True,
+        )
+        http.run()
+        return 0 if http.started else 1
+    except OSError as exc:
+        print(f"tokentrace serve: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        if grpc_server is not None:
+            grpc_server.stop(grace=5).wait()
+        service.close()

@@ -1,0 +1,331 @@
+"""The spool: a write-ahead log on local disk that makes a request durable before its ack.
+
+Every accepted request's rows are appended to the open *segment* file and fsynced; only
+then is the request acknowledged. Appends from concurrent requests are written and
+fsynced together by one writer thread (group commit), so the cost of an fsync is shared
+by every request that arrived meanwhile. Rows travel column-oriented (one list per
+column), the shape both the pickler and the ClickHouse encoder handle fastest.
+
+A segment is *sealed* once it holds ``seal_rows`` rows or is ``seal_seconds`` old, then
+handed to the sink, which inserts it into ClickHouse in one batch with the segment's
+name as ``insert_deduplication_token`` and deletes the file only after ClickHouse has
+the rows. At start every segment left on disk is sealed and replayed; should ClickHouse
+already hold one (a crash between insert and delete), the token makes the replay a
+no-op, rollups included. That holds while the segment is among the table's last
+``non_replicated_deduplication_window`` (100,000) inserted blocks; a spool left unsent
+for longer than 100,000 inserts could double count on replay.
+
+File format, per record: ``b"TTW1"``, payload length and CRC-32 (little-endian uint32
+each), then the payload: one request's columns, pickled. A torn record at the end of a
+segment (a crash mid-write) was never acknowledged; recovery cuts it off.
+
+The spool is bounded: once its segments hold ``max_bytes``, :meth:`Spool.append` raises
+:class:`SpoolFull` and the receivers answer 503 with ``Retry-After`` until the sink has
+drained some of it. Segments ClickHouse rejects as bad data move to ``dead/`` (kept,
+never deleted, not counted against the bound).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import pickle
+import queue
+import secrets
+import struct
+import threading
+import time
+import zlib
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+_MAGIC = b"TTW1"
+_HEADER = struct.Struct("<4sII")
+_SUFFIX = ".wal"
+_MAX_GROUP = 1024  # appends written and fsynced together at most
+
+Columns = list[list[Any]]
+
+
+class SpoolFull(Exception):
+    """The spool holds ``max_bytes`` already: the caller should retry later."""
+
+
+@dataclass
+class Segment:
+    """One spool file. ``name`` is unique forever (sequence number + random suffix)."""
+
+    name: str
+    path: Path
+    size: int = 0
+    row_count: int = 0
+    columns: Columns | None = None  # kept in memory while the sink wants them
+    opened: float = 0.0
+
+    def add(self, columns: Columns, rows: int) -> None:
+        if self.columns is None:
+            self.columns = [list(column) for column in columns]
+        else:
+            for mine, theirs in zip(self.columns, columns, strict=True):
+                mine.extend(theirs)
+        self.row_count += rows
+
+
+class Spool:
+    def __init__(
+        self,
+        directory: Path,
+        max_bytes: int,
+        *,
+        seal_rows: int = 10_000,
+        seal_seconds: float = 1.0,
+    ) -> None:
+        self.directory = Path(directory)
+        self.max_bytes = max_bytes
+        self.seal_rows = seal_rows
+        self.seal_seconds = seal_seconds
+        self.on_sealed: Callable[[Segment], None] = lambda segment: None
+        self._queue: queue.Queue[tuple[Columns, int, Future[None]] | None] = queue.Queue()
+        self._lock = threading.Lock()
+        self._bytes = 0
+        self._segments = 0
+        self._sequence = 0
+        self._current: Segment | None = None
+        self._fd = -1
+        self._thread: threading.Thread | None = None
+        self._closed = False
+
+    # ------------------------------------------------------------ state
+
+    @property
+    def depth_bytes(self) -> int:
+        return self._bytes
+
+    @property
+    def segment_count(self) -> int:
+        return self._segments
+
+    def has_room(self) -> bool:
+        return self._bytes < self.max_bytes
+
+    # --------------------------------------------------------- recovery
+
+    def recover(self) -> list[Segment]:
+        """The segments left by an earlier run, oldest first, torn tails cut off."""
+        self.directory.mkdir(parents=True, exist_ok=True)
+        segments = []
+        for path in sorted(self.directory.glob(f"*{_SUFFIX}")):
+            number = path.stem.split("-", 1)[0]
+            if number.isdigit():
+                self._sequence = max(self._sequence, int(number))
+            good = _valid_length(path)
+            if good == 0:
+                path.unlink()
+                continue
+            if good < path.stat().st_size:
+                log.warning("spool: cutting a torn record off %s at byte %d", path.name, good)
+                with path.open("r+b") as file:
+                    file.truncate(good)
+                    os.fsync(file.fileno())
+            segments.append(Segment(name=path.stem, path=path, size=good))
+        with self._lock:
+            self._bytes += sum(segment.size for segment in segments)
+            self._segments += len(segments)
+        return segments
+
+    def load(self, segment: Segment) -> Columns:
+        """The columns of every row in ``segment``, read back from disk."""
+        loaded = Segment(segment.name, segment.path)
+        data = segment.path.read_bytes()
+        payloads, whole = _records(data)
+        if whole < len(data):
+            log.error(
+                "spool: %s is corrupt after byte %d; %d bytes cannot be read",
+                segment.path.name,
+                whole,
+                len(data) - whole,
+            )
+        for payload in payloads:
+            columns = pickle.loads(payload)
+            loaded.add(columns, len(columns[0]))
+        segment.row_count = loaded.row_count
+        return loaded.columns or []
+
+    # ------------------------------------------------------------ writes
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="tokentrace-spool", daemon=True)
+        self._thread.start()
+
+    def append(self, columns: Columns, rows: int) -> Future[None]:
+        """Queue ``rows`` rows (as ``columns``) for the log; resolves once fsynced."""
+        if self._closed:
+            raise SpoolFull("the spool is closed")
+        if self._bytes >= self.max_bytes:
+            raise SpoolFull(f"the spool holds {self._bytes} bytes, its limit")
+        future: Future[None] = Future()
+        self._queue.put((columns, rows, future))
+        return future
+
+    def close(self) -> None:
+        """Write what is queued, seal the open segment and stop the writer."""
+        self._closed = True
+        if self._thread is not None:
+            self._queue.put(None)
+            self._thread.join()
+
+    def remove(self, segment: Segment) -> None:
+        """The sink has stored ``segment``: delete it."""
+        segment.path.unlink(missing_ok=True)
+        self._forget(segment)
+
+    def quarantine(self, segment: Segment) -> Path:
+        """Move a segment ClickHouse refuses into ``dead/`` for a person to look at."""
+        dead = self.directory / "dead"
+        dead.mkdir(exist_ok=True)
+        target = dead / segment.path.name
+        segment.path.replace(target)
+        self._forget(segment)
+        return target
+
+    def _forget(self, segment: Segment) -> None:
+        segment.columns = None
+        with self._lock:
+            self._bytes -= segment.size
+            self._segments -= 1
+
+    def _run(self) -> None:
+        stopping = False
+        while not stopping:
+            current = self._current
+            timeout = None
+            if current is not None:
+                timeout = max(0.0, current.opened + self.seal_seconds - time.monotonic())
+            batch: list[tuple[Columns, int, Future[None]]] = []
+            try:
+                item = self._queue.get(timeout=timeout)
+                while True:
+                    if item is None:
+                        stopping = True
+                        break
+                    batch.append(item)
+                    if len(batch) >= _MAX_GROUP:
+                        break
+                    item = self._queue.get_nowait()
+            except queue.Empty:
+                pass
+            if batch:
+                self._write(batch)
+            current = self._current
+            if current is not None and (
+                stopping
+                or current.row_count >= self.seal_rows
+                or time.monotonic() >= current.opened + self.seal_seconds
+            ):
+                self._seal()
+
+    def _write(self, batch: list[tuple[Columns, int, Future[None]]]) -> None:
+        buffers: list[bytes] = []
+        for columns, _, _ in batch:
+            payload = pickle.dumps(columns, protocol=pickle.HIGHEST_PROTOCOL)
+            buffers.append(_HEADER.pack(_MAGIC, len(payload), zlib.crc32(payload)))
+            buffers.append(payload)
+        size = sum(len(buffer) for buffer in buffers)
+        try:
+            segment = self._current or self._open()
+            _write_all(self._fd, buffers)
+            os.fdatasync(self._fd)
+        except OSError as exc:
+            log.error("spool: write failed: %s", exc)
+            self._undo_partial_write()
+            for _, _, future in batch:
+                future.set_exception(exc)
+            return
+        for columns, rows, _ in batch:
+            segment.add(columns, rows)
+        segment.size += size
+        with self._lock:
+            self._bytes += size
+        for _, _, future in batch:
+            future.set_result(None)
+
+    def _open(self) -> Segment:
+        self._sequence += 1
+        name = f"{self._sequence:012d}-{secrets.token_hex(6)}"
+        path = self.directory / f"{name}{_SUFFIX}"
+        self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o600)
+        _fsync_directory(self.directory)
+        self._current = Segment(name=name, path=path, opened=time.monotonic())
+        with self._lock:
+            self._segments += 1
+        return self._current
+
+    def _undo_partial_write(self) -> None:
+        """Cut the segment back to its last whole record after a failed write."""
+        if self._current is None:
+            return
+        try:
+            os.ftruncate(self._fd, self._current.size)
+            os.fsync(self._fd)
+        except OSError as exc:
+            log.error("spool: cannot cut back %s: %s", self._current.path.name, exc)
+        self._seal()
+
+    def _seal(self) -> None:
+        segment = self._current
+        if segment is None:
+            return
+        os.close(self._fd)
+        self._fd = -1
+        self._current = None
+        if segment.size == 0:
+            segment.path.unlink(missing_ok=True)
+            with self._lock:
+                self._segments -= 1
+            return
+        self.on_sealed(segment)
+
+
+def _write_all(fd: int, buffers: list[bytes]) -> None:
+    written = os.writev(fd, buffers)
+    total = sum(len(buffer) for buffer in buffers)
+    if written < total:  # a short write: finish the rest plainly
+        rest = b"".join(buffers)[written:]
+        while rest:
+            rest = rest[os.write(fd, rest) :]
+
+
+def _fsync_directory(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _records(data: bytes) -> tuple[list[bytes], int]:
+    """The payloads of the whole, uncorrupted records at the start of ``data``.
+
+    Also returns how many bytes those records take.
+    """
+    payloads = []
+    offset = 0
+    while offset + _HEADER.size <= len(data):
+        magic, length, crc = _HEADER.unpack_from(data, offset)
+        start = offset + _HEADER.size
+        payload = data[start : start + length]
+        if magic != _MAGIC or len(payload) != length or zlib.crc32(payload) != crc:
+            break
+        payloads.append(payload)
+        offset = start + length
+    return payloads, offset
+
+
+def _valid_length(path: Path) -> int:
+    """How many leading bytes of ``path`` are whole records."""
+    return _records(path.read_bytes())[1]

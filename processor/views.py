@@ -1,0 +1,640 @@
+"""The one definition of every view's SQL: dashboards, alert rules, report and HTTP API.
+
+A view is ClickHouse SQL written for the Grafana ClickHouse plugin: it uses only the
+plugin's portable macros (``$__timeFilter``, ``$__dateFilter``, ``$__fromTime``,
+``$__toTime``, ``$__timeInterval``, ``$__interval_s``) and, where ``{filters}`` stands,
+one ``$__conditionalAll`` condition per dashboard variable. Dashboards get
+:attr:`View.sql`; alert rules get :attr:`View.backend_sql` (no variables: alert queries
+run in the plugin's backend, where variables do not exist); the report and the API call
+:func:`render`, which expands both exactly as Grafana and the plugin would.
+
+Rules every view follows:
+
+* Spend comes from the rollups, filtered on their time column first (their sort key).
+  Range totals and breakdowns read ``llm_cost_daily`` and count **whole UTC days**:
+  every day from the day of the range start to the day of the range end, inclusive
+  (``$__dateFilter``). Hourly series read ``llm_cost_hourly`` and count the hours whose
+  start lies in the range. Rollups are SummingMergeTree: always ``sum()`` + GROUP BY.
+* Latency quantiles, per-user and per-conversation cost and single calls read the raw
+  ``llm_calls`` (``$__timeFilter(ts)``, its sort key's first column).
+* "Now" is always the range end (``$__toTime``), never ``now()``: a view answers for
+  the range it is given, so a report for last month and a test with a fixed clock see
+  the same numbers a dashboard showed then.
+* Money is Decimal end to end, and so is budget utilization (80 % is exactly 0.8);
+  other ratios (share, change, error rate, anomaly ratio) are Float64.
+* ClickHouse resolves aliases before columns, anywhere in the query level: a column
+  that a filter or another aggregate uses is never shadowed by an alias of the same
+  name, or is qualified with the table alias (``sum(sum(d.cost)) OVER ()``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import IntEnum
+from typing import Any
+
+from tokentrace.processor import macros
+
+# Dashboard variables (and the report's filters), named after the rollup and fact-table
+# columns they filter.
+VARIABLES = ("environment", "service", "provider", "model", "team", "feature", "tenant", "agent")
+
+# Tags with their own spend breakdown (the report's ``by_tag``).
+TAG_DIMENSIONS = ("team", "feature", "tenant", "agent", "service", "environment")
+
+
+class Format(IntEnum):
+    """The plugin's query ``format``: how Grafana turns the result into frames."""
+
+    TIME_SERIES = 0
+    TABLE = 1
+
+
+@dataclass(frozen=True)
+class View:
+    """One query: ``template`` is its SQL with ``{filters}`` where variable conditions go.
+
+    ``source`` is the table it reads first (a rollup, ``llm_calls`` or ``budgets``);
+    ``unit`` the Grafana unit of its main number; ``filtered_by`` the dashboard
+    variables that narrow it (none for budgets, which have scopes of their own).
+    """
+
+    name: str
+    title: str
+    description: str
+    template: str
+    format: Format
+    source: str
+    unit: str = "currencyUSD"
+    filtered_by: tuple[str, ...] = VARIABLES
+    # Set on views that use $__timeInterval / $__interval_s: the panel's minimum
+    # interval and maxDataPoints, which fix the interval Grafana sends.
+    min_interval_s: int | None = None
+    max_data_points: int | None = None
+
+    @property
+    def sql(self) -> str:
+        """The panel query: portable macros plus the dashboard variables."""
+        return _fill_filters(self.template, self.filtered_by)
+
+    @property
+    def backend_sql(self) -> str:
+        """The same query without variables, for alert rules (backend-only expansion)."""
+        return _fill_filters(self.template, ())
+
+
+def _fill_filters(template: str, variables: Sequence[str]) -> str:
+    lines = template.splitlines()
+    for index, line in enumerate(lines):
+        if "{filters}" in line:
+            indent = line[: len(line) - len(line.lstrip())]
+            conditions = "".join(
+                f"\n{indent}  AND $__conditionalAll({v} IN (${{{v}:singlequote}}), ${v})"
+                for v in variables
+            )
+            lines[index] = line.replace("{filters}", conditions)
+    return "\n".join(lines)
+
+
+def render(
+    view: View,
+    *,
+    start: datetime,
+    end: datetime,
+    filters: Mapping[str, Sequence[str]] | None = None,
+    interval_s: float | None = None,
+) -> str:
+    """The SQL exactly as Grafana and the plugin would run it for this range and selection.
+
+    ``filters`` maps dashboard variables to the values picked; a variable left out or
+    given no values is All. Variables the view is not filtered by are ignored, as on the
+    dashboard. ``interval_s`` defaults to the interval Grafana would send for the panel.
+    ``end`` is inclusive, as Grafana's is (its whole-day ranges end at 23:59:59.999):
+    daily views count the day ``end`` falls on, so pass an exclusive midnight minus 1 ms.
+    """
+    filters = dict(filters or {})
+    unknown = sorted(set(filters) - set(VARIABLES))
+    if unknown:
+        raise ValueError(f"unknown filter(s) {unknown}; known: {', '.join(VARIABLES)}")
+    selections: dict[str, tuple[str, ...]] = {}
+    for name in VARIABLES:
+        values = filters.get(name) or macros.ALL
+        if isinstance(values, str):
+            raise ValueError(f"filter {name!r} takes a list of values, not the string {values!r}")
+        for value in values:
+            if not isinstance(value, str) or "\\" in value:
+                raise ValueError(f"filter {name}={value!r}: values are strings without '\\'")
+        selections[name] = tuple(values)
+    if interval_s is None:
+        interval_s = (
+            macros.panel_interval_s(
+                start,
+                end,
+                max_data_points=view.max_data_points,
+                min_interval_s=view.min_interval_s,
+            )
+            if view.max_data_points
+            else 1.0
+        )
+    return macros.render_dashboard_query(
+        view.sql, start=start, end=end, selections=selections, interval_s=interval_s
+    )
+
+
+def fetch(client: Any, view: View, **render_args: Any) -> list[dict[str, Any]]:
+    """Run a view through a clickhouse-connect client; rows as dicts (Decimals kept)."""
+    result = client.query(render(view, **render_args))
+    return [dict(zip(result.column_names, row, strict=True)) for row in result.result_rows]
+
+
+# ---------------------------------------------------------------- the views
+
+_VIEWS: list[View] = [
+    View(
+        name="totals",
+        title="Totals",
+        description="Spend, requests and tokens over the range (whole days).",
+        format=Format.TABLE,
+        source="llm_cost_daily",
+        template="""\
+SELECT
+    sum(cost) AS cost,
+    sum(requests) AS requests,
+    cost / nullIf(requests, 0) AS cost_per_request,
+    sum(input_tokens) AS input_tokens,
+    sum(output_tokens) AS output_tokens,
+    sum(cache_read_tokens) AS cache_read_tokens,
+    sum(cache_write_tokens) AS cache_write_tokens,
+    sum(reasoning_tokens) AS reasoning_tokens,
+    sum(unpriced_requests) AS unpriced_requests,
+    sum(failed_requests) AS failed_requests,
+    sum(failed_cost) AS failed_cost,
+    sum(cache_savings) AS cache_savings
+FROM llm_cost_daily
+WHERE $__dateFilter(day){filters}""",
+    ),
+    View(
+        name="month_to_date",
+        title="Spend this month",
+        description=(
+            "Spend in the calendar month (UTC) of the range end, and the month-end forecast: "
+            "month-to-date spend extrapolated linearly over the whole month."
+        ),
+        format=Format.TABLE,
+        source="llm_cost_daily",
+        template="""\
+WITH
+    toDate($__toTime, 'UTC') AS today,
+    toStartOfMonth(today) AS month_start,
+    toDateTime(month_start, 'UTC') AS month_begins,
+    dateDiff('second', month_begins, $__toTime) AS elapsed_s,
+    dateDiff('second', month_begins, toDateTime(addMonths(month_start, 1), 'UTC')) AS month_s
+SELECT
+    month_start,
+    sum(cost) AS cost,
+    cost * month_s / greatest(elapsed_s, 1) AS forecast
+FROM llm_cost_daily
+WHERE day >= month_start AND day <= today{filters}""",
+    ),
+    View(
+        name="spend_change",
+        title="Change vs previous period",
+        description=(
+            "Spend over the range against the same number of whole days just before it; "
+            "change is (cost / previous_cost) - 1, NULL without previous spend."
+        ),
+        format=Format.TABLE,
+        source="llm_cost_daily",
+        unit="percentunit",
+        template="""\
+WITH
+    toDate($__fromTime, 'UTC') AS first_day,
+    toDate($__toTime, 'UTC') AS last_day,
+    dateDiff('day', first_day, last_day) + 1 AS days
+SELECT
+    sumIf(d.cost, day >= first_day) AS cost,
+    sumIf(d.cost, day < first_day) AS previous_cost,
+    toFloat64(cost) / toFloat64(nullIf(previous_cost, 0)) - 1 AS change
+FROM llm_cost_daily AS d
+WHERE day >= first_day - days AND day <= last_day{filters}""",
+    ),
+    View(
+        name="daily_spend",
+        title="Daily spend",
+        description="Spend and requests per UTC day; days without calls show 0.",
+        format=Format.TIME_SERIES,
+        source="llm_cost_daily",
+        template="""\
+SELECT
+    day,
+    sum(cost) AS cost,
+    sum(requests) AS requests
+FROM llm_cost_daily
+WHERE $__dateFilter(day){filters}
+GROUP BY day
+ORDER BY day WITH FILL FROM toDate($__fromTime, 'UTC') TO toDate($__toTime, 'UTC') + 1""",
+    ),
+    View(
+        name="cost_per_request",
+        title="Cost per request",
+        description="Average cost of one call per UTC day (days with calls only).",
+        format=Format.TIME_SERIES,
+        source="llm_cost_daily",
+        template="""\
+SELECT
+    day,
+    sum(cost) / sum(requests) AS cost_per_request
+FROM llm_cost_daily
+WHERE $__dateFilter(day){filters}
+GROUP BY day
+HAVING sum(requests) > 0
+ORDER BY day""",
+    ),
+    View(
+        name="token_breakdown",
+        title="Token breakdown",
+        description=(
+            "Tokens per UTC day by kind. input_tokens counts every input token, cached "
+            "included, so uncached input is what remains after cache reads and writes; "
+            "output_tokens includes reasoning, so visible output is what remains after it."
+        ),
+        format=Format.TIME_SERIES,
+        source="llm_cost_daily",
+        unit="short",
+        template="""\
+SELECT
+    day,
+    sum(d.input_tokens)
+        - least(sum(d.input_tokens), sum(d.cache_read_tokens) + sum(d.cache_write_tokens))
+        AS uncached_input_tokens,
+    sum(d.cache_read_tokens) AS cache_read_tokens,
+    sum(d.cache_write_tokens) AS cache_write_tokens,
+    sum(d.output_tokens) - least(sum(d.output_tokens), sum(d.reasoning_tokens))
+        AS visible_output_tokens,
+    sum(d.reasoning_tokens) AS reasoning_tokens
+FROM llm_cost_daily AS d
+WHERE $__dateFilter(day){filters}
+GROUP BY day
+ORDER BY day WITH FILL FROM toDate($__fromTime, 'UTC') TO toDate($__toTime, 'UTC') + 1""",
+    ),
+    View(
+        name="spend_by_model",
+        title="Spend by model",
+        description="Spend, requests and tokens per provider and model, with share of spend.",
+        format=Format.TABLE,
+        source="llm_cost_daily",
+        template="""\
+SELECT
+    provider,
+    model,
+    sum(cost) AS cost,
+    sum(requests) AS requests,
+    sum(input_tokens) AS input_tokens,
+    sum(output_tokens) AS output_tokens,
+    toFloat64(cost) / nullIf(toFloat64(sum(sum(d.cost)) OVER ()), 0) AS share
+FROM llm_cost_daily AS d
+WHERE $__dateFilter(day){filters}
+GROUP BY provider, model
+ORDER BY cost DESC, provider, model""",
+    ),
+    View(
+        name="spend_by_provider",
+        title="Spend by provider",
+        description="Spend and requests per provider, with share of spend.",
+        format=Format.TABLE,
+        source="llm_cost_daily",
+        template="""\
+SELECT
+    provider,
+    sum(cost) AS cost,
+    sum(requests) AS requests,
+    toFloat64(cost) / nullIf(toFloat64(sum(sum(d.cost)) OVER ()), 0) AS share
+FROM llm_cost_daily AS d
+WHERE $__dateFilter(day){filters}
+GROUP BY provider
+ORDER BY cost DESC, provider""",
+    ),
+    *(
+        View(
+            name=f"spend_by_{dimension}",
+            title=f"Spend by {dimension}",
+            description=(
+                f"Spend and requests per {dimension} ('' = calls without the tag), "
+                "with share of spend."
+            ),
+            format=Format.TABLE,
+            source="llm_cost_daily",
+            template=f"""\
+SELECT
+    {dimension},
+    sum(cost) AS cost,
+    sum(requests) AS requests,
+    toFloat64(cost) / nullIf(toFloat64(sum(sum(d.cost)) OVER ()), 0) AS share
+FROM llm_cost_daily AS d
+WHERE $__dateFilter(day){{filters}}
+GROUP BY {dimension}
+ORDER BY cost DESC, {dimension}""",
+        )
+        for dimension in TAG_DIMENSIONS
+    ),
+    View(
+        name="cache_savings",
+        title="Prompt-cache savings",
+        description=(
+            "Per provider and model: cached tokens, what cache reads and writes cost, and "
+            "the savings net of cache-write premiums (the cache_savings column)."
+        ),
+        format=Format.TABLE,
+        source="llm_cost_daily",
+        template="""\
+SELECT
+    provider,
+    model,
+    sum(cache_read_tokens) AS cache_read_tokens,
+    sum(cache_write_tokens) AS cache_write_tokens,
+    sum(cache_read_cost) AS cache_read_cost,
+    sum(cache_write_cost) AS cache_write_cost,
+    sum(cache_savings) AS cache_savings
+FROM llm_cost_daily
+WHERE $__dateFilter(day){filters}
+GROUP BY provider, model
+HAVING cache_read_tokens + cache_write_tokens > 0
+ORDER BY cache_savings DESC, provider, model""",
+    ),
+    View(
+        name="budget_utilization",
+        title="Budget utilization",
+        description=(
+            "Every budget in the budgets table: spend in its current period (day, ISO week "
+            "from Monday, or calendar month, UTC, of the range end) over its amount. A "
+            "budget's filters match the rollup dimensions; '' scope is the global budget."
+        ),
+        format=Format.TABLE,
+        source="budgets",
+        unit="percentunit",
+        filtered_by=(),
+        template="""\
+WITH toDate($__toTime, 'UTC') AS today
+SELECT
+    b.scope AS scope,
+    b.period AS period,
+    concat(if(b.scope = '', 'all', b.scope), ' (', b.period, ')') AS budget,
+    multiIf(b.period = 'day', today, b.period = 'week', toMonday(today), toStartOfMonth(today))
+        AS period_start,
+    b.amount AS amount,
+    sumIf(
+        s.cost,
+        s.day >= period_start
+            AND arrayAll((k, v) -> s.dims[k] = v, mapKeys(b.filters), mapValues(b.filters))
+    ) AS spent,
+    spent / nullIf(b.amount, 0) AS utilization
+FROM
+(
+    SELECT scope, filters, period, amount
+    FROM budgets FINAL
+    WHERE deleted = 0
+) AS b
+CROSS JOIN
+(
+    SELECT
+        day,
+        map('provider', provider, 'model', model, 'operation', operation, 'service', service,
+            'environment', environment, 'team', team, 'feature', feature, 'tenant', tenant,
+            'agent', agent) AS dims,
+        sum(cost) AS cost
+    FROM llm_cost_daily
+    WHERE day >= least(toMonday(today), toStartOfMonth(today)) AND day <= today
+    GROUP BY day, provider, model, operation, service, environment, team, feature, tenant, agent
+    UNION ALL
+    -- keeps budgets without any spend in the result (at 0)
+    SELECT today, CAST(map(), 'Map(String, String)'), toDecimal128(0, 12)
+) AS s
+GROUP BY b.scope, b.period, b.amount, b.filters
+ORDER BY utilization DESC, scope, period""",
+    ),
+    View(
+        name="anomalies",
+        title="Spend anomalies",
+        description=(
+            "Days whose spend exceeds 2x the trailing daily average, per scope (all, and "
+            "each team, feature and tenant). The baseline is the spend of the 7 days before "
+            "averaged over the days since the scope was first seen in that window (days "
+            "without spend count as 0); a scope needs 3 days of history to be judged."
+        ),
+        format=Format.TABLE,
+        source="llm_cost_daily",
+        template="""\
+SELECT
+    scope,
+    day,
+    cost,
+    baseline,
+    toFloat64(cost) / toFloat64(baseline) AS ratio
+FROM
+(
+    SELECT
+        scope,
+        day,
+        cost,
+        count() OVER trailing AS trailing_days,
+        min(day) OVER trailing AS first_day,
+        sum(cost) OVER trailing / greatest(day - first_day, 1) AS baseline
+    FROM
+    (
+        SELECT scope, day, sum(cost) AS cost
+        FROM llm_cost_daily
+        ARRAY JOIN
+            ['all', concat('team=', team), concat('feature=', feature), concat('tenant=', tenant)]
+            AS scope
+        WHERE day >= toDate($__fromTime, 'UTC') - 7 AND day <= toDate($__toTime, 'UTC')
+          AND NOT endsWith(scope, '='){filters}
+        GROUP BY scope, day
+    )
+    WINDOW trailing AS (PARTITION BY scope ORDER BY day RANGE BETWEEN 7 PRECEDING AND 1 PRECEDING)
+)
+WHERE day >= toDate($__fromTime, 'UTC')
+  AND trailing_days > 0
+  AND day - first_day >= 3
+  AND cost > 2 * baseline
+ORDER BY day DESC, ratio DESC, scope""",
+    ),
+    View(
+        name="hourly_burn_rate",
+        title="Hourly burn rate",
+        description=(
+            "Spend per hour (and the part spent on failed calls), averaged over each "
+            "interval of at least an hour."
+        ),
+        format=Format.TIME_SERIES,
+        source="llm_cost_hourly",
+        min_interval_s=3600,
+        max_data_points=500,
+        template="""\
+SELECT
+    $__timeInterval(hour) AS time,
+    sum(cost) * 3600 / greatest($__interval_s, 3600) AS cost_per_hour,
+    sum(failed_cost) * 3600 / greatest($__interval_s, 3600) AS failed_cost_per_hour
+FROM llm_cost_hourly
+WHERE $__timeFilter(hour){filters}
+GROUP BY time
+ORDER BY time WITH FILL STEP greatest($__interval_s, 3600)""",
+    ),
+    View(
+        name="failures_by_feature",
+        title="Failed calls by feature",
+        description="Error rate and the cost of failed calls per feature.",
+        format=Format.TABLE,
+        source="llm_cost_daily",
+        template="""\
+SELECT
+    feature,
+    sum(requests) AS requests,
+    sum(failed_requests) AS failed_requests,
+    failed_requests / requests AS error_rate,
+    sum(failed_cost) AS failed_cost
+FROM llm_cost_daily
+WHERE $__dateFilter(day){filters}
+GROUP BY feature
+ORDER BY failed_cost DESC, failed_requests DESC, feature""",
+    ),
+    View(
+        name="waste_signals",
+        title="Waste signals",
+        description=(
+            "Agents and features whose prompts exceed 10x their completions (embeddings "
+            "excluded): oversized context, repeated history, retrieval overreach."
+        ),
+        format=Format.TABLE,
+        source="llm_cost_daily",
+        template="""\
+SELECT
+    agent,
+    feature,
+    sum(requests) AS requests,
+    sum(input_tokens) AS input_tokens,
+    sum(output_tokens) AS output_tokens,
+    input_tokens / output_tokens AS prompt_to_completion,
+    sum(cost) AS cost
+FROM llm_cost_daily
+WHERE $__dateFilter(day)
+  AND operation != 'embeddings'{filters}
+GROUP BY agent, feature
+HAVING output_tokens > 0 AND input_tokens > 10 * output_tokens
+ORDER BY cost DESC, agent, feature""",
+    ),
+    View(
+        name="unpriced_usage",
+        title="Unpriced usage",
+        description=(
+            "Calls stored without a price (model unknown to the price list), per provider "
+            "and model, with the first and last hour they were seen in the range."
+        ),
+        format=Format.TABLE,
+        source="llm_cost_hourly",
+        unit="short",
+        template="""\
+SELECT
+    provider,
+    model,
+    sum(h.unpriced_requests) AS unpriced_requests,
+    min(h.hour) AS first_seen,
+    max(h.hour) AS last_seen
+FROM llm_cost_hourly AS h
+WHERE $__timeFilter(hour)
+  AND h.unpriced_requests > 0{filters}
+GROUP BY provider, model
+ORDER BY unpriced_requests DESC, provider, model""",
+    ),
+    View(
+        name="latency_by_provider",
+        title="Latency by provider",
+        description="Exact p50/p95/p99 latency of successful calls per provider.",
+        format=Format.TABLE,
+        source="llm_calls",
+        unit="ms",
+        template="""\
+SELECT
+    provider,
+    count() AS requests,
+    quantilesExact(0.5, 0.95, 0.99)(latency_ms)[1] AS p50_ms,
+    quantilesExact(0.5, 0.95, 0.99)(latency_ms)[2] AS p95_ms,
+    quantilesExact(0.5, 0.95, 0.99)(latency_ms)[3] AS p99_ms
+FROM llm_calls
+WHERE $__timeFilter(ts)
+  AND status != 'error'{filters}
+GROUP BY provider
+ORDER BY provider""",
+    ),
+    View(
+        name="cost_by_conversation",
+        title="Cost per conversation",
+        description="The 100 most expensive conversations in the range.",
+        format=Format.TABLE,
+        source="llm_calls",
+        template="""\
+SELECT
+    conversation,
+    tenant,
+    user,
+    count() AS requests,
+    sum(cost) AS cost,
+    min(ts) AS first_call,
+    max(ts) AS last_call
+FROM llm_calls
+WHERE $__timeFilter(ts)
+  AND conversation != ''{filters}
+GROUP BY conversation, tenant, user
+ORDER BY cost DESC, conversation
+LIMIT 100""",
+    ),
+    View(
+        name="cost_by_user",
+        title="Cost per user",
+        description="The 100 most expensive users in the range, with their tenant.",
+        format=Format.TABLE,
+        source="llm_calls",
+        template="""\
+SELECT
+    user,
+    tenant,
+    count() AS requests,
+    sum(cost) AS cost
+FROM llm_calls
+WHERE $__timeFilter(ts)
+  AND user != ''{filters}
+GROUP BY user, tenant
+ORDER BY cost DESC, user, tenant
+LIMIT 100""",
+    ),
+    View(
+        name="top_calls",
+        title="Most expensive calls",
+        description="The 50 most expensive single calls in the range, with their trace ids.",
+        format=Format.TABLE,
+        source="llm_calls",
+        template="""\
+SELECT
+    ts,
+    trace_id,
+    span_id,
+    provider,
+    model,
+    team,
+    feature,
+    tenant,
+    user,
+    input_tokens,
+    output_tokens,
+    cost,
+    latency_ms,
+    status
+FROM llm_calls
+WHERE $__timeFilter(ts){filters}
+ORDER BY cost DESC, ts DESC
+LIMIT 50""",
+    ),
+]
+
+VIEWS: dict[str, View] = {view.name: view for view in _VIEWS}

@@ -1,0 +1,171 @@
+"""The committed provisioning files parse, match the code, and hang together."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tokentrace.grafana import alerts, datasource, generate
+from tokentrace.grafana.dashboards import DASHBOARDS
+from tokentrace.processor.cli import main
+from tokentrace.processor.views import VARIABLES, VIEWS
+
+PROVISIONING = generate.DEFAULT_DIR
+README = Path(generate.__file__).parent / "README.md"
+
+
+def load(name: str) -> Any:
+    text = (PROVISIONING / name).read_text(encoding="utf-8")
+    return json.loads(text) if name.endswith(".json") else yaml.safe_load(text)
+
+
+def dashboards() -> list[dict[str, Any]]:
+    return [load(f"dashboards/tokentrace/{name}.json") for name in DASHBOARDS]
+
+
+def test_committed_files_are_what_the_code_generates() -> None:
+    assert generate.differences() == [], "run `tokentrace grafana generate` and commit"
+    for name, text in generate.files().items():
+        parsed = json.loads(text) if name.endswith(".json") else yaml.safe_load(text)
+        assert parsed == load(name), name
+
+
+def test_generate_check_reports_drift_and_generate_repairs_it(tmp_path, capsys) -> None:
+    assert main(["grafana", "generate", "--out", str(tmp_path)]) == 0
+    assert main(["grafana", "generate", "--out", str(tmp_path), "--check"]) == 0
+    (tmp_path / "alerting/rules.yaml").write_text("apiVersion: 1\n")
+    (tmp_path / "dashboards/tokentrace/old.json").write_text("{}")
+    capsys.readouterr()
+    assert main(["grafana", "generate", "--out", str(tmp_path), "--check"]) == 1
+    out = capsys.readouterr().out
+    assert "alerting/rules.yaml" in out and "old.json" in out
+    assert main(["grafana", "generate", "--out", str(tmp_path)]) == 0
+    assert not (tmp_path / "dashboards/tokentrace/old.json").exists()
+    assert generate.differences(tmp_path) == []
+
+
+def test_datasource_file() -> None:
+    [ds] = load("datasources/tokentrace.yaml")["datasources"]
+    assert (ds["type"], ds["uid"]) == ("grafana-clickhouse-datasource", datasource.UID)
+    assert set(ds["jsonData"]) >= {"host", "port", "protocol", "username", "defaultDatabase"}
+    assert ds["secureJsonData"]["password"] == "$TOKENTRACE_CLICKHOUSE_PASSWORD"
+    readme = README.read_text(encoding="utf-8")
+    for variable in [*datasource.ENV.values(), alerts.WEBHOOK_ENV]:
+        assert variable in readme, f"{variable} is not documented in grafana/README.md"
+
+
+def test_dashboards_provider_points_at_the_dashboard_files() -> None:
+    [provider] = load("dashboards/tokentrace.yaml")["providers"]
+    assert provider["options"]["path"] == "/etc/grafana/provisioning/dashboards/tokentrace"
+    assert (PROVISIONING / "dashboards/tokentrace").is_dir()
+    assert provider["folderUid"] == "tokentrace"
+
+
+def _cells(panel: dict[str, Any]) -> set[tuple[int, int]]:
+    g = panel["gridPos"]
+    return {(x, y) for x in range(g["x"], g["x"] + g["w"]) for y in range(g["y"], g["y"] + g["h"])}
+
+
+@pytest.mark.parametrize("dashboard", dashboards(), ids=lambda d: d["uid"])
+def test_dashboard_structure(dashboard: dict[str, Any]) -> None:
+    assert 41 <= dashboard["schemaVersion"] <= 42
+    assert dashboard["time"] == {"from": "now-30d", "to": "now"}
+    panels = dashboard["panels"]
+    ids = [p["id"] for p in panels]
+    assert len(ids) == len(set(ids))
+    taken: set[tuple[int, int]] = set()
+    for panel in panels:
+        g = panel["gridPos"]
+        assert g["x"] >= 0 and g["w"] > 0 and g["x"] + g["w"] <= 24, panel["title"]
+        cells = _cells(panel)
+        assert not cells & taken, f"{panel['title']} overlaps another panel"
+        taken |= cells
+    sql_of_views = {view.sql: view for view in VIEWS.values()}
+    for panel in (p for p in panels if p["type"] != "row"):
+        [target] = panel["targets"]
+        assert target["editorType"] == "sql"
+        assert isinstance(target["format"], int) and target["format"] in (0, 1)
+        assert target["datasource"] == {"type": datasource.TYPE, "uid": datasource.UID}
+        assert panel["datasource"]["uid"] == datasource.UID
+        view = sql_of_views[target["rawSql"]]  # one definition: a view's SQL, verbatim
+        assert target["format"] == view.format
+        assert target["queryType"] == ("timeseries" if view.format == 0 else "table")
+        if "$__timeInterval" in view.sql or "$__interval_s" in view.sql:
+            assert panel["maxDataPoints"] == view.max_data_points
+            assert panel["interval"] == f"{view.min_interval_s}s"
+
+
+@pytest.mark.parametrize("dashboard", dashboards(), ids=lambda d: d["uid"])
+def test_variables_are_defined_for_everything_panels_use(dashboard: dict[str, Any]) -> None:
+    variables = dashboard["templating"]["list"]
+    assert [v["name"] for v in variables] == list(VARIABLES)
+    for variable in variables:
+        assert variable["type"] == "query" and variable["datasource"]["uid"] == datasource.UID
+        assert variable["multi"] and variable["includeAll"]
+        assert variable["current"]["value"] == ["$__all"]
+        assert variable["query"].startswith(f"SELECT DISTINCT {variable['name']} ")
+    names = {v["name"] for v in variables}
+    for panel in dashboard["panels"]:
+        for target in panel.get("targets", []):
+            used = set(re.findall(r"\$\{(\w+)(?::\w+)?\}|\$(?!__)(\w+)", target["rawSql"]))
+            assert {a or b for a, b in used} <= names, panel["title"]
+
+
+def _rules() -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    return [(g, r) for g in load("alerting/rules.yaml")["groups"] for r in g["rules"]]
+
+
+@pytest.mark.parametrize(("group", "rule"), _rules(), ids=lambda x: x.get("uid", x.get("name")))
+def test_alert_rule_references(group: dict[str, Any], rule: dict[str, Any]) -> None:
+    [ds] = load("datasources/tokentrace.yaml")["datasources"]
+    boards = {d["uid"]: {p["id"] for p in d["panels"]} for d in dashboards()}
+    assert group["folder"] == load("dashboards/tokentrace.yaml")["providers"][0]["folder"]
+    refs = [q["refId"] for q in rule["data"]]
+    assert len(refs) == len(set(refs)) and rule["condition"] in refs
+    reduces = set()
+    for query in rule["data"]:
+        model = query["model"]
+        assert model["refId"] == query["refId"]
+        if query["datasourceUid"] == "__expr__":
+            assert model["datasource"] == {"type": "__expr__", "uid": "__expr__"}
+            assert model["expression"] in refs and model["expression"] != query["refId"]
+            assert model["type"] in ("reduce", "threshold")
+            if model["type"] == "reduce":
+                reduces.add(query["refId"])
+            else:
+                [condition] = model["conditions"]
+                assert condition["evaluator"]["type"] in ("gt", "gte", "lt", "lte")
+                assert model["expression"] in reduces
+        else:
+            assert query["datasourceUid"] == ds["uid"]
+            assert model["format"] == 1 and model["editorType"] == "sql"  # labelled numbers
+            assert query["relativeTimeRange"]["from"] > query["relativeTimeRange"]["to"] == 0
+            # Alert queries run in the backend: no dashboard variables or conditionalAll.
+            assert "$__conditionalAll" not in model["rawSql"] and "${" not in model["rawSql"]
+    assert rule["noDataState"] in ("NoData", "Alerting", "OK", "KeepLast")
+    assert rule["execErrState"] in ("Error", "Alerting", "OK", "KeepLast")
+    assert re.fullmatch(r"\d+[smh]", rule["for"])
+    assert rule["labels"]["severity"] in ("info", "warning", "critical")
+    assert rule["panelId"] in boards[rule["dashboardUid"]]
+    templates = " ".join(rule["annotations"].values())
+    assert set(re.findall(r"\$values\.(\w+)", templates)) <= reduces
+    assert "${" not in templates  # Grafana would expand it as an environment variable
+
+
+def test_every_rule_routes_to_the_contact_point() -> None:
+    [contact] = load("alerting/contact-points.yaml")["contactPoints"]
+    [receiver] = contact["receivers"]
+    assert receiver["type"] == "webhook"
+    assert receiver["settings"]["url"] == f"${alerts.WEBHOOK_ENV}"
+    [policy] = load("alerting/policies.yaml")["policies"]
+    [route] = policy["routes"]
+    assert route["receiver"] == contact["name"]
+    [[label, operator, value]] = route["object_matchers"]
+    assert operator == "="
+    for _group, rule in _rules():
+        assert rule["labels"][label] == value, rule["uid"]

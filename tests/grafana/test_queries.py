@@ -1,0 +1,234 @@
+"""Every panel, variable and alert query, expanded as Grafana and the plugin do, on chDB.
+
+Panels go through the three steps of a dashboard query (``$__conditionalAll``, template
+variables, backend macros) with the interval Grafana derives from the panel's
+``maxDataPoints`` and ``interval``; variables and alert queries through the steps that
+apply to them. Results are checked against the seeded data (tests/views/seed.py).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from decimal import Decimal
+from typing import Any
+
+import pytest
+import yaml
+from views.seed import GROWTH_MARCH_COST, MARCH_COST, NOW, SPIKE_DAY
+
+from tokentrace.grafana import generate
+from tokentrace.grafana.dashboards import DASHBOARDS
+from tokentrace.processor import macros
+
+UTC = dt.timezone.utc
+START = NOW - dt.timedelta(days=30)
+ALL: dict[str, tuple[str, ...]] = {}
+SELECTION = {"team": ("growth", "search"), "provider": ("openai", "anthropic"), "tenant": ()}
+
+
+def _panels() -> list[tuple[str, dict[str, Any]]]:
+    return [
+        (board["uid"], panel)
+        for board in (build() for build in DASHBOARDS.values())
+        for panel in board["panels"]
+        if panel["type"] != "row"
+    ]
+
+
+def _variables(selection: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+    board = next(iter(DASHBOARDS.values()))()
+    return {v["name"]: selection.get(v["name"], ()) for v in board["templating"]["list"]}
+
+
+def run_panel(client: Any, panel: dict[str, Any], selection: dict[str, tuple[str, ...]]) -> Any:
+    minimum = panel.get("interval")
+    interval = (
+        macros.panel_interval_s(
+            START,
+            NOW,
+            max_data_points=panel["maxDataPoints"],
+            min_interval_s=int(minimum.rstrip("s")) if minimum else None,
+        )
+        if "maxDataPoints" in panel
+        else 1
+    )
+    [target] = panel["targets"]
+    sql = macros.render_dashboard_query(
+        target["rawSql"],
+        start=START,
+        end=NOW,
+        selections=_variables(selection),
+        interval_s=interval,
+    )
+    return client.query(sql)
+
+
+def _columns_panel_needs(panel: dict[str, Any]) -> set[str]:
+    options = panel["options"]
+    needed = {o["matcher"]["options"] for o in panel["fieldConfig"]["overrides"]}
+    pattern = options.get("reduceOptions", {}).get("fields", "")
+    if pattern:
+        needed.add(pattern.strip("/^$"))
+    if "xField" in options:
+        needed.add(options["xField"])
+    for override in panel["fieldConfig"]["overrides"]:
+        for prop in override["properties"]:
+            needed |= set(re.findall(r"__data\.fields\.(\w+)", str(prop["value"])))
+    return needed
+
+
+@pytest.mark.parametrize("selection", [ALL, SELECTION], ids=["all", "selection"])
+@pytest.mark.parametrize(
+    ("board", "panel"), _panels(), ids=lambda x: x if isinstance(x, str) else x["title"]
+)
+def test_every_panel_query_runs_and_has_the_columns_its_panel_uses(
+    seeded, board: str, panel: dict[str, Any], selection: dict[str, tuple[str, ...]]
+) -> None:
+    result = run_panel(seeded, panel, selection)
+    assert _columns_panel_needs(panel) <= set(result.column_names), panel["title"]
+    if panel["targets"][0]["format"] == 0:
+        assert result.column_names[0] in ("day", "time")
+
+
+def panel(title: str) -> dict[str, Any]:
+    return next(p for _, p in _panels() if p["title"] == title)
+
+
+def rows(client: Any, title: str, selection: dict[str, tuple[str, ...]] = ALL) -> list[dict]:
+    result = run_panel(client, panel(title), selection)
+    return [dict(zip(result.column_names, row, strict=True)) for row in result.result_rows]
+
+
+def test_panels_answer_the_seeded_data(seeded) -> None:
+    assert rows(seeded, "Spend this month")[0]["cost"] == MARCH_COST
+    growth = rows(seeded, "Spend this month", {"team": ("growth",)})
+    assert growth[0]["cost"] == GROWTH_MARCH_COST
+    assert rows(seeded, "Unpriced requests")[0]["unpriced_requests"] == 4
+    budgets = {r["budget"]: r["utilization"] for r in rows(seeded, "Budget utilization")}
+    assert budgets["team=growth (month)"] == Decimal("0.8")
+    assert {r["day"] for r in rows(seeded, "Spend anomalies")} == {SPIKE_DAY}
+    assert rows(seeded, "Most expensive calls")[0]["trace_id"] == "trace-most-expensive"
+    search_models = rows(seeded, "Spend by model", {"team": ("search",)})
+    assert {r["model"] for r in search_models} == {"claude-sonnet-4"}
+
+
+def test_variable_options_come_from_the_rollup(seeded) -> None:
+    board = DASHBOARDS["overview"]()
+    options = {}
+    for variable in board["templating"]["list"]:
+        sql = macros.expand_macros(variable["query"], start=START, end=NOW, interval_s=1)
+        options[variable["name"]] = [row[0] for row in seeded.query(sql).result_rows]
+    assert options["team"] == ["growth", "research", "search"]  # '' (untagged) left out
+    assert options["provider"] == ["anthropic", "mistral_ai", "openai", "x_ai"]
+    assert options["environment"] == ["prod"]
+
+
+# ---------------------------------------------------------------- alert rules
+
+
+def _rule(uid: str) -> dict[str, Any]:
+    text = (generate.DEFAULT_DIR / "alerting/rules.yaml").read_text(encoding="utf-8")
+    groups = yaml.safe_load(text)["groups"]
+    return next(r for g in groups for r in g["rules"] if r["uid"] == uid)
+
+
+def evaluate(client: Any, rule: dict[str, Any], now: dt.datetime) -> dict[tuple, dict[str, float]]:
+    """Run a rule's queries as Grafana would; instances (label sets) that fire, with values.
+
+    Each query must return string label columns and exactly one numeric column, with a
+    unique label set per row: what Grafana requires of table data for alerting.
+    """
+    values: dict[str, dict[tuple, float]] = {}
+    for query in rule["data"]:
+        model = query["model"]
+        if query["datasourceUid"] == "__expr__":
+            continue
+        window = query["relativeTimeRange"]
+        sql = macros.expand_macros(
+            model["rawSql"],
+            start=now - dt.timedelta(seconds=window["from"]),
+            end=now - dt.timedelta(seconds=window["to"]),
+            interval_s=model["intervalMs"] / 1000,
+        )
+        result = client.query(sql)
+        series: dict[tuple, float] = {}
+        for row in result.result_rows:
+            labels = tuple(
+                (c, v) for c, v in zip(result.column_names, row, strict=True) if isinstance(v, str)
+            )
+            numbers = [v for v in row if isinstance(v, int | float | Decimal)]
+            assert len(numbers) == 1 and len(labels) + 1 == len(row), result.column_names
+            assert labels not in series, f"duplicate label set {labels}"
+            series[labels] = float(numbers[0])
+        values[query["refId"]] = series
+    by_ref = {}
+    for query in rule["data"]:  # reduce "last" of a number is the number
+        if query["model"].get("type") == "reduce":
+            by_ref[query["refId"]] = values[query["model"]["expression"]]
+    threshold = next(q["model"] for q in rule["data"] if q["refId"] == rule["condition"])
+    evaluator = threshold["conditions"][0]["evaluator"]
+    test = {
+        "gt": lambda v: v > evaluator["params"][0],
+        "gte": lambda v: v >= evaluator["params"][0],
+    }[evaluator["type"]]
+    firing = {}
+    for labels, value in by_ref[threshold["expression"]].items():
+        if test(value):
+            firing[labels] = {ref: series[labels] for ref, series in by_ref.items()}
+    return firing
+
+
+def at(*args: int) -> dt.datetime:
+    return dt.datetime(*args, tzinfo=UTC)
+
+
+def test_budget_rules_fire_per_budget_at_each_threshold(seeded) -> None:
+    fifty = evaluate(seeded, _rule("tokentrace-budget-50"), NOW)
+    growth = (("scope", "team=growth"), ("period", "month"))
+    assert set(fifty) == {
+        growth,
+        (("scope", "all"), ("period", "day")),
+        (("scope", "feature=summarize"), ("period", "week")),
+    }
+    assert fifty[growth] == {"utilization": 0.8, "spent": 18.0, "amount": 22.5}
+    eighty = evaluate(seeded, _rule("tokentrace-budget-80"), NOW)
+    assert {dict(k)["scope"] for k in eighty} == {"team=growth", "feature=summarize"}
+    hundred = evaluate(seeded, _rule("tokentrace-budget-100"), NOW)
+    assert {dict(k)["scope"] for k in hundred} == {"feature=summarize"}
+
+
+def test_daily_anomaly_rule_fires_per_scope_on_the_spike_day_only(seeded) -> None:
+    rule = _rule("tokentrace-daily-spend-anomaly")
+    assert evaluate(seeded, rule, NOW) == {}  # no rows: noDataState OK
+    firing = evaluate(seeded, rule, at(2026, 3, 9, 23, 0))
+    assert firing == {
+        (("scope", "all"),): {"ratio": 7.0, "spend": 21.0, "baseline": 3.0},
+        (("scope", "team=search"),): {"ratio": 10.0, "spend": 20.0, "baseline": 2.0},
+        (("scope", "feature=summarize"),): {"ratio": 10.0, "spend": 20.0, "baseline": 2.0},
+        (("scope", "tenant=globex"),): {"ratio": 10.0, "spend": 20.0, "baseline": 2.0},
+    }
+    assert evaluate(seeded, rule, at(2026, 3, 10, 23, 0)) == {}
+
+
+def test_burn_rate_rule_compares_this_hour_with_the_24_before(seeded) -> None:
+    rule = _rule("tokentrace-hourly-burn-spike")
+    assert evaluate(seeded, rule, NOW) == {}
+    # 09:30 on the spike day: 18.00 so far this hour; the 24 hours before hold one 08:00
+    # batch of 3.00 (yesterday's 08:00 batch is 25 hours back).
+    [values] = evaluate(seeded, rule, at(2026, 3, 9, 9, 30)).values()
+    assert values == {"ratio": 144.0, "current": 18.0, "baseline": 0.125}
+
+
+def test_failed_cost_rule(seeded) -> None:
+    rule = _rule("tokentrace-failed-cost-spike")
+    assert evaluate(seeded, rule, NOW) == {}
+    # 10:30 on Mar 13: 0.50 failed this hour; the 24 hours before spent 6.00 + 3.00 + 0.50.
+    [values] = evaluate(seeded, rule, at(2026, 3, 13, 10, 30)).values()
+    assert values == {"share": pytest.approx(0.5 / (9.5 / 24)), "failed": 0.5}
+
+
+def test_unpriced_model_rule_fires_for_new_models_only(seeded) -> None:
+    rule = _rule("tokentrace-unpriced-model")
+    assert evaluate(seeded, rule, NOW) == {(("scope", "x_ai/grok-9"),): {"unpriced": 2.0}}
+    assert evaluate(seeded, rule, at(2026, 3, 15, 14, 30)) == {}  # no longer new

@@ -1,0 +1,110 @@
+"""A real ``tokentrace serve`` in a subprocess (it owns its chDB path), and its store."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+READ_STORE = Path(__file__).with_name("read_store.py")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class ServeProcess:
+    def __init__(
+        self,
+        workdir: Path,
+        *,
+        clickhouse: str | None = None,
+        args: tuple[str, ...] = (),
+        env: dict[str, str] | None = None,
+    ) -> None:
+        self.workdir = workdir
+        self.store_url = f"chdb://{workdir / 'chdb'}"
+        self.clickhouse = clickhouse or self.store_url
+        self.spool_dir = workdir / "spool"
+        self.args = args
+        self.env = {**os.environ, **(env or {})}
+        self.http_port = free_port()
+        self.grpc_port = free_port()
+        self.process: subprocess.Popen[bytes] | None = None
+        self._log = workdir / "serve.log"
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.http_port}"
+
+    @property
+    def grpc_endpoint(self) -> str:
+        return f"127.0.0.1:{self.grpc_port}"
+
+    def start(self, clickhouse: str | None = None, timeout: float = 60) -> ServeProcess:
+        if clickhouse is not None:
+            self.clickhouse = clickhouse
+        command = [
+            sys.executable, "-m", "tokentrace.processor.cli", "serve",
+            "--clickhouse", self.clickhouse,
+            "--spool-dir", str(self.spool_dir),
+            "--http-port", str(self.http_port),
+            "--grpc-port", str(self.grpc_port),
+            *self.args,
+        ]  # fmt: skip
+        log = self._log.open("ab")
+        self.process = subprocess.Popen(command, stdout=log, stderr=log, env=self.env)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"serve exited with {self.process.returncode}:\n{self.log()}")
+            try:
+                with urllib.request.urlopen(f"{self.url}/healthz", timeout=1) as answer:
+                    if answer.status == 200:
+                        return self
+            except OSError:
+                time.sleep(0.05)
+        raise TimeoutError(f"serve did not start:\n{self.log()}")
+
+    def stop(self, timeout: float = 60) -> int:
+        """SIGTERM: in-flight requests finish, the spool drains into the store."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGTERM)
+        return self.process.wait(timeout)
+
+    def kill(self) -> None:
+        assert self.process is not None
+        self.process.kill()
+        self.process.wait(10)
+
+    def log(self) -> str:
+        return self._log.read_text(errors="replace") if self._log.exists() else ""
+
+    def get(self, path: str, headers: dict[str, str] | None = None) -> tuple[int, bytes]:
+        request = urllib.request.Request(f"{self.url}{path}", headers=headers or {})
+        try:
+            with urllib.request.urlopen(request, timeout=10) as answer:
+                return answer.status, answer.read()
+        except urllib.error.HTTPError as error:
+            return error.code, error.read()
+
+    def stored(self) -> dict[str, Any]:
+        """Rows and rollup totals, read by a separate process once serve has stopped."""
+        assert self.process is None or self.process.poll() is not None, "stop serve first"
+        output = subprocess.run(
+            [sys.executable, str(READ_STORE), self.store_url],
+            check=True,
+            capture_output=True,
+            timeout=120,
+        ).stdout
+        return json.loads(output)

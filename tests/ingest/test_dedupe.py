@@ -1,0 +1,93 @@
+"""One LLM call, however many spans describe it, is counted once."""
+
+from __future__ import annotations
+
+from tokentrace.processor.dedupe import Deduper, RecentKeys
+
+from .otlp import chat, extract_request, request, span
+
+TRACE = b"\x07" * 16
+
+
+def calls_of(*spans, scope="tokentrace.instrumentation"):
+    return extract_request(request(*spans, scope=scope)).calls
+
+
+def test_a_resent_request_is_counted_once():
+    deduper = Deduper()
+    message = request(span(chat()), span(chat()))
+    first, duplicates = deduper.admit(extract_request(message).calls)
+    assert (len(first), duplicates) == (2, 0)
+    again, duplicates = deduper.admit(extract_request(message).calls)
+    assert (again, duplicates) == ([], 2)
+
+
+def test_same_response_id_in_one_trace_is_one_call():
+    deduper = Deduper()
+    ours = calls_of(span(chat(**{"gen_ai.response.id": "msg_1"}), trace_id=TRACE))
+    sdk = calls_of(span(chat(**{"gen_ai.response.id": "msg_1"}), trace_id=TRACE), scope="anthropic")
+    assert deduper.admit(ours) == (ours, 0)
+    assert deduper.admit(sdk) == ([], 1)
+
+
+def test_response_ids_are_compared_within_a_trace_only():
+    # Provider stand-ins restart their id counters on every run.
+    deduper = Deduper()
+    run_1 = calls_of(span(chat(**{"gen_ai.response.id": "chatcmpl-standin1"})))
+    run_2 = calls_of(span(chat(**{"gen_ai.response.id": "chatcmpl-standin1"})))
+    assert deduper.admit(run_1)[1] == 0
+    assert deduper.admit(run_2)[1] == 0
+
+
+def test_parent_child_pair_in_one_request_keeps_ours():
+    sdk_span = span(chat(), trace_id=TRACE, span_id=b"\x01" * 8)
+    our_span = span(chat(), trace_id=TRACE, span_id=b"\x02" * 8, parent=b"\x01" * 8)
+    message = request(our_span)
+    message.resource_spans[0].scope_spans.add(scope={"name": "anthropic"}).spans.append(sdk_span)
+    admitted, duplicates = Deduper().admit(extract_request(message).calls)
+    assert duplicates == 1
+    assert [call.span_id for call in admitted] == [b"\x02" * 8]
+
+    # Two foreign spans: the child, closest to the HTTP exchange, stays.
+    framework = span(chat(), trace_id=TRACE, span_id=b"\x03" * 8)
+    sdk = span(chat(), trace_id=TRACE, span_id=b"\x04" * 8, parent=b"\x03" * 8)
+    admitted, _ = Deduper().admit(calls_of(framework, sdk, scope="other"))
+    assert [call.span_id for call in admitted] == [b"\x04" * 8]
+
+
+def test_parent_child_pair_across_requests_in_either_order():
+    child_first = Deduper()
+    child = calls_of(span(chat(), trace_id=TRACE, span_id=b"\x02" * 8, parent=b"\x01" * 8))
+    parent = calls_of(span(chat(), trace_id=TRACE, span_id=b"\x01" * 8), scope="anthropic")
+    assert child_first.admit(child)[1] == 0
+    assert child_first.admit(parent)[1] == 1
+
+    parent_first = Deduper()
+    assert parent_first.admit(parent)[1] == 0
+    assert parent_first.admit(child)[1] == 1
+
+
+def test_siblings_under_one_framework_span_are_separate_calls():
+    deduper = Deduper()
+    first = calls_of(span(chat(), trace_id=TRACE, parent=b"\x09" * 8))
+    second = calls_of(span(chat(), trace_id=TRACE, parent=b"\x09" * 8))
+    framework = calls_of(span(chat(), trace_id=TRACE, span_id=b"\x09" * 8), scope="framework")
+    assert deduper.admit(first)[1] == 0
+    assert deduper.admit(second)[1] == 0
+    assert deduper.admit(framework)[1] == 1
+
+
+def test_forget_lets_a_retry_through():
+    deduper = Deduper()
+    calls = calls_of(span(chat(**{"gen_ai.response.id": "r"})))
+    deduper.admit(calls)
+    deduper.forget(calls)
+    assert deduper.admit(calls) == (calls, 0)
+
+
+def test_memory_is_bounded():
+    keys = RecentKeys(3)
+    for key in range(10):
+        keys.add(key)
+    assert len(keys) == 3
+    assert 9 in keys and 6 not in keys

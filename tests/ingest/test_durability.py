@@ -1,0 +1,152 @@
+"""Nothing lost, nothing doubled: kill -9 mid-stream, and a ClickHouse that is away."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import random
+import threading
+import time
+
+import grpc
+import pytest
+from google.rpc import error_details_pb2, status_pb2
+from opentelemetry.proto.collector.trace.v1 import trace_service_pb2_grpc
+
+from .otlp import chat, request, span
+from .serve_process import ServeProcess, free_port
+
+pytestmark = pytest.mark.slow
+
+SPANS_PER_REQUEST = 20
+
+
+class LoadGenerator(threading.Thread):
+    """Sends numbered requests one after another, each retried until it gets a 200.
+
+    Records the span ids of every acknowledged request, and every answer it saw.
+    """
+
+    def __init__(self, server: ServeProcess) -> None:
+        super().__init__(daemon=True)
+        self.server = server
+        self.acked: list[str] = []
+        self.answers: list[int | str] = []
+        self.stopping = threading.Event()
+        self._trace = random.randbytes(16)
+        self._next_span = 1
+
+    def _body(self) -> tuple[bytes, list[str]]:
+        spans, ids = [], []
+        for _ in range(SPANS_PER_REQUEST):
+            span_id = self._next_span.to_bytes(8, "big")
+            self._next_span += 1
+            spans.append(span(chat(**{"gen_ai.response.id": span_id.hex()}),
+                              trace_id=self._trace, span_id=span_id))  # fmt: skip
+            ids.append(span_id.hex())
+        return request(*spans).SerializeToString(), ids
+
+    def run(self) -> None:
+        while not self.stopping.is_set():
+            body, ids = self._body()
+            while True:  # the same body until it is acknowledged, as an exporter retries
+                status = self._post(body)
+                self.answers.append(status)
+                if status == 200:
+                    self.acked.extend(ids)
+                    break
+                time.sleep(0.05)
+
+    def _post(self, body: bytes) -> int | str:
+        connection = http.client.HTTPConnection("127.0.0.1", self.server.http_port, timeout=10)
+        try:
+            connection.request(
+                "POST", "/v1/traces", body, {"content-type": "application/x-protobuf"}
+            )
+            return connection.getresponse().status
+        except OSError as exc:
+            return type(exc).__name__
+        finally:
+            connection.close()
+
+
+def test_kill_9_at_random_points_loses_and_doubles_no_acknowledged_span(tmp_path):
+    server = ServeProcess(tmp_path).start()
+    generator = LoadGenerator(server)
+    generator.start()
+    rng = random.Random()
+    for _ in range(3):
+        time.sleep(rng.uniform(0.5, 2.0))
+        server.kill()
+        time.sleep(rng.uniform(0.0, 0.3))
+        server.start()
+    time.sleep(1.0)
+    generator.stopping.set()
+    generator.join(60)
+    assert not generator.is_alive()
+    assert server.stop() == 0
+
+    failures = [answer for answer in generator.answers if answer != 200]
+    assert failures, "the kills never interrupted a request: the test proved nothing"
+    stored = [row["span_id"] for row in server.stored()["calls"]]
+    assert len(stored) == len(set(stored)), "a span was stored twice"
+    assert sorted(stored) == sorted(generator.acked)
+    assert len(generator.acked) >= 20 * SPANS_PER_REQUEST
+
+
+def test_unreachable_clickhouse_spools_refuses_when_full_then_drains_once(tmp_path):
+    refusing = f"http://127.0.0.1:{free_port()}"
+    server = ServeProcess(tmp_path, clickhouse=refusing, args=("--spool-max-bytes", "40KiB"))
+    server.start()
+    status, body = server.get("/readyz")
+    assert status == 503
+    assert "connect" in json.loads(body)["problems"][0]
+
+    acked: list[str] = []
+    throttled = None
+    for number in range(200):
+        spans = [span(chat(), trace_id=number.to_bytes(16, "big")) for _ in range(10)]
+        connection = http.client.HTTPConnection("127.0.0.1", server.http_port, timeout=10)
+        connection.request(
+            "POST", "/v1/traces", request(*spans).SerializeToString(),
+            {"content-type": "application/x-protobuf"},
+        )  # fmt: skip
+        answer = connection.getresponse()
+        if answer.status == 200:
+            acked.extend(item.span_id.hex() for item in spans)
+            continue
+        throttled = (answer.status, answer.getheader("retry-after"), answer.read())
+        break
+    assert throttled is not None, "the spool never filled"
+    assert throttled[:2] == (503, "5")
+    retry = error_details_pb2.RetryInfo()
+    assert status_pb2.Status.FromString(throttled[2]).details[0].Unpack(retry)
+    assert retry.retry_delay.seconds == 5
+    assert len(acked) >= 50
+
+    with grpc.insecure_channel(server.grpc_endpoint) as channel:
+        stub = trace_service_pb2_grpc.TraceServiceStub(channel)
+        with pytest.raises(grpc.RpcError) as refused:
+            stub.Export(request(span(chat())), timeout=10)
+    assert refused.value.code() == grpc.StatusCode.UNAVAILABLE
+    trailers = dict(refused.value.trailing_metadata())
+    assert (
+        error_details_pb2.RetryInfo.FromString(
+            trailers["google.rpc.retryinfo-bin"]
+        ).retry_delay.seconds
+        == 5
+    )
+
+    assert server.stop() == 0
+    assert list(server.spool_dir.glob("*.wal")), "acknowledged spans must be spooled"
+
+    server.start(clickhouse=server.store_url)  # ClickHouse is back: the same spool drains
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        status, body = server.get("/readyz")
+        if status == 200 and json.loads(body)["spool_bytes"] == 0:
+            break
+        time.sleep(0.1)
+    assert server.stop() == 0
+    stored = [row["span_id"] for row in server.stored()["calls"]]
+    assert sorted(stored) == sorted(acked)

@@ -1,0 +1,322 @@
+"""The extractor on spans shaped like each source's, built with the real OTLP classes."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from tokentrace.processor.extract import COLUMNS, FUTURE_WINDOW_NS, MAX_TOKENS
+
+from .otlp import NOW_NS, chat, extract_request, request, span
+
+
+def one_call(attrs, resource=None, scope="tokentrace.instrumentation", **span_args):
+    extraction = extract_request(request(span(attrs, **span_args), resource=resource, scope=scope))
+    assert extraction.rejected_count == 0, extraction.error_message()
+    assert len(extraction.calls) == 1
+    return extraction.calls[0]
+
+
+def rejection(attrs, **span_args) -> str:
+    extraction = extract_request(request(span(attrs, **span_args)))
+    assert extraction.calls == []
+    assert extraction.rejected_count == 1
+    return extraction.error_message()
+
+
+class FakePrice:
+    priced = True
+    model = "gpt-4o-2024-08-06"
+    input_cost = cache_read_cost = cache_write_cost = Decimal("0.000000000001")
+    output_cost = cache_savings = Decimal("-0.5")
+    cost = Decimal("123456.789012345678")
+    price_version = "v"
+
+
+def test_tokentrace_span_becomes_a_full_row():
+    call = one_call(
+        chat(
+            **{
+                "gen_ai.response.id": "chatcmpl-1",
+                "gen_ai.usage.cache_read.input_tokens": 400,
+                "gen_ai.usage.cache_creation.input_tokens": 50,
+                "gen_ai.usage.reasoning.output_tokens": 30,
+                "gen_ai.request.stream": True,
+                "gen_ai.response.time_to_first_chunk": 0.125,
+                "http.response.status_code": 200,
+                "openai.response.service_tier": "Flex",
+                "feature": "chat",
+                "tenant": "acme",
+                "user.id": "u-1",
+                "gen_ai.conversation.id": "conv-9",
+                "customer_tier": "gold",
+                "http.request.method": "POST",
+            }
+        ),
+        resource={
+            "service.name": "checkout",
+            "deployment.environment.name": "prod",
+            "team": "growth",
+            "region": "eu",
+            "telemetry.sdk.language": "python",
+        },
+        duration_ms=1500,
+    )
+    row = dict(zip(COLUMNS, call.row(FakePrice()), strict=True))
+    assert row["ts"] == NOW_NS // 1000
+    assert row["provider"] == "openai"
+    assert (row["request_model"], row["response_model"]) == ("gpt-4o", "gpt-4o-2024-08-06")
+    assert row["response_id"] == "chatcmpl-1"
+    assert row["operation"] == "chat"
+    assert (row["service"], row["environment"], row["team"]) == ("checkout", "prod", "growth")
+    assert (row["feature"], row["tenant"], row["user"]) == ("chat", "acme", "u-1")
+    assert (row["conversation"], row["agent"]) == ("conv-9", "")
+    assert row["input_tokens"] == 1000
+    assert row["output_tokens"] == 100
+    assert (row["cache_read_tokens"], row["cache_write_tokens"]) == (400, 50)
+    assert row["reasoning_tokens"] == 30
+    assert row["latency_ms"] == 1500.0
+    assert row["ttft_ms"] == 125.0
+    assert (row["stream"], row["http_status"], row["status"]) == (1, 200, "ok")
+    assert row["service_tier"] == "flex"
+    assert row["usage_missing"] == 0
+    assert row["tags"] == {"customer_tier": "gold", "region": "eu"}
+    assert call.ours
+    # Money in integer units of 1e-12 USD: Decimal(18, 12)'s raw value.
+    assert (row["input_cost"], row["output_cost"]) == (1, -500_000_000_000)
+    assert row["cost"] == 123_456_789_012_345_678
+
+
+def test_anthropic_sdk_span_input_already_includes_cache():
+    call = one_call(
+        {
+            "gen_ai.provider.name": "anthropic",
+            "gen_ai.operation.name": "chat",
+            "gen_ai.request.model": "claude-sonnet-4-5",
+            "gen_ai.usage.input_tokens": 1500,  # 300 uncached + 1000 read + 200 written
+            "gen_ai.usage.output_tokens": 80,
+            "gen_ai.usage.cache_read.input_tokens": 1000,
+            "gen_ai.usage.cache_write.input_tokens": 200,
+        },
+        scope="anthropic",
+    )
+    assert (call.input_tokens, call.cache_read_tokens, call.cache_write_tokens) == (1500, 1000, 200)
+    assert not call.ours
+
+
+def test_openllmetry_spans_old_and_new_names():
+    new = one_call(
+        {
+            "gen_ai.system": "Anthropic",
+            "llm.request.type": "chat",
+            "gen_ai.request.model": "claude-3-5-haiku",
+            "gen_ai.usage.input_tokens": 1200,
+            "gen_ai.usage.output_tokens": 10,
+            "gen_ai.usage.cache_read_input_tokens": 1000,
+            "gen_ai.usage.cache_creation_input_tokens": 100,
+        },
+        scope="opentelemetry.instrumentation.anthropic",
+    )
+    assert (new.provider, new.operation) == ("anthropic", "chat")
+    assert (new.input_tokens, new.cache_read_tokens, new.cache_write_tokens) == (1200, 1000, 100)
+
+    old = one_call(
+        {
+            "gen_ai.system": "openai",
+            "llm.request.type": "completion",
+            "gen_ai.request.model": "gpt-3.5-turbo-instruct",
+            "gen_ai.usage.prompt_tokens": 20,
+            "gen_ai.usage.completion_tokens": "7",
+        }
+    )
+    assert (old.operation, old.input_tokens, old.output_tokens) == ("text_completion", 20, 7)
+
+    oldest = one_call(
+        {
+            "llm.vendor": "openai",
+            "llm.request.model": "gpt-4",
+            "llm.usage.prompt_tokens": 5,
+            "llm.usage.completion_tokens": 6,
+        }
+    )
+    assert (oldest.provider, oldest.request_model) == ("openai", "gpt-4")
+    assert (oldest.input_tokens, oldest.output_tokens) == (5, 6)
+
+
+def test_openlit_anthropic_input_excludes_cache_so_it_is_added():
+    attrs = {
+        "gen_ai.system": "anthropic",
+        "gen_ai.operation.name": "chat",
+        "gen_ai.request.model": "claude-sonnet-4-5",
+        "gen_ai.usage.input_tokens": 1300,
+        "gen_ai.usage.output_tokens": 50,
+        "gen_ai.usage.cache_read_input_tokens": 1000,
+        "gen_ai.usage.cache_creation_input_tokens": 200,
+    }
+    openlit = {"service.name": "bot", "telemetry.sdk.name": "openlit"}
+    assert one_call(attrs, resource=openlit).input_tokens == 2500
+    # The same numbers from a source that includes cache stay as they are.
+    assert one_call(attrs).input_tokens == 1300
+    # OpenLIT's OpenAI input (prompt_tokens) already includes cached tokens.
+    openai = {**attrs, "gen_ai.system": "openai", "gen_ai.request.model": "gpt-4o"}
+    assert one_call(openai, resource=openlit).input_tokens == 1300
+
+
+def test_input_below_the_cache_counts_cannot_include_them():
+    call = one_call(
+        chat(
+            **{
+                "gen_ai.usage.input_tokens": 10,
+                "gen_ai.usage.cache_read.input_tokens": 900,
+                "gen_ai.usage.cache_creation.input_tokens": 90,
+            }
+        )
+    )
+    assert call.input_tokens == 1000
+
+
+@pytest.mark.parametrize(
+    ("given", "provider"),
+    [
+        ({"gen_ai.system": "gemini"}, "gcp.gemini"),
+        ({"gen_ai.system": "vertex_ai"}, "gcp.vertex_ai"),
+        ({"gen_ai.system": "az.ai.openai"}, "azure.ai.openai"),
+        ({"gen_ai.provider.name": "OpenAI", "gen_ai.system": "other"}, "openai"),
+        ({"server.address": "api.anthropic.com"}, "anthropic"),
+    ],
+)
+def test_provider_names_are_normalised(given, provider):
+    attrs = {"gen_ai.request.model": "m", "gen_ai.usage.input_tokens": 1, **given}
+    assert one_call(attrs).provider == provider
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("12", 12), (" 34 ", 34), (12.0, 12), (0, 0), (MAX_TOKENS, MAX_TOKENS)],
+)
+def test_token_counts_accept_numeric_strings_and_whole_doubles(value, expected):
+    assert one_call(chat(**{"gen_ai.usage.input_tokens": value})).input_tokens == expected
+
+
+@pytest.mark.parametrize(
+    "value",
+    [-1, MAX_TOKENS + 1, float("nan"), float("inf"), 12.5, "-5", "1e3", "twelve", "", True, [1]],
+)
+def test_bad_token_counts_reject_the_span_with_the_reason(value):
+    message = rejection(chat(**{"gen_ai.usage.input_tokens": value}))
+    assert message.startswith("1 span(s) rejected: 1 invalid usage")
+    assert "gen_ai.usage.input_tokens" in message
+
+
+def test_a_bad_span_harms_nothing_else_in_the_request():
+    extraction = extract_request(
+        request(
+            span(chat()),
+            span(chat(**{"gen_ai.usage.output_tokens": -3})),
+            span({"http.request.method": "GET"}),
+            span(chat(), start_ns=NOW_NS + FUTURE_WINDOW_NS + 10**9),
+            span(chat()),
+        )
+    )
+    assert len(extraction.calls) == 2
+    assert extraction.ignored == 1
+    assert dict(extraction.rejected) == {"invalid_usage": 1, "invalid_timestamp": 1}
+    message = extraction.error_message()
+    assert message.startswith("2 span(s) rejected: ")
+    assert "gen_ai.usage.output_tokens=-3 is outside 0..2^32" in message
+
+
+def test_missing_usage_is_stored_and_marked():
+    call = one_call(chat(**{"gen_ai.usage.input_tokens": None, "gen_ai.usage.output_tokens": None}))
+    assert (call.usage_missing, call.input_tokens, call.output_tokens) == (1, 0, 0)
+    cut = one_call(chat(**{"tokentrace.usage.missing": True, "gen_ai.usage.output_tokens": None}))
+    assert (cut.usage_missing, cut.input_tokens) == (1, 1000)
+
+
+@pytest.mark.parametrize(
+    "start_ns",
+    [1_500_000_000 * 10**9, NOW_NS + FUTURE_WINDOW_NS + 1, 0],
+)
+def test_timestamps_outside_the_window_are_rejected(start_ns):
+    assert "outside the accepted window" in rejection(chat(), start_ns=start_ns)
+
+
+def test_timestamps_inside_the_window_are_kept():
+    assert one_call(chat(), start_ns=NOW_NS + FUTURE_WINDOW_NS - 10**9).ts_us > NOW_NS // 1000
+    assert one_call(chat(), start_ns=1_600_000_000 * 10**9).ts_us == 1_600_000_000 * 10**6
+
+
+def test_ids_of_the_wrong_length_are_rejected():
+    assert "trace id must be 16 bytes" in rejection(chat(), trace_id=b"\x01" * 8)
+    assert "span id 8" in rejection(chat(), span_id=b"")
+
+
+@pytest.mark.parametrize(
+    "attrs",
+    [
+        {"http.request.method": "POST", "url.full": "https://example.com"},
+        {"db.system": "postgresql"},
+        {"gen_ai.operation.name": "invoke_agent", "gen_ai.agent.name": "planner",
+         "gen_ai.usage.input_tokens": 5000},
+        {"gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": "search"},
+    ],
+)  # fmt: skip
+def test_spans_that_are_no_llm_call_are_ignored(attrs):
+    extraction = extract_request(request(span(attrs)))
+    assert (extraction.calls, extraction.ignored, extraction.rejected_count) == ([], 1, 0)
+
+
+def test_span_attributes_win_over_resource_attributes():
+    call = one_call(
+        chat(team="search", **{"enduser.id": "e-1", "session.id": "s-1", "gen_ai.agent.name": "a"}),
+        resource={"service.name": "api", "team": "growth", "deployment.environment": "staging"},
+    )
+    service, environment, team, feature, tenant, user, conversation, agent = call.dimensions
+    assert (service, environment, team) == ("api", "staging", "search")
+    assert (user, conversation, agent) == ("e-1", "s-1", "a")
+    assert (feature, tenant) == ("", "")
+    # An explicit tag beats the semantic-convention key for the same dimension.
+    call = one_call(chat(user="tag-user", **{"user.id": "semconv-user"}))
+    assert call.dimensions[5] == "tag-user"
+
+
+def test_errors_are_marked():
+    assert one_call(chat(), error=True).status == "error"
+    call = one_call(chat(**{"error.type": "RateLimitError", "http.response.status_code": 429}))
+    assert (call.status, call.error_type, call.http_status) == ("error", "RateLimitError", 429)
+
+
+def test_tag_caps_keep_rows_bounded():
+    extra = {f"tag_{i:02d}": f"v{i}" for i in range(40)}
+    long_key = "k" * 65
+    extraction = extract_request(
+        request(span(chat(**extra, **{long_key: "x", "gen_ai.prompt.0.content": "y" * 10}))),
+    )
+    call = extraction.calls[0]
+    assert len(call.tags) == 32
+    assert set(call.tags) == {f"tag_{i:02d}" for i in range(32)}
+    assert extraction.tags_dropped == 9  # 8 over the cap + the long key
+
+
+def test_huge_values_are_clipped_with_a_marker():
+    huge = "x" * 1_000_000
+    call = one_call(chat(tenant=huge, note=huge, **{"gen_ai.request.model": huge}))
+    assert call.dimensions[4] == "x" * 255 + "\u2026"
+    assert call.tags["note"] == "x" * 255 + "\u2026"
+    assert len(call.request_model) == 256
+
+
+def test_sql_metacharacters_are_plain_data():
+    nasty = "x'); DROP TABLE llm_calls; --\\"
+    call = one_call(chat(tenant=nasty, comment=nasty))
+    assert call.dimensions[4] == nasty
+    assert call.tags["comment"] == nasty
+
+
+def test_ten_thousand_distinct_tag_values_extract_independently():
+    spans = [span(chat(tenant=f"tenant-{i}", session=f"s-{i}")) for i in range(10_000)]
+    extraction = extract_request(request(*spans))
+    assert len(extraction.calls) == 10_000
+    assert len({call.dimensions[4] for call in extraction.calls}) == 10_000
+    assert all(len(call.tags) == 1 for call in extraction.calls)

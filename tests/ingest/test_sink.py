@@ -1,0 +1,152 @@
+"""Pipeline → spool → sink → chDB in one process: exact rows, exact money, exact replays."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from clickhouse_connect.driver.exceptions import OperationalError
+
+from tokentrace.processor import otlp_wire
+from tokentrace.processor.dedupe import Deduper
+from tokentrace.processor.metrics import Registry
+from tokentrace.processor.pipeline import Pipeline
+from tokentrace.processor.pricing import Pricer
+from tokentrace.processor.sink import Sink
+from tokentrace.processor.spool import Spool
+
+from .otlp import NOW_NS, chat, request, span
+
+
+@pytest.fixture(scope="module")
+def pricer() -> Pricer:
+    return Pricer()
+
+
+class Ingest:
+    """The processor's write path, wired as ``serve`` wires it, with a swappable store."""
+
+    def __init__(self, directory, connect, pricer: Pricer, seal_rows: int = 10_000):
+        self.metrics = Registry()
+        self.spool = Spool(directory, 1 << 30, seal_rows=seal_rows, seal_seconds=0.05)
+        self.sink = Sink(connect, self.spool, self.metrics, first_backoff=0.01)
+        self.spool.on_sealed = self.sink.offer
+        self.backlog = self.spool.recover()
+        for segment in self.backlog:
+            self.sink.offer(segment)
+        self.pipeline = Pipeline(pricer, self.spool, Deduper(), self.metrics)
+        self.sink.start()
+        self.spool.start()
+
+    def send(self, message) -> None:
+        wire = otlp_wire.TraceRequest.FromString(message.SerializeToString())
+        self.pipeline.accept(wire, "test").durable.result(timeout=10)
+
+    def close(self) -> None:
+        self.spool.close()
+        assert self.sink.wait_idle(20)
+        self.sink.stop(0)
+
+
+def totals(client) -> tuple:
+    calls = client.query("SELECT count(), sum(cost), sum(input_tokens) FROM llm_calls")
+    hourly = client.query("SELECT sum(requests), sum(cost) FROM llm_cost_hourly")
+    daily = client.query("SELECT sum(requests), sum(cost) FROM llm_cost_daily")
+    return calls.result_rows[0], hourly.result_rows[0], daily.result_rows[0]
+
+
+def test_priced_rows_and_rollups_are_exact(tmp_path, store_client, pricer):
+    ingest = Ingest(tmp_path, lambda: store_client, pricer)
+    nasty = "x'); DROP TABLE llm_calls; --"
+    ingest.send(
+        request(
+            span(chat(tenant=nasty, comment=nasty, **{"gen_ai.response.id": "a"})),
+            span(chat(**{"gen_ai.request.model": "no-such-model", "gen_ai.response.model": None})),
+            span({"http.request.method": "GET"}),
+            resource={"service.name": "checkout", "team": "growth"},
+        )
+    )
+    ingest.close()
+    rows = store_client.query(
+        "SELECT response_id, model, tenant, team, input_tokens, output_tokens, input_cost, "
+        "output_cost, cost, priced, price_version, tags FROM llm_calls ORDER BY priced DESC"
+    ).result_rows
+    assert rows[0][:6] == ("a", "gpt-4o", nasty, "growth", 1000, 100)  # canonical model id
+    # gpt-4o: $2.50 / M input, $10 / M output
+    assert rows[0][6:9] == (Decimal("0.0025"), Decimal("0.001"), Decimal("0.0035"))
+    assert rows[0][9] == 1 and rows[0][10].startswith("genai-prices@")
+    assert rows[0][11] == {"comment": nasty}
+    assert rows[1][1:2] == ("no-such-model",)
+    assert rows[1][8:10] == (Decimal(0), 0)
+    assert totals(store_client) == (
+        (2, Decimal("0.0035"), 2000),
+        (2, Decimal("0.0035")),
+        (2, Decimal("0.0035")),
+    )
+    assert ingest.metrics.spans_unpriced.value() == 1
+    assert ingest.metrics.spans_ignored.value() == 1
+    assert ingest.metrics.rows_written.value() == 2
+
+
+def test_replaying_a_stored_segment_changes_nothing(tmp_path, store_client, pricer):
+    ingest = Ingest(tmp_path, lambda: store_client, pricer)
+    ingest.send(request(*(span(chat()) for _ in range(5))))
+    ingest.spool.close()
+    segment_files = {path.name: path.read_bytes() for path in tmp_path.glob("*.wal")}
+    assert ingest.sink.wait_idle(20)
+    ingest.sink.stop(0)
+    before = totals(store_client)
+    assert before[0][0] == 5
+
+    # A crash after the insert but before the delete: the segment is still on disk.
+    for name, data in segment_files.items():
+        (tmp_path / name).write_bytes(data)
+    replay = Ingest(tmp_path, lambda: store_client, pricer)
+    assert len(replay.backlog) == len(segment_files)
+    replay.close()
+    assert totals(store_client) == before
+    assert list(tmp_path.glob("*.wal")) == []
+
+
+def test_an_unreachable_store_loses_nothing_and_drains_when_back(tmp_path, store_client, pricer):
+    attempts = []
+
+    def flaky_connect():
+        attempts.append(1)
+        if len(attempts) < 4:
+            raise OperationalError("Connection refused")
+        return store_client
+
+    ingest = Ingest(tmp_path, flaky_connect, pricer, seal_rows=10)
+    for _ in range(6):
+        ingest.send(request(*(span(chat()) for _ in range(10))))
+    ingest.close()
+    assert len(attempts) >= 4
+    assert totals(store_client)[0][0] == 60
+    assert list(tmp_path.glob("*.wal")) == []
+    assert ingest.metrics.insert_errors.value() >= 1
+
+
+def test_a_segment_clickhouse_refuses_goes_to_dead_and_the_rest_flows(
+    tmp_path, store_client, pricer
+):
+    ingest = Ingest(tmp_path, lambda: store_client, pricer, seal_rows=1)
+    ingest.spool.append([["not"], ["a"], ["row"]], 1).result(timeout=5)
+    ingest.send(request(span(chat())))
+    ingest.close()
+    assert len(list((tmp_path / "dead").glob("*.wal"))) == 1
+    assert totals(store_client)[0][0] == 1
+    assert ingest.metrics.segments_dead.value() == 1
+
+
+def test_acknowledged_means_on_disk_before_any_insert(tmp_path, pricer):
+    def never():
+        raise OperationalError("down")
+
+    ingest = Ingest(tmp_path, never, pricer)
+    ingest.send(request(span(chat(), start_ns=NOW_NS)))
+    ingest.spool.close()
+    ingest.sink.stop(0)
+    recovered = Spool(tmp_path, 1 << 30)
+    backlog = recovered.recover()
+    assert [len(recovered.load(segment)[0]) for segment in backlog] == [1]
