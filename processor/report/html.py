@@ -25,7 +25,7 @@ padding:18px 20px;box-shadow:0 1px 3px rgba(0,0,0,.08)}section.wide{grid-column:
 h2{font-size:15px;margin:0 0 12px}.kpis{display:flex;gap:28px;flex-wrap:wrap}
 .kpi b{display:block;font-size:24px}.kpi span{color:#6b7280;font-size:12px}
 table{border-collapse:collapse;width:100%}
-td,th{padding:4px 8px;text-align:left;border-bottom:1px solid #eee}
+td,th{padding:4px 8px;text-align:left;border-bottom:1px solid #eee;white-space:nowrap}
 td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}.warn{color:#b45309}
 svg text{font:11px system-ui,sans-serif;fill:#374151}
 """
@@ -45,7 +45,7 @@ def render(doc: dict[str, Any]) -> str:
             "Spend by feature", _hbars([(r["value"], r) for r in doc["by_tag"].get("feature", [])])
         ),
         _section("Latency by provider", _latency_table(doc["latency_by_provider"])),
-        _section("Anomalous days", _anomaly_table(doc["anomalies"])),
+        _section("Anomalous days", _anomaly_table(doc["anomalies"][:12]), wide=True),
     ]
     if doc.get("unpriced"):
         sections.append(_section("Unpriced usage", _unpriced_table(doc["unpriced"])))
@@ -54,9 +54,14 @@ def render(doc: dict[str, Any]) -> str:
         "<meta name=viewport content='width=device-width,initial-scale=1'>"
         f"<title>tokentrace report {escape(window['from'][:10])} – {escape(window['to'][:10])}"
         f"</title><style>{STYLE}</style></head><body><header><h1>LLM spend report</h1>"
-        f"<p>{escape(window['from'])} → {escape(window['to'])} · {escape(doc['currency'])}</p>"
+        f"<p>{escape(_when(window['from']))} → {escape(_when(window['to']))} UTC · "
+        f"{escape(doc['currency'])}</p>"
         f"</header><main>{''.join(sections)}</main></body></html>\n"
     )
+
+
+def _when(iso: str) -> str:
+    return iso[:16].replace("T", " ")
 
 
 def _section(title: str, body: str, wide: bool = False) -> str:
@@ -92,19 +97,19 @@ def _daily_chart(doc: dict[str, Any]) -> str:
     if not daily:
         return "<p>No calls in this window.</p>"
     anomalies = {a["date"] for a in doc["anomalies"] if a["scope"] == "all"}
-    width, height, left, bottom = 960, 220, 60, 24
+    width, height, left, bottom, pad = 960, 230, 60, 24, 12
     top = max(Decimal(d["cost"]) for d in daily) or Decimal(1)
     step = (width - left) / len(daily)
     parts = [f"<svg viewBox='0 0 {width} {height}' width=100% role=img>"]
     for i in range(5):
-        y = (height - bottom) * (1 - i / 4)
+        y = pad + (height - bottom - pad) * (1 - i / 4)
         value = top * Decimal(i) / 4
         parts.append(
             f"<line x1={left} x2={width} y1={y:.1f} y2={y:.1f} stroke=#e5e7eb />"
             f"<text x={left - 6} y={y + 4:.1f} text-anchor=end>{escape(money(value))}</text>"
         )
     for i, day in enumerate(daily):
-        h = float(Decimal(day["cost"]) / top) * (height - bottom - 8)
+        h = float(Decimal(day["cost"]) / top) * (height - bottom - pad)
         x = left + i * step
         color = "#ef4444" if day["date"] in anomalies else PALETTE[0]
         parts.append(
@@ -152,7 +157,7 @@ def _token_chart(totals: dict[str, Any]) -> str:
     ]
     total = sum(n for _, n in kinds) or 1
     width, x = 560.0, 0.0
-    parts = [f"<svg viewBox='0 0 {width:.0f} 130' width=100% role=img>"]
+    parts = [f"<svg viewBox='0 0 {width:.0f} 150' width=100% role=img>"]
     for i, (name, count) in enumerate(kinds):
         w = count / total * width
         parts.append(
@@ -161,8 +166,8 @@ def _token_chart(totals: dict[str, Any]) -> str:
         )
         x += w
         parts.append(
-            f"<rect x={(i % 3) * 190} y={50 + (i // 3) * 22} width=10 height=10 fill={PALETTE[i]}/>"
-            f"<text x={(i % 3) * 190 + 14} y={59 + (i // 3) * 22}>{escape(name)}: {count:,} "
+            f"<rect x=0 y={46 + i * 20} width=10 height=10 fill={PALETTE[i]} />"
+            f"<text x=16 y={55 + i * 20}>{escape(name)}: {count:,} "
             f"({count / total:.0%})</text>"
         )
     parts.append("</svg>")
@@ -181,9 +186,9 @@ def _gauges(budgets: list[dict[str, Any]]) -> str:
         large = 0
         parts.append(
             "<svg viewBox='0 0 120 90' width=150 role=img style='display:inline-block'>"
-            "<path d='M10 60 A50 50 0 0 1 110 60' fill=none stroke=#e5e7eb stroke-width=12/>"
+            "<path d='M10 60 A50 50 0 0 1 110 60' fill=none stroke=#e5e7eb stroke-width=12 />"
             f"<path d='M10 60 A50 50 0 {large} 1 {x:.2f} {y:.2f}' fill=none stroke={color} "
-            f"stroke-width=12/><text x=60 y=58 text-anchor=middle style='font-size:16px'>"
+            f"stroke-width=12 /><text x=60 y=58 text-anchor=middle style='font-size:16px'>"
             f"{fraction:.0%}</text><text x=60 y=76 text-anchor=middle>"
             f"{escape(budget['scope'] or 'global')}</text><text x=60 y=88 text-anchor=middle>"
             f"{escape(money(budget['spent']))} / {escape(money(budget['amount']))}</text></svg>"
