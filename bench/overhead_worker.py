@@ -5,7 +5,8 @@ between them. Separate processes because the peers cannot all be undone (OpenLIT
 uninstrument, and a peer's patches would stay under the next configuration) and because each
 must import its own copy of the SDKs' patched classes. The driver talks over pipes: the worker
 prints one JSON line when ready (or failed), then answers each `{"calls": N}` line with the
-CPU and wall time per call of every scenario. Anything else the worker or a peer prints goes
+CPU and wall time per call of every scenario, in both modes: over loopback to the stand-in, and
+replayed under the transport (`RecordThenReplay`). Anything else the worker or a peer prints goes
 to stderr, so it cannot corrupt the protocol.
 
 CPU is `time.process_time()`: the whole worker process, so work that a peer pushes to a
@@ -94,15 +95,59 @@ def instrument(config: str, provider: Any, provider_urls: str) -> None:
         raise ValueError(f"unknown configuration {config!r}")
 
 
-def scenarios(urls: dict[str, str]) -> dict[str, tuple[Call, int]]:
-    """Name -> (one call taking extra headers, streamed content chunks)."""
+class RecordThenReplay:
+    """An httpcore connection pool that records the first response it is asked for, from the
+    real pool, and then replays those raw bytes for every later request.
+
+    Installed under a real `httpx2.HTTPTransport` (as its `_pool`), so the whole client stack
+    runs, the httpx instrumentation included, but no socket and no stand-in: the replayed
+    timing has none of the loopback's noise."""
+
+    def __init__(self, real: Any) -> None:
+        self._real = real
+        self._recorded: tuple[int, list[tuple[bytes, bytes]], list[bytes]] | None = None
+
+    def handle_request(self, request: Any) -> Any:
+        import httpcore2
+
+        for _ in request.stream:  # the body is sent, as a real pool would
+            pass
+        if self._recorded is None:
+            response = self._real.handle_request(request)
+            chunks = list(response.stream)
+            response.close()
+            self._recorded = (response.status, list(response.headers), chunks)
+        status, headers, chunks = self._recorded
+        return httpcore2.Response(status, headers=headers, content=iter(chunks))
+
+    def close(self) -> None:
+        self._real.close()
+
+
+def replaying_client() -> Any:
+    import httpx2
+
+    transport = httpx2.HTTPTransport()
+    transport._pool = RecordThenReplay(transport._pool)
+    return httpx2.Client(transport=transport)
+
+
+def scenarios(urls: dict[str, str], replay: bool) -> dict[str, tuple[Call, int]]:
+    """Name -> (one call taking extra headers, streamed content chunks). With `replay`, each
+    scenario has its own client, which replays its first response (see `RecordThenReplay`)."""
     import anthropic
     import openai
 
-    oai = openai.OpenAI(base_url=urls["openai"], api_key="k", max_retries=0)
-    ant = anthropic.Anthropic(base_url=urls["anthropic"], api_key="k", max_retries=0)
+    def clients() -> tuple[Any, Any]:
+        options: dict[str, Any] = {"api_key": "k", "max_retries": 0}
+        return (
+            openai.OpenAI(base_url=urls["openai"], http_client=_client(replay), **options),
+            anthropic.Anthropic(base_url=urls["anthropic"], http_client=_client(replay), **options),
+        )
 
     def openai_chat(chunks: int, include_usage: bool = True) -> Call:
+        oai, _ = clients()
+
         def call(headers: dict[str, str]) -> None:
             if not chunks:
                 oai.chat.completions.create(
@@ -123,6 +168,8 @@ def scenarios(urls: dict[str, str]) -> dict[str, tuple[Call, int]]:
         return call
 
     def anthropic_messages(chunks: int) -> Call:
+        _, ant = clients()
+
         def call(headers: dict[str, str]) -> None:
             if not chunks:
                 ant.messages.create(
@@ -150,6 +197,12 @@ def scenarios(urls: dict[str, str]) -> dict[str, tuple[Call, int]]:
         "anthropic messages stream 5": (anthropic_messages(5), 5),
         "anthropic messages stream 50": (anthropic_messages(50), 50),
     }
+
+
+def _client(replay: bool) -> Any:
+    import httpx2
+
+    return replaying_client() if replay else httpx2.Client()
 
 
 TIMED = (
@@ -205,8 +258,14 @@ def check_usage(cases: dict[str, tuple[Call, int]], sink: Any) -> dict[str, str]
     return verdicts
 
 
-def measure(cases: dict[str, tuple[Call, int]], calls: int) -> dict[str, tuple[float, float]]:
-    """Seconds of CPU and wall per call, for each timed scenario."""
+def measure(
+    modes: dict[str, dict[str, tuple[Call, int]]], calls: int
+) -> dict[str, dict[str, tuple[float, float]]]:
+    """Mode -> scenario -> seconds of CPU and wall per call."""
+    return {mode: _measure(cases, calls) for mode, cases in modes.items()}
+
+
+def _measure(cases: dict[str, tuple[Call, int]], calls: int) -> dict[str, tuple[float, float]]:
     samples = {}
     for name in TIMED:
         call = cases[name][0]
@@ -251,11 +310,12 @@ def serve(config: str, urls: dict[str, str], warmup: int, out: Any) -> None:
     trace.set_tracer_provider(provider)  # for peers that only use the global provider
     try:
         instrument(config, provider, urls["provider_urls"])
-        cases = scenarios(urls)
-        usage = check_usage(cases, sink)
-        for name in TIMED:  # warm up imports, connections, caches
-            for _ in range(warmup):
-                cases[name][0]({})
+        modes = {"loopback": scenarios(urls, replay=False), "replay": scenarios(urls, replay=True)}
+        usage = check_usage(modes["loopback"], sink)
+        for cases in modes.values():
+            for name in TIMED:  # warm up imports, connections, caches; record the replays
+                for _ in range(warmup):
+                    cases[name][0]({})
     except Exception:
         out.write(json.dumps({"error": traceback.format_exc(limit=3)}) + "\n")
         out.flush()
@@ -263,7 +323,7 @@ def serve(config: str, urls: dict[str, str], warmup: int, out: Any) -> None:
     out.write(json.dumps({"usage": usage, "versions": versions(config)}) + "\n")
     out.flush()
     for line in sys.stdin:
-        samples = measure(cases, json.loads(line)["calls"])
+        samples = measure(modes, json.loads(line)["calls"])
         out.write(json.dumps({"samples": samples}) + "\n")
         out.flush()
 

@@ -27,9 +27,10 @@ class _SyncTee:
 
     def __iter__(self) -> Iterator[bytes]:
         call = self._call
+        feed = call.feed
         try:
             for chunk in self._inner:
-                call.feed(chunk)
+                feed(chunk)
                 yield chunk
         except BaseException as error:
             call.finish(error)
@@ -57,9 +58,10 @@ class _AsyncTee:
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
         call = self._call
+        feed = call.feed
         try:
             async for chunk in self._inner:
-                call.feed(chunk)
+                feed(chunk)
                 yield chunk
         except BaseException as error:
             call.finish(error)
