@@ -54,7 +54,10 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=3)
     parser.add_argument("--repeats", type=int, default=3, help="best of N timed runs")
     parser.add_argument("--out", type=Path, default=None, help="write the results as JSON")
+    parser.add_argument("--quick", action="store_true", help="2,000 calls, one timed run")
     args = parser.parse_args()
+    if args.quick:
+        args.calls, args.repeats = 2_000, 1
 
     workloads = {
         "varied": build_corpus(args.calls, args.seed),
@@ -87,10 +90,38 @@ def main() -> int:
             "speedup_warm": round(runs[0]["seconds"] / runs[2]["seconds"], 1),
             "runs": runs,
         }
-    print(_markdown(result))
+    result["markdown"] = _markdown(result)
+    result["rows"] = _rows(result)
+    print(result["markdown"])
     if args.out:
         args.out.write_text(json.dumps(result, indent=2) + "\n")
     return 0 if ok else 1
+
+
+def _rows(result: dict) -> list[dict]:
+    """The headline figures, in the harness's row contract (bench/README.md)."""
+    rows = []
+    for name, workload in result["workloads"].items():
+        warm = next(r for r in workload["runs"] if r["path"] == "Pricer, warm")
+        rows.append(
+            {
+                "metric": f"pricing throughput, {name} workload (bulk Pricer, warm)",
+                "value": warm["calls_per_second"],
+                "unit": "spans/s",
+                "target": "keeps up with ingest (>= 25,000 spans/s)",
+                "met": warm["calls_per_second"] >= 25_000,
+            }
+        )
+        rows.append(
+            {
+                "metric": f"identical to calc_price, {name} workload",
+                "value": workload["identical"],
+                "unit": f"of {workload['calls']} calls",
+                "target": "all",
+                "met": workload["identical"] == workload["calls"],
+            }
+        )
+    return rows
 
 
 def _calc_price_all(corpus: list[Call]) -> None:
