@@ -146,115 +146,107 @@ def _budget_rule(percent: int, severity: str) -> Rule:
     )
 
 
-def _groups() -> tuple[Group, ...]:
-    anomalies = VIEWS["anomalies"]
-    unpriced = VIEWS["unpriced_usage"]
-    return (
-        Group(
-            "budgets",
-            300,
-            (
-                _budget_rule(50, "info"),
-                _budget_rule(80, "warning"),
-                _budget_rule(100, "critical"),
-            ),
+_ANOMALIES = VIEWS["anomalies"]
+
+GROUPS = (
+    Group(
+        "budgets",
+        300,
+        (
+            _budget_rule(50, "info"),
+            _budget_rule(80, "warning"),
+            _budget_rule(100, "critical"),
         ),
-        Group(
-            "spend",
-            300,
-            (
-                Rule(
-                    uid="tokentrace-daily-spend-anomaly",
-                    title="Daily spend above 2x its trailing average",
-                    value=Metric("ratio", anomalies, "scope, ratio", where=_TODAY),
-                    context=(
-                        Metric("spend", anomalies, "scope, toFloat64(cost) AS spend", _TODAY),
-                        Metric(
-                            "baseline", anomalies, "scope, toFloat64(baseline) AS baseline", _TODAY
-                        ),
-                    ),
-                    threshold=("gt", 2.0),
-                    severity="warning",
-                    summary='{{ $labels.scope }} spent {{ printf "%.1f" $values.ratio.Value }}x '
-                    "its usual daily amount today",
-                    description=(
-                        'Today so far: {{ printf "%.2f" $values.spend.Value }} USD; trailing '
-                        'daily average: {{ printf "%.2f" $values.baseline.Value }} USD.'
+    ),
+    Group(
+        "spend",
+        300,
+        (
+            Rule(
+                uid="tokentrace-daily-spend-anomaly",
+                title="Daily spend above 2x its trailing average",
+                value=Metric("ratio", _ANOMALIES, "scope, ratio", where=_TODAY),
+                context=(
+                    Metric("spend", _ANOMALIES, "scope, toFloat64(cost) AS spend", _TODAY),
+                    Metric(
+                        "baseline", _ANOMALIES, "scope, toFloat64(baseline) AS baseline", _TODAY
                     ),
                 ),
-                Rule(
-                    uid="tokentrace-hourly-burn-spike",
-                    title="Hourly burn rate above 3x its 24-hour average",
-                    value=_hourly(
-                        "ratio",
-                        "'all' AS scope, if(baseline = 0, 0, current / baseline) AS ratio",
-                        current="cost_per_hour",
-                    ),
-                    context=(
-                        _hourly("current", "'all' AS scope, current", current="cost_per_hour"),
-                        _hourly("baseline", "'all' AS scope, baseline", current="cost_per_hour"),
-                    ),
-                    threshold=("gt", 3.0),
-                    severity="warning",
-                    summary=(
-                        'Spending {{ printf "%.1f" $values.ratio.Value }}x the usual hourly rate'
-                    ),
-                    description=(
-                        'This hour so far: {{ printf "%.2f" $values.current.Value }} USD; '
-                        "average hour over the last 24: "
-                        '{{ printf "%.2f" $values.baseline.Value }} USD.'
-                    ),
+                threshold=("gt", 2.0),
+                severity="warning",
+                summary='{{ $labels.scope }} spent {{ printf "%.1f" $values.ratio.Value }}x '
+                "its usual daily amount today",
+                description=(
+                    'Today so far: {{ printf "%.2f" $values.spend.Value }} USD; trailing '
+                    'daily average: {{ printf "%.2f" $values.baseline.Value }} USD.'
                 ),
-                Rule(
-                    uid="tokentrace-failed-cost-spike",
-                    title="Failed calls cost over 10% of a normal hour",
-                    value=_hourly(
-                        "share",
-                        "'all' AS scope, if(baseline = 0, 0, current / baseline) AS share",
-                        current="failed_cost_per_hour",
-                    ),
-                    context=(
-                        _hourly(
-                            "failed", "'all' AS scope, current", current="failed_cost_per_hour"
-                        ),
-                    ),
-                    threshold=("gt", 0.1),
-                    severity="warning",
-                    summary=(
-                        "Failed calls burned {{ humanizePercentage $values.share.Value }} "
-                        "of a normal hour's spend"
-                    ),
-                    description=(
-                        "Cost of failed calls this hour: "
-                        '{{ printf "%.2f" $values.failed.Value }} USD; see failed calls by feature.'
-                    ),
+            ),
+            Rule(
+                uid="tokentrace-hourly-burn-spike",
+                title="Hourly burn rate above 3x its 24-hour average",
+                value=_hourly(
+                    "ratio",
+                    "'all' AS scope, if(baseline = 0, 0, current / baseline) AS ratio",
+                    current="cost_per_hour",
                 ),
-                Rule(
-                    uid="tokentrace-unpriced-model",
-                    title="New unpriced model",
-                    value=Metric(
-                        "unpriced",
-                        unpriced,
-                        "concat(provider, '/', model) AS scope, "
-                        "toFloat64(unpriced_requests) AS unpriced",
-                        # first seen in the current or the previous hour of a 30-day window
-                        where=f"first_seen >= {_THIS_HOUR} - INTERVAL 1 HOUR",
-                        window_s=30 * 86_400,
-                    ),
-                    threshold=("gt", 0.0),
-                    severity="warning",
-                    summary="{{ $labels.scope }} has no price: its calls are stored unpriced",
-                    description=(
-                        '{{ printf "%.0f" $values.unpriced.Value }} unpriced calls since it '
-                        "appeared. Add the model to the prices file, then reprice."
-                    ),
+                context=(
+                    _hourly("current", "'all' AS scope, current", current="cost_per_hour"),
+                    _hourly("baseline", "'all' AS scope, baseline", current="cost_per_hour"),
+                ),
+                threshold=("gt", 3.0),
+                severity="warning",
+                summary=('Spending {{ printf "%.1f" $values.ratio.Value }}x the usual hourly rate'),
+                description=(
+                    'This hour so far: {{ printf "%.2f" $values.current.Value }} USD; '
+                    "average hour over the last 24: "
+                    '{{ printf "%.2f" $values.baseline.Value }} USD.'
+                ),
+            ),
+            Rule(
+                uid="tokentrace-failed-cost-spike",
+                title="Failed calls cost over 10% of a normal hour",
+                value=_hourly(
+                    "share",
+                    "'all' AS scope, if(baseline = 0, 0, current / baseline) AS share",
+                    current="failed_cost_per_hour",
+                ),
+                context=(
+                    _hourly("failed", "'all' AS scope, current", current="failed_cost_per_hour"),
+                ),
+                threshold=("gt", 0.1),
+                severity="warning",
+                summary=(
+                    "Failed calls burned {{ humanizePercentage $values.share.Value }} "
+                    "of a normal hour's spend"
+                ),
+                description=(
+                    "Cost of failed calls this hour: "
+                    '{{ printf "%.2f" $values.failed.Value }} USD; see failed calls by feature.'
+                ),
+            ),
+            Rule(
+                uid="tokentrace-unpriced-model",
+                title="New unpriced model",
+                value=Metric(
+                    "unpriced",
+                    VIEWS["unpriced_usage"],
+                    "concat(provider, '/', model) AS scope, "
+                    "toFloat64(unpriced_requests) AS unpriced",
+                    # first seen in the current or the previous hour of a 30-day window
+                    where=f"first_seen >= {_THIS_HOUR} - INTERVAL 1 HOUR",
+                    window_s=30 * 86_400,
+                ),
+                threshold=("gt", 0.0),
+                severity="warning",
+                summary="{{ $labels.scope }} has no price: its calls are stored unpriced",
+                description=(
+                    '{{ printf "%.0f" $values.unpriced.Value }} unpriced calls since it '
+                    "appeared. Add the model to the prices file, then reprice."
                 ),
             ),
         ),
-    )
-
-
-GROUPS = _groups()
+    ),
+)
 
 
 # ---------------------------------------------------------------- rendering

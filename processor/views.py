@@ -376,7 +376,10 @@ ORDER BY cache_savings DESC, provider, model""",
         unit="percentunit",
         filtered_by=(),
         template="""\
-WITH toDate($__toTime, 'UTC') AS today
+WITH
+    toDate($__toTime, 'UTC') AS today,
+    (SELECT groupUniqArrayArray(mapKeys(filters)) FROM budgets FINAL WHERE deleted = 0)
+        AS budget_keys
 SELECT
     b.scope AS scope,
     b.period AS period,
@@ -398,15 +401,35 @@ FROM
 ) AS b
 CROSS JOIN
 (
+    -- Spend per day by the dimensions that some budget filters on (the others blanked),
+    -- so that the join sees a handful of rows rather than every rollup row.
     SELECT
         day,
-        map('provider', provider, 'model', model, 'operation', operation, 'service', service,
-            'environment', environment, 'team', team, 'feature', feature, 'tenant', tenant,
-            'agent', agent) AS dims,
+        map(
+            'provider', k_provider, 'model', k_model, 'operation', k_operation,
+            'service', k_service, 'environment', k_environment, 'team', k_team,
+            'feature', k_feature, 'tenant', k_tenant, 'agent', k_agent
+        ) AS dims,
         sum(cost) AS cost
-    FROM llm_cost_daily
-    WHERE day >= least(toMonday(today), toStartOfMonth(today)) AND day <= today
-    GROUP BY day, provider, model, operation, service, environment, team, feature, tenant, agent
+    FROM
+    (
+        SELECT
+            day,
+            cost,
+            if(has(budget_keys, 'provider'), provider, '') AS k_provider,
+            if(has(budget_keys, 'model'), model, '') AS k_model,
+            if(has(budget_keys, 'operation'), operation, '') AS k_operation,
+            if(has(budget_keys, 'service'), service, '') AS k_service,
+            if(has(budget_keys, 'environment'), environment, '') AS k_environment,
+            if(has(budget_keys, 'team'), team, '') AS k_team,
+            if(has(budget_keys, 'feature'), feature, '') AS k_feature,
+            if(has(budget_keys, 'tenant'), tenant, '') AS k_tenant,
+            if(has(budget_keys, 'agent'), agent, '') AS k_agent
+        FROM llm_cost_daily
+        WHERE day >= least(toMonday(today), toStartOfMonth(today)) AND day <= today
+    )
+    GROUP BY day, k_provider, k_model, k_operation, k_service, k_environment, k_team, k_feature,
+        k_tenant, k_agent
     UNION ALL
     -- keeps budgets without any spend in the result (at 0)
     SELECT today, CAST(map(), 'Map(String, String)'), toDecimal128(0, 12)
@@ -443,14 +466,19 @@ FROM
         sum(cost) OVER trailing / greatest(day - first_day, 1) AS baseline
     FROM
     (
-        SELECT scope, day, sum(cost) AS cost
+        SELECT
+            multiIf(
+                grouping(team) = 0, concat('team=', team),
+                grouping(feature) = 0, concat('feature=', feature),
+                grouping(tenant) = 0, concat('tenant=', tenant),
+                'all'
+            ) AS scope,
+            day,
+            sum(cost) AS cost
         FROM llm_cost_daily
-        ARRAY JOIN
-            ['all', concat('team=', team), concat('feature=', feature), concat('tenant=', tenant)]
-            AS scope
-        WHERE day >= toDate($__fromTime, 'UTC') - 7 AND day <= toDate($__toTime, 'UTC')
-          AND NOT endsWith(scope, '='){filters}
-        GROUP BY scope, day
+        WHERE day >= toDate($__fromTime, 'UTC') - 7 AND day <= toDate($__toTime, 'UTC'){filters}
+        GROUP BY GROUPING SETS ((day), (day, team), (day, feature), (day, tenant))
+        HAVING NOT endsWith(scope, '=')
     )
     WINDOW trailing AS (PARTITION BY scope ORDER BY day RANGE BETWEEN 7 PRECEDING AND 1 PRECEDING)
 )

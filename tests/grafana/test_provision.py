@@ -129,3 +129,14 @@ def test_cli_leaves_the_datasource_alone_for_an_embedded_store(grafana, capsys) 
     captured = capsys.readouterr()
     assert "embedded store" in captured.err
     assert "skipped   datasource" in captured.out
+
+
+def test_cli_reports_an_unreachable_grafana(capsys) -> None:
+    import socket
+
+    with socket.socket() as probe:  # a port nobody listens on once closed
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    url = f"http://127.0.0.1:{port}"
+    assert main(["grafana", "provision", "--url", url, "--token", TOKEN]) == 1
+    assert f"cannot reach {url}" in capsys.readouterr().err

@@ -181,6 +181,33 @@ def test_budget_period_follows_the_range_end(seeded) -> None:
     assert rows[("team=growth", "month")]["spent"] == 8  # Mar 1..8
 
 
+def test_budgets_on_several_dimensions_match_every_one(store_client) -> None:
+    from views.seed import insert_calls
+
+    seeded_calls = [c for c in calls() if c["ts"].date() == dt.date(2026, 3, 13)]
+    insert_calls(store_client, seeded_calls)
+    budgets = [
+        ("feature=chat,team=growth", {"feature": "chat", "team": "growth"}, Decimal("2")),
+        ("feature=rag,team=growth", {"feature": "rag", "team": "growth"}, Decimal("2")),
+        ("model=gpt-4o,provider=openai", {"model": "gpt-4o", "provider": "openai"}, Decimal(3)),
+        ("tenant=globex", {"tenant": "globex"}, Decimal("4")),
+    ]
+    store_client.insert(
+        "budgets",
+        [[scope, filters, "day", amount, NOW, 0] for scope, filters, amount in budgets],
+        column_names=["scope", "filters", "period", "amount", "updated_at", "deleted"],
+    )
+    end = dt.datetime(2026, 3, 13, 23, tzinfo=dt.timezone.utc)
+    found = views.fetch(store_client, VIEWS["budget_utilization"], start=end, end=end)
+    # Mar 13: chat 1.00 + two failed chat calls 0.50; rag 0.50; gpt-4o 1.50; globex 2.00.
+    assert {r["scope"]: r["spent"] for r in found} == {
+        "feature=chat,team=growth": Decimal("1.50"),
+        "feature=rag,team=growth": Decimal("0.50"),
+        "model=gpt-4o,provider=openai": Decimal("1.50"),
+        "tenant=globex": Decimal("2.00"),
+    }
+
+
 def test_the_spike_day_is_the_only_anomaly(seeded) -> None:
     rows = fetch(seeded, "anomalies")
     assert {r["day"] for r in rows} == {SPIKE_DAY}
