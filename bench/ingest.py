@@ -11,7 +11,11 @@ span is distinct (no dedupe shortcut). Reports, from one run:
 - the ceilings of the same requests in this process: protobuf decode alone, decode +
   extract, decode + extract + price.
 
-    python bench/ingest.py [--duration 20] [--connections 4] [--out bench/results/ingest.json]
+    python bench/ingest.py [--duration 20] [--connections 4] [--no-pin] [--quick]
+                           [--out bench/results/ingest.json]
+
+By default the server is pinned to CPU 0 and the load generator to CPU 1, so the
+end-to-end figure is what one core sustains, chDB's own threads included.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import multiprocessing
 import os
 import platform
 import random
+import shutil
 import signal
 import socket
 import statistics
@@ -149,8 +154,14 @@ def ceilings(bodies: list[bytes], repeats: int = 3) -> dict[str, float]:
     return results
 
 
-def generate(port: int, bodies: list[bytes], duration: float, connections: int, out: Any) -> None:
-    """The load generator (its own process): send every body once, as fast as acked."""
+def generate(
+    port: int, count: int, seed: int, duration: float, connections: int, cpu: int | None, out: Any
+) -> None:
+    """The load generator (its own process): build the requests, then send each once."""
+    if cpu is not None:
+        os.sched_setaffinity(0, {cpu})
+    bodies = build_requests(count, seed)
+    out.put("ready")
     latencies: list[float] = []
     failures: list[str] = []
     lock = threading.Lock()
@@ -211,21 +222,43 @@ def metric(port: int, name: str) -> float:
     return 0.0
 
 
+TARGET_SPANS_PER_S = 25_000
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=float, default=20.0, help="seconds of load")
     parser.add_argument("--connections", type=int, default=4, help="concurrent keep-alive senders")
     parser.add_argument("--rate-guess", type=int, default=40_000, help="spans/s to prepare for")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--no-pin",
+        action="store_true",
+        help="let the server use every core (default: server on CPU 0, generator on CPU 1)",
+    )
+    parser.add_argument("--quick", action="store_true", help="5 s of load: a smoke run")
     parser.add_argument("--out", type=Path, default=None, help="write the results as JSON")
     args = parser.parse_args()
+    duration = 5.0 if args.quick else args.duration
+    pin = not args.no_pin and len(os.sched_getaffinity(0)) >= 2
 
-    requests_needed = int(args.rate_guess * args.duration / SPANS_PER_REQUEST) + args.connections
-    print(f"building {requests_needed} requests of {SPANS_PER_REQUEST} spans…", flush=True)
-    bodies = build_requests(requests_needed, args.seed)
     print("measuring in-process ceilings…", flush=True)
-    ceiling = ceilings(bodies[:20])
+    ceiling = ceilings(build_requests(10 if args.quick else 20, args.seed + 1))
+    requests_needed = int(args.rate_guess * duration / SPANS_PER_REQUEST) + args.connections
+    measured = run_load(args.seed, requests_needed, duration, args.connections, pin)
+    report = summarise(measured, ceiling, args.connections, pin)
+    print()
+    print(report["markdown"])
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(report, indent=2))
+    return 1 if measured["failures"] else 0
 
+
+def run_load(
+    seed: int, requests_needed: int, duration: float, connections: int, pin: bool
+) -> dict[str, Any]:
+    """Start serve, drive it from the generator process, wait until every row is stored."""
     workdir = Path(tempfile.mkdtemp(prefix="tokentrace-bench-"))
     port = free_port()
     server = subprocess.Popen(
@@ -235,6 +268,7 @@ def main() -> int:
             "--http-port", str(port), "--grpc-port", "0",
         ],
         stdout=subprocess.DEVNULL,
+        preexec_fn=(lambda: os.sched_setaffinity(0, {0})) if pin else None,
     )  # fmt: skip
     try:
         for _ in range(600):
@@ -243,68 +277,90 @@ def main() -> int:
                 break
             except OSError:
                 time.sleep(0.1)
-        print(f"load for {args.duration:.0f} s over {args.connections} connections…", flush=True)
+        print(f"building {requests_needed} requests of {SPANS_PER_REQUEST} spans…", flush=True)
         context = multiprocessing.get_context("spawn")
         results = context.Queue()
         generator = context.Process(
-            target=generate, args=(port, bodies, args.duration, args.connections, results)
+            target=generate,
+            args=(port, requests_needed, seed, duration, connections, 1 if pin else None, results),
         )
+        generator.start()
+        if results.get() != "ready":
+            raise RuntimeError("the load generator did not start")
+        print(f"load for {duration:.0f} s over {connections} connections…", flush=True)
         cpu_before = cpu_seconds(server.pid)
         started = time.monotonic()
-        generator.start()
         load = results.get()
         generator.join()
-        acked_spans = len(load["latencies"]) * SPANS_PER_REQUEST
-        while metric(port, "tokentrace_rows_written_total") < acked_spans:
+        acked = len(load["latencies"]) * SPANS_PER_REQUEST
+        while metric(port, "tokentrace_rows_written_total") < acked:
             time.sleep(0.02)
-        stored_seconds = time.monotonic() - started
-        cpu = cpu_seconds(server.pid) - cpu_before
-        rss = peak_rss_mib(server.pid)
-        inserts = metric(port, "tokentrace_insert_duration_seconds_count")
+        return {
+            **load,
+            "acked_spans": acked,
+            "stored_seconds": time.monotonic() - started,
+            "server_cpu_seconds": cpu_seconds(server.pid) - cpu_before,
+            "server_peak_rss_mib": peak_rss_mib(server.pid),
+            "inserts": metric(port, "tokentrace_insert_duration_seconds_count"),
+        }
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(60)
+        shutil.rmtree(workdir, ignore_errors=True)
 
-    latencies = sorted(load["latencies"])
-    quantiles = statistics.quantiles(latencies, n=100)
-    report = {
-        "spans_per_request": SPANS_PER_REQUEST,
-        "connections": args.connections,
-        "requests_acked": len(latencies),
-        "requests_failed": len(load["failures"]),
-        "spans_acked": acked_spans,
-        "acked_spans_per_s": acked_spans / load["seconds"],
-        "stored_spans_per_s": acked_spans / stored_seconds,
-        "server_cpu_seconds": cpu,
-        "spans_per_s_per_core": acked_spans / cpu,
-        "rows_per_insert": acked_spans / inserts if inserts else 0,
-        "ack_latency_p50_ms": quantiles[49] * 1000,
-        "ack_latency_p99_ms": quantiles[98] * 1000,
-        "server_peak_rss_mib": rss,
-        "ceilings_spans_per_s": ceiling,
-        "python": platform.python_version(),
-        "cpus": os.cpu_count(),
-        "load_average": os.getloadavg(),
+
+def summarise(
+    measured: dict[str, Any], ceiling: dict[str, float], connections: int, pin: bool
+) -> dict[str, Any]:
+    acked = measured["acked_spans"]
+    latencies = sorted(measured["latencies"])
+    quantiles = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else [0.0] * 99
+    stored_per_s = acked / measured["stored_seconds"]
+    per_core = acked / measured["server_cpu_seconds"]
+    where = "server on one core" if pin else "server on every core"
+    target = f">= {TARGET_SPANS_PER_S:,}"
+
+    def row(metric: str, value: float, unit: str, goal: str | None = None) -> dict[str, Any]:
+        met = None if goal is None else value >= TARGET_SPANS_PER_S
+        return {
+            "metric": metric,
+            "value": round(value, 1),
+            "unit": unit,
+            "target": goal,
+            "met": met,
+        }
+
+    rows = [
+        row(f"end to end, stored in chDB with rollups ({where})", stored_per_s, "spans/s", target),
+        row("spans per server CPU second", per_core, "spans/s", target),
+        row("end to end, acknowledged", acked / measured["seconds"], "spans/s"),
+        row("ack latency p50", quantiles[49] * 1000, "ms"),
+        row("ack latency p99", quantiles[98] * 1000, "ms"),
+        row("server peak RSS", measured["server_peak_rss_mib"], "MiB"),
+        *(row(f"ceiling in process: {name}", value, "spans/s") for name, value in ceiling.items()),
+    ]
+    inserts = measured["inserts"]
+    lines = [
+        f"{acked:,} spans ({SPANS_PER_REQUEST} per request, {connections} keep-alive "
+        f"connections) in {measured['seconds']:.1f} s, {where}; "
+        f"{acked / inserts if inserts else 0:,.0f} rows per insert; "
+        f"failed requests: {len(measured['failures'])}; "
+        f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores.",
+        "",
+        "| measure | value |",
+        "|---|---:|",
+        *(f"| {r['metric']} | {r['value']:,} {r['unit']} |" for r in rows),
+    ]
+    return {
+        "rows": rows,
+        "markdown": "\n".join(lines),
+        "settings": {
+            "connections": connections,
+            "pinned": pin,
+            "python": platform.python_version(),
+        },
+        "raw": {key: value for key, value in measured.items() if key != "latencies"},
     }
-    print()
-    print("| measure | value |\n|---|---:|")
-    print(f"| spans acknowledged | {acked_spans:,} in {load['seconds']:.1f} s |")
-    print(f"| end to end, acknowledged | {report['acked_spans_per_s']:,.0f} spans/s |")
-    print(
-        f"| end to end, stored in chDB with rollups | {report['stored_spans_per_s']:,.0f} spans/s |"
-    )
-    print(f"| per core (spans / server CPU s) | {report['spans_per_s_per_core']:,.0f} spans/s |")
-    print(f"| rows per insert | {report['rows_per_insert']:,.0f} |")
-    p50, p99 = report["ack_latency_p50_ms"], report["ack_latency_p99_ms"]
-    print(f"| ack latency p50 / p99 | {p50:.1f} / {p99:.1f} ms |")
-    print(f"| server peak RSS | {rss:.0f} MiB |")
-    for name, value in ceiling.items():
-        print(f"| ceiling: {name} (1 core) | {value:,.0f} spans/s |")
-    print(f"\nfailed requests: {len(load['failures'])}; load average {os.getloadavg()[0]:.2f}")
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(json.dumps(report, indent=2))
-    return 1 if load["failures"] else 0
 
 
 if __name__ == "__main__":

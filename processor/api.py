@@ -25,7 +25,7 @@ from decimal import Decimal
 from typing import Any
 
 from tokentrace.processor import views
-from tokentrace.processor.routing import Request, Response, bearer_ok
+from tokentrace.processor.routing import Request, Response, bearer_ok, unauthorized
 
 DEFAULT_RANGE = timedelta(days=7)
 
@@ -40,7 +40,7 @@ class ViewsApi:
 
     async def list_views(self, request: Request) -> Response:
         if not bearer_ok(request.headers.get("authorization"), self._auth_token):
-            return _unauthorized()
+            return unauthorized()
         return Response.json(
             {
                 "views": [
@@ -57,7 +57,7 @@ class ViewsApi:
 
     async def run_view(self, request: Request) -> Response:
         if not bearer_ok(request.headers.get("authorization"), self._auth_token):
-            return _unauthorized()
+            return unauthorized()
         view = views.VIEWS.get(request.path_params["name"])
         if view is None:
             return Response.json({"error": f"no view {request.path_params['name']!r}"}, 404)
@@ -94,7 +94,7 @@ def _instant(query: dict[str, list[str]], name: str) -> datetime | None:
     if not values:
         return None
     try:
-        moment = datetime.fromisoformat(values[-1])
+        moment = datetime.fromisoformat(values[-1].strip().replace("Z", "+00:00"))
     except ValueError:
         raise ValueError(f"{name}={values[-1]!r} is not an ISO 8601 date or time") from None
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
@@ -108,9 +108,3 @@ def _json_value(value: Any) -> Any:
     if isinstance(value, float) and not math.isfinite(value):  # NaN and ±inf are not JSON
         return None
     return value
-
-
-def _unauthorized() -> Response:
-    return Response.json(
-        {"error": "missing or wrong bearer token"}, 401, {"www-authenticate": "Bearer"}
-    )

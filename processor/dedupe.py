@@ -6,7 +6,7 @@ One call can reach the processor as several spans:
 - two spans with the same ``gen_ai.response.id`` in one trace (two instrumentations of
   one call, e.g. the Anthropic SDK's own tracing and tokentrace);
 - a parent/child pair of GenAI call spans (a framework's span wrapping the SDK's, or the
-  SDK's wrapping tokentrace's).
+  SDK's wrapping tokentrace's, which tokentrace marks ``tokentrace.duplicate_of``).
 
 Within one request, of a parent/child pair the span marked as tokentrace's is kept
 (scope ``tokentrace*`` or a ``tokentrace.*`` attribute), otherwise the child, which sits
@@ -14,9 +14,10 @@ closest to the HTTP exchange. Across requests, the first span seen wins. Respons
 are compared within a trace: provider stand-ins and proxies reuse ids across runs, and a
 duplicate of one call always shares its trace.
 
-Memory is bounded: the keys of the most recent calls are kept in insertion-ordered
-dicts, oldest evicted first. A duplicate arriving after ``capacity`` newer calls is
-counted again; exporters retry within seconds, far inside that window.
+Memory is bounded: the keys of the most recent calls are kept (at least the newest
+``capacity`` / 2 keys, at most ``capacity``; 600,000 by default, up to three per call,
+about 60 MB). A duplicate arriving after that many newer calls is counted again;
+exporters retry within seconds, far inside that window.
 """
 
 from __future__ import annotations
@@ -25,39 +26,29 @@ from collections.abc import Iterable, Sequence
 
 from tokentrace.processor.extract import Call
 
-DEFAULT_CAPACITY = 200_000
+DEFAULT_CAPACITY = 600_000
 
-
-class RecentKeys:
-    """A set that forgets its oldest members beyond ``capacity``."""
-
-    def __init__(self, capacity: int) -> None:
-        self.capacity = capacity
-        self._keys: dict[object, None] = {}
-
-    def __contains__(self, key: object) -> bool:
-        return key in self._keys
-
-    def __len__(self) -> int:
-        return len(self._keys)
-
-    def add(self, key: object) -> None:
-        keys = self._keys
-        keys[key] = None
-        if len(keys) > self.capacity:
-            del keys[next(iter(keys))]
-
-    def discard(self, key: object) -> None:
-        self._keys.pop(key, None)
+# call, span key (S…), parent key (P…), response key (R…); b"" where there is none
+_Keyed = tuple[Call, bytes, bytes, bytes]
 
 
 class Deduper:
-    """Decides which calls are new; callers hold a lock around :meth:`admit`."""
+    """Decides which calls are new; callers hold a lock around :meth:`admit`.
+
+    Keys are bytes, prefixed by kind: ``S`` + trace id + span id of a counted call, ``P``
+    + trace id + parent span id of one, ``R`` + trace id + response id. Bytes are never
+    tracked by the garbage collector, and membership is a C-level set lookup. They live
+    in two generations: when the young set holds ``capacity / 2`` keys the old one is
+    dropped whole, so every operation stays O(1).
+    """
 
     def __init__(self, capacity: int = DEFAULT_CAPACITY) -> None:
-        self._spans = RecentKeys(capacity)  # trace id + span id of counted calls
-        self._parents = RecentKeys(capacity)  # trace id + parent span id of counted calls
-        self._responses = RecentKeys(capacity)  # trace id + response id
+        self._half = max(1, capacity // 2)
+        self._young: set[bytes] = set()
+        self._old: set[bytes] = set()
+
+    def __len__(self) -> int:
+        return len(self._young | self._old)
 
     def admit(self, calls: Sequence[Call]) -> tuple[list[Call], int]:
         """The calls not counted before, and how many were duplicates.
@@ -65,63 +56,82 @@ class Deduper:
         The admitted calls are remembered at once, so a concurrent request carrying the
         same span sees it; :meth:`forget` undoes that if the request then fails.
         """
-        candidates = _drop_pairs(calls) if len(calls) > 1 else list(calls)
+        keyed = _keys(calls)
+        if len(keyed) > 1:
+            keyed = _drop_pairs(keyed)
+        young, old = self._young, self._old
         admitted: list[Call] = []
-        for call in candidates:
-            span = call.trace_id + call.span_id
-            response = (call.trace_id, call.response_id) if call.response_id else None
+        for call, span, parent, response in keyed:
+            as_parent = b"P" + span[1:]
+            parent_counted = b"S" + parent[1:] if parent else b""
             if (
-                span in self._spans
-                or span in self._parents
-                or (call.parent_span_id and call.trace_id + call.parent_span_id in self._spans)
-                or (response is not None and response in self._responses)
+                span in young
+                or span in old
+                or as_parent in young
+                or as_parent in old
+                or (parent and (parent_counted in young or parent_counted in old))
+                or (response and (response in young or response in old))
             ):
                 continue
-            self._spans.add(span)
-            if call.parent_span_id:
-                self._parents.add(call.trace_id + call.parent_span_id)
-            if response is not None:
-                self._responses.add(response)
+            for key in (span, parent, response):
+                if key:
+                    if len(young) >= self._half:
+                        old = self._old = young
+                        young = self._young = set()
+                    young.add(key)
             admitted.append(call)
         return admitted, len(calls) - len(admitted)
 
     def forget(self, calls: Iterable[Call]) -> None:
         """Undo :meth:`admit` for calls that were not stored after all."""
-        for call in calls:
-            self._spans.discard(call.trace_id + call.span_id)
-            if call.parent_span_id:
-                self._parents.discard(call.trace_id + call.parent_span_id)
-            if call.response_id:
-                self._responses.discard((call.trace_id, call.response_id))
+        for _, span, parent, response in _keys(calls):
+            for key in (span, parent, response):
+                self._young.discard(key)
+                self._old.discard(key)
 
     def remember(self, trace_id: bytes, span_id: bytes, response_id: str) -> None:
-        """Seed from rows already stored (the spool replayed at start)."""
-        self._spans.add(trace_id + span_id)
-        if response_id:
-            self._responses.add((trace_id, response_id))
+        """Seed from rows already stored or spooled (at start)."""
+        for key in (b"S" + trace_id + span_id, _response_key(trace_id, response_id)):
+            if key:
+                if len(self._young) >= self._half:
+                    self._old = self._young
+                    self._young = set()
+                self._young.add(key)
 
 
-def _drop_pairs(calls: Sequence[Call]) -> list[Call]:
-    """``calls`` less one of each parent/child pair and each repeated span or response."""
-    by_span = {call.trace_id + call.span_id: call for call in calls}
+def _response_key(trace_id: bytes, response_id: str) -> bytes:
+    return b"R" + trace_id + response_id.encode() if response_id else b""
+
+
+def _keys(calls: Iterable[Call]) -> list[_Keyed]:
+    return [
+        (
+            call,
+            b"S" + call.trace_id + call.span_id,
+            b"P" + call.trace_id + call.parent_span_id if call.parent_span_id else b"",
+            _response_key(call.trace_id, call.response_id),
+        )
+        for call in calls
+    ]
+
+
+def _drop_pairs(keyed: list[_Keyed]) -> list[_Keyed]:
+    """``keyed`` less one of each parent/child pair and each repeated span or response."""
+    by_span = {span[1:]: call for call, span, _, _ in keyed}
     dropped: set[int] = set()
-    for call in calls:
-        if not call.parent_span_id:
-            continue
-        parent = by_span.get(call.trace_id + call.parent_span_id)
-        if parent is None:
-            continue
-        dropped.add(id(call) if parent.ours and not call.ours else id(parent))
-    kept: list[Call] = []
-    seen: set[object] = set()
-    for call in calls:
-        if id(call) in dropped:
-            continue
-        span = call.trace_id + call.span_id
-        response = (call.trace_id, call.response_id) if call.response_id else span
-        if span in seen or response in seen:
+    for call, _, parent, _ in keyed:
+        if parent:
+            parent_call = by_span.get(parent[1:])
+            if parent_call is not None:
+                dropped.add(id(call) if parent_call.ours and not call.ours else id(parent_call))
+    kept: list[_Keyed] = []
+    seen: set[bytes] = set()
+    for entry in keyed:
+        call, span, _, response = entry
+        if id(call) in dropped or span in seen or (response and response in seen):
             continue
         seen.add(span)
-        seen.add(response)
-        kept.append(call)
+        if response:
+            seen.add(response)
+        kept.append(entry)
     return kept

@@ -53,8 +53,10 @@ from __future__ import annotations
 import math
 from collections import Counter as Tally
 from datetime import datetime, timezone
+from decimal import Decimal
 from typing import Any
 
+from tokentrace.instrumentation.providers import KNOWN_HOSTS
 from tokentrace.processor import otlp_wire
 from tokentrace.processor import tags as tag_rules
 
@@ -100,79 +102,81 @@ PROVIDER_ALIASES = {
     "ibm.watson.ai": "ibm.watsonx.ai",
 }
 
-# When no provider attribute is set, the API host says who answered.
-PROVIDER_HOSTS = {
-    "api.openai.com": "openai",
-    "api.anthropic.com": "anthropic",
-    "generativelanguage.googleapis.com": "gcp.gemini",
-    "api.mistral.ai": "mistral_ai",
-    "api.cohere.com": "cohere",
-    "api.cohere.ai": "cohere",
-    "api.deepseek.com": "deepseek",
-    "api.groq.com": "groq",
-    "api.x.ai": "x_ai",
-}
+# When no provider attribute is set, the API host says who answered: the instrumentation's
+# table of well-known hosts, so both sides name a host's provider alike.
+PROVIDER_HOSTS = KNOWN_HOSTS
 
 _REQUEST_TYPES = {"chat": "chat", "completion": "text_completion", "embedding": "embeddings"}
 
-# ------------------------------------------------------------------ slots
-# Each attribute the extractor reads has a slot; a span's attributes are scanned once.
+# ------------------------------------------------------------------ fields
+# Each attribute the extractor reads belongs to one field; a field's aliases are listed in
+# order of preference. A raw attribute is parsed and converted to what its field needs
+# once, the first time its bytes are seen (``_read``), so most spans cost a scan and a
+# few list lookups.
 
-_KEYS: list[str] = []
-
-
-def _slots(*keys: str) -> tuple[int, ...]:
-    """Slots for ``keys``, read in this order (the first one present wins)."""
-    for key in keys:
-        if key not in _KEYS:
-            _KEYS.append(key)
-    return tuple(_KEYS.index(key) for key in keys)
+TEXT, LOWER, COUNT, FLAG, SECONDS, STATUS = range(6)
+_ALIASES: dict[bytes, tuple[int, int, int]] = {}  # key → (field, rank, kind)
 
 
-PROVIDER = _slots("gen_ai.provider.name", "gen_ai.system", "llm.vendor")
-OPERATION = _slots("gen_ai.operation.name")
-REQUEST_TYPE = _slots("llm.request.type")
-REQUEST_MODEL = _slots("gen_ai.request.model", "llm.request.model")
-RESPONSE_MODEL = _slots("gen_ai.response.model", "llm.response.model")
-RESPONSE_ID = _slots("gen_ai.response.id")
-INPUT = _slots("gen_ai.usage.input_tokens", "gen_ai.usage.prompt_tokens", "llm.usage.prompt_tokens")
-OUTPUT = _slots(
-    "gen_ai.usage.output_tokens", "gen_ai.usage.completion_tokens", "llm.usage.completion_tokens"
+def _field(kind: int, *keys: str) -> int:
+    index = len({field for field, _, _ in _ALIASES.values()})
+    for rank, key in enumerate(keys):
+        _ALIASES[key.encode()] = (index, rank, kind)
+    return index
+
+
+PROVIDER = _field(LOWER, "gen_ai.provider.name", "gen_ai.system", "llm.vendor")
+OPERATION = _field(LOWER, "gen_ai.operation.name")
+REQUEST_TYPE = _field(LOWER, "llm.request.type")
+REQUEST_MODEL = _field(TEXT, "gen_ai.request.model", "llm.request.model")
+RESPONSE_MODEL = _field(TEXT, "gen_ai.response.model", "llm.response.model")
+RESPONSE_ID = _field(TEXT, "gen_ai.response.id")
+INPUT = _field(
+    COUNT, "gen_ai.usage.input_tokens", "gen_ai.usage.prompt_tokens", "llm.usage.prompt_tokens"
 )
-CACHE_READ = _slots(
+OUTPUT = _field(
+    COUNT,
+    "gen_ai.usage.output_tokens",
+    "gen_ai.usage.completion_tokens",
+    "llm.usage.completion_tokens",
+)
+CACHE_READ = _field(
+    COUNT,
     "gen_ai.usage.cache_read.input_tokens",
     "gen_ai.usage.cache_read_input_tokens",
     "llm.usage.cache_read_input_tokens",
 )
-CACHE_WRITE = _slots(
+CACHE_WRITE = _field(
+    COUNT,
     "gen_ai.usage.cache_creation.input_tokens",
     "gen_ai.usage.cache_write.input_tokens",
     "gen_ai.usage.cache_creation_input_tokens",
     "llm.usage.cache_creation_input_tokens",
 )
-REASONING = _slots(
+REASONING = _field(
+    COUNT,
     "gen_ai.usage.reasoning.output_tokens",
     "gen_ai.usage.reasoning_tokens",
     "llm.usage.reasoning_tokens",
 )
-USAGE_MISSING = _slots("tokentrace.usage.missing")
-STREAM = _slots("gen_ai.request.stream", "gen_ai.request.is_stream", "llm.is_streaming")
-TTFT_SECONDS = _slots("gen_ai.response.time_to_first_chunk", "gen_ai.server.time_to_first_token")
-ERROR_TYPE = _slots("error.type")
-HTTP_STATUS = _slots("http.response.status_code")
-SERVICE_TIER = _slots(
+USAGE_MISSING = _field(FLAG, "tokentrace.usage.missing")
+STREAM = _field(FLAG, "gen_ai.request.stream", "gen_ai.request.is_stream", "llm.is_streaming")
+TTFT_SECONDS = _field(
+    SECONDS, "gen_ai.response.time_to_first_chunk", "gen_ai.server.time_to_first_token"
+)
+ERROR_TYPE = _field(TEXT, "error.type")
+HTTP_STATUS = _field(STATUS, "http.response.status_code")
+SERVICE_TIER = _field(
+    LOWER,
     "openai.response.service_tier",
     "gen_ai.openai.response.service_tier",
     "anthropic.response.service_tier",
 )
-SERVER_ADDRESS = _slots("server.address")
-SDK_NAME = _slots("telemetry.sdk.name")
-DIMENSIONS = tuple(_slots(*keys) for keys in tag_rules.DIMENSIONS.values())
-
-_SLOT = {key.encode(): index for index, key in enumerate(_KEYS)}
-_N_SLOTS = len(_KEYS)
-_USAGE_SLOTS = (*INPUT, *OUTPUT, *CACHE_READ, *CACHE_WRITE)
-_MODEL_SLOTS = (*REQUEST_MODEL, *RESPONSE_MODEL)
+SERVER_ADDRESS = _field(LOWER, "server.address")
+DIMENSIONS = tuple(_field(TEXT, *keys) for keys in tag_rules.DIMENSIONS.values())
+_N_FIELDS = DIMENSIONS[-1] + 1
+_DIMENSION_FIELDS = slice(DIMENSIONS[0], _N_FIELDS)  # the dimensions come last, in order
+_USAGE = (INPUT, OUTPUT, CACHE_READ, CACHE_WRITE)
 
 
 class Rejected(Exception):
@@ -204,7 +208,7 @@ class Call:
     request_model: str
     response_model: str
     operation: str
-    dimensions: tuple[str, ...]
+    dimensions: list[str]
     input_tokens: int
     output_tokens: int
     cache_read_tokens: int
@@ -246,12 +250,12 @@ class Call:
             self.cache_read_tokens,
             self.cache_write_tokens,
             self.reasoning_tokens,
-            int(price.input_cost.scaleb(12)),
-            int(price.cache_read_cost.scaleb(12)),
-            int(price.cache_write_cost.scaleb(12)),
-            int(price.output_cost.scaleb(12)),
-            int(price.cost.scaleb(12)),
-            int(price.cache_savings.scaleb(12)),
+            _units(price.input_cost),
+            _units(price.cache_read_cost),
+            _units(price.cache_write_cost),
+            _units(price.output_cost),
+            _units(price.cost),
+            _units(price.cache_savings),
             1 if price.priced else 0,
             price.price_version,
             self.service_tier,
@@ -264,6 +268,14 @@ class Call:
             self.usage_missing,
             self.tags,
         )
+
+
+_UNIT = Decimal(10**12)
+
+
+def _units(usd: Decimal) -> int:
+    """USD as integer units of 1e-12 (exact: prices carry at most 12 decimals)."""
+    return int(usd * _UNIT) if usd else 0
 
 
 class Extraction:
@@ -342,38 +354,58 @@ def extract(request: Any, now_ns: int) -> Extraction:
     return extraction
 
 
-# Raw ``KeyValue`` bytes → (slot, key, value or raw bytes). Most attributes repeat
-# byte for byte from span to span (operation, provider, model, team, …), so a hit
-# skips parsing. Only short attributes are remembered; the cache is emptied when full.
-_read_cache: dict[bytes, tuple[int | None, str, Any]] = {}
+# Raw ``KeyValue`` bytes → (field, rank, key, value or raw bytes). Most attributes repeat
+# byte for byte from span to span (operation, provider, model, team, …), so a hit skips
+# parsing and converting. Only short attributes are remembered; the cache is emptied when
+# full.
+_read_cache: dict[bytes, tuple[int | None, int, str, Any]] = {}
 _CACHE_ENTRIES = 65_536
 _CACHE_BYTES = 160
+_MALFORMED: tuple[None, int, str, None] = (None, 0, "", None)
 
 
-def _read(kv: bytes) -> tuple[int | None, str, Any]:
-    """(slot, "", value) for an attribute the extractor reads, else (None, key, kv).
-
-    String values come back clipped to ``tags.MAX_VALUE_CHARS``.
-    """
+def _read(kv: bytes) -> tuple[int | None, int, str, Any]:
+    """(field, rank, "", converted value) for an attribute the extractor reads, else
+    (None, 0, key, kv): the others are decoded only if they turn out to be tags."""
     try:
         raw_key, start, end = otlp_wire.key_value(kv)
     except otlp_wire.WireError:
-        return None, "", None
-    slot = _SLOT.get(raw_key)
-    if slot is None:
-        return None, raw_key.decode("utf-8", "replace"), kv
+        return _MALFORMED
+    alias = _ALIASES.get(raw_key)
+    if alias is None:
+        return None, 0, raw_key.decode("utf-8", "replace"), kv
+    field, rank, kind = alias
     try:
         value = otlp_wire.any_value(kv, start, end)
     except otlp_wire.WireError:
-        return slot, "", otlp_wire.COMPLEX
-    # Every string the extractor keeps is a dimension, a model, an id or a count: clip
-    # once here so a 1 MB value is never copied further.
-    return slot, "", tag_rules.clip(value) if value.__class__ is str else value
+        value = otlp_wire.COMPLEX
+    return field, rank, "", _convert(kind, value, raw_key)
+
+
+def _convert(kind: int, value: Any, raw_key: bytes) -> Any:
+    """An attribute value as its field needs it; None when absent or empty."""
+    if value is None:
+        return None
+    if kind == TEXT:
+        return tag_rules.clip(_text(value)) or None
+    if kind == LOWER:
+        return tag_rules.clip(_text(value)).lower() or None
+    if kind == COUNT:
+        try:
+            return _count(value, raw_key.decode())
+        except Rejected as rejection:  # raised for the span, not for the whole request
+            return rejection
+    if kind == FLAG:
+        return _flag(value)
+    if kind == SECONDS:
+        return _seconds(value)
+    return _status_code(value) or None
 
 
 def _scan(attributes: Any) -> tuple[list[Any], list[tuple[str, bytes]]]:
-    """Attribute values by slot, and the other attributes as (key, raw), in one pass."""
-    found: list[Any] = [None] * _N_SLOTS
+    """Field values, and the other attributes as (key, raw), in one pass."""
+    found: list[Any] = [None] * _N_FIELDS
+    ranks = [0] * _N_FIELDS
     others: list[tuple[str, bytes]] = []
     cached = _read_cache.get
     for kv in attributes:
@@ -384,11 +416,13 @@ def _scan(attributes: Any) -> tuple[list[Any], list[tuple[str, bytes]]]:
                 if len(_read_cache) >= _CACHE_ENTRIES:
                     _read_cache.clear()
                 _read_cache[kv] = entry
-        slot, key, value = entry
-        if slot is not None:
-            found[slot] = value
-        elif key:
-            others.append((key, value))
+        field, rank, key, value = entry
+        if field is None:
+            if key:
+                others.append((key, value))
+        elif value is not None and (found[field] is None or rank < ranks[field]):
+            found[field] = value
+            ranks[field] = rank
     return found, others
 
 
@@ -396,16 +430,16 @@ def _call(
     span: Any, resource: _Resource, ours: bool, latest_ns: int, extraction: Extraction
 ) -> Call | None:
     found, others = _scan(span.attributes)
-
-    provider = _first_text(found, PROVIDER).lower()
-    operation = _first_text(found, OPERATION).lower()
+    provider = found[PROVIDER] or ""
+    operation = found[OPERATION] or ""
     if not operation:
-        request_type = _first_text(found, REQUEST_TYPE).lower()
+        request_type = found[REQUEST_TYPE] or ""
         operation = _REQUEST_TYPES.get(request_type, request_type)
     if not (
         provider
-        or any(found[i] is not None for i in _USAGE_SLOTS)
-        or any(found[i] is not None for i in _MODEL_SLOTS)
+        or found[REQUEST_MODEL]
+        or found[RESPONSE_MODEL]
+        or any(found[field] is not None for field in _USAGE)
     ):
         return None
     if operation in NOT_A_CALL:
@@ -432,11 +466,11 @@ def _call(
     end = span.end_time_unix_nano
     call.latency_ms = (end - start) / 1e6 if end > start else 0.0
 
-    input_tokens = _first_count(found, INPUT)
-    output_tokens = _first_count(found, OUTPUT)
-    cache_read = _first_count(found, CACHE_READ) or 0
-    cache_write = _first_count(found, CACHE_WRITE) or 0
-    reasoning = _first_count(found, REASONING) or 0
+    input_tokens = _valid(found[INPUT])
+    output_tokens = _valid(found[OUTPUT])
+    cache_read = _valid(found[CACHE_READ]) or 0
+    cache_write = _valid(found[CACHE_WRITE]) or 0
+    reasoning = _valid(found[REASONING]) or 0
     if input_tokens is not None and (
         input_tokens < cache_read + cache_write or (resource.openlit and provider == "anthropic")
     ):
@@ -447,31 +481,37 @@ def _call(
     call.cache_write_tokens = cache_write
     call.reasoning_tokens = reasoning
     call.usage_missing = int(
-        (input_tokens is None and output_tokens is None) or _flag(_first(found, USAGE_MISSING))
+        (input_tokens is None and output_tokens is None) or bool(found[USAGE_MISSING])
     )
 
     if not provider:
-        provider = PROVIDER_HOSTS.get(_first_text(found, SERVER_ADDRESS).lower(), "")
+        provider = PROVIDER_HOSTS.get(found[SERVER_ADDRESS] or "", "")
     call.provider = PROVIDER_ALIASES.get(provider, provider)
     call.operation = operation or "chat"
-    call.request_model = _first_text(found, REQUEST_MODEL)
-    call.response_model = _first_text(found, RESPONSE_MODEL)
-    call.response_id = _first_text(found, RESPONSE_ID)
-    call.service_tier = _first_text(found, SERVICE_TIER).lower()
-    call.stream = int(_flag(_first(found, STREAM)))
-    ttft = _seconds(_first(found, TTFT_SECONDS))
+    call.request_model = found[REQUEST_MODEL] or ""
+    call.response_model = found[RESPONSE_MODEL] or ""
+    call.response_id = found[RESPONSE_ID] or ""
+    call.service_tier = found[SERVICE_TIER] or ""
+    call.stream = int(bool(found[STREAM]))
+    ttft = found[TTFT_SECONDS]
     call.ttft_ms = None if ttft is None else ttft * 1000.0
-    call.error_type = _first_text(found, ERROR_TYPE)
+    call.error_type = found[ERROR_TYPE] or ""
     call.status = "error" if span.status.code == 2 or call.error_type else "ok"
-    call.http_status = _status_code(_first(found, HTTP_STATUS))
-
-    call.dimensions = tuple(
-        _first_text(found, slots) or from_resource
-        for slots, from_resource in zip(DIMENSIONS, resource.dimensions, strict=True)
-    )
+    call.http_status = found[HTTP_STATUS] or 0
+    call.dimensions = [
+        value or from_resource
+        for value, from_resource in zip(found[_DIMENSION_FIELDS], resource.dimensions, strict=True)
+    ]
     call.ours = ours
     call.tags = _tags(others, resource, call, extraction)
     return call
+
+
+def _valid(count: Any) -> int | None:
+    """A token count field: the count, None when absent; a bad one rejects the span."""
+    if count.__class__ is Rejected:
+        raise count
+    return count
 
 
 def _tags(others: list[Any], resource: _Resource, call: Call, extraction: Extraction) -> dict:
@@ -524,32 +564,6 @@ def _text(value: Any) -> str:
     if value is False:
         return "false"
     return repr(value) if isinstance(value, float) else str(value)
-
-
-def _first(found: list[Any], slots: tuple[int, ...]) -> Any:
-    for slot in slots:
-        value = found[slot]
-        if value is not None:
-            return value
-    return None
-
-
-def _first_text(found: list[Any], slots: tuple[int, ...]) -> str:
-    for slot in slots:
-        value = found[slot]
-        if value is not None:
-            text = _text(value)
-            if text:
-                return text
-    return ""
-
-
-def _first_count(found: list[Any], slots: tuple[int, ...]) -> int | None:
-    for slot in slots:
-        value = found[slot]
-        if value is not None:
-            return _count(value, _KEYS[slot])
-    return None
 
 
 def _count(value: Any, key: str) -> int:

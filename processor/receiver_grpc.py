@@ -2,8 +2,9 @@
 
 Answers per the OTLP spec: ``UNAUTHENTICATED`` without the bearer token (metadata
 ``authorization: Bearer <token>``); ``INVALID_ARGUMENT`` for undecodable data;
-``UNAVAILABLE`` with ``RetryInfo`` while the spool is full, which exporters retry after
-the delay given; otherwise the response once the rows are durable, with
+``UNAVAILABLE`` with ``RetryInfo`` while the spool is full and ``RESOURCE_EXHAUSTED``
+with ``RetryInfo`` while too many requests wait for their fsync, both retried by
+exporters after the delay given; otherwise the response once the rows are durable, with
 ``partial_success`` counting refused spans. ``RetryInfo`` travels both inside
 ``grpc-status-details-bin`` (the standard rich status) and as
 ``google.rpc.retryinfo-bin``, the key the Python exporter reads.
@@ -14,6 +15,7 @@ The request is handed over as raw bytes and parsed with the extractor's lean sch
 
 from __future__ import annotations
 
+import threading
 import time
 from collections import namedtuple
 from concurrent.futures import ThreadPoolExecutor
@@ -30,6 +32,7 @@ from tokentrace.processor.spool import Spool, SpoolFull
 
 SERVICE = "opentelemetry.proto.collector.trace.v1.TraceService"
 SPOOL_FULL_RETRY_AFTER = 5
+BUSY_RETRY_AFTER = 1
 DURABLE_TIMEOUT_SECONDS = 30
 
 
@@ -39,12 +42,26 @@ class _Status(namedtuple("_Status", ("code", "details", "trailing_metadata")), g
 
 class OtlpGrpcReceiver:
     def __init__(
-        self, pipeline: Pipeline, spool: Spool, metrics: Registry, *, auth_token: str | None
+        self,
+        pipeline: Pipeline,
+        spool: Spool,
+        metrics: Registry,
+        *,
+        auth_token: str | None,
+        max_waiting: int = 64,
     ) -> None:
         self._pipeline = pipeline
         self._spool = spool
         self._metrics = metrics
         self._auth_token = auth_token
+        self._max_waiting = max_waiting
+        self._waiting = 0
+        self._lock = threading.Lock()
+
+    @property
+    def in_flight(self) -> int:
+        """Requests waiting for their rows to be durable."""
+        return self._waiting
 
     def handler(self) -> grpc.GenericRpcHandler:
         return grpc.method_handlers_generic_handler(
@@ -66,7 +83,7 @@ class OtlpGrpcReceiver:
         except _Abort as abort:
             code = abort.status.code.name
             context.abort_with_status(abort.status)
-            raise  # abort_with_status raises; this line is never reached
+            raise  # not reached: abort_with_status raises itself
         finally:
             self._metrics.request_seconds.observe(time.perf_counter() - started)
             self._metrics.requests.inc(transport="grpc", code=code)
@@ -81,6 +98,15 @@ class OtlpGrpcReceiver:
             decoded = otlp_codec.decode_protobuf(body)
         except otlp_codec.BodyError as exc:
             raise _Abort(grpc.StatusCode.INVALID_ARGUMENT, 400, str(exc)) from None
+        with self._lock:
+            if self._waiting >= self._max_waiting:
+                raise _Abort(
+                    grpc.StatusCode.RESOURCE_EXHAUSTED,
+                    429,
+                    "too many requests in flight",
+                    BUSY_RETRY_AFTER,
+                )
+            self._waiting += 1
         try:
             accepted = self._pipeline.accept(decoded, "grpc")
             accepted.durable.result(timeout=DURABLE_TIMEOUT_SECONDS)
@@ -88,6 +114,9 @@ class OtlpGrpcReceiver:
             raise _Abort.unavailable(str(exc)) from None
         except Exception as exc:
             raise _Abort.unavailable(f"could not store the spans: {exc}") from None
+        finally:
+            with self._lock:
+                self._waiting -= 1
         response = ExportTraceServiceResponse()
         if accepted.rejected:
             response.partial_success.rejected_spans = accepted.rejected

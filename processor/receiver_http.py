@@ -22,7 +22,6 @@ from tokentrace.processor.spool import Spool, SpoolFull
 
 SPOOL_FULL_RETRY_AFTER = 5
 BUSY_RETRY_AFTER = 1
-MAX_WAITING_REQUESTS = 256
 
 
 class OtlpHttpReceiver:
@@ -34,13 +33,20 @@ class OtlpHttpReceiver:
         *,
         max_body_bytes: int,
         auth_token: str | None,
+        max_waiting: int = 256,
     ) -> None:
         self._pipeline = pipeline
         self._spool = spool
         self._metrics = metrics
         self._max_body_bytes = max_body_bytes
         self._auth_token = auth_token
+        self._max_waiting = max_waiting
         self._waiting = 0
+
+    @property
+    def in_flight(self) -> int:
+        """Requests waiting for their rows to be durable."""
+        return self._waiting
 
     async def traces(self, request: Request) -> Response:
         started = time.perf_counter()
@@ -72,7 +78,7 @@ class OtlpHttpReceiver:
             )
         if not self._spool.has_room():
             return _throttled(503, "the spool is full: ClickHouse is behind", answer_type)
-        if self._waiting >= MAX_WAITING_REQUESTS:
+        if self._waiting >= self._max_waiting:
             return _throttled(429, "too many requests in flight", answer_type)
         try:
             body = await request.body(self._max_body_bytes)

@@ -19,6 +19,9 @@ from urllib.parse import parse_qs
 log = logging.getLogger(__name__)
 
 
+DRAIN_BYTES = 64 * 1024 * 1024
+
+
 class BodyTooLarge(Exception):
     pass
 
@@ -39,23 +42,40 @@ class Request:
         )
 
     async def body(self, limit: int) -> bytes:
-        """The whole body; raises :class:`BodyTooLarge` as soon as it passes ``limit``."""
+        """The whole body; raises :class:`BodyTooLarge` once it passes ``limit``.
+
+        An oversized body is still read (and dropped) up to ``DRAIN_BYTES``, so that the
+        client, still sending, gets the 413 instead of a reset connection, which
+        exporters would retry.
+        """
         declared = self.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > limit:
+            await self._drain(0)
             raise BodyTooLarge(f"Content-Length {declared} is over the {limit}-byte limit")
         chunks: list[bytes] = []
         size = 0
-        while True:
-            message = await self._receive()
-            if message["type"] == "http.disconnect":
-                raise ConnectionError("client disconnected")
-            chunk = message.get("body", b"")
+        more = True
+        while more:
+            chunk, more = await self._chunk()
             size += len(chunk)
             if size > limit:
+                if more:
+                    await self._drain(size)
                 raise BodyTooLarge(f"request body is over the {limit}-byte limit")
             chunks.append(chunk)
-            if not message.get("more_body", False):
-                return b"".join(chunks)
+        return b"".join(chunks)
+
+    async def _chunk(self) -> tuple[bytes, bool]:
+        message = await self._receive()
+        if message["type"] == "http.disconnect":
+            raise ConnectionError("client disconnected")
+        return message.get("body", b""), message.get("more_body", False)
+
+    async def _drain(self, size: int) -> None:
+        more = True
+        while more and size <= DRAIN_BYTES:
+            chunk, more = await self._chunk()
+            size += len(chunk)
 
 
 class Response:
@@ -153,3 +173,10 @@ async def _lifespan(receive: Any, send: Any) -> None:
         elif message["type"] == "lifespan.shutdown":
             await send({"type": "lifespan.shutdown.complete"})
             return
+
+
+def unauthorized() -> Response:
+    """The 401 every bearer-protected route answers."""
+    return Response.json(
+        {"error": "missing or wrong bearer token"}, 401, {"www-authenticate": "Bearer"}
+    )

@@ -1,7 +1,8 @@
 """The sink: the one thread that writes to ClickHouse.
 
-It takes sealed spool segments in order and inserts each as one batch (≥ 10,000 rows
-under load, or whatever arrived in about a second) in Arrow format, built column by column
+It takes sealed spool segments in order and inserts each as one batch (whatever arrived
+in about a second, up to 50,000 rows: 10,000 rows per insert cost chDB 8 µs of CPU a row
+with the two rollup views, 25,000 rows 5 µs) in Arrow format, built column by column
 in C by pyarrow (money goes from its integer units straight into ``Decimal(18, 12)``
 without a Python ``Decimal`` per value), with the segment's name as
 ``insert_deduplication_token`` and

@@ -6,12 +6,12 @@ fsynced together by one writer thread (group commit), so the cost of an fsync is
 by every request that arrived meanwhile. Rows travel column-oriented (one list per
 column), the shape both the pickler and the ClickHouse encoder handle fastest.
 
-A segment is *sealed* once it holds ``seal_rows`` rows or is ``seal_seconds`` old, then
-handed to the sink, which inserts it into ClickHouse in one batch with the segment's
-name as ``insert_deduplication_token`` and deletes the file only after ClickHouse has
-the rows. At start every segment left on disk is sealed and replayed; should ClickHouse
-already hold one (a crash between insert and delete), the token makes the replay a
-no-op, rollups included. That holds while the segment is among the table's last
+A segment is *sealed* once it holds ``seal_rows`` rows (50,000) or is ``seal_seconds``
+(1 s) old, then handed to the sink, which inserts it into ClickHouse in one batch with
+the segment's name as ``insert_deduplication_token`` and deletes the file only after
+ClickHouse has the rows. At start every segment left on disk is sealed and replayed;
+should ClickHouse already hold one (a crash between insert and delete), the token makes
+the replay a no-op, rollups included. That holds while the segment is among the table's last
 ``non_replicated_deduplication_window`` (100,000) inserted blocks; a spool left unsent
 for longer than 100,000 inserts could double count on replay.
 
@@ -82,7 +82,7 @@ class Spool:
         directory: Path,
         max_bytes: int,
         *,
-        seal_rows: int = 10_000,
+        seal_rows: int = 50_000,
         seal_seconds: float = 1.0,
     ) -> None:
         self.directory = Path(directory)

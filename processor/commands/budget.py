@@ -4,12 +4,25 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
+import urllib.error
+import urllib.parse
+import urllib.request
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
 
 from clickhouse_connect.driver.client import Client
 
 from tokentrace.processor import budgets, store
-from tokentrace.processor.commands.options import add_store_options, connect_store
+from tokentrace.processor.api_budgets import budget_json
+from tokentrace.processor.commands.options import (
+    DEFAULT_API,
+    StoreHeld,
+    add_store_options,
+    connect_or_defer,
+)
 
 _SCOPE_HELP = (
     "global (or * or '') or key=value[,key=value…] with keys "
@@ -39,6 +52,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     for action in (set_, list_, delete):
         add_store_options(action)
+        action.add_argument(
+            "--api",
+            metavar="URL",
+            default=os.environ.get("TOKENTRACE_API_URL"),
+            help="go through a running tokentrace serve (env TOKENTRACE_API_URL); automatic "
+            f"when serve holds the embedded store ({DEFAULT_API})",
+        )
 
 
 def run_set(args: argparse.Namespace) -> int:
@@ -47,7 +67,7 @@ def run_set(args: argparse.Namespace) -> int:
         budgets.parse_amount(args.amount)
     except ValueError as exc:
         raise SystemExit(f"tokentrace budget: {exc}") from None
-    budget = budgets.set_budget(_open(args), args.scope, args.amount, args.period)
+    budget = _open(args).set(args.scope, args.amount, args.period)
     print(
         f"budget set: {_scope(budget.scope)} {budget.amount.normalize():f} USD per {budget.period}"
     )
@@ -55,19 +75,9 @@ def run_set(args: argparse.Namespace) -> int:
 
 
 def run_list(args: argparse.Namespace) -> int:
-    found = budgets.list_budgets(_open(args))
+    found = _open(args).list()
     if args.format == "json":
-        document = [
-            {
-                "scope": b.scope,
-                "filters": b.filters,
-                "period": b.period,
-                "amount": f"{b.amount.normalize():f}",
-                "updated_at": b.updated_at.isoformat(),
-            }
-            for b in found
-        ]
-        print(json.dumps(document, indent=2))
+        print(json.dumps([budget_json(b) for b in found], indent=2))
     elif not found:
         print("no budgets; set one with: tokentrace budget set team=growth 500")
     else:
@@ -83,7 +93,7 @@ def run_delete(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise SystemExit(f"tokentrace budget: {exc}") from None
     try:
-        budget = budgets.delete_budget(_open(args), args.scope, args.period)
+        budget = _open(args).delete(args.scope, args.period)
     except LookupError as exc:
         print(f"tokentrace budget: {exc.args[0]}", file=sys.stderr)
         return 1
@@ -91,11 +101,82 @@ def run_delete(args: argparse.Namespace) -> int:
     return 0
 
 
-def _open(args: argparse.Namespace) -> Client:
-    """The store, migrated first so a budget can be the first thing ever stored."""
-    client = connect_store(args)
+class _Store:
+    """Budgets kept straight in the store."""
+
+    def __init__(self, client: Client) -> None:
+        self._client = client
+
+    def set(self, scope: str, amount: str, period: str) -> budgets.Budget:
+        return budgets.set_budget(self._client, scope, amount, period)
+
+    def list(self) -> list[budgets.Budget]:
+        return budgets.list_budgets(self._client)
+
+    def delete(self, scope: str, period: str) -> budgets.Budget:
+        return budgets.delete_budget(self._client, scope, period)
+
+
+class _Api:
+    """Budgets through a running ``tokentrace serve`` that holds the embedded store."""
+
+    def __init__(self, base_url: str) -> None:
+        self._url = f"{base_url.rstrip('/')}/api/v1/budgets"
+        self._token = os.environ.get("TOKENTRACE_AUTH_TOKEN")
+
+    def _send(self, method: str, query: dict[str, str] | None = None, body: Any = None) -> Any:
+        url = f"{self._url}?{urllib.parse.urlencode(query)}" if query else self._url
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(url, data=data, method=method)
+        request.add_header("Content-Type", "application/json")
+        if self._token:
+            request.add_header("Authorization", f"Bearer {self._token}")
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return json.load(response)
+        except urllib.error.HTTPError as exc:
+            message = json.loads(exc.read() or b"{}").get("error", exc.reason)
+            if exc.code == 404:
+                raise LookupError(message) from None
+            raise SystemExit(f"tokentrace budget: {url}: HTTP {exc.code}: {message}") from None
+        except urllib.error.URLError as exc:
+            raise SystemExit(
+                "tokentrace budget: the embedded store is in use by another process (a running "
+                f"`tokentrace serve`?) and no serve API answers at {self._url} ({exc.reason}); "
+                "pass --api URL, or stop that process"
+            ) from None
+
+    def set(self, scope: str, amount: str, period: str) -> budgets.Budget:
+        return _budget(self._send("PUT", body={"scope": scope, "amount": amount, "period": period}))
+
+    def list(self) -> list[budgets.Budget]:
+        return [_budget(b) for b in self._send("GET")["budgets"]]
+
+    def delete(self, scope: str, period: str) -> budgets.Budget:
+        return _budget(self._send("DELETE", query={"scope": scope, "period": period}))
+
+
+def _budget(data: dict[str, Any]) -> budgets.Budget:
+    return budgets.Budget(
+        scope=data["scope"],
+        filters=data["filters"],
+        period=data["period"],
+        amount=Decimal(data["amount"]),
+        updated_at=datetime.fromisoformat(data["updated_at"]),
+    )
+
+
+def _open(args: argparse.Namespace) -> _Store | _Api:
+    """The store, migrated first so a budget can be the first thing ever stored; or,
+    when a running serve holds the embedded store (or with --api), serve's budgets API."""
+    if args.api:
+        return _Api(args.api)
+    try:
+        client = connect_or_defer(args)
+    except StoreHeld:
+        return _Api(DEFAULT_API)
     store.migrate(client, cluster=args.cluster)
-    return client
+    return _Store(client)
 
 
 def _scope(scope: str) -> str:

@@ -13,6 +13,10 @@ from clickhouse_connect.driver.exceptions import ProgrammingError
 
 from tokentrace.processor import store
 
+# Where ``tokentrace serve`` answers by default: readers and budgets go there when serve
+# holds the embedded store.
+DEFAULT_API = "http://127.0.0.1:4318"
+
 
 def add_store_options(parser: argparse.ArgumentParser) -> None:
     """``--clickhouse URL`` (env ``TOKENTRACE_CLICKHOUSE_URL``) and ``--cluster NAME``."""
@@ -29,6 +33,22 @@ def add_store_options(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="emit ON CLUSTER DDL with Replicated engines for a ClickHouse cluster",
     )
+
+
+class StoreHeld(Exception):
+    """The embedded store is held by another process: go through its serve API."""
+
+
+def connect_or_defer(args: argparse.Namespace) -> Client:
+    """Open the store; raise :class:`StoreHeld` when another process (a running
+    ``tokentrace serve``) holds the embedded store, so the caller can use serve's API."""
+    try:
+        return store.connect(args.clickhouse)
+    except ProgrammingError:
+        parsed = store.StoreURL.parse(args.clickhouse or store.default_url())
+        if parsed.embedded and held_by_another_process(Path(parsed.path)):
+            raise StoreHeld(parsed.path) from None
+        raise
 
 
 def connect_store(args: argparse.Namespace) -> Client:

@@ -13,15 +13,13 @@ import os
 import sys
 from pathlib import Path
 
-from tokentrace.processor import store
 from tokentrace.processor.commands.options import (
+    DEFAULT_API,
+    StoreHeld,
     add_store_options,
-    connect_store,
-    held_by_another_process,
+    connect_or_defer,
 )
 from tokentrace.processor.report import document, html, terminal, window
-
-DEFAULT_API = "http://127.0.0.1:4318"
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -77,10 +75,10 @@ def _fetcher(args: argparse.Namespace, span: window.Window) -> document.Fetch:
     token = os.environ.get("TOKENTRACE_AUTH_TOKEN")
     if args.api:
         return document.api_fetcher(args.api, span, token)
-    parsed = store.StoreURL.parse(args.clickhouse or store.default_url())
-    if parsed.embedded and held_by_another_process(Path(parsed.path)):
+    try:
+        return document.store_fetcher(connect_or_defer(args), span)
+    except StoreHeld:
         return document.api_fetcher(DEFAULT_API, span, token)
-    return document.store_fetcher(connect_store(args), span)
 
 
 def _write(path: str | None, text: str) -> None:

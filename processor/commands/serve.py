@@ -36,7 +36,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "GenAI span and stores it in ClickHouse. A request is acknowledged once its rows are "
         f"durable in the spool. Set ${ENV_AUTH_TOKEN} to require 'Authorization: Bearer "
         "<token>' (gRPC: metadata 'authorization'). Also serves /healthz, /readyz, /metrics "
-        "and the readers' API (/api/v1/views) on the HTTP port.",
+        "and the readers' API (/api/v1/views) on the HTTP port. Spooled batches replay "
+        "exactly once after a crash while ClickHouse still holds their deduplication "
+        "tokens (its last 100,000 inserts).",
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
     parser.add_argument("--http-port", type=int, default=4318, help="OTLP/HTTP port (default 4318)")

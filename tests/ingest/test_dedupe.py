@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tokentrace.processor.dedupe import Deduper, RecentKeys
+from tokentrace.processor.dedupe import Deduper
 
 from .otlp import chat, extract_request, request, span
 
@@ -85,9 +85,11 @@ def test_forget_lets_a_retry_through():
     assert deduper.admit(calls) == (calls, 0)
 
 
-def test_memory_is_bounded():
-    keys = RecentKeys(3)
-    for key in range(10):
-        keys.add(key)
-    assert len(keys) == 3
-    assert 9 in keys and 6 not in keys
+def test_memory_is_bounded_and_keeps_at_least_the_newest_half():
+    deduper = Deduper(capacity=8)  # one key per call here: no parent, no response id
+    calls = [calls_of(span(chat()))[0] for _ in range(20)]
+    for call in calls:
+        deduper.admit([call])
+    assert len(deduper) == 8
+    assert all(deduper.admit([call])[1] == 1 for call in calls[-4:])
+    assert deduper.admit([calls[0]])[1] == 0  # forgotten long ago: counted again

@@ -135,6 +135,7 @@ def test_partial_success_counts_rejected_spans_in_the_request_encoding(server):
         (b"", {"content-type": "application/x-protobuf"}, 401),
         (b"", {**PROTOBUF, "authorization": "Bearer wrong"}, 401),
     ],
+    ids=["protobuf", "json", "type", "encoding", "size", "bomb", "no-token", "wrong-token"],
 )
 def test_failures_answer_with_a_status_message(server, body, headers, status):
     got, answer_headers, answer = post(server, body, headers)
@@ -187,3 +188,29 @@ def test_health_metrics_and_views_api(server):
     assert server.get("/api/v1/views/totals?from=yesterday", AUTH)[0] == 400
     assert server.get("/api/v1/views/nope", AUTH)[0] == 404
     assert server.get("/v1/traces")[0] == 405
+
+
+def test_a_second_serve_on_the_same_embedded_store_exits_clearly(server, tmp_path):
+    second = ServeProcess(tmp_path)
+    second.store_url = second.clickhouse = server.store_url
+    with pytest.raises(RuntimeError) as failed:
+        second.start()
+    assert "exited with 1" in str(failed.value)
+    assert "cannot open the embedded store" in str(failed.value)
+
+
+def accepted_spans(server: ServeProcess) -> float:
+    for line in server.get("/metrics")[1].decode().splitlines():
+        if line.startswith("tokentrace_spans_accepted_total "):
+            return float(line.split()[1])
+    raise AssertionError("no tokentrace_spans_accepted_total")
+
+
+def test_the_http_exporter_with_deflate(server):
+    before = accepted_spans(server)
+    exporter = HttpExporter(
+        endpoint=f"{server.url}/v1/traces", headers=AUTH, compression=Compression.Deflate
+    )
+    assert exporter.export(sdk_spans(2, tenant="deflate")) == SpanExportResult.SUCCESS
+    exporter.shutdown()
+    assert accepted_spans(server) == before + 2

@@ -150,3 +150,33 @@ def test_acknowledged_means_on_disk_before_any_insert(tmp_path, pricer):
     recovered = Spool(tmp_path, 1 << 30)
     backlog = recovered.recover()
     assert [len(recovered.load(segment)[0]) for segment in backlog] == [1]
+
+
+def test_money_units_reach_clickhouse_exactly(store_client):
+    from tokentrace.processor.extract import COLUMNS
+    from tokentrace.processor.sink import arrow_table
+
+    row = dict.fromkeys(COLUMNS, "")
+    row.update(
+        ts=NOW_NS // 1000, input_tokens=1, output_tokens=2, cache_read_tokens=3,
+        cache_write_tokens=4, reasoning_tokens=5, input_cost=1, cache_read_cost=0,
+        cache_write_cost=10**18 - 1, output_cost=123_456_789, cost=10**18 - 1,
+        cache_savings=-987_654_321_000, priced=1, latency_ms=1.5, ttft_ms=None,
+        http_status=200, stream=1, usage_missing=0, tags={"k": "v"},
+    )  # fmt: skip
+    store_client.insert_arrow("llm_calls", arrow_table([[row[name]] for name in COLUMNS]))
+    stored = store_client.query(
+        "SELECT input_cost, cache_write_cost, output_cost, cost, cache_savings, ttft_ms, tags "
+        "FROM llm_calls"
+    ).result_rows
+    assert stored == [
+        (
+            Decimal("0.000000000001"),
+            Decimal("999999.999999999999"),
+            Decimal("0.000123456789"),
+            Decimal("999999.999999999999"),
+            Decimal("-0.987654321"),
+            None,
+            {"k": "v"},
+        )
+    ]

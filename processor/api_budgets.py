@@ -1,0 +1,91 @@
+"""The budgets API: set, list and delete budgets on the store ``tokentrace serve`` holds.
+
+chDB lets one process open a data directory, so while serve runs the embedded store,
+``tokentrace budget`` talks to these routes instead of the store:
+
+- ``GET /api/v1/budgets``: every budget;
+- ``PUT /api/v1/budgets`` with ``{"scope": "team=growth", "amount": "500", "period": "month"}``:
+  create or replace one;
+- ``DELETE /api/v1/budgets?scope=team=growth&period=month``: delete one (404 if none).
+
+The same validation as the command line (``processor/budgets.py``) answers 400 with its
+message. With ``TOKENTRACE_AUTH_TOKEN`` set these routes want the same bearer token.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from tokentrace.processor import budgets
+from tokentrace.processor.routing import Request, Response, bearer_ok, unauthorized
+
+MAX_BODY_BYTES = 64 * 1024
+
+
+def budget_json(budget: budgets.Budget) -> dict[str, Any]:
+    """One budget as JSON: the shape of ``tokentrace budget list --format json``."""
+    return {
+        "scope": budget.scope,
+        "filters": budget.filters,
+        "period": budget.period,
+        "amount": f"{budget.amount.normalize():f}",
+        "updated_at": budget.updated_at.isoformat(),
+    }
+
+
+class BudgetsApi:
+    def __init__(self, connect: Callable[[], Any], auth_token: str | None) -> None:
+        """``connect`` opens a store client of this API's own (serve's engine is shared)."""
+        self._connect = connect
+        self._client: Any = None
+        self._auth_token = auth_token
+        self._lock = threading.Lock()
+
+    def _call(self, operation: Callable[..., Any], *args: Any) -> Any:
+        with self._lock:
+            if self._client is None:
+                self._client = self._connect()
+            return operation(self._client, *args)
+
+    async def list(self, request: Request) -> Response:
+        if not bearer_ok(request.headers.get("authorization"), self._auth_token):
+            return unauthorized()
+        found = await asyncio.to_thread(self._call, budgets.list_budgets)
+        return Response.json({"budgets": [budget_json(b) for b in found]})
+
+    async def put(self, request: Request) -> Response:
+        if not bearer_ok(request.headers.get("authorization"), self._auth_token):
+            return unauthorized()
+        try:
+            body = json.loads(await request.body(MAX_BODY_BYTES))
+            if not isinstance(body, dict):
+                raise ValueError("the body is a JSON object: {scope, amount, period}")
+            scope, amount = str(body.get("scope", "")), str(body["amount"])
+            period = str(body.get("period", "month"))
+            budgets.parse_scope(scope)
+            budgets.parse_amount(amount)
+            budgets.check_period(period)
+        except (ValueError, KeyError) as exc:
+            return Response.json({"error": f"bad budget: {exc}"}, 400)
+        budget = await asyncio.to_thread(self._call, budgets.set_budget, scope, amount, period)
+        return Response.json(budget_json(budget))
+
+    async def delete(self, request: Request) -> Response:
+        if not bearer_ok(request.headers.get("authorization"), self._auth_token):
+            return unauthorized()
+        scope = (request.query.get("scope") or [""])[-1]
+        period = (request.query.get("period") or ["month"])[-1]
+        try:
+            budgets.parse_scope(scope)
+            budgets.check_period(period)
+        except ValueError as exc:
+            return Response.json({"error": f"bad budget: {exc}"}, 400)
+        try:
+            budget = await asyncio.to_thread(self._call, budgets.delete_budget, scope, period)
+        except LookupError as exc:
+            return Response.json({"error": exc.args[0]}, 404)
+        return Response.json(budget_json(budget))

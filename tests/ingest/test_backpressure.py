@@ -1,0 +1,102 @@
+"""Too many requests waiting for their fsync: 429 / RESOURCE_EXHAUSTED with a retry delay.
+
+The receivers run in process over a real spool whose writer is held back, so the first
+request stays in flight while the next one arrives.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+
+import grpc
+import httpx
+import pytest
+from google.rpc import error_details_pb2, status_pb2
+from opentelemetry.proto.collector.trace.v1 import trace_service_pb2_grpc
+
+from tokentrace.processor import receiver_grpc
+from tokentrace.processor.dedupe import Deduper
+from tokentrace.processor.metrics import Registry
+from tokentrace.processor.pipeline import Pipeline
+from tokentrace.processor.pricing import Pricer
+from tokentrace.processor.receiver_http import OtlpHttpReceiver
+from tokentrace.processor.routing import Router
+from tokentrace.processor.spool import Spool
+
+from .otlp import chat, request, span
+from .serve_process import free_port
+
+PROTOBUF = {"content-type": "application/x-protobuf"}
+
+
+@pytest.fixture
+def held_spool(tmp_path):
+    """A spool that queues appends but writes nothing until ``start()``."""
+    spool = Spool(tmp_path, 1 << 30)
+    spool.recover()
+    yield spool
+    spool.close()
+
+
+def body() -> bytes:
+    return request(span(chat())).SerializeToString()
+
+
+def test_http_answers_429_with_retry_after_while_a_request_waits(held_spool):
+    metrics = Registry()
+    pipeline = Pipeline(Pricer(), held_spool, Deduper(), metrics)
+    receiver = OtlpHttpReceiver(
+        pipeline, held_spool, metrics, max_body_bytes=1 << 20, auth_token=None, max_waiting=1
+    )
+    router = Router()
+    router.add("POST", "/v1/traces", receiver.traces)
+    headers = {"content-type": "application/json"}
+
+    async def scenario():
+        transport = httpx.ASGITransport(app=router)
+        async with httpx.AsyncClient(transport=transport, base_url="http://otlp") as client:
+            first = asyncio.create_task(client.post("/v1/traces", content=body(), headers=PROTOBUF))
+            while receiver.in_flight == 0:
+                await asyncio.sleep(0.01)
+            second = await client.post("/v1/traces", content=b"{}", headers=headers)
+            held_spool.start()
+            return await first, second
+
+    first, second = asyncio.run(scenario())
+    assert first.status_code == 200
+    assert (second.status_code, second.headers["retry-after"]) == (429, "1")
+    assert second.json()["details"][0]["retryDelay"] == "1s"
+
+
+def test_grpc_answers_resource_exhausted_with_retry_info(held_spool):
+    metrics = Registry()
+    pipeline = Pipeline(Pricer(), held_spool, Deduper(), metrics)
+    receiver = receiver_grpc.OtlpGrpcReceiver(
+        pipeline, held_spool, metrics, auth_token=None, max_waiting=1
+    )
+    port = free_port()
+    server = receiver_grpc.start(receiver, "127.0.0.1", port, max_body_bytes=1 << 20)
+    try:
+        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+            stub = trace_service_pb2_grpc.TraceServiceStub(channel)
+            results: list = []
+            waiting = threading.Thread(
+                target=lambda: results.append(stub.Export(request(span(chat())), timeout=30))
+            )
+            waiting.start()
+            while receiver.in_flight == 0:
+                threading.Event().wait(0.01)
+            with pytest.raises(grpc.RpcError) as busy:
+                stub.Export(request(span(chat())), timeout=10)
+            held_spool.start()
+            waiting.join(30)
+    finally:
+        server.stop(0)
+    assert len(results) == 1
+    assert busy.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+    trailers = dict(busy.value.trailing_metadata())
+    rich = status_pb2.Status.FromString(trailers["grpc-status-details-bin"])
+    retry = error_details_pb2.RetryInfo()
+    assert rich.details[0].Unpack(retry)
+    assert retry.retry_delay.seconds == 1
