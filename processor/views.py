@@ -388,9 +388,8 @@ SELECT
         AS period_start,
     b.amount AS amount,
     sumIf(
-        s.cost,
-        s.day >= period_start
-            AND arrayAll((k, v) -> s.dims[k] = v, mapKeys(b.filters), mapValues(b.filters))
+        multiIf(b.period = 'day', s.day_cost, b.period = 'week', s.week_cost, s.month_cost),
+        arrayAll((k, v) -> s.dims[k] = v, mapKeys(b.filters), mapValues(b.filters))
     ) AS spent,
     spent / nullIf(b.amount, 0) AS utilization
 FROM
@@ -401,16 +400,18 @@ FROM
 ) AS b
 CROSS JOIN
 (
-    -- Spend per day by the dimensions that some budget filters on (the others blanked),
-    -- so that the join sees a handful of rows rather than every rollup row.
+    -- Spend in each period (today, this week, this month) by the dimensions that some
+    -- budget filters on (the others blanked), so that the join sees a handful of rows
+    -- rather than every rollup row of every day.
     SELECT
-        day,
         map(
             'provider', k_provider, 'model', k_model, 'operation', k_operation,
             'service', k_service, 'environment', k_environment, 'team', k_team,
             'feature', k_feature, 'tenant', k_tenant, 'agent', k_agent
         ) AS dims,
-        sum(cost) AS cost
+        sumIf(cost, day = today) AS day_cost,
+        sumIf(cost, day >= toMonday(today)) AS week_cost,
+        sumIf(cost, day >= toStartOfMonth(today)) AS month_cost
     FROM
     (
         SELECT
@@ -428,11 +429,15 @@ CROSS JOIN
         FROM llm_cost_daily
         WHERE day >= least(toMonday(today), toStartOfMonth(today)) AND day <= today
     )
-    GROUP BY day, k_provider, k_model, k_operation, k_service, k_environment, k_team, k_feature,
+    GROUP BY k_provider, k_model, k_operation, k_service, k_environment, k_team, k_feature,
         k_tenant, k_agent
     UNION ALL
     -- keeps budgets without any spend in the result (at 0)
-    SELECT today, CAST(map(), 'Map(String, String)'), toDecimal128(0, 12)
+    SELECT
+        CAST(map(), 'Map(String, String)'),
+        toDecimal128(0, 12),
+        toDecimal128(0, 12),
+        toDecimal128(0, 12)
 ) AS s
 GROUP BY b.scope, b.period, b.amount, b.filters
 ORDER BY utilization DESC, scope, period""",

@@ -1,0 +1,102 @@
+"""The query benchmark's synthetic calls: what it measures is only as good as its data."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+from itertools import pairwise
+from typing import Any
+
+import pytest
+
+from benchmarks.load import bench_module
+
+queries = bench_module("queries")
+
+ANCHOR = datetime(2026, 11, 23, 23, tzinfo=timezone.utc)
+ROWS = 60_000
+
+
+@pytest.fixture(scope="module")
+def generated(chdb_url: str) -> Iterator[Any]:
+    """One generated store for the module: the tests only read it."""
+    from tokentrace.processor import store
+
+    client = store.connect(chdb_url, database="bench_queries_data")
+    store.migrate(client)
+    queries.generate(client, ROWS, ANCHOR, log=lambda message: None)
+    yield client
+    client.command("DROP DATABASE IF EXISTS bench_queries_data")
+
+
+def test_chunks_cover_every_row_in_whole_days():
+    chunks = queries.plan_chunks(100_000_000, ANCHOR)
+    assert sum(chunk.rows for chunk in chunks) == 100_000_000
+    assert sum(len(chunk.slot_starts_us) for chunk in chunks) == queries.DAYS
+    assert all(chunk.rows < queries.CHUNK_ROWS * 1.2 for chunk in chunks)
+    starts = [start for chunk in chunks for start in chunk.slot_starts_us]
+    assert starts[0] == int((ANCHOR - timedelta(days=90)).timestamp()) * 1_000_000
+    assert all(b - a == 86_400_000_000 for a, b in pairwise(starts))
+
+
+def test_rollups_hold_exactly_the_raw_calls(generated):
+    assert generated.command("SELECT count() FROM llm_calls") == ROWS
+    assert queries.check_rollups(generated) is None
+    first, last = generated.query("SELECT min(ts), max(ts) FROM llm_calls").result_rows[0]
+    assert first >= (ANCHOR - timedelta(days=90)).replace(tzinfo=None)
+    assert last < ANCHOR.replace(tzinfo=None)
+
+
+def test_dimensions_have_the_intended_cardinality(generated):
+    counts = generated.query(
+        "SELECT uniqExact(provider), uniqExact(model), uniqExact(service), uniqExact(team), "
+        "uniqExact(feature), uniqExact(environment), uniqExact(agent), "
+        "uniqExact(tenant) FROM llm_calls"
+    ).result_rows[0]
+    assert counts[:7] == (8, 38, 6, 10, 40, 3, 11)  # agents: ten plus '' (no agent)
+    assert 1000 < counts[7] <= queries.TENANTS + 5
+    # Zipf: the biggest tenant carries ln(2) / ln(2001) = 9.1 % of production traffic.
+    top_share = generated.command(
+        "SELECT countIf(tenant = 'tenant-0000') / countIf(environment = 'production') "
+        "FROM llm_calls"
+    )
+    assert 0.08 < float(top_share) < 0.10
+
+
+def test_costs_are_exact_and_unknown_models_unpriced(generated):
+    violations = generated.command(
+        "SELECT countIf(cost != input_cost + cache_read_cost + cache_write_cost + output_cost) "
+        "FROM llm_calls"
+    )
+    assert violations == 0
+    # gpt-4o: $2.50 / $10 / $1.25 cached per million tokens
+    wrong = generated.command(
+        "SELECT countIf(input_cost != toDecimal64(input_tokens - cache_read_tokens, 0) "
+        "* toDecimal64('0.0000025', 12) OR output_cost != toDecimal64(output_tokens, 0) "
+        "* toDecimal64('0.00001', 12) OR cache_read_cost != toDecimal64(cache_read_tokens, 0) "
+        "* toDecimal64('0.00000125', 12)) FROM llm_calls WHERE model = 'gpt-4o'"
+    )
+    assert wrong == 0
+    unpriced = generated.query(
+        "SELECT countIf(priced = 0), countIf(priced = 0 AND (cost != 0 OR provider != 'vllm')), "
+        "countIf(priced = 1 AND provider = 'vllm') FROM llm_calls"
+    ).result_rows[0]
+    assert unpriced[0] > 0 and unpriced[1:] == (0, 0)
+    total = generated.command("SELECT sum(cost) FROM llm_calls")
+    assert Decimal(total) > 0
+
+
+def test_every_case_runs_on_the_generated_store(generated):
+    end = ANCHOR - timedelta(microseconds=1)
+    cases = queries.build_cases(end)
+    assert len(cases) == 2 * len(queries.views.VIEWS) + 3
+    by_name = {}
+    for case in cases:
+        timings, rows_out, rows_read = queries.time_query(generated, case.sql, runs=1)
+        assert len(timings) == 1 and rows_read > 0
+        by_name[(case.name, case.range)] = rows_out
+    assert by_name[("daily_spend", "30d")] == 31
+    assert by_name[("raw: daily_spend", "30d")] == 31
+    assert by_name[("raw: top-10 tenants", "7d")] == 10
+    assert by_name[("budget_utilization", "MTD")] == len(queries.BUDGETS)
