@@ -214,11 +214,17 @@ WITH
     toDate($__toTime, 'UTC') AS last_day,
     dateDiff('day', first_day, last_day) + 1 AS days
 SELECT
-    sumIf(d.cost, day >= first_day) AS cost,
-    sumIf(d.cost, day < first_day) AS previous_cost,
+    sumIf(spent, current) AS cost,
+    sumIf(spent, NOT current) AS previous_cost,
     toFloat64(cost) / toFloat64(nullIf(previous_cost, 0)) - 1 AS change
-FROM llm_cost_daily AS d
-WHERE day >= first_day - days AND day <= last_day{filters}""",
+FROM
+(
+    -- a plain sum() per period, so the rollup's projection without tenant can answer it
+    SELECT day >= first_day AS current, sum(d.cost) AS spent
+    FROM llm_cost_daily AS d
+    WHERE day >= first_day - days AND day <= last_day{filters}
+    GROUP BY current
+)""",
     ),
     View(
         name="daily_spend",
