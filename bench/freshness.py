@@ -47,7 +47,7 @@ def probe(url: str, tenant: str) -> float:
     duration_s = 0.8
     end = time.time()
     call = history.Call(
-        start=dt.datetime.fromtimestamp(end - duration_s, dt.timezone.utc),
+        start=dt.datetime.fromtimestamp(end - duration_s, dt.UTC),
         duration_s=duration_s,
         service=history.SERVICES[0],
         provider="anthropic",
@@ -87,7 +87,7 @@ def stream_load(url: str, rate: int, stop: multiprocessing.synchronize.Event, se
     started = time.monotonic()
 
     def paced() -> Iterator[history.Call]:
-        now = dt.datetime.now(dt.timezone.utc)
+        now = dt.datetime.now(dt.UTC)
         count = 0
         while not stop.is_set():
             for call in history.generate(now, days=1, calls_per_day=rate * 600, anomaly_days_ago=0):

@@ -17,7 +17,7 @@ import platform
 import random
 import sys
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -181,7 +181,7 @@ def _measure(name: str, corpus: list[Call], repeats: int, run, *extra) -> dict:
 def _steady_corpus(size: int, seed: int) -> list[Call]:
     """Production-like traffic: a few models, the last week, mostly the standard tier."""
     rng = random.Random(seed)
-    start = datetime(2026, 11, 1, tzinfo=timezone.utc)
+    start = datetime(2026, 11, 1, tzinfo=UTC)
     calls = []
     for _ in range(size):
         provider, model = rng.choice(STEADY_MODELS)

@@ -33,7 +33,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -403,7 +403,7 @@ def generate(client: Any, rows: int, anchor: datetime, log: Callable[[str], None
             f"chunk {chunk.index}: {chunk.rows:,} rows in {elapsed:.0f}s "
             f"({chunk.rows / elapsed:,.0f} rows/s); {done:,}/{rows:,}"
         )
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     client.insert(
         "budgets",
         [
@@ -696,7 +696,7 @@ def main() -> int:
         existing = client.command("SELECT count() FROM llm_calls")
         generate_s = 0.0
         if existing == 0:
-            anchor = datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0)
+            anchor = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
             log(f"generating {rows:,} calls in {path}")
             generate_s = generate(client, rows, anchor, log)
         elif existing != rows:
@@ -706,9 +706,7 @@ def main() -> int:
             log(f"reusing {existing:,} calls in {path}")
         end_ts = client.command("SELECT toUnixTimestamp(toStartOfHour(max(ts))) FROM llm_calls")
         # The dashboard's "now": the end of the last hour with data, inclusive.
-        end = datetime.fromtimestamp(int(end_ts), timezone.utc) + timedelta(
-            hours=1, microseconds=-1
-        )
+        end = datetime.fromtimestamp(int(end_ts), UTC) + timedelta(hours=1, microseconds=-1)
         settle_s = settle(client, args.settle_timeout, log)
         mismatch = check_rollups(client)
         if mismatch:

@@ -20,7 +20,7 @@ import asyncio
 import math
 import threading
 from collections.abc import Callable
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -62,7 +62,7 @@ class ViewsApi:
         if view is None:
             return Response.json({"error": f"no view {request.path_params['name']!r}"}, 404)
         try:
-            end = _instant(request.query, "to") or datetime.now(timezone.utc)
+            end = _instant(request.query, "to") or datetime.now(UTC)
             start = _instant(request.query, "from") or end - DEFAULT_RANGE
             if start > end:
                 raise ValueError("from must not be after to")
@@ -97,7 +97,7 @@ def _instant(query: dict[str, list[str]], name: str) -> datetime | None:
         moment = datetime.fromisoformat(values[-1].strip().replace("Z", "+00:00"))
     except ValueError:
         raise ValueError(f"{name}={values[-1]!r} is not an ISO 8601 date or time") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _json_value(value: Any) -> Any:

@@ -8,7 +8,7 @@ a newer row, deleting inserts a tombstone; readers use FINAL and ``deleted = 0``
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
 from clickhouse_connect.driver.client import Client
@@ -108,7 +108,7 @@ def list_budgets(client: Client) -> list[Budget]:
         "WHERE deleted = 0 ORDER BY scope, period"
     ).result_rows
     return [
-        Budget(scope, dict(filters), period, amount, updated_at.replace(tzinfo=timezone.utc))
+        Budget(scope, dict(filters), period, amount, updated_at.replace(tzinfo=UTC))
         for scope, filters, period, amount, updated_at in rows
     ]
 
@@ -147,13 +147,13 @@ def _write(
 def _next_version(client: Client, scope: str, period: str) -> datetime:
     """Now, or 1 ms after the latest row for this budget: versions must strictly increase,
     or a set and a delete in the same millisecond would replace each other at random."""
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     now = now.replace(microsecond=now.microsecond // 1000 * 1000)
     latest = client.query(
         "SELECT max(updated_at), count() FROM budgets WHERE scope = {scope:String} "
         "AND period = {period:String}",
         parameters={"scope": scope, "period": period},
     ).result_rows[0]
-    if latest[1] and latest[0].replace(tzinfo=timezone.utc) >= now:
-        return latest[0].replace(tzinfo=timezone.utc) + timedelta(milliseconds=1)
+    if latest[1] and latest[0].replace(tzinfo=UTC) >= now:
+        return latest[0].replace(tzinfo=UTC) + timedelta(milliseconds=1)
     return now

@@ -52,7 +52,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter as Tally
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -226,7 +226,7 @@ class Call:
 
     @property
     def timestamp(self) -> datetime:
-        return datetime.fromtimestamp(self.ts_us / 1e6, tz=timezone.utc)
+        return datetime.fromtimestamp(self.ts_us / 1e6, tz=UTC)
 
     def row(self, price: Any) -> tuple[Any, ...]:
         """The ``llm_calls`` row (see :data:`COLUMNS`) with ``price`` from the pricer.
@@ -612,6 +612,6 @@ def _status_code(value: Any) -> int:
 
 def _iso(ns: int) -> str:
     try:
-        return datetime.fromtimestamp(ns / 1e9, tz=timezone.utc).isoformat()
+        return datetime.fromtimestamp(ns / 1e9, tz=UTC).isoformat()
     except (OverflowError, OSError, ValueError):
         return f"{ns} ns"

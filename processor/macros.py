@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 # A variable selection: the values picked, or ALL (no selection means All).
 ALL: tuple[str, ...] = ()
@@ -152,7 +152,7 @@ def expand_macros(sql: str, *, start: datetime, end: datetime, interval_s: float
         raise ExpansionError("$__conditionalAll is a dashboard macro; the backend cannot expand it")
 
     def date(t: datetime) -> str:
-        return f"toDate('{t.astimezone(timezone.utc):%Y-%m-%d}')"
+        return f"toDate('{t.astimezone(UTC):%Y-%m-%d}')"
 
     def seconds(t: datetime) -> str:
         return f"toDateTime({math.floor(t.timestamp())})"

@@ -19,7 +19,7 @@ from __future__ import annotations
 import os
 from bisect import bisect_right
 from dataclasses import dataclass, replace
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import NamedTuple
@@ -73,7 +73,7 @@ SELF_HOSTED = frozenset({"ollama", "vllm"})
 BATCH_TIER = "batch"
 BATCH_DISCOUNT = Decimal("0.5")
 
-_UTC = timezone.utc
+_UTC = UTC
 _TOKEN_KEYS = ("input_mtok", "cache_read_mtok", "cache_write_mtok", "output_mtok")
 _FEE_KEY = "requests_kcount"
 _ZERO = Decimal(0).scaleb(-12)

@@ -22,7 +22,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 
 from clickhouse_connect.driver.client import Client
@@ -309,12 +309,12 @@ def _as_row(price: Price) -> tuple:
 
 
 def _whole_days(since: datetime, until: datetime) -> tuple[datetime, datetime]:
-    start = datetime.combine(since.date(), time(0), tzinfo=timezone.utc)
-    end = datetime.combine(until.date(), time(0), tzinfo=timezone.utc)
+    start = datetime.combine(since.date(), time(0), tzinfo=UTC)
+    end = datetime.combine(until.date(), time(0), tzinfo=UTC)
     if end < until:
         end += timedelta(days=1)
     return start, end
 
 
 def _utc(ts: datetime) -> datetime:
-    return ts.replace(tzinfo=timezone.utc) if ts.tzinfo is None else ts.astimezone(timezone.utc)
+    return ts.replace(tzinfo=UTC) if ts.tzinfo is None else ts.astimezone(UTC)

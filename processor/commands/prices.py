@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 
 from genai_prices.types import TieredPrices
@@ -48,7 +48,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    at = args.at or datetime.now(timezone.utc)
+    at = args.at or datetime.now(UTC)
     try:
         pricer = Pricer(args.prices_file)
     except PricesFileError as exc:

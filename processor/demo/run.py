@@ -52,7 +52,7 @@ def run(config: DemoConfig, console: Console) -> dict:
         shutil.rmtree(config.data_dir)
     config.data_dir.mkdir(parents=True)
     url = f"chdb://{config.data_dir / 'chdb'}"
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     calls = list(
         history.generate(
             now, config.days, config.calls_per_day, _anomaly_day(now), seed=config.seed

@@ -36,10 +36,10 @@ def parse_time(text: str, end_of_day: bool = False) -> dt.datetime:
     except ValueError:
         raise ValueError(f"not an ISO date or datetime: {text!r}") from None
     if value.tzinfo is None:
-        value = value.replace(tzinfo=dt.timezone.utc)
+        value = value.replace(tzinfo=dt.UTC)
     if end_of_day and re.fullmatch(r"\d{4}-\d{2}-\d{2}", text.strip()):
         value += dt.timedelta(days=1)
-    return value.astimezone(dt.timezone.utc)
+    return value.astimezone(dt.UTC)
 
 
 def parse_filters(items: list[str] | None) -> dict[str, tuple[str, ...]]:
@@ -63,7 +63,7 @@ def build(
     now: dt.datetime | None = None,
 ) -> Window:
     """The window the flags describe; the default is the last 30 days."""
-    now = now or dt.datetime.now(dt.timezone.utc)
+    now = now or dt.datetime.now(dt.UTC)
     if since and (start or end):
         raise ValueError("use either --since or --from/--to, not both")
     stop = parse_time(end, end_of_day=True) if end else now

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from itertools import pairwise
 from typing import Any
@@ -14,7 +14,7 @@ from benchmarks.load import bench_module
 
 queries = bench_module("queries")
 
-ANCHOR = datetime(2026, 11, 23, 23, tzinfo=timezone.utc)
+ANCHOR = datetime(2026, 11, 23, 23, tzinfo=UTC)
 ROWS = 60_000
 
 

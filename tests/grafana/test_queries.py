@@ -21,7 +21,7 @@ from tokentrace.grafana import generate
 from tokentrace.grafana.dashboards import DASHBOARDS
 from tokentrace.processor import macros
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 START = NOW - dt.timedelta(days=30)
 ALL: dict[str, tuple[str, ...]] = {}
 SELECTION = {"team": ("growth", "search"), "provider": ("openai", "anthropic"), "tenant": ()}

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from genai_prices import Usage, calc_price
@@ -53,8 +53,8 @@ EXTRA_MODELS = [
     ("vllm", "meta-llama/Llama-3.1-8B-Instruct"),
 ]
 TIERS = ["", "", "", "batch", "flex", "priority", "default", "fast", "scale"]
-_START = datetime(2023, 1, 1, tzinfo=timezone.utc)
-_SPAN_SECONDS = int((datetime(2027, 7, 1, tzinfo=timezone.utc) - _START).total_seconds())
+_START = datetime(2023, 1, 1, tzinfo=UTC)
+_SPAN_SECONDS = int((datetime(2027, 7, 1, tzinfo=UTC) - _START).total_seconds())
 
 
 @dataclass(frozen=True)

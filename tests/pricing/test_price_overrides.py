@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -12,7 +12,7 @@ import pytest
 from tokentrace.processor.price_overrides import PricesFileError, load_overrides
 from tokentrace.processor.pricing import GENAI_PRICES_VERSION, Pricer
 
-UTC = timezone.utc
+UTC = UTC
 
 PRICES = """\
 # negotiated and private models, USD per million tokens

@@ -4,7 +4,7 @@ tokentrace adds: providers by OpenTelemetry name, tiers, unpriced models, exact 
 from __future__ import annotations
 
 import random
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
@@ -19,7 +19,7 @@ from tokentrace.processor.pricing import (
     genai_provider,
 )
 
-UTC = timezone.utc
+UTC = UTC
 TS = datetime(2026, 11, 2, 12, 0, tzinfo=UTC)
 Q = Decimal("1e-12")
 ZERO = Decimal(0)

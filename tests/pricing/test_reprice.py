@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -13,7 +13,7 @@ from tokentrace.processor.cli import main
 from tokentrace.processor.pricing import Pricer
 from tokentrace.processor.reprice import reprice
 
-UTC = timezone.utc
+UTC = UTC
 DAY = datetime(2026, 11, 1, tzinfo=UTC)
 SINCE = DAY + timedelta(hours=6)
 UNTIL = DAY + timedelta(days=1, hours=10)

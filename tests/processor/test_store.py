@@ -10,14 +10,16 @@ from tokentrace.processor import store
 
 def test_migrate_is_idempotent_and_versioned(store_client) -> None:
     assert store.migrate(store_client) == []
-    versions = store_client.query("SELECT version FROM schema_migrations").result_rows
+    versions = store_client.query(
+        "SELECT version FROM schema_migrations ORDER BY version"
+    ).result_rows
     assert versions == [(m.version,) for m in store.load_migrations()]
     tables = {row[0] for row in store_client.query("SHOW TABLES").result_rows}
     assert {"llm_calls", "llm_cost_hourly", "llm_cost_daily", "budgets"} <= tables
 
 
 def test_rollups_are_exact_and_retried_insert_is_not_double_counted(store_client) -> None:
-    ts = dt.datetime(2026, 11, 2, 10, 30, tzinfo=dt.timezone.utc)
+    ts = dt.datetime(2026, 11, 2, 10, 30, tzinfo=dt.UTC)
     rows = [
         [ts, "openai", "gpt-4o", Decimal("0.000000037500"), "ok"],
         [ts, "openai", "gpt-4o", Decimal("0.001250000000"), "error"],

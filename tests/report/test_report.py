@@ -11,7 +11,7 @@ import pytest
 from tokentrace.processor import budgets
 from tokentrace.processor.report import document, html, window
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 NOW = dt.datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
 COLUMNS = [
     "ts", "trace_id", "provider", "model", "team", "feature", "tenant", "user",

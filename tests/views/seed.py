@@ -24,7 +24,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 NOW = dt.datetime(2026, 3, 15, 12, 30, tzinfo=UTC)
 TODAY = NOW.date()
 FIRST_DAY = dt.date(2026, 2, 23)

@@ -8,7 +8,7 @@ import pytest
 
 from tokentrace.processor import macros
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 START = dt.datetime(2026, 3, 1, 0, 0, 0, 250_000, tzinfo=UTC)  # 1772323200.25
 END = dt.datetime(2026, 3, 2, 23, 59, 59, 999_000, tzinfo=UTC)  # 1772495999.999
 

@@ -72,15 +72,15 @@ def test_bad_filters_get_a_clear_error(filters: dict[str, Any], message: str) ->
 
 def test_daily_views_count_whole_utc_days(seeded) -> None:
     # A range from 07:59 to 08:01 on one day still counts that whole day (3.00).
-    start = dt.datetime(2026, 3, 3, 7, 59, tzinfo=dt.timezone.utc)
+    start = dt.datetime(2026, 3, 3, 7, 59, tzinfo=dt.UTC)
     [row] = fetch(seeded, "totals", start=start, end=start + dt.timedelta(minutes=2))
     assert row["cost"] == Decimal("3.00")
     # ...and a range ending at midnight counts the day it ends on.
     [row] = fetch(
         seeded,
         "totals",
-        start=dt.datetime(2026, 3, 2, tzinfo=dt.timezone.utc),
-        end=dt.datetime(2026, 3, 3, tzinfo=dt.timezone.utc),
+        start=dt.datetime(2026, 3, 2, tzinfo=dt.UTC),
+        end=dt.datetime(2026, 3, 3, tzinfo=dt.UTC),
     )
     assert row["cost"] == Decimal("6.00")
 
@@ -89,7 +89,7 @@ def test_month_to_date_and_forecast(seeded) -> None:
     [row] = fetch(seeded, "month_to_date")
     assert row["month_start"] == dt.date(2026, 3, 1)
     assert row["cost"] == MARCH_COST
-    elapsed = int((NOW - dt.datetime(2026, 3, 1, tzinfo=dt.timezone.utc)).total_seconds())
+    elapsed = int((NOW - dt.datetime(2026, 3, 1, tzinfo=dt.UTC)).total_seconds())
     expected = (MARCH_COST * 31 * 86_400 / elapsed).quantize(Decimal("1e-12"), ROUND_DOWN)
     assert row["forecast"] == expected == Decimal("153.710186513629")
 
@@ -175,7 +175,7 @@ def test_budget_utilization_for_each_budget_in_its_current_period(seeded) -> Non
 
 
 def test_budget_period_follows_the_range_end(seeded) -> None:
-    end = dt.datetime(2026, 3, 8, 23, 0, tzinfo=dt.timezone.utc)  # Sunday before the spike
+    end = dt.datetime(2026, 3, 8, 23, 0, tzinfo=dt.UTC)  # Sunday before the spike
     rows = {(r["scope"], r["period"]): r for r in fetch(seeded, "budget_utilization", end=end)}
     assert rows[("feature=summarize", "week")]["spent"] == 7 * 2  # Mar 2..8
     assert rows[("team=growth", "month")]["spent"] == 8  # Mar 1..8
@@ -197,7 +197,7 @@ def test_budgets_on_several_dimensions_match_every_one(store_client) -> None:
         [[scope, filters, "day", amount, NOW, 0] for scope, filters, amount in budgets],
         column_names=["scope", "filters", "period", "amount", "updated_at", "deleted"],
     )
-    end = dt.datetime(2026, 3, 13, 23, tzinfo=dt.timezone.utc)
+    end = dt.datetime(2026, 3, 13, 23, tzinfo=dt.UTC)
     found = views.fetch(store_client, VIEWS["budget_utilization"], start=end, end=end)
     # Mar 13: chat 1.00 + two failed chat calls 0.50; rag 0.50; gpt-4o 1.50; globex 2.00.
     assert {r["scope"]: r["spent"] for r in found} == {
@@ -226,7 +226,7 @@ def test_anomalies_need_three_days_of_history(store_client) -> None:
     from views.seed import insert_calls
 
     base = calls()[0]
-    day = dt.datetime(2026, 3, 1, 8, tzinfo=dt.timezone.utc)
+    day = dt.datetime(2026, 3, 1, 8, tzinfo=dt.UTC)
     rows = [{**base, "ts": day, "cost": Decimal("1")}]
     rows += [{**base, "ts": day + dt.timedelta(days=n), "cost": Decimal("10")} for n in (1, 3)]
     insert_calls(store_client, rows)

@@ -1,0 +1,1 @@
+"""``tokentrace report``: the report document and its terminal and HTML renderings."""
