@@ -76,6 +76,14 @@ def _panel(
     return panel
 
 
+def _override(field: str, properties: dict[str, Any]) -> dict[str, Any]:
+    """A field override: ``properties`` (id -> value) for the column named ``field``."""
+    return {
+        "matcher": {"id": "byName", "options": field},
+        "properties": [{"id": key, "value": value} for key, value in properties.items()],
+    }
+
+
 def stat(
     view: View,
     grid: Grid,
@@ -129,14 +137,7 @@ def gauge(
             "minVizWidth": 75,
         },
         overrides=[
-            {
-                "matcher": {"id": "byName", "options": field},
-                "properties": [
-                    {"id": "displayName", "value": f"${{__data.fields.{label}}}"},
-                    {"id": "min", "value": 0},
-                    {"id": "max", "value": 1},
-                ],
-            }
+            _override(field, {"displayName": f"${{__data.fields.{label}}}", "min": 0, "max": 1})
         ],
     )
 
@@ -166,14 +167,14 @@ def timeseries(
             "stacking": {"mode": "normal" if stacked else "none", "group": "A"},
         },
         overrides=[
-            {
-                "matcher": {"id": "byName", "options": name},
-                "properties": [
-                    {"id": "custom.axisPlacement", "value": "right"},
-                    {"id": "custom.drawStyle", "value": "line"},
-                    {"id": "unit", "value": right_unit},
-                ],
-            }
+            _override(
+                name,
+                {
+                    "custom.axisPlacement": "right",
+                    "custom.drawStyle": "line",
+                    "unit": right_unit,
+                },
+            )
             for name in right_axis
         ],
         options={
@@ -197,13 +198,7 @@ def table(
         grid,
         title=title,
         unit=None,
-        overrides=[
-            {
-                "matcher": {"id": "byName", "options": column},
-                "properties": [{"id": "unit", "value": unit}],
-            }
-            for column, unit in (units or {}).items()
-        ],
+        overrides=[_override(column, {"unit": unit}) for column, unit in (units or {}).items()],
         options={
             "showHeader": True,
             "cellHeight": "sm",
@@ -221,15 +216,7 @@ def bars(view: View, grid: Grid, *, label: str, value: str = "cost") -> dict[str
         title=None,
         unit=None,
         overrides=[
-            {
-                "matcher": {"id": "byName", "options": name},
-                "properties": [
-                    {
-                        "id": "custom.hideFrom",
-                        "value": {"legend": True, "tooltip": False, "viz": True},
-                    }
-                ],
-            }
+            _override(name, {"custom.hideFrom": {"legend": True, "tooltip": False, "viz": True}})
             for name in ("requests", "share")
             if name != value
         ],
@@ -257,12 +244,7 @@ def pie(view: View, grid: Grid, *, label: str, value: str = "cost") -> dict[str,
             "displayLabels": ["name", "percent"],
             "legend": {"displayMode": "table", "placement": "right", "values": ["value"]},
         },
-        overrides=[
-            {
-                "matcher": {"id": "byName", "options": value},
-                "properties": [{"id": "displayName", "value": f"${{__data.fields.{label}}}"}],
-            }
-        ],
+        overrides=[_override(value, {"displayName": f"${{__data.fields.{label}}}"})],
     )
 
 

@@ -21,6 +21,10 @@ class Api:
     sse_marker: re.Pattern[bytes] = re.compile(rb"(?!)")
     """Matches the raw SSE events worth decoding; the first event is always decoded."""
 
+    reads_request_body = True
+    """False when `request_model` and `request_stream` need only the path, so routing skips
+    decoding the request body (which grows with the prompt)."""
+
     def request_model(self, body: Any, path: str) -> str | None:
         model = body.get("model") if isinstance(body, dict) else None
         return model if isinstance(model, str) else None

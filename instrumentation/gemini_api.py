@@ -20,6 +20,7 @@ _MODALITIES = {"IMAGE": "image", "AUDIO": "audio", "VIDEO": "video"}
 class GenerateContent(Api):
     operation = "generate_content"
     sse_marker = re.compile(rb'"finishReason"')
+    reads_request_body = False
 
     def request_model(self, body: Any, path: str) -> str | None:
         last = path.rsplit("/", 1)[-1]

@@ -59,7 +59,7 @@ def route(request: Any, mapped: tuple[MappedUrl, ...]) -> Route | None:
     provider = provider_for(mapped, scheme, url.host, port, path)
     if provider is None:
         return None
-    body = _json_body(request)
+    body = _json_body(request) if api.reads_request_body else None
     return Route(
         provider=provider,
         api=api,

@@ -15,7 +15,9 @@ from typing import Any
 from .call import LLMCall
 
 
-class _SyncTee:
+class _Tee:
+    """What the sync and async tees share: the wrapped stream, the call, and the GC end."""
+
     def __init__(self, inner: Any, call: LLMCall) -> None:
         self._inner = inner
         self._call = call
@@ -25,6 +27,11 @@ class _SyncTee:
         """httpx2's `Response.elapsed` reads it from `response.stream`."""
         return getattr(self._inner, "elapsed", None)
 
+    def __del__(self) -> None:
+        self._call.finish()
+
+
+class _SyncTee(_Tee):
     def __iter__(self) -> Iterator[bytes]:
         call = self._call
         feed = call.feed
@@ -43,19 +50,8 @@ class _SyncTee:
         finally:
             self._call.finish()
 
-    def __del__(self) -> None:
-        self._call.finish()
 
-
-class _AsyncTee:
-    def __init__(self, inner: Any, call: LLMCall) -> None:
-        self._inner = inner
-        self._call = call
-
-    @property
-    def elapsed(self) -> Any:
-        return getattr(self._inner, "elapsed", None)
-
+class _AsyncTee(_Tee):
     async def __aiter__(self) -> AsyncIterator[bytes]:
         call = self._call
         feed = call.feed
@@ -73,9 +69,6 @@ class _AsyncTee:
             await self._inner.aclose()
         finally:
             self._call.finish()
-
-    def __del__(self) -> None:
-        self._call.finish()
 
 
 def tee_classes(module: Any) -> tuple[type, type]:

@@ -70,6 +70,11 @@ COLUMNS = (
     "service_tier", "latency_ms", "ttft_ms", "status", "error_type", "http_status", "stream",
     "usage_missing", "tags",
 )  # fmt: skip
+# The money columns, in table order: integer units of 1e-12 USD in a row (see Call.row),
+# ``Decimal(18, 12)`` in the table.
+MONEY_COLUMNS = (
+    "input_cost", "cache_read_cost", "cache_write_cost", "output_cost", "cost", "cache_savings",
+)  # fmt: skip
 
 MAX_TOKENS = 2**32
 MIN_TS_NS = 1_577_836_800 * 10**9  # 2020-01-01T00:00:00Z
@@ -321,7 +326,7 @@ class _Resource:
                 continue
             values[key] = text
             if tag_rules.is_tag_key(key):
-                self.tags.append((key, text))
+                self.tags.append((key, tag_rules.clip(text)))  # clipped once, not per span
         self.dimensions = tuple(
             tag_rules.clip(next((values[k] for k in keys if k in values), ""))
             for keys in tag_rules.DIMENSIONS.values()
@@ -536,7 +541,7 @@ def _tags(others: list[Any], resource: _Resource, call: Call, extraction: Extrac
         if len(key) > tag_rules.MAX_KEY_CHARS or len(tags) >= tag_rules.MAX_EXTRA_TAGS:
             dropped += 1
             continue
-        tags[key] = tag_rules.clip(text)
+        tags[key] = text
     extraction.tags_dropped += dropped
     return tags
 

@@ -36,6 +36,8 @@ from tokentrace.processor import otlp_wire
 PROTOBUF = "application/x-protobuf"
 JSON = "application/json"
 CONTENT_TYPES = (PROTOBUF, JSON)
+# ``Content-Encoding`` values :func:`decompress` undoes (lower case; "" when absent).
+CONTENT_ENCODINGS = ("", "identity", "gzip", "x-gzip", "deflate")
 
 _ID_FIELDS = ("traceId", "trace_id", "spanId", "span_id", "parentSpanId", "parent_span_id")
 
@@ -77,10 +79,7 @@ def decompress(body: bytes, encoding: str | None, limit: int) -> bytes:
     if coding in ("gzip", "x-gzip"):
         return _inflate(body, 16 + zlib.MAX_WBITS, limit, many_members=True)
     if coding == "deflate":
-        zlib_header = (
-            len(body) >= 2 and (body[0] & 0x0F) == 8 and (body[0] << 8 | body[1]) % 31 == 0
-        )
-        wbits = zlib.MAX_WBITS if zlib_header else -zlib.MAX_WBITS
+        wbits = zlib.MAX_WBITS if _zlib_header(body) else -zlib.MAX_WBITS
         return _inflate(body, wbits, limit, many_members=False)
     raise UnsupportedMedia(f"unsupported Content-Encoding {encoding!r}: use gzip, deflate or none")
 

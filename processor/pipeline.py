@@ -26,6 +26,10 @@ log = logging.getLogger(__name__)
 
 _PRICED = COLUMNS.index("priced")
 
+# Seconds a sender is told to wait (``Retry-After`` / ``RetryInfo``) by either receiver.
+SPOOL_FULL_RETRY_AFTER = 5  # the spool is full: ClickHouse is behind
+BUSY_RETRY_AFTER = 1  # too many requests wait for their fsync
+
 
 @dataclass
 class Accepted:
@@ -86,29 +90,26 @@ class Pipeline:
         return Accepted(extraction.rejected_count, extraction.error_message(), durable)
 
     def _price(self, call: Call) -> Price:
+        """Priced by the response model, else by the request model when that differs."""
         model = call.response_model or call.request_model
+        models = [model]
+        if call.request_model and call.request_model != model:
+            models.append(call.request_model)
+        timestamp = call.timestamp
         try:
-            price = self._pricer.price(
-                call.provider,
-                model,
-                call.timestamp,
-                call.input_tokens,
-                call.output_tokens,
-                call.cache_read_tokens,
-                call.cache_write_tokens,
-                call.service_tier,
-            )
-            if not price.priced and call.request_model and call.request_model != model:
+            for candidate in models:
                 price = self._pricer.price(
                     call.provider,
-                    call.request_model,
-                    call.timestamp,
+                    candidate,
+                    timestamp,
                     call.input_tokens,
                     call.output_tokens,
                     call.cache_read_tokens,
                     call.cache_write_tokens,
                     call.service_tier,
                 )
+                if price.priced:
+                    break
         except Exception as exc:  # a pricing fault must not lose the call: store it unpriced
             log.warning("cannot price %s %s: %s", call.provider, model, exc)
             return unpriced(model)

@@ -26,13 +26,11 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 
 from tokentrace.processor import otlp_codec
 from tokentrace.processor.metrics import Registry
-from tokentrace.processor.pipeline import Pipeline
+from tokentrace.processor.pipeline import BUSY_RETRY_AFTER, SPOOL_FULL_RETRY_AFTER, Pipeline
 from tokentrace.processor.routing import bearer_ok
 from tokentrace.processor.spool import Spool, SpoolFull
 
 SERVICE = "opentelemetry.proto.collector.trace.v1.TraceService"
-SPOOL_FULL_RETRY_AFTER = 5
-BUSY_RETRY_AFTER = 1
 DURABLE_TIMEOUT_SECONDS = 30
 
 

@@ -16,12 +16,9 @@ import time
 
 from tokentrace.processor import otlp_codec
 from tokentrace.processor.metrics import Registry
-from tokentrace.processor.pipeline import Pipeline
+from tokentrace.processor.pipeline import BUSY_RETRY_AFTER, SPOOL_FULL_RETRY_AFTER, Pipeline
 from tokentrace.processor.routing import BodyTooLarge, Request, Response, bearer_ok
 from tokentrace.processor.spool import Spool, SpoolFull
-
-SPOOL_FULL_RETRY_AFTER = 5
-BUSY_RETRY_AFTER = 1
 
 
 class OtlpHttpReceiver:
@@ -72,7 +69,7 @@ class OtlpHttpReceiver:
                 answer_type,
             )
         encoding = request.headers.get("content-encoding")
-        if (encoding or "").strip().lower() not in ("", "identity", "gzip", "x-gzip", "deflate"):
+        if (encoding or "").strip().lower() not in otlp_codec.CONTENT_ENCODINGS:
             return _failure(
                 415, f"unsupported Content-Encoding {encoding!r}: use gzip or deflate", answer_type
             )

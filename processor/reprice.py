@@ -27,6 +27,7 @@ from decimal import Decimal
 
 from clickhouse_connect.driver.client import Client
 
+from tokentrace.processor.extract import MONEY_COLUMNS
 from tokentrace.processor.pricing import Price, Pricer
 
 # The pricing inputs of a row, then its price as stored: together they identify the rows
@@ -42,17 +43,7 @@ INPUT_COLUMNS = (
     "cache_write_tokens",
     "service_tier",
 )
-PRICE_COLUMNS = (
-    "priced",
-    "model",
-    "input_cost",
-    "cache_read_cost",
-    "cache_write_cost",
-    "output_cost",
-    "cost",
-    "cache_savings",
-    "price_version",
-)
+PRICE_COLUMNS = ("priced", "model", *MONEY_COLUMNS, "price_version")
 KEY_COLUMNS = INPUT_COLUMNS + PRICE_COLUMNS
 # Each rollup table, the materialized view that feeds it, and its time column (a new rollup
 # fed from llm_calls must be listed here to be rebuilt).
@@ -298,12 +289,7 @@ def _as_row(price: Price) -> tuple:
     return (
         int(price.priced),
         price.model,
-        price.input_cost,
-        price.cache_read_cost,
-        price.cache_write_cost,
-        price.output_cost,
-        price.cost,
-        price.cache_savings,
+        *(getattr(price, column) for column in MONEY_COLUMNS),
         price.price_version,
     )
 

@@ -32,7 +32,7 @@ from typing import Any
 import pyarrow as pa
 from clickhouse_connect.driver.exceptions import OperationalError
 
-from tokentrace.processor.extract import COLUMNS
+from tokentrace.processor.extract import COLUMNS, MONEY_COLUMNS
 from tokentrace.processor.metrics import Registry
 from tokentrace.processor.spool import Columns, Segment, Spool
 
@@ -56,17 +56,7 @@ _ARROW_TYPES = {
             "reasoning_tokens",
         )
     },
-    **{
-        name: _MONEY
-        for name in (
-            "input_cost",
-            "cache_read_cost",
-            "cache_write_cost",
-            "output_cost",
-            "cost",
-            "cache_savings",
-        )
-    },
+    **dict.fromkeys(MONEY_COLUMNS, _MONEY),
     "priced": pa.uint8(),
     "stream": pa.uint8(),
     "usage_missing": pa.uint8(),

@@ -151,6 +151,28 @@ def fetch(client: Any, view: View, **render_args: Any) -> list[dict[str, Any]]:
 
 # ---------------------------------------------------------------- the views
 
+
+def _spend_by(dimension: str, description: str) -> View:
+    """Spend and requests per value of one rollup column, with its share of spend."""
+    return View(
+        name=f"spend_by_{dimension}",
+        title=f"Spend by {dimension}",
+        description=description,
+        format=Format.TABLE,
+        source="llm_cost_daily",
+        template=f"""\
+SELECT
+    {dimension},
+    sum(cost) AS cost,
+    sum(requests) AS requests,
+    toFloat64(cost) / nullIf(toFloat64(sum(sum(d.cost)) OVER ()), 0) AS share
+FROM llm_cost_daily AS d
+WHERE $__dateFilter(day){{filters}}
+GROUP BY {dimension}
+ORDER BY cost DESC, {dimension}""",
+    )
+
+
 _VIEWS: list[View] = [
     View(
         name="totals",
@@ -305,43 +327,12 @@ WHERE $__dateFilter(day){filters}
 GROUP BY provider, model
 ORDER BY cost DESC, provider, model""",
     ),
-    View(
-        name="spend_by_provider",
-        title="Spend by provider",
-        description="Spend and requests per provider, with share of spend.",
-        format=Format.TABLE,
-        source="llm_cost_daily",
-        template="""\
-SELECT
-    provider,
-    sum(cost) AS cost,
-    sum(requests) AS requests,
-    toFloat64(cost) / nullIf(toFloat64(sum(sum(d.cost)) OVER ()), 0) AS share
-FROM llm_cost_daily AS d
-WHERE $__dateFilter(day){filters}
-GROUP BY provider
-ORDER BY cost DESC, provider""",
-    ),
+    _spend_by("provider", "Spend and requests per provider, with share of spend."),
     *(
-        View(
-            name=f"spend_by_{dimension}",
-            title=f"Spend by {dimension}",
-            description=(
-                f"Spend and requests per {dimension} ('' = calls without the tag), "
-                "with share of spend."
-            ),
-            format=Format.TABLE,
-            source="llm_cost_daily",
-            template=f"""\
-SELECT
-    {dimension},
-    sum(cost) AS cost,
-    sum(requests) AS requests,
-    toFloat64(cost) / nullIf(toFloat64(sum(sum(d.cost)) OVER ()), 0) AS share
-FROM llm_cost_daily AS d
-WHERE $__dateFilter(day){{filters}}
-GROUP BY {dimension}
-ORDER BY cost DESC, {dimension}""",
+        _spend_by(
+            dimension,
+            f"Spend and requests per {dimension} ('' = calls without the tag), "
+            "with share of spend.",
         )
         for dimension in TAG_DIMENSIONS
     ),

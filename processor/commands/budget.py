@@ -20,6 +20,7 @@ from tokentrace.processor.api_budgets import budget_json
 from tokentrace.processor.commands.options import (
     DEFAULT_API,
     StoreHeld,
+    add_api_option,
     add_store_options,
     connect_or_defer,
 )
@@ -52,13 +53,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     for action in (set_, list_, delete):
         add_store_options(action)
-        action.add_argument(
-            "--api",
-            metavar="URL",
-            default=os.environ.get("TOKENTRACE_API_URL"),
-            help="go through a running tokentrace serve (env TOKENTRACE_API_URL); automatic "
-            f"when serve holds the embedded store ({DEFAULT_API})",
-        )
+        add_api_option(action, "go through")
 
 
 def run_set(args: argparse.Namespace) -> int:

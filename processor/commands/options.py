@@ -18,6 +18,17 @@ from tokentrace.processor import store
 DEFAULT_API = "http://127.0.0.1:4318"
 
 
+def add_api_option(parser: argparse.ArgumentParser, purpose: str) -> None:
+    """``--api URL`` (env ``TOKENTRACE_API_URL``): go through a running ``tokentrace serve``."""
+    parser.add_argument(
+        "--api",
+        metavar="URL",
+        default=os.environ.get("TOKENTRACE_API_URL"),
+        help=f"{purpose} a running tokentrace serve (env TOKENTRACE_API_URL); automatic "
+        f"when serve holds the embedded store ({DEFAULT_API})",
+    )
+
+
 def add_store_options(parser: argparse.ArgumentParser) -> None:
     """``--clickhouse URL`` (env ``TOKENTRACE_CLICKHOUSE_URL``) and ``--cluster NAME``."""
     parser.add_argument(
@@ -55,16 +66,13 @@ def connect_store(args: argparse.Namespace) -> Client:
     """Open the store named by ``--clickhouse``; exit with a clear message when a running
     ``tokentrace serve`` holds the embedded store (one process per chDB path)."""
     try:
-        return store.connect(args.clickhouse)
-    except ProgrammingError as exc:
-        parsed = store.StoreURL.parse(args.clickhouse or store.default_url())
-        if parsed.embedded and held_by_another_process(Path(parsed.path)):
-            raise SystemExit(
-                f"tokentrace {args.command}: the embedded store {parsed.path} is in use by another "
-                "process (a running `tokentrace serve`?); stop it first, or point --clickhouse "
-                "at a ClickHouse server"
-            ) from exc
-        raise
+        return connect_or_defer(args)
+    except StoreHeld as exc:
+        raise SystemExit(
+            f"tokentrace {args.command}: the embedded store {exc} is in use by another "
+            "process (a running `tokentrace serve`?); stop it first, or point --clickhouse "
+            "at a ClickHouse server"
+        ) from exc
 
 
 def held_by_another_process(path: Path) -> bool:

@@ -16,6 +16,7 @@ from pathlib import Path
 from tokentrace.processor.commands.options import (
     DEFAULT_API,
     StoreHeld,
+    add_api_option,
     add_store_options,
     connect_or_defer,
 )
@@ -38,13 +39,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--format", choices=("text", "json", "html"), default="text")
     parser.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
-    parser.add_argument(
-        "--api",
-        metavar="URL",
-        default=os.environ.get("TOKENTRACE_API_URL"),
-        help="read through a running tokentrace serve (env TOKENTRACE_API_URL); automatic "
-        f"when serve holds the embedded store ({DEFAULT_API})",
-    )
+    add_api_option(parser, "read through")
     parser.set_defaults(func=run)
 
 

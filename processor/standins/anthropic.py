@@ -51,20 +51,18 @@ def usage(plan: Plan, output_tokens: int) -> dict[str, Any]:
     return document
 
 
-def handle(path: str, body: Any, plan: Plan) -> Reply:
+def handle(path: str, body: dict[str, Any], plan: Plan) -> Reply:
     if plan.fail and plan.fail != "cut":
         return error(int(plan.fail))
     if not path.split("?", 1)[0].endswith("/v1/messages"):
         return error(404)
-    body = body if isinstance(body, dict) else {}
     request_id = f"req_standin{next(_ids)}"
     headers = {"request-id": request_id}
-    text = " ".join(plan.words)
     content: list[dict[str, Any]] = []
     if plan.reasoning:
         thinking = {"type": "thinking", "thinking": "Planning the reply.", "signature": "c2ln"}
         content.append(thinking)
-    content.append({"type": "text", "text": text})
+    content.append({"type": "text", "text": plan.text})
     message = {
         "id": f"msg_standin{next(_ids)}",
         "type": "message",
@@ -93,8 +91,8 @@ def handle(path: str, body: Any, plan: Plan) -> Reply:
         index += 1
     pieces.append(_block_start(index, {"type": "text", "text": ""}))
     pieces.append(sse_event({"type": "ping"}, "ping"))
-    for i, word in enumerate(plan.words):
-        pieces.append(_delta(index, {"type": "text_delta", "text": word if i == 0 else " " + word}))
+    for piece in plan.pieces:
+        pieces.append(_delta(index, {"type": "text_delta", "text": piece}))
     pieces.append(_block_stop(index))
     final = usage(plan, plan.output_tokens)
     final.pop("cache_creation")

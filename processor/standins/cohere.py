@@ -26,16 +26,14 @@ def usage(plan: Plan) -> dict[str, Any]:
     return {"billed_units": counts, "tokens": dict(counts), "cached_tokens": plan.cache_read}
 
 
-def handle(path: str, body: Any, plan: Plan) -> Reply:
+def handle(path: str, body: dict[str, Any], plan: Plan) -> Reply:
     if plan.fail and plan.fail != "cut":
         return error(int(plan.fail))
     if not path.split("?", 1)[0].endswith("/v2/chat"):
         return error(404)
-    body = body if isinstance(body, dict) else {}
     ident = f"standin-{next(_ids)}"
-    text = " ".join(plan.words)
     if not body.get("stream"):
-        message = {"role": "assistant", "content": [{"type": "text", "text": text}]}
+        message = {"role": "assistant", "content": [{"type": "text", "text": plan.text}]}
         document = {
             "id": ident,
             "finish_reason": "COMPLETE",
@@ -64,8 +62,7 @@ def handle(path: str, body: Any, plan: Plan) -> Reply:
             "content-start",
         ),
     ]
-    for i, word in enumerate(plan.words):
-        piece = word if i == 0 else " " + word
+    for piece in plan.pieces:
         delta = {"message": {"content": {"text": piece}}}
         pieces.append(
             sse_event({"type": "content-delta", "index": 0, "delta": delta}, "content-delta")

@@ -52,7 +52,7 @@ def usage_metadata(plan: Plan, output_tokens: int | None) -> dict[str, Any]:
     return document
 
 
-def handle(path: str, body: Any, plan: Plan) -> Reply:
+def handle(path: str, body: dict[str, Any], plan: Plan) -> Reply:
     if plan.fail and plan.fail != "cut":
         return error(int(plan.fail))
     route, _, query = path.partition("?")
@@ -77,15 +77,12 @@ def handle(path: str, body: Any, plan: Plan) -> Reply:
         }
 
     if method == "generateContent":
-        return json_reply(chunk(" ".join(plan.words), True, plan.output_tokens))
-    words = plan.words
+        return json_reply(chunk(plan.text, True, plan.output_tokens))
+    texts = plan.pieces
+    last = len(texts) - 1
     documents = [
-        chunk(
-            word if i == 0 else " " + word,
-            i == len(words) - 1,
-            plan.output_tokens if i == len(words) - 1 else None,
-        )
-        for i, word in enumerate(words)
+        chunk(piece, i == last, plan.output_tokens if i == last else None)
+        for i, piece in enumerate(texts)
     ]
     cut = plan.fail == "cut"
     if "alt=sse" in query:

@@ -28,11 +28,11 @@ _ERRORS = {
 CREATED = 1_760_000_000
 
 
-def handle(path: str, body: Any, plan: Plan) -> Reply:
+def handle(path: str, body: dict[str, Any], plan: Plan) -> Reply:
     return _handle(path, body, plan, mistral=False)
 
 
-def handle_mistral(path: str, body: Any, plan: Plan) -> Reply:
+def handle_mistral(path: str, body: dict[str, Any], plan: Plan) -> Reply:
     return _handle(path, body, plan, mistral=True)
 
 
@@ -43,10 +43,9 @@ def error(status: int) -> Reply:
     return json_reply(document, status, {"x-request-id": f"req_standin{next(_ids)}"})
 
 
-def _handle(path: str, body: Any, plan: Plan, mistral: bool) -> Reply:
+def _handle(path: str, body: dict[str, Any], plan: Plan, mistral: bool) -> Reply:
     if plan.fail and plan.fail != "cut":
         return error(int(plan.fail))
-    body = body if isinstance(body, dict) else {}
     model = str(body.get("model", "gpt-4o-mini"))
     if not mistral and not _DATED.search(model):
         model += "-2024-08-06"
@@ -81,7 +80,7 @@ def _chat(body: dict[str, Any], plan: Plan, model: str, always_usage: bool) -> R
     ident = f"chatcmpl-standin{next(_ids)}"
     head = {"id": ident, "object": "chat.completion", "created": CREATED, "model": model}
     if not body.get("stream"):
-        message = {"role": "assistant", "content": " ".join(plan.words), "refusal": None}
+        message = {"role": "assistant", "content": plan.text, "refusal": None}
         choice = {"index": 0, "message": message, "logprobs": None, "finish_reason": "stop"}
         return json_reply({**head, "choices": [choice], "usage": chat_usage(plan)})
     include_usage = always_usage or bool((body.get("stream_options") or {}).get("include_usage"))
@@ -93,7 +92,7 @@ def _chat(body: dict[str, Any], plan: Plan, model: str, always_usage: bool) -> R
         return sse_event({**head, "choices": [choice], **extra})
 
     pieces = [chunk({"role": "assistant", "content": ""}, None)]
-    pieces += [chunk({"content": _word(plan, i)}, None) for i in range(len(plan.words))]
+    pieces += [chunk({"content": piece}, None) for piece in plan.pieces]
     if always_usage:
         choice = {"index": 0, "delta": {}, "finish_reason": "stop"}
         pieces.append(sse_event({**head, "choices": [choice], "usage": chat_usage(plan)}))
@@ -115,28 +114,29 @@ def _completions(body: dict[str, Any], plan: Plan, model: str) -> Reply:
     usage = chat_usage(plan)
     if not body.get("stream"):
         choice = {
-            "text": " ".join(plan.words),
+            "text": plan.text,
             "index": 0,
             "logprobs": None,
             "finish_reason": "stop",
         }
         return json_reply({**head, "choices": [choice], "usage": usage})
     include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
+    last = len(plan.words) - 1
     pieces = [
         sse_event(
             {
                 **head,
                 "choices": [
                     {
-                        "text": _word(plan, i),
+                        "text": piece,
                         "index": 0,
                         "logprobs": None,
-                        "finish_reason": "stop" if i == len(plan.words) - 1 else None,
+                        "finish_reason": "stop" if i == last else None,
                     }
                 ],
             }
         )
-        for i in range(len(plan.words))
+        for i, piece in enumerate(plan.pieces)
     ]
     if include_usage:
         pieces.append(sse_event({**head, "choices": [], "usage": usage}))
@@ -147,7 +147,7 @@ def _completions(body: dict[str, Any], plan: Plan, model: str) -> Reply:
 def _responses(body: dict[str, Any], plan: Plan, model: str) -> Reply:
     ident = f"resp_standin{next(_ids)}"
     item_id = f"msg_standin{next(_ids)}"
-    text = " ".join(plan.words)
+    text = plan.text
     usage = {
         "input_tokens": plan.input_tokens,
         "input_tokens_details": {"cached_tokens": plan.cache_read},
@@ -208,8 +208,8 @@ def _responses(body: dict[str, Any], plan: Plan, model: str) -> Reply:
         event("response.content_part.added", part=empty_part, **where),
     ]
     pieces += [
-        event("response.output_text.delta", delta=_word(plan, i), logprobs=[], **where)
-        for i in range(len(plan.words))
+        event("response.output_text.delta", delta=piece, logprobs=[], **where)
+        for piece in plan.pieces
     ]
     pieces += [
         event("response.output_text.done", text=text, logprobs=[], **where),
@@ -233,7 +233,3 @@ def _embeddings(body: dict[str, Any], plan: Plan, model: str) -> Reply:
     # Embeddings answer with the model name as requested, undated.
     model = str(body.get("model", model))
     return json_reply({"object": "list", "data": data, "model": model, "usage": usage})
-
-
-def _word(plan: Plan, index: int) -> str:
-    return plan.words[index] if index == 0 else " " + plan.words[index]

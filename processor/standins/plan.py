@@ -42,6 +42,16 @@ class Plan:
     def uncached_input(self) -> int:
         return self.input_tokens - self.cache_read - self.cache_creation
 
+    @property
+    def text(self) -> str:
+        """The whole reply."""
+        return " ".join(self.words)
+
+    @property
+    def pieces(self) -> list[str]:
+        """The reply as streamed, one word per content event; joined, they make `text`."""
+        return [word if i == 0 else " " + word for i, word in enumerate(self.words)]
+
 
 def usage_header(**counts: int) -> dict[str, str]:
     """The `x-standin-usage` header, e.g. `usage_header(input=900, cache_read=800)`."""

@@ -36,7 +36,7 @@ from . import anthropic, cohere, gemini, openai
 from .plan import Plan, plan_for
 from .reply import Reply
 
-Handler = Callable[[str, Any, Plan], Reply]
+Handler = Callable[[str, dict[str, Any], Plan], Reply]
 
 PROVIDERS: dict[str, tuple[str, Handler]] = {
     # prefix: (gen_ai.provider.name, handler)
@@ -145,9 +145,11 @@ class _RequestHandler(BaseHTTPRequestHandler):
         target = urlsplit(self.path)
         standin.requests.append(RecordedRequest("POST", self.path, headers, body))
         try:
-            document = json.loads(body) if body else None
+            document = json.loads(body) if body else {}
         except ValueError:
-            document = None
+            document = {}
+        if not isinstance(document, dict):
+            document = {}  # the handlers read fields of a JSON object only
         plan = plan_for(headers, document)
         if plan.delay:
             time.sleep(plan.delay)

@@ -6,15 +6,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from views.seed import seed
+from views.seed import seeded_database
 
 
 @pytest.fixture(scope="session")
 def seeded(chdb_url: str) -> Iterator[Any]:
-    from tokentrace.processor import store
-
-    client = store.connect(chdb_url, database="seeded_grafana")
-    store.migrate(client)
-    seed(client)
-    yield client
-    client.command("DROP DATABASE IF EXISTS seeded_grafana")
+    yield from seeded_database(chdb_url, "seeded_grafana")

@@ -57,8 +57,8 @@ class ServeProcess:
             "--grpc-port", str(self.grpc_port),
             *self.args,
         ]  # fmt: skip
-        log = self._log.open("ab")
-        self.process = subprocess.Popen(command, stdout=log, stderr=log, env=self.env)
+        with self._log.open("ab") as log:  # the child keeps its own copy of the handle
+            self.process = subprocess.Popen(command, stdout=log, stderr=log, env=self.env)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:

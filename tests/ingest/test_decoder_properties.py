@@ -10,12 +10,12 @@ import math
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
+from opentelemetry.proto.common.v1.common_pb2 import KeyValue
 
 from tokentrace.processor import otlp_codec, otlp_wire
 from tokentrace.processor.extract import extract
 
-from .otlp import NOW_NS, chat, request, span
+from .otlp import NOW_NS, any_value, chat, extract_request, request, span
 
 FAST = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -72,14 +72,13 @@ def test_arbitrary_attribute_values_never_crash_the_extractor(attrs):
 
 
 def extract_from(attrs):
-    message = request(span(attrs))
-    return extract(otlp_wire.TraceRequest.FromString(message.SerializeToString()), NOW_NS)
+    return extract_request(request(span(attrs)))
 
 
 @FAST
 @given(scalars)
 def test_wire_reader_agrees_with_protobuf(value):
-    kv = KeyValue(key="k", value=_any(value)).SerializeToString()
+    kv = KeyValue(key="k", value=any_value(value)).SerializeToString()
     key, start, end = otlp_wire.key_value(kv)
     decoded = otlp_wire.any_value(kv, start, end)
     assert key == b"k"
@@ -138,13 +137,3 @@ def test_otlp_shaped_json(document):
 @given(st.binary(max_size=300))
 def test_arbitrary_bytes_as_json(body):
     _extract_or_refuse(body, otlp_codec.JSON)
-
-
-def _any(value) -> AnyValue:
-    if isinstance(value, bool):
-        return AnyValue(bool_value=value)
-    if isinstance(value, int):
-        return AnyValue(int_value=value)
-    if isinstance(value, float):
-        return AnyValue(double_value=value)
-    return AnyValue(string_value=value)

@@ -21,6 +21,7 @@ plus, on top of that steady 3.00 a day:
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -197,3 +198,14 @@ def seed(client: Any) -> None:
         [[scope, filters, period, amount, NOW, 0] for scope, filters, period, amount in BUDGETS],
         column_names=["scope", "filters", "period", "amount", "updated_at", "deleted"],
     )
+
+
+def seeded_database(chdb_url: str, database: str) -> Iterator[Any]:
+    """A migrated, seeded database of its own for a session fixture; dropped afterwards."""
+    from tokentrace.processor import store
+
+    client = store.connect(chdb_url, database=database)
+    store.migrate(client)
+    seed(client)
+    yield client
+    client.command(f"DROP DATABASE IF EXISTS {database}")
