@@ -4,18 +4,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
-import urllib.error
-import urllib.parse
-import urllib.request
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from clickhouse_connect.driver.client import Client
 
-from tokentrace.processor import budgets, store
+from tokentrace.processor import budgets, serve_client, store
 from tokentrace.processor.api_budgets import budget_json
 from tokentrace.processor.commands.options import (
     DEFAULT_API,
@@ -116,29 +112,26 @@ class _Api:
     """Budgets through a running ``tokentrace serve`` that holds the embedded store."""
 
     def __init__(self, base_url: str) -> None:
-        self._url = f"{base_url.rstrip('/')}/api/v1/budgets"
-        self._token = os.environ.get("TOKENTRACE_AUTH_TOKEN")
+        self._base_url = base_url
 
     def _send(self, method: str, query: dict[str, str] | None = None, body: Any = None) -> Any:
-        url = f"{self._url}?{urllib.parse.urlencode(query)}" if query else self._url
-        data = json.dumps(body).encode() if body is not None else None
-        request = urllib.request.Request(url, data=data, method=method)
-        request.add_header("Content-Type", "application/json")
-        if self._token:
-            request.add_header("Authorization", f"Bearer {self._token}")
         try:
-            with urllib.request.urlopen(request, timeout=30) as response:
-                return json.load(response)
-        except urllib.error.HTTPError as exc:
-            message = json.loads(exc.read() or b"{}").get("error", exc.reason)
-            if exc.code == 404:
-                raise LookupError(message) from None
-            raise SystemExit(f"tokentrace budget: {url}: HTTP {exc.code}: {message}") from None
-        except urllib.error.URLError as exc:
+            return serve_client.call(
+                self._base_url,
+                "/api/v1/budgets",
+                method=method,
+                query=tuple((query or {}).items()),
+                body=body,
+                timeout=30,
+            )
+        except serve_client.ServeError as exc:
+            if exc.status == 404:
+                raise LookupError(exc.message) from None
+            raise SystemExit(f"tokentrace budget: {exc}") from None
+        except serve_client.ServeUnreachable as exc:
             raise SystemExit(
                 "tokentrace budget: the embedded store is in use by another process (a running "
-                f"`tokentrace serve`?) and no serve API answers at {self._url} ({exc.reason}); "
-                "pass --api URL, or stop that process"
+                f"`tokentrace serve`?) and {exc}; pass --api URL, or stop that process"
             ) from None
 
     def set(self, scope: str, amount: str, period: str) -> budgets.Budget:

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 
+from tokentrace.processor import serve_client
 from tokentrace.processor.commands.options import (
     DEFAULT_API,
     StoreHeld,
@@ -49,7 +49,11 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"tokentrace report: {exc}", file=sys.stderr)
         return 2
-    doc = document.build(_fetcher(args, span), span)
+    try:
+        doc = document.build(_fetcher(args, span), span)
+    except (serve_client.ServeError, serve_client.ServeUnreachable) as exc:
+        print(f"tokentrace report: {exc}", file=sys.stderr)
+        return 1
     if args.format == "json":
         _write(args.output, json.dumps(doc, indent=2) + "\n")
     elif args.format == "html":
@@ -67,13 +71,12 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _fetcher(args: argparse.Namespace, span: window.Window) -> document.Fetch:
-    token = os.environ.get("TOKENTRACE_AUTH_TOKEN")
     if args.api:
-        return document.api_fetcher(args.api, span, token)
+        return document.api_fetcher(args.api, span)
     try:
         return document.store_fetcher(connect_or_defer(args), span)
     except StoreHeld:
-        return document.api_fetcher(DEFAULT_API, span, token)
+        return document.api_fetcher(DEFAULT_API, span)
 
 
 def _write(path: str | None, text: str) -> None:

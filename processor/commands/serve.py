@@ -10,8 +10,8 @@ from pathlib import Path
 
 from tokentrace.processor import store
 from tokentrace.processor.commands.options import add_store_options
+from tokentrace.processor.serve_client import ENV_AUTH_TOKEN
 
-ENV_AUTH_TOKEN = "TOKENTRACE_AUTH_TOKEN"
 _UNITS = {"": 1, "k": 10**3, "m": 10**6, "g": 10**9, "ki": 2**10, "mi": 2**20, "gi": 2**30}
 
 

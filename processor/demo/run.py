@@ -12,14 +12,11 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
 import shutil
 import subprocess
 import sys
 import time
-import urllib.parse
-import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -28,7 +25,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from tokentrace.processor import budgets, store
+from tokentrace.processor import budgets, serve_client, store
 from tokentrace.processor.demo import history
 from tokentrace.processor.demo.serve_process import ServeProcess
 from tokentrace.processor.report import document, terminal, window
@@ -151,12 +148,11 @@ def _wait_stored(
     api: str, expected: int, progress: Callable[[int], None], timeout_s: float = 120.0
 ) -> None:
     """Poll serve's API until every call is a stored row (the spool drains ~1 s batches)."""
-    since = urllib.parse.urlencode({"from": "2000-01-01T00:00:00+00:00"})
+    since = [("from", "2000-01-01T00:00:00+00:00")]
     deadline = time.monotonic() + timeout_s
     stored = 0
     while time.monotonic() < deadline:
-        with urllib.request.urlopen(f"{api}/api/v1/views/totals?{since}", timeout=30) as response:
-            rows = json.load(response)["rows"]
+        rows = serve_client.call(api, "/api/v1/views/totals", query=since, timeout=30)["rows"]
         stored = int(rows[0]["requests"] or 0) if rows else 0
         progress(stored)
         if stored >= expected:

@@ -11,15 +11,11 @@ request counts are integers, ratios and latencies are numbers.
 from __future__ import annotations
 
 import datetime as dt
-import json
-import urllib.error
-import urllib.parse
-import urllib.request
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from tokentrace.processor import views
+from tokentrace.processor import serve_client, views
 from tokentrace.processor.report.window import Window
 
 Fetch = Callable[[str], list[dict[str, Any]]]
@@ -73,7 +69,7 @@ def store_fetcher(client: Any, window: Window) -> Fetch:
     return fetch
 
 
-def api_fetcher(base_url: str, window: Window, token: str | None = None) -> Fetch:
+def api_fetcher(base_url: str, window: Window) -> Fetch:
     """Run views through ``tokentrace serve``'s ``/api/v1/views/{name}``."""
 
     def fetch(name: str) -> list[dict[str, Any]]:
@@ -82,16 +78,7 @@ def api_fetcher(base_url: str, window: Window, token: str | None = None) -> Fetc
             ("to", _inclusive_end(window).isoformat()),
             *((key, value) for key, values in window.filters.items() for value in values),
         ]
-        url = f"{base_url.rstrip('/')}/api/v1/views/{name}?{urllib.parse.urlencode(query)}"
-        request = urllib.request.Request(url)
-        if token:
-            request.add_header("Authorization", f"Bearer {token}")
-        try:
-            with urllib.request.urlopen(request, timeout=60) as response:
-                return json.load(response)["rows"]
-        except urllib.error.HTTPError as exc:
-            detail = exc.read().decode(errors="replace")
-            raise RuntimeError(f"{url}: HTTP {exc.code}: {detail}") from None
+        return serve_client.call(base_url, f"/api/v1/views/{name}", query=query)["rows"]
 
     return fetch
 

@@ -111,3 +111,11 @@ def test_since_days_are_calendar_days_ending_today() -> None:
     assert window.build("6h", None, None, None, now=NOW).start == NOW - dt.timedelta(hours=6)
     explicit = window.build(None, "2026-11-01", "2026-11-03", None, now=NOW)
     assert (explicit.start.day, explicit.end.day) == (1, 4)  # --to's whole day is included
+
+
+def test_report_through_an_api_that_does_not_answer_says_so(capsys) -> None:
+    from tokentrace.processor.cli import main
+    from tokentrace.processor.demo.serve_process import free_port
+
+    assert main(["report", "--api", f"http://127.0.0.1:{free_port()}", "--since", "1d"]) == 1
+    assert "no tokentrace serve answers at http://127.0.0.1:" in capsys.readouterr().err
