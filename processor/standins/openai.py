@@ -222,7 +222,9 @@ def _responses(body: dict[str, Any], plan: Plan, model: str) -> Reply:
 
 def _embeddings(body: dict[str, Any], plan: Plan, model: str) -> Reply:
     inputs = body.get("input")
-    count = len(inputs) if isinstance(inputs, list) and not isinstance(inputs[0], int) else 1
+    count = (
+        len(inputs) if isinstance(inputs, list) and inputs and not isinstance(inputs[0], int) else 1
+    )
     vector = [round(0.1 * (i + 1), 3) for i in range(8)]
     if body.get("encoding_format") == "base64":
         embedding: Any = base64.b64encode(struct.pack("<8f", *vector)).decode()
