@@ -121,9 +121,9 @@ def build_requests(count: int, seed: int) -> list[bytes]:
 
 def ceilings(bodies: list[bytes], repeats: int = 3) -> dict[str, float]:
     """Spans/s of decode, decode + extract, decode + extract + price, in this process."""
-    from tokentrace.processor import otlp_codec
-    from tokentrace.processor.extract import extract
-    from tokentrace.processor.pricing import Pricer
+    from tokentrace.processor.extract.extractor import extract
+    from tokentrace.processor.pricing.pricer import Pricer
+    from tokentrace.processor.receivers import otlp_codec
 
     pricer = Pricer()
 

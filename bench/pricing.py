@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "prici
 from genai_prices import Usage, calc_price
 from pricing_corpus import Call, build_corpus, random_usage, reference
 
-from tokentrace.processor.pricing import (
+from tokentrace.processor.pricing.pricer import (
     GENAI_PRICES_VERSION,
     SELF_HOSTED,
     Price,

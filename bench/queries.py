@@ -1,4 +1,4 @@
-"""Query latency at scale: every view of ``processor/views.py`` over 100M synthetic calls.
+"""Query latency at scale: every view of ``processor/store/views.py`` over 100M synthetic calls.
 
 The calls are generated inside ClickHouse (``INSERT INTO llm_calls SELECT … FROM
 numbers(…)``) in day-aligned chunks of about 10M rows, so the materialized views fill the
@@ -38,8 +38,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from tokentrace.processor import store, views
-from tokentrace.processor.extract import COLUMNS
+from tokentrace.processor.extract.extractor import COLUMNS
+from tokentrace.processor.store import store, views
 
 DAYS = 90
 CHUNK_ROWS = 10_000_000

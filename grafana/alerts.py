@@ -1,6 +1,6 @@
 """Grafana-managed alert rules, contact point and notification policy, as code.
 
-Every alert query wraps a view's :attr:`~tokentrace.processor.views.View.backend_sql`
+Every alert query wraps a view's :attr:`~tokentrace.processor.store.views.View.backend_sql`
 (the panel's SQL without dashboard variables, which do not exist where alert queries
 run) and selects one numeric column plus string label columns: Grafana turns each row
 of such a table into one alert instance labelled by the string columns. The time macros
@@ -24,7 +24,7 @@ from typing import Any
 
 from tokentrace.grafana import datasource
 from tokentrace.grafana.dashboards import common, overview
-from tokentrace.processor.views import VIEWS, View
+from tokentrace.processor.store.views import VIEWS, View
 
 FOLDER = common.FOLDER_TITLE
 EXPRESSIONS = {"type": "__expr__", "uid": "__expr__"}

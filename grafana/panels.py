@@ -1,6 +1,6 @@
 """Panel builders: a view plus where it sits and how it looks, as classic dashboard JSON.
 
-Every panel has exactly one target, taken from a view in ``processor/views.py``; the
+Every panel has exactly one target, taken from a view in ``processor/store/views.py``; the
 panel never carries SQL of its own. ``maxDataPoints`` and ``interval`` come from the
 view, so the interval Grafana sends is the one :func:`views.render` assumes.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from tokentrace.grafana import datasource
-from tokentrace.processor.views import Format, View
+from tokentrace.processor.store.views import Format, View
 
 Grid = tuple[int, int, int, int]  # x, y, w, h in grid units (24 columns, 30 px rows)
 

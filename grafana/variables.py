@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from tokentrace.grafana import datasource
-from tokentrace.processor.views import VARIABLES
+from tokentrace.processor.store.views import VARIABLES
 
 LABELS = {
     "environment": "Environment",

@@ -16,11 +16,11 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any
 
-from tokentrace.processor.dedupe import Deduper
-from tokentrace.processor.extract import COLUMNS, Call, extract
+from tokentrace.processor.extract.dedupe import Deduper
+from tokentrace.processor.extract.extractor import COLUMNS, Call, extract
 from tokentrace.processor.metrics import Registry
-from tokentrace.processor.pricing import Price, Pricer, unpriced
-from tokentrace.processor.spool import Spool
+from tokentrace.processor.pricing.pricer import Price, Pricer, unpriced
+from tokentrace.processor.store.spool import Spool
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +62,7 @@ class Pipeline:
     def accept(self, request: Any, transport: str) -> Accepted:
         """Process a decoded request (an ``otlp_wire.TraceRequest``).
 
-        Raises :class:`~tokentrace.processor.spool.SpoolFull` when the spool cannot take
+        Raises :class:`~tokentrace.processor.store.spool.SpoolFull` when the spool cannot take
         it: the sender should retry later.
         """
         with self._lock:

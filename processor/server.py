@@ -22,17 +22,18 @@ from typing import Any
 
 import uvicorn
 
-from tokentrace.processor import receiver_grpc, store
-from tokentrace.processor.api import ViewsApi
-from tokentrace.processor.api_budgets import BudgetsApi
-from tokentrace.processor.dedupe import DEFAULT_CAPACITY, Deduper
+from tokentrace.processor.api.budgets_api import BudgetsApi
+from tokentrace.processor.api.routing import Request, Response, Router
+from tokentrace.processor.api.views_api import ViewsApi
+from tokentrace.processor.extract.dedupe import DEFAULT_CAPACITY, Deduper
 from tokentrace.processor.metrics import CONTENT_TYPE, Registry
 from tokentrace.processor.pipeline import Pipeline
-from tokentrace.processor.pricing import Pricer
-from tokentrace.processor.receiver_http import OtlpHttpReceiver
-from tokentrace.processor.routing import Request, Response, Router
-from tokentrace.processor.sink import Sink
-from tokentrace.processor.spool import Segment, Spool
+from tokentrace.processor.pricing.pricer import Pricer
+from tokentrace.processor.receivers import otlp_grpc as receiver_grpc
+from tokentrace.processor.receivers.otlp_http import OtlpHttpReceiver
+from tokentrace.processor.store import store
+from tokentrace.processor.store.sink import Sink
+from tokentrace.processor.store.spool import Segment, Spool
 
 log = logging.getLogger("tokentrace.serve")
 

@@ -24,7 +24,7 @@ def chdb_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 @pytest.fixture
 def store_client(chdb_url: str) -> Iterator:
     """A migrated store in a database of its own, on the session's chDB engine."""
-    from tokentrace.processor import store
+    from tokentrace.processor.store import store
 
     database = f"t{next(_counter)}"
     client = store.connect(chdb_url, database=database)

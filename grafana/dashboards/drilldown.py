@@ -6,7 +6,7 @@ from typing import Any
 
 from tokentrace.grafana import panels as p
 from tokentrace.grafana.dashboards.common import dashboard as envelope
-from tokentrace.processor.views import VIEWS
+from tokentrace.processor.store.views import VIEWS
 
 UID = "tokentrace-drilldown"
 

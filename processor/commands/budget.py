@@ -11,8 +11,8 @@ from typing import Any
 
 from clickhouse_connect.driver.client import Client
 
-from tokentrace.processor import budgets, serve_client, store
-from tokentrace.processor.api_budgets import budget_json
+from tokentrace.processor.api import client as serve_client
+from tokentrace.processor.api.budgets_api import budget_json
 from tokentrace.processor.commands.options import (
     DEFAULT_API,
     StoreHeld,
@@ -20,6 +20,7 @@ from tokentrace.processor.commands.options import (
     add_store_options,
     connect_or_defer,
 )
+from tokentrace.processor.store import budgets, store
 
 _SCOPE_HELP = (
     "global (or * or '') or key=value[,key=value…] with keys "

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from tokentrace.processor import store
+from tokentrace.processor.store import store
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -13,7 +13,7 @@ import os
 import sys
 from pathlib import Path
 
-from tokentrace.processor import store
+from tokentrace.processor.store import store
 
 GRAFANA_TOKEN_ENV = "GRAFANA_TOKEN"
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from tokentrace.processor import store
 from tokentrace.processor.commands.options import add_store_options
+from tokentrace.processor.store import store
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

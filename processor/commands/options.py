@@ -11,7 +11,7 @@ from pathlib import Path
 from clickhouse_connect.driver.client import Client
 from clickhouse_connect.driver.exceptions import ProgrammingError
 
-from tokentrace.processor import store
+from tokentrace.processor.store import store
 
 # Where ``tokentrace serve`` answers by default: readers and budgets go there when serve
 # holds the embedded store.

@@ -11,8 +11,8 @@ from decimal import Decimal
 from genai_prices.types import TieredPrices
 
 from tokentrace.processor.commands.options import parse_datetime
-from tokentrace.processor.price_overrides import RATE_KEYS, PricesFileError
-from tokentrace.processor.pricing import ENV_PRICES_FILE, Period, Pricer, rate_above
+from tokentrace.processor.pricing.overrides import RATE_KEYS, PricesFileError
+from tokentrace.processor.pricing.pricer import ENV_PRICES_FILE, Period, Pricer, rate_above
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -12,7 +12,7 @@ import json
 import sys
 from pathlib import Path
 
-from tokentrace.processor import serve_client
+from tokentrace.processor.api import client as serve_client
 from tokentrace.processor.commands.options import (
     DEFAULT_API,
     StoreHeld,

@@ -6,15 +6,15 @@ import argparse
 import json
 from decimal import Decimal
 
-from tokentrace.processor import store
 from tokentrace.processor.commands.options import (
     add_store_options,
     connect_store,
     parse_datetime,
 )
-from tokentrace.processor.price_overrides import PricesFileError
-from tokentrace.processor.pricing import ENV_PRICES_FILE, Pricer
-from tokentrace.processor.reprice import RepriceResult, reprice
+from tokentrace.processor.pricing.overrides import PricesFileError
+from tokentrace.processor.pricing.pricer import ENV_PRICES_FILE, Pricer
+from tokentrace.processor.pricing.reprice import RepriceResult, reprice
+from tokentrace.processor.store import store
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -8,9 +8,9 @@ import os
 import re
 from pathlib import Path
 
-from tokentrace.processor import store
+from tokentrace.processor.api.client import ENV_AUTH_TOKEN
 from tokentrace.processor.commands.options import add_store_options
-from tokentrace.processor.serve_client import ENV_AUTH_TOKEN
+from tokentrace.processor.store import store
 
 _UNITS = {"": 1, "k": 10**3, "m": 10**6, "g": 10**9, "ki": 2**10, "mi": 2**20, "gi": 2**30}
 

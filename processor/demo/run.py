@@ -25,11 +25,12 @@ from pathlib import Path
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from tokentrace.processor import budgets, serve_client, store
+from tokentrace.processor.api import client as serve_client
 from tokentrace.processor.demo import history
 from tokentrace.processor.demo.serve_process import ServeProcess
 from tokentrace.processor.report import document, terminal, window
 from tokentrace.processor.standins import start_standin
+from tokentrace.processor.store import budgets, store
 
 LIVE_APPS = (("support-bot", "support"), ("search-api", "growth"), ("copilot", "platform"))
 

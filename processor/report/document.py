@@ -2,7 +2,7 @@
 
 This is the stable shape of ``tokentrace report --format json`` (documented in the
 README); the terminal and HTML renderers read the same dict. Rows come from the views of
-:mod:`tokentrace.processor.views` — the SQL the dashboards run — either straight from a
+:mod:`tokentrace.processor.store.views` — the SQL the dashboards run — either straight from a
 store or through a running ``tokentrace serve`` (whose API answers the same views), so
 the fetcher is a parameter. Money is an exact decimal string (``"0.0498"``), token and
 request counts are integers, ratios and latencies are numbers.
@@ -15,8 +15,9 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from tokentrace.processor import serve_client, views
+from tokentrace.processor.api import client as serve_client
 from tokentrace.processor.report.window import Window
+from tokentrace.processor.store import views
 
 Fetch = Callable[[str], list[dict[str, Any]]]
 """Rows of the named view for the report's window and filters."""

@@ -11,7 +11,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 
-from tokentrace.processor.views import VARIABLES as FILTER_KEYS
+from tokentrace.processor.store.views import VARIABLES as FILTER_KEYS
 
 UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 

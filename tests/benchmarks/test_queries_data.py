@@ -21,7 +21,7 @@ ROWS = 60_000
 @pytest.fixture(scope="module")
 def generated(chdb_url: str) -> Iterator[Any]:
     """One generated store for the module: the tests only read it."""
-    from tokentrace.processor import store
+    from tokentrace.processor.store import store
 
     client = store.connect(chdb_url, database="bench_queries_data")
     store.migrate(client)

@@ -9,8 +9,8 @@ from decimal import Decimal
 
 import pytest
 
-from tokentrace.processor import budgets
 from tokentrace.processor.cli import main
+from tokentrace.processor.store import budgets
 
 
 @pytest.mark.parametrize(
@@ -167,7 +167,7 @@ def test_a_store_held_by_another_process_gets_a_clear_message(tmp_path) -> None:
 # Opens an embedded store and keeps it until stdin closes, as `tokentrace serve` would.
 HOLDER = """
 import sys
-from tokentrace.processor import store
+from tokentrace.processor.store import store
 client = store.connect(sys.argv[1])  # the engine lives as long as its client
 print("holding", flush=True)
 sys.stdin.read()
@@ -175,7 +175,7 @@ sys.stdin.read()
 
 
 def test_commands_migrate_a_fresh_store_first(chdb_url, capsys) -> None:
-    from tokentrace.processor import store
+    from tokentrace.processor.store import store
 
     url = f"{chdb_url}?database=budgets_fresh"
     try:

@@ -17,7 +17,7 @@ import clickhouse_connect
 import pytest
 from deploy_files import COMPOSE_FILE, DEPLOY, KUBERNETES, interpolate, load_yaml, sample_env
 
-from tokentrace.processor import store
+from tokentrace.processor.store import store
 
 USERS_FILE = DEPLOY / "clickhouse" / "users.d" / "tokentrace.xml"
 LOGGING_FILE = DEPLOY / "clickhouse" / "config.d" / "logging.xml"

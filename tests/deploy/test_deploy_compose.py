@@ -27,7 +27,7 @@ from deploy_files import (
     variable_uses,
 )
 
-from tokentrace.processor import store
+from tokentrace.processor.store import store
 
 # check-jsonschema ships the Compose Specification's published JSON schema.
 CHECK_COMPOSE_SCHEMA = (

@@ -89,7 +89,11 @@ def test_dockerignore_keeps_secrets_and_caches_out_of_the_context() -> None:
         "x/.env",
     ):
         assert is_ignored(path, patterns), path
-    for path in ("processor/store.py", "processor/migrations/0001_cost_tables.sql", "README.md"):
+    for path in (
+        "processor/store/store.py",
+        "processor/store/migrations/0001_cost_tables.sql",
+        "README.md",
+    ):
         assert not is_ignored(path, patterns), path
 
 

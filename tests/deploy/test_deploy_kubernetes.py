@@ -30,7 +30,7 @@ from deploy_files import (
     sample_env,
 )
 
-from tokentrace.processor import store
+from tokentrace.processor.store import store
 
 KUBERNETES_VERSIONS = ("1.30.0", kubernetes_validate.latest_version())
 GRAFANA_FOLDERS = ("datasources", "dashboards", "alerting")

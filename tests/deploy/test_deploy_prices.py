@@ -7,7 +7,7 @@ from pathlib import Path
 
 from deploy_files import DEPLOY
 
-from tokentrace.processor.price_overrides import load_overrides
+from tokentrace.processor.pricing.overrides import load_overrides
 
 PRICES = DEPLOY / "prices.yaml"
 

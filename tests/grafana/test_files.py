@@ -13,7 +13,7 @@ import yaml
 from tokentrace.grafana import alerts, datasource, generate
 from tokentrace.grafana.dashboards import DASHBOARDS
 from tokentrace.processor.cli import main
-from tokentrace.processor.views import VARIABLES, VIEWS
+from tokentrace.processor.store.views import VARIABLES, VIEWS
 
 PROVISIONING = generate.DEFAULT_DIR
 README = Path(generate.__file__).parent / "README.md"

@@ -19,7 +19,7 @@ from views.seed import GROWTH_MARCH_COST, MARCH_COST, NOW, SPIKE_DAY
 
 from tokentrace.grafana import generate
 from tokentrace.grafana.dashboards import DASHBOARDS
-from tokentrace.processor import macros
+from tokentrace.processor.store import macros
 
 UTC = dt.UTC
 START = NOW - dt.timedelta(days=30)

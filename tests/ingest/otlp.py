@@ -10,8 +10,8 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, ArrayValue, KeyValue
 from opentelemetry.proto.trace.v1.trace_pb2 import Span, Status
 
-from tokentrace.processor import otlp_wire
-from tokentrace.processor.extract import Extraction, extract
+from tokentrace.processor.extract.extractor import Extraction, extract
+from tokentrace.processor.receivers import otlp_wire
 
 NOW_NS = time.time_ns()
 _ids = itertools.count(1)

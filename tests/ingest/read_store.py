@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 
-from tokentrace.processor import store
+from tokentrace.processor.store import store
 
 
 def main(url: str) -> None:

@@ -15,14 +15,14 @@ import pytest
 from google.rpc import error_details_pb2, status_pb2
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2_grpc
 
-from tokentrace.processor import receiver_grpc
-from tokentrace.processor.dedupe import Deduper
+from tokentrace.processor.api.routing import Router
+from tokentrace.processor.extract.dedupe import Deduper
 from tokentrace.processor.metrics import Registry
 from tokentrace.processor.pipeline import Pipeline
-from tokentrace.processor.pricing import Pricer
-from tokentrace.processor.receiver_http import OtlpHttpReceiver
-from tokentrace.processor.routing import Router
-from tokentrace.processor.spool import Spool
+from tokentrace.processor.pricing.pricer import Pricer
+from tokentrace.processor.receivers import otlp_grpc as receiver_grpc
+from tokentrace.processor.receivers.otlp_http import OtlpHttpReceiver
+from tokentrace.processor.store.spool import Spool
 
 from .otlp import chat, request, span
 from .serve_process import free_port

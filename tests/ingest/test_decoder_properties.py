@@ -12,8 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from opentelemetry.proto.common.v1.common_pb2 import KeyValue
 
-from tokentrace.processor import otlp_codec, otlp_wire
-from tokentrace.processor.extract import extract
+from tokentrace.processor.extract.extractor import extract
+from tokentrace.processor.receivers import otlp_codec, otlp_wire
 
 from .otlp import NOW_NS, any_value, chat, extract_request, request, span
 

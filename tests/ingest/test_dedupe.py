@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tokentrace.processor.dedupe import Deduper
+from tokentrace.processor.extract.dedupe import Deduper
 
 from .otlp import chat, extract_request, request, span
 

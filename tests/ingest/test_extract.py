@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from tokentrace.processor.extract import COLUMNS, FUTURE_WINDOW_NS, MAX_TOKENS
+from tokentrace.processor.extract.extractor import COLUMNS, FUTURE_WINDOW_NS, MAX_TOKENS
 
 from .otlp import NOW_NS, chat, extract_request, request, span
 

@@ -12,8 +12,8 @@ from google.protobuf import json_format
 from google.rpc import error_details_pb2, status_pb2
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceResponse
 
-from tokentrace.processor import otlp_codec
-from tokentrace.processor.extract import extract
+from tokentrace.processor.extract.extractor import extract
+from tokentrace.processor.receivers import otlp_codec
 
 from .otlp import NOW_NS, chat, request, span
 

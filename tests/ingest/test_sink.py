@@ -7,13 +7,13 @@ from decimal import Decimal
 import pytest
 from clickhouse_connect.driver.exceptions import OperationalError
 
-from tokentrace.processor import otlp_wire
-from tokentrace.processor.dedupe import Deduper
+from tokentrace.processor.extract.dedupe import Deduper
 from tokentrace.processor.metrics import Registry
 from tokentrace.processor.pipeline import Pipeline
-from tokentrace.processor.pricing import Pricer
-from tokentrace.processor.sink import Sink
-from tokentrace.processor.spool import Spool
+from tokentrace.processor.pricing.pricer import Pricer
+from tokentrace.processor.receivers import otlp_wire
+from tokentrace.processor.store.sink import Sink
+from tokentrace.processor.store.spool import Spool
 
 from .otlp import NOW_NS, chat, request, span
 
@@ -153,8 +153,8 @@ def test_acknowledged_means_on_disk_before_any_insert(tmp_path, pricer):
 
 
 def test_money_units_reach_clickhouse_exactly(store_client):
-    from tokentrace.processor.extract import COLUMNS
-    from tokentrace.processor.sink import arrow_table
+    from tokentrace.processor.extract.extractor import COLUMNS
+    from tokentrace.processor.store.sink import arrow_table
 
     row = dict.fromkeys(COLUMNS, "")
     row.update(

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tokentrace.processor.spool import Spool, SpoolFull
+from tokentrace.processor.store.spool import Spool, SpoolFull
 
 
 def rows(n: int, tag: str = "r") -> list[list]:

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from tokentrace.processor.price_overrides import PricesFileError, load_overrides
-from tokentrace.processor.pricing import GENAI_PRICES_VERSION, Pricer
+from tokentrace.processor.pricing.overrides import PricesFileError, load_overrides
+from tokentrace.processor.pricing.pricer import GENAI_PRICES_VERSION, Pricer
 
 UTC = UTC
 

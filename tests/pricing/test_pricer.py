@@ -11,7 +11,7 @@ import pytest
 from genai_prices import Usage, calc_price
 from pricing_corpus import build_corpus, reference
 
-from tokentrace.processor.pricing import (
+from tokentrace.processor.pricing.pricer import (
     GENAI_PRICES_VERSION,
     PROVIDER_IDS,
     Price,

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from tokentrace.processor.cli import main
-from tokentrace.processor.pricing import Pricer
-from tokentrace.processor.reprice import reprice
+from tokentrace.processor.pricing.pricer import Pricer
+from tokentrace.processor.pricing.reprice import reprice
 
 UTC = UTC
 DAY = datetime(2026, 11, 1, tzinfo=UTC)

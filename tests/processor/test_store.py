@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from tokentrace.processor import store
+from tokentrace.processor.store import store
 
 
 def test_migrate_is_idempotent_and_versioned(store_client) -> None:

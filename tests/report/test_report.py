@@ -8,8 +8,8 @@ from decimal import Decimal
 
 import pytest
 
-from tokentrace.processor import budgets
 from tokentrace.processor.report import document, html, window
+from tokentrace.processor.store import budgets
 
 UTC = dt.UTC
 NOW = dt.datetime(2026, 11, 20, 15, 0, tzinfo=UTC)

@@ -202,7 +202,7 @@ def seed(client: Any) -> None:
 
 def seeded_database(chdb_url: str, database: str) -> Iterator[Any]:
     """A migrated, seeded database of its own for a session fixture; dropped afterwards."""
-    from tokentrace.processor import store
+    from tokentrace.processor.store import store
 
     client = store.connect(chdb_url, database=database)
     store.migrate(client)

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from tokentrace.processor import macros
+from tokentrace.processor.store import macros
 
 UTC = dt.UTC
 START = dt.datetime(2026, 3, 1, 0, 0, 0, 250_000, tzinfo=UTC)  # 1772323200.25

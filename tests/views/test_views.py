@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from tokentrace.processor import views
-from tokentrace.processor.views import VIEWS
+from tokentrace.processor.store import views
+from tokentrace.processor.store.views import VIEWS
 from views.seed import (
     DAYS,
     GROWTH_COST,

@@ -57,8 +57,8 @@ from decimal import Decimal
 from typing import Any
 
 from tokentrace.instrumentation.providers import KNOWN_HOSTS
-from tokentrace.processor import otlp_wire
-from tokentrace.processor import tags as tag_rules
+from tokentrace.processor.extract import tags as tag_rules
+from tokentrace.processor.receivers import otlp_wire
 
 # The columns of ``llm_calls``, in table order: a row is a tuple in this order.
 COLUMNS = (

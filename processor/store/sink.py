@@ -32,9 +32,9 @@ from typing import Any
 import pyarrow as pa
 from clickhouse_connect.driver.exceptions import OperationalError
 
-from tokentrace.processor.extract import COLUMNS, MONEY_COLUMNS
+from tokentrace.processor.extract.extractor import COLUMNS, MONEY_COLUMNS
 from tokentrace.processor.metrics import Registry
-from tokentrace.processor.spool import Columns, Segment, Spool
+from tokentrace.processor.store.spool import Columns, Segment, Spool
 
 log = logging.getLogger(__name__)
 

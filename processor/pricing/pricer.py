@@ -37,7 +37,7 @@ from genai_prices.types import (
     TimeOfDateConstraint,
 )
 
-from tokentrace.processor.price_overrides import OverrideEntry, PriceOverrides, load_overrides
+from tokentrace.processor.pricing.overrides import OverrideEntry, PriceOverrides, load_overrides
 
 ENV_PRICES_FILE = "TOKENTRACE_PRICES_FILE"
 GENAI_PRICES_VERSION = f"genai-prices@{genai_prices.__version__}"
@@ -184,7 +184,7 @@ class Pricer:
     """Prices calls; one per process, shared by every batch (plans are cached in it).
 
     ``prices_file`` defaults to ``$TOKENTRACE_PRICES_FILE``; ``""`` means no file. A bad file
-    raises :class:`~tokentrace.processor.price_overrides.PricesFileError` (``file:line: why``).
+    raises :class:`~tokentrace.processor.pricing.overrides.PricesFileError` (``file:line: why``).
     """
 
     def __init__(self, prices_file: str | Path | None = None) -> None:

@@ -8,7 +8,7 @@ chDB lets one process open a data directory, so while serve runs the embedded st
   create or replace one;
 - ``DELETE /api/v1/budgets?scope=team=growth&period=month``: delete one (404 if none).
 
-The same validation as the command line (``processor/budgets.py``) answers 400 with its
+The same validation as the command line (``processor/store/budgets.py``) answers 400 with its
 message. With ``TOKENTRACE_AUTH_TOKEN`` set these routes want the same bearer token.
 """
 
@@ -20,8 +20,8 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from tokentrace.processor import budgets
-from tokentrace.processor.routing import Request, Response, bearer_ok, unauthorized
+from tokentrace.processor.api.routing import Request, Response, bearer_ok, unauthorized
+from tokentrace.processor.store import budgets
 
 MAX_BODY_BYTES = 64 * 1024
 

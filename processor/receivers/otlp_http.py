@@ -14,11 +14,11 @@ from __future__ import annotations
 import asyncio
 import time
 
-from tokentrace.processor import otlp_codec
+from tokentrace.processor.api.routing import BodyTooLarge, Request, Response, bearer_ok
 from tokentrace.processor.metrics import Registry
 from tokentrace.processor.pipeline import BUSY_RETRY_AFTER, SPOOL_FULL_RETRY_AFTER, Pipeline
-from tokentrace.processor.routing import BodyTooLarge, Request, Response, bearer_ok
-from tokentrace.processor.spool import Spool, SpoolFull
+from tokentrace.processor.receivers import otlp_codec
+from tokentrace.processor.store.spool import Spool, SpoolFull
 
 
 class OtlpHttpReceiver:

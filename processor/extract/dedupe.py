@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from tokentrace.processor.extract import Call
+from tokentrace.processor.extract.extractor import Call
 
 DEFAULT_CAPACITY = 600_000
 

@@ -35,7 +35,7 @@ from datetime import datetime
 from enum import IntEnum
 from typing import Any
 
-from tokentrace.processor import macros
+from tokentrace.processor.store import macros
 
 # Dashboard variables (and the report's filters), named after the rollup and fact-table
 # columns they filter.

@@ -31,7 +31,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceResponse,
 )
 
-from tokentrace.processor import otlp_wire
+from tokentrace.processor.receivers import otlp_wire
 
 PROTOBUF = "application/x-protobuf"
 JSON = "application/json"

@@ -27,8 +27,8 @@ from decimal import Decimal
 
 from clickhouse_connect.driver.client import Client
 
-from tokentrace.processor.extract import MONEY_COLUMNS
-from tokentrace.processor.pricing import Price, Pricer
+from tokentrace.processor.extract.extractor import MONEY_COLUMNS
+from tokentrace.processor.pricing.pricer import Price, Pricer
 
 # The pricing inputs of a row, then its price as stored: together they identify the rows
 # a new price replaces.

@@ -1,4 +1,4 @@
-"""The readers' HTTP API: the views of ``processor/views.py`` over the store serve holds.
+"""The readers' HTTP API: the views of ``processor/store/views.py`` over the store serve holds.
 
 chDB lets one process open a data directory, so while ``tokentrace serve`` runs the
 embedded store, this is how anything else reads it. Named views only, never arbitrary
@@ -24,8 +24,8 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from tokentrace.processor import views
-from tokentrace.processor.routing import Request, Response, bearer_ok, unauthorized
+from tokentrace.processor.api.routing import Request, Response, bearer_ok, unauthorized
+from tokentrace.processor.store import views
 
 DEFAULT_RANGE = timedelta(days=7)
 

@@ -105,8 +105,8 @@ class Migration:
 
 
 def load_migrations() -> list[Migration]:
-    """The versioned migrations shipped in ``processor/migrations``, in order."""
-    folder = resources.files("tokentrace.processor") / "migrations"
+    """The versioned migrations shipped in ``processor/store/migrations``, in order."""
+    folder = resources.files("tokentrace.processor.store") / "migrations"
     found = []
     for entry in folder.iterdir():
         match = _MIGRATION_FILE.match(entry.name)

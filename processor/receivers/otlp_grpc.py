@@ -24,11 +24,11 @@ from typing import Any
 import grpc
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceResponse
 
-from tokentrace.processor import otlp_codec
+from tokentrace.processor.api.routing import bearer_ok
 from tokentrace.processor.metrics import Registry
 from tokentrace.processor.pipeline import BUSY_RETRY_AFTER, SPOOL_FULL_RETRY_AFTER, Pipeline
-from tokentrace.processor.routing import bearer_ok
-from tokentrace.processor.spool import Spool, SpoolFull
+from tokentrace.processor.receivers import otlp_codec
+from tokentrace.processor.store.spool import Spool, SpoolFull
 
 SERVICE = "opentelemetry.proto.collector.trace.v1.TraceService"
 DURABLE_TIMEOUT_SECONDS = 30

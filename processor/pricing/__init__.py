@@ -1,0 +1,1 @@
+"""The pricer: dated prices from genai-prices, corrections and the user's prices file."""

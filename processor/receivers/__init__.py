@@ -1,0 +1,1 @@
+"""OTLP receivers: HTTP and gRPC servers, and the OTLP decoding they share."""
