@@ -23,6 +23,7 @@ from typing import Any
 import uvicorn
 
 from tokentrace.processor.api.budgets_api import BudgetsApi
+from tokentrace.processor.api.reconcile_api import ReconcileApi
 from tokentrace.processor.api.routing import Request, Response, Router
 from tokentrace.processor.api.views_api import ViewsApi
 from tokentrace.processor.extract.dedupe import DEFAULT_CAPACITY, Deduper
@@ -31,6 +32,7 @@ from tokentrace.processor.pipeline import Pipeline
 from tokentrace.processor.pricing.pricer import Pricer
 from tokentrace.processor.receivers import otlp_grpc as receiver_grpc
 from tokentrace.processor.receivers.otlp_http import OtlpHttpReceiver
+from tokentrace.processor.reconcile.schedule import Schedule
 from tokentrace.processor.store import store
 from tokentrace.processor.store.sink import Sink
 from tokentrace.processor.store.spool import Segment, Spool
@@ -85,6 +87,10 @@ class Service:
         )
         self.api = ViewsApi(lambda: store.connect(config.clickhouse_url), config.auth_token)
         self.budgets = BudgetsApi(lambda: store.connect(config.clickhouse_url), config.auth_token)
+        self.reconcile = ReconcileApi(
+            lambda: store.connect(config.clickhouse_url), config.auth_token
+        )
+        self.reconcile_schedule = Schedule(lambda: store.connect(config.clickhouse_url))
         self._register_gauges()
         self.sink.start(client)
         self.spool.start()
@@ -127,6 +133,8 @@ class Service:
         router.add("GET", "/api/v1/budgets", self.budgets.list)
         router.add("PUT", "/api/v1/budgets", self.budgets.put)
         router.add("DELETE", "/api/v1/budgets", self.budgets.delete)
+        router.add("GET", "/api/v1/reconcile/plan", self.reconcile.plan)
+        router.add("POST", "/api/v1/reconcile/reports", self.reconcile.reports)
         return router
 
     async def healthz(self, request: Request) -> Response:
@@ -151,6 +159,7 @@ class Service:
         return Response(self.metrics.render(), content_type=CONTENT_TYPE)
 
     def close(self) -> None:
+        self.reconcile_schedule.stop()
         self.spool.close()
         self.sink.stop(SINK_DRAIN_SECONDS)
 
@@ -218,6 +227,7 @@ def serve(config: ServeConfig) -> int:
 
     service = Service(config, client)
     _tune_garbage_collector()
+    service.reconcile_schedule.start()
     grpc_server = None
     # uvicorn re-raises the signal that stopped it once it has restored the handlers
     # it found; with these in place that lets the clean shut-down below run.

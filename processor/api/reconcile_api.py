@@ -1,0 +1,69 @@
+"""The reconciliation import API: how ``tokentrace reconcile`` writes through a running serve.
+
+chDB lets one process open a data directory, so while serve holds the embedded store the
+command fetches the providers' reports itself (with the admin keys of *its* environment,
+which never travel) and hands serve the rows:
+
+- ``GET /api/v1/reconcile/plan?provider=openai&since=2026-11-01&today=2026-11-30``: the first
+  and last day to fetch (``{"first": …, "last": …}``), from the days already imported;
+- ``POST /api/v1/reconcile/reports`` with a report (``rows.to_json``): replaces its days;
+  answers what was written.
+
+Bad input answers 400 with what is wrong. With ``TOKENTRACE_AUTH_TOKEN`` set these routes
+want the same bearer token as every other route.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+import threading
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+from tokentrace.processor.api.routing import Request, Response, bearer_ok, unauthorized
+from tokentrace.processor.reconcile import rows, store_days
+
+MAX_BODY_BYTES = 64 * 1024 * 1024  # 31 days of a large organisation's grouped buckets
+
+
+class ReconcileApi:
+    def __init__(self, connect: Callable[[], Any], auth_token: str | None) -> None:
+        self._connect = connect
+        self._client: Any = None
+        self._auth_token = auth_token
+        self._lock = threading.Lock()
+
+    def _call(self, operation: Callable[..., Any], *args: Any) -> Any:
+        with self._lock:
+            if self._client is None:
+                self._client = self._connect()
+            return operation(self._client, *args)
+
+    async def plan(self, request: Request) -> Response:
+        if not bearer_ok(request.headers.get("authorization"), self._auth_token):
+            return unauthorized()
+        try:
+            provider = request.query["provider"][-1]
+            since = date.fromisoformat(request.query["since"][-1])
+            today = date.fromisoformat(request.query["today"][-1])
+        except (KeyError, ValueError) as exc:
+            return Response.json(
+                {"error": f"want provider, since and today (ISO dates): {exc}"}, 400
+            )
+        first, last = await asyncio.to_thread(
+            self._call, store_days.days_to_import, provider, since, today
+        )
+        return Response.json({"first": first.isoformat(), "last": last.isoformat()})
+
+    async def reports(self, request: Request) -> Response:
+        if not bearer_ok(request.headers.get("authorization"), self._auth_token):
+            return unauthorized()
+        try:
+            report = rows.from_json(json.loads(await request.body(MAX_BODY_BYTES)))
+        except ValueError as exc:
+            return Response.json({"error": str(exc)}, 400)
+        written = await asyncio.to_thread(self._call, store_days.write, report)
+        return Response.json(dataclasses.asdict(written))
