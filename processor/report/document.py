@@ -180,6 +180,7 @@ def build(fetch: Fetch, window: Window) -> dict[str, Any]:
             }
             for r in fetch("unpriced_usage")
         ],
+        **_reconciliation(fetch),
         "failures_by_feature": [
             {
                 "feature": r["feature"],
@@ -190,5 +191,62 @@ def build(fetch: Fetch, window: Window) -> dict[str, Any]:
             }
             for r in fetch("failures_by_feature")
             if int(r["failed_requests"])
+        ],
+    }
+
+
+RECONCILIATION_TOKENS = (
+    "billed_input_tokens",
+    "metered_input_tokens",
+    "billed_output_tokens",
+    "metered_output_tokens",
+)
+
+
+def _reconciliation(fetch: Fetch) -> dict[str, Any]:
+    """The bill against the metered cost (empty lists until ``tokentrace reconcile`` ran).
+
+    ``reconciliation`` rows have exactly the documented keys; the likely cause of each gap
+    sits in ``reconciliation_causes`` (same order) and the spend never metered in
+    ``unmetered_spend``.
+    """
+    rows = fetch("reconciliation")
+    return {
+        "reconciliation": [
+            {
+                "provider": r["provider"],
+                "date": _day(r["day"]),
+                "model": r["model"],
+                "billed_cost": money(r["billed_cost"]),
+                "metered_cost": money(r["metered_cost"]),
+                "gap": money(r["gap"]),
+                "gap_ratio": _number(r["gap_ratio"]),
+                **{key: int(r[key]) for key in RECONCILIATION_TOKENS},
+            }
+            for r in rows
+        ],
+        "reconciliation_causes": [
+            {
+                "provider": r["provider"],
+                "date": _day(r["day"]),
+                "model": r["model"],
+                "cause": r["cause"],
+                "billed_requests": None
+                if r["billed_requests"] is None
+                else int(r["billed_requests"]),
+                "metered_requests": int(r["metered_requests"]),
+            }
+            for r in rows
+        ],
+        "unmetered_spend": [
+            {
+                "provider": r["provider"],
+                "model": r["model"],
+                "unmetered_cost": money(r["unmetered_cost"]),
+                "billed_cost": money(r["billed_cost"]),
+                "unmetered_share": _number(r["unmetered_share"]),
+                "days": int(r["days"]),
+            }
+            for r in fetch("unmetered_spend")
         ],
     }

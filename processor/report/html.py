@@ -47,6 +47,8 @@ def render(doc: dict[str, Any]) -> str:
         _section("Latency by provider", _latency_table(doc["latency_by_provider"])),
         _section("Anomalous days", _anomaly_table(doc["anomalies"][:12]), wide=True),
     ]
+    if doc.get("reconciliation"):
+        sections.append(_section("Billed vs metered", _reconciliation_table(doc), wide=True))
     if doc.get("unpriced"):
         sections.append(_section("Unpriced usage", _unpriced_table(doc["unpriced"])))
     return (
@@ -240,4 +242,40 @@ def _unpriced_table(rows: list[dict[str, Any]]) -> str:
         ["provider", "model", "requests"],
         [[r["provider"], r["model"], f"{r['requests']:,}"] for r in rows],
         {2},
+    )
+
+
+def _reconciliation_table(doc: dict[str, Any]) -> str:
+    causes = doc.get("reconciliation_causes") or [{}] * len(doc["reconciliation"])
+    rows = [
+        (r, c)
+        for r, c in zip(doc["reconciliation"], causes, strict=True)
+        if c.get("cause") != "matches"
+    ]
+    rows.sort(key=lambda pair: -abs(float(pair[0]["gap"])))
+    unmetered = doc.get("unmetered_spend") or []
+    intro = "".join(
+        f"<p class=warn>Unmetered: {escape(u['provider'])}/{escape(u['model'] or '(no model)')} "
+        f"{escape(money(u['unmetered_cost']))} of {escape(money(u['billed_cost']))} billed "
+        "was never seen by tokentrace.</p>"
+        for u in unmetered
+    )
+    if not rows:
+        return intro + "<p>Every billed provider-day-model matches the metered cost.</p>"
+    return intro + _table(
+        ["date", "provider", "model", "billed", "metered", "gap", "share", "cause"],
+        [
+            [
+                r["date"],
+                r["provider"],
+                r["model"] or "(no model)",
+                money(r["billed_cost"]),
+                money(r["metered_cost"]),
+                money(r["gap"]),
+                "—" if r["gap_ratio"] is None else f"{r['gap_ratio']:.1%}",
+                c.get("cause", ""),
+            ]
+            for r, c in rows[:20]
+        ],
+        {3, 4, 5, 6},
     )

@@ -55,6 +55,7 @@ def render(doc: dict[str, Any], console: Console | None = None) -> None:
     console.print(_tokens(doc))
     console.print(_latency(doc))
     console.print(_anomalies(doc))
+    console.print(_reconciliation(doc))
     if doc.get("unpriced"):
         console.print(_unpriced(doc))
 
@@ -189,3 +190,50 @@ def _unpriced(doc: dict[str, Any]) -> Table:
     for row in doc["unpriced"]:
         table.add_row(row["provider"], row["model"], f"{row['requests']:,}")
     return table
+
+
+RECONCILIATION_ROWS = 15
+
+
+def _reconciliation(doc: dict[str, Any]) -> Group | Table:
+    rows = doc.get("reconciliation") or []
+    if not rows:
+        return Group(
+            Text("No provider bill imported: `tokentrace reconcile` diffs it with metered cost.")
+        )
+    causes = doc.get("reconciliation_causes") or [{}] * len(rows)
+    gaps = [(r, c) for r, c in zip(rows, causes, strict=True) if c.get("cause") != "matches"]
+    matching = len(rows) - len(gaps)
+    gaps.sort(key=lambda pair: -abs(Decimal(pair[0]["gap"])))
+    table = Table(
+        title=f"Billed vs metered ({matching} provider-day-models match"
+        + (f"; {len(gaps)} largest gaps first)" if gaps else ")"),
+        title_justify="left",
+    )
+    for name in ("date", "provider", "model", "billed", "metered", "gap", "share", "cause"):
+        table.add_column(
+            name, justify="right" if name in ("billed", "metered", "gap", "share") else "left"
+        )
+    for row, cause in gaps[:RECONCILIATION_ROWS]:
+        share = row["gap_ratio"]
+        table.add_row(
+            row["date"],
+            row["provider"],
+            row["model"] or "(no model)",
+            money(row["billed_cost"]),
+            money(row["metered_cost"]),
+            money(row["gap"]),
+            "—" if share is None else f"{share:.1%}",
+            cause.get("cause", ""),
+        )
+    unmetered = doc.get("unmetered_spend") or []
+    if not unmetered:
+        return table
+    total = sum((Decimal(u["unmetered_cost"]) for u in unmetered), Decimal(0))
+    lines = [
+        f"  {u['provider']}/{u['model'] or '(no model)'}: {money(u['unmetered_cost'])} "
+        f"of {money(u['billed_cost'])} billed"
+        for u in unmetered
+    ]
+    note = Text(f"Unmetered spend (billed, never seen by tokentrace): {money(total)}\n")
+    return Group(table, note, Text("\n".join(lines)))
