@@ -17,6 +17,7 @@ from .usage import Observed, Usage, count, text
 
 class Messages(Api):
     operation = "chat"
+    family = "anthropic"
     sse_marker = re.compile(rb'"type"\s*:\s*"(?:message_start|message_delta|error)"')
 
     def observe(self, document: Any, seen: Observed, streaming: bool) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from .request_body import RequestFields
 from .usage import Observed, Usage
 
 
@@ -21,16 +22,19 @@ class Api:
     sse_marker: re.Pattern[bytes] = re.compile(rb"(?!)")
     """Matches the raw SSE events worth decoding; the first event is always decoded."""
 
+    family: str
+    """The wire format's owner (`openai`, `anthropic`, `gemini`, `cohere`): a gateway serving
+    several formats on one base URL is told apart by it (see `providers.provider_for`)."""
+
     reads_request_body = True
     """False when `request_model` and `request_stream` need only the path, so routing skips
-    decoding the request body (which grows with the prompt)."""
+    scanning the request body."""
 
-    def request_model(self, body: Any, path: str) -> str | None:
-        model = body.get("model") if isinstance(body, dict) else None
-        return model if isinstance(model, str) else None
+    def request_model(self, fields: RequestFields, path: str) -> str | None:
+        return fields.model
 
-    def request_stream(self, body: Any, path: str) -> bool:
-        return isinstance(body, dict) and body.get("stream") is True
+    def request_stream(self, fields: RequestFields, path: str) -> bool:
+        return fields.stream
 
     def observe(self, document: Any, seen: Observed, streaming: bool) -> None:
         """Records what one decoded body or SSE event says about the call."""

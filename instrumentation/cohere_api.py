@@ -16,6 +16,7 @@ from .usage import Observed, Usage, count, text
 
 class Chat(Api):
     operation = "chat"
+    family = "cohere"
     sse_marker = re.compile(rb'"type"\s*:\s*"message-end"')
 
     def observe(self, document: Any, seen: Observed, streaming: bool) -> None:

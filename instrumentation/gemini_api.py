@@ -12,6 +12,7 @@ import re
 from typing import Any
 
 from .api import Api
+from .request_body import RequestFields
 from .usage import Observed, Usage, count, text
 
 _MODALITIES = {"IMAGE": "image", "AUDIO": "audio", "VIDEO": "video"}
@@ -19,14 +20,15 @@ _MODALITIES = {"IMAGE": "image", "AUDIO": "audio", "VIDEO": "video"}
 
 class GenerateContent(Api):
     operation = "generate_content"
+    family = "gemini"
     sse_marker = re.compile(rb'"finishReason"')
     reads_request_body = False
 
-    def request_model(self, body: Any, path: str) -> str | None:
+    def request_model(self, fields: RequestFields, path: str) -> str | None:
         last = path.rsplit("/", 1)[-1]
         return last.split(":", 1)[0] or None
 
-    def request_stream(self, body: Any, path: str) -> bool:
+    def request_stream(self, fields: RequestFields, path: str) -> bool:
         return path.endswith(":streamGenerateContent")
 
     def observe(self, document: Any, seen: Observed, streaming: bool) -> None:

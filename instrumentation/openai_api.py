@@ -11,6 +11,7 @@ import re
 from typing import Any
 
 from .api import Api
+from .request_body import RequestFields
 from .usage import Observed, Usage, count, text
 
 
@@ -21,13 +22,14 @@ class ChatCompletions(Api):
     (Mistral and some others always send it).
     """
 
+    family = "openai"
     sse_marker = re.compile(rb'"(?:usage|finish_reason)"\s*:\s*["{]')
 
     def __init__(self, operation: str) -> None:
         self.operation = operation
 
-    def request_model(self, body: Any, path: str) -> str | None:
-        model = super().request_model(body, path)
+    def request_model(self, fields: RequestFields, path: str) -> str | None:
+        model = fields.model
         if model is None and "/deployments/" in path:
             # Azure OpenAI names the deployment in the path and may leave `model` out.
             model = path.split("/deployments/", 1)[1].split("/", 1)[0]
@@ -85,6 +87,7 @@ class Responses(Api):
     """
 
     operation = "chat"
+    family = "openai"
     sse_marker = re.compile(rb'"type"\s*:\s*"response\.(?:completed|incomplete|failed)"')
 
     def observe(self, document: Any, seen: Observed, streaming: bool) -> None:

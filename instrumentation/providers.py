@@ -1,15 +1,26 @@
-"""Which LLM provider a request goes to, from its URL.
+"""Which LLM provider a request goes to, from its URL, its API shape and its model.
 
-Known public API hosts map to the OpenTelemetry GenAI provider names (`gen_ai.provider.name`);
-`TOKENTRACE_PROVIDER_URLS` maps any other base URL (a gateway, a self-hosted model, a stand-in)
-by prefix and wins over the built-in table. A request whose host is neither is not an LLM call
-and is left alone, so an unrelated `/v1/messages` endpoint never gets a span.
+In order (the first that answers wins):
+1. `TOKENTRACE_PROVIDER_URLS`, the override: base URLs by prefix. An entry naming a provider
+   whose own API has another shape than the request's is passed over here, so a gateway mapped
+   as `openai=http://gw/v1,anthropic=http://gw` gets its `/v1/messages` calls right.
+2. Known public API hosts, mapped to the OpenTelemetry GenAI provider names.
+3. The model's owner (`model_owners`, generated from genai-prices): `claude-*` is `anthropic`
+   on any host, so an unmapped gateway's calls are named and priced.
+4. A mapped entry passed over in 1.
+5. Local model servers' default ports on loopback (8000 → `vllm`), only now: `gpt-4o-mini`
+   through a local gateway on port 8000 is OpenAI's model, priced as such.
+6. `unknown` (unpriced, but metered).
+A request to an unknown host whose body names no model is not an LLM call (`None`).
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
+
+from .model_owners import MODEL_NAMES, MODEL_PATTERNS, PROVIDER_PATTERNS
 
 KNOWN_HOSTS: dict[str, str] = {
     "api.openai.com": "openai",
@@ -40,6 +51,19 @@ LOCAL_PORTS: dict[int, str] = {11434: "ollama", 8000: "vllm"}
 """Default ports of local model servers, recognised on loopback hosts only."""
 
 _LOOPBACK = frozenset({"localhost", "127.0.0.1", "::1"})
+
+UNKNOWN = "unknown"
+
+SHAPES: dict[str, frozenset[str]] = {
+    "openai": frozenset({"openai"}),
+    "azure.ai.openai": frozenset({"openai"}),
+    "anthropic": frozenset({"anthropic"}),
+    "gcp.gemini": frozenset({"gemini", "openai"}),
+    "gcp.vertex_ai": frozenset({"gemini", "openai"}),
+    "cohere": frozenset({"cohere", "openai"}),
+}
+"""The API shapes (`Api.family`) each provider serves; providers not listed (gateways,
+OpenAI-compatible hosts, custom names) are taken to serve any."""
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
@@ -92,19 +116,88 @@ def parse_provider_urls(text: str) -> tuple[MappedUrl, ...]:
 
 
 def provider_for(
-    mapped: tuple[MappedUrl, ...], scheme: str, host: str, port: int | None, path: str
+    mapped: tuple[MappedUrl, ...],
+    scheme: str,
+    host: str,
+    port: int | None,
+    path: str,
+    family: str = "openai",
+    model: str | None = None,
 ) -> str | None:
-    """The provider name for a request URL, or None when it is not a known LLM API host."""
+    """The provider of a request (see the module docstring for the order); None when the host
+    is neither mapped nor known and no model is named: then it is not an LLM call."""
     port = port or _DEFAULT_PORTS.get(scheme, 0)
+    passed_over = None
     for entry in mapped:
         if entry.matches(scheme, host, port, path):
-            return entry.provider
+            shapes = SHAPES.get(entry.provider)
+            if shapes is None or family in shapes:
+                return entry.provider
+            passed_over = passed_over or entry.provider
+    provider = known_host(host)
+    if provider is not None:
+        return provider
+    local = LOCAL_PORTS.get(port) if host in _LOOPBACK else None
+    if model is None:
+        return passed_over or local
+    return model_owner(model) or passed_over or local or UNKNOWN
+
+
+def known_host(host: str) -> str | None:
+    """The provider of a public API host, or None."""
     provider = KNOWN_HOSTS.get(host)
     if provider is not None:
         return provider
     for suffix, name in HOST_SUFFIXES:
         if host.endswith(suffix):
             return name
-    if host in _LOOPBACK:
-        return LOCAL_PORTS.get(port)
     return None
+
+
+_owners: dict[str, str | None] = {}
+_OWNERS_CACHED = 4096
+_COMPILED = {
+    pattern: re.compile(pattern)
+    for _, kind, pattern in PROVIDER_PATTERNS + MODEL_PATTERNS
+    if kind == "regex"
+}
+
+
+def model_owner(model: str) -> str | None:
+    """The provider that owns a model name, as genai-prices matches it; cached per name (an
+    app uses a handful of models, and a full match tries a few hundred patterns)."""
+    try:
+        return _owners[model]
+    except KeyError:
+        pass
+    owner = _match(model)
+    if len(_owners) >= _OWNERS_CACHED:
+        _owners.clear()
+    _owners[model] = owner
+    return owner
+
+
+def _match(model: str) -> str | None:
+    lower = model.lower()
+    for provider, kind, pattern in PROVIDER_PATTERNS:
+        if _matches(kind, pattern, model, lower):
+            return provider
+    owner = MODEL_NAMES.get(lower)
+    if owner is not None:
+        return owner
+    for provider, kind, pattern in MODEL_PATTERNS:
+        if _matches(kind, pattern, model, lower):
+            return provider
+    return None
+
+
+def _matches(kind: str, pattern: str, model: str, lower: str) -> bool:
+    if kind == "starts_with":
+        return lower.startswith(pattern)
+    if kind == "contains":
+        return pattern in lower
+    if kind == "equals":
+        return lower == pattern
+    if kind == "ends_with":
+        return lower.endswith(pattern)
+    return _COMPILED[pattern].search(model) is not None

@@ -1,17 +1,18 @@
 """Decides, per outgoing HTTP request, whether it is an LLM API call and which one.
 
-A request is an LLM call when it is a POST to a known provider host (or a base URL mapped by
-`TOKENTRACE_PROVIDER_URLS`) on a path of a known API shape. Everything else returns None after
-a couple of string checks, which is all the overhead a non-LLM request pays.
+A request is an LLM call when it is a POST on a path of a known API shape, on any host: to a
+known provider host or a base URL mapped by `TOKENTRACE_PROVIDER_URLS`, or to any other host
+when its JSON body (or, for Gemini, its path) names a model. The body is searched as bytes,
+never decoded (`request_body`). A request on any other path returns None after a couple of
+string checks, which is all the overhead a non-LLM request pays.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
-from . import anthropic_api, cohere_api, gemini_api, openai_api
+from . import anthropic_api, cohere_api, gemini_api, openai_api, request_body
 from .api import Api
 from .providers import MappedUrl, provider_for
 
@@ -56,27 +57,16 @@ def route(request: Any, mapped: tuple[MappedUrl, ...]) -> Route | None:
         return None
     scheme = url.scheme
     port = url.port or (443 if scheme == "https" else 80)
-    provider = provider_for(mapped, scheme, url.host, port, path)
+    fields = request_body.scan(request_body.content(request)) if api.reads_request_body else None
+    model = api.request_model(fields or request_body.NO_FIELDS, path)
+    provider = provider_for(mapped, scheme, url.host, port, path, api.family, model)
     if provider is None:
         return None
-    body = _json_body(request) if api.reads_request_body else None
     return Route(
         provider=provider,
         api=api,
-        request_model=api.request_model(body, path),
-        stream=api.request_stream(body, path),
+        request_model=model,
+        stream=api.request_stream(fields or request_body.NO_FIELDS, path),
         server_address=url.host,
         server_port=port,
     )
-
-
-def _json_body(request: Any) -> Any:
-    """The decoded request body, or None for a streamed upload or a body that is not JSON."""
-    try:
-        content = request.content
-    except Exception:  # httpx raises RequestNotRead for a streamed upload.
-        return None
-    try:
-        return json.loads(content) if content else None
-    except ValueError:
-        return None

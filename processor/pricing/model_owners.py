@@ -1,0 +1,116 @@
+"""Generates `tokentrace/instrumentation/model_owners.py`: which provider a model name belongs to.
+
+The instrumentation must name the provider of a call sent to a host it does not know (a
+gateway, a proxy) from the model alone, but it is the light core and cannot depend on
+genai-prices. genai-prices knows the owner of a model: a provider's `model_match` (what
+`find_provider` uses) and its models' own `match` clauses. This script flattens them, for the
+providers that own models (those with a `model_match`; resellers such as Azure, Bedrock or
+OpenRouter have none), into plain tuples. Run it after bumping the pinned genai-prices:
+
+    python -m tokentrace.processor.pricing.model_owners && ruff format instrumentation
+
+`tests/instrumentation/test_model_owners.py` fails while the committed table is stale.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import genai_prices
+from genai_prices import data_snapshot
+from genai_prices import types as gp
+
+from tokentrace.processor.pricing.pricer import PROVIDER_IDS
+
+TARGET = Path(__file__).resolve().parents[2] / "instrumentation" / "model_owners.py"
+
+# genai-prices provider id → `gen_ai.provider.name`: the first OpenTelemetry name that maps to
+# it in the pricer (so the pricer maps each back to the same id); other ids are kept as they are.
+_OTEL_NAMES: dict[str, str] = {}
+for _name, _id in PROVIDER_IDS.items():
+    _OTEL_NAMES.setdefault(_id, _name)
+
+_KINDS: dict[type, tuple[str, str]] = {
+    gp.ClauseStartsWith: ("starts_with", "starts_with"),
+    gp.ClauseEndsWith: ("ends_with", "ends_with"),
+    gp.ClauseContains: ("contains", "contains"),
+    gp.ClauseRegex: ("regex", "regex"),
+}
+
+
+def _flatten(clause: object) -> list[object]:
+    """The alternatives of a clause; `and` clauses are left out (three Gemini models use
+    one, and `model_match` "contains gemini" already names their owner)."""
+    if isinstance(clause, gp.ClauseOr):
+        return [leaf for item in clause.or_ for leaf in _flatten(item)]
+    if isinstance(clause, gp.ClauseAnd):
+        return []
+    return [clause]
+
+
+def tables() -> tuple[list[tuple[str, str, str]], dict[str, str], list[tuple[str, str, str]]]:
+    """(provider patterns, exact model names, model patterns), each naming the OTel provider."""
+    provider_patterns: list[tuple[str, str, str]] = []
+    names: dict[str, str] = {}
+    model_patterns: list[tuple[str, str, str]] = []
+    for provider in data_snapshot.get_snapshot().providers:
+        if provider.model_match is None:
+            continue
+        otel = _OTEL_NAMES.get(provider.id, provider.id)
+        for clause in _flatten(provider.model_match):
+            _add(provider_patterns, _pattern(otel, clause))
+        for model in provider.models:
+            for clause in _flatten(model.match):
+                if isinstance(clause, gp.ClauseEquals):
+                    names.setdefault(clause.equals.lower(), otel)
+                else:
+                    _add(model_patterns, _pattern(otel, clause))
+    return provider_patterns, names, model_patterns
+
+
+def _add(patterns: list[tuple[str, str, str]], pattern: tuple[str, str, str]) -> None:
+    if pattern not in patterns:
+        patterns.append(pattern)
+
+
+def _pattern(provider: str, clause: object) -> tuple[str, str, str]:
+    if isinstance(clause, gp.ClauseEquals):
+        return provider, "equals", clause.equals.lower()
+    kind, field = _KINDS[type(clause)]
+    value = getattr(clause, field)
+    return provider, kind, value if kind == "regex" else value.lower()
+
+
+def render() -> str:
+    provider_patterns, names, model_patterns = tables()
+    lines = [
+        f'"""Which provider owns a model name: generated from genai-prices '
+        f"{genai_prices.__version__} by",
+        "`python -m tokentrace.processor.pricing.model_owners`; do not edit by hand.",
+        "",
+        "Matched as genai-prices matches (case-insensitive except regexes): `PROVIDER_PATTERNS`",
+        "first, in order (genai-prices' own `find_provider`), then `MODEL_NAMES`, then",
+        '`MODEL_PATTERNS`."""',
+        "",
+        "PROVIDER_PATTERNS: tuple[tuple[str, str, str], ...] = (",
+        *(f"    {entry!r}," for entry in provider_patterns),
+        ")",
+        "MODEL_NAMES: dict[str, str] = {",
+        *(f"    {name!r}: {owner!r}," for name, owner in sorted(names.items())),
+        "}",
+        "MODEL_PATTERNS: tuple[tuple[str, str, str], ...] = (",
+        *(f"    {entry!r}," for entry in model_patterns),
+        ")",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    TARGET.write_text(render())
+    sys.stdout.write(f"wrote {TARGET}\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,154 @@
+"""LLM calls recognised by their shape on any host, with the provider from host, map or model.
+
+Expected costs are worked out by hand from the providers' published prices (USD per million
+tokens): gpt-4o-mini input 0.15, output 0.60 (https://openai.com/api/pricing/);
+claude-haiku-4-5 input 1.00, output 5.00 (https://www.anthropic.com/pricing#api).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import anthropic
+import httpx2
+import openai
+import pytest
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+from tokentrace.instrumentation import LLMInstrumentor, model_owners, tags
+from tokentrace.instrumentation.providers import model_owner, parse_provider_urls, provider_for
+from tokentrace.instrumentation.request_body import scan
+from tokentrace.processor.pricing import model_owners as generator
+from tokentrace.processor.pricing.pricer import Pricer
+from tokentrace.processor.standins import usage_header
+
+from .conftest import llm_spans
+
+M = Decimal(1_000_000)
+
+
+@pytest.fixture
+def unmapped(standin, monkeypatch) -> Iterator[InMemorySpanExporter]:
+    """Instrumented with nothing configured: no tokentrace variable, no URL map."""
+    for name in ("TOKENTRACE_PROVIDER_URLS", "TOKENTRACE_INSTRUMENTATION_ENABLED"):
+        monkeypatch.delenv(name, raising=False)
+    provider = TracerProvider()
+    exporter = InMemorySpanExporter()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    instrumentor = LLMInstrumentor()
+    instrumentor.instrument(tracer_provider=provider)
+    yield exporter
+    instrumentor.uninstrument()
+
+
+def test_gateway_serving_both_shapes_on_one_base_url_is_metered_and_priced(standin, unmapped):
+    """The stand-in's root serves OpenAI's and Anthropic's paths side by side, like a gateway."""
+    oai = openai.OpenAI(base_url=standin.root + "/v1", api_key="sk-test", max_retries=0)
+    claude = anthropic.Anthropic(base_url=standin.root, api_key="sk-ant-test", max_retries=0)
+    ask = [{"role": "user", "content": "hello"}]
+    with tags(tenant="acme"):
+        oai.chat.completions.create(
+            model="gpt-4o-mini", messages=ask, extra_headers=usage_header(input=2000, output=500)
+        )
+        claude.messages.create(
+            model="claude-haiku-4-5",
+            max_tokens=100,
+            messages=ask,
+            extra_headers=usage_header(input=3000, output=400),
+        )
+
+    spans = {span.attributes["gen_ai.provider.name"]: span for span in llm_spans(unmapped)}
+    assert sorted(spans) == ["anthropic", "openai"]
+    pricer = Pricer(prices_file="")
+    costs = {}
+    for name, span in spans.items():
+        found = span.attributes
+        assert found["tenant"] == "acme"
+        price = pricer.price(
+            name,
+            found["gen_ai.request.model"],
+            datetime.now(UTC),
+            found["gen_ai.usage.input_tokens"],
+            found["gen_ai.usage.output_tokens"],
+        )
+        assert price.priced
+        costs[name] = price.cost
+    assert costs == {
+        "openai": (2000 * Decimal("0.15") + 500 * Decimal("0.60")) / M,
+        "anthropic": (3000 * Decimal("1.00") + 400 * Decimal("5.00")) / M,
+    }
+    # Tags never reach the unknown host: the baggage header is stripped there too.
+    paths = [request.path for request in standin.requests]
+    assert paths == ["/v1/chat/completions", "/v1/messages"]
+    assert all("baggage" not in request.headers for request in standin.requests)
+
+
+def test_a_body_naming_no_model_on_an_unknown_host_is_left_alone(standin, unmapped):
+    with httpx2.Client() as client:
+        client.post(standin.root + "/v1/chat/completions", json={"messages": []})
+    assert llm_spans(unmapped) == []
+    assert len(standin.requests) == 1
+
+
+def test_gateway_mapped_the_natural_way_names_each_shape_s_provider():
+    mapped = parse_provider_urls("openai=http://gw/v1,anthropic=http://gw")
+    assert provider_for(mapped, "http", "gw", 80, "/v1/messages", "anthropic", "x") == "anthropic"
+    assert provider_for(mapped, "http", "gw", 80, "/v1/chat/completions", "openai") == "openai"
+    # A custom name serves any shape: the override is kept.
+    mapped = parse_provider_urls("my_gateway=http://gw")
+    assert provider_for(mapped, "http", "gw", 80, "/v1/messages", "anthropic") == "my_gateway"
+    # Only openai mapped: a Claude call there is Anthropic's by its model.
+    mapped = parse_provider_urls("openai=http://gw")
+    assert (
+        provider_for(mapped, "http", "gw", 80, "/v1/messages", "anthropic", "claude-haiku-4-5")
+        == "anthropic"
+    )
+
+
+@pytest.mark.parametrize(
+    ("host", "port", "model", "provider"),
+    [
+        # A hosted model through a local gateway on vLLM's port is the hosted model.
+        ("127.0.0.1", 8000, "gpt-4o-mini", "openai"),
+        ("localhost", 8000, "meta-llama/Llama-3.1-8B-Instruct", "vllm"),
+        ("localhost", 11434, "llama3.2", "ollama"),
+        ("gw.internal", 443, "claude-sonnet-4-5", "anthropic"),
+        ("gw.internal", 443, "gemini-2.5-flash", "gcp.gemini"),
+        ("gw.internal", 443, "text-embedding-3-small", "openai"),
+        ("gw.internal", 443, "mistral-large-latest", "mistral_ai"),
+        ("gw.internal", 443, "grok-4", "x_ai"),
+        ("gw.internal", 443, "my-finetune", "unknown"),
+        # A known host wins over the model: DeepSeek serving someone else's model name.
+        ("api.deepseek.com", 443, "gpt-4o-mini", "deepseek"),
+    ],
+)
+def test_provider_from_the_model(host, port, model, provider):
+    assert provider_for((), "https", host, port, "/v1/chat/completions", "openai", model) == (
+        provider
+    )
+
+
+def test_model_owner_table_is_generated_from_the_pinned_genai_prices():
+    provider_patterns, names, model_patterns = generator.tables()
+    assert tuple(provider_patterns) == model_owners.PROVIDER_PATTERNS
+    assert names == model_owners.MODEL_NAMES
+    assert tuple(model_patterns) == model_owners.MODEL_PATTERNS
+    assert model_owner("GPT-4o") == "openai"  # genai-prices matches case-insensitively
+
+
+def test_request_body_scan_reads_model_and_stream_from_bytes():
+    prompt = 'say "model": "nope" and "stream": true ' * 2500  # escaped in the JSON body
+    body = json.dumps(
+        {"messages": [{"role": "user", "content": prompt}], "model": "gpt-4o-mini", "stream": True}
+    ).encode()
+    assert len(body) > 100_000
+    assert scan(body) == ("gpt-4o-mini", True)
+    assert scan(b'{"model":"a\\u00e9","stream":false}') == ("a\u00e9", False)
+    tool = b'{"tools":[{"parameters":{"model":{"type":"string"}}}],"model":"m"}'
+    assert scan(tool) == ("m", False)
+    assert scan(b"") == (None, False)
