@@ -7,9 +7,13 @@ and programmatic use see the same configuration.
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
+
+from .providers import MappedUrl
 
 ENABLED_ENV = "TOKENTRACE_INSTRUMENTATION_ENABLED"
 PROVIDER_URLS_ENV = "TOKENTRACE_PROVIDER_URLS"
+STREAM_USAGE_ENV = "TOKENTRACE_STREAM_USAGE"
 
 _FALSE = frozenset({"false", "0", "no", "off"})
 
@@ -22,3 +26,16 @@ def instrumentation_enabled() -> bool:
 def provider_urls() -> str:
     """The raw `provider=base_url,...` map from `TOKENTRACE_PROVIDER_URLS` (empty when unset)."""
     return os.environ.get(PROVIDER_URLS_ENV, "")
+
+
+def inject_stream_usage() -> bool:
+    """True when `TOKENTRACE_STREAM_USAGE=inject` (see `stream_usage`)."""
+    return os.environ.get(STREAM_USAGE_ENV, "").strip().lower() == "inject"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What `instrument()` read, handed to every wrapped send."""
+
+    mapped: tuple[MappedUrl, ...] = ()
+    inject_stream_usage: bool = False

@@ -70,20 +70,19 @@ class LLMInstrumentor(BaseInstrumentor):
         except ValueError as error:
             logger.error("ignoring %s: %s", config.PROVIDER_URLS_ENV, error)
             mapped = ()
+        settings = config.Settings(mapped, config.inject_stream_usage())
         patched = []
         for name in HTTP_MODULES:
             try:
                 module = importlib.import_module(name)
             except ImportError:
                 continue
-            sync_tee, async_tee = tee_classes(module)
+            tees = tee_classes(module)
             wrap_function_wrapper(
-                module.Client, "_send_single_request", sync_wrapper(tracer, mapped, sync_tee)
+                module.Client, "_send_single_request", sync_wrapper(tracer, settings, tees)
             )
             wrap_function_wrapper(
-                module.AsyncClient,
-                "_send_single_request",
-                async_wrapper(tracer, mapped, async_tee),
+                module.AsyncClient, "_send_single_request", async_wrapper(tracer, settings, tees)
             )
             patched.append(module)
         self._patched = tuple(patched)

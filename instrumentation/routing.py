@@ -12,9 +12,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from . import anthropic_api, cohere_api, gemini_api, openai_api, request_body
+from . import anthropic_api, cohere_api, gemini_api, openai_api, request_body, stream_usage
 from .api import Api
-from .providers import MappedUrl, provider_for
+from .config import Settings
+from .providers import provider_for
+
+_USAGE_ON_REQUEST = (openai_api.CHAT, openai_api.COMPLETIONS)
+"""The APIs whose streams report usage only when `stream_options.include_usage` is set."""
 
 
 @dataclass(frozen=True)
@@ -25,6 +29,8 @@ class Route:
     stream: bool
     server_address: str
     server_port: int
+    usage_injected: bool = False
+    """`stream_options.include_usage` was added to the request (`stream_usage`)."""
 
 
 def api_for_path(path: str) -> Api | None:
@@ -46,8 +52,11 @@ def api_for_path(path: str) -> Api | None:
     return None
 
 
-def route(request: Any, mapped: tuple[MappedUrl, ...]) -> Route | None:
-    """The LLM call that an httpx/httpx2 `Request` makes, or None for any other request."""
+def route(request: Any, settings: Settings) -> Route | None:
+    """The LLM call that an httpx/httpx2 `Request` makes, or None for any other request.
+
+    With `TOKENTRACE_STREAM_USAGE=inject`, an OpenAI-shaped stream that does not ask for usage
+    is made to (the request is edited here, before it is sent)."""
     if request.method != "POST":
         return None
     url = request.url
@@ -57,16 +66,26 @@ def route(request: Any, mapped: tuple[MappedUrl, ...]) -> Route | None:
         return None
     scheme = url.scheme
     port = url.port or (443 if scheme == "https" else 80)
-    fields = request_body.scan(request_body.content(request)) if api.reads_request_body else None
-    model = api.request_model(fields or request_body.NO_FIELDS, path)
-    provider = provider_for(mapped, scheme, url.host, port, path, api.family, model)
+    body = request_body.content(request) if api.reads_request_body else b""
+    fields = request_body.scan(body)
+    model = api.request_model(fields, path)
+    provider = provider_for(settings.mapped, scheme, url.host, port, path, api.family, model)
     if provider is None:
         return None
+    stream = api.request_stream(fields, path)
+    injected = (
+        settings.inject_stream_usage
+        and stream
+        and api in _USAGE_ON_REQUEST
+        and not request_body.asks_for_usage(body)
+        and stream_usage.inject(request, body)
+    )
     return Route(
         provider=provider,
         api=api,
         request_model=model,
-        stream=api.request_stream(fields or request_body.NO_FIELDS, path),
+        stream=stream,
         server_address=url.host,
         server_port=port,
+        usage_injected=injected,
     )

@@ -18,40 +18,63 @@ from opentelemetry.trace import Tracer
 
 from . import failures
 from .call import LLMCall
-from .providers import MappedUrl
+from .config import Settings
+from .decoding import decoder_for
 from .routing import route
+from .stream_usage import UsageStripper
+from .streams import Tees
 
 Wrapper = Callable[[Callable[..., Any], Any, tuple[Any, ...], dict[str, Any]], Any]
 
 
 def _start_call(
-    tracer: Tracer, mapped: tuple[MappedUrl, ...], args: tuple[Any, ...], kwargs: dict[str, Any]
+    tracer: Tracer, settings: Settings, args: tuple[Any, ...], kwargs: dict[str, Any]
 ) -> LLMCall | None:
     if not is_instrumentation_enabled():
         return None
     try:
         request = args[0] if args else kwargs["request"]
-        llm_route = route(request, mapped)
+        llm_route = route(request, settings)
         return None if llm_route is None else LLMCall.start(tracer, llm_route, request)
     except Exception:
         failures.report("starting the span")
         return None
 
 
-def _attach_body(call: LLMCall, response: Any, tee: type) -> None:
+def _attach_body(call: LLMCall, response: Any, tee: type, rewrite_tee: type) -> None:
     try:
+        stripper = _stripper(call, response)
         call.on_response(response)
-        response.stream = tee(response.stream, call)
+        if stripper is None:
+            response.stream = tee(response.stream, call)
+        else:
+            response.stream = rewrite_tee(response.stream, call, stripper)
     except Exception:
         failures.report("wrapping the response")
         call.finish()
 
 
-def sync_wrapper(tracer: Tracer, mapped: tuple[MappedUrl, ...], tee: type) -> Wrapper:
+def _stripper(call: LLMCall, response: Any) -> UsageStripper | None:
+    """For a successful stream whose usage we asked for: the stripper that puts it back as the
+    application asked for it, the body's encoding moved from httpx to it (see `stream_usage`)."""
+    headers = response.headers
+    if not (
+        call.route.usage_injected
+        and response.status_code < 300
+        and "text/event-stream" in headers.get("content-type", "")
+    ):
+        return None
+    stripper = UsageStripper(decoder_for(headers.get("content-encoding", "")))
+    headers.pop("content-encoding", None)
+    headers.pop("content-length", None)
+    return stripper
+
+
+def sync_wrapper(tracer: Tracer, settings: Settings, tees: Tees) -> Wrapper:
     def send(
         wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
     ) -> Any:
-        call = _start_call(tracer, mapped, args, kwargs)
+        call = _start_call(tracer, settings, args, kwargs)
         if call is None:
             return wrapped(*args, **kwargs)
         token = context.attach(call.inner_context)
@@ -62,17 +85,17 @@ def sync_wrapper(tracer: Tracer, mapped: tuple[MappedUrl, ...], tee: type) -> Wr
             raise
         finally:
             context.detach(token)
-        _attach_body(call, response, tee)
+        _attach_body(call, response, tees.sync, tees.sync_rewrite)
         return response
 
     return send
 
 
-def async_wrapper(tracer: Tracer, mapped: tuple[MappedUrl, ...], tee: type) -> Wrapper:
+def async_wrapper(tracer: Tracer, settings: Settings, tees: Tees) -> Wrapper:
     async def send(
         wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
     ) -> Any:
-        call = _start_call(tracer, mapped, args, kwargs)
+        call = _start_call(tracer, settings, args, kwargs)
         if call is None:
             return await wrapped(*args, **kwargs)
         token = context.attach(call.inner_context)
@@ -83,7 +106,7 @@ def async_wrapper(tracer: Tracer, mapped: tuple[MappedUrl, ...], tee: type) -> W
             raise
         finally:
             context.detach(token)
-        _attach_body(call, response, tee)
+        _attach_body(call, response, tees.async_, tees.async_rewrite)
         return response
 
     return send

@@ -10,9 +10,11 @@ classes are built per module (`httpx` and `httpx2` have distinct base classes).
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from .call import LLMCall
+from .stream_usage import UsageStripper
 
 
 class _Tee:
@@ -71,8 +73,74 @@ class _AsyncTee(_Tee):
             self._call.finish()
 
 
-def tee_classes(module: Any) -> tuple[type, type]:
-    """The sync and async tee stream classes for `httpx` or `httpx2`."""
-    sync_tee = type("SyncTeeStream", (_SyncTee, module.SyncByteStream), {})
-    async_tee = type("AsyncTeeStream", (_AsyncTee, module.AsyncByteStream), {})
-    return sync_tee, async_tee
+class _SyncRewriteTee(_SyncTee):
+    """A tee that hands on the stream as `UsageStripper` puts it back (see `stream_usage`):
+    the call parses the decoded body as sent, the application reads it as it asked for it."""
+
+    def __init__(self, inner: Any, call: LLMCall, stripper: UsageStripper) -> None:
+        super().__init__(inner, call)
+        self._stripper = stripper
+
+    def __iter__(self) -> Iterator[bytes]:
+        call = self._call
+        stripper = self._stripper
+        try:
+            for chunk in self._inner:
+                data = stripper.decode(chunk)
+                call.feed(data)
+                out = stripper.strip(data)
+                if out:
+                    yield out
+            rest = stripper.flush()
+            if rest:
+                yield rest
+        except BaseException as error:
+            call.finish(error)
+            raise
+        call.finish()
+
+
+class _AsyncRewriteTee(_AsyncTee):
+    """The async `_SyncRewriteTee`."""
+
+    def __init__(self, inner: Any, call: LLMCall, stripper: UsageStripper) -> None:
+        super().__init__(inner, call)
+        self._stripper = stripper
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        call = self._call
+        stripper = self._stripper
+        try:
+            async for chunk in self._inner:
+                data = stripper.decode(chunk)
+                call.feed(data)
+                out = stripper.strip(data)
+                if out:
+                    yield out
+            rest = stripper.flush()
+            if rest:
+                yield rest
+        except BaseException as error:
+            call.finish(error)
+            raise
+        call.finish()
+
+
+@dataclass(frozen=True)
+class Tees:
+    """The tee stream classes of one HTTP library (`httpx` or `httpx2`)."""
+
+    sync: type
+    async_: type
+    sync_rewrite: type
+    async_rewrite: type
+
+
+def tee_classes(module: Any) -> Tees:
+    """The tee stream classes for `httpx` or `httpx2`."""
+    return Tees(
+        type("SyncTeeStream", (_SyncTee, module.SyncByteStream), {}),
+        type("AsyncTeeStream", (_AsyncTee, module.AsyncByteStream), {}),
+        type("SyncRewriteTeeStream", (_SyncRewriteTee, module.SyncByteStream), {}),
+        type("AsyncRewriteTeeStream", (_AsyncRewriteTee, module.AsyncByteStream), {}),
+    )

@@ -1,0 +1,103 @@
+"""`TOKENTRACE_STREAM_USAGE=inject`: exact usage for OpenAI streams, the app none the wiser."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import openai
+import pytest
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+from tokentrace.instrumentation import LLMInstrumentor
+from tokentrace.processor.standins import usage_header
+
+from .conftest import only_span
+
+ASK = [{"role": "user", "content": "Hi"}]
+USAGE = usage_header(input=1234, output=8)
+
+
+@contextmanager
+def _injecting(standin) -> Iterator[InMemorySpanExporter]:
+    """Instrumented with `TOKENTRACE_STREAM_USAGE=inject`, for the block."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("TOKENTRACE_STREAM_USAGE", "inject")
+        provider = TracerProvider()
+        exporter = InMemorySpanExporter()
+        provider.add_span_processor(SimpleSpanProcessor(exporter))
+        instrumentor = LLMInstrumentor()
+        instrumentor.instrument(tracer_provider=provider, provider_urls=standin.provider_urls())
+        try:
+            yield exporter
+        finally:
+            instrumentor.uninstrument()
+
+
+@pytest.fixture
+def injecting(standin) -> Iterator[InMemorySpanExporter]:
+    with _injecting(standin) as exporter:
+        yield exporter
+
+
+def _chunks(standin, **kwargs) -> list[dict]:
+    """The SDK's parsed chunks, as dicts of the fields the server set, ids left out."""
+    client = openai.OpenAI(base_url=standin.base_url("openai"), api_key="k", max_retries=0)
+    stream = client.chat.completions.create(
+        model="gpt-4o-mini", messages=ASK, stream=True, extra_headers=USAGE, **kwargs
+    )
+    return [{**chunk.to_dict(), "id": None} for chunk in stream]
+
+
+@pytest.mark.parametrize("compression", ["gzip", "br", "none"])
+def test_the_sdk_reads_the_same_chunks_and_the_span_gets_exact_usage(standin, compression):
+    standin.compression = compression
+    plain = _chunks(standin)
+    assert plain and all("usage" not in chunk for chunk in plain)
+
+    with _injecting(standin) as exporter:
+        injected = _chunks(standin)
+
+    assert injected == plain
+    sent = json.loads(standin.requests[-1].body)
+    assert sent["stream_options"] == {"include_usage": True}
+    found = only_span(exporter).attributes
+    assert (found["gen_ai.usage.input_tokens"], found["gen_ai.usage.output_tokens"]) == (1234, 8)
+    assert "tokentrace.usage.missing" not in found
+
+
+def test_async_stream_and_other_stream_options_kept(standin, injecting):
+    async def run() -> list[dict]:
+        client = openai.AsyncOpenAI(base_url=standin.base_url("openai"), api_key="k", max_retries=0)
+        stream = await client.chat.completions.create(
+            model="gpt-4o-mini",
+            messages=ASK,
+            stream=True,
+            stream_options={"include_obfuscation": False},
+            extra_headers=USAGE,
+        )
+        return [chunk.to_dict() async for chunk in stream]
+
+    chunks = asyncio.run(run())
+    assert all("usage" not in chunk and chunk["choices"] for chunk in chunks)
+    sent = json.loads(standin.requests[-1].body)
+    assert sent["stream_options"] == {"include_obfuscation": False, "include_usage": True}
+    found = only_span(injecting).attributes
+    assert found["gen_ai.usage.input_tokens"] == 1234
+
+
+def test_a_stream_that_asked_for_usage_is_left_as_it_is(standin, injecting):
+    chunks = _chunks(standin, stream_options={"include_usage": True})
+    assert chunks[-1]["choices"] == [] and chunks[-1]["usage"]["prompt_tokens"] == 1234
+    assert all("usage" in chunk for chunk in chunks)  # "usage": null kept where it was sent
+    assert standin.requests[-1].body.count(b"include_usage") == 1
+
+
+def test_off_by_default(standin, exporter):
+    _chunks(standin)
+    assert b"include_usage" not in standin.requests[-1].body
+    assert only_span(exporter).attributes["tokentrace.usage.missing"] is True
