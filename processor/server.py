@@ -22,6 +22,7 @@ from typing import Any
 
 import uvicorn
 
+from tokentrace.processor.api import clickhouse_http
 from tokentrace.processor.api.budgets_api import BudgetsApi
 from tokentrace.processor.api.reconcile_api import ReconcileApi
 from tokentrace.processor.api.routing import Request, Response, Router
@@ -54,6 +55,7 @@ class ServeConfig:
     spool_max_bytes: int
     max_body_bytes: int
     auth_token: str | None
+    clickhouse_http_port: int = clickhouse_http.DEFAULT_PORT  # 0: no ClickHouse interface
 
 
 class Service:
@@ -229,6 +231,7 @@ def serve(config: ServeConfig) -> int:
     _tune_garbage_collector()
     service.reconcile_schedule.start()
     grpc_server = None
+    clickhouse_listener = _start_clickhouse_http(config)
     # uvicorn re-raises the signal that stopped it once it has restored the handlers
     # it found; with these in place that lets the clean shut-down below run.
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -263,4 +266,39 @@ def serve(config: ServeConfig) -> int:
     finally:
         if grpc_server is not None:
             grpc_server.stop(grace=5).wait()
+        if clickhouse_listener is not None:
+            clickhouse_listener.stop()
         service.close()
+
+
+def _start_clickhouse_http(config: ServeConfig) -> clickhouse_http.Listener | None:
+    """The read-only ClickHouse HTTP interface over the embedded store, if wanted and possible.
+
+    A taken port is said in one line and serve runs on without it: ingest matters more.
+    """
+    parsed = store.StoreURL.parse(config.clickhouse_url)
+    if not config.clickhouse_http_port or not parsed.embedded:
+        return None  # a ClickHouse server answers its own clients
+    try:
+        listener = clickhouse_http.start(
+            parsed.path,
+            parsed.database,
+            config.host,
+            config.clickhouse_http_port,
+            config.auth_token,
+        )
+    except OSError as exc:
+        print(
+            f"tokentrace serve: ClickHouse HTTP port {config.host}:{config.clickhouse_http_port} "
+            f"unavailable ({exc.strerror or exc}); running without the ClickHouse interface "
+            "(choose another with --clickhouse-http-port PORT, 0 turns it off)",
+            file=sys.stderr,
+            flush=True,
+        )
+        return None
+    print(
+        f"tokentrace serve: read-only ClickHouse HTTP interface "
+        f"http://{config.host}:{listener.port} (database {parsed.database})",
+        flush=True,
+    )
+    return listener

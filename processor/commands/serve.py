@@ -45,6 +45,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--grpc-port", type=int, default=4317, help="OTLP/gRPC port (default 4317; 0 turns it off)"
     )
+    parser.add_argument(
+        "--clickhouse-http-port",
+        type=int,
+        default=8123,
+        help="read-only ClickHouse HTTP interface over the embedded store, for Grafana and "
+        "ClickHouse clients (default 8123; 0 turns it off; with TOKENTRACE_AUTH_TOKEN set the "
+        "token is the password)",
+    )
     add_store_options(parser)
     parser.add_argument(
         "--spool-dir",
@@ -81,5 +89,6 @@ def run(args: argparse.Namespace) -> int:
         spool_max_bytes=args.spool_max_bytes,
         max_body_bytes=args.max_body_bytes,
         auth_token=os.environ.get(ENV_AUTH_TOKEN) or None,
+        clickhouse_http_port=args.clickhouse_http_port,
     )
     return serve(config)

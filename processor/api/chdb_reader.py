@@ -1,0 +1,148 @@
+"""One read-only query on the embedded store, in whatever output format a client asks for.
+
+chDB allows one engine per process, and ``tokentrace serve`` owns it; a chDB connection
+is a cheap session on that engine (≈0.5 ms to open), with its own settings and current
+database. Each query gets a fresh one, so nothing a query changes outlives it:
+
+1. ``USE`` the requested database;
+2. vet the SQL (:mod:`readonly_sql`);
+3. apply the client's settings with ``SET`` (the engine validates names and values),
+   then the interface's own limits, then ``readonly = 2`` last, so nothing can lift it;
+4. run the query; chDB writes the output format itself (Native, RowBinary*, JSON*,
+   TabSeparated*, Arrow, Parquet …), so the bytes are the ones a ClickHouse server sends.
+
+chDB runs queries without the GIL and beside inserts: reads on these connections do not
+block the sink's inserts on its own connection.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import chdb
+
+from tokentrace.processor.api import readonly_sql
+from tokentrace.processor.api.clickhouse_errors import (
+    READONLY,
+    TOO_MANY_ROWS_OR_BYTES,
+    UNKNOWN_SETTING,
+    ClickHouseError,
+)
+
+DEFAULT_FORMAT = "TabSeparated"
+
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+@dataclass(frozen=True)
+class QueryResult:
+    body: bytes
+    format: str
+    summary: dict[str, str] = field(default_factory=dict)
+
+
+class ChdbReader:
+    """Runs read-only queries on the embedded engine at ``path`` (already opened by serve)."""
+
+    def __init__(self, path: str, database: str, max_result_bytes: int) -> None:
+        self.path = os.path.realpath(path)  # chDB compares engine paths literally
+        self.database = database
+        self.max_result_bytes = max_result_bytes
+        conn = chdb.connect(self.path)
+        try:
+            self.version, self.timezone = (
+                conn.query("SELECT version(), timezone()", "TSVRaw").bytes().decode().split()
+            )
+        finally:
+            conn.close()
+
+    def run(
+        self,
+        sql: str,
+        *,
+        default_format: str | None = None,
+        database: str | None = None,
+        settings: Mapping[str, str] | None = None,
+        params: Mapping[str, str] | None = None,
+    ) -> QueryResult:
+        """Run one query; raises :class:`ClickHouseError` with the engine's own message."""
+        check_settings(settings or {}, self.version)
+        params = dict(params or {})
+        conn = chdb.connect(self.path)
+        try:
+            self._query(conn, f"USE {quote_identifier(database or self.database)}")
+            vetted = readonly_sql.vet(conn, sql, params, self.version)
+            assignments = [
+                f"{k} = {quote_string(v)}" for k, v in (settings or {}).items() if k != "readonly"
+            ]
+            if assignments:
+                self._query(conn, f"SET {', '.join(assignments)}")
+            self._query(
+                conn,
+                f"SET max_result_bytes = {self.max_result_bytes}, "
+                "result_overflow_mode = 'throw', readonly = 2",
+            )
+            output = vetted.format or default_format or DEFAULT_FORMAT
+            result = self._query(conn, sql, output, params)
+            body = result.bytes() or b""
+        finally:
+            conn.close()
+        if len(body) > self.max_result_bytes:
+            raise ClickHouseError(
+                TOO_MANY_ROWS_OR_BYTES,
+                f"Limit for result exceeded, max bytes: {self.max_result_bytes}, current bytes: "
+                f"{len(body)}: aggregate or add a LIMIT",
+                self.version,
+            )
+        return QueryResult(body, output, _summary(result, len(body)))
+
+    def _query(
+        self, conn: Any, sql: str, fmt: str = "TSV", params: dict[str, str] | None = None
+    ) -> Any:
+        try:
+            return conn.query(sql, fmt, params=params or {})
+        except Exception as exc:
+            raise ClickHouseError.from_chdb(exc, self.version) from None
+
+
+def check_settings(settings: Mapping[str, str], version: str) -> None:
+    """Refuse setting names that are not identifiers, and the ones that keep reads read-only.
+
+    ``readonly`` may be restated as 1 or 2 (clients send it; reads run at 2 either way),
+    never lowered to 0.
+    """
+    for name, value in settings.items():
+        if not _NAME.match(name):
+            raise ClickHouseError(UNKNOWN_SETTING, f"Unknown setting '{name}'", version)
+        if name == "readonly" and value.strip() in ("1", "2"):
+            continue
+        if name in readonly_sql.PROTECTED_SETTINGS:
+            raise ClickHouseError(
+                READONLY, f"Cannot modify '{name}' setting in readonly mode", version
+            )
+
+
+def quote_identifier(name: str) -> str:
+    return "`" + name.replace("\\", "\\\\").replace("`", "\\`") + "`"
+
+
+def quote_string(value: str) -> str:
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def _summary(result: Any, result_bytes: int) -> dict[str, str]:
+    """``X-ClickHouse-Summary``'s keys, from chDB's statistics."""
+    return {
+        "read_rows": str(result.rows_read()),
+        "read_bytes": str(result.bytes_read()),
+        "written_rows": "0",
+        "written_bytes": "0",
+        "total_rows_to_read": str(result.rows_read()),
+        "result_rows": str(result.rows_read()),
+        "result_bytes": str(result_bytes),
+        "elapsed_ns": str(int(result.elapsed() * 1e9)),
+    }
