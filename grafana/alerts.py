@@ -18,6 +18,7 @@ falls back only when its window rolls over, which is the right moment to resolve
 
 from __future__ import annotations
 
+import os
 import textwrap
 from dataclasses import dataclass
 from typing import Any
@@ -148,6 +149,67 @@ def _budget_rule(percent: int, severity: str) -> Rule:
 
 _ANOMALIES = VIEWS["anomalies"]
 
+# The reconciliation rule: a finished day whose bill and metered cost differ by more than
+# both thresholds. Set them when generating or provisioning (the rule carries the numbers).
+GAP_RATIO_ENV = "TOKENTRACE_RECONCILE_GAP_RATIO"
+GAP_USD_ENV = "TOKENTRACE_RECONCILE_GAP_USD"
+
+
+def _threshold(name: str, default: str) -> float:
+    text = os.environ.get(name) or default
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not value >= 0:
+        raise ValueError(f"{name} must be a number >= 0 (e.g. {default}): {text!r}")
+    return value
+
+
+GAP_RATIO = _threshold(GAP_RATIO_ENV, "0.05")
+GAP_USD = _threshold(GAP_USD_ENV, "1")
+_RECONCILIATION = VIEWS["reconciliation"]
+_RECONCILIATION_LABELS = "provider, model, toString(day) AS date"
+# Finished days of the last three: providers finalise a day's report a day or two late,
+# and the reports are re-imported for two days, so a gap is judged on fresh numbers.
+_FINISHED = "day < toDate($__toTime, 'UTC') AND billed_cost > 0"
+
+
+def _reconciliation_rule() -> Rule:
+    def metric(name: str, value: str) -> Metric:
+        return Metric(
+            name,
+            _RECONCILIATION,
+            f"{_RECONCILIATION_LABELS}, {value} AS {name}",
+            where=_FINISHED,
+            window_s=3 * 86_400,
+        )
+
+    return Rule(
+        uid="tokentrace-reconciliation-gap",
+        title=f"Bill differs from metered cost by over {GAP_RATIO:.0%} and ${GAP_USD:g}",
+        # the share of the bill, counted only where the gap is also over the dollar threshold
+        value=metric("gap_share", f"if(abs(gap) > {GAP_USD:g}, abs(gap_ratio), 0)"),
+        context=(
+            metric("gap", "toFloat64(gap)"),
+            metric("billed", "toFloat64(billed_cost)"),
+            metric("metered", "toFloat64(metered_cost)"),
+        ),
+        threshold=("gt", GAP_RATIO),
+        severity="warning",
+        summary=(
+            "{{ $labels.provider }}/{{ $labels.model }} billed "
+            '{{ printf "%.2f" $values.gap.Value }} USD more than metered on {{ $labels.date }}'
+        ),
+        description=(
+            'Billed {{ printf "%.2f" $values.billed.Value }} USD, metered '
+            '{{ printf "%.2f" $values.metered.Value }} USD '
+            "({{ humanizePercentage $values.gap_share.Value }} of the bill). See the "
+            "reconciliation panel for the likely cause: unmetered calls, or a price or tier."
+        ),
+    )
+
+
 GROUPS = (
     Group(
         "budgets",
@@ -246,6 +308,7 @@ GROUPS = (
             ),
         ),
     ),
+    Group("reconciliation", 3600, (_reconciliation_rule(),)),
 )
 
 

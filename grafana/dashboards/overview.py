@@ -107,6 +107,33 @@ def panels() -> list[dict[str, Any]]:
                 (0, 61, 24, 10),
                 units={"input_tokens": "short", "output_tokens": "short", "latency_ms": "ms"},
             ),
+            # ---- the providers' bill against the metered cost (`tokentrace reconcile`)
+            p.row("Reconciliation", 71),
+            p.table(
+                v["reconciliation"],
+                (0, 72, 24, 10),
+                units={
+                    "gap_ratio": "percentunit",
+                    **{
+                        f"{side}_{kind}": "short"
+                        for side in ("billed", "metered")
+                        for kind in ("input_tokens", "output_tokens", "requests")
+                    },
+                    "unpriced_requests": "short",
+                    "has_usage": "short",
+                    "token_gap": "short",
+                },
+            ),
+            p.table(
+                v["unmetered_spend"],
+                (0, 82, 10, 8),
+                units={"unmetered_share": "percentunit", "days": "short"},
+            ),
+            p.table(
+                v["billed_by_key"],
+                (10, 82, 14, 8),
+                units={"billed_requests": "short"},
+            ),
         ]
     )
 

@@ -19,7 +19,10 @@ GRAFANA_TOKEN_ENV = "GRAFANA_TOKEN"
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    from tokentrace.grafana import alerts, generate
+    try:
+        from tokentrace.grafana import alerts, generate
+    except ValueError as exc:  # a reconciliation alert threshold that is not a number
+        raise SystemExit(f"tokentrace grafana: {exc}") from None
 
     parser = subparsers.add_parser("grafana", help="Grafana dashboards and alert rules")
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)

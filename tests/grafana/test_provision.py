@@ -47,7 +47,11 @@ def test_first_run_creates_everything_and_second_run_changes_nothing(grafana) ->
     assert ds["jsonData"]["defaultDatabase"] == "llm" and ds["jsonData"]["username"] == "reader"
     assert ds["secureJsonData"] == {"password": "s@cret"}
     assert {d["meta"]["folderUid"] for d in state.dashboards.values()} == {"tokentrace"}
-    assert sorted(state.rule_groups) == [("tokentrace", "budgets"), ("tokentrace", "spend")]
+    assert sorted(state.rule_groups) == [
+        ("tokentrace", "budgets"),
+        ("tokentrace", "reconciliation"),
+        ("tokentrace", "spend"),
+    ]
     assert state.rule_groups[("tokentrace", "budgets")]["interval"] == 300
     webhook = next(cp for cp in state.contact_points if cp["name"] == alerts.CONTACT_POINT)
     assert webhook["settings"]["url"] == WEBHOOK

@@ -207,3 +207,53 @@ def test_report_document_terminal_and_html(seeded: Any) -> None:
     assert "price or tier" in text and "text-embedding-3-small" in text
     page = html.render(doc)
     assert "Billed vs metered" in page and "37.5%" in page
+
+
+# ---------------------------------------------------------------- the alert rule
+
+
+def _rule() -> dict[str, Any]:
+    from grafana.test_queries import _rule as rule
+
+    return rule("tokentrace-reconciliation-gap")
+
+
+def test_alert_fires_for_a_finished_day_over_5_percent_and_1_usd(seeded: Any) -> None:
+    from grafana.test_queries import evaluate
+
+    rule = _rule()
+    firing = evaluate(seeded, rule, NOW)
+    # today's 4.90 gap is not judged (the day is not over); D2's gpt-4o-mini gap is 33 % but
+    # only 0.05 USD; D2's gpt-4o was metered, not billed
+    assert firing == {
+        (("provider", "openai"), ("model", "text-embedding-3-small"), ("date", "2026-03-14")): {
+            "gap_share": 1.0, "gap": 3.0, "billed": 3.0, "metered": 0.0,
+        },
+        (("provider", "anthropic"), ("model", "claude-sonnet-4-0"), ("date", "2026-03-14")): {
+            "gap_share": pytest.approx(0.375), "gap": pytest.approx(1.2), "billed": 3.2,
+            "metered": 2.0,
+        },
+    }  # fmt: skip
+    assert evaluate(seeded, rule, NOW + dt.timedelta(days=4)) == {}  # out of the 3-day window
+    threshold = next(q["model"] for q in rule["data"] if q["refId"] == rule["condition"])
+    assert threshold["conditions"][0]["evaluator"] == {"type": "gt", "params": [0.05]}
+
+
+def test_alert_thresholds_are_configurable(monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib
+
+    from tokentrace.grafana import alerts
+
+    monkeypatch.setenv(alerts.GAP_RATIO_ENV, "0.4")
+    monkeypatch.setenv(alerts.GAP_USD_ENV, "2.5")
+    try:
+        reloaded = importlib.reload(alerts)
+        rule = reloaded._reconciliation_rule()
+        assert rule.threshold == ("gt", 0.4)
+        assert "if(abs(gap) > 2.5, abs(gap_ratio), 0)" in rule.value.sql
+        monkeypatch.setenv(alerts.GAP_USD_ENV, "a dollar")
+        with pytest.raises(ValueError, match="TOKENTRACE_RECONCILE_GAP_USD must be a number"):
+            importlib.reload(alerts)
+    finally:
+        monkeypatch.undo()
+        importlib.reload(alerts)

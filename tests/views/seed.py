@@ -14,6 +14,7 @@ plus, on top of that steady 3.00 a day:
 * the most expensive call: 2026-03-12 14:00, claude-opus-4 for team research (6.00);
 * unpriced: x_ai/grok-9 twice today at 12:05 and 12:10 (new); mistral_ai/mystery-2, without
   any tags, on 2026-03-05 and today at 11:20 (not new);
+* the bill: the billed usage and costs of tests/reconcile/seed.py (reconciliation panels);
 * budgets: growth 22.50/month (spent 18.00 → 0.8), global 6.00/day (3.00 → 0.5),
   summarize 32.00/week (7 x 2.00 + 18.00 → 1.0), team nobody 10.00/month (→ 0).
 """
@@ -192,7 +193,13 @@ def insert_calls(client: Any, rows: list[dict[str, Any]]) -> None:
 
 
 def seed(client: Any) -> None:
+    from reconcile.seed import reports  # the providers' bill for 2026-03-13..15
+
+    from tokentrace.processor.reconcile import store_days
+
     insert_calls(client, calls())
+    for report in reports():
+        store_days.write(client, report)
     client.insert(
         "budgets",
         [[scope, filters, period, amount, NOW, 0] for scope, filters, period, amount in BUDGETS],
