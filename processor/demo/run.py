@@ -5,8 +5,11 @@
    and call OpenAI and Anthropic stand-ins through the real SDKs — streamed and plain
    calls, cache hits, failures — tagged by team (resource) and feature/tenant (``tags()``);
 3. weeks of history are backfilled through the real OTLP exporter (``demo/history.py``);
-4. once every call is stored, serve stops, budgets are set (one team past 80 %), and the
-   report is printed from the store.
+4. once every call is stored, serve stops, budgets are set (one team past 80 %);
+5. the providers' bill for the last 30 days — the demo's traffic plus a "legacy cron job"
+   that tokentrace never saw (``demo/bill.py``) — is served by the admin API stand-ins and
+   imported by the real importer, as ``tokentrace reconcile`` does;
+6. the report is printed from the store; its reconciliation finds the cron job's spend.
 """
 
 from __future__ import annotations
@@ -26,11 +29,13 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from tokentrace.processor.api import client as serve_client
-from tokentrace.processor.demo import history
+from tokentrace.processor.demo import bill, history
 from tokentrace.processor.demo.serve_process import ServeProcess
+from tokentrace.processor.reconcile import run as reconcile
 from tokentrace.processor.report import document, terminal, window
 from tokentrace.processor.standins import start_standin
-from tokentrace.processor.store import budgets, store
+from tokentrace.processor.standins.admin_server import start_admin_standin
+from tokentrace.processor.store import budgets, store, views
 
 LIVE_APPS = (("support-bot", "support"), ("search-api", "growth"), ("copilot", "platform"))
 
@@ -82,14 +87,47 @@ def run(config: DemoConfig, console: Console) -> dict:
             serve.stop()
     client = store.connect(url)
     _set_budgets(client, now)
+    _import_bill(client, now, console)
     span = window.build("30d", None, None, None, now=now)
     doc = document.build(document.store_fetcher(client, span), span)
     terminal.render(doc, console)
+    _explain_gap(client, span, console)
     console.print(
         f"\nExplore: tokentrace report --clickhouse {url} --format html -o report.html\n"
         f"         tokentrace report --clickhouse {url} --since 7d --where team=growth"
     )
     return doc
+
+
+BILL_DAYS = 30
+
+
+def _import_bill(client, now: dt.datetime, console: Console) -> None:
+    """Serve the providers' bill from the admin stand-ins and import it, as
+    ``tokentrace reconcile`` would with real admin keys."""
+    today = now.date()
+    ledger = bill.ledger(client, today - dt.timedelta(days=BILL_DAYS - 1), today)
+    with start_admin_standin(ledger) as admin:
+        chosen = reconcile.sources(admin.env())
+        for outcome in reconcile.run_on_store(client, chosen, today, BILL_DAYS):
+            console.print(f"reconcile {outcome.line()}")
+
+
+def _explain_gap(client, span: window.Window, console: Console) -> None:
+    """Which API keys billed the models with unmetered spend (from the providers' key lists)."""
+    args = {"start": span.start, "end": span.end - dt.timedelta(milliseconds=1)}
+    unmetered = views.fetch(client, views.VIEWS["unmetered_spend"], **args)
+    if not unmetered:
+        return
+    models = [row["model"] for row in unmetered]
+    keys = views.fetch(client, views.VIEWS["billed_by_key"], **args, filters={"model": models})
+    console.print("\nAPI keys billed for the models with unmetered spend (provider key lists):")
+    for key in keys:
+        console.print(
+            f"  {key['provider']}/{key['model']}: key {key['key_name'] or key['api_key_id']} "
+            f"({key['redacted_value'] or 'not listed'}) in {key['project_id']}: "
+            f"{key['billed_input_tokens']:,} input tokens, {key['billed_requests'] or 0:,} requests"
+        )
 
 
 def _progress(console: Console) -> Progress:

@@ -33,3 +33,17 @@ def test_demo_runs_the_real_pipeline_and_prints_the_report(tmp_path: Path) -> No
     support = next(b for b in doc["month_to_date"]["budgets"] if b["scope"] == "team=support")
     assert 0.8 <= support["utilization"] < 1.0
     assert doc["totals"]["unpriced_requests"] > 0  # the in-house model is shown, not $0
+    # the bill has 30 nights of a legacy cron job tokentrace never saw (1.44 USD a night, on
+    # gpt-4o-mini): the reconciliation finds exactly that, and everything else matches
+    assert [(u["provider"], u["model"], u["unmetered_cost"]) for u in doc["unmetered_spend"]] == [
+        ("openai", "gpt-4o-mini", "43.2")
+    ]
+    causes = {(c["provider"], c["model"], c["cause"]) for c in doc["reconciliation_causes"]}
+    gaps = {c for c in causes if c[2] != "matches"}
+    assert gaps <= {
+        ("openai", "gpt-4o-mini", "missing calls"),
+        ("openai", "gpt-4o-mini", "unmetered"),
+    }
+    assert ("anthropic", "claude-haiku-4-5", "matches") in causes
+    assert "Unmetered spend (billed, never seen by tokentrace): $43.20" in run.stdout
+    assert "legacy-cron (sk-proj-...cr0n)" in run.stdout
