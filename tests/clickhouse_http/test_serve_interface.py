@@ -16,6 +16,7 @@ from ingest.otlp import chat, request, span
 from ingest.serve_process import ServeProcess
 
 from tokentrace.processor.demo.serve_process import free_port
+from tokentrace.processor.server import ServeConfig, _start_clickhouse_http
 
 pytestmark = pytest.mark.slow
 
@@ -80,9 +81,16 @@ def test_a_taken_port_is_said_in_one_line_and_serve_runs_without_it(tmp_path: Pa
 
 
 def test_port_zero_turns_it_off(tmp_path: Path) -> None:
-    server = ServeProcess(tmp_path, args=("--clickhouse-http-port", "0")).start()
-    try:
-        assert server.get("/healthz")[0] == 200
-    finally:
-        assert server.stop() == 0
-    assert "ClickHouse HTTP" not in server.log()
+    config = ServeConfig(
+        host="127.0.0.1",
+        http_port=0,
+        grpc_port=0,
+        clickhouse_url=f"chdb://{tmp_path}",
+        cluster=None,
+        spool_dir=tmp_path / "spool",
+        spool_max_bytes=1 << 20,
+        max_body_bytes=1 << 20,
+        auth_token=None,
+        clickhouse_http_port=0,
+    )
+    assert _start_clickhouse_http(config) is None
