@@ -23,6 +23,7 @@ COMMANDS = (
     "demo",
     "grafana",
     "reconcile",
+    "dead-letters",
 )
 
 
@@ -35,7 +36,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         if only is not None and name != only:
             subparsers.add_parser(name, add_help=False)
             continue
-        module = importlib.import_module(f"tokentrace.processor.commands.{name}")
+        module = importlib.import_module(f"tokentrace.processor.commands.{name.replace('-', '_')}")
         module.register(subparsers)
     return parser
 

@@ -159,12 +159,17 @@ class Registry:
             Counter("tokentrace_rows_written_total", "Rows inserted into ClickHouse.")
         )
         self.insert_errors = self._add(
-            Counter("tokentrace_insert_errors_total", "Failed ClickHouse inserts (retried).")
-        )
-        self.segments_dead = self._add(
             Counter(
-                "tokentrace_spool_dead_segments_total",
-                "Spool segments ClickHouse refused as bad data, moved to the spool's dead/ folder.",
+                "tokentrace_insert_errors_total",
+                "ClickHouse inserts refused, by kind: retryable (store busy, full or away: "
+                "kept spooled and retried), store (any other store error: kept and retried, "
+                "needs a person), poison (rows ClickHouse can never take: bisected).",
+            )
+        )
+        self.dead_letter_rows = self._add(
+            Counter(
+                "tokentrace_dead_letter_rows_total",
+                "Rows refused alone, kept in the dead_letters table with the reason.",
             )
         )
         self.insert_seconds = self._add(

@@ -24,6 +24,7 @@ import uvicorn
 
 from tokentrace.processor.api import clickhouse_http
 from tokentrace.processor.api.budgets_api import BudgetsApi
+from tokentrace.processor.api.dead_letters_api import DeadLettersApi
 from tokentrace.processor.api.reconcile_api import ReconcileApi
 from tokentrace.processor.api.routing import Request, Response, Router
 from tokentrace.processor.api.views_api import ViewsApi
@@ -93,6 +94,9 @@ class Service:
             lambda: store.connect(config.clickhouse_url), config.auth_token
         )
         self.reconcile_schedule = Schedule(lambda: store.connect(config.clickhouse_url))
+        self.dead_letters = DeadLettersApi(
+            lambda: store.connect(config.clickhouse_url), config.auth_token
+        )
         self._register_gauges()
         self.sink.start(client)
         self.spool.start()
@@ -137,6 +141,8 @@ class Service:
         router.add("DELETE", "/api/v1/budgets", self.budgets.delete)
         router.add("GET", "/api/v1/reconcile/plan", self.reconcile.plan)
         router.add("POST", "/api/v1/reconcile/reports", self.reconcile.reports)
+        router.add("GET", "/api/v1/dead-letters", self.dead_letters.list)
+        router.add("POST", "/api/v1/dead-letters/replay", self.dead_letters.replay)
         return router
 
     async def healthz(self, request: Request) -> Response:

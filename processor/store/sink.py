@@ -2,22 +2,28 @@
 
 It takes sealed spool segments in order and inserts each as one batch (whatever arrived
 in about a second, up to 50,000 rows: 10,000 rows per insert cost chDB 8 µs of CPU a row
-with the two rollup views, 25,000 rows 5 µs) in Arrow format, built column by column
-in C by pyarrow (money goes from its integer units straight into ``Decimal(18, 12)``
-without a Python ``Decimal`` per value), with the segment's name as
-``insert_deduplication_token`` and
-``deduplicate_blocks_in_dependent_materialized_views=1``, so a segment inserted twice
-(crash between insert and delete, or a retry after a timeout whose insert did land)
-changes neither ``llm_calls`` nor the rollups. Only then is the segment deleted.
+with the two rollup views, 25,000 rows 5 µs) with the segment's name as deduplication
+token (see ``insert``), so a segment inserted twice (crash between insert and delete, or a
+retry after a timeout whose insert did land) changes neither ``llm_calls`` nor the rollups.
+Only then is the segment deleted.
 
 One thread because chDB hosts one engine per process and inserts gain nothing from
 concurrency there; on a ClickHouse server one writer with big batches is also what
 MergeTree wants.
 
-ClickHouse unreachable: the sink retries with backoff (up to 5 s apart) for as long as it
-takes, connecting and migrating first when it never could; meanwhile the spool absorbs
-(bounded). A segment ClickHouse rejects as bad data five times in a row moves to the
-spool's ``dead/`` folder so it cannot block the rest.
+When ClickHouse refuses, ``refusals.classify`` decides (DESIGN §11: an acknowledged span
+reaches ClickHouse exactly once, or the dead-letter table with its reason):
+
+- the store's fault (unreachable, disk full, memory, too many parts, read-only, …): the
+  segment stays spooled and the *same* rows are retried under the *same* token with backoff
+  (up to 5 s apart) for as long as it takes; that also completes an insert that reached
+  ``llm_calls`` but not every rollup. Meanwhile the spool absorbs, and once it is full the
+  receivers answer 503 with ``Retry-After``.
+- the rows' fault (poison): the batch is bisected, each half inserted under a token of its own
+  (``<segment>/<start>-<end>``, the same halves every time, so a replay after a crash
+  deduplicates), down to the single rows that are refused; those go to the dead-letter table
+  with the reason and every other row is stored. A data refusal happens while ClickHouse
+  parses the batch, before any table is written, so bisecting never duplicates a row.
 """
 
 from __future__ import annotations
@@ -29,59 +35,18 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import pyarrow as pa
 from clickhouse_connect.driver.exceptions import OperationalError
 
-from tokentrace.processor.extract.extractor import COLUMNS, MONEY_COLUMNS
 from tokentrace.processor.metrics import Registry
+from tokentrace.processor.store import dead_letters
+from tokentrace.processor.store.insert import insert_calls
+from tokentrace.processor.store.refusals import classify, describe
 from tokentrace.processor.store.spool import Columns, Segment, Spool
 
 log = logging.getLogger(__name__)
 
-TABLE = "llm_calls"
 MAX_BACKOFF_SECONDS = 5.0
-BAD_DATA_ATTEMPTS = 5
 MEMORY_ROWS = 200_000  # rows of waiting segments kept in memory; the rest re-read from disk
-
-_MONEY = pa.decimal128(18, 12)
-_ARROW_TYPES = {
-    "ts": pa.timestamp("us", tz="UTC"),
-    **{
-        name: pa.uint64()
-        for name in (
-            "input_tokens",
-            "output_tokens",
-            "cache_read_tokens",
-            "cache_write_tokens",
-            "reasoning_tokens",
-        )
-    },
-    **dict.fromkeys(MONEY_COLUMNS, _MONEY),
-    "priced": pa.uint8(),
-    "stream": pa.uint8(),
-    "usage_missing": pa.uint8(),
-    "http_status": pa.uint16(),
-    "latency_ms": pa.float64(),
-    "ttft_ms": pa.float64(),
-    "tags": pa.map_(pa.string(), pa.string()),
-}
-
-
-def arrow_table(columns: Columns) -> pa.Table:
-    """``llm_calls`` columns (see ``extract.COLUMNS``) as an Arrow table ClickHouse reads."""
-    arrays = []
-    for name, values in zip(COLUMNS, columns, strict=True):
-        kind = _ARROW_TYPES.get(name, pa.string())
-        if kind is _MONEY:
-            # Integer units of 1e-12 USD are exactly the decimal's unscaled value: build
-            # the int128s by an exact cast, then read the same buffers with scale 12.
-            units = pa.array(values, pa.int64()).cast(pa.decimal128(38, 0))
-            arrays.append(pa.Array.from_buffers(_MONEY, len(units), units.buffers()))
-        elif name == "tags":
-            arrays.append(pa.array([list(tags.items()) for tags in values], kind))
-        else:
-            arrays.append(pa.array(values, kind))
-    return pa.Table.from_arrays(arrays, names=list(COLUMNS))
 
 
 class Sink:
@@ -163,62 +128,77 @@ class Sink:
                 self._queue.task_done()
 
     def _store(self, segment: Segment) -> None:
+        """Store every row of ``segment`` (or dead-letter it), unless asked to stop first."""
+        columns = segment.columns or self._spool.load(segment)
+        rows = len(columns[0]) if columns else 0
+        # Row ranges still to insert, next one last; a range with a reason is one row refused
+        # alone, still to be kept as a dead letter.
+        todo: list[tuple[int, int, str]] = [(0, rows, "")] if rows else []
         backoff = self._first_backoff
-        bad_data = 0
-        while not self._stop.is_set():
+        while todo:
+            if self._stop.is_set():
+                return  # the segment stays spooled; the next start replays it
+            start, end, reason = todo[-1]
             try:
                 client = self._client or self._reconnect()
                 if client is None:
                     raise OperationalError(self.last_error)
-                columns = segment.columns or self._spool.load(segment)
-                self._insert(client, columns, segment.name)
-            except OperationalError as exc:
-                self._failed(f"ClickHouse unreachable: {exc}")
-                self._client = None
+                if reason:
+                    self._bury(client, segment.name, columns, start, reason)
+                else:
+                    self._insert(client, segment.name, columns, start, end, rows)
             except Exception as exc:
-                bad_data += 1
-                self._failed(f"insert of {segment.name} failed: {exc}")
-                if bad_data >= BAD_DATA_ATTEMPTS:
-                    self._release(segment)
-                    target = self._spool.quarantine(segment)
-                    self._metrics.segments_dead.inc()
-                    log.error("sink: gave up on %s, moved to %s", segment.name, target)
-                    return
-            else:
-                self.last_error = ""
-                self._release(segment)
-                self._spool.remove(segment)
-                return
-            self._stop.wait(backoff)
-            backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
+                kind = classify(exc)
+                self._metrics.insert_errors.inc(kind=kind)
+                if kind == "poison" and not reason:
+                    todo.pop()
+                    if end - start > 1:
+                        middle = (start + end) // 2
+                        todo += [(middle, end, ""), (start, middle, "")]
+                    else:
+                        todo.append((start, end, describe(exc)))
+                    continue
+                self._failed(kind, exc)
+                self._stop.wait(backoff)
+                backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
+                continue
+            todo.pop()
+            backoff = self._first_backoff
+            self.last_error = ""
+        self._release(segment)
+        self._spool.remove(segment)
 
-    def _insert(self, client: Any, columns: Columns, token: str) -> None:
+    def _insert(
+        self, client: Any, name: str, columns: Columns, start: int, end: int, rows: int
+    ) -> None:
+        """Insert rows ``[start, end)`` of a segment of ``rows`` rows."""
+        whole = (start, end) == (0, rows)
+        part = columns if whole else [column[start:end] for column in columns]
+        token = name if whole else f"{name}/{start}-{end}"
         started = time.perf_counter()
-        table = arrow_table(columns)
-        client.insert_arrow(
-            TABLE,
-            table,
-            settings={
-                "insert_deduplication_token": token,
-                "deduplicate_blocks_in_dependent_materialized_views": 1,
-                # The rollup views already hand over one row per key; merging them again
-                # at insert more than doubles the insert's cost (1M rows: 14.7 s → 6.2 s).
-                "optimize_on_insert": 0,
-            },
-        )
+        written = insert_calls(client, part, token)
         self._metrics.insert_seconds.observe(time.perf_counter() - started)
-        self._metrics.rows_written.inc(table.num_rows)
+        self._metrics.rows_written.inc(written)
+
+    def _bury(self, client: Any, name: str, columns: Columns, index: int, reason: str) -> None:
+        """Keep row ``index`` in the dead-letter table, with why it was refused."""
+        dead_letters.add(client, [(f"{name}/{index}", reason, dead_letters.row_of(columns, index))])
+        self._metrics.dead_letter_rows.inc()
+        log.error("sink: row %d of %s kept in %s: %s", index, name, dead_letters.TABLE, reason)
 
     def _release(self, segment: Segment) -> None:
         with self._lock:
             if segment.columns is not None:
                 self._memory_rows -= segment.row_count
 
-    def _failed(self, message: str) -> None:
+    def _failed(self, kind: str, exc: Exception) -> None:
+        """Log a store refusal once per distinct message; drop a connection that failed."""
+        if isinstance(exc, OperationalError) and getattr(exc, "name", None) is None:
+            self._client = None  # reconnect (and migrate: a new server may be empty)
+        message = f"ClickHouse refused an insert ({kind}; kept spooled): {describe(exc)}"
         if message != self.last_error:
             log.warning("sink: %s", message)
         self.last_error = message
-        self._metrics.insert_errors.inc()
 
     def _reconnect(self) -> Any:
         try:

@@ -21,8 +21,7 @@ segment (a crash mid-write) was never acknowledged; recovery cuts it off.
 
 The spool is bounded: once its segments hold ``max_bytes``, :meth:`Spool.append` raises
 :class:`SpoolFull` and the receivers answer 503 with ``Retry-After`` until the sink has
-drained some of it. Segments ClickHouse rejects as bad data move to ``dead/`` (kept,
-never deleted, not counted against the bound).
+drained some of it.
 """
 
 from __future__ import annotations
@@ -183,15 +182,6 @@ class Spool:
         """The sink has stored ``segment``: delete it."""
         segment.path.unlink(missing_ok=True)
         self._forget(segment)
-
-    def quarantine(self, segment: Segment) -> Path:
-        """Move a segment ClickHouse refuses into ``dead/`` for a person to look at."""
-        dead = self.directory / "dead"
-        dead.mkdir(exist_ok=True)
-        target = dead / segment.path.name
-        segment.path.replace(target)
-        self._forget(segment)
-        return target
 
     def _forget(self, segment: Segment) -> None:
         segment.columns = None

@@ -5,6 +5,8 @@ from __future__ import annotations
 import http.client
 import json
 import random
+import subprocess
+import sys
 import threading
 import time
 
@@ -150,3 +152,76 @@ def test_unreachable_clickhouse_spools_refuses_when_full_then_drains_once(tmp_pa
     assert server.stop() == 0
     stored = [row["span_id"] for row in server.stored()["calls"]]
     assert sorted(stored) == sorted(acked)
+
+
+def _alter_store(url: str, statement: str) -> None:
+    """Run DDL on a store no serve holds (chDB: one process per data directory)."""
+    script = (
+        "import sys\n"
+        "from tokentrace.processor.store import store\n"
+        "client = store.connect(sys.argv[1])\n"
+        "store.migrate(client)\n"
+        "client.command(sys.argv[2])\n"
+    )
+    subprocess.run([sys.executable, "-c", script, url, statement], check=True, timeout=120)
+
+
+def _post(server: ServeProcess, body: bytes) -> http.client.HTTPResponse:
+    connection = http.client.HTTPConnection("127.0.0.1", server.http_port, timeout=10)
+    connection.request("POST", "/v1/traces", body, {"content-type": "application/x-protobuf"})
+    answer = connection.getresponse()
+    answer.read()
+    return answer
+
+
+def test_clickhouse_disk_full_then_recovery_stores_every_acked_span_once(tmp_path):
+    server = ServeProcess(tmp_path, args=("--spool-max-bytes", "40KiB"))
+    _alter_store(
+        server.store_url,
+        "ALTER TABLE llm_calls MODIFY SETTING min_free_disk_bytes_to_perform_insert = 10e18",
+    )
+    server.start()
+    acked: list[str] = []
+    refused = None
+    for number in range(400):
+        spans = [span(chat(), trace_id=number.to_bytes(16, "big")) for _ in range(10)]
+        body = request(*spans).SerializeToString()
+        answer = _post(server, body)
+        if answer.status == 200:
+            acked.extend(item.trace_id.hex() + item.span_id.hex() for item in spans)
+            continue
+        refused = (answer.status, answer.getheader("retry-after"), body, spans)
+        break
+    assert refused is not None, "the spool never filled"
+    assert refused[:2] == (503, "5")
+    assert len(acked) >= 50
+    deadline = time.monotonic() + 30
+    while b'tokentrace_insert_errors_total{kind="retryable"}' not in server.get("/metrics")[1]:
+        assert time.monotonic() < deadline, "the sink never tried to insert"
+        time.sleep(0.1)
+    assert b"tokentrace_rows_written_total 0" in server.get("/metrics")[1]
+    assert server.stop() == 0
+    assert list(server.spool_dir.glob("*.wal")), "acknowledged spans must stay spooled"
+    assert server.stored()["calls"] == []
+
+    # The disk is grown: the same spool drains, and the refused request's retry goes in.
+    reset = "ALTER TABLE llm_calls RESET SETTING min_free_disk_bytes_to_perform_insert"
+    _alter_store(server.store_url, reset)
+    server.start()
+    deadline = time.monotonic() + 60
+    while _post(server, refused[2]).status != 200:  # as an exporter retries: until it is taken
+        assert time.monotonic() < deadline, "the spool never drained"
+        time.sleep(0.2)
+    acked.extend(item.trace_id.hex() + item.span_id.hex() for item in refused[3])
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        status, body = server.get("/readyz")
+        if status == 200 and json.loads(body)["spool_bytes"] == 0:
+            break
+        time.sleep(0.1)
+    assert server.stop() == 0
+    stored = server.stored()
+    keys = [row["trace_id"] + row["span_id"] for row in stored["calls"]]
+    assert len(keys) == len(set(keys)), "a span was stored twice"
+    assert sorted(keys) == sorted(acked)
+    assert stored["llm_cost_hourly"][0] == stored["llm_cost_daily"][0] == str(len(acked))

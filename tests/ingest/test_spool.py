@@ -102,17 +102,6 @@ def test_a_full_spool_refuses_appends_until_drained(tmp_path):
     assert not sealed[0].path.exists()
 
 
-def test_quarantine_keeps_the_file_out_of_the_way(tmp_path):
-    spool, sealed = collecting_spool(tmp_path, seal_rows=1)
-    append(spool, rows(1)).result(timeout=5)
-    spool.close()
-    target = spool.quarantine(sealed[0])
-    assert target == tmp_path / "dead" / sealed[0].path.name
-    assert target.exists()
-    assert spool.depth_bytes == 0
-    assert Spool(tmp_path, 1 << 30).recover() == []
-
-
 def test_a_corrupt_record_stops_the_read_there(tmp_path, caplog):
     spool, sealed = collecting_spool(tmp_path, seal_rows=10_000, seal_seconds=60)
     append(spool, rows(1, "a")).result(timeout=5)

@@ -1,0 +1,97 @@
+"""The dead-letter API: list and replay the rows ClickHouse refused, on the store serve holds.
+
+chDB lets one process open a data directory, so while serve runs the embedded store,
+``tokentrace dead-letters`` talks to these routes instead of the store:
+
+- ``GET /api/v1/dead-letters`` (``?all=1`` includes replayed rows, ``?limit=N``): the rows;
+- ``POST /api/v1/dead-letters/replay`` with ``{"ids": [...]}`` (no ids: every pending row):
+  insert them again; answers which were stored and which are still refused, and why.
+
+With ``TOKENTRACE_AUTH_TOKEN`` set these routes want the same bearer token.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from tokentrace.processor.api.routing import (
+    BodyTooLarge,
+    Request,
+    Response,
+    bearer_ok,
+    unauthorized,
+)
+from tokentrace.processor.store import dead_letters
+
+MAX_BODY_BYTES = 1024 * 1024
+MAX_LIMIT = 100_000
+
+
+def letter_json(letter: dead_letters.DeadLetter) -> dict[str, Any]:
+    """One dead letter as JSON: the shape of ``tokentrace dead-letters list --format json``."""
+    return {
+        "id": letter.id,
+        "failed_at": letter.failed_at.isoformat(),
+        "reason": letter.reason,
+        "replayed": letter.replayed,
+        "row": letter.row,
+    }
+
+
+def replayed_json(result: dead_letters.Replayed) -> dict[str, Any]:
+    return {
+        "stored": result.stored,
+        "failed": [{"id": id_, "reason": reason} for id_, reason in result.failed],
+    }
+
+
+class DeadLettersApi:
+    def __init__(self, connect: Callable[[], Any], auth_token: str | None) -> None:
+        """``connect`` opens a store client of this API's own (serve's engine is shared)."""
+        self._connect = connect
+        self._client: Any = None
+        self._auth_token = auth_token
+        self._lock = threading.Lock()
+
+    def _call(self, operation: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        with self._lock:
+            if self._client is None:
+                self._client = self._connect()
+            return operation(self._client, *args, **kwargs)
+
+    async def list(self, request: Request) -> Response:
+        if not bearer_ok(request.headers.get("authorization"), self._auth_token):
+            return unauthorized()
+        everything = (request.query.get("all") or ["0"])[-1] in ("1", "true")
+        try:
+            limit = int((request.query.get("limit") or ["1000"])[-1])
+            if not 1 <= limit <= MAX_LIMIT:
+                raise ValueError
+        except ValueError:
+            return Response.json({"error": f"limit is a whole number, 1 to {MAX_LIMIT}"}, 400)
+        found = await asyncio.to_thread(
+            self._call, dead_letters.pending, include_replayed=everything, limit=limit
+        )
+        return Response.json({"dead_letters": [letter_json(letter) for letter in found]})
+
+    async def replay(self, request: Request) -> Response:
+        if not bearer_ok(request.headers.get("authorization"), self._auth_token):
+            return unauthorized()
+        try:
+            text = await request.body(MAX_BODY_BYTES)
+            body = json.loads(text) if text.strip() else {}
+            ids = body.get("ids") if isinstance(body, dict) else None
+            if ids is not None and not (
+                isinstance(ids, list) and all(isinstance(i, str) for i in ids)
+            ):
+                raise ValueError("ids is a list of dead-letter ids")
+        except BodyTooLarge as exc:
+            return Response.json({"error": str(exc)}, 413)
+        except (ValueError, AttributeError) as exc:
+            return Response.json({"error": f"bad replay request: {exc}"}, 400)
+        result = await asyncio.to_thread(self._call, dead_letters.replay, ids)
+        return Response.json(replayed_json(result))

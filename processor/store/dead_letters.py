@@ -1,0 +1,101 @@
+"""The dead-letter table: rows ClickHouse can never take, kept with the reason.
+
+The sink puts a row here only after bisecting a refused batch down to it (see ``sink``), so
+one bad row never costs the rows stored beside it. ``tokentrace dead-letters list`` shows what
+is here and why; ``replay`` tries the rows again (after an upgrade or a schema fix), each under a
+deduplication token of its own so that a replay repeated after a crash stores a row once.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from tokentrace.processor.extract.extractor import COLUMNS
+from tokentrace.processor.store.insert import insert_calls
+from tokentrace.processor.store.refusals import describe
+
+TABLE = "dead_letters"
+_COLUMNS = ("id", "failed_at", "reason", "row", "replayed", "updated_at")
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    id: str  # "<spool segment>/<row index>"
+    failed_at: datetime
+    reason: str
+    row: dict[str, Any]  # the llm_calls row, as the sink inserts it
+    replayed: bool
+
+
+@dataclass(frozen=True)
+class Replayed:
+    stored: list[str]  # ids now in llm_calls
+    failed: list[tuple[str, str]]  # (id, reason) still refused
+
+
+def row_of(columns: list[list[Any]], index: int) -> dict[str, Any]:
+    """Row ``index`` of a column-oriented batch, by column name."""
+    return {name: column[index] for name, column in zip(COLUMNS, columns, strict=True)}
+
+
+def add(client: Any, letters: list[tuple[str, str, dict[str, Any]]]) -> None:
+    """Keep ``(id, reason, row)`` entries; ASCII-only JSON, so any row can be kept."""
+    now = datetime.now(UTC)
+    client.insert(
+        TABLE,
+        [[id_, now, reason, json.dumps(row), 0, now] for id_, reason, row in letters],
+        column_names=list(_COLUMNS),
+    )
+
+
+def pending(client: Any, *, include_replayed: bool = False, limit: int = 1000) -> list[DeadLetter]:
+    """The dead letters, oldest first (those not yet replayed, unless asked)."""
+    where = "" if include_replayed else "WHERE replayed = 0"
+    result = client.query(
+        f"SELECT {', '.join(_COLUMNS[:5])} FROM {TABLE} FINAL {where} "
+        "ORDER BY failed_at, id LIMIT {limit:UInt32}",
+        parameters={"limit": limit},
+    )
+    return [
+        DeadLetter(id_, _utc(failed_at), reason, json.loads(row), bool(replayed))
+        for id_, failed_at, reason, row, replayed in result.result_rows
+    ]
+
+
+def replay(client: Any, ids: list[str] | None = None) -> Replayed:
+    """Insert the pending dead letters (those in ``ids``, or all) into ``llm_calls`` again.
+
+    A row stored is marked replayed; a row refused again stays, with the new reason.
+    """
+    wanted = None if ids is None else set(ids)
+    stored, failed = [], []
+    for letter in pending(client, limit=1_000_000):
+        if wanted is not None and letter.id not in wanted:
+            continue
+        try:
+            columns = [[letter.row[name]] for name in COLUMNS]
+            insert_calls(client, columns, f"dead-letter/{letter.id}")
+        except Exception as exc:
+            reason = describe(exc)
+            failed.append((letter.id, reason))
+            _version(client, letter, reason, replayed=False)
+            continue
+        stored.append(letter.id)
+        _version(client, letter, letter.reason, replayed=True)
+    return Replayed(stored, failed)
+
+
+def _version(client: Any, letter: DeadLetter, reason: str, *, replayed: bool) -> None:
+    client.insert(
+        TABLE,
+        [[letter.id, letter.failed_at, reason, json.dumps(letter.row), int(replayed),
+          datetime.now(UTC)]],
+        column_names=list(_COLUMNS),
+    )  # fmt: skip
+
+
+def _utc(ts: datetime) -> datetime:
+    return ts.replace(tzinfo=UTC) if ts.tzinfo is None else ts.astimezone(UTC)

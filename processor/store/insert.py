@@ -1,0 +1,91 @@
+"""One batch of ``llm_calls`` rows into ClickHouse: Arrow-encoded, deduplicated by a token.
+
+The rows travel in Arrow format, built column by column in C by pyarrow (money goes from its
+integer units straight into ``Decimal(18, 12)`` without a Python ``Decimal`` per value). The
+caller's token is the ``insert_deduplication_token``, with
+``deduplicate_blocks_in_dependent_materialized_views=1``: inserting the same rows under the same
+token again changes neither ``llm_calls`` nor the rollups. ClickHouse cannot make one insert
+atomic across a table and its materialized views (chDB answers ``BEGIN TRANSACTION`` with
+NOT_IMPLEMENTED): a block can land in ``llm_calls`` and not yet in a rollup when, say, the
+rollup's table has too many parts. Retrying the *same* rows under the *same* token is what
+makes them agree again: the parts already written are skipped, table by table, and the missing
+ones are written (tests/ingest/test_store_faults.py proves it on real faults).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pyarrow as pa
+
+from tokentrace.processor.extract.extractor import COLUMNS, MONEY_COLUMNS
+from tokentrace.processor.store.refusals import Unencodable
+from tokentrace.processor.store.spool import Columns
+
+TABLE = "llm_calls"
+
+
+_MONEY = pa.decimal128(18, 12)
+_ARROW_TYPES = {
+    "ts": pa.timestamp("us", tz="UTC"),
+    **{
+        name: pa.uint64()
+        for name in (
+            "input_tokens",
+            "output_tokens",
+            "cache_read_tokens",
+            "cache_write_tokens",
+            "reasoning_tokens",
+        )
+    },
+    **dict.fromkeys(MONEY_COLUMNS, _MONEY),
+    "priced": pa.uint8(),
+    "stream": pa.uint8(),
+    "usage_missing": pa.uint8(),
+    "http_status": pa.uint16(),
+    "latency_ms": pa.float64(),
+    "ttft_ms": pa.float64(),
+    "tags": pa.map_(pa.string(), pa.string()),
+}
+
+
+def arrow_table(columns: Columns) -> pa.Table:
+    """``llm_calls`` columns (see ``extract.COLUMNS``) as an Arrow table ClickHouse reads."""
+    arrays = []
+    for name, values in zip(COLUMNS, columns, strict=True):
+        kind = _ARROW_TYPES.get(name, pa.string())
+        if kind is _MONEY:
+            # Integer units of 1e-12 USD are exactly the decimal's unscaled value: build
+            # the int128s by an exact cast, then read the same buffers with scale 12.
+            units = pa.array(values, pa.int64()).cast(pa.decimal128(38, 0))
+            arrays.append(pa.Array.from_buffers(_MONEY, len(units), units.buffers()))
+        elif name == "tags":
+            arrays.append(pa.array([list(tags.items()) for tags in values], kind))
+        else:
+            arrays.append(pa.array(values, kind))
+    return pa.Table.from_arrays(arrays, names=list(COLUMNS))
+
+
+def insert_calls(client: Any, columns: Columns, token: str) -> int:
+    """Insert ``columns`` (see ``extract.COLUMNS``) under ``token``; returns the row count.
+
+    Raises :class:`~refusals.Unencodable` before sending anything when Arrow cannot hold a
+    value (e.g. a lone surrogate from a JSON request), else whatever ClickHouse answers;
+    :func:`refusals.classify` tells which is which.
+    """
+    try:
+        table = arrow_table(columns)
+    except Exception as exc:
+        raise Unencodable(str(exc)) from exc
+    client.insert_arrow(
+        TABLE,
+        table,
+        settings={
+            "insert_deduplication_token": token,
+            "deduplicate_blocks_in_dependent_materialized_views": 1,
+            # The rollup views already hand over one row per key; merging them again
+            # at insert more than doubles the insert's cost (1M rows: 14.7 s → 6.2 s).
+            "optimize_on_insert": 0,
+        },
+    )
+    return table.num_rows
