@@ -39,6 +39,7 @@ BENCHMARKS = {
     "ingest": "Ingest throughput",
     "queries": "Query latency",
     "freshness": "Freshness (call to dashboard)",
+    "connections": "Connection hygiene",
 }
 PACKAGES = (
     "tokentrace",

@@ -186,6 +186,28 @@ class Registry:
                 (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
             )
         )
+        self.http_connections_closed = self._add(
+            Counter(
+                "tokentrace_http_connections_closed_total",
+                "HTTP connections serve closed on its own, by reason: head_timeout (no "
+                "request head in time), evicted (oldest idle one, to make room), full (every "
+                "connection busy: 503).",
+            )
+        )
+        self.http_requests_refused = self._add(
+            Counter(
+                "tokentrace_http_requests_refused_total",
+                "HTTP requests refused before being read, by reason: busy (too many in "
+                "flight: 503), body_timeout (body not sent in time: 408).",
+            )
+        )
+        self.http_loop_errors = self._add(
+            Counter(
+                "tokentrace_http_loop_errors_total",
+                "Errors the HTTP event loop reported (e.g. accept out of file descriptors), "
+                "by message; the log shows each kind at most every 10 s.",
+            )
+        )
 
     def _add(self, metric: _M) -> _M:
         self._metrics.append(metric)

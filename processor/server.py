@@ -16,12 +16,11 @@ import gc
 import logging
 import signal
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import uvicorn
-
+from tokentrace.processor import http_server
 from tokentrace.processor.api import clickhouse_http
 from tokentrace.processor.api.budgets_api import BudgetsApi
 from tokentrace.processor.api.dead_letters_api import DeadLettersApi
@@ -32,6 +31,7 @@ from tokentrace.processor.extract.dedupe import DEFAULT_CAPACITY, Deduper
 from tokentrace.processor.metrics import CONTENT_TYPE, Registry
 from tokentrace.processor.pipeline import Pipeline
 from tokentrace.processor.pricing.pricer import Pricer
+from tokentrace.processor.receivers import otlp_codec
 from tokentrace.processor.receivers import otlp_grpc as receiver_grpc
 from tokentrace.processor.receivers.otlp_http import OtlpHttpReceiver
 from tokentrace.processor.reconcile.schedule import Schedule
@@ -57,6 +57,8 @@ class ServeConfig:
     max_body_bytes: int
     auth_token: str | None
     clickhouse_http_port: int = clickhouse_http.DEFAULT_PORT  # 0: no ClickHouse interface
+    max_spans_per_request: int = otlp_codec.DEFAULT_MAX_SPANS
+    limits: http_server.Limits = field(default_factory=http_server.Limits)
 
 
 class Service:
@@ -84,9 +86,14 @@ class Service:
             self.metrics,
             max_body_bytes=config.max_body_bytes,
             auth_token=config.auth_token,
+            max_spans=config.max_spans_per_request,
         )
         self.grpc = receiver_grpc.OtlpGrpcReceiver(
-            self.pipeline, self.spool, self.metrics, auth_token=config.auth_token
+            self.pipeline,
+            self.spool,
+            self.metrics,
+            auth_token=config.auth_token,
+            max_spans=config.max_spans_per_request,
         )
         self.api = ViewsApi(lambda: store.connect(config.clickhouse_url), config.auth_token)
         self.budgets = BudgetsApi(lambda: store.connect(config.clickhouse_url), config.auth_token)
@@ -129,11 +136,16 @@ class Service:
         )
 
     def router(self) -> Router:
-        router = Router()
+        limits = self.config.limits
+        router = Router(
+            body_timeout=limits.body_timeout,
+            max_in_flight=limits.max_in_flight,
+            refused=self.metrics.http_requests_refused,
+        )
         router.add("POST", "/v1/traces", self.http.traces)
-        router.add("GET", "/healthz", self.healthz)
-        router.add("GET", "/readyz", self.readyz)
-        router.add("GET", "/metrics", self.prometheus)
+        router.add("GET", "/healthz", self.healthz, limited=False)
+        router.add("GET", "/readyz", self.readyz, limited=False)
+        router.add("GET", "/metrics", self.prometheus, limited=False)
         router.add("GET", "/api/v1/views", self.api.list_views)
         router.add("GET", "/api/v1/views/{name}", self.api.run_view)
         router.add("GET", "/api/v1/budgets", self.budgets.list)
@@ -247,16 +259,8 @@ def serve(config: ServeConfig) -> int:
             grpc_server = receiver_grpc.start(
                 service.grpc, config.host, config.grpc_port, max_body_bytes=config.max_body_bytes
             )
-        http = uvicorn.Server(
-            uvicorn.Config(
-                service.router(),
-                host=config.host,
-                port=config.http_port,
-                log_level="warning",
-                access_log=False,
-                lifespan="off",
-                timeout_graceful_shutdown=10,
-            )
+        http = http_server.server(
+            service.router(), config.host, config.http_port, config.limits, service.metrics
         )
         grpc_text = f", OTLP/gRPC {config.host}:{config.grpc_port}" if config.grpc_port else ""
         print(
@@ -264,7 +268,7 @@ def serve(config: ServeConfig) -> int:
             f"{grpc_text}; spool {config.spool_dir}",
             flush=True,
         )
-        http.run()
+        http_server.run(http, service.metrics)
         return 0 if http.started else 1
     except OSError as exc:
         print(f"tokentrace serve: {exc}", file=sys.stderr)

@@ -4,10 +4,16 @@
 API); a framework would be a heavier dependency than the routing it saves. Adding a
 route is one line: ``router.add("GET", "/api/v1/things/{name}", handler)``, where
 ``handler`` is ``async def handler(request: Request) -> Response``.
+
+Two per-request limits live here rather than in the HTTP server, because only the
+application can answer them properly: a deadline for the whole body (408, and the
+connection is closed) and a cap on requests being answered at once (503 with
+``Retry-After``; the health probes are exempt so that load never fails a liveness check).
 """
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import json
 import logging
@@ -15,6 +21,8 @@ import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qs
+
+from tokentrace.processor.pipeline import BUSY_RETRY_AFTER
 
 log = logging.getLogger(__name__)
 
@@ -26,8 +34,17 @@ class BodyTooLarge(Exception):
     pass
 
 
+class BodyTimeout(Exception):
+    """The client did not send the whole body before the router's deadline."""
+
+
 class Request:
-    def __init__(self, scope: dict[str, Any], receive: Callable[[], Awaitable[dict[str, Any]]]):
+    def __init__(
+        self,
+        scope: dict[str, Any],
+        receive: Callable[[], Awaitable[dict[str, Any]]],
+        body_timeout: float | None = None,
+    ):
         self.scope = scope
         self._receive = receive
         self.method: str = scope["method"]
@@ -39,6 +56,9 @@ class Request:
         }
         self.query: dict[str, list[str]] = parse_qs(
             scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True
+        )
+        self._body_deadline = (
+            None if body_timeout is None else asyncio.get_running_loop().time() + body_timeout
         )
 
     async def body(self, limit: int) -> bytes:
@@ -66,7 +86,11 @@ class Request:
         return b"".join(chunks)
 
     async def _chunk(self) -> tuple[bytes, bool]:
-        message = await self._receive()
+        try:
+            async with asyncio.timeout_at(self._body_deadline):
+                message = await self._receive()
+        except TimeoutError:
+            raise BodyTimeout("the request body did not arrive in time") from None
         if message["type"] == "http.disconnect":
             raise ConnectionError("client disconnected")
         return message.get("body", b""), message.get("more_body", False)
@@ -118,18 +142,33 @@ def bearer_ok(request_header: str | None, token: str | None) -> bool:
 
 
 class Router:
-    """An ASGI app dispatching on method and path; ``{name}`` segments become path params."""
+    """An ASGI app dispatching on method and path; ``{name}`` segments become path params.
 
-    def __init__(self) -> None:
-        self._routes: list[tuple[str, re.Pattern[str], Handler]] = []
+    ``body_timeout`` bounds the seconds a request may take to send its body, and
+    ``max_in_flight`` the requests answered at once (routes added with ``limited=False``
+    aside); ``None`` leaves either unbounded. ``refused`` counts what they turn away.
+    """
 
-    def add(self, method: str, path: str, handler: Handler) -> None:
+    def __init__(
+        self,
+        *,
+        body_timeout: float | None = None,
+        max_in_flight: int | None = None,
+        refused: Any = None,
+    ) -> None:
+        self._routes: list[tuple[str, re.Pattern[str], Handler, bool]] = []
+        self._body_timeout = body_timeout
+        self._max_in_flight = max_in_flight
+        self._refused = refused
+        self.in_flight = 0
+
+    def add(self, method: str, path: str, handler: Handler, *, limited: bool = True) -> None:
         parts = re.split(r"\{(\w+)\}", path)  # literal, name, literal, name, …
         pattern = "".join(
             f"(?P<{part}>[^/]+)" if index % 2 else re.escape(part)
             for index, part in enumerate(parts)
         )
-        self._routes.append((method.upper(), re.compile(f"^{pattern}$"), handler))
+        self._routes.append((method.upper(), re.compile(f"^{pattern}$"), handler, limited))
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] == "lifespan":
@@ -137,13 +176,13 @@ class Router:
             return
         if scope["type"] != "http":
             return
-        request = Request(scope, receive)
+        request = Request(scope, receive, self._body_timeout)
         response = await self._dispatch(request)
         await response.send(send)
 
     async def _dispatch(self, request: Request) -> Response:
         allowed = []
-        for method, pattern, handler in self._routes:
+        for method, pattern, handler, limited in self._routes:
             match = pattern.match(request.path)
             if match is None:
                 continue
@@ -151,11 +190,20 @@ class Router:
                 allowed.append(method)
                 continue
             request.path_params = match.groupdict()
+            if not limited:
+                return await self._answer(handler, request)
+            if self._max_in_flight is not None and self.in_flight >= self._max_in_flight:
+                self._count("busy")
+                return Response.json(
+                    {"error": "too many requests in flight: retry after the delay given"},
+                    503,
+                    {"retry-after": str(BUSY_RETRY_AFTER)},
+                )
+            self.in_flight += 1
             try:
-                return await handler(request)
-            except Exception:
-                log.exception("error answering %s %s", request.method, request.path)
-                return Response.json({"error": "internal error"}, 500)
+                return await self._answer(handler, request)
+            finally:
+                self.in_flight -= 1
         if allowed:
             return Response.json(
                 {"error": f"method {request.method} not allowed"},
@@ -163,6 +211,22 @@ class Router:
                 {"allow": ", ".join(sorted(set(allowed)))},
             )
         return Response.json({"error": f"no route for {request.path}"}, 404)
+
+    async def _answer(self, handler: Handler, request: Request) -> Response:
+        try:
+            return await handler(request)
+        except BodyTimeout as exc:
+            self._count("body_timeout")
+            return Response.json({"error": str(exc)}, 408, {"connection": "close"})
+        except ConnectionError:  # the client left: nobody reads this answer
+            return Response.json({"error": "client disconnected"}, 400, {"connection": "close"})
+        except Exception:
+            log.exception("error answering %s %s", request.method, request.path)
+            return Response.json({"error": "internal error"}, 500)
+
+    def _count(self, reason: str) -> None:
+        if self._refused is not None:
+            self._refused.inc(reason=reason)
 
 
 async def _lifespan(receive: Any, send: Any) -> None:

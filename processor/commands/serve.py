@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import argparse
 import logging
+import math
 import os
 import re
 from pathlib import Path
 
 from tokentrace.processor.api.client import ENV_AUTH_TOKEN
 from tokentrace.processor.commands.options import add_store_options
+from tokentrace.processor.http_server import Limits
+from tokentrace.processor.receivers.otlp_codec import DEFAULT_MAX_SPANS
 from tokentrace.processor.store import store
 
 _UNITS = {"": 1, "k": 10**3, "m": 10**6, "g": 10**9, "ki": 2**10, "mi": 2**20, "gi": 2**30}
@@ -72,7 +75,67 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default=16 << 20,
         help="largest request body, compressed or not: 413 above it (default 16MiB)",
     )
+    parser.add_argument(
+        "--max-spans-per-request",
+        type=positive_int,
+        default=DEFAULT_MAX_SPANS,
+        help=f"most spans one export may hold: 413 above it (default {DEFAULT_MAX_SPANS:,})",
+    )
+    defaults = Limits()
+    parser.add_argument(
+        "--max-connections",
+        type=positive_int,
+        default=0,
+        help="open HTTP connections at most; the oldest idle one is closed to make room, "
+        "else 503 + Retry-After (default: the open-files limit less 384, at most 1024)",
+    )
+    parser.add_argument(
+        "--max-in-flight",
+        type=positive_int,
+        default=defaults.max_in_flight,
+        help="HTTP requests answered at once: 503 + Retry-After above it, health probes "
+        f"aside (default {defaults.max_in_flight})",
+    )
+    parser.add_argument(
+        "--head-timeout",
+        type=positive_seconds,
+        default=defaults.head_timeout,
+        help="seconds a client has to send a request's headers: 408 after "
+        f"(default {defaults.head_timeout:g})",
+    )
+    parser.add_argument(
+        "--body-timeout",
+        type=positive_seconds,
+        default=defaults.body_timeout,
+        help=f"seconds a client has to send a request's body: 408 after "
+        f"(default {defaults.body_timeout:g})",
+    )
+    parser.add_argument(
+        "--idle-timeout",
+        type=positive_int,
+        default=defaults.idle_timeout,
+        help="seconds a kept-alive HTTP connection may idle between requests "
+        f"(default {defaults.idle_timeout})",
+    )
     parser.set_defaults(func=run)
+
+
+def positive_int(text: str) -> int:
+    """An ``argparse`` type: a whole number above zero."""
+    if not text.strip().isdigit() or int(text) == 0:
+        raise argparse.ArgumentTypeError(f"invalid count {text!r}: use a whole number above 0")
+    return int(text)
+
+
+def positive_seconds(text: str) -> float:
+    """An ``argparse`` type: seconds above zero, e.g. ``10`` or ``2.5``."""
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = math.nan
+    if not (0 < seconds < math.inf):
+        raise argparse.ArgumentTypeError(f"invalid seconds {text!r}: use e.g. 10 or 2.5")
+    return seconds
 
 
 def run(args: argparse.Namespace) -> int:
@@ -90,5 +153,13 @@ def run(args: argparse.Namespace) -> int:
         max_body_bytes=args.max_body_bytes,
         auth_token=os.environ.get(ENV_AUTH_TOKEN) or None,
         clickhouse_http_port=args.clickhouse_http_port,
+        max_spans_per_request=args.max_spans_per_request,
+        limits=Limits(
+            head_timeout=args.head_timeout,
+            body_timeout=args.body_timeout,
+            idle_timeout=args.idle_timeout,
+            max_connections=args.max_connections,
+            max_in_flight=args.max_in_flight,
+        ),
     )
     return serve(config)

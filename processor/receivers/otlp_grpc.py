@@ -2,10 +2,11 @@
 
 Answers per the OTLP spec: ``UNAUTHENTICATED`` without the bearer token (metadata
 ``authorization: Bearer <token>``); ``INVALID_ARGUMENT`` for undecodable data;
-``UNAVAILABLE`` with ``RetryInfo`` while the spool is full and ``RESOURCE_EXHAUSTED``
-with ``RetryInfo`` while too many requests wait for their fsync, both retried by
-exporters after the delay given; otherwise the response once the rows are durable, with
-``partial_success`` counting refused spans. ``RetryInfo`` travels both inside
+``RESOURCE_EXHAUSTED`` without ``RetryInfo`` (not retried) for more spans than
+``--max-spans-per-request``; ``UNAVAILABLE`` with ``RetryInfo`` while the spool is full
+and ``RESOURCE_EXHAUSTED`` with ``RetryInfo`` while too many requests wait for their
+fsync, both retried by exporters after the delay given; otherwise the response once the
+rows are durable, with ``partial_success`` counting refused spans. ``RetryInfo`` travels both inside
 ``grpc-status-details-bin`` (the standard rich status) and as
 ``google.rpc.retryinfo-bin``, the key the Python exporter reads.
 
@@ -46,9 +47,11 @@ class OtlpGrpcReceiver:
         metrics: Registry,
         *,
         auth_token: str | None,
+        max_spans: int = otlp_codec.DEFAULT_MAX_SPANS,
         max_waiting: int = 64,
     ) -> None:
         self._pipeline = pipeline
+        self._max_spans = max_spans
         self._spool = spool
         self._metrics = metrics
         self._auth_token = auth_token
@@ -93,7 +96,9 @@ class OtlpGrpcReceiver:
         if not self._spool.has_room():
             raise _Abort.unavailable("the spool is full: ClickHouse is behind")
         try:
-            decoded = otlp_codec.decode_protobuf(body)
+            decoded = otlp_codec.decode_protobuf(body, self._max_spans)
+        except otlp_codec.TooLarge as exc:  # no RetryInfo: the same batch never fits
+            raise _Abort(grpc.StatusCode.RESOURCE_EXHAUSTED, 413, str(exc)) from None
         except otlp_codec.BodyError as exc:
             raise _Abort(grpc.StatusCode.INVALID_ARGUMENT, 400, str(exc)) from None
         with self._lock:

@@ -4,9 +4,14 @@ In order: 401 without the bearer token; 415 for a content type other than
 ``application/x-protobuf`` or ``application/json`` or a content encoding other than gzip,
 deflate or none; 503 with ``Retry-After`` while the spool is full (ClickHouse away too
 long); 429 with ``Retry-After`` when too many requests already wait for their fsync; 413
-for a body over ``--max-body-bytes`` before or after decompression; 400 for a body that
-does not decode. Otherwise 200 once the rows are durable, with ``partial_success``
-counting the spans refused and why. Every answer is encoded like the request.
+for a body over ``--max-body-bytes`` before or after decompression, or holding more spans
+than ``--max-spans-per-request``; 400 for a body that does not decode. Otherwise 200 once
+the rows are durable, with ``partial_success`` counting the spans refused and why. Every
+answer is encoded like the request.
+
+Decompressing, decoding, extracting and pricing run on a worker thread, never on the
+event loop: a 2 KB gzip body can inflate to a million spans, seconds of work during which
+``/healthz`` and every other request must still be answered.
 """
 
 from __future__ import annotations
@@ -16,7 +21,12 @@ import time
 
 from tokentrace.processor.api.routing import BodyTooLarge, Request, Response, bearer_ok
 from tokentrace.processor.metrics import Registry
-from tokentrace.processor.pipeline import BUSY_RETRY_AFTER, SPOOL_FULL_RETRY_AFTER, Pipeline
+from tokentrace.processor.pipeline import (
+    BUSY_RETRY_AFTER,
+    SPOOL_FULL_RETRY_AFTER,
+    Accepted,
+    Pipeline,
+)
 from tokentrace.processor.receivers import otlp_codec
 from tokentrace.processor.store.spool import Spool, SpoolFull
 
@@ -30,12 +40,14 @@ class OtlpHttpReceiver:
         *,
         max_body_bytes: int,
         auth_token: str | None,
+        max_spans: int = otlp_codec.DEFAULT_MAX_SPANS,
         max_waiting: int = 256,
     ) -> None:
         self._pipeline = pipeline
         self._spool = spool
         self._metrics = metrics
         self._max_body_bytes = max_body_bytes
+        self._max_spans = max_spans
         self._auth_token = auth_token
         self._max_waiting = max_waiting
         self._waiting = 0
@@ -79,15 +91,11 @@ class OtlpHttpReceiver:
             return _throttled(429, "too many requests in flight", answer_type)
         try:
             body = await request.body(self._max_body_bytes)
-            decoded = otlp_codec.decode(
-                otlp_codec.decompress(body, encoding, self._max_body_bytes), content_type
-            )
+            accepted = await asyncio.to_thread(self._take, body, encoding, content_type)
         except BodyTooLarge as exc:
             return _failure(413, str(exc), answer_type)
         except otlp_codec.BodyError as exc:
             return _failure(exc.status, str(exc), answer_type)
-        try:
-            accepted = self._pipeline.accept(decoded, "http")
         except SpoolFull as exc:
             return _throttled(503, str(exc), answer_type)
         self._waiting += 1
@@ -99,6 +107,15 @@ class OtlpHttpReceiver:
             self._waiting -= 1
         body = otlp_codec.success(answer_type, accepted.rejected, accepted.message)
         return Response(body, 200, answer_type)
+
+    def _take(self, body: bytes, encoding: str | None, content_type: str) -> Accepted:
+        """Decode and hand to the pipeline; on a worker thread (see the module docstring)."""
+        decoded = otlp_codec.decode(
+            otlp_codec.decompress(body, encoding, self._max_body_bytes),
+            content_type,
+            self._max_spans,
+        )
+        return self._pipeline.accept(decoded, "http")
 
 
 def _failure(

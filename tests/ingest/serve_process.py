@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import signal
 import subprocess
 import sys
@@ -26,8 +27,11 @@ class ServeProcess:
         clickhouse: str | None = None,
         args: tuple[str, ...] = (),
         env: dict[str, str] | None = None,
+        open_files: int | None = None,
     ) -> None:
+        """``open_files``: the child's open-files limit (``ulimit -n``), when given."""
         self.workdir = workdir
+        self.open_files = open_files
         self.store_url = f"chdb://{workdir / 'chdb'}"
         self.clickhouse = clickhouse or self.store_url
         self.spool_dir = workdir / "spool"
@@ -58,7 +62,9 @@ class ServeProcess:
             *self.args,
         ]  # fmt: skip
         with self._log.open("ab") as log:  # the child keeps its own copy of the handle
-            self.process = subprocess.Popen(command, stdout=log, stderr=log, env=self.env)
+            self.process = subprocess.Popen(
+                command, stdout=log, stderr=log, env=self.env, preexec_fn=self._limit
+            )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -70,6 +76,10 @@ class ServeProcess:
             except OSError:
                 time.sleep(0.05)
         raise TimeoutError(f"serve did not start:\n{self.log()}")
+
+    def _limit(self) -> None:
+        if self.open_files is not None:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (self.open_files, self.open_files))
 
     def stop(self, timeout: float = 60) -> int:
         """SIGTERM: in-flight requests finish, the spool drains into the store."""
