@@ -149,6 +149,14 @@ class Registry:
         self.spans_unpriced = self._add(
             Counter("tokentrace_spans_unpriced_total", "Accepted calls with no known price.")
         )
+        self.usage_repaired = self._add(
+            Counter(
+                "tokentrace_usage_repaired_total",
+                "GenAI spans whose usage could not be right as sent, repaired the same way "
+                "for every source, by repair: input_below_cache (cache tokens added to the "
+                "input), output_below_reasoning (reasoning tokens added to the output).",
+            )
+        )
         self.tags_dropped = self._add(
             Counter(
                 "tokentrace_tags_dropped_total",

@@ -74,6 +74,8 @@ class Pipeline:
         metrics.spans_ignored.inc(extraction.ignored)
         metrics.spans_duplicate.inc(duplicates)
         metrics.tags_dropped.inc(extraction.tags_dropped)
+        for repair, count in extraction.repaired.items():
+            metrics.usage_repaired.inc(count, repair=repair)
         for reason, count in extraction.rejected.items():
             metrics.spans_rejected.inc(count, reason=reason)
         if rows:

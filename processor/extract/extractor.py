@@ -5,32 +5,15 @@ extractor reads every alias and normalises to one meaning: ``input_tokens`` coun
 input tokens, cache reads and writes included; ``output_tokens`` all output tokens,
 reasoning included.
 
-Sources and what they send (checked against each library's source):
+Which attribute names each source uses are the aliases of the fields below, GenAI
+conventions first; what else differs between sources (which span is the API call,
+whether input includes the cache, which tags they use) is in ``sources``, decided per
+instrumentation scope and ``telemetry.sdk.name``.
 
-- **tokentrace** (``instrumentation/``): ``gen_ai.provider.name``,
-  ``gen_ai.usage.input_tokens`` (includes cache), ``gen_ai.usage.cache_read.input_tokens``,
-  ``gen_ai.usage.cache_creation.input_tokens``, ``gen_ai.usage.reasoning.output_tokens``,
-  ``tokentrace.usage.missing`` for a stream that ended without usage.
-- **Anthropic SDK tracing** (``anthropic._tracing``): ``gen_ai.provider.name=anthropic``,
-  ``gen_ai.usage.input_tokens`` = input + cache read + cache creation (includes cache),
-  ``gen_ai.usage.cache_read.input_tokens``, ``gen_ai.usage.cache_write.input_tokens``.
-- **OpenLLMetry** (traceloop): ``gen_ai.system`` (``Anthropic``, ``openai``, …);
-  ``gen_ai.usage.input_tokens``/``output_tokens``, older releases
-  ``gen_ai.usage.prompt_tokens``/``completion_tokens``, oldest ``llm.usage.prompt_tokens``
-  with ``llm.vendor``; cache as ``gen_ai.usage.cache_read_input_tokens`` and
-  ``gen_ai.usage.cache_creation_input_tokens``; its Anthropic instrumentation adds the
-  cache tokens into the input count (includes cache), OpenAI's ``prompt_tokens`` does too.
-  ``llm.request.type`` stands in for the operation.
-- **OpenLIT** (``telemetry.sdk.name=openlit``): ``gen_ai.system``,
-  ``gen_ai.usage.input_tokens``; for Anthropic that is the API's own ``input_tokens``,
-  which EXCLUDES cache, so the cache read and creation tokens are added to it.
-- **opentelemetry-python-contrib** (openai-v2, anthropic, google-genai) and other
-  languages' SDKs following the GenAI conventions: ``gen_ai.system`` or
-  ``gen_ai.provider.name``, ``gen_ai.usage.*`` including cache, cache as
-  ``gen_ai.usage.cache_read.input_tokens`` / ``cache_creation.input_tokens``.
-
-Whatever the source, an input count below cache read + cache write cannot include the
-cache, so it is taken as excluding it and the two are added.
+Impossible usage is repaired the same way whatever the source, and counted
+(``Extraction.repaired``, ``tokentrace_usage_repaired_total``): an input count below
+cache read + cache write cannot include the cache, so the two are added; an output count
+below the reasoning count cannot include reasoning, so reasoning is added.
 
 ``gen_ai.system`` is an alias of ``gen_ai.provider.name``; provider names are lower-cased
 and old spellings mapped to the current ones (``gemini`` → ``gcp.gemini``, …).
@@ -38,7 +21,8 @@ and old spellings mapped to the current ones (``gemini`` → ``gcp.gemini``, …
 What is not stored:
 
 - spans without GenAI attributes (HTTP, database, …) and GenAI spans that describe no
-  LLM call (``invoke_agent``, ``execute_tool``, workflow and task spans): *ignored*;
+  LLM call (``invoke_agent``, ``execute_tool``, workflow and task spans, wrappers such
+  as Vercel's ``ai.generateText`` or OpenInference's ``CHAIN``/``AGENT``): *ignored*;
 - spans with bad data, *rejected* with a reason: a token count that is negative, above
   2^32, NaN, fractional or not a number (numeric strings are accepted, ``"12"`` is 12);
   a start time before 2020-01-01 or more than 30 days after receipt; a trace id that is
@@ -57,6 +41,7 @@ from decimal import Decimal
 from typing import Any
 
 from tokentrace.instrumentation.providers import KNOWN_HOSTS
+from tokentrace.processor.extract import sources
 from tokentrace.processor.extract import tags as tag_rules
 from tokentrace.processor.receivers import otlp_wire
 
@@ -105,6 +90,9 @@ PROVIDER_ALIASES = {
     "mistralai": "mistral_ai",
     "xai": "x_ai",
     "ibm.watson.ai": "ibm.watsonx.ai",
+    # OpenInference's ``llm.provider`` values
+    "azure": "azure.ai.openai",
+    "aws": "aws.bedrock",
 }
 
 # When no provider attribute is set, the API host says who answered: the instrumentation's
@@ -130,26 +118,55 @@ def _field(kind: int, *keys: str) -> int:
     return index
 
 
-PROVIDER = _field(LOWER, "gen_ai.provider.name", "gen_ai.system", "llm.vendor")
+# The GenAI conventions' names first, then the other sources' (see ``sources``):
+# OpenLLMetry's older ``llm.usage.*``, OpenInference's ``llm.token_count.*`` and
+# ``llm.model_name``, the Vercel AI SDK's ``ai.*``.
+PROVIDER = _field(
+    LOWER, "gen_ai.provider.name", "gen_ai.system", "llm.vendor", "llm.provider", "llm.system"
+)
 OPERATION = _field(LOWER, "gen_ai.operation.name")
 REQUEST_TYPE = _field(LOWER, "llm.request.type")
-REQUEST_MODEL = _field(TEXT, "gen_ai.request.model", "llm.request.model")
-RESPONSE_MODEL = _field(TEXT, "gen_ai.response.model", "llm.response.model")
-RESPONSE_ID = _field(TEXT, "gen_ai.response.id")
+OPERATION_ID = _field(LOWER, "ai.operationId")
+SPAN_KIND = _field(LOWER, "openinference.span.kind")
+REQUEST_MODEL = _field(
+    TEXT, "gen_ai.request.model", "llm.request.model", "llm.request.model_name", "ai.model.id"
+)
+RESPONSE_MODEL = _field(
+    TEXT,
+    "gen_ai.response.model",
+    "llm.response.model",
+    "llm.response.model_name",
+    "ai.response.model",
+    "llm.model_name",
+    "embedding.model_name",
+)
+RESPONSE_ID = _field(TEXT, "gen_ai.response.id", "ai.response.id")
 INPUT = _field(
-    COUNT, "gen_ai.usage.input_tokens", "gen_ai.usage.prompt_tokens", "llm.usage.prompt_tokens"
+    COUNT,
+    "gen_ai.usage.input_tokens",
+    "gen_ai.usage.prompt_tokens",
+    "llm.usage.prompt_tokens",
+    "llm.token_count.prompt",
+    "ai.usage.inputTokens",
+    "ai.usage.promptTokens",
 )
 OUTPUT = _field(
     COUNT,
     "gen_ai.usage.output_tokens",
     "gen_ai.usage.completion_tokens",
     "llm.usage.completion_tokens",
+    "llm.token_count.completion",
+    "ai.usage.outputTokens",
+    "ai.usage.completionTokens",
 )
 CACHE_READ = _field(
     COUNT,
     "gen_ai.usage.cache_read.input_tokens",
     "gen_ai.usage.cache_read_input_tokens",
     "llm.usage.cache_read_input_tokens",
+    "llm.token_count.prompt_details.cache_read",
+    "ai.usage.inputTokenDetails.cacheReadTokens",
+    "ai.usage.cachedInputTokens",
 )
 CACHE_WRITE = _field(
     COUNT,
@@ -157,15 +174,26 @@ CACHE_WRITE = _field(
     "gen_ai.usage.cache_write.input_tokens",
     "gen_ai.usage.cache_creation_input_tokens",
     "llm.usage.cache_creation_input_tokens",
+    "llm.token_count.prompt_details.cache_write",
+    "ai.usage.inputTokenDetails.cacheWriteTokens",
 )
 REASONING = _field(
     COUNT,
     "gen_ai.usage.reasoning.output_tokens",
     "gen_ai.usage.reasoning_tokens",
     "llm.usage.reasoning_tokens",
+    "llm.token_count.completion_details.reasoning",
+    "ai.usage.outputTokenDetails.reasoningTokens",
+    "ai.usage.reasoningTokens",
 )
 USAGE_MISSING = _field(FLAG, "tokentrace.usage.missing")
-STREAM = _field(FLAG, "gen_ai.request.stream", "gen_ai.request.is_stream", "llm.is_streaming")
+STREAM = _field(
+    FLAG,
+    "gen_ai.request.stream",
+    "gen_ai.request.is_stream",
+    "llm.is_streaming",
+    "gen_ai.is_streaming",
+)
 TTFT_SECONDS = _field(
     SECONDS, "gen_ai.response.time_to_first_chunk", "gen_ai.server.time_to_first_token"
 )
@@ -178,7 +206,13 @@ SERVICE_TIER = _field(
     "anthropic.response.service_tier",
 )
 SERVER_ADDRESS = _field(LOWER, "server.address")
-DIMENSIONS = tuple(_field(TEXT, *keys) for keys in tag_rules.DIMENSIONS.values())
+DIMENSIONS = tuple(
+    _field(TEXT, *keys, *sources.dimension_aliases(dimension))
+    for dimension, keys in tag_rules.DIMENSIONS.items()
+)
+_VERCEL_METADATA_DIMENSION_KEYS = frozenset(
+    key for keys in sources.VERCEL_METADATA_DIMENSIONS.values() for key in keys
+)
 _N_FIELDS = DIMENSIONS[-1] + 1
 _DIMENSION_FIELDS = slice(DIMENSIONS[0], _N_FIELDS)  # the dimensions come last, in order
 _USAGE = (INPUT, OUTPUT, CACHE_READ, CACHE_WRITE)
@@ -198,9 +232,9 @@ class Call:
     __slots__ = (
         "cache_read_tokens", "cache_write_tokens", "dimensions", "error_type", "http_status",
         "input_tokens", "latency_ms", "operation", "ours", "output_tokens", "parent_span_id",
-        "provider", "reasoning_tokens", "request_model", "response_id", "response_model",
-        "service_tier", "span_id", "status", "stream", "tags", "trace_id", "ts_us", "ttft_ms",
-        "usage_missing",
+        "provider", "rank", "reasoning_tokens", "request_model", "response_id", "response_model",
+        "scope", "service_tier", "span_id", "status", "stream", "tags", "trace_id", "ts_us",
+        "ttft_ms", "usage_missing",
     )  # fmt: skip
 
     trace_id: bytes
@@ -208,6 +242,10 @@ class Call:
     parent_span_id: bytes
     response_id: str
     ours: bool
+    rank: int
+    """How far its source is trusted when two spans describe one call (``sources.RANK_*``)."""
+    scope: bytes
+    """The instrumentation scope that emitted it: one scope never emits two spans of a call."""
     ts_us: int
     provider: str
     request_model: str
@@ -292,6 +330,8 @@ class Extraction:
         self.ignored = 0
         self.tags_dropped = 0
         self.rejected: Tally[str] = Tally()
+        self.repaired: Tally[str] = Tally()
+        """Calls whose usage could not be right as sent, by what was repaired."""
         self._examples: dict[str, str] = {}
 
     def reject(self, rejection: Rejected) -> None:
@@ -314,7 +354,7 @@ class Extraction:
 class _Resource:
     """A resource's dimensions, tags and SDK name, read once for all its spans."""
 
-    __slots__ = ("dimensions", "openlit", "tags")
+    __slots__ = ("dimensions", "sdk_name", "tags")
 
     def __init__(self, attributes: Any) -> None:
         values: dict[str, str] = {}
@@ -331,7 +371,7 @@ class _Resource:
             tag_rules.clip(next((values[k] for k in keys if k in values), ""))
             for keys in tag_rules.DIMENSIONS.values()
         )
-        self.openlit = values.get("telemetry.sdk.name", "").lower() == "openlit"
+        self.sdk_name = values.get("telemetry.sdk.name", "").lower()
 
 
 def extract(request: Any, now_ns: int) -> Extraction:
@@ -344,11 +384,11 @@ def extract(request: Any, now_ns: int) -> Extraction:
     for resource_spans in request.resource_spans:
         resource = _Resource(resource_spans.resource.attributes)
         for scope_spans in resource_spans.scope_spans:
-            ours = scope_spans.scope.name.startswith(b"tokentrace")
+            source = sources.Source(scope_spans.scope.name, resource.sdk_name)
             for span in scope_spans.spans:
                 extraction.received += 1
                 try:
-                    call = _call(span, resource, ours, latest, extraction)
+                    call = _call(span, resource, source, scope_spans.scope.name, latest, extraction)
                 except Rejected as rejection:
                     extraction.reject(rejection)
                     continue
@@ -432,7 +472,12 @@ def _scan(attributes: Any) -> tuple[list[Any], list[tuple[str, bytes]]]:
 
 
 def _call(
-    span: Any, resource: _Resource, ours: bool, latest_ns: int, extraction: Extraction
+    span: Any,
+    resource: _Resource,
+    source: sources.Source,
+    scope: bytes,
+    latest_ns: int,
+    extraction: Extraction,
 ) -> Call | None:
     found, others = _scan(span.attributes)
     provider = found[PROVIDER] or ""
@@ -440,6 +485,10 @@ def _call(
     if not operation:
         request_type = found[REQUEST_TYPE] or ""
         operation = _REQUEST_TYPES.get(request_type, request_type)
+    if found[OPERATION_ID] is not None or found[SPAN_KIND] is not None:
+        if sources.is_wrapper(found[OPERATION_ID], found[SPAN_KIND]):
+            return None
+        operation = operation or sources.OPENINFERENCE_CALL_KINDS.get(found[SPAN_KIND] or "", "")
     if not (
         provider
         or found[REQUEST_MODEL]
@@ -471,15 +520,25 @@ def _call(
     end = span.end_time_unix_nano
     call.latency_ms = (end - start) / 1e6 if end > start else 0.0
 
+    if provider:
+        provider = source.provider(provider)
     input_tokens = _valid(found[INPUT])
     output_tokens = _valid(found[OUTPUT])
+    call.stream = int(bool(found[STREAM]) or sources.streams(found[OPERATION_ID]))
+    if source.usage_is_estimate(provider, bool(call.stream)):
+        input_tokens = output_tokens = None
     cache_read = _valid(found[CACHE_READ]) or 0
     cache_write = _valid(found[CACHE_WRITE]) or 0
     reasoning = _valid(found[REASONING]) or 0
-    if input_tokens is not None and (
-        input_tokens < cache_read + cache_write or (resource.openlit and provider == "anthropic")
-    ):
-        input_tokens += cache_read + cache_write
+    if input_tokens is not None and (cache_read or cache_write):
+        if source.input_excludes_cache(provider):
+            input_tokens += cache_read + cache_write
+        elif input_tokens < cache_read + cache_write:  # cannot include them: add them
+            input_tokens += cache_read + cache_write
+            extraction.repaired["input_below_cache"] += 1
+    if output_tokens is not None and output_tokens < reasoning:  # cannot include reasoning
+        output_tokens += reasoning
+        extraction.repaired["output_below_reasoning"] += 1
     call.input_tokens = input_tokens or 0
     call.output_tokens = output_tokens or 0
     call.cache_read_tokens = cache_read
@@ -497,7 +556,6 @@ def _call(
     call.response_model = found[RESPONSE_MODEL] or ""
     call.response_id = found[RESPONSE_ID] or ""
     call.service_tier = found[SERVICE_TIER] or ""
-    call.stream = int(bool(found[STREAM]))
     ttft = found[TTFT_SECONDS]
     call.ttft_ms = None if ttft is None else ttft * 1000.0
     call.error_type = found[ERROR_TYPE] or ""
@@ -507,7 +565,9 @@ def _call(
         value or from_resource
         for value, from_resource in zip(found[_DIMENSION_FIELDS], resource.dimensions, strict=True)
     ]
-    call.ours = ours
+    call.ours = source.rank == sources.RANK_TOKENTRACE
+    call.rank = source.rank
+    call.scope = scope
     call.tags = _tags(others, resource, call, extraction)
     return call
 
@@ -525,7 +585,12 @@ def _tags(others: list[Any], resource: _Resource, call: Call, extraction: Extrac
     for key, kv in others:
         if key.startswith("tokentrace."):
             call.ours = True
+            call.rank = sources.RANK_TOKENTRACE
             continue
+        if key.startswith(sources.VERCEL_METADATA):
+            key = key[len(sources.VERCEL_METADATA) :]
+            if key in _VERCEL_METADATA_DIMENSION_KEYS:
+                continue
         if not tag_rules.is_tag_key(key) or key in tags:
             continue
         text = _text(_decode(kv)[1])  # only now: a huge prompt attribute is never decoded

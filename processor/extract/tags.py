@@ -9,10 +9,15 @@ environment    ``deployment.environment.name``, ``deployment.environment``
 team           ``team``
 feature        ``feature``
 tenant         ``tenant``
-user           ``user``, ``user.id``, ``enduser.id``
+user           ``user``, ``user.id``, ``enduser.id``, ``gen_ai.request.user``, ``llm.user``
 conversation   ``conversation``, ``gen_ai.conversation.id``, ``session.id``
 agent          ``agent``, ``gen_ai.agent.name``
 =============  ==========================================================
+
+The Vercel AI SDK's ``ai.telemetry.metadata.*`` keys are read too (``userId`` → user,
+``sessionId`` → conversation, …: see ``sources.VERCEL_METADATA_DIMENSIONS``), and its
+``ai.telemetry.functionId`` is the feature when none is set; its other metadata keys
+become tags without the prefix.
 
 Every other attribute that looks like a tag goes to the ``tags`` map: a scalar value under
 a key outside the namespaces of OpenTelemetry's semantic conventions and of the LLM
@@ -42,7 +47,7 @@ DIMENSIONS: dict[str, tuple[str, ...]] = {
     "team": ("team",),
     "feature": ("feature",),
     "tenant": ("tenant",),
-    "user": ("user", "user.id", "enduser.id"),
+    "user": ("user", "user.id", "enduser.id", "gen_ai.request.user", "llm.user"),
     "conversation": ("conversation", "gen_ai.conversation.id", "session.id"),
     "agent": ("agent", "gen_ai.agent.name"),
 }
@@ -58,6 +63,8 @@ _NOT_TAG_NAMESPACES = frozenset(
         "service", "process", "host", "os", "container", "k8s", "cloud", "faas", "deployment",
         "device", "browser", "webengine", "aws", "azure", "gcp", "heroku", "session", "enduser",
         "user", "event", "log", "feature_flag", "mcp", "tls", "dns", "file", "system",
+        # APM span naming (Datadog's, which the Vercel AI SDK sets too)
+        "operation", "resource",
         # LLM instrumentation libraries and provider SDKs
         "llm", "tokentrace", "traceloop", "openlit", "openinference", "langchain", "langfuse",
         "lmnr", "logfire", "ai", "input", "output", "metadata", "tag", "openai", "anthropic",

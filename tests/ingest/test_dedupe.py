@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from tokentrace.processor.extract.dedupe import Deduper
 
-from .otlp import chat, extract_request, request, span
+from .otlp import NOW_NS, chat, extract_request, request, span
 
 TRACE = b"\x07" * 16
 
@@ -37,6 +37,40 @@ def test_response_ids_are_compared_within_a_trace_only():
     run_2 = calls_of(span(chat(**{"gen_ai.response.id": "chatcmpl-standin1"})))
     assert deduper.admit(run_1)[1] == 0
     assert deduper.admit(run_2)[1] == 0
+
+
+def test_same_response_id_across_traces_from_two_scopes_is_one_call():
+    # OpenLLMetry's Anthropic span and the Anthropic SDK's own: a root span each.
+    response = {"gen_ai.response.id": "msg_1"}
+    sdk = calls_of(span(chat(**response)), scope="com.anthropic.sdk.python")
+    openllmetry = calls_of(span(chat(**response)), scope="opentelemetry.instrumentation.anthropic")
+    assert sdk[0].trace_id != openllmetry[0].trace_id
+    deduper = Deduper()
+    assert deduper.admit(openllmetry) == (openllmetry, 0)
+    assert deduper.admit(sdk) == ([], 1)
+    # ... but not when they started more than a minute or two apart.
+    later = calls_of(span(chat(**response), start_ns=NOW_NS + 180 * 10**9), scope="other")
+    assert deduper.admit(later)[1] == 0
+
+
+def test_of_two_spans_of_one_call_in_a_request_the_richer_usage_is_kept():
+    response = {"gen_ai.response.id": "msg_2"}
+    poorer = span(chat(**response))
+    richer = span(chat(**response, **{"gen_ai.usage.cache_read.input_tokens": 800}))
+    message = request(poorer, scope="opentelemetry.util.genai.handler")
+    message.resource_spans[0].scope_spans.add(scope={"name": "openinference"}).spans.append(richer)
+    admitted, duplicates = Deduper().admit(extract_request(message).calls)
+    assert duplicates == 1
+    assert [call.cache_read_tokens for call in admitted] == [800]
+
+    # Equal usage: the provider SDK's own span over a third party's.
+    sdk = span(chat(**response))
+    message = request(span(chat(**response)), scope="opentelemetry.instrumentation.anthropic")
+    message.resource_spans[0].scope_spans.add(
+        scope={"name": "com.anthropic.sdk.python"}
+    ).spans.append(sdk)
+    admitted, _ = Deduper().admit(extract_request(message).calls)
+    assert [call.span_id for call in admitted] == [sdk.span_id]
 
 
 def test_parent_child_pair_in_one_request_keeps_ours():

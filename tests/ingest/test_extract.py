@@ -155,25 +155,113 @@ def test_openlit_anthropic_input_excludes_cache_so_it_is_added():
         "gen_ai.usage.cache_creation_input_tokens": 200,
     }
     openlit = {"service.name": "bot", "telemetry.sdk.name": "openlit"}
-    assert one_call(attrs, resource=openlit).input_tokens == 2500
-    # The same numbers from a source that includes cache stay as they are.
+    scope = "openlit.otel.tracing"
+    assert one_call(attrs, resource=openlit, scope=scope).input_tokens == 2500
+    # The same numbers from a source that includes cache stay as they are, even tokentrace's
+    # spans exported through OpenLIT's tracer provider.
     assert one_call(attrs).input_tokens == 1300
+    assert one_call(attrs, resource=openlit).input_tokens == 1300
     # OpenLIT's OpenAI input (prompt_tokens) already includes cached tokens.
     openai = {**attrs, "gen_ai.system": "openai", "gen_ai.request.model": "gpt-4o"}
-    assert one_call(openai, resource=openlit).input_tokens == 1300
+    assert one_call(openai, resource=openlit, scope=scope).input_tokens == 1300
 
 
 def test_input_below_the_cache_counts_cannot_include_them():
-    call = one_call(
-        chat(
-            **{
-                "gen_ai.usage.input_tokens": 10,
-                "gen_ai.usage.cache_read.input_tokens": 900,
-                "gen_ai.usage.cache_creation.input_tokens": 90,
-            }
+    extraction = extract_request(
+        request(
+            span(
+                chat(
+                    **{
+                        "gen_ai.usage.input_tokens": 10,
+                        "gen_ai.usage.cache_read.input_tokens": 900,
+                        "gen_ai.usage.cache_creation.input_tokens": 90,
+                    }
+                )
+            )
         )
     )
-    assert call.input_tokens == 1000
+    assert extraction.calls[0].input_tokens == 1000
+    assert extraction.repaired == {"input_below_cache": 1}
+
+
+def test_output_below_reasoning_cannot_include_it():
+    # e.g. Gemini's candidatesTokenCount, which leaves out thoughtsTokenCount
+    extraction = extract_request(
+        request(
+            span(chat(**{"gen_ai.usage.output_tokens": 40, "gen_ai.usage.reasoning_tokens": 60})),
+            span(chat(**{"gen_ai.usage.output_tokens": 100, "gen_ai.usage.reasoning_tokens": 60})),
+        )
+    )
+    assert [call.output_tokens for call in extraction.calls] == [100, 100]
+    assert extraction.repaired == {"output_below_reasoning": 1}
+
+
+def test_openllmetry_js_anthropic_input_excludes_cache_by_its_scope():
+    # Anthropic's own input_tokens (2,000 uncached) is above the cache counts, so only the
+    # scope tells that the cache must be added: no guess from the numbers.
+    attrs = {
+        "gen_ai.provider.name": "anthropic",
+        "gen_ai.request.model": "claude-sonnet-4-5",
+        "gen_ai.usage.input_tokens": 2000,
+        "gen_ai.usage.output_tokens": 50,
+        "gen_ai.usage.cache_read.input_tokens": 1000,
+        "gen_ai.usage.cache_creation.input_tokens": 100,
+    }
+    extraction = extract_request(request(span(attrs), scope="@traceloop/instrumentation-anthropic"))
+    assert extraction.calls[0].input_tokens == 3100
+    assert extraction.repaired == {}
+    assert one_call(attrs, scope="opentelemetry.instrumentation.anthropic").input_tokens == 2000
+
+
+def test_openinference_llm_spans_are_calls_and_chain_spans_are_not():
+    llm = {
+        "openinference.span.kind": "LLM",
+        "llm.provider": "anthropic",
+        "llm.model_name": "claude-sonnet-4-5",
+        "llm.token_count.prompt": 1200,
+        "llm.token_count.completion": 80,
+        "llm.token_count.prompt_details.cache_read": 1000,
+        "llm.token_count.prompt_details.cache_write": 100,
+        "llm.token_count.completion_details.reasoning": 20,
+        "user.id": "u1",
+        "session.id": "s1",
+    }
+    call = one_call(llm, scope="openinference.instrumentation.anthropic")
+    assert (call.provider, call.operation, call.response_model) == (
+        "anthropic",
+        "chat",
+        "claude-sonnet-4-5",
+    )
+    counts = (call.input_tokens, call.output_tokens, call.cache_read_tokens)
+    assert (*counts, call.cache_write_tokens, call.reasoning_tokens) == (1200, 80, 1000, 100, 20)
+    assert call.dimensions[5:7] == ["u1", "s1"]  # user, conversation
+    chain = {**llm, "openinference.span.kind": "CHAIN"}
+    extraction = extract_request(request(span(chain), scope="openinference.instrumentation"))
+    assert (extraction.calls, extraction.ignored) == ([], 1)
+
+
+def test_vercel_wrapper_spans_are_not_calls_and_provider_ids_are_mapped():
+    usage = {"ai.usage.inputTokens": 1200, "ai.usage.outputTokens": 80}
+    wrapper = {"ai.operationId": "ai.generateText", "ai.model.id": "gemini-2.5-flash", **usage}
+    call = {
+        **wrapper,
+        "ai.operationId": "ai.streamText.doStream",
+        "gen_ai.system": "google.generative-ai",
+        "ai.usage.inputTokenDetails.cacheReadTokens": 1000,
+        "ai.telemetry.metadata.customer_tier": "gold",
+        "ai.telemetry.metadata.userId": "u1",
+    }
+    extraction = extract_request(request(span(wrapper), span(call), scope="ai"))
+    assert (len(extraction.calls), extraction.ignored) == (1, 1)
+    found = extraction.calls[0]
+    assert (found.provider, found.request_model, found.stream) == (
+        "gcp.gemini",
+        "gemini-2.5-flash",
+        1,
+    )
+    assert (found.input_tokens, found.cache_read_tokens) == (1200, 1000)
+    assert found.dimensions[5] == "u1"  # user
+    assert found.tags == {"customer_tier": "gold"}
 
 
 @pytest.mark.parametrize(

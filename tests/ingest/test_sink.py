@@ -132,3 +132,13 @@ def test_money_units_reach_clickhouse_exactly(store_client):
             {"k": "v"},
         )
     ]
+
+
+def test_repaired_usage_is_counted_in_metrics(tmp_path, store_client, pricer):
+    ingest = Ingest(tmp_path, lambda: store_client, pricer)
+    repaired = chat(**{"gen_ai.usage.output_tokens": 40, "gen_ai.usage.reasoning_tokens": 60})
+    ingest.send(request(span(repaired), span(chat())))
+    ingest.close()
+    assert store_client.query("SELECT sum(output_tokens) FROM llm_calls").result_rows == [(200,)]
+    text = ingest.metrics.render()
+    assert 'tokentrace_usage_repaired_total{repair="output_below_reasoning"} 1\n' in text

@@ -1,0 +1,172 @@
+"""Who emitted a span, and that source's conventions: where usage sits, which span is the call.
+
+The extractor reads every alias of a field (see ``extractor``); what differs between
+sources beyond names is decided here, per source, from the instrumentation scope name and
+the resource's ``telemetry.sdk.name``, never from the numbers alone. Each fact below was
+read from a real span of the package named, recorded against the provider stand-ins
+(``tests/fixtures/sources/``, recorded by ``tests/fixtures/sources/record/record.py``).
+
+==========================  ==============================  =================================
+source (scope / sdk name)   the API call span; wrappers     usage, convention, tags
+==========================  ==============================  =================================
+tokentrace                  one ``CLIENT`` span per call    ``gen_ai.usage.*``, input
+(``tokentrace*``)                                           includes cache
+Anthropic SDKs' own         ``anthropic.messages.create``   input includes cache;
+tracing (Python 2.15,       (one per call, retries and      ``gen_ai.usage.cache_write.
+TypeScript 1.15:            stream included)                input_tokens``;
+``com.anthropic.sdk.*``)                                    ``gen_ai.conversation.id``
+OpenInference (Python       ``openinference.span.kind``     ``llm.token_count.prompt``
+openai 0.1.66, anthropic    ``LLM`` / ``EMBEDDING``;        includes cache (both providers),
+3.1.0; JS openai 4.2.7:     ``CHAIN``, ``AGENT``, ``TOOL``,  ``…prompt_details.cache_read|
+``openinference.*``,        ``RETRIEVER``… are not calls    cache_write``, ``…completion_
+``@arizeai/openinference*``)                                details.reasoning``;
+                                                            ``llm.model_name``,
+                                                            ``llm.provider``/``llm.system``;
+                                                            ``user.id``, ``session.id``. JS
+                                                            streams carry no usage.
+Vercel AI SDK 6             ``ai.*.doGenerate``,            ``ai.usage.inputTokens`` includes
+(scope ``ai``)              ``.doStream``, ``.doEmbed``     cache (``inputTokenDetails.
+                            (``ai.operationId``); their     noCacheTokens`` is the rest);
+                            parents ``ai.generateText``,    ``…cacheReadTokens|
+                            ``ai.streamText``… sum steps    cacheWriteTokens``,
+                                                            ``ai.usage.cachedInputTokens``,
+                                                            ``…reasoningTokens``;
+                                                            ``gen_ai.system=openai.chat``
+                                                            (provider id . API);
+                                                            ``ai.telemetry.metadata.*`` tags
+OpenLLMetry Python 0.62     one span per SDK call           input includes cache (OpenAI's
+(``opentelemetry.           (``openai.chat``,               ``prompt_tokens``; Anthropic's
+instrumentation.openai.v1``, ``anthropic.chat``), in a       input + cache); streamed
+``….anthropic``)            trace of its own beside the     Anthropic output is one too high
+                            Anthropic SDK's span            (it adds ``message_start``'s 1)
+OpenLLMetry JS 0.27         one span per SDK call           Anthropic input EXCLUDES cache
+(``@traceloop/               (``chat MODEL``)               (the API's ``input_tokens``);
+instrumentation-*``)                                        OpenAI streams carry no usage
+OpenLIT 1.34 (scope        one span per SDK call; none     Anthropic input EXCLUDES cache,
+``openlit.otel.tracing``)   for Anthropic's                 and no cache counts; OpenAI
+                            ``messages.stream``             input includes cache, no cache
+                                                            counts; streamed OpenAI chat
+                                                            counts are an ESTIMATE
+                                                            (characters / 2: it reads the
+                                                            chunk's ``input_tokens``, which
+                                                            chat chunks do not have), so
+                                                            they are taken as no usage
+openai-v2 2.4b0 (scope      ``chat MODEL``                  input includes cache, no cache
+``opentelemetry.util.                                       attribute (cached input is billed
+genai.handler``); JS                                        at the full rate: the span does
+``@opentelemetry/                                           not say); streams without
+instrumentation-openai``                                    ``include_usage``: no usage
+google-genai 1.3b0          ``generate_content MODEL``      input includes cache
+(``opentelemetry.                                           (``promptTokenCount``),
+instrumentation.                                            ``gen_ai.provider.name=gemini``
+google_genai``)
+Pydantic AI / Logfire       ``chat MODEL``; ``agent run``   GenAI conventions
+                            (``invoke_agent``) is not
+==========================  ==============================  =================================
+
+Anything else is read by the GenAI conventions (input includes cache). Where a source's
+numbers still cannot be right (input below its cache tokens, output below reasoning),
+the extractor repairs them the same way for every source and counts the repair.
+"""
+
+from __future__ import annotations
+
+# Provider SDKs' own tracing: they see the exact wire usage, so of two spans describing
+# one call with equally rich usage, theirs is kept (after tokentrace's own).
+RANK_TOKENTRACE, RANK_PROVIDER_SDK, RANK_OTHER = 2, 1, 0
+
+_PROVIDER_SDK_SCOPES = (b"com.anthropic.sdk",)
+# Sources whose Anthropic input count is the API's ``input_tokens``, without the cache.
+_ANTHROPIC_INPUT_EXCLUDES_CACHE_SCOPES = (b"@traceloop/instrumentation-anthropic",)
+_VERCEL_SCOPE = b"ai"
+
+# ``openinference.span.kind`` values (lower-cased) that are a model call.
+OPENINFERENCE_CALL_KINDS = {"llm": "chat", "embedding": "embeddings"}
+
+# Vercel AI SDK ``ai.operationId`` suffixes of the spans that are one provider call.
+_VERCEL_CALL_SUFFIXES = (".dogenerate", ".dostream", ".doembed")
+
+# Vercel AI SDK provider ids (``openai.chat``, ``google.generative-ai``, …): the part
+# before the first dot names the provider, in the SDK's own spelling.
+_VERCEL_PROVIDERS = {
+    "google": "gcp.gemini",
+    "vertex": "gcp.vertex_ai",
+    "google-vertex": "gcp.vertex_ai",
+    "azure": "azure.ai.openai",
+    "azure-openai": "azure.ai.openai",
+    "amazon-bedrock": "aws.bedrock",
+    "mistral": "mistral_ai",
+    "xai": "x_ai",
+    "togetherai": "together_ai",
+}
+
+# ``ai.telemetry.metadata.<key>``: the keys that name a dimension; the Vercel AI SDK's
+# ``ai.telemetry.functionId`` (the name of the function making the call) is the feature
+# when no ``feature`` is given.
+VERCEL_METADATA_DIMENSIONS = {
+    "user": ("userId", "user_id", "user"),
+    "conversation": ("sessionId", "session_id", "conversationId", "conversation_id"),
+    "agent": ("agentName", "agent_name", "agent"),
+    "team": ("team",),
+    "feature": ("feature",),
+    "tenant": ("tenantId", "tenant_id", "tenant"),
+}
+VERCEL_METADATA = "ai.telemetry.metadata."
+VERCEL_FUNCTION_ID = "ai.telemetry.functionId"
+
+
+def dimension_aliases(dimension: str) -> tuple[str, ...]:
+    """The attributes other sources name a dimension with, after ``tags.DIMENSIONS``'s."""
+    keys = tuple(VERCEL_METADATA + key for key in VERCEL_METADATA_DIMENSIONS.get(dimension, ()))
+    return (*keys, VERCEL_FUNCTION_ID) if dimension == "feature" else keys
+
+
+class Source:
+    """The conventions of the spans of one scope of one resource, decided once per scope."""
+
+    __slots__ = ("anthropic_input_excludes_cache", "openlit", "rank", "vercel")
+
+    def __init__(self, scope_name: bytes, sdk_name: str) -> None:
+        if scope_name.startswith(b"tokentrace"):
+            self.rank = RANK_TOKENTRACE
+        elif scope_name.startswith(_PROVIDER_SDK_SCOPES):
+            self.rank = RANK_PROVIDER_SDK
+        else:
+            self.rank = RANK_OTHER
+        # OpenLIT's provider (``telemetry.sdk.name=openlit``) also carries other scopes'
+        # spans, e.g. tokentrace's: only its own scope follows its conventions.
+        self.openlit = scope_name.startswith(b"openlit") or (
+            sdk_name == "openlit" and not scope_name
+        )
+        self.anthropic_input_excludes_cache = self.openlit or scope_name.startswith(
+            _ANTHROPIC_INPUT_EXCLUDES_CACHE_SCOPES
+        )
+        self.vercel = scope_name == _VERCEL_SCOPE
+
+    def input_excludes_cache(self, provider: str) -> bool:
+        """Whether this source's input count leaves out cache reads and writes."""
+        return self.anthropic_input_excludes_cache and provider == "anthropic"
+
+    def usage_is_estimate(self, provider: str, stream: bool) -> bool:
+        """Whether the counts are the source's guess rather than the provider's usage."""
+        return self.openlit and stream and provider == "openai"
+
+    def provider(self, name: str) -> str:
+        """The provider name as the extractor knows it (before the common aliases)."""
+        if self.vercel and "." in name:
+            head = name.split(".", 1)[0]
+            return _VERCEL_PROVIDERS.get(head, head)
+        return name
+
+
+def streams(operation_id: str | None) -> bool:
+    """Whether a Vercel AI SDK span is a streamed call (it sets no stream attribute)."""
+    return bool(operation_id) and operation_id.endswith(".dostream")
+
+
+def is_wrapper(operation_id: str | None, span_kind: str | None) -> bool:
+    """True for a span that wraps calls rather than making one (Vercel's ``ai.generateText``
+    around ``ai.generateText.doGenerate``; OpenInference's ``CHAIN``/``AGENT`` spans)."""
+    if operation_id and not operation_id.endswith(_VERCEL_CALL_SUFFIXES):
+        return True
+    return bool(span_kind) and span_kind not in OPENINFERENCE_CALL_KINDS
