@@ -38,6 +38,7 @@ BENCHMARKS = {
     "pricing": "Pricing throughput",
     "ingest": "Ingest throughput",
     "queries": "Query latency",
+    "clickhouse_http": "ClickHouse HTTP interface latency (vs chDB directly)",
     "freshness": "Freshness (call to dashboard)",
     "connections": "Connection hygiene",
 }

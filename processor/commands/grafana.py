@@ -94,8 +94,9 @@ def run_provision(args: argparse.Namespace) -> int:
     clickhouse = args.clickhouse
     if clickhouse and clickhouse.startswith("chdb:"):
         print(
-            f"tokentrace grafana: {clickhouse} is the embedded store, which Grafana cannot "
-            "read; the data source is left alone (pass --clickhouse http(s)://…)",
+            f"tokentrace grafana: {clickhouse} is the embedded store, which Grafana reads "
+            "through tokentrace serve's ClickHouse HTTP interface; the data source is left "
+            "alone (pass --clickhouse http://default:$TOKENTRACE_AUTH_TOKEN@SERVE_HOST:8123/default)",
             file=sys.stderr,
         )
         clickhouse = None

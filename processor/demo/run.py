@@ -28,7 +28,9 @@ from pathlib import Path
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from tokentrace.processor.api import clickhouse_http
 from tokentrace.processor.api import client as serve_client
+from tokentrace.processor.api.client import ENV_AUTH_TOKEN
 from tokentrace.processor.demo import bill, history
 from tokentrace.processor.demo.serve_process import ServeProcess
 from tokentrace.processor.reconcile import run as reconcile
@@ -96,7 +98,24 @@ def run(config: DemoConfig, console: Console) -> dict:
         f"\nExplore: tokentrace report --clickhouse {url} --format html -o report.html\n"
         f"         tokentrace report --clickhouse {url} --since 7d --where team=growth"
     )
+    _print_grafana_settings(url, console)
     return doc
+
+
+def _print_grafana_settings(url: str, console: Console) -> None:
+    """The data source settings for a Grafana that is already running (README: "Already run
+    Grafana? Point it at `tokentrace serve`")."""
+    port = clickhouse_http.DEFAULT_PORT
+    password = f"${ENV_AUTH_TOKEN}" if os.environ.get(ENV_AUTH_TOKEN) else ""
+    console.print(
+        f"\nGrafana: tokentrace serve --clickhouse {url}\n"
+        f"  also answers as a read-only ClickHouse server on http://127.0.0.1:{port}. Add a\n"
+        "  ClickHouse data source (grafana-clickhouse-datasource): protocol HTTP, host\n"
+        f"  127.0.0.1, port {port}, user default, password {password or '(empty)'}, database\n"
+        "  default; or provision grafana/provisioning with TOKENTRACE_CLICKHOUSE_HOST=127.0.0.1\n"
+        f"  TOKENTRACE_CLICKHOUSE_PORT={port} TOKENTRACE_CLICKHOUSE_USER=default\n"
+        f"  TOKENTRACE_CLICKHOUSE_DATABASE=default TOKENTRACE_CLICKHOUSE_PASSWORD={password}"
+    )
 
 
 BILL_DAYS = 30

@@ -47,3 +47,4 @@ def test_demo_runs_the_real_pipeline_and_prints_the_report(tmp_path: Path) -> No
     assert ("anthropic", "claude-haiku-4-5", "matches") in causes
     assert "Unmetered spend (billed, never seen by tokentrace): $43.20" in run.stdout
     assert "legacy-cron (sk-proj-...cr0n)" in run.stdout
+    assert "TOKENTRACE_CLICKHOUSE_PORT=8123" in run.stdout  # the Grafana data source settings
