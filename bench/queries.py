@@ -412,7 +412,31 @@ def generate(client: Any, rows: int, anchor: datetime, log: Callable[[str], None
         ],
         column_names=["scope", "filters", "period", "amount", "updated_at", "deleted"],
     )
+    for statement in BILL_SQL:
+        client.command(statement)
     return time.perf_counter() - started
+
+
+# The providers' bill for the reconciliation views: OpenAI's and Anthropic's metered usage
+# per day and model, billed 3 % above the metered cost, as one import.
+_BILLED = (
+    "FROM llm_cost_daily WHERE provider IN ('openai', 'anthropic') GROUP BY provider, day, model"
+)
+BILL_SQL = (
+    "INSERT INTO billed_usage (provider, day, version, endpoint, model, reported_model, "
+    "project_id, api_key_id, service_tier, input_tokens, cache_read_tokens, cache_write_tokens, "
+    "output_tokens, requests) SELECT provider, day, 1, 'completions', model, model, 'proj_bench', "
+    "'key_bench', '', sum(input_tokens), sum(cache_read_tokens), sum(cache_write_tokens), "
+    f"sum(output_tokens), sum(requests) {_BILLED}",
+    "INSERT INTO billed_costs (provider, day, version, model, reported_model, line_item, "
+    "project_id, cost_type, token_type, service_tier, amount, currency) SELECT provider, day, 1, "
+    "model, model, concat(model, ', input'), 'proj_bench', 'tokens', 'input', '', "
+    f"sum(cost) * toDecimal64('1.03', 2), 'USD' {_BILLED}",
+    "INSERT INTO billed_imports (provider, report, day, version, rows, imported_at) "
+    "SELECT provider, report, day, 1, 0, now64(3) FROM (SELECT DISTINCT provider, day "
+    "FROM llm_cost_daily WHERE provider IN ('openai', 'anthropic')) "
+    "ARRAY JOIN ['usage', 'cost'] AS report",
+)
 
 
 def settle(client: Any, timeout_s: float, log: Callable[[str], None]) -> float:
