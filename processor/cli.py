@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
@@ -54,7 +55,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return 2
     args = parser.parse_args(args_list)
-    return int(args.func(args) or 0)
+    try:
+        return int(args.func(args) or 0)
+    except BrokenPipeError:
+        # The reader went away (`tokentrace report | head`): stop quietly, exit 1 as rich
+        # does on a closed pipe; stdout goes to /dev/null so the last flush is quiet too.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
 
 
 if __name__ == "__main__":

@@ -14,11 +14,11 @@ from clickhouse_connect.driver.client import Client
 from tokentrace.processor.api import client as serve_client
 from tokentrace.processor.api.budgets_api import budget_json
 from tokentrace.processor.commands.options import (
-    DEFAULT_API,
     StoreHeld,
     add_api_option,
     add_store_options,
     connect_or_defer,
+    held_message,
 )
 from tokentrace.processor.store import budgets, store
 
@@ -112,8 +112,9 @@ class _Store:
 class _Api:
     """Budgets through a running ``tokentrace serve`` that holds the embedded store."""
 
-    def __init__(self, base_url: str) -> None:
+    def __init__(self, base_url: str, held: StoreHeld | None = None) -> None:
         self._base_url = base_url
+        self._held = held
 
     def _send(self, method: str, query: dict[str, str] | None = None, body: Any = None) -> Any:
         try:
@@ -129,11 +130,17 @@ class _Api:
             if exc.status == 404:
                 raise LookupError(exc.message) from None
             raise SystemExit(f"tokentrace budget: {exc}") from None
-        except serve_client.ServeUnreachable as exc:
-            raise SystemExit(
-                "tokentrace budget: the embedded store is in use by another process (a running "
-                f"`tokentrace serve`?) and {exc}; pass --api URL, or stop that process"
-            ) from None
+        except serve_client.ServeUnreachable:
+            if self._held is None:
+                raise SystemExit(
+                    f"tokentrace budget: no tokentrace serve answers at {self._base_url}: "
+                    "check --api, or start tokentrace serve"
+                ) from None
+            fix = (
+                f"no tokentrace serve answers at {self._base_url}: pass --api URL of the "
+                "serve that holds it"
+            )
+            raise SystemExit(f"tokentrace budget: {held_message(self._held, fix)}") from None
 
     def set(self, scope: str, amount: str, period: str) -> budgets.Budget:
         return _budget(self._send("PUT", body={"scope": scope, "amount": amount, "period": period}))
@@ -162,8 +169,8 @@ def _open(args: argparse.Namespace) -> _Store | _Api:
         return _Api(args.api)
     try:
         client = connect_or_defer(args)
-    except StoreHeld:
-        return _Api(DEFAULT_API)
+    except StoreHeld as held:
+        return _Api(held.api, held)
     store.migrate(client, cluster=args.cluster)
     return _Store(client)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from tokentrace.processor.commands.options import add_store_options
+from tokentrace.processor.commands.options import add_store_options, connect_store
 from tokentrace.processor.store import store
 
 
@@ -25,7 +25,9 @@ def run(args: argparse.Namespace) -> int:
             for statement in migration.statements:
                 print(store.render(statement, args.cluster) + ";\n")
         return 0
-    client = store.connect(args.clickhouse)
+    client = connect_store(
+        args, "it applied the migrations when it started: stop it to run migrate again"
+    )
     applied = store.migrate(client, cluster=args.cluster)
     print(f"applied migrations: {applied}" if applied else "schema is up to date")
     return 0

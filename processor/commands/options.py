@@ -1,21 +1,36 @@
-"""Options shared by several commands, defined once so their names never drift."""
+"""Options shared by several commands, defined once so their names never drift.
+
+It also holds the one story of *which store* a command reads or writes: ``--clickhouse
+URL`` if given, else ``--store NAME`` (a named embedded store in the tokentrace data
+directory: ``demo`` is the one ``tokentrace demo`` writes), else ``$TOKENTRACE_CLICKHOUSE_URL``,
+else the default embedded store. Every command resolves it here, so ``demo``, ``serve``,
+``report``, ``budget`` and ``migrate`` agree, and every way opening it can fail becomes one
+line that names the fix.
+"""
 
 from __future__ import annotations
 
 import argparse
 import fcntl
+import json
 import os
+import re
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from clickhouse_connect.driver.client import Client
-from clickhouse_connect.driver.exceptions import ProgrammingError
+from clickhouse_connect.driver.exceptions import ClickHouseError
 
 from tokentrace.processor.store import store
 
 # Where ``tokentrace serve`` answers by default: readers and budgets go there when serve
-# holds the embedded store.
+# holds the embedded store and left no note of its own address.
 DEFAULT_API = "http://127.0.0.1:4318"
+DEMO_STORE = "demo"
+# Written by ``tokentrace serve`` into the embedded store it holds: its pid and API URL,
+# so a reader that finds the store locked knows where to ask instead.
+SERVE_NOTE = "tokentrace-serve.json"
 
 
 def add_api_option(parser: argparse.ArgumentParser, purpose: str) -> None:
@@ -25,18 +40,27 @@ def add_api_option(parser: argparse.ArgumentParser, purpose: str) -> None:
         metavar="URL",
         default=os.environ.get("TOKENTRACE_API_URL"),
         help=f"{purpose} a running tokentrace serve (env TOKENTRACE_API_URL); automatic "
-        f"when serve holds the embedded store ({DEFAULT_API})",
+        "when serve holds the embedded store",
     )
 
 
 def add_store_options(parser: argparse.ArgumentParser) -> None:
-    """``--clickhouse URL`` (env ``TOKENTRACE_CLICKHOUSE_URL``) and ``--cluster NAME``."""
+    """``--clickhouse URL`` (env ``TOKENTRACE_CLICKHOUSE_URL``), ``--store NAME`` and
+    ``--cluster NAME``."""
     parser.add_argument(
         "--clickhouse",
         metavar="URL",
         default=None,
         help=f"chdb:///path (embedded) or http(s)://user:pass@host:8123/db "
         f"(default: ${store.ENV_URL} or chdb://{store.default_data_dir()})",
+    )
+    parser.add_argument(
+        "--store",
+        metavar="NAME",
+        type=_store_name,
+        default=None,
+        help=f"a named embedded store in {data_home()}; '{DEMO_STORE}' is the one "
+        "`tokentrace demo` writes",
     )
     parser.add_argument(
         "--cluster",
@@ -46,33 +70,111 @@ def add_store_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+# ---------------------------------------------------------------- which store
+
+
+def data_home() -> Path:
+    """The tokentrace data directory: the default store, named stores, the spool."""
+    return store.default_data_dir().parent
+
+
+def _store_name(text: str) -> str:
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", text):
+        raise argparse.ArgumentTypeError(f"invalid store name {text!r}: use letters, digits, -_.")
+    return text
+
+
+def named_store_path(name: str) -> Path:
+    """``default`` is the default embedded store; any other name a store beside it."""
+    return store.default_data_dir() if name == "default" else data_home() / name / "chdb"
+
+
+def store_url(args: argparse.Namespace) -> str:
+    """The store this command uses: --clickhouse, else --store, else the default."""
+    if getattr(args, "clickhouse", None):
+        return args.clickhouse
+    if getattr(args, "store", None):
+        return f"chdb://{named_store_path(args.store)}"
+    return store.default_url()
+
+
+def store_flag(url: str) -> str:
+    """The shortest flags that name ``url`` on a command line ('' for the default)."""
+    if url == store.default_url():
+        return ""
+    for name, path in known_stores():
+        if url == f"chdb://{path}":
+            return f"--store {name}"
+    return f"--clickhouse {url}"
+
+
+def command_line(command: str, url: str) -> str:
+    """``tokentrace COMMAND`` with the flags that name the store at ``url``."""
+    flags = store_flag(url)
+    return f"tokentrace {command} {flags}" if flags else f"tokentrace {command}"
+
+
+def known_stores() -> list[tuple[str, Path]]:
+    """The embedded stores in the data directory: the default, then the named ones."""
+    found = [("default", store.default_data_dir())]
+    home = data_home()
+    if home.is_dir():
+        found += sorted(
+            (entry.name, entry / "chdb")
+            for entry in home.iterdir()
+            if (entry / "chdb" / "metadata").is_dir()
+        )
+    return found
+
+
+_PART = re.compile(r"\w+?_\d+_\d+_\d+(_\d+)?")
+
+
+def has_calls(path: Path, database: str = "default") -> bool:
+    """Whether an embedded store (not opened: chDB allows one per process) holds any call:
+    ``llm_calls`` has a data part (``<partition>_<min>_<max>_<level>``) on disk."""
+    table = path / "data" / database / "llm_calls"
+    try:
+        return any(_PART.fullmatch(entry.name) and entry.is_dir() for entry in table.iterdir())
+    except OSError:
+        return False
+
+
+def other_store_hint(command: str, url: str) -> str:
+    """'; the demo store has calls: tokentrace report --store demo' — or '' if none has."""
+    for name, path in known_stores():
+        if f"chdb://{path}" != url and has_calls(path):
+            flag = "" if name == "default" else f" --store {name}"
+            return f"; the {name} store has calls: tokentrace {command}{flag}"
+    return ""
+
+
+# ---------------------------------------------------------------- who holds a store
+
+
+@dataclass(frozen=True)
+class Holder:
+    """The process holding an embedded store, and the API of the serve it is (if known)."""
+
+    pid: int | None
+    api: str | None
+
+    def describe(self) -> str:
+        pid = f"pid {self.pid}" if self.pid else "pid unknown"
+        return f"tokentrace serve ({pid}, API {self.api})" if self.api else f"process ({pid})"
+
+
 class StoreHeld(Exception):
     """The embedded store is held by another process: go through its serve API."""
 
+    def __init__(self, path: str, holder: Holder) -> None:
+        super().__init__(path)
+        self.path = path
+        self.holder = holder
 
-def connect_or_defer(args: argparse.Namespace) -> Client:
-    """Open the store; raise :class:`StoreHeld` when another process (a running
-    ``tokentrace serve``) holds the embedded store, so the caller can use serve's API."""
-    try:
-        return store.connect(args.clickhouse)
-    except ProgrammingError:
-        parsed = store.StoreURL.parse(args.clickhouse or store.default_url())
-        if parsed.embedded and held_by_another_process(Path(parsed.path)):
-            raise StoreHeld(parsed.path) from None
-        raise
-
-
-def connect_store(args: argparse.Namespace) -> Client:
-    """Open the store named by ``--clickhouse``; exit with a clear message when a running
-    ``tokentrace serve`` holds the embedded store (one process per chDB path)."""
-    try:
-        return connect_or_defer(args)
-    except StoreHeld as exc:
-        raise SystemExit(
-            f"tokentrace {args.command}: the embedded store {exc} is in use by another "
-            "process (a running `tokentrace serve`?); stop it first, or point --clickhouse "
-            "at a ClickHouse server"
-        ) from exc
+    @property
+    def api(self) -> str:
+        return self.holder.api or DEFAULT_API
 
 
 def held_by_another_process(path: Path) -> bool:
@@ -88,6 +190,91 @@ def held_by_another_process(path: Path) -> bool:
     finally:
         os.close(fd)
     return False
+
+
+def holder_of(path: Path) -> Holder | None:
+    """Who holds the store at ``path``: serve's note if it is alive, else the pid ClickHouse
+    wrote in ``status``; None when nobody does, or this very process does (its engine
+    serves this process's queries)."""
+    if not held_by_another_process(path):
+        return None
+    try:
+        match = re.search(r"PID: (\d+)", (path / "status").read_text())
+    except OSError:
+        match = None
+    pid = int(match[1]) if match else None
+    if pid == os.getpid():
+        return None
+    try:
+        note = json.loads((path / SERVE_NOTE).read_text())
+        os.kill(int(note["pid"]), 0)
+        return Holder(int(note["pid"]), str(note["api"]))
+    except (OSError, ValueError, KeyError, TypeError):
+        return Holder(pid, None)
+
+
+def note_serve(path: Path, api: str) -> Path:
+    """Leave serve's pid and API URL in the store it holds (removed when it stops)."""
+    note = path / SERVE_NOTE
+    note.write_text(json.dumps({"pid": os.getpid(), "api": api}))
+    return note
+
+
+# ---------------------------------------------------------------- opening
+
+
+def _fail(args: argparse.Namespace, message: str) -> SystemExit:
+    return SystemExit(f"tokentrace {args.command}: {message}")
+
+
+def connect_or_defer(args: argparse.Namespace, create: bool = True) -> Client:
+    """Open the store; raise :class:`StoreHeld` when another process (a running
+    ``tokentrace serve``) holds the embedded store, so the caller can use serve's API.
+
+    ``create=False`` (readers): a store that does not exist, or has no tables, is an error
+    naming the fix, and nothing is created. Every other failure is one line too."""
+    url = store_url(args)
+    try:
+        parsed = store.StoreURL.parse(url)
+    except ValueError as exc:
+        raise _fail(args, str(exc)) from None
+    if parsed.embedded:
+        path = Path(parsed.path)
+        holder = holder_of(path)
+        if holder is not None:
+            raise StoreHeld(parsed.path, holder)
+        if not create and not (path / "metadata").is_dir():
+            raise _fail(
+                args,
+                f"no store at {url} (nothing was ever stored there): check the path, or "
+                f"start `{command_line('serve', url)}`" + other_store_hint(args.command, url),
+            )
+    try:
+        client = store.connect(url, create_database=create)
+        initialised = create or client.command("EXISTS TABLE llm_cost_daily")
+    except (ClickHouseError, OSError, LookupError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise _fail(args, f"cannot open the store {url}: {first}") from None
+    if not initialised:
+        raise _fail(
+            args,
+            f"the store {url} has no tables yet: run `{command_line('migrate', url)}` "
+            "(or start tokentrace serve on it)",
+        )
+    return client
+
+
+def connect_store(args: argparse.Namespace, why: str = "stop it first") -> Client:
+    """Open the store named by ``--clickhouse``/``--store``; exit with one line naming the
+    serve that holds it when it is held (one process per chDB path)."""
+    try:
+        return connect_or_defer(args)
+    except StoreHeld as exc:
+        raise _fail(args, held_message(exc, why)) from None
+
+
+def held_message(exc: StoreHeld, fix: str) -> str:
+    return f"the embedded store {exc.path} is in use by {exc.holder.describe()}; {fix}"
 
 
 def parse_datetime(text: str) -> datetime:

@@ -10,7 +10,14 @@ import re
 from pathlib import Path
 
 from tokentrace.processor.api.client import ENV_AUTH_TOKEN
-from tokentrace.processor.commands.options import add_store_options
+from tokentrace.processor.commands.options import (
+    StoreHeld,
+    add_store_options,
+    held_message,
+    holder_of,
+    note_serve,
+    store_url,
+)
 from tokentrace.processor.http_server import Limits
 from tokentrace.processor.receivers.otlp_codec import DEFAULT_MAX_SPANS
 from tokentrace.processor.store import store
@@ -142,11 +149,16 @@ def run(args: argparse.Namespace) -> int:
     from tokentrace.processor.server import ServeConfig, serve  # heavy: only when serving
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    url = store_url(args)
+    try:
+        parsed = store.StoreURL.parse(url)
+    except ValueError as exc:
+        raise SystemExit(f"tokentrace serve: {exc}") from None
     config = ServeConfig(
         host=args.host,
         http_port=args.http_port,
         grpc_port=args.grpc_port,
-        clickhouse_url=args.clickhouse or store.default_url(),
+        clickhouse_url=url,
         cluster=args.cluster,
         spool_dir=args.spool_dir or default_spool_dir(),
         spool_max_bytes=args.spool_max_bytes,
@@ -162,4 +174,17 @@ def run(args: argparse.Namespace) -> int:
             max_in_flight=args.max_in_flight,
         ),
     )
-    return serve(config)
+    if not parsed.embedded:
+        return serve(config)
+    path = Path(parsed.path)
+    holder = holder_of(path)
+    if holder is not None:
+        fix = "stop it first, or read through it with --api"
+        raise SystemExit(f"tokentrace serve: {held_message(StoreHeld(parsed.path, holder), fix)}")
+    path.mkdir(parents=True, exist_ok=True)
+    host = "127.0.0.1" if args.host in ("0.0.0.0", "::", "") else args.host
+    note = note_serve(path, f"http://{host}:{args.http_port}")
+    try:
+        return serve(config)
+    finally:
+        note.unlink(missing_ok=True)

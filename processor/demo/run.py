@@ -31,6 +31,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from tokentrace.processor.api import clickhouse_http
 from tokentrace.processor.api import client as serve_client
 from tokentrace.processor.api.client import ENV_AUTH_TOKEN
+from tokentrace.processor.commands.options import command_line
 from tokentrace.processor.demo import bill, history
 from tokentrace.processor.demo.serve_process import ServeProcess
 from tokentrace.processor.reconcile import run as reconcile
@@ -39,6 +40,13 @@ from tokentrace.processor.standins import start_standin
 from tokentrace.processor.standins.admin_server import start_admin_standin
 from tokentrace.processor.store import budgets, store, views
 
+# What to run after the demo, printed with the flags that name the demo's store.
+NEXT_STEPS = (
+    ("report", " --since 7d --where team=growth"),
+    ("report", " --format html -o report.html"),
+    ("report", " --format json"),
+    ("budget list", ""),
+)
 LIVE_APPS = (("support-bot", "support"), ("search-api", "growth"), ("copilot", "platform"))
 
 
@@ -95,8 +103,10 @@ def run(config: DemoConfig, console: Console) -> dict:
     terminal.render(doc, console)
     _explain_gap(client, span, console)
     console.print(
-        f"\nExplore: tokentrace report --clickhouse {url} --format html -o report.html\n"
-        f"         tokentrace report --clickhouse {url} --since 7d --where team=growth"
+        "\nNext (the demo's store; your own apps' calls go to the default store):\n"
+        + "".join(f"  {command_line(c, url)}{rest}\n" for c, rest in NEXT_STEPS),
+        highlight=False,
+        markup=False,
     )
     _print_grafana_settings(url, console)
     return doc

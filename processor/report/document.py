@@ -22,6 +22,9 @@ from tokentrace.processor.store import views
 Fetch = Callable[[str], list[dict[str, Any]]]
 """Rows of the named view for the report's window and filters."""
 
+Source = Callable[[str, dt.datetime, dt.datetime, dict[str, tuple[str, ...]]], list[dict[str, Any]]]
+"""Rows of the named view for any range (end inclusive) and filters: the store or an API."""
+
 TOTAL_COUNTS = (
     "requests",
     "input_tokens",
@@ -55,33 +58,50 @@ def _inclusive_end(window: Window) -> dt.datetime:
     return window.end - dt.timedelta(milliseconds=1)
 
 
-def store_fetcher(client: Any, window: Window) -> Fetch:
+def store_source(client: Any) -> Source:
     """Run views on a clickhouse-connect client (embedded chDB or a server)."""
 
-    def fetch(name: str) -> list[dict[str, Any]]:
-        return views.fetch(
-            client,
-            views.VIEWS[name],
-            start=window.start,
-            end=_inclusive_end(window),
-            filters=window.filters,
-        )
+    def rows(
+        name: str, start: dt.datetime, end: dt.datetime, filters: dict[str, tuple[str, ...]]
+    ) -> list[dict[str, Any]]:
+        return views.fetch(client, views.VIEWS[name], start=start, end=end, filters=filters)
 
-    return fetch
+    return rows
 
 
-def api_fetcher(base_url: str, window: Window) -> Fetch:
+def api_source(base_url: str) -> Source:
     """Run views through ``tokentrace serve``'s ``/api/v1/views/{name}``."""
 
-    def fetch(name: str) -> list[dict[str, Any]]:
+    def rows(
+        name: str, start: dt.datetime, end: dt.datetime, filters: dict[str, tuple[str, ...]]
+    ) -> list[dict[str, Any]]:
         query = [
-            ("from", window.start.isoformat()),
-            ("to", _inclusive_end(window).isoformat()),
-            *((key, value) for key, values in window.filters.items() for value in values),
+            ("from", start.isoformat()),
+            ("to", end.isoformat()),
+            *((key, value) for key, values in filters.items() for value in values),
         ]
         return serve_client.call(base_url, f"/api/v1/views/{name}", query=query)["rows"]
 
+    return rows
+
+
+def fetcher(source: Source, window: Window) -> Fetch:
+    """The rows of each view for the report's window and filters."""
+
+    def fetch(name: str) -> list[dict[str, Any]]:
+        return source(name, window.start, _inclusive_end(window), window.filters)
+
     return fetch
+
+
+def store_fetcher(client: Any, window: Window) -> Fetch:
+    """Run the window's views on a clickhouse-connect client."""
+    return fetcher(store_source(client), window)
+
+
+def api_fetcher(base_url: str, window: Window) -> Fetch:
+    """Run the window's views through ``tokentrace serve``'s API."""
+    return fetcher(api_source(base_url), window)
 
 
 def build(fetch: Fetch, window: Window) -> dict[str, Any]:

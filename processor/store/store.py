@@ -61,8 +61,11 @@ class StoreURL:
         )
 
 
-def connect(url: str | None = None, database: str | None = None) -> Client:
-    """Open the store at ``url`` (default: :func:`default_url`), creating the database."""
+def connect(
+    url: str | None = None, database: str | None = None, create_database: bool = True
+) -> Client:
+    """Open the store at ``url`` (default: :func:`default_url`), creating the database
+    unless ``create_database`` is False (readers: then a missing one is a LookupError)."""
     parsed = StoreURL.parse(url or default_url())
     db = database or parsed.database
     if parsed.embedded:
@@ -80,6 +83,8 @@ def connect(url: str | None = None, database: str | None = None) -> Client:
     # Create only when missing: a read-only user (Grafana's, `tokentrace report`'s) may not
     # run DDL at all, not even CREATE ... IF NOT EXISTS.
     if db != "default" and not client.command(f"EXISTS DATABASE {quote_identifier(db)}"):
+        if not create_database:
+            raise LookupError(f"database {db!r} does not exist")
         client.command(f"CREATE DATABASE IF NOT EXISTS {quote_identifier(db)}")
     client.database = db
     return client

@@ -161,7 +161,11 @@ def test_a_store_held_by_another_process_gets_a_clear_message(tmp_path) -> None:
     finally:
         holder.communicate("", timeout=60)
     assert cli.returncode == 1
-    assert "is in use by another process (a running `tokentrace serve`?)" in cli.stderr
+    assert cli.stderr == (
+        f"tokentrace budget: the embedded store {tmp_path / 'held'} is in use by process "
+        f"(pid {holder.pid}); no tokentrace serve answers at http://127.0.0.1:4318: pass --api "
+        "URL of the serve that holds it\n"
+    )
 
 
 # Opens an embedded store and keeps it until stdin closes, as `tokentrace serve` would.

@@ -117,5 +117,10 @@ def test_report_through_an_api_that_does_not_answer_says_so(capsys) -> None:
     from tokentrace.processor.cli import main
     from tokentrace.processor.demo.serve_process import free_port
 
-    assert main(["report", "--api", f"http://127.0.0.1:{free_port()}", "--since", "1d"]) == 1
-    assert "no tokentrace serve answers at http://127.0.0.1:" in capsys.readouterr().err
+    port = free_port()
+    with pytest.raises(SystemExit) as exit_:
+        main(["report", "--api", f"http://127.0.0.1:{port}", "--since", "1d"])
+    assert str(exit_.value) == (
+        f"tokentrace report: no tokentrace serve answers at http://127.0.0.1:{port}: check "
+        "--api, or start tokentrace serve"
+    )
