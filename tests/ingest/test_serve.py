@@ -196,7 +196,8 @@ def test_a_second_serve_on_the_same_embedded_store_exits_clearly(server, tmp_pat
     with pytest.raises(RuntimeError) as failed:
         second.start()
     assert "exited with 1" in str(failed.value)
-    assert "cannot open the embedded store" in str(failed.value)
+    assert "is in use by tokentrace serve (pid" in str(failed.value)
+    assert "stop it first, or read through it with --api" in str(failed.value)
 
 
 def accepted_spans(server: ServeProcess) -> float:
