@@ -9,7 +9,6 @@ from typing import Any
 from tokentrace.processor.api import client as serve_client
 from tokentrace.processor.api.dead_letters_api import letter_json, replayed_json
 from tokentrace.processor.commands.options import (
-    DEFAULT_API,
     StoreHeld,
     add_api_option,
     add_store_options,
@@ -78,8 +77,8 @@ def _open(
     if not args.api:
         try:
             client = connect_or_defer(args)
-        except StoreHeld:
-            args.api = DEFAULT_API
+        except StoreHeld as held:
+            args.api = held.api
         else:
             store.migrate(client, cluster=args.cluster)
             if method == "GET":

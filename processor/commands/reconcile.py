@@ -15,7 +15,6 @@ from datetime import UTC, date, datetime
 
 from tokentrace.processor.api import client as serve_client
 from tokentrace.processor.commands.options import (
-    DEFAULT_API,
     StoreHeld,
     add_api_option,
     add_store_options,
@@ -73,8 +72,8 @@ def _run(
     if not args.api:
         try:
             client = connect_or_defer(args)
-        except StoreHeld:
-            return _through_api(DEFAULT_API, chosen, today, days)
+        except StoreHeld as held:
+            return _through_api(held.api, chosen, today, days)
         store.migrate(client, cluster=args.cluster)
         return run.run_on_store(client, chosen, today, days)
     return _through_api(args.api, chosen, today, days)

@@ -15,6 +15,7 @@ from tokentrace.processor.commands.options import (
     add_store_options,
     held_message,
     holder_of,
+    named_store_path,
     note_serve,
     store_url,
 )
@@ -33,8 +34,11 @@ def byte_size(text: str) -> int:
     return int(match[1]) * _UNITS[match[2] or ""]
 
 
-def default_spool_dir() -> Path:
-    """Beside the embedded store, in the tokentrace data directory."""
+def default_spool_dir(store_name: str | None = None) -> Path:
+    """Beside the embedded store, in the tokentrace data directory; a named store's
+    (``--store NAME``) beside it, so two stores never drain each other's spool."""
+    if store_name and store_name != "default":
+        return named_store_path(store_name).parent / "spool"
     return store.default_data_dir().parent / "spool"
 
 
@@ -160,7 +164,7 @@ def run(args: argparse.Namespace) -> int:
         grpc_port=args.grpc_port,
         clickhouse_url=url,
         cluster=args.cluster,
-        spool_dir=args.spool_dir or default_spool_dir(),
+        spool_dir=args.spool_dir or default_spool_dir(args.store if not args.clickhouse else None),
         spool_max_bytes=args.spool_max_bytes,
         max_body_bytes=args.max_body_bytes,
         auth_token=os.environ.get(ENV_AUTH_TOKEN) or None,
