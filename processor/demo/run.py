@@ -118,7 +118,7 @@ def _print_grafana_settings(url: str, console: Console) -> None:
     port = clickhouse_http.DEFAULT_PORT
     password = f"${ENV_AUTH_TOKEN}" if os.environ.get(ENV_AUTH_TOKEN) else ""
     console.print(
-        f"\nGrafana: tokentrace serve --clickhouse {url}\n"
+        f"\nGrafana: {command_line('serve', url)}\n"
         f"  also answers as a read-only ClickHouse server on http://127.0.0.1:{port}. Add a\n"
         "  ClickHouse data source (grafana-clickhouse-datasource): protocol HTTP, host\n"
         f"  127.0.0.1, port {port}, user default, password {password or '(empty)'}, database\n"
