@@ -180,6 +180,13 @@ class Registry:
                 "Rows refused alone, kept in the dead_letters table with the reason.",
             )
         )
+        self.spool_damaged_bytes = self._add(
+            Counter(
+                "tokentrace_spool_damaged_bytes_total",
+                "Spool bytes found damaged on reading (no intact record lost with them): kept "
+                "in the spool's damaged/ folder.",
+            )
+        )
         self.insert_seconds = self._add(
             Histogram(
                 "tokentrace_insert_duration_seconds",

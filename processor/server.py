@@ -70,6 +70,7 @@ class Service:
         self.spool = Spool(config.spool_dir, config.spool_max_bytes)
         self.sink = Sink(self._connect, self.spool, self.metrics)
         self.spool.on_sealed = self.sink.offer
+        self.spool.on_damage = self.metrics.spool_damaged_bytes.inc
         self.deduper = Deduper()
         if client is not None:
             _seed_from_store(self.deduper, client)

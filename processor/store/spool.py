@@ -15,9 +15,11 @@ the replay a no-op, rollups included. That holds while the segment is among the 
 ``non_replicated_deduplication_window`` (100,000) inserted blocks; a spool left unsent
 for longer than 100,000 inserts could double count on replay.
 
-File format, per record: ``b"TTW1"``, payload length and CRC-32 (little-endian uint32
-each), then the payload: one request's columns, pickled. A torn record at the end of a
-segment (a crash mid-write) was never acknowledged; recovery cuts it off.
+File format (``spool_records``): per record a header with magic, payload length, payload
+CRC-32 and the header's own CRC-32, then the payload: one request's columns, pickled. A torn
+record at the end of a segment (a crash mid-write) was never acknowledged; recovery cuts it
+off. A damaged record is skipped: recovery resynchronises at the next intact record, keeps the
+damaged bytes in ``damaged/``, logs and counts them (``tokentrace_spool_damaged_bytes_total``).
 
 The spool is bounded: once its segments hold ``max_bytes``, :meth:`Spool.append` raises
 :class:`SpoolFull` and the receivers answer 503 with ``Retry-After`` until the sink has
@@ -31,20 +33,18 @@ import os
 import pickle
 import queue
 import secrets
-import struct
 import threading
 import time
-import zlib
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tokentrace.processor.store import spool_records
+
 log = logging.getLogger(__name__)
 
-_MAGIC = b"TTW1"
-_HEADER = struct.Struct("<4sII")
 _SUFFIX = ".wal"
 _MAX_GROUP = 1024  # appends written and fsynced together at most
 
@@ -89,6 +89,7 @@ class Spool:
         self.seal_rows = seal_rows
         self.seal_seconds = seal_seconds
         self.on_sealed: Callable[[Segment], None] = lambda segment: None
+        self.on_damage: Callable[[int], None] = lambda damaged_bytes: None
         self._queue: queue.Queue[tuple[Columns, int, Future[None]] | None] = queue.Queue()
         self._lock = threading.Lock()
         self._bytes = 0
@@ -115,23 +116,35 @@ class Spool:
     # --------------------------------------------------------- recovery
 
     def recover(self) -> list[Segment]:
-        """The segments left by an earlier run, oldest first, torn tails cut off."""
+        """The segments left by an earlier run, oldest first, each holding only whole records.
+
+        A torn tail (a write a crash cut short: never acknowledged) is cut off. Damaged bytes
+        are copied into ``damaged/``, logged and counted, and the segment is rewritten with
+        every intact record, those after the damage included; a segment with none left is
+        removed only once its bytes are kept aside.
+        """
         self.directory.mkdir(parents=True, exist_ok=True)
         segments = []
         for path in sorted(self.directory.glob(f"*{_SUFFIX}")):
             number = path.stem.split("-", 1)[0]
             if number.isdigit():
                 self._sequence = max(self._sequence, int(number))
-            good = _valid_length(path)
-            if good == 0:
+            data = path.read_bytes()
+            found = self._read(path, data)
+            if not found.records:
                 path.unlink()
                 continue
-            if good < path.stat().st_size:
-                log.warning("spool: cutting a torn record off %s at byte %d", path.name, good)
+            if found.damaged:
+                _replace(path, b"".join(data[start:end] for start, end in found.records))
+            elif found.torn_at is not None:
+                log.warning(
+                    "spool: cutting a torn record off %s at byte %d", path.name, found.torn_at
+                )
                 with path.open("r+b") as file:
-                    file.truncate(good)
+                    file.truncate(found.torn_at)
                     os.fsync(file.fileno())
-            segments.append(Segment(name=path.stem, path=path, size=good))
+            size = sum(end - start for start, end in found.records)
+            segments.append(Segment(name=path.stem, path=path, size=size))
         with self._lock:
             self._bytes += sum(segment.size for segment in segments)
             self._segments += len(segments)
@@ -140,20 +153,31 @@ class Spool:
     def load(self, segment: Segment) -> Columns:
         """The columns of every row in ``segment``, read back from disk."""
         loaded = Segment(segment.name, segment.path)
-        data = segment.path.read_bytes()
-        payloads, whole = _records(data)
-        if whole < len(data):
-            log.error(
-                "spool: %s is corrupt after byte %d; %d bytes cannot be read",
-                segment.path.name,
-                whole,
-                len(data) - whole,
-            )
-        for payload in payloads:
+        for payload in self._read(segment.path, segment.path.read_bytes()).payloads:
             columns = pickle.loads(payload)
             loaded.add(columns, len(columns[0]))
         segment.row_count = loaded.row_count
         return loaded.columns or []
+
+    def _read(self, path: Path, data: bytes) -> spool_records.Scan:
+        """Scan a segment; damaged ranges are kept in ``damaged/``, logged and counted."""
+        found = spool_records.scan(data)
+        if not found.damaged:
+            return found
+        aside = self.directory / "damaged"
+        aside.mkdir(mode=0o700, exist_ok=True)
+        for start, end in found.damaged:
+            target = aside / f"{path.stem}-{start:012d}.bin"
+            if target.exists():
+                continue  # kept (and counted) when this segment was read before
+            _replace(target, data[start:end])
+            self.on_damage(end - start)
+            log.error(
+                "spool: %s is damaged at bytes %d-%d; reading on from the next intact record "
+                "(%d intact records in all); the damaged bytes are kept in %s",
+                path.name, start, end, len(found.records), target,
+            )  # fmt: skip
+        return found
 
     # ------------------------------------------------------------ writes
 
@@ -223,8 +247,7 @@ class Spool:
         buffers: list[bytes] = []
         for columns, _, _ in batch:
             payload = pickle.dumps(columns, protocol=pickle.HIGHEST_PROTOCOL)
-            buffers.append(_HEADER.pack(_MAGIC, len(payload), zlib.crc32(payload)))
-            buffers.append(payload)
+            buffers.extend(spool_records.encode(payload))
         size = sum(len(buffer) for buffer in buffers)
         try:
             segment = self._current or self._open()
@@ -290,32 +313,22 @@ def _write_all(fd: int, buffers: list[bytes]) -> None:
             rest = rest[os.write(fd, rest) :]
 
 
+def _replace(path: Path, data: bytes) -> None:
+    """Write ``path`` whole or not at all: a temporary file, fsynced, renamed over it."""
+    temporary = path.with_name(path.name + ".tmp")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        _write_all(fd, [data])
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    temporary.replace(path)
+    _fsync_directory(path.parent)
+
+
 def _fsync_directory(directory: Path) -> None:
     fd = os.open(directory, os.O_RDONLY)
     try:
         os.fsync(fd)
     finally:
         os.close(fd)
-
-
-def _records(data: bytes) -> tuple[list[bytes], int]:
-    """The payloads of the whole, uncorrupted records at the start of ``data``.
-
-    Also returns how many bytes those records take.
-    """
-    payloads = []
-    offset = 0
-    while offset + _HEADER.size <= len(data):
-        magic, length, crc = _HEADER.unpack_from(data, offset)
-        start = offset + _HEADER.size
-        payload = data[start : start + length]
-        if magic != _MAGIC or len(payload) != length or zlib.crc32(payload) != crc:
-            break
-        payloads.append(payload)
-        offset = start + length
-    return payloads, offset
-
-
-def _valid_length(path: Path) -> int:
-    """How many leading bytes of ``path`` are whole records."""
-    return _records(path.read_bytes())[1]

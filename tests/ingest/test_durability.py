@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import pickle
 import random
 import subprocess
 import sys
@@ -14,6 +15,8 @@ import grpc
 import pytest
 from google.rpc import error_details_pb2, status_pb2
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2_grpc
+
+from tokentrace.processor.store import spool_records
 
 from .otlp import chat, request, span
 from .serve_process import ServeProcess, free_port
@@ -225,3 +228,39 @@ def test_clickhouse_disk_full_then_recovery_stores_every_acked_span_once(tmp_pat
     assert len(keys) == len(set(keys)), "a span was stored twice"
     assert sorted(keys) == sorted(acked)
     assert stored["llm_cost_hourly"][0] == stored["llm_cost_daily"][0] == str(len(acked))
+
+
+def test_a_damaged_spool_record_costs_only_its_own_spans(tmp_path):
+    refusing = f"http://127.0.0.1:{free_port()}"
+    server = ServeProcess(tmp_path, clickhouse=refusing).start()
+    acked: list[str] = []
+    for number in range(12):
+        spans = [span(chat(), trace_id=(number * 100 + i).to_bytes(16, "big")) for i in range(5)]
+        assert _post(server, request(*spans).SerializeToString()).status == 200
+        acked.extend(item.trace_id.hex() for item in spans)
+    assert server.stop() == 0
+
+    # Flip one byte inside the first record of the oldest segment, header included.
+    path = sorted(server.spool_dir.glob("*.wal"))[0]
+    data = bytearray(path.read_bytes())
+    found = spool_records.scan(bytes(data))
+    start, end = found.records[0]
+    lost = pickle.loads(found.payloads[0])[1]  # trace_id is the second column
+    data[start + 2] ^= 0x20
+    path.write_bytes(bytes(data))
+
+    server.start(clickhouse=server.store_url)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        status, body = server.get("/readyz")
+        if status == 200 and json.loads(body)["spool_bytes"] == 0:
+            break
+        time.sleep(0.1)
+    metrics = server.get("/metrics")[1].decode()
+    assert f"tokentrace_spool_damaged_bytes_total {end - start}\n" in metrics
+    assert server.stop() == 0
+    assert (server.spool_dir / "damaged").is_dir()
+    assert "is damaged at bytes 0-" in server.log()
+    stored = sorted(row["trace_id"] for row in server.stored()["calls"])
+    assert stored == sorted(set(acked) - set(lost))
+    assert len(lost) == 5

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import pickle
+import struct
+import tempfile
 import threading
+import zlib
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
+from tokentrace.processor.store import spool_records
 from tokentrace.processor.store.spool import Spool, SpoolFull
 
 
@@ -102,13 +109,94 @@ def test_a_full_spool_refuses_appends_until_drained(tmp_path):
     assert not sealed[0].path.exists()
 
 
-def test_a_corrupt_record_stops_the_read_there(tmp_path, caplog):
-    spool, sealed = collecting_spool(tmp_path, seal_rows=10_000, seal_seconds=60)
-    append(spool, rows(1, "a")).result(timeout=5)
-    append(spool, rows(1, "b")).result(timeout=5)
+def written_segment(directory: Path, batches: list[list[list]]) -> Path:
+    """One sealed segment holding ``batches``, one record each, written by the real spool."""
+    spool, sealed = collecting_spool(directory, seal_rows=10**9, seal_seconds=3600)
+    for batch in batches:
+        append(spool, batch).result(timeout=5)
     spool.close()
-    data = bytearray(sealed[0].path.read_bytes())
-    data[-1] ^= 0xFF  # flip a bit in the second record's payload
-    sealed[0].path.write_bytes(bytes(data))
-    assert spool.load(sealed[0]) == rows(1, "a")
-    assert "is corrupt" in caplog.text
+    assert len(sealed) == 1
+    return sealed[0].path
+
+
+def recovered_rows(directory: Path, damage: list[int] | None = None) -> list[str]:
+    """The row tags a fresh spool recovers from ``directory``, in order."""
+    spool = Spool(directory, 1 << 30)
+    if damage is not None:
+        spool.on_damage = damage.append
+    return [tag for segment in spool.recover() for tag in spool.load(segment)[1]]
+
+
+def test_a_damaged_first_record_keeps_the_file_and_every_later_record(tmp_path, caplog):
+    batches = [rows(2, f"b{n}-") for n in range(4)]
+    path = written_segment(tmp_path, batches)
+    data = bytearray(path.read_bytes())
+    data[20] ^= 0x40  # inside the first record's payload
+    path.write_bytes(bytes(data))
+    damage: list[int] = []
+
+    assert recovered_rows(tmp_path, damage) == joined(*batches[1:])[1]
+    assert path.exists()
+    first = spool_records.scan(bytes(data)).damaged[0]
+    kept = list((tmp_path / "damaged").iterdir())
+    assert [file.read_bytes() for file in kept] == [bytes(data[first[0] : first[1]])]
+    assert damage == [first[1] - first[0]]
+    assert f"{path.name} is damaged at bytes 0-" in caplog.text
+    # Recovery rewrote the segment with its intact records: read again, nothing is damaged.
+    assert recovered_rows(tmp_path, damage) == joined(*batches[1:])[1]
+    assert len(damage) == 1
+
+
+def test_a_damaged_length_does_not_pass_for_a_torn_tail(tmp_path):
+    batches = [rows(3, f"b{n}-") for n in range(3)]
+    path = written_segment(tmp_path, batches)
+    data = bytearray(path.read_bytes())
+    data[5] ^= 0x7F  # the first record's length: it now runs past the end of the file
+    path.write_bytes(bytes(data))
+    assert recovered_rows(tmp_path) == joined(*batches[1:])[1]
+
+
+def legacy_record(columns: list[list]) -> bytes:
+    """A record as tokentrace wrote it before headers had their own CRC (b"TTW1")."""
+    payload = pickle.dumps(columns, protocol=pickle.HIGHEST_PROTOCOL)
+    return struct.pack("<4sII", b"TTW1", len(payload), zlib.crc32(payload)) + payload
+
+
+def test_segments_in_the_earlier_format_are_read_and_resynchronised(tmp_path):
+    records = [legacy_record(rows(2, f"old{n}-")) for n in range(3)]
+    damaged = bytearray(records[1])
+    damaged[-1] ^= 0x01
+    (tmp_path / "000000000003-aaaaaaaaaaaa.wal").write_bytes(
+        records[0] + bytes(damaged) + records[2] + b"TTW1\xff\xff"  # and a torn tail
+    )
+    assert recovered_rows(tmp_path) == joined(rows(2, "old0-"), rows(2, "old2-"))[1]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    sizes=st.lists(st.integers(1, 12), min_size=2, max_size=25),
+    flips=st.lists(st.tuples(st.floats(0, 1, exclude_max=True), st.integers(1, 255)),
+                   min_size=1, max_size=4),
+)  # fmt: skip
+def test_byte_flips_anywhere_lose_only_the_records_they_hit(sizes, flips):
+    batches = [rows(size, f"r{n}-") for n, size in enumerate(sizes)]
+    with tempfile.TemporaryDirectory() as directory:
+        path = written_segment(Path(directory), batches)
+        original = path.read_bytes()
+        records = spool_records.scan(original).records
+        assert len(records) == len(batches)
+        data = bytearray(original)
+        for where, mask in flips:
+            data[int(where * len(data))] ^= mask
+        changed = [offset for offset in range(len(data)) if data[offset] != original[offset]]
+        hit = {n for n, (start, end) in enumerate(records) for offset in changed
+               if start <= offset < end}  # fmt: skip
+        path.write_bytes(bytes(data))
+        damage: list[int] = []
+
+        intact = [batch for n, batch in enumerate(batches) if n not in hit]
+        assert recovered_rows(Path(directory), damage) == (joined(*intact)[1] if intact else [])
+        lost = sum(end - start for n, (start, end) in enumerate(records) if n in hit)
+        assert sum(damage) == lost
+        kept = Path(directory, "damaged").glob("*.bin")
+        assert sum(file.stat().st_size for file in kept) == lost
