@@ -9,7 +9,8 @@ chDB lets one process open a data directory, so while serve runs the embedded st
 - ``DELETE /api/v1/budgets?scope=team=growth&period=month``: delete one (404 if none).
 
 The same validation as the command line (``processor/store/budgets.py``) answers 400 with its
-message. With ``TOKENTRACE_AUTH_TOKEN`` set these routes want the same bearer token.
+message; a body over 64 KiB gets 413. With ``TOKENTRACE_AUTH_TOKEN`` set these routes want
+the same bearer token.
 """
 
 from __future__ import annotations
@@ -64,12 +65,14 @@ class BudgetsApi:
             body = json.loads(await request.body(MAX_BODY_BYTES))
             if not isinstance(body, dict):
                 raise ValueError("the body is a JSON object: {scope, amount, period}")
+            if "amount" not in body:
+                raise ValueError("the body needs an amount: {scope, amount, period}")
             scope, amount = str(body.get("scope", "")), str(body["amount"])
             period = str(body.get("period", "month"))
             budgets.parse_scope(scope)
             budgets.parse_amount(amount)
             budgets.check_period(period)
-        except (ValueError, KeyError) as exc:
+        except (ValueError, RecursionError) as exc:
             return Response.json({"error": f"bad budget: {exc}"}, 400)
         budget = await asyncio.to_thread(self._call, budgets.set_budget, scope, amount, period)
         return Response.json(budget_json(budget))

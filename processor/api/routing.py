@@ -131,14 +131,25 @@ Handler = Callable[[Request], Awaitable[Response]]
 def bearer_ok(request_header: str | None, token: str | None) -> bool:
     """True when no token is configured or ``Authorization: Bearer <token>`` matches it.
 
-    Compared in constant time so the token cannot be guessed byte by byte from timings.
+    Compared in constant time so the token cannot be guessed byte by byte from timings,
+    and as UTF-8 bytes so that a non-ASCII token matches: the header arrives as the bytes
+    the client sent (:class:`Request` decodes them as latin-1, which this undoes), and the
+    token as the bytes of the environment variable.
     """
     if not token:
         return True
     scheme, _, given = (request_header or "").partition(" ")
     return scheme.lower() == "bearer" and hmac.compare_digest(
-        given.strip().encode(), token.encode()
+        _header_bytes(given.strip()), token.encode("utf-8", "surrogateescape")
     )
+
+
+def _header_bytes(value: str) -> bytes:
+    """The bytes of a header decoded as latin-1; text from elsewhere (gRPC) as UTF-8."""
+    try:
+        return value.encode("latin-1")
+    except UnicodeEncodeError:
+        return value.encode("utf-8", "surrogateescape")
 
 
 class Router:
@@ -215,6 +226,8 @@ class Router:
     async def _answer(self, handler: Handler, request: Request) -> Response:
         try:
             return await handler(request)
+        except BodyTooLarge as exc:
+            return Response.json({"error": str(exc)}, 413, {"connection": "close"})
         except BodyTimeout as exc:
             self._count("body_timeout")
             return Response.json({"error": str(exc)}, 408, {"connection": "close"})

@@ -97,7 +97,7 @@ def _instant(query: dict[str, list[str]], name: str) -> datetime | None:
         moment = datetime.fromisoformat(values[-1].strip().replace("Z", "+00:00"))
     except ValueError:
         raise ValueError(f"{name}={values[-1]!r} is not an ISO 8601 date or time") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return views.check_instant(name, moment if moment.tzinfo else moment.replace(tzinfo=UTC))
 
 
 def _json_value(value: Any) -> Any:

@@ -2,10 +2,17 @@
 
 Input is the report document of :mod:`tokentrace.processor.report.document` (the same
 dict ``--format json`` prints), so the terminal, JSON and HTML outputs never disagree.
+
+Tag values (tenant, user, feature, model …) come from end users, so data never reaches the
+terminal as anything but text: :func:`printable` replaces control characters (escape
+sequences could clear the screen or set the window title) and bidirectional overrides with
+U+FFFD, and every table cell is a ``rich.text.Text``, which rich never parses for markup
+(``[link=file:///etc/passwd]`` or ``[/bold]`` in a tenant name print as typed).
 """
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -15,6 +22,24 @@ from rich.table import Table
 from rich.text import Text
 
 SPARKS = "▁▂▃▄▅▆▇█"
+# C0 and C1 controls, DEL, zero-width and bidirectional formatting characters, BOM.
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+
+
+def printable(value: Any) -> Any:
+    """``value`` with every string in it (dict keys too) free of control characters."""
+    if isinstance(value, str):
+        return _UNPRINTABLE.sub("\ufffd", value)
+    if isinstance(value, dict):
+        return {printable(key): printable(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [printable(item) for item in value]
+    return value
+
+
+def _row(table: Table, *cells: str | Text) -> None:
+    """Add a row; plain strings become ``Text`` so that rich never reads them as markup."""
+    table.add_row(*(Text(cell) if isinstance(cell, str) else cell for cell in cells))
 
 
 def money(value: str | Decimal | None, places: int = 2) -> str:
@@ -43,6 +68,7 @@ def bar(fraction: float, width: int = 24) -> str:
 def render(doc: dict[str, Any], console: Console | None = None) -> None:
     """Print the whole report."""
     console = console or Console()
+    doc = printable(doc)
     console.print(_header(doc))
     console.print(_budgets(doc))
     console.print(_daily(doc))
@@ -86,7 +112,8 @@ def _budgets(doc: dict[str, Any]) -> Table:
     for budget in doc["month_to_date"]["budgets"]:
         utilization = float(budget["utilization"])
         style = "red" if utilization >= 1 else "yellow" if utilization >= 0.8 else "green"
-        table.add_row(
+        _row(
+            table,
             budget["scope"] or "(global)",
             budget.get("period", "month"),
             money(budget["spent"]),
@@ -95,7 +122,7 @@ def _budgets(doc: dict[str, Any]) -> Table:
             Text(bar(utilization, 20), style),
         )
     if not doc["month_to_date"]["budgets"]:
-        table.add_row("no budgets set: tokentrace budget set team=NAME AMOUNT", "", "", "", "", "")
+        _row(table, "no budgets set: tokentrace budget set team=NAME AMOUNT", "", "", "", "", "")
     return table
 
 
@@ -126,7 +153,8 @@ def _breakdown(
     table.add_column("")
     for row in rows[:10]:
         share = float(Decimal(row["cost"]) / total)
-        table.add_row(
+        _row(
+            table,
             *(str(row[k]) or "(none)" for k in keys),
             money(row["cost"]),
             f"{share:.1%}",
@@ -151,7 +179,7 @@ def _tokens(doc: dict[str, Any]) -> Table:
     ]
     top = max((n for _, n in kinds), default=0) or 1
     for name, count in kinds:
-        table.add_row(name, f"{count:,}", Text(bar(count / top), "magenta"))
+        _row(table, name, f"{count:,}", Text(bar(count / top), "magenta"))
     return table
 
 
@@ -160,8 +188,10 @@ def _latency(doc: dict[str, Any]) -> Table:
     for name in ("provider", "p50", "p95", "p99"):
         table.add_column(name, justify="left" if name == "provider" else "right")
     for row in doc["latency_by_provider"]:
-        table.add_row(
-            row["provider"], *(f"{row[k]:,.0f} ms" for k in ("p50_ms", "p95_ms", "p99_ms"))
+        _row(
+            table,
+            row["provider"],
+            *(f"{row[k]:,.0f} ms" for k in ("p50_ms", "p95_ms", "p99_ms")),
         )
     return table
 
@@ -173,7 +203,8 @@ def _anomalies(doc: dict[str, Any]) -> Group | Table:
     for name in ("date", "scope", "cost", "baseline", "ratio"):
         table.add_column(name, justify="left" if name in ("date", "scope") else "right")
     for row in doc["anomalies"]:
-        table.add_row(
+        _row(
+            table,
             row["date"],
             row["scope"],
             money(row["cost"]),
@@ -188,7 +219,7 @@ def _unpriced(doc: dict[str, Any]) -> Table:
     for name in ("provider", "model", "requests"):
         table.add_column(name)
     for row in doc["unpriced"]:
-        table.add_row(row["provider"], row["model"], f"{row['requests']:,}")
+        _row(table, row["provider"], row["model"], f"{row['requests']:,}")
     return table
 
 
@@ -216,7 +247,8 @@ def _reconciliation(doc: dict[str, Any]) -> Group | Table:
         )
     for row, cause in gaps[:RECONCILIATION_ROWS]:
         share = row["gap_ratio"]
-        table.add_row(
+        _row(
+            table,
             row["date"],
             row["provider"],
             row["model"] or "(no model)",

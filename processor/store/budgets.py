@@ -73,10 +73,10 @@ def parse_amount(value: str | Decimal | int) -> Decimal:
         raise ValueError(f"invalid amount {value!r}: expected a number of USD") from None
     if not amount.is_finite() or amount <= 0:
         raise ValueError(f"invalid amount {value!r}: must be a positive number of USD")
+    if amount >= _MAX_AMOUNT:  # before quantize, which cannot hold 1e400 in 28 digits
+        raise ValueError(f"invalid amount {value!r}: must be below {_MAX_AMOUNT:,.0f}")
     if amount != amount.quantize(Decimal("0.0001")):
         raise ValueError(f"invalid amount {value!r}: at most 4 decimal places")
-    if amount >= _MAX_AMOUNT:
-        raise ValueError(f"invalid amount {value!r}: must be below {_MAX_AMOUNT:,.0f}")
     return amount.quantize(Decimal("0.0001"))
 
 

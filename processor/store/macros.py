@@ -139,6 +139,38 @@ def interpolate_variables(sql: str, selections: Mapping[str, Sequence[str]]) -> 
     return _VARIABLE.sub(replace, sql)
 
 
+def bind_variables(sql: str, selections: Mapping[str, Sequence[str]]) -> tuple[str, dict[str, str]]:
+    """:func:`interpolate_variables` with each value a query parameter, not SQL text.
+
+    ``${tenant:singlequote}`` picked as ``a`` and ``b`` becomes ``{f_tenant_0:String},
+    {f_tenant_1:String}``, the same list to ``IN``, and the values travel apart from the
+    query. So a value can never be read as SQL, and the backend macros that expand after
+    this step never see it: a tenant called ``$__fromTime`` or ``{x}`` is just that name.
+    The report and the API run views this way; dashboards need the spliced form above.
+    """
+    parameters: dict[str, str] = {}
+
+    def replace(match: re.Match[str]) -> str:
+        name = match[1] or match[2] or match[4]
+        fmt = match[3] or match[6]
+        if name not in selections or name in _GRAFANA_BUILTINS:
+            return match[0]
+        if fmt not in (None, "singlequote"):
+            raise ExpansionError(f"unsupported variable format {fmt!r} in {match[0]!r}")
+        if not selections[name]:
+            raise ExpansionError(
+                f"${name} is All here; wrap the condition in $__conditionalAll(..., ${name})"
+            )
+        placeholders = []
+        for index, value in enumerate(selections[name]):
+            key = f"f_{name}_{index}"
+            parameters[key] = value
+            placeholders.append(f"{{{key}:String}}")
+        return ",".join(placeholders)
+
+    return _VARIABLE.sub(replace, sql), parameters
+
+
 # ------------------------------------------------------ 3. the plugin's backend macros
 
 
@@ -319,3 +351,17 @@ def render_dashboard_query(
     sql = apply_conditional_all(sql, selections)
     sql = interpolate_variables(sql, selections)
     return expand_macros(sql, start=start, end=end, interval_s=interval_s)
+
+
+def bind_dashboard_query(
+    sql: str,
+    *,
+    start: datetime,
+    end: datetime,
+    selections: Mapping[str, Sequence[str]],
+    interval_s: float,
+) -> tuple[str, dict[str, str]]:
+    """:func:`render_dashboard_query` with the variables' values bound as parameters."""
+    sql = apply_conditional_all(sql, selections)
+    sql, parameters = bind_variables(sql, selections)
+    return expand_macros(sql, start=start, end=end, interval_s=interval_s), parameters

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import IntEnum
 from typing import Any
 
@@ -40,6 +40,11 @@ from tokentrace.processor.store import macros
 # Dashboard variables (and the report's filters), named after the rollup and fact-table
 # columns they filter.
 VARIABLES = ("environment", "service", "provider", "model", "team", "feature", "tenant", "agent")
+
+# The instants a view can be asked about: what ClickHouse's DateTime holds (the macros
+# compare with toDateTime(seconds)). Outside it ClickHouse would fail or wrap around.
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(2106, 2, 7, tzinfo=UTC)
 
 # Tags with their own spend breakdown (the report's ``by_tag``).
 TAG_DIMENSIONS = ("team", "feature", "tenant", "agent", "service", "environment")
@@ -114,6 +119,41 @@ def render(
     ``end`` is inclusive, as Grafana's is (its whole-day ranges end at 23:59:59.999):
     daily views count the day ``end`` falls on, so pass an exclusive midnight minus 1 ms.
     """
+    selections, interval_s = _arguments(view, start, end, filters, interval_s)
+    return macros.render_dashboard_query(
+        view.sql, start=start, end=end, selections=selections, interval_s=interval_s
+    )
+
+
+def bind(
+    view: View,
+    *,
+    start: datetime,
+    end: datetime,
+    filters: Mapping[str, Sequence[str]] | None = None,
+    interval_s: float | None = None,
+) -> tuple[str, dict[str, str]]:
+    """:func:`render`'s query with the filter values as parameters instead of SQL text.
+
+    What the report and the API run: the same SQL, but no filter value is ever spliced
+    into it or seen by macro expansion (see ``macros.bind_variables``).
+    """
+    selections, interval_s = _arguments(view, start, end, filters, interval_s)
+    return macros.bind_dashboard_query(
+        view.sql, start=start, end=end, selections=selections, interval_s=interval_s
+    )
+
+
+def _arguments(
+    view: View,
+    start: datetime,
+    end: datetime,
+    filters: Mapping[str, Sequence[str]] | None,
+    interval_s: float | None,
+) -> tuple[dict[str, tuple[str, ...]], float]:
+    """The checked selections and the interval, for :func:`render` and :func:`bind`."""
+    for name, moment in (("from", start), ("to", end)):
+        check_instant(name, moment)
     filters = dict(filters or {})
     unknown = sorted(set(filters) - set(VARIABLES))
     if unknown:
@@ -138,14 +178,26 @@ def render(
             if view.max_data_points
             else 1.0
         )
-    return macros.render_dashboard_query(
-        view.sql, start=start, end=end, selections=selections, interval_s=interval_s
-    )
+    return selections, interval_s
+
+
+def check_instant(name: str, moment: datetime) -> datetime:
+    """``moment`` if a view can be asked about it (:data:`EARLIEST` … :data:`LATEST`)."""
+    if moment.tzinfo is None or not EARLIEST <= moment < LATEST:
+        raise ValueError(
+            f"{name}={moment.isoformat()} is outside {EARLIEST:%Y-%m-%d} … {LATEST:%Y-%m-%d} "
+            "(UTC), the range ClickHouse DateTime holds"
+        )
+    return moment
 
 
 def fetch(client: Any, view: View, **render_args: Any) -> list[dict[str, Any]]:
-    """Run a view through a clickhouse-connect client; rows as dicts (Decimals kept)."""
-    result = client.query(render(view, **render_args))
+    """Run a view through a clickhouse-connect client; rows as dicts (Decimals kept).
+
+    Filter values are bound as query parameters (:func:`bind`), never spliced.
+    """
+    sql, parameters = bind(view, **render_args)
+    result = client.query(sql, parameters=parameters)
     return [dict(zip(result.column_names, row, strict=True)) for row in result.result_rows]
 
 

@@ -5,6 +5,7 @@ span keeping its resource and scope."""
 from __future__ import annotations
 
 import asyncio
+import gzip
 import json
 import math
 
@@ -12,6 +13,8 @@ import grpc
 import httpx
 import pytest
 from google.protobuf import json_format
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2_grpc
 
 from tokentrace.processor.api.routing import Router
@@ -139,3 +142,44 @@ def test_grpc_answers_resource_exhausted_without_retry_info(spool):
     assert refused.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
     assert refused.value.details() == LIMIT_MESSAGE
     assert "google.rpc.retryinfo-bin" not in dict(refused.value.trailing_metadata())
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    body=st.one_of(
+        st.binary(max_size=200),
+        st.binary(max_size=200).map(gzip.compress),
+        st.just(two_resources()),
+        st.just(two_resources()).map(lambda data: data[: len(data) // 2]),
+        st.text(max_size=100).map(str.encode),
+    ),
+    content_type=st.sampled_from([otlp_codec.PROTOBUF, otlp_codec.JSON, "text/plain", ""]),
+    encoding=st.sampled_from(["", "gzip", "deflate", "br", "identity"]),
+)
+def test_no_otlp_body_gets_a_500(tmp_path_factory, body, content_type, encoding):
+    spool = Spool(tmp_path_factory.mktemp("fuzz"), 1 << 30)
+    spool.recover()
+    spool.start()
+    metrics = Registry()
+    receiver = OtlpHttpReceiver(
+        Pipeline(Pricer(), spool, Deduper(), metrics),
+        spool,
+        metrics,
+        max_body_bytes=1 << 16,
+        auth_token=None,
+        max_spans=5,
+    )
+    router = Router()
+    router.add("POST", "/v1/traces", receiver.traces)
+
+    async def post() -> httpx.Response:
+        transport = httpx.ASGITransport(app=router)
+        async with httpx.AsyncClient(transport=transport, base_url="http://otlp") as client:
+            headers = {"content-type": content_type, "content-encoding": encoding}
+            return await client.post("/v1/traces", content=body, headers=headers)
+
+    try:
+        answer = asyncio.run(post())
+    finally:
+        spool.close()
+    assert answer.status_code in (200, 400, 413, 415)

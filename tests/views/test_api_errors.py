@@ -1,0 +1,210 @@
+"""The readers' and budgets' API on real chDB: filter values are bound, never spliced or
+macro-expanded; every 4xx answer has a test; no input gets a 500 (a hypothesis fuzz)."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+from decimal import Decimal
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tokentrace.processor.api.budgets_api import BudgetsApi
+from tokentrace.processor.api.routing import Router
+from tokentrace.processor.api.views_api import ViewsApi
+from tokentrace.processor.store import views
+
+NOW = dt.datetime(2026, 11, 20, 12, 0, tzinfo=dt.UTC)
+RANGE = {"from": "2026-11-19T00:00:00Z", "to": "2026-11-20T23:59:59Z"}
+HOSTILE = [
+    "$__fromTime",
+    "$__dateFilter(day)",
+    "$__timeFilter(ts) OR 1=1",
+    "${tenant}",
+    "{x}",
+    "{f_tenant_0:String}",
+    "it's",
+    "%s %(x)s",
+    "') OR 1=1 --",
+]
+TOKEN = "tökén-ключ"  # non-ASCII: compared as UTF-8 bytes
+
+
+def seed(client: Any) -> None:
+    """One call per hostile tenant, costing 1, 2, 3 … USD, and a plain one costing 100."""
+    columns = ["ts", "trace_id", "tenant", "cost"]
+    rows: list[list[Any]] = [
+        [NOW - dt.timedelta(hours=1), f"t{n}", tenant, Decimal(n + 1)]
+        for n, tenant in enumerate(HOSTILE)
+    ]
+    rows.append([NOW - dt.timedelta(hours=1), "plain", "acme", Decimal(100)])
+    client.insert("llm_calls", rows, column_names=columns)
+
+
+@pytest.fixture
+def app(store_client) -> Router:
+    seed(store_client)
+    router = Router()
+    reader = ViewsApi(lambda: store_client, TOKEN)
+    budget_api = BudgetsApi(lambda: store_client, TOKEN)
+    router.add("GET", "/api/v1/views", reader.list_views)
+    router.add("GET", "/api/v1/views/{name}", reader.run_view)
+    router.add("GET", "/api/v1/budgets", budget_api.list)
+    router.add("PUT", "/api/v1/budgets", budget_api.put)
+    router.add("DELETE", "/api/v1/budgets", budget_api.delete)
+    return router
+
+
+AUTH = {"authorization": f"Bearer {TOKEN}".encode()}  # sent as UTF-8 bytes
+
+
+def call(app: Router, method: str, path: str, **kwargs: Any) -> httpx.Response:
+    async def go() -> httpx.Response:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://api") as client:
+            headers = {**AUTH, **kwargs.pop("headers", {})}
+            return await client.request(method, path, headers=headers, **kwargs)
+
+    return asyncio.run(go())
+
+
+def test_macro_and_placeholder_text_in_a_filter_value_is_just_a_tenant_name(app, store_client):
+    for n, tenant in enumerate(HOSTILE):
+        answer = call(app, "GET", "/api/v1/views/totals", params={**RANGE, "tenant": tenant})
+        assert answer.status_code == 200, (tenant, answer.text)
+        assert answer.json()["rows"][0]["cost"] == f"{n + 1}.{'0' * 12}", tenant
+    # Several values at once, and the report's path (views.fetch) too.
+    rows = views.fetch(
+        store_client,
+        views.VIEWS["totals"],
+        start=NOW - dt.timedelta(days=1),
+        end=NOW,
+        filters={"tenant": HOSTILE},
+    )
+    assert rows[0]["cost"] == sum(Decimal(n + 1) for n in range(len(HOSTILE)))
+
+
+def test_bound_sql_holds_no_filter_value():
+    sql, parameters = views.bind(
+        views.VIEWS["totals"],
+        start=NOW - dt.timedelta(days=1),
+        end=NOW,
+        filters={"tenant": ["$__fromTime", "it's"]},
+    )
+    assert "it's" not in sql and "tenant IN ({f_tenant_0:String},{f_tenant_1:String})" in sql
+    assert parameters == {"f_tenant_0": "$__fromTime", "f_tenant_1": "it's"}
+
+
+@pytest.mark.parametrize(
+    ("query", "status", "message"),
+    [
+        ({"from": "0001-01-01"}, 400, "from=0001-01-01T00:00:00+00:00 is outside 1970-01-01"),
+        ({"to": "9999-12-31"}, 400, "to=9999-12-31T00:00:00+00:00 is outside"),
+        ({"to": "1970-01-02"}, 400, "from=1969-12-26T00:00:00+00:00 is outside"),
+        ({"from": "2026-02-30"}, 400, "from='2026-02-30' is not an ISO 8601 date or time"),
+        ({"from": "yesterday"}, 400, "is not an ISO 8601"),
+        ({"from": "2026-11-20", "to": "2026-11-19"}, 400, "from must not be after to"),
+        ({"tenant_id": "x"}, 400, "unknown filter(s) ['tenant_id']"),
+        ({"tenant": "back\\slash"}, 400, "values are strings without '\\'"),
+    ],
+)
+def test_bad_view_queries_get_400(app, query, status, message):
+    answer = call(app, "GET", "/api/v1/views/totals", params=query)
+    assert answer.status_code == status
+    assert message in answer.json()["error"]
+
+
+def test_unknown_view_404_wrong_method_405_wrong_token_401(app):
+    assert call(app, "GET", "/api/v1/views/nope").status_code == 404
+    assert call(app, "GET", "/api/v2/views").status_code == 404
+    assert call(app, "POST", "/api/v1/views").status_code == 405
+    wrong = call(app, "GET", "/api/v1/views", headers={"authorization": b"Bearer x"})
+    assert (wrong.status_code, wrong.headers["www-authenticate"]) == (401, "Bearer")
+    assert call(app, "GET", "/api/v1/views").status_code == 200  # the non-ASCII token
+    latin1 = f"Bearer {TOKEN[:5]}".encode("latin-1")  # 'tökén' in latin-1: other bytes
+    assert call(app, "GET", "/api/v1/views", headers={"authorization": latin1}).status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "message"),
+    [
+        (b'{"scope": "team=a", "amount": "' + b"1" * 70_000 + b'"}', 413, "65536-byte limit"),
+        (b'{"scope": "team=a", "amount": "1e400"}', 400, "must be below"),
+        (b'{"scope": "team=a", "amount": 1e400}', 400, "must be a positive number"),
+        (b'{"scope": "team=a", "amount": NaN}', 400, "must be a positive number"),
+        (b'{"scope": "team=a", "amount": "-5"}', 400, "must be a positive number"),
+        (b'{"scope": "team=a", "amount": "0.00001"}', 400, "at most 4 decimal places"),
+        (b'{"scope": "team=a"}', 400, "the body needs an amount"),
+        (b'{"scope": "colour=red", "amount": "5"}', 400, "unknown scope key 'colour'"),
+        (b'{"scope": "team=a", "amount": "5", "period": "decade"}', 400, "invalid period"),
+        (b'["team=a", 5]', 400, "the body is a JSON object"),
+        (b"[" * 30_000 + b"]" * 30_000, 400, "bad budget"),
+        (b"\xff\xfe", 400, "bad budget"),
+        (b"{not json", 400, "bad budget"),
+    ],
+)
+def test_bad_budget_bodies_get_400_or_413(app, body, status, message):
+    answer = call(app, "PUT", "/api/v1/budgets", content=body)
+    assert answer.status_code == status
+    assert message in answer.json()["error"]
+
+
+def test_budget_delete_errors(app):
+    missing = call(app, "DELETE", "/api/v1/budgets", params={"scope": "team=none"})
+    assert missing.status_code == 404
+    bad = call(app, "DELETE", "/api/v1/budgets", params={"scope": "team"})
+    assert (bad.status_code, bad.json()["error"]) == (
+        400,
+        "bad budget: invalid scope part 'team': expected key=value",
+    )
+
+
+# ------------------------------------------------------------------ no input gets a 500
+
+_text = st.text(st.characters(codec="utf-8"), max_size=40)
+_value = st.one_of(_text, st.sampled_from(HOSTILE), st.just("0001-01-01"), st.just("9999-12-31"))
+_query = st.dictionaries(
+    st.one_of(st.sampled_from(["from", "to", *views.VARIABLES, "scope", "period"]), _text),
+    _value,
+    max_size=4,
+)
+_json = st.recursive(
+    st.one_of(st.none(), st.booleans(), st.floats(), st.integers(), _text),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_text, inner, max_size=3),
+    max_leaves=8,
+)
+_budget = st.fixed_dictionaries(
+    {},
+    optional={
+        "scope": st.one_of(_text, st.sampled_from(["team=a", "global", "tenant=$__fromTime"])),
+        "amount": st.one_of(_json, st.sampled_from(["1e400", "NaN", "-1", "12.5", "1e14"])),
+        "period": st.one_of(_text, st.sampled_from(["day", "week", "month"])),
+    },
+)
+
+
+@settings(
+    max_examples=120,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    method=st.sampled_from(["GET", "PUT", "DELETE", "POST"]),
+    path=st.one_of(
+        st.sampled_from(
+            ["/api/v1/views", "/api/v1/budgets", *(f"/api/v1/views/{v}" for v in views.VIEWS)]
+        ),
+        _text.map(lambda tail: "/api/v1/views/" + quote(tail, safe="")),
+    ),
+    query=_query,
+    body=st.one_of(_budget.map(json.dumps), _json.map(json.dumps), st.binary(max_size=64)),
+)
+def test_no_request_gets_a_500(app, method, path, query, body):
+    answer = call(app, method, path, params=query, content=body)
+    assert answer.status_code < 500, answer.text
