@@ -107,7 +107,7 @@ _REQUEST_TYPES = {"chat": "chat", "completion": "text_completion", "embedding": 
 # once, the first time its bytes are seen (``_read``), so most spans cost a scan and a
 # few list lookups.
 
-TEXT, LOWER, COUNT, FLAG, SECONDS, STATUS = range(6)
+TEXT, LOWER, COUNT, FLAG, SECONDS, STATUS, RAW = range(7)
 _ALIASES: dict[bytes, tuple[int, int, int]] = {}  # key → (field, rank, kind)
 
 
@@ -141,6 +141,7 @@ RESPONSE_MODEL = _field(
     "embedding.model_name",
 )
 RESPONSE_ID = _field(TEXT, "gen_ai.response.id", "ai.response.id")
+PROVIDER_METADATA = _field(RAW, "ai.response.providerMetadata")
 INPUT = _field(
     COUNT,
     "gen_ai.usage.input_tokens",
@@ -444,6 +445,8 @@ def _convert(kind: int, value: Any, raw_key: bytes) -> Any:
         return _flag(value)
     if kind == SECONDS:
         return _seconds(value)
+    if kind == RAW:
+        return value if value.__class__ is str and value else None
     return _status_code(value) or None
 
 
@@ -530,6 +533,11 @@ def _call(
     cache_read = _valid(found[CACHE_READ]) or 0
     cache_write = _valid(found[CACHE_WRITE]) or 0
     reasoning = _valid(found[REASONING]) or 0
+    if source.vercel and provider == "anthropic" and found[PROVIDER_METADATA]:
+        wire = sources.vercel_anthropic_usage(found[PROVIDER_METADATA])
+        if wire is not None:
+            uncached, output_tokens, cache_read, cache_write = wire
+            input_tokens = uncached + cache_read + cache_write
     if input_tokens is not None and (cache_read or cache_write):
         if source.input_excludes_cache(provider):
             input_tokens += cache_read + cache_write

@@ -24,7 +24,7 @@ openai 0.1.66, anthropic    ``LLM`` / ``EMBEDDING``;        includes cache (both
                                                             ``llm.provider``/``llm.system``;
                                                             ``user.id``, ``session.id``. JS
                                                             streams carry no usage.
-Vercel AI SDK 6             ``ai.*.doGenerate``,            ``ai.usage.inputTokens`` includes
+Vercel AI SDK 5 and 6       ``ai.*.doGenerate``,            6: ``ai.usage.inputTokens`` includes
 (scope ``ai``)              ``.doStream``, ``.doEmbed``     cache (``inputTokenDetails.
                             (``ai.operationId``); their     noCacheTokens`` is the rest);
                             parents ``ai.generateText``,    ``…cacheReadTokens|
@@ -33,7 +33,18 @@ Vercel AI SDK 6             ``ai.*.doGenerate``,            ``ai.usage.inputToke
                                                             ``…reasoningTokens``;
                                                             ``gen_ai.system=openai.chat``
                                                             (provider id . API);
-                                                            ``ai.telemetry.metadata.*`` tags
+                                                            ``ai.telemetry.metadata.*`` tags.
+                                                            5: ``generateText`` has only
+                                                            ``ai.usage.promptTokens|
+                                                            completionTokens``, streams
+                                                            ``inputTokens`` and
+                                                            ``cachedInputTokens``; Anthropic
+                                                            input EXCLUDES cache and cache
+                                                            writes are only in
+                                                            ``ai.response.providerMetadata``
+                                                            (``anthropic.usage``: the API's
+                                                            usage, read for Anthropic calls
+                                                            of either version)
 OpenLLMetry Python 0.62     one span per SDK call           input includes cache (OpenAI's
 (``opentelemetry.           (``openai.chat``,               ``prompt_tokens``; Anthropic's
 instrumentation.openai.v1``, ``anthropic.chat``), in a       input + cache); streamed
@@ -70,6 +81,8 @@ the extractor repairs them the same way for every source and counts the repair.
 """
 
 from __future__ import annotations
+
+import json
 
 # Provider SDKs' own tracing: they see the exact wire usage, so of two spans describing
 # one call with equally rich usage, theirs is kept (after tokentrace's own).
@@ -170,3 +183,22 @@ def is_wrapper(operation_id: str | None, span_kind: str | None) -> bool:
     if operation_id and not operation_id.endswith(_VERCEL_CALL_SUFFIXES):
         return True
     return bool(span_kind) and span_kind not in OPENINFERENCE_CALL_KINDS
+
+
+_ANTHROPIC_USAGE_KEYS = (
+    "input_tokens", "output_tokens", "cache_read_input_tokens", "cache_creation_input_tokens",
+)  # fmt: skip
+
+
+def vercel_anthropic_usage(provider_metadata: str) -> tuple[int, int, int, int] | None:
+    """(input without cache, output, cache read, cache write) from a Vercel AI SDK span's
+    ``ai.response.providerMetadata``: its ``anthropic.usage`` is the Messages API's own
+    usage object. None when it is absent or not what that API sends."""
+    try:
+        usage = json.loads(provider_metadata)["anthropic"]["usage"]
+        counts = tuple(usage.get(key, 0) or 0 for key in _ANTHROPIC_USAGE_KEYS)
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return None
+    if not all(count.__class__ is int and 0 <= count <= 2**32 for count in counts):
+        return None
+    return counts  # type: ignore[return-value]

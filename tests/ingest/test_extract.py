@@ -408,3 +408,34 @@ def test_ten_thousand_distinct_tag_values_extract_independently():
     assert len(extraction.calls) == 10_000
     assert len({call.dimensions[4] for call in extraction.calls}) == 10_000
     assert all(len(call.tags) == 1 for call in extraction.calls)
+
+
+@pytest.mark.parametrize(
+    ("metadata", "counts"),
+    [
+        # the Messages API's usage: input without cache
+        (
+            '{"anthropic":{"usage":{"input_tokens":100,"output_tokens":80,'
+            '"cache_read_input_tokens":1000,"cache_creation_input_tokens":100}}}',
+            (1200, 80, 1000, 100),
+        ),
+        # malformed or not Anthropic's: the ai.usage.* attributes stand (input below the
+        # cache read, so the read is added and counted as a repair)
+        ("{not json", (1100, 80, 1000, 0)),
+        ('{"anthropic":{"usage":{"input_tokens":-5}}}', (1100, 80, 1000, 0)),
+        ('{"openai":{}}', (1100, 80, 1000, 0)),
+    ],
+)
+def test_vercel_anthropic_usage_comes_from_provider_metadata(metadata, counts):
+    attrs = {
+        "ai.operationId": "ai.streamText.doStream",
+        "gen_ai.system": "anthropic.messages",
+        "ai.model.id": "claude-sonnet-4-5",
+        "ai.usage.inputTokens": 100,
+        "ai.usage.outputTokens": 80,
+        "ai.usage.cachedInputTokens": 1000,
+        "ai.response.providerMetadata": metadata,
+    }
+    call = one_call(attrs, scope="ai")
+    found = (call.input_tokens, call.output_tokens, call.cache_read_tokens)
+    assert (*found, call.cache_write_tokens) == counts

@@ -179,6 +179,19 @@ def test_vercel_ai_sdk(replay):
     assert result.metrics.spans_ignored.value() == 4
 
 
+def test_vercel_ai_sdk_5(replay):
+    """AI SDK 5: ``generateText`` reports only ``ai.usage.promptTokens|completionTokens``
+    (OpenAI's cached tokens are lost: billed as input), streams ``cachedInputTokens``;
+    Anthropic's input leaves out the cache, whose writes only ``ai.response.
+    providerMetadata`` has (the API's usage object, read for Anthropic calls)."""
+    result = replay("vercel_ai_5")
+    rows = result.rows()
+    assert rows[:2] == [ANTHROPIC, ANTHROPIC]
+    assert rows[2:] == [("openai", "gpt-4o", 1200, 80, 0, 0, 0, GPT_4O_UNCACHED), OPENAI]
+    assert result.metrics.spans_ignored.value() == 4
+    assert result.metrics.usage_repaired.value(repair="input_below_cache") == 0
+
+
 def test_openllmetry_python_and_anthropic_sdk_count_each_call_once(replay):
     """OpenLLMetry's Anthropic span and the Anthropic SDK's own span of one call sit in
     two traces with one ``gen_ai.response.id``: one row each call, the SDK's (the
