@@ -26,8 +26,7 @@ call 200 × 0.30 + 1,000 × 0.03 + 80 × 2.50 per million = $0.00029.
 Not recorded: the Anthropic TypeScript SDK's own tracing under OpenLLMetry JS, whose
 Anthropic instrumentation (0.27) patches only the 0.x SDK layout, which has no tracing of
 its own; OpenLIT with the Anthropic Python SDK's own tracing, since OpenLIT 1.34 pins
-anthropic < 1 (no tracing either). Pydantic AI is not recorded here: its spans follow the
-GenAI conventions that ``tests/ingest/test_extract.py`` covers.
+anthropic < 1 (no tracing either).
 """
 
 from __future__ import annotations
@@ -282,3 +281,14 @@ def test_openlit_and_tokentrace_count_each_call_once(replay):
     assert rows[:4] == [ANTHROPIC, ANTHROPIC, OPENAI, OPENAI]
     assert_no_usage(rows[4])
     assert result.metrics.spans_duplicate.value() == 4
+
+
+def test_pydantic_ai(replay):
+    """Pydantic AI 2.68: ``chat MODEL`` spans are the calls, under ``invoke_agent``
+    spans whose ``gen_ai.aggregated_usage.*`` sums them (not calls); the agent's name is
+    the agent dimension."""
+    result = replay("pydantic_ai")
+    assert result.spans == 8
+    assert result.rows() == [ANTHROPIC, ANTHROPIC, OPENAI, OPENAI]
+    assert result.rows("agent") == [("greeter",)] * 4
+    assert result.metrics.spans_ignored.value() == 4
