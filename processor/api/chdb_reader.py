@@ -79,13 +79,12 @@ class ChdbReader:
             assignments = [
                 f"{k} = {quote_string(v)}" for k, v in (settings or {}).items() if k != "readonly"
             ]
-            if assignments:
-                self._query(conn, f"SET {', '.join(assignments)}")
-            self._query(
-                conn,
-                f"SET max_result_bytes = {self.max_result_bytes}, "
-                "result_overflow_mode = 'throw', readonly = 2",
-            )
+            assignments += [
+                f"max_result_bytes = {self.max_result_bytes}",
+                "result_overflow_mode = 'throw'",
+                "readonly = 2",  # last: from here on nothing can change it
+            ]
+            self._query(conn, f"SET {', '.join(assignments)}")
             output = vetted.format or default_format or DEFAULT_FORMAT
             result = self._query(conn, sql, output, params)
             body = result.bytes() or b""
