@@ -8,13 +8,16 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import clickhouse_connect
 import pytest
 import yaml
-from views.seed import NOW
+from views.seed import NOW, TOTAL_REQUESTS
 
 from grafana import test_queries as board
 from tokentrace.grafana import generate
 from tokentrace.processor.store import macros
+
+from .conftest import DATABASE, TOKEN
 
 
 def _same(over_http: Any, on_chdb: Any) -> None:
@@ -75,3 +78,32 @@ def test_alert_rules_fire_as_on_chdb(http_client: Any) -> None:
     board.test_burn_rate_rule_compares_this_hour_with_the_24_before(http_client)
     board.test_failed_cost_rule(http_client)
     board.test_unpriced_model_rule_fires_for_new_models_only(http_client)
+
+
+def test_the_provisioned_data_source_reaches_the_interface_unchanged(
+    interface: Any, seeded: Any
+) -> None:
+    """grafana/provisioning's data source, its ``$TOKENTRACE_CLICKHOUSE_*`` filled in as
+    Grafana does from the environment, is all a client needs."""
+    text = (generate.DEFAULT_DIR / "datasources/tokentrace.yaml").read_text(encoding="utf-8")
+    environment = {
+        "TOKENTRACE_CLICKHOUSE_HOST": "127.0.0.1",
+        "TOKENTRACE_CLICKHOUSE_PORT": str(interface.port),
+        "TOKENTRACE_CLICKHOUSE_USER": "default",
+        "TOKENTRACE_CLICKHOUSE_PASSWORD": TOKEN,
+        "TOKENTRACE_CLICKHOUSE_DATABASE": DATABASE,
+    }
+    for name, value in environment.items():
+        text = text.replace(f"${name}", value)
+    [source] = yaml.safe_load(text)["datasources"]
+    settings = source["jsonData"]
+    assert (settings["protocol"], settings["secure"]) == ("http", False)
+    client = clickhouse_connect.get_client(
+        interface="https" if settings["secure"] else "http",
+        host=settings["host"],
+        port=int(settings["port"]),
+        username=settings["username"],
+        password=source["secureJsonData"]["password"],
+        database=settings["defaultDatabase"],
+    )
+    assert client.query("SELECT count() FROM llm_calls").result_rows == [(TOTAL_REQUESTS,)]
