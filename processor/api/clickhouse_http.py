@@ -54,6 +54,7 @@ from tokentrace.processor.api.chdb_reader import ChdbReader, QueryResult
 from tokentrace.processor.api.clickhouse_errors import (
     AUTHENTICATION_FAILED,
     NOT_IMPLEMENTED,
+    QUERY_IS_TOO_LARGE,
     SYNTAX_ERROR,
     TOO_MANY_SIMULTANEOUS_QUERIES,
     ClickHouseError,
@@ -299,7 +300,9 @@ async def _read_body(
         size += len(chunk)
         if size > limit:
             raise ClickHouseError(
-                SYNTAX_ERROR, f"Max query size exceeded: the query is over {limit} bytes", version
+                QUERY_IS_TOO_LARGE,
+                f"The query is over {limit} bytes (this interface takes no data)",
+                version,
             )
         chunks.append(chunk)
         more = message.get("more_body", False)

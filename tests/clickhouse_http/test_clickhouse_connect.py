@@ -198,7 +198,7 @@ def test_settings_and_parameters_in_the_url(interface: clickhouse_http.Listener)
     )  # fmt: skip
     assert answer.content == b"42\ttab\\there\n"
     unknown = get(interface, {"query": "SELECT 1", "no_such_setting": "1"})
-    assert unknown.headers["x-clickhouse-exception-code"] == "115"
+    assert (unknown.status_code, unknown.headers["x-clickhouse-exception-code"]) == (404, "115")
 
 
 def test_database_parameter(interface: clickhouse_http.Listener) -> None:
@@ -408,6 +408,13 @@ def test_errors_are_sent_as_clickhouse_sends_them(interface: clickhouse_http.Lis
     assert "(UNKNOWN_TABLE)" in missing.text
     empty = get(interface, {"query": "  "})
     assert empty.headers["x-clickhouse-exception-code"] == "62"
+
+
+def test_query_size_is_bounded(interface: clickhouse_http.Listener) -> None:
+    limit = interface.app.limits.max_query_bytes
+    large = post(interface, b"SELECT 1 -- " + b"x" * limit)
+    assert (large.status_code, large.headers["x-clickhouse-exception-code"]) == (413, "393")
+    assert "(QUERY_IS_TOO_LARGE)" in large.text
 
 
 def test_result_size_is_bounded(chdb_url: str, seeded: Any) -> None:
