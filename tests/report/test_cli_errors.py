@@ -141,15 +141,17 @@ def test_store_missing_empty_held_and_broken_pipe(tmp_path: Path) -> None:
         "store has calls: tokentrace report --store demo"
     )
 
-    # A closed pipe (`report | head -1`): no traceback.
-    piped = subprocess.Popen(
-        [*CLI, "report", "--store", "demo", "--from", "2026-11-01", "--to", "2026-11-30"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True,
-    )  # fmt: skip
-    piped.stdout.readline()
-    piped.stdout.close()
-    assert piped.wait(timeout=120) == 1
-    assert piped.stderr.read() == ""
+    # A reader that has gone (`report | head -1`, head already done): no traceback. The pipe
+    # is closed before the report starts writing, so every format meets it closed.
+    for format_ in ("text", "json", "html"):
+        piped = subprocess.Popen(
+            [*CLI, "report", "--store", "demo", "--from", "2026-11-01", "--to", "2026-11-30",
+             "--format", format_],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True,
+        )  # fmt: skip
+        piped.stdout.close()
+        assert piped.wait(timeout=120) == 1
+        assert piped.stderr.read() == ""
 
     # A serve on another port holds the demo store: readers go through it silently; the
     # commands that cannot, say who holds it and what to do.
