@@ -23,7 +23,13 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from tokentrace.processor.api.routing import Request, Response, bearer_ok, unauthorized
+from tokentrace.processor.api.routing import (
+    BodyTooLarge,
+    Request,
+    Response,
+    bearer_ok,
+    unauthorized,
+)
 from tokentrace.processor.reconcile import rows, store_days
 
 MAX_BODY_BYTES = 64 * 1024 * 1024  # 31 days of a large organisation's grouped buckets
@@ -63,6 +69,8 @@ class ReconcileApi:
             return unauthorized()
         try:
             report = rows.from_json(json.loads(await request.body(MAX_BODY_BYTES)))
+        except BodyTooLarge as exc:
+            return Response.json({"error": f"{exc}: import fewer days at a time (--since)"}, 413)
         except ValueError as exc:
             return Response.json({"error": str(exc)}, 400)
         written = await asyncio.to_thread(self._call, store_days.write, report)

@@ -45,6 +45,7 @@ def client(key: str, base_url: str) -> AdminClient:
     return AdminClient(
         name="Anthropic",
         key_env=KEY_ENV,
+        url_env=URL_ENV,
         base_url=base_url,
         headers={"x-api-key": key, "anthropic-version": API_VERSION},
     )

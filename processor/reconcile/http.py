@@ -42,12 +42,14 @@ class AdminAuthError(AdminApiError):
 class AdminClient:
     """One provider's admin API: ``base_url``, auth ``headers``, and the retry policy.
 
-    ``name`` (``OpenAI``) and ``key_env`` (``OPENAI_ADMIN_KEY``) only word the errors.
+    ``name`` (``OpenAI``), ``key_env`` (``OPENAI_ADMIN_KEY``) and ``url_env`` only word the
+    errors.
     ``sleep`` is a parameter so tests of the back-off need not wait for real.
     """
 
     name: str
     key_env: str
+    url_env: str
     base_url: str
     headers: Mapping[str, str]
     max_attempts: int = MAX_ATTEMPTS
@@ -57,9 +59,15 @@ class AdminClient:
     """Answers retried so far (429/5xx/connection errors), for the run's summary."""
 
     def __post_init__(self) -> None:
-        self._http = httpx.Client(
-            base_url=self.base_url.rstrip("/"), headers=dict(self.headers), timeout=TIMEOUT_S
-        )
+        try:
+            self._http = httpx.Client(
+                base_url=self.base_url.rstrip("/"), headers=dict(self.headers), timeout=TIMEOUT_S
+            )
+        except (httpx.InvalidURL, TypeError) as exc:
+            raise AdminApiError(
+                f"{self.name} admin API URL {self.base_url!r} is not valid ({exc}): "
+                f"fix {self.url_env}"
+            ) from None
 
     def close(self) -> None:
         self._http.close()
@@ -69,6 +77,11 @@ class AdminClient:
         for attempt in range(1, self.max_attempts + 1):
             try:
                 response = self._http.get(path, params=list(query))
+            except (httpx.UnsupportedProtocol, httpx.InvalidURL):
+                raise AdminApiError(
+                    f"{self.name} admin API URL {self.base_url!r} is not an http(s) URL: "
+                    f"fix {self.url_env}"
+                ) from None
             except httpx.TransportError as exc:
                 if attempt == self.max_attempts:
                     raise AdminApiError(

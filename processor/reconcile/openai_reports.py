@@ -47,6 +47,7 @@ def client(key: str, base_url: str) -> AdminClient:
     return AdminClient(
         name="OpenAI",
         key_env=KEY_ENV,
+        url_env=URL_ENV,
         base_url=base_url,
         headers={"Authorization": f"Bearer {key}"},
     )

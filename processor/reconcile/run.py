@@ -87,6 +87,11 @@ def fetch(source: Source, first: date, last: date) -> tuple[Report, int]:
     api = source.client()
     try:
         return source.importer.fetch(api, first, last), api.retries
+    except (KeyError, TypeError, ValueError, AttributeError, ArithmeticError) as exc:
+        raise AdminApiError(
+            f"{api.name} admin API answered in a shape tokentrace does not know "
+            f"({type(exc).__name__}: {exc}); nothing was imported for it"
+        ) from None
     finally:
         api.close()
 

@@ -47,7 +47,7 @@ class AdminStandin:
         self.ledger = ledger
         self.keys = {"openai": OPENAI_KEY, "anthropic": ANTHROPIC_KEY}
         self.requests: list[AdminRequest] = []
-        self._faults: list[tuple[int, str | None]] = []
+        self._faults: list[tuple[int, str | None, bytes | None]] = []
         self._lock = threading.Lock()
         host, port = server.server_address[:2]
         self.root = f"http://{host}:{port}"
@@ -71,12 +71,15 @@ class AdminStandin:
             "TOKENTRACE_ANTHROPIC_ADMIN_URL": self.anthropic_url,
         }
 
-    def fail(self, status: int, times: int = 1, retry_after: str | None = None) -> None:
-        """Answer the next ``times`` requests (any provider) with ``status``."""
+    def fail(
+        self, status: int, times: int = 1, retry_after: str | None = None, body: bytes | None = None
+    ) -> None:
+        """Answer the next ``times`` requests (any provider) with ``status`` and the
+        provider's error body, or with ``body`` as given (a shape the API never sent)."""
         with self._lock:
-            self._faults.extend([(status, retry_after)] * times)
+            self._faults.extend([(status, retry_after, body)] * times)
 
-    def _next_fault(self) -> tuple[int, str | None] | None:
+    def _next_fault(self) -> tuple[int, str | None, bytes | None] | None:
         with self._lock:
             return self._faults.pop(0) if self._faults else None
 
@@ -125,8 +128,10 @@ class _Handler(BaseHTTPRequestHandler):
         authorized, handle, error = _PROVIDERS[prefix]
         fault = standin._next_fault()
         if fault is not None:
-            status, retry_after = fault
+            status, retry_after, body = fault
             reply = error(status, f"Stand-in error {status}.")
+            if body is not None:
+                reply = Reply(status=status, body=body)
             if retry_after is not None:
                 reply.headers["retry-after"] = retry_after
             self._send(reply)

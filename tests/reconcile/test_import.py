@@ -243,3 +243,20 @@ def test_line_items_name_their_model() -> None:
     assert openai_reports.model_of_line_item("Fine-tuning, training") == ""
     assert Decimal("450.5") / 100 == ANTHROPIC_DAY_COST
     assert len(DAYS) == 40
+
+
+def test_a_bad_url_or_an_unknown_shape_is_one_clear_line(
+    store_client: Any, standin: AdminStandin
+) -> None:
+    env = {**standin.env(), "TOKENTRACE_OPENAI_ADMIN_URL": "ftp://example.invalid/v1"}
+    [outcome] = run.run_on_store(store_client, run.sources(env)[:1], TODAY, 3)
+    assert outcome.line() == (
+        "openai: OpenAI admin API URL 'ftp://example.invalid/v1' is not an http(s) URL: "
+        "fix TOKENTRACE_OPENAI_ADMIN_URL"
+    )
+    standin.fail(200, body=b'{"data": [{"starting_at": 1773446400}], "has_more": false}')
+    [outcome] = run.run_on_store(store_client, run.sources(standin.env())[1:], TODAY, 3)
+    assert outcome.error.startswith(
+        "Anthropic admin API answered in a shape tokentrace does not know (AttributeError"
+    )
+    assert store_client.query("SELECT count() FROM billed_imports").result_rows == [(0,)]
