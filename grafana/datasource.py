@@ -24,11 +24,13 @@ ENV = {
     "username": "TOKENTRACE_CLICKHOUSE_USER",
     "password": "TOKENTRACE_CLICKHOUSE_PASSWORD",
     "database": "TOKENTRACE_CLICKHOUSE_DATABASE",
+    # "true" for a TLS-only ClickHouse; the plugin parses the expanded string as a bool.
+    "secure": "TOKENTRACE_CLICKHOUSE_SECURE",
 }
 
 
 def _body(
-    *, host: str, port: str | int, username: str, database: str, secure: bool
+    *, host: str, port: str | int, username: str, database: str, secure: bool | str
 ) -> dict[str, Any]:
     return {
         "name": NAME,
@@ -54,7 +56,7 @@ def provisioning_file() -> dict[str, Any]:
         port=f"${ENV['port']}",
         username=f"${ENV['username']}",
         database=f"${ENV['database']}",
-        secure=False,
+        secure=f"${ENV['secure']}",
     )
     datasource["orgId"] = 1
     datasource["editable"] = False  # a file-provisioned source is changed in the file

@@ -146,6 +146,7 @@ class Service:
         router.add("POST", "/v1/traces", self.http.traces)
         router.add("GET", "/healthz", self.healthz, limited=False)
         router.add("GET", "/readyz", self.readyz, limited=False)
+        router.add("GET", "/readyz/store", self.store_ready, limited=False)
         router.add("GET", "/metrics", self.prometheus, limited=False)
         router.add("GET", "/api/v1/views", self.api.list_views)
         router.add("GET", "/api/v1/views/{name}", self.api.run_view)
@@ -162,19 +163,32 @@ class Service:
         return Response("ok\n")
 
     async def readyz(self, request: Request) -> Response:
-        """Ready once the store is migrated and reachable and the spool has room."""
-        problems = []
-        if not self.sink.ready:
-            problems.append(self.sink.last_error or "store not connected yet")
-        if not self.spool.has_room():
-            problems.append("spool full")
+        """Ready while the spool has room: every span taken in is durable, whether or not
+        ClickHouse is up right now (DESIGN §11).
+
+        Failing readiness during a ClickHouse outage would take every replica out of the
+        Service exactly when their spools should absorb the traffic; ``/readyz/store`` (and
+        the ``tokentrace_store_ready`` gauge) report the store instead.
+        """
+        problems = [] if self.spool.has_room() else ["spool full"]
         body = {
             "ready": not problems,
             "problems": problems,
             "spool_bytes": self.spool.depth_bytes,
             "spool_segments": self.spool.segment_count,
+            "store_ready": self.sink.ready,
         }
         return Response.json(body, 503 if problems else 200)
+
+    async def store_ready(self, request: Request) -> Response:
+        """200 while ClickHouse is migrated and taking inserts; 503 with the reason if not."""
+        ready = self.sink.ready
+        body = {
+            "ready": ready,
+            "problem": "" if ready else self.sink.last_error or "store not connected yet",
+            "spool_bytes": self.spool.depth_bytes,
+        }
+        return Response.json(body, 200 if ready else 503)
 
     async def prometheus(self, request: Request) -> Response:
         return Response(self.metrics.render(), content_type=CONTENT_TYPE)

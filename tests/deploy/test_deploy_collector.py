@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from urllib.parse import urlsplit
 
 import pytest
 from deploy_files import COMPOSE_FILE, DEPLOY, interpolate, load_yaml, sample_env
@@ -45,22 +44,27 @@ def test_traces_pipeline_is_otlp_to_the_processor(config: dict) -> None:
     assert [component_type(r) for r in traces["receivers"]] == ["otlp"]
     # The memory limiter must run first to protect the collector, batching last.
     assert [component_type(p) for p in traces["processors"]] == ["memory_limiter", "batch"]
-    assert [component_type(e) for e in traces["exporters"]] == ["otlphttp"]
+    assert [component_type(e) for e in traces["exporters"]] == ["loadbalancing"]
     protocols = config["receivers"]["otlp"]["protocols"]
     assert protocols["grpc"]["endpoint"] == "0.0.0.0:4317"
     assert protocols["http"]["endpoint"] == "0.0.0.0:4318"
 
 
-def test_exporter_reaches_the_processor_service_with_the_bearer_token(
+def test_exporter_routes_by_trace_id_to_every_processor_with_the_bearer_token(
     config: dict, compose: dict
 ) -> None:
-    exporter = config["exporters"]["otlphttp/tokentrace"]
-    endpoint = urlsplit(exporter["endpoint"])
-    assert endpoint.hostname in compose["services"]
-    assert f"{endpoint.port}:{endpoint.port}" in compose["services"][endpoint.hostname]["ports"]
-    assert exporter["headers"] == {"Authorization": "Bearer ${env:TOKENTRACE_AUTH_TOKEN}"}
-    assert exporter["retry_on_failure"]["enabled"] is True
-    assert exporter["sending_queue"]["enabled"] is True
+    exporter = config["exporters"]["loadbalancing/tokentrace"]
+    # One trace, one replica: per-process dedupe stays exact with several replicas.
+    assert exporter["routing_key"] == "traceID"
+    dns = exporter["resolver"]["dns"]
+    processor = compose["services"][dns["hostname"]]
+    assert f"{dns['port']}:{dns['port']}" in processor["ports"]  # the processor's OTLP/gRPC
+    otlp = exporter["protocol"]["otlp"]
+    assert "endpoint" not in otlp  # the resolver supplies each replica's address
+    assert otlp["headers"] == {"authorization": "Bearer ${env:TOKENTRACE_AUTH_TOKEN}"}
+    # Retries stay inside the per-replica exporter: a retried batch reaches the same replica.
+    assert otlp["retry_on_failure"]["enabled"] is True
+    assert otlp["sending_queue"]["enabled"] is True
 
 
 def test_every_variable_the_collector_expands_is_in_its_environment(compose: dict) -> None:

@@ -103,9 +103,14 @@ def test_unreachable_clickhouse_spools_refuses_when_full_then_drains_once(tmp_pa
     refusing = f"http://127.0.0.1:{free_port()}"
     server = ServeProcess(tmp_path, clickhouse=refusing, args=("--spool-max-bytes", "40KiB"))
     server.start()
+    # Ready to take spans (they are spooled) while ClickHouse is away; the store probe says so.
     status, body = server.get("/readyz")
+    assert (status, json.loads(body)["ready"], json.loads(body)["store_ready"]) == (
+        200, True, False,
+    )  # fmt: skip
+    status, body = server.get("/readyz/store")
     assert status == 503
-    assert "connect" in json.loads(body)["problems"][0]
+    assert "connect" in json.loads(body)["problem"]
 
     acked: list[str] = []
     throttled = None
@@ -124,6 +129,8 @@ def test_unreachable_clickhouse_spools_refuses_when_full_then_drains_once(tmp_pa
         break
     assert throttled is not None, "the spool never filled"
     assert throttled[:2] == (503, "5")
+    status, body = server.get("/readyz")
+    assert (status, json.loads(body)["problems"]) == (503, ["spool full"])
     retry = error_details_pb2.RetryInfo()
     assert status_pb2.Status.FromString(throttled[2]).details[0].Unpack(retry)
     assert retry.retry_delay.seconds == 5

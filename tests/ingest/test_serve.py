@@ -169,6 +169,8 @@ def test_health_metrics_and_views_api(server):
     assert server.get("/healthz") == (200, b"ok\n")
     status, body = server.get("/readyz")
     assert (status, json.loads(body)["ready"]) == (200, True)
+    status, body = server.get("/readyz/store")
+    assert (status, json.loads(body)["ready"], json.loads(body)["problem"]) == (200, True, "")
     post(server, request(span(chat(tenant="metrics"))).SerializeToString(), PROTOBUF)
     status, body = server.get("/metrics")
     text = body.decode()
