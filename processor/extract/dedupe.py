@@ -33,9 +33,11 @@ from collections.abc import Iterable, Sequence
 from tokentrace.processor.extract.extractor import Call
 
 DEFAULT_CAPACITY = 600_000
-# Spans of one call start within this many microseconds of each other (a bucket's width;
-# a lookup checks the buckets either side too).
+# Spans of one call start within this many microseconds of each other.
 _WINDOW_US = 60_000_000
+# Scopes get a number (1..255) for the cross-trace key's value; beyond 255 scopes, the
+# rest share the last number, so their spans are not matched with each other.
+_MAX_SCOPES = 255
 
 # call, span key (S…), parent key (P…), response key (R…), cross-trace key (G…); b"" where
 # there is none
@@ -46,17 +48,18 @@ class Deduper:
     """Decides which calls are new; callers hold a lock around :meth:`admit`.
 
     Keys are bytes, prefixed by kind: ``S`` + trace id + span id of a counted call, ``P``
-    + trace id + parent span id of one, ``R`` + trace id + response id, ``G`` + start
-    minute + response id, whose value is the scope that emitted it (b"" for the others).
-    Bytes are never tracked by the garbage collector, and membership is a C-level dict
-    lookup. They live in two generations: when the young dict holds ``capacity / 2`` keys
-    the old one is dropped whole, so every operation stays O(1).
+    + trace id + parent span id of one, ``R`` + trace id + response id, ``G`` + response
+    id. A ``G`` key's value is the call's start (µs) times 256 plus its scope's number, the
+    others' 0: ints and bytes are never tracked by the garbage collector, and membership
+    is a C-level dict lookup. Keys live in two generations: when the young dict holds
+    ``capacity / 2`` keys the old one is dropped whole, so every operation stays O(1).
     """
 
     def __init__(self, capacity: int = DEFAULT_CAPACITY) -> None:
         self._half = max(1, capacity // 2)
-        self._young: dict[bytes, bytes] = {}
-        self._old: dict[bytes, bytes] = {}
+        self._young: dict[bytes, int] = {}
+        self._old: dict[bytes, int] = {}
+        self._scopes: dict[bytes, int] = {}
 
     def __len__(self) -> int:
         return len(self._young | self._old)
@@ -75,6 +78,11 @@ class Deduper:
         for call, span, parent, response, shared in keyed:
             as_parent = b"P" + span[1:]
             parent_counted = b"S" + parent[1:] if parent else b""
+            stamp = 0
+            if shared:
+                stamp = call.ts_us << 8 | self._scope_number(call.scope)
+                if _other_scope(young.get(shared), stamp) or _other_scope(old.get(shared), stamp):
+                    continue
             if (
                 span in young
                 or span in old
@@ -82,7 +90,6 @@ class Deduper:
                 or as_parent in old
                 or (parent and (parent_counted in young or parent_counted in old))
                 or (response and (response in young or response in old))
-                or (shared and self._other_scope(shared, call.scope))
             ):
                 continue
             for key in (span, parent, response, shared):
@@ -90,18 +97,17 @@ class Deduper:
                     if len(young) >= self._half:
                         old = self._old = young
                         young = self._young = {}
-                    young[key] = call.scope if key is shared else b""
+                    young[key] = stamp if key is shared else 0
             admitted.append(call)
         return admitted, len(calls) - len(admitted)
 
-    def _other_scope(self, shared: bytes, scope: bytes) -> bool:
-        """Whether another scope counted a span with this response id around this time."""
-        for key in _neighbours(shared):
-            for generation in (self._young, self._old):
-                seen = generation.get(key)
-                if seen is not None and seen != scope:
-                    return True
-        return False
+    def _scope_number(self, scope: bytes) -> int:
+        number = self._scopes.get(scope)
+        if number is None:
+            number = min(len(self._scopes) + 1, _MAX_SCOPES)
+            if len(self._scopes) < _MAX_SCOPES:
+                self._scopes[scope] = number
+        return number
 
     def forget(self, calls: Iterable[Call]) -> None:
         """Undo :meth:`admit` for calls that were not stored after all."""
@@ -117,24 +123,20 @@ class Deduper:
                 if len(self._young) >= self._half:
                     self._old = self._young
                     self._young = {}
-                self._young[key] = b""
+                self._young[key] = 0
+
+
+def _other_scope(seen: int | None, stamp: int) -> bool:
+    """Whether ``seen`` (a ``G`` key's value) is another scope's span within the window."""
+    return (
+        seen is not None
+        and seen & 0xFF != stamp & 0xFF
+        and abs((seen >> 8) - (stamp >> 8)) < _WINDOW_US
+    )
 
 
 def _response_key(trace_id: bytes, response_id: str) -> bytes:
     return b"R" + trace_id + response_id.encode() if response_id else b""
-
-
-def _shared_key(call: Call) -> bytes:
-    """The cross-trace key: start minute + response id."""
-    if not call.response_id:
-        return b""
-    return b"G" + (call.ts_us // _WINDOW_US).to_bytes(8, "big") + call.response_id.encode()
-
-
-def _neighbours(shared: bytes) -> list[bytes]:
-    """``shared`` and the same response id's keys a minute either side."""
-    minute = int.from_bytes(shared[1:9], "big")
-    return [b"G" + (minute + step).to_bytes(8, "big") + shared[9:] for step in (0, -1, 1)]
 
 
 def _keys(calls: Iterable[Call]) -> list[_Keyed]:
@@ -144,7 +146,7 @@ def _keys(calls: Iterable[Call]) -> list[_Keyed]:
             b"S" + call.trace_id + call.span_id,
             b"P" + call.trace_id + call.parent_span_id if call.parent_span_id else b"",
             _response_key(call.trace_id, call.response_id),
-            _shared_key(call),
+            b"G" + call.response_id.encode() if call.response_id else b"",
         )
         for call in calls
     ]
@@ -171,28 +173,32 @@ def _drop_pairs(keyed: list[_Keyed]) -> list[_Keyed]:
     """``keyed`` less one of each parent/child pair and each repeated span or response,
     keeping the richer of each (the child of a parent/child pair on a tie)."""
     by_span = {entry[1][1:]: entry[0] for entry in keyed}
+    pairs = [
+        (call, by_span[parent[1:]]) for call, _, parent, _, _ in keyed if parent[1:] in by_span
+    ]
+    shared_keys = [entry[4] for entry in keyed if entry[4]]
+    if not pairs and len(by_span) == len(keyed) and len(set(shared_keys)) == len(shared_keys):
+        return keyed  # the usual request: nothing describes one call twice
     dropped: set[int] = set()
-    for call, _, parent, _, _ in keyed:
-        if parent:
-            parent_call = by_span.get(parent[1:])
-            if parent_call is not None:
-                richer_parent = richness(parent_call) > richness(call)
-                dropped.add(id(call) if richer_parent else id(parent_call))
+    for call, parent_call in pairs:
+        richer_parent = richness(parent_call) > richness(call)
+        dropped.add(id(call) if richer_parent else id(parent_call))
     kept: set[int] = set()
     seen: set[bytes] = set()
-    shared_seen: dict[bytes, bytes] = {}
+    shared_seen: dict[bytes, list[Call]] = {}
     for entry in sorted(keyed, key=lambda entry: richness(entry[0]), reverse=True):
         call, span, _, response, shared = entry
         if id(call) in dropped or span in seen or (response and response in seen):
             continue
         if shared and any(
-            shared_seen.get(key, call.scope) != call.scope for key in _neighbours(shared)
+            other.scope != call.scope and abs(other.ts_us - call.ts_us) < _WINDOW_US
+            for other in shared_seen.get(shared, ())
         ):
             continue
         seen.add(span)
         if response:
             seen.add(response)
         if shared:
-            shared_seen[shared] = call.scope
+            shared_seen.setdefault(shared, []).append(call)
         kept.add(id(call))
     return [entry for entry in keyed if id(entry[0]) in kept]
