@@ -160,6 +160,17 @@ def test_openinference_js(replay):
     assert result.rows("user", "conversation") == [("user-1", "session-1")] * 3
 
 
+def test_openinference_js_anthropic_and_anthropic_sdk_count_each_call_once(replay):
+    """OpenInference JS's Anthropic span (0.2.8) is the parent of the Anthropic TypeScript
+    SDK's own span of the same call: one row each, the SDK's (equal usage; the provider
+    SDK's own span carries the response id)."""
+    result = replay("openinference_js_anthropic")
+    assert result.spans == 4
+    assert result.rows() == [ANTHROPIC, ANTHROPIC]
+    assert result.rows("response_id", "stream") == [("msg_standin2", 0), ("msg_standin4", 1)]
+    assert result.metrics.spans_duplicate.value() == 2
+
+
 def test_vercel_ai_sdk(replay):
     """Vercel AI SDK 6: the ``.doGenerate``/``.doStream`` spans are the calls, not the
     ``ai.generateText``/``ai.streamText`` wrappers; ``gen_ai.system=openai.chat`` names
