@@ -17,8 +17,11 @@ TypeScript 1.15:            stream included)                input_tokens``;
 ``com.anthropic.sdk.*``)                                    ``gen_ai.conversation.id``
 OpenInference (Python       ``openinference.span.kind``     ``llm.token_count.prompt``
 openai 0.1.66, anthropic    ``LLM`` / ``EMBEDDING``;        includes cache (both providers),
-3.1.0; JS openai 4.2.7:     ``CHAIN``, ``AGENT``, ``TOOL``,  ``…prompt_details.cache_read|
-``openinference.*``,        ``RETRIEVER``… are not calls    cache_write``, ``…completion_
+3.1.0; JS openai 4.2.7,     ``CHAIN``, ``AGENT``, ``TOOL``,  ``…prompt_details.cache_read|
+anthropic 0.2.8:            ``RETRIEVER``… are not calls;
+                            JS Anthropic: the SDK's own
+                            span is its child
+``openinference.*``,                                        cache_write``, ``…completion_
 ``@arizeai/openinference*``)                                details.reasoning``;
                                                             ``llm.model_name``,
                                                             ``llm.provider``/``llm.system``;
