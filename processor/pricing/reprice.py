@@ -3,9 +3,17 @@
 ``model`` is part of ``llm_calls``' sort key, so a row whose priced model changes (an unpriced
 row whose model now has a price) cannot be updated in place. Changed rows are therefore
 replaced: their new versions are inserted first (server-side, joined with the new prices),
-then the old versions are deleted by their exact old values. A failure between the two steps
-leaves both versions (double counted, visible) rather than losing a call; spans ingested
-meanwhile are never deleted: they carry other values.
+then the old versions are deleted by their exact old values. Spans ingested meanwhile are
+never deleted: they carry other values.
+
+A run is crash-safe: no call is lost or left counted twice, whatever step it dies in. Its
+staged prices live in a MergeTree table (``_reprice_<run>``, the run's window in its comment)
+until the run is complete, and the new versions carry a marker (``#reprice:<run>`` after
+their ``price_version``) until the old ones are gone. The next ``reprice`` first finishes any
+such run from where the store shows it stopped: a partial insert of new versions is removed
+and redone, a completed one has its old versions deleted (a delete that died is resumed by
+ClickHouse itself, mutations being persistent), then the markers are removed, the rollups
+rebuilt and the staging table dropped.
 
 A row is priced as the ingest pipeline prices a span: by its response model, else its request
 model (else the stored model), with its provider, timestamp, token counts and service tier.
@@ -13,12 +21,14 @@ model (else the stored model), with its provider, timestamp, token counts and se
 The rollups are then rebuilt from the fact table for every whole UTC day the range touches,
 with the materialized views' own SELECT, so partial days at the boundaries stay exact. That
 rebuild is not atomic with ingestion: spans arriving for those days while it runs may be
-counted twice in the rollups (never in the fact table), so re-price days that are not being
-ingested, or pause ingestion around it.
+counted twice in the rollups (never in the fact table). ``tokentrace reprice`` therefore
+goes through a running ``tokentrace serve`` (its API pauses the sink for the run, the spool
+absorbing meanwhile) whenever there is one.
 """
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -52,6 +62,7 @@ ROLLUPS = (
     ("llm_cost_daily", "llm_cost_daily_mv", "day"),
 )
 _CHUNK_ROWS = 200_000
+_STAGING_PREFIX = "_reprice_"
 _NO_DEDUP = {"insert_deduplicate": 0}  # a rebuilt block may equal an earlier one: keep it
 _SYNC = {"mutations_sync": 2}
 
@@ -89,29 +100,28 @@ def reprice(
     client: Client, pricer: Pricer, since: datetime, until: datetime | None = None
 ) -> RepriceResult:
     """Re-price the calls in ``[since, until)`` (``until`` default: the latest call)."""
+    finish_unfinished(client)
     since = _utc(since)
     until = _utc(until) if until is not None else _after_latest(client, since)
     if until <= since:
         raise ValueError(f"until ({until.isoformat()}) must be after since ({since.isoformat()})")
     window = {"since": since, "until": until}
     rows, cost_before = _totals(client, window)
-    staging = f"_reprice_{uuid.uuid4().hex[:12]}"
+    run = uuid.uuid4().hex[:12]
+    staging = f"{_STAGING_PREFIX}{run}"
+    comment = json.dumps({"since": since.isoformat(), "until": until.isoformat()})
+    literal = comment.replace("\\", "\\\\").replace("'", "\\'")
     client.command(
-        f"CREATE TABLE {staging} ENGINE = Memory AS SELECT {', '.join(KEY_COLUMNS)}, "
+        f"CREATE TABLE {staging} ENGINE = MergeTree ORDER BY tuple() COMMENT '{literal}' "
+        f"AS SELECT {', '.join(KEY_COLUMNS)}, "
         + ", ".join(f"{c} AS new_{c}" for c in PRICE_COLUMNS)
-        + " FROM llm_calls WHERE 0"
+        + ", toUInt64(0) AS calls FROM llm_calls WHERE 0"
     )
-    try:
-        changes: dict[tuple, ModelChange] = {}
-        for chunk in _chunks(client, window):
-            _stage_changes(client, pricer, chunk, staging, changes)
-        changed = sum(c.rows for c in changes.values())
-        if changed:
-            _replace_rows(client, window, staging, expected=changed)
-    finally:
-        client.command(f"DROP TABLE IF EXISTS {staging}")
+    changes: dict[tuple, ModelChange] = {}
+    for chunk in _chunks(client, window):
+        _stage_changes(client, pricer, chunk, staging, _marker(run), changes)
+    _complete(client, staging, window)
     start, end = _whole_days(since, until)
-    rebuild_rollups(client, start, end)
     _, cost_after = _totals(client, window)
     by_model = sorted(
         changes.values(), key=lambda c: abs(c.cost_after - c.cost_before), reverse=True
@@ -120,7 +130,7 @@ def reprice(
         since=since,
         until=until,
         rows=rows,
-        changed=changed,
+        changed=sum(c.rows for c in changes.values()),
         newly_priced=sum(c.rows for c in by_model if c.priced_after and not c.priced_before),
         newly_unpriced=sum(c.rows for c in by_model if c.priced_before and not c.priced_after),
         cost_before=cost_before,
@@ -129,6 +139,76 @@ def reprice(
         rollups_until=end,
         changes=by_model,
     )
+
+
+def finish_unfinished(client: Client) -> list[str]:
+    """Complete the runs an earlier ``reprice`` left (it died midway); their staging tables."""
+    found = client.query(
+        "SELECT name, comment FROM system.tables WHERE database = currentDatabase() "
+        "AND startsWith(name, {prefix:String}) ORDER BY metadata_modification_time",
+        parameters={"prefix": _STAGING_PREFIX},
+    ).result_rows
+    for staging, comment in found:
+        bounds = json.loads(comment)
+        window = {key: datetime.fromisoformat(bounds[key]) for key in ("since", "until")}
+        _complete(client, staging, window)
+    return [name for name, _ in found]
+
+
+def _complete(client: Client, staging: str, window: dict) -> None:
+    """Bring a staged run to its end, from whichever step it is at; idempotent."""
+    marker = _marker(staging.removeprefix(_STAGING_PREFIX))
+    expected = int(client.query(f"SELECT sum(calls) FROM {staging}").result_rows[0][0] or 0)
+    if expected:
+        old, marked = _progress(client, staging, window, marker)
+        if old and marked != expected:
+            if old != expected:
+                raise RuntimeError(
+                    f"re-pricing run {staging} cannot be finished: {old} of {expected} old "
+                    f"versions and {marked} new ones are stored; nothing more was changed"
+                )
+            if marked:  # an insert that died halfway: take its rows out, then redo it
+                client.command(
+                    "ALTER TABLE llm_calls DELETE WHERE endsWith(price_version, {marker:String})",
+                    parameters={"marker": marker},
+                    settings=_SYNC,
+                )
+            _insert_new_versions(client, window, staging)
+        keys = ", ".join(KEY_COLUMNS)
+        client.command(
+            f"ALTER TABLE llm_calls DELETE WHERE {_in_range('ts')} "
+            f"AND ({keys}) IN (SELECT {keys} FROM {staging})",
+            parameters=window,
+            settings=_SYNC,
+        )
+        client.command(
+            "ALTER TABLE llm_calls UPDATE price_version = replaceOne(price_version, "
+            "{marker:String}, '') WHERE endsWith(price_version, {marker:String})",
+            parameters={"marker": marker},
+            settings=_SYNC,
+        )
+    start, end = _whole_days(_utc(window["since"]), _utc(window["until"]))
+    rebuild_rollups(client, start, end)
+    client.command(f"DROP TABLE IF EXISTS {staging}")
+
+
+def _progress(client: Client, staging: str, window: dict, marker: str) -> tuple[int, int]:
+    """(old versions still stored, new versions stored) of a staged run."""
+    keys = ", ".join(KEY_COLUMNS)
+    old = client.query(
+        f"SELECT count() FROM llm_calls WHERE {_in_range('ts')} "
+        f"AND ({keys}) IN (SELECT {keys} FROM {staging})",
+        parameters=window,
+    ).result_rows[0][0]
+    marked = client.query(
+        "SELECT count() FROM llm_calls WHERE endsWith(price_version, {marker:String})",
+        parameters={"marker": marker},
+    ).result_rows[0][0]
+    return old, marked
+
+
+def _marker(run: str) -> str:
+    return f"#reprice:{run}"
 
 
 def rebuild_rollups(client: Client, start: datetime, end: datetime) -> None:
@@ -183,7 +263,12 @@ def _chunks(client: Client, window: dict) -> Iterator[dict]:
 
 
 def _stage_changes(
-    client: Client, pricer: Pricer, chunk: dict, staging: str, changes: dict[tuple, ModelChange]
+    client: Client,
+    pricer: Pricer,
+    chunk: dict,
+    staging: str,
+    marker: str,
+    changes: dict[tuple, ModelChange],
 ) -> None:
     """Price every distinct row of the chunk; stage those whose price differs."""
     staged = []
@@ -208,7 +293,7 @@ def _stage_changes(
         fresh = _as_row(new)
         if fresh == tuple(values[c] for c in PRICE_COLUMNS):
             continue
-        staged.append([*key, *fresh])
+        staged.append([*key, *fresh[:-1], fresh[-1] + marker, count])
         group = (values["provider"], values["model"], values["priced"], new.model, new.priced)
         seen = changes.get(group)
         changes[group] = ModelChange(
@@ -223,12 +308,14 @@ def _stage_changes(
         )
     if staged:
         client.insert(
-            staging, staged, column_names=[*KEY_COLUMNS, *(f"new_{c}" for c in PRICE_COLUMNS)]
+            staging,
+            staged,
+            column_names=[*KEY_COLUMNS, *(f"new_{c}" for c in PRICE_COLUMNS), "calls"],
         )
 
 
-def _replace_rows(client: Client, window: dict, staging: str, expected: int) -> None:
-    """Insert the new versions of the staged rows, then delete the old ones."""
+def _insert_new_versions(client: Client, window: dict, staging: str) -> None:
+    """Insert the new version of every staged row (its price_version marked)."""
     columns = [
         row[0]
         for row in client.query(
@@ -239,24 +326,11 @@ def _replace_rows(client: Client, window: dict, staging: str, expected: int) -> 
     ]
     select = ", ".join(f"s.new_{c}" if c in PRICE_COLUMNS else f"c.{c}" for c in columns)
     join = " AND ".join(f"c.{c} = s.{c}" for c in KEY_COLUMNS)
-    joined = f"FROM llm_calls AS c INNER JOIN {staging} AS s ON {join} WHERE {_in_range('c.ts')}"
-    matched = client.query(f"SELECT count() {joined}", parameters=window).result_rows[0][0]
-    if matched != expected:
-        # Never replace a row unless every staged row finds exactly the calls it stands for.
-        raise RuntimeError(
-            f"re-pricing matched {matched} stored calls, expected {expected}: nothing was changed"
-        )
     client.command(
-        f"INSERT INTO llm_calls ({', '.join(columns)}) SELECT {select} {joined}",
+        f"INSERT INTO llm_calls ({', '.join(columns)}) SELECT {select} "
+        f"FROM llm_calls AS c INNER JOIN {staging} AS s ON {join} WHERE {_in_range('c.ts')}",
         parameters=window,
         settings=_NO_DEDUP,
-    )
-    keys = ", ".join(KEY_COLUMNS)
-    client.command(
-        f"ALTER TABLE llm_calls DELETE WHERE {_in_range('ts')} "
-        f"AND ({keys}) IN (SELECT {keys} FROM {staging})",
-        parameters=window,
-        settings=_SYNC,
     )
 
 

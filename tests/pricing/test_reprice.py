@@ -8,10 +8,12 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from clickhouse_connect.driver.exceptions import DatabaseError
 
 from tokentrace.processor.cli import main
 from tokentrace.processor.pricing.pricer import Pricer
-from tokentrace.processor.pricing.reprice import reprice
+from tokentrace.processor.pricing.reprice import finish_unfinished, reprice
+from tokentrace.processor.store import store as store_module
 
 UTC = UTC
 DAY = datetime(2026, 11, 1, tzinfo=UTC)
@@ -194,3 +196,61 @@ def test_reprice_command(store_client, chdb_url, prices_file, capsys) -> None:
     )
     doc = json.loads(capsys.readouterr().out)
     assert (doc["rows"], doc["changed"], doc["since"]) == (5, 0, "2026-11-01T06:00:00+00:00")
+
+
+def test_a_run_that_dies_between_insert_and_delete_is_finished_by_the_next(
+    store_client, chdb_url, prices_file
+) -> None:
+    """ClickHouse itself refuses the delete (TOO_MANY_MUTATIONS) right after the insert."""
+    store(store_client, stored_rows(Pricer(prices_file="")))
+    expected = _repriced_copy(store_client, chdb_url, prices_file)
+    store_client.command("SYSTEM STOP MERGES llm_calls")
+    store_client.command("ALTER TABLE llm_calls MODIFY SETTING number_of_mutations_to_throw = 1")
+    store_client.command(
+        "ALTER TABLE llm_calls UPDATE latency_ms = latency_ms WHERE 1",
+        settings={"mutations_sync": 0},
+    )  # one unfinished mutation: the next one is refused
+    with pytest.raises(DatabaseError, match="TOO_MANY_MUTATIONS"):
+        reprice(store_client, Pricer(prices_file), SINCE, UNTIL)
+    # Died midway: both versions of the 4 changed calls are stored, the new ones marked.
+    assert store_client.query("SELECT count() FROM llm_calls").result_rows == [(12,)]
+    assert store_client.query(
+        "SELECT count() FROM llm_calls WHERE price_version LIKE '%#reprice:%'"
+    ).result_rows == [(4,)]
+
+    store_client.command("ALTER TABLE llm_calls MODIFY SETTING number_of_mutations_to_throw = 1000")
+    store_client.command("SYSTEM START MERGES llm_calls")
+    result = reprice(store_client, Pricer(prices_file), SINCE, UNTIL)  # finishes, then runs
+
+    assert result.changed == 0
+    assert facts(store_client) == expected
+    assert_rollups_match_facts(store_client)
+    assert finish_unfinished(store_client) == []
+
+
+def test_a_run_whose_insert_the_rollups_refused_is_finished_not_doubled(
+    store_client, chdb_url, prices_file
+) -> None:
+    store(store_client, stored_rows(Pricer(prices_file="")))
+    expected = _repriced_copy(store_client, chdb_url, prices_file)
+    store_client.command("SYSTEM STOP MERGES llm_cost_hourly")
+    store_client.command("ALTER TABLE llm_cost_hourly MODIFY SETTING parts_to_throw_insert = 1")
+    with pytest.raises(DatabaseError, match="TOO_MANY_PARTS"):
+        reprice(store_client, Pricer(prices_file), SINCE, UNTIL)
+    store_client.command("ALTER TABLE llm_cost_hourly MODIFY SETTING parts_to_throw_insert = 3000")
+    store_client.command("SYSTEM START MERGES llm_cost_hourly")
+    assert len(finish_unfinished(store_client)) == 1
+    assert facts(store_client) == expected
+    assert_rollups_match_facts(store_client)
+
+
+def _repriced_copy(client, chdb_url: str, prices_file) -> list[tuple]:
+    """The facts an uninterrupted run leaves (re-priced in a database of its own)."""
+    database = f"{client.database}_copy"
+    copy = store_module.connect(chdb_url, database=database)
+    store_module.migrate(copy)
+    copy.command(f"INSERT INTO llm_calls SELECT * FROM {client.database}.llm_calls")
+    reprice(copy, Pricer(prices_file), SINCE, UNTIL)
+    repriced = facts(copy)
+    copy.command(f"DROP DATABASE {database}")
+    return repriced
