@@ -8,8 +8,10 @@ SQL:
 - ``GET /api/v1/views/{name}?from=ISO&to=ISO&<filter>=<value>``: the view's rows as JSON.
   ``from`` defaults to 7 days before ``to``, ``to`` to now; both are ISO 8601, UTC when
   no offset is given; ``to`` is inclusive, as a dashboard's range end. Filters are the
-  dashboard variables (``team``, ``tenant``, ``model``, …) and repeat for several values.
-  Decimal money comes back as strings, exactly; times as ISO 8601.
+  dashboard variables (``team``, ``tenant``, ``model``, …) plus ``user`` and
+  ``conversation``, and repeat for several values; ``exact=1`` counts only the range where
+  it is not whole days, as the report does (``views.render``). Decimal money comes back
+  as strings, exactly; times as ISO 8601.
 
 With ``TOKENTRACE_AUTH_TOKEN`` set these routes want the same bearer token as OTLP.
 """
@@ -66,11 +68,12 @@ class ViewsApi:
             start = _instant(request.query, "from") or end - DEFAULT_RANGE
             if start > end:
                 raise ValueError("from must not be after to")
-            filters = {k: v for k, v in request.query.items() if k not in ("from", "to")}
+            filters = {k: v for k, v in request.query.items() if k not in ("from", "to", "exact")}
+            exact = request.query.get("exact", ["0"])[-1] == "1"
             views.render(view, start=start, end=end, filters=filters)  # validates filters
         except ValueError as exc:
             return Response.json({"error": str(exc)}, 400)
-        rows = await asyncio.to_thread(self._fetch, view, start, end, filters)
+        rows = await asyncio.to_thread(self._fetch, view, start, end, filters, exact)
         return Response.json(
             {
                 "view": view.name,
@@ -81,12 +84,19 @@ class ViewsApi:
         )
 
     def _fetch(
-        self, view: views.View, start: datetime, end: datetime, filters: dict[str, list[str]]
+        self,
+        view: views.View,
+        start: datetime,
+        end: datetime,
+        filters: dict[str, list[str]],
+        exact: bool,
     ) -> list[dict[str, Any]]:
         with self._lock:
             if self._client is None:
                 self._client = self._connect()
-            return views.fetch(self._client, view, start=start, end=end, filters=filters)
+            return views.fetch(
+                self._client, view, start=start, end=end, filters=filters, exact=exact
+            )
 
 
 def _instant(query: dict[str, list[str]], name: str) -> datetime | None:

@@ -251,17 +251,33 @@ def connect_or_defer(args: argparse.Namespace, create: bool = True) -> Client:
             )
     try:
         client = store.connect(url, create_database=create)
-        initialised = create or client.command("EXISTS TABLE llm_cost_daily")
+        behind = False if create else _migrations_behind(client)
     except (ClickHouseError, OSError, LookupError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise _fail(args, f"cannot open the store {url}: {first}") from None
-    if not initialised:
+    if behind is None:
         raise _fail(
             args,
             f"the store {url} has no tables yet: run `{command_line('migrate', url)}` "
             "(or start tokentrace serve on it)",
         )
+    if behind:
+        raise _fail(
+            args,
+            f"the store {url} predates this tokentrace's schema: run "
+            f"`{command_line('migrate', url)}` (or restart tokentrace serve on it)",
+        )
     return client
+
+
+def _migrations_behind(client: Client) -> bool | None:
+    """None when the store has no schema at all; else whether migrations are missing."""
+    if not client.command("EXISTS TABLE schema_migrations"):
+        return None
+    applied = {row[0] for row in client.query("SELECT version FROM schema_migrations").result_rows}
+    if not applied:
+        return None
+    return any(m.version not in applied for m in store.load_migrations())
 
 
 def connect_store(args: argparse.Namespace, why: str = "stop it first") -> Client:

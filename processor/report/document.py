@@ -22,8 +22,10 @@ from tokentrace.processor.store import views
 Fetch = Callable[[str], list[dict[str, Any]]]
 """Rows of the named view for the report's window and filters."""
 
-Source = Callable[[str, dt.datetime, dt.datetime, dict[str, tuple[str, ...]]], list[dict[str, Any]]]
-"""Rows of the named view for any range (end inclusive) and filters: the store or an API."""
+Source = Callable[..., list[dict[str, Any]]]
+"""``source(name, start, end, filters, exact=False)``: rows of the named view for any range
+(end inclusive) and filters, from the store or through an API; ``exact`` counts only the
+range where it is not whole days (see ``views.render``)."""
 
 TOTAL_COUNTS = (
     "requests",
@@ -53,18 +55,23 @@ def _number(value: Any, places: int = 6) -> float | None:
     return None if value is None else round(float(value), places)
 
 
-def _inclusive_end(window: Window) -> dt.datetime:
+def _inclusive_end(end: dt.datetime) -> dt.datetime:
     """Views take an inclusive end, as Grafana sends; the window's end is exclusive."""
-    return window.end - dt.timedelta(milliseconds=1)
+    return end - dt.timedelta(milliseconds=1)
 
 
 def store_source(client: Any) -> Source:
     """Run views on a clickhouse-connect client (embedded chDB or a server)."""
 
     def rows(
-        name: str, start: dt.datetime, end: dt.datetime, filters: dict[str, tuple[str, ...]]
+        name: str,
+        start: dt.datetime,
+        end: dt.datetime,
+        filters: dict[str, tuple[str, ...]],
+        exact: bool = False,
     ) -> list[dict[str, Any]]:
-        return views.fetch(client, views.VIEWS[name], start=start, end=end, filters=filters)
+        view = views.VIEWS[name]
+        return views.fetch(client, view, start=start, end=end, filters=filters, exact=exact)
 
     return rows
 
@@ -73,12 +80,17 @@ def api_source(base_url: str) -> Source:
     """Run views through ``tokentrace serve``'s ``/api/v1/views/{name}``."""
 
     def rows(
-        name: str, start: dt.datetime, end: dt.datetime, filters: dict[str, tuple[str, ...]]
+        name: str,
+        start: dt.datetime,
+        end: dt.datetime,
+        filters: dict[str, tuple[str, ...]],
+        exact: bool = False,
     ) -> list[dict[str, Any]]:
         query = [
             ("from", start.isoformat()),
             ("to", end.isoformat()),
             *((key, value) for key, values in filters.items() for value in values),
+            *((("exact", "1"),) if exact else ()),
         ]
         return serve_client.call(base_url, f"/api/v1/views/{name}", query=query)["rows"]
 
@@ -89,7 +101,10 @@ def fetcher(source: Source, window: Window) -> Fetch:
     """The rows of each view for the report's window and filters."""
 
     def fetch(name: str) -> list[dict[str, Any]]:
-        return source(name, window.start, _inclusive_end(window), window.filters)
+        view = views.VIEWS.get(name)
+        # "now" for month to date and its forecast; the window's own end for the rest
+        end = window.end if view is None or view.whole_days else window.window_end
+        return source(name, window.start, _inclusive_end(end), window.filters, exact=True)
 
     return fetch
 
@@ -104,19 +119,49 @@ def api_fetcher(base_url: str, window: Window) -> Fetch:
     return fetcher(api_source(base_url), window)
 
 
+def _budget_applies(scope: str, filters: dict[str, tuple[str, ...]]) -> bool:
+    """A budget belongs in a filtered report unless it is scoped to other values of a
+    filtered key (``--where team=growth`` drops team=support's budget; the global budget,
+    and budgets on keys not filtered, stay)."""
+    for part in filter(None, scope.split(",")):
+        key, _, value = part.partition("=")
+        if key in filters and value not in filters[key]:
+            return False
+    return True
+
+
 def build(fetch: Fetch, window: Window) -> dict[str, Any]:
     """The whole report document for ``window``."""
     totals = (fetch("totals") or [{}])[0]
     mtd = (fetch("month_to_date") or [{}])[0]
+    first_day, last_day = window.days()
+    partial = {
+        day.isoformat()
+        for day, whole in (
+            (first_day, window.start.time() == dt.time(0)),
+            (last_day, window.end.time() == dt.time(0) and not window.until_now),
+        )
+        if not whole
+    }
     daily = [
-        {"date": _day(r["day"]), "cost": money(r["cost"]), "requests": int(r["requests"])}
+        {
+            "date": _day(r["day"]),
+            "cost": money(r["cost"]),
+            "requests": int(r["requests"]),
+            "partial": _day(r["day"]) in partial,
+        }
         for r in fetch("daily_spend")
     ]
     requests = int(totals.get("requests") or 0)
     cost = Decimal(money(totals.get("cost")))
     return {
         "currency": "USD",
-        "window": {"from": window.start.isoformat(), "to": window.end.isoformat()},
+        "window": {
+            "from": window.start.isoformat(),
+            "to": window.end.isoformat(),
+            "label": window.label(),
+            "days": {"from": first_day.isoformat(), "to": last_day.isoformat()},
+        },
         "filters": {key: list(values) for key, values in window.filters.items()},
         "totals": {
             "cost": money(cost),
@@ -135,6 +180,7 @@ def build(fetch: Fetch, window: Window) -> dict[str, Any]:
                     "utilization": _number(r["utilization"]) or 0.0,
                 }
                 for r in fetch("budget_utilization")
+                if _budget_applies(r["scope"], window.filters)
             ],
         },
         "daily": daily,

@@ -94,6 +94,7 @@ def _header(doc: dict[str, Any]) -> Panel:
     lines.add_column(justify="right", style="bold")
     lines.add_column()
     lines.add_row("Spend in window", money(totals["cost"]))
+    window = doc["window"]
     lines.add_row("Month to date", f"{money(mtd['cost'])}   forecast {money(mtd['forecast'])}")
     lines.add_row("Requests", f"{totals['requests']:,}  ({totals['failed_requests']:,} failed)")
     lines.add_row("Cost per request", money(cpr["average"], 4))
@@ -101,8 +102,14 @@ def _header(doc: dict[str, Any]) -> Panel:
     unpriced = totals["unpriced_requests"]
     if unpriced:
         lines.add_row("Unpriced requests", Text(f"{unpriced:,} (unknown model prices)", "yellow"))
-    window = doc["window"]
-    return Panel(lines, title=f"tokentrace · {window['from'][:10]} → {window['to'][:10]}")
+    days = window.get("days")
+    if days:
+        lines.add_row(
+            "Whole UTC days",
+            f"{days['from']} → {days['to']} in daily rows and anomalies; month to date "
+            f"from {days['to'][:8]}01",
+        )
+    return Panel(lines, title=f"tokentrace · {window.get('label', window['from'][:10])}")
 
 
 def _budgets(doc: dict[str, Any]) -> Table:
@@ -137,6 +144,9 @@ def _daily(doc: dict[str, Any]) -> Panel:
             f"\n{daily[0]['date']} … {daily[-1]['date']}   peak {money(peak['cost'])} on "
             f"{peak['date']}" + ("  (anomaly)" if peak["date"] in anomalies else "")
         )
+        partial = [d["date"] for d in daily if d.get("partial")]
+        if partial:
+            body.append(f"   partial day{'s' if len(partial) > 1 else ''}: {', '.join(partial)}")
     return Panel(body, title="Daily spend", title_align="left")
 
 

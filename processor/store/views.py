@@ -29,9 +29,10 @@ Rules every view follows:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import IntEnum
 from typing import Any
 
@@ -45,6 +46,10 @@ VARIABLES = ("environment", "service", "provider", "model", "team", "feature", "
 # compare with toDateTime(seconds)). Outside it ClickHouse would fail or wrap around.
 EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 LATEST = datetime(2106, 2, 7, tzinfo=UTC)
+
+# Filters on columns only ``llm_calls`` keeps (the rollups drop them): the report's and the
+# API's, not the dashboards' (they would be variables with a value per user).
+CALL_FILTERS = ("user", "conversation")
 
 # Tags with their own spend breakdown (the report's ``by_tag``).
 TAG_DIMENSIONS = ("team", "feature", "tenant", "agent", "service", "environment")
@@ -78,6 +83,9 @@ class View:
     # interval and maxDataPoints, which fix the interval Grafana sends.
     min_interval_s: int | None = None
     max_data_points: int | None = None
+    # Counts whole days or periods around the range (month to date, anomalies' trailing
+    # week, the previous period), so an exact range never narrows it.
+    whole_days: bool = False
 
     @property
     def sql(self) -> str:
@@ -110,6 +118,7 @@ def render(
     end: datetime,
     filters: Mapping[str, Sequence[str]] | None = None,
     interval_s: float | None = None,
+    exact: bool = False,
 ) -> str:
     """The SQL exactly as Grafana and the plugin would run it for this range and selection.
 
@@ -118,11 +127,19 @@ def render(
     dashboard. ``interval_s`` defaults to the interval Grafana would send for the panel.
     ``end`` is inclusive, as Grafana's is (its whole-day ranges end at 23:59:59.999):
     daily views count the day ``end`` falls on, so pass an exclusive midnight minus 1 ms.
+
+    Beyond the dashboard: ``filters`` may also hold :data:`CALL_FILTERS` (user,
+    conversation), and ``exact`` counts only the range itself where the range is not whole
+    days (see :func:`_narrowed`); neither changes a dashboard's query.
     """
-    selections, interval_s = _arguments(view, start, end, filters, interval_s)
-    return macros.render_dashboard_query(
+    selections, calls, interval_s = _arguments(view, start, end, filters, interval_s)
+    sql = macros.render_dashboard_query(
         view.sql, start=start, end=end, selections=selections, interval_s=interval_s
     )
+    sql, parameters = _narrow(view, sql, start, end, calls, exact)
+    for name, value in parameters.items():
+        sql = sql.replace(f"{{{name}:String}}", _quote(value))
+    return sql
 
 
 def bind(
@@ -132,16 +149,32 @@ def bind(
     end: datetime,
     filters: Mapping[str, Sequence[str]] | None = None,
     interval_s: float | None = None,
+    exact: bool = False,
 ) -> tuple[str, dict[str, str]]:
     """:func:`render`'s query with the filter values as parameters instead of SQL text.
 
     What the report and the API run: the same SQL, but no filter value is ever spliced
     into it or seen by macro expansion (see ``macros.bind_variables``).
     """
-    selections, interval_s = _arguments(view, start, end, filters, interval_s)
-    return macros.bind_dashboard_query(
+    selections, calls, interval_s = _arguments(view, start, end, filters, interval_s)
+    sql, parameters = macros.bind_dashboard_query(
         view.sql, start=start, end=end, selections=selections, interval_s=interval_s
     )
+    sql, narrowing = _narrow(view, sql, start, end, calls, exact)
+    return sql, {**parameters, **narrowing}
+
+
+def _narrow(
+    view: View,
+    sql: str,
+    start: datetime,
+    end: datetime,
+    calls: dict[str, tuple[str, ...]],
+    exact: bool,
+) -> tuple[str, dict[str, str]]:
+    if not _narrowable(view):
+        return sql, {}
+    return _narrowed(sql, start, end, calls, exact and not view.whole_days)
 
 
 def _arguments(
@@ -150,23 +183,29 @@ def _arguments(
     end: datetime,
     filters: Mapping[str, Sequence[str]] | None,
     interval_s: float | None,
-) -> tuple[dict[str, tuple[str, ...]], float]:
-    """The checked selections and the interval, for :func:`render` and :func:`bind`."""
+) -> tuple[dict[str, tuple[str, ...]], dict[str, tuple[str, ...]], float]:
+    """The checked selections, call filters and interval, for :func:`render` and :func:`bind`."""
     for name, moment in (("from", start), ("to", end)):
         check_instant(name, moment)
     filters = dict(filters or {})
-    unknown = sorted(set(filters) - set(VARIABLES))
+    unknown = sorted(set(filters) - set(VARIABLES) - set(CALL_FILTERS))
     if unknown:
-        raise ValueError(f"unknown filter(s) {unknown}; known: {', '.join(VARIABLES)}")
+        known = ", ".join(VARIABLES + CALL_FILTERS)
+        raise ValueError(f"unknown filter(s) {unknown}; known: {known}")
     selections: dict[str, tuple[str, ...]] = {}
-    for name in VARIABLES:
+    calls: dict[str, tuple[str, ...]] = {}
+    for name in VARIABLES + CALL_FILTERS:
         values = filters.get(name) or macros.ALL
         if isinstance(values, str):
             raise ValueError(f"filter {name!r} takes a list of values, not the string {values!r}")
         for value in values:
             if not isinstance(value, str) or "\\" in value:
                 raise ValueError(f"filter {name}={value!r}: values are strings without '\\'")
-        selections[name] = tuple(values)
+        if name in CALL_FILTERS:
+            if values:
+                calls[name] = tuple(values)
+        else:
+            selections[name] = tuple(values)
     if interval_s is None:
         interval_s = (
             macros.panel_interval_s(
@@ -178,7 +217,7 @@ def _arguments(
             if view.max_data_points
             else 1.0
         )
-    return selections, interval_s
+    return selections, calls, interval_s
 
 
 def check_instant(name: str, moment: datetime) -> datetime:
@@ -199,6 +238,118 @@ def fetch(client: Any, view: View, **render_args: Any) -> list[dict[str, Any]]:
     sql, parameters = bind(view, **render_args)
     result = client.query(sql, parameters=parameters)
     return [dict(zip(result.column_names, row, strict=True)) for row in result.result_rows]
+
+
+# ---------------------------------------------------------------- narrower sources
+
+
+_DIMENSIONS = "provider, model, operation, service, environment, team, feature, tenant, agent"
+# The rollups' sums, computed from the calls: the materialized views' SELECT of migration
+# 0001, with every column qualified so no alias can shadow it.
+_SUMS_FROM_CALLS = """\
+count() AS requests,
+        countIf(c.status = 'error') AS failed_requests,
+        countIf(c.priced = 0) AS unpriced_requests,
+        countIf(c.usage_missing = 1) AS usage_missing_requests,
+        sum(c.input_tokens) AS input_tokens,
+        sum(c.output_tokens) AS output_tokens,
+        sum(c.cache_read_tokens) AS cache_read_tokens,
+        sum(c.cache_write_tokens) AS cache_write_tokens,
+        sum(c.reasoning_tokens) AS reasoning_tokens,
+        sum(c.input_cost) AS input_cost,
+        sum(c.cache_read_cost) AS cache_read_cost,
+        sum(c.cache_write_cost) AS cache_write_cost,
+        sum(c.output_cost) AS output_cost,
+        sum(c.cost) AS cost,
+        sum(c.cache_savings) AS cache_savings,
+        sumIf(c.cost, c.status = 'error') AS failed_cost,
+        sum(c.latency_ms) AS latency_ms_sum"""
+_SUMS = re.findall(r"AS (\w+)", _SUMS_FROM_CALLS)
+_ROLLUP = re.compile(r"\bFROM (llm_cost_daily|llm_cost_hourly|llm_calls)\b")
+
+
+def _narrowed(
+    sql: str,
+    start: datetime,
+    end: datetime,
+    calls: Mapping[str, Sequence[str]],
+    exact: bool,
+) -> tuple[str, dict[str, str]]:
+    """``sql`` with its tables swapped for subqueries of the same columns that keep only
+    the calls matching ``calls`` (user, conversation) and, when ``exact``, only the rows in
+    [start, end] — read from the hourly rollup when the range is whole hours, else from the
+    calls themselves. Nothing changes when there is nothing to narrow."""
+    whole_hours = _on(start, 3600) and _on(end + _MS, 3600)
+    whole_days = _on(start, 86400) and _on(end + _MS, 86400)
+    exact = exact and not whole_days
+    if not calls and not exact:
+        return sql, {}
+    parameters: dict[str, str] = {}
+    conditions = []
+    for key, values in calls.items():
+        names = [f"c_{key}_{index}" for index in range(len(values))]
+        parameters.update(zip(names, values, strict=True))
+        conditions.append(f"c.{key} IN ({', '.join(f'{{{n}:String}}' for n in names)})")
+    if exact:
+        conditions.append(f"c.ts >= {_time64(start)} AND c.ts <= {_time64(end)}")
+    where = " AND ".join(conditions)
+    hourly_source = not calls and whole_hours
+    if hourly_source and not calls and not exact:
+        return sql, {}
+
+    def rolled(period: str) -> str:
+        if hourly_source:
+            bucket = "toDate(h.hour)" if period == "day" else "h.hour"
+            sums = ",\n        ".join(f"sum(h.{s}) AS {s}" for s in _SUMS)
+            return (
+                f"FROM (SELECT {bucket} AS {period}, {_DIMENSIONS},\n        {sums}\n"
+                f"    FROM llm_cost_hourly AS h\n"
+                f"    WHERE h.hour >= {_time(start)} AND h.hour <= {_time(end)}\n"
+                f"    GROUP BY {period}, {_DIMENSIONS})"
+            )
+        # a window that starts mid-hour puts its first calls in a bucket starting with it
+        hour = f"greatest(toStartOfHour(c.ts), {_time(start)})" if exact else "toStartOfHour(c.ts)"
+        bucket = "toDate(c.ts)" if period == "day" else hour
+        return (
+            f"FROM (SELECT {bucket} AS {period}, {_DIMENSIONS},\n        {_SUMS_FROM_CALLS}\n"
+            f"    FROM llm_calls AS c\n    WHERE {where}\n"
+            f"    GROUP BY {period}, {_DIMENSIONS})"
+        )
+
+    def swap(match: re.Match[str]) -> str:
+        table = match[1]
+        if table == "llm_calls":
+            return f"FROM (SELECT * FROM llm_calls AS c WHERE {where})"
+        if table == "llm_cost_hourly" and hourly_source:
+            return match[0]  # whole hours: the hourly rollup is exact already
+        return rolled("day" if table == "llm_cost_daily" else "hour")
+
+    return _ROLLUP.sub(swap, sql), parameters
+
+
+_MS = timedelta(milliseconds=1)
+
+
+def _on(moment: datetime, seconds: int) -> bool:
+    return round(moment.timestamp() * 1000) % (seconds * 1000) == 0
+
+
+def _time(moment: datetime) -> str:
+    return f"toDateTime({moment.timestamp():.0f}, 'UTC')"
+
+
+def _time64(moment: datetime) -> str:
+    return f"fromUnixTimestamp64Micro({round(moment.timestamp() * 1_000_000)}, 'UTC')"
+
+
+def _quote(value: str) -> str:
+    return "'" + value.replace("'", "\\'") + "'"
+
+
+def _narrowable(view: View) -> bool:
+    """Views filtered by every dashboard variable count calls of the range, so a call
+    filter or an exact range applies to them (not to budgets or reconciliation)."""
+    return set(VARIABLES) <= set(view.filtered_by)
 
 
 # ---------------------------------------------------------------- the views
@@ -256,6 +407,7 @@ WHERE $__dateFilter(day){filters}""",
             "Spend in the calendar month (UTC) of the range end, and the month-end forecast: "
             "month-to-date spend extrapolated linearly over the whole month."
         ),
+        whole_days=True,
         format=Format.TABLE,
         source="llm_cost_daily",
         template="""\
@@ -279,6 +431,7 @@ WHERE day >= month_start AND day <= today{filters}""",
             "Spend over the range against the same number of whole days just before it; "
             "change is (cost / previous_cost) - 1, NULL without previous spend."
         ),
+        whole_days=True,
         format=Format.TABLE,
         source="llm_cost_daily",
         unit="percentunit",
@@ -420,6 +573,7 @@ ORDER BY cache_savings DESC, provider, model""",
             "from Monday, or calendar month, UTC, of the range end) over its amount. A "
             "budget's filters match the rollup dimensions; '' scope is the global budget."
         ),
+        whole_days=True,
         format=Format.TABLE,
         source="budgets",
         unit="percentunit",
@@ -500,6 +654,7 @@ ORDER BY utilization DESC, scope, period""",
             "averaged over the days since the scope was first seen in that window (days "
             "without spend count as 0); a scope needs 3 days of history to be judged."
         ),
+        whole_days=True,
         format=Format.TABLE,
         source="llm_cost_daily",
         template="""\

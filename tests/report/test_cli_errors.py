@@ -97,6 +97,10 @@ def test_a_filter_value_that_matches_nothing_lists_the_known_ones_nearest_first(
         "tokentrace report: no calls with team=grwoth; known team values, nearest first: "
         "growth, grower, support, platform"
     )
+    assert main(["report", "--clickhouse", url, "--where", "user=bob", "--format", "json"]) == 1
+    assert _one_line(capsys.readouterr().err) == (
+        "tokentrace report: no calls with user=bob: the store has no user values at all"
+    )
 
 
 @pytest.mark.slow

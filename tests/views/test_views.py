@@ -60,7 +60,7 @@ def test_filters_select_like_the_dashboard_variables(seeded) -> None:
 @pytest.mark.parametrize(
     ("filters", "message"),
     [
-        ({"user": ["u1"]}, "unknown filter"),
+        ({"colour": ["red"]}, "unknown filter"),
         ({"team": "growth"}, "list of values"),
         ({"team": ["a\\"]}, "without"),
     ],
