@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import subprocess
 import sys
@@ -65,6 +66,20 @@ def test_serve_reconciles_on_start_and_the_command_goes_through_it(tmp_path: Pat
             assert cli.returncode == 0, cli.stderr
             # serve imported 30 days at start: the command only re-fetches the last two
             assert "2 days, 2 usage rows, 4 cost rows" in cli.stdout
+            report = subprocess.run(
+                [sys.executable, "-m", "tokentrace.processor.cli", "report", "--format", "json",
+                 "--clickhouse", url, "--api", serve.url],
+                capture_output=True, text=True, timeout=120, env={**os.environ, **env},
+            )  # fmt: skip
+            assert report.returncode == 0, report.stderr
+            unmetered = json.loads(report.stdout)["unmetered_spend"]
+            # nothing was metered: 30 imported days of the whole bill are unmetered
+            assert [
+                (u["provider"], u["model"], u["unmetered_cost"], u["days"]) for u in unmetered
+            ] == [
+                ("anthropic", "claude-sonnet-4-0", "135.15", 30),
+                ("openai", "gpt-4o-mini", "0.099", 30),
+            ]
             log = (tmp_path / "serve.log").read_text()
     assert standin.keys["openai"] not in log and standin.keys["anthropic"] not in log
     assert "reconcile openai: " in log
