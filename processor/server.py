@@ -35,7 +35,7 @@ from tokentrace.processor.receivers import otlp_codec
 from tokentrace.processor.receivers import otlp_grpc as receiver_grpc
 from tokentrace.processor.receivers.otlp_http import OtlpHttpReceiver
 from tokentrace.processor.reconcile.schedule import Schedule
-from tokentrace.processor.store import store
+from tokentrace.processor.store import retention, store
 from tokentrace.processor.store.sink import Sink
 from tokentrace.processor.store.spool import Segment, Spool
 
@@ -59,6 +59,7 @@ class ServeConfig:
     clickhouse_http_port: int = clickhouse_http.DEFAULT_PORT  # 0: no ClickHouse interface
     max_spans_per_request: int = otlp_codec.DEFAULT_MAX_SPANS
     limits: http_server.Limits = field(default_factory=http_server.Limits)
+    retention_days: int = retention.DEFAULT_DAYS  # TTL of llm_calls; rollups are kept
 
 
 class Service:
@@ -112,6 +113,7 @@ class Service:
     def _connect(self) -> Any:
         client = store.connect(self.config.clickhouse_url)
         store.migrate(client, cluster=self.config.cluster)
+        retention.apply(client, self.config.retention_days, self.config.cluster)
         return client
 
     def _register_gauges(self) -> None:
@@ -253,6 +255,7 @@ def serve(config: ServeConfig) -> int:
     try:
         client = store.connect(config.clickhouse_url)
         store.migrate(client, cluster=config.cluster)
+        retention.apply(client, config.retention_days, config.cluster)
     except Exception as exc:
         if store.StoreURL.parse(config.clickhouse_url).embedded:
             print(f"tokentrace serve: cannot open the embedded store: {exc}", file=sys.stderr)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from tokentrace.processor.commands.options import (
@@ -14,7 +15,7 @@ from tokentrace.processor.commands.options import (
 from tokentrace.processor.pricing.overrides import PricesFileError
 from tokentrace.processor.pricing.pricer import ENV_PRICES_FILE, Pricer
 from tokentrace.processor.pricing.reprice import RepriceResult, reprice
-from tokentrace.processor.store import store
+from tokentrace.processor.store import retention, store
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -51,12 +52,29 @@ def run(args: argparse.Namespace) -> int:
         raise SystemExit(f"tokentrace reprice: {exc}") from None
     client = connect_store(args)
     store.migrate(client, cluster=args.cluster)
+    _check_retention(client, args.since)
     try:
         result = reprice(client, pricer, args.since, args.until)
     except ValueError as exc:
         raise SystemExit(f"tokentrace reprice: {exc}") from None
     print(json.dumps(as_json(result), indent=2) if args.format == "json" else render(result))
     return 0
+
+
+def _check_retention(client, since: datetime) -> None:
+    """Refuse days whose calls may have expired: rebuilding their rollups from the calls
+    left would lose the spend the rollups still hold."""
+    kept = retention.days(client)
+    if kept is None:
+        return
+    earliest = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    earliest -= timedelta(days=kept - 1)
+    if since < earliest:
+        raise SystemExit(
+            f"tokentrace reprice: calls are kept {kept} days (serve --retention-days), so "
+            f"days before {earliest:%Y-%m-%d} may have lost theirs and their rollups cannot be "
+            f"rebuilt; use --since {earliest:%Y-%m-%d} or later"
+        )
 
 
 def as_json(result: RepriceResult) -> dict:

@@ -21,7 +21,7 @@ from tokentrace.processor.commands.options import (
 )
 from tokentrace.processor.http_server import Limits
 from tokentrace.processor.receivers.otlp_codec import DEFAULT_MAX_SPANS
-from tokentrace.processor.store import store
+from tokentrace.processor.store import retention, store
 
 _UNITS = {"": 1, "k": 10**3, "m": 10**6, "g": 10**9, "ki": 2**10, "mi": 2**20, "gi": 2**30}
 
@@ -40,6 +40,12 @@ def default_spool_dir(store_name: str | None = None) -> Path:
     if store_name and store_name != "default":
         return named_store_path(store_name).parent / "spool"
     return store.default_data_dir().parent / "spool"
+
+
+def _positive_days(text: str) -> int:
+    if not text.strip().isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"invalid number of days {text!r}: a whole number ≥ 1")
+    return int(text)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -128,6 +134,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="seconds a kept-alive HTTP connection may idle between requests "
         f"(default {defaults.idle_timeout})",
     )
+    parser.add_argument(
+        "--retention-days",
+        type=_positive_days,
+        default=retention.DEFAULT_DAYS,
+        metavar="N",
+        help=f"delete raw calls (llm_calls) N days after they happened; the hourly and daily "
+        f"rollups are kept (default {retention.DEFAULT_DAYS})",
+    )
     parser.set_defaults(func=run)
 
 
@@ -170,6 +184,7 @@ def run(args: argparse.Namespace) -> int:
         auth_token=os.environ.get(ENV_AUTH_TOKEN) or None,
         clickhouse_http_port=args.clickhouse_http_port,
         max_spans_per_request=args.max_spans_per_request,
+        retention_days=args.retention_days,
         limits=Limits(
             head_timeout=args.head_timeout,
             body_timeout=args.body_timeout,
