@@ -43,7 +43,7 @@ def test_command_without_admin_keys_says_which_to_set(
         "tokentrace reconcile: no admin key set: set OPENAI_ADMIN_KEY and/or "
         "ANTHROPIC_ADMIN_KEY to import the providers' usage and cost reports\n"
     )
-    assert main(["reconcile", "--since", "0d"]) == 2
+    assert main(["reconcile", "--since", "12h"]) == 2
     assert "at least one day" in capsys.readouterr().err
 
 
