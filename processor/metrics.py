@@ -1,51 +1,36 @@
 """The processor's own metrics, served at ``/metrics`` in the Prometheus text format.
 
-A handful of counters, gauges and one histogram do not justify a client library: each
-metric is a small lock-protected table of label values, rendered in exposition format
-0.0.4. Counters are bumped once per request or per batch, never per span, so the lock
-costs nothing measurable.
+prometheus_client does the registry and the exposition format. Counters take their labels
+at the call site (``inc(kind="retryable")``), so each is a small collector, the library's
+documented extension point, rather than a ``prometheus_client.Counter`` whose label names
+would have to be declared apart from the code that knows them. Counters are bumped once
+per request or per batch, never per span, so their lock costs nothing measurable.
 """
 
 from __future__ import annotations
 
-import bisect
-import math
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterator
 from typing import TypeVar
 
-CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+import prometheus_client
+from prometheus_client import CollectorRegistry
+from prometheus_client.core import CounterMetricFamily, Metric
+
+CONTENT_TYPE = prometheus_client.CONTENT_TYPE_LATEST
+
+# ``*_created`` series (a timestamp per histogram) only double the scrape for this process.
+prometheus_client.disable_created_metrics()
 
 Labels = tuple[tuple[str, str], ...]
 _M = TypeVar("_M", "Counter", "Gauge", "Histogram")
 
 
-def _escape(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
-
-
-def _labels(labels: Labels, extra: str = "") -> str:
-    parts = [f'{name}="{_escape(value)}"' for name, value in labels]
-    if extra:
-        parts.append(extra)
-    return "{" + ",".join(parts) + "}" if parts else ""
-
-
-def _number(value: float) -> str:
-    if math.isinf(value):
-        return "+Inf" if value > 0 else "-Inf"
-    if float(value).is_integer():
-        return str(int(value))
-    return repr(float(value))
-
-
 class Counter:
-    """A monotonically increasing count, optionally split by labels."""
-
-    kind = "counter"
+    """A monotonically increasing count, optionally split by labels given when bumped."""
 
     def __init__(self, name: str, help: str) -> None:
-        self.name = name
+        self.name = name.removesuffix("_total")
         self.help = help
         self._values: dict[Labels, float] = {}
         self._lock = threading.Lock()
@@ -58,69 +43,49 @@ class Counter:
     def value(self, **labels: str) -> float:
         return self._values.get(tuple(sorted(labels.items())), 0)
 
-    def samples(self) -> Iterable[str]:
+    def collect(self) -> Iterator[Metric]:
         with self._lock:
             items = sorted(self._values.items())
-        if not items:
-            yield f"{self.name} 0"
+        if not items:  # scrapers see the series at 0 before the first event
+            yield CounterMetricFamily(self.name, self.help, value=0)
+            return
+        names = sorted({name for labels, _ in items for name, _ in labels})
+        family = CounterMetricFamily(self.name, self.help, labels=names)
         for labels, value in items:
-            yield f"{self.name}{_labels(labels)} {_number(value)}"
+            given = dict(labels)
+            family.add_metric([given.get(name, "") for name in names], value)
+        yield family
 
 
 class Gauge:
     """A value read when scraped, so it is never stale (e.g. the spool's depth)."""
 
-    kind = "gauge"
-
     def __init__(self, name: str, help: str, read: Callable[[], float]) -> None:
-        self.name = name
-        self.help = help
-        self._read = read
+        self._gauge = prometheus_client.Gauge(name, help, registry=None)
+        self._gauge.set_function(read)
 
-    def samples(self) -> Iterable[str]:
-        yield f"{self.name} {_number(self._read())}"
+    def collect(self) -> Iterator[Metric]:
+        yield from self._gauge.collect()
 
 
 class Histogram:
-    """Cumulative buckets, sum and count, as Prometheus expects them."""
-
-    kind = "histogram"
+    """Latencies in cumulative buckets, with their sum and count."""
 
     def __init__(self, name: str, help: str, buckets: tuple[float, ...]) -> None:
-        self.name = name
-        self.help = help
-        self._bounds = tuple(sorted(buckets))
-        self._counts = [0] * (len(self._bounds) + 1)
-        self._sum = 0.0
-        self._lock = threading.Lock()
+        self._histogram = prometheus_client.Histogram(name, help, buckets=buckets, registry=None)
 
     def observe(self, value: float) -> None:
-        index = bisect.bisect_left(self._bounds, value)
-        with self._lock:
-            self._counts[index] += 1
-            self._sum += value
+        self._histogram.observe(value)
 
-    @property
-    def count(self) -> int:
-        return sum(self._counts)
-
-    def samples(self) -> Iterable[str]:
-        with self._lock:
-            counts = list(self._counts)
-            total = self._sum
-        cumulative = 0
-        for bound, count in zip((*self._bounds, math.inf), counts, strict=True):
-            cumulative += count
-            yield f'{self.name}_bucket{{le="{_number(bound)}"}} {cumulative}'
-        yield f"{self.name}_sum {_number(total)}"
-        yield f"{self.name}_count {cumulative}"
+    def collect(self) -> Iterator[Metric]:
+        yield from self._histogram.collect()
 
 
 class Registry:
     """Every metric the processor exposes, created here so the names live in one place."""
 
     def __init__(self) -> None:
-        self._metrics: list[Counter | Gauge | Histogram] = []
+        self._registry = CollectorRegistry(auto_describe=False)
         self.requests = self._add(
             Counter("tokentrace_requests_total", "OTLP export requests by transport and answer.")
         )
@@ -225,7 +190,7 @@ class Registry:
         )
 
     def _add(self, metric: _M) -> _M:
-        self._metrics.append(metric)
+        self._registry.register(metric)
         return metric
 
     def gauge(self, name: str, help: str, read: Callable[[], float]) -> None:
@@ -233,9 +198,4 @@ class Registry:
         self._add(Gauge(name, help, read))
 
     def render(self) -> str:
-        lines: list[str] = []
-        for metric in self._metrics:
-            lines.append(f"# HELP {metric.name} {metric.help}")
-            lines.append(f"# TYPE {metric.name} {metric.kind}")
-            lines.extend(metric.samples())
-        return "\n".join(lines) + "\n"
+        return prometheus_client.generate_latest(self._registry).decode()

@@ -19,6 +19,7 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExportResult
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from prometheus_client.parser import text_string_to_metric_families
 
 from .otlp import chat, request, span
 from .serve_process import ServeProcess
@@ -178,6 +179,12 @@ def test_health_metrics_and_views_api(server):
     assert 'tokentrace_requests_total{code="200",transport="http"}' in text
     assert "tokentrace_spans_accepted_total " in text
     assert "tokentrace_insert_duration_seconds_bucket" in text
+    # the exposition parses with Prometheus' own parser: names, types and the labelled sample
+    families = {family.name: family for family in text_string_to_metric_families(text)}
+    assert families["tokentrace_requests"].type == "counter"
+    assert families["tokentrace_insert_duration_seconds"].type == "histogram"
+    served = [s for s in families["tokentrace_requests"].samples if s.labels["code"] == "200"]
+    assert len(served) == 1 and served[0].value >= 1  # the module's server has served others too
 
     assert server.get("/api/v1/views")[0] == 401
     status, body = server.get("/api/v1/views", AUTH)
