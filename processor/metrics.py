@@ -166,6 +166,13 @@ class Registry:
                 (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
             )
         )
+        self.secrets_dropped = self._add(
+            Counter(
+                "tokentrace_secret_attributes_dropped_total",
+                "Span and resource attributes not stored because their key names a "
+                "credential (api_key, authorization, password, cookie, …).",
+            )
+        )
         self.http_connections_closed = self._add(
             Counter(
                 "tokentrace_http_connections_closed_total",

@@ -74,6 +74,8 @@ class Pipeline:
         metrics.spans_ignored.inc(extraction.ignored)
         metrics.spans_duplicate.inc(duplicates)
         metrics.tags_dropped.inc(extraction.tags_dropped)
+        if extraction.secrets_dropped:
+            metrics.secrets_dropped.inc(extraction.secrets_dropped)
         for repair, count in extraction.repaired.items():
             metrics.usage_repaired.inc(count, repair=repair)
         for reason, count in extraction.rejected.items():

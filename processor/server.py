@@ -251,6 +251,11 @@ def _tune_garbage_collector() -> None:
 
 def serve(config: ServeConfig) -> int:
     """Run until SIGINT or SIGTERM; returns the exit code."""
+    try:
+        store.owner_only(config.spool_dir)
+    except OSError as exc:
+        print(f"tokentrace serve: cannot create the spool directory: {exc}", file=sys.stderr)
+        return 1
     client = None
     try:
         client = store.connect(config.clickhouse_url)

@@ -330,6 +330,8 @@ class Extraction:
         self.received = 0
         self.ignored = 0
         self.tags_dropped = 0
+        self.secrets_dropped = 0
+        """Attributes not stored because their key names a credential (``tags.SECRET``)."""
         self.rejected: Tally[str] = Tally()
         self.repaired: Tally[str] = Tally()
         """Calls whose usage could not be right as sent, by what was repaired."""
@@ -355,18 +357,23 @@ class Extraction:
 class _Resource:
     """A resource's dimensions, tags and SDK name, read once for all its spans."""
 
-    __slots__ = ("dimensions", "sdk_name", "tags")
+    __slots__ = ("dimensions", "sdk_name", "secrets", "tags")
 
     def __init__(self, attributes: Any) -> None:
         values: dict[str, str] = {}
         self.tags: list[tuple[str, str]] = []
+        self.secrets = 0
         for kv in attributes:
             key, value = _decode(kv)
             text = _text(value)
             if not text:
                 continue
+            kind = tag_rules.key_kind(key)
+            if kind == tag_rules.SECRET:
+                self.secrets += 1
+                continue
             values[key] = text
-            if tag_rules.is_tag_key(key):
+            if kind == tag_rules.TAG:
                 self.tags.append((key, tag_rules.clip(text)))  # clipped once, not per span
         self.dimensions = tuple(
             tag_rules.clip(next((values[k] for k in keys if k in values), ""))
@@ -384,6 +391,7 @@ def extract(request: Any, now_ns: int) -> Extraction:
     latest = now_ns + FUTURE_WINDOW_NS
     for resource_spans in request.resource_spans:
         resource = _Resource(resource_spans.resource.attributes)
+        extraction.secrets_dropped += resource.secrets
         for scope_spans in resource_spans.scope_spans:
             source = sources.Source(scope_spans.scope.name, resource.sdk_name)
             for span in scope_spans.spans:
@@ -599,7 +607,9 @@ def _tags(others: list[Any], resource: _Resource, call: Call, extraction: Extrac
             key = key[len(sources.VERCEL_METADATA) :]
             if key in _VERCEL_METADATA_DIMENSION_KEYS:
                 continue
-        if not tag_rules.is_tag_key(key) or key in tags:
+        kind = tag_rules.key_kind(key)
+        if kind != tag_rules.TAG or key in tags:
+            extraction.secrets_dropped += kind == tag_rules.SECRET
             continue
         text = _text(_decode(kv)[1])  # only now: a huge prompt attribute is never decoded
         if not text:

@@ -32,9 +32,22 @@ Caps, so that 10,000 distinct values or a 1 MB string cost nothing more than a s
   in the order the sender wrote them; the rest are dropped and counted
   (``tokentrace_tags_dropped_total``);
 - tag keys longer than 64 characters are dropped (cutting them could merge two keys).
+
+Attributes whose key looks like a credential are never stored, and are counted
+(``tokentrace_secret_attributes_dropped_total``): instrumentation and baggage sometimes copy
+request headers or configuration into spans. A key is a credential when one of its words
+(split at punctuation and camelCase) contains ``key``, ``secret``, ``password``,
+``passwd``, ``passphrase``, ``credential``, ``cookie`` or ``authorization``, is ``auth``,
+``pwd``, ``bearer`` or ``jwt``, or contains ``token`` without being a token count
+(``tokens``, ``token_count``, ``tokenizer``). So ``api_key``, ``x-api-key``,
+``OPENAI_API_KEY``, ``session_token`` and ``Set-Cookie`` go, ``max_tokens`` stays. The rule
+errs towards dropping: a tag that merely contains ``key`` (``monkey``) goes too. No
+dimension is affected: none of their keys match.
 """
 
 from __future__ import annotations
+
+import re
 
 MAX_VALUE_CHARS = 256
 MAX_EXTRA_TAGS = 32
@@ -72,7 +85,17 @@ _NOT_TAG_NAMESPACES = frozenset(
     }
 )  # fmt: skip
 
-_tag_key_cache: dict[str, bool] = {}
+_SECRET_PARTS = (
+    "key", "secret", "password", "passwd", "passphrase", "credential", "cookie",
+    "authorization",
+)  # fmt: skip
+_SECRET_WORDS = frozenset({"auth", "pwd", "bearer", "jwt"})
+_COUNT_WORDS = frozenset({"count", "counts", "usage", "limit", "budget"})
+_WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
+
+# What a key is, once decided: TAG, TELEMETRY (not a tag) or SECRET (never stored).
+TAG, TELEMETRY, SECRET = 0, 1, 2
+_key_kinds: dict[str, int] = {}
 
 
 def clip(value: str) -> str:
@@ -82,15 +105,33 @@ def clip(value: str) -> str:
     return value[: MAX_VALUE_CHARS - 1] + TRUNCATION_MARK
 
 
-def is_tag_key(key: str) -> bool:
-    """True for keys that name a tag rather than telemetry (see the module docstring)."""
-    known = _tag_key_cache.get(key)
-    if known is None:
-        known = bool(key) and key not in DIMENSION_KEYS and not _telemetry_key(key)
-        if len(_tag_key_cache) >= 4096:  # bounded: keys can be adversarial too
-            _tag_key_cache.clear()
-        _tag_key_cache[key] = known
-    return known
+def key_kind(key: str) -> int:
+    """:data:`TAG`, :data:`TELEMETRY` or :data:`SECRET` (see the module docstring)."""
+    kind = _key_kinds.get(key)
+    if kind is None:
+        if looks_secret(key):
+            kind = SECRET
+        elif key and key not in DIMENSION_KEYS and not _telemetry_key(key):
+            kind = TAG
+        else:
+            kind = TELEMETRY
+        if len(_key_kinds) >= 4096:  # bounded: keys can be adversarial too
+            _key_kinds.clear()
+        _key_kinds[key] = kind
+    return kind
+
+
+def looks_secret(key: str) -> bool:
+    """True for a key that names a credential (see the module docstring for the rule)."""
+    words = [word.lower() for word in _WORD.findall(key)]
+    for index, word in enumerate(words):
+        if word in _SECRET_WORDS or any(part in word for part in _SECRET_PARTS):
+            return True
+        if "token" in word and not word.endswith("tokens") and not word.startswith("tokeniz"):
+            following = words[index + 1] if index + 1 < len(words) else ""
+            if following not in _COUNT_WORDS:
+                return True
+    return False
 
 
 def _telemetry_key(key: str) -> bool:

@@ -8,6 +8,7 @@ shares the client; readers of a running embedded store go through ``tokentrace s
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 from dataclasses import dataclass
@@ -69,7 +70,7 @@ def connect(
     parsed = StoreURL.parse(url or default_url())
     db = database or parsed.database
     if parsed.embedded:
-        Path(parsed.path).mkdir(parents=True, exist_ok=True)
+        owner_only(Path(parsed.path))
         client = clickhouse_connect.get_client(dsn=f"chdb://{parsed.path}")
     else:
         parts = urlsplit(parsed.url)
@@ -88,6 +89,21 @@ def connect(
         client.command(f"CREATE DATABASE IF NOT EXISTS {quote_identifier(db)}")
     client.database = db
     return client
+
+
+def owner_only(directory: Path) -> Path:
+    """``directory`` created (or tightened) to 0700, and this process's new files to 0600.
+
+    The store and the spool hold every tenant's, user's and team's spend; on a shared
+    machine they are nobody else's business. chDB and the spool create files as they go,
+    so the process's umask becomes 077 rather than each file being chmod-ed. A directory
+    someone else owns is left as it is (it is theirs to lock down).
+    """
+    os.umask(0o077)
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    with contextlib.suppress(PermissionError):
+        directory.chmod(0o700)
+    return directory
 
 
 def quote_identifier(name: str) -> str:
