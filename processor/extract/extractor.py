@@ -198,6 +198,7 @@ STREAM = _field(
 TTFT_SECONDS = _field(
     SECONDS, "gen_ai.response.time_to_first_chunk", "gen_ai.server.time_to_first_token"
 )
+TTFT_MS = _field(SECONDS, "ai.response.msToFirstChunk")  # the Vercel AI SDK's, in ms
 ERROR_TYPE = _field(TEXT, "error.type")
 HTTP_STATUS = _field(STATUS, "http.response.status_code")
 SERVICE_TIER = _field(
@@ -573,7 +574,7 @@ def _call(
     call.response_id = found[RESPONSE_ID] or ""
     call.service_tier = found[SERVICE_TIER] or ""
     ttft = found[TTFT_SECONDS]
-    call.ttft_ms = None if ttft is None else ttft * 1000.0
+    call.ttft_ms = found[TTFT_MS] if ttft is None else ttft * 1000.0
     call.error_type = found[ERROR_TYPE] or ""
     call.status = "error" if span.status.code == 2 or call.error_type else "ok"
     call.http_status = found[HTTP_STATUS] or 0

@@ -187,6 +187,9 @@ def test_vercel_ai_sdk(replay):
     ]
     assert result.rows("toJSONString(tags)") == [("{}",)] * 4
     assert result.metrics.spans_ignored.value() == 4
+    # ai.response.msToFirstChunk, as recorded
+    ttft = result.rows("stream", "round(ifNull(ttft_ms, -1), 3)")
+    assert ttft == [(0, -1), (0, -1), (1, 32.85), (1, 36.704)]
 
 
 def test_vercel_ai_sdk_5(replay):
