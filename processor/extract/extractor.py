@@ -150,6 +150,7 @@ INPUT = _field(
     "llm.token_count.prompt",
     "ai.usage.inputTokens",
     "ai.usage.promptTokens",
+    "ai.usage.tokens",  # the Vercel AI SDK's embedding usage
 )
 OUTPUT = _field(
     COUNT,
@@ -500,7 +501,12 @@ def _call(
     if found[OPERATION_ID] is not None or found[SPAN_KIND] is not None:
         if sources.is_wrapper(found[OPERATION_ID], found[SPAN_KIND]):
             return None
-        operation = operation or sources.OPENINFERENCE_CALL_KINDS.get(found[SPAN_KIND] or "", "")
+        if not operation:
+            operation = (
+                sources.vercel_operation(found[OPERATION_ID])
+                if found[OPERATION_ID]
+                else sources.OPENINFERENCE_CALL_KINDS.get(found[SPAN_KIND] or "", "")
+            )
     if not (
         provider
         or found[REQUEST_MODEL]

@@ -175,6 +175,11 @@ class Source:
         return name
 
 
+def vercel_operation(operation_id: str) -> str:
+    """The GenAI operation of a Vercel AI SDK call span, which sets none."""
+    return "embeddings" if operation_id.endswith(".doembed") else "chat"
+
+
 def streams(operation_id: str | None) -> bool:
     """Whether a Vercel AI SDK span is a streamed call (it sets no stream attribute)."""
     return bool(operation_id) and operation_id.endswith(".dostream")

@@ -439,3 +439,15 @@ def test_vercel_anthropic_usage_comes_from_provider_metadata(metadata, counts):
     call = one_call(attrs, scope="ai")
     found = (call.input_tokens, call.output_tokens, call.cache_read_tokens)
     assert (*found, call.cache_write_tokens) == counts
+
+
+def test_vercel_embedding_spans():
+    attrs = {
+        "ai.operationId": "ai.embedMany.doEmbed",
+        "gen_ai.system": "openai.embedding",
+        "ai.model.id": "text-embedding-3-small",
+        "ai.usage.tokens": 42,
+    }
+    call = one_call(attrs, scope="ai")
+    assert (call.operation, call.provider, call.input_tokens) == ("embeddings", "openai", 42)
+    assert call.usage_missing == 0
