@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 from clickhouse_connect.driver.exceptions import OperationalError
+from prometheus_client.parser import text_string_to_metric_families
 
 from tokentrace.processor.pricing.pricer import Pricer
 from tokentrace.processor.store.spool import Spool
@@ -140,5 +141,10 @@ def test_repaired_usage_is_counted_in_metrics(tmp_path, store_client, pricer):
     ingest.send(request(span(repaired), span(chat())))
     ingest.close()
     assert store_client.query("SELECT sum(output_tokens) FROM llm_calls").result_rows == [(200,)]
-    text = ingest.metrics.render()
-    assert 'tokentrace_usage_repaired_total{repair="output_below_reasoning"} 1\n' in text
+    samples = {
+        (sample.name, tuple(sample.labels.items())): sample.value
+        for family in text_string_to_metric_families(ingest.metrics.render())
+        for sample in family.samples
+    }
+    repaired = ("tokentrace_usage_repaired_total", (("repair", "output_below_reasoning"),))
+    assert samples[repaired] == 1
