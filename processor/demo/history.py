@@ -91,10 +91,12 @@ class Call:
 def generate(
     now: dt.datetime, days: int, calls_per_day: int, anomaly_days_ago: int, seed: int = 7
 ) -> Iterator[Call]:
-    """Calls for the ``days`` whole days before ``now``'s day, deterministic for a seed."""
+    """Calls for the ``days`` whole days before ``now``'s day and today up to ``now``,
+    deterministic for a seed and "now": the history runs through the current hour, so
+    today, this week and this month look like any other on whatever date the demo runs."""
     rng = random.Random(seed)
     today = now.replace(hour=0, minute=0, second=0, microsecond=0)
-    for day_index in range(days, 0, -1):
+    for day_index in range(days, -1, -1):
         day = today - dt.timedelta(days=day_index)
         growth = 1.0 + 0.5 * (days - day_index) / days
         weekend = day.weekday() >= 5
@@ -103,7 +105,8 @@ def generate(
         for hour, weight in enumerate(HOURLY):
             for _ in range(round(volume * weight / sum(HOURLY))):
                 start = day + dt.timedelta(hours=hour, seconds=rng.uniform(0, 3599))
-                yield _call(rng, start, anomalous=False)
+                if start < now:
+                    yield _call(rng, start, anomalous=False)
             if anomalous and 9 <= hour <= 17:
                 # A runaway agent loop: long contexts on the priciest model, all afternoon.
                 for _ in range(volume // 50):

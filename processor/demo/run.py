@@ -57,6 +57,9 @@ class DemoConfig:
     calls_per_day: int = 1500
     live_calls_per_app: int = 24
     seed: int = 7
+    # The moment the history runs up to and the report is for; tests fix it (the 1st of a
+    # month, say). The live apps' calls are stamped with the real clock either way.
+    now: dt.datetime | None = None
 
 
 def run(config: DemoConfig, console: Console) -> dict:
@@ -65,7 +68,7 @@ def run(config: DemoConfig, console: Console) -> dict:
         shutil.rmtree(config.data_dir)
     config.data_dir.mkdir(parents=True)
     url = f"chdb://{config.data_dir / 'chdb'}"
-    now = dt.datetime.now(dt.UTC)
+    now = config.now or dt.datetime.now(dt.UTC)
     calls = list(
         history.generate(
             now, config.days, config.calls_per_day, _anomaly_day(now), seed=config.seed
@@ -107,6 +110,7 @@ def run(config: DemoConfig, console: Console) -> dict:
         + "".join(f"  {command_line(c, url)}{rest}\n" for c, rest in NEXT_STEPS),
         highlight=False,
         markup=False,
+        soft_wrap=True,  # commands to copy: never broken across lines
     )
     _print_grafana_settings(url, console)
     return doc
@@ -231,20 +235,33 @@ def _wait_stored(
 
 
 def _set_budgets(client, now: dt.datetime) -> None:
-    """A global budget with room, and the support team past 80 % of its month."""
-    month = now.date().replace(day=1)
-    spent = {
-        team: Decimal(str(cost))
-        for team, cost in client.query(
-            "SELECT team, sum(cost) FROM llm_cost_daily WHERE day >= {m:Date} GROUP BY team",
-            parameters={"m": month},
-        ).result_rows
-    }
-    total = sum(spent.values(), Decimal(0))
-    budgets.set_budget(client, "global", _round_up(total * 2), period="month")
-    budgets.set_budget(client, "team=support", _round_up(spent.get("support", 0) / Decimal("0.86")))
-    budgets.set_budget(client, "team=growth", _round_up(spent.get("growth", 0) * 3))
-    budgets.set_budget(client, "team=platform", _round_up(spent.get("platform", 0) * 2))
+    """Monthly budgets from each team's run rate (its average day over the last 30 whole
+    days, times 30), so they are sensible on any date, the 1st included: room for the
+    whole company and for growth and platform, and support's set below its run rate, so
+    its month-end forecast overruns it as the month goes on."""
+    today = now.date()
+    query = (
+        "SELECT {by:Identifier}, sum(cost), uniqExact(day) FROM llm_cost_daily "
+        "WHERE day >= {since:Date} AND day < {today:Date} GROUP BY {by:Identifier}"
+    )
+    since = today - dt.timedelta(days=30)
+
+    def run_rates(by: str) -> dict[str, Decimal]:
+        rows = client.query(query, parameters={"by": by, "since": since, "today": today})
+        return {
+            str(key): Decimal(str(cost)) * 30 / max(days, 1) for key, cost, days in rows.result_rows
+        }
+
+    monthly = run_rates("team")
+    monthly_total = sum(run_rates("environment").values(), Decimal(0))
+    budgets.set_budget(client, "global", _round_up(monthly_total * Decimal("1.25")))
+    budgets.set_budget(client, "team=growth", _round_up(monthly.get("growth", 0) * Decimal("1.5")))
+    budgets.set_budget(
+        client, "team=platform", _round_up(monthly.get("platform", 0) * Decimal("1.2"))
+    )
+    budgets.set_budget(
+        client, "team=support", _round_up(monthly.get("support", 0) * Decimal("0.9"))
+    )
 
 
 def _round_up(amount: Decimal) -> Decimal:

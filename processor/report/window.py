@@ -69,7 +69,7 @@ def _when(moment: dt.datetime) -> str:
 
 def parse_since(text: str) -> dt.timedelta:
     match = re.fullmatch(r"\s*(\d+)\s*([mhdw])\s*", text)
-    if not match or int(match[1]) == 0:
+    if not match:
         raise ValueError(f"--since takes a number and a unit (m, h, d, w), e.g. 7d: {text!r}")
     return dt.timedelta(**{UNITS[match[2]]: int(match[1])})
 

@@ -405,7 +405,9 @@ WHERE $__dateFilter(day){filters}""",
         title="Spend this month",
         description=(
             "Spend in the calendar month (UTC) of the range end, and the month-end forecast: "
-            "month-to-date spend extrapolated linearly over the whole month."
+            "month-to-date spend plus the rest of the month at the average rate of the 7 "
+            "whole days before today (at this month's own rate when those had no spend), so "
+            "it is sensible on the 1st and does not swing with the hour of day."
         ),
         whole_days=True,
         format=Format.TABLE,
@@ -416,13 +418,15 @@ WITH
     toStartOfMonth(today) AS month_start,
     toDateTime(month_start, 'UTC') AS month_begins,
     dateDiff('second', month_begins, $__toTime) AS elapsed_s,
-    dateDiff('second', month_begins, toDateTime(addMonths(month_start, 1), 'UTC')) AS month_s
+    dateDiff('second', $__toTime, toDateTime(addMonths(month_start, 1), 'UTC')) AS remaining_s
 SELECT
     month_start,
-    sum(cost) AS cost,
-    cost * month_s / greatest(elapsed_s, 1) AS forecast
-FROM llm_cost_daily
-WHERE day >= month_start AND day <= today{filters}""",
+    sumIf(d.cost, day >= month_start) AS cost,
+    sumIf(d.cost, day >= today - 7 AND day < today) AS last_week,
+    cost + if(last_week > 0, last_week / (7 * 86400), cost / greatest(elapsed_s, 1))
+        * greatest(remaining_s, 0) AS forecast
+FROM llm_cost_daily AS d
+WHERE day >= least(month_start, today - 7) AND day <= today{filters}""",
     ),
     View(
         name="spend_change",

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -30,8 +31,9 @@ def test_demo_runs_the_real_pipeline_and_prints_the_report(tmp_path: Path) -> No
     # every live call (3 apps x 24) is stored once, the Anthropic SDK's own spans deduped
     services = {row["value"]: row["requests"] for row in doc["by_tag"]["service"]}
     assert set(services) == {"support-bot", "search-api", "copilot"}
-    support = next(b for b in doc["month_to_date"]["budgets"] if b["scope"] == "team=support")
-    assert 0.8 <= support["utilization"] < 1.0
+    scopes = {b["scope"] for b in doc["month_to_date"]["budgets"]}
+    assert scopes == {"", "team=growth", "team=platform", "team=support"}
+    assert f"tokentrace report --clickhouse chdb://{data_dir / 'chdb'} --since 7d" in run.stdout
     assert doc["totals"]["unpriced_requests"] > 0  # the in-house model is shown, not $0
     # the bill has 30 nights of a legacy cron job tokentrace never saw (1.44 USD a night, on
     # gpt-4o-mini): the reconciliation finds exactly that, and everything else matches
@@ -48,3 +50,40 @@ def test_demo_runs_the_real_pipeline_and_prints_the_report(tmp_path: Path) -> No
     assert "Unmetered spend (billed, never seen by tokentrace): $43.20" in run.stdout
     assert "legacy-cron (sk-proj-...cr0n)" in run.stdout
     assert "TOKENTRACE_CLICKHOUSE_PORT=8123" in run.stdout  # the Grafana data source settings
+
+
+@pytest.mark.slow
+def test_the_demo_is_realistic_on_the_first_of_a_month(tmp_path: Path) -> None:
+    """A fixed "now", 09:30 on 1 November: history runs through the current hour, today is
+    marked partial, and the forecast and budgets follow the run rate, not 9 hours of data."""
+    out = tmp_path / "doc.json"
+    run = subprocess.run(
+        [sys.executable, "-c", ON_THE_FIRST, str(tmp_path / "demo"), str(out)],
+        capture_output=True, text=True, timeout=240, env={**os.environ, "COLUMNS": "120"},
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr[-3000:] + run.stdout[-3000:]
+    doc = json.loads(out.read_text())
+    daily = doc["daily"]
+    assert daily[-1]["date"] == "2026-11-01" and daily[-1]["partial"]
+    assert not any(d["partial"] for d in daily[:-1])
+    assert daily[-1]["requests"] > 0  # the history reaches into today
+    whole_days = [Decimal(d["cost"]) for d in daily[:-1] if d["requests"]][-7:]
+    run_rate = sum(whole_days, Decimal(0)) / len(whole_days) * 30  # a 30-day month
+    month = doc["month_to_date"]
+    assert Decimal(0) < Decimal(month["cost"]) < run_rate / 30  # 9.5 hours of a day
+    assert run_rate * Decimal("0.7") < Decimal(month["forecast"]) < run_rate * Decimal("1.3")
+    amounts = {b["scope"]: Decimal(b["amount"]) for b in month["budgets"]}
+    assert run_rate < amounts[""] < run_rate * Decimal("1.6")  # 1.25 x the 30-day run rate
+    assert all(b["utilization"] < 0.1 for b in month["budgets"])  # the month has just begun
+    assert "(partial)" in run.stdout or "partial day: 2026-11-01" in run.stdout
+
+
+ON_THE_FIRST = """
+import datetime as dt, json, sys
+from pathlib import Path
+from rich.console import Console
+from tokentrace.processor.demo.run import DemoConfig, run
+now = dt.datetime(2026, 11, 1, 9, 30, tzinfo=dt.UTC)
+config = DemoConfig(Path(sys.argv[1]), days=10, calls_per_day=80, now=now)
+Path(sys.argv[2]).write_text(json.dumps(run(config, Console(width=120))))
+"""
