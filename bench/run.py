@@ -41,6 +41,7 @@ BENCHMARKS = {
     "clickhouse_http": "ClickHouse HTTP interface latency (vs chDB directly)",
     "freshness": "Freshness (call to dashboard)",
     "connections": "Connection hygiene",
+    "cardinality": "Cardinality (top-N breakdowns)",
 }
 PACKAGES = (
     "tokentrace",

@@ -11,7 +11,9 @@ SQL:
   dashboard variables (``team``, ``tenant``, ``model``, …) plus ``user`` and
   ``conversation``, and repeat for several values; ``exact=1`` counts only the range where
   it is not whole days, as the report does (``views.render``). Decimal money comes back
-  as strings, exactly; times as ISO 8601.
+  as strings, exactly; times as ISO 8601. High-cardinality breakdowns (tenant, user,
+  conversation) return their 100 largest rows, or ``limit=N``, then one ``(other)`` row
+  (``other`` 1, ``members``: how many values it folds), so totals stay exact.
 
 With ``TOKENTRACE_AUTH_TOKEN`` set these routes want the same bearer token as OTLP.
 """
@@ -68,12 +70,15 @@ class ViewsApi:
             start = _instant(request.query, "from") or end - DEFAULT_RANGE
             if start > end:
                 raise ValueError("from must not be after to")
-            filters = {k: v for k, v in request.query.items() if k not in ("from", "to", "exact")}
+            filters = {
+                k: v for k, v in request.query.items() if k not in ("from", "to", "exact", "limit")
+            }
             exact = request.query.get("exact", ["0"])[-1] == "1"
-            views.render(view, start=start, end=end, filters=filters)  # validates filters
+            top = _limit(view, request.query)
+            views.render(view, start=start, end=end, filters=filters, top=top)  # validates
         except ValueError as exc:
             return Response.json({"error": str(exc)}, 400)
-        rows = await asyncio.to_thread(self._fetch, view, start, end, filters, exact)
+        rows = await asyncio.to_thread(self._fetch, view, start, end, filters, exact, top)
         return Response.json(
             {
                 "view": view.name,
@@ -90,13 +95,27 @@ class ViewsApi:
         end: datetime,
         filters: dict[str, list[str]],
         exact: bool,
+        top: int | None,
     ) -> list[dict[str, Any]]:
         with self._lock:
             if self._client is None:
                 self._client = self._connect()
             return views.fetch(
-                self._client, view, start=start, end=end, filters=filters, exact=exact
+                self._client, view, start=start, end=end, filters=filters, exact=exact, top=top
             )
+
+
+def _limit(view: views.View, query: dict[str, list[str]]) -> int | None:
+    """``limit=N``: the rows of a top-N breakdown before its "(other)" row."""
+    values = query.get("limit")
+    if not values:
+        return None
+    if view.top is None:
+        raise ValueError(f"view {view.name!r} takes no limit: it is not a top-N breakdown")
+    text = values[-1].strip()
+    if not text.isascii() or not text.isdigit() or not 1 <= int(text) <= views.MAX_TOP:
+        raise ValueError(f"limit={values[-1]!r}: use a whole number from 1 to {views.MAX_TOP}")
+    return int(text)
 
 
 def _instant(query: dict[str, list[str]], name: str) -> datetime | None:

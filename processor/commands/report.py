@@ -29,7 +29,7 @@ from tokentrace.processor.commands.options import (
     store_url,
 )
 from tokentrace.processor.report import document, filters, html, terminal, window
-from tokentrace.processor.store import store
+from tokentrace.processor.store import store, views
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -51,6 +51,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="filter, repeatable (team=growth); a repeated key matches any of its values; "
         f"keys: {', '.join(window.FILTER_KEYS)}",
     )
+    parser.add_argument(
+        "--top",
+        type=_top,
+        default=document.DEFAULT_TOP,
+        metavar="N",
+        help="tenants listed before one '(other)' row summing the rest "
+        f"(default {document.DEFAULT_TOP})",
+    )
     parser.add_argument("--format", choices=("text", "json", "html"), default="text")
     parser.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
     add_api_option(parser, "read through")
@@ -71,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
         if unmatched:
             print(f"tokentrace report: {unmatched}", file=sys.stderr)
             return 1
-        doc = document.build(document.fetcher(source, span), span)
+        doc = document.build(document.fetcher(source, span), span, top=args.top)
     except serve_client.ServeUnreachable:
         if held is not None:
             fix = f"no tokentrace serve answers at {held.api}: pass --api URL of the serve"
@@ -101,6 +109,15 @@ def run(args: argparse.Namespace) -> int:
     if held is None and not args.api and doc["totals"]["requests"] == 0:
         _say_if_empty(args)
     return 0
+
+
+def _top(text: str) -> int:
+    """An ``argparse`` type: a whole number from 1 to ``views.MAX_TOP``."""
+    if not text.strip().isdigit() or not 1 <= int(text) <= views.MAX_TOP:
+        raise argparse.ArgumentTypeError(
+            f"invalid count {text!r}: use a whole number from 1 to {views.MAX_TOP}"
+        )
+    return int(text)
 
 
 def _source(args: argparse.Namespace) -> tuple[document.Source, StoreHeld | None]:

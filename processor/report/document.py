@@ -19,13 +19,16 @@ from tokentrace.processor.api import client as serve_client
 from tokentrace.processor.report.window import Window
 from tokentrace.processor.store import views
 
-Fetch = Callable[[str], list[dict[str, Any]]]
-"""Rows of the named view for the report's window and filters."""
+Fetch = Callable[..., list[dict[str, Any]]]
+"""``fetch(name, top=None)``: rows of the named view for the report's window and filters;
+``top`` caps a top-N breakdown (``views.View.top``) before its "(other)" row."""
 
 Source = Callable[..., list[dict[str, Any]]]
-"""``source(name, start, end, filters, exact=False)``: rows of the named view for any range
-(end inclusive) and filters, from the store or through an API; ``exact`` counts only the
-range where it is not whole days (see ``views.render``)."""
+"""``source(name, start, end, filters, exact=False, top=None)``: rows of the named view for
+any range (end inclusive) and filters, from the store or through an API; ``exact`` counts
+only the range where it is not whole days (see ``views.render``), ``top`` as in Fetch."""
+
+DEFAULT_TOP = 10  # rows of a high-cardinality breakdown in the report (``--top``)
 
 TOTAL_COUNTS = (
     "requests",
@@ -69,9 +72,12 @@ def store_source(client: Any) -> Source:
         end: dt.datetime,
         filters: dict[str, tuple[str, ...]],
         exact: bool = False,
+        top: int | None = None,
     ) -> list[dict[str, Any]]:
         view = views.VIEWS[name]
-        return views.fetch(client, view, start=start, end=end, filters=filters, exact=exact)
+        return views.fetch(
+            client, view, start=start, end=end, filters=filters, exact=exact, top=top
+        )
 
     return rows
 
@@ -85,12 +91,14 @@ def api_source(base_url: str) -> Source:
         end: dt.datetime,
         filters: dict[str, tuple[str, ...]],
         exact: bool = False,
+        top: int | None = None,
     ) -> list[dict[str, Any]]:
         query = [
             ("from", start.isoformat()),
             ("to", end.isoformat()),
             *((key, value) for key, values in filters.items() for value in values),
             *((("exact", "1"),) if exact else ()),
+            *((("limit", str(top)),) if top else ()),
         ]
         return serve_client.call(base_url, f"/api/v1/views/{name}", query=query)["rows"]
 
@@ -100,11 +108,12 @@ def api_source(base_url: str) -> Source:
 def fetcher(source: Source, window: Window) -> Fetch:
     """The rows of each view for the report's window and filters."""
 
-    def fetch(name: str) -> list[dict[str, Any]]:
+    def fetch(name: str, top: int | None = None) -> list[dict[str, Any]]:
         view = views.VIEWS.get(name)
         # "now" for month to date and its forecast; the window's own end for the rest
         end = window.end if view is None or view.whole_days else window.window_end
-        return source(name, window.start, _inclusive_end(end), window.filters, exact=True)
+        extra = {"top": top} if top else {}
+        return source(name, window.start, _inclusive_end(end), window.filters, True, **extra)
 
     return fetch
 
@@ -119,6 +128,19 @@ def api_fetcher(base_url: str, window: Window) -> Fetch:
     return fetcher(api_source(base_url), window)
 
 
+def _top(dimension: str, top: int) -> int | None:
+    return top if dimension in views.HIGH_CARDINALITY else None
+
+
+def _tag_row(key: str, row: dict[str, Any]) -> dict[str, Any]:
+    """One breakdown row; the "(other)" row of a top-N breakdown says so and how many
+    values it folds."""
+    out = {"value": row[key], "cost": money(row["cost"]), "requests": int(row["requests"])}
+    if row.get("other"):
+        out.update(other=True, values=int(row["members"]))
+    return out
+
+
 def _budget_applies(scope: str, filters: dict[str, tuple[str, ...]]) -> bool:
     """A budget belongs in a filtered report unless it is scoped to other values of a
     filtered key (``--where team=growth`` drops team=support's budget; the global budget,
@@ -130,8 +152,9 @@ def _budget_applies(scope: str, filters: dict[str, tuple[str, ...]]) -> bool:
     return True
 
 
-def build(fetch: Fetch, window: Window) -> dict[str, Any]:
-    """The whole report document for ``window``."""
+def build(fetch: Fetch, window: Window, top: int = DEFAULT_TOP) -> dict[str, Any]:
+    """The whole report document for ``window``; high-cardinality breakdowns (tenant) list
+    their ``top`` largest values, then one ``"(other)"`` row with ``"other": true``."""
     totals = (fetch("totals") or [{}])[0]
     mtd = (fetch("month_to_date") or [{}])[0]
     first_day, last_day = window.days()
@@ -205,10 +228,7 @@ def build(fetch: Fetch, window: Window) -> dict[str, Any]:
             for r in fetch("spend_by_model")
         ],
         "by_tag": {
-            key: [
-                {"value": r[key], "cost": money(r["cost"]), "requests": int(r["requests"])}
-                for r in fetch(f"spend_by_{key}")
-            ]
+            key: [_tag_row(key, r) for r in fetch(f"spend_by_{key}", top=_top(key, top))]
             for key in views.TAG_DIMENSIONS
         },
         "cost_per_request": {

@@ -161,7 +161,8 @@ def _breakdown(
     table.add_column("share", justify="right")
     table.add_column("requests", justify="right")
     table.add_column("")
-    for row in rows[:10]:
+    # A top-N breakdown comes capped, with its "(other)" row; the others show ten rows.
+    for row in rows if rows and rows[-1].get("other") else rows[:10]:
         share = float(Decimal(row["cost"]) / total)
         _row(
             table,

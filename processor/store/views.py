@@ -86,16 +86,67 @@ class View:
     # Counts whole days or periods around the range (month to date, anomalies' trailing
     # week, the previous period), so an exact range never narrows it.
     whole_days: bool = False
+    # Set on high-cardinality breakdowns (tenant, user, conversation): the rows returned
+    # by default, the largest first, then one "(other)" row summing the rest, so totals
+    # stay exact however many values there are. ``{top}`` in the template stands for it.
+    top: int | None = None
 
     @property
     def sql(self) -> str:
         """The panel query: portable macros plus the dashboard variables."""
-        return _fill_filters(self.template, self.filtered_by)
+        return self.query(self.top)
 
     @property
     def backend_sql(self) -> str:
         """The same query without variables, for alert rules (backend-only expansion)."""
-        return _fill_filters(self.template, ())
+        return _with_top(_fill_filters(self.template, ()), self.top)
+
+    def query(self, top: int | None) -> str:
+        """:attr:`sql` with ``top`` rows before "(other)" (the view's default when None)."""
+        return _with_top(_fill_filters(self.template, self.filtered_by), top or self.top)
+
+
+# Rows a top-N breakdown can be asked for (the API's ``limit``, the report's ``--top``).
+MAX_TOP = 10_000
+TOP_DEFAULT = 100
+# Tag dimensions whose values come from end users, unbounded in number.
+HIGH_CARDINALITY = ("tenant",)
+OTHER = "(other)"
+
+
+def _with_top(sql: str, top: int | None) -> str:
+    if top is None:
+        return sql
+    if not 1 <= top <= MAX_TOP:
+        raise ValueError(f"limit={top} must be between 1 and {MAX_TOP}")
+    return sql.replace("{top}", str(int(top)))
+
+
+def _top_n(key: str, inner: str, columns: str, order: str) -> str:
+    """A breakdown as the ``{top}`` largest rows by cost plus one ``(other)`` row.
+
+    ``inner`` groups by ``key`` (SQL ending before ORDER BY, one row per value, with a
+    ``cost`` column); rows ranked past ``{top}`` fold into one whose ``key`` is
+    ``(other)``, ``other`` is 1 and ``members`` counts what it holds, so every sum over the
+    rows is the same as before. ``columns`` aggregates the remaining columns over a rank;
+    ``order`` breaks ties between equal costs.
+    """
+    return f"""\
+SELECT
+    if(position <= {{top}}, any(ranked.{key}), '{OTHER}') AS {key},
+    {columns},
+    position > {{top}} AS other,
+    count() AS members
+FROM (
+    SELECT
+        *,
+        least(row_number() OVER (ORDER BY cost DESC, {order}), {{top}} + 1) AS position
+    FROM (
+{inner}
+    )
+) AS ranked
+GROUP BY position
+ORDER BY position"""
 
 
 def _fill_filters(template: str, variables: Sequence[str]) -> str:
@@ -119,6 +170,7 @@ def render(
     filters: Mapping[str, Sequence[str]] | None = None,
     interval_s: float | None = None,
     exact: bool = False,
+    top: int | None = None,
 ) -> str:
     """The SQL exactly as Grafana and the plugin would run it for this range and selection.
 
@@ -130,11 +182,12 @@ def render(
 
     Beyond the dashboard: ``filters`` may also hold :data:`CALL_FILTERS` (user,
     conversation), and ``exact`` counts only the range itself where the range is not whole
-    days (see :func:`_narrowed`); neither changes a dashboard's query.
+    days (see :func:`_narrowed`); neither changes a dashboard's query. ``top`` sets how
+    many rows a top-N breakdown (:attr:`View.top`) returns before its "(other)" row.
     """
     selections, calls, interval_s = _arguments(view, start, end, filters, interval_s)
     sql = macros.render_dashboard_query(
-        view.sql, start=start, end=end, selections=selections, interval_s=interval_s
+        view.query(top), start=start, end=end, selections=selections, interval_s=interval_s
     )
     sql, parameters = _narrow(view, sql, start, end, calls, exact)
     for name, value in parameters.items():
@@ -150,6 +203,7 @@ def bind(
     filters: Mapping[str, Sequence[str]] | None = None,
     interval_s: float | None = None,
     exact: bool = False,
+    top: int | None = None,
 ) -> tuple[str, dict[str, str]]:
     """:func:`render`'s query with the filter values as parameters instead of SQL text.
 
@@ -158,7 +212,7 @@ def bind(
     """
     selections, calls, interval_s = _arguments(view, start, end, filters, interval_s)
     sql, parameters = macros.bind_dashboard_query(
-        view.sql, start=start, end=end, selections=selections, interval_s=interval_s
+        view.query(top), start=start, end=end, selections=selections, interval_s=interval_s
     )
     sql, narrowing = _narrow(view, sql, start, end, calls, exact)
     return sql, {**parameters, **narrowing}
@@ -355,15 +409,11 @@ def _narrowable(view: View) -> bool:
 # ---------------------------------------------------------------- the views
 
 
-def _spend_by(dimension: str, description: str) -> View:
-    """Spend and requests per value of one rollup column, with its share of spend."""
-    return View(
-        name=f"spend_by_{dimension}",
-        title=f"Spend by {dimension}",
-        description=description,
-        format=Format.TABLE,
-        source="llm_cost_daily",
-        template=f"""\
+def _spend_by(dimension: str, description: str, top: int | None = None) -> View:
+    """Spend and requests per value of one rollup column, with its share of spend;
+    with ``top``, the largest ``top`` values and one "(other)" row (see :func:`_top_n`)."""
+    if top is None:
+        template = f"""\
 SELECT
     {dimension},
     sum(cost) AS cost,
@@ -372,7 +422,27 @@ SELECT
 FROM llm_cost_daily AS d
 WHERE $__dateFilter(day){{filters}}
 GROUP BY {dimension}
-ORDER BY cost DESC, {dimension}""",
+ORDER BY cost DESC, {dimension}"""
+    else:
+        template = _top_n(
+            dimension,
+            f"""\
+        SELECT {dimension}, sum(cost) AS cost, sum(requests) AS requests
+        FROM llm_cost_daily AS d
+        WHERE $__dateFilter(day){{filters}}
+        GROUP BY {dimension}""",
+            "sum(ranked.cost) AS cost,\n    sum(ranked.requests) AS requests,\n"
+            "    toFloat64(cost) / nullIf(toFloat64(sum(sum(ranked.cost)) OVER ()), 0) AS share",
+            dimension,
+        )
+    return View(
+        name=f"spend_by_{dimension}",
+        title=f"Spend by {dimension}",
+        description=description,
+        format=Format.TABLE,
+        source="llm_cost_daily",
+        template=template,
+        top=top,
     )
 
 
@@ -541,7 +611,13 @@ ORDER BY cost DESC, provider, model""",
         _spend_by(
             dimension,
             f"Spend and requests per {dimension} ('' = calls without the tag), "
-            "with share of spend.",
+            "with share of spend"
+            + (
+                f": the {TOP_DEFAULT} largest, then one '{OTHER}' row for the rest."
+                if dimension in HIGH_CARDINALITY
+                else "."
+            ),
+            TOP_DEFAULT if dimension in HIGH_CARDINALITY else None,
         )
         for dimension in TAG_DIMENSIONS
     ),
@@ -811,43 +887,52 @@ ORDER BY provider""",
     View(
         name="cost_by_conversation",
         title="Cost per conversation",
-        description="The 100 most expensive conversations in the range.",
+        description=(
+            f"The {TOP_DEFAULT} most expensive conversations in the range, then one "
+            f"'{OTHER}' row for the rest."
+        ),
         format=Format.TABLE,
         source="llm_calls",
-        template="""\
-SELECT
-    conversation,
-    tenant,
-    user,
-    count() AS requests,
-    sum(cost) AS cost,
-    min(ts) AS first_call,
-    max(ts) AS last_call
-FROM llm_calls
-WHERE $__timeFilter(ts)
-  AND conversation != ''{filters}
-GROUP BY conversation, tenant, user
-ORDER BY cost DESC, conversation
-LIMIT 100""",
+        top=TOP_DEFAULT,
+        template=_top_n(
+            "conversation",
+            """\
+        SELECT
+            conversation, tenant, user, count() AS requests, sum(cost) AS cost,
+            min(ts) AS first_call, max(ts) AS last_call
+        FROM llm_calls
+        WHERE $__timeFilter(ts)
+          AND conversation != ''{filters}
+        GROUP BY conversation, tenant, user""",
+            "if(position <= {top}, any(ranked.tenant), '') AS tenant,\n"
+            "    if(position <= {top}, any(ranked.user), '') AS user,\n"
+            "    sum(ranked.requests) AS requests,\n    sum(ranked.cost) AS cost,\n"
+            "    min(ranked.first_call) AS first_call,\n    max(ranked.last_call) AS last_call",
+            "conversation, tenant, user",
+        ),
     ),
     View(
         name="cost_by_user",
         title="Cost per user",
-        description="The 100 most expensive users in the range, with their tenant.",
+        description=(
+            f"The {TOP_DEFAULT} most expensive users in the range, with their tenant, then "
+            f"one '{OTHER}' row for the rest."
+        ),
         format=Format.TABLE,
         source="llm_calls",
-        template="""\
-SELECT
-    user,
-    tenant,
-    count() AS requests,
-    sum(cost) AS cost
-FROM llm_calls
-WHERE $__timeFilter(ts)
-  AND user != ''{filters}
-GROUP BY user, tenant
-ORDER BY cost DESC, user, tenant
-LIMIT 100""",
+        top=TOP_DEFAULT,
+        template=_top_n(
+            "user",
+            """\
+        SELECT user, tenant, count() AS requests, sum(cost) AS cost
+        FROM llm_calls
+        WHERE $__timeFilter(ts)
+          AND user != ''{filters}
+        GROUP BY user, tenant""",
+            "if(position <= {top}, any(ranked.tenant), '') AS tenant,\n"
+            "    sum(ranked.requests) AS requests,\n    sum(ranked.cost) AS cost",
+            "user, tenant",
+        ),
     ),
     View(
         name="top_calls",
