@@ -58,12 +58,13 @@ class KeyRow:
 
     @property
     def hint(self) -> tuple[str, str]:
-        """The visible prefix and suffix of the redacted value (``sk-abc...wxyz``)."""
-        prefix, sep, suffix = self.redacted_value.partition("...")
-        if not sep:
-            prefix, sep, suffix = self.redacted_value.partition("*")
-            suffix = suffix.lstrip("*")
-        return (prefix, suffix) if sep else (self.redacted_value, "")
+        """The visible prefix and suffix of the redacted value (``sk-abc...wxyz``,
+        ``sk-…wxyz``, ``sk-****wxyz``)."""
+        for mark in ("...", "…", "*"):
+            prefix, sep, suffix = self.redacted_value.partition(mark)
+            if sep:
+                return prefix, suffix.lstrip(mark)
+        return self.redacted_value, ""
 
 
 @dataclass

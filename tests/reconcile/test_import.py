@@ -28,6 +28,7 @@ from reconcile.ledgers import (
 )
 from tokentrace.processor.reconcile import openai_reports, run
 from tokentrace.processor.reconcile.http import AdminApiError, AdminAuthError
+from tokentrace.processor.reconcile.rows import KeyRow
 from tokentrace.processor.standins.admin_server import AdminStandin, start_admin_standin
 
 
@@ -260,3 +261,14 @@ def test_a_bad_url_or_an_unknown_shape_is_one_clear_line(
         "Anthropic admin API answered in a shape tokentrace does not know (AttributeError"
     )
     assert store_client.query("SELECT count() FROM billed_imports").result_rows == [(0,)]
+
+
+def test_redacted_values_split_into_prefix_and_suffix() -> None:
+    def hint(value: str) -> tuple[str, str]:
+        return KeyRow("k", "", value, "", "").hint
+
+    assert hint("sk-proj-...a1b2") == ("sk-proj-", "a1b2")
+    assert hint("sk-ant-api03-R2D...igAA") == ("sk-ant-api03-R2D", "igAA")
+    assert hint("sk-…wxyz") == ("sk-", "wxyz")
+    assert hint("sk-****wxyz") == ("sk-", "wxyz")
+    assert hint("opaque") == ("opaque", "")
