@@ -278,7 +278,93 @@ def build(fetch: Fetch, window: Window, top: int = DEFAULT_TOP) -> dict[str, Any
             for r in fetch("failures_by_feature")
             if int(r["failed_requests"])
         ],
+        **_top(fetch),
     }
+
+
+TOP = 10
+
+
+def _top(fetch: Fetch) -> dict[str, Any]:
+    """The most expensive calls, users and conversations of the window (10 each)."""
+    return {
+        "top_calls": [
+            {
+                "ts": _instant(r["ts"]),
+                "trace_id": r["trace_id"],
+                "provider": r["provider"],
+                "model": r["model"],
+                "team": r["team"],
+                "feature": r["feature"],
+                "user": r["user"],
+                "input_tokens": int(r["input_tokens"]),
+                "output_tokens": int(r["output_tokens"]),
+                "cost": money(r["cost"]),
+                "latency_ms": _number(r["latency_ms"], 3),
+                "status": r["status"],
+            }
+            for r in fetch("top_calls")[:TOP]
+        ],
+        "top_users": [
+            {
+                "user": r["user"],
+                "tenant": r["tenant"],
+                "requests": int(r["requests"]),
+                "cost": money(r["cost"]),
+            }
+            for r in fetch("cost_by_user")[:TOP]
+        ],
+        "top_conversations": [
+            {
+                "conversation": r["conversation"],
+                "tenant": r["tenant"],
+                "user": r["user"],
+                "requests": int(r["requests"]),
+                "cost": money(r["cost"]),
+            }
+            for r in fetch("cost_by_conversation")[:TOP]
+        ],
+    }
+
+
+def _instant(value: Any) -> str:
+    if isinstance(value, dt.datetime):
+        return (value if value.tzinfo else value.replace(tzinfo=dt.UTC)).isoformat()
+    return str(value)
+
+
+def incidents(anomalies: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Anomalous days grouped into incidents: one per run of consecutive dates, with every
+    scope that spiked in it (the whole spend, a team, a feature, a tenant…), so one
+    runaway afternoon is one line rather than one per scope it touched."""
+    by_date: dict[str, list[dict[str, Any]]] = {}
+    for row in anomalies:
+        by_date.setdefault(row["date"], []).append(row)
+    groups: list[list[str]] = []
+    for date in sorted(by_date):
+        day = dt.date.fromisoformat(date)
+        if groups and dt.date.fromisoformat(groups[-1][-1]) + dt.timedelta(days=1) == day:
+            groups[-1].append(date)
+        else:
+            groups.append([date])
+    found = []
+    for dates in reversed(groups):  # newest first, as the anomalies are
+        rows = [row for date in dates for row in by_date[date]]
+        overall = [row for row in rows if row["scope"] == "all"]
+        peak = max(rows, key=lambda row: row["ratio"] or 0)
+        scopes = sorted({row["scope"] for row in rows}, key=lambda s: (s != "all", s))
+        found.append(
+            {
+                "from": dates[0],
+                "to": dates[-1],
+                "scopes": scopes,
+                "peak_ratio": peak["ratio"],
+                "peak_scope": peak["scope"],
+                "cost": money(sum(Decimal(row["cost"]) for row in overall)) if overall else None,
+                "baseline": overall[0]["baseline"] if overall else None,
+            }
+        )
+    return found
 
 
 RECONCILIATION_TOKENS = (

@@ -1,7 +1,10 @@
-"""The report as one self-contained HTML page with inline SVG charts.
+"""The report as one self-contained HTML page: a person should rather look at it than read.
 
 No scripts, fonts or images are fetched: the file opens anywhere, offline, and can be
-mailed. Input is the same report document as ``--format json``.
+mailed. Input is the same report document as ``--format json``. Charts are HTML and CSS
+(bars are sized boxes, labels are text), not scaled SVG, so labels keep their size from a
+phone to a 1400 px screen; axes have round ticks, every colour has a legend, today's
+partial day is hatched, anomalies are grouped by incident and unknown cost reads as such.
 """
 
 from __future__ import annotations
@@ -11,53 +14,113 @@ from decimal import Decimal
 from html import escape
 from typing import Any
 
+from tokentrace.processor.report.document import incidents
 from tokentrace.processor.report.terminal import money
 
-PALETTE = ("#3b82f6", "#10b981", "#f59e0b", "#8b5cf6", "#ef4444", "#14b8a6", "#ec4899", "#64748b")
+BLUE, GREEN, AMBER, PURPLE, RED, TEAL, PINK, SLATE = (
+    "#2563eb", "#059669", "#d97706", "#7c3aed", "#dc2626", "#0d9488", "#db2777", "#64748b",
+)  # fmt: skip
+TOKEN_COLOURS = (BLUE, TEAL, AMBER, PURPLE, PINK)
 
 STYLE = """
-body{font:14px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;
-background:#f6f7f9;color:#1f2937}
-header{background:#111827;color:#fff;padding:20px 32px}header h1{margin:0;font-size:20px}
-header p{margin:4px 0 0;color:#9ca3af}main{padding:24px 32px;display:grid;gap:20px;
-grid-template-columns:repeat(auto-fit,minmax(420px,1fr))}section{background:#fff;border-radius:10px;
-padding:18px 20px;box-shadow:0 1px 3px rgba(0,0,0,.08)}section.wide{grid-column:1/-1}
-h2{font-size:15px;margin:0 0 12px}.kpis{display:flex;gap:28px;flex-wrap:wrap}
-.kpi b{display:block;font-size:24px}.kpi span{color:#6b7280;font-size:12px}
-table{border-collapse:collapse;width:100%}
-td,th{padding:4px 8px;text-align:left;border-bottom:1px solid #eee;white-space:nowrap}
-td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}.warn{color:#b45309}
-svg text{font:11px system-ui,sans-serif;fill:#374151}
+*{box-sizing:border-box}
+body{font:15px/1.5 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;
+background:#f3f4f6;color:#111827}
+header{background:#111827;color:#fff;padding:18px 24px}
+header h1{margin:0;font-size:22px}header p{margin:4px 0 0;color:#d1d5db}
+main{padding:20px 24px;display:grid;gap:18px;max-width:1680px;margin:0 auto;
+grid-template-columns:repeat(auto-fit,minmax(min(100%,560px),1fr))}
+section{background:#fff;border-radius:12px;padding:18px 20px;min-width:0;
+box-shadow:0 1px 3px rgba(0,0,0,.08)}
+section.wide{grid-column:1/-1}
+h2{font-size:17px;margin:0 0 4px}
+.note{color:#4b5563;font-size:13px;margin:0 0 12px}
+.kpis{display:grid;gap:12px;grid-template-columns:repeat(auto-fit,minmax(150px,1fr))}
+.kpi{background:#f9fafb;border-radius:10px;padding:10px 14px}
+.kpi b{display:block;font-size:24px;font-variant-numeric:tabular-nums}
+.kpi span{color:#4b5563;font-size:13px}
+.scroll{overflow-x:auto}
+table{border-collapse:collapse;width:100%;font-size:14px}
+td,th{padding:6px 8px;text-align:left;border-bottom:1px solid #e5e7eb;white-space:nowrap}
+th{color:#4b5563;font-weight:600;font-size:13px}
+td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}
+.warn{color:#b45309}.unknown{color:#b45309;font-style:italic}
+.legend{display:flex;flex-wrap:wrap;gap:6px 16px;font-size:13px;color:#374151;margin:10px 0 0}
+.legend i{display:inline-block;width:12px;height:12px;border-radius:3px;margin-right:6px;
+vertical-align:-1px}
+.chart{display:grid;grid-template-columns:auto 1fr;gap:0 8px}
+.yaxis{position:relative;height:220px;font-size:12px;color:#4b5563;text-align:right;
+min-width:48px}
+.yaxis span{position:absolute;right:0;transform:translateY(50%)}
+.plot{position:relative;height:220px;display:flex;align-items:flex-end;gap:2px;
+border-bottom:1px solid #9ca3af}
+.plot .grid{position:absolute;left:0;right:0;border-top:1px solid #e5e7eb}
+.plot .bar{flex:1;position:relative;min-width:2px;border-radius:3px 3px 0 0}
+.partial{background-image:repeating-linear-gradient(45deg,rgba(255,255,255,.55) 0 4px,
+transparent 4px 8px)}
+.xaxis{grid-column:2;display:flex;justify-content:space-between;font-size:12px;
+color:#4b5563;margin-top:4px}
+.rows{display:grid;gap:6px;font-size:14px}
+.row{display:grid;grid-template-columns:minmax(90px,32%) 1fr max-content;gap:10px;
+align-items:center}
+.rows .label{overflow:hidden;text-overflow:ellipsis;white-space:nowrap}
+.rows .track{background:#f3f4f6;border-radius:4px;height:16px;position:relative}
+.rows .fill{height:100%;border-radius:4px}
+.rows .value{font-variant-numeric:tabular-nums;text-align:right}
+.stack{display:flex;height:26px;border-radius:6px;overflow:hidden}
+@media (max-width:640px){main{padding:12px;gap:12px}section{padding:14px}
+header{padding:14px}.kpi b{font-size:20px}.yaxis,.plot{height:170px}
+.row{grid-template-columns:1fr max-content;gap:2px 8px}.row .track{grid-column:1/-1;order:3}
+.xaxis .odd{display:none}}
 """
 
 
 def render(doc: dict[str, Any]) -> str:
     """The whole page as a string."""
     window = doc["window"]
+    label = window.get("label") or f"{_when(window['from'])} → {_when(window['to'])} UTC"
     sections = [
         _kpis(doc),
-        _section("Daily spend", _daily_chart(doc), wide=True),
-        _section("Spend by model", _hbars([(_model_label(r), r) for r in doc["by_model"][:10]])),
-        _section("Token breakdown", _token_chart(doc["totals"])),
-        _section("Budget utilization", _gauges(doc["month_to_date"]["budgets"])),
-        _section("Spend by team", _hbars([(r["value"], r) for r in doc["by_tag"].get("team", [])])),
+        _section("Daily spend", _daily_chart(doc), wide=True, note=_days_note(doc)),
         _section(
-            "Spend by feature", _hbars([(r["value"], r) for r in doc["by_tag"].get("feature", [])])
+            "Cost per request",
+            _cost_per_request_chart(doc),
+            wide=True,
+            note="Average cost of one call per UTC day.",
         ),
+        _section("Budgets this period", _budgets(doc["month_to_date"]["budgets"])),
+        _section("Spend by provider", _bars(doc, [(r["provider"], r) for r in doc["by_provider"]])),
+        _section("Spend by model", _bars(doc, [(_model_label(r), r) for r in doc["by_model"]])),
+        *(
+            _section(f"Spend by {tag}", _bars(doc, [(r["value"], r) for r in rows]))
+            for tag in ("team", "tenant", "feature")
+            if (rows := doc["by_tag"].get(tag))
+        ),
+        _section("Tokens", _tokens(doc["totals"])),
         _section("Latency by provider", _latency_table(doc["latency_by_provider"])),
-        _section("Anomalous days", _anomaly_table(doc["anomalies"][:12]), wide=True),
+        _section("Failures", _failures(doc)),
+        _section(
+            "Anomalies, by incident",
+            _incidents(doc),
+            wide=True,
+            note="Days whose spend passed 2× the trailing 7-day average, for the whole "
+            "spend or one team, feature or tenant; consecutive days are one incident.",
+        ),
+        _section("Most expensive calls", _top_calls(doc.get("top_calls", [])), wide=True),
+        _section("Top users", _top_users(doc.get("top_users", []))),
+        _section("Top conversations", _top_conversations(doc.get("top_conversations", []))),
     ]
     if doc.get("reconciliation"):
         sections.append(_section("Billed vs metered", _reconciliation_table(doc), wide=True))
     if doc.get("unpriced"):
-        sections.append(_section("Unpriced usage", _unpriced_table(doc["unpriced"])))
+        sections.append(_section("Unknown cost: unpriced usage", _unpriced_table(doc["unpriced"])))
+    filters = ", ".join(f"{k}={'|'.join(v)}" for k, v in doc.get("filters", {}).items())
     return (
         "<!doctype html><html lang=en><head><meta charset=utf-8>"
         "<meta name=viewport content='width=device-width,initial-scale=1'>"
-        f"<title>tokentrace report {escape(window['from'][:10])} – {escape(window['to'][:10])}"
-        f"</title><style>{STYLE}</style></head><body><header><h1>LLM spend report</h1>"
-        f"<p>{escape(_when(window['from']))} → {escape(_when(window['to']))} UTC · "
-        f"{escape(doc['currency'])}</p>"
+        f"<title>tokentrace report · {escape(label)}</title><style>{STYLE}</style></head>"
+        f"<body><header><h1>LLM spend report</h1><p>{escape(label)} · "
+        f"{escape(doc['currency'])}{' · ' + escape(filters) if filters else ''}</p>"
         f"</header><main>{''.join(sections)}</main></body></html>\n"
     )
 
@@ -66,182 +129,355 @@ def _when(iso: str) -> str:
     return iso[:16].replace("T", " ")
 
 
-def _section(title: str, body: str, wide: bool = False) -> str:
+def _section(title: str, body: str, wide: bool = False, note: str = "") -> str:
     cls = " class=wide" if wide else ""
-    return f"<section{cls}><h2>{escape(title)}</h2>{body}</section>"
+    intro = f"<p class=note>{escape(note)}</p>" if note else ""
+    return f"<section{cls}><h2>{escape(title)}</h2>{intro}{body}</section>"
+
+
+def _legend(items: list[tuple[str, str]]) -> str:
+    keys = "".join(
+        f"<span><i class='{cls}' style='background-color:{colour}'></i>{escape(name)}</span>"
+        for name, colour, cls in ((n, c.split()[0], " ".join(c.split()[1:])) for n, c in items)
+    )
+    return f"<div class=legend>{keys}</div>"
+
+
+def nice_ticks(top: Decimal, count: int = 4) -> list[Decimal]:
+    """Round axis ticks from 0 to at least ``top``: steps of 1, 2, 2.5 or 5 × 10^k."""
+    if top <= 0:
+        return [Decimal(0), Decimal(1)]
+    rough = top / count
+    power = Decimal(10) ** math.floor(math.log10(float(rough)))
+    step = next(m * power for m in (Decimal(1), Decimal(2), Decimal("2.5"), Decimal(5), 10)
+                if m * power >= rough)  # fmt: skip
+    ticks = [Decimal(0)]
+    while ticks[-1] < top:
+        ticks.append(ticks[-1] + step)
+    return ticks
+
+
+def _tick_label(value: Decimal, unit: str = "$") -> str:
+    if value == 0:
+        return f"{unit}0"
+    text = f"{value:,f}".rstrip("0").rstrip(".") if "." in f"{value:f}" else f"{value:,f}"
+    return f"{unit}{text}"
 
 
 def _kpis(doc: dict[str, Any]) -> str:
     totals, mtd = doc["totals"], doc["month_to_date"]
+    unpriced = totals["unpriced_requests"]
     items = [
-        (money(totals["cost"]), "spend in window"),
+        (money(totals["cost"]) + (" + unknown" if unpriced else ""), "spend in window"),
         (money(mtd["cost"]), "month to date"),
         (money(mtd["forecast"]), "month-end forecast"),
         (f"{totals['requests']:,}", "requests"),
-        (money(doc["cost_per_request"]["average"], 4), "cost per request"),
-        (money(doc["cache_savings"]), "prompt-cache savings"),
-        (f"{totals['failed_requests']:,}", "failed requests"),
+        (money(doc["cost_per_request"]["average"], 4), "average cost per request"),
+        (money(doc["cache_savings"]), "saved by prompt caching"),
+        (f"{totals['failed_requests']:,}", f"failed requests ({money(totals['failed_cost'])})"),
     ]
-    if totals["unpriced_requests"]:
-        items.append((f"{totals['unpriced_requests']:,}", "unpriced requests"))
+    if unpriced:
+        items.append((f"{unpriced:,}", "calls of unknown cost (no price)"))
     cells = "".join(
         f"<div class=kpi><b>{escape(v)}</b><span>{escape(k)}</span></div>" for v, k in items
     )
     return _section("Summary", f"<div class=kpis>{cells}</div>", wide=True)
 
 
+def _days_note(doc: dict[str, Any]) -> str:
+    days = doc["window"].get("days")
+    whole = f"UTC days {days['from']} → {days['to']}. " if days else ""
+    return whole + "Hatched: a day only partly in the window (today so far)."
+
+
 def _model_label(row: dict[str, Any]) -> str:
     return f"{row['model']} ({row['provider']})"
 
 
-def _daily_chart(doc: dict[str, Any]) -> str:
-    daily = doc["daily"]
-    if not daily:
+def _columns(
+    points: list[tuple[str, Decimal, str, str, str]], unit: str = "$", places: int = 2
+) -> str:
+    """A column chart: (date, value, colour, css class, tooltip) per column."""
+    if not points:
         return "<p>No calls in this window.</p>"
-    anomalies = {a["date"] for a in doc["anomalies"] if a["scope"] == "all"}
-    width, height, left, bottom, pad = 960, 230, 60, 24, 12
-    top = max(Decimal(d["cost"]) for d in daily) or Decimal(1)
-    step = (width - left) / len(daily)
-    parts = [f"<svg viewBox='0 0 {width} {height}' width=100% role=img>"]
-    for i in range(5):
-        y = pad + (height - bottom - pad) * (1 - i / 4)
-        value = top * Decimal(i) / 4
-        parts.append(
-            f"<line x1={left} x2={width} y1={y:.1f} y2={y:.1f} stroke=#e5e7eb />"
-            f"<text x={left - 6} y={y + 4:.1f} text-anchor=end>{escape(money(value))}</text>"
-        )
-    for i, day in enumerate(daily):
-        h = float(Decimal(day["cost"]) / top) * (height - bottom - pad)
-        x = left + i * step
-        color = "#ef4444" if day["date"] in anomalies else PALETTE[0]
-        parts.append(
-            f"<rect x={x + 1:.1f} y={height - bottom - h:.1f} width={max(step - 2, 1):.1f} "
-            f"height={h:.1f} fill={color}><title>{escape(day['date'])}: "
-            f"{escape(money(day['cost']))}, {day['requests']} requests</title></rect>"
-        )
-        if i % max(1, len(daily) // 8) == 0:
-            parts.append(
-                f"<text x={x + step / 2:.1f} y={height - 6} text-anchor=middle>"
-                f"{escape(day['date'][5:])}</text>"
-            )
-    parts.append("</svg>")
-    return "".join(parts)
+    ticks = nice_ticks(max(value for _, value, *_ in points), 4)
+    top = ticks[-1]
+    axis = "".join(
+        f"<span style='bottom:{float(t / top) * 100:.2f}%'>{escape(_tick_label(t, unit))}</span>"
+        for t in ticks
+    )
+    grid = "".join(
+        f"<div class=grid style='bottom:{float(t / top) * 100:.2f}%'></div>" for t in ticks[1:]
+    )
+    bars = "".join(
+        f"<div class='bar {cls}' style='height:{float(value / top) * 100:.2f}%;"
+        f"background-color:{colour}' title='{escape(tip)}'></div>"
+        for _, value, colour, cls, tip in points
+    )
+    step = max(1, math.ceil(len(points) / 7))
+    labels = [date[5:] for i, (date, *_) in enumerate(points) if i % step == 0]
+    if points[-1][0][5:] != labels[-1]:
+        labels.append(points[-1][0][5:])
+    # every other date hides on a phone, so the labels never run into each other
+    xaxis = "".join(
+        f"<span{' class=odd' if i % 2 and i != len(labels) - 1 else ''}>{escape(d)}</span>"
+        for i, d in enumerate(labels)
+    )
+    return (
+        f"<div class=chart><div class=yaxis>{axis}</div><div class=plot>{grid}{bars}</div>"
+        f"<div class=xaxis>{xaxis}</div></div>"
+    )
 
 
-def _hbars(rows: list[tuple[str, dict[str, Any]]]) -> str:
+def _daily_chart(doc: dict[str, Any]) -> str:
+    anomalous = {a["date"] for a in doc["anomalies"] if a["scope"] == "all"}
+    points = [
+        (
+            d["date"],
+            Decimal(d["cost"]),
+            RED if d["date"] in anomalous else BLUE,
+            "partial" if d.get("partial") else "",
+            f"{d['date']}: {money(d['cost'])}, {d['requests']:,} requests"
+            + (" (partial day)" if d.get("partial") else "")
+            + (" (anomaly)" if d["date"] in anomalous else ""),
+        )
+        for d in doc["daily"]
+    ]
+    legend = [("daily spend", BLUE), ("anomalous day (> 2× trailing average)", RED)]
+    legend.append(("partial day (hatched)", f"{BLUE} partial"))
+    return _columns(points) + _legend(legend)
+
+
+def _cost_per_request_chart(doc: dict[str, Any]) -> str:
+    partial = {d["date"] for d in doc["daily"] if d.get("partial")}
+    points = [
+        (
+            d["date"],
+            Decimal(d["average"]),
+            TEAL,
+            "partial" if d["date"] in partial else "",
+            f"{d['date']}: {money(d['average'], 4)} per request",
+        )
+        for d in doc["cost_per_request"]["daily"]
+    ]
+    return _columns(points) + _legend(
+        [("average cost per request", TEAL), ("partial day (hatched)", f"{TEAL} partial")]
+    )
+
+
+def _unknown_calls(doc: dict[str, Any]) -> dict[tuple[str, str | None], int]:
+    """Calls without a price per (provider, model) and per (provider, None)."""
+    found: dict[tuple[str, str | None], int] = {}
+    for u in doc.get("unpriced", []):
+        found[(u["provider"], u["model"])] = u["requests"]
+        found[(u["provider"], None)] = found.get((u["provider"], None), 0) + u["requests"]
+    return found
+
+
+def _bars(doc: dict[str, Any], rows: list[tuple[str, dict[str, Any]]], limit: int = 10) -> str:
+    """Horizontal bars of spend, one colour (the legend says what it is)."""
     if not rows:
         return "<p>No data.</p>"
-    top = max(Decimal(r["cost"]) for _, r in rows) or Decimal(1)
-    row_h, label_w, width = 24, 190, 560
-    parts = [f"<svg viewBox='0 0 {width} {row_h * len(rows)}' width=100% role=img>"]
-    for i, (label, row) in enumerate(rows):
-        w = float(Decimal(row["cost"]) / top) * (width - label_w - 90)
-        y = i * row_h
-        parts.append(
-            f"<text x={label_w - 6} y={y + 16} text-anchor=end>{escape(label[:32] or '(none)')}"
-            f"</text><rect x={label_w} y={y + 4} width={w:.1f} height={row_h - 8} rx=3 "
-            f"fill={PALETTE[i % len(PALETTE)]} />"
-            f"<text x={label_w + w + 6:.1f} y={y + 16}>{escape(money(row['cost']))}</text>"
+    shown = rows[:limit]
+    top = max(Decimal(r["cost"]) for _, r in shown) or Decimal(1)
+    unknown = _unknown_calls(doc)
+    cells = []
+    for label, row in shown:
+        width = float(Decimal(row["cost"]) / top) * 100
+        key = (row.get("provider"), row.get("model"))
+        value = escape(money(row["cost"]))
+        if key in unknown:
+            whole = unknown[key] >= row["requests"]
+            value = "<span class=unknown>unknown</span>" if whole else f"{value} + unknown"
+        cells.append(
+            f"<div class=row><span class=label title='{escape(label)}'>"
+            f"{escape(label or '(none)')}</span>"
+            f"<span class=track><span class=fill style='display:block;width:{width:.2f}%;"
+            f"background:{BLUE}'></span></span><span class=value>{value} · "
+            f"{row['requests']:,} req</span></div>"
         )
-    parts.append("</svg>")
-    return "".join(parts)
+    more = len(rows) - len(shown)
+    tail = f"<p class=note>…and {more} more.</p>" if more > 0 else ""
+    return f"<div class=rows>{''.join(cells)}</div>{tail}" + _legend(
+        [("spend in window (unknown: calls without a price)", BLUE)]
+    )
 
 
-def _token_chart(totals: dict[str, Any]) -> str:
+def _tokens(totals: dict[str, Any]) -> str:
     uncached = totals["input_tokens"] - totals["cache_read_tokens"] - totals["cache_write_tokens"]
     visible = totals["output_tokens"] - totals["reasoning_tokens"]
     kinds = [
         ("input, uncached", max(uncached, 0)),
         ("input, cache read", totals["cache_read_tokens"]),
         ("input, cache write", totals["cache_write_tokens"]),
-        ("output", max(visible, 0)),
+        ("output, visible", max(visible, 0)),
         ("output, reasoning", totals["reasoning_tokens"]),
     ]
     total = sum(n for _, n in kinds) or 1
-    width, x = 560.0, 0.0
-    parts = [f"<svg viewBox='0 0 {width:.0f} 150' width=100% role=img>"]
-    for i, (name, count) in enumerate(kinds):
-        w = count / total * width
-        parts.append(
-            f"<rect x={x:.1f} y=0 width={w:.1f} height=34 fill={PALETTE[i]}>"
-            f"<title>{escape(name)}: {count:,}</title></rect>"
-        )
-        x += w
-        parts.append(
-            f"<rect x=0 y={46 + i * 20} width=10 height=10 fill={PALETTE[i]} />"
-            f"<text x=16 y={55 + i * 20}>{escape(name)}: {count:,} "
-            f"({count / total:.0%})</text>"
-        )
-    parts.append("</svg>")
-    return "".join(parts)
+    stack = "".join(
+        f"<span style='width:{count / total * 100:.2f}%;background:{TOKEN_COLOURS[i]}' "
+        f"title='{escape(name)}: {count:,}'></span>"
+        for i, (name, count) in enumerate(kinds)
+        if count
+    )
+    legend = _legend(
+        [
+            (f"{name}: {count:,} ({count / total:.0%})", TOKEN_COLOURS[i])
+            for i, (name, count) in enumerate(kinds)
+        ]
+    )
+    return f"<div class=stack>{stack}</div>{legend}"
 
 
-def _gauges(budgets: list[dict[str, Any]]) -> str:
+def _budgets(budgets: list[dict[str, Any]]) -> str:
     if not budgets:
         return "<p>No budgets set (<code>tokentrace budget set team=NAME AMOUNT</code>).</p>"
-    parts = []
+    cells = []
     for budget in budgets:
         fraction = float(budget["utilization"])
-        angle = math.pi * min(fraction, 1.0)
-        x, y = 60 - 50 * math.cos(angle), 60 - 50 * math.sin(angle)
-        color = "#ef4444" if fraction >= 1 else "#f59e0b" if fraction >= 0.8 else "#10b981"
-        large = 0
-        parts.append(
-            "<svg viewBox='0 0 120 90' width=150 role=img style='display:inline-block'>"
-            "<path d='M10 60 A50 50 0 0 1 110 60' fill=none stroke=#e5e7eb stroke-width=12 />"
-            f"<path d='M10 60 A50 50 0 {large} 1 {x:.2f} {y:.2f}' fill=none stroke={color} "
-            f"stroke-width=12 /><text x=60 y=58 text-anchor=middle style='font-size:16px'>"
-            f"{fraction:.0%}</text><text x=60 y=76 text-anchor=middle>"
-            f"{escape(budget['scope'] or 'global')}</text><text x=60 y=88 text-anchor=middle>"
-            f"{escape(money(budget['spent']))} / {escape(money(budget['amount']))}</text></svg>"
+        colour = RED if fraction >= 1 else AMBER if fraction >= 0.8 else GREEN
+        label = f"{budget['scope'] or 'all spend'} ({budget['period']})"
+        cells.append(
+            f"<div class=row><span class=label>{escape(label)}</span><span class=track><span "
+            f"class=fill style='display:block;width:{min(fraction, 1) * 100:.2f}%;"
+            f"background:{colour}'></span></span><span class=value>"
+            f"{escape(money(budget['spent']))} of {escape(money(budget['amount']))} · "
+            f"{fraction:.0%}</span></div>"
         )
-    return "".join(parts)
+    legend = _legend([("under 80 %", GREEN), ("80–100 %", AMBER), ("over budget", RED)])
+    return f"<div class=rows>{''.join(cells)}</div>{legend}"
 
 
 def _table(headers: list[str], rows: list[list[str]], numeric: set[int]) -> str:
-    head = "".join(
-        f"<th{' class=n' if i in numeric else ''}>{escape(h)}</th>" for i, h in enumerate(headers)
-    )
+    def cell(tag: str, index: int, text: str) -> str:
+        cls = " class=n" if index in numeric else ""
+        return f"<{tag}{cls}>{escape(text)}</{tag}>"
+
+    head = "".join(cell("th", i, h) for i, h in enumerate(headers))
     body = "".join(
-        "<tr>"
-        + "".join(
-            f"<td{' class=n' if i in numeric else ''}>{escape(c)}</td>" for i, c in enumerate(r)
-        )
-        + "</tr>"
-        for r in rows
+        "<tr>" + "".join(cell("td", i, v) for i, v in enumerate(row)) + "</tr>" for row in rows
     )
-    return f"<table><tr>{head}</tr>{body}</table>"
+    return f"<div class=scroll><table><tr>{head}</tr>{body}</table></div>"
 
 
 def _latency_table(rows: list[dict[str, Any]]) -> str:
+    if not rows:
+        return "<p>No successful calls in this window.</p>"
     return _table(
         ["provider", "p50", "p95", "p99"],
         [
-            [r["provider"], *(f"{r[k]:,.0f} ms" for k in ("p50_ms", "p95_ms", "p99_ms"))]
+            [r["provider"], *(f"{r[k] or 0:,.0f} ms" for k in ("p50_ms", "p95_ms", "p99_ms"))]
             for r in rows
         ],
         {1, 2, 3},
     )
 
 
-def _anomaly_table(rows: list[dict[str, Any]]) -> str:
+def _failures(doc: dict[str, Any]) -> str:
+    totals = doc["totals"]
+    rows = doc.get("failures_by_feature", [])
+    intro = (
+        f"<p class=note>{totals['failed_requests']:,} of {totals['requests']:,} calls failed; "
+        f"they cost {escape(money(totals['failed_cost']))}.</p>"
+    )
     if not rows:
-        return "<p>None: no day above 2× its trailing daily average.</p>"
-    return _table(
-        ["date", "scope", "cost", "baseline", "ratio"],
+        return intro
+    return intro + _table(
+        ["feature", "failed", "of", "error rate", "cost of failures"],
         [
-            [r["date"], r["scope"], money(r["cost"]), money(r["baseline"]), f"{r['ratio']:.1f}×"]
+            [
+                r["feature"] or "(none)",
+                f"{r['failed_requests']:,}",
+                f"{r['requests']:,}",
+                f"{r['error_rate'] or 0:.1%}",
+                money(r["failed_cost"]),
+            ]
             for r in rows
         ],
-        {2, 3, 4},
+        {1, 2, 3, 4},
+    )
+
+
+def _incidents(doc: dict[str, Any]) -> str:
+    found = incidents(doc["anomalies"])
+    if not found:
+        return "<p>No anomalous days.</p>"
+    rows = []
+    for incident in found:
+        when = incident["from"] if incident["from"] == incident["to"] else (
+            f"{incident['from']} → {incident['to']}"
+        )  # fmt: skip
+        scopes = incident["scopes"]
+        listed = ", ".join(scopes[:6]) + (f" +{len(scopes) - 6} more" if len(scopes) > 6 else "")
+        rows.append(
+            [
+                when,
+                f"{incident['peak_ratio']:.1f}× ({incident['peak_scope']})",
+                money(incident["cost"]) if incident["cost"] else "—",
+                money(incident["baseline"]) if incident["baseline"] else "—",
+                listed,
+            ]
+        )
+    return _table(["when", "peak", "total spend", "usual day", "scopes that spiked"], rows, {2, 3})
+
+
+def _top_calls(rows: list[dict[str, Any]]) -> str:
+    if not rows:
+        return "<p>No calls in this window.</p>"
+    return _table(
+        ["time (UTC)", "model", "team", "feature", "user", "in", "out", "cost", "latency",
+         "trace"],
+        [
+            [
+                _when(r["ts"]),
+                f"{r['model']} ({r['provider']})",
+                r["team"] or "—",
+                r["feature"] or "—",
+                r["user"] or "—",
+                f"{r['input_tokens']:,}",
+                f"{r['output_tokens']:,}",
+                money(r["cost"], 4),
+                f"{r['latency_ms'] or 0:,.0f} ms",
+                r["trace_id"][:16],
+            ]
+            for r in rows
+        ],
+        {5, 6, 7, 8},
+    )  # fmt: skip
+
+
+def _top_users(rows: list[dict[str, Any]]) -> str:
+    if not rows:
+        return "<p>No calls tagged with a user.</p>"
+    return _table(
+        ["user", "tenant", "requests", "cost"],
+        [[r["user"], r["tenant"] or "—", f"{r['requests']:,}", money(r["cost"], 4)] for r in rows],
+        {2, 3},
+    )
+
+
+def _top_conversations(rows: list[dict[str, Any]]) -> str:
+    if not rows:
+        return "<p>No calls tagged with a conversation.</p>"
+    return _table(
+        ["conversation", "user", "requests", "cost"],
+        [
+            [r["conversation"], r["user"] or "—", f"{r['requests']:,}", money(r["cost"], 4)]
+            for r in rows
+        ],
+        {2, 3},
     )
 
 
 def _unpriced_table(rows: list[dict[str, Any]]) -> str:
-    return "<p class=warn>These calls have no known price and are not in the totals.</p>" + _table(
-        ["provider", "model", "requests"],
-        [[r["provider"], r["model"], f"{r['requests']:,}"] for r in rows],
-        {2},
+    return (
+        "<p class=warn>These calls have no known price: their cost is unknown, not $0, and "
+        "is not in the totals. Add their price to a prices file (TOKENTRACE_PRICES_FILE).</p>"
+        + _table(
+            ["provider", "model", "calls"],
+            [[r["provider"], r["model"], f"{r['requests']:,}"] for r in rows],
+            {2},
+        )
     )
 
 
