@@ -278,15 +278,16 @@ def build(fetch: Fetch, window: Window, top: int = DEFAULT_TOP) -> dict[str, Any
             for r in fetch("failures_by_feature")
             if int(r["failed_requests"])
         ],
-        **_top(fetch),
+        **_costliest(fetch),
     }
 
 
 TOP = 10
 
 
-def _top(fetch: Fetch) -> dict[str, Any]:
-    """The most expensive calls, users and conversations of the window (10 each)."""
+def _costliest(fetch: Fetch) -> dict[str, Any]:
+    """The most expensive calls, users and conversations of the window (10 each; the
+    "(other)" row of the per-user and per-conversation views is left to ``by_tag``)."""
     return {
         "top_calls": [
             {
@@ -312,7 +313,8 @@ def _top(fetch: Fetch) -> dict[str, Any]:
                 "requests": int(r["requests"]),
                 "cost": money(r["cost"]),
             }
-            for r in fetch("cost_by_user")[:TOP]
+            for r in fetch("cost_by_user", top=TOP)
+            if not r.get("other")
         ],
         "top_conversations": [
             {
@@ -322,7 +324,8 @@ def _top(fetch: Fetch) -> dict[str, Any]:
                 "requests": int(r["requests"]),
                 "cost": money(r["cost"]),
             }
-            for r in fetch("cost_by_conversation")[:TOP]
+            for r in fetch("cost_by_conversation", top=TOP)
+            if not r.get("other")
         ],
     }
 
