@@ -15,12 +15,18 @@ from opentelemetry.context import Context, get_current
 from opentelemetry.trace import SpanKind, Status, StatusCode, Tracer
 
 from . import failures
+from .api_keys import fingerprint, request_key
 from .bodies import JsonParser, SseParser
 from .decoding import Decoder, UnsupportedEncoding, decoder_for
+from .endpoints import current_endpoint
 from .routing import Route
 from .tags import tag_attributes
 from .usage import USAGE_MISSING, Observed
 
+API_KEY = "tokentrace.api_key"
+"""The fingerprint of the call's credential (`api_keys`), never the key."""
+ENDPOINT = "tokentrace.endpoint"
+"""The application route or worker task that made the call (`endpoints`)."""
 DUPLICATE_OF = "tokentrace.duplicate_of"
 """Set when the parent span is itself a GenAI span of the same call (the Anthropic SDK's own
 tracing): the hex span id of that parent, so the processor counts the pair once."""
@@ -68,6 +74,12 @@ class LLMCall:
         )
         if route.request_model:
             attributes["gen_ai.request.model"] = route.request_model
+        key = request_key(request)
+        if key:
+            attributes[API_KEY] = fingerprint(key)
+        endpoint = current_endpoint()
+        if endpoint:
+            attributes[ENDPOINT] = endpoint
         duplicate_of = _genai_parent_span_id(trace.get_current_span())
         if duplicate_of is not None:
             attributes[DUPLICATE_OF] = duplicate_of

@@ -29,10 +29,10 @@ from typing import Any
 
 from opentelemetry.instrumentation.instrumentor import BaseInstrumentor
 from opentelemetry.instrumentation.utils import unwrap
-from opentelemetry.trace import get_tracer
+from opentelemetry.trace import get_tracer, get_tracer_provider
 from wrapt import wrap_function_wrapper
 
-from . import config
+from . import config, endpoints
 from .providers import parse_provider_urls
 from .send import async_wrapper, sync_wrapper
 from .streams import tee_classes
@@ -63,7 +63,10 @@ class LLMInstrumentor(BaseInstrumentor):
         if not config.instrumentation_enabled():
             logger.info("tokentrace instrumentation disabled by %s", config.ENABLED_ENV)
             return
-        tracer = get_tracer(__name__, __version__, kwargs.get("tracer_provider"), schema_url=None)
+        tracer_provider = kwargs.get("tracer_provider") or get_tracer_provider()
+        tracer = get_tracer(__name__, __version__, tracer_provider, schema_url=None)
+        if not endpoints.track(tracer_provider):
+            logger.info("no SDK tracer provider: calls carry no endpoint")
         urls = kwargs.get("provider_urls")
         try:
             mapped = parse_provider_urls(config.provider_urls() if urls is None else urls)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -59,8 +60,11 @@ def only_span(exporter: InMemorySpanExporter) -> ReadableSpan:
 
 
 def attributes(span: ReadableSpan, ttfc: bool = False) -> dict[str, Any]:
-    """The span's attributes; `time_to_first_chunk` (a duration) is checked and removed."""
+    """The span's attributes; `time_to_first_chunk` (a duration) is checked and removed, and
+    so is the key fingerprint (checked to be one: test_api_keys.py covers it)."""
     found = dict(span.attributes or {})
+    key = found.pop("tokentrace.api_key", None)
+    assert key is None or re.fullmatch(r"(\S+…\S{4})?…?#[0-9a-f]{8}", key), key
     first_chunk = found.pop("gen_ai.response.time_to_first_chunk", None)
     if ttfc:
         assert isinstance(first_chunk, float) and first_chunk > 0

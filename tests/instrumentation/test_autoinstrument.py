@@ -138,6 +138,8 @@ def test_opentelemetry_instrument_exports_llm_span(standin, receiver, tmp_path: 
         "gen_ai.usage.output_tokens": 30,
         "gen_ai.usage.cache_read.input_tokens": 100,
         "gen_ai.usage.reasoning.output_tokens": 0,
+        # "sk-test" is too short to show any of it: HMAC-SHA256("tokentrace", key)[:8] only.
+        "tokentrace.api_key": "…#b5c34b76",
     }
     # The httpx2 instrumentation, loaded by the same command, nests its HTTP span under ours.
     http_spans = [

@@ -1,0 +1,68 @@
+"""The `api_key` dimension: which credential a call used, never the credential itself.
+
+A fingerprint is the provider's usual redacted form (the key's prefix, `…`, its last four
+characters: `sk-proj-…abcd`, as the OpenAI and Anthropic consoles list keys) plus a short
+salted hash (`#` and 8 hex digits of HMAC-SHA256), so two keys with the same last four
+characters stay apart and a short key is not shown at all. `TOKENTRACE_API_KEY_SALT` sets the
+salt; give every service the same one so that one key has one fingerprint everywhere.
+Fingerprints are cached per key, so the hash is computed once per key and process.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import re
+from typing import Any
+
+SALT_ENV = "TOKENTRACE_API_KEY_SALT"
+DEFAULT_SALT = "tokentrace"
+
+_HEADERS = ("authorization", "x-api-key", "api-key", "x-goog-api-key")
+"""Where SDKs put the key: OpenAI-style `Authorization: Bearer`, Anthropic `x-api-key`, Azure
+`api-key`, Gemini `x-goog-api-key` (or the `key` query parameter)."""
+
+_PREFIX = re.compile(r"^(?:[A-Za-z0-9]{1,12}[-_]){1,3}")
+_SHORTEST_SHOWN = 16
+"""Keys shorter than this show no characters at all, only the hash."""
+
+_cache: dict[str, str] = {}
+_CACHED = 1024
+
+
+def request_key(request: Any) -> str | None:
+    """The credential an httpx/httpx2 request carries, or None."""
+    headers = request.headers
+    for name in _HEADERS:
+        value = headers.get(name)
+        if value:
+            if name == "authorization":
+                scheme, _, token = value.partition(" ")
+                if scheme.lower() != "bearer" or not token:
+                    continue
+                return token.strip()
+            return value.strip()
+    key = request.url.params.get("key")
+    return key or None
+
+
+def fingerprint(key: str, salt: str | None = None) -> str:
+    """`sk-…abcd#1a2b3c4d`: redacted form plus salted hash; never reversible to the key."""
+    if salt is None:
+        cached = _cache.get(key)
+        if cached is not None:
+            return cached
+    secret = (salt if salt is not None else os.environ.get(SALT_ENV) or DEFAULT_SALT).encode()
+    digest = hmac.new(secret, key.encode(), hashlib.sha256).hexdigest()[:8]
+    if len(key) >= _SHORTEST_SHOWN:
+        match = _PREFIX.match(key)
+        prefix = match.group(0) if match and len(match.group(0)) <= len(key) - 12 else key[:3]
+        shown = f"{prefix}…{key[-4:]}#{digest}"
+    else:
+        shown = f"…#{digest}"
+    if salt is None:
+        if len(_cache) >= _CACHED:
+            _cache.clear()
+        _cache[key] = shown
+    return shown

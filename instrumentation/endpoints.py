@@ -1,0 +1,74 @@
+"""The `endpoint` dimension: which route of the application made the LLM call.
+
+The endpoint is the `http.route` of the nearest enclosing SERVER span (the web framework's
+request span: FastAPI, Flask, Django, ...), else that span's name; for a worker, the task
+name of the enclosing CONSUMER span (Celery's `celery.task_name`, else the span name without
+Celery's `run/` prefix). OpenTelemetry spans know only their parent's id, not the parent, so
+`EndpointTracker`, a span processor added to the tracer provider, hands each new span a
+reference to its nearest SERVER/CONSUMER ancestor as it starts (one attribute lookup). The
+route is read when the LLM call starts, not when the server span starts: frameworks such as
+Flask set `http.route` after their span has begun.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from opentelemetry import trace
+from opentelemetry.context import Context
+from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
+from opentelemetry.trace import SpanKind
+
+_ANCESTOR = "_tokentrace_entry_span"
+_ENTRY_KINDS = (SpanKind.SERVER, SpanKind.CONSUMER)
+
+
+class EndpointTracker(SpanProcessor):
+    """Gives every span a reference to its nearest SERVER or CONSUMER ancestor (or itself)."""
+
+    def on_start(self, span: Span, parent_context: Context | None = None) -> None:
+        if span.kind in _ENTRY_KINDS:
+            entry: Any = span
+        else:
+            entry = getattr(trace.get_current_span(parent_context), _ANCESTOR, None)
+        if entry is not None:
+            setattr(span, _ANCESTOR, entry)
+
+    def on_end(self, span: ReadableSpan) -> None:
+        pass
+
+    def shutdown(self) -> None:
+        pass
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        return True
+
+
+def track(tracer_provider: Any) -> bool:
+    """Adds one `EndpointTracker` to an SDK tracer provider; False when it is not one."""
+    add = getattr(tracer_provider, "add_span_processor", None)
+    if add is None:
+        return False
+    if not getattr(tracer_provider, "_tokentrace_tracks_endpoints", False):
+        add(EndpointTracker())
+        tracer_provider._tokentrace_tracks_endpoints = True
+    return True
+
+
+def current_endpoint() -> str | None:
+    """The endpoint of the current span's nearest SERVER or CONSUMER ancestor, or None."""
+    current = trace.get_current_span()
+    entry = getattr(current, _ANCESTOR, None)
+    if entry is None:
+        if getattr(current, "kind", None) not in _ENTRY_KINDS:
+            return None
+        entry = current
+    attributes = entry.attributes or {}
+    if entry.kind is SpanKind.SERVER:
+        route = attributes.get("http.route")
+        return str(route) if route else entry.name
+    task = attributes.get("celery.task_name")
+    if task:
+        return str(task)
+    name = entry.name
+    return name[4:] if name.startswith("run/") else name
