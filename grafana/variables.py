@@ -22,6 +22,8 @@ LABELS = {
     "feature": "Feature",
     "tenant": "Tenant",
     "agent": "Agent",
+    "api_key": "API key",
+    "endpoint": "Endpoint",
 }
 
 

@@ -1,4 +1,5 @@
-"""The drill-down: who spends it — tenants, users, conversations, agents, services."""
+"""The drill-down: who spends it — tenants, users, conversations, agents, services, API keys
+and application endpoints."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from tokentrace.processor.store.views import VIEWS
 UID = "tokentrace-drilldown"
 
 _COUNT_AND_SHARE = {"requests": "short", "share": "percentunit"}
+_TOP = {**_COUNT_AND_SHARE, "blocked_requests": "short"}
 
 
 def panels() -> list[dict[str, Any]]:
@@ -23,6 +25,8 @@ def panels() -> list[dict[str, Any]]:
             p.table(v["cost_by_conversation"], (0, 10, 24, 10), units={"requests": "short"}),
             p.bars(v["spend_by_service"], (0, 20, 12, 8), label="service"),
             p.bars(v["spend_by_environment"], (12, 20, 12, 8), label="environment"),
+            p.table(v["spend_by_api_key"], (0, 28, 12, 10), units=_TOP),
+            p.table(v["spend_by_endpoint"], (12, 28, 12, 10), units=_TOP),
         ]
     )
 
@@ -31,6 +35,9 @@ def dashboard() -> dict[str, Any]:
     return envelope(
         uid=UID,
         title="LLM cost drill-down",
-        description="Spend per tenant, user, conversation, agent and service (tokentrace).",
+        description=(
+            "Spend per tenant, user, conversation, agent, service, API key and endpoint "
+            "(tokentrace)."
+        ),
         panels=panels(),
     )

@@ -54,6 +54,7 @@ COLUMNS = (
     "cache_write_cost", "output_cost", "cost", "cache_savings", "priced", "price_version",
     "service_tier", "latency_ms", "ttft_ms", "status", "error_type", "http_status", "stream",
     "usage_missing", "tags",
+    "api_key", "endpoint", "budget_blocked",
 )  # fmt: skip
 # The money columns, in table order: integer units of 1e-12 USD in a row (see Call.row),
 # ``Decimal(18, 12)`` in the table.
@@ -209,6 +210,9 @@ SERVICE_TIER = _field(
     "anthropic.response.service_tier",
 )
 SERVER_ADDRESS = _field(LOWER, "server.address")
+API_KEY = _field(TEXT, "tokentrace.api_key")
+ENDPOINT = _field(TEXT, "tokentrace.endpoint")
+BUDGET_BLOCKED = _field(FLAG, "tokentrace.budget.blocked")
 DIMENSIONS = tuple(
     _field(TEXT, *keys, *sources.dimension_aliases(dimension))
     for dimension, keys in tag_rules.DIMENSIONS.items()
@@ -233,11 +237,11 @@ class Call:
     """One LLM API call, as read from one span, before pricing."""
 
     __slots__ = (
-        "cache_read_tokens", "cache_write_tokens", "dimensions", "error_type", "http_status",
-        "input_tokens", "latency_ms", "operation", "ours", "output_tokens", "parent_span_id",
-        "provider", "rank", "reasoning_tokens", "request_model", "response_id", "response_model",
-        "scope", "service_tier", "span_id", "status", "stream", "tags", "trace_id", "ts_us",
-        "ttft_ms", "usage_missing",
+        "api_key", "budget_blocked", "cache_read_tokens", "cache_write_tokens", "dimensions",
+        "endpoint", "error_type", "http_status", "input_tokens", "latency_ms", "operation", "ours",
+        "output_tokens", "parent_span_id", "provider", "rank", "reasoning_tokens",
+        "request_model", "response_id", "response_model", "scope", "service_tier", "span_id",
+        "status", "stream", "tags", "trace_id", "ts_us", "ttft_ms", "usage_missing",
     )  # fmt: skip
 
     trace_id: bytes
@@ -269,6 +273,9 @@ class Call:
     http_status: int
     stream: int
     tags: dict[str, str]
+    api_key: str
+    endpoint: str
+    budget_blocked: int
 
     @property
     def timestamp(self) -> datetime:
@@ -313,6 +320,9 @@ class Call:
             self.stream,
             self.usage_missing,
             self.tags,
+            self.api_key,
+            self.endpoint,
+            self.budget_blocked,
         )
 
 
@@ -588,6 +598,9 @@ def _call(
         value or from_resource
         for value, from_resource in zip(found[_DIMENSION_FIELDS], resource.dimensions, strict=True)
     ]
+    call.api_key = found[API_KEY] or ""
+    call.endpoint = found[ENDPOINT] or ""
+    call.budget_blocked = int(bool(found[BUDGET_BLOCKED]))
     call.ours = source.rank == sources.RANK_TOKENTRACE
     call.rank = source.rank
     call.scope = scope

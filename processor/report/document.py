@@ -39,6 +39,7 @@ TOTAL_COUNTS = (
     "reasoning_tokens",
     "unpriced_requests",
     "failed_requests",
+    "blocked_requests",
 )
 
 
@@ -228,8 +229,17 @@ def build(fetch: Fetch, window: Window, top: int = DEFAULT_TOP) -> dict[str, Any
             for r in fetch("spend_by_model")
         ],
         "by_tag": {
-            key: [_tag_row(key, r) for r in fetch(f"spend_by_{key}", top=_top(key, top))]
-            for key in views.TAG_DIMENSIONS
+            **{
+                key: [_tag_row(key, r) for r in fetch(f"spend_by_{key}", top=_top(key, top))]
+                for key in views.TAG_DIMENSIONS
+            },
+            **{
+                key: [
+                    {**_tag_row(key, r), "blocked_requests": int(r["blocked_requests"])}
+                    for r in fetch(f"spend_by_{key}", top=top)
+                ]
+                for key in views.TOP_DIMENSIONS
+            },
         },
         "cost_per_request": {
             "average": money(cost / requests if requests else 0),

@@ -24,6 +24,8 @@ SCOPE_KEYS = (
     "feature",
     "tenant",
     "agent",
+    "api_key",
+    "endpoint",
 )
 PERIODS = ("day", "week", "month")
 _ADJECTIVE = {"day": "daily", "week": "weekly", "month": "monthly"}

@@ -42,6 +42,7 @@ _ARROW_TYPES = {
     "priced": pa.uint8(),
     "stream": pa.uint8(),
     "usage_missing": pa.uint8(),
+    "budget_blocked": pa.uint8(),
     "http_status": pa.uint16(),
     "latency_ms": pa.float64(),
     "ttft_ms": pa.float64(),

@@ -40,7 +40,10 @@ from tokentrace.processor.store import macros
 
 # Dashboard variables (and the report's filters), named after the rollup and fact-table
 # columns they filter.
-VARIABLES = ("environment", "service", "provider", "model", "team", "feature", "tenant", "agent")
+VARIABLES = (
+    "environment", "service", "provider", "model", "team", "feature", "tenant", "agent",
+    "api_key", "endpoint",
+)  # fmt: skip
 
 # The instants a view can be asked about: what ClickHouse's DateTime holds (the macros
 # compare with toDateTime(seconds)). Outside it ClickHouse would fail or wrap around.
@@ -53,6 +56,10 @@ CALL_FILTERS = ("user", "conversation")
 
 # Tags with their own spend breakdown (the report's ``by_tag``).
 TAG_DIMENSIONS = ("team", "feature", "tenant", "agent", "service", "environment")
+
+# High-cardinality dimensions (DESIGN §10) with views of their own, shown as their top N by
+# spend plus one "(other)" row, with the calls a budget guard blocked; in the report's ``by_tag``.
+TOP_DIMENSIONS = ("api_key", "endpoint")
 
 
 class Format(IntEnum):
@@ -409,6 +416,32 @@ def _narrowable(view: View) -> bool:
 # ---------------------------------------------------------------- the views
 
 
+def _top(dimension: str, title: str, description: str) -> View:
+    """Spend, requests and budget-blocked requests per value of a high-cardinality rollup
+    column: the largest ``top`` values and one "(other)" row (see :func:`_top_n`)."""
+    return View(
+        name=f"spend_by_{dimension}",
+        title=title,
+        description=description,
+        format=Format.TABLE,
+        source="llm_cost_daily",
+        template=_top_n(
+            dimension,
+            f"""\
+        SELECT {dimension}, sum(cost) AS cost, sum(requests) AS requests,
+            sum(blocked_requests) AS blocked_requests
+        FROM llm_cost_daily AS d
+        WHERE $__dateFilter(day){{filters}}
+        GROUP BY {dimension}""",
+            "sum(ranked.cost) AS cost,\n    sum(ranked.requests) AS requests,\n"
+            "    sum(ranked.blocked_requests) AS blocked_requests,\n"
+            "    toFloat64(cost) / nullIf(toFloat64(sum(sum(ranked.cost)) OVER ()), 0) AS share",
+            dimension,
+        ),
+        top=TOP_DEFAULT,
+    )
+
+
 def _spend_by(dimension: str, description: str, top: int | None = None) -> View:
     """Spend and requests per value of one rollup column, with its share of spend;
     with ``top``, the largest ``top`` values and one "(other)" row (see :func:`_top_n`)."""
@@ -466,7 +499,8 @@ SELECT
     sum(unpriced_requests) AS unpriced_requests,
     sum(failed_requests) AS failed_requests,
     sum(failed_cost) AS failed_cost,
-    sum(cache_savings) AS cache_savings
+    sum(cache_savings) AS cache_savings,
+    sum(blocked_requests) AS blocked_requests
 FROM llm_cost_daily
 WHERE $__dateFilter(day){filters}""",
     ),
@@ -621,6 +655,19 @@ ORDER BY cost DESC, provider, model""",
         )
         for dimension in TAG_DIMENSIONS
     ),
+    _top(
+        "api_key",
+        "Spend by API key",
+        f"The {TOP_DEFAULT} API keys that spent most (fingerprints: redacted form and salted "
+        f"hash, never the key; '' = calls without a key), the rest as '{OTHER}'; with the calls a "
+        "budget guard blocked.",
+    ),
+    _top(
+        "endpoint",
+        "Top endpoints",
+        f"The {TOP_DEFAULT} application routes or worker tasks that spent most ('' = calls "
+        f"outside a server span), the rest as '{OTHER}'; with the calls a budget guard blocked.",
+    ),
     View(
         name="cache_savings",
         title="Prompt-cache savings",
@@ -690,7 +737,8 @@ CROSS JOIN
         map(
             'provider', k_provider, 'model', k_model, 'operation', k_operation,
             'service', k_service, 'environment', k_environment, 'team', k_team,
-            'feature', k_feature, 'tenant', k_tenant, 'agent', k_agent
+            'feature', k_feature, 'tenant', k_tenant, 'agent', k_agent,
+            'api_key', k_api_key, 'endpoint', k_endpoint
         ) AS dims,
         sumIf(cost, day = today) AS day_cost,
         sumIf(cost, day >= toMonday(today)) AS week_cost,
@@ -708,12 +756,14 @@ CROSS JOIN
             if(has(budget_keys, 'team'), team, '') AS k_team,
             if(has(budget_keys, 'feature'), feature, '') AS k_feature,
             if(has(budget_keys, 'tenant'), tenant, '') AS k_tenant,
-            if(has(budget_keys, 'agent'), agent, '') AS k_agent
+            if(has(budget_keys, 'agent'), agent, '') AS k_agent,
+            if(has(budget_keys, 'api_key'), api_key, '') AS k_api_key,
+            if(has(budget_keys, 'endpoint'), endpoint, '') AS k_endpoint
         FROM llm_cost_daily
         WHERE day >= least(toMonday(today), toStartOfMonth(today)) AND day <= today
     )
     GROUP BY k_provider, k_model, k_operation, k_service, k_environment, k_team, k_feature,
-        k_tenant, k_agent
+        k_tenant, k_agent, k_api_key, k_endpoint
     UNION ALL
     -- keeps budgets without any spend in the result (at 0)
     SELECT

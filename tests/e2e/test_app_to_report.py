@@ -75,6 +75,7 @@ def _check(doc: dict) -> None:
         "reasoning_tokens": 0,
         "unpriced_requests": 0,
         "failed_requests": 1,
+        "blocked_requests": 0,
     }
     models = {(m["provider"], m["model"]): m for m in doc["by_model"]}
     assert {k: (d(m["cost"]), m["requests"]) for k, m in models.items()} == {

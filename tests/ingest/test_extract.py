@@ -451,3 +451,21 @@ def test_vercel_embedding_spans():
     call = one_call(attrs, scope="ai")
     assert (call.operation, call.provider, call.input_tokens) == ("embeddings", "openai", 42)
     assert call.usage_missing == 0
+
+
+def test_api_key_endpoint_and_budget_block_become_columns():
+    attrs = chat(
+        **{
+            "tokentrace.api_key": "sk-proj-…gH3j#1a2b3c4d",
+            "tokentrace.endpoint": "/tickets/{id}/summarise",
+        }
+    )
+    row = dict(zip(COLUMNS, one_call(attrs).row(FakePrice()), strict=True))
+    assert (row["api_key"], row["endpoint"], row["budget_blocked"]) == (
+        "sk-proj-…gH3j#1a2b3c4d",
+        "/tickets/{id}/summarise",
+        0,
+    )
+    assert "tokentrace.api_key" not in row["tags"]
+    blocked = one_call(chat(**{"tokentrace.budget.blocked": True}))
+    assert (blocked.budget_blocked, blocked.api_key, blocked.endpoint) == (1, "", "")
