@@ -337,7 +337,12 @@ FROM
         no_usage AS usage_missing,
         if(failed, '', concat('resp_', lower(hex(cityHash64(h2, h6))))) AS response_id,
         map('region', arrayElement(['us-east-1', 'eu-west-1', 'ap-south-1'], 1 + h4 % 3))
-            AS tags
+            AS tags,
+        -- two API keys per service, one endpoint per feature (the fingerprints' shape)
+        concat('sk-proj-…', substring(hex(cityHash64(service, h4 % 2)), 1, 4), '#',
+            lower(substring(hex(cityHash64(service, h4 % 2, 1)), 1, 8))) AS api_key,
+        if(f_interactive[f], concat('/', feature), concat('tasks.', feature)) AS endpoint,
+        0 AS budget_blocked
     FROM numbers({slot_ends[-1]})
 )
 """
