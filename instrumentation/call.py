@@ -17,6 +17,7 @@ from opentelemetry.trace import SpanKind, Status, StatusCode, Tracer
 from . import failures
 from .api_keys import fingerprint, request_key
 from .bodies import JsonParser, SseParser
+from .budget_guard import Exceeded
 from .decoding import Decoder, UnsupportedEncoding, decoder_for
 from .endpoints import current_endpoint
 from .routing import Route
@@ -27,6 +28,8 @@ API_KEY = "tokentrace.api_key"
 """The fingerprint of the call's credential (`api_keys`), never the key."""
 ENDPOINT = "tokentrace.endpoint"
 """The application route or worker task that made the call (`endpoints`)."""
+BUDGET_BLOCKED = "tokentrace.budget.blocked"
+BUDGET_SCOPE = "tokentrace.budget.scope"
 DUPLICATE_OF = "tokentrace.duplicate_of"
 """Set when the parent span is itself a GenAI span of the same call (the Anthropic SDK's own
 tracing): the hex span id of that parent, so the processor counts the pair once."""
@@ -42,9 +45,13 @@ the corruption are not read either; the application cannot read that body at all
 
 
 class LLMCall:
-    def __init__(self, span: trace.Span, route: Route, inner_context: Context) -> None:
+    def __init__(
+        self, span: trace.Span, route: Route, inner_context: Context, attributes: dict[str, Any]
+    ) -> None:
         self.span = span
         self.route = route
+        self.attributes = attributes
+        """The span's start attributes: the dimensions the budget guard matches."""
         self.inner_context = inner_context
         """The context to send the request in: our span current, baggage emptied so that no
         propagator (ours, the SDK's, the httpx instrumentation's) sends tags to the provider."""
@@ -87,7 +94,23 @@ class LLMCall:
         span = tracer.start_span(name, kind=SpanKind.CLIENT, attributes=attributes)
         request.headers.pop("baggage", None)
         inner = trace.set_span_in_context(span, baggage.clear(get_current()))
-        return cls(span, route, inner)
+        return cls(span, route, inner, attributes)
+
+    def block(self, budget: Exceeded) -> None:
+        """Ends the span of a call the budget guard answered locally: cost 0, never sent."""
+        self._ended = True
+        self.span.set_attributes(
+            {
+                BUDGET_BLOCKED: True,
+                BUDGET_SCOPE: budget.scope,
+                "http.response.status_code": 429,
+                "error.type": "budget_blocked",
+                "gen_ai.usage.input_tokens": 0,
+                "gen_ai.usage.output_tokens": 0,
+            }
+        )
+        self.span.set_status(Status(StatusCode.ERROR, budget.describe()))
+        self.span.end()
 
     def on_response(self, response: Any) -> None:
         """Reads the headers: status, and how to parse the body that follows."""

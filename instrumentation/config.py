@@ -9,11 +9,16 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+from .budget_guard import BudgetGuard
 from .providers import MappedUrl
 
 ENABLED_ENV = "TOKENTRACE_INSTRUMENTATION_ENABLED"
 PROVIDER_URLS_ENV = "TOKENTRACE_PROVIDER_URLS"
 STREAM_USAGE_ENV = "TOKENTRACE_STREAM_USAGE"
+BUDGET_GUARD_ENV = "TOKENTRACE_BUDGET_GUARD"
+BUDGET_GUARD_INTERVAL_ENV = "TOKENTRACE_BUDGET_GUARD_INTERVAL"
+AUTH_TOKEN_ENV = "TOKENTRACE_AUTH_TOKEN"
+DEFAULT_GUARD_INTERVAL_S = 2.0
 
 _FALSE = frozenset({"false", "0", "no", "off"})
 
@@ -39,3 +44,16 @@ class Settings:
 
     mapped: tuple[MappedUrl, ...] = ()
     inject_stream_usage: bool = False
+    guard: BudgetGuard | None = None
+
+
+def budget_guard() -> BudgetGuard | None:
+    """The guard `TOKENTRACE_BUDGET_GUARD` asks for (not started), or None."""
+    url = os.environ.get(BUDGET_GUARD_ENV, "").strip()
+    if not url:
+        return None
+    try:
+        interval = float(os.environ.get(BUDGET_GUARD_INTERVAL_ENV) or DEFAULT_GUARD_INTERVAL_S)
+    except ValueError:
+        interval = DEFAULT_GUARD_INTERVAL_S
+    return BudgetGuard(url, os.environ.get(AUTH_TOKEN_ENV) or None, max(interval, 0.1))

@@ -33,6 +33,7 @@ from opentelemetry.trace import get_tracer, get_tracer_provider
 from wrapt import wrap_function_wrapper
 
 from . import config, endpoints
+from .budget_guard import BudgetGuard
 from .providers import parse_provider_urls
 from .send import async_wrapper, sync_wrapper
 from .streams import tee_classes
@@ -51,6 +52,7 @@ class LLMInstrumentor(BaseInstrumentor):
     """Instruments LLM API calls made through httpx/httpx2 (sync and async clients)."""
 
     _patched: tuple[Any, ...] = ()
+    _guard: BudgetGuard | None = None
 
     def instrumentation_dependencies(self) -> Collection[str]:
         # Either httpx or httpx2 will do, which a requirement list cannot say; `_instrument`
@@ -73,7 +75,11 @@ class LLMInstrumentor(BaseInstrumentor):
         except ValueError as error:
             logger.error("ignoring %s: %s", config.PROVIDER_URLS_ENV, error)
             mapped = ()
-        settings = config.Settings(mapped, config.inject_stream_usage())
+        guard = config.budget_guard()
+        if guard is not None:
+            guard.start()
+        self._guard = guard
+        settings = config.Settings(mapped, config.inject_stream_usage(), guard)
         patched = []
         for name in HTTP_MODULES:
             try:
@@ -95,3 +101,6 @@ class LLMInstrumentor(BaseInstrumentor):
             unwrap(module.Client, "_send_single_request")
             unwrap(module.AsyncClient, "_send_single_request")
         self._patched = ()
+        if self._guard is not None:
+            self._guard.stop()
+            self._guard = None

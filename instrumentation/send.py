@@ -9,6 +9,7 @@ the `baggage` header is stripped here.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -16,7 +17,7 @@ from opentelemetry import context
 from opentelemetry.instrumentation.utils import is_instrumentation_enabled
 from opentelemetry.trace import Tracer
 
-from . import failures
+from . import failures, provider_errors
 from .call import LLMCall
 from .config import Settings
 from .decoding import decoder_for
@@ -38,6 +39,27 @@ def _start_call(
         return None if llm_route is None else LLMCall.start(tracer, llm_route, request)
     except Exception:
         failures.report("starting the span")
+        return None
+
+
+def _blocked(settings: Settings, call: LLMCall, request: Any) -> Any | None:
+    """The local 429 for a call under a spent enforced budget, or None to send it."""
+    guard = settings.guard
+    if guard is None or not guard.exceeded:
+        return None
+    try:
+        resource = getattr(call.span, "resource", None)
+        budget = guard.blocking(call.attributes, resource.attributes if resource else {})
+        if budget is None:
+            return None
+        call.block(budget)
+        module = sys.modules[type(request).__module__.partition(".")[0]]
+        content = provider_errors.body(call.route.api.family, budget.describe())
+        return module.Response(
+            429, headers=provider_errors.HEADERS, content=content, request=request
+        )
+    except Exception:
+        failures.report("the budget guard")
         return None
 
 
@@ -77,6 +99,9 @@ def sync_wrapper(tracer: Tracer, settings: Settings, tees: Tees) -> Wrapper:
         call = _start_call(tracer, settings, args, kwargs)
         if call is None:
             return wrapped(*args, **kwargs)
+        blocked = _blocked(settings, call, args[0] if args else kwargs["request"])
+        if blocked is not None:
+            return blocked
         token = context.attach(call.inner_context)
         try:
             response = wrapped(*args, **kwargs)
@@ -98,6 +123,9 @@ def async_wrapper(tracer: Tracer, settings: Settings, tees: Tees) -> Wrapper:
         call = _start_call(tracer, settings, args, kwargs)
         if call is None:
             return await wrapped(*args, **kwargs)
+        blocked = _blocked(settings, call, args[0] if args else kwargs["request"])
+        if blocked is not None:
+            return blocked
         token = context.attach(call.inner_context)
         try:
             response = await wrapped(*args, **kwargs)

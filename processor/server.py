@@ -155,6 +155,7 @@ class Service:
         router.add("GET", "/api/v1/budgets", self.budgets.list)
         router.add("PUT", "/api/v1/budgets", self.budgets.put)
         router.add("DELETE", "/api/v1/budgets", self.budgets.delete)
+        router.add("GET", "/api/v1/budgets/enforced", self.budgets.enforced)
         router.add("GET", "/api/v1/reconcile/plan", self.reconcile.plan)
         router.add("POST", "/api/v1/reconcile/reports", self.reconcile.reports)
         router.add("GET", "/api/v1/dead-letters", self.dead_letters.list)

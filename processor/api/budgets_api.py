@@ -4,9 +4,12 @@ chDB lets one process open a data directory, so while serve runs the embedded st
 ``tokentrace budget`` talks to these routes instead of the store:
 
 - ``GET /api/v1/budgets``: every budget;
-- ``PUT /api/v1/budgets`` with ``{"scope": "team=growth", "amount": "500", "period": "month"}``:
-  create or replace one;
-- ``DELETE /api/v1/budgets?scope=team=growth&period=month``: delete one (404 if none).
+- ``PUT /api/v1/budgets`` with ``{"scope": "team=growth", "amount": "500", "period": "month",
+  "enforce": true}``: create or replace one (``enforce`` defaults to false);
+- ``DELETE /api/v1/budgets?scope=team=growth&period=month``: delete one (404 if none);
+- ``GET /api/v1/budgets/enforced``: the enforced budgets and where they stand now, which the
+  instrumentation's budget guard polls every few seconds (answered from a copy at most
+  ``ENFORCED_TTL_SECONDS`` old, so a fleet of guards costs one query per second).
 
 The same validation as the command line (``processor/store/budgets.py``) answers 400 with its
 message; a body over 64 KiB gets 413. With ``TOKENTRACE_AUTH_TOKEN`` set these routes want
@@ -18,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -25,6 +29,7 @@ from tokentrace.processor.api.routing import Request, Response, bearer_ok, unaut
 from tokentrace.processor.store import budgets
 
 MAX_BODY_BYTES = 64 * 1024
+ENFORCED_TTL_SECONDS = 1.0
 
 
 def budget_json(budget: budgets.Budget) -> dict[str, Any]:
@@ -35,6 +40,20 @@ def budget_json(budget: budgets.Budget) -> dict[str, Any]:
         "period": budget.period,
         "amount": f"{budget.amount.normalize():f}",
         "updated_at": budget.updated_at.isoformat(),
+        "enforce": budget.enforce,
+    }
+
+
+def enforced_json(state: budgets.EnforcedState) -> dict[str, Any]:
+    """One enforced budget as the guard reads it."""
+    return {
+        "scope": state.budget.scope,
+        "filters": state.budget.filters,
+        "period": state.budget.period,
+        "amount": f"{state.budget.amount.normalize():f}",
+        "spent": f"{state.spent.normalize():f}",
+        "utilization": float(state.utilization),
+        "exceeded": state.exceeded,
     }
 
 
@@ -45,6 +64,7 @@ class BudgetsApi:
         self._client: Any = None
         self._auth_token = auth_token
         self._lock = threading.Lock()
+        self._enforced: tuple[float, dict[str, Any]] | None = None
 
     def _call(self, operation: Callable[..., Any], *args: Any) -> Any:
         with self._lock:
@@ -69,13 +89,28 @@ class BudgetsApi:
                 raise ValueError("the body needs an amount: {scope, amount, period}")
             scope, amount = str(body.get("scope", "")), str(body["amount"])
             period = str(body.get("period", "month"))
+            enforce = body.get("enforce", False)
+            if not isinstance(enforce, bool):
+                raise ValueError(f"enforce is true or false, not {enforce!r}")
             budgets.parse_scope(scope)
             budgets.parse_amount(amount)
             budgets.check_period(period)
         except (ValueError, RecursionError) as exc:
             return Response.json({"error": f"bad budget: {exc}"}, 400)
-        budget = await asyncio.to_thread(self._call, budgets.set_budget, scope, amount, period)
+        budget = await asyncio.to_thread(
+            self._call, budgets.set_budget, scope, amount, period, enforce
+        )
         return Response.json(budget_json(budget))
+
+    async def enforced(self, request: Request) -> Response:
+        if not bearer_ok(request.headers.get("authorization"), self._auth_token):
+            return unauthorized()
+        now = time.monotonic()
+        cached = self._enforced
+        if cached is None or now - cached[0] > ENFORCED_TTL_SECONDS:
+            states = await asyncio.to_thread(self._call, budgets.enforced_state)
+            cached = self._enforced = (now, {"budgets": [enforced_json(s) for s in states]})
+        return Response.json(cached[1])
 
     async def delete(self, request: Request) -> Response:
         if not bearer_ok(request.headers.get("authorization"), self._auth_token):

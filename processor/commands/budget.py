@@ -37,6 +37,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     set_.add_argument("scope", metavar="SCOPE", help=_SCOPE_HELP)
     set_.add_argument("amount", metavar="AMOUNT", help="USD per period, e.g. 500 or 1250.50")
     set_.add_argument("--period", choices=budgets.PERIODS, default="month")
+    set_.add_argument(
+        "--enforce",
+        action="store_true",
+        help="block calls under this scope once it is spent (instrumentation with "
+        "TOKENTRACE_BUDGET_GUARD)",
+    )
     set_.set_defaults(func=run_set)
 
     list_ = actions.add_parser("list", help="list budgets")
@@ -59,9 +65,11 @@ def run_set(args: argparse.Namespace) -> int:
         budgets.parse_amount(args.amount)
     except ValueError as exc:
         raise SystemExit(f"tokentrace budget: {exc}") from None
-    budget = _open(args).set(args.scope, args.amount, args.period)
+    budget = _open(args).set(args.scope, args.amount, args.period, args.enforce)
+    enforced = ", enforced" if budget.enforce else ""
     print(
-        f"budget set: {_scope(budget.scope)} {budget.amount.normalize():f} USD per {budget.period}"
+        f"budget set: {_scope(budget.scope)} {budget.amount.normalize():f} USD per "
+        f"{budget.period}{enforced}"
     )
     return 0
 
@@ -75,7 +83,10 @@ def run_list(args: argparse.Namespace) -> int:
     else:
         width = max(len(_scope(b.scope)) for b in found)
         for b in found:
-            print(f"{_scope(b.scope):<{width}}  {b.period:<5}  {b.amount.normalize():f} USD")
+            enforced = "  enforced" if b.enforce else ""
+            print(
+                f"{_scope(b.scope):<{width}}  {b.period:<5}  {b.amount.normalize():f} USD{enforced}"
+            )
     return 0
 
 
@@ -99,8 +110,8 @@ class _Store:
     def __init__(self, client: Client) -> None:
         self._client = client
 
-    def set(self, scope: str, amount: str, period: str) -> budgets.Budget:
-        return budgets.set_budget(self._client, scope, amount, period)
+    def set(self, scope: str, amount: str, period: str, enforce: bool) -> budgets.Budget:
+        return budgets.set_budget(self._client, scope, amount, period, enforce)
 
     def list(self) -> list[budgets.Budget]:
         return budgets.list_budgets(self._client)
@@ -142,8 +153,9 @@ class _Api:
             )
             raise SystemExit(f"tokentrace budget: {held_message(self._held, fix)}") from None
 
-    def set(self, scope: str, amount: str, period: str) -> budgets.Budget:
-        return _budget(self._send("PUT", body={"scope": scope, "amount": amount, "period": period}))
+    def set(self, scope: str, amount: str, period: str, enforce: bool) -> budgets.Budget:
+        body = {"scope": scope, "amount": amount, "period": period, "enforce": enforce}
+        return _budget(self._send("PUT", body=body))
 
     def list(self) -> list[budgets.Budget]:
         return [_budget(b) for b in self._send("GET")["budgets"]]
@@ -159,6 +171,7 @@ def _budget(data: dict[str, Any]) -> budgets.Budget:
         period=data["period"],
         amount=Decimal(data["amount"]),
         updated_at=datetime.fromisoformat(data["updated_at"]),
+        enforce=bool(data.get("enforce", False)),
     )
 
 

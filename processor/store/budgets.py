@@ -40,6 +40,8 @@ class Budget:
     period: str
     amount: Decimal
     updated_at: datetime
+    enforce: bool = False
+    """Calls under an enforced budget at or over 100 % are refused by the budget guard."""
 
 
 def parse_scope(text: str) -> dict[str, str]:
@@ -89,9 +91,14 @@ def check_period(period: str) -> str:
 
 
 def set_budget(
-    client: Client, scope: str, amount: str | Decimal | int, period: str = "month"
+    client: Client,
+    scope: str,
+    amount: str | Decimal | int,
+    period: str = "month",
+    enforce: bool = False,
 ) -> Budget:
-    """Create or replace the budget for ``scope`` and ``period``."""
+    """Create or replace the budget for ``scope`` and ``period``; ``enforce`` marks it for
+    the budget guard (see :func:`enforced_state`)."""
     filters = parse_scope(scope)
     budget = Budget(
         scope=canonical_scope(filters),
@@ -99,6 +106,7 @@ def set_budget(
         period=check_period(period),
         amount=parse_amount(amount),
         updated_at=_next_version(client, canonical_scope(filters), period),
+        enforce=enforce,
     )
     _write(client, budget, deleted=0)
     return budget
@@ -106,12 +114,42 @@ def set_budget(
 
 def list_budgets(client: Client) -> list[Budget]:
     rows = client.query(
-        "SELECT scope, filters, period, amount, updated_at FROM budgets FINAL "
+        "SELECT scope, filters, period, amount, updated_at, enforce FROM budgets FINAL "
         "WHERE deleted = 0 ORDER BY scope, period"
     ).result_rows
     return [
-        Budget(scope, dict(filters), period, amount, updated_at.replace(tzinfo=UTC))
-        for scope, filters, period, amount, updated_at in rows
+        Budget(scope, dict(filters), period, amount, updated_at.replace(tzinfo=UTC), bool(enforce))
+        for scope, filters, period, amount, updated_at, enforce in rows
+    ]
+
+
+@dataclass(frozen=True)
+class EnforcedState:
+    """An enforced budget and where it stands now: what the budget guard polls."""
+
+    budget: Budget
+    spent: Decimal
+    utilization: Decimal
+
+    @property
+    def exceeded(self) -> bool:
+        return self.utilization >= 1
+
+
+def enforced_state(client: Client, now: datetime | None = None) -> list[EnforcedState]:
+    """Every enforced budget with its spend in its current period, from the one
+    ``budget_utilization`` view (so the guard, the report and the dashboards agree)."""
+    from tokentrace.processor.store import views
+
+    enforced = {(b.scope, b.period): b for b in list_budgets(client) if b.enforce}
+    if not enforced:
+        return []
+    now = now or datetime.now(UTC)
+    rows = views.fetch(client, views.VIEWS["budget_utilization"], start=now, end=now)
+    return [
+        EnforcedState(enforced[key], row["spent"], row["utilization"] or Decimal(0))
+        for row in rows
+        if (key := (row["scope"], row["period"])) in enforced
     ]
 
 
@@ -140,9 +178,10 @@ def _write(
                 budget.amount,
                 updated_at or budget.updated_at,
                 deleted,
+                int(budget.enforce),
             ]
         ],
-        column_names=["scope", "filters", "period", "amount", "updated_at", "deleted"],
+        column_names=["scope", "filters", "period", "amount", "updated_at", "deleted", "enforce"],
     )
 
 

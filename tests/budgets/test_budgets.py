@@ -187,3 +187,24 @@ def test_commands_migrate_a_fresh_store_first(chdb_url, capsys) -> None:
         assert capsys.readouterr().out.startswith("no budgets;")
     finally:
         store.connect(chdb_url).command("DROP DATABASE IF EXISTS budgets_fresh")
+
+
+def test_budget_set_enforce(store_client, chdb_url, capsys) -> None:
+    store = ["--clickhouse", f"{chdb_url}?database={store_client.database}"]
+    assert main(["budget", "set", "team=growth", "500", "--enforce", *store]) == 0
+    assert (
+        main(["budget", "set", "api_key=sk-…abcd#1a2b3c4d", "20", "--period", "day", *store]) == 0
+    )
+    assert capsys.readouterr().out.splitlines() == [
+        "budget set: team=growth 500 USD per month, enforced",
+        "budget set: api_key=sk-…abcd#1a2b3c4d 20 USD per day",
+    ]
+    assert main(["budget", "list", "--format", "json", *store]) == 0
+    listed = json.loads(capsys.readouterr().out)
+    assert [(b["scope"], b["enforce"]) for b in listed] == [
+        ("api_key=sk-…abcd#1a2b3c4d", False),
+        ("team=growth", True),
+    ]
+    # Setting it again without --enforce lifts the hard cap.
+    assert main(["budget", "set", "team=growth", "500", *store]) == 0
+    assert [b.enforce for b in budgets.list_budgets(store_client)] == [False, False]

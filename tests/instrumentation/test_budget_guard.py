@@ -1,0 +1,187 @@
+"""Hard caps: an enforced budget that is spent refuses the next call locally, in the
+provider's own 429, for the real SDKs sync and async, streamed and not; fails open."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+import urllib.request
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import anthropic
+import openai
+import pytest
+from google import genai
+from google.genai import errors as genai_errors
+from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+from tokentrace.instrumentation import LLMInstrumentor, tags
+from tokentrace.processor.demo.serve_process import ServeProcess, free_port
+from tokentrace.processor.standins import usage_header
+
+from .conftest import llm_spans
+
+ASK = [{"role": "user", "content": "Hi"}]
+TOKEN = "guard-s3cret"
+
+
+def _api(serve: ServeProcess, method: str, path: str, body: object = None) -> object:
+    request = urllib.request.Request(
+        serve.url + path,
+        method=method,
+        data=None if body is None else json.dumps(body).encode(),
+        headers={"authorization": f"Bearer {TOKEN}", "content-type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.loads(response.read())
+
+
+def _wait(condition, what: str) -> None:
+    for _ in range(300):
+        if condition():
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+@pytest.fixture
+def guarded(standin, tmp_path: Path, monkeypatch) -> Iterator[tuple]:
+    """serve on an embedded store; the app instrumented with the guard, exporting to serve."""
+    url = f"chdb://{tmp_path / 'chdb'}"
+    env = {"TOKENTRACE_AUTH_TOKEN": TOKEN}
+    with ServeProcess(url, tmp_path / "spool", tmp_path / "serve.log", env=env) as serve:
+        monkeypatch.setenv("TOKENTRACE_BUDGET_GUARD", serve.url)
+        monkeypatch.setenv("TOKENTRACE_BUDGET_GUARD_INTERVAL", "0.2")
+        monkeypatch.setenv("TOKENTRACE_AUTH_TOKEN", TOKEN)
+        provider = TracerProvider(resource=Resource.create({"service.name": "checkout"}))
+        memory = InMemorySpanExporter()
+        provider.add_span_processor(SimpleSpanProcessor(memory))
+        otlp = OTLPSpanExporter(
+            endpoint=serve.url + "/v1/traces", headers={"authorization": f"Bearer {TOKEN}"}
+        )
+        provider.add_span_processor(SimpleSpanProcessor(otlp))
+        instrumentor = LLMInstrumentor()
+        instrumentor.instrument(tracer_provider=provider, provider_urls=standin.provider_urls())
+        try:
+            yield serve, instrumentor, memory
+        finally:
+            instrumentor.uninstrument()
+            provider.shutdown()
+
+
+@pytest.mark.slow
+def test_a_spent_enforced_budget_blocks_the_next_calls_before_they_are_sent(standin, guarded):
+    serve, instrumentor, memory = guarded
+    guard = instrumentor._guard
+    _api(serve, "PUT", "/api/v1/budgets", {"scope": "team=growth", "amount": "0.001",
+                                             "period": "day", "enforce": True})  # fmt: skip
+    _api(serve, "PUT", "/api/v1/budgets", {"scope": "team=other", "amount": "0.001",
+                                             "period": "day"})  # not enforced  # fmt: skip
+    oai = openai.OpenAI(base_url=standin.base_url("openai"), api_key="sk-test", max_retries=2)
+    with tags(team="growth"):
+        # gpt-4o-mini: 4000 x 0.15 + 1000 x 0.60 per million = 0.0012 USD, over 0.001.
+        oai.chat.completions.create(
+            model="gpt-4o-mini", messages=ASK, extra_headers=usage_header(input=4000, output=1000)
+        )
+    _wait(lambda: guard.exceeded, "the guard to see the budget spent")
+    [state] = _api(serve, "GET", "/api/v1/budgets/enforced")["budgets"]
+    assert (state["scope"], state["spent"], state["exceeded"]) == ("team=growth", "0.0012", True)
+
+    sent = len(standin.requests)
+    aoai = openai.AsyncOpenAI(base_url=standin.base_url("openai"), api_key="sk-test")
+    claude = anthropic.Anthropic(base_url=standin.base_url("anthropic"), api_key="sk-ant-x")
+    aclaude = anthropic.AsyncAnthropic(base_url=standin.base_url("anthropic"), api_key="sk-a")
+    gemini = genai.Client(api_key="g-key", http_options={"base_url": standin.base_url("gemini")})
+
+    async def async_calls() -> None:
+        with pytest.raises(openai.RateLimitError, match="team=growth"):
+            await aoai.chat.completions.create(model="gpt-4o-mini", messages=ASK)
+        with pytest.raises(openai.RateLimitError):
+            await aoai.chat.completions.create(model="gpt-4o-mini", messages=ASK, stream=True)
+        with pytest.raises(anthropic.RateLimitError, match="team=growth"):
+            await aclaude.messages.create(model="claude-haiku-4-5", max_tokens=5, messages=ASK)
+        with pytest.raises(anthropic.RateLimitError):
+            async with aclaude.messages.stream(
+                model="claude-haiku-4-5", max_tokens=5, messages=ASK
+            ) as stream:
+                await stream.get_final_message()
+
+    with tags(team="growth"):
+        with pytest.raises(openai.RateLimitError, match="team=growth") as caught:
+            oai.chat.completions.create(model="gpt-4o-mini", messages=ASK)
+        assert caught.value.code == "budget_exceeded"
+        with pytest.raises(openai.RateLimitError):
+            for _ in oai.chat.completions.create(model="gpt-4o-mini", messages=ASK, stream=True):
+                pass
+        with pytest.raises(anthropic.RateLimitError, match="team=growth"):
+            claude.messages.create(model="claude-haiku-4-5", max_tokens=5, messages=ASK)
+        with (
+            pytest.raises(anthropic.RateLimitError),
+            claude.messages.stream(model="claude-haiku-4-5", max_tokens=5, messages=ASK) as stream,
+        ):
+            stream.get_final_message()
+        with pytest.raises(genai_errors.ClientError, match="team=growth") as refused:
+            gemini.models.generate_content(model="gemini-2.5-flash", contents="Hi")
+        assert refused.value.code == 429
+        asyncio.run(async_calls())
+    assert len(standin.requests) == sent  # nothing reached the provider: no retries either
+
+    # Other dimensions, and a budget that is not enforced, are not blocked.
+    with tags(team="other"):
+        oai.chat.completions.create(model="gpt-4o-mini", messages=ASK)
+    assert len(standin.requests) == sent + 1
+
+    blocked = [s for s in llm_spans(memory) if s.attributes.get("tokentrace.budget.blocked")]
+    assert len(blocked) == 9
+    assert {s.attributes["tokentrace.budget.scope"] for s in blocked} == {"team=growth"}
+    assert all(s.attributes["gen_ai.usage.input_tokens"] == 0 for s in blocked)
+
+    # serve counts them: 9 blocked calls, cost 0, in the totals and by endpoint.
+    now = datetime.now(UTC)
+    window = f"?from={(now - timedelta(hours=1)).isoformat()}&to={now.isoformat()}"
+    window = window.replace("+", "%2B")
+
+    def totals() -> dict:
+        return _api(serve, "GET", "/api/v1/views/totals" + window)["rows"][0]
+
+    _wait(lambda: int(totals()["requests"]) == 11, "serve to store the 11 calls")
+    found = totals()
+    # 0.0012 spent, plus team=other's 6 input and 8 output tokens; the blocked calls cost 0.
+    other = (6 * Decimal("0.15") + 8 * Decimal("0.60")) / 1_000_000
+    assert (int(found["blocked_requests"]), Decimal(found["cost"])) == (
+        9,
+        Decimal("0.0012") + other,
+    )
+
+
+def test_the_guard_fails_open_and_says_so_once(standin, monkeypatch, caplog):
+    monkeypatch.setenv("TOKENTRACE_BUDGET_GUARD", f"http://127.0.0.1:{free_port()}")
+    monkeypatch.setenv("TOKENTRACE_BUDGET_GUARD_INTERVAL", "0.1")
+    provider = TracerProvider()
+    memory = InMemorySpanExporter()
+    provider.add_span_processor(SimpleSpanProcessor(memory))
+    instrumentor = LLMInstrumentor()
+    with caplog.at_level(logging.WARNING, logger="tokentrace.instrumentation"):
+        instrumentor.instrument(tracer_provider=provider, provider_urls=standin.provider_urls())
+        try:
+            guard = instrumentor._guard
+            for _ in range(3):
+                guard.refresh()
+            oai = openai.OpenAI(base_url=standin.base_url("openai"), api_key="k", max_retries=0)
+            oai.chat.completions.create(model="gpt-4o-mini", messages=ASK)
+        finally:
+            instrumentor.uninstrument()
+    warnings = [r for r in caplog.records if "budget guard" in r.getMessage()]
+    assert len(warnings) == 1
+    assert "calls are not blocked" in warnings[0].getMessage()
+    assert len(standin.requests) == 1
+    assert "tokentrace.budget.blocked" not in llm_spans(memory)[0].attributes
