@@ -182,7 +182,9 @@ class LLMCall:
             found["http.response.status_code"] = status
             if status >= 400:
                 error_type = str(status)
-        if self.route.stream and self._first_chunk_at is not None:
+        if self._streaming and not self.route.stream:
+            found["gen_ai.request.stream"] = True  # the body said so past `request_body.WINDOW`
+        if self._streaming and self._first_chunk_at is not None:
             found["gen_ai.response.time_to_first_chunk"] = self._first_chunk_at - self._started
         if seen.response_id:
             found["gen_ai.response.id"] = seen.response_id
