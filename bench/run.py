@@ -35,6 +35,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 BENCHMARKS = {
     "instrumentation_overhead": "Instrumentation overhead (tokentrace vs peers)",
+    "instrumentation_per_call": "Instrumentation: added CPU per call vs one bare span",
     "pricing": "Pricing throughput",
     "ingest": "Ingest throughput",
     "queries": "Query latency",
