@@ -304,14 +304,18 @@ def fetch(client: Any, view: View, **render_args: Any) -> list[dict[str, Any]]:
 # ---------------------------------------------------------------- narrower sources
 
 
-_DIMENSIONS = "provider, model, operation, service, environment, team, feature, tenant, agent"
-# The rollups' sums, computed from the calls: the materialized views' SELECT of migration
-# 0001, with every column qualified so no alias can shadow it.
+_DIMENSIONS = (
+    "provider, model, operation, service, environment, team, feature, tenant, agent, "
+    "api_key, endpoint"
+)
+# The rollups' sums, computed from the calls: the materialized views' SELECT (migration 0005),
+# with every column qualified so no alias can shadow it.
 _SUMS_FROM_CALLS = """\
 count() AS requests,
         countIf(c.status = 'error') AS failed_requests,
         countIf(c.priced = 0) AS unpriced_requests,
         countIf(c.usage_missing = 1) AS usage_missing_requests,
+        countIf(c.budget_blocked = 1) AS blocked_requests,
         sum(c.input_tokens) AS input_tokens,
         sum(c.output_tokens) AS output_tokens,
         sum(c.cache_read_tokens) AS cache_read_tokens,
