@@ -127,9 +127,11 @@ def _print_grafana_settings(url: str, console: Console) -> None:
         "  ClickHouse data source (grafana-clickhouse-datasource): protocol HTTP, host\n"
         f"  127.0.0.1, port {port}, user default, password {password or '(empty)'}, database\n"
         "  default; or provision grafana/provisioning with TOKENTRACE_CLICKHOUSE_HOST=127.0.0.1\n"
-        f"  TOKENTRACE_CLICKHOUSE_PORT={port} TOKENTRACE_CLICKHOUSE_USER=default\n"
-        f"  TOKENTRACE_CLICKHOUSE_DATABASE=default TOKENTRACE_CLICKHOUSE_PASSWORD={password}\n"
-        "  TOKENTRACE_CLICKHOUSE_SECURE=false"
+        f"  TOKENTRACE_CLICKHOUSE_PORT={port} TOKENTRACE_CLICKHOUSE_SECURE=false\n"
+        "  TOKENTRACE_CLICKHOUSE_USER=default TOKENTRACE_CLICKHOUSE_DATABASE=default\n"
+        f"  TOKENTRACE_CLICKHOUSE_PASSWORD={password}",
+        highlight=False,
+        markup=False,
     )
 
 

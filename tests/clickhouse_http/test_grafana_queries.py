@@ -89,6 +89,7 @@ def test_the_provisioned_data_source_reaches_the_interface_unchanged(
     environment = {
         "TOKENTRACE_CLICKHOUSE_HOST": "127.0.0.1",
         "TOKENTRACE_CLICKHOUSE_PORT": str(interface.port),
+        "TOKENTRACE_CLICKHOUSE_SECURE": "false",
         "TOKENTRACE_CLICKHOUSE_USER": "default",
         "TOKENTRACE_CLICKHOUSE_PASSWORD": TOKEN,
         "TOKENTRACE_CLICKHOUSE_DATABASE": DATABASE,
