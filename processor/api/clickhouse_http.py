@@ -55,6 +55,7 @@ from tokentrace.processor.api.clickhouse_errors import (
     AUTHENTICATION_FAILED,
     NOT_IMPLEMENTED,
     QUERY_IS_TOO_LARGE,
+    STD_EXCEPTION,
     SYNTAX_ERROR,
     TOO_MANY_SIMULTANEOUS_QUERIES,
     ClickHouseError,
@@ -206,16 +207,10 @@ class ClickHouseHttp:
                 )
             result = await self._run(sql, params)
         except ClickHouseError as error:
-            text = (error.text() + "\n").encode()
-            return (
-                error.http_status,
-                {
-                    **base,
-                    "content-type": "text/plain; charset=UTF-8",
-                    "x-clickhouse-exception-code": str(error.code),
-                },
-                text,
-            )
+            return self._error(base, error)
+        except Exception as exc:  # a fault of ours: said in ClickHouse's shape, logged here
+            log.exception("ClickHouse HTTP query failed")
+            return self._error(base, ClickHouseError(STD_EXCEPTION, repr(exc), version))
         answer = {
             **base,
             "content-type": content_type(result.format),
@@ -230,6 +225,15 @@ class ClickHouseHttp:
                 body = await asyncio.to_thread(_COMPRESSORS[encoding], body)
                 answer["content-encoding"] = encoding
         return 200, answer, body
+
+    @staticmethod
+    def _error(base: dict[str, str], error: ClickHouseError) -> tuple[int, dict[str, str], bytes]:
+        headers = {
+            **base,
+            "content-type": "text/plain; charset=UTF-8",
+            "x-clickhouse-exception-code": str(error.code),
+        }
+        return error.http_status, headers, (error.text() + "\n").encode()
 
     def _authenticate(self, headers: dict[str, str], params: dict[str, str]) -> None:
         """With a token set, the password must be it; the user name is free."""
