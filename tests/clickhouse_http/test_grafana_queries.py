@@ -6,6 +6,7 @@ the same columns, types and rows as on chDB directly, and the seeded known answe
 from __future__ import annotations
 
 import datetime as dt
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import clickhouse_connect
@@ -108,3 +109,28 @@ def test_the_provisioned_data_source_reaches_the_interface_unchanged(
         database=settings["defaultDatabase"],
     )
     assert client.query("SELECT count() FROM llm_calls").result_rows == [(TOTAL_REQUESTS,)]
+
+
+def test_a_dashboard_refresh_all_at_once_queues_and_answers(interface: Any, seeded: Any) -> None:
+    """Grafana sends every panel of a dashboard at once: more than run at a time
+    (``Limits.max_running``), so most wait their turn; every one answers as on chDB."""
+    panels = [panel for _, panel in board._panels()]
+    assert len(panels) > interface.app.limits.max_running
+
+    def run(panel: dict[str, Any]) -> Any:
+        client = clickhouse_connect.get_client(
+            host="127.0.0.1",
+            port=interface.port,
+            password=TOKEN,
+            database=DATABASE,
+            autogenerate_session_id=False,
+        )
+        try:
+            return board.run_panel(client, panel, board.ALL)
+        finally:
+            client.close()
+
+    with ThreadPoolExecutor(len(panels)) as pool:
+        answers = list(pool.map(run, panels))
+    for panel, over_http in zip(panels, answers, strict=True):
+        _same(over_http, board.run_panel(seeded, panel, board.ALL))
