@@ -217,9 +217,6 @@ DIMENSIONS = tuple(
     _field(TEXT, *keys, *sources.dimension_aliases(dimension))
     for dimension, keys in tag_rules.DIMENSIONS.items()
 )
-_VERCEL_METADATA_DIMENSION_KEYS = frozenset(
-    key for keys in sources.VERCEL_METADATA_DIMENSIONS.values() for key in keys
-)
 _N_FIELDS = DIMENSIONS[-1] + 1
 _DIMENSION_FIELDS = slice(DIMENSIONS[0], _N_FIELDS)  # the dimensions come last, in order
 _USAGE = (INPUT, OUTPUT, CACHE_READ, CACHE_WRITE)
@@ -623,10 +620,12 @@ def _tags(others: list[Any], resource: _Resource, call: Call, extraction: Extrac
             call.ours = True
             call.rank = sources.RANK_TOKENTRACE
             continue
-        if key.startswith(sources.VERCEL_METADATA):
-            key = key[len(sources.VERCEL_METADATA) :]
-            if key in _VERCEL_METADATA_DIMENSION_KEYS:
-                continue
+        if key.startswith(("ai.", "traceloop.")):
+            metadata = sources.metadata_key(key)
+            if metadata is not None:
+                if metadata in sources.METADATA_DIMENSION_KEYS:
+                    continue
+                key = metadata
         kind = tag_rules.key_kind(key)
         if kind != tag_rules.TAG or key in tags:
             extraction.secrets_dropped += kind == tag_rules.SECRET

@@ -116,10 +116,12 @@ _VERCEL_PROVIDERS = {
     "togetherai": "together_ai",
 }
 
-# ``ai.telemetry.metadata.<key>``: the keys that name a dimension; the Vercel AI SDK's
-# ``ai.telemetry.functionId`` (the name of the function making the call) is the feature
-# when no ``feature`` is given.
-VERCEL_METADATA_DIMENSIONS = {
+# Prefixes under which sources put the user's own metadata: the Vercel AI SDK's
+# ``experimental_telemetry.metadata`` and OpenLLMetry's association properties
+# (``Traceloop.set_association_properties``). Keys below them that name a dimension are
+# read as that dimension; the others become tags without the prefix.
+METADATA_PREFIXES = ("ai.telemetry.metadata.", "traceloop.association.properties.")
+METADATA_DIMENSIONS = {
     "user": ("userId", "user_id", "user"),
     "conversation": ("sessionId", "session_id", "conversationId", "conversation_id"),
     "agent": ("agentName", "agent_name", "agent"),
@@ -127,14 +129,28 @@ VERCEL_METADATA_DIMENSIONS = {
     "feature": ("feature",),
     "tenant": ("tenantId", "tenant_id", "tenant"),
 }
-VERCEL_METADATA = "ai.telemetry.metadata."
+METADATA_DIMENSION_KEYS = frozenset(key for keys in METADATA_DIMENSIONS.values() for key in keys)
+# The Vercel AI SDK's ``ai.telemetry.functionId`` (the name of the function making the
+# call) is the feature when no ``feature`` is given.
 VERCEL_FUNCTION_ID = "ai.telemetry.functionId"
 
 
 def dimension_aliases(dimension: str) -> tuple[str, ...]:
     """The attributes other sources name a dimension with, after ``tags.DIMENSIONS``'s."""
-    keys = tuple(VERCEL_METADATA + key for key in VERCEL_METADATA_DIMENSIONS.get(dimension, ()))
+    keys = tuple(
+        prefix + key
+        for prefix in METADATA_PREFIXES
+        for key in METADATA_DIMENSIONS.get(dimension, ())
+    )
     return (*keys, VERCEL_FUNCTION_ID) if dimension == "feature" else keys
+
+
+def metadata_key(key: str) -> str | None:
+    """A metadata attribute's key without its prefix; None for other attributes."""
+    for prefix in METADATA_PREFIXES:
+        if key.startswith(prefix):
+            return key[len(prefix) :]
+    return None
 
 
 class Source:

@@ -14,9 +14,10 @@ conversation   ``conversation``, ``gen_ai.conversation.id``, ``session.id``
 agent          ``agent``, ``gen_ai.agent.name``
 =============  ==========================================================
 
-The Vercel AI SDK's ``ai.telemetry.metadata.*`` keys are read too (``userId`` → user,
-``sessionId`` → conversation, …: see ``sources.VERCEL_METADATA_DIMENSIONS``), and its
-``ai.telemetry.functionId`` is the feature when none is set; its other metadata keys
+The Vercel AI SDK's ``ai.telemetry.metadata.*`` and OpenLLMetry's
+``traceloop.association.properties.*`` keys are read too (``userId`` → user, ``sessionId``
+→ conversation, …: see ``sources.METADATA_DIMENSIONS``), and Vercel's
+``ai.telemetry.functionId`` is the feature when none is set; their other metadata keys
 become tags without the prefix.
 
 Every other attribute that looks like a tag goes to the ``tags`` map: a scalar value under

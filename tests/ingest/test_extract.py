@@ -469,3 +469,16 @@ def test_api_key_endpoint_and_budget_block_become_columns():
     assert "tokentrace.api_key" not in row["tags"]
     blocked = one_call(chat(**{"tokentrace.budget.blocked": True}))
     assert (blocked.budget_blocked, blocked.api_key, blocked.endpoint) == (1, "", "")
+
+
+def test_openllmetry_association_properties_are_dimensions_and_tags():
+    attrs = chat(
+        **{
+            "traceloop.association.properties.user_id": "u7",
+            "traceloop.association.properties.session_id": "s7",
+            "traceloop.association.properties.plan": "pro",
+        }
+    )
+    call = one_call(attrs, scope="opentelemetry.instrumentation.openai.v1")
+    assert call.dimensions[5:7] == ["u7", "s7"]  # user, conversation
+    assert call.tags == {"plan": "pro"}
