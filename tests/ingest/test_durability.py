@@ -264,7 +264,8 @@ def test_a_damaged_spool_record_costs_only_its_own_spans(tmp_path):
             break
         time.sleep(0.1)
     metrics = server.get("/metrics")[1].decode()
-    assert f"tokentrace_spool_damaged_bytes_total {end - start}\n" in metrics
+    # prometheus_client writes every sample as a float
+    assert f"tokentrace_spool_damaged_bytes_total {float(end - start)}\n" in metrics
     assert server.stop() == 0
     assert (server.spool_dir / "damaged").is_dir()
     assert "is damaged at bytes 0-" in server.log()
