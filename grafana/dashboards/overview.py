@@ -134,6 +134,7 @@ def panels() -> list[dict[str, Any]]:
                 (10, 82, 14, 8),
                 units={"billed_requests": "short"},
             ),
+            p.table(v["reconciliation_by_key"], (0, 90, 24, 8)),
         ]
     )
 

@@ -392,8 +392,9 @@ def _reconciliation(fetch: Fetch) -> dict[str, Any]:
     """The bill against the metered cost (empty lists until ``tokentrace reconcile`` ran).
 
     ``reconciliation`` rows have exactly the documented keys; the likely cause of each gap
-    sits in ``reconciliation_causes`` (same order) and the spend never metered in
-    ``unmetered_spend``.
+    sits in ``reconciliation_causes`` (same order), the spend never metered in
+    ``unmetered_spend``, and the billed usage per API key against the metered calls whose
+    key fingerprint matches it in ``reconciliation_by_key``.
     """
     rows = fetch("reconciliation")
     return {
@@ -422,6 +423,18 @@ def _reconciliation(fetch: Fetch) -> dict[str, Any]:
                 "metered_requests": int(r["metered_requests"]),
             }
             for r in rows
+        ],
+        "reconciliation_by_key": [
+            {
+                "provider": r["provider"],
+                "api_key_id": r["api_key_id"],
+                "key_name": r["key_name"],
+                "redacted_value": r["redacted_value"],
+                "model": r["model"],
+                "status": r["status"],
+                **{key: int(r[key]) for key in RECONCILIATION_TOKENS},
+            }
+            for r in fetch("reconciliation_by_key")
         ],
         "unmetered_spend": [
             {

@@ -1192,4 +1192,95 @@ ORDER BY billed_input_tokens + billed_output_tokens DESC,
     ),
 ]
 
+# An instrumentation fingerprint is the key's redacted form and a salted hash,
+# `sk-proj-…abcd#1a2b3c4d`; a provider lists the same key as `sk-proj-...abcd` (OpenAI) or
+# `sk-ant-api03-R2D...igAA` (Anthropic). They name the same key when the last four characters
+# agree and one visible prefix starts with the other.
+_FINGERPRINT_PREFIX = "splitByString('…', m.api_key)[1]"
+_FINGERPRINT_SUFFIX = "splitByChar('#', arrayElement(splitByString('…', m.api_key), 2))[1]"
+
+_VIEWS.append(
+    View(
+        name="reconciliation_by_key",
+        title="Billed vs metered by API key",
+        description=(
+            "Per provider, API key (from the provider's key list) and model over the range: "
+            "billed tokens against the tokens of metered calls whose key fingerprint matches "
+            "the key's redacted value. 'uninstrumented': billed, no metered call with that "
+            "key; 'partly instrumented': billed tokens above metered; 'unlisted key': metered "
+            "calls whose key the provider does not list; 'matches' within 1 %."
+        ),
+        format=Format.TABLE,
+        source="billed_usage",
+        unit="short",
+        filtered_by=RECONCILIATION_FILTERS,
+        template=f"""\
+SELECT
+    r.provider AS provider,
+    r.api_key_id AS api_key_id,
+    any(k.name) AS key_name,
+    any(k.redacted_value) AS redacted_value,
+    r.model AS model,
+    sum(r.billed_input_tokens) AS billed_input_tokens,
+    sum(r.billed_output_tokens) AS billed_output_tokens,
+    sum(r.billed_requests) AS billed_requests,
+    sum(r.metered_input_tokens) AS metered_input_tokens,
+    sum(r.metered_output_tokens) AS metered_output_tokens,
+    sum(r.metered_requests) AS metered_requests,
+    toInt64(billed_input_tokens + billed_output_tokens)
+        - toInt64(metered_input_tokens + metered_output_tokens) AS token_gap,
+    multiIf(
+        api_key_id = '', 'unlisted key',
+        metered_requests = 0, 'uninstrumented',
+        abs(token_gap) > {TOKEN_TOLERANCE} * (billed_input_tokens + billed_output_tokens),
+            if(token_gap > 0, 'partly instrumented', 'more metered than billed'),
+        'matches'
+    ) AS status
+FROM
+(
+    SELECT
+        u.provider AS provider, u.api_key_id AS api_key_id, u.model AS model,
+        sum(u.input_tokens) AS billed_input_tokens, sum(u.output_tokens) AS billed_output_tokens,
+        sum(u.requests) AS billed_requests,
+        toUInt64(0) AS metered_input_tokens, toUInt64(0) AS metered_output_tokens,
+        toUInt64(0) AS metered_requests
+    FROM billed_usage AS u
+    WHERE $__dateFilter(day)
+      AND {_newest("usage", "u")}{{filters}}
+    GROUP BY provider, api_key_id, model
+    UNION ALL
+    SELECT
+        m.provider,
+        if(
+            {_FINGERPRINT_PREFIX} != ''
+                AND (startsWith(k.hint_prefix, {_FINGERPRINT_PREFIX})
+                     OR startsWith({_FINGERPRINT_PREFIX}, k.hint_prefix)),
+            k.key_id,
+            ''
+        ),
+        m.model,
+        toUInt64(0), toUInt64(0), CAST(NULL, 'Nullable(UInt64)'),
+        sum(m.input_tokens), sum(m.output_tokens), sum(m.requests)
+    FROM llm_cost_daily AS m
+    LEFT JOIN
+    (
+        SELECT provider, key_id, hint_prefix, hint_suffix FROM provider_api_keys FINAL
+        WHERE hint_suffix != ''
+    ) AS k ON k.provider = m.provider AND k.hint_suffix = {_FINGERPRINT_SUFFIX}
+    WHERE $__dateFilter(day)
+      AND m.api_key != ''
+      AND (m.provider, m.day) IN (
+        SELECT provider, day FROM billed_imports WHERE $__dateFilter(day)
+      ){{filters}}
+    GROUP BY 1, 2, 3
+) AS r
+LEFT JOIN
+(
+    SELECT provider, key_id, name, redacted_value FROM provider_api_keys FINAL
+) AS k ON k.provider = r.provider AND k.key_id = r.api_key_id
+GROUP BY r.provider, r.api_key_id, r.model
+ORDER BY billed_input_tokens + billed_output_tokens DESC, provider, api_key_id, model""",
+    )
+)
+
 VIEWS: dict[str, View] = {view.name: view for view in _VIEWS}
