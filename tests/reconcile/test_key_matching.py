@@ -74,14 +74,3 @@ def test_keys_are_matched_by_fingerprint_and_redacted_value(store_client: Any) -
          "uninstrumented"),
         ("openai", "", "", "gpt-4o-mini", 0, 200, 0, 20, None, 2, "unlisted key"),
     ]  # fmt: skip
-
-
-def test_redacted_values_split_into_prefix_and_suffix() -> None:
-    def hint(value: str) -> tuple[str, str]:
-        return KeyRow("k", "", value, "", "").hint
-
-    assert hint("sk-proj-...a1b2") == ("sk-proj-", "a1b2")
-    assert hint("sk-ant-api03-R2D...igAA") == ("sk-ant-api03-R2D", "igAA")
-    assert hint("sk-…wxyz") == ("sk-", "wxyz")
-    assert hint("sk-****wxyz") == ("sk-", "wxyz")
-    assert hint("opaque") == ("opaque", "")
