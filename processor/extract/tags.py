@@ -42,8 +42,9 @@ request headers or configuration into spans. A key is a credential when one of i
 ``pwd``, ``bearer`` or ``jwt``, or contains ``token`` without being a token count
 (``tokens``, ``token_count``, ``tokenizer``). So ``api_key``, ``x-api-key``,
 ``OPENAI_API_KEY``, ``session_token`` and ``Set-Cookie`` go, ``max_tokens`` stays. The rule
-errs towards dropping: a tag that merely contains ``key`` (``monkey``) goes too. No
-dimension is affected: none of their keys match.
+errs towards dropping: a tag that merely contains ``key`` (``monkey``) goes too. Dimension
+keys are exempt: each is read into its column by rules of its own (a key dimension would
+store a fingerprint, never the key).
 """
 
 from __future__ import annotations
@@ -110,9 +111,11 @@ def key_kind(key: str) -> int:
     """:data:`TAG`, :data:`TELEMETRY` or :data:`SECRET` (see the module docstring)."""
     kind = _key_kinds.get(key)
     if kind is None:
-        if looks_secret(key):
+        if key in DIMENSION_KEYS:  # read into a column by its own rules, never a tag
+            kind = TELEMETRY
+        elif looks_secret(key):
             kind = SECRET
-        elif key and key not in DIMENSION_KEYS and not _telemetry_key(key):
+        elif key and not _telemetry_key(key):
             kind = TAG
         else:
             kind = TELEMETRY

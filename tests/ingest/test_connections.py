@@ -17,6 +17,7 @@ import urllib.request
 from collections.abc import Iterator
 
 import pytest
+import uvicorn
 from google.protobuf.internal.encoder import _VarintBytes
 from opentelemetry.exporter.otlp.proto.http import Compression
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
@@ -40,10 +41,29 @@ MILLION = 1_000_000
 
 
 class Running:
-    def __init__(self, port: int, metrics: Registry, release: threading.Event) -> None:
+    def __init__(
+        self,
+        port: int,
+        metrics: Registry,
+        release: threading.Event,
+        server: uvicorn.Server,
+        router: Router,
+    ) -> None:
         self.port = port
         self.metrics = metrics
         self.release = release
+        self.server = server
+        self.router = router
+
+    def wait_for(self, connections: int = 0, in_flight: int = 0) -> None:
+        """Until the server holds at least this many connections and requests in flight."""
+        deadline = time.monotonic() + 30
+        while (
+            len(self.server.server_state.connections) < connections
+            or self.router.in_flight < in_flight
+        ):
+            assert time.monotonic() < deadline, "the server never got there"
+            time.sleep(0.01)
 
     def connect(self) -> socket.socket:
         connection = socket.create_connection(("127.0.0.1", self.port), timeout=10)
@@ -99,7 +119,7 @@ def running(**limits: float) -> Iterator[Running]:
     while not server.started:
         time.sleep(0.01)
     try:
-        yield Running(port, metrics, release)
+        yield Running(port, metrics, release, server, router)
     finally:
         release.set()
         server.should_exit = True
@@ -139,7 +159,7 @@ def test_over_the_cap_the_oldest_half_open_connection_makes_room():
         first, second = server.connect(), server.connect()
         for connection in (first, second):
             connection.sendall(b"GET /healthz HTTP/1.1\r\n")  # a head never finished
-        time.sleep(0.2)  # both accepted before the third arrives
+        server.wait_for(connections=2)  # both accepted before the third arrives
         assert server.request(get("/healthz")).startswith(b"HTTP/1.1 200 ")
         assert read_all(first) == b""  # evicted, the oldest
         assert server.metrics.http_connections_closed.value(reason="evicted") == 1
@@ -152,7 +172,7 @@ def test_when_every_connection_is_busy_a_new_one_gets_503_with_retry_after():
         busy = [server.connect(), server.connect()]
         for connection in busy:
             connection.sendall(get("/block"))
-        time.sleep(0.2)
+        server.wait_for(in_flight=2)
         refused = server.request(get("/healthz"))
         server.release.set()
         served = [read_all(connection) for connection in busy]
@@ -167,7 +187,7 @@ def test_when_every_connection_is_busy_a_new_one_gets_503_with_retry_after():
 def test_requests_over_the_in_flight_cap_get_503_but_probes_are_answered():
     with running(max_in_flight=1) as server, server.connect() as busy:
         busy.sendall(get("/block"))
-        time.sleep(0.2)
+        server.wait_for(in_flight=1)
         refused = server.request(get("/block"))
         probe = server.request(get("/healthz"))
         server.release.set()
