@@ -58,8 +58,12 @@ def test_serve_stores_no_credential_and_keeps_its_files_private(tmp_path):
             span(chat(tenant="acme", **CREDENTIALS, **KEPT)), resource={"authorization": "x"}
         ).SerializeToString()
         assert post(server, body, {"content-type": "application/x-protobuf"})[0] == 200
-        metrics = server.get("/metrics")[1].decode()
-        assert f"tokentrace_secret_attributes_dropped_total {len(CREDENTIALS) + 1}" in metrics
+        metrics = dict(
+            line.rsplit(" ", 1)
+            for line in server.get("/metrics")[1].decode().splitlines()
+            if not line.startswith("#")
+        )
+        assert float(metrics["tokentrace_secret_attributes_dropped_total"]) == len(CREDENTIALS) + 1
     finally:
         assert server.stop() == 0
     stored = server.stored()["calls"]
