@@ -25,6 +25,7 @@ from tokentrace.processor.api import clickhouse_http
 from tokentrace.processor.api.budgets_api import BudgetsApi
 from tokentrace.processor.api.dead_letters_api import DeadLettersApi
 from tokentrace.processor.api.reconcile_api import ReconcileApi
+from tokentrace.processor.api.reprice_api import RepriceApi
 from tokentrace.processor.api.routing import Request, Response, Router
 from tokentrace.processor.api.views_api import ViewsApi
 from tokentrace.processor.extract.dedupe import DEFAULT_CAPACITY, Deduper
@@ -106,6 +107,9 @@ class Service:
         self.dead_letters = DeadLettersApi(
             lambda: store.connect(config.clickhouse_url), config.auth_token
         )
+        self.reprice = RepriceApi(
+            lambda: store.connect(config.clickhouse_url), self.sink.paused, config.auth_token
+        )
         self._register_gauges()
         self.sink.start(client)
         self.spool.start()
@@ -160,6 +164,7 @@ class Service:
         router.add("POST", "/api/v1/reconcile/reports", self.reconcile.reports)
         router.add("GET", "/api/v1/dead-letters", self.dead_letters.list)
         router.add("POST", "/api/v1/dead-letters/replay", self.dead_letters.replay)
+        router.add("POST", "/api/v1/reprice", self.reprice.run)
         return router
 
     async def healthz(self, request: Request) -> Response:

@@ -4,18 +4,26 @@ from __future__ import annotations
 
 import argparse
 import json
-from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 
+from tokentrace.processor.api import client as serve_client
 from tokentrace.processor.commands.options import (
+    DEFAULT_API,
+    StoreHeld,
+    add_api_option,
     add_store_options,
-    connect_store,
+    connect_or_defer,
     parse_datetime,
 )
 from tokentrace.processor.pricing.overrides import PricesFileError
 from tokentrace.processor.pricing.pricer import ENV_PRICES_FILE, Pricer
-from tokentrace.processor.pricing.reprice import RepriceResult, reprice
-from tokentrace.processor.store import retention, store
+from tokentrace.processor.pricing.reprice import (
+    RepriceResult,
+    check_retention,
+    reprice,
+    result_from_json,
+    result_json,
+)
+from tokentrace.processor.store import store
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -24,8 +32,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="re-price stored calls with the current prices",
         description="Re-price the calls stored in [--since, --until) with the current "
         "genai-prices data and prices file, including calls stored unpriced, then rebuild the "
-        "hourly and daily rollups for the whole UTC days the range touches. Run it while no "
-        "spans are being ingested for those days.",
+        "hourly and daily rollups for the whole UTC days the range touches. While a "
+        "tokentrace serve holds the embedded store (or with --api), serve runs it with its "
+        "sink paused and its own prices file, so ingestion cannot race the rollups. A run "
+        "that died midway is finished by the next one.",
     )
     parser.add_argument(
         "--since", type=parse_datetime, required=True, metavar="DATE", help="UTC, inclusive"
@@ -42,54 +52,46 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--format", choices=("text", "json"), default="text")
     add_store_options(parser)
+    add_api_option(parser, "re-price through")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        pricer = Pricer(args.prices_file)
-    except PricesFileError as exc:
-        raise SystemExit(f"tokentrace reprice: {exc}") from None
-    client = connect_store(args)
-    store.migrate(client, cluster=args.cluster)
-    _check_retention(client, args.since)
-    try:
-        result = reprice(client, pricer, args.since, args.until)
-    except ValueError as exc:
-        raise SystemExit(f"tokentrace reprice: {exc}") from None
-    print(json.dumps(as_json(result), indent=2) if args.format == "json" else render(result))
+    if args.api:
+        result = _through_serve(args, args.api)
+    else:
+        try:
+            client = connect_or_defer(args)
+        except StoreHeld:
+            result = _through_serve(args, DEFAULT_API)
+        else:
+            try:
+                pricer = Pricer(args.prices_file)
+            except PricesFileError as exc:
+                raise SystemExit(f"tokentrace reprice: {exc}") from None
+            store.migrate(client, cluster=args.cluster)
+            try:
+                check_retention(client, args.since)
+                result = reprice(client, pricer, args.since, args.until)
+            except ValueError as exc:
+                raise SystemExit(f"tokentrace reprice: {exc}") from None
+    print(json.dumps(result_json(result), indent=2) if args.format == "json" else render(result))
     return 0
 
 
-def _check_retention(client, since: datetime) -> None:
-    """Refuse days whose calls may have expired: rebuilding their rollups from the calls
-    left would lose the spend the rollups still hold."""
-    kept = retention.days(client)
-    if kept is None:
-        return
-    earliest = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-    earliest -= timedelta(days=kept - 1)
-    if since < earliest:
+def _through_serve(args: argparse.Namespace, api: str) -> RepriceResult:
+    """Serve runs it, with its sink paused and the prices file it is configured with."""
+    if args.prices_file:
         raise SystemExit(
-            f"tokentrace reprice: calls are kept {kept} days (serve --retention-days), so "
-            f"days before {earliest:%Y-%m-%d} may have lost theirs and their rollups cannot be "
-            f"rebuilt; use --since {earliest:%Y-%m-%d} or later"
+            "tokentrace reprice: serve re-prices with its own prices file "
+            f"(${ENV_PRICES_FILE} where it runs); drop --prices-file, or stop serve"
         )
-
-
-def as_json(result: RepriceResult) -> dict:
-    def plain(value: object) -> object:
-        if isinstance(value, Decimal):
-            return str(value)
-        if hasattr(value, "isoformat"):
-            return value.isoformat()
-        return value
-
-    document = {key: plain(value) for key, value in result.__dict__.items() if key != "changes"}
-    document["changes"] = [
-        {key: plain(value) for key, value in change.__dict__.items()} for change in result.changes
-    ]
-    return document
+    body = {"since": args.since.isoformat(), "until": args.until and args.until.isoformat()}
+    try:
+        answer = serve_client.call(api, "/api/v1/reprice", method="POST", body=body, timeout=3600)
+    except (serve_client.ServeError, serve_client.ServeUnreachable) as exc:
+        raise SystemExit(f"tokentrace reprice: {exc}") from None
+    return result_from_json(answer)
 
 
 def render(result: RepriceResult) -> str:

@@ -39,6 +39,7 @@ from clickhouse_connect.driver.client import Client
 
 from tokentrace.processor.extract.extractor import MONEY_COLUMNS
 from tokentrace.processor.pricing.pricer import Price, Pricer
+from tokentrace.processor.store import retention
 
 # The pricing inputs of a row, then its price as stored: together they identify the rows
 # a new price replaces.
@@ -141,6 +142,22 @@ def reprice(
     )
 
 
+def check_retention(client: Client, since: datetime) -> None:
+    """Refuse days whose calls may have expired (ValueError): rebuilding their rollups from
+    the calls left would lose the spend the rollups still hold."""
+    kept = retention.days(client)
+    if kept is None:
+        return
+    earliest = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    earliest -= timedelta(days=kept - 1)
+    if _utc(since) < earliest:
+        raise ValueError(
+            f"calls are kept {kept} days (serve --retention-days), so days before "
+            f"{earliest:%Y-%m-%d} may have lost theirs and their rollups cannot be rebuilt; "
+            f"use --since {earliest:%Y-%m-%d} or later"
+        )
+
+
 def finish_unfinished(client: Client) -> list[str]:
     """Complete the runs an earlier ``reprice`` left (it died midway); their staging tables."""
     found = client.query(
@@ -209,6 +226,43 @@ def _progress(client: Client, staging: str, window: dict, marker: str) -> tuple[
 
 def _marker(run: str) -> str:
     return f"#reprice:{run}"
+
+
+def result_json(result: RepriceResult) -> dict:
+    """A run's result as JSON: the shape of ``tokentrace reprice --format json``."""
+
+    def plain(value: object) -> object:
+        if isinstance(value, Decimal):
+            return str(value)
+        if hasattr(value, "isoformat"):
+            return value.isoformat()
+        return value
+
+    document = {key: plain(value) for key, value in result.__dict__.items() if key != "changes"}
+    document["changes"] = [
+        {key: plain(value) for key, value in change.__dict__.items()} for change in result.changes
+    ]
+    return document
+
+
+def result_from_json(document: dict) -> RepriceResult:
+    """The inverse of :func:`result_json` (a run's result as serve's API answers it)."""
+    instants = ("since", "until", "rollups_from", "rollups_until")
+    money = ("cost_before", "cost_after")
+    plain = {
+        key: datetime.fromisoformat(value)
+        if key in instants
+        else Decimal(value)
+        if key in money
+        else value
+        for key, value in document.items()
+        if key != "changes"
+    }
+    changes = [
+        ModelChange(**{k: Decimal(v) if k in money else v for k, v in change.items()})
+        for change in document["changes"]
+    ]
+    return RepriceResult(**plain, changes=changes)
 
 
 def rebuild_rollups(client: Client, start: datetime, end: datetime) -> None:

@@ -28,11 +28,12 @@ reaches ClickHouse exactly once, or the dead-letter table with its reason):
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import queue
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from clickhouse_connect.driver.exceptions import OperationalError
@@ -67,6 +68,8 @@ class Sink:
         self._memory_rows = 0
         self._lock = threading.Lock()
         self._stop = threading.Event()
+        self._hold = threading.Event()  # a paused() block waits to start
+        self._writing = threading.Lock()  # held while a segment is being stored
         self._thread: threading.Thread | None = None
         self._client: Any = None
         self.last_error = ""
@@ -122,10 +125,27 @@ class Sink:
                 if self._client is None:
                     self._reconnect()
                 continue
+            while self._hold.is_set() and not self._stop.is_set():
+                self._stop.wait(0.05)  # paused: let the holder in (see paused())
             try:
-                self._store(segment)
+                with self._writing:
+                    self._store(segment)
             finally:
                 self._queue.task_done()
+
+    @contextlib.contextmanager
+    def paused(self) -> Iterator[None]:
+        """No insert runs inside this block; the spool absorbs meanwhile.
+
+        Waits for the segment being inserted (if any) to be stored first. ``reprice`` runs
+        inside it, so that rebuilding the rollups cannot race an insert into them.
+        """
+        self._hold.set()
+        try:
+            with self._writing:
+                yield
+        finally:
+            self._hold.clear()
 
     def _store(self, segment: Segment) -> None:
         """Store every row of ``segment`` (or dead-letter it), unless asked to stop first."""

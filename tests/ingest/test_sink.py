@@ -148,3 +148,14 @@ def test_repaired_usage_is_counted_in_metrics(tmp_path, store_client, pricer):
     }
     repaired = ("tokentrace_usage_repaired_total", (("repair", "output_below_reasoning"),))
     assert samples[repaired] == 1
+
+
+def test_nothing_is_inserted_while_the_sink_is_paused(tmp_path, store_client, pricer):
+    ingest = Ingest(tmp_path, lambda: store_client, pricer, seal_rows=5)
+    with ingest.sink.paused():
+        ingest.send(request(*(span(chat()) for _ in range(5))))
+        # The sealed segment waits: had the sink inserted it, it would be idle well before.
+        assert not ingest.sink.wait_idle(0.5)
+        assert totals(store_client)[0][0] == 0
+    ingest.close()
+    assert totals(store_client)[0][0] == 5
