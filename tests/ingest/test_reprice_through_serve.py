@@ -8,6 +8,7 @@ import subprocess
 import sys
 import threading
 import time
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -61,7 +62,7 @@ def test_reprice_during_ingest_through_serve_counts_every_call_once(tmp_path):
         time.sleep(2.0)  # unpriced acme-1 calls stored meanwhile
         prices.write_text("prices:\n  - {model: acme-1, input: 1, output: 2}\n")
         command = [sys.executable, "-m", "tokentrace.processor.cli", "reprice",
-                   "--since", "2020-01-01", "--format", "json",
+                   "--since", f"{date.today() - timedelta(days=1)}", "--format", "json",
                    "--clickhouse", server.store_url, "--api", server.url]  # fmt: skip
         run = subprocess.run(command, capture_output=True, text=True, timeout=300)
         assert run.returncode == 0, run.stderr
