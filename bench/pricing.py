@@ -24,7 +24,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "pricing"))
 
 from genai_prices import Usage, calc_price
-from pricing_corpus import Call, build_corpus, random_usage, reference
+from pricing_corpus import Call, build_corpus, price, random_usage, reference
 
 from tokentrace.processor.pricing.pricer import (
     GENAI_PRICES_VERSION,
@@ -129,13 +129,8 @@ def _calc_price_all(corpus: list[Call]) -> None:
     for call in corpus:
         if call.provider in SELF_HOSTED:
             continue
-        usage = Usage(
-            input_tokens=call.input_tokens,
-            output_tokens=call.output_tokens,
-            cache_read_tokens=call.cache_read_tokens,
-            cache_write_tokens=call.cache_write_tokens,
-        )
-        with contextlib.suppress(LookupError):
+        usage = Usage(**call.usage())
+        with contextlib.suppress(LookupError, ValueError):
             calc_price(
                 usage,
                 call.model,
@@ -146,20 +141,7 @@ def _calc_price_all(corpus: list[Call]) -> None:
 
 
 def _pricer_all(corpus: list[Call], pricer: Pricer) -> list[Price]:
-    price = pricer.price
-    return [
-        price(
-            c.provider,
-            c.model,
-            c.ts,
-            c.input_tokens,
-            c.output_tokens,
-            c.cache_read_tokens,
-            c.cache_write_tokens,
-            c.service_tier,
-        )
-        for c in corpus
-    ]
+    return [price(pricer, c) for c in corpus]
 
 
 def _measure(name: str, corpus: list[Call], repeats: int, run, *extra) -> dict:
@@ -195,9 +177,9 @@ def _compare(corpus: list[Call], prices: list[Price]) -> tuple[int, int, list[st
     identical, priced, mismatches = 0, 0, []
     for call, got in zip(corpus, prices, strict=True):
         provider = genai_provider(call.provider)
-        expected = None if call.provider in SELF_HOSTED else reference(call, provider)
-        if expected is None:
-            same = not got.priced and got.cost == 0
+        expected = "self_hosted" if call.provider in SELF_HOSTED else reference(call, provider)
+        if isinstance(expected, str):
+            same = not got.priced and got.cost == 0 and got.reason == expected
         else:
             priced += 1
             same = (

@@ -38,7 +38,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from tokentrace.processor.extract.extractor import COLUMNS
+from tokentrace.processor.extract.extractor import COLUMNS, USAGE_UNITS
 from tokentrace.processor.store import store, views
 
 DAYS = 90
@@ -232,7 +232,10 @@ def _chunk_sql(chunk: int, slot_starts_us: list[int], slot_ends: list[int]) -> s
     the business-hours curve and a uniform microsecond in it. Every other draw is a slice of
     a ``cityHash64`` of (seed, chunk, n), so the data is the same on every run.
     """
-    columns = ", ".join(COLUMNS)  # the table's columns, in its order
+    # The table's columns, in its order; the finer units, rules and provider cost keep their
+    # defaults (no modality tokens, no rule, no reported cost).
+    defaulted = {*USAGE_UNITS, "price_rule", "provider_cost"}
+    columns = ", ".join(c for c in COLUMNS if c not in defaulted)
     return f"""
 INSERT INTO llm_calls ({columns})
 WITH
@@ -321,8 +324,10 @@ FROM
         input_cost + cache_read_cost + cache_write_cost + output_cost AS cost,
         toDecimal64(cache_read_tokens, 0) * (m_in[m] - m_cache_read[m])
             - toDecimal64(cache_write_tokens, 0) * (m_cache_write[m] - m_in[m]) AS cache_savings,
-        m_priced[m] AS priced,
+        m_priced[m] AND NOT no_usage AS priced,
         if(priced, 'genai-prices@0.2.3', '') AS price_version,
+        multiIf(no_usage, 'usage_missing', priced, '', 'unknown_model') AS unpriced_reason,
+        if(priced, 'computed', 'none') AS cost_source,
         if(service = 'analytics-worker' AND u_misc > 0.9, 'batch', '') AS service_tier,
         multiIf(
             failed AND failure = 'APITimeoutError', 60000 + 1000 * u_b,

@@ -293,9 +293,11 @@ GROUPS = (
                     "unpriced",
                     VIEWS["unpriced_usage"],
                     "concat(provider, '/', model) AS scope, "
-                    "toFloat64(unpriced_requests) AS unpriced",
-                    # first seen in the current or the previous hour of a 30-day window
-                    where=f"first_seen >= {_THIS_HOUR} - INTERVAL 1 HOUR",
+                    "toFloat64(unpriced_requests - usage_missing_requests) AS unpriced",
+                    # first seen in the current or the previous hour of a 30-day window; calls
+                    # without usage have their own rule
+                    where=f"first_seen >= {_THIS_HOUR} - INTERVAL 1 HOUR "
+                    "AND unpriced_requests > usage_missing_requests",
                     window_s=30 * 86_400,
                 ),
                 threshold=("gt", 0.0),
@@ -304,6 +306,28 @@ GROUPS = (
                 description=(
                     '{{ printf "%.0f" $values.unpriced.Value }} unpriced calls since it '
                     "appeared. Add the model to the prices file, then reprice."
+                ),
+            ),
+            Rule(
+                uid="tokentrace-usage-missing",
+                title="Calls without usage (cost unknown)",
+                value=Metric(
+                    "missing",
+                    VIEWS["usage_missing"],
+                    "concat(provider, '/', model) AS scope, "
+                    "toFloat64(usage_missing_requests) AS missing",
+                    window_s=3_600,
+                ),
+                threshold=("gt", 0.0),
+                severity="warning",
+                summary=(
+                    '{{ $labels.scope }}: {{ printf "%.0f" $values.missing.Value }} calls '
+                    "without usage in the last hour: their cost is unknown"
+                ),
+                description=(
+                    "Their spans carried no token counts: an OpenAI stream without "
+                    "stream_options.include_usage, or a stream cut off. They are stored "
+                    "unpriced (usage_missing), not as $0; turn on include_usage."
                 ),
             ),
         ),

@@ -19,7 +19,14 @@ from typing import Any
 from tokentrace.processor.extract.dedupe import Deduper
 from tokentrace.processor.extract.extractor import COLUMNS, Call, extract
 from tokentrace.processor.metrics import Registry
-from tokentrace.processor.pricing.pricer import Price, Pricer, unpriced
+from tokentrace.processor.pricing.pricer import (
+    PRICING_ERROR,
+    USAGE_MISSING,
+    Price,
+    Pricer,
+    unpriced,
+    with_provider_cost,
+)
 from tokentrace.processor.store.spool import Spool
 
 log = logging.getLogger(__name__)
@@ -94,7 +101,9 @@ class Pipeline:
         return Accepted(extraction.rejected_count, extraction.error_message(), durable)
 
     def _price(self, call: Call) -> Price:
-        """Priced by the response model, else by the request model when that differs."""
+        """Priced by the response model, else by the request model when that differs; a
+        call without usage is unpriced (``usage_missing``), never priced at $0. A cost the
+        provider reported counts either way (:func:`with_provider_cost`)."""
         model = call.response_model or call.request_model
         models = [model]
         if call.request_model and call.request_model != model:
@@ -111,13 +120,17 @@ class Pipeline:
                     call.cache_read_tokens,
                     call.cache_write_tokens,
                     call.service_tier,
+                    call.reasoning_tokens,
+                    call.units,
                 )
                 if price.priced:
                     break
         except Exception as exc:  # a pricing fault must not lose the call: store it unpriced
             log.warning("cannot price %s %s: %s", call.provider, model, exc)
-            return unpriced(model)
-        return price
+            price = unpriced(model, PRICING_ERROR)
+        if call.usage_missing:  # the model's name as priced, its cost unknown
+            price = unpriced(price.model, USAGE_MISSING)
+        return with_provider_cost(price, call.provider_usd)
 
     def _settle(self, done: Future[None], calls: list[Call], rows: list[Any]) -> None:
         if done.exception() is not None:

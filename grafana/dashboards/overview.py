@@ -135,6 +135,16 @@ def panels() -> list[dict[str, Any]]:
                 units={"billed_requests": "short"},
             ),
             p.table(v["reconciliation_by_key"], (0, 90, 24, 8)),
+            # Calls whose cost is unknown because their span had no usage: never counted as $0.
+            p.stat(
+                v["totals"],
+                (0, 98, 4, 8),
+                field="usage_missing_requests",
+                title="Calls without usage (cost unknown)",
+                unit="short",
+                thresholds=[(None, "green"), (1, "orange")],
+            ),
+            p.table(v["usage_missing"], (4, 98, 20, 8)),
         ]
     )
 

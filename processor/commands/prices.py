@@ -11,8 +11,10 @@ from decimal import Decimal
 from genai_prices.types import TieredPrices
 
 from tokentrace.processor.commands.options import parse_datetime
+from tokentrace.processor.pricing import rules
 from tokentrace.processor.pricing.overrides import RATE_KEYS, PricesFileError
-from tokentrace.processor.pricing.pricer import ENV_PRICES_FILE, Period, Pricer, rate_above
+from tokentrace.processor.pricing.pricer import ENV_PRICES_FILE, Period, Pricer
+from tokentrace.processor.pricing.units import USAGE_KEYS, rate_above
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -54,12 +56,13 @@ def run(args: argparse.Namespace) -> int:
     except PricesFileError as exc:
         raise SystemExit(f"tokentrace prices: {exc}") from None
     period = pricer.quote(args.provider, args.model, at, args.service_tier)
-    if period is None:
+    if period is None or period.compiled is None:
         provider = f" from provider {args.provider!r}" if args.provider else ""
+        why = f" ({period.reason}: {_REASONS[period.reason]})" if period else ""
         print(
             f"tokentrace prices: no price for model {args.model!r}{provider} at "
-            f"{at:%Y-%m-%d %H:%M} UTC; its calls are stored unpriced. Add it to a prices file "
-            f"(${ENV_PRICES_FILE}) to price them.",
+            f"{at:%Y-%m-%d %H:%M} UTC{why}; its calls are stored unpriced. Add it to a prices "
+            f"file (${ENV_PRICES_FILE}) to price them.",
             file=sys.stderr,
         )
         return 1
@@ -71,9 +74,21 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+_REASONS = {
+    "no_rate": "no rate for this service tier in the price data, and no provider rule for it",
+    "not_per_token": "priced per hour, page or character, not per token",
+}
+_RULES = {rule.name: rule for rule in rules.RULES}
+
+
 def describe(period: Period, args: argparse.Namespace, at: datetime) -> dict:
     """The price as plain data; money as strings so no digit is lost."""
     rates = {key: getattr(period.prices, f"{key}_mtok") for key in RATE_KEYS}
+    rates.update(
+        (key.removesuffix("_mtok"), value)
+        for key, value in period.prices.__dict__.items()
+        if key.endswith("_mtok") and value is not None
+    )
     base = {key: _text(_base(rate)) for key, rate in rates.items()}
     thresholds = sorted(
         {t.start for rate in rates.values() if isinstance(rate, TieredPrices) for t in rate.tiers}
@@ -101,6 +116,25 @@ def describe(period: Period, args: argparse.Namespace, at: datetime) -> dict:
         "tiers": tiers,
         "usd_per_1000_requests": _text(fee),
         "note": period.note,
+        "rules": [
+            {
+                "name": name,
+                "description": _RULES[name].description,
+                "source": _RULES[name].source,
+                "applies_to": "every call",
+            }
+            for name in filter(None, period.rule.split("+"))
+        ]
+        + [
+            {
+                "name": name,
+                "description": _RULES[name].description,
+                "source": _RULES[name].source,
+                "applies_to": f"calls with {USAGE_KEYS[field]}",
+            }
+            for field, name in period.rules_by_count
+        ],
+        "unpriced_when_non_zero": [USAGE_KEYS[field] for field in period.no_rate],
     }
 
 
@@ -117,23 +151,34 @@ def render(doc: dict) -> str:
     if doc["hours_utc"]:
         lines.append(f"  hours        {doc['hours_utc'][0]}–{doc['hours_utc'][1]} UTC daily")
     lines.append("  USD per million tokens")
-    lines += _rate_lines(doc["usd_per_million_tokens"], "    ")
+    missing = doc["unpriced_when_non_zero"]
+    lines += _rate_lines(doc["usd_per_million_tokens"], "    ", missing)
     for tier in doc["tiers"]:
         lines.append(f"  above {tier['above_input_tokens']:,} input tokens (all tokens)")
-        lines += _rate_lines(tier, "    ")
+        lines += _rate_lines(tier, "    ", missing)
     if doc["usd_per_1000_requests"]:
         lines.append(f"  per 1,000 requests  {doc['usd_per_1000_requests']}")
-    if doc["note"]:
-        lines.append(f"  note         {doc['note']}")
+    for rule in doc["rules"]:
+        lines.append(f"  rule         {rule['name']} ({rule['applies_to']}): {rule['description']}")
+        lines.append(f"               source: {rule['source']}")
+    if doc["unpriced_when_non_zero"]:
+        lines.append(
+            "  no rate for  "
+            + ", ".join(doc["unpriced_when_non_zero"])
+            + ": calls with these are stored unpriced (no_rate)"
+        )
     return "\n".join(lines)
 
 
-def _rate_lines(rates: dict, indent: str) -> list[str]:
+def _rate_lines(rates: dict, indent: str, missing: list[str]) -> list[str]:
     names = {"input": "input", "cache_read": "cache read", "cache_write": "cache write"}
     lines = []
-    for key in RATE_KEYS:
+    extra = [k for k in rates if k not in RATE_KEYS and k != "above_input_tokens"]
+    for key in (*RATE_KEYS, *extra):
         value = rates.get(key)
-        if value is None and key.startswith("cache"):
+        if value is None and f"{key}_tokens" in missing:
+            lines.append(f"{indent}{names[key]:<12} none (calls with these tokens are unpriced)")
+        elif value is None and key.startswith("cache"):
             lines.append(f"{indent}{names[key]:<12} {rates.get('input') or '0'} (input rate)")
         else:
             lines.append(f"{indent}{names.get(key, key):<12} {value or '0'}")

@@ -28,13 +28,14 @@ CRON_CALLS, CRON_INPUT, CRON_OUTPUT = 1_500, 4_000, 600  # a night's batch, per 
 
 
 def metered(client: Any, first: dt.date, last: dt.date) -> list[tuple[Any, ...]]:
-    """Metered tokens and cost per day, provider and model (OpenAI and Anthropic)."""
+    """Metered tokens and cost per day, provider and model (OpenAI and Anthropic); calls
+    without usage (unpriced, cost unknown) are billed as metered, for nothing."""
     return client.query(
         "SELECT day, provider, model, sum(requests), sum(input_tokens), sum(cache_read_tokens), "
         "sum(cache_write_tokens), sum(output_tokens), "
         "sum(input_cost) + sum(cache_read_cost) + sum(cache_write_cost), sum(output_cost) "
         "FROM llm_cost_daily WHERE day >= {first:Date} AND day <= {last:Date} "
-        "AND provider IN ('openai', 'anthropic') AND unpriced_requests = 0 "
+        "AND provider IN ('openai', 'anthropic') AND unpriced_requests <= usage_missing_requests "
         "GROUP BY day, provider, model HAVING sum(requests) > 0 ORDER BY day, provider, model",
         parameters={"first": first, "last": last},
     ).result_rows

@@ -14,6 +14,8 @@ Impossible usage is repaired the same way whatever the source, and counted
 (``Extraction.repaired``, ``tokentrace_usage_repaired_total``): an input count below
 cache read + cache write cannot include the cache, so the two are added; an output count
 below the reasoning count cannot include reasoning, so reasoning is added.
+OpenLIT's ``gen_ai.usage.cost`` is its own estimate from its price list, not what the
+provider charged, so it is not read as provider cost.
 
 ``gen_ai.system`` is an alias of ``gen_ai.provider.name``; provider names are lower-cased
 and old spellings mapped to the current ones (``gemini`` → ``gcp.gemini``, …).
@@ -29,7 +31,9 @@ What is not stored:
   not 16 bytes or a span id that is not 8.
 
 A span without usage (no input or output count, or ``tokentrace.usage.missing=true``) is
-stored with ``usage_missing=1`` and whatever counts it has.
+stored with ``usage_missing=1`` and whatever counts it has; the pricer leaves it unpriced
+(reason ``usage_missing``), never priced at $0. A request the provider rejected (HTTP status
+400 or above, no counts) used nothing: it is not usage-missing, and costs a known $0.
 """
 
 from __future__ import annotations
@@ -45,6 +49,14 @@ from tokentrace.processor.extract import sources
 from tokentrace.processor.extract import tags as tag_rules
 from tokentrace.processor.receivers import otlp_wire
 
+# Token units that refine the counts above (migration 0004), in table order: each is a subset
+# of the count it names (cache_write_1h of cache_write, input_audio of input, cache_audio_read
+# of cache_read and of input_audio, …), as in genai-prices' unit lattice.
+USAGE_UNITS = (
+    "cache_write_1h_tokens", "input_audio_tokens", "cache_audio_read_tokens",
+    "output_audio_tokens", "input_image_tokens", "cache_image_read_tokens",
+    "output_image_tokens", "input_video_tokens", "output_video_tokens",
+)  # fmt: skip
 # The columns of ``llm_calls``, in table order: a row is a tuple in this order.
 COLUMNS = (
     "ts", "trace_id", "span_id", "response_id", "provider", "request_model", "response_model",
@@ -54,6 +66,7 @@ COLUMNS = (
     "cache_write_cost", "output_cost", "cost", "cache_savings", "priced", "price_version",
     "service_tier", "latency_ms", "ttft_ms", "status", "error_type", "http_status", "stream",
     "usage_missing", "tags",
+    *USAGE_UNITS, "unpriced_reason", "price_rule", "provider_cost", "cost_source",
     "api_key", "endpoint", "budget_blocked",
 )  # fmt: skip
 # The money columns, in table order: integer units of 1e-12 USD in a row (see Call.row),
@@ -108,7 +121,7 @@ _REQUEST_TYPES = {"chat": "chat", "completion": "text_completion", "embedding": 
 # once, the first time its bytes are seen (``_read``), so most spans cost a scan and a
 # few list lookups.
 
-TEXT, LOWER, COUNT, FLAG, SECONDS, STATUS, RAW = range(7)
+TEXT, LOWER, COUNT, FLAG, SECONDS, STATUS, RAW, MONEY = range(8)
 _ALIASES: dict[bytes, tuple[int, int, int]] = {}  # key → (field, rank, kind)
 
 
@@ -190,6 +203,22 @@ REASONING = _field(
     "ai.usage.reasoningTokens",
 )
 USAGE_MISSING = _field(FLAG, "tokentrace.usage.missing")
+# One field per USAGE_UNITS entry, same order. The 1-hour cache write count is Anthropic's
+# ``usage.cache_creation.ephemeral_1h_input_tokens`` as tokentrace's instrumentation emits it.
+UNITS = (
+    _field(COUNT, "gen_ai.usage.cache_creation.ephemeral_1h.input_tokens"),
+    _field(COUNT, "gen_ai.usage.audio.input_tokens"),
+    _field(COUNT, "gen_ai.usage.audio.cache_read.input_tokens"),
+    _field(COUNT, "gen_ai.usage.audio.output_tokens"),
+    _field(COUNT, "gen_ai.usage.image.input_tokens"),
+    _field(COUNT, "gen_ai.usage.image.cache_read.input_tokens"),
+    _field(COUNT, "gen_ai.usage.image.output_tokens"),
+    _field(COUNT, "gen_ai.usage.video.input_tokens"),
+    _field(COUNT, "gen_ai.usage.video.output_tokens"),
+)
+# What the provider or gateway charged, in USD: the draft ``gen_ai.usage.cost``, and
+# ``tokentrace.usage.provider_cost`` (OpenRouter's ``usage.cost``, a gateway's cost header).
+PROVIDER_COST = _field(MONEY, "tokentrace.usage.provider_cost", "gen_ai.usage.cost")
 STREAM = _field(
     FLAG,
     "gen_ai.request.stream",
@@ -236,9 +265,9 @@ class Call:
     __slots__ = (
         "api_key", "budget_blocked", "cache_read_tokens", "cache_write_tokens", "dimensions",
         "endpoint", "error_type", "http_status", "input_tokens", "latency_ms", "operation", "ours",
-        "output_tokens", "parent_span_id", "provider", "rank", "reasoning_tokens",
+        "output_tokens", "parent_span_id", "provider", "provider_cost", "rank", "reasoning_tokens",
         "request_model", "response_id", "response_model", "scope", "service_tier", "span_id",
-        "status", "stream", "tags", "trace_id", "ts_us", "ttft_ms", "usage_missing",
+        "status", "stream", "tags", "trace_id", "ts_us", "ttft_ms", "units", "usage_missing",
     )  # fmt: skip
 
     trace_id: bytes
@@ -262,6 +291,8 @@ class Call:
     cache_write_tokens: int
     reasoning_tokens: int
     usage_missing: int
+    units: tuple[int, ...]  # USAGE_UNITS, same order
+    provider_cost: int | None  # units of 1e-12 USD, as reported
     service_tier: str
     latency_ms: float
     ttft_ms: float | None
@@ -273,6 +304,11 @@ class Call:
     api_key: str
     endpoint: str
     budget_blocked: int
+
+    @property
+    def provider_usd(self) -> Decimal | None:
+        """The provider-reported cost in USD, if the span carried one."""
+        return None if self.provider_cost is None else Decimal(self.provider_cost).scaleb(-12)
 
     @property
     def timestamp(self) -> datetime:
@@ -292,7 +328,7 @@ class Call:
             self.provider,
             self.request_model,
             self.response_model,
-            price.model if price.priced else (self.response_model or self.request_model),
+            price.model,  # canonical when priced; for an unpriced call, the name it was sent
             self.operation,
             *self.dimensions,
             self.input_tokens,
@@ -317,6 +353,11 @@ class Call:
             self.stream,
             self.usage_missing,
             self.tags,
+            *self.units,
+            price.reason,
+            price.rule,
+            self.provider_cost,
+            price.cost_source,
             self.api_key,
             self.endpoint,
             self.budget_blocked,
@@ -464,6 +505,8 @@ def _convert(kind: int, value: Any, raw_key: bytes) -> Any:
         return _seconds(value)
     if kind == RAW:
         return value if value.__class__ is str and value else None
+    if kind == MONEY:
+        return _usd_units(value)
     return _status_code(value) or None
 
 
@@ -560,6 +603,8 @@ def _call(
         if wire is not None:
             uncached, output_tokens, cache_read, cache_write = wire
             input_tokens = uncached + cache_read + cache_write
+    units = tuple(_valid(found[field]) or 0 for field in UNITS)
+    cache_write = max(cache_write, units[0])  # a source may report 1-hour writes only
     if input_tokens is not None and (cache_read or cache_write):
         if source.input_excludes_cache(provider):
             input_tokens += cache_read + cache_write
@@ -574,6 +619,8 @@ def _call(
     call.cache_read_tokens = cache_read
     call.cache_write_tokens = cache_write
     call.reasoning_tokens = reasoning
+    call.units = units
+    call.provider_cost = None if source.openlit else found[PROVIDER_COST]
     call.usage_missing = int(
         (input_tokens is None and output_tokens is None) or bool(found[USAGE_MISSING])
     )
@@ -591,6 +638,8 @@ def _call(
     call.error_type = found[ERROR_TYPE] or ""
     call.status = "error" if span.status.code == 2 or call.error_type else "ok"
     call.http_status = found[HTTP_STATUS] or 0
+    if call.http_status >= 400 and input_tokens is None and output_tokens is None:
+        call.usage_missing = 0  # a rejected request used nothing: its cost is a known $0
     call.dimensions = [
         value or from_resource
         for value, from_resource in zip(found[_DIMENSION_FIELDS], resource.dimensions, strict=True)
@@ -701,6 +750,23 @@ def _flag(value: Any) -> bool:
     if value.__class__ is int:
         return value != 0
     return False
+
+
+def _usd_units(value: Any) -> int | None:
+    """A cost in USD as integer units of 1e-12 (half-even); None when not a finite amount >= 0."""
+    if value.__class__ is str:
+        text = value.strip()
+    elif value.__class__ in (int, float):
+        text = repr(value)  # the shortest text that reads back as the float
+    else:
+        return None
+    try:
+        amount = Decimal(text)
+    except ArithmeticError:
+        return None
+    if not amount.is_finite() or amount < 0 or amount >= 10**6:
+        return None
+    return int(amount.scaleb(12).to_integral_value())
 
 
 def _seconds(value: Any) -> float | None:

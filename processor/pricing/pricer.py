@@ -7,11 +7,16 @@ in units of 1e-12 USD per token (finer when a rate has more decimals). Pricing a
 dictionary lookup, a date bisect and a few integer multiplications, and the result equals
 ``calc_price`` exactly. Misses are cached too, so an unknown model costs one lookup.
 
-Conventions (DESIGN §2): ``input_tokens`` includes cache reads and writes; the uncached part is
-``input - cache_read - cache_write`` (clamped at 0); ``output_tokens`` includes reasoning tokens,
-priced at the output rate. A model genai-prices prices per request (Perplexity) has the fee
-counted in ``input_cost``: the store has no request-fee column and ``cost`` stays the sum of
-its parts.
+Conventions (DESIGN §2): ``input_tokens`` includes cache reads and writes (raised to their sum
+when a span reports less); ``output_tokens`` includes reasoning tokens. Every token unit
+genai-prices prices is priced (:mod:`.units`: 1-hour cache writes, audio, image and video
+tokens, cached audio…); a per-request fee (Perplexity) is counted in ``input_cost``, so
+``cost`` stays the sum of its parts.
+
+Where the data lacks a rate the provider defines by a rule, :mod:`.rules` supplies it; where
+no rule applies, the call is unpriced with a reason, never billed at another rate. A call that
+cannot be priced is :func:`unpriced` with its ``reason`` (``unknown_model``, ``no_rate``…),
+and its cost reads as unknown everywhere, never as $0.
 """
 
 from __future__ import annotations
@@ -32,12 +37,18 @@ from genai_prices.types import (
     PriceVariant,
     Provider,
     StartDateConstraint,
-    Tier,
-    TieredPrices,
     TimeOfDateConstraint,
 )
 
+from tokentrace.processor.pricing import rules
 from tokentrace.processor.pricing.overrides import OverrideEntry, PriceOverrides, load_overrides
+from tokentrace.processor.pricing.units import (
+    USAGE_KEYS,
+    Compiled,
+    Unpriceable,
+    compile_price,
+    rate_above,
+)
 
 ENV_PRICES_FILE = "TOKENTRACE_PRICES_FILE"
 GENAI_PRICES_VERSION = f"genai-prices@{genai_prices.__version__}"
@@ -67,40 +78,67 @@ PROVIDER_IDS = {
 # gives them a rate (for instance an amortised GPU cost).
 SELF_HOSTED = frozenset({"ollama", "vllm"})
 
-# When a call ran on the batch tier and genai-prices has no batch price for the model at that
-# date, token rates are halved: the batch discount OpenAI, Anthropic, Google, Mistral, Groq
-# and xAI all publish. Other tiers with no price of their own (flex, priority…) pay standard.
-BATCH_TIER = "batch"
-BATCH_DISCOUNT = Decimal("0.5")
+BATCH_TIER = rules.BATCH_TIER
+__all__ = ["rate_above"]  # re-exported for the prices command
 
 _UTC = UTC
-_TOKEN_KEYS = ("input_mtok", "cache_read_mtok", "cache_write_mtok", "output_mtok")
-_FEE_KEY = "requests_kcount"
 _ZERO = Decimal(0).scaleb(-12)
 _MAX_UNITS = 10**18  # Decimal(18, 12) holds < 1e6 USD
+_N_UNITS = len(USAGE_KEYS) - 5
+_NO_UNITS = (0,) * _N_UNITS
+_FIELDS = {key: index for index, key in enumerate(USAGE_KEYS)}
+
+# Why a call has no computed cost (``llm_calls.unpriced_reason``).
+USAGE_MISSING = "usage_missing"  # the span carries no usage (stream without usage, cut off)
+UNKNOWN_MODEL = "unknown_model"  # no price for this provider and model
+SELF_HOSTED_REASON = "self_hosted"  # ollama, vllm: no one bills per token
+NOT_PER_TOKEN = "not_per_token"  # priced per hour, page or character
+NO_RATE = "no_rate"  # the model is known, but not the rate of this tier or unit, and no rule
+INVALID_USAGE = "invalid_usage"  # counts that contradict each other (more audio than input)
+PRICING_ERROR = "pricing_error"
 
 
 class Price(NamedTuple):
-    """One call's cost in USD, each a Decimal with 12 decimal places."""
+    """One call's cost in USD, each a Decimal with 12 decimal places.
+
+    ``cost`` is the cost that counts: the provider-reported cost when the span carries one
+    (``cost_source="provider"``, see :func:`with_provider_cost`), else the computed one (the
+    sum of the cost-by-kind columns); ``priced`` is False when neither is known.
+    """
 
     priced: bool
     model: str  # genai-prices' canonical id (or the prices file's), the given model if unpriced
-    input_cost: Decimal  # uncached input tokens (plus any per-request fee)
+    input_cost: Decimal  # uncached input tokens, every modality (plus any per-request fee)
     cache_read_cost: Decimal
     cache_write_cost: Decimal
     output_cost: Decimal
     cost: Decimal
-    cache_savings: Decimal  # reads' saving vs the input rate minus the write premium over it
-    price_version: str  # "genai-prices@0.2.3" or "file:<sha256 prefix>", "" if unpriced
+    cache_savings: Decimal  # what cached tokens would cost at uncached rates minus what they cost
+    price_version: str  # "genai-prices@0.2.3", "corrections@DATE", "file:<sha>"; "" if unpriced
+    reason: str = ""  # why there is no computed cost ("" when computed)
+    rule: str = ""  # the provider rule(s) that supplied a rate, "+"-joined
+    provider_cost: Decimal | None = None
+    cost_source: str = "computed"  # computed, provider or none
 
 
-def unpriced(model: str) -> Price:
-    return Price(False, model, _ZERO, _ZERO, _ZERO, _ZERO, _ZERO, _ZERO, "")
+def unpriced(model: str, reason: str = UNKNOWN_MODEL) -> Price:
+    zero = _ZERO
+    return Price(False, model, zero, zero, zero, zero, zero, zero, "", reason, "", None, "none")
+
+
+def with_provider_cost(price: Price, provider_cost: Decimal | None) -> Price:
+    """``price`` with the cost the provider reported: it becomes the cost that counts, and the
+    computed parts stay beside it (DESIGN §9: provider-reported cost is the top price layer)."""
+    if provider_cost is None:
+        return price
+    return price._replace(
+        priced=True, cost=provider_cost, provider_cost=provider_cost, cost_source="provider"
+    )
 
 
 def price_context(service_tier: str) -> dict[str, str] | None:
     """The genai-prices price context for a span's service tier (``None`` for standard)."""
-    if not service_tier:
+    if service_tier in rules.STANDARD_TIERS and service_tier != "default":
         return None
     if service_tier == BATCH_TIER:
         return {"processing": "batch"}
@@ -120,47 +158,59 @@ def genai_provider(provider: str) -> str | None:
 
 @dataclass(frozen=True)
 class Period:
-    """The prices of one model over one stretch of time, compiled for exact integer pricing."""
+    """The prices of one model over one stretch of time, compiled for exact integer pricing.
+
+    ``compiled`` is None when the period cannot price by tokens (``reason`` says why): such a
+    period still answers ``tokentrace prices`` and leaves its calls unpriced.
+    """
 
     provider: str  # genai-prices provider id, or the prices file's provider ("" = any)
     model: str
-    source: str  # "genai-prices" or the prices file's path
+    source: str  # "genai-prices", "corrections" or the prices file's path
     price_version: str
     valid_from: date | None  # UTC dates; valid_to is exclusive; None = unbounded
     valid_to: date | None
     hours_utc: tuple[time, time] | None  # a daily window (off-peak rates), else None
-    prices: ModelPrice  # as genai-prices resolved it, for display
-    note: str
-    scale: int  # coefficients are in units of 1e-12 / scale USD
-    thresholds: tuple[int, ...]  # long-context tiers: band i+1 applies above thresholds[i]
-    bands: tuple[tuple[int, int, int, int], ...]  # (input, cache read, cache write, output)
-    request_fee: int
+    prices: ModelPrice  # as resolved, rules applied, for display
+    note: str  # what the rules did, for people
+    rule: str  # the rules every call of this period is priced by, as stored in price_rule
+    compiled: Compiled | None
+    reason: str = ""  # why compiled is None
+    no_rate: tuple[int, ...] = ()  # counts this period has no rate for: non-zero = unpriced
+    rules_by_count: tuple[tuple[int, str], ...] = ()  # rules that price one count, if non-zero
 
-    def price(
-        self, input_tokens: int, output_tokens: int, cache_read: int, cache_write: int
-    ) -> Price:
-        cached = cache_read + cache_write
-        if input_tokens >= cached:
-            uncached, total_input = input_tokens - cached, input_tokens
-        else:
-            uncached, total_input = 0, cached
-        c_in, c_read, c_write, c_out = self.bands[0]
-        thresholds = self.thresholds
+    def price(self, usage: tuple[int, ...]) -> Price:
+        compiled = self.compiled
+        if compiled is None:
+            return unpriced(self.model, self.reason)
+        for field in self.no_rate:
+            if usage[field]:
+                return unpriced(self.model, NO_RATE)
+        total_input = usage[0]
+        band = compiled.bands[0]
+        thresholds = compiled.thresholds
         if thresholds:
             for i in range(len(thresholds) - 1, -1, -1):
                 if total_input > thresholds[i]:
-                    c_in, c_read, c_write, c_out = self.bands[i + 1]
+                    band = compiled.bands[i + 1]
                     break
-        inp = c_in * uncached + self.request_fee
-        read = c_read * cache_read
-        write = c_write * cache_write
-        out = c_out * output_tokens
+        inp, read, write, out, savings = compiled.request_fee, 0, 0, 0, 0
+        for field, c_in, c_read, c_write, c_out, c_save in band:
+            count = usage[field]
+            if count:
+                inp += c_in * count
+                read += c_read * count
+                write += c_write * count
+                out += c_out * count
+                savings += c_save * count
+        for leaf in compiled.leaves:
+            if len(leaf) > 1 and sum(usage[f] * t for f, t in leaf) < 0:
+                return unpriced(self.model, INVALID_USAGE)
         total = inp + read + write + out
-        savings = (c_in - c_read) * cache_read - (c_write - c_in) * cache_write
-        if self.scale != 1:
+        if compiled.scale != 1:
             # One rounding, of the exact total; the output part absorbs the parts' residue so
             # that cost is always the sum of its parts.
-            scale = self.scale
+            scale = compiled.scale
             total = _round(total, scale)
             inp, read, write = _round(inp, scale), _round(read, scale), _round(write, scale)
             out = total - inp - read - write
@@ -177,7 +227,14 @@ class Period:
             _usd(total),
             _usd(savings),
             self.price_version,
+            "",
+            self._rules(usage) if self.rules_by_count else self.rule,
         )
+
+    def _rules(self, usage: tuple[int, ...]) -> str:
+        names = [self.rule] if self.rule else []
+        names += [name for field, name in self.rules_by_count if usage[field]]
+        return "+".join(names)
 
 
 class Pricer:
@@ -203,13 +260,26 @@ class Pricer:
         cache_read_tokens: int = 0,
         cache_write_tokens: int = 0,
         service_tier: str = "",
+        reasoning_tokens: int = 0,
+        units: tuple[int, ...] = _NO_UNITS,
     ) -> Price:
-        """The cost of one call at the rates in force at ``ts`` (naive = UTC)."""
-        if (input_tokens | output_tokens | cache_read_tokens | cache_write_tokens) < 0:
-            raise ValueError(
-                f"negative token count: input={input_tokens} output={output_tokens} "
-                f"cache_read={cache_read_tokens} cache_write={cache_write_tokens}"
-            )
+        """The cost of one call at the rates in force at ``ts`` (naive = UTC).
+
+        ``units`` are the finer counts of ``extract.USAGE_UNITS``, in that order.
+        """
+        usage = (
+            input_tokens,
+            cache_read_tokens,
+            cache_write_tokens,
+            output_tokens,
+            reasoning_tokens,
+            *(units or _NO_UNITS),
+        )
+        if min(usage) < 0 or len(usage) != len(USAGE_KEYS):
+            counts = ", ".join(f"{k}={v}" for k, v in zip(USAGE_KEYS, usage, strict=False))
+            raise ValueError(f"negative token count, or units missing: {counts}")
+        if input_tokens < cache_read_tokens + cache_write_tokens:
+            usage = (cache_read_tokens + cache_write_tokens, *usage[1:])
         key = (provider, model, service_tier)
         plan = self._plans.get(key)
         if plan is None:
@@ -217,7 +287,7 @@ class Pricer:
         period = plan.fixed if plan.fixed is not None else plan.at(ts)
         if period is None:
             return plan.unpriced
-        return period.price(input_tokens, output_tokens, cache_read_tokens, cache_write_tokens)
+        return period.price(usage)
 
     def quote(
         self, provider: str, model: str, ts: datetime, service_tier: str = ""
@@ -228,19 +298,20 @@ class Pricer:
 
     def _plan(self, provider: str, model: str, service_tier: str) -> _Plan:
         genai_id = genai_provider(provider)
+        self_hosted = provider.lower().strip() in SELF_HOSTED
         schedules = []
         if self.overrides is not None and model:
             names = (provider, genai_id or "")
             for entry in self.overrides.matching(names, model, service_tier):
                 schedules.append(_file_schedule(entry, model, self.overrides))
-        if model and provider.lower().strip() not in SELF_HOSTED:
+        if model and not self_hosted:
             try:
                 found = self._snapshot.find_provider_model(model, None, genai_id, None)
             except LookupError:
                 pass  # a known provider without this model, or no provider matches it
             else:
                 schedules.append(_genai_schedule(*found, service_tier))
-        return _Plan(model, schedules)
+        return _Plan(model, schedules, SELF_HOSTED_REASON if self_hosted else UNKNOWN_MODEL)
 
 
 @dataclass(frozen=True)
@@ -265,9 +336,9 @@ class _Plan:
 
     __slots__ = ("fixed", "schedules", "unpriced")
 
-    def __init__(self, model: str, schedules: list[_Schedule]) -> None:
+    def __init__(self, model: str, schedules: list[_Schedule], reason: str) -> None:
         self.schedules = schedules
-        self.unpriced = unpriced(model)
+        self.unpriced = unpriced(model, reason)
         only = schedules[0] if len(schedules) == 1 else None
         single = only is not None and len(only.regions) == 1 and len(only.regions[0]) == 1
         self.fixed = only.regions[0][0] if single else None
@@ -321,13 +392,20 @@ def _genai_schedule(provider: Provider, model: ModelInfo, service_tier: str) -> 
         }
     )
 
-    def resolve(day: date, moment: time) -> tuple[ModelPrice, str]:
+    fine_tuned_base = None
+    if model.id.startswith("ft:") or ".ft-" in model.id:
+        fine_tuned_base = provider.find_model(rules.base_model_ref(model.id))
+
+    def resolve(day: date, moment: time) -> rules.Ruled:
         ts = datetime.combine(day, moment, tzinfo=_UTC)
-        prices = model.get_prices(ts, context)
-        batch_priced = any(v.constraint is None or v.constraint.active(ts) for v in variants)
-        if service_tier == BATCH_TIER and not batch_priced:
-            return _discounted(prices, BATCH_DISCOUNT), "batch: 50% of standard rates"
-        return prices, ""
+        return rules.apply(
+            provider.id,
+            model.id,
+            model.get_prices(ts, context),
+            service_tier=service_tier,
+            tier_priced=any(v.constraint is None or v.constraint.active(ts) for v in variants),
+            base_prices=fine_tuned_base.get_prices(ts) if fine_tuned_base else None,
+        )
 
     first = dates[0] - timedelta(days=1) if dates else date(2000, 1, 1)
     grid = [[resolve(day, moment) for moment in (time(0), *times)] for day in (first, *dates)]
@@ -336,16 +414,16 @@ def _genai_schedule(provider: Provider, model: ModelInfo, service_tier: str) -> 
     def compile_row(i: int) -> tuple[Period | None, ...]:
         return tuple(
             _compile(
-                prices,
+                ruled.prices,
                 provider=provider.id,
                 model=model.id,
                 source="genai-prices",
                 version=GENAI_PRICES_VERSION,
                 valid=(dates[i - 1] if i else None, dates[i] if i < len(dates) else None),
                 hours=_window(times, j),
-                note=note,
+                ruled=ruled,
             )
-            for j, (prices, note) in enumerate(grid[i])
+            for j, ruled in enumerate(grid[i])
         )
 
     return _Schedule(tuple(dates), tuple(times), tuple(compile_row(i) for i in range(len(grid))))
@@ -364,7 +442,7 @@ def _file_schedule(entry: OverrideEntry, model: str, overrides: PriceOverrides) 
             version=overrides.version,
             valid=(period.start, starts[i + 1] if i + 1 < len(starts) else None),
             hours=None,
-            note="",
+            ruled=None,
         )
         for i, period in enumerate(entry.periods)
     ]
@@ -381,30 +459,17 @@ def _compile(
     version: str,
     valid: tuple[date | None, date | None],
     hours: tuple[time, time] | None,
-    note: str,
-) -> Period | None:
-    """Integer coefficients for ``prices``; ``None`` if it prices nothing per token.
-
-    A model with no prices at all (``:free`` models, moderation) is free: priced at 0.
-    """
-    rates = [getattr(prices, key) for key in _TOKEN_KEYS]
-    fee = getattr(prices, _FEE_KEY)
-    if all(r is None for r in rates) and fee is None and prices != ModelPrice():
-        return None  # priced per audio hour, page or character: tokens cannot price it
-    values = [v for r in rates if r is not None for v in _rate_values(r)]
-    extra = max([0, *(_decimals(v) - 6 for v in values), *([_decimals(fee) - 9] if fee else [])])
-    scale = 10**extra
-    thresholds = sorted({t.start for r in rates if isinstance(r, TieredPrices) for t in r.tiers})
-    bands = []
-    for above in (None, *thresholds):
-        c_in, c_read, c_write, c_out = (rate_above(r, above) for r in rates)
-        # A cache kind without a price of its own is billed as ordinary input (genai-prices
-        # leaves those tokens in the input count).
-        c_in = c_in or Decimal(0)
-        c_read = c_in if c_read is None else c_read
-        c_write = c_in if c_write is None else c_write
-        c_out = c_out or Decimal(0)
-        bands.append(tuple(int(c.scaleb(6 + extra)) for c in (c_in, c_read, c_write, c_out)))
+    ruled: rules.Ruled | None,
+) -> Period:
+    """One period of ``prices``; ``ruled`` says what the provider rules did (None: the user's
+    prices file, whose missing cache rates are the input rate by its own definition)."""
+    try:
+        compiled, reason = compile_price(prices), ""
+    except Unpriceable as exc:
+        compiled, reason = None, exc.reason
+    applied = [rule for rule, _ in ruled.rules] if ruled else []
+    if ruled is not None and ruled.tier_missing and compiled is not None:
+        compiled, reason = None, NO_RATE
     return Period(
         provider=provider,
         model=model,
@@ -414,49 +479,20 @@ def _compile(
         valid_to=valid[1],
         hours_utc=hours,
         prices=prices,
-        note=note,
-        scale=scale,
-        thresholds=tuple(thresholds),
-        bands=tuple(bands),
-        request_fee=int(fee.scaleb(9 + extra)) if fee else 0,
+        note="; ".join(r.description for r in applied),
+        rule="+".join(rule.name for rule, count in ruled.rules if not count) if ruled else "",
+        compiled=compiled,
+        reason=reason,
+        no_rate=tuple(_FIELDS[key] for key in ruled.no_rate) if ruled else (),
+        rules_by_count=tuple(
+            (_FIELDS[count], rule.name) for rule, count in (ruled.rules if ruled else ()) if count
+        ),
     )
 
 
-def rate_above(rate: Decimal | TieredPrices | None, above: int | None) -> Decimal | None:
-    """The rate for calls with more than ``above`` input tokens (``calc_unit_price``'s rule);
-    ``above=None`` is the base rate."""
-    if not isinstance(rate, TieredPrices):
-        return rate
-    if above is None:
-        return rate.base
-    for tier in reversed(rate.tiers):
-        if above + 1 > tier.start:
-            return tier.price
-    return rate.base
-
-
-def _rate_values(rate: Decimal | TieredPrices) -> list[Decimal]:
-    if isinstance(rate, TieredPrices):
-        return [rate.base, *(t.price for t in rate.tiers)]
-    return [rate]
-
-
-def _discounted(prices: ModelPrice, factor: Decimal) -> ModelPrice:
-    """``prices`` with every token rate (tiers included) multiplied by ``factor``."""
-    changed: dict[str, Decimal | TieredPrices] = {}
-    for key in _TOKEN_KEYS:
-        rate = getattr(prices, key)
-        if isinstance(rate, TieredPrices):
-            tiers = [Tier(start=t.start, price=t.price * factor) for t in rate.tiers]
-            changed[key] = TieredPrices(base=rate.base * factor, tiers=tiers)
-        elif rate is not None:
-            changed[key] = rate * factor
-    return ModelPrice(**{**prices.__dict__, **changed})
-
-
 def _merge_equal_rows(
-    dates: list[date], grid: list[list[tuple[ModelPrice, str]]]
-) -> tuple[list[date], list[list[tuple[ModelPrice, str]]]]:
+    dates: list[date], grid: list[list[rules.Ruled]]
+) -> tuple[list[date], list[list[rules.Ruled]]]:
     """Drop date boundaries where nothing changes (a start date of another tier's variant)."""
     kept_dates, kept_rows = [], [grid[0]]
     for day, row in zip(dates, grid[1:], strict=True):
@@ -482,10 +518,6 @@ def _naive_utc(moment: time) -> time:
         return moment
     aware = datetime.combine(date(2000, 1, 1), moment).astimezone(_UTC)
     return aware.time()
-
-
-def _decimals(value: Decimal) -> int:
-    return max(0, -int(value.normalize().as_tuple().exponent))
 
 
 def _round(units: int, scale: int) -> int:

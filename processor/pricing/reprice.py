@@ -37,8 +37,14 @@ from decimal import Decimal
 
 from clickhouse_connect.driver.client import Client
 
-from tokentrace.processor.extract.extractor import MONEY_COLUMNS
-from tokentrace.processor.pricing.pricer import Price, Pricer
+from tokentrace.processor.extract.extractor import MONEY_COLUMNS, USAGE_UNITS
+from tokentrace.processor.pricing.pricer import (
+    USAGE_MISSING,
+    Price,
+    Pricer,
+    unpriced,
+    with_provider_cost,
+)
 from tokentrace.processor.store import retention
 
 # The pricing inputs of a row, then its price as stored: together they identify the rows
@@ -53,8 +59,16 @@ INPUT_COLUMNS = (
     "cache_read_tokens",
     "cache_write_tokens",
     "service_tier",
+    "reasoning_tokens",
+    *USAGE_UNITS,
+    "usage_missing",
+    "provider_cost",
 )
-PRICE_COLUMNS = ("priced", "model", *MONEY_COLUMNS, "price_version")
+# price_version last: a staged run marks it.
+PRICE_COLUMNS = (
+    "priced", "model", *MONEY_COLUMNS, "unpriced_reason", "price_rule", "cost_source",
+    "price_version",
+)  # fmt: skip
 KEY_COLUMNS = INPUT_COLUMNS + PRICE_COLUMNS
 # Each rollup table, the materialized view that feeds it, and its time column (a new rollup
 # fed from llm_calls must be listed here to be rebuilt).
@@ -191,7 +205,7 @@ def _complete(client: Client, staging: str, window: dict) -> None:
                     settings=_SYNC,
                 )
             _insert_new_versions(client, window, staging)
-        keys = ", ".join(KEY_COLUMNS)
+        keys = ", ".join(_key(c) for c in KEY_COLUMNS)
         client.command(
             f"ALTER TABLE llm_calls DELETE WHERE {_in_range('ts')} "
             f"AND ({keys}) IN (SELECT {keys} FROM {staging})",
@@ -211,7 +225,7 @@ def _complete(client: Client, staging: str, window: dict) -> None:
 
 def _progress(client: Client, staging: str, window: dict, marker: str) -> tuple[int, int]:
     """(old versions still stored, new versions stored) of a staged run."""
-    keys = ", ".join(KEY_COLUMNS)
+    keys = ", ".join(_key(c) for c in KEY_COLUMNS)
     old = client.query(
         f"SELECT count() FROM llm_calls WHERE {_in_range('ts')} "
         f"AND ({keys}) IN (SELECT {keys} FROM {staging})",
@@ -343,7 +357,12 @@ def _stage_changes(
             values["cache_read_tokens"],
             values["cache_write_tokens"],
             values["service_tier"],
+            values["reasoning_tokens"],
+            tuple(values[unit] for unit in USAGE_UNITS),
         )
+        if values["usage_missing"]:  # the model's name as priced, its cost unknown
+            new = unpriced(new.model, USAGE_MISSING)
+        new = with_provider_cost(new, values["provider_cost"])
         fresh = _as_row(new)
         if fresh == tuple(values[c] for c in PRICE_COLUMNS):
             continue
@@ -379,13 +398,19 @@ def _insert_new_versions(client: Client, window: dict, staging: str) -> None:
         ).result_rows
     ]
     select = ", ".join(f"s.new_{c}" if c in PRICE_COLUMNS else f"c.{c}" for c in columns)
-    join = " AND ".join(f"c.{c} = s.{c}" for c in KEY_COLUMNS)
+    join = " AND ".join(f"{_key('c.' + c)} = {_key('s.' + c)}" for c in KEY_COLUMNS)
     client.command(
         f"INSERT INTO llm_calls ({', '.join(columns)}) SELECT {select} "
         f"FROM llm_calls AS c INNER JOIN {staging} AS s ON {join} WHERE {_in_range('c.ts')}",
         parameters=window,
         settings=_NO_DEDUP,
     )
+
+
+def _key(column: str) -> str:
+    """A key column as compared: NULL never equals NULL in a join or IN, so the one nullable
+    column (provider_cost) compares as -1 when NULL (a cost is never negative)."""
+    return f"ifNull({column}, -1)" if column.endswith("provider_cost") else column
 
 
 def _in_range(column: str) -> str:
@@ -418,6 +443,9 @@ def _as_row(price: Price) -> tuple:
         int(price.priced),
         price.model,
         *(getattr(price, column) for column in MONEY_COLUMNS),
+        price.reason,
+        price.rule,
+        price.cost_source,
         price.price_version,
     )
 

@@ -38,6 +38,7 @@ TOTAL_COUNTS = (
     "cache_write_tokens",
     "reasoning_tokens",
     "unpriced_requests",
+    "usage_missing_requests",
     "failed_requests",
     "blocked_requests",
 )
@@ -49,6 +50,29 @@ def money(value: Any) -> str:
         return "0"
     text = format(Decimal(str(value)).normalize(), "f")
     return "0" if text in ("-0", "0") else text
+
+
+def cost_text(row: dict[str, Any], money_text: Callable[[str], str]) -> str:
+    """A row's cost as people read it: ``unknown`` when no call in it has a known cost, the
+    known cost plus how many are unknown when some have none; never $0.00 for unknown."""
+    unknown = row.get("unpriced_requests", 0)
+    if unknown and unknown >= row.get("requests", 0):
+        return "unknown"
+    text = money_text(row["cost"])
+    return f"{text} + {unknown:,} unknown" if unknown else text
+
+
+def unknown_lines(totals: dict[str, Any]) -> list[str]:
+    """The totals' unknown costs, counted ("3 calls without usage: cost unknown")."""
+    missing = totals.get("usage_missing_requests", 0)
+    unpriced = totals.get("unpriced_requests", 0) - missing
+    lines = []
+    if missing:
+        lines.append(f"{missing:,} call{'s' * (missing != 1)} without usage: cost unknown")
+    if unpriced > 0:
+        plural = "s" * (unpriced != 1)
+        lines.append(f"{unpriced:,} call{plural} without a known price: cost unknown")
+    return lines
 
 
 def _day(value: Any) -> str:
@@ -136,7 +160,12 @@ def _top(dimension: str, top: int) -> int | None:
 def _tag_row(key: str, row: dict[str, Any]) -> dict[str, Any]:
     """One breakdown row; the "(other)" row of a top-N breakdown says so and how many
     values it folds."""
-    out = {"value": row[key], "cost": money(row["cost"]), "requests": int(row["requests"])}
+    out = {
+        "value": row[key],
+        "cost": money(row["cost"]),
+        "requests": int(row["requests"]),
+        "unpriced_requests": int(row["unpriced_requests"]),
+    }
     if row.get("other"):
         out.update(other=True, values=int(row["members"]))
     return out
@@ -173,6 +202,7 @@ def build(fetch: Fetch, window: Window, top: int = DEFAULT_TOP) -> dict[str, Any
             "cost": money(r["cost"]),
             "requests": int(r["requests"]),
             "partial": _day(r["day"]) in partial,
+            "unpriced_requests": int(r["unpriced_requests"]),
         }
         for r in fetch("daily_spend")
     ]
@@ -213,6 +243,7 @@ def build(fetch: Fetch, window: Window, top: int = DEFAULT_TOP) -> dict[str, Any
                 "provider": r["provider"],
                 "cost": money(r["cost"]),
                 "requests": int(r["requests"]),
+                "unpriced_requests": int(r["unpriced_requests"]),
                 "share": _number(r["share"]),
             }
             for r in fetch("spend_by_provider")
@@ -223,6 +254,7 @@ def build(fetch: Fetch, window: Window, top: int = DEFAULT_TOP) -> dict[str, Any
                 "model": r["model"],
                 "cost": money(r["cost"]),
                 "requests": int(r["requests"]),
+                "unpriced_requests": int(r["unpriced_requests"]),
                 "input_tokens": int(r["input_tokens"]),
                 "output_tokens": int(r["output_tokens"]),
             }
@@ -273,6 +305,7 @@ def build(fetch: Fetch, window: Window, top: int = DEFAULT_TOP) -> dict[str, Any
                 "provider": r["provider"],
                 "model": r["model"],
                 "requests": int(r["unpriced_requests"]),
+                "usage_missing_requests": int(r["usage_missing_requests"]),
             }
             for r in fetch("unpriced_usage")
         ],

@@ -14,7 +14,7 @@ from decimal import Decimal
 from html import escape
 from typing import Any
 
-from tokentrace.processor.report.document import incidents
+from tokentrace.processor.report.document import cost_text, incidents, unknown_lines
 from tokentrace.processor.report.terminal import money
 
 BLUE, GREEN, AMBER, PURPLE, RED, TEAL, PINK, SLATE = (
@@ -176,8 +176,9 @@ def _kpis(doc: dict[str, Any]) -> str:
         (money(doc["cache_savings"]), "saved by prompt caching"),
         (f"{totals['failed_requests']:,}", f"failed requests ({money(totals['failed_cost'])})"),
     ]
-    if unpriced:
-        items.append((f"{unpriced:,}", "calls of unknown cost (no price)"))
+    for line in unknown_lines(totals):
+        count, _, what = line.partition(" ")
+        items.append((count, what))
     cells = "".join(
         f"<div class=kpi><b>{escape(v)}</b><span>{escape(k)}</span></div>" for v, k in items
     )
@@ -265,30 +266,18 @@ def _cost_per_request_chart(doc: dict[str, Any]) -> str:
     )
 
 
-def _unknown_calls(doc: dict[str, Any]) -> dict[tuple[str, str | None], int]:
-    """Calls without a price per (provider, model) and per (provider, None)."""
-    found: dict[tuple[str, str | None], int] = {}
-    for u in doc.get("unpriced", []):
-        found[(u["provider"], u["model"])] = u["requests"]
-        found[(u["provider"], None)] = found.get((u["provider"], None), 0) + u["requests"]
-    return found
-
-
 def _bars(doc: dict[str, Any], rows: list[tuple[str, dict[str, Any]]], limit: int = 10) -> str:
     """Horizontal bars of spend, one colour (the legend says what it is)."""
     if not rows:
         return "<p>No data.</p>"
     shown = rows[:limit]
     top = max(Decimal(r["cost"]) for _, r in shown) or Decimal(1)
-    unknown = _unknown_calls(doc)
     cells = []
     for label, row in shown:
         width = float(Decimal(row["cost"]) / top) * 100
-        key = (row.get("provider"), row.get("model"))
-        value = escape(money(row["cost"]))
-        if key in unknown:
-            whole = unknown[key] >= row["requests"]
-            value = "<span class=unknown>unknown</span>" if whole else f"{value} + unknown"
+        value = escape(cost_text(row, money))
+        if value == "unknown":
+            value = "<span class=unknown>unknown</span>"
         cells.append(
             f"<div class=row><span class=label title='{escape(label)}'>"
             f"{escape(label or '(none)')}</span>"
@@ -471,12 +460,21 @@ def _top_conversations(rows: list[dict[str, Any]]) -> str:
 
 def _unpriced_table(rows: list[dict[str, Any]]) -> str:
     return (
-        "<p class=warn>These calls have no known price: their cost is unknown, not $0, and "
-        "is not in the totals. Add their price to a prices file (TOKENTRACE_PRICES_FILE).</p>"
+        "<p class=warn>These calls have an unknown cost (no known price, or no usage): not "
+        "$0, and not in the totals. Add missing prices to a prices file "
+        "(TOKENTRACE_PRICES_FILE); turn on usage reporting for streams.</p>"
         + _table(
-            ["provider", "model", "calls"],
-            [[r["provider"], r["model"], f"{r['requests']:,}"] for r in rows],
-            {2},
+            ["provider", "model", "calls", "of which without usage"],
+            [
+                [
+                    r["provider"],
+                    r["model"],
+                    f"{r['requests']:,}",
+                    f"{r['usage_missing_requests']:,}",
+                ]
+                for r in rows
+            ],
+            {2, 3},
         )
     )
 

@@ -21,6 +21,8 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from tokentrace.processor.report.document import cost_text, unknown_lines
+
 SPARKS = "▁▂▃▄▅▆▇█"
 # C0 and C1 controls, DEL, zero-width and bidirectional formatting characters, BOM.
 _UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
@@ -99,9 +101,8 @@ def _header(doc: dict[str, Any]) -> Panel:
     lines.add_row("Requests", f"{totals['requests']:,}  ({totals['failed_requests']:,} failed)")
     lines.add_row("Cost per request", money(cpr["average"], 4))
     lines.add_row("Prompt-cache savings", money(doc["cache_savings"]))
-    unpriced = totals["unpriced_requests"]
-    if unpriced:
-        lines.add_row("Unpriced requests", Text(f"{unpriced:,} (unknown model prices)", "yellow"))
+    for line in unknown_lines(totals):
+        lines.add_row("Unknown cost", Text(line, "yellow"))
     days = window.get("days")
     if days:
         lines.add_row(
@@ -167,7 +168,7 @@ def _breakdown(
         _row(
             table,
             *(str(row[k]) or "(none)" for k in keys),
-            money(row["cost"]),
+            cost_text(row, money),
             f"{share:.1%}",
             f"{row['requests']:,}",
             Text(bar(share, 16), "cyan"),
@@ -226,11 +227,20 @@ def _anomalies(doc: dict[str, Any]) -> Group | Table:
 
 
 def _unpriced(doc: dict[str, Any]) -> Table:
-    table = Table(title="Unpriced usage (add prices: TOKENTRACE_PRICES_FILE)", title_justify="left")
-    for name in ("provider", "model", "requests"):
+    table = Table(
+        title="Unknown cost (no price: add it to TOKENTRACE_PRICES_FILE; no usage: see README)",
+        title_justify="left",
+    )
+    for name in ("provider", "model", "requests", "of which without usage"):
         table.add_column(name)
     for row in doc["unpriced"]:
-        _row(table, row["provider"], row["model"], f"{row['requests']:,}")
+        _row(
+            table,
+            row["provider"],
+            row["model"],
+            f"{row['requests']:,}",
+            f"{row.get('usage_missing_requests', 0):,}",
+        )
     return table
 
 

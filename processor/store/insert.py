@@ -18,7 +18,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from tokentrace.processor.extract.extractor import COLUMNS, MONEY_COLUMNS
+from tokentrace.processor.extract.extractor import COLUMNS, MONEY_COLUMNS, USAGE_UNITS
 from tokentrace.processor.store.refusals import Unencodable
 from tokentrace.processor.store.spool import Columns
 
@@ -36,9 +36,10 @@ _ARROW_TYPES = {
             "cache_read_tokens",
             "cache_write_tokens",
             "reasoning_tokens",
+            *USAGE_UNITS,
         )
     },
-    **dict.fromkeys(MONEY_COLUMNS, _MONEY),
+    **dict.fromkeys((*MONEY_COLUMNS, "provider_cost"), _MONEY),
     "priced": pa.uint8(),
     "stream": pa.uint8(),
     "usage_missing": pa.uint8(),

@@ -420,6 +420,11 @@ def _narrowable(view: View) -> bool:
 # ---------------------------------------------------------------- the views
 
 
+# A group whose every call has an unknown cost has no cost (NULL, shown as unknown), never $0;
+# a group with some has the cost of the others, and says how many are unknown.
+_KNOWN_COST = "if(sum(d.unpriced_requests) = sum(d.requests), NULL, sum(d.cost)) AS cost"
+
+
 def _top(dimension: str, title: str, description: str) -> View:
     """Spend, requests and budget-blocked requests per value of a high-cardinality rollup
     column: the largest ``top`` values and one "(other)" row (see :func:`_top_n`)."""
@@ -433,12 +438,13 @@ def _top(dimension: str, title: str, description: str) -> View:
             dimension,
             f"""\
         SELECT {dimension}, sum(cost) AS cost, sum(requests) AS requests,
-            sum(blocked_requests) AS blocked_requests
+            sum(blocked_requests) AS blocked_requests, sum(d.unpriced_requests) AS unpriced_requests
         FROM llm_cost_daily AS d
         WHERE $__dateFilter(day){{filters}}
         GROUP BY {dimension}""",
-            "sum(ranked.cost) AS cost,\n    sum(ranked.requests) AS requests,\n"
+            _KNOWN_COST.replace("d.", "ranked.") + ",\n    sum(ranked.requests) AS requests,\n"
             "    sum(ranked.blocked_requests) AS blocked_requests,\n"
+            "    sum(ranked.unpriced_requests) AS unpriced_requests,\n"
             "    toFloat64(cost) / nullIf(toFloat64(sum(sum(ranked.cost)) OVER ()), 0) AS share",
             dimension,
         ),
@@ -453,8 +459,9 @@ def _spend_by(dimension: str, description: str, top: int | None = None) -> View:
         template = f"""\
 SELECT
     {dimension},
-    sum(cost) AS cost,
+    {_KNOWN_COST},
     sum(requests) AS requests,
+    sum(d.unpriced_requests) AS unpriced_requests,
     toFloat64(cost) / nullIf(toFloat64(sum(sum(d.cost)) OVER ()), 0) AS share
 FROM llm_cost_daily AS d
 WHERE $__dateFilter(day){{filters}}
@@ -464,11 +471,14 @@ ORDER BY cost DESC, {dimension}"""
         template = _top_n(
             dimension,
             f"""\
-        SELECT {dimension}, sum(cost) AS cost, sum(requests) AS requests
+        SELECT
+            {dimension}, sum(cost) AS cost, sum(requests) AS requests,
+            sum(d.unpriced_requests) AS unpriced_requests
         FROM llm_cost_daily AS d
         WHERE $__dateFilter(day){{filters}}
         GROUP BY {dimension}""",
-            "sum(ranked.cost) AS cost,\n    sum(ranked.requests) AS requests,\n"
+            _KNOWN_COST.replace("d.", "ranked.") + ",\n    sum(ranked.requests) AS requests,\n"
+            "    sum(ranked.unpriced_requests) AS unpriced_requests,\n"
             "    toFloat64(cost) / nullIf(toFloat64(sum(sum(ranked.cost)) OVER ()), 0) AS share",
             dimension,
         )
@@ -501,6 +511,7 @@ SELECT
     sum(cache_write_tokens) AS cache_write_tokens,
     sum(reasoning_tokens) AS reasoning_tokens,
     sum(unpriced_requests) AS unpriced_requests,
+    sum(usage_missing_requests) AS usage_missing_requests,
     sum(failed_requests) AS failed_requests,
     sum(failed_cost) AS failed_cost,
     sum(cache_savings) AS cache_savings,
@@ -568,15 +579,19 @@ FROM
     View(
         name="daily_spend",
         title="Daily spend",
-        description="Spend and requests per UTC day; days without calls show 0.",
+        description=(
+            "Spend and requests per UTC day (days without calls show 0); cost is the known "
+            "cost, unpriced_requests the calls whose cost is unknown."
+        ),
         format=Format.TIME_SERIES,
         source="llm_cost_daily",
         template="""\
 SELECT
     day,
     sum(cost) AS cost,
-    sum(requests) AS requests
-FROM llm_cost_daily
+    sum(requests) AS requests,
+    sum(d.unpriced_requests) AS unpriced_requests
+FROM llm_cost_daily AS d
 WHERE $__dateFilter(day){filters}
 GROUP BY day
 ORDER BY day WITH FILL FROM toDate($__fromTime, 'UTC') TO toDate($__toTime, 'UTC') + 1""",
@@ -627,20 +642,24 @@ ORDER BY day WITH FILL FROM toDate($__fromTime, 'UTC') TO toDate($__toTime, 'UTC
     View(
         name="spend_by_model",
         title="Spend by model",
-        description="Spend, requests and tokens per provider and model, with share of spend.",
+        description=(
+            "Spend, requests and tokens per provider and model, with share of spend; "
+            "unpriced_requests have an unknown cost (not in cost)."
+        ),
         format=Format.TABLE,
         source="llm_cost_daily",
-        template="""\
+        template=f"""\
 SELECT
     provider,
     model,
-    sum(cost) AS cost,
+    {_KNOWN_COST},
     sum(requests) AS requests,
+    sum(d.unpriced_requests) AS unpriced_requests,
     sum(input_tokens) AS input_tokens,
     sum(output_tokens) AS output_tokens,
     toFloat64(cost) / nullIf(toFloat64(sum(sum(d.cost)) OVER ()), 0) AS share
 FROM llm_cost_daily AS d
-WHERE $__dateFilter(day){filters}
+WHERE $__dateFilter(day){{filters}}
 GROUP BY provider, model
 ORDER BY cost DESC, provider, model""",
     ),
@@ -899,8 +918,9 @@ ORDER BY cost DESC, agent, feature""",
         name="unpriced_usage",
         title="Unpriced usage",
         description=(
-            "Calls stored without a price (model unknown to the price list), per provider "
-            "and model, with the first and last hour they were seen in the range."
+            "Calls stored without a cost (model or rate unknown to the price data, or no "
+            "usage), per provider and model, with the first and last hour they were seen; "
+            "usage_missing_requests of them had no usage."
         ),
         format=Format.TABLE,
         source="llm_cost_hourly",
@@ -910,6 +930,7 @@ SELECT
     provider,
     model,
     sum(h.unpriced_requests) AS unpriced_requests,
+    sum(h.usage_missing_requests) AS usage_missing_requests,
     min(h.hour) AS first_seen,
     max(h.hour) AS last_seen
 FROM llm_cost_hourly AS h
@@ -917,6 +938,30 @@ WHERE $__timeFilter(hour)
   AND h.unpriced_requests > 0{filters}
 GROUP BY provider, model
 ORDER BY unpriced_requests DESC, provider, model""",
+    ),
+    View(
+        name="usage_missing",
+        title="Calls without usage (cost unknown)",
+        description=(
+            "Calls whose span carried no token usage (an OpenAI stream without "
+            "stream_options.include_usage, a stream cut off), per provider and model: their "
+            "cost is unknown, not $0."
+        ),
+        format=Format.TABLE,
+        source="llm_cost_hourly",
+        unit="short",
+        template="""\
+SELECT
+    provider,
+    model,
+    sum(h.usage_missing_requests) AS usage_missing_requests,
+    min(h.hour) AS first_seen,
+    max(h.hour) AS last_seen
+FROM llm_cost_hourly AS h
+WHERE $__timeFilter(hour)
+  AND h.usage_missing_requests > 0{filters}
+GROUP BY provider, model
+ORDER BY usage_missing_requests DESC, provider, model""",
     ),
     View(
         name="latency_by_provider",
@@ -1099,7 +1144,11 @@ FROM
         toUInt64(0), sum(m.input_tokens),
         toUInt64(0), sum(m.output_tokens),
         CAST(NULL, 'Nullable(UInt64)'), sum(m.requests),
-        sum(m.unpriced_requests), toUInt8(0)
+        -- calls without usage are metered calls whose tokens went missing: their gap reads
+        -- as missing calls; only calls without a price are 'unpriced calls'
+        toUInt64(sum(m.unpriced_requests) - least(sum(m.unpriced_requests),
+            sum(m.usage_missing_requests))),
+        toUInt8(0)
     FROM llm_cost_daily AS m
     WHERE $__dateFilter(day)
       AND (m.provider, m.day) IN (

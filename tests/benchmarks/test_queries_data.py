@@ -79,8 +79,9 @@ def test_costs_are_exact_and_unknown_models_unpriced(generated):
     )
     assert wrong == 0
     unpriced = generated.query(
-        "SELECT countIf(priced = 0), countIf(priced = 0 AND (cost != 0 OR provider != 'vllm')), "
-        "countIf(priced = 1 AND provider = 'vllm') FROM llm_calls"
+        "SELECT countIf(priced = 0), countIf(priced = 0 AND (cost != 0 OR provider != 'vllm' "
+        "AND unpriced_reason != 'usage_missing')), "
+        "countIf(priced = 1 AND (provider = 'vllm' OR usage_missing = 1)) FROM llm_calls"
     ).result_rows[0]
     assert unpriced[0] > 0 and unpriced[1:] == (0, 0)
     total = generated.command("SELECT sum(cost) FROM llm_calls")

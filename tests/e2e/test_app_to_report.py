@@ -74,6 +74,7 @@ def _check(doc: dict) -> None:
         "cache_write_tokens": 500,
         "reasoning_tokens": 0,
         "unpriced_requests": 0,
+        "usage_missing_requests": 0,  # the 429 used nothing: a known $0
         "failed_requests": 1,
         "blocked_requests": 0,
     }

@@ -105,6 +105,7 @@ def test_panels_answer_the_seeded_data(seeded) -> None:
     growth = rows(seeded, "Spend this month", {"team": ("growth",)})
     assert growth[0]["cost"] == GROWTH_MARCH_COST
     assert rows(seeded, "Unpriced requests")[0]["unpriced_requests"] == 4
+    assert rows(seeded, "Calls without usage (cost unknown)")[0]["usage_missing_requests"] == 1
     budgets = {r["budget"]: r["utilization"] for r in rows(seeded, "Budget utilization")}
     assert budgets["team=growth (month)"] == Decimal("0.8")
     assert {r["day"] for r in rows(seeded, "Spend anomalies")} == {SPIKE_DAY}
@@ -232,3 +233,10 @@ def test_unpriced_model_rule_fires_for_new_models_only(seeded) -> None:
     rule = _rule("tokentrace-unpriced-model")
     assert evaluate(seeded, rule, NOW) == {(("scope", "x_ai/grok-9"),): {"unpriced": 2.0}}
     assert evaluate(seeded, rule, at(2026, 3, 15, 14, 30)) == {}  # no longer new
+
+
+def test_usage_missing_rule_fires_for_the_hour_with_calls_without_usage(seeded) -> None:
+    rule = _rule("tokentrace-usage-missing")
+    firing = evaluate(seeded, rule, at(2026, 3, 15, 11, 50))
+    assert firing == {(("scope", "mistral_ai/mystery-2"),): {"missing": 1.0}}
+    assert evaluate(seeded, rule, at(2026, 3, 15, 13, 30)) == {}  # that hour has passed

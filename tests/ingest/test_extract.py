@@ -32,6 +32,8 @@ class FakePrice:
     output_cost = cache_savings = Decimal("-0.5")
     cost = Decimal("123456.789012345678")
     price_version = "v"
+    reason = rule = ""
+    cost_source = "computed"
 
 
 def test_tokentrace_span_becomes_a_full_row():

@@ -106,10 +106,11 @@ def test_acknowledged_means_on_disk_before_any_insert(tmp_path, pricer):
 
 
 def test_money_units_reach_clickhouse_exactly(store_client):
-    from tokentrace.processor.extract.extractor import COLUMNS
+    from tokentrace.processor.extract.extractor import COLUMNS, USAGE_UNITS
     from tokentrace.processor.store.insert import arrow_table
 
     row = dict.fromkeys(COLUMNS, "")
+    row.update(dict.fromkeys(USAGE_UNITS, 7), provider_cost=10**18 - 1)
     row.update(
         ts=NOW_NS // 1000, input_tokens=1, output_tokens=2, cache_read_tokens=3,
         cache_write_tokens=4, reasoning_tokens=5, input_cost=1, cache_read_cost=0,
@@ -119,8 +120,8 @@ def test_money_units_reach_clickhouse_exactly(store_client):
     )  # fmt: skip
     store_client.insert_arrow("llm_calls", arrow_table([[row[name]] for name in COLUMNS]))
     stored = store_client.query(
-        "SELECT input_cost, cache_write_cost, output_cost, cost, cache_savings, ttft_ms, tags "
-        "FROM llm_calls"
+        "SELECT input_cost, cache_write_cost, output_cost, cost, cache_savings, ttft_ms, tags, "
+        "provider_cost, input_audio_tokens FROM llm_calls"
     ).result_rows
     assert stored == [
         (
@@ -131,6 +132,8 @@ def test_money_units_reach_clickhouse_exactly(store_client):
             Decimal("-0.987654321"),
             None,
             {"k": "v"},
+            Decimal("999999.999999999999"),
+            7,
         )
     ]
 

@@ -1,8 +1,11 @@
 """A seeded corpus of varied LLM calls and their price by genai-prices' own ``calc_price``.
 
-Shared by the identity test (a sample) and ``bench/pricing.py`` (all of it). The reference is
-written from genai-prices' public API and tokentrace's documented rules only (the 50 % batch
-fallback, the per-request fee counted as input), never from the pricer's internals.
+Shared by the identity test (a sample) and ``bench/pricing.py`` (all of it). Calls carry every
+usage unit a span can report (1-hour cache writes, audio, image and video tokens, cached
+audio and image, reasoning). The reference is written from genai-prices' public API and
+tokentrace's documented rules only (the providers' batch, flex, fine-tuned cache and 1-hour
+cache rules of ``rules.py``, unpriced when no rule applies; the per-request fee counted as
+input), never from the pricer's internals.
 """
 
 from __future__ import annotations
@@ -14,7 +17,9 @@ from decimal import Decimal
 
 from genai_prices import Usage, calc_price
 from genai_prices.data_snapshot import get_snapshot
-from genai_prices.types import ModelPrice, Tier, TieredPrices, calc_unit_price
+from genai_prices.types import ModelPrice, Tier, TieredPrices
+
+from tokentrace.processor.pricing.units import USAGE_KEYS
 
 OTEL_NAMES = {
     "openai": ["openai"],
@@ -57,6 +62,9 @@ _START = datetime(2023, 1, 1, tzinfo=UTC)
 _SPAN_SECONDS = int((datetime(2027, 7, 1, tzinfo=UTC) - _START).total_seconds())
 
 
+UNIT_KEYS = USAGE_KEYS[5:]  # extract.USAGE_UNITS, as genai-prices names them
+
+
 @dataclass(frozen=True)
 class Call:
     provider: str
@@ -67,6 +75,36 @@ class Call:
     cache_read_tokens: int
     cache_write_tokens: int
     service_tier: str
+    reasoning_tokens: int = 0
+    units: tuple[int, ...] = (0,) * len(UNIT_KEYS)
+
+    def usage(self) -> dict[str, int]:
+        """Every count, by genai-prices usage key (all explicit, zeros included)."""
+        counts = (
+            self.input_tokens,
+            self.cache_read_tokens,
+            self.cache_write_tokens,
+            self.output_tokens,
+            self.reasoning_tokens,
+            *self.units,
+        )
+        return dict(zip(USAGE_KEYS, counts, strict=True))
+
+
+def price(pricer, call: Call):
+    """``call`` through tokentrace's pricer, as the pipeline passes a span's counts."""
+    return pricer.price(
+        call.provider,
+        call.model,
+        call.ts,
+        call.input_tokens,
+        call.output_tokens,
+        call.cache_read_tokens,
+        call.cache_write_tokens,
+        call.service_tier,
+        call.reasoning_tokens,
+        call.units,
+    )
 
 
 @dataclass(frozen=True)
@@ -95,10 +133,15 @@ def build_corpus(size: int, seed: int = 3) -> list[Call]:
             provider, model = rng.choice(EXTRA_MODELS)
         else:
             provider, model = rng.choice(pairs)
-        calls.append(
-            Call(provider, model, random_timestamp(rng), *random_usage(rng), rng.choice(TIERS))
-        )
+        calls.append(_call(rng, provider, model, random_timestamp(rng), rng.choice(TIERS)))
     return calls
+
+
+def _call(rng: random.Random, provider: str, model: str, ts: datetime, tier: str) -> Call:
+    if rng.random() < 0.7:
+        return Call(provider, model, ts, *random_usage(rng), tier)
+    inp, out, read, write, reasoning, units = random_units(rng)
+    return Call(provider, model, ts, inp, out, read, write, tier, reasoning, units)
 
 
 def random_timestamp(rng: random.Random) -> datetime:
@@ -121,15 +164,52 @@ def random_usage(rng: random.Random) -> tuple[int, int, int, int]:
     return inp, out, read, write
 
 
-def reference(call: Call, provider_id: str | None) -> Expected | None:
-    """genai-prices' price for ``call`` (``None``: it has no price for it)."""
-    context = _context(call.service_tier)
-    usage = Usage(
-        input_tokens=call.input_tokens,
-        output_tokens=call.output_tokens,
-        cache_read_tokens=call.cache_read_tokens,
-        cache_write_tokens=call.cache_write_tokens,
+def random_units(rng: random.Random) -> tuple:
+    """Counts of every unit, consistent as a provider reports them: the input is text,
+    audio, image and video tokens, each cached or not, plus 5-minute and 1-hour cache
+    writes; the output is text, reasoning, audio, image and video tokens."""
+
+    def some(top: float) -> int:
+        return int(10 ** rng.uniform(0, top)) if rng.random() < 0.5 else 0
+
+    text, text_read, w5, w1h = some(5.3), some(5), some(4.5), some(4.5)
+    audio, audio_read, image, image_read, video = some(4), some(3.5), some(4), some(3), some(4)
+    out_text, reasoning, out_audio, out_image, out_video = (some(4) for _ in range(5))
+    units = (
+        w1h,
+        audio + audio_read,
+        audio_read,
+        out_audio,
+        image + image_read,
+        image_read,
+        out_image,
+        video,
+        out_video,
     )
+    return (
+        text + text_read + w5 + w1h + audio + audio_read + image + image_read + video,
+        out_text + reasoning + out_audio + out_image + out_video,
+        text_read + audio_read + image_read,
+        w5 + w1h,
+        reasoning,
+        units,
+    )
+
+
+# The standard tier's names, and the providers whose published rules tokentrace applies
+# (rules.py): written here from the providers' pages, not from the pricer.
+STANDARD = {"", "default", "standard", "auto", "on_demand"}
+BATCH_HALF = {"openai", "azure", "anthropic", "google", "mistral", "groq", "x-ai", "aws"}
+OPENAI = {"openai", "azure"}
+CLAUDE_HOSTS = {"anthropic", "aws", "google"}
+
+
+def reference(call: Call, provider_id: str | None) -> Expected | str:
+    """genai-prices' price for ``call`` with tokentrace's provider rules, or the reason it
+    has none."""
+    context = _context(call.service_tier)
+    counts = call.usage()
+    usage = Usage(**counts)
     try:
         calc = calc_price(
             usage,
@@ -139,64 +219,101 @@ def reference(call: Call, provider_id: str | None) -> Expected | None:
             price_context=context,
         )
     except LookupError:
-        return None
+        return "unknown_model"
     prices = calc.model_price
-    token_keys = ("input_mtok", "cache_read_mtok", "cache_write_mtok", "output_mtok")
-    priced_per_token = any(getattr(prices, k) is not None for k in (*token_keys, "requests_kcount"))
-    if not priced_per_token and prices != ModelPrice():
-        return None  # priced per hour, page or character only (an empty price is free)
-    if call.service_tier == "batch" and not _has_batch_price(calc, call.ts):
-        prices = _half(prices, token_keys)
-        values = prices.calc_price(usage)
-        input_price, output_price = values["input_price"], values["output_price"]
-        total = values["total_price"]
-    else:
-        input_price, output_price, total = calc.input_price, calc.output_price, calc.total_price
+    keys = {k for k, v in prices.__dict__.items() if v is not None}
+    per_token = any(k.endswith("_mtok") for k in keys) or "requests_kcount" in keys
+    if not per_token and prices != ModelPrice():
+        return "not_per_token"
+    pid = calc.provider.id
+    tier = call.service_tier
+    if tier not in STANDARD and not _has_tier_price(calc, call.ts, tier):
+        if (tier == "batch" and pid in BATCH_HALF) or (tier == "flex" and pid in OPENAI):
+            prices = _scaled(prices, Decimal("0.5"))
+        else:
+            return "no_rate"
+    if prices.input_mtok is not None and prices.cache_read_mtok is None:
+        base = _fine_tuned_base(calc, call.ts)
+        if base is not None:
+            prices = _set(prices, cache_read_mtok=_times(prices.input_mtok, base))
+        elif call.cache_read_tokens:
+            return "no_rate"
+    if prices.input_mtok is not None and prices.cache_write_mtok is None:
+        modal = any(getattr(prices, f"input_{m}_mtok") is not None for m in ("audio", "image"))
+        if pid in OPENAI and not modal and prices.input_video_mtok is None:
+            prices = _set(prices, cache_write_mtok=prices.input_mtok)
+        elif call.cache_write_tokens:
+            return "no_rate"
+    if prices.cache_write_mtok is not None and prices.cache_write_1h_mtok is None:
+        if pid in CLAUDE_HOSTS and "claude" in calc.model.id:
+            prices = _set(prices, cache_write_1h_mtok=_times(prices.input_mtok, Decimal(2)))
+        elif call.units[0]:
+            return "no_rate"
+    values = prices.calc_price(usage)
     fee = (prices.requests_kcount or Decimal(0)) / 1000
-    return Expected(calc.model.id, input_price + fee, output_price, total, _savings(prices, call))
+    return Expected(
+        calc.model.id,
+        values["input_price"] + fee,
+        values["output_price"],
+        values["total_price"],
+        _savings(prices, usage),
+    )
 
 
 def _context(tier: str) -> dict[str, str] | None:
-    if not tier:
+    if tier in STANDARD and tier != "default":
         return None
     return {"processing": "batch"} if tier == "batch" else {"service_tier": tier}
 
 
-def _has_batch_price(calc, ts: datetime) -> bool:
+def _has_tier_price(calc, ts: datetime, tier: str) -> bool:
     if not any(calc.model is m for m in calc.provider.models):
-        return False
+        return False  # calc_price ignores tiers of a model borrowed from another provider
+    when = {"processing": "batch"} if tier == "batch" else {"service_tier": tier}
     return any(
-        v.when == {"processing": "batch"} and (v.constraint is None or v.constraint.active(ts))
+        v.when == when and (v.constraint is None or v.constraint.active(ts))
         for v in calc.model.price_variants or ()
     )
 
 
-def _half(prices: ModelPrice, keys: tuple[str, ...]) -> ModelPrice:
-    halved = {}
-    for key in keys:
-        rate = getattr(prices, key)
-        if isinstance(rate, TieredPrices):
-            tiers = [Tier(start=t.start, price=t.price / 2) for t in rate.tiers]
-            halved[key] = TieredPrices(base=rate.base / 2, tiers=tiers)
-        elif rate is not None:
-            halved[key] = rate / 2
-    return ModelPrice(**{**prices.__dict__, **halved})
+def _fine_tuned_base(calc, ts: datetime) -> Decimal | None:
+    """OpenAI's fine-tuned models' cached input: the base model's cached/input ratio."""
+    model_id = calc.model.id
+    if calc.provider.id not in OPENAI or not (model_id.startswith("ft:") or ".ft-" in model_id):
+        return None
+    base = calc.provider.find_model(model_id.removeprefix("ft:").split(".ft-")[0].rstrip("-"))
+    if base is None:
+        return None
+    prices = base.get_prices(ts)
+    read, inp = prices.cache_read_mtok, prices.input_mtok
+    if not isinstance(read, Decimal) or not isinstance(inp, Decimal) or not inp:
+        return None
+    return read / inp
 
 
-def _savings(prices: ModelPrice, call: Call) -> Decimal:
-    """Cache reads at the input rate minus at their own; minus writes' premium over input."""
-    total_input = call.input_tokens
-    per = 1_000_000
+def _times(rate, factor: Decimal):
+    if isinstance(rate, TieredPrices):
+        tiers = [Tier(start=t.start, price=t.price * factor) for t in rate.tiers]
+        return TieredPrices(base=rate.base * factor, tiers=tiers)
+    return rate * factor
 
-    def cost(rate, tokens: int) -> Decimal:
-        return calc_unit_price(rate, tokens, total_input, per)
 
-    read_rate = prices.cache_read_mtok or prices.input_mtok
-    write_rate = prices.cache_write_mtok or prices.input_mtok
-    reads = cost(prices.input_mtok, call.cache_read_tokens) - cost(
-        read_rate, call.cache_read_tokens
+def _set(prices: ModelPrice, **changes) -> ModelPrice:
+    return ModelPrice(**{**prices.__dict__, **changes})
+
+
+def _scaled(prices: ModelPrice, factor: Decimal) -> ModelPrice:
+    return _set(
+        prices,
+        **{
+            k: _times(v, factor)
+            for k, v in prices.__dict__.items()
+            if v is not None and k.endswith("_mtok")
+        },
     )
-    writes = cost(write_rate, call.cache_write_tokens) - cost(
-        prices.input_mtok, call.cache_write_tokens
-    )
-    return reads - writes
+
+
+def _savings(prices: ModelPrice, usage: Usage) -> Decimal:
+    """What the cached tokens would cost without cache rates, minus what they cost."""
+    plain = ModelPrice(**{k: v for k, v in prices.__dict__.items() if not k.startswith("cache_")})
+    return plain.calc_price(usage)["total_price"] - prices.calc_price(usage)["total_price"]

@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import pytest
 from genai_prices import Usage, calc_price
-from pricing_corpus import build_corpus, reference
+from pricing_corpus import UNIT_KEYS, build_corpus, price, reference
 
 from tokentrace.processor.pricing.pricer import (
     GENAI_PRICES_VERSION,
@@ -37,24 +37,18 @@ def usd(text: str) -> Decimal:
 def test_identical_to_calc_price_on_a_sample_of_the_corpus(pricer: Pricer) -> None:
     corpus = build_corpus(12_000)
     sample = random.Random(11).sample(corpus, 2_500)
-    priced = unpriced = 0
+    priced = 0
+    reasons: dict[str, int] = {}
+    units_priced = dict.fromkeys(UNIT_KEYS, 0)
     for call in sample:
         expected = reference(call, genai_provider(call.provider))
         if call.provider in ("ollama", "vllm"):
-            expected = None
-        got = pricer.price(
-            call.provider,
-            call.model,
-            call.ts,
-            call.input_tokens,
-            call.output_tokens,
-            call.cache_read_tokens,
-            call.cache_write_tokens,
-            call.service_tier,
-        )
-        if expected is None:
+            expected = "self_hosted"
+        got = price(pricer, call)
+        if isinstance(expected, str):
             assert not got.priced and got.cost == 0 and got.price_version == "", call
-            unpriced += 1
+            assert got.reason == expected, call
+            reasons[expected] = reasons.get(expected, 0) + 1
             continue
         priced += 1
         assert got.priced and got.model == expected.model, call
@@ -66,7 +60,12 @@ def test_identical_to_calc_price_on_a_sample_of_the_corpus(pricer: Pricer) -> No
         assert got.cache_savings == expected.cache_savings.quantize(Q), call
         assert got.price_version == GENAI_PRICES_VERSION
         assert got.cost.as_tuple().exponent == -12
-    assert priced > 2_000 and unpriced > 100  # the sample really covers both
+        for key, count in zip(UNIT_KEYS, call.units, strict=True):
+            units_priced[key] += bool(count)
+    # The sample really covers priced calls with every unit, and every unpriced reason.
+    assert priced > 600, priced
+    assert min(units_priced.values()) > 25, units_priced
+    assert set(reasons) == {"unknown_model", "no_rate", "not_per_token", "self_hosted"}, reasons
 
 
 def test_exact_cost_by_kind_with_cache(pricer: Pricer) -> None:
@@ -82,6 +81,7 @@ def test_exact_cost_by_kind_with_cache(pricer: Pricer) -> None:
         cost=usd("0.03"),
         cache_savings=usd("0.005"),
         price_version="genai-prices@0.2.3",
+        rule="openai-cache-write-input-rate",  # OpenAI charges no write premium
     )
 
 
@@ -145,18 +145,31 @@ def test_batch_tier_uses_genai_prices_batch_rate_else_half_price(pricer: Pricer)
     assert half.cost * 2 == standard.cost == usd("12.25")
 
 
-def test_flex_and_priority_tiers_use_their_rates_unknown_tiers_pay_standard(pricer) -> None:
+def test_tiers_use_their_rates_or_a_provider_rule_else_stay_unpriced(pricer) -> None:
     standard = pricer.price("openai", "gpt-4o", TS, 1_000_000, 0)
     assert pricer.price("openai", "gpt-4o", TS, 1_000_000, 0, service_tier="priority").cost == (
         usd("4.25")
     )
-    assert pricer.price("openai", "gpt-4o", TS, 1_000_000, 0, service_tier="scale") == standard
-    assert pricer.price("openai", "gpt-4o", TS, 1_000_000, 0, service_tier="default") == standard
+    for same in ("default", "standard", "auto"):
+        assert pricer.price("openai", "gpt-4o", TS, 1_000_000, 0, service_tier=same) == standard
+    # No flex price for gpt-4o in the data: OpenAI bills flex at Batch API rates (50 %).
+    flex = pricer.price("openai", "gpt-4o", TS, 1_000_000, 0, service_tier="flex")
+    assert (flex.cost, flex.rule) == (usd("1.25"), "openai-flex-50pct")
+    # A tier with no price and no published rule is never billed at the standard rate.
+    scale = pricer.price("openai", "gpt-4o", TS, 1_000_000, 0, service_tier="scale")
+    assert (scale.priced, scale.reason, scale.cost_source) == (False, "no_rate", "none")
+    # Anthropic publishes no flex tier: no rule applies.
+    assert pricer.price("anthropic", "claude-haiku-4-5", TS, 1, 1, service_tier="flex").reason == (
+        "no_rate"
+    )
 
 
 def test_unknown_model_is_unpriced_never_a_silent_zero(pricer: Pricer) -> None:
     price = pricer.price("openai", "ft:gpt-4o:acme::x1", TS, 1_000, 100)
-    assert price == Price(False, "ft:gpt-4o:acme::x1", ZERO, ZERO, ZERO, ZERO, ZERO, ZERO, "")
+    assert price == Price(
+        False, "ft:gpt-4o:acme::x1", ZERO, ZERO, ZERO, ZERO, ZERO, ZERO, "", "unknown_model",
+        cost_source="none",
+    )  # fmt: skip
     assert not pricer.price("", "", TS, 1, 1).priced
 
 

@@ -35,6 +35,7 @@ def test_json_shows_rates_tiers_source_and_validity(capsys) -> None:
         "cache_read": "0.3",
         "cache_write": "3.75",
         "output": "15",
+        "cache_write_1h": "6",
     }
     assert doc["tiers"] == [
         {
@@ -43,6 +44,7 @@ def test_json_shows_rates_tiers_source_and_validity(capsys) -> None:
             "cache_read": "0.6",
             "cache_write": "7.5",
             "output": "22.5",
+            "cache_write_1h": "12",
         }
     ]
 
@@ -61,8 +63,33 @@ def test_tier_rule_is_shown(capsys) -> None:
     _, out, _ = run(
         capsys, "gpt-4o", "--provider", "openai", "--service-tier", "batch", "--at", "2026-01-01"
     )
-    assert "batch: 50% of standard rates" in out
+    assert "rule         batch-50pct (every call): batch tier without a batch price" in out
+    assert "source: https://platform.openai.com/docs/guides/batch" in out
     assert "input        1.25\n" in out
+
+
+def test_a_tier_without_rate_or_rule_is_unpriced_and_says_why(capsys) -> None:
+    code, out, err = run(capsys, "gpt-4o", "--provider", "openai", "--service-tier", "scale")
+    assert code == 1 and out == ""
+    assert "(no_rate: no rate for this service tier in the price data" in err
+
+
+def test_missing_cache_rates_are_named(capsys) -> None:
+    code, out, _ = run(capsys, "gpt-4", "--provider", "openai", "--format", "json")
+    doc = json.loads(out)
+    assert code == 0 and doc["unpriced_when_non_zero"] == [
+        "cache_read_tokens",
+        "cache_write_1h_tokens",
+    ]
+    assert doc["rules"] == [
+        {
+            "name": "openai-cache-write-input-rate",
+            "description": "OpenAI prompt caching has no write fee: cache writes cost the input "
+            "rate",
+            "source": "https://platform.openai.com/docs/guides/prompt-caching",
+            "applies_to": "calls with cache_write_tokens",
+        }
+    ]
 
 
 def test_prices_file_rates_name_the_file_and_period(capsys, tmp_path: Path) -> None:

@@ -67,8 +67,15 @@ def test_totals_breakdowns_and_anomaly(doc) -> None:
         ("claude-sonnet-4-5", "5", 10),
         ("mystery-1", "0", 1),
     ]
-    assert doc["by_tag"]["team"][0] == {"value": "growth", "cost": "14", "requests": 57}
-    assert doc["unpriced"] == [{"provider": "acme-ai", "model": "mystery-1", "requests": 1}]
+    assert doc["by_tag"]["team"][0] == {
+        "value": "growth",
+        "cost": "14",
+        "requests": 57,
+        "unpriced_requests": 1,
+    }
+    assert doc["unpriced"] == [
+        {"provider": "acme-ai", "model": "mystery-1", "requests": 1, "usage_missing_requests": 0}
+    ]
     spike_day = (NOW - dt.timedelta(days=1)).date().isoformat()
     assert [(a["scope"], a["date"]) for a in doc["anomalies"] if a["scope"] == "all"] == [
         ("all", spike_day)

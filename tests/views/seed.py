@@ -13,7 +13,7 @@ plus, on top of that steady 3.00 a day:
 * failures: 2026-03-13 10:00, two failed chat calls (0.25 each);
 * the most expensive call: 2026-03-12 14:00, claude-opus-4 for team research (6.00);
 * unpriced: x_ai/grok-9 twice today at 12:05 and 12:10 (new); mistral_ai/mystery-2, without
-  any tags, on 2026-03-05 and today at 11:20 (not new);
+  any tags, on 2026-03-05 and today at 11:20 (not new; today's call had no usage);
 * the bill: the billed usage and costs of tests/reconcile/seed.py (reconciliation panels);
 * budgets: growth 22.50/month (spent 18.00 → 0.8), global 6.00/day (3.00 → 0.5),
   summarize 32.00/week (7 x 2.00 + 18.00 → 1.0), team nobody 10.00/month (→ 0).
@@ -63,6 +63,7 @@ _DEFAULTS: dict[str, Any] = {
     "priced": 1,
     "latency_ms": 100.0,
     "status": "ok",
+    "usage_missing": 0,
 }
 
 
@@ -175,6 +176,7 @@ def calls() -> list[dict[str, Any]]:
         {"ts": ts, "provider": "mistral_ai", "model": "mystery-2", "priced": 0}  # untagged
         for ts in (_at(dt.date(2026, 3, 5), 9), _at(TODAY, 11, 20))
     ]
+    rows[-1]["usage_missing"] = 1  # a stream without usage: its cost is unknown
     return [{**_DEFAULTS, **row} for row in rows]
 
 

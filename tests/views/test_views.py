@@ -41,6 +41,7 @@ def test_totals_equal_the_sum_of_the_calls(seeded) -> None:
     assert (row["cache_read_tokens"], row["cache_write_tokens"]) == (21 * 400, 30 * 1000)
     assert row["reasoning_tokens"] == 30 * 100
     assert (row["unpriced_requests"], row["failed_requests"]) == (4, 2)
+    assert row["usage_missing_requests"] == 1
     assert row["failed_cost"] == Decimal("0.50")
     assert row["cache_savings"] == 21 * Decimal("0.10") + 30 * Decimal("-0.05")
 
@@ -141,12 +142,22 @@ def test_spend_by_model_and_provider_with_share(seeded) -> None:
         ("openai", "gpt-4o", Decimal("21.50")),
         ("anthropic", "claude-opus-4", Decimal("6.00")),
     ]
-    assert sum(r["cost"] for r in models) == TOTAL_COST
+    assert sum(r["cost"] or 0 for r in models) == TOTAL_COST
+    # A model whose every call has an unknown cost shows no cost, never $0.
+    unknown = [r for r in models if r["unpriced_requests"]]
+    assert unknown and all(r["cost"] is None for r in unknown)
+    assert all(r["unpriced_requests"] == r["requests"] for r in unknown)
     providers = {r["provider"]: r for r in fetch(seeded, "spend_by_provider")}
     assert providers["anthropic"]["cost"] == Decimal("66.00")
     assert providers["anthropic"]["share"] == pytest.approx(66 / 90)
-    assert providers["x_ai"]["requests"] == 2 and providers["x_ai"]["share"] == 0
-    assert sum(r["share"] for r in providers.values()) == pytest.approx(1)
+    x_ai = providers["x_ai"]  # only unpriced calls: no cost and no share, not $0 and 0 %
+    assert (x_ai["requests"], x_ai["unpriced_requests"], x_ai["cost"], x_ai["share"]) == (
+        2,
+        2,
+        None,
+        None,
+    )
+    assert sum(r["share"] or 0 for r in providers.values()) == pytest.approx(1)
 
 
 def test_spend_by_tag(seeded) -> None:
@@ -155,7 +166,7 @@ def test_spend_by_tag(seeded) -> None:
         "search": Decimal("60.00"),
         "growth": GROWTH_COST,
         "research": Decimal("6.00"),
-        "": Decimal("0"),  # the untagged unpriced mystery-2 calls
+        "": None,  # the untagged unpriced mystery-2 calls: cost unknown, not $0
     }
     features = [r["feature"] for r in fetch(seeded, "spend_by_feature")]
     assert features[:2] == ["summarize", "chat"]

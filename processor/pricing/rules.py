@@ -1,0 +1,174 @@
+"""Provider rules: rates the providers publish as a rule, where the price data has none.
+
+genai-prices lists rates per model. Some rates are defined by a provider-wide rule instead
+(batch is half price, 1-hour cache writes cost twice the input rate…), and the data lacks
+them for some models. Without a rule, ``calc_price`` bills those tokens at another rate (cached
+input at the full input rate, flex at standard). tokentrace applies the provider's rule, with
+its source, or, when no rule applies, leaves the call unpriced with reason ``no_rate``: never
+a different rate in silence.
+
+A rule only fills a gap: a rate the data (or a correction, or the prices file) has always wins.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from genai_prices.types import ModelPrice, Tier, TieredPrices
+
+# Tiers that are the standard price (OpenAI answers ``default``, Anthropic ``standard``).
+STANDARD_TIERS = frozenset({"", "default", "standard", "auto", "on_demand"})
+BATCH_TIER = "batch"
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str  # stored in llm_calls.price_rule
+    description: str
+    source: str
+
+
+BATCH = Rule(
+    "batch-50pct",
+    "batch tier without a batch price of its own: 50% of the standard token rates",
+    "https://platform.openai.com/docs/guides/batch ; https://docs.claude.com/en/docs/build-with-"
+    "claude/batch-processing#pricing ; https://ai.google.dev/gemini-api/docs/batch-mode ; "
+    "https://docs.mistral.ai/capabilities/batch/ ; https://console.groq.com/docs/batch ; "
+    "https://docs.x.ai/docs/guides/batch ; https://aws.amazon.com/bedrock/pricing/",
+)
+# Providers (genai-prices ids) that publish the 50 % batch discount on every batch model.
+BATCH_PROVIDERS = frozenset(
+    {"openai", "azure", "anthropic", "google", "mistral", "groq", "x-ai", "aws"}
+)
+
+FLEX = Rule(
+    "openai-flex-50pct",
+    "OpenAI flex processing without a flex price of its own: Batch API rates (50% of standard)",
+    "https://platform.openai.com/docs/guides/flex-processing",
+)
+FLEX_PROVIDERS = frozenset({"openai", "azure"})
+
+FINE_TUNED_CACHE = Rule(
+    "openai-ft-cached-input",
+    "OpenAI fine-tuned model without a cached-input rate: the base model's cached/input ratio "
+    "applied to the fine-tuned input rate (gpt-4o, gpt-4o-mini: 50%)",
+    "https://platform.openai.com/docs/pricing#fine-tuning",
+)
+
+CACHE_1H = Rule(
+    "anthropic-cache-1h-2x",
+    "Anthropic 1-hour cache writes without a rate of their own: 2x the base input rate "
+    "(5-minute writes: 1.25x)",
+    "https://docs.claude.com/en/docs/about-claude/pricing#model-pricing",
+)
+# Anthropic models are also served by Bedrock and Vertex AI at Anthropic's rates.
+ANTHROPIC_PROVIDERS = frozenset({"anthropic", "aws", "google"})
+
+OPENAI_CACHE_WRITE = Rule(
+    "openai-cache-write-input-rate",
+    "OpenAI prompt caching has no write fee: cache writes cost the input rate",
+    "https://platform.openai.com/docs/guides/prompt-caching",
+)
+
+MODALITIES = ("audio", "image", "video")
+RULES = (BATCH, FLEX, FINE_TUNED_CACHE, CACHE_1H, OPENAI_CACHE_WRITE)
+TOKEN_KEYS = ("input_mtok", "cache_read_mtok", "cache_write_mtok", "output_mtok")
+
+
+@dataclass(frozen=True)
+class Ruled:
+    """A price after the rules: the rules applied, and the counts it still cannot price."""
+
+    prices: ModelPrice
+    rules: tuple[tuple[Rule, str], ...]  # each rule and the count it prices ("" = every call)
+    no_rate: tuple[str, ...]  # usage keys that make a call unpriced when non-zero
+    tier_missing: bool  # the call's tier has no price and no rule: unpriced
+
+
+def apply(
+    provider_id: str,
+    model_id: str,
+    prices: ModelPrice,
+    *,
+    service_tier: str,
+    tier_priced: bool,
+    base_prices: ModelPrice | None,
+) -> Ruled:
+    """The rules for one resolved price.
+
+    ``tier_priced``: the data has a price for this tier (a variant) at that date.
+    ``base_prices``: for a fine-tuned model, its base model's price at that date.
+    """
+    applied: list[tuple[Rule, str]] = []
+    no_rate: list[str] = []
+    tier_missing = False
+    if service_tier not in STANDARD_TIERS and not tier_priced:
+        if service_tier == BATCH_TIER and provider_id in BATCH_PROVIDERS:
+            prices, applied = scaled(prices, Decimal("0.5")), [(BATCH, "")]
+        elif service_tier == "flex" and provider_id in FLEX_PROVIDERS:
+            prices, applied = scaled(prices, Decimal("0.5")), [(FLEX, "")]
+        else:
+            tier_missing = True
+    if prices.input_mtok is not None and prices.cache_read_mtok is None:
+        ratio = _cache_ratio(base_prices) if _fine_tuned(provider_id, model_id) else None
+        if ratio is not None:
+            prices = _with(prices, cache_read_mtok=_times(prices.input_mtok, ratio))
+            applied.append((FINE_TUNED_CACHE, "cache_read_tokens"))
+        else:
+            no_rate.append("cache_read_tokens")
+    if prices.input_mtok is not None and prices.cache_write_mtok is None:
+        # With modality rates, a write rate would need one per modality (genai-prices' joins).
+        if provider_id in FLEX_PROVIDERS and not any(
+            getattr(prices, f"input_{modality}_mtok") is not None for modality in MODALITIES
+        ):
+            prices = _with(prices, cache_write_mtok=prices.input_mtok)
+            applied.append((OPENAI_CACHE_WRITE, "cache_write_tokens"))
+        else:
+            no_rate.append("cache_write_tokens")
+    if prices.cache_write_1h_mtok is None and prices.cache_write_mtok is not None:
+        if provider_id in ANTHROPIC_PROVIDERS and "claude" in model_id:
+            prices = _with(prices, cache_write_1h_mtok=_times(prices.input_mtok, Decimal(2)))
+            applied.append((CACHE_1H, "cache_write_1h_tokens"))
+        else:
+            no_rate.append("cache_write_1h_tokens")
+    return Ruled(prices, tuple(applied), tuple(no_rate), tier_missing)
+
+
+def _fine_tuned(provider_id: str, model_id: str) -> bool:
+    return provider_id in FLEX_PROVIDERS and (model_id.startswith("ft:") or ".ft-" in model_id)
+
+
+def base_model_ref(model_id: str) -> str:
+    """``ft:gpt-4o`` → ``gpt-4o``; ``gpt-4o-mini-2024-07-18.ft-`` → ``gpt-4o-mini-2024-07-18``."""
+    return model_id.removeprefix("ft:").split(".ft-")[0].rstrip("-")
+
+
+def _cache_ratio(base: ModelPrice | None) -> Decimal | None:
+    if base is None:
+        return None
+    read, inp = base.cache_read_mtok, base.input_mtok
+    if not isinstance(read, Decimal) or not isinstance(inp, Decimal) or not inp:
+        return None
+    return read / inp
+
+
+def _times(rate: Decimal | TieredPrices, factor: Decimal) -> Decimal | TieredPrices:
+    if isinstance(rate, TieredPrices):
+        tiers = [Tier(start=t.start, price=t.price * factor) for t in rate.tiers]
+        return TieredPrices(base=rate.base * factor, tiers=tiers)
+    return rate * factor
+
+
+def _with(prices: ModelPrice, **changes: Decimal | TieredPrices) -> ModelPrice:
+    return ModelPrice(**{**prices.__dict__, **changes})
+
+
+def scaled(prices: ModelPrice, factor: Decimal) -> ModelPrice:
+    """``prices`` with every token rate (tiers included) multiplied by ``factor``."""
+    changed = {
+        key: _times(rate, factor)
+        for key, rate in prices.__dict__.items()
+        if rate is not None and key.endswith("_mtok")
+    }
+    return _with(prices, **changed)
