@@ -33,12 +33,12 @@ TOTAL = sum(cost(n) for n in range(TENANTS)) + Decimal(5)
 def client(store_client) -> Any:
     """250 tenants, each with one user and one conversation, plus a tenant called
     "(other)" spending the most (5 USD)."""
-    columns = ["ts", "trace_id", "tenant", "user", "conversation", "cost"]
+    columns = ["ts", "trace_id", "tenant", "user", "conversation", "cost", "priced"]
     rows: list[list[Any]] = [
-        [NOW - dt.timedelta(hours=1), f"t{n}", f"tenant-{n}", f"u{n}", f"c{n}", cost(n)]
+        [NOW - dt.timedelta(hours=1), f"t{n}", f"tenant-{n}", f"u{n}", f"c{n}", cost(n), 1]
         for n in range(TENANTS)
     ]
-    rows.append([NOW - dt.timedelta(hours=2), "x", "(other)", "ux", "cx", Decimal(5)])
+    rows.append([NOW - dt.timedelta(hours=2), "x", "(other)", "ux", "cx", Decimal(5), 1])
     store_client.insert("llm_calls", rows, column_names=columns)
     return store_client
 
@@ -113,6 +113,7 @@ def test_the_report_lists_top_tenants_and_other_with_exact_totals(client):
         "value": "(other)",
         "cost": str(sum(cost(n) for n in range(TENANTS - 2))),
         "requests": TENANTS - 2,
+        "unpriced_requests": 0,
         "other": True,
         "values": TENANTS - 2,
     }
