@@ -14,7 +14,7 @@ from decimal import Decimal
 from html import escape
 from typing import Any
 
-from tokentrace.processor.report.document import cost_text, incidents, unknown_lines
+from tokentrace.processor.report.document import cost_text, incidents
 from tokentrace.processor.report.terminal import money
 
 BLUE, GREEN, AMBER, PURPLE, RED, TEAL, PINK, SLATE = (
@@ -176,9 +176,11 @@ def _kpis(doc: dict[str, Any]) -> str:
         (money(doc["cache_savings"]), "saved by prompt caching"),
         (f"{totals['failed_requests']:,}", f"failed requests ({money(totals['failed_cost'])})"),
     ]
-    for line in unknown_lines(totals):
-        count, _, what = line.partition(" ")
-        items.append((count, what))
+    missing = totals.get("usage_missing_requests", 0)
+    if unpriced - missing > 0:
+        items.append((f"{unpriced - missing:,}", "calls of unknown cost (no price)"))
+    if missing:
+        items.append((f"{missing:,}", "calls of unknown cost (no usage)"))
     cells = "".join(
         f"<div class=kpi><b>{escape(v)}</b><span>{escape(k)}</span></div>" for v, k in items
     )

@@ -57,6 +57,7 @@ def test_unknown_cost_is_counted_and_never_printed_as_zero(store_client) -> None
     assert "unknown" in ops_row and "$0.00" not in ops_row
 
     page = html.render(doc)
-    assert "calls without usage: cost unknown" in page
-    assert re.search(r">acme-1 \(acme\)</text><rect [^>]*/><text [^>]*>unknown</text>", page)
+    assert "<b>3</b><span>calls of unknown cost (no usage)</span>" in page
+    assert "<b>1</b><span>calls of unknown cost (no price)</span>" in page
+    assert re.search(r"acme-1[^·]*<span class=unknown>unknown</span> · 1 req", page)
     assert "$0.25 + 3 unknown" in page
