@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 
 from genai_prices.types import TieredPrices
@@ -25,7 +25,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "with long-context tiers, the price source and its version, and the period it is "
         "valid for. Exits with 1 when the model has no price (its calls are stored unpriced).",
     )
-    parser.add_argument("model", metavar="MODEL", help="model name as a span reports it")
+    parser.add_argument("model", metavar="MODEL", nargs="?", help="model name as a span reports it")
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="list tokentrace's price corrections, each with its source and date checked, "
+        "and what genai-prices says instead (offline)",
+    )
     parser.add_argument(
         "--provider",
         default="",
@@ -50,6 +56,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.check:
+        return check(args.format)
+    if not args.model:
+        raise SystemExit("tokentrace prices: give a MODEL, or --check to list the corrections")
     at = args.at or datetime.now(UTC)
     try:
         pricer = Pricer(args.prices_file)
@@ -191,3 +201,58 @@ def _base(rate: Decimal | TieredPrices | None) -> Decimal | None:
 
 def _text(value: Decimal | None) -> str | None:
     return None if value is None else format(value.normalize(), "f")
+
+
+def check(output: str) -> int:
+    """Every correction period beside genai-prices' own price for the same call."""
+    corrected = Pricer("")
+    genai = Pricer("", corrections=False)
+    assert corrected.corrections is not None
+    rows = []
+    for entry in corrected.corrections.entries:
+        for period in entry.periods:
+            at = datetime.combine(period.start or date(2000, 1, 1), time(12), UTC)
+            ours = corrected.quote(entry.provider or "", entry.model, at, entry.service_tier or "")
+            theirs = genai.quote(entry.provider or "", entry.model, at, entry.service_tier or "")
+            rows.append(
+                {
+                    "provider": entry.provider,
+                    "model": entry.model,
+                    "from": period.start.isoformat() if period.start else None,
+                    "source": period.source,
+                    "checked": period.checked.isoformat() if period.checked else None,
+                    "usd_per_million_tokens": _rates(ours),
+                    "genai_prices_says": _rates(theirs),
+                    "genai_prices_hours_utc": _hours(theirs),
+                }
+            )
+    if output == "json":
+        print(json.dumps({"corrections": rows}, indent=2))
+        return 0
+    for row in rows:
+        print(f"{row['provider']}/{row['model']} from {row['from']}")
+        print(f"  tokentrace     {_line(row['usd_per_million_tokens'])}")
+        theirs = row["genai_prices_says"]
+        hours = row["genai_prices_hours_utc"]
+        print(
+            f"  genai-prices   {_line(theirs) if theirs else 'no price'}"
+            + (f" ({hours} UTC daily rate)" if hours else "")
+        )
+        print(f"  source         {row['source']} (checked {row['checked']})")
+    return 0
+
+
+def _rates(period: Period | None) -> dict[str, str | None] | None:
+    if period is None or period.compiled is None:
+        return None
+    return {key: _text(_base(getattr(period.prices, f"{key}_mtok"))) for key in RATE_KEYS}
+
+
+def _hours(period: Period | None) -> str | None:
+    if period is None or period.hours_utc is None:
+        return None
+    return f"{period.hours_utc[0]:%H:%M}–{period.hours_utc[1]:%H:%M}"
+
+
+def _line(rates: dict[str, str | None]) -> str:
+    return ", ".join(f"{key} {value}" for key, value in rates.items() if value is not None)

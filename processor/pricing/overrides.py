@@ -36,6 +36,8 @@ from genai_prices.types import ModelPrice, Tier, TieredPrices
 
 RATE_KEYS = ("input", "cache_read", "cache_write", "output")
 _ENTRY_KEYS = {"provider", "model", "model_prefix", "service_tier", "start", "tiers", *RATE_KEYS}
+# Where a price was read and when (required in tokentrace's corrections file, optional here).
+_SOURCE_KEYS = {"source", "checked"}
 _TIER_KEYS = {"above", *RATE_KEYS}
 _NUMBER_TAGS = {"tag:yaml.org,2002:int", "tag:yaml.org,2002:float"}
 _STR_TAG = "tag:yaml.org,2002:str"
@@ -50,6 +52,8 @@ class PricePeriod:
     start: date | None
     prices: ModelPrice  # genai-prices' own type, so one code path turns any price into coefficients
     line: int
+    source: str = ""  # where the price was published
+    checked: date | None = None  # when it was last checked there
 
 
 @dataclass(frozen=True)
@@ -93,8 +97,11 @@ class PriceOverrides:
         return [e for e in self.entries if e.matches(names, model, service_tier)]
 
 
-def load_overrides(path: str | Path) -> PriceOverrides:
-    """Parse and validate a prices file; raises :class:`PricesFileError` naming file and line."""
+def load_overrides(path: str | Path, sourced: bool = False) -> PriceOverrides:
+    """Parse and validate a prices file; raises :class:`PricesFileError` naming file and line.
+
+    ``sourced``: every entry must say where its price comes from (``source``, a URL) and
+    when that was checked (``checked``), as tokentrace's own corrections do."""
     path = Path(path)
     try:
         raw = path.read_bytes()
@@ -109,16 +116,17 @@ def load_overrides(path: str | Path) -> PriceOverrides:
         raise PricesFileError(f"{path}:{line}: invalid YAML: {exc.problem}") from exc
     return PriceOverrides(
         path=path,
-        version="file:" + hashlib.sha256(raw).hexdigest()[:12],
-        entries=_Parser(path).entries(root),
+        version=("corrections:" if sourced else "file:") + hashlib.sha256(raw).hexdigest()[:12],
+        entries=_Parser(path, sourced).entries(root),
     )
 
 
 class _Parser:
     """Walks the YAML node tree (not the loaded data) so every error can cite its line."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, sourced: bool = False) -> None:
         self.path = path
+        self.sourced = sourced
 
     def error(self, node: yaml.Node | None, message: str) -> PricesFileError:
         line = node.start_mark.line + 1 if node is not None else 1
@@ -155,7 +163,9 @@ class _Parser:
         return tuple(sorted(found, key=OverrideEntry.precedence))
 
     def entry(self, node: yaml.Node) -> tuple[tuple, PricePeriod]:
-        fields = self.mapping(node, _ENTRY_KEYS, "a price entry")
+        fields = self.mapping(node, _ENTRY_KEYS | _SOURCE_KEYS, "a price entry")
+        if self.sourced and not fields.keys() >= _SOURCE_KEYS:
+            raise self.error(node, "a correction needs 'source' (a URL) and 'checked' (a date)")
         if ("model" in fields) == ("model_prefix" in fields):
             raise self.error(node, "a price entry needs exactly one of 'model' or 'model_prefix'")
         prefix = "model_prefix" in fields
@@ -169,7 +179,13 @@ class _Parser:
         rates = {key: self.rate(fields[key]) for key in RATE_KEYS if key in fields}
         tiers = self.tiers(fields["tiers"], rates.keys()) if "tiers" in fields else []
         start = self.start(fields["start"]) if "start" in fields else None
-        period = PricePeriod(start, _model_price(rates, tiers), node.start_mark.line + 1)
+        period = PricePeriod(
+            start,
+            _model_price(rates, tiers),
+            node.start_mark.line + 1,
+            self.text(fields["source"]) if "source" in fields else "",
+            self.start(fields["checked"]) if "checked" in fields else None,
+        )
         return (provider, model, prefix, tier), period
 
     def tiers(

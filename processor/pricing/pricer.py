@@ -51,6 +51,7 @@ from tokentrace.processor.pricing.units import (
 )
 
 ENV_PRICES_FILE = "TOKENTRACE_PRICES_FILE"
+CORRECTIONS_FILE = Path(__file__).with_name("corrections.yaml")
 GENAI_PRICES_VERSION = f"genai-prices@{genai_prices.__version__}"
 
 # OpenTelemetry ``gen_ai.provider.name`` → genai-prices provider id. Names not listed are tried
@@ -240,13 +241,16 @@ class Period:
 class Pricer:
     """Prices calls; one per process, shared by every batch (plans are cached in it).
 
+    Layers, lowest first: genai-prices, tokentrace's sourced corrections (``corrections.yaml``;
+    ``corrections=False`` leaves them out), the user's prices file.
     ``prices_file`` defaults to ``$TOKENTRACE_PRICES_FILE``; ``""`` means no file. A bad file
     raises :class:`~tokentrace.processor.pricing.overrides.PricesFileError` (``file:line: why``).
     """
 
-    def __init__(self, prices_file: str | Path | None = None) -> None:
+    def __init__(self, prices_file: str | Path | None = None, corrections: bool = True) -> None:
         path = prices_file if prices_file is not None else os.environ.get(ENV_PRICES_FILE)
         self.overrides: PriceOverrides | None = load_overrides(path) if path else None
+        self.corrections = load_overrides(CORRECTIONS_FILE, sourced=True) if corrections else None
         self._snapshot = data_snapshot.get_snapshot()
         self._plans: dict[tuple[str, str, str], _Plan] = {}
 
@@ -300,10 +304,11 @@ class Pricer:
         genai_id = genai_provider(provider)
         self_hosted = provider.lower().strip() in SELF_HOSTED
         schedules = []
-        if self.overrides is not None and model:
-            names = (provider, genai_id or "")
-            for entry in self.overrides.matching(names, model, service_tier):
-                schedules.append(_file_schedule(entry, model, self.overrides))
+        names = (provider, genai_id or "")
+        for layer in (self.overrides, self.corrections):  # the user's file over corrections
+            if layer is not None and model:
+                for entry in layer.matching(names, model, service_tier):
+                    schedules.append(_file_schedule(entry, model, layer))
         if model and not self_hosted:
             try:
                 found = self._snapshot.find_provider_model(model, None, genai_id, None)
@@ -438,7 +443,11 @@ def _file_schedule(entry: OverrideEntry, model: str, overrides: PriceOverrides) 
             period.prices,
             provider=entry.provider or "",
             model=model if entry.prefix else entry.model,
-            source=str(overrides.path),
+            source=(
+                f"tokentrace corrections: {period.source} (checked {period.checked})"
+                if period.source
+                else str(overrides.path)
+            ),
             version=overrides.version,
             valid=(period.start, starts[i + 1] if i + 1 < len(starts) else None),
             hours=None,

@@ -27,7 +27,7 @@ ZERO = Decimal(0)
 
 @pytest.fixture(scope="module")
 def pricer() -> Pricer:
-    return Pricer(prices_file="")
+    return Pricer(prices_file="", corrections=False)
 
 
 def usd(text: str) -> Decimal:
