@@ -89,3 +89,26 @@ def test_budgets_follow_the_filters_that_apply_to_them(seeded) -> None:
     assert scopes(_doc(seeded, "7d")) == ["team=growth", "team=support", ""]
     assert scopes(_doc(seeded, "7d", where=["team=growth"])) == ["team=growth", ""]
     assert scopes(_doc(seeded, "7d", where=["user=ann"])) == ["team=growth", "team=support", ""]
+
+
+def test_every_view_runs_narrowed_to_calls_and_to_hours(seeded) -> None:
+    """Each view a user filter or an exact window narrows still runs: the on-the-fly rollup
+    has every column the rollups have."""
+    from tokentrace.processor.store import views
+
+    rollup = {
+        row[0]
+        for row in seeded.query(
+            "SELECT name FROM system.columns WHERE database = currentDatabase() "
+            "AND table = 'llm_cost_daily'"
+        ).result_rows
+    }
+    assert rollup == {"day", *views._DIMENSIONS.split(", "), *views._SUMS}
+    for name, view in views.VIEWS.items():
+        hour = NOW.replace(minute=0)
+        for start, end, filters in (
+            (NOW - dt.timedelta(minutes=90), NOW, {}),  # not whole hours: from the calls
+            (hour - dt.timedelta(hours=5), hour - dt.timedelta(milliseconds=1), {}),  # hourly
+            (NOW - dt.timedelta(days=3), NOW, {"user": ("ann",)}),
+        ):
+            views.fetch(seeded, view, start=start, end=end, filters=filters, exact=True), name
