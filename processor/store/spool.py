@@ -124,6 +124,7 @@ class Spool:
         removed only once its bytes are kept aside.
         """
         self.directory.mkdir(parents=True, exist_ok=True)
+        self._readmit_dead_segments()
         segments = []
         for path in sorted(self.directory.glob(f"*{_SUFFIX}")):
             number = path.stem.split("-", 1)[0]
@@ -149,6 +150,19 @@ class Spool:
             self._bytes += sum(segment.size for segment in segments)
             self._segments += len(segments)
         return segments
+
+    def _readmit_dead_segments(self) -> None:
+        """Put back segments earlier versions moved to ``dead/`` on any insert error.
+
+        Those versions gave up on a whole segment after five failed inserts, whatever the
+        cause (a full disk included), and nothing ever read ``dead/`` again: its rows were
+        acknowledged and never stored. Replayed now, they are stored, or bisected down to the
+        rows ClickHouse refuses, which go to the dead-letter table.
+        """
+        dead = self.directory / "dead"
+        for path in sorted(dead.glob(f"*{_SUFFIX}")) if dead.is_dir() else ():
+            path.replace(self.directory / path.name)
+            log.warning("spool: replaying %s, set aside by an earlier version", path.name)
 
     def load(self, segment: Segment) -> Columns:
         """The columns of every row in ``segment``, read back from disk."""

@@ -200,3 +200,11 @@ def test_byte_flips_anywhere_lose_only_the_records_they_hit(sizes, flips):
         assert sum(damage) == lost
         kept = Path(directory, "damaged").glob("*.bin")
         assert sum(file.stat().st_size for file in kept) == lost
+
+
+def test_segments_an_earlier_version_set_aside_in_dead_are_replayed(tmp_path):
+    path = written_segment(tmp_path, [rows(2, "kept-")])
+    (tmp_path / "dead").mkdir()
+    path.replace(tmp_path / "dead" / path.name)
+    assert recovered_rows(tmp_path) == rows(2, "kept-")[1]
+    assert list((tmp_path / "dead").iterdir()) == []
