@@ -12,7 +12,7 @@ import re
 from typing import Any
 
 from .api import Api
-from .usage import Observed, Usage, count, text
+from .usage import CACHE_CREATION_1H_TOKENS, Observed, Usage, count, text
 
 
 class Messages(Api):
@@ -59,12 +59,15 @@ class Messages(Api):
             return None
         cache_read = count(raw, "cache_read_input_tokens")
         cache_creation = count(raw, "cache_creation_input_tokens")
+        # 1-hour cache writes cost 2x input, 5-minute ones 1.25x: the split is priced apart.
+        one_hour = count(raw, "cache_creation", "ephemeral_1h_input_tokens")
         return Usage(
             input_tokens=uncached + (cache_read or 0) + (cache_creation or 0),
             output_tokens=count(raw, "output_tokens"),
             cache_read_tokens=cache_read,
             cache_creation_tokens=cache_creation,
             reasoning_tokens=count(raw, "output_tokens_details", "thinking_tokens"),
+            by_modality={CACHE_CREATION_1H_TOKENS: one_hour} if one_hour else {},
         )
 
 

@@ -17,6 +17,8 @@ OUTPUT_TOKENS = "gen_ai.usage.output_tokens"
 CACHE_READ_TOKENS = "gen_ai.usage.cache_read.input_tokens"
 CACHE_CREATION_TOKENS = "gen_ai.usage.cache_creation.input_tokens"
 REASONING_TOKENS = "gen_ai.usage.reasoning.output_tokens"
+# Anthropic's `usage.cache_creation.ephemeral_1h_input_tokens`: part of the cache writes.
+CACHE_CREATION_1H_TOKENS = "gen_ai.usage.cache_creation.ephemeral_1h.input_tokens"
 USAGE_MISSING = "tokentrace.usage.missing"
 
 
