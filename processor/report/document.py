@@ -44,6 +44,16 @@ TOTAL_COUNTS = (
 )
 
 
+# The ``by_tag`` breakdowns both renderers show, in order, with their titles.
+BREAKDOWNS = (
+    ("team", "Spend by team"),
+    ("feature", "Spend by feature"),
+    ("tenant", "Spend by tenant"),
+    ("api_key", "Spend by API key"),
+    ("endpoint", "Top endpoints"),
+)
+
+
 def money(value: Any) -> str:
     """An exact decimal string without exponent or trailing zeros; NULL/None is "0"."""
     if value is None:

@@ -14,7 +14,7 @@ from decimal import Decimal
 from html import escape
 from typing import Any
 
-from tokentrace.processor.report.document import cost_text, incidents
+from tokentrace.processor.report.document import BREAKDOWNS, cost_text, incidents
 from tokentrace.processor.report.terminal import money
 
 BLUE, GREEN, AMBER, PURPLE, RED, TEAL, PINK, SLATE = (
@@ -92,8 +92,8 @@ def render(doc: dict[str, Any]) -> str:
         _section("Spend by provider", _bars(doc, [(r["provider"], r) for r in doc["by_provider"]])),
         _section("Spend by model", _bars(doc, [(_model_label(r), r) for r in doc["by_model"]])),
         *(
-            _section(f"Spend by {tag}", _bars(doc, [(r["value"], r) for r in rows]))
-            for tag in ("team", "tenant", "feature")
+            _section(title, _bars(doc, [(r["value"], r) for r in rows]))
+            for tag, title in BREAKDOWNS
             if (rows := doc["by_tag"].get(tag))
         ),
         _section("Tokens", _tokens(doc["totals"])),

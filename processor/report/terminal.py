@@ -21,7 +21,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from tokentrace.processor.report.document import cost_text, unknown_lines
+from tokentrace.processor.report.document import BREAKDOWNS, cost_text, unknown_lines
 
 SPARKS = "▁▂▃▄▅▆▇█"
 # C0 and C1 controls, DEL, zero-width and bidirectional formatting characters, BOM.
@@ -76,10 +76,10 @@ def render(doc: dict[str, Any], console: Console | None = None) -> None:
     console.print(_daily(doc))
     console.print(_breakdown("Spend by model", doc["by_model"], ("provider", "model"), doc))
     console.print(_breakdown("Spend by provider", doc["by_provider"], ("provider",), doc))
-    for tag in ("team", "feature", "tenant"):
+    for tag, title in BREAKDOWNS:
         rows = doc["by_tag"].get(tag, [])
         if rows:
-            console.print(_breakdown(f"Spend by {tag}", rows, ("value",), doc))
+            console.print(_breakdown(title, rows, ("value",), doc))
     console.print(_tokens(doc))
     console.print(_latency(doc))
     console.print(_anomalies(doc))

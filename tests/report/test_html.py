@@ -11,15 +11,17 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from rich.console import Console
 
-from tokentrace.processor.report import document, html, window
+from tokentrace.processor.report import document, html, terminal, window
 from tokentrace.processor.store import budgets
 
 UTC = dt.UTC
 NOW = dt.datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
 COLUMNS = ["ts", "trace_id", "provider", "model", "team", "feature", "tenant", "user",
            "conversation", "input_tokens", "output_tokens", "cost", "priced", "latency_ms",
-           "status"]  # fmt: skip
+           "status", "api_key", "endpoint"]  # fmt: skip
+KEY = "sk-…7abc 1f2e3d4c"  # the instrumentation's fingerprint form: redacted key + hash
 
 
 @pytest.fixture
@@ -31,17 +33,17 @@ def page_doc(store_client):
             rows.append([
                 day + dt.timedelta(hours=i), f"t{days_ago}-{i}", "openai", "gpt-4o", "growth",
                 "search", f"tenant-{i % 3}", f"user-{i}", f"conv-{days_ago}-{i % 2}", 1000,
-                100, Decimal("0.25"), 1, 300.0, "error" if i == 5 else "ok",
+                100, Decimal("0.25"), 1, 300.0, "error" if i == 5 else "ok", KEY, "/search",
             ])  # fmt: skip
     for i in range(12):  # one runaway day, across team, feature and tenant
         rows.append([
             NOW - dt.timedelta(days=2, hours=-i), f"x{i}", "anthropic", "claude-sonnet-4-5",
             "growth", "search", "tenant-0", "user-9", "conv-x", 60000, 300, Decimal("1.5"), 1,
-            4000.0, "ok",
+            4000.0, "ok", KEY, "/summarise-ticket",
         ])  # fmt: skip
     rows.append([
         NOW - dt.timedelta(hours=1), "u1", "vllm", "in-house-ft", "growth", "search",
-        "tenant-0", "user-1", "conv-u", 10, 10, Decimal("0"), 0, 50.0, "ok",
+        "tenant-0", "user-1", "conv-u", 10, 10, Decimal("0"), 0, 50.0, "ok", "", "",
     ])  # fmt: skip
     store_client.insert("llm_calls", rows, column_names=COLUMNS)
     budgets.set_budget(store_client, "team=growth", Decimal("40"), period="month")
@@ -67,11 +69,28 @@ def test_anomalies_are_grouped_by_incident(page_doc) -> None:
     assert {"team=growth", "feature=search", "tenant=tenant-0"} <= set(incident["scopes"])
 
 
+def test_api_key_and_endpoint_breakdowns_in_both_renderers(page_doc) -> None:
+    by_key = {
+        r["value"]: (Decimal(r["cost"]), r["unpriced_requests"])
+        for r in page_doc["by_tag"]["api_key"]
+    }
+    # 120 calls at 0.25 and 12 at 1.5 under the key; the unpriced in-house call has none
+    assert by_key == {KEY: (Decimal("48.00"), 0), "": (Decimal(0), 1)}
+    endpoints = {r["value"]: Decimal(r["cost"]) for r in page_doc["by_tag"]["endpoint"]}
+    assert endpoints == {"/search": 30, "/summarise-ticket": 18, "": 0}
+    console = Console(record=True, width=140)
+    terminal.render(page_doc, console)
+    text = console.export_text()
+    assert "Spend by API key" in text and KEY in text
+    assert "Top endpoints" in text and "/summarise-ticket" in text
+
+
 def test_every_section_legend_and_unknown_cost(page_doc) -> None:
     page = html.render(page_doc)
     for title in ("Summary", "Daily spend", "Cost per request", "Budgets this period",
                   "Spend by provider", "Spend by model", "Spend by team", "Spend by tenant",
-                  "Spend by feature", "Tokens", "Latency by provider", "Failures",
+                  "Spend by feature", "Spend by API key", "Top endpoints", "Tokens",
+                  "Latency by provider", "Failures",
                   "Anomalies, by incident", "Most expensive calls", "Top users",
                   "Top conversations", "Unknown cost: unpriced usage"):  # fmt: skip
         assert f"<h2>{title}</h2>" in page, title
