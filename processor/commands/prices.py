@@ -218,11 +218,14 @@ def check(output: str) -> int:
                 {
                     "provider": entry.provider,
                     "model": entry.model,
+                    "model_prefix": entry.prefix,
                     "from": period.start.isoformat() if period.start else None,
                     "source": period.source,
                     "checked": period.checked.isoformat() if period.checked else None,
                     "usd_per_million_tokens": _rates(ours),
+                    "tiers": _tiers(ours),
                     "genai_prices_says": _rates(theirs),
+                    "genai_prices_tiers": _tiers(theirs),
                     "genai_prices_hours_utc": _hours(theirs),
                 }
             )
@@ -230,14 +233,19 @@ def check(output: str) -> int:
         print(json.dumps({"corrections": rows}, indent=2))
         return 0
     for row in rows:
-        print(f"{row['provider']}/{row['model']} from {row['from']}")
+        name = row["model"] + ("*" if row["model_prefix"] else "")
+        print(f"{row['provider']}/{name} from {row['from']}")
         print(f"  tokentrace     {_line(row['usd_per_million_tokens'])}")
+        for tier in row["tiers"]:
+            print(f"    above {tier['above']} input tokens: {_line(tier['rates'])}")
         theirs = row["genai_prices_says"]
         hours = row["genai_prices_hours_utc"]
         print(
             f"  genai-prices   {_line(theirs) if theirs else 'no price'}"
             + (f" ({hours} UTC daily rate)" if hours else "")
         )
+        for tier in row["genai_prices_tiers"]:
+            print(f"    above {tier['above']} input tokens: {_line(tier['rates'])}")
         print(f"  source         {row['source']} (checked {row['checked']})")
     return 0
 
@@ -246,6 +254,32 @@ def _rates(period: Period | None) -> dict[str, str | None] | None:
     if period is None or period.compiled is None:
         return None
     return {key: _text(_base(getattr(period.prices, f"{key}_mtok"))) for key in RATE_KEYS}
+
+
+def _tiers(period: Period | None) -> list[dict]:
+    """The long-context tiers of a period: the rates a call pays when its input exceeds
+    ``above`` tokens (genai-prices' cliff rule: on all its tokens)."""
+    if period is None or period.compiled is None:
+        return []
+    rates = {key: getattr(period.prices, f"{key}_mtok") for key in RATE_KEYS}
+    tiered = {key: rate for key, rate in rates.items() if isinstance(rate, TieredPrices)}
+    starts = sorted({tier.start for rate in tiered.values() for tier in rate.tiers})
+    return [
+        {
+            "above": above,
+            "rates": {
+                key: _text(_base(rate) if key not in tiered else _at(tiered[key], above))
+                for key, rate in rates.items()
+            },
+        }
+        for above in starts
+    ]
+
+
+def _at(rate: TieredPrices, above: int) -> Decimal:
+    """The rate of the highest tier starting at or below ``above`` (the base if none)."""
+    below = [t for t in rate.tiers if t.start <= above]
+    return max(below, key=lambda t: t.start).price if below else rate.base
 
 
 def _hours(period: Period | None) -> str | None:

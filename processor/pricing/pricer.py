@@ -307,8 +307,11 @@ class Pricer:
         names = (provider, genai_id or "")
         for layer in (self.overrides, self.corrections):  # the user's file over corrections
             if layer is not None and model:
+                # Corrections are price data like genai-prices', so the provider rules fill
+                # their gaps (batch, 1-hour cache writes); the user's file means what it says.
+                ruled_as = (genai_id or "") if layer is self.corrections else None
                 for entry in layer.matching(names, model, service_tier):
-                    schedules.append(_file_schedule(entry, model, layer))
+                    schedules.append(_file_schedule(entry, model, layer, service_tier, ruled_as))
         if model and not self_hosted:
             try:
                 found = self._snapshot.find_provider_model(model, None, genai_id, None)
@@ -434,13 +437,36 @@ def _genai_schedule(provider: Provider, model: ModelInfo, service_tier: str) -> 
     return _Schedule(tuple(dates), tuple(times), tuple(compile_row(i) for i in range(len(grid))))
 
 
-def _file_schedule(entry: OverrideEntry, model: str, overrides: PriceOverrides) -> _Schedule:
-    """A prices-file entry's periods; before its first ``start`` it does not apply."""
+def _file_schedule(
+    entry: OverrideEntry,
+    model: str,
+    overrides: PriceOverrides,
+    service_tier: str = "",
+    ruled_as: str | None = None,
+) -> _Schedule:
+    """A prices-file entry's periods; before its first ``start`` it does not apply.
+
+    ``ruled_as``: the genai-prices provider id whose rules complete these prices (tokentrace's
+    corrections); ``None`` for the user's prices file, whose missing rates are the input rate."""
     starts = [p.start for p in entry.periods]
     dates = tuple(s for s in starts if s is not None)
+
+    def ruled(prices: ModelPrice) -> rules.Ruled | None:
+        if ruled_as is None:
+            return None
+        return rules.apply(
+            ruled_as or entry.provider or "",
+            model,
+            prices,
+            service_tier=service_tier,
+            tier_priced=entry.service_tier is not None,
+            base_prices=None,
+        )
+
+    rulings = [ruled(period.prices) for period in entry.periods]
     periods = [
         _compile(
-            period.prices,
+            ruling.prices if ruling else period.prices,
             provider=entry.provider or "",
             model=model if entry.prefix else entry.model,
             source=(
@@ -451,9 +477,9 @@ def _file_schedule(entry: OverrideEntry, model: str, overrides: PriceOverrides) 
             version=overrides.version,
             valid=(period.start, starts[i + 1] if i + 1 < len(starts) else None),
             hours=None,
-            ruled=None,
+            ruled=ruling,
         )
-        for i, period in enumerate(entry.periods)
+        for i, (period, ruling) in enumerate(zip(entry.periods, rulings, strict=True))
     ]
     before_first = () if starts[0] is None else (None,)
     return _Schedule(dates, (), tuple((p,) for p in (*before_first, *periods)))

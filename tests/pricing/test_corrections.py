@@ -26,7 +26,7 @@ def no_prices_file_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None
 def test_every_correction_has_a_source_url_and_a_date_checked() -> None:
     corrections = load_overrides(CORRECTIONS_FILE, sourced=True)
     periods = [p for entry in corrections.entries for p in entry.periods]
-    assert len(periods) == 4
+    assert len(periods) == 7
     for period in periods:
         assert period.source.startswith("https://") and period.checked is not None
 
@@ -91,3 +91,69 @@ def test_prices_check_lists_each_correction_and_what_genai_prices_says(capsys) -
     text = capsys.readouterr().out
     assert "deepseek/deepseek-reasoner from 2025-09-06" in text
     assert "genai-prices   input 0.55, cache_read 0.14, output 2.19" in text
+
+
+# Claude Sonnet 4 from 2025-08-12: above 200K input tokens (cache included), on all tokens,
+# $6 input, $7.50 5-minute cache write, $0.60 cache read, $22.50 output, 1-hour write 2x input.
+SONNET_4_NAMES = ("claude-sonnet-4-20250514", "claude-sonnet-4-0", "claude-sonnet-4")
+LONG = (250_000, 1_000, 100_000, 20_000)  # input (cache included), output, cache read, write
+MTOK = Decimal(1_000_000)
+
+
+def test_claude_sonnet_4_long_context_tier_from_2025_08_12() -> None:
+    pricer = Pricer("")
+    at = datetime(2025, 9, 1, 12, 0, tzinfo=UTC)
+    by_hand = (
+        130_000 * Decimal(6) + 100_000 * Decimal("0.6") + 20_000 * Decimal("7.5")
+    ) / MTOK + 1_000 * Decimal("22.5") / MTOK
+    assert by_hand == Decimal("1.0125")
+    for name in SONNET_4_NAMES:
+        price = pricer.price("anthropic", name, at, *LONG)
+        assert price.cost == by_hand, name
+        assert price.price_version.startswith("corrections:")
+    # 200,000 input tokens is not above the threshold: the base rates.
+    at_limit = pricer.price("anthropic", "claude-sonnet-4-20250514", at, 200_000, 1_000)
+    assert at_limit.cost == (200_000 * Decimal(3) + 1_000 * Decimal(15)) / MTOK
+    # Half of the 20K writes are 1-hour writes: the provider rule (2x input) still applies.
+    one_hour = pricer.price(
+        "anthropic", "claude-sonnet-4-0", at, *LONG, units=(10_000, 0, 0, 0, 0, 0, 0, 0, 0)
+    )
+    assert one_hour.cost == by_hand + 10_000 * (Decimal(12) - Decimal("7.5")) / MTOK
+    assert one_hour.rule == "anthropic-cache-1h-2x"
+    # The batch tier halves the long-context rates too (the provider's batch rule).
+    batch = pricer.price("anthropic", "claude-sonnet-4", at, 250_000, 1_000, service_tier="batch")
+    assert batch.cost == (250_000 * Decimal(3) + 1_000 * Decimal("11.25")) / MTOK
+    assert batch.rule == "batch-50pct"
+
+
+def test_claude_sonnet_4_before_1m_context_and_genai_prices_without_the_tier() -> None:
+    # The day before the 1M window, genai-prices' flat rates stand (no prompt could exceed 200K).
+    before = datetime(2025, 8, 11, 12, 0, tzinfo=UTC)
+    flat = (
+        130_000 * Decimal(3) + 100_000 * Decimal("0.3") + 20_000 * Decimal("3.75")
+    ) / MTOK + 1_000 * Decimal(15) / MTOK
+    price = Pricer("").price("anthropic", "claude-sonnet-4-20250514", before, *LONG)
+    assert price.cost == flat and price.price_version.startswith("genai-prices")
+    # genai-prices alone bills a long prompt after the change at the base rates: half price.
+    after = datetime(2025, 9, 1, 12, 0, tzinfo=UTC)
+    genai = Pricer("", corrections=False).price("anthropic", "claude-sonnet-4-0", after, *LONG)
+    assert genai.cost == flat == Decimal("0.51")
+
+
+def test_prices_check_shows_a_corrected_long_context_tier(capsys) -> None:
+    assert main(["prices", "--check", "--format", "json"]) == 0
+    rows = json.loads(capsys.readouterr().out)["corrections"]
+    row = next(r for r in rows if r["model"] == "claude-sonnet-4-2025")
+    assert row["model_prefix"] is True and row["from"] == "2025-08-12"
+    assert row["tiers"] == [
+        {
+            "above": 200000,
+            "rates": {"input": "6", "cache_read": "0.6", "cache_write": "7.5", "output": "22.5"},
+        }
+    ]
+    assert row["genai_prices_tiers"] == []
+    assert row["source"] == "https://www.anthropic.com/news/1m-context"
+    assert main(["prices", "--check"]) == 0
+    text = capsys.readouterr().out
+    assert "anthropic/claude-sonnet-4-2025* from 2025-08-12" in text
+    assert "    above 200000 input tokens: input 6, cache_read 0.6, cache_write 7.5" in text
