@@ -354,6 +354,7 @@ def _costliest(fetch: Fetch) -> dict[str, Any]:
                 "input_tokens": int(r["input_tokens"]),
                 "output_tokens": int(r["output_tokens"]),
                 "cost": money(r["cost"]),
+                "priced": bool(r["priced"]),
                 "latency_ms": _number(r["latency_ms"], 3),
                 "status": r["status"],
             }
@@ -365,6 +366,7 @@ def _costliest(fetch: Fetch) -> dict[str, Any]:
                 "tenant": r["tenant"],
                 "requests": int(r["requests"]),
                 "cost": money(r["cost"]),
+                "unpriced_requests": int(r["unpriced_requests"]),
             }
             for r in fetch("cost_by_user", top=TOP)
             if not r.get("other")
@@ -376,6 +378,7 @@ def _costliest(fetch: Fetch) -> dict[str, Any]:
                 "user": r["user"],
                 "requests": int(r["requests"]),
                 "cost": money(r["cost"]),
+                "unpriced_requests": int(r["unpriced_requests"]),
             }
             for r in fetch("cost_by_conversation", top=TOP)
             if not r.get("other")

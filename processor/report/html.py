@@ -427,7 +427,7 @@ def _top_calls(rows: list[dict[str, Any]]) -> str:
                 r["user"] or "—",
                 f"{r['input_tokens']:,}",
                 f"{r['output_tokens']:,}",
-                money(r["cost"], 4),
+                money(r["cost"], 4) if r["priced"] else "unknown",
                 f"{r['latency_ms'] or 0:,.0f} ms",
                 r["trace_id"][:16],
             ]
@@ -437,12 +437,17 @@ def _top_calls(rows: list[dict[str, Any]]) -> str:
     )  # fmt: skip
 
 
+def _cost_4(row: dict[str, Any]) -> str:
+    """A row's cost to four places, ``unknown`` (never $0) when none of its calls has one."""
+    return cost_text(row, lambda value: money(value, 4))
+
+
 def _top_users(rows: list[dict[str, Any]]) -> str:
     if not rows:
         return "<p>No calls tagged with a user.</p>"
     return _table(
         ["user", "tenant", "requests", "cost"],
-        [[r["user"], r["tenant"] or "—", f"{r['requests']:,}", money(r["cost"], 4)] for r in rows],
+        [[r["user"], r["tenant"] or "—", f"{r['requests']:,}", _cost_4(r)] for r in rows],
         {2, 3},
     )
 
@@ -452,10 +457,7 @@ def _top_conversations(rows: list[dict[str, Any]]) -> str:
         return "<p>No calls tagged with a conversation.</p>"
     return _table(
         ["conversation", "user", "requests", "cost"],
-        [
-            [r["conversation"], r["user"] or "—", f"{r['requests']:,}", money(r["cost"], 4)]
-            for r in rows
-        ],
+        [[r["conversation"], r["user"] or "—", f"{r['requests']:,}", _cost_4(r)] for r in rows],
         {2, 3},
     )
 

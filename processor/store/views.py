@@ -999,7 +999,8 @@ ORDER BY provider""",
             """\
         SELECT
             conversation, tenant, user, count() AS requests, sum(cost) AS cost,
-            min(ts) AS first_call, max(ts) AS last_call
+            countIf(priced = 0) AS unpriced_requests, min(ts) AS first_call,
+            max(ts) AS last_call
         FROM llm_calls
         WHERE $__timeFilter(ts)
           AND conversation != ''{filters}
@@ -1007,6 +1008,7 @@ ORDER BY provider""",
             "if(position <= {top}, any(ranked.tenant), '') AS tenant,\n"
             "    if(position <= {top}, any(ranked.user), '') AS user,\n"
             "    sum(ranked.requests) AS requests,\n    sum(ranked.cost) AS cost,\n"
+            "    sum(ranked.unpriced_requests) AS unpriced_requests,\n"
             "    min(ranked.first_call) AS first_call,\n    max(ranked.last_call) AS last_call",
             "conversation, tenant, user",
         ),
@@ -1024,13 +1026,16 @@ ORDER BY provider""",
         template=_top_n(
             "user",
             """\
-        SELECT user, tenant, count() AS requests, sum(cost) AS cost
+        SELECT
+            user, tenant, count() AS requests, sum(cost) AS cost,
+            countIf(priced = 0) AS unpriced_requests
         FROM llm_calls
         WHERE $__timeFilter(ts)
           AND user != ''{filters}
         GROUP BY user, tenant""",
             "if(position <= {top}, any(ranked.tenant), '') AS tenant,\n"
-            "    sum(ranked.requests) AS requests,\n    sum(ranked.cost) AS cost",
+            "    sum(ranked.requests) AS requests,\n    sum(ranked.cost) AS cost,\n"
+            "    sum(ranked.unpriced_requests) AS unpriced_requests",
             "user, tenant",
         ),
     ),
@@ -1054,6 +1059,7 @@ SELECT
     input_tokens,
     output_tokens,
     cost,
+    priced,
     latency_ms,
     status
 FROM llm_calls

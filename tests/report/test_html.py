@@ -102,7 +102,7 @@ def test_every_section_legend_and_unknown_cost(page_doc) -> None:
     assert page_doc["top_users"][0]["user"] == "user-9"
     assert page_doc["top_conversations"][0] == {
         "conversation": "conv-x", "tenant": "tenant-0", "user": "user-9", "requests": 12,
-        "cost": "18",
+        "cost": "18", "unpriced_requests": 0,
     }  # fmt: skip
     assert page_doc["top_calls"][0]["cost"] == "1.5"
     assert "http://" not in page and "https://" not in page and "<script" not in page
@@ -128,3 +128,29 @@ def test_screenshots_at_desktop_and_phone_width(page_doc, tmp_path: Path) -> Non
         header = shot.read_bytes()[:24]
         assert header[:8] == b"\x89PNG\r\n\x1a\n"
         assert struct.unpack(">II", header[16:24]) == (width, 3200)
+
+
+def test_a_user_whose_calls_all_lack_a_price_reads_unknown_not_zero(store_client) -> None:
+    at = NOW - dt.timedelta(hours=3)
+    store_client.insert(
+        "llm_calls",
+        [
+            [at, "p1", "openai", "gpt-4o", "", "", "t", "user-a", "conv-a", 10, 10,
+             Decimal("0.5"), 1, 10.0, "ok", "", ""],
+            [at, "g1", "vllm", "in-house-ft", "", "", "t", "user-ghost", "conv-ghost", 10, 10,
+             Decimal("0"), 0, 10.0, "ok", "", ""],
+        ],
+        column_names=COLUMNS,
+    )  # fmt: skip
+    span = window.build("1d", None, None, None, now=NOW)
+    doc = document.build(document.store_fetcher(store_client, span), span)
+    users = {r["user"]: (r["cost"], r["unpriced_requests"]) for r in doc["top_users"]}
+    assert users == {"user-a": ("0.5", 0), "user-ghost": ("0", 1)}
+    conversations = {r["conversation"]: r["unpriced_requests"] for r in doc["top_conversations"]}
+    assert conversations == {"conv-a": 0, "conv-ghost": 1}
+    assert {r["trace_id"]: r["priced"] for r in doc["top_calls"]} == {"p1": True, "g1": False}
+    page = html.render(doc)
+    for section in ("Top users", "Top conversations", "Most expensive calls"):
+        part = page.split(f"<h2>{section}</h2>")[1].split("<h2>")[0]
+        assert "<td class=n>unknown</td>" in part, section
+        assert "$0.0000" not in part and "$0.00<" not in part, section
