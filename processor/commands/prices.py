@@ -234,7 +234,8 @@ def check(output: str) -> int:
         return 0
     for row in rows:
         name = row["model"] + ("*" if row["model_prefix"] else "")
-        print(f"{row['provider']}/{name} from {row['from']}")
+        since = f"from {row['from']}" if row["from"] else "(all dates)"
+        print(f"{row['provider']}/{name} {since}")
         print(f"  tokentrace     {_line(row['usd_per_million_tokens'])}")
         for tier in row["tiers"]:
             print(f"    above {tier['above']} input tokens: {_line(tier['rates'])}")

@@ -26,7 +26,7 @@ def no_prices_file_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None
 def test_every_correction_has_a_source_url_and_a_date_checked() -> None:
     corrections = load_overrides(CORRECTIONS_FILE, sourced=True)
     periods = [p for entry in corrections.entries for p in entry.periods]
-    assert len(periods) == 7
+    assert len(periods) == 9
     for period in periods:
         assert period.source.startswith("https://") and period.checked is not None
 
@@ -157,3 +157,26 @@ def test_prices_check_shows_a_corrected_long_context_tier(capsys) -> None:
     text = capsys.readouterr().out
     assert "anthropic/claude-sonnet-4-2025* from 2025-08-12" in text
     assert "    above 200000 input tokens: input 6, cache_read 0.6, cache_write 7.5" in text
+    assert "anthropic/claude-mythos-5 (all dates)\n" in text
+
+
+def test_claude_mythos_5_and_5_1_priced_from_anthropics_list() -> None:
+    pricer = Pricer("")
+    at = datetime(2026, 11, 2, 12, 0, tzinfo=UTC)
+    # 50K input of which 30K cache hits and 10K 5-minute writes (2K of them 1-hour), 5K output.
+    call = (50_000, 5_000, 30_000, 10_000)
+    one_hour = (2_000, 0, 0, 0, 0, 0, 0, 0, 0)
+    uncached, writes_5m, writes_1h = 10_000 * Decimal(10), 8_000 * Decimal("12.5"), 2_000 * 20
+    for name, hit_rate in (("claude-mythos-5", Decimal(1)), ("claude-mythos-5-1", Decimal("0.25"))):
+        by_hand = (uncached + 30_000 * hit_rate + writes_5m + writes_1h + 5_000 * 50) / MTOK
+        price = pricer.price("anthropic", name, at, *call, units=one_hour)
+        assert (price.priced, price.cost) == (True, by_hand), name
+        assert price.price_version.startswith("corrections:")
+    assert pricer.price("anthropic", "claude-mythos-5-1", at, *call).cost == Decimal("0.4825")
+    # Without the corrections, genai-prices does not know them: unpriced, never $0.
+    genai = Pricer("", corrections=False).price("anthropic", "claude-mythos-5", at, *call)
+    assert not genai.priced and genai.reason == "unknown_model"
+    # Mythos 5.2, which genai-prices prices, is left to it.
+    assert pricer.price("anthropic", "claude-mythos-5-2", at, *call).price_version.startswith(
+        "genai-prices"
+    )
