@@ -21,6 +21,7 @@ and its cost reads as unknown everywhere, never as $0.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from bisect import bisect_right
 from dataclasses import dataclass, replace
@@ -303,22 +304,27 @@ class Pricer:
     def _plan(self, provider: str, model: str, service_tier: str) -> _Plan:
         genai_id = genai_provider(provider)
         self_hosted = provider.lower().strip() in SELF_HOSTED
+        found = None
+        if model and not self_hosted:
+            # LookupError: a known provider without this model, or no provider matches it.
+            with contextlib.suppress(LookupError):
+                found = self._snapshot.find_provider_model(model, None, genai_id, None)
         schedules = []
         names = (provider, genai_id or "")
         for layer in (self.overrides, self.corrections):  # the user's file over corrections
             if layer is not None and model:
                 # Corrections are price data like genai-prices', so the provider rules fill
-                # their gaps (batch, 1-hour cache writes); the user's file means what it says.
-                ruled_as = (genai_id or "") if layer is self.corrections else None
+                # their gaps (batch, 1-hour cache writes) and a call keeps genai-prices'
+                # model id on both sides of a correction; the user's file means what it says.
+                corrections = layer is self.corrections
+                ruled_as = (genai_id or "") if corrections else None
+                canonical = found[1].id if corrections and found else None
                 for entry in layer.matching(names, model, service_tier):
-                    schedules.append(_file_schedule(entry, model, layer, service_tier, ruled_as))
-        if model and not self_hosted:
-            try:
-                found = self._snapshot.find_provider_model(model, None, genai_id, None)
-            except LookupError:
-                pass  # a known provider without this model, or no provider matches it
-            else:
-                schedules.append(_genai_schedule(*found, service_tier))
+                    schedules.append(
+                        _file_schedule(entry, model, layer, service_tier, ruled_as, canonical)
+                    )
+        if found:
+            schedules.append(_genai_schedule(*found, service_tier))
         return _Plan(model, schedules, SELF_HOSTED_REASON if self_hosted else UNKNOWN_MODEL)
 
 
@@ -443,11 +449,13 @@ def _file_schedule(
     overrides: PriceOverrides,
     service_tier: str = "",
     ruled_as: str | None = None,
+    canonical: str | None = None,
 ) -> _Schedule:
     """A prices-file entry's periods; before its first ``start`` it does not apply.
 
     ``ruled_as``: the genai-prices provider id whose rules complete these prices (tokentrace's
-    corrections); ``None`` for the user's prices file, whose missing rates are the input rate."""
+    corrections); ``None`` for the user's prices file, whose missing rates are the input rate.
+    ``canonical``: the model id calls are stored under (genai-prices' id of a model it knows)."""
     starts = [p.start for p in entry.periods]
     dates = tuple(s for s in starts if s is not None)
 
@@ -468,7 +476,7 @@ def _file_schedule(
         _compile(
             ruling.prices if ruling else period.prices,
             provider=entry.provider or "",
-            model=model if entry.prefix else entry.model,
+            model=canonical or (model if entry.prefix else entry.model),
             source=(
                 f"tokentrace corrections: {period.source} (checked {period.checked})"
                 if period.source

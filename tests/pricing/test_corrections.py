@@ -111,6 +111,8 @@ def test_claude_sonnet_4_long_context_tier_from_2025_08_12() -> None:
         price = pricer.price("anthropic", name, at, *LONG)
         assert price.cost == by_hand, name
         assert price.price_version.startswith("corrections:")
+        # Stored under genai-prices' id on both sides of the correction, as reconcile expects.
+        assert price.model == "claude-sonnet-4-0"
     # 200,000 input tokens is not above the threshold: the base rates.
     at_limit = pricer.price("anthropic", "claude-sonnet-4-20250514", at, 200_000, 1_000)
     assert at_limit.cost == (200_000 * Decimal(3) + 1_000 * Decimal(15)) / MTOK
