@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 
 from tokentrace.processor.report import document, window
-from tokentrace.processor.store import budgets
+from tokentrace.processor.store import budgets, view_sql
 
 UTC = dt.UTC
 NOW = dt.datetime(2026, 11, 20, 15, 40, tzinfo=UTC)
@@ -103,7 +103,7 @@ def test_every_view_runs_narrowed_to_calls_and_to_hours(seeded) -> None:
             "AND table = 'llm_cost_daily'"
         ).result_rows
     }
-    assert rollup == {"day", *views._DIMENSIONS.split(", "), *views._SUMS}
+    assert rollup == {"day", *view_sql._DIMENSIONS.split(", "), *view_sql._SUMS}
     for name, view in views.VIEWS.items():
         hour = NOW.replace(minute=0)
         for start, end, filters in (

@@ -1,0 +1,279 @@
+"""The reconciliation views: the providers' bill against the metered calls.
+
+One SQL definition each, like every view (see ``views.py``); kept apart because they read the
+imported reports (migration 0006), not the call rollups, and filter on provider and model only.
+"""
+
+from __future__ import annotations
+
+from tokentrace.processor.store.view_sql import Format, View
+
+# ---------------------------------------------------------------- reconciliation
+#
+# The bill (billed_usage, billed_costs: the providers' organisation reports, migration 0006)
+# against the metered calls (llm_cost_daily), per provider, UTC day and model. Only the newest
+# import of each provider, report and day counts (billed_imports), and metered calls only on
+# the days a provider's reports were imported, so a provider without an admin key is not
+# shown as "not billed". The bill has no tags: these views filter on provider and model only.
+
+RECONCILIATION_FILTERS = ("provider", "model")
+TOKEN_TOLERANCE = 0.01
+"""Billed and metered tokens within 1 % of each other count as matching."""
+
+
+def _newest(report: str, alias: str) -> str:
+    return f"""({alias}.provider, {alias}.day, {alias}.version) IN (
+        SELECT provider, day, max(version) FROM billed_imports
+        WHERE report = '{report}' AND $__dateFilter(day)
+        GROUP BY provider, day
+    )"""
+
+
+_RECONCILIATION_ROWS = f"""\
+SELECT
+    provider,
+    day,
+    model,
+    sum(r.billed_cost) AS billed_cost,
+    sum(r.metered_cost) AS metered_cost,
+    billed_cost - metered_cost AS gap,
+    toFloat64(gap) / nullIf(toFloat64(billed_cost), 0) AS gap_ratio,
+    sum(r.billed_input_tokens) AS billed_input_tokens,
+    sum(r.metered_input_tokens) AS metered_input_tokens,
+    sum(r.billed_output_tokens) AS billed_output_tokens,
+    sum(r.metered_output_tokens) AS metered_output_tokens,
+    sum(r.billed_requests) AS billed_requests,
+    sum(r.metered_requests) AS metered_requests,
+    sum(r.unpriced_requests) AS unpriced_requests,
+    max(r.has_usage) AS has_usage,
+    toInt64(billed_input_tokens + billed_output_tokens)
+        - toInt64(metered_input_tokens + metered_output_tokens) AS token_gap,
+    multiIf(
+        billed_cost = 0 AND billed_input_tokens + billed_output_tokens = 0, 'not billed',
+        metered_requests = 0, 'unmetered',
+        unpriced_requests > 0, 'unpriced calls',
+        has_usage = 0, 'cost only',
+        abs(token_gap) > {TOKEN_TOLERANCE} * (billed_input_tokens + billed_output_tokens),
+            if(token_gap > 0, 'missing calls', 'more metered than billed'),
+        abs(gap) > {TOKEN_TOLERANCE} * billed_cost, 'price or tier',
+        'matches'
+    ) AS cause
+FROM
+(
+    SELECT
+        c.provider AS provider, c.day AS day, c.model AS model,
+        sum(c.amount) AS billed_cost, toDecimal128(0, 12) AS metered_cost,
+        toUInt64(0) AS billed_input_tokens, toUInt64(0) AS metered_input_tokens,
+        toUInt64(0) AS billed_output_tokens, toUInt64(0) AS metered_output_tokens,
+        CAST(NULL, 'Nullable(UInt64)') AS billed_requests, toUInt64(0) AS metered_requests,
+        toUInt64(0) AS unpriced_requests, toUInt8(0) AS has_usage
+    FROM billed_costs AS c
+    WHERE $__dateFilter(day)
+      AND {_newest("cost", "c")}{{filters}}
+    GROUP BY provider, day, model
+    UNION ALL
+    SELECT
+        u.provider, u.day, u.model,
+        toDecimal128(0, 12), toDecimal128(0, 12),
+        sum(u.input_tokens), toUInt64(0),
+        sum(u.output_tokens), toUInt64(0),
+        sum(u.requests), toUInt64(0),
+        toUInt64(0), toUInt8(1)
+    FROM billed_usage AS u
+    WHERE $__dateFilter(day)
+      AND {_newest("usage", "u")}{{filters}}
+    GROUP BY u.provider, u.day, u.model
+    UNION ALL
+    SELECT
+        m.provider, m.day, m.model,
+        toDecimal128(0, 12), sum(m.cost),
+        toUInt64(0), sum(m.input_tokens),
+        toUInt64(0), sum(m.output_tokens),
+        CAST(NULL, 'Nullable(UInt64)'), sum(m.requests),
+        -- calls without usage are metered calls whose tokens went missing: their gap reads
+        -- as missing calls; only calls without a price are 'unpriced calls'
+        toUInt64(sum(m.unpriced_requests) - least(sum(m.unpriced_requests),
+            sum(m.usage_missing_requests))),
+        toUInt8(0)
+    FROM llm_cost_daily AS m
+    WHERE $__dateFilter(day)
+      AND (m.provider, m.day) IN (
+        SELECT provider, day FROM billed_imports WHERE $__dateFilter(day)
+      ){{filters}}
+    GROUP BY m.provider, m.day, m.model
+) AS r
+GROUP BY provider, day, model"""
+
+RECONCILIATION_VIEWS: list[View] = [
+    View(
+        name="reconciliation",
+        title="Billed vs metered",
+        description=(
+            "Per provider, UTC day and model: what the provider billed (its usage and cost "
+            "reports) against what tokentrace metered, the gap (billed - metered) and its "
+            "share of the bill, and the likely cause: 'unmetered' (billed, never seen), "
+            "'missing calls' (billed tokens above metered), 'price or tier' (tokens match "
+            "within 1 %, cost does not), 'unpriced calls', 'not billed', 'cost only' (no usage "
+            "in the report, e.g. web search), 'matches'. Input tokens include cached ones."
+        ),
+        format=Format.TABLE,
+        source="billed_costs",
+        filtered_by=RECONCILIATION_FILTERS,
+        template=f"""\
+{_RECONCILIATION_ROWS}
+ORDER BY day DESC, abs(gap) DESC, provider, model""",
+    ),
+    View(
+        name="unmetered_spend",
+        title="Unmetered spend",
+        description=(
+            "Billed spend the instrumentation never saw, per provider and model over the "
+            "range: the whole bill of a model on days without any metered call of it, plus "
+            "the gap on days where billed tokens exceed metered ones ('missing calls')."
+        ),
+        format=Format.TABLE,
+        source="billed_costs",
+        filtered_by=RECONCILIATION_FILTERS,
+        template=f"""\
+SELECT
+    provider,
+    model,
+    sumIf(d.billed_cost, d.cause = 'unmetered') + sumIf(d.gap, d.cause = 'missing calls')
+        AS unmetered_cost,
+    sum(d.billed_cost) AS billed_cost,
+    toFloat64(unmetered_cost) / nullIf(toFloat64(billed_cost), 0) AS unmetered_share,
+    countIf(d.cause IN ('unmetered', 'missing calls')) AS days
+FROM
+(
+{_RECONCILIATION_ROWS}
+) AS d
+GROUP BY provider, model
+HAVING unmetered_cost > 0
+ORDER BY unmetered_cost DESC, provider, model""",
+    ),
+    View(
+        name="billed_by_key",
+        title="Billed usage by API key",
+        description=(
+            "Billed tokens per provider, project (OpenAI) or workspace (Anthropic), API key "
+            "and model over the range, with the key's name and redacted value from the "
+            "provider's key list: where a gap comes from when a key is not instrumented."
+        ),
+        format=Format.TABLE,
+        source="billed_usage",
+        unit="short",
+        filtered_by=RECONCILIATION_FILTERS,
+        template=f"""\
+SELECT
+    u.provider AS provider,
+    u.project_id AS project_id,
+    u.api_key_id AS api_key_id,
+    any(k.name) AS key_name,
+    any(k.redacted_value) AS redacted_value,
+    u.model AS model,
+    sum(u.input_tokens) AS billed_input_tokens,
+    sum(u.output_tokens) AS billed_output_tokens,
+    sum(u.requests) AS billed_requests
+FROM billed_usage AS u
+LEFT JOIN
+(
+    SELECT provider, key_id, name, redacted_value FROM provider_api_keys FINAL
+) AS k ON k.provider = u.provider AND k.key_id = u.api_key_id
+WHERE $__dateFilter(day)
+  AND {_newest("usage", "u")}{{filters}}
+GROUP BY u.provider, u.project_id, u.api_key_id, u.model
+ORDER BY billed_input_tokens + billed_output_tokens DESC,
+    provider, project_id, api_key_id, model""",
+    ),
+]
+
+# An instrumentation fingerprint is the key's redacted form and a salted hash,
+# `sk-proj-…abcd#1a2b3c4d`; a provider lists the same key as `sk-proj-...abcd` (OpenAI) or
+# `sk-ant-api03-R2D...igAA` (Anthropic). They name the same key when the last four characters
+# agree and one visible prefix starts with the other.
+_FINGERPRINT_PREFIX = "splitByString('…', m.api_key)[1]"
+_FINGERPRINT_SUFFIX = "splitByChar('#', arrayElement(splitByString('…', m.api_key), 2))[1]"
+
+RECONCILIATION_VIEWS.append(
+    View(
+        name="reconciliation_by_key",
+        title="Billed vs metered by API key",
+        description=(
+            "Per provider, API key (from the provider's key list) and model over the range: "
+            "billed tokens against the tokens of metered calls whose key fingerprint matches "
+            "the key's redacted value. 'uninstrumented': billed, no metered call with that "
+            "key; 'partly instrumented': billed tokens above metered; 'unlisted key': metered "
+            "calls whose key the provider does not list; 'matches' within 1 %."
+        ),
+        format=Format.TABLE,
+        source="billed_usage",
+        unit="short",
+        filtered_by=RECONCILIATION_FILTERS,
+        template=f"""\
+SELECT
+    r.provider AS provider,
+    r.api_key_id AS api_key_id,
+    any(k.name) AS key_name,
+    any(k.redacted_value) AS redacted_value,
+    r.model AS model,
+    sum(r.billed_input_tokens) AS billed_input_tokens,
+    sum(r.billed_output_tokens) AS billed_output_tokens,
+    sum(r.billed_requests) AS billed_requests,
+    sum(r.metered_input_tokens) AS metered_input_tokens,
+    sum(r.metered_output_tokens) AS metered_output_tokens,
+    sum(r.metered_requests) AS metered_requests,
+    toInt64(billed_input_tokens + billed_output_tokens)
+        - toInt64(metered_input_tokens + metered_output_tokens) AS token_gap,
+    multiIf(
+        api_key_id = '', 'unlisted key',
+        metered_requests = 0, 'uninstrumented',
+        abs(token_gap) > {TOKEN_TOLERANCE} * (billed_input_tokens + billed_output_tokens),
+            if(token_gap > 0, 'partly instrumented', 'more metered than billed'),
+        'matches'
+    ) AS status
+FROM
+(
+    SELECT
+        u.provider AS provider, u.api_key_id AS api_key_id, u.model AS model,
+        sum(u.input_tokens) AS billed_input_tokens, sum(u.output_tokens) AS billed_output_tokens,
+        sum(u.requests) AS billed_requests,
+        toUInt64(0) AS metered_input_tokens, toUInt64(0) AS metered_output_tokens,
+        toUInt64(0) AS metered_requests
+    FROM billed_usage AS u
+    WHERE $__dateFilter(day)
+      AND {_newest("usage", "u")}{{filters}}
+    GROUP BY provider, api_key_id, model
+    UNION ALL
+    SELECT
+        m.provider,
+        if(
+            {_FINGERPRINT_PREFIX} != ''
+                AND (startsWith(k.hint_prefix, {_FINGERPRINT_PREFIX})
+                     OR startsWith({_FINGERPRINT_PREFIX}, k.hint_prefix)),
+            k.key_id,
+            ''
+        ),
+        m.model,
+        toUInt64(0), toUInt64(0), CAST(NULL, 'Nullable(UInt64)'),
+        sum(m.input_tokens), sum(m.output_tokens), sum(m.requests)
+    FROM llm_cost_daily AS m
+    LEFT JOIN
+    (
+        SELECT provider, key_id, hint_prefix, hint_suffix FROM provider_api_keys FINAL
+        WHERE hint_suffix != ''
+    ) AS k ON k.provider = m.provider AND k.hint_suffix = {_FINGERPRINT_SUFFIX}
+    WHERE $__dateFilter(day)
+      AND m.api_key != ''
+      AND (m.provider, m.day) IN (
+        SELECT provider, day FROM billed_imports WHERE $__dateFilter(day)
+      ){{filters}}
+    GROUP BY 1, 2, 3
+) AS r
+LEFT JOIN
+(
+    SELECT provider, key_id, name, redacted_value FROM provider_api_keys FINAL
+) AS k ON k.provider = r.provider AND k.key_id = r.api_key_id
+GROUP BY r.provider, r.api_key_id, r.model
+ORDER BY billed_input_tokens + billed_output_tokens DESC, provider, api_key_id, model""",
+    )
+)

@@ -1,0 +1,398 @@
+"""How a view's SQL reaches its readers: the view model, and its rendering.
+
+A :class:`View` is written once, for the Grafana ClickHouse plugin (``views.py`` holds the
+catalogue and the rules every view follows). Dashboards take :attr:`View.sql` as written;
+alert rules :attr:`View.backend_sql`; the report and the API call :func:`render` or
+:func:`bind`, which expand the macros as the plugin would, bind filter values as query
+parameters, and narrow a view to the cheapest source that answers it exactly.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import IntEnum
+from typing import Any
+
+from tokentrace.processor.store import macros
+
+# Dashboard variables (and the report's filters), named after the rollup and fact-table
+# columns they filter.
+VARIABLES = (
+    "environment", "service", "provider", "model", "team", "feature", "tenant", "agent",
+    "api_key", "endpoint",
+)  # fmt: skip
+
+# The instants a view can be asked about: what ClickHouse's DateTime holds (the macros
+# compare with toDateTime(seconds)). Outside it ClickHouse would fail or wrap around.
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(2106, 2, 7, tzinfo=UTC)
+
+# Filters on columns only ``llm_calls`` keeps (the rollups drop them): the report's and the
+# API's, not the dashboards' (they would be variables with a value per user).
+CALL_FILTERS = ("user", "conversation")
+
+# Tags with their own spend breakdown (the report's ``by_tag``).
+TAG_DIMENSIONS = ("team", "feature", "tenant", "agent", "service", "environment")
+
+# High-cardinality dimensions (DESIGN §10) with views of their own, shown as their top N by
+# spend plus one "(other)" row, with the calls a budget guard blocked; in the report's ``by_tag``.
+TOP_DIMENSIONS = ("api_key", "endpoint")
+
+
+class Format(IntEnum):
+    """The plugin's query ``format``: how Grafana turns the result into frames."""
+
+    TIME_SERIES = 0
+    TABLE = 1
+
+
+@dataclass(frozen=True)
+class View:
+    """One query: ``template`` is its SQL with ``{filters}`` where variable conditions go.
+
+    ``source`` is the table it reads first (a rollup, ``llm_calls`` or ``budgets``);
+    ``unit`` the Grafana unit of its main number; ``filtered_by`` the dashboard
+    variables that narrow it (none for budgets, which have scopes of their own).
+    """
+
+    name: str
+    title: str
+    description: str
+    template: str
+    format: Format
+    source: str
+    unit: str = "currencyUSD"
+    filtered_by: tuple[str, ...] = VARIABLES
+    # Set on views that use $__timeInterval / $__interval_s: the panel's minimum
+    # interval and maxDataPoints, which fix the interval Grafana sends.
+    min_interval_s: int | None = None
+    max_data_points: int | None = None
+    # Counts whole days or periods around the range (month to date, anomalies' trailing
+    # week, the previous period), so an exact range never narrows it.
+    whole_days: bool = False
+    # Set on high-cardinality breakdowns (tenant, user, conversation): the rows returned
+    # by default, the largest first, then one "(other)" row summing the rest, so totals
+    # stay exact however many values there are. ``{top}`` in the template stands for it.
+    top: int | None = None
+
+    @property
+    def sql(self) -> str:
+        """The panel query: portable macros plus the dashboard variables."""
+        return self.query(self.top)
+
+    @property
+    def backend_sql(self) -> str:
+        """The same query without variables, for alert rules (backend-only expansion)."""
+        return _with_top(_fill_filters(self.template, ()), self.top)
+
+    def query(self, top: int | None) -> str:
+        """:attr:`sql` with ``top`` rows before "(other)" (the view's default when None)."""
+        return _with_top(_fill_filters(self.template, self.filtered_by), top or self.top)
+
+
+# Rows a top-N breakdown can be asked for (the API's ``limit``, the report's ``--top``).
+MAX_TOP = 10_000
+TOP_DEFAULT = 100
+# Tag dimensions whose values come from end users, unbounded in number.
+HIGH_CARDINALITY = ("tenant",)
+OTHER = "(other)"
+
+
+def _with_top(sql: str, top: int | None) -> str:
+    if top is None:
+        return sql
+    if not 1 <= top <= MAX_TOP:
+        raise ValueError(f"limit={top} must be between 1 and {MAX_TOP}")
+    return sql.replace("{top}", str(int(top)))
+
+
+def _top_n(key: str, inner: str, columns: str, order: str) -> str:
+    """A breakdown as the ``{top}`` largest rows by cost plus one ``(other)`` row.
+
+    ``inner`` groups by ``key`` (SQL ending before ORDER BY, one row per value, with a
+    ``cost`` column); rows ranked past ``{top}`` fold into one whose ``key`` is
+    ``(other)``, ``other`` is 1 and ``members`` counts what it holds, so every sum over the
+    rows is the same as before. ``columns`` aggregates the remaining columns over a rank;
+    ``order`` breaks ties between equal costs.
+    """
+    return f"""\
+SELECT
+    if(position <= {{top}}, any(ranked.{key}), '{OTHER}') AS {key},
+    {columns},
+    position > {{top}} AS other,
+    count() AS members
+FROM (
+    SELECT
+        *,
+        least(row_number() OVER (ORDER BY cost DESC, {order}), {{top}} + 1) AS position
+    FROM (
+{inner}
+    )
+) AS ranked
+GROUP BY position
+ORDER BY position"""
+
+
+def _fill_filters(template: str, variables: Sequence[str]) -> str:
+    lines = template.splitlines()
+    for index, line in enumerate(lines):
+        if "{filters}" in line:
+            indent = line[: len(line) - len(line.lstrip())]
+            conditions = "".join(
+                f"\n{indent}  AND $__conditionalAll({v} IN (${{{v}:singlequote}}), ${v})"
+                for v in variables
+            )
+            lines[index] = line.replace("{filters}", conditions)
+    return "\n".join(lines)
+
+
+def render(
+    view: View,
+    *,
+    start: datetime,
+    end: datetime,
+    filters: Mapping[str, Sequence[str]] | None = None,
+    interval_s: float | None = None,
+    exact: bool = False,
+    top: int | None = None,
+) -> str:
+    """The SQL exactly as Grafana and the plugin would run it for this range and selection.
+
+    ``filters`` maps dashboard variables to the values picked; a variable left out or
+    given no values is All. Variables the view is not filtered by are ignored, as on the
+    dashboard. ``interval_s`` defaults to the interval Grafana would send for the panel.
+    ``end`` is inclusive, as Grafana's is (its whole-day ranges end at 23:59:59.999):
+    daily views count the day ``end`` falls on, so pass an exclusive midnight minus 1 ms.
+
+    Beyond the dashboard: ``filters`` may also hold :data:`CALL_FILTERS` (user,
+    conversation), and ``exact`` counts only the range itself where the range is not whole
+    days (see :func:`_narrowed`); neither changes a dashboard's query. ``top`` sets how
+    many rows a top-N breakdown (:attr:`View.top`) returns before its "(other)" row.
+    """
+    selections, calls, interval_s = _arguments(view, start, end, filters, interval_s)
+    sql = macros.render_dashboard_query(
+        view.query(top), start=start, end=end, selections=selections, interval_s=interval_s
+    )
+    sql, parameters = _narrow(view, sql, start, end, calls, exact)
+    for name, value in parameters.items():
+        sql = sql.replace(f"{{{name}:String}}", _quote(value))
+    return sql
+
+
+def bind(
+    view: View,
+    *,
+    start: datetime,
+    end: datetime,
+    filters: Mapping[str, Sequence[str]] | None = None,
+    interval_s: float | None = None,
+    exact: bool = False,
+    top: int | None = None,
+) -> tuple[str, dict[str, str]]:
+    """:func:`render`'s query with the filter values as parameters instead of SQL text.
+
+    What the report and the API run: the same SQL, but no filter value is ever spliced
+    into it or seen by macro expansion (see ``macros.bind_variables``).
+    """
+    selections, calls, interval_s = _arguments(view, start, end, filters, interval_s)
+    sql, parameters = macros.bind_dashboard_query(
+        view.query(top), start=start, end=end, selections=selections, interval_s=interval_s
+    )
+    sql, narrowing = _narrow(view, sql, start, end, calls, exact)
+    return sql, {**parameters, **narrowing}
+
+
+def _narrow(
+    view: View,
+    sql: str,
+    start: datetime,
+    end: datetime,
+    calls: dict[str, tuple[str, ...]],
+    exact: bool,
+) -> tuple[str, dict[str, str]]:
+    if not _narrowable(view):
+        return sql, {}
+    return _narrowed(sql, start, end, calls, exact and not view.whole_days)
+
+
+def _arguments(
+    view: View,
+    start: datetime,
+    end: datetime,
+    filters: Mapping[str, Sequence[str]] | None,
+    interval_s: float | None,
+) -> tuple[dict[str, tuple[str, ...]], dict[str, tuple[str, ...]], float]:
+    """The checked selections, call filters and interval, for :func:`render` and :func:`bind`."""
+    for name, moment in (("from", start), ("to", end)):
+        check_instant(name, moment)
+    filters = dict(filters or {})
+    unknown = sorted(set(filters) - set(VARIABLES) - set(CALL_FILTERS))
+    if unknown:
+        known = ", ".join(VARIABLES + CALL_FILTERS)
+        raise ValueError(f"unknown filter(s) {unknown}; known: {known}")
+    selections: dict[str, tuple[str, ...]] = {}
+    calls: dict[str, tuple[str, ...]] = {}
+    for name in VARIABLES + CALL_FILTERS:
+        values = filters.get(name) or macros.ALL
+        if isinstance(values, str):
+            raise ValueError(f"filter {name!r} takes a list of values, not the string {values!r}")
+        for value in values:
+            if not isinstance(value, str) or "\\" in value:
+                raise ValueError(f"filter {name}={value!r}: values are strings without '\\'")
+        if name in CALL_FILTERS:
+            if values:
+                calls[name] = tuple(values)
+        else:
+            selections[name] = tuple(values)
+    if interval_s is None:
+        interval_s = (
+            macros.panel_interval_s(
+                start,
+                end,
+                max_data_points=view.max_data_points,
+                min_interval_s=view.min_interval_s,
+            )
+            if view.max_data_points
+            else 1.0
+        )
+    return selections, calls, interval_s
+
+
+def check_instant(name: str, moment: datetime) -> datetime:
+    """``moment`` if a view can be asked about it (:data:`EARLIEST` … :data:`LATEST`)."""
+    if moment.tzinfo is None or not EARLIEST <= moment < LATEST:
+        raise ValueError(
+            f"{name}={moment.isoformat()} is outside {EARLIEST:%Y-%m-%d} … {LATEST:%Y-%m-%d} "
+            "(UTC), the range ClickHouse DateTime holds"
+        )
+    return moment
+
+
+def fetch(client: Any, view: View, **render_args: Any) -> list[dict[str, Any]]:
+    """Run a view through a clickhouse-connect client; rows as dicts (Decimals kept).
+
+    Filter values are bound as query parameters (:func:`bind`), never spliced.
+    """
+    sql, parameters = bind(view, **render_args)
+    result = client.query(sql, parameters=parameters)
+    return [dict(zip(result.column_names, row, strict=True)) for row in result.result_rows]
+
+
+# ---------------------------------------------------------------- narrower sources
+
+
+_DIMENSIONS = (
+    "provider, model, operation, service, environment, team, feature, tenant, agent, "
+    "api_key, endpoint"
+)
+# The rollups' sums, computed from the calls: the materialized views' SELECT (migration 0005),
+# with every column qualified so no alias can shadow it.
+_SUMS_FROM_CALLS = """\
+count() AS requests,
+        countIf(c.status = 'error') AS failed_requests,
+        countIf(c.priced = 0) AS unpriced_requests,
+        countIf(c.usage_missing = 1) AS usage_missing_requests,
+        countIf(c.budget_blocked = 1) AS blocked_requests,
+        countIf(c.budget_blocked = 1) AS blocked_requests,
+        sum(c.input_tokens) AS input_tokens,
+        sum(c.output_tokens) AS output_tokens,
+        sum(c.cache_read_tokens) AS cache_read_tokens,
+        sum(c.cache_write_tokens) AS cache_write_tokens,
+        sum(c.reasoning_tokens) AS reasoning_tokens,
+        sum(c.input_cost) AS input_cost,
+        sum(c.cache_read_cost) AS cache_read_cost,
+        sum(c.cache_write_cost) AS cache_write_cost,
+        sum(c.output_cost) AS output_cost,
+        sum(c.cost) AS cost,
+        sum(c.cache_savings) AS cache_savings,
+        sumIf(c.cost, c.status = 'error') AS failed_cost,
+        sum(c.latency_ms) AS latency_ms_sum"""
+_SUMS = re.findall(r"AS (\w+)", _SUMS_FROM_CALLS)
+_ROLLUP = re.compile(r"\bFROM (llm_cost_daily|llm_cost_hourly|llm_calls)\b")
+
+
+def _narrowed(
+    sql: str,
+    start: datetime,
+    end: datetime,
+    calls: Mapping[str, Sequence[str]],
+    exact: bool,
+) -> tuple[str, dict[str, str]]:
+    """``sql`` with its tables swapped for subqueries of the same columns that keep only
+    the calls matching ``calls`` (user, conversation) and, when ``exact``, only the rows in
+    [start, end] — read from the hourly rollup when the range is whole hours, else from the
+    calls themselves. Nothing changes when there is nothing to narrow."""
+    whole_hours = _on(start, 3600) and _on(end + _MS, 3600)
+    whole_days = _on(start, 86400) and _on(end + _MS, 86400)
+    exact = exact and not whole_days
+    if not calls and not exact:
+        return sql, {}
+    parameters: dict[str, str] = {}
+    conditions = []
+    for key, values in calls.items():
+        names = [f"c_{key}_{index}" for index in range(len(values))]
+        parameters.update(zip(names, values, strict=True))
+        conditions.append(f"c.{key} IN ({', '.join(f'{{{n}:String}}' for n in names)})")
+    if exact:
+        conditions.append(f"c.ts >= {_time64(start)} AND c.ts <= {_time64(end)}")
+    where = " AND ".join(conditions)
+    hourly_source = not calls and whole_hours
+    if hourly_source and not calls and not exact:
+        return sql, {}
+
+    def rolled(period: str) -> str:
+        if hourly_source:
+            bucket = "toDate(h.hour)" if period == "day" else "h.hour"
+            sums = ",\n        ".join(f"sum(h.{s}) AS {s}" for s in _SUMS)
+            return (
+                f"FROM (SELECT {bucket} AS {period}, {_DIMENSIONS},\n        {sums}\n"
+                f"    FROM llm_cost_hourly AS h\n"
+                f"    WHERE h.hour >= {_time(start)} AND h.hour <= {_time(end)}\n"
+                f"    GROUP BY {period}, {_DIMENSIONS})"
+            )
+        # a window that starts mid-hour puts its first calls in a bucket starting with it
+        hour = f"greatest(toStartOfHour(c.ts), {_time(start)})" if exact else "toStartOfHour(c.ts)"
+        bucket = "toDate(c.ts)" if period == "day" else hour
+        return (
+            f"FROM (SELECT {bucket} AS {period}, {_DIMENSIONS},\n        {_SUMS_FROM_CALLS}\n"
+            f"    FROM llm_calls AS c\n    WHERE {where}\n"
+            f"    GROUP BY {period}, {_DIMENSIONS})"
+        )
+
+    def swap(match: re.Match[str]) -> str:
+        table = match[1]
+        if table == "llm_calls":
+            return f"FROM (SELECT * FROM llm_calls AS c WHERE {where})"
+        if table == "llm_cost_hourly" and hourly_source:
+            return match[0]  # whole hours: the hourly rollup is exact already
+        return rolled("day" if table == "llm_cost_daily" else "hour")
+
+    return _ROLLUP.sub(swap, sql), parameters
+
+
+_MS = timedelta(milliseconds=1)
+
+
+def _on(moment: datetime, seconds: int) -> bool:
+    return round(moment.timestamp() * 1000) % (seconds * 1000) == 0
+
+
+def _time(moment: datetime) -> str:
+    return f"toDateTime({moment.timestamp():.0f}, 'UTC')"
+
+
+def _time64(moment: datetime) -> str:
+    return f"fromUnixTimestamp64Micro({round(moment.timestamp() * 1_000_000)}, 'UTC')"
+
+
+def _quote(value: str) -> str:
+    return "'" + value.replace("'", "\\'") + "'"
+
+
+def _narrowable(view: View) -> bool:
+    """Views filtered by every dashboard variable count calls of the range, so a call
+    filter or an exact range applies to them (not to budgets or reconciliation)."""
+    return set(VARIABLES) <= set(view.filtered_by)
