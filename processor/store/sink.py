@@ -108,11 +108,15 @@ class Sink:
         if self._thread is not None:
             self._thread.join(timeout=max(1.0, deadline - time.monotonic() + 1.0))
 
+    def unstored(self) -> int:
+        """Segments handed to the sink and not yet stored (queued, waiting or being stored)."""
+        return self._queue.unfinished_tasks
+
     def wait_idle(self, timeout: float) -> bool:
         """True once every queued segment is stored (tests and benchmarks)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if self._queue.unfinished_tasks == 0:
+            if self.unstored() == 0:
                 return True
             time.sleep(0.01)
         return False

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from decimal import Decimal
 
 import pytest
@@ -157,7 +158,12 @@ def test_nothing_is_inserted_while_the_sink_is_paused(tmp_path, store_client, pr
     ingest = Ingest(tmp_path, lambda: store_client, pricer, seal_rows=5)
     with ingest.sink.paused():
         ingest.send(request(*(span(chat()) for _ in range(5))))
-        # The sealed segment waits: had the sink inserted it, it would be idle well before.
+        # The acknowledgement can come before the spool seals the segment for the sink:
+        # wait until the sink holds it, then check that it stays unstored.
+        deadline = time.monotonic() + 30
+        while ingest.sink.unstored() == 0 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert ingest.sink.unstored() == 1
         assert not ingest.sink.wait_idle(0.5)
         assert totals(store_client)[0][0] == 0
     ingest.close()
