@@ -16,6 +16,15 @@ from tokentrace.processor.store.view_sql import Format, View
 # the days a provider's reports were imported, so a provider without an admin key is not
 # shown as "not billed". The bill has no tags: these views filter on provider and model only.
 
+
+def _key_list(alias: str) -> str:
+    """The provider's key list (name, redacted value) joined to billed rows ``alias``."""
+    return f"""LEFT JOIN
+(
+    SELECT provider, key_id, name, redacted_value FROM provider_api_keys FINAL
+) AS k ON k.provider = {alias}.provider AND k.key_id = {alias}.api_key_id"""
+
+
 RECONCILIATION_FILTERS = ("provider", "model")
 TOKEN_TOLERANCE = 0.01
 """Billed and metered tokens within 1 % of each other count as matching."""
@@ -175,10 +184,7 @@ SELECT
     sum(u.output_tokens) AS billed_output_tokens,
     sum(u.requests) AS billed_requests
 FROM billed_usage AS u
-LEFT JOIN
-(
-    SELECT provider, key_id, name, redacted_value FROM provider_api_keys FINAL
-) AS k ON k.provider = u.provider AND k.key_id = u.api_key_id
+{_key_list("u")}
 WHERE $__dateFilter(day)
   AND {_newest("usage", "u")}{{filters}}
 GROUP BY u.provider, u.project_id, u.api_key_id, u.model
@@ -269,10 +275,7 @@ FROM
       ){{filters}}
     GROUP BY 1, 2, 3
 ) AS r
-LEFT JOIN
-(
-    SELECT provider, key_id, name, redacted_value FROM provider_api_keys FINAL
-) AS k ON k.provider = r.provider AND k.key_id = r.api_key_id
+{_key_list("r")}
 GROUP BY r.provider, r.api_key_id, r.model
 ORDER BY billed_input_tokens + billed_output_tokens DESC, provider, api_key_id, model""",
     )
