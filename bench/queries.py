@@ -40,6 +40,7 @@ from typing import Any
 
 from tokentrace.processor.extract.extractor import COLUMNS, USAGE_UNITS
 from tokentrace.processor.store import store, views
+from tokentrace.processor.store.reconciliation_views import RECONCILIATION_VIEWS
 
 DAYS = 90
 CHUNK_ROWS = 10_000_000
@@ -413,49 +414,74 @@ def generate(client: Any, rows: int, anchor: datetime, log: Callable[[str], None
             f"chunk {chunk.index}: {chunk.rows:,} rows in {elapsed:.0f}s "
             f"({chunk.rows / elapsed:,.0f} rows/s); {done:,}/{rows:,}"
         )
-    now = datetime.now(UTC)
-    client.insert(
-        "budgets",
-        [
-            [scope, filters, period, Decimal(amount), now, 0]
-            for scope, filters, period, amount in BUDGETS
-        ],
-        column_names=["scope", "filters", "period", "amount", "updated_at", "deleted"],
-    )
-    for statement in BILL_SQL:
-        client.command(statement)
+    fill_budgets_and_bill(client, log)
     return time.perf_counter() - started
 
 
+def fill_budgets_and_bill(client: Any, log: Callable[[str], None]) -> None:
+    """The budgets and the providers' bill, each only when its table is empty: a store
+    generated before either existed (or before the migration that made its table) gets
+    them on reuse, so the budget and reconciliation views always do real work."""
+    if not client.command("SELECT count() FROM budgets"):
+        now = datetime.now(UTC)
+        client.insert(
+            "budgets",
+            [
+                [scope, filters, period, Decimal(amount), now, 0]
+                for scope, filters, period, amount in BUDGETS
+            ],
+            column_names=["scope", "filters", "period", "amount", "updated_at", "deleted"],
+        )
+        log(f"budgets: {len(BUDGETS)}")
+    if not client.command("SELECT count() FROM billed_imports"):
+        for statement in BILL_SQL:
+            client.command(statement)
+        billed = client.command("SELECT count() FROM billed_usage")
+        keys = client.command("SELECT count() FROM provider_api_keys")
+        log(f"provider bill: {billed:,} billed usage rows, {keys} listed keys")
+
+
 # The providers' bill for the reconciliation views: OpenAI's and Anthropic's metered usage
-# per day and model, billed 3 % above the metered cost, as one import.
-_BILLED = (
-    "FROM llm_cost_daily WHERE provider IN ('openai', 'anthropic') GROUP BY provider, day, model"
-)
+# per day, model and API key (a few thousand rows), billed 3 % above the metered cost, as one
+# import; and their key lists, naming every instrumented key but the one with the smallest
+# suffix: its calls are an 'unlisted key', its billed usage 'uninstrumented'.
+_BILLED = "FROM llm_cost_daily WHERE provider IN ('openai', 'anthropic')"
+# The key fingerprint's visible suffix (`sk-proj-…abcd#1a2b3c4d` → `abcd`), as the
+# reconciliation_by_key view splits it.
+_KEY_SUFFIX = "splitByChar('#', arrayElement(splitByString('…', api_key), 2))[1]"
 BILL_SQL = (
     "INSERT INTO billed_usage (provider, day, version, endpoint, model, reported_model, "
     "project_id, api_key_id, service_tier, input_tokens, cache_read_tokens, cache_write_tokens, "
     "output_tokens, requests) SELECT provider, day, 1, 'completions', model, model, 'proj_bench', "
-    "'key_bench', '', sum(input_tokens), sum(cache_read_tokens), sum(cache_write_tokens), "
-    f"sum(output_tokens), sum(requests) {_BILLED}",
+    f"concat('key_', {_KEY_SUFFIX}), '', sum(input_tokens), sum(cache_read_tokens), "
+    f"sum(cache_write_tokens), sum(output_tokens), sum(requests) {_BILLED} "
+    "GROUP BY provider, day, model, api_key",
     "INSERT INTO billed_costs (provider, day, version, model, reported_model, line_item, "
     "project_id, cost_type, token_type, service_tier, amount, currency) SELECT provider, day, 1, "
     "model, model, concat(model, ', input'), 'proj_bench', 'tokens', 'input', '', "
-    f"sum(cost) * toDecimal64('1.03', 2), 'USD' {_BILLED}",
+    f"sum(cost) * toDecimal64('1.03', 2), 'USD' {_BILLED} GROUP BY provider, day, model",
     "INSERT INTO billed_imports (provider, report, day, version, rows, imported_at) "
     "SELECT provider, report, day, 1, 0, now64(3) FROM (SELECT DISTINCT provider, day "
-    "FROM llm_cost_daily WHERE provider IN ('openai', 'anthropic')) "
-    "ARRAY JOIN ['usage', 'cost'] AS report",
+    f"{_BILLED}) ARRAY JOIN ['usage', 'cost'] AS report",
+    "INSERT INTO provider_api_keys (provider, key_id, name, redacted_value, hint_prefix, "
+    "hint_suffix, project_id, status, imported_at) SELECT provider, concat('key_', suffix), "
+    "concat('bench key ', suffix), concat('sk-proj-...', suffix), 'sk-proj-', suffix, "
+    "'proj_bench', 'active', now64(3) FROM (SELECT DISTINCT provider, "
+    f"{_KEY_SUFFIX} AS suffix {_BILLED}) WHERE suffix != (SELECT min({_KEY_SUFFIX}) "
+    f"{_BILLED})",
 )
 
 
 def settle(client: Any, timeout_s: float, log: Callable[[str], None]) -> float:
-    """Wait until no merge has run for 10 s (background merges, as in production)."""
+    """Wait until no merge or mutation (a migration materializing a projection on a reused
+    store) has run for 10 s (background merges, as in production)."""
     started = time.perf_counter()
     quiet_since = None
     while time.perf_counter() - started < timeout_s:
         running = client.command(
-            "SELECT count() FROM system.merges WHERE database = currentDatabase()"
+            "SELECT (SELECT count() FROM system.merges WHERE database = currentDatabase()) + "
+            "(SELECT count() FROM system.mutations WHERE database = currentDatabase() "
+            "AND NOT is_done)"
         )
         if running:
             quiet_since = None
@@ -492,15 +518,17 @@ def check_rollups(client: Any) -> str | None:
 
 # ---------------------------------------------------------------- measurement
 
-SPEND, TOP_N, LATENCY = "spend", "top-N", "latency"
-TARGET_MS = {SPEND: 20.0, TOP_N: 100.0, LATENCY: 150.0}
+SPEND, TOP_N, LATENCY, BILL = "spend", "top-N", "latency", "bill"
+TARGET_MS = {SPEND: 20.0, TOP_N: 100.0, LATENCY: 150.0, BILL: 100.0}
 CEILING_MS = 1000.0
-TOP_N_VIEWS = {f"spend_by_{d}" for d in views.TAG_DIMENSIONS} | {
+TOP_N_VIEWS = {f"spend_by_{d}" for d in (*views.TAG_DIMENSIONS, *views.TOP_DIMENSIONS)} | {
     "cost_by_conversation",
     "cost_by_user",
     "top_calls",
 }
 LATENCY_VIEWS = {"latency_by_provider"}
+# The reconciliation views read the providers' bill against the daily rollup.
+BILL_VIEWS = {view.name for view in RECONCILIATION_VIEWS}
 
 
 @dataclass(frozen=True)
@@ -517,33 +545,50 @@ class Case:
         Raw-table queries are there for contrast and have none."""
         if self.kind == "raw":
             return None
-        default = {SPEND: "30d", TOP_N: "7d", LATENCY: "24h"}[self.target]
+        default = DEFAULT_SPAN[self.target][0]
         if self.target == SPEND or self.range == default:
             return TARGET_MS[self.target]
         return CEILING_MS
 
 
+# Each class's default range (label, hours): what its dashboard panel opens on.
+DEFAULT_SPAN = {
+    SPEND: ("30d", 30 * 24),
+    TOP_N: ("7d", 7 * 24),
+    LATENCY: ("24h", 24),
+    BILL: ("30d", 30 * 24),
+}
+
+
 def view_class(name: str) -> str:
     if name in LATENCY_VIEWS:
         return LATENCY
+    if name in BILL_VIEWS:
+        return BILL
     return TOP_N if name in TOP_N_VIEWS else SPEND
 
 
-def build_cases(end: datetime) -> list[Case]:
-    """Each view for its dashboard default and for the month to date; then the raw
-    equivalents of the main spend views."""
+def build_cases(end: datetime, only: set[str] | None = None) -> list[Case]:
+    """Each view of :data:`views.VIEWS` for its dashboard default and for the month to
+    date; then the raw equivalents of the main spend views. ``only`` keeps the cases of
+    those names (views or raw queries)."""
     month_start = end.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-    default_span = {SPEND: ("30d", 30 * 24), TOP_N: ("7d", 7 * 24), LATENCY: ("24h", 24)}
     cases = []
     for view in views.VIEWS.values():
         target = view_class(view.name)
-        label, hours = default_span[target]
+        label, hours = DEFAULT_SPAN[target]
         for range_label, start in ((label, end - timedelta(hours=hours)), ("MTD", month_start)):
             sql = views.render(view, start=start, end=end)
             cases.append(Case(view.name, range_label, "view", target, sql))
     for name, range_label, sql in _raw_queries(end, month_start):
         cases.append(Case(name, range_label, "raw", SPEND, sql))
-    return cases
+    return [case for case in cases if only is None or case.name in only]
+
+
+def case_names() -> list[str]:
+    """Every name ``--only`` accepts: the views, then the raw contrast queries."""
+    epoch = datetime(2026, 1, 1, tzinfo=UTC)
+    return [*views.VIEWS, *(name for name, _, _ in _raw_queries(epoch, epoch))]
 
 
 def _raw_queries(end: datetime, month_start: datetime) -> list[tuple[str, str, str]]:
@@ -705,6 +750,18 @@ def _directory_gib(path: Path) -> float:
     return total / 2**30
 
 
+def _names(value: str) -> set[str]:
+    """``--only``'s comma-separated names, each one a view or raw query the bench times."""
+    names = {name.strip() for name in value.split(",") if name.strip()}
+    unknown = sorted(names - set(case_names()))
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(
+            f"unknown query {', '.join(unknown) or repr(value)}: choose from "
+            + ", ".join(case_names())
+        )
+    return names
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, help="write the results as JSON")
@@ -715,6 +772,13 @@ def main() -> int:
     parser.add_argument("--keep", action="store_true", help="keep the store for reruns")
     parser.add_argument(
         "--settle-timeout", type=float, default=900, help="longest wait for merges (s)"
+    )
+    parser.add_argument(
+        "--only",
+        type=_names,
+        default=None,
+        metavar="NAME[,NAME]",
+        help="time only these views (or raw queries, e.g. 'raw: daily_spend')",
     )
     args = parser.parse_args()
     rows = args.rows or (2_000_000 if args.quick else 100_000_000)
@@ -738,6 +802,7 @@ def main() -> int:
             return 2
         else:
             log(f"reusing {existing:,} calls in {path}")
+            fill_budgets_and_bill(client, log)
         end_ts = client.command("SELECT toUnixTimestamp(toStartOfHour(max(ts))) FROM llm_calls")
         # The dashboard's "now": the end of the last hour with data, inclusive.
         end = datetime.fromtimestamp(int(end_ts), UTC) + timedelta(hours=1, microseconds=-1)
@@ -748,7 +813,7 @@ def main() -> int:
             return 1
         load_before = round(os.getloadavg()[0], 2)
         results = []
-        for case in build_cases(end):
+        for case in build_cases(end, args.only):
             timings, rows_out, rows_read = time_query(client, case.sql, runs)
             median, p95 = statistics.median(timings), percentile(timings, 0.95)
             if case.target_ms is None:

@@ -101,3 +101,60 @@ def test_every_case_runs_on_the_generated_store(generated):
     assert by_name[("raw: daily_spend", "30d")] == 31
     assert by_name[("raw: top-10 tenants", "7d")] == 10
     assert by_name[("budget_utilization", "MTD")] == len(queries.BUDGETS)
+    assert by_name[("spend_by_api_key", "7d")] > 0 and by_name[("spend_by_endpoint", "7d")] > 0
+
+
+def test_only_keeps_the_named_cases_and_rejects_unknown_names():
+    end = ANCHOR - timedelta(microseconds=1)
+    names = queries._names("anomalies, raw: daily_spend")
+    cases = queries.build_cases(end, names)
+    assert [(case.name, case.range) for case in cases] == [
+        ("anomalies", "30d"),
+        ("anomalies", "MTD"),
+        ("raw: daily_spend", "30d"),
+    ]
+    with pytest.raises(queries.argparse.ArgumentTypeError, match="unknown query nope"):
+        queries._names("anomalies,nope")
+
+
+def test_every_view_has_a_class_and_the_bill_views_theirs():
+    assert {queries.view_class(name) for name in queries.BILL_VIEWS} == {queries.BILL}
+    assert queries.view_class("spend_by_api_key") == queries.TOP_N
+    assert queries.view_class("usage_missing") == queries.SPEND
+
+
+def test_the_bill_gives_the_reconciliation_views_every_key_status(generated):
+    from tokentrace.processor.store import views
+
+    billed_rows = generated.command("SELECT count() FROM billed_usage")
+    metered = generated.command(
+        "SELECT count() FROM (SELECT DISTINCT provider, day, model, api_key FROM llm_cost_daily "
+        "WHERE provider IN ('openai', 'anthropic'))"
+    )
+    assert billed_rows == metered > 0
+    end = ANCHOR - timedelta(microseconds=1)
+    rows = views.fetch(
+        generated, views.VIEWS["reconciliation_by_key"], start=end - timedelta(days=30), end=end
+    )
+    statuses = {row["status"] for row in rows}
+    assert {"unlisted key", "uninstrumented", "matches"} <= statuses
+    causes = {
+        row["cause"]
+        for row in views.fetch(
+            generated, views.VIEWS["reconciliation"], start=end - timedelta(days=30), end=end
+        )
+    }
+    assert "price or tier" in causes
+
+
+def test_a_reused_store_gets_the_bill_once(generated):
+    before = [
+        generated.command(f"SELECT count() FROM {table}")
+        for table in ("budgets", "billed_usage", "billed_costs", "billed_imports")
+    ]
+    queries.fill_budgets_and_bill(generated, log=lambda message: None)
+    after = [
+        generated.command(f"SELECT count() FROM {table}")
+        for table in ("budgets", "billed_usage", "billed_costs", "billed_imports")
+    ]
+    assert after == before
