@@ -128,6 +128,13 @@ class Registry:
                 "Extra tags dropped by the cardinality caps (over 32 per row, key over 64 chars).",
             )
         )
+        self.prices_updates = self._add(
+            Counter(
+                "tokentrace_prices_updates_total",
+                "Fetches of live price data (serve --prices-update), by outcome: updated, "
+                "unchanged, failed (the prices in use stay).",
+            )
+        )
         self.rows_written = self._add(
             Counter("tokentrace_rows_written_total", "Rows inserted into ClickHouse.")
         )

@@ -26,11 +26,12 @@ from tokentrace.processor.api.budgets_api import BudgetsApi
 from tokentrace.processor.api.dead_letters_api import DeadLettersApi
 from tokentrace.processor.api.reconcile_api import ReconcileApi
 from tokentrace.processor.api.reprice_api import RepriceApi
-from tokentrace.processor.api.routing import Request, Response, Router
+from tokentrace.processor.api.routing import Request, Response, Router, bearer_ok, unauthorized
 from tokentrace.processor.api.views_api import ViewsApi
 from tokentrace.processor.extract.dedupe import DEFAULT_CAPACITY, Deduper
 from tokentrace.processor.metrics import CONTENT_TYPE, Registry
 from tokentrace.processor.pipeline import Pipeline
+from tokentrace.processor.pricing.price_updates import PriceUpdates
 from tokentrace.processor.pricing.pricer import Pricer
 from tokentrace.processor.receivers import otlp_codec
 from tokentrace.processor.receivers import otlp_grpc as receiver_grpc
@@ -61,6 +62,8 @@ class ServeConfig:
     max_spans_per_request: int = otlp_codec.DEFAULT_MAX_SPANS
     limits: http_server.Limits = field(default_factory=http_server.Limits)
     retention_days: int = retention.DEFAULT_DAYS  # TTL of llm_calls; rollups are kept
+    prices_update_url: str | None = None  # serve --prices-update: live genai-prices data
+    prices_update_interval: float = 3600.0
 
 
 class Service:
@@ -82,7 +85,17 @@ class Service:
             self.sink.offer(segment)
         if backlog:
             log.info("replaying %d spooled segment(s)", len(backlog))
-        self.pipeline = Pipeline(Pricer(), self.spool, self.deduper, self.metrics)
+        self.pricer = Pricer()
+        self.pipeline = Pipeline(self.pricer, self.spool, self.deduper, self.metrics)
+        self.price_updates: PriceUpdates | None = None
+        if config.prices_update_url:
+            self.price_updates = PriceUpdates(
+                update_interval=config.prices_update_interval,
+                url=config.prices_update_url,
+                pricer=self.pricer,
+                connect=lambda: store.connect(config.clickhouse_url),
+                on_outcome=lambda outcome: self.metrics.prices_updates.inc(outcome=outcome),
+            )
         self.http = OtlpHttpReceiver(
             self.pipeline,
             self.spool,
@@ -141,6 +154,13 @@ class Service:
             "1 while ClickHouse is migrated and taking inserts.",
             lambda: int(self.sink.ready),
         )
+        self.metrics.gauge(
+            "tokentrace_prices_reprice_days",
+            "UTC days whose stored calls the last price update (serve --prices-update) prices "
+            "differently: the log and /api/v1/prices/update give the tokentrace reprice "
+            "commands.",
+            lambda: len(self.price_updates.advice.days) if self.price_updates else 0,
+        )
 
     def router(self) -> Router:
         limits = self.config.limits
@@ -165,6 +185,7 @@ class Service:
         router.add("GET", "/api/v1/dead-letters", self.dead_letters.list)
         router.add("POST", "/api/v1/dead-letters/replay", self.dead_letters.replay)
         router.add("POST", "/api/v1/reprice", self.reprice.run)
+        router.add("GET", "/api/v1/prices/update", self.prices_update)
         return router
 
     async def healthz(self, request: Request) -> Response:
@@ -198,10 +219,22 @@ class Service:
         }
         return Response.json(body, 200 if ready else 503)
 
+    async def prices_update(self, request: Request) -> Response:
+        """The live price data's state: URL, version, last error, days to re-price."""
+        if not bearer_ok(request.headers.get("authorization"), self.config.auth_token):
+            return unauthorized()
+        if self.price_updates is None:
+            return Response.json(
+                {"error": "live price data is off: start serve with --prices-update [URL]"}, 404
+            )
+        return Response.json(self.price_updates.status())
+
     async def prometheus(self, request: Request) -> Response:
         return Response(self.metrics.render(), content_type=CONTENT_TYPE)
 
     def close(self) -> None:
+        if self.price_updates is not None:
+            self.price_updates.stop()
         self.reconcile_schedule.stop()
         self.spool.close()
         self.sink.stop(SINK_DRAIN_SECONDS)
@@ -277,6 +310,8 @@ def serve(config: ServeConfig) -> int:
     service = Service(config, client)
     _tune_garbage_collector()
     service.reconcile_schedule.start()
+    if service.price_updates is not None:
+        service.price_updates.start()
     grpc_server = None
     clickhouse_listener = _start_clickhouse_http(config)
     # uvicorn re-raises the signal that stopped it once it has restored the handlers

@@ -142,6 +142,26 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help=f"delete raw calls (llm_calls) N days after they happened; the hourly and daily "
         f"rollups are kept (default {retention.DEFAULT_DAYS})",
     )
+    parser.add_argument(
+        "--prices-update",
+        nargs="?",
+        const="",  # genai-prices' own URL, resolved in run (importing genai-prices is slow)
+        default=None,
+        metavar="URL",
+        help="fetch genai-prices' live price data (with genai-prices' own updater) at start "
+        "and every --prices-update-interval, instead of only the data bundled with this "
+        "version; URL: a mirror of the data file, for air-gapped sites (default: "
+        "genai-prices' own URL). Corrections and the prices file stay on top. When new data "
+        "changes the price of stored calls, the log and /api/v1/prices/update say which days "
+        "to re-price",
+    )
+    parser.add_argument(
+        "--prices-update-interval",
+        type=positive_seconds,
+        default=3600.0,
+        metavar="SECONDS",
+        help="seconds between price data fetches with --prices-update (default 3600)",
+    )
     parser.set_defaults(func=run)
 
 
@@ -161,6 +181,20 @@ def positive_seconds(text: str) -> float:
     if not (0 < seconds < math.inf):
         raise argparse.ArgumentTypeError(f"invalid seconds {text!r}: use e.g. 10 or 2.5")
     return seconds
+
+
+def _prices_update_url(given: str | None) -> str | None:
+    """The data file URL of ``--prices-update`` (none given: genai-prices' own)."""
+    if given is None:
+        return None
+    from genai_prices.update_prices import DEFAULT_UPDATE_URL
+
+    if given and not re.match(r"https?://", given):
+        raise SystemExit(
+            f"tokentrace serve: --prices-update {given!r} is not an http(s) URL of a "
+            "genai-prices data file"
+        )
+    return given or DEFAULT_UPDATE_URL
 
 
 def run(args: argparse.Namespace) -> int:
@@ -185,6 +219,8 @@ def run(args: argparse.Namespace) -> int:
         clickhouse_http_port=args.clickhouse_http_port,
         max_spans_per_request=args.max_spans_per_request,
         retention_days=args.retention_days,
+        prices_update_url=_prices_update_url(args.prices_update),
+        prices_update_interval=args.prices_update_interval,
         limits=Limits(
             head_timeout=args.head_timeout,
             body_timeout=args.body_timeout,

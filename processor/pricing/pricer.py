@@ -22,6 +22,7 @@ and its cost reads as unknown everywhere, never as $0.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 from bisect import bisect_right
 from dataclasses import dataclass, replace
@@ -32,6 +33,7 @@ from typing import NamedTuple
 
 import genai_prices
 from genai_prices import data_snapshot
+from genai_prices.data_snapshot import DataSnapshot
 from genai_prices.types import (
     ModelInfo,
     ModelPrice,
@@ -147,15 +149,39 @@ def price_context(service_tier: str) -> dict[str, str] | None:
     return {"service_tier": service_tier}
 
 
-def genai_provider(provider: str) -> str | None:
+def genai_provider(provider: str, snapshot: DataSnapshot | None = None) -> str | None:
     """The genai-prices provider id for an OpenTelemetry provider name, if there is one."""
     name = provider.lower().strip()
     if name in PROVIDER_IDS:
         return PROVIDER_IDS[name]
     if not name or name in SELF_HOSTED:
         return None
-    found = data_snapshot.find_provider_by_id(data_snapshot.get_snapshot().providers, name)
+    providers = (snapshot or data_snapshot.get_snapshot()).providers
+    found = data_snapshot.find_provider_by_id(providers, name)
     return found.id if found else None
+
+
+def data_version(snapshot: DataSnapshot) -> str:
+    """The ``price_version`` of rows priced from ``snapshot``: the bundled data's is
+    ``genai-prices@<version>``; fetched data (``serve --prices-update``) adds a digest of its
+    content, so rows can be traced to the data that priced them and an unchanged fetch keeps
+    the same version."""
+    if not snapshot.from_auto_update:
+        return GENAI_PRICES_VERSION
+    digest = hashlib.sha256(repr(snapshot.providers).encode()).hexdigest()[:12]
+    return f"{GENAI_PRICES_VERSION}+{digest}"
+
+
+class _Data:
+    """The genai-prices data a pricer prices from, with the plans built from it: swapped as
+    one object (:meth:`Pricer.adopt`), so a call is never priced by a plan of other data."""
+
+    __slots__ = ("plans", "snapshot", "version")
+
+    def __init__(self, snapshot: DataSnapshot) -> None:
+        self.snapshot = snapshot
+        self.version = data_version(snapshot)
+        self.plans: dict[tuple[str, str, str], _Plan] = {}
 
 
 @dataclass(frozen=True)
@@ -246,14 +272,59 @@ class Pricer:
     ``corrections=False`` leaves them out), the user's prices file.
     ``prices_file`` defaults to ``$TOKENTRACE_PRICES_FILE``; ``""`` means no file. A bad file
     raises :class:`~tokentrace.processor.pricing.overrides.PricesFileError` (``file:line: why``).
+    ``snapshot``: the genai-prices data (default: genai-prices' current data, the bundled data
+    unless its updater fetched newer).
     """
 
-    def __init__(self, prices_file: str | Path | None = None, corrections: bool = True) -> None:
+    def __init__(
+        self,
+        prices_file: str | Path | None = None,
+        corrections: bool = True,
+        snapshot: DataSnapshot | None = None,
+    ) -> None:
         path = prices_file if prices_file is not None else os.environ.get(ENV_PRICES_FILE)
         self.overrides: PriceOverrides | None = load_overrides(path) if path else None
         self.corrections = load_overrides(CORRECTIONS_FILE, sourced=True) if corrections else None
-        self._snapshot = data_snapshot.get_snapshot()
-        self._plans: dict[tuple[str, str, str], _Plan] = {}
+        self._data = _Data(snapshot or data_snapshot.get_snapshot())
+
+    @property
+    def data_version(self) -> str:
+        return self._data.version
+
+    def with_data(self, snapshot: DataSnapshot) -> Pricer:
+        """A pricer of ``snapshot`` with this one's corrections and prices file on top, its
+        plans built for every (provider, model, tier) this one has priced, so adopting it
+        does not slow the next calls down. Raises what building a plan raises."""
+        fresh = Pricer.__new__(Pricer)
+        fresh.overrides, fresh.corrections = self.overrides, self.corrections
+        fresh._data = data = _Data(snapshot)
+        for key in list(self._data.plans):
+            data.plans[key] = fresh._plan(data, *key)
+        return fresh
+
+    def adopt(self, other: Pricer) -> None:
+        """Price from now on with ``other``'s data and plans (one atomic swap: calls in flight
+        finish with the old data)."""
+        self._data = other._data
+
+    def rates_on(self, provider: str, model: str, service_tier: str, day: date) -> tuple:
+        """What prices a call on ``day``, in a form that compares equal exactly when two
+        pricers charge every call of that day the same: for each time-of-day window, the model
+        id calls are stored under, the compiled integer coefficients (every unit and tier),
+        the rules and the unpriced reason. The price version is left out on purpose."""
+        data = self._data
+        key = (provider, model, service_tier)
+        plan = data.plans.get(key)
+        if plan is None:
+            plan = data.plans[key] = self._plan(data, *key)
+        moments = sorted({time(0), *(t for s in plan.schedules for t in s.times)})
+        periods = (plan.at(datetime.combine(day, moment, _UTC)) for moment in moments)
+        return tuple(
+            None
+            if p is None
+            else (p.model, p.compiled, p.reason, p.no_rate, p.rule, p.rules_by_count, p.hours_utc)
+            for p in periods
+        )
 
     def price(
         self,
@@ -286,9 +357,10 @@ class Pricer:
         if input_tokens < cache_read_tokens + cache_write_tokens:
             usage = (cache_read_tokens + cache_write_tokens, *usage[1:])
         key = (provider, model, service_tier)
-        plan = self._plans.get(key)
+        data = self._data
+        plan = data.plans.get(key)
         if plan is None:
-            plan = self._plans[key] = self._plan(provider, model, service_tier)
+            plan = data.plans[key] = self._plan(data, provider, model, service_tier)
         period = plan.fixed if plan.fixed is not None else plan.at(ts)
         if period is None:
             return plan.unpriced
@@ -298,17 +370,17 @@ class Pricer:
         self, provider: str, model: str, ts: datetime, service_tier: str = ""
     ) -> Period | None:
         """The price period that applies to a call at ``ts``, or ``None`` when unpriced."""
-        plan = self._plan(provider, model, service_tier)
+        plan = self._plan(self._data, provider, model, service_tier)
         return plan.fixed if plan.fixed is not None else plan.at(ts, with_horizon=True)
 
-    def _plan(self, provider: str, model: str, service_tier: str) -> _Plan:
-        genai_id = genai_provider(provider)
+    def _plan(self, data: _Data, provider: str, model: str, service_tier: str) -> _Plan:
+        genai_id = genai_provider(provider, data.snapshot)
         self_hosted = provider.lower().strip() in SELF_HOSTED
         found = None
         if model and not self_hosted:
             # LookupError: a known provider without this model, or no provider matches it.
             with contextlib.suppress(LookupError):
-                found = self._snapshot.find_provider_model(model, None, genai_id, None)
+                found = data.snapshot.find_provider_model(model, None, genai_id, None)
         schedules = []
         names = (provider, genai_id or "")
         for layer in (self.overrides, self.corrections):  # the user's file over corrections
@@ -324,7 +396,7 @@ class Pricer:
                         _file_schedule(entry, model, layer, service_tier, ruled_as, canonical)
                     )
         if found:
-            schedules.append(_genai_schedule(*found, service_tier))
+            schedules.append(_genai_schedule(*found, service_tier, data.version))
         return _Plan(model, schedules, SELF_HOSTED_REASON if self_hosted else UNKNOWN_MODEL)
 
 
@@ -385,7 +457,9 @@ def _until_overridden(period: Period, earlier: list[_Schedule], ts: datetime) ->
 # ---------------------------------------------------------------- building plans
 
 
-def _genai_schedule(provider: Provider, model: ModelInfo, service_tier: str) -> _Schedule:
+def _genai_schedule(
+    provider: Provider, model: ModelInfo, service_tier: str, version: str = GENAI_PRICES_VERSION
+) -> _Schedule:
     """genai-prices' periods for a model, as ``ModelInfo.calc_price`` resolves them."""
     context = price_context(service_tier)
     # calc_price ignores variants for a model borrowed from a fallback provider (Azure → OpenAI).
@@ -432,7 +506,7 @@ def _genai_schedule(provider: Provider, model: ModelInfo, service_tier: str) -> 
                 provider=provider.id,
                 model=model.id,
                 source="genai-prices",
-                version=GENAI_PRICES_VERSION,
+                version=version,
                 valid=(dates[i - 1] if i else None, dates[i] if i < len(dates) else None),
                 hours=_window(times, j),
                 ruled=ruled,

@@ -260,9 +260,9 @@ def test_invalid_usage_is_clamped_or_rejected(pricer: Pricer) -> None:
 def test_a_miss_is_looked_up_once(pricer: Pricer, monkeypatch) -> None:
     fresh = Pricer(prices_file="")
     lookups = []
-    original = fresh._snapshot.find_provider_model
+    original = fresh._data.snapshot.find_provider_model
     monkeypatch.setattr(
-        fresh._snapshot,
+        fresh._data.snapshot,
         "find_provider_model",
         lambda *a: lookups.append(a) or original(*a),
     )
