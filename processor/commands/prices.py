@@ -143,9 +143,25 @@ def describe(period: Period, args: argparse.Namespace, at: datetime) -> dict:
                 "applies_to": f"calls with {USAGE_KEYS[field]}",
             }
             for field, name in period.rules_by_count
-        ],
+        ]
+        + _long_context(period.long_context),
         "unpriced_when_non_zero": [USAGE_KEYS[field] for field in period.no_rate],
     }
+
+
+def _long_context(long: rules.LongContext | None) -> list[dict]:
+    if long is None:
+        return []
+    counted = "input and output tokens" if long.total else "input tokens"
+    return [
+        {
+            "name": long.rule.name,
+            "description": long.rule.description,
+            "source": long.rule.source,
+            "applies_to": f"calls above {long.above:,} {counted}: unpriced",
+            "unpriced_above_tokens": long.above,
+        }
+    ]
 
 
 def render(doc: dict) -> str:

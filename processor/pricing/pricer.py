@@ -206,11 +206,16 @@ class Period:
     reason: str = ""  # why compiled is None
     no_rate: tuple[int, ...] = ()  # counts this period has no rate for: non-zero = unpriced
     rules_by_count: tuple[tuple[int, str], ...] = ()  # rules that price one count, if non-zero
+    long_context: rules.LongContext | None = None  # above its threshold: unpriced (no_rate)
 
     def price(self, usage: tuple[int, ...]) -> Price:
         compiled = self.compiled
         if compiled is None:
             return unpriced(self.model, self.reason)
+        if self.long_context is not None:
+            long = self.long_context
+            if usage[0] + (usage[3] if long.total else 0) > long.above:
+                return unpriced(self.model, NO_RATE)
         for field in self.no_rate:
             if usage[field]:
                 return unpriced(self.model, NO_RATE)
@@ -322,7 +327,16 @@ class Pricer:
         return tuple(
             None
             if p is None
-            else (p.model, p.compiled, p.reason, p.no_rate, p.rule, p.rules_by_count, p.hours_utc)
+            else (
+                p.model,
+                p.compiled,
+                p.reason,
+                p.no_rate,
+                p.rule,
+                p.rules_by_count,
+                p.long_context,
+                p.hours_utc,
+            )
             for p in periods
         )
 
@@ -604,6 +618,7 @@ def _compile(
         rules_by_count=tuple(
             (_FIELDS[count], rule.name) for rule, count in (ruled.rules if ruled else ()) if count
         ),
+        long_context=ruled.long_context if ruled else None,
     )
 
 

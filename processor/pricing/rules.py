@@ -71,8 +71,63 @@ OPENAI_CACHE_WRITE = Rule(
     "https://platform.openai.com/docs/guides/prompt-caching",
 )
 
+
+@dataclass(frozen=True)
+class LongContext:
+    """A long-context tier the provider publishes and the price data lacks.
+
+    Calls above ``above`` tokens (input tokens; input plus output when ``total``) are billed
+    at other rates on all their tokens. Where the provider's rate for them is not published
+    where we could check it, such calls are left unpriced (``no_rate``), never billed at the
+    base rate; the rule only applies while the data has no tier of its own."""
+
+    rule: Rule
+    providers: frozenset[str]  # genai-prices provider ids
+    models: tuple[str, ...]  # substrings of genai-prices' model id
+    above: int
+    total: bool = False
+
+
+BEDROCK_SONNET_4_LONG = LongContext(
+    Rule(
+        "bedrock-sonnet-4-long-context-unpriced",
+        "Claude Sonnet 4 and 4.5 on Bedrock serve a 1M-token context; Anthropic bills "
+        "prompts over 200K input tokens at long-context rates (2x input, 1.5x output), but "
+        "the price data has no Bedrock rate for them: such calls are unpriced (no_rate)",
+        "https://www.anthropic.com/news/1m-context ; "
+        "https://platform.claude.com/docs/en/about-claude/pricing#long-context-pricing ; "
+        "https://aws.amazon.com/bedrock/pricing/ (checked 2026-12-02: no long-context rate)",
+    ),
+    frozenset({"aws"}),
+    ("claude-sonnet-4-2025", "claude-sonnet-4-5-2025"),
+    200_000,
+)
+GROK_4_LONG = LongContext(
+    Rule(
+        "xai-grok-4-long-context-unpriced",
+        "grok-4-0709 costs more once a request's tokens exceed 128K; xAI's rate for them "
+        "is not in the price data nor on a page we could check: such calls are unpriced "
+        "(no_rate)",
+        'https://openrouter.ai/x-ai/grok-4 ("pricing increases once the total tokens in a '
+        'given request is greater than 128k tokens. See more details on the xAI docs"); '
+        "https://docs.x.ai/docs/models (checked 2026-12-02)",
+    ),
+    frozenset({"x-ai"}),
+    ("grok-4-0709",),
+    128_000,
+    total=True,
+)
+LONG_CONTEXT = (BEDROCK_SONNET_4_LONG, GROK_4_LONG)
+
 MODALITIES = ("audio", "image", "video")
-RULES = (BATCH, FLEX, FINE_TUNED_CACHE, CACHE_1H, OPENAI_CACHE_WRITE)
+RULES = (
+    BATCH,
+    FLEX,
+    FINE_TUNED_CACHE,
+    CACHE_1H,
+    OPENAI_CACHE_WRITE,
+    *(long.rule for long in LONG_CONTEXT),
+)
 TOKEN_KEYS = ("input_mtok", "cache_read_mtok", "cache_write_mtok", "output_mtok")
 
 
@@ -84,6 +139,7 @@ class Ruled:
     rules: tuple[tuple[Rule, str], ...]  # each rule and the count it prices ("" = every call)
     no_rate: tuple[str, ...]  # usage keys that make a call unpriced when non-zero
     tier_missing: bool  # the call's tier has no price and no rule: unpriced
+    long_context: LongContext | None = None  # calls above its threshold are unpriced
 
 
 def apply(
@@ -132,7 +188,23 @@ def apply(
             applied.append((CACHE_1H, "cache_write_1h_tokens"))
         else:
             no_rate.append("cache_write_1h_tokens")
-    return Ruled(prices, tuple(applied), tuple(no_rate), tier_missing)
+    return Ruled(
+        prices,
+        tuple(applied),
+        tuple(no_rate),
+        tier_missing,
+        _long_context(provider_id, model_id, prices),
+    )
+
+
+def _long_context(provider_id: str, model_id: str, prices: ModelPrice) -> LongContext | None:
+    """The long-context rule of this model, unless its price has tiers of its own."""
+    if any(isinstance(rate, TieredPrices) for rate in prices.__dict__.values()):
+        return None
+    for long in LONG_CONTEXT:
+        if provider_id in long.providers and any(m in model_id for m in long.models):
+            return long
+    return None
 
 
 def _fine_tuned(provider_id: str, model_id: str) -> bool:

@@ -202,6 +202,12 @@ STANDARD = {"", "default", "standard", "auto", "on_demand"}
 BATCH_HALF = {"openai", "azure", "anthropic", "google", "mistral", "groq", "x-ai", "aws"}
 OPENAI = {"openai", "azure"}
 CLAUDE_HOSTS = {"anthropic", "aws", "google"}
+# Long-context tiers the data lacks, rate unknown (rules.LONG_CONTEXT): (provider, model id
+# parts, threshold, output counted too).
+LONG_CONTEXT_NO_RATE = (
+    ("aws", ("claude-sonnet-4-2025", "claude-sonnet-4-5-2025"), 200_000, False),
+    ("x-ai", ("grok-4-0709",), 128_000, True),
+)
 
 
 def reference(call: Call, provider_id: str | None) -> Expected | str:
@@ -232,6 +238,8 @@ def reference(call: Call, provider_id: str | None) -> Expected | str:
             prices = _scaled(prices, Decimal("0.5"))
         else:
             return "no_rate"
+    if _long_context_no_rate(call, pid, calc.model.id, prices):
+        return "no_rate"
     if prices.input_mtok is not None and prices.cache_read_mtok is None:
         base = _fine_tuned_base(calc, call.ts)
         if base is not None:
@@ -258,6 +266,16 @@ def reference(call: Call, provider_id: str | None) -> Expected | str:
         values["total_price"],
         _savings(prices, usage),
     )
+
+
+def _long_context_no_rate(call: Call, pid: str, model_id: str, prices: ModelPrice) -> bool:
+    if any(isinstance(v, TieredPrices) for v in prices.__dict__.values()):
+        return False
+    tokens = max(call.input_tokens, call.cache_read_tokens + call.cache_write_tokens)
+    for provider, parts, above, total in LONG_CONTEXT_NO_RATE:
+        if pid == provider and any(part in model_id for part in parts):
+            return tokens + (call.output_tokens if total else 0) > above
+    return False
 
 
 def _context(tier: str) -> dict[str, str] | None:
