@@ -262,17 +262,25 @@ FROM
         m.model,
         toUInt64(0), toUInt64(0), CAST(NULL, 'Nullable(UInt64)'),
         sum(m.input_tokens), sum(m.output_tokens), sum(m.requests)
-    FROM llm_cost_daily AS m
+    FROM
+    (
+        -- summed per key before the join, so the rollup's projection without tenant answers
+        SELECT
+            provider, model, api_key, sum(input_tokens) AS input_tokens,
+            sum(output_tokens) AS output_tokens, sum(requests) AS requests
+        FROM llm_cost_daily
+        WHERE $__dateFilter(day)
+          AND api_key != ''
+          AND (provider, day) IN (
+            SELECT provider, day FROM billed_imports WHERE $__dateFilter(day)
+          ){{filters}}
+        GROUP BY provider, model, api_key
+    ) AS m
     LEFT JOIN
     (
         SELECT provider, key_id, hint_prefix, hint_suffix FROM provider_api_keys FINAL
         WHERE hint_suffix != ''
     ) AS k ON k.provider = m.provider AND k.hint_suffix = {_FINGERPRINT_SUFFIX}
-    WHERE $__dateFilter(day)
-      AND m.api_key != ''
-      AND (m.provider, m.day) IN (
-        SELECT provider, day FROM billed_imports WHERE $__dateFilter(day)
-      ){{filters}}
     GROUP BY 1, 2, 3
 ) AS r
 {_key_list("r")}

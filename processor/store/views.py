@@ -147,6 +147,98 @@ ORDER BY cost DESC, {dimension}"""
     )
 
 
+# The budget dimensions a projection of the rollup without tenant holds (migrations 0002, 0009).
+_NARROW_BUDGET_KEYS = (
+    "provider", "model", "operation", "service", "environment", "team", "feature", "agent",
+)  # fmt: skip
+_ALL_BUDGET_KEYS = (*_NARROW_BUDGET_KEYS[:7], "tenant", "agent", "api_key", "endpoint")
+
+
+def _budget_spend(source: int, keys: tuple[str, ...]) -> str:
+    """Spend in each period (today, this week, this month) by ``keys``, those that no budget
+    filters on blanked, for the budgets of ``source``: summed per day by plain columns first,
+    so that the rollup's smallest projection holding ``keys`` answers it."""
+    blanked = ",\n            ".join(f"if(has(budget_keys, '{k}'), {k}, '') AS k_{k}" for k in keys)
+    dims = ", ".join(f"'{k}', k_{k}" for k in keys)
+    group = ", ".join(f"k_{k}" for k in keys)
+    needed = "" if source == 1 else f"\n          AND has(sources, {source})"
+    return f"""\
+    SELECT
+        {source} AS source,
+        map({dims}) AS dims,
+        sumIf(cost, day = today) AS day_cost,
+        sumIf(cost, day >= toMonday(today)) AS week_cost,
+        sumIf(cost, day >= toStartOfMonth(today)) AS month_cost
+    FROM
+    (
+        SELECT
+            day,
+            {blanked},
+            sum(d.cost) AS cost
+        FROM llm_cost_daily AS d
+        WHERE day >= least(toMonday(today), toStartOfMonth(today)) AND day <= today{needed}
+        GROUP BY day, {group}
+    )
+    GROUP BY {group}"""
+
+
+# Which spend rows a budget is matched against: 1, by the dimensions of the projection without
+# tenant (and the global budget); 2, by tenant alone (the (day, tenant) projection); 3, by
+# every dimension (the rollup itself), only for budgets that need it.
+_BUDGET_SOURCE = (
+    "multiIf(arrayAll(k -> has(["
+    + ", ".join(f"'{k}'" for k in _NARROW_BUDGET_KEYS)
+    + "], k), mapKeys(filters)), 1, mapKeys(filters) = ['tenant'], 2, 3)"
+)
+
+_BUDGET_UTILIZATION = f"""\
+WITH
+    toDate($__toTime, 'UTC') AS today,
+    (SELECT groupUniqArrayArray(mapKeys(filters)) FROM budgets FINAL WHERE deleted = 0)
+        AS budget_keys,
+    (SELECT groupUniqArray({_BUDGET_SOURCE}) FROM budgets FINAL WHERE deleted = 0) AS sources
+SELECT
+    b.scope AS scope,
+    b.period AS period,
+    concat(if(b.scope = '', 'all', b.scope), ' (', b.period, ')') AS budget,
+    multiIf(b.period = 'day', today, b.period = 'week', toMonday(today), toStartOfMonth(today))
+        AS period_start,
+    b.amount AS amount,
+    sumIf(
+        multiIf(b.period = 'day', s.day_cost, b.period = 'week', s.week_cost, s.month_cost),
+        s.source = b.source
+            AND arrayAll((k, v) -> s.dims[k] = v, mapKeys(b.filters), mapValues(b.filters))
+    ) AS spent,
+    spent / nullIf(b.amount, 0) AS utilization
+FROM
+(
+    SELECT scope, filters, period, amount, {_BUDGET_SOURCE} AS source
+    FROM budgets FINAL
+    WHERE deleted = 0
+) AS b
+CROSS JOIN
+(
+    -- Spend by the dimensions that some budget filters on (the others blanked), so that the
+    -- join sees a handful of rows rather than every rollup row of every day; each budget
+    -- reads the rows of its source.
+{_budget_spend(1, _NARROW_BUDGET_KEYS)}
+    UNION ALL
+{_budget_spend(2, ("tenant",))}
+    UNION ALL
+{_budget_spend(3, _ALL_BUDGET_KEYS)}
+    UNION ALL
+    -- keeps budgets without any spend in the result (at 0)
+    SELECT
+        0,
+        CAST(map(), 'Map(String, String)'),
+        toDecimal128(0, 12),
+        toDecimal128(0, 12),
+        toDecimal128(0, 12)
+) AS s
+GROUP BY b.scope, b.period, b.amount, b.filters
+ORDER BY utilization DESC, scope, period"""
+
+
 _VIEWS: list[View] = [
     View(
         name="totals",
@@ -194,12 +286,21 @@ WITH
     dateDiff('second', $__toTime, toDateTime(addMonths(month_start, 1), 'UTC')) AS remaining_s
 SELECT
     month_start,
-    sumIf(d.cost, day >= month_start) AS cost,
-    sumIf(d.cost, day >= today - 7 AND day < today) AS last_week,
+    sumIf(p.spent, p.this_month) AS cost,
+    sumIf(p.spent, p.in_last_week) AS last_week,
     cost + if(last_week > 0, last_week / (7 * 86400), cost / greatest(elapsed_s, 1))
         * greatest(remaining_s, 0) AS forecast
-FROM llm_cost_daily AS d
-WHERE day >= least(month_start, today - 7) AND day <= today{filters}""",
+FROM
+(
+    -- a plain sum() per period, so the rollup's smallest projection can answer it
+    SELECT
+        day >= month_start AS this_month,
+        day >= today - 7 AND day < today AS in_last_week,
+        sum(d.cost) AS spent
+    FROM llm_cost_daily AS d
+    WHERE day >= least(month_start, today - 7) AND day <= today{filters}
+    GROUP BY this_month, in_last_week
+) AS p""",
     ),
     View(
         name="spend_change",
@@ -382,75 +483,7 @@ ORDER BY cache_savings DESC, provider, model""",
         source="budgets",
         unit="percentunit",
         filtered_by=(),
-        template="""\
-WITH
-    toDate($__toTime, 'UTC') AS today,
-    (SELECT groupUniqArrayArray(mapKeys(filters)) FROM budgets FINAL WHERE deleted = 0)
-        AS budget_keys
-SELECT
-    b.scope AS scope,
-    b.period AS period,
-    concat(if(b.scope = '', 'all', b.scope), ' (', b.period, ')') AS budget,
-    multiIf(b.period = 'day', today, b.period = 'week', toMonday(today), toStartOfMonth(today))
-        AS period_start,
-    b.amount AS amount,
-    sumIf(
-        multiIf(b.period = 'day', s.day_cost, b.period = 'week', s.week_cost, s.month_cost),
-        arrayAll((k, v) -> s.dims[k] = v, mapKeys(b.filters), mapValues(b.filters))
-    ) AS spent,
-    spent / nullIf(b.amount, 0) AS utilization
-FROM
-(
-    SELECT scope, filters, period, amount
-    FROM budgets FINAL
-    WHERE deleted = 0
-) AS b
-CROSS JOIN
-(
-    -- Spend in each period (today, this week, this month) by the dimensions that some
-    -- budget filters on (the others blanked), so that the join sees a handful of rows
-    -- rather than every rollup row of every day.
-    SELECT
-        map(
-            'provider', k_provider, 'model', k_model, 'operation', k_operation,
-            'service', k_service, 'environment', k_environment, 'team', k_team,
-            'feature', k_feature, 'tenant', k_tenant, 'agent', k_agent,
-            'api_key', k_api_key, 'endpoint', k_endpoint
-        ) AS dims,
-        sumIf(cost, day = today) AS day_cost,
-        sumIf(cost, day >= toMonday(today)) AS week_cost,
-        sumIf(cost, day >= toStartOfMonth(today)) AS month_cost
-    FROM
-    (
-        SELECT
-            day,
-            cost,
-            if(has(budget_keys, 'provider'), provider, '') AS k_provider,
-            if(has(budget_keys, 'model'), model, '') AS k_model,
-            if(has(budget_keys, 'operation'), operation, '') AS k_operation,
-            if(has(budget_keys, 'service'), service, '') AS k_service,
-            if(has(budget_keys, 'environment'), environment, '') AS k_environment,
-            if(has(budget_keys, 'team'), team, '') AS k_team,
-            if(has(budget_keys, 'feature'), feature, '') AS k_feature,
-            if(has(budget_keys, 'tenant'), tenant, '') AS k_tenant,
-            if(has(budget_keys, 'agent'), agent, '') AS k_agent,
-            if(has(budget_keys, 'api_key'), api_key, '') AS k_api_key,
-            if(has(budget_keys, 'endpoint'), endpoint, '') AS k_endpoint
-        FROM llm_cost_daily
-        WHERE day >= least(toMonday(today), toStartOfMonth(today)) AND day <= today
-    )
-    GROUP BY k_provider, k_model, k_operation, k_service, k_environment, k_team, k_feature,
-        k_tenant, k_agent, k_api_key, k_endpoint
-    UNION ALL
-    -- keeps budgets without any spend in the result (at 0)
-    SELECT
-        CAST(map(), 'Map(String, String)'),
-        toDecimal128(0, 12),
-        toDecimal128(0, 12),
-        toDecimal128(0, 12)
-) AS s
-GROUP BY b.scope, b.period, b.amount, b.filters
-ORDER BY utilization DESC, scope, period""",
+        template=_BUDGET_UTILIZATION,
     ),
     View(
         name="anomalies",
@@ -482,19 +515,30 @@ FROM
         sum(cost) OVER trailing / greatest(day - first_day, 1) AS baseline
     FROM
     (
-        SELECT
-            multiIf(
-                grouping(team) = 0, concat('team=', team),
-                grouping(feature) = 0, concat('feature=', feature),
-                grouping(tenant) = 0, concat('tenant=', tenant),
-                'all'
-            ) AS scope,
-            day,
-            sum(cost) AS cost
-        FROM llm_cost_daily
+        -- One branch per kind of scope (not GROUPING SETS), so that each reads the rollup's
+        -- smallest projection holding its columns: the tenant branch the (day, tenant) one.
+        SELECT 'all' AS scope, day, sum(d.cost) AS cost
+        FROM llm_cost_daily AS d
         WHERE day >= toDate($__fromTime, 'UTC') - 7 AND day <= toDate($__toTime, 'UTC'){filters}
-        GROUP BY GROUPING SETS ((day), (day, team), (day, feature), (day, tenant))
-        HAVING NOT endsWith(scope, '=')
+        GROUP BY day
+        UNION ALL
+        SELECT concat('team=', d.team), day, sum(d.cost)
+        FROM llm_cost_daily AS d
+        WHERE day >= toDate($__fromTime, 'UTC') - 7 AND day <= toDate($__toTime, 'UTC')
+          AND d.team != ''{filters}
+        GROUP BY d.team, day
+        UNION ALL
+        SELECT concat('feature=', d.feature), day, sum(d.cost)
+        FROM llm_cost_daily AS d
+        WHERE day >= toDate($__fromTime, 'UTC') - 7 AND day <= toDate($__toTime, 'UTC')
+          AND d.feature != ''{filters}
+        GROUP BY d.feature, day
+        UNION ALL
+        SELECT concat('tenant=', d.tenant), day, sum(d.cost)
+        FROM llm_cost_daily AS d
+        WHERE day >= toDate($__fromTime, 'UTC') - 7 AND day <= toDate($__toTime, 'UTC')
+          AND d.tenant != ''{filters}
+        GROUP BY d.tenant, day
     )
     WINDOW trailing AS (PARTITION BY scope ORDER BY day RANGE BETWEEN 7 PRECEDING AND 1 PRECEDING)
 )
@@ -583,13 +627,26 @@ ORDER BY cost DESC, agent, feature""",
 SELECT
     provider,
     model,
-    sum(h.unpriced_requests) AS unpriced_requests,
-    sum(h.usage_missing_requests) AS usage_missing_requests,
-    min(h.hour) AS first_seen,
-    max(h.hour) AS last_seen
-FROM llm_cost_hourly AS h
-WHERE $__timeFilter(hour)
-  AND h.unpriced_requests > 0{filters}
+    sum(m.unpriced) AS unpriced_requests,
+    sum(m.usage_missing) AS usage_missing_requests,
+    min(m.hour) AS first_seen,
+    max(m.hour) AS last_seen
+FROM
+(
+    -- the hours of each model with unpriced calls, summed per hour first (a condition on
+    -- the sums, not on the rollup's rows, so its smallest projection can answer it); calls
+    -- without usage are unpriced, so an hour has them only if it has unpriced calls
+    SELECT
+        h.provider AS provider,
+        h.model AS model,
+        h.hour AS hour,
+        sum(h.unpriced_requests) AS unpriced,
+        sum(h.usage_missing_requests) AS usage_missing
+    FROM llm_cost_hourly AS h
+    WHERE $__timeFilter(hour){filters}
+    GROUP BY h.provider, h.model, h.hour
+    HAVING unpriced > 0
+) AS m
 GROUP BY provider, model
 ORDER BY unpriced_requests DESC, provider, model""",
     ),
@@ -608,12 +665,22 @@ ORDER BY unpriced_requests DESC, provider, model""",
 SELECT
     provider,
     model,
-    sum(h.usage_missing_requests) AS usage_missing_requests,
-    min(h.hour) AS first_seen,
-    max(h.hour) AS last_seen
-FROM llm_cost_hourly AS h
-WHERE $__timeFilter(hour)
-  AND h.usage_missing_requests > 0{filters}
+    sum(m.usage_missing) AS usage_missing_requests,
+    min(m.hour) AS first_seen,
+    max(m.hour) AS last_seen
+FROM
+(
+    -- the hours of each model with such calls, summed per hour first (see unpriced_usage)
+    SELECT
+        h.provider AS provider,
+        h.model AS model,
+        h.hour AS hour,
+        sum(h.usage_missing_requests) AS usage_missing
+    FROM llm_cost_hourly AS h
+    WHERE $__timeFilter(hour){filters}
+    GROUP BY h.provider, h.model, h.hour
+    HAVING usage_missing > 0
+) AS m
 GROUP BY provider, model
 ORDER BY usage_missing_requests DESC, provider, model""",
     ),
