@@ -15,8 +15,9 @@ Rules every view follows:
   every day from the day of the range start to the day of the range end, inclusive
   (``$__dateFilter``). Hourly series read ``llm_cost_hourly`` and count the hours whose
   start lies in the range. Rollups are SummingMergeTree: always ``sum()`` + GROUP BY.
-* Latency quantiles, per-user and per-conversation cost and single calls read the raw
-  ``llm_calls`` (``$__timeFilter(ts)``, its sort key's first column).
+* Latency quantiles, per-conversation cost and single calls read the raw ``llm_calls``
+  (``$__timeFilter(ts)``, its sort key's first column). Per-user cost reads it over whole
+  UTC days (``toDate(ts)``), which its per-(day, tenant, user) projection answers.
 * "Now" is always the range end (``$__toTime``), never ``now()``: a view answers for
   the range it is given, so a report for last month and a test with a fixed clock see
   the same numbers a dashboard showed then.
@@ -737,12 +738,16 @@ ORDER BY provider""",
         name="cost_by_user",
         title="Cost per user",
         description=(
-            f"The {TOP_DEFAULT} most expensive users in the range, with their tenant, then "
-            f"one '{OTHER}' row for the rest."
+            f"The {TOP_DEFAULT} most expensive users over the range (whole UTC days), with "
+            f"their tenant, then one '{OTHER}' row for the rest."
         ),
         format=Format.TABLE,
         source="llm_calls",
         top=TOP_DEFAULT,
+        # Whole UTC days, like every rollup breakdown: so the calls' per-(day, tenant, user)
+        # projection (migration 0008) can answer it when no dashboard variable is set
+        # (ClickHouse picks it by itself, and reads the calls when one is). The report and
+        # the API's ``exact`` still count the range itself (view_sql._narrowed).
         template=_top_n(
             "user",
             """\
@@ -750,7 +755,8 @@ ORDER BY provider""",
             user, tenant, count() AS requests, sum(cost) AS cost,
             countIf(priced = 0) AS unpriced_requests
         FROM llm_calls
-        WHERE $__timeFilter(ts)
+        WHERE toDate(ts) >= toDate($__fromTime, 'UTC')
+          AND toDate(ts) <= toDate($__toTime, 'UTC')
           AND user != ''{filters}
         GROUP BY user, tenant""",
             "if(position <= {top}, any(ranked.tenant), '') AS tenant,\n"

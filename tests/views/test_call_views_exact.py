@@ -1,0 +1,232 @@
+"""The views over single calls and people (cost_by_user, top_calls) read projections and skip
+indexes of ``llm_calls`` (migration 0008); their answers must stay exactly the raw table's.
+
+Each view runs as the dashboard, the report and the API run it (``views.bind``), for ranges
+that start and end mid-day, with and without dashboard variables and call filters, before
+and after a reprice, and is compared with the answer computed here from the raw rows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import time
+from collections import defaultdict
+from collections.abc import Iterable
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tokentrace.processor.pricing.pricer import Pricer
+from tokentrace.processor.pricing.reprice import reprice
+from tokentrace.processor.store import store, views
+from tokentrace.processor.store.views import MAX_TOP, OTHER, VIEWS
+
+UTC = dt.UTC
+FIRST = dt.datetime(2026, 11, 10, tzinfo=UTC)
+NOW = dt.datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+COLUMNS = [
+    "ts", "trace_id", "span_id", "provider", "model", "response_model", "team", "tenant",
+    "user", "conversation", "api_key", "endpoint", "input_tokens", "output_tokens", "cost",
+    "priced", "price_version", "latency_ms", "status",
+]  # fmt: skip
+# Users belong to a tenant; "u3" shows up under two (the views key users by tenant too).
+USERS = {f"u{n}": f"tenant-{n % 4}" for n in range(24)}
+PRICES = "prices:\n  - {model: acme-1, input: 1, output: 2}\n"
+MS = dt.timedelta(milliseconds=1)
+
+# (first, last moment): ranges starting and ending mid-day, whole days, within one day,
+# and one past the data.
+RANGES = [
+    (dt.datetime(2026, 11, 12, 7, 30, tzinfo=UTC), dt.datetime(2026, 11, 17, 15, 45, tzinfo=UTC)),
+    (dt.datetime(2026, 11, 13, tzinfo=UTC), dt.datetime(2026, 11, 16, tzinfo=UTC) - MS),
+    (dt.datetime(2026, 11, 18, 9, 0, tzinfo=UTC), dt.datetime(2026, 11, 18, 9, 20, tzinfo=UTC)),
+    (NOW - dt.timedelta(days=7), NOW),
+    (FIRST - dt.timedelta(days=3), NOW + dt.timedelta(days=2)),
+]
+FILTERS: list[dict[str, tuple[str, ...]]] = [
+    {},
+    {"team": ("search",)},
+    {"tenant": ("tenant-1", "tenant-2")},
+    {"api_key": ("key-b",)},
+    {"endpoint": ("/chat",), "provider": ("acme",)},
+    {"user": ("u3", "u5")},
+]
+
+
+def _calls(seed: int, count: int) -> list[list[Any]]:
+    rng = random.Random(seed)
+    rows = []
+    for n in range(count):
+        ts = FIRST + dt.timedelta(seconds=rng.randrange(int((NOW - FIRST).total_seconds())))
+        user = rng.choice([*USERS, ""])
+        tenant = "tenant-9" if user == "u3" and rng.random() < 0.3 else USERS.get(user, "")
+        priced = int(rng.random() > 0.05)
+        # costs to the 12th decimal, a few of them tied, unpriced calls at 0
+        cost = Decimal(rng.choice([rng.randrange(10**12), 5 * 10**11])) / 10**12 * priced
+        provider, model = rng.choice([("acme", "acme-1"), ("other", "other-1")])
+        rows.append(
+            [ts, f"trace-{seed}-{n}", f"span-{n}", provider, model, model,
+             rng.choice(["search", "growth", "support"]), tenant, user,
+             f"c{rng.randrange(40)}" if user else "", rng.choice(["key-a", "key-b"]),
+             rng.choice(["/chat", "/search", "tasks.sync"]), rng.randrange(10**5),
+             rng.randrange(10**4), cost, priced, "genai-prices@0.2.3" if priced else "",
+             100.0 + n, "ok"]
+        )  # fmt: skip
+    return rows
+
+
+@pytest.fixture
+def calls(store_client) -> Any:
+    """~1,500 calls over 11 days in three inserts (three parts at least)."""
+    for seed in (1, 2, 3):
+        store_client.insert("llm_calls", _calls(seed, 500), column_names=COLUMNS)
+    return store_client
+
+
+def raw_calls(client: Any) -> list[dict[str, Any]]:
+    result = client.query(
+        f"SELECT {', '.join(COLUMNS)} FROM llm_calls SETTINGS optimize_use_projections = 0"
+    )
+    return [dict(zip(result.column_names, row, strict=True)) for row in result.result_rows]
+
+
+def selected(
+    rows: Iterable[dict[str, Any]],
+    start: dt.datetime,
+    end: dt.datetime,
+    filters: dict[str, tuple[str, ...]],
+    whole_days: bool,
+) -> list[dict[str, Any]]:
+    """The calls a view over [start, end] (``end`` inclusive, as Grafana's) counts: from the
+    macros' whole seconds, or the UTC days they fall on."""
+    first = start.replace(microsecond=0)
+    last = end.replace(microsecond=0)
+    out = []
+    for row in rows:
+        ts = row["ts"].replace(tzinfo=UTC) if row["ts"].tzinfo is None else row["ts"]
+        inside = first.date() <= ts.date() <= last.date() if whole_days else first <= ts <= last
+        if inside and all(row[key] in values for key, values in filters.items()):
+            out.append(row)
+    return out
+
+
+def fetch(client: Any, name: str, **kwargs: Any) -> list[dict[str, Any]]:
+    return views.fetch(client, VIEWS[name], **kwargs)
+
+
+def explain(client: Any, name: str, **kwargs: Any) -> str:
+    sql, parameters = views.bind(VIEWS[name], **kwargs)
+    result = client.query(f"EXPLAIN projections = 1 {sql}", parameters=parameters)
+    return "\n".join(str(row[0]) for row in result.result_rows)
+
+
+# ---------------------------------------------------------------- cost_by_user
+
+
+def expected_users(rows: list[dict[str, Any]]) -> dict[tuple[str, str], tuple[int, Decimal, int]]:
+    totals: dict[tuple[str, str], list[Any]] = defaultdict(lambda: [0, Decimal(0), 0])
+    for row in rows:
+        if row["user"]:
+            total = totals[(row["user"], row["tenant"])]
+            total[0] += 1
+            total[1] += row["cost"]
+            total[2] += row["priced"] == 0
+    return {key: tuple(value) for key, value in totals.items()}
+
+
+def assert_users_exact(
+    client: Any, raw: list[dict[str, Any]], ranges: list[tuple[dt.datetime, dt.datetime]] = RANGES
+) -> None:
+    for start, end in ranges:
+        for filters in FILTERS:
+            # exact (the report's and the API's) counts the range itself, not whole days
+            for exact in (False, True) if filters in ({}, FILTERS[1]) else (False,):
+                args = {"start": start, "end": end, "filters": filters, "exact": exact}
+                counted = selected(raw, start, end, filters, whole_days=not exact)
+                want = expected_users(counted)
+                rows = fetch(client, "cost_by_user", **args, top=MAX_TOP)
+                got = {
+                    (r["user"], r["tenant"]): (r["requests"], r["cost"], r["unpriced_requests"])
+                    for r in rows
+                }
+                assert got == want, (start, end, filters, exact)
+                if filters or exact:
+                    continue
+                # the top N and "(other)" fold: largest first, totals exact
+                top = fetch(client, "cost_by_user", **args, top=5)
+                ranked = sorted(want.items(), key=lambda kv: (-kv[1][1], kv[0]))
+                assert [(r["user"], r["tenant"]) for r in top[:5]] == [k for k, _ in ranked[:5]]
+                if len(want) > 5:
+                    assert top[-1]["user"] == OTHER and top[-1]["members"] == len(want) - 5
+                assert sum(r["cost"] for r in top) == sum(v[1] for v in want.values())
+
+
+def test_cost_by_user_is_the_raw_answer_over_whole_days(calls) -> None:
+    assert_users_exact(calls, raw_calls(calls))
+
+
+def test_cost_by_user_reads_the_projection_unless_a_variable_is_set(calls) -> None:
+    week = {"start": NOW - dt.timedelta(days=7), "end": NOW}
+    assert "user_daily" in explain(calls, "cost_by_user", **week)
+    assert "user_daily" not in explain(calls, "cost_by_user", **week, filters={"team": ("x",)})
+
+
+def test_cost_by_user_stays_exact_after_a_reprice(calls, tmp_path: Path) -> None:
+    before = raw_calls(calls)
+    prices = tmp_path / "prices.yaml"
+    prices.write_text(PRICES)
+    result = reprice(calls, Pricer(prices), FIRST, NOW)
+    assert result.changed > 0
+    after = raw_calls(calls)
+    assert sorted(r["cost"] for r in after) != sorted(r["cost"] for r in before)
+    assert len(after) == len(before)
+    assert_users_exact(calls, after, RANGES[:2])
+
+
+def test_lightweight_deletes_keep_the_projection_exact(calls) -> None:
+    calls.command("DELETE FROM llm_calls WHERE team = 'growth'")
+    raw = raw_calls(calls)
+    assert raw and all(r["team"] != "growth" for r in raw)
+    assert_users_exact(calls, raw, RANGES[:1])
+
+
+# ---------------------------------------------------------------- the migration
+
+
+def _mutations_done(client: Any) -> None:
+    for _ in range(300):
+        if not client.command(
+            "SELECT count() FROM system.mutations "
+            "WHERE database = currentDatabase() AND table = 'llm_calls' AND NOT is_done"
+        ):
+            return
+        time.sleep(0.1)
+    raise AssertionError("the migration's mutations did not finish")
+
+
+def test_the_migration_backfills_a_store_written_before(chdb_url, monkeypatch) -> None:
+    every = store.load_migrations()
+    monkeypatch.setattr(store, "load_migrations", lambda: [m for m in every if m.version < 8])
+    client = store.connect(chdb_url, database="before_0008")
+    try:
+        store.migrate(client)
+        for seed in (4, 5):
+            client.insert("llm_calls", _calls(seed, 300), column_names=COLUMNS)
+        parts = client.command(
+            "SELECT count() FROM system.parts WHERE database = currentDatabase() "
+            "AND table = 'llm_calls' AND active"
+        )
+        monkeypatch.setattr(store, "load_migrations", lambda: every)
+        assert 8 in store.migrate(client)
+        _mutations_done(client)
+        projected = client.query(
+            "SELECT count(), sum(rows) FROM system.projection_parts WHERE database = "
+            "currentDatabase() AND table = 'llm_calls' AND name = 'user_daily' AND active"
+        ).result_rows[0]
+        assert projected[0] == parts and projected[1] > 0
+        assert_users_exact(client, raw_calls(client), RANGES[:1])
+    finally:
+        client.command("DROP DATABASE IF EXISTS before_0008")
