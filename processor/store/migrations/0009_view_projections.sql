@@ -37,21 +37,9 @@ ALTER TABLE llm_cost_daily {on_cluster} ADD PROJECTION IF NOT EXISTS by_tenant
 
 ALTER TABLE llm_cost_daily {on_cluster} MATERIALIZE PROJECTION by_tenant;
 
--- Unfiltered spend views (the dashboards' default) group by day, provider and model at most.
-ALTER TABLE llm_cost_daily {on_cluster} ADD PROJECTION IF NOT EXISTS by_model
-(
-    SELECT
-        day, provider, model,
-        sum(requests), sum(failed_requests), sum(unpriced_requests), sum(usage_missing_requests),
-        sum(blocked_requests), sum(input_tokens), sum(output_tokens), sum(cache_read_tokens),
-        sum(cache_write_tokens), sum(reasoning_tokens), sum(input_cost), sum(cache_read_cost),
-        sum(cache_write_cost), sum(output_cost), sum(cost), sum(cache_savings), sum(failed_cost),
-        sum(latency_ms_sum)
-    GROUP BY day, provider, model
-);
-
-ALTER TABLE llm_cost_daily {on_cluster} MATERIALIZE PROJECTION by_model;
-
+-- Hourly series and the unpriced/usage-missing tables without filters group by hour, provider
+-- and model at most. (Not on the daily rollup: there without_tenant's rows of a day fit in one
+-- granule already, and ClickHouse takes the first projection among those reading as many.)
 ALTER TABLE llm_cost_hourly {on_cluster} ADD PROJECTION IF NOT EXISTS by_model
 (
     SELECT
