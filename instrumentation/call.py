@@ -20,6 +20,7 @@ from .bodies import JsonParser, SseParser
 from .budget_guard import Exceeded
 from .decoding import Decoder, UnsupportedEncoding, decoder_for
 from .endpoints import current_endpoint
+from .provider_cost import PROVIDER_COST, from_headers
 from .routing import Route
 from .tags import tag_attributes
 from .usage import USAGE_MISSING, Observed
@@ -64,6 +65,7 @@ class LLMCall:
         self._raw_size = 0
         self._streaming = route.stream
         self._seen = Observed()
+        self._header_cost: str | None = None
         self._ended = False
 
     @classmethod
@@ -126,6 +128,8 @@ class LLMCall:
             self._parser = SseParser(self.route.api.sse_marker, self._observe)
         elif "json" in content_type:
             self._parser = JsonParser(self._observe)
+            if response.status_code < 400:
+                self._header_cost = from_headers(headers)
 
     def feed(self, chunk: bytes) -> None:
         """Sees one raw body chunk, as the application receives it; see `RAW_BATCH_BYTES`."""
@@ -199,6 +203,8 @@ class LLMCall:
             found.update(usage.attributes())
         elif status is not None and status < 400:
             found[USAGE_MISSING] = True
+        if self._header_cost is not None and PROVIDER_COST not in found:
+            found[PROVIDER_COST] = self._header_cost  # the body's own figure comes first
         if isinstance(error, Exception):
             error_type = type(error).__qualname__
         elif error_type is None and status is not None:

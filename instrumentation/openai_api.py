@@ -2,7 +2,7 @@
 
 Also spoken by Mistral, DeepSeek, Groq, Together, OpenRouter, xAI, Fireworks, Perplexity, Azure
 OpenAI, Ollama and vLLM, hence the few non-OpenAI fields read here (DeepSeek's
-`prompt_cache_hit_tokens`, Groq's `x_groq.usage`).
+`prompt_cache_hit_tokens`, Groq's `x_groq.usage`, OpenRouter's and xAI's reported cost).
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import re
 from typing import Any
 
 from .api import Api
+from .provider_cost import from_usage
 from .request_body import RequestFields
 from .usage import Observed, Usage, count, text
 
@@ -76,6 +77,7 @@ class ChatCompletions(Api):
             cache_creation_tokens=count(raw, "prompt_tokens_details", "cache_write_tokens"),
             reasoning_tokens=count(raw, "completion_tokens_details", "reasoning_tokens"),
             by_modality=by_modality,
+            provider_cost=from_usage(raw),
         )
 
 
@@ -116,6 +118,7 @@ class Responses(Api):
             cache_read_tokens=count(raw, "input_tokens_details", "cached_tokens"),
             cache_creation_tokens=count(raw, "input_tokens_details", "cache_write_tokens"),
             reasoning_tokens=count(raw, "output_tokens_details", "reasoning_tokens"),
+            provider_cost=from_usage(raw),
         )
 
 

@@ -12,6 +12,8 @@ from typing import Any
 
 from opentelemetry.util.types import AttributeValue
 
+from .provider_cost import PROVIDER_COST
+
 INPUT_TOKENS = "gen_ai.usage.input_tokens"
 OUTPUT_TOKENS = "gen_ai.usage.output_tokens"
 CACHE_READ_TOKENS = "gen_ai.usage.cache_read.input_tokens"
@@ -31,6 +33,8 @@ class Usage:
     reasoning_tokens: int | None = None
     by_modality: dict[str, int] = field(default_factory=dict)
     """Per-modality counts, keyed by attribute name (e.g. `gen_ai.usage.audio.input_tokens`)."""
+    provider_cost: str | None = None
+    """What the provider says the call cost, in USD (`provider_cost`), as decimal text."""
 
     def attributes(self) -> dict[str, AttributeValue]:
         attributes: dict[str, AttributeValue] = {INPUT_TOKENS: self.input_tokens}
@@ -43,6 +47,8 @@ class Usage:
             if value is not None:
                 attributes[name] = value
         attributes.update(self.by_modality)
+        if self.provider_cost is not None:
+            attributes[PROVIDER_COST] = self.provider_cost
         return attributes
 
 

@@ -73,6 +73,7 @@ def chat_usage(plan: Plan) -> dict[str, Any]:
             "accepted_prediction_tokens": 0,
             "rejected_prediction_tokens": 0,
         },
+        **plan.usage_cost(),
     }
 
 
@@ -154,6 +155,7 @@ def _responses(body: dict[str, Any], plan: Plan, model: str) -> Reply:
         "output_tokens": plan.output_tokens,
         "output_tokens_details": {"reasoning_tokens": plan.reasoning},
         "total_tokens": plan.input_tokens + plan.output_tokens,
+        **plan.usage_cost(),
     }
 
     def response(status: str, output: list[Any], usage: Any) -> dict[str, Any]:

@@ -11,12 +11,16 @@ Request headers override, which is how a demo produces varied, realistic traffic
 - `x-standin-fail: 429|500|503|400|...` answer with that status in the provider's error shape;
   `cut` streams half the reply and drops the connection without the end (no usage).
 - `x-standin-delay: 0.5` seconds to wait before answering (for client timeouts).
+- `x-standin-cost: openrouter=0.000123,xai_ticks=37756000,litellm=0.0012,aimlapi=0.0012`
+  what the provider or gateway reports it charged, in its own wire format: OpenRouter's
+  `usage.cost` and xAI's `usage.cost_in_usd_ticks` in the OpenAI-format usage object, the
+  LiteLLM proxy's `x-litellm-response-cost` and AI/ML API's `x-aimlapi-usd-spent` headers.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 WORDS = (
@@ -37,6 +41,22 @@ class Plan:
     words: list[str]
     fail: str | None
     delay: float
+    cost: dict[str, str] = field(default_factory=dict)
+    """`x-standin-cost`, by key."""
+
+    def usage_cost(self) -> dict[str, Any]:
+        """The reported-cost fields of an OpenAI-format usage object (OpenRouter, xAI)."""
+        found: dict[str, Any] = {}
+        if "openrouter" in self.cost:
+            found["cost"] = float(self.cost["openrouter"])
+        if "xai_ticks" in self.cost:
+            found["cost_in_usd_ticks"] = int(self.cost["xai_ticks"])
+        return found
+
+    def cost_headers(self) -> dict[str, str]:
+        """The gateways' reported-cost response headers asked for."""
+        names = {"litellm": "x-litellm-response-cost", "aimlapi": "x-aimlapi-usd-spent"}
+        return {names[key]: value for key, value in self.cost.items() if key in names}
 
     @property
     def uncached_input(self) -> int:
@@ -84,6 +104,13 @@ def plan_for(headers: dict[str, str], body: Any) -> Plan:
         words=words,
         fail=headers.get("x-standin-fail"),
         delay=float(headers.get("x-standin-delay", "0")),
+        cost=dict(
+            (key.strip(), value.strip())
+            for key, sep, value in (
+                item.partition("=") for item in headers.get("x-standin-cost", "").split(",")
+            )
+            if sep
+        ),
     )
 
 

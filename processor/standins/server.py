@@ -156,7 +156,9 @@ class _RequestHandler(BaseHTTPRequestHandler):
         path, handle = _handler_for(target.path)
         if target.query:
             path += "?" + target.query
-        self._reply(handle(path, document, plan), headers.get("accept-encoding", ""))
+        reply = handle(path, document, plan)
+        reply.headers.update(plan.cost_headers())
+        self._reply(reply, headers.get("accept-encoding", ""))
 
     def _reply(self, reply: Reply, accept_encoding: str) -> None:
         standin: Standin = self.server.standin  # type: ignore[attr-defined]

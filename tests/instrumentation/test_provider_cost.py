@@ -1,0 +1,128 @@
+"""The cost a provider or gateway reports, from the real openai SDK against the stand-in to
+the stored row: OpenRouter's `usage.cost`, xAI's `usage.cost_in_usd_ticks`, the LiteLLM
+proxy's and AI/ML API's cost headers; plain and streamed."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import openai
+import pytest
+from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
+
+from tokentrace.instrumentation.provider_cost import PROVIDER_COST
+from tokentrace.processor.extract.dedupe import Deduper
+from tokentrace.processor.metrics import Registry
+from tokentrace.processor.pipeline import Pipeline
+from tokentrace.processor.pricing.pricer import Pricer
+from tokentrace.processor.receivers import otlp_wire
+from tokentrace.processor.standins import usage_header
+from tokentrace.processor.store.sink import Sink
+from tokentrace.processor.store.spool import Spool
+
+from .conftest import llm_spans, only_span
+
+MESSAGES = [{"role": "user", "content": "What does a token cost?"}]
+USAGE = usage_header(input=1200, output=90, cache_read=1000)
+# gpt-4o-mini: $0.15 / M input, $0.075 / M cached input, $0.60 / M output (genai-prices 0.2.3):
+# 200 x 0.15 + 1000 x 0.075 + 90 x 0.60 = 159 millionths of a dollar.
+COMPUTED = Decimal("0.000159")
+
+
+def client(standin) -> openai.OpenAI:
+    return openai.OpenAI(base_url=standin.base_url("openai"), api_key="sk-test", max_retries=0)
+
+
+def chat(standin, cost: str, stream: bool = False) -> None:
+    headers = {**USAGE, "x-standin-cost": cost}
+    create = client(standin).chat.completions.create
+    if stream:
+        chunks = list(
+            create(
+                model="gpt-4o-mini",
+                messages=MESSAGES,
+                stream=True,
+                stream_options={"include_usage": True},
+                extra_headers=headers,
+            )
+        )
+        assert chunks[-1].usage.prompt_tokens == 1200
+    else:
+        assert create(model="gpt-4o-mini", messages=MESSAGES, extra_headers=headers).usage
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["sync", "streamed"])
+@pytest.mark.parametrize(
+    ("cost", "reported"),
+    [
+        ("openrouter=0.000171", "0.000171"),
+        ("xai_ticks=1712345", "0.0001712345"),
+        ("openrouter=0.000171,litellm=0.5", "0.000171"),  # the body's figure comes first
+    ],
+)
+def test_cost_in_the_usage_object(standin, exporter, cost, reported, stream):
+    chat(standin, cost, stream)
+
+    assert only_span(exporter).attributes[PROVIDER_COST] == reported
+
+
+def test_gateway_cost_headers(standin, exporter):
+    chat(standin, "litellm=0.00042")
+    chat(standin, "aimlapi=1.5E-4")
+    chat(standin, "litellm=free")  # not an amount: left out, never guessed
+
+    found = [span.attributes.get(PROVIDER_COST) for span in llm_spans(exporter)]
+    assert found == ["0.00042", "1.5E-4", None]
+
+
+def test_a_cost_header_of_a_stream_is_not_its_cost(standin, exporter):
+    """The header leaves before the streamed body: the gateway cannot know the cost yet."""
+    chat(standin, "litellm=0.00042", stream=True)
+
+    span = only_span(exporter)
+    assert span.attributes["gen_ai.usage.input_tokens"] == 1200
+    assert PROVIDER_COST not in span.attributes
+
+
+def test_no_reported_cost_no_attribute(standin, exporter):
+    chat(standin, "")
+    chat(standin, "", stream=True)
+
+    assert [PROVIDER_COST in span.attributes for span in llm_spans(exporter)] == [False, False]
+
+
+def test_reported_cost_counts_and_the_computed_cost_stays_beside_it(
+    standin, exporter, tmp_path, store_client
+):
+    chat(standin, "openrouter=0.000171")
+    chat(standin, "xai_ticks=1712345", stream=True)
+    chat(standin, "litellm=0.00042")
+    chat(standin, "")
+    store(llm_spans(exporter), tmp_path, store_client)
+
+    rows = store_client.query(
+        "SELECT stream, provider_cost, cost, cost_source, priced, "
+        "input_cost + cache_read_cost + cache_write_cost + output_cost "
+        "FROM llm_calls ORDER BY ts"
+    ).result_rows
+    assert rows == [
+        (0, Decimal("0.000171"), Decimal("0.000171"), "provider", 1, COMPUTED),
+        (1, Decimal("0.0001712345"), Decimal("0.0001712345"), "provider", 1, COMPUTED),
+        (0, Decimal("0.00042"), Decimal("0.00042"), "provider", 1, COMPUTED),
+        (0, None, COMPUTED, "computed", 1, COMPUTED),
+    ]
+
+
+def store(spans, directory, client) -> None:
+    """``spans`` through the processor's write path (pipeline, spool, sink) into ``client``."""
+    metrics = Registry()
+    spool = Spool(directory, 1 << 30, seal_rows=10_000, seal_seconds=0.05)
+    sink = Sink(lambda: client, spool, metrics, first_backoff=0.01)
+    spool.on_sealed = sink.offer
+    sink.start()
+    spool.start()
+    wire = otlp_wire.TraceRequest.FromString(encode_spans(spans).SerializeToString())
+    Pipeline(Pricer(), spool, Deduper(), metrics).accept(wire, "test").durable.result(timeout=10)
+    spool.close()
+    assert sink.wait_idle(30)
+    sink.stop(0)
