@@ -145,6 +145,18 @@ def panels() -> list[dict[str, Any]]:
                 thresholds=[(None, "green"), (1, "orange")],
             ),
             p.table(v["usage_missing"], (4, 98, 20, 8)),
+            # What providers and gateways reported they charged, against the computed cost;
+            # what each extra usage unit (audio, image, 1-hour cache writes…) cost.
+            p.table(
+                v["provider_cost_differences"],
+                (0, 106, 14, 8),
+                units={
+                    "reported_requests": "short",
+                    "compared_requests": "short",
+                    "gap_ratio": "percentunit",
+                },
+            ),
+            p.table(v["cost_by_unit"], (14, 106, 10, 8), units={"tokens": "short"}),
         ]
     )
 

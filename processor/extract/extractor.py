@@ -57,6 +57,9 @@ USAGE_UNITS = (
     "output_audio_tokens", "input_image_tokens", "cache_image_read_tokens",
     "output_image_tokens", "input_video_tokens", "output_video_tokens",
 )  # fmt: skip
+# Of the cost-by-kind columns, what each unit above is billed at its own rate (migration 0010),
+# same order.
+UNIT_COST_COLUMNS = tuple(unit.removesuffix("_tokens") + "_cost" for unit in USAGE_UNITS)
 # The columns of ``llm_calls``, in table order: a row is a tuple in this order.
 COLUMNS = (
     "ts", "trace_id", "span_id", "response_id", "provider", "request_model", "response_model",
@@ -67,7 +70,7 @@ COLUMNS = (
     "service_tier", "latency_ms", "ttft_ms", "status", "error_type", "http_status", "stream",
     "usage_missing", "tags",
     *USAGE_UNITS, "unpriced_reason", "price_rule", "provider_cost", "cost_source",
-    "api_key", "endpoint", "budget_blocked",
+    "api_key", "endpoint", "budget_blocked", *UNIT_COST_COLUMNS,
 )  # fmt: skip
 # The money columns, in table order: integer units of 1e-12 USD in a row (see Call.row),
 # ``Decimal(18, 12)`` in the table.
@@ -361,10 +364,16 @@ class Call:
             self.api_key,
             self.endpoint,
             self.budget_blocked,
+            *(
+                [_units(cost) for cost in price.unit_costs]
+                if any(price.unit_costs)
+                else _NO_UNIT_COSTS
+            ),
         )
 
 
 _UNIT = Decimal(10**12)
+_NO_UNIT_COSTS = (0,) * len(UNIT_COST_COLUMNS)
 
 
 def _units(usd: Decimal) -> int:

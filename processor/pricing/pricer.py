@@ -46,6 +46,7 @@ from genai_prices.types import (
 from tokentrace.processor.pricing import rules
 from tokentrace.processor.pricing.overrides import OverrideEntry, PriceOverrides, load_overrides
 from tokentrace.processor.pricing.units import (
+    FIRST_UNIT,
     USAGE_KEYS,
     Compiled,
     Unpriceable,
@@ -90,6 +91,8 @@ _ZERO = Decimal(0).scaleb(-12)
 _MAX_UNITS = 10**18  # Decimal(18, 12) holds < 1e6 USD
 _N_UNITS = len(USAGE_KEYS) - 5
 _NO_UNITS = (0,) * _N_UNITS
+# The cost billed at each unit's own rate (USAGE_UNITS order): none for most calls.
+NO_UNIT_COSTS = (_ZERO,) * _N_UNITS
 _FIELDS = {key: index for index, key in enumerate(USAGE_KEYS)}
 
 # Why a call has no computed cost (``llm_calls.unpriced_reason``).
@@ -123,6 +126,10 @@ class Price(NamedTuple):
     rule: str = ""  # the provider rule(s) that supplied a rate, "+"-joined
     provider_cost: Decimal | None = None
     cost_source: str = "computed"  # computed, provider or none
+    # Of the cost-by-kind columns, what each unit of extract.USAGE_UNITS is billed at its own
+    # rate (1-hour cache writes, audio, image, video…), same order; a unit with no rate of its
+    # own is billed at its parent's rate and shows there. Each is rounded on its own.
+    unit_costs: tuple[Decimal, ...] = NO_UNIT_COSTS
 
 
 def unpriced(model: str, reason: str = UNKNOWN_MODEL) -> Price:
@@ -220,13 +227,14 @@ class Period:
             if usage[field]:
                 return unpriced(self.model, NO_RATE)
         total_input = usage[0]
-        band = compiled.bands[0]
+        at = 0
         thresholds = compiled.thresholds
         if thresholds:
             for i in range(len(thresholds) - 1, -1, -1):
                 if total_input > thresholds[i]:
-                    band = compiled.bands[i + 1]
+                    at = i + 1
                     break
+        band = compiled.bands[at]
         inp, read, write, out, savings = compiled.request_fee, 0, 0, 0, 0
         for field, c_in, c_read, c_write, c_out, c_save in band:
             count = usage[field]
@@ -250,6 +258,9 @@ class Period:
             savings = _round(savings, scale)
         if total >= _MAX_UNITS:
             raise ValueError(f"cost of {total / 1e12:.2f} USD for one call is out of range")
+        unit_costs = NO_UNIT_COSTS
+        if compiled.unit_bands and any(usage[FIRST_UNIT:]):
+            unit_costs = _unit_costs(compiled.unit_bands[at], usage, compiled.scale)
         return Price(
             True,
             self.model,
@@ -262,6 +273,7 @@ class Period:
             self.price_version,
             "",
             self._rules(usage) if self.rules_by_count else self.rule,
+            unit_costs=unit_costs,
         )
 
     def _rules(self, usage: tuple[int, ...]) -> str:
@@ -658,6 +670,20 @@ def _round(units: int, scale: int) -> int:
     if 2 * remainder > scale or (2 * remainder == scale and quotient % 2):
         quotient += 1
     return quotient
+
+
+def _unit_costs(
+    band: tuple[tuple[int, int, tuple[tuple[int, int], ...]], ...],
+    usage: tuple[int, ...],
+    scale: int,
+) -> tuple[Decimal, ...]:
+    """Each unit's rate times its leaf count (see ``Compiled.unit_bands``)."""
+    costs = [0] * _N_UNITS
+    for unit, rate, form in band:
+        costs[unit] = rate * sum(usage[field] * times for field, times in form)
+    if scale != 1:
+        costs = [_round(cost, scale) for cost in costs]
+    return tuple(_usd(cost) for cost in costs)
 
 
 def _usd(units: int) -> Decimal:

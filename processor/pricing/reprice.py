@@ -37,7 +37,7 @@ from decimal import Decimal
 
 from clickhouse_connect.driver.client import Client
 
-from tokentrace.processor.extract.extractor import MONEY_COLUMNS, USAGE_UNITS
+from tokentrace.processor.extract.extractor import MONEY_COLUMNS, UNIT_COST_COLUMNS, USAGE_UNITS
 from tokentrace.processor.pricing.pricer import (
     USAGE_MISSING,
     Price,
@@ -66,7 +66,8 @@ INPUT_COLUMNS = (
 )
 # price_version last: a staged run marks it.
 PRICE_COLUMNS = (
-    "priced", "model", *MONEY_COLUMNS, "unpriced_reason", "price_rule", "cost_source",
+    "priced", "model", *MONEY_COLUMNS, *UNIT_COST_COLUMNS, "unpriced_reason", "price_rule",
+    "cost_source",
     "price_version",
 )  # fmt: skip
 KEY_COLUMNS = INPUT_COLUMNS + PRICE_COLUMNS
@@ -443,6 +444,7 @@ def _as_row(price: Price) -> tuple:
         int(price.priced),
         price.model,
         *(getattr(price, column) for column in MONEY_COLUMNS),
+        *price.unit_costs,
         price.reason,
         price.rule,
         price.cost_source,

@@ -40,6 +40,7 @@ USAGE_KEYS = (
     "output_video_tokens",
 )
 INPUT, CACHE_READ, CACHE_WRITE, OUTPUT = range(4)  # cost kinds, and the first four counts
+FIRST_UNIT = 5  # USAGE_KEYS[FIRST_UNIT:] are the units that refine the five counts
 KINDS = ("input", "cache_read", "cache_write", "output")
 _FIELD = {key: index for index, key in enumerate(USAGE_KEYS)}
 _DIMENSIONS = {
@@ -87,6 +88,11 @@ class Compiled:
     leaves: tuple[tuple[tuple[int, int], ...], ...]
     request_fee: int
     priced_fields: frozenset[int]  # counts with a rate of their own
+    # ``unit_bands[b]``: for band ``b``, one (unit, rate, leaf form) per unit of
+    # ``USAGE_KEYS[FIRST_UNIT:]`` with a rate of its own (``unit`` counts from FIRST_UNIT).
+    # The unit's cost is its rate times its leaf count: the share of its kind's cost billed
+    # at that unit's rate, which the views show per unit (migration 0010).
+    unit_bands: tuple[tuple[tuple[int, int, tuple[tuple[int, int], ...]], ...], ...] = ()
 
 
 def priced_keys(prices: ModelPrice) -> dict[str, Decimal | TieredPrices]:
@@ -123,7 +129,15 @@ def compile_price(prices: ModelPrice) -> Compiled:
     leaves = _leaf_forms(tokens)
     plain = _leaf_forms({k: v for k, v in tokens.items() if not is_cache(v[0])})
     bands = []
+    unit_bands = []
     for above in (None, *thresholds):
+        unit_bands.append(
+            tuple(
+                (field - FIRST_UNIT, int(rate_above(rate, above).scaleb(6 + extra)), leaves[key])
+                for field, key, rate in sorted((_FIELD[k], k, r) for k, (_, r) in tokens.items())
+                if field >= FIRST_UNIT
+            )
+        )
         coefficients: dict[int, list[int]] = {}
         for forms, column in ((leaves, None), (plain, 4)):
             for usage_key, form in forms.items():
@@ -146,6 +160,7 @@ def compile_price(prices: ModelPrice) -> Compiled:
         leaves=tuple(leaves.values()),
         request_fee=int(fee.scaleb(9 + extra)) if fee else 0,
         priced_fields=frozenset(_FIELD[k] for k in tokens),
+        unit_bands=tuple(unit_bands) if any(unit_bands) else (),
     )
 
 

@@ -320,6 +320,7 @@ def build(fetch: Fetch, window: Window, top: int = DEFAULT_TOP) -> dict[str, Any
             for r in fetch("unpriced_usage")
         ],
         **_reconciliation(fetch),
+        **_provider_and_unit_costs(fetch),
         "failures_by_feature": [
             {
                 "feature": r["feature"],
@@ -336,6 +337,37 @@ def build(fetch: Fetch, window: Window, top: int = DEFAULT_TOP) -> dict[str, Any
 
 
 TOP = 10
+
+
+def _provider_and_unit_costs(fetch: Fetch) -> dict[str, Any]:
+    """Where the cost providers reported differs from the computed one (the reported cost
+    counts), and what each extra usage unit cost at its own rate; both exact."""
+    return {
+        "provider_cost_differences": [
+            {
+                "provider": r["provider"],
+                "model": r["model"],
+                "reported_requests": int(r["reported_requests"]),
+                "reported_cost": money(r["reported_cost"]),
+                "compared_requests": int(r["compared_requests"]),
+                "compared_reported_cost": money(r["compared_reported_cost"]),
+                "computed_cost": money(r["computed_cost"]),
+                "gap": money(r["gap"]),
+                "gap_ratio": _number(r["gap_ratio"]),
+            }
+            for r in fetch("provider_cost_differences")
+        ],
+        "cost_by_unit": [
+            {
+                "provider": r["provider"],
+                "model": r["model"],
+                "unit": r["unit"],
+                "tokens": int(r["tokens"]),
+                "cost": money(r["cost"]),
+            }
+            for r in fetch("cost_by_unit")
+        ],
+    }
 
 
 def _costliest(fetch: Fetch) -> dict[str, Any]:

@@ -112,6 +112,25 @@ def render(doc: dict[str, Any]) -> str:
     ]
     if doc.get("reconciliation"):
         sections.append(_section("Billed vs metered", _reconciliation_table(doc), wide=True))
+    if doc.get("provider_cost_differences"):
+        sections.append(
+            _section(
+                "Provider-reported against computed cost",
+                _provider_costs_table(doc["provider_cost_differences"]),
+                wide=True,
+                note="What providers and gateways reported they charged counts as the cost; "
+                "the computed cost is what the price data gives for the same calls.",
+            )
+        )
+    if doc.get("cost_by_unit"):
+        sections.append(
+            _section(
+                "Cost by usage unit",
+                _unit_costs_table(doc["cost_by_unit"]),
+                note="What each extra unit cost at its own rate: part of the input, cache or "
+                "output cost it refines.",
+            )
+        )
     if doc.get("unpriced"):
         sections.append(_section("Unknown cost: unpriced usage", _unpriced_table(doc["unpriced"])))
     filters = ", ".join(f"{k}={'|'.join(v)}" for k, v in doc.get("filters", {}).items())
@@ -480,6 +499,34 @@ def _unpriced_table(rows: list[dict[str, Any]]) -> str:
             ],
             {2, 3},
         )
+    )
+
+
+def _provider_costs_table(rows: list[dict[str, Any]]) -> str:
+    return _table(
+        ["provider", "model", "reported", "calls", "compared calls", "computed", "gap", "share"],
+        [
+            [
+                r["provider"],
+                r["model"],
+                f"${r['reported_cost']}",
+                f"{r['reported_requests']:,}",
+                f"{r['compared_requests']:,}",
+                f"${r['computed_cost']}" if r["compared_requests"] else "—",
+                f"${r['gap']}" if r["compared_requests"] else "—",
+                "—" if r["gap_ratio"] is None else f"{r['gap_ratio']:.1%}",
+            ]
+            for r in rows
+        ],
+        {2, 3, 4, 5, 6, 7},
+    )
+
+
+def _unit_costs_table(rows: list[dict[str, Any]]) -> str:
+    return _table(
+        ["provider", "model", "unit", "tokens", "cost"],
+        [[r["provider"], r["model"], r["unit"], f"{r['tokens']:,}", f"${r['cost']}"] for r in rows],
+        {3, 4},
     )
 
 

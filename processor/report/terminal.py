@@ -84,6 +84,10 @@ def render(doc: dict[str, Any], console: Console | None = None) -> None:
     console.print(_latency(doc))
     console.print(_anomalies(doc))
     console.print(_reconciliation(doc))
+    if doc.get("provider_cost_differences"):
+        console.print(_provider_costs(doc))
+    if doc.get("cost_by_unit"):
+        console.print(_unit_costs(doc))
     if doc.get("unpriced"):
         console.print(_unpriced(doc))
 
@@ -240,6 +244,47 @@ def _unpriced(doc: dict[str, Any]) -> Table:
             row["model"],
             f"{row['requests']:,}",
             f"{row.get('usage_missing_requests', 0):,}",
+        )
+    return table
+
+
+def _provider_costs(doc: dict[str, Any]) -> Table:
+    """Reported against computed cost, exact (a gap of a fraction of a cent stays visible)."""
+    table = Table(
+        title="Provider-reported cost (counts) against computed cost", title_justify="left"
+    )
+    for name in ("provider", "model", "reported", "calls", "compared calls", "computed", "gap"):
+        table.add_column(name, justify="left" if name in ("provider", "model") else "right")
+    for row in doc["provider_cost_differences"]:
+        compared = row["compared_requests"]
+        _row(
+            table,
+            row["provider"],
+            row["model"],
+            f"${row['reported_cost']}",
+            f"{row['reported_requests']:,}",
+            f"{compared:,}",
+            f"${row['computed_cost']}" if compared else "—",
+            f"${row['gap']}" if compared else "—",
+        )
+    return table
+
+
+def _unit_costs(doc: dict[str, Any]) -> Table:
+    """What each extra usage unit cost at its own rate, exact."""
+    table = Table(
+        title="Cost by usage unit (part of input, cache and output cost)", title_justify="left"
+    )
+    for name in ("provider", "model", "unit", "tokens", "cost"):
+        table.add_column(name, justify="right" if name in ("tokens", "cost") else "left")
+    for row in doc["cost_by_unit"]:
+        _row(
+            table,
+            row["provider"],
+            row["model"],
+            row["unit"],
+            f"{row['tokens']:,}",
+            f"${row['cost']}",
         )
     return table
 

@@ -18,7 +18,12 @@ from typing import Any
 
 import pyarrow as pa
 
-from tokentrace.processor.extract.extractor import COLUMNS, MONEY_COLUMNS, USAGE_UNITS
+from tokentrace.processor.extract.extractor import (
+    COLUMNS,
+    MONEY_COLUMNS,
+    UNIT_COST_COLUMNS,
+    USAGE_UNITS,
+)
 from tokentrace.processor.store.refusals import Unencodable
 from tokentrace.processor.store.spool import Columns
 
@@ -39,7 +44,7 @@ _ARROW_TYPES = {
             *USAGE_UNITS,
         )
     },
-    **dict.fromkeys((*MONEY_COLUMNS, "provider_cost"), _MONEY),
+    **dict.fromkeys((*MONEY_COLUMNS, "provider_cost", *UNIT_COST_COLUMNS), _MONEY),
     "priced": pa.uint8(),
     "stream": pa.uint8(),
     "usage_missing": pa.uint8(),
@@ -52,9 +57,13 @@ _ARROW_TYPES = {
 
 
 def arrow_table(columns: Columns) -> pa.Table:
-    """``llm_calls`` columns (see ``extract.COLUMNS``) as an Arrow table ClickHouse reads."""
+    """``llm_calls`` columns (see ``extract.COLUMNS``) as an Arrow table ClickHouse reads.
+
+    Columns a spool segment written by an earlier version lacks (it appended fewer) are left
+    out, so ClickHouse fills in their defaults: such a segment is stored, not refused.
+    """
     arrays = []
-    for name, values in zip(COLUMNS, columns, strict=True):
+    for name, values in zip(COLUMNS, columns, strict=False):
         kind = _ARROW_TYPES.get(name, pa.string())
         if kind is _MONEY:
             # Integer units of 1e-12 USD are exactly the decimal's unscaled value: build
@@ -65,7 +74,7 @@ def arrow_table(columns: Columns) -> pa.Table:
             arrays.append(pa.array([list(tags.items()) for tags in values], kind))
         else:
             arrays.append(pa.array(values, kind))
-    return pa.Table.from_arrays(arrays, names=list(COLUMNS))
+    return pa.Table.from_arrays(arrays, names=list(COLUMNS[: len(arrays)]))
 
 
 def insert_calls(client: Any, columns: Columns, token: str) -> int:

@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from enum import IntEnum
 from typing import Any
 
+from tokentrace.processor.extract.extractor import USAGE_UNITS
 from tokentrace.processor.store import macros
 
 # Dashboard variables (and the report's filters), named after the rollup and fact-table
@@ -288,9 +289,10 @@ _DIMENSIONS = (
     "provider, model, operation, service, environment, team, feature, tenant, agent, "
     "api_key, endpoint"
 )
-# The rollups' sums, computed from the calls: the materialized views' SELECT (migration 0005),
+# The rollups' sums, computed from the calls: the materialized views' SELECT (migration 0010),
 # with every column qualified so no alias can shadow it.
-_SUMS_FROM_CALLS = """\
+_SUMS_FROM_CALLS = (
+    """\
 count() AS requests,
         countIf(c.status = 'error') AS failed_requests,
         countIf(c.priced = 0) AS unpriced_requests,
@@ -309,7 +311,21 @@ count() AS requests,
         sum(c.cost) AS cost,
         sum(c.cache_savings) AS cache_savings,
         sumIf(c.cost, c.status = 'error') AS failed_cost,
-        sum(c.latency_ms) AS latency_ms_sum"""
+        sum(c.latency_ms) AS latency_ms_sum,
+        """
+    + ",\n        ".join(
+        f"sum(c.{unit}_tokens) AS {unit}_tokens, sum(c.{unit}_cost) AS {unit}_cost"
+        for unit in (unit.removesuffix("_tokens") for unit in USAGE_UNITS)
+    )
+    + """,
+        countIf(c.cost_source = 'provider') AS reported_requests,
+        sumIf(assumeNotNull(c.provider_cost), c.cost_source = 'provider') AS reported_cost,
+        countIf(c.cost_source = 'provider' AND c.unpriced_reason = '') AS compared_requests,
+        sumIf(assumeNotNull(c.provider_cost), c.cost_source = 'provider'
+            AND c.unpriced_reason = '') AS compared_reported_cost,
+        sumIf(c.input_cost + c.cache_read_cost + c.cache_write_cost + c.output_cost,
+            c.cost_source = 'provider' AND c.unpriced_reason = '') AS compared_computed_cost"""
+)
 _SUMS = re.findall(r"AS (\w+)", _SUMS_FROM_CALLS)
 _ROLLUP = re.compile(r"\bFROM (llm_cost_daily|llm_cost_hourly|llm_calls)\b")
 

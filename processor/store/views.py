@@ -34,6 +34,7 @@ what readers import: :data:`VIEWS` and the rendering functions with it.
 
 from __future__ import annotations
 
+from tokentrace.processor.extract.extractor import USAGE_UNITS
 from tokentrace.processor.store.reconciliation_views import RECONCILIATION_VIEWS
 from tokentrace.processor.store.view_sql import (
     CALL_FILTERS,
@@ -78,6 +79,14 @@ __all__ = [
 # A group whose every call has an unknown cost has no cost (NULL, shown as unknown), never $0;
 # a group with some has the cost of the others, and says how many are unknown.
 _KNOWN_COST = "if(sum(d.unpriced_requests) = sum(d.requests), NULL, sum(d.cost)) AS cost"
+
+
+# The extra usage units (extract.USAGE_UNITS), as (unit, tokens, cost) tuples of the rollup's
+# sums: migration 0010.
+_UNIT_SUMS = ",\n        ".join(
+    f"('{unit}', sum(d.{unit}_tokens), sum(d.{unit}_cost))"
+    for unit in (unit.removesuffix("_tokens") for unit in USAGE_UNITS)
+)
 
 
 def _top(dimension: str, title: str, description: str) -> View:
@@ -418,6 +427,63 @@ FROM llm_cost_daily AS d
 WHERE $__dateFilter(day){{filters}}
 GROUP BY provider, model
 ORDER BY cost DESC, provider, model""",
+    ),
+    View(
+        name="cost_by_unit",
+        title="Cost by usage unit",
+        description=(
+            "Per provider and model, what each extra usage unit cost at its own rate "
+            "(1-hour cache writes, audio, image and video tokens in and out, cached audio and "
+            "image tokens), where that cost is not zero; exact. It is part of the input, cache "
+            "or output cost it refines. A unit with no rate of its own is billed at its "
+            "parent's rate and is not listed."
+        ),
+        format=Format.TABLE,
+        source="llm_cost_daily",
+        template=f"""\
+SELECT provider, model, u.1 AS unit, u.2 AS tokens, u.3 AS cost
+FROM
+(
+    SELECT
+        provider,
+        model,
+        [{_UNIT_SUMS}] AS units
+    FROM llm_cost_daily AS d
+    WHERE $__dateFilter(day){{filters}}
+    GROUP BY provider, model
+)
+ARRAY JOIN units AS u
+WHERE u.3 != 0
+ORDER BY cost DESC, provider, model, unit""",
+    ),
+    View(
+        name="provider_cost_differences",
+        title="Provider-reported against computed cost",
+        description=(
+            "Per provider and model, the calls whose provider or gateway reported what it "
+            "charged (reported_requests, reported_cost: that cost counts). Of those, the "
+            "compared_requests also have a computed cost: what they reported against what "
+            "tokentrace computed, and the gap (reported minus computed; gap_ratio of the "
+            "computed cost)."
+        ),
+        format=Format.TABLE,
+        source="llm_cost_daily",
+        template="""\
+SELECT
+    provider,
+    model,
+    sum(d.reported_requests) AS reported_requests,
+    sum(d.reported_cost) AS reported_cost,
+    sum(d.compared_requests) AS compared_requests,
+    sum(d.compared_reported_cost) AS compared_reported_cost,
+    sum(d.compared_computed_cost) AS computed_cost,
+    sum(d.compared_reported_cost) - sum(d.compared_computed_cost) AS gap,
+    toFloat64(gap) / nullIf(toFloat64(computed_cost), 0) AS gap_ratio
+FROM llm_cost_daily AS d
+WHERE $__dateFilter(day){filters}
+GROUP BY provider, model
+HAVING reported_requests > 0
+ORDER BY abs(gap) DESC, reported_cost DESC, provider, model""",
     ),
     _spend_by("provider", "Spend and requests per provider, with share of spend."),
     *(

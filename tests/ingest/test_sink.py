@@ -107,11 +107,12 @@ def test_acknowledged_means_on_disk_before_any_insert(tmp_path, pricer):
 
 
 def test_money_units_reach_clickhouse_exactly(store_client):
-    from tokentrace.processor.extract.extractor import COLUMNS, USAGE_UNITS
+    from tokentrace.processor.extract.extractor import COLUMNS, UNIT_COST_COLUMNS, USAGE_UNITS
     from tokentrace.processor.store.insert import arrow_table
 
     row = dict.fromkeys(COLUMNS, "")
     row.update(dict.fromkeys(USAGE_UNITS, 7), provider_cost=10**18 - 1)
+    row.update(dict.fromkeys(UNIT_COST_COLUMNS, 0), output_video_cost=10**18 - 1)
     row.update(
         ts=NOW_NS // 1000, input_tokens=1, output_tokens=2, cache_read_tokens=3,
         cache_write_tokens=4, reasoning_tokens=5, input_cost=1, cache_read_cost=0,
@@ -122,7 +123,7 @@ def test_money_units_reach_clickhouse_exactly(store_client):
     store_client.insert_arrow("llm_calls", arrow_table([[row[name]] for name in COLUMNS]))
     stored = store_client.query(
         "SELECT input_cost, cache_write_cost, output_cost, cost, cache_savings, ttft_ms, tags, "
-        "provider_cost, input_audio_tokens FROM llm_calls"
+        "provider_cost, input_audio_tokens, output_video_cost FROM llm_calls"
     ).result_rows
     assert stored == [
         (
@@ -135,8 +136,30 @@ def test_money_units_reach_clickhouse_exactly(store_client):
             {"k": "v"},
             Decimal("999999.999999999999"),
             7,
+            Decimal("999999.999999999999"),
         )
     ]
+
+
+def test_a_segment_from_before_the_unit_cost_columns_is_stored(store_client):
+    """An earlier version's spool segment has no unit cost columns: stored, with 0 there."""
+    from tokentrace.processor.extract.extractor import COLUMNS, UNIT_COST_COLUMNS, USAGE_UNITS
+    from tokentrace.processor.store.insert import insert_calls
+
+    row = dict.fromkeys(COLUMNS, "")
+    row.update(
+        ts=NOW_NS // 1000, input_tokens=1, output_tokens=2, cache_read_tokens=0,
+        cache_write_tokens=0, reasoning_tokens=0, input_cost=5, cache_read_cost=0,
+        cache_write_cost=0, output_cost=7, cost=12, cache_savings=0, priced=1, latency_ms=1.5,
+        ttft_ms=None, http_status=200, stream=0, usage_missing=0, tags={}, budget_blocked=0,
+        provider_cost=None, **dict.fromkeys(USAGE_UNITS, 0),
+    )  # fmt: skip
+    old = [[row[name]] for name in COLUMNS[: -len(UNIT_COST_COLUMNS)]]
+    assert insert_calls(store_client, old, "old-segment") == 1
+    stored = store_client.query(
+        "SELECT cost, input_audio_cost, output_video_cost FROM llm_calls"
+    ).result_rows
+    assert stored == [(Decimal("0.000000000012"), Decimal(0), Decimal(0))]
 
 
 def test_repaired_usage_is_counted_in_metrics(tmp_path, store_client, pricer):

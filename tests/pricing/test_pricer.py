@@ -270,3 +270,58 @@ def test_a_miss_is_looked_up_once(pricer: Pricer, monkeypatch) -> None:
         assert not fresh.price("openai", "not-a-model", TS, 10, 10).priced
         assert fresh.price("openai", "gpt-4o", TS, 10, 10).priced
     assert len(lookups) == 2
+
+
+def units_of(**counts: int) -> tuple[int, ...]:
+    """Unit counts in extract.USAGE_UNITS order."""
+    from tokentrace.processor.extract.extractor import USAGE_UNITS
+
+    return tuple(counts.get(unit.removesuffix("_tokens"), 0) for unit in USAGE_UNITS)
+
+
+def unit_costs_of(price: Price) -> dict[str, Decimal]:
+    from tokentrace.processor.extract.extractor import UNIT_COST_COLUMNS
+
+    return {
+        name: cost for name, cost in zip(UNIT_COST_COLUMNS, price.unit_costs, strict=True) if cost
+    }
+
+
+def test_each_extra_unit_costs_its_rate_times_its_leaf_count(pricer) -> None:
+    # gemini-2.5-flash: text $0.30, audio $1, cached text $0.03, cached audio $0.10 / M.
+    # 10,000 input of which 4,000 audio; 1,500 read from cache, 1,000 of them audio.
+    price = pricer.price(
+        "google", "gemini-2.5-flash", TS, 10_000, 0, 1_500, 0,
+        units=units_of(input_audio=4_000, cache_audio_read=1_000),
+    )  # fmt: skip
+    assert unit_costs_of(price) == {
+        "input_audio_cost": usd("0.003"),  # 3,000 uncached audio x $1 / M
+        "cache_audio_read_cost": usd("0.0001"),  # 1,000 x $0.10 / M
+    }
+    # + 8,500 uncached - 3,000 audio = 5,500 text x $0.30 / M
+    assert price.input_cost == usd("0.003") + usd("0.00165")
+    assert price.cache_read_cost == usd("0.0001") + usd("0.000015")  # + 500 text x $0.03 / M
+
+
+def test_one_hour_cache_writes_and_image_output_have_their_own_cost(pricer) -> None:
+    # claude-sonnet-4-5: 5-minute writes $3.75, 1-hour writes $6 (2x input) / M.
+    price = pricer.price(
+        "anthropic", "claude-sonnet-4-5-20250929", TS, 3_000, 0, 0, 3_000,
+        units=units_of(cache_write_1h=2_000),
+    )  # fmt: skip
+    assert unit_costs_of(price) == {"cache_write_1h_cost": usd("0.012")}
+    assert price.cache_write_cost == usd("0.012") + usd("0.00375")
+    # gemini-2.5-flash-image: image output $30 / M.
+    image = pricer.price(
+        "google", "gemini-2.5-flash-image", TS, 10, 1_290, units=units_of(output_image=1_290)
+    )
+    assert unit_costs_of(image) == {"output_image_cost": usd("0.0387")}
+
+
+def test_a_unit_without_a_rate_of_its_own_has_no_cost_of_its_own(pricer) -> None:
+    # gpt-4o prices no audio: its audio tokens are billed as text input.
+    price = pricer.price(
+        "openai", "gpt-4o-2024-08-06", TS, 1_000, 0, units=units_of(input_audio=400)
+    )
+    assert unit_costs_of(price) == {}
+    assert price.input_cost == usd("0.0025")
