@@ -7,7 +7,8 @@ NOW is Sunday 2026-03-15 12:30 UTC. Every day from 2026-02-23 to today at 08:00:
 
 plus, on top of that steady 3.00 a day:
 
-* the spike: Monday 2026-03-09 09:00-09:08, nine more B calls (18.00) in one conversation;
+* the spike: Monday 2026-03-09 09:00-09:08, nine more B calls (18.00) in one conversation,
+  the first with a cost its provider reported and 2,000 image tokens (0.03 of its cost);
 * waste: 2026-03-10..14 08:00, agent retriever / feature rag on gpt-4o-mini, prompts 50x the
   completions (0.50 each);
 * failures: 2026-03-13 10:00, two failed chat calls (0.25 each);
@@ -64,6 +65,10 @@ _DEFAULTS: dict[str, Any] = {
     "latency_ms": 100.0,
     "status": "ok",
     "usage_missing": 0,
+    "provider_cost": None,
+    "cost_source": "computed",
+    "input_image_tokens": 0,
+    "input_image_cost": Decimal("0"),
 }
 
 
@@ -117,6 +122,14 @@ def calls() -> list[dict[str, Any]]:
         rows.append(_a(day, index))
         rows.append(_b(_at(day, 8), f"c-globex-{day}", 200.0 + 2 * index))
     rows += [_b(_at(SPIKE_DAY, 9, m), "c-globex-spike", 1000.0 + m) for m in range(9)]
+    # The spike's first call: its provider reported its cost (2.00, as computed), and 2,000
+    # of its input tokens were images (0.03 of its cost).
+    rows[-9].update(
+        provider_cost=Decimal("2.00"),
+        cost_source="provider",
+        input_image_tokens=2_000,
+        input_image_cost=Decimal("0.03"),
+    )
     rows += [
         {
             "ts": _at(dt.date(2026, 3, 10 + n), 8, 30),

@@ -331,3 +331,27 @@ def test_alert_sql_has_no_dashboard_variables() -> None:
             # one condition per variable at every place the template filters
             conditions = len(view.filtered_by) * view.template.count("{filters}")
             assert view.sql.count("$__conditionalAll") == conditions > 0
+
+
+def test_cost_by_unit_and_provider_cost_differences_on_the_seed(seeded) -> None:
+    assert fetch(seeded, "cost_by_unit") == [
+        {
+            "provider": "anthropic",
+            "model": "claude-sonnet-4",
+            "unit": "input_image",
+            "tokens": 2_000,
+            "cost": Decimal("0.03"),
+        }
+    ]
+    [row] = fetch(seeded, "provider_cost_differences")
+    assert row == {
+        "provider": "anthropic",
+        "model": "claude-sonnet-4",
+        "reported_requests": 1,
+        "reported_cost": Decimal("2.00"),
+        "compared_requests": 1,
+        "compared_reported_cost": Decimal("2.00"),
+        "computed_cost": Decimal(0),  # the seed leaves the cost-by-kind columns 0
+        "gap": Decimal("2.00"),
+        "gap_ratio": None,
+    }
