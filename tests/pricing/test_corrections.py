@@ -26,7 +26,7 @@ def no_prices_file_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None
 def test_every_correction_has_a_source_url_and_a_date_checked() -> None:
     corrections = load_overrides(CORRECTIONS_FILE, sourced=True)
     periods = [p for entry in corrections.entries for p in entry.periods]
-    assert len(periods) == 9
+    assert len(periods) == 13
     for period in periods:
         assert period.source.startswith("https://") and period.checked is not None
 
@@ -181,4 +181,54 @@ def test_claude_mythos_5_and_5_1_priced_from_anthropics_list() -> None:
     # Mythos 5.2, which genai-prices prices, is left to it.
     assert pricer.price("anthropic", "claude-mythos-5-2", at, *call).price_version.startswith(
         "genai-prices"
+    )
+
+
+def test_claude_sonnet_5_5_cache_hits_at_launch_price_until_the_cut() -> None:
+    pricer = Pricer("")
+    # 100K input of which 80K cache hits and 10K 5-minute writes, 2K output.
+    call = (100_000, 2_000, 80_000, 10_000)
+    rest = (10_000 * Decimal(2) + 10_000 * Decimal("2.5") + 2_000 * 10) / MTOK  # 0.065
+    launch = datetime(2026, 10, 6, 23, 59, tzinfo=UTC)  # hits at $0.20 until 2026-10-07
+    price = pricer.price("anthropic", "claude-sonnet-5-5", launch, *call)
+    assert price.cache_read_cost == Decimal("0.016") and price.cost == rest + Decimal("0.016")
+    assert price.model == "claude-sonnet-5-5"  # genai-prices' id, kept
+    assert price.price_version.startswith("corrections:")
+    after = pricer.price("anthropic", "claude-sonnet-5-5", datetime(2026, 10, 7, tzinfo=UTC), *call)
+    assert after.cache_read_cost == Decimal("0.008") and after.cost == rest + Decimal("0.008")
+    # genai-prices has the cut rate at every date.
+    genai = Pricer("", corrections=False).price("anthropic", "claude-sonnet-5-5", launch, *call)
+    assert genai.cache_read_cost == Decimal("0.008")
+
+
+def test_gemini_4_carbon_priced_with_its_introductory_rates_then_the_list() -> None:
+    pricer = Pricer("")
+    intro = datetime(2026, 11, 20, tzinfo=UTC)
+    price = pricer.price("gcp.gemini", "gemini-4-carbon", intro, 100_000, 10_000)
+    assert (price.priced, price.cost) == (True, Decimal("0.3"))  # 0.2 + 0.1
+    listed = pricer.price("gcp.gemini", "gemini-4-carbon", datetime(2026, 12, 1), 100_000, 10_000)
+    assert listed.cost == Decimal("0.6")  # 0.4 + 0.2
+    # No published cached-input rate: a call with cache hits is unpriced, never $0 or full rate.
+    cached = pricer.price("gcp.gemini", "gemini-4-carbon", intro, 100_000, 10_000, 50_000)
+    assert not cached.priced and cached.reason == "no_rate"
+    before = pricer.price("gcp.gemini", "gemini-4-carbon", datetime(2026, 11, 9), 100_000, 0)
+    assert not before.priced and before.reason == "unknown_model"
+
+
+def test_prices_check_lists_the_sonnet_5_5_and_gemini_4_carbon_corrections(capsys) -> None:
+    assert main(["prices", "--check", "--format", "json"]) == 0
+    rows = json.loads(capsys.readouterr().out)["corrections"]
+    launch = next(
+        r for r in rows if r["model"] == "claude-sonnet-5-5" and r["from"] == "2026-09-28"
+    )
+    assert launch["usd_per_million_tokens"]["cache_read"] == "0.2"
+    assert launch["genai_prices_says"]["cache_read"] == "0.1"
+    assert launch["checked"] == "2026-12-02"
+    carbon = [r for r in rows if r["model"] == "gemini-4-carbon"]
+    assert [(r["from"], r["usd_per_million_tokens"]["output"]) for r in carbon] == [
+        ("2026-11-10", "10"),
+        ("2026-12-01", "20"),
+    ]
+    assert all(
+        r["genai_prices_says"] is None and r["source"].startswith("https://") for r in carbon
     )
