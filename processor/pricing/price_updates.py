@@ -151,9 +151,9 @@ class PriceUpdates(UpdatePrices):
             fresh = pricer.with_data(snapshot)
         except Exception as exc:  # data genai-prices parsed but the pricer cannot compile
             raise self._error(exc) from None
-        self.last_update = datetime.now(UTC)
         if fresh.data_version == pricer.data_version:
             log.info("prices from %s unchanged (%s)", self.url, pricer.data_version)
+            self.last_update = datetime.now(UTC)
             self._tell("unchanged")
             return
         advice = self._advise(pricer, fresh)
@@ -169,6 +169,7 @@ class PriceUpdates(UpdatePrices):
                     len(advice.days),
                     " ; ".join(advice.commands()),
                 )
+        self.last_update = datetime.now(UTC)
         self._tell("updated")
 
     def _advise(self, old: Pricer, new: Pricer) -> RepriceAdvice | None:

@@ -4,12 +4,11 @@ the pricer swaps to it, and the stored days it re-prices are named."""
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import logging
 import threading
 from collections.abc import Iterator
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -17,7 +16,8 @@ from typing import Any
 import pytest
 from genai_prices import data_snapshot, update_prices
 from genai_prices.data import providers as bundled
-from genai_prices.types import ModelPrice
+from genai_prices.types import _providers_from_raw
+from pricing.genai_data import HAIKU, data_file
 
 from tokentrace.processor.pricing.price_updates import (
     PricesUpdateError,
@@ -25,39 +25,6 @@ from tokentrace.processor.pricing.price_updates import (
     RepriceAdvice,
 )
 from tokentrace.processor.pricing.pricer import GENAI_PRICES_VERSION, Pricer
-
-HAIKU = "claude-3-5-haiku-latest"  # bundled: input $0.80, output $4 per million tokens
-
-
-def raw(value: Any) -> Any:
-    """genai-prices data as its JSON data file has it (round-trips exactly, see below)."""
-    if isinstance(value, ModelPrice):
-        return {k: raw(v) for k, v in value.__dict__.items() if v is not None and k[0] != "_"}
-    if dataclasses.is_dataclass(value):
-        return {
-            f.name.rstrip("_"): raw(getattr(value, f.name))
-            for f in dataclasses.fields(value)
-            if not f.name.startswith("_") and getattr(value, f.name) is not None
-        }
-    if isinstance(value, list | tuple):
-        return [raw(v) for v in value]
-    if isinstance(value, dict):
-        return {k: raw(v) for k, v in value.items()}
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, date | time):
-        return value.isoformat()
-    return value
-
-
-def data_file(output_mtok: str) -> bytes:
-    """The bundled data file with Claude 3.5 Haiku's output rate set to ``output_mtok``."""
-    data = raw(bundled)
-    anthropic = next(p for p in data if p["id"] == "anthropic")
-    haiku = next(m for m in anthropic["models"] if m["id"] == HAIKU)
-    assert haiku["prices"]["output_mtok"] == "4"
-    haiku["prices"]["output_mtok"] = output_mtok
-    return json.dumps(data).encode()
 
 
 @pytest.fixture(scope="module")
@@ -131,8 +98,6 @@ def store_calls(client: Any, calls: list[tuple[str, str, str]]) -> None:
 
 
 def test_the_bundled_data_round_trips_as_a_data_file() -> None:
-    from genai_prices.types import _providers_from_raw
-
     assert _providers_from_raw(json.loads(data_file("4"))) == bundled
 
 
