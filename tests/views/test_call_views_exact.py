@@ -1,10 +1,10 @@
-"""The views over single calls and people (cost_by_user, top_calls) read projections and skip
-indexes of ``llm_calls`` (migration 0008); their answers must stay exactly the raw table's.
+"""cost_by_user reads a projection of ``llm_calls`` (migration 0008); its answers, and
+top_calls', must stay exactly the raw table's.
 
 Each view runs as the dashboard, the report and the API run it (``views.bind``), for ranges
 that start and end mid-day, with and without dashboard variables and call filters, before
-and after a reprice, and is compared with the answer computed here from the raw rows.
-"""
+and after a reprice and a lightweight delete, and is compared with the answer computed here
+from the raw rows."""
 
 from __future__ import annotations
 
@@ -61,8 +61,10 @@ def _calls(seed: int, count: int) -> list[list[Any]]:
     rows = []
     for n in range(count):
         ts = FIRST + dt.timedelta(seconds=rng.randrange(int((NOW - FIRST).total_seconds())))
-        user = rng.choice([*USERS, ""])
+        user = rng.choice(list(USERS)) if rng.random() < 0.6 else ""
         tenant = "tenant-9" if user == "u3" and rng.random() < 0.3 else USERS.get(user, "")
+        # calls without a user (batch work) for 20 tenants
+        tenant = tenant if user else f"tenant-{rng.randrange(20)}"
         priced = int(rng.random() > 0.05)
         # costs to the 12th decimal, a few of them tied, unpriced calls at 0
         cost = Decimal(rng.choice([rng.randrange(10**12), 5 * 10**11])) / 10**12 * priced
@@ -174,7 +176,7 @@ def test_cost_by_user_reads_the_projection_unless_a_variable_is_set(calls) -> No
     assert "user_daily" not in explain(calls, "cost_by_user", **week, filters={"team": ("x",)})
 
 
-def test_cost_by_user_stays_exact_after_a_reprice(calls, tmp_path: Path) -> None:
+def test_people_and_top_calls_stay_exact_after_a_reprice(calls, tmp_path: Path) -> None:
     before = raw_calls(calls)
     prices = tmp_path / "prices.yaml"
     prices.write_text(PRICES)
@@ -184,13 +186,44 @@ def test_cost_by_user_stays_exact_after_a_reprice(calls, tmp_path: Path) -> None
     assert sorted(r["cost"] for r in after) != sorted(r["cost"] for r in before)
     assert len(after) == len(before)
     assert_users_exact(calls, after, RANGES[:2])
+    assert_top_calls_exact(calls, after, RANGES[:2])
 
 
-def test_lightweight_deletes_keep_the_projection_exact(calls) -> None:
+def test_lightweight_deletes_keep_the_projections_exact(calls) -> None:
     calls.command("DELETE FROM llm_calls WHERE team = 'growth'")
     raw = raw_calls(calls)
     assert raw and all(r["team"] != "growth" for r in raw)
     assert_users_exact(calls, raw, RANGES[:1])
+    assert_top_calls_exact(calls, raw, RANGES[:1])
+
+
+# ---------------------------------------------------------------- top_calls
+
+
+def assert_top_calls_exact(
+    client: Any, raw: list[dict[str, Any]], ranges: list[tuple[dt.datetime, dt.datetime]] = RANGES
+) -> None:
+    for start, end in ranges:
+        for filters in FILTERS:
+            for exact in (False, True) if filters in ({}, FILTERS[1]) else (False,):
+                args = {"start": start, "end": end, "filters": filters, "exact": exact}
+                counted = selected(raw, start, end, filters, whole_days=False)
+                want = sorted(counted, key=lambda r: (r["cost"], r["ts"]), reverse=True)[:50]
+                got = fetch(client, "top_calls", **args)
+                # calls with the same cost and time may come in either order
+                assert [_key(r) for r in got] == [_key(r) for r in want], (start, end, filters)
+                if want:
+                    last = _key(want[-1])
+                    above = {r["trace_id"] for r in want if _key(r) > last}
+                    assert {r["trace_id"] for r in got if _key(r) > last} == above
+
+
+def _key(row: dict[str, Any]) -> tuple[Decimal, dt.datetime]:
+    return row["cost"], row["ts"]
+
+
+def test_top_calls_is_the_raw_answer(calls) -> None:
+    assert_top_calls_exact(calls, raw_calls(calls))
 
 
 # ---------------------------------------------------------------- the migration
