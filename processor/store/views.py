@@ -702,7 +702,7 @@ FROM
 (
     -- the hours of each model with unpriced calls, summed per hour first (a condition on
     -- the sums, not on the rollup's rows, so its smallest projection can answer it); calls
-    -- without usage are unpriced, so an hour has them only if it has unpriced calls
+    -- without usage are unpriced unless the provider reported their cost
     SELECT
         h.provider AS provider,
         h.model AS model,
