@@ -25,7 +25,7 @@ import gzip
 import json
 import statistics
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -93,11 +93,24 @@ class _Drop(SpanExporter):
         return SpanExportResult.SUCCESS
 
 
+class _Body(httpx2.SyncByteStream):
+    """The recorded body as a transport streams it. (`content=` would make httpx2 read and
+    decode it when the response is built, before tokentrace's tee is in place, so the body
+    would never pass through tokentrace and its span would lack the usage.)"""
+
+    def __iter__(self) -> Iterator[bytes]:
+        yield BODY
+
+
 def _answer(request: httpx2.Request) -> httpx2.Response:
     return httpx2.Response(
         200,
-        headers={"content-type": "application/json", "content-encoding": "gzip"},
-        content=BODY,
+        headers={
+            "content-type": "application/json",
+            "content-encoding": "gzip",
+            "content-length": str(len(BODY)),
+        },
+        stream=_Body(),
     )
 
 
@@ -128,6 +141,8 @@ def _span_attributes(url: str, body: bytes, server: bool) -> tuple[str, dict, di
         instrumentor.uninstrument()
     [span] = [s for s in memory.get_finished_spans() if s.kind is SpanKind.CLIENT]
     found = dict(span.attributes)
+    if "gen_ai.usage.input_tokens" not in found:  # the body did not pass through tokentrace
+        raise SystemExit(f"tokentrace's span has no usage, the bench is not measuring: {found}")
     end_keys = {"http.response.status_code", "gen_ai.response.id", "gen_ai.response.model",
                 "gen_ai.response.finish_reasons"}  # fmt: skip
     end = {k: v for k, v in found.items() if k in end_keys or k.startswith("gen_ai.usage.")}

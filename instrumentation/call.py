@@ -22,7 +22,7 @@ from .decoding import Decoder, UnsupportedEncoding, decoder_for
 from .endpoints import current_endpoint
 from .provider_cost import PROVIDER_COST, from_headers
 from .routing import Route
-from .tags import tag_attributes
+from .tags import strip_baggage, tag_attributes
 from .usage import USAGE_MISSING, Observed
 
 API_KEY = "tokentrace.api_key"
@@ -70,33 +70,26 @@ class LLMCall:
 
     @classmethod
     def start(cls, tracer: Tracer, route: Route, request: Any) -> LLMCall:
-        operation = route.api.operation
-        attributes: dict[str, Any] = tag_attributes()
-        attributes.update(
-            {
-                "gen_ai.operation.name": operation,
-                "gen_ai.provider.name": route.provider,
-                "gen_ai.request.stream": route.stream,
-                "server.address": route.server_address,
-                "server.port": route.server_port,
-            }
-        )
-        if route.request_model:
-            attributes["gen_ai.request.model"] = route.request_model
+        ctx = get_current()
+        tags = tag_attributes(ctx)
+        attributes: dict[str, Any] = {**tags, **route.attributes}
         key = request_key(request)
         if key:
             attributes[API_KEY] = fingerprint(key)
-        endpoint = current_endpoint()
+        parent = trace.get_current_span(ctx)
+        endpoint = current_endpoint(parent)
         if endpoint:
             attributes[ENDPOINT] = endpoint
-        duplicate_of = _genai_parent_span_id(trace.get_current_span())
+        duplicate_of = _genai_parent_span_id(parent)
         if duplicate_of is not None:
             attributes[DUPLICATE_OF] = duplicate_of
-        name = f"{operation} {route.request_model}" if route.request_model else operation
-        span = tracer.start_span(name, kind=SpanKind.CLIENT, attributes=attributes)
-        request.headers.pop("baggage", None)
-        inner = trace.set_span_in_context(span, baggage.clear(get_current()))
-        return cls(span, route, inner, attributes)
+        span = tracer.start_span(
+            route.span_name, context=ctx, kind=SpanKind.CLIENT, attributes=attributes
+        )
+        strip_baggage(request.headers)
+        if baggage.get_all(ctx):
+            ctx = baggage.clear(ctx)
+        return cls(span, route, trace.set_span_in_context(span, ctx), attributes)
 
     def block(self, budget: Exceeded) -> None:
         """Ends the span of a call the budget guard answered locally: cost 0, never sent."""
@@ -117,12 +110,11 @@ class LLMCall:
     def on_response(self, response: Any) -> None:
         """Reads the headers: status, and how to parse the body that follows."""
         self._status_code = response.status_code
-        headers = response.headers
+        content_type, content_encoding = _content_headers(response.headers)
         try:
-            self._decode = decoder_for(headers.get("content-encoding", ""))
+            self._decode = decoder_for(content_encoding)
         except UnsupportedEncoding:
             return
-        content_type = headers.get("content-type", "")
         if "text/event-stream" in content_type:
             self._streaming = True
             self._parser = SseParser(self.route.api.sse_marker, self._observe)
@@ -213,6 +205,21 @@ class LLMCall:
             found["error.type"] = error_type
             self.span.set_status(Status(StatusCode.ERROR))
         self.span.set_attributes(found)
+
+
+def _content_headers(headers: Any) -> tuple[str, str]:
+    """`content-type` and `content-encoding` as `headers.get` gives them (repeated headers
+    joined with ", "), in one pass over the raw headers: each `get` decodes every header."""
+    content_type = content_encoding = None
+    for name, value in headers.raw:
+        name = name.lower()
+        if name == b"content-type":
+            content_type = value if content_type is None else content_type + b", " + value
+        elif name == b"content-encoding":
+            content_encoding = (
+                value if content_encoding is None else content_encoding + b", " + value
+            )
+    return (content_type or b"").decode("latin-1"), (content_encoding or b"").decode("latin-1")
 
 
 def _genai_parent_span_id(parent: trace.Span) -> str | None:

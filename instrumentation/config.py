@@ -7,7 +7,8 @@ and programmatic use see the same configuration.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from .budget_guard import BudgetGuard
 from .providers import MappedUrl
@@ -45,6 +46,8 @@ class Settings:
     mapped: tuple[MappedUrl, ...] = ()
     inject_stream_usage: bool = False
     guard: BudgetGuard | None = None
+    routes: dict[Any, Any] = field(default_factory=dict, compare=False, hash=False, repr=False)
+    """`routing.route`'s decisions under these settings, by what decides them."""
 
 
 def budget_guard() -> BudgetGuard | None:

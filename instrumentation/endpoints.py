@@ -55,9 +55,11 @@ def track(tracer_provider: Any) -> bool:
     return True
 
 
-def current_endpoint() -> str | None:
-    """The endpoint of the current span's nearest SERVER or CONSUMER ancestor, or None."""
-    current = trace.get_current_span()
+def current_endpoint(current: trace.Span | None = None) -> str | None:
+    """The endpoint of the current span's (or `current`'s) nearest SERVER or CONSUMER ancestor,
+    or None."""
+    if current is None:
+        current = trace.get_current_span()
     entry = getattr(current, _ANCESTOR, None)
     if entry is None:
         if getattr(current, "kind", None) not in _ENTRY_KINDS:

@@ -22,8 +22,13 @@ import re
 from typing import Any, NamedTuple
 
 WINDOW = 2048
-_MODEL_VALUE = re.compile(rb'\s*:\s*"((?:[^"\\]|\\.){1,512})"')
-_TRUE = re.compile(rb"\s*:\s*true")
+_MODEL_VALUE = (
+    # Without escapes first: the same match when there are none (no model name has any), at a
+    # tenth of the cost of the alternation, which the regex engine runs once per character.
+    re.compile(rb'\s*:\s*"([^"\\]{1,512})"'),
+    re.compile(rb'\s*:\s*"((?:[^"\\]|\\.){1,512})"'),
+)
+_TRUE = (re.compile(rb"\s*:\s*true"),)
 
 
 class RequestFields(NamedTuple):
@@ -60,7 +65,7 @@ def asks_for_usage(body: bytes) -> bool:
     return _value(body, b'"include_usage"', _TRUE, 0, len(body)) is not None
 
 
-def _ends(body: bytes, key: bytes, value: re.Pattern[bytes]) -> re.Match[bytes] | None:
+def _ends(body: bytes, key: bytes, value: tuple[re.Pattern[bytes], ...]) -> re.Match[bytes] | None:
     """`key`'s value in the first or the last `WINDOW` bytes of `body`."""
     if len(body) <= 2 * WINDOW:
         return _value(body, key, value, 0, len(body))
@@ -69,15 +74,17 @@ def _ends(body: bytes, key: bytes, value: re.Pattern[bytes]) -> re.Match[bytes] 
 
 
 def _value(
-    body: bytes, key: bytes, value: re.Pattern[bytes], start: int, end: int
+    body: bytes, key: bytes, value: tuple[re.Pattern[bytes], ...], start: int, end: int
 ) -> re.Match[bytes] | None:
-    """The first `value` that follows `key` (a quoted JSON key) in `body[start:end]` (the key
-    must start there; its value may run past `end`)."""
+    """The first value that follows `key` (a quoted JSON key) in `body[start:end]` and that
+    one of the `value` patterns matches, tried in order (the key must start there; its value
+    may run past `end`)."""
     at = body.find(key, start, end + len(key) - 1)
     while at >= 0:
-        match = value.match(body, at + len(key))
-        if match is not None:
-            return match
+        for pattern in value:
+            match = pattern.match(body, at + len(key))
+            if match is not None:
+                return match
         at = body.find(key, at + 1, end + len(key) - 1)
     return None
 

@@ -9,7 +9,7 @@ string checks, which is all the overhead a non-LLM request pays.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from . import anthropic_api, cohere_api, gemini_api, openai_api, request_body, stream_usage
@@ -31,6 +31,29 @@ class Route:
     server_port: int
     usage_injected: bool = False
     """`stream_options.include_usage` was added to the request (`stream_usage`)."""
+    attributes: dict[str, Any] = field(init=False, repr=False, compare=False)
+    """The span's start attributes that follow from the route (copied, never changed)."""
+    span_name: str = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        attributes: dict[str, Any] = {
+            "gen_ai.operation.name": self.api.operation,
+            "gen_ai.provider.name": self.provider,
+            "gen_ai.request.stream": self.stream,
+            "server.address": self.server_address,
+            "server.port": self.server_port,
+        }
+        name = self.api.operation
+        if self.request_model:
+            attributes["gen_ai.request.model"] = self.request_model
+            name = f"{name} {self.request_model}"
+        object.__setattr__(self, "attributes", attributes)
+        object.__setattr__(self, "span_name", name)
+
+
+_ROUTES_CACHED = 1024
+"""Routes kept per `Settings`: an application calls a handful of base URLs and models, and a
+route (provider decision, attributes, span name) is the same for every call that shares them."""
 
 
 def api_for_path(path: str) -> Api | None:
@@ -68,24 +91,35 @@ def route(request: Any, settings: Settings) -> Route | None:
     port = url.port or (443 if scheme == "https" else 80)
     body = request_body.content(request) if api.reads_request_body else b""
     fields = request_body.scan(body)
-    model = api.request_model(fields, path)
-    provider = provider_for(settings.mapped, scheme, url.host, port, path, api.family, model)
-    if provider is None:
-        return None
     stream = api.request_stream(fields, path)
-    injected = (
+    injected = bool(
         settings.inject_stream_usage
         and stream
         and api in _USAGE_ON_REQUEST
         and not request_body.asks_for_usage(body)
         and stream_usage.inject(request, body)
     )
-    return Route(
-        provider=provider,
-        api=api,
-        request_model=model,
-        stream=stream,
-        server_address=url.host,
-        server_port=port,
-        usage_injected=injected,
-    )
+    host = url.host
+    key = (scheme, host, port, path, fields, injected)
+    routes = settings.routes
+    try:
+        return routes[key]
+    except KeyError:
+        pass
+    model = api.request_model(fields, path)
+    provider = provider_for(settings.mapped, scheme, host, port, path, api.family, model)
+    found = None
+    if provider is not None:
+        found = Route(
+            provider=provider,
+            api=api,
+            request_model=model,
+            stream=stream,
+            server_address=host,
+            server_port=port,
+            usage_injected=injected,
+        )
+    if len(routes) >= _ROUTES_CACHED:
+        routes.clear()
+    routes[key] = found
+    return found

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from opentelemetry import baggage, context
 
@@ -33,8 +34,21 @@ def tags(**values: object) -> Iterator[None]:
 
 def tag_attributes(ctx: context.Context | None = None) -> dict[str, str]:
     """The baggage entries of `ctx` (default: current) that become span attributes."""
+    entries = baggage.get_all(ctx)
+    if not entries:
+        return {}
     return {
         key: value
-        for key, value in baggage.get_all(ctx).items()
+        for key, value in entries.items()
         if isinstance(value, str) and not key.startswith(RESERVED_PREFIXES)
     }
+
+
+def strip_baggage(headers: Any) -> None:
+    """Removes the `baggage` header from httpx/httpx2 request headers. The raw names are looked
+    at first: `pop` of an absent header goes through a KeyError, which costs more than the scan.
+    """
+    for name, _ in headers.raw:
+        if name.lower() == b"baggage":
+            headers.pop("baggage", None)
+            return
