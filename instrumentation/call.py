@@ -121,7 +121,7 @@ class LLMCall:
         elif "json" in content_type:
             self._parser = JsonParser(self._observe)
             if response.status_code < 400:
-                self._header_cost = from_headers(headers)
+                self._header_cost = from_headers(response.headers)
 
     def feed(self, chunk: bytes) -> None:
         """Sees one raw body chunk, as the application receives it; see `RAW_BATCH_BYTES`."""
