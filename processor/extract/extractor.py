@@ -364,11 +364,7 @@ class Call:
             self.api_key,
             self.endpoint,
             self.budget_blocked,
-            *(
-                [_units(cost) for cost in price.unit_costs]
-                if any(price.unit_costs)
-                else _NO_UNIT_COSTS
-            ),
+            *([_units(cost) for cost in price.unit_costs] if price.unit_costs else _NO_UNIT_COSTS),
         )
 
 

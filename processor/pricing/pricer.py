@@ -91,8 +91,10 @@ _ZERO = Decimal(0).scaleb(-12)
 _MAX_UNITS = 10**18  # Decimal(18, 12) holds < 1e6 USD
 _N_UNITS = len(USAGE_KEYS) - 5
 _NO_UNITS = (0,) * _N_UNITS
-# The cost billed at each unit's own rate (USAGE_UNITS order): none for most calls.
-NO_UNIT_COSTS = (_ZERO,) * _N_UNITS
+# The cost billed at each unit's own rate (USAGE_UNITS order): none for most calls, which
+# carry the empty tuple (testing it costs nothing per row; nine Decimal zeros would not).
+NO_UNIT_COSTS: tuple[Decimal, ...] = ()
+ZERO_UNIT_COSTS = (_ZERO,) * _N_UNITS
 _FIELDS = {key: index for index, key in enumerate(USAGE_KEYS)}
 
 # Why a call has no computed cost (``llm_calls.unpriced_reason``).
@@ -127,8 +129,9 @@ class Price(NamedTuple):
     provider_cost: Decimal | None = None
     cost_source: str = "computed"  # computed, provider or none
     # Of the cost-by-kind columns, what each unit of extract.USAGE_UNITS is billed at its own
-    # rate (1-hour cache writes, audio, image, video…), same order; a unit with no rate of its
-    # own is billed at its parent's rate and shows there. Each is rounded on its own.
+    # rate (1-hour cache writes, audio, image, video…), same order, or () when there is none
+    # (ZERO_UNIT_COSTS); a unit with no rate of its own is billed at its parent's rate and
+    # shows there. Each is rounded on its own.
     unit_costs: tuple[Decimal, ...] = NO_UNIT_COSTS
 
 

@@ -40,6 +40,7 @@ from clickhouse_connect.driver.client import Client
 from tokentrace.processor.extract.extractor import MONEY_COLUMNS, UNIT_COST_COLUMNS, USAGE_UNITS
 from tokentrace.processor.pricing.pricer import (
     USAGE_MISSING,
+    ZERO_UNIT_COSTS,
     Price,
     Pricer,
     unpriced,
@@ -444,7 +445,7 @@ def _as_row(price: Price) -> tuple:
         int(price.priced),
         price.model,
         *(getattr(price, column) for column in MONEY_COLUMNS),
-        *price.unit_costs,
+        *(price.unit_costs or ZERO_UNIT_COSTS),
         price.reason,
         price.rule,
         price.cost_source,

@@ -34,7 +34,7 @@ class FakePrice:
     price_version = "v"
     reason = rule = ""
     cost_source = "computed"
-    unit_costs = (Decimal(0),) * 9
+    unit_costs = ()
 
 
 def test_tokentrace_span_becomes_a_full_row():

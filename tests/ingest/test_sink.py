@@ -191,3 +191,34 @@ def test_nothing_is_inserted_while_the_sink_is_paused(tmp_path, store_client, pr
         assert totals(store_client)[0][0] == 0
     ingest.close()
     assert totals(store_client)[0][0] == 5
+
+
+def test_unit_costs_reach_the_calls_and_the_rollups_exactly(tmp_path, store_client, pricer):
+    """gemini-2.5-flash: 4,000 of 10,000 input tokens audio ($1 / M against $0.30 / M text),
+    1,000 of the 1,500 cached ones audio ($0.10 / M against $0.03 / M)."""
+    ingest = Ingest(tmp_path, lambda: store_client, pricer)
+    gemini = {
+        "gen_ai.provider.name": "gcp.gemini",
+        "gen_ai.request.model": "gemini-2.5-flash",
+        "gen_ai.response.model": "gemini-2.5-flash",
+        "gen_ai.usage.input_tokens": 10_000,
+        "gen_ai.usage.cache_read.input_tokens": 1_500,
+        "gen_ai.usage.audio.input_tokens": 4_000,
+        "gen_ai.usage.audio.cache_read.input_tokens": 1_000,
+    }
+    ingest.send(request(span(chat(**gemini)), span(chat())))
+    ingest.close()
+    calls = store_client.query(
+        "SELECT model, input_cost, cache_read_cost, input_audio_cost, cache_audio_read_cost "
+        "FROM llm_calls ORDER BY model"
+    ).result_rows
+    assert calls == [
+        ("gemini-2.5-flash", Decimal("0.00465"), Decimal("0.000115"), Decimal("0.003"),
+         Decimal("0.0001")),
+        ("gpt-4o", Decimal("0.0025"), Decimal(0), Decimal(0), Decimal(0)),
+    ]  # fmt: skip
+    for rollup in ("llm_cost_hourly", "llm_cost_daily"):
+        assert store_client.query(
+            "SELECT sum(input_audio_tokens), sum(input_audio_cost), sum(cache_audio_read_tokens),"
+            f" sum(cache_audio_read_cost) FROM {rollup}"
+        ).result_rows == [(4_000, Decimal("0.003"), 1_000, Decimal("0.0001"))]

@@ -283,7 +283,7 @@ def unit_costs_of(price: Price) -> dict[str, Decimal]:
     from tokentrace.processor.extract.extractor import UNIT_COST_COLUMNS
 
     return {
-        name: cost for name, cost in zip(UNIT_COST_COLUMNS, price.unit_costs, strict=True) if cost
+        name: cost for name, cost in zip(UNIT_COST_COLUMNS, price.unit_costs, strict=False) if cost
     }
 
 
