@@ -178,7 +178,9 @@ FROM llm_calls
 GROUP BY day, provider, model, operation, service, environment, team, feature, tenant, agent, api_key, endpoint;
 
 -- Backfill from the calls stored so far, the new columns only: one row per rollup key that has
--- any of them, every other column 0, which SummingMergeTree adds to the key's row. Calls are
+-- any of them, every other column 0, which SummingMergeTree adds to the key's row. Only the
+-- calls that have any are grouped (WHERE, not HAVING): at 100M calls grouping every call by
+-- every rollup key would hold tens of millions of groups in memory. Calls are
 -- kept 395 days (0007), so rollup rows older than that keep 0 in the new columns. Unit costs
 -- of calls stored before this migration are 0 until `tokentrace reprice` (see above).
 -- An INSERT has no ON CLUSTER: on a cluster it backfills the shard the migration runs on;
@@ -215,10 +217,12 @@ SELECT
         + llm_calls.output_cost, cost_source = 'provider' AND unpriced_reason = '')
         AS compared_computed_cost
 FROM llm_calls
-GROUP BY hour, provider, model, operation, service, environment, team, feature, tenant, agent, api_key, endpoint
-HAVING reported_requests > 0 OR cache_write_1h_tokens > 0 OR input_audio_tokens > 0 OR cache_audio_read_tokens > 0
-    OR output_audio_tokens > 0 OR input_image_tokens > 0 OR cache_image_read_tokens > 0
-    OR output_image_tokens > 0 OR input_video_tokens > 0 OR output_video_tokens > 0;
+WHERE cost_source = 'provider' OR llm_calls.cache_write_1h_tokens > 0
+    OR llm_calls.input_audio_tokens > 0 OR llm_calls.cache_audio_read_tokens > 0
+    OR llm_calls.output_audio_tokens > 0 OR llm_calls.input_image_tokens > 0
+    OR llm_calls.cache_image_read_tokens > 0 OR llm_calls.output_image_tokens > 0
+    OR llm_calls.input_video_tokens > 0 OR llm_calls.output_video_tokens > 0
+GROUP BY hour, provider, model, operation, service, environment, team, feature, tenant, agent, api_key, endpoint;
 
 INSERT INTO llm_cost_daily (day, provider, model, operation, service, environment, team, feature, tenant, agent, api_key, endpoint,
     cache_write_1h_tokens, cache_write_1h_cost, input_audio_tokens, input_audio_cost, cache_audio_read_tokens, cache_audio_read_cost, output_audio_tokens, output_audio_cost, input_image_tokens, input_image_cost, cache_image_read_tokens, cache_image_read_cost, output_image_tokens, output_image_cost, input_video_tokens, input_video_cost, output_video_tokens, output_video_cost, reported_requests, reported_cost, compared_requests, compared_reported_cost, compared_computed_cost)
@@ -252,7 +256,9 @@ SELECT
         + llm_calls.output_cost, cost_source = 'provider' AND unpriced_reason = '')
         AS compared_computed_cost
 FROM llm_calls
-GROUP BY day, provider, model, operation, service, environment, team, feature, tenant, agent, api_key, endpoint
-HAVING reported_requests > 0 OR cache_write_1h_tokens > 0 OR input_audio_tokens > 0 OR cache_audio_read_tokens > 0
-    OR output_audio_tokens > 0 OR input_image_tokens > 0 OR cache_image_read_tokens > 0
-    OR output_image_tokens > 0 OR input_video_tokens > 0 OR output_video_tokens > 0;
+WHERE cost_source = 'provider' OR llm_calls.cache_write_1h_tokens > 0
+    OR llm_calls.input_audio_tokens > 0 OR llm_calls.cache_audio_read_tokens > 0
+    OR llm_calls.output_audio_tokens > 0 OR llm_calls.input_image_tokens > 0
+    OR llm_calls.cache_image_read_tokens > 0 OR llm_calls.output_image_tokens > 0
+    OR llm_calls.input_video_tokens > 0 OR llm_calls.output_video_tokens > 0
+GROUP BY day, provider, model, operation, service, environment, team, feature, tenant, agent, api_key, endpoint;
