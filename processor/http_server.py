@@ -20,8 +20,11 @@ again would buy nothing, so this module only adds what uvicorn lacks, in a subcl
   attempt: 318 MB of log in 35 s at ``ulimit -n 1024``. The loop's exception handler here
   counts them in ``/metrics`` and logs one line with the count.
 
-The body deadline and the cap on requests in flight live in ``api/routing.py``: they are
-per request, where the application can answer them in its own format.
+The application it serves is Starlette (``api/routing.py``), where the per-request rules
+live: the body deadline and the cap on requests in flight are middleware there, answered in
+the API's own format. These three stay below it because they act before there is a
+request (a head never finished, a connection over the cap, a failed ``accept``), where no
+ASGI application is called; neither uvicorn nor Starlette has them.
 """
 
 from __future__ import annotations

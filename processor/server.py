@@ -20,13 +20,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+
 from tokentrace.processor import http_server
-from tokentrace.processor.api import clickhouse_http
+from tokentrace.processor.api import clickhouse_http, routing
 from tokentrace.processor.api.budgets_api import BudgetsApi
 from tokentrace.processor.api.dead_letters_api import DeadLettersApi
 from tokentrace.processor.api.reconcile_api import ReconcileApi
 from tokentrace.processor.api.reprice_api import RepriceApi
-from tokentrace.processor.api.routing import Request, Response, Router, bearer_ok, unauthorized
 from tokentrace.processor.api.views_api import ViewsApi
 from tokentrace.processor.extract.dedupe import DEFAULT_CAPACITY, Deduper
 from tokentrace.processor.metrics import CONTENT_TYPE, Registry
@@ -111,18 +114,12 @@ class Service:
             auth_token=config.auth_token,
             max_spans=config.max_spans_per_request,
         )
-        self.api = ViewsApi(lambda: store.connect(config.clickhouse_url), config.auth_token)
-        self.budgets = BudgetsApi(lambda: store.connect(config.clickhouse_url), config.auth_token)
-        self.reconcile = ReconcileApi(
-            lambda: store.connect(config.clickhouse_url), config.auth_token
-        )
+        self.api = ViewsApi(lambda: store.connect(config.clickhouse_url))
+        self.budgets = BudgetsApi(lambda: store.connect(config.clickhouse_url))
+        self.reconcile = ReconcileApi(lambda: store.connect(config.clickhouse_url))
         self.reconcile_schedule = Schedule(lambda: store.connect(config.clickhouse_url))
-        self.dead_letters = DeadLettersApi(
-            lambda: store.connect(config.clickhouse_url), config.auth_token
-        )
-        self.reprice = RepriceApi(
-            lambda: store.connect(config.clickhouse_url), self.sink.paused, config.auth_token
-        )
+        self.dead_letters = DeadLettersApi(lambda: store.connect(config.clickhouse_url))
+        self.reprice = RepriceApi(lambda: store.connect(config.clickhouse_url), self.sink.paused)
         self._register_gauges()
         self.sink.start(client)
         self.spool.start()
@@ -162,34 +159,43 @@ class Service:
             lambda: len(self.price_updates.advice.days) if self.price_updates else 0,
         )
 
-    def router(self) -> Router:
+    def app(self) -> Starlette:
+        """serve's HTTP application: OTLP, the probes, metrics and the readers' API.
+
+        Every route but the probes counts toward ``max_in_flight``; the readers' API wants
+        the bearer token (OTLP checks it itself, to answer in OTLP's encoding).
+        """
         limits = self.config.limits
-        router = Router(
+        refused = self.metrics.http_requests_refused
+        busy = routing.InFlight(limits.max_in_flight, refused).middleware()
+        auth = routing.bearer_auth(self.config.auth_token)
+        route = routing.route
+        return routing.application(
+            [
+                route("POST", "/v1/traces", self.http.traces, busy),
+                route("GET", "/healthz", self.healthz),
+                route("GET", "/readyz", self.readyz),
+                route("GET", "/readyz/store", self.store_ready),
+                route("GET", "/metrics", self.prometheus),
+                route("GET", "/api/v1/views", self.api.list_views, busy, auth),
+                route("GET", "/api/v1/views/{name}", self.api.run_view, busy, auth),
+                route("GET", "/api/v1/budgets", self.budgets.list, busy, auth),
+                route("PUT", "/api/v1/budgets", self.budgets.put, busy, auth),
+                route("DELETE", "/api/v1/budgets", self.budgets.delete, busy, auth),
+                route("GET", "/api/v1/budgets/enforced", self.budgets.enforced, busy, auth),
+                route("GET", "/api/v1/reconcile/plan", self.reconcile.plan, busy, auth),
+                route("POST", "/api/v1/reconcile/reports", self.reconcile.reports, busy, auth),
+                route("GET", "/api/v1/dead-letters", self.dead_letters.list, busy, auth),
+                route("POST", "/api/v1/dead-letters/replay", self.dead_letters.replay, busy, auth),
+                route("POST", "/api/v1/reprice", self.reprice.run, busy, auth),
+                route("GET", "/api/v1/prices/update", self.prices_update, busy, auth),
+            ],
             body_timeout=limits.body_timeout,
-            max_in_flight=limits.max_in_flight,
-            refused=self.metrics.http_requests_refused,
+            refused=refused,
         )
-        router.add("POST", "/v1/traces", self.http.traces)
-        router.add("GET", "/healthz", self.healthz, limited=False)
-        router.add("GET", "/readyz", self.readyz, limited=False)
-        router.add("GET", "/readyz/store", self.store_ready, limited=False)
-        router.add("GET", "/metrics", self.prometheus, limited=False)
-        router.add("GET", "/api/v1/views", self.api.list_views)
-        router.add("GET", "/api/v1/views/{name}", self.api.run_view)
-        router.add("GET", "/api/v1/budgets", self.budgets.list)
-        router.add("PUT", "/api/v1/budgets", self.budgets.put)
-        router.add("DELETE", "/api/v1/budgets", self.budgets.delete)
-        router.add("GET", "/api/v1/budgets/enforced", self.budgets.enforced)
-        router.add("GET", "/api/v1/reconcile/plan", self.reconcile.plan)
-        router.add("POST", "/api/v1/reconcile/reports", self.reconcile.reports)
-        router.add("GET", "/api/v1/dead-letters", self.dead_letters.list)
-        router.add("POST", "/api/v1/dead-letters/replay", self.dead_letters.replay)
-        router.add("POST", "/api/v1/reprice", self.reprice.run)
-        router.add("GET", "/api/v1/prices/update", self.prices_update)
-        return router
 
     async def healthz(self, request: Request) -> Response:
-        return Response("ok\n")
+        return PlainTextResponse("ok\n")
 
     async def readyz(self, request: Request) -> Response:
         """Ready while the spool has room: every span taken in is durable, whether or not
@@ -207,7 +213,7 @@ class Service:
             "spool_segments": self.spool.segment_count,
             "store_ready": self.sink.ready,
         }
-        return Response.json(body, 503 if problems else 200)
+        return routing.json_response(body, 503 if problems else 200)
 
     async def store_ready(self, request: Request) -> Response:
         """200 while ClickHouse is migrated and taking inserts; 503 with the reason if not."""
@@ -217,20 +223,18 @@ class Service:
             "problem": "" if ready else self.sink.last_error or "store not connected yet",
             "spool_bytes": self.spool.depth_bytes,
         }
-        return Response.json(body, 200 if ready else 503)
+        return routing.json_response(body, 200 if ready else 503)
 
     async def prices_update(self, request: Request) -> Response:
         """The live price data's state: URL, version, last error, days to re-price."""
-        if not bearer_ok(request.headers.get("authorization"), self.config.auth_token):
-            return unauthorized()
         if self.price_updates is None:
-            return Response.json(
+            return routing.json_response(
                 {"error": "live price data is off: start serve with --prices-update [URL]"}, 404
             )
-        return Response.json(self.price_updates.status())
+        return routing.json_response(self.price_updates.status())
 
     async def prometheus(self, request: Request) -> Response:
-        return Response(self.metrics.render(), content_type=CONTENT_TYPE)
+        return Response(self.metrics.render(), media_type=CONTENT_TYPE)
 
     def close(self) -> None:
         if self.price_updates is not None:
@@ -324,7 +328,7 @@ def serve(config: ServeConfig) -> int:
                 service.grpc, config.host, config.grpc_port, max_body_bytes=config.max_body_bytes
             )
         http = http_server.server(
-            service.router(), config.host, config.http_port, config.limits, service.metrics
+            service.app(), config.host, config.http_port, config.limits, service.metrics
         )
         grpc_text = f", OTLP/gRPC {config.host}:{config.grpc_port}" if config.grpc_port else ""
         print(

@@ -25,7 +25,10 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from tokentrace.processor.api.routing import Request, Response, bearer_ok, unauthorized
+from starlette.requests import Request
+from starlette.responses import Response
+
+from tokentrace.processor.api.routing import json_response, read_body
 from tokentrace.processor.store import budgets
 
 MAX_BODY_BYTES = 64 * 1024
@@ -58,11 +61,10 @@ def enforced_json(state: budgets.EnforcedState) -> dict[str, Any]:
 
 
 class BudgetsApi:
-    def __init__(self, connect: Callable[[], Any], auth_token: str | None) -> None:
+    def __init__(self, connect: Callable[[], Any]) -> None:
         """``connect`` opens a store client of this API's own (serve's engine is shared)."""
         self._connect = connect
         self._client: Any = None
-        self._auth_token = auth_token
         self._lock = threading.Lock()
         self._enforced: tuple[float, dict[str, Any]] | None = None
 
@@ -73,16 +75,12 @@ class BudgetsApi:
             return operation(self._client, *args)
 
     async def list(self, request: Request) -> Response:
-        if not bearer_ok(request.headers.get("authorization"), self._auth_token):
-            return unauthorized()
         found = await asyncio.to_thread(self._call, budgets.list_budgets)
-        return Response.json({"budgets": [budget_json(b) for b in found]})
+        return json_response({"budgets": [budget_json(b) for b in found]})
 
     async def put(self, request: Request) -> Response:
-        if not bearer_ok(request.headers.get("authorization"), self._auth_token):
-            return unauthorized()
         try:
-            body = json.loads(await request.body(MAX_BODY_BYTES))
+            body = json.loads(await read_body(request, MAX_BODY_BYTES))
             if not isinstance(body, dict):
                 raise ValueError("the body is a JSON object: {scope, amount, period}")
             if "amount" not in body:
@@ -96,34 +94,30 @@ class BudgetsApi:
             budgets.parse_amount(amount)
             budgets.check_period(period)
         except (ValueError, RecursionError) as exc:
-            return Response.json({"error": f"bad budget: {exc}"}, 400)
+            return json_response({"error": f"bad budget: {exc}"}, 400)
         budget = await asyncio.to_thread(
             self._call, budgets.set_budget, scope, amount, period, enforce
         )
-        return Response.json(budget_json(budget))
+        return json_response(budget_json(budget))
 
     async def enforced(self, request: Request) -> Response:
-        if not bearer_ok(request.headers.get("authorization"), self._auth_token):
-            return unauthorized()
         now = time.monotonic()
         cached = self._enforced
         if cached is None or now - cached[0] > ENFORCED_TTL_SECONDS:
             states = await asyncio.to_thread(self._call, budgets.enforced_state)
             cached = self._enforced = (now, {"budgets": [enforced_json(s) for s in states]})
-        return Response.json(cached[1])
+        return json_response(cached[1])
 
     async def delete(self, request: Request) -> Response:
-        if not bearer_ok(request.headers.get("authorization"), self._auth_token):
-            return unauthorized()
-        scope = (request.query.get("scope") or [""])[-1]
-        period = (request.query.get("period") or ["month"])[-1]
+        scope = request.query_params.get("scope", "")
+        period = request.query_params.get("period", "month")
         try:
             budgets.parse_scope(scope)
             budgets.check_period(period)
         except ValueError as exc:
-            return Response.json({"error": f"bad budget: {exc}"}, 400)
+            return json_response({"error": f"bad budget: {exc}"}, 400)
         try:
             budget = await asyncio.to_thread(self._call, budgets.delete_budget, scope, period)
         except LookupError as exc:
-            return Response.json({"error": exc.args[0]}, 404)
-        return Response.json(budget_json(budget))
+            return json_response({"error": exc.args[0]}, 404)
+        return json_response(budget_json(budget))

@@ -18,13 +18,10 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from tokentrace.processor.api.routing import (
-    BodyTooLarge,
-    Request,
-    Response,
-    bearer_ok,
-    unauthorized,
-)
+from starlette.requests import Request
+from starlette.responses import Response
+
+from tokentrace.processor.api.routing import BodyTooLarge, json_response, read_body
 from tokentrace.processor.store import dead_letters
 
 MAX_BODY_BYTES = 1024 * 1024
@@ -50,11 +47,10 @@ def replayed_json(result: dead_letters.Replayed) -> dict[str, Any]:
 
 
 class DeadLettersApi:
-    def __init__(self, connect: Callable[[], Any], auth_token: str | None) -> None:
+    def __init__(self, connect: Callable[[], Any]) -> None:
         """``connect`` opens a store client of this API's own (serve's engine is shared)."""
         self._connect = connect
         self._client: Any = None
-        self._auth_token = auth_token
         self._lock = threading.Lock()
 
     def _call(self, operation: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
@@ -64,25 +60,21 @@ class DeadLettersApi:
             return operation(self._client, *args, **kwargs)
 
     async def list(self, request: Request) -> Response:
-        if not bearer_ok(request.headers.get("authorization"), self._auth_token):
-            return unauthorized()
-        everything = (request.query.get("all") or ["0"])[-1] in ("1", "true")
+        everything = request.query_params.get("all", "0") in ("1", "true")
         try:
-            limit = int((request.query.get("limit") or ["1000"])[-1])
+            limit = int(request.query_params.get("limit", "1000"))
             if not 1 <= limit <= MAX_LIMIT:
                 raise ValueError
         except ValueError:
-            return Response.json({"error": f"limit is a whole number, 1 to {MAX_LIMIT}"}, 400)
+            return json_response({"error": f"limit is a whole number, 1 to {MAX_LIMIT}"}, 400)
         found = await asyncio.to_thread(
             self._call, dead_letters.pending, include_replayed=everything, limit=limit
         )
-        return Response.json({"dead_letters": [letter_json(letter) for letter in found]})
+        return json_response({"dead_letters": [letter_json(letter) for letter in found]})
 
     async def replay(self, request: Request) -> Response:
-        if not bearer_ok(request.headers.get("authorization"), self._auth_token):
-            return unauthorized()
         try:
-            text = await request.body(MAX_BODY_BYTES)
+            text = await read_body(request, MAX_BODY_BYTES)
             body = json.loads(text) if text.strip() else {}
             ids = body.get("ids") if isinstance(body, dict) else None
             if ids is not None and not (
@@ -90,8 +82,8 @@ class DeadLettersApi:
             ):
                 raise ValueError("ids is a list of dead-letter ids")
         except BodyTooLarge as exc:
-            return Response.json({"error": str(exc)}, 413)
+            return json_response({"error": str(exc)}, 413)
         except (ValueError, AttributeError) as exc:
-            return Response.json({"error": f"bad replay request: {exc}"}, 400)
+            return json_response({"error": f"bad replay request: {exc}"}, 400)
         result = await asyncio.to_thread(self._call, dead_letters.replay, ids)
-        return Response.json(replayed_json(result))
+        return json_response(replayed_json(result))

@@ -20,13 +20,10 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from tokentrace.processor.api.routing import (
-    BodyTooLarge,
-    Request,
-    Response,
-    bearer_ok,
-    unauthorized,
-)
+from starlette.requests import Request
+from starlette.responses import Response
+
+from tokentrace.processor.api.routing import BodyTooLarge, json_response, read_body
 from tokentrace.processor.pricing.overrides import PricesFileError
 from tokentrace.processor.pricing.pricer import Pricer
 from tokentrace.processor.pricing.reprice import check_retention, reprice, result_json
@@ -39,21 +36,17 @@ class RepriceApi:
         self,
         connect: Callable[[], Any],
         pause: Callable[[], Any],
-        auth_token: str | None,
     ) -> None:
         """``connect`` opens a store client of this API's own; ``pause`` is the sink's
         ``paused()`` context manager."""
         self._connect = connect
         self._pause = pause
-        self._auth_token = auth_token
         self._client: Any = None
         self._lock = threading.Lock()  # one run at a time
 
     async def run(self, request: Request) -> Response:
-        if not bearer_ok(request.headers.get("authorization"), self._auth_token):
-            return unauthorized()
         try:
-            body = json.loads(await request.body(MAX_BODY_BYTES) or b"{}")
+            body = json.loads(await read_body(request, MAX_BODY_BYTES) or b"{}")
             if not isinstance(body, dict):
                 raise ValueError("the body is a JSON object: {since, until}")
             since = _instant(body.get("since"), "since")
@@ -61,16 +54,16 @@ class RepriceApi:
             if until is not None and until <= since:
                 raise ValueError(f"until ({until.isoformat()}) must be after since")
         except BodyTooLarge as exc:
-            return Response.json({"error": str(exc)}, 413)
+            return json_response({"error": str(exc)}, 413)
         except ValueError as exc:
-            return Response.json({"error": f"bad reprice request: {exc}"}, 400)
+            return json_response({"error": f"bad reprice request: {exc}"}, 400)
         try:
             result = await asyncio.to_thread(self._reprice, since, until)
         except PricesFileError as exc:
-            return Response.json({"error": f"serve's prices file: {exc}"}, 400)
+            return json_response({"error": f"serve's prices file: {exc}"}, 400)
         except ValueError as exc:  # days past retention
-            return Response.json({"error": str(exc)}, 400)
-        return Response.json(result_json(result))
+            return json_response({"error": str(exc)}, 400)
+        return json_response(result_json(result))
 
     def _reprice(self, since: datetime, until: datetime | None) -> Any:
         pricer = Pricer()  # the prices file as it is now, not as serve started with it

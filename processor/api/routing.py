@@ -1,14 +1,36 @@
-"""A small ASGI application: a route table, requests and responses.
+"""serve's HTTP application: Starlette routing, plus the per-request rules serve's contract adds.
 
-``tokentrace serve`` answers a handful of routes (OTLP, health, metrics, the readers'
-API); a framework would be a heavier dependency than the routing it saves. Adding a
-route is one line: ``router.add("GET", "/api/v1/things/{name}", handler)``, where
-``handler`` is ``async def handler(request: Request) -> Response``.
+Starlette routes (one :func:`route` per method and path, ``{name}`` segments as path
+parameters), builds requests and responses, and runs exception handlers and middleware.
+What it does not do the way serve's API has always answered is added here, as Starlette
+middleware and exception handlers (see :func:`application`):
 
-Two per-request limits live here rather than in the HTTP server, because only the
-application can answer them properly: a deadline for the whole body (408, and the
-connection is closed) and a cap on requests being answered at once (503 with
-``Retry-After``; the health probes are exempt so that load never fails a liveness check).
+- **one-line JSON errors, never a traceback or an HTML/plain 500.** 404 is
+  ``{"error": "no route for PATH"}``, 405 names the method and lists in ``Allow`` every
+  method the path takes (Starlette's lists only the first route's), and an unexpected
+  exception is logged and answered ``{"error": "internal error"}``: Starlette's
+  ``ServerErrorMiddleware`` would answer plain text and re-raise into the server's log.
+- **GET routes do not answer HEAD** (405, as serve always has): Starlette adds HEAD to
+  every GET route.
+- **no redirect for a trailing slash**: ``/api/v1/views/`` is a 404, not a 307.
+- **a deadline for the whole body** (:class:`BodyDeadline`: 408, and the connection is
+  closed). uvicorn bounds idle keep-alive and ``http_server`` the head, but nothing else
+  bounds a body sent a byte a minute.
+- **a cap on requests being answered at once** (:class:`InFlightLimit`: 503 with
+  ``Retry-After``), on every route but the health probes, so load never fails a liveness
+  check. uvicorn's ``limit_concurrency`` counts connections as well, answers without
+  ``Retry-After`` and would refuse the probes too.
+- **bodies read against a limit** (:func:`read_body`): 413 naming the limit, and an
+  oversized body is still read and dropped up to ``DRAIN_BYTES`` so the client, still
+  sending, gets the 413 instead of a reset connection, which exporters would retry.
+  Starlette's ``max_body_size`` answers a plain-text 413 without draining.
+- **the bearer token** (``TOKENTRACE_AUTH_TOKEN``) on the readers' API, with Starlette's
+  ``AuthenticationMiddleware`` on each route, so an unknown path or method is still
+  answered 404/405 first. ``/v1/traces`` checks it itself: OTLP answers in the request's
+  encoding.
+
+JSON is written by :func:`json_response` with ``json.dumps``' defaults, byte for byte as the
+API always has; Starlette's ``JSONResponse`` writes compact, non-ASCII JSON.
 """
 
 from __future__ import annotations
@@ -17,17 +39,30 @@ import asyncio
 import hmac
 import json
 import logging
-import re
 from collections.abc import Awaitable, Callable
 from typing import Any
-from urllib.parse import parse_qs
+
+from starlette.applications import Starlette
+from starlette.authentication import (
+    AuthCredentials,
+    AuthenticationBackend,
+    AuthenticationError,
+    SimpleUser,
+)
+from starlette.middleware import Middleware
+from starlette.middleware.authentication import AuthenticationMiddleware
+from starlette.requests import ClientDisconnect, HTTPConnection, Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Match, Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tokentrace.processor.pipeline import BUSY_RETRY_AFTER
 
 log = logging.getLogger(__name__)
 
-
 DRAIN_BYTES = 64 * 1024 * 1024
+
+Endpoint = Callable[[Request], Awaitable[Response]]
 
 
 class BodyTooLarge(Exception):
@@ -35,97 +70,42 @@ class BodyTooLarge(Exception):
 
 
 class BodyTimeout(Exception):
-    """The client did not send the whole body before the router's deadline."""
+    """The client did not send the whole body before :class:`BodyDeadline`'s deadline."""
 
 
-class Request:
-    def __init__(
-        self,
-        scope: dict[str, Any],
-        receive: Callable[[], Awaitable[dict[str, Any]]],
-        body_timeout: float | None = None,
-    ):
-        self.scope = scope
-        self._receive = receive
-        self.method: str = scope["method"]
-        self.path: str = scope["path"]
-        self.path_params: dict[str, str] = {}
-        self.headers: dict[str, str] = {
-            name.decode("latin-1").lower(): value.decode("latin-1")
-            for name, value in scope.get("headers", ())
-        }
-        self.query: dict[str, list[str]] = parse_qs(
-            scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True
-        )
-        self._body_deadline = (
-            None if body_timeout is None else asyncio.get_running_loop().time() + body_timeout
-        )
-
-    async def body(self, limit: int) -> bytes:
-        """The whole body; raises :class:`BodyTooLarge` once it passes ``limit``.
-
-        An oversized body is still read (and dropped) up to ``DRAIN_BYTES``, so that the
-        client, still sending, gets the 413 instead of a reset connection, which
-        exporters would retry.
-        """
-        declared = self.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > limit:
-            await self._drain(0)
-            raise BodyTooLarge(f"Content-Length {declared} is over the {limit}-byte limit")
-        chunks: list[bytes] = []
-        size = 0
-        more = True
-        while more:
-            chunk, more = await self._chunk()
-            size += len(chunk)
-            if size > limit:
-                if more:
-                    await self._drain(size)
-                raise BodyTooLarge(f"request body is over the {limit}-byte limit")
-            chunks.append(chunk)
-        return b"".join(chunks)
-
-    async def _chunk(self) -> tuple[bytes, bool]:
-        try:
-            async with asyncio.timeout_at(self._body_deadline):
-                message = await self._receive()
-        except TimeoutError:
-            raise BodyTimeout("the request body did not arrive in time") from None
-        if message["type"] == "http.disconnect":
-            raise ConnectionError("client disconnected")
-        return message.get("body", b""), message.get("more_body", False)
-
-    async def _drain(self, size: int) -> None:
-        more = True
-        while more and size <= DRAIN_BYTES:
-            chunk, more = await self._chunk()
-            size += len(chunk)
+def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    """``data`` as ``json.dumps`` writes it (the API's JSON has always been exactly that)."""
+    return Response(json.dumps(data), status, headers, "application/json")
 
 
-class Response:
-    def __init__(
-        self,
-        body: bytes | str = b"",
-        status: int = 200,
-        content_type: str = "text/plain; charset=utf-8",
-        headers: dict[str, str] | None = None,
-    ) -> None:
-        self.body = body.encode() if isinstance(body, str) else body
-        self.status = status
-        self.headers = {"content-type": content_type, **(headers or {})}
+async def read_body(request: Request, limit: int) -> bytes:
+    """The whole body; raises :class:`BodyTooLarge` once it passes ``limit``.
 
-    @classmethod
-    def json(cls, data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-        return cls(json.dumps(data), status, "application/json", headers)
+    An oversized body is still read (and dropped) up to ``DRAIN_BYTES``, so that the
+    client, still sending, gets the 413 instead of a reset connection, which exporters
+    would retry.
+    """
+    declared = request.headers.get("content-length", "")
+    chunks = request.stream()
+    if declared.isdigit() and int(declared) > limit:
+        await _drain(chunks, 0)
+        raise BodyTooLarge(f"Content-Length {declared} is over the {limit}-byte limit")
+    parts: list[bytes] = []
+    size = 0
+    async for chunk in chunks:
+        size += len(chunk)
+        if size > limit:
+            await _drain(chunks, size)
+            raise BodyTooLarge(f"request body is over the {limit}-byte limit")
+        parts.append(chunk)
+    return b"".join(parts)
 
-    async def send(self, send: Callable[[dict[str, Any]], Awaitable[None]]) -> None:
-        headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in self.headers.items()]
-        headers.append((b"content-length", str(len(self.body)).encode()))
-        await send({"type": "http.response.start", "status": self.status, "headers": headers})
-        await send({"type": "http.response.body", "body": self.body})
 
-
-Handler = Callable[[Request], Awaitable[Response]]
+async def _drain(chunks: Any, size: int) -> None:
+    async for chunk in chunks:
+        size += len(chunk)
+        if size > DRAIN_BYTES:
+            return
 
 
 def bearer_ok(request_header: str | None, token: str | None) -> bool:
@@ -133,8 +113,8 @@ def bearer_ok(request_header: str | None, token: str | None) -> bool:
 
     Compared in constant time so the token cannot be guessed byte by byte from timings,
     and as UTF-8 bytes so that a non-ASCII token matches: the header arrives as the bytes
-    the client sent (:class:`Request` decodes them as latin-1, which this undoes), and the
-    token as the bytes of the environment variable.
+    the client sent (Starlette decodes them as latin-1, which this undoes), and the token
+    as the bytes of the environment variable.
     """
     if not token:
         return True
@@ -152,108 +132,183 @@ def _header_bytes(value: str) -> bytes:
         return value.encode("utf-8", "surrogateescape")
 
 
-class Router:
-    """An ASGI app dispatching on method and path; ``{name}`` segments become path params.
-
-    ``body_timeout`` bounds the seconds a request may take to send its body, and
-    ``max_in_flight`` the requests answered at once (routes added with ``limited=False``
-    aside); ``None`` leaves either unbounded. ``refused`` counts what they turn away.
-    """
-
-    def __init__(
-        self,
-        *,
-        body_timeout: float | None = None,
-        max_in_flight: int | None = None,
-        refused: Any = None,
-    ) -> None:
-        self._routes: list[tuple[str, re.Pattern[str], Handler, bool]] = []
-        self._body_timeout = body_timeout
-        self._max_in_flight = max_in_flight
-        self._refused = refused
-        self.in_flight = 0
-
-    def add(self, method: str, path: str, handler: Handler, *, limited: bool = True) -> None:
-        parts = re.split(r"\{(\w+)\}", path)  # literal, name, literal, name, …
-        pattern = "".join(
-            f"(?P<{part}>[^/]+)" if index % 2 else re.escape(part)
-            for index, part in enumerate(parts)
-        )
-        self._routes.append((method.upper(), re.compile(f"^{pattern}$"), handler, limited))
-
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] == "lifespan":
-            await _lifespan(receive, send)
-            return
-        if scope["type"] != "http":
-            return
-        request = Request(scope, receive, self._body_timeout)
-        response = await self._dispatch(request)
-        await response.send(send)
-
-    async def _dispatch(self, request: Request) -> Response:
-        allowed = []
-        for method, pattern, handler, limited in self._routes:
-            match = pattern.match(request.path)
-            if match is None:
-                continue
-            if method != request.method:
-                allowed.append(method)
-                continue
-            request.path_params = match.groupdict()
-            if not limited:
-                return await self._answer(handler, request)
-            if self._max_in_flight is not None and self.in_flight >= self._max_in_flight:
-                self._count("busy")
-                return Response.json(
-                    {"error": "too many requests in flight: retry after the delay given"},
-                    503,
-                    {"retry-after": str(BUSY_RETRY_AFTER)},
-                )
-            self.in_flight += 1
-            try:
-                return await self._answer(handler, request)
-            finally:
-                self.in_flight -= 1
-        if allowed:
-            return Response.json(
-                {"error": f"method {request.method} not allowed"},
-                405,
-                {"allow": ", ".join(sorted(set(allowed)))},
-            )
-        return Response.json({"error": f"no route for {request.path}"}, 404)
-
-    async def _answer(self, handler: Handler, request: Request) -> Response:
-        try:
-            return await handler(request)
-        except BodyTooLarge as exc:
-            return Response.json({"error": str(exc)}, 413, {"connection": "close"})
-        except BodyTimeout as exc:
-            self._count("body_timeout")
-            return Response.json({"error": str(exc)}, 408, {"connection": "close"})
-        except ConnectionError:  # the client left: nobody reads this answer
-            return Response.json({"error": "client disconnected"}, 400, {"connection": "close"})
-        except Exception:
-            log.exception("error answering %s %s", request.method, request.path)
-            return Response.json({"error": "internal error"}, 500)
-
-    def _count(self, reason: str) -> None:
-        if self._refused is not None:
-            self._refused.inc(reason=reason)
-
-
-async def _lifespan(receive: Any, send: Any) -> None:
-    while True:
-        message = await receive()
-        if message["type"] == "lifespan.startup":
-            await send({"type": "lifespan.startup.complete"})
-        elif message["type"] == "lifespan.shutdown":
-            await send({"type": "lifespan.shutdown.complete"})
-            return
-
-
 def unauthorized() -> Response:
     """The 401 every bearer-protected route answers."""
-    return Response.json(
+    return json_response(
         {"error": "missing or wrong bearer token"}, 401, {"www-authenticate": "Bearer"}
     )
+
+
+class BearerToken(AuthenticationBackend):
+    """Starlette authentication by :func:`bearer_ok`; with no token every request passes."""
+
+    def __init__(self, token: str | None) -> None:
+        self._token = token
+
+    async def authenticate(self, conn: HTTPConnection) -> tuple[AuthCredentials, SimpleUser]:
+        if not bearer_ok(conn.headers.get("authorization"), self._token):
+            raise AuthenticationError("missing or wrong bearer token")
+        return AuthCredentials(["authenticated"]), SimpleUser("bearer")
+
+
+def bearer_auth(token: str | None) -> Middleware:
+    """Route middleware wanting ``token``; answers :func:`unauthorized` otherwise."""
+    return Middleware(
+        AuthenticationMiddleware,
+        backend=BearerToken(token),
+        on_error=lambda conn, exc: unauthorized(),
+    )
+
+
+class InFlight:
+    """The requests being answered at once on the routes :class:`InFlightLimit` guards.
+
+    ``limit`` ``None`` leaves them unbounded; ``refused`` counts the ones turned away.
+    """
+
+    def __init__(self, limit: int | None = None, refused: Any = None) -> None:
+        self.limit = limit
+        self.refused = refused
+        self.count = 0
+
+    def middleware(self) -> Middleware:
+        return Middleware(InFlightLimit, in_flight=self)
+
+
+class InFlightLimit:
+    """Route middleware: 503 with ``Retry-After`` while :class:`InFlight` is at its limit."""
+
+    def __init__(self, app: ASGIApp, in_flight: InFlight) -> None:
+        self.app = app
+        self.in_flight = in_flight
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        state = self.in_flight
+        if state.limit is not None and state.count >= state.limit:
+            if state.refused is not None:
+                state.refused.inc(reason="busy")
+            busy = json_response(
+                {"error": "too many requests in flight: retry after the delay given"},
+                503,
+                {"retry-after": str(BUSY_RETRY_AFTER)},
+            )
+            await busy(scope, receive, send)
+            return
+        state.count += 1
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            state.count -= 1
+
+
+class BodyDeadline:
+    """Middleware: the body must be in ``seconds`` after the request reached the app.
+
+    A ``receive`` past the deadline raises :class:`BodyTimeout` (answered 408).
+    """
+
+    def __init__(self, app: ASGIApp, seconds: float | None) -> None:
+        self.app = app
+        self.seconds = seconds
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or self.seconds is None:
+            await self.app(scope, receive, send)
+            return
+        deadline = asyncio.get_running_loop().time() + self.seconds
+
+        async def receive_in_time() -> Message:
+            try:
+                async with asyncio.timeout_at(deadline):
+                    return await receive()
+            except TimeoutError:
+                raise BodyTimeout("the request body did not arrive in time") from None
+
+        await self.app(scope, receive_in_time, send)
+
+
+class InternalErrors:
+    """Middleware: an unexpected exception is logged and answered as one line of JSON."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        started = False
+
+        async def watch(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watch)
+        except Exception:
+            if scope["type"] != "http":
+                raise
+            log.exception("error answering %s %s", scope["method"], scope["path"])
+            if not started:
+                await json_response({"error": "internal error"}, 500)(scope, receive, send)
+
+
+def route(method: str, path: str, endpoint: Endpoint, *middleware: Middleware) -> Route:
+    """``endpoint`` for ``method`` on ``path``, behind ``middleware`` (outermost first)."""
+    made = Route(path, endpoint, methods=[method], middleware=middleware or None)
+    made.methods = {method.upper()}  # no implicit HEAD: see the module docstring
+    return made
+
+
+def application(
+    routes: list[BaseRoute], *, body_timeout: float | None = None, refused: Any = None
+) -> Starlette:
+    """The ASGI application serving ``routes`` with the rules of the module docstring.
+
+    ``body_timeout`` bounds the seconds a request may take to send its body (``None``: no
+    bound); ``refused`` counts the requests it turns away.
+    """
+
+    def count(reason: str) -> None:
+        if refused is not None:
+            refused.inc(reason=reason)
+
+    async def not_found(request: Request, exc: Exception) -> Response:
+        return json_response({"error": f"no route for {request.scope['path']}"}, 404)
+
+    async def not_allowed(request: Request, exc: Exception) -> Response:
+        allowed = {
+            method
+            for candidate in request.app.routes
+            if candidate.matches(request.scope)[0] is not Match.NONE
+            for method in candidate.methods or ()
+        }
+        return json_response(
+            {"error": f"method {request.method} not allowed"},
+            405,
+            {"allow": ", ".join(sorted(allowed))},
+        )
+
+    async def too_large(request: Request, exc: Exception) -> Response:
+        return json_response({"error": str(exc)}, 413, {"connection": "close"})
+
+    async def timed_out(request: Request, exc: Exception) -> Response:
+        count("body_timeout")
+        return json_response({"error": str(exc)}, 408, {"connection": "close"})
+
+    async def disconnected(request: Request, exc: Exception) -> Response:
+        # The client left: nobody reads this answer.
+        return json_response({"error": "client disconnected"}, 400, {"connection": "close"})
+
+    app = Starlette(
+        routes=routes,
+        middleware=[Middleware(InternalErrors), Middleware(BodyDeadline, seconds=body_timeout)],
+        exception_handlers={
+            404: not_found,
+            405: not_allowed,
+            BodyTooLarge: too_large,
+            BodyTimeout: timed_out,
+            ClientDisconnect: disconnected,
+            ConnectionError: disconnected,
+        },
+    )
+    app.router.redirect_slashes = False
+    return app

@@ -28,24 +28,25 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from tokentrace.processor.api.routing import Request, Response, bearer_ok, unauthorized
+from starlette.datastructures import QueryParams
+from starlette.requests import Request
+from starlette.responses import Response
+
+from tokentrace.processor.api.routing import json_response
 from tokentrace.processor.store import views
 
 DEFAULT_RANGE = timedelta(days=7)
 
 
 class ViewsApi:
-    def __init__(self, connect: Callable[[], Any], auth_token: str | None) -> None:
+    def __init__(self, connect: Callable[[], Any]) -> None:
         """``connect`` opens a store client for reads (its own, apart from the sink's)."""
         self._connect = connect
         self._client: Any = None
-        self._auth_token = auth_token
         self._lock = threading.Lock()  # one query at a time on the reader's client
 
     async def list_views(self, request: Request) -> Response:
-        if not bearer_ok(request.headers.get("authorization"), self._auth_token):
-            return unauthorized()
-        return Response.json(
+        return json_response(
             {
                 "views": [
                     {
@@ -60,26 +61,25 @@ class ViewsApi:
         )
 
     async def run_view(self, request: Request) -> Response:
-        if not bearer_ok(request.headers.get("authorization"), self._auth_token):
-            return unauthorized()
         view = views.VIEWS.get(request.path_params["name"])
         if view is None:
-            return Response.json({"error": f"no view {request.path_params['name']!r}"}, 404)
+            return json_response({"error": f"no view {request.path_params['name']!r}"}, 404)
         try:
-            end = _instant(request.query, "to") or datetime.now(UTC)
-            start = _instant(request.query, "from") or end - DEFAULT_RANGE
+            query = request.query_params
+            end = _instant(query, "to") or datetime.now(UTC)
+            start = _instant(query, "from") or end - DEFAULT_RANGE
             if start > end:
                 raise ValueError("from must not be after to")
             filters = {
-                k: v for k, v in request.query.items() if k not in ("from", "to", "exact", "limit")
+                k: query.getlist(k) for k in query if k not in ("from", "to", "exact", "limit")
             }
-            exact = request.query.get("exact", ["0"])[-1] == "1"
-            top = _limit(view, request.query)
+            exact = query.get("exact", "0") == "1"
+            top = _limit(view, query)
             views.render(view, start=start, end=end, filters=filters, top=top)  # validates
         except ValueError as exc:
-            return Response.json({"error": str(exc)}, 400)
+            return json_response({"error": str(exc)}, 400)
         rows = await asyncio.to_thread(self._fetch, view, start, end, filters, exact, top)
-        return Response.json(
+        return json_response(
             {
                 "view": view.name,
                 "from": start.isoformat(),
@@ -105,27 +105,29 @@ class ViewsApi:
             )
 
 
-def _limit(view: views.View, query: dict[str, list[str]]) -> int | None:
-    """``limit=N``: the rows of a top-N breakdown before its "(other)" row."""
-    values = query.get("limit")
-    if not values:
+def _limit(view: views.View, query: QueryParams) -> int | None:
+    """``limit=N`` (the last one given): the rows of a top-N breakdown before its "(other)"
+    row."""
+    value = query.get("limit")
+    if value is None:
         return None
     if view.top is None:
         raise ValueError(f"view {view.name!r} takes no limit: it is not a top-N breakdown")
-    text = values[-1].strip()
+    text = value.strip()
     if not text.isascii() or not text.isdigit() or not 1 <= int(text) <= views.MAX_TOP:
-        raise ValueError(f"limit={values[-1]!r}: use a whole number from 1 to {views.MAX_TOP}")
+        raise ValueError(f"limit={value!r}: use a whole number from 1 to {views.MAX_TOP}")
     return int(text)
 
 
-def _instant(query: dict[str, list[str]], name: str) -> datetime | None:
-    values = query.get(name)
-    if not values:
+def _instant(query: QueryParams, name: str) -> datetime | None:
+    """The last ``name=`` given, as an aware datetime."""
+    value = query.get(name)
+    if value is None:
         return None
     try:
-        moment = datetime.fromisoformat(values[-1].strip().replace("Z", "+00:00"))
+        moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
     except ValueError:
-        raise ValueError(f"{name}={values[-1]!r} is not an ISO 8601 date or time") from None
+        raise ValueError(f"{name}={value!r} is not an ISO 8601 date or time") from None
     return views.check_instant(name, moment if moment.tzinfo else moment.replace(tzinfo=UTC))
 
 

@@ -19,7 +19,10 @@ from __future__ import annotations
 import asyncio
 import time
 
-from tokentrace.processor.api.routing import BodyTooLarge, Request, Response, bearer_ok
+from starlette.requests import Request
+from starlette.responses import Response
+
+from tokentrace.processor.api.routing import BodyTooLarge, bearer_ok, read_body
 from tokentrace.processor.metrics import Registry
 from tokentrace.processor.pipeline import (
     BUSY_RETRY_AFTER,
@@ -61,7 +64,7 @@ class OtlpHttpReceiver:
         started = time.perf_counter()
         response = await self._traces(request)
         self._metrics.request_seconds.observe(time.perf_counter() - started)
-        self._metrics.requests.inc(transport="http", code=str(response.status))
+        self._metrics.requests.inc(transport="http", code=str(response.status_code))
         return response
 
     async def _traces(self, request: Request) -> Response:
@@ -90,7 +93,7 @@ class OtlpHttpReceiver:
         if self._waiting >= self._max_waiting:
             return _throttled(429, "too many requests in flight", answer_type)
         try:
-            body = await request.body(self._max_body_bytes)
+            body = await read_body(request, self._max_body_bytes)
             accepted = await asyncio.to_thread(self._take, body, encoding, content_type)
         except BodyTooLarge as exc:
             return _failure(413, str(exc), answer_type)
@@ -106,7 +109,7 @@ class OtlpHttpReceiver:
         finally:
             self._waiting -= 1
         body = otlp_codec.success(answer_type, accepted.rejected, accepted.message)
-        return Response(body, 200, answer_type)
+        return Response(body, 200, media_type=answer_type)
 
     def _take(self, body: bytes, encoding: str | None, content_type: str) -> Accepted:
         """Decode and hand to the pipeline; on a worker thread (see the module docstring)."""
@@ -122,11 +125,11 @@ def _failure(
     status: int, message: str, content_type: str, headers: dict[str, str] | None = None
 ) -> Response:
     return Response(
-        otlp_codec.failure(status, message, content_type), status, content_type, headers
+        otlp_codec.failure(status, message, content_type), status, headers, content_type
     )
 
 
 def _throttled(status: int, message: str, content_type: str) -> Response:
     retry_after = SPOOL_FULL_RETRY_AFTER if status == 503 else BUSY_RETRY_AFTER
     body = otlp_codec.failure(status, message, content_type, retry_after)
-    return Response(body, status, content_type, {"retry-after": str(retry_after)})
+    return Response(body, status, {"retry-after": str(retry_after)}, content_type)

@@ -15,7 +15,7 @@ import pytest
 from google.rpc import error_details_pb2, status_pb2
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2_grpc
 
-from tokentrace.processor.api.routing import Router
+from tokentrace.processor.api.routing import application, route
 from tokentrace.processor.extract.dedupe import Deduper
 from tokentrace.processor.metrics import Registry
 from tokentrace.processor.pipeline import Pipeline
@@ -49,8 +49,7 @@ def test_http_answers_429_with_retry_after_while_a_request_waits(held_spool):
     receiver = OtlpHttpReceiver(
         pipeline, held_spool, metrics, max_body_bytes=1 << 20, auth_token=None, max_waiting=1
     )
-    router = Router()
-    router.add("POST", "/v1/traces", receiver.traces)
+    router = application([route("POST", "/v1/traces", receiver.traces)])
     headers = {"content-type": "application/json"}
 
     async def scenario():

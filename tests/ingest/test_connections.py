@@ -22,9 +22,11 @@ from google.protobuf.internal.encoder import _VarintBytes
 from opentelemetry.exporter.otlp.proto.http import Compression
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 from opentelemetry.sdk.trace.export import SpanExportResult
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
 
 from tokentrace.processor import http_server
-from tokentrace.processor.api.routing import Request, Response, Router
+from tokentrace.processor.api.routing import InFlight, application, read_body, route
 from tokentrace.processor.demo.serve_process import free_port
 from tokentrace.processor.metrics import Registry
 
@@ -47,20 +49,20 @@ class Running:
         metrics: Registry,
         release: threading.Event,
         server: uvicorn.Server,
-        router: Router,
+        in_flight: InFlight,
     ) -> None:
         self.port = port
         self.metrics = metrics
         self.release = release
         self.server = server
-        self.router = router
+        self.in_flight = in_flight
 
     def wait_for(self, connections: int = 0, in_flight: int = 0) -> None:
         """Until the server holds at least this many connections and requests in flight."""
         deadline = time.monotonic() + 30
         while (
             len(self.server.server_state.connections) < connections
-            or self.router.in_flight < in_flight
+            or self.in_flight.count < in_flight
         ):
             assert time.monotonic() < deadline, "the server never got there"
             time.sleep(0.01)
@@ -95,31 +97,33 @@ def running(**limits: float) -> Iterator[Running]:
     async def blocked(request: Request) -> Response:
         while not release.is_set():
             await asyncio.sleep(0.01)
-        return Response("released\n")
+        return PlainTextResponse("released\n")
 
     async def echo(request: Request) -> Response:
-        return Response(await request.body(1 << 20))
+        return PlainTextResponse(await read_body(request, 1 << 20))
 
     async def healthz(request: Request) -> Response:
-        return Response("ok\n")
+        return PlainTextResponse("ok\n")
 
     config = http_server.Limits(**limits)  # type: ignore[arg-type]
-    router = Router(
+    in_flight = InFlight(config.max_in_flight, metrics.http_requests_refused)
+    app = application(
+        [
+            route("GET", "/block", blocked, in_flight.middleware()),
+            route("POST", "/echo", echo, in_flight.middleware()),
+            route("GET", "/healthz", healthz),
+        ],
         body_timeout=config.body_timeout,
-        max_in_flight=config.max_in_flight,
         refused=metrics.http_requests_refused,
     )
-    router.add("GET", "/block", blocked)
-    router.add("POST", "/echo", echo)
-    router.add("GET", "/healthz", healthz, limited=False)
     port = free_port()
-    server = http_server.server(router, "127.0.0.1", port, config, metrics)
+    server = http_server.server(app, "127.0.0.1", port, config, metrics)
     thread = threading.Thread(target=http_server.run, args=(server, metrics), daemon=True)
     thread.start()
     while not server.started:
         time.sleep(0.01)
     try:
-        yield Running(port, metrics, release, server, router)
+        yield Running(port, metrics, release, server, in_flight)
     finally:
         release.set()
         server.should_exit = True

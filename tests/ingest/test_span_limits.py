@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2_grpc
 
-from tokentrace.processor.api.routing import Router
+from tokentrace.processor.api.routing import application, route
 from tokentrace.processor.extract.dedupe import Deduper
 from tokentrace.processor.extract.extractor import Call, extract
 from tokentrace.processor.metrics import Registry
@@ -102,8 +102,7 @@ def test_http_answers_413_naming_the_limit(spool, content_type):
         auth_token=None,
         max_spans=3,
     )
-    router = Router()
-    router.add("POST", "/v1/traces", receiver.traces)
+    router = application([route("POST", "/v1/traces", receiver.traces)])
     body = two_resources()
     if content_type == otlp_codec.JSON:
         document = json_format.MessageToDict(
@@ -169,8 +168,7 @@ def test_no_otlp_body_gets_a_500(tmp_path_factory, body, content_type, encoding)
         auth_token=None,
         max_spans=5,
     )
-    router = Router()
-    router.add("POST", "/v1/traces", receiver.traces)
+    router = application([route("POST", "/v1/traces", receiver.traces)])
 
     async def post() -> httpx.Response:
         transport = httpx.ASGITransport(app=router)

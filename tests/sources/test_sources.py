@@ -40,7 +40,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tokentrace.processor.api.routing import Router
+from tokentrace.processor.api.routing import application, route
 from tokentrace.processor.extract.dedupe import Deduper
 from tokentrace.processor.metrics import Registry
 from tokentrace.processor.pipeline import Pipeline
@@ -92,8 +92,7 @@ class Replay:
         receiver = OtlpHttpReceiver(
             pipeline, spool, self.metrics, max_body_bytes=16 << 20, auth_token=None
         )
-        router = Router()
-        router.add("POST", "/v1/traces", receiver.traces)
+        router = application([route("POST", "/v1/traces", receiver.traces)])
         sink.start()
         spool.start()
 

@@ -14,9 +14,10 @@ import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from starlette.applications import Starlette
 
 from tokentrace.processor.api.budgets_api import BudgetsApi
-from tokentrace.processor.api.routing import Router
+from tokentrace.processor.api.routing import application, bearer_auth, route
 from tokentrace.processor.api.views_api import ViewsApi
 from tokentrace.processor.store import views
 
@@ -48,23 +49,26 @@ def seed(client: Any) -> None:
 
 
 @pytest.fixture
-def app(store_client) -> Router:
+def app(store_client) -> Starlette:
     seed(store_client)
-    router = Router()
-    reader = ViewsApi(lambda: store_client, TOKEN)
-    budget_api = BudgetsApi(lambda: store_client, TOKEN)
-    router.add("GET", "/api/v1/views", reader.list_views)
-    router.add("GET", "/api/v1/views/{name}", reader.run_view)
-    router.add("GET", "/api/v1/budgets", budget_api.list)
-    router.add("PUT", "/api/v1/budgets", budget_api.put)
-    router.add("DELETE", "/api/v1/budgets", budget_api.delete)
-    return router
+    reader = ViewsApi(lambda: store_client)
+    budget_api = BudgetsApi(lambda: store_client)
+    auth = bearer_auth(TOKEN)
+    return application(
+        [
+            route("GET", "/api/v1/views", reader.list_views, auth),
+            route("GET", "/api/v1/views/{name}", reader.run_view, auth),
+            route("GET", "/api/v1/budgets", budget_api.list, auth),
+            route("PUT", "/api/v1/budgets", budget_api.put, auth),
+            route("DELETE", "/api/v1/budgets", budget_api.delete, auth),
+        ]
+    )
 
 
 AUTH = {"authorization": f"Bearer {TOKEN}".encode()}  # sent as UTF-8 bytes
 
 
-def call(app: Router, method: str, path: str, **kwargs: Any) -> httpx.Response:
+def call(app: Starlette, method: str, path: str, **kwargs: Any) -> httpx.Response:
     async def go() -> httpx.Response:
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://api") as client:

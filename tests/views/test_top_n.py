@@ -10,8 +10,9 @@ from typing import Any
 
 import httpx
 import pytest
+from starlette.applications import Starlette
 
-from tokentrace.processor.api.routing import Router
+from tokentrace.processor.api.routing import application, route
 from tokentrace.processor.api.views_api import ViewsApi
 from tokentrace.processor.cli import main
 from tokentrace.processor.report import document, window
@@ -76,7 +77,7 @@ def test_a_top_larger_than_the_values_has_no_other_row(client):
     assert len(rows) == TENANTS + 1 and not any(r["other"] for r in rows)
 
 
-def call(app: Router, **params: str) -> httpx.Response:
+def call(app: Starlette, **params: str) -> httpx.Response:
     async def go() -> httpx.Response:
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://api") as client:
@@ -86,8 +87,7 @@ def call(app: Router, **params: str) -> httpx.Response:
 
 
 def test_the_api_takes_a_limit(client):
-    app = Router()
-    app.add("GET", "/api/v1/views/{name}", ViewsApi(lambda: client, None).run_view)
+    app = application([route("GET", "/api/v1/views/{name}", ViewsApi(lambda: client).run_view)])
     span = {"from": "2026-11-19T12:00:00Z", "to": "2026-11-20T12:00:00Z"}
     rows = call(app, view="spend_by_tenant", limit="5", **span).json()["rows"]
     assert [r["tenant"] for r in rows][-2:] == ["tenant-246", "(other)"]
