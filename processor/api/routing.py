@@ -31,6 +31,10 @@ middleware and exception handlers (see :func:`application`):
 
 JSON is written by :func:`json_response` with ``json.dumps``' defaults, byte for byte as the
 API always has; Starlette's ``JSONResponse`` writes compact, non-ASCII JSON.
+
+``POST /v1/traces`` takes the same path, with no fast path around Starlette: measured
+against the hand-written router it replaced, it adds 25–85 µs to a request of 512 spans,
+under 0.2 µs a span, under 0.5 % of ingest's CPU (BENCHMARKS.md, "Starlette routing").
 """
 
 from __future__ import annotations
