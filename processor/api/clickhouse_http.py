@@ -25,6 +25,13 @@ Reads never stall ingest: each query runs in a worker thread on its own chDB con
 (chDB releases the GIL), at most ``max_running`` at once with ``max_waiting`` more
 queued; past that a client gets ``Code: 202 … TOO_MANY_SIMULTANEOUS_QUERIES`` (503), and a
 result over ``max_result_bytes`` gets ``Code: 396 … TOO_MANY_ROWS_OR_BYTES``.
+
+It is a Starlette application (:class:`ClickHouseHttp`) on a uvicorn server of its own
+(:class:`Listener`), not a route of serve's OTLP/HTTP server: clients look for ClickHouse
+on its own port (8123, and Grafana's data source is set up with it); its event loop and
+thread are its own, so a burst of dashboard queries never delays an OTLP acknowledgement;
+and serve's connection cap, head deadline and in-flight limit, sized for exporters, do not
+bound it (``max_running``/``max_waiting`` do).
 """
 
 from __future__ import annotations
@@ -43,12 +50,15 @@ import zlib
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
-from urllib.parse import parse_qsl
 
 import brotli
 import lz4.frame
 import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import Response
+from starlette.routing import Route, request_response
+from starlette.types import Receive, Scope, Send
 
 from tokentrace.processor.api.chdb_reader import ChdbReader, QueryResult
 from tokentrace.processor.api.clickhouse_errors import (
@@ -145,7 +155,12 @@ class Limits:
 
 
 class ClickHouseHttp:
-    """The ASGI application of the interface."""
+    """The interface's endpoints and limits, served as a Starlette application.
+
+    Starlette routes ``/ping``, ``/replicas_status`` and ``/`` (every method on each, as
+    ClickHouse does: the endpoint decides) and answers an unknown path with ClickHouse's
+    404 text; there is no redirect for a trailing slash.
+    """
 
     def __init__(self, reader: ChdbReader, auth_token: str | None, limits: Limits) -> None:
         self.reader = reader
@@ -155,48 +170,48 @@ class ClickHouseHttp:
         self._executor = ThreadPoolExecutor(limits.max_running, "clickhouse-http")
         self._admitted = 0  # running + waiting; only touched on the event loop
         self._slots: asyncio.Semaphore | None = None
+        self.app = Starlette(
+            routes=[
+                Route("/ping", _EveryMethod(self.ping)),
+                Route("/replicas_status", _EveryMethod(self.ping)),
+                Route("/", _EveryMethod(self.query)),
+            ],
+            exception_handlers={404: self.no_handle},
+        )
+        self.app.router.redirect_slashes = False
 
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
-            return
-        status, headers, body = await self._answer(scope, receive)
-        header_list = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
-        header_list.append((b"content-length", str(len(body)).encode()))
-        await send({"type": "http.response.start", "status": status, "headers": header_list})
-        await send(
-            {"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else body}
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.app(scope, receive, send)
+
+    async def ping(self, request: Request) -> Response:
+        return self._answer(request, 200, {"content-type": "text/plain; charset=UTF-8"}, b"Ok.\n")
+
+    async def no_handle(self, request: Request, exc: Exception) -> Response:
+        path = request.scope["path"]
+        return self._answer(
+            request,
+            404,
+            {"content-type": "text/plain; charset=UTF-8"},
+            (
+                f"There is no handle {path}\n\nUse / or /ping for health checks.\n"
+                "Send queries with POST or GET /?query=...\n"
+            ).encode(),
         )
 
-    async def _answer(
-        self, scope: dict[str, Any], receive: Callable[[], Awaitable[dict[str, Any]]]
-    ) -> tuple[int, dict[str, str], bytes]:
+    async def query(self, request: Request) -> Response:
         version = self.reader.version
-        base = {"x-clickhouse-server-display-name": self.display_name}
-        path, method = scope["path"], scope["method"]
-        params = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1"), True))
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-        query_id = params.get("query_id") or str(uuid.uuid4())
-        base["x-clickhouse-query-id"] = query_id
+        params = dict(request.query_params)  # the last value of each, as ClickHouse takes
+        headers = dict(request.headers.items())  # likewise
+        method = request.method
+        if method in ("GET", "HEAD") and "query" not in params:
+            return await self.ping(request)
         try:
-            if path in ("/ping", "/replicas_status") or (
-                path == "/" and method in ("GET", "HEAD") and "query" not in params
-            ):
-                return 200, {**base, "content-type": "text/plain; charset=UTF-8"}, b"Ok.\n"
-            if path != "/":
-                return (
-                    404,
-                    {**base, "content-type": "text/plain; charset=UTF-8"},
-                    (
-                        f"There is no handle {path}\n\nUse / or /ping for health checks.\n"
-                        "Send queries with POST or GET /?query=...\n"
-                    ).encode(),
-                )
             if method not in ("GET", "POST"):
                 raise ClickHouseError(
                     NOT_IMPLEMENTED, f"HTTP method {method} is not supported", version
                 )
             self._authenticate(headers, params)
-            body = await _read_body(receive, self.limits.max_query_bytes, version)
+            body = await _read_body(request, self.limits.max_query_bytes, version)
             sql = _query_text(params, body, headers.get("content-encoding", ""), version)
             if params.get("compress") == "1" or params.get("decompress") == "1":
                 raise ClickHouseError(
@@ -207,12 +222,11 @@ class ClickHouseHttp:
                 )
             result = await self._run(sql, params)
         except ClickHouseError as error:
-            return self._error(base, error)
+            return self._error(request, error)
         except Exception as exc:  # a fault of ours: said in ClickHouse's shape, logged here
             log.exception("ClickHouse HTTP query failed")
-            return self._error(base, ClickHouseError(STD_EXCEPTION, repr(exc), version))
+            return self._error(request, ClickHouseError(STD_EXCEPTION, repr(exc), version))
         answer = {
-            **base,
             "content-type": content_type(result.format),
             "x-clickhouse-format": result.format,
             "x-clickhouse-timezone": self.reader.timezone,
@@ -224,16 +238,27 @@ class ClickHouseHttp:
             if encoding:
                 body = await asyncio.to_thread(_COMPRESSORS[encoding], body)
                 answer["content-encoding"] = encoding
-        return 200, answer, body
+        return self._answer(request, 200, answer, body)
 
-    @staticmethod
-    def _error(base: dict[str, str], error: ClickHouseError) -> tuple[int, dict[str, str], bytes]:
+    def _answer(
+        self, request: Request, status: int, headers: dict[str, str], body: bytes
+    ) -> Response:
+        """With the headers every answer carries; a HEAD answer has the length, not the body."""
+        query_id = request.query_params.get("query_id") or str(uuid.uuid4())
         headers = {
-            **base,
+            "x-clickhouse-server-display-name": self.display_name,
+            "x-clickhouse-query-id": query_id,
+            **headers,
+            "content-length": str(len(body)),
+        }
+        return Response(b"" if request.method == "HEAD" else body, status, headers)
+
+    def _error(self, request: Request, error: ClickHouseError) -> Response:
+        headers = {
             "content-type": "text/plain; charset=UTF-8",
             "x-clickhouse-exception-code": str(error.code),
         }
-        return error.http_status, headers, (error.text() + "\n").encode()
+        return self._answer(request, error.http_status, headers, (error.text() + "\n").encode())
 
     def _authenticate(self, headers: dict[str, str], params: dict[str, str]) -> None:
         """With a token set, the password must be it; the user name is free."""
@@ -292,25 +317,32 @@ class ClickHouseHttp:
         self._executor.shutdown(wait=True, cancel_futures=True)
 
 
-async def _read_body(
-    receive: Callable[[], Awaitable[dict[str, Any]]], limit: int, version: str
-) -> bytes:
-    chunks, size, more = [], 0, True
-    while more:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            raise ClickHouseError(SYNTAX_ERROR, "client disconnected", version)
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > limit:
-            raise ClickHouseError(
-                QUERY_IS_TOO_LARGE,
-                f"The query is over {limit} bytes (this interface takes no data)",
-                version,
-            )
-        chunks.append(chunk)
-        more = message.get("more_body", False)
+async def _read_body(request: Request, limit: int, version: str) -> bytes:
+    chunks, size = [], 0
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise ClickHouseError(
+                    QUERY_IS_TOO_LARGE,
+                    f"The query is over {limit} bytes (this interface takes no data)",
+                    version,
+                )
+            chunks.append(chunk)
+    except ClientDisconnect:
+        raise ClickHouseError(SYNTAX_ERROR, "client disconnected", version) from None
     return b"".join(chunks)
+
+
+class _EveryMethod:
+    """A request-response endpoint for every HTTP method (Starlette's ``Route`` gives a
+    function endpoint GET and HEAD only, and an ASGI class every method)."""
+
+    def __init__(self, endpoint: Callable[[Request], Awaitable[Response]]) -> None:
+        self._app = request_response(endpoint)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self._app(scope, receive, send)
 
 
 def _query_text(params: dict[str, str], body: bytes, encoding: str, version: str) -> str:
