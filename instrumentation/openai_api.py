@@ -58,27 +58,35 @@ class ChatCompletions(Api):
         prompt = count(raw, "prompt_tokens")
         if prompt is None:
             return None
-        cache_read = count(raw, "prompt_tokens_details", "cached_tokens")
+        # Each details object is looked up once, not once per field (a `count` path walks it).
+        prompt_details = _object(raw, "prompt_tokens_details")
+        completion_details = _object(raw, "completion_tokens_details")
+        cache_read = count(prompt_details, "cached_tokens")
         if cache_read is None:
             cache_read = count(raw, "prompt_cache_hit_tokens")
-        by_modality = {
-            f"gen_ai.usage.{name}": value
-            for name, value in (
-                ("audio.input_tokens", count(raw, "prompt_tokens_details", "audio_tokens")),
-                ("image.input_tokens", count(raw, "prompt_tokens_details", "image_tokens")),
-                ("audio.output_tokens", count(raw, "completion_tokens_details", "audio_tokens")),
-            )
-            if value
-        }
+        by_modality = {}
+        for name, details, key in (
+            ("audio.input_tokens", prompt_details, "audio_tokens"),
+            ("image.input_tokens", prompt_details, "image_tokens"),
+            ("audio.output_tokens", completion_details, "audio_tokens"),
+        ):
+            value = count(details, key)
+            if value:
+                by_modality[f"gen_ai.usage.{name}"] = value
         return Usage(
             input_tokens=prompt,
             output_tokens=count(raw, "completion_tokens"),
             cache_read_tokens=cache_read,
-            cache_creation_tokens=count(raw, "prompt_tokens_details", "cache_write_tokens"),
-            reasoning_tokens=count(raw, "completion_tokens_details", "reasoning_tokens"),
+            cache_creation_tokens=count(prompt_details, "cache_write_tokens"),
+            reasoning_tokens=count(completion_details, "reasoning_tokens"),
             by_modality=by_modality,
             provider_cost=from_usage(raw),
         )
+
+
+def _object(data: dict[str, Any], key: str) -> dict[str, Any]:
+    value = data.get(key)
+    return value if isinstance(value, dict) else {}
 
 
 class Responses(Api):

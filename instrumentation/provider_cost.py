@@ -25,6 +25,7 @@ from typing import Any
 PROVIDER_COST = "tokentrace.usage.provider_cost"
 
 COST_HEADERS = ("x-litellm-response-cost", "x-aimlapi-usd-spent")
+_COST_HEADER_NAMES = frozenset(name.encode() for name in COST_HEADERS)
 _TICK_EXPONENT = -10  # xAI: 1 USD = 10^10 ticks
 
 
@@ -41,7 +42,14 @@ def from_usage(raw: dict[str, Any]) -> str | None:
 
 
 def from_headers(headers: Any) -> str | None:
-    """The cost a gateway put in a response header, as text; None without a valid one."""
+    """The cost a gateway put in a response header, as text; None without a valid one. The raw
+    names are looked at first: most responses have neither header, and each `headers.get`
+    decodes every header."""
+    for name, _ in headers.raw:
+        if name.lower() in _COST_HEADER_NAMES:
+            break
+    else:
+        return None
     for name in COST_HEADERS:
         value = headers.get(name)
         if value:
