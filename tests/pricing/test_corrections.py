@@ -26,7 +26,7 @@ def no_prices_file_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None
 def test_every_correction_has_a_source_url_and_a_date_checked() -> None:
     corrections = load_overrides(CORRECTIONS_FILE, sourced=True)
     periods = [p for entry in corrections.entries for p in entry.periods]
-    assert len(periods) == 13
+    assert len(periods) == 15
     for period in periods:
         assert period.source.startswith("https://") and period.checked is not None
 
@@ -57,6 +57,29 @@ def test_deepseek_night_discount_ended_and_v3_2_price_cut() -> None:
     # Without corrections, genai-prices' night rate applies after the change too.
     genai = Pricer("", corrections=False).price("deepseek", "deepseek-chat", NIGHT, 1_000_000, 0)
     assert genai.cost == Decimal("0.135")
+
+
+def test_deepseek_chat_and_reasoner_billed_as_v4_flash_from_the_v4_preview() -> None:
+    pricer = Pricer("")
+    # 1M input of which 200K cache hits, 100K output (50K of it reasoning), on 2026-06-10:
+    # deepseek-v4-flash's rates, flat: 800K x $0.14 + 200K x $0.0028 + 100K x $0.28 per million
+    # = 0.112 + 0.00056 + 0.028 = 0.14056.
+    at = datetime(2026, 6, 10, 2, 30, tzinfo=UTC)  # a later peak hour: no peak rate yet
+    for name in ("deepseek-chat", "deepseek-reasoner"):
+        price = pricer.price(
+            "deepseek", name, at, 1_000_000, 100_000, 200_000, reasoning_tokens=50_000
+        )
+        assert (price.input_cost, price.cache_read_cost, price.output_cost) == (
+            Decimal("0.112"),
+            Decimal("0.00056"),
+            Decimal("0.028"),
+        ), name
+        assert price.cost == Decimal("0.14056") and price.model == name
+        assert price.price_version.startswith("corrections:")
+    # The day before, the V3.2 rates: 0.224 + 0.0056 + 0.042.
+    before = datetime(2026, 4, 23, 12, 0, tzinfo=UTC)
+    price = pricer.price("deepseek", "deepseek-chat", before, 1_000_000, 100_000, 200_000)
+    assert price.cost == Decimal("0.2716")
 
 
 def test_the_users_prices_file_overrides_a_correction(tmp_path: Path) -> None:
