@@ -236,6 +236,7 @@ def check(output: str) -> int:
                     "model": entry.model,
                     "model_prefix": entry.prefix,
                     "from": period.start.isoformat() if period.start else None,
+                    "until": period.end.isoformat() if period.end else None,
                     "source": period.source,
                     "checked": period.checked.isoformat() if period.checked else None,
                     "usd_per_million_tokens": _rates(ours),
@@ -251,6 +252,8 @@ def check(output: str) -> int:
     for row in rows:
         name = row["model"] + ("*" if row["model_prefix"] else "")
         since = f"from {row['from']}" if row["from"] else "(all dates)"
+        if row["until"]:
+            since = f"from {row['from'] or 'the start'} until {row['until']} (exclusive)"
         print(f"{row['provider']}/{name} {since}")
         print(f"  tokentrace     {_line(row['usd_per_million_tokens'])}")
         for tier in row["tiers"]:

@@ -7,6 +7,8 @@ A YAML file with one entry per model and price period, rates in USD per million 
         model: gpt-4o             # exact name (any case), or model_prefix: ft:gpt-4o ("" = all)
         service_tier: batch       # optional: only calls made on this tier
         start: 2026-01-01         # optional: UTC date the rate applies from
+        end: 2026-07-01           # optional: UTC date it stops applying (exclusive); after it,
+                                  # until a later period's start, the layers below price again
         input: 2.25               # required: uncached input tokens
         cache_read: 1.125         # optional: default, the input rate
         cache_write: 2.8125       # optional: default, the input rate
@@ -29,13 +31,23 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from itertools import pairwise
 from pathlib import Path
 
 import yaml
 from genai_prices.types import ModelPrice, Tier, TieredPrices
 
 RATE_KEYS = ("input", "cache_read", "cache_write", "output")
-_ENTRY_KEYS = {"provider", "model", "model_prefix", "service_tier", "start", "tiers", *RATE_KEYS}
+_ENTRY_KEYS = {
+    "provider",
+    "model",
+    "model_prefix",
+    "service_tier",
+    "start",
+    "end",
+    "tiers",
+    *RATE_KEYS,
+}
 # Where a price was read and when (required in tokentrace's corrections file, optional here).
 _SOURCE_KEYS = {"source", "checked"}
 _TIER_KEYS = {"above", *RATE_KEYS}
@@ -54,6 +66,9 @@ class PricePeriod:
     line: int
     source: str = ""  # where the price was published
     checked: date | None = None  # when it was last checked there
+    # The UTC date it stops applying (exclusive): a price that held for a while, after which
+    # the layers below (genai-prices' own periods, time-of-day rates) are right again.
+    end: date | None = None
 
 
 @dataclass(frozen=True)
@@ -150,13 +165,21 @@ class _Parser:
                     f"{starts[period.start]})",
                 )
             groups.setdefault(key, []).append(period)
+        for periods in groups.values():
+            periods.sort(key=lambda p: p.start or date.min)
+            for period, following in pairwise(periods):
+                if period.end is not None and period.end > (following.start or date.min):
+                    raise PricesFileError(
+                        f"{self.path}:{period.line}: 'end' {period.end} is after the start "
+                        f"of the next period of the same model (line {following.line})"
+                    )
         found = [
             OverrideEntry(
                 provider=provider,
                 model=model,
                 prefix=prefix,
                 service_tier=tier,
-                periods=tuple(sorted(periods, key=lambda p: p.start or date.min)),
+                periods=tuple(periods),
             )
             for (provider, model, prefix, tier), periods in groups.items()
         ]
@@ -179,12 +202,16 @@ class _Parser:
         rates = {key: self.rate(fields[key]) for key in RATE_KEYS if key in fields}
         tiers = self.tiers(fields["tiers"], rates.keys()) if "tiers" in fields else []
         start = self.start(fields["start"]) if "start" in fields else None
+        end = self.start(fields["end"], "end") if "end" in fields else None
+        if end is not None and start is not None and end <= start:
+            raise self.error(fields["end"], "'end' must be after 'start'")
         period = PricePeriod(
             start,
             _model_price(rates, tiers),
             node.start_mark.line + 1,
             self.text(fields["source"]) if "source" in fields else "",
-            self.start(fields["checked"]) if "checked" in fields else None,
+            self.start(fields["checked"], "checked") if "checked" in fields else None,
+            end,
         )
         return (provider, model, prefix, tier), period
 
@@ -253,10 +280,10 @@ class _Parser:
             raise self.error(node, "'above' must be >= 0")
         return value
 
-    def start(self, node: yaml.Node) -> date:
+    def start(self, node: yaml.Node, key: str = "start") -> date:
         text = node.value if isinstance(node, yaml.ScalarNode) else ""
         if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
-            raise self.error(node, "'start' must be a date YYYY-MM-DD (UTC)")
+            raise self.error(node, f"'{key}' must be a date YYYY-MM-DD (UTC)")
         try:
             return date.fromisoformat(text)
         except ValueError:

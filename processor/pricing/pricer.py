@@ -44,7 +44,12 @@ from genai_prices.types import (
 )
 
 from tokentrace.processor.pricing import rules
-from tokentrace.processor.pricing.overrides import OverrideEntry, PriceOverrides, load_overrides
+from tokentrace.processor.pricing.overrides import (
+    OverrideEntry,
+    PriceOverrides,
+    PricePeriod,
+    load_overrides,
+)
 from tokentrace.processor.pricing.units import (
     FIRST_UNIT,
     USAGE_KEYS,
@@ -554,13 +559,13 @@ def _file_schedule(
     ruled_as: str | None = None,
     canonical: str | None = None,
 ) -> _Schedule:
-    """A prices-file entry's periods; before its first ``start`` it does not apply.
+    """A prices-file entry's periods; before its first ``start`` and from a period's ``end``
+    to the next period's start it does not apply (the layers below price those calls).
 
     ``ruled_as``: the genai-prices provider id whose rules complete these prices (tokentrace's
     corrections); ``None`` for the user's prices file, whose missing rates are the input rate.
     ``canonical``: the model id calls are stored under (genai-prices' id of a model it knows)."""
     starts = [p.start for p in entry.periods]
-    dates = tuple(s for s in starts if s is not None)
 
     def ruled(prices: ModelPrice) -> rules.Ruled | None:
         if ruled_as is None:
@@ -586,14 +591,29 @@ def _file_schedule(
                 else str(overrides.path)
             ),
             version=overrides.version,
-            valid=(period.start, starts[i + 1] if i + 1 < len(starts) else None),
+            valid=(period.start, _period_end(period, starts[i + 1 :])),
             hours=None,
             ruled=ruling,
         )
         for i, (period, ruling) in enumerate(zip(entry.periods, rulings, strict=True))
     ]
-    before_first = () if starts[0] is None else (None,)
-    return _Schedule(dates, (), tuple((p,) for p in (*before_first, *periods)))
+    dates: list[date] = []
+    regions: list[Period | None] = [] if starts[0] is None else [None]
+    for period in periods:
+        if period.valid_from is not None:
+            dates.append(period.valid_from)
+        regions.append(period)
+        if period.valid_to is not None and period.valid_to not in starts:
+            dates.append(period.valid_to)  # its end, before any next start: a gap
+            regions.append(None)
+    return _Schedule(tuple(dates), (), tuple((p,) for p in regions))
+
+
+def _period_end(period: PricePeriod, later_starts: list[date | None]) -> date | None:
+    """Where a prices-file period stops: its ``end``, else the next period's start."""
+    if period.end is not None:
+        return period.end
+    return later_starts[0] if later_starts else None
 
 
 def _compile(

@@ -26,7 +26,7 @@ def no_prices_file_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None
 def test_every_correction_has_a_source_url_and_a_date_checked() -> None:
     corrections = load_overrides(CORRECTIONS_FILE, sourced=True)
     periods = [p for entry in corrections.entries for p in entry.periods]
-    assert len(periods) == 15
+    assert len(periods) == 17
     for period in periods:
         assert period.source.startswith("https://") and period.checked is not None
 
@@ -80,6 +80,26 @@ def test_deepseek_chat_and_reasoner_billed_as_v4_flash_from_the_v4_preview() -> 
     before = datetime(2026, 4, 23, 12, 0, tzinfo=UTC)
     price = pricer.price("deepseek", "deepseek-chat", before, 1_000_000, 100_000, 200_000)
     assert price.cost == Decimal("0.2716")
+
+
+def test_deepseek_v4_flat_rates_until_peak_billing_then_genai_prices_again() -> None:
+    pricer = Pricer("")
+    call = (1_000_000, 100_000, 200_000)  # input (200K of it cache hits), output
+    peak_hour = datetime(2026, 6, 10, 2, 30, tzinfo=UTC)  # 01:00-04:00 UTC: no peak rate yet
+    # V4 Flash: 800K x $0.14 + 200K x $0.0028 + 100K x $0.28 = 0.112 + 0.00056 + 0.028.
+    flash = pricer.price("deepseek", "deepseek-v4-flash", peak_hour, *call)
+    assert (flash.cost, flash.model) == (Decimal("0.14056"), "deepseek-v4-flash")
+    # V4 Pro: 800K x $0.435 + 200K x $0.003625 + 100K x $0.87 = 0.348 + 0.000725 + 0.087.
+    pro = pricer.price("deepseek", "deepseek-v4-pro", peak_hour, *call)
+    assert pro.cost == Decimal("0.435725") and pro.price_version.startswith("corrections:")
+    # genai-prices alone bills that hour at the V4.1 peak rates: 0.24 + 0.0012 + 0.12.
+    genai = Pricer("", corrections=False)
+    assert genai.price("deepseek", "deepseek-v4-flash", peak_hour, *call).cost == Decimal("0.3612")
+    # From 2026-08-17 (peak / off-peak billing), genai-prices' periods apply again, exactly.
+    for moment in (datetime(2026, 8, 17, 2, 30, tzinfo=UTC), datetime(2026, 8, 17, 12, tzinfo=UTC)):
+        ours = pricer.price("deepseek", "deepseek-v4-pro", moment, *call)
+        theirs = genai.price("deepseek", "deepseek-v4-pro", moment, *call)
+        assert ours == theirs and ours.price_version.startswith("genai-prices")
 
 
 def test_the_users_prices_file_overrides_a_correction(tmp_path: Path) -> None:

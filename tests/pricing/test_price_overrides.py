@@ -85,6 +85,33 @@ def test_negotiated_periods_override_genai_prices_from_their_start(prices_file: 
     )
 
 
+def test_a_period_with_an_end_gives_way_to_the_layers_below_until_the_next_start(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "prices.yaml"
+    path.write_text(
+        "prices:\n"
+        "  - {model: gpt-4o, start: 2026-03-01, end: 2026-04-01, input: 1, output: 4}\n"
+        "  - {model: gpt-4o, start: 2026-05-01, input: 2, output: 8}\n"
+    )
+    pricer = Pricer(path)
+    # gpt-4o from genai-prices: $2.50 input. The file: $1 in March, $2 from May on.
+    costs = [
+        pricer.price("openai", "gpt-4o", at(day), 1_000_000, 0).cost
+        for day in ("2026-02-28", "2026-03-01", "2026-03-31", "2026-04-01", "2026-04-30")
+    ]
+    assert costs == [Decimal("2.5"), Decimal(1), Decimal(1), Decimal("2.5"), Decimal("2.5")]
+    assert pricer.price("openai", "gpt-4o", at("2026-05-01"), 1_000_000, 0).cost == Decimal(2)
+    march = pricer.quote("openai", "gpt-4o", at("2026-03-10"))
+    assert march is not None and (march.valid_from, march.valid_to) == (
+        at("2026-03-01").date(),
+        at("2026-04-01").date(),
+    )
+    april = pricer.quote("openai", "gpt-4o", at("2026-04-10"))
+    assert april is not None and april.source == "genai-prices"
+    assert april.valid_to == at("2026-05-01").date()  # where the file takes over again
+
+
 def test_a_tier_specific_entry_wins_for_that_tier(prices_file: Path) -> None:
     pricer = Pricer(prices_file)
     batch = pricer.price("openai", "gpt-4o", at("2026-07-01"), 1_000_000, 1_000_000, 0, 0, "batch")
@@ -146,6 +173,18 @@ def test_rates_are_read_as_exact_decimals(tmp_path: Path) -> None:
             "  - model: M\n    input: 2\n    output: 2\n",
             5,
             "duplicate price period",
+        ),
+        (
+            "prices:\n  - model: m\n    input: 1\n    output: 1\n"
+            "    start: 2026-02-01\n    end: 2026-02-01\n",
+            6,
+            "'end' must be after 'start'",
+        ),
+        (
+            "prices:\n  - model: m\n    input: 1\n    output: 1\n    end: 2026-03-02\n"
+            "  - model: m\n    input: 2\n    output: 2\n    start: 2026-03-01\n",
+            2,
+            "'end' 2026-03-02 is after the start of the next period of the same model (line 6)",
         ),
         (
             "prices:\n  - model: m\n    input: 1\n    output: 1\n    tiers:\n"
