@@ -451,6 +451,23 @@ class _Schedule:
         return self.dates[index] if index < len(self.dates) else None
 
 
+@dataclass(frozen=True)
+class _OffDaysSchedule(_Schedule):
+    """A schedule with time-of-day rates and whole days billed at the off-peak rate
+    (:class:`rules.OffPeakDays`): a subclass, so no other schedule pays for the check."""
+
+    off_days: rules.OffPeakDays
+    off_rows: tuple[Period | None, ...]  # per date region: what an off-peak day is priced at
+
+    def at(self, ts: datetime) -> Period | None:
+        day = ts.date()
+        index = bisect_right(self.dates, day)
+        if self.off_days.covers(day):
+            return self.off_rows[index]
+        row = self.regions[index]
+        return row[bisect_right(self.times, ts.time())]
+
+
 class _Plan:
     """Everything one (provider, model, tier) can be priced by, most specific source first."""
 
@@ -548,7 +565,23 @@ def _genai_schedule(
             for j, ruled in enumerate(grid[i])
         )
 
-    return _Schedule(tuple(dates), tuple(times), tuple(compile_row(i) for i in range(len(grid))))
+    rows = tuple(compile_row(i) for i in range(len(grid)))
+    off_days = rules.off_peak_days(provider.id) if times else None
+    if off_days is None:
+        return _Schedule(tuple(dates), tuple(times), rows)
+    # On a whole off-peak day, every hour is priced as 00:00 UTC is, with the rule named.
+    off_rows = tuple(
+        None
+        if row[0] is None
+        else replace(
+            row[0],
+            hours_utc=None,
+            rule="+".join(filter(None, (row[0].rule, off_days.rule.name))),
+            note="; ".join(filter(None, (row[0].note, off_days.rule.description))),
+        )
+        for row in rows
+    )
+    return _OffDaysSchedule(tuple(dates), tuple(times), rows, off_days, off_rows)
 
 
 def _file_schedule(

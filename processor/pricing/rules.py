@@ -13,6 +13,7 @@ A rule only fills a gap: a rate the data (or a correction, or the prices file) h
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, timedelta
 from decimal import Decimal
 
 from genai_prices.types import ModelPrice, Tier, TieredPrices
@@ -119,6 +120,68 @@ GROK_4_LONG = LongContext(
 )
 LONG_CONTEXT = (BEDROCK_SONNET_4_LONG, GROK_4_LONG)
 
+
+@dataclass(frozen=True)
+class OffPeakDays:
+    """Whole days a provider bills at its off-peak rate, where the price data's time-of-day
+    windows (peak hours) hold every day.
+
+    genai-prices' windows have no calendar: it bills the peak hours on weekends and holidays
+    too. On a covered day every call is priced as one at 00:00 UTC, an off-peak hour of the
+    schedules this applies to."""
+
+    rule: Rule
+    providers: frozenset[str]  # genai-prices provider ids
+    weekends_from: date  # Saturdays and Sundays (UTC dates) from this date on
+    holidays_from: date  # the listed holidays from this date on
+    holidays: frozenset[date]
+
+    def covers(self, day: date) -> bool:
+        if day >= self.weekends_from and day.weekday() >= 5:
+            return True
+        return day >= self.holidays_from and day in self.holidays
+
+
+def _days(first: date, last: date) -> frozenset[date]:
+    return frozenset(first + timedelta(days=n) for n in range((last - first).days + 1))
+
+
+# DeepSeek's peak hours, 01:00-04:00 and 06:00-10:00 UTC (09:00-12:00 and 14:00-18:00 in
+# Beijing, the same calendar day), are billed Monday to Friday only from 2026-08-23, and not
+# on China's statutory holidays from the 2026-09-19 revision of the pricing page. Holidays:
+# the State Council's 2026 schedule (later years are not published yet: add them here).
+DEEPSEEK_OFF_PEAK_DAYS = OffPeakDays(
+    Rule(
+        "deepseek-off-peak-days",
+        "DeepSeek bills weekends (from 2026-08-23) and China's statutory holidays (from "
+        "2026-09-19) at the off-peak rate all day",
+        "https://api-docs.deepseek.com/quick_start/pricing ; "
+        "https://api-docs.deepseek.com/zh-cn/quick_start/pricing (weekdays excluding statutory "
+        "holidays; checked 2026-12-02) ; "
+        "https://www.gov.cn/zhengce/zhengceku/202511/content_7047091.htm (2026 holidays)",
+    ),
+    frozenset({"deepseek"}),
+    weekends_from=date(2026, 8, 23),
+    holidays_from=date(2026, 9, 19),
+    holidays=frozenset(
+        {
+            *_days(date(2026, 1, 1), date(2026, 1, 3)),
+            *_days(date(2026, 2, 15), date(2026, 2, 23)),
+            *_days(date(2026, 4, 4), date(2026, 4, 6)),
+            *_days(date(2026, 5, 1), date(2026, 5, 5)),
+            *_days(date(2026, 6, 19), date(2026, 6, 21)),
+            *_days(date(2026, 9, 25), date(2026, 9, 27)),
+            *_days(date(2026, 10, 1), date(2026, 10, 7)),
+        }
+    ),
+)
+
+
+def off_peak_days(provider_id: str) -> OffPeakDays | None:
+    """The whole off-peak days of a provider's time-of-day prices, if it publishes some."""
+    return DEEPSEEK_OFF_PEAK_DAYS if provider_id in DEEPSEEK_OFF_PEAK_DAYS.providers else None
+
+
 MODALITIES = ("audio", "image", "video")
 RULES = (
     BATCH,
@@ -127,6 +190,7 @@ RULES = (
     CACHE_1H,
     OPENAI_CACHE_WRITE,
     *(long.rule for long in LONG_CONTEXT),
+    DEEPSEEK_OFF_PEAK_DAYS.rule,
 )
 TOKEN_KEYS = ("input_mtok", "cache_read_mtok", "cache_write_mtok", "output_mtok")
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from genai_prices import Usage, calc_price
@@ -210,6 +210,33 @@ LONG_CONTEXT_NO_RATE = (
 )
 
 
+# DeepSeek bills its peak hours Monday to Friday only from 2026-08-23, and not on China's
+# statutory holidays (the State Council's 2026 list) from 2026-09-19: such days are off-peak
+# all day, as 00:00 UTC is.
+DEEPSEEK_WEEKENDS_FROM = date(2026, 8, 23)
+DEEPSEEK_HOLIDAYS_FROM = date(2026, 9, 19)
+CHINA_HOLIDAYS_2026 = {
+    date(2026, month, day)
+    for month, first, last in (
+        (1, 1, 3),
+        (2, 15, 23),
+        (4, 4, 6),
+        (5, 1, 5),
+        (6, 19, 21),
+        (9, 25, 27),
+        (10, 1, 7),
+    )
+    for day in range(first, last + 1)
+}
+
+
+def _deepseek_off_peak_day(call: Call) -> bool:
+    day = call.ts.date()
+    return (day >= DEEPSEEK_WEEKENDS_FROM and day.weekday() >= 5) or (
+        day >= DEEPSEEK_HOLIDAYS_FROM and day in CHINA_HOLIDAYS_2026
+    )
+
+
 def reference(call: Call, provider_id: str | None) -> Expected | str:
     """genai-prices' price for ``call`` with tokentrace's provider rules, or the reason it
     has none."""
@@ -224,6 +251,15 @@ def reference(call: Call, provider_id: str | None) -> Expected | str:
             genai_request_timestamp=call.ts,
             price_context=context,
         )
+        if calc.provider.id == "deepseek" and _deepseek_off_peak_day(call):
+            midnight = call.ts.replace(hour=0, minute=0, second=0, microsecond=0)
+            calc = calc_price(
+                usage,
+                call.model,
+                provider_id=provider_id,
+                genai_request_timestamp=midnight,
+                price_context=context,
+            )
     except LookupError:
         return "unknown_model"
     prices = calc.model_price

@@ -102,6 +102,43 @@ def test_deepseek_v4_flat_rates_until_peak_billing_then_genai_prices_again() -> 
         assert ours == theirs and ours.price_version.startswith("genai-prices")
 
 
+def test_deepseek_weekends_then_holidays_are_off_peak_all_day() -> None:
+    pricer = Pricer("")
+    call = (1_000_000, 100_000, 200_000)  # input (200K of it cache hits), output
+    # deepseek-flash (V4.1) at 02:30 UTC, a peak hour: peak 800K x $0.30 + 200K x $0.006 +
+    # 100K x $1.20 = 0.24 + 0.0012 + 0.12; off-peak half of it: 0.12 + 0.0006 + 0.06.
+    peak, off_peak = Decimal("0.3612"), Decimal("0.1806")
+    days = {
+        "2026-09-18": peak,  # Friday
+        "2026-09-19": off_peak,  # Saturday
+        "2026-09-21": peak,  # Monday
+        "2026-09-25": off_peak,  # Mid-Autumn Festival, a Friday
+        "2026-10-05": off_peak,  # National Day holidays, a Monday
+        "2026-10-08": peak,  # the Thursday after them
+    }
+    for day, expected in days.items():
+        at = datetime.fromisoformat(f"{day}T02:30:00+00:00")
+        price = pricer.price("deepseek", "deepseek-flash", at, *call)
+        assert price.cost == expected, day
+        assert price.rule == ("deepseek-off-peak-days" if expected == off_peak else ""), day
+    # Off-peak hours of a weekday are unchanged (12:00 UTC).
+    noon = datetime(2026, 9, 18, 12, tzinfo=UTC)
+    assert pricer.price("deepseek", "deepseek-flash", noon, *call).cost == off_peak
+    # V4 Pro: the weekend rule from Sunday 2026-08-23, not on Saturday 2026-08-22. Peak
+    # 800K x $1.32 + 200K x $0.044 + 100K x $3.96 = 1.056 + 0.0088 + 0.396; off-peak half.
+    saturday = pricer.price(
+        "deepseek", "deepseek-v4-pro", datetime(2026, 8, 22, 7, tzinfo=UTC), *call
+    )
+    sunday = pricer.price(
+        "deepseek", "deepseek-v4-pro", datetime(2026, 8, 23, 7, tzinfo=UTC), *call
+    )
+    assert (saturday.cost, sunday.cost) == (Decimal("1.4608"), Decimal("0.7304"))
+    # Holidays before the 2026-09-19 revision were billed at peak: none fell in that stretch,
+    # and the rule leaves earlier years' calls (old off-peak windows) alone.
+    old = datetime(2025, 3, 1, 2, 0, tzinfo=UTC)  # a Saturday, DeepSeek's old day rate
+    assert pricer.price("deepseek", "deepseek-chat", old, 1_000_000, 0).cost == Decimal("0.27")
+
+
 def test_the_users_prices_file_overrides_a_correction(tmp_path: Path) -> None:
     path = tmp_path / "prices.yaml"
     path.write_text("prices:\n  - {model: deepseek-chat, input: 1, output: 1}\n")
