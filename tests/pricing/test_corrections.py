@@ -13,7 +13,7 @@ from genai_prices import Usage, calc_price
 
 from tokentrace.processor.cli import main
 from tokentrace.processor.pricing.overrides import PricesFileError, load_overrides
-from tokentrace.processor.pricing.pricer import CORRECTIONS_FILE, Pricer
+from tokentrace.processor.pricing.pricer import CORRECTIONS_FILE, GENAI_PRICES_VERSION, Pricer
 
 NIGHT = datetime(2025, 10, 1, 22, 0, tzinfo=UTC)  # the old off-peak window
 
@@ -26,7 +26,7 @@ def no_prices_file_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None
 def test_every_correction_has_a_source_url_and_a_date_checked() -> None:
     corrections = load_overrides(CORRECTIONS_FILE, sourced=True)
     periods = [p for entry in corrections.entries for p in entry.periods]
-    assert len(periods) == 17
+    assert len(periods) == 23
     for period in periods:
         assert period.source.startswith("https://") and period.checked is not None
 
@@ -137,6 +137,46 @@ def test_deepseek_weekends_then_holidays_are_off_peak_all_day() -> None:
     # and the rule leaves earlier years' calls (old off-peak windows) alone.
     old = datetime(2025, 3, 1, 2, 0, tzinfo=UTC)  # a Saturday, DeepSeek's old day rate
     assert pricer.price("deepseek", "deepseek-chat", old, 1_000_000, 0).cost == Decimal("0.27")
+
+
+def test_deepseek_v4_launch_rates_before_the_2026_04_26_cut() -> None:
+    pricer = Pricer("")
+    call = (1_000_000, 100_000, 200_000)  # input (200K of it cache hits), output
+    launch = datetime(2026, 4, 25, 2, 30, tzinfo=UTC)
+    # Flash and the old names: 800K x $0.14 + 200K x $0.028 + 100K x $0.28 = 0.112 + 0.0056
+    # + 0.028; from 2026-04-26 cache hits at $0.0028: 0.112 + 0.00056 + 0.028.
+    for name in ("deepseek-v4-flash", "deepseek-chat", "deepseek-reasoner"):
+        assert pricer.price("deepseek", name, launch, *call).cost == Decimal("0.1456"), name
+        cut = pricer.price("deepseek", name, datetime(2026, 4, 26, 2, 30, tzinfo=UTC), *call)
+        assert cut.cost == Decimal("0.14056"), name
+    # Pro at its list price: 800K x $1.74 + 200K x $0.145 + 100K x $3.48 = 1.392 + 0.029 +
+    # 0.348; from 2026-04-26, 75% off and cache hits at 1/10: 0.348 + 0.000725 + 0.087.
+    pro = pricer.price("deepseek", "deepseek-v4-pro", launch, *call)
+    assert (pro.input_cost, pro.cache_read_cost, pro.output_cost) == (
+        Decimal("1.392"),
+        Decimal("0.029"),
+        Decimal("0.348"),
+    )
+    cut = pricer.price("deepseek", "deepseek-v4-pro", datetime(2026, 4, 26, tzinfo=UTC), *call)
+    assert cut.cost == Decimal("0.435725")
+
+
+def test_deepseek_night_discount_only_from_2025_02_26() -> None:
+    pricer = Pricer("")
+    call = (1_000_000, 100_000, 200_000)  # input (200K of it cache hits), output
+    night = datetime(2025, 2, 10, 20, 0, tzinfo=UTC)  # 16:30-00:30 UTC, before the discount
+    # deepseek-chat: 800K x $0.27 + 200K x $0.07 + 100K x $1.10 = 0.216 + 0.014 + 0.11.
+    assert pricer.price("deepseek", "deepseek-chat", night, *call).cost == Decimal("0.34")
+    # deepseek-reasoner: 800K x $0.55 + 200K x $0.14 + 100K x $2.19 = 0.44 + 0.028 + 0.219.
+    reasoner = pricer.price("deepseek", "deepseek-reasoner", night, *call)
+    assert reasoner.cost == Decimal("0.687") and reasoner.price_version.startswith("corrections:")
+    # genai-prices alone applies the discount then: 0.108 + 0.007 + 0.055.
+    genai = Pricer("", corrections=False).price("deepseek", "deepseek-reasoner", night, *call)
+    assert genai.cost == Decimal("0.17")
+    # From the evening of 2025-02-26, the discount (genai-prices' windows), until 2025-09-06.
+    for day in (datetime(2025, 2, 26, 20, tzinfo=UTC), datetime(2025, 6, 1, 20, tzinfo=UTC)):
+        price = pricer.price("deepseek", "deepseek-reasoner", day, *call)
+        assert (price.cost, price.price_version) == (Decimal("0.17"), GENAI_PRICES_VERSION)
 
 
 def test_the_users_prices_file_overrides_a_correction(tmp_path: Path) -> None:
