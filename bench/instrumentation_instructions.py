@@ -1,0 +1,156 @@
+"""Instructions per LLM call under callgrind: the uninstrumented call, one bare span with
+tokentrace's attributes, and tokentrace, in one process (issue 10's targets, load-independent).
+
+`instrumentation_per_call.py` measures CPU time, which the shared machine's load stretches and
+blurs by tens of µs; instruction counts do not move with the load. This script runs the same
+calls (`instrumentation_per_call`'s client, bodies and scenarios) under
+`valgrind --tool=callgrind`, re-executing itself there, and brackets each loop of calls with
+callgrind's client requests (a tiny C library built with the system compiler from valgrind's
+`callgrind.h`), so only the loops are counted. Configurations are interleaved round by round;
+the figure is the median per call over rounds.
+
+    python bench/instrumentation_instructions.py [--calls 200] [--rounds 3] [--scenario NAME]
+
+Needs valgrind (with its headers) and a C compiler; about a minute per scenario.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ctypes
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+_MARK = "TOKENTRACE_UNDER_CALLGRIND"
+_C = """
+#include <valgrind/callgrind.h>
+void tt_zero(void) { CALLGRIND_ZERO_STATS; }
+void tt_dump(const char *label) { CALLGRIND_DUMP_STATS_AT(label); }
+"""
+
+
+def _library(directory: Path) -> ctypes.CDLL:
+    source, library = directory / "cg.c", directory / "cg.so"
+    if not library.exists():
+        source.write_text(_C)
+        subprocess.run(["cc", "-O1", "-shared", "-fPIC", "-o", library, source], check=True)
+    return ctypes.CDLL(str(library))
+
+
+def _measure(calls: int, rounds: int, scenarios: list[str], directory: Path) -> None:
+    """Runs inside callgrind: one dump per (scenario, configuration, round)."""
+    sys.path.insert(0, str(Path(__file__).parent))
+    import instrumentation_per_call as bench
+    from opentelemetry import trace
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor
+    from opentelemetry.trace import SpanKind
+
+    from tokentrace.instrumentation import LLMInstrumentor
+
+    cg = _library(directory)
+    trace.set_tracer_provider(TracerProvider())
+    provider = TracerProvider()
+    provider.add_span_processor(BatchSpanProcessor(bench._Drop(), max_queue_size=100_000))
+    tracer = provider.get_tracer("bench-bare")
+    for scenario in scenarios:
+        url, document, server = bench.SCENARIOS[scenario]
+        body = json.dumps(document).encode()
+        name, start, end = bench._span_attributes(url, body, server)
+        instrumentor = LLMInstrumentor()
+        with bench._client() as client, bench._maybe_server(provider, server):
+
+            def plain() -> None:
+                bench._send(client, url, body)
+
+            def bare() -> None:
+                span = tracer.start_span(name, kind=SpanKind.CLIENT, attributes=start)
+                bench._send(client, url, body)
+                span.set_attributes(end)
+                span.end()
+
+            for _ in range(3):
+                plain()
+                bare()
+            order = ["none", "bare span", "tokentrace"]
+            for index in range(rounds):
+                for config in order[index % 3 :] + order[: index % 3]:
+                    run = bare if config == "bare span" else plain
+                    if config == "tokentrace":
+                        instrumentor.instrument(tracer_provider=provider)
+                    run()
+                    cg.tt_zero()
+                    for _ in range(calls):
+                        run()
+                    cg.tt_dump(f"{scenario}|{config}|{index}".encode())
+                    if config == "tokentrace":
+                        instrumentor.uninstrument()
+    provider.shutdown()
+
+
+def _totals(directory: Path, calls: int) -> dict[str, dict[str, float]]:
+    """Median instructions per call, by scenario and configuration, from the dump files."""
+    counts: dict[tuple[str, str], list[float]] = {}
+    for path in directory.glob("callgrind.out.*"):
+        text = path.read_text(errors="replace")
+        trigger = re.search(r"^desc: Trigger: Client Request: (.+)$", text, re.MULTILINE)
+        total = re.search(r"^(?:summary|totals): (\d+)", text, re.MULTILINE)
+        if trigger is None or total is None or "|" not in trigger.group(1):
+            continue
+        scenario, config, _ = trigger.group(1).split("|")
+        counts.setdefault((scenario, config), []).append(int(total.group(1)) / calls)
+    out: dict[str, dict[str, float]] = {}
+    for (scenario, config), values in counts.items():
+        out.setdefault(scenario, {})[config] = statistics.median(values)
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--calls", type=int, default=200)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--scenario", action="append", help="default: every scenario")
+    parser.add_argument("--dir", type=Path, help="where callgrind writes (default: a temp dir)")
+    args = parser.parse_args()
+    if os.environ.get(_MARK):
+        _measure(args.calls, args.rounds, args.scenario, args.dir)
+        return
+    sys.path.insert(0, str(Path(__file__).parent))
+    from instrumentation_per_call import SCENARIOS
+
+    scenarios = args.scenario or list(SCENARIOS)
+    unknown = [name for name in scenarios if name not in SCENARIOS]
+    if unknown:
+        raise SystemExit(f"unknown scenario {unknown[0]!r}; one of {list(SCENARIOS)}")
+    directory = args.dir or Path(tempfile.mkdtemp(prefix="tt-callgrind-"))
+    directory.mkdir(parents=True, exist_ok=True)
+    _library(directory)
+    command = [
+        "valgrind", "--tool=callgrind", "--dump-instr=no", "--compress-strings=no",
+        f"--callgrind-out-file={directory}/callgrind.out.%p", sys.executable, __file__,
+        "--calls", str(args.calls), "--rounds", str(args.rounds), "--dir", str(directory),
+    ]  # fmt: skip
+    for name in scenarios:
+        command += ["--scenario", name]
+    subprocess.run(command, check=True, env={**os.environ, _MARK: "1"}, capture_output=True)
+    totals = _totals(directory, args.calls)
+    print("| scenario | none (k instr/call) | + bare span (k) | + tokentrace (k) | ratio |")
+    print("| --- | ---: | ---: | ---: | ---: |")
+    for scenario in scenarios:
+        row = totals[scenario]
+        bare = row["bare span"] - row["none"]
+        added = row["tokentrace"] - row["none"]
+        print(
+            f"| {scenario} | {row['none'] / 1e3:.0f} | +{bare / 1e3:.0f} | "
+            f"+{added / 1e3:.0f} | {added / bare:.2f} |"
+        )
+
+
+if __name__ == "__main__":
+    main()
