@@ -26,6 +26,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 _MARK = "TOKENTRACE_UNDER_CALLGRIND"
 _C = """
@@ -66,12 +67,14 @@ def _measure(calls: int, rounds: int, scenarios: list[str], directory: Path) -> 
         instrumentor = LLMInstrumentor()
         with bench._client() as client, bench._maybe_server(provider, server):
 
-            def plain() -> None:
+            def plain(url: str = url, body: bytes = body, client: Any = client) -> None:
                 bench._send(client, url, body)
 
-            def bare() -> None:
+            def bare(
+                name: str = name, start: dict = start, end: dict = end, plain: Any = plain
+            ) -> None:
                 span = tracer.start_span(name, kind=SpanKind.CLIENT, attributes=start)
-                bench._send(client, url, body)
+                plain()
                 span.set_attributes(end)
                 span.end()
 

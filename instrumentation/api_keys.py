@@ -16,6 +16,8 @@ import os
 import re
 from typing import Any
 
+from .headers import entries
+
 SALT_ENV = "TOKENTRACE_API_KEY_SALT"
 DEFAULT_SALT = "tokentrace"
 
@@ -32,10 +34,9 @@ _CACHED = 1024
 
 
 def request_key(request: Any) -> str | None:
-    """The credential an httpx/httpx2 request carries, or None. One pass over the raw headers
-    (four `headers.get` calls would decode every header four times)."""
-    for name, value in request.headers.raw:
-        name = name.lower()
+    """The credential an httpx/httpx2 request carries, or None. One pass over the headers'
+    entries (four `headers.get` calls would decode every header four times)."""
+    for _, name, value in entries(request.headers):
         if name not in _HEADERS or not value:
             continue
         text = value.decode("latin-1").strip()

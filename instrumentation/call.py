@@ -20,6 +20,7 @@ from .bodies import JsonParser, SseParser
 from .budget_guard import Exceeded
 from .decoding import Decoder, UnsupportedEncoding, decoder_for
 from .endpoints import current_endpoint
+from .headers import Entries, entries
 from .provider_cost import PROVIDER_COST, from_headers
 from .routing import Route
 from .tags import strip_baggage, tag_attributes
@@ -34,6 +35,16 @@ BUDGET_SCOPE = "tokentrace.budget.scope"
 DUPLICATE_OF = "tokentrace.duplicate_of"
 """Set when the parent span is itself a GenAI span of the same call (the Anthropic SDK's own
 tracing): the hex span id of that parent, so the processor counts the pair once."""
+
+_HTTPX_DECODERS = {
+    "gzip": "GZipDecoder",
+    "x-gzip": "GZipDecoder",
+    "deflate": "DeflateDecoder",
+    "br": "BrotliDecoder",
+}
+"""The httpx/httpx2 content decoders that give the application the very bytes `decoding`'s
+decoders give us, by `content-encoding`. (zstd is left to our own decoder: httpx and httpx2
+differ in reading a body of several zstd frames, which ours reads whole.)"""
 
 _GENAI_OPERATIONS = frozenset({"chat", "text_completion", "embeddings", "generate_content"})
 
@@ -60,9 +71,15 @@ class LLMCall:
         self._first_chunk_at: float | None = None
         self._status_code: int | None = None
         self._decode: Decoder | None = None
+        self._encoding = ""
         self._parser: SseParser | JsonParser | None = None
-        self._raw: list[bytes] = []
-        self._raw_size = 0
+        self._held: list[bytes] = []
+        """Body bytes not parsed yet: raw chunks, or (`_decoded`) httpx's decoded pieces."""
+        self._held_size = 0
+        """The raw bytes behind `_held`, against `RAW_BATCH_BYTES`."""
+        self._decoded = False
+        """The body is read as httpx decodes it for the application (`streams.DecodedTee`)."""
+        self._held_parsed = False
         self._streaming = route.stream
         self._seen = Observed()
         self._header_cost: str | None = None
@@ -110,36 +127,86 @@ class LLMCall:
     def on_response(self, response: Any) -> None:
         """Reads the headers: status, and how to parse the body that follows."""
         self._status_code = response.status_code
-        content_type, content_encoding = _content_headers(response.headers)
+        headers = response.headers
+        found = entries(headers)
+        content_type, content_encoding = _content_headers(found)
         try:
             self._decode = decoder_for(content_encoding)
         except UnsupportedEncoding:
             return
+        self._encoding = content_encoding
         if "text/event-stream" in content_type:
             self._streaming = True
             self._parser = SseParser(self.route.api.sse_marker, self._observe)
         elif "json" in content_type:
             self._parser = JsonParser(self._observe)
             if response.status_code < 400:
-                self._header_cost = from_headers(response.headers)
+                self._header_cost = from_headers(headers, found)
 
     def feed(self, chunk: bytes) -> None:
         """Sees one raw body chunk, as the application receives it; see `RAW_BATCH_BYTES`."""
         if self._first_chunk_at is None:
             self._first_chunk_at = time.perf_counter()
-        if self._parser is not None:
-            self._raw.append(chunk)
-            self._raw_size += len(chunk)
-            if self._raw_size >= RAW_BATCH_BYTES:
-                self._parse_raw()
+        if self._parser is not None and not self._decoded:
+            self._held.append(chunk)
+            self._held_size += len(chunk)
+            if self._held_size >= RAW_BATCH_BYTES:
+                self._parse_held()
 
-    def _parse_raw(self) -> None:
-        """Decodes and parses the raw chunks held back so far."""
-        data = b"".join(self._raw)
-        self._raw = []
-        self._raw_size = 0
+    def decoder_name(self) -> str | None:
+        """The class name httpx gives the content decoder this call would decode the body with
+        itself, when the body is worth reading as httpx decodes it (`streams.DecodedTee`)."""
+        if self._parser is None or self._decode is None:
+            return None
+        return _HTTPX_DECODERS.get(self._encoding.strip().lower())
+
+    def decoding(self, raw: bytes) -> bool:
+        """httpx is about to decode `raw` for the application: True when the call takes the
+        decoded pieces (`take_decoded`) instead of decoding the raw chunks itself. It does from
+        httpx's first decode on, when that is of the raw chunk just seen and nothing was parsed
+        yet (the order in which `iter_bytes` reads); a raw-byte reader never decodes, and the
+        call then decodes its raw chunks itself, as before."""
+        if self._ended or self._parser is None:
+            return False
+        if self._decoded:
+            return True
+        held = self._held
+        if self._held_parsed or not held or held[-1] is not raw or self._held_size != len(raw):
+            return False
+        self._decoded = True
+        self._held = []
+        self._held_size = 0
+        return True
+
+    def take_decoded(self, piece: bytes) -> None:
+        """One piece that httpx decoded for the application (after `decoding` said True)."""
+        self._held.append(piece)
+
+    def decoded(self, raw_size: int) -> None:
+        """httpx has decoded a raw chunk of `raw_size` bytes; batches as `feed` does."""
+        self._held_size += raw_size
+        if self._held_size >= RAW_BATCH_BYTES:
+            self._parse_held()
+
+    def decode_failed(self) -> None:
+        """httpx could not decode the body: as when our own decoding of it fails (`_parse_held`),
+        the batch held is dropped and nothing more is parsed. Call from an `except` block."""
+        if not self._decoded or self._parser is None:
+            return
+        self._parser = None
+        self._held = []
+        failures.report("response parsing")
+
+    def _parse_held(self) -> None:
+        """Decodes (unless httpx did) and parses the body bytes held back so far."""
+        data = b"".join(self._held)
+        self._held = []
+        self._held_size = 0
+        self._held_parsed = True
         try:
-            self._parser.feed(self._decode(data) if self._decode else data)  # type: ignore[union-attr]
+            if self._decode is not None and not self._decoded:
+                data = self._decode(data)
+            self._parser.feed(data)  # type: ignore[union-attr]
         except Exception:
             self._parser = None
             failures.report("response parsing")
@@ -161,8 +228,8 @@ class LLMCall:
 
     def _record(self, error: BaseException | None) -> None:
         """Sets everything learnt since the start in one `set_attributes` (one lock, not 15)."""
-        if self._raw:
-            self._parse_raw()
+        if self._held:
+            self._parse_held()
         if self._parser is not None:
             try:
                 self._parser.finish()
@@ -207,12 +274,11 @@ class LLMCall:
         self.span.set_attributes(found)
 
 
-def _content_headers(headers: Any) -> tuple[str, str]:
+def _content_headers(found: Entries) -> tuple[str, str]:
     """`content-type` and `content-encoding` as `headers.get` gives them (repeated headers
-    joined with ", "), in one pass over the raw headers: each `get` decodes every header."""
+    joined with ", "), in one pass over the headers' entries: each `get` decodes every header."""
     content_type = content_encoding = None
-    for name, value in headers.raw:
-        name = name.lower()
+    for _, name, value in found:
         if name == b"content-type":
             content_type = value if content_type is None else content_type + b", " + value
         elif name == b"content-encoding":

@@ -22,6 +22,8 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from .headers import Entries, entries
+
 PROVIDER_COST = "tokentrace.usage.provider_cost"
 
 COST_HEADERS = ("x-litellm-response-cost", "x-aimlapi-usd-spent")
@@ -41,12 +43,12 @@ def from_usage(raw: dict[str, Any]) -> str | None:
     return None
 
 
-def from_headers(headers: Any) -> str | None:
-    """The cost a gateway put in a response header, as text; None without a valid one. The raw
-    names are looked at first: most responses have neither header, and each `headers.get`
-    decodes every header."""
-    for name, _ in headers.raw:
-        if name.lower() in _COST_HEADER_NAMES:
+def from_headers(headers: Any, found: Entries | None = None) -> str | None:
+    """The cost a gateway put in a response header, as text; None without a valid one. The
+    names are looked at first (`found`: the headers' `entries`, when the caller has them): most
+    responses have neither header, and each `headers.get` decodes every header."""
+    for _, name, _ in entries(headers) if found is None else found:
+        if name in _COST_HEADER_NAMES:
             break
     else:
         return None

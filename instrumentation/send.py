@@ -23,7 +23,7 @@ from .config import Settings
 from .decoding import decoder_for
 from .routing import route
 from .stream_usage import UsageStripper
-from .streams import Tees
+from .streams import Tees, tee_decoder
 
 Wrapper = Callable[[Callable[..., Any], Any, tuple[Any, ...], dict[str, Any]], Any]
 
@@ -69,6 +69,7 @@ def _attach_body(call: LLMCall, response: Any, tee: type, rewrite_tee: type) -> 
         call.on_response(response)
         if stripper is None:
             response.stream = tee(response.stream, call)
+            tee_decoder(response, call)
         else:
             response.stream = rewrite_tee(response.stream, call, stripper)
     except Exception:

@@ -15,6 +15,8 @@ from typing import Any
 
 from opentelemetry import baggage, context
 
+from .headers import entries
+
 RESERVED_PREFIXES = ("gen_ai.", "tokentrace.", "http.", "server.", "error.")
 
 
@@ -45,10 +47,10 @@ def tag_attributes(ctx: context.Context | None = None) -> dict[str, str]:
 
 
 def strip_baggage(headers: Any) -> None:
-    """Removes the `baggage` header from httpx/httpx2 request headers. The raw names are looked
-    at first: `pop` of an absent header goes through a KeyError, which costs more than the scan.
+    """Removes the `baggage` header from httpx/httpx2 request headers. The names are looked at
+    first: `pop` of an absent header goes through a KeyError, which costs more than the scan.
     """
-    for name, _ in headers.raw:
-        if name.lower() == b"baggage":
+    for _, name, _ in entries(headers):
+        if name == b"baggage":
             headers.pop("baggage", None)
             return

@@ -278,3 +278,93 @@ def test_instrumentation_failure_is_logged_once_and_call_unaffected(
         True,
         True,
     ]
+
+
+class _Stream:
+    """A body as a transport streams it, in two chunks (`content=` would be read at once)."""
+
+    def __init__(self, data: bytes) -> None:
+        self._data = data
+
+    def __iter__(self):
+        yield self._data[:40]
+        yield self._data[40:]
+
+    def close(self) -> None:
+        pass
+
+
+def _mock_client(library, body: bytes, encoding: str):
+    stream_class = type("Body", (_Stream, library.SyncByteStream), {})
+
+    def answer(request):
+        headers = {"content-type": "application/json", "content-encoding": encoding}
+        return library.Response(200, headers=headers, stream=stream_class(body))
+
+    return library.Client(transport=library.MockTransport(answer))
+
+
+COMPLETION = (
+    b'{"id": "chatcmpl-1", "model": "gpt-4o-2024-08-06", "choices": [{"index": 0, '
+    b'"message": {"role": "assistant", "content": "Hi"}, "finish_reason": "stop"}], '
+    b'"usage": {"prompt_tokens": 40, "completion_tokens": 8, "total_tokens": 48}}'
+)
+ENCODED = {
+    "gzip": lambda data: zlib.compress(data, wbits=16 + zlib.MAX_WBITS),
+    "deflate": zlib.compress,
+    "br": brotli.compress,
+}
+
+
+@pytest.mark.parametrize("library", LIBRARIES, ids=lambda module: module.__name__)
+@pytest.mark.parametrize("encoding", sorted(ENCODED))
+@pytest.mark.parametrize("reader", ["decoded", "raw"])
+def test_body_parsed_as_httpx_decodes_it(exporter, monkeypatch, library, encoding, reader):
+    """A body read decoded is parsed from the pieces httpx decodes for the application, not
+    decompressed a second time; a raw-byte reader's body is decompressed by the call itself.
+    The span is the same either way."""
+    from tokentrace.instrumentation import call
+
+    own_decodes = []
+    decoder_for = call.decoder_for
+
+    def counting(content_encoding):
+        decode = decoder_for(content_encoding)
+        return None if decode is None else lambda data: own_decodes.append(data) or decode(data)
+
+    monkeypatch.setattr(call, "decoder_for", counting)
+    body = ENCODED[encoding](COMPLETION)
+    with _mock_client(library, body, encoding) as client:
+        request = client.build_request(
+            "POST", "https://api.openai.com/v1/chat/completions", json=BODY
+        )
+        response = client.send(request, stream=True)
+        if reader == "decoded":
+            assert response.read() == COMPLETION
+        else:
+            assert b"".join(response.iter_raw()) == body
+        response.close()
+
+    assert own_decodes == ([] if reader == "decoded" else [body])
+    found = attributes(only_span(exporter))
+    assert {key: found[key] for key in found if key.startswith("gen_ai.response")} == {
+        "gen_ai.response.id": "chatcmpl-1",
+        "gen_ai.response.model": "gpt-4o-2024-08-06",
+        "gen_ai.response.finish_reasons": ["stop"],
+    }
+    assert found["gen_ai.usage.input_tokens"] == 40
+    assert found["gen_ai.usage.output_tokens"] == 8
+
+
+@pytest.mark.parametrize("library", LIBRARIES, ids=lambda module: module.__name__)
+def test_corrupt_gzip_body_read_decoded(exporter, library):
+    """httpx cannot decode the body: the application gets its error, the span reports the
+    usage missing, as when the call decompressed the body itself."""
+    body = bytearray(ENCODED["gzip"](COMPLETION))
+    body[30] ^= 0xFF
+    with _mock_client(library, bytes(body), "gzip") as client, pytest.raises(library.DecodingError):
+        client.post("https://api.openai.com/v1/chat/completions", json=BODY)
+
+    found = attributes(only_span(exporter))
+    assert found["tokentrace.usage.missing"] is True
+    assert "gen_ai.usage.input_tokens" not in found
