@@ -227,7 +227,8 @@ def check(output: str) -> int:
     rows = []
     for entry in corrected.corrections.entries:
         for period in entry.periods:
-            at = datetime.combine(period.start or date(2000, 1, 1), time(12), UTC)
+            moment = entry.hours[0] if entry.hours else time(12)
+            at = datetime.combine(period.start or date(2000, 1, 1), moment, UTC)
             ours = corrected.quote(entry.provider or "", entry.model, at, entry.service_tier or "")
             theirs = genai.quote(entry.provider or "", entry.model, at, entry.service_tier or "")
             rows.append(
@@ -237,6 +238,7 @@ def check(output: str) -> int:
                     "model_prefix": entry.prefix,
                     "from": period.start.isoformat() if period.start else None,
                     "until": period.end.isoformat() if period.end else None,
+                    "hours_utc": [f"{t:%H:%M}" for t in entry.hours] if entry.hours else None,
                     "source": period.source,
                     "checked": period.checked.isoformat() if period.checked else None,
                     "usd_per_million_tokens": _rates(ours),
@@ -254,6 +256,8 @@ def check(output: str) -> int:
         since = f"from {row['from']}" if row["from"] else "(all dates)"
         if row["until"]:
             since = f"from {row['from'] or 'the start'} until {row['until']} (exclusive)"
+        if row["hours_utc"]:
+            since += f", {row['hours_utc'][0]}–{row['hours_utc'][1]} UTC daily"
         print(f"{row['provider']}/{name} {since}")
         print(f"  tokentrace     {_line(row['usd_per_million_tokens'])}")
         for tier in row["tiers"]:

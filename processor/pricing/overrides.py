@@ -9,6 +9,9 @@ A YAML file with one entry per model and price period, rates in USD per million 
         start: 2026-01-01         # optional: UTC date the rate applies from
         end: 2026-07-01           # optional: UTC date it stops applying (exclusive); after it,
                                   # until a later period's start, the layers below price again
+        hours_utc: 01:00-04:00    # optional: only calls at these UTC times of day (start
+                                  # inclusive, end exclusive, may wrap midnight); other hours
+                                  # are priced by the entries without hours, or the layers below
         input: 2.25               # required: uncached input tokens
         cache_read: 1.125         # optional: default, the input rate
         cache_write: 2.8125       # optional: default, the input rate
@@ -29,7 +32,7 @@ import hashlib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, time
 from decimal import Decimal, InvalidOperation
 from itertools import pairwise
 from pathlib import Path
@@ -45,6 +48,7 @@ _ENTRY_KEYS = {
     "service_tier",
     "start",
     "end",
+    "hours_utc",
     "tiers",
     *RATE_KEYS,
 }
@@ -80,6 +84,7 @@ class OverrideEntry:
     prefix: bool
     service_tier: str | None
     periods: tuple[PricePeriod, ...]
+    hours: tuple[time, time] | None = None  # a daily UTC window (start, end), else all day
 
     def matches(self, providers: tuple[str, ...], model: str, service_tier: str) -> bool:
         if self.provider is not None and self.provider not in providers:
@@ -88,10 +93,12 @@ class OverrideEntry:
             return False
         return model.startswith(self.model) if self.prefix else model == self.model
 
-    def precedence(self) -> tuple[bool, bool, int, bool]:
-        """Most specific first: tier given, exact model, longer prefix, provider given."""
+    def precedence(self) -> tuple[bool, bool, bool, int, bool]:
+        """Most specific first: tier given, hours given, exact model, longer prefix, provider
+        given."""
         return (
             self.service_tier is None,
+            self.hours is None,
             self.prefix,
             -len(self.model),
             self.provider is None,
@@ -179,9 +186,10 @@ class _Parser:
                 model=model,
                 prefix=prefix,
                 service_tier=tier,
+                hours=hours,
                 periods=tuple(periods),
             )
-            for (provider, model, prefix, tier), periods in groups.items()
+            for (provider, model, prefix, tier, hours), periods in groups.items()
         ]
         return tuple(sorted(found, key=OverrideEntry.precedence))
 
@@ -213,7 +221,8 @@ class _Parser:
             self.start(fields["checked"], "checked") if "checked" in fields else None,
             end,
         )
-        return (provider, model, prefix, tier), period
+        hours = self.hours(fields["hours_utc"]) if "hours_utc" in fields else None
+        return (provider, model, prefix, tier, hours), period
 
     def tiers(
         self, node: yaml.Node, base_keys: Iterable[str]
@@ -279,6 +288,19 @@ class _Parser:
         if value < 0:
             raise self.error(node, "'above' must be >= 0")
         return value
+
+    def hours(self, node: yaml.Node) -> tuple[time, time]:
+        text = node.value if isinstance(node, yaml.ScalarNode) else ""
+        found = re.fullmatch(r"(\d{2}):(\d{2})-(\d{2}):(\d{2})", text.strip())
+        if found is None:
+            raise self.error(node, "'hours_utc' must be a window HH:MM-HH:MM (UTC)")
+        h1, m1, h2, m2 = (int(part) for part in found.groups())
+        if h1 > 23 or h2 > 23 or m1 > 59 or m2 > 59:
+            raise self.error(node, f"invalid time in 'hours_utc' {text!r}")
+        window = (time(h1, m1), time(h2, m2))
+        if window[0] == window[1]:
+            raise self.error(node, "'hours_utc' must not start and end at the same time")
+        return window
 
     def start(self, node: yaml.Node, key: str = "start") -> date:
         text = node.value if isinstance(node, yaml.ScalarNode) else ""

@@ -592,8 +592,11 @@ def _file_schedule(
     ruled_as: str | None = None,
     canonical: str | None = None,
 ) -> _Schedule:
-    """A prices-file entry's periods; before its first ``start`` and from a period's ``end``
-    to the next period's start it does not apply (the layers below price those calls).
+    """A prices-file entry's periods; before its first ``start``, from a period's ``end``
+    to the next period's start and, for an entry with ``hours_utc``, outside its daily
+    window, it does not apply (the entries and layers below price those calls). An hours
+    window of tokentrace's corrections is a peak window: it does not apply on the whole
+    off-peak days of its provider (:class:`rules.OffPeakDays`).
 
     ``ruled_as``: the genai-prices provider id whose rules complete these prices (tokentrace's
     corrections); ``None`` for the user's prices file, whose missing rates are the input rate.
@@ -625,7 +628,7 @@ def _file_schedule(
             ),
             version=overrides.version,
             valid=(period.start, _period_end(period, starts[i + 1 :])),
-            hours=None,
+            hours=entry.hours,
             ruled=ruling,
         )
         for i, (period, ruling) in enumerate(zip(entry.periods, rulings, strict=True))
@@ -639,7 +642,27 @@ def _file_schedule(
         if period.valid_to is not None and period.valid_to not in starts:
             dates.append(period.valid_to)  # its end, before any next start: a gap
             regions.append(None)
-    return _Schedule(tuple(dates), (), tuple((p,) for p in regions))
+    if entry.hours is None:
+        return _Schedule(tuple(dates), (), tuple((p,) for p in regions))
+    times, inside = _window_regions(entry.hours)
+    rows = tuple(tuple(p if within else None for within in inside) for p in regions)
+    off_days = rules.off_peak_days(ruled_as) if ruled_as else None
+    if off_days is None:
+        return _Schedule(tuple(dates), times, rows)
+    return _OffDaysSchedule(tuple(dates), times, rows, off_days, (None,) * len(rows))
+
+
+def _window_regions(hours: tuple[time, time]) -> tuple[tuple[time, ...], tuple[bool, ...]]:
+    """The time boundaries of a daily window and, for each region between them, whether it
+    is inside the window (``_Schedule.times`` convention; an end of 00:00 is midnight)."""
+    start, end = hours
+    if start == time(0):
+        return (end,), (True, False)
+    if end == time(0):
+        return (start,), (False, True)
+    if start < end:
+        return (start, end), (False, True, False)
+    return (end, start), (True, False, True)  # wraps past midnight
 
 
 def _period_end(period: PricePeriod, later_starts: list[date | None]) -> date | None:

@@ -26,7 +26,7 @@ def no_prices_file_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None
 def test_every_correction_has_a_source_url_and_a_date_checked() -> None:
     corrections = load_overrides(CORRECTIONS_FILE, sourced=True)
     periods = [p for entry in corrections.entries for p in entry.periods]
-    assert len(periods) == 23
+    assert len(periods) == 25
     for period in periods:
         assert period.source.startswith("https://") and period.checked is not None
 
@@ -177,6 +177,31 @@ def test_deepseek_night_discount_only_from_2025_02_26() -> None:
     for day in (datetime(2025, 2, 26, 20, tzinfo=UTC), datetime(2025, 6, 1, 20, tzinfo=UTC)):
         price = pricer.price("deepseek", "deepseek-reasoner", day, *call)
         assert (price.cost, price.price_version) == (Decimal("0.17"), GENAI_PRICES_VERSION)
+
+
+def test_deepseek_v4_flash_peak_rates_until_v4_1() -> None:
+    pricer = Pricer("")
+    call = (1_000_000, 100_000, 200_000)  # input (200K of it cache hits), output
+    # V4 Flash peak (01:00-04:00, 06:00-10:00 UTC): 800K x $0.44 + 200K x $0.014 + 100K x
+    # $1.32 = 0.352 + 0.0028 + 0.132; off-peak half of it: 0.176 + 0.0014 + 0.066.
+    peak, off_peak = Decimal("0.4868"), Decimal("0.2434")
+    moments = {
+        datetime(2026, 8, 17, 2, tzinfo=UTC): peak,
+        datetime(2026, 8, 17, 9, 59, tzinfo=UTC): peak,
+        datetime(2026, 8, 17, 10, tzinfo=UTC): off_peak,
+        datetime(2026, 8, 17, 5, tzinfo=UTC): off_peak,
+        datetime(2026, 8, 22, 2, tzinfo=UTC): peak,  # a Saturday before the weekend rule
+        datetime(2026, 8, 23, 2, tzinfo=UTC): off_peak,  # Sunday, with the weekend rule
+        datetime(2026, 9, 9, 7, tzinfo=UTC): peak,
+    }
+    for moment, expected in moments.items():
+        price = pricer.price("deepseek", "deepseek-v4-flash", moment, *call)
+        assert (price.cost, price.model) == (expected, "deepseek-v4-flash"), moment
+    # From 2026-09-10, V4.1 Flash's peak rates (genai-prices): 0.24 + 0.0012 + 0.12.
+    v4_1 = pricer.price(
+        "deepseek", "deepseek-v4-flash", datetime(2026, 9, 10, 7, tzinfo=UTC), *call
+    )
+    assert (v4_1.cost, v4_1.price_version) == (Decimal("0.3612"), GENAI_PRICES_VERSION)
 
 
 def test_the_users_prices_file_overrides_a_correction(tmp_path: Path) -> None:

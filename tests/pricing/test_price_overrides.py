@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time
 from decimal import Decimal
 from pathlib import Path
 
@@ -112,6 +112,29 @@ def test_a_period_with_an_end_gives_way_to_the_layers_below_until_the_next_start
     assert april.valid_to == at("2026-05-01").date()  # where the file takes over again
 
 
+def test_an_entry_with_hours_prices_only_its_daily_window(tmp_path: Path) -> None:
+    path = tmp_path / "prices.yaml"
+    path.write_text(
+        "prices:\n"
+        "  - {model: acme-llm, input: 1, output: 2}\n"
+        "  - {model: acme-llm, hours_utc: 22:00-06:00, input: 0.5, output: 1}\n"
+        "  - {model: gpt-4o, start: 2026-03-01, hours_utc: '09:00-17:00', input: 5, output: 20}\n"
+    )
+    pricer = Pricer(path)
+    # A window past midnight: from 22:00 (inclusive) to 06:00 (exclusive).
+    costs = {
+        hour: pricer.price("", "acme-llm", datetime(2026, 3, 2, *hour, tzinfo=UTC), 10**6, 0).cost
+        for hour in ((21, 59), (22, 0), (3, 0), (5, 59), (6, 0))
+    }
+    assert list(costs.values()) == [Decimal(1), Decimal("0.5"), Decimal("0.5"), Decimal("0.5"), 1]
+    # A window with no entry around it: genai-prices' gpt-4o ($2.50 input) outside it.
+    noon, evening = datetime(2026, 3, 2, 12, tzinfo=UTC), datetime(2026, 3, 2, 18, tzinfo=UTC)
+    assert pricer.price("openai", "gpt-4o", noon, 10**6, 0).cost == Decimal(5)
+    assert pricer.price("openai", "gpt-4o", evening, 10**6, 0).cost == Decimal("2.5")
+    window = pricer.quote("openai", "gpt-4o", noon)
+    assert window is not None and window.hours_utc == (time(9), time(17))
+
+
 def test_a_tier_specific_entry_wins_for_that_tier(prices_file: Path) -> None:
     pricer = Pricer(prices_file)
     batch = pricer.price("openai", "gpt-4o", at("2026-07-01"), 1_000_000, 1_000_000, 0, 0, "batch")
@@ -173,6 +196,16 @@ def test_rates_are_read_as_exact_decimals(tmp_path: Path) -> None:
             "  - model: M\n    input: 2\n    output: 2\n",
             5,
             "duplicate price period",
+        ),
+        (
+            "prices:\n  - model: m\n    input: 1\n    output: 1\n    hours_utc: 9-17\n",
+            5,
+            "'hours_utc' must be a window HH:MM-HH:MM (UTC)",
+        ),
+        (
+            "prices:\n  - model: m\n    input: 1\n    output: 1\n    hours_utc: 10:00-10:00\n",
+            5,
+            "must not start and end at the same time",
         ),
         (
             "prices:\n  - model: m\n    input: 1\n    output: 1\n"
