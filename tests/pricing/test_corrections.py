@@ -26,7 +26,7 @@ def no_prices_file_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None
 def test_every_correction_has_a_source_url_and_a_date_checked() -> None:
     corrections = load_overrides(CORRECTIONS_FILE, sourced=True)
     periods = [p for entry in corrections.entries for p in entry.periods]
-    assert len(periods) == 25
+    assert len(periods) == 32
     for period in periods:
         assert period.source.startswith("https://") and period.checked is not None
 
@@ -202,6 +202,32 @@ def test_deepseek_v4_flash_peak_rates_until_v4_1() -> None:
         "deepseek", "deepseek-v4-flash", datetime(2026, 9, 10, 7, tzinfo=UTC), *call
     )
     assert (v4_1.cost, v4_1.price_version) == (Decimal("0.3612"), GENAI_PRICES_VERSION)
+
+
+def test_deepseek_price_changes_at_their_hour_not_at_midnight() -> None:
+    pricer = Pricer("")
+    call = (1_000_000, 100_000, 200_000)  # input (200K of it cache hits), output
+
+    def cost(model: str, *moment: int) -> Decimal:
+        return pricer.price("deepseek", model, datetime(*moment, tzinfo=UTC), *call).cost
+
+    # 16:00 UTC on 2025-09-05: $0.56, $0.07, $1.68 (0.448 + 0.014 + 0.168), not the standard
+    # $0.27, $0.07, $1.10 (0.216 + 0.014 + 0.11) of the afternoon.
+    assert cost("deepseek-chat", 2025, 9, 5, 15, 59) == Decimal("0.34")
+    assert cost("deepseek-chat", 2025, 9, 5, 16, 0) == Decimal("0.63")
+    assert cost("deepseek-reasoner", 2025, 9, 5, 23, 59) == Decimal("0.63")
+    # The night discount from 16:30 UTC on 2025-02-26, not from its 00:00-00:30 window.
+    assert cost("deepseek-chat", 2025, 2, 26, 0, 10) == Decimal("0.34")
+    assert cost("deepseek-chat", 2025, 2, 26, 16, 40) == Decimal("0.17")  # 0.108 + 0.007 + 0.055
+    # V4 off-peak rates from 16:00 UTC on 2026-08-16: Flash 0.176 + 0.0014 + 0.066 (before,
+    # 0.112 + 0.00056 + 0.028); Pro 0.528 + 0.0044 + 0.198.
+    assert cost("deepseek-v4-flash", 2026, 8, 16, 15, 59) == Decimal("0.14056")
+    assert cost("deepseek-v4-flash", 2026, 8, 16, 16, 0) == Decimal("0.2434")
+    assert cost("deepseek-v4-pro", 2026, 8, 16, 20, 0) == Decimal("0.7304")
+    # V4.1 Flash's rates from 04:00 UTC on 2026-09-10: before, V4's off-peak and peak.
+    assert cost("deepseek-v4-flash", 2026, 9, 10, 0, 30) == Decimal("0.2434")
+    assert cost("deepseek-v4-flash", 2026, 9, 10, 3, 59) == Decimal("0.4868")
+    assert cost("deepseek-v4-flash", 2026, 9, 10, 4, 30) == Decimal("0.1806")  # V4.1 off-peak
 
 
 def test_the_users_prices_file_overrides_a_correction(tmp_path: Path) -> None:
