@@ -230,3 +230,34 @@ LEFT JOIN
 ) AS k ON k.provider = r.provider AND k.key_id = r.api_key_id
 GROUP BY r.provider, r.api_key_id, r.model
 ORDER BY billed_input_tokens + billed_output_tokens DESC, provider, api_key_id, model"""
+
+BEFORE["cost_by_conversation"] = """\
+SELECT
+    if(position <= {top}, any(ranked.conversation), '(other)') AS conversation,
+    if(position <= {top}, any(ranked.tenant), '') AS tenant,
+    if(position <= {top}, any(ranked.user), '') AS user,
+    sum(ranked.requests) AS requests,
+    sum(ranked.cost) AS cost,
+    sum(ranked.unpriced_requests) AS unpriced_requests,
+    min(ranked.first_call) AS first_call,
+    max(ranked.last_call) AS last_call,
+    position > {top} AS other,
+    count() AS members
+FROM (
+    SELECT
+        *,
+        least(row_number() OVER (ORDER BY cost DESC, conversation, tenant, user), {top} + 1)
+            AS position
+    FROM (
+        SELECT
+            conversation, tenant, user, count() AS requests, sum(cost) AS cost,
+            countIf(priced = 0) AS unpriced_requests, min(ts) AS first_call,
+            max(ts) AS last_call
+        FROM llm_calls
+        WHERE $__timeFilter(ts)
+          AND conversation != ''{filters}
+        GROUP BY conversation, tenant, user
+    )
+) AS ranked
+GROUP BY position
+ORDER BY position"""

@@ -1,5 +1,6 @@
-"""cost_by_user reads a projection of ``llm_calls`` (migration 0008); its answers, and
-top_calls', must stay exactly the raw table's.
+"""cost_by_user reads a projection of ``llm_calls`` (migration 0008) and cost_by_conversation
+folds its tail without ranking every conversation; their answers, and top_calls', must stay
+exactly the raw table's.
 
 Each view runs as the dashboard, the report and the API run it (``views.bind``), for ranges
 that start and end mid-day, with and without dashboard variables and call filters, before
@@ -186,6 +187,7 @@ def test_people_and_top_calls_stay_exact_after_a_reprice(calls, tmp_path: Path) 
     assert sorted(r["cost"] for r in after) != sorted(r["cost"] for r in before)
     assert len(after) == len(before)
     assert_users_exact(calls, after, RANGES[:2])
+    assert_conversations_exact(calls, after, RANGES[:2])
     assert_top_calls_exact(calls, after, RANGES[:2])
 
 
@@ -194,7 +196,91 @@ def test_lightweight_deletes_keep_the_projections_exact(calls) -> None:
     raw = raw_calls(calls)
     assert raw and all(r["team"] != "growth" for r in raw)
     assert_users_exact(calls, raw, RANGES[:1])
+    assert_conversations_exact(calls, raw, RANGES[:1])
     assert_top_calls_exact(calls, raw, RANGES[:1])
+
+
+# ---------------------------------------------------------------- cost_by_conversation
+
+Conversation = tuple[int, Decimal, int, dt.datetime, dt.datetime]
+
+
+def expected_conversations(rows: list[dict[str, Any]]) -> dict[tuple[str, str, str], Conversation]:
+    totals: dict[tuple[str, str, str], list[Any]] = {}
+    for row in rows:
+        if row["conversation"]:
+            key = (row["conversation"], row["tenant"], row["user"])
+            total = totals.setdefault(key, [0, Decimal(0), 0, row["ts"], row["ts"]])
+            total[0] += 1
+            total[1] += row["cost"]
+            total[2] += row["priced"] == 0
+            total[3] = min(total[3], row["ts"])
+            total[4] = max(total[4], row["ts"])
+    return {key: tuple(value) for key, value in totals.items()}  # type: ignore[misc]
+
+
+def assert_conversations_fold(
+    rows: list[dict[str, Any]], want: dict[tuple[str, str, str], Conversation], top: int
+) -> None:
+    """The ``top`` most expensive conversations (ties by key), then '(other)' for the rest."""
+    ranked = sorted(want.items(), key=lambda kv: (-kv[1][1], kv[0]))
+    leaders, rest = ranked[:top], ranked[top:]
+    got = [
+        ((r["conversation"], r["tenant"], r["user"]), (r["requests"], r["cost"],
+         r["unpriced_requests"], r["first_call"], r["last_call"]), r["other"], r["members"])
+        for r in rows
+    ]  # fmt: skip
+    assert got[: len(leaders)] == [(key, value, 0, 1) for key, value in leaders]
+    if not rest:
+        assert len(got) == len(leaders)
+        return
+    folded = (
+        sum(v[0] for _, v in rest),
+        sum((v[1] for _, v in rest), Decimal(0)),
+        sum(v[2] for _, v in rest),
+        min(v[3] for _, v in rest),
+        max(v[4] for _, v in rest),
+    )
+    assert got[len(leaders) :] == [((OTHER, "", ""), folded, 1, len(rest))]
+
+
+def assert_conversations_exact(
+    client: Any, raw: list[dict[str, Any]], ranges: list[tuple[dt.datetime, dt.datetime]] = RANGES
+) -> None:
+    for start, end in ranges:
+        for filters in FILTERS:
+            for exact in (False, True) if filters in ({}, FILTERS[1]) else (False,):
+                args = {"start": start, "end": end, "filters": filters, "exact": exact}
+                want = expected_conversations(selected(raw, start, end, filters, whole_days=False))
+                for top in (MAX_TOP, 5, 1):
+                    rows = fetch(client, "cost_by_conversation", **args, top=top)
+                    assert_conversations_fold(rows, want, top)
+
+
+def test_cost_by_conversation_is_the_raw_answer(calls) -> None:
+    assert_conversations_exact(calls, raw_calls(calls))
+
+
+def test_the_other_conversations_fold_exactly_across_ties(store_client) -> None:
+    """Equal costs rank by key; first and last calls shared by leaders and the rest still
+    give the rest's own earliest and latest call."""
+    at = NOW - dt.timedelta(hours=3)
+    rows = [
+        # c0-c5 each cost 1.5 with calls at the same two moments; c6 is later and cheaper
+        *([at, f"t{n}", f"c{n}", "tenant-1", "u1", Decimal("0.75"), 1] for n in range(6)),
+        *([at + dt.timedelta(minutes=5), f"t{n}b", f"c{n}", "tenant-1", "u1", Decimal("0.75"), 1]
+          for n in range(6)),
+        [at + dt.timedelta(minutes=9), "t6", "c6", "tenant-2", "u2", Decimal("0.5"), 0],
+        # one conversation under two users: two rows
+        [at - dt.timedelta(minutes=1), "t7", "c0", "tenant-1", "u9", Decimal("1.5"), 1],
+    ]  # fmt: skip
+    columns = ["ts", "trace_id", "conversation", "tenant", "user", "cost", "priced"]
+    store_client.insert("llm_calls", rows, column_names=columns)
+    want = expected_conversations(raw_calls(store_client))
+    assert len(want) == 8
+    for top in (1, 2, 3, 6, 7, 8, 9):
+        got = fetch(store_client, "cost_by_conversation", start=at - MS * 10**6, end=NOW, top=top)
+        assert_conversations_fold(got, want, top)
 
 
 # ---------------------------------------------------------------- top_calls
