@@ -8,6 +8,7 @@ raise is guarded by the caller or here, so a bug of ours costs telemetry, never 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 from opentelemetry import baggage, trace
@@ -18,12 +19,12 @@ from . import failures
 from .api_keys import fingerprint, request_key
 from .bodies import JsonParser, SseParser
 from .budget_guard import Exceeded
-from .decoding import Decoder, UnsupportedEncoding, decoder_for
+from .decoding import Decoder, UnsupportedEncoding, decoder_factory
 from .endpoints import current_endpoint
 from .headers import Entries, entries
 from .provider_cost import PROVIDER_COST, from_headers
 from .routing import Route
-from .tags import strip_baggage, tag_attributes
+from .tags import strip_baggage, tags_of
 from .usage import USAGE_MISSING, Observed
 
 API_KEY = "tokentrace.api_key"
@@ -68,28 +69,40 @@ class LLMCall:
         """The context to send the request in: our span current, baggage emptied so that no
         propagator (ours, the SDK's, the httpx instrumentation's) sends tags to the provider."""
         self._started = time.perf_counter()
-        self._first_chunk_at: float | None = None
-        self._status_code: int | None = None
-        self._decode: Decoder | None = None
-        self._encoding = ""
-        self._parser: SseParser | JsonParser | None = None
-        self._held: list[bytes] = []
-        """Body bytes not parsed yet: raw chunks, or (`_decoded`) httpx's decoded pieces."""
-        self._held_size = 0
-        """The raw bytes behind `_held`, against `RAW_BATCH_BYTES`."""
-        self._decoded = False
-        """The body is read as httpx decodes it for the application (`streams.DecodedTee`)."""
-        self._held_parsed = False
         self._streaming = route.stream
         self._seen = Observed()
-        self._header_cost: str | None = None
-        self._ended = False
+        self._held: list[bytes] = []
+        """Body bytes not parsed yet: raw chunks, or (`_decoded`) httpx's decoded pieces."""
+
+    # The state every call starts with, as class attributes: an assignment in `__init__` costs
+    # about 150 instructions, and most of these never change in a call.
+    _first_chunk_at: float | None = None
+    _status_code: int | None = None
+    _make_decoder: Callable[[], Decoder] | None = None
+    """Makes the decoder of the body's `content-encoding` (None: identity), when needed."""
+    _decode: Decoder | None = None
+    _encoding = ""
+    _parser: SseParser | JsonParser | None = None
+    _held_size = 0
+    """The raw bytes behind `_held`, against `RAW_BATCH_BYTES`."""
+    _decoded = False
+    """The body is read as httpx decodes it for the application (`streams.DecodedTee`)."""
+    _held_parsed = False
+    _header_cost: str | None = None
+    _ended = False
 
     @classmethod
-    def start(cls, tracer: Tracer, route: Route, request: Any) -> LLMCall:
-        ctx = get_current()
-        tags = tag_attributes(ctx)
-        attributes: dict[str, Any] = {**tags, **route.attributes}
+    def start(
+        cls, tracer: Tracer, route: Route, request: Any, ctx: Context | None = None
+    ) -> LLMCall:
+        """Starts the span of a call about to be sent in `ctx` (default: the current context)."""
+        if ctx is None:
+            ctx = get_current()
+        bag = baggage.get_all(ctx)
+        if bag:
+            attributes: dict[str, Any] = {**tags_of(bag), **route.attributes}
+        else:
+            attributes = route.attributes.copy()
         key = request_key(request)
         if key:
             attributes[API_KEY] = fingerprint(key)
@@ -104,7 +117,7 @@ class LLMCall:
             route.span_name, context=ctx, kind=SpanKind.CLIENT, attributes=attributes
         )
         strip_baggage(request.headers)
-        if baggage.get_all(ctx):
+        if bag:
             ctx = baggage.clear(ctx)
         return cls(span, route, trace.set_span_in_context(span, ctx), attributes)
 
@@ -131,7 +144,7 @@ class LLMCall:
         found = entries(headers)
         content_type, content_encoding = _content_headers(found)
         try:
-            self._decode = decoder_for(content_encoding)
+            self._make_decoder = decoder_factory(content_encoding)
         except UnsupportedEncoding:
             return
         self._encoding = content_encoding
@@ -156,7 +169,7 @@ class LLMCall:
     def decoder_name(self) -> str | None:
         """The class name httpx gives the content decoder this call would decode the body with
         itself, when the body is worth reading as httpx decodes it (`streams.DecodedTee`)."""
-        if self._parser is None or self._decode is None:
+        if self._parser is None or self._make_decoder is None:
             return None
         return _HTTPX_DECODERS.get(self._encoding.strip().lower())
 
@@ -204,7 +217,9 @@ class LLMCall:
         self._held_size = 0
         self._held_parsed = True
         try:
-            if self._decode is not None and not self._decoded:
+            if self._make_decoder is not None and not self._decoded:
+                if self._decode is None:
+                    self._decode = self._make_decoder()
                 data = self._decode(data)
             self._parser.feed(data)  # type: ignore[union-attr]
         except Exception:

@@ -48,6 +48,8 @@ class Settings:
     guard: BudgetGuard | None = None
     routes: dict[Any, Any] = field(default_factory=dict, compare=False, hash=False, repr=False)
     """`routing.route`'s decisions under these settings, by what decides them."""
+    places: dict[Any, Any] = field(default_factory=dict, compare=False, hash=False, repr=False)
+    """`routing`'s API shape and address of each URL seen."""
 
 
 def budget_guard() -> BudgetGuard | None:

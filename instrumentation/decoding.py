@@ -59,17 +59,34 @@ class _Zstd:
         return self._inflate.decompress(data)
 
 
-def decoder_for(content_encoding: str) -> Decoder | None:
-    """A decoder for the header value, None for identity; raises UnsupportedEncoding."""
+def _gzip() -> Decoder:
+    return zlib.decompressobj(16 + zlib.MAX_WBITS).decompress
+
+
+def _brotli() -> Decoder:
+    return brotli.Decompressor().process
+
+
+def decoder_factory(content_encoding: str) -> Callable[[], Decoder] | None:
+    """What makes a decoder for the header value, None for identity; raises
+    UnsupportedEncoding. (A call makes its decoder only when it reads raw chunks: most bodies
+    are read decoded by httpx, see `streams.DecodedTee`, and a zlib decoder costs 3 k
+    instructions to make.)"""
     encoding = content_encoding.strip().lower()
     if encoding in ("", "identity"):
         return None
     if encoding in ("gzip", "x-gzip"):
-        return zlib.decompressobj(16 + zlib.MAX_WBITS).decompress
+        return _gzip
     if encoding == "deflate":
-        return _Deflate()
+        return _Deflate
     if encoding == "br" and brotli is not None:
-        return brotli.Decompressor().process
+        return _brotli
     if encoding == "zstd" and ZstdDecompressor is not None:
-        return _Zstd()
+        return _Zstd
     raise UnsupportedEncoding(encoding)
+
+
+def decoder_for(content_encoding: str) -> Decoder | None:
+    """A decoder for the header value, None for identity; raises UnsupportedEncoding."""
+    factory = decoder_factory(content_encoding)
+    return None if factory is None else factory()

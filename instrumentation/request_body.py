@@ -29,6 +29,11 @@ _MODEL_VALUE = (
     re.compile(rb'\s*:\s*"((?:[^"\\]|\\.){1,512})"'),
 )
 _TRUE = (re.compile(rb"\s*:\s*true"),)
+_SMALL_MODEL = re.compile(
+    rb'"model"' + b"(?:" + rb"|".join(pattern.pattern for pattern in _MODEL_VALUE) + b")"
+)
+"""`"model"` followed by `_MODEL_VALUE`'s patterns in their order, as one regex."""
+_SMALL_STREAM = re.compile(rb'"stream"' + _TRUE[0].pattern)
 
 
 class RequestFields(NamedTuple):
@@ -51,6 +56,18 @@ def scan(body: bytes) -> RequestFields:
     """The model and stream flag a JSON request body names, from its bytes."""
     if not body:
         return NO_FIELDS
+    if len(body) <= 2 * WINDOW:
+        # One regex search per key over the whole body: the same first match as `_value`'s
+        # loop of `find` and `match` calls (the alternation tries the patterns in its order at
+        # each occurrence), a third of its cost under callgrind on a small body.
+        found = _SMALL_MODEL.search(body)
+        if found is None:
+            model = None
+        elif found.group(1) is not None:
+            model = found.group(1).decode("utf-8", "replace")
+        else:
+            model = _text(found.group(2))
+        return RequestFields(model, _SMALL_STREAM.search(body) is not None)
     model = _ends(body, b'"model"', _MODEL_VALUE)
     if model is None and len(body) > 2 * WINDOW:
         model = _value(body, b'"model"', _MODEL_VALUE, WINDOW, len(body) - WINDOW)

@@ -14,7 +14,8 @@ from collections.abc import Callable
 from typing import Any
 
 from opentelemetry import context
-from opentelemetry.instrumentation.utils import is_instrumentation_enabled
+from opentelemetry.context import _SUPPRESS_INSTRUMENTATION_KEY, get_current
+from opentelemetry.instrumentation.utils import _SUPPRESS_INSTRUMENTATION_KEY_PLAIN
 from opentelemetry.trace import Tracer
 
 from . import failures, provider_errors
@@ -31,12 +32,15 @@ Wrapper = Callable[[Callable[..., Any], Any, tuple[Any, ...], dict[str, Any]], A
 def _start_call(
     tracer: Tracer, settings: Settings, args: tuple[Any, ...], kwargs: dict[str, Any]
 ) -> LLMCall | None:
-    if not is_instrumentation_enabled():
+    # `is_instrumentation_enabled()`, on the one context the call reads: it reads the current
+    # context twice itself, which the span's start then read a third time.
+    ctx = get_current()
+    if ctx.get(_SUPPRESS_INSTRUMENTATION_KEY) or ctx.get(_SUPPRESS_INSTRUMENTATION_KEY_PLAIN):
         return None
     try:
         request = args[0] if args else kwargs["request"]
         llm_route = route(request, settings)
-        return None if llm_route is None else LLMCall.start(tracer, llm_route, request)
+        return None if llm_route is None else LLMCall.start(tracer, llm_route, request, ctx)
     except Exception:
         failures.report("starting the span")
         return None

@@ -9,7 +9,7 @@ that the span's own measurements use, which baggage must never overwrite.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
@@ -34,9 +34,9 @@ def tags(**values: object) -> Iterator[None]:
         context.detach(token)
 
 
-def tag_attributes(ctx: context.Context | None = None) -> dict[str, str]:
-    """The baggage entries of `ctx` (default: current) that become span attributes."""
-    entries = baggage.get_all(ctx)
+def tags_of(entries: Mapping[str, object]) -> dict[str, str]:
+    """The baggage `entries` (`baggage.get_all` of the call's context) that become span
+    attributes."""
     if not entries:
         return {}
     return {

@@ -16,11 +16,13 @@ import anthropic
 import httpx2
 import openai
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from tokentrace.instrumentation import LLMInstrumentor, model_owners, tags
+from tokentrace.instrumentation import LLMInstrumentor, model_owners, request_body, tags
 from tokentrace.instrumentation.providers import model_owner, parse_provider_urls, provider_for
 from tokentrace.instrumentation.request_body import scan
 from tokentrace.processor.pricing import model_owners as generator
@@ -152,3 +154,30 @@ def test_request_body_scan_reads_model_and_stream_from_bytes():
     tool = b'{"tools":[{"parameters":{"model":{"type":"string"}}}],"model":"m"}'
     assert scan(tool) == ("m", False)
     assert scan(b"") == (None, False)
+
+
+_PIECES = [
+    b'"model"',
+    b'"stream"',
+    b":",
+    b" ",
+    b'"',
+    b"\\",
+    b"true",
+    b"gpt",
+    b"\xc3\xa9",
+    b"{",
+    b",",
+]
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.sampled_from(_PIECES), max_size=40), st.booleans())
+def test_small_body_scan_is_the_windowed_scan(pieces, long_name):
+    """A small body's one-regex scan finds what `_value`'s find-and-match loop finds."""
+    body = b"".join(pieces) + (b'"model": "' + b"m" * 600 + b'"' if long_name else b"")
+    assert len(body) <= 2 * request_body.WINDOW
+    model = request_body._ends(body, b'"model"', request_body._MODEL_VALUE)
+    stream = request_body._ends(body, b'"stream"', request_body._TRUE) is not None
+    expected = (None if model is None else request_body._text(model.group(1)), stream)
+    assert scan(body) == (expected if body else (None, False))

@@ -326,13 +326,18 @@ def test_body_parsed_as_httpx_decodes_it(exporter, monkeypatch, library, encodin
     from tokentrace.instrumentation import call
 
     own_decodes = []
-    decoder_for = call.decoder_for
+    decoder_factory = call.decoder_factory
 
     def counting(content_encoding):
-        decode = decoder_for(content_encoding)
-        return None if decode is None else lambda data: own_decodes.append(data) or decode(data)
+        make = decoder_factory(content_encoding)
 
-    monkeypatch.setattr(call, "decoder_for", counting)
+        def counted():
+            decode = make()
+            return lambda data: own_decodes.append(data) or decode(data)
+
+        return None if make is None else counted
+
+    monkeypatch.setattr(call, "decoder_factory", counting)
     body = ENCODED[encoding](COMPLETION)
     with _mock_client(library, body, encoding) as client:
         request = client.build_request(
