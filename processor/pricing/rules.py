@@ -50,6 +50,13 @@ FLEX = Rule(
 )
 FLEX_PROVIDERS = frozenset({"openai", "azure"})
 
+GROQ_FLEX = Rule(
+    "groq-flex-on-demand-rate",
+    'Groq flex processing: the on-demand rates ("Pricing matches the on-demand tier")',
+    "https://console.groq.com/docs/flex-processing (checked 2026-12-02)",
+)
+GROQ_FLEX_PROVIDERS = frozenset({"groq"})
+
 FINE_TUNED_CACHE = Rule(
     "openai-ft-cached-input",
     "OpenAI fine-tuned model without a cached-input rate: the base model's cached/input ratio "
@@ -186,6 +193,7 @@ MODALITIES = ("audio", "image", "video")
 RULES = (
     BATCH,
     FLEX,
+    GROQ_FLEX,
     FINE_TUNED_CACHE,
     CACHE_1H,
     OPENAI_CACHE_WRITE,
@@ -228,6 +236,8 @@ def apply(
             prices, applied = scaled(prices, Decimal("0.5")), [(BATCH, "")]
         elif service_tier == "flex" and provider_id in FLEX_PROVIDERS:
             prices, applied = scaled(prices, Decimal("0.5")), [(FLEX, "")]
+        elif service_tier == "flex" and provider_id in GROQ_FLEX_PROVIDERS:
+            applied = [(GROQ_FLEX, "")]
         else:
             tier_missing = True
     if prices.input_mtok is not None and prices.cache_read_mtok is None:

@@ -272,6 +272,8 @@ def reference(call: Call, provider_id: str | None) -> Expected | str:
     if tier not in STANDARD and not _has_tier_price(calc, call.ts, tier):
         if (tier == "batch" and pid in BATCH_HALF) or (tier == "flex" and pid in OPENAI):
             prices = _scaled(prices, Decimal("0.5"))
+        elif tier == "flex" and pid == "groq":
+            pass  # Groq: "Pricing matches the on-demand tier"
         else:
             return "no_rate"
     if _long_context_no_rate(call, pid, calc.model.id, prices):

@@ -162,6 +162,18 @@ def test_tiers_use_their_rates_or_a_provider_rule_else_stay_unpriced(pricer) -> 
     assert pricer.price("anthropic", "claude-haiku-4-5", TS, 1, 1, service_tier="flex").reason == (
         "no_rate"
     )
+    # Groq bills flex at its on-demand rates: llama-3.3-70b-versatile, 1M input at $0.59 and
+    # 100K output at $0.79 per million = 0.59 + 0.079, on either tier.
+    on_demand = pricer.price("groq", "llama-3.3-70b-versatile", TS, 1_000_000, 100_000)
+    groq_flex = pricer.price(
+        "groq", "llama-3.3-70b-versatile", TS, 1_000_000, 100_000, service_tier="flex"
+    )
+    assert on_demand.cost == groq_flex.cost == usd("0.669")
+    assert (on_demand.rule, groq_flex.rule) == ("", "groq-flex-on-demand-rate")
+    same = pricer.price(
+        "groq", "llama-3.3-70b-versatile", TS, 1_000_000, 100_000, service_tier="on_demand"
+    )
+    assert same == on_demand
 
 
 def test_unknown_model_is_unpriced_never_a_silent_zero(pricer: Pricer) -> None:
