@@ -1,6 +1,6 @@
-"""cost_by_user reads a projection of ``llm_calls`` (migration 0008) and cost_by_conversation
-folds its tail without ranking every conversation; their answers, and top_calls', must stay
-exactly the raw table's.
+"""cost_by_user reads a projection of ``llm_calls`` (migration 0008), cost_by_conversation
+folds its tail without ranking every conversation and top_calls skips granules by a minmax
+index on cost (migration 0011); their answers must stay exactly the raw table's.
 
 Each view runs as the dashboard, the report and the API run it (``views.bind``), for ranges
 that start and end mid-day, with and without dashboard variables and call filters, before
@@ -349,3 +349,28 @@ def test_the_migration_backfills_a_store_written_before(chdb_url, monkeypatch) -
         assert_users_exact(client, raw_calls(client), RANGES[:1])
     finally:
         client.command("DROP DATABASE IF EXISTS before_0008")
+
+
+def test_the_cost_index_is_built_for_a_store_written_before(chdb_url, monkeypatch) -> None:
+    every = store.load_migrations()
+    monkeypatch.setattr(store, "load_migrations", lambda: [m for m in every if m.version < 11])
+    client = store.connect(chdb_url, database="before_0011")
+    try:
+        store.migrate(client)
+        for seed in (6, 7):
+            client.insert("llm_calls", _calls(seed, 300), column_names=COLUMNS)
+        monkeypatch.setattr(store, "load_migrations", lambda: every)
+        assert 11 in store.migrate(client)
+        _mutations_done(client)
+        unindexed = client.command(
+            "SELECT count() FROM system.parts WHERE database = currentDatabase() AND "
+            "table = 'llm_calls' AND active AND secondary_indices_uncompressed_bytes = 0"
+        )
+        assert unindexed == 0
+        assert_top_calls_exact(client, raw_calls(client), RANGES[:1])
+        # what the index serves: the top-K filter that skips granules as its threshold rises
+        sql, parameters = views.bind(VIEWS["top_calls"], start=NOW - dt.timedelta(days=7), end=NOW)
+        plan = client.query(f"EXPLAIN indexes = 1 {sql}", parameters=parameters).result_rows
+        assert "__topKFilter(cost)" in "\n".join(str(row[0]) for row in plan)
+    finally:
+        client.command("DROP DATABASE IF EXISTS before_0011")
