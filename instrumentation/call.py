@@ -16,7 +16,7 @@ from opentelemetry.context import Context, get_current
 from opentelemetry.trace import SpanKind, Status, StatusCode, Tracer
 
 from . import failures
-from .api_keys import fingerprint, request_key
+from .api_keys import request_fingerprint
 from .bodies import JsonParser, SseParser
 from .budget_guard import Exceeded
 from .decoding import Decoder, UnsupportedEncoding, decoder_factory
@@ -103,9 +103,10 @@ class LLMCall:
             attributes: dict[str, Any] = {**tags_of(bag), **route.attributes}
         else:
             attributes = route.attributes.copy()
-        key = request_key(request)
-        if key:
-            attributes[API_KEY] = fingerprint(key)
+        found = entries(request.headers)
+        api_key = request_fingerprint(request, found)
+        if api_key:
+            attributes[API_KEY] = api_key
         parent = trace.get_current_span(ctx)
         endpoint = current_endpoint(parent)
         if endpoint:
@@ -116,7 +117,7 @@ class LLMCall:
         span = tracer.start_span(
             route.span_name, context=ctx, kind=SpanKind.CLIENT, attributes=attributes
         )
-        strip_baggage(request.headers)
+        strip_baggage(request.headers, found)
         if bag:
             ctx = baggage.clear(ctx)
         return cls(span, route, trace.set_span_in_context(span, ctx), attributes)

@@ -47,9 +47,10 @@ def _start_call(
 
 
 def _blocked(settings: Settings, call: LLMCall, request: Any) -> Any | None:
-    """The local 429 for a call under a spent enforced budget, or None to send it."""
+    """The local 429 for a call under a spent enforced budget (`settings.guard` set), or None
+    to send it."""
     guard = settings.guard
-    if guard is None or not guard.exceeded:
+    if not guard.exceeded:  # type: ignore[union-attr]
         return None
     try:
         resource = getattr(call.span, "resource", None)
@@ -69,7 +70,7 @@ def _blocked(settings: Settings, call: LLMCall, request: Any) -> Any | None:
 
 def _attach_body(call: LLMCall, response: Any, tee: type, rewrite_tee: type) -> None:
     try:
-        stripper = _stripper(call, response)
+        stripper = _stripper(call, response) if call.route.usage_injected else None
         call.on_response(response)
         if stripper is None:
             response.stream = tee(response.stream, call)
@@ -82,14 +83,11 @@ def _attach_body(call: LLMCall, response: Any, tee: type, rewrite_tee: type) -> 
 
 
 def _stripper(call: LLMCall, response: Any) -> UsageStripper | None:
-    """For a successful stream whose usage we asked for: the stripper that puts it back as the
-    application asked for it, the body's encoding moved from httpx to it (see `stream_usage`)."""
+    """For a successful stream whose usage we asked for (`usage_injected`): the stripper that
+    puts it back as the application asked for it, the body's encoding moved from httpx to it
+    (see `stream_usage`)."""
     headers = response.headers
-    if not (
-        call.route.usage_injected
-        and response.status_code < 300
-        and "text/event-stream" in headers.get("content-type", "")
-    ):
+    if not (response.status_code < 300 and "text/event-stream" in headers.get("content-type", "")):
         return None
     stripper = UsageStripper(decoder_for(headers.get("content-encoding", "")))
     headers.pop("content-encoding", None)
@@ -104,9 +102,10 @@ def sync_wrapper(tracer: Tracer, settings: Settings, tees: Tees) -> Wrapper:
         call = _start_call(tracer, settings, args, kwargs)
         if call is None:
             return wrapped(*args, **kwargs)
-        blocked = _blocked(settings, call, args[0] if args else kwargs["request"])
-        if blocked is not None:
-            return blocked
+        if settings.guard is not None:
+            blocked = _blocked(settings, call, args[0] if args else kwargs["request"])
+            if blocked is not None:
+                return blocked
         token = context.attach(call.inner_context)
         try:
             response = wrapped(*args, **kwargs)
@@ -128,9 +127,10 @@ def async_wrapper(tracer: Tracer, settings: Settings, tees: Tees) -> Wrapper:
         call = _start_call(tracer, settings, args, kwargs)
         if call is None:
             return await wrapped(*args, **kwargs)
-        blocked = _blocked(settings, call, args[0] if args else kwargs["request"])
-        if blocked is not None:
-            return blocked
+        if settings.guard is not None:
+            blocked = _blocked(settings, call, args[0] if args else kwargs["request"])
+            if blocked is not None:
+                return blocked
         token = context.attach(call.inner_context)
         try:
             response = await wrapped(*args, **kwargs)

@@ -12,13 +12,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import anthropic
+import httpx2
 import openai
 import pytest
 from google import genai
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind
 
-from tokentrace.instrumentation.api_keys import fingerprint
+from tokentrace.instrumentation.api_keys import fingerprint, request_fingerprint
 
 from .conftest import llm_spans, only_span
 from .test_autoinstrument import _Handler, _Receiver, value
@@ -46,6 +47,31 @@ def _span_key(exporter, key: str) -> str:
     exporter.clear()
     assert not any(key[8:-4] in str(value) for value in attributes.values())
     return attributes["tokentrace.api_key"]
+
+
+@pytest.mark.parametrize(
+    ("headers", "url", "expected"),
+    [
+        ({"Authorization": f"Bearer {KEY}"}, "", KEY),
+        ({"Authorization": f"  bearer   {KEY}  "}, "", KEY),
+        ({"Authorization": "Basic dXNlcjpwYXNz", "x-api-key": "sk-ant-api03-abcdefghijklmnop"},
+         "", "sk-ant-api03-abcdefghijklmnop"),
+        ({"Authorization": "Bearer ", "api-key": "azure-key-012345678"}, "", "azure-key-012345678"),
+        ({"x-api-key": "   ", "Authorization": f"Bearer {KEY}"}, "", None),
+        ({"x-goog-api-key": "AIzaSyA-0123456789abcdefghij"}, "", "AIzaSyA-0123456789abcdefghij"),
+        ({}, "?alt=sse&key=AIzaSyB-0123456789abcdefghij", "AIzaSyB-0123456789abcdefghij"),
+        ({"Authorization": "Basic dXNlcjpwYXNz"}, "?key=", None),
+        ({}, "", None),
+    ],
+)  # fmt: skip
+def test_request_fingerprint_finds_the_credential(headers, url, expected):
+    """The first credential header that carries a key wins (a non-Bearer `Authorization` does
+    not, a blank key ends the search); the `key` query parameter otherwise. Asked twice, as the
+    second answer comes from the cache."""
+    request = httpx2.Request("POST", f"https://api.example.com/v1/chat{url}", headers=headers)
+    want = None if expected is None else fingerprint(expected)
+    assert request_fingerprint(request) == want
+    assert request_fingerprint(request) == want
 
 
 def test_each_sdk_s_credential_is_fingerprinted(standin, exporter):
