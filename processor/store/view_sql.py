@@ -137,6 +137,98 @@ GROUP BY position
 ORDER BY position"""
 
 
+def _leaders_and_rest(keys: Sequence[str], inner: str, *, spans: bool = False) -> str:
+    """:func:`_top_n`'s rows (the ``{top}`` costliest, then ``(other)``) for a breakdown with
+    very many rows (users, conversations), without ranking all of them.
+
+    ``inner`` groups the calls by ``keys`` (the first one is the breakdown's, the others are
+    shown beside it) into ``requests``, ``cost`` and ``unpriced_requests``, plus
+    ``first_call`` and ``last_call`` when ``spans``. A week of 100M calls holds ~2.5M
+    conversations, and ``row_number()`` over them (a full sort) cost more than grouping the
+    calls. Here one pass over the groups keeps the ``{top}`` largest in a bounded heap
+    (``groupArraySorted`` on ``(-cost, keys…)``: cost descending, ties by key, as
+    :func:`_top_n` ranks) and the totals. ``(other)`` is the totals minus the leaders'; its
+    first (last) call is, of the ``{top}`` + 1 earliest first (latest last) calls, the first
+    one occurring more often than among the leaders' (a multiset difference: ``{top}``
+    leaders cannot hold all ``{top}`` + 1).
+    """
+    n = len(keys)
+    req, unpriced, first, last = n + 2, n + 3, n + 4, n + 5
+    spanned = ("c.first_call", "c.last_call") if spans else ()
+    leader = ", ".join(("-c.cost", *(f"c.{key}" for key in keys), "c.requests",
+                        "c.unpriced_requests", *spanned))  # fmt: skip
+    shown = ", ".join(f"t.{i}" for i in range(2, n + 2))
+    row = f"toUInt8(0), {shown}, t.{req}, -t.1, t.{unpriced}"
+    rest = [
+        "toUInt8(1)",
+        f"'{OTHER}'",
+        *("''" for _ in keys[1:]),
+        f"toUInt64(all_requests - arraySum(t -> t.{req}, leaders))",
+        "all_cost + arraySum(t -> t.1, leaders)",
+        f"toUInt64(all_unpriced - arraySum(t -> t.{unpriced}, leaders))",
+    ]
+    heaps = ""
+    outside = ""
+    if spans:
+        row += f", t.{first}, t.{last}"
+        rest += [
+            "arrayFirst(v -> countEqual(firsts, v) > countEqual(leader_firsts, v), firsts)",
+            "fromUnixTimestamp64Micro(\n                    "
+            "-arrayFirst(v -> countEqual(lasts, v) > countEqual(leader_lasts, v), lasts),\n"
+            "                    'UTC')",
+        ]
+        heaps = (
+            "\n            groupArraySorted({top} + 1)(c.first_call) AS firsts,"
+            "\n            groupArraySorted({top} + 1)(-toUnixTimestamp64Micro(c.last_call))"
+            " AS lasts,"
+        )
+        outside = (
+            f"\n        arrayMap(t -> t.{first}, leaders) AS leader_firsts,"
+            f"\n        arrayMap(t -> -toUnixTimestamp64Micro(t.{last}), leaders) AS leader_lasts,"
+        )
+    rest.append("toUInt64(groups - {top})")
+    names = [
+        *keys,
+        "requests",
+        "cost",
+        "unpriced_requests",
+        *(("first_call", "last_call") if spans else ()),
+    ]
+    columns = ",\n    ".join(f"r.{i} AS {name}" for i, name in enumerate(names, start=2))
+    members = len(names) + 2
+    rest_row = ",\n                ".join(rest)
+    return f"""\
+SELECT
+    {columns},
+    r.1 AS other,
+    r.{members} AS members
+FROM
+(
+    SELECT{outside}
+        arrayConcat(
+            arrayMap(t -> ({row}, toUInt64(1)), leaders),
+            if(groups > {{top}}, [(
+                {rest_row}
+            )], [])
+        ) AS answer
+    FROM
+    (
+        SELECT
+            groupArraySorted({{top}})(({leader})) AS leaders,{heaps}
+            count() AS groups,
+            sum(c.requests) AS all_requests,
+            sum(c.cost) AS all_cost,
+            sum(c.unpriced_requests) AS all_unpriced
+        FROM
+        (
+{inner}
+        ) AS c
+    )
+)
+ARRAY JOIN answer AS r
+ORDER BY other, cost DESC, {", ".join(keys)}"""
+
+
 def _fill_filters(template: str, variables: Sequence[str]) -> str:
     lines = template.splitlines()
     for index, line in enumerate(lines):

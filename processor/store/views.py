@@ -47,6 +47,7 @@ from tokentrace.processor.store.view_sql import (
     VARIABLES,
     Format,
     View,
+    _leaders_and_rest,
     _top_n,
     bind,
     check_instant,
@@ -248,73 +249,6 @@ CROSS JOIN
 GROUP BY b.scope, b.period, b.amount, b.filters
 ORDER BY utilization DESC, scope, period"""
 
-
-# The most expensive conversations and one '(other)' row, as _top_n folds them, without ranking
-# every conversation: at 100M calls a week holds ~2.5M of them, and row_number() over all of
-# them (a full sort) cost more than grouping the calls. One pass over the groups keeps the
-# {top} largest (a bounded heap, groupArraySorted) and the totals; the '(other)' row is the
-# totals minus the leaders'. Its first and last call are the earliest first_call and latest
-# last_call outside the leaders: of the {top} + 1 earliest first_calls, the first one more
-# often than among the leaders' (a multiset difference: {top} leaders cannot hold all {top} + 1).
-_COST_BY_CONVERSATION = f"""\
-SELECT
-    r.2 AS conversation,
-    r.3 AS tenant,
-    r.4 AS user,
-    r.5 AS requests,
-    r.6 AS cost,
-    r.7 AS unpriced_requests,
-    r.8 AS first_call,
-    r.9 AS last_call,
-    r.1 AS other,
-    r.10 AS members
-FROM
-(
-    SELECT
-        arrayMap(t -> t.7, leaders) AS leader_firsts,
-        arrayMap(t -> -toUnixTimestamp64Micro(t.8), leaders) AS leader_lasts,
-        arrayConcat(
-            arrayMap(
-                t -> (toUInt8(0), t.2, t.3, t.4, t.5, -t.1, t.6, t.7, t.8, toUInt64(1)), leaders),
-            if(groups > {{top}}, [(
-                toUInt8(1), '{OTHER}', '', '',
-                toUInt64(all_requests - arraySum(t -> t.5, leaders)),
-                all_cost + arraySum(t -> t.1, leaders),
-                toUInt64(all_unpriced - arraySum(t -> t.6, leaders)),
-                arrayFirst(v -> countEqual(firsts, v) > countEqual(leader_firsts, v), firsts),
-                fromUnixTimestamp64Micro(
-                    -arrayFirst(v -> countEqual(lasts, v) > countEqual(leader_lasts, v), lasts),
-                    'UTC'),
-                toUInt64(groups - {{top}})
-            )], [])
-        ) AS answer
-    FROM
-    (
-        SELECT
-            -- ascending (-cost, conversation, tenant, user): the ranking _top_n sorts by
-            groupArraySorted({{top}})((-c.cost, c.conversation, c.tenant, c.user, c.requests,
-                c.unpriced_requests, c.first_call, c.last_call)) AS leaders,
-            groupArraySorted({{top}} + 1)(c.first_call) AS firsts,
-            groupArraySorted({{top}} + 1)(-toUnixTimestamp64Micro(c.last_call)) AS lasts,
-            count() AS groups,
-            sum(c.requests) AS all_requests,
-            sum(c.cost) AS all_cost,
-            sum(c.unpriced_requests) AS all_unpriced
-        FROM
-        (
-            SELECT
-                conversation, tenant, user, count() AS requests, sum(cost) AS cost,
-                countIf(priced = 0) AS unpriced_requests, min(ts) AS first_call,
-                max(ts) AS last_call
-            FROM llm_calls
-            WHERE $__timeFilter(ts)
-              AND conversation != ''{{filters}}
-            GROUP BY conversation, tenant, user
-        ) AS c
-    )
-)
-ARRAY JOIN answer AS r
-ORDER BY other, cost DESC, conversation, tenant, user"""
 
 _VIEWS: list[View] = [
     View(
@@ -848,7 +782,19 @@ ORDER BY provider""",
         format=Format.TABLE,
         source="llm_calls",
         top=TOP_DEFAULT,
-        template=_COST_BY_CONVERSATION,
+        template=_leaders_and_rest(
+            ("conversation", "tenant", "user"),
+            """\
+            SELECT
+                conversation, tenant, user, count() AS requests, sum(cost) AS cost,
+                countIf(priced = 0) AS unpriced_requests, min(ts) AS first_call,
+                max(ts) AS last_call
+            FROM llm_calls
+            WHERE $__timeFilter(ts)
+              AND conversation != ''{filters}
+            GROUP BY conversation, tenant, user""",
+            spans=True,
+        ),
     ),
     View(
         name="cost_by_user",
@@ -864,21 +810,17 @@ ORDER BY provider""",
         # projection (migration 0008) can answer it when no dashboard variable is set
         # (ClickHouse picks it by itself, and reads the calls when one is). The report and
         # the API's ``exact`` still count the range itself (view_sql._narrowed).
-        template=_top_n(
-            "user",
+        template=_leaders_and_rest(
+            ("user", "tenant"),
             """\
-        SELECT
-            user, tenant, count() AS requests, sum(cost) AS cost,
-            countIf(priced = 0) AS unpriced_requests
-        FROM llm_calls
-        WHERE toDate(ts) >= toDate($__fromTime, 'UTC')
-          AND toDate(ts) <= toDate($__toTime, 'UTC')
-          AND user != ''{filters}
-        GROUP BY user, tenant""",
-            "if(position <= {top}, any(ranked.tenant), '') AS tenant,\n"
-            "    sum(ranked.requests) AS requests,\n    sum(ranked.cost) AS cost,\n"
-            "    sum(ranked.unpriced_requests) AS unpriced_requests",
-            "user, tenant",
+            SELECT
+                user, tenant, count() AS requests, sum(cost) AS cost,
+                countIf(priced = 0) AS unpriced_requests
+            FROM llm_calls
+            WHERE toDate(ts) >= toDate($__fromTime, 'UTC')
+              AND toDate(ts) <= toDate($__toTime, 'UTC')
+              AND user != ''{filters}
+            GROUP BY user, tenant""",
         ),
     ),
     View(

@@ -261,3 +261,30 @@ FROM (
 ) AS ranked
 GROUP BY position
 ORDER BY position"""
+
+BEFORE["cost_by_user"] = """\
+SELECT
+    if(position <= {top}, any(ranked.user), '(other)') AS user,
+    if(position <= {top}, any(ranked.tenant), '') AS tenant,
+    sum(ranked.requests) AS requests,
+    sum(ranked.cost) AS cost,
+    sum(ranked.unpriced_requests) AS unpriced_requests,
+    position > {top} AS other,
+    count() AS members
+FROM (
+    SELECT
+        *,
+        least(row_number() OVER (ORDER BY cost DESC, user, tenant), {top} + 1) AS position
+    FROM (
+        SELECT
+            user, tenant, count() AS requests, sum(cost) AS cost,
+            countIf(priced = 0) AS unpriced_requests
+        FROM llm_calls
+        WHERE toDate(ts) >= toDate($__fromTime, 'UTC')
+          AND toDate(ts) <= toDate($__toTime, 'UTC')
+          AND user != ''{filters}
+        GROUP BY user, tenant
+    )
+) AS ranked
+GROUP BY position
+ORDER BY position"""
