@@ -44,8 +44,8 @@ _HTTPX_DECODERS = {
     "br": "BrotliDecoder",
 }
 """The httpx/httpx2 content decoders that give the application the very bytes `decoding`'s
-decoders give us, by `content-encoding`. (zstd is left to our own decoder: httpx and httpx2
-differ in reading a body of several zstd frames, which ours reads whole.)"""
+decoders give us, by `content-encoding`. (zstd is left to our own decoder: httpx decodes it
+with the `zstandard` module, not ours, so the same bytes are not taken on trust.)"""
 
 _GENAI_OPERATIONS = frozenset({"chat", "text_completion", "embeddings", "generate_content"})
 
