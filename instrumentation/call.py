@@ -237,6 +237,11 @@ class LLMCall:
         except Exception:
             failures.report("ending the span")
         finally:
+            # The parser holds our bound `_observe`: dropping it breaks the call <-> parser
+            # cycle, so the call, its parsed body and its span are freed when the response is,
+            # not left to the cyclic garbage collector.
+            self._parser = None
+            self._held = []
             self.span.end()
 
     def _observe(self, document: Any) -> None:

@@ -373,3 +373,24 @@ def test_corrupt_gzip_body_read_decoded(exporter, library):
     found = attributes(only_span(exporter))
     assert found["tokentrace.usage.missing"] is True
     assert "gen_ai.usage.input_tokens" not in found
+
+
+@pytest.mark.parametrize("body", [BODY, STREAM_BODY], ids=["json", "stream"])
+def test_ended_call_left_to_reference_counting(standin, exporter, body):
+    """A call whose span has ended is in no reference cycle: it, its parsed body and its span are
+    freed with the response, not left to the cyclic garbage collector."""
+    gc.collect()
+    gc.disable()
+    gc.set_debug(gc.DEBUG_SAVEALL)
+    try:
+        with httpx2.Client() as client:
+            client.post(chat_url(standin), json=body, headers=HEADERS).read()
+        gc.collect()
+        left = [type(found).__name__ for found in gc.garbage]
+    finally:
+        gc.garbage.clear()
+        gc.set_debug(0)
+        gc.enable()
+
+    assert "LLMCall" not in left
+    assert only_span(exporter).attributes["gen_ai.usage.input_tokens"] == 40
