@@ -22,7 +22,7 @@ from .budget_guard import Exceeded
 from .decoding import Decoder, UnsupportedEncoding, decoder_factory
 from .endpoints import current_endpoint
 from .headers import Entries, entries
-from .provider_cost import PROVIDER_COST, from_headers
+from .provider_cost import COST_HEADER_NAMES, PROVIDER_COST, from_headers
 from .routing import Route
 from .tags import strip_baggage, tags_of
 from .usage import USAGE_MISSING, Observed
@@ -143,7 +143,7 @@ class LLMCall:
         self._status_code = response.status_code
         headers = response.headers
         found = entries(headers)
-        content_type, content_encoding = _content_headers(found)
+        content_type, content_encoding, cost_named = _content_headers(found)
         try:
             self._make_decoder = decoder_factory(content_encoding)
         except UnsupportedEncoding:
@@ -154,7 +154,7 @@ class LLMCall:
             self._parser = SseParser(self.route.api.sse_marker, self._observe)
         elif "json" in content_type:
             self._parser = JsonParser(self._observe)
-            if response.status_code < 400:
+            if cost_named and response.status_code < 400:
                 self._header_cost = from_headers(headers, found)
 
     def feed(self, chunk: bytes) -> None:
@@ -295,10 +295,12 @@ class LLMCall:
         self.span.set_attributes(found)
 
 
-def _content_headers(found: Entries) -> tuple[str, str]:
+def _content_headers(found: Entries) -> tuple[str, str, bool]:
     """`content-type` and `content-encoding` as `headers.get` gives them (repeated headers
-    joined with ", "), in one pass over the headers' entries: each `get` decodes every header."""
+    joined with ", "), and whether a provider-cost header is there (`from_headers` then reads
+    it), in one pass over the headers' entries: each `get` decodes every header."""
     content_type = content_encoding = None
+    cost_named = False
     for _, name, value in found:
         if name == b"content-type":
             content_type = value if content_type is None else content_type + b", " + value
@@ -306,7 +308,13 @@ def _content_headers(found: Entries) -> tuple[str, str]:
             content_encoding = (
                 value if content_encoding is None else content_encoding + b", " + value
             )
-    return (content_type or b"").decode("latin-1"), (content_encoding or b"").decode("latin-1")
+        elif name in COST_HEADER_NAMES:
+            cost_named = True
+    return (
+        "" if content_type is None else content_type.decode("latin-1"),
+        "" if content_encoding is None else content_encoding.decode("latin-1"),
+        cost_named,
+    )
 
 
 def _genai_parent_span_id(parent: trace.Span) -> str | None:

@@ -27,7 +27,8 @@ from .headers import Entries, entries
 PROVIDER_COST = "tokentrace.usage.provider_cost"
 
 COST_HEADERS = ("x-litellm-response-cost", "x-aimlapi-usd-spent")
-_COST_HEADER_NAMES = frozenset(name.encode() for name in COST_HEADERS)
+COST_HEADER_NAMES = frozenset(name.encode() for name in COST_HEADERS)
+"""`COST_HEADERS` as the lowercased raw names of `headers.entries`."""
 _TICK_EXPONENT = -10  # xAI: 1 USD = 10^10 ticks
 
 
@@ -48,7 +49,7 @@ def from_headers(headers: Any, found: Entries | None = None) -> str | None:
     names are looked at first (`found`: the headers' `entries`, when the caller has them): most
     responses have neither header, and each `headers.get` decodes every header."""
     for _, name, _ in entries(headers) if found is None else found:
-        if name in _COST_HEADER_NAMES:
+        if name in COST_HEADER_NAMES:
             break
     else:
         return None

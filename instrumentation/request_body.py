@@ -43,6 +43,11 @@ class RequestFields(NamedTuple):
 
 NO_FIELDS = RequestFields(None, False)
 
+_fields: dict[tuple[str | None, bool], RequestFields] = {}
+"""`RequestFields` by value (an application names a handful of models): making the named tuple
+costs 3.3 k instructions under callgrind, the lookup 1.8 k."""
+_FIELDS_CACHED = 1024
+
 
 def content(request: Any) -> bytes:
     """The request body, or b"" for a streamed upload (httpx raises RequestNotRead)."""
@@ -67,7 +72,13 @@ def scan(body: bytes) -> RequestFields:
             model = found.group(1).decode("utf-8", "replace")
         else:
             model = _text(found.group(2))
-        return RequestFields(model, _SMALL_STREAM.search(body) is not None)
+        key = (model, _SMALL_STREAM.search(body) is not None)
+        fields = _fields.get(key)
+        if fields is None:
+            if len(_fields) >= _FIELDS_CACHED:
+                _fields.clear()
+            fields = _fields[key] = RequestFields(*key)
+        return fields
     model = _ends(body, b'"model"', _MODEL_VALUE)
     if model is None and len(body) > 2 * WINDOW:
         model = _value(body, b'"model"', _MODEL_VALUE, WINDOW, len(body) - WINDOW)
