@@ -131,9 +131,15 @@ class DecodedTee:
     create on the first decoded read and keep), handing the call each piece it decodes for the
     application: the call then parses those instead of decompressing the raw chunks a second
     time (33 k instructions per call of our own gunzip, under callgrind, for a small gzip
-    chat completion). httpx's decoder returns bytes, httpx2's an iterator of bounded pieces.
-    Raw chunks still pass through the stream tee: an application that reads raw bytes never
-    decodes, and the call decodes those itself (`LLMCall.decoding`)."""
+    chat completion). Raw chunks still pass through the stream tee: an application that reads
+    raw bytes never decodes, and the call decodes those itself (`LLMCall.decoding`).
+
+    httpx's decoder returns bytes; httpx2's an iterator of pieces of at most 1 MiB, which is
+    drained at once here: the call must see all of each raw chunk it saw, as when it decoded
+    the chunk itself (an application that stops reading within a chunk would otherwise leave
+    part of it unparsed). That holds one chunk's decoded pieces at once, which our own decoding
+    of the chunk held too. The application gets the same pieces in the same order, and an
+    error of httpx's decoder after the pieces before it."""
 
     __slots__ = ("_call", "_inner")
 
@@ -148,31 +154,34 @@ class DecodedTee:
         except Exception:
             call.decode_failed()
             raise
-        if type(out) is not bytes:
-            return self._pieces(data, out)
-        if call.decoding(data):
+        if not call.decoding(data):
+            return out
+        if type(out) is bytes:
             call.take_decoded(out)
             call.decoded(len(data))
-        return out
-
-    def _pieces(self, data: bytes, out: Iterator[bytes]) -> Iterator[bytes]:
-        call = self._call
-        taken = call.decoding(data)
+            return out
+        pieces = []
         try:
             for piece in out:
-                if taken:
-                    call.take_decoded(piece)
-                yield piece
-        except Exception:
+                pieces.append(piece)
+        except Exception as error:
             call.decode_failed()
-            raise
-        if taken:
-            call.decoded(len(data))
+            return _then_raise(pieces, error)
+        for piece in pieces:
+            call.take_decoded(piece)
+        call.decoded(len(data))
+        return pieces
 
     def flush(self) -> Any:
         """httpx flushes after the body's last chunk, when the call has ended; our own decoder
         is not flushed either (a whole body leaves nothing to flush)."""
         return self._inner.flush()
+
+
+def _then_raise(pieces: list[bytes], error: Exception) -> Iterator[bytes]:
+    """The pieces httpx2's decoder gave before failing, then its error."""
+    yield from pieces
+    raise error
 
 
 def tee_decoder(response: Any, call: LLMCall) -> None:

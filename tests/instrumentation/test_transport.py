@@ -394,3 +394,24 @@ def test_ended_call_left_to_reference_counting(standin, exporter, body):
 
     assert "LLMCall" not in left
     assert only_span(exporter).attributes["gen_ai.usage.input_tokens"] == 40
+
+
+def test_body_left_within_a_chunk_still_parsed_whole(exporter):
+    """httpx2 decodes a chunk in pieces of at most 1 MiB: an application that stops after the
+    first piece and closes leaves the rest undecoded, yet the call parses all of the chunk, as
+    when it decompressed the chunk itself (here the usage is in the last of three pieces)."""
+    padded = b'{"pad": "' + b"a" * (3 * 2**20) + b'", ' + COMPLETION[1:]
+    body = zlib.compress(padded, wbits=16 + zlib.MAX_WBITS)
+    assert len(body) < 40_000  # one chunk of _Stream's two, with the gzip header in the first
+    with _mock_client(httpx2, body, "gzip") as client:
+        request = client.build_request(
+            "POST", "https://api.openai.com/v1/chat/completions", json=BODY
+        )
+        response = client.send(request, stream=True)
+        pieces = response.iter_bytes()
+        assert len(next(pieces)) == 2**20
+        response.close()
+
+    found = attributes(only_span(exporter))
+    assert found["gen_ai.usage.input_tokens"] == 40
+    assert found["gen_ai.usage.output_tokens"] == 8
