@@ -288,3 +288,16 @@ FROM (
 ) AS ranked
 GROUP BY position
 ORDER BY position"""
+
+BEFORE["latency_by_provider"] = """\
+SELECT
+    provider,
+    count() AS requests,
+    quantilesExact(0.5, 0.95, 0.99)(latency_ms)[1] AS p50_ms,
+    quantilesExact(0.5, 0.95, 0.99)(latency_ms)[2] AS p95_ms,
+    quantilesExact(0.5, 0.95, 0.99)(latency_ms)[3] AS p99_ms
+FROM llm_calls
+WHERE $__timeFilter(ts)
+  AND status != 'error'{filters}
+GROUP BY provider
+ORDER BY provider"""
