@@ -16,8 +16,10 @@ Rules every view follows:
   (``$__dateFilter``). Hourly series read ``llm_cost_hourly`` and count the hours whose
   start lies in the range. Rollups are SummingMergeTree: always ``sum()`` + GROUP BY.
 * Latency quantiles, per-conversation cost and single calls read the raw ``llm_calls``
-  (``$__timeFilter(ts)``, its sort key's first column). Per-user cost reads it over whole
-  UTC days (``toDate(ts)``), which its per-(day, tenant, user) projection answers.
+  (``$__timeFilter(ts)``, its sort key's first column); latency over 2 days or more reads
+  per-bucket counts and the calls of one bucket per quantile from its projections (0011).
+  Per-user cost reads it over whole UTC days (``toDate(ts)``), which its per-(day, tenant,
+  user) projection answers.
 * "Now" is always the range end (``$__toTime``), never ``now()``: a view answers for
   the range it is given, so a report for last month and a test with a fixed clock see
   the same numbers a dashboard showed then.
@@ -97,16 +99,22 @@ _UNIT_SUMS = ",\n        ".join(
 # from the latency_daily projection, the other whole hours from latency_hourly, the partial
 # first and last hour from the calls. Then only the calls of those buckets are read (the
 # latency_values projection keeps a provider's bucket in a time range as one slice) and
-# sorted. With a dashboard variable set, all of it reads the calls: same answer, slower.
-# The bucket is the top 16 bits of the Float64 (sign, 11 of exponent, 4 of mantissa: 16 per
-# doubling, ~4.4 % wide), which never decreases as the latency grows for latency > 0; zero
-# and below share bucket 0, NaN has 65535. Projections match by expression: migration 0012
-# spells the same one.
+# sorted. That costs a few more table reads than sorting every call, so it pays from about 2M
+# calls: ranges shorter than :data:`_LATENCY_COUNTS_FROM` (2 days, ~2M calls at 100M calls in
+# 90 days) sort every call as before. So does a range with a dashboard variable set (the
+# projections hold none but provider): ``from_counts`` checks the variables' conditions against
+# a row no selection matches (NUL values). Each branch reads nothing when the other answers,
+# and both apply every condition, so either gives the answer.
+#
+# The bucket is the top 17 bits of the Float64 (sign, 11 of exponent, 5 of mantissa: 32 per
+# doubling, each ~2.2 % wide), which never decreases as a positive latency grows; zero and
+# below share bucket 0, NaN has 65535. Migration 0012 spells the same expression (ClickHouse
+# matches projections by expression).
 _LATENCY_BUCKET = (
     "multiIf(isNaN(latency_ms), 65535, latency_ms <= 0, 0, "
-    "toUInt16(bitShiftRight(reinterpretAsUInt64(latency_ms), 48)))"
+    "toUInt16(bitShiftRight(reinterpretAsUInt64(latency_ms), 47)))"
 )
-# (calls of a tier, its time condition): whole days, the remaining whole hours, the rest.
+# The calls each source counts: whole days, the remaining whole hours, the partial hours.
 _LATENCY_TIERS = (
     "toDate(ts) >= first_day AND toDate(ts) < end_day",
     "toStartOfHour(ts) >= first_hour AND toStartOfHour(ts) < end_hour\n                  AND "
@@ -117,11 +125,13 @@ _LATENCY_COUNTS = "\n                UNION ALL\n".join(
     f"""\
                 SELECT provider, {_LATENCY_BUCKET} AS bucket, count() AS calls
                 FROM llm_calls
-                WHERE {tier}
+                WHERE {tier} AND from_counts
                   AND status != 'error'{{filters}}
                 GROUP BY provider, bucket"""
     for tier in _LATENCY_TIERS
 )
+_LATENCY_COUNTS_FROM = 2 * 86400
+_NO_SELECTION = ", ".join(f"char(0) AS {variable}" for variable in VARIABLES)
 _LATENCY_QUANTILES = f"""\
 WITH
     toDateTime($__fromTime, 'UTC') AS range_start,
@@ -132,6 +142,11 @@ WITH
     toDate(range_end, 'UTC') AS end_day,
     toDateTime(first_day, 'UTC') AS first_day_start,
     toDateTime(end_day, 'UTC') AS end_day_start,
+    dateDiff('second', range_start, range_end) >= {_LATENCY_COUNTS_FROM} AND (
+        SELECT count() = 1
+        FROM (SELECT {_NO_SELECTION})
+        WHERE 1 = 1{{filters}}
+    ) AS from_counts,
     (
         SELECT groupArray((provider, requests, targets))
         FROM (
@@ -154,29 +169,45 @@ WITH
             GROUP BY provider
         )
     ) AS plan
-SELECT
-    p.provider AS provider,
-    p.requests AS requests,
-    arrayFirst(s -> s.1 = p.targets[1].1, v.slices).2[p.targets[1].2 + 1] AS p50_ms,
-    arrayFirst(s -> s.1 = p.targets[2].1, v.slices).2[p.targets[2].2 + 1] AS p95_ms,
-    arrayFirst(s -> s.1 = p.targets[3].1, v.slices).2[p.targets[3].2 + 1] AS p99_ms
+SELECT provider, requests, p50_ms, p95_ms, p99_ms
 FROM (
-    SELECT entry.1 AS provider, entry.2 AS requests, entry.3 AS targets
-    FROM (SELECT arrayJoin(plan) AS entry)
-) AS p
-LEFT JOIN (
-    SELECT provider, groupArray((bucket, sorted)) AS slices
+    SELECT
+        p.provider AS provider,
+        p.requests AS requests,
+        arrayFirst(s -> s.1 = p.targets[1].1, v.slices).2[p.targets[1].2 + 1] AS p50_ms,
+        arrayFirst(s -> s.1 = p.targets[2].1, v.slices).2[p.targets[2].2 + 1] AS p95_ms,
+        arrayFirst(s -> s.1 = p.targets[3].1, v.slices).2[p.targets[3].2 + 1] AS p99_ms
     FROM (
-        SELECT provider, {_LATENCY_BUCKET} AS bucket, arraySort(groupArray(latency_ms)) AS sorted
-        FROM llm_calls
-        WHERE $__timeFilter(ts)
-          AND status != 'error'{{filters}}
-          AND (provider, bucket) IN (
-            SELECT arrayJoin(arrayFlatten(arrayMap(e -> arrayMap(t -> (e.1, t.1), e.3), plan))))
-        GROUP BY provider, bucket
-    )
+        SELECT entry.1 AS provider, entry.2 AS requests, entry.3 AS targets
+        FROM (SELECT arrayJoin(plan) AS entry)
+    ) AS p
+    LEFT JOIN (
+        SELECT provider, groupArray((bucket, sorted)) AS slices
+        FROM (
+            SELECT
+                provider, {_LATENCY_BUCKET} AS bucket,
+                arraySort(groupArray(latency_ms)) AS sorted
+            FROM llm_calls
+            WHERE $__timeFilter(ts) AND from_counts
+              AND status != 'error'{{filters}}
+              AND (provider, bucket) IN (
+                SELECT arrayJoin(arrayFlatten(arrayMap(e -> arrayMap(t -> (e.1, t.1), e.3), plan))))
+            GROUP BY provider, bucket
+        )
+        GROUP BY provider
+    ) AS v ON v.provider = p.provider
+    UNION ALL
+    SELECT
+        provider,
+        count() AS requests,
+        quantilesExact(0.5, 0.95, 0.99)(latency_ms)[1] AS p50_ms,
+        quantilesExact(0.5, 0.95, 0.99)(latency_ms)[2] AS p95_ms,
+        quantilesExact(0.5, 0.95, 0.99)(latency_ms)[3] AS p99_ms
+    FROM llm_calls
+    WHERE $__timeFilter(ts) AND NOT from_counts
+      AND status != 'error'{{filters}}
     GROUP BY provider
-) AS v ON v.provider = p.provider
+)
 ORDER BY provider"""
 
 
