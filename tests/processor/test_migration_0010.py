@@ -58,7 +58,7 @@ def test_backfill_fills_the_new_columns_only(client_at_0009, rollup):
         f"SELECT provider, sum(requests), sum(cost) FROM {rollup} GROUP BY provider ORDER BY 1"
     ).result_rows
 
-    assert store.migrate(client_at_0009) == [10]
+    assert 10 in store.migrate(client_at_0009)  # and any later migration
 
     after = client_at_0009.query(
         f"SELECT provider, sum(requests), sum(cost), sum(reported_requests), "
