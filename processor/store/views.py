@@ -17,7 +17,7 @@ Rules every view follows:
   start lies in the range. Rollups are SummingMergeTree: always ``sum()`` + GROUP BY.
 * Latency quantiles, per-conversation cost and single calls read the raw ``llm_calls``
   (``$__timeFilter(ts)``, its sort key's first column); latency over 2 days or more reads
-  per-bucket counts and the calls of one bucket per quantile from its projections (0011).
+  per-bucket counts and the calls of one bucket per quantile from its projections (0012).
   Per-user cost reads it over whole UTC days (``toDate(ts)``), which its per-(day, tenant,
   user) projection answers.
 * "Now" is always the range end (``$__toTime``), never ``now()``: a view answers for
