@@ -478,8 +478,14 @@ def _narrowed(
             return match[0]  # whole hours: the hourly rollup is exact already
         return rolled("day" if table == "llm_cost_daily" else "hour")
 
-    return _ROLLUP.sub(swap, sql), parameters
+    return _ROLLUP.sub(swap, sql).replace(WHOLE_TABLES, NARROWED_TABLES), parameters
 
+
+# A view whose answer comes faster from projections of the tables than from the rows, but
+# that has a branch reading the rows, defines this alias and takes that branch when it is 0:
+# narrowing sets it to 0, since projections cannot serve the subqueries it swaps in.
+WHOLE_TABLES = "1 AS whole_tables"
+NARROWED_TABLES = "0 AS whole_tables"
 
 _MS = timedelta(milliseconds=1)
 

@@ -47,6 +47,7 @@ from tokentrace.processor.store.view_sql import (
     TOP_DEFAULT,
     TOP_DIMENSIONS,
     VARIABLES,
+    WHOLE_TABLES,
     Format,
     View,
     _leaders_and_rest,
@@ -103,8 +104,10 @@ _UNIT_SUMS = ",\n        ".join(
 # calls: ranges shorter than :data:`_LATENCY_COUNTS_FROM` (2 days, ~2M calls at 100M calls in
 # 90 days) sort every call as before. So does a range with a dashboard variable set (the
 # projections hold none but provider): ``from_counts`` checks the variables' conditions against
-# a row no selection matches (NUL values). Each branch reads nothing when the other answers,
-# and both apply every condition, so either gives the answer.
+# a row no selection matches (NUL values). So do the report's and the API's call filters and
+# exact ranges, which swap the table for a subquery (``whole_tables``, view_sql._narrowed).
+# Each branch reads nothing when the other answers, and both apply every condition, so either
+# gives the answer.
 #
 # The bucket is the top 17 bits of the Float64 (sign, 11 of exponent, 5 of mantissa: 32 per
 # doubling, each ~2.2 % wide), which never decreases as a positive latency grows; zero and
@@ -142,7 +145,8 @@ WITH
     toDate(range_end, 'UTC') AS end_day,
     toDateTime(first_day, 'UTC') AS first_day_start,
     toDateTime(end_day, 'UTC') AS end_day_start,
-    dateDiff('second', range_start, range_end) >= {_LATENCY_COUNTS_FROM} AND (
+    {WHOLE_TABLES},
+    whole_tables AND dateDiff('second', range_start, range_end) >= {_LATENCY_COUNTS_FROM} AND (
         SELECT count() = 1
         FROM (SELECT {_NO_SELECTION})
         WHERE 1 = 1{{filters}}

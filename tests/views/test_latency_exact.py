@@ -197,6 +197,11 @@ def test_the_projections_answer_long_ranges_without_variables(latencies) -> None
     assert "ReadFromMergeTree (latency_values)" in long or "latency_values is usable" in long
     assert "arrayJoin([])" in plan(start=FIRST + 5 * HOUR, end=LAST - HOUR, filters={"team": ["x"]})
     assert "arrayJoin([])" in plan(start=FIRST + 5 * HOUR, end=FIRST + 2 * DAY)
+    # the report's and the API's call filters and exact ranges read a subquery of the calls
+    assert "arrayJoin([])" in plan(start=FIRST + 5 * HOUR, end=LAST - HOUR, exact=True)
+    assert "arrayJoin([])" in plan(
+        start=FIRST + 5 * HOUR, end=LAST - HOUR, filters={"user": ["u1"]}
+    )
     tiers = " ".join(views._LATENCY_TIERS[:2])
     assert "toDate(ts)" in tiers and "toStartOfHour(ts)" in tiers
     for read in ("latency_daily", "latency_hourly"):
