@@ -131,8 +131,9 @@ class DecodedTee:
     create on the first decoded read and keep), handing the call each piece it decodes for the
     application: the call then parses those instead of decompressing the raw chunks a second
     time (33 k instructions per call of our own gunzip, under callgrind, for a small gzip
-    chat completion). Raw chunks still pass through the stream tee: an application that reads
-    raw bytes never decodes, and the call decodes those itself (`LLMCall.decoding`).
+    chat completion). JSON bodies only: see `LLMCall.decoder_name`. Raw chunks still pass
+    through the stream tee: an application that reads raw bytes never decodes, and the call
+    decodes those itself (`LLMCall.decoding`).
 
     httpx's decoder returns bytes; httpx2's an iterator of pieces of at most 1 MiB, which is
     drained at once here: the call must see all of each raw chunk it saw, as when it decoded

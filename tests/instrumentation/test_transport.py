@@ -415,3 +415,33 @@ def test_body_left_within_a_chunk_still_parsed_whole(exporter):
     found = attributes(only_span(exporter))
     assert found["gen_ai.usage.input_tokens"] == 40
     assert found["gen_ai.usage.output_tokens"] == 8
+
+
+def test_sse_stream_decoded_by_the_call_in_batches(standin, exporter, monkeypatch):
+    """An SSE stream is decoded by the call itself, in batches, even when the application reads
+    it decoded: its chunks are single small events, which cost less batched than handed over
+    one by one (`LLMCall.decoder_name`)."""
+    from tokentrace.instrumentation import call
+
+    own_decodes = []
+    decoder_factory = call.decoder_factory
+
+    def counting(content_encoding):
+        make = decoder_factory(content_encoding)
+
+        def counted():
+            decode = make()
+            return lambda data: own_decodes.append(data) or decode(data)
+
+        return None if make is None else counted
+
+    monkeypatch.setattr(call, "decoder_factory", counting)
+    with httpx2.Client() as client:
+        request = client.build_request("POST", chat_url(standin), json=STREAM_BODY, headers=HEADERS)
+        response = client.send(request, stream=True)
+        text = b"".join(response.iter_bytes())
+        response.close()
+
+    assert text.endswith(b"data: [DONE]\n\n")
+    assert b"".join(own_decodes) == standin.sent[-1]
+    assert attributes(only_span(exporter), ttfc=True)["gen_ai.usage.input_tokens"] == 40
