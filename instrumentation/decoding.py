@@ -1,10 +1,11 @@
 """Undoes a response's `content-encoding` on our copy of the bytes, chunk by chunk.
 
-The application still gets the raw bytes from httpx and decodes them itself. When it reads them
-decoded (`iter_bytes`, `read`: what the SDKs do), the call parses the pieces httpx decodes
-(`streams.DecodedTee`); only a body read as raw bytes (`iter_raw`), or zstd, is decoded a second
-time here, incrementally, only to read usage. An encoding we cannot undo disables parsing for
-that call (its usage is then reported missing), it never touches the application's bytes.
+The application still gets the raw bytes from httpx and decodes them itself. When it reads a
+JSON body decoded (`iter_bytes`, `read`: what the SDKs do), the call parses the pieces httpx
+decodes (`streams.DecodedTee`); an SSE stream, a body read as raw bytes (`iter_raw`) or a zstd
+one is decoded a second time here, incrementally, only to read usage. An encoding we cannot
+undo disables parsing for that call (its usage is then reported missing), it never touches the
+application's bytes.
 """
 
 from __future__ import annotations
