@@ -16,6 +16,9 @@ A YAML file with one entry per model and price period, rates in USD per million 
         cache_read: 1.125         # optional: default, the input rate
         cache_write: 2.8125       # optional: default, the input rate
         output: 9                 # required: output tokens, reasoning included
+        input_audio: 40           # optional: audio input, cached audio and audio output
+        cache_audio_read: 2.5     # tokens (input_audio, cache_audio_read, output_audio);
+        output_audio: 80          # default: billed as text at the rates above
         tiers:                    # optional long-context tiers (genai-prices' cliff rule):
           - above: 200000         # when the call's input tokens exceed this, these rates
             input: 4.5            # apply to ALL its tokens; a rate left out keeps the
@@ -41,6 +44,10 @@ import yaml
 from genai_prices.types import ModelPrice, Tier, TieredPrices
 
 RATE_KEYS = ("input", "cache_read", "cache_write", "output")
+# Optional rates of the audio units a span reports (genai-prices' ``*_mtok`` names without
+# the suffix): a model that bills audio tokens at their own rate needs them, or its audio
+# is billed at the text rate.
+UNIT_RATE_KEYS = ("input_audio", "cache_audio_read", "output_audio")
 _ENTRY_KEYS = {
     "provider",
     "model",
@@ -51,10 +58,11 @@ _ENTRY_KEYS = {
     "hours_utc",
     "tiers",
     *RATE_KEYS,
+    *UNIT_RATE_KEYS,
 }
 # Where a price was read and when (required in tokentrace's corrections file, optional here).
 _SOURCE_KEYS = {"source", "checked"}
-_TIER_KEYS = {"above", *RATE_KEYS}
+_TIER_KEYS = {"above", *RATE_KEYS, *UNIT_RATE_KEYS}
 _NUMBER_TAGS = {"tag:yaml.org,2002:int", "tag:yaml.org,2002:float"}
 _STR_TAG = "tag:yaml.org,2002:str"
 
@@ -207,7 +215,9 @@ class _Parser:
         for required in ("input", "output"):
             if required not in fields:
                 raise self.error(node, f"a price entry needs '{required}' (USD per million tokens)")
-        rates = {key: self.rate(fields[key]) for key in RATE_KEYS if key in fields}
+        rates = {
+            key: self.rate(fields[key]) for key in (*RATE_KEYS, *UNIT_RATE_KEYS) if key in fields
+        }
         tiers = self.tiers(fields["tiers"], rates.keys()) if "tiers" in fields else []
         start = self.start(fields["start"]) if "start" in fields else None
         end = self.start(fields["end"], "end") if "end" in fields else None
@@ -235,7 +245,11 @@ class _Parser:
             if "above" not in fields:
                 raise self.error(item, "a tier needs 'above' (input tokens)")
             above = self.tokens(fields["above"])
-            rates = {key: self.rate(fields[key]) for key in RATE_KEYS if key in fields}
+            rates = {
+                key: self.rate(fields[key])
+                for key in (*RATE_KEYS, *UNIT_RATE_KEYS)
+                if key in fields
+            }
             if not rates:
                 raise self.error(item, "a tier needs at least one rate")
             if unknown := rates.keys() - set(base_keys):

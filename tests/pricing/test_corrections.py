@@ -12,6 +12,7 @@ import pytest
 from genai_prices import Usage, calc_price
 
 from tokentrace.processor.cli import main
+from tokentrace.processor.extract.extractor import UNIT_COST_COLUMNS, USAGE_UNITS
 from tokentrace.processor.pricing.overrides import PricesFileError, load_overrides
 from tokentrace.processor.pricing.pricer import CORRECTIONS_FILE, GENAI_PRICES_VERSION, Pricer
 
@@ -26,7 +27,7 @@ def no_prices_file_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None
 def test_every_correction_has_a_source_url_and_a_date_checked() -> None:
     corrections = load_overrides(CORRECTIONS_FILE, sourced=True)
     periods = [p for entry in corrections.entries for p in entry.periods]
-    assert len(periods) == 32
+    assert len(periods) == 36
     for period in periods:
         assert period.source.startswith("https://") and period.checked is not None
 
@@ -403,3 +404,43 @@ def test_prices_check_lists_the_sonnet_5_5_and_gemini_4_carbon_corrections(capsy
     assert all(
         r["genai_prices_says"] is None and r["source"].startswith("https://") for r in carbon
     )
+
+
+def test_gpt_4o_audio_models_bill_audio_tokens_at_their_own_rates() -> None:
+    pricer = Pricer("")
+    at = datetime(2026, 3, 2, 12, tzinfo=UTC)
+    audio = tuple(
+        {"input_audio_tokens": 6_000, "output_audio_tokens": 2_000}.get(unit, 0)
+        for unit in USAGE_UNITS
+    )
+    # gpt-4o-audio-preview: 10,000 input of which 6,000 audio, 3,000 output of which 2,000
+    # audio. Input 4,000 x $2.50 + 6,000 x $40 = 0.01 + 0.24; output 1,000 x $10 +
+    # 2,000 x $80 = 0.01 + 0.16; 0.42 in all.
+    for name in ("gpt-4o-audio-preview", "gpt-4o-audio-preview-2025-06-03"):
+        price = pricer.price("openai", name, at, 10_000, 3_000, units=audio)
+        assert (price.input_cost, price.output_cost, price.cost) == (
+            Decimal("0.25"),
+            Decimal("0.17"),
+            Decimal("0.42"),
+        ), name
+        costs = dict(zip(UNIT_COST_COLUMNS, price.unit_costs, strict=False))
+        assert (costs["input_audio_cost"], costs["output_audio_cost"]) == (
+            Decimal("0.24"),
+            Decimal("0.16"),
+        )
+        assert price.price_version.startswith("corrections:")
+    # gpt-4o-mini-audio-preview: 4,000 x $0.15 + 6,000 x $10 = 0.0006 + 0.06; 1,000 x $0.60
+    # + 2,000 x $20 = 0.0006 + 0.04; 0.1012 in all.
+    mini = pricer.price(
+        "openai", "gpt-4o-mini-audio-preview-2024-12-17", at, 10_000, 3_000, units=audio
+    )
+    assert (mini.input_cost, mini.output_cost, mini.cost) == (
+        Decimal("0.0606"),
+        Decimal("0.0406"),
+        Decimal("0.1012"),
+    )
+    # genai-prices alone bills the audio as text: 10,000 x $2.50 + 3,000 x $10 = 0.055.
+    genai = Pricer("", corrections=False).price(
+        "openai", "gpt-4o-audio-preview", at, 10_000, 3_000, units=audio
+    )
+    assert genai.cost == Decimal("0.055")
