@@ -1,9 +1,9 @@
 """The shape of one provider API: what its request and response bodies say about a call.
 
-Each API module (`openai_api`, `anthropic_api`, `gemini_api`, `cohere_api`) subclasses `Api`.
-The body parsers hand every decoded JSON document (a whole body, or one SSE event) to
-`observe`; `sse_marker` lets the SSE parser skip, without decoding, the events that cannot
-carry id, model, finish reason or usage, which is most of a stream.
+Each API module (`openai_api`, `anthropic_api`, `gemini_api`, `cohere_api`, `ollama_api`)
+subclasses `Api`. The body parsers hand every decoded JSON document (a whole body, or one SSE
+event or NDJSON line) to `observe`; `sse_marker` lets the stream parsers skip, without decoding,
+the events that cannot carry id, model, finish reason or usage, which is most of a stream.
 """
 
 from __future__ import annotations
@@ -20,11 +20,11 @@ class Api:
     """`gen_ai.operation.name` of calls to this API."""
 
     sse_marker: re.Pattern[bytes] = re.compile(rb"(?!)")
-    """Matches the raw SSE events worth decoding; the first event is always decoded."""
+    """Matches the raw SSE events (or NDJSON lines) worth decoding; the first is always decoded."""
 
     family: str
-    """The wire format's owner (`openai`, `anthropic`, `gemini`, `cohere`): a gateway serving
-    several formats on one base URL is told apart by it (see `providers.provider_for`)."""
+    """The wire format's owner (`openai`, `anthropic`, `gemini`, `cohere`, `ollama`): a gateway
+    serving several formats on one base URL is told apart by it (see `providers.provider_for`)."""
 
     reads_request_body = True
     """False when `request_model` and `request_stream` need only the path, so routing skips

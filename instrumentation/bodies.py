@@ -1,11 +1,15 @@
-"""Incremental parsers for response bodies: SSE streams and (bounded) JSON documents.
+"""Incremental parsers for response bodies: SSE streams, NDJSON streams and (bounded) JSON
+documents.
 
-Both receive decoded chunks as the application reads them and hand complete JSON documents to
+All receive decoded chunks as the application reads them and hand complete JSON documents to
 `on_document`. Neither delays or alters the application's bytes; they only look.
 
 SSE: events are split at blank lines; an event is decoded only when it is the first one or the
 API's `sse_marker` matches it, so the usual content delta costs part of a regex scan, not a
 `json.loads`.
+
+NDJSON (Ollama's streams): one JSON document per line; as for SSE, a line is decoded only when it
+is the first one or the API's `sse_marker` matches it.
 
 JSON: the body is kept (as the chunk list httpx hands out anyway) up to `JSON_LIMIT` bytes and
 decoded once at the end. A larger body (a big embeddings batch) is not kept: only its last
@@ -94,6 +98,49 @@ class SseParser:
             return
         self._first = False
         self._on_document(loads(payload))
+
+
+class NdjsonParser:
+    def __init__(self, marker: re.Pattern[bytes], on_document: OnDocument) -> None:
+        self._marker = marker
+        self._on_document = on_document
+        self._pending = b""
+        self._first = True
+
+    def feed(self, data: bytes) -> None:
+        if self._pending:
+            data = self._pending + data
+        end = data.rfind(b"\n") + 1
+        if not end:
+            self._pending = data if len(data) <= SSE_EVENT_LIMIT else b""
+            return
+        self._pending = data[end:]
+        self._lines(data[:end])
+
+    def finish(self) -> None:
+        """Decodes a last line that the server ended without a newline."""
+        if self._pending.strip():
+            self._lines(self._pending)
+        self._pending = b""
+
+    def _lines(self, block: bytes) -> None:
+        """Decodes the first line, then only the lines that the marker matches (one scan of
+        the block, jumping from match to match, as `SseParser._events` does)."""
+        pos, size = 0, len(block)
+        while pos < size:
+            if not self._first:
+                match = self._marker.search(block, pos)
+                if match is None:
+                    return
+                pos = block.rfind(b"\n", pos, match.start()) + 1 or pos
+            end = block.find(b"\n", pos)
+            if end < 0:
+                end = size
+            line = block[pos:end].strip()
+            pos = end + 1
+            if line and (self._first or self._marker.search(line)):
+                self._first = False
+                self._on_document(loads(line))
 
 
 class JsonParser:

@@ -17,7 +17,7 @@ from opentelemetry.trace import SpanKind, Status, StatusCode, Tracer
 
 from . import failures
 from .api_keys import request_fingerprint
-from .bodies import JsonParser, SseParser
+from .bodies import JsonParser, NdjsonParser, SseParser
 from .budget_guard import Exceeded
 from .decoding import Decoder, UnsupportedEncoding, decoder_factory
 from .endpoints import current_endpoint
@@ -82,7 +82,7 @@ class LLMCall:
     """Makes the decoder of the body's `content-encoding` (None: identity), when needed."""
     _decode: Decoder | None = None
     _encoding = ""
-    _parser: SseParser | JsonParser | None = None
+    _parser: SseParser | NdjsonParser | JsonParser | None = None
     _held_size = 0
     """The raw bytes behind `_held`, against `RAW_BATCH_BYTES`."""
     _decoded = False
@@ -152,6 +152,9 @@ class LLMCall:
         if "text/event-stream" in content_type:
             self._streaming = True
             self._parser = SseParser(self.route.api.sse_marker, self._observe)
+        elif "ndjson" in content_type:  # `application/x-ndjson`: Ollama's native streams
+            self._streaming = True
+            self._parser = NdjsonParser(self.route.api.sse_marker, self._observe)
         elif "json" in content_type:
             self._parser = JsonParser(self._observe)
             if cost_named and response.status_code < 400:
@@ -272,7 +275,9 @@ class LLMCall:
             if status >= 400:
                 error_type = str(status)
         if self._streaming and not self.route.stream:
-            found["gen_ai.request.stream"] = True  # the body said so past `request_body.WINDOW`
+            # The body said so past `request_body.WINDOW`, or left it to the API's default
+            # (Ollama's native API streams unless told `"stream": false`).
+            found["gen_ai.request.stream"] = True
         if self._streaming and self._first_chunk_at is not None:
             found["gen_ai.response.time_to_first_chunk"] = self._first_chunk_at - self._started
         if seen.response_id:

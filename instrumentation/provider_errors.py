@@ -1,7 +1,8 @@
 """The 429 a provider would send, in its own error format, for a call the budget guard blocks.
 
 Each SDK turns a 429 into its usual error: `openai.RateLimitError`, `anthropic.RateLimitError`,
-google-genai's `errors.ClientError` (code 429), cohere's `TooManyRequestsError`. The
+google-genai's `errors.ClientError` (code 429), cohere's `TooManyRequestsError`, ollama's
+`ResponseError` (status 429). The
 `x-should-retry: false` header tells the openai and anthropic SDKs not to retry it (a retry
 would be blocked again, after a back-off sleep).
 """
@@ -26,6 +27,9 @@ def body(family: str, message: str) -> bytes:
         document = {"error": {"code": 429, "message": message, "status": "RESOURCE_EXHAUSTED"}}
     elif family == "cohere":
         document = {"message": message}
+    elif family == "ollama":
+        # Ollama's native API: `{"error": "..."}`, which the ollama SDK raises as ResponseError.
+        document = {"error": message}
     else:
         # https://platform.openai.com/docs/guides/error-codes
         document = {

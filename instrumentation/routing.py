@@ -12,7 +12,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import anthropic_api, cohere_api, gemini_api, openai_api, request_body, stream_usage
+from . import (
+    anthropic_api,
+    cohere_api,
+    gemini_api,
+    ollama_api,
+    openai_api,
+    request_body,
+    stream_usage,
+)
 from .api import Api
 from .config import Settings
 from .providers import provider_for
@@ -100,7 +108,18 @@ def api_for_path(path: str) -> Api | None:
         return openai_api.COMPLETIONS
     if path.endswith("/v2/chat"):
         return cohere_api.CHAT
+    if path.endswith(_OLLAMA_SUFFIXES):
+        return _OLLAMA_APIS[path[path.rfind("/api/") :]]
     return None
+
+
+_OLLAMA_APIS = {
+    "/api/chat": ollama_api.CHAT,
+    "/api/generate": ollama_api.GENERATE,
+    "/api/embed": ollama_api.EMBED,
+}
+"""Ollama's native API, by path suffix (its OpenAI-compatible `/v1` paths are OpenAI's)."""
+_OLLAMA_SUFFIXES = tuple(_OLLAMA_APIS)
 
 
 def route(request: Any, settings: Settings) -> Route | None:

@@ -1,12 +1,13 @@
-"""One loopback HTTP server that speaks the OpenAI, Anthropic, Gemini, Cohere and Mistral APIs.
+"""One loopback HTTP server that speaks the OpenAI, Anthropic, Gemini, Cohere, Mistral and
+Ollama (native) APIs.
 
 Each provider lives under its own path prefix (`/openai/v1`, `/anthropic`, `/gemini`, `/cohere`,
-`/mistral/v1`), so a single port serves all of them and `TOKENTRACE_PROVIDER_URLS` can tell them
-apart. A request without a prefix (also absolute-form, as sent to an HTTP proxy) is routed by
-its path's shape, which lets tests send `http://api.deepseek.com/...` through the stand-in as a
-proxy. Streams are written with chunked transfer, one HTTP chunk per SSE event; bodies are
-compressed with gzip or br when the client accepts it and `compression` asks for it. Every
-request is recorded (method, path, headers, body) for tests to inspect.
+`/mistral/v1`, `/ollama`), so a single port serves all of them and `TOKENTRACE_PROVIDER_URLS` can
+tell them apart. A request without a prefix (also absolute-form, as sent to an HTTP proxy) is
+routed by its path's shape, which lets tests send `http://api.deepseek.com/...` through the
+stand-in as a proxy. Streams are written with chunked transfer, one HTTP chunk per SSE event (or
+NDJSON line); bodies are compressed with gzip or br when the client accepts it and `compression`
+asks for it. Every request is recorded (method, path, headers, body) for tests to inspect.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ except ImportError:
     except ImportError:  # zstd is optional: `compression="zstd"` then needs it installed
         ZstdCompressor = None
 
-from . import anthropic, cohere, gemini, openai
+from . import anthropic, cohere, gemini, ollama, openai
 from .plan import Plan, plan_for
 from .reply import Reply
 
@@ -45,6 +46,7 @@ PROVIDERS: dict[str, tuple[str, Handler]] = {
     "anthropic": ("anthropic", anthropic.handle),
     "gemini": ("gcp.gemini", gemini.handle),
     "cohere": ("cohere", cohere.handle),
+    "ollama": ("ollama", ollama.handle),
 }
 _BASE_PATHS = {"openai": "/openai/v1", "mistral": "/mistral/v1"}
 
@@ -74,7 +76,7 @@ class Standin:
         self._thread.start()
 
     def base_url(self, prefix: str) -> str:
-        """The SDK base URL of `openai`, `mistral`, `anthropic`, `gemini` or `cohere`."""
+        """The SDK base URL of `openai`, `mistral`, `anthropic`, `gemini`, `cohere` or `ollama`."""
         return self.root + _BASE_PATHS.get(prefix, f"/{prefix}")
 
     @property
@@ -125,6 +127,8 @@ def _handler_for(path: str) -> tuple[str, Handler]:
         return path, gemini.handle
     if path.endswith("/v2/chat"):
         return path, cohere.handle
+    if path.endswith(("/api/chat", "/api/generate", "/api/embed")):
+        return path, ollama.handle
     return path, openai.handle
 
 

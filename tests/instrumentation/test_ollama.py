@@ -1,0 +1,227 @@
+"""Ollama's native API (`/api/chat`, `/api/generate`, `/api/embed`) through the real ollama SDK.
+
+The stand-in speaks Ollama's wire format: NDJSON streams (`application/x-ndjson`, the counts in
+the last, `"done": true` line), streaming unless the body says `"stream": false`, counts left
+out when zero (Go's `omitempty`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import ollama
+import pytest
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+from tokentrace.instrumentation import LLMInstrumentor, ollama_api
+from tokentrace.instrumentation.config import Settings
+from tokentrace.instrumentation.routing import route
+from tokentrace.instrumentation.usage import Observed
+from tokentrace.processor.pricing.pricer import SELF_HOSTED_REASON, Pricer
+from tokentrace.processor.standins import usage_header
+
+from .conftest import attributes, call_attributes, llm_spans, only_span
+
+MODEL = "llama3.2"
+USAGE = usage_header(input=42, output=7)
+ASK = [{"role": "user", "content": "Hello"}]
+
+
+def client(standin, **headers: str) -> ollama.Client:
+    return ollama.Client(host=standin.base_url("ollama"), headers={**USAGE, **headers})
+
+
+def call(standin, kind: str, stream: bool) -> Any:
+    """One SDK call; a stream is read to the end. Returns what the application got."""
+    sdk = client(standin)
+    if kind == "chat":
+        answer = sdk.chat(model=MODEL, messages=ASK, stream=stream)
+    else:
+        answer = sdk.generate(model=MODEL, prompt="Hello", stream=stream)
+    return [part.model_dump() for part in answer] if stream else answer.model_dump()
+
+
+def expected(standin, operation: str, stream: bool) -> dict[str, Any]:
+    return {
+        **call_attributes(standin, "ollama", operation, MODEL, stream),
+        "gen_ai.response.model": MODEL,
+        "gen_ai.response.finish_reasons": ["stop"],
+        "gen_ai.usage.input_tokens": 42,
+        "gen_ai.usage.output_tokens": 7,
+    }
+
+
+@pytest.mark.parametrize("compression", ["gzip", "none"])
+@pytest.mark.parametrize("stream", [False, True])
+@pytest.mark.parametrize(("kind", "operation"), [("chat", "chat"), ("generate", "text_completion")])
+def test_chat_and_generate_plain_and_streamed(standin, kind, operation, stream, compression):
+    """Exact span attributes, and the application gets the same objects as uninstrumented."""
+    standin.compression = compression
+    bare = call(standin, kind, stream)
+    provider = TracerProvider()
+    exporter = InMemorySpanExporter()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    instrumentor = LLMInstrumentor()
+    instrumentor.instrument(tracer_provider=provider, provider_urls=standin.provider_urls())
+    try:
+        metered = call(standin, kind, stream)
+    finally:
+        instrumentor.uninstrument()
+
+    assert metered == bare
+    if stream:
+        assert len(metered) == 9  # 8 words and the `done` line
+        assert metered[-1]["done"] is True and metered[-1]["eval_count"] == 7
+    span = only_span(exporter)
+    assert span.name == f"{operation} {MODEL}"
+    assert attributes(span, ttfc=stream) == expected(standin, operation, stream)
+
+
+def test_async_streamed_chat(standin, exporter):
+    async def run() -> list[Any]:
+        sdk = ollama.AsyncClient(host=standin.base_url("ollama"), headers=USAGE)
+        stream = await sdk.chat(model=MODEL, messages=ASK, stream=True)
+        return [part async for part in stream]
+
+    parts = asyncio.run(run())
+    assert "".join(part.message.content for part in parts) == (
+        "Stand-in replies are deterministic so that every token"
+    )
+    assert attributes(only_span(exporter), ttfc=True) == expected(standin, "chat", True)
+
+
+def test_embed(standin, exporter):
+    answer = client(standin).embed(model="nomic-embed-text", input=["a", "b"])
+
+    assert answer.embeddings == [[0.125, -0.5, 0.25], [0.25, -0.5, 0.25]]
+    assert attributes(only_span(exporter)) == {
+        **call_attributes(standin, "ollama", "embeddings", "nomic-embed-text"),
+        "gen_ai.response.model": "nomic-embed-text",
+        "gen_ai.usage.input_tokens": 42,
+    }
+
+
+def test_stream_is_the_default_and_its_bytes_reach_the_application_unchanged(standin, exporter):
+    """A body without `stream` is streamed (Ollama's default): the span says so at the end, and
+    a raw reader gets the very NDJSON the server wrote."""
+    standin.compression = "none"
+    body = {"model": MODEL, "messages": ASK}
+    with httpx.Client() as raw:
+        response = raw.post(f"{standin.base_url('ollama')}/api/chat", json=body, headers=USAGE)
+
+    assert response.headers["content-type"] == "application/x-ndjson"
+    assert response.content == standin.sent[-1]
+    lines = [json.loads(line) for line in response.content.splitlines()]
+    assert lines[-1]["done"] is True and len(lines) == 9
+    assert attributes(only_span(exporter), ttfc=True) == expected(standin, "chat", True)
+
+
+def test_zero_counts_are_left_out_by_ollama_and_read_as_zero(standin, exporter):
+    """Ollama omits a zero count (`omitempty`): a `done` object with one count has the other 0."""
+    sdk = client(standin, **usage_header(input=42, output=0))
+    answer = sdk.generate(model=MODEL, prompt="Hello", stream=False)
+
+    assert answer.eval_count is None
+    found = attributes(only_span(exporter))
+    assert (found["gen_ai.usage.input_tokens"], found["gen_ai.usage.output_tokens"]) == (42, 0)
+
+
+def test_no_counts_at_all_is_usage_missing():
+    seen = Observed()
+    ollama_api.CHAT.observe({"model": MODEL, "done": True}, seen, streaming=True)
+    assert seen.usage_final and ollama_api.CHAT.usage(seen.raw_usage) is None
+
+
+def test_cut_stream_reports_usage_missing(standin, exporter):
+    with pytest.raises(httpx.RemoteProtocolError):
+        list(client(standin, **{"x-standin-fail": "cut"}).chat(MODEL, ASK, stream=True))
+
+    found = attributes(only_span(exporter), ttfc=True)
+    assert found["tokentrace.usage.missing"] is True
+    assert found["error.type"] == "RemoteProtocolError"
+    assert "gen_ai.usage.input_tokens" not in found
+
+
+def test_error_line_inside_a_stream_is_an_error(standin, exporter):
+    """Ollama reports a failure after the headers as an `{"error": ...}` line, status 200."""
+    with pytest.raises(ollama.ResponseError, match="mid-stream"):
+        list(client(standin, **{"x-standin-fail": "stream_error"}).chat(MODEL, ASK, stream=True))
+
+    assert attributes(only_span(exporter), ttfc=True) == {
+        **call_attributes(standin, "ollama", "chat", MODEL, stream=True),
+        "gen_ai.response.model": MODEL,
+        "error.type": "error",
+        "tokentrace.usage.missing": True,
+    }
+
+
+def test_http_error_is_the_sdks_response_error(standin, exporter):
+    with pytest.raises(ollama.ResponseError) as raised:
+        client(standin, **{"x-standin-fail": "404"}).chat(MODEL, ASK, stream=False)
+
+    assert raised.value.status_code == 404
+    found = attributes(only_span(exporter))
+    assert (found["error.type"], found["http.response.status_code"]) == ("404", 404)
+    assert "tokentrace.usage.missing" not in found
+
+
+@pytest.mark.parametrize(
+    ("url", "model", "provider", "operation", "stream"),
+    [
+        # Nothing configured: Ollama's port on loopback names the provider, as for its /v1 API.
+        ("http://localhost:11434/api/chat", MODEL, "ollama", "chat", None),
+        ("http://127.0.0.1:11434/api/generate", MODEL, "ollama", "text_completion", False),
+        ("http://[::1]:11434/api/embed", "nomic-embed-text", "ollama", "embeddings", None),
+        ("http://127.0.0.1:11434/api/chat", MODEL, "ollama", "chat", True),
+        # A model the price data knows stays its owner's, as on the /v1 API.
+        ("http://localhost:11434/api/chat", "gpt-4o-mini", "openai", "chat", False),
+        # Another host: metered, provider unknown (map it with TOKENTRACE_PROVIDER_URLS).
+        ("http://gpu-box:11434/api/chat", MODEL, "unknown", "chat", False),
+    ],
+)
+def test_native_paths_are_recognised_with_nothing_configured(
+    url, model, provider, operation, stream
+):
+    body: dict[str, Any] = {"model": model, "messages": ASK}
+    if stream is not None:
+        body["stream"] = stream
+    found = route(httpx.Request("POST", url, json=body), Settings())
+
+    assert found is not None
+    assert (found.provider, found.api.operation, found.request_model) == (
+        provider,
+        operation,
+        model,
+    )
+    assert found.api.family == "ollama"
+    # Only a stated `"stream": true` is read from the body (not its default, which the
+    # response's content type gives, see test_stream_is_the_default_...).
+    assert found.stream is (stream is True)
+
+
+def test_other_ollama_paths_are_not_llm_calls():
+    for path in ("/api/tags", "/api/show", "/api/pull", "/api/chatx"):
+        request = httpx.Request("POST", f"http://localhost:11434{path}", json={"model": MODEL})
+        assert route(request, Settings()) is None
+
+
+def test_ollama_calls_are_stored_unpriced_as_self_hosted():
+    """Self-hosted: no one bills per token, so the call has no cost (never $0)."""
+    price = Pricer().price("ollama", MODEL, datetime(2026, 1, 1, tzinfo=UTC), 42, 7)
+    assert (price.priced, price.reason, price.cost_source) == (False, SELF_HOSTED_REASON, "none")
+
+
+def test_spans_of_several_calls_are_one_per_call(standin, exporter):
+    sdk = client(standin)
+    sdk.chat(model=MODEL, messages=ASK, stream=False)
+    list(sdk.generate(model=MODEL, prompt="Hi", stream=True))
+    assert [span.name for span in llm_spans(exporter)] == [
+        f"chat {MODEL}",
+        f"text_completion {MODEL}",
+    ]
