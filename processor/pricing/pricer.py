@@ -416,7 +416,10 @@ class Pricer:
             with contextlib.suppress(LookupError):
                 found = data.snapshot.find_provider_model(model, None, genai_id, None)
         schedules = []
-        names = (provider, genai_id or "")
+        # A call without a provider is matched by the provider genai-prices finds from the
+        # model name, as genai-prices itself prices it: the corrections (and the user's
+        # entries) for that provider apply to it too, not genai-prices' rates beneath them.
+        names = (provider, genai_id or (found[0].id if found else ""))
         for layer in (self.overrides, self.corrections):  # the user's file over corrections
             if layer is not None and model:
                 # Corrections are price data like genai-prices', so the provider rules fill

@@ -444,3 +444,14 @@ def test_gpt_4o_audio_models_bill_audio_tokens_at_their_own_rates() -> None:
         "openai", "gpt-4o-audio-preview", at, 10_000, 3_000, units=audio
     )
     assert genai.cost == Decimal("0.055")
+
+
+def test_a_call_without_a_provider_gets_the_corrections_of_the_provider_found() -> None:
+    pricer = Pricer("")
+    # No provider on the span: genai-prices finds DeepSeek from the name, and DeepSeek's
+    # corrections apply as for provider "deepseek": 1M input x $0.28 (V3.2) = 0.28, where
+    # genai-prices alone keeps its night rate, $0.135.
+    assert pricer.price("", "deepseek-chat", NIGHT, 1_000_000, 0).cost == Decimal("0.28")
+    assert pricer.price("deepseek", "deepseek-chat", NIGHT, 1_000_000, 0).cost == Decimal("0.28")
+    genai = Pricer("", corrections=False).price("", "deepseek-chat", NIGHT, 1_000_000, 0)
+    assert genai.cost == Decimal("0.135")
