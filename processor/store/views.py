@@ -375,6 +375,25 @@ GROUP BY b.scope, b.period, b.amount, b.filters
 ORDER BY utilization DESC, scope, period"""
 
 
+# The anomalies view's scopes: all, and one branch per team, feature and tenant.
+_ANOMALY_DAYS = "day >= toDate($__fromTime, 'UTC') - 7 AND day <= toDate($__toTime, 'UTC')"
+_ANOMALY_SCOPES = "\n        UNION ALL\n".join(
+    (
+        "        SELECT 'all' AS scope, day, sum(d.cost) AS cost\n"
+        "        FROM llm_cost_daily AS d\n"
+        f"        WHERE {_ANOMALY_DAYS}{{filters}}\n"
+        "        GROUP BY day",
+        *(
+            f"        SELECT concat('{scope}=', d.{scope}), day, sum(d.cost)\n"
+            "        FROM llm_cost_daily AS d\n"
+            f"        WHERE {_ANOMALY_DAYS}\n"
+            f"          AND d.{scope} != ''{{filters}}\n"
+            f"        GROUP BY d.{scope}, day"
+            for scope in ("team", "feature", "tenant")
+        ),
+    )
+)
+
 _VIEWS: list[View] = [
     View(
         name="totals",
@@ -710,28 +729,9 @@ FROM
     (
         -- One branch per kind of scope (not GROUPING SETS), so that each reads the rollup's
         -- smallest projection holding its columns: the tenant branch the (day, tenant) one.
-        SELECT 'all' AS scope, day, sum(d.cost) AS cost
-        FROM llm_cost_daily AS d
-        WHERE day >= toDate($__fromTime, 'UTC') - 7 AND day <= toDate($__toTime, 'UTC'){filters}
-        GROUP BY day
-        UNION ALL
-        SELECT concat('team=', d.team), day, sum(d.cost)
-        FROM llm_cost_daily AS d
-        WHERE day >= toDate($__fromTime, 'UTC') - 7 AND day <= toDate($__toTime, 'UTC')
-          AND d.team != ''{filters}
-        GROUP BY d.team, day
-        UNION ALL
-        SELECT concat('feature=', d.feature), day, sum(d.cost)
-        FROM llm_cost_daily AS d
-        WHERE day >= toDate($__fromTime, 'UTC') - 7 AND day <= toDate($__toTime, 'UTC')
-          AND d.feature != ''{filters}
-        GROUP BY d.feature, day
-        UNION ALL
-        SELECT concat('tenant=', d.tenant), day, sum(d.cost)
-        FROM llm_cost_daily AS d
-        WHERE day >= toDate($__fromTime, 'UTC') - 7 AND day <= toDate($__toTime, 'UTC')
-          AND d.tenant != ''{filters}
-        GROUP BY d.tenant, day
+"""
+        + _ANOMALY_SCOPES
+        + """
     )
     WINDOW trailing AS (PARTITION BY scope ORDER BY day RANGE BETWEEN 7 PRECEDING AND 1 PRECEDING)
 )
