@@ -27,7 +27,7 @@ def no_prices_file_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None
 def test_every_correction_has_a_source_url_and_a_date_checked() -> None:
     corrections = load_overrides(CORRECTIONS_FILE, sourced=True)
     periods = [p for entry in corrections.entries for p in entry.periods]
-    assert len(periods) == 36
+    assert len(periods) == 37
     for period in periods:
         assert period.source.startswith("https://") and period.checked is not None
 
@@ -455,3 +455,29 @@ def test_a_call_without_a_provider_gets_the_corrections_of_the_provider_found() 
     assert pricer.price("deepseek", "deepseek-chat", NIGHT, 1_000_000, 0).cost == Decimal("0.28")
     genai = Pricer("", corrections=False).price("", "deepseek-chat", NIGHT, 1_000_000, 0)
     assert genai.cost == Decimal("0.135")
+
+
+def test_gpt_6_2_sol_is_priced_from_its_release_with_its_long_context_tier() -> None:
+    pricer = Pricer("")
+    at = datetime(2026, 12, 1, 12, tzinfo=UTC)
+    # 100,000 input: 40,000 cache reads, 10,000 cache writes, so 50,000 uncached; 20,000
+    # output (5,000 reasoning, billed as output). 50,000 x $2 + 40,000 x $0.10 + 10,000 x
+    # $2.50 + 20,000 x $10 per million = 0.1 + 0.004 + 0.025 + 0.2 = 0.329.
+    price = pricer.price(
+        "openai", "gpt-6.2-sol", at, 100_000, 20_000, 40_000, 10_000, reasoning_tokens=5_000
+    )
+    assert (price.input_cost, price.cache_read_cost, price.cache_write_cost) == (
+        Decimal("0.1"),
+        Decimal("0.004"),
+        Decimal("0.025"),
+    )
+    assert (price.output_cost, price.cost) == (Decimal("0.2"), Decimal("0.329"))
+    assert price.price_version.startswith("corrections:")
+    # Over 272K input tokens, every token at the long-context rates: 300,000 x $4 +
+    # 100,000 x $0.20 + 10,000 x $15 = 1.2 + 0.02 + 0.15 = 1.37.
+    long = pricer.price("openai", "gpt-6.2-sol", at, 400_000, 10_000, 100_000)
+    assert long.cost == Decimal("1.37")
+    # Before its release, and in genai-prices alone, it has no price.
+    before = datetime(2026, 11, 16, 12, tzinfo=UTC)
+    assert not pricer.price("openai", "gpt-6.2-sol", before, 1_000, 100).priced
+    assert not Pricer("", corrections=False).price("openai", "gpt-6.2-sol", at, 1, 1).priced
