@@ -13,7 +13,8 @@ is the first one or the API's `sse_marker` matches it.
 
 JSON: the body is kept (as the chunk list httpx hands out anyway) up to `JSON_LIMIT` bytes and
 decoded once at the end. A larger body (a big embeddings batch) is not kept: only its last
-`TAIL_BYTES` are, from which the final `usage`/`usageMetadata` object and `model` are read.
+`TAIL_BYTES` are, from which the final `usage`/`usageMetadata` object, `model` and Ollama's
+`prompt_eval_count` (an `/api/embed` answer's last key) are read.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ OnDocument = Callable[[Any], None]
 _EVENT_BREAK = re.compile(rb"\r?\n\r?\n")
 _TAIL_USAGE = re.compile(rb'"(?:usage|usageMetadata)"\s*:\s*\{')
 _TAIL_MODEL = re.compile(rb'"(?:model|modelVersion)"\s*:\s*("(?:[^"\\]|\\.)*")')
+_TAIL_PROMPT_EVAL_COUNT = re.compile(rb'"prompt_eval_count"\s*:\s*(\d+)')
 
 
 class SseParser:
@@ -198,6 +200,9 @@ def _tail_summary(tail: bytes) -> dict[str, Any]:
         key = "usageMetadata" if b"usageMetadata" in usage.group(0) else "usage"
         text = tail[usage.end() - 1 :].decode("utf-8", "replace")
         summary[key] = json.JSONDecoder().raw_decode(text)[0]
+    counts = _TAIL_PROMPT_EVAL_COUNT.findall(tail)
+    if counts:
+        summary["prompt_eval_count"] = int(counts[-1])
     models = _TAIL_MODEL.findall(tail)
     if models:
         model = json.loads(models[-1])

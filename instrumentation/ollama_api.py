@@ -3,7 +3,8 @@
 (Ollama's OpenAI-compatible `/v1` API is `openai_api`'s.) Usage is `prompt_eval_count` (input)
 and `eval_count` (output) in the response object, or, streamed, in the last NDJSON line, the
 one with `"done": true` (with `done_reason`). `/api/embed` answers one object with
-`prompt_eval_count` only and no `done`. The server writes both counts with Go's `omitempty`,
+`prompt_eval_count` only and no `done` (from the tail of a body too large to keep whole, as
+OpenAI's `usage` is). The server writes both counts with Go's `omitempty`,
 so a finished response that lacks one of them reports 0 there; one that lacks both has no
 usage (`tokentrace.usage.missing`). Streaming is the default when the body does not say
 `"stream": false`: a streamed response is recognised by its `application/x-ndjson` content type
@@ -36,7 +37,11 @@ class Native(Api):
         if isinstance(document.get("error"), str):
             seen.error_type = "error"  # Ollama's errors are a message, without a type
             return
-        if document.get("done") is True or (self._embeddings and "embeddings" in document):
+        if document.get("done") is True or (
+            # A body too large to keep is summed up from its tail (`bodies._tail_summary`),
+            # which has the count but not the vectors.
+            self._embeddings and ("embeddings" in document or "prompt_eval_count" in document)
+        ):
             reason = text(document, "done_reason")
             if reason is not None:
                 seen.finish_reasons = [reason]

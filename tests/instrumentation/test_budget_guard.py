@@ -14,6 +14,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import anthropic
+import ollama
 import openai
 import pytest
 from google import genai
@@ -132,6 +133,12 @@ def test_a_spent_enforced_budget_blocks_the_next_calls_before_they_are_sent(stan
         with pytest.raises(genai_errors.ClientError, match="team=growth") as refused:
             gemini.models.generate_content(model="gemini-2.5-flash", contents="Hi")
         assert refused.value.code == 429
+        local = ollama.Client(host=standin.base_url("ollama"))
+        with pytest.raises(ollama.ResponseError, match="team=growth") as refused_locally:
+            local.chat(model="llama3.2", messages=ASK, stream=False)
+        assert refused_locally.value.status_code == 429
+        with pytest.raises(ollama.ResponseError, match="team=growth"):
+            list(local.chat(model="llama3.2", messages=ASK, stream=True))
         asyncio.run(async_calls())
     assert len(standin.requests) == sent  # nothing reached the provider: no retries either
 
@@ -141,11 +148,11 @@ def test_a_spent_enforced_budget_blocks_the_next_calls_before_they_are_sent(stan
     assert len(standin.requests) == sent + 1
 
     blocked = [s for s in llm_spans(memory) if s.attributes.get("tokentrace.budget.blocked")]
-    assert len(blocked) == 9
+    assert len(blocked) == 11
     assert {s.attributes["tokentrace.budget.scope"] for s in blocked} == {"team=growth"}
     assert all(s.attributes["gen_ai.usage.input_tokens"] == 0 for s in blocked)
 
-    # serve counts them: 9 blocked calls, cost 0, in the totals and by endpoint.
+    # serve counts them: 11 blocked calls, cost 0, in the totals and by endpoint.
     now = datetime.now(UTC)
     window = f"?from={(now - timedelta(hours=1)).isoformat()}&to={now.isoformat()}"
     window = window.replace("+", "%2B")
@@ -153,12 +160,12 @@ def test_a_spent_enforced_budget_blocks_the_next_calls_before_they_are_sent(stan
     def totals() -> dict:
         return _api(serve, "GET", "/api/v1/views/totals" + window)["rows"][0]
 
-    _wait(lambda: int(totals()["requests"]) == 11, "serve to store the 11 calls")
+    _wait(lambda: int(totals()["requests"]) == 13, "serve to store the 13 calls")
     found = totals()
     # 0.0012 spent, plus team=other's 6 input and 8 output tokens; the blocked calls cost 0.
     other = (6 * Decimal("0.15") + 8 * Decimal("0.60")) / 1_000_000
     assert (int(found["blocked_requests"]), Decimal(found["cost"])) == (
-        9,
+        11,
         Decimal("0.0012") + other,
     )
 

@@ -15,16 +15,21 @@ from typing import Any
 import httpx
 import ollama
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from tokentrace.instrumentation import LLMInstrumentor, ollama_api
+from tokentrace.instrumentation.bodies import JSON_LIMIT, NdjsonParser
 from tokentrace.instrumentation.config import Settings
 from tokentrace.instrumentation.routing import route
 from tokentrace.instrumentation.usage import Observed
 from tokentrace.processor.pricing.pricer import SELF_HOSTED_REASON, Pricer
+from tokentrace.processor.standins import ollama as standin_ollama
 from tokentrace.processor.standins import usage_header
+from tokentrace.processor.standins.plan import plan_for
 
 from .conftest import attributes, call_attributes, llm_spans, only_span
 
@@ -225,3 +230,57 @@ def test_spans_of_several_calls_are_one_per_call(standin, exporter):
         f"chat {MODEL}",
         f"text_completion {MODEL}",
     ]
+
+
+def _chat_stream() -> bytes:
+    plan = plan_for(USAGE, None)
+    return b"".join(standin_ollama.handle("/api/chat", {"model": MODEL}, plan).pieces)
+
+
+CHAT_STREAM = _chat_stream()
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(min_value=0, max_value=len(CHAT_STREAM)), max_size=12))
+def test_ndjson_stream_split_anywhere_gives_the_same_usage(cuts):
+    seen = Observed()
+    api = ollama_api.CHAT
+    parser = NdjsonParser(api.sse_marker, lambda document: api.observe(document, seen, True))
+    start = 0
+    for cut in [*sorted(cuts), len(CHAT_STREAM)]:
+        parser.feed(CHAT_STREAM[start:cut])
+        start = cut
+    parser.finish()
+
+    assert (seen.response_model, seen.finish_reasons) == (MODEL, ["stop"])
+    assert api.usage(seen.raw_usage).attributes() == {
+        "gen_ai.usage.input_tokens": 42,
+        "gen_ai.usage.output_tokens": 7,
+    }
+
+
+def test_ndjson_last_line_without_newline_is_read_at_the_end():
+    seen = Observed()
+    api = ollama_api.CHAT
+    parser = NdjsonParser(api.sse_marker, lambda document: api.observe(document, seen, True))
+    parser.feed(CHAT_STREAM.rstrip(b"\n"))
+    assert not seen.usage_final
+    parser.finish()
+    assert api.usage(seen.raw_usage).input_tokens == 42
+
+
+def test_large_embed_body_reads_its_count_from_the_tail(standin, exporter):
+    """A batch of embeddings is larger than `JSON_LIMIT`: its count, the last key, is read from
+    the tail (the model, at the start, is not: the request's stands)."""
+    standin.compression = "none"
+    texts = [f"text {i}" for i in range(20_000)]
+    answer = client(standin, **usage_header(input=6000)).embed(
+        model="nomic-embed-text", input=texts
+    )
+
+    assert len(answer.embeddings) == 20_000
+    assert len(standin.sent[-1]) > JSON_LIMIT
+    assert attributes(only_span(exporter)) == {
+        **call_attributes(standin, "ollama", "embeddings", "nomic-embed-text"),
+        "gen_ai.usage.input_tokens": 6000,
+    }
