@@ -417,9 +417,14 @@ class Pricer:
                 found = data.snapshot.find_provider_model(model, None, genai_id, None)
         schedules = []
         # A call without a provider is matched by the provider genai-prices finds from the
-        # model name, as genai-prices itself prices it: the corrections (and the user's
-        # entries) for that provider apply to it too, not genai-prices' rates beneath them.
-        names = (provider, genai_id or (found[0].id if found else ""))
+        # model name (its model, else the provider whose names it has, as the
+        # instrumentation's model owners): that provider's corrections (and the user's
+        # entries) apply to it too, and a model only a correction prices gets priced.
+        owner = found[0].id if found else ""
+        if not genai_id and not owner and model and not self_hosted:
+            with contextlib.suppress(LookupError):
+                owner = data.snapshot.find_provider(model, None, None).id
+        names = (provider, genai_id or owner)
         for layer in (self.overrides, self.corrections):  # the user's file over corrections
             if layer is not None and model:
                 # Corrections are price data like genai-prices', so the provider rules fill

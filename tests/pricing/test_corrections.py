@@ -481,3 +481,11 @@ def test_gpt_6_2_sol_is_priced_from_its_release_with_its_long_context_tier() -> 
     before = datetime(2026, 11, 16, 12, tzinfo=UTC)
     assert not pricer.price("openai", "gpt-6.2-sol", before, 1_000, 100).priced
     assert not Pricer("", corrections=False).price("openai", "gpt-6.2-sol", at, 1, 1).priced
+
+
+def test_a_model_only_a_correction_prices_is_priced_without_a_provider() -> None:
+    # gpt-6.2-sol, unknown to genai-prices, is OpenAI's by its name, as the instrumentation's
+    # model owners say: 1,000 x $2 + 100 x $10 per million = 0.002 + 0.001.
+    at = datetime(2026, 12, 1, 12, tzinfo=UTC)
+    price = Pricer("").price("", "gpt-6.2-sol", at, 1_000, 100)
+    assert price.cost == Decimal("0.003") and price.price_version.startswith("corrections:")
