@@ -123,6 +123,16 @@ def test_every_view_has_a_class_and_the_bill_views_theirs():
     assert queries.view_class("usage_missing") == queries.SPEND
 
 
+def test_targets_are_issue_15s_on_every_range():
+    end = ANCHOR - timedelta(microseconds=1)
+    targets = {(case.name, case.range): case.target_ms for case in queries.build_cases(end)}
+    assert targets[("totals", "30d")] == targets[("totals", "MTD")] == 20
+    assert targets[("spend_by_tenant", "7d")] == targets[("spend_by_tenant", "MTD")] == 20
+    assert targets[("usage_missing", "30d")] == targets[("cost_by_user", "MTD")] == 100
+    assert targets[("latency_by_provider", "24h")] == targets[("reconciliation", "30d")] == 100
+    assert targets[("raw: daily_spend", "30d")] is None
+
+
 def test_the_bill_gives_the_reconciliation_views_every_key_status(generated):
     from tokentrace.processor.store import views
 
