@@ -5,12 +5,15 @@ In order (the first that answers wins):
    whose own API has another shape than the request's is passed over here, so a gateway mapped
    as `openai=http://gw/v1,anthropic=http://gw` gets its `/v1/messages` calls right.
 2. Known public API hosts, mapped to the OpenTelemetry GenAI provider names.
-3. The model's owner (`model_owners`, generated from genai-prices): `claude-*` is `anthropic`
+3. A wire format only self-hosted servers speak (Ollama's native `/api/chat`, …) names its
+   server whatever the model and host: a local `deepseek-r1:8b` is not DeepSeek's hosted
+   model and must not get its price.
+4. The model's owner (`model_owners`, generated from genai-prices): `claude-*` is `anthropic`
    on any host, so an unmapped gateway's calls are named and priced.
-4. A mapped entry passed over in 1.
-5. Local model servers' default ports on loopback (8000 → `vllm`), only now: `gpt-4o-mini`
+5. A mapped entry passed over in 1.
+6. Local model servers' default ports on loopback (8000 → `vllm`), only now: `gpt-4o-mini`
    through a local gateway on port 8000 is OpenAI's model, priced as such.
-6. `unknown` (unpriced, but metered).
+7. `unknown` (unpriced, but metered).
 A request to an unknown host whose body names no model is not an LLM call (`None`).
 """
 
@@ -46,6 +49,9 @@ HOST_SUFFIXES: tuple[tuple[str, str], ...] = (
     (".cognitiveservices.azure.com", "azure.ai.openai"),
     ("aiplatform.googleapis.com", "gcp.vertex_ai"),
 )
+
+SELF_HOSTED_FAMILIES = frozenset({"ollama"})
+"""API shapes (`Api.family`) only self-hosted model servers serve: the shape is the provider."""
 
 LOCAL_PORTS: dict[int, str] = {11434: "ollama", 8000: "vllm"}
 """Default ports of local model servers, recognised on loopback hosts only."""
@@ -137,6 +143,8 @@ def provider_for(
     provider = known_host(host)
     if provider is not None:
         return provider
+    if family in SELF_HOSTED_FAMILIES:
+        return family
     local = LOCAL_PORTS.get(port) if host in _LOOPBACK else None
     if model is None:
         return passed_over or local

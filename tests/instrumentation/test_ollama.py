@@ -184,10 +184,12 @@ def test_http_error_is_the_sdks_response_error(standin, exporter):
         ("http://127.0.0.1:11434/api/generate", MODEL, "ollama", "text_completion", False),
         ("http://[::1]:11434/api/embed", "nomic-embed-text", "ollama", "embeddings", None),
         ("http://127.0.0.1:11434/api/chat", MODEL, "ollama", "chat", True),
-        # A model the price data knows stays its owner's, as on the /v1 API.
-        ("http://localhost:11434/api/chat", "gpt-4o-mini", "openai", "chat", False),
-        # Another host: metered, provider unknown (map it with TOKENTRACE_PROVIDER_URLS).
-        ("http://gpu-box:11434/api/chat", MODEL, "unknown", "chat", False),
+        # Only Ollama speaks this shape: a model name the price data knows is a local model
+        # here (never priced as the hosted one), on any host.
+        ("http://localhost:11434/api/chat", "gpt-4o-mini", "ollama", "chat", False),
+        ("http://localhost:11434/api/chat", "deepseek-r1:8b", "ollama", "chat", False),
+        ("http://gpu-box:11434/api/chat", MODEL, "ollama", "chat", False),
+        ("https://llm.internal/ollama/api/generate", "llama3.2", "ollama", "text_completion", None),
     ],
 )
 def test_native_paths_are_recognised_with_nothing_configured(
