@@ -12,7 +12,8 @@ In order (the first that answers wins):
    on any host, so an unmapped gateway's calls are named and priced.
 5. A mapped entry passed over in 1.
 6. Local model servers' default ports on loopback (8000 → `vllm`), only now: `gpt-4o-mini`
-   through a local gateway on port 8000 is OpenAI's model, priced as such.
+   through a local gateway on port 8000 is OpenAI's model, priced as such. On Ollama's port a
+   tagged name (`deepseek-r1:8b`) is Ollama's before 4: a local model, not DeepSeek's.
 7. `unknown` (unpriced, but metered).
 A request to an unknown host whose body names no model is not an LLM call (`None`).
 """
@@ -57,6 +58,11 @@ LOCAL_PORTS: dict[int, str] = {11434: "ollama", 8000: "vllm"}
 """Default ports of local model servers, recognised on loopback hosts only."""
 
 _LOOPBACK = frozenset({"localhost", "127.0.0.1", "::1"})
+
+_OLLAMA_TAG = re.compile(r"(?!ft:)[\w./-]+:[\w.-]+\Z")
+"""An Ollama model tag (`deepseek-r1:8b`, `llama3.2:latest`): on Ollama's port such a name is a
+local model even when a hosted provider owns its stem, so it is never priced as the hosted one
+(OpenAI fine-tunes, `ft:…:org::id`, have more colons and are excluded)."""
 
 UNKNOWN = "unknown"
 
@@ -148,6 +154,8 @@ def provider_for(
     local = LOCAL_PORTS.get(port) if host in _LOOPBACK else None
     if model is None:
         return passed_over or local
+    if local == "ollama" and _OLLAMA_TAG.match(model):
+        return local
     return model_owner(model) or passed_over or local or UNKNOWN
 
 

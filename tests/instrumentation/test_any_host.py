@@ -119,6 +119,12 @@ def test_gateway_mapped_the_natural_way_names_each_shape_s_provider():
         ("127.0.0.1", 8000, "gpt-4o-mini", "openai"),
         ("localhost", 8000, "meta-llama/Llama-3.1-8B-Instruct", "vllm"),
         ("localhost", 11434, "llama3.2", "ollama"),
+        # On Ollama's port a tagged name is a local model, whoever owns its stem.
+        ("localhost", 11434, "deepseek-r1:8b", "ollama"),
+        ("127.0.0.1", 11434, "gpt-oss:20b", "ollama"),
+        ("localhost", 11434, "gpt-4o-mini", "openai"),
+        ("localhost", 11434, "ft:gpt-4o-mini-2024-07-18:acme::abc123", "openai"),
+        ("localhost", 8000, "deepseek-r1:8b", "deepseek"),
         ("gw.internal", 443, "claude-sonnet-4-5", "anthropic"),
         ("gw.internal", 443, "gemini-2.5-flash", "gcp.gemini"),
         ("gw.internal", 443, "text-embedding-3-small", "openai"),
