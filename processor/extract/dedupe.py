@@ -11,7 +11,13 @@ One call can reach the processor as several spans:
   each other are matched across traces, since one source never emits two spans for one
   call while provider stand-ins and proxies reuse ids from run to run;
 - a parent/child pair of GenAI call spans (a framework's span wrapping the SDK's, or the
-  SDK's wrapping tokentrace's, which tokentrace marks ``tokentrace.duplicate_of``).
+  SDK's wrapping tokentrace's, which tokentrace marks ``tokentrace.duplicate_of``);
+- a framework's call span and the SDK's span of the same call in two traces without a
+  response id (OpenInference's LangChain ``LLM`` span and its OpenAI span: see
+  ``sources.RANK_FRAMEWORK``). Within one request, a framework span is paired with at
+  most one span of another scope and the same provider that ran inside it (start and end
+  within its own, to the millisecond: LangChain times runs with ``datetime.now``), equal
+  usage first, then the nearest start. Across requests they are not matched.
 
 Within one request the span with the richer usage is kept (:func:`richness`: usage
 present, then tokentrace's own span, which reads the wire, then the number of non-zero
@@ -31,10 +37,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from tokentrace.processor.extract.extractor import Call
+from tokentrace.processor.extract.sources import RANK_FRAMEWORK
 
 DEFAULT_CAPACITY = 600_000
 # Spans of one call start within this many microseconds of each other.
 _WINDOW_US = 60_000_000
+# Slack of a framework span's start and end around the SDK span inside it (two clocks
+# read at millisecond-or-better precision).
+_NESTED_SLACK_US = 1_000
 # Scopes get a number (1..255) for the cross-trace key's value; beyond 255 scopes, the
 # rest share the last number, so their spans are not matched with each other.
 _MAX_SCOPES = 255
@@ -176,6 +186,7 @@ def _drop_pairs(keyed: list[_Keyed]) -> list[_Keyed]:
     pairs = [
         (call, by_span[parent[1:]]) for call, _, parent, _, _ in keyed if parent[1:] in by_span
     ]
+    pairs += _nested_pairs([entry[0] for entry in keyed], pairs)
     shared_keys = [entry[4] for entry in keyed if entry[4]]
     if not pairs and len(by_span) == len(keyed) and len(set(shared_keys)) == len(shared_keys):
         return keyed  # the usual request: nothing describes one call twice
@@ -202,3 +213,48 @@ def _drop_pairs(keyed: list[_Keyed]) -> list[_Keyed]:
             shared_seen.setdefault(shared, []).append(call)
         kept.add(id(call))
     return [entry for entry in keyed if id(entry[0]) in kept]
+
+
+def _usage(call: Call) -> tuple[int, int, int, int, int]:
+    return (
+        call.usage_missing,
+        call.input_tokens,
+        call.output_tokens,
+        call.cache_read_tokens,
+        call.cache_write_tokens,
+    )
+
+
+def _nested_pairs(calls: list[Call], pairs: list[tuple[Call, Call]]) -> list[tuple[Call, Call]]:
+    """(SDK span, framework span) for each framework call span and the span of another
+    scope that ran inside it, as parent/child pairs are (inner, outer); calls already in a
+    parent/child pair are left to that pair."""
+    frameworks = [call for call in calls if call.rank == RANK_FRAMEWORK]
+    if not frameworks:
+        return []
+    paired = {id(call) for pair in pairs for call in pair}
+    taken: set[int] = set()
+    found: list[tuple[Call, Call]] = []
+    for outer in sorted(frameworks, key=lambda call: call.ts_us):
+        if id(outer) in paired:
+            continue
+        start = outer.ts_us - _NESTED_SLACK_US
+        end = outer.ts_us + outer.latency_ms * 1000 + _NESTED_SLACK_US
+        inside = [
+            call
+            for call in calls
+            if call.rank != RANK_FRAMEWORK
+            and id(call) not in paired
+            and id(call) not in taken
+            and call.provider == outer.provider
+            and start <= call.ts_us
+            and call.ts_us + call.latency_ms * 1000 <= end
+        ]
+        if inside:
+            usage = _usage(outer)
+            inner = min(
+                inside, key=lambda call: (_usage(call) != usage, abs(call.ts_us - outer.ts_us))
+            )
+            taken.add(id(inner))
+            found.append((inner, outer))
+    return found

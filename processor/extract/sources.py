@@ -76,6 +76,17 @@ instrumentation.                                            ``gen_ai.provider.na
 google_genai``)
 Pydantic AI / Logfire       ``chat MODEL``; ``agent run``   GenAI conventions
                             (``invoke_agent``) is not
+OpenInference LangChain      ``LLM`` (``ChatOpenAI``); its   as OpenInference above; no
+0.1.80 (``openinference.    ``CHAIN``/``PROMPT`` spans are  response id, and the streamed
+instrumentation.langchain``) not calls. With OpenInference's  call says ``"stream": false``.
+                            OpenAI instrumentation, the
+                            SDK's span is a root of its
+                            own trace (RANK_FRAMEWORK)
+OpenLLMetry LangChain 0.62  ``ChatOpenAI.chat``; the        GenAI conventions; LangChain's
+(``opentelemetry.           ``workflow`` (``invoke_agent``) own ``ls_*``/``lc_*`` run
+instrumentation.langchain``) and ``task`` spans are not;     metadata arrives as association
+                            it suppresses OpenLLMetry's     properties
+                            OpenAI span of the call
 ==========================  ==============================  =================================
 
 Anything else is read by the GenAI conventions (input includes cache). Where a source's
@@ -90,8 +101,15 @@ import json
 # Provider SDKs' own tracing: they see the exact wire usage, so of two spans describing
 # one call with equally rich usage, theirs is kept (after tokentrace's own).
 RANK_TOKENTRACE, RANK_PROVIDER_SDK, RANK_OTHER = 2, 1, 0
+# A framework's span of a model call, above the SDK call that another instrumentation may
+# trace as well: OpenInference's LangChain tracer never attaches its span to the context
+# (a callback might never detach it), so OpenInference's OpenAI span of the same call is
+# the root of a trace of its own, and neither carries a response id. The deduper pairs
+# them by time (``dedupe``); on equal usage the SDK's span is kept, hence the lowest rank.
+RANK_FRAMEWORK = -1
 
 _PROVIDER_SDK_SCOPES = (b"com.anthropic.sdk",)
+_FRAMEWORK_SCOPES = (b"openinference.instrumentation.langchain",)
 # Sources whose Anthropic input count is the API's ``input_tokens``, without the cache.
 _ANTHROPIC_INPUT_EXCLUDES_CACHE_SCOPES = (b"@traceloop/instrumentation-anthropic",)
 _VERCEL_SCOPE = b"ai"
@@ -163,6 +181,8 @@ class Source:
             self.rank = RANK_TOKENTRACE
         elif scope_name.startswith(_PROVIDER_SDK_SCOPES):
             self.rank = RANK_PROVIDER_SDK
+        elif scope_name.startswith(_FRAMEWORK_SCOPES):
+            self.rank = RANK_FRAMEWORK
         else:
             self.rank = RANK_OTHER
         # OpenLIT's provider (``telemetry.sdk.name=openlit``) also carries other scopes'

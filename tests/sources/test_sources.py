@@ -305,3 +305,48 @@ def test_pydantic_ai(replay):
     assert result.rows() == [ANTHROPIC, ANTHROPIC, OPENAI, OPENAI]
     assert result.rows("agent") == [("greeter",)] * 4
     assert result.metrics.spans_ignored.value() == 4
+
+
+def test_openinference_langchain(replay):
+    """OpenInference's LangChain instrumentation (0.1.80) over langchain-openai 1.7: the
+    ``ChatOpenAI`` spans (``LLM``) are the calls, not the ``RunnableSequence`` and
+    ``StrOutputParser`` (``CHAIN``) or ``ChatPromptTemplate`` (``PROMPT``) spans. Its
+    ``llm.invocation_parameters`` say ``"stream": false`` for the streamed call too (the
+    model's ``streaming`` setting, not how ``chain.stream`` called it): stored as not
+    streamed."""
+    result = replay("openinference_langchain")
+    assert result.spans == 8
+    assert result.rows() == [OPENAI, OPENAI]
+    assert result.rows("model", "stream") == [("gpt-4o", 0)] * 2
+    assert result.metrics.spans_ignored.value() == 6
+
+
+def test_openinference_langchain_and_openai_count_each_call_once(replay):
+    """With OpenInference's OpenAI instrumentation as well, each call has a LangChain
+    ``LLM`` span and an OpenAI one, in two traces: the LangChain tracer never attaches its
+    span to the context, so the OpenAI span is a root of its own, and neither carries a
+    response id. One row each call, the OpenAI span's (equal usage; it is the SDK's)."""
+    result = replay("openinference_langchain_openai")
+    assert result.spans == 10
+    assert result.rows() == [OPENAI, OPENAI]
+    # the OpenAI spans' (roots of their own traces), whose model is the response's
+    assert result.rows("response_model", "trace_id") == [
+        ("gpt-4o-2024-08-06", "c4228b1838105692de8ee62f34cbc8af"),
+        ("gpt-4o-2024-08-06", "e1a1302c96e7955ac18edd1b3aa1b8a4"),
+    ]
+    assert result.metrics.spans_duplicate.value() == 2
+    assert result.metrics.spans_ignored.value() == 6
+
+
+def test_openllmetry_langchain(replay):
+    """OpenLLMetry's LangChain instrumentation (0.62) with its OpenAI one: the
+    ``ChatOpenAI.chat`` spans are the calls; the ``workflow`` span (``gen_ai.operation.name
+    =invoke_agent``) and the ``task`` spans are not; the OpenAI instrumentation is
+    suppressed under LangChain's, so there is no second span of a call. The streamed span
+    has no response id and says nothing of streaming."""
+    result = replay("openllmetry_langchain")
+    assert result.spans == 8
+    assert result.rows() == [OPENAI, OPENAI]
+    # no stream attribute: stored as not streamed
+    assert result.rows("response_id", "stream") == [("", 0), ("chatcmpl-standin5", 0)]
+    assert result.metrics.spans_ignored.value() == 6
