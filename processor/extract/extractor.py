@@ -677,7 +677,9 @@ def _tags(others: list[Any], resource: _Resource, call: Call, extraction: Extrac
         if key.startswith(("ai.", "traceloop.")):
             metadata = sources.metadata_key(key)
             if metadata is not None:
-                if metadata in sources.METADATA_DIMENSION_KEYS:
+                if metadata in sources.METADATA_DIMENSION_KEYS or metadata.startswith(
+                    sources.FRAMEWORK_METADATA_PREFIXES
+                ):
                     continue
                 key = metadata
         kind = tag_rules.key_kind(key)

@@ -148,6 +148,10 @@ METADATA_DIMENSIONS = {
     "tenant": ("tenantId", "tenant_id", "tenant"),
 }
 METADATA_DIMENSION_KEYS = frozenset(key for keys in METADATA_DIMENSIONS.values() for key in keys)
+# LangChain's own run metadata (``ls_provider``, ``ls_model_name``, ``lc_versions``…), which
+# OpenLLMetry's LangChain instrumentation passes on as association properties: LangChain's
+# description of the call, already in the row, not the user's metadata, so no tags.
+FRAMEWORK_METADATA_PREFIXES = ("ls_", "lc_")
 # The Vercel AI SDK's ``ai.telemetry.functionId`` (the name of the function making the
 # call) is the feature when no ``feature`` is given.
 VERCEL_FUNCTION_ID = "ai.telemetry.functionId"

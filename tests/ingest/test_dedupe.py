@@ -111,6 +111,43 @@ def test_siblings_under_one_framework_span_are_separate_calls():
     assert deduper.admit(framework)[1] == 1
 
 
+def test_a_framework_span_and_the_sdk_span_inside_it_in_another_trace_are_one_call():
+    """OpenInference's LangChain ``LLM`` spans and OpenInference's OpenAI spans of the same
+    calls, each OpenAI span a root of its own trace: two overlapping calls make two rows,
+    the OpenAI spans (equal usage); a LangChain call with no OpenAI span inside stays."""
+    ms = 10**6
+    small, large = {"gen_ai.usage.input_tokens": 10}, {"gen_ai.usage.input_tokens": 20}
+    outer_small = span(chat(**small), duration_ms=100)
+    outer_large = span(chat(**large), start_ns=NOW_NS + 10 * ms, duration_ms=100)
+    alone = span(chat(), start_ns=NOW_NS + 500 * ms, duration_ms=100)
+    inner_large = span(chat(**large), start_ns=NOW_NS + 20 * ms, duration_ms=50)
+    inner_small = span(chat(**small), start_ns=NOW_NS + 30 * ms, duration_ms=50)
+    message = request(
+        outer_small, outer_large, alone, scope="openinference.instrumentation.langchain"
+    )
+    message.resource_spans[0].scope_spans.add(
+        scope={"name": "openinference.instrumentation.openai"}
+    ).spans.extend([inner_large, inner_small])
+    admitted, duplicates = Deduper().admit(extract_request(message).calls)
+    assert duplicates == 2
+    kept = sorted((call.span_id, call.input_tokens) for call in admitted)
+    assert kept == sorted(
+        [(inner_large.span_id, 20), (inner_small.span_id, 10), (alone.span_id, 1000)]
+    )
+
+
+def test_a_framework_span_with_richer_usage_than_the_sdk_span_inside_it_is_kept():
+    outer = span(chat(**{"gen_ai.usage.cache_read.input_tokens": 800}), duration_ms=100)
+    inner = span(chat(), start_ns=NOW_NS + 10**7, duration_ms=50)
+    message = request(outer, scope="openinference.instrumentation.langchain")
+    message.resource_spans[0].scope_spans.add(
+        scope={"name": "openinference.instrumentation.openai"}
+    ).spans.append(inner)
+    admitted, duplicates = Deduper().admit(extract_request(message).calls)
+    assert duplicates == 1
+    assert [call.span_id for call in admitted] == [outer.span_id]
+
+
 def test_forget_lets_a_retry_through():
     deduper = Deduper()
     calls = calls_of(span(chat(**{"gen_ai.response.id": "r"})))

@@ -480,6 +480,10 @@ def test_openllmetry_association_properties_are_dimensions_and_tags():
             "traceloop.association.properties.user_id": "u7",
             "traceloop.association.properties.session_id": "s7",
             "traceloop.association.properties.plan": "pro",
+            # LangChain's own run metadata, passed on by OpenLLMetry's LangChain
+            # instrumentation: not the user's, no tags
+            "traceloop.association.properties.ls_model_name": "gpt-4o",
+            "traceloop.association.properties.lc_versions": '{"langchain-core": "1.8.3"}',
         }
     )
     call = one_call(attrs, scope="opentelemetry.instrumentation.openai.v1")

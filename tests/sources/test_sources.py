@@ -343,10 +343,13 @@ def test_openllmetry_langchain(replay):
     ``ChatOpenAI.chat`` spans are the calls; the ``workflow`` span (``gen_ai.operation.name
     =invoke_agent``) and the ``task`` spans are not; the OpenAI instrumentation is
     suppressed under LangChain's, so there is no second span of a call. The streamed span
-    has no response id and says nothing of streaming."""
+    has no response id and says nothing of streaming. LangChain's ``ls_*``/``lc_*`` run
+    metadata arrives as ``traceloop.association.properties.*`` and gives no tags."""
     result = replay("openllmetry_langchain")
     assert result.spans == 8
     assert result.rows() == [OPENAI, OPENAI]
     # no stream attribute: stored as not streamed
     assert result.rows("response_id", "stream") == [("", 0), ("chatcmpl-standin5", 0)]
+    # LangChain's ls_*/lc_* run metadata, sent as association properties, are not tags
+    assert result.rows("toJSONString(tags)") == [("{}",)] * 2
     assert result.metrics.spans_ignored.value() == 6
