@@ -309,8 +309,9 @@ def test_pydantic_ai(replay):
 
 def test_openinference_langchain(replay):
     """OpenInference's LangChain instrumentation (0.1.80) over langchain-openai 1.7: the
-    ``ChatOpenAI`` spans (``LLM``) are the calls, not the ``RunnableSequence`` and
-    ``StrOutputParser`` (``CHAIN``) or ``ChatPromptTemplate`` (``PROMPT``) spans. Its
+    ``ChatOpenAI`` spans (``LLM``) are the calls, not the ``greeter_agent`` (``AGENT``),
+    ``RunnableSequence`` and ``StrOutputParser`` (``CHAIN``) or ``ChatPromptTemplate``
+    (``PROMPT``) spans. Its
     ``llm.invocation_parameters`` say ``"stream": false`` for the streamed call too (the
     model's ``streaming`` setting, not how ``chain.stream`` called it): stored as not
     streamed."""
@@ -331,8 +332,8 @@ def test_openinference_langchain_and_openai_count_each_call_once(replay):
     assert result.rows() == [OPENAI, OPENAI]
     # the OpenAI spans' (roots of their own traces), whose model is the response's
     assert result.rows("response_model", "trace_id") == [
-        ("gpt-4o-2024-08-06", "c4228b1838105692de8ee62f34cbc8af"),
-        ("gpt-4o-2024-08-06", "e1a1302c96e7955ac18edd1b3aa1b8a4"),
+        ("gpt-4o-2024-08-06", "2292a6006eb936032d481a34d4e0448f"),
+        ("gpt-4o-2024-08-06", "d0f968b10ffc9e3d88a79a0660c5bf94"),
     ]
     assert result.metrics.spans_duplicate.value() == 2
     assert result.metrics.spans_ignored.value() == 6
@@ -340,9 +341,10 @@ def test_openinference_langchain_and_openai_count_each_call_once(replay):
 
 def test_openllmetry_langchain(replay):
     """OpenLLMetry's LangChain instrumentation (0.62) with its OpenAI one: the
-    ``ChatOpenAI.chat`` spans are the calls; the ``workflow`` span (``gen_ai.operation.name
-    =invoke_agent``) and the ``task`` spans are not; the OpenAI instrumentation is
-    suppressed under LangChain's, so there is no second span of a call. The streamed span
+    ``ChatOpenAI.chat`` spans are the calls; the ``workflow`` spans (``gen_ai.operation.name
+    =invoke_agent``, one of them the ``greeter_agent`` run) and the ``task`` spans are not;
+    the OpenAI instrumentation is suppressed under LangChain's, so there is no second span
+    of a call. The streamed span
     has no response id and says nothing of streaming. LangChain's ``ls_*``/``lc_*`` run
     metadata arrives as ``traceloop.association.properties.*`` and gives no tags."""
     result = replay("openllmetry_langchain")
