@@ -76,16 +76,17 @@ instrumentation.                                            ``gen_ai.provider.na
 google_genai``)
 Pydantic AI / Logfire       ``chat MODEL``; ``agent run``   GenAI conventions
                             (``invoke_agent``) is not
-OpenInference LangChain      ``LLM`` (``ChatOpenAI``); its   as OpenInference above; no
-0.1.80 (``openinference.    ``CHAIN``/``PROMPT`` spans are  response id, and the streamed
-instrumentation.langchain``) not calls. With OpenInference's  call says ``"stream": false``.
-                            OpenAI instrumentation, the
-                            SDK's span is a root of its
-                            own trace (RANK_FRAMEWORK)
+OpenInference LangChain     ``LLM`` (``ChatOpenAI``);       as OpenInference above; no
+0.1.80 (``openinference.    ``CHAIN``/``AGENT``/``PROMPT``  response id; the streamed call
+instrumentation.            are not calls. With             says ``"stream": false``
+langchain``)                OpenInference's OpenAI
+                            instrumentation, the SDK's
+                            span is a root of its own
+                            trace (``RANK_FRAMEWORK``)
 OpenLLMetry LangChain 0.62  ``ChatOpenAI.chat``; the        GenAI conventions; LangChain's
 (``opentelemetry.           ``workflow`` (``invoke_agent``) own ``ls_*``/``lc_*`` run
-instrumentation.langchain``) and ``task`` spans are not;     metadata arrives as association
-                            it suppresses OpenLLMetry's     properties
+instrumentation.            and ``task`` spans are not;     metadata arrives as association
+langchain``)                it suppresses OpenLLMetry's     properties (no tags)
                             OpenAI span of the call
 ==========================  ==============================  =================================
 

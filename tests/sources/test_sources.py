@@ -344,9 +344,9 @@ def test_openllmetry_langchain(replay):
     ``ChatOpenAI.chat`` spans are the calls; the ``workflow`` spans (``gen_ai.operation.name
     =invoke_agent``, one of them the ``greeter_agent`` run) and the ``task`` spans are not;
     the OpenAI instrumentation is suppressed under LangChain's, so there is no second span
-    of a call. The streamed span
-    has no response id and says nothing of streaming. LangChain's ``ls_*``/``lc_*`` run
-    metadata arrives as ``traceloop.association.properties.*`` and gives no tags."""
+    of a call. The streamed span has no response id and says nothing of streaming.
+    LangChain's ``ls_*``/``lc_*`` run metadata arrives as
+    ``traceloop.association.properties.*`` and gives no tags."""
     result = replay("openllmetry_langchain")
     assert result.spans == 8
     assert result.rows() == [OPENAI, OPENAI]
