@@ -229,6 +229,8 @@ STREAM = _field(
     "llm.is_streaming",
     "gen_ai.is_streaming",
 )
+# OpenInference's request parameters (JSON), where its spans say whether the call streamed.
+INVOCATION_PARAMETERS = _field(RAW, "llm.invocation_parameters")
 TTFT_SECONDS = _field(
     SECONDS, "gen_ai.response.time_to_first_chunk", "gen_ai.server.time_to_first_token"
 )
@@ -597,7 +599,11 @@ def _call(
         provider = source.provider(provider)
     input_tokens = _valid(found[INPUT])
     output_tokens = _valid(found[OUTPUT])
-    call.stream = int(bool(found[STREAM]) or sources.streams(found[OPERATION_ID]))
+    call.stream = int(
+        bool(found[STREAM])
+        or sources.streams(found[OPERATION_ID])
+        or sources.invocation_streams(found[INVOCATION_PARAMETERS])
+    )
     if source.usage_is_estimate(provider, bool(call.stream)):
         input_tokens = output_tokens = None
     cache_read = _valid(found[CACHE_READ]) or 0

@@ -234,6 +234,17 @@ def is_wrapper(operation_id: str | None, span_kind: str | None) -> bool:
     return bool(span_kind) and span_kind not in OPENINFERENCE_CALL_KINDS
 
 
+def invocation_streams(parameters: str | None) -> bool:
+    """Whether OpenInference's ``llm.invocation_parameters`` (the request's parameters as
+    JSON) ask for a stream: its spans have no other stream attribute."""
+    if not parameters or '"stream"' not in parameters:
+        return False  # most spans: no JSON parsed
+    try:
+        return json.loads(parameters).get("stream") is True
+    except (ValueError, AttributeError):
+        return False
+
+
 _ANTHROPIC_USAGE_KEYS = (
     "input_tokens", "output_tokens", "cache_read_input_tokens", "cache_creation_input_tokens",
 )  # fmt: skip

@@ -489,3 +489,19 @@ def test_openllmetry_association_properties_are_dimensions_and_tags():
     call = one_call(attrs, scope="opentelemetry.instrumentation.openai.v1")
     assert call.dimensions[5:7] == ["u7", "s7"]  # user, conversation
     assert call.tags == {"plan": "pro"}
+
+
+def test_openinference_invocation_parameters_say_whether_the_call_streamed():
+    """OpenInference sets no stream attribute; its ``llm.invocation_parameters`` JSON has
+    the request's ``stream``. Anything else there (false, absent, not JSON) is no stream."""
+    cases = {
+        '{"model": "gpt-4o", "stream": true, "stream_options": {"include_usage": true}}': 1,
+        '{"model": "gpt-4o", "stream": false}': 0,
+        '{"model": "gpt-4o"}': 0,
+        '{"stream": "yes"}': 0,
+        '{"stream": tru': 0,
+        '["stream"]': 0,
+    }
+    for parameters, streamed in cases.items():
+        attrs = chat(**{"llm.invocation_parameters": parameters})
+        assert one_call(attrs, scope="openinference.instrumentation.openai").stream == streamed

@@ -146,6 +146,9 @@ def test_openinference_python(replay):
     assert_no_usage(rows[4])
     assert result.rows("user", "conversation") == [("user-1", "session-1")] * 5
     assert result.metrics.spans_duplicate.value() == 0
+    # "stream": true in llm.invocation_parameters, OpenInference's only word on it
+    streams = [("anthropic", 0), ("anthropic", 1), ("openai", 0), ("openai", 1), ("openai", 1)]
+    assert result.rows("provider", "stream") == streams
 
 
 def test_openinference_js(replay):
@@ -157,6 +160,7 @@ def test_openinference_js(replay):
     assert rows[1] == ("gpt-4o", 1200, 1000, 0, GPT_4O)
     assert rows[2][:4] == ("gpt-4o-mini", 0, 0, 1)
     assert result.rows("user", "conversation") == [("user-1", "session-1")] * 3
+    assert result.rows("stream") == [(0,), (1,), (1,)]
 
 
 def test_openinference_js_anthropic_and_anthropic_sdk_count_each_call_once(replay):
@@ -326,11 +330,13 @@ def test_openinference_langchain_and_openai_count_each_call_once(replay):
     """With OpenInference's OpenAI instrumentation as well, each call has a LangChain
     ``LLM`` span and an OpenAI one, in two traces: the LangChain tracer never attaches its
     span to the context, so the OpenAI span is a root of its own, and neither carries a
-    response id. One row each call, the OpenAI span's (equal usage; it is the SDK's)."""
+    response id. One row each call, the OpenAI span's (equal usage; it is the SDK's, and
+    its invocation parameters say which call streamed, LangChain's do not)."""
     result = replay("openinference_langchain_openai")
     assert result.spans == 10
     assert result.rows() == [OPENAI, OPENAI]
     # the OpenAI spans' (roots of their own traces), whose model is the response's
+    assert result.rows("stream") == [(0,), (1,)]  # the OpenAI spans' invocation parameters
     assert result.rows("response_model", "trace_id") == [
         ("gpt-4o-2024-08-06", "2292a6006eb936032d481a34d4e0448f"),
         ("gpt-4o-2024-08-06", "d0f968b10ffc9e3d88a79a0660c5bf94"),
