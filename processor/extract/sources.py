@@ -26,7 +26,9 @@ anthropic 0.2.8:            ``RETRIEVER``… are not calls;
                                                             ``llm.model_name``,
                                                             ``llm.provider``/``llm.system``;
                                                             ``user.id``, ``session.id``. JS
-                                                            streams carry no usage.
+                                                            streams carry no usage. Stream:
+                                                            ``"stream": true`` in
+                                                            ``llm.invocation_parameters``.
 Vercel AI SDK 5 and 6       ``ai.*.doGenerate``,            6: ``ai.usage.inputTokens`` includes
 (scope ``ai``)              ``.doStream``, ``.doEmbed``     cache (``inputTokenDetails.
                             (``ai.operationId``); their     noCacheTokens`` is the rest);

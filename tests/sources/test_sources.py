@@ -23,6 +23,10 @@ So a cached gpt-4o call costs 200 × 2.50 + 1,000 × 1.25 + 80 × 10 = $0.00255 
 1,000 × 0.30 + 100 × 3.75 + 80 × 15 per million = $0.002175; a cached gemini-2.5-flash
 call 200 × 0.30 + 1,000 × 0.03 + 80 × 2.50 per million = $0.00029.
 
+LangChain (langchain-core 1.8.3, langchain-openai 1.7.4) calls OpenAI only, through a
+prompt | ChatOpenAI | parser chain, plain (run named ``greeter_agent``) and streamed
+(``stream_usage=True``): two cached gpt-4o calls.
+
 Not recorded: the Anthropic TypeScript SDK's own tracing under OpenLLMetry JS, whose
 Anthropic instrumentation (0.27) patches only the 0.x SDK layout, which has no tracing of
 its own; OpenLIT with the Anthropic Python SDK's own tracing, since OpenLIT 1.34 pins
