@@ -17,7 +17,15 @@ One call can reach the processor as several spans:
   ``sources.RANK_FRAMEWORK``). Within one request, a framework span is paired with at
   most one span of another scope and the same provider that ran inside it (start and end
   within its own, to the millisecond: LangChain times runs with ``datetime.now``), equal
-  usage first, then the nearest start. Across requests they are not matched.
+  usage first, then the nearest start. Across requests (an exporter sending each span
+  alone, as Phoenix's ``register()`` does by default), once a framework span has been
+  seen, a call with usage leaves an ``N`` key of its provider and counts (one of up to
+  four slots, for identical calls at once), as do OpenInference's spans from the start; a
+  later span of the other side with the same key, nesting or nested, is its duplicate and
+  takes the slot away, so calls pair off one to one. Not matched across requests: calls
+  without usage, other scopes' calls before the first framework span since the start, a
+  fifth identical call at once; :meth:`Deduper.forget` does not give back a slot taken by
+  a request that then failed.
 
 Within one request the span with the richer usage is kept (:func:`richness`: usage
 present, then tokentrace's own span, which reads the wire, then the number of non-zero
@@ -37,11 +45,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from tokentrace.processor.extract.extractor import Call
-from tokentrace.processor.extract.sources import RANK_FRAMEWORK
+from tokentrace.processor.extract.sources import FRAMEWORK_PEER_SCOPES, RANK_FRAMEWORK
 
 DEFAULT_CAPACITY = 600_000
 # Spans of one call start within this many microseconds of each other.
 _WINDOW_US = 60_000_000
+# Spans of identical usage (provider and counts) at once that can wait for their pair.
+_NESTED_SLOTS = 4
 # Slack of a framework span's start and end around the SDK span inside it (two clocks
 # read at millisecond-or-better precision).
 _NESTED_SLACK_US = 1_000
@@ -70,6 +80,9 @@ class Deduper:
         self._young: dict[bytes, int] = {}
         self._old: dict[bytes, int] = {}
         self._scopes: dict[bytes, int] = {}
+        # Set by the first framework call span (``sources.RANK_FRAMEWORK``): from then on
+        # all calls with usage leave an ``N`` key, not only OpenInference's (see above).
+        self._frameworks = False
 
     def __len__(self) -> int:
         return len(self._young | self._old)
@@ -102,14 +115,54 @@ class Deduper:
                 or (response and (response in young or response in old))
             ):
                 continue
-            for key in (span, parent, response, shared):
+            nested = interval = 0
+            if call.rank == RANK_FRAMEWORK:
+                self._frameworks = True
+            if not call.usage_missing and (
+                self._frameworks or call.scope.startswith(FRAMEWORK_PEER_SCOPES)
+            ):
+                interval = _interval(call)
+                nested = self._nested_slot(_nested_key(call), interval)
+                if nested is None:
+                    young[span] = 0  # so that a resent copy of this span is known too
+                    continue
+            for key in (span, parent, response, shared, nested):
                 if key:
                     if len(young) >= self._half:
                         old = self._old = young
                         young = self._young = {}
-                    young[key] = stamp if key is shared else 0
+                    young[key] = stamp if key is shared else interval if key is nested else 0
             admitted.append(call)
         return admitted, len(calls) - len(admitted)
+
+    def _nested_slot(self, prefix: bytes, interval: int) -> bytes | int | None:
+        """None when a stored span of the other side nests with ``interval`` (its slot is
+        taken away: the call is a duplicate); else the free slot to store it in (0 when all
+        are taken). Slots ``prefix`` + 0.._NESTED_SLOTS - 1 are kept filled from 0 up."""
+        young, old = self._young, self._old
+        slots = [prefix + b"%d" % number for number in range(_NESTED_SLOTS)]
+        filled = 0
+        match = -1
+        for number, key in enumerate(slots):
+            seen = young.get(key)
+            if seen is None:
+                seen = old.get(key)
+                if seen is None:
+                    break
+            filled = number + 1
+            if match < 0 and _nests(seen, interval):
+                match = number
+        if match < 0:
+            return slots[filled] if filled < _NESTED_SLOTS else 0
+        last = slots[filled - 1]
+        moved = young.pop(last, None)
+        if moved is None:
+            moved = old.pop(last, None)
+        if match != filled - 1 and moved is not None:
+            young.pop(slots[match], None)
+            old.pop(slots[match], None)
+            young[slots[match]] = moved
+        return None
 
     def _scope_number(self, scope: bytes) -> int:
         number = self._scopes.get(scope)
@@ -134,6 +187,37 @@ class Deduper:
                     self._old = self._young
                     self._young = {}
                 self._young[key] = 0
+
+
+def _nested_key(call: Call) -> bytes:
+    """The ``N`` key: the call's provider and usage."""
+    return b"N%s|%d|%d|%d|%d" % (
+        call.provider.encode(),
+        call.input_tokens,
+        call.output_tokens,
+        call.cache_read_tokens,
+        call.cache_write_tokens,
+    )
+
+
+def _interval(call: Call) -> int:
+    """An ``N`` key's value: start (µs) and duration (µs, at most 2^31 - 1), then 1 for a
+    framework span, 0 for another."""
+    duration = min(int(call.latency_ms * 1000), 2**31 - 1)
+    return (call.ts_us << 31 | duration) << 1 | (call.rank == RANK_FRAMEWORK)
+
+
+def _nests(seen: int, interval: int) -> bool:
+    """Whether two ``N`` values are a framework span and another span that ran inside it."""
+    if seen & 1 == interval & 1:
+        return False
+    outer, inner = (seen, interval) if seen & 1 else (interval, seen)
+    outer_start, inner_start = outer >> 32, inner >> 32
+    outer_end = outer_start + (outer >> 1 & (2**31 - 1))
+    inner_end = inner_start + (inner >> 1 & (2**31 - 1))
+    return (
+        outer_start - _NESTED_SLACK_US <= inner_start and inner_end <= outer_end + _NESTED_SLACK_US
+    )
 
 
 def _other_scope(seen: int | None, stamp: int) -> bool:

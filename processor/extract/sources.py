@@ -113,6 +113,9 @@ RANK_FRAMEWORK = -1
 
 _PROVIDER_SDK_SCOPES = (b"com.anthropic.sdk",)
 _FRAMEWORK_SCOPES = (b"openinference.instrumentation.langchain",)
+# Scopes whose spans may be a framework span's SDK-level twin before any framework span
+# is seen (the OpenAI span of a LangChain call ends first): OpenInference's own.
+FRAMEWORK_PEER_SCOPES = (b"openinference.",)
 # Sources whose Anthropic input count is the API's ``input_tokens``, without the cache.
 _ANTHROPIC_INPUT_EXCLUDES_CACHE_SCOPES = (b"@traceloop/instrumentation-anthropic",)
 _VERCEL_SCOPE = b"ai"

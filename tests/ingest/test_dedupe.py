@@ -148,6 +148,56 @@ def test_a_framework_span_with_richer_usage_than_the_sdk_span_inside_it_is_kept(
     assert [call.span_id for call in admitted] == [outer.span_id]
 
 
+def test_a_framework_span_and_the_sdk_span_inside_it_across_requests_in_either_order():
+    """Each span exported alone (a simple span processor): the OpenAI span of a LangChain
+    call, before or after LangChain's span, is one call with it; two identical calls at
+    once pair off one to one. Before the first framework span, only OpenInference's spans
+    are remembered for it: another scope's (tokentrace's here) is not matched."""
+    ms = 10**6
+    langchain, openai = (
+        "openinference.instrumentation.langchain",
+        "openinference.instrumentation.openai",
+    )
+    first_framework = span(chat(), start_ns=NOW_NS - ms, duration_ms=100)
+    ours = Deduper()
+    assert ours.admit(calls_of(span(chat(), duration_ms=50)))[1] == 0
+    assert ours.admit(calls_of(first_framework, scope=langchain))[1] == 0
+    deduper = Deduper()
+    assert deduper.admit(calls_of(span(chat(), duration_ms=50), scope=openai))[1] == 0
+    assert deduper.admit(calls_of(first_framework, scope=langchain))[1] == 1
+    start = NOW_NS + 1000 * ms
+    outer = calls_of(span(chat(), start_ns=start, duration_ms=100), scope=langchain)
+    inner = calls_of(span(chat(), start_ns=start + 10 * ms, duration_ms=50), scope=openai)
+    assert deduper.admit(outer)[1] == 0
+    assert deduper.admit(inner) == ([], 1)
+    assert deduper.admit(inner) == ([], 1)  # resent by its exporter
+    # the other order, two identical calls at once
+    start += 1000 * ms
+    inners = [
+        calls_of(span(chat(), start_ns=start + (10 + i) * ms, duration_ms=50), scope=openai)
+        for i in range(2)
+    ]
+    outers = [
+        calls_of(span(chat(), start_ns=start + i * ms, duration_ms=100), scope=langchain)
+        for i in range(2)
+    ]
+    assert [deduper.admit(calls)[1] for calls in inners] == [0, 0]
+    assert [deduper.admit(calls)[1] for calls in outers] == [1, 1]
+    # a third LangChain call at that time has no OpenAI span left to pair with
+    third = calls_of(span(chat(), start_ns=start + 2 * ms, duration_ms=100), scope=langchain)
+    assert deduper.admit(third)[1] == 0
+    # other usage, or not nested: separate calls
+    start += 1000 * ms
+    other = {"gen_ai.usage.input_tokens": 7}
+    assert (
+        deduper.admit(calls_of(span(chat(), start_ns=start, duration_ms=100), scope=langchain))[1]
+        == 0
+    )
+    later = span(chat(**other), start_ns=start + 10 * ms, duration_ms=50)
+    outside = span(chat(), start_ns=start + 90 * ms, duration_ms=50)
+    assert deduper.admit(calls_of(later, outside, scope=openai))[1] == 0
+
+
 def test_forget_lets_a_retry_through():
     deduper = Deduper()
     calls = calls_of(span(chat(**{"gen_ai.response.id": "r"})))

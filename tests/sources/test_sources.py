@@ -77,8 +77,13 @@ def pricer() -> Pricer:
 class Replay:
     """A fixture posted to the OTLP/HTTP receiver, wired as ``serve`` wires it, into chDB."""
 
-    def __init__(self, name: str, directory: Path, client: Any, pricer: Pricer) -> None:
+    def __init__(
+        self, name: str, directory: Path, client: Any, pricer: Pricer, alone: bool = False
+    ) -> None:
         body = (FIXTURES / f"{name}.json").read_bytes()
+        # ``alone``: each span in a request of its own, in the order the spans ended, as a
+        # simple span processor exports them.
+        bodies = _one_span_each(json.loads(body)) if alone else [body]
         spans = [
             span
             for resource in json.loads(body)["resourceSpans"]
@@ -103,9 +108,13 @@ class Replay:
         async def post() -> httpx.Response:
             transport = httpx.ASGITransport(app=router)
             async with httpx.AsyncClient(transport=transport, base_url="http://otlp") as http:
-                return await http.post(
-                    "/v1/traces", content=body, headers={"content-type": "application/json"}
-                )
+                for content in bodies:
+                    answer = await http.post(
+                        "/v1/traces", content=content, headers={"content-type": "application/json"}
+                    )
+                    if answer.status_code != 200 or answer.json():
+                        break
+                return answer
 
         self.answer = asyncio.run(post())
         spool.close()
@@ -119,10 +128,33 @@ class Replay:
         return sorted(self.client.query(f"SELECT {names} FROM llm_calls").result_rows)
 
 
+def _one_span_each(document: dict[str, Any]) -> list[bytes]:
+    """One OTLP/JSON body per span of ``document``, ordered by end time."""
+    alone = [
+        (int(span["endTimeUnixNano"]), resource, scope, span)
+        for resource in document["resourceSpans"]
+        for scope in resource["scopeSpans"]
+        for span in scope["spans"]
+    ]
+    return [
+        json.dumps(
+            {
+                "resourceSpans": [
+                    {
+                        "resource": resource["resource"],
+                        "scopeSpans": [{"scope": scope["scope"], "spans": [span]}],
+                    }
+                ]
+            }
+        ).encode()
+        for _, resource, scope, span in sorted(alone, key=lambda entry: entry[0])
+    ]
+
+
 @pytest.fixture
 def replay(tmp_path: Path, store_client: Any, pricer: Pricer):
-    def run(name: str) -> Replay:
-        result = Replay(name, tmp_path, store_client, pricer)
+    def run(name: str, alone: bool = False) -> Replay:
+        result = Replay(name, tmp_path, store_client, pricer, alone)
         assert result.answer.status_code == 200, result.answer.text
         assert result.answer.json() == {}  # nothing rejected
         return result
@@ -347,6 +379,19 @@ def test_openinference_langchain_and_openai_count_each_call_once(replay):
     ]
     assert result.metrics.spans_duplicate.value() == 2
     assert result.metrics.spans_ignored.value() == 6
+
+
+def test_openinference_langchain_and_openai_spans_exported_one_by_one(replay):
+    """As Phoenix's ``register()`` exports by default (a simple span processor): each span
+    in a request of its own, the OpenAI span of a call before LangChain's. One row each
+    call, the OpenAI span's (the first seen: a stored row is not taken back)."""
+    result = replay("openinference_langchain_openai", alone=True)
+    assert result.rows() == [OPENAI, OPENAI]
+    assert result.rows("response_model", "stream") == [
+        ("gpt-4o-2024-08-06", 0),
+        ("gpt-4o-2024-08-06", 1),
+    ]
+    assert result.metrics.spans_duplicate.value() == 2
 
 
 def test_openllmetry_langchain(replay):
