@@ -20,12 +20,13 @@ One call can reach the processor as several spans:
   usage first, then the nearest start. Across requests (an exporter sending each span
   alone, as Phoenix's ``register()`` does by default), once a framework span has been
   seen, a call with usage leaves an ``N`` key of its provider and counts (one of up to
-  four slots, for identical calls at once), as do OpenInference's spans from the start; a
+  four slots, for identical calls at once: when all are taken, the span that started
+  first gives its slot up), as do OpenInference's spans from the start; a
   later span of the other side with the same key, nesting or nested, is its duplicate and
   takes the slot away, so calls pair off one to one. Not matched across requests: calls
-  without usage, other scopes' calls before the first framework span since the start, a
-  fifth identical call at once; :meth:`Deduper.forget` does not give back a slot taken by
-  a request that then failed.
+  without usage, other scopes' calls before the first framework span since the start, the
+  oldest of five identical calls waiting at once; :meth:`Deduper.forget` does not give
+  back a slot taken by a request that then failed.
 
 Within one request the span with the richer usage is kept (:func:`richness`: usage
 present, then tokentrace's own span, which reads the wire, then the number of non-zero
@@ -43,6 +44,7 @@ start have no scope, so the cross-trace match covers spans seen since the start.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from struct import Struct
 
 from tokentrace.processor.extract.extractor import Call
 from tokentrace.processor.extract.sources import FRAMEWORK_PEER_SCOPES, RANK_FRAMEWORK
@@ -52,6 +54,9 @@ DEFAULT_CAPACITY = 600_000
 _WINDOW_US = 60_000_000
 # Spans of identical usage (provider and counts) at once that can wait for their pair.
 _NESTED_SLOTS = 4
+_SLOT_DIGITS = tuple(b"%d" % number for number in range(_NESTED_SLOTS))
+# An ``N`` key's counts (each at most 2^32, as the extractor accepts).
+_pack_usage = Struct("<4Q").pack
 # Slack of a framework span's start and end around the SDK span inside it (two clocks
 # read at millisecond-or-better precision).
 _NESTED_SLACK_US = 1_000
@@ -98,6 +103,7 @@ class Deduper:
             keyed = _drop_pairs(keyed)
         young, old = self._young, self._old
         admitted: list[Call] = []
+        peer_scopes = FRAMEWORK_PEER_SCOPES
         for call, span, parent, response, shared in keyed:
             as_parent = b"P" + span[1:]
             parent_counted = b"S" + parent[1:] if parent else b""
@@ -115,34 +121,39 @@ class Deduper:
                 or (response and (response in young or response in old))
             ):
                 continue
-            nested = interval = 0
-            if call.rank == RANK_FRAMEWORK:
+            nested = b""
+            if call.rank < 0:  # RANK_FRAMEWORK, the only negative rank
                 self._frameworks = True
-            if not call.usage_missing and (
-                self._frameworks or call.scope.startswith(FRAMEWORK_PEER_SCOPES)
-            ):
+            if not call.usage_missing and (self._frameworks or call.scope.startswith(peer_scopes)):
                 interval = _interval(call)
                 nested = self._nested_slot(_nested_key(call), interval)
                 if nested is None:
                     young[span] = 0  # so that a resent copy of this span is known too
                     continue
-            for key in (span, parent, response, shared, nested):
+            for key in (span, parent, response, shared):
                 if key:
                     if len(young) >= self._half:
                         old = self._old = young
                         young = self._young = {}
-                    young[key] = stamp if key is shared else interval if key is nested else 0
+                    young[key] = stamp if key is shared else 0
+            if nested:
+                young[nested] = interval
             admitted.append(call)
         return admitted, len(calls) - len(admitted)
 
-    def _nested_slot(self, prefix: bytes, interval: int) -> bytes | int | None:
+    def _nested_slot(self, prefix: bytes, interval: int) -> bytes | None:
         """None when a stored span of the other side nests with ``interval`` (its slot is
-        taken away: the call is a duplicate); else the free slot to store it in (0 when all
-        are taken). Slots ``prefix`` + 0.._NESTED_SLOTS - 1 are kept filled from 0 up."""
+        taken away: the call is a duplicate); else the slot to store it in: a free one, or
+        when all are taken the one of the span that started first. Slots ``prefix`` + 0..3
+        are kept filled from 0 up."""
         young, old = self._young, self._old
-        slots = [prefix + b"%d" % number for number in range(_NESTED_SLOTS)]
+        key = prefix + b"0"
+        if key not in young and key not in old:
+            return key  # the usual case: no span of this usage waits
+        slots = [prefix + digit for digit in _SLOT_DIGITS]
         filled = 0
         match = -1
+        oldest, oldest_seen = 0, -1
         for number, key in enumerate(slots):
             seen = young.get(key)
             if seen is None:
@@ -152,8 +163,11 @@ class Deduper:
             filled = number + 1
             if match < 0 and _nests(seen, interval):
                 match = number
+            if oldest_seen < 0 or seen < oldest_seen:  # values order by start
+                oldest, oldest_seen = number, seen
         if match < 0:
-            return slots[filled] if filled < _NESTED_SLOTS else 0
+            # all taken: the span that started first gives its slot up
+            return slots[filled] if filled < _NESTED_SLOTS else slots[oldest]
         last = slots[filled - 1]
         moved = young.pop(last, None)
         if moved is None:
@@ -190,13 +204,13 @@ class Deduper:
 
 
 def _nested_key(call: Call) -> bytes:
-    """The ``N`` key: the call's provider and usage."""
-    return b"N%s|%d|%d|%d|%d" % (
-        call.provider.encode(),
-        call.input_tokens,
-        call.output_tokens,
-        call.cache_read_tokens,
-        call.cache_write_tokens,
+    """The ``N`` key: the call's usage and provider."""
+    return (
+        b"N"
+        + _pack_usage(
+            call.input_tokens, call.output_tokens, call.cache_read_tokens, call.cache_write_tokens
+        )
+        + call.provider.encode()
     )
 
 
@@ -270,7 +284,8 @@ def _drop_pairs(keyed: list[_Keyed]) -> list[_Keyed]:
     pairs = [
         (call, by_span[parent[1:]]) for call, _, parent, _, _ in keyed if parent[1:] in by_span
     ]
-    pairs += _nested_pairs([entry[0] for entry in keyed], pairs)
+    if any(entry[0].rank < 0 for entry in keyed):  # a framework's call span (rare)
+        pairs += _nested_pairs([entry[0] for entry in keyed], pairs)
     shared_keys = [entry[4] for entry in keyed if entry[4]]
     if not pairs and len(by_span) == len(keyed) and len(set(shared_keys)) == len(shared_keys):
         return keyed  # the usual request: nothing describes one call twice

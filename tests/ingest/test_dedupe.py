@@ -186,6 +186,15 @@ def test_a_framework_span_and_the_sdk_span_inside_it_across_requests_in_either_o
     # a third LangChain call at that time has no OpenAI span left to pair with
     third = calls_of(span(chat(), start_ns=start + 2 * ms, duration_ms=100), scope=langchain)
     assert deduper.admit(third)[1] == 0
+    # five identical calls waiting at once: the one that started first gives its slot up
+    start += 1000 * ms
+    for number in range(5):
+        waiting = span(chat(), start_ns=start + number * 200 * ms, duration_ms=50)
+        assert deduper.admit(calls_of(waiting, scope=openai))[1] == 0
+    newest = span(chat(), start_ns=start + 790 * ms, duration_ms=100)
+    assert deduper.admit(calls_of(newest, scope=langchain))[1] == 1
+    oldest = span(chat(), start_ns=start - ms, duration_ms=100)
+    assert deduper.admit(calls_of(oldest, scope=langchain))[1] == 0
     # other usage, or not nested: separate calls
     start += 1000 * ms
     other = {"gen_ai.usage.input_tokens": 7}
