@@ -36,9 +36,10 @@ span seen wins: a stored row is not taken back.
 
 Memory is bounded: the keys of the most recent calls are kept (at least the newest
 ``capacity`` / 2 keys, at most ``capacity``; 600,000 by default, up to four per call,
-about 70 MB). A duplicate arriving after that many newer calls is counted again;
-exporters retry within seconds, far inside that window. Keys seeded from stored rows at
-start have no scope, so the cross-trace match covers spans seen since the start.
+five with an ``N`` key, about 70 MB). A duplicate arriving after that many newer calls is
+counted again; exporters retry within seconds, far inside that window. Keys seeded from
+stored rows at start have no scope, so the cross-trace match covers spans seen since the
+start.
 """
 
 from __future__ import annotations
