@@ -37,7 +37,11 @@ _TAIL_MODEL = re.compile(rb'"(?:model|modelVersion)"\s*:\s*("(?:[^"\\]|\\.)*")')
 _TAIL_PROMPT_EVAL_COUNT = re.compile(rb'"prompt_eval_count"\s*:\s*(\d+)')
 
 
-class SseParser:
+class _RecordParser:
+    """The framing the streamed formats share: bytes are held until a record boundary, then
+    the whole records are decoded (`_records`: the first, then only those the marker
+    matches); a pending record longer than `SSE_EVENT_LIMIT` is dropped."""
+
     def __init__(self, marker: re.Pattern[bytes], on_document: OnDocument) -> None:
         self._marker = marker
         self._on_document = on_document
@@ -47,25 +51,36 @@ class SseParser:
     def feed(self, data: bytes) -> None:
         if self._pending:
             data = self._pending + data
-        if data.endswith(b"\n\n"):  # the usual case: whole events, nothing left pending
-            end = len(data)
-        else:
-            lf = data.rfind(b"\n\n")
-            crlf = data.rfind(b"\r\n\r\n")
-            end = max(lf + 2 if lf >= 0 else 0, crlf + 4 if crlf >= 0 else 0)
-            if not end:
-                self._pending = data if len(data) <= SSE_EVENT_LIMIT else b""
-                return
+        end = self._complete(data)
+        if not end:
+            self._pending = data if len(data) <= SSE_EVENT_LIMIT else b""
+            return
         self._pending = data[end:]
-        self._events(data[:end] if end < len(data) else data)
+        self._records(data[:end] if end < len(data) else data)
 
     def finish(self) -> None:
-        """Decodes a last event that the server ended without a blank line."""
+        """Decodes a last record that the server ended without its separator."""
         if self._pending.strip():
-            self._events(self._pending)
+            self._records(self._pending)
         self._pending = b""
 
-    def _events(self, block: bytes) -> None:
+    def _complete(self, data: bytes) -> int:
+        """The length of the whole records at the start of ``data`` (0: none yet)."""
+        raise NotImplementedError
+
+    def _records(self, block: bytes) -> None:
+        raise NotImplementedError
+
+
+class SseParser(_RecordParser):
+    def _complete(self, data: bytes) -> int:
+        if data.endswith(b"\n\n"):  # the usual case: whole events, nothing left pending
+            return len(data)
+        lf = data.rfind(b"\n\n")
+        crlf = data.rfind(b"\r\n\r\n")
+        return max(lf + 2 if lf >= 0 else 0, crlf + 4 if crlf >= 0 else 0)
+
+    def _records(self, block: bytes) -> None:
         """Decodes the first event, then only the events that the marker matches.
 
         After the first event the marker is searched over the whole block at once, jumping
@@ -102,32 +117,13 @@ class SseParser:
         self._on_document(loads(payload))
 
 
-class NdjsonParser:
-    def __init__(self, marker: re.Pattern[bytes], on_document: OnDocument) -> None:
-        self._marker = marker
-        self._on_document = on_document
-        self._pending = b""
-        self._first = True
+class NdjsonParser(_RecordParser):
+    def _complete(self, data: bytes) -> int:
+        return data.rfind(b"\n") + 1
 
-    def feed(self, data: bytes) -> None:
-        if self._pending:
-            data = self._pending + data
-        end = data.rfind(b"\n") + 1
-        if not end:
-            self._pending = data if len(data) <= SSE_EVENT_LIMIT else b""
-            return
-        self._pending = data[end:]
-        self._lines(data[:end])
-
-    def finish(self) -> None:
-        """Decodes a last line that the server ended without a newline."""
-        if self._pending.strip():
-            self._lines(self._pending)
-        self._pending = b""
-
-    def _lines(self, block: bytes) -> None:
+    def _records(self, block: bytes) -> None:
         """Decodes the first line, then only the lines that the marker matches (one scan of
-        the block, jumping from match to match, as `SseParser._events` does)."""
+        the block, jumping from match to match, as `SseParser._records` does)."""
         pos, size = 0, len(block)
         while pos < size:
             if not self._first:

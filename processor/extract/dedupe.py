@@ -230,6 +230,11 @@ def _nests(seen: int, interval: int) -> bool:
     outer_start, inner_start = outer >> 32, inner >> 32
     outer_end = outer_start + (outer >> 1 & (2**31 - 1))
     inner_end = inner_start + (inner >> 1 & (2**31 - 1))
+    return _inside(outer_start, outer_end, inner_start, inner_end)
+
+
+def _inside(outer_start: float, outer_end: float, inner_start: float, inner_end: float) -> bool:
+    """Whether a span ran inside another (µs), within the two clocks' slack."""
     return (
         outer_start - _NESTED_SLACK_US <= inner_start and inner_end <= outer_end + _NESTED_SLACK_US
     )
@@ -338,8 +343,7 @@ def _nested_pairs(calls: list[Call], pairs: list[tuple[Call, Call]]) -> list[tup
     for outer in sorted(frameworks, key=lambda call: call.ts_us):
         if id(outer) in paired:
             continue
-        start = outer.ts_us - _NESTED_SLACK_US
-        end = outer.ts_us + outer.latency_ms * 1000 + _NESTED_SLACK_US
+        end = outer.ts_us + outer.latency_ms * 1000
         inside = [
             call
             for call in calls
@@ -347,8 +351,7 @@ def _nested_pairs(calls: list[Call], pairs: list[tuple[Call, Call]]) -> list[tup
             and id(call) not in paired
             and id(call) not in taken
             and call.provider == outer.provider
-            and start <= call.ts_us
-            and call.ts_us + call.latency_ms * 1000 <= end
+            and _inside(outer.ts_us, end, call.ts_us, call.ts_us + call.latency_ms * 1000)
         ]
         if inside:
             usage = _usage(outer)
