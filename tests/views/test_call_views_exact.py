@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-import time
 from collections import defaultdict
 from collections.abc import Iterable
 from decimal import Decimal
@@ -24,6 +23,7 @@ from tokentrace.processor.pricing.pricer import Pricer
 from tokentrace.processor.pricing.reprice import reprice
 from tokentrace.processor.store import store, views
 from tokentrace.processor.store.views import MAX_TOP, OTHER, VIEWS
+from views.migrating import migrate_before, wait_for_mutations
 
 UTC = dt.UTC
 FIRST = dt.datetime(2026, 11, 10, tzinfo=UTC)
@@ -315,32 +315,18 @@ def test_top_calls_is_the_raw_answer(calls) -> None:
 # ---------------------------------------------------------------- the migration
 
 
-def _mutations_done(client: Any) -> None:
-    for _ in range(300):
-        if not client.command(
-            "SELECT count() FROM system.mutations "
-            "WHERE database = currentDatabase() AND table = 'llm_calls' AND NOT is_done"
-        ):
-            return
-        time.sleep(0.1)
-    raise AssertionError("the migration's mutations did not finish")
-
-
-def test_the_migration_backfills_a_store_written_before(chdb_url, monkeypatch) -> None:
-    every = store.load_migrations()
-    monkeypatch.setattr(store, "load_migrations", lambda: [m for m in every if m.version < 8])
+def test_the_migration_backfills_a_store_written_before(chdb_url) -> None:
     client = store.connect(chdb_url, database="before_0008")
     try:
-        store.migrate(client)
+        migrate_before(client, 8)
         for seed in (4, 5):
             client.insert("llm_calls", _calls(seed, 300), column_names=COLUMNS)
         parts = client.command(
             "SELECT count() FROM system.parts WHERE database = currentDatabase() "
             "AND table = 'llm_calls' AND active"
         )
-        monkeypatch.setattr(store, "load_migrations", lambda: every)
         assert 8 in store.migrate(client)
-        _mutations_done(client)
+        wait_for_mutations(client)
         projected = client.query(
             "SELECT count(), sum(rows) FROM system.projection_parts WHERE database = "
             "currentDatabase() AND table = 'llm_calls' AND name = 'user_daily' AND active"
@@ -351,17 +337,14 @@ def test_the_migration_backfills_a_store_written_before(chdb_url, monkeypatch) -
         client.command("DROP DATABASE IF EXISTS before_0008")
 
 
-def test_the_cost_index_is_built_for_a_store_written_before(chdb_url, monkeypatch) -> None:
-    every = store.load_migrations()
-    monkeypatch.setattr(store, "load_migrations", lambda: [m for m in every if m.version < 11])
+def test_the_cost_index_is_built_for_a_store_written_before(chdb_url) -> None:
     client = store.connect(chdb_url, database="before_0011")
     try:
-        store.migrate(client)
+        migrate_before(client, 11)
         for seed in (6, 7):
             client.insert("llm_calls", _calls(seed, 300), column_names=COLUMNS)
-        monkeypatch.setattr(store, "load_migrations", lambda: every)
         assert 11 in store.migrate(client)
-        _mutations_done(client)
+        wait_for_mutations(client)
         unindexed = client.command(
             "SELECT count() FROM system.parts WHERE database = currentDatabase() AND "
             "table = 'llm_calls' AND active AND secondary_indices_uncompressed_bytes = 0"

@@ -13,7 +13,6 @@ import dataclasses
 import datetime as dt
 import math
 import random
-import time
 from collections import defaultdict
 from typing import Any
 
@@ -21,6 +20,7 @@ import pytest
 
 from tokentrace.processor.store import store, views
 from views.before_issue15 import BEFORE
+from views.migrating import migrate_before, wait_for_mutations
 
 UTC = dt.UTC
 FIRST = dt.datetime(2026, 11, 10, tzinfo=UTC)
@@ -231,23 +231,14 @@ def test_merges_and_deletes_keep_the_answers(latencies) -> None:
     assert after == _answer(latencies, VIEW, {"optimize_use_projections": 0}, **week)
 
 
-def test_the_migration_backfills_a_store_written_before(chdb_url, monkeypatch) -> None:
-    every = store.load_migrations()
-    monkeypatch.setattr(store, "load_migrations", lambda: [m for m in every if m.version < 12])
+def test_the_migration_backfills_a_store_written_before(chdb_url) -> None:
     client = store.connect(chdb_url, database="before_0012")
     try:
-        store.migrate(client)
+        migrate_before(client, 12)
         for seed in (4, 5):
             client.insert("llm_calls", _calls(seed, 400), column_names=COLUMNS)
-        monkeypatch.setattr(store, "load_migrations", lambda: every)
         assert 12 in store.migrate(client)
-        for _ in range(300):
-            if not client.command(
-                "SELECT count() FROM system.mutations "
-                "WHERE database = currentDatabase() AND table = 'llm_calls' AND NOT is_done"
-            ):
-                break
-            time.sleep(0.1)
+        wait_for_mutations(client)
         parts = client.command(
             "SELECT count() FROM system.parts WHERE database = currentDatabase() "
             "AND table = 'llm_calls' AND active"
