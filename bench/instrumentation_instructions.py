@@ -61,14 +61,16 @@ def _measure(calls: int, rounds: int, scenarios: list[str], directory: Path) -> 
     provider.add_span_processor(BatchSpanProcessor(bench._Drop(), max_queue_size=100_000))
     tracer = provider.get_tracer("bench-bare")
     for scenario in scenarios:
-        url, document, server = bench.SCENARIOS[scenario]
+        url, document, server, parses = bench.SCENARIOS[scenario]
         body = json.dumps(document).encode()
-        name, start, end = bench._span_attributes(url, body, server)
+        name, start, end = bench._span_attributes(url, body, server, parses)
         instrumentor = LLMInstrumentor()
         with bench._client() as client, bench._maybe_server(provider, server):
 
-            def plain(url: str = url, body: bytes = body, client: Any = client) -> None:
-                bench._send(client, url, body)
+            def plain(
+                url: str = url, body: bytes = body, client: Any = client, parses: bool = parses
+            ) -> None:
+                bench._send(client, url, body, parses)
 
             def bare(
                 name: str = name, start: dict = start, end: dict = end, plain: Any = plain

@@ -11,6 +11,10 @@ tee, gunzip, JSON parse). Three configurations per scenario, interleaved round b
   attributes tokentrace's span ends up with (what any instrumentation must at least pay);
 - `tokentrace`: the call, instrumented.
 
+In every scenario but the last the application parses the answer with `Response.json()` after
+reading it, as the openai and anthropic SDKs do (the call then hands it the document it parsed,
+`json_handover`); in the last it only reads the bytes, as a raw httpx caller may.
+
 Added CPU = median over rounds of (configuration - none). Both spans go to the same tracer
 provider (a BatchSpanProcessor with an exporter that drops them). The 100 KB scenario also
 times the body check alone against decoding the body as JSON.
@@ -27,7 +31,7 @@ import statistics
 import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import httpx2
 from opentelemetry import trace
@@ -76,15 +80,32 @@ LARGE = {
     "messages": [{"role": "user", "content": "context " * 12_800}],  # ~100 KB, model last
     "model": "gpt-4o-mini",
 }
+
+
+class Scenario(NamedTuple):
+    url: str
+    request: dict[str, Any]
+    server: bool
+    """Inside a SERVER span with `http.route` (the endpoint dimension)."""
+    app_parses: bool
+    """The application parses the JSON answer with `Response.json()` after reading it, as the
+    openai and anthropic SDKs do; else it only reads the bytes."""
+
+
 SCENARIOS = {
-    "known host": ("https://api.openai.com/v1/chat/completions", SMALL, False),
-    "unmapped gateway (model lookup)": (
-        "http://gw.internal:8080/v1/chat/completions",
-        SMALL,
-        False,
+    "known host": Scenario("https://api.openai.com/v1/chat/completions", SMALL, False, True),
+    "unmapped gateway (model lookup)": Scenario(
+        "http://gw.internal:8080/v1/chat/completions", SMALL, False, True
     ),
-    "gateway, under a server span": ("http://gw.internal:8080/v1/chat/completions", SMALL, True),
-    "100 KB prompt, gateway": ("http://gw.internal:8080/v1/chat/completions", LARGE, False),
+    "gateway, under a server span": Scenario(
+        "http://gw.internal:8080/v1/chat/completions", SMALL, True, True
+    ),
+    "100 KB prompt, gateway": Scenario(
+        "http://gw.internal:8080/v1/chat/completions", LARGE, False, True
+    ),
+    "known host, bytes read, not parsed": Scenario(
+        "https://api.openai.com/v1/chat/completions", SMALL, False, False
+    ),
 }
 
 
@@ -118,16 +139,20 @@ def _client() -> httpx2.Client:
     return httpx2.Client(transport=httpx2.MockTransport(_answer))
 
 
-def _send(client: httpx2.Client, url: str, body: bytes) -> None:
+def _send(client: httpx2.Client, url: str, body: bytes, app_parses: bool) -> None:
     response = client.post(
         url,
         content=body,
         headers={"content-type": "application/json", "authorization": f"Bearer {KEY}"},
     )
     response.read()
+    if app_parses:
+        response.json()
 
 
-def _span_attributes(url: str, body: bytes, server: bool) -> tuple[str, dict, dict]:
+def _span_attributes(
+    url: str, body: bytes, server: bool, app_parses: bool = True
+) -> tuple[str, dict, dict]:
     """The name and the start and end attributes of tokentrace's span for this call."""
     memory = InMemorySpanExporter()
     provider = TracerProvider()
@@ -136,7 +161,7 @@ def _span_attributes(url: str, body: bytes, server: bool) -> tuple[str, dict, di
     instrumentor.instrument(tracer_provider=provider)
     try:
         with _client() as client, _maybe_server(provider, server):
-            _send(client, url, body)
+            _send(client, url, body, app_parses)
     finally:
         instrumentor.uninstrument()
     [span] = [s for s in memory.get_finished_spans() if s.kind is SpanKind.CLIENT]
@@ -182,28 +207,29 @@ def measure(calls: int, rounds: int) -> dict[str, dict[str, float]]:
     provider = TracerProvider()
     provider.add_span_processor(BatchSpanProcessor(_Drop(), max_queue_size=100_000))
     results = {
-        name: _scenario(provider, url, json.dumps(document).encode(), server, calls, rounds)
-        for name, (url, document, server) in SCENARIOS.items()
+        name: _scenario(provider, scenario, calls, rounds) for name, scenario in SCENARIOS.items()
     }
     provider.shutdown()
     return results
 
 
 def _scenario(
-    provider: TracerProvider, url: str, body: bytes, server: bool, calls: int, rounds: int
+    provider: TracerProvider, scenario: Scenario, calls: int, rounds: int
 ) -> dict[str, float]:
+    url, server, parses = scenario.url, scenario.server, scenario.app_parses
+    body = json.dumps(scenario.request).encode()
     tracer = provider.get_tracer("bench-bare")
     instrumentor = LLMInstrumentor()
-    span_name, start_attrs, end_attrs = _span_attributes(url, body, server)
+    span_name, start_attrs, end_attrs = _span_attributes(url, body, server, parses)
     samples: dict[str, list[float]] = {"none": [], "bare span": [], "tokentrace": []}
     with _client() as client:
 
         def plain() -> None:
-            _send(client, url, body)
+            _send(client, url, body, parses)
 
         def bare() -> None:
             span = tracer.start_span(span_name, kind=SpanKind.CLIENT, attributes=start_attrs)
-            _send(client, url, body)
+            _send(client, url, body, parses)
             span.set_attributes(end_attrs)
             span.end()
 

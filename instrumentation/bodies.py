@@ -30,6 +30,8 @@ SSE_EVENT_LIMIT = 1024 * 1024
 """An incomplete SSE event longer than this is dropped rather than kept growing."""
 
 OnDocument = Callable[[Any], None]
+NOT_PARSED: Any = object()
+"""No whole JSON document was parsed (none yet, too large, or not JSON)."""
 
 _EVENT_BREAK = re.compile(rb"\r?\n\r?\n")
 _TAIL_USAGE = re.compile(rb'"(?:usage|usageMetadata)"\s*:\s*\{')
@@ -142,6 +144,11 @@ class NdjsonParser(_RecordParser):
 
 
 class JsonParser:
+    body = b""
+    """The whole body decoded (`finish`), kept with `document` for the application's
+    `Response.json()` (`json_handover`)."""
+    document: Any = NOT_PARSED
+
     def __init__(self, on_document: OnDocument) -> None:
         self._on_document = on_document
         self._parts: list[bytes] = []
@@ -160,7 +167,10 @@ class JsonParser:
 
     def finish(self) -> None:
         if self._parts:
-            self._on_document(loads(b"".join(self._parts)))
+            body = b"".join(self._parts)
+            document = loads(body)
+            self.body, self.document = body, document
+            self._on_document(document)
         elif self._tail:
             self._on_document(_tail_summary(self._tail))
 

@@ -17,7 +17,7 @@ from opentelemetry.trace import SpanKind, Status, StatusCode, Tracer
 
 from . import failures
 from .api_keys import request_fingerprint
-from .bodies import JsonParser, NdjsonParser, SseParser
+from .bodies import NOT_PARSED, JsonParser, NdjsonParser, SseParser
 from .budget_guard import Exceeded
 from .decoding import Decoder, UnsupportedEncoding, decoder_factory
 from .endpoints import current_endpoint
@@ -90,6 +90,9 @@ class LLMCall:
     _held_parsed = False
     _header_cost: str | None = None
     _ended = False
+    _handover: tuple[bytes, Any] | None = None
+    """The whole JSON body and its document, for the application's `Response.json()`
+    (`json_handover`): until it is asked for once."""
 
     @classmethod
     def start(
@@ -242,6 +245,9 @@ class LLMCall:
         self._ended = True
         try:
             self._record(error)
+            parser = self._parser
+            if error is None and type(parser) is JsonParser and parser.document is not NOT_PARSED:
+                self._handover = (parser.body, parser.document)
         except Exception:
             failures.report("ending the span")
         finally:
@@ -251,6 +257,17 @@ class LLMCall:
             self._parser = None
             self._held = []
             self.span.end()
+
+    def take_document(self, content: bytes) -> Any:
+        """The document parsed from the body, when `content` (the body the application read)
+        is the very body parsed; else `NOT_PARSED`. Given once: a second `json()` gets a
+        document of its own, as without us."""
+        handover = self._handover
+        if handover is None:
+            return NOT_PARSED
+        self._handover = None
+        body, document = handover
+        return document if body is content or body == content else NOT_PARSED
 
     def _observe(self, document: Any) -> None:
         self.route.api.observe(document, self._seen, self._streaming)

@@ -8,6 +8,8 @@ Shaped like the OpenTelemetry contrib instrumentors (`BaseInstrumentor`, `_instr
 
 The openai (3.x) and anthropic (2.x) SDKs send through httpx2, google-genai through httpx2 by
 default or httpx; both libraries are patched when importable. See `send` for where, and why.
+`Response.json` is wrapped too, so that an SDK's parse of a JSON answer reuses the call's
+(`json_handover`).
 
 Anthropic SDK tracing: anthropic>=2 has its own tracing (`anthropic/_tracing.py`), on by default
 and recording whenever OpenTelemetry has a real tracer provider (the global one, or the
@@ -34,6 +36,7 @@ from wrapt import wrap_function_wrapper
 
 from . import config, endpoints
 from .budget_guard import BudgetGuard
+from .json_handover import json_handover
 from .providers import parse_provider_urls
 from .send import async_wrapper, sync_wrapper
 from .streams import tee_classes
@@ -93,6 +96,7 @@ class LLMInstrumentor(BaseInstrumentor):
             wrap_function_wrapper(
                 module.AsyncClient, "_send_single_request", async_wrapper(tracer, settings, tees)
             )
+            wrap_function_wrapper(module.Response, "json", json_handover)
             patched.append(module)
         self._patched = tuple(patched)
 
@@ -100,6 +104,7 @@ class LLMInstrumentor(BaseInstrumentor):
         for module in self._patched:
             unwrap(module.Client, "_send_single_request")
             unwrap(module.AsyncClient, "_send_single_request")
+            unwrap(module.Response, "json")
         self._patched = ()
         if self._guard is not None:
             self._guard.stop()
