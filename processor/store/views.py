@@ -16,7 +16,7 @@ Rules every view follows:
   (``$__dateFilter``). Hourly series read ``llm_cost_hourly`` and count the hours whose
   start lies in the range. Rollups are SummingMergeTree: always ``sum()`` + GROUP BY.
 * Latency quantiles, per-conversation cost and single calls read the raw ``llm_calls``
-  (``$__timeFilter(ts)``, its sort key's first column); latency over 2 days or more reads
+  (``$__timeFilter(ts)``, its sort key's first column); latency over 12 hours or more reads
   per-bucket counts and the calls of one bucket per quantile from its projections (0012).
   Per-user cost reads it over whole UTC days (``toDate(ts)``), which its per-(day, tenant,
   user) projection answers.
@@ -100,9 +100,11 @@ _UNIT_SUMS = ",\n        ".join(
 # from the latency_daily projection, the other whole hours from latency_hourly, the partial
 # first and last hour from the calls. Then only the calls of those buckets are read (the
 # latency_values projection keeps a provider's bucket in a time range as one slice) and
-# sorted. That costs a few more table reads than sorting every call, so it pays from about 2M
-# calls: ranges shorter than :data:`_LATENCY_COUNTS_FROM` (2 days, ~2M calls at 100M calls in
-# 90 days) sort every call as before. So does a range with a dashboard variable set (the
+# sorted. That costs a few more table reads than sorting every call (each read of llm_calls
+# costs 5-10 ms of planning at 100M calls, 24 parts, even one that selects nothing), so it pays
+# from about 1M calls: ranges shorter than :data:`_LATENCY_COUNTS_FROM` (12 hours, ~0.6-0.9M
+# calls at 100M calls in 90 days; at 100M the two cost the same at 12 hours, counting saves
+# ~25 % at 24 hours and ~30 % at 29) sort every call as before. So does a range with a dashboard variable set (the
 # projections hold none but provider): ``from_counts`` checks the variables' conditions against
 # a row no selection matches (NUL values). So do the report's and the API's call filters and
 # exact ranges, which swap the table for a subquery (``whole_tables``, view_sql._narrowed).
@@ -133,7 +135,7 @@ _LATENCY_COUNTS = "\n                UNION ALL\n".join(
                 GROUP BY provider, bucket"""
     for tier in _LATENCY_TIERS
 )
-_LATENCY_COUNTS_FROM = 2 * 86400
+_LATENCY_COUNTS_FROM = 12 * 3600
 _NO_SELECTION = ", ".join(f"char(0) AS {variable}" for variable in VARIABLES)
 _LATENCY_QUANTILES = f"""\
 WITH
