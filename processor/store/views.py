@@ -104,12 +104,12 @@ _UNIT_SUMS = ",\n        ".join(
 # costs 5-10 ms of planning at 100M calls, 24 parts, even one that selects nothing), so it pays
 # from about 1M calls: ranges shorter than :data:`_LATENCY_COUNTS_FROM` (12 hours, ~0.6-0.9M
 # calls at 100M calls in 90 days; at 100M the two cost the same at 12 hours, counting saves
-# ~25 % at 24 hours and ~30 % at 29) sort every call as before. So does a range with a dashboard variable set (the
-# projections hold none but provider): ``from_counts`` checks the variables' conditions against
-# a row no selection matches (NUL values). So do the report's and the API's call filters and
-# exact ranges, which swap the table for a subquery (``whole_tables``, view_sql._narrowed).
-# Each branch reads nothing when the other answers, and both apply every condition, so either
-# gives the answer.
+# ~25 % at 24 hours and ~30 % at 29) sort every call as before. So does a range with a
+# dashboard variable set (the projections hold none but provider): ``from_counts`` checks the
+# variables' conditions against a row no selection matches (NUL values). So do the report's
+# and the API's call filters and exact ranges, which swap the table for a subquery
+# (``whole_tables``, view_sql._narrowed). Each branch reads nothing when the other answers,
+# and both apply every condition, so either gives the answer.
 #
 # The bucket is the top 17 bits of the Float64 (sign, 11 of exponent, 5 of mantissa: 32 per
 # doubling, each ~2.2 % wide), which never decreases as a positive latency grows; zero and
