@@ -50,16 +50,14 @@ def _measure(calls: int, rounds: int, scenarios: list[str], directory: Path) -> 
     import instrumentation_per_call as bench
     from opentelemetry import trace
     from opentelemetry.sdk.trace import TracerProvider
-    from opentelemetry.sdk.trace.export import BatchSpanProcessor
     from opentelemetry.trace import SpanKind
 
     from tokentrace.instrumentation import LLMInstrumentor
 
     cg = _library(directory)
     trace.set_tracer_provider(TracerProvider())
-    provider = TracerProvider()
-    provider.add_span_processor(BatchSpanProcessor(bench._Drop(), max_queue_size=100_000))
-    tracer = provider.get_tracer("bench-bare")
+    provider, bare_provider = bench.providers()
+    tracer = bare_provider.get_tracer("bench-bare")
     for scenario in scenarios:
         url, document, server, parses = bench.SCENARIOS[scenario]
         body = json.dumps(document).encode()
@@ -97,6 +95,7 @@ def _measure(calls: int, rounds: int, scenarios: list[str], directory: Path) -> 
                     if config == "tokentrace":
                         instrumentor.uninstrument()
     provider.shutdown()
+    bare_provider.shutdown()
 
 
 def _totals(directory: Path, calls: int) -> dict[str, dict[str, float]]:
