@@ -72,9 +72,14 @@ class ChatCompletions(Api):
         prompt = raw.get("prompt_tokens")
         if type(prompt) is not int:
             return None
-        # Each details object is looked up once, not once per field.
-        prompt_details = _object(raw, "prompt_tokens_details")
-        completion_details = _object(raw, "completion_tokens_details")
+        # Each details object is looked up once, not once per field (and inline: a call of a
+        # helper costs more than the test).
+        prompt_details = raw.get("prompt_tokens_details")
+        if not isinstance(prompt_details, dict):
+            prompt_details = _NONE
+        completion_details = raw.get("completion_tokens_details")
+        if not isinstance(completion_details, dict):
+            completion_details = _NONE
         cache_read = prompt_details.get("cached_tokens")
         if type(cache_read) is not int:
             cache_read = raw.get("prompt_cache_hit_tokens")
@@ -100,13 +105,12 @@ class ChatCompletions(Api):
             cache_creation if type(cache_creation) is int else None,
             reasoning if type(reasoning) is int else None,
             by_modality,
-            from_usage(raw),
+            from_usage(raw) if "cost" in raw or "cost_in_usd_ticks" in raw else None,
         )
 
 
-def _object(data: dict[str, Any], key: str) -> dict[str, Any]:
-    value = data.get(key)
-    return value if isinstance(value, dict) else {}
+_NONE: dict[str, Any] = {}
+"""A details object that is absent or not an object (read, never written)."""
 
 
 class Responses(Api):

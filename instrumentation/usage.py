@@ -24,7 +24,7 @@ CACHE_CREATION_1H_TOKENS = "gen_ai.usage.cache_creation.ephemeral_1h.input_token
 USAGE_MISSING = "tokentrace.usage.missing"
 
 
-@dataclass
+@dataclass(slots=True)
 class Usage:
     input_tokens: int
     output_tokens: int | None = None
@@ -53,7 +53,7 @@ class Usage:
         return attributes
 
 
-@dataclass
+@dataclass(slots=True)
 class Observed:
     """What the response body has told us so far; filled in by an API module's `observe`."""
 
