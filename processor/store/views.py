@@ -217,6 +217,78 @@ FROM (
 ORDER BY provider"""
 
 
+# The 50 costliest calls of the range (migration 0014). Reading 13 columns of 50 rows scattered
+# over the range costs more at 100M calls than finding them (each row decompresses a block of
+# every column: ~2 ms a row), so the whole UTC days of the range come from the top_calls_daily
+# projection, which keeps each day's 50 costliest calls whole as tuples in the view's order:
+# the 50 costliest of several days are among the union of each day's 50. Only the calls of the
+# partial first and last day are read from the table, and only those at or above the 50th cost
+# of the whole days (``floor``; the cost index skips the granules below it), so few rows are
+# read whole. A range without a whole day, or with a dashboard variable set (the projection
+# holds none), or the report's and the API's call filters and exact ranges (``whole_tables``,
+# view_sql._narrowed) take the other branch: the 50 costliest calls straight from the table.
+# Each branch reads nothing when the other answers, and both apply every condition.
+_TOP_CALL_COLUMNS = (
+    "ts", "trace_id", "span_id", "provider", "model", "team", "feature", "tenant", "user",
+    "input_tokens", "output_tokens", "cost", "priced", "latency_ms", "status",
+)  # fmt: skip
+# Descending cost, then descending time, as the view orders; the columns after break exact
+# ties only. Migration 0014 spells the same expression.
+_TOP_CALL = f"(-cost, -toUnixTimestamp64Micro(ts), {', '.join(_TOP_CALL_COLUMNS)})"
+_TOP_CALL_SELECT = ",\n        ".join(_TOP_CALL_COLUMNS)
+_TOP_CALL_FROM_LEADER = ",\n        ".join(
+    f"leader.{n + 3} AS {column}" for n, column in enumerate(_TOP_CALL_COLUMNS)
+)
+_TOP_CALLS = f"""\
+WITH
+    toDateTime($__fromTime, 'UTC') AS range_start,
+    toDateTime($__toTime, 'UTC') AS range_end,
+    toDate(range_start + 86399, 'UTC') AS first_day,
+    toDate(range_end, 'UTC') AS end_day,
+    toDateTime(first_day, 'UTC') AS first_day_start,
+    toDateTime(end_day, 'UTC') AS end_day_start,
+    {WHOLE_TABLES},
+    whole_tables AND first_day < end_day AND (
+        SELECT count() = 1
+        FROM (SELECT {_NO_SELECTION})
+        WHERE 1 = 1{{filters}}
+    ) AS from_days,
+    (
+        SELECT groupArraySortedArray(50)(leaders)
+        FROM (
+            SELECT groupArraySorted(50)({_TOP_CALL}) AS leaders
+            FROM llm_calls
+            WHERE toDate(ts) >= first_day AND toDate(ts) < end_day AND from_days{{filters}}
+            GROUP BY toDate(ts)
+        )
+    ) AS day_leaders,
+    if(length(day_leaders) < 50, NULL, -day_leaders[50].1) AS floor
+SELECT
+    {", ".join(_TOP_CALL_COLUMNS)}
+FROM (
+    SELECT
+        {_TOP_CALL_FROM_LEADER}
+    FROM (SELECT arrayJoin(day_leaders) AS leader)
+    UNION ALL
+    SELECT
+        {_TOP_CALL_SELECT}
+    FROM llm_calls
+    WHERE $__timeFilter(ts) AND (ts < first_day_start OR ts >= end_day_start) AND from_days
+      AND (floor IS NULL OR cost >= floor){{filters}}
+    ORDER BY cost DESC, ts DESC
+    LIMIT 50
+    UNION ALL
+    SELECT
+        {_TOP_CALL_SELECT}
+    FROM llm_calls
+    WHERE $__timeFilter(ts) AND NOT from_days{{filters}}
+    ORDER BY cost DESC, ts DESC
+    LIMIT 50
+)
+ORDER BY cost DESC, ts DESC
+LIMIT 50"""
+
+
 def _top(dimension: str, title: str, description: str) -> View:
     """Spend, requests and budget-blocked requests per value of a high-cardinality rollup
     column: the largest ``top`` values and one "(other)" row (see :func:`_top_n`)."""
@@ -945,27 +1017,7 @@ ORDER BY usage_missing_requests DESC, provider, model""",
         description="The 50 most expensive single calls in the range, with their trace ids.",
         format=Format.TABLE,
         source="llm_calls",
-        template="""\
-SELECT
-    ts,
-    trace_id,
-    span_id,
-    provider,
-    model,
-    team,
-    feature,
-    tenant,
-    user,
-    input_tokens,
-    output_tokens,
-    cost,
-    priced,
-    latency_ms,
-    status
-FROM llm_calls
-WHERE $__timeFilter(ts){filters}
-ORDER BY cost DESC, ts DESC
-LIMIT 50""",
+        template=_TOP_CALLS,
     ),
 ]
 

@@ -301,3 +301,25 @@ WHERE $__timeFilter(ts)
   AND status != 'error'{filters}
 GROUP BY provider
 ORDER BY provider"""
+
+BEFORE["top_calls"] = """\
+SELECT
+    ts,
+    trace_id,
+    span_id,
+    provider,
+    model,
+    team,
+    feature,
+    tenant,
+    user,
+    input_tokens,
+    output_tokens,
+    cost,
+    priced,
+    latency_ms,
+    status
+FROM llm_calls
+WHERE $__timeFilter(ts){filters}
+ORDER BY cost DESC, ts DESC
+LIMIT 50"""

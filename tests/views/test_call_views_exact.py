@@ -1,6 +1,7 @@
 """cost_by_user reads a projection of ``llm_calls`` (migration 0008), cost_by_conversation
 folds its tail without ranking every conversation and top_calls skips granules by a minmax
-index on cost (migration 0011); their answers must stay exactly the raw table's.
+index on cost (migration 0011) and takes whole days from a projection of each day's 50
+costliest calls (0014); their answers must stay exactly the raw table's.
 
 Each view runs as the dashboard, the report and the API run it (``views.bind``), for ranges
 that start and end mid-day, with and without dashboard variables and call filters, before
@@ -312,6 +313,58 @@ def test_top_calls_is_the_raw_answer(calls) -> None:
     assert_top_calls_exact(calls, raw_calls(calls))
 
 
+def test_top_calls_reads_whole_days_from_the_projection(calls) -> None:
+    """Whole days without a variable come from the per-day leaders (migration 0014); the
+    partial days only above their 50th cost; anything else from the table."""
+    # The leaders (a scalar subquery) are found while planning, so EXPLAIN shows them: some
+    # for a week without variables, none (the table answers) otherwise.
+    week = {"start": NOW - dt.timedelta(days=7), "end": NOW}
+    assert "arrayJoin([('" in explain(calls, "top_calls", **week)
+    for other in (
+        {"filters": {"team": ("search",)}},
+        {"filters": {"user": ("u3",)}},
+        {"exact": True},
+    ):
+        assert "arrayJoin([])" in explain(calls, "top_calls", **week, **other), other
+    # within one day: no whole day
+    day = {"start": NOW - dt.timedelta(hours=20), "end": NOW}
+    assert "arrayJoin([])" in explain(calls, "top_calls", **day)
+    # and the leaders of whole days are read from the projection
+    leaders = calls.query(
+        f"EXPLAIN projections = 1 SELECT groupArraySorted(50)({views._TOP_CALL}) FROM llm_calls "
+        "WHERE toDate(ts) >= toDate('2026-11-14') AND toDate(ts) < toDate('2026-11-20') "
+        "GROUP BY toDate(ts)"
+    )
+    assert "top_calls_daily" in "\n".join(str(row[0]) for row in leaders.result_rows)
+
+
+def test_top_calls_over_days_of_many_tied_calls(store_client) -> None:
+    """More than 50 calls a day at one cost, at one moment, in several parts: the leaders of
+    the whole days and the partial days' calls at the floor still give the raw answer."""
+    at = dt.datetime(2026, 11, 14, 10, tzinfo=UTC)
+    for part in range(3):
+        rows = [
+            [at + dt.timedelta(days=day, hours=part * 5, seconds=n % 7), f"t{part}-{day}-{n}",
+             f"s{n}", "acme", "acme-1", "search", "tenant-1", "u1",
+             Decimal("0.25") if n % 3 else Decimal("1.000000000001") * (n % 2), 1]
+            for day in range(-2, 4) for n in range(80)
+        ]  # fmt: skip
+        columns = ["ts", "trace_id", "span_id", "provider", "model", "team", "tenant", "user",
+                   "cost", "priced"]  # fmt: skip
+        store_client.insert("llm_calls", rows, column_names=columns)
+    raw = raw_calls(store_client)
+    ranges = [
+        (at - dt.timedelta(days=2, hours=3), at + dt.timedelta(days=3, hours=4)),
+        (at - dt.timedelta(hours=1), at + dt.timedelta(days=2) - MS),
+        (at.replace(hour=0), at.replace(hour=0) + dt.timedelta(days=2) - MS),
+    ]
+    for start, end in ranges:
+        counted = selected(raw, start, end, {}, whole_days=False)
+        want = sorted(counted, key=_key, reverse=True)[:50]
+        got = fetch(store_client, "top_calls", start=start, end=end)
+        assert [_key(r) for r in got] == [_key(r) for r in want], (start, end)
+
+
 # ---------------------------------------------------------------- the migration
 
 
@@ -335,6 +388,30 @@ def test_the_migration_backfills_a_store_written_before(chdb_url) -> None:
         assert_users_exact(client, raw_calls(client), RANGES[:1])
     finally:
         client.command("DROP DATABASE IF EXISTS before_0008")
+
+
+def test_the_top_calls_projection_is_built_for_a_store_written_before(chdb_url) -> None:
+    client = store.connect(chdb_url, database="before_0014")
+    try:
+        migrate_before(client, 14)
+        for seed in (8, 9):
+            client.insert("llm_calls", _calls(seed, 300), column_names=COLUMNS)
+        parts = client.command(
+            "SELECT count() FROM system.parts WHERE database = currentDatabase() "
+            "AND table = 'llm_calls' AND active"
+        )
+        assert 14 in store.migrate(client)
+        wait_for_mutations(client)
+        projected = client.command(
+            "SELECT count() FROM system.projection_parts WHERE database = currentDatabase() "
+            "AND table = 'llm_calls' AND name = 'top_calls_daily' AND active"
+        )
+        assert projected == parts
+        assert_top_calls_exact(client, raw_calls(client), RANGES[:2])
+        week = {"start": NOW - dt.timedelta(days=7), "end": NOW}
+        assert "arrayJoin([('" in explain(client, "top_calls", **week)
+    finally:
+        client.command("DROP DATABASE IF EXISTS before_0014")
 
 
 def test_the_cost_index_is_built_for_a_store_written_before(chdb_url) -> None:
