@@ -14,6 +14,7 @@ ones are written (tests/ingest/test_store_faults.py proves it on real faults).
 
 from __future__ import annotations
 
+from itertools import accumulate, chain
 from typing import Any
 
 import pyarrow as pa
@@ -71,10 +72,20 @@ def arrow_table(columns: Columns) -> pa.Table:
             units = pa.array(values, pa.int64()).cast(pa.decimal128(38, 0))
             arrays.append(pa.Array.from_buffers(_MONEY, len(units), units.buffers()))
         elif name == "tags":
-            arrays.append(pa.array([list(tags.items()) for tags in values], kind))
+            arrays.append(_map_array(values))
         else:
             arrays.append(pa.array(values, kind))
     return pa.Table.from_arrays(arrays, names=list(COLUMNS[: len(arrays)]))
+
+
+def _map_array(tags: list[dict[str, str]]) -> pa.MapArray:
+    """The ``tags`` column as an Arrow map, from its keys and values flattened: pyarrow
+    converts a list of per-row pair lists at ~2.5 µs a row even when every map is empty,
+    this at ~0.25 µs."""
+    offsets = pa.array([0, *accumulate(map(len, tags))], pa.int32())
+    keys = pa.array(list(chain.from_iterable(tags)), pa.string())
+    items = pa.array(list(chain.from_iterable(row.values() for row in tags)), pa.string())
+    return pa.MapArray.from_arrays(offsets, keys, items)
 
 
 def insert_calls(client: Any, columns: Columns, token: str) -> int:
