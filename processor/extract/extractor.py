@@ -42,6 +42,7 @@ import math
 from collections import Counter as Tally
 from datetime import UTC, datetime
 from decimal import Decimal
+from operator import itemgetter
 from typing import Any
 
 from tokentrace.instrumentation.providers import KNOWN_HOSTS
@@ -252,6 +253,8 @@ DIMENSIONS = tuple(
     for dimension, keys in tag_rules.DIMENSIONS.items()
 )
 _N_FIELDS = DIMENSIONS[-1] + 1
+_unit_counts = itemgetter(*UNITS)  # the UNITS fields' values, as one tuple
+_NO_UNITS = (0,) * len(UNITS)
 _DIMENSION_FIELDS = slice(DIMENSIONS[0], _N_FIELDS)  # the dimensions come last, in order
 _USAGE = (INPUT, OUTPUT, CACHE_READ, CACHE_WRITE)
 
@@ -614,7 +617,9 @@ def _call(
         if wire is not None:
             uncached, output_tokens, cache_read, cache_write = wire
             input_tokens = uncached + cache_read + cache_write
-    units = tuple(_valid(found[field]) or 0 for field in UNITS)
+    # Most spans carry none of the finer units: no per-unit work for them.
+    units = _unit_counts(found)
+    units = tuple(_valid(count) or 0 for count in units) if any(units) else _NO_UNITS
     cache_write = max(cache_write, units[0])  # a source may report 1-hour writes only
     if input_tokens is not None and (cache_read or cache_write):
         if source.input_excludes_cache(provider):
@@ -651,10 +656,11 @@ def _call(
     call.http_status = found[HTTP_STATUS] or 0
     if call.http_status >= 400 and input_tokens is None and output_tokens is None:
         call.usage_missing = 0  # a rejected request used nothing: its cost is a known $0
-    call.dimensions = [
-        value or from_resource
-        for value, from_resource in zip(found[_DIMENSION_FIELDS], resource.dimensions, strict=True)
-    ]
+    dimensions = found[_DIMENSION_FIELDS]  # a new list: the span's own value, else the resource's
+    for index, value in enumerate(dimensions):
+        if value is None:
+            dimensions[index] = resource.dimensions[index]
+    call.dimensions = dimensions
     call.api_key = found[API_KEY] or ""
     call.endpoint = found[ENDPOINT] or ""
     call.budget_blocked = int(bool(found[BUDGET_BLOCKED]))
