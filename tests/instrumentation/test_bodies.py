@@ -136,6 +136,22 @@ def test_deflate_zlib_wrapped_and_raw():
         b"[1, 2]",
         b"",
         b'{"a": "\xff"}',
+        # orjson would give floats for integers beyond 64 bits: left to the stdlib
+        b'{"seed": 123456789012345678901234567890}',
+        b'{"a": 18446744073709551616, "b": -9223372036854775809}',
+        b'{"a": 9223372036854775807, "b": -9223372036854775808}',
+        b'{"a": 1e400, "b": -1e400, "c": 1e-400, "d": -0, "e": -0.0}',
+        b'{"a": 1.00000000000000011102230246251565404236316680908203125}',
+        b'{"a": 2.2250738585072011e-308, "b": 9007199254740993}',
+        b'{"a": "\x01"}',
+        b'{"a": 1, "a": 2}',
+        b'{"a": [1,]}',
+        b'{"a": 01}',
+        b'{"a": "\\ud800\\udc00", "b": "\\u2028"}',
+        b'{"a": 1}\x00',
+        b'\x0c{"a": 1}',
+        b'"text"',
+        b"1",
     ],
 )
 def test_loads_is_json_loads(data):
@@ -148,3 +164,30 @@ def test_loads_is_json_loads(data):
         assert str(caught.value) == str(error)
     else:
         assert repr(loads(data)) == repr(expected)
+
+
+_JSON = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(10**30), max_value=10**30)
+    | st.floats(allow_nan=False)
+    | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(value=_JSON, ascii_only=st.booleans(), cut=st.integers(min_value=0, max_value=400))
+def test_loads_is_json_loads_on_generated_bodies(value, ascii_only, cut):
+    """Whole documents (any integer size, any float, any text) and cut-short ones."""
+    data = json.dumps({"v": value}, ensure_ascii=ascii_only).encode("utf-8", "surrogatepass")
+    for body in (data, data[:cut]):
+        try:
+            expected = json.loads(body)
+        except Exception as error:
+            with pytest.raises(type(error)) as caught:
+                loads(body)
+            assert str(caught.value) == str(error)
+        else:
+            assert repr(loads(body)) == repr(expected)
