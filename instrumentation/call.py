@@ -20,7 +20,7 @@ from .api_keys import request_fingerprint
 from .bodies import NOT_PARSED, JsonParser, NdjsonParser, SseParser
 from .budget_guard import Exceeded
 from .decoding import Decoder, UnsupportedEncoding, decoder_factory
-from .endpoints import ENTRY_KINDS, attribute, current_endpoint
+from .endpoints import attribute, current_endpoint
 from .headers import Entries, entries
 from .provider_cost import COST_HEADER_NAMES, PROVIDER_COST, from_headers
 from .routing import Route
@@ -345,9 +345,8 @@ def _content_headers(found: Entries) -> tuple[str, str, bool]:
 
 
 def _genai_parent_span_id(parent: trace.Span) -> str | None:
-    """The hex id of the current span when it is a GenAI span describing this same call (a
-    SERVER or CONSUMER span, where the endpoint comes from, never is)."""
-    if not parent.is_recording() or getattr(parent, "kind", None) in ENTRY_KINDS:
+    """The hex id of the current span when it is a GenAI span describing this same call."""
+    if not parent.is_recording():
         return None
     if attribute(parent, "gen_ai.operation.name") not in _GENAI_OPERATIONS:
         return None

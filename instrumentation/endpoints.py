@@ -20,14 +20,14 @@ from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
 from opentelemetry.trace import SpanKind
 
 _ANCESTOR = "_tokentrace_entry_span"
-ENTRY_KINDS = (SpanKind.SERVER, SpanKind.CONSUMER)
+_ENTRY_KINDS = (SpanKind.SERVER, SpanKind.CONSUMER)
 
 
 class EndpointTracker(SpanProcessor):
     """Gives every span a reference to its nearest SERVER or CONSUMER ancestor (or itself)."""
 
     def on_start(self, span: Span, parent_context: Context | None = None) -> None:
-        if span.kind in ENTRY_KINDS:
+        if span.kind in _ENTRY_KINDS:
             entry: Any = span
         else:
             entry = getattr(trace.get_current_span(parent_context), _ANCESTOR, None)
@@ -62,7 +62,7 @@ def current_endpoint(current: trace.Span | None = None) -> str | None:
         current = trace.get_current_span()
     entry = getattr(current, _ANCESTOR, None)
     if entry is None:
-        if getattr(current, "kind", None) not in ENTRY_KINDS:
+        if getattr(current, "kind", None) not in _ENTRY_KINDS:
             return None
         entry = current
     if entry.kind is SpanKind.SERVER:

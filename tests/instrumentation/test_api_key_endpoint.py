@@ -20,6 +20,7 @@ from opentelemetry import trace
 from opentelemetry.trace import SpanKind
 
 from tokentrace.instrumentation.api_keys import fingerprint, request_fingerprint
+from tokentrace.instrumentation.endpoints import attribute
 
 from .conftest import llm_spans, only_span
 from .test_autoinstrument import _Handler, _Receiver, value
@@ -119,6 +120,36 @@ def test_endpoint_is_the_route_of_the_enclosing_server_span(standin, exporter, p
         None,
     ]
     assert trace.get_current_span() is trace.INVALID_SPAN
+
+
+def test_gateway_server_span_describing_the_call_marks_ours_duplicate(standin, exporter, provider):
+    """A gateway's SERVER span that carries GenAI attributes describes the call it forwards: ours,
+    inside it, is marked its duplicate (and gets its route), as under an SDK-level span."""
+    tracer = provider.get_tracer("gateway")
+    oai = openai.OpenAI(base_url=standin.base_url("openai"), api_key=KEY, max_retries=0)
+    with tracer.start_as_current_span(
+        "chat gpt-4o-mini",
+        kind=SpanKind.SERVER,
+        attributes={"gen_ai.operation.name": "chat", "http.route": "/v1/chat/completions"},
+    ) as server:
+        oai.chat.completions.create(
+            model="gpt-4o-mini", messages=[{"role": "user", "content": "Hi"}]
+        )
+
+    ours = only_span(exporter)
+    assert ours.attributes["tokentrace.duplicate_of"] == format(
+        server.get_span_context().span_id, "016x"
+    )
+    assert ours.attributes["tokentrace.endpoint"] == "/v1/chat/completions"
+
+
+def test_attribute_of_a_span_that_is_not_the_sdk_s():
+    class Span:
+        attributes = {"http.route": "/a"}
+
+    assert attribute(Span(), "http.route") == "/a"
+    assert attribute(Span(), "celery.task_name") is None
+    assert attribute(object(), "http.route") is None
 
 
 APP = """
