@@ -470,8 +470,9 @@ def extract(request: Any, now_ns: int) -> Extraction:
 
 # Raw ``KeyValue`` bytes → (field, rank, key, value or raw bytes). Most attributes repeat
 # byte for byte from span to span (operation, provider, model, team, …), so a hit skips
-# parsing and converting. Only short attributes are remembered; the cache is emptied when
-# full.
+# parsing and converting. Only short attributes are remembered, and not response ids, which
+# never repeat: remembered, they would fill the cache in a few seconds of traffic, and it is
+# emptied when full, so every repeating attribute would be parsed again.
 _read_cache: dict[bytes, tuple[int | None, int, str, Any]] = {}
 _CACHE_ENTRIES = 65_536
 _CACHE_BYTES = 160
@@ -530,7 +531,7 @@ def _scan(attributes: Any) -> tuple[list[Any], list[tuple[str, bytes]]]:
         entry = cached(kv)
         if entry is None:
             entry = _read(kv)
-            if len(kv) <= _CACHE_BYTES:
+            if len(kv) <= _CACHE_BYTES and entry[0] != RESPONSE_ID:
                 if len(_read_cache) >= _CACHE_ENTRIES:
                     _read_cache.clear()
                 _read_cache[kv] = entry
