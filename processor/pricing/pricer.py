@@ -253,7 +253,10 @@ class Period:
                 out += c_out * count
                 savings += c_save * count
         for leaf in compiled.leaves:
-            if len(leaf) > 1 and sum(usage[f] * t for f, t in leaf) < 0:
+            count = 0
+            for field, times in leaf:
+                count += usage[field] * times
+            if count < 0:
                 return unpriced(self.model, INVALID_USAGE)
         total = inp + read + write + out
         if compiled.scale != 1:

@@ -78,8 +78,9 @@ class Compiled:
 
     ``bands[b]`` holds, for band ``b`` (band 0 below the first long-context threshold), one
     row per count that costs anything: (field, input, cache read, cache write, output,
-    savings) coefficients. ``leaves`` are the leaf forms of the priced units, which must not
-    go negative (more audio tokens than input tokens cannot be priced).
+    savings) coefficients. ``leaves`` are the leaf forms of the priced units that have more
+    than one term, which must not go negative (more audio tokens than input tokens cannot be
+    priced); a one-term leaf is a count, never negative, so it is not checked per call.
     """
 
     scale: int
@@ -157,7 +158,7 @@ def compile_price(prices: ModelPrice) -> Compiled:
         scale=10**extra,
         thresholds=tuple(thresholds),
         bands=tuple(bands),
-        leaves=tuple(leaves.values()),
+        leaves=tuple(form for form in leaves.values() if len(form) > 1),
         request_fee=int(fee.scaleb(9 + extra)) if fee else 0,
         priced_fields=frozenset(_FIELD[k] for k in tokens),
         unit_bands=tuple(unit_bands) if any(unit_bands) else (),
