@@ -217,16 +217,15 @@ FROM (
 ORDER BY provider"""
 
 
-# The 50 costliest calls of the range (migrations 0014, 0015). Reading 13 columns of 50 rows
-# scattered over the range costs more at 100M calls than finding them (each row decompresses a
-# block of every column: ~2 ms a row), so the whole UTC days of the range come from the
-# top_calls_daily projection and its other whole hours from top_calls_hourly, which keep each
-# day's and hour's 50 costliest calls whole, as tuples in the view's order: the 50 costliest of
-# several days and hours are among the union of their 50. Only the calls of the partial first
-# and last hour are read from the table, and only those at or above the 50th cost of the whole
-# days and hours (``floor``; the cost index skips the granules below it), so few rows are read
-# whole. A range without a whole hour, or with a dashboard variable set (the projections hold
-# none), or the report's and the API's call filters and exact ranges (``whole_tables``,
+# The 50 costliest calls of the range (migration 0014). Reading 13 columns of 50 rows scattered
+# over the range costs more at 100M calls than finding them (each row decompresses a block of
+# every column: ~2 ms a row), so the whole UTC days of the range come from the top_calls_daily
+# projection, which keeps each day's 50 costliest calls whole as tuples in the view's order:
+# the 50 costliest of several days are among the union of each day's 50. Only the calls of the
+# partial first and last day are read from the table, and only those at or above the 50th cost
+# of the whole days (``floor``; the cost index skips the granules below it), so few rows are
+# read whole. A range without a whole day, or with a dashboard variable set (the projection
+# holds none), or the report's and the API's call filters and exact ranges (``whole_tables``,
 # view_sql._narrowed) take the other branch: the 50 costliest calls straight from the table.
 # Each branch reads nothing when the other answers, and both apply every condition.
 _TOP_CALL_COLUMNS = (
@@ -244,46 +243,37 @@ _TOP_CALLS = f"""\
 WITH
     toDateTime($__fromTime, 'UTC') AS range_start,
     toDateTime($__toTime, 'UTC') AS range_end,
-    toStartOfHour(range_start + 3599) AS first_hour,
-    toStartOfHour(range_end) AS end_hour,
     toDate(range_start + 86399, 'UTC') AS first_day,
     toDate(range_end, 'UTC') AS end_day,
     toDateTime(first_day, 'UTC') AS first_day_start,
     toDateTime(end_day, 'UTC') AS end_day_start,
     {WHOLE_TABLES},
-    whole_tables AND first_hour < end_hour AND (
+    whole_tables AND first_day < end_day AND (
         SELECT count() = 1
         FROM (SELECT {_NO_SELECTION})
         WHERE 1 = 1{{filters}}
-    ) AS from_leaders,
+    ) AS from_days,
     (
         SELECT groupArraySortedArray(50)(leaders)
         FROM (
             SELECT groupArraySorted(50)({_TOP_CALL}) AS leaders
             FROM llm_calls
-            WHERE toDate(ts) >= first_day AND toDate(ts) < end_day AND from_leaders{{filters}}
+            WHERE toDate(ts) >= first_day AND toDate(ts) < end_day AND from_days{{filters}}
             GROUP BY toDate(ts)
-            UNION ALL
-            SELECT groupArraySorted(50)({_TOP_CALL}) AS leaders
-            FROM llm_calls
-            WHERE toStartOfHour(ts) >= first_hour AND toStartOfHour(ts) < end_hour
-              AND (toStartOfHour(ts) < first_day_start OR toStartOfHour(ts) >= end_day_start)
-              AND from_leaders{{filters}}
-            GROUP BY toStartOfHour(ts)
         )
-    ) AS whole_leaders,
-    if(length(whole_leaders) < 50, NULL, -whole_leaders[50].1) AS floor
+    ) AS day_leaders,
+    if(length(day_leaders) < 50, NULL, -day_leaders[50].1) AS floor
 SELECT
     {", ".join(_TOP_CALL_COLUMNS)}
 FROM (
     SELECT
         {_TOP_CALL_FROM_LEADER}
-    FROM (SELECT arrayJoin(whole_leaders) AS leader)
+    FROM (SELECT arrayJoin(day_leaders) AS leader)
     UNION ALL
     SELECT
         {_TOP_CALL_SELECT}
     FROM llm_calls
-    WHERE $__timeFilter(ts) AND (ts < first_hour OR ts >= end_hour) AND from_leaders
+    WHERE $__timeFilter(ts) AND (ts < first_day_start OR ts >= end_day_start) AND from_days
       AND (floor IS NULL OR cost >= floor){{filters}}
     ORDER BY cost DESC, ts DESC
     LIMIT 50
@@ -291,7 +281,7 @@ FROM (
     SELECT
         {_TOP_CALL_SELECT}
     FROM llm_calls
-    WHERE $__timeFilter(ts) AND NOT from_leaders{{filters}}
+    WHERE $__timeFilter(ts) AND NOT from_days{{filters}}
     ORDER BY cost DESC, ts DESC
     LIMIT 50
 )

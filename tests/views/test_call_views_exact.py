@@ -1,7 +1,7 @@
 """cost_by_user reads a projection of ``llm_calls`` (migration 0008), cost_by_conversation
 folds its tail without ranking every conversation and top_calls skips granules by a minmax
-index on cost (migration 0011) and takes whole days and hours from projections of each day's
-and hour's 50 costliest calls (0014, 0015); their answers must stay exactly the raw table's.
+index on cost (migration 0011) and takes whole days from a projection of each day's 50
+costliest calls (0014); their answers must stay exactly the raw table's.
 
 Each view runs as the dashboard, the report and the API run it (``views.bind``), for ranges
 that start and end mid-day, with and without dashboard variables and call filters, before
@@ -314,9 +314,8 @@ def test_top_calls_is_the_raw_answer(calls) -> None:
 
 
 def test_top_calls_reads_whole_days_from_the_projection(calls) -> None:
-    """Whole days and hours without a variable come from the per-day and per-hour leaders
-    (migrations 0014, 0015); the partial hours only above their 50th cost; anything else
-    from the table."""
+    """Whole days without a variable come from the per-day leaders (migration 0014); the
+    partial days only above their 50th cost; anything else from the table."""
     # The leaders (a scalar subquery) are found while planning, so EXPLAIN shows them: some
     # for a week without variables, none (the table answers) otherwise.
     week = {"start": NOW - dt.timedelta(days=7), "end": NOW}
@@ -327,20 +326,16 @@ def test_top_calls_reads_whole_days_from_the_projection(calls) -> None:
         {"exact": True},
     ):
         assert "arrayJoin([])" in explain(calls, "top_calls", **week, **other), other
-    # within one day: whole hours; within one hour: none
+    # within one day: no whole day
     day = {"start": NOW - dt.timedelta(hours=20), "end": NOW}
-    assert "arrayJoin([('" in explain(calls, "top_calls", **day)
-    minutes = {"start": NOW - dt.timedelta(minutes=50), "end": NOW}
-    assert "arrayJoin([])" in explain(calls, "top_calls", **minutes)
-    # and the leaders of whole days and hours are read from the projections
-    for projection, period in (("daily", "toDate(ts)"), ("hourly", "toStartOfHour(ts)")):
-        leaders = calls.query(
-            f"EXPLAIN projections = 1 SELECT groupArraySorted(50)({views._TOP_CALL}) "
-            f"FROM llm_calls WHERE {period} >= toDate('2026-11-14') "
-            f"AND {period} < toDate('2026-11-20') GROUP BY {period}"
-        )
-        plan = "\n".join(str(row[0]) for row in leaders.result_rows)
-        assert f"top_calls_{projection}" in plan
+    assert "arrayJoin([])" in explain(calls, "top_calls", **day)
+    # and the leaders of whole days are read from the projection
+    leaders = calls.query(
+        f"EXPLAIN projections = 1 SELECT groupArraySorted(50)({views._TOP_CALL}) FROM llm_calls "
+        "WHERE toDate(ts) >= toDate('2026-11-14') AND toDate(ts) < toDate('2026-11-20') "
+        "GROUP BY toDate(ts)"
+    )
+    assert "top_calls_daily" in "\n".join(str(row[0]) for row in leaders.result_rows)
 
 
 def test_top_calls_over_days_of_many_tied_calls(store_client) -> None:
@@ -405,13 +400,14 @@ def test_the_top_calls_projection_is_built_for_a_store_written_before(chdb_url) 
             "SELECT count() FROM system.parts WHERE database = currentDatabase() "
             "AND table = 'llm_calls' AND active"
         )
-        assert {14, 15} <= set(store.migrate(client))
+        assert {14, 15, 16} <= set(store.migrate(client))
         wait_for_mutations(client)
         projected = client.query(
             "SELECT name, count() FROM system.projection_parts WHERE database = currentDatabase() "
             "AND table = 'llm_calls' AND name LIKE 'top_calls_%' AND active GROUP BY name"
         ).result_rows
-        assert dict(projected) == {"top_calls_daily": parts, "top_calls_hourly": parts}
+        # 0016 drops 0015's per-hour leaders again
+        assert dict(projected) == {"top_calls_daily": parts}
         assert_top_calls_exact(client, raw_calls(client), RANGES[:2])
         week = {"start": NOW - dt.timedelta(days=7), "end": NOW}
         assert "arrayJoin([('" in explain(client, "top_calls", **week)
