@@ -3,6 +3,7 @@ what `json.loads` gives; anything else is parsed by httpx as without us."""
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import json
 import zlib
@@ -64,6 +65,31 @@ def test_first_json_is_the_calls_document_then_fresh_ones(exporter, library, enc
     assert kept is not None and first is kept[1]
     assert first == second == json.loads(body) and second is not first
     assert only_span(exporter).attributes["gen_ai.usage.input_tokens"] == 12
+
+
+@pytest.mark.parametrize("library", LIBRARIES, ids=lambda module: module.__name__)
+def test_async_client_gets_the_calls_document(exporter, library):
+    body = json.dumps(ANSWER).encode()
+    data = gzip.compress(body)
+
+    class Body(library.AsyncByteStream):
+        async def __aiter__(self):
+            yield data
+
+    def answer(request):
+        headers = {"content-type": "application/json", "content-encoding": "gzip"}
+        return library.Response(200, headers=headers, stream=Body())
+
+    async def run():
+        async with library.AsyncClient(transport=library.MockTransport(answer)) as client:
+            response = await client.post(URL, json=REQUEST)
+            return response.stream._call._handover, response.json()
+
+    kept, document = asyncio.run(run())
+
+    assert kept is not None and document is kept[1]
+    assert document == json.loads(body)
+    assert only_span(exporter).attributes["gen_ai.usage.output_tokens"] == 3
 
 
 @pytest.mark.parametrize("library", LIBRARIES, ids=lambda module: module.__name__)
