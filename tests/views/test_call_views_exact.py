@@ -22,9 +22,9 @@ import pytest
 
 from tokentrace.processor.pricing.pricer import Pricer
 from tokentrace.processor.pricing.reprice import reprice
-from tokentrace.processor.store import store, views
+from tokentrace.processor.store import views
 from tokentrace.processor.store.views import MAX_TOP, OTHER, VIEWS
-from views.migrating import migrate_before, wait_for_mutations
+from views.migrating import active_parts, projection_parts, store_before
 
 UTC = dt.UTC
 FIRST = dt.datetime(2026, 11, 10, tzinfo=UTC)
@@ -369,60 +369,34 @@ def test_top_calls_over_days_of_many_tied_calls(store_client) -> None:
 
 
 def test_the_migration_backfills_a_store_written_before(chdb_url) -> None:
-    client = store.connect(chdb_url, database="before_0008")
-    try:
-        migrate_before(client, 8)
-        for seed in (4, 5):
-            client.insert("llm_calls", _calls(seed, 300), column_names=COLUMNS)
-        parts = client.command(
-            "SELECT count() FROM system.parts WHERE database = currentDatabase() "
-            "AND table = 'llm_calls' AND active"
-        )
-        assert 8 in store.migrate(client)
-        wait_for_mutations(client)
-        projected = client.query(
-            "SELECT count(), sum(rows) FROM system.projection_parts WHERE database = "
-            "currentDatabase() AND table = 'llm_calls' AND name = 'user_daily' AND active"
-        ).result_rows[0]
-        assert projected[0] == parts and projected[1] > 0
+    batches = [_calls(seed, 300) for seed in (4, 5)]
+    with store_before(chdb_url, 8, COLUMNS, batches) as (client, applied):
+        assert 8 in applied
+        parts, rows = projection_parts(client)["user_daily"]
+        assert parts == active_parts(client) and rows > 0
         assert_users_exact(client, raw_calls(client), RANGES[:1])
-    finally:
-        client.command("DROP DATABASE IF EXISTS before_0008")
 
 
 def test_the_top_calls_projection_is_built_for_a_store_written_before(chdb_url) -> None:
-    client = store.connect(chdb_url, database="before_0014")
-    try:
-        migrate_before(client, 14)
-        for seed in (8, 9):
-            client.insert("llm_calls", _calls(seed, 300), column_names=COLUMNS)
-        parts = client.command(
-            "SELECT count() FROM system.parts WHERE database = currentDatabase() "
-            "AND table = 'llm_calls' AND active"
-        )
-        assert {14, 15, 16} <= set(store.migrate(client))
-        wait_for_mutations(client)
-        projected = client.query(
-            "SELECT name, count() FROM system.projection_parts WHERE database = currentDatabase() "
-            "AND table = 'llm_calls' AND name LIKE 'top_calls_%' AND active GROUP BY name"
-        ).result_rows
+    batches = [_calls(seed, 300) for seed in (8, 9)]
+    with store_before(chdb_url, 14, COLUMNS, batches) as (client, applied):
+        assert {14, 15, 16} <= set(applied)
+        leaders = {
+            name: parts
+            for name, (parts, _) in projection_parts(client).items()
+            if name.startswith("top_calls_")
+        }
         # 0016 drops 0015's per-hour leaders again
-        assert dict(projected) == {"top_calls_daily": parts}
+        assert leaders == {"top_calls_daily": active_parts(client)}
         assert_top_calls_exact(client, raw_calls(client), RANGES[:2])
         week = {"start": NOW - dt.timedelta(days=7), "end": NOW}
         assert "arrayJoin([('" in explain(client, "top_calls", **week)
-    finally:
-        client.command("DROP DATABASE IF EXISTS before_0014")
 
 
 def test_the_cost_index_is_built_for_a_store_written_before(chdb_url) -> None:
-    client = store.connect(chdb_url, database="before_0011")
-    try:
-        migrate_before(client, 11)
-        for seed in (6, 7):
-            client.insert("llm_calls", _calls(seed, 300), column_names=COLUMNS)
-        assert 11 in store.migrate(client)
-        wait_for_mutations(client)
+    batches = [_calls(seed, 300) for seed in (6, 7)]
+    with store_before(chdb_url, 11, COLUMNS, batches) as (client, applied):
+        assert 11 in applied
         unindexed = client.command(
             "SELECT count() FROM system.parts WHERE database = currentDatabase() AND "
             "table = 'llm_calls' AND active AND secondary_indices_uncompressed_bytes = 0"
@@ -433,5 +407,3 @@ def test_the_cost_index_is_built_for_a_store_written_before(chdb_url) -> None:
         sql, parameters = views.bind(VIEWS["top_calls"], start=NOW - dt.timedelta(days=7), end=NOW)
         plan = client.query(f"EXPLAIN indexes = 1 {sql}", parameters=parameters).result_rows
         assert "__topKFilter(cost)" in "\n".join(str(row[0]) for row in plan)
-    finally:
-        client.command("DROP DATABASE IF EXISTS before_0011")

@@ -20,7 +20,7 @@ import pytest
 
 from tokentrace.processor.store import store, views
 from views.before_issue15 import BEFORE
-from views.migrating import migrate_before, wait_for_mutations
+from views.migrating import active_parts, projection_parts, store_before
 
 UTC = dt.UTC
 FIRST = dt.datetime(2026, 11, 10, tzinfo=UTC)
@@ -233,26 +233,14 @@ def test_merges_and_deletes_keep_the_answers(latencies) -> None:
 
 
 def test_the_migration_backfills_a_store_written_before(chdb_url) -> None:
-    client = store.connect(chdb_url, database="before_0012")
-    try:
-        migrate_before(client, 12)
-        for seed in (4, 5):
-            client.insert("llm_calls", _calls(seed, 400), column_names=COLUMNS)
-        assert 12 in store.migrate(client)
-        wait_for_mutations(client)
-        parts = client.command(
-            "SELECT count() FROM system.parts WHERE database = currentDatabase() "
-            "AND table = 'llm_calls' AND active"
-        )
-        projected = client.query(
-            "SELECT name, count() FROM system.projection_parts WHERE database = "
-            "currentDatabase() AND table = 'llm_calls' AND active GROUP BY name"
-        ).result_rows
+    batches = [_calls(seed, 400) for seed in (4, 5)]
+    with store_before(chdb_url, 12, COLUMNS, batches) as (client, applied):
+        assert 12 in applied
+        parts = active_parts(client)
+        projected = projection_parts(client)
         for name in ("latency_daily", "latency_hourly", "latency_values"):
-            assert (name, parts) in projected
+            assert projected[name][0] == parts
         for start, end in _ranges()[:5]:
             args = {"start": start, "end": end}
             assert _answer(client, COUNTED, **args) == _answer(client, OLD, **args)
             assert _answer(client, COUNTED, **args) == _definition(client, start, end, {})
-    finally:
-        client.command("DROP DATABASE IF EXISTS before_0012")
