@@ -47,7 +47,10 @@ _TAIL_PROMPT_EVAL_COUNT = re.compile(rb'"prompt_eval_count"\s*:\s*(\d+)')
 class _RecordParser:
     """The framing the streamed formats share: bytes are held until a record boundary, then
     the whole records are decoded (`_records`: the first, then only those the marker
-    matches); a pending record longer than `SSE_EVENT_LIMIT` is dropped."""
+    matches); a pending record longer than `SSE_EVENT_LIMIT` is dropped. Each format says
+    what separates its records (`_separator`) and how one is decoded (`_decode`)."""
+
+    _separator: bytes
 
     def __init__(self, marker: re.Pattern[bytes], on_document: OnDocument) -> None:
         self._marker = marker
@@ -76,10 +79,37 @@ class _RecordParser:
         raise NotImplementedError
 
     def _records(self, block: bytes) -> None:
+        """Decodes the first record, then only the records that the marker matches.
+
+        After the first record the marker is searched over the whole block at once, jumping
+        from match to match: one scan in C instead of a split and a search per record."""
+        separator = self._separator
+        step = len(separator)
+        pos, size = 0, len(block)
+        while pos < size:
+            if not self._first:
+                match = self._marker.search(block, pos)
+                if match is None:
+                    return
+                before = block.rfind(separator, pos, match.start())
+                if before >= 0:
+                    pos = before + step
+            end = block.find(separator, pos)
+            if end < 0:
+                end = size
+            record = block[pos:end]
+            pos = end + step
+            if self._first or self._marker.search(record):  # no match across two records
+                self._decode(record)
+
+    def _decode(self, record: bytes) -> None:
+        """Hands the record's document on, if it has one (the first one clears `_first`)."""
         raise NotImplementedError
 
 
 class SseParser(_RecordParser):
+    _separator = b"\n\n"
+
     def _complete(self, data: bytes) -> int:
         if data.endswith(b"\n\n"):  # the usual case: whole events, nothing left pending
             return len(data)
@@ -88,31 +118,12 @@ class SseParser(_RecordParser):
         return max(lf + 2 if lf >= 0 else 0, crlf + 4 if crlf >= 0 else 0)
 
     def _records(self, block: bytes) -> None:
-        """Decodes the first event, then only the events that the marker matches.
-
-        After the first event the marker is searched over the whole block at once, jumping
-        from match to match: one scan in C instead of a split and a search per event."""
         if b"\r" in block:  # CRLF line ends (Gemini): event by event
             for event in _EVENT_BREAK.split(block):
                 if self._first or self._marker.search(event):
                     self._decode(event)
             return
-        pos, size = 0, len(block)
-        while pos < size:
-            if not self._first:
-                match = self._marker.search(block, pos)
-                if match is None:
-                    return
-                before = block.rfind(b"\n\n", pos, match.start())
-                if before >= 0:
-                    pos = before + 2
-            end = block.find(b"\n\n", pos)
-            if end < 0:
-                end = size
-            event = block[pos:end]
-            pos = end + 2
-            if self._first or self._marker.search(event):  # no match across two events
-                self._decode(event)
+        super()._records(block)
 
     def _decode(self, event: bytes) -> None:
         payload = b"\n".join(
@@ -125,27 +136,16 @@ class SseParser(_RecordParser):
 
 
 class NdjsonParser(_RecordParser):
+    _separator = b"\n"
+
     def _complete(self, data: bytes) -> int:
         return data.rfind(b"\n") + 1
 
-    def _records(self, block: bytes) -> None:
-        """Decodes the first line, then only the lines that the marker matches (one scan of
-        the block, jumping from match to match, as `SseParser._records` does)."""
-        pos, size = 0, len(block)
-        while pos < size:
-            if not self._first:
-                match = self._marker.search(block, pos)
-                if match is None:
-                    return
-                pos = block.rfind(b"\n", pos, match.start()) + 1 or pos
-            end = block.find(b"\n", pos)
-            if end < 0:
-                end = size
-            line = block[pos:end].strip()
-            pos = end + 1
-            if line and (self._first or self._marker.search(line)):
-                self._first = False
-                self._on_document(loads(line))
+    def _decode(self, line: bytes) -> None:
+        line = line.strip()
+        if line:
+            self._first = False
+            self._on_document(loads(line))
 
 
 class JsonParser:
