@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -34,15 +35,29 @@ def provider() -> TracerProvider:
     return TracerProvider()
 
 
-@pytest.fixture
-def exporter(standin: Standin, provider: TracerProvider) -> Iterator[InMemorySpanExporter]:
-    """Instruments httpx/httpx2 for the test, with the stand-in mapped to its providers."""
+@contextmanager
+def instrumented(
+    standin: Standin, provider: TracerProvider | None = None
+) -> Iterator[InMemorySpanExporter]:
+    """httpx/httpx2 instrumented for the block, with the stand-in mapped to its providers; the
+    spans go to the exporter it yields."""
+    if provider is None:
+        provider = TracerProvider()
     exporter = InMemorySpanExporter()
     provider.add_span_processor(SimpleSpanProcessor(exporter))
     instrumentor = LLMInstrumentor()
     instrumentor.instrument(tracer_provider=provider, provider_urls=standin.provider_urls())
-    yield exporter
-    instrumentor.uninstrument()
+    try:
+        yield exporter
+    finally:
+        instrumentor.uninstrument()
+
+
+@pytest.fixture
+def exporter(standin: Standin, provider: TracerProvider) -> Iterator[InMemorySpanExporter]:
+    """Instruments httpx/httpx2 for the test, with the stand-in mapped to its providers."""
+    with instrumented(standin, provider) as exporter:
+        yield exporter
 
 
 def llm_spans(exporter: InMemorySpanExporter) -> list[ReadableSpan]:

@@ -17,11 +17,8 @@ import ollama
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
-from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from tokentrace.instrumentation import LLMInstrumentor, ollama_api
+from tokentrace.instrumentation import ollama_api
 from tokentrace.instrumentation.bodies import JSON_LIMIT, NdjsonParser
 from tokentrace.instrumentation.config import Settings
 from tokentrace.instrumentation.routing import route
@@ -31,7 +28,7 @@ from tokentrace.processor.standins import ollama as standin_ollama
 from tokentrace.processor.standins import usage_header
 from tokentrace.processor.standins.plan import plan_for
 
-from .conftest import attributes, call_attributes, llm_spans, only_span
+from .conftest import attributes, call_attributes, instrumented, llm_spans, only_span
 
 MODEL = "llama3.2"
 USAGE = usage_header(input=42, output=7)
@@ -69,15 +66,8 @@ def test_chat_and_generate_plain_and_streamed(standin, kind, operation, stream, 
     """Exact span attributes, and the application gets the same objects as uninstrumented."""
     standin.compression = compression
     bare = call(standin, kind, stream)
-    provider = TracerProvider()
-    exporter = InMemorySpanExporter()
-    provider.add_span_processor(SimpleSpanProcessor(exporter))
-    instrumentor = LLMInstrumentor()
-    instrumentor.instrument(tracer_provider=provider, provider_urls=standin.provider_urls())
-    try:
+    with instrumented(standin) as exporter:
         metered = call(standin, kind, stream)
-    finally:
-        instrumentor.uninstrument()
 
     assert metered == bare
     if stream:

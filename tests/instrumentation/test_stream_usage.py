@@ -9,14 +9,11 @@ from contextlib import contextmanager
 
 import openai
 import pytest
-from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from tokentrace.instrumentation import LLMInstrumentor
 from tokentrace.processor.standins import usage_header
 
-from .conftest import only_span
+from .conftest import instrumented, only_span
 
 ASK = [{"role": "user", "content": "Hi"}]
 USAGE = usage_header(input=1234, output=8)
@@ -27,15 +24,8 @@ def _injecting(standin) -> Iterator[InMemorySpanExporter]:
     """Instrumented with `TOKENTRACE_STREAM_USAGE=inject`, for the block."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("TOKENTRACE_STREAM_USAGE", "inject")
-        provider = TracerProvider()
-        exporter = InMemorySpanExporter()
-        provider.add_span_processor(SimpleSpanProcessor(exporter))
-        instrumentor = LLMInstrumentor()
-        instrumentor.instrument(tracer_provider=provider, provider_urls=standin.provider_urls())
-        try:
+        with instrumented(standin) as exporter:
             yield exporter
-        finally:
-            instrumentor.uninstrument()
 
 
 @pytest.fixture

@@ -38,6 +38,27 @@ def decode(data: bytes, encoding: str) -> bytes:
     return data
 
 
+@pytest.fixture
+def own_decodes(monkeypatch) -> list[bytes]:
+    """The raw bytes the call decompresses itself (not taken from httpx's decoding), in order."""
+    from tokentrace.instrumentation import call
+
+    decoded: list[bytes] = []
+    decoder_factory = call.decoder_factory
+
+    def counting(content_encoding):
+        make = decoder_factory(content_encoding)
+
+        def counted():
+            decode = make()
+            return lambda data: decoded.append(data) or decode(data)
+
+        return None if make is None else counted
+
+    monkeypatch.setattr(call, "decoder_factory", counting)
+    return decoded
+
+
 @pytest.mark.parametrize("library", LIBRARIES, ids=lambda module: module.__name__)
 @pytest.mark.parametrize("encoding", ["gzip", "br", "none"])
 def test_sync_stream_bytes_identical_and_usage_read(standin, exporter, library, encoding):
@@ -319,25 +340,10 @@ ENCODED = {
 @pytest.mark.parametrize("library", LIBRARIES, ids=lambda module: module.__name__)
 @pytest.mark.parametrize("encoding", sorted(ENCODED))
 @pytest.mark.parametrize("reader", ["decoded", "raw"])
-def test_body_parsed_as_httpx_decodes_it(exporter, monkeypatch, library, encoding, reader):
+def test_body_parsed_as_httpx_decodes_it(exporter, own_decodes, library, encoding, reader):
     """A body read decoded is parsed from the pieces httpx decodes for the application, not
     decompressed a second time; a raw-byte reader's body is decompressed by the call itself.
     The span is the same either way."""
-    from tokentrace.instrumentation import call
-
-    own_decodes = []
-    decoder_factory = call.decoder_factory
-
-    def counting(content_encoding):
-        make = decoder_factory(content_encoding)
-
-        def counted():
-            decode = make()
-            return lambda data: own_decodes.append(data) or decode(data)
-
-        return None if make is None else counted
-
-    monkeypatch.setattr(call, "decoder_factory", counting)
     body = ENCODED[encoding](COMPLETION)
     with _mock_client(library, body, encoding) as client:
         request = client.build_request(
@@ -417,25 +423,10 @@ def test_body_left_within_a_chunk_still_parsed_whole(exporter):
     assert found["gen_ai.usage.output_tokens"] == 8
 
 
-def test_sse_stream_decoded_by_the_call_in_batches(standin, exporter, monkeypatch):
+def test_sse_stream_decoded_by_the_call_in_batches(standin, exporter, own_decodes):
     """An SSE stream is decoded by the call itself, in batches, even when the application reads
     it decoded: its chunks are single small events, which cost less batched than handed over
     one by one (`LLMCall.decoder_name`)."""
-    from tokentrace.instrumentation import call
-
-    own_decodes = []
-    decoder_factory = call.decoder_factory
-
-    def counting(content_encoding):
-        make = decoder_factory(content_encoding)
-
-        def counted():
-            decode = make()
-            return lambda data: own_decodes.append(data) or decode(data)
-
-        return None if make is None else counted
-
-    monkeypatch.setattr(call, "decoder_factory", counting)
     with httpx2.Client() as client:
         request = client.build_request("POST", chat_url(standin), json=STREAM_BODY, headers=HEADERS)
         response = client.send(request, stream=True)
