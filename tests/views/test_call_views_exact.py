@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -141,31 +141,40 @@ def expected_users(rows: list[dict[str, Any]]) -> dict[tuple[str, str], tuple[in
     return {key: tuple(value) for key, value in totals.items()}
 
 
+def cases(
+    ranges: list[tuple[dt.datetime, dt.datetime]],
+) -> Iterator[tuple[dt.datetime, dt.datetime, dict[str, Any], bool, dict[str, Any]]]:
+    """Each range with each filter set, exact (the report's and the API's range) or not for
+    the unfiltered and the first filter set; with the view's arguments for them."""
+    for start, end in ranges:
+        for filters in FILTERS:
+            for exact in (False, True) if filters in ({}, FILTERS[1]) else (False,):
+                args = {"start": start, "end": end, "filters": filters, "exact": exact}
+                yield start, end, filters, exact, args
+
+
 def assert_users_exact(
     client: Any, raw: list[dict[str, Any]], ranges: list[tuple[dt.datetime, dt.datetime]] = RANGES
 ) -> None:
-    for start, end in ranges:
-        for filters in FILTERS:
-            # exact (the report's and the API's) counts the range itself, not whole days
-            for exact in (False, True) if filters in ({}, FILTERS[1]) else (False,):
-                args = {"start": start, "end": end, "filters": filters, "exact": exact}
-                counted = selected(raw, start, end, filters, whole_days=not exact)
-                want = expected_users(counted)
-                rows = fetch(client, "cost_by_user", **args, top=MAX_TOP)
-                got = {
-                    (r["user"], r["tenant"]): (r["requests"], r["cost"], r["unpriced_requests"])
-                    for r in rows
-                }
-                assert got == want, (start, end, filters, exact)
-                if filters or exact:
-                    continue
-                # the top N and "(other)" fold: largest first, totals exact
-                top = fetch(client, "cost_by_user", **args, top=5)
-                ranked = sorted(want.items(), key=lambda kv: (-kv[1][1], kv[0]))
-                assert [(r["user"], r["tenant"]) for r in top[:5]] == [k for k, _ in ranked[:5]]
-                if len(want) > 5:
-                    assert top[-1]["user"] == OTHER and top[-1]["members"] == len(want) - 5
-                assert sum(r["cost"] for r in top) == sum(v[1] for v in want.values())
+    # exact (the report's and the API's) counts the range itself, not whole days
+    for start, end, filters, exact, args in cases(ranges):
+        counted = selected(raw, start, end, filters, whole_days=not exact)
+        want = expected_users(counted)
+        rows = fetch(client, "cost_by_user", **args, top=MAX_TOP)
+        got = {
+            (r["user"], r["tenant"]): (r["requests"], r["cost"], r["unpriced_requests"])
+            for r in rows
+        }
+        assert got == want, (start, end, filters, exact)
+        if filters or exact:
+            continue
+        # the top N and "(other)" fold: largest first, totals exact
+        top = fetch(client, "cost_by_user", **args, top=5)
+        ranked = sorted(want.items(), key=lambda kv: (-kv[1][1], kv[0]))
+        assert [(r["user"], r["tenant"]) for r in top[:5]] == [k for k, _ in ranked[:5]]
+        if len(want) > 5:
+            assert top[-1]["user"] == OTHER and top[-1]["members"] == len(want) - 5
+        assert sum(r["cost"] for r in top) == sum(v[1] for v in want.values())
 
 
 def test_cost_by_user_is_the_raw_answer_over_whole_days(calls) -> None:
@@ -248,14 +257,11 @@ def assert_conversations_fold(
 def assert_conversations_exact(
     client: Any, raw: list[dict[str, Any]], ranges: list[tuple[dt.datetime, dt.datetime]] = RANGES
 ) -> None:
-    for start, end in ranges:
-        for filters in FILTERS:
-            for exact in (False, True) if filters in ({}, FILTERS[1]) else (False,):
-                args = {"start": start, "end": end, "filters": filters, "exact": exact}
-                want = expected_conversations(selected(raw, start, end, filters, whole_days=False))
-                for top in (MAX_TOP, 5, 1):
-                    rows = fetch(client, "cost_by_conversation", **args, top=top)
-                    assert_conversations_fold(rows, want, top)
+    for start, end, filters, _exact, args in cases(ranges):
+        want = expected_conversations(selected(raw, start, end, filters, whole_days=False))
+        for top in (MAX_TOP, 5, 1):
+            rows = fetch(client, "cost_by_conversation", **args, top=top)
+            assert_conversations_fold(rows, want, top)
 
 
 def test_cost_by_conversation_is_the_raw_answer(calls) -> None:
@@ -290,19 +296,16 @@ def test_the_other_conversations_fold_exactly_across_ties(store_client) -> None:
 def assert_top_calls_exact(
     client: Any, raw: list[dict[str, Any]], ranges: list[tuple[dt.datetime, dt.datetime]] = RANGES
 ) -> None:
-    for start, end in ranges:
-        for filters in FILTERS:
-            for exact in (False, True) if filters in ({}, FILTERS[1]) else (False,):
-                args = {"start": start, "end": end, "filters": filters, "exact": exact}
-                counted = selected(raw, start, end, filters, whole_days=False)
-                want = sorted(counted, key=lambda r: (r["cost"], r["ts"]), reverse=True)[:50]
-                got = fetch(client, "top_calls", **args)
-                # calls with the same cost and time may come in either order
-                assert [_key(r) for r in got] == [_key(r) for r in want], (start, end, filters)
-                if want:
-                    last = _key(want[-1])
-                    above = {r["trace_id"] for r in want if _key(r) > last}
-                    assert {r["trace_id"] for r in got if _key(r) > last} == above
+    for start, end, filters, _exact, args in cases(ranges):
+        counted = selected(raw, start, end, filters, whole_days=False)
+        want = sorted(counted, key=lambda r: (r["cost"], r["ts"]), reverse=True)[:50]
+        got = fetch(client, "top_calls", **args)
+        # calls with the same cost and time may come in either order
+        assert [_key(r) for r in got] == [_key(r) for r in want], (start, end, filters)
+        if want:
+            last = _key(want[-1])
+            above = {r["trace_id"] for r in want if _key(r) > last}
+            assert {r["trace_id"] for r in got if _key(r) > last} == above
 
 
 def _key(row: dict[str, Any]) -> tuple[Decimal, dt.datetime]:
