@@ -13,6 +13,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from tokentrace.instrumentation import LLMInstrumentor
+from tokentrace.instrumentation.usage import Observed
 from tokentrace.processor.standins import Standin, start_standin
 
 
@@ -112,3 +113,16 @@ def call_attributes(
     if status is not None:
         expected["http.response.status_code"] = status
     return expected
+
+
+def parse_split(parser_class: type, api: Any, data: bytes, cuts: list[int]) -> Observed:
+    """What `api` observes in a streamed body fed to a `parser_class` (`bodies.SseParser`,
+    `bodies.NdjsonParser`) in pieces cut at `cuts`."""
+    seen = Observed()
+    parser = parser_class(api.sse_marker, lambda document: api.observe(document, seen, True))
+    start = 0
+    for cut in [*sorted(cuts), len(data)]:
+        parser.feed(data[start:cut])
+        start = cut
+    parser.finish()
+    return seen

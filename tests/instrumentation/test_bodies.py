@@ -16,6 +16,8 @@ from tokentrace.instrumentation.usage import Observed
 from tokentrace.processor.standins import anthropic, gemini, openai
 from tokentrace.processor.standins.plan import plan_for
 
+from .conftest import parse_split
+
 HEADERS = {"x-standin-usage": "input=500,output=40,cache_read=300,cache_creation=100,reasoning=9"}
 
 
@@ -24,14 +26,7 @@ def stream_bytes(reply) -> bytes:
 
 
 def parse_sse(api, data: bytes, cuts: list[int]) -> Observed:
-    seen = Observed()
-    parser = SseParser(api.sse_marker, lambda document: api.observe(document, seen, True))
-    start = 0
-    for cut in [*sorted(cuts), len(data)]:
-        parser.feed(data[start:cut])
-        start = cut
-    parser.finish()
-    return seen
+    return parse_split(SseParser, api, data, cuts)
 
 
 ANTHROPIC_STREAM = stream_bytes(

@@ -28,7 +28,7 @@ from tokentrace.processor.standins import ollama as standin_ollama
 from tokentrace.processor.standins import usage_header
 from tokentrace.processor.standins.plan import plan_for
 
-from .conftest import attributes, call_attributes, instrumented, llm_spans, only_span
+from .conftest import attributes, call_attributes, instrumented, llm_spans, only_span, parse_split
 
 MODEL = "llama3.2"
 USAGE = usage_header(input=42, output=7)
@@ -235,14 +235,8 @@ CHAT_STREAM = _chat_stream()
 @settings(max_examples=60, deadline=None)
 @given(st.lists(st.integers(min_value=0, max_value=len(CHAT_STREAM)), max_size=12))
 def test_ndjson_stream_split_anywhere_gives_the_same_usage(cuts):
-    seen = Observed()
     api = ollama_api.CHAT
-    parser = NdjsonParser(api.sse_marker, lambda document: api.observe(document, seen, True))
-    start = 0
-    for cut in [*sorted(cuts), len(CHAT_STREAM)]:
-        parser.feed(CHAT_STREAM[start:cut])
-        start = cut
-    parser.finish()
+    seen = parse_split(NdjsonParser, api, CHAT_STREAM, cuts)
 
     assert (seen.response_model, seen.finish_reasons) == (MODEL, ["stop"])
     assert api.usage(seen.raw_usage).attributes() == {
