@@ -43,7 +43,7 @@ from genai_prices.types import (
     TimeOfDateConstraint,
 )
 
-from tokentrace.processor.pricing import rules
+from tokentrace.processor.pricing import names, rules
 from tokentrace.processor.pricing.overrides import (
     OverrideEntry,
     PriceOverrides,
@@ -413,36 +413,56 @@ class Pricer:
     def _plan(self, data: _Data, provider: str, model: str, service_tier: str) -> _Plan:
         genai_id = genai_provider(provider, data.snapshot)
         self_hosted = provider.lower().strip() in SELF_HOSTED
-        found = None
-        if model and not self_hosted:
-            # LookupError: a known provider without this model, or no provider matches it.
-            with contextlib.suppress(LookupError):
-                found = data.snapshot.find_provider_model(model, None, genai_id, None)
+        lookups = list(names.lookups(genai_id, model)) if model.strip() else []
+        found, at = (None, -1) if self_hosted else _find(data.snapshot, lookups)
         schedules = []
         # A call without a provider is matched by the provider genai-prices finds from the
         # model name (its model, else the provider whose names it has, as the
         # instrumentation's model owners): that provider's corrections (and the user's
-        # entries) apply to it too, and a model only a correction prices gets priced.
-        owner = found[0].id if found else ""
-        if not genai_id and not owner and model and not self_hosted:
-            with contextlib.suppress(LookupError):
-                owner = data.snapshot.find_provider(model, None, None).id
-        names = (provider, genai_id or owner)
+        # entries) apply to it too, and a model only a correction prices gets priced. Each
+        # name the model is looked up as (.names) is matched, the span's own name first.
+        seen: set[int] = set()
         for layer in (self.overrides, self.corrections):  # the user's file over corrections
-            if layer is not None and model:
-                # Corrections are price data like genai-prices', so the provider rules fill
-                # their gaps (batch, 1-hour cache writes) and a call keeps genai-prices'
-                # model id on both sides of a correction; the user's file means what it says.
-                corrections = layer is self.corrections
-                ruled_as = (genai_id or "") if corrections else None
-                canonical = found[1].id if corrections and found else None
-                for entry in layer.matching(names, model, service_tier):
-                    schedules.append(
-                        _file_schedule(entry, model, layer, service_tier, ruled_as, canonical)
-                    )
+            if layer is None:
+                continue
+            # Corrections are price data like genai-prices', so the provider rules fill their
+            # gaps (batch, 1-hour cache writes) and a call keeps genai-prices' model id on
+            # both sides of a correction; the user's file means what it says.
+            corrections = layer is self.corrections
+            canonical = found[1].id if corrections and found else None
+            for provider_id, name in lookups:
+                owner = found[0].id if found else ""
+                if not provider_id and not owner:
+                    with contextlib.suppress(LookupError):
+                        owner = data.snapshot.find_provider(name, None, None).id
+                ruled_as = (provider_id or "") if corrections else None
+                for entry in layer.matching((provider, provider_id or owner), name, service_tier):
+                    if id(entry) not in seen:
+                        seen.add(id(entry))
+                        schedules.append(
+                            _file_schedule(entry, name, layer, service_tier, ruled_as, canonical)
+                        )
         if found:
             schedules.append(_genai_schedule(*found, service_tier, data.version))
-        return _Plan(model, schedules, SELF_HOSTED_REASON if self_hosted else UNKNOWN_MODEL)
+        reason = SELF_HOSTED_REASON if self_hosted else UNKNOWN_MODEL
+        return _Plan(lookups[at][1] if found else model.strip(), schedules, reason)
+
+
+def _find(
+    snapshot: DataSnapshot, lookups: list[tuple[str | None, str]]
+) -> tuple[tuple[Provider, ModelInfo] | None, int]:
+    """genai-prices' (provider, model) for the first of ``lookups`` (:func:`names.lookups`)
+    it prices, and that lookup's index; ``None`` when none is priced."""
+    for index, (provider_id, name) in enumerate(lookups):
+        try:  # a known provider without this model, or no provider matches it
+            provider, info = snapshot.find_provider_model(name, None, provider_id, None)
+        except LookupError:
+            continue
+        if info.id.lower() != name.lower():
+            info = names.exact_model(provider, name, snapshot.providers) or info
+        if names.acceptable(name, info):
+            return (provider, info), index
+    return None, -1
 
 
 @dataclass(frozen=True)

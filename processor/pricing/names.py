@@ -1,0 +1,131 @@
+"""Model names as real spans carry them, reduced to the names the price data lists.
+
+Clouds, gateways and SDKs wrap a model's name: the google-genai SDK reports
+``models/gemini-2.5-flash``, Vertex AI a resource path
+(``projects/p/locations/l/publishers/google/models/gemini-2.5-flash``), Bedrock an ARN,
+LiteLLM a route (``azure/gpt-4o``, ``vertex_ai/gemini-2.5-flash``) and OpenRouter its vendor
+id (``openai/gpt-4o``). genai-prices knows the bare names, so without this such calls were
+unpriced. :func:`lookups` lists what to look a name up as, the span's own name first, so a
+name the data lists as it is (OpenRouter's ``openai/gpt-4o``, Together's
+``meta-llama/...``) keeps its own price.
+
+Two rules keep a name from being priced as another model (:func:`acceptable`): a fine-tuned
+model (``ft:…``, Azure's ``….ft-…``) is priced only by a fine-tuned entry, never by its base
+model's rates (OpenAI bills fine-tuned inference at rates of its own), and a route or vendor
+prefix names who billed the call, so it is followed only when that biller lists the model at
+the price the span's provider charges: the span has no provider (LiteLLM), names the same
+one, or is OpenRouter, which "passes through the pricing of the underlying providers"
+(https://openrouter.ai/docs/faq, checked 2026-12-02) for the first-party vendors below.
+A host that sets its own prices (Groq, Together, Fireworks…) is never priced at a vendor's.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from genai_prices.types import ClauseEquals, ClauseOr, MatchLogic, ModelInfo, Provider
+
+# LiteLLM's provider routes and OpenRouter's vendor prefixes → genai-prices provider id.
+ROUTES = {
+    "openai": "openai",
+    "azure": "azure",
+    "azure_ai": "azure",
+    "anthropic": "anthropic",
+    "bedrock": "aws",
+    "vertex_ai": "google",
+    "vertex_ai_beta": "google",
+    "gemini": "google",
+    "google": "google",
+    "mistral": "mistral",
+    "mistralai": "mistral",
+    "groq": "groq",
+    "deepseek": "deepseek",
+    "xai": "x-ai",
+    "x-ai": "x-ai",
+    "cohere": "cohere",
+    "perplexity": "perplexity",
+    "together_ai": "together",
+    "fireworks_ai": "fireworks",
+    "openrouter": "openrouter",
+}
+# Vendors whose models OpenRouter serves at the vendor's own list price (their models run
+# only at the vendor or at clouds that charge its rates); open-weight vendors' models run at
+# many hosts at many prices, so an OpenRouter id of theirs is priced only as OpenRouter lists it.
+PASS_THROUGH = frozenset({"openai", "anthropic", "google", "x-ai"})
+GATEWAYS = frozenset({"openrouter"})
+
+# ``publishers/google/models/X``, ``projects/p/locations/l/publishers/anthropic/models/X``,
+# ``models/X`` (google-genai); the publisher names the owner of a Vertex AI model.
+_RESOURCE = re.compile(r"^(?:projects/[^/]+/locations/[^/]+/)?(?:publishers/([^/]+)/)?models/(.+)$")
+# ``arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.anthropic.claude-…``
+_ARN = re.compile(
+    r"^arn:aws[\w-]*:bedrock:[^:]*:[^:]*:(?:foundation-model|inference-profile)/(.+)$"
+)
+_FINE_TUNED = re.compile(r"^ft:|\.ft-|:ft-")
+
+
+def fine_tuned(name: str) -> bool:
+    """An OpenAI (``ft:…``, legacy ``…:ft-…``) or Azure (``….ft-…``) fine-tuned model."""
+    return _FINE_TUNED.search(name) is not None
+
+
+def lookups(genai_id: str | None, model: str) -> Iterator[tuple[str | None, str]]:
+    """(genai-prices provider id, model name) pairs to look ``model`` up as, in order: the name
+    as the span has it (trimmed), then without a resource path, ARN or route prefix."""
+    name = model.strip()
+    yield genai_id, name
+    yield from _unwrapped(genai_id, name, depth=2)
+
+
+def _unwrapped(genai_id: str | None, name: str, depth: int) -> Iterator[tuple[str | None, str]]:
+    if depth == 0:
+        return
+    if match := _RESOURCE.match(name):
+        publisher, bare = match.groups()
+        owner = genai_id or ("google" if publisher else None)
+        yield owner, bare
+        yield from _unwrapped(owner, bare, depth - 1)
+        return
+    if match := _ARN.match(name):
+        owner = genai_id or "aws"
+        yield owner, match.group(1)
+        return
+    head, slash, rest = name.partition("/")
+    route = ROUTES.get(head.lower()) if slash and rest else None
+    if route is None:
+        return
+    if genai_id is None or genai_id == route or (genai_id in GATEWAYS and route in PASS_THROUGH):
+        yield route, rest
+        yield from _unwrapped(route, rest, depth - 1)
+
+
+def acceptable(name: str, model: ModelInfo) -> bool:
+    """Whether ``model`` may price calls to ``name``: a fine-tuned name only by a fine-tuned
+    entry (genai-prices matches ``ft:gpt-4-0613:…`` to GPT-4's base rates, Azure's
+    ``contains o4-mini`` matches ``ft:o4-mini-…``)."""
+    return not fine_tuned(name.lower()) or fine_tuned(model.id.lower())
+
+
+def exact_model(provider: Provider, name: str, providers: list[Provider]) -> ModelInfo | None:
+    """The model of ``provider`` (or of the providers it falls back to, as genai-prices
+    looks them up) that lists ``name`` exactly. genai-prices takes the first model whose
+    clause matches, so a loose clause (Azure's ``contains o4-mini``) prices a sibling the
+    fallback lists by name (``o4-mini-deep-research``, $2/$8 rather than $1.10/$4.40)."""
+    name = name.lower()
+    chain = [provider] + [
+        p for pid in provider.fallback_model_providers or () for p in providers if p.id == pid
+    ]
+    for candidate in chain:
+        for model in candidate.models:
+            if _lists(model.match, name):
+                return model
+    return None
+
+
+def _lists(clause: MatchLogic, name: str) -> bool:
+    if isinstance(clause, ClauseEquals):
+        return clause.equals.lower() == name
+    if isinstance(clause, ClauseOr):
+        return any(_lists(item, name) for item in clause.or_)
+    return False

@@ -1,0 +1,130 @@
+"""Model names as real spans carry them (dated snapshots, fine-tuned models, cloud resource
+paths and ARNs, gateway prefixes, stray whitespace), priced by hand from the providers'
+published price lists (checked 2026-12-02), or unpriced where the right price is not knowable:
+never as another model at another price, never $0.
+
+Every priced call is 20,000 input and 2,000 output tokens, so its cost is
+0.02 x the input rate + 0.002 x the output rate (rates in USD per million tokens).
+
+Sources: https://platform.openai.com/docs/pricing (older models and fine-tuning),
+https://developers.openai.com/api/docs/models/o4-mini-deep-research ,
+https://platform.claude.com/docs/en/about-claude/pricing ,
+https://ai.google.dev/gemini-api/docs/pricing and
+https://cloud.google.com/vertex-ai/generative-ai/pricing (Gemini 2.5 Flash, same on both),
+https://docs.x.ai/docs/models , https://aws.amazon.com/bedrock/pricing/ (Claude Sonnet 4.5:
+in-region and geographic cross-region profiles $3.30 / $16.50, global $3 / $15),
+https://openrouter.ai/docs/faq ("OpenRouter passes through the pricing of the underlying
+providers")."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+
+from tokentrace.processor.pricing.pricer import Pricer
+
+AT = datetime(2026, 12, 1, 12, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def no_prices_file_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("TOKENTRACE_PRICES_FILE", raising=False)
+
+
+@pytest.fixture(scope="module")
+def pricer() -> Pricer:
+    return Pricer("")
+
+
+def cost(pricer: Pricer, provider: str, model: str) -> Decimal | None:
+    price = pricer.price(provider, model, AT, 20_000, 2_000)
+    return price.cost if price.priced else None
+
+
+@pytest.mark.parametrize(
+    ("provider", "model", "expected"),
+    [
+        # Dated snapshots priced as themselves, not as their alias.
+        ("openai", "gpt-4o-2024-05-13", "0.13"),  # $5 / $15: 0.1 + 0.03
+        ("openai", "gpt-4o-2024-08-06", "0.07"),  # $2.50 / $10: 0.05 + 0.02
+        ("openai", "gpt-4-turbo-2024-04-09", "0.26"),  # $10 / $30: 0.2 + 0.06
+        ("openai", "o1-preview-2024-09-12", "0.42"),  # $15 / $60: 0.3 + 0.12
+        ("anthropic", "claude-3-5-sonnet-20240620", "0.09"),  # $3 / $15: 0.06 + 0.03
+        # Fine-tuned inference at fine-tuning rates, $0.30 / $1.20 (gpt-4o-mini: $0.15 / $0.60).
+        ("openai", "ft:gpt-4o-mini-2024-07-18:acme::abc123", "0.0084"),  # 0.006 + 0.0024
+        # Resource paths: Vertex AI and the google-genai SDK; Gemini 2.5 Flash $0.30 / $2.50.
+        ("gcp.vertex_ai", "publishers/google/models/gemini-2.5-flash", "0.011"),  # 0.006 + 0.005
+        (
+            "gcp.vertex_ai",
+            "projects/acme/locations/us-central1/publishers/google/models/gemini-2.5-flash",
+            "0.011",
+        ),
+        ("gcp.gemini", "models/gemini-2.5-flash", "0.011"),
+        # LiteLLM routes, the span without a provider (or with the route's).
+        ("", "vertex_ai/gemini-2.5-flash", "0.011"),
+        ("", "gemini/gemini-2.5-flash", "0.011"),
+        ("", "azure/gpt-4o", "0.07"),  # Azure's global rate is OpenAI's $2.50 / $10
+        ("openai", "openai/gpt-4o", "0.07"),
+        ("", "bedrock/anthropic.claude-3-5-sonnet-20240620-v1:0", "0.09"),  # $3 / $15
+        # OpenRouter ids its list lacks, at the first-party vendor's list price.
+        ("openrouter", "x-ai/grok-4", "0.09"),  # grok-4 $3 / $15
+        ("openrouter", "openai/o1-preview", "0.42"),
+        # A reseller's loose clause does not price a sibling its fallback lists by name:
+        # o4-mini-deep-research $2 / $8 (not o4-mini's $1.10 / $4.40): 0.04 + 0.016.
+        ("azure.ai.openai", "o4-mini-deep-research", "0.056"),
+        # Bedrock: Sonnet 4.5 in-region and geographic profiles $3.30 / $16.50 (0.066 +
+        # 0.033), global $3 / $15; Sonnet 4 has no regional premium.
+        ("aws.bedrock", "us.anthropic.claude-sonnet-4-5-20250929-v1:0", "0.099"),
+        ("aws.bedrock", "global.anthropic.claude-sonnet-4-5-20250929-v1:0", "0.09"),
+        ("aws.bedrock", "us.anthropic.claude-sonnet-4-20250514-v1:0", "0.09"),
+        (
+            "aws.bedrock",
+            "arn:aws:bedrock:us-east-1:123456789012:inference-profile/"
+            "global.anthropic.claude-sonnet-4-5-20250929-v1:0",
+            "0.09",
+        ),
+        # Case and whitespace.
+        ("openai", " GPT-4o\n", "0.07"),
+    ],
+)
+def test_model_names_as_spans_carry_them(
+    pricer: Pricer, provider: str, model: str, expected: str
+) -> None:
+    assert cost(pricer, provider, model) == Decimal(expected)
+
+
+@pytest.mark.parametrize(
+    ("provider", "model"),
+    [
+        # genai-prices matches it to GPT-4's base rates ($30 / $60); OpenAI bills fine-tuned
+        # inference at fine-tuning rates, which the price data does not have for GPT-4.
+        ("openai", "ft:gpt-4-0613:acme::abc123"),
+        # Azure's "contains o4-mini" would bill it as o4-mini; o4-mini fine-tuned inference
+        # costs $4 / $16, or $2 / $8 with data sharing, which the name does not say.
+        ("azure.ai.openai", "ft:o4-mini-2025-04-16:acme::abc123"),
+        ("openai", "ft:o4-mini-2025-04-16:acme::abc123"),
+        # An Azure deployment name says nothing of the model behind it.
+        ("azure.ai.openai", "my-gpt4o-deployment"),
+        # A host that sets its own prices is never priced at the vendor's.
+        ("groq", "openai/gpt-4o"),
+        ("together", "deepseek-ai/DeepSeek-V3"),
+        # Open-weight models run at many hosts at many prices: no provider, no price.
+        ("", "meta-llama/llama-3.1-70b-instruct"),
+        ("openrouter", "deepseek/deepseek-v9"),
+    ],
+)
+def test_names_whose_price_is_not_knowable_stay_unpriced(
+    pricer: Pricer, provider: str, model: str
+) -> None:
+    price = pricer.price(provider, model, AT, 20_000, 2_000)
+    assert (price.priced, price.reason, price.cost) == (False, "unknown_model", Decimal(0))
+
+
+def test_a_wrapped_name_is_stored_under_the_model_it_resolves_to(pricer: Pricer) -> None:
+    vertex = pricer.price(
+        "gcp.vertex_ai", "publishers/google/models/gemini-2.5-flash", AT, 20_000, 2_000
+    )
+    assert vertex.model == "gemini-2.5-flash"
+    assert pricer.price("", "azure/gpt-4o", AT, 20_000, 2_000).model == "gpt-4o"
