@@ -264,6 +264,8 @@ def _seed_from_spool(deduper: Deduper, spool: Spool, backlog: list[Segment]) -> 
     keys: list[tuple[str, str, str]] = []
     for segment in reversed(backlog):
         segment.columns = spool.load(segment)
+        if not segment.columns:
+            continue  # every record in it was damaged
         trace_ids, span_ids, response_ids = segment.columns[1:4]
         keys.extend(reversed(list(zip(trace_ids, span_ids, response_ids, strict=True))))
         if len(keys) >= SEED_CALLS:

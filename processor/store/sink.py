@@ -153,7 +153,9 @@ class Sink:
 
     def _store(self, segment: Segment) -> None:
         """Store every row of ``segment`` (or dead-letter it), unless asked to stop first."""
-        columns = segment.columns or self._spool.load(segment)
+        columns = segment.columns or self._load(segment)
+        if columns is None:
+            return  # stopping: the segment stays spooled
         rows = len(columns[0]) if columns else 0
         # Row ranges still to insert, next one last; a range with a reason is one row refused
         # alone, still to be kept as a dead letter.
@@ -191,6 +193,26 @@ class Sink:
             self.last_error = ""
         self._release(segment)
         self._spool.remove(segment)
+
+    def _load(self, segment: Segment) -> Columns | None:
+        """``segment``'s rows read back from disk, retried while the disk fails (None if
+        asked to stop meanwhile): an exception here would end the sink thread, and with it
+        every insert until a restart."""
+        backoff = self._first_backoff
+        while not self._stop.is_set():
+            try:
+                return self._spool.load(segment)
+            except FileNotFoundError:
+                log.error("sink: spool segment %s was deleted before it was stored", segment.name)
+                return []
+            except OSError as exc:
+                message = f"cannot read spool segment {segment.name} (kept spooled): {exc}"
+                if message != self.last_error:
+                    log.error("sink: %s", message)
+                self.last_error = message
+                self._stop.wait(backoff)
+                backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
+        return None
 
     def _insert(
         self, client: Any, name: str, columns: Columns, start: int, end: int, rows: int

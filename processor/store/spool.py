@@ -19,7 +19,10 @@ File format (``spool_records``): per record a header with magic, payload length,
 CRC-32 and the header's own CRC-32, then the payload: one request's columns, pickled. A torn
 record at the end of a segment (a crash mid-write) was never acknowledged; recovery cuts it
 off. A damaged record is skipped: recovery resynchronises at the next intact record, keeps the
-damaged bytes in ``damaged/``, logs and counts them (``tokentrace_spool_damaged_bytes_total``).
+damaged bytes in ``damaged/``, logs and counts them (``tokentrace_spool_damaged_bytes_total``);
+so is a record whose checksums hold but whose payload does not decode to columns. A segment
+that cannot be read at all (not a file) is logged and left where it is. None of these stops
+a start-up: a crash loop would store nothing at all.
 
 The spool is bounded: once its segments hold ``max_bytes``, :meth:`Spool.append` raises
 :class:`SpoolFull` and the receivers answer 503 with ``Retry-After`` until the sink has
@@ -130,20 +133,18 @@ class Spool:
             number = path.stem.split("-", 1)[0]
             if number.isdigit():
                 self._sequence = max(self._sequence, int(number))
-            data = path.read_bytes()
-            found = self._read(path, data)
-            if not found.records:
-                path.unlink()
+            try:
+                data = path.read_bytes()
+            except OSError as exc:  # not a file, or unreadable: nothing a restart would change
+                log.error("spool: cannot read %s, left where it is: %s", path, exc)
                 continue
-            if found.damaged:
-                _replace(path, b"".join(data[start:end] for start, end in found.records))
-            elif found.torn_at is not None:
-                log.warning(
-                    "spool: cutting a torn record off %s at byte %d", path.name, found.torn_at
-                )
-                with path.open("r+b") as file:
-                    file.truncate(found.torn_at)
-                    os.fsync(file.fileno())
+            found = self._read(path, data)
+            try:
+                _tidy(path, data, found)
+            except OSError as exc:  # a full disk, say: loading skips the same bytes anyway
+                log.error("spool: cannot rewrite %s, read as it is: %s", path.name, exc)
+            if not found.records:
+                continue
             size = sum(end - start for start, end in found.records)
             segments.append(Segment(name=path.stem, path=path, size=size))
         with self._lock:
@@ -165,33 +166,53 @@ class Spool:
             log.warning("spool: replaying %s, set aside by an earlier version", path.name)
 
     def load(self, segment: Segment) -> Columns:
-        """The columns of every row in ``segment``, read back from disk."""
+        """The columns of every row in ``segment``, read back from disk.
+
+        A record whose checksums hold but whose payload is not columns (written by another
+        version or a bug) is damage like any other: kept aside, and the rest is loaded.
+        Raising instead would stop every start-up at the same record.
+        """
         loaded = Segment(segment.name, segment.path)
-        for payload in self._read(segment.path, segment.path.read_bytes()).payloads:
-            columns = pickle.loads(payload)
-            loaded.add(columns, len(columns[0]))
+        data = segment.path.read_bytes()
+        found = self._read(segment.path, data)
+        for (start, end), payload in zip(found.records, found.payloads, strict=True):
+            try:
+                columns = pickle.loads(payload)
+                rows = _row_count(columns, loaded.columns)
+            except Exception as exc:
+                why = f"a record that does not decode ({type(exc).__name__}: {exc})"
+                self._keep_damaged(segment.path, data, start, end, why, len(found.records))
+                continue
+            loaded.add(columns, rows)
         segment.row_count = loaded.row_count
         return loaded.columns or []
 
     def _read(self, path: Path, data: bytes) -> spool_records.Scan:
         """Scan a segment; damaged ranges are kept in ``damaged/``, logged and counted."""
         found = spool_records.scan(data)
-        if not found.damaged:
-            return found
-        aside = self.directory / "damaged"
-        aside.mkdir(mode=0o700, exist_ok=True)
         for start, end in found.damaged:
-            target = aside / f"{path.stem}-{start:012d}.bin"
-            if target.exists():
-                continue  # kept (and counted) when this segment was read before
-            _replace(target, data[start:end])
-            self.on_damage(end - start)
-            log.error(
-                "spool: %s is damaged at bytes %d-%d; reading on from the next intact record "
-                "(%d intact records in all); the damaged bytes are kept in %s",
-                path.name, start, end, len(found.records), target,
-            )  # fmt: skip
+            self._keep_damaged(path, data, start, end, "damage", len(found.records))
         return found
+
+    def _keep_damaged(
+        self, path: Path, data: bytes, start: int, end: int, why: str, intact: int
+    ) -> None:
+        """Copy bytes ``start``-``end`` of ``path`` into ``damaged/``, log and count them once."""
+        target = self.directory / "damaged" / f"{path.stem}-{start:012d}.bin"
+        if target.exists():
+            return  # kept (and counted) when this segment was read before
+        try:
+            target.parent.mkdir(mode=0o700, exist_ok=True)
+            _replace(target, data[start:end])
+            kept = f"the bytes are kept in {target}"
+        except OSError as exc:  # a full disk must not stop the intact records being read
+            kept = f"the bytes could not be kept aside ({exc})"
+        self.on_damage(end - start)
+        log.error(
+            "spool: %s is damaged at bytes %d-%d (%s); reading on from the next intact record "
+            "(%d records in all); %s",
+            path.name, start, end, why, intact, kept,
+        )  # fmt: skip
 
     # ------------------------------------------------------------ writes
 
@@ -316,6 +337,35 @@ class Spool:
                 self._segments -= 1
             return
         self.on_sealed(segment)
+
+
+def _tidy(path: Path, data: bytes, found: spool_records.Scan) -> None:
+    """Leave ``path`` holding only its whole records: removed if it has none, rewritten
+    without its damaged bytes (kept aside already), or cut back before a torn tail."""
+    if not found.records:
+        path.unlink()
+    elif found.damaged:
+        _replace(path, b"".join(data[start:end] for start, end in found.records))
+    elif found.torn_at is not None:
+        log.warning("spool: cutting a torn record off %s at byte %d", path.name, found.torn_at)
+        with path.open("r+b") as file:
+            file.truncate(found.torn_at)
+            os.fsync(file.fileno())
+
+
+def _row_count(columns: Any, like: Columns | None) -> int:
+    """The rows in a decoded record; raises ValueError unless it is columns of one length
+    (as many as ``like``'s, the segment's earlier records, if any)."""
+    if not isinstance(columns, list) or not columns:
+        raise ValueError(f"{type(columns).__name__}, not a list of columns")
+    if not all(isinstance(column, list) for column in columns):
+        raise ValueError("a column is not a list")
+    rows = len(columns[0])
+    if any(len(column) != rows for column in columns):
+        raise ValueError("columns of different lengths")
+    if like is not None and len(columns) != len(like):
+        raise ValueError(f"{len(columns)} columns where the segment has {len(like)}")
+    return rows
 
 
 def _write_all(fd: int, buffers: list[bytes]) -> None:

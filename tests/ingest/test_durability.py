@@ -255,6 +255,10 @@ def test_a_damaged_spool_record_costs_only_its_own_spans(tmp_path):
     lost = pickle.loads(found.payloads[0])[1]  # trace_id is the second column
     data[start + 2] ^= 0x20
     path.write_bytes(bytes(data))
+    # And a segment whose one record checks out but is not columns (another version's): it
+    # used to stop every start-up with a traceback.
+    undecodable = b"".join(spool_records.encode(b"not a pickle"))
+    (server.spool_dir / "000000000999-aaaaaaaaaaaa.wal").write_bytes(undecodable)
 
     server.start(clickhouse=server.store_url)
     deadline = time.monotonic() + 60
@@ -265,10 +269,12 @@ def test_a_damaged_spool_record_costs_only_its_own_spans(tmp_path):
         time.sleep(0.1)
     metrics = server.get("/metrics")[1].decode()
     # prometheus_client writes every sample as a float
-    assert f"tokentrace_spool_damaged_bytes_total {float(end - start)}\n" in metrics
+    damaged = end - start + len(undecodable)
+    assert f"tokentrace_spool_damaged_bytes_total {float(damaged)}\n" in metrics
     assert server.stop() == 0
     assert (server.spool_dir / "damaged").is_dir()
     assert "is damaged at bytes 0-" in server.log()
+    assert "a record that does not decode" in server.log()
     stored = sorted(row["trace_id"] for row in server.stored()["calls"])
     assert stored == sorted(set(acked) - set(lost))
     assert len(lost) == 5

@@ -9,7 +9,9 @@ import pytest
 from clickhouse_connect.driver.exceptions import OperationalError
 from prometheus_client.parser import text_string_to_metric_families
 
+from tokentrace.processor.metrics import Registry
 from tokentrace.processor.pricing.pricer import Pricer
+from tokentrace.processor.store.sink import Sink
 from tokentrace.processor.store.spool import Spool
 
 from .ingest_path import Ingest, totals
@@ -222,3 +224,31 @@ def test_unit_costs_reach_the_calls_and_the_rollups_exactly(tmp_path, store_clie
             "SELECT sum(input_audio_tokens), sum(input_audio_cost), sum(cache_audio_read_tokens),"
             f" sum(cache_audio_read_cost) FROM {rollup}"
         ).result_rows == [(4_000, Decimal("0.003"), 1_000, Decimal("0.0001"))]
+
+
+def test_a_segment_deleted_before_the_sink_reads_it_does_not_stop_the_sink(
+    tmp_path, store_client, pricer, caplog
+):
+    # A segment's rows are read back from disk when they are not in memory; a read that
+    # raised used to end the sink thread, and every later segment waited for a restart.
+    def never():
+        raise OperationalError("down")
+
+    spooled = Ingest(tmp_path, never, pricer, seal_rows=1)
+    spooled.send(request(span(chat())))
+    spooled.send(request(span(chat())))
+    spooled.spool.close()
+    spooled.sink.stop(0)
+    spool = Spool(tmp_path, 1 << 30)
+    backlog = spool.recover()
+    assert len(backlog) == 2
+    backlog[0].path.unlink()
+    sink = Sink(lambda: store_client, spool, Registry(), first_backoff=0.01)
+    for segment in backlog:
+        sink.offer(segment)
+    sink.start()
+    assert sink.wait_idle(10)
+    sink.stop(0)
+    assert totals(store_client)[0][0] == 1
+    assert f"spool segment {backlog[0].name} was deleted before it was stored" in caplog.text
+    assert spool.segment_count == 0

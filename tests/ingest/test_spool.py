@@ -156,6 +156,38 @@ def test_a_damaged_length_does_not_pass_for_a_torn_tail(tmp_path):
     assert recovered_rows(tmp_path) == joined(*batches[1:])[1]
 
 
+def test_a_whole_record_that_does_not_decode_is_kept_aside_and_the_rest_loaded(tmp_path, caplog):
+    # Checksums that hold around a payload that is not columns (another version's, a bug's):
+    # recovery used to raise on it at every start, a crash loop that stored nothing.
+    path = written_segment(tmp_path, [rows(2, "a-")])
+    undecodable = [
+        b"".join(spool_records.encode(b"not a pickle")),
+        b"".join(spool_records.encode(pickle.dumps({"not": "columns"}))),
+        b"".join(spool_records.encode(pickle.dumps([[1, 2], [3]]))),  # ragged
+        b"".join(spool_records.encode(pickle.dumps([[1], [2]]))),  # 2 columns, the segment 3
+    ]
+    good = path.read_bytes()
+    tail = b"".join(spool_records.encode(pickle.dumps(rows(1, "b-"))))
+    path.write_bytes(good + b"".join(undecodable) + tail)
+    damage: list[int] = []
+
+    assert recovered_rows(tmp_path, damage) == ["a-0", "a-1", "b-0"]
+    assert damage == [len(record) for record in undecodable]
+    kept = sorted((tmp_path / "damaged").iterdir())
+    assert [file.read_bytes() for file in kept] == undecodable
+    assert "a record that does not decode (UnpicklingError" in caplog.text
+    assert recovered_rows(tmp_path, damage) == ["a-0", "a-1", "b-0"]  # counted once
+    assert len(damage) == 4
+
+
+def test_a_segment_that_cannot_be_read_is_left_and_the_others_recovered(tmp_path, caplog):
+    written_segment(tmp_path, [rows(2, "a-")])
+    (tmp_path / "000000000009-aaaaaaaaaaaa.wal").mkdir()
+    assert recovered_rows(tmp_path) == ["a-0", "a-1"]
+    assert "cannot read" in caplog.text
+    assert (tmp_path / "000000000009-aaaaaaaaaaaa.wal").is_dir()
+
+
 def legacy_record(columns: list[list]) -> bytes:
     """A record as tokentrace wrote it before headers had their own CRC (b"TTW1")."""
     payload = pickle.dumps(columns, protocol=pickle.HIGHEST_PROTOCOL)
