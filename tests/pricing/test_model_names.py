@@ -128,3 +128,22 @@ def test_a_wrapped_name_is_stored_under_the_model_it_resolves_to(pricer: Pricer)
     )
     assert vertex.model == "gemini-2.5-flash"
     assert pricer.price("", "azure/gpt-4o", AT, 20_000, 2_000).model == "gpt-4o"
+
+
+@pytest.mark.parametrize(
+    ("model", "expected"),
+    [
+        # 12,000 uncached x $3 + 8,000 cached x $0.75 + 2,000 output x $12
+        # = 0.036 + 0.006 + 0.024.
+        ("ft:gpt-4.1-2025-04-14:acme::abc123", "0.066"),
+        # 12,000 x $0.80 + 8,000 x $0.20 + 2,000 x $3.20 = 0.0096 + 0.0016 + 0.0064.
+        ("ft:gpt-4.1-mini-2025-04-14:acme:support:abc123", "0.0176"),
+        # 12,000 x $0.20 + 8,000 x $0.05 + 2,000 x $0.80 = 0.0024 + 0.0004 + 0.0016.
+        ("ft:gpt-4.1-nano-2025-04-14:acme::abc123:ckpt-step-100", "0.0044"),
+    ],
+)
+def test_fine_tuned_gpt_4_1_at_its_fine_tuning_rates(
+    pricer: Pricer, model: str, expected: str
+) -> None:
+    price = pricer.price("openai", model, AT, 20_000, 2_000, cache_read_tokens=8_000)
+    assert (price.priced, price.cost) == (True, Decimal(expected))
