@@ -14,8 +14,8 @@ from collections.abc import Callable
 from typing import Any
 
 from opentelemetry import context
-from opentelemetry.context import _SUPPRESS_INSTRUMENTATION_KEY, get_current
-from opentelemetry.instrumentation.utils import _SUPPRESS_INSTRUMENTATION_KEY_PLAIN
+from opentelemetry.context import Context, get_current
+from opentelemetry.instrumentation.utils import is_instrumentation_enabled
 from opentelemetry.trace import Tracer
 
 from . import failures, provider_errors
@@ -29,13 +29,28 @@ from .streams import Tees, tee_decoder
 Wrapper = Callable[[Callable[..., Any], Any, tuple[Any, ...], dict[str, Any]], Any]
 
 
+def _suppression_check() -> Callable[[Context], bool]:
+    """Whether instrumentation is suppressed in a context: `is_instrumentation_enabled()`
+    reads the current context twice itself, and the span's start then reads it a third time,
+    so the hot path reads OpenTelemetry's two (private) suppression keys on the one context
+    it has. Should a later OpenTelemetry rename them, the public check is used instead:
+    slower, never wrong, and the instrumentor still loads."""
+    try:
+        from opentelemetry.context import _SUPPRESS_INSTRUMENTATION_KEY as key
+        from opentelemetry.instrumentation.utils import _SUPPRESS_INSTRUMENTATION_KEY_PLAIN as plain
+    except ImportError:
+        return lambda ctx: not is_instrumentation_enabled()
+    return lambda ctx: bool(ctx.get(key) or ctx.get(plain))
+
+
+_suppressed = _suppression_check()
+
+
 def _start_call(
     tracer: Tracer, settings: Settings, args: tuple[Any, ...], kwargs: dict[str, Any]
 ) -> LLMCall | None:
-    # `is_instrumentation_enabled()`, on the one context the call reads: it reads the current
-    # context twice itself, which the span's start then read a third time.
     ctx = get_current()
-    if ctx.get(_SUPPRESS_INSTRUMENTATION_KEY) or ctx.get(_SUPPRESS_INSTRUMENTATION_KEY_PLAIN):
+    if _suppressed(ctx):
         return None
     try:
         request = args[0] if args else kwargs["request"]

@@ -265,6 +265,28 @@ def test_non_llm_requests_get_no_span(standin, exporter):
     assert llm_spans(exporter) == []
 
 
+@pytest.mark.parametrize("keys", ["private", "renamed"])
+def test_suppressed_instrumentation_gets_no_span(standin, exporter, monkeypatch, keys):
+    """Inside `suppress_instrumentation()` (an exporter's own requests, a library opting out)
+    no call is metered, through OpenTelemetry's private keys or, were they renamed, through
+    the public check."""
+    from opentelemetry import context
+    from opentelemetry.instrumentation.utils import suppress_instrumentation
+
+    from tokentrace.instrumentation import send
+
+    if keys == "renamed":
+        monkeypatch.delattr(context, "_SUPPRESS_INSTRUMENTATION_KEY")
+        monkeypatch.setattr(send, "_suppressed", send._suppression_check())
+    with httpx2.Client() as client:
+        with suppress_instrumentation():
+            client.post(chat_url(standin), json={"model": "gpt-4o", "messages": []})
+        assert llm_spans(exporter) == []
+        client.post(chat_url(standin), json={"model": "gpt-4o", "messages": []})
+
+    assert len(llm_spans(exporter)) == 1
+
+
 def test_uninstrument_restores_httpx(standin, exporter):
     LLMInstrumentor().uninstrument()
     assert not hasattr(httpx2.Client._send_single_request, "__wrapped__")
