@@ -13,7 +13,8 @@ One call can reach the processor as several spans:
 - a parent/child pair of GenAI call spans (a framework's span wrapping the SDK's, or the
   SDK's wrapping tokentrace's, which tokentrace marks ``tokentrace.duplicate_of``);
 - a framework's call span and the SDK's span of the same call in two traces without a
-  response id (OpenInference's LangChain ``LLM`` span and its OpenAI span: see
+  response id (OpenInference's LangChain ``LLM`` span and its OpenAI span, LiteLLM's
+  ``litellm_request`` span and OpenInference's OpenAI span: see
   ``sources.RANK_FRAMEWORK``). Within one request, a framework span is paired with at
   most one span of another scope and the same provider that ran inside it (start and end
   within its own, to the millisecond: LangChain times runs with ``datetime.now``), equal

@@ -160,6 +160,9 @@ RESPONSE_MODEL = _field(
 )
 RESPONSE_ID = _field(TEXT, "gen_ai.response.id", "ai.response.id")
 PROVIDER_METADATA = _field(RAW, "ai.response.providerMetadata")
+# A usage object set whole as one attribute, where the source's own counts leave the cache
+# out: LiteLLM's (see ``sources.usage_object_counts``).
+USAGE_OBJECT = _field(RAW, "metadata.usage_object")
 INPUT = _field(
     COUNT,
     "gen_ai.usage.input_tokens",
@@ -621,6 +624,17 @@ def _call(
     # Most spans carry none of the finer units: no per-unit work for them.
     units = _unit_counts(found)
     units = tuple(_valid(count) or 0 for count in units) if any(units) else _NO_UNITS
+    if found[USAGE_OBJECT] and input_tokens is not None:
+        # only what the span's own attributes do not say
+        read, write, write_1h, thought = sources.usage_object_counts(found[USAGE_OBJECT])
+        if found[CACHE_READ] is None and read is not None:
+            cache_read = read
+        if found[CACHE_WRITE] is None and write is not None:
+            cache_write = write
+        if found[REASONING] is None and thought is not None:
+            reasoning = thought
+        if found[UNITS[0]] is None and write_1h:
+            units = (write_1h, *units[1:])
     cache_write = max(cache_write, units[0])  # a source may report 1-hour writes only
     if input_tokens is not None and (cache_read or cache_write):
         if source.input_excludes_cache(provider):

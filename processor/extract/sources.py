@@ -90,6 +90,17 @@ OpenLLMetry LangChain 0.62  ``ChatOpenAI.chat``; the        GenAI conventions; L
 instrumentation.            and ``task`` spans are not;     metadata arrives as association
 langchain``)                it suppresses OpenLLMetry's     properties (no tags)
                             OpenAI span of the call
+LiteLLM 1.110 (scope        ``litellm_request`` (started    ``gen_ai.usage.*`` (input
+``litellm``, its OTel       after the call, a root unless   includes cache) without cache
+integration)                a span is active);              counts: those, and reasoning,
+                            ``raw_gen_ai_request`` (the     are in ``metadata.usage_object``
+                            provider's response) is not a   (its usage, a Python literal).
+                            call. Framework rank: the SDK   ``gen_ai.cost.*`` is LiteLLM's
+                            span beneath it (OpenInference  own estimate, not read. A stream
+                            OpenAI's, which wraps           without usage carries LiteLLM's
+                            ``OpenAI.request``) is a root   tokenizer count, which no
+                            of its own trace, no response   attribute tells from the
+                            id                              provider's
 ==========================  ==============================  =================================
 
 Anything else is read by the GenAI conventions (input includes cache). Where a source's
@@ -100,6 +111,7 @@ the extractor repairs them the same way for every source and counts the repair.
 from __future__ import annotations
 
 import json
+import re
 
 # Provider SDKs' own tracing: they see the exact wire usage, so of two spans describing
 # one call with equally rich usage, theirs is kept (after tokentrace's own).
@@ -112,7 +124,11 @@ RANK_TOKENTRACE, RANK_PROVIDER_SDK, RANK_OTHER = 2, 1, 0
 RANK_FRAMEWORK = -1
 
 _PROVIDER_SDK_SCOPES = (b"com.anthropic.sdk",)
-_FRAMEWORK_SCOPES = (b"openinference.instrumentation.langchain",)
+# LiteLLM's own spans (scope ``litellm``, its default ``OTEL_TRACER_NAME``) are of this kind
+# too: it starts its span from its success callback, after the call, so the span of an
+# instrumentation of the openai SDK's client beneath it (OpenInference's) is the root of
+# a trace of its own, with no response id.
+_FRAMEWORK_SCOPES = (b"openinference.instrumentation.langchain", b"litellm")
 # Scopes whose spans may be a framework span's SDK-level twin before any framework span
 # is seen (the OpenAI span of a LangChain call ends first): OpenInference's own.
 FRAMEWORK_PEER_SCOPES = (b"openinference.",)
@@ -248,6 +264,38 @@ def invocation_streams(parameters: str | None) -> bool:
         return json.loads(parameters).get("stream") is True
     except (ValueError, AttributeError):
         return False
+
+
+# The counts of a usage object in OpenAI's chat shape that its source's own attributes may
+# leave out, by the keys that name them (LiteLLM's usage adds Anthropic's cache fields).
+_USAGE_OBJECT_KEYS = {
+    "cache_read_input_tokens": 0, "cached_tokens": 0,
+    "cache_creation_input_tokens": 1, "cache_creation_tokens": 1, "cache_write_tokens": 1,
+    "ephemeral_1h_input_tokens": 2,
+    "reasoning_tokens": 3,
+}  # fmt: skip
+# ``'key': 123`` (a Python literal) or ``"key": 123`` (JSON): one pattern reads both, and
+# nothing is evaluated. A key that is ``None`` or ``null`` has no count.
+_USAGE_OBJECT_COUNT = re.compile(
+    "['\"](" + "|".join(_USAGE_OBJECT_KEYS) + r")['\"]\s*:\s*(\d{1,10})\b"
+)
+
+
+def usage_object_counts(usage: str) -> list[int | None]:
+    """[cache read, cache write, 1-hour cache write, reasoning] from a usage object that a
+    source sets whole as one attribute's text: LiteLLM's ``metadata.usage_object``, a
+    Python literal of OpenAI's chat usage (``prompt_tokens_details.cached_tokens``,
+    ``completion_tokens_details.reasoning_tokens``) plus, for Anthropic calls,
+    ``cache_read_input_tokens`` and ``cache_creation_input_tokens``, whose
+    ``gen_ai.usage.*`` attributes have no cache counts. None where the object has none
+    (the first key of each count that it has is read: each names it once), and where its
+    count is above 2^32, as the extractor's bounds."""
+    counts: list[int | None] = [None, None, None, None]
+    for key, digits in _USAGE_OBJECT_COUNT.findall(usage):
+        index = _USAGE_OBJECT_KEYS[key]
+        if counts[index] is None and int(digits) <= 2**32:
+            counts[index] = int(digits)
+    return counts
 
 
 _ANTHROPIC_USAGE_KEYS = (

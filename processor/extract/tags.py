@@ -84,6 +84,7 @@ _NOT_TAG_NAMESPACES = frozenset(
         "llm", "tokentrace", "traceloop", "openlit", "openinference", "langchain", "langfuse",
         "lmnr", "logfire", "ai", "input", "output", "metadata", "tag", "openai", "anthropic",
         "cohere", "gemini", "google", "vertex", "mistral", "groq", "bedrock", "ollama",
+        "litellm",
     }
 )  # fmt: skip
 

@@ -444,6 +444,55 @@ def test_vercel_anthropic_usage_comes_from_provider_metadata(metadata, counts):
     assert (*found, call.cache_write_tokens) == counts
 
 
+LITELLM_ANTHROPIC_USAGE = (
+    "{'completion_tokens': 80, 'prompt_tokens': 1200, 'completion_tokens_details': "
+    "{'reasoning_tokens': 0, 'text_tokens': 80}, 'prompt_tokens_details': {'audio_tokens': "
+    "None, 'cache_write_tokens': 100, 'cached_tokens': 1000, 'cache_creation_tokens': 100, "
+    "'cache_creation_token_details': {'ephemeral_5m_input_tokens': 60, "
+    "'ephemeral_1h_input_tokens': 40}}, 'cache_creation_input_tokens': 100, "
+    "'cache_read_input_tokens': 1000}"
+)
+
+
+@pytest.mark.parametrize(
+    ("usage", "own", "counts"),
+    [
+        # LiteLLM's Anthropic usage, a Python literal: reads, writes, 1-hour writes
+        (LITELLM_ANTHROPIC_USAGE, {}, (1200, 1000, 100, 40, 0)),
+        # OpenAI's shape as JSON, with reasoning
+        (
+            '{"prompt_tokens": 1200, "completion_tokens": 80, "prompt_tokens_details": '
+            '{"cached_tokens": 1000}, "completion_tokens_details": {"reasoning_tokens": 30}}',
+            {},
+            (1200, 1000, 0, 0, 30),
+        ),
+        # none, null or out of range: no count
+        ("{'prompt_tokens_details': None, 'cached_tokens': None}", {}, (1200, 0, 0, 0, 0)),
+        ('{"cached_tokens": null, "reasoning_tokens": 99999999999}', {}, (1200, 0, 0, 0, 0)),
+        ("not a usage object", {}, (1200, 0, 0, 0, 0)),
+        # the span's own attributes say it first (LiteLLM's semconv opt-in sets them)
+        (
+            LITELLM_ANTHROPIC_USAGE,
+            {"gen_ai.usage.cache_read.input_tokens": 900},
+            (1200, 900, 100, 40, 0),
+        ),
+    ],
+)
+def test_a_usage_object_attribute_gives_the_counts_the_span_leaves_out(usage, own, counts):
+    attrs = {
+        "gen_ai.system": "anthropic",
+        "gen_ai.request.model": "claude-sonnet-4-5",
+        "gen_ai.usage.input_tokens": 1200,
+        "gen_ai.usage.output_tokens": 80,
+        "metadata.usage_object": usage,
+        **own,
+    }
+    call = one_call(attrs, scope="litellm")
+    found = (call.input_tokens, call.cache_read_tokens, call.cache_write_tokens)
+    assert (*found, call.units[0], call.reasoning_tokens) == counts
+    assert call.output_tokens == 80
+
+
 def test_vercel_embedding_spans():
     attrs = {
         "ai.operationId": "ai.embedMany.doEmbed",

@@ -27,10 +27,19 @@ LangChain (langchain-core 1.8.3, langchain-openai 1.7.4) calls OpenAI only, thro
 prompt | ChatOpenAI | parser chain, plain (run named ``greeter_agent``) and streamed
 (``stream_usage=True``): two cached gpt-4o calls.
 
+LiteLLM 1.110.2 (its OpenTelemetry integration, ``litellm.callbacks = ["otel"]``, over
+the global tracer provider; with openinference-instrumentation-openai 0.1.66) calls
+OpenAI (plain, streamed, and gpt-4o-mini streamed without usage) and Anthropic (plain and
+streamed) through ``litellm.completion``. A gpt-4o-mini call of 9 input and 9 output
+tokens costs 9 × 0.15 + 9 × 0.60 per million = $0.00000675.
+
 Not recorded: the Anthropic TypeScript SDK's own tracing under OpenLLMetry JS, whose
 Anthropic instrumentation (0.27) patches only the 0.x SDK layout, which has no tracing of
 its own; OpenLIT with the Anthropic Python SDK's own tracing, since OpenLIT 1.34 pins
-anthropic < 1 (no tracing either).
+anthropic < 1 (no tracing either); LiteLLM beside the openai-v2 or OpenLLMetry OpenAI
+instrumentations, which wrap ``Completions.create``: LiteLLM 1.110 posts through the
+openai client (``client.post``), so they emit no span of its calls (recorded: 10 spans,
+LiteLLM's only).
 """
 
 from __future__ import annotations
@@ -410,3 +419,59 @@ def test_openllmetry_langchain(replay):
     # LangChain's ls_*/lc_* run metadata, sent as association properties, are not tags
     assert result.rows("toJSONString(tags)") == [("{}",)] * 2
     assert result.metrics.spans_ignored.value() == 6
+
+
+def test_litellm(replay):
+    """LiteLLM's OpenTelemetry integration (``litellm.callbacks = ["otel"]``): the
+    ``litellm_request`` spans are the calls; their ``gen_ai.usage.*`` leave the cache out,
+    which only ``metadata.usage_object`` (LiteLLM's usage, as a Python literal) has; the
+    ``raw_gen_ai_request`` spans under them (the provider's response) are not calls. The
+    gpt-4o-mini stream without ``include_usage`` carries LiteLLM's own count (9 in, 9 out,
+    its tokenizer's), which no attribute tells from the provider's."""
+    result = replay("litellm_otel")
+    assert result.spans == 10
+    rows = result.rows()
+    assert rows[:4] == [ANTHROPIC, ANTHROPIC, OPENAI, OPENAI]
+    # gpt-4o-mini: 9 × 0.15 + 9 × 0.60 per million
+    assert rows[4] == ("openai", "gpt-4o-mini", 9, 9, 0, 0, 0, Decimal("0.00000675"))
+    assert result.rows("provider", "stream") == [
+        ("anthropic", 0), ("anthropic", 1), ("openai", 0), ("openai", 1), ("openai", 1),
+    ]  # fmt: skip
+    assert result.metrics.spans_ignored.value() == 5
+    # ``litellm.*`` (call id, cache hit, model) are LiteLLM's telemetry, not tags; its
+    # un-namespaced ``hidden_params`` (its response parameters as JSON) is still a tag
+    assert result.rows("mapKeys(tags)") == [(["hidden_params"],)] * 5
+
+
+def test_litellm_and_openinference_openai_count_each_call_once(replay):
+    """LiteLLM posts its OpenAI calls through the openai SDK's client, whose ``request``
+    OpenInference's OpenAI instrumentation wraps: each OpenAI call has LiteLLM's span and
+    OpenInference's, each the root of a trace of its own (LiteLLM starts its span after
+    the call, from its success callback), OpenInference's without a response id. One row
+    each call, OpenInference's (equal usage; the SDK's); for the stream without usage,
+    LiteLLM's (its count, see ``test_litellm``)."""
+    result = replay("litellm_openinference")
+    assert result.spans == 13
+    rows = result.rows()
+    assert rows[:4] == [ANTHROPIC, ANTHROPIC, OPENAI, OPENAI]
+    assert rows[4] == ("openai", "gpt-4o-mini", 9, 9, 0, 0, 0, Decimal("0.00000675"))
+    assert result.rows("provider", "response_model") == [
+        ("anthropic", "claude-sonnet-4-5"), ("anthropic", "claude-sonnet-4-5"),
+        ("openai", "gpt-4o-2024-08-06"), ("openai", "gpt-4o-2024-08-06"),
+        ("openai", "gpt-4o-mini"),
+    ]  # fmt: skip
+    assert result.metrics.spans_duplicate.value() == 3
+
+
+def test_litellm_and_openinference_openai_spans_exported_one_by_one(replay):
+    """The same spans, each in a request of its own: OpenInference's span of a call ends
+    (and is sent) before LiteLLM's. The calls with usage count once; the stream without
+    usage twice, OpenInference's usage-missing span and LiteLLM's count, as calls without
+    usage are not matched across requests (see ``dedupe``)."""
+    result = replay("litellm_openinference", alone=True)
+    rows = result.rows()
+    assert rows[:4] == [ANTHROPIC, ANTHROPIC, OPENAI, OPENAI]
+    assert rows[4] == ("openai", "gpt-4o-mini", 9, 9, 0, 0, 0, Decimal("0.00000675"))
+    assert_no_usage(rows[5])
+    assert len(rows) == 6
+    assert result.metrics.spans_duplicate.value() == 2
