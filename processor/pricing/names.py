@@ -24,7 +24,15 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from genai_prices.types import ClauseEquals, ClauseOr, MatchLogic, ModelInfo, Provider
+from genai_prices.types import (
+    ClauseContains,
+    ClauseEquals,
+    ClauseOr,
+    ClauseStartsWith,
+    MatchLogic,
+    ModelInfo,
+    Provider,
+)
 
 # LiteLLM's provider routes and OpenRouter's vendor prefixes → genai-prices provider id.
 ROUTES = {
@@ -100,11 +108,46 @@ def _unwrapped(genai_id: str | None, name: str, depth: int) -> Iterator[tuple[st
         yield from _unwrapped(route, rest, depth - 1)
 
 
-def acceptable(name: str, model: ModelInfo) -> bool:
+def acceptable(name: str, model: ModelInfo, provider_id: str) -> bool:
     """Whether ``model`` may price calls to ``name``: a fine-tuned name only by a fine-tuned
     entry (genai-prices matches ``ft:gpt-4-0613:…`` to GPT-4's base rates, Azure's
-    ``contains o4-mini`` matches ``ft:o4-mini-…``)."""
-    return not fine_tuned(name.lower()) or fine_tuned(model.id.lower())
+    ``contains o4-mini`` matches ``ft:o4-mini-…``), and a Bedrock cross-region profile
+    outside the US only by an entry for that geography (:func:`_bedrock_geography`)."""
+    name = name.lower()
+    if fine_tuned(name) and not fine_tuned(model.id.lower()):
+        return False
+    return provider_id != "aws" or _bedrock_geography(name, model)
+
+
+# Bedrock's cross-region inference profiles outside the US: ``eu.amazon.nova-pro-v1:0``.
+_GEOGRAPHIES = frozenset({"eu", "apac", "jp", "au", "ca", "us-gov"})
+
+
+def _bedrock_geography(name: str, model: ModelInfo) -> bool:
+    """Bedrock bills a profile at the rates of its geography, which for many models are not
+    the US rates genai-prices lists (Nova Pro: $0.80 / $3.20 in the US, $1.05 / $4.20 through
+    ``eu.``, $0.84 / $3.36 through ``apac.``; Llama 3.2 3B $0.15, ``eu.`` $0.19; per
+    https://aws.amazon.com/bedrock/pricing/ as LiteLLM 1.110.2's price map lists them). Such a
+    name is priced only by an entry that names its geography or covers every region
+    (genai-prices' ``regional.…`` Claude entries, whose rates are the same in every region)."""
+    geography = name.split(".", 1)[0]
+    if geography not in _GEOGRAPHIES:
+        return True
+    if model.id.lower().startswith("regional."):
+        return True
+    return _names_prefix(model.match, geography + ".")
+
+
+def _names_prefix(clause: MatchLogic, prefix: str) -> bool:
+    if isinstance(clause, ClauseOr):
+        return any(_names_prefix(item, prefix) for item in clause.or_)
+    if isinstance(clause, ClauseEquals):
+        return clause.equals.lower().startswith(prefix)
+    if isinstance(clause, ClauseStartsWith):
+        return clause.starts_with.lower().startswith(prefix)
+    if isinstance(clause, ClauseContains):
+        return clause.contains.lower().startswith(prefix)
+    return False
 
 
 def exact_model(provider: Provider, name: str, providers: list[Provider]) -> ModelInfo | None:

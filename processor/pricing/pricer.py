@@ -460,7 +460,7 @@ def _find(
             continue
         if info.id.lower() != name.lower():
             info = names.exact_model(provider, name, snapshot.providers) or info
-        if names.acceptable(name, info):
+        if names.acceptable(name, info, provider.id):
             return (provider, info), index
     return None, -1
 

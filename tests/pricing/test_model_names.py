@@ -12,7 +12,8 @@ https://platform.claude.com/docs/en/about-claude/pricing ,
 https://ai.google.dev/gemini-api/docs/pricing and
 https://cloud.google.com/vertex-ai/generative-ai/pricing (Gemini 2.5 Flash, same on both),
 https://docs.x.ai/docs/models , https://aws.amazon.com/bedrock/pricing/ (Claude Sonnet 4.5:
-in-region and geographic cross-region profiles $3.30 / $16.50, global $3 / $15),
+in-region and geographic cross-region profiles $3.30 / $16.50, global $3 / $15; the rates
+through non-US profiles as LiteLLM 1.110.2's price map lists them),
 https://openrouter.ai/docs/faq ("OpenRouter passes through the pricing of the underlying
 providers")."""
 
@@ -85,6 +86,12 @@ def cost(pricer: Pricer, provider: str, model: str) -> Decimal | None:
             "global.anthropic.claude-sonnet-4-5-20250929-v1:0",
             "0.09",
         ),
+        # Claude's Bedrock rates are the same in every geography: 3.7 Sonnet $3 / $15 through
+        # eu., Sonnet 4.5 $3.30 / $16.50 as in the US. Nova Pro through us.: $0.80 / $3.20
+        # (0.016 + 0.0064).
+        ("aws.bedrock", "eu.anthropic.claude-3-7-sonnet-20250219-v1:0", "0.09"),
+        ("aws.bedrock", "eu.anthropic.claude-sonnet-4-5-20250929-v1:0", "0.099"),
+        ("aws.bedrock", "us.amazon.nova-pro-v1:0", "0.0224"),
         # Case and whitespace.
         ("openai", " GPT-4o\n", "0.07"),
     ],
@@ -105,6 +112,13 @@ def test_model_names_as_spans_carry_them(
         # costs $4 / $16, or $2 / $8 with data sharing, which the name does not say.
         ("azure.ai.openai", "ft:o4-mini-2025-04-16:acme::abc123"),
         ("openai", "ft:o4-mini-2025-04-16:acme::abc123"),
+        # Bedrock profiles outside the US bill their geography's rates, which the price data
+        # lacks for these: Nova Pro $1.05 / $4.20 through eu., $0.84 / $3.36 through apac.
+        # (was billed at the US $0.80 / $3.20); Llama 3.2 3B $0.19 through eu. (US $0.15).
+        ("aws.bedrock", "eu.amazon.nova-pro-v1:0"),
+        ("aws.bedrock", "apac.amazon.nova-pro-v1:0"),
+        ("aws.bedrock", "eu.meta.llama3-2-3b-instruct-v1:0"),
+        ("", "bedrock/eu.amazon.nova-pro-v1:0"),
         # An Azure deployment name says nothing of the model behind it.
         ("azure.ai.openai", "my-gpt4o-deployment"),
         # A host that sets its own prices is never priced at the vendor's.
