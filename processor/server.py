@@ -43,6 +43,7 @@ from tokentrace.processor.reconcile.schedule import Schedule
 from tokentrace.processor.store import retention, store
 from tokentrace.processor.store.sink import Sink
 from tokentrace.processor.store.spool import Segment, Spool
+from tokentrace.processor.store.stored_keys import StoredKeys
 
 log = logging.getLogger("tokentrace.serve")
 
@@ -76,12 +77,15 @@ class Service:
         self.config = config
         self.metrics = Registry()
         self.spool = Spool(config.spool_dir, config.spool_max_bytes)
-        self.sink = Sink(self._connect, self.spool, self.metrics)
+        stored_keys = StoredKeys(config.spool_dir, SEED_CALLS)
+        self.sink = Sink(self._connect, self.spool, self.metrics, stored_keys=stored_keys)
         self.spool.on_sealed = self.sink.offer
         self.spool.on_damage = self.metrics.spool_damaged_bytes.inc
         self.deduper = Deduper()
         if client is not None:
             _seed_from_store(self.deduper, client)
+        for trace_id, span_id, response_id in stored_keys.load()[-SEED_CALLS:]:
+            _remember(self.deduper, trace_id, span_id, response_id)
         backlog = self.spool.recover()
         _seed_from_spool(self.deduper, self.spool, backlog)
         for segment in backlog:
@@ -245,10 +249,12 @@ class Service:
 
 
 def _seed_from_store(deduper: Deduper, client: Any) -> None:
-    """Remember the calls stored in the last hour.
+    """Remember the calls stored whose spans started in the last hour.
 
     A request made durable just before a crash may never have been answered; its sender
-    retries after the restart, and by then its rows may already be in ClickHouse.
+    retries after the restart, and by then its rows may already be in ClickHouse. The keys
+    the sink kept beside the spool (``stored_keys``) cover the latest stored calls whatever
+    their span times; this covers a spool directory that is new (or was lost).
     """
     result = client.query(
         "SELECT trace_id, span_id, response_id FROM llm_calls "

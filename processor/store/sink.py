@@ -5,7 +5,8 @@ in about a second, up to 50,000 rows: 10,000 rows per insert cost chDB 8 µs of 
 with the two rollup views, 25,000 rows 5 µs) with the segment's name as deduplication
 token (see ``insert``), so a segment inserted twice (crash between insert and delete, or a
 retry after a timeout whose insert did land) changes neither ``llm_calls`` nor the rollups.
-Only then is the segment deleted.
+Only then is the segment deleted, its rows' keys first kept in ``stored_keys`` so that the
+next start's deduper still knows them.
 
 One thread because chDB hosts one engine per process and inserts gain nothing from
 concurrency there; on a ClickHouse server one writer with big batches is also what
@@ -38,16 +39,19 @@ from typing import Any
 
 from clickhouse_connect.driver.exceptions import OperationalError
 
+from tokentrace.processor.extract.extractor import COLUMNS
 from tokentrace.processor.metrics import Registry
 from tokentrace.processor.store import dead_letters
 from tokentrace.processor.store.insert import insert_calls
 from tokentrace.processor.store.refusals import classify, describe
 from tokentrace.processor.store.spool import Columns, Segment, Spool
+from tokentrace.processor.store.stored_keys import StoredKeys
 
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF_SECONDS = 5.0
 MEMORY_ROWS = 200_000  # rows of waiting segments kept in memory; the rest re-read from disk
+_KEY_COLUMNS = tuple(COLUMNS.index(name) for name in ("trace_id", "span_id", "response_id"))
 
 
 class Sink:
@@ -58,9 +62,12 @@ class Sink:
         metrics: Registry,
         *,
         first_backoff: float = 0.25,
+        stored_keys: StoredKeys | None = None,
     ) -> None:
-        """``connect`` returns a migrated clickhouse-connect client or raises."""
+        """``connect`` returns a migrated clickhouse-connect client or raises; the keys of
+        each stored segment go to ``stored_keys`` before it is deleted (see there)."""
         self._connect = connect
+        self._stored_keys = stored_keys
         self._spool = spool
         self._metrics = metrics
         self._first_backoff = first_backoff
@@ -107,6 +114,8 @@ class Sink:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=max(1.0, deadline - time.monotonic() + 1.0))
+        if self._stored_keys is not None:
+            self._stored_keys.close()
 
     def unstored(self) -> int:
         """Segments handed to the sink and not yet stored (queued, waiting or being stored)."""
@@ -192,7 +201,18 @@ class Sink:
             backoff = self._first_backoff
             self.last_error = ""
         self._release(segment)
+        self._keep_keys(segment.name, columns)
         self._spool.remove(segment)
+
+    def _keep_keys(self, name: str, columns: Columns) -> None:
+        """Keep the keys of a stored segment's rows for the deduper of the next start."""
+        if self._stored_keys is None or not columns:
+            return
+        try:
+            trace_ids, span_ids, response_ids = (columns[index] for index in _KEY_COLUMNS)
+            self._stored_keys.add((trace_ids, span_ids, response_ids))
+        except OSError as exc:  # only a resend after a restart could be counted twice
+            log.error("sink: cannot keep the keys of %s for after a restart: %s", name, exc)
 
     def _load(self, segment: Segment) -> Columns | None:
         """``segment``'s rows read back from disk, retried while the disk fails (None if

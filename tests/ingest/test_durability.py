@@ -278,3 +278,32 @@ def test_a_damaged_spool_record_costs_only_its_own_spans(tmp_path):
     stored = sorted(row["trace_id"] for row in server.stored()["calls"])
     assert stored == sorted(set(acked) - set(lost))
     assert len(lost) == 5
+
+
+def test_a_stored_batch_resent_after_a_crash_is_counted_once_whatever_its_span_time(tmp_path):
+    # The exporter never saw the answer (serve was killed after storing the batch) and
+    # resends it. serve used to remember only the stored spans that *started* in the last
+    # hour: a resent batch of older spans (a collector draining its queue after an outage)
+    # was stored twice.
+    server = ServeProcess(tmp_path).start()
+    two_hours_ago = time.time_ns() - 2 * 3600 * 10**9
+    spans = [
+        span(chat(), trace_id=(77).to_bytes(16, "big"), span_id=(n + 1).to_bytes(8, "big"),
+             start_ns=two_hours_ago)
+        for n in range(10)
+    ]  # fmt: skip
+    body = request(*spans).SerializeToString()
+    assert _post(server, body).status == 200
+    deadline = time.monotonic() + 60
+    while json.loads(server.get("/readyz")[1])["spool_bytes"]:
+        assert time.monotonic() < deadline, "the spool never drained"
+        time.sleep(0.1)
+    server.kill()
+    server.start()
+    assert _post(server, body).status == 200
+    assert server.stop() == 0
+    stored = server.stored()
+    assert sorted(row["span_id"] for row in stored["calls"]) == [
+        item.span_id.hex() for item in spans
+    ]
+    assert stored["llm_cost_hourly"][0] == stored["llm_cost_daily"][0] == "10"

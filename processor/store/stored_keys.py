@@ -1,0 +1,93 @@
+"""The dedupe keys of the rows the sink stored last, kept beside the spool for the next start.
+
+A request made durable just before a crash may never have been answered, and its sender
+resends it after the restart. While its segment is still spooled, the replayed spool seeds
+the deduper with its keys; once the segment is stored and deleted, only ClickHouse knows it,
+and serve seeds from ClickHouse only the rows whose *span* time is within the last hour (the
+fact table is ordered by that time). A resent batch of older spans (a collector draining its
+queue after an outage, a client whose clock is behind) was stored twice. So the sink writes
+each stored segment's keys (trace id, span id, response id) here before it deletes the
+segment, and serve seeds from them at start, whatever the spans' times.
+
+Two files of spool records (``spool_records``), one record per stored segment: ``stored-keys``
+and ``stored-keys.old``. When the first holds ``rows`` rows it replaces the second, so between
+``rows`` and twice that many of the latest keys are kept, like the deduper's two generations.
+A torn last record (a crash mid-write) is cut off; damaged records are skipped: a key lost
+here costs at most a double count of a resent span, never a stored one.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import pickle
+from pathlib import Path
+
+from tokentrace.processor.store import spool_records
+
+log = logging.getLogger(__name__)
+
+NAME = "stored-keys"
+
+Keys = tuple[list[str], list[str], list[str]]  # trace ids, span ids, response ids
+
+
+class StoredKeys:
+    """Appended to by the sink thread only; read once, at start, before the sink runs."""
+
+    def __init__(self, directory: Path, rows: int) -> None:
+        self._current = Path(directory) / NAME
+        self._old = Path(directory) / f"{NAME}.old"
+        self._limit = rows
+        self._rows = 0  # rows in the current file
+        self._fd = -1
+
+    def load(self) -> list[tuple[str, str, str]]:
+        """Every key kept, oldest first; cuts a torn record off the current file."""
+        keys: list[tuple[str, str, str]] = []
+        self._rows = 0
+        for path in (self._old, self._current):
+            try:
+                data = path.read_bytes()
+            except FileNotFoundError:
+                continue
+            found = spool_records.scan(data)
+            if found.damaged:
+                log.warning("%s: skipping %d damaged bytes", path, found.damaged_bytes)
+            for payload in found.payloads:
+                try:
+                    trace_ids, span_ids, response_ids = pickle.loads(payload)
+                    batch = list(zip(trace_ids, span_ids, response_ids, strict=True))
+                except Exception:
+                    log.warning("%s: skipping a record that does not decode", path)
+                    continue
+                keys.extend(batch)
+                if path == self._current:
+                    self._rows += len(batch)
+            if path == self._current and found.torn_at is not None:
+                with path.open("r+b") as file:
+                    file.truncate(found.torn_at)
+        return keys
+
+    def add(self, keys: Keys) -> None:
+        """Keep the keys of a stored segment (fsynced: the segment is deleted next)."""
+        payload = pickle.dumps(keys, protocol=pickle.HIGHEST_PROTOCOL)
+        if self._fd < 0:
+            flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND
+            self._fd = os.open(self._current, flags, 0o600)
+        buffers = spool_records.encode(payload)
+        written = os.writev(self._fd, buffers)
+        rest = b"".join(buffers)[written:]
+        while rest:
+            rest = rest[os.write(self._fd, rest) :]
+        os.fdatasync(self._fd)
+        self._rows += len(keys[0])
+        if self._rows >= self._limit:
+            self.close()
+            self._current.replace(self._old)
+            self._rows = 0
+
+    def close(self) -> None:
+        if self._fd >= 0:
+            os.close(self._fd)
+            self._fd = -1

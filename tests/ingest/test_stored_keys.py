@@ -1,0 +1,44 @@
+"""The stored rows' keys the sink keeps beside the spool, for the deduper of the next start."""
+
+from __future__ import annotations
+
+from tokentrace.processor.store.stored_keys import NAME, StoredKeys
+
+
+def keys(tag: str, n: int = 2) -> tuple[list[str], list[str], list[str]]:
+    return [f"t{tag}"] * n, [f"s{tag}{i}" for i in range(n)], [""] * n
+
+
+def test_the_latest_keys_are_kept_in_two_generations_oldest_first(tmp_path):
+    kept = StoredKeys(tmp_path, rows=4)
+    for tag in "abc":
+        kept.add(keys(tag))
+    kept.close()
+    # a and b filled the first file (4 rows), which became the old one; c is in the new one
+    assert [span for _, span, _ in StoredKeys(tmp_path, rows=4).load()] == [
+        "sa0", "sa1", "sb0", "sb1", "sc0", "sc1",
+    ]  # fmt: skip
+    again = StoredKeys(tmp_path, rows=4)
+    again.load()  # counts the 2 rows the current file holds
+    again.add(keys("d"))  # 4 rows: c and d become the old generation, a and b are dropped
+    again.add(keys("e"))
+    again.close()
+    spans = [span for _, span, _ in StoredKeys(tmp_path, rows=4).load()]
+    assert spans == ["sc0", "sc1", "sd0", "sd1", "se0", "se1"]
+
+
+def test_a_torn_last_record_is_cut_off_and_the_file_appended_to_again(tmp_path):
+    kept = StoredKeys(tmp_path, rows=100)
+    kept.add(keys("a"))
+    kept.close()
+    path = tmp_path / NAME
+    whole = path.read_bytes()
+    path.write_bytes(whole + whole[:20])  # a crash in the middle of the next record
+    again = StoredKeys(tmp_path, rows=100)
+    assert [span for _, span, _ in again.load()] == ["sa0", "sa1"]
+    assert path.read_bytes() == whole
+    again.add(keys("b"))
+    again.close()
+    assert [span for _, span, _ in StoredKeys(tmp_path, rows=100).load()] == [
+        "sa0", "sa1", "sb0", "sb1",
+    ]  # fmt: skip
