@@ -71,11 +71,18 @@ _ARN = re.compile(
     r"^arn:aws[\w-]*:bedrock:[^:]*:[^:]*:(?:foundation-model|inference-profile)/(.+)$"
 )
 _FINE_TUNED = re.compile(r"^ft:|\.ft-|:ft-")
+_LOCATION = re.compile(r"^projects/[^/]+/locations/([^/]+)/")
 
 
 def fine_tuned(name: str) -> bool:
     """An OpenAI (``ft:…``, legacy ``…:ft-…``) or Azure (``….ft-…``) fine-tuned model."""
     return _FINE_TUNED.search(name) is not None
+
+
+def vertex_location(model: str) -> str | None:
+    """The Vertex AI location a resource path names (``global``, ``us-east5``…), if any."""
+    match = _LOCATION.match(model.strip().lower())
+    return match.group(1) if match else None
 
 
 def lookups(genai_id: str | None, model: str) -> Iterator[tuple[str | None, str]]:

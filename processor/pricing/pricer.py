@@ -442,9 +442,20 @@ class Pricer:
                         schedules.append(
                             _file_schedule(entry, name, layer, service_tier, ruled_as, canonical)
                         )
-        if found:
-            schedules.append(_genai_schedule(*found, service_tier, data.version))
         reason = SELF_HOSTED_REASON if self_hosted else UNKNOWN_MODEL
+        if found:
+            # Claude Sonnet 4.5 and later cost 10% more on a Vertex AI regional endpoint than
+            # on the global one: priced when the name says which (a resource path's
+            # location), else unpriced, never at the global rate by guess.
+            location = "global"
+            if found[0].id == "google" and rules.vertex_endpoint_priced(found[1].id):
+                location = names.vertex_location(model)
+            if location is None:
+                reason = NO_RATE
+            else:
+                regional = location != "global"
+                schedule = _genai_schedule(*found, service_tier, data.version, regional)
+                schedules.append(schedule)
         return _Plan(lookups[at][1] if found else model.strip(), schedules, reason)
 
 
@@ -540,9 +551,14 @@ def _until_overridden(period: Period, earlier: list[_Schedule], ts: datetime) ->
 
 
 def _genai_schedule(
-    provider: Provider, model: ModelInfo, service_tier: str, version: str = GENAI_PRICES_VERSION
+    provider: Provider,
+    model: ModelInfo,
+    service_tier: str,
+    version: str = GENAI_PRICES_VERSION,
+    regional: bool = False,
 ) -> _Schedule:
-    """genai-prices' periods for a model, as ``ModelInfo.calc_price`` resolves them."""
+    """genai-prices' periods for a model, as ``ModelInfo.calc_price`` resolves them;
+    ``regional``: at a Vertex AI regional endpoint's rates (:data:`rules.VERTEX_REGIONAL`)."""
     context = price_context(service_tier)
     # calc_price ignores variants for a model borrowed from a fallback provider (Azure → OpenAI).
     if context and not any(model is m for m in provider.models):
@@ -568,13 +584,19 @@ def _genai_schedule(
 
     def resolve(day: date, moment: time) -> rules.Ruled:
         ts = datetime.combine(day, moment, tzinfo=_UTC)
-        return rules.apply(
+        prices = model.get_prices(ts, context)
+        if regional:
+            prices = rules.scaled(prices, rules.VERTEX_REGIONAL_FACTOR)
+        ruled = rules.apply(
             provider.id,
             model.id,
-            model.get_prices(ts, context),
+            prices,
             service_tier=service_tier,
             tier_priced=any(v.constraint is None or v.constraint.active(ts) for v in variants),
             base_prices=fine_tuned_base.get_prices(ts) if fine_tuned_base else None,
+        )
+        return (
+            replace(ruled, rules=((rules.VERTEX_REGIONAL, ""), *ruled.rules)) if regional else ruled
         )
 
     first = dates[0] - timedelta(days=1) if dates else date(2000, 1, 1)

@@ -80,6 +80,35 @@ OPENAI_CACHE_WRITE = Rule(
 )
 
 
+VERTEX_REGIONAL = Rule(
+    "vertex-claude-regional-10pct",
+    "Claude Sonnet 4.5 and later on a Vertex AI regional or multi-region endpoint: 10% over "
+    "the global endpoint's rates (the price data has the global rates)",
+    "https://platform.claude.com/docs/en/build-with-claude/claude-on-vertex-ai (global vs "
+    "regional endpoints: the global endpoint has no price premium; it applies to Claude Sonnet "
+    "4.5 and future models) ; https://cloud.google.com/vertex-ai/generative-ai/pricing ; "
+    "LiteLLM 1.110.2's price map (regional_endpoint_uplift_multiplier 1.1)",
+)
+VERTEX_REGIONAL_FACTOR = Decimal("1.1")
+# Claude models older than Sonnet 4.5 keep one price on every Vertex AI endpoint (genai-prices
+# ids, of Google's list and of Anthropic's it falls back to).
+_VERTEX_ONE_PRICE = (
+    "claude-2",
+    "claude-3",
+    "claude-v1",
+    "claude-4-opus",
+    "claude-4-sonnet",
+    "claude-opus-4-0",
+    "claude-opus-4-1",
+    "claude-sonnet-4-0",
+)
+
+
+def vertex_endpoint_priced(model_id: str) -> bool:
+    """Whether a Claude model's Vertex AI price depends on the endpoint (global or not)."""
+    return "claude" in model_id and not model_id.startswith(_VERTEX_ONE_PRICE)
+
+
 @dataclass(frozen=True)
 class LongContext:
     """A long-context tier the provider publishes and the price data lacks.
@@ -192,6 +221,7 @@ def off_peak_days(provider_id: str) -> OffPeakDays | None:
 MODALITIES = ("audio", "image", "video")
 RULES = (
     BATCH,
+    VERTEX_REGIONAL,
     FLEX,
     GROQ_FLEX,
     FINE_TUNED_CACHE,

@@ -11,6 +11,8 @@ https://developers.openai.com/api/docs/models/o4-mini-deep-research ,
 https://platform.claude.com/docs/en/about-claude/pricing ,
 https://ai.google.dev/gemini-api/docs/pricing and
 https://cloud.google.com/vertex-ai/generative-ai/pricing (Gemini 2.5 Flash, same on both),
+https://platform.claude.com/docs/en/build-with-claude/claude-on-vertex-ai (Claude Sonnet 4.5
+and later: the global endpoint has no premium, regional ones 10%),
 https://docs.x.ai/docs/models , https://aws.amazon.com/bedrock/pricing/ (Claude Sonnet 4.5:
 in-region and geographic cross-region profiles $3.30 / $16.50, global $3 / $15; the rates
 through non-US profiles as LiteLLM 1.110.2's price map lists them),
@@ -92,6 +94,19 @@ def cost(pricer: Pricer, provider: str, model: str) -> Decimal | None:
         ("aws.bedrock", "eu.anthropic.claude-3-7-sonnet-20250219-v1:0", "0.09"),
         ("aws.bedrock", "eu.anthropic.claude-sonnet-4-5-20250929-v1:0", "0.099"),
         ("aws.bedrock", "us.amazon.nova-pro-v1:0", "0.0224"),
+        # Vertex AI: Claude Sonnet 4.5 at the global endpoint $3 / $15, at a regional one
+        # 10% more, $3.30 / $16.50 (0.066 + 0.033); Sonnet 4 one price everywhere.
+        (
+            "gcp.vertex_ai",
+            "projects/acme/locations/global/publishers/anthropic/models/claude-sonnet-4-5@20250929",
+            "0.09",
+        ),
+        (
+            "gcp.vertex_ai",
+            "projects/acme/locations/us-east5/publishers/anthropic/models/claude-sonnet-4-5@20250929",
+            "0.099",
+        ),
+        ("gcp.vertex_ai", "claude-sonnet-4@20250514", "0.09"),
         # Case and whitespace.
         ("openai", " GPT-4o\n", "0.07"),
     ],
@@ -134,6 +149,16 @@ def test_names_whose_price_is_not_knowable_stay_unpriced(
 ) -> None:
     price = pricer.price(provider, model, AT, 20_000, 2_000)
     assert (price.priced, price.reason, price.cost) == (False, "unknown_model", Decimal(0))
+
+
+@pytest.mark.parametrize(
+    "model",
+    ["claude-sonnet-4-5@20250929", "claude-haiku-4-5@20251001", "vertex_ai/claude-opus-4-5"],
+)
+def test_vertex_claude_without_its_endpoint_has_no_known_rate(pricer: Pricer, model: str) -> None:
+    # Global or regional (10% more): the bare name does not say, so no rate is known.
+    price = pricer.price("gcp.vertex_ai", model, AT, 20_000, 2_000)
+    assert (price.priced, price.reason, price.cost) == (False, "no_rate", Decimal(0))
 
 
 def test_a_wrapped_name_is_stored_under_the_model_it_resolves_to(pricer: Pricer) -> None:
