@@ -90,6 +90,12 @@ OpenLLMetry LangChain 0.62  ``ChatOpenAI.chat``; the        GenAI conventions; L
 instrumentation.            and ``task`` spans are not;     metadata arrives as association
 langchain``)                it suppresses OpenLLMetry's     properties (no tags)
                             OpenAI span of the call
+OpenInference LlamaIndex     ``LLM`` (``OpenAI.chat``,       as OpenInference above; the
+4.6.1 (``openinference.     ``OpenAI.stream_chat``);        invocation parameters are the
+instrumentation.            ``CHAIN`` (the engines) are     LLM's settings, no ``stream``;
+llama_index``)              not calls, nor                  no response id
+                            ``write_response_to_history``
+                            (``LLM``, no model or usage)
 LiteLLM 1.110 (scope        ``litellm_request`` (started    ``gen_ai.usage.*`` (input
 ``litellm``, its OTel       after the call, a root unless   includes cache) without cache
 integration)                a span is active);              counts: those, and reasoning,

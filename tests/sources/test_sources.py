@@ -33,6 +33,10 @@ OpenAI (plain, streamed, and gpt-4o-mini streamed without usage) and Anthropic (
 streamed) through ``litellm.completion``. A gpt-4o-mini call of 9 input and 9 output
 tokens costs 9 × 0.15 + 9 × 0.60 per million = $0.00000675.
 
+LlamaIndex (llama-index-core 0.14.25, llama-index-llms-openai 0.8.3, openai 2.54) calls
+OpenAI through a ``SimpleChatEngine``: plain, streamed with usage, and gpt-4o-mini
+streamed without.
+
 Not recorded: the Anthropic TypeScript SDK's own tracing under OpenLLMetry JS, whose
 Anthropic instrumentation (0.27) patches only the 0.x SDK layout, which has no tracing of
 its own; OpenLIT with the Anthropic Python SDK's own tracing, since OpenLIT 1.34 pins
@@ -475,3 +479,20 @@ def test_litellm_and_openinference_openai_spans_exported_one_by_one(replay):
     assert_no_usage(rows[5])
     assert len(rows) == 6
     assert result.metrics.spans_duplicate.value() == 2
+
+
+def test_openinference_llama_index(replay):
+    """OpenInference's LlamaIndex instrumentation (4.6.1) over LlamaIndex's OpenAI LLM
+    (llama-index-core 0.14.25, llama-index-llms-openai 0.8.3, openai 2.54): the
+    ``OpenAI.chat``/``OpenAI.stream_chat`` spans (``LLM``) are the calls, not the
+    ``SimpleChatEngine`` spans (``CHAIN``), nor ``write_response_to_history`` (an ``LLM``
+    span without model, provider or usage). The invocation parameters are LlamaIndex's
+    model settings, without the request's ``stream``: stored as not streamed."""
+    result = replay("openinference_llama_index")
+    assert result.spans == 8
+    rows = result.rows()
+    assert rows[:2] == [OPENAI, OPENAI]
+    assert_no_usage(rows[2])
+    assert len(rows) == 3
+    assert result.rows("stream") == [(0,)] * 3
+    assert result.metrics.spans_ignored.value() == 5
