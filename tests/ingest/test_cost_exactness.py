@@ -119,6 +119,46 @@ def test_unknown_cost_is_stored_unpriced_with_its_reason(tmp_path, store_client,
     assert rollup == (4, 3, 1, Decimal("0.0035"))
 
 
+def test_azure_is_priced_by_the_model_it_answered_with(tmp_path, store_client, pricer) -> None:
+    # The request model is the deployment's name; the response model says what ran.
+    azure = {"gen_ai.provider.name": "az.ai.openai", "gen_ai.request.model": "gpt-4o"}
+    ingest = Ingest(tmp_path, lambda: store_client, pricer)
+    ingest.send(
+        request(
+            span(
+                chat(
+                    **azure,
+                    **{
+                        "gen_ai.response.model": "gpt-4o-2024-05-13",
+                        "gen_ai.response.id": "snapshot",
+                    },
+                )
+            ),
+            span(
+                chat(
+                    **azure,
+                    **{
+                        "gen_ai.response.model": "gpt-4o-2024-08-06.ft-0e208cf33a6a",
+                        "gen_ai.response.id": "fine-tuned",
+                    },
+                )
+            ),
+        )
+    )
+    ingest.close()
+    # gpt-4o-2024-05-13 costs $5 / $15 (https://platform.openai.com/docs/pricing), not the
+    # alias's $2.50 / $10: 1,000 x $5 + 100 x $15 = 0.005 + 0.0015.
+    snapshot = stored(store_client, "snapshot")
+    assert (snapshot["model"], snapshot["cost"]) == ("gpt-4o-2024-05-13", Decimal("0.0065"))
+    # A fine-tuned deployment the price data lacks: unpriced, not billed as the base model.
+    tuned = stored(store_client, "fine-tuned")
+    assert (tuned["priced"], tuned["unpriced_reason"], tuned["model"]) == (
+        0,
+        "unknown_model",
+        "gpt-4o-2024-08-06.ft-0e208cf33a6a",
+    )
+
+
 def test_every_unit_is_priced_and_stored(tmp_path, store_client, pricer) -> None:
     ingest = Ingest(tmp_path, lambda: store_client, pricer)
     ingest.send(
