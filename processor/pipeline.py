@@ -3,7 +3,10 @@
 The answer to the sender waits on :attr:`Accepted.durable`, which resolves once the
 request's rows are fsynced in the spool, so an acknowledged span is never lost. If the
 rows never get there, their dedupe keys are forgotten again so that the sender's retry
-is not mistaken for a duplicate.
+is not mistaken for a duplicate. A request holding duplicates also waits for every append
+still in flight when it came: its spans' first copy may be among them (an exporter that
+gave up waiting and resent), and until that copy is durable the resend must not be
+acknowledged; should the copy fail, so does the resend, and the sender retries.
 """
 
 from __future__ import annotations
@@ -66,6 +69,7 @@ class Pipeline:
         # pricer's caches are shared, so one request is processed at a time (the GIL
         # would serialise the work anyway).
         self._lock = threading.Lock()
+        self._pending: set[Future[None]] = set()  # appends not yet durable (or failed)
 
     def accept(self, request: Any, transport: str) -> Accepted:
         """Process a decoded request (an ``otlp_wire.TraceRequest``).
@@ -73,10 +77,14 @@ class Pipeline:
         Raises :class:`~tokentrace.processor.store.spool.SpoolFull` when the spool cannot take
         it: the sender should retry later.
         """
+        own: Future[None] = Future()
         with self._lock:
             extraction = extract(request, self._clock())
             calls, duplicates = self._deduper.admit(extraction.calls)
             rows = [call.row(self._price(call)) for call in calls]
+            earlier = list(self._pending) if duplicates else []
+            if rows:
+                self._pending.add(own)  # under the lock that admitted its calls
         metrics = self._metrics
         metrics.spans_received.inc(extraction.received, transport=transport)
         metrics.spans_ignored.inc(extraction.ignored)
@@ -89,16 +97,17 @@ class Pipeline:
         for reason, count in extraction.rejected.items():
             metrics.spans_rejected.inc(count, reason=reason)
         if rows:
+            own.add_done_callback(lambda done: self._settle(done, calls, rows))
             try:
                 columns = [list(column) for column in zip(*rows, strict=True)]
-                durable = self._spool.append(columns, len(rows))
-            except Exception:
-                self._forget(calls)
+                written = self._spool.append(columns, len(rows))
+            except Exception as exc:
+                own.set_exception(exc)
                 raise
-            durable.add_done_callback(lambda done: self._settle(done, calls, rows))
+            written.add_done_callback(lambda done: _copy(done, own))
         else:
-            durable = Future()
-            durable.set_result(None)
+            own.set_result(None)
+        durable = _all_of([own, *earlier]) if earlier else own
         return Accepted(extraction.rejected_count, extraction.error_message(), durable)
 
     def _price(self, call: Call) -> Price:
@@ -136,12 +145,42 @@ class Pipeline:
         return with_provider_cost(price, call.provider_usd)
 
     def _settle(self, done: Future[None], calls: list[Call], rows: list[Any]) -> None:
-        if done.exception() is not None:
-            self._forget(calls)
-            return
-        self._metrics.spans_accepted.inc(len(rows))
-        self._metrics.spans_unpriced.inc(sum(1 for row in rows if not row[_PRICED]))
-
-    def _forget(self, calls: list[Call]) -> None:
+        failed = done.exception() is not None
         with self._lock:
-            self._deduper.forget(calls)
+            self._pending.discard(done)
+            if failed:
+                self._deduper.forget(calls)
+        if not failed:
+            self._metrics.spans_accepted.inc(len(rows))
+            self._metrics.spans_unpriced.inc(sum(1 for row in rows if not row[_PRICED]))
+
+
+def _copy(source: Future[None], target: Future[None]) -> None:
+    """Resolve ``target`` as ``source`` was."""
+    error = source.exception()
+    if error is None:
+        target.set_result(None)
+    else:
+        target.set_exception(error)
+
+
+def _all_of(futures: list[Future[None]]) -> Future[None]:
+    """Resolves once every one of ``futures`` has; fails with the first failure among them."""
+    combined: Future[None] = Future()
+    remaining = [len(futures)]
+    lock = threading.Lock()
+
+    def one_done(_: Future[None]) -> None:
+        with lock:
+            remaining[0] -= 1
+            if remaining[0]:
+                return
+        errors = [error for error in (future.exception() for future in futures) if error]
+        if errors:
+            combined.set_exception(errors[0])
+        else:
+            combined.set_result(None)
+
+    for future in futures:
+        future.add_done_callback(one_done)
+    return combined

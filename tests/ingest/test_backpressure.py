@@ -21,6 +21,7 @@ from tokentrace.processor.metrics import Registry
 from tokentrace.processor.pipeline import Pipeline
 from tokentrace.processor.pricing.pricer import Pricer
 from tokentrace.processor.receivers import otlp_grpc as receiver_grpc
+from tokentrace.processor.receivers import otlp_wire
 from tokentrace.processor.receivers.otlp_http import OtlpHttpReceiver
 from tokentrace.processor.store.spool import Spool
 
@@ -99,3 +100,39 @@ def test_grpc_answers_resource_exhausted_with_retry_info(held_spool):
     retry = error_details_pb2.RetryInfo()
     assert rich.details[0].Unpack(retry)
     assert retry.retry_delay.seconds == 1
+
+
+def test_a_resent_request_is_answered_only_once_its_first_copy_is_durable(held_spool):
+    # An exporter gives up waiting (its timeout) and resends while the first copy still
+    # waits for its fsync. The resend's spans are duplicates, so it used to be answered at
+    # once: acknowledged before anything was on disk, lost if the write then failed or the
+    # process died.
+    pipeline = Pipeline(Pricer(), held_spool, Deduper(), Registry())
+    message = otlp_wire.TraceRequest.FromString(body())
+    first = pipeline.accept(message, "http")
+    resent = pipeline.accept(message, "http")
+    assert not resent.durable.done()
+    held_spool.start()
+    first.durable.result(timeout=5)
+    resent.durable.result(timeout=5)
+
+
+def test_a_resent_request_fails_with_its_first_copy_then_is_taken(tmp_path):
+    spool = Spool(tmp_path / "spool", 1 << 30)
+    spool.recover()
+    pipeline = Pipeline(Pricer(), spool, Deduper(), Registry())
+    message = otlp_wire.TraceRequest.FromString(body())
+    first = pipeline.accept(message, "http")
+    resent = pipeline.accept(message, "http")
+    (tmp_path / "spool").rmdir()  # the write fails: no directory to open a segment in
+    spool.start()
+    with pytest.raises(FileNotFoundError):
+        first.durable.result(timeout=5)
+    with pytest.raises(FileNotFoundError):  # so the sender is told to retry, not "stored"
+        resent.durable.result(timeout=5)
+    (tmp_path / "spool").mkdir()
+    again = pipeline.accept(message, "http")  # its retry is taken, not a duplicate
+    again.durable.result(timeout=5)
+    spool.close()
+    again_spool = Spool(tmp_path / "spool", 1 << 30)
+    assert [len(again_spool.load(segment)[0]) for segment in again_spool.recover()] == [1]
