@@ -26,6 +26,7 @@ from decimal import Decimal
 
 import pytest
 
+from tokentrace.processor.extract.extractor import USAGE_UNITS
 from tokentrace.processor.pricing.pricer import Pricer
 
 AT = datetime(2026, 12, 1, 12, tzinfo=UTC)
@@ -186,3 +187,18 @@ def test_fine_tuned_gpt_4_1_at_its_fine_tuning_rates(
 ) -> None:
     price = pricer.price("openai", model, AT, 20_000, 2_000, cache_read_tokens=8_000)
     assert (price.priced, price.cost) == (True, Decimal(expected))
+
+
+def test_the_first_realtime_snapshot_at_its_own_audio_rates(pricer: Pricer) -> None:
+    # gpt-4o-realtime-preview-2024-10-01 (https://openai.com/index/introducing-the-realtime-api/),
+    # not the 2024-12-17 snapshot's $40 / $80 audio: 10,000 input of which 6,000 audio, 2,000
+    # output of which 1,500 audio: 4,000 x $5 + 6,000 x $100 + 500 x $20 + 1,500 x $200
+    # = 0.02 + 0.6 + 0.01 + 0.3.
+    counts = tuple(
+        {"input_audio_tokens": 6_000, "output_audio_tokens": 1_500}.get(unit, 0)
+        for unit in USAGE_UNITS
+    )
+    price = pricer.price(
+        "openai", "gpt-4o-realtime-preview-2024-10-01", AT, 10_000, 2_000, units=counts
+    )
+    assert price.cost == Decimal("0.93")
