@@ -235,6 +235,12 @@ _TOP_CALL_COLUMNS = (
 # Descending cost, then descending time, as the view orders; the columns after break exact
 # ties only. Migration 0014 spells the same expression.
 _TOP_CALL = f"(-cost, -toUnixTimestamp64Micro(ts), {', '.join(_TOP_CALL_COLUMNS)})"
+# The view's order, the same: total, so calls of equal cost and time come out in one order,
+# and the same ones are cut at the 50th, every time (a script reading `report --format json`
+# relies on it); cost comes first, for the cost index's top-K filter.
+_TOP_CALL_ORDER = "cost DESC, ts DESC, " + ", ".join(
+    column for column in _TOP_CALL_COLUMNS if column not in ("ts", "cost")
+)
 _TOP_CALL_SELECT = ",\n        ".join(_TOP_CALL_COLUMNS)
 _TOP_CALL_FROM_LEADER = ",\n        ".join(
     f"leader.{n + 3} AS {column}" for n, column in enumerate(_TOP_CALL_COLUMNS)
@@ -275,17 +281,17 @@ FROM (
     FROM llm_calls
     WHERE $__timeFilter(ts) AND (ts < first_day_start OR ts >= end_day_start) AND from_days
       AND (floor IS NULL OR cost >= floor){{filters}}
-    ORDER BY cost DESC, ts DESC
+    ORDER BY {_TOP_CALL_ORDER}
     LIMIT 50
     UNION ALL
     SELECT
         {_TOP_CALL_SELECT}
     FROM llm_calls
     WHERE $__timeFilter(ts) AND NOT from_days{{filters}}
-    ORDER BY cost DESC, ts DESC
+    ORDER BY {_TOP_CALL_ORDER}
     LIMIT 50
 )
-ORDER BY cost DESC, ts DESC
+ORDER BY {_TOP_CALL_ORDER}
 LIMIT 50"""
 
 
