@@ -3,20 +3,24 @@
 Clouds, gateways and SDKs wrap a model's name: the google-genai SDK reports
 ``models/gemini-2.5-flash``, Vertex AI a resource path
 (``projects/p/locations/l/publishers/google/models/gemini-2.5-flash``), Bedrock an ARN,
+Fireworks clients often the last part of its ``accounts/fireworks/models/…`` ids,
 LiteLLM a route (``azure/gpt-4o``, ``vertex_ai/gemini-2.5-flash``) and OpenRouter its vendor
 id (``openai/gpt-4o``). genai-prices knows the bare names, so without this such calls were
 unpriced. :func:`lookups` lists what to look a name up as, the span's own name first, so a
 name the data lists as it is (OpenRouter's ``openai/gpt-4o``, Together's
 ``meta-llama/...``) keeps its own price.
 
-Two rules keep a name from being priced as another model (:func:`acceptable`): a fine-tuned
-model (``ft:…``, Azure's ``….ft-…``) is priced only by a fine-tuned entry, never by its base
-model's rates (OpenAI bills fine-tuned inference at rates of its own), and a route or vendor
-prefix names who billed the call, so it is followed only when that biller lists the model at
-the price the span's provider charges: the span has no provider (LiteLLM), names the same
-one, or is OpenRouter, which "passes through the pricing of the underlying providers"
-(https://openrouter.ai/docs/faq, checked 2026-12-02) for the first-party vendors below.
-A host that sets its own prices (Groq, Together, Fireworks…) is never priced at a vendor's.
+Rules keep a name from being priced as another model or at another price
+(:func:`acceptable`): a fine-tuned model (``ft:…``, Azure's ``….ft-…``) is priced only by a
+fine-tuned entry, never at its base model's rates (OpenAI bills fine-tuned inference at rates
+of its own); a Bedrock profile outside the US only by an entry for its geography; a
+reseller's loose clause does not price a sibling its fallback lists by name
+(:func:`exact_model`); and a route or vendor prefix names who billed the call, so it is
+followed only when that biller lists the model at the price the span's provider charges:
+the span has no provider (LiteLLM), names the same one, or is OpenRouter, which "passes
+through the pricing of the underlying providers" (https://openrouter.ai/docs/faq, checked
+2026-12-02) for the first-party vendors below. A host that sets its own prices (Groq,
+Together, Fireworks…) is never priced at a vendor's.
 """
 
 from __future__ import annotations
@@ -95,6 +99,10 @@ def lookups(genai_id: str | None, model: str) -> Iterator[tuple[str | None, str]
 
 def _unwrapped(genai_id: str | None, name: str, depth: int) -> Iterator[tuple[str | None, str]]:
     if depth == 0:
+        return
+    if genai_id == "fireworks" and "/" not in name:
+        # Fireworks' ids are paths (genai-prices lists them so); SDKs often send the last part.
+        yield genai_id, f"accounts/fireworks/models/{name}"
         return
     if match := _RESOURCE.match(name):
         publisher, bare = match.groups()

@@ -108,6 +108,10 @@ def cost(pricer: Pricer, provider: str, model: str) -> Decimal | None:
             "0.099",
         ),
         ("gcp.vertex_ai", "claude-sonnet-4@20250514", "0.09"),
+        # Fireworks' id without its accounts/fireworks/models/ path: Llama 3.1 8B $0.20 / $0.20
+        # (https://fireworks.ai/pricing): 0.004 + 0.0004.
+        ("fireworks", "llama-v3p1-8b-instruct", "0.0044"),
+        ("", "fireworks_ai/llama-v3p1-8b-instruct", "0.0044"),
         # Case and whitespace.
         ("openai", " GPT-4o\n", "0.07"),
     ],
