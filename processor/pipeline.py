@@ -31,7 +31,7 @@ from tokentrace.processor.pricing.pricer import (
     unpriced,
     with_provider_cost,
 )
-from tokentrace.processor.store.spool import Spool
+from tokentrace.processor.store.spool import Spool, resolve
 
 log = logging.getLogger(__name__)
 
@@ -107,7 +107,9 @@ class Pipeline:
             written.add_done_callback(lambda done: _copy(done, own))
         else:
             own.set_result(None)
-        durable = _all_of([own, *earlier]) if earlier else own
+        # A future of the answer's own: the event loop cancels the future it waits on when
+        # the request is cancelled (a shut-down), and that must not reach ``own``.
+        durable = _all_of([own, *earlier])
         return Accepted(extraction.rejected_count, extraction.error_message(), durable)
 
     def _price(self, call: Call) -> Price:
@@ -157,11 +159,7 @@ class Pipeline:
 
 def _copy(source: Future[None], target: Future[None]) -> None:
     """Resolve ``target`` as ``source`` was."""
-    error = source.exception()
-    if error is None:
-        target.set_result(None)
-    else:
-        target.set_exception(error)
+    resolve(target, source.exception())
 
 
 def _all_of(futures: list[Future[None]]) -> Future[None]:
@@ -176,10 +174,7 @@ def _all_of(futures: list[Future[None]]) -> Future[None]:
             if remaining[0]:
                 return
         errors = [error for error in (future.exception() for future in futures) if error]
-        if errors:
-            combined.set_exception(errors[0])
-        else:
-            combined.set_result(None)
+        resolve(combined, errors[0] if errors else None)
 
     for future in futures:
         future.add_done_callback(one_done)

@@ -31,6 +31,7 @@ drained some of it.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import pickle
@@ -39,7 +40,7 @@ import secrets
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Future
+from concurrent.futures import Future, InvalidStateError
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -292,7 +293,7 @@ class Spool:
             log.error("spool: write failed: %s", exc)
             self._undo_partial_write()
             for _, _, future in batch:
-                future.set_exception(exc)
+                resolve(future, exc)
             return
         for columns, rows, _ in batch:
             segment.add(columns, rows)
@@ -300,7 +301,7 @@ class Spool:
         with self._lock:
             self._bytes += size
         for _, _, future in batch:
-            future.set_result(None)
+            resolve(future, None)
 
     def _open(self) -> Segment:
         self._sequence += 1
@@ -337,6 +338,16 @@ class Spool:
                 self._segments -= 1
             return
         self.on_sealed(segment)
+
+
+def resolve(future: Future[None], error: BaseException | None) -> None:
+    """Resolve ``future`` unless its waiter cancelled it: a waiter going away (asyncio's
+    ``wrap_future`` cancels what it waits on) must not stop the thread resolving it."""
+    with contextlib.suppress(InvalidStateError):
+        if error is None:
+            future.set_result(None)
+        else:
+            future.set_exception(error)
 
 
 def _tidy(path: Path, data: bytes, found: spool_records.Scan) -> None:

@@ -136,3 +136,27 @@ def test_a_resent_request_fails_with_its_first_copy_then_is_taken(tmp_path):
     spool.close()
     again_spool = Spool(tmp_path / "spool", 1 << 30)
     assert [len(again_spool.load(segment)[0]) for segment in again_spool.recover()] == [1]
+
+
+def test_an_answer_cancelled_while_waiting_for_its_fsync_stops_nothing(held_spool):
+    # uvicorn cancels the requests still waiting when its graceful shut-down times out;
+    # asyncio.wrap_future passes the cancellation on to the future it waits on. That used to
+    # be the spool's own: its writer thread then died setting the result (InvalidStateError)
+    # and no later request was ever answered.
+    pipeline = Pipeline(Pricer(), held_spool, Deduper(), Registry())
+    message = otlp_wire.TraceRequest.FromString(body())
+
+    async def cancelled_while_waiting() -> None:
+        waiting = asyncio.ensure_future(
+            asyncio.wrap_future(pipeline.accept(message, "http").durable)
+        )
+        await asyncio.sleep(0)
+        waiting.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await waiting
+
+    asyncio.run(cancelled_while_waiting())
+    held_spool.start()
+    pipeline.accept(message, "http").durable.result(timeout=5)  # a resend: waits, then taken
+    other = otlp_wire.TraceRequest.FromString(body())
+    pipeline.accept(other, "http").durable.result(timeout=5)
