@@ -27,7 +27,17 @@ One call can reach the processor as several spans:
   takes the slot away, so calls pair off one to one. Not matched across requests: calls
   without usage, other scopes' calls before the first framework span since the start, the
   oldest of five identical calls waiting at once; :meth:`Deduper.forget` does not give
-  back a slot taken by a request that then failed.
+  back a slot taken by a request that then failed;
+- a framework's call span and the SDK's span of the same call in one trace but not
+  parent and child, nor one inside the other in time (OpenInference's LlamaIndex
+  ``OpenAI.stream_chat`` span ends when the stream is returned; OpenInference's OpenAI
+  span of it sits under ``write_response_to_history``, where the stream is read). Within
+  one request, a framework span is paired with a span of another scope in its trace with
+  equal usage (usage-missing included) and provider, as with one inside it. Across
+  requests, the spans of both sides (as for ``N`` keys) leave a ``T`` key of their trace,
+  provider and usage holding how many spans of one side wait; a span of the other side
+  with that key is a duplicate and takes one away, so calls pair off one to one
+  (:meth:`Deduper.forget` does not give a count back either).
 
 Within one request the span with the richer usage is kept (:func:`richness`: usage
 present, then tokentrace's own span, which reads the wire, then the number of non-zero
@@ -37,7 +47,7 @@ span seen wins: a stored row is not taken back.
 
 Memory is bounded: the keys of the most recent calls are kept (at least the newest
 ``capacity`` / 2 keys, at most ``capacity``; 600,000 by default, up to four per call,
-five with an ``N`` key, about 70 MB). A duplicate arriving after that many newer calls is
+six with ``N`` and ``T`` keys, about 70 MB). A duplicate arriving after that many newer calls is
 counted again; exporters retry within seconds, far inside that window. Keys seeded from
 stored rows at start have no scope, so the cross-trace match covers spans seen since the
 start.
@@ -123,15 +133,20 @@ class Deduper:
                 or (response and (response in young or response in old))
             ):
                 continue
-            nested = b""
+            nested = same_trace = b""
             if call.rank < 0:  # RANK_FRAMEWORK, the only negative rank
                 self._frameworks = True
-            if not call.usage_missing and (self._frameworks or call.scope.startswith(peer_scopes)):
-                interval = _interval(call)
-                nested = self._nested_slot(_nested_key(call), interval)
-                if nested is None:
+            if self._frameworks or call.scope.startswith(peer_scopes):
+                same_trace = _trace_key(call)
+                if self._paired_in_trace(same_trace, call.rank == RANK_FRAMEWORK):
                     young[span] = 0  # so that a resent copy of this span is known too
                     continue
+                if not call.usage_missing:
+                    interval = _interval(call)
+                    nested = self._nested_slot(_nested_key(call), interval)
+                    if nested is None:
+                        young[span] = 0
+                        continue
             for key in (span, parent, response, shared):
                 if key:
                     if len(young) >= self._half:
@@ -140,8 +155,28 @@ class Deduper:
                     young[key] = stamp if key is shared else 0
             if nested:
                 young[nested] = interval
+            if same_trace:
+                waiting = young.pop(same_trace, None) or old.pop(same_trace, None) or 0
+                young[same_trace] = ((waiting >> 1) + 1) << 1 | (call.rank == RANK_FRAMEWORK)
             admitted.append(call)
         return admitted, len(calls) - len(admitted)
+
+    def _paired_in_trace(self, key: bytes, framework: bool) -> bool:
+        """Whether a span of the other side waits under the ``T`` key ``key`` (its value:
+        how many wait, then 1 for framework spans); if so, one of them is taken away."""
+        young, old = self._young, self._old
+        waiting = young.get(key)
+        if waiting is None:
+            waiting = old.get(key)
+            if waiting is None:
+                return False
+        if waiting & 1 == framework:
+            return False
+        young.pop(key, None)
+        old.pop(key, None)
+        if waiting >> 1 > 1:
+            young[key] = waiting - 2
+        return True
 
     def _nested_slot(self, prefix: bytes, interval: int) -> bytes | None:
         """None when a stored span of the other side nests with ``interval`` (its slot is
@@ -212,6 +247,19 @@ def _nested_key(call: Call) -> bytes:
         + _pack_usage(
             call.input_tokens, call.output_tokens, call.cache_read_tokens, call.cache_write_tokens
         )
+        + call.provider.encode()
+    )
+
+
+def _trace_key(call: Call) -> bytes:
+    """The ``T`` key: the call's trace, usage (usage-missing included) and provider."""
+    return (
+        b"T"
+        + call.trace_id
+        + _pack_usage(
+            call.input_tokens, call.output_tokens, call.cache_read_tokens, call.cache_write_tokens
+        )
+        + (b"m" if call.usage_missing else b"u")
         + call.provider.encode()
     )
 
@@ -333,8 +381,8 @@ def _usage(call: Call) -> tuple[int, int, int, int, int]:
 
 def _nested_pairs(calls: list[Call], pairs: list[tuple[Call, Call]]) -> list[tuple[Call, Call]]:
     """(SDK span, framework span) for each framework call span and the span of another
-    scope that ran inside it, as parent/child pairs are (inner, outer); calls already in a
-    parent/child pair are left to that pair."""
+    scope that ran inside it or has its trace and usage, as parent/child pairs are
+    (inner, outer); calls already in a parent/child pair are left to that pair."""
     frameworks = [call for call in calls if call.rank == RANK_FRAMEWORK]
     if not frameworks:
         return []
@@ -345,6 +393,7 @@ def _nested_pairs(calls: list[Call], pairs: list[tuple[Call, Call]]) -> list[tup
         if id(outer) in paired:
             continue
         end = outer.ts_us + outer.latency_ms * 1000
+        usage = _usage(outer)
         inside = [
             call
             for call in calls
@@ -352,10 +401,12 @@ def _nested_pairs(calls: list[Call], pairs: list[tuple[Call, Call]]) -> list[tup
             and id(call) not in paired
             and id(call) not in taken
             and call.provider == outer.provider
-            and _inside(outer.ts_us, end, call.ts_us, call.ts_us + call.latency_ms * 1000)
+            and (
+                _inside(outer.ts_us, end, call.ts_us, call.ts_us + call.latency_ms * 1000)
+                or (call.trace_id == outer.trace_id and _usage(call) == usage)
+            )
         ]
         if inside:
-            usage = _usage(outer)
             inner = min(
                 inside, key=lambda call: (_usage(call) != usage, abs(call.ts_us - outer.ts_us))
             )

@@ -95,7 +95,11 @@ OpenInference LlamaIndex     ``LLM`` (``OpenAI.chat``,       as OpenInference ab
 instrumentation.            ``CHAIN`` (the engines) are     LLM's settings, no ``stream``;
 llama_index``)              not calls, nor                  no response id
                             ``write_response_to_history``
-                            (``LLM``, no model or usage)
+                            (``LLM``, no model or usage).
+                            Framework rank: with
+                            OpenInference's OpenAI spans,
+                            a stream's is elsewhere in
+                            the trace, after it in time
 LiteLLM 1.110 (scope        ``litellm_request`` (started    ``gen_ai.usage.*`` (input
 ``litellm``, its OTel       after the call, a root unless   includes cache) without cache
 integration)                a span is active);              counts: those, and reasoning,
@@ -134,7 +138,13 @@ _PROVIDER_SDK_SCOPES = (b"com.anthropic.sdk",)
 # too: it starts its span from its success callback, after the call, so the span of an
 # instrumentation of the openai SDK's client beneath it (OpenInference's) is the root of
 # a trace of its own, with no response id.
-_FRAMEWORK_SCOPES = (b"openinference.instrumentation.langchain", b"litellm")
+# So are OpenInference's LlamaIndex spans: the SDK span of a streamed call is neither
+# their child nor inside them in time (see ``dedupe``).
+_FRAMEWORK_SCOPES = (
+    b"openinference.instrumentation.langchain",
+    b"openinference.instrumentation.llama_index",
+    b"litellm",
+)
 # Scopes whose spans may be a framework span's SDK-level twin before any framework span
 # is seen (the OpenAI span of a LangChain call ends first): OpenInference's own.
 FRAMEWORK_PEER_SCOPES = (b"openinference.",)

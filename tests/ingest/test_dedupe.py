@@ -207,6 +207,47 @@ def test_a_framework_span_and_the_sdk_span_inside_it_across_requests_in_either_o
     assert deduper.admit(calls_of(later, outside, scope=openai))[1] == 0
 
 
+def test_a_framework_span_and_the_sdk_span_in_its_trace_but_not_inside_it_are_one_call():
+    """OpenInference's LlamaIndex ``OpenAI.stream_chat`` span ends when the stream is
+    returned; OpenInference's OpenAI span of the call starts after it, elsewhere in the
+    trace. In one request or across requests, in either order, the two are one call (equal
+    usage and provider, usage-missing included); identical calls pair off one to one, and
+    another trace's span is not a pair."""
+    ms = 10**6
+    llama_index, openai = (
+        "openinference.instrumentation.llama_index",
+        "openinference.instrumentation.openai",
+    )
+    no_usage = {"gen_ai.usage.input_tokens": None, "gen_ai.usage.output_tokens": None}
+
+    def pair(trace: bytes, start_ns: int, **usage):
+        framework = span(chat(**usage), trace_id=trace, start_ns=start_ns, duration_ms=1)
+        sdk = span(chat(**usage), trace_id=trace, start_ns=start_ns + 5 * ms, duration_ms=20)
+        return framework, sdk
+
+    framework, sdk = pair(TRACE, NOW_NS)
+    message = request(framework, scope=llama_index)
+    message.resource_spans[0].scope_spans.add(scope={"name": openai}).spans.append(sdk)
+    admitted, duplicates = Deduper().admit(extract_request(message).calls)
+    assert ([call.span_id for call in admitted], duplicates) == ([sdk.span_id], 1)
+
+    deduper = Deduper()
+    for number, usage in enumerate(({}, no_usage)):
+        framework, sdk = pair(TRACE, NOW_NS + number * 100 * ms, **usage)
+        assert deduper.admit(calls_of(framework, scope=llama_index))[1] == 0
+        assert deduper.admit(calls_of(sdk, scope=openai)) == ([], 1)
+    # the other order, two identical calls in one trace, then a third framework span
+    trace = b"\x08" * 16
+    pairs = [pair(trace, NOW_NS + number * 10 * ms) for number in range(3)]
+    assert [deduper.admit(calls_of(sdk, scope=openai))[1] for _, sdk in pairs[:2]] == [0, 0]
+    assert [deduper.admit(calls_of(f, scope=llama_index))[1] for f, _ in pairs] == [1, 1, 0]
+    # the same usage in another trace is another call
+    framework, _ = pair(b"\x0a" * 16, NOW_NS)
+    _, sdk = pair(b"\x0b" * 16, NOW_NS)
+    assert deduper.admit(calls_of(framework, scope=llama_index))[1] == 0
+    assert deduper.admit(calls_of(sdk, scope=openai))[1] == 0
+
+
 def test_forget_lets_a_retry_through():
     deduper = Deduper()
     calls = calls_of(span(chat(**{"gen_ai.response.id": "r"})))

@@ -496,3 +496,38 @@ def test_openinference_llama_index(replay):
     assert len(rows) == 3
     assert result.rows("stream") == [(0,)] * 3
     assert result.metrics.spans_ignored.value() == 5
+
+
+def test_openinference_llama_index_and_openai_count_each_call_once(replay):
+    """With OpenInference's OpenAI instrumentation as well, each call has a LlamaIndex
+    ``LLM`` span and an OpenAI one in one trace: the plain call's OpenAI span is the
+    LlamaIndex span's child; a streamed call's is not (it sits under
+    ``write_response_to_history``, where the stream is read) and starts after the
+    LlamaIndex span ended (which ends when the stream is returned). One row each call,
+    the OpenAI span's (equal usage; the SDK's), for the stream without usage too."""
+    result = replay("openinference_llama_index_openai")
+    assert result.spans == 11
+    rows = result.rows()
+    assert rows[:2] == [OPENAI, OPENAI]
+    assert_no_usage(rows[2])
+    assert len(rows) == 3
+    # the OpenAI spans' (response models; their invocation parameters say which streamed)
+    assert result.rows("response_model", "stream") == [
+        ("gpt-4o-2024-08-06", 0), ("gpt-4o-2024-08-06", 1), ("gpt-4o-mini-2024-08-06", 1),
+    ]  # fmt: skip
+    assert result.metrics.spans_duplicate.value() == 3
+
+
+def test_openinference_llama_index_and_openai_spans_exported_one_by_one(replay):
+    """The same spans, each in a request of its own (Phoenix's ``register()`` default): a
+    streamed call's LlamaIndex span ends first and is kept, the OpenAI span after it is
+    its duplicate; the plain call's OpenAI span ends before its parent and is kept."""
+    result = replay("openinference_llama_index_openai", alone=True)
+    rows = result.rows()
+    assert rows[:2] == [OPENAI, OPENAI]
+    assert_no_usage(rows[2])
+    assert len(rows) == 3
+    assert result.rows("response_model", "stream") == [
+        ("gpt-4o", 0), ("gpt-4o-2024-08-06", 0), ("gpt-4o-mini", 0),
+    ]  # fmt: skip
+    assert result.metrics.spans_duplicate.value() == 3
