@@ -254,10 +254,13 @@ def reference(call: Call, provider_id: str | None) -> Expected | str:
     context = _context(call.service_tier)
     counts = call.usage()
     usage = Usage(**counts)
+    model = call.model
+    if provider_id == "fireworks" and "/" not in model:  # Fireworks ids are paths
+        model = f"accounts/fireworks/models/{model}"
     try:
         calc = calc_price(
             usage,
-            call.model,
+            model,
             provider_id=provider_id,
             genai_request_timestamp=call.ts,
             price_context=context,
@@ -266,7 +269,7 @@ def reference(call: Call, provider_id: str | None) -> Expected | str:
             midnight = call.ts.replace(hour=0, minute=0, second=0, microsecond=0)
             calc = calc_price(
                 usage,
-                call.model,
+                model,
                 provider_id=provider_id,
                 genai_request_timestamp=midnight,
                 price_context=context,
