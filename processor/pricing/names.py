@@ -118,7 +118,10 @@ def _unwrapped(genai_id: str | None, name: str, depth: int) -> Iterator[tuple[st
     route = ROUTES.get(head.lower()) if slash and rest else None
     if route is None:
         return
-    if genai_id is None or genai_id == route or (genai_id in GATEWAYS and route in PASS_THROUGH):
+    # OpenRouter's variants (``:free``, ``:nitro``, ``:floor``, ``:online``, ``:extended``…)
+    # are priced by OpenRouter, not at the vendor's list price.
+    through = genai_id in GATEWAYS and route in PASS_THROUGH and ":" not in rest
+    if genai_id is None or genai_id == route or through:
         yield route, rest
         yield from _unwrapped(route, rest, depth - 1)
 

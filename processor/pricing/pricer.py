@@ -74,6 +74,8 @@ PROVIDER_IDS = {
     "aws.bedrock": "aws",
     "azure.ai.openai": "azure",
     "azure.ai.inference": "azure",
+    "az.ai.openai": "azure",  # the conventions' older names (genai-prices would take "openai")
+    "az.ai.inference": "azure",
     "mistral_ai": "mistral",
     "cohere": "cohere",
     "deepseek": "deepseek",

@@ -112,6 +112,10 @@ def cost(pricer: Pricer, provider: str, model: str) -> Decimal | None:
         # (https://fireworks.ai/pricing): 0.004 + 0.0004.
         ("fireworks", "llama-v3p1-8b-instruct", "0.0044"),
         ("", "fireworks_ai/llama-v3p1-8b-instruct", "0.0044"),
+        # The conventions' older Azure name prices from Azure's list (which falls back to
+        # OpenAI's), not OpenAI's alone: Phi-4 $0.125 / $0.50 on Azure AI Foundry
+        # (https://azure.microsoft.com/pricing/details/phi-3/): 0.0025 + 0.001.
+        ("az.ai.openai", "phi-4", "0.0035"),
         # Case and whitespace.
         ("openai", " GPT-4o\n", "0.07"),
     ],
@@ -139,6 +143,9 @@ def test_model_names_as_spans_carry_them(
         ("aws.bedrock", "apac.amazon.nova-pro-v1:0"),
         ("aws.bedrock", "eu.meta.llama3-2-3b-instruct-v1:0"),
         ("", "bedrock/eu.amazon.nova-pro-v1:0"),
+        # OpenRouter variants are OpenRouter's prices (":free" is $0, ":nitro" picks faster,
+        # dearer hosts), not the vendor's list price.
+        ("openrouter", "x-ai/grok-4:nitro"),
         # An Azure deployment name says nothing of the model behind it.
         ("azure.ai.openai", "my-gpt4o-deployment"),
         # A host that sets its own prices is never priced at the vendor's.
