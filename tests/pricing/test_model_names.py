@@ -116,6 +116,12 @@ def cost(pricer: Pricer, provider: str, model: str) -> Decimal | None:
         # OpenAI's), not OpenAI's alone: Phi-4 $0.125 / $0.50 on Azure AI Foundry
         # (https://azure.microsoft.com/pricing/details/phi-3/): 0.0025 + 0.001.
         ("az.ai.openai", "phi-4", "0.0035"),
+        # A foundation-model ARN (no account): Claude 3.5 Sonnet $3 / $15.
+        (
+            "aws.bedrock",
+            "arn:aws:bedrock:us-east-1::foundation-model/anthropic.claude-3-5-sonnet-20240620-v1:0",
+            "0.09",
+        ),
         # Case and whitespace.
         ("openai", " GPT-4o\n", "0.07"),
     ],
@@ -146,6 +152,13 @@ def test_model_names_as_spans_carry_them(
         # OpenRouter variants are OpenRouter's prices (":free" is $0, ":nitro" picks faster,
         # dearer hosts), not the vendor's list price.
         ("openrouter", "x-ai/grok-4:nitro"),
+        # Tuned models and application inference profiles are named by opaque ids.
+        ("gcp.gemini", "tunedModels/my-tuned-flash-abc123"),
+        ("gcp.vertex_ai", "projects/acme/locations/us-central1/endpoints/1234567890"),
+        (
+            "aws.bedrock",
+            "arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/a1b2c3",
+        ),
         # An Azure deployment name says nothing of the model behind it.
         ("azure.ai.openai", "my-gpt4o-deployment"),
         # A host that sets its own prices is never priced at the vendor's.
