@@ -146,6 +146,7 @@ OPERATION = _field(LOWER, "gen_ai.operation.name")
 REQUEST_TYPE = _field(LOWER, "llm.request.type")
 OPERATION_ID = _field(LOWER, "ai.operationId")
 SPAN_KIND = _field(LOWER, "openinference.span.kind")
+SPAN_TYPE = _field(LOWER, "logfire.span_type")  # Logfire's: span, log, …
 REQUEST_MODEL = _field(
     TEXT, "gen_ai.request.model", "llm.request.model", "llm.request.model_name", "ai.model.id"
 )
@@ -580,6 +581,15 @@ def _call(
         return None
     if operation in NOT_A_CALL:
         return None
+    if source.logfire and source.stream_opening(
+        found[SPAN_TYPE],
+        bool(found[RESPONSE_ID])
+        or found[INPUT] is not None
+        or found[OUTPUT] is not None
+        or span.status.code == 2
+        or found[ERROR_TYPE] is not None,
+    ):
+        return None
 
     call = Call()
     call.trace_id = span.trace_id
@@ -610,6 +620,7 @@ def _call(
         bool(found[STREAM])
         or sources.streams(found[OPERATION_ID])
         or sources.invocation_streams(found[INVOCATION_PARAMETERS])
+        or source.streamed_result(found[SPAN_TYPE])
     )
     if source.usage_is_estimate(provider, bool(call.stream)):
         input_tokens = output_tokens = None

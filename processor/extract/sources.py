@@ -100,6 +100,15 @@ llama_index``)              not calls, nor                  no response id
                             OpenInference's OpenAI spans,
                             a stream's is elsewhere in
                             the trace, after it in time
+Logfire 5.4                 the request span              GenAI conventions (input
+``instrument_openai()``,    (``Chat Completion with …``),   includes cache); the log has
+``instrument_anthropic()``  but for a stream: its span      them for streams
+(``logfire.openai``,        ends when the stream is
+``logfire.anthropic``)      returned, with no response;
+                            the call is the ``streaming
+                            response`` log span
+                            (``logfire.span_type=log``),
+                            in a trace of its own
 LiteLLM 1.110 (scope        ``litellm_request`` (started    ``gen_ai.usage.*`` (input
 ``litellm``, its OTel       after the call, a root unless   includes cache) without cache
 integration)                a span is active);              counts: those, and reasoning,
@@ -151,6 +160,10 @@ FRAMEWORK_PEER_SCOPES = (b"openinference.",)
 # Sources whose Anthropic input count is the API's ``input_tokens``, without the cache.
 _ANTHROPIC_INPUT_EXCLUDES_CACHE_SCOPES = (b"@traceloop/instrumentation-anthropic",)
 _VERCEL_SCOPE = b"ai"
+# Logfire's own instrumentations of provider SDKs (``logfire.openai``,
+# ``logfire.anthropic``): a streamed call is a request span and a log span (see
+# ``Source.stream_opening``).
+_LOGFIRE_SCOPES = (b"logfire.",)
 
 # ``openinference.span.kind`` values (lower-cased) that are a model call.
 OPENINFERENCE_CALL_KINDS = {"llm": "chat", "embedding": "embeddings"}
@@ -216,7 +229,7 @@ def metadata_key(key: str) -> str | None:
 class Source:
     """The conventions of the spans of one scope of one resource, decided once per scope."""
 
-    __slots__ = ("anthropic_input_excludes_cache", "openlit", "rank", "vercel")
+    __slots__ = ("anthropic_input_excludes_cache", "logfire", "openlit", "rank", "vercel")
 
     def __init__(self, scope_name: bytes, sdk_name: str) -> None:
         if scope_name.startswith(b"tokentrace"):
@@ -236,6 +249,19 @@ class Source:
             _ANTHROPIC_INPUT_EXCLUDES_CACHE_SCOPES
         )
         self.vercel = scope_name == _VERCEL_SCOPE
+        self.logfire = scope_name.startswith(_LOGFIRE_SCOPES)
+
+    def stream_opening(self, span_type: str | None, answered: bool) -> bool:
+        """Whether a span is Logfire's span of a streamed request, not the call: it ends
+        when the stream is returned, without any of the response (``answered``: a
+        response id, usage or an error); the call is the ``streaming response`` log
+        (``logfire.span_type=log``) written once the stream has been read, with the
+        response's id and usage, in a trace of its own."""
+        return self.logfire and span_type != "log" and not answered
+
+    def streamed_result(self, span_type: str | None) -> bool:
+        """Whether a span is Logfire's ``streaming response`` log: a streamed call."""
+        return self.logfire and span_type == "log"
 
     def input_excludes_cache(self, provider: str) -> bool:
         """Whether this source's input count leaves out cache reads and writes."""

@@ -493,6 +493,26 @@ def test_a_usage_object_attribute_gives_the_counts_the_span_leaves_out(usage, ow
     assert call.output_tokens == 80
 
 
+def test_logfire_stream_request_spans_are_not_calls_and_its_stream_logs_are():
+    """Logfire's span of a streamed request ends with no response; the call is its
+    ``streaming response`` log. A request span that failed, or another scope's span
+    without a response, is a call still."""
+    request_span = chat(**{
+        "gen_ai.usage.input_tokens": None, "gen_ai.usage.output_tokens": None,
+        "logfire.span_type": "span",
+    })  # fmt: skip
+    opening = extract_request(request(span(request_span), scope="logfire.openai"))
+    assert (opening.calls, opening.ignored) == ([], 1)
+    failed = one_call(request_span, scope="logfire.openai", error=True)
+    assert (failed.status, failed.stream, failed.usage_missing) == ("error", 0, 1)
+    assert one_call(request_span, scope="opentelemetry.util.genai.handler").usage_missing == 1
+    log = one_call(
+        chat(**{"logfire.span_type": "log", "gen_ai.response.id": "chatcmpl-1"}),
+        scope="logfire.openai",
+    )
+    assert (log.stream, log.input_tokens, log.usage_missing) == (1, 1000, 0)
+
+
 def test_vercel_embedding_spans():
     attrs = {
         "ai.operationId": "ai.embedMany.doEmbed",

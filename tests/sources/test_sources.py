@@ -37,6 +37,9 @@ LlamaIndex (llama-index-core 0.14.25, llama-index-llms-openai 0.8.3, openai 2.54
 OpenAI through a ``SimpleChatEngine``: plain, streamed with usage, and gpt-4o-mini
 streamed without.
 
+Logfire 5.4.0 (``instrument_openai()``, ``instrument_anthropic()``; openai 3.57,
+anthropic 2.15) makes the same calls as the OpenAI and Anthropic sources above.
+
 Not recorded: the Anthropic TypeScript SDK's own tracing under OpenLLMetry JS, whose
 Anthropic instrumentation (0.27) patches only the 0.x SDK layout, which has no tracing of
 its own; OpenLIT with the Anthropic Python SDK's own tracing, since OpenLIT 1.34 pins
@@ -531,3 +534,23 @@ def test_openinference_llama_index_and_openai_spans_exported_one_by_one(replay):
         ("gpt-4o", 0), ("gpt-4o-2024-08-06", 0), ("gpt-4o-mini", 0),
     ]  # fmt: skip
     assert result.metrics.spans_duplicate.value() == 3
+
+
+def test_logfire(replay):
+    """Logfire 5.4's ``instrument_openai()`` and ``instrument_anthropic()``, used directly:
+    a plain call is its ``Chat Completion with …``/``Message with …`` span; a streamed
+    call's span ends when the stream is returned, with no response, and its result is the
+    ``streaming response`` log span (``logfire.span_type=log``) in a trace of its own:
+    the log is the call, the request span is not."""
+    result = replay("logfire_sdks")
+    assert result.spans == 8
+    rows = result.rows()
+    assert rows[:4] == [ANTHROPIC, ANTHROPIC, OPENAI, OPENAI]
+    assert_no_usage(rows[4])
+    assert len(rows) == 5
+    assert result.rows("provider", "stream", "response_id") == [
+        ("anthropic", 0, "msg_standin2"), ("anthropic", 1, "msg_standin4"),
+        ("openai", 0, "chatcmpl-standin1"), ("openai", 1, "chatcmpl-standin2"),
+        ("openai", 1, "chatcmpl-standin3"),
+    ]  # fmt: skip
+    assert result.metrics.spans_ignored.value() == 3
