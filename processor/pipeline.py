@@ -22,7 +22,7 @@ from typing import Any
 from tokentrace.processor.extract.dedupe import Deduper
 from tokentrace.processor.extract.extractor import COLUMNS, Call, extract
 from tokentrace.processor.metrics import Registry
-from tokentrace.processor.pricing.names import fine_tuned
+from tokentrace.processor.pricing.names import call_models
 from tokentrace.processor.pricing.pricer import (
     PRICING_ERROR,
     USAGE_MISSING,
@@ -113,15 +113,12 @@ class Pipeline:
         return Accepted(extraction.rejected_count, extraction.error_message(), durable)
 
     def _price(self, call: Call) -> Price:
-        """Priced by the response model, else by the request model when that differs (but
-        not for a fine-tuned response model, whose request model is its base model or an
-        Azure deployment name: that would bill it at base rates); a call without usage is
+        """Priced by the response model, else by the request model when that differs
+        (:func:`~tokentrace.processor.pricing.names.call_models`); a call without usage is
         unpriced (``usage_missing``), never priced at $0. A cost the provider reported
         counts either way (:func:`with_provider_cost`)."""
-        model = call.response_model or call.request_model
-        models = [model]
-        if call.request_model and call.request_model != model and not fine_tuned(model):
-            models.append(call.request_model)
+        models = call_models(call.response_model, call.request_model) or [""]
+        model = models[0]
         timestamp = call.timestamp
         try:
             for candidate in models:

@@ -83,6 +83,17 @@ def fine_tuned(name: str) -> bool:
     return _FINE_TUNED.search(name) is not None
 
 
+def call_models(response_model: str, request_model: str) -> list[str]:
+    """The model names a call is priced by, in order: its response model, else its request
+    model when that differs, except after a fine-tuned response model, whose request model
+    is its base model or an Azure deployment's name (that would bill it at base rates)."""
+    first = response_model or request_model
+    models = [first] if first else []
+    if request_model and request_model != first and not fine_tuned(first.lower()):
+        models.append(request_model)
+    return models
+
+
 def vertex_location(model: str) -> str | None:
     """The Vertex AI location a resource path names (``global``, ``us-east5``…), if any."""
     match = _LOCATION.match(model.strip().lower())

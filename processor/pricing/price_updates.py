@@ -36,13 +36,15 @@ __all__ = ["DEFAULT_UPDATE_URL", "PriceUpdates", "PricesUpdateError", "RepriceAd
 
 log = logging.getLogger("tokentrace.prices")
 
-# What a stored row is priced by (as ingest and ``reprice`` price it): its response model,
-# else its request model, else the stored model.
+# What a stored row may be priced by (as ingest and ``reprice`` price it, names.call_models):
+# its response model and its request model, else the stored model. A row whose request model
+# is not needed is advised on by it too: a day more to reprice, never one less.
 STORED_KEYS_SQL = """
-SELECT DISTINCT toDate(ts) AS day, provider,
-       if(response_model != '', response_model, if(request_model != '', request_model, model)),
-       service_tier
+SELECT DISTINCT toDate(ts) AS day, provider, name, service_tier
 FROM llm_calls
+ARRAY JOIN arrayFilter(x -> x != '', [
+    response_model, request_model, if(response_model = '' AND request_model = '', model, '')
+]) AS name
 ORDER BY day
 """
 

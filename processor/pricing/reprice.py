@@ -38,6 +38,7 @@ from decimal import Decimal
 from clickhouse_connect.driver.client import Client
 
 from tokentrace.processor.extract.extractor import MONEY_COLUMNS, UNIT_COST_COLUMNS, USAGE_UNITS
+from tokentrace.processor.pricing.names import call_models
 from tokentrace.processor.pricing.pricer import (
     USAGE_MISSING,
     ZERO_UNIT_COSTS,
@@ -350,18 +351,23 @@ def _stage_changes(
     ).result_rows
     for *key, count in rows:
         values = dict(zip(KEY_COLUMNS, key, strict=True))
-        new = pricer.price(
-            values["provider"],
-            values["response_model"] or values["request_model"] or values["model"],
-            values["ts"],
-            values["input_tokens"],
-            values["output_tokens"],
-            values["cache_read_tokens"],
-            values["cache_write_tokens"],
-            values["service_tier"],
-            values["reasoning_tokens"],
-            tuple(values[unit] for unit in USAGE_UNITS),
-        )
+        # The names ingest prices a call by (the response model, else the request model).
+        models = call_models(values["response_model"], values["request_model"])
+        for model in models or [values["model"]]:
+            new = pricer.price(
+                values["provider"],
+                model,
+                values["ts"],
+                values["input_tokens"],
+                values["output_tokens"],
+                values["cache_read_tokens"],
+                values["cache_write_tokens"],
+                values["service_tier"],
+                values["reasoning_tokens"],
+                tuple(values[unit] for unit in USAGE_UNITS),
+            )
+            if new.priced:
+                break
         if values["usage_missing"]:  # the model's name as priced, its cost unknown
             new = unpriced(new.model, USAGE_MISSING)
         new = with_provider_cost(new, values["provider_cost"])

@@ -254,3 +254,22 @@ def _repriced_copy(client, chdb_url: str, prices_file) -> list[tuple]:
     repriced = facts(copy)
     copy.command(f"DROP DATABASE {database}")
     return repriced
+
+
+def test_a_call_priced_by_its_request_model_keeps_that_price(store_client) -> None:
+    # Ingest prices a call whose response model the data lacks by its request model
+    # (names.call_models); reprice must price it alike, not turn it unpriced.
+    pricer = Pricer(prices_file="")
+    ts = DAY + timedelta(hours=12)
+    price = pricer.price("openai", "gpt-4o-mini", ts, 1000, 100)
+    assert price.cost == Decimal("0.00021")  # 1,000 x $0.15 + 100 x $0.60 per million
+    row = [
+        ts, "trace0", "span0", "openai", "gpt-4o-mini", "gpt-4o-mini-2099-01-01", price.model,
+        "growth", "ok", 1000, 100, 0, 0, *price[2:8], int(price.priced), price.price_version,
+        12.5, {},
+    ]  # fmt: skip
+    store(store_client, [row])
+    before = facts(store_client)
+    result = reprice(store_client, pricer, SINCE, UNTIL)
+    assert (result.changed, result.newly_unpriced) == (0, 0)
+    assert facts(store_client) == before
