@@ -450,6 +450,21 @@ def test_litellm(replay):
     assert result.rows("mapKeys(tags)") == [(["hidden_params"],)] * 5
 
 
+def test_litellm_latest_semantic_conventions(replay):
+    """Under ``OTEL_SEMCONV_STABILITY_OPT_IN=gen_ai_latest_experimental``, LiteLLM's span of
+    a call is ``chat MODEL``, with ``gen_ai.usage.cache_*`` for Anthropic calls (from the
+    usage object's top-level cache keys) but not for OpenAI's, whose cached tokens are in
+    ``prompt_tokens_details``: ``metadata.usage_object`` has them still."""
+    result = replay("litellm_otel_latest")
+    assert result.spans == 5
+    rows = result.rows()
+    assert rows[:4] == [ANTHROPIC, ANTHROPIC, OPENAI, OPENAI]
+    assert rows[4] == ("openai", "gpt-4o-mini", 9, 9, 0, 0, 0, Decimal("0.00000675"))
+    assert result.rows("provider", "stream") == [
+        ("anthropic", 0), ("anthropic", 1), ("openai", 0), ("openai", 1), ("openai", 1),
+    ]  # fmt: skip
+
+
 def test_litellm_and_openinference_openai_count_each_call_once(replay):
     """LiteLLM posts its OpenAI calls through the openai SDK's client, whose ``request``
     OpenInference's OpenAI instrumentation wraps: each OpenAI call has LiteLLM's span and
