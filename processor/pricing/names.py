@@ -102,10 +102,13 @@ def vertex_location(model: str) -> str | None:
 
 def lookups(genai_id: str | None, model: str) -> Iterator[tuple[str | None, str]]:
     """(genai-prices provider id, model name) pairs to look ``model`` up as, in order: the name
-    as the span has it (trimmed), then without a resource path, ARN or route prefix."""
+    as the span has it (trimmed), then without a resource path, ARN or route prefix; each
+    also in OpenAI's spelling when it is Azure's ``gpt-35-…``."""
     name = model.strip()
-    yield genai_id, name
-    yield from _unwrapped(genai_id, name, depth=2)
+    for provider_id, found in ((genai_id, name), *_unwrapped(genai_id, name, depth=2)):
+        yield provider_id, found
+        if found[:6].lower() == "gpt-35":  # Azure's spelling of GPT-3.5 (gpt-35-turbo-0125)
+            yield provider_id, "gpt-3.5" + found[6:]
 
 
 def _unwrapped(genai_id: str | None, name: str, depth: int) -> Iterator[tuple[str | None, str]]:

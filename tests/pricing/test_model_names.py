@@ -122,6 +122,9 @@ def cost(pricer: Pricer, provider: str, model: str) -> Decimal | None:
             "arn:aws:bedrock:us-east-1::foundation-model/anthropic.claude-3-5-sonnet-20240620-v1:0",
             "0.09",
         ),
+        # Azure spells GPT-3.5 gpt-35: gpt-35-turbo-1106 $1 / $2 (0.02 + 0.004).
+        ("azure.ai.openai", "gpt-35-turbo-1106", "0.024"),
+        ("", "azure/gpt-35-turbo-1106", "0.024"),
         # Case and whitespace.
         ("openai", " GPT-4o\n", "0.07"),
     ],
