@@ -308,12 +308,14 @@ def serve(config: ServeConfig) -> int:
         print(f"tokentrace serve: cannot create the spool directory: {exc}", file=sys.stderr)
         return 1
     client = None
+    embedded = store.StoreURL.parse(config.clickhouse_url).embedded
     try:
         client = store.connect(config.clickhouse_url)
-        store.migrate(client, cluster=config.cluster)
+        if store.migrate(client, cluster=config.cluster) and embedded:
+            store.reload_views(client)
         retention.apply(client, config.retention_days, config.cluster)
     except Exception as exc:
-        if store.StoreURL.parse(config.clickhouse_url).embedded:
+        if embedded:
             print(f"tokentrace serve: cannot open the embedded store: {exc}", file=sys.stderr)
             return 1
         log.warning("ClickHouse is not reachable (%s); spooling until it is", exc)

@@ -186,3 +186,23 @@ def migrate(client: Client, cluster: str | None = None) -> list[int]:
         )
         applied.append(migration.version)
     return applied
+
+
+def reload_views(client: Client) -> None:
+    """Detach and re-attach every materialized view, so that this process runs each view as
+    it is stored on disk, exactly as every later process will.
+
+    ClickHouse's deduplication of the blocks a view writes (``insert_deduplication_token``
+    with ``deduplicate_blocks_in_dependent_materialized_views``) gives them other ids in a
+    process that created (or altered) the view than in one that loaded it from disk
+    (measured on chDB 26.9: llm_calls deduplicates, the rollups do not). A segment stored by
+    the serve that ran the migrations, then replayed after a crash (stored but not yet
+    deleted), was counted twice in every rollup.
+    """
+    views = client.query(
+        "SELECT name FROM system.tables "
+        "WHERE database = currentDatabase() AND engine = 'MaterializedView' ORDER BY name"
+    ).result_rows
+    for (name,) in views:
+        client.command(f"DETACH TABLE {quote_identifier(name)}")
+        client.command(f"ATTACH TABLE {quote_identifier(name)}")

@@ -16,7 +16,13 @@ import pytest
 from google.rpc import error_details_pb2, status_pb2
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2_grpc
 
+from tokentrace.processor.extract.dedupe import Deduper
+from tokentrace.processor.metrics import Registry
+from tokentrace.processor.pipeline import Pipeline
+from tokentrace.processor.pricing.pricer import Pricer
+from tokentrace.processor.receivers import otlp_wire
 from tokentrace.processor.store import spool_records
+from tokentrace.processor.store.spool import Spool
 
 from .otlp import chat, request, span
 from .serve_process import ServeProcess, free_port
@@ -306,4 +312,44 @@ def test_a_stored_batch_resent_after_a_crash_is_counted_once_whatever_its_span_t
     assert sorted(row["span_id"] for row in stored["calls"]) == [
         item.span_id.hex() for item in spans
     ]
+    assert stored["llm_cost_hourly"][0] == stored["llm_cost_daily"][0] == "10"
+
+
+def _wait_drained(server: ServeProcess) -> None:
+    deadline = time.monotonic() + 60
+    while json.loads(server.get("/readyz")[1])["spool_bytes"]:
+        assert time.monotonic() < deadline, "the spool never drained"
+        time.sleep(0.1)
+
+
+def test_a_segment_replayed_after_the_serve_that_migrated_the_store_is_not_counted_twice(
+    tmp_path,
+):
+    # A crash after a segment's insert and before its deletion replays it at the next start,
+    # under the same deduplication token. ClickHouse gave the rollup views' blocks other
+    # ids in the process that created the views (the first serve on a store, or one that
+    # applied migrations) than in any later one: llm_calls deduplicated the replay, every
+    # rollup counted it twice.
+    written = Spool(tmp_path / "written", 1 << 30)
+    written.recover()
+    written.start()
+    pipeline = Pipeline(Pricer(), written, Deduper(), Registry())
+    spans = [span(chat(), trace_id=(88).to_bytes(16, "big"), span_id=(n + 1).to_bytes(8, "big"))
+             for n in range(10)]  # fmt: skip
+    message = otlp_wire.TraceRequest.FromString(request(*spans).SerializeToString())
+    pipeline.accept(message, "test").durable.result(timeout=10)
+    written.close()
+    [segment] = (tmp_path / "written").glob("*.wal")
+    server = ServeProcess(tmp_path)
+    server.spool_dir.mkdir()
+    (server.spool_dir / segment.name).write_bytes(segment.read_bytes())
+    server.start()  # a new store: this serve creates the tables and views, then stores it
+    _wait_drained(server)
+    assert server.stop() == 0
+    (server.spool_dir / segment.name).write_bytes(segment.read_bytes())  # not yet deleted
+    server.start()
+    _wait_drained(server)
+    assert server.stop() == 0
+    stored = server.stored()
+    assert len(stored["calls"]) == 10
     assert stored["llm_cost_hourly"][0] == stored["llm_cost_daily"][0] == "10"
