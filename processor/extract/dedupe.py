@@ -97,8 +97,9 @@ class Deduper:
         self._young: dict[bytes, int] = {}
         self._old: dict[bytes, int] = {}
         self._scopes: dict[bytes, int] = {}
-        # Set by the first framework call span (``sources.RANK_FRAMEWORK``): from then on
-        # all calls with usage leave an ``N`` key, not only OpenInference's (see above).
+        # Set by the first framework call span (``sources.RANK_FRAMEWORK``), counted or a
+        # duplicate: from then on all calls with usage leave an ``N`` key, not only
+        # OpenInference's (see above).
         self._frameworks = False
 
     def __len__(self) -> int:
@@ -117,6 +118,8 @@ class Deduper:
         admitted: list[Call] = []
         peer_scopes = FRAMEWORK_PEER_SCOPES
         for call, span, parent, response, shared in keyed:
+            if call.rank < 0:  # RANK_FRAMEWORK, the only negative rank: a duplicate too
+                self._frameworks = True
             as_parent = b"P" + span[1:]
             parent_counted = b"S" + parent[1:] if parent else b""
             stamp = 0
@@ -134,8 +137,6 @@ class Deduper:
             ):
                 continue
             nested = same_trace = b""
-            if call.rank < 0:  # RANK_FRAMEWORK, the only negative rank
-                self._frameworks = True
             if self._frameworks or call.scope.startswith(peer_scopes):
                 same_trace = _trace_key(call)
                 if self._paired_in_trace(same_trace, call.rank == RANK_FRAMEWORK):

@@ -28,7 +28,8 @@ prompt | ChatOpenAI | parser chain, plain (run named ``greeter_agent``) and stre
 (``stream_usage=True``): two cached gpt-4o calls.
 
 LiteLLM 1.110.2 (its OpenTelemetry integration, ``litellm.callbacks = ["otel"]``, over
-the global tracer provider; with openinference-instrumentation-openai 0.1.66) calls
+the global tracer provider; alone, with openinference-instrumentation-openai 0.1.66,
+and with tokentrace's own instrumentation) calls
 OpenAI (plain, streamed, and gpt-4o-mini streamed without usage) and Anthropic (plain and
 streamed) through ``litellm.completion``. A gpt-4o-mini call of 9 input and 9 output
 tokens costs 9 × 0.15 + 9 × 0.60 per million = $0.00000675.
@@ -463,6 +464,37 @@ def test_litellm_latest_semantic_conventions(replay):
     assert result.rows("provider", "stream") == [
         ("anthropic", 0), ("anthropic", 1), ("openai", 0), ("openai", 1), ("openai", 1),
     ]  # fmt: skip
+
+
+def test_litellm_and_tokentrace_count_each_call_once(replay):
+    """LiteLLM's spans and tokentrace's own around the HTTP exchanges beneath them, each
+    the root of a trace of its own: an OpenAI pair shares its response id; an Anthropic
+    pair does not (LiteLLM's is its own ``chatcmpl-…`` id), and is paired by time, the
+    exchange inside LiteLLM's span. One row each call, tokentrace's (exact usage), but for
+    the stream without usage, LiteLLM's count (usage present, see ``test_litellm``)."""
+    result = replay("litellm_tokentrace")
+    assert result.spans == 15
+    rows = result.rows()
+    assert rows[:4] == [ANTHROPIC, ANTHROPIC, OPENAI, OPENAI]
+    assert rows[4] == ("openai", "gpt-4o-mini", 9, 9, 0, 0, 0, Decimal("0.00000675"))
+    assert result.rows("response_id") == [
+        ("chatcmpl-standin1",), ("chatcmpl-standin2",), ("chatcmpl-standin3",),
+        ("msg_standin2",), ("msg_standin4",),
+    ]  # fmt: skip
+    assert result.metrics.spans_duplicate.value() == 5
+
+
+def test_litellm_and_tokentrace_spans_exported_one_by_one(replay):
+    """Each span alone, in the order they ended: the OpenAI pairs by response id (their
+    LiteLLM spans, duplicates, are the first framework spans seen), then each Anthropic
+    exchange, which ends before LiteLLM's span, is matched by it. One row each call, the
+    first seen: tokentrace's, usage-missing for the stream without usage."""
+    result = replay("litellm_tokentrace", alone=True)
+    rows = result.rows()
+    assert rows[:4] == [ANTHROPIC, ANTHROPIC, OPENAI, OPENAI]
+    assert_no_usage(rows[4])
+    assert len(rows) == 5
+    assert result.metrics.spans_duplicate.value() == 5
 
 
 def test_litellm_and_openinference_openai_count_each_call_once(replay):
