@@ -29,7 +29,8 @@ prompt | ChatOpenAI | parser chain, plain (run named ``greeter_agent``) and stre
 
 LiteLLM 1.110.2 (its OpenTelemetry integration, ``litellm.callbacks = ["otel"]``, over
 the global tracer provider; alone, with openinference-instrumentation-openai 0.1.66,
-and with tokentrace's own instrumentation) calls
+and with tokentrace's own instrumentation; and openinference-instrumentation-litellm
+0.1.51 with openinference-instrumentation-openai) calls
 OpenAI (plain, streamed, and gpt-4o-mini streamed without usage) and Anthropic (plain and
 streamed) through ``litellm.completion``. A gpt-4o-mini call of 9 input and 9 output
 tokens costs 9 × 0.15 + 9 × 0.60 per million = $0.00000675.
@@ -495,6 +496,23 @@ def test_litellm_and_tokentrace_spans_exported_one_by_one(replay):
     assert_no_usage(rows[4])
     assert len(rows) == 5
     assert result.metrics.spans_duplicate.value() == 5
+
+
+def test_openinference_litellm_and_openai_count_each_call_once(replay):
+    """OpenInference's LiteLLM instrumentation (0.1.51; Logfire's ``instrument_litellm()``
+    uses it) with its OpenAI instrumentation: each OpenAI call's ``completion`` span is the
+    parent of its ``ChatCompletion`` span, one row each call, the child's. Its model name
+    is LiteLLM's (``anthropic/claude-sonnet-4-5``); its Anthropic stream carries no usage:
+    stored as usage-missing (unknown cost, never $0)."""
+    result = replay("openinference_litellm")
+    assert result.spans == 8
+    rows = result.rows()
+    assert rows[0] == ("anthropic", "claude-sonnet-4-5", 0, 0, 0, 0, 1, rows[0][-1])
+    assert rows[1:4] == [ANTHROPIC, OPENAI, OPENAI]
+    assert_no_usage(rows[4])
+    assert len(rows) == 5
+    assert result.rows("usage_missing", "priced") == [(0, 1)] * 3 + [(1, 0)] * 2
+    assert result.metrics.spans_duplicate.value() == 3
 
 
 def test_litellm_and_openinference_openai_count_each_call_once(replay):
