@@ -1,4 +1,4 @@
-"""Anthropic's Messages API (`/v1/messages`).
+"""Anthropic's Messages API (`/v1/messages`), and Claude on Vertex AI (`:rawPredict`).
 
 `usage.input_tokens` EXCLUDES cached tokens: the normalised input adds `cache_read_input_tokens`
 and `cache_creation_input_tokens`. A stream sends usage in `message_start` (input side, with a
@@ -12,6 +12,7 @@ import re
 from typing import Any
 
 from .api import Api
+from .request_body import RequestFields
 from .usage import CACHE_CREATION_1H_TOKENS, Observed, Usage, count, text
 
 
@@ -72,3 +73,28 @@ class Messages(Api):
 
 
 MESSAGES = Messages()
+
+
+class VertexMessages(Messages):
+    """Claude on Vertex AI, as the anthropic SDK's `AnthropicVertex` calls it:
+    `POST …/projects/{p}/locations/{l}/publishers/anthropic/models/{model}:rawPredict`
+    (`:streamRawPredict` for a stream), the Messages API with the model moved into the path.
+
+    The request model is the path's resource name, location included: from Claude Sonnet 4.5
+    on, Vertex AI bills a regional endpoint 10 % above the global one, so the name alone
+    cannot be priced; the pricer reads the location from the resource name and stores the
+    bare model name (`pricing.names`)."""
+
+    reads_request_body = False
+
+    def request_model(self, fields: RequestFields, path: str) -> str | None:
+        start = path.find("projects/")
+        name = path[start:] if start >= 0 else path.rsplit("/", 1)[-1]
+        return name.rsplit(":", 1)[0] or None
+
+    def request_stream(self, fields: RequestFields, path: str) -> bool:
+        return path.endswith(":streamRawPredict")
+
+
+VERTEX_MESSAGES = VertexMessages()
+VERTEX_SUFFIXES = (":rawPredict", ":streamRawPredict")

@@ -7,7 +7,9 @@ In order (the first that answers wins):
 2. Known public API hosts, mapped to the OpenTelemetry GenAI provider names.
 3. A wire format only self-hosted servers speak (Ollama's native `/api/chat`, …) names its
    server whatever the model and host: a local `deepseek-r1:8b` is not DeepSeek's hosted
-   model and must not get its price.
+   model and must not get its price. Likewise a Vertex AI resource path
+   (`…/projects/p/locations/l/publishers/…`, through a proxy) names `gcp.vertex_ai`, whose
+   prices are not the model owner's everywhere.
 4. The model's owner (`model_owners`, generated from genai-prices): `claude-*` is `anthropic`
    on any host, so an unmapped gateway's calls are named and priced.
 5. A mapped entry passed over in 1.
@@ -59,6 +61,9 @@ LOCAL_PORTS: dict[int, str] = {11434: "ollama", 8000: "vllm"}
 
 _LOOPBACK = frozenset({"localhost", "127.0.0.1", "::1"})
 
+_VERTEX_PATH = re.compile(r"/projects/[^/]+/locations/[^/]+/publishers/")
+"""A Vertex AI model's resource path: Vertex AI on any host (a proxy, a private endpoint)."""
+
 _OLLAMA_TAG = re.compile(r"(?!ft:)[\w./-]+:[\w.-]+\Z")
 """An Ollama model tag (`deepseek-r1:8b`, `llama3.2:latest`): on Ollama's port such a name is a
 local model even when a hosted provider owns its stem, so it is never priced as the hosted one
@@ -71,7 +76,7 @@ SHAPES: dict[str, frozenset[str]] = {
     "azure.ai.openai": frozenset({"openai"}),
     "anthropic": frozenset({"anthropic"}),
     "gcp.gemini": frozenset({"gemini", "openai"}),
-    "gcp.vertex_ai": frozenset({"gemini", "openai"}),
+    "gcp.vertex_ai": frozenset({"gemini", "openai", "anthropic"}),
     "cohere": frozenset({"cohere", "openai"}),
 }
 """The API shapes (`Api.family`) each provider serves; providers not listed (gateways,
@@ -151,6 +156,8 @@ def provider_for(
         return provider
     if family in SELF_HOSTED_FAMILIES:
         return family
+    if _VERTEX_PATH.search(path):
+        return "gcp.vertex_ai"
     local = LOCAL_PORTS.get(port) if host in _LOOPBACK else None
     if model is None:
         return passed_over or local

@@ -102,6 +102,8 @@ def api_for_path(path: str) -> Api | None:
         return openai_api.RESPONSES
     if path.endswith(":generateContent") or path.endswith(":streamGenerateContent"):
         return gemini_api.GENERATE_CONTENT
+    if path.endswith(anthropic_api.VERTEX_SUFFIXES) and "/publishers/anthropic/" in path:
+        return anthropic_api.VERTEX_MESSAGES
     if path.endswith("/embeddings"):
         return openai_api.EMBEDDINGS
     if path.endswith("/completions"):

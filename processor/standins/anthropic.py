@@ -1,4 +1,4 @@
-"""Anthropic's Messages API (`POST /v1/messages`), plain and streamed.
+"""Anthropic's Messages API (`POST /v1/messages`), plain and streamed; Claude on Vertex AI.
 
 `usage.input_tokens` excludes the cache (`cache_read_input_tokens`,
 `cache_creation_input_tokens`). A stream opens with `message_start` (input usage and a
@@ -49,6 +49,13 @@ def usage(plan: Plan, output_tokens: int) -> dict[str, Any]:
     if plan.reasoning:
         document["output_tokens_details"] = {"thinking_tokens": plan.reasoning}
     return document
+
+
+def handle_vertex(path: str, body: dict[str, Any], plan: Plan) -> Reply:
+    """Claude on Vertex AI: `…/publishers/anthropic/models/{model}:rawPredict` (or
+    `:streamRawPredict`), the Messages API with the model in the path, not the body."""
+    model = path.split("?", 1)[0].rsplit("/", 1)[-1].rsplit(":", 1)[0]
+    return handle("/v1/messages", {**body, "model": model}, plan)
 
 
 def handle(path: str, body: dict[str, Any], plan: Plan) -> Reply:

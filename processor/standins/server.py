@@ -123,6 +123,8 @@ def _handler_for(path: str) -> tuple[str, Handler]:
         return "/" + rest, PROVIDERS[prefix][1]
     if path.endswith("/v1/messages"):
         return path, anthropic.handle
+    if path.endswith((":rawPredict", ":streamRawPredict")):
+        return path, anthropic.handle_vertex
     if "Content" in path.rsplit("/", 1)[-1]:
         return path, gemini.handle
     if path.endswith("/v2/chat"):
