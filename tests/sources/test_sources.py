@@ -37,7 +37,8 @@ tokens costs 9 × 0.15 + 9 × 0.60 per million = $0.00000675.
 
 LlamaIndex (llama-index-core 0.14.25, llama-index-llms-openai 0.8.3, openai 2.54) calls
 OpenAI through a ``SimpleChatEngine``: plain, streamed with usage, and gpt-4o-mini
-streamed without.
+streamed without; with OpenInference's instrumentations (llama-index 4.6.1, openai
+0.1.66) and with OpenLLMetry's (llamaindex and openai 0.62.4).
 
 Logfire 5.4.0 (``instrument_openai()``, ``instrument_anthropic()``; openai 3.57,
 anthropic 2.15) makes the same calls as the OpenAI and Anthropic sources above.
@@ -563,6 +564,19 @@ def test_openinference_llama_index(replay):
     assert_no_usage(rows[2])
     assert len(rows) == 3
     assert result.rows("stream") == [(0,)] * 3
+    assert result.metrics.spans_ignored.value() == 5
+
+
+def test_openllmetry_llama_index(replay):
+    """OpenLLMetry's LlamaIndex and OpenAI instrumentations (0.62.4), as ``Traceloop.init``
+    turns them on: the plain call is its ``openai.chat`` span, under the engine's
+    ``workflow`` span (not a call). The streamed calls leave no span to count: the stream
+    is read under the ``StreamingAgentChatResponse.task`` span, which suppresses the
+    OpenAI instrumentation, and the LlamaIndex instrumentation makes no span of the LLM
+    call itself (an OpenLLMetry limitation; nothing in the spans says the calls happened)."""
+    result = replay("openllmetry_llama_index")
+    assert result.spans == 6
+    assert result.rows() == [OPENAI]
     assert result.metrics.spans_ignored.value() == 5
 
 
