@@ -85,7 +85,7 @@ def test_kill_9_at_random_points_loses_and_doubles_no_acknowledged_span(tmp_path
     server = ServeProcess(tmp_path).start()
     generator = LoadGenerator(server)
     generator.start()
-    rng = random.Random()
+    rng = random.Random(20261202)  # seeded: a failure can be run again (bench/kill_soak.py: more)
     for _ in range(3):
         time.sleep(rng.uniform(0.5, 2.0))
         server.kill()
@@ -99,10 +99,13 @@ def test_kill_9_at_random_points_loses_and_doubles_no_acknowledged_span(tmp_path
 
     failures = [answer for answer in generator.answers if answer != 200]
     assert failures, "the kills never interrupted a request: the test proved nothing"
-    stored = [row["span_id"] for row in server.stored()["calls"]]
+    rows = server.stored()
+    stored = [row["span_id"] for row in rows["calls"]]
     assert len(stored) == len(set(stored)), "a span was stored twice"
     assert sorted(stored) == sorted(generator.acked)
     assert len(generator.acked) >= 20 * SPANS_PER_REQUEST
+    # and the rollups every view reads count each call once too
+    assert rows["llm_cost_hourly"][0] == rows["llm_cost_daily"][0] == str(len(stored))
 
 
 def test_unreachable_clickhouse_spools_refuses_when_full_then_drains_once(tmp_path):
