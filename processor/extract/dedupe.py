@@ -24,10 +24,13 @@ One call can reach the processor as several spans:
   four slots, for identical calls at once: when all are taken, the span that started
   first gives its slot up), as do OpenInference's spans from the start; a
   later span of the other side with the same key, nesting or nested, is its duplicate and
-  takes the slot away, so calls pair off one to one. Not matched across requests: calls
-  without usage, other scopes' calls before the first framework span since the start, the
-  oldest of five identical calls waiting at once; :meth:`Deduper.forget` does not give
-  back a slot taken by a request that then failed;
+  takes the slot away, so calls pair off one to one. A call without usage leaves an ``M``
+  key of its provider alike, which a later span of the other side, with usage or without,
+  nesting or nested, takes away (LiteLLM's span of a stream without usage has its own
+  count, OpenInference's OpenAI span of it none). Not matched across requests: a call
+  without usage after its pair with usage, other scopes' calls before the first framework
+  span since the start, the oldest of five identical calls waiting at once;
+  :meth:`Deduper.forget` does not give back a slot taken by a request that then failed;
 - a framework's call span and the SDK's span of the same call in one trace but not
   parent and child, nor one inside the other in time (OpenInference's LlamaIndex
   ``OpenAI.stream_chat`` span ends when the stream is returned; OpenInference's OpenAI
@@ -47,10 +50,10 @@ span seen wins: a stored row is not taken back.
 
 Memory is bounded: the keys of the most recent calls are kept (at least the newest
 ``capacity`` / 2 keys, at most ``capacity``; 600,000 by default, up to four per call,
-six with ``N`` and ``T`` keys, about 70 MB). A duplicate arriving after that many newer calls is
-counted again; exporters retry within seconds, far inside that window. Keys seeded from
-stored rows at start have no scope, so the cross-trace match covers spans seen since the
-start.
+six with ``N`` (or ``M``) and ``T`` keys, about 70 MB). A duplicate arriving after that
+many newer calls is counted again; exporters retry within seconds, far inside that
+window. Keys seeded from stored rows at start have no scope, so the cross-trace match
+covers spans seen since the start.
 """
 
 from __future__ import annotations
@@ -142,12 +145,17 @@ class Deduper:
                 if self._paired_in_trace(same_trace, call.rank == RANK_FRAMEWORK):
                     young[span] = 0  # so that a resent copy of this span is known too
                     continue
-                if not call.usage_missing:
-                    interval = _interval(call)
+                interval = _interval(call)
+                missing = b"M" + call.provider.encode()
+                if call.usage_missing:
+                    nested = self._nested_slot(missing, interval)
+                else:
                     nested = self._nested_slot(_nested_key(call), interval)
-                    if nested is None:
-                        young[span] = 0
-                        continue
+                    if nested is not None and self._nested_slot(missing, interval) is None:
+                        nested = None  # a span of the other side without usage nests
+                if nested is None:
+                    young[span] = 0
+                    continue
             for key in (span, parent, response, shared):
                 if key:
                     if len(young) >= self._half:

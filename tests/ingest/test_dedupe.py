@@ -207,6 +207,28 @@ def test_a_framework_span_and_the_sdk_span_inside_it_across_requests_in_either_o
     assert deduper.admit(calls_of(later, outside, scope=openai))[1] == 0
 
 
+def test_a_span_without_usage_and_its_pair_across_requests_are_one_call():
+    """OpenInference's OpenAI span of a stream without usage, then LiteLLM's span of the
+    call around it, in another trace, with LiteLLM's own count: one call. So are two spans
+    without usage, one inside the other; a span outside is another call."""
+    ms = 10**6
+    litellm, openai = "litellm", "openinference.instrumentation.openai"
+    no_usage = {"gen_ai.usage.input_tokens": None, "gen_ai.usage.output_tokens": None}
+    deduper = Deduper()
+    inner = span(chat(**no_usage), start_ns=NOW_NS + 10 * ms, duration_ms=50)
+    counted = {"gen_ai.usage.input_tokens": 9, "gen_ai.usage.output_tokens": 9}
+    outer = span(chat(**counted), start_ns=NOW_NS, duration_ms=100)
+    assert deduper.admit(calls_of(inner, scope=openai))[1] == 0
+    assert deduper.admit(calls_of(outer, scope=litellm)) == ([], 1)
+    start = NOW_NS + 1000 * ms
+    outer = span(chat(**no_usage), start_ns=start, duration_ms=100)
+    inner = span(chat(**no_usage), start_ns=start + 10 * ms, duration_ms=50)
+    outside = span(chat(**no_usage), start_ns=start + 90 * ms, duration_ms=50)
+    assert deduper.admit(calls_of(outer, scope=litellm))[1] == 0
+    assert deduper.admit(calls_of(outside, scope=openai))[1] == 0
+    assert deduper.admit(calls_of(inner, scope=openai)) == ([], 1)
+
+
 def test_a_framework_span_and_the_sdk_span_in_its_trace_but_not_inside_it_are_one_call():
     """OpenInference's LlamaIndex ``OpenAI.stream_chat`` span ends when the stream is
     returned; OpenInference's OpenAI span of the call starts after it, elsewhere in the
