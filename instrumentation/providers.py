@@ -8,8 +8,10 @@ In order (the first that answers wins):
 3. A wire format only self-hosted servers speak (Ollama's native `/api/chat`, …) names its
    server whatever the model and host: a local `deepseek-r1:8b` is not DeepSeek's hosted
    model and must not get its price. Likewise a Vertex AI resource path
-   (`…/projects/p/locations/l/publishers/…`, through a proxy) names `gcp.vertex_ai`, whose
-   prices are not the model owner's everywhere.
+   (`…/projects/p/locations/l/publishers/…`) names `gcp.vertex_ai`, and an Azure OpenAI
+   deployment path (`/openai/deployments/{name}/…`) `azure.ai.openai`, on any host (an API
+   gateway such as Azure API Management, a private endpoint): their prices are the cloud's
+   list, not always the model owner's, and a deployment's name need not be a model's.
 4. The model's owner (`model_owners`, generated from genai-prices): `claude-*` is `anthropic`
    on any host, so an unmapped gateway's calls are named and priced.
 5. A mapped entry passed over in 1.
@@ -158,6 +160,8 @@ def provider_for(
         return family
     if _VERTEX_PATH.search(path):
         return "gcp.vertex_ai"
+    if "/openai/deployments/" in path:
+        return "azure.ai.openai"
     local = LOCAL_PORTS.get(port) if host in _LOOPBACK else None
     if model is None:
         return passed_over or local

@@ -29,7 +29,7 @@ from tokentrace.processor.pricing import model_owners as generator
 from tokentrace.processor.pricing.pricer import Pricer
 from tokentrace.processor.standins import usage_header
 
-from .conftest import llm_spans
+from .conftest import llm_spans, only_span
 
 M = Decimal(1_000_000)
 
@@ -187,3 +187,31 @@ def test_small_body_scan_is_the_windowed_scan(pieces, long_name):
     stream = request_body._ends(body, b'"stream"', request_body._TRUE) is not None
     expected = (None if model is None else request_body._text(model.group(1)), stream)
     assert scan(body) == (expected if body else (None, False))
+
+
+def test_azure_openai_behind_a_gateway_is_azure_priced_by_the_model_it_answered(standin, unmapped):
+    """`AzureOpenAI` pointed at an API gateway (Azure API Management, a private endpoint): the
+    deployment path names Azure, and the call is priced by the model the answer names at
+    Azure's list, gpt-4o-2024-08-06 global: $2.50 input, $10 output per million
+    (https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/)."""
+    client = openai.AzureOpenAI(
+        azure_endpoint=standin.root, api_key="k", api_version="2024-10-21", max_retries=0
+    )
+    answer = client.chat.completions.create(
+        model="gpt-4o",  # the deployment's name
+        messages=[{"role": "user", "content": "hello"}],
+        extra_headers=usage_header(input=2000, output=500),
+    )
+
+    assert answer.model == "gpt-4o-2024-08-06"
+    found = only_span(unmapped).attributes
+    assert found["gen_ai.provider.name"] == "azure.ai.openai"
+    assert standin.requests[0].path.startswith("/openai/deployments/gpt-4o/chat/completions?")
+    price = Pricer(prices_file="").price(
+        "azure.ai.openai",
+        found["gen_ai.response.model"],
+        datetime.now(UTC),
+        found["gen_ai.usage.input_tokens"],
+        found["gen_ai.usage.output_tokens"],
+    )
+    assert price.cost == (2000 * Decimal("2.50") + 500 * Decimal("10")) / M
