@@ -30,7 +30,8 @@ prompt | ChatOpenAI | parser chain, plain (run named ``greeter_agent``) and stre
 LiteLLM 1.110.2 (its OpenTelemetry integration, ``litellm.callbacks = ["otel"]``, over
 the global tracer provider; alone, with openinference-instrumentation-openai 0.1.66,
 and with tokentrace's own instrumentation; and openinference-instrumentation-litellm
-0.1.51 with openinference-instrumentation-openai) calls
+0.1.51 with openinference-instrumentation-openai; and OpenLLMetry's LiteLLM and OpenAI
+instrumentations, 0.62.4) calls
 OpenAI (plain, streamed, and gpt-4o-mini streamed without usage) and Anthropic (plain and
 streamed) through ``litellm.completion``. A gpt-4o-mini call of 9 input and 9 output
 tokens costs 9 × 0.15 + 9 × 0.60 per million = $0.00000675.
@@ -514,6 +515,26 @@ def test_openinference_litellm_and_openai_count_each_call_once(replay):
     assert len(rows) == 5
     assert result.rows("usage_missing", "priced") == [(0, 1)] * 3 + [(1, 0)] * 2
     assert result.metrics.spans_duplicate.value() == 3
+
+
+def test_openllmetry_litellm(replay):
+    """OpenLLMetry's LiteLLM instrumentation (0.62.4), its OpenAI instrumentation on too:
+    one ``litellm.chat`` span per call (LiteLLM bypasses ``Completions.create``, so the
+    OpenAI instrumentation sees none). Its Anthropic span has the cache reads but not the
+    100 cache writes, billed as input since the span does not say (100 × 3 + 100 × 3 +
+    1,000 × 0.30 + 80 × 15 per million = $0.0021); its streams have usage only from
+    OpenAI, with ``include_usage``: the others are usage-missing (unknown, never $0)."""
+    result = replay("openllmetry_litellm")
+    assert result.spans == 5
+    rows = result.rows()
+    assert rows[0] == ("anthropic", "claude-sonnet-4-5", 0, 0, 0, 0, 1, rows[0][-1])
+    assert rows[1] == ("anthropic", "claude-sonnet-4-5", 1200, 80, 1000, 0, 0, Decimal("0.0021"))
+    assert rows[2:4] == [OPENAI, OPENAI]
+    assert_no_usage(rows[4])
+    assert result.rows("usage_missing", "priced") == [(0, 1)] * 3 + [(1, 0)] * 2
+    assert result.rows("provider", "stream") == [
+        ("anthropic", 0), ("anthropic", 1), ("openai", 0), ("openai", 1), ("openai", 1),
+    ]  # fmt: skip
 
 
 def test_litellm_and_openinference_openai_count_each_call_once(replay):
