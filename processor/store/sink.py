@@ -211,7 +211,7 @@ class Sink:
         try:
             trace_ids, span_ids, response_ids = (columns[index] for index in _KEY_COLUMNS)
             self._stored_keys.add((trace_ids, span_ids, response_ids))
-        except OSError as exc:  # only a resend after a restart could be counted twice
+        except Exception as exc:  # only a resend after a restart could be counted twice
             log.error("sink: cannot keep the keys of %s for after a restart: %s", name, exc)
 
     def _load(self, segment: Segment) -> Columns | None:

@@ -181,7 +181,7 @@ class Spool:
                 columns = pickle.loads(payload)
                 rows = _row_count(columns, loaded.columns)
             except Exception as exc:
-                why = f"a record that does not decode ({type(exc).__name__}: {exc})"
+                why = f"a record that does not decode: {type(exc).__name__}: {exc}"
                 self._keep_damaged(segment.path, data, start, end, why, len(found.records))
                 continue
             loaded.add(columns, rows)
@@ -192,7 +192,7 @@ class Spool:
         """Scan a segment; damaged ranges are kept in ``damaged/``, logged and counted."""
         found = spool_records.scan(data)
         for start, end in found.damaged:
-            self._keep_damaged(path, data, start, end, "damage", len(found.records))
+            self._keep_damaged(path, data, start, end, "checksums do not match", len(found.records))
         return found
 
     def _keep_damaged(

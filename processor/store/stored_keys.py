@@ -9,7 +9,8 @@ queue after an outage, a client whose clock is behind) was stored twice. So the 
 each stored segment's keys (trace id, span id, response id) here before it deletes the
 segment, and serve seeds from them at start, whatever the spans' times.
 
-Two files of spool records (``spool_records``), one record per stored segment: ``stored-keys``
+Two files of spool records (``spool_records``), one record per stored segment (its key
+columns, marshalled): ``stored-keys``
 and ``stored-keys.old``. When the first holds ``rows`` rows it replaces the second, so between
 ``rows`` and twice that many of the latest keys are kept, like the deduper's two generations.
 A torn last record (a crash mid-write) is cut off; damaged records are skipped: a key lost
@@ -19,8 +20,8 @@ here costs at most a double count of a resent span, never a stored one.
 from __future__ import annotations
 
 import logging
+import marshal
 import os
-import pickle
 from pathlib import Path
 
 from tokentrace.processor.store import spool_records
@@ -56,7 +57,7 @@ class StoredKeys:
                 log.warning("%s: skipping %d damaged bytes", path, found.damaged_bytes)
             for payload in found.payloads:
                 try:
-                    trace_ids, span_ids, response_ids = pickle.loads(payload)
+                    trace_ids, span_ids, response_ids = marshal.loads(payload)
                     batch = list(zip(trace_ids, span_ids, response_ids, strict=True))
                 except Exception:
                     log.warning("%s: skipping a record that does not decode", path)
@@ -70,8 +71,14 @@ class StoredKeys:
         return keys
 
     def add(self, keys: Keys) -> None:
-        """Keep the keys of a stored segment (fsynced: the segment is deleted next)."""
-        payload = pickle.dumps(keys, protocol=pickle.HIGHEST_PROTOCOL)
+        """Keep the keys of a stored segment, before it is deleted.
+
+        Written, not fsynced: what this guards against is a resend after serve's process
+        died, and the page cache outlives the process. (After a power loss, ClickHouse's
+        own parts are not fsynced either.) marshal, not pickle: 2 ms for 50,000 rows'
+        keys rather than 27.
+        """
+        payload = marshal.dumps(keys)
         if self._fd < 0:
             flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND
             self._fd = os.open(self._current, flags, 0o600)
@@ -80,7 +87,6 @@ class StoredKeys:
         rest = b"".join(buffers)[written:]
         while rest:
             rest = rest[os.write(self._fd, rest) :]
-        os.fdatasync(self._fd)
         self._rows += len(keys[0])
         if self._rows >= self._limit:
             self.close()

@@ -175,7 +175,7 @@ def test_a_whole_record_that_does_not_decode_is_kept_aside_and_the_rest_loaded(t
     assert damage == [len(record) for record in undecodable]
     kept = sorted((tmp_path / "damaged").iterdir())
     assert [file.read_bytes() for file in kept] == undecodable
-    assert "a record that does not decode (UnpicklingError" in caplog.text
+    assert "(a record that does not decode: UnpicklingError" in caplog.text
     assert recovered_rows(tmp_path, damage) == ["a-0", "a-1", "b-0"]  # counted once
     assert len(damage) == 4
 
