@@ -587,6 +587,16 @@ def test_openinference_llama_index(replay):
     assert result.metrics.spans_ignored.value() == 5
 
 
+def test_openinference_llama_index_anthropic(replay):
+    """OpenInference's LlamaIndex instrumentation over LlamaIndex's Anthropic LLM
+    (llama-index-llms-anthropic 0.12.3, anthropic 0.125): input with the cache, reads and
+    writes, plain and streamed."""
+    result = replay("openinference_llama_index_anthropic")
+    assert result.spans == 5
+    assert result.rows() == [ANTHROPIC, ANTHROPIC]
+    assert result.metrics.spans_ignored.value() == 3
+
+
 def test_openllmetry_llama_index(replay):
     """OpenLLMetry's LlamaIndex and OpenAI instrumentations (0.62.4), as ``Traceloop.init``
     turns them on: the plain call is its ``openai.chat`` span, under the engine's
