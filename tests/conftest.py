@@ -6,13 +6,19 @@ directory and isolates itself in its own database.
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 _counter = itertools.count()
+
+# Longer than any test that uses :func:`one_utc_day` takes on a loaded machine, and short
+# enough that waiting it out stays within pytest's timeout (pyproject.toml: 300 s).
+DAY_MARGIN = dt.timedelta(seconds=150)
 
 
 @pytest.fixture(scope="session")
@@ -31,3 +37,16 @@ def store_client(chdb_url: str) -> Iterator:
     store.migrate(client)
     yield client
     client.command(f"DROP DATABASE IF EXISTS {database}")
+
+
+@pytest.fixture
+def one_utc_day() -> None:
+    """For a test whose processes (serve, a command, the test itself) each read the real
+    clock and whose answers depend on the UTC day: a day's budget, the days a reconciliation
+    imports. None of them takes a fixed clock, so the test must not run across 00:00 UTC:
+    one process would count a day (a month, a year) the other has not started. A test that
+    would start less than :data:`DAY_MARGIN` before midnight waits for the new day."""
+    now = dt.datetime.now(dt.UTC)
+    midnight = dt.datetime.combine(now.date() + dt.timedelta(days=1), dt.time(), dt.UTC)
+    if midnight - now < DAY_MARGIN:
+        time.sleep((midnight - now).total_seconds() + 1)

@@ -80,6 +80,7 @@ def guarded(standin, tmp_path: Path, monkeypatch) -> Iterator[tuple]:
 
 
 @pytest.mark.slow
+@pytest.mark.usefixtures("one_utc_day")  # the budget is a day's: spent today, blocking today
 def test_a_spent_enforced_budget_blocks_the_next_calls_before_they_are_sent(standin, guarded):
     serve, instrumentor, memory = guarded
     guard = instrumentor._guard

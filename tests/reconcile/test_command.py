@@ -19,6 +19,7 @@ from tokentrace.processor.demo.serve_process import ServeProcess
 from tokentrace.processor.standins.admin_server import start_admin_standin
 
 
+@pytest.mark.usefixtures("one_utc_day")  # the ledger's days and the command's are one today
 def test_command_imports_into_the_store_and_says_what_it_did(
     store_client: Any, chdb_url: str, capsys: pytest.CaptureFixture[str], monkeypatch
 ) -> None:
@@ -48,6 +49,7 @@ def test_command_without_admin_keys_says_which_to_set(
 
 
 @pytest.mark.slow
+@pytest.mark.usefixtures("one_utc_day")  # the ledger, serve, the command and the report agree
 def test_serve_reconciles_on_start_and_the_command_goes_through_it(tmp_path: Path) -> None:
     url = f"chdb://{tmp_path / 'chdb'}"
     with start_admin_standin(organisation(dt.datetime.now(dt.UTC).date())) as standin:
