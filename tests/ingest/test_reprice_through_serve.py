@@ -8,7 +8,7 @@ import subprocess
 import sys
 import threading
 import time
-from datetime import date, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -52,6 +52,15 @@ class Sender(threading.Thread):
             time.sleep(0.01)
 
 
+def _wait_stored(server: ServeProcess, calls: int) -> None:
+    """Until serve's store holds ``calls`` calls, however long a loaded machine takes."""
+    everything = "/api/v1/views/totals?from=2000-01-01T00:00:00%2B00:00"
+    deadline = time.monotonic() + 120
+    while int(json.loads(server.get(everything)[1])["rows"][0]["requests"] or 0) < calls:
+        assert time.monotonic() < deadline, f"serve did not store {calls} calls"
+        time.sleep(0.1)
+
+
 def test_reprice_during_ingest_through_serve_counts_every_call_once(tmp_path):
     prices = tmp_path / "prices.yaml"
     prices.write_text("prices: []\n")
@@ -59,10 +68,11 @@ def test_reprice_during_ingest_through_serve_counts_every_call_once(tmp_path):
     sender = Sender(server)
     sender.start()
     try:
-        time.sleep(2.0)  # unpriced acme-1 calls stored meanwhile
+        _wait_stored(server, 50)  # unpriced acme-1 calls, stored before the prices change
         prices.write_text("prices:\n  - {model: acme-1, input: 1, output: 2}\n")
+        yesterday = datetime.now(UTC).date() - timedelta(days=1)
         command = [sys.executable, "-m", "tokentrace.processor.cli", "reprice",
-                   "--since", f"{date.today() - timedelta(days=1)}", "--format", "json",
+                   "--since", f"{yesterday}", "--format", "json",
                    "--clickhouse", server.store_url, "--api", server.url]  # fmt: skip
         run = subprocess.run(command, capture_output=True, text=True, timeout=300)
         assert run.returncode == 0, run.stderr
