@@ -6,6 +6,7 @@ drives traffic at it — exactly as it does in production.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -19,9 +20,18 @@ from types import TracebackType
 
 
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    return free_ports(1)[0]
+
+
+def free_ports(count: int) -> list[int]:
+    """``count`` distinct free loopback ports: each is held until all are found, since the
+    system may hand a port it has just given, and got back, to the next caller (one serve
+    would then get the same port for HTTP and gRPC, and fail to start)."""
+    with contextlib.ExitStack() as held:
+        socks = [held.enter_context(socket.socket()) for _ in range(count)]
+        for sock in socks:
+            sock.bind(("127.0.0.1", 0))
+        return [sock.getsockname()[1] for sock in socks]
 
 
 class ServeProcess:
@@ -35,8 +45,7 @@ class ServeProcess:
         grpc: bool = False,
         env: dict[str, str] | None = None,
     ) -> None:
-        self.http_port = free_port()
-        self.grpc_port = free_port() if grpc else 0
+        self.http_port, self.grpc_port = free_ports(2) if grpc else (free_port(), 0)
         self.url = f"http://127.0.0.1:{self.http_port}"
         self._log_path = log_path
         self._command = [

@@ -14,7 +14,9 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from tokentrace.processor.demo.serve_process import free_port
+# free_port is the ingest tests' too (``from .serve_process import free_port``)
+from tokentrace.processor.demo.serve_process import free_port as free_port
+from tokentrace.processor.demo.serve_process import free_ports
 
 READ_STORE = Path(__file__).with_name("read_store.py")
 
@@ -37,8 +39,7 @@ class ServeProcess:
         self.spool_dir = workdir / "spool"
         self.args = args
         self.env = {**os.environ, **(env or {})}
-        self.http_port = free_port()
-        self.grpc_port = free_port()
+        self.http_port, self.grpc_port = free_ports(2)
         self.process: subprocess.Popen[bytes] | None = None
         self._log = workdir / "serve.log"
 
