@@ -9,6 +9,7 @@ cleanly; then every acknowledged span must be stored exactly once, nothing unack
 stored, and the hourly and daily rollups must count exactly the stored calls.
 
     python bench/kill_soak.py --kills 30 --seed 7      # exit 1 on any loss or double count
+    python bench/kill_soak.py --signal term            # SIGTERM (a clean stop) under load instead
 
 A failure prints the seed and the work directory (kept) with serve's log and store.
 """
@@ -176,7 +177,7 @@ def _hex_ids(document: dict) -> str:
     return json.dumps(document)
 
 
-def soak(work: Path, kills: int, seed: int) -> bool:
+def soak(work: Path, kills: int, seed: int, clean: bool = False) -> bool:
     rng = random.Random(seed)
     serve = Serve(work)
     serve.start()
@@ -186,7 +187,10 @@ def soak(work: Path, kills: int, seed: int) -> bool:
         sender.start()
     for _ in range(kills):
         time.sleep(rng.uniform(0.05, 3.0))
-        serve.kill()
+        if clean:
+            assert serve.stop() == 0, "serve did not stop cleanly"
+        else:
+            serve.kill()
         time.sleep(rng.uniform(0.0, 0.3))
         serve.start()
     time.sleep(1.0)
@@ -225,11 +229,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--kills", type=int, default=20)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--signal", choices=("kill", "term"), default="kill")
     parser.add_argument("--work", type=Path, help="work directory (default: a new temporary one)")
     args = parser.parse_args()
     work = args.work or Path(tempfile.mkdtemp(prefix="tokentrace-kill-soak-"))
     work.mkdir(parents=True, exist_ok=True)
-    ok = soak(work, args.kills, args.seed)
+    ok = soak(work, args.kills, args.seed, clean=args.signal == "term")
     print(("ok" if ok else "FAILED") + f": work directory {work}")
     return 0 if ok else 1
 

@@ -311,8 +311,7 @@ def serve(config: ServeConfig) -> int:
     embedded = store.StoreURL.parse(config.clickhouse_url).embedded
     try:
         client = store.connect(config.clickhouse_url)
-        if store.migrate(client, cluster=config.cluster) and embedded:
-            store.reload_views(client)
+        store.migrate(client, cluster=config.cluster)
         retention.apply(client, config.retention_days, config.cluster)
     except Exception as exc:
         if embedded:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import weakref
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -20,6 +21,7 @@ import clickhouse_connect
 from clickhouse_connect.driver.client import Client
 
 ENV_URL = "TOKENTRACE_CLICKHOUSE_URL"
+_EMBEDDED: weakref.WeakSet[Client] = weakref.WeakSet()  # clients of chDB stores (migrate)
 
 
 def default_data_dir() -> Path:
@@ -72,6 +74,7 @@ def connect(
     if parsed.embedded:
         owner_only(Path(parsed.path))
         client = clickhouse_connect.get_client(dsn=f"chdb://{parsed.path}")
+        _EMBEDDED.add(client)
     else:
         parts = urlsplit(parsed.url)
         client = clickhouse_connect.get_client(
@@ -163,7 +166,11 @@ def render(statement: str, cluster: str | None = None) -> str:
 
 
 def migrate(client: Client, cluster: str | None = None) -> list[int]:
-    """Apply the migrations not yet recorded; returns the versions applied now."""
+    """Apply the migrations not yet recorded; returns the versions applied now.
+
+    On an embedded store that took any, the materialized views are reloaded from disk
+    (:func:`reload_views`) before anything is inserted through them.
+    """
     client.command(
         render(
             "CREATE TABLE IF NOT EXISTS schema_migrations {on_cluster} "
@@ -185,6 +192,8 @@ def migrate(client: Client, cluster: str | None = None) -> list[int]:
             column_names=["version", "name"],
         )
         applied.append(migration.version)
+    if applied and client in _EMBEDDED:
+        reload_views(client)
     return applied
 
 
@@ -197,7 +206,9 @@ def reload_views(client: Client) -> None:
     process that created (or altered) the view than in one that loaded it from disk
     (measured on chDB 26.9: llm_calls deduplicates, the rollups do not). A segment stored by
     the serve that ran the migrations, then replayed after a crash (stored but not yet
-    deleted), was counted twice in every rollup.
+    deleted), was counted twice in every rollup; so was a dead-letter replay repeated.
+    Only for embedded stores: on a ClickHouse server other writers insert meanwhile, and a
+    detached view would miss their rows.
     """
     views = client.query(
         "SELECT name FROM system.tables "
