@@ -436,10 +436,14 @@ def test_result_size_is_bounded(chdb_url: str, seeded: Any) -> None:
 def test_queries_in_flight_are_bounded(chdb_url: str, seeded: Any) -> None:
     listener = start(chdb_url, max_running=1, max_waiting=0)
     base = f"http://127.0.0.1:{listener.port}/"
+    release = threading.Event()
     try:
+        # The only query thread waits for the test, so the first query stays in flight until
+        # the second has been refused, however slowly a loaded machine runs either.
+        listener.app._executor.submit(release.wait)
         holder: list[httpx.Response] = []
         first = threading.Thread(
-            target=lambda: holder.append(httpx.get(base, params={"query": "SELECT sleep(1)"}))
+            target=lambda: holder.append(httpx.get(base, params={"query": "SELECT 2"}, timeout=120))
         )
         first.start()
         while listener.app._admitted == 0:  # the first query holds the only slot
@@ -448,10 +452,12 @@ def test_queries_in_flight_are_bounded(chdb_url: str, seeded: Any) -> None:
         assert refused.status_code == 503
         assert refused.headers["x-clickhouse-exception-code"] == "202"
         assert "(TOO_MANY_SIMULTANEOUS_QUERIES)" in refused.text
+        release.set()
         first.join()
-        assert holder[0].content == b"0\n"
+        assert holder[0].content == b"2\n"
         assert httpx.get(base, params={"query": "SELECT 1"}).content == b"1\n"
     finally:
+        release.set()
         listener.stop()
 
 
