@@ -41,6 +41,9 @@ OpenAI through a ``SimpleChatEngine``: plain, streamed with usage, and gpt-4o-mi
 streamed without; with OpenInference's instrumentations (llama-index 4.6.1, openai
 0.1.66) and with OpenLLMetry's (llamaindex and openai 0.62.4).
 
+The OpenAI Agents SDK 0.24 (openai 3.57) runs an agent on gpt-4o, plain and streamed,
+through the Responses API.
+
 Logfire 5.4.0 (``instrument_openai()``, ``instrument_anthropic()``; openai 3.57,
 anthropic 2.15) makes the same calls as the OpenAI and Anthropic sources above.
 
@@ -595,6 +598,30 @@ def test_openinference_llama_index_anthropic(replay):
     assert result.spans == 5
     assert result.rows() == [ANTHROPIC, ANTHROPIC]
     assert result.metrics.spans_ignored.value() == 3
+
+
+def test_openinference_openai_agents(replay):
+    """The OpenAI Agents SDK (0.24, Responses API) with OpenInference's Agents (2.6.0) and
+    OpenAI (0.1.66) instrumentations: each model call is the Agents ``response`` span
+    (``LLM``) and, its child, OpenAI's ``Response`` span, which for the stream carries no
+    usage; the ``Agent workflow``, agent and ``turn`` spans are not calls. One row each
+    call: of a parent/child pair, the richer (the stream's parent, with usage)."""
+    result = replay("openinference_openai_agents")
+    assert result.spans == 12
+    assert result.rows() == [OPENAI, OPENAI]
+    assert result.metrics.spans_duplicate.value() == 2
+    assert result.metrics.spans_ignored.value() == 8
+
+
+def test_openinference_openai_agents_spans_exported_one_by_one(replay):
+    """Each span alone: the stream's OpenAI span, without usage, ends and is stored before
+    its parent, which is then its duplicate (a stored row is not taken back): the call
+    counts once, usage-missing (unknown cost, never $0)."""
+    result = replay("openinference_openai_agents", alone=True)
+    rows = result.rows()
+    assert rows == [("openai", "gpt-4o", 0, 0, 0, 0, 1, rows[0][-1]), OPENAI]
+    assert result.rows("usage_missing", "priced") == [(0, 1), (1, 0)]
+    assert result.metrics.spans_duplicate.value() == 2
 
 
 def test_openllmetry_llama_index(replay):
