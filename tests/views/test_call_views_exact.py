@@ -313,8 +313,7 @@ def _ids(row: dict[str, Any]) -> tuple[str, str]:
 
 
 def in_top_calls_order(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The view's order: cost, then time, descending; equal calls by their ids (unique in
-    these tests, so the view's further columns never decide)."""
+    """The view's order: cost, then time, descending; equal calls by their ids."""
     return sorted(sorted(rows, key=_ids), key=_key, reverse=True)  # stable: ids stay ascending
 
 
