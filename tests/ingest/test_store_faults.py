@@ -32,7 +32,7 @@ def pricer() -> Pricer:
 
 
 def too_many_parts_in_a_rollup(client) -> Callable[[], None]:
-    """The hourly rollup refuses new parts: its MV fails after llm_calls took the block."""
+    """The hourly rollup refuses new parts (checked before any table of the insert is written)."""
     client.command("SYSTEM STOP MERGES llm_cost_hourly")
     client.command("ALTER TABLE llm_cost_hourly MODIFY SETTING parts_to_throw_insert = 1")
 
@@ -53,7 +53,7 @@ def disk_full(client) -> Callable[[], None]:
 
 
 def disk_full_for_a_rollup(client) -> Callable[[], None]:
-    """The daily rollup's disk check fails: llm_calls and the hourly rollup took the block."""
+    """The daily rollup's disk check fails once llm_calls has taken the block."""
     client.command(
         "ALTER TABLE llm_cost_daily MODIFY SETTING "
         f"min_free_disk_bytes_to_perform_insert = {DISK_FULL}"
@@ -119,11 +119,15 @@ def test_a_store_fault_keeps_rows_spooled_then_stores_each_once(
 
 
 def test_a_partial_insert_is_completed_by_its_retry_not_doubled(tmp_path, store_client, pricer):
-    """llm_calls took the block, the hourly rollup did not: the retry fills in only the rollup."""
+    """llm_calls took the block, the rollups did not: the retry fills in only the rollups.
+
+    (A refusal checked up front, TOO_MANY_PARTS, writes no table at all once the views are
+    loaded from disk as serve runs them, see ``store.reload_views``.)
+    """
     ingest = Ingest(tmp_path, lambda: store_client, pricer, seal_rows=10)
     ingest.send(batch(0))
     assert ingest.sink.wait_idle(20)
-    lift = too_many_parts_in_a_rollup(store_client)
+    lift = disk_full_for_a_rollup(store_client)
     ingest.send(batch(1))
     wait_for(lambda: ingest.metrics.insert_errors.value(kind="retryable") >= 2)
     during = totals(store_client)
