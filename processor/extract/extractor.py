@@ -10,6 +10,9 @@ conventions first; what else differs between sources (which span is the API call
 whether input includes the cache, which tags they use) is in ``sources``, decided per
 instrumentation scope and ``telemetry.sdk.name``.
 
+A time to first token longer than the call, read as seconds, is read as milliseconds,
+which some sources send under the seconds attribute.
+
 Impossible usage is repaired the same way whatever the source, and counted
 (``Extraction.repaired``, ``tokentrace_usage_repaired_total``): an input count below
 cache read + cache write cannot include the cache, so the two are added; an output count
@@ -89,6 +92,7 @@ NOT_A_CALL = frozenset(
     {
         "invoke_agent", "create_agent", "execute_tool", "execute_task", "retrieval",
         "agent", "framework", "vectordb", "workflow", "task", "tool",
+        "execute_event_loop_cycle",  # Strands Agents' loop turn, around its chat spans
     }
 )  # fmt: skip
 
@@ -667,6 +671,8 @@ def _call(
         (input_tokens is None and output_tokens is None) or bool(found[USAGE_MISSING])
     )
 
+    if provider in sources.FRAMEWORK_SYSTEMS:
+        provider = ""  # names the framework, not who answered
     if not provider:
         provider = PROVIDER_HOSTS.get(found[SERVER_ADDRESS] or "", "")
     call.provider = PROVIDER_ALIASES.get(provider, provider)
@@ -677,6 +683,10 @@ def _call(
     call.service_tier = found[SERVICE_TIER] or ""
     ttft = found[TTFT_SECONDS]
     call.ttft_ms = found[TTFT_MS] if ttft is None else ttft * 1000.0
+    if ttft is not None and call.ttft_ms > call.latency_ms >= ttft:
+        # longer than the call as seconds, not as milliseconds: sent in milliseconds
+        # (Strands Agents' ``gen_ai.server.time_to_first_token``)
+        call.ttft_ms = ttft
     call.error_type = found[ERROR_TYPE] or ""
     call.status = "error" if span.status.code == 2 or call.error_type else "ok"
     call.http_status = found[HTTP_STATUS] or 0

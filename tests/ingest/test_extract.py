@@ -513,6 +513,20 @@ def test_logfire_stream_request_spans_are_not_calls_and_its_stream_logs_are():
     assert (log.stream, log.input_tokens, log.usage_missing) == (1, 1000, 0)
 
 
+@pytest.mark.parametrize(("ttft", "expected"), [(0.25, 250.0), (292, 292.0), (900, 900_000.0)])
+def test_a_time_to_first_token_longer_than_the_call_in_seconds_is_in_milliseconds(ttft, expected):
+    """Strands Agents sends milliseconds under the seconds attribute: 292 "seconds" in a
+    300 ms call is 292 ms; 900 is not a time within it either way, and stays as sent."""
+    attrs = chat(**{"gen_ai.server.time_to_first_token": ttft})
+    assert one_call(attrs, duration_ms=300).ttft_ms == expected
+
+
+def test_a_system_naming_the_framework_is_no_provider():
+    attrs = chat(**{"gen_ai.provider.name": None, "gen_ai.system": "strands-agents"})
+    call = one_call(attrs, scope="strands.telemetry.tracer")
+    assert (call.provider, call.request_model) == ("", "gpt-4o")
+
+
 def test_vercel_embedding_spans():
     attrs = {
         "ai.operationId": "ai.embedMany.doEmbed",

