@@ -93,6 +93,7 @@ NOT_A_CALL = frozenset(
         "invoke_agent", "create_agent", "execute_tool", "execute_task", "retrieval",
         "agent", "framework", "vectordb", "workflow", "task", "tool",
         "execute_event_loop_cycle",  # Strands Agents' loop turn, around its chat spans
+        "invoke_workflow",  # Google ADK's run, around its agents
     }
 )  # fmt: skip
 

@@ -41,6 +41,8 @@ OpenAI through a ``SimpleChatEngine``: plain, streamed with usage, and gpt-4o-mi
 streamed without; with OpenInference's instrumentations (llama-index 4.6.1, openai
 0.1.66) and with OpenLLMetry's (llamaindex and openai 0.62.4).
 
+Google ADK 2.13.0 runs an agent on gemini-2.5-flash, plain and streamed.
+
 Strands Agents 1.62.0 (openai 1.109, anthropic 0.125) runs an agent on each provider,
 invoked and streamed.
 
@@ -640,6 +642,19 @@ def test_strands_agents(replay):
     assert result.metrics.spans_duplicate.value() == 0
     # within the call, not a thousand times longer
     assert result.rows("ttft_ms > 0 AND ttft_ms <= latency_ms") == [(1,)] * 4
+
+
+def test_google_adk(replay):
+    """Google ADK 2.13's own tracing (google-genai 2.34): the ``generate_content MODEL``
+    spans are the calls (GenAI conventions, input with the cache), not ``invoke_agent`` or
+    ``invoke_workflow``; the agent's name is the agent dimension, the session the
+    conversation. The streamed (server-sent events) call says nothing of streaming."""
+    result = replay("google_adk")
+    assert result.spans == 6
+    flash = ("gcp.gemini", "gemini-2.5-flash", 1200, 80, 1000, 0, 0, FLASH)
+    assert result.rows() == [flash, flash]
+    assert result.rows("agent", "conversation != ''", "stream") == [("greeter", 1, 0)] * 2
+    assert result.metrics.spans_ignored.value() == 4
 
 
 def test_openllmetry_llama_index(replay):
