@@ -41,6 +41,9 @@ OpenAI through a ``SimpleChatEngine``: plain, streamed with usage, and gpt-4o-mi
 streamed without; with OpenInference's instrumentations (llama-index 4.6.1, openai
 0.1.66) and with OpenLLMetry's (llamaindex and openai 0.62.4).
 
+DSPy 3.4.1 (over LiteLLM 1.110.2) runs a ``Predict`` on gpt-4o: two calls (its
+``ChatAdapter``, then its ``JSONAdapter``, as the stand-in's reply has no answer field).
+
 Google ADK 2.13.0 runs an agent on gemini-2.5-flash, plain and streamed.
 
 Strands Agents 1.62.0 (openai 1.109, anthropic 0.125) runs an agent on each provider,
@@ -655,6 +658,25 @@ def test_google_adk(replay):
     assert result.rows() == [flash, flash]
     assert result.rows("agent", "conversation != ''", "stream") == [("greeter", 1, 0)] * 2
     assert result.metrics.spans_ignored.value() == 4
+
+
+def test_openinference_dspy_and_litellm_count_each_call_once(replay):
+    """DSPy 3.4.1 with OpenInference's DSPy (0.1.48) and LiteLLM (0.1.51)
+    instrumentations: each model call is DSPy's ``LM.__call__`` span (``LLM``, without
+    usage) and, its child, LiteLLM's ``completion`` span (with usage); the adapters' and
+    ``Predict``'s spans are ``CHAIN``. One row each call, the child's."""
+    result = replay("openinference_dspy")
+    assert result.spans == 8
+    assert result.rows() == [OPENAI, OPENAI]
+    assert result.metrics.spans_duplicate.value() == 2
+    assert result.metrics.spans_ignored.value() == 4
+
+
+def test_openinference_dspy_and_litellm_spans_exported_one_by_one(replay):
+    """Each span alone: the child ends first and is stored; its parent is its duplicate."""
+    result = replay("openinference_dspy", alone=True)
+    assert result.rows() == [OPENAI, OPENAI]
+    assert result.metrics.spans_duplicate.value() == 2
 
 
 def test_openllmetry_llama_index(replay):
