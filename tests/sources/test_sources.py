@@ -41,6 +41,8 @@ OpenAI through a ``SimpleChatEngine``: plain, streamed with usage, and gpt-4o-mi
 streamed without; with OpenInference's instrumentations (llama-index 4.6.1, openai
 0.1.66) and with OpenLLMetry's (llamaindex and openai 0.62.4).
 
+Haystack 3.4.1 runs an ``OpenAIChatGenerator`` pipeline, plain and streamed.
+
 DSPy 3.4.1 (over LiteLLM 1.110.2) runs a ``Predict`` on gpt-4o: two calls (its
 ``ChatAdapter``, then its ``JSONAdapter``, as the stand-in's reply has no answer field).
 
@@ -675,6 +677,34 @@ def test_openinference_dspy_and_litellm_count_each_call_once(replay):
 def test_openinference_dspy_and_litellm_spans_exported_one_by_one(replay):
     """Each span alone: the child ends first and is stored; its parent is its duplicate."""
     result = replay("openinference_dspy", alone=True)
+    assert result.rows() == [OPENAI, OPENAI]
+    assert result.metrics.spans_duplicate.value() == 2
+
+
+def test_openinference_haystack(replay):
+    """OpenInference's Haystack instrumentation (0.1.46, haystack-ai 3.4.1): the
+    ``OpenAIChatGenerator.run`` spans (``LLM``) are the calls, not ``Pipeline.run``
+    (``CHAIN``). Its counts leave out the cached tokens (only its ``output.value`` text
+    has them, in the reply's metadata after the model's own words, not read): billed as
+    input, since the span's counts do not say."""
+    result = replay("openinference_haystack")
+    assert result.spans == 4
+    assert result.rows() == [("openai", "gpt-4o", 1200, 80, 0, 0, 0, GPT_4O_UNCACHED)] * 2
+    assert result.metrics.spans_ignored.value() == 2
+
+
+def test_openinference_haystack_and_openai_count_each_call_once(replay):
+    """With OpenInference's OpenAI instrumentation as well, the generator's span is the
+    parent of the SDK call's, which has the cached tokens: one row each call, the child's
+    (the richer), in one request and sent one by one."""
+    result = replay("openinference_haystack_openai")
+    assert result.spans == 6
+    assert result.rows() == [OPENAI, OPENAI]
+    assert result.metrics.spans_duplicate.value() == 2
+
+
+def test_openinference_haystack_and_openai_spans_exported_one_by_one(replay):
+    result = replay("openinference_haystack_openai", alone=True)
     assert result.rows() == [OPENAI, OPENAI]
     assert result.metrics.spans_duplicate.value() == 2
 
