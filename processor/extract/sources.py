@@ -266,7 +266,9 @@ class Source:
         when the stream is returned, without any of the response (``answered``: a
         response id, usage or an error); the call is the ``streaming response`` log
         (``logfire.span_type=log``) written once the stream has been read, with the
-        response's id and usage, in a trace of its own."""
+        response's id and usage, in a trace of its own. Logfire's OpenAI Agents spans of
+        no call (turn, agent run, workflow: ``gen_ai.system`` and nothing else) are
+        alike."""
         return self.logfire and span_type != "log" and not answered
 
     def streamed_result(self, span_type: str | None) -> bool:

@@ -52,7 +52,7 @@ Strands Agents 1.62.0 (openai 1.109, anthropic 0.125) runs an agent on each prov
 invoked and streamed.
 
 The OpenAI Agents SDK 0.24 (openai 3.57) runs an agent on gpt-4o, plain and streamed,
-through the Responses API.
+through the Responses API, with OpenInference's instrumentations and with Logfire's.
 
 Logfire 5.4.0 (``instrument_openai()``, ``instrument_anthropic()``; openai 3.57,
 anthropic 2.15) makes the same calls as the OpenAI and Anthropic sources above.
@@ -707,6 +707,25 @@ def test_openinference_haystack_and_openai_spans_exported_one_by_one(replay):
     result = replay("openinference_haystack_openai", alone=True)
     assert result.rows() == [OPENAI, OPENAI]
     assert result.metrics.spans_duplicate.value() == 2
+
+
+def test_logfire_openai_agents(replay):
+    """The OpenAI Agents SDK with Logfire's ``instrument_openai_agents()``: the ``Responses
+    API with …`` spans are the calls; the turn, agent run and workflow spans carry
+    ``gen_ai.system`` but no model, response or usage (Logfire's spans of no call), and
+    are not rows."""
+    result = replay("logfire_openai_agents")
+    assert result.spans == 10
+    assert result.rows() == [OPENAI, OPENAI]
+    assert result.metrics.spans_ignored.value() == 8
+
+
+def test_logfire_openai_agents_spans_exported_one_by_one(replay):
+    """Sent one by one, a wrapper span's child is no counted call whose key would make it
+    a duplicate: it is not a row because it is no call."""
+    result = replay("logfire_openai_agents", alone=True)
+    assert result.rows() == [OPENAI, OPENAI]
+    assert result.metrics.spans_ignored.value() == 8
 
 
 def test_openllmetry_llama_index(replay):
