@@ -11,10 +11,12 @@ line that names the fix.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import fcntl
 import json
 import os
 import re
+import sys
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -213,10 +215,21 @@ def holder_of(path: Path) -> Holder | None:
         return Holder(pid, None)
 
 
-def note_serve(path: Path, api: str) -> Path:
-    """Leave serve's pid and API URL in the store it holds (removed when it stops)."""
+def note_serve(path: Path, api: str) -> Path | None:
+    """Leave serve's pid and API URL in the store it holds (removed when it stops).
+
+    None when it cannot be written (the store's disk is full): the note only tells readers
+    where serve's API is, and serve must start anyway, to spool what it is sent.
+    """
     note = path / SERVE_NOTE
-    note.write_text(json.dumps({"pid": os.getpid(), "api": api}))
+    try:
+        note.write_text(json.dumps({"pid": os.getpid(), "api": api}))
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            note.unlink(missing_ok=True)  # not a half-written note
+        print(f"tokentrace serve: cannot write {note} ({exc.strerror or exc}); other commands "
+              "will not find this serve's API there", file=sys.stderr, flush=True)  # fmt: skip
+        return None
     return note
 
 

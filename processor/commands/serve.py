@@ -242,4 +242,5 @@ def run(args: argparse.Namespace) -> int:
     try:
         return serve(config)
     finally:
-        note.unlink(missing_ok=True)
+        if note is not None:
+            note.unlink(missing_ok=True)

@@ -360,3 +360,17 @@ def test_a_segment_replayed_after_the_serve_that_migrated_the_store_is_not_count
     stored = server.stored()
     assert len(stored["calls"]) == 10
     assert stored["llm_cost_hourly"][0] == stored["llm_cost_daily"][0] == "10"
+
+
+def test_serve_starts_and_stores_when_it_cannot_write_its_note_in_the_store(tmp_path):
+    # serve leaves a note (its pid and API) in the embedded store's directory. On a full disk
+    # that write failed with a traceback, so serve could not start to spool what it is sent
+    # until the disk was grown. (A directory in the note's place fails the write the same way.)
+    server = ServeProcess(tmp_path)
+    (tmp_path / "chdb" / "tokentrace-serve.json").mkdir(parents=True)
+    server.start()
+    assert _post(server, request(span(chat())).SerializeToString()).status == 200
+    assert server.stop() == 0
+    assert "cannot write" in server.log()
+    assert "Traceback" not in server.log()
+    assert len(server.stored()["calls"]) == 1
