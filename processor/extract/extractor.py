@@ -27,7 +27,9 @@ What is not stored:
 
 - spans without GenAI attributes (HTTP, database, …) and GenAI spans that describe no
   LLM call (``invoke_agent``, ``execute_tool``, workflow and task spans, wrappers such
-  as Vercel's ``ai.generateText`` or OpenInference's ``CHAIN``/``AGENT``): *ignored*;
+  as Vercel's ``ai.generateText`` or OpenInference's ``CHAIN``/``AGENT``, spans that name
+  a provider and nothing of a call: no model, usage, response id or error, as agent
+  frameworks' turn and run spans do): *ignored*;
 - spans with bad data, *rejected* with a reason: a token count that is negative, above
   2^32, NaN, fractional or not a number (numeric strings are accepted, ``"12"`` is 12);
   a start time before 2020-01-01 or more than 30 days after receipt; a trace id that is
@@ -578,10 +580,10 @@ def _call(
                 else sources.OPENINFERENCE_CALL_KINDS.get(found[SPAN_KIND] or "", "")
             )
     if not (
-        provider
-        or found[REQUEST_MODEL]
+        found[REQUEST_MODEL]
         or found[RESPONSE_MODEL]
         or any(found[field] is not None for field in _USAGE)
+        or (provider and (found[RESPONSE_ID] or found[ERROR_TYPE] or span.status.code == 2))
     ):
         return None
     if operation in NOT_A_CALL:

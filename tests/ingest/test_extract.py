@@ -527,6 +527,23 @@ def test_a_system_naming_the_framework_is_no_provider():
     assert (call.provider, call.request_model) == ("", "gpt-4o")
 
 
+@pytest.mark.parametrize(
+    ("extra", "is_call"),
+    [
+        ({}, False),  # an agent framework's turn or run span
+        ({"gen_ai.response.id": "resp_1"}, True),
+        ({"error.type": "timeout"}, True),
+        ({"gen_ai.request.model": "gpt-4o"}, True),
+    ],
+)
+def test_a_span_naming_only_a_provider_is_no_call(extra, is_call):
+    attrs = {"gen_ai.system": "openai", "gen_ai.operation.name": "chat", **extra}
+    extraction = extract_request(request(span(attrs), scope="any.framework"))
+    assert (len(extraction.calls), extraction.ignored) == ((1, 0) if is_call else (0, 1))
+    if is_call:
+        assert extraction.calls[0].usage_missing == 1
+
+
 def test_vercel_embedding_spans():
     attrs = {
         "ai.operationId": "ai.embedMany.doEmbed",
