@@ -46,6 +46,8 @@ Haystack 3.4.1 runs an ``OpenAIChatGenerator`` pipeline, plain and streamed.
 DSPy 3.4.1 (over LiteLLM 1.110.2) runs a ``Predict`` on gpt-4o: two calls (its
 ``ChatAdapter``, then its ``JSONAdapter``, as the stand-in's reply has no answer field).
 
+Semantic Kernel 1.45.0 (openai 3.57) calls its OpenAI chat service plain and streamed.
+
 Google ADK 2.13.0 runs an agent on gemini-2.5-flash, plain and streamed.
 
 Strands Agents 1.62.0 (openai 1.109, anthropic 0.125) runs an agent on each provider,
@@ -726,6 +728,15 @@ def test_logfire_openai_agents_spans_exported_one_by_one(replay):
     result = replay("logfire_openai_agents", alone=True)
     assert result.rows() == [OPENAI, OPENAI]
     assert result.metrics.spans_ignored.value() == 8
+
+
+def test_semantic_kernel(replay):
+    """Semantic Kernel 1.45's own GenAI diagnostics: a ``chat MODEL`` span per call, with
+    no cached tokens (billed as input: the span does not say) and nothing of streaming."""
+    result = replay("semantic_kernel")
+    assert result.spans == 2
+    assert result.rows() == [("openai", "gpt-4o", 1200, 80, 0, 0, 0, GPT_4O_UNCACHED)] * 2
+    assert result.rows("response_id") == [("chatcmpl-standin1",), ("chatcmpl-standin2",)]
 
 
 def test_openllmetry_llama_index(replay):
