@@ -345,6 +345,15 @@ def test_google_genai(replay):
     assert result.rows() == [flash, flash]
 
 
+def test_openinference_google_genai(replay):
+    """OpenInference's Google GenAI instrumentation (1.4.14, google-genai 3.6.1):
+    ``llm.provider=google``, which names any Google generative AI endpoint
+    (``gcp.gen_ai``), input including the cached tokens."""
+    result = replay("openinference_google_genai")
+    flash = ("gcp.gen_ai", "gemini-2.5-flash", 1200, 80, 1000, 0, 0, FLASH)
+    assert result.rows() == [flash, flash]
+
+
 def test_openlit(replay):
     """OpenLIT 1.34: Anthropic input without the cache and no cache counts (so the cache
     cannot be billed: the span does not say); no span for Anthropic's ``messages.stream``;
