@@ -29,7 +29,8 @@ prompt | ChatOpenAI | parser chain, plain (run named ``greeter_agent``) and stre
 
 LiteLLM 1.110.2 (its OpenTelemetry integration, ``litellm.callbacks = ["otel"]``, over
 the global tracer provider; alone, with openinference-instrumentation-openai 0.1.66,
-and with tokentrace's own instrumentation; and openinference-instrumentation-litellm
+with tokentrace's own instrumentation and with Logfire 5.4's ``instrument_openai()``; and
+openinference-instrumentation-litellm
 0.1.51 with openinference-instrumentation-openai; and OpenLLMetry's LiteLLM and OpenAI
 instrumentations, 0.62.4) calls
 OpenAI (plain, streamed, and gpt-4o-mini streamed without usage) and Anthropic (plain and
@@ -558,6 +559,31 @@ def test_openllmetry_litellm(replay):
     assert result.rows("provider", "stream") == [
         ("anthropic", 0), ("anthropic", 1), ("openai", 0), ("openai", 1), ("openai", 1),
     ]  # fmt: skip
+
+
+def test_litellm_and_logfire_openai_count_each_call_once(replay):
+    """LiteLLM's spans with Logfire's ``instrument_openai()`` (5.4), which wraps the openai
+    client's ``request`` and so sees LiteLLM's OpenAI calls: each has LiteLLM's span and
+    Logfire's (for a stream, its ``streaming response`` log; the request span is no
+    call), in two traces with one response id. One row each call: in one request the
+    richer (LiteLLM's count for the stream without usage), sent one by one the first seen
+    (Logfire's, usage-missing for that stream)."""
+    result = replay("litellm_logfire")
+    assert result.spans == 15
+    rows = result.rows()
+    assert rows[:4] == [ANTHROPIC, ANTHROPIC, OPENAI, OPENAI]
+    assert rows[4] == ("openai", "gpt-4o-mini", 9, 9, 0, 0, 0, Decimal("0.00000675"))
+    assert result.metrics.spans_duplicate.value() == 3
+    assert result.metrics.spans_ignored.value() == 7
+
+
+def test_litellm_and_logfire_openai_spans_exported_one_by_one(replay):
+    result = replay("litellm_logfire", alone=True)
+    rows = result.rows()
+    assert rows[:4] == [ANTHROPIC, ANTHROPIC, OPENAI, OPENAI]
+    assert_no_usage(rows[4])
+    assert len(rows) == 5
+    assert result.metrics.spans_duplicate.value() == 3
 
 
 def test_litellm_and_openinference_openai_count_each_call_once(replay):
