@@ -42,6 +42,8 @@ OpenAI through a ``SimpleChatEngine``: plain, streamed with usage, and gpt-4o-mi
 streamed without; with OpenInference's instrumentations (llama-index 4.6.1, openai
 0.1.66) and with OpenLLMetry's (llamaindex and openai 0.62.4).
 
+CrewAI 1.15.30 (openai 2.54) kicks off a one-task crew with a plain and a streaming LLM.
+
 Haystack 3.4.1 runs an ``OpenAIChatGenerator`` pipeline, plain and streamed.
 
 DSPy 3.4.1 (over LiteLLM 1.110.2) runs a ``Predict`` on gpt-4o: two calls (its
@@ -716,6 +718,17 @@ def test_openinference_dspy_and_litellm_spans_exported_one_by_one(replay):
     result = replay("openinference_dspy", alone=True)
     assert result.rows() == [OPENAI, OPENAI]
     assert result.metrics.spans_duplicate.value() == 2
+
+
+def test_openinference_crewai(replay):
+    """CrewAI 1.15 (its native OpenAI client) with OpenInference's CrewAI (1.1.21) and
+    OpenAI (0.1.66) instrumentations: the ``ChatCompletion`` spans are the calls, not the
+    crew's ``CHAIN`` and the agent's ``AGENT`` spans."""
+    result = replay("openinference_crewai")
+    assert result.spans == 6
+    assert result.rows() == [OPENAI, OPENAI]
+    assert result.rows("stream") == [(0,), (1,)]
+    assert result.metrics.spans_ignored.value() == 4
 
 
 def test_openinference_haystack(replay):
