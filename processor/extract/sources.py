@@ -130,10 +130,10 @@ integration)                a span is active);              counts: those, and r
 Recorded too, with nothing of their own beyond the conventions above: OpenInference's
 LiteLLM (model names ``provider/model``), DSPy (its ``LM`` span, without usage, is the
 parent of LiteLLM's), CrewAI, Haystack (counts without the cache), OpenAI Agents and
-Google GenAI
-(``llm.provider=google``: ``gcp.gen_ai``) instrumentations; OpenLLMetry's LiteLLM (no
-Anthropic cache writes) and LlamaIndex (streamed calls leave no span); Google ADK's and
-Semantic Kernel's own tracing (GenAI conventions; Semantic Kernel's without the cache).
+Google GenAI (``llm.provider=google``: ``gcp.gen_ai``) instrumentations; OpenLLMetry's
+LiteLLM (no Anthropic cache writes) and LlamaIndex (streamed calls leave no span); Google
+ADK's and Semantic Kernel's own tracing (GenAI conventions; Semantic Kernel's without the
+cache).
 
 Anything else is read by the GenAI conventions (input includes cache). Where a source's
 numbers still cannot be right (input below its cache tokens, output below reasoning),
