@@ -27,15 +27,14 @@ LangChain (langchain-core 1.8.3, langchain-openai 1.7.4) calls OpenAI only, thro
 prompt | ChatOpenAI | parser chain, plain (run named ``greeter_agent``) and streamed
 (``stream_usage=True``): two cached gpt-4o calls.
 
-LiteLLM 1.110.2 (its OpenTelemetry integration, ``litellm.callbacks = ["otel"]``, over
-the global tracer provider; alone, with openinference-instrumentation-openai 0.1.66,
-with tokentrace's own instrumentation and with Logfire 5.4's ``instrument_openai()``; and
-openinference-instrumentation-litellm
-0.1.51 with openinference-instrumentation-openai; and OpenLLMetry's LiteLLM and OpenAI
-instrumentations, 0.62.4) calls
-OpenAI (plain, streamed, and gpt-4o-mini streamed without usage) and Anthropic (plain and
-streamed) through ``litellm.completion``. A gpt-4o-mini call of 9 input and 9 output
-tokens costs 9 × 0.15 + 9 × 0.60 per million = $0.00000675.
+LiteLLM 1.110.2 calls OpenAI (plain, streamed, and gpt-4o-mini streamed without usage)
+and Anthropic (plain and streamed) through ``litellm.completion``, traced by its own
+OpenTelemetry integration (``litellm.callbacks = ["otel"]``, over the global tracer
+provider) alone, under the latest GenAI conventions, with openinference-instrumentation-
+openai 0.1.66, with tokentrace's own instrumentation and with Logfire 5.4's
+``instrument_openai()``; and by OpenInference's LiteLLM instrumentation (0.1.51, with its
+OpenAI one) and OpenLLMetry's (0.62.4, with its OpenAI one). A gpt-4o-mini call of 9
+input and 9 output tokens costs 9 × 0.15 + 9 × 0.60 per million = $0.00000675.
 
 LlamaIndex (llama-index-core 0.14.25, llama-index-llms-openai 0.8.3, openai 2.54) calls
 OpenAI through a ``SimpleChatEngine``: plain, streamed with usage, and gpt-4o-mini
@@ -65,10 +64,12 @@ anthropic 2.15) makes the same calls as the OpenAI and Anthropic sources above.
 Not recorded: the Anthropic TypeScript SDK's own tracing under OpenLLMetry JS, whose
 Anthropic instrumentation (0.27) patches only the 0.x SDK layout, which has no tracing of
 its own; OpenLIT with the Anthropic Python SDK's own tracing, since OpenLIT 1.34 pins
-anthropic < 1 (no tracing either); LiteLLM beside the openai-v2 or OpenLLMetry OpenAI
-instrumentations, which wrap ``Completions.create``: LiteLLM 1.110 posts through the
-openai client (``client.post``), so they emit no span of its calls (recorded: 10 spans,
-LiteLLM's only).
+anthropic < 1 (no tracing either); LiteLLM beside the openai-v2 instrumentation, which
+like OpenLLMetry's OpenAI one wraps ``Completions.create``: LiteLLM 1.110 posts through
+the openai client (``client.post``), so it emits no span of its calls (tried: LiteLLM's
+10 spans only); openai-v2 2.4b0 under ``OTEL_SEMCONV_STABILITY_OPT_IN=
+gen_ai_latest_experimental``, whose spans have the attribute names of ``openai_v2.json``
+(tried: the same names and values).
 """
 
 from __future__ import annotations
