@@ -444,7 +444,7 @@ class _Resource:
                 self.secrets += 1
                 continue
             values[key] = text
-            if kind == tag_rules.TAG:
+            if kind == tag_rules.TAG and tag_rules.is_label(text):
                 self.tags.append((key, tag_rules.clip(text)))  # clipped once, not per span
         self.dimensions = tuple(
             tag_rules.clip(next((values[k] for k in keys if k in values), ""))
@@ -738,7 +738,7 @@ def _tags(others: list[Any], resource: _Resource, call: Call, extraction: Extrac
             extraction.secrets_dropped += kind == tag_rules.SECRET
             continue
         text = _text(_decode(kv)[1])  # only now: a huge prompt attribute is never decoded
-        if not text:
+        if not text or not tag_rules.is_label(text):
             continue
         if len(key) > tag_rules.MAX_KEY_CHARS or len(tags) >= tag_rules.MAX_EXTRA_TAGS:
             dropped += 1

@@ -23,7 +23,11 @@ become tags without the prefix.
 Every other attribute that looks like a tag goes to the ``tags`` map: a scalar value under
 a key outside the namespaces of OpenTelemetry's semantic conventions and of the LLM
 instrumentation libraries (``gen_ai.*``, ``http.*``, ``llm.*``, ``traceloop.*``, …), so
-``customer_tier=gold`` from baggage is a tag and ``http.request.method`` is not.
+``customer_tier=gold`` from baggage is a tag and ``http.request.method`` is not. A string
+holding a structure (it starts with ``{`` or ``[``: JSON, or a Python literal) is not a tag
+either: instrumentations put whole requests and responses under plain keys (Logfire's
+``request_data``, LiteLLM's ``hidden_params``, Pydantic AI's ``model_request_parameters``),
+and a tag is a label to group by, never a prompt.
 
 Caps, so that 10,000 distinct values or a 1 MB string cost nothing more than a short one:
 
@@ -99,6 +103,11 @@ _WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
 # What a key is, once decided: TAG, TELEMETRY (not a tag) or SECRET (never stored).
 TAG, TELEMETRY, SECRET = 0, 1, 2
 _key_kinds: dict[str, int] = {}
+
+
+def is_label(text: str) -> bool:
+    """False for a value that holds a structure (see the module docstring)."""
+    return text.lstrip()[:1] not in ("{", "[")
 
 
 def clip(value: str) -> str:

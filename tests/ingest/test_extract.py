@@ -390,6 +390,27 @@ def test_tag_caps_keep_rows_bounded():
     assert extraction.tags_dropped == 9  # 8 over the cap + the long key
 
 
+def test_structured_values_are_not_tags():
+    """Whole requests and parameters under plain keys (Logfire's ``request_data``, LiteLLM's
+    ``hidden_params`` as a Python literal) are no labels: never tags, on spans or resources."""
+    request_data = '{"messages": [{"role": "user", "content": "my secret plan"}]}'
+    call = one_call(
+        chat(
+            request_data=request_data,
+            hidden_params="{'model_id': None, 'api_base': 'https://api.openai.com'}",
+            stops=' ["\\n"]',
+            customer_tier="gold",
+            note="braces {inside} are fine",
+        ),
+        resource={"config": "[1, 2]", "region": "eu"},
+    )
+    assert call.tags == {
+        "customer_tier": "gold",
+        "note": "braces {inside} are fine",
+        "region": "eu",
+    }
+
+
 def test_huge_values_are_clipped_with_a_marker():
     huge = "x" * 1_000_000
     call = one_call(chat(tenant=huge, note=huge, **{"gen_ai.request.model": huge}))
