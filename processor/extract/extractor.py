@@ -50,7 +50,7 @@ from decimal import Decimal
 from operator import itemgetter
 from typing import Any
 
-from tokentrace.instrumentation.providers import KNOWN_HOSTS
+from tokentrace.instrumentation.providers import KNOWN_HOSTS, model_owner
 from tokentrace.processor.extract import sources
 from tokentrace.processor.extract import tags as tag_rules
 from tokentrace.processor.receivers import otlp_wire
@@ -121,7 +121,8 @@ PROVIDER_ALIASES = {
 }
 
 # When no provider attribute is set, the API host says who answered: the instrumentation's
-# table of well-known hosts, so both sides name a host's provider alike.
+# table of well-known hosts, so both sides name a host's provider alike; else the model's
+# owner, as the instrumentation names it for a call to a host it does not know.
 PROVIDER_HOSTS = KNOWN_HOSTS
 
 _REQUEST_TYPES = {"chat": "chat", "completion": "text_completion", "embedding": "embeddings"}
@@ -674,14 +675,16 @@ def _call(
         (input_tokens is None and output_tokens is None) or bool(found[USAGE_MISSING])
     )
 
+    call.request_model = found[REQUEST_MODEL] or ""
+    call.response_model = found[RESPONSE_MODEL] or ""
     if provider in sources.FRAMEWORK_SYSTEMS:
         provider = ""  # names the framework, not who answered
     if not provider:
         provider = PROVIDER_HOSTS.get(found[SERVER_ADDRESS] or "", "")
+    if not provider:  # the model's owner, as the instrumentation names it on an unknown host
+        provider = model_owner(call.response_model or call.request_model) or ""
     call.provider = PROVIDER_ALIASES.get(provider, provider)
     call.operation = operation or "chat"
-    call.request_model = found[REQUEST_MODEL] or ""
-    call.response_model = found[RESPONSE_MODEL] or ""
     call.response_id = found[RESPONSE_ID] or ""
     call.service_tier = found[SERVICE_TIER] or ""
     ttft = found[TTFT_SECONDS]

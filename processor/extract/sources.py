@@ -111,9 +111,10 @@ Logfire 5.4                 the request span              GenAI conventions (inp
                             in a trace of its own
 Strands Agents 1.62          ``chat`` (one per model call);  GenAI conventions;
 (``strands.telemetry.       ``invoke_agent`` (sums the      ``gen_ai.system=strands-agents``
-tracer``)                   calls) and                      is the framework: no provider;
-                            ``execute_event_loop_cycle``    ``gen_ai.server.time_to_first_
-                            are not                         token`` in milliseconds
+tracer``)                   calls) and                      is the framework: the provider
+                            ``execute_event_loop_cycle``    is the model's owner;
+                            are not                         ``gen_ai.server.time_to_first_
+                                                            token`` in milliseconds
 LiteLLM 1.110 (scope        ``litellm_request`` (started    ``gen_ai.usage.*`` (input
 ``litellm``, its OTel       after the call, a root unless   includes cache) without cache
 integration)                a span is active);              counts: those, and reasoning,
@@ -199,8 +200,8 @@ _VERCEL_PROVIDERS = {
 }
 
 # ``gen_ai.system`` values that name the framework rather than the provider (Strands
-# Agents sets ``strands-agents`` whichever model provider answers): no provider, so the
-# pricer finds it from the model name.
+# Agents sets ``strands-agents`` whichever model provider answers): the provider is then
+# the API host's or the model's owner (``extractor``).
 FRAMEWORK_SYSTEMS = frozenset({"strands-agents"})
 
 # Prefixes under which sources put the user's own metadata: the Vercel AI SDK's

@@ -542,10 +542,19 @@ def test_a_time_to_first_token_longer_than_the_call_in_seconds_is_in_millisecond
     assert one_call(attrs, duration_ms=300).ttft_ms == expected
 
 
-def test_a_system_naming_the_framework_is_no_provider():
+def test_a_system_naming_the_framework_is_no_provider_the_model_s_owner_is():
     attrs = chat(**{"gen_ai.provider.name": None, "gen_ai.system": "strands-agents"})
     call = one_call(attrs, scope="strands.telemetry.tracer")
-    assert (call.provider, call.request_model) == ("", "gpt-4o")
+    assert (call.provider, call.request_model) == ("openai", "gpt-4o")
+    # no provider anywhere, and a model no one is known to own: left empty (priced by name)
+    attrs = chat(
+        **{
+            "gen_ai.provider.name": None,
+            "gen_ai.request.model": "my-finetune",
+            "gen_ai.response.model": None,
+        }
+    )
+    assert one_call(attrs).provider == ""
 
 
 @pytest.mark.parametrize(
