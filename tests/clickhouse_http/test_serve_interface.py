@@ -15,7 +15,6 @@ from clickhouse_connect.driver.exceptions import DatabaseError
 from ingest.otlp import chat, request, span
 from ingest.serve_process import ServeProcess
 
-from tokentrace.processor.demo.serve_process import free_port
 from tokentrace.processor.server import ServeConfig, _start_clickhouse_http
 
 pytestmark = pytest.mark.slow
@@ -32,10 +31,15 @@ def send_calls(server: ServeProcess, count: int) -> None:
 
 
 def test_serve_answers_clickhouse_clients_while_it_ingests(tmp_path: Path) -> None:
-    port = free_port()
-    server = ServeProcess(
-        tmp_path, args=("--clickhouse-http-port", str(port)), env={"TOKENTRACE_AUTH_TOKEN": TOKEN}
-    ).start()
+    with socket.socket() as probe:  # held while serve's own ports are chosen: all differ
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+        server = ServeProcess(
+            tmp_path,
+            args=("--clickhouse-http-port", str(port)),
+            env={"TOKENTRACE_AUTH_TOKEN": TOKEN},
+        )
+    server.start()
     try:
         client = clickhouse_connect.get_client(
             host="127.0.0.1", port=port, username="grafana", password=TOKEN
