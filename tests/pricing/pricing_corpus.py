@@ -19,6 +19,7 @@ from genai_prices import Usage, calc_price
 from genai_prices.data_snapshot import get_snapshot
 from genai_prices.types import ModelPrice, Tier, TieredPrices
 
+from tokentrace.processor.pricing import rules
 from tokentrace.processor.pricing.units import USAGE_KEYS
 
 OTEL_NAMES = {
@@ -57,17 +58,6 @@ EXTRA_MODELS = [
     ("ollama", "llama3.1:8b"),
     ("vllm", "meta-llama/Llama-3.1-8B-Instruct"),
 ]
-# Claude models older than Sonnet 4.5: one Vertex AI price at every endpoint.
-_ONE_PRICE = (
-    "claude-2",
-    "claude-3",
-    "claude-v1",
-    "claude-4-opus",
-    "claude-4-sonnet",
-    "claude-opus-4-0",
-    "claude-opus-4-1",
-    "claude-sonnet-4-0",
-)
 TIERS = ["", "", "", "batch", "flex", "priority", "default", "fast", "scale"]
 _START = datetime(2023, 1, 1, tzinfo=UTC)
 _SPAN_SECONDS = int((datetime(2027, 7, 1, tzinfo=UTC) - _START).total_seconds())
@@ -282,7 +272,7 @@ def reference(call: Call, provider_id: str | None) -> Expected | str:
     if not per_token and prices != ModelPrice():
         return "not_per_token"
     pid = calc.provider.id
-    if pid == "google" and "claude" in calc.model.id and not calc.model.id.startswith(_ONE_PRICE):
+    if pid == "google" and rules.vertex_endpoint_priced(calc.model.id):
         return "no_rate"  # Vertex AI: global or regional (+10%)? The bare name does not say.
     tier = call.service_tier
     if tier not in STANDARD and not _has_tier_price(calc, call.ts, tier):
