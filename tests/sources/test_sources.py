@@ -106,6 +106,9 @@ FIELDS = (
 )  # fmt: skip
 OPENAI = ("openai", "gpt-4o", 1200, 80, 1000, 0, 0, GPT_4O)
 ANTHROPIC = ("anthropic", "claude-sonnet-4-5", 1200, 80, 1000, 100, 0, SONNET)
+# LiteLLM's stream without usage, stored with its tokenizer's count:
+# gpt-4o-mini, 9 × 0.15 + 9 × 0.60 per million.
+LITELLM_ESTIMATE = ("openai", "gpt-4o-mini", 9, 9, 0, 0, 0, Decimal("0.00000675"))
 
 
 @pytest.fixture(scope="module")
@@ -470,8 +473,7 @@ def test_litellm(replay):
     assert result.spans == 10
     rows = result.rows()
     assert rows[:4] == [ANTHROPIC, ANTHROPIC, OPENAI, OPENAI]
-    # gpt-4o-mini: 9 × 0.15 + 9 × 0.60 per million
-    assert rows[4] == ("openai", "gpt-4o-mini", 9, 9, 0, 0, 0, Decimal("0.00000675"))
+    assert rows[4] == LITELLM_ESTIMATE
     assert result.rows("provider", "stream") == [
         ("anthropic", 0), ("anthropic", 1), ("openai", 0), ("openai", 1), ("openai", 1),
     ]  # fmt: skip
@@ -490,7 +492,7 @@ def test_litellm_latest_semantic_conventions(replay):
     assert result.spans == 5
     rows = result.rows()
     assert rows[:4] == [ANTHROPIC, ANTHROPIC, OPENAI, OPENAI]
-    assert rows[4] == ("openai", "gpt-4o-mini", 9, 9, 0, 0, 0, Decimal("0.00000675"))
+    assert rows[4] == LITELLM_ESTIMATE
     assert result.rows("provider", "stream") == [
         ("anthropic", 0), ("anthropic", 1), ("openai", 0), ("openai", 1), ("openai", 1),
     ]  # fmt: skip
@@ -506,7 +508,7 @@ def test_litellm_and_tokentrace_count_each_call_once(replay):
     assert result.spans == 15
     rows = result.rows()
     assert rows[:4] == [ANTHROPIC, ANTHROPIC, OPENAI, OPENAI]
-    assert rows[4] == ("openai", "gpt-4o-mini", 9, 9, 0, 0, 0, Decimal("0.00000675"))
+    assert rows[4] == LITELLM_ESTIMATE
     assert result.rows("response_id") == [
         ("chatcmpl-standin1",), ("chatcmpl-standin2",), ("chatcmpl-standin3",),
         ("msg_standin2",), ("msg_standin4",),
@@ -575,7 +577,7 @@ def test_litellm_and_logfire_openai_count_each_call_once(replay):
     assert result.spans == 15
     rows = result.rows()
     assert rows[:4] == [ANTHROPIC, ANTHROPIC, OPENAI, OPENAI]
-    assert rows[4] == ("openai", "gpt-4o-mini", 9, 9, 0, 0, 0, Decimal("0.00000675"))
+    assert rows[4] == LITELLM_ESTIMATE
     assert result.metrics.spans_duplicate.value() == 3
     assert result.metrics.spans_ignored.value() == 7
 
@@ -600,7 +602,7 @@ def test_litellm_and_openinference_openai_count_each_call_once(replay):
     assert result.spans == 13
     rows = result.rows()
     assert rows[:4] == [ANTHROPIC, ANTHROPIC, OPENAI, OPENAI]
-    assert rows[4] == ("openai", "gpt-4o-mini", 9, 9, 0, 0, 0, Decimal("0.00000675"))
+    assert rows[4] == LITELLM_ESTIMATE
     assert result.rows("provider", "response_model") == [
         ("anthropic", "claude-sonnet-4-5"), ("anthropic", "claude-sonnet-4-5"),
         ("openai", "gpt-4o-2024-08-06"), ("openai", "gpt-4o-2024-08-06"),
@@ -810,15 +812,10 @@ def test_openinference_llama_index_and_openai_count_each_call_once(replay):
     the OpenAI span's (equal usage; the SDK's), for the stream without usage too."""
     result = replay("openinference_llama_index_openai")
     assert result.spans == 11
-    rows = result.rows()
-    assert rows[:2] == [OPENAI, OPENAI]
-    assert_no_usage(rows[2])
-    assert len(rows) == 3
     # the OpenAI spans' (response models; their invocation parameters say which streamed)
-    assert result.rows("response_model", "stream") == [
+    assert_llama_index_calls_once(result, [
         ("gpt-4o-2024-08-06", 0), ("gpt-4o-2024-08-06", 1), ("gpt-4o-mini-2024-08-06", 1),
-    ]  # fmt: skip
-    assert result.metrics.spans_duplicate.value() == 3
+    ])  # fmt: skip
 
 
 def test_openinference_llama_index_and_openai_spans_exported_one_by_one(replay):
@@ -826,13 +823,20 @@ def test_openinference_llama_index_and_openai_spans_exported_one_by_one(replay):
     streamed call's LlamaIndex span ends first and is kept, the OpenAI span after it is
     its duplicate; the plain call's OpenAI span ends before its parent and is kept."""
     result = replay("openinference_llama_index_openai", alone=True)
+    assert_llama_index_calls_once(result, [
+        ("gpt-4o", 0), ("gpt-4o-2024-08-06", 0), ("gpt-4o-mini", 0),
+    ])  # fmt: skip
+
+
+def assert_llama_index_calls_once(result, kept: list[tuple[str, int]]) -> None:
+    """The LlamaIndex + OpenAI recording's three calls, one row each: two cached gpt-4o
+    calls and the stream without usage; ``kept``: each row's (response model, stream), which
+    say whose span was kept."""
     rows = result.rows()
     assert rows[:2] == [OPENAI, OPENAI]
     assert_no_usage(rows[2])
     assert len(rows) == 3
-    assert result.rows("response_model", "stream") == [
-        ("gpt-4o", 0), ("gpt-4o-2024-08-06", 0), ("gpt-4o-mini", 0),
-    ]  # fmt: skip
+    assert result.rows("response_model", "stream") == kept
     assert result.metrics.spans_duplicate.value() == 3
 
 
