@@ -287,7 +287,7 @@ class Spool:
         size = sum(len(buffer) for buffer in buffers)
         try:
             segment = self._current or self._open()
-            _write_all(self._fd, buffers)
+            spool_records.write_all(self._fd, buffers)
             os.fdatasync(self._fd)
         except OSError as exc:
             log.error("spool: write failed: %s", exc)
@@ -379,21 +379,12 @@ def _row_count(columns: Any, like: Columns | None) -> int:
     return rows
 
 
-def _write_all(fd: int, buffers: list[bytes]) -> None:
-    written = os.writev(fd, buffers)
-    total = sum(len(buffer) for buffer in buffers)
-    if written < total:  # a short write: finish the rest plainly
-        rest = b"".join(buffers)[written:]
-        while rest:
-            rest = rest[os.write(fd, rest) :]
-
-
 def _replace(path: Path, data: bytes) -> None:
     """Write ``path`` whole or not at all: a temporary file, fsynced, renamed over it."""
     temporary = path.with_name(path.name + ".tmp")
     fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     try:
-        _write_all(fd, [data])
+        spool_records.write_all(fd, [data])
         os.fsync(fd)
     finally:
         os.close(fd)

@@ -19,6 +19,7 @@ not have sent as a span anyway.
 
 from __future__ import annotations
 
+import os
 import struct
 import zlib
 from dataclasses import dataclass, field
@@ -49,6 +50,17 @@ class Scan:
     @property
     def damaged_bytes(self) -> int:
         return sum(end - start for start, end in self.damaged)
+
+
+def write_all(fd: int, buffers: list[bytes]) -> None:
+    """Append encoded records (:func:`encode`'s buffers) to ``fd`` whole: one ``writev``, and
+    the rest plainly after a short write."""
+    written = os.writev(fd, buffers)
+    total = sum(len(buffer) for buffer in buffers)
+    if written < total:
+        rest = b"".join(buffers)[written:]
+        while rest:
+            rest = rest[os.write(fd, rest) :]
 
 
 def scan(data: bytes) -> Scan:

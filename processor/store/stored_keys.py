@@ -82,11 +82,7 @@ class StoredKeys:
         if self._fd < 0:
             flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND
             self._fd = os.open(self._current, flags, 0o600)
-        buffers = spool_records.encode(payload)
-        written = os.writev(self._fd, buffers)
-        rest = b"".join(buffers)[written:]
-        while rest:
-            rest = rest[os.write(self._fd, rest) :]
+        spool_records.write_all(self._fd, spool_records.encode(payload))
         self._rows += len(keys[0])
         if self._rows >= self._limit:
             self.close()
