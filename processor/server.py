@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import logging
+import os
 import signal
 import sys
 from dataclasses import dataclass, field
@@ -40,7 +41,7 @@ from tokentrace.processor.receivers import otlp_codec
 from tokentrace.processor.receivers import otlp_grpc as receiver_grpc
 from tokentrace.processor.receivers.otlp_http import OtlpHttpReceiver
 from tokentrace.processor.reconcile.schedule import Schedule
-from tokentrace.processor.store import retention, store
+from tokentrace.processor.store import retention, spool_lock, store
 from tokentrace.processor.store.sink import Sink
 from tokentrace.processor.store.spool import Segment, Spool
 from tokentrace.processor.store.stored_keys import StoredKeys
@@ -301,12 +302,27 @@ def _tune_garbage_collector() -> None:
 
 
 def serve(config: ServeConfig) -> int:
-    """Run until SIGINT or SIGTERM; returns the exit code."""
+    """Run until SIGINT or SIGTERM; returns the exit code.
+
+    The spool directory is this process's alone while it runs (``spool_lock``): it is
+    locked before anything in it is read.
+    """
     try:
         store.owner_only(config.spool_dir)
+        lock = spool_lock.hold(config.spool_dir)
+    except spool_lock.SpoolHeld as exc:
+        print(f"tokentrace serve: {exc}", file=sys.stderr)
+        return 1
     except OSError as exc:
         print(f"tokentrace serve: cannot create the spool directory: {exc}", file=sys.stderr)
         return 1
+    try:
+        return _serve(config)
+    finally:
+        os.close(lock)
+
+
+def _serve(config: ServeConfig) -> int:
     client = None
     embedded = store.StoreURL.parse(config.clickhouse_url).embedded
     try:

@@ -374,3 +374,35 @@ def test_serve_starts_and_stores_when_it_cannot_write_its_note_in_the_store(tmp_
     assert "cannot write" in server.log()
     assert "Traceback" not in server.log()
     assert len(server.stored()["calls"]) == 1
+
+
+def test_a_second_serve_on_the_same_spool_directory_exits_clearly_and_takes_nothing(tmp_path):
+    # Two serves on different stores but one spool directory (the default spool of any
+    # --clickhouse URL is the same one): the second recovered the first's segments, its open
+    # one included, and stored them in its own store (1,080 of 41,520 spans, measured).
+    (tmp_path / "first").mkdir()
+    (tmp_path / "second").mkdir()
+    first = ServeProcess(tmp_path / "first").start()
+    generator = LoadGenerator(first)
+    generator.start()
+    deadline = time.monotonic() + 60
+    while len(generator.acked) < 5 * SPANS_PER_REQUEST:  # segments are being written
+        assert time.monotonic() < deadline, "nothing was acknowledged"
+        time.sleep(0.05)
+    second = ServeProcess(tmp_path / "second")
+    second.spool_dir = first.spool_dir
+    with pytest.raises(RuntimeError) as refused:
+        second.start()
+    generator.stopping.set()
+    generator.join(60)
+    assert first.stop() == 0
+
+    assert second.log().strip() == (
+        f"tokentrace serve: the spool directory {first.spool_dir} is in use by another "
+        f"tokentrace serve (pid {first.process.pid}); stop it first, or give this one a "
+        "spool of its own with --spool-dir DIR"
+    ), refused.value
+    stored = [row["span_id"] for row in first.stored()["calls"]]
+    assert len(stored) == len(set(stored)) == len(generator.acked)
+    assert sorted(stored) == sorted(generator.acked)
+    assert not (tmp_path / "second" / "chdb" / "metadata").exists()
