@@ -81,7 +81,7 @@ class Pipeline:
         with self._lock:
             extraction = extract(request, self._clock())
             calls, duplicates = self._deduper.admit(extraction.calls)
-            rows = [call.row(self._price(call)) for call in calls]
+            rows = [call.row(price_call(self._pricer, call)) for call in calls]
             earlier = list(self._pending) if duplicates else []
             if rows:
                 self._pending.add(own)  # under the lock that admitted its calls
@@ -112,37 +112,6 @@ class Pipeline:
         durable = _all_of([own, *earlier])
         return Accepted(extraction.rejected_count, extraction.error_message(), durable)
 
-    def _price(self, call: Call) -> Price:
-        """Priced by the response model, else by the request model when that differs
-        (:func:`~tokentrace.processor.pricing.names.call_models`); a call without usage is
-        unpriced (``usage_missing``), never priced at $0. A cost the provider reported
-        counts either way (:func:`with_provider_cost`)."""
-        models = call_models(call.response_model, call.request_model) or [""]
-        model = models[0]
-        timestamp = call.timestamp
-        try:
-            for candidate in models:
-                price = self._pricer.price(
-                    call.provider,
-                    candidate,
-                    timestamp,
-                    call.input_tokens,
-                    call.output_tokens,
-                    call.cache_read_tokens,
-                    call.cache_write_tokens,
-                    call.service_tier,
-                    call.reasoning_tokens,
-                    call.units,
-                )
-                if price.priced:
-                    break
-        except Exception as exc:  # a pricing fault must not lose the call: store it unpriced
-            log.warning("cannot price %s %s: %s", call.provider, model, exc)
-            price = unpriced(model, PRICING_ERROR)
-        if call.usage_missing:  # the model's name as priced, its cost unknown
-            price = unpriced(price.model, USAGE_MISSING)
-        return with_provider_cost(price, call.provider_usd)
-
     def _settle(self, done: Future[None], calls: list[Call], rows: list[Any]) -> None:
         failed = done.exception() is not None
         with self._lock:
@@ -152,6 +121,38 @@ class Pipeline:
         if not failed:
             self._metrics.spans_accepted.inc(len(rows))
             self._metrics.spans_unpriced.inc(sum(1 for row in rows if not row[_PRICED]))
+
+
+def price_call(pricer: Pricer, call: Call) -> Price:
+    """One extracted call's price, as ingest stores it: by the response model, else by the
+    request model when that differs (:func:`~tokentrace.processor.pricing.names.call_models`);
+    a call without usage is unpriced (``usage_missing``), never priced at $0. A cost the
+    provider reported counts either way (:func:`with_provider_cost`)."""
+    models = call_models(call.response_model, call.request_model) or [""]
+    model = models[0]
+    timestamp = call.timestamp
+    try:
+        for candidate in models:
+            price = pricer.price(
+                call.provider,
+                candidate,
+                timestamp,
+                call.input_tokens,
+                call.output_tokens,
+                call.cache_read_tokens,
+                call.cache_write_tokens,
+                call.service_tier,
+                call.reasoning_tokens,
+                call.units,
+            )
+            if price.priced:
+                break
+    except Exception as exc:  # a pricing fault must not lose the call: store it unpriced
+        log.warning("cannot price %s %s: %s", call.provider, model, exc)
+        price = unpriced(model, PRICING_ERROR)
+    if call.usage_missing:  # the model's name as priced, its cost unknown
+        price = unpriced(price.model, USAGE_MISSING)
+    return with_provider_cost(price, call.provider_usd)
 
 
 def _copy(source: Future[None], target: Future[None]) -> None:
