@@ -72,13 +72,7 @@ def scan(body: bytes) -> RequestFields:
             model = found.group(1).decode("utf-8", "replace")
         else:
             model = _text(found.group(2))
-        key = (model, _SMALL_STREAM.search(body) is not None)
-        fields = _fields.get(key)
-        if fields is None:
-            if len(_fields) >= _FIELDS_CACHED:
-                _fields.clear()
-            fields = _fields[key] = RequestFields(*key)
-        return fields
+        return _interned(model, _SMALL_STREAM.search(body) is not None)
     model = _ends(body, b'"model"', _MODEL_VALUE)
     if model is None and len(body) > 2 * WINDOW:
         model = _value(body, b'"model"', _MODEL_VALUE, WINDOW, len(body) - WINDOW)
@@ -86,6 +80,36 @@ def scan(body: bytes) -> RequestFields:
         None if model is None else _text(model.group(1)),
         _ends(body, b'"stream"', _TRUE) is not None,
     )
+
+
+def form_fields(request: Any) -> RequestFields:
+    """The model and stream flag of a multipart upload (`/audio/transcriptions`,
+    `/images/edits`), from the fields of the client's multipart stream: its bytes are not read
+    before it is sent (httpx raises RequestNotRead), and the SDKs put the file first."""
+    model = None
+    stream = False
+    for field in getattr(getattr(request, "stream", None), "fields", ()):
+        name = getattr(field, "name", None)
+        value = getattr(field, "value", None)
+        if isinstance(value, bytes):
+            value = value.decode("utf-8", "replace")
+        if not isinstance(value, str):
+            continue
+        if name == "model" and model is None:
+            model = value
+        elif name == "stream":
+            stream = value == "true"
+    return _interned(model, stream)
+
+
+def _interned(model: str | None, stream: bool) -> RequestFields:
+    key = (model, stream)
+    fields = _fields.get(key)
+    if fields is None:
+        if len(_fields) >= _FIELDS_CACHED:
+            _fields.clear()
+        fields = _fields[key] = RequestFields(*key)
+    return fields
 
 
 def asks_for_usage(body: bytes) -> bool:

@@ -18,6 +18,7 @@ from . import (
     gemini_api,
     ollama_api,
     openai_api,
+    openai_media_api,
     request_body,
     stream_usage,
 )
@@ -110,6 +111,8 @@ def api_for_path(path: str) -> Api | None:
         return openai_api.COMPLETIONS
     if path.endswith("/v2/chat"):
         return cohere_api.CHAT
+    if path.endswith(_MEDIA_SUFFIXES):
+        return _MEDIA_APIS[path[path.rfind("/", 0, path.rfind("/")) :]]
     if path.endswith(_OLLAMA_SUFFIXES):
         return _OLLAMA_APIS[path[path.rfind("/api/") :]]
     return None
@@ -122,6 +125,14 @@ _OLLAMA_APIS = {
 }
 """Ollama's native API, by path suffix (its OpenAI-compatible `/v1` paths are OpenAI's)."""
 _OLLAMA_SUFFIXES = tuple(_OLLAMA_APIS)
+_MEDIA_APIS = {
+    "/images/generations": openai_media_api.IMAGES,
+    "/images/edits": openai_media_api.IMAGES,
+    "/audio/transcriptions": openai_media_api.TRANSCRIPTIONS,
+    "/audio/translations": openai_media_api.TRANSCRIPTIONS,
+}
+"""OpenAI's image and speech-to-text APIs, by path suffix (`openai_media_api`)."""
+_MEDIA_SUFFIXES = tuple(_MEDIA_APIS)
 
 
 def route(request: Any, settings: Settings) -> Route | None:
@@ -135,8 +146,11 @@ def route(request: Any, settings: Settings) -> Route | None:
     if place is None:
         return None
     api, scheme, host, port, path = place
-    body = request_body.content(request) if api.reads_request_body else b""
-    fields = request_body.scan(body)
+    body = b""
+    fields = request_body.NO_FIELDS
+    if api.reads_request_body:
+        body = request_body.content(request)
+        fields = request_body.scan(body) if body else request_body.form_fields(request)
     stream = api.request_stream(fields, path)
     injected = bool(
         settings.inject_stream_usage

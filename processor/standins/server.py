@@ -19,6 +19,8 @@ import time
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from email.parser import BytesParser
+from email.policy import HTTP
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
@@ -33,15 +35,22 @@ except ImportError:
     except ImportError:  # zstd is optional: `compression="zstd"` then needs it installed
         ZstdCompressor = None
 
-from . import anthropic, cohere, gemini, ollama, openai
+from . import anthropic, cohere, gemini, ollama, openai, openai_media
 from .plan import Plan, plan_for
 from .reply import Reply
 
 Handler = Callable[[str, dict[str, Any], Plan], Reply]
 
+
+def _openai(path: str, body: dict[str, Any], plan: Plan) -> Reply:
+    if path.split("?", 1)[0].endswith(openai_media.PATHS):
+        return openai_media.handle(path, body, plan)
+    return openai.handle(path, body, plan)
+
+
 PROVIDERS: dict[str, tuple[str, Handler]] = {
     # prefix: (gen_ai.provider.name, handler)
-    "openai": ("openai", openai.handle),
+    "openai": ("openai", _openai),
     "mistral": ("mistral_ai", openai.handle_mistral),
     "anthropic": ("anthropic", anthropic.handle),
     "gemini": ("gcp.gemini", gemini.handle),
@@ -131,7 +140,7 @@ def _handler_for(path: str) -> tuple[str, Handler]:
         return path, cohere.handle
     if path.endswith(("/api/chat", "/api/generate", "/api/embed")):
         return path, ollama.handle
-    return path, openai.handle
+    return path, _openai
 
 
 class _RequestHandler(BaseHTTPRequestHandler):
@@ -150,8 +159,12 @@ class _RequestHandler(BaseHTTPRequestHandler):
         headers = {name.lower(): value for name, value in self.headers.items()}
         target = urlsplit(self.path)
         standin.requests.append(RecordedRequest("POST", self.path, headers, body))
+        content_type = headers.get("content-type", "")
         try:
-            document = json.loads(body) if body else {}
+            if content_type.startswith("multipart/form-data"):
+                document = _form_fields(body, content_type)
+            else:
+                document = json.loads(body) if body else {}
         except ValueError:
             document = {}
         if not isinstance(document, dict):
@@ -202,6 +215,18 @@ class _RequestHandler(BaseHTTPRequestHandler):
         if data:
             self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
             self.wfile.flush()
+
+
+def _form_fields(body: bytes, content_type: str) -> dict[str, Any]:
+    """A multipart form's text fields (uploads such as `/audio/transcriptions`), by name."""
+    head = b"content-type: " + content_type.encode("latin-1") + b"\r\n\r\n"
+    message = BytesParser(policy=HTTP).parsebytes(head + body)
+    fields: dict[str, Any] = {}
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        if isinstance(name, str) and part.get_filename() is None:
+            fields[name] = part.get_payload(decode=True).decode("utf-8", "replace")
+    return fields
 
 
 def _compress_whole(body: bytes, encoding: str) -> bytes:

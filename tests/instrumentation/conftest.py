@@ -8,13 +8,21 @@ from contextlib import contextmanager
 from typing import Any
 
 import pytest
+from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from tokentrace.instrumentation import LLMInstrumentor
 from tokentrace.instrumentation.usage import Observed
+from tokentrace.processor.extract.dedupe import Deduper
+from tokentrace.processor.metrics import Registry
+from tokentrace.processor.pipeline import Pipeline
+from tokentrace.processor.pricing.pricer import Pricer
+from tokentrace.processor.receivers import otlp_wire
 from tokentrace.processor.standins import Standin, start_standin
+from tokentrace.processor.store.sink import Sink
+from tokentrace.processor.store.spool import Spool
 
 
 @pytest.fixture(scope="session")
@@ -59,6 +67,20 @@ def exporter(standin: Standin, provider: TracerProvider) -> Iterator[InMemorySpa
     """Instruments httpx/httpx2 for the test, with the stand-in mapped to its providers."""
     with instrumented(standin, provider) as exporter:
         yield exporter
+
+
+@pytest.fixture
+def unmapped(standin, monkeypatch) -> Iterator[InMemorySpanExporter]:
+    """Instrumented with nothing configured: no tokentrace variable, no URL map."""
+    for name in ("TOKENTRACE_PROVIDER_URLS", "TOKENTRACE_INSTRUMENTATION_ENABLED"):
+        monkeypatch.delenv(name, raising=False)
+    provider = TracerProvider()
+    exporter = InMemorySpanExporter()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    instrumentor = LLMInstrumentor()
+    instrumentor.instrument(tracer_provider=provider)
+    yield exporter
+    instrumentor.uninstrument()
 
 
 def llm_spans(exporter: InMemorySpanExporter) -> list[ReadableSpan]:
@@ -126,3 +148,18 @@ def parse_split(parser_class: type, api: Any, data: bytes, cuts: list[int]) -> O
         start = cut
     parser.finish()
     return seen
+
+
+def store_spans(spans, directory, client) -> None:
+    """``spans`` through the processor's write path (pipeline, spool, sink) into ``client``."""
+    metrics = Registry()
+    spool = Spool(directory, 1 << 30, seal_rows=10_000, seal_seconds=0.05)
+    sink = Sink(lambda: client, spool, metrics, first_backoff=0.01)
+    spool.on_sealed = sink.offer
+    sink.start()
+    spool.start()
+    wire = otlp_wire.TraceRequest.FromString(encode_spans(spans).SerializeToString())
+    Pipeline(Pricer(), spool, Deduper(), metrics).accept(wire, "test").durable.result(timeout=10)
+    spool.close()
+    assert sink.wait_idle(30)
+    sink.stop(0)

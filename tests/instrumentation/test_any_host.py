@@ -8,7 +8,6 @@ claude-haiku-4-5 input 1.00, output 5.00 (https://www.anthropic.com/pricing#api)
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -18,11 +17,8 @@ import openai
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
-from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from tokentrace.instrumentation import LLMInstrumentor, model_owners, request_body, tags
+from tokentrace.instrumentation import model_owners, request_body, tags
 from tokentrace.instrumentation.providers import model_owner, parse_provider_urls, provider_for
 from tokentrace.instrumentation.request_body import scan
 from tokentrace.processor.pricing import model_owners as generator
@@ -32,20 +28,6 @@ from tokentrace.processor.standins import usage_header
 from .conftest import llm_spans, only_span
 
 M = Decimal(1_000_000)
-
-
-@pytest.fixture
-def unmapped(standin, monkeypatch) -> Iterator[InMemorySpanExporter]:
-    """Instrumented with nothing configured: no tokentrace variable, no URL map."""
-    for name in ("TOKENTRACE_PROVIDER_URLS", "TOKENTRACE_INSTRUMENTATION_ENABLED"):
-        monkeypatch.delenv(name, raising=False)
-    provider = TracerProvider()
-    exporter = InMemorySpanExporter()
-    provider.add_span_processor(SimpleSpanProcessor(exporter))
-    instrumentor = LLMInstrumentor()
-    instrumentor.instrument(tracer_provider=provider)
-    yield exporter
-    instrumentor.uninstrument()
 
 
 def test_gateway_serving_both_shapes_on_one_base_url_is_metered_and_priced(standin, unmapped):

@@ -8,19 +8,11 @@ from decimal import Decimal
 
 import openai
 import pytest
-from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
 
 from tokentrace.instrumentation.provider_cost import PROVIDER_COST
-from tokentrace.processor.extract.dedupe import Deduper
-from tokentrace.processor.metrics import Registry
-from tokentrace.processor.pipeline import Pipeline
-from tokentrace.processor.pricing.pricer import Pricer
-from tokentrace.processor.receivers import otlp_wire
 from tokentrace.processor.standins import usage_header
-from tokentrace.processor.store.sink import Sink
-from tokentrace.processor.store.spool import Spool
 
-from .conftest import llm_spans, only_span
+from .conftest import llm_spans, only_span, store_spans
 
 MESSAGES = [{"role": "user", "content": "What does a token cost?"}]
 USAGE = usage_header(input=1200, output=90, cache_read=1000)
@@ -98,7 +90,7 @@ def test_reported_cost_counts_and_the_computed_cost_stays_beside_it(
     chat(standin, "xai_ticks=1712345", stream=True)
     chat(standin, "litellm=0.00042")
     chat(standin, "")
-    store(llm_spans(exporter), tmp_path, store_client)
+    store_spans(llm_spans(exporter), tmp_path, store_client)
 
     rows = store_client.query(
         "SELECT stream, provider_cost, cost, cost_source, priced, "
@@ -111,18 +103,3 @@ def test_reported_cost_counts_and_the_computed_cost_stays_beside_it(
         (0, Decimal("0.00042"), Decimal("0.00042"), "provider", 1, COMPUTED),
         (0, None, COMPUTED, "computed", 1, COMPUTED),
     ]
-
-
-def store(spans, directory, client) -> None:
-    """``spans`` through the processor's write path (pipeline, spool, sink) into ``client``."""
-    metrics = Registry()
-    spool = Spool(directory, 1 << 30, seal_rows=10_000, seal_seconds=0.05)
-    sink = Sink(lambda: client, spool, metrics, first_backoff=0.01)
-    spool.on_sealed = sink.offer
-    sink.start()
-    spool.start()
-    wire = otlp_wire.TraceRequest.FromString(encode_spans(spans).SerializeToString())
-    Pipeline(Pricer(), spool, Deduper(), metrics).accept(wire, "test").durable.result(timeout=10)
-    spool.close()
-    assert sink.wait_idle(30)
-    sink.stop(0)

@@ -1,0 +1,104 @@
+"""OpenAI's image and speech-to-text APIs: `/images/generations`, `/images/edits` and
+`/audio/transcriptions`, `/audio/translations`.
+
+They are priced by token like chat (gpt-image-1 $5 per million text input tokens, $10 image
+input, $40 output; gpt-4o-transcribe $6 per million audio input tokens), and an application
+that generates images spends more per call than on chat, so they are metered like chat.
+Their usage objects differ from chat's: `input_tokens` / `output_tokens`, with the modality
+split in `input_tokens_details` (images) or `input_token_details` (transcriptions), and a
+whisper-1 transcription reports `{"type": "duration", "seconds": …}` instead of tokens, which
+no per-token price covers: the call is then stored with its usage missing, never at $0.
+
+Uploads (`/images/edits`, `/audio/*`) are multipart forms, whose fields routing reads from
+the client's multipart stream (`request_body.form_fields`) rather than from body bytes.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from .api import Api
+from .openai_api import AUDIO_INPUT_TOKENS, IMAGE_INPUT_TOKENS
+from .usage import Observed, Usage, count
+
+IMAGE_OUTPUT_TOKENS = "gen_ai.usage.image.output_tokens"
+
+
+class Images(Api):
+    """`/images/generations` and `/images/edits`: usage in the response, or in the stream's
+    `image_generation.completed` / `image_edit.completed` event.
+
+    The output of the Images API is the image: without `output_tokens_details`, every output
+    token is an image token (gpt-image-1.5 prices image output at $32 per million against $10
+    for text output, so the split decides the cost)."""
+
+    operation = "image_generation"
+    family = "openai"
+    sse_marker = re.compile(rb'"type"\s*:\s*"image_(?:generation|edit)\.completed"')
+
+    def observe(self, document: Any, seen: Observed, streaming: bool) -> None:
+        if not isinstance(document, dict):
+            return
+        usage = document.get("usage")
+        if isinstance(usage, dict):
+            seen.raw_usage = usage
+            seen.usage_final = True
+
+    def usage(self, raw: dict[str, Any]) -> Usage | None:
+        input_tokens = count(raw, "input_tokens")
+        if input_tokens is None:
+            return None
+        output_tokens = count(raw, "output_tokens")
+        by_modality: dict[str, int] = {}
+        image_input = count(raw, "input_tokens_details", "image_tokens")
+        if image_input:
+            by_modality[IMAGE_INPUT_TOKENS] = image_input
+        image_output = count(raw, "output_tokens_details", "image_tokens")
+        if image_output is None and not isinstance(raw.get("output_tokens_details"), dict):
+            image_output = output_tokens
+        if image_output:
+            by_modality[IMAGE_OUTPUT_TOKENS] = image_output
+        return Usage(
+            input_tokens=input_tokens,
+            output_tokens=output_tokens,
+            cache_read_tokens=count(raw, "input_tokens_details", "cached_tokens"),
+            by_modality=by_modality,
+        )
+
+
+class Transcriptions(Api):
+    """`/audio/transcriptions` and `/audio/translations`: usage in the response's `usage`, or
+    in the stream's `transcript.text.done` event. Only token usage is read (see the module)."""
+
+    operation = "transcription"
+    family = "openai"
+    sse_marker = re.compile(rb'"type"\s*:\s*"transcript\.text\.done"')
+
+    def observe(self, document: Any, seen: Observed, streaming: bool) -> None:
+        if not isinstance(document, dict):
+            return
+        usage = document.get("usage")
+        if isinstance(usage, dict):
+            seen.raw_usage = usage
+            seen.usage_final = True
+
+    def usage(self, raw: dict[str, Any]) -> Usage | None:
+        if raw.get("type", "tokens") != "tokens":
+            return None
+        input_tokens = count(raw, "input_tokens")
+        if input_tokens is None:
+            return None
+        by_modality: dict[str, int] = {}
+        audio = count(raw, "input_token_details", "audio_tokens")
+        if audio:
+            by_modality[AUDIO_INPUT_TOKENS] = audio
+        return Usage(
+            input_tokens=input_tokens,
+            output_tokens=count(raw, "output_tokens"),
+            by_modality=by_modality,
+        )
+
+
+IMAGES = Images()
+TRANSCRIPTIONS = Transcriptions()

@@ -1,0 +1,88 @@
+"""OpenAI's image and speech-to-text wire formats: `/images/generations`, `/images/edits`,
+`/audio/transcriptions` and `/audio/translations`.
+
+Images answer with `usage` (input split into text and image tokens; every output token an
+image token, as the Images API reports it), streamed as `image_generation.partial_image` /
+`image_generation.completed` events (`image_edit.*` for edits). Transcriptions by a
+gpt-4o-transcribe-style model report token usage (all input tokens audio), whisper models
+`{"type": "duration", "seconds": …}`; `response_format=text` answers plain text (no usage) and
+a streamed transcription ends with `transcript.text.done`, which carries the usage.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .openai import CREATED, error
+from .plan import Plan
+from .reply import Reply, json_reply, sse_event, sse_reply
+
+PATHS = ("/images/generations", "/images/edits", "/audio/transcriptions", "/audio/translations")
+IMAGE = "aGVsbG8="  # base64 of the five bytes the stand-in calls an image
+DURATION_SECONDS = 9
+
+
+def handle(path: str, body: dict[str, Any], plan: Plan) -> Reply:
+    if plan.fail and plan.fail != "cut":
+        return error(int(plan.fail))
+    path = path.split("?", 1)[0]
+    if path.endswith("/images/generations"):
+        return _images(body, plan, "image_generation", image_input=0)
+    if path.endswith("/images/edits"):
+        return _images(body, plan, "image_edit", image_input=plan.input_tokens * 3 // 4)
+    return _transcription(body, plan)
+
+
+def _images(body: dict[str, Any], plan: Plan, event: str, image_input: int) -> Reply:
+    usage = {
+        "input_tokens": plan.input_tokens,
+        "input_tokens_details": {
+            "text_tokens": plan.input_tokens - image_input,
+            "image_tokens": image_input,
+        },
+        "output_tokens": plan.output_tokens,
+        "total_tokens": plan.input_tokens + plan.output_tokens,
+    }
+    if not _is_true(body.get("stream")):
+        document = {"created": CREATED, "data": [{"b64_json": IMAGE}], "usage": usage}
+        return json_reply(document)
+    common = {"b64_json": IMAGE, "created_at": CREATED, "size": "1024x1024",
+              "quality": "low", "background": "opaque", "output_format": "png"}  # fmt: skip
+    pieces = [
+        sse_event({"type": f"{event}.partial_image", "partial_image_index": 0, **common}),
+        sse_event({"type": f"{event}.completed", **common, "usage": usage}),
+    ]
+    return sse_reply(pieces, cut=plan.fail == "cut")
+
+
+def _transcription(body: dict[str, Any], plan: Plan) -> Reply:
+    model = str(body.get("model", "gpt-4o-transcribe"))
+    usage: dict[str, Any]
+    if model.startswith("whisper"):
+        usage = {"type": "duration", "seconds": DURATION_SECONDS}
+    else:
+        usage = {
+            "type": "tokens",
+            "input_tokens": plan.input_tokens,
+            "input_token_details": {"text_tokens": 0, "audio_tokens": plan.input_tokens},
+            "output_tokens": plan.output_tokens,
+            "total_tokens": plan.input_tokens + plan.output_tokens,
+        }
+    if body.get("response_format") == "text":
+        return Reply(body=plan.text.encode() + b"\n", content_type="text/plain; charset=utf-8")
+    if not _is_true(body.get("stream")):
+        return json_reply({"text": plan.text, "usage": usage})
+    pieces = [
+        sse_event({"type": "transcript.text.delta", "delta": piece, "logprobs": None})
+        for piece in plan.pieces
+    ]
+    done = {"type": "transcript.text.done", "text": plan.text, "logprobs": None}
+    if usage["type"] == "tokens":
+        done["usage"] = usage
+    pieces.append(sse_event(done))
+    return sse_reply(pieces, cut=plan.fail == "cut")
+
+
+def _is_true(value: Any) -> bool:
+    """A JSON `true`, or a multipart form's `"true"`."""
+    return value is True or value == "true"

@@ -1,0 +1,151 @@
+"""OpenAI's image and speech-to-text APIs through the real openai SDK, metered and priced by
+token with nothing configured (`instrumentation/openai_media_api.py`).
+
+Prices, per million tokens, from OpenAI's pricing page (https://platform.openai.com/docs/pricing,
+"Image tokens" and "Transcription" tables; the same figures on each model's page under
+https://platform.openai.com/docs/models):
+- gpt-image-1: text input $5, image input $10, image output $40;
+- gpt-image-1.5: text input $5, image input $8, image output $32 (text output $10);
+- gpt-image-1-mini: text input $2, image input $2.50, image output $8;
+- gpt-4o-transcribe: text input $2.50, audio input $6, text output $10;
+- gpt-4o-mini-transcribe: text input $1.25, audio input $3, text output $5.
+whisper-1 is billed per minute of audio ($0.006), which no per-token price covers: its calls
+are stored with their cost unknown, never at $0.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from decimal import Decimal
+
+import openai
+import pytest
+
+from tokentrace.processor.standins import usage_header
+
+from .conftest import llm_spans, store_spans
+
+AUDIO = ("meeting.mp3", b"ID3\x04\x00" + bytes(64), "audio/mpeg")
+PICTURE = ("photo.png", b"\x89PNG\r\n\x1a\n" + bytes(64), "image/png")
+COLUMNS = (  # the cost of an unpriced call (`priced = 0`) is unknown: NULL here
+    "operation, provider, model, stream, input_tokens, output_tokens, input_image_tokens, "
+    "output_image_tokens, input_audio_tokens, if(priced = 1, cost, NULL), priced, usage_missing, "
+    "unpriced_reason"
+)
+
+
+def client(base_url: str) -> openai.OpenAI:
+    return openai.OpenAI(api_key="sk-test-media", base_url=base_url, max_retries=0)
+
+
+def async_client(base_url: str) -> openai.AsyncOpenAI:
+    return openai.AsyncOpenAI(api_key="sk-test-media", base_url=base_url, max_retries=0)
+
+
+def rows(exporter, tmp_path, store_client) -> list[tuple]:
+    store_spans(llm_spans(exporter), tmp_path, store_client)
+    return store_client.query(f"SELECT {COLUMNS} FROM llm_calls ORDER BY ts").result_rows
+
+
+def test_images_generated_and_edited_priced_by_their_image_tokens(
+    standin, exporter, tmp_path, store_client
+):
+    sdk = client(standin.base_url("/openai/v1"))
+    # A high-quality 1024×1024 image is 4,160 output tokens: 50 × 5 + 4,160 × 32 = 133,370.
+    first = sdk.images.generate(
+        model="gpt-image-1.5",
+        prompt="A lighthouse at dusk",
+        quality="high",
+        extra_headers=usage_header(input=50, output=4160),
+    )
+    # An edit: 1,000 input tokens, the stand-in's 750 of them image tokens; a medium image is
+    # 1,056 output tokens: 250 × 5 + 750 × 10 + 1,056 × 40 = 1,250 + 7,500 + 42,240 = 50,990.
+    second = sdk.images.edit(
+        model="gpt-image-1",
+        image=PICTURE,
+        prompt="Add a red hat",
+        extra_headers=usage_header(input=1000, output=1056),
+    )
+    assert first.usage is not None and first.usage.output_tokens == 4160
+    assert second.usage is not None and second.usage.input_tokens_details.image_tokens == 750
+
+    assert rows(exporter, tmp_path, store_client) == [
+        ("image_generation", "openai", "gpt-image-1.5", 0, 50, 4160, 0, 4160, 0,
+         Decimal("0.13337"), 1, 0, ""),
+        ("image_generation", "openai", "gpt-image-1", 0, 1000, 1056, 750, 1056, 0,
+         Decimal("0.05099"), 1, 0, ""),
+    ]  # fmt: skip
+    assert standin.requests[1].headers["content-type"].startswith("multipart/form-data")
+
+
+def test_a_streamed_image_through_an_unmapped_gateway(unmapped, standin, tmp_path, store_client):
+    """No provider URL is mapped: the path's shape and the model's owner say it is OpenAI's."""
+
+    async def generate() -> list[str]:
+        sdk = async_client(standin.root + "/v1")
+        stream = await sdk.images.generate(
+            model="gpt-image-1-mini",
+            prompt="A paper boat",
+            stream=True,
+            partial_images=1,
+            extra_headers=usage_header(input=40, output=272),
+        )
+        return [event.type async for event in stream]
+
+    events = asyncio.run(generate())
+    assert events == ["image_generation.partial_image", "image_generation.completed"]
+    # 40 × 2 + 272 × 8 = 80 + 2,176 = 2,256 per million.
+    assert rows(unmapped, tmp_path, store_client) == [
+        ("image_generation", "openai", "gpt-image-1-mini", 1, 40, 272, 0, 272, 0,
+         Decimal("0.002256"), 1, 0, ""),
+    ]  # fmt: skip
+
+
+def test_transcriptions_priced_by_audio_tokens_whisper_left_unknown(
+    standin, exporter, tmp_path, store_client
+):
+    sdk = client(standin.base_url("/openai/v1"))
+    usage = usage_header(input=600, output=150)
+    plain = sdk.audio.transcriptions.create(
+        model="gpt-4o-transcribe", file=AUDIO, extra_headers=usage
+    )
+    streamed = sdk.audio.transcriptions.create(
+        model="gpt-4o-mini-transcribe", file=AUDIO, stream=True, extra_headers=usage
+    )
+    assert [event.type for event in streamed][-1] == "transcript.text.done"
+    whisper = sdk.audio.transcriptions.create(model="whisper-1", file=AUDIO, extra_headers=usage)
+    text = sdk.audio.transcriptions.create(
+        model="gpt-4o-transcribe", file=AUDIO, response_format="text", extra_headers=usage
+    )
+    assert plain.text == whisper.text == text.strip()
+
+    assert rows(exporter, tmp_path, store_client) == [
+        # 600 × 6 + 150 × 10 = 3,600 + 1,500 = 5,100 per million.
+        ("transcription", "openai", "gpt-4o-transcribe", 0, 600, 150, 0, 0, 600,
+         Decimal("0.0051"), 1, 0, ""),
+        # 600 × 3 + 150 × 5 = 1,800 + 750 = 2,550 per million.
+        ("transcription", "openai", "gpt-4o-mini-transcribe", 1, 600, 150, 0, 0, 600,
+         Decimal("0.00255"), 1, 0, ""),
+        # Billed per minute of audio: the cost is unknown, not $0.
+        ("transcription", "openai", "whisper-1", 0, 0, 0, 0, 0, 0, None, 0, 1, "usage_missing"),
+        # A plain-text answer carries no usage.
+        ("transcription", "openai", "gpt-4o-transcribe", 0, 0, 0, 0, 0, 0, None, 0, 1,
+         "usage_missing"),
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize("path", ["/images/generations", "/audio/transcriptions"])
+def test_a_failed_media_call_is_metered_as_an_error(standin, exporter, path):
+    sdk = client(standin.base_url("/openai/v1"))
+    with pytest.raises(openai.RateLimitError):
+        if path.startswith("/images"):
+            sdk.images.generate(
+                model="gpt-image-1", prompt="x", extra_headers={"x-standin-fail": "429"}
+            )
+        else:
+            sdk.audio.transcriptions.create(
+                model="gpt-4o-transcribe", file=AUDIO, extra_headers={"x-standin-fail": "429"}
+            )
+    (span,) = llm_spans(exporter)
+    assert span.attributes["error.type"] == "429"
+    assert span.attributes["http.response.status_code"] == 429
