@@ -570,7 +570,10 @@ def _genai_schedule(
         constraints += [c.constraint for c in model.prices]
     variants = [v for v in model.price_variants or () if context and _applies(v, context)]
     constraints += [v.constraint for v in variants]
-    dates = sorted({c.start_date for c in constraints if isinstance(c, StartDateConstraint)})
+    dates = sorted(
+        {c.start_date for c in constraints if isinstance(c, StartDateConstraint)}
+        | set(rules.rule_dates(provider.id, service_tier))
+    )
     times = sorted(
         {
             _naive_utc(t)
@@ -596,6 +599,7 @@ def _genai_schedule(
             service_tier=service_tier,
             tier_priced=any(v.constraint is None or v.constraint.active(ts) for v in variants),
             base_prices=fine_tuned_base.get_prices(ts) if fine_tuned_base else None,
+            day=day,
         )
         return (
             replace(ruled, rules=((rules.VERTEX_REGIONAL, ""), *ruled.rules)) if regional else ruled
@@ -658,19 +662,20 @@ def _file_schedule(
     ``canonical``: the model id calls are stored under (genai-prices' id of a model it knows)."""
     starts = [p.start for p in entry.periods]
 
-    def ruled(prices: ModelPrice) -> rules.Ruled | None:
+    def ruled(period: PricePeriod) -> rules.Ruled | None:
         if ruled_as is None:
             return None
         return rules.apply(
             ruled_as or entry.provider or "",
             model,
-            prices,
+            period.prices,
             service_tier=service_tier,
             tier_priced=entry.service_tier is not None,
             base_prices=None,
+            day=period.start,  # a rule that changed within the period applies as at its start
         )
 
-    rulings = [ruled(period.prices) for period in entry.periods]
+    rulings = [ruled(period) for period in entry.periods]
     periods = [
         _compile(
             ruling.prices if ruling else period.prices,

@@ -36,12 +36,36 @@ BATCH = Rule(
     "https://platform.openai.com/docs/guides/batch ; https://docs.claude.com/en/docs/build-with-"
     "claude/batch-processing#pricing ; https://ai.google.dev/gemini-api/docs/batch-mode ; "
     "https://docs.mistral.ai/capabilities/batch/ ; https://console.groq.com/docs/batch ; "
-    "https://docs.x.ai/docs/guides/batch ; https://aws.amazon.com/bedrock/pricing/",
+    "https://aws.amazon.com/bedrock/pricing/",
 )
 # Providers (genai-prices ids) that publish the 50 % batch discount on every batch model.
-BATCH_PROVIDERS = frozenset(
-    {"openai", "azure", "anthropic", "google", "mistral", "groq", "x-ai", "aws"}
+BATCH_PROVIDERS = frozenset({"openai", "azure", "anthropic", "google", "mistral", "groq", "aws"})
+
+XAI_BATCH = Rule(
+    "xai-batch-20pct",
+    "xAI Batch API without a batch price of its own: 20% off the standard token rates (cached "
+    "input and both context tiers included); before 2026-06-14 unpriced",
+    "https://docs.x.ai/developers/models/grok-4.3-latest.md and "
+    'https://docs.x.ai/developers/models/grok-4.20-0309.md ("Batch API requests are billed at '
+    'a 20% discount to standard rates", checked 2026-12-02) ; '
+    "https://spybara.com/xai/api/history/docs/en/2026-06-14-2202..2026-06-15-2302/ (the Batch "
+    "API page already sent readers to the per-model batch rates on 2026-06-14)",
 )
+# xAI's Batch API page once read "50% off standard pricing"; by 2026-06-14 it pointed to
+# per-model rates, which read 20% off. When the discount changed is not published: batch
+# calls before that date are unpriced rather than billed at either rate by guess.
+XAI_BATCH_PROVIDERS = frozenset({"x-ai"})
+XAI_BATCH_FROM = date(2026, 6, 14)
+XAI_BATCH_FACTOR = Decimal("0.8")
+
+
+def rule_dates(provider_id: str, service_tier: str) -> tuple[date, ...]:
+    """Dates on which a provider rule for this tier starts or stops applying: a schedule of
+    the provider's prices needs a period boundary there (:func:`apply` takes the day)."""
+    if service_tier == BATCH_TIER and provider_id in XAI_BATCH_PROVIDERS:
+        return (XAI_BATCH_FROM,)
+    return ()
+
 
 FLEX = Rule(
     "openai-flex-50pct",
@@ -221,6 +245,7 @@ def off_peak_days(provider_id: str) -> OffPeakDays | None:
 MODALITIES = ("audio", "image", "video")
 RULES = (
     BATCH,
+    XAI_BATCH,
     VERTEX_REGIONAL,
     FLEX,
     GROQ_FLEX,
@@ -252,11 +277,14 @@ def apply(
     service_tier: str,
     tier_priced: bool,
     base_prices: ModelPrice | None,
+    day: date | None = None,
 ) -> Ruled:
     """The rules for one resolved price.
 
     ``tier_priced``: the data has a price for this tier (a variant) at that date.
     ``base_prices``: for a fine-tuned model, its base model's price at that date.
+    ``day``: the UTC date the price applies from (``None``: not known), for rules that
+    changed over time (:func:`rule_dates`).
     """
     applied: list[tuple[Rule, str]] = []
     no_rate: list[str] = []
@@ -264,6 +292,13 @@ def apply(
     if service_tier not in STANDARD_TIERS and not tier_priced:
         if service_tier == BATCH_TIER and provider_id in BATCH_PROVIDERS:
             prices, applied = scaled(prices, Decimal("0.5")), [(BATCH, "")]
+        elif (
+            service_tier == BATCH_TIER
+            and provider_id in XAI_BATCH_PROVIDERS
+            and day is not None
+            and day >= XAI_BATCH_FROM
+        ):
+            prices, applied = scaled(prices, XAI_BATCH_FACTOR), [(XAI_BATCH, "")]
         elif service_tier == "flex" and provider_id in FLEX_PROVIDERS:
             prices, applied = scaled(prices, Decimal("0.5")), [(FLEX, "")]
         elif service_tier == "flex" and provider_id in GROQ_FLEX_PROVIDERS:

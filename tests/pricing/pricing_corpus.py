@@ -200,7 +200,9 @@ def random_units(rng: random.Random) -> tuple:
 # The standard tier's names, and the providers whose published rules tokentrace applies
 # (rules.py): written here from the providers' pages, not from the pricer.
 STANDARD = {"", "default", "standard", "auto", "on_demand"}
-BATCH_HALF = {"openai", "azure", "anthropic", "google", "mistral", "groq", "x-ai", "aws"}
+BATCH_HALF = {"openai", "azure", "anthropic", "google", "mistral", "groq", "aws"}
+# xAI: 20% off from 2026-06-14, when its docs already gave per-model batch rates; unknown before.
+XAI_BATCH_FROM = date(2026, 6, 14)
 OPENAI = {"openai", "azure"}
 CLAUDE_HOSTS = {"anthropic", "aws", "google"}
 # Long-context tiers the data lacks, rate unknown (rules.LONG_CONTEXT): (provider, model id
@@ -278,6 +280,8 @@ def reference(call: Call, provider_id: str | None) -> Expected | str:
     if tier not in STANDARD and not _has_tier_price(calc, call.ts, tier):
         if (tier == "batch" and pid in BATCH_HALF) or (tier == "flex" and pid in OPENAI):
             prices = _scaled(prices, Decimal("0.5"))
+        elif tier == "batch" and pid == "x-ai" and call.ts.date() >= XAI_BATCH_FROM:
+            prices = _scaled(prices, Decimal("0.8"))
         elif tier == "flex" and pid == "groq":
             pass  # Groq: "Pricing matches the on-demand tier"
         else:

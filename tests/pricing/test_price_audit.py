@@ -52,6 +52,7 @@ GEMINI = (
 )
 VERTEX = "https://cloud.google.com/vertex-ai/generative-ai/pricing"
 XAI = "https://docs.x.ai/developers/pricing"
+XAI_BATCH = "https://docs.x.ai/developers/models/grok-4.3-latest.md"
 DEEPSEEK = "https://api-docs.deepseek.com/quick_start/pricing"
 GROQ = "https://groq.com/pricing"
 TOGETHER = "https://www.together.ai/pricing"
@@ -473,6 +474,46 @@ CASES = [
         usage(100_000, 10_000, tier="priority"),
         None,
         "https://docs.x.ai/developers/advanced-api-usage/priority-processing",
+        reason="no_rate",
+    ),
+    # xAI Batch API: "billed at a 20% discount to standard rates", cached input and long
+    # context included. grok-4.7 $2 / $0.50 / $6 becomes $1.60 / $0.40 / $4.80:
+    # 60,000 x 1.6 + 40,000 x 0.4 + 10,000 x 4.8.
+    Case(
+        "grok-4.7 batch",
+        "x_ai",
+        "grok-4.7",
+        usage(100_000, 10_000, 40_000, tier="batch"),
+        "0.16",
+        XAI_BATCH,
+    ),
+    # Long context in a batch: $4 / $12 less 20%: 300,000 x 3.2 + 10,000 x 9.6.
+    Case(
+        "grok-4.7 batch long context",
+        "x_ai",
+        "grok-4.7",
+        usage(300_000, 10_000, tier="batch"),
+        "1.056",
+        XAI_BATCH,
+    ),
+    # grok-4-1-fast-reasoning $0.20 / $0.50 less 20%: 100,000 x 0.16 + 10,000 x 0.4.
+    Case(
+        "grok-4-1-fast batch",
+        "x_ai",
+        "grok-4-1-fast-reasoning",
+        usage(100_000, 10_000, tier="batch"),
+        "0.02",
+        XAI_BATCH,
+    ),
+    # Before 2026-06-14 xAI's batch page read "50% off"; when it became 20% is not published.
+    Case(
+        "grok-4-1-fast batch before 2026-06-14",
+        "x_ai",
+        "grok-4-1-fast-reasoning",
+        usage(100_000, 10_000, tier="batch"),
+        None,
+        XAI_BATCH,
+        at=datetime(2026, 6, 13, 23, tzinfo=UTC),
         reason="no_rate",
     ),
     # ------------------------------------------------------------------ DeepSeek
