@@ -20,6 +20,15 @@ IMAGE_INPUT_TOKENS = "gen_ai.usage.image.input_tokens"
 AUDIO_OUTPUT_TOKENS = "gen_ai.usage.audio.output_tokens"
 
 
+def model_or_deployment(fields: RequestFields, path: str) -> str | None:
+    """The body's model, else the Azure OpenAI deployment that the path names (Azure may leave
+    `model` out of the body)."""
+    model = fields.model
+    if model is None and "/deployments/" in path:
+        model = path.split("/deployments/", 1)[1].split("/", 1)[0]
+    return model
+
+
 class ChatCompletions(Api):
     """`/chat/completions`, `/completions` and `/embeddings`: one body shape, usage in `usage`.
 
@@ -34,11 +43,7 @@ class ChatCompletions(Api):
         self.operation = operation
 
     def request_model(self, fields: RequestFields, path: str) -> str | None:
-        model = fields.model
-        if model is None and "/deployments/" in path:
-            # Azure OpenAI names the deployment in the path and may leave `model` out.
-            model = path.split("/deployments/", 1)[1].split("/", 1)[0]
-        return model
+        return model_or_deployment(fields, path)
 
     def observe(self, document: Any, seen: Observed, streaming: bool) -> None:
         # `text` and `count` inlined: a call costs more than the lookup (see `usage`).

@@ -19,7 +19,8 @@ import re
 from typing import Any
 
 from .api import Api
-from .openai_api import AUDIO_INPUT_TOKENS, IMAGE_INPUT_TOKENS
+from .openai_api import AUDIO_INPUT_TOKENS, IMAGE_INPUT_TOKENS, model_or_deployment
+from .request_body import RequestFields
 from .usage import Observed, Usage, count
 
 IMAGE_OUTPUT_TOKENS = "gen_ai.usage.image.output_tokens"
@@ -36,6 +37,9 @@ class Images(Api):
     operation = "image_generation"
     family = "openai"
     sse_marker = re.compile(rb'"type"\s*:\s*"image_(?:generation|edit)\.completed"')
+
+    def request_model(self, fields: RequestFields, path: str) -> str | None:
+        return model_or_deployment(fields, path)
 
     def observe(self, document: Any, seen: Observed, streaming: bool) -> None:
         if not isinstance(document, dict):
@@ -74,6 +78,9 @@ class Transcriptions(Api):
     operation = "transcription"
     family = "openai"
     sse_marker = re.compile(rb'"type"\s*:\s*"transcript\.text\.done"')
+
+    def request_model(self, fields: RequestFields, path: str) -> str | None:
+        return model_or_deployment(fields, path)
 
     def observe(self, document: Any, seen: Observed, streaming: bool) -> None:
         if not isinstance(document, dict):

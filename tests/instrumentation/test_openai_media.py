@@ -149,3 +149,25 @@ def test_a_failed_media_call_is_metered_as_an_error(standin, exporter, path):
     (span,) = llm_spans(exporter)
     assert span.attributes["error.type"] == "429"
     assert span.attributes["http.response.status_code"] == 429
+
+
+def test_azure_transcription_names_its_deployment(unmapped, standin, tmp_path, store_client):
+    """`AzureOpenAI` behind a gateway: the upload's deployment path names Azure, and the model
+    is the deployment's name (the answer names none). Azure lists gpt-4o-mini-transcribe at
+    OpenAI's rates, $3 audio input and $5 output per million
+    (https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/)."""
+    sdk = openai.AzureOpenAI(
+        azure_endpoint=standin.root, api_key="k", api_version="2025-03-01-preview", max_retries=0
+    )
+    sdk.audio.transcriptions.create(
+        model="gpt-4o-mini-transcribe",  # the deployment's name
+        file=AUDIO,
+        extra_headers=usage_header(input=600, output=150),
+    )
+    assert standin.requests[0].path.startswith(
+        "/openai/deployments/gpt-4o-mini-transcribe/audio/transcriptions?"
+    )
+    assert rows(unmapped, tmp_path, store_client) == [
+        ("transcription", "azure.ai.openai", "gpt-4o-mini-transcribe", 0, 600, 150, 0, 0, 600,
+         Decimal("0.00255"), 1, 0, ""),
+    ]  # fmt: skip
