@@ -1,5 +1,5 @@
-"""OpenAI's image and speech-to-text APIs: `/images/generations`, `/images/edits` and
-`/audio/transcriptions`, `/audio/translations`.
+"""OpenAI's image and audio APIs: `/images/generations`, `/images/edits`,
+`/audio/transcriptions`, `/audio/translations` and `/audio/speech`.
 
 They are priced by token like chat (gpt-image-1 $5 per million text input tokens, $10 image
 input, $40 output; gpt-4o-transcribe $6 per million audio input tokens), and an application
@@ -8,6 +8,10 @@ Their usage objects differ from chat's: `input_tokens` / `output_tokens`, with t
 split in `input_tokens_details` (images) or `input_token_details` (transcriptions), and a
 whisper-1 transcription reports `{"type": "duration", "seconds": …}` instead of tokens, which
 no per-token price covers: the call is then stored with its usage missing, never at $0.
+
+Speech (`/audio/speech`) reports usage only when streamed as SSE (`stream_format: "sse"`, in
+`speech.audio.done`): an audio body carries none, so those calls are stored with their usage
+missing (tts-1 is billed per character of input, gpt-4o-mini-tts per token).
 
 Uploads (`/images/edits`, `/audio/*`) are multipart forms, whose fields routing reads from
 the client's multipart stream (`request_body.form_fields`) rather than from body bytes.
@@ -19,7 +23,12 @@ import re
 from typing import Any
 
 from .api import Api
-from .openai_api import AUDIO_INPUT_TOKENS, IMAGE_INPUT_TOKENS, model_or_deployment
+from .openai_api import (
+    AUDIO_INPUT_TOKENS,
+    AUDIO_OUTPUT_TOKENS,
+    IMAGE_INPUT_TOKENS,
+    model_or_deployment,
+)
 from .request_body import RequestFields
 from .usage import Observed, Usage, count
 
@@ -107,5 +116,34 @@ class Transcriptions(Api):
         )
 
 
+class Speech(Api):
+    """`/audio/speech`: usage in the SSE stream's `speech.audio.done` event, every output
+    token an audio token."""
+
+    operation = "speech"
+    family = "openai"
+    sse_marker = re.compile(rb'"type"\s*:\s*"speech\.audio\.done"')
+
+    def request_model(self, fields: RequestFields, path: str) -> str | None:
+        return model_or_deployment(fields, path)
+
+    def observe(self, document: Any, seen: Observed, streaming: bool) -> None:
+        if isinstance(document, dict) and isinstance(document.get("usage"), dict):
+            seen.raw_usage = document["usage"]
+            seen.usage_final = True
+
+    def usage(self, raw: dict[str, Any]) -> Usage | None:
+        input_tokens = count(raw, "input_tokens")
+        if input_tokens is None:
+            return None
+        output_tokens = count(raw, "output_tokens")
+        return Usage(
+            input_tokens=input_tokens,
+            output_tokens=output_tokens,
+            by_modality={AUDIO_OUTPUT_TOKENS: output_tokens} if output_tokens else {},
+        )
+
+
 IMAGES = Images()
 TRANSCRIPTIONS = Transcriptions()
+SPEECH = Speech()

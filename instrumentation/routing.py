@@ -130,8 +130,9 @@ _MEDIA_APIS = {
     "/images/edits": openai_media_api.IMAGES,
     "/audio/transcriptions": openai_media_api.TRANSCRIPTIONS,
     "/audio/translations": openai_media_api.TRANSCRIPTIONS,
+    "/audio/speech": openai_media_api.SPEECH,
 }
-"""OpenAI's image and speech-to-text APIs, by path suffix (`openai_media_api`)."""
+"""OpenAI's image and audio APIs, by path suffix (`openai_media_api`)."""
 _MEDIA_SUFFIXES = tuple(_MEDIA_APIS)
 
 

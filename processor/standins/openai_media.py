@@ -1,12 +1,13 @@
-"""OpenAI's image and speech-to-text wire formats: `/images/generations`, `/images/edits`,
-`/audio/transcriptions` and `/audio/translations`.
+"""OpenAI's image and audio wire formats: `/images/generations`, `/images/edits`,
+`/audio/transcriptions`, `/audio/translations` and `/audio/speech`.
 
 Images answer with `usage` (input split into text and image tokens; every output token an
 image token, as the Images API reports it), streamed as `image_generation.partial_image` /
 `image_generation.completed` events (`image_edit.*` for edits). Transcriptions by a
 gpt-4o-transcribe-style model report token usage (all input tokens audio), whisper models
 `{"type": "duration", "seconds": …}`; `response_format=text` answers plain text (no usage) and
-a streamed transcription ends with `transcript.text.done`, which carries the usage.
+a streamed transcription ends with `transcript.text.done`, which carries the usage. Speech is
+audio bytes without usage, or SSE ending in `speech.audio.done` with it.
 """
 
 from __future__ import annotations
@@ -17,7 +18,14 @@ from .openai import CREATED, error
 from .plan import Plan
 from .reply import Reply, json_reply, sse_event, sse_reply
 
-PATHS = ("/images/generations", "/images/edits", "/audio/transcriptions", "/audio/translations")
+PATHS = (
+    "/images/generations",
+    "/images/edits",
+    "/audio/transcriptions",
+    "/audio/translations",
+    "/audio/speech",
+)
+SPEECH = b"ID3\x04\x00\x00" + bytes(122)  # what the stand-in calls an MP3
 IMAGE = "aGVsbG8="  # base64 of the five bytes the stand-in calls an image
 DURATION_SECONDS = 9
 
@@ -30,7 +38,24 @@ def handle(path: str, body: dict[str, Any], plan: Plan) -> Reply:
         return _images(body, plan, "image_generation", image_input=0)
     if path.endswith("/images/edits"):
         return _images(body, plan, "image_edit", image_input=plan.input_tokens * 3 // 4)
+    if path.endswith("/audio/speech"):
+        return _speech(body, plan)
     return _transcription(body, plan)
+
+
+def _speech(body: dict[str, Any], plan: Plan) -> Reply:
+    """Audio bytes (no usage), or with `stream_format: "sse"` audio deltas then
+    `speech.audio.done` with the usage."""
+    if body.get("stream_format") != "sse":
+        return Reply(body=SPEECH, content_type="audio/mpeg")
+    usage = {
+        "input_tokens": plan.input_tokens,
+        "output_tokens": plan.output_tokens,
+        "total_tokens": plan.input_tokens + plan.output_tokens,
+    }
+    pieces = [sse_event({"type": "speech.audio.delta", "audio": IMAGE}) for _ in plan.pieces]
+    pieces.append(sse_event({"type": "speech.audio.done", "usage": usage}))
+    return sse_reply(pieces, cut=plan.fail == "cut")
 
 
 def _images(body: dict[str, Any], plan: Plan, event: str, image_input: int) -> Reply:

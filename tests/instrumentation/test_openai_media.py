@@ -171,3 +171,29 @@ def test_azure_transcription_names_its_deployment(unmapped, standin, tmp_path, s
         ("transcription", "azure.ai.openai", "gpt-4o-mini-transcribe", 0, 600, 150, 0, 0, 600,
          Decimal("0.00255"), 1, 0, ""),
     ]  # fmt: skip
+
+
+def test_speech_priced_when_streamed_as_events_else_unknown(
+    standin, exporter, tmp_path, store_client
+):
+    """gpt-4o-mini-tts reports usage only in its SSE stream (`stream_format="sse"`): $0.60 per
+    million text input tokens, $12 per million audio output tokens. An audio answer carries no
+    usage: tts-1 (billed per character) and an audio-format gpt-4o-mini-tts are unknown."""
+    sdk = client(standin.base_url("/openai/v1"))
+    usage = usage_header(input=40, output=1200)
+    events = sdk.audio.speech.create(
+        model="gpt-4o-mini-tts", voice="alloy", input="Hello there", stream_format="sse",
+        extra_headers=usage,
+    )  # fmt: skip
+    assert b'"speech.audio.done"' in events.read()
+    audio = sdk.audio.speech.create(
+        model="tts-1", voice="alloy", input="Hello there", extra_headers=usage
+    )
+    assert audio.read().startswith(b"ID3")
+
+    assert rows(exporter, tmp_path, store_client) == [
+        # 40 × 0.60 + 1,200 × 12 = 24 + 14,400 = 14,424 per million.
+        ("speech", "openai", "gpt-4o-mini-tts", 1, 40, 1200, 0, 0, 0,
+         Decimal("0.014424"), 1, 0, ""),
+        ("speech", "openai", "tts-1", 0, 0, 0, 0, 0, 0, None, 0, 1, "usage_missing"),
+    ]  # fmt: skip
