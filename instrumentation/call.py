@@ -47,7 +47,15 @@ _HTTPX_DECODERS = {
 decoders give us, by `content-encoding`. (zstd is left to our own decoder: httpx decodes it
 with the `zstandard` module, not ours, so the same bytes are not taken on trust.)"""
 
-_GENAI_OPERATIONS = frozenset({"chat", "text_completion", "embeddings", "generate_content"})
+_GENAI_OPERATIONS = frozenset(
+    {
+        "chat", "text_completion", "embeddings", "generate_content",
+        # OpenAI's image and audio APIs: ours (`openai_media_api`), and OpenLIT's names for the
+        # spans it wraps around the SDK's methods.
+        "image_generation", "transcription", "speech",
+        "image", "audio", "speech_to_text", "text_to_speech", "translate",
+    }
+)  # fmt: skip
 
 RAW_BATCH_BYTES = 64 * 1024
 """Raw body bytes held back before they are decoded and parsed together. A streamed chunk is

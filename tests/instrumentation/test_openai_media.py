@@ -197,3 +197,20 @@ def test_speech_priced_when_streamed_as_events_else_unknown(
          Decimal("0.014424"), 1, 0, ""),
         ("speech", "openai", "tts-1", 0, 0, 0, 0, 0, 0, None, 0, 1, "usage_missing"),
     ]  # fmt: skip
+
+
+@pytest.mark.parametrize("operation", ["image", "audio", "speech_to_text"])
+def test_a_third_party_span_around_the_call_is_marked_as_its_duplicate(
+    standin, exporter, provider, operation
+):
+    """OpenLIT wraps `images.generate` and `audio.*` in a span of operation `image`, `audio`
+    or `speech_to_text`: ours, inside it, names it, so the call is counted once even when the
+    two spans reach serve in different requests."""
+    sdk = client(standin.base_url("/openai/v1"))
+    tracer = provider.get_tracer("openlit.otel.tracing")
+    with tracer.start_as_current_span(
+        f"{operation} gpt-image-1", attributes={"gen_ai.operation.name": operation}
+    ) as outer:
+        sdk.images.generate(model="gpt-image-1", prompt="x")
+    (ours,) = llm_spans(exporter)
+    assert ours.attributes["tokentrace.duplicate_of"] == format(outer.context.span_id, "016x")
