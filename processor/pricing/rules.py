@@ -36,10 +36,14 @@ BATCH = Rule(
     "https://platform.openai.com/docs/guides/batch ; https://docs.claude.com/en/docs/build-with-"
     "claude/batch-processing#pricing ; https://ai.google.dev/gemini-api/docs/batch-mode ; "
     "https://docs.mistral.ai/capabilities/batch/ ; https://console.groq.com/docs/batch ; "
-    "https://aws.amazon.com/bedrock/pricing/",
+    "https://aws.amazon.com/bedrock/pricing/ ; https://docs.fireworks.ai/serverless/overview "
+    '("Batch inference is billed at 50% of standard Serverless rates on both input and '
+    'output", checked 2026-12-02)',
 )
 # Providers (genai-prices ids) that publish the 50 % batch discount on every batch model.
-BATCH_PROVIDERS = frozenset({"openai", "azure", "anthropic", "google", "mistral", "groq", "aws"})
+BATCH_PROVIDERS = frozenset(
+    {"openai", "azure", "anthropic", "google", "mistral", "groq", "aws", "fireworks"}
+)
 
 XAI_BATCH = Rule(
     "xai-batch-20pct",
@@ -87,6 +91,16 @@ FINE_TUNED_CACHE = Rule(
     "applied to the fine-tuned input rate (gpt-4o, gpt-4o-mini: 50%)",
     "https://platform.openai.com/docs/pricing#fine-tuning",
 )
+
+FIREWORKS_CACHE = Rule(
+    "fireworks-cached-input-50pct",
+    "Fireworks serverless model without a cached-input rate of its own: 50% of the input rate, "
+    "Fireworks' default for text and vision models",
+    'https://docs.fireworks.ai/serverless/overview ("Cached input tokens ... discounted '
+    "(default 50% of input on text and vision models, unless a model lists a different cached "
+    'rate)", checked 2026-12-02)',
+)
+FIREWORKS_CACHE_PROVIDERS = frozenset({"fireworks"})
 
 CACHE_1H = Rule(
     "anthropic-cache-1h-2x",
@@ -250,6 +264,7 @@ RULES = (
     FLEX,
     GROQ_FLEX,
     FINE_TUNED_CACHE,
+    FIREWORKS_CACHE,
     CACHE_1H,
     OPENAI_CACHE_WRITE,
     *(long.rule for long in LONG_CONTEXT),
@@ -310,6 +325,10 @@ def apply(
         if ratio is not None:
             prices = _with(prices, cache_read_mtok=_times(prices.input_mtok, ratio))
             applied.append((FINE_TUNED_CACHE, "cache_read_tokens"))
+        elif provider_id in FIREWORKS_CACHE_PROVIDERS and prices.output_mtok is not None:
+            half = _times(prices.input_mtok, Decimal("0.5"))
+            prices = _with(prices, cache_read_mtok=half)
+            applied.append((FIREWORKS_CACHE, "cache_read_tokens"))
         else:
             no_rate.append("cache_read_tokens")
     if prices.input_mtok is not None and prices.cache_write_mtok is None:

@@ -200,7 +200,7 @@ def random_units(rng: random.Random) -> tuple:
 # The standard tier's names, and the providers whose published rules tokentrace applies
 # (rules.py): written here from the providers' pages, not from the pricer.
 STANDARD = {"", "default", "standard", "auto", "on_demand"}
-BATCH_HALF = {"openai", "azure", "anthropic", "google", "mistral", "groq", "aws"}
+BATCH_HALF = {"openai", "azure", "anthropic", "google", "mistral", "groq", "aws", "fireworks"}
 # xAI: 20% off from 2026-06-14, when its docs already gave per-model batch rates; unknown before.
 XAI_BATCH_FROM = date(2026, 6, 14)
 OPENAI = {"openai", "azure"}
@@ -292,6 +292,8 @@ def reference(call: Call, provider_id: str | None) -> Expected | str:
         base = _fine_tuned_base(calc, call.ts)
         if base is not None:
             prices = _set(prices, cache_read_mtok=_times(prices.input_mtok, base))
+        elif pid == "fireworks" and prices.output_mtok is not None:  # its 50% default
+            prices = _set(prices, cache_read_mtok=_times(prices.input_mtok, Decimal("0.5")))
         elif call.cache_read_tokens:
             return "no_rate"
     if prices.input_mtok is not None and prices.cache_write_mtok is None:

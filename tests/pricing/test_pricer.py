@@ -176,6 +176,23 @@ def test_tiers_use_their_rates_or_a_provider_rule_else_stay_unpriced(pricer) -> 
     assert same == on_demand
 
 
+def test_fireworks_batch_and_cached_input_defaults(pricer: Pricer) -> None:
+    # https://docs.fireworks.ai/serverless/overview: batch is "50% of standard Serverless rates
+    # on both input and output"; cached input defaults to "50% of input on text and vision
+    # models, unless a model lists a different cached rate". deepseek-r1-0528 lists none at
+    # $3 / $8: 600,000 x 3 + 400,000 x 1.5 + 100,000 x 8.
+    model = "accounts/fireworks/models/deepseek-r1-0528"
+    cached = pricer.price("fireworks", model, TS, 1_000_000, 100_000, 400_000)
+    assert (cached.cost, cached.rule) == (usd("3.2"), "fireworks-cached-input-50pct")
+    batch = pricer.price("fireworks", model, TS, 1_000_000, 100_000, service_tier="batch")
+    assert (batch.cost, batch.rule) == (usd("1.9"), "batch-50pct")  # 1,000,000 x 1.5 + 100,000 x 4
+    # A model that lists its cached rate keeps it: gpt-oss-120b $0.15, cached $0.015.
+    listed = pricer.price(
+        "fireworks", "accounts/fireworks/models/gpt-oss-120b", TS, 0, 0, 1_000_000
+    )
+    assert (listed.cost, listed.rule) == (usd("0.015"), "")
+
+
 def test_unknown_model_is_unpriced_never_a_silent_zero(pricer: Pricer) -> None:
     price = pricer.price("openai", "ft:gpt-4o:acme::x1", TS, 1_000, 100)
     assert price == Price(
