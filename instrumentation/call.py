@@ -25,7 +25,7 @@ from .headers import Entries, entries
 from .provider_cost import COST_HEADER_NAMES, PROVIDER_COST, from_headers
 from .routing import Route
 from .tags import strip_baggage, tags_of
-from .usage import USAGE_MISSING, Observed
+from .usage import SERVICE_TIER, STANDARD_TIERS, USAGE_MISSING, Observed
 
 API_KEY = "tokentrace.api_key"
 """The fingerprint of the call's credential (`api_keys`), never the key."""
@@ -311,6 +311,8 @@ class LLMCall:
             found["gen_ai.response.model"] = seen.response_model
         if seen.finish_reasons:
             found["gen_ai.response.finish_reasons"] = seen.finish_reasons
+        if seen.service_tier and seen.service_tier not in STANDARD_TIERS:
+            found[SERVICE_TIER] = seen.service_tier
         usage = None
         if seen.usage_final and seen.raw_usage is not None:
             usage = self.route.api.usage(seen.raw_usage)

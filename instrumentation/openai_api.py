@@ -56,6 +56,9 @@ class ChatCompletions(Api):
         if not seen.response_model:
             value = get("model")
             seen.response_model = value if isinstance(value, str) else None
+        value = get("service_tier")
+        if isinstance(value, str):
+            seen.service_tier = value
         choices = get("choices")
         if isinstance(choices, list):
             for choice in choices:
@@ -137,6 +140,7 @@ class Responses(Api):
             return
         seen.response_id = text(response, "id") or seen.response_id
         seen.response_model = text(response, "model") or seen.response_model
+        seen.service_tier = text(response, "service_tier") or seen.service_tier
         usage = response.get("usage")
         if isinstance(usage, dict):
             seen.raw_usage = usage

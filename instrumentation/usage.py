@@ -22,6 +22,10 @@ REASONING_TOKENS = "gen_ai.usage.reasoning.output_tokens"
 # Anthropic's `usage.cache_creation.ephemeral_1h_input_tokens`: part of the cache writes.
 CACHE_CREATION_1H_TOKENS = "gen_ai.usage.cache_creation.ephemeral_1h.input_tokens"
 USAGE_MISSING = "tokentrace.usage.missing"
+# The tier the provider says served the call (OpenAI's `service_tier`: `flex`, `priority`…),
+# recorded when it is not the standard one: flex and batch bill less, priority more.
+SERVICE_TIER = "openai.response.service_tier"
+STANDARD_TIERS = frozenset({"default", "standard", "auto", "on_demand"})
 
 
 @dataclass(slots=True)
@@ -66,6 +70,8 @@ class Observed:
     """True once the provider has sent the usage that it bills (not a running placeholder)."""
     error_type: str | None = None
     """An error reported inside a successful response, such as Anthropic's `error` stream event."""
+    service_tier: str | None = None
+    """The tier that served the call, as the response names it (the latest event's wins)."""
 
 
 def count(data: Any, *path: str) -> int | None:

@@ -51,7 +51,7 @@ def _handle(path: str, body: dict[str, Any], plan: Plan, mistral: bool) -> Reply
         model += "-2024-08-06"
     path = path.split("?", 1)[0]
     if path.endswith("/chat/completions"):
-        return _chat(body, plan, model, always_usage=mistral)
+        return _chat(body, plan, model, mistral=mistral)
     if path.endswith("/responses"):
         return _responses(body, plan, model)
     if path.endswith("/embeddings"):
@@ -77,9 +77,19 @@ def chat_usage(plan: Plan) -> dict[str, Any]:
     }
 
 
-def _chat(body: dict[str, Any], plan: Plan, model: str, always_usage: bool) -> Reply:
+def service_tier(body: dict[str, Any]) -> str:
+    """The tier OpenAI names in its response: the one asked for, when it can be granted
+    (`flex`, `priority`, `scale`), else `default` (`auto` and no tier are the default)."""
+    asked = body.get("service_tier")
+    return asked if asked in ("flex", "priority", "scale") else "default"
+
+
+def _chat(body: dict[str, Any], plan: Plan, model: str, mistral: bool) -> Reply:
     ident = f"chatcmpl-standin{next(_ids)}"
     head = {"id": ident, "object": "chat.completion", "created": CREATED, "model": model}
+    if not mistral:  # Mistral names no tier
+        head["service_tier"] = service_tier(body)
+    always_usage = mistral
     if not body.get("stream"):
         message = {"role": "assistant", "content": plan.text, "refusal": None}
         choice = {"index": 0, "message": message, "logprobs": None, "finish_reason": "stop"}
@@ -158,6 +168,8 @@ def _responses(body: dict[str, Any], plan: Plan, model: str) -> Reply:
         **plan.usage_cost(),
     }
 
+    tier = service_tier(body)
+
     def response(status: str, output: list[Any], usage: Any) -> dict[str, Any]:
         return {
             "id": ident,
@@ -173,6 +185,7 @@ def _responses(body: dict[str, Any], plan: Plan, model: str) -> Reply:
             "parallel_tool_calls": True,
             "previous_response_id": None,
             "reasoning": {"effort": None, "summary": None},
+            "service_tier": tier,
             "store": True,
             "temperature": 1.0,
             "text": {"format": {"type": "text"}},

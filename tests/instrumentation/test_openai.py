@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+from decimal import Decimal
 
 import openai
 import pytest
+from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
 from opentelemetry.trace import SpanKind, StatusCode
 
+from tokentrace.processor.extract.extractor import extract
+from tokentrace.processor.pipeline import price_call
+from tokentrace.processor.pricing.pricer import Pricer
+from tokentrace.processor.receivers import otlp_wire
 from tokentrace.processor.standins import usage_header
 
 from .conftest import attributes, call_attributes, only_span
@@ -122,6 +128,40 @@ def test_responses_api_stream_reads_usage_from_response_completed(standin, expor
         "gen_ai.response.finish_reasons": ["completed"],
         **chat_usage(),
     }
+
+
+@pytest.mark.parametrize(
+    ("tier", "cost"),
+    [
+        # gpt-5-mini, 200 uncached + 1,000 cached input and 90 output tokens. Flex: half the
+        # standard $0.25 / $0.025 / $2 (https://platform.openai.com/docs/guides/flex-processing):
+        # 200 x 0.125 + 1,000 x 0.0125 + 90 x 1. Priority $0.45 / $0.045 / $3.60
+        # (https://openai.com/api-priority-processing/): 200 x 0.45 + 1,000 x 0.045 + 90 x 3.6.
+        ("flex", "0.0001275"),
+        ("priority", "0.000459"),
+    ],
+)
+def test_a_tier_other_than_the_default_is_recorded_and_priced(standin, exporter, tier, cost):
+    # OpenAI names the tier that served the call: flex bills half the standard rates,
+    # priority more. "default" is the standard price and is not recorded.
+    openai_client = client(standin)
+    reply = openai_client.chat.completions.create(
+        model="gpt-5-mini", messages=MESSAGES, service_tier=tier, extra_headers=USAGE
+    )
+    assert reply.service_tier == tier
+    span = only_span(exporter)
+    assert span.attributes["openai.response.service_tier"] == tier
+    wire = otlp_wire.TraceRequest.FromString(encode_spans([span]).SerializeToString())
+    (call,) = extract(wire, span.start_time).calls
+    assert price_call(Pricer(""), call).cost == Decimal(cost)
+    exporter.clear()
+    events = list(
+        openai_client.responses.create(
+            model="gpt-5", input="Hello", service_tier=tier, stream=True, extra_headers=USAGE
+        )
+    )
+    assert events[-1].response.service_tier == tier
+    assert only_span(exporter).attributes["openai.response.service_tier"] == tier
 
 
 def test_embeddings(standin, exporter):
