@@ -35,7 +35,23 @@ from .usage import Observed, Usage, count
 IMAGE_OUTPUT_TOKENS = "gen_ai.usage.image.output_tokens"
 
 
-class Images(Api):
+class _MediaApi(Api):
+    """What the image and audio APIs share: OpenAI's wire format, the model in the body (or an
+    Azure deployment path), and usage in the top-level `usage` of the body or of the event
+    that ends a stream."""
+
+    family = "openai"
+
+    def request_model(self, fields: RequestFields, path: str) -> str | None:
+        return model_or_deployment(fields, path)
+
+    def observe(self, document: Any, seen: Observed, streaming: bool) -> None:
+        if isinstance(document, dict) and isinstance(document.get("usage"), dict):
+            seen.raw_usage = document["usage"]
+            seen.usage_final = True
+
+
+class Images(_MediaApi):
     """`/images/generations` and `/images/edits`: usage in the response, or in the stream's
     `image_generation.completed` / `image_edit.completed` event.
 
@@ -44,19 +60,7 @@ class Images(Api):
     for text output, so the split decides the cost)."""
 
     operation = "image_generation"
-    family = "openai"
     sse_marker = re.compile(rb'"type"\s*:\s*"image_(?:generation|edit)\.completed"')
-
-    def request_model(self, fields: RequestFields, path: str) -> str | None:
-        return model_or_deployment(fields, path)
-
-    def observe(self, document: Any, seen: Observed, streaming: bool) -> None:
-        if not isinstance(document, dict):
-            return
-        usage = document.get("usage")
-        if isinstance(usage, dict):
-            seen.raw_usage = usage
-            seen.usage_final = True
 
     def usage(self, raw: dict[str, Any]) -> Usage | None:
         input_tokens = count(raw, "input_tokens")
@@ -80,24 +84,12 @@ class Images(Api):
         )
 
 
-class Transcriptions(Api):
+class Transcriptions(_MediaApi):
     """`/audio/transcriptions` and `/audio/translations`: usage in the response's `usage`, or
     in the stream's `transcript.text.done` event. Only token usage is read (see the module)."""
 
     operation = "transcription"
-    family = "openai"
     sse_marker = re.compile(rb'"type"\s*:\s*"transcript\.text\.done"')
-
-    def request_model(self, fields: RequestFields, path: str) -> str | None:
-        return model_or_deployment(fields, path)
-
-    def observe(self, document: Any, seen: Observed, streaming: bool) -> None:
-        if not isinstance(document, dict):
-            return
-        usage = document.get("usage")
-        if isinstance(usage, dict):
-            seen.raw_usage = usage
-            seen.usage_final = True
 
     def usage(self, raw: dict[str, Any]) -> Usage | None:
         if raw.get("type", "tokens") != "tokens":
@@ -116,21 +108,12 @@ class Transcriptions(Api):
         )
 
 
-class Speech(Api):
+class Speech(_MediaApi):
     """`/audio/speech`: usage in the SSE stream's `speech.audio.done` event, every output
     token an audio token."""
 
     operation = "speech"
-    family = "openai"
     sse_marker = re.compile(rb'"type"\s*:\s*"speech\.audio\.done"')
-
-    def request_model(self, fields: RequestFields, path: str) -> str | None:
-        return model_or_deployment(fields, path)
-
-    def observe(self, document: Any, seen: Observed, streaming: bool) -> None:
-        if isinstance(document, dict) and isinstance(document.get("usage"), dict):
-            seen.raw_usage = document["usage"]
-            seen.usage_final = True
 
     def usage(self, raw: dict[str, Any]) -> Usage | None:
         input_tokens = count(raw, "input_tokens")
