@@ -20,7 +20,12 @@ Not verified, so not asserted here:
   (unpriced, ``no_rate``); Google's batch cache rate was not readable.
 - xAI's US regional endpoint (1.1x): the model name does not say which endpoint served it.
 - Mistral, Cohere, Fireworks, Together model prices other than those below: their first-party
-  pages were not in the stored corpus.
+  pages were not in the stored corpus. Which model ``mistral-large-latest`` names now (the
+  data prices it as Mistral Large 2, $2 / $6; Mistral Large 3 is $0.50 / $1.50) and Mistral
+  Small 4's rates ($0.10 / $0.30 in a third-party table, $0.15 / $0.60 in the data) are open.
+- Claude's US-only inference (``usage.inference_geo: "us"``, 1.1x on Opus 4.6 and later):
+  no span attribute carries it yet, so such calls are priced at the global rates.
+- OpenAI priority before 2026-10-12 (the data's priority prices start then): unpriced.
 """
 
 from __future__ import annotations
@@ -237,6 +242,43 @@ CASES = [
         usage(10_000, 4_000, audio_in=6_000, image_in=1_000, audio_out=3_000),
         "0.125",
         OPENAI_REALTIME_MINI,
+    ),
+    # GPT-6 Sol $2 / cached $0.20 / cache writes $2.50 / $10. 100,000 input: 30,000 cached,
+    # 20,000 written, 50,000 uncached. 50,000 x 2 + 30,000 x 0.2 + 20,000 x 2.5 + 10,000 x 10.
+    Case(
+        "gpt-6-sol cache reads and writes",
+        "openai",
+        "gpt-6-sol",
+        usage(100_000, 10_000, 30_000, 20_000),
+        "0.256",
+        "https://developers.openai.com/api/docs/models/gpt-6-sol.md",
+    ),
+    # Over 272K input, 2x input and 1.5x output on the whole request: 300,000 x 4 + 10,000 x 15.
+    Case(
+        "gpt-6-sol long context",
+        "openai",
+        "gpt-6-sol",
+        usage(300_000, 10_000),
+        "1.35",
+        "https://developers.openai.com/api/docs/models/gpt-6-sol.md",
+    ),
+    # GPT-6.2 Sol: cached $0.10, otherwise as GPT-6 Sol: 0.256 - 30,000 x 0.1.
+    Case(
+        "gpt-6.2-sol cache reads and writes",
+        "openai",
+        "gpt-6.2-sol",
+        usage(100_000, 10_000, 30_000, 20_000),
+        "0.253",
+        "https://developers.openai.com/api/docs/models/gpt-6.2-sol.md",
+    ),
+    # "Batch costs 50% of Standard rates": 100,000 x 1 + 10,000 x 5.
+    Case(
+        "gpt-6.2-sol batch",
+        "openai",
+        "gpt-6.2-sol",
+        usage(100_000, 10_000, tier="batch"),
+        "0.15",
+        "https://developers.openai.com/api/docs/models/gpt-6.2-sol.md",
     ),
     # Unknown model: stored unpriced, never $0.
     Case(
