@@ -79,7 +79,13 @@ class Service:
         self.metrics = Registry()
         self.spool = Spool(config.spool_dir, config.spool_max_bytes)
         stored_keys = StoredKeys(config.spool_dir, SEED_CALLS)
-        self.sink = Sink(self._connect, self.spool, self.metrics, stored_keys=stored_keys)
+        self.sink = Sink(
+            self._connect,
+            self.spool,
+            self.metrics,
+            stored_keys=stored_keys,
+            check_store=store.embedded_watch(config.clickhouse_url),
+        )
         self.spool.on_sealed = self.sink.offer
         self.spool.on_damage = self.metrics.spool_damaged_bytes.inc
         self.deduper = Deduper()

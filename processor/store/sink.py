@@ -63,9 +63,13 @@ class Sink:
         *,
         first_backoff: float = 0.25,
         stored_keys: StoredKeys | None = None,
+        check_store: Callable[[], None] | None = None,
     ) -> None:
         """``connect`` returns a migrated clickhouse-connect client or raises; the keys of
-        each stored segment go to ``stored_keys`` before it is deleted (see there)."""
+        each stored segment go to ``stored_keys`` before it is deleted (see there).
+        ``check_store`` runs after each insert and raises if the rows cannot have reached
+        the store after all (``store.embedded_watch``): the segment stays spooled."""
+        self._check_store = check_store
         self._connect = connect
         self._stored_keys = stored_keys
         self._spool = spool
@@ -182,6 +186,8 @@ class Sink:
                     self._bury(client, segment.name, columns, start, reason)
                 else:
                     self._insert(client, segment.name, columns, start, end, rows)
+                if self._check_store is not None:
+                    self._check_store()
             except Exception as exc:
                 kind = classify(exc)
                 self._metrics.insert_errors.inc(kind=kind)

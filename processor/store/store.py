@@ -12,6 +12,7 @@ import contextlib
 import os
 import re
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -92,6 +93,43 @@ def connect(
         client.command(f"CREATE DATABASE IF NOT EXISTS {quote_identifier(db)}")
     client.database = db
     return client
+
+
+class StoreGone(Exception):
+    """The embedded store this process opened is no longer on disk."""
+
+
+def embedded_watch(url: str) -> Callable[[], None] | None:
+    """For an embedded store this process has open: a check that raises :class:`StoreGone`
+    once the store's directory was emptied or replaced under it. None for a server.
+
+    chDB goes on taking inserts into a data directory deleted under it (``rm -rf`` to start
+    afresh, a tmp cleaner): it re-creates the part directories and writes, with no table
+    metadata left to find them by, so rows it acknowledges are gone at the next start. The
+    engine's ``status`` file (which it locks while it runs) is created when it opens and kept
+    until it closes: another file, or none, where it was means the store is not this one.
+    """
+    parsed = StoreURL.parse(url)
+    if not parsed.embedded:
+        return None
+    status = Path(parsed.path) / "status"
+    try:
+        opened = status.stat()
+    except OSError:  # an engine that keeps no status file: nothing to compare with
+        return None
+
+    def check() -> None:
+        try:
+            now = status.stat()
+        except FileNotFoundError:
+            now = None
+        if now is None or (now.st_dev, now.st_ino) != (opened.st_dev, opened.st_ino):
+            raise StoreGone(
+                f"the embedded store {parsed.path} was deleted or replaced while serve ran; "
+                "restart serve: what is spooled is kept and goes into the store it opens"
+            )
+
+    return check
 
 
 def owner_only(directory: Path) -> Path:

@@ -6,6 +6,7 @@ import http.client
 import json
 import pickle
 import random
+import shutil
 import subprocess
 import sys
 import threading
@@ -406,3 +407,39 @@ def test_a_second_serve_on_the_same_spool_directory_exits_clearly_and_takes_noth
     assert len(stored) == len(set(stored)) == len(generator.acked)
     assert sorted(stored) == sorted(generator.acked)
     assert not (tmp_path / "second" / "chdb" / "metadata").exists()
+
+
+def test_spans_acknowledged_after_the_embedded_store_was_deleted_stay_spooled_until_restart(
+    tmp_path,
+):
+    # The store's directory emptied under a running serve (rm -rf to start afresh, a tmp
+    # cleaner): chDB went on taking inserts, writing parts into directories it re-created, with
+    # no table metadata left to find them by. The sink then deleted their segments, and every
+    # span acknowledged after the deletion was gone once serve restarted.
+    server = ServeProcess(tmp_path).start()
+    for number in range(3):
+        spans = [span(chat(), trace_id=(number * 100 + i).to_bytes(16, "big")) for i in range(10)]
+        assert _post(server, request(*spans).SerializeToString()).status == 200
+    _wait_drained(server)
+    store = tmp_path / "chdb"
+    for entry in store.iterdir():
+        shutil.rmtree(entry) if entry.is_dir() and not entry.is_symlink() else entry.unlink()
+
+    acked: list[str] = []
+    for number in range(3, 8):
+        spans = [span(chat(), trace_id=(number * 100 + i).to_bytes(16, "big")) for i in range(10)]
+        assert _post(server, request(*spans).SerializeToString()).status == 200
+        acked.extend(item.trace_id.hex() for item in spans)
+    deadline = time.monotonic() + 60
+    while "was deleted" not in json.loads(server.get("/readyz/store")[1])["problem"]:
+        assert time.monotonic() < deadline, server.get("/readyz/store")
+        time.sleep(0.1)
+    assert server.stop() == 0
+    assert list(server.spool_dir.glob("*.wal")), "acknowledged spans must stay spooled"
+
+    server.start()  # a new store is created where the old one was; the spool drains into it
+    _wait_drained(server)
+    assert server.stop() == 0
+    stored = server.stored()
+    assert sorted(row["trace_id"] for row in stored["calls"]) == sorted(acked)
+    assert stored["llm_cost_hourly"][0] == stored["llm_cost_daily"][0] == str(len(acked))
