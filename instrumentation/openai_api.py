@@ -2,7 +2,9 @@
 
 Also spoken by Mistral, DeepSeek, Groq, Together, OpenRouter, xAI, Fireworks, Perplexity, Azure
 OpenAI, Ollama and vLLM, hence the few non-OpenAI fields read here (DeepSeek's
-`prompt_cache_hit_tokens`, Groq's `x_groq.usage`, OpenRouter's and xAI's reported cost).
+`prompt_cache_hit_tokens`, Groq's `x_groq.usage`, OpenRouter's and xAI's reported cost), and
+xAI's chat usage, whose `completion_tokens` leave out the reasoning tokens that its
+`total_tokens` counts.
 """
 
 from __future__ import annotations
@@ -106,6 +108,15 @@ class ChatCompletions(Api):
         output = raw.get("completion_tokens")
         cache_creation = prompt_details.get("cache_write_tokens")
         reasoning = completion_details.get("reasoning_tokens")
+        if reasoning and type(reasoning) is int and type(output) is int:
+            # xAI counts reasoning apart from `completion_tokens`; its `total_tokens` then adds
+            # them (OpenAI's total is prompt + completion, reasoning inside the completion).
+            total = raw.get("total_tokens")
+            if type(total) is int and total - output - reasoning in (
+                prompt,
+                prompt + (cache_read or 0),
+            ):
+                output += reasoning
         return Usage(
             prompt,
             output if type(output) is int else None,

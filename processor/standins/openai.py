@@ -3,7 +3,9 @@
 Chat streams end with a usage chunk (`choices: []`) only when the request sets
 `stream_options.include_usage`, and then every chunk carries `"usage":null`, as OpenAI does.
 Mistral (`handle_mistral`) speaks the same chat format but always reports usage in its last
-chunk, and echoes the model name unchanged.
+chunk, and echoes the model name unchanged. xAI (`handle_xai`) echoes it too, and its chat usage
+counts reasoning apart: `completion_tokens` leaves the reasoning tokens out, `total_tokens`
+adds them (prompt + completion + reasoning).
 """
 
 from __future__ import annotations
@@ -29,11 +31,15 @@ CREATED = 1_760_000_000
 
 
 def handle(path: str, body: dict[str, Any], plan: Plan) -> Reply:
-    return _handle(path, body, plan, mistral=False)
+    return _handle(path, body, plan, "openai")
 
 
 def handle_mistral(path: str, body: dict[str, Any], plan: Plan) -> Reply:
-    return _handle(path, body, plan, mistral=True)
+    return _handle(path, body, plan, "mistral")
+
+
+def handle_xai(path: str, body: dict[str, Any], plan: Plan) -> Reply:
+    return _handle(path, body, plan, "xai")
 
 
 def error(status: int) -> Reply:
@@ -43,15 +49,16 @@ def error(status: int) -> Reply:
     return json_reply(document, status, {"x-request-id": f"req_standin{next(_ids)}"})
 
 
-def _handle(path: str, body: dict[str, Any], plan: Plan, mistral: bool) -> Reply:
+def _handle(path: str, body: dict[str, Any], plan: Plan, flavor: str) -> Reply:
+    """``flavor``: whose dialect of the format (``openai``, ``mistral``, ``xai``)."""
     if plan.fail and plan.fail != "cut":
         return error(int(plan.fail))
     model = str(body.get("model", "gpt-4o-mini"))
-    if not mistral and not _DATED.search(model):
+    if flavor == "openai" and not _DATED.search(model):
         model += "-2024-08-06"
     path = path.split("?", 1)[0]
     if path.endswith("/chat/completions"):
-        return _chat(body, plan, model, mistral=mistral)
+        return _chat(body, plan, model, flavor)
     if path.endswith("/responses"):
         return _responses(body, plan, model)
     if path.endswith("/embeddings"):
@@ -61,10 +68,12 @@ def _handle(path: str, body: dict[str, Any], plan: Plan, mistral: bool) -> Reply
     return error(404)
 
 
-def chat_usage(plan: Plan) -> dict[str, Any]:
+def chat_usage(plan: Plan, flavor: str = "openai") -> dict[str, Any]:
+    # xAI's completion_tokens leave the reasoning out (its total adds them back).
+    completion = plan.output_tokens - plan.reasoning if flavor == "xai" else plan.output_tokens
     return {
         "prompt_tokens": plan.input_tokens,
-        "completion_tokens": plan.output_tokens,
+        "completion_tokens": completion,
         "total_tokens": plan.input_tokens + plan.output_tokens,
         "prompt_tokens_details": {"cached_tokens": plan.cache_read, "audio_tokens": 0},
         "completion_tokens_details": {
@@ -84,16 +93,17 @@ def service_tier(body: dict[str, Any]) -> str:
     return asked if asked in ("flex", "priority", "scale") else "default"
 
 
-def _chat(body: dict[str, Any], plan: Plan, model: str, mistral: bool) -> Reply:
+def _chat(body: dict[str, Any], plan: Plan, model: str, flavor: str) -> Reply:
     ident = f"chatcmpl-standin{next(_ids)}"
     head = {"id": ident, "object": "chat.completion", "created": CREATED, "model": model}
-    if not mistral:  # Mistral names no tier
+    if flavor == "openai":  # Mistral and xAI name no tier
         head["service_tier"] = service_tier(body)
-    always_usage = mistral
+    always_usage = flavor == "mistral"
+    usage = chat_usage(plan, flavor)
     if not body.get("stream"):
         message = {"role": "assistant", "content": plan.text, "refusal": None}
         choice = {"index": 0, "message": message, "logprobs": None, "finish_reason": "stop"}
-        return json_reply({**head, "choices": [choice], "usage": chat_usage(plan)})
+        return json_reply({**head, "choices": [choice], "usage": usage})
     include_usage = always_usage or bool((body.get("stream_options") or {}).get("include_usage"))
     head["object"] = "chat.completion.chunk"
     extra = {"usage": None} if include_usage and not always_usage else {}
@@ -106,11 +116,11 @@ def _chat(body: dict[str, Any], plan: Plan, model: str, mistral: bool) -> Reply:
     pieces += [chunk({"content": piece}, None) for piece in plan.pieces]
     if always_usage:
         choice = {"index": 0, "delta": {}, "finish_reason": "stop"}
-        pieces.append(sse_event({**head, "choices": [choice], "usage": chat_usage(plan)}))
+        pieces.append(sse_event({**head, "choices": [choice], "usage": usage}))
     else:
         pieces.append(chunk({}, "stop"))
         if include_usage:
-            pieces.append(sse_event({**head, "choices": [], "usage": chat_usage(plan)}))
+            pieces.append(sse_event({**head, "choices": [], "usage": usage}))
     pieces.append(sse_event(b"[DONE]"))
     return sse_reply(pieces, cut=plan.fail == "cut")
 

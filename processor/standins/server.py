@@ -1,13 +1,14 @@
-"""One loopback HTTP server that speaks the OpenAI, Anthropic, Gemini, Cohere, Mistral and
+"""One loopback HTTP server that speaks the OpenAI, Anthropic, Gemini, Cohere, Mistral, xAI and
 Ollama (native) APIs.
 
 Each provider lives under its own path prefix (`/openai/v1`, `/anthropic`, `/gemini`, `/cohere`,
-`/mistral/v1`, `/ollama`), so a single port serves all of them and `TOKENTRACE_PROVIDER_URLS` can
-tell them apart. A request without a prefix (also absolute-form, as sent to an HTTP proxy) is
-routed by its path's shape, which lets tests send `http://api.deepseek.com/...` through the
-stand-in as a proxy. Streams are written with chunked transfer, one HTTP chunk per SSE event (or
-NDJSON line); bodies are compressed with gzip or br when the client accepts it and `compression`
-asks for it. Every request is recorded (method, path, headers, body) for tests to inspect.
+`/mistral/v1`, `/xai/v1`, `/ollama`), so a single port serves all of them and
+`TOKENTRACE_PROVIDER_URLS` can tell them apart. A request without a prefix (also absolute-form,
+as sent to an HTTP proxy) is routed by its path's shape, which lets tests send
+`http://api.deepseek.com/...` through the stand-in as a proxy. Streams are written with chunked
+transfer, one HTTP chunk per SSE event (or NDJSON line); bodies are compressed with gzip or br
+when the client accepts it and `compression` asks for it. Every request is recorded (method,
+path, headers, body) for tests to inspect.
 """
 
 from __future__ import annotations
@@ -52,12 +53,13 @@ PROVIDERS: dict[str, tuple[str, Handler]] = {
     # prefix: (gen_ai.provider.name, handler)
     "openai": ("openai", _openai),
     "mistral": ("mistral_ai", openai.handle_mistral),
+    "xai": ("x_ai", openai.handle_xai),
     "anthropic": ("anthropic", anthropic.handle),
     "gemini": ("gcp.gemini", gemini.handle),
     "cohere": ("cohere", cohere.handle),
     "ollama": ("ollama", ollama.handle),
 }
-_BASE_PATHS = {"openai": "/openai/v1", "mistral": "/mistral/v1"}
+_BASE_PATHS = {"openai": "/openai/v1", "mistral": "/mistral/v1", "xai": "/xai/v1"}
 
 
 @dataclass(frozen=True)
@@ -85,7 +87,8 @@ class Standin:
         self._thread.start()
 
     def base_url(self, prefix: str) -> str:
-        """The SDK base URL of `openai`, `mistral`, `anthropic`, `gemini`, `cohere` or `ollama`."""
+        """The SDK base URL of `openai`, `mistral`, `xai`, `anthropic`, `gemini`, `cohere` or
+        `ollama`."""
         return self.root + _BASE_PATHS.get(prefix, f"/{prefix}")
 
     @property

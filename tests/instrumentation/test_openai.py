@@ -164,6 +164,26 @@ def test_a_tier_other_than_the_default_is_recorded_and_priced(standin, exporter,
     assert only_span(exporter).attributes["openai.response.service_tier"] == tier
 
 
+@pytest.mark.parametrize("stream", [False, True])
+def test_xai_reasoning_outside_its_completion_tokens_is_counted(standin, exporter, stream):
+    # xAI's chat usage: completion_tokens 50 leave out the 40 reasoning tokens, which its
+    # total_tokens (1,290) counts. All 90 are billed as output: grok-4.3 at $1.25 input,
+    # $0.20 cached, $2.50 output (https://docs.x.ai/developers/pricing):
+    # 200 x 1.25 + 1,000 x 0.2 + 90 x 2.5.
+    xai = openai.OpenAI(base_url=standin.base_url("xai"), api_key="xai-test", max_retries=0)
+    options = {"stream": True, "stream_options": {"include_usage": True}} if stream else {}
+    reply = xai.chat.completions.create(
+        model="grok-4.3", messages=MESSAGES, extra_headers=USAGE, **options
+    )
+    usage = [chunk.usage for chunk in reply if chunk.usage][-1] if stream else reply.usage
+    assert (usage.completion_tokens, usage.total_tokens) == (50, 1290)
+    span = only_span(exporter)
+    assert {key: span.attributes[key] for key in chat_usage()} == chat_usage()
+    wire = otlp_wire.TraceRequest.FromString(encode_spans([span]).SerializeToString())
+    (call,) = extract(wire, span.start_time).calls
+    assert price_call(Pricer(""), call).cost == Decimal("0.000675")
+
+
 def test_embeddings(standin, exporter):
     result = client(standin).embeddings.create(
         model="text-embedding-3-small", input=["a", "b"], extra_headers=usage_header(input=7)
