@@ -78,6 +78,14 @@ FLEX = Rule(
 )
 FLEX_PROVIDERS = frozenset({"openai", "azure"})
 
+GEMINI_FLEX = Rule(
+    "gemini-flex-50pct",
+    "Gemini flex inference without a flex price of its own: 50% of the standard token rates",
+    'https://ai.google.dev/gemini-api/docs/flex-inference ("a 50% cost reduction compared to '
+    'standard rates") ; https://ai.google.dev/gemini-api/docs/optimization ("50% of standard '
+    'price (billed per token)", checked 2026-12-02)',
+)
+
 GROQ_FLEX = Rule(
     "groq-flex-on-demand-rate",
     'Groq flex processing: the on-demand rates ("Pricing matches the on-demand tier")',
@@ -262,6 +270,7 @@ RULES = (
     XAI_BATCH,
     VERTEX_REGIONAL,
     FLEX,
+    GEMINI_FLEX,
     GROQ_FLEX,
     FINE_TUNED_CACHE,
     FIREWORKS_CACHE,
@@ -316,6 +325,8 @@ def apply(
             prices, applied = scaled(prices, XAI_BATCH_FACTOR), [(XAI_BATCH, "")]
         elif service_tier == "flex" and provider_id in FLEX_PROVIDERS:
             prices, applied = scaled(prices, Decimal("0.5")), [(FLEX, "")]
+        elif service_tier == "flex" and provider_id == "google" and "gemini" in model_id:
+            prices, applied = scaled(prices, Decimal("0.5")), [(GEMINI_FLEX, "")]
         elif service_tier == "flex" and provider_id in GROQ_FLEX_PROVIDERS:
             applied = [(GROQ_FLEX, "")]
         else:

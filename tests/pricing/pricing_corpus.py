@@ -282,6 +282,8 @@ def reference(call: Call, provider_id: str | None) -> Expected | str:
             prices = _scaled(prices, Decimal("0.5"))
         elif tier == "batch" and pid == "x-ai" and call.ts.date() >= XAI_BATCH_FROM:
             prices = _scaled(prices, Decimal("0.8"))
+        elif tier == "flex" and pid == "google" and "gemini" in calc.model.id:
+            prices = _scaled(prices, Decimal("0.5"))  # Gemini flex: 50% of standard
         elif tier == "flex" and pid == "groq":
             pass  # Groq: "Pricing matches the on-demand tier"
         else:

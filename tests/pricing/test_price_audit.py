@@ -14,8 +14,8 @@ Not verified, so not asserted here:
 - OpenAI priority processing on a long-context request (over 272K input): the priority page
   marks its rates "excludes long context"; the footnote was not readable. tokentrace bills the
   priority rates.
-- Gemini flex (50% of standard) and priority (75-100% more) tiers: no span attribute carries a
-  Gemini service tier, and priority has no exact rate.
+- Gemini priority ("75% to 100% more than standard"): no exact rate, so unpriced (checked
+  below); whether Gemini's own responses name their tier, so that a span carries it, is open.
 - Gemini batch calls with context-cache hits: the data's batch prices have no cached rate
   (unpriced, ``no_rate``); Google's batch cache rate was not readable.
 - xAI's US regional endpoint (1.1x): the model name does not say which endpoint served it.
@@ -412,6 +412,25 @@ CASES = [
         usage(100_000, 10_000, 40_000, audio_in=30_000, audio_read=10_000),
         "0.0589",
         GEMINI,
+    ),
+    # Gemini flex: "a 50% cost reduction compared to standard rates": 100,000 x 0.15 +
+    # 10,000 x 1.25. Priority costs "75% to 100% more": no exact rate, unpriced.
+    Case(
+        "gemini-2.5-flash flex",
+        "gcp.gemini",
+        "gemini-2.5-flash",
+        usage(100_000, 10_000, tier="flex"),
+        "0.0275",
+        "https://ai.google.dev/gemini-api/docs/flex-inference",
+    ),
+    Case(
+        "gemini-2.5-flash priority",
+        "gcp.gemini",
+        "gemini-2.5-flash",
+        usage(100_000, 10_000, tier="priority"),
+        None,
+        "https://ai.google.dev/gemini-api/docs/optimization",
+        reason="no_rate",
     ),
     # Gemini 2.5 Flash-Lite $0.10 / $0.40.
     Case(
