@@ -18,6 +18,8 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
     cut: bool = False
     """Drop the connection after half the pieces, without ending the chunked body."""
+    compressible: bool = True
+    """False for a body the provider never compresses (Bedrock's event streams)."""
 
 
 def json_reply(document: object, status: int = 200, headers: dict[str, str] | None = None) -> Reply:

@@ -1,14 +1,15 @@
-"""One loopback HTTP server that speaks the OpenAI, Anthropic, Gemini, Cohere, Mistral, xAI and
-Ollama (native) APIs.
+"""One loopback HTTP server that speaks the OpenAI, Anthropic, Gemini, Cohere, Mistral, xAI,
+Ollama (native) and Amazon Bedrock (runtime) APIs.
 
 Each provider lives under its own path prefix (`/openai/v1`, `/anthropic`, `/gemini`, `/cohere`,
-`/mistral/v1`, `/xai/v1`, `/ollama`), so a single port serves all of them and
+`/mistral/v1`, `/xai/v1`, `/ollama`, `/bedrock`), so a single port serves all of them and
 `TOKENTRACE_PROVIDER_URLS` can tell them apart. A request without a prefix (also absolute-form,
 as sent to an HTTP proxy) is routed by its path's shape, which lets tests send
 `http://api.deepseek.com/...` through the stand-in as a proxy. Streams are written with chunked
-transfer, one HTTP chunk per SSE event (or NDJSON line); bodies are compressed with gzip or br
-when the client accepts it and `compression` asks for it. Every request is recorded (method,
-path, headers, body) for tests to inspect.
+transfer, one HTTP chunk per SSE event (or NDJSON line, or event-stream message); bodies are
+compressed with gzip or br when the client accepts it and `compression` asks for it (Bedrock's
+event streams never are). Every request is recorded (method, path, headers, body) for tests to
+inspect.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ except ImportError:
     except ImportError:  # zstd is optional: `compression="zstd"` then needs it installed
         ZstdCompressor = None
 
-from . import anthropic, cohere, gemini, ollama, openai, openai_media
+from . import anthropic, bedrock, cohere, gemini, ollama, openai, openai_media
 from .plan import Plan, plan_for
 from .reply import Reply
 
@@ -58,6 +59,7 @@ PROVIDERS: dict[str, tuple[str, Handler]] = {
     "gemini": ("gcp.gemini", gemini.handle),
     "cohere": ("cohere", cohere.handle),
     "ollama": ("ollama", ollama.handle),
+    "bedrock": ("aws.bedrock", bedrock.handle),
 }
 _BASE_PATHS = {"openai": "/openai/v1", "mistral": "/mistral/v1", "xai": "/xai/v1"}
 
@@ -87,8 +89,8 @@ class Standin:
         self._thread.start()
 
     def base_url(self, prefix: str) -> str:
-        """The SDK base URL of `openai`, `mistral`, `xai`, `anthropic`, `gemini`, `cohere` or
-        `ollama`."""
+        """The SDK base URL of `openai`, `mistral`, `xai`, `anthropic`, `gemini`, `cohere`,
+        `ollama` or `bedrock`."""
         return self.root + _BASE_PATHS.get(prefix, f"/{prefix}")
 
     @property
@@ -143,6 +145,8 @@ def _handler_for(path: str) -> tuple[str, Handler]:
         return path, cohere.handle
     if path.endswith(("/api/chat", "/api/generate", "/api/embed")):
         return path, ollama.handle
+    if bedrock.handles(path):
+        return path, bedrock.handle
     return path, _openai
 
 
@@ -185,6 +189,8 @@ class _RequestHandler(BaseHTTPRequestHandler):
     def _reply(self, reply: Reply, accept_encoding: str) -> None:
         standin: Standin = self.server.standin  # type: ignore[attr-defined]
         encoding = standin.compression if standin.compression in accept_encoding else "none"
+        if not reply.compressible:
+            encoding = "none"
         self.send_response(reply.status)
         self.send_header("content-type", reply.content_type)
         for name, value in reply.headers.items():
