@@ -21,6 +21,7 @@ from .bodies import NOT_PARSED, JsonParser, NdjsonParser, SseParser
 from .budget_guard import Exceeded
 from .decoding import Decoder, UnsupportedEncoding, decoder_factory
 from .endpoints import attribute, current_endpoint
+from .eventstream import EventStreamParser
 from .headers import Entries, entries
 from .provider_cost import COST_HEADER_NAMES, PROVIDER_COST, from_headers
 from .routing import Route
@@ -90,7 +91,7 @@ class LLMCall:
     """Makes the decoder of the body's `content-encoding` (None: identity), when needed."""
     _decode: Decoder | None = None
     _encoding = ""
-    _parser: SseParser | NdjsonParser | JsonParser | None = None
+    _parser: SseParser | NdjsonParser | EventStreamParser | JsonParser | None = None
     _held_size = 0
     """The raw bytes behind `_held`, against `RAW_BATCH_BYTES`."""
     _decoded = False
@@ -170,6 +171,9 @@ class LLMCall:
             self._parser = JsonParser(self._observe)
             if cost_named and response.status_code < 400:
                 self._header_cost = from_headers(headers, found)
+        elif "amazon.eventstream" in content_type:  # Bedrock's streams; last: rarer than JSON
+            self._streaming = True
+            self._parser = EventStreamParser(self.route.api.sse_marker, self._observe)
 
     def feed(self, chunk: bytes) -> None:
         """Sees one raw body chunk, as the application receives it; see `RAW_BATCH_BYTES`."""

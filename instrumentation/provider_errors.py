@@ -25,7 +25,9 @@ def body(family: str, message: str) -> bytes:
     elif family == "gemini":
         # https://ai.google.dev/gemini-api/docs/troubleshooting (google.rpc.Status)
         document = {"error": {"code": 429, "message": message, "status": "RESOURCE_EXHAUSTED"}}
-    elif family == "cohere":
+    elif family in ("cohere", "bedrock"):
+        # Bedrock: `{"message": ...}` (https://docs.aws.amazon.com/bedrock/latest/APIReference/
+        # CommonErrors.html), which AnthropicBedrock raises as RateLimitError.
         document = {"message": message}
     elif family == "ollama":
         # Ollama's native API: `{"error": "..."}`, which the ollama SDK raises as ResponseError.

@@ -11,7 +11,10 @@ In order (the first that answers wins):
    (`…/projects/p/locations/l/publishers/…`) names `gcp.vertex_ai`, and an Azure OpenAI
    deployment path (`/openai/deployments/{name}/…`) `azure.ai.openai`, on any host (an API
    gateway such as Azure API Management, a private endpoint): their prices are the cloud's
-   list, not always the model owner's, and a deployment's name need not be a model's.
+   list, not always the model owner's, and a deployment's name need not be a model's. So
+   does Amazon Bedrock's runtime path (`/model/{modelId}/invoke`, `/converse`…) on an AWS
+   host, or on any host when the model has a Bedrock id's form (`anthropic.claude-…`,
+   `us.amazon.nova-…`, an ARN): `aws.bedrock`.
 4. The model's owner (`model_owners`, generated from genai-prices): `claude-*` is `anthropic`
    on any host, so an unmapped gateway's calls are named and priced.
 5. A mapped entry passed over in 1.
@@ -28,6 +31,7 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from . import bedrock_api
 from .model_owners import MODEL_NAMES, MODEL_PATTERNS, PROVIDER_PATTERNS
 
 KNOWN_HOSTS: dict[str, str] = {
@@ -80,6 +84,7 @@ SHAPES: dict[str, frozenset[str]] = {
     "gcp.gemini": frozenset({"gemini", "openai"}),
     "gcp.vertex_ai": frozenset({"gemini", "openai", "anthropic"}),
     "cohere": frozenset({"cohere", "openai"}),
+    "aws.bedrock": frozenset({"bedrock"}),
 }
 """The API shapes (`Api.family`) each provider serves; providers not listed (gateways,
 OpenAI-compatible hosts, custom names) are taken to serve any."""
@@ -162,6 +167,10 @@ def provider_for(
         return "gcp.vertex_ai"
     if "/openai/deployments/" in path:
         return "azure.ai.openai"
+    if family == bedrock_api.FAMILY:
+        if host.endswith(".amazonaws.com") or bedrock_api.bedrock_model(model):
+            return bedrock_api.PROVIDER
+        return passed_over
     local = LOCAL_PORTS.get(port) if host in _LOOPBACK else None
     if model is None:
         return passed_over or local

@@ -14,6 +14,7 @@ from typing import Any
 
 from . import (
     anthropic_api,
+    bedrock_api,
     cohere_api,
     gemini_api,
     ollama_api,
@@ -115,6 +116,8 @@ def api_for_path(path: str) -> Api | None:
         return _MEDIA_APIS[path[path.rfind("/", 0, path.rfind("/")) :]]
     if path.endswith(_OLLAMA_SUFFIXES):
         return _OLLAMA_APIS[path[path.rfind("/api/") :]]
+    if path.endswith(bedrock_api.SUFFIXES) and "/model/" in path:
+        return bedrock_api.APIS[path[path.rfind("/") :]]
     return None
 
 

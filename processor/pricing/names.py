@@ -88,12 +88,25 @@ def fine_tuned(name: str) -> bool:
 def call_models(response_model: str, request_model: str) -> list[str]:
     """The model names a call is priced by, in order: its response model, else its request
     model when that differs, except after a fine-tuned response model, whose request model
-    is its base model or an Azure deployment's name (that would bill it at base rates)."""
+    is its base model or an Azure deployment's name (that would bill it at base rates).
+
+    A Bedrock request model that wraps the response model's name (Claude answers
+    ``claude-haiku-4-5-20251001`` to ``global.anthropic.claude-haiku-4-5-20251001-v1:0``)
+    comes first: its inference profile sets the rate (Claude 4.5 models cost 10% more through
+    a geographic profile than through ``global.``), which the bare name cannot tell."""
+    if response_model and request_model and _wraps(request_model, response_model):
+        return [request_model, response_model]
     first = response_model or request_model
     models = [first] if first else []
     if request_model and request_model != first and not fine_tuned(first.lower()):
         models.append(request_model)
     return models
+
+
+def _wraps(request_model: str, response_model: str) -> bool:
+    """Whether a request model is a Bedrock id (``vendor.name``, a profile ``geo.vendor.name``
+    or an ARN) around the response model's name."""
+    return f".{response_model}" in request_model
 
 
 def vertex_location(model: str) -> str | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -16,8 +17,9 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from tokentrace.instrumentation import LLMInstrumentor
 from tokentrace.instrumentation.usage import Observed
 from tokentrace.processor.extract.dedupe import Deduper
+from tokentrace.processor.extract.extractor import extract
 from tokentrace.processor.metrics import Registry
-from tokentrace.processor.pipeline import Pipeline
+from tokentrace.processor.pipeline import Pipeline, price_call
 from tokentrace.processor.pricing.pricer import Pricer
 from tokentrace.processor.receivers import otlp_wire
 from tokentrace.processor.standins import Standin, start_standin
@@ -46,16 +48,18 @@ def provider() -> TracerProvider:
 
 @contextmanager
 def instrumented(
-    standin: Standin, provider: TracerProvider | None = None
+    standin: Standin, provider: TracerProvider | None = None, provider_urls: str | None = None
 ) -> Iterator[InMemorySpanExporter]:
-    """httpx/httpx2 instrumented for the block, with the stand-in mapped to its providers; the
-    spans go to the exporter it yields."""
+    """httpx/httpx2 instrumented for the block, with the stand-in mapped to its providers
+    (`provider_urls=""`: nothing mapped); the spans go to the exporter it yields."""
     if provider is None:
         provider = TracerProvider()
+    if provider_urls is None:
+        provider_urls = standin.provider_urls()
     exporter = InMemorySpanExporter()
     provider.add_span_processor(SimpleSpanProcessor(exporter))
     instrumentor = LLMInstrumentor()
-    instrumentor.instrument(tracer_provider=provider, provider_urls=standin.provider_urls())
+    instrumentor.instrument(tracer_provider=provider, provider_urls=provider_urls)
     try:
         yield exporter
     finally:
@@ -163,3 +167,14 @@ def store_spans(spans, directory, client) -> None:
     spool.close()
     assert sink.wait_idle(30)
     sink.stop(0)
+
+
+def span_cost(span: ReadableSpan) -> Decimal:
+    """The call's cost exactly as ingest prices it: the span through the extractor and
+    `pipeline.price_call` (the response model, else the request model; a Bedrock profile's
+    id before the bare name it wraps)."""
+    wire = otlp_wire.TraceRequest.FromString(encode_spans([span]).SerializeToString())
+    (call,) = extract(wire, span.start_time).calls
+    price = price_call(Pricer(prices_file=""), call)
+    assert price.priced, (call.request_model, price.reason)
+    return price.cost

@@ -14,17 +14,14 @@ $0.30, 5-minute cache write $3.75, output $15 per million tokens
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
 from decimal import Decimal
 
 import anthropic
 import pytest
 
-from tokentrace.processor.pricing.names import call_models
-from tokentrace.processor.pricing.pricer import Pricer
 from tokentrace.processor.standins import usage_header
 
-from .conftest import only_span
+from .conftest import only_span, span_cost
 
 MODEL = "claude-sonnet-4-5@20250929"
 MESSAGES = [{"role": "user", "content": "Summarise the invoice."}]
@@ -37,26 +34,6 @@ REGIONAL = GLOBAL * Decimal("1.1")  # $0.004125
 
 def vertex(region: str, **kwargs) -> dict:
     return {"region": region, "project_id": "acme-prod", "access_token": "ya29.t", **kwargs}
-
-
-def cost(span) -> Decimal:
-    """The call's cost as the pipeline prices it: by the response model, else the request's."""
-    found = span.attributes
-    models = call_models(found["gen_ai.response.model"], found["gen_ai.request.model"])
-    pricer = Pricer(prices_file="")
-    for model in models:
-        price = pricer.price(
-            found["gen_ai.provider.name"],
-            model,
-            datetime.now(UTC),
-            found["gen_ai.usage.input_tokens"],
-            found["gen_ai.usage.output_tokens"],
-            cache_read_tokens=found["gen_ai.usage.cache_read.input_tokens"],
-            cache_write_tokens=found["gen_ai.usage.cache_creation.input_tokens"],
-        )
-        if price.priced:
-            return price.cost
-    raise AssertionError(f"unpriced: {models}")
 
 
 @pytest.mark.parametrize(("region", "expected"), [("us-east5", REGIONAL), ("global", GLOBAL)])
@@ -85,7 +62,7 @@ def test_vertex_claude_through_the_real_host_names_priced_at_its_endpoint(
     assert found["gen_ai.request.model"] == path.removeprefix("/v1/")
     assert found["gen_ai.request.stream"] is False
     assert (found["gen_ai.usage.input_tokens"], found["gen_ai.usage.output_tokens"]) == (1500, 120)
-    assert cost(span) == expected
+    assert span_cost(span) == expected
 
 
 def test_vertex_claude_stream_through_a_proxy_nothing_configured(standin, exporter):
@@ -111,4 +88,4 @@ def test_vertex_claude_stream_through_a_proxy_nothing_configured(standin, export
     assert found["gen_ai.provider.name"] == "gcp.vertex_ai"
     assert found["gen_ai.request.stream"] is True
     assert found["gen_ai.usage.cache_read.input_tokens"] == 1000
-    assert cost(span) == REGIONAL
+    assert span_cost(span) == REGIONAL
