@@ -242,6 +242,8 @@ STREAM = _field(
     "llm.is_streaming",
     "gen_ai.is_streaming",
 )
+# The AWS SDK instrumentation's operation name (``ConverseStream``): whether a call streamed.
+RPC_METHOD = _field(TEXT, "rpc.method")
 # OpenInference's request parameters (JSON), where its spans say whether the call streamed.
 INVOCATION_PARAMETERS = _field(RAW, "llm.invocation_parameters")
 TTFT_SECONDS = _field(
@@ -629,6 +631,7 @@ def _call(
         or sources.streams(found[OPERATION_ID])
         or sources.invocation_streams(found[INVOCATION_PARAMETERS])
         or source.streamed_result(found[SPAN_TYPE])
+        or source.rpc_streams(found[RPC_METHOD])
     )
     if source.usage_is_estimate(provider, bool(call.stream)):
         input_tokens = output_tokens = None

@@ -126,6 +126,13 @@ integration)                a span is active);              counts: those, and r
                             ``OpenAI.request``) is a root   tokenizer count, which no
                             of its own trace, no response   attribute tells from the
                             id                              provider's
+botocore 0.66b2 (scope      ``chat MODEL``, one per boto3   ``gen_ai.system=aws.bedrock``;
+``opentelemetry.            Bedrock Runtime call            input EXCLUDES cache (Converse's
+instrumentation.botocore.                                   ``inputTokens``, Claude's
+bedrock-runtime``)                                          ``input_tokens``); InvokeModel
+                                                            on Claude has no cache counts;
+                                                            no stream attribute: ``rpc.method``
+                                                            ``ConverseStream``, …
 ==========================  ==============================  =================================
 
 Recorded too, with nothing of their own beyond the conventions above: OpenInference's
@@ -173,6 +180,11 @@ _FRAMEWORK_SCOPES = (
 FRAMEWORK_PEER_SCOPES = (b"openinference.",)
 # Sources whose Anthropic input count is the API's ``input_tokens``, without the cache.
 _ANTHROPIC_INPUT_EXCLUDES_CACHE_SCOPES = (b"@traceloop/instrumentation-anthropic",)
+# opentelemetry-instrumentation-botocore's Bedrock Runtime spans: input is Bedrock's
+# ``inputTokens`` (Converse) or Claude's ``input_tokens`` (InvokeModel), both without the
+# cache; it sets no stream attribute, but ``rpc.method`` names the streaming operations.
+_BOTOCORE_SCOPE = b"opentelemetry.instrumentation.botocore"
+_AWS_STREAMING_METHODS = frozenset({"ConverseStream", "InvokeModelWithResponseStream"})
 _VERCEL_SCOPE = b"ai"
 # Logfire's own instrumentations of provider SDKs (``logfire.openai``,
 # ``logfire.anthropic``): a streamed call is a request span and a log span (see
@@ -248,7 +260,9 @@ def metadata_key(key: str) -> str | None:
 class Source:
     """The conventions of the spans of one scope of one resource, decided once per scope."""
 
-    __slots__ = ("anthropic_input_excludes_cache", "logfire", "openlit", "rank", "vercel")
+    __slots__ = (
+        "anthropic_input_excludes_cache", "botocore", "logfire", "openlit", "rank", "vercel"
+    )  # fmt: skip
 
     def __init__(self, scope_name: bytes, sdk_name: str) -> None:
         if scope_name.startswith(b"tokentrace"):
@@ -267,6 +281,7 @@ class Source:
         self.anthropic_input_excludes_cache = self.openlit or scope_name.startswith(
             _ANTHROPIC_INPUT_EXCLUDES_CACHE_SCOPES
         )
+        self.botocore = scope_name.startswith(_BOTOCORE_SCOPE)
         self.vercel = scope_name == _VERCEL_SCOPE
         self.logfire = scope_name.startswith(_LOGFIRE_SCOPES)
 
@@ -286,7 +301,13 @@ class Source:
 
     def input_excludes_cache(self, provider: str) -> bool:
         """Whether this source's input count leaves out cache reads and writes."""
+        if self.botocore:
+            return provider == "aws.bedrock"
         return self.anthropic_input_excludes_cache and provider == "anthropic"
+
+    def rpc_streams(self, method: str | None) -> bool:
+        """Whether an AWS SDK span's ``rpc.method`` is a streaming Bedrock operation."""
+        return self.botocore and method in _AWS_STREAMING_METHODS
 
     def usage_is_estimate(self, provider: str, stream: bool) -> bool:
         """Whether the counts are the source's guess rather than the provider's usage."""
