@@ -23,7 +23,7 @@ DEFAULT_SALT = "tokentrace"
 
 _HEADERS = frozenset({b"authorization", b"x-api-key", b"api-key", b"x-goog-api-key"})
 """Where SDKs put the key: OpenAI-style `Authorization: Bearer`, Anthropic `x-api-key`, Azure
-`api-key`, Gemini `x-goog-api-key` (or the `key` query parameter)."""
+`api-key`, Gemini `x-goog-api-key` (or the `key` query parameter); AWS SigV4's access key id."""
 
 _PREFIX = re.compile(r"^(?:[A-Za-z0-9]{1,12}[-_]){1,3}")
 _SHORTEST_SHOWN = 16
@@ -52,9 +52,10 @@ def request_fingerprint(request: Any, found: Entries | None = None) -> str | Non
         if cached is _MISSING:
             key = _header_key(name, value)
             cached = None if key is None else fingerprint(key) if key else ""
-            if len(_by_header) >= _CACHED:
-                _by_header.clear()
-            _by_header[(name, value)] = cached
+            if not value.startswith(_SIGV4_BYTES):  # unique per request: not worth keeping
+                if len(_by_header) >= _CACHED:
+                    _by_header.clear()
+                _by_header[(name, value)] = cached
         if cached is None:
             continue
         return cached or None
@@ -69,8 +70,26 @@ def _header_key(name: bytes, value: bytes) -> str | None:
         scheme, _, token = text.partition(" ")
         if scheme.lower() == "bearer" and token.strip():
             return token.strip()
+        if scheme == _SIGV4:
+            return _access_key_id(token)
         return None
     return text
+
+
+_SIGV4 = "AWS4-HMAC-SHA256"
+_SIGV4_BYTES = _SIGV4.encode()
+"""AWS Signature Version 4 (Amazon Bedrock through boto3's signer, `AnthropicBedrock`, LiteLLM):
+`Credential=AKIA…/20261202/us-east-1/bedrock/aws4_request, SignedHeaders=…, Signature=…`. The
+header changes with every request (date, signature); the access key id names the credential."""
+
+
+def _access_key_id(token: str) -> str | None:
+    start = token.find("Credential=")
+    if start < 0:
+        return None
+    start += len("Credential=")
+    end = token.find("/", start)
+    return token[start:end].strip() if end > start else None
 
 
 def _query_key(request: Any) -> str | None:

@@ -25,6 +25,7 @@ import pytest
 from botocore.eventstream import EventStreamBuffer
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
+from tokentrace.instrumentation.api_keys import fingerprint
 from tokentrace.instrumentation.bedrock_api import CONVERSE_STREAM, INVOKE_STREAM
 from tokentrace.instrumentation.eventstream import EventStreamParser
 from tokentrace.instrumentation.routing import api_for_path
@@ -96,6 +97,9 @@ def test_anthropic_bedrock_invoke_through_the_aws_host(standin, bare):
     ]
     span = only_span(bare)
     assert span.name == f"chat {HAIKU_3_5}"
+    # The SigV4 credential's access key id, fingerprinted (`api_keys`), never the key.
+    assert span.attributes["tokentrace.api_key"] == fingerprint("AKIAIOSFODNN7EXAMPLE")
+    assert span.attributes["tokentrace.api_key"].startswith("AKI…MPLE#")
     assert span.attributes["server.address"] == HOST
     assert span.attributes["gen_ai.response.model"] == "claude-3-5-haiku-20241022"
     assert_bedrock_call(span, HAIKU_3_5, False, HAIKU_3_5_COST)
