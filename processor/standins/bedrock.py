@@ -5,11 +5,11 @@ Paths: `/model/{modelId}/invoke`, `/invoke-with-response-stream`, `/converse`,
 `/converse-stream`; the model id is URL-encoded by the SDKs (an ARN's `/` as `%2F`).
 Credentials (SigV4 or a bearer API key) are not checked.
 
-- invoke: Anthropic's Messages answer (`anthropic.handle`), whose `model` is the bare Claude
-  name as Bedrock reports it (`claude-3-5-haiku-20241022` for
+- invoke: for Claude, Anthropic's Messages answer (`anthropic.handle`), whose `model` is the
+  bare Claude name as Bedrock reports it (`claude-3-5-haiku-20241022` for
   `us.anthropic.claude-3-5-haiku-20241022-v1:0`); streamed, each Anthropic SSE event is one
   `chunk` event `{"bytes": base64(event JSON), "p": padding}`, and the last carries
-  `amazon-bedrock-invocationMetrics`.
+  `amazon-bedrock-invocationMetrics`. For Amazon Nova, Nova's own body (`_nova`).
 - converse: `usage: {inputTokens, outputTokens, totalTokens, cacheReadInputTokens,
   cacheWriteInputTokens}` (`inputTokens` without the cache); streamed as `messageStart`,
   `contentBlockDelta`…, `messageStop` and a `metadata` event with the usage.
@@ -74,10 +74,13 @@ def handle(path: str, body: dict[str, Any], plan: Plan) -> Reply:
     model_id, _, operation = unquote(route[start:]).rpartition("/")
     if operation in ("converse", "converse-stream"):
         return _converse(plan, stream=operation == "converse-stream")
+    stream = operation.endswith("-stream")
+    if "amazon.nova" in model_id:
+        return _nova(plan, stream)
     claude = _CLAUDE.search(model_id)
     if claude is None:
-        return error(400)  # Claude's Messages body only: other models' are not stood in for
-    request = {**body, "model": claude.group(1), "stream": operation.endswith("-stream")}
+        return error(400)  # Claude's and Nova's bodies only: other models' are not stood in for
+    request = {**body, "model": claude.group(1), "stream": stream}
     reply = anthropic.handle("/v1/messages", request, plan)
     reply.headers = {"x-amzn-RequestId": f"standin-{next(_ids)}"}
     if reply.pieces is None:
@@ -90,17 +93,58 @@ def _chunk(sse: bytes, plan: Plan) -> bytes:
     data = next(line[6:] for line in sse.splitlines() if line.startswith(b"data: "))
     event = json.loads(data)
     if event["type"] == "message_stop":
-        event["amazon-bedrock-invocationMetrics"] = {
-            "inputTokenCount": plan.uncached_input,
-            "outputTokenCount": plan.output_tokens,
-            "invocationLatency": 412,
-            "firstByteLatency": 198,
-            "cacheReadInputTokenCount": plan.cache_read,
-            "cacheWriteInputTokenCount": plan.cache_creation,
-        }
-        data = dumps(event)
+        event["amazon-bedrock-invocationMetrics"] = _invocation_metrics(plan)
+    return _chunk_of(event)
+
+
+def _chunk_of(event: dict[str, Any]) -> bytes:
+    data = dumps(event)
     payload = {"bytes": base64.b64encode(data).decode(), "p": _padding(len(data))}
     return message({":event-type": "chunk", ":content-type": "application/json"}, dumps(payload))
+
+
+def _invocation_metrics(plan: Plan) -> dict[str, int]:
+    """What Bedrock adds to an invoke stream's last chunk, whatever the model."""
+    return {
+        "inputTokenCount": plan.uncached_input,
+        "outputTokenCount": plan.output_tokens,
+        "invocationLatency": 412,
+        "firstByteLatency": 198,
+        "cacheReadInputTokenCount": plan.cache_read,
+        "cacheWriteInputTokenCount": plan.cache_creation,
+    }
+
+
+def _nova(plan: Plan, stream: bool) -> Reply:
+    """Amazon Nova's own invoke body: Converse's shape, its cache counts named
+    `cacheReadInputTokenCount` / `cacheWriteInputTokenCount`; streamed, Converse's events
+    each base64-wrapped in a `chunk`, the usage in `metadata`."""
+    usage = {
+        "inputTokens": plan.uncached_input,
+        "outputTokens": plan.output_tokens,
+        "totalTokens": plan.input_tokens + plan.output_tokens,
+        "cacheReadInputTokenCount": plan.cache_read,
+        "cacheWriteInputTokenCount": plan.cache_creation,
+    }
+    if not stream:
+        document = {
+            "output": {"message": {"role": "assistant", "content": [{"text": plan.text}]}},
+            "stopReason": "end_turn",
+            "usage": usage,
+        }
+        return Reply(body=dumps(document), headers={"x-amzn-RequestId": f"standin-{next(_ids)}"})
+    events: list[dict[str, Any]] = [{"messageStart": {"role": "assistant"}}]
+    for piece in plan.pieces:
+        events.append({"contentBlockDelta": {"delta": {"text": piece}, "contentBlockIndex": 0}})
+    events += [
+        {"contentBlockStop": {"contentBlockIndex": 0}},
+        {"messageStop": {"stopReason": "end_turn"}},
+        {
+            "metadata": {"usage": usage, "metrics": {}, "trace": {}},
+            "amazon-bedrock-invocationMetrics": _invocation_metrics(plan),
+        },
+    ]
+    return _event_stream([_chunk_of(event) for event in events], plan.fail == "cut")
 
 
 def _usage(plan: Plan) -> dict[str, int]:

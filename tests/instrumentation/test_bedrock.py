@@ -16,6 +16,7 @@ Every call here reports 1,500 input tokens, of which 1,000 cache reads and 200 c
 from __future__ import annotations
 
 import asyncio
+import base64
 from collections.abc import Iterator
 from decimal import Decimal
 
@@ -31,6 +32,7 @@ from tokentrace.instrumentation.eventstream import EventStreamParser
 from tokentrace.instrumentation.routing import api_for_path
 from tokentrace.processor.standins import usage_header
 from tokentrace.processor.standins.bedrock import message
+from tokentrace.processor.standins.plan import dumps
 
 from .conftest import instrumented, llm_spans, only_span, parse_split, span_cost
 
@@ -203,6 +205,30 @@ def test_converse_through_httpx(standin, bare, stream):
     assert_bedrock_call(only_span(bare), model, stream, HAIKU_3_5_COST)
 
 
+@pytest.mark.parametrize("stream", [False, True])
+def test_amazon_nova_through_invoke_model(standin, bare, stream):
+    """Nova's own invoke body (Converse's usage shape, its cache counts named
+    `cacheReadInputTokenCount`); streamed, its events in `chunk`s, the usage in `metadata`.
+    Amazon Nova Pro in the US (https://aws.amazon.com/bedrock/pricing/): input $0.80, cache
+    read $0.20, output $3.20 per million: 500 × 0.80 + 1,000 × 0.20 + 120 × 3.20 = 400 + 200
+    + 384 = $0.000984."""
+    model = "us.amazon.nova-pro-v1:0"
+    operation = "invoke-with-response-stream" if stream else "invoke"
+    usage = usage_header(input=1500, output=120, cache_read=1000)
+    body = {"messages": [{"role": "user", "content": [{"text": "Summarise the invoice."}]}]}
+    with httpx.Client(proxy=standin.root) as client:
+        response = client.post(f"http://{HOST}/model/{model}/{operation}", json=body, headers=usage)
+
+    assert response.status_code == 200
+    found = only_span(bare).attributes
+    assert found["gen_ai.provider.name"] == "aws.bedrock"
+    assert found["gen_ai.request.stream"] is stream
+    assert (found["gen_ai.usage.input_tokens"], found["gen_ai.usage.output_tokens"]) == (1500, 120)
+    assert found["gen_ai.usage.cache_read.input_tokens"] == 1000
+    assert found["gen_ai.response.finish_reasons"] == ("end_turn",)
+    assert span_cost(only_span(bare)) == Decimal("0.000984")
+
+
 def test_mapped_provider_urls_keep_bedrock_calls_bedrock(standin, provider):
     """With every stand-in prefix mapped (`aws.bedrock=…/bedrock` among them)."""
     with instrumented(standin, provider) as exporter:
@@ -253,6 +279,32 @@ def test_bedrock_paths_are_recognised_by_their_operation():
     assert api_for_path(f"/model/{HAIKU_3_5}/invoke-with-response-stream") is INVOKE_STREAM
     assert api_for_path(f"/proxy/model/{PROFILE_ARN}/converse-stream") is CONVERSE_STREAM
     assert api_for_path("/models/x/invoke") is None
+
+
+def test_an_invoke_stream_without_usage_of_its_own_reads_bedrocks_invocation_metrics():
+    """Any model's invoke stream ends with Bedrock's `amazon-bedrock-invocationMetrics`
+    (here Meta Llama's events, whose counts are not a usage object)."""
+    events = [
+        {"generation": "Hi", "prompt_token_count": 12, "generation_token_count": 1},
+        {
+            "generation": "",
+            "stop_reason": "stop",
+            "amazon-bedrock-invocationMetrics": {
+                "inputTokenCount": 12,
+                "outputTokenCount": 2,
+                "invocationLatency": 300,
+                "firstByteLatency": 100,
+            },
+        },
+    ]
+    data = b"".join(
+        message({":event-type": "chunk"}, b'{"bytes":"%s"}' % base64.b64encode(dumps(event)))
+        for event in events
+    )
+    seen = parse_split(EventStreamParser, INVOKE_STREAM, data, [len(data) // 3])
+    assert seen.usage_final
+    usage = INVOKE_STREAM.usage(seen.raw_usage)
+    assert (usage.input_tokens, usage.output_tokens) == (12, 2)
 
 
 def test_event_stream_read_in_any_split():
