@@ -6,8 +6,10 @@ on different ``--clickhouse`` URLs, whose default spool is the same) took the fi
 segments, its open one included: it stored their rows in its own store (each counted in two
 stores) and deleted files the first was still appending to; against one ClickHouse server the
 first's insert of the whole segment then carried the token of the second's shorter insert of
-it, and was dropped as a duplicate. The lock (``flock`` on ``<spool>/lock``) is released by
-the kernel however the holder ends, SIGKILL included, so a crash never leaves it stale.
+it, and was dropped as a duplicate. The lock is a ``flock`` on the directory itself, released
+by the kernel however the holder ends (SIGKILL included), so a crash never leaves it stale,
+and no file of its own that a tmp cleaner could delete under a long-running serve; the holder's
+pid is written beside it (``<spool>/lock``) only to be named in the message.
 """
 
 from __future__ import annotations
@@ -33,23 +35,22 @@ class SpoolHeld(Exception):
 
 
 def hold(directory: Path) -> int:
-    """Lock ``directory`` for this process; returns the lock's file descriptor (keep it open).
+    """Lock ``directory`` for this process; returns the locked descriptor (keep it open).
 
     Raises :class:`SpoolHeld` when another process holds it, OSError when it cannot be locked.
     """
-    path = Path(directory) / NAME
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    pid_file = Path(directory) / NAME
+    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
         os.close(fd)
-        raise SpoolHeld(Path(directory), _pid_in(path)) from None
+        raise SpoolHeld(Path(directory), _pid_in(pid_file)) from None
     except OSError:
         os.close(fd)
         raise
     with contextlib.suppress(OSError):  # the pid is for messages: a full disk must not stop serve
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        pid_file.write_text(f"{os.getpid()}\n")
     return fd
 
 
