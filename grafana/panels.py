@@ -61,7 +61,12 @@ def _panel(
                     {
                         "type": "special",
                         "options": {"match": "empty", "result": {"text": "(untagged)"}},
-                    }
+                    },
+                    # A cost the views leave NULL is unknown (no price or no usage), never $0.
+                    {
+                        "type": "special",
+                        "options": {"match": "null", "result": {"text": "unknown"}},
+                    },
                 ],
                 **({"custom": custom} if custom else {}),
             },

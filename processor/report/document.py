@@ -62,6 +62,12 @@ def money(value: Any) -> str:
     return "0" if text in ("-0", "0") else text
 
 
+def known_money(value: Any) -> str | None:
+    """:func:`money` of a cost the views leave NULL when every call behind it has an unknown
+    cost: None (JSON null), never "0"."""
+    return None if value is None else money(value)
+
+
 def cost_text(row: dict[str, Any], money_text: Callable[[str], str]) -> str:
     """A row's cost as people read it: ``unknown`` when no call in it has a known cost, the
     known cost plus how many are unknown when some have none; never $0.00 for unknown."""
@@ -172,7 +178,7 @@ def _tag_row(key: str, row: dict[str, Any]) -> dict[str, Any]:
     values it folds."""
     out = {
         "value": row[key],
-        "cost": money(row["cost"]),
+        "cost": known_money(row["cost"]),
         "requests": int(row["requests"]),
         "unpriced_requests": int(row["unpriced_requests"]),
     }
@@ -251,7 +257,7 @@ def build(fetch: Fetch, window: Window, top: int = DEFAULT_TOP) -> dict[str, Any
         "by_provider": [
             {
                 "provider": r["provider"],
-                "cost": money(r["cost"]),
+                "cost": known_money(r["cost"]),
                 "requests": int(r["requests"]),
                 "unpriced_requests": int(r["unpriced_requests"]),
                 "share": _number(r["share"]),
@@ -262,7 +268,7 @@ def build(fetch: Fetch, window: Window, top: int = DEFAULT_TOP) -> dict[str, Any
             {
                 "provider": r["provider"],
                 "model": r["model"],
-                "cost": money(r["cost"]),
+                "cost": known_money(r["cost"]),
                 "requests": int(r["requests"]),
                 "unpriced_requests": int(r["unpriced_requests"]),
                 "input_tokens": int(r["input_tokens"]),

@@ -292,10 +292,10 @@ def _bars(doc: dict[str, Any], rows: list[tuple[str, dict[str, Any]]], limit: in
     if not rows:
         return "<p>No data.</p>"
     shown = rows[:limit]
-    top = max(Decimal(r["cost"]) for _, r in shown) or Decimal(1)
+    top = max(Decimal(r["cost"] or 0) for _, r in shown) or Decimal(1)
     cells = []
     for label, row in shown:
-        width = float(Decimal(row["cost"]) / top) * 100
+        width = float(Decimal(row["cost"] or 0) / top) * 100
         value = escape(cost_text(row, money))
         if value == "unknown":
             value = "<span class=unknown>unknown</span>"
@@ -422,7 +422,12 @@ def _incidents(doc: dict[str, Any]) -> str:
         rows.append(
             [
                 when,
-                f"{incident['peak_ratio']:.1f}× ({incident['peak_scope']})",
+                (
+                    f"{incident['peak_ratio']:.1f}×"
+                    if incident["peak_ratio"] is not None
+                    else "from nothing"
+                )
+                + f" ({incident['peak_scope']})",
                 money(incident["cost"]) if incident["cost"] else "—",
                 money(incident["baseline"]) if incident["baseline"] else "—",
                 listed,

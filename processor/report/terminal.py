@@ -168,14 +168,14 @@ def _breakdown(
     table.add_column("")
     # A top-N breakdown comes capped, with its "(other)" row; the others show ten rows.
     for row in rows if rows and rows[-1].get("other") else rows[:10]:
-        share = float(Decimal(row["cost"]) / total)
+        share = None if row["cost"] is None else float(Decimal(row["cost"]) / total)
         _row(
             table,
             *(str(row[k]) or "(none)" for k in keys),
             cost_text(row, money),
-            f"{share:.1%}",
+            "—" if share is None else f"{share:.1%}",
             f"{row['requests']:,}",
-            Text(bar(share, 16), "cyan"),
+            Text(bar(share or 0.0, 16), "cyan"),
         )
     return table
 
@@ -225,7 +225,7 @@ def _anomalies(doc: dict[str, Any]) -> Group | Table:
             row["scope"],
             money(row["cost"]),
             money(row["baseline"]),
-            f"{row['ratio']:.1f}×",
+            "from nothing" if row["ratio"] is None else f"{row['ratio']:.1f}×",
         )
     return table
 

@@ -71,13 +71,16 @@ def test_anomalies_are_grouped_by_incident(page_doc) -> None:
 
 def test_api_key_and_endpoint_breakdowns_in_both_renderers(page_doc) -> None:
     by_key = {
-        r["value"]: (Decimal(r["cost"]), r["unpriced_requests"])
+        r["value"]: (r["cost"] and Decimal(r["cost"]), r["unpriced_requests"])
         for r in page_doc["by_tag"]["api_key"]
     }
-    # 120 calls at 0.25 and 12 at 1.5 under the key; the unpriced in-house call has none
-    assert by_key == {KEY: (Decimal("48.00"), 0), "": (Decimal(0), 1)}
-    endpoints = {r["value"]: Decimal(r["cost"]) for r in page_doc["by_tag"]["endpoint"]}
-    assert endpoints == {"/search": 30, "/summarise-ticket": 18, "": 0}
+    # 120 calls at 0.25 and 12 at 1.5 under the key; the unpriced in-house call has none:
+    # its cost is unknown (null), not $0
+    assert by_key == {KEY: (Decimal("48.00"), 0), "": (None, 1)}
+    endpoints = {
+        r["value"]: r["cost"] and Decimal(r["cost"]) for r in page_doc["by_tag"]["endpoint"]
+    }
+    assert endpoints == {"/search": 30, "/summarise-ticket": 18, "": None}
     console = Console(record=True, width=140)
     terminal.render(page_doc, console)
     text = console.export_text()

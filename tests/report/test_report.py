@@ -65,7 +65,7 @@ def test_totals_breakdowns_and_anomaly(doc) -> None:
     assert [(m["model"], m["cost"], m["requests"]) for m in doc["by_model"]] == [
         ("gpt-4o", "14", 56),
         ("claude-sonnet-4-5", "5", 10),
-        ("mystery-1", "0", 1),
+        ("mystery-1", None, 1),  # unknown, not $0
     ]
     assert doc["by_tag"]["team"][0] == {
         "value": "growth",

@@ -45,6 +45,13 @@ def test_unknown_cost_is_counted_and_never_printed_as_zero(store_client) -> None
         3,
         1,
     )
+    # a model whose every call has an unknown cost: null in JSON, never "0"
+    assert (by_model["acme-1"]["cost"], by_model["gpt-4o"]["cost"]) == (None, "0.25")
+    assert {row["value"]: row["cost"] for row in doc["by_tag"]["team"]} == {
+        "growth": "0.25",
+        "ops": None,
+    }
+    assert {row["provider"]: row["cost"] for row in doc["by_provider"]}["acme"] is None
     json.dumps(doc)
 
     out = io.StringIO()
