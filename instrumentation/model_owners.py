@@ -3,7 +3,8 @@
 
 Matched as genai-prices matches (case-insensitive except regexes): `PROVIDER_PATTERNS`
 first, in order (genai-prices' own `find_provider`), then `MODEL_NAMES`, then
-`MODEL_PATTERNS`."""
+`MODEL_PATTERNS`. `API_HOSTS`: each provider's API base URL pattern, matched at the
+start of `scheme://host[:port]/path` (genai-prices' `find_provider_by_base_url`)."""
 
 PROVIDER_PATTERNS: tuple[tuple[str, str, str], ...] = (
     ("anthropic", "contains", "claude"),
@@ -967,4 +968,62 @@ MODEL_PATTERNS: tuple[tuple[str, str, str], ...] = (
     ("x_ai", "regex", "^x-ai/grok-4\\.6-\\d{8}$"),
     ("x_ai", "regex", "^grok-4\\.7-\\d{8}$"),
     ("x_ai", "regex", "^x-ai/grok-4\\.7-\\d{8}$"),
+)
+API_HOSTS: tuple[tuple[str, str], ...] = (
+    ("https://api\\.anthropic\\.com", "anthropic"),
+    ("https://api\\.arcee\\.ai(?:/|$)", "arcee"),
+    ("https://api\\.avian\\.io", "avian"),
+    ("https://bedrock-runtime\\.[a-z0-9-]+\\.amazonaws\\.com(/|$)", "aws.bedrock"),
+    (
+        "(https?://)?([^.]*\\.)?(?:openai\\.azure\\.com|azure-api\\.net|cognitiveservices\\.azure\\.com|services\\.ai\\.azure\\.com)",
+        "azure.ai.openai",
+    ),
+    ("https://inference\\.baseten\\.co(?:/|$)", "baseten"),
+    ("https://api\\.cerebras\\.ai", "cerebras"),
+    ("https://api\\.cloudflare\\.com/client/v4/accounts/[^/]+/ai(?:/|$)", "cloudflare"),
+    ("https://api\\.cohere\\.(?:ai|com)", "cohere"),
+    ("https://api\\.cursor\\.com", "cursor"),
+    (
+        "https://[^/]+\\.(?:cloud\\.databricks\\.com|azuredatabricks\\.net|gcp\\.databricks\\.com)/(?:serving-endpoints|ai-gateway)(?:/|$)",
+        "databricks",
+    ),
+    ("https://api\\.deepseek\\.com", "deepseek"),
+    ("https://api\\.doubleword\\.ai", "doubleword"),
+    (
+        "https://api\\.(?:(?:us|eu\\.residency|in\\.residency|sg\\.residency)\\.)?elevenlabs\\.io(?:/|$)",
+        "elevenlabs",
+    ),
+    ("https://api\\.fireworks\\.ai", "fireworks"),
+    ("https://api\\.githubcopilot\\.com", "github-copilot"),
+    ("https://(.*\\.)?googleapis\\.com", "gcp.gemini"),
+    ("https://api\\.groq\\.com", "groq"),
+    ("https://router\\.huggingface\\.co/cerebras", "huggingface_cerebras"),
+    ("https://router\\.huggingface\\.co/fireworks-ai", "huggingface_fireworks-ai"),
+    ("https://router\\.huggingface\\.co/groq", "huggingface_groq"),
+    ("https://router\\.huggingface\\.co/hyperbolic", "huggingface_hyperbolic"),
+    ("https://router\\.huggingface\\.co/nebius", "huggingface_nebius"),
+    ("https://router\\.huggingface\\.co/novita", "huggingface_novita"),
+    ("https://router\\.huggingface\\.co/nscale", "huggingface_nscale"),
+    ("https://router\\.huggingface\\.co/ovhcloud", "huggingface_ovhcloud"),
+    ("https://router\\.huggingface\\.co/publicai", "huggingface_publicai"),
+    ("https://router\\.huggingface\\.co/sambanova", "huggingface_sambanova"),
+    ("https://router\\.huggingface\\.co/together", "huggingface_together"),
+    ("https://api\\.meta\\.ai(?:/|$)", "meta"),
+    ("https://api\\.minimax(i)?\\.(?:com|io)", "minimax"),
+    ("https://api\\.mistral\\.ai", "mistral_ai"),
+    ("https://[^/]+\\.modal\\.(?:run|direct)(?:/|$)", "modal"),
+    ("https://api\\.moonshot\\.", "moonshotai"),
+    ("https://api\\.novita\\.ai", "novita"),
+    ("https://api\\.openai\\.com", "openai"),
+    ("https://api\\.openai\\.com", "openai-decisions"),
+    ("https://(api\\.)?openrouter\\.ai", "openrouter"),
+    ("https://oai\\.endpoints\\.kepler\\.ai\\.cloud\\.ovh\\.net", "ovhcloud"),
+    ("https://api\\.perplexity\\.ai", "perplexity"),
+    ("https://api\\.quicksilverpro\\.io", "quicksilverpro"),
+    ("https://api\\.together\\.xyz", "together"),
+    ("https://api\\.typesafe\\.ai", "typesafe"),
+    ("https://api\\.voyageai\\.com", "voyageai"),
+    ("https://api\\.x\\.ai", "x_ai"),
+    ("https://api\\.z\\.ai", "zai"),
+    ("https://open\\.bigmodel\\.cn", "zhipuai"),
 )

@@ -4,7 +4,10 @@ In order (the first that answers wins):
 1. `TOKENTRACE_PROVIDER_URLS`, the override: base URLs by prefix. An entry naming a provider
    whose own API has another shape than the request's is passed over here, so a gateway mapped
    as `openai=http://gw/v1,anthropic=http://gw` gets its `/v1/messages` calls right.
-2. Known public API hosts, mapped to the OpenTelemetry GenAI provider names.
+2. Known public API hosts, mapped to the OpenTelemetry GenAI provider names; then the API base
+   URLs genai-prices publishes for the providers it prices (`model_owners.API_HOSTS`: Z.ai,
+   Novita, Baseten, Hugging Face's router per provider, Azure API Management, …), so a call to
+   a reseller is priced at the reseller's rates, not the model owner's.
 3. A wire format only self-hosted servers speak (Ollama's native `/api/chat`, …) names its
    server whatever the model and host: a local `deepseek-r1:8b` is not DeepSeek's hosted
    model and must not get its price. Likewise a Vertex AI resource path
@@ -16,7 +19,10 @@ In order (the first that answers wins):
    host, or on any host when the model has a Bedrock id's form (`anthropic.claude-…`,
    `us.amazon.nova-…`, an ARN): `aws.bedrock`.
 4. The model's owner (`model_owners`, generated from genai-prices): `claude-*` is `anthropic`
-   on any host, so an unmapped gateway's calls are named and priced.
+   on any host, so an unmapped gateway's calls are named and priced. A LiteLLM route prefix
+   (`bedrock/…`, `vertex_ai/…`, `azure/…`: a LiteLLM proxy's model names) names who serves
+   and bills the call, before the owner: `bedrock/anthropic.claude-…` is Bedrock's call, at
+   Bedrock's rates, not Anthropic's.
 5. A mapped entry passed over in 1.
 6. Local model servers' default ports on loopback (8000 → `vllm`), only now: `gpt-4o-mini`
    through a local gateway on port 8000 is OpenAI's model, priced as such. On Ollama's port a
@@ -32,7 +38,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from . import bedrock_api
-from .model_owners import MODEL_NAMES, MODEL_PATTERNS, PROVIDER_PATTERNS
+from .model_owners import API_HOSTS, MODEL_NAMES, MODEL_PATTERNS, PROVIDER_PATTERNS
 
 KNOWN_HOSTS: dict[str, str] = {
     "api.openai.com": "openai",
@@ -158,7 +164,7 @@ def provider_for(
             if shapes is None or family in shapes:
                 return entry.provider
             passed_over = passed_over or entry.provider
-    provider = known_host(host)
+    provider = known_host(host) or api_host(host, port, path)
     if provider is not None:
         return provider
     if family in SELF_HOSTED_FAMILIES:
@@ -190,6 +196,22 @@ def known_host(host: str) -> str | None:
     return None
 
 
+_API_HOSTS = tuple((re.compile(pattern), provider) for pattern, provider in API_HOSTS)
+
+
+def api_host(host: str, port: int, path: str) -> str | None:
+    """The provider whose published API base URL the request's URL starts with, or None.
+    The URL is matched as `https` on its default port whatever its scheme, as `KNOWN_HOSTS`
+    is by host alone (a plain-HTTP proxy sees `http://api.z.ai/…`). Runs once per route
+    (`routing` caches routes), so trying every pattern costs nothing per call."""
+    netloc = host if port in (80, 443) else f"{host}:{port}"
+    url = f"https://{netloc}{path}"
+    for pattern, provider in _API_HOSTS:
+        if pattern.match(url):
+            return provider
+    return None
+
+
 _owners: dict[str, str | None] = {}
 _OWNERS_CACHED = 4096
 _COMPILED = {
@@ -213,8 +235,30 @@ def model_owner(model: str) -> str | None:
     return owner
 
 
+ROUTES: dict[str, str] = {
+    "bedrock": "aws.bedrock",
+    "bedrock_converse": "aws.bedrock",
+    "vertex_ai": "gcp.vertex_ai",
+    "vertex_ai_beta": "gcp.vertex_ai",
+    "gemini": "gcp.gemini",
+    "azure": "azure.ai.openai",
+    "azure_ai": "azure.ai.openai",
+    "groq": "groq",
+    "together_ai": "together_ai",
+    "fireworks_ai": "fireworks_ai",
+    "xai": "x_ai",
+    "mistral": "mistral_ai",
+}
+"""LiteLLM's provider routes that name another provider than the model's owner would
+(https://docs.litellm.ai/docs/providers); `openai/…`, `anthropic/…`, `deepseek/…` and the like
+name the owner already."""
+
+
 def _match(model: str) -> str | None:
     lower = model.lower()
+    route, slash, _ = lower.partition("/")
+    if slash and route in ROUTES:
+        return ROUTES[route]
     for provider, kind, pattern in PROVIDER_PATTERNS:
         if _matches(kind, pattern, model, lower):
             return provider

@@ -49,6 +49,16 @@ def _flatten(clause: object) -> list[object]:
     return [clause]
 
 
+def api_hosts() -> list[tuple[str, str]]:
+    """(`api_pattern`, OTel provider) for every provider that publishes its API's base URL, in
+    genai-prices' order: the provider of a request to a host tokentrace has no name for."""
+    return [
+        (provider.api_pattern, _OTEL_NAMES.get(provider.id, provider.id))
+        for provider in data_snapshot.get_snapshot().providers
+        if provider.api_pattern
+    ]
+
+
 def tables() -> tuple[list[tuple[str, str, str]], dict[str, str], list[tuple[str, str, str]]]:
     """(provider patterns, exact model names, model patterns), each naming the OTel provider."""
     provider_patterns: list[tuple[str, str, str]] = []
@@ -91,7 +101,8 @@ def render() -> str:
         "",
         "Matched as genai-prices matches (case-insensitive except regexes): `PROVIDER_PATTERNS`",
         "first, in order (genai-prices' own `find_provider`), then `MODEL_NAMES`, then",
-        '`MODEL_PATTERNS`."""',
+        "`MODEL_PATTERNS`. `API_HOSTS`: each provider's API base URL pattern, matched at the",
+        "start of `scheme://host[:port]/path` (genai-prices' `find_provider_by_base_url`).\"\"\"",
         "",
         "PROVIDER_PATTERNS: tuple[tuple[str, str, str], ...] = (",
         *(f"    {entry!r}," for entry in provider_patterns),
@@ -101,6 +112,9 @@ def render() -> str:
         "}",
         "MODEL_PATTERNS: tuple[tuple[str, str, str], ...] = (",
         *(f"    {entry!r}," for entry in model_patterns),
+        ")",
+        "API_HOSTS: tuple[tuple[str, str], ...] = (",
+        *(f"    {entry!r}," for entry in api_hosts()),
         ")",
         "",
     ]

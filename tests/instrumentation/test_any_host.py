@@ -115,6 +115,17 @@ def test_gateway_mapped_the_natural_way_names_each_shape_s_provider():
         ("gw.internal", 443, "my-finetune", "unknown"),
         # A known host wins over the model: DeepSeek serving someone else's model name.
         ("api.deepseek.com", 443, "gpt-4o-mini", "deepseek"),
+        # Hosts known from genai-prices' published API base URLs: the reseller bills the call.
+        ("api.z.ai", 443, "glm-4.6", "zai"),
+        ("api.novita.ai", 443, "deepseek/deepseek-v3-0324", "novita"),
+        ("inference.baseten.co", 443, "deepseek-ai/DeepSeek-V3-0324", "baseten"),
+        ("acme.azure-api.net", 443, "gpt-4o-mini", "azure.ai.openai"),
+        ("bedrock-runtime.eu-west-1.amazonaws.com", 443, "claude", "aws.bedrock"),
+        # A LiteLLM proxy's route names who serves the model, before the model's owner.
+        ("localhost", 4000, "bedrock/anthropic.claude-3-5-haiku-20241022-v1:0", "aws.bedrock"),
+        ("localhost", 4000, "vertex_ai/gemini-2.5-flash", "gcp.vertex_ai"),
+        ("localhost", 4000, "azure/gpt-4o-mini", "azure.ai.openai"),
+        ("localhost", 4000, "anthropic/claude-sonnet-4-5", "anthropic"),
     ],
 )
 def test_provider_from_the_model(host, port, model, provider):
@@ -123,11 +134,34 @@ def test_provider_from_the_model(host, port, model, provider):
     )
 
 
+def test_a_reseller_host_is_priced_at_the_reseller_s_rates(standin, unmapped):
+    """Z.ai's API (api.z.ai, reached here through the stand-in as an HTTP proxy) bills GLM-4.6 at
+    $0.60 per million input and $2.20 per million output tokens
+    (https://docs.z.ai/guides/overview/pricing); the model's owner by name is Zhipu's own
+    open.bigmodel.cn, which lists it in yuan: priced as Zhipu's, the call was unpriced."""
+    proxy = httpx2.Client(proxy=standin.root)
+    oai = openai.OpenAI(
+        base_url="http://api.z.ai/api/paas/v4", api_key="k", http_client=proxy, max_retries=0
+    )
+    oai.chat.completions.create(
+        model="glm-4.6",
+        messages=[{"role": "user", "content": "hello"}],
+        extra_headers=usage_header(input=2000, output=500),
+    )
+    found = only_span(unmapped).attributes
+    assert found["gen_ai.provider.name"] == "zai"
+    price = Pricer(prices_file="").price(
+        "zai", found["gen_ai.request.model"], datetime.now(UTC), 2000, 500
+    )
+    assert price.cost == (2000 * Decimal("0.60") + 500 * Decimal("2.20")) / M
+
+
 def test_model_owner_table_is_generated_from_the_pinned_genai_prices():
     provider_patterns, names, model_patterns = generator.tables()
     assert tuple(provider_patterns) == model_owners.PROVIDER_PATTERNS
     assert names == model_owners.MODEL_NAMES
     assert tuple(model_patterns) == model_owners.MODEL_PATTERNS
+    assert tuple(generator.api_hosts()) == model_owners.API_HOSTS
     assert model_owner("GPT-4o") == "openai"  # genai-prices matches case-insensitively
 
 
