@@ -102,7 +102,7 @@ def render() -> str:
         "Matched as genai-prices matches (case-insensitive except regexes): `PROVIDER_PATTERNS`",
         "first, in order (genai-prices' own `find_provider`), then `MODEL_NAMES`, then",
         "`MODEL_PATTERNS`. `API_HOSTS`: each provider's API base URL pattern, matched at the",
-        'start of `scheme://host[:port]/path` (genai-prices\' `find_provider_by_base_url`)."""',
+        'start of `https://host[:port]/path`, whatever the scheme (`providers.api_host`)."""',
         "",
         "PROVIDER_PATTERNS: tuple[tuple[str, str, str], ...] = (",
         *(f"    {entry!r}," for entry in provider_patterns),
