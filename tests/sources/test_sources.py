@@ -61,6 +61,11 @@ through the Responses API, with OpenInference's instrumentations and with Logfir
 Logfire 5.4.0 (``instrument_openai()``, ``instrument_anthropic()``; openai 3.57,
 anthropic 2.15) makes the same calls as the OpenAI and Anthropic sources above.
 
+Amazon Bedrock (Claude Sonnet 4.5 through cross-region profiles): boto3 1.44 traced by
+opentelemetry-instrumentation-botocore 0.66b2, beside the anthropic SDK's
+``AnthropicBedrock`` traced by tokentrace; and LiteLLM 1.110.2's bedrock provider (Converse
+and InvokeModel, over httpx) traced by its OTel callback and by tokentrace.
+
 Not recorded: the Anthropic TypeScript SDK's own tracing under OpenLLMetry JS, whose
 Anthropic instrumentation (0.27) patches only the 0.x SDK layout, which has no tracing of
 its own; OpenLIT with the Anthropic Python SDK's own tracing, since OpenLIT 1.34 pins
@@ -900,3 +905,43 @@ def test_botocore_bedrock_and_tokentrace_count_each_call_once(replay):
         ("msg_standin6", global_sonnet, 0),
         ("msg_standin8", global_sonnet, 1),
     ]
+
+
+BEDROCK_GLOBAL = ("aws.bedrock", "global.anthropic.claude-sonnet-4-5-20250929-v1:0")
+# Claude Sonnet 4.5 through a geographic profile (``us.``), 10% over global: 100 × 3.30 +
+# 1,000 × 0.33 + 100 × 4.125 + 80 × 16.50 per million (https://aws.amazon.com/bedrock/pricing/).
+BEDROCK_US = ("aws.bedrock", "regional.anthropic.claude-sonnet-4-5-20250929-v1:0")
+BEDROCK_US_COST = Decimal("0.0023925")
+
+
+def test_litellm_bedrock_and_tokentrace_count_each_call_once(replay):
+    """LiteLLM 1.110.2's bedrock provider (SigV4 by botocore, posted with httpx), Converse and
+    InvokeModel, plain and streamed, traced by its OTel callback and by tokentrace with
+    nothing configured: LiteLLM's ``litellm_request`` span (``gen_ai.system=bedrock``, its
+    ``chatcmpl-…`` id) and tokentrace's span of the exchange beneath it sit in two traces and
+    are paired by time; one row each call, tokentrace's, exactly priced (Sonnet 4.5 through
+    ``global.`` as ``SONNET``; through ``us.`` 10% more)."""
+    result = replay("litellm_bedrock_tokentrace")
+    assert result.spans == 12
+    exact = (*BEDROCK_GLOBAL, 1200, 80, 1000, 100, 0, SONNET)
+    regional = (*BEDROCK_US, 1200, 80, 1000, 100, 0, BEDROCK_US_COST)
+    assert result.rows() == [exact, exact, regional, regional]
+    assert result.rows("response_id", "stream") == [
+        ("", 0), ("", 1), ("msg_standin2", 0), ("msg_standin4", 1),
+    ]  # fmt: skip
+    assert result.metrics.spans_duplicate.value() == 4
+    assert result.metrics.spans_ignored.value() == 4  # LiteLLM's raw_gen_ai_request spans
+
+
+def test_litellm_bedrock_and_tokentrace_exported_one_by_one(replay):
+    """Each span alone, in the order they ended: tokentrace's span of the process's first
+    call ends before any LiteLLM span has been seen, so nothing waits for its LiteLLM twin,
+    which is stored as well (``dedupe``'s stated limit: "other scopes' calls before the first
+    framework span since the start"); every later call pairs off, one row each."""
+    result = replay("litellm_bedrock_tokentrace", alone=True)
+    exact = (*BEDROCK_GLOBAL, 1200, 80, 1000, 100, 0, SONNET)
+    regional = (*BEDROCK_US, 1200, 80, 1000, 100, 0, BEDROCK_US_COST)
+    assert result.rows() == [exact, exact, exact, regional, regional]
+    twice = "converse/global.anthropic.claude-sonnet-4-5-20250929-v1:0"
+    assert result.rows("request_model", "stream")[0] == (twice, 0)
+    assert result.metrics.spans_duplicate.value() == 3
