@@ -140,6 +140,18 @@ def test_a_spent_enforced_budget_blocks_the_next_calls_before_they_are_sent(stan
         assert refused_locally.value.status_code == 429
         with pytest.raises(ollama.ResponseError, match="team=growth"):
             list(local.chat(model="llama3.2", messages=ASK, stream=True))
+        bedrock = anthropic.AnthropicBedrock(
+            aws_access_key="AKIAIOSFODNN7EXAMPLE",
+            aws_secret_key="x",
+            aws_region="us-east-1",
+            base_url=standin.base_url("bedrock"),
+        )
+        haiku = "us.anthropic.claude-haiku-4-5-20251001-v1:0"
+        with pytest.raises(anthropic.RateLimitError, match="team=growth"):
+            bedrock.messages.create(model=haiku, max_tokens=5, messages=ASK)
+        with pytest.raises(anthropic.RateLimitError):
+            for _ in bedrock.messages.create(model=haiku, max_tokens=5, messages=ASK, stream=True):
+                pass
         asyncio.run(async_calls())
     assert len(standin.requests) == sent  # nothing reached the provider: no retries either
 
@@ -149,11 +161,11 @@ def test_a_spent_enforced_budget_blocks_the_next_calls_before_they_are_sent(stan
     assert len(standin.requests) == sent + 1
 
     blocked = [s for s in llm_spans(memory) if s.attributes.get("tokentrace.budget.blocked")]
-    assert len(blocked) == 11
+    assert len(blocked) == 13
     assert {s.attributes["tokentrace.budget.scope"] for s in blocked} == {"team=growth"}
     assert all(s.attributes["gen_ai.usage.input_tokens"] == 0 for s in blocked)
 
-    # serve counts them: 11 blocked calls, cost 0, in the totals and by endpoint.
+    # serve counts them: 13 blocked calls, cost 0, in the totals and by endpoint.
     now = datetime.now(UTC)
     window = f"?from={(now - timedelta(hours=1)).isoformat()}&to={now.isoformat()}"
     window = window.replace("+", "%2B")
@@ -161,12 +173,12 @@ def test_a_spent_enforced_budget_blocks_the_next_calls_before_they_are_sent(stan
     def totals() -> dict:
         return _api(serve, "GET", "/api/v1/views/totals" + window)["rows"][0]
 
-    _wait(lambda: int(totals()["requests"]) == 13, "serve to store the 13 calls")
+    _wait(lambda: int(totals()["requests"]) == 15, "serve to store the 15 calls")
     found = totals()
     # 0.0012 spent, plus team=other's 6 input and 8 output tokens; the blocked calls cost 0.
     other = (6 * Decimal("0.15") + 8 * Decimal("0.60")) / 1_000_000
     assert (int(found["blocked_requests"]), Decimal(found["cost"])) == (
-        11,
+        13,
         Decimal("0.0012") + other,
     )
 
