@@ -6,6 +6,11 @@ fsynced together by one writer thread (group commit), so the cost of an fsync is
 by every request that arrived meanwhile. Rows travel column-oriented (one list per
 column), the shape both the pickler and the ClickHouse encoder handle fastest.
 
+A segment deleted while it is open (the spool's files removed under a running serve) is
+noticed after the write that follows: that write's requests fail (the senders retry, into a new
+segment, in a re-created directory if need be) rather than being acknowledged for a file no
+longer on disk, and the segment is sealed, its earlier rows stored from memory.
+
 A segment is *sealed* once it holds ``seal_rows`` rows (50,000) or is ``seal_seconds``
 (1 s) old, then handed to the sink, which inserts it into ClickHouse in one batch with
 the segment's name as ``insert_deduplication_token`` and deletes the file only after
@@ -289,6 +294,8 @@ class Spool:
             segment = self._current or self._open()
             spool_records.write_all(self._fd, buffers)
             os.fdatasync(self._fd)
+            if os.fstat(self._fd).st_nlink == 0:
+                raise FileNotFoundError(f"{segment.path} was deleted while it was being written")
         except OSError as exc:
             log.error("spool: write failed: %s", exc)
             self._undo_partial_write()
@@ -304,6 +311,7 @@ class Spool:
             resolve(future, None)
 
     def _open(self) -> Segment:
+        self.directory.mkdir(parents=True, exist_ok=True)  # deleted under a running serve
         self._sequence += 1
         name = f"{self._sequence:012d}-{secrets.token_hex(6)}"
         path = self.directory / f"{name}{_SUFFIX}"

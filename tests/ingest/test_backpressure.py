@@ -124,12 +124,14 @@ def test_a_resent_request_fails_with_its_first_copy_then_is_taken(tmp_path):
     message = otlp_wire.TraceRequest.FromString(body())
     first = pipeline.accept(message, "http")
     resent = pipeline.accept(message, "http")
-    (tmp_path / "spool").rmdir()  # the write fails: no directory to open a segment in
+    (tmp_path / "spool").rmdir()  # the write fails: a file where the directory was
+    (tmp_path / "spool").write_bytes(b"")
     spool.start()
-    with pytest.raises(FileNotFoundError):
+    with pytest.raises(FileExistsError):
         first.durable.result(timeout=5)
-    with pytest.raises(FileNotFoundError):  # so the sender is told to retry, not "stored"
+    with pytest.raises(FileExistsError):  # so the sender is told to retry, not "stored"
         resent.durable.result(timeout=5)
+    (tmp_path / "spool").unlink()
     (tmp_path / "spool").mkdir()
     again = pipeline.accept(message, "http")  # its retry is taken, not a duplicate
     again.durable.result(timeout=5)

@@ -443,3 +443,40 @@ def test_spans_acknowledged_after_the_embedded_store_was_deleted_stay_spooled_un
     stored = server.stored()
     assert sorted(row["trace_id"] for row in stored["calls"]) == sorted(acked)
     assert stored["llm_cost_hourly"][0] == stored["llm_cost_daily"][0] == str(len(acked))
+
+
+def test_spans_acknowledged_after_the_spool_was_deleted_survive_a_crash(tmp_path):
+    # The spool's files deleted under a running serve (rm -rf to start afresh): the open
+    # segment went on taking appends into a file no longer on disk, each acknowledged, so a
+    # crash before the sink stored them lost them; with the directory gone too, every later
+    # request failed until a restart.
+    server = ServeProcess(tmp_path).start()
+
+    def send(number: int) -> list[str]:
+        spans = [span(chat(), trace_id=(number * 100 + i).to_bytes(16, "big")) for i in range(10)]
+        body = request(*spans).SerializeToString()
+        deadline = time.monotonic() + 30
+        while _post(server, body).status != 200:  # as an exporter retries
+            assert time.monotonic() < deadline, server.log()
+            time.sleep(0.05)
+        return [item.trace_id.hex() for item in spans]
+
+    kept = send(0) + send(1)
+    _wait_drained(server)
+    at_risk = send(2)  # its segment is open, and then deleted with every file in the spool
+    for entry in server.spool_dir.iterdir():
+        shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
+    kept += send(3)
+    _wait_drained(server)
+    at_risk += send(4)  # and then the spool directory itself
+    shutil.rmtree(server.spool_dir)
+    kept += send(5)
+    server.kill()
+    server.start()
+    _wait_drained(server)
+    assert server.stop() == 0
+    stored = server.stored()
+    keys = [row["trace_id"] for row in stored["calls"]]
+    assert len(keys) == len(set(keys))
+    assert set(kept) <= set(keys) <= set(kept + at_risk)
+    assert stored["llm_cost_hourly"][0] == stored["llm_cost_daily"][0] == str(len(keys))
