@@ -244,8 +244,19 @@ class Spool:
             self._thread.join()
 
     def remove(self, segment: Segment) -> None:
-        """The sink has stored ``segment``: delete it."""
-        segment.path.unlink(missing_ok=True)
+        """The sink has stored ``segment``: delete it.
+
+        A delete that fails (the spool's disk gone read-only) is logged, not raised: the rows
+        are stored, and replaying the file at the next start is a no-op by its token.
+        """
+        try:
+            segment.path.unlink(missing_ok=True)
+        except OSError as exc:
+            log.error(
+                "spool: %s is stored but cannot be deleted (%s); the next start replays it, "
+                "which its deduplication token makes a no-op",
+                segment.name, exc,
+            )  # fmt: skip
         self._forget(segment)
 
     def _forget(self, segment: Segment) -> None:
