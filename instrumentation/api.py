@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from .headers import Entries
 from .request_body import RequestFields
 from .usage import Observed, Usage
 
@@ -39,6 +40,10 @@ class Api:
     def observe(self, document: Any, seen: Observed, streaming: bool) -> None:
         """Records what one decoded body or SSE event says about the call."""
         raise NotImplementedError
+
+    def observe_headers(self, found: Entries, seen: Observed) -> None:
+        """Records what a successful response's headers say, before its body is parsed;
+        called only when one of `NOTED_HEADERS` is there (`LLMCall.on_response`)."""
 
     def usage(self, raw: dict[str, Any]) -> Usage | None:
         """The provider's usage object, normalised; None when it lacks the input count."""

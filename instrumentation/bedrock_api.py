@@ -12,7 +12,10 @@ Amazon Nova's invoke body has the same shape, with `cacheReadInputTokenCount` an
 sends its usage in the `metadata` event, and an invoke stream's last chunk carries
 `amazon-bedrock-invocationMetrics` (`inputTokenCount`, `outputTokenCount`,
 `cacheReadInputTokenCount`, `cacheWriteInputTokenCount`) whatever the model, read when the
-model's own events had no usage.
+model's own events had no usage; a plain InvokeModel answer names its counts in
+`x-amzn-bedrock-input-token-count` / `-output-token-count` headers, read when its body has no
+usage (Meta Llama's, Mistral's…). The tier that served a call (Converse's `serviceTier`,
+InvokeModel's `x-amzn-bedrock-service-tier`) is recorded when not the standard one.
 
 The model is the path's: a model id (`anthropic.claude-3-5-haiku-20241022-v1:0`), a
 cross-region inference profile (`us.…`, `eu.…`, `global.…`) or an ARN, URL-encoded by the
@@ -28,10 +31,18 @@ from urllib.parse import unquote
 from .anthropic_api import MESSAGES
 from .api import Api
 from .eventstream import EXCEPTION
+from .headers import Entries
 from .request_body import RequestFields
 from .usage import CACHE_CREATION_1H_TOKENS, Observed, Usage, count, text
 
 FAMILY = "bedrock"
+HEADERS = {
+    b"x-amzn-bedrock-input-token-count": "inputTokenCount",
+    b"x-amzn-bedrock-output-token-count": "outputTokenCount",
+    b"x-amzn-bedrock-service-tier": "serviceTier",
+}
+"""InvokeModel's response headers worth reading (`_Bedrock.observe_headers`), as
+`headers.entries` gives their names."""
 PROVIDER = "aws.bedrock"
 _MODEL_SEGMENT = "/model/"
 _METRICS = "amazon-bedrock-invocationMetrics"
@@ -51,6 +62,21 @@ class _Bedrock(Api):
 
     def request_stream(self, fields: RequestFields, path: str) -> bool:
         return self._stream
+
+    def observe_headers(self, found: Entries, seen: Observed) -> None:
+        """InvokeModel's answer names its token counts in headers whatever the model (Meta
+        Llama's, Mistral's… bodies carry none of Bedrock's usage), and the tier that served a
+        call (`flex`, `priority`: other rates than the standard tier's)."""
+        counts: dict[str, int] = {}
+        for _, name, value in found:
+            key = HEADERS.get(name)
+            if key == "serviceTier":
+                seen.service_tier = value.decode("latin-1").strip().lower()
+            elif key is not None and value.strip().isdigit():
+                counts[key] = int(value)
+        if "inputTokenCount" in counts and not seen.usage_final:
+            seen.raw_usage = counts  # the body's own usage, if any, replaces it
+            seen.usage_final = True
 
     def usage(self, raw: dict[str, Any]) -> Usage | None:
         if "input_tokens" in raw:
@@ -105,6 +131,9 @@ def _converse(document: dict[str, Any], seen: Observed) -> None:
     reason = text(document, "stopReason")
     if reason is not None:
         seen.finish_reasons = [reason]
+    tier = text(document.get("serviceTier"), "type")  # Converse: `{"type": "flex"}`
+    if tier is not None:
+        seen.service_tier = tier
     usage = document.get("usage")
     if isinstance(usage, dict):
         seen.raw_usage = usage

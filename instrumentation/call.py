@@ -17,6 +17,7 @@ from opentelemetry.trace import SpanKind, Status, StatusCode, Tracer
 
 from . import failures
 from .api_keys import request_fingerprint
+from .bedrock_api import HEADERS as BEDROCK_HEADERS
 from .bodies import NOT_PARSED, JsonParser, NdjsonParser, SseParser
 from .budget_guard import Exceeded
 from .decoding import Decoder, UnsupportedEncoding, decoder_factory
@@ -47,6 +48,11 @@ _HTTPX_DECODERS = {
 """The httpx/httpx2 content decoders that give the application the very bytes `decoding`'s
 decoders give us, by `content-encoding`. (zstd is left to our own decoder: httpx decodes it
 with the `zstandard` module, not ours, so the same bytes are not taken on trust.)"""
+
+NOTED_HEADER_NAMES = COST_HEADER_NAMES | frozenset(BEDROCK_HEADERS)
+"""Response headers read beyond the content's: a provider's cost (`provider_cost`) and
+Bedrock's token counts and tier (`bedrock_api`). One set, so the headers of a call that has
+none of them cost one lookup each, as before."""
 
 _GENAI_OPERATIONS = frozenset(
     {
@@ -155,7 +161,7 @@ class LLMCall:
         self._status_code = response.status_code
         headers = response.headers
         found = entries(headers)
-        content_type, content_encoding, cost_named = _content_headers(found)
+        content_type, content_encoding, noted = _content_headers(found)
         try:
             self._make_decoder = decoder_factory(content_encoding)
         except UnsupportedEncoding:
@@ -169,11 +175,14 @@ class LLMCall:
             self._parser = NdjsonParser(self.route.api.sse_marker, self._observe)
         elif "json" in content_type:
             self._parser = JsonParser(self._observe)
-            if cost_named and response.status_code < 400:
+            if noted and response.status_code < 400:
                 self._header_cost = from_headers(headers, found)
+                self.route.api.observe_headers(found, self._seen)
         elif "amazon.eventstream" in content_type:  # Bedrock's streams; last: rarer than JSON
             self._streaming = True
             self._parser = EventStreamParser(self.route.api.sse_marker, self._observe)
+            if noted and response.status_code < 400:
+                self.route.api.observe_headers(found, self._seen)
 
     def feed(self, chunk: bytes) -> None:
         """Sees one raw body chunk, as the application receives it; see `RAW_BATCH_BYTES`."""
@@ -338,10 +347,11 @@ class LLMCall:
 
 def _content_headers(found: Entries) -> tuple[str, str, bool]:
     """`content-type` and `content-encoding` as `headers.get` gives them (repeated headers
-    joined with ", "), and whether a provider-cost header is there (`from_headers` then reads
-    it), in one pass over the headers' entries: each `get` decodes every header."""
+    joined with ", "), and whether one of `NOTED_HEADER_NAMES` is there (a provider's cost,
+    Bedrock's counts: then read), in one pass over the headers' entries: each `get` decodes
+    every header."""
     content_type = content_encoding = None
-    cost_named = False
+    noted = False
     for _, name, value in found:
         if name == b"content-type":
             content_type = value if content_type is None else content_type + b", " + value
@@ -349,12 +359,12 @@ def _content_headers(found: Entries) -> tuple[str, str, bool]:
             content_encoding = (
                 value if content_encoding is None else content_encoding + b", " + value
             )
-        elif name in COST_HEADER_NAMES:
-            cost_named = True
+        elif name in NOTED_HEADER_NAMES:
+            noted = True
     return (
         "" if content_type is None else content_type.decode("latin-1"),
         "" if content_encoding is None else content_encoding.decode("latin-1"),
-        cost_named,
+        noted,
     )
 
 

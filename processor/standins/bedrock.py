@@ -9,10 +9,13 @@ Credentials (SigV4 or a bearer API key) are not checked.
   bare Claude name as Bedrock reports it (`claude-3-5-haiku-20241022` for
   `us.anthropic.claude-3-5-haiku-20241022-v1:0`); streamed, each Anthropic SSE event is one
   `chunk` event `{"bytes": base64(event JSON), "p": padding}`, and the last carries
-  `amazon-bedrock-invocationMetrics`. For Amazon Nova, Nova's own body (`_nova`).
+  `amazon-bedrock-invocationMetrics`. For Amazon Nova and Meta Llama, their own bodies
+  (`_nova`, `_llama`). A plain answer names its token counts in
+  `x-amzn-bedrock-input-token-count` / `-output-token-count` headers, whatever the model.
 - converse: `usage: {inputTokens, outputTokens, totalTokens, cacheReadInputTokens,
   cacheWriteInputTokens}` (`inputTokens` without the cache); streamed as `messageStart`,
-  `contentBlockDelta`…, `messageStop` and a `metadata` event with the usage.
+  `contentBlockDelta`…, `messageStop` and a `metadata` event with the usage; the service
+  tier asked for (`serviceTier`) is named as the one that served the call.
 
 Every event-stream message has the prelude and message CRC32s botocore checks. Errors are
 `{"message": ...}` with `x-amzn-ErrorType`, as Bedrock sends them.
@@ -73,19 +76,53 @@ def handle(path: str, body: dict[str, Any], plan: Plan) -> Reply:
     start = route.find("/model/") + len("/model/")
     model_id, _, operation = unquote(route[start:]).rpartition("/")
     if operation in ("converse", "converse-stream"):
-        return _converse(plan, stream=operation == "converse-stream")
+        tier = body.get("serviceTier")
+        return _converse(
+            plan, operation == "converse-stream", tier if isinstance(tier, dict) else None
+        )
     stream = operation.endswith("-stream")
     if "amazon.nova" in model_id:
-        return _nova(plan, stream)
-    claude = _CLAUDE.search(model_id)
-    if claude is None:
-        return error(400)  # Claude's and Nova's bodies only: other models' are not stood in for
-    request = {**body, "model": claude.group(1), "stream": stream}
-    reply = anthropic.handle("/v1/messages", request, plan)
-    reply.headers = {"x-amzn-RequestId": f"standin-{next(_ids)}"}
+        reply = _nova(plan, stream)
+    elif "meta.llama" in model_id:
+        reply = _llama(plan, stream)
+    elif claude := _CLAUDE.search(model_id):
+        request = {**body, "model": claude.group(1), "stream": stream}
+        reply = anthropic.handle("/v1/messages", request, plan)
+        reply.headers = {"x-amzn-RequestId": f"standin-{next(_ids)}"}
+        if reply.pieces is not None:
+            return _event_stream([_chunk(event, plan) for event in reply.pieces], reply.cut)
+    else:
+        return error(400)  # Claude's, Nova's and Llama's bodies only
     if reply.pieces is None:
-        return reply
-    return _event_stream([_chunk(event, plan) for event in reply.pieces], reply.cut)
+        # InvokeModel names the call's token counts in headers, whatever the model.
+        reply.headers["x-amzn-bedrock-input-token-count"] = str(plan.uncached_input)
+        reply.headers["x-amzn-bedrock-output-token-count"] = str(plan.output_tokens)
+    return reply
+
+
+def _llama(plan: Plan, stream: bool) -> Reply:
+    """Meta Llama's own invoke body: `generation` text and counts of its own, no usage
+    object; streamed, one chunk per piece, the last with Bedrock's invocation metrics."""
+    if not stream:
+        document = {
+            "generation": plan.text,
+            "prompt_token_count": plan.input_tokens,
+            "generation_token_count": plan.output_tokens,
+            "stop_reason": "stop",
+        }
+        return Reply(body=dumps(document), headers={"x-amzn-RequestId": f"standin-{next(_ids)}"})
+    events: list[dict[str, Any]] = [
+        {
+            "generation": piece,
+            "prompt_token_count": plan.input_tokens if i == 0 else None,
+            "generation_token_count": i + 1,
+            "stop_reason": None,
+        }
+        for i, piece in enumerate(plan.pieces)
+    ]
+    events[-1]["stop_reason"] = "stop"
+    events[-1]["amazon-bedrock-invocationMetrics"] = _invocation_metrics(plan)
+    return _event_stream([_chunk_of(event) for event in events], plan.fail == "cut")
 
 
 def _chunk(sse: bytes, plan: Plan) -> bytes:
@@ -157,15 +194,18 @@ def _usage(plan: Plan) -> dict[str, int]:
     }
 
 
-def _converse(plan: Plan, stream: bool) -> Reply:
+def _converse(plan: Plan, stream: bool, tier: dict[str, Any] | None) -> Reply:
+    """Converse's answer; the service tier asked for (`serviceTier`) is named as served."""
     headers = {"x-amzn-RequestId": f"standin-{next(_ids)}"}
-    metrics = {"latencyMs": 412}
+    metrics: dict[str, Any] = {"latencyMs": 412}
+    served = {"serviceTier": tier} if tier else {}
     if not stream:
         document = {
             "output": {"message": {"role": "assistant", "content": [{"text": plan.text}]}},
             "stopReason": "end_turn",
             "usage": _usage(plan),
             "metrics": metrics,
+            **served,
         }
         return Reply(body=dumps(document), headers=headers)
     events: list[tuple[str, dict[str, Any]]] = [("messageStart", {"role": "assistant"})]
@@ -174,7 +214,7 @@ def _converse(plan: Plan, stream: bool) -> Reply:
     events += [
         ("contentBlockStop", {"contentBlockIndex": 0}),
         ("messageStop", {"stopReason": "end_turn"}),
-        ("metadata", {"usage": _usage(plan), "metrics": metrics}),
+        ("metadata", {"usage": _usage(plan), "metrics": metrics, **served}),
     ]
     pieces = [
         message(

@@ -24,12 +24,18 @@ import anthropic
 import httpx
 import pytest
 from botocore.eventstream import EventStreamBuffer
+from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from tokentrace.instrumentation.api_keys import fingerprint
-from tokentrace.instrumentation.bedrock_api import CONVERSE_STREAM, INVOKE_STREAM
+from tokentrace.instrumentation.bedrock_api import CONVERSE_STREAM, INVOKE, INVOKE_STREAM
 from tokentrace.instrumentation.eventstream import EventStreamParser
 from tokentrace.instrumentation.routing import api_for_path
+from tokentrace.instrumentation.usage import Observed
+from tokentrace.processor.extract.extractor import extract
+from tokentrace.processor.pipeline import price_call
+from tokentrace.processor.pricing.pricer import Pricer
+from tokentrace.processor.receivers import otlp_wire
 from tokentrace.processor.standins import usage_header
 from tokentrace.processor.standins.bedrock import message
 from tokentrace.processor.standins.plan import dumps
@@ -227,6 +233,63 @@ def test_amazon_nova_through_invoke_model(standin, bare, stream):
     assert found["gen_ai.usage.cache_read.input_tokens"] == 1000
     assert found["gen_ai.response.finish_reasons"] == ("end_turn",)
     assert span_cost(only_span(bare)) == Decimal("0.000984")
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_meta_llama_through_invoke_model(standin, bare, stream):
+    """Llama's own invoke body has no usage object: a plain answer's counts are read from
+    Bedrock's `x-amzn-bedrock-input-token-count` / `-output-token-count` headers, a stream's
+    from its last chunk's `amazon-bedrock-invocationMetrics`. Llama 3.3 70B Instruct
+    (https://aws.amazon.com/bedrock/pricing/): $0.72 per million input and output tokens:
+    (1,500 + 120) × 0.72 = $0.0011664."""
+    model = "us.meta.llama3-3-70b-instruct-v1:0"
+    operation = "invoke-with-response-stream" if stream else "invoke"
+    body = {"prompt": "Summarise the invoice.", "max_gen_len": 200}
+    usage = usage_header(input=1500, output=120)
+    with httpx.Client(proxy=standin.root) as client:
+        response = client.post(f"http://{HOST}/model/{model}/{operation}", json=body, headers=usage)
+
+    assert response.status_code == 200
+    span = only_span(bare)
+    found = span.attributes
+    assert (found["gen_ai.usage.input_tokens"], found["gen_ai.usage.output_tokens"]) == (1500, 120)
+    assert found["gen_ai.request.stream"] is stream
+    assert span_cost(span) == Decimal("0.0011664")
+
+
+def test_a_call_served_at_another_tier_is_not_priced_at_the_standard_rates(standin, bare):
+    """Converse names the tier that served the call (`serviceTier`); Bedrock's flex and
+    priority tiers bill other rates than the price data's standard ones, which it lacks: the
+    call is stored unpriced (`no_rate`), never at the standard price."""
+    model = "us.anthropic.claude-3-5-haiku-20241022-v1:0"
+    body = {
+        "messages": [{"role": "user", "content": [{"text": "Summarise the invoice."}]}],
+        "serviceTier": {"type": "flex"},
+    }
+    with httpx.Client(proxy=standin.root) as client:
+        client.post(f"http://{HOST}/model/{model}/converse", json=body, headers=USAGE)
+
+    span = only_span(bare)
+    assert span.attributes["openai.response.service_tier"] == "flex"
+    wire = otlp_wire.TraceRequest.FromString(encode_spans([span]).SerializeToString())
+    (call,) = extract(wire, span.start_time).calls
+    price = price_call(Pricer(prices_file=""), call)
+    assert (price.priced, price.reason) == (False, "no_rate")
+
+
+def test_invoke_headers_name_the_tier_and_counts():
+    seen = Observed()
+    INVOKE.observe_headers(
+        [
+            (b"X-Amzn-Bedrock-Service-Tier", b"x-amzn-bedrock-service-tier", b"priority"),
+            (b"X-Amzn-Bedrock-Input-Token-Count", b"x-amzn-bedrock-input-token-count", b"42"),
+            (b"X-Amzn-Bedrock-Output-Token-Count", b"x-amzn-bedrock-output-token-count", b"7"),
+        ],
+        seen,
+    )
+    assert seen.service_tier == "priority"
+    usage = INVOKE.usage(seen.raw_usage)
+    assert (usage.input_tokens, usage.output_tokens) == (42, 7)
 
 
 def test_mapped_provider_urls_keep_bedrock_calls_bedrock(standin, provider):
