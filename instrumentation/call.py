@@ -194,6 +194,29 @@ class LLMCall:
             if self._held_size >= RAW_BATCH_BYTES:
                 self._parse_held()
 
+    def feed_decoded(self, piece: bytes) -> None:
+        """Sees one piece of the body that the HTTP library has undone `content-encoding` for
+        as the application reads it (`requests`: urllib3, `requests_tee`), batched as `feed`
+        does: the call parses it as is. A body read partly raw and partly decoded (urllib3
+        itself cannot decode that) is not parsed further: its usage is reported missing."""
+        if self._make_decoder is None:  # identity: raw and decoded are the same bytes
+            self.feed(piece)
+            return
+        if self._first_chunk_at is None:
+            self._first_chunk_at = time.perf_counter()
+        if self._parser is None:
+            return
+        if not self._decoded:
+            if self._held or self._held_parsed:
+                self._parser = None
+                self._held = []
+                return
+            self._decoded = True
+        self._held.append(piece)
+        self._held_size += len(piece)
+        if self._held_size >= RAW_BATCH_BYTES:
+            self._parse_held()
+
     def decoder_name(self) -> str | None:
         """The class name httpx gives the content decoder this call would decode the body with
         itself, when the body is worth reading as httpx decodes it (`streams.DecodedTee`): a

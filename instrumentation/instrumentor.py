@@ -1,4 +1,5 @@
-"""`LLMInstrumentor`: one GenAI `CLIENT` span per LLM API call made with httpx or httpx2.
+"""`LLMInstrumentor`: one GenAI `CLIENT` span per LLM API call made with httpx, httpx2 or
+`requests`.
 
 Shaped like the OpenTelemetry contrib instrumentors (`BaseInstrumentor`, `_instrument`,
 `_uninstrument`) and registered under the `opentelemetry_instrumentor` entry point as
@@ -9,7 +10,9 @@ Shaped like the OpenTelemetry contrib instrumentors (`BaseInstrumentor`, `_instr
 The openai (3.x) and anthropic (2.x) SDKs send through httpx2, google-genai through httpx2 by
 default or httpx; both libraries are patched when importable. See `send` for where, and why.
 `Response.json` is wrapped too, so that an SDK's parse of a JSON answer reuses the call's
-(`json_handover`).
+(`json_handover`). `requests` (huggingface_hub, older SDKs, LangChain community integrations,
+apps posting to `/v1/chat/completions` themselves) is patched when importable, at
+`HTTPAdapter.send`: see `requests_send`.
 
 Anthropic SDK tracing: anthropic>=2 has its own tracing (`anthropic/_tracing.py`), on by default
 and recording whenever OpenTelemetry has a real tracer provider (the global one, or the
@@ -23,6 +26,7 @@ prefer our usage, which is read from every byte.
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import logging
 from collections.abc import Collection
@@ -38,6 +42,7 @@ from . import config, endpoints
 from .budget_guard import BudgetGuard
 from .json_handover import json_handover
 from .providers import parse_provider_urls
+from .requests_send import send_wrapper
 from .send import async_wrapper, sync_wrapper
 from .streams import tee_classes
 
@@ -52,14 +57,16 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
 
 
 class LLMInstrumentor(BaseInstrumentor):
-    """Instruments LLM API calls made through httpx/httpx2 (sync and async clients)."""
+    """Instruments LLM API calls made through httpx/httpx2 (sync and async clients) and
+    `requests`."""
 
     _patched: tuple[Any, ...] = ()
+    _requests: Any = None
     _guard: BudgetGuard | None = None
 
     def instrumentation_dependencies(self) -> Collection[str]:
-        # Either httpx or httpx2 will do, which a requirement list cannot say; `_instrument`
-        # patches whichever is importable.
+        # Any of httpx, httpx2 or requests will do, which a requirement list cannot say;
+        # `_instrument` patches whichever is importable.
         return ()
 
     def _instrument(self, **kwargs: Any) -> None:
@@ -99,6 +106,17 @@ class LLMInstrumentor(BaseInstrumentor):
             wrap_function_wrapper(module.Response, "json", json_handover)
             patched.append(module)
         self._patched = tuple(patched)
+        self._instrument_requests(tracer, settings)
+
+    def _instrument_requests(self, tracer: Any, settings: config.Settings) -> None:
+        try:
+            adapters = importlib.import_module("requests.adapters")
+        except ImportError:
+            return
+        # Stream usage is not injected into `requests` calls (see `requests_send`).
+        settings = dataclasses.replace(settings, inject_stream_usage=False)
+        wrap_function_wrapper(adapters.HTTPAdapter, "send", send_wrapper(tracer, settings))
+        self._requests = adapters
 
     def _uninstrument(self, **kwargs: Any) -> None:
         for module in self._patched:
@@ -106,6 +124,9 @@ class LLMInstrumentor(BaseInstrumentor):
             unwrap(module.AsyncClient, "_send_single_request")
             unwrap(module.Response, "json")
         self._patched = ()
+        if self._requests is not None:
+            unwrap(self._requests.HTTPAdapter, "send")
+            self._requests = None
         if self._guard is not None:
             self._guard.stop()
             self._guard = None

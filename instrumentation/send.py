@@ -19,6 +19,7 @@ from opentelemetry.instrumentation.utils import is_instrumentation_enabled
 from opentelemetry.trace import Tracer
 
 from . import failures, provider_errors
+from .budget_guard import Exceeded
 from .call import LLMCall
 from .config import Settings
 from .decoding import decoder_for
@@ -46,14 +47,14 @@ def _suppression_check() -> Callable[[Context], bool]:
 _suppressed = _suppression_check()
 
 
-def _start_call(
-    tracer: Tracer, settings: Settings, args: tuple[Any, ...], kwargs: dict[str, Any]
-) -> LLMCall | None:
+def start_call(tracer: Tracer, settings: Settings, request: Any) -> LLMCall | None:
+    """The started call of an LLM request about to be sent (an httpx/httpx2 `Request`, or a
+    view that reads the same, `requests_views`), or None for any other request or when
+    instrumentation is suppressed."""
     ctx = get_current()
     if _suppressed(ctx):
         return None
     try:
-        request = args[0] if args else kwargs["request"]
         llm_route = route(request, settings)
         return None if llm_route is None else LLMCall.start(tracer, llm_route, request, ctx)
     except Exception:
@@ -64,15 +65,12 @@ def _start_call(
 def _blocked(settings: Settings, call: LLMCall, request: Any) -> Any | None:
     """The local 429 for a call under a spent enforced budget (`settings.guard` set), or None
     to send it."""
-    guard = settings.guard
-    if not guard.exceeded:  # type: ignore[union-attr]
+    if not settings.guard.exceeded:  # type: ignore[union-attr]
         return None
     try:
-        resource = getattr(call.span, "resource", None)
-        budget = guard.blocking(call.attributes, resource.attributes if resource else {})
+        budget = refusal(settings, call)
         if budget is None:
             return None
-        call.block(budget)
         module = sys.modules[type(request).__module__.partition(".")[0]]
         content = provider_errors.body(call.route.api.family, budget.describe())
         return module.Response(
@@ -81,6 +79,18 @@ def _blocked(settings: Settings, call: LLMCall, request: Any) -> Any | None:
     except Exception:
         failures.report("the budget guard")
         return None
+
+
+def refusal(settings: Settings, call: LLMCall) -> Exceeded | None:
+    """The spent enforced budget that refuses the call (whose span then ends as blocked), or
+    None. Call inside a `try`: the guard fails open."""
+    resource = getattr(call.span, "resource", None)
+    budget = settings.guard.blocking(  # type: ignore[union-attr]
+        call.attributes, resource.attributes if resource else {}
+    )
+    if budget is not None:
+        call.block(budget)
+    return budget
 
 
 def _attach_body(call: LLMCall, response: Any, tee: type, rewrite_tee: type) -> None:
@@ -114,7 +124,7 @@ def sync_wrapper(tracer: Tracer, settings: Settings, tees: Tees) -> Wrapper:
     def send(
         wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
     ) -> Any:
-        call = _start_call(tracer, settings, args, kwargs)
+        call = start_call(tracer, settings, args[0] if args else kwargs["request"])
         if call is None:
             return wrapped(*args, **kwargs)
         if settings.guard is not None:
@@ -139,7 +149,7 @@ def async_wrapper(tracer: Tracer, settings: Settings, tees: Tees) -> Wrapper:
     async def send(
         wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
     ) -> Any:
-        call = _start_call(tracer, settings, args, kwargs)
+        call = start_call(tracer, settings, args[0] if args else kwargs["request"])
         if call is None:
             return await wrapped(*args, **kwargs)
         if settings.guard is not None:

@@ -1,0 +1,96 @@
+"""The wrapper around `requests.adapters.HTTPAdapter.send`: LLM calls made with `requests`.
+
+Why the adapter's `send`, not `Session.send`: it is one HTTP exchange, whatever the transport
+(urllib3's pools, a proxy, a subclass such as huggingface_hub's that calls `super().send`),
+which is what a span of ours is, as with httpx's `_send_single_request`:
+
+- redirects are followed by `Session.send` calling `send` again, so each hop is one span (a
+  `Session.send` span would hold the whole chain and nest a span per hop inside itself);
+- urllib3's retries (`HTTPAdapter(max_retries=Retry(...))`) happen inside the adapter's
+  `send`, on the same request, and end in the one response the application gets: one call;
+- the request is final there: `opentelemetry-instrumentation-requests` injects its headers
+  (`baggage` among them) in `Session.send`, before this, so the `baggage` header is stripped
+  from what is actually sent, and that instrumentation's HTTP span is our parent;
+- a bare `HTTPAdapter` used without a `Session` is covered too.
+
+A non-POST request costs one attribute read and a comparison; a POST on a path of no LLM API
+shape, a small view object and `routing`'s cached path check. `TOKENTRACE_STREAM_USAGE=inject`
+is not applied to `requests` (the request is sent as built, the span of a stream that did not
+ask for usage is marked `usage.missing`); the budget guard is, with a 429 built by the adapter
+itself (`build_response`), so `raise_for_status()` and the application's own checks see a
+provider's refusal.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from typing import Any
+
+from opentelemetry import context
+from opentelemetry.trace import Tracer
+
+from . import failures, provider_errors
+from .call import LLMCall
+from .config import Settings
+from .requests_tee import RawTee
+from .requests_views import RequestView, ResponseView
+from .send import Wrapper, refusal, start_call
+
+
+def send_wrapper(tracer: Tracer, settings: Settings) -> Wrapper:
+    def send(
+        wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> Any:
+        request = args[0] if args else kwargs.get("request")
+        if getattr(request, "method", None) != "POST":
+            return wrapped(*args, **kwargs)
+        call = start_call(tracer, settings, RequestView(request))
+        if call is None:
+            return wrapped(*args, **kwargs)
+        if settings.guard is not None:
+            blocked = _blocked(settings, call, instance, request)
+            if blocked is not None:
+                return blocked
+        token = context.attach(call.inner_context)
+        try:
+            response = wrapped(*args, **kwargs)
+        except BaseException as error:
+            call.finish(error)
+            raise
+        finally:
+            context.detach(token)
+        try:
+            call.on_response(ResponseView(response))
+            response.raw = RawTee(response.raw, call)
+        except Exception:
+            failures.report("wrapping the response")
+            call.finish()
+        return response
+
+    return send
+
+
+def _blocked(settings: Settings, call: LLMCall, adapter: Any, request: Any) -> Any | None:
+    """The local 429 for a call under a spent enforced budget, or None to send it."""
+    if not settings.guard.exceeded:  # type: ignore[union-attr]
+        return None
+    try:
+        budget = refusal(settings, call)
+        if budget is None:
+            return None
+        from urllib3 import HTTPResponse
+
+        content = provider_errors.body(call.route.api.family, budget.describe())
+        raw = HTTPResponse(
+            body=io.BytesIO(content),
+            headers=provider_errors.HEADERS,
+            status=429,
+            reason="Too Many Requests",
+            preload_content=False,
+            decode_content=False,
+        )
+        return adapter.build_response(request, raw)
+    except Exception:
+        failures.report("the budget guard")
+        return None
