@@ -1,0 +1,316 @@
+"""LLM calls made with `requests` (huggingface_hub, older SDKs, LangChain community
+integrations, apps posting to `/v1/chat/completions` themselves), metered with nothing
+configured: the stand-in's root is an unknown gateway host serving OpenAI's and Anthropic's
+paths side by side.
+
+Expected costs are worked out by hand from the providers' published prices (USD per million
+tokens): gpt-4o-mini input 0.15, output 0.60 (https://openai.com/api/pricing/);
+claude-haiku-4-5 input 1.00, output 5.00 (https://www.anthropic.com/pricing#api).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+import zlib
+from collections.abc import Callable
+from decimal import Decimal
+
+import pytest
+import requests
+import urllib3
+from requests.adapters import HTTPAdapter
+from urllib3.util import Retry
+
+from tokentrace.instrumentation.api_keys import fingerprint
+from tokentrace.processor.demo.serve_process import free_port
+from tokentrace.processor.standins import usage_header
+
+from .conftest import attributes, call_attributes, instrumented, llm_spans, store_spans
+
+M = Decimal(1_000_000)
+ASK = [{"role": "user", "content": "hello"}]
+OPENAI_KEY = "sk-proj-0123456789abcdef"
+ANTHROPIC_KEY = "sk-ant-api03-0123456789abcdef"
+KEY = {"authorization": f"Bearer {OPENAI_KEY}"}
+
+
+def chat_body(stream: bool = False) -> dict:
+    body: dict = {"model": "gpt-4o-mini", "messages": ASK}
+    if stream:
+        body.update(stream=True, stream_options={"include_usage": True})
+    return body
+
+
+def messages_body() -> dict:
+    return {"model": "claude-haiku-4-5", "max_tokens": 100, "messages": ASK, "stream": True}
+
+
+def sse_documents(data: bytes) -> list[dict]:
+    """The JSON documents of an SSE body's `data:` lines, as the application reads them."""
+    return [
+        json.loads(line[5:])
+        for line in data.splitlines()
+        if line.startswith(b"data:") and line[5:].strip() != b"[DONE]"
+    ]
+
+
+def test_chat_plain_and_streamed_and_messages_streamed_are_metered_and_priced(
+    standin, unmapped, tmp_path, store_client
+):
+    plain = requests.post(
+        standin.root + "/v1/chat/completions",
+        json=chat_body(),
+        headers={**KEY, **usage_header(input=2000, output=500)},
+    ).json()
+    with requests.post(
+        standin.root + "/v1/chat/completions",
+        json=chat_body(stream=True),
+        headers={**KEY, **usage_header(input=1200, output=300)},
+        stream=True,
+    ) as response:
+        chunks = sse_documents(b"\n".join(response.iter_lines()))
+    with (
+        requests.Session() as session,
+        session.post(
+            standin.root + "/v1/messages",
+            json=messages_body(),
+            headers={"x-api-key": ANTHROPIC_KEY, **usage_header(input=3000, output=400)},
+            stream=True,
+        ) as response,
+    ):
+        events = sse_documents(b"".join(response.iter_content(chunk_size=64)))
+
+    assert chunks[-1]["usage"]["prompt_tokens"] == 1200  # the application got its usage
+    first, last = llm_spans(unmapped)[0], llm_spans(unmapped)[1]
+    assert attributes(first) == {
+        **call_attributes(standin, "openai", "chat", "gpt-4o-mini"),
+        "gen_ai.response.id": plain["id"],
+        "gen_ai.response.model": plain["model"],
+        "gen_ai.response.finish_reasons": ["stop"],
+        "gen_ai.usage.input_tokens": 2000,
+        "gen_ai.usage.output_tokens": 500,
+        "gen_ai.usage.cache_read.input_tokens": 0,
+        "gen_ai.usage.reasoning.output_tokens": 0,
+    }
+    assert attributes(last, ttfc=True) == {
+        **call_attributes(standin, "openai", "chat", "gpt-4o-mini", stream=True),
+        "gen_ai.response.id": chunks[0]["id"],
+        "gen_ai.response.model": chunks[0]["model"],
+        "gen_ai.response.finish_reasons": ["stop"],
+        "gen_ai.usage.input_tokens": 1200,
+        "gen_ai.usage.output_tokens": 300,
+        "gen_ai.usage.cache_read.input_tokens": 0,
+        "gen_ai.usage.reasoning.output_tokens": 0,
+    }
+    claude = llm_spans(unmapped)[2]
+    assert attributes(claude, ttfc=True) == {
+        **call_attributes(standin, "anthropic", "chat", "claude-haiku-4-5", stream=True),
+        "gen_ai.response.id": events[0]["message"]["id"],
+        "gen_ai.response.model": events[0]["message"]["model"],
+        "gen_ai.response.finish_reasons": ["end_turn"],
+        "gen_ai.usage.input_tokens": 3000,
+        "gen_ai.usage.output_tokens": 400,
+        "gen_ai.usage.cache_read.input_tokens": 0,
+        "gen_ai.usage.cache_creation.input_tokens": 0,
+    }
+    # The credential of each, from `requests`' headers as from httpx's.
+    assert [span.attributes["tokentrace.api_key"] for span in llm_spans(unmapped)] == [
+        fingerprint(OPENAI_KEY),
+        fingerprint(OPENAI_KEY),
+        fingerprint(ANTHROPIC_KEY),
+    ]
+
+    store_spans(llm_spans(unmapped), tmp_path, store_client)
+    rows = store_client.query(
+        "SELECT provider, request_model, stream, input_tokens, output_tokens, cost, priced "
+        "FROM llm_calls ORDER BY ts"
+    ).result_rows
+    assert rows == [
+        # 2000 × 0.15 + 500 × 0.60 = 600 per million
+        ("openai", "gpt-4o-mini", 0, 2000, 500, 600 / M, 1),
+        # 1200 × 0.15 + 300 × 0.60 = 360 per million
+        ("openai", "gpt-4o-mini", 1, 1200, 300, 360 / M, 1),
+        # 3000 × 1.00 + 400 × 5.00 = 5000 per million
+        ("anthropic", "claude-haiku-4-5", 1, 3000, 400, 5000 / M, 1),
+    ]
+
+
+def _gunzip(data: bytes) -> bytes:
+    return zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(data)
+
+
+def _lines(sent: bytes) -> bytes:
+    return b"\n".join(_gunzip(sent).splitlines())
+
+
+READS: dict[str, tuple[Callable[[requests.Response], bytes], Callable[[bytes], bytes]]] = {
+    # how the application reads: (the read, what it must get from the body the server sent)
+    "content": (lambda response: response.content, _gunzip),
+    "text": (lambda response: response.text.encode(), _gunzip),
+    "iter_lines": (lambda response: b"\n".join(response.iter_lines()), _lines),
+    "iter_content(1)": (lambda response: b"".join(response.iter_content(1)), _gunzip),
+    "iter_content(None)": (lambda response: b"".join(response.iter_content(None)), _gunzip),
+    "raw.read()": (lambda response: response.raw.read(), bytes),
+    "raw.read(7)": (lambda response: b"".join(iter(lambda: response.raw.read(7), b"")), bytes),
+    "raw.stream(decoded)": (
+        lambda response: b"".join(response.raw.stream(5, decode_content=True)),
+        _gunzip,
+    ),
+    "raw iterated": (lambda response: b"".join(response.raw), _gunzip),
+}
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["json", "sse"])
+@pytest.mark.parametrize("read", list(READS))
+def test_the_application_reads_the_very_bytes_sent_however_it_reads(standin, read, stream):
+    """Gzip-encoded, as the stand-in answers `requests`' default `Accept-Encoding`."""
+    how, expected = READS[read]
+
+    def call() -> tuple[bytes, bytes]:
+        with requests.post(
+            standin.root + "/v1/chat/completions",
+            json=chat_body(stream=stream),
+            headers=usage_header(input=70, output=9),
+            stream=True,
+        ) as response:
+            assert response.headers["content-encoding"] == "gzip"
+            got = how(response)
+        return got, expected(standin.sent[-1])
+
+    without, sent_without = call()
+    with instrumented(standin, provider_urls="") as exporter:
+        got, sent = call()
+    assert got == sent
+    assert without == sent_without
+    # The same answer but for the stand-in's counter in the ids (compressed, when read raw).
+    plain = _gunzip if expected is bytes else bytes
+    assert re.sub(rb"standin\d+", b"", plain(got)) == re.sub(rb"standin\d+", b"", plain(without))
+    (span,) = llm_spans(exporter)
+    found = span.attributes
+    assert (found["gen_ai.usage.input_tokens"], found["gen_ai.usage.output_tokens"]) == (70, 9)
+    if stream and read.endswith("(1)"):
+        # one byte at a time: each piece is its own read, parsed in batches all the same
+        assert found["gen_ai.response.finish_reasons"] == ("stop",)
+
+
+def test_other_requests_are_left_untouched(standin, unmapped):
+    """Another path, another method, or an LLM path naming no model on an unknown host."""
+    baggage = {"baggage": "tenant=acme"}
+    responses = [
+        requests.get(standin.root + "/v1/models", headers=baggage),
+        requests.post(standin.root + "/v1/files", json={"model": "gpt-4o-mini"}, headers=baggage),
+        requests.post(standin.root + "/v1/chat/completions", json={"messages": ASK}),
+        requests.put(standin.root + "/v1/chat/completions", json=chat_body()),
+    ]
+    assert llm_spans(unmapped) == []
+    assert all(type(response.raw) is urllib3.HTTPResponse for response in responses)
+    # (the stand-in records POSTs only)
+    assert [(request.path, request.headers.get("baggage")) for request in standin.requests] == [
+        ("/v1/files", "tenant=acme"),
+        ("/v1/chat/completions", None),
+    ]
+
+
+def test_the_baggage_header_never_reaches_the_llm_host(standin, unmapped):
+    requests.post(
+        standin.root + "/v1/chat/completions",
+        json=chat_body(),
+        headers={"baggage": "tenant=acme", "Content-Type": "application/json"},
+    )
+    (recorded,) = standin.requests
+    assert "baggage" not in recorded.headers
+    assert recorded.headers["content-type"] == "application/json"
+    assert len(llm_spans(unmapped)) == 1
+
+
+def test_an_error_status_is_the_span_s_error_type(standin, unmapped):
+    response = requests.post(
+        standin.root + "/v1/messages",
+        json={**messages_body(), "stream": False},
+        headers={"x-standin-fail": "429"},
+    )
+    assert response.status_code == 429
+    assert response.json()["type"] == "error"
+    (span,) = llm_spans(unmapped)
+    assert attributes(span) == {
+        **call_attributes(standin, "anthropic", "chat", "claude-haiku-4-5", status=429),
+        "error.type": "429",
+    }
+    assert span.status.is_ok is False
+
+
+def test_a_failed_connection_is_the_span_s_error_type(unmapped):
+    with pytest.raises(requests.ConnectionError):
+        requests.post(f"http://127.0.0.1:{free_port()}/v1/chat/completions", json=chat_body())
+    (span,) = llm_spans(unmapped)
+    assert span.attributes["error.type"] == "ConnectionError"
+    assert "gen_ai.usage.input_tokens" not in span.attributes
+
+
+def test_urllib3_retries_inside_the_adapter_are_one_call(standin, unmapped):
+    """The adapter's own retries resend the same request: the application gets one response,
+    and there is one span, with the status it got."""
+    retry = Retry(total=2, status_forcelist=[503], allowed_methods=None, raise_on_status=False)
+    with requests.Session() as session:
+        session.mount("http://", HTTPAdapter(max_retries=retry))
+        response = session.post(
+            standin.root + "/v1/chat/completions",
+            json=chat_body(),
+            headers={"x-standin-fail": "503"},
+        )
+    assert response.status_code == 503
+    assert len(standin.requests) == 3
+    (span,) = llm_spans(unmapped)
+    assert (span.attributes["http.response.status_code"], span.attributes["error.type"]) == (
+        503,
+        "503",
+    )
+
+
+def test_a_stream_closed_unread_ends_its_span_with_usage_missing(standin, unmapped):
+    response = requests.post(
+        standin.root + "/v1/chat/completions",
+        json=chat_body(stream=True),
+        headers=usage_header(input=10, output=5),
+        stream=True,
+    )
+    assert llm_spans(unmapped) == []  # the body is not read yet: the call is not over
+    next(response.iter_lines())
+    response.close()
+    (span,) = llm_spans(unmapped)
+    assert span.attributes["tokentrace.usage.missing"] is True
+    assert "gen_ai.usage.input_tokens" not in span.attributes
+
+
+def test_huggingface_hub_is_not_needed():
+    """A fresh interpreter where `huggingface_hub` cannot be imported meters a call."""
+    script = """
+import sys
+sys.modules["huggingface_hub"] = None  # any import of it raises ImportError
+import requests
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from tokentrace.instrumentation import LLMInstrumentor
+from tokentrace.processor.standins import start_standin, usage_header
+
+provider = TracerProvider()
+exporter = InMemorySpanExporter()
+provider.add_span_processor(SimpleSpanProcessor(exporter))
+LLMInstrumentor().instrument(tracer_provider=provider)
+with start_standin() as standin:
+    requests.post(
+        standin.root + "/v1/chat/completions",
+        json={"model": "gpt-4o-mini", "messages": []},
+        headers=usage_header(input=11, output=3),
+    ).json()
+(span,) = exporter.get_finished_spans()
+print(span.attributes["gen_ai.usage.input_tokens"], span.attributes["gen_ai.usage.output_tokens"])
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert (done.returncode, done.stdout) == (0, "11 3\n"), done.stderr
