@@ -27,7 +27,10 @@ One call can reach the processor as several spans:
   takes the slot away, so calls pair off one to one. A call without usage leaves an ``M``
   key of its provider alike, which a later span of the other side, with usage or without,
   nesting or nested, takes away (LiteLLM's span of a stream without usage has its own
-  count, OpenInference's OpenAI span of it none). Not matched across requests: a call
+  count, OpenInference's OpenAI span of it none). A framework span without usage may end
+  when the SDK returns a stream, before it is read (MLflow's span of Anthropic's
+  ``create(stream=True)``): a span of the other side with usage need only start inside
+  it, in one request or across requests. Not matched across requests: a call
   without usage after its pair with usage, other scopes' calls before the first framework
   span since the start, the oldest of five identical calls waiting at once;
   :meth:`Deduper.forget` does not give back a slot taken by a request that then failed;
@@ -148,10 +151,10 @@ class Deduper:
                 interval = _interval(call)
                 missing = b"M" + call.provider.encode()
                 if call.usage_missing:
-                    nested = self._nested_slot(missing, interval)
+                    nested = self._nested_slot(missing, interval, True)
                 else:
-                    nested = self._nested_slot(_nested_key(call), interval)
-                    if nested is not None and self._nested_slot(missing, interval) is None:
+                    nested = self._nested_slot(_nested_key(call), interval, False)
+                    if nested is not None and self._nested_slot(missing, interval, False) is None:
                         nested = None  # a span of the other side without usage nests
                 if nested is None:
                     young[span] = 0
@@ -187,11 +190,14 @@ class Deduper:
             young[key] = waiting - 2
         return True
 
-    def _nested_slot(self, prefix: bytes, interval: int) -> bytes | None:
+    def _nested_slot(self, prefix: bytes, interval: int, missing: bool) -> bytes | None:
         """None when a stored span of the other side nests with ``interval`` (its slot is
         taken away: the call is a duplicate); else the slot to store it in: a free one, or
         when all are taken the one of the span that started first. Slots ``prefix`` + 0..3
-        are kept filled from 0 up."""
+        are kept filled from 0 up. ``missing``: the span of ``interval`` has no usage; the
+        stored spans of an ``M`` prefix have none, so a stored framework span there may be
+        one that ended when its stream was returned, and a span with usage need only
+        have started inside it (``_opened_inside``)."""
         young, old = self._young, self._old
         key = prefix + b"0"
         if key not in young and key not in old:
@@ -207,7 +213,8 @@ class Deduper:
                 if seen is None:
                     break
             filled = number + 1
-            if match < 0 and _nests(seen, interval):
+            opened = bool(seen & 1) and not missing and prefix[:1] == b"M"
+            if match < 0 and _nests(seen, interval, opened):
                 match = number
             if oldest_seen < 0 or seen < oldest_seen:  # values order by start
                 oldest, oldest_seen = number, seen
@@ -280,14 +287,18 @@ def _interval(call: Call) -> int:
     return (call.ts_us << 31 | duration) << 1 | (call.rank == RANK_FRAMEWORK)
 
 
-def _nests(seen: int, interval: int) -> bool:
-    """Whether two ``N`` values are a framework span and another span that ran inside it."""
+def _nests(seen: int, interval: int, opened: bool) -> bool:
+    """Whether two ``N`` values are a framework span and another span that ran inside it;
+    ``opened``: the framework span has no usage and the other has, so the other need only
+    start inside it (``_opened_inside``)."""
     if seen & 1 == interval & 1:
         return False
     outer, inner = (seen, interval) if seen & 1 else (interval, seen)
     outer_start, inner_start = outer >> 32, inner >> 32
     outer_end = outer_start + (outer >> 1 & (2**31 - 1))
     inner_end = inner_start + (inner >> 1 & (2**31 - 1))
+    if opened:
+        return _opened_inside(outer_start, outer_end, inner_start)
     return _inside(outer_start, outer_end, inner_start, inner_end)
 
 
@@ -296,6 +307,15 @@ def _inside(outer_start: float, outer_end: float, inner_start: float, inner_end:
     return (
         outer_start - _NESTED_SLACK_US <= inner_start and inner_end <= outer_end + _NESTED_SLACK_US
     )
+
+
+def _opened_inside(outer_start: float, outer_end: float, inner_start: float) -> bool:
+    """Whether a span with usage started inside a framework span without usage (µs,
+    within the clocks' slack): such a span may end when the SDK returns a stream, before
+    the stream is read (MLflow's span of Anthropic's ``messages.create(stream=True)``),
+    while the SDK-level span of the call ends once it has been read, with the usage. (Two
+    spans without usage must nest: the next call's may start as one ends.)"""
+    return outer_start - _NESTED_SLACK_US <= inner_start <= outer_end + _NESTED_SLACK_US
 
 
 def _other_scope(seen: int | None, stamp: int) -> bool:
@@ -412,6 +432,11 @@ def _nested_pairs(calls: list[Call], pairs: list[tuple[Call, Call]]) -> list[tup
             and call.provider == outer.provider
             and (
                 _inside(outer.ts_us, end, call.ts_us, call.ts_us + call.latency_ms * 1000)
+                or (
+                    outer.usage_missing
+                    and not call.usage_missing
+                    and _opened_inside(outer.ts_us, end, call.ts_us)
+                )
                 or (call.trace_id == outer.trace_id and _usage(call) == usage)
             )
         ]

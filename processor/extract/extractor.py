@@ -43,6 +43,7 @@ stored with ``usage_missing=1`` and whatever counts it has; the pricer leaves it
 
 from __future__ import annotations
 
+import json
 import math
 from collections import Counter as Tally
 from datetime import UTC, datetime
@@ -148,12 +149,19 @@ def _field(kind: int, *keys: str) -> int:
 # OpenLLMetry's older ``llm.usage.*``, OpenInference's ``llm.token_count.*`` and
 # ``llm.model_name``, the Vercel AI SDK's ``ai.*``.
 PROVIDER = _field(
-    LOWER, "gen_ai.provider.name", "gen_ai.system", "llm.vendor", "llm.provider", "llm.system"
+    LOWER,
+    "gen_ai.provider.name",
+    "gen_ai.system",
+    "llm.vendor",
+    "llm.provider",
+    "llm.system",
+    "mlflow.llm.provider",
 )
 OPERATION = _field(LOWER, "gen_ai.operation.name")
 REQUEST_TYPE = _field(LOWER, "llm.request.type")
 OPERATION_ID = _field(LOWER, "ai.operationId")
-SPAN_KIND = _field(LOWER, "openinference.span.kind")
+# Whether a span is a call or wraps calls (``sources.CALL_KINDS``).
+SPAN_KIND = _field(LOWER, "openinference.span.kind", "mlflow.spanType", "langfuse.observation.type")
 SPAN_TYPE = _field(LOWER, "logfire.span_type")  # Logfire's: span, log, …
 REQUEST_MODEL = _field(
     TEXT, "gen_ai.request.model", "llm.request.model", "llm.request.model_name", "ai.model.id"
@@ -166,12 +174,16 @@ RESPONSE_MODEL = _field(
     "ai.response.model",
     "llm.model_name",
     "embedding.model_name",
+    "mlflow.llm.model",
+    "langfuse.observation.model.name",
 )
 RESPONSE_ID = _field(TEXT, "gen_ai.response.id", "ai.response.id")
 PROVIDER_METADATA = _field(RAW, "ai.response.providerMetadata")
-# A usage object set whole as one attribute, where the source's own counts leave the cache
-# out: LiteLLM's (see ``sources.usage_object_counts``).
-USAGE_OBJECT = _field(RAW, "metadata.usage_object")
+# A usage object set whole as one attribute: LiteLLM's, beside counts of its own that leave
+# the cache out; MLflow's and Langfuse's, the only counts of theirs (``sources.UsageObject``).
+USAGE_OBJECT = _field(
+    RAW, "metadata.usage_object", "mlflow.chat.tokenUsage", "langfuse.observation.usage_details"
+)
 INPUT = _field(
     COUNT,
     "gen_ai.usage.input_tokens",
@@ -516,9 +528,9 @@ def _convert(kind: int, value: Any, raw_key: bytes) -> Any:
     if value is None:
         return None
     if kind == TEXT:
-        return tag_rules.clip(_text(value)) or None
+        return tag_rules.clip(_unquoted(_text(value))) or None
     if kind == LOWER:
-        return tag_rules.clip(_text(value)).lower() or None
+        return tag_rules.clip(_unquoted(_text(value))).lower() or None
     if kind == COUNT:
         try:
             return _count(value, raw_key.decode())
@@ -580,7 +592,7 @@ def _call(
             operation = (
                 sources.vercel_operation(found[OPERATION_ID])
                 if found[OPERATION_ID]
-                else sources.OPENINFERENCE_CALL_KINDS.get(found[SPAN_KIND] or "", "")
+                else sources.CALL_KINDS.get(found[SPAN_KIND] or "", "")
             )
     if not (
         found[REQUEST_MODEL]
@@ -646,17 +658,19 @@ def _call(
     # Most spans carry none of the finer units: no per-unit work for them.
     units = _unit_counts(found)
     units = tuple(_valid(count) or 0 for count in units) if any(units) else _NO_UNITS
-    if found[USAGE_OBJECT] and input_tokens is not None:
+    if found[USAGE_OBJECT]:
         # only what the span's own attributes do not say
-        read, write, write_1h, thought = sources.usage_object_counts(found[USAGE_OBJECT])
-        if found[CACHE_READ] is None and read is not None:
-            cache_read = read
-        if found[CACHE_WRITE] is None and write is not None:
-            cache_write = write
-        if found[REASONING] is None and thought is not None:
-            reasoning = thought
-        if found[UNITS[0]] is None and write_1h:
-            units = (write_1h, *units[1:])
+        usage = sources.UsageObject(found[USAGE_OBJECT], source.usage_object_normalised)
+        if input_tokens is None and output_tokens is None:
+            input_tokens, output_tokens = usage.input, usage.output
+        if found[CACHE_READ] is None and usage.cache_read is not None:
+            cache_read = usage.cache_read
+        if found[CACHE_WRITE] is None and usage.cache_write is not None:
+            cache_write = usage.cache_write
+        if found[REASONING] is None and usage.reasoning is not None:
+            reasoning = usage.reasoning
+        if found[UNITS[0]] is None and usage.cache_write_1h:
+            units = (usage.cache_write_1h, *units[1:])
     cache_write = max(cache_write, units[0])  # a source may report 1-hour writes only
     if input_tokens is not None and (cache_read or cache_write):
         if source.input_excludes_cache(provider):
@@ -712,7 +726,7 @@ def _call(
     call.ours = source.rank == sources.RANK_TOKENTRACE
     call.rank = source.rank
     call.scope = scope
-    call.tags = _tags(others, resource, call, extraction)
+    call.tags = _tags(others, resource, call, source, extraction)
     return call
 
 
@@ -723,7 +737,13 @@ def _valid(count: Any) -> int | None:
     return count
 
 
-def _tags(others: list[Any], resource: _Resource, call: Call, extraction: Extraction) -> dict:
+def _tags(
+    others: list[Any],
+    resource: _Resource,
+    call: Call,
+    source: sources.Source,
+    extraction: Extraction,
+) -> dict:
     tags: dict[str, str] = {}
     dropped = 0
     for key, kv in others:
@@ -731,7 +751,9 @@ def _tags(others: list[Any], resource: _Resource, call: Call, extraction: Extrac
             call.ours = True
             call.rank = sources.RANK_TOKENTRACE
             continue
-        if key.startswith(("ai.", "traceloop.")):
+        if source.plain_keys_are_request and "." not in key:
+            continue
+        if key.startswith(sources.METADATA_HEADS):
             metadata = sources.metadata_key(key)
             if metadata is not None:
                 if metadata in sources.METADATA_DIMENSION_KEYS or metadata.startswith(
@@ -784,6 +806,19 @@ def _text(value: Any) -> str:
     if value is False:
         return "false"
     return repr(value) if isinstance(value, float) else str(value)
+
+
+def _unquoted(text: str) -> str:
+    """A text value that is a JSON string literal, decoded: MLflow sets every attribute as
+    JSON (``mlflow.llm.model`` is ``"gpt-4o"``, quotes included). No name or label the
+    extractor reads starts and ends with a double quote."""
+    if len(text) >= 2 and text[0] == '"' and text[-1] == '"':
+        try:
+            decoded = json.loads(text)
+        except ValueError:
+            return text
+        return decoded if decoded.__class__ is str else text
+    return text
 
 
 def _count(value: Any, key: str) -> int:

@@ -133,6 +133,26 @@ bedrock-runtime``)                                          ``input_tokens``); I
                                                             on Claude has no cache counts;
                                                             no stream attribute: ``rpc.method``
                                                             ``ConverseStream``, …
+MLflow 3.17 tracing         ``CHAT_MODEL``/``LLM``/         ``mlflow.chat.tokenUsage`` (JSON:
+(``mlflow.tracing.          ``EMBEDDING`` spans             input includes cache, whatever
+provider``, sdk name        (``mlflow.spanType``, JSON as   the provider); model
+``mlflow``)                 all its attributes); others     ``mlflow.llm.model``; no response
+                            (``CHAIN``, ``AGENT``…) are     id; its un-namespaced attributes
+                            not. Its own tracer provider:   are the request's keyword
+                            another instrumentation's span  arguments (no tags);
+                            of the call is a root of its    ``mlflow.traceTag.*`` are tags.
+                            own (``RANK_FRAMEWORK``).       With the GenAI opt-in: GenAI
+                            Anthropic ``create(stream=``    conventions, no cache counts
+                            ``True)``: ends at the return,
+                            no usage; ``messages.stream``:
+                            no span
+Langfuse Python SDK 5.2     ``langfuse.observation.type``   ``langfuse.observation.usage_
+(scope ``langfuse-sdk``)    ``generation``/``embedding``;   details`` (JSON): the OpenAI
+                            ``span``, ``agent``… are not.   drop-in's is OpenAI's usage
+                            The OpenAI drop-in's span is    object; by hand, Langfuse's usage
+                            not current: the SDK-level      types (``input`` EXCLUDES cache);
+                            span is its sibling             model ``…model.name``; no
+                            (``RANK_FRAMEWORK``)            response id
 ==========================  ==============================  =================================
 
 Recorded too, with nothing of their own beyond the conventions above: OpenInference's
@@ -170,10 +190,16 @@ _PROVIDER_SDK_SCOPES = (b"com.anthropic.sdk",)
 # a trace of its own, with no response id.
 # So are OpenInference's LlamaIndex spans: the SDK span of a streamed call is neither
 # their child nor inside them in time (see ``dedupe``).
+# So are MLflow's spans of a call (its autologging wraps the SDK method, on a tracer
+# provider of its own: another instrumentation's span of the call is the root of a trace
+# of its own) and Langfuse's generations (its OpenAI drop-in does not make its span
+# current: the SDK-level span of the call is its sibling).
 _FRAMEWORK_SCOPES = (
     b"openinference.instrumentation.langchain",
     b"openinference.instrumentation.llama_index",
     b"litellm",
+    b"mlflow.",
+    b"langfuse",
 )
 # Scopes whose spans may be a framework span's SDK-level twin before any framework span
 # is seen (the OpenAI span of a LangChain call ends first): OpenInference's own.
@@ -190,9 +216,17 @@ _VERCEL_SCOPE = b"ai"
 # ``logfire.anthropic``): a streamed call is a request span and a log span (see
 # ``Source.stream_opening``).
 _LOGFIRE_SCOPES = (b"logfire.",)
+# MLflow's tracing (scope ``mlflow.tracing.provider``): its usage object
+# (``UsageObject``) counts the cache in ``input_tokens`` whatever the provider (its
+# Anthropic autologging adds the cache reads and writes to the API's ``input_tokens``).
+_MLFLOW_SCOPES = (b"mlflow.",)
 
-# ``openinference.span.kind`` values (lower-cased) that are a model call.
-OPENINFERENCE_CALL_KINDS = {"llm": "chat", "embedding": "embeddings"}
+# Span kinds (lower-cased) that are a model call, and their operation: OpenInference's
+# ``openinference.span.kind`` (``LLM``, ``EMBEDDING``), MLflow's ``mlflow.spanType``
+# (``CHAT_MODEL``, ``LLM``, ``EMBEDDING``), Langfuse's ``langfuse.observation.type``
+# (``generation``, ``embedding``). Every other kind (chain, agent, tool, retriever, span,
+# event…) wraps or sits beside calls.
+CALL_KINDS = {"llm": "chat", "chat_model": "chat", "generation": "chat", "embedding": "embeddings"}
 
 # Vercel AI SDK ``ai.operationId`` suffixes of the spans that are one provider call.
 _VERCEL_CALL_SUFFIXES = (".dogenerate", ".dostream", ".doembed")
@@ -217,10 +251,16 @@ _VERCEL_PROVIDERS = {
 FRAMEWORK_SYSTEMS = frozenset({"strands-agents"})
 
 # Prefixes under which sources put the user's own metadata: the Vercel AI SDK's
-# ``experimental_telemetry.metadata`` and OpenLLMetry's association properties
-# (``Traceloop.set_association_properties``). Keys below them that name a dimension are
+# ``experimental_telemetry.metadata``, OpenLLMetry's association properties
+# (``Traceloop.set_association_properties``) and MLflow's trace tags
+# (``mlflow.update_current_trace(tags=…)``). Keys below them that name a dimension are
 # read as that dimension; the others become tags without the prefix.
-METADATA_PREFIXES = ("ai.telemetry.metadata.", "traceloop.association.properties.")
+METADATA_PREFIXES = (
+    "ai.telemetry.metadata.",
+    "traceloop.association.properties.",
+    "mlflow.traceTag.",  # MLflow's trace tags, which it sets on a trace's root span
+)
+METADATA_HEADS = tuple({prefix.split(".", 1)[0] + "." for prefix in METADATA_PREFIXES})
 METADATA_DIMENSIONS = {
     "user": ("userId", "user_id", "user"),
     "conversation": ("sessionId", "session_id", "conversationId", "conversation_id"),
@@ -261,7 +301,8 @@ class Source:
     """The conventions of the spans of one scope of one resource, decided once per scope."""
 
     __slots__ = (
-        "anthropic_input_excludes_cache", "botocore", "logfire", "openlit", "rank", "vercel"
+        "anthropic_input_excludes_cache", "botocore", "logfire", "openlit",
+        "plain_keys_are_request", "rank", "usage_object_normalised", "vercel",
     )  # fmt: skip
 
     def __init__(self, scope_name: bytes, sdk_name: str) -> None:
@@ -284,6 +325,11 @@ class Source:
         self.botocore = scope_name.startswith(_BOTOCORE_SCOPE)
         self.vercel = scope_name == _VERCEL_SCOPE
         self.logfire = scope_name.startswith(_LOGFIRE_SCOPES)
+        self.usage_object_normalised = scope_name.startswith(_MLFLOW_SCOPES)
+        # MLflow's OpenAI autologging sets the request's keyword arguments as attributes
+        # (``model``, ``stream``, ``extra_headers``, …): its un-namespaced keys are the
+        # request, not the user's tags (its trace tags are ``mlflow.traceTag.*``).
+        self.plain_keys_are_request = self.usage_object_normalised
 
     def stream_opening(self, span_type: str | None, answered: bool) -> bool:
         """Whether a span is Logfire's span of a streamed request, not the call: it ends
@@ -333,10 +379,11 @@ def streams(operation_id: str | None) -> bool:
 
 def is_wrapper(operation_id: str | None, span_kind: str | None) -> bool:
     """True for a span that wraps calls rather than making one (Vercel's ``ai.generateText``
-    around ``ai.generateText.doGenerate``; OpenInference's ``CHAIN``/``AGENT`` spans)."""
+    around ``ai.generateText.doGenerate``; OpenInference's ``CHAIN``/``AGENT`` spans,
+    MLflow's and Langfuse's alike: see ``CALL_KINDS``)."""
     if operation_id and not operation_id.endswith(_VERCEL_CALL_SUFFIXES):
         return True
-    return bool(span_kind) and span_kind not in OPENINFERENCE_CALL_KINDS
+    return bool(span_kind) and span_kind not in CALL_KINDS
 
 
 def invocation_streams(parameters: str | None) -> bool:
@@ -350,36 +397,72 @@ def invocation_streams(parameters: str | None) -> bool:
         return False
 
 
-# The counts of a usage object in OpenAI's chat shape that its source's own attributes may
-# leave out, by the keys that name them (LiteLLM's usage adds Anthropic's cache fields).
+# Keys of the counts in a usage object set whole as one attribute's text, by what they
+# count. The input count's key says whether it includes the cache: OpenAI's chat
+# ``prompt_tokens`` does (``prompt_tokens_details.cached_tokens`` is part of it), the
+# Responses API's ``input_tokens`` does (with ``input_tokens_details``), the Messages API's
+# ``input_tokens`` does not (``cache_read_input_tokens`` and
+# ``cache_creation_input_tokens`` are beside it), nor does Langfuse's ``input`` (its usage
+# types are disjoint: a generation's total is their sum).
+_PROMPT, _INPUT_TOKENS, _INPUT, _OUTPUT, _READ, _WRITE, _WRITE_1H, _REASONING = range(8)
 _USAGE_OBJECT_KEYS = {
-    "cache_read_input_tokens": 0, "cached_tokens": 0,
-    "cache_creation_input_tokens": 1, "cache_creation_tokens": 1, "cache_write_tokens": 1,
-    "ephemeral_1h_input_tokens": 2,
-    "reasoning_tokens": 3,
+    "prompt_tokens": _PROMPT, "input_tokens": _INPUT_TOKENS, "input": _INPUT,
+    "completion_tokens": _OUTPUT, "output_tokens": _OUTPUT, "output": _OUTPUT,
+    "cache_read_input_tokens": _READ, "cached_tokens": _READ,
+    "cache_creation_input_tokens": _WRITE, "cache_creation_tokens": _WRITE,
+    "cache_write_tokens": _WRITE,
+    "ephemeral_1h_input_tokens": _WRITE_1H, "cache_creation_input_tokens_above_1hr": _WRITE_1H,
+    "reasoning_tokens": _REASONING,
 }  # fmt: skip
 # ``'key': 123`` (a Python literal) or ``"key": 123`` (JSON): one pattern reads both, and
 # nothing is evaluated. A key that is ``None`` or ``null`` has no count.
 _USAGE_OBJECT_COUNT = re.compile(
     "['\"](" + "|".join(_USAGE_OBJECT_KEYS) + r")['\"]\s*:\s*(\d{1,10})\b"
 )
+_RESPONSES_DETAILS = re.compile(r"""['"]input_tokens_details['"]\s*:\s*\{""")
 
 
-def usage_object_counts(usage: str) -> list[int | None]:
-    """[cache read, cache write, 1-hour cache write, reasoning] from a usage object that a
-    source sets whole as one attribute's text: LiteLLM's ``metadata.usage_object``, a
-    Python literal of OpenAI's chat usage (``prompt_tokens_details.cached_tokens``,
-    ``completion_tokens_details.reasoning_tokens``) plus, for Anthropic calls,
-    ``cache_read_input_tokens`` and ``cache_creation_input_tokens``, whose
-    ``gen_ai.usage.*`` attributes have no cache counts. None where the object has none
-    (the first key of each count that it has is read: each names it once), and where its
-    count is above 2^32, as the extractor's bounds."""
-    counts: list[int | None] = [None, None, None, None]
-    for key, digits in _USAGE_OBJECT_COUNT.findall(usage):
-        index = _USAGE_OBJECT_KEYS[key]
-        if counts[index] is None and int(digits) <= 2**32:
-            counts[index] = int(digits)
-    return counts
+class UsageObject:
+    """The counts of a usage object that a source sets whole as one attribute's text,
+    normalised as the extractor's (``input`` includes the cache); None where it has none.
+
+    LiteLLM's ``metadata.usage_object`` (a Python literal of OpenAI's chat usage plus, for
+    Anthropic calls, ``cache_read_input_tokens`` and ``cache_creation_input_tokens``,
+    which its ``gen_ai.usage.*`` attributes lack), MLflow's ``mlflow.chat.tokenUsage``
+    (JSON: ``input_tokens``, ``output_tokens``, ``cache_read_input_tokens``,
+    ``cache_creation_input_tokens``, ``cache_creation_input_tokens_above_1hr``), Langfuse's
+    ``langfuse.observation.usage_details`` (JSON: the provider's usage object as its OpenAI
+    integration passes it, or usage types such as ``input``, ``output``,
+    ``cache_read_input_tokens``). The first key of each count that the object has is read
+    (each names it once); a count above 2^32, beyond the extractor's bounds, is none.
+    ``input_includes_cache``: the source counts the cache in ``input_tokens`` whatever
+    the provider (``Source.usage_object_normalised``).
+    """
+
+    __slots__ = ("cache_read", "cache_write", "cache_write_1h", "input", "output", "reasoning")
+
+    def __init__(self, usage: str, input_includes_cache: bool) -> None:
+        counts: list[int | None] = [None] * 8
+        for key, digits in _USAGE_OBJECT_COUNT.findall(usage):
+            index = _USAGE_OBJECT_KEYS[key]
+            if counts[index] is None and int(digits) <= 2**32:
+                counts[index] = int(digits)
+        self.output = counts[_OUTPUT]
+        self.cache_read = counts[_READ]
+        self.cache_write = counts[_WRITE]
+        self.cache_write_1h = counts[_WRITE_1H]
+        self.reasoning = counts[_REASONING]
+        cache = (self.cache_read or 0) + (self.cache_write or 0)
+        if counts[_PROMPT] is not None:
+            self.input = counts[_PROMPT]
+        elif counts[_INPUT_TOKENS] is not None:
+            self.input = counts[_INPUT_TOKENS]
+            if not (input_includes_cache or _RESPONSES_DETAILS.search(usage)):
+                self.input += cache  # the Messages API's usage
+        elif counts[_INPUT] is not None:
+            self.input = counts[_INPUT] + cache
+        else:
+            self.input = None
 
 
 _ANTHROPIC_USAGE_KEYS = (

@@ -14,15 +14,16 @@ conversation   ``conversation``, ``gen_ai.conversation.id``, ``session.id``
 agent          ``agent``, ``gen_ai.agent.name``
 =============  ==========================================================
 
-The Vercel AI SDK's ``ai.telemetry.metadata.*`` and OpenLLMetry's
-``traceloop.association.properties.*`` keys are read too (``userId`` → user, ``sessionId``
-→ conversation, …: see ``sources.METADATA_DIMENSIONS``), and Vercel's
-``ai.telemetry.functionId`` is the feature when none is set; their other metadata keys
-become tags without the prefix.
+The Vercel AI SDK's ``ai.telemetry.metadata.*``, OpenLLMetry's
+``traceloop.association.properties.*`` and MLflow's ``mlflow.traceTag.*`` keys are read
+too (``userId`` → user, ``sessionId`` → conversation, …: see
+``sources.METADATA_DIMENSIONS``), and Vercel's ``ai.telemetry.functionId`` is the
+feature when none is set; their other metadata keys become tags without the prefix.
 
 Every other attribute that looks like a tag goes to the ``tags`` map: a scalar value under
 a key outside the namespaces of OpenTelemetry's semantic conventions and of the LLM
-instrumentation libraries (``gen_ai.*``, ``http.*``, ``llm.*``, ``traceloop.*``, …), so
+instrumentation libraries (``gen_ai.*``, ``http.*``, ``llm.*``, ``traceloop.*``,
+``mlflow.*``, …, and ``langfuse_…``-style keys of those libraries), so
 ``customer_tier=gold`` from baggage is a tag and ``http.request.method`` is not. A string
 holding a structure (it starts with ``{`` or ``[``: JSON, or a Python literal) is not a tag
 either: instrumentations put whole requests and responses under plain keys (Logfire's
@@ -88,9 +89,12 @@ _NOT_TAG_NAMESPACES = frozenset(
         "llm", "tokentrace", "traceloop", "openlit", "openinference", "langchain", "langfuse",
         "lmnr", "logfire", "ai", "input", "output", "metadata", "tag", "openai", "anthropic",
         "cohere", "gemini", "google", "vertex", "mistral", "groq", "bedrock", "ollama",
-        "litellm",
+        "litellm", "mlflow",
     }
 )  # fmt: skip
+# Libraries that also name keys of their own with an underscore (Langfuse puts
+# ``langfuse_trace_id`` in the baggage, whence other instrumentations copy it to spans).
+_LIBRARY_HEADS = ("langfuse_", "mlflow_", "litellm_", "traceloop_", "openinference_", "logfire_")
 
 _SECRET_PARTS = (
     "key", "secret", "password", "passwd", "passphrase", "credential", "cookie",
@@ -150,4 +154,6 @@ def looks_secret(key: str) -> bool:
 
 def _telemetry_key(key: str) -> bool:
     head, dot, _ = key.partition(".")
-    return bool(dot) and head.lower() in _NOT_TAG_NAMESPACES
+    if dot:
+        return head.lower() in _NOT_TAG_NAMESPACES
+    return key.lower().startswith(_LIBRARY_HEADS)

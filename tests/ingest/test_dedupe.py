@@ -229,6 +229,37 @@ def test_a_span_without_usage_and_its_pair_across_requests_are_one_call():
     assert deduper.admit(calls_of(inner, scope=openai)) == ([], 1)
 
 
+def test_a_framework_span_without_usage_and_a_span_with_usage_started_inside_are_one_call():
+    """MLflow's span of Anthropic's ``create(stream=True)`` ends when the stream is
+    returned, without usage; tokentrace's span of the call starts inside it and ends once
+    the stream has been read, with the usage. One call, in one request (the span with
+    usage kept) and across requests (the first seen kept); a span without usage that
+    starts inside but ends after is another call (see above)."""
+    ms = 10**6
+    mlflow, ours = "mlflow.tracing.provider", "tokentrace.instrumentation"
+    no_usage = {"gen_ai.usage.input_tokens": None, "gen_ai.usage.output_tokens": None}
+    opening = span(chat(**no_usage), start_ns=NOW_NS, duration_ms=10)
+    read = span(chat(), start_ns=NOW_NS + 2 * ms, duration_ms=60)
+    admitted, duplicates = Deduper().admit(
+        calls_of(opening, scope=mlflow) + calls_of(read, scope=ours)
+    )
+    assert duplicates == 1
+    assert [call.usage_missing for call in admitted] == [0]
+    deduper = Deduper()
+    assert deduper.admit(calls_of(opening, scope=mlflow))[1] == 0
+    assert deduper.admit(calls_of(read, scope=ours)) == ([], 1)
+    # started after it ended: another call
+    start = NOW_NS + 1000 * ms
+    assert (
+        deduper.admit(
+            calls_of(span(chat(**no_usage), start_ns=start, duration_ms=10), scope=mlflow)
+        )[1]
+        == 0
+    )
+    after = span(chat(), start_ns=start + 20 * ms, duration_ms=60)
+    assert deduper.admit(calls_of(after, scope=ours))[1] == 0
+
+
 def test_a_framework_span_and_the_sdk_span_in_its_trace_but_not_inside_it_are_one_call():
     """OpenInference's LlamaIndex ``OpenAI.stream_chat`` span ends when the stream is
     returned; OpenInference's OpenAI span of the call starts after it, elsewhere in the

@@ -635,3 +635,86 @@ def test_openinference_invocation_parameters_say_whether_the_call_streamed():
     for parameters, streamed in cases.items():
         attrs = chat(**{"llm.invocation_parameters": parameters})
         assert one_call(attrs, scope="openinference.instrumentation.openai").stream == streamed
+
+
+@pytest.mark.parametrize(
+    ("scope", "usage", "counts"),
+    [
+        # MLflow's: input with the cache, whatever the provider; 1-hour writes
+        (
+            "mlflow.tracing.provider",
+            '{"input_tokens": 1200, "output_tokens": 80, "total_tokens": 1280, '
+            '"cache_read_input_tokens": 1000, "cache_creation_input_tokens": 100, '
+            '"cache_creation_input_tokens_above_1hr": 40}',
+            (1200, 80, 1000, 100, 40, 0),
+        ),
+        # Langfuse's usage types are disjoint: ``input`` leaves the cache out
+        (
+            "langfuse-sdk",
+            '{"input": 100, "output": 80, "cache_read_input_tokens": 1000, '
+            '"cache_creation_input_tokens": 100}',
+            (1200, 80, 1000, 100, 0, 0),
+        ),
+        # the Messages API's own usage object: input without the cache
+        (
+            "langfuse-sdk",
+            '{"input_tokens": 100, "output_tokens": 80, "cache_read_input_tokens": 1000, '
+            '"cache_creation_input_tokens": 100, "cache_creation": '
+            '{"ephemeral_1h_input_tokens": 0}}',
+            (1200, 80, 1000, 100, 0, 0),
+        ),
+        # OpenAI's chat and Responses usage: input with the cache; reasoning in output
+        (
+            "langfuse-sdk",
+            '{"completion_tokens": 80, "prompt_tokens": 1200, "completion_tokens_details": '
+            '{"reasoning_tokens": 30}, "prompt_tokens_details": {"cached_tokens": 1000}}',
+            (1200, 80, 1000, 0, 0, 30),
+        ),
+        (
+            "langfuse-sdk",
+            '{"input_tokens": 1200, "input_tokens_details": {"cached_tokens": 1000}, '
+            '"output_tokens": 80, "output_tokens_details": {"reasoning_tokens": 30}}',
+            (1200, 80, 1000, 0, 0, 30),
+        ),
+    ],
+)
+def test_a_usage_object_alone_gives_all_the_counts(scope, usage, counts):
+    """MLflow's ``mlflow.chat.tokenUsage`` and Langfuse's ``usage_details`` are a span's
+    only counts; which input convention applies is the object's shape, and for MLflow its
+    source."""
+    mlflow = scope.startswith("mlflow")
+    key = "mlflow.chat.tokenUsage" if mlflow else "langfuse.observation.usage_details"
+    call = one_call({"gen_ai.request.model": "claude-sonnet-4-5", key: usage}, scope=scope)
+    found = (call.input_tokens, call.output_tokens, call.cache_read_tokens)
+    assert (*found, call.cache_write_tokens, call.units[0], call.reasoning_tokens) == counts
+    assert call.usage_missing == 0
+
+
+@pytest.mark.parametrize(
+    ("scope", "attrs", "is_call"),
+    [
+        ("mlflow.tracing.provider", {"mlflow.spanType": '"CHAT_MODEL"'}, True),
+        ("mlflow.tracing.provider", {"mlflow.spanType": '"CHAIN"'}, False),
+        ("mlflow.tracing.provider", {"mlflow.spanType": '"AGENT"'}, False),
+        ("langfuse-sdk", {"langfuse.observation.type": "generation"}, True),
+        ("langfuse-sdk", {"langfuse.observation.type": "embedding"}, True),
+        ("langfuse-sdk", {"langfuse.observation.type": "agent"}, False),
+        ("langfuse-sdk", {"langfuse.observation.type": "span"}, False),
+    ],
+)
+def test_mlflow_and_langfuse_span_types_say_which_spans_are_calls(scope, attrs, is_call):
+    """MLflow's ``mlflow.spanType`` (JSON-encoded, as all its attributes) and Langfuse's
+    ``langfuse.observation.type``: a chain, agent or plain span around calls is none, even
+    with a model and the usage it sums."""
+    attrs = dict(attrs)
+    if scope.startswith("mlflow"):
+        attrs["mlflow.llm.model"] = '"gpt-4o"'
+        attrs["mlflow.chat.tokenUsage"] = '{"input_tokens": 10, "output_tokens": 2}'
+    else:
+        attrs["langfuse.observation.model.name"] = "gpt-4o"
+        attrs["langfuse.observation.usage_details"] = '{"input": 10, "output": 2}'
+    extraction = extract_request(request(span(attrs), scope=scope))
+    assert len(extraction.calls) == is_call
+    if is_call:
+        call = extraction.calls[0]
+        assert (call.provider, call.response_model, call.input_tokens) == ("openai", "gpt-4o", 10)
