@@ -66,6 +66,17 @@ opentelemetry-instrumentation-botocore 0.66b2, beside the anthropic SDK's
 ``AnthropicBedrock`` traced by tokentrace; and LiteLLM 1.110.2's bedrock provider (Converse
 and InvokeModel, over httpx) traced by its OTel callback and by tokentrace.
 
+MLflow 3.17.2 (``mlflow-tracing``; openai 3.57, anthropic 2.16) autologs the same calls,
+plus an Anthropic ``messages.create(stream=True)``, exported by its own OTLP exporter:
+natively, under ``MLFLOW_ENABLE_OTEL_GENAI_SEMCONV=true``, and beside tokentrace's
+instrumentation.
+
+Langfuse 5.2.0 (openai 3.57, anthropic 2.16) on the application's tracer provider: its
+OpenAI drop-in makes the OpenAI calls under an ``@observe`` function, and an ``@observe(
+as_type="generation")`` the plain Anthropic call, its usage set by hand as Langfuse's docs
+do (https://langfuse.com/docs/model-usage-and-cost); the Anthropic SDK traces itself on
+the global provider. Alone and beside tokentrace's instrumentation.
+
 Not recorded: the Anthropic TypeScript SDK's own tracing under OpenLLMetry JS, whose
 Anthropic instrumentation (0.27) patches only the 0.x SDK layout, which has no tracing of
 its own; OpenLIT with the Anthropic Python SDK's own tracing, since OpenLIT 1.34 pins
@@ -945,3 +956,146 @@ def test_litellm_bedrock_and_tokentrace_exported_one_by_one(replay):
     twice = "converse/global.anthropic.claude-sonnet-4-5-20250929-v1:0"
     assert result.rows("request_model", "stream")[0] == (twice, 0)
     assert result.metrics.spans_duplicate.value() == 3
+
+
+def test_mlflow(replay):
+    """MLflow 3.17's tracing (``mlflow-tracing``: ``mlflow.openai.autolog()``,
+    ``mlflow.anthropic.autolog()``), exported by its OTLP exporter: a ``CHAT_MODEL`` span
+    (``mlflow.spanType``) per SDK call, every attribute JSON-encoded, the usage one JSON
+    object (``mlflow.chat.tokenUsage``, input with the cache), the model the response's
+    (``mlflow.llm.model``), a provider only for Anthropic (OpenAI's is the model's owner).
+    Anthropic's ``messages.stream`` leaves no span; ``messages.create(stream=True)`` one that
+    ends when the stream is returned, without usage: usage-missing (unknown, never $0), as
+    is the gpt-4o-mini stream without ``include_usage``."""
+    result = replay("mlflow")
+    assert result.spans == 5
+    rows = result.rows()
+    assert rows[0] == ("anthropic", "claude-sonnet-4-5", 0, 0, 0, 0, 1, rows[0][-1])
+    assert rows[1:4] == [ANTHROPIC, OPENAI, OPENAI]
+    assert_no_usage(rows[4])
+    assert result.rows("provider", "usage_missing", "priced") == [
+        ("anthropic", 0, 1), ("anthropic", 1, 0), ("openai", 0, 1), ("openai", 0, 1),
+        ("openai", 1, 0),
+    ]  # fmt: skip
+    assert result.rows("provider", "response_model") == [
+        ("anthropic", "claude-sonnet-4-5"), ("anthropic", "claude-sonnet-4-5"),
+        ("openai", "gpt-4o-2024-08-06"), ("openai", "gpt-4o-2024-08-06"),
+        ("openai", "gpt-4o-mini-2024-08-06"),
+    ]  # fmt: skip
+    # ``mlflow.*`` is MLflow's telemetry, and the request's keyword arguments that it sets
+    # as attributes (``model``, ``stream``, ``extra_headers``…) are the request: no tags
+    assert result.rows("mapKeys(tags)") == [([],)] * 5
+
+
+def test_mlflow_genai_semantic_conventions(replay):
+    """Under ``MLFLOW_ENABLE_OTEL_GENAI_SEMCONV=true`` MLflow translates its spans to the
+    GenAI conventions before export (``chat MODEL``, ``gen_ai.usage.*``, the response id)
+    and drops ``mlflow.chat.tokenUsage``, whose cache counts have no attribute there: the
+    cached input is billed as input, since the spans do not say (claude-sonnet-4-5: 1,200
+    × 3 + 80 × 15 per million = $0.0048)."""
+    result = replay("mlflow_genai_semconv")
+    assert result.spans == 5
+    rows = result.rows()
+    assert rows[0] == ("anthropic", "claude-sonnet-4-5", 0, 0, 0, 0, 1, rows[0][-1])
+    assert rows[1] == ("anthropic", "claude-sonnet-4-5", 1200, 80, 0, 0, 0, Decimal("0.0048"))
+    assert rows[2:4] == [("openai", "gpt-4o", 1200, 80, 0, 0, 0, GPT_4O_UNCACHED)] * 2
+    assert_no_usage(rows[4])
+    assert result.rows("response_id")[1:] == [
+        ("chatcmpl-standin4",), ("chatcmpl-standin5",), ("chatcmpl-standin6",), ("msg_standin8",),
+    ]  # fmt: skip
+    assert result.rows("mapKeys(tags)") == [([],)] * 5
+
+
+def test_mlflow_and_tokentrace_count_each_call_once(replay):
+    """MLflow's spans come from its own tracer provider, so tokentrace's span of each call
+    is the root of a trace of its own, and MLflow's carry no response id: each pair is
+    matched by time, tokentrace's span inside MLflow's (``sources.RANK_FRAMEWORK``). For
+    Anthropic's ``create(stream=True)``, MLflow's span ends when the stream is returned,
+    without usage, and tokentrace's, which started inside it, once it has been read. One
+    row each call, tokentrace's (the exact usage; with stream flags and response ids);
+    Anthropic's ``messages.stream`` has tokentrace's span only."""
+    result = replay("mlflow_tokentrace")
+    assert result.spans == 11
+    rows = result.rows()
+    assert rows[:5] == [ANTHROPIC, ANTHROPIC, ANTHROPIC, OPENAI, OPENAI]
+    assert_no_usage(rows[5])
+    assert len(rows) == 6
+    assert result.rows("stream", "response_id") == [
+        (0, "chatcmpl-standin7"), (0, "msg_standin14"), (1, "chatcmpl-standin8"),
+        (1, "chatcmpl-standin9"), (1, "msg_standin16"), (1, "msg_standin18"),
+    ]  # fmt: skip
+    assert result.metrics.spans_duplicate.value() == 5
+
+
+def test_mlflow_and_tokentrace_spans_exported_one_by_one(replay):
+    """Each span alone, in the order they ended: a call's tokentrace span ends inside
+    MLflow's and comes first. The deduper pairs them once it has seen a framework span,
+    so the first call, whose tokentrace span comes before any of MLflow's, is counted
+    twice (``dedupe``: other scopes' calls before the first framework span since the start
+    are not matched across requests). The stream whose MLflow span has no usage counts
+    once, MLflow's, the first seen (usage-missing: unknown cost, never $0)."""
+    result = replay("mlflow_tokentrace", alone=True)
+    rows = result.rows()
+    assert rows[0] == ("anthropic", "claude-sonnet-4-5", 0, 0, 0, 0, 1, rows[0][-1])
+    assert rows[1:6] == [ANTHROPIC, ANTHROPIC, OPENAI, OPENAI, OPENAI]
+    assert_no_usage(rows[6])
+    assert len(rows) == 7
+    assert result.metrics.spans_duplicate.value() == 4
+
+
+def test_langfuse(replay):
+    """Langfuse's Python SDK (5.2, OpenTelemetry) on the application's global tracer
+    provider: its OpenAI drop-in makes an ``OpenAI-generation`` span per call
+    (``langfuse.observation.type=generation``), whose model is the response's and whose
+    usage is OpenAI's usage object as JSON (``langfuse.observation.usage_details``,
+    ``prompt_tokens`` with its ``cached_tokens``), no provider (the model's owner) and no
+    response id; the ``@observe`` function is a ``span`` observation, not a call. The
+    Anthropic call is an ``@observe(as_type="generation")`` whose usage details are
+    Langfuse's usage types as its docs set them (``input``: the API's input, without the
+    cache), the parent of the Anthropic SDK's own span of the call: one row, the SDK's."""
+    result = replay("langfuse_openai")
+    assert result.spans == 6
+    rows = result.rows()
+    assert rows[:3] == [ANTHROPIC, OPENAI, OPENAI]
+    assert_no_usage(rows[3])
+    assert len(rows) == 4
+    assert result.rows("response_model") == [
+        ("claude-sonnet-4-5",), ("gpt-4o-2024-08-06",), ("gpt-4o-2024-08-06",),
+        ("gpt-4o-mini-2024-08-06",),
+    ]  # fmt: skip
+    assert result.metrics.spans_duplicate.value() == 1
+    assert result.metrics.spans_ignored.value() == 1
+
+
+def test_langfuse_and_tokentrace_count_each_call_once(replay):
+    """With tokentrace's instrumentation on the same tracer provider: the drop-in does not
+    make its generation current, so tokentrace's span of an OpenAI call is its sibling
+    (both under the ``@observe`` span), inside it in time, with equal usage
+    (``sources.RANK_FRAMEWORK``); the Anthropic generation is the parent of the SDK's span,
+    itself the parent of tokentrace's. One row each call, tokentrace's. Langfuse's
+    ``langfuse_trace_id`` baggage entry, which tokentrace copies onto its spans, is
+    Langfuse's telemetry, not a tag."""
+    result = replay("langfuse_tokentrace")
+    assert result.spans == 10
+    rows = result.rows()
+    assert rows[:3] == [ANTHROPIC, OPENAI, OPENAI]
+    assert_no_usage(rows[3])
+    assert len(rows) == 4
+    assert result.rows("stream", "response_id") == [
+        (0, "chatcmpl-standin13"), (0, "msg_standin22"), (1, "chatcmpl-standin14"),
+        (1, "chatcmpl-standin15"),
+    ]  # fmt: skip
+    assert result.rows("mapKeys(tags)") == [([],)] * 4
+    assert result.metrics.spans_duplicate.value() == 5
+
+
+def test_langfuse_and_tokentrace_spans_exported_one_by_one(replay):
+    """Each span alone (a simple span processor): a call's tokentrace span ends inside
+    Langfuse's generation and comes first; as with MLflow, the first call's comes before
+    any framework span and is counted twice (``dedupe``), the others once."""
+    result = replay("langfuse_tokentrace", alone=True)
+    rows = result.rows()
+    assert rows[:4] == [ANTHROPIC, OPENAI, OPENAI, OPENAI]
+    assert_no_usage(rows[4])
+    assert len(rows) == 5
+    assert result.metrics.spans_duplicate.value() == 4
