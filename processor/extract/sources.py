@@ -157,8 +157,8 @@ Langfuse Python SDK 5.2     ``langfuse.observation.type``   ``langfuse.observati
 
 Recorded too, with nothing of their own beyond the conventions above: OpenInference's
 LiteLLM (model names ``provider/model``), DSPy (its ``LM`` span, without usage, is the
-parent of LiteLLM's), CrewAI, Haystack (counts without the cache), OpenAI Agents and
-Google GenAI (``llm.provider=google``: ``gcp.gen_ai``) instrumentations; OpenLLMetry's
+parent of LiteLLM's), CrewAI, Haystack and smolagents (counts without the cache), OpenAI
+Agents and Google GenAI (``llm.provider=google``: ``gcp.gen_ai``) instrumentations; OpenLLMetry's
 LiteLLM (no Anthropic cache writes) and LlamaIndex (streamed calls leave no span); Google
 ADK's and Semantic Kernel's own tracing (GenAI conventions; Semantic Kernel's without the
 cache).

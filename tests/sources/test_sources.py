@@ -71,6 +71,9 @@ plus an Anthropic ``messages.create(stream=True)``, exported by its own OTLP exp
 natively, under ``MLFLOW_ENABLE_OTEL_GENAI_SEMCONV=true``, and beside tokentrace's
 instrumentation.
 
+smolagents 1.26 (openai 3.57) runs a ``CodeAgent`` on gpt-4o twice, its model plain then
+streaming, with OpenInference's smolagents instrumentation, alone and with its OpenAI one.
+
 Langfuse 5.2.0 (openai 3.57, anthropic 2.16) on the application's tracer provider: its
 OpenAI drop-in makes the OpenAI calls under an ``@observe`` function, and an ``@observe(
 as_type="generation")`` the plain Anthropic call, its usage set by hand as Langfuse's docs
@@ -1098,4 +1101,35 @@ def test_langfuse_and_tokentrace_spans_exported_one_by_one(replay):
     assert rows[:4] == [ANTHROPIC, OPENAI, OPENAI, OPENAI]
     assert_no_usage(rows[4])
     assert len(rows) == 5
+    assert result.metrics.spans_duplicate.value() == 4
+
+
+def test_openinference_smolagents(replay):
+    """OpenInference's smolagents instrumentation (0.1.43, smolagents 1.26, openai 3.57): a
+    ``CodeAgent`` run makes two model calls (a step, then the final answer at
+    ``max_steps=1``), each an ``OpenAIModel.generate`` (or ``.generate_stream``) span
+    (``LLM``); the ``CodeAgent.run`` span (``AGENT``, whose ``llm.token_count.*`` sum its
+    calls) and the steps (``CHAIN``) are not calls. Its counts leave out the cached tokens:
+    billed as input, since the spans do not say."""
+    result = replay("openinference_smolagents")
+    assert result.spans == 8
+    assert result.rows() == [("openai", "gpt-4o", 1200, 80, 0, 0, 0, GPT_4O_UNCACHED)] * 4
+    assert result.metrics.spans_ignored.value() == 4
+
+
+def test_openinference_smolagents_and_openai_count_each_call_once(replay):
+    """With OpenInference's OpenAI instrumentation as well, each model span is the parent
+    of the SDK call's ``ChatCompletion`` span, which has the cached tokens and says which
+    call streamed: one row each call, the child's (the richer)."""
+    result = replay("openinference_smolagents_openai")
+    assert result.spans == 12
+    assert result.rows() == [OPENAI] * 4
+    assert result.rows("stream") == [(0,), (0,), (0,), (1,)]
+    assert result.metrics.spans_duplicate.value() == 4
+    assert result.metrics.spans_ignored.value() == 4
+
+
+def test_openinference_smolagents_and_openai_spans_exported_one_by_one(replay):
+    result = replay("openinference_smolagents_openai", alone=True)
+    assert result.rows() == [OPENAI] * 4
     assert result.metrics.spans_duplicate.value() == 4
