@@ -158,7 +158,9 @@ Langfuse Python SDK 5.2     ``langfuse.observation.type``   ``langfuse.observati
 Recorded too, with nothing of their own beyond the conventions above: OpenInference's
 LiteLLM (model names ``provider/model``), DSPy (its ``LM`` span, without usage, is the
 parent of LiteLLM's), CrewAI, Haystack and smolagents (counts without the cache), OpenAI
-Agents and Google GenAI (``llm.provider=google``: ``gcp.gen_ai``) instrumentations; OpenLLMetry's
+Agents and Google GenAI (``llm.provider=google``: ``gcp.gen_ai``) instrumentations, and
+Agno's (1.0.15: its Anthropic ``llm.token_count.prompt`` EXCLUDES the cache, which its
+``…prompt_details.cache_read|cache_write`` count); OpenLLMetry's
 LiteLLM (no Anthropic cache writes) and LlamaIndex (streamed calls leave no span); Google
 ADK's and Semantic Kernel's own tracing (GenAI conventions; Semantic Kernel's without the
 cache).
@@ -205,7 +207,13 @@ _FRAMEWORK_SCOPES = (
 # is seen (the OpenAI span of a LangChain call ends first): OpenInference's own.
 FRAMEWORK_PEER_SCOPES = (b"openinference.",)
 # Sources whose Anthropic input count is the API's ``input_tokens``, without the cache.
-_ANTHROPIC_INPUT_EXCLUDES_CACHE_SCOPES = (b"@traceloop/instrumentation-anthropic",)
+# OpenInference's Agno instrumentation sets ``llm.token_count.prompt`` from Agno's own
+# metrics, whose Claude ``input_tokens`` is the API's (unlike the convention's, and its
+# OpenAI counts, which include the cache).
+_ANTHROPIC_INPUT_EXCLUDES_CACHE_SCOPES = (
+    b"@traceloop/instrumentation-anthropic",
+    b"openinference.instrumentation.agno",
+)
 # opentelemetry-instrumentation-botocore's Bedrock Runtime spans: input is Bedrock's
 # ``inputTokens`` (Converse) or Claude's ``input_tokens`` (InvokeModel), both without the
 # cache; it sets no stream attribute, but ``rpc.method`` names the streaming operations.

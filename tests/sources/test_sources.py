@@ -71,6 +71,9 @@ plus an Anthropic ``messages.create(stream=True)``, exported by its own OTLP exp
 natively, under ``MLFLOW_ENABLE_OTEL_GENAI_SEMCONV=true``, and beside tokentrace's
 instrumentation.
 
+Agno 3.1 (openai 3.57, anthropic 2.16) runs an agent on each provider, plain and
+streamed, with OpenInference's Agno instrumentation, alone and with its OpenAI one.
+
 smolagents 1.26 (openai 3.57) runs a ``CodeAgent`` on gpt-4o twice, its model plain then
 streaming, with OpenInference's smolagents instrumentation, alone and with its OpenAI one.
 
@@ -1133,3 +1136,31 @@ def test_openinference_smolagents_and_openai_spans_exported_one_by_one(replay):
     result = replay("openinference_smolagents_openai", alone=True)
     assert result.rows() == [OPENAI] * 4
     assert result.metrics.spans_duplicate.value() == 4
+
+
+def test_openinference_agno(replay):
+    """OpenInference's Agno instrumentation (1.0.15, agno 3.1, openai 3.57, anthropic
+    2.16): an agent on each provider, run plain and streamed; the ``OpenAIChat.invoke``/
+    ``Claude.invoke_stream``… spans (``LLM``) are the calls, not ``Agent.run``
+    (``AGENT``). Its counts are Agno's metrics: Claude's ``llm.token_count.prompt`` is the
+    API's ``input_tokens``, without the cache (100, beside 1,000 cache reads and 100
+    writes), read as that source's, not repaired; OpenAI's includes it."""
+    result = replay("openinference_agno")
+    assert result.spans == 8
+    assert result.rows() == [ANTHROPIC, ANTHROPIC, OPENAI, OPENAI]
+    assert result.metrics.usage_repaired.value(repair="input_below_cache") == 0
+    assert result.metrics.spans_ignored.value() == 4
+
+
+def test_openinference_agno_and_openai_count_each_call_once(replay):
+    """With OpenInference's OpenAI instrumentation as well, each OpenAI model span is the
+    parent of the SDK call's ``ChatCompletion`` span (equal usage): one row each call, the
+    child's, whose invocation parameters say which call streamed."""
+    result = replay("openinference_agno_openai")
+    assert result.spans == 10
+    assert result.rows() == [ANTHROPIC, ANTHROPIC, OPENAI, OPENAI]
+    assert result.rows("provider", "response_model", "stream") == [
+        ("anthropic", "claude-sonnet-4-5", 0), ("anthropic", "claude-sonnet-4-5", 0),
+        ("openai", "gpt-4o-2024-08-06", 0), ("openai", "gpt-4o-2024-08-06", 1),
+    ]  # fmt: skip
+    assert result.metrics.spans_duplicate.value() == 2
