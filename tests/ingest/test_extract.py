@@ -718,3 +718,24 @@ def test_mlflow_and_langfuse_span_types_say_which_spans_are_calls(scope, attrs, 
     if is_call:
         call = extraction.calls[0]
         assert (call.provider, call.response_model, call.input_tokens) == ("openai", "gpt-4o", 10)
+
+
+def test_mlflow_trace_tags_are_dimensions_and_tags_and_its_request_arguments_are_not():
+    """MLflow sets the request's keyword arguments as plain attributes (``model``,
+    ``stream``, ``temperature``…) and its trace tags as ``mlflow.traceTag.*``; the
+    ``langfuse_trace_id`` that Langfuse puts in the baggage is Langfuse's telemetry."""
+    attrs = {
+        "mlflow.spanType": '"CHAT_MODEL"',
+        "mlflow.llm.model": '"gpt-4o"',
+        "mlflow.chat.tokenUsage": '{"input_tokens": 10, "output_tokens": 2}',
+        "mlflow.traceRequestId": '"tr-1"',
+        "model": '"gpt-4o"',
+        "temperature": "0.2",
+        "mlflow.traceTag.team": "growth",
+        "mlflow.traceTag.customer_tier": "gold",
+    }
+    call = one_call(attrs, scope="mlflow.tracing.provider")
+    assert call.dimensions[2] == "growth"  # team
+    assert call.tags == {"customer_tier": "gold"}
+    baggage = one_call(chat(langfuse_trace_id="3c55ed7be9846675caff358f6423f306", plan="pro"))
+    assert baggage.tags == {"plan": "pro"}
