@@ -187,7 +187,25 @@ def bedrock_model(model: str | None) -> bool:
     return model is not None and (model.startswith("arn:") or "." in model)
 
 
+class InvokeEmbeddings(Invoke):
+    """InvokeModel on an embedding model (Titan, Cohere Embed): its input count only, from
+    the `x-amzn-bedrock-input-token-count` header."""
+
+    operation = "embeddings"
+
+
+def api_for(path: str) -> Api:
+    """The API of a Bedrock runtime path (one of `SUFFIXES`), read once per URL
+    (`routing._place`): InvokeModel on a model whose id names it an embedding model is an
+    `embeddings` call."""
+    api = APIS[path[path.rfind("/") :]]
+    if api is INVOKE and "embed" in path[path.find(_MODEL_SEGMENT) :].lower():
+        return INVOKE_EMBEDDINGS
+    return api
+
+
 INVOKE = Invoke("/invoke", stream=False)
+INVOKE_EMBEDDINGS = InvokeEmbeddings("/invoke", stream=False)
 INVOKE_STREAM = Invoke("/invoke-with-response-stream", stream=True)
 CONVERSE = Converse("/converse", stream=False)
 CONVERSE_STREAM = Converse("/converse-stream", stream=True)

@@ -117,7 +117,7 @@ def api_for_path(path: str) -> Api | None:
     if path.endswith(_OLLAMA_SUFFIXES):
         return _OLLAMA_APIS[path[path.rfind("/api/") :]]
     if path.endswith(bedrock_api.SUFFIXES) and "/model/" in path:
-        return bedrock_api.APIS[path[path.rfind("/") :]]
+        return bedrock_api.api_for(path)
     return None
 
 

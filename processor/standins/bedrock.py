@@ -10,7 +10,8 @@ Credentials (SigV4 or a bearer API key) are not checked.
   `us.anthropic.claude-3-5-haiku-20241022-v1:0`); streamed, each Anthropic SSE event is one
   `chunk` event `{"bytes": base64(event JSON), "p": padding}`, and the last carries
   `amazon-bedrock-invocationMetrics`. For Amazon Nova and Meta Llama, their own bodies
-  (`_nova`, `_llama`). A plain answer names its token counts in
+  (`_nova`, `_llama`), and Titan Text Embeddings' (`_embedding`). A plain answer names its
+  token counts in
   `x-amzn-bedrock-input-token-count` / `-output-token-count` headers, whatever the model.
 - converse: `usage: {inputTokens, outputTokens, totalTokens, cacheReadInputTokens,
   cacheWriteInputTokens}` (`inputTokens` without the cache); streamed as `messageStart`,
@@ -81,6 +82,8 @@ def handle(path: str, body: dict[str, Any], plan: Plan) -> Reply:
             plan, operation == "converse-stream", tier if isinstance(tier, dict) else None
         )
     stream = operation.endswith("-stream")
+    if "embed" in model_id and not stream:
+        return _embedding(plan)
     if "amazon.nova" in model_id:
         reply = _nova(plan, stream)
     elif "meta.llama" in model_id:
@@ -98,6 +101,16 @@ def handle(path: str, body: dict[str, Any], plan: Plan) -> Reply:
         reply.headers["x-amzn-bedrock-input-token-count"] = str(plan.uncached_input)
         reply.headers["x-amzn-bedrock-output-token-count"] = str(plan.output_tokens)
     return reply
+
+
+def _embedding(plan: Plan) -> Reply:
+    """Amazon Titan Text Embeddings' body; the input count in its header too."""
+    document = {"embedding": [0.0125, -0.5, 0.25], "inputTextTokenCount": plan.input_tokens}
+    headers = {
+        "x-amzn-RequestId": f"standin-{next(_ids)}",
+        "x-amzn-bedrock-input-token-count": str(plan.input_tokens),
+    }
+    return Reply(body=dumps(document), headers=headers)
 
 
 def _llama(plan: Plan, stream: bool) -> Reply:

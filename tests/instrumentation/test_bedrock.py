@@ -257,6 +257,26 @@ def test_meta_llama_through_invoke_model(standin, bare, stream):
     assert span_cost(span) == Decimal("0.0011664")
 
 
+def test_an_embedding_model_through_invoke_model(standin, bare):
+    """An embedding model's InvokeModel is an `embeddings` call, its input count read from
+    Bedrock's header. Amazon Titan Text Embeddings V2 (https://aws.amazon.com/bedrock/pricing/):
+    $0.02 per million input tokens: 1,500 × 0.02 = $0.00003."""
+    model = "amazon.titan-embed-text-v2:0"
+    with httpx.Client(proxy=standin.root) as client:
+        response = client.post(
+            f"http://{HOST}/model/{model}/invoke",
+            json={"inputText": "Summarise the invoice."},
+            headers=usage_header(input=1500),
+        )
+
+    assert response.json()["inputTextTokenCount"] == 1500
+    span = only_span(bare)
+    assert span.name == f"embeddings {model}"
+    assert span.attributes["gen_ai.usage.input_tokens"] == 1500
+    assert "gen_ai.usage.output_tokens" not in span.attributes
+    assert span_cost(span) == Decimal("0.00003")
+
+
 def test_a_call_served_at_another_tier_is_not_priced_at_the_standard_rates(standin, bare):
     """Converse names the tier that served the call (`serviceTier`); Bedrock's flex and
     priority tiers bill other rates than the price data's standard ones, which it lacks: the
@@ -342,6 +362,7 @@ def test_bedrock_paths_are_recognised_by_their_operation():
     assert api_for_path(f"/model/{HAIKU_3_5}/invoke-with-response-stream") is INVOKE_STREAM
     assert api_for_path(f"/proxy/model/{PROFILE_ARN}/converse-stream") is CONVERSE_STREAM
     assert api_for_path("/models/x/invoke") is None
+    assert api_for_path("/model/cohere.embed-english-v3/invoke").operation == "embeddings"
 
 
 def test_an_invoke_stream_without_usage_of_its_own_reads_bedrocks_invocation_metrics():
