@@ -480,3 +480,43 @@ def test_spans_acknowledged_after_the_spool_was_deleted_survive_a_crash(tmp_path
     assert len(keys) == len(set(keys))
     assert set(kept) <= set(keys) <= set(kept + at_risk)
     assert stored["llm_cost_hourly"][0] == stored["llm_cost_daily"][0] == str(len(keys))
+
+
+def test_sigterm_during_replay_and_a_large_export_keeps_every_acknowledged_span_once(tmp_path):
+    # A graceful stop while the sink replays a spool of many segments and a large export is
+    # in flight: the export is answered (or refused, and resent), what the sink could not
+    # insert within its drain stays spooled, and the next start stores each span once.
+    def batch(number: int, size: int) -> tuple[bytes, list[str]]:
+        spans = [span(chat(), trace_id=(number * 10**6 + i).to_bytes(16, "big"))
+                 for i in range(size)]  # fmt: skip
+        return request(*spans).SerializeToString(), [item.trace_id.hex() for item in spans]
+
+    server = ServeProcess(tmp_path, clickhouse=f"http://127.0.0.1:{free_port()}").start()
+    acked: list[str] = []
+    for number in range(4):  # spooled while ClickHouse is away: four segments or more
+        body, ids = batch(number, 10_000)
+        assert _post(server, body).status == 200
+        acked.extend(ids)
+        time.sleep(1.0)  # a segment seals after a second
+    assert server.stop() == 0
+
+    server.start(clickhouse=server.store_url)
+    large, large_ids = batch(99, 20_000)
+    answers: list[int] = []
+    sender = threading.Thread(target=lambda: answers.append(_post(server, large).status))
+    sender.start()
+    time.sleep(0.2)
+    assert server.stop() == 0  # SIGTERM
+    sender.join(60)
+    if answers != [200]:
+        server.start()
+        assert _post(server, large).status == 200  # the exporter's retry
+    acked.extend(large_ids)
+    server.start()
+    _wait_drained(server)
+    assert server.stop() == 0
+    stored = server.stored()
+    keys = [row["trace_id"] for row in stored["calls"]]
+    assert len(keys) == len(set(keys))
+    assert sorted(keys) == sorted(acked)
+    assert stored["llm_cost_hourly"][0] == stored["llm_cost_daily"][0] == str(len(acked))
