@@ -17,6 +17,7 @@ import anthropic
 import ollama
 import openai
 import pytest
+import requests
 from google import genai
 from google.genai import errors as genai_errors
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
@@ -153,6 +154,15 @@ def test_a_spent_enforced_budget_blocks_the_next_calls_before_they_are_sent(stan
             for _ in bedrock.messages.create(model=haiku, max_tokens=5, messages=ASK, stream=True):
                 pass
         asyncio.run(async_calls())
+        # requests: the adapter builds the provider's 429, as the provider would send it.
+        refused_plainly = requests.post(
+            standin.base_url("openai") + "/chat/completions",
+            json={"model": "gpt-4o-mini", "messages": ASK},
+        )
+        assert refused_plainly.status_code == 429
+        assert refused_plainly.json()["error"]["code"] == "budget_exceeded"
+        with pytest.raises(requests.HTTPError, match="429"):
+            refused_plainly.raise_for_status()
     assert len(standin.requests) == sent  # nothing reached the provider: no retries either
 
     # Other dimensions, and a budget that is not enforced, are not blocked.
@@ -161,11 +171,11 @@ def test_a_spent_enforced_budget_blocks_the_next_calls_before_they_are_sent(stan
     assert len(standin.requests) == sent + 1
 
     blocked = [s for s in llm_spans(memory) if s.attributes.get("tokentrace.budget.blocked")]
-    assert len(blocked) == 13
+    assert len(blocked) == 14
     assert {s.attributes["tokentrace.budget.scope"] for s in blocked} == {"team=growth"}
     assert all(s.attributes["gen_ai.usage.input_tokens"] == 0 for s in blocked)
 
-    # serve counts them: 13 blocked calls, cost 0, in the totals and by endpoint.
+    # serve counts them: 14 blocked calls, cost 0, in the totals and by endpoint.
     now = datetime.now(UTC)
     window = f"?from={(now - timedelta(hours=1)).isoformat()}&to={now.isoformat()}"
     window = window.replace("+", "%2B")
@@ -173,12 +183,12 @@ def test_a_spent_enforced_budget_blocks_the_next_calls_before_they_are_sent(stan
     def totals() -> dict:
         return _api(serve, "GET", "/api/v1/views/totals" + window)["rows"][0]
 
-    _wait(lambda: int(totals()["requests"]) == 15, "serve to store the 15 calls")
+    _wait(lambda: int(totals()["requests"]) == 16, "serve to store the 16 calls")
     found = totals()
     # 0.0012 spent, plus team=other's 6 input and 8 output tokens; the blocked calls cost 0.
     other = (6 * Decimal("0.15") + 8 * Decimal("0.60")) / 1_000_000
     assert (int(found["blocked_requests"]), Decimal(found["cost"])) == (
-        13,
+        14,
         Decimal("0.0012") + other,
     )
 
