@@ -26,7 +26,6 @@ prefer our usage, which is read from every byte.
 
 from __future__ import annotations
 
-import dataclasses
 import importlib
 import logging
 from collections.abc import Collection
@@ -113,8 +112,6 @@ class LLMInstrumentor(BaseInstrumentor):
             adapters = importlib.import_module("requests.adapters")
         except ImportError:
             return
-        # Stream usage is not injected into `requests` calls (see `requests_send`).
-        settings = dataclasses.replace(settings, inject_stream_usage=False)
         wrap_function_wrapper(adapters.HTTPAdapter, "send", send_wrapper(tracer, settings))
         self._requests = adapters
 

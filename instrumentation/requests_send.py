@@ -15,10 +15,10 @@ which is what a span of ours is, as with httpx's `_send_single_request`:
 
 A non-POST request costs one attribute read and a comparison; a POST on a path of no LLM API
 shape, a small view object and `routing`'s cached path check. `TOKENTRACE_STREAM_USAGE=inject`
-is not applied to `requests` (the request is sent as built, the span of a stream that did not
-ask for usage is marked `usage.missing`); the budget guard is, with a 429 built by the adapter
-itself (`build_response`), so `raise_for_status()` and the application's own checks see a
-provider's refusal.
+applies as for httpx: the body is replaced in the `PreparedRequest` (`requests_views`) and the
+stream handed back as asked for (`requests_tee.RewriteRawTee`). The budget guard's 429 is built
+by the adapter itself (`build_response`), so `raise_for_status()` and the application's own
+checks see a provider's refusal.
 """
 
 from __future__ import annotations
@@ -33,9 +33,9 @@ from opentelemetry.trace import Tracer
 from . import failures, provider_errors
 from .call import LLMCall
 from .config import Settings
-from .requests_tee import RawTee
+from .requests_tee import RawTee, RewriteRawTee
 from .requests_views import RequestView, ResponseView
-from .send import Wrapper, refusal, start_call
+from .send import Wrapper, refusal, start_call, usage_stripper
 
 
 def send_wrapper(tracer: Tracer, settings: Settings) -> Wrapper:
@@ -61,8 +61,12 @@ def send_wrapper(tracer: Tracer, settings: Settings) -> Wrapper:
         finally:
             context.detach(token)
         try:
+            stripper = usage_stripper(call, response) if call.route.usage_injected else None
             call.on_response(ResponseView(response))
-            response.raw = RawTee(response.raw, call)
+            if stripper is None:
+                response.raw = RawTee(response.raw, call)
+            else:
+                response.raw = RewriteRawTee(response.raw, call, stripper)
         except Exception:
             failures.report("wrapping the response")
             call.finish()

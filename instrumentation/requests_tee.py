@@ -13,6 +13,11 @@ The span ends when a read reaches the end of the body or fails, on `close()` or
 `release_conn()` (`Response.close`, a redirect, the connection going back to the pool), or when
 the response is garbage-collected unread. (`isinstance(response.raw, urllib3.HTTPResponse)`
 is False for an LLM call's response; nothing in `requests` asks it.)
+
+`RewriteRawTee` is the tee of a stream whose usage tokentrace asked for
+(`TOKENTRACE_STREAM_USAGE=inject`): it reads the body raw, decodes it and hands on the events as
+`UsageStripper` puts them back, whichever read the application uses, as `streams`' rewrite tees
+do for httpx.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from .call import LLMCall
+from .stream_usage import UsageStripper
 
 
 class RawTee:
@@ -112,3 +118,64 @@ class RawTee:
 
     def __del__(self) -> None:
         self._call.finish()
+
+
+class RewriteRawTee(RawTee):
+    def __init__(self, inner: Any, call: LLMCall, stripper: UsageStripper) -> None:
+        super().__init__(inner, call)
+        self._stripper = stripper
+        self._events: Iterator[bytes] | None = None
+        self._out = b""
+        """Rewritten bytes made but not yet read (`read(amt)` hands out at most `amt`)."""
+
+    def _rewritten(self, amt: int | None) -> Iterator[bytes]:
+        call = self._call
+        stripper = self._stripper
+        try:
+            for chunk in self._inner.stream(amt, decode_content=False):
+                data = stripper.decode(chunk)
+                call.feed(data)
+                out = stripper.strip(data)
+                if out:
+                    yield out
+            rest = stripper.flush()
+            if rest:
+                yield rest
+        except BaseException as error:
+            call.finish(error)
+            raise
+        call.finish()
+
+    def _source(self, amt: int | None) -> Iterator[bytes]:
+        if self._events is None:
+            self._events = self._rewritten(amt)
+        return self._events
+
+    def stream(
+        self, amt: int | None = 2**16, decode_content: bool | None = None
+    ) -> Iterator[bytes]:
+        if self._out:
+            out, self._out = self._out, b""
+            yield out
+        yield from self._source(amt)
+
+    def read_chunked(
+        self, amt: int | None = None, decode_content: bool | None = None
+    ) -> Iterator[bytes]:
+        return self.stream(amt, decode_content)
+
+    def read(
+        self, amt: int | None = None, decode_content: bool | None = None, *args: Any, **kwargs: Any
+    ) -> bytes:
+        source = self._source(amt or 2**16)
+        out = self._out
+        while amt is None or len(out) < amt:
+            event = next(source, None)
+            if event is None:
+                break
+            out += event
+        if amt is None:
+            self._out = b""
+            return out
+        self._out = out[amt:]
+        return out[:amt]

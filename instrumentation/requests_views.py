@@ -5,7 +5,9 @@ bytes, `params`), `content` and `headers` (`headers.entries`: `(raw name, lowerc
 value)`; `pop` to strip `baggage`; `get` for a gateway's cost header), and a response's
 `status_code` and `headers`. A view is made only for a POST, and its URL is parsed only when
 `routing` has not seen the URL before (it caches each URL's answer by its text), so a request
-on another path pays one small object and one dict lookup.
+on another path pays one small object and one dict lookup. `TOKENTRACE_STREAM_USAGE=inject`
+replaces the body through the view (`stream`, `headers["content-length"]`), which writes it
+into the `PreparedRequest` about to be sent.
 """
 
 from __future__ import annotations
@@ -38,6 +40,10 @@ class HeadersView:
 
     def pop(self, name: str, default: Any = None) -> Any:
         return self._headers.pop(name, default)
+
+    def __setitem__(self, name: str, value: str) -> None:
+        """`stream_usage.inject` sets the new body's `content-length`."""
+        self._headers[name] = value
 
 
 class UrlView:
@@ -98,6 +104,16 @@ class RequestView:
         if isinstance(body, str):
             return body.encode("utf-8")
         return b""
+
+    @property
+    def stream(self) -> bytes:
+        """The body as `stream_usage.inject` replaces it: `type(request.stream)(new)`."""
+        return self.content
+
+    @stream.setter
+    def stream(self, body: bytes) -> None:
+        self.prepared.body = body
+        self.__dict__["content"] = body
 
     @cached_property
     def headers(self) -> HeadersView:

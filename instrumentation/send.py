@@ -95,7 +95,7 @@ def refusal(settings: Settings, call: LLMCall) -> Exceeded | None:
 
 def _attach_body(call: LLMCall, response: Any, tee: type, rewrite_tee: type) -> None:
     try:
-        stripper = _stripper(call, response) if call.route.usage_injected else None
+        stripper = usage_stripper(call, response) if call.route.usage_injected else None
         call.on_response(response)
         if stripper is None:
             response.stream = tee(response.stream, call)
@@ -107,10 +107,11 @@ def _attach_body(call: LLMCall, response: Any, tee: type, rewrite_tee: type) -> 
         call.finish()
 
 
-def _stripper(call: LLMCall, response: Any) -> UsageStripper | None:
+def usage_stripper(call: LLMCall, response: Any) -> UsageStripper | None:
     """For a successful stream whose usage we asked for (`usage_injected`): the stripper that
-    puts it back as the application asked for it, the body's encoding moved from httpx to it
-    (see `stream_usage`)."""
+    puts it back as the application asked for it, the body's encoding moved from the HTTP
+    library (httpx, httpx2, `requests`: their response `headers` alike) to it (see
+    `stream_usage`)."""
     headers = response.headers
     if not (response.status_code < 300 and "text/event-stream" in headers.get("content-type", "")):
         return None

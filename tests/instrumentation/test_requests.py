@@ -314,3 +314,36 @@ print(span.attributes["gen_ai.usage.input_tokens"], span.attributes["gen_ai.usag
         [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=False
     )
     assert (done.returncode, done.stdout) == (0, "11 3\n"), done.stderr
+
+
+@pytest.mark.parametrize("read", ["iter_lines", "iter_content(1)", "raw.read(7)", "raw iterated"])
+def test_injected_stream_usage_is_exact_and_the_app_reads_the_stream_it_asked_for(
+    standin, monkeypatch, read
+):
+    """`TOKENTRACE_STREAM_USAGE=inject`: the request asks for usage, the application reads
+    the stream as without it (decoded by tokentrace, so raw reads get it decoded too)."""
+    how, expected = READS[read]
+    ask = {"model": "gpt-4o-mini", "messages": ASK, "stream": True}
+
+    def call() -> bytes:
+        with requests.post(
+            standin.root + "/v1/chat/completions",
+            json=ask,
+            headers=usage_header(input=1234, output=8),
+            stream=True,
+        ) as response:
+            return how(response)
+
+    plain = call()
+    assert "stream_options" not in json.loads(standin.requests[-1].body)
+    monkeypatch.setenv("TOKENTRACE_STREAM_USAGE", "inject")
+    with instrumented(standin, provider_urls="") as exporter:
+        injected = call()
+    assert json.loads(standin.requests[-1].body)["stream_options"] == {"include_usage": True}
+    if expected is bytes:  # read raw: gzip without tokentrace, decoded with it
+        plain = _gunzip(plain)
+    assert re.sub(rb"standin\d+", b"", injected) == re.sub(rb"standin\d+", b"", plain)
+    (span,) = llm_spans(exporter)
+    found = span.attributes
+    assert (found["gen_ai.usage.input_tokens"], found["gen_ai.usage.output_tokens"]) == (1234, 8)
+    assert "tokentrace.usage.missing" not in found
