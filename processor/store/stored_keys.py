@@ -79,6 +79,9 @@ class StoredKeys:
         keys rather than 27.
         """
         payload = marshal.dumps(keys)
+        if self._fd >= 0 and os.fstat(self._fd).st_nlink == 0:
+            self.close()  # deleted under serve (the spool's files removed): start a new one
+            self._rows = 0
         if self._fd < 0:
             flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND
             self._fd = os.open(self._current, flags, 0o600)

@@ -42,3 +42,14 @@ def test_a_torn_last_record_is_cut_off_and_the_file_appended_to_again(tmp_path):
     assert [span for _, span, _ in StoredKeys(tmp_path, rows=100).load()] == [
         "sa0", "sa1", "sb0", "sb1",
     ]  # fmt: skip
+
+
+def test_keys_added_after_the_file_was_deleted_go_to_a_new_one(tmp_path):
+    # The spool's files deleted under a running serve: the keys went on into the deleted file,
+    # and the next start's deduper lacked them.
+    kept = StoredKeys(tmp_path, rows=100)
+    kept.add(keys("a"))
+    (tmp_path / NAME).unlink()
+    kept.add(keys("b"))
+    kept.close()
+    assert [span for _, span, _ in StoredKeys(tmp_path, rows=100).load()] == ["sb0", "sb1"]
