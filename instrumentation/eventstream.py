@@ -86,10 +86,14 @@ class EventStreamParser:
         event = headers.get(":event-type", "")
         if event == "chunk":
             match = _CHUNK_BYTES.search(payload)
-            if match is None:
-                return
+            if match is not None:
+                encoded: Any = match.group(1)
+            else:  # escaped (`\/`) or spaced otherwise: decoded as JSON
+                encoded = loads(payload).get("bytes")
+                if not isinstance(encoded, str):
+                    return
             try:
-                inner = binascii.a2b_base64(match.group(1))
+                inner = binascii.a2b_base64(encoded)
             except binascii.Error:
                 return
             if self._first or self._marker.search(inner):

@@ -387,8 +387,22 @@ def test_an_invoke_stream_without_usage_of_its_own_reads_bedrocks_invocation_met
     )
     seen = parse_split(EventStreamParser, INVOKE_STREAM, data, [len(data) // 3])
     assert seen.usage_final
+
     usage = INVOKE_STREAM.usage(seen.raw_usage)
     assert (usage.input_tokens, usage.output_tokens) == (12, 2)
+
+
+def test_a_chunk_whose_json_escapes_the_slashes_of_its_base64():
+    """JSON may write `/` as `\\/`: such a chunk is decoded as JSON, not skipped."""
+    usage = {"input_tokens": 3, "output_tokens": 4}
+    event = dumps({"type": "message_delta", "delta": {"text": "???????"}, "usage": usage})
+    encoded = base64.b64encode(event)
+    assert b"/" in encoded
+    payload = b'{"bytes":"%s"}' % encoded.replace(b"/", b"\\/")
+    seen = parse_split(
+        EventStreamParser, INVOKE_STREAM, message({":event-type": "chunk"}, payload), []
+    )
+    assert seen.raw_usage == usage
 
 
 def test_event_stream_read_in_any_split():
