@@ -64,9 +64,11 @@ def _session() -> requests.Session:
 SCENARIOS: dict[str, Callable[[requests.Session], Any]] = {
     "GET": lambda s: s.get(BASE + "/v1/models").content,
     "POST, other path": lambda s: s.post(BASE + "/v1/files", json={"purpose": "batch"}).content,
-    "POST, LLM path, no model": lambda s: s.post(
-        BASE + "/v1/chat/completions", json={"messages": [{"role": "user", "content": "hi"}]}
-    ).content,
+    "POST, LLM path, no model": lambda s: (
+        s.post(
+            BASE + "/v1/chat/completions", json={"messages": [{"role": "user", "content": "hi"}]}
+        ).content
+    ),
 }
 
 
@@ -124,9 +126,17 @@ def wrapper_alone() -> None:
         args = (prepared,)
         kwargs = {"stream": False}
         number = 100_000
-        bare = min(timeit.repeat(lambda: noop(*args, **kwargs), number=number, repeat=7))
+        bare = min(
+            timeit.repeat(
+                lambda args=args, kwargs=kwargs: noop(*args, **kwargs), number=number, repeat=7
+            )
+        )
         wrapped = min(
-            timeit.repeat(lambda: send(noop, adapter, args, kwargs), number=number, repeat=7)
+            timeit.repeat(
+                lambda args=args, kwargs=kwargs: send(noop, adapter, args, kwargs),
+                number=number,
+                repeat=7,
+            )
         )
         scale = 1e6 / number
         print(f"{name:<28} {bare * scale:>10.2f} {(wrapped - bare) * scale:>+11.2f}")
