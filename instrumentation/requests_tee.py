@@ -81,7 +81,7 @@ class RawTee:
             raise
         if data:
             self._feed(data, decode_content)
-        if amt is None or not data:
+        if amt is None or (not data and amt != 0):  # `read(0)` is b"" mid-body
             self._call.finish()
         return data
 

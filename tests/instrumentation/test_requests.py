@@ -155,6 +155,7 @@ READS: dict[str, tuple[Callable[[requests.Response], bytes], Callable[[bytes], b
     "iter_content(None)": (lambda response: b"".join(response.iter_content(None)), _gunzip),
     "raw.read()": (lambda response: response.raw.read(), bytes),
     "raw.read(7)": (lambda response: b"".join(iter(lambda: response.raw.read(7), b"")), bytes),
+    "raw.read(0), read()": (lambda response: response.raw.read(0) + response.raw.read(), bytes),
     "raw.stream(decoded)": (
         lambda response: b"".join(response.raw.stream(5, decode_content=True)),
         _gunzip,
