@@ -21,9 +21,12 @@ from decimal import Decimal
 import pytest
 import requests
 import urllib3
+from opentelemetry.instrumentation.requests import RequestsInstrumentor
+from opentelemetry.sdk.trace import TracerProvider
 from requests.adapters import HTTPAdapter
 from urllib3.util import Retry
 
+from tokentrace.instrumentation import tags
 from tokentrace.instrumentation.api_keys import fingerprint
 from tokentrace.processor.demo.serve_process import free_port
 from tokentrace.processor.standins import usage_header
@@ -348,3 +351,42 @@ def test_injected_stream_usage_is_exact_and_the_app_reads_the_stream_it_asked_fo
     found = span.attributes
     assert (found["gen_ai.usage.input_tokens"], found["gen_ai.usage.output_tokens"]) == (1234, 8)
     assert "tokentrace.usage.missing" not in found
+
+
+@pytest.mark.parametrize("ours_first", [True, False], ids=["ours first", "theirs first"])
+def test_with_the_requests_instrumentation_its_span_is_our_parent_and_baggage_stays_home(
+    standin, ours_first
+):
+    """opentelemetry-instrumentation-requests wraps `Session.send` and injects `traceparent`
+    and `baggage` there, before the adapter's `send`: its HTTP span is the parent of ours,
+    whichever was instrumented first, and the `baggage` it added never reaches the LLM host
+    (another host keeps it)."""
+    provider = TracerProvider()
+    theirs = RequestsInstrumentor()
+    if not ours_first:
+        theirs.instrument(tracer_provider=provider)
+    try:
+        with instrumented(standin, provider, provider_urls="") as exporter:
+            if ours_first:
+                theirs.instrument(tracer_provider=provider)
+            with tags(tenant="secret-customer"):
+                requests.post(
+                    standin.root + "/v1/chat/completions",
+                    json=chat_body(),
+                    headers=usage_header(input=5, output=2),
+                ).json()
+                requests.post(standin.root + "/not-an-llm", json={})
+    finally:
+        theirs.uninstrument()
+
+    (ours,) = llm_spans(exporter)
+    http_spans = [span for span in exporter.get_finished_spans() if span is not ours]
+    assert [span.name for span in http_spans] == ["POST", "POST"]
+    assert ours.parent.span_id == http_spans[0].context.span_id
+    assert ours.attributes["tenant"] == "secret-customer"
+    llm_request, other = standin.requests
+    assert "baggage" not in llm_request.headers
+    assert llm_request.headers["traceparent"].split("-")[2] == format(
+        http_spans[0].context.span_id, "016x"
+    )
+    assert other.headers["baggage"] == "tenant=secret-customer"
