@@ -27,6 +27,7 @@ prefer our usage, which is read from every byte.
 from __future__ import annotations
 
 import importlib
+import json
 import logging
 from collections.abc import Collection
 from importlib.metadata import PackageNotFoundError, version
@@ -39,7 +40,7 @@ from wrapt import wrap_function_wrapper
 
 from . import config, endpoints
 from .budget_guard import BudgetGuard
-from .json_handover import json_handover
+from .json_handover import json_handover, requests_json_handover
 from .providers import parse_provider_urls
 from .requests_send import send_wrapper
 from .send import async_wrapper, sync_wrapper
@@ -61,6 +62,7 @@ class LLMInstrumentor(BaseInstrumentor):
 
     _patched: tuple[Any, ...] = ()
     _requests: Any = None
+    _requests_json: Any = None
     _guard: BudgetGuard | None = None
 
     def instrumentation_dependencies(self) -> Collection[str]:
@@ -113,6 +115,10 @@ class LLMInstrumentor(BaseInstrumentor):
         except ImportError:
             return
         wrap_function_wrapper(adapters.HTTPAdapter, "send", send_wrapper(tracer, settings))
+        models = importlib.import_module("requests.models")
+        if getattr(models, "complexjson", None) is json:  # not simplejson: see json_handover
+            wrap_function_wrapper(models.Response, "json", requests_json_handover)
+            self._requests_json = models.Response
         self._requests = adapters
 
     def _uninstrument(self, **kwargs: Any) -> None:
@@ -124,6 +130,9 @@ class LLMInstrumentor(BaseInstrumentor):
         if self._requests is not None:
             unwrap(self._requests.HTTPAdapter, "send")
             self._requests = None
+        if self._requests_json is not None:
+            unwrap(self._requests_json, "json")
+            self._requests_json = None
         if self._guard is not None:
             self._guard.stop()
             self._guard = None

@@ -26,12 +26,19 @@ from opentelemetry.sdk.trace import TracerProvider
 from requests.adapters import HTTPAdapter
 from urllib3.util import Retry
 
-from tokentrace.instrumentation import tags
+from tokentrace.instrumentation import LLMInstrumentor, tags
 from tokentrace.instrumentation.api_keys import fingerprint
 from tokentrace.processor.demo.serve_process import free_port
 from tokentrace.processor.standins import usage_header
 
-from .conftest import attributes, call_attributes, instrumented, llm_spans, store_spans
+from .conftest import (
+    attributes,
+    call_attributes,
+    instrumented,
+    llm_spans,
+    only_span,
+    store_spans,
+)
 
 M = Decimal(1_000_000)
 ASK = [{"role": "user", "content": "hello"}]
@@ -390,3 +397,46 @@ def test_with_the_requests_instrumentation_its_span_is_our_parent_and_baggage_st
         http_spans[0].context.span_id, "016x"
     )
     assert other.headers["baggage"] == "tenant=secret-customer"
+
+
+@pytest.mark.parametrize("compression", ["gzip", "none"])
+def test_the_first_json_is_the_calls_document_then_fresh_ones(standin, unmapped, compression):
+    """`requests`' `Response.json()` reuses the document the call parsed from the same bytes,
+    once, as `json.loads` would give it; later calls parse again."""
+    standin.compression = compression
+    response = requests.post(
+        standin.root + "/v1/chat/completions",
+        json=chat_body(),
+        headers=usage_header(input=12, output=3),
+    )
+    kept = response.raw._call._handover
+
+    first = response.json()
+    second = response.json()
+
+    assert kept is not None and first is kept[1]
+    assert first == second == json.loads(response.content) and second is not first
+    assert only_span(unmapped).attributes["gen_ai.usage.input_tokens"] == 12
+
+
+def test_json_parses_itself_with_arguments_or_another_charset(standin, unmapped):
+    response = requests.post(standin.root + "/v1/chat/completions", json=chat_body())
+    exact = response.json(parse_int=Decimal)
+    assert response.raw._call._handover is not None  # not handed over: it had arguments
+    response.encoding = "iso-8859-1"  # `requests` then parses `text`, decoded so
+    plain = response.json()
+    assert response.raw._call._handover is not None
+    assert exact == plain == json.loads(response.content)
+    assert type(exact["usage"]["prompt_tokens"]) is Decimal
+
+
+def test_uninstrument_restores_requests(standin, provider):
+    originals = [HTTPAdapter.__dict__["send"], requests.Response.__dict__["json"]]
+    instrumentor = LLMInstrumentor()
+    instrumentor.instrument(tracer_provider=provider)
+    patched = [HTTPAdapter.__dict__["send"], requests.Response.__dict__["json"]]
+    instrumentor.uninstrument()
+    restored = [HTTPAdapter.__dict__["send"], requests.Response.__dict__["json"]]
+
+    assert all(new is not old for new, old in zip(patched, originals, strict=True))
+    assert restored == originals
