@@ -105,10 +105,12 @@ def insert_calls(client: Any, columns: Columns, token: str) -> int:
         settings={
             "insert_deduplication_token": token,
             "deduplicate_blocks_in_dependent_materialized_views": 1,
-            # Synchronous whatever the user's profile says: an asynchronous insert is not
-            # deduplicated by default (a replayed segment would count twice), and with
+            # Deduplicated and synchronous whatever the user's profile says: a profile may
+            # turn deduplication off, and an asynchronous insert is not deduplicated by
+            # default (either way a replayed segment would count twice); with
             # wait_for_async_insert=0 it answers before the rows are written, so the sink
             # would delete segments the server may still lose. The sink batches already.
+            "insert_deduplicate": 1,
             "async_insert": 0,
             # The rollup views already hand over one row per key; merging them again
             # at insert more than doubles the insert's cost (1M rows: 14.7 s → 6.2 s).
