@@ -30,9 +30,11 @@ One call can reach the processor as several spans:
   count, OpenInference's OpenAI span of it none). A framework span without usage may end
   when the SDK returns a stream, before it is read (MLflow's span of Anthropic's
   ``create(stream=True)``): a span of the other side with usage need only start inside
-  it, in one request or across requests. Not matched across requests: a call
-  without usage after its pair with usage, other scopes' calls before the first framework
-  span since the start, the oldest of five identical calls waiting at once;
+  it, in one request or across requests. Calls admitted before the first framework span
+  since the start leave their keys when it comes (the newest 4,096 of them: a framework's
+  exporter may send its first batch after the application's). Not matched across
+  requests: a call without usage after its pair with usage, older calls before the first
+  framework span, the oldest of five identical calls waiting at once;
   :meth:`Deduper.forget` does not give back a slot taken by a request that then failed;
 - a framework's call span and the SDK's span of the same call in one trace but not
   parent and child, nor one inside the other in time (OpenInference's LlamaIndex
@@ -55,12 +57,14 @@ Memory is bounded: the keys of the most recent calls are kept (at least the newe
 ``capacity`` / 2 keys, at most ``capacity``; 600,000 by default, up to four per call,
 six with ``N`` (or ``M``) and ``T`` keys, about 70 MB). A duplicate arriving after that
 many newer calls is counted again; exporters retry within seconds, far inside that
-window. Keys seeded from stored rows at start have no scope, so the cross-trace match
-covers spans seen since the start.
+window. Until a framework span is seen, the newest 4,096 calls are held too (a few MB).
+Keys seeded from stored rows at start have no scope, so the cross-trace match covers spans
+seen since the start.
 """
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterable, Sequence
 from struct import Struct
 
@@ -78,6 +82,8 @@ _pack_usage = Struct("<4Q").pack
 # Slack of a framework span's start and end around the SDK span inside it (two clocks
 # read at millisecond-or-better precision).
 _NESTED_SLACK_US = 1_000
+# Calls remembered before the first framework span is seen, to be keyed once it is.
+_BEFORE_FRAMEWORKS = 4096
 # Scopes get a number (1..255) for the cross-trace key's value; beyond 255 scopes, the
 # rest share the last number, so their spans are not matched with each other.
 _MAX_SCOPES = 255
@@ -105,8 +111,10 @@ class Deduper:
         self._scopes: dict[bytes, int] = {}
         # Set by the first framework call span (``sources.RANK_FRAMEWORK``), counted or a
         # duplicate: from then on all calls with usage leave an ``N`` key, not only
-        # OpenInference's (see above).
+        # OpenInference's (see above). Until then the newest calls that left none wait
+        # here, and are keyed then (``_key_earlier_calls``).
         self._frameworks = False
+        self._before: deque[Call] | None = deque(maxlen=_BEFORE_FRAMEWORKS)
 
     def __len__(self) -> int:
         return len(self._young | self._old)
@@ -124,8 +132,10 @@ class Deduper:
         admitted: list[Call] = []
         peer_scopes = FRAMEWORK_PEER_SCOPES
         for call, span, parent, response, shared in keyed:
-            if call.rank < 0:  # RANK_FRAMEWORK, the only negative rank: a duplicate too
+            if call.rank < 0 and not self._frameworks:  # RANK_FRAMEWORK: the first one
                 self._frameworks = True
+                self._key_earlier_calls()
+                young, old = self._young, self._old
             as_parent = b"P" + span[1:]
             parent_counted = b"S" + parent[1:] if parent else b""
             stamp = 0
@@ -170,8 +180,32 @@ class Deduper:
             if same_trace:
                 waiting = young.pop(same_trace, None) or old.pop(same_trace, None) or 0
                 young[same_trace] = ((waiting >> 1) + 1) << 1 | (call.rank == RANK_FRAMEWORK)
+            elif self._before is not None:
+                self._before.append(call)
             admitted.append(call)
         return admitted, len(calls) - len(admitted)
+
+    def _key_earlier_calls(self) -> None:
+        """Leave the ``N`` (or ``M``) and ``T`` keys of the calls admitted before the first
+        framework span, as if frameworks had been seen from the start: a framework's spans
+        may come after their twins (MLflow's exporter is not the application's, Langfuse's
+        generation ends after the SDK span inside it), so the first ones would otherwise
+        be counted twice."""
+        earlier, self._before = self._before or (), None
+        for call in earlier:
+            interval = _interval(call)
+            if call.usage_missing:
+                slot = self._nested_slot(b"M" + call.provider.encode(), interval, True)
+            else:
+                slot = self._nested_slot(_nested_key(call), interval, False)
+            trace = _trace_key(call)
+            waiting = self._young.pop(trace, None) or self._old.pop(trace, None) or 0
+            for key, value in ((slot, interval), (trace, ((waiting >> 1) + 1) << 1)):
+                if key:
+                    if len(self._young) >= self._half:
+                        self._old = self._young
+                        self._young = {}
+                    self._young[key] = value
 
     def _paired_in_trace(self, key: bytes, framework: bool) -> bool:
         """Whether a span of the other side waits under the ``T`` key ``key`` (its value:
@@ -241,10 +275,15 @@ class Deduper:
 
     def forget(self, calls: Iterable[Call]) -> None:
         """Undo :meth:`admit` for calls that were not stored after all."""
-        for _, *keys in _keys(calls):
+        forgotten = set()
+        for call, *keys in _keys(calls):
+            forgotten.add(id(call))
             for key in keys:
                 self._young.pop(key, None)
                 self._old.pop(key, None)
+        if self._before:
+            kept = [call for call in self._before if id(call) not in forgotten]
+            self._before = deque(kept, maxlen=_BEFORE_FRAMEWORKS)
 
     def remember(self, trace_id: bytes, span_id: bytes, response_id: str) -> None:
         """Seed from rows already stored or spooled (at start)."""

@@ -151,8 +151,8 @@ def test_a_framework_span_with_richer_usage_than_the_sdk_span_inside_it_is_kept(
 def test_a_framework_span_and_the_sdk_span_inside_it_across_requests_in_either_order():
     """Each span exported alone (a simple span processor): the OpenAI span of a LangChain
     call, before or after LangChain's span, is one call with it; two identical calls at
-    once pair off one to one. Before the first framework span, only OpenInference's spans
-    are remembered for it: another scope's (tokentrace's here) is not matched."""
+    once pair off one to one. Before the first framework span, OpenInference's spans are
+    remembered for it, and another scope's (tokentrace's here) are keyed when it comes."""
     ms = 10**6
     langchain, openai = (
         "openinference.instrumentation.langchain",
@@ -161,7 +161,7 @@ def test_a_framework_span_and_the_sdk_span_inside_it_across_requests_in_either_o
     first_framework = span(chat(), start_ns=NOW_NS - ms, duration_ms=100)
     ours = Deduper()
     assert ours.admit(calls_of(span(chat(), duration_ms=50)))[1] == 0
-    assert ours.admit(calls_of(first_framework, scope=langchain))[1] == 0
+    assert ours.admit(calls_of(first_framework, scope=langchain))[1] == 1
     deduper = Deduper()
     assert deduper.admit(calls_of(span(chat(), duration_ms=50), scope=openai))[1] == 0
     assert deduper.admit(calls_of(first_framework, scope=langchain))[1] == 1
@@ -317,3 +317,23 @@ def test_memory_is_bounded_and_keeps_at_least_the_newest_half():
     assert len(deduper) == 8
     assert all(deduper.admit([call])[1] == 1 for call in calls[-4:])
     assert deduper.admit([calls[0]])[1] == 0  # forgotten long ago: counted again
+
+
+def test_calls_before_the_first_framework_span_are_paired_once_it_comes():
+    """A framework's exporter may send its first spans after the application's (MLflow
+    exports through its own provider): the calls admitted before any framework span
+    leave their keys when the first one comes, so its twin, nesting, is a duplicate; a
+    forgotten call (its request failed) leaves none."""
+    ms = 10**6
+    mlflow, ours = "mlflow.tracing.provider", "tokentrace.instrumentation"
+    deduper = Deduper()
+    first = span(chat(), start_ns=NOW_NS + 2 * ms, duration_ms=20)
+    failed = span(chat(**{"gen_ai.usage.input_tokens": 7}), start_ns=NOW_NS, duration_ms=50)
+    assert deduper.admit(calls_of(first, scope=ours))[1] == 0
+    lost = calls_of(failed, scope=ours)
+    assert deduper.admit(lost)[1] == 0
+    deduper.forget(lost)
+    twin = span(chat(), start_ns=NOW_NS, duration_ms=50)
+    assert deduper.admit(calls_of(twin, scope=mlflow)) == ([], 1)
+    failed_twin = span(chat(**{"gen_ai.usage.input_tokens": 7}), start_ns=NOW_NS, duration_ms=60)
+    assert deduper.admit(calls_of(failed_twin, scope=mlflow))[1] == 0

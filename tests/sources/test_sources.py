@@ -952,16 +952,17 @@ def test_litellm_bedrock_and_tokentrace_count_each_call_once(replay):
 
 def test_litellm_bedrock_and_tokentrace_exported_one_by_one(replay):
     """Each span alone, in the order they ended: tokentrace's span of the process's first
-    call ends before any LiteLLM span has been seen, so nothing waits for its LiteLLM twin,
-    which is stored as well (``dedupe``'s stated limit: "other scopes' calls before the first
-    framework span since the start"); every later call pairs off, one row each."""
+    call ends before any LiteLLM span has been seen; its keys are left when the first
+    LiteLLM span comes (``dedupe``), so that twin is a duplicate too. One row each call,
+    the first seen: tokentrace's."""
     result = replay("litellm_bedrock_tokentrace", alone=True)
     exact = (*BEDROCK_GLOBAL, 1200, 80, 1000, 100, 0, SONNET)
     regional = (*BEDROCK_US, 1200, 80, 1000, 100, 0, BEDROCK_US_COST)
-    assert result.rows() == [exact, exact, exact, regional, regional]
-    twice = "converse/global.anthropic.claude-sonnet-4-5-20250929-v1:0"
-    assert result.rows("request_model", "stream")[0] == (twice, 0)
-    assert result.metrics.spans_duplicate.value() == 3
+    assert result.rows() == [exact, exact, regional, regional]
+    assert result.rows("response_id", "stream") == [
+        ("", 0), ("", 1), ("msg_standin2", 0), ("msg_standin4", 1),
+    ]  # fmt: skip
+    assert result.metrics.spans_duplicate.value() == 4
 
 
 def test_mlflow(replay):
@@ -1035,18 +1036,21 @@ def test_mlflow_and_tokentrace_count_each_call_once(replay):
 
 def test_mlflow_and_tokentrace_spans_exported_one_by_one(replay):
     """Each span alone, in the order they ended: a call's tokentrace span ends inside
-    MLflow's and comes first. The deduper pairs them once it has seen a framework span,
-    so the first call, whose tokentrace span comes before any of MLflow's, is counted
-    twice (``dedupe``: other scopes' calls before the first framework span since the start
-    are not matched across requests). The stream whose MLflow span has no usage counts
-    once, MLflow's, the first seen (usage-missing: unknown cost, never $0)."""
+    MLflow's and comes first, the first of them before any framework span (its keys are
+    left when MLflow's first span comes: ``dedupe``). One row each call, the first seen:
+    tokentrace's, but for the stream whose MLflow span, without usage, ended first
+    (usage-missing: unknown cost, never $0)."""
     result = replay("mlflow_tokentrace", alone=True)
     rows = result.rows()
     assert rows[0] == ("anthropic", "claude-sonnet-4-5", 0, 0, 0, 0, 1, rows[0][-1])
-    assert rows[1:6] == [ANTHROPIC, ANTHROPIC, OPENAI, OPENAI, OPENAI]
-    assert_no_usage(rows[6])
-    assert len(rows) == 7
-    assert result.metrics.spans_duplicate.value() == 4
+    assert rows[1:5] == [ANTHROPIC, ANTHROPIC, OPENAI, OPENAI]
+    assert_no_usage(rows[5])
+    assert len(rows) == 6
+    assert result.rows("response_id")[1:] == [
+        ("chatcmpl-standin7",), ("chatcmpl-standin8",), ("chatcmpl-standin9",),
+        ("msg_standin14",), ("msg_standin16",),
+    ]  # fmt: skip
+    assert result.metrics.spans_duplicate.value() == 5
 
 
 def test_langfuse(replay):
@@ -1097,14 +1101,19 @@ def test_langfuse_and_tokentrace_count_each_call_once(replay):
 
 def test_langfuse_and_tokentrace_spans_exported_one_by_one(replay):
     """Each span alone (a simple span processor): a call's tokentrace span ends inside
-    Langfuse's generation and comes first; as with MLflow, the first call's comes before
-    any framework span and is counted twice (``dedupe``), the others once."""
+    Langfuse's generation and comes first, the first of them before any framework span
+    (its keys are left when Langfuse's first generation comes: ``dedupe``). One row each
+    call, tokentrace's."""
     result = replay("langfuse_tokentrace", alone=True)
     rows = result.rows()
-    assert rows[:4] == [ANTHROPIC, OPENAI, OPENAI, OPENAI]
-    assert_no_usage(rows[4])
-    assert len(rows) == 5
-    assert result.metrics.spans_duplicate.value() == 4
+    assert rows[:3] == [ANTHROPIC, OPENAI, OPENAI]
+    assert_no_usage(rows[3])
+    assert len(rows) == 4
+    assert result.rows("response_id") == [
+        ("chatcmpl-standin13",), ("chatcmpl-standin14",), ("chatcmpl-standin15",),
+        ("msg_standin22",),
+    ]  # fmt: skip
+    assert result.metrics.spans_duplicate.value() == 5
 
 
 def test_openinference_smolagents(replay):
