@@ -23,6 +23,7 @@ from opentelemetry.proto.common.v1.common_pb2 import AnyValue
 
 APP = """
 import openai
+import requests
 from tokentrace.instrumentation import tags
 
 client = openai.OpenAI(base_url="{base_url}", api_key="sk-test", max_retries=0)
@@ -36,6 +37,12 @@ with tags(feature="checkout-assistant", tenant="store-7"):
     )
     for _ in stream:
         pass
+    # The same through `requests`, to an unmapped host, as a plain app does.
+    requests.post(
+        "{root}/v1/chat/completions",
+        json={{"model": "gpt-4o-mini", "messages": [{{"role": "user", "content": "Hi"}}]}},
+        headers={{"x-standin-usage": "input=40,output=4"}},
+    ).json()
 """
 
 
@@ -79,10 +86,14 @@ def value(any_value: AnyValue) -> object:
     return getattr(any_value, kind)
 
 
+def attributes_of(span) -> list[tuple[str, object]]:
+    return [(item.key, value(item.value)) for item in span.attributes]
+
+
 @pytest.mark.slow
 def test_opentelemetry_instrument_exports_llm_span(standin, receiver, tmp_path: Path):
     app = tmp_path / "app.py"
-    app.write_text(APP.format(base_url=standin.base_url("openai")))
+    app.write_text(APP.format(base_url=standin.base_url("openai"), root=standin.root))
     port = receiver.server_address[1]
     env = {
         **os.environ,
@@ -113,8 +124,13 @@ def test_opentelemetry_instrument_exports_llm_span(standin, receiver, tmp_path: 
         if scope_spans.scope.name == "tokentrace.instrumentation.instrumentor"
         for span in scope_spans.spans
     ]
-    assert len(found) == 1
-    resource, span = found[0]
+    assert len(found) == 2
+    by_stream = {
+        dict(attributes_of(found_span))["gen_ai.request.stream"]: (found_resource, found_span)
+        for found_resource, found_span in found
+    }
+    resource, span = by_stream[True]
+    _, plain = by_stream[False]
     resource_attributes = {item.key: value(item.value) for item in resource.attributes}
     assert resource_attributes["service.name"] == "checkout"
     assert resource_attributes["team"] == "growth"
@@ -151,3 +167,25 @@ def test_opentelemetry_instrument_exports_llm_span(standin, receiver, tmp_path: 
         for item in scope_spans.spans
     ]
     assert [item.parent_span_id for item in http_spans] == [span.span_id]
+
+    # The requests call: metered and tagged, its usage exact; the requests instrumentation,
+    # loaded by the same command, is its parent (it wraps `Session.send`).
+    plain_attributes = dict(attributes_of(plain))
+    assert (
+        plain_attributes["tenant"],
+        plain_attributes["gen_ai.provider.name"],
+        plain_attributes["gen_ai.usage.input_tokens"],
+        plain_attributes["gen_ai.usage.output_tokens"],
+    ) == ("store-7", "openai", 40, 4)
+    requests_spans = [
+        item
+        for request in receiver.requests
+        for resource_spans in request.resource_spans
+        for scope_spans in resource_spans.scope_spans
+        if scope_spans.scope.name == "opentelemetry.instrumentation.requests"
+        for item in scope_spans.spans
+        if item.span_id == plain.parent_span_id
+    ]
+    assert [item.name for item in requests_spans] == ["POST"]
+    assert "traceparent" in standin.requests[-1].headers
+    assert "baggage" not in standin.requests[-1].headers  # its propagator's, stripped
