@@ -1,11 +1,13 @@
 """The wrapper around `requests.adapters.HTTPAdapter.send`: LLM calls made with `requests`.
 
 Why the adapter's `send`, not `Session.send`: it is one HTTP exchange, whatever the transport
-(urllib3's pools, a proxy, a subclass such as huggingface_hub's that calls `super().send`),
+(urllib3's pools, a proxy, a subclass such as huggingface_hub's before 1.0, which calls
+`super().send`),
 which is what a span of ours is, as with httpx's `_send_single_request`:
 
 - redirects are followed by `Session.send` calling `send` again, so each hop is one span (a
-  `Session.send` span would hold the whole chain and nest a span per hop inside itself);
+  `Session.send` span would hold the whole chain and nest a span per hop inside itself); a 3xx
+  hop's span has no usage and is marked `usage.missing`, as with httpx;
 - urllib3's retries (`HTTPAdapter(max_retries=Retry(...))`) happen inside the adapter's
   `send`, on the same request, and end in the one response the application gets: one call;
 - the request is final there: `opentelemetry-instrumentation-requests` injects its headers
