@@ -16,6 +16,7 @@ import gc
 import logging
 import os
 import signal
+import socket
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -354,6 +355,8 @@ def _serve(config: ServeConfig) -> int:
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: None)
     try:
+        _check_port(config.host, config.grpc_port, "OTLP/gRPC", "--grpc-port PORT (0 turns it off)")
+        _check_port(config.host, config.http_port, "OTLP/HTTP", "--http-port PORT")
         if config.grpc_port:
             grpc_server = receiver_grpc.start(
                 service.grpc, config.host, config.grpc_port, max_body_bytes=config.max_body_bytes
@@ -378,6 +381,23 @@ def _serve(config: ServeConfig) -> int:
         if clickhouse_listener is not None:
             clickhouse_listener.stop()
         service.close()
+
+
+def _check_port(host: str, port: int, what: str, option: str) -> None:
+    """Raise a one-line OSError if an OTLP port cannot be listened on, before anything says
+    serve listens there: uvicorn would log its own error and exit with 3, gRPC its own line."""
+    if not port:
+        return
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise OSError(
+                f"{what} port {host}:{port} unavailable ({exc.strerror or exc}): stop what "
+                f"holds it, or choose another with {option}"
+            ) from None
 
 
 def _start_clickhouse_http(config: ServeConfig) -> clickhouse_http.Listener | None:

@@ -158,10 +158,20 @@ def start(
         options=[
             ("grpc.max_receive_message_length", max_body_bytes),
             ("grpc.max_send_message_length", 4 * 1024 * 1024),
+            # gRPC shares a port with any process that listens on it (SO_REUSEPORT): a second
+            # serve would take half the spans of the first into its own store. Fail instead.
+            ("grpc.so_reuseport", 0),
         ],
     )
     address = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-    if server.add_insecure_port(address) == 0:
-        raise OSError(f"cannot listen for OTLP/gRPC on {address}")
+    try:
+        bound = server.add_insecure_port(address)
+    except RuntimeError:
+        bound = 0
+    if bound == 0:
+        raise OSError(
+            f"OTLP/gRPC port {address} unavailable (in use?): stop what holds it, or choose "
+            "another with --grpc-port PORT (0 turns it off)"
+        )
     server.start()
     return server
