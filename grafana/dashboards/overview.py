@@ -56,7 +56,7 @@ def panels() -> list[dict[str, Any]]:
                 (0, 4, 16, 8),
                 title="Daily spend (30 days)",
                 bars=True,
-                right_axis=("requests",),
+                right_axis=("requests", "unpriced_requests"),
             ),
             p.gauge(
                 v["budget_utilization"],
@@ -68,12 +68,12 @@ def panels() -> list[dict[str, Any]]:
             p.table(v["spend_by_model"], (0, 12, 10, 8), units={**_COUNT_AND_SHARE, **_TOKENS}),
             p.bars(v["spend_by_team"], (10, 12, 7, 8), label="team"),
             p.bars(v["spend_by_feature"], (17, 12, 7, 8), label="feature"),
-            p.timeseries(v["cost_per_request"], (0, 20, 8, 8)),
+            p.timeseries(v["cost_per_request"], (0, 20, 8, 8), right_axis=("unpriced_requests",)),
             p.timeseries(v["token_breakdown"], (8, 20, 8, 8), stacked=True, bars=True),
             p.pie(v["spend_by_provider"], (16, 20, 8, 8), label="provider"),
             # ---- operations
             p.row("Operations", 28),
-            p.timeseries(v["hourly_burn_rate"], (0, 29, 12, 8)),
+            p.timeseries(v["hourly_burn_rate"], (0, 29, 12, 8), right_axis=("unpriced_requests",)),
             p.table(
                 v["latency_by_provider"],
                 (12, 29, 12, 8),

@@ -48,15 +48,19 @@ def budget_json(budget: budgets.Budget) -> dict[str, Any]:
 
 
 def enforced_json(state: budgets.EnforcedState) -> dict[str, Any]:
-    """One enforced budget as the guard reads it."""
+    """One enforced budget as the guard reads it: ``spent`` and ``utilization`` are null when
+    every call of the period has an unknown cost, lower bounds when ``unpriced_requests`` > 0."""
+    known = state.spent is not None and state.utilization is not None
     return {
         "scope": state.budget.scope,
         "filters": state.budget.filters,
         "period": state.budget.period,
         "amount": f"{state.budget.amount.normalize():f}",
-        "spent": f"{state.spent.normalize():f}",
-        "utilization": float(state.utilization),
+        "spent": f"{state.spent.normalize():f}" if state.spent is not None else None,
+        "utilization": float(state.utilization) if state.utilization is not None else None,
         "exceeded": state.exceeded,
+        "unpriced_requests": state.unpriced_requests,
+        "spent_complete": known and not state.unpriced_requests,
     }
 
 

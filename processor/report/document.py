@@ -63,19 +63,34 @@ def money(value: Any) -> str:
 
 
 def known_money(value: Any) -> str | None:
-    """:func:`money` of a cost the views leave NULL when every call behind it has an unknown
-    cost: None (JSON null), never "0"."""
+    """:func:`money` of a cost that may be unknown: NULL/None (every call behind it has an
+    unknown cost) stays None, JSON null, never "0"."""
     return None if value is None else money(value)
 
 
+def amount_text(value: str | None, unknown: int, money_text: Callable[[str], str]) -> str:
+    """A known cost as people read it: ``unknown`` when there is none, the known cost plus how
+    many calls are unknown when some are (a lower bound); never $0.00 for unknown."""
+    if value is None:
+        return "unknown"
+    text = money_text(value)
+    return f"{text} + {unknown:,} unknown" if unknown else text
+
+
+def lower_bound_text(value: str | None, partial: bool, money_text: Callable[[str], str]) -> str:
+    """An amount worked out from known costs (a forecast, savings, an average): ``unknown``
+    without any, ``at least`` it when calls of unknown cost are left out of it."""
+    if value is None:
+        return "unknown"
+    return f"at least {money_text(value)}" if partial else money_text(value)
+
+
 def cost_text(row: dict[str, Any], money_text: Callable[[str], str]) -> str:
-    """A row's cost as people read it: ``unknown`` when no call in it has a known cost, the
-    known cost plus how many are unknown when some have none; never $0.00 for unknown."""
+    """A row's cost as people read it (:func:`amount_text`)."""
     unknown = row.get("unpriced_requests", 0)
     if unknown and unknown >= row.get("requests", 0):
         return "unknown"
-    text = money_text(row["cost"])
-    return f"{text} + {unknown:,} unknown" if unknown else text
+    return amount_text(row["cost"], unknown, money_text)
 
 
 def unknown_lines(totals: dict[str, Any]) -> list[str]:
@@ -215,7 +230,7 @@ def build(fetch: Fetch, window: Window, top: int = DEFAULT_TOP) -> dict[str, Any
     daily = [
         {
             "date": _day(r["day"]),
-            "cost": money(r["cost"]),
+            "cost": known_money(r["cost"]),
             "requests": int(r["requests"]),
             "partial": _day(r["day"]) in partial,
             "unpriced_requests": int(r["unpriced_requests"]),
@@ -223,7 +238,9 @@ def build(fetch: Fetch, window: Window, top: int = DEFAULT_TOP) -> dict[str, Any
         for r in fetch("daily_spend")
     ]
     requests = int(totals.get("requests") or 0)
-    cost = Decimal(money(totals.get("cost")))
+    unknown = int(totals.get("unpriced_requests") or 0)
+    month_unknown = int(mtd.get("unpriced_requests") or 0)
+    forecast_unknown = month_unknown + int(mtd.get("last_week_unpriced_requests") or 0)
     return {
         "currency": "USD",
         "window": {
@@ -234,20 +251,27 @@ def build(fetch: Fetch, window: Window, top: int = DEFAULT_TOP) -> dict[str, Any
         },
         "filters": {key: list(values) for key, values in window.filters.items()},
         "totals": {
-            "cost": money(cost),
+            # null when every call has an unknown cost; a lower bound unless cost_complete
+            "cost": known_money(totals.get("cost")) if requests else "0",
             **{key: int(totals.get(key) or 0) for key in TOTAL_COUNTS},
             "failed_cost": money(totals.get("failed_cost")),
+            "cost_complete": not unknown,
         },
         "month_to_date": {
-            "cost": money(mtd.get("cost")),
-            "forecast": money(mtd.get("forecast")),
+            "cost": known_money(mtd.get("cost")) if mtd else "0",
+            "forecast": known_money(mtd.get("forecast")) if mtd else "0",
+            "unpriced_requests": month_unknown,
+            "cost_complete": not month_unknown,
+            "forecast_complete": not forecast_unknown,
             "budgets": [
                 {
                     "scope": r["scope"],
                     "period": r["period"],
                     "amount": money(r["amount"]),
-                    "spent": money(r["spent"]),
-                    "utilization": _number(r["utilization"]) or 0.0,
+                    "spent": known_money(r["spent"]),
+                    "utilization": None if r["spent"] is None else _number(r["utilization"]) or 0.0,
+                    "unpriced_requests": int(r["unpriced_requests"]),
+                    "spent_complete": not int(r["unpriced_requests"]),
                 }
                 for r in fetch("budget_utilization")
                 if _budget_applies(r["scope"], window.filters)
@@ -289,10 +313,16 @@ def build(fetch: Fetch, window: Window, top: int = DEFAULT_TOP) -> dict[str, Any
                 for key in views.TOP_DIMENSIONS
             },
         },
+        # the average of the calls of known cost; unpriced_requests are not in it
         "cost_per_request": {
-            "average": money(cost / requests if requests else 0),
+            "average": known_money(totals.get("cost_per_request")) if requests else "0",
+            "unpriced_requests": unknown,
             "daily": [
-                {"date": _day(r["day"]), "average": money(r["cost_per_request"])}
+                {
+                    "date": _day(r["day"]),
+                    "average": known_money(r["cost_per_request"]),
+                    "unpriced_requests": int(r["unpriced_requests"]),
+                }
                 for r in fetch("cost_per_request")
             ],
         },
@@ -312,10 +342,12 @@ def build(fetch: Fetch, window: Window, top: int = DEFAULT_TOP) -> dict[str, Any
                 "cost": money(r["cost"]),
                 "baseline": money(r["baseline"]),
                 "ratio": _number(r["ratio"], 4),
+                "unpriced_requests": int(r["unpriced_requests"]),
+                "baseline_unpriced_requests": int(r["baseline_unpriced_requests"]),
             }
             for r in fetch("anomalies")
         ],
-        "cache_savings": money(totals.get("cache_savings")),
+        "cache_savings": known_money(totals.get("cache_savings")) if requests else "0",
         "unpriced": [
             {
                 "provider": r["provider"],
@@ -391,7 +423,7 @@ def _costliest(fetch: Fetch) -> dict[str, Any]:
                 "user": r["user"],
                 "input_tokens": int(r["input_tokens"]),
                 "output_tokens": int(r["output_tokens"]),
-                "cost": money(r["cost"]),
+                "cost": known_money(r["cost"]),
                 "priced": bool(r["priced"]),
                 "latency_ms": _number(r["latency_ms"], 3),
                 "status": r["status"],
@@ -403,7 +435,7 @@ def _costliest(fetch: Fetch) -> dict[str, Any]:
                 "user": r["user"],
                 "tenant": r["tenant"],
                 "requests": int(r["requests"]),
-                "cost": money(r["cost"]),
+                "cost": known_money(r["cost"]),
                 "unpriced_requests": int(r["unpriced_requests"]),
             }
             for r in fetch("cost_by_user", top=TOP)
@@ -415,7 +447,7 @@ def _costliest(fetch: Fetch) -> dict[str, Any]:
                 "tenant": r["tenant"],
                 "user": r["user"],
                 "requests": int(r["requests"]),
-                "cost": money(r["cost"]),
+                "cost": known_money(r["cost"]),
                 "unpriced_requests": int(r["unpriced_requests"]),
             }
             for r in fetch("cost_by_conversation", top=TOP)

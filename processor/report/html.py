@@ -14,7 +14,13 @@ from decimal import Decimal
 from html import escape
 from typing import Any
 
-from tokentrace.processor.report.document import BREAKDOWNS, cost_text, incidents
+from tokentrace.processor.report.document import (
+    BREAKDOWNS,
+    amount_text,
+    cost_text,
+    incidents,
+    lower_bound_text,
+)
 from tokentrace.processor.report.terminal import money
 
 BLUE, GREEN, AMBER, PURPLE, RED, TEAL, PINK, SLATE = (
@@ -58,6 +64,7 @@ border-bottom:1px solid #9ca3af}
 .plot .bar{flex:1;position:relative;min-width:2px;border-radius:3px 3px 0 0}
 .partial{background-image:repeating-linear-gradient(45deg,rgba(255,255,255,.55) 0 4px,
 transparent 4px 8px)}
+.plot .bar.unknown{min-height:4px;outline:2px dotted #b45309;outline-offset:-2px}
 .xaxis{grid-column:2;display:flex;justify-content:space-between;font-size:12px;
 color:#4b5563;margin-top:4px}
 .rows{display:grid;gap:6px;font-size:14px}
@@ -186,13 +193,22 @@ def _tick_label(value: Decimal, unit: str = "$") -> str:
 def _kpis(doc: dict[str, Any]) -> str:
     totals, mtd = doc["totals"], doc["month_to_date"]
     unpriced = totals["unpriced_requests"]
+    average = lower_bound_text(
+        doc["cost_per_request"]["average"], False, lambda value: money(value, 4)
+    )
     items = [
-        (money(totals["cost"]) + (" + unknown" if unpriced else ""), "spend in window"),
-        (money(mtd["cost"]), "month to date"),
-        (money(mtd["forecast"]), "month-end forecast"),
+        (amount_text(totals["cost"], unpriced, money), "spend in window"),
+        (amount_text(mtd["cost"], mtd.get("unpriced_requests", 0), money), "month to date"),
+        (
+            lower_bound_text(mtd["forecast"], not mtd.get("forecast_complete", True), money),
+            "month-end forecast",
+        ),
         (f"{totals['requests']:,}", "requests"),
-        (money(doc["cost_per_request"]["average"], 4), "average cost per request"),
-        (money(doc["cache_savings"]), "saved by prompt caching"),
+        (
+            average,
+            "average cost per call of known cost" if unpriced else "average cost per request",
+        ),
+        (lower_bound_text(doc["cache_savings"], bool(unpriced), money), "saved by prompt caching"),
         (f"{totals['failed_requests']:,}", f"failed requests ({money(totals['failed_cost'])})"),
     ]
     missing = totals.get("usage_missing_requests", 0)
@@ -256,10 +272,11 @@ def _daily_chart(doc: dict[str, Any]) -> str:
     points = [
         (
             d["date"],
-            Decimal(d["cost"]),
+            Decimal(d["cost"] or 0),
             RED if d["date"] in anomalous else BLUE,
-            "partial" if d.get("partial") else "",
-            f"{d['date']}: {money(d['cost'])}, {d['requests']:,} requests"
+            ("partial " if d.get("partial") else "")
+            + ("unknown" if d.get("unpriced_requests") else ""),
+            f"{d['date']}: {cost_text(d, money)}, {d['requests']:,} requests"
             + (" (partial day)" if d.get("partial") else "")
             + (" (anomaly)" if d["date"] in anomalous else ""),
         )
@@ -267,6 +284,8 @@ def _daily_chart(doc: dict[str, Any]) -> str:
     ]
     legend = [("daily spend", BLUE), ("anomalous day (> 2× trailing average)", RED)]
     legend.append(("partial day (hatched)", f"{BLUE} partial"))
+    if any(d.get("unpriced_requests") for d in doc["daily"]):
+        legend.append(("calls of unknown cost, not in the bar (dotted)", f"{BLUE} unknown"))
     return _columns(points) + _legend(legend)
 
 
@@ -275,10 +294,18 @@ def _cost_per_request_chart(doc: dict[str, Any]) -> str:
     points = [
         (
             d["date"],
-            Decimal(d["average"]),
+            Decimal(d["average"] or 0),
             TEAL,
-            "partial" if d["date"] in partial else "",
-            f"{d['date']}: {money(d['average'], 4)} per request",
+            ("partial " if d["date"] in partial else "")
+            + ("unknown" if d.get("unpriced_requests") else ""),
+            f"{d['date']}: "
+            + lower_bound_text(d["average"], False, lambda value: money(value, 4))
+            + " per request"
+            + (
+                f" of known cost ({d['unpriced_requests']:,} unknown)"
+                if d.get("unpriced_requests")
+                else ""
+            ),
         )
         for d in doc["cost_per_request"]["daily"]
     ]
@@ -344,15 +371,21 @@ def _budgets(budgets: list[dict[str, Any]]) -> str:
         return "<p>No budgets set (<code>tokentrace budget set team=NAME AMOUNT</code>).</p>"
     cells = []
     for budget in budgets:
-        fraction = float(budget["utilization"])
-        colour = RED if fraction >= 1 else AMBER if fraction >= 0.8 else GREEN
+        unknown = budget.get("unpriced_requests", 0)
+        fraction = float(budget["utilization"] or 0)
+        colour = RED if fraction >= 1 else AMBER if fraction >= 0.8 or unknown else GREEN
         label = f"{budget['scope'] or 'all spend'} ({budget['period']})"
+        used = (
+            "<span class=unknown>unknown</span>"
+            if budget["utilization"] is None
+            else f"{'≥ ' if unknown else ''}{fraction:.0%}"
+        )
         cells.append(
             f"<div class=row><span class=label>{escape(label)}</span><span class=track><span "
             f"class=fill style='display:block;width:{min(fraction, 1) * 100:.2f}%;"
             f"background:{colour}'></span></span><span class=value>"
-            f"{escape(money(budget['spent']))} of {escape(money(budget['amount']))} · "
-            f"{fraction:.0%}</span></div>"
+            f"{escape(amount_text(budget['spent'], unknown, money))} of "
+            f"{escape(money(budget['amount']))} · {used}</span></div>"
         )
     legend = _legend([("under 80 %", GREEN), ("80–100 %", AMBER), ("over budget", RED)])
     return f"<div class=rows>{''.join(cells)}</div>{legend}"

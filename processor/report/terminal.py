@@ -21,7 +21,13 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from tokentrace.processor.report.document import BREAKDOWNS, cost_text, unknown_lines
+from tokentrace.processor.report.document import (
+    BREAKDOWNS,
+    amount_text,
+    cost_text,
+    lower_bound_text,
+    unknown_lines,
+)
 
 SPARKS = "▁▂▃▄▅▆▇█"
 # C0 and C1 controls, DEL, zero-width and bidirectional formatting characters, BOM.
@@ -45,20 +51,25 @@ def _row(table: Table, *cells: str | Text) -> None:
 
 
 def money(value: str | Decimal | None, places: int = 2) -> str:
-    """``$1,234.57``; amounts under a cent keep four places so they never read as $0."""
+    """``$1,234.57``; amounts under a cent keep four places, or as many as their first digit
+    needs ($0.000006), so they never read as $0."""
     if value is None:
         return "—"
     amount = Decimal(value)
     if amount and abs(amount) < Decimal("0.01"):
-        places = 4
+        places = max(places, 4, -amount.adjusted())
     return f"${amount:,.{places}f}"
 
 
-def sparkline(values: list[float]) -> str:
+def sparkline(values: list[float | None]) -> str:
+    """One bar per value; ``?`` for an unknown one (never the bar of $0)."""
     if not values:
         return ""
-    top = max(values) or 1.0
-    return "".join(SPARKS[min(len(SPARKS) - 1, int(v / top * (len(SPARKS) - 1)))] for v in values)
+    top = max((v for v in values if v is not None), default=0.0) or 1.0
+    return "".join(
+        "?" if v is None else SPARKS[min(len(SPARKS) - 1, int(v / top * (len(SPARKS) - 1)))]
+        for v in values
+    )
 
 
 def bar(fraction: float, width: int = 24) -> str:
@@ -99,12 +110,20 @@ def _header(doc: dict[str, Any]) -> Panel:
     lines = Table.grid(padding=(0, 3))
     lines.add_column(justify="right", style="bold")
     lines.add_column()
-    lines.add_row("Spend in window", money(totals["cost"]))
+    lines.add_row(
+        "Spend in window", amount_text(totals["cost"], totals["unpriced_requests"], money)
+    )
     window = doc["window"]
-    lines.add_row("Month to date", f"{money(mtd['cost'])}   forecast {money(mtd['forecast'])}")
+    month = amount_text(mtd["cost"], mtd.get("unpriced_requests", 0), money)
+    forecast = lower_bound_text(mtd["forecast"], not mtd.get("forecast_complete", True), money)
+    lines.add_row("Month to date", f"{month}   forecast {forecast}")
     lines.add_row("Requests", f"{totals['requests']:,}  ({totals['failed_requests']:,} failed)")
-    lines.add_row("Cost per request", money(cpr["average"], 4))
-    lines.add_row("Prompt-cache savings", money(doc["cache_savings"]))
+    average = lower_bound_text(cpr["average"], False, lambda value: money(value, 4))
+    if cpr.get("unpriced_requests") and cpr["average"] is not None:
+        average += " (calls of known cost)"
+    lines.add_row("Cost per request", average)
+    savings = lower_bound_text(doc["cache_savings"], bool(totals["unpriced_requests"]), money)
+    lines.add_row("Prompt-cache savings", savings)
     for line in unknown_lines(totals):
         lines.add_row("Unknown cost", Text(line, "yellow"))
     days = window.get("days")
@@ -122,15 +141,23 @@ def _budgets(doc: dict[str, Any]) -> Table:
     for name in ("scope", "period", "spent", "amount", "utilization", ""):
         table.add_column(name, justify="right" if name in ("spent", "amount") else "left")
     for budget in doc["month_to_date"]["budgets"]:
+        unknown = budget.get("unpriced_requests", 0)
+        spent = amount_text(budget["spent"], unknown, money)
+        if budget["utilization"] is None:
+            _row(table, budget["scope"] or "(global)", budget.get("period", "month"), spent,
+                 money(budget["amount"]), Text("unknown", "yellow"), "")  # fmt: skip
+            continue
         utilization = float(budget["utilization"])
-        style = "red" if utilization >= 1 else "yellow" if utilization >= 0.8 else "green"
+        style = (
+            "red" if utilization >= 1 else "yellow" if utilization >= 0.8 or unknown else "green"
+        )
         _row(
             table,
             budget["scope"] or "(global)",
             budget.get("period", "month"),
-            money(budget["spent"]),
+            spent,
             money(budget["amount"]),
-            Text(f"{utilization:.0%}", style),
+            Text(f"{'≥ ' if unknown else ''}{utilization:.0%}", style),
             Text(bar(utilization, 20), style),
         )
     if not doc["month_to_date"]["budgets"]:
@@ -140,15 +167,23 @@ def _budgets(doc: dict[str, Any]) -> Table:
 
 def _daily(doc: dict[str, Any]) -> Panel:
     daily = doc["daily"]
-    costs = [float(d["cost"]) for d in daily]
+    costs = [None if d["cost"] is None else float(d["cost"]) for d in daily]
     anomalies = {a["date"] for a in doc["anomalies"] if a["scope"] == "all"}
     body = Text(sparkline(costs), style="cyan")
+    known = [d for d in daily if d["cost"] is not None]
     if daily:
-        peak = max(daily, key=lambda d: Decimal(d["cost"]))
+        body.append(f"\n{daily[0]['date']} … {daily[-1]['date']}")
+    if known:
+        peak = max(known, key=lambda d: Decimal(d["cost"]))
         body.append(
-            f"\n{daily[0]['date']} … {daily[-1]['date']}   peak {money(peak['cost'])} on "
+            f"   peak {cost_text(peak, money)} on "
             f"{peak['date']}" + ("  (anomaly)" if peak["date"] in anomalies else "")
         )
+    unknown = [d["date"] for d in daily if d.get("unpriced_requests")]
+    if unknown:
+        days = ", ".join(unknown) if len(unknown) <= 5 else f"{len(unknown)} of {len(daily)} days"
+        body.append(f"   calls of unknown cost (not in the bars; ? if all) on {days}")
+    if daily:
         partial = [d["date"] for d in daily if d.get("partial")]
         if partial:
             body.append(f"   partial day{'s' if len(partial) > 1 else ''}: {', '.join(partial)}")
@@ -158,7 +193,7 @@ def _daily(doc: dict[str, Any]) -> Panel:
 def _breakdown(
     title: str, rows: list[dict[str, Any]], keys: tuple[str, ...], doc: dict[str, Any]
 ) -> Table:
-    total = Decimal(doc["totals"]["cost"]) or Decimal(1)
+    total = Decimal(doc["totals"]["cost"] or 0) or Decimal(1)
     table = Table(title=title, title_justify="left")
     for key in keys:
         table.add_column(key)
@@ -223,8 +258,8 @@ def _anomalies(doc: dict[str, Any]) -> Group | Table:
             table,
             row["date"],
             row["scope"],
-            money(row["cost"]),
-            money(row["baseline"]),
+            amount_text(row["cost"], row.get("unpriced_requests", 0), money),
+            amount_text(row["baseline"], row.get("baseline_unpriced_requests", 0), money),
             "from nothing" if row["ratio"] is None else f"{row['ratio']:.1f}×",
         )
     return table

@@ -125,15 +125,21 @@ def list_budgets(client: Client) -> list[Budget]:
 
 @dataclass(frozen=True)
 class EnforcedState:
-    """An enforced budget and where it stands now: what the budget guard polls."""
+    """An enforced budget and where it stands now: what the budget guard polls.
+
+    ``spent`` is the known cost of the period: a lower bound when ``unpriced_requests`` calls
+    have an unknown cost, None when every call has. A budget is exceeded when its known
+    spend reaches the amount; unknown costs never block a call (the guard fails open).
+    """
 
     budget: Budget
-    spent: Decimal
-    utilization: Decimal
+    spent: Decimal | None
+    utilization: Decimal | None
+    unpriced_requests: int = 0
 
     @property
     def exceeded(self) -> bool:
-        return self.utilization >= 1
+        return self.utilization is not None and self.utilization >= 1
 
 
 def enforced_state(client: Client, now: datetime | None = None) -> list[EnforcedState]:
@@ -147,7 +153,9 @@ def enforced_state(client: Client, now: datetime | None = None) -> list[Enforced
     now = now or datetime.now(UTC)
     rows = views.fetch(client, views.VIEWS["budget_utilization"], start=now, end=now)
     return [
-        EnforcedState(enforced[key], row["spent"], row["utilization"] or Decimal(0))
+        EnforcedState(
+            enforced[key], row["spent"], row["utilization"], int(row["unpriced_requests"])
+        )
         for row in rows
         if (key := (row["scope"], row["period"])) in enforced
     ]

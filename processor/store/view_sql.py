@@ -194,7 +194,10 @@ def _leaders_and_rest(keys: Sequence[str], inner: str, *, spans: bool = False) -
         "unpriced_requests",
         *(("first_call", "last_call") if spans else ()),
     ]
-    columns = ",\n    ".join(f"r.{i} AS {name}" for i, name in enumerate(names, start=2))
+    at = {name: f"r.{i}" for i, name in enumerate(names, start=2)}
+    # a group whose every call has an unknown cost has an unknown cost, never $0
+    at["cost"] = f"if({at['unpriced_requests']} >= {at['requests']}, NULL, {at['cost']})"
+    columns = ",\n    ".join(f"{value} AS {name}" for name, value in at.items())
     members = len(names) + 2
     rest_row = ",\n                ".join(rest)
     return f"""\

@@ -85,6 +85,13 @@ __all__ = [
 _KNOWN_COST = "if(sum(d.unpriced_requests) = sum(d.requests), NULL, sum(d.cost)) AS cost"
 
 
+# The same for any sum of the rollup (alias ``d``) over a range that may hold no call at all:
+# calls made and every one of unknown cost is NULL; no calls at all is a real 0.
+_KNOWN_SUM = (
+    "if(sum(d.requests) > 0 AND sum(d.unpriced_requests) >= sum(d.requests), NULL, sum(d.{}))"
+)
+
+
 # The extra usage units (extract.USAGE_UNITS), as (unit, tokens, cost) tuples of the rollup's
 # sums: migration 0010.
 _UNIT_SUMS = ",\n        ".join(
@@ -294,6 +301,17 @@ FROM (
 )
 ORDER BY {_TOP_CALL_ORDER}
 LIMIT 50"""
+# What the view shows of them: an unpriced call's cost is unknown (NULL), never $0. Around the
+# query, so that its order and cut read the stored cost.
+_TOP_CALLS_SHOWN = (
+    "SELECT\n    "
+    + ",\n    ".join(
+        "if(t.priced = 0, NULL, t.cost) AS cost" if c == "cost" else f"t.{c} AS {c}"
+        for c in _TOP_CALL_COLUMNS
+    )
+    + f"\nFROM\n(\n{_TOP_CALLS}\n) AS t\nORDER BY "
+    + ", ".join(f"t.{term}" for term in _TOP_CALL_ORDER.split(", "))
+)
 
 
 def _top(dimension: str, title: str, description: str) -> View:
@@ -371,27 +389,49 @@ _NARROW_BUDGET_KEYS = (
 _ALL_BUDGET_KEYS = (*_NARROW_BUDGET_KEYS[:7], "tenant", "agent", "api_key", "endpoint")
 
 
+# A budget period, and the days of its spend (``today`` is the day of the range end).
+_BUDGET_PERIODS = (
+    ("day", "day = today"),
+    ("week", "day >= toMonday(today)"),
+    ("month", "day >= toStartOfMonth(today)"),
+)
+
+
+def _budget_of_period(column: str) -> str:
+    """The budget's ``column`` (cost, calls, unknown) of the spend rows it matches."""
+    return (
+        f"sumIf(multiIf(b.period = 'day', s.day_{column}, b.period = 'week', s.week_{column}, "
+        f"s.month_{column}),\n        s.source = b.source AND arrayAll((k, v) -> s.dims[k] = v, "
+        "mapKeys(b.filters), mapValues(b.filters)))"
+    )
+
+
 def _budget_spend(source: int, keys: tuple[str, ...]) -> str:
     """Spend in each period (today, this week, this month) by ``keys``, those that no budget
     filters on blanked, for the budgets of ``source``: summed per day by plain columns first,
     so that the rollup's smallest projection holding ``keys`` answers it."""
     blanked = ",\n            ".join(f"if(has(budget_keys, '{k}'), {k}, '') AS k_{k}" for k in keys)
     dims = ", ".join(f"'{k}', k_{k}" for k in keys)
+    sums = ",\n        ".join(
+        f"sumIf({column}, {since}) AS {period}_{column}"
+        for period, since in _BUDGET_PERIODS
+        for column in ("cost", "calls", "unknown")
+    )
     group = ", ".join(f"k_{k}" for k in keys)
     needed = "" if source == 1 else f"\n          AND has(sources, {source})"
     return f"""\
     SELECT
         {source} AS source,
         map({dims}) AS dims,
-        sumIf(cost, day = today) AS day_cost,
-        sumIf(cost, day >= toMonday(today)) AS week_cost,
-        sumIf(cost, day >= toStartOfMonth(today)) AS month_cost
+        {sums}
     FROM
     (
         SELECT
             day,
             {blanked},
-            sum(d.cost) AS cost
+            sum(d.cost) AS cost,
+            sum(d.requests) AS calls,
+            sum(d.unpriced_requests) AS unknown
         FROM llm_cost_daily AS d
         WHERE day >= least(toMonday(today), toStartOfMonth(today)) AND day <= today{needed}
         GROUP BY day, {group}
@@ -421,12 +461,11 @@ SELECT
     multiIf(b.period = 'day', today, b.period = 'week', toMonday(today), toStartOfMonth(today))
         AS period_start,
     b.amount AS amount,
-    sumIf(
-        multiIf(b.period = 'day', s.day_cost, b.period = 'week', s.week_cost, s.month_cost),
-        s.source = b.source
-            AND arrayAll((k, v) -> s.dims[k] = v, mapKeys(b.filters), mapValues(b.filters))
-    ) AS spent,
-    spent / nullIf(b.amount, 0) AS utilization
+    if(requests > 0 AND unpriced_requests >= requests, NULL,
+        {_budget_of_period("cost")}) AS spent,
+    spent / nullIf(b.amount, 0) AS utilization,
+    {_budget_of_period("calls")} AS requests,
+    {_budget_of_period("unknown")} AS unpriced_requests
 FROM
 (
     SELECT scope, filters, period, amount, {_BUDGET_SOURCE} AS source
@@ -448,9 +487,7 @@ CROSS JOIN
     SELECT
         0,
         CAST(map(), 'Map(String, String)'),
-        toDecimal128(0, 12),
-        toDecimal128(0, 12),
-        toDecimal128(0, 12)
+        {", ".join(["toDecimal128(0, 12), toUInt64(0), toUInt64(0)"] * 3)}
 ) AS s
 GROUP BY b.scope, b.period, b.amount, b.filters
 ORDER BY utilization DESC, scope, period"""
@@ -460,12 +497,14 @@ ORDER BY utilization DESC, scope, period"""
 _ANOMALY_DAYS = "day >= toDate($__fromTime, 'UTC') - 7 AND day <= toDate($__toTime, 'UTC')"
 _ANOMALY_SCOPES = "\n        UNION ALL\n".join(
     (
-        "        SELECT 'all' AS scope, day, sum(d.cost) AS cost\n"
+        "        SELECT 'all' AS scope, day, sum(d.cost) AS cost,\n"
+        "            sum(d.unpriced_requests) AS unknown\n"
         "        FROM llm_cost_daily AS d\n"
         f"        WHERE {_ANOMALY_DAYS}{{filters}}\n"
         "        GROUP BY day",
         *(
-            f"        SELECT concat('{scope}=', d.{scope}), day, sum(d.cost)\n"
+            f"        SELECT concat('{scope}=', d.{scope}), day, sum(d.cost),\n"
+            "            sum(d.unpriced_requests)\n"
             "        FROM llm_cost_daily AS d\n"
             f"        WHERE {_ANOMALY_DAYS}\n"
             f"          AND d.{scope} != ''{{filters}}\n"
@@ -479,27 +518,31 @@ _VIEWS: list[View] = [
     View(
         name="totals",
         title="Totals",
-        description="Spend, requests and tokens over the range (whole days).",
+        description=(
+            "Spend, requests and tokens over the range (whole days). cost is the known cost: "
+            "a lower bound when unpriced_requests > 0, NULL (unknown) when every call's cost "
+            "is unknown; cost_per_request averages the calls of known cost."
+        ),
         format=Format.TABLE,
         source="llm_cost_daily",
-        template="""\
+        template=f"""\
 SELECT
-    sum(cost) AS cost,
-    sum(requests) AS requests,
-    cost / nullIf(requests, 0) AS cost_per_request,
-    sum(input_tokens) AS input_tokens,
-    sum(output_tokens) AS output_tokens,
-    sum(cache_read_tokens) AS cache_read_tokens,
-    sum(cache_write_tokens) AS cache_write_tokens,
-    sum(reasoning_tokens) AS reasoning_tokens,
-    sum(unpriced_requests) AS unpriced_requests,
-    sum(usage_missing_requests) AS usage_missing_requests,
-    sum(failed_requests) AS failed_requests,
-    sum(failed_cost) AS failed_cost,
-    sum(cache_savings) AS cache_savings,
-    sum(blocked_requests) AS blocked_requests
-FROM llm_cost_daily
-WHERE $__dateFilter(day){filters}""",
+    {_KNOWN_SUM.format("cost")} AS cost,
+    sum(d.requests) AS requests,
+    sum(d.cost) / nullIf(sum(d.requests) - sum(d.unpriced_requests), 0) AS cost_per_request,
+    sum(d.input_tokens) AS input_tokens,
+    sum(d.output_tokens) AS output_tokens,
+    sum(d.cache_read_tokens) AS cache_read_tokens,
+    sum(d.cache_write_tokens) AS cache_write_tokens,
+    sum(d.reasoning_tokens) AS reasoning_tokens,
+    sum(d.unpriced_requests) AS unpriced_requests,
+    sum(d.usage_missing_requests) AS usage_missing_requests,
+    sum(d.failed_requests) AS failed_requests,
+    sum(d.failed_cost) AS failed_cost,
+    {_KNOWN_SUM.format("cache_savings")} AS cache_savings,
+    sum(d.blocked_requests) AS blocked_requests
+FROM llm_cost_daily AS d
+WHERE $__dateFilter(day){{filters}}""",
     ),
     View(
         name="month_to_date",
@@ -508,7 +551,9 @@ WHERE $__dateFilter(day){filters}""",
             "Spend in the calendar month (UTC) of the range end, and the month-end forecast: "
             "month-to-date spend plus the rest of the month at the average rate of the 7 "
             "whole days before today (at this month's own rate when those had no spend), so "
-            "it is sensible on the 1st and does not swing with the hour of day."
+            "it is sensible on the 1st and does not swing with the hour of day. Both are "
+            "lower bounds while unpriced_requests (this month) or last_week_unpriced_requests "
+            "> 0, and NULL (unknown) when every call this month has an unknown cost."
         ),
         whole_days=True,
         format=Format.TABLE,
@@ -522,17 +567,23 @@ WITH
     dateDiff('second', $__toTime, toDateTime(addMonths(month_start, 1), 'UTC')) AS remaining_s
 SELECT
     month_start,
-    sumIf(p.spent, p.this_month) AS cost,
+    if(requests > 0 AND unpriced_requests >= requests, NULL, sumIf(p.spent, p.this_month))
+        AS cost,
     sumIf(p.spent, p.in_last_week) AS last_week,
     cost + if(last_week > 0, last_week / (7 * 86400), cost / greatest(elapsed_s, 1))
-        * greatest(remaining_s, 0) AS forecast
+        * greatest(remaining_s, 0) AS forecast,
+    sumIf(p.calls, p.this_month) AS requests,
+    sumIf(p.unknown, p.this_month) AS unpriced_requests,
+    sumIf(p.unknown, p.in_last_week) AS last_week_unpriced_requests
 FROM
 (
     -- a plain sum() per period, so the rollup's smallest projection can answer it
     SELECT
         day >= month_start AS this_month,
         day >= today - 7 AND day < today AS in_last_week,
-        sum(d.cost) AS spent
+        sum(d.cost) AS spent,
+        sum(d.requests) AS calls,
+        sum(d.unpriced_requests) AS unknown
     FROM llm_cost_daily AS d
     WHERE day >= least(month_start, today - 7) AND day <= today{filters}
     GROUP BY this_month, in_last_week
@@ -543,7 +594,9 @@ FROM
         title="Change vs previous period",
         description=(
             "Spend over the range against the same number of whole days just before it; "
-            "change is (cost / previous_cost) - 1, NULL without previous spend."
+            "change is (cost / previous_cost) - 1, NULL without previous spend or when "
+            "either period has calls of unknown cost (unpriced_requests, "
+            "previous_unpriced_requests: its cost is then a lower bound, or NULL if all are)."
         ),
         whole_days=True,
         format=Format.TABLE,
@@ -555,13 +608,22 @@ WITH
     toDate($__toTime, 'UTC') AS last_day,
     dateDiff('day', first_day, last_day) + 1 AS days
 SELECT
-    sumIf(spent, current) AS cost,
-    sumIf(spent, NOT current) AS previous_cost,
-    toFloat64(cost) / toFloat64(nullIf(previous_cost, 0)) - 1 AS change
+    if(sumIf(calls, current) > 0 AND unpriced_requests >= sumIf(calls, current), NULL,
+        sumIf(spent, current)) AS cost,
+    if(sumIf(calls, NOT current) > 0 AND previous_unpriced_requests >= sumIf(calls, NOT current),
+        NULL, sumIf(spent, NOT current)) AS previous_cost,
+    if(unpriced_requests + previous_unpriced_requests > 0, NULL,
+        toFloat64(cost) / toFloat64(nullIf(previous_cost, 0)) - 1) AS change,
+    sumIf(unknown, current) AS unpriced_requests,
+    sumIf(unknown, NOT current) AS previous_unpriced_requests
 FROM
 (
     -- a plain sum() per period, so the rollup's projection without tenant can answer it
-    SELECT day >= first_day AS current, sum(d.cost) AS spent
+    SELECT
+        day >= first_day AS current,
+        sum(d.cost) AS spent,
+        sum(d.requests) AS calls,
+        sum(d.unpriced_requests) AS unknown
     FROM llm_cost_daily AS d
     WHERE day >= first_day - days AND day <= last_day{filters}
     GROUP BY current
@@ -572,35 +634,48 @@ FROM
         title="Daily spend",
         description=(
             "Spend and requests per UTC day (days without calls show 0); cost is the known "
-            "cost, unpriced_requests the calls whose cost is unknown."
+            "cost, unpriced_requests the calls whose cost is unknown (NULL when all are)."
         ),
         format=Format.TIME_SERIES,
         source="llm_cost_daily",
         template="""\
 SELECT
     day,
-    sum(cost) AS cost,
-    sum(requests) AS requests,
-    sum(d.unpriced_requests) AS unpriced_requests
-FROM llm_cost_daily AS d
-WHERE $__dateFilter(day){filters}
-GROUP BY day
-ORDER BY day WITH FILL FROM toDate($__fromTime, 'UTC') TO toDate($__toTime, 'UTC') + 1""",
+    if(requests > 0 AND unpriced_requests >= requests, NULL, known_cost) AS cost,
+    requests,
+    unpriced_requests
+FROM
+(
+    SELECT
+        day,
+        sum(d.cost) AS known_cost,
+        sum(d.requests) AS requests,
+        sum(d.unpriced_requests) AS unpriced_requests
+    FROM llm_cost_daily AS d
+    WHERE $__dateFilter(day){filters}
+    GROUP BY day
+    ORDER BY day WITH FILL FROM toDate($__fromTime, 'UTC') TO toDate($__toTime, 'UTC') + 1
+)
+ORDER BY day""",
     ),
     View(
         name="cost_per_request",
         title="Cost per request",
-        description="Average cost of one call per UTC day (days with calls only).",
+        description=(
+            "Average cost of one call of known cost per UTC day (days with calls only; NULL "
+            "when no call of the day has a known cost); unpriced_requests are not in it."
+        ),
         format=Format.TIME_SERIES,
         source="llm_cost_daily",
         template="""\
 SELECT
     day,
-    sum(cost) / sum(requests) AS cost_per_request
-FROM llm_cost_daily
+    sum(d.cost) / nullIf(sum(d.requests) - sum(d.unpriced_requests), 0) AS cost_per_request,
+    sum(d.unpriced_requests) AS unpriced_requests
+FROM llm_cost_daily AS d
 WHERE $__dateFilter(day){filters}
 GROUP BY day
-HAVING sum(requests) > 0
+HAVING sum(d.requests) > 0
 ORDER BY day""",
     ),
     View(
@@ -744,21 +819,23 @@ ORDER BY abs(gap) DESC, reported_cost DESC, provider, model""",
         title="Prompt-cache savings",
         description=(
             "Per provider and model: cached tokens, what cache reads and writes cost, and "
-            "the savings net of cache-write premiums (the cache_savings column)."
+            "the savings net of cache-write premiums (the cache_savings column); NULL "
+            "(unknown) for a model whose every call has an unknown cost."
         ),
         format=Format.TABLE,
         source="llm_cost_daily",
-        template="""\
+        template=f"""\
 SELECT
     provider,
     model,
-    sum(cache_read_tokens) AS cache_read_tokens,
-    sum(cache_write_tokens) AS cache_write_tokens,
-    sum(cache_read_cost) AS cache_read_cost,
-    sum(cache_write_cost) AS cache_write_cost,
-    sum(cache_savings) AS cache_savings
-FROM llm_cost_daily
-WHERE $__dateFilter(day){filters}
+    sum(d.cache_read_tokens) AS cache_read_tokens,
+    sum(d.cache_write_tokens) AS cache_write_tokens,
+    {_KNOWN_SUM.format("cache_read_cost")} AS cache_read_cost,
+    {_KNOWN_SUM.format("cache_write_cost")} AS cache_write_cost,
+    {_KNOWN_SUM.format("cache_savings")} AS cache_savings,
+    sum(d.unpriced_requests) AS unpriced_requests
+FROM llm_cost_daily AS d
+WHERE $__dateFilter(day){{filters}}
 GROUP BY provider, model
 HAVING cache_read_tokens + cache_write_tokens > 0
 ORDER BY cache_savings DESC, provider, model""",
@@ -769,7 +846,10 @@ ORDER BY cache_savings DESC, provider, model""",
         description=(
             "Every budget in the budgets table: spend in its current period (day, ISO week "
             "from Monday, or calendar month, UTC, of the range end) over its amount. A "
-            "budget's filters match the rollup dimensions; '' scope is the global budget."
+            "budget's filters match the rollup dimensions; '' scope is the global budget. "
+            "spent is the known cost: a lower bound (and so is utilization) when "
+            "unpriced_requests > 0, NULL (unknown) when every call of the period has an "
+            "unknown cost."
         ),
         whole_days=True,
         format=Format.TABLE,
@@ -785,7 +865,10 @@ ORDER BY cache_savings DESC, provider, model""",
             "Days whose spend exceeds 2x the trailing daily average, per scope (all, and "
             "each team, feature and tenant). The baseline is the spend of the 7 days before "
             "averaged over the days since the scope was first seen in that window (days "
-            "without spend count as 0); a scope needs 3 days of history to be judged."
+            "without spend count as 0); a scope needs 3 days of history to be judged. Both "
+            "count known costs only: unpriced_requests (of the day) and "
+            "baseline_unpriced_requests (of the 7 days before) are calls of unknown cost, "
+            "whose days may hide or exaggerate an anomaly."
         ),
         whole_days=True,
         format=Format.TABLE,
@@ -796,13 +879,17 @@ SELECT
     day,
     cost,
     baseline,
-    toFloat64(cost) / toFloat64(baseline) AS ratio
+    toFloat64(cost) / toFloat64(baseline) AS ratio,
+    unknown AS unpriced_requests,
+    baseline_unknown AS baseline_unpriced_requests
 FROM
 (
     SELECT
         scope,
         day,
         cost,
+        unknown,
+        sum(unknown) OVER trailing AS baseline_unknown,
         count() OVER trailing AS trailing_days,
         min(day) OVER trailing AS first_day,
         sum(cost) OVER trailing / greatest(day - first_day, 1) AS baseline
@@ -820,6 +907,8 @@ WHERE day >= toDate($__fromTime, 'UTC')
   AND trailing_days > 0
   AND day - first_day >= 3
   AND cost > 2 * baseline
+  -- a baseline of calls whose cost is all unknown is no baseline, not zero
+  AND NOT (baseline = 0 AND baseline_unknown > 0)
 ORDER BY day DESC, ratio DESC, scope""",
     ),
     View(
@@ -827,7 +916,8 @@ ORDER BY day DESC, ratio DESC, scope""",
         title="Hourly burn rate",
         description=(
             "Spend per hour (and the part spent on failed calls), averaged over each "
-            "interval of at least an hour."
+            "interval of at least an hour: the known cost, a lower bound where "
+            "unpriced_requests > 0, NULL (unknown) where every call's cost is unknown."
         ),
         format=Format.TIME_SERIES,
         source="llm_cost_hourly",
@@ -835,13 +925,24 @@ ORDER BY day DESC, ratio DESC, scope""",
         max_data_points=500,
         template="""\
 SELECT
-    $__timeInterval(hour) AS time,
-    sum(cost) * 3600 / greatest($__interval_s, 3600) AS cost_per_hour,
-    sum(failed_cost) * 3600 / greatest($__interval_s, 3600) AS failed_cost_per_hour
-FROM llm_cost_hourly
-WHERE $__timeFilter(hour){filters}
-GROUP BY time
-ORDER BY time WITH FILL STEP greatest($__interval_s, 3600)""",
+    time,
+    if(requests > 0 AND unpriced_requests >= requests, NULL, known_cost) AS cost_per_hour,
+    failed_cost_per_hour,
+    unpriced_requests
+FROM
+(
+    SELECT
+        $__timeInterval(hour) AS time,
+        sum(d.cost) * 3600 / greatest($__interval_s, 3600) AS known_cost,
+        sum(d.failed_cost) * 3600 / greatest($__interval_s, 3600) AS failed_cost_per_hour,
+        sum(d.requests) AS requests,
+        sum(d.unpriced_requests) AS unpriced_requests
+    FROM llm_cost_hourly AS d
+    WHERE $__timeFilter(hour){filters}
+    GROUP BY time
+    ORDER BY time WITH FILL STEP greatest($__interval_s, 3600)
+)
+ORDER BY time""",
     ),
     View(
         name="failures_by_feature",
@@ -870,7 +971,7 @@ ORDER BY failed_cost DESC, failed_requests DESC, feature""",
         ),
         format=Format.TABLE,
         source="llm_cost_daily",
-        template="""\
+        template=f"""\
 SELECT
     agent,
     feature,
@@ -878,10 +979,11 @@ SELECT
     sum(input_tokens) AS input_tokens,
     sum(output_tokens) AS output_tokens,
     input_tokens / output_tokens AS prompt_to_completion,
-    sum(cost) AS cost
-FROM llm_cost_daily
+    {_KNOWN_COST},
+    sum(d.unpriced_requests) AS unpriced_requests
+FROM llm_cost_daily AS d
 WHERE $__dateFilter(day)
-  AND operation != 'embeddings'{filters}
+  AND operation != 'embeddings'{{filters}}
 GROUP BY agent, feature
 HAVING output_tokens > 0 AND input_tokens > 10 * output_tokens
 ORDER BY cost DESC, agent, feature""",
@@ -1024,7 +1126,7 @@ ORDER BY usage_missing_requests DESC, provider, model""",
         description="The 50 most expensive single calls in the range, with their trace ids.",
         format=Format.TABLE,
         source="llm_calls",
-        template=_TOP_CALLS,
+        template=_TOP_CALLS_SHOWN,
     ),
 ]
 

@@ -79,6 +79,7 @@ def _check(doc: dict) -> None:
         "usage_missing_requests": 0,  # the 429 used nothing: a known $0
         "failed_requests": 1,
         "blocked_requests": 0,
+        "cost_complete": True,  # every call's cost is known
     }
     models = {(m["provider"], m["model"]): m for m in doc["by_model"]}
     assert {k: (d(m["cost"]), m["requests"]) for k, m in models.items()} == {

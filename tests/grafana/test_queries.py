@@ -158,9 +158,11 @@ def evaluate(client: Any, rule: dict[str, Any], now: dt.datetime) -> dict[tuple,
             labels = tuple(
                 (c, v) for c, v in zip(result.column_names, row, strict=True) if isinstance(v, str)
             )
-            numbers = [v for v in row if isinstance(v, int | float | Decimal)]
+            numbers = [v for v in row if v is None or isinstance(v, int | float | Decimal)]
             assert len(numbers) == 1 and len(labels) + 1 == len(row), result.column_names
             assert labels not in series, f"duplicate label set {labels}"
+            if numbers[0] is None:
+                continue  # unknown (a cost of unknown calls only): no data, never 0
             series[labels] = float(numbers[0])
         values[query["refId"]] = series
     by_ref = {}
@@ -214,6 +216,7 @@ def test_daily_anomaly_rule_fires_per_scope_on_the_spike_day_only(seeded) -> Non
 
 def test_burn_rate_rule_compares_this_hour_with_the_24_before(seeded) -> None:
     rule = _rule("tokentrace-hourly-burn-spike")
+    # this hour's calls (grok-9, unpriced) have an unknown cost: no data, nothing fires
     assert evaluate(seeded, rule, NOW) == {}
     # 09:30 on the spike day: 18.00 so far this hour; the 24 hours before hold one 08:00
     # batch of 3.00 (yesterday's 08:00 batch is 25 hours back).

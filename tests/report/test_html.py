@@ -148,7 +148,7 @@ def test_a_user_whose_calls_all_lack_a_price_reads_unknown_not_zero(store_client
     span = window.build("1d", None, None, None, now=NOW)
     doc = document.build(document.store_fetcher(store_client, span), span)
     users = {r["user"]: (r["cost"], r["unpriced_requests"]) for r in doc["top_users"]}
-    assert users == {"user-a": ("0.5", 0), "user-ghost": ("0", 1)}
+    assert users == {"user-a": ("0.5", 0), "user-ghost": (None, 1)}  # unknown, not "0"
     conversations = {r["conversation"]: r["unpriced_requests"] for r in doc["top_conversations"]}
     assert conversations == {"conv-a": 0, "conv-ghost": 1}
     assert {r["trace_id"]: r["priced"] for r in doc["top_calls"]} == {"p1": True, "g1": False}

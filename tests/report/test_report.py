@@ -84,7 +84,7 @@ def test_totals_breakdowns_and_anomaly(doc) -> None:
     # Budget: team=support spent $5 of $6.25 this month = exactly 0.8.
     assert doc["month_to_date"]["budgets"] == [
         {"scope": "team=support", "period": "month", "amount": "6.25", "spent": "5",
-         "utilization": 0.8}
+         "utilization": 0.8, "unpriced_requests": 0, "spent_complete": True}
     ]  # fmt: skip
     json.dumps(doc)  # the document is JSON as it stands
 

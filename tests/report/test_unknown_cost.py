@@ -68,3 +68,11 @@ def test_unknown_cost_is_counted_and_never_printed_as_zero(store_client) -> None
     assert "<b>1</b><span>calls of unknown cost (no price)</span>" in page
     assert re.search(r"acme-1[^·]*<span class=unknown>unknown</span> · 1 req", page)
     assert "$0.25 + 3 unknown" in page
+
+
+def test_a_known_cost_under_a_hundredth_of_a_cent_never_reads_as_zero() -> None:
+    # gpt-4o-mini, 8 input and 8 output tokens: (8 x 0.15 + 8 x 0.60) / 1M = $0.000006
+    # (https://openai.com/api/pricing/)
+    assert terminal.money("0.000006") == "$0.000006"
+    assert terminal.money("0.00036") == "$0.0004"
+    assert terminal.money("0") == "$0.00"

@@ -39,12 +39,12 @@ TOKEN = "tökén-ключ"  # non-ASCII: compared as UTF-8 bytes
 
 def seed(client: Any) -> None:
     """One call per hostile tenant, costing 1, 2, 3 … USD, and a plain one costing 100."""
-    columns = ["ts", "trace_id", "tenant", "cost"]
+    columns = ["ts", "trace_id", "tenant", "cost", "priced"]
     rows: list[list[Any]] = [
-        [NOW - dt.timedelta(hours=1), f"t{n}", tenant, Decimal(n + 1)]
+        [NOW - dt.timedelta(hours=1), f"t{n}", tenant, Decimal(n + 1), 1]
         for n, tenant in enumerate(HOSTILE)
     ]
-    rows.append([NOW - dt.timedelta(hours=1), "plain", "acme", Decimal(100)])
+    rows.append([NOW - dt.timedelta(hours=1), "plain", "acme", Decimal(100), 1])
     client.insert("llm_calls", rows, column_names=columns)
 
 

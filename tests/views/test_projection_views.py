@@ -92,6 +92,33 @@ def answer(client: Any, view: views.View, settings: dict[str, Any] | None = None
     return client.query(sql, parameters=parameters, settings=settings or {}).result_rows
 
 
+def named(client: Any, view: views.View, **kw: Any) -> list[dict[str, Any]]:
+    sql, parameters = views.bind(view, **kw)
+    result = client.query(sql, parameters=parameters)
+    return [dict(zip(result.column_names, row, strict=True)) for row in result.result_rows]
+
+
+def as_before(now: list[dict[str, Any]], old: list[dict[str, Any]]) -> bool:
+    """``now`` answers as the old SQL did, but for what changed on purpose since: columns were
+    added, and a cost the old SQL gave as 0 for calls whose every cost is unknown is NULL
+    (unknown), which may move its row among the rows of equal order."""
+
+    def seen(row: dict[str, Any], like: dict[str, Any]) -> dict[str, Any]:
+        return {c: like[c] if row[c] is None and like[c] == 0 else row[c] for c in like}
+
+    if len(now) != len(old):
+        return False
+    if all(seen(n, o) == o for n, o in zip(now, old, strict=True)):
+        return True
+    remaining = list(old)
+    for row in now:
+        match = next((o for o in remaining if seen(row, o) == o), None)
+        if match is None:
+            return False
+        remaining.remove(match)
+    return True
+
+
 def before(name: str) -> views.View:
     return dataclasses.replace(views.VIEWS[name], template=BEFORE[name])
 
@@ -99,7 +126,10 @@ def before(name: str) -> views.View:
 def check(client: Any, name: str, **kw: Any) -> list[Any]:
     """The view's answer, asserted equal to the old SQL's and to its own without projections."""
     now = answer(client, views.VIEWS[name], **kw)
-    assert now == answer(client, before(name), **kw), (name, kw)
+    assert as_before(named(client, views.VIEWS[name], **kw), named(client, before(name), **kw)), (
+        name,
+        kw,
+    )
     without = answer(client, views.VIEWS[name], {"optimize_use_projections": 0}, **kw)
     assert now == without, (name, kw)
     return now

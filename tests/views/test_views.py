@@ -34,7 +34,9 @@ def test_totals_equal_the_sum_of_the_calls(seeded) -> None:
     assert row["cost"] == TOTAL_COST == sum(c["cost"] for c in seeded_calls)
     assert row["requests"] == TOTAL_REQUESTS == len(seeded_calls)
     assert row["cost"] == seeded.query("SELECT sum(cost) FROM llm_calls").result_rows[0][0]
-    assert row["cost_per_request"] == (TOTAL_COST / TOTAL_REQUESTS).quantize(
+    # the average of the calls of known cost: the 4 unpriced ones are not in it
+    assert row["unpriced_requests"] == 4
+    assert row["cost_per_request"] == (TOTAL_COST / (TOTAL_REQUESTS - 4)).quantize(
         Decimal("1e-12"), ROUND_DOWN
     )
     assert row["input_tokens"] == sum(c["input_tokens"] for c in seeded_calls) == 383_000
@@ -103,7 +105,19 @@ def test_spend_change_compares_with_the_days_just_before(seeded) -> None:
     [row] = fetch(seeded, "spend_change", start=NOW - dt.timedelta(days=6), end=NOW)
     assert row["cost"] == 7 * 3 + 18 + Decimal("2.50") + Decimal("0.50") + 6
     assert row["previous_cost"] == 7 * 3
-    assert row["change"] == pytest.approx(48 / 21 - 1)
+    # calls of unknown cost (grok-9 twice and mystery-2 today, mystery-2 on Mar 5): unknown
+    assert (row["unpriced_requests"], row["previous_unpriced_requests"]) == (3, 1)
+    assert row["change"] is None
+    # team search has none: 7 x 2.00 + the 18.00 spike against 7 x 2.00
+    [search] = fetch(
+        seeded,
+        "spend_change",
+        start=NOW - dt.timedelta(days=6),
+        end=NOW,
+        filters={"team": ["search"]},
+    )
+    assert (search["cost"], search["previous_cost"]) == (7 * 2 + 18, 7 * 2)
+    assert search["change"] == pytest.approx(32 / 14 - 1)
     [first] = fetch(seeded, "spend_change")  # nothing before the data: no change to report
     assert first["change"] is None
 
@@ -256,7 +270,14 @@ def test_anomalies_need_three_days_of_history(store_client) -> None:
 
 def test_hourly_burn_rate_adds_up_to_the_spend(seeded) -> None:
     hourly = fetch(seeded, "hourly_burn_rate")  # 30 d at 500 points: 1 h buckets
-    assert sum(r["cost_per_hour"] for r in hourly) == TOTAL_COST
+    assert sum(r["cost_per_hour"] for r in hourly if r["cost_per_hour"] is not None) == TOTAL_COST
+    # the hours whose every call has an unknown cost: today 12:00 (grok-9 twice), and the
+    # mystery-2 calls
+    assert [r["time"] for r in hourly if r["cost_per_hour"] is None] == [
+        dt.datetime(2026, 3, 5, 9),
+        dt.datetime(2026, 3, 15, 11),
+        dt.datetime(2026, 3, 15, 12),
+    ]
     spike = {r["time"]: r["cost_per_hour"] for r in hourly}[dt.datetime(2026, 3, 9, 9)]
     assert spike == Decimal("18.00")
     # Daily buckets average the day over 24 hours (Decimal division truncates at 1e-12).

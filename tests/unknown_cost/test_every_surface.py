@@ -1,0 +1,376 @@
+"""Unknown cost is never $0, on any surface (DESIGN §9): a real ``tokentrace serve`` is fed the
+calls of ``calls.py`` over OTLP, then read the ways users read it: the views API, the budget
+guard's state, ``tokentrace report`` (text, HTML, JSON) through serve, every Grafana panel and
+alert query through serve's ClickHouse HTTP interface, as the plugin sends them.
+
+A day of unknown costs only shows them as unknown (NULL / "unknown") with their count; a day
+mixing them with known costs shows the known cost as a lower bound with the count; a day
+without calls is a real $0 with 0 calls.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from decimal import Decimal
+from typing import Any
+
+import clickhouse_connect
+import pytest
+import yaml
+from ingest.serve_process import ServeProcess
+
+from tokentrace.grafana import generate
+from tokentrace.grafana.dashboards import DASHBOARDS
+from tokentrace.processor.store import macros, views
+from unknown_cost import calls
+
+pytestmark = pytest.mark.slow
+
+TOKEN = "unknown-cost-token"
+TODAY = dt.datetime.now(dt.UTC).date()
+DAYS = calls.days(TODAY)
+# Money columns whose value is the cost of the calls of the row (not of other calls, such as
+# the previous period's or last week's, nor of failed calls, which these days have none of).
+COSTS = (
+    "cost", "spent", "cost_per_request", "cost_per_hour", "cache_savings", "cache_read_cost",
+    "cache_write_cost", "forecast", "utilization", "share",
+)  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def serve(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    with socket.socket() as probe:  # held while serve's own ports are chosen: all differ
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+        server = ServeProcess(
+            tmp_path_factory.mktemp("unknown_cost"),
+            args=("--clickhouse-http-port", str(port)),
+            env={"TOKENTRACE_AUTH_TOKEN": TOKEN},
+        )
+    server.start()
+    server.clickhouse_port = port
+    try:
+        sent = calls.send(server.url, TODAY, TOKEN)
+        deadline = time.monotonic() + 60
+        while _totals(server, DAYS["unpriced"], TODAY)["requests"] != sent:
+            assert time.monotonic() < deadline, server.log()
+            time.sleep(0.2)
+        for budget in (
+            {"scope": "global", "amount": "1", "period": "day", "enforce": True},
+            {"scope": "tenant=acme-corp", "amount": "5", "period": "month", "enforce": True},
+        ):
+            _api(server, "/api/v1/budgets", method="PUT", body=budget)
+        yield server
+    finally:
+        assert server.stop() == 0
+
+
+def _api(server: Any, path: str, method: str = "GET", body: dict | None = None) -> Any:
+    sent = urllib.request.Request(
+        f"{server.url}{path}",
+        data=None if body is None else json.dumps(body).encode(),
+        headers={"authorization": f"Bearer {TOKEN}"},
+        method=method,
+    )
+    with urllib.request.urlopen(sent, timeout=60) as answer:
+        return json.loads(answer.read())
+
+
+def _range(first: dt.date, last: dt.date) -> str:
+    return f"from={first}T00:00:00Z&to={last}T23:59:59.999Z"
+
+
+def _view(server: Any, name: str, first: dt.date, last: dt.date | None = None) -> list[dict]:
+    return _api(server, f"/api/v1/views/{name}?{_range(first, last or first)}")["rows"]
+
+
+def _totals(server: Any, first: dt.date, last: dt.date | None = None) -> dict:
+    return _view(server, "totals", first, last)[0]
+
+
+def _money(value: str | None) -> Decimal | None:
+    return None if value is None else Decimal(value)
+
+
+def _unknown_costs_only(rows: list[dict], where: str) -> None:
+    """Every cost in ``rows`` is unknown: NULL, never 0."""
+    for row in rows:
+        for key in COSTS:
+            if key in row:
+                assert row[key] is None, (where, key, row)
+
+
+# ---------------------------------------------------------------- the views API
+
+
+@pytest.mark.parametrize("day", ["unpriced", "usage_missing"])
+def test_a_day_of_unknown_costs_has_no_zero_cost_in_any_view(serve, day: str) -> None:
+    calls_of_day = sum(count for _, count in calls.CALLS[day])
+    for name in views.VIEWS:
+        rows = _view(serve, name, DAYS[day])
+        _unknown_costs_only(rows, name)
+    totals = _totals(serve, DAYS[day])
+    assert totals["requests"] == totals["unpriced_requests"] == calls_of_day
+    assert totals["usage_missing_requests"] == (calls_of_day if day == "usage_missing" else 0)
+    [daily] = _view(serve, "daily_spend", DAYS[day])
+    assert (daily["cost"], daily["requests"], daily["unpriced_requests"]) == (
+        None,
+        calls_of_day,
+        calls_of_day,
+    )
+    for name in ("spend_by_model", "spend_by_provider", "spend_by_api_key", "spend_by_endpoint",
+                 *(f"spend_by_{d}" for d in views.TAG_DIMENSIONS), "cost_by_user",
+                 "cost_by_conversation"):  # fmt: skip
+        rows = _view(serve, name, DAYS[day])
+        assert rows, name
+        assert sum(r["unpriced_requests"] for r in rows) == calls_of_day, name
+    change = _view(serve, "spend_change", DAYS[day])[0]
+    assert (change["cost"], change["change"], change["unpriced_requests"]) == (
+        None,
+        None,
+        calls_of_day,
+    )
+    assert [c["cost"] for c in _view(serve, "top_calls", DAYS[day])] == [None] * calls_of_day
+
+
+def test_a_day_without_calls_is_zero_with_zero_calls(serve) -> None:
+    totals = _totals(serve, DAYS["empty"])
+    assert (_money(totals["cost"]), totals["requests"], totals["unpriced_requests"]) == (0, 0, 0)
+    [daily] = _view(serve, "daily_spend", DAYS["empty"])
+    assert (_money(daily["cost"]), daily["requests"]) == (0, 0)
+    assert _view(serve, "spend_by_model", DAYS["empty"]) == []
+
+
+def test_a_mixed_day_shows_the_known_cost_with_the_unknown_count(serve) -> None:
+    known = 2 * calls.PRICED_COST
+    totals = _totals(serve, TODAY)
+    assert _money(totals["cost"]) == known
+    assert (totals["requests"], totals["unpriced_requests"]) == (4, 2)
+    # the average of the two calls of known cost, not of all four
+    assert _money(totals["cost_per_request"]) == calls.PRICED_COST
+    models = {r["model"]: r for r in _view(serve, "spend_by_model", TODAY)}
+    assert (_money(models["gpt-4o-mini"]["cost"]), models["gpt-4o-mini"]["unpriced_requests"]) == (
+        known,
+        1,
+    )
+    assert (models["acme-1"]["cost"], models["acme-1"]["unpriced_requests"]) == (None, 1)
+    [daily] = _view(serve, "daily_spend", TODAY)
+    assert (_money(daily["cost"]), daily["unpriced_requests"]) == (known, 2)
+    top = [_money(c["cost"]) for c in _view(serve, "top_calls", TODAY)]
+    assert top == [calls.PRICED_COST, calls.PRICED_COST, None, None]
+    # over the four days: the known cost of today, and every unknown call counted
+    week = _totals(serve, DAYS["unpriced"], TODAY)
+    assert (_money(week["cost"]), week["requests"], week["unpriced_requests"]) == (known, 9, 7)
+    daily = _view(serve, "daily_spend", DAYS["unpriced"], TODAY)
+    assert [(_money(d["cost"]), d["requests"]) for d in daily] == [
+        (None, 2),
+        (None, 3),
+        (0, 0),
+        (known, 4),
+    ]
+
+
+# ---------------------------------------------------------------- budgets
+
+
+def test_budgets_with_unknown_costs_are_not_under_budget_at_zero(serve) -> None:
+    for label in ("unpriced", "usage_missing"):
+        rows = _view(serve, "budget_utilization", DAYS[label])
+        daily = next(r for r in rows if r["period"] == "day")
+        assert (daily["spent"], daily["utilization"]) == (None, None), label
+        assert daily["unpriced_requests"] == daily["requests"] > 0
+    empty = next(
+        r for r in _view(serve, "budget_utilization", DAYS["empty"]) if r["period"] == "day"
+    )
+    assert (_money(empty["spent"]), empty["requests"]) == (0, 0)
+    today = {r["period"]: r for r in _view(serve, "budget_utilization", TODAY)}
+    assert (_money(today["day"]["spent"]), today["day"]["unpriced_requests"]) == (
+        2 * calls.PRICED_COST,
+        2,
+    )
+    enforced = {b["period"]: b for b in _api(serve, "/api/v1/budgets/enforced")["budgets"]}
+    assert enforced["day"] | {"utilization": None} == {
+        "scope": "",
+        "filters": {},
+        "period": "day",
+        "amount": "1",
+        "spent": "0.00036",
+        "utilization": None,
+        "exceeded": False,
+        "unpriced_requests": 2,
+        "spent_complete": False,
+    }
+
+
+# ---------------------------------------------------------------- the report
+
+
+def _report(serve: Any, first: dt.date, last: dt.date, form: str) -> str:
+    run = subprocess.run(
+        [sys.executable, "-m", "tokentrace.processor.cli", "report", "--api", serve.url,
+         "--from", str(first), "--to", str(last), "--format", form],
+        capture_output=True, text=True, timeout=180,
+        env={**os.environ, "TOKENTRACE_AUTH_TOKEN": TOKEN, "COLUMNS": "200"},
+    )  # fmt: skip
+    assert run.returncode == 0 and "Traceback" not in run.stderr, run.stderr
+    return run.stdout
+
+
+@pytest.mark.parametrize("day", ["unpriced", "usage_missing"])
+def test_the_report_of_a_day_of_unknown_costs(serve, day: str) -> None:
+    count = sum(n for _, n in calls.CALLS[day])
+    doc = json.loads(_report(serve, DAYS[day], DAYS[day], "json"))
+    totals = doc["totals"]
+    assert (totals["cost"], totals["cost_complete"], totals["unpriced_requests"]) == (
+        None,
+        False,
+        count,
+    )
+    assert doc["cost_per_request"]["average"] is None
+    assert [d["cost"] for d in doc["daily"]] == [None]
+    for key in ("by_model", "by_provider", "top_users", "top_conversations", "top_calls"):
+        assert doc[key] and all(r["cost"] is None for r in doc[key]), key
+    for key, rows in doc["by_tag"].items():
+        assert rows and all(r["cost"] is None for r in rows), key
+    budget = next(b for b in doc["month_to_date"]["budgets"] if b["period"] == "day")
+    assert (budget["spent"], budget["utilization"], budget["spent_complete"]) == (None, None, False)
+
+    text = _report(serve, DAYS[day], DAYS[day], "text")
+    assert "$0.00" not in text
+    spend = next(line for line in text.splitlines() if "Spend in window" in line)
+    assert "unknown" in spend
+    page = _report(serve, DAYS[day], DAYS[day], "html")
+    assert "<b>unknown</b><span>spend in window</span>" in page
+    # the only $0.00 on the page are the cost of failed calls, of which there are none
+    assert page.count("$0.00") == 2
+    assert (
+        "failed requests ($0.00)" in page and f"0 of {count} calls failed; they cost $0.00" in page
+    )
+
+
+def test_the_report_of_a_day_without_calls_says_zero(serve) -> None:
+    doc = json.loads(_report(serve, DAYS["empty"], DAYS["empty"], "json"))
+    assert (doc["totals"]["cost"], doc["totals"]["requests"], doc["totals"]["cost_complete"]) == (
+        "0",
+        0,
+        True,
+    )
+    text = _report(serve, DAYS["empty"], DAYS["empty"], "text")
+    assert "Spend in window   $0.00" in text
+
+
+def test_the_report_of_the_mixed_days_says_the_total_is_partial(serve) -> None:
+    doc = json.loads(_report(serve, DAYS["unpriced"], TODAY, "json"))
+    totals = doc["totals"]
+    assert (Decimal(totals["cost"]), totals["cost_complete"], totals["unpriced_requests"]) == (
+        2 * calls.PRICED_COST,
+        False,
+        7,
+    )
+    assert Decimal(doc["cost_per_request"]["average"]) == calls.PRICED_COST
+    assert [d["cost"] for d in doc["daily"]] == [None, None, "0", "0.00036"]
+    text = _report(serve, DAYS["unpriced"], TODAY, "text")
+    assert "Spend in window   $0.0004 + 7 unknown" in text
+    page = _report(serve, DAYS["unpriced"], TODAY, "html")
+    assert "<b>$0.0004 + 7 unknown</b><span>spend in window</span>" in page
+
+
+# ---------------------------------------------------------------- Grafana, through serve
+
+
+def _clickhouse(serve: Any) -> Any:
+    return clickhouse_connect.get_client(
+        host="127.0.0.1", port=serve.clickhouse_port, username="grafana", password=TOKEN
+    )
+
+
+def _panel_rows(client: Any, panel: dict, first: dt.date, last: dt.date) -> list[dict]:
+    start = dt.datetime.combine(first, dt.time(), dt.UTC)
+    end = dt.datetime.combine(last, dt.time(23, 59, 59, 999000), dt.UTC)
+    minimum = panel.get("interval")
+    interval = (
+        macros.panel_interval_s(
+            start,
+            end,
+            max_data_points=panel["maxDataPoints"],
+            min_interval_s=int(minimum.rstrip("s")) if minimum else None,
+        )
+        if "maxDataPoints" in panel
+        else 1
+    )
+    [target] = panel["targets"]
+    sql = macros.render_dashboard_query(
+        target["rawSql"], start=start, end=end, selections=_ALL, interval_s=interval
+    )
+    result = client.query(sql)
+    return [dict(zip(result.column_names, row, strict=True)) for row in result.result_rows]
+
+
+# every dashboard variable set to All
+_ALL = {v["name"]: () for v in next(iter(DASHBOARDS.values()))()["templating"]["list"]}
+
+
+def _panels() -> list[dict]:
+    return [
+        panel
+        for board in (build() for build in DASHBOARDS.values())
+        for panel in board["panels"]
+        if panel["type"] != "row"
+    ]
+
+
+@pytest.mark.parametrize("day", ["unpriced", "usage_missing"])
+def test_no_grafana_panel_shows_zero_for_unknown_costs(serve, day: str) -> None:
+    client = _clickhouse(serve)
+    shown = 0
+    for panel in _panels():
+        rows = _panel_rows(client, panel, DAYS[day], DAYS[day])
+        _unknown_costs_only(rows, panel["title"])
+        shown += bool(rows)
+    assert shown > 20
+    # a null reads "unknown" on every panel, never blank or $0
+    for panel in _panels():
+        mappings = panel["fieldConfig"]["defaults"]["mappings"]
+        assert {"type": "special", "options": {"match": "null", "result": {"text": "unknown"}}} in (
+            mappings
+        ), panel["title"]
+
+
+def test_grafana_shows_zero_for_a_day_without_calls(serve) -> None:
+    client = _clickhouse(serve)
+    stat = next(p for p in _panels() if p["title"] == "Spend in range")
+    [row] = _panel_rows(client, stat, DAYS["empty"], DAYS["empty"])
+    assert (row["cost"], row["requests"]) == (0, 0)
+
+
+def test_no_alert_query_reads_unknown_costs_as_zero(serve) -> None:
+    client = _clickhouse(serve)
+    text = (generate.DEFAULT_DIR / "alerting/rules.yaml").read_text(encoding="utf-8")
+    rules = [r for g in yaml.safe_load(text)["groups"] for r in g["rules"]]
+    end = dt.datetime.combine(DAYS["usage_missing"], dt.time(12), dt.UTC)
+    checked = 0
+    for rule in rules:
+        for query in rule["data"]:
+            if query["datasourceUid"] == "__expr__":
+                continue
+            window = query["relativeTimeRange"]
+            sql = macros.expand_macros(
+                query["model"]["rawSql"],
+                start=end - dt.timedelta(seconds=window["from"]),
+                end=end - dt.timedelta(seconds=window["to"]),
+                interval_s=query["model"]["intervalMs"] / 1000,
+            )
+            result = client.query(sql)
+            rows = [dict(zip(result.column_names, r, strict=True)) for r in result.result_rows]
+            if rule["uid"].startswith("tokentrace-budget"):
+                _unknown_costs_only(rows, rule["uid"])
+                checked += len(rows)
+    assert checked
