@@ -35,8 +35,12 @@ from unknown_cost import calls
 pytestmark = pytest.mark.slow
 
 TOKEN = "unknown-cost-token"
+# Set by the ``serve`` fixture, when the module's tests start (see there).
 TODAY = dt.datetime.now(dt.UTC).date()
 DAYS = calls.days(TODAY)
+# Longer than this module takes (~2.5 min on a loaded machine), and short enough that waiting it
+# out stays within pytest's timeout (pyproject.toml: 300 s).
+DAY_MARGIN = dt.timedelta(minutes=4)
 # Money columns whose value is the cost of the calls of the row (not of other calls, such as
 # the previous period's or last week's, nor of failed calls, which these days have none of).
 COSTS = (
@@ -47,6 +51,16 @@ COSTS = (
 
 @pytest.fixture(scope="module")
 def serve(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """serve with the calls stored and two budgets set. Today is the UTC day the tests run in,
+    which serve's budget guard state reads from its own clock: so they start at least
+    :data:`DAY_MARGIN` before midnight, or wait for the new day."""
+    global TODAY, DAYS
+    now = dt.datetime.now(dt.UTC)
+    midnight = dt.datetime.combine(now.date() + dt.timedelta(days=1), dt.time(), dt.UTC)
+    if midnight - now < DAY_MARGIN:
+        time.sleep((midnight - now).total_seconds() + 1)
+    TODAY = dt.datetime.now(dt.UTC).date()
+    DAYS = calls.days(TODAY)
     with socket.socket() as probe:  # held while serve's own ports are chosen: all differ
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
