@@ -112,6 +112,11 @@ def insert_calls(client: Any, columns: Columns, token: str) -> int:
             # would delete segments the server may still lose. The sink batches already.
             "insert_deduplicate": 1,
             "async_insert": 0,
+            # A batch spans as many monthly partitions as its span times do (the extractor
+            # takes 2020-01-01 onwards, more than 100 months from 2028): the default limit of
+            # 100 refused such a batch as TOO_MANY_PARTS, retried for good. A batch holds
+            # at most 50,000 rows, so at most that many small parts.
+            "max_partitions_per_insert_block": 0,
             # The rollup views already hand over one row per key; merging them again
             # at insert more than doubles the insert's cost (1M rows: 14.7 s → 6.2 s).
             "optimize_on_insert": 0,

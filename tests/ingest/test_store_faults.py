@@ -16,7 +16,7 @@ from clickhouse_connect.driver.exceptions import DatabaseError, OperationalError
 
 from tokentrace.processor.extract.extractor import COLUMNS
 from tokentrace.processor.pricing.pricer import Pricer
-from tokentrace.processor.store import dead_letters
+from tokentrace.processor.store import dead_letters, retention
 from tokentrace.processor.store.refusals import Unencodable, classify
 from tokentrace.processor.store.spool import SpoolFull
 
@@ -238,3 +238,25 @@ def test_refusals_are_classified_from_real_clickhouse_errors(store_client):
         raise Unencodable("x") from UnicodeEncodeError("utf-8", "\ud800", 0, 1, "surrogates")
     except Unencodable as exc:
         assert classify(exc) == "poison"
+
+
+def test_a_batch_over_more_monthly_partitions_than_an_insert_may_create_is_stored(
+    tmp_path, store_client, pricer
+):
+    # The tables are partitioned by month and ClickHouse refuses an insert block spanning
+    # more than max_partitions_per_insert_block (100) partitions, as retryable TOO_MANY_PARTS:
+    # the extractor's window of span times (2020-01-01 to 30 days ahead) passes 100 months in
+    # 2028, and from then one second of spans spread over that window held the sink on one
+    # segment for good, the spool filling behind it.
+    columns = poisoned_columns(pricer, 120, {})
+    ts = COLUMNS.index("ts")
+    month_us = 31 * 86_400 * 10**6
+    columns[ts] = [value - index * month_us for index, value in enumerate(columns[ts])]
+    ingest = Ingest(tmp_path, lambda: store_client, pricer)
+    ingest.spool.append(columns, 120).result(timeout=5)
+    ingest.close()
+    assert ingest.metrics.insert_errors.value(kind="retryable") == 0
+    calls, hourly, daily = totals(store_client)
+    assert hourly[0] == daily[0] == 120
+    # llm_calls keeps 395 days (retention.DEFAULT_DAYS): rows 0-12, 0 to 372 days old
+    assert calls[0] == sum(1 for index in range(120) if index * 31 < retention.DEFAULT_DAYS) == 13
