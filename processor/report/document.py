@@ -537,6 +537,8 @@ def _reconciliation(fetch: Fetch) -> dict[str, Any]:
                 if r["billed_requests"] is None
                 else int(r["billed_requests"]),
                 "metered_requests": int(r["metered_requests"]),
+                # metered calls of unknown cost (no price): metered_cost leaves them out
+                "unpriced_requests": int(r["unpriced_requests"]),
             }
             for r in rows
         ],

@@ -593,7 +593,7 @@ def _reconciliation_table(doc: dict[str, Any]) -> str:
                 r["provider"],
                 r["model"] or "(no model)",
                 money(r["billed_cost"]),
-                money(r["metered_cost"]),
+                amount_text(r["metered_cost"], c.get("unpriced_requests", 0), money),
                 money(r["gap"]),
                 "—" if r["gap_ratio"] is None else f"{r['gap_ratio']:.1%}",
                 c.get("cause", ""),

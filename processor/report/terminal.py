@@ -354,7 +354,7 @@ def _reconciliation(doc: dict[str, Any]) -> Group | Table:
             row["provider"],
             row["model"] or "(no model)",
             money(row["billed_cost"]),
-            money(row["metered_cost"]),
+            amount_text(row["metered_cost"], cause.get("unpriced_requests", 0), money),
             money(row["gap"]),
             "—" if share is None else f"{share:.1%}",
             cause.get("cause", ""),

@@ -257,3 +257,32 @@ def test_alert_thresholds_are_configurable(monkeypatch: pytest.MonkeyPatch) -> N
     finally:
         monkeypatch.undo()
         importlib.reload(alerts)
+
+
+def test_metered_calls_of_unknown_cost_are_counted_beside_the_metered_cost(seeded: Any) -> None:
+    """A metered call without a price is not in the metered cost: the row says how many."""
+    at = dt.datetime.combine(D2, dt.time(10), dt.UTC)
+    seeded.insert(
+        "llm_calls",
+        [[at, "u1", "anthropic", "claude-sonnet-4-0", 500, 50, Decimal(0), 0, "unknown_model"]],
+        column_names=["ts", "trace_id", "provider", "model", "input_tokens", "output_tokens",
+                      "cost", "priced", "unpriced_reason"],
+    )  # fmt: skip
+    window = Window(
+        start=dt.datetime(2026, 3, 14, tzinfo=dt.UTC), end=dt.datetime(2026, 3, 15, tzinfo=dt.UTC)
+    )
+    doc = document.build(document.store_fetcher(seeded, window), window)
+    [(row, cause)] = [
+        (r, c)
+        for r, c in zip(doc["reconciliation"], doc["reconciliation_causes"], strict=True)
+        if r["model"] == "claude-sonnet-4-0"
+    ]
+    assert (row["metered_cost"], cause["cause"], cause["unpriced_requests"]) == (
+        "2",
+        "unpriced calls",
+        1,
+    )
+    out = io.StringIO()
+    terminal.render(doc, Console(file=out, width=160))
+    assert "$2.00 + 1 unknown" in out.getvalue()
+    assert "$2.00 + 1 unknown" in html.render(doc)
