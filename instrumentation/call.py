@@ -354,7 +354,8 @@ class LLMCall:
             usage = self.route.api.usage(seen.raw_usage)
         if usage is not None:
             found.update(usage.attributes())
-        elif status is not None and status < 400:
+        elif status is not None and status < 300:
+            # A 3xx answer is not the call: the client sends it again where it is redirected.
             found[USAGE_MISSING] = True
         if self._header_cost is not None and PROVIDER_COST not in found:
             found[PROVIDER_COST] = self._header_cost  # the body's own figure comes first

@@ -50,10 +50,20 @@ _FIELDS_CACHED = 1024
 
 
 def content(request: Any) -> bytes:
-    """The request body, or b"" for a streamed upload (httpx raises RequestNotRead)."""
+    """The request body, or b"" for a streamed upload (httpx raises RequestNotRead).
+
+    A request that httpx builds to follow a 307/308 redirect re-sends the original's body
+    stream unread: when that is a `ByteStream` (bytes in memory, which iterating does not
+    consume), its bytes are the body, so the redirected call is recognised as the first was."""
     try:
         return request.content or b""
     except Exception:
+        stream = getattr(request, "stream", None)
+        if type(stream).__name__ == "ByteStream":
+            try:
+                return b"".join(stream)
+            except Exception:
+                return b""
         return b""
 
 

@@ -713,6 +713,8 @@ def _call(
     call.error_type = found[ERROR_TYPE] or ""
     call.status = "error" if span.status.code == 2 or call.error_type else "ok"
     call.http_status = found[HTTP_STATUS] or 0
+    if 300 <= call.http_status < 400 and input_tokens is None and output_tokens is None:
+        return None  # a redirect, not a call: the client sends the call again where it points
     if call.http_status >= 400 and input_tokens is None and output_tokens is None:
         call.usage_missing = 0  # a rejected request used nothing: its cost is a known $0
     dimensions = found[_DIMENSION_FIELDS]  # a new list: the span's own value, else the resource's
