@@ -479,7 +479,10 @@ def test_spans_acknowledged_after_the_spool_was_deleted_survive_a_crash(tmp_path
     keys = [row["trace_id"] for row in stored["calls"]]
     assert len(keys) == len(set(keys))
     assert set(kept) <= set(keys) <= set(kept + at_risk)
-    assert stored["llm_cost_hourly"][0] == stored["llm_cost_daily"][0] == str(len(keys))
+    # An at-risk batch's file is gone: killed mid-insert, it has no replay to complete its
+    # rollups. Every kept batch has one.
+    for rollup in ("llm_cost_hourly", "llm_cost_daily"):
+        assert len(kept) <= int(stored[rollup][0]) <= len(keys)
 
 
 def test_sigterm_during_replay_and_a_large_export_keeps_every_acknowledged_span_once(tmp_path):
