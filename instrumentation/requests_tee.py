@@ -26,7 +26,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from .call import LLMCall
-from .stream_usage import UsageStripper
+from .stream_usage import UsageStripper, rewritten
 
 
 class RawTee:
@@ -48,22 +48,21 @@ class RawTee:
     def stream(
         self, amt: int | None = 2**16, decode_content: bool | None = None
     ) -> Iterator[bytes]:
-        call = self._call
-        try:
-            for chunk in self._inner.stream(amt, decode_content=decode_content):
-                self._feed(chunk, decode_content)
-                yield chunk
-        except BaseException as error:
-            call.finish(error)
-            raise
-        call.finish()
+        yield from self._teed(
+            self._inner.stream(amt, decode_content=decode_content), decode_content
+        )
 
     def read_chunked(
         self, amt: int | None = None, decode_content: bool | None = None
     ) -> Iterator[bytes]:
+        chunks = self._inner.read_chunked(amt, decode_content=decode_content)
+        yield from self._teed(chunks, decode_content)
+
+    def _teed(self, chunks: Iterator[bytes], decode_content: bool | None) -> Iterator[bytes]:
+        """`chunks` as urllib3 yields them, each fed to the call; the call ends with them."""
         call = self._call
         try:
-            for chunk in self._inner.read_chunked(amt, decode_content=decode_content):
+            for chunk in chunks:
                 self._feed(chunk, decode_content)
                 yield chunk
         except BaseException as error:
@@ -129,22 +128,8 @@ class RewriteRawTee(RawTee):
         """Rewritten bytes made but not yet read (`read(amt)` hands out at most `amt`)."""
 
     def _rewritten(self, amt: int | None) -> Iterator[bytes]:
-        call = self._call
-        stripper = self._stripper
-        try:
-            for chunk in self._inner.stream(amt, decode_content=False):
-                data = stripper.decode(chunk)
-                call.feed(data)
-                out = stripper.strip(data)
-                if out:
-                    yield out
-            rest = stripper.flush()
-            if rest:
-                yield rest
-        except BaseException as error:
-            call.finish(error)
-            raise
-        call.finish()
+        chunks = self._inner.stream(amt, decode_content=False)
+        yield from rewritten(chunks, self._call, self._stripper)
 
     def _source(self, amt: int | None) -> Iterator[bytes]:
         if self._events is None:

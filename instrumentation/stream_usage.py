@@ -17,9 +17,13 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
+from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING, Any
 
 from .decoding import Decoder
+
+if TYPE_CHECKING:
+    from .call import LLMCall
 
 _INCLUDE = b'{"stream_options":{"include_usage":true},'
 _STREAM_OPTIONS = b'"stream_options"'
@@ -85,3 +89,24 @@ def _event(event: bytes) -> bytes:
     if b'"usage"' in event:
         return _USAGE_NULL.sub(b"", event, count=1)
     return event
+
+
+def rewritten(chunks: Iterable[bytes], call: LLMCall, stripper: UsageStripper) -> Iterator[bytes]:
+    """The raw `chunks` of a stream whose usage was asked for, decoded, fed to `call` as they
+    are, and handed on as the application asked for them (`stripper`); the call ends with
+    them. Shared by httpx's and requests' rewriting tees (sync: httpx's async tee keeps its
+    own loop, an async generator)."""
+    try:
+        for chunk in chunks:
+            data = stripper.decode(chunk)
+            call.feed(data)
+            out = stripper.strip(data)
+            if out:
+                yield out
+        rest = stripper.flush()
+        if rest:
+            yield rest
+    except BaseException as error:
+        call.finish(error)
+        raise
+    call.finish()

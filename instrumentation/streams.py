@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .call import LLMCall
-from .stream_usage import UsageStripper
+from .stream_usage import UsageStripper, rewritten
 
 
 class _Tee:
@@ -82,22 +82,7 @@ class _SyncRewriteTee(_SyncTee):
         self._stripper = stripper
 
     def __iter__(self) -> Iterator[bytes]:
-        call = self._call
-        stripper = self._stripper
-        try:
-            for chunk in self._inner:
-                data = stripper.decode(chunk)
-                call.feed(data)
-                out = stripper.strip(data)
-                if out:
-                    yield out
-            rest = stripper.flush()
-            if rest:
-                yield rest
-        except BaseException as error:
-            call.finish(error)
-            raise
-        call.finish()
+        yield from rewritten(self._inner, self._call, self._stripper)
 
 
 class _AsyncRewriteTee(_AsyncTee):
