@@ -63,6 +63,19 @@ class _Bedrock(Api):
     def request_stream(self, fields: RequestFields, path: str) -> bool:
         return self._stream
 
+    def observe(self, document: Any, seen: Observed, streaming: bool) -> None:
+        """An exception event (a stream's error) names the error; any other document is the
+        API's own (`_observe`)."""
+        if not isinstance(document, dict):
+            return
+        if EXCEPTION in document:
+            seen.error_type = document[EXCEPTION]
+            return
+        self._observe(document, seen, streaming)
+
+    def _observe(self, document: dict[str, Any], seen: Observed, streaming: bool) -> None:
+        raise NotImplementedError
+
     def observe_headers(self, found: Entries, seen: Observed) -> None:
         """InvokeModel's answer names its token counts in headers whatever the model (Meta
         Llama's, Mistral's… bodies carry none of Bedrock's usage), and the tier that served a
@@ -94,12 +107,7 @@ class Invoke(_Bedrock):
         + _METRICS.encode()
     )
 
-    def observe(self, document: Any, seen: Observed, streaming: bool) -> None:
-        if not isinstance(document, dict):
-            return
-        if EXCEPTION in document:
-            seen.error_type = document[EXCEPTION]
-            return
+    def _observe(self, document: dict[str, Any], seen: Observed, streaming: bool) -> None:
         if "type" in document:
             MESSAGES.observe(document, seen, streaming)
         else:
@@ -113,12 +121,7 @@ class Invoke(_Bedrock):
 class Converse(_Bedrock):
     sse_marker = re.compile(rb'"(?:usage|stopReason)"')
 
-    def observe(self, document: Any, seen: Observed, streaming: bool) -> None:
-        if not isinstance(document, dict):
-            return
-        if EXCEPTION in document:
-            seen.error_type = document[EXCEPTION]
-            return
+    def _observe(self, document: dict[str, Any], seen: Observed, streaming: bool) -> None:
         _converse(document, seen)
 
 
