@@ -21,6 +21,8 @@ from tokentrace.grafana import generate
 from tokentrace.grafana.dashboards import DASHBOARDS
 from tokentrace.processor.store import macros
 
+from . import panels
+
 UTC = dt.UTC
 START = NOW - dt.timedelta(days=30)
 ALL: dict[str, tuple[str, ...]] = {}
@@ -36,32 +38,9 @@ def _panels() -> list[tuple[str, dict[str, Any]]]:
     ]
 
 
-def _variables(selection: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
-    board = next(iter(DASHBOARDS.values()))()
-    return {v["name"]: selection.get(v["name"], ()) for v in board["templating"]["list"]}
-
-
 def run_panel(client: Any, panel: dict[str, Any], selection: dict[str, tuple[str, ...]]) -> Any:
-    minimum = panel.get("interval")
-    interval = (
-        macros.panel_interval_s(
-            START,
-            NOW,
-            max_data_points=panel["maxDataPoints"],
-            min_interval_s=int(minimum.rstrip("s")) if minimum else None,
-        )
-        if "maxDataPoints" in panel
-        else 1
-    )
-    [target] = panel["targets"]
-    sql = macros.render_dashboard_query(
-        target["rawSql"],
-        start=START,
-        end=NOW,
-        selections=_variables(selection),
-        interval_s=interval,
-    )
-    return client.query(sql)
+    """The panel over the last 30 days of the seed (`panels.run_panel`)."""
+    return panels.run_panel(client, panel, selection, START, NOW)
 
 
 def _columns_panel_needs(panel: dict[str, Any]) -> set[str]:

@@ -27,6 +27,7 @@ import pytest
 import yaml
 from ingest.serve_process import ServeProcess
 
+from grafana.panels import run_panel
 from tokentrace.grafana import generate
 from tokentrace.grafana.dashboards import DASHBOARDS
 from tokentrace.processor.store import macros, views
@@ -309,27 +310,8 @@ def _clickhouse(serve: Any) -> Any:
 def _panel_rows(client: Any, panel: dict, first: dt.date, last: dt.date) -> list[dict]:
     start = dt.datetime.combine(first, dt.time(), dt.UTC)
     end = dt.datetime.combine(last, dt.time(23, 59, 59, 999000), dt.UTC)
-    minimum = panel.get("interval")
-    interval = (
-        macros.panel_interval_s(
-            start,
-            end,
-            max_data_points=panel["maxDataPoints"],
-            min_interval_s=int(minimum.rstrip("s")) if minimum else None,
-        )
-        if "maxDataPoints" in panel
-        else 1
-    )
-    [target] = panel["targets"]
-    sql = macros.render_dashboard_query(
-        target["rawSql"], start=start, end=end, selections=_ALL, interval_s=interval
-    )
-    result = client.query(sql)
+    result = run_panel(client, panel, {}, start=start, end=end)
     return [dict(zip(result.column_names, row, strict=True)) for row in result.result_rows]
-
-
-# every dashboard variable set to All
-_ALL = {v["name"]: () for v in next(iter(DASHBOARDS.values()))()["templating"]["list"]}
 
 
 def _panels() -> list[dict]:
