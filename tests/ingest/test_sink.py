@@ -231,24 +231,10 @@ def test_a_segment_deleted_before_the_sink_reads_it_does_not_stop_the_sink(
 ):
     # A segment's rows are read back from disk when they are not in memory; a read that
     # raised used to end the sink thread, and every later segment waited for a restart.
-    def never():
-        raise OperationalError("down")
-
-    spooled = Ingest(tmp_path, never, pricer, seal_rows=1)
-    spooled.send(request(span(chat())))
-    spooled.send(request(span(chat())))
-    spooled.spool.close()
-    spooled.sink.stop(0)
-    spool = Spool(tmp_path, 1 << 30)
-    backlog = spool.recover()
+    spool, backlog = _two_spooled_segments(tmp_path, pricer)
     assert len(backlog) == 2
     backlog[0].path.unlink()
-    sink = Sink(lambda: store_client, spool, Registry(), first_backoff=0.01)
-    for segment in backlog:
-        sink.offer(segment)
-    sink.start()
-    assert sink.wait_idle(10)
-    sink.stop(0)
+    _drain(spool, backlog, store_client)
     assert totals(store_client)[0][0] == 1
     assert f"spool segment {backlog[0].name} was deleted before it was stored" in caplog.text
     assert spool.segment_count == 0
@@ -259,6 +245,21 @@ def test_a_stored_segment_that_cannot_be_deleted_does_not_stop_the_sink(
 ):
     # The delete after the insert raised out of the sink thread (a spool whose disk went
     # read-only, say): every later segment waited for a restart, /readyz/store still "ready".
+    spool, backlog = _two_spooled_segments(tmp_path, pricer)
+    for segment in backlog:
+        segment.columns = spool.load(segment)
+    backlog[0].path.unlink()
+    backlog[0].path.mkdir()  # unlink() refuses a directory, whoever runs the test
+    _drain(spool, backlog, store_client)
+    assert totals(store_client)[0][0] == 2
+    assert f"{backlog[0].name} is stored but cannot be deleted" in caplog.text
+    assert spool.segment_count == 0
+
+
+def _two_spooled_segments(tmp_path, pricer) -> tuple[Spool, list]:
+    """Two acknowledged segments of one call each, never stored (the store was down), as the
+    next start's spool recovers them."""
+
     def never():
         raise OperationalError("down")
 
@@ -268,17 +269,14 @@ def test_a_stored_segment_that_cannot_be_deleted_does_not_stop_the_sink(
     spooled.spool.close()
     spooled.sink.stop(0)
     spool = Spool(tmp_path, 1 << 30)
-    backlog = spool.recover()
-    for segment in backlog:
-        segment.columns = spool.load(segment)
-    backlog[0].path.unlink()
-    backlog[0].path.mkdir()  # unlink() refuses a directory, whoever runs the test
+    return spool, spool.recover()
+
+
+def _drain(spool: Spool, backlog: list, store_client) -> None:
+    """A new sink offered `backlog`, run until idle."""
     sink = Sink(lambda: store_client, spool, Registry(), first_backoff=0.01)
     for segment in backlog:
         sink.offer(segment)
     sink.start()
     assert sink.wait_idle(10)
     sink.stop(0)
-    assert totals(store_client)[0][0] == 2
-    assert f"{backlog[0].name} is stored but cannot be deleted" in caplog.text
-    assert spool.segment_count == 0
