@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from grafana import panels
 from grafana import test_queries as board
 from tokentrace.processor.api import clickhouse_http
 from tokentrace.processor.store import macros
@@ -26,24 +27,7 @@ FORMAT = "JSONEachRow"
 
 
 def _panel_sql(panel: dict[str, Any], selection: dict[str, tuple[str, ...]]) -> str:
-    minimum = panel.get("interval")
-    interval = (
-        macros.panel_interval_s(
-            board.START,
-            board.NOW,
-            max_data_points=panel["maxDataPoints"],
-            min_interval_s=int(minimum.rstrip("s")) if minimum else None,
-        )
-        if "maxDataPoints" in panel
-        else 1
-    )
-    return macros.render_dashboard_query(
-        panel["targets"][0]["rawSql"],
-        start=board.START,
-        end=board.NOW,
-        selections=board._variables(selection),
-        interval_s=interval,
-    )
+    return panels.panel_sql(panel, selection, board.START, board.NOW)
 
 
 def _alert_sql() -> list[str]:

@@ -15,15 +15,14 @@ def _variables(selection: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ..
     return {v["name"]: selection.get(v["name"], ()) for v in board["templating"]["list"]}
 
 
-def run_panel(
-    client: Any,
+def panel_sql(
     panel: dict[str, Any],
     selection: dict[str, tuple[str, ...]],
     start: dt.datetime,
     end: dt.datetime,
-) -> Any:
+) -> str:
     """The panel's query as Grafana sends it for the range (the panel's own interval) and the
-    dashboard variables selected (`selection`; the rest All), run on `client`."""
+    dashboard variables selected (`selection`; the rest All)."""
     minimum = panel.get("interval")
     interval = (
         macros.panel_interval_s(
@@ -36,11 +35,21 @@ def run_panel(
         else 1
     )
     [target] = panel["targets"]
-    sql = macros.render_dashboard_query(
+    return macros.render_dashboard_query(
         target["rawSql"],
         start=start,
         end=end,
         selections=_variables(selection),
         interval_s=interval,
     )
-    return client.query(sql)
+
+
+def run_panel(
+    client: Any,
+    panel: dict[str, Any],
+    selection: dict[str, tuple[str, ...]],
+    start: dt.datetime,
+    end: dt.datetime,
+) -> Any:
+    """`panel_sql` run on `client`."""
+    return client.query(panel_sql(panel, selection, start, end))
