@@ -289,9 +289,7 @@ class Spool:
                 self._write(batch)
             current = self._current
             if current is not None and (
-                stopping
-                or current.row_count >= self.seal_rows
-                or time.monotonic() >= current.opened + self.seal_seconds
+                stopping or time.monotonic() >= current.opened + self.seal_seconds
             ):
                 self._seal()
 
@@ -318,6 +316,10 @@ class Spool:
         segment.size += size
         with self._lock:
             self._bytes += size
+        if segment.row_count >= self.seal_rows:
+            # Sealed before the acknowledgement: whoever has been answered can rely on a full
+            # segment being the sink's already (a sink said idle then has stored it).
+            self._seal()
         for _, _, future in batch:
             resolve(future, None)
 

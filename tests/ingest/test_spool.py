@@ -5,6 +5,7 @@ from __future__ import annotations
 import pickle
 import struct
 import tempfile
+import threading
 import time
 import zlib
 from pathlib import Path
@@ -51,6 +52,30 @@ def test_appends_are_written_before_their_future_resolves(tmp_path):
     assert sealed[0].row_count == 6
     assert sealed[0].columns[1] == ["b0-0", "b0-1", "b1-0", "b1-1", "b2-0", "b2-1"]
     assert Spool(tmp_path, 1 << 30).load(sealed[0]) == sealed[0].columns
+
+
+def test_a_request_that_fills_a_segment_is_answered_once_the_segment_is_handed_over(tmp_path):
+    # Answered first and sealed after, a full segment was nobody's for a moment: a sink
+    # asked whether it was idle right after the answer said yes with the rows unstored
+    # (tests/ingest/test_store_faults.py then set its fault up under an unstored batch).
+    spool = Spool(tmp_path, 1 << 30, seal_rows=5, seal_seconds=60)
+    handed, release, sealed = threading.Event(), threading.Event(), []
+
+    def on_sealed(segment) -> None:
+        handed.set()
+        release.wait(30)
+        sealed.append(segment)
+
+    spool.on_sealed = on_sealed
+    spool.recover()
+    spool.start()
+    future = append(spool, rows(5))
+    assert handed.wait(30)
+    assert not future.done()
+    release.set()
+    future.result(timeout=30)
+    assert [segment.row_count for segment in sealed] == [5]
+    spool.close()
 
 
 def test_segments_seal_by_age(tmp_path):
