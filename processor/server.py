@@ -14,7 +14,6 @@ from __future__ import annotations
 import contextlib
 import gc
 import logging
-import os
 import signal
 import socket
 import sys
@@ -75,10 +74,12 @@ class ServeConfig:
 class Service:
     """Every part of a running processor, built and wired but not yet listening."""
 
-    def __init__(self, config: ServeConfig, client: Any) -> None:
+    def __init__(
+        self, config: ServeConfig, client: Any, lock: spool_lock.SpoolLock | None = None
+    ) -> None:
         self.config = config
         self.metrics = Registry()
-        self.spool = Spool(config.spool_dir, config.spool_max_bytes)
+        self.spool = Spool(config.spool_dir, config.spool_max_bytes, lock=lock)
         stored_keys = StoredKeys(config.spool_dir, SEED_CALLS)
         self.sink = Sink(
             self._connect,
@@ -316,7 +317,7 @@ def serve(config: ServeConfig) -> int:
     """
     try:
         store.owner_only(config.spool_dir)
-        lock = spool_lock.hold(config.spool_dir)
+        lock = spool_lock.SpoolLock(config.spool_dir)
     except spool_lock.SpoolHeld as exc:
         print(f"tokentrace serve: {exc}", file=sys.stderr)
         return 1
@@ -324,12 +325,12 @@ def serve(config: ServeConfig) -> int:
         print(f"tokentrace serve: cannot create the spool directory: {exc}", file=sys.stderr)
         return 1
     try:
-        return _serve(config)
+        return _serve(config, lock)
     finally:
-        os.close(lock)
+        lock.close()
 
 
-def _serve(config: ServeConfig) -> int:
+def _serve(config: ServeConfig, lock: spool_lock.SpoolLock) -> int:
     client = None
     embedded = store.StoreURL.parse(config.clickhouse_url).embedded
     try:
@@ -343,7 +344,7 @@ def _serve(config: ServeConfig) -> int:
         log.warning("ClickHouse is not reachable (%s); spooling until it is", exc)
         client = None
 
-    service = Service(config, client)
+    service = Service(config, client, lock)
     _tune_garbage_collector()
     service.reconcile_schedule.start()
     if service.price_updates is not None:

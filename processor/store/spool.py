@@ -51,6 +51,7 @@ from pathlib import Path
 from typing import Any
 
 from tokentrace.processor.store import spool_records
+from tokentrace.processor.store.spool_lock import SpoolLock
 
 log = logging.getLogger(__name__)
 
@@ -92,8 +93,12 @@ class Spool:
         *,
         seal_rows: int = 50_000,
         seal_seconds: float = 1.0,
+        lock: SpoolLock | None = None,
     ) -> None:
+        """``lock``: this process's lock on ``directory``, kept before each segment opens
+        (see ``spool_lock``)."""
         self.directory = Path(directory)
+        self._lock_on_directory = lock
         self.max_bytes = max_bytes
         self.seal_rows = seal_rows
         self.seal_seconds = seal_seconds
@@ -325,6 +330,8 @@ class Spool:
 
     def _open(self) -> Segment:
         self.directory.mkdir(parents=True, exist_ok=True)  # deleted under a running serve
+        if self._lock_on_directory is not None:
+            self._lock_on_directory.keep()  # re-created: this process's again, or SpoolHeld
         self._sequence += 1
         name = f"{self._sequence:012d}-{secrets.token_hex(6)}"
         path = self.directory / f"{name}{_SUFFIX}"

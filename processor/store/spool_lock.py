@@ -10,6 +10,12 @@ it, and was dropped as a duplicate. The lock is a ``flock`` on the directory its
 by the kernel however the holder ends (SIGKILL included), so a crash never leaves it stale,
 and no file of its own that a tmp cleaner could delete under a long-running serve; the holder's
 pid is written beside it (``<spool>/lock``) only to be named in the message.
+
+The lock is on the directory's inode, not its name: a spool directory deleted under a running
+serve (``rm -rf`` to start afresh) and re-created by its next segment is a new, unlocked
+directory, which a second serve could take. So the spool re-locks before it opens each
+segment (:meth:`SpoolLock.keep`); if another serve got there first, the first one's requests
+fail (503, retried) rather than its segments going into a directory someone else replays.
 """
 
 from __future__ import annotations
@@ -22,8 +28,9 @@ from pathlib import Path
 NAME = "lock"
 
 
-class SpoolHeld(Exception):
-    """Another process holds the spool directory."""
+class SpoolHeld(OSError):
+    """Another process holds the spool directory (an OSError: to the spool, a directory it
+    cannot write to)."""
 
     def __init__(self, directory: Path, pid: int | None) -> None:
         holder = f"pid {pid}" if pid else "pid unknown"
@@ -34,24 +41,51 @@ class SpoolHeld(Exception):
         self.pid = pid
 
 
-def hold(directory: Path) -> int:
-    """Lock ``directory`` for this process; returns the locked descriptor (keep it open).
+class SpoolLock:
+    """The lock on one spool directory, held for this process's lifetime."""
 
-    Raises :class:`SpoolHeld` when another process holds it, OSError when it cannot be locked.
-    """
-    pid_file = Path(directory) / NAME
+    def __init__(self, directory: Path) -> None:
+        """Raises :class:`SpoolHeld` when another process holds ``directory``, OSError when
+        it cannot be locked."""
+        self.directory = Path(directory)
+        self._fd = _lock(self.directory)
+        self._identity = _identity(self._fd)
+
+    def keep(self) -> None:
+        """Lock the directory again if the one now at its path is not the one locked (it
+        was deleted and re-created). Raises :class:`SpoolHeld` if another process holds
+        the new one, OSError if there is none."""
+        now = os.stat(self.directory)
+        if (now.st_dev, now.st_ino) == self._identity:
+            return
+        fd = _lock(self.directory)
+        os.close(self._fd)
+        self._fd, self._identity = fd, _identity(fd)
+
+    def close(self) -> None:
+        os.close(self._fd)
+
+
+def _lock(directory: Path) -> int:
+    """``directory`` opened and locked (the pid written beside it); raises as SpoolLock."""
+    pid_file = directory / NAME
     fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
         os.close(fd)
-        raise SpoolHeld(Path(directory), _pid_in(pid_file)) from None
+        raise SpoolHeld(directory, _pid_in(pid_file)) from None
     except OSError:
         os.close(fd)
         raise
     with contextlib.suppress(OSError):  # the pid is for messages: a full disk must not stop serve
         pid_file.write_text(f"{os.getpid()}\n")
     return fd
+
+
+def _identity(fd: int) -> tuple[int, int]:
+    status = os.fstat(fd)
+    return status.st_dev, status.st_ino
 
 
 def _pid_in(path: Path) -> int | None:

@@ -450,6 +450,7 @@ def test_spans_acknowledged_after_the_spool_was_deleted_survive_a_crash(tmp_path
     # segment went on taking appends into a file no longer on disk, each acknowledged, so a
     # crash before the sink stored them lost them; with the directory gone too, every later
     # request failed until a restart.
+    (tmp_path / "second").mkdir()
     server = ServeProcess(tmp_path).start()
 
     def send(number: int) -> list[str]:
@@ -471,6 +472,17 @@ def test_spans_acknowledged_after_the_spool_was_deleted_survive_a_crash(tmp_path
     at_risk += send(4)  # and then the spool directory itself
     shutil.rmtree(server.spool_dir)
     kept += send(5)
+    # The directory serve re-created is locked again: a second serve on it would replay the
+    # first's open segments into its own store (it took the new, unlocked directory).
+    second = ServeProcess(tmp_path / "second")
+    second.spool_dir = server.spool_dir
+    try:
+        with pytest.raises(RuntimeError, match="is in use by another tokentrace serve"):
+            second.start()
+    finally:
+        if second.process is not None and second.process.poll() is None:
+            second.kill()
+    kept += send(6)
     server.kill()
     server.start()
     _wait_drained(server)
