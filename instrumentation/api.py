@@ -13,7 +13,7 @@ from typing import Any
 
 from .headers import Entries
 from .request_body import RequestFields
-from .usage import Observed, Usage
+from .usage import USAGE_DEFERRED, USAGE_MISSING, Observed, Usage
 
 
 class Api:
@@ -48,3 +48,18 @@ class Api:
     def usage(self, raw: dict[str, Any]) -> Usage | None:
         """The provider's usage object, normalised; None when it lacks the input count."""
         raise NotImplementedError
+
+    def without_usage(self, seen: Observed, status: int) -> str | None:
+        """The flag of an answer with status `status` that gave no final usage (called only
+        then): `USAGE_MISSING` for a successful one (a 3xx is not the call: the client sends
+        it again where it is redirected; an error used nothing), `USAGE_DEFERRED` when the
+        answer says the usage comes later, or None."""
+        return USAGE_MISSING if status < 300 else None
+
+
+class Deferred(Api):
+    """An API whose answers only ever carry the usage of a call made earlier (a background
+    response's retrieve, a batch's results): without usage, an answer is never a call."""
+
+    def without_usage(self, seen: Observed, status: int) -> str | None:
+        return USAGE_DEFERRED

@@ -27,7 +27,7 @@ from .headers import Entries, entries
 from .provider_cost import COST_HEADER_NAMES, PROVIDER_COST, from_headers
 from .routing import Route
 from .tags import strip_baggage, tags_of
-from .usage import SERVICE_TIER, STANDARD_TIERS, USAGE_MISSING, Observed
+from .usage import SERVICE_TIER, STANDARD_TIERS, Observed
 
 API_KEY = "tokentrace.api_key"
 """The fingerprint of the call's credential (`api_keys`), never the key."""
@@ -354,9 +354,10 @@ class LLMCall:
             usage = self.route.api.usage(seen.raw_usage)
         if usage is not None:
             found.update(usage.attributes())
-        elif status is not None and status < 300:
-            # A 3xx answer is not the call: the client sends it again where it is redirected.
-            found[USAGE_MISSING] = True
+        elif status is not None:
+            flag = self.route.api.without_usage(seen, status)
+            if flag is not None:
+                found[flag] = True
         if self._header_cost is not None and PROVIDER_COST not in found:
             found[PROVIDER_COST] = self._header_cost  # the body's own figure comes first
         if isinstance(error, Exception):

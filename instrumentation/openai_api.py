@@ -12,10 +12,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from .api import Api
+from .api import Api, Deferred
 from .provider_cost import from_usage
 from .request_body import RequestFields
-from .usage import Observed, Usage, count, text
+from .usage import USAGE_DEFERRED, KeyedUsage, Observed, Usage, count, text
 
 AUDIO_INPUT_TOKENS = "gen_ai.usage.audio.input_tokens"
 IMAGE_INPUT_TOKENS = "gen_ai.usage.image.input_tokens"
@@ -132,11 +132,23 @@ _NONE: dict[str, Any] = {}
 """A details object that is absent or not an object (read, never written)."""
 
 
+_BACKGROUND = "tokentrace.background"
+"""Set, with the response id, in the usage object kept of a background response (`Responses`)."""
+_PENDING: dict[str, Any] = {_BACKGROUND: ""}
+"""The usage kept of a background response that has none yet (read, never written)."""
+
+
 class Responses(Api):
     """`/responses`: usage in the response object, streamed in `response.completed`.
 
     `response.incomplete` and `response.failed` close a stream too, with the usage billed so far.
     The finish reason is the response `status`, or `incomplete_details.reason` when it has one.
+
+    A background response (`background: true`) answers `queued` with no usage: its usage comes
+    with a later retrieve (`ResponsesRetrieve`), so the span is marked `usage.deferred`, not
+    `usage.missing`. A background stream that is cut off is deferred alike (the application
+    resumes it with a retrieve); one that completes carries the usage, and the response id as
+    its `call.key`, as every retrieve of it will, so that the call is counted once.
     """
 
     operation = "chat"
@@ -153,28 +165,56 @@ class Responses(Api):
         seen.response_model = text(response, "model") or seen.response_model
         seen.service_tier = text(response, "service_tier") or seen.service_tier
         usage = response.get("usage")
+        background = response.get("background") is True
         if isinstance(usage, dict):
-            seen.raw_usage = usage
+            seen.raw_usage = {**usage, _BACKGROUND: seen.response_id} if background else usage
             seen.usage_final = True
             reason = text(response.get("incomplete_details"), "reason") or text(response, "status")
             if reason is not None:
                 seen.finish_reasons = [reason]
+        elif background and not seen.usage_final:
+            seen.raw_usage = _PENDING
+
+    def without_usage(self, seen: Observed, status: int) -> str | None:
+        if seen.raw_usage is _PENDING:
+            return USAGE_DEFERRED
+        return Api.without_usage(self, seen, status)
 
     def usage(self, raw: dict[str, Any]) -> Usage | None:
         input_tokens = count(raw, "input_tokens")
         if input_tokens is None:
             return None
-        return Usage(
+        key = raw.get(_BACKGROUND)
+        return (KeyedUsage if key else Usage)(
             input_tokens=input_tokens,
             output_tokens=count(raw, "output_tokens"),
             cache_read_tokens=count(raw, "input_tokens_details", "cached_tokens"),
             cache_creation_tokens=count(raw, "input_tokens_details", "cache_write_tokens"),
             reasoning_tokens=count(raw, "output_tokens_details", "reasoning_tokens"),
             provider_cost=from_usage(raw),
+            **({"call_key": key} if key else {}),
         )
+
+
+class ResponsesRetrieve(Deferred, Responses):
+    """`GET /responses/{id}` (`stream=true` too, resumed with `starting_after`) and
+    `POST /responses/{id}/cancel`: the response as it stands. Only a background response's
+    answer is metered here, once it carries usage (`completed`, or `incomplete`, `failed`,
+    `cancelled` with the usage billed so far), keyed by its id; any other answer is not a
+    call (`Deferred`): a response that was not in the background was metered by its POST."""
+
+    reads_request_body = False
+
+    def observe(self, document: Any, seen: Observed, streaming: bool) -> None:
+        if not isinstance(document, dict):
+            return
+        response = document.get("response") if "type" in document else document
+        if isinstance(response, dict) and response.get("background") is True:
+            Responses.observe(self, document, seen, streaming)
 
 
 CHAT = ChatCompletions("chat")
 COMPLETIONS = ChatCompletions("text_completion")
 EMBEDDINGS = ChatCompletions("embeddings")
 RESPONSES = Responses()
+RESPONSES_RETRIEVE = ResponsesRetrieve()

@@ -118,6 +118,8 @@ def api_for_path(path: str) -> Api | None:
         return _OLLAMA_APIS[path[path.rfind("/api/") :]]
     if path.endswith(bedrock_api.SUFFIXES) and "/model/" in path:
         return bedrock_api.api_for(path)
+    if path.endswith("/cancel") and "/responses/" in path:
+        return openai_api.RESPONSES_RETRIEVE
     return None
 
 
@@ -145,7 +147,7 @@ def route(request: Any, settings: Settings) -> Route | None:
     With `TOKENTRACE_STREAM_USAGE=inject`, an OpenAI-shaped stream that does not ask for usage
     is made to (the request is edited here, before it is sent)."""
     if request.method != "POST":
-        return None
+        return deferred_route(request, settings) if request.method == "GET" else None
     place = _place(request.url, settings.places)
     if place is None:
         return None
@@ -185,3 +187,49 @@ def route(request: Any, settings: Settings) -> Route | None:
         routes.clear()
     routes[key] = found
     return found
+
+
+_GET_APIS = ((openai_api.RESPONSES_RETRIEVE, "/responses/"),)
+"""The GET requests whose answers carry the usage of calls made earlier, by API and the
+segment before the id in their paths."""
+
+
+def deferred_route(request: Any, settings: Settings) -> Route | None:
+    """The route of a GET whose answer carries the usage of an earlier call (`api.Deferred`),
+    or None. Any other GET costs a look at the raw path (httpx/httpx2 keep it parsed). These
+    paths hold ids, so their routes are cached by the path up to the id, and their URLs not
+    at all (`_place`'s cache is for the POST routes of every call)."""
+    url = request.url
+    ref = getattr(url, "_uri_reference", None)
+    raw = url.path if ref is None else ref.path
+    shape = _get_shape(raw)
+    if shape is None:
+        return None
+    api, segment = shape
+    path = url.path
+    base = path[: path.rfind(segment) + len(segment) - 1]
+    scheme, host = url.scheme, url.host
+    port = url.port or (443 if scheme == "https" else 80)
+    stream = b"stream=true" in url.query
+    key = (scheme, host, port, base, api, stream)
+    routes = settings.routes
+    found = routes.get(key, _MISSING)
+    if found is not _MISSING:
+        return found
+    provider = provider_for(settings.mapped, scheme, host, port, base, api.family)
+    found = None
+    if provider is not None:
+        found = Route(provider, api, None, stream, host, port)
+    if len(routes) >= _ROUTES_CACHED:
+        routes.clear()
+    routes[key] = found
+    return found
+
+
+def _get_shape(raw: str) -> tuple[Api, str] | None:
+    """The `_GET_APIS` entry whose segment is followed by the last part of path `raw`."""
+    for api, segment in _GET_APIS:
+        at = raw.rfind(segment)
+        if at >= 0 and "/" not in raw[at + len(segment) :]:
+            return api, segment
+    return None

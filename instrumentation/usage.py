@@ -22,6 +22,14 @@ REASONING_TOKENS = "gen_ai.usage.reasoning.output_tokens"
 # Anthropic's `usage.cache_creation.ephemeral_1h_input_tokens`: part of the cache writes.
 CACHE_CREATION_1H_TOKENS = "gen_ai.usage.cache_creation.ephemeral_1h.input_tokens"
 USAGE_MISSING = "tokentrace.usage.missing"
+USAGE_DEFERRED = "tokentrace.usage.deferred"
+"""The call is metered by another span, never by this one: the answer says its usage comes
+later (an OpenAI background response queued or still running, a retrieve that ended before
+it did), or the span is a batch's results download, whose requests get a span each."""
+CALL_KEY = "tokentrace.call.key"
+"""The key of a call whose usage can be read more than once (a background response polled
+after it completed, a batch's results downloaded twice): the processor counts one call per
+key, whatever the trace."""
 # The tier the provider says served the call (OpenAI's `service_tier`: `flex`, `priority`…),
 # recorded when it is not the standard one: flex and batch bill less, priority more.
 SERVICE_TIER = "openai.response.service_tier"
@@ -54,6 +62,18 @@ class Usage:
             attributes.update(self.by_modality)
         if self.provider_cost is not None:
             attributes[PROVIDER_COST] = self.provider_cost
+        return attributes
+
+
+@dataclass(slots=True)
+class KeyedUsage(Usage):
+    """Usage that can be read again later, with its `CALL_KEY`."""
+
+    call_key: str = ""
+
+    def attributes(self) -> dict[str, AttributeValue]:
+        attributes = Usage.attributes(self)  # no `super()`: slots make a new class
+        attributes[CALL_KEY] = self.call_key
         return attributes
 
 

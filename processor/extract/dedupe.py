@@ -47,6 +47,12 @@ One call can reach the processor as several spans:
   with that key is a duplicate and takes one away, so calls pair off one to one
   (:meth:`Deduper.forget` does not give a count back either).
 
+- the same call's usage read again later (``tokentrace.call.key``: a background response
+  retrieved after it completed, once per poll; a batch's results downloaded twice): a
+  ``D`` key of the call key, whatever the trace, scope or time. The first span with usage
+  is counted, the later ones are duplicates. Such keys are not seeded at start (a restart
+  forgets them) and live as long as any other key.
+
 Within one request the span with the richer usage is kept (:func:`richness`: usage
 present, then tokentrace's own span, which reads the wire, then the number of non-zero
 counts, then the provider SDK's own span over a third party's); of a parent/child pair
@@ -98,10 +104,11 @@ class Deduper:
 
     Keys are bytes, prefixed by kind: ``S`` + trace id + span id of a counted call, ``P``
     + trace id + parent span id of one, ``R`` + trace id + response id, ``G`` + response
-    id. A ``G`` key's value is the call's start (µs) times 256 plus its scope's number, the
-    others' 0: ints and bytes are never tracked by the garbage collector, and membership
-    is a C-level dict lookup. Keys live in two generations: when the young dict holds
-    ``capacity / 2`` keys the old one is dropped whole, so every operation stays O(1).
+    id, ``D`` + call key. A ``G`` key's value is the call's start (µs) times 256 plus its
+    scope's number, the others' 0: ints and bytes are never tracked by the garbage
+    collector, and membership is a C-level dict lookup. Keys live in two generations: when
+    the young dict holds ``capacity / 2`` keys the old one is dropped whole, so every
+    operation stays O(1).
     """
 
     def __init__(self, capacity: int = DEFAULT_CAPACITY) -> None:
@@ -132,6 +139,14 @@ class Deduper:
         admitted: list[Call] = []
         peer_scopes = FRAMEWORK_PEER_SCOPES
         for call, span, parent, response, shared in keyed:
+            if call.call_key:
+                once = b"D" + call.call_key.encode()
+                if once in young or once in old:
+                    continue
+                if len(young) >= self._half:
+                    old = self._old = young
+                    young = self._young = {}
+                young[once] = 0
             if call.rank < 0 and not self._frameworks:  # RANK_FRAMEWORK: the first one
                 self._frameworks = True
                 self._key_earlier_calls()
@@ -278,6 +293,8 @@ class Deduper:
         forgotten = set()
         for call, *keys in _keys(calls):
             forgotten.add(id(call))
+            if call.call_key:
+                keys.append(b"D" + call.call_key.encode())
             for key in keys:
                 self._young.pop(key, None)
                 self._old.pop(key, None)

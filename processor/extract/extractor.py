@@ -274,6 +274,12 @@ SERVER_ADDRESS = _field(LOWER, "server.address")
 API_KEY = _field(TEXT, "tokentrace.api_key")
 ENDPOINT = _field(TEXT, "tokentrace.endpoint")
 BUDGET_BLOCKED = _field(FLAG, "tokentrace.budget.blocked")
+# A span whose call is metered by other spans (``DESIGN.md`` §13): a background response's
+# queued answer or unfinished retrieve, a batch's results download. Not a call.
+USAGE_DEFERRED = _field(FLAG, "tokentrace.usage.deferred")
+# The key of a call whose usage can be read more than once (a background response's id, a
+# batch request's ``{batch}/{custom_id}``): counted once per key across traces (``dedupe``).
+CALL_KEY = _field(TEXT, "tokentrace.call.key")
 DIMENSIONS = tuple(
     _field(TEXT, *keys, *sources.dimension_aliases(dimension))
     for dimension, keys in tag_rules.DIMENSIONS.items()
@@ -297,7 +303,8 @@ class Call:
     """One LLM API call, as read from one span, before pricing."""
 
     __slots__ = (
-        "api_key", "budget_blocked", "cache_read_tokens", "cache_write_tokens", "dimensions",
+        "api_key", "budget_blocked", "cache_read_tokens", "cache_write_tokens", "call_key",
+        "dimensions",
         "endpoint", "error_type", "http_status", "input_tokens", "latency_ms", "operation", "ours",
         "output_tokens", "parent_span_id", "provider", "provider_cost", "rank", "reasoning_tokens",
         "request_model", "response_id", "response_model", "scope", "service_tier", "span_id",
@@ -338,6 +345,8 @@ class Call:
     api_key: str
     endpoint: str
     budget_blocked: int
+    call_key: str
+    """``tokentrace.call.key``: one row per key, however often the call's usage is read."""
 
     @property
     def provider_usd(self) -> Decimal | None:
@@ -496,9 +505,9 @@ def extract(request: Any, now_ns: int) -> Extraction:
 
 # Raw ``KeyValue`` bytes → (field, rank, key, value or raw bytes). Most attributes repeat
 # byte for byte from span to span (operation, provider, model, team, …), so a hit skips
-# parsing and converting. Only short attributes are remembered, and not response ids, which
-# never repeat: remembered, they would fill the cache in a few seconds of traffic, and it is
-# emptied when full, so every repeating attribute would be parsed again.
+# parsing and converting. Only short attributes are remembered, and not response ids (nor
+# call keys), which never repeat: remembered, they would fill the cache in a few seconds of
+# traffic, and it is emptied when full, so every repeating attribute would be parsed again.
 _read_cache: dict[bytes, tuple[int | None, int, str, Any]] = {}
 _CACHE_ENTRIES = 65_536
 _CACHE_BYTES = 160
@@ -557,7 +566,7 @@ def _scan(attributes: Any) -> tuple[list[Any], list[tuple[str, bytes]]]:
         entry = cached(kv)
         if entry is None:
             entry = _read(kv)
-            if len(kv) <= _CACHE_BYTES and entry[0] != RESPONSE_ID:
+            if len(kv) <= _CACHE_BYTES and entry[0] != RESPONSE_ID and entry[0] != CALL_KEY:
                 if len(_read_cache) >= _CACHE_ENTRIES:
                     _read_cache.clear()
                 _read_cache[kv] = entry
@@ -603,6 +612,8 @@ def _call(
         return None
     if operation in NOT_A_CALL:
         return None
+    if found[USAGE_DEFERRED] and found[INPUT] is None and found[OUTPUT] is None:
+        return None  # metered by the span that reads the call's usage
     if source.logfire and source.stream_opening(
         found[SPAN_TYPE],
         bool(found[RESPONSE_ID])
@@ -725,6 +736,7 @@ def _call(
     call.api_key = found[API_KEY] or ""
     call.endpoint = found[ENDPOINT] or ""
     call.budget_blocked = int(bool(found[BUDGET_BLOCKED]))
+    call.call_key = found[CALL_KEY] or ""
     call.ours = source.rank == sources.RANK_TOKENTRACE
     call.rank = source.rank
     call.scope = scope

@@ -54,8 +54,8 @@ def _handle(path: str, body: dict[str, Any], plan: Plan, flavor: str) -> Reply:
     if plan.fail and plan.fail != "cut":
         return error(int(plan.fail))
     model = str(body.get("model", "gpt-4o-mini"))
-    if flavor == "openai" and not _DATED.search(model):
-        model += "-2024-08-06"
+    if flavor == "openai":
+        model = dated(model)
     path = path.split("?", 1)[0]
     if path.endswith("/chat/completions"):
         return _chat(body, plan, model, flavor)
@@ -66,6 +66,11 @@ def _handle(path: str, body: dict[str, Any], plan: Plan, flavor: str) -> Reply:
     if path.endswith("/completions"):
         return _completions(body, plan, model)
     return error(404)
+
+
+def dated(model: str) -> str:
+    """The model name OpenAI answers with: dated (`gpt-4o-mini-2024-08-06`)."""
+    return model if _DATED.search(model) else model + "-2024-08-06"
 
 
 def chat_usage(plan: Plan, flavor: str = "openai") -> dict[str, Any]:
@@ -166,36 +171,62 @@ def _completions(body: dict[str, Any], plan: Plan, model: str) -> Reply:
 
 
 def _responses(body: dict[str, Any], plan: Plan, model: str) -> Reply:
-    ident = f"resp_standin{next(_ids)}"
-    item_id = f"msg_standin{next(_ids)}"
-    text = plan.text
-    usage = {
-        "input_tokens": plan.input_tokens,
-        "input_tokens_details": {"cached_tokens": plan.cache_read},
-        "output_tokens": plan.output_tokens,
-        "output_tokens_details": {"reasoning_tokens": plan.reasoning},
-        "total_tokens": plan.input_tokens + plan.output_tokens,
-        **plan.usage_cost(),
-    }
+    return responses_reply(Responses(body, plan, model), bool(body.get("stream")))
 
-    tier = service_tier(body)
 
-    def response(status: str, output: list[Any], usage: Any) -> dict[str, Any]:
+class Responses:
+    """One Responses API response: its object at each status, and its stream of events."""
+
+    def __init__(
+        self, body: dict[str, Any], plan: Plan, model: str, background: bool = False
+    ) -> None:
+        self.plan = plan
+        self.model = model
+        self.background = background
+        self.tier = service_tier(body)
+        self.ident = f"resp_standin{next(_ids)}"
+        self.item_id = f"msg_standin{next(_ids)}"
+        self.usage = {
+            "input_tokens": plan.input_tokens,
+            "input_tokens_details": {"cached_tokens": plan.cache_read},
+            "output_tokens": plan.output_tokens,
+            "output_tokens_details": {"reasoning_tokens": plan.reasoning},
+            "total_tokens": plan.input_tokens + plan.output_tokens,
+            **plan.usage_cost(),
+        }
+        self.part = {"type": "output_text", "annotations": [], "logprobs": [], "text": plan.text}
+        self.item = {
+            "id": self.item_id,
+            "type": "message",
+            "status": "completed",
+            "content": [self.part],
+            "role": "assistant",
+        }
+
+    def document(self, status: str = "completed") -> dict[str, Any]:
+        """The response object at `status`: with its output and usage once it has ended
+        (`completed`, `incomplete`, `failed`, `cancelled`), without before."""
+        ended = status not in ("queued", "in_progress")
         return {
-            "id": ident,
+            "id": self.ident,
             "object": "response",
             "created_at": CREATED,
             "status": status,
-            "error": None,
-            "incomplete_details": None,
+            "background": self.background,
+            "error": {"code": "server_error", "message": "Stand-in failure."}
+            if status == "failed"
+            else None,
+            "incomplete_details": {"reason": "max_output_tokens"}
+            if status == "incomplete"
+            else None,
             "instructions": None,
             "max_output_tokens": None,
-            "model": model,
-            "output": output,
+            "model": self.model,
+            "output": [self.item] if ended and status != "failed" else [],
             "parallel_tool_calls": True,
             "previous_response_id": None,
             "reasoning": {"effort": None, "summary": None},
-            "service_tier": tier,
+            "service_tier": self.tier,
             "store": True,
             "temperature": 1.0,
             "text": {"format": {"type": "text"}},
@@ -203,46 +234,50 @@ def _responses(body: dict[str, Any], plan: Plan, model: str) -> Reply:
             "tools": [],
             "top_p": 1.0,
             "truncation": "disabled",
-            "usage": usage,
+            "usage": self.usage if ended else None,
             "user": None,
             "metadata": {},
         }
 
-    part = {"type": "output_text", "annotations": [], "logprobs": [], "text": text}
-    item = {
-        "id": item_id,
-        "type": "message",
-        "status": "completed",
-        "content": [part],
-        "role": "assistant",
-    }
-    if not body.get("stream"):
-        return json_reply(response("completed", [item], usage))
-    sequence = itertools.count()
+    def events(self, status: str = "completed") -> list[bytes]:
+        """The stream of the response, ending at `status` (`completed`, `incomplete`,
+        `failed`), each event with its `sequence_number` from 0."""
+        sequence = itertools.count()
 
-    def event(kind: str, **fields: Any) -> bytes:
-        return sse_event({"type": kind, "sequence_number": next(sequence), **fields}, kind)
+        def event(kind: str, **fields: Any) -> bytes:
+            return sse_event({"type": kind, "sequence_number": next(sequence), **fields}, kind)
 
-    pending = {**item, "status": "in_progress", "content": []}
-    empty_part = {**part, "text": ""}
-    where = {"item_id": item_id, "output_index": 0, "content_index": 0}
-    pieces = [
-        event("response.created", response=response("in_progress", [], None)),
-        event("response.in_progress", response=response("in_progress", [], None)),
-        event("response.output_item.added", output_index=0, item=pending),
-        event("response.content_part.added", part=empty_part, **where),
-    ]
-    pieces += [
-        event("response.output_text.delta", delta=piece, logprobs=[], **where)
-        for piece in plan.pieces
-    ]
-    pieces += [
-        event("response.output_text.done", text=text, logprobs=[], **where),
-        event("response.content_part.done", part=part, **where),
-        event("response.output_item.done", output_index=0, item=item),
-        event("response.completed", response=response("completed", [item], usage)),
-    ]
-    return sse_reply(pieces, cut=plan.fail == "cut")
+        item_id, part = self.item_id, self.part
+        pending = {**self.item, "status": "in_progress", "content": []}
+        where = {"item_id": item_id, "output_index": 0, "content_index": 0}
+        start = "queued" if self.background else "in_progress"
+        pieces = [
+            event("response.created", response=self.document(start)),
+            event("response.in_progress", response=self.document("in_progress")),
+            event("response.output_item.added", output_index=0, item=pending),
+            event("response.content_part.added", part={**part, "text": ""}, **where),
+        ]
+        pieces += [
+            event("response.output_text.delta", delta=piece, logprobs=[], **where)
+            for piece in self.plan.pieces
+        ]
+        pieces += [
+            event("response.output_text.done", text=self.plan.text, logprobs=[], **where),
+            event("response.content_part.done", part=part, **where),
+            event("response.output_item.done", output_index=0, item=self.item),
+            event(f"response.{status}", response=self.document(status)),
+        ]
+        return pieces
+
+
+def responses_reply(
+    response: Responses, stream: bool, status: str = "completed", starting_after: int = -1
+) -> Reply:
+    """The response whole, or its stream from the event after `starting_after`."""
+    if not stream:
+        return json_reply(response.document(status))
+    pieces = response.events(status)[starting_after + 1 :]
+    return sse_reply(pieces, cut=response.plan.fail == "cut")
 
 
 def _embeddings(body: dict[str, Any], plan: Plan, model: str) -> Reply:

@@ -25,7 +25,7 @@ from email.parser import BytesParser
 from email.policy import HTTP
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 import brotli
 
@@ -38,6 +38,7 @@ except ImportError:
         ZstdCompressor = None
 
 from . import anthropic, bedrock, cohere, gemini, ollama, openai, openai_media
+from .background import StoredResponses
 from .plan import Plan, plan_for
 from .reply import Reply
 
@@ -83,6 +84,8 @@ class Standin:
         self.requests: list[RecordedRequest] = []
         self.sent: list[bytes] = []
         """The response bodies as written (compressed, without chunk framing), in order."""
+        self.responses = StoredResponses()
+        """OpenAI's Responses API responses, kept for retrieves (`background`)."""
         host, port = server.server_address[:2]
         self.root = f"http://{host}:{port}"
         self._thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -158,7 +161,18 @@ class _RequestHandler(BaseHTTPRequestHandler):
         pass
 
     def do_GET(self) -> None:
-        self._reply(Reply(status=404, body=b'{"error":"not found"}'), "")
+        standin: Standin = self.server.standin  # type: ignore[attr-defined]
+        headers = {name.lower(): value for name, value in self.headers.items()}
+        target = urlsplit(self.path)
+        standin.requests.append(RecordedRequest("GET", self.path, headers, b""))
+        path, handle = _handler_for(target.path)
+        head, _, ident = path.rpartition("/")
+        if handle is _openai and head.endswith("/responses"):
+            query = dict(parse_qsl(target.query))
+            reply = standin.responses.retrieve(ident, query)
+        else:
+            reply = Reply(status=404, body=b'{"error":"not found"}')
+        self._reply(reply, headers.get("accept-encoding", ""))
 
     def do_POST(self) -> None:
         standin: Standin = self.server.standin  # type: ignore[attr-defined]
@@ -182,7 +196,11 @@ class _RequestHandler(BaseHTTPRequestHandler):
         path, handle = _handler_for(target.path)
         if target.query:
             path += "?" + target.query
-        reply = handle(path, document, plan)
+        reply = None
+        if handle is _openai:
+            reply = _stateful_openai(standin, path, headers, document, plan)
+        if reply is None:
+            reply = handle(path, document, plan)
         reply.headers.update(plan.cost_headers())
         self._reply(reply, headers.get("accept-encoding", ""))
 
@@ -224,6 +242,21 @@ class _RequestHandler(BaseHTTPRequestHandler):
         if data:
             self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
             self.wfile.flush()
+
+
+def _stateful_openai(
+    standin: Standin, path: str, headers: dict[str, str], body: dict[str, Any], plan: Plan
+) -> Reply | None:
+    """The answer of an OpenAI request that the server keeps state for (a Responses API
+    response, a background response's cancel), or None."""
+    path = path.split("?", 1)[0]
+    if path.endswith("/responses") and not plan.fail:
+        model = openai.dated(str(body.get("model", "gpt-4o-mini")))
+        return standin.responses.create(headers, body, plan, model)
+    head, _, ident = path.removesuffix("/cancel").rpartition("/")
+    if path.endswith("/cancel") and head.endswith("/responses"):
+        return standin.responses.cancel(ident)
+    return None
 
 
 def _form_fields(body: bytes, content_type: str) -> dict[str, Any]:

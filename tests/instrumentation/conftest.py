@@ -156,14 +156,22 @@ def parse_split(parser_class: type, api: Any, data: bytes, cuts: list[int]) -> O
 
 def store_spans(spans, directory, client) -> None:
     """``spans`` through the processor's write path (pipeline, spool, sink) into ``client``."""
+    store_exports([spans], directory, client)
+
+
+def store_exports(exports, directory, client) -> None:
+    """Each list of spans in ``exports`` as one export request, in order, through one
+    processor's write path (pipeline, spool, sink) into ``client``."""
     metrics = Registry()
     spool = Spool(directory, 1 << 30, seal_rows=10_000, seal_seconds=0.05)
     sink = Sink(lambda: client, spool, metrics, first_backoff=0.01)
     spool.on_sealed = sink.offer
     sink.start()
     spool.start()
-    wire = otlp_wire.TraceRequest.FromString(encode_spans(spans).SerializeToString())
-    Pipeline(Pricer(), spool, Deduper(), metrics).accept(wire, "test").durable.result(timeout=10)
+    pipeline = Pipeline(Pricer(), spool, Deduper(), metrics)
+    for spans in exports:
+        wire = otlp_wire.TraceRequest.FromString(encode_spans(spans).SerializeToString())
+        pipeline.accept(wire, "test").durable.result(timeout=10)
     spool.close()
     assert sink.wait_idle(30)
     sink.stop(0)
