@@ -124,6 +124,7 @@ class Service:
             self.pipeline,
             self.spool,
             self.metrics,
+            max_body_bytes=config.max_body_bytes,
             auth_token=config.auth_token,
             max_spans=config.max_spans_per_request,
         )
@@ -359,9 +360,7 @@ def _serve(config: ServeConfig, lock: spool_lock.SpoolLock) -> int:
         _check_port(config.host, config.grpc_port, "OTLP/gRPC", "--grpc-port PORT (0 turns it off)")
         _check_port(config.host, config.http_port, "OTLP/HTTP", "--http-port PORT")
         if config.grpc_port:
-            grpc_server = receiver_grpc.start(
-                service.grpc, config.host, config.grpc_port, max_body_bytes=config.max_body_bytes
-            )
+            grpc_server = receiver_grpc.start(service.grpc, config.host, config.grpc_port)
         http = http_server.server(
             service.app(), config.host, config.http_port, config.limits, service.metrics
         )

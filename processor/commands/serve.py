@@ -89,8 +89,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--max-body-bytes",
         type=byte_size,
-        default=16 << 20,
-        help="largest request body, compressed or not: 413 above it (default 16MiB)",
+        default=64 << 20,
+        help="largest request body, compressed or not: 413 (gRPC RESOURCE_EXHAUSTED) above it "
+        "(default 64MiB, the OTel Python OTLP/HTTP exporter's own limit)",
     )
     parser.add_argument(
         "--max-spans-per-request",

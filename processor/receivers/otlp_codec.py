@@ -67,6 +67,15 @@ class UnsupportedMedia(BodyError):
     status = 415
 
 
+def body_too_large(what: str, limit: int) -> TooLarge:
+    """The refusal of a body over ``--max-body-bytes``; ``what`` says how large it is."""
+    return TooLarge(
+        f"{what} is over serve's --max-body-bytes limit of {limit} bytes: send smaller batches "
+        "(the BatchSpanProcessor's max_export_batch_size, OTEL_BSP_MAX_EXPORT_BATCH_SIZE) or "
+        "start serve with a larger --max-body-bytes"
+    )
+
+
 def too_many_spans(limit: int) -> TooLarge:
     return TooLarge(
         f"the request holds more than {limit} spans, the limit per request "
@@ -88,7 +97,7 @@ def decompress(body: bytes, encoding: str | None, limit: int) -> bytes:
     coding = (encoding or "").strip().lower()
     if coding in ("", "identity"):
         if len(body) > limit:
-            raise TooLarge(f"request body of {len(body)} bytes is over the {limit}-byte limit")
+            raise body_too_large(f"a request body of {len(body)} bytes", limit)
         return body
     if coding in ("gzip", "x-gzip"):
         return _inflate(body, 16 + zlib.MAX_WBITS, limit, many_members=True)
@@ -113,13 +122,13 @@ def _inflate(data: bytes, wbits: int, limit: int, *, many_members: bool) -> byte
                 # max_length stays >= 1: zero would mean "no limit" to zlib.
                 out += inflater.decompress(pending, limit + 1 - len(out))
                 if len(out) > limit:
-                    raise TooLarge(f"decompressed body is over the {limit}-byte limit")
+                    raise body_too_large("the decompressed body", limit)
                 pending = inflater.unconsumed_tail
             out += inflater.flush()
         except zlib.error as exc:
             raise BadData(f"body is not valid {_coding_name(wbits)} data: {exc}") from None
         if len(out) > limit:
-            raise TooLarge(f"decompressed body is over the {limit}-byte limit")
+            raise body_too_large("the decompressed body", limit)
         if not inflater.eof:
             raise BadData(f"{_coding_name(wbits)} body is truncated")
         data = inflater.unused_data

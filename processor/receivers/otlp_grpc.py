@@ -29,10 +29,12 @@ from tokentrace.processor.api.routing import bearer_ok
 from tokentrace.processor.metrics import Registry
 from tokentrace.processor.pipeline import BUSY_RETRY_AFTER, SPOOL_FULL_RETRY_AFTER, Pipeline
 from tokentrace.processor.receivers import otlp_codec
+from tokentrace.processor.receivers.refusal_log import RefusalLog
 from tokentrace.processor.store.spool import Spool, SpoolFull
 
 SERVICE = "opentelemetry.proto.collector.trace.v1.TraceService"
 DURABLE_TIMEOUT_SECONDS = 30
+CORE_LIMIT_FACTOR = 4  # gRPC's own message limit, in receiver limits (see start())
 
 
 class _Status(namedtuple("_Status", ("code", "details", "trailing_metadata")), grpc.Status):
@@ -46,10 +48,13 @@ class OtlpGrpcReceiver:
         spool: Spool,
         metrics: Registry,
         *,
+        max_body_bytes: int,
         auth_token: str | None,
         max_spans: int = otlp_codec.DEFAULT_MAX_SPANS,
         max_waiting: int = 64,
     ) -> None:
+        self.max_body_bytes = max_body_bytes
+        self._refusals = RefusalLog()
         self._pipeline = pipeline
         self._max_spans = max_spans
         self._spool = spool
@@ -96,8 +101,12 @@ class OtlpGrpcReceiver:
         if not self._spool.has_room():
             raise _Abort.unavailable("the spool is full: ClickHouse is behind")
         try:
+            if len(body) > self.max_body_bytes:
+                what = f"a request of {len(body)} bytes"
+                raise otlp_codec.body_too_large(what, self.max_body_bytes)
             decoded = otlp_codec.decode_protobuf(body, self._max_spans)
         except otlp_codec.TooLarge as exc:  # no RetryInfo: the same batch never fits
+            self._refusals.refused("gRPC", str(exc))
             raise _Abort(grpc.StatusCode.RESOURCE_EXHAUSTED, 413, str(exc)) from None
         except otlp_codec.BodyError as exc:
             raise _Abort(grpc.StatusCode.INVALID_ARGUMENT, 400, str(exc)) from None
@@ -148,15 +157,20 @@ class _Abort(Exception):
         return cls(grpc.StatusCode.UNAVAILABLE, 503, message, SPOOL_FULL_RETRY_AFTER)
 
 
-def start(
-    receiver: OtlpGrpcReceiver, host: str, port: int, *, max_body_bytes: int, workers: int = 8
-) -> Any:
-    """A running gRPC server for ``receiver`` on ``host:port``."""
+def start(receiver: OtlpGrpcReceiver, host: str, port: int, *, workers: int = 8) -> Any:
+    """A running gRPC server for ``receiver`` on ``host:port``.
+
+    gRPC's own limit on a message is ``CORE_LIMIT_FACTOR`` times the receiver's: a message over
+    the receiver's limit reaches it, to be refused with a status that says what to do and
+    logged. Over gRPC's limit, gRPC refuses it itself (RESOURCE_EXHAUSTED "Received message
+    larger than max") before any code of serve's runs: that bound keeps a sender from making
+    serve buffer messages of any size.
+    """
     server = grpc.server(
         ThreadPoolExecutor(max_workers=workers, thread_name_prefix="tokentrace-grpc"),
         handlers=[receiver.handler()],
         options=[
-            ("grpc.max_receive_message_length", max_body_bytes),
+            ("grpc.max_receive_message_length", CORE_LIMIT_FACTOR * receiver.max_body_bytes),
             ("grpc.max_send_message_length", 4 * 1024 * 1024),
             # gRPC shares a port with any process that listens on it (SO_REUSEPORT): a second
             # serve would take half the spans of the first into its own store. Fail instead.

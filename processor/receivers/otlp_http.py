@@ -31,6 +31,7 @@ from tokentrace.processor.pipeline import (
     Pipeline,
 )
 from tokentrace.processor.receivers import otlp_codec
+from tokentrace.processor.receivers.refusal_log import RefusalLog
 from tokentrace.processor.store.spool import Spool, SpoolFull
 
 
@@ -54,6 +55,7 @@ class OtlpHttpReceiver:
         self._auth_token = auth_token
         self._max_waiting = max_waiting
         self._waiting = 0
+        self._refusals = RefusalLog()
 
     @property
     def in_flight(self) -> int:
@@ -95,8 +97,14 @@ class OtlpHttpReceiver:
         try:
             body = await read_body(request, self._max_body_bytes)
             accepted = await asyncio.to_thread(self._take, body, encoding, content_type)
-        except BodyTooLarge as exc:
-            return _failure(413, str(exc), answer_type)
+        except BodyTooLarge:
+            declared = request.headers.get("content-length", "")
+            what = f"a request body of {declared} bytes" if declared.isdigit() else "the body"
+            return self._too_large(
+                otlp_codec.body_too_large(what, self._max_body_bytes), answer_type
+            )
+        except otlp_codec.TooLarge as exc:
+            return self._too_large(exc, answer_type)
         except otlp_codec.BodyError as exc:
             return _failure(exc.status, str(exc), answer_type)
         except SpoolFull as exc:
@@ -110,6 +118,11 @@ class OtlpHttpReceiver:
             self._waiting -= 1
         body = otlp_codec.success(answer_type, accepted.rejected, accepted.message)
         return Response(body, 200, media_type=answer_type)
+
+    def _too_large(self, refusal: otlp_codec.TooLarge, content_type: str) -> Response:
+        """413, never retried by exporters: the same batch would never fit."""
+        self._refusals.refused("HTTP", str(refusal))
+        return _failure(413, str(refusal), content_type)
 
     def _take(self, body: bytes, encoding: str | None, content_type: str) -> Accepted:
         """Decode and hand to the pipeline; on a worker thread (see the module docstring)."""

@@ -73,10 +73,10 @@ def test_grpc_answers_resource_exhausted_with_retry_info(held_spool):
     metrics = Registry()
     pipeline = Pipeline(Pricer(), held_spool, Deduper(), metrics)
     receiver = receiver_grpc.OtlpGrpcReceiver(
-        pipeline, held_spool, metrics, auth_token=None, max_waiting=1
+        pipeline, held_spool, metrics, max_body_bytes=1 << 20, auth_token=None, max_waiting=1
     )
     port = free_port()
-    server = receiver_grpc.start(receiver, "127.0.0.1", port, max_body_bytes=1 << 20)
+    server = receiver_grpc.start(receiver, "127.0.0.1", port)
     try:
         with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
             stub = trace_service_pb2_grpc.TraceServiceStub(channel)

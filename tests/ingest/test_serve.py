@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 import urllib.request
 from decimal import Decimal
 
@@ -224,3 +225,48 @@ def test_the_http_exporter_with_deflate(server):
     assert exporter.export(sdk_spans(2, tenant="deflate")) == SpanExportResult.SUCCESS
     exporter.shutdown()
     assert accepted_spans(server) == before + 2
+
+
+def refused_requests(server: ServeProcess, transport: str, code: str) -> float:
+    text = server.get("/metrics")[1].decode()
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name == "tokentrace_requests_total" and sample.labels == {
+                "transport": transport,
+                "code": code,
+            }:
+                return sample.value
+    return 0.0
+
+
+def test_a_batch_over_the_body_limit_is_refused_saying_what_to_do_and_logged_once(server, caplog):
+    # 64 spans recording 32 KB prompts (as OpenLLMetry does by default): 2.1 MB against the
+    # module's 1 MiB. gRPC refused it before serve's code ran ("Received message larger than
+    # max"): nothing said what to do, and serve logged and counted nothing.
+    big = sdk_spans(64, **{"gen_ai.prompt.0.content": "x" * 32_768})
+    advice = "is over serve's --max-body-bytes limit of 1048576 bytes: send smaller batches"
+    before = accepted_spans(server)
+    grpc_exporter = GrpcExporter(
+        endpoint=server.grpc_endpoint,
+        insecure=True,
+        headers=(("authorization", f"Bearer {TOKEN}"),),
+        timeout=3,
+    )
+    with caplog.at_level("WARNING", logger="opentelemetry.exporter.otlp.proto.grpc"):
+        # Returns: the Python exporter retries RESOURCE_EXHAUSTED (even without RetryInfo)
+        # only until its timeout, then logs the status's message and drops the batch.
+        assert grpc_exporter.export(big) == SpanExportResult.FAILURE
+    grpc_exporter.shutdown()
+    assert "StatusCode.RESOURCE_EXHAUSTED" in caplog.text and advice in caplog.text
+    http_exporter = HttpExporter(endpoint=f"{server.url}/v1/traces", headers=AUTH)
+    assert http_exporter.export(big) == SpanExportResult.FAILURE  # 413: not retried
+    http_exporter.shutdown()
+    assert refused_requests(server, "http", "413") >= 1
+    attempts = refused_requests(server, "grpc", "RESOURCE_EXHAUSTED")
+    assert attempts >= 1
+    refusals = [line for line in server.log().splitlines() if "OTLP/gRPC export refused" in line]
+    assert len(refusals) == 1, refusals  # however many times the exporter sent it
+    assert re.search(
+        r"OTLP/gRPC export refused: a request of \d+ bytes " + re.escape(advice), refusals[0]
+    )
+    assert accepted_spans(server) == before

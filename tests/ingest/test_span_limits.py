@@ -127,10 +127,15 @@ def test_http_answers_413_naming_the_limit(spool, content_type):
 def test_grpc_answers_resource_exhausted_without_retry_info(spool):
     metrics = Registry()
     receiver = receiver_grpc.OtlpGrpcReceiver(
-        Pipeline(Pricer(), spool, Deduper(), metrics), spool, metrics, auth_token=None, max_spans=3
+        Pipeline(Pricer(), spool, Deduper(), metrics),
+        spool,
+        metrics,
+        max_body_bytes=1 << 20,
+        auth_token=None,
+        max_spans=3,
     )
     port = free_port()
-    server = receiver_grpc.start(receiver, "127.0.0.1", port, max_body_bytes=1 << 20)
+    server = receiver_grpc.start(receiver, "127.0.0.1", port)
     try:
         with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
             stub = trace_service_pb2_grpc.TraceServiceStub(channel)
