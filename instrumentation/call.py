@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from opentelemetry import baggage, trace
-from opentelemetry.context import Context, get_current
+from opentelemetry.context import Context, create_key, get_current, set_value
 from opentelemetry.trace import SpanKind, Status, StatusCode, Tracer
 
 from . import failures
@@ -38,6 +38,9 @@ BUDGET_SCOPE = "tokentrace.budget.scope"
 DUPLICATE_OF = "tokentrace.duplicate_of"
 """Set when the parent span is itself a GenAI span of the same call (the Anthropic SDK's own
 tracing): the hex span id of that parent, so the processor counts the pair once."""
+IN_CALL = create_key("tokentrace-llm-call")
+"""Set in a call's `inner_context`: an HTTP library that another sends through (LiteLLM's and
+httpx-aiohttp's httpx transports over aiohttp) is the same call, never a second one."""
 
 _HTTPX_DECODERS = {
     "gzip": "GZipDecoder",
@@ -138,7 +141,8 @@ class LLMCall:
         strip_baggage(request.headers, found)
         if bag:
             ctx = baggage.clear(ctx)
-        return cls(span, route, trace.set_span_in_context(span, ctx), attributes)
+        inner = set_value(IN_CALL, True, trace.set_span_in_context(span, ctx))
+        return cls(span, route, inner, attributes)
 
     def block(self, budget: Exceeded) -> None:
         """Ends the span of a call the budget guard answered locally: cost 0, never sent."""

@@ -1,5 +1,5 @@
-"""`LLMInstrumentor`: one GenAI `CLIENT` span per LLM API call made with httpx, httpx2 or
-`requests`.
+"""`LLMInstrumentor`: one GenAI `CLIENT` span per LLM API call made with httpx, httpx2,
+`requests` or aiohttp.
 
 Shaped like the OpenTelemetry contrib instrumentors (`BaseInstrumentor`, `_instrument`,
 `_uninstrument`) and registered under the `opentelemetry_instrumentor` entry point as
@@ -12,7 +12,10 @@ default or httpx; both libraries are patched when importable. See `send` for whe
 `Response.json` is wrapped too, so that an SDK's parse of a JSON answer reuses the call's
 (`json_handover`). `requests` (huggingface_hub, older SDKs, LangChain community integrations,
 apps posting to `/v1/chat/completions` themselves) is patched when importable, at
-`HTTPAdapter.send`: see `requests_send`.
+`HTTPAdapter.send`: see `requests_send`. aiohttp 3.12+ (the together SDK's and LiteLLM's
+aiohttp transports, LangChain community integrations, apps posting with a `ClientSession`) is
+patched when importable, at `ClientSession._request`, which adds a client middleware of ours:
+see `aiohttp_send`.
 
 Anthropic SDK tracing: anthropic>=2 has its own tracing (`anthropic/_tracing.py`), on by default
 and recording whenever OpenTelemetry has a real tracer provider (the global one, or the
@@ -27,6 +30,7 @@ prefer our usage, which is read from every byte.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import json
 import logging
 from collections.abc import Collection
@@ -57,16 +61,17 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
 
 
 class LLMInstrumentor(BaseInstrumentor):
-    """Instruments LLM API calls made through httpx/httpx2 (sync and async clients) and
-    `requests`."""
+    """Instruments LLM API calls made through httpx/httpx2 (sync and async clients),
+    `requests` and aiohttp."""
 
     _patched: tuple[Any, ...] = ()
     _requests: Any = None
+    _aiohttp: Any = None
     _requests_json: Any = None
     _guard: BudgetGuard | None = None
 
     def instrumentation_dependencies(self) -> Collection[str]:
-        # Any of httpx, httpx2 or requests will do, which a requirement list cannot say;
+        # Any of httpx, httpx2, requests or aiohttp will do, which a requirement list cannot say;
         # `_instrument` patches whichever is importable.
         return ()
 
@@ -108,6 +113,7 @@ class LLMInstrumentor(BaseInstrumentor):
             patched.append(module)
         self._patched = tuple(patched)
         self._instrument_requests(tracer, settings)
+        self._instrument_aiohttp(tracer, settings)
 
     def _instrument_requests(self, tracer: Any, settings: config.Settings) -> None:
         try:
@@ -121,6 +127,26 @@ class LLMInstrumentor(BaseInstrumentor):
             self._requests_json = models.Response
         self._requests = adapters
 
+    def _instrument_aiohttp(self, tracer: Any, settings: config.Settings) -> None:
+        try:
+            client = importlib.import_module("aiohttp.client")
+        except ImportError:
+            return
+        if importlib.util.find_spec("aiohttp.client_middlewares") is None:
+            logger.info(
+                "aiohttp older than 3.12 (no client middlewares): its calls are not metered"
+            )
+            return
+        from .aiohttp_send import request_wrapper  # imports aiohttp
+
+        raw = settings
+        if settings.inject_stream_usage:
+            raw = config.Settings(settings.mapped, False, settings.guard)
+        wrap_function_wrapper(
+            client.ClientSession, "_request", request_wrapper(tracer, settings, raw)
+        )
+        self._aiohttp = client
+
     def _uninstrument(self, **kwargs: Any) -> None:
         for module in self._patched:
             unwrap(module.Client, "_send_single_request")
@@ -133,6 +159,9 @@ class LLMInstrumentor(BaseInstrumentor):
         if self._requests_json is not None:
             unwrap(self._requests_json, "json")
             self._requests_json = None
+        if self._aiohttp is not None:
+            unwrap(self._aiohttp.ClientSession, "_request")
+            self._aiohttp = None
         if self._guard is not None:
             self._guard.stop()
             self._guard = None

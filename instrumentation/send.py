@@ -20,7 +20,7 @@ from opentelemetry.trace import Tracer
 
 from . import failures, provider_errors
 from .budget_guard import Exceeded
-from .call import LLMCall
+from .call import IN_CALL, LLMCall
 from .config import Settings
 from .decoding import decoder_for
 from .routing import route
@@ -49,10 +49,11 @@ _suppressed = _suppression_check()
 
 def start_call(tracer: Tracer, settings: Settings, request: Any) -> LLMCall | None:
     """The started call of an LLM request about to be sent (an httpx/httpx2 `Request`, or a
-    view that reads the same, `requests_views`), or None for any other request or when
-    instrumentation is suppressed."""
+    view that reads the same, `requests_views`, `aiohttp_views`), or None for any other
+    request, when instrumentation is suppressed, or inside a call already started (`IN_CALL`:
+    an httpx transport that sends through aiohttp is one call, metered where it started)."""
     ctx = get_current()
-    if _suppressed(ctx):
+    if _suppressed(ctx) or IN_CALL in ctx:
         return None
     try:
         llm_route = route(request, settings)

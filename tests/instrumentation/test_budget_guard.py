@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
+import aiohttp
 import anthropic
 import ollama
 import openai
@@ -118,6 +119,20 @@ def test_a_spent_enforced_budget_blocks_the_next_calls_before_they_are_sent(stan
             ) as stream:
                 await stream.get_final_message()
 
+    async def aiohttp_calls() -> None:
+        async with aiohttp.ClientSession() as session:
+            url = standin.base_url("openai") + "/chat/completions"
+            async with session.post(url, json={"model": "gpt-4o-mini", "messages": ASK}) as r:
+                assert r.status == 429
+                assert (await r.json())["error"]["code"] == "budget_exceeded"
+                with pytest.raises(aiohttp.ClientResponseError, match="429"):
+                    r.raise_for_status()
+            url = standin.base_url("anthropic") + "/v1/messages"
+            body = {"model": "claude-haiku-4-5", "max_tokens": 5, "messages": ASK, "stream": True}
+            async with session.post(url, json=body) as r:
+                lines = [line async for line in r.content]
+                assert json.loads(b"".join(lines))["error"]["type"] == "rate_limit_error"
+
     with tags(team="growth"):
         with pytest.raises(openai.RateLimitError, match="team=growth") as caught:
             oai.chat.completions.create(model="gpt-4o-mini", messages=ASK)
@@ -163,6 +178,8 @@ def test_a_spent_enforced_budget_blocks_the_next_calls_before_they_are_sent(stan
         assert refused_plainly.json()["error"]["code"] == "budget_exceeded"
         with pytest.raises(requests.HTTPError, match="429"):
             refused_plainly.raise_for_status()
+        # aiohttp: a local `ClientResponse` with the provider's 429, read every way.
+        asyncio.run(aiohttp_calls())
     assert len(standin.requests) == sent  # nothing reached the provider: no retries either
 
     # Other dimensions, and a budget that is not enforced, are not blocked.
@@ -171,11 +188,11 @@ def test_a_spent_enforced_budget_blocks_the_next_calls_before_they_are_sent(stan
     assert len(standin.requests) == sent + 1
 
     blocked = [s for s in llm_spans(memory) if s.attributes.get("tokentrace.budget.blocked")]
-    assert len(blocked) == 14
+    assert len(blocked) == 16
     assert {s.attributes["tokentrace.budget.scope"] for s in blocked} == {"team=growth"}
     assert all(s.attributes["gen_ai.usage.input_tokens"] == 0 for s in blocked)
 
-    # serve counts them: 14 blocked calls, cost 0, in the totals and by endpoint.
+    # serve counts them: 16 blocked calls, cost 0, in the totals and by endpoint.
     now = datetime.now(UTC)
     window = f"?from={(now - timedelta(hours=1)).isoformat()}&to={now.isoformat()}"
     window = window.replace("+", "%2B")
@@ -183,12 +200,12 @@ def test_a_spent_enforced_budget_blocks_the_next_calls_before_they_are_sent(stan
     def totals() -> dict:
         return _api(serve, "GET", "/api/v1/views/totals" + window)["rows"][0]
 
-    _wait(lambda: int(totals()["requests"]) == 16, "serve to store the 16 calls")
+    _wait(lambda: int(totals()["requests"]) == 18, "serve to store the 18 calls")
     found = totals()
     # 0.0012 spent, plus team=other's 6 input and 8 output tokens; the blocked calls cost 0.
     other = (6 * Decimal("0.15") + 8 * Decimal("0.60")) / 1_000_000
     assert (int(found["blocked_requests"]), Decimal(found["cost"])) == (
-        14,
+        16,
         Decimal("0.0012") + other,
     )
 

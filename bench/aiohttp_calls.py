@@ -1,0 +1,217 @@
+"""Added CPU per aiohttp call once tokentrace patches `ClientSession._request`.
+
+A `ClientSession` calls an aiohttp web server on 127.0.0.1 that runs in another thread (its own
+event loop), so the client thread's CPU time (`time.thread_time_ns`) is the client's alone:
+the whole of aiohttp's client runs, and what differs between the two configurations is
+tokentrace's wrapper and middleware. Scenarios: a GET; a JSON POST on a path of no LLM API
+shape (a POST gets our middleware, so aiohttp builds its middleware chain); a POST on an LLM
+path that names no model on an unknown host (the most a non-LLM request can pay: path check,
+body scan, host and model lookup, no span); and, for scale, an LLM call read with `.json()`
+(a gzip chat completion; its span goes to a processor whose exporter drops it) and a streamed
+one read line by line. Configurations alternate round by round; the added CPU is the median over
+rounds of (instrumented - uninstrumented). The `_request` wrapper alone is timed too
+(`timeit`, best of 7): around a no-op, minus the no-op.
+
+    python bench/aiohttp_calls.py [--rounds N] [--calls N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gzip
+import json
+import statistics
+import threading
+import time
+import timeit
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExporter, SpanExportResult
+
+from tokentrace.instrumentation import LLMInstrumentor
+from tokentrace.instrumentation.aiohttp_send import request_wrapper
+from tokentrace.instrumentation.config import Settings
+
+ANSWER = gzip.compress(
+    json.dumps(
+        {
+            "id": "chatcmpl-bench",
+            "object": "chat.completion",
+            "model": "gpt-4o-mini-2024-07-18",
+            "choices": [
+                {
+                    "index": 0,
+                    "message": {"role": "assistant", "content": "Hello! How can I help?"},
+                    "finish_reason": "stop",
+                }
+            ],
+            "usage": {"prompt_tokens": 12, "completion_tokens": 7, "total_tokens": 19},
+        }
+    ).encode()
+)
+EVENTS = b"".join(
+    b'data: {"id":"chatcmpl-bench","object":"chat.completion.chunk","model":"gpt-4o-mini",'
+    b'"choices":[{"index":0,"delta":{"content":"w%d"},"finish_reason":null}]}\n\n' % i
+    for i in range(20)
+) + (
+    b'data: {"id":"chatcmpl-bench","object":"chat.completion.chunk","model":"gpt-4o-mini",'
+    b'"choices":[],"usage":{"prompt_tokens":12,"completion_tokens":20,"total_tokens":32}}\n\n'
+    b"data: [DONE]\n\n"
+)
+KEY = {"authorization": "Bearer sk-proj-bench0123456789abcdef"}
+ASK = [{"role": "user", "content": "hi"}]
+
+
+async def _answer(request: web.Request) -> web.StreamResponse:
+    body = await request.read()
+    if b'"model"' not in body:
+        return web.json_response({"object": "list", "data": []})
+    if b'"stream"' in body:
+        response = web.StreamResponse(headers={"content-type": "text/event-stream"})
+        await response.prepare(request)
+        for event in EVENTS.split(b"\n\n")[:-1]:
+            await response.write(event + b"\n\n")
+        await response.write_eof()
+        return response
+    return web.Response(
+        body=ANSWER, headers={"content-type": "application/json", "content-encoding": "gzip"}
+    )
+
+
+def _serve() -> str:
+    """Starts the server in its own thread; its base URL."""
+    started = threading.Event()
+    found: list[str] = []
+
+    async def run() -> None:
+        app = web.Application()
+        app.router.add_route("*", "/{tail:.*}", _answer)
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        found.append(f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}")
+        started.set()
+        await asyncio.Event().wait()
+
+    threading.Thread(target=asyncio.run, args=(run(),), daemon=True).start()
+    started.wait()
+    return found[0]
+
+
+Scenario = Callable[[aiohttp.ClientSession, str], Awaitable[Any]]
+
+
+async def _get(s: aiohttp.ClientSession, base: str) -> Any:
+    async with s.get(base + "/v1/models") as r:
+        return await r.read()
+
+
+async def _post_other(s: aiohttp.ClientSession, base: str) -> Any:
+    async with s.post(base + "/v1/files", json={"purpose": "batch"}) as r:
+        return await r.read()
+
+
+async def _post_no_model(s: aiohttp.ClientSession, base: str) -> Any:
+    async with s.post(base + "/v1/chat/completions", json={"messages": ASK}) as r:
+        return await r.read()
+
+
+async def _llm_json(s: aiohttp.ClientSession, base: str) -> Any:
+    body = {"model": "gpt-4o-mini", "messages": ASK}
+    async with s.post(base + "/v1/chat/completions", json=body, headers=KEY) as r:
+        return await r.json()
+
+
+async def _llm_stream(s: aiohttp.ClientSession, base: str) -> Any:
+    body = {"model": "gpt-4o-mini", "messages": ASK, "stream": True}
+    async with s.post(base + "/v1/chat/completions", json=body, headers=KEY) as r:
+        return [line async for line in r.content]
+
+
+SCENARIOS: dict[str, Scenario] = {
+    "GET": _get,
+    "POST, other path": _post_other,
+    "POST, LLM path, no model": _post_no_model,
+    "LLM call, .json()": _llm_json,
+    "LLM stream, 22 events": _llm_stream,
+}
+
+
+class _Drop(SpanExporter):
+    def export(self, spans: Any) -> SpanExportResult:
+        return SpanExportResult.SUCCESS
+
+
+async def _per_call_us(call: Scenario, session: aiohttp.ClientSession, base: str, n: int) -> float:
+    start = time.thread_time_ns()
+    for _ in range(n):
+        await call(session, base)
+    return (time.thread_time_ns() - start) / n / 1000
+
+
+async def _measure(base: str, rounds: int, calls: int) -> None:
+    instrumentor = LLMInstrumentor()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(_Drop()))
+    print(f"{'scenario':<28} {'none (µs)':>10} {'added (µs)':>11}")
+    async with aiohttp.ClientSession() as session:
+        for name, call in SCENARIOS.items():
+            for _ in range(200):
+                await call(session, base)  # warm up (routing caches the URL's answer)
+            bare, added = [], []
+            for _ in range(rounds):
+                none = await _per_call_us(call, session, base, calls)
+                instrumentor.instrument(tracer_provider=provider, provider_urls="")
+                try:
+                    with_us = await _per_call_us(call, session, base, calls)
+                finally:
+                    instrumentor.uninstrument()
+                bare.append(none)
+                added.append(with_us - none)
+            print(f"{name:<28} {statistics.median(bare):>10.1f} {statistics.median(added):>+11.2f}")
+
+
+def wrapper_alone() -> None:
+    """The `_request` wrapper around a no-op, minus the no-op: a GET (one comparison) and a
+    POST (the middleware added to the call's keywords)."""
+    wrapper = request_wrapper(TracerProvider().get_tracer("bench"), Settings(), Settings())
+    session = aiohttp.ClientSession.__new__(aiohttp.ClientSession)  # never opened
+    session._auto_decompress = True
+    session._middlewares = ()
+
+    def noop(*args: Any, **kwargs: Any) -> None:
+        return None
+
+    print(f"{'wrapper alone':<28} {'no-op (µs)':>10} {'added (µs)':>11}")
+    for method in ("GET", "POST"):
+        args = (method, "http://gateway.internal/v1/files")
+        number = 100_000
+        bare = min(timeit.repeat(lambda args=args: noop(*args, json={}), number=number, repeat=7))
+        wrapped = min(
+            timeit.repeat(
+                lambda args=args: wrapper(noop, session, args, {"json": {}}),
+                number=number,
+                repeat=7,
+            )
+        )
+        scale = 1e6 / number
+        print(f"{method:<28} {bare * scale:>10.2f} {(wrapped - bare) * scale:>+11.2f}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=15)
+    parser.add_argument("--calls", type=int, default=1000)
+    options = parser.parse_args()
+    asyncio.run(_measure(_serve(), options.rounds, options.calls))
+    wrapper_alone()
+
+
+if __name__ == "__main__":
+    main()
