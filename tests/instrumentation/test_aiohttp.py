@@ -256,6 +256,7 @@ def test_other_requests_are_left_untouched(standin, unmapped):
     assert llm_spans(unmapped) == []
     assert readers == [StreamReader] * 4
     assert [(request.path, request.headers.get("baggage")) for request in standin.requests] == [
+        ("/v1/models", "tenant=acme"),
         ("/v1/files", "tenant=acme"),
         ("/v1/chat/completions", None),
     ]

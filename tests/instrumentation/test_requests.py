@@ -218,8 +218,9 @@ def test_other_requests_are_left_untouched(standin, unmapped):
     ]
     assert llm_spans(unmapped) == []
     assert all(type(response.raw) is urllib3.HTTPResponse for response in responses)
-    # (the stand-in records POSTs only)
+    # (the stand-in records GETs and POSTs)
     assert [(request.path, request.headers.get("baggage")) for request in standin.requests] == [
+        ("/v1/models", "tenant=acme"),
         ("/v1/files", "tenant=acme"),
         ("/v1/chat/completions", None),
     ]
