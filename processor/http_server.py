@@ -42,6 +42,7 @@ import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from tokentrace.processor.metrics import Registry
+from tokentrace.processor.pipeline import BUSY_RETRY_AFTER
 
 log = logging.getLogger("tokentrace.http")
 
@@ -50,7 +51,7 @@ FD_RESERVE = 256  # descriptors kept for the store, the spool, gRPC and the prob
 # asyncio accepts up to ``backlog`` connections in one go, before any protocol can close
 # one: this many descriptors are kept free for that burst too (uvicorn's default is 2,048).
 ACCEPT_BACKLOG = 128
-RETRY_AFTER_SECONDS = 1
+RETRY_AFTER_SECONDS = BUSY_RETRY_AFTER  # why 2 s: see pipeline
 
 _TIMEOUT = b"HTTP/1.1 408 Request Timeout\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
 

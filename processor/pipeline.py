@@ -38,8 +38,18 @@ log = logging.getLogger(__name__)
 _PRICED = COLUMNS.index("priced")
 
 # Seconds a sender is told to wait (``Retry-After`` / ``RetryInfo``) by either receiver.
-SPOOL_FULL_RETRY_AFTER = 5  # the spool is full: ClickHouse is behind
-BUSY_RETRY_AFTER = 1  # too many requests wait for their fsync
+#
+# Chosen for the exporters most senders run, OTel Python's OTLP/HTTP and OTLP/gRPC (1.45):
+# each waits exactly the delay given, and drops the batch once the next wait would pass its
+# export timeout (10 s by default, OTEL_EXPORTER_OTLP_TIMEOUT) or after six attempts. So a
+# delay of d seconds keeps a batch trying for: d=1: 5 s (six attempts), d=2: 8 s (attempts at
+# 0, 2, 4, 6, 8), d=3: 9 s, but 6 s once the attempts themselves take over a second in all,
+# d=5: 5 s (two attempts). 2 s gets the most of the exporter's budget whatever the load; a
+# Collector (exporterhelper, 5 minutes of retries) only asks a little sooner. A refused request
+# costs serve no decoding (the spool's room is checked first), so retries every 2 s are cheap.
+# Measured with the real BatchSpanProcessor: BENCHMARKS.md, Durability.
+SPOOL_FULL_RETRY_AFTER = 2  # the spool is full (ClickHouse is behind) or cannot be written
+BUSY_RETRY_AFTER = 2  # too many requests wait for their fsync
 
 
 @dataclass

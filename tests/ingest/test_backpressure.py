@@ -65,8 +65,8 @@ def test_http_answers_429_with_retry_after_while_a_request_waits(held_spool):
 
     first, second = asyncio.run(scenario())
     assert first.status_code == 200
-    assert (second.status_code, second.headers["retry-after"]) == (429, "1")
-    assert second.json()["details"][0]["retryDelay"] == "1s"
+    assert (second.status_code, second.headers["retry-after"]) == (429, "2")
+    assert second.json()["details"][0]["retryDelay"] == "2s"
 
 
 def test_grpc_answers_resource_exhausted_with_retry_info(held_spool):
@@ -99,7 +99,7 @@ def test_grpc_answers_resource_exhausted_with_retry_info(held_spool):
     rich = status_pb2.Status.FromString(trailers["grpc-status-details-bin"])
     retry = error_details_pb2.RetryInfo()
     assert rich.details[0].Unpack(retry)
-    assert retry.retry_delay.seconds == 1
+    assert retry.retry_delay.seconds == 2
 
 
 def test_a_resent_request_is_answered_only_once_its_first_copy_is_durable(held_spool):

@@ -181,7 +181,7 @@ def test_when_every_connection_is_busy_a_new_one_gets_503_with_retry_after():
         server.release.set()
         served = [read_all(connection) for connection in busy]
         assert refused.startswith(b"HTTP/1.1 503 ")
-        assert b"\r\nretry-after: 1\r\n" in refused
+        assert b"\r\nretry-after: 2\r\n" in refused
         assert all(answer.startswith(b"HTTP/1.1 200 ") for answer in served)
         assert server.metrics.http_connections_closed.value(reason="full") == 1
         for connection in busy:
@@ -197,7 +197,7 @@ def test_requests_over_the_in_flight_cap_get_503_but_probes_are_answered():
         server.release.set()
         assert read_all(busy).startswith(b"HTTP/1.1 200 ")
         assert refused.startswith(b"HTTP/1.1 503 ")
-        assert b"\r\nretry-after: 1\r\n" in refused
+        assert b"\r\nretry-after: 2\r\n" in refused
         assert probe.startswith(b"HTTP/1.1 200 ")
         assert server.metrics.http_requests_refused.value(reason="busy") == 1
 

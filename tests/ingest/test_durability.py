@@ -142,12 +142,12 @@ def test_unreachable_clickhouse_spools_refuses_when_full_then_drains_once(tmp_pa
         throttled = (answer.status, answer.getheader("retry-after"), answer.read())
         break
     assert throttled is not None, "the spool never filled"
-    assert throttled[:2] == (503, "5")
+    assert throttled[:2] == (503, "2")
     status, body = server.get("/readyz")
     assert (status, json.loads(body)["problems"]) == (503, ["spool full"])
     retry = error_details_pb2.RetryInfo()
     assert status_pb2.Status.FromString(throttled[2]).details[0].Unpack(retry)
-    assert retry.retry_delay.seconds == 5
+    assert retry.retry_delay.seconds == 2
     assert len(acked) >= 50
 
     with grpc.insecure_channel(server.grpc_endpoint) as channel:
@@ -160,7 +160,7 @@ def test_unreachable_clickhouse_spools_refuses_when_full_then_drains_once(tmp_pa
         error_details_pb2.RetryInfo.FromString(
             trailers["google.rpc.retryinfo-bin"]
         ).retry_delay.seconds
-        == 5
+        == 2
     )
 
     assert server.stop() == 0
@@ -217,7 +217,7 @@ def test_clickhouse_disk_full_then_recovery_stores_every_acked_span_once(tmp_pat
         refused = (answer.status, answer.getheader("retry-after"), body, spans)
         break
     assert refused is not None, "the spool never filled"
-    assert refused[:2] == (503, "5")
+    assert refused[:2] == (503, "2")
     assert len(acked) >= 50
     deadline = time.monotonic() + 30
     while b'tokentrace_insert_errors_total{kind="retryable"}' not in server.get("/metrics")[1]:
