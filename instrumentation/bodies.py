@@ -39,7 +39,9 @@ NOT_PARSED: Any = object()
 """No whole JSON document was parsed (none yet, too large, or not JSON)."""
 
 _EVENT_BREAK = re.compile(rb"\r?\n\r?\n")
-_TAIL_USAGE = re.compile(rb'"(?:usage|usageMetadata)"\s*:\s*\{')
+_TAIL_USAGE = re.compile(rb'"(usage|usageMetadata|meta)"\s*:\s*\{')
+"""Where usage sits: OpenAI's `usage`, Gemini's `usageMetadata`, Cohere's `meta` (last in an
+embed response, after the vectors)."""
 _TAIL_MODEL = re.compile(rb'"(?:model|modelVersion)"\s*:\s*("(?:[^"\\]|\\.)*")')
 _TAIL_PROMPT_EVAL_COUNT = re.compile(rb'"prompt_eval_count"\s*:\s*(\d+)')
 
@@ -229,7 +231,7 @@ def _tail_summary(tail: bytes) -> dict[str, Any]:
     usages = list(_TAIL_USAGE.finditer(tail))
     if usages:
         usage = usages[-1]
-        key = "usageMetadata" if b"usageMetadata" in usage.group(0) else "usage"
+        key = usage.group(1).decode()
         text = tail[usage.end() - 1 :].decode("utf-8", "replace")
         summary[key] = json.JSONDecoder().raw_decode(text)[0]
     counts = _TAIL_PROMPT_EVAL_COUNT.findall(tail)

@@ -174,7 +174,9 @@ class LLMCall:
         if "text/event-stream" in content_type:
             self._streaming = True
             self._parser = SseParser(self.route.api.sse_marker, self._observe)
-        elif "ndjson" in content_type:  # `application/x-ndjson`: Ollama's native streams
+        elif "ndjson" in content_type or "stream+json" in content_type:
+            # `application/x-ndjson`: Ollama's native streams; `application/stream+json`:
+            # Cohere's v1 chat stream
             self._streaming = True
             self._parser = NdjsonParser(self.route.api.sse_marker, self._observe)
         elif "json" in content_type:

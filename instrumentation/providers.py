@@ -55,9 +55,12 @@ KNOWN_HOSTS: dict[str, str] = {
     "api.together.ai": "together_ai",
     "openrouter.ai": "openrouter",
     "api.fireworks.ai": "fireworks_ai",
+    "api.voyageai.com": "voyageai",
+    "api.jina.ai": "jina_ai",
 }
 """Exact API hosts. The names not in the GenAI registry (`together_ai`, `openrouter`,
-`fireworks_ai`, `ollama`, `vllm`) follow its style: the vendor's name in snake case."""
+`fireworks_ai`, `jina_ai`, `ollama`, `vllm`) follow its style: the vendor's name in snake case;
+`voyageai` is genai-prices' id, which the processor prices by."""
 
 HOST_SUFFIXES: tuple[tuple[str, str], ...] = (
     (".openai.azure.com", "azure.ai.openai"),

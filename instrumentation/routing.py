@@ -120,6 +120,8 @@ def api_for_path(path: str) -> Api | None:
         return bedrock_api.api_for(path)
     if path.endswith("/cancel") and "/responses/" in path:
         return openai_api.RESPONSES_RETRIEVE
+    if path.endswith(_COHERE_SUFFIXES):
+        return _COHERE_APIS[path[path.rfind("/", 0, path.rfind("/")) :]]
     return None
 
 
@@ -136,9 +138,20 @@ _MEDIA_APIS = {
     "/audio/transcriptions": openai_media_api.TRANSCRIPTIONS,
     "/audio/translations": openai_media_api.TRANSCRIPTIONS,
     "/audio/speech": openai_media_api.SPEECH,
+    "/images/variations": openai_media_api.IMAGES,
 }
 """OpenAI's image and audio APIs, by path suffix (`openai_media_api`)."""
 _MEDIA_SUFFIXES = tuple(_MEDIA_APIS)
+_COHERE_APIS = {
+    "/v1/chat": cohere_api.CHAT_V1,
+    "/v1/embed": cohere_api.EMBED,
+    "/v2/embed": cohere_api.EMBED,
+    "/v1/rerank": cohere_api.RERANK,
+    "/v2/rerank": cohere_api.RERANK,
+}
+"""Cohere's other APIs than v2 chat, by path suffix; rerank's shape is also Voyage's, Jina's,
+Together's and OpenRouter's (`cohere_api`)."""
+_COHERE_SUFFIXES = tuple(_COHERE_APIS)
 
 
 def route(request: Any, settings: Settings) -> Route | None:

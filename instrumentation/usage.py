@@ -38,18 +38,23 @@ STANDARD_TIERS = frozenset({"default", "standard", "auto", "on_demand"})
 
 @dataclass(slots=True)
 class Usage:
-    input_tokens: int
+    input_tokens: int | None
+    """None only for a call billed in another unit alone (`by_modality`: rerank searches)."""
     output_tokens: int | None = None
     cache_read_tokens: int | None = None
     cache_creation_tokens: int | None = None
     reasoning_tokens: int | None = None
     by_modality: dict[str, int] = field(default_factory=dict)
-    """Per-modality counts, keyed by attribute name (e.g. `gen_ai.usage.audio.input_tokens`)."""
+    """Further counts, keyed by attribute name: per modality (`gen_ai.usage.audio.input_tokens`),
+    or in a unit other than tokens (`tokentrace.usage.rerank_searches`, after genai-prices'
+    unit names)."""
     provider_cost: str | None = None
     """What the provider says the call cost, in USD (`provider_cost`), as decimal text."""
 
     def attributes(self) -> dict[str, AttributeValue]:
-        attributes: dict[str, AttributeValue] = {INPUT_TOKENS: self.input_tokens}
+        attributes: dict[str, AttributeValue] = (
+            {} if self.input_tokens is None else {INPUT_TOKENS: self.input_tokens}
+        )
         if self.output_tokens is not None:
             attributes[OUTPUT_TOKENS] = self.output_tokens
         if self.cache_read_tokens is not None:

@@ -1,5 +1,5 @@
 """OpenAI's image and audio wire formats: `/images/generations`, `/images/edits`,
-`/audio/transcriptions`, `/audio/translations` and `/audio/speech`.
+`/images/variations`, `/audio/transcriptions`, `/audio/translations` and `/audio/speech`.
 
 Images answer with `usage` (input split into text and image tokens; every output token an
 image token, as the Images API reports it), streamed as `image_generation.partial_image` /
@@ -7,7 +7,8 @@ image token, as the Images API reports it), streamed as `image_generation.partia
 gpt-4o-transcribe-style model report token usage (all input tokens audio), whisper models
 `{"type": "duration", "seconds": …}`; `response_format=text` answers plain text (no usage) and
 a streamed transcription ends with `transcript.text.done`, which carries the usage. Speech is
-audio bytes without usage, or SSE ending in `speech.audio.done` with it.
+audio bytes without usage, or SSE ending in `speech.audio.done` with it. Variations (dall-e-2
+only) answer `n` images without usage: DALL·E is billed per image.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from .reply import Reply, json_reply, sse_event, sse_reply
 PATHS = (
     "/images/generations",
     "/images/edits",
+    "/images/variations",
     "/audio/transcriptions",
     "/audio/translations",
     "/audio/speech",
@@ -38,6 +40,9 @@ def handle(path: str, body: dict[str, Any], plan: Plan) -> Reply:
         return _images(body, plan, "image_generation", image_input=0)
     if path.endswith("/images/edits"):
         return _images(body, plan, "image_edit", image_input=plan.input_tokens * 3 // 4)
+    if path.endswith("/images/variations"):
+        images = [{"b64_json": IMAGE} for _ in range(int(body.get("n") or 1))]
+        return json_reply({"created": CREATED, "data": images})
     if path.endswith("/audio/speech"):
         return _speech(body, plan)
     return _transcription(body, plan)

@@ -1,10 +1,11 @@
 """One loopback HTTP server that speaks the OpenAI, Anthropic, Gemini, Cohere, Mistral, xAI,
-Ollama (native) and Amazon Bedrock (runtime) APIs.
+Ollama (native), Amazon Bedrock (runtime), Voyage AI and Jina AI APIs.
 
 Each provider lives under its own path prefix (`/openai/v1`, `/anthropic`, `/gemini`, `/cohere`,
-`/mistral/v1`, `/xai/v1`, `/ollama`, `/bedrock`), so a single port serves all of them and
-`TOKENTRACE_PROVIDER_URLS` can tell them apart. A request without a prefix (also absolute-form,
-as sent to an HTTP proxy) is routed by its path's shape, which lets tests send
+`/mistral/v1`, `/xai/v1`, `/ollama`, `/bedrock`, `/voyage/v1`, `/jina/v1`), so a single port
+serves all of them and `TOKENTRACE_PROVIDER_URLS` can tell them apart. A request without a
+prefix (also absolute-form, as sent to an HTTP proxy) is routed by its path's shape (a rerank
+path is Cohere's), which lets tests send
 `http://api.deepseek.com/...` through the stand-in as a proxy. Streams are written with chunked
 transfer, one HTTP chunk per SSE event (or NDJSON line, or event-stream message); bodies are
 compressed with gzip or br when the client accepts it and `compression` asks for it (Bedrock's
@@ -37,7 +38,7 @@ except ImportError:
     except ImportError:  # zstd is optional: `compression="zstd"` then needs it installed
         ZstdCompressor = None
 
-from . import anthropic, bedrock, cohere, gemini, ollama, openai, openai_media
+from . import anthropic, bedrock, cohere, gemini, ollama, openai, openai_media, voyage
 from .background import StoredResponses
 from .plan import Plan, plan_for
 from .reply import Reply
@@ -61,8 +62,16 @@ PROVIDERS: dict[str, tuple[str, Handler]] = {
     "cohere": ("cohere", cohere.handle),
     "ollama": ("ollama", ollama.handle),
     "bedrock": ("aws.bedrock", bedrock.handle),
+    "voyage": ("voyageai", voyage.handle_voyage),
+    "jina": ("jina_ai", voyage.handle_jina),
 }
-_BASE_PATHS = {"openai": "/openai/v1", "mistral": "/mistral/v1", "xai": "/xai/v1"}
+_BASE_PATHS = {
+    "openai": "/openai/v1",
+    "mistral": "/mistral/v1",
+    "xai": "/xai/v1",
+    "voyage": "/voyage/v1",
+    "jina": "/jina/v1",
+}
 
 
 @dataclass(frozen=True)
@@ -93,7 +102,7 @@ class Standin:
 
     def base_url(self, prefix: str) -> str:
         """The SDK base URL of `openai`, `mistral`, `xai`, `anthropic`, `gemini`, `cohere`,
-        `ollama` or `bedrock`."""
+        `ollama`, `bedrock`, `voyage` or `jina`."""
         return self.root + _BASE_PATHS.get(prefix, f"/{prefix}")
 
     @property
@@ -144,7 +153,9 @@ def _handler_for(path: str) -> tuple[str, Handler]:
         return path, anthropic.handle_vertex
     if "Content" in path.rsplit("/", 1)[-1]:
         return path, gemini.handle
-    if path.endswith("/v2/chat"):
+    if path.endswith(
+        ("/v2/chat", "/v1/chat", "/v1/embed", "/v2/embed", "/v1/rerank", "/v2/rerank")
+    ):
         return path, cohere.handle
     if path.endswith(("/api/chat", "/api/generate", "/api/embed")):
         return path, ollama.handle

@@ -214,3 +214,15 @@ def test_a_third_party_span_around_the_call_is_marked_as_its_duplicate(
         sdk.images.generate(model="gpt-image-1", prompt="x")
     (ours,) = llm_spans(exporter)
     assert ours.attributes["tokentrace.duplicate_of"] == format(outer.context.span_id, "016x")
+
+
+def test_image_variations_metered_cost_unknown(standin, exporter, tmp_path, store_client):
+    """dall-e-2's variations answer images without usage (billed per image): one row each,
+    its cost unknown, never $0."""
+    sdk = client(standin.base_url("openai"))
+    response = sdk.images.create_variation(image=PICTURE, model="dall-e-2", n=2)
+
+    assert len(response.data) == 2
+    assert rows(exporter, tmp_path, store_client) == [
+        ("image_generation", "openai", "dall-e-2", 0, 0, 0, 0, 0, 0, None, 0, 1, "usage_missing"),
+    ]

@@ -1,0 +1,238 @@
+"""Cohere's v1 chat, embed and rerank through the real cohere SDK (v1 `Client`, v2 `ClientV2`),
+Voyage AI's embeddings and rerank as its SDK sends them (requests), Jina AI's raw (httpx): each
+call one span with its exact usage, one row at its exact cost, or at an unknown one."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+import cohere
+import httpx
+import pytest
+import requests
+
+from tokentrace.instrumentation.providers import provider_for
+from tokentrace.processor.standins import usage_header
+
+from .conftest import attributes, call_attributes, llm_spans, only_span, store_spans
+
+COLUMNS = (  # the cost of an unpriced call (`priced = 0`) is unknown: NULL here
+    "operation, provider, model, stream, input_tokens, output_tokens, "
+    "if(priced = 1, cost, NULL), priced, usage_missing, unpriced_reason"
+)
+
+
+def rows(exporter, tmp_path, store_client) -> list[tuple]:
+    store_spans(llm_spans(exporter), tmp_path, store_client)
+    return store_client.query(f"SELECT {COLUMNS} FROM llm_calls ORDER BY ts").result_rows
+
+
+def options(**counts: int) -> dict:
+    return {"additional_headers": usage_header(**counts)}
+
+
+def v1(standin) -> cohere.Client:
+    return cohere.Client(api_key="co-test", base_url=standin.base_url("cohere"))
+
+
+def v2(standin) -> cohere.ClientV2:
+    return cohere.ClientV2(api_key="co-test", base_url=standin.base_url("cohere"))
+
+
+def test_cohere_v1_chat_plain_and_streamed(standin, exporter, tmp_path, store_client):
+    client = v1(standin)
+    response = client.chat(
+        message="Hi", model="command-r-08-2024", request_options=options(input=300, output=20)
+    )
+    events = list(
+        client.chat_stream(
+            message="Hi", model="command-r-08-2024", request_options=options(input=300, output=20)
+        )
+    )
+
+    assert response.meta.billed_units.input_tokens == 300
+    assert events[-1].event_type == "stream-end"
+    plain, streamed = llm_spans(exporter)
+    assert attributes(plain) == {
+        **call_attributes(standin, "cohere", "chat", "command-r-08-2024"),
+        "gen_ai.response.id": response.response_id,
+        "gen_ai.response.finish_reasons": ["COMPLETE"],
+        "gen_ai.usage.input_tokens": 300,
+        "gen_ai.usage.output_tokens": 20,
+    }
+    assert attributes(streamed, ttfc=True) == {
+        **call_attributes(standin, "cohere", "chat", "command-r-08-2024", stream=True),
+        "gen_ai.response.id": events[-1].response.response_id,
+        "gen_ai.response.finish_reasons": ["COMPLETE"],
+        "gen_ai.usage.input_tokens": 300,
+        "gen_ai.usage.output_tokens": 20,
+    }
+    # Command R 08-2024: $0.15 input, $0.60 output per million tokens
+    # (https://cohere.com/pricing): 300 × 0.15 + 20 × 0.60 = 45 + 12 = 57 per million.
+    assert rows(exporter, tmp_path, store_client) == [
+        ("chat", "cohere", "command-r", 0, 300, 20, Decimal("0.000057"), 1, 0, ""),
+        ("chat", "cohere", "command-r", 1, 300, 20, Decimal("0.000057"), 1, 0, ""),
+    ]
+
+
+def test_cohere_v1_chat_stream_cut_reports_usage_missing(standin, exporter):
+    client = v1(standin)
+    headers = {"additional_headers": {"x-standin-fail": "cut"}}
+    with pytest.raises(httpx.RemoteProtocolError):
+        list(client.chat_stream(message="Hi", model="command-r", request_options=headers))
+
+    found = attributes(only_span(exporter), ttfc=True)
+    assert found["tokentrace.usage.missing"] is True
+    assert found["error.type"] == "RemoteProtocolError"
+
+
+def test_cohere_error_is_one_failed_span(standin, exporter):
+    with pytest.raises(cohere.TooManyRequestsError):
+        v2(standin).rerank(
+            query="q",
+            documents=["a"],
+            model="rerank-v3.5",
+            request_options={"additional_headers": {"x-standin-fail": "429"}, "max_retries": 0},
+        )
+    found = attributes(only_span(exporter))
+    assert found.pop("gen_ai.response.id").startswith("standin-")  # Cohere's errors have one
+    assert found == {
+        **call_attributes(standin, "cohere", "rerank", "rerank-v3.5", status=429),
+        "error.type": "429",
+    }
+
+
+def test_cohere_embed_and_rerank(standin, exporter, tmp_path, store_client):
+    embedded_v1 = v1(standin).embed(
+        texts=["a", "b"],
+        model="embed-english-v3.0",
+        input_type="search_document",
+        request_options=options(input=700),
+    )
+    embedded_v2 = v2(standin).embed(
+        texts=["a", "b"],
+        model="embed-v4.0",
+        input_type="search_document",
+        embedding_types=["float"],
+        request_options=options(input=1000),
+    )
+    reranked = v2(standin).rerank(query="q", documents=["a", "b", "c"], model="rerank-v3.5")
+    reranked_v1 = v1(standin).rerank(query="q", documents=["a"] * 101, model="rerank-v3.5")
+
+    assert len(embedded_v1.embeddings) == len(embedded_v2.embeddings.float_) == 2
+    assert reranked.meta.billed_units.search_units == 1
+    assert reranked_v1.meta.billed_units.search_units == 2
+    spans = llm_spans(exporter)
+    assert [attributes(span) for span in spans[2:]] == [
+        {
+            **call_attributes(standin, "cohere", "rerank", "rerank-v3.5"),
+            "gen_ai.response.id": reranked.id,
+            "tokentrace.usage.rerank_searches": 1,
+        },
+        {
+            **call_attributes(standin, "cohere", "rerank", "rerank-v3.5"),
+            "gen_ai.response.id": reranked_v1.id,
+            "tokentrace.usage.rerank_searches": 2,
+        },
+    ]
+    assert attributes(spans[1]) == {
+        **call_attributes(standin, "cohere", "embeddings", "embed-v4.0"),
+        "gen_ai.response.id": embedded_v2.id,
+        "gen_ai.usage.input_tokens": 1000,
+    }
+    assert rows(exporter, tmp_path, store_client) == [
+        # Embed English v3: no price in genai-prices or the corrections: unknown, not $0.
+        ("embeddings", "cohere", "embed-english-v3.0", 0, 700, 0, None, 0, 0, "unknown_model"),
+        # Embed 4: $0.12 per million tokens (https://cohere.com/pricing): 1,000 × 0.12.
+        ("embeddings", "cohere", "embed-v4.0", 0, 1000, 0, Decimal("0.00012"), 1, 0, ""),
+        # Rerank is billed per search unit ($2.00 per 1,000 for Rerank 3.5), which the store
+        # does not price yet: metered, its cost unknown.
+        ("rerank", "cohere", "rerank-v3.5", 0, 0, 0, None, 0, 1, "usage_missing"),
+        ("rerank", "cohere", "rerank-v3.5", 0, 0, 0, None, 0, 1, "usage_missing"),
+    ]
+
+
+def test_cohere_embed_body_too_large_to_keep(standin, exporter):
+    """Usage in `meta`, after the vectors: read from the tail of a body over the JSON limit."""
+    body = {"model": "embed-v4.0", "texts": ["x"] * 10_000, "input_type": "search_document"}
+    with httpx.Client() as raw:
+        response = raw.post(
+            f"{standin.base_url('cohere')}/v2/embed", json=body, headers=usage_header(input=20_000)
+        )
+    assert len(response.content) > 256 * 1024
+    assert attributes(only_span(exporter))["gen_ai.usage.input_tokens"] == 20_000
+
+
+def test_voyage_embeddings_and_rerank(standin, exporter, tmp_path, store_client):
+    """Sent as the voyageai SDK sends them, with requests (the SDK itself is not a test
+    dependency: it installs aiohttp, which google-genai's async client would then use)."""
+    headers = {"authorization": "Bearer pa-test", **usage_header(input=1_000_000)}
+    with requests.Session() as session:
+        embedded = session.post(
+            f"{standin.base_url('voyage')}/embeddings",
+            json={"input": ["a", "b"], "model": "voyage-3.5", "input_type": "document"},
+            headers=headers,
+        ).json()
+        reranked = session.post(
+            f"{standin.base_url('voyage')}/rerank",
+            json={"query": "q", "documents": ["a", "b"], "model": "rerank-2.5"},
+            headers=headers,
+        ).json()
+
+    assert embedded["usage"] == reranked["usage"] == {"total_tokens": 1_000_000}
+    assert [attributes(span) for span in llm_spans(exporter)] == [
+        {
+            **call_attributes(standin, "voyageai", "embeddings", "voyage-3.5"),
+            "gen_ai.response.model": "voyage-3.5",
+            "gen_ai.usage.input_tokens": 1_000_000,
+        },
+        {
+            **call_attributes(standin, "voyageai", "rerank", "rerank-2.5"),
+            "gen_ai.response.model": "rerank-2.5",
+            "gen_ai.usage.input_tokens": 1_000_000,
+        },
+    ]
+    # https://docs.voyageai.com/docs/pricing: voyage-3.5 $0.06 and rerank-2.5 $0.05 per
+    # million tokens (a rerank's tokens: query tokens × documents + the documents' tokens).
+    assert rows(exporter, tmp_path, store_client) == [
+        ("embeddings", "voyageai", "voyage-3.5", 0, 1_000_000, 0, Decimal("0.06"), 1, 0, ""),
+        ("rerank", "voyageai", "rerank-2.5", 0, 1_000_000, 0, Decimal("0.05"), 1, 0, ""),
+    ]
+
+
+def test_jina_rerank_and_embeddings_metered_cost_unknown(standin, exporter, tmp_path, store_client):
+    headers = usage_header(input=900)
+    with httpx.Client() as raw:
+        reranked = raw.post(
+            f"{standin.base_url('jina')}/rerank",
+            json={"model": "jina-reranker-v2-base-multilingual", "query": "q", "documents": ["a"]},
+            headers=headers,
+        )
+        raw.post(
+            f"{standin.base_url('jina')}/embeddings",
+            json={"model": "jina-embeddings-v3", "input": ["a"]},
+            headers=headers,
+        )
+    assert json.loads(reranked.content)["usage"] == {"total_tokens": 900}
+    # Jina sells prepaid token packages, no published per-token price: unknown, not $0.
+    assert rows(exporter, tmp_path, store_client) == [
+        ("rerank", "jina_ai", "jina-reranker-v2-base-multilingual", 0, 900, 0, None, 0, 0,
+         "unknown_model"),
+        ("embeddings", "jina_ai", "jina-embeddings-v3", 0, 900, 0, None, 0, 0, "unknown_model"),
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("host", "path", "model", "provider"),
+    [
+        ("api.voyageai.com", "/v1/rerank", "rerank-2.5", "voyageai"),
+        ("api.voyageai.com", "/v1/embeddings", "voyage-3.5", "voyageai"),
+        ("api.jina.ai", "/v1/rerank", "jina-reranker-m0", "jina_ai"),
+        ("api.cohere.com", "/v1/chat", None, "cohere"),
+        ("api.cohere.com", "/v2/rerank", "rerank-v3.5", "cohere"),
+        ("gateway.internal", "/v1/embeddings", "voyage-3.5", "voyageai"),
+    ],
+)
+def test_providers_of_the_hosts(host, path, model, provider):
+    assert provider_for((), "https", host, 443, path, "cohere", model) == provider
