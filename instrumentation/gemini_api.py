@@ -1,9 +1,18 @@
-"""Google Gemini `generateContent` / `streamGenerateContent` (Gemini API and Vertex AI paths).
+"""Google Gemini `generateContent` / `streamGenerateContent` (Gemini API and Vertex AI paths), and
+Google's embeddings: `embedContent` / `batchEmbedContents` (Gemini embedding models, the
+google-genai SDK's `embed_content`) and Vertex AI's `predict` for its text embedding models.
 
 The model is in the path (`models/{model}:generateContent`). `promptTokenCount` already includes
 `cachedContentTokenCount`; output is `candidatesTokenCount` plus `thoughtsTokenCount`. A stream
 (SSE with `?alt=sse`, or one JSON array) repeats a running `usageMetadata` in every chunk: only
 the chunk with a `finishReason` carries the final counts.
+
+`embedContent` / `batchEmbedContents` report `usageMetadata` as generation does, with input
+counts only. Vertex AI's text embedding models (`text-embedding-005`,
+`text-multilingual-embedding-002`, `gemini-embedding-001` through `predict`) report each input's
+`embeddings.statistics.token_count` in `predictions`, and `metadata.billableCharacterCount`,
+the characters Vertex bills the older models by (recorded as
+`tokentrace.usage.input_characters`, genai-prices' unit name).
 """
 
 from __future__ import annotations
@@ -14,6 +23,8 @@ from typing import Any
 from .api import Api
 from .request_body import RequestFields
 from .usage import Observed, Usage, count, text
+
+INPUT_CHARACTERS = "tokentrace.usage.input_characters"
 
 _MODALITIES = {"IMAGE": "image", "AUDIO": "audio", "VIDEO": "video"}
 
@@ -75,4 +86,58 @@ class GenerateContent(Api):
         )
 
 
+class EmbedContent(GenerateContent):
+    """`embedContent` / `batchEmbedContents`: `usageMetadata`, input only."""
+
+    operation = "embeddings"
+
+    def request_stream(self, fields: RequestFields, path: str) -> bool:
+        return False
+
+    def usage(self, raw: dict[str, Any]) -> Usage | None:
+        usage = super().usage(raw)
+        if usage is not None:
+            usage.output_tokens = usage.reasoning_tokens = None
+        return usage
+
+
+class PredictEmbeddings(EmbedContent):
+    """Vertex AI's `predict` on a text embedding model: per-input token counts, summed, and
+    the billable characters."""
+
+    def observe(self, document: Any, seen: Observed, streaming: bool) -> None:
+        if not isinstance(document, dict) or not isinstance(document.get("predictions"), list):
+            return
+        tokens = 0
+        for prediction in document["predictions"]:
+            embeddings = prediction.get("embeddings") if isinstance(prediction, dict) else None
+            statistics = embeddings.get("statistics") if isinstance(embeddings, dict) else None
+            value = statistics.get("token_count") if isinstance(statistics, dict) else None
+            if not isinstance(value, (int, float)) or isinstance(value, bool):
+                return  # a count missing: the usage is not known
+            tokens += int(value)
+        seen.raw_usage = {"tokens": tokens, "metadata": document.get("metadata")}
+        seen.usage_final = True
+
+    def usage(self, raw: dict[str, Any]) -> Usage | None:
+        characters = count(raw, "metadata", "billableCharacterCount")
+        return Usage(
+            input_tokens=raw["tokens"],
+            by_modality={INPUT_CHARACTERS: characters} if characters is not None else {},
+        )
+
+
 GENERATE_CONTENT = GenerateContent()
+EMBED_CONTENT = EmbedContent()
+PREDICT_EMBEDDINGS = PredictEmbeddings()
+OTHER_METHODS = (":embedContent", ":batchEmbedContents", ":predict")
+"""The path suffixes of `api_for` (routing tries them after the common APIs)."""
+
+
+def api_for(path: str) -> Api | None:
+    """The API of a path ending in one of `OTHER_METHODS`. `predict` serves every Vertex AI
+    model (custom endpoints too): only an embedding model's is an embeddings call here."""
+    if not path.endswith(":predict"):
+        return EMBED_CONTENT
+    model = path.rsplit("/", 1)[-1]
+    return PREDICT_EMBEDDINGS if "embedding" in model or "gecko" in model else None

@@ -122,6 +122,8 @@ def api_for_path(path: str) -> Api | None:
         return openai_api.RESPONSES_RETRIEVE
     if path.endswith(_COHERE_SUFFIXES):
         return _COHERE_APIS[path[path.rfind("/", 0, path.rfind("/")) :]]
+    if path.endswith(gemini_api.OTHER_METHODS):
+        return gemini_api.api_for(path)
     return None
 
 

@@ -5,6 +5,12 @@ it, one JSON array written element by element. Every stream chunk repeats a runn
 `usageMetadata`; the last one carries the `finishReason` and the final counts.
 `promptTokenCount` includes `cachedContentTokenCount`; `thoughtsTokenCount` is separate from
 `candidatesTokenCount`.
+
+Embeddings: `:batchEmbedContents` (the Gemini API; one embedding per request) and
+`:embedContent` (Vertex AI's Gemini embedding models) answer a `usageMetadata` of input counts;
+`:predict` (Vertex AI's text embedding models) answers one prediction per instance with its
+`statistics.token_count` (the plan's input tokens spread over the instances, the remainder on
+the first) and `metadata.billableCharacterCount` (the instances' characters).
 """
 
 from __future__ import annotations
@@ -58,6 +64,8 @@ def handle(path: str, body: dict[str, Any], plan: Plan) -> Reply:
     route, _, query = path.partition("?")
     name = route.rsplit("/", 1)[-1]
     model, _, method = name.partition(":")
+    if method in EMBEDDINGS:
+        return EMBEDDINGS[method](body, plan)
     if method not in ("generateContent", "streamGenerateContent"):
         return error(404)
     response_id = f"standin{next(_ids)}"
@@ -93,3 +101,47 @@ def handle(path: str, body: dict[str, Any], plan: Plan) -> Reply:
     ]
     pieces.append(b"]")
     return Reply(pieces=pieces, content_type="application/json; charset=UTF-8", cut=cut)
+
+
+VECTOR = [0.125, -0.25, 0.5, -1.0]
+
+
+def _input_usage(plan: Plan) -> dict[str, Any]:
+    details = [{"modality": "TEXT", "tokenCount": plan.input_tokens}]
+    return {
+        "promptTokenCount": plan.input_tokens,
+        "promptTokensDetails": details,
+        "totalTokenCount": plan.input_tokens,
+    }
+
+
+def _batch_embed(body: dict[str, Any], plan: Plan) -> Reply:
+    embeddings = [{"values": VECTOR} for _ in body.get("requests") or [{}]]
+    return json_reply({"embeddings": embeddings, "usageMetadata": _input_usage(plan)})
+
+
+def _embed(body: dict[str, Any], plan: Plan) -> Reply:
+    return json_reply(
+        {"embedding": {"values": VECTOR}, "usageMetadata": _input_usage(plan), "truncated": False}
+    )
+
+
+def _predict(body: dict[str, Any], plan: Plan) -> Reply:
+    instances = body.get("instances") or [{}]
+    share, extra = divmod(plan.input_tokens, len(instances))
+    predictions = [
+        {
+            "embeddings": {
+                "statistics": {"truncated": False, "token_count": share + (extra if i == 0 else 0)},
+                "values": VECTOR,
+            }
+        }
+        for i in range(len(instances))
+    ]
+    characters = sum(len(str(instance.get("content", ""))) for instance in instances)
+    return json_reply(
+        {"predictions": predictions, "metadata": {"billableCharacterCount": characters}}
+    )
+
+
+EMBEDDINGS = {"batchEmbedContents": _batch_embed, "embedContent": _embed, "predict": _predict}

@@ -151,7 +151,7 @@ def _handler_for(path: str) -> tuple[str, Handler]:
         return path, anthropic.handle
     if path.endswith((":rawPredict", ":streamRawPredict")):
         return path, anthropic.handle_vertex
-    if "Content" in path.rsplit("/", 1)[-1]:
+    if "Content" in path.rsplit("/", 1)[-1] or path.endswith(":predict"):
         return path, gemini.handle
     if path.endswith(
         ("/v2/chat", "/v1/chat", "/v1/embed", "/v2/embed", "/v1/rerank", "/v2/rerank")
