@@ -96,134 +96,20 @@ gen_ai_latest_experimental``, whose spans have the attribute names of ``openai_v
 
 from __future__ import annotations
 
-import asyncio
-import json
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
-
-import httpx
-import pytest
-
-from tokentrace.processor.api.routing import application, route
-from tokentrace.processor.extract.dedupe import Deduper
-from tokentrace.processor.metrics import Registry
-from tokentrace.processor.pipeline import Pipeline
-from tokentrace.processor.pricing.pricer import Pricer
-from tokentrace.processor.receivers.otlp_http import OtlpHttpReceiver
-from tokentrace.processor.store.sink import Sink
-from tokentrace.processor.store.spool import Spool
-
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "sources"
 
 GPT_4O = Decimal("0.00255")  # cached gpt-4o call (see the module docstring)
 GPT_4O_UNCACHED = Decimal("0.0038")  # 1,200 × 2.50 + 80 × 10 per million: no cache reported
 SONNET = Decimal("0.002175")
 FLASH = Decimal("0.00029")
 
-# What each row is checked for, in this order.
-FIELDS = (
-    "provider", "model", "input_tokens", "output_tokens", "cache_read_tokens",
-    "cache_write_tokens", "usage_missing", "cost",
-)  # fmt: skip
+# Each row is checked for ``conftest.FIELDS``, in that order.
 OPENAI = ("openai", "gpt-4o", 1200, 80, 1000, 0, 0, GPT_4O)
 ANTHROPIC = ("anthropic", "claude-sonnet-4-5", 1200, 80, 1000, 100, 0, SONNET)
 # LiteLLM's stream without usage, stored with its tokenizer's count:
 # gpt-4o-mini, 9 × 0.15 + 9 × 0.60 per million.
 LITELLM_ESTIMATE = ("openai", "gpt-4o-mini", 9, 9, 0, 0, 0, Decimal("0.00000675"))
-
-
-@pytest.fixture(scope="module")
-def pricer() -> Pricer:
-    return Pricer()
-
-
-class Replay:
-    """A fixture posted to the OTLP/HTTP receiver, wired as ``serve`` wires it, into chDB."""
-
-    def __init__(
-        self, name: str, directory: Path, client: Any, pricer: Pricer, alone: bool = False
-    ) -> None:
-        body = (FIXTURES / f"{name}.json").read_bytes()
-        # ``alone``: each span in a request of its own, in the order the spans ended, as a
-        # simple span processor exports them.
-        bodies = _one_span_each(json.loads(body)) if alone else [body]
-        spans = [
-            span
-            for resource in json.loads(body)["resourceSpans"]
-            for scope in resource["scopeSpans"]
-            for span in scope["spans"]
-        ]
-        self.spans = len(spans)
-        # "now" is when the spans were recorded, so that they are never too far ahead.
-        now_ns = max(int(span["endTimeUnixNano"]) for span in spans) + 10**9
-        self.metrics = Registry()
-        spool = Spool(directory, 1 << 30, seal_rows=10_000, seal_seconds=0.05)
-        sink = Sink(lambda: client, spool, self.metrics, first_backoff=0.01)
-        spool.on_sealed = sink.offer
-        pipeline = Pipeline(pricer, spool, Deduper(), self.metrics, clock=lambda: now_ns)
-        receiver = OtlpHttpReceiver(
-            pipeline, spool, self.metrics, max_body_bytes=16 << 20, auth_token=None
-        )
-        router = application([route("POST", "/v1/traces", receiver.traces)])
-        sink.start()
-        spool.start()
-
-        async def post() -> httpx.Response:
-            transport = httpx.ASGITransport(app=router)
-            async with httpx.AsyncClient(transport=transport, base_url="http://otlp") as http:
-                for content in bodies:
-                    answer = await http.post(
-                        "/v1/traces", content=content, headers={"content-type": "application/json"}
-                    )
-                    if answer.status_code != 200 or answer.json():
-                        break
-                return answer
-
-        self.answer = asyncio.run(post())
-        spool.close()
-        assert sink.wait_idle(20)
-        sink.stop(0)
-        self.client = client
-
-    def rows(self, *columns: str) -> list[tuple[Any, ...]]:
-        """The stored rows' ``columns`` (``FIELDS`` by default), sorted."""
-        names = ", ".join(columns or FIELDS)
-        return sorted(self.client.query(f"SELECT {names} FROM llm_calls").result_rows)
-
-
-def _one_span_each(document: dict[str, Any]) -> list[bytes]:
-    """One OTLP/JSON body per span of ``document``, ordered by end time."""
-    alone = [
-        (int(span["endTimeUnixNano"]), resource, scope, span)
-        for resource in document["resourceSpans"]
-        for scope in resource["scopeSpans"]
-        for span in scope["spans"]
-    ]
-    return [
-        json.dumps(
-            {
-                "resourceSpans": [
-                    {
-                        "resource": resource["resource"],
-                        "scopeSpans": [{"scope": scope["scope"], "spans": [span]}],
-                    }
-                ]
-            }
-        ).encode()
-        for _, resource, scope, span in sorted(alone, key=lambda entry: entry[0])
-    ]
-
-
-@pytest.fixture
-def replay(tmp_path: Path, store_client: Any, pricer: Pricer):
-    def run(name: str, alone: bool = False) -> Replay:
-        result = Replay(name, tmp_path, store_client, pricer, alone)
-        assert result.answer.status_code == 200, result.answer.text
-        assert result.answer.json() == {}  # nothing rejected
-        return result
-
-    return run
 
 
 def assert_no_usage(row: tuple[Any, ...]) -> None:
