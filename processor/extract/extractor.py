@@ -656,7 +656,8 @@ def _call(
         or source.streamed_result(found[SPAN_TYPE])
         or source.rpc_streams(found[RPC_METHOD])
     )
-    if source.usage_is_estimate(provider, bool(call.stream)):
+    cache_counted = found[CACHE_READ] is not None or found[CACHE_WRITE] is not None
+    if source.usage_is_estimate(provider, bool(call.stream), cache_counted):
         input_tokens = output_tokens = None
     cache_read = _valid(found[CACHE_READ]) or 0
     cache_write = _valid(found[CACHE_WRITE]) or 0

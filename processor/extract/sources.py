@@ -67,6 +67,15 @@ OpenLIT 1.34 (scope        one span per SDK call; none     Anthropic input EXCLU
                                                             chunk's ``input_tokens``, which
                                                             chat chunks do not have), so
                                                             they are taken as no usage
+OpenLIT 1.45 (scopes        one span per SDK call; for      cache counts (``gen_ai.usage.
+``openlit.instrumentation.  Bedrock, Converse only. An      cache_read|cache_creation.
+openai``, ``….anthropic``,  Ollama stream's span starts     input_tokens``); Anthropic and
+``….bedrock``,              once the stream has been read   Bedrock input EXCLUDES cache;
+``….google_ai_studio``,     (not paired with tokentrace's   OpenAI streams read the usage
+``….ollama``)               span of it: no response id)     chunk, and set the cache counts
+                                                            only then: without them the
+                                                            counts are its ESTIMATE still;
+                                                            ``gen_ai.provider.name=gemini``
 openai-v2 2.4b0 (scope      ``chat MODEL``                  input includes cache, no cache
 ``opentelemetry.util.                                       attribute (cached input is billed
 genai.handler``); JS                                        at the full rate: the span does
@@ -153,6 +162,15 @@ Langfuse Python SDK 5.2     ``langfuse.observation.type``   ``langfuse.observati
                             not current: the SDK-level      types (``input`` EXCLUDES cache);
                             span is its sibling             model ``…model.name``; no
                             (``RANK_FRAMEWORK``)            response id
+OpenLLMetry 0.62.4 per      one span per SDK call, never    Bedrock: input EXCLUDES cache
+provider (``opentelemetry.  current (``start_span``): an    (Converse's ``inputTokens``);
+instrumentation.bedrock``,  HTTP-level span of the call is  InvokeModel stream: no cache
+``….google_generativeai``,  a root of its own trace;        counts; ``global.`` profile ids
+``….ollama``)               Ollama's, without response id,  lose it, and InvokeModel on one
+                            pair as a framework's           has no usage; no stream flag.
+                            (``RANK_FRAMEWORK``)            Gemini ``gcp.gen_ai``, input
+                                                            includes cache. Ollama
+                                                            ``llm.is_streaming``
 ==========================  ==============================  =================================
 
 Recorded too, with nothing of their own beyond the conventions above: OpenInference's
@@ -196,8 +214,12 @@ _PROVIDER_SDK_SCOPES = (b"com.anthropic.sdk",)
 # provider of its own: another instrumentation's span of the call is the root of a trace
 # of its own) and Langfuse's generations (its OpenAI drop-in does not make its span
 # current: the SDK-level span of the call is its sibling).
+# So are OpenLLMetry's Ollama spans (0.62.4): it starts them with ``tracer.start_span``,
+# never current, so an HTTP-level span of the call (tokentrace's) is the root of a trace
+# of its own, inside it in time, and Ollama's API gives no response id to pair them by.
 _FRAMEWORK_SCOPES = (
     b"openinference.instrumentation.langchain",
+    b"opentelemetry.instrumentation.ollama",
     b"openinference.instrumentation.llama_index",
     b"litellm",
     b"mlflow.",
@@ -218,6 +240,15 @@ _ANTHROPIC_INPUT_EXCLUDES_CACHE_SCOPES = (
 # ``inputTokens`` (Converse) or Claude's ``input_tokens`` (InvokeModel), both without the
 # cache; it sets no stream attribute, but ``rpc.method`` names the streaming operations.
 _BOTOCORE_SCOPE = b"opentelemetry.instrumentation.botocore"
+# Sources whose Bedrock input count is Bedrock's own, without the cache: botocore's, and
+# OpenLLMetry's (0.62.4) and OpenLIT's (1.45) Bedrock instrumentations, which copy
+# Converse's ``inputTokens`` (and Claude's ``input_tokens``) beside ``gen_ai.usage.
+# cache_read|cache_creation.input_tokens``.
+_BEDROCK_INPUT_EXCLUDES_CACHE_SCOPES = (
+    _BOTOCORE_SCOPE,
+    b"opentelemetry.instrumentation.bedrock",
+    b"openlit.instrumentation.bedrock",
+)
 _AWS_STREAMING_METHODS = frozenset({"ConverseStream", "InvokeModelWithResponseStream"})
 _VERCEL_SCOPE = b"ai"
 # Logfire's own instrumentations of provider SDKs (``logfire.openai``,
@@ -309,7 +340,8 @@ class Source:
     """The conventions of the spans of one scope of one resource, decided once per scope."""
 
     __slots__ = (
-        "anthropic_input_excludes_cache", "botocore", "logfire", "openlit",
+        "anthropic_input_excludes_cache", "bedrock_input_excludes_cache", "botocore",
+        "logfire", "openlit",
         "plain_keys_are_request", "rank", "usage_object_normalised", "vercel",
     )  # fmt: skip
 
@@ -331,6 +363,9 @@ class Source:
             _ANTHROPIC_INPUT_EXCLUDES_CACHE_SCOPES
         )
         self.botocore = scope_name.startswith(_BOTOCORE_SCOPE)
+        self.bedrock_input_excludes_cache = scope_name.startswith(
+            _BEDROCK_INPUT_EXCLUDES_CACHE_SCOPES
+        )
         self.vercel = scope_name == _VERCEL_SCOPE
         self.logfire = scope_name.startswith(_LOGFIRE_SCOPES)
         self.usage_object_normalised = scope_name.startswith(_MLFLOW_SCOPES)
@@ -355,7 +390,7 @@ class Source:
 
     def input_excludes_cache(self, provider: str) -> bool:
         """Whether this source's input count leaves out cache reads and writes."""
-        if self.botocore:
+        if self.bedrock_input_excludes_cache:
             return provider == "aws.bedrock"
         return self.anthropic_input_excludes_cache and provider == "anthropic"
 
@@ -363,9 +398,14 @@ class Source:
         """Whether an AWS SDK span's ``rpc.method`` is a streaming Bedrock operation."""
         return self.botocore and method in _AWS_STREAMING_METHODS
 
-    def usage_is_estimate(self, provider: str, stream: bool) -> bool:
-        """Whether the counts are the source's guess rather than the provider's usage."""
-        return self.openlit and stream and provider == "openai"
+    def usage_is_estimate(self, provider: str, stream: bool, cache_counted: bool) -> bool:
+        """Whether the counts are the source's guess rather than the provider's usage.
+
+        OpenLIT counts a streamed OpenAI chat call itself (characters / 2) unless the
+        stream's usage chunk came: 1.34 always did (it looked for ``input_tokens`` in
+        chat chunks), 1.45 reads the chunk, and only then sets ``gen_ai.usage.cache_read.
+        input_tokens`` (``cache_counted``, even when 0)."""
+        return self.openlit and stream and provider == "openai" and not cache_counted
 
     def provider(self, name: str) -> str:
         """The provider name as the extractor knows it (before the common aliases)."""

@@ -1,0 +1,164 @@
+"""Per-provider instrumentations' real spans, replayed as ``test_sources`` replays its own:
+one row per call, exact usage and cost, alone and beside tokentrace's instrumentation.
+
+Recorded by ``tests/fixtures/sources/record/record.py`` (which says how to install the
+packages) against the provider stand-ins, each call asking for 1,200 input tokens (for
+Gemini and Claude, 1,000 of them cache reads; for Claude also 100 cache writes) and 80
+output tokens, plain and streamed:
+
+- OpenLLMetry 0.62.4's Bedrock (boto3 1.44), Google GenAI (google-genai 3.6.1), Cohere
+  (cohere 7.3.1) and Ollama (ollama 0.6.3) instrumentations. Bedrock: Claude Sonnet 4.5's
+  Converse and InvokeModel through the ``global.`` profile, ConverseStream and
+  InvokeModelWithResponseStream through the ``us.`` one. Its Cohere instrumentation wraps
+  the v1 ``Client`` only: ``ClientV2``'s calls have no span of its. Its Mistral one
+  imports ``mistralai.models``, which mistralai 2 moved: not recorded.
+
+Prices (USD per million tokens):
+
+- Claude Sonnet 4.5 on Bedrock, in-region and geographic (``us.``) profiles: input 3.30,
+  cache read 0.33, 5-minute cache write 4.125, output 16.50; global profile: 3, 0.30,
+  3.75, 15 (https://aws.amazon.com/bedrock/pricing/);
+- gemini-2.5-flash: input 0.30, cached input 0.03, output 2.50
+  (https://ai.google.dev/gemini-api/docs/pricing);
+- Command A (``command-a-03-2025``): input 2.50, output 10 (https://cohere.com/pricing);
+- Ollama: self-hosted, no per-token price (stored unpriced, reason ``self_hosted``).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from .test_sources import FLASH, GPT_4O, SONNET
+
+# Claude Sonnet 4.5 on Bedrock at the in-region / ``us.`` rates: 100 × 3.30 + 1,000 × 0.33 +
+# 100 × 4.125 + 80 × 16.50 per million.
+BEDROCK_REGIONAL = Decimal("0.0023925")
+# The same with no cache counts, the 100 uncached input tokens only: 100 × 3.30 + 80 × 16.50
+# per million (the 1,100 cached tokens are not in the span).
+BEDROCK_NO_CACHE = Decimal("0.00165")
+# Command A, 1,200 × 2.50 + 80 × 10 per million.
+COMMAND_A = Decimal("0.0038")
+
+FIELDS = (
+    "provider", "request_model", "input_tokens", "output_tokens", "cache_read_tokens",
+    "cache_write_tokens", "usage_missing", "stream", "priced", "unpriced_reason", "cost",
+)  # fmt: skip
+SONNET_ID = "anthropic.claude-sonnet-4-5-20250929-v1:0"
+# OpenLLMetry's Bedrock spans: its ``_cross_region_check`` knows the ``us``, ``us-gov``,
+# ``eu`` and ``apac`` profiles. A ``global.`` model id is read as vendor ``global``, model
+# ``anthropic.claude…``: the profile is lost (so the call is priced at the in-region
+# rate, 10% above the global profile's), and InvokeModel, whose usage it reads by vendor,
+# gets no usage at all. A ``us.`` id loses both prefixes (``claude-sonnet-4-5-…``).
+# Converse's input is Bedrock's ``inputTokens``, without the cache (read as that source's,
+# not repaired); InvokeModel's stream has Claude's ``input_tokens`` and no cache counts.
+# No span says whether it streamed.
+OPENLLMETRY_BEDROCK = [
+    ("aws.bedrock", SONNET_ID, 0, 0, 0, 0, 1, 0, 0, "usage_missing", Decimal(0)),
+    ("aws.bedrock", SONNET_ID, 1200, 80, 1000, 100, 0, 0, 1, "", BEDROCK_REGIONAL),
+    ("aws.bedrock", SONNET_ID[10:], 100, 80, 0, 0, 0, 0, 1, "", BEDROCK_NO_CACHE),
+    ("aws.bedrock", SONNET_ID[10:], 1200, 80, 1000, 100, 0, 0, 1, "", BEDROCK_REGIONAL),
+]
+OLLAMA = ("ollama", "llama3.2", 1200, 80, 0, 0, 0)
+
+
+def _rows(result) -> list[tuple]:
+    return result.rows(*FIELDS)
+
+
+def test_openllmetry_providers(replay):
+    """OpenLLMetry's per-provider spans alone: one row each call. Gemini's
+    ``gen_ai.provider.name=gcp.gen_ai``, input including the cache; Ollama's
+    ``gen_ai.system=Ollama``, ``llm.is_streaming``."""
+    result = replay("openllmetry_providers")
+    assert result.spans == 8
+    rows = _rows(result)
+    assert rows[:4] == OPENLLMETRY_BEDROCK
+    flash = ("gcp.gen_ai", "gemini-2.5-flash", 1200, 80, 1000, 0, 0, 0, 1, "", FLASH)
+    assert rows[4:6] == [flash, flash]  # no stream attribute
+    assert rows[6:] == [(*OLLAMA, 0, 0, "self_hosted", 0), (*OLLAMA, 1, 0, "self_hosted", 0)]
+    assert result.metrics.usage_repaired.value(repair="input_below_cache") == 0
+
+
+def _assert_openllmetry_and_tokentrace(result) -> None:
+    rows = _rows(result)
+    assert rows[:4] == OPENLLMETRY_BEDROCK  # boto3 sends through urllib3: tokentrace sees none
+    command_a = ("cohere", "command-a-03-2025", 1200, 80, 0, 0, 0)
+    assert rows[4:6] == [(*command_a, 0, 1, "", COMMAND_A), (*command_a, 1, 1, "", COMMAND_A)]
+    flash = ("gcp.gemini", "gemini-2.5-flash", 1200, 80, 1000, 0, 0)
+    assert rows[6:8] == [(*flash, 0, 1, "", FLASH), (*flash, 1, 1, "", FLASH)]
+    assert rows[8:] == [(*OLLAMA, 0, 0, "self_hosted", 0), (*OLLAMA, 1, 0, "self_hosted", 0)]
+    # OpenLLMetry's Gemini and Ollama spans are the duplicates
+    assert result.metrics.spans_duplicate.value() == 4
+
+
+def test_openllmetry_providers_and_tokentrace_count_each_call_once(replay):
+    """Beside tokentrace's instrumentation. OpenLLMetry starts its Gemini and Ollama spans
+    with ``tracer.start_span``, never current: tokentrace's span of each call is the root
+    of a trace of its own. Gemini's pair share the response id; Ollama's API has none, so
+    OpenLLMetry's Ollama span is paired as a framework's is with the span inside it in
+    time (it was two rows each call). One row each call, tokentrace's (which says which
+    call streamed)."""
+    result = replay("openllmetry_providers_tokentrace")
+    assert result.spans == 14
+    _assert_openllmetry_and_tokentrace(result)
+
+
+def test_openllmetry_providers_and_tokentrace_exported_one_by_one(replay):
+    result = replay("openllmetry_providers_tokentrace", alone=True)
+    _assert_openllmetry_and_tokentrace(result)
+
+
+# What OpenLIT 1.45 and tokentrace store alike: one row each call, in row order.
+OPENLIT_ROWS = [
+    ("anthropic", "claude-sonnet-4-5", 1200, 80, 1000, 100, 0, 0, 1, "", SONNET),
+    ("anthropic", "claude-sonnet-4-5", 1200, 80, 1000, 100, 0, 1, 1, "", SONNET),
+    # Converse through the global profile: 100 × 3 + 1,000 × 0.30 + 100 × 3.75 + 80 × 15
+    ("aws.bedrock", "global." + SONNET_ID, 1200, 80, 1000, 100, 0, 0, 1, "", SONNET),
+    ("gcp.gemini", "gemini-2.5-flash", 1200, 80, 1000, 0, 0, 0, 1, "", FLASH),
+    ("gcp.gemini", "gemini-2.5-flash", 1200, 80, 1000, 0, 0, 1, 1, "", FLASH),
+    (*OLLAMA, 0, 0, "self_hosted", 0),
+    (*OLLAMA, 1, 0, "self_hosted", 0),
+    ("openai", "gpt-4o", 1200, 80, 1000, 0, 0, 0, 1, "", GPT_4O),
+    ("openai", "gpt-4o", 1200, 80, 1000, 0, 0, 1, 1, "", GPT_4O),
+]
+# The gpt-4o-mini stream without ``include_usage``: OpenLIT's estimate, stored as no usage.
+OPENLIT_NO_USAGE = ("openai", "gpt-4o-mini", 0, 0, 0, 0, 1, 1, 0, "usage_missing", 0)
+
+
+def test_openlit_latest(replay):
+    """OpenLIT 1.45 (openai 2.54, anthropic 0.125, google-genai 3.6.1, boto3 1.44,
+    ollama 0.6.3): scopes per provider, and cache counts now. A streamed OpenAI call's
+    counts are the usage chunk's (1.34's were its estimate, still dropped: they were
+    before this release); the stream without usage still carries its estimate (8 in, 27
+    out), told apart by the cache counts it sets only from the chunk. Anthropic's and
+    Bedrock's input leave out the cache (read as that source's, not repaired). Bedrock:
+    only Converse has a span. Its own HTTP instrumentations' spans are no calls."""
+    result = replay("openlit_latest")
+    assert result.spans == 21
+    rows = _rows(result)
+    assert rows == [*OPENLIT_ROWS, OPENLIT_NO_USAGE]
+    assert result.metrics.usage_repaired.value(repair="input_below_cache") == 0
+    assert result.metrics.spans_ignored.value() == 11
+
+
+def _assert_openlit_and_tokentrace(result) -> None:
+    rows = _rows(result)
+    ollama_stream = (*OLLAMA, 1, 0, "self_hosted", 0)
+    # OpenLIT opens its span of an Ollama stream once the stream has been read: after
+    # tokentrace's span of it, in a trace of its own, and Ollama's API has no response
+    # id. Nothing ties the two: that call is stored twice (no cost: self-hosted).
+    assert rows == [*OPENLIT_ROWS[:7], ollama_stream, *OPENLIT_ROWS[7:], OPENLIT_NO_USAGE]
+    assert result.metrics.spans_duplicate.value() == 8
+
+
+def test_openlit_latest_and_tokentrace(replay):
+    """Beside tokentrace's instrumentation (which sees every call but boto3's): OpenLIT's
+    span is the parent of tokentrace's, or for streams a root of its own with the same
+    response id; one row each call, tokentrace's, but for the Ollama stream."""
+    result = replay("openlit_latest_tokentrace")
+    assert result.spans == 30
+    _assert_openlit_and_tokentrace(result)
+
+
+def test_openlit_latest_and_tokentrace_exported_one_by_one(replay):
+    _assert_openlit_and_tokentrace(replay("openlit_latest_tokentrace", alone=True))
