@@ -172,7 +172,9 @@ _RECONCILIATION = VIEWS["reconciliation"]
 _RECONCILIATION_LABELS = "provider, model, toString(day) AS date"
 # Finished days of the last three: providers finalise a day's report a day or two late,
 # and the reports are re-imported for two days, so a gap is judged on fresh numbers.
-_FINISHED = "day < toDate($__toTime, 'UTC') AND billed_cost > 0"
+# A day whose every metered call has an unknown cost has no gap (NULL): it is not judged here,
+# never as a gap of 0 nor of the whole bill (the unknown-cost rule tells of its calls).
+_FINISHED = "day < toDate($__toTime, 'UTC') AND billed_cost > 0 AND gap IS NOT NULL"
 
 
 def _reconciliation_rule() -> Rule:
@@ -194,6 +196,7 @@ def _reconciliation_rule() -> Rule:
             metric("gap", "toFloat64(gap)"),
             metric("billed", "toFloat64(billed_cost)"),
             metric("metered", "toFloat64(metered_cost)"),
+            metric("unknown", "toFloat64(unknown_cost_requests)"),
         ),
         threshold=("gt", GAP_RATIO),
         severity="warning",
@@ -204,8 +207,10 @@ def _reconciliation_rule() -> Rule:
         description=(
             'Billed {{ printf "%.2f" $values.billed.Value }} USD, metered '
             '{{ printf "%.2f" $values.metered.Value }} USD '
-            "({{ humanizePercentage $values.gap_share.Value }} of the bill). See the "
-            "reconciliation panel for the likely cause: unmetered calls, or a price or tier."
+            "({{ humanizePercentage $values.gap_share.Value }} of the bill); "
+            '{{ printf "%.0f" $values.unknown.Value }} metered calls of unknown cost are not in '
+            "the metered cost, so the gap may be smaller. See the reconciliation panel for the "
+            "likely cause: unmetered calls, unpriced calls, or a price or tier."
         ),
     )
 

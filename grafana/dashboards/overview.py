@@ -120,6 +120,7 @@ def panels() -> list[dict[str, Any]]:
                         for kind in ("input_tokens", "output_tokens", "requests")
                     },
                     "unpriced_requests": "short",
+                    "unknown_cost_requests": "short",
                     "has_usage": "short",
                     "token_gap": "short",
                 },
@@ -127,7 +128,11 @@ def panels() -> list[dict[str, Any]]:
             p.table(
                 v["unmetered_spend"],
                 (0, 82, 10, 8),
-                units={"unmetered_share": "percentunit", "days": "short"},
+                units={
+                    "unmetered_share": "percentunit",
+                    "days": "short",
+                    "unknown_cost_days": "short",
+                },
             ),
             p.table(
                 v["billed_by_key"],

@@ -85,6 +85,24 @@ def lower_bound_text(value: str | None, partial: bool, money_text: Callable[[str
     return f"at least {money_text(value)}" if partial else money_text(value)
 
 
+def upper_bound_text(value: str | None, partial: bool, money_text: Callable[[str], str]) -> str:
+    """An amount that calls of unknown cost would lower (billed minus a metered cost that
+    leaves them out): ``unknown`` without any, ``at most`` it when some are left out."""
+    if value is None:
+        return "unknown"
+    return f"at most {money_text(value)}" if partial else money_text(value)
+
+
+def unmetered_text(row: dict[str, Any], money_text: Callable[[str], str]) -> str:
+    """An ``unmetered_spend`` row's amount: days whose gap sits beside metered calls of
+    unknown cost are not in it, only counted ("$3.00 + 1 day unknown", or ``unknown``)."""
+    days = row.get("unknown_cost_days", 0)
+    if row["unmetered_cost"] is None:
+        return "unknown"
+    text = money_text(row["unmetered_cost"])
+    return f"{text} + {days} day{'s' * (days != 1)} unknown" if days else text
+
+
 def cost_text(row: dict[str, Any], money_text: Callable[[str], str]) -> str:
     """A row's cost as people read it (:func:`amount_text`)."""
     unknown = row.get("unpriced_requests", 0)
@@ -520,8 +538,9 @@ def _reconciliation(fetch: Fetch) -> dict[str, Any]:
                 "date": _day(r["day"]),
                 "model": r["model"],
                 "billed_cost": money(r["billed_cost"]),
-                "metered_cost": money(r["metered_cost"]),
-                "gap": money(r["gap"]),
+                # null when every metered call has an unknown cost (and so is the gap)
+                "metered_cost": known_money(r["metered_cost"]),
+                "gap": known_money(r["gap"]),
                 "gap_ratio": _number(r["gap_ratio"]),
                 **{key: int(r[key]) for key in RECONCILIATION_TOKENS},
             }
@@ -539,6 +558,10 @@ def _reconciliation(fetch: Fetch) -> dict[str, Any]:
                 "metered_requests": int(r["metered_requests"]),
                 # metered calls of unknown cost (no price): metered_cost leaves them out
                 "unpriced_requests": int(r["unpriced_requests"]),
+                # every metered call of unknown cost (no price, or no usage): metered_cost is
+                # a lower bound and gap an upper bound unless metered_cost_complete
+                "unknown_cost_requests": int(r["unknown_cost_requests"]),
+                "metered_cost_complete": not int(r["unknown_cost_requests"]),
             }
             for r in rows
         ],
@@ -558,10 +581,13 @@ def _reconciliation(fetch: Fetch) -> dict[str, Any]:
             {
                 "provider": r["provider"],
                 "model": r["model"],
-                "unmetered_cost": money(r["unmetered_cost"]),
+                "unmetered_cost": known_money(r["unmetered_cost"]),
                 "billed_cost": money(r["billed_cost"]),
                 "unmetered_share": _number(r["unmetered_share"]),
                 "days": int(r["days"]),
+                # days of them whose gap sits beside metered calls of unknown cost: not summed
+                "unknown_cost_days": int(r["unknown_cost_days"]),
+                "unmetered_cost_complete": not int(r["unknown_cost_days"]),
             }
             for r in fetch("unmetered_spend")
         ],

@@ -20,6 +20,8 @@ from tokentrace.processor.report.document import (
     cost_text,
     incidents,
     lower_bound_text,
+    unmetered_text,
+    upper_bound_text,
 )
 from tokentrace.processor.report.terminal import money
 
@@ -575,11 +577,12 @@ def _reconciliation_table(doc: dict[str, Any]) -> str:
         for r, c in zip(doc["reconciliation"], causes, strict=True)
         if c.get("cause") != "matches"
     ]
-    rows.sort(key=lambda pair: -abs(float(pair[0]["gap"])))
+    # unknown gaps (every metered call of unknown cost) after the known ones, never as $0
+    rows.sort(key=lambda p: (p[0]["gap"] is None, -abs(float(p[0]["gap"] or 0))))
     unmetered = doc.get("unmetered_spend") or []
     intro = "".join(
         f"<p class=warn>Unmetered: {escape(u['provider'])}/{escape(u['model'] or '(no model)')} "
-        f"{escape(money(u['unmetered_cost']))} of {escape(money(u['billed_cost']))} billed "
+        f"{escape(unmetered_text(u, money))} of {escape(money(u['billed_cost']))} billed "
         "was never seen by tokentrace.</p>"
         for u in unmetered
     )
@@ -593,8 +596,8 @@ def _reconciliation_table(doc: dict[str, Any]) -> str:
                 r["provider"],
                 r["model"] or "(no model)",
                 money(r["billed_cost"]),
-                amount_text(r["metered_cost"], c.get("unpriced_requests", 0), money),
-                money(r["gap"]),
+                amount_text(r["metered_cost"], c.get("unknown_cost_requests", 0), money),
+                upper_bound_text(r["gap"], not c.get("metered_cost_complete", True), money),
                 "—" if r["gap_ratio"] is None else f"{r['gap_ratio']:.1%}",
                 c.get("cause", ""),
             ]

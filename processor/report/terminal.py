@@ -27,6 +27,8 @@ from tokentrace.processor.report.document import (
     cost_text,
     lower_bound_text,
     unknown_lines,
+    unmetered_text,
+    upper_bound_text,
 )
 
 SPARKS = "▁▂▃▄▅▆▇█"
@@ -336,7 +338,8 @@ def _reconciliation(doc: dict[str, Any]) -> Group | Table:
     causes = doc.get("reconciliation_causes") or [{}] * len(rows)
     gaps = [(r, c) for r, c in zip(rows, causes, strict=True) if c.get("cause") != "matches"]
     matching = len(rows) - len(gaps)
-    gaps.sort(key=lambda pair: -abs(Decimal(pair[0]["gap"])))
+    # unknown gaps (every metered call of unknown cost) after the known ones, never as $0
+    gaps.sort(key=lambda p: (p[0]["gap"] is None, -abs(Decimal(p[0]["gap"] or 0))))
     table = Table(
         title=f"Billed vs metered ({matching} provider-day-models match"
         + (f"; {len(gaps)} largest gaps first)" if gaps else ")"),
@@ -354,19 +357,21 @@ def _reconciliation(doc: dict[str, Any]) -> Group | Table:
             row["provider"],
             row["model"] or "(no model)",
             money(row["billed_cost"]),
-            amount_text(row["metered_cost"], cause.get("unpriced_requests", 0), money),
-            money(row["gap"]),
+            amount_text(row["metered_cost"], cause.get("unknown_cost_requests", 0), money),
+            upper_bound_text(row["gap"], not cause.get("metered_cost_complete", True), money),
             "—" if share is None else f"{share:.1%}",
             cause.get("cause", ""),
         )
     unmetered = doc.get("unmetered_spend") or []
     if not unmetered:
         return table
-    total = sum((Decimal(u["unmetered_cost"]) for u in unmetered), Decimal(0))
+    known = [Decimal(u["unmetered_cost"]) for u in unmetered if u["unmetered_cost"] is not None]
+    partial = any(u.get("unknown_cost_days") for u in unmetered)
+    total = lower_bound_text(str(sum(known, Decimal(0))) if known else None, partial, money)
     lines = [
-        f"  {u['provider']}/{u['model'] or '(no model)'}: {money(u['unmetered_cost'])} "
+        f"  {u['provider']}/{u['model'] or '(no model)'}: {unmetered_text(u, money)} "
         f"of {money(u['billed_cost'])} billed"
         for u in unmetered
     ]
-    note = Text(f"Unmetered spend (billed, never seen by tokentrace): {money(total)}\n")
+    note = Text(f"Unmetered spend (billed, never seen by tokentrace): {total}\n")
     return Group(table, note, Text("\n".join(lines)))

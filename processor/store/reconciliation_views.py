@@ -44,7 +44,10 @@ SELECT
     day,
     model,
     sum(r.billed_cost) AS billed_cost,
-    sum(r.metered_cost) AS metered_cost,
+    -- metered calls whose every cost is unknown have no metered cost (NULL), never 0: so no
+    -- gap either; with some, the cost of the others (a lower bound, the gap an upper bound)
+    if(metered_requests > 0 AND unknown_cost_requests >= metered_requests, NULL,
+        sum(r.metered_cost)) AS metered_cost,
     billed_cost - metered_cost AS gap,
     toFloat64(gap) / nullIf(toFloat64(billed_cost), 0) AS gap_ratio,
     sum(r.billed_input_tokens) AS billed_input_tokens,
@@ -54,6 +57,7 @@ SELECT
     sum(r.billed_requests) AS billed_requests,
     sum(r.metered_requests) AS metered_requests,
     sum(r.unpriced_requests) AS unpriced_requests,
+    sum(r.unknown_cost_requests) AS unknown_cost_requests,
     max(r.has_usage) AS has_usage,
     toInt64(billed_input_tokens + billed_output_tokens)
         - toInt64(metered_input_tokens + metered_output_tokens) AS token_gap,
@@ -64,6 +68,7 @@ SELECT
         has_usage = 0, 'cost only',
         abs(token_gap) > {TOKEN_TOLERANCE} * (billed_input_tokens + billed_output_tokens),
             if(token_gap > 0, 'missing calls', 'more metered than billed'),
+        unknown_cost_requests > 0, 'unpriced calls',
         abs(gap) > {TOKEN_TOLERANCE} * billed_cost, 'price or tier',
         'matches'
     ) AS cause
@@ -75,7 +80,8 @@ FROM
         toUInt64(0) AS billed_input_tokens, toUInt64(0) AS metered_input_tokens,
         toUInt64(0) AS billed_output_tokens, toUInt64(0) AS metered_output_tokens,
         CAST(NULL, 'Nullable(UInt64)') AS billed_requests, toUInt64(0) AS metered_requests,
-        toUInt64(0) AS unpriced_requests, toUInt8(0) AS has_usage
+        toUInt64(0) AS unpriced_requests, toUInt64(0) AS unknown_cost_requests,
+        toUInt8(0) AS has_usage
     FROM billed_costs AS c
     WHERE $__dateFilter(day)
       AND {_newest("cost", "c")}{{filters}}
@@ -87,7 +93,7 @@ FROM
         sum(u.input_tokens), toUInt64(0),
         sum(u.output_tokens), toUInt64(0),
         sum(u.requests), toUInt64(0),
-        toUInt64(0), toUInt8(1)
+        toUInt64(0), toUInt64(0), toUInt8(1)
     FROM billed_usage AS u
     WHERE $__dateFilter(day)
       AND {_newest("usage", "u")}{{filters}}
@@ -103,6 +109,8 @@ FROM
         -- as missing calls; only calls without a price are 'unpriced calls'
         toUInt64(sum(m.unpriced_requests) - least(sum(m.unpriced_requests),
             sum(m.usage_missing_requests))),
+        -- every metered call of unknown cost, without usage or without a price
+        sum(m.unpriced_requests),
         toUInt8(0)
     FROM llm_cost_daily AS m
     WHERE $__dateFilter(day)
@@ -123,7 +131,10 @@ RECONCILIATION_VIEWS: list[View] = [
             "share of the bill, and the likely cause: 'unmetered' (billed, never seen), "
             "'missing calls' (billed tokens above metered), 'price or tier' (tokens match "
             "within 1 %, cost does not), 'unpriced calls', 'not billed', 'cost only' (no usage "
-            "in the report, e.g. web search), 'matches'. Input tokens include cached ones."
+            "in the report, e.g. web search), 'matches'. Input tokens include cached ones. "
+            "metered_cost leaves out the unknown_cost_requests (metered calls without a price "
+            "or without usage): a lower bound, and gap an upper bound, when there are some; "
+            "NULL (unknown) for both when every metered call is one."
         ),
         format=Format.TABLE,
         source="billed_costs",
@@ -138,7 +149,9 @@ ORDER BY day DESC, abs(gap) DESC, provider, model""",
         description=(
             "Billed spend the instrumentation never saw, per provider and model over the "
             "range: the whole bill of a model on days without any metered call of it, plus "
-            "the gap on days where billed tokens exceed metered ones ('missing calls')."
+            "the gap on days where billed tokens exceed metered ones ('missing calls'). Such a "
+            "day with metered calls of unknown cost is counted in unknown_cost_days, not "
+            "summed: unmetered_cost is then a lower bound, NULL (unknown) if every day is one."
         ),
         format=Format.TABLE,
         source="billed_costs",
@@ -147,17 +160,22 @@ ORDER BY day DESC, abs(gap) DESC, provider, model""",
 SELECT
     provider,
     model,
-    sumIf(d.billed_cost, d.cause = 'unmetered') + sumIf(d.gap, d.cause = 'missing calls')
-        AS unmetered_cost,
+    -- a gap beside metered calls of unknown cost is not known to be unmetered spend: its day
+    -- is counted, not summed (a lower bound then, NULL when every such day is one of those)
+    sumIf(d.billed_cost, d.cause = 'unmetered')
+        + sumIf(assumeNotNull(d.gap), d.cause = 'missing calls' AND d.unknown_cost_requests = 0)
+        AS known_unmetered_cost,
+    if(unknown_cost_days = days, NULL, known_unmetered_cost) AS unmetered_cost,
     sum(d.billed_cost) AS billed_cost,
     toFloat64(unmetered_cost) / nullIf(toFloat64(billed_cost), 0) AS unmetered_share,
-    countIf(d.cause IN ('unmetered', 'missing calls')) AS days
+    countIf(d.cause IN ('unmetered', 'missing calls')) AS days,
+    countIf(d.cause = 'missing calls' AND d.unknown_cost_requests > 0) AS unknown_cost_days
 FROM
 (
 {_RECONCILIATION_ROWS}
 ) AS d
 GROUP BY provider, model
-HAVING unmetered_cost > 0
+HAVING known_unmetered_cost > 0 OR unknown_cost_days > 0
 ORDER BY unmetered_cost DESC, provider, model""",
     ),
     View(

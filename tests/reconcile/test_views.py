@@ -14,7 +14,7 @@ from rich.console import Console
 from reconcile.seed import D1, D2, NOW, TODAY, seed
 from tokentrace.processor.report import document, html, terminal
 from tokentrace.processor.report.window import Window
-from tokentrace.processor.store import views
+from tokentrace.processor.store import macros, views
 
 WEEK = {"start": NOW - dt.timedelta(days=7), "end": NOW}
 
@@ -196,9 +196,11 @@ def test_report_document_terminal_and_html(seeded: Any) -> None:
     ]  # fmt: skip
     assert doc["unmetered_spend"] == [
         {"provider": "openai", "model": "text-embedding-3-small", "unmetered_cost": "3",
-         "billed_cost": "3", "unmetered_share": 1.0, "days": 1},
+         "billed_cost": "3", "unmetered_share": 1.0, "days": 1, "unknown_cost_days": 0,
+         "unmetered_cost_complete": True},
         {"provider": "openai", "model": "gpt-4o-mini", "unmetered_cost": "0.05",
-         "billed_cost": "0.15", "unmetered_share": 0.333333, "days": 1},
+         "billed_cost": "0.15", "unmetered_share": 0.333333, "days": 1, "unknown_cost_days": 0,
+         "unmetered_cost_complete": True},
     ]  # fmt: skip
     out = io.StringIO()
     terminal.render(doc, Console(file=out, width=140))
@@ -227,16 +229,44 @@ def test_alert_fires_for_a_finished_day_over_5_percent_and_1_usd(seeded: Any) ->
     # only 0.05 USD; D2's gpt-4o was metered, not billed
     assert firing == {
         (("provider", "openai"), ("model", "text-embedding-3-small"), ("date", "2026-03-14")): {
-            "gap_share": 1.0, "gap": 3.0, "billed": 3.0, "metered": 0.0,
+            "gap_share": 1.0, "gap": 3.0, "billed": 3.0, "metered": 0.0, "unknown": 0.0,
         },
         (("provider", "anthropic"), ("model", "claude-sonnet-4-0"), ("date", "2026-03-14")): {
             "gap_share": pytest.approx(0.375), "gap": pytest.approx(1.2), "billed": 3.2,
-            "metered": 2.0,
+            "metered": 2.0, "unknown": 0.0,
         },
     }  # fmt: skip
     assert evaluate(seeded, rule, NOW + dt.timedelta(days=4)) == {}  # out of the 3-day window
     threshold = next(q["model"] for q in rule["data"] if q["refId"] == rule["condition"])
     assert threshold["conditions"][0]["evaluator"] == {"type": "gt", "params": [0.05]}
+
+
+def test_alert_does_not_judge_a_day_whose_metered_calls_all_have_an_unknown_cost(
+    seeded: Any,
+) -> None:
+    """D2's 40 embedding calls metered, without a price: no gap of the whole bill (metered
+    read as $0), no calm gap of 0 either; no row at all in any of the rule's queries."""
+    from grafana.test_queries import evaluate
+
+    at = dt.datetime.combine(D2, dt.time(11), dt.UTC)
+    seeded.insert(
+        "llm_calls",
+        [[at, f"e{n}", "openai", "text-embedding-3-small", 2500, Decimal(0), 0, "unknown_model"]
+         for n in range(40)],
+        column_names=["ts", "trace_id", "provider", "model", "input_tokens", "cost", "priced",
+                      "unpriced_reason"],
+    )  # fmt: skip
+    rule = _rule()
+    assert set(evaluate(seeded, rule, NOW)) == {
+        (("provider", "anthropic"), ("model", "claude-sonnet-4-0"), ("date", "2026-03-14")),
+    }
+    for query in rule["data"]:
+        if query["datasourceUid"] != "__expr__":
+            sql = macros.expand_macros(
+                query["model"]["rawSql"], start=NOW - dt.timedelta(days=3), end=NOW, interval_s=1
+            )
+            models = [row[1] for row in seeded.query(sql).result_rows]
+            assert "text-embedding-3-small" not in models, query["refId"]
 
 
 def test_alert_thresholds_are_configurable(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -286,3 +316,98 @@ def test_metered_calls_of_unknown_cost_are_counted_beside_the_metered_cost(seede
     terminal.render(doc, Console(file=out, width=160))
     assert "$2.00 + 1 unknown" in out.getvalue()
     assert "$2.00 + 1 unknown" in html.render(doc)
+
+
+# The 40 embedding calls billed $3.00 on D2 (seed: unmetered), now metered with an unknown cost:
+# without a price (usage known, 100,000 tokens as billed), or without usage.
+_UNKNOWN_EMBEDDINGS = {
+    "unpriced": {"input_tokens": 2500, "usage_missing": 0, "unpriced_reason": "unknown_model"},
+    "usage_missing": {"input_tokens": 0, "usage_missing": 1, "unpriced_reason": "usage_missing"},
+}
+
+
+@pytest.mark.parametrize("kind", list(_UNKNOWN_EMBEDDINGS))
+def test_metered_calls_all_of_unknown_cost_have_no_metered_cost_nor_gap(
+    seeded: Any, kind: str
+) -> None:
+    """Every metered call of the day of unknown cost: the metered cost and the gap are unknown
+    (null), never $0 and the whole bill; unmetered spend does not count the bill as unmetered."""
+    at = dt.datetime.combine(D2, dt.time(11), dt.UTC)
+    calls = [
+        {"ts": at, "trace_id": f"e{n}", "provider": "openai", "model": "text-embedding-3-small",
+         "operation": "embeddings", "output_tokens": 0, "cost": Decimal(0), "priced": 0,
+         **_UNKNOWN_EMBEDDINGS[kind]}
+        for n in range(40)
+    ]  # fmt: skip
+    seeded.insert("llm_calls", [list(c.values()) for c in calls], column_names=list(calls[0]))
+    day = {"start": dt.datetime(2026, 3, 14, tzinfo=dt.UTC), "end": NOW.replace(hour=0)}
+    [row] = [r for r in _rows(seeded, "reconciliation", **day) if r["model"].startswith("text")]
+    cause = "unpriced calls" if kind == "unpriced" else "missing calls"
+    assert (row["billed_cost"], row["metered_cost"], row["gap"], row["gap_ratio"]) == (
+        Decimal(3),
+        None,
+        None,
+        None,
+    )
+    assert (row["metered_requests"], row["unknown_cost_requests"], row["cause"]) == (40, 40, cause)
+    unmetered = {r["model"]: r for r in _rows(seeded, "unmetered_spend", **day)}
+    if kind == "unpriced":  # the calls were seen: not unmetered at all
+        assert list(unmetered) == ["gpt-4o-mini"]
+    else:  # tokens missing, so is their cost: how much of the bill they were is unknown
+        embeddings = unmetered["text-embedding-3-small"]
+        assert (embeddings["unmetered_cost"], embeddings["unmetered_share"]) == (None, None)
+        assert (embeddings["days"], embeddings["unknown_cost_days"]) == (1, 1)
+
+    window = Window(
+        start=dt.datetime(2026, 3, 14, tzinfo=dt.UTC), end=dt.datetime(2026, 3, 15, tzinfo=dt.UTC)
+    )
+    doc = document.build(document.store_fetcher(seeded, window), window)
+    [(row, why)] = [
+        (r, c)
+        for r, c in zip(doc["reconciliation"], doc["reconciliation_causes"], strict=True)
+        if r["model"] == "text-embedding-3-small"
+    ]
+    assert (row["metered_cost"], row["gap"], row["gap_ratio"]) == (None, None, None)
+    assert (why["unknown_cost_requests"], why["metered_cost_complete"]) == (40, False)
+    out = io.StringIO()
+    terminal.render(doc, Console(file=out, width=160))
+    text = out.getvalue()
+    line = next(line for line in text.splitlines() if "2026-03-14" in line and "embedding" in line)
+    assert "$3.00" in line and line.count("unknown") == 2 and "$0.00" not in line, line
+    page = html.render(doc)
+    assert (
+        "<td>text-embedding-3-small</td><td class=n>$3.00</td><td class=n>unknown</td>"
+        "<td class=n>unknown</td><td class=n>—</td>"
+    ) in page
+    if kind == "usage_missing":
+        assert "Unmetered spend (billed, never seen by tokentrace): at least $0.05" in text
+        assert "text-embedding-3-small: unknown of $3.00 billed" in text
+        assert "text-embedding-3-small unknown of $3.00 billed" in page
+        assert [(u["unmetered_cost"], u["unmetered_cost_complete"]) for u in
+                doc["unmetered_spend"]] == [("0.05", True), (None, False)]  # fmt: skip
+
+
+def test_a_gap_beside_some_calls_of_unknown_cost_is_an_upper_bound(seeded: Any) -> None:
+    """One unpriced call beside D2's four priced claude-sonnet-4-0 calls ($2.00 billed $3.20):
+    the gap ($1.20) is at most that, the unknown call's cost would lower it."""
+    at = dt.datetime.combine(D2, dt.time(10), dt.UTC)
+    seeded.insert(
+        "llm_calls",
+        [[at, "u1", "anthropic", "claude-sonnet-4-0", 500, 50, Decimal(0), 0, "unknown_model"]],
+        column_names=["ts", "trace_id", "provider", "model", "input_tokens", "output_tokens",
+                      "cost", "priced", "unpriced_reason"],
+    )  # fmt: skip
+    window = Window(
+        start=dt.datetime(2026, 3, 14, tzinfo=dt.UTC), end=dt.datetime(2026, 3, 15, tzinfo=dt.UTC)
+    )
+    doc = document.build(document.store_fetcher(seeded, window), window)
+    [(row, why)] = [
+        (r, c)
+        for r, c in zip(doc["reconciliation"], doc["reconciliation_causes"], strict=True)
+        if r["model"] == "claude-sonnet-4-0"
+    ]
+    assert (row["metered_cost"], row["gap"], why["metered_cost_complete"]) == ("2", "1.2", False)
+    out = io.StringIO()
+    terminal.render(doc, Console(file=out, width=160))
+    assert "at most $1.20" in out.getvalue()
+    assert "at most $1.20" in html.render(doc)
