@@ -31,6 +31,9 @@ class Api:
     """False when `request_model` and `request_stream` need only the path, so routing skips
     scanning the request body."""
 
+    lists_calls = False
+    """True for a batch's results (`batch_api`): one call per request listed in the body."""
+
     def request_model(self, fields: RequestFields, path: str) -> str | None:
         return fields.model
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from . import (
     anthropic_api,
+    batch_api,
     bedrock_api,
     cohere_api,
     gemini_api,
@@ -204,9 +205,13 @@ def route(request: Any, settings: Settings) -> Route | None:
     return found
 
 
-_GET_APIS = ((openai_api.RESPONSES_RETRIEVE, "/responses/"),)
-"""The GET requests whose answers carry the usage of calls made earlier, by API and the
-segment before the id in their paths."""
+_GET_APIS: tuple[tuple[Api, str, str], ...] = (
+    (openai_api.RESPONSES_RETRIEVE, "/responses/", ""),
+    (batch_api.OPENAI_BATCH_OUTPUT, "/files/", "/content"),
+    (batch_api.ANTHROPIC_BATCH_RESULTS, "/messages/batches/", "/results"),
+)
+"""The GET requests whose answers carry the usage of calls made earlier, by API, the
+segment before the id in their paths and what follows the id."""
 
 
 def deferred_route(request: Any, settings: Settings) -> Route | None:
@@ -242,9 +247,12 @@ def deferred_route(request: Any, settings: Settings) -> Route | None:
 
 
 def _get_shape(raw: str) -> tuple[Api, str] | None:
-    """The `_GET_APIS` entry whose segment is followed by the last part of path `raw`."""
-    for api, segment in _GET_APIS:
-        at = raw.rfind(segment)
-        if at >= 0 and "/" not in raw[at + len(segment) :]:
+    """The `_GET_APIS` entry whose segment, one id and suffix end path `raw`."""
+    for api, segment, suffix in _GET_APIS:
+        if not raw.endswith(suffix):
+            continue
+        end = len(raw) - len(suffix)
+        at = raw.rfind(segment, 0, end)
+        if at >= 0 and "/" not in raw[at + len(segment) : end]:
             return api, segment
     return None

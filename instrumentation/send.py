@@ -19,6 +19,7 @@ from opentelemetry.instrumentation.utils import is_instrumentation_enabled
 from opentelemetry.trace import Tracer
 
 from . import failures, provider_errors
+from .batch_call import BatchDownload
 from .budget_guard import Exceeded
 from .call import IN_CALL, LLMCall
 from .config import Settings
@@ -57,7 +58,10 @@ def start_call(tracer: Tracer, settings: Settings, request: Any) -> LLMCall | No
         return None
     try:
         llm_route = route(request, settings)
-        return None if llm_route is None else LLMCall.start(tracer, llm_route, request, ctx)
+        if llm_route is None:
+            return None
+        kind = BatchDownload if llm_route.api.lists_calls else LLMCall
+        return kind.start(tracer, llm_route, request, ctx)
     except Exception:
         failures.report("starting the span")
         return None

@@ -40,6 +40,7 @@ except ImportError:
 
 from . import anthropic, bedrock, cohere, gemini, ollama, openai, openai_media, voyage
 from .background import StoredResponses
+from .batches import Batches
 from .plan import Plan, plan_for
 from .reply import Reply
 
@@ -97,6 +98,8 @@ class Standin:
         """OpenAI's Responses API responses, kept for retrieves (`background`)."""
         host, port = server.server_address[:2]
         self.root = f"http://{host}:{port}"
+        self.batches = Batches(self.root)
+        """OpenAI's and Anthropic's batches and OpenAI's files (`batches`)."""
         self._thread = threading.Thread(target=server.serve_forever, daemon=True)
         self._thread.start()
 
@@ -177,11 +180,8 @@ class _RequestHandler(BaseHTTPRequestHandler):
         target = urlsplit(self.path)
         standin.requests.append(RecordedRequest("GET", self.path, headers, b""))
         path, handle = _handler_for(target.path)
-        head, _, ident = path.rpartition("/")
-        if handle is _openai and head.endswith("/responses"):
-            query = dict(parse_qsl(target.query))
-            reply = standin.responses.retrieve(ident, query)
-        else:
+        reply = _get(standin, handle, path, dict(parse_qsl(target.query)))
+        if reply is None:
             reply = Reply(status=404, body=b'{"error":"not found"}')
         self._reply(reply, headers.get("accept-encoding", ""))
 
@@ -209,7 +209,9 @@ class _RequestHandler(BaseHTTPRequestHandler):
             path += "?" + target.query
         reply = None
         if handle is _openai:
-            reply = _stateful_openai(standin, path, headers, document, plan)
+            reply = _stateful_openai(standin, path, headers, document, plan, body)
+        elif handle is anthropic.handle and path.endswith("/messages/batches"):
+            reply = standin.batches.create_anthropic(headers, document)
         if reply is None:
             reply = handle(path, document, plan)
         reply.headers.update(plan.cost_headers())
@@ -255,12 +257,39 @@ class _RequestHandler(BaseHTTPRequestHandler):
             self.wfile.flush()
 
 
+def _get(standin: Standin, handle: Handler, path: str, query: dict[str, str]) -> Reply | None:
+    """The answer of a GET (what the server keeps: responses, batches, files), or None."""
+    head, _, ident = path.rpartition("/")
+    if handle is _openai:
+        if head.endswith("/responses"):
+            return standin.responses.retrieve(ident, query)
+        if head.endswith("/batches"):
+            return standin.batches.retrieve_openai(ident)
+        if ident == "content":
+            return standin.batches.content(head.rpartition("/")[2])
+    if handle is anthropic.handle:
+        if head.endswith("/messages/batches"):
+            return standin.batches.retrieve_anthropic(ident)
+        if ident == "results":
+            return standin.batches.results(head.rpartition("/")[2])
+    return None
+
+
 def _stateful_openai(
-    standin: Standin, path: str, headers: dict[str, str], body: dict[str, Any], plan: Plan
+    standin: Standin,
+    path: str,
+    headers: dict[str, str],
+    body: dict[str, Any],
+    plan: Plan,
+    raw: bytes,
 ) -> Reply | None:
     """The answer of an OpenAI request that the server keeps state for (a Responses API
-    response, a background response's cancel), or None."""
+    response, a background response's cancel, a file, a batch), or None."""
     path = path.split("?", 1)[0]
+    if path.endswith("/files"):
+        return standin.batches.upload(raw, headers.get("content-type", ""))
+    if path.endswith("/batches"):
+        return standin.batches.create_openai(headers, body)
     if path.endswith("/responses") and not plan.fail:
         model = openai.dated(str(body.get("model", "gpt-4o-mini")))
         return standin.responses.create(headers, body, plan, model)

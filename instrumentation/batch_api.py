@@ -1,0 +1,142 @@
+"""Batch APIs' results files: each billed request in them is one call (`batch_call`).
+
+- OpenAI Batch: the output file, `GET /files/{output_file_id}/content`, JSONL, one line per
+  request: `{"id": "batch_req_…", "custom_id": …, "response": {"status_code": 200, "body":
+  <the endpoint's answer, usage and model included>}, "error": null}`. The line names no
+  batch, so its key is the output file's id (one per batch) and the `custom_id`. The body is
+  a chat completion, a legacy completion, an embeddings list or a Responses API response
+  (`object`), read as the endpoint's API reads it.
+- Anthropic Message Batches: `GET /v1/messages/batches/{id}/results`, JSONL (`application/
+  x-jsonl`, which `LLMCall` would take for JSON), one line per request: `{"custom_id": …,
+  "result": {"type": "succeeded", "message": <a Messages API answer>}}`; `errored`,
+  `canceled` and `expired` requests are not billed. Key: the batch id and the `custom_id`.
+
+Every call is billed at the provider's batch rate: its span names the `batch` service tier,
+which the pricer prices as such (`pricing.rules`). Its time is the result's own when it has
+one (OpenAI's `created`: when the request ran, hence the rate in force), else the download's
+(Anthropic's results carry none).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from . import anthropic_api, openai_api
+from .api import Api, Deferred
+from .usage import CALL_KEY, SERVICE_TIER, USAGE_MISSING, Observed
+
+BATCH_TIER = "batch"
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    """One billed request of a batch: its span's name, attributes and start (ns, or None for
+    the download's time)."""
+
+    name: str
+    attributes: dict[str, Any]
+    created_ns: int | None
+
+
+class BatchResults(Deferred):
+    """A batch's results download: no call itself, one per billed request in it."""
+
+    operation = "chat"
+    reads_request_body = False
+    lists_calls = True
+    sse_marker = re.compile(rb'"usage"')
+    """Lines without usage are not billed (errors, cancelled and expired requests)."""
+    segment: str
+    """The path segment before the id (`/files/`), then `suffix` ends the path."""
+    suffix: str
+
+    def observe(self, document: Any, seen: Observed, streaming: bool) -> None:
+        """Not used: `batch_call.BatchDownload` reads each line with `result`."""
+
+    def batch_id(self, path: str) -> str:
+        """The id in a results path (`…/files/{id}/content`)."""
+        end = len(path) - len(self.suffix)
+        return path[path.rfind(self.segment, 0, end) + len(self.segment) : end]
+
+    def result(self, line: Any, batch: str) -> BatchResult | None:
+        """The billed request of one results line, or None."""
+        raise NotImplementedError
+
+
+def _result(api: Api, body: Any, key: str, status: int, created: Any) -> BatchResult | None:
+    """A request's result as `api` reads its answer `body`."""
+    if not isinstance(body, dict):
+        return None
+    seen = Observed()
+    api.observe(body, seen, False)
+    attributes: dict[str, Any] = {
+        "gen_ai.operation.name": api.operation,
+        "gen_ai.request.stream": False,
+        "http.response.status_code": status,
+        SERVICE_TIER: BATCH_TIER,
+        CALL_KEY: key,
+    }
+    if seen.response_id:
+        attributes["gen_ai.response.id"] = seen.response_id
+    if seen.response_model:
+        attributes["gen_ai.response.model"] = seen.response_model
+    if seen.finish_reasons:
+        attributes["gen_ai.response.finish_reasons"] = seen.finish_reasons
+    usage = api.usage(seen.raw_usage) if seen.raw_usage is not None else None
+    if usage is None:
+        attributes[USAGE_MISSING] = True
+    else:
+        attributes.update(usage.attributes())
+        attributes[CALL_KEY] = key  # a background key of the body's would not be the batch's
+    name = api.operation
+    if seen.response_model:
+        name = f"{name} {seen.response_model}"
+    seconds = created if type(created) is int and created > 0 else None
+    return BatchResult(name, attributes, None if seconds is None else seconds * 10**9)
+
+
+class OpenAIBatchOutput(BatchResults):
+    family = "openai"
+    segment = "/files/"
+    suffix = "/content"
+
+    _APIS = {
+        "response": openai_api.RESPONSES,
+        "list": openai_api.EMBEDDINGS,
+        "text_completion": openai_api.COMPLETIONS,
+    }
+
+    def result(self, line: Any, batch: str) -> BatchResult | None:
+        if not isinstance(line, dict):
+            return None
+        response = line.get("response")
+        if not isinstance(response, dict):
+            return None  # an input file's line, or a request that failed (`error`)
+        status = response.get("status_code")
+        body = response.get("body")
+        if type(status) is not int or status >= 300 or not isinstance(body, dict):
+            return None  # rejected: not billed
+        api = self._APIS.get(body.get("object"), openai_api.CHAT)
+        created = body.get("created", body.get("created_at"))
+        return _result(api, body, f"{batch}/{line.get('custom_id')}", status, created)
+
+
+class AnthropicBatchResults(BatchResults):
+    family = "anthropic"
+    segment = "/messages/batches/"
+    suffix = "/results"
+
+    def result(self, line: Any, batch: str) -> BatchResult | None:
+        if not isinstance(line, dict):
+            return None
+        result = line.get("result")
+        if not isinstance(result, dict) or result.get("type") != "succeeded":
+            return None
+        key = f"{batch}/{line.get('custom_id')}"
+        return _result(anthropic_api.MESSAGES, result.get("message"), key, 200, None)
+
+
+OPENAI_BATCH_OUTPUT = OpenAIBatchOutput()
+ANTHROPIC_BATCH_RESULTS = AnthropicBatchResults()

@@ -1,0 +1,130 @@
+"""Batch APIs with the real SDKs: each billed request in a downloaded results file is one
+call, priced at the provider's batch rate, stored once however often the file is downloaded.
+
+Batch prices are half the standard rates:
+- OpenAI gpt-4o (gpt-4o-2024-08-06): $2.50 / M input and $10.00 / M output, in the Batch API
+  $1.25 and $5.00 (https://platform.openai.com/docs/pricing, "Batch");
+- Anthropic claude-sonnet-4-5: $3 / M input and $15 / M output, in Message Batches $1.50 and
+  $7.50 (https://docs.claude.com/en/docs/about-claude/pricing#batch-processing).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from decimal import Decimal
+
+import anthropic
+import openai
+
+from .conftest import llm_spans, store_exports
+
+COLUMNS = (
+    "ts, provider, model, service_tier, input_tokens, output_tokens, cost, priced, usage_missing"
+)
+
+
+def prompt(tokens: int) -> list[dict[str, str]]:
+    """A user message the stand-in counts as `tokens` input tokens (5 + characters / 4, the
+    role's four included)."""
+    return [{"role": "user", "content": "x" * ((tokens - 5) * 4 - 4)}]
+
+
+def rows(store_client) -> list[tuple]:
+    return store_client.query(f"SELECT {COLUMNS} FROM llm_calls ORDER BY input_tokens").result_rows
+
+
+def test_openai_batch_output_downloaded_twice_is_each_request_once(
+    standin, exporter, tmp_path, store_client
+):
+    sdk = openai.OpenAI(base_url=standin.base_url("openai"), api_key="sk-test", max_retries=0)
+    requests = [
+        ("long", 1000, 200),
+        ("short", 500, 300),
+        ("refused", 500, 0),  # the stand-in refuses max_tokens 0 (400): not billed
+    ]
+    lines = [
+        {
+            "custom_id": custom,
+            "method": "POST",
+            "url": "/v1/chat/completions",
+            "body": {"model": "gpt-4o", "max_tokens": limit, "messages": prompt(tokens)},
+        }
+        for custom, tokens, limit in requests
+    ]
+    content = "".join(json.dumps(line) + "\n" for line in lines).encode()
+    uploaded = sdk.files.create(file=("requests.jsonl", content), purpose="batch")
+    batch = sdk.batches.create(
+        input_file_id=uploaded.id,
+        endpoint="/v1/chat/completions",
+        completion_window="24h",
+        extra_headers={"x-standin-chunks": "400"},  # replies as long as max_tokens allows
+    )
+    batch = sdk.batches.retrieve(batch.id)
+    assert batch.status == "completed"
+    first = sdk.files.content(batch.output_file_id).text
+    second = sdk.files.content(batch.output_file_id).read()
+    assert first.encode() == second and len(first.splitlines()) == 3
+    ran = {json.loads(line)["response"]["body"].get("created") for line in first.splitlines()}
+    (created,) = ran - {None}  # when the requests ran (the refused one's error has no time)
+
+    spans = llm_spans(exporter)
+    calls = [span for span in spans if "tokentrace.call.key" in span.attributes]
+    assert [span.attributes["tokentrace.call.key"] for span in calls] == [
+        f"{batch.output_file_id}/long",
+        f"{batch.output_file_id}/short",
+    ] * 2
+    downloads = [span for span in spans if span.attributes.get("tokentrace.usage.deferred")]
+    assert len(downloads) == 2
+    assert all(call.parent.span_id in {d.context.span_id for d in downloads} for call in calls)
+
+    # each download exported on its own, as an exporter may send them minutes apart
+    store_exports([spans[: len(spans) // 2], spans[len(spans) // 2 :]], tmp_path, store_client)
+    # long: 1,000 x 1.25 + 200 x 5.00 = 2,250 per million; short: 500 x 1.25 + 300 x 5.00
+    # = 2,125 per million. Each at the time its request ran.
+    at = dt.datetime.fromtimestamp(created, dt.UTC).replace(tzinfo=None)
+    assert rows(store_client) == [
+        (at, "openai", "gpt-4o", "batch", 500, 300, Decimal("0.002125"), 1, 0),
+        (at, "openai", "gpt-4o", "batch", 1000, 200, Decimal("0.00225"), 1, 0),
+    ]
+
+
+def test_anthropic_message_batch_results_downloaded_twice_is_each_request_once(
+    standin, exporter, tmp_path, store_client
+):
+    sdk = anthropic.Anthropic(
+        base_url=standin.base_url("anthropic"), api_key="sk-ant-test", max_retries=0
+    )
+    batch = sdk.messages.batches.create(
+        requests=[
+            {
+                "custom_id": custom,
+                "params": {
+                    "model": "claude-sonnet-4-5",
+                    "max_tokens": limit,
+                    "messages": prompt(tokens),
+                },
+            }
+            for custom, tokens, limit in [("a", 1000, 100), ("b", 2000, 40), ("c", 10, 0)]
+        ],
+        extra_headers={"x-standin-chunks": "400"},
+    )
+    assert sdk.messages.batches.retrieve(batch.id).processing_status == "ended"
+    before = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    results = list(sdk.messages.batches.results(batch.id))
+    assert [result.result.type for result in results] == ["succeeded", "succeeded", "errored"]
+    list(sdk.messages.batches.results(batch.id))
+    after = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+    spans = llm_spans(exporter)
+    keys = [span.attributes.get("tokentrace.call.key") for span in spans]
+    assert keys.count(f"{batch.id}/a") == keys.count(f"{batch.id}/b") == 2
+    store_exports([[span] for span in spans], tmp_path, store_client)
+    stored = rows(store_client)
+    # a: 1,000 x 1.50 + 100 x 7.50 = 2,250 per million; b: 2,000 x 1.50 + 40 x 7.50 = 3,300.
+    # Anthropic's results carry no time: each call is dated by its (first) download.
+    assert [row[1:] for row in stored] == [
+        ("anthropic", "claude-sonnet-4-5", "batch", 1000, 100, Decimal("0.00225"), 1, 0),
+        ("anthropic", "claude-sonnet-4-5", "batch", 2000, 40, Decimal("0.0033"), 1, 0),
+    ]
+    assert all(before <= row[0] <= after for row in stored)
