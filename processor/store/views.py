@@ -594,9 +594,12 @@ FROM
         title="Change vs previous period",
         description=(
             "Spend over the range against the same number of whole days just before it; "
-            "change is (cost / previous_cost) - 1, NULL without previous spend or when "
-            "either period has calls of unknown cost (unpriced_requests, "
-            "previous_unpriced_requests: its cost is then a lower bound, or NULL if all are)."
+            "change is (cost / previous_cost) - 1 over the calls of known cost, NULL without "
+            "previous spend or when either period's cost is unknown. Calls of unknown cost "
+            "(unpriced_requests, previous_unpriced_requests) are left out of both costs (a "
+            "lower bound then, NULL if all are): change_complete is 0 when there are some, "
+            "the change then that of the known spend only (a self-hosted model without a "
+            "price leaves it exact for the rest)."
         ),
         whole_days=True,
         format=Format.TABLE,
@@ -612,10 +615,10 @@ SELECT
         sumIf(spent, current)) AS cost,
     if(sumIf(calls, NOT current) > 0 AND previous_unpriced_requests >= sumIf(calls, NOT current),
         NULL, sumIf(spent, NOT current)) AS previous_cost,
-    if(unpriced_requests + previous_unpriced_requests > 0, NULL,
-        toFloat64(cost) / toFloat64(nullIf(previous_cost, 0)) - 1) AS change,
+    toFloat64(cost) / toFloat64(nullIf(previous_cost, 0)) - 1 AS change,
     sumIf(unknown, current) AS unpriced_requests,
-    sumIf(unknown, NOT current) AS previous_unpriced_requests
+    sumIf(unknown, NOT current) AS previous_unpriced_requests,
+    toUInt8(unpriced_requests + previous_unpriced_requests = 0) AS change_complete
 FROM
 (
     -- a plain sum() per period, so the rollup's projection without tenant can answer it

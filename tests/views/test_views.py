@@ -105,9 +105,11 @@ def test_spend_change_compares_with_the_days_just_before(seeded) -> None:
     [row] = fetch(seeded, "spend_change", start=NOW - dt.timedelta(days=6), end=NOW)
     assert row["cost"] == 7 * 3 + 18 + Decimal("2.50") + Decimal("0.50") + 6
     assert row["previous_cost"] == 7 * 3
-    # calls of unknown cost (grok-9 twice and mystery-2 today, mystery-2 on Mar 5): unknown
+    # calls of unknown cost (grok-9 twice and mystery-2 today, mystery-2 on Mar 5): left out
+    # of both costs, the change is that of the known spend, and says it is partial
     assert (row["unpriced_requests"], row["previous_unpriced_requests"]) == (3, 1)
-    assert row["change"] is None
+    assert row["change"] == pytest.approx(48 / 21 - 1)
+    assert row["change_complete"] == 0
     # team search has none: 7 x 2.00 + the 18.00 spike against 7 x 2.00
     [search] = fetch(
         seeded,
@@ -118,6 +120,7 @@ def test_spend_change_compares_with_the_days_just_before(seeded) -> None:
     )
     assert (search["cost"], search["previous_cost"]) == (7 * 2 + 18, 7 * 2)
     assert search["change"] == pytest.approx(32 / 14 - 1)
+    assert (search["unpriced_requests"], search["change_complete"]) == (0, 1)
     [first] = fetch(seeded, "spend_change")  # nothing before the data: no change to report
     assert first["change"] is None
 
