@@ -18,11 +18,13 @@ from . import (
     bedrock_api,
     cohere_api,
     gemini_api,
+    mistral_api,
     ollama_api,
     openai_api,
     openai_media_api,
     request_body,
     stream_usage,
+    voyage_api,
 )
 from .api import Api
 from .config import Settings
@@ -121,8 +123,8 @@ def api_for_path(path: str) -> Api | None:
         return bedrock_api.api_for(path)
     if path.endswith("/cancel") and "/responses/" in path:
         return openai_api.RESPONSES_RETRIEVE
-    if path.endswith(_COHERE_SUFFIXES):
-        return _COHERE_APIS[path[path.rfind("/", 0, path.rfind("/")) :]]
+    if path.endswith(_OTHER_SUFFIXES):
+        return _OTHER_APIS[path[path.rfind("/", 0, path.rfind("/")) :]]
     if path.endswith(gemini_api.OTHER_METHODS):
         return gemini_api.api_for(path)
     return None
@@ -145,16 +147,20 @@ _MEDIA_APIS = {
 }
 """OpenAI's image and audio APIs, by path suffix (`openai_media_api`)."""
 _MEDIA_SUFFIXES = tuple(_MEDIA_APIS)
-_COHERE_APIS = {
+_OTHER_APIS = {
     "/v1/chat": cohere_api.CHAT_V1,
     "/v1/embed": cohere_api.EMBED,
     "/v2/embed": cohere_api.EMBED,
     "/v1/rerank": cohere_api.RERANK,
     "/v2/rerank": cohere_api.RERANK,
+    "/v1/contextualizedembeddings": voyage_api.EMBEDDINGS,
+    "/v1/multimodalembeddings": voyage_api.EMBEDDINGS,
+    "/v1/ocr": mistral_api.OCR,
 }
-"""Cohere's other APIs than v2 chat, by path suffix; rerank's shape is also Voyage's, Jina's,
-Together's and OpenRouter's (`cohere_api`)."""
-_COHERE_SUFFIXES = tuple(_COHERE_APIS)
+"""The APIs tried last, by path suffix: Cohere's other APIs than v2 chat (rerank's shape is also
+Voyage's, Jina's, Together's and OpenRouter's: `cohere_api`), Voyage's other embeddings
+(`voyage_api`) and Mistral's OCR (`mistral_api`)."""
+_OTHER_SUFFIXES = tuple(_OTHER_APIS)
 
 
 def route(request: Any, settings: Settings) -> Route | None:

@@ -38,7 +38,17 @@ except ImportError:
     except ImportError:  # zstd is optional: `compression="zstd"` then needs it installed
         ZstdCompressor = None
 
-from . import anthropic, bedrock, cohere, gemini, ollama, openai, openai_media, voyage
+from . import (
+    anthropic,
+    bedrock,
+    cohere,
+    gemini,
+    mistral_ocr,
+    ollama,
+    openai,
+    openai_media,
+    voyage,
+)
 from .background import StoredResponses
 from .batches import Batches
 from .plan import Plan, plan_for
@@ -53,10 +63,16 @@ def _openai(path: str, body: dict[str, Any], plan: Plan) -> Reply:
     return openai.handle(path, body, plan)
 
 
+def _mistral(path: str, body: dict[str, Any], plan: Plan) -> Reply:
+    if path.split("?", 1)[0].endswith("/ocr"):
+        return mistral_ocr.handle(path, body, plan)
+    return openai.handle_mistral(path, body, plan)
+
+
 PROVIDERS: dict[str, tuple[str, Handler]] = {
     # prefix: (gen_ai.provider.name, handler)
     "openai": ("openai", _openai),
-    "mistral": ("mistral_ai", openai.handle_mistral),
+    "mistral": ("mistral_ai", _mistral),
     "xai": ("x_ai", openai.handle_xai),
     "anthropic": ("anthropic", anthropic.handle),
     "gemini": ("gcp.gemini", gemini.handle),

@@ -12,7 +12,9 @@ import httpx
 import pytest
 import requests
 
+from tokentrace.instrumentation.cohere_api import RERANK
 from tokentrace.instrumentation.providers import provider_for
+from tokentrace.instrumentation.usage import Observed
 from tokentrace.processor.standins import usage_header
 
 from .conftest import attributes, call_attributes, llm_spans, only_span, store_spans
@@ -236,3 +238,76 @@ def test_jina_rerank_and_embeddings_metered_cost_unknown(standin, exporter, tmp_
 )
 def test_providers_of_the_hosts(host, path, model, provider):
     assert provider_for((), "https", host, 443, path, "cohere", model) == provider
+
+
+def test_voyage_contextualized_and_multimodal_embeddings(standin, exporter, tmp_path, store_client):
+    headers = usage_header(input=2_000_000)
+    with requests.Session() as session:
+        contextual = session.post(
+            f"{standin.base_url('voyage')}/contextualizedembeddings",
+            json={"inputs": [["chunk one", "chunk two"], ["other"]], "model": "voyage-context-3"},
+            headers=headers,
+        ).json()
+        image = {"type": "image_base64", "image_base64": "data:image/png;base64,aGVsbG8="}
+        multimodal = session.post(
+            f"{standin.base_url('voyage')}/multimodalembeddings",
+            json={
+                "inputs": [{"content": [{"type": "text", "text": "a cat"}, image]}],
+                "model": "voyage-multimodal-3",
+            },
+            headers=headers,
+        ).json()
+
+    assert len(contextual["data"]) == 2
+    assert multimodal["usage"] == {
+        "text_tokens": 2_000_000,
+        "image_pixels": 1_000_000,
+        "total_tokens": 2_001_785,
+    }
+    spans = llm_spans(exporter)
+    assert attributes(spans[1]) == {
+        **call_attributes(standin, "voyageai", "embeddings", "voyage-multimodal-3"),
+        "gen_ai.response.model": "voyage-multimodal-3",
+        "gen_ai.usage.input_tokens": 2_000_000,  # the text tokens: pixels are billed apart
+        "tokentrace.usage.input_pixels": 1_000_000,
+    }
+    # voyage-context-3: $0.18 per million tokens (https://docs.voyageai.com/docs/pricing):
+    # 2 × 0.18 = 0.36. voyage-multimodal-3 ($0.12 per million text tokens, $0.60 per billion
+    # pixels) is not in genai-prices: unknown, not $0.
+    assert rows(exporter, tmp_path, store_client) == [
+        ("embeddings", "voyageai", "voyage-context-3", 0, 2_000_000, 0, Decimal("0.36"), 1, 0,
+         ""),
+        ("embeddings", "voyageai", "voyage-multimodal-3", 0, 2_000_000, 0, None, 0, 0,
+         "unknown_model"),
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("document", "expected"),
+    [
+        # Together: OpenAI-style usage.
+        (
+            {"object": "rerank", "model": "Salesforce/Llama-Rank-V1", "results": [],
+             "usage": {"prompt_tokens": 410, "completion_tokens": 0, "total_tokens": 410}},
+            {"gen_ai.usage.input_tokens": 410},
+        ),
+        # OpenRouter: tokens and the search units it bills a Cohere reranker by.
+        (
+            {"id": "gen-rerank-1", "model": "cohere/rerank-v3.5", "results": [],
+             "usage": {"search_units": 1, "total_tokens": 150}},
+            {"gen_ai.usage.input_tokens": 150, "tokentrace.usage.rerank_searches": 1},
+        ),
+        # Cohere: search units only, no token count.
+        (
+            {"id": "r1", "results": [], "meta": {"billed_units": {"search_units": 3}}},
+            {"tokentrace.usage.rerank_searches": 3},
+        ),
+        # No usage at all: none reported (the call is then `usage.missing`).
+        ({"id": "r2", "results": [], "meta": {"api_version": {"version": "2"}}}, None),
+    ],
+)  # fmt: skip
+def test_rerank_usage_shapes(document, expected):
+    seen = Observed()
+    RERANK.observe(document, seen, False)
+    usage = RERANK.usage(seen.raw_usage) if seen.raw_usage is not None else None
+    assert (usage.attributes() if usage is not None else None) == expected

@@ -1,0 +1,71 @@
+"""Mistral's OCR API through the real mistralai SDK (`ocr.process`): one span per call with the
+pages it processed, in a unit of their own (it is billed per page, not per token)."""
+
+from __future__ import annotations
+
+import pytest
+from mistralai.client import Mistral
+
+from tokentrace.processor.standins import usage_header
+
+from .conftest import attributes, call_attributes, llm_spans, only_span, store_spans
+
+DOCUMENT = {"type": "document_url", "document_url": "https://example.com/report.pdf"}
+COLUMNS = (
+    "operation, provider, model, input_tokens, output_tokens, if(priced = 1, cost, NULL), "
+    "priced, usage_missing, unpriced_reason"
+)
+
+
+def client(standin) -> Mistral:
+    return Mistral(api_key="ms-test", server_url=standin.root + "/mistral")
+
+
+def test_ocr_pages_metered(standin, exporter, tmp_path, store_client):
+    sdk = client(standin)
+    plain = sdk.ocr.process(
+        model="mistral-ocr-2505", document=DOCUMENT, http_headers=usage_header(input=3)
+    )
+    annotated = sdk.ocr.process(
+        model="mistral-ocr-2505",
+        document=DOCUMENT,
+        document_annotation_format={
+            "type": "json_schema",
+            "json_schema": {"name": "doc", "schema": {"type": "object"}},
+        },
+        http_headers=usage_header(input=2),
+    )
+
+    assert plain.usage_info.pages_processed == 3
+    assert annotated.document_annotation is not None
+    first, second = (attributes(span) for span in llm_spans(exporter))
+    assert first == {
+        **call_attributes(standin, "mistral_ai", "ocr", "mistral-ocr-2505"),
+        "gen_ai.response.model": "mistral-ocr-2505",
+        "tokentrace.usage.input_document_pages": 3,
+    }
+    # Annotated pages are a kind of page, billed at their own rate ($3 per 1,000 against $1).
+    assert second["tokentrace.usage.input_document_pages"] == 2
+    assert second["tokentrace.usage.input_annotated_document_pages"] == 2
+    store_spans(llm_spans(exporter), tmp_path, store_client)
+    # Priced per page (mistral-ocr-2505: $1 per 1,000 pages, https://mistral.ai/pricing), which
+    # the store does not price yet: metered, its cost unknown, never $0.
+    assert store_client.query(f"SELECT {COLUMNS} FROM llm_calls ORDER BY ts").result_rows == [
+        ("ocr", "mistral_ai", "mistral-ocr-2505", 0, 0, None, 0, 1, "usage_missing"),
+        ("ocr", "mistral_ai", "mistral-ocr-2505", 0, 0, None, 0, 1, "usage_missing"),
+    ]
+
+
+def test_a_failed_ocr_call_is_one_error_span(standin, exporter):
+    with pytest.raises(Exception, match="429"):
+        client(standin).ocr.process(
+            model="mistral-ocr-latest",
+            document=DOCUMENT,
+            http_headers={"x-standin-fail": "429"},
+            retries=None,
+        )
+    found = attributes(only_span(exporter))
+    assert found == {
+        **call_attributes(standin, "mistral_ai", "ocr", "mistral-ocr-latest", status=429),
+        "error.type": "429",
+    }
