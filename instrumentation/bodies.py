@@ -44,6 +44,11 @@ _TAIL_USAGE = re.compile(rb'"(usage|usageMetadata|meta)"\s*:\s*\{')
 embed response, after the vectors)."""
 _TAIL_MODEL = re.compile(rb'"(?:model|modelVersion)"\s*:\s*("(?:[^"\\]|\\.)*")')
 _TAIL_PROMPT_EVAL_COUNT = re.compile(rb'"prompt_eval_count"\s*:\s*(\d+)')
+_IMAGE_KEY = b'"bytesBase64Encoded"'
+"""The key of each image in Google's `predict` answers (Imagen): a body too large to keep
+counts its images as it goes by (`IMAGES_COUNTED` in the summary); each image is larger than
+`TAIL_BYTES`, so the tail alone cannot tell."""
+IMAGES_COUNTED = "images_counted"
 
 
 class _RecordParser:
@@ -162,6 +167,9 @@ class JsonParser:
         self._size = 0
         self._tail = b""
 
+    _images = 0
+    """Images counted in a body too large to keep (a class default: no cost per call)."""
+
     def feed(self, data: bytes) -> None:
         self._size += len(data)
         if self._size <= JSON_LIMIT:
@@ -170,6 +178,8 @@ class JsonParser:
         if self._parts:
             data = b"".join(self._parts) + data
             self._parts = []
+        # The key may straddle two pieces: count it over the end of the tail and the piece.
+        self._images += (self._tail[1 - len(_IMAGE_KEY) :] + data).count(_IMAGE_KEY)
         self._tail = (self._tail + data)[-TAIL_BYTES:]
 
     def finish(self) -> None:
@@ -179,7 +189,10 @@ class JsonParser:
             self.body, self.document = body, document
             self._on_document(document)
         elif self._tail:
-            self._on_document(_tail_summary(self._tail))
+            summary = _tail_summary(self._tail)
+            if self._images:
+                summary[IMAGES_COUNTED] = self._images
+            self._on_document(summary)
 
 
 _DIGIT_MAP = bytes(0x30 if 0x30 <= byte <= 0x39 else 0x20 for byte in range(256))

@@ -21,10 +21,12 @@ import re
 from typing import Any
 
 from .api import Api
+from .bodies import IMAGES_COUNTED
 from .request_body import RequestFields
 from .usage import Observed, Usage, count, text
 
 INPUT_CHARACTERS = "tokentrace.usage.input_characters"
+OUTPUT_IMAGES = "tokentrace.usage.output_images"
 
 _MODALITIES = {"IMAGE": "image", "AUDIO": "audio", "VIDEO": "video"}
 
@@ -127,17 +129,51 @@ class PredictEmbeddings(EmbedContent):
         )
 
 
+class PredictImages(EmbedContent):
+    """`predict` on an Imagen model (the google-genai SDK's `generate_images`, on the Gemini API
+    and Vertex AI): billed per image generated (imagen-4.0-generate-001: $0.04 an image,
+    https://ai.google.dev/gemini-api/docs/pricing), so the images are counted, as
+    `tokentrace.usage.output_images`: the predictions that carry one (`bytesBase64Encoded`, or
+    `gcsUri` when written to Cloud Storage; an image filtered out by Responsible AI is not
+    billed and has neither). A body too large to keep is counted as it goes by
+    (`bodies.IMAGES_COUNTED`). No token counts."""
+
+    operation = "image_generation"
+
+    def observe(self, document: Any, seen: Observed, streaming: bool) -> None:
+        if not isinstance(document, dict):
+            return
+        images = document.get(IMAGES_COUNTED)
+        predictions = document.get("predictions")
+        if isinstance(predictions, list):
+            images = sum(
+                1
+                for prediction in predictions
+                if isinstance(prediction, dict)
+                and ("bytesBase64Encoded" in prediction or "gcsUri" in prediction)
+            )
+        if isinstance(images, int):
+            seen.raw_usage = {"images": images}
+            seen.usage_final = True
+
+    def usage(self, raw: dict[str, Any]) -> Usage | None:
+        return Usage(input_tokens=None, by_modality={OUTPUT_IMAGES: raw["images"]})
+
+
 GENERATE_CONTENT = GenerateContent()
 EMBED_CONTENT = EmbedContent()
 PREDICT_EMBEDDINGS = PredictEmbeddings()
+PREDICT_IMAGES = PredictImages()
 OTHER_METHODS = (":embedContent", ":batchEmbedContents", ":predict")
 """The path suffixes of `api_for` (routing tries them after the common APIs)."""
 
 
 def api_for(path: str) -> Api | None:
     """The API of a path ending in one of `OTHER_METHODS`. `predict` serves every Vertex AI
-    model (custom endpoints too): only an embedding model's is an embeddings call here."""
+    model (custom endpoints too): only an embedding model's and Imagen's are metered here."""
     if not path.endswith(":predict"):
         return EMBED_CONTENT
     model = path.rsplit("/", 1)[-1]
-    return PREDICT_EMBEDDINGS if "embedding" in model or "gecko" in model else None
+    if "embedding" in model or "gecko" in model:
+        return PREDICT_EMBEDDINGS
+    return PREDICT_IMAGES if model.startswith("imagen") else None

@@ -10,7 +10,9 @@ Embeddings: `:batchEmbedContents` (the Gemini API; one embedding per request) an
 `:embedContent` (Vertex AI's Gemini embedding models) answer a `usageMetadata` of input counts;
 `:predict` (Vertex AI's text embedding models) answers one prediction per instance with its
 `statistics.token_count` (the plan's input tokens spread over the instances, the remainder on
-the first) and `metadata.billableCharacterCount` (the instances' characters).
+the first) and `metadata.billableCharacterCount` (the instances' characters). Imagen's
+`:predict` answers `parameters.sampleCount` images (4 by default), each `IMAGE_BASE64_BYTES` of
+base64 (two are over the instrumentation's JSON limit, as real images are), and no usage.
 """
 
 from __future__ import annotations
@@ -64,6 +66,8 @@ def handle(path: str, body: dict[str, Any], plan: Plan) -> Reply:
     route, _, query = path.partition("?")
     name = route.rsplit("/", 1)[-1]
     model, _, method = name.partition(":")
+    if method == "predict" and model.startswith("imagen"):
+        return _images(body)
     if method in EMBEDDINGS:
         return EMBEDDINGS[method](body, plan)
     if method not in ("generateContent", "streamGenerateContent"):
@@ -145,3 +149,13 @@ def _predict(body: dict[str, Any], plan: Plan) -> Reply:
 
 
 EMBEDDINGS = {"batchEmbedContents": _batch_embed, "embedContent": _embed, "predict": _predict}
+
+
+IMAGE_BASE64_BYTES = 160 * 1024
+
+
+def _images(body: dict[str, Any]) -> Reply:
+    count = int((body.get("parameters") or {}).get("sampleCount") or 4)
+    image = "iVBORw0KGgo" + "A" * (IMAGE_BASE64_BYTES - 11)
+    predictions = [{"bytesBase64Encoded": image, "mimeType": "image/png"} for _ in range(count)]
+    return json_reply({"predictions": predictions})

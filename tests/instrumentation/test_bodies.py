@@ -87,6 +87,30 @@ def test_large_json_body_reads_usage_from_its_tail():
     assert openai_api.EMBEDDINGS.usage(seen.raw_usage).input_tokens == 4321
 
 
+@settings(max_examples=40, deadline=None)
+@given(cuts=st.lists(st.integers(min_value=1, max_value=3 * 160 * 1024), max_size=12))
+def test_large_imagen_body_counts_its_images_wherever_it_is_cut(cuts):
+    """Imagen's images are each larger than the tail kept: they are counted as the body goes by,
+    a key cut between two pieces included."""
+    reply = gemini.handle(
+        "/v1/models/imagen-4.0-generate-001:predict",
+        {"parameters": {"sampleCount": 3}},
+        plan_for({}, None),
+    )
+    data = reply.body
+    assert len(data) > JSON_LIMIT
+    seen = Observed()
+    api = gemini_api.PREDICT_IMAGES
+    parser = JsonParser(lambda document: api.observe(document, seen, False))
+    start = 0
+    for cut in [*sorted(set(cuts)), len(data)]:
+        parser.feed(data[start:cut])
+        start = max(start, cut)
+    parser.finish()
+
+    assert api.usage(seen.raw_usage).attributes() == {"tokentrace.usage.output_images": 3}
+
+
 def test_openai_stream_reply_decoded_incrementally_from_gzip():
     reply = openai.handle(
         "/chat/completions",

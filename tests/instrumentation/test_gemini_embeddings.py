@@ -1,10 +1,11 @@
 """Google's embeddings through the real google-genai SDK's `embed_content`: the Gemini API's
 `:batchEmbedContents`, Vertex AI's `:embedContent` (Gemini embedding models) and `:predict`
-(its text embedding models). Each call is one span with its exact usage, one row at its exact
-cost, or at an unknown one."""
+(its text embedding models); and Imagen's `:predict` (`generate_images`), billed per image.
+Each call is one span with its exact usage, one row at its exact cost, or at an unknown one."""
 
 from __future__ import annotations
 
+import gzip
 from decimal import Decimal
 
 import httpx
@@ -12,6 +13,7 @@ from google import genai
 from google.genai import types
 from google.oauth2.credentials import Credentials
 
+from tokentrace.instrumentation.bodies import JSON_LIMIT
 from tokentrace.instrumentation.routing import api_for_path
 from tokentrace.processor.standins import usage_header
 
@@ -99,6 +101,49 @@ def test_predict_is_an_embeddings_call_only_for_an_embedding_model():
     base = "/v1/projects/p/locations/us-central1/"
     assert api_for_path(base + "publishers/google/models/text-embedding-005:predict")
     assert api_for_path(base + "publishers/google/models/textembedding-gecko@003:predict")
-    # Imagen and custom endpoints also answer `predict`: not metered here.
-    assert api_for_path(base + "publishers/google/models/imagen-4.0-generate-001:predict") is None
+    imagen = api_for_path(base + "publishers/google/models/imagen-4.0-generate-001:predict")
+    assert imagen is not None and imagen.operation == "image_generation"
+    # Custom endpoints and other models also answer `predict`: not LLM calls here.
     assert api_for_path(base + "endpoints/1234567890:predict") is None
+    assert api_for_path(base + "publishers/google/models/veo-3.0-generate-001:predict") is None
+
+
+def test_imagen_images_counted_in_bodies_of_any_size(standin, exporter, tmp_path, store_client):
+    client = vertex(standin, 0)
+    one = client.models.generate_images(
+        model="imagen-4.0-generate-001",
+        prompt="A lighthouse at dusk",
+        config=types.GenerateImagesConfig(number_of_images=1),
+    )
+    three = client.models.generate_images(
+        model="imagen-4.0-generate-001",
+        prompt="A lighthouse at dusk",
+        config=types.GenerateImagesConfig(number_of_images=3),
+    )
+    url = f"{standin.base_url('gemini')}/v1beta/models/imagen-4.0-fast-generate-001:predict"
+    with httpx.Client() as raw:  # the Gemini API's REST path (the SDK sends Vertex AI's)
+        raw.post(url, json={"instances": [{"prompt": "A boat"}], "parameters": {"sampleCount": 2}})
+
+    assert (len(one.generated_images), len(three.generated_images)) == (1, 3)
+    # Decoded, the second body is over the JSON limit: its images were counted as it went by.
+    assert len(gzip.decompress(standin.sent[1])) > JSON_LIMIT
+    spans = llm_spans(exporter)
+    assert [attributes(span) for span in spans[:2]] == [
+        {
+            **call_attributes(standin, "gcp.vertex_ai", "image_generation", model),
+            "tokentrace.usage.output_images": images,
+        }
+        for model, images in (("imagen-4.0-generate-001", 1), ("imagen-4.0-generate-001", 3))
+    ]
+    assert attributes(spans[2])["gen_ai.provider.name"] == "gcp.gemini"
+    assert attributes(spans[2])["tokentrace.usage.output_images"] == 2
+    # Billed per image ($0.04 for Imagen 4, https://ai.google.dev/gemini-api/docs/pricing), a
+    # unit the store does not price yet: metered, the cost unknown, never $0.
+    assert rows(exporter, tmp_path, store_client) == [
+        ("image_generation", "gcp.vertex_ai", "imagen-4.0-generate-001", 0, 0, None, 0, 1,
+         "usage_missing"),
+        ("image_generation", "gcp.vertex_ai", "imagen-4.0-generate-001", 0, 0, None, 0, 1,
+         "usage_missing"),
+        ("image_generation", "gcp.gemini", "imagen-4.0-fast-generate-001", 0, 0, None, 0, 1,
+         "usage_missing"),
+    ]  # fmt: skip
