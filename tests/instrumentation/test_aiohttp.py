@@ -372,7 +372,7 @@ def test_injection_is_off_for_a_session_that_reads_raw_bytes(standin, monkeypatc
 
 @pytest.mark.parametrize("ours_first", [True, False], ids=["ours first", "theirs first"])
 def test_with_the_aiohttp_instrumentation_its_span_is_our_parent_and_baggage_stays_home(
-    standin, ours_first
+    standin, ours_first, tmp_path, store_client
 ):
     """opentelemetry-instrumentation-aiohttp-client starts its span and injects `traceparent`
     and `baggage` in a trace config's `on_request_start`, before our middleware: its HTTP span
@@ -407,9 +407,14 @@ def test_with_the_aiohttp_instrumentation_its_span_is_our_parent_and_baggage_sta
         http_spans[0].context.span_id, "016x"
     )
     assert other.headers["baggage"] == "tenant=secret-customer"
+    # Stored, the HTTP spans are no calls of their own: one call, 5 × 0.15 + 2 × 0.60 = 1.95
+    # per million.
+    store_spans(exporter.get_finished_spans(), tmp_path, store_client)
+    rows = store_client.query("SELECT request_model, cost FROM llm_calls").result_rows
+    assert rows == [("gpt-4o-mini", Decimal("1.95") / M)]
 
 
-def test_the_together_sdk_over_aiohttp_is_one_call(standin, unmapped):
+def test_the_together_sdk_over_aiohttp_is_one_call(standin, unmapped, tmp_path, store_client):
     """together's `AsyncTogether(http_client=DefaultAioHttpClient())` is an httpx client whose
     transport sends through aiohttp (httpx-aiohttp, the shape of LiteLLM's aiohttp transport):
     the httpx hook meters the call, and the aiohttp request inside it is not a second one."""
@@ -445,6 +450,12 @@ def test_the_together_sdk_over_aiohttp_is_one_call(standin, unmapped):
         )
         for span in llm_spans(unmapped)
     ] == [(900, 100), (40, 6)]
+    store_spans(llm_spans(unmapped), tmp_path, store_client)
+    rows = store_client.query("SELECT stream, cost FROM llm_calls ORDER BY ts").result_rows
+    assert rows == [
+        (0, 195 / M),  # 900 × 0.15 + 100 × 0.60 = 195 per million
+        (1, Decimal("9.6") / M),  # 40 × 0.15 + 6 × 0.60 = 9.6 per million
+    ]
 
 
 def test_google_genai_s_async_client_sends_through_aiohttp_and_is_metered(standin, unmapped):
