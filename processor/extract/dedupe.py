@@ -11,7 +11,12 @@ One call can reach the processor as several spans:
   each other are matched across traces, since one source never emits two spans for one
   call while provider stand-ins and proxies reuse ids from run to run;
 - a parent/child pair of GenAI call spans (a framework's span wrapping the SDK's, or the
-  SDK's wrapping tokentrace's, which tokentrace marks ``tokentrace.duplicate_of``);
+  SDK's wrapping tokentrace's, which tokentrace marks ``tokentrace.duplicate_of``), or a
+  chain of them (OpenInference's Bedrock span around OpenLLMetry's around botocore's),
+  or two spans of two scopes under one call span (botocore's and OpenLLMetry's span of a
+  Bedrock stream under OpenInference's; two of one scope there are two requests, a
+  retry). Across requests, a span found a duplicate through such a link leaves its own
+  links, so the chain's next span is found too;
 - a framework's call span and the SDK's span of the same call in two traces without a
   response id (OpenInference's LangChain ``LLM`` span and its OpenAI span, LiteLLM's
   ``litellm_request`` span and OpenInference's OpenAI span: see
@@ -56,7 +61,8 @@ One call can reach the processor as several spans:
 Within one request the span with the richer usage is kept (:func:`richness`: usage
 present, then tokentrace's own span, which reads the wire, then the number of non-zero
 counts, then the provider SDK's own span over a third party's); of a parent/child pair
-that tie, the child, which sits closest to the HTTP exchange. Across requests, the first
+that tie, the child, which sits closest to the HTTP exchange; of a chain, its richest
+span (on a tie, one that wraps none of the others). Across requests, the first
 span seen wins: a stored row is not taken back.
 
 Memory is bounded: the keys of the most recent calls are kept (at least the newest
@@ -158,14 +164,18 @@ class Deduper:
                 stamp = call.ts_us << 8 | self._scope_number(call.scope)
                 if _other_scope(young.get(shared), stamp) or _other_scope(old.get(shared), stamp):
                     continue
+            if span in young or span in old:
+                continue  # a resent copy
             if (
-                span in young
-                or span in old
-                or as_parent in young
+                as_parent in young
                 or as_parent in old
                 or (parent and (parent_counted in young or parent_counted in old))
                 or (response and (response in young or response in old))
             ):
+                # a relative of a counted span: its own relatives are that call too
+                young[span] = 0
+                if parent:
+                    young[parent] = 0
                 continue
             nested = same_trace = b""
             if self._frameworks or call.scope.startswith(peer_scopes):
@@ -424,15 +434,14 @@ def _drop_pairs(keyed: list[_Keyed]) -> list[_Keyed]:
     pairs = [
         (call, by_span[parent[1:]]) for call, _, parent, _, _ in keyed if parent[1:] in by_span
     ]
+    if len(pairs) > 1:
+        pairs += _sibling_pairs(pairs)
     if any(entry[0].rank < 0 for entry in keyed):  # a framework's call span (rare)
         pairs += _nested_pairs([entry[0] for entry in keyed], pairs)
     shared_keys = [entry[4] for entry in keyed if entry[4]]
     if not pairs and len(by_span) == len(keyed) and len(set(shared_keys)) == len(shared_keys):
         return keyed  # the usual request: nothing describes one call twice
-    dropped: set[int] = set()
-    for call, parent_call in pairs:
-        richer_parent = richness(parent_call) > richness(call)
-        dropped.add(id(call) if richer_parent else id(parent_call))
+    dropped = _paired_off(pairs)
     kept: set[int] = set()
     seen: set[bytes] = set()
     shared_seen: dict[bytes, list[Call]] = {}
@@ -452,6 +461,65 @@ def _drop_pairs(keyed: list[_Keyed]) -> list[_Keyed]:
             shared_seen.setdefault(shared, []).append(call)
         kept.add(id(call))
     return [entry for entry in keyed if id(entry[0]) in kept]
+
+
+def _paired_off(pairs: list[tuple[Call, Call]]) -> set[int]:
+    """The ids of the calls that ``pairs`` (inner, outer) make duplicates.
+
+    Pairs that chain (OpenInference's span around OpenLLMetry's around botocore's) describe
+    one call when each of their spans is of another scope: the richest of the chain is
+    kept (on a tie, one that is no other's outer span). Where a scope has two spans among
+    them (two requests under one span: a retry), each pair keeps the richer of its two,
+    the inner one on a tie."""
+    group: dict[int, int] = {}
+
+    def root(key: int) -> int:
+        while group.get(key, key) != key:
+            key = group[key]
+        return key
+
+    calls: dict[int, Call] = {}
+    for inner, outer in pairs:
+        calls[id(inner)], calls[id(outer)] = inner, outer
+        group[root(id(inner))] = root(id(outer))
+    members: dict[int, list[Call]] = {}
+    for key, call in calls.items():
+        members.setdefault(root(key), []).append(call)
+    outers = {id(outer) for _, outer in pairs}
+    dropped: set[int] = set()
+    chained: set[int] = set()
+    for chain in members.values():
+        if len({call.scope for call in chain}) < len(chain):
+            continue  # two requests among them: pair by pair, below
+        best = max(chain, key=lambda call: (richness(call), id(call) not in outers))
+        chained.update(id(call) for call in chain)
+        dropped.update(id(call) for call in chain if call is not best)
+    for inner, outer in pairs:
+        if id(inner) in chained:
+            continue
+        if richness(outer) > richness(inner):
+            dropped.add(id(inner))
+        else:
+            dropped.add(id(outer))
+    return dropped
+
+
+def _sibling_pairs(pairs: list[tuple[Call, Call]]) -> list[tuple[Call, Call]]:
+    """Pairs of call spans of two scopes with the same parent call span: both describe the
+    parent's call (two instrumentations of the SDK under a framework's span, one of them
+    not current: botocore's and OpenLLMetry's Bedrock spans of a stream under
+    OpenInference's). Two children of one scope are two requests (a retry)."""
+    children: dict[int, list[Call]] = {}
+    for call, parent_call in pairs:
+        children.setdefault(id(parent_call), []).append(call)
+    return [
+        (first, second)
+        for kids in children.values()
+        if len(kids) > 1
+        for index, first in enumerate(kids)
+        for second in kids[index + 1 :]
+        if first.scope != second.scope
+    ]
 
 
 def _usage(call: Call) -> tuple[int, int, int, int, int]:

@@ -163,12 +163,12 @@ Langfuse Python SDK 5.2     ``langfuse.observation.type``   ``langfuse.observati
                             span is its sibling             model ``…model.name``; no
                             (``RANK_FRAMEWORK``)            response id
 OpenLLMetry 0.62.4 per      one span per SDK call, never    Bedrock: input EXCLUDES cache
-provider (``opentelemetry.  current (``start_span``): an    (Converse's ``inputTokens``);
-instrumentation.bedrock``,  HTTP-level span of the call is  InvokeModel stream: no cache
-``….google_generativeai``,  a root of its own trace;        counts; ``global.`` profile ids
-``….ollama``)               Ollama's, without response id,  lose it, and InvokeModel on one
-                            pair as a framework's           has no usage; no stream flag.
-                            (``RANK_FRAMEWORK``)            Gemini ``gcp.gen_ai``, input
+provider (``opentelemetry.  current (``start_span``; for    (Converse's ``inputTokens``);
+instrumentation.bedrock``,  Bedrock, of streams): another   InvokeModel stream: no cache
+``….google_generativeai``,  span of the call is a root of   counts; ``global.`` profile ids
+``….ollama``)               its own trace; Ollama's and     lose it, and InvokeModel on one
+                            Bedrock's, without response     has no usage; no stream flag.
+                            id: ``RANK_FRAMEWORK``          Gemini ``gcp.gen_ai``, input
                                                             includes cache. Ollama
                                                             ``llm.is_streaming``
 ==========================  ==============================  =================================
@@ -214,12 +214,16 @@ _PROVIDER_SDK_SCOPES = (b"com.anthropic.sdk",)
 # provider of its own: another instrumentation's span of the call is the root of a trace
 # of its own) and Langfuse's generations (its OpenAI drop-in does not make its span
 # current: the SDK-level span of the call is its sibling).
-# So are OpenLLMetry's Ollama spans (0.62.4): it starts them with ``tracer.start_span``,
-# never current, so an HTTP-level span of the call (tokentrace's) is the root of a trace
-# of its own, inside it in time, and Ollama's API gives no response id to pair them by.
+# So are OpenLLMetry's Ollama and Bedrock spans (0.62.4): it starts them (Bedrock's of
+# streams) with ``tracer.start_span``, never current, so another instrumentation's span
+# of the call (tokentrace's, botocore's) is the root of a trace of its own, inside it in
+# time, and neither Ollama's API nor its Bedrock spans give a response id to pair them
+# by. On equal usage the other span is kept: botocore's keeps the inference profile that
+# OpenLLMetry drops.
 _FRAMEWORK_SCOPES = (
     b"openinference.instrumentation.langchain",
     b"opentelemetry.instrumentation.ollama",
+    b"opentelemetry.instrumentation.bedrock",
     b"openinference.instrumentation.llama_index",
     b"litellm",
     b"mlflow.",

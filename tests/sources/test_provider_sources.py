@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from .test_sources import FLASH, GPT_4O, SONNET
+from .test_sources import ANTHROPIC, FLASH, GPT_4O, OPENAI, SONNET, assert_no_usage
 
 # Claude Sonnet 4.5 on Bedrock at the in-region / ``us.`` rates: 100 × 3.30 + 1,000 × 0.33 +
 # 100 × 4.125 + 80 × 16.50 per million.
@@ -162,3 +162,135 @@ def test_openlit_latest_and_tokentrace(replay):
 
 def test_openlit_latest_and_tokentrace_exported_one_by_one(replay):
     _assert_openlit_and_tokentrace(replay("openlit_latest_tokentrace", alone=True))
+
+
+# ---------------------------------------------------------------- two or three at once
+
+# Converse through the global profile, exactly: 100 × 3 + 1,000 × 0.30 + 100 × 3.75 + 80 × 15
+# per million; InvokeModel through it with botocore's counts (Claude's ``input_tokens``,
+# no cache counts): 100 × 3 + 80 × 15 per million.
+BEDROCK_GLOBAL = ("aws.bedrock", "global." + SONNET_ID)
+CONVERSE_GLOBAL = (*BEDROCK_GLOBAL, 1200, 80, 1000, 100, 0, 0, 1, "", SONNET)
+INVOKE_GLOBAL_BOTOCORE = (*BEDROCK_GLOBAL, 100, 80, 0, 0, 0, 0, 1, "", Decimal("0.0015"))
+
+
+# ConverseStream through ``us.`` as botocore's span has it, at the ``us.`` rates.
+STREAM_US = ("aws.bedrock", "us." + SONNET_ID, 1200, 80, 1000, 100, 0, 1, 1, "", BEDROCK_REGIONAL)
+# InvokeModelWithResponseStream as OpenInference's span has it: 1,200 without cache details
+# (billed as input: 1,200 × 3.30 + 80 × 16.50 per million), the response's model.
+INVOKE_STREAM_OPENINFERENCE = (
+    "aws.bedrock", "", 1200, 80, 0, 0, 0, 0, 1, "", Decimal("0.00528"),
+)  # fmt: skip
+
+
+def test_botocore_and_openllmetry_bedrock_count_each_call_once(replay):
+    """opentelemetry-instrumentation-botocore 0.66b2 and OpenLLMetry's Bedrock 0.62.4 on
+    the same boto3 calls: OpenLLMetry's span is botocore's parent, but for streams, which
+    it never makes current: ConverseStream's two spans are roots of two traces, paired as
+    a framework's span and the span inside it (OpenLLMetry's Bedrock spans are
+    ``RANK_FRAMEWORK``); it was two rows. On equal usage botocore's is kept: it keeps the
+    ``us.`` profile and says it streamed. InvokeModelWithResponseStream has OpenLLMetry's
+    span only."""
+    result = replay("botocore_openllmetry")
+    assert result.spans == 7
+    expected = [CONVERSE_GLOBAL, STREAM_US, INVOKE_GLOBAL_BOTOCORE, OPENLLMETRY_BEDROCK[2]]
+    assert _rows(result) == sorted(expected)
+    assert result.metrics.spans_duplicate.value() == 3
+
+
+def test_botocore_and_openllmetry_bedrock_exported_one_by_one(replay):
+    """One by one, OpenLLMetry's ConverseStream span ends first and is kept (the first
+    seen): its model id without the profile is priced at the in-region rate, as ``us.``
+    is."""
+    result = replay("botocore_openllmetry", alone=True)
+    expected = [
+        CONVERSE_GLOBAL, OPENLLMETRY_BEDROCK[3], INVOKE_GLOBAL_BOTOCORE, OPENLLMETRY_BEDROCK[2],
+    ]  # fmt: skip
+    assert _rows(result) == sorted(expected)
+    assert result.metrics.spans_duplicate.value() == 3
+
+
+def test_three_bedrock_instrumentations_count_each_call_once(replay):
+    """botocore's, OpenLLMetry's and OpenInference's (0.1.61) Bedrock instrumentations on
+    the same calls, no tokentrace: a chain of three spans per call (OpenInference's around
+    OpenLLMetry's around botocore's), but for ConverseStream, whose botocore and OpenLLMetry
+    spans are siblings under OpenInference's. Each chain of spans of three scopes is one
+    call, its richest span kept (before, pairwise dropping let a chain's ends both survive
+    once its middle lost to each of them, and siblings were two rows). InvokeModel's
+    OpenInference and OpenLLMetry spans have no usage here (OpenLLMetry read the body
+    first): botocore's is kept. InvokeModelWithResponseStream: OpenInference's 1,200 beat
+    OpenLLMetry's 100 on rank; both lack the cache."""
+    result = replay("bedrock_instrumentations")
+    assert result.spans == 11
+    expected = [CONVERSE_GLOBAL, STREAM_US, INVOKE_GLOBAL_BOTOCORE, INVOKE_STREAM_OPENINFERENCE]
+    assert _rows(result) == sorted(expected)
+    assert result.metrics.spans_duplicate.value() == 7
+
+
+def test_three_bedrock_instrumentations_exported_one_by_one(replay):
+    """One by one, a span found a duplicate of a counted one through a parent/child link
+    leaves its own links, so the third span of a chain is found too (it was 7 rows)."""
+    result = replay("bedrock_instrumentations", alone=True)
+    expected = [
+        CONVERSE_GLOBAL, OPENLLMETRY_BEDROCK[3], INVOKE_GLOBAL_BOTOCORE, OPENLLMETRY_BEDROCK[2],
+    ]  # fmt: skip
+    assert _rows(result) == sorted(expected)
+    assert result.metrics.spans_duplicate.value() == 7
+
+
+def _assert_openllmetry_and_openinference(result) -> None:
+    rows = result.rows()
+    assert rows[2:4] == [OPENAI, OPENAI]
+    assert_no_usage(rows[4])
+    assert result.metrics.spans_duplicate.value() == 5
+
+
+def test_openllmetry_and_openinference_count_each_call_once(replay):
+    """OpenLLMetry's (0.62.4) and OpenInference's (openai 0.1.66, anthropic 3.1.0) OpenAI
+    and Anthropic instrumentations on the same calls, no tokentrace: parent and child, or
+    for OpenLLMetry's streams (never current) two traces, paired by response id or as
+    OpenInference's spans are with their SDK-level twins. One row each call. The streamed
+    Anthropic call keeps OpenLLMetry's span (equal richness; it has the response id): its
+    output is one too many (it adds ``message_start``'s 1), 81 × 15 per million more."""
+    result = replay("openllmetry_openinference")
+    assert result.spans == 10
+    _assert_openllmetry_and_openinference(result)
+    streamed = ("anthropic", "claude-sonnet-4-5", 1200, 81, 1000, 100, 0, Decimal("0.00219"))
+    assert result.rows()[:2] == [ANTHROPIC, streamed]
+
+
+def test_openllmetry_and_openinference_exported_one_by_one(replay):
+    result = replay("openllmetry_openinference", alone=True)
+    _assert_openllmetry_and_openinference(result)
+    assert result.rows()[:2] == [ANTHROPIC, ANTHROPIC]  # OpenInference's, seen first
+
+
+def _assert_openinference_providers(result) -> None:
+    rows = _rows(result)
+    # Mistral Small 4 (mistral-small-latest since 2026-03-16): 1,200 × 0.15 + 80 × 0.60 per
+    # million (https://mistral.ai/pricing/api); tokentrace's rows, OpenInference's spans
+    # their parents
+    mistral = ("mistral_ai", "mistral-small-latest", 1200, 80, 0, 0, 0)
+    small = Decimal("0.000228")
+    assert rows[4:] == [(*mistral, 0, 1, "", small), (*mistral, 1, 1, "", small)]
+    assert result.metrics.spans_duplicate.value() == 2
+
+
+def test_openinference_bedrock_and_mistral(replay):
+    """OpenInference's Bedrock (0.1.61) and Mistral (2.2.2, mistralai 3.7) instrumentations
+    beside tokentrace (which sees Mistral's calls only). Bedrock: input includes the cache
+    (``llm.token_count.prompt``), with ``…prompt_details.cache_read|cache_write``, but for
+    InvokeModelWithResponseStream, which has no cache details (billed as input: the span
+    does not say); ``llm.model_name`` is the request's model id for Converse (the profile
+    kept) and the response's model for InvokeModel (lost: priced in-region). No span says
+    it streamed but Mistral's (``"stream": true`` in its invocation parameters)."""
+    result = replay("openinference_providers")
+    assert result.spans == 8
+    regional = ("aws.bedrock", "", 1200, 80, 1000, 100, 0, 0, 1, "", BEDROCK_REGIONAL)
+    converse = ("aws.bedrock", "", 1200, 80, 1000, 100, 0, 0, 1, "", SONNET)
+    assert _rows(result)[:4] == sorted([converse, regional, regional, INVOKE_STREAM_OPENINFERENCE])
+    _assert_openinference_providers(result)
+
+
+def test_openinference_bedrock_and_mistral_exported_one_by_one(replay):
+    _assert_openinference_providers(replay("openinference_providers", alone=True))
