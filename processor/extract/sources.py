@@ -195,7 +195,13 @@ import re
 
 # Provider SDKs' own tracing: they see the exact wire usage, so of two spans describing
 # one call with equally rich usage, theirs is kept (after tokentrace's own).
-RANK_TOKENTRACE, RANK_PROVIDER_SDK, RANK_OTHER = 2, 1, 0
+RANK_TOKENTRACE, RANK_PROVIDER_SDK, RANK_OTHER = 3, 2, 1
+# Sources whose counts are known to be off for some calls they cannot tell apart: of two
+# spans of one call with equally rich usage, the other is kept. OpenLLMetry Python's
+# Anthropic instrumentation (0.62.4) adds ``message_start``'s output count to a stream's
+# (one too many), and sets nothing that says the call streamed.
+RANK_INEXACT = 0
+_INEXACT_SCOPES = (b"opentelemetry.instrumentation.anthropic",)
 # A framework's span of a model call, above the SDK call that another instrumentation may
 # trace as well: OpenInference's LangChain tracer never attaches its span to the context
 # (a callback might never detach it), so OpenInference's OpenAI span of the same call is
@@ -356,6 +362,8 @@ class Source:
             self.rank = RANK_PROVIDER_SDK
         elif scope_name.startswith(_FRAMEWORK_SCOPES):
             self.rank = RANK_FRAMEWORK
+        elif scope_name.startswith(_INEXACT_SCOPES):
+            self.rank = RANK_INEXACT
         else:
             self.rank = RANK_OTHER
         # OpenLIT's provider (``telemetry.sdk.name=openlit``) also carries other scopes'
