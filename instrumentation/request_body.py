@@ -95,7 +95,11 @@ def scan(body: bytes) -> RequestFields:
 def form_fields(request: Any) -> RequestFields:
     """The model and stream flag of a multipart upload (`/audio/transcriptions`,
     `/images/edits`), from the fields of the client's multipart stream: its bytes are not read
-    before it is sent (httpx raises RequestNotRead), and the SDKs put the file first."""
+    before it is sent (httpx raises RequestNotRead), and the SDKs put the file first. A
+    `requests` upload (`files=`) is encoded in memory: its bytes are read (`multipart`)."""
+    form = getattr(request, "form", None)
+    if form is not None:
+        return multipart(form)
     model = None
     stream = False
     for field in getattr(getattr(request, "stream", None), "fields", ()):
@@ -110,6 +114,48 @@ def form_fields(request: Any) -> RequestFields:
         elif name == "stream":
             stream = value == "true"
     return _interned(model, stream)
+
+
+_PART_NAME = re.compile(rb'\r\ncontent-disposition:[^\r]*?\bname="([^"]*)"([^\r]*)', re.IGNORECASE)
+
+
+def multipart(body: bytes) -> RequestFields:
+    """The model and stream flag a `multipart/form-data` body's text fields name (a field
+    with a filename is a file: skipped). The parts are found by their boundary, the body's
+    first line, so a file's bytes are jumped over, never decoded."""
+    model = None
+    stream = False
+    end = body.find(b"\r\n")
+    if not body.startswith(b"--") or end < 0:
+        return NO_FIELDS
+    boundary = b"\r\n" + body[:end]
+    at = end
+    while at >= 0:
+        following = body.find(boundary, at + 2)
+        header_end = body.find(b"\r\n\r\n", at, following if following >= 0 else len(body))
+        head = _PART_NAME.search(body, at, header_end) if header_end >= 0 else None
+        if head is not None and b"filename=" not in head.group(2):
+            value = body[header_end + 4 : following if following >= 0 else len(body)]
+            name = head.group(1)
+            if name == b"model" and model is None:
+                model = value.decode("utf-8", "replace")
+            elif name == b"stream":
+                stream = value == b"true"
+        at = following + len(boundary) if following >= 0 else -1
+    return _interned(model, stream)
+
+
+def streamed(request: Any) -> bool:
+    """Whether the body is sent as it is produced (a generator, a file object), unread before
+    it is sent: httpx raises RequestNotRead for it (a redirect's re-sent `ByteStream` aside),
+    a `requests` view says so (`streamed`)."""
+    flag = getattr(request, "streamed", None)
+    if flag is not None:
+        return bool(flag)
+    try:
+        return not isinstance(request.content, bytes)
+    except Exception:
+        return type(getattr(request, "stream", None)).__name__ != "ByteStream"
 
 
 def _interned(model: str | None, stream: bool) -> RequestFields:

@@ -118,13 +118,27 @@ class RequestView:
     @cached_property
     def content(self) -> bytes:
         """The body as bytes: b"" for a streamed upload (a file or generator), whose bytes are
-        not read before it is sent."""
+        not read before it is sent, and for a multipart form (`form`), which is not JSON."""
         body = self.prepared.body
         if isinstance(body, bytes):
-            return body
+            return b"" if body.startswith(b"--") else body
         if isinstance(body, str):
             return body.encode("utf-8")
         return b""
+
+    @property
+    def form(self) -> bytes | None:
+        """A multipart body (`files=`), which `requests` encodes in memory: its first line is
+        its boundary (`--…`), where a JSON body starts with `{`."""
+        body = self.prepared.body
+        return body if isinstance(body, bytes) and body.startswith(b"--") else None
+
+    @property
+    def streamed(self) -> bool:
+        """The body is a generator or a file object, read as it is sent
+        (`request_body.streamed`)."""
+        body = self.prepared.body
+        return body is not None and not isinstance(body, (bytes, str))
 
     @property
     def stream(self) -> bytes:

@@ -28,7 +28,7 @@ from . import (
 )
 from .api import Api
 from .config import Settings
-from .providers import provider_for
+from .providers import UNKNOWN, provider_for
 
 _USAGE_ON_REQUEST = (openai_api.CHAT, openai_api.COMPLETIONS)
 """The APIs whose streams report usage only when `stream_options.include_usage` is set."""
@@ -70,6 +70,9 @@ route (provider decision, attributes, span name) is the same for every call that
 
 
 _MISSING = object()
+_STREAMED = 2
+"""In a route's cache key, beside `usage_injected`'s False and True: the body is streamed
+(`request_body.streamed`): its model is unknown until the answer names it."""
 
 Place = tuple[Api, str, str, int, str]
 """Where a request goes: its API shape, scheme, host, port and (decoded) path."""
@@ -187,13 +190,26 @@ def route(request: Any, settings: Settings) -> Route | None:
         and not request_body.asks_for_usage(body)
         and stream_usage.inject(request, body)
     )
-    key = (scheme, host, port, path, fields, injected)
+    sent = injected
+    if (
+        not body
+        and fields.model is None
+        and api.reads_request_body
+        and request_body.streamed(request)
+    ):
+        sent = _STREAMED
+    key = (scheme, host, port, path, fields, sent)
     routes = settings.routes
     found = routes.get(key, _MISSING)
     if found is not _MISSING:
         return found
     model = api.request_model(fields, path)
     provider = provider_for(settings.mapped, scheme, host, port, path, api.family, model)
+    if provider is None and sent is _STREAMED:
+        # A body read only as it is sent names no model beforehand: on a path of an LLM API
+        # shape it is metered all the same, the provider named from the answer's model by
+        # the processor (`extractor`: `unknown` is resolved by the model's owner).
+        provider = UNKNOWN
     found = None
     if provider is not None:
         found = Route(

@@ -51,7 +51,7 @@ from decimal import Decimal
 from operator import itemgetter
 from typing import Any
 
-from tokentrace.instrumentation.providers import KNOWN_HOSTS, model_owner
+from tokentrace.instrumentation.providers import KNOWN_HOSTS, UNKNOWN, model_owner
 from tokentrace.processor.extract import sources
 from tokentrace.processor.extract import tags as tag_rules
 from tokentrace.processor.receivers import otlp_wire
@@ -710,8 +710,10 @@ def _call(
         provider = ""  # names the framework, not who answered
     if not provider:
         provider = PROVIDER_HOSTS.get(found[SERVER_ADDRESS] or "", "")
-    if not provider:  # the model's owner, as the instrumentation names it on an unknown host
-        provider = model_owner(call.response_model or call.request_model) or ""
+    if not provider or provider == UNKNOWN:
+        # the model's owner, as the instrumentation names it on an unknown host; and when it
+        # could not (a streamed request body names no model before it is sent), the answer's
+        provider = model_owner(call.response_model or call.request_model) or provider
     call.provider = PROVIDER_ALIASES.get(provider, provider)
     call.operation = operation or "chat"
     call.response_id = found[RESPONSE_ID] or ""

@@ -203,7 +203,10 @@ class _RequestHandler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         standin: Standin = self.server.standin  # type: ignore[attr-defined]
-        body = self.rfile.read(int(self.headers.get("content-length") or 0))
+        if "chunked" in self.headers.get("transfer-encoding", "").lower():
+            body = self._read_chunked()  # a body sent as it is produced (a generator)
+        else:
+            body = self.rfile.read(int(self.headers.get("content-length") or 0))
         headers = {name.lower(): value for name, value in self.headers.items()}
         target = urlsplit(self.path)
         standin.requests.append(RecordedRequest("POST", self.path, headers, body))
@@ -232,6 +235,17 @@ class _RequestHandler(BaseHTTPRequestHandler):
             reply = handle(path, document, plan)
         reply.headers.update(plan.cost_headers())
         self._reply(reply, headers.get("accept-encoding", ""))
+
+    def _read_chunked(self) -> bytes:
+        parts = []
+        while True:
+            size = int(self.rfile.readline().split(b";", 1)[0].strip() or b"0", 16)
+            if size == 0:
+                while self.rfile.readline().strip():  # trailers, then the blank line
+                    pass
+                return b"".join(parts)
+            parts.append(self.rfile.read(size))
+            self.rfile.readline()
 
     def _reply(self, reply: Reply, accept_encoding: str) -> None:
         standin: Standin = self.server.standin  # type: ignore[attr-defined]
