@@ -292,3 +292,26 @@ def test_openinference_bedrock_and_mistral(replay):
 
 def test_openinference_bedrock_and_mistral_exported_one_by_one(replay):
     _assert_openinference_providers(replay("openinference_providers", alone=True))
+
+
+def _assert_openlit_and_openai_v2(result) -> None:
+    rows = result.rows()
+    assert rows[:2] == [OPENAI, OPENAI]
+    assert_no_usage(rows[2])
+    assert len(rows) == 3
+    assert result.metrics.spans_duplicate.value() == 3
+
+
+def test_openlit_and_openai_v2_count_each_call_once(replay):
+    """OpenLIT 1.45 and the contrib openai-v2 instrumentation (2.4b0) on the same OpenAI
+    calls, no tokentrace: OpenLIT's span is the child of openai-v2's, with the same
+    response id. One row each call, OpenLIT's where it has the cache counts (openai-v2's
+    spans have none: 1,000 cached tokens billed as input); the stream without usage is
+    usage-missing (openai-v2 has no counts, OpenLIT's are its estimate)."""
+    result = replay("openlit_openai_v2")
+    assert result.spans == 9
+    _assert_openlit_and_openai_v2(result)
+
+
+def test_openlit_and_openai_v2_exported_one_by_one(replay):
+    _assert_openlit_and_openai_v2(replay("openlit_openai_v2", alone=True))
