@@ -10,6 +10,11 @@ Each rule has one *value* (reduced, then compared by a threshold: the condition)
 optional *context* numbers, reduced too so that annotations can state them through
 ``$values``. All queries of a rule return the same label columns.
 
+An unknown cost (every call behind a value of unknown cost: NULL in the views) is never read
+as 0 here: the rules judging a cost leave such rows out (Grafana would see a null number), and
+the unknown-cost rules (budget spend with calls of unknown cost, new unpriced models, calls
+without usage) fire for them instead, so unknown spend is never silent.
+
 Why the ``for`` durations are 0s: every value here is monotonic inside its window
 (spend in a budget period, in a day, in an hour only grows; a first-seen time only
 stays), so a breach never flaps and waiting would only delay the notification. A value
@@ -98,12 +103,18 @@ _TODAY = "day = toDate($__toTime, 'UTC')"
 _THIS_HOUR = "toStartOfHour($__toTime, 'UTC')"
 
 
+_HOURS_BEFORE = f"time < {_THIS_HOUR} AND time >= {_THIS_HOUR} - INTERVAL 24 HOUR"
+
+
 def _hourly(name: str, select: str, current: str, baseline: str = "cost_per_hour") -> Metric:
     """This hour's ``current`` against the average of the 24 hours before in ``baseline``.
 
     The window (25 h) holds this hour and the 24 before it, whatever the minute of the
     evaluation; the interval of an hour makes the view's buckets hours. Hours without
-    spend count as 0 in the average.
+    spend count as 0 in the average; hours whose every call has an unknown cost (NULL) are
+    left out of it, not read as 0. This hour judged on an unknown cost, or against 24 such
+    hours, is not judged at all (no row: nothing fires, nothing reads 0); the unknown-cost
+    rules tell of those calls.
     """
     return Metric(
         name,
@@ -111,12 +122,19 @@ def _hourly(name: str, select: str, current: str, baseline: str = "cost_per_hour
         select,
         stage=(
             f"toFloat64(sumIf({current}, time >= {_THIS_HOUR})) AS current,\n       "
-            f"toFloat64(sumIf({baseline}, time < {_THIS_HOUR}\n"
-            f"           AND time >= {_THIS_HOUR} - INTERVAL 24 HOUR)) / 24 AS baseline"
+            f"toFloat64(sumIf({baseline}, {_HOURS_BEFORE}))\n"
+            f"           / nullIf(24 - countIf({baseline} IS NULL AND {_HOURS_BEFORE}), 0)"
+            " AS baseline"
         ),
+        where="current IS NOT NULL AND baseline IS NOT NULL",
         window_s=25 * 3600,
         interval_s=3600,
     )
+
+
+# A budget whose period's every call has an unknown cost has no spend (NULL): it is not judged
+# by the threshold rules (no row, never 0 % used); the unknown-cost rule fires for it instead.
+_BUDGET_KNOWN = "spent IS NOT NULL AND utilization IS NOT NULL"
 
 
 def _budget_rule(percent: int, severity: str) -> Rule:
@@ -128,10 +146,11 @@ def _budget_rule(percent: int, severity: str) -> Rule:
             "utilization",
             view,
             f"{_BUDGET_LABELS}, toFloat64(utilization) AS utilization",
+            where=_BUDGET_KNOWN,
         ),
         context=(
-            Metric("spent", view, f"{_BUDGET_LABELS}, toFloat64(spent) AS spent"),
-            Metric("amount", view, f"{_BUDGET_LABELS}, toFloat64(amount) AS amount"),
+            Metric("spent", view, f"{_BUDGET_LABELS}, toFloat64(spent) AS spent", _BUDGET_KNOWN),
+            Metric("amount", view, f"{_BUDGET_LABELS}, toFloat64(amount) AS amount", _BUDGET_KNOWN),
         ),
         threshold=("gte", percent / 100),
         severity=severity,
@@ -143,6 +162,39 @@ def _budget_rule(percent: int, severity: str) -> Rule:
             'Spent {{ printf "%.2f" $values.spent.Value }} USD of '
             '{{ printf "%.2f" $values.amount.Value }} USD this {{ $labels.period }} '
             f"(alert at {percent}%)."
+        ),
+    )
+
+
+def _budget_unknown_rule() -> Rule:
+    """Calls of unknown cost in a budget's period: its spend leaves them out (a lower bound,
+    or unknown when every call is one), so the threshold rules cannot tell whether it is over.
+    Without this rule a budget spent on a model without a price would never alert, silently."""
+    view = VIEWS["budget_utilization"]
+
+    def metric(name: str, value: str) -> Metric:
+        return Metric(
+            name, view, f"{_BUDGET_LABELS}, toFloat64({value}) AS {name}", "unpriced_requests > 0"
+        )
+
+    return Rule(
+        uid="tokentrace-budget-unknown-cost",
+        title="Budget spend includes calls of unknown cost",
+        value=metric("unknown", "unpriced_requests"),
+        context=(metric("requests", "requests"), metric("amount", "amount")),
+        threshold=("gt", 0.0),
+        severity="warning",
+        summary=(
+            'Budget {{ $labels.scope }} ({{ $labels.period }}): {{ printf "%.0f" '
+            '$values.unknown.Value }} of {{ printf "%.0f" $values.requests.Value }} calls this '
+            "{{ $labels.period }} have an unknown cost"
+        ),
+        description=(
+            "Their cost (no price for the model, or no usage in the span) is not in the "
+            "budget's spend, which is a lower bound, or unknown when every call is one: the "
+            "budget alerts judge the known spend only, against "
+            '{{ printf "%.2f" $values.amount.Value }} USD. Add the model to the prices file '
+            "(then reprice), or have streams report usage."
         ),
     )
 
@@ -223,6 +275,7 @@ GROUPS = (
             _budget_rule(50, "info"),
             _budget_rule(80, "warning"),
             _budget_rule(100, "critical"),
+            _budget_unknown_rule(),
         ),
     ),
     Group(

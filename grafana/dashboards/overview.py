@@ -73,7 +73,11 @@ def panels() -> list[dict[str, Any]]:
             p.pie(v["spend_by_provider"], (16, 20, 8, 8), label="provider"),
             # ---- operations
             p.row("Operations", 28),
-            p.timeseries(v["hourly_burn_rate"], (0, 29, 12, 8), right_axis=("unpriced_requests",)),
+            p.timeseries(
+                v["hourly_burn_rate"],
+                (0, 29, 12, 8),
+                right_axis=("unpriced_requests", "failed_unpriced_requests"),
+            ),
             p.table(
                 v["latency_by_provider"],
                 (12, 29, 12, 8),
@@ -87,6 +91,7 @@ def panels() -> list[dict[str, Any]]:
                     "requests": "short",
                     "failed_requests": "short",
                     "error_rate": "percentunit",
+                    "failed_unpriced_requests": "short",
                 },
             ),
             p.stat(v["totals"], (0, 45, 4, 8), field="cache_savings", title="Cache savings"),

@@ -257,6 +257,7 @@ def build(fetch: Fetch, window: Window, top: int = DEFAULT_TOP) -> dict[str, Any
     ]
     requests = int(totals.get("requests") or 0)
     unknown = int(totals.get("unpriced_requests") or 0)
+    failed_unknown = int(totals.get("failed_unpriced_requests") or 0)
     month_unknown = int(mtd.get("unpriced_requests") or 0)
     forecast_unknown = month_unknown + int(mtd.get("last_week_unpriced_requests") or 0)
     return {
@@ -272,8 +273,12 @@ def build(fetch: Fetch, window: Window, top: int = DEFAULT_TOP) -> dict[str, Any
             # null when every call has an unknown cost; a lower bound unless cost_complete
             "cost": known_money(totals.get("cost")) if requests else "0",
             **{key: int(totals.get(key) or 0) for key in TOTAL_COUNTS},
-            "failed_cost": money(totals.get("failed_cost")),
+            # null when every failed call has an unknown cost; a lower bound unless
+            # failed_cost_complete (no failed calls at all: a real 0)
+            "failed_cost": known_money(totals.get("failed_cost")) if requests else "0",
             "cost_complete": not unknown,
+            "failed_unpriced_requests": failed_unknown,
+            "failed_cost_complete": not failed_unknown,
         },
         "month_to_date": {
             "cost": known_money(mtd.get("cost")) if mtd else "0",
@@ -383,7 +388,8 @@ def build(fetch: Fetch, window: Window, top: int = DEFAULT_TOP) -> dict[str, Any
                 "requests": int(r["requests"]),
                 "failed_requests": int(r["failed_requests"]),
                 "error_rate": _number(r["error_rate"]),
-                "failed_cost": money(r["failed_cost"]),
+                "failed_cost": known_money(r["failed_cost"]),
+                "failed_unpriced_requests": int(r["failed_unpriced_requests"]),
             }
             for r in fetch("failures_by_feature")
             if int(r["failed_requests"])

@@ -211,7 +211,7 @@ def _kpis(doc: dict[str, Any]) -> str:
             "average cost per call of known cost" if unpriced else "average cost per request",
         ),
         (lower_bound_text(doc["cache_savings"], bool(unpriced), money), "saved by prompt caching"),
-        (f"{totals['failed_requests']:,}", f"failed requests ({money(totals['failed_cost'])})"),
+        (f"{totals['failed_requests']:,}", f"failed requests ({_failed_cost_text(totals)})"),
     ]
     missing = totals.get("usage_missing_requests", 0)
     if unpriced - missing > 0:
@@ -423,7 +423,7 @@ def _failures(doc: dict[str, Any]) -> str:
     rows = doc.get("failures_by_feature", [])
     intro = (
         f"<p class=note>{totals['failed_requests']:,} of {totals['requests']:,} calls failed; "
-        f"they cost {escape(money(totals['failed_cost']))}.</p>"
+        f"they cost {escape(_failed_cost_text(totals))}.</p>"
     )
     if not rows:
         return intro
@@ -435,12 +435,17 @@ def _failures(doc: dict[str, Any]) -> str:
                 f"{r['failed_requests']:,}",
                 f"{r['requests']:,}",
                 f"{r['error_rate'] or 0:.1%}",
-                money(r["failed_cost"]),
+                _failed_cost_text(r),
             ]
             for r in rows
         ],
         {1, 2, 3, 4},
     )
+
+
+def _failed_cost_text(row: dict[str, Any]) -> str:
+    """What failed calls cost: ``unknown`` when every one's cost is, "+ N unknown" when some."""
+    return amount_text(row["failed_cost"], row.get("failed_unpriced_requests", 0), money)
 
 
 def _incidents(doc: dict[str, Any]) -> str:

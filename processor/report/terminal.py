@@ -119,7 +119,12 @@ def _header(doc: dict[str, Any]) -> Panel:
     month = amount_text(mtd["cost"], mtd.get("unpriced_requests", 0), money)
     forecast = lower_bound_text(mtd["forecast"], not mtd.get("forecast_complete", True), money)
     lines.add_row("Month to date", f"{month}   forecast {forecast}")
-    lines.add_row("Requests", f"{totals['requests']:,}  ({totals['failed_requests']:,} failed)")
+    failed = f"{totals['failed_requests']:,} failed"
+    if totals["failed_requests"]:
+        failed += ", costing " + amount_text(
+            totals["failed_cost"], totals.get("failed_unpriced_requests", 0), money
+        )
+    lines.add_row("Requests", f"{totals['requests']:,}  ({failed})")
     average = lower_bound_text(cpr["average"], False, lambda value: money(value, 4))
     if cpr.get("unpriced_requests") and cpr["average"] is not None:
         average += " (calls of known cost)"

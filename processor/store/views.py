@@ -92,6 +92,15 @@ _KNOWN_SUM = (
 )
 
 
+# The cost of failed calls, the same way: NULL when every failed call has an unknown cost
+# (failed_unpriced_requests, migration 0017), the known part of it otherwise; no failed calls
+# at all is a real 0.
+_FAILED_COST = (
+    "if(sum(d.failed_requests) > 0 AND sum(d.failed_unpriced_requests) >= sum(d.failed_requests),"
+    " NULL, sum(d.failed_cost))"
+)
+
+
 # The extra usage units (extract.USAGE_UNITS), as (unit, tokens, cost) tuples of the rollup's
 # sums: migration 0010.
 _UNIT_SUMS = ",\n        ".join(
@@ -521,7 +530,8 @@ _VIEWS: list[View] = [
         description=(
             "Spend, requests and tokens over the range (whole days). cost is the known cost: "
             "a lower bound when unpriced_requests > 0, NULL (unknown) when every call's cost "
-            "is unknown; cost_per_request averages the calls of known cost."
+            "is unknown; cost_per_request averages the calls of known cost. failed_cost is "
+            "the same for the failed calls (failed_unpriced_requests of them unknown)."
         ),
         format=Format.TABLE,
         source="llm_cost_daily",
@@ -538,7 +548,8 @@ SELECT
     sum(d.unpriced_requests) AS unpriced_requests,
     sum(d.usage_missing_requests) AS usage_missing_requests,
     sum(d.failed_requests) AS failed_requests,
-    sum(d.failed_cost) AS failed_cost,
+    {_FAILED_COST} AS failed_cost,
+    sum(d.failed_unpriced_requests) AS failed_unpriced_requests,
     {_KNOWN_SUM.format("cache_savings")} AS cache_savings,
     sum(d.blocked_requests) AS blocked_requests
 FROM llm_cost_daily AS d
@@ -920,7 +931,8 @@ ORDER BY day DESC, ratio DESC, scope""",
         description=(
             "Spend per hour (and the part spent on failed calls), averaged over each "
             "interval of at least an hour: the known cost, a lower bound where "
-            "unpriced_requests > 0, NULL (unknown) where every call's cost is unknown."
+            "unpriced_requests > 0, NULL (unknown) where every call's cost is unknown (for "
+            "failed calls: failed_unpriced_requests, every failed call)."
         ),
         format=Format.TIME_SERIES,
         source="llm_cost_hourly",
@@ -930,16 +942,20 @@ ORDER BY day DESC, ratio DESC, scope""",
 SELECT
     time,
     if(requests > 0 AND unpriced_requests >= requests, NULL, known_cost) AS cost_per_hour,
-    failed_cost_per_hour,
-    unpriced_requests
+    if(failed > 0 AND failed_unpriced_requests >= failed, NULL, known_failed_cost)
+        AS failed_cost_per_hour,
+    unpriced_requests,
+    failed_unpriced_requests
 FROM
 (
     SELECT
         $__timeInterval(hour) AS time,
         sum(d.cost) * 3600 / greatest($__interval_s, 3600) AS known_cost,
-        sum(d.failed_cost) * 3600 / greatest($__interval_s, 3600) AS failed_cost_per_hour,
+        sum(d.failed_cost) * 3600 / greatest($__interval_s, 3600) AS known_failed_cost,
         sum(d.requests) AS requests,
-        sum(d.unpriced_requests) AS unpriced_requests
+        sum(d.unpriced_requests) AS unpriced_requests,
+        sum(d.failed_requests) AS failed,
+        sum(d.failed_unpriced_requests) AS failed_unpriced_requests
     FROM llm_cost_hourly AS d
     WHERE $__timeFilter(hour){filters}
     GROUP BY time
@@ -950,18 +966,23 @@ ORDER BY time""",
     View(
         name="failures_by_feature",
         title="Failed calls by feature",
-        description="Error rate and the cost of failed calls per feature.",
+        description=(
+            "Error rate and the cost of failed calls per feature: the known cost, a lower "
+            "bound when failed_unpriced_requests > 0, NULL (unknown) when every failed call's "
+            "cost is unknown."
+        ),
         format=Format.TABLE,
         source="llm_cost_daily",
-        template="""\
+        template=f"""\
 SELECT
     feature,
-    sum(requests) AS requests,
-    sum(failed_requests) AS failed_requests,
+    sum(d.requests) AS requests,
+    sum(d.failed_requests) AS failed_requests,
     failed_requests / requests AS error_rate,
-    sum(failed_cost) AS failed_cost
-FROM llm_cost_daily
-WHERE $__dateFilter(day){filters}
+    {_FAILED_COST} AS failed_cost,
+    sum(d.failed_unpriced_requests) AS failed_unpriced_requests
+FROM llm_cost_daily AS d
+WHERE $__dateFilter(day){{filters}}
 GROUP BY feature
 ORDER BY failed_cost DESC, failed_requests DESC, feature""",
     ),

@@ -180,6 +180,23 @@ def test_budget_rules_fire_per_budget_at_each_threshold(seeded) -> None:
     assert {dict(k)["scope"] for k in hundred} == {"feature=summarize"}
 
 
+def test_budget_unknown_cost_rule_fires_for_budgets_with_calls_of_unknown_cost(seeded) -> None:
+    """Today's grok-9 calls (team growth, no price) and mystery-2 call (no usage): the global
+    day budget and growth's month budget leave them out of their spend, and say so; summarize's
+    week and nobody's month have none."""
+    firing = evaluate(seeded, _rule("tokentrace-budget-unknown-cost"), NOW)
+    assert firing == {
+        # today: A and B at 08:00, grok-9 twice, mystery-2 once
+        (("scope", "all"), ("period", "day")): {"unknown": 3.0, "requests": 5.0, "amount": 6.0},
+        # March: A on 15 days, rag on 5, the 2 failures, grok-9 twice
+        (("scope", "team=growth"), ("period", "month")): {
+            "unknown": 2.0, "requests": 24.0, "amount": 22.5,
+        },
+    }  # fmt: skip
+    # Mar 14: every call of every budget's period so far has a known cost
+    assert evaluate(seeded, _rule("tokentrace-budget-unknown-cost"), at(2026, 3, 14, 20)) == {}
+
+
 def test_daily_anomaly_rule_fires_per_scope_on_the_spike_day_only(seeded) -> None:
     rule = _rule("tokentrace-daily-spend-anomaly")
     assert evaluate(seeded, rule, NOW) == {}  # no rows: noDataState OK
@@ -201,6 +218,11 @@ def test_burn_rate_rule_compares_this_hour_with_the_24_before(seeded) -> None:
     # batch of 3.00 (yesterday's 08:00 batch is 25 hours back).
     [values] = evaluate(seeded, rule, at(2026, 3, 9, 9, 30)).values()
     assert values == {"ratio": 144.0, "current": 18.0, "baseline": 0.125}
+    # 08:30 on Mar 6: 3.00 this hour; of the 24 hours before, Mar 5 09:00 holds only
+    # mystery-2's call of unknown cost: left out of the average (3.00 over 23 hours), not a $0
+    # hour that would lower it
+    [values] = evaluate(seeded, rule, at(2026, 3, 6, 8, 30)).values()
+    assert values == {"ratio": pytest.approx(23.0), "current": 3.0, "baseline": 3 / 23}
 
 
 def test_failed_cost_rule(seeded) -> None:

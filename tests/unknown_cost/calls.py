@@ -1,7 +1,8 @@
 """The calls of the unknown-cost tests, sent as OTLP spans into a real ``tokentrace serve``.
 
 Four UTC days, today last: only calls of a model no price list knows (``acme-1``), only
-streams that ended without usage, a day without any call (that one is a real $0), and
+streams that ended without usage (one of them cut off by an error: a failed call of unknown
+cost), a day without any call (that one is a real $0), and
 today a mix of the two with calls of known cost. Every call carries every dimension a view
 breaks spend down by, so each breakdown has a row made of unknown costs only.
 
@@ -62,6 +63,11 @@ def usage_missing() -> dict[str, Any]:
     }
 
 
+def failed_stream() -> dict[str, Any]:
+    """An OpenAI stream cut off by an error before usage: a failed call of unknown cost."""
+    return {**usage_missing(), "error.type": "APIConnectionError"}
+
+
 def priced() -> dict[str, Any]:
     """A gpt-4o-mini call of known usage: :data:`PRICED_COST`."""
     return {
@@ -86,11 +92,16 @@ def days(today: dt.date) -> dict[str, dt.date]:
 # What each day holds: (kind, how many calls).
 CALLS = {
     "unpriced": (("unpriced", 2),),
-    "usage_missing": (("usage_missing", 3),),
+    "usage_missing": (("usage_missing", 2), ("failed_stream", 1)),
     "empty": (),
     "mixed": (("priced", 2), ("unpriced", 1), ("usage_missing", 1)),
 }
-_KINDS = {"unpriced": unpriced, "usage_missing": usage_missing, "priced": priced}
+_KINDS = {
+    "unpriced": unpriced,
+    "usage_missing": usage_missing,
+    "failed_stream": failed_stream,
+    "priced": priced,
+}
 
 
 def _value(value: Any) -> AnyValue:

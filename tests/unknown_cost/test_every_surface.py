@@ -135,6 +135,14 @@ def test_a_day_of_unknown_costs_has_no_zero_cost_in_any_view(serve, day: str) ->
     totals = _totals(serve, DAYS[day])
     assert totals["requests"] == totals["unpriced_requests"] == calls_of_day
     assert totals["usage_missing_requests"] == (calls_of_day if day == "usage_missing" else 0)
+    # the stream cut off by an error: a failed call of unknown cost, not a failure costing $0
+    failed = int(day == "usage_missing")
+    assert (totals["failed_requests"], totals["failed_unpriced_requests"]) == (failed, failed)
+    assert totals["failed_cost"] is None if failed else _money(totals["failed_cost"]) == 0
+    features = _view(serve, "failures_by_feature", DAYS[day])
+    assert [(r["failed_requests"], r["failed_cost"]) for r in features if r["failed_requests"]] == (
+        [(1, None)] if failed else []
+    )
     [daily] = _view(serve, "daily_spend", DAYS[day])
     assert (daily["cost"], daily["requests"], daily["unpriced_requests"]) == (
         None,
@@ -264,11 +272,20 @@ def test_the_report_of_a_day_of_unknown_costs(serve, day: str) -> None:
     assert "unknown" in spend
     page = _report(serve, DAYS[day], DAYS[day], "html")
     assert "<b>unknown</b><span>spend in window</span>" in page
-    # the only $0.00 on the page are the cost of failed calls, of which there are none
-    assert page.count("$0.00") == 2
-    assert (
-        "failed requests ($0.00)" in page and f"0 of {count} calls failed; they cost $0.00" in page
-    )
+    if day == "unpriced":
+        # the only $0.00 on the page are the cost of failed calls, of which there are none
+        assert page.count("$0.00") == 2
+        assert "failed requests ($0.00)" in page
+        assert f"0 of {count} calls failed; they cost $0.00" in page
+    else:  # the failed stream's cost is unknown, not $0
+        assert page.count("$0.00") == 0
+        assert "failed requests (unknown)" in page
+        assert f"1 of {count} calls failed; they cost unknown" in page
+        assert (doc["totals"]["failed_cost"], doc["totals"]["failed_cost_complete"]) == (
+            None,
+            False,
+        )
+        assert "(1 failed, costing unknown)" in text
 
 
 def test_the_report_of_a_day_without_calls_says_zero(serve) -> None:
@@ -348,11 +365,14 @@ def test_grafana_shows_zero_for_a_day_without_calls(serve) -> None:
 
 
 def test_no_alert_query_reads_unknown_costs_as_zero(serve) -> None:
+    """No alert query hands Grafana a null number, nor judges a spend made of unknown costs
+    as $0: on a day of unknown costs only, the budget rules have nothing to judge and the
+    unknown-cost rule fires for the day's budget instead."""
     client = _clickhouse(serve)
     text = (generate.DEFAULT_DIR / "alerting/rules.yaml").read_text(encoding="utf-8")
     rules = [r for g in yaml.safe_load(text)["groups"] for r in g["rules"]]
     end = dt.datetime.combine(DAYS["usage_missing"], dt.time(12), dt.UTC)
-    checked = 0
+    answered = {}
     for rule in rules:
         for query in rule["data"]:
             if query["datasourceUid"] == "__expr__":
@@ -366,7 +386,13 @@ def test_no_alert_query_reads_unknown_costs_as_zero(serve) -> None:
             )
             result = client.query(sql)
             rows = [dict(zip(result.column_names, r, strict=True)) for r in result.result_rows]
-            if rule["uid"].startswith("tokentrace-budget"):
-                _unknown_costs_only(rows, rule["uid"])
-                checked += len(rows)
-    assert checked
+            for row in rows:
+                assert None not in row.values(), (rule["uid"], row)
+            answered[rule["uid"], query["refId"]] = rows
+    for percent in (50, 80, 100):
+        day = [r for r in answered[f"tokentrace-budget-{percent}", "utilization_sql"]
+               if r["period"] == "day"]  # fmt: skip
+        assert day == [], percent
+    count = sum(n for _, n in calls.CALLS["usage_missing"])
+    unknown = answered["tokentrace-budget-unknown-cost", "unknown_sql"]
+    assert {"scope": "all", "period": "day", "unknown": count} in unknown
