@@ -19,6 +19,7 @@ from opentelemetry.instrumentation.utils import is_instrumentation_enabled
 from opentelemetry.trace import Tracer
 
 from . import failures, provider_errors
+from .api import Deferred
 from .batch_call import BatchDownload
 from .budget_guard import Exceeded
 from .call import IN_CALL, LLMCall
@@ -88,7 +89,11 @@ def _blocked(settings: Settings, call: LLMCall, request: Any) -> Any | None:
 
 def refusal(settings: Settings, call: LLMCall) -> Exceeded | None:
     """The spent enforced budget that refuses the call (whose span then ends as blocked), or
-    None. Call inside a `try`: the guard fails open."""
+    None. Call inside a `try`: the guard fails open. What only reads the usage of calls
+    already made (a background response's retrieve, a batch's results: `api.Deferred`) is
+    never refused: their cost is spent, and refusing would only lose their results."""
+    if isinstance(call.route.api, Deferred):
+        return None
     resource = getattr(call.span, "resource", None)
     budget = settings.guard.blocking(  # type: ignore[union-attr]
         call.attributes, resource.attributes if resource else {}

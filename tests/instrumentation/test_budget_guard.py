@@ -92,6 +92,12 @@ def test_a_spent_enforced_budget_blocks_the_next_calls_before_they_are_sent(stan
                                              "period": "day"})  # not enforced  # fmt: skip
     oai = openai.OpenAI(base_url=standin.base_url("openai"), api_key="sk-test", max_retries=2)
     with tags(team="growth"):
+        # queued, no usage yet: no call until a retrieve reads it (gpt-4o: 100 x 2.50 + 10 x
+        # 10.00 per million = 0.00035 USD)
+        background = oai.responses.create(
+            model="gpt-4o", input="Hi", background=True,
+            extra_headers={**usage_header(input=100, output=10), "x-standin-polls": "0"},
+        )  # fmt: skip
         # gpt-4o-mini: 4000 x 0.15 + 1000 x 0.60 per million = 0.0012 USD, over 0.001.
         oai.chat.completions.create(
             model="gpt-4o-mini", messages=ASK, extra_headers=usage_header(input=4000, output=1000)
@@ -182,6 +188,12 @@ def test_a_spent_enforced_budget_blocks_the_next_calls_before_they_are_sent(stan
         asyncio.run(aiohttp_calls())
     assert len(standin.requests) == sent  # nothing reached the provider: no retries either
 
+    # Reading the usage of a call already made is never refused: it is spent.
+    with tags(team="growth"):
+        assert oai.responses.retrieve(background.id).usage.output_tokens == 10
+    sent += 1
+    assert len(standin.requests) == sent
+
     # Other dimensions, and a budget that is not enforced, are not blocked.
     with tags(team="other"):
         oai.chat.completions.create(model="gpt-4o-mini", messages=ASK)
@@ -200,13 +212,14 @@ def test_a_spent_enforced_budget_blocks_the_next_calls_before_they_are_sent(stan
     def totals() -> dict:
         return _api(serve, "GET", "/api/v1/views/totals" + window)["rows"][0]
 
-    _wait(lambda: int(totals()["requests"]) == 18, "serve to store the 18 calls")
+    _wait(lambda: int(totals()["requests"]) == 19, "serve to store the 19 calls")
     found = totals()
-    # 0.0012 spent, plus team=other's 6 input and 8 output tokens; the blocked calls cost 0.
+    # 0.0012 spent, the background response's 0.00035, plus team=other's 6 input and 8 output
+    # tokens; the blocked calls cost 0.
     other = (6 * Decimal("0.15") + 8 * Decimal("0.60")) / 1_000_000
     assert (int(found["blocked_requests"]), Decimal(found["cost"])) == (
         16,
-        Decimal("0.0012") + other,
+        Decimal("0.0012") + Decimal("0.00035") + other,
     )
 
 
