@@ -13,7 +13,7 @@ from typing import Any
 
 from .api import Api
 from .request_body import RequestFields
-from .usage import CACHE_CREATION_1H_TOKENS, Observed, Usage, count, text
+from .usage import CACHE_CREATION_1H_TOKENS, WEB_SEARCHES, Observed, Usage, count, text
 
 
 class Messages(Api):
@@ -62,13 +62,18 @@ class Messages(Api):
         cache_creation = count(raw, "cache_creation_input_tokens")
         # 1-hour cache writes cost 2x input, 5-minute ones 1.25x: the split is priced apart.
         one_hour = count(raw, "cache_creation", "ephemeral_1h_input_tokens")
+        # The web search tool bills per search ($10 per 1,000), on top of the tokens.
+        searches = count(raw, "server_tool_use", "web_search_requests")
         return Usage(
             input_tokens=uncached + (cache_read or 0) + (cache_creation or 0),
             output_tokens=count(raw, "output_tokens"),
             cache_read_tokens=cache_read,
             cache_creation_tokens=cache_creation,
             reasoning_tokens=count(raw, "output_tokens_details", "thinking_tokens"),
-            by_modality={CACHE_CREATION_1H_TOKENS: one_hour} if one_hour else {},
+            by_modality={
+                **({CACHE_CREATION_1H_TOKENS: one_hour} if one_hour else {}),
+                **({WEB_SEARCHES: searches} if searches else {}),
+            },
         )
 
 

@@ -34,6 +34,14 @@ class Api:
     lists_calls = False
     """True for a batch's results (`batch_api`): one call per request listed in the body."""
 
+    counts_request = False
+    """True when the request body itself says what a call is billed for (`request_usage`)."""
+
+    def request_usage(self, body: bytes) -> Usage | None:
+        """What the request body bills, used when the response reports no usage (tts-1's
+        characters); called only when `counts_request`."""
+        return None
+
     def request_model(self, fields: RequestFields, path: str) -> str | None:
         return fields.model
 

@@ -25,9 +25,10 @@ from .endpoints import attribute, current_endpoint
 from .eventstream import EventStreamParser
 from .headers import Entries, entries
 from .provider_cost import COST_HEADER_NAMES, PROVIDER_COST, from_headers
+from .request_body import content
 from .routing import Route
 from .tags import strip_baggage, tags_of
-from .usage import SERVICE_TIER, STANDARD_TIERS, Observed
+from .usage import SERVICE_TIER, STANDARD_TIERS, Observed, Usage
 
 API_KEY = "tokentrace.api_key"
 """The fingerprint of the call's credential (`api_keys`), never the key."""
@@ -111,6 +112,8 @@ class LLMCall:
     _handover: tuple[bytes, Any] | None = None
     """The whole JSON body and its document, for the application's `Response.json()`
     (`json_handover`): until it is asked for once."""
+    _request_usage: Usage | None = None
+    """What the request body bills (`Api.request_usage`), for a response without usage."""
 
     @classmethod
     def start(
@@ -142,7 +145,10 @@ class LLMCall:
         if bag:
             ctx = baggage.clear(ctx)
         inner = set_value(IN_CALL, True, trace.set_span_in_context(span, ctx))
-        return cls(span, route, inner, attributes)
+        call = cls(span, route, inner, attributes)
+        if route.api.counts_request:
+            call._request_usage = route.api.request_usage(content(request))
+        return call
 
     def block(self, budget: Exceeded) -> None:
         """Ends the span of a call the budget guard answered locally: cost 0, never sent."""
@@ -358,6 +364,8 @@ class LLMCall:
         usage = None
         if seen.usage_final and seen.raw_usage is not None:
             usage = self.route.api.usage(seen.raw_usage)
+        if usage is None and status is not None and status < 300:
+            usage = self._request_usage  # a refused or failed request is not billed
         if usage is not None:
             found.update(usage.attributes())
         elif status is not None:

@@ -15,7 +15,7 @@ from typing import Any
 from .api import Api, Deferred
 from .provider_cost import from_usage
 from .request_body import RequestFields
-from .usage import USAGE_DEFERRED, KeyedUsage, Observed, Usage, count, text
+from .usage import USAGE_DEFERRED, WEB_SEARCHES, KeyedUsage, Observed, Usage, count, text
 
 AUDIO_INPUT_TOKENS = "gen_ai.usage.audio.input_tokens"
 IMAGE_INPUT_TOKENS = "gen_ai.usage.image.input_tokens"
@@ -138,6 +138,25 @@ _BACKGROUND = "tokentrace.background"
 """Set, with the response id, in the usage object kept of a background response (`Responses`)."""
 _PENDING: dict[str, Any] = {_BACKGROUND: ""}
 """The usage kept of a background response that has none yet (read, never written)."""
+_WEB_SEARCHES = "tokentrace.web_searches"
+"""Set, with the count of billed searches, in the usage object kept of a response whose web
+search tool searched (`_web_searches`)."""
+
+
+def _web_searches(output: Any) -> int:
+    """The web searches a response's output items bill: `web_search_call` items whose action is
+    a search ("Search actions incur a tool call cost"; opening a page or finding in it does
+    not: https://platform.openai.com/docs/guides/tools-web-search). An item without an action
+    (the first versions of the tool) is a search."""
+    if not isinstance(output, list):
+        return 0
+    searches = 0
+    for item in output:
+        if isinstance(item, dict) and item.get("type") == "web_search_call":
+            action = item.get("action")
+            if not isinstance(action, dict) or action.get("type", "search") == "search":
+                searches += 1
+    return searches
 
 
 class Responses(Api):
@@ -169,7 +188,12 @@ class Responses(Api):
         usage = response.get("usage")
         background = response.get("background") is True
         if isinstance(usage, dict):
-            seen.raw_usage = {**usage, _BACKGROUND: seen.response_id} if background else usage
+            searches = _web_searches(response.get("output"))
+            if background or searches:  # a copy: the application's document stays as it came
+                usage = {**usage, _BACKGROUND: seen.response_id} if background else {**usage}
+                if searches:
+                    usage[_WEB_SEARCHES] = searches
+            seen.raw_usage = usage
             seen.usage_final = True
             reason = text(response.get("incomplete_details"), "reason") or text(response, "status")
             if reason is not None:
@@ -194,6 +218,7 @@ class Responses(Api):
             cache_creation_tokens=count(raw, "input_tokens_details", "cache_write_tokens"),
             reasoning_tokens=count(raw, "output_tokens_details", "reasoning_tokens"),
             provider_cost=from_usage(raw),
+            by_modality={WEB_SEARCHES: raw[_WEB_SEARCHES]} if _WEB_SEARCHES in raw else {},
             **({"call_key": key} if key else {}),
         )
 

@@ -1,17 +1,22 @@
 """OpenAI's image and audio APIs: `/images/generations`, `/images/edits`,
 `/audio/transcriptions`, `/audio/translations` and `/audio/speech`.
 
-They are priced by token like chat (gpt-image-1 $5 per million text input tokens, $10 image
+Most are priced by token like chat (gpt-image-1 $5 per million text input tokens, $10 image
 input, $40 output; gpt-4o-transcribe $6 per million audio input tokens), and an application
 that generates images spends more per call than on chat, so they are metered like chat.
 Their usage objects differ from chat's: `input_tokens` / `output_tokens`, with the modality
-split in `input_tokens_details` (images) or `input_token_details` (transcriptions), and a
-whisper-1 transcription reports `{"type": "duration", "seconds": …}` instead of tokens, which
-no per-token price covers: the call is then stored with its usage missing, never at $0.
+split in `input_tokens_details` (images) or `input_token_details` (transcriptions).
 
-Speech (`/audio/speech`) reports usage only when streamed as SSE (`stream_format: "sse"`, in
-`speech.audio.done`): an audio body carries none, so those calls are stored with their usage
-missing (tts-1 is billed per character of input, gpt-4o-mini-tts per token).
+Two are billed in other units (`tokentrace.usage.<unit>`, genai-prices' unit names):
+- whisper-1 by the second: its usage is `{"type": "duration", "seconds": …}`, in whole seconds
+  as billed (the API reference's example: a `duration` of 8.47 s, `seconds` 9), in the `json`
+  and `verbose_json` answers; `text`, `srt` and `vtt` answers carry none, and a fractional
+  `seconds` says nothing of the rounding: such calls are stored with their usage missing.
+- tts-1 and tts-1-hd by the character of the request's `input` (`Speech.request_usage`).
+
+Speech (`/audio/speech`) reports token usage only when streamed as SSE (`stream_format:
+"sse"`, in `speech.audio.done`): an audio body carries none, so such a call is stored with the
+characters it sent, which price tts-1 and leave a per-token model (gpt-4o-mini-tts) unpriced.
 
 Uploads (`/images/edits`, `/audio/*`) are multipart forms, whose fields routing reads from
 the client's multipart stream (`request_body.form_fields`) rather than from body bytes.
@@ -19,6 +24,7 @@ the client's multipart stream (`request_body.form_fields`) rather than from body
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -30,7 +36,7 @@ from .openai_api import (
     model_or_deployment,
 )
 from .request_body import RequestFields
-from .usage import Observed, Usage, count
+from .usage import INPUT_AUDIO_SECONDS, INPUT_CHARACTERS, Observed, Usage, count
 
 IMAGE_OUTPUT_TOKENS = "gen_ai.usage.image.output_tokens"
 
@@ -86,13 +92,21 @@ class Images(_MediaApi):
 
 class Transcriptions(_MediaApi):
     """`/audio/transcriptions` and `/audio/translations`: usage in the response's `usage`, or
-    in the stream's `transcript.text.done` event. Only token usage is read (see the module)."""
+    in the stream's `transcript.text.done` event: tokens, or whole seconds (see the module)."""
 
     operation = "transcription"
     sse_marker = re.compile(rb'"type"\s*:\s*"transcript\.text\.done"')
 
     def usage(self, raw: dict[str, Any]) -> Usage | None:
-        if raw.get("type", "tokens") != "tokens":
+        kind = raw.get("type", "tokens")
+        if kind == "duration":
+            seconds = raw.get("seconds")
+            if isinstance(seconds, float) and seconds.is_integer():
+                seconds = int(seconds)
+            if not isinstance(seconds, int) or isinstance(seconds, bool) or seconds < 0:
+                return None
+            return Usage(input_tokens=None, by_modality={INPUT_AUDIO_SECONDS: seconds})
+        if kind != "tokens":
             return None
         input_tokens = count(raw, "input_tokens")
         if input_tokens is None:
@@ -110,10 +124,24 @@ class Transcriptions(_MediaApi):
 
 class Speech(_MediaApi):
     """`/audio/speech`: usage in the SSE stream's `speech.audio.done` event, every output
-    token an audio token."""
+    token an audio token; else the characters of the request's `input`."""
 
     operation = "speech"
     sse_marker = re.compile(rb'"type"\s*:\s*"speech\.audio\.done"')
+    counts_request = True
+
+    def request_usage(self, body: bytes) -> Usage | None:
+        """The characters of `input`, when they can be counted exactly: OpenAI bills tts-1
+        "per 1M characters" and does not say how it counts characters beyond ASCII (code
+        points, UTF-16 units, bytes?), so a text with any other character is not counted."""
+        try:
+            document = json.loads(body)
+        except ValueError:
+            return None
+        text = document.get("input") if isinstance(document, dict) else None
+        if not isinstance(text, str) or not text.isascii():
+            return None
+        return Usage(input_tokens=None, by_modality={INPUT_CHARACTERS: len(text)})
 
     def usage(self, raw: dict[str, Any]) -> Usage | None:
         input_tokens = count(raw, "input_tokens")

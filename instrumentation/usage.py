@@ -30,6 +30,10 @@ CALL_KEY = "tokentrace.call.key"
 """The key of a call whose usage can be read more than once (a background response polled
 after it completed, a batch's results downloaded twice): the processor counts one call per
 key, whatever the trace."""
+# Usage billed in units other than tokens (`Usage.by_modality`), genai-prices' unit names.
+INPUT_CHARACTERS = "tokentrace.usage.input_characters"
+INPUT_AUDIO_SECONDS = "tokentrace.usage.input_audio_seconds"
+WEB_SEARCHES = "tokentrace.usage.web_searches"
 # The tier the provider says served the call (OpenAI's `service_tier`: `flex`, `priority`…),
 # recorded when it is not the standard one: flex and batch bill less, priority more.
 SERVICE_TIER = "openai.response.service_tier"

@@ -154,6 +154,7 @@ def price_call(pricer: Pricer, call: Call) -> Price:
                 call.service_tier,
                 call.reasoning_tokens,
                 call.units,
+                call.metered,
             )
             if price.priced:
                 break

@@ -418,6 +418,7 @@ def richness(call: Call) -> tuple[int, int, int, int]:
         call.cache_read_tokens,
         call.cache_write_tokens,
         call.reasoning_tokens,
+        *call.metered,
     )
     return (
         0 if call.usage_missing else 1,

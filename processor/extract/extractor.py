@@ -64,6 +64,11 @@ USAGE_UNITS = (
     "output_audio_tokens", "input_image_tokens", "cache_image_read_tokens",
     "output_image_tokens", "input_video_tokens", "output_video_tokens",
 )  # fmt: skip
+# Usage billed in units other than tokens (migration 0017), genai-prices' unit names: the
+# characters of text turned into speech (tts-1), the seconds of audio transcribed (whisper-1,
+# whole billed seconds), the web searches a server-side tool ran (a fee per search). Their cost
+# is in input_cost. The instrumentation reports each as ``tokentrace.usage.<unit>``.
+METERED_UNITS = ("input_characters", "input_audio_seconds", "web_searches")
 # Of the cost-by-kind columns, what each unit above is billed at its own rate (migration 0010),
 # same order.
 UNIT_COST_COLUMNS = tuple(unit.removesuffix("_tokens") + "_cost" for unit in USAGE_UNITS)
@@ -77,7 +82,7 @@ COLUMNS = (
     "service_tier", "latency_ms", "ttft_ms", "status", "error_type", "http_status", "stream",
     "usage_missing", "tags",
     *USAGE_UNITS, "unpriced_reason", "price_rule", "provider_cost", "cost_source",
-    "api_key", "endpoint", "budget_blocked", *UNIT_COST_COLUMNS,
+    "api_key", "endpoint", "budget_blocked", *UNIT_COST_COLUMNS, *METERED_UNITS,
 )  # fmt: skip
 # The money columns, in table order: integer units of 1e-12 USD in a row (see Call.row),
 # ``Decimal(18, 12)`` in the table.
@@ -244,6 +249,8 @@ UNITS = (
     _field(COUNT, "gen_ai.usage.video.input_tokens"),
     _field(COUNT, "gen_ai.usage.video.output_tokens"),
 )
+# One field per METERED_UNITS entry, same order.
+METERED = tuple(_field(COUNT, f"tokentrace.usage.{unit}") for unit in METERED_UNITS)
 # What the provider or gateway charged, in USD: the draft ``gen_ai.usage.cost``, and
 # ``tokentrace.usage.provider_cost`` (OpenRouter's ``usage.cost``, a gateway's cost header).
 PROVIDER_COST = _field(MONEY, "tokentrace.usage.provider_cost", "gen_ai.usage.cost")
@@ -287,6 +294,8 @@ DIMENSIONS = tuple(
 _N_FIELDS = DIMENSIONS[-1] + 1
 _unit_counts = itemgetter(*UNITS)  # the UNITS fields' values, as one tuple
 _NO_UNITS = (0,) * len(UNITS)
+_metered_counts = itemgetter(*METERED)
+_NO_METERED = (0,) * len(METERED)
 _DIMENSION_FIELDS = slice(DIMENSIONS[0], _N_FIELDS)  # the dimensions come last, in order
 _USAGE = (INPUT, OUTPUT, CACHE_READ, CACHE_WRITE)
 
@@ -304,9 +313,9 @@ class Call:
 
     __slots__ = (
         "api_key", "budget_blocked", "cache_read_tokens", "cache_write_tokens", "call_key",
-        "dimensions",
-        "endpoint", "error_type", "http_status", "input_tokens", "latency_ms", "operation", "ours",
-        "output_tokens", "parent_span_id", "provider", "provider_cost", "rank", "reasoning_tokens",
+        "dimensions", "endpoint", "error_type", "http_status", "input_tokens", "latency_ms",
+        "metered", "operation", "ours", "output_tokens", "parent_span_id", "provider",
+        "provider_cost", "rank", "reasoning_tokens",
         "request_model", "response_id", "response_model", "scope", "service_tier", "span_id",
         "status", "stream", "tags", "trace_id", "ts_us", "ttft_ms", "units", "usage_missing",
     )  # fmt: skip
@@ -333,6 +342,7 @@ class Call:
     reasoning_tokens: int
     usage_missing: int
     units: tuple[int, ...]  # USAGE_UNITS, same order
+    metered: tuple[int, ...]  # METERED_UNITS, same order
     provider_cost: int | None  # units of 1e-12 USD, as reported
     service_tier: str
     latency_ms: float
@@ -405,6 +415,7 @@ class Call:
             self.endpoint,
             self.budget_blocked,
             *([_units(cost) for cost in price.unit_costs] if price.unit_costs else _NO_UNIT_COSTS),
+            *self.metered,
         )
 
 
@@ -699,9 +710,12 @@ def _call(
     call.cache_write_tokens = cache_write
     call.reasoning_tokens = reasoning
     call.units = units
+    metered = _metered_counts(found)
+    call.metered = tuple(_valid(count) or 0 for count in metered) if any(metered) else _NO_METERED
     call.provider_cost = None if source.openlit else found[PROVIDER_COST]
     call.usage_missing = int(
-        (input_tokens is None and output_tokens is None) or bool(found[USAGE_MISSING])
+        (input_tokens is None and output_tokens is None and not any(call.metered))
+        or bool(found[USAGE_MISSING])
     )
 
     call.request_model = found[REQUEST_MODEL] or ""

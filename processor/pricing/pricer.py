@@ -51,7 +51,10 @@ from tokentrace.processor.pricing.overrides import (
     load_overrides,
 )
 from tokentrace.processor.pricing.units import (
+    ADDITIONAL_FIELDS,
+    FIRST_METERED,
     FIRST_UNIT,
+    METERED_KEYS,
     USAGE_KEYS,
     Compiled,
     Unpriceable,
@@ -96,8 +99,9 @@ __all__ = ["rate_above"]  # re-exported for the prices command
 _UTC = UTC
 _ZERO = Decimal(0).scaleb(-12)
 _MAX_UNITS = 10**18  # Decimal(18, 12) holds < 1e6 USD
-_N_UNITS = len(USAGE_KEYS) - 5
+_N_UNITS = FIRST_METERED - FIRST_UNIT
 _NO_UNITS = (0,) * _N_UNITS
+_NO_METERED = (0,) * (len(METERED_KEYS) - 1)  # extract.METERED_UNITS (no audio_seconds)
 # The cost billed at each unit's own rate (USAGE_UNITS order): none for most calls, which
 # carry the empty tuple (testing it costs nothing per row; nine Decimal zeros would not).
 NO_UNIT_COSTS: tuple[Decimal, ...] = ()
@@ -108,7 +112,7 @@ _FIELDS = {key: index for index, key in enumerate(USAGE_KEYS)}
 USAGE_MISSING = "usage_missing"  # the span carries no usage (stream without usage, cut off)
 UNKNOWN_MODEL = "unknown_model"  # no price for this provider and model
 SELF_HOSTED_REASON = "self_hosted"  # ollama, vllm: no one bills per token
-NOT_PER_TOKEN = "not_per_token"  # priced per hour, page or character
+NOT_PER_TOKEN = "not_per_token"  # priced per page, or per character or second it lacks
 NO_RATE = "no_rate"  # the model is known, but not the rate of this tier or unit, and no rule
 INVALID_USAGE = "invalid_usage"  # counts that contradict each other (more audio than input)
 PRICING_ERROR = "pricing_error"
@@ -236,6 +240,16 @@ class Period:
         for field in self.no_rate:
             if usage[field]:
                 return unpriced(self.model, NO_RATE)
+        if compiled.metered_only:
+            if not any(usage[field] for field in compiled.priced_fields) or any(
+                usage[field] for field in compiled.unbilled
+            ):
+                return unpriced(self.model, NOT_PER_TOKEN)
+        elif any(usage[FIRST_METERED:]):
+            tokens = usage[0] or usage[3]
+            for field in compiled.unbilled:
+                if usage[field] and (field in ADDITIONAL_FIELDS or not tokens):
+                    return unpriced(self.model, NO_RATE)
         total_input = usage[0]
         at = 0
         thresholds = compiled.thresholds
@@ -272,7 +286,7 @@ class Period:
         if total >= _MAX_UNITS:
             raise ValueError(f"cost of {total / 1e12:.2f} USD for one call is out of range")
         unit_costs = NO_UNIT_COSTS
-        if compiled.unit_bands and any(usage[FIRST_UNIT:]):
+        if compiled.unit_bands and any(usage[FIRST_UNIT:FIRST_METERED]):
             unit_costs = _unit_costs(compiled.unit_bands[at], usage, compiled.scale)
         return Price(
             True,
@@ -377,11 +391,14 @@ class Pricer:
         service_tier: str = "",
         reasoning_tokens: int = 0,
         units: tuple[int, ...] = _NO_UNITS,
+        metered: tuple[int, ...] = _NO_METERED,
     ) -> Price:
         """The cost of one call at the rates in force at ``ts`` (naive = UTC).
 
-        ``units`` are the finer counts of ``extract.USAGE_UNITS``, in that order.
+        ``units`` are the finer counts of ``extract.USAGE_UNITS``, in that order; ``metered``
+        the counts of ``extract.METERED_UNITS`` (characters, audio seconds, web searches).
         """
+        characters, audio_seconds, web_searches = metered or _NO_METERED
         usage = (
             input_tokens,
             cache_read_tokens,
@@ -389,6 +406,10 @@ class Pricer:
             output_tokens,
             reasoning_tokens,
             *(units or _NO_UNITS),
+            characters,
+            audio_seconds,  # every audio second (the parent unit) is an input one
+            audio_seconds,
+            web_searches,
         )
         if min(usage) < 0 or len(usage) != len(USAGE_KEYS):
             counts = ", ".join(f"{k}={v}" for k, v in zip(USAGE_KEYS, usage, strict=False))

@@ -37,7 +37,12 @@ from decimal import Decimal
 
 from clickhouse_connect.driver.client import Client
 
-from tokentrace.processor.extract.extractor import MONEY_COLUMNS, UNIT_COST_COLUMNS, USAGE_UNITS
+from tokentrace.processor.extract.extractor import (
+    METERED_UNITS,
+    MONEY_COLUMNS,
+    UNIT_COST_COLUMNS,
+    USAGE_UNITS,
+)
 from tokentrace.processor.pricing.names import call_models
 from tokentrace.processor.pricing.pricer import (
     USAGE_MISSING,
@@ -63,6 +68,7 @@ INPUT_COLUMNS = (
     "service_tier",
     "reasoning_tokens",
     *USAGE_UNITS,
+    *METERED_UNITS,
     "usage_missing",
     "provider_cost",
 )
@@ -365,6 +371,7 @@ def _stage_changes(
                 values["service_tier"],
                 values["reasoning_tokens"],
                 tuple(values[unit] for unit in USAGE_UNITS),
+                tuple(values[unit] for unit in METERED_UNITS),
             )
             if new.priced:
                 break

@@ -8,15 +8,22 @@ Leaf counts are linear in the reported counts, so a price compiles into one inte
 coefficient per (reported count, cost kind): pricing a call is then a few multiplications,
 and equals ``calc_price`` exactly.
 
-The counts carried (:data:`USAGE_KEYS`) are every token unit a span can report; units of
-other families (web searches, pages, audio hours) are never on a span, so their count is 0
-and they cost nothing, except ``requests`` (one per call).
+The counts carried (:data:`USAGE_KEYS`) are every token unit a span can report, then the
+units of other families a span can report (:data:`METERED_KEYS`: characters of text to speech,
+seconds of audio transcribed, web searches), each priced per ``unit_data[key]["per"]`` of its
+own (per million characters, per hour, per thousand searches). Units no span reports (pages,
+code executions…) have a count of 0 and cost nothing, except ``requests`` (one per call).
+A count no priced unit at or above it can bill (a web search on a model without a search fee,
+characters alone sent to a model priced per token, tokens to one priced per character) makes
+the call unpriced, never $0.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from decimal import Decimal
+from fractions import Fraction
 
 from genai_prices.data_units import unit_data
 from genai_prices.types import ModelPrice, TieredPrices
@@ -38,15 +45,29 @@ USAGE_KEYS = (
     "output_image_tokens",
     "input_video_tokens",
     "output_video_tokens",
+    # extract.METERED_UNITS in their order, with ``audio_seconds`` (every second of audio, the
+    # parent unit of input_audio_seconds) equal to input_audio_seconds: no span reports
+    # output audio seconds.
+    "input_characters",
+    "audio_seconds",
+    "input_audio_seconds",
+    "web_searches",
 )
 INPUT, CACHE_READ, CACHE_WRITE, OUTPUT = range(4)  # cost kinds, and the first four counts
-FIRST_UNIT = 5  # USAGE_KEYS[FIRST_UNIT:] are the units that refine the five counts
+FIRST_UNIT = 5  # USAGE_KEYS[FIRST_UNIT:FIRST_METERED] are the units that refine the five counts
+FIRST_METERED = USAGE_KEYS.index("input_characters")  # USAGE_KEYS[FIRST_METERED:]: other units
+METERED_KEYS = USAGE_KEYS[FIRST_METERED:]
+# Of those, the charges on top of the tokens (a fee per search). Characters and seconds measure
+# the input that tokens measure too: beside token counts, a per-token price bills the tokens
+# (Vertex AI reports the characters of gemini-embedding-001, billed per token).
+ADDITIONAL_FIELDS = frozenset({USAGE_KEYS.index("web_searches")})
 KINDS = ("input", "cache_read", "cache_write", "output")
 _FIELD = {key: index for index, key in enumerate(USAGE_KEYS)}
 _DIMENSIONS = {
     raw["price_key"]: (usage_key, frozenset(raw.get("dimensions", {}).items()))
     for usage_key, raw in unit_data.items()
 }
+_PER = {usage_key: int(raw["per"]) for usage_key, raw in unit_data.items()}
 _TOKENS = ("family", "tokens")
 
 
@@ -89,6 +110,11 @@ class Compiled:
     leaves: tuple[tuple[tuple[int, int], ...], ...]
     request_fee: int
     priced_fields: frozenset[int]  # counts with a rate of their own
+    # Counts no priced unit at or above bills: non-zero, the call is unpriced (no_rate).
+    unbilled: tuple[int, ...] = ()
+    # Priced by characters, seconds or searches only: a call with none of them is unpriced
+    # (not_per_token), whatever tokens it reports.
+    metered_only: bool = False
     # ``unit_bands[b]``: for band ``b``, one (unit, rate, leaf form) per unit of
     # ``USAGE_KEYS[FIRST_UNIT:]`` with a rate of its own (``unit`` counts from FIRST_UNIT).
     # The unit's cost is its rate times its leaf count: the share of its kind's cost billed
@@ -111,39 +137,38 @@ def compile_price(prices: ModelPrice) -> Compiled:
     """
     rates = priced_keys(prices)
     fee = rates.pop("requests_kcount", None)
-    tokens: dict[str, tuple[frozenset, Decimal | TieredPrices]] = {}
+    units: dict[str, tuple[frozenset, Decimal | TieredPrices]] = {}
     for key, rate in rates.items():
         usage_key, dimensions = _DIMENSIONS.get(key, (None, frozenset()))
-        if usage_key is None or _TOKENS not in dimensions:
-            continue  # per search, page, hour…: never on a span, so never billed here
+        if usage_key is None:
+            continue
         if usage_key not in _FIELD:
             if any(dimensions <= _DIMENSIONS_OF[k] for k in USAGE_KEYS):
                 raise Unpriceable("no_rate", f"{key} refines counts tokentrace carries")
-            continue  # a count no span reports (citations…): always 0
-        tokens[usage_key] = (dimensions, rate)
-    if not tokens and fee is None and rates:
-        raise Unpriceable("not_per_token", "priced per hour, page or character, not per token")
-    values = [v for _, rate in tokens.values() for v in _rate_values(rate)]
-    extra = max([0, *(_decimals(v) - 6 for v in values), *([_decimals(fee) - 9] if fee else [])])
-    tiered = [rate for _, rate in tokens.values() if isinstance(rate, TieredPrices)]
+            continue  # a count no span reports (citations, pages…): always 0
+        units[usage_key] = (dimensions, rate)
+    if not units and fee is None and rates:
+        raise Unpriceable("not_per_token", "priced per page, message or search, not per token")
+    scale = _scale(units, fee)
+    tiered = [rate for _, rate in units.values() if isinstance(rate, TieredPrices)]
     thresholds = sorted({t.start for rate in tiered for t in rate.tiers})
-    leaves = _leaf_forms(tokens)
-    plain = _leaf_forms({k: v for k, v in tokens.items() if not is_cache(v[0])})
+    leaves = _leaf_forms(units)
+    plain = _leaf_forms({k: v for k, v in units.items() if not is_cache(v[0])})
     bands = []
     unit_bands = []
     for above in (None, *thresholds):
         unit_bands.append(
             tuple(
-                (field - FIRST_UNIT, int(rate_above(rate, above).scaleb(6 + extra)), leaves[key])
-                for field, key, rate in sorted((_FIELD[k], k, r) for k, (_, r) in tokens.items())
-                if field >= FIRST_UNIT
+                (field - FIRST_UNIT, _coefficient(rate_above(rate, above), key, scale), leaves[key])
+                for field, key, rate in sorted((_FIELD[k], k, r) for k, (_, r) in units.items())
+                if FIRST_UNIT <= field < FIRST_METERED
             )
         )
         coefficients: dict[int, list[int]] = {}
         for forms, column in ((leaves, None), (plain, 4)):
             for usage_key, form in forms.items():
-                dimensions, rate = tokens[usage_key]
-                scaled = int(rate_above(rate, above).scaleb(6 + extra))
+                dimensions, rate = units[usage_key]
+                scaled = _coefficient(rate_above(rate, above), usage_key, scale)
                 for field, times in form:
                     row = coefficients.setdefault(field, [0, 0, 0, 0, 0])
                     if column is None:
@@ -155,13 +180,54 @@ def compile_price(prices: ModelPrice) -> Compiled:
             tuple((field, *row) for field, row in sorted(coefficients.items()) if any(row))
         )
     return Compiled(
-        scale=10**extra,
+        scale=scale,
         thresholds=tuple(thresholds),
         bands=tuple(bands),
         leaves=tuple(form for form in leaves.values() if len(form) > 1),
-        request_fee=int(fee.scaleb(9 + extra)) if fee else 0,
-        priced_fields=frozenset(_FIELD[k] for k in tokens),
+        request_fee=_coefficient(fee, "requests", scale) if fee else 0,
+        priced_fields=frozenset(_FIELD[k] for k in units),
         unit_bands=tuple(unit_bands) if any(unit_bands) else (),
+        unbilled=_unbilled(units),
+        metered_only=bool(units) and not any(_TOKENS in d for d, _ in units.values()),
+    )
+
+
+def _scale(units: dict[str, tuple[frozenset, Decimal | TieredPrices]], fee: Decimal | None) -> int:
+    """The smallest divisor of 1e-12 USD in which every rate is a whole number per unit
+    counted: a power of ten for rates per million tokens, more for a rate per hour that a
+    second does not divide into whole picodollars ($0.111 per hour)."""
+    terms = [(value, key) for key, (_, rate) in units.items() for value in _rate_values(rate)]
+    if fee:
+        terms.append((fee, "requests"))
+    scale = 1
+    for value, key in terms:
+        per_unit = Fraction(value) * 10**12 / _PER[key]
+        scale = math.lcm(scale, per_unit.denominator)
+    return scale
+
+
+def _coefficient(rate: Decimal, usage_key: str, scale: int) -> int:
+    """``rate`` (USD per ``per`` units) as whole units of 1e-12 / ``scale`` USD per unit."""
+    exact = Fraction(rate) * 10**12 * scale / _PER[usage_key]
+    if exact.denominator != 1:  # _scale chose scale so that it is whole
+        raise ValueError(f"{rate} per {_PER[usage_key]} {usage_key} at scale {scale}")
+    return exact.numerator
+
+
+def _unbilled(units: dict[str, tuple[frozenset, Decimal | TieredPrices]]) -> tuple[int, ...]:
+    """The counts carried that no priced unit at or above them bills (see the module).
+
+    Token counts keep genai-prices' rule (a count without a rate is billed at its parent's,
+    and an embedding model's output tokens at nothing) unless the price has no token rate at
+    all; a free price (no rate) bills nothing and leaves nothing unbilled."""
+    if not units:
+        return ()
+    per_token = any(_TOKENS in dimensions for dimensions, _ in units.values())
+    return tuple(
+        field
+        for key, field in _FIELD.items()
+        if not (per_token and field < FIRST_METERED)
+        and not any(dimensions <= _DIMENSIONS_OF[key] for dimensions, _ in units.values())
     )
 
 
@@ -202,7 +268,3 @@ def _rate_values(rate: Decimal | TieredPrices) -> list[Decimal]:
     if isinstance(rate, TieredPrices):
         return [rate.base, *(t.price for t in rate.tiers)]
     return [rate]
-
-
-def _decimals(value: Decimal) -> int:
-    return max(0, -int(value.normalize().as_tuple().exponent))

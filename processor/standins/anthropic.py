@@ -48,6 +48,11 @@ def usage(plan: Plan, output_tokens: int) -> dict[str, Any]:
     }
     if plan.reasoning:
         document["output_tokens_details"] = {"thinking_tokens": plan.reasoning}
+    if plan.web_searches:
+        document["server_tool_use"] = {
+            "web_search_requests": plan.web_searches,
+            "web_fetch_requests": 0,
+        }
     return document
 
 
@@ -85,6 +90,7 @@ def handle(path: str, body: dict[str, Any], plan: Plan) -> Reply:
 
     start = {**message, "content": [], "stop_reason": None, "usage": usage(plan, 1)}
     start["usage"].pop("output_tokens_details", None)
+    start["usage"].pop("server_tool_use", None)  # counted in message_delta's usage
     pieces = [sse_event({"type": "message_start", "message": start}, "message_start")]
     index = 0
     if plan.reasoning:

@@ -184,6 +184,7 @@ class Responses:
         self.model = model
         self.background = background
         self.tier = service_tier(body)
+        self.tools = body.get("tools") or []
         self.ident = f"resp_standin{next(_ids)}"
         self.item_id = f"msg_standin{next(_ids)}"
         self.usage = {
@@ -202,6 +203,19 @@ class Responses:
             "content": [self.part],
             "role": "assistant",
         }
+        # A web search tool's calls, before the answer: one search action per search asked
+        # for (each billed), then a page opened (not billed).
+        self.searches = [
+            {"id": f"ws_standin{next(_ids)}", "type": "web_search_call", "status": "completed",
+             "action": {"type": "search", "query": f"query {n}"}}
+            for n in range(plan.web_searches)
+        ]  # fmt: skip
+        if self.searches:
+            self.searches.append(
+                {"id": f"ws_standin{next(_ids)}", "type": "web_search_call",
+                 "status": "completed",
+                 "action": {"type": "open_page", "url": "https://example.com/"}}
+            )  # fmt: skip
 
     def document(self, status: str = "completed") -> dict[str, Any]:
         """The response object at `status`: with its output and usage once it has ended
@@ -222,7 +236,7 @@ class Responses:
             "instructions": None,
             "max_output_tokens": None,
             "model": self.model,
-            "output": [self.item] if ended and status != "failed" else [],
+            "output": [*self.searches, self.item] if ended and status != "failed" else [],
             "parallel_tool_calls": True,
             "previous_response_id": None,
             "reasoning": {"effort": None, "summary": None},
@@ -231,7 +245,7 @@ class Responses:
             "temperature": 1.0,
             "text": {"format": {"type": "text"}},
             "tool_choice": "auto",
-            "tools": [],
+            "tools": self.tools,
             "top_p": 1.0,
             "truncation": "disabled",
             "usage": self.usage if ended else None,

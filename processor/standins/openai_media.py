@@ -5,10 +5,12 @@ Images answer with `usage` (input split into text and image tokens; every output
 image token, as the Images API reports it), streamed as `image_generation.partial_image` /
 `image_generation.completed` events (`image_edit.*` for edits). Transcriptions by a
 gpt-4o-transcribe-style model report token usage (all input tokens audio), whisper models
-`{"type": "duration", "seconds": …}`; `response_format=text` answers plain text (no usage) and
-a streamed transcription ends with `transcript.text.done`, which carries the usage. Speech is
-audio bytes without usage, or SSE ending in `speech.audio.done` with it. Variations (dall-e-2
-only) answer `n` images without usage: DALL·E is billed per image.
+`{"type": "duration", "seconds": …}` in whole seconds (with `verbose_json`, beside the exact
+`duration`, as in the API reference's example: 8.47 s billed as 9); `response_format` `text`,
+`srt` and `vtt` answer plain text (no usage) and a streamed transcription ends with
+`transcript.text.done`, which carries the usage. Speech is audio bytes without usage, or SSE
+ending in `speech.audio.done` with it. Variations (dall-e-2 only) answer `n` images without
+usage: DALL·E is billed per image.
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ PATHS = (
 SPEECH = b"ID3\x04\x00\x00" + bytes(122)  # what the stand-in calls an MP3
 IMAGE = "aGVsbG8="  # base64 of the five bytes the stand-in calls an image
 DURATION_SECONDS = 9
+DURATION = 8.470000267028809  # the audio's length, which whisper-1 bills as DURATION_SECONDS
+PLAIN_FORMATS = frozenset({"text", "srt", "vtt"})
 
 
 def handle(path: str, body: dict[str, Any], plan: Plan) -> Reply:
@@ -98,8 +102,12 @@ def _transcription(body: dict[str, Any], plan: Plan) -> Reply:
             "output_tokens": plan.output_tokens,
             "total_tokens": plan.input_tokens + plan.output_tokens,
         }
-    if body.get("response_format") == "text":
+    if body.get("response_format") in PLAIN_FORMATS:
         return Reply(body=plan.text.encode() + b"\n", content_type="text/plain; charset=utf-8")
+    if body.get("response_format") == "verbose_json":
+        document = {"task": "transcribe", "language": "english", "duration": DURATION,
+                    "text": plan.text, "segments": [], "usage": usage}  # fmt: skip
+        return json_reply(document)
     if not _is_true(body.get("stream")):
         return json_reply({"text": plan.text, "usage": usage})
     pieces = [

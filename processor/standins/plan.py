@@ -7,6 +7,8 @@ Request headers override, which is how a demo produces varied, realistic traffic
 - `x-standin-usage: input=1200,output=80,cache_read=1000,cache_creation=0,reasoning=30`
   normalised counts (input includes cache, output includes reasoning); each module renders
   them in its provider's wire format (Anthropic's `input_tokens` then excludes the cache).
+  `web_searches=3`: searches a server-side web search tool ran (Anthropic's
+  `usage.server_tool_use.web_search_requests`, OpenAI Responses' `web_search_call` items).
 - `x-standin-chunks: 50` reply words, one per streamed content event.
 - `x-standin-fail: 429|500|503|400|...` answer with that status in the provider's error shape;
   `cut` streams half the reply and drops the connection without the end (no usage).
@@ -43,6 +45,7 @@ class Plan:
     delay: float
     cost: dict[str, str] = field(default_factory=dict)
     """`x-standin-cost`, by key."""
+    web_searches: int = 0
 
     def usage_cost(self) -> dict[str, Any]:
         """The reported-cost fields of an OpenAI-format usage object (OpenRouter, xAI)."""
@@ -90,6 +93,7 @@ def plan_for(headers: dict[str, str], body: Any) -> Plan:
         "cache_read": 0,
         "cache_creation": 0,
         "reasoning": 0,
+        "web_searches": 0,
     }
     for item in headers.get("x-standin-usage", "").split(","):
         key, sep, value = item.partition("=")
@@ -101,6 +105,7 @@ def plan_for(headers: dict[str, str], body: Any) -> Plan:
         cache_read=counts["cache_read"],
         cache_creation=counts["cache_creation"],
         reasoning=counts["reasoning"],
+        web_searches=counts["web_searches"],
         words=words,
         fail=headers.get("x-standin-fail"),
         delay=float(headers.get("x-standin-delay", "0")),

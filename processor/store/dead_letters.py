@@ -76,7 +76,9 @@ def replay(client: Any, ids: list[str] | None = None) -> Replayed:
         if wanted is not None and letter.id not in wanted:
             continue
         try:
-            columns = [[letter.row[name]] for name in COLUMNS]
+            # A row kept by an earlier version lacks the columns appended since: ClickHouse
+            # fills in their defaults (insert.arrow_table).
+            columns = [[letter.row[name]] for name in COLUMNS if name in letter.row]
             insert_calls(client, columns, f"dead-letter/{letter.id}")
         except Exception as exc:
             reason = describe(exc)

@@ -21,6 +21,7 @@ import pyarrow as pa
 
 from tokentrace.processor.extract.extractor import (
     COLUMNS,
+    METERED_UNITS,
     MONEY_COLUMNS,
     UNIT_COST_COLUMNS,
     USAGE_UNITS,
@@ -43,6 +44,7 @@ _ARROW_TYPES = {
             "cache_write_tokens",
             "reasoning_tokens",
             *USAGE_UNITS,
+            *METERED_UNITS,
         )
     },
     **dict.fromkeys((*MONEY_COLUMNS, "provider_cost", *UNIT_COST_COLUMNS), _MONEY),

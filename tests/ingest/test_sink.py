@@ -110,11 +110,17 @@ def test_acknowledged_means_on_disk_before_any_insert(tmp_path, pricer):
 
 
 def test_money_units_reach_clickhouse_exactly(store_client):
-    from tokentrace.processor.extract.extractor import COLUMNS, UNIT_COST_COLUMNS, USAGE_UNITS
+    from tokentrace.processor.extract.extractor import (
+        COLUMNS,
+        METERED_UNITS,
+        UNIT_COST_COLUMNS,
+        USAGE_UNITS,
+    )
     from tokentrace.processor.store.insert import arrow_table
 
     row = dict.fromkeys(COLUMNS, "")
     row.update(dict.fromkeys(USAGE_UNITS, 7), provider_cost=10**18 - 1)
+    row.update(dict.fromkeys(METERED_UNITS, 2**40))
     row.update(dict.fromkeys(UNIT_COST_COLUMNS, 0), output_video_cost=10**18 - 1)
     row.update(
         ts=NOW_NS // 1000, input_tokens=1, output_tokens=2, cache_read_tokens=3,
@@ -126,7 +132,7 @@ def test_money_units_reach_clickhouse_exactly(store_client):
     store_client.insert_arrow("llm_calls", arrow_table([[row[name]] for name in COLUMNS]))
     stored = store_client.query(
         "SELECT input_cost, cache_write_cost, output_cost, cost, cache_savings, ttft_ms, tags, "
-        "provider_cost, input_audio_tokens, output_video_cost FROM llm_calls"
+        "provider_cost, input_audio_tokens, output_video_cost, web_searches FROM llm_calls"
     ).result_rows
     assert stored == [
         (
@@ -140,6 +146,7 @@ def test_money_units_reach_clickhouse_exactly(store_client):
             Decimal("999999.999999999999"),
             7,
             Decimal("999999.999999999999"),
+            2**40,
         )
     ]
 
@@ -157,7 +164,7 @@ def test_a_segment_from_before_the_unit_cost_columns_is_stored(store_client):
         ttft_ms=None, http_status=200, stream=0, usage_missing=0, tags={}, budget_blocked=0,
         provider_cost=None, **dict.fromkeys(USAGE_UNITS, 0),
     )  # fmt: skip
-    old = [[row[name]] for name in COLUMNS[: -len(UNIT_COST_COLUMNS)]]
+    old = [[row[name]] for name in COLUMNS[: COLUMNS.index(UNIT_COST_COLUMNS[0])]]
     assert insert_calls(store_client, old, "old-segment") == 1
     stored = store_client.query(
         "SELECT cost, input_audio_cost, output_video_cost FROM llm_calls"

@@ -9,8 +9,10 @@ https://platform.openai.com/docs/models):
 - gpt-image-1-mini: text input $2, image input $2.50, image output $8;
 - gpt-4o-transcribe: text input $2.50, audio input $6, text output $10;
 - gpt-4o-mini-transcribe: text input $1.25, audio input $3, text output $5.
-whisper-1 is billed per minute of audio ($0.006), which no per-token price covers: its calls
-are stored with their cost unknown, never at $0.
+whisper-1 is billed per minute of audio, $0.006 (https://developers.openai.com/api/docs/models/
+whisper-1: "Transcription, cost / minute $0.006"), by the whole seconds its usage reports
+($0.0001 a second); tts-1 per million characters of input, $15 (tts-1-hd $30) (OpenAI's
+pricing page, "Text to speech"; https://developers.openai.com/api/docs/models/tts-1).
 """
 
 from __future__ import annotations
@@ -101,7 +103,7 @@ def test_a_streamed_image_through_an_unmapped_gateway(unmapped, standin, tmp_pat
     ]  # fmt: skip
 
 
-def test_transcriptions_priced_by_audio_tokens_whisper_left_unknown(
+def test_transcriptions_priced_by_audio_tokens_whisper_by_its_billed_seconds(
     standin, exporter, tmp_path, store_client
 ):
     sdk = client(standin.base_url("/openai/v1"))
@@ -114,10 +116,17 @@ def test_transcriptions_priced_by_audio_tokens_whisper_left_unknown(
     )
     assert [event.type for event in streamed][-1] == "transcript.text.done"
     whisper = sdk.audio.transcriptions.create(model="whisper-1", file=AUDIO, extra_headers=usage)
+    verbose = sdk.audio.transcriptions.create(
+        model="whisper-1", file=AUDIO, response_format="verbose_json", extra_headers=usage
+    )
+    subtitles = sdk.audio.transcriptions.create(
+        model="whisper-1", file=AUDIO, response_format="srt", extra_headers=usage
+    )
     text = sdk.audio.transcriptions.create(
         model="gpt-4o-transcribe", file=AUDIO, response_format="text", extra_headers=usage
     )
-    assert plain.text == whisper.text == text.strip()
+    assert plain.text == whisper.text == verbose.text == text.strip() == subtitles.strip()
+    assert verbose.duration == 8.470000267028809  # billed as 9 seconds: usage.seconds
 
     assert rows(exporter, tmp_path, store_client) == [
         # 600 × 6 + 150 × 10 = 3,600 + 1,500 = 5,100 per million.
@@ -126,12 +135,16 @@ def test_transcriptions_priced_by_audio_tokens_whisper_left_unknown(
         # 600 × 3 + 150 × 5 = 1,800 + 750 = 2,550 per million.
         ("transcription", "openai", "gpt-4o-mini-transcribe", 1, 600, 150, 0, 0, 600,
          Decimal("0.00255"), 1, 0, ""),
-        # Billed per minute of audio: the cost is unknown, not $0.
+        # usage.seconds 9: 9 × $0.006 / 60 = $0.0009, no tokens.
+        ("transcription", "openai", "whisper-1", 0, 0, 0, 0, 0, 0, Decimal("0.0009"), 1, 0, ""),
+        ("transcription", "openai", "whisper-1", 0, 0, 0, 0, 0, 0, Decimal("0.0009"), 1, 0, ""),
+        # Subtitles and plain text carry no usage: unknown, not $0.
         ("transcription", "openai", "whisper-1", 0, 0, 0, 0, 0, 0, None, 0, 1, "usage_missing"),
-        # A plain-text answer carries no usage.
         ("transcription", "openai", "gpt-4o-transcribe", 0, 0, 0, 0, 0, 0, None, 0, 1,
          "usage_missing"),
     ]  # fmt: skip
+    seconds = store_client.query("SELECT input_audio_seconds FROM llm_calls ORDER BY ts")
+    assert [row[0] for row in seconds.result_rows] == [0, 0, 9, 9, 0, 0]
 
 
 @pytest.mark.parametrize("path", ["/images/generations", "/audio/transcriptions"])
@@ -173,12 +186,14 @@ def test_azure_transcription_names_its_deployment(unmapped, standin, tmp_path, s
     ]  # fmt: skip
 
 
-def test_speech_priced_when_streamed_as_events_else_unknown(
+def test_speech_priced_by_tokens_when_streamed_tts_1_by_its_characters(
     standin, exporter, tmp_path, store_client
 ):
     """gpt-4o-mini-tts reports usage only in its SSE stream (`stream_format="sse"`): $0.60 per
     million text input tokens, $12 per million audio output tokens. An audio answer carries no
-    usage: tts-1 (billed per character) and an audio-format gpt-4o-mini-tts are unknown."""
+    usage: tts-1 is priced by the characters of its `input`; gpt-4o-mini-tts, billed per token,
+    is then unknown (`no_rate`), and so is a text beyond ASCII, whose characters OpenAI does
+    not say how it counts (usage missing)."""
     sdk = client(standin.base_url("/openai/v1"))
     usage = usage_header(input=40, output=1200)
     events = sdk.audio.speech.create(
@@ -186,17 +201,35 @@ def test_speech_priced_when_streamed_as_events_else_unknown(
         extra_headers=usage,
     )  # fmt: skip
     assert b'"speech.audio.done"' in events.read()
-    audio = sdk.audio.speech.create(
-        model="tts-1", voice="alloy", input="Hello there", extra_headers=usage
-    )
-    assert audio.read().startswith(b"ID3")
+    for model, text in [
+        ("tts-1", "Hello there"),
+        ("tts-1-hd", "The quick brown fox jumps over the lazy dog.\n" * 3),
+        ("gpt-4o-mini-tts", "Hello there"),
+        ("tts-1", "Grüß Gott"),
+    ]:
+        audio = sdk.audio.speech.create(model=model, voice="alloy", input=text, extra_headers=usage)
+        assert audio.read().startswith(b"ID3")
+    with pytest.raises(openai.RateLimitError):
+        sdk.audio.speech.create(
+            model="tts-1", voice="alloy", input="Hello", extra_headers={"x-standin-fail": "429"}
+        )
 
     assert rows(exporter, tmp_path, store_client) == [
         # 40 × 0.60 + 1,200 × 12 = 24 + 14,400 = 14,424 per million.
         ("speech", "openai", "gpt-4o-mini-tts", 1, 40, 1200, 0, 0, 0,
          Decimal("0.014424"), 1, 0, ""),
+        # 11 characters × $15 per million = $0.000165.
+        ("speech", "openai", "tts-1", 0, 0, 0, 0, 0, 0, Decimal("0.000165"), 1, 0, ""),
+        # 3 × 45 = 135 characters (newlines included) × $30 per million = $0.00405.
+        ("speech", "openai", "tts-1-hd", 0, 0, 0, 0, 0, 0, Decimal("0.00405"), 1, 0, ""),
+        ("speech", "openai", "gpt-4o-mini-tts", 0, 0, 0, 0, 0, 0, None, 0, 0, "no_rate"),
         ("speech", "openai", "tts-1", 0, 0, 0, 0, 0, 0, None, 0, 1, "usage_missing"),
+        # Refused: not billed, but a per-character price with no character count to apply
+        # says nothing, so not $0 (as for any price not per token).
+        ("speech", "openai", "tts-1", 0, 0, 0, 0, 0, 0, None, 0, 0, "not_per_token"),
     ]  # fmt: skip
+    characters = store_client.query("SELECT input_characters FROM llm_calls ORDER BY ts")
+    assert [row[0] for row in characters.result_rows] == [0, 11, 135, 11, 0, 0]
 
 
 @pytest.mark.parametrize("operation", ["image", "audio", "speech_to_text"])

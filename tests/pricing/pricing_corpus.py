@@ -20,7 +20,7 @@ from genai_prices.data_snapshot import get_snapshot
 from genai_prices.types import ModelPrice, Tier, TieredPrices
 
 from tokentrace.processor.pricing import rules
-from tokentrace.processor.pricing.units import USAGE_KEYS
+from tokentrace.processor.pricing.units import FIRST_METERED, USAGE_KEYS
 
 OTEL_NAMES = {
     "openai": ["openai"],
@@ -63,7 +63,7 @@ _START = datetime(2023, 1, 1, tzinfo=UTC)
 _SPAN_SECONDS = int((datetime(2027, 7, 1, tzinfo=UTC) - _START).total_seconds())
 
 
-UNIT_KEYS = USAGE_KEYS[5:]  # extract.USAGE_UNITS, as genai-prices names them
+UNIT_KEYS = USAGE_KEYS[5:FIRST_METERED]  # extract.USAGE_UNITS, as genai-prices names them
 
 
 @dataclass(frozen=True)
@@ -89,7 +89,7 @@ class Call:
             self.reasoning_tokens,
             *self.units,
         )
-        return dict(zip(USAGE_KEYS, counts, strict=True))
+        return dict(zip(USAGE_KEYS[:FIRST_METERED], counts, strict=True))
 
 
 def price(pricer, call: Call):
@@ -271,7 +271,10 @@ def reference(call: Call, provider_id: str | None) -> Expected | str:
     prices = calc.model_price
     keys = {k for k, v in prices.__dict__.items() if v is not None}
     per_token = any(k.endswith("_mtok") for k in keys) or "requests_kcount" in keys
-    if not per_token and prices != ModelPrice():
+    # Rates per character, second or search price the counts a span carries beside tokens
+    # (units.METERED_KEYS); the corpus' calls carry tokens only, which such a price cannot bill.
+    metered = bool(keys & {"input_mchars", "audio_hours", "input_audio_hours"})
+    if not per_token and prices != ModelPrice() and not metered:
         return "not_per_token"
     pid = calc.provider.id
     if pid == "google" and rules.vertex_endpoint_priced(calc.model.id):
@@ -288,6 +291,10 @@ def reference(call: Call, provider_id: str | None) -> Expected | str:
             pass  # Groq: "Pricing matches the on-demand tier"
         else:
             return "no_rate"
+    if not per_token and metered:
+        return "not_per_token"
+    if pid in OPENAI and any(part in calc.model.id for part in ("-search-preview", "-search-api")):
+        return "no_rate"  # a fee per search, which no span counts (rules.OPENAI_SEARCH)
     if _long_context_no_rate(call, pid, calc.model.id, prices):
         return "no_rate"
     if prices.input_mtok is not None and prices.cache_read_mtok is None:

@@ -64,6 +64,11 @@ TOGETHER = "https://www.together.ai/pricing"
 COHERE = "https://cohere.com/pricing"
 AZURE = "https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/"
 BEDROCK = "https://aws.amazon.com/bedrock/pricing/"
+OPENAI_TTS = "https://developers.openai.com/api/docs/models/tts-1"
+OPENAI_TTS_HD = "https://developers.openai.com/api/docs/models/tts-1-hd"
+OPENAI_WHISPER = "https://developers.openai.com/api/docs/models/whisper-1"
+ANTHROPIC_SEARCH = "https://platform.claude.com/docs/en/about-claude/pricing#web-search-tool"
+GROQ_WHISPER = "https://console.groq.com/docs/speech-text (whisper-large-v3: cost per hour $0.111)"
 
 
 @dataclass(frozen=True)
@@ -113,6 +118,19 @@ def usage(
         "openai.response.service_tier": tier,
     }
     return {key: value for key, value in attrs.items() if value}
+
+
+def metered(
+    characters: int = 0, seconds: int = 0, searches: int = 0, **tokens: int
+) -> dict[str, Any]:
+    """Usage billed in other units, as the instrumentation reports it
+    (``tokentrace.usage.<unit>``), beside any token counts (``usage``'s arguments)."""
+    attrs = {
+        "tokentrace.usage.input_characters": characters,
+        "tokentrace.usage.input_audio_seconds": seconds,
+        "tokentrace.usage.web_searches": searches,
+    }
+    return {**(usage(**tokens) if tokens else {}), **{k: v for k, v in attrs.items() if v}}
 
 
 CASES = [
@@ -714,6 +732,62 @@ CASES = [
         "0.002",
         BEDROCK,
         extra={"gen_ai.operation.name": "embeddings"},
+    ),
+    # ------------------------------------------------------------------ Other units
+    # tts-1 "$15.00 / 1M characters": 4,096 characters (the longest input) x 15 / 1,000,000.
+    Case("tts-1 characters", "openai", "tts-1", metered(4096), "0.06144", OPENAI_TTS),
+    # tts-1-hd "$30.00 / 1M characters": 1,234 x 30 / 1,000,000.
+    Case("tts-1-hd characters", "openai", "tts-1-hd", metered(1234), "0.03702", OPENAI_TTS_HD),
+    # whisper-1 "$0.006 / minute", by the whole seconds usage.seconds reports: 61 s x 0.006
+    # / 60 = 0.0061 (not two whole minutes).
+    Case("whisper-1 seconds", "openai", "whisper-1", metered(seconds=61), "0.0061", OPENAI_WHISPER),
+    # A per-character or per-second model with token counts only: its price says nothing of
+    # them (not_per_token); a per-token model with characters only: no rate for them.
+    Case(
+        "tts-1 tokens only",
+        "openai",
+        "tts-1",
+        usage(40),
+        None,
+        OPENAI_TTS,
+        reason="not_per_token",
+    ),
+    Case(
+        "gpt-4o-mini-tts characters only",
+        "openai",
+        "gpt-4o-mini-tts",
+        metered(1234),
+        None,
+        "https://developers.openai.com/api/docs/models/gpt-4o-mini-tts (billed per token)",
+        reason="no_rate",
+    ),
+    # Groq whisper-large-v3 $0.111 per hour of audio: 90 s x 0.111 / 3,600 = 0.002775.
+    Case(
+        "groq whisper-large-v3 seconds",
+        "groq",
+        "whisper-large-v3",
+        metered(seconds=90),
+        "0.002775",
+        GROQ_WHISPER,
+    ),
+    # Claude web search "$10 per 1,000 searches" plus tokens: Sonnet 4.6 $3 / $15,
+    # 10,000 x 3 + 1,000 x 15 = 45,000 per million = 0.045, + 4 x 0.01 = 0.085.
+    Case(
+        "sonnet-4-6 web searches",
+        "anthropic",
+        "claude-sonnet-4-6",
+        metered(searches=4, inp=10_000, out=1_000),
+        "0.085",
+        ANTHROPIC_SEARCH,
+    ),
+    # Haiku 4.5 $1 / $5, one search: 10,000 x 1 + 1,000 x 5 = 15,000 per million + 0.01.
+    Case(
+        "haiku-4-5 web search",
+        "anthropic",
+        "claude-haiku-4-5",
+        metered(searches=1, inp=10_000, out=1_000),
+        "0.025",
+        ANTHROPIC_SEARCH,
     ),
 ]
 

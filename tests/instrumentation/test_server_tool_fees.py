@@ -1,0 +1,125 @@
+"""Per-search fees of server-side web search tools, through the real SDKs against the
+stand-ins, stored and priced in chDB: the fee is billed on top of the tokens.
+
+Anthropic bills its web search tool $10 per 1,000 searches, counted in
+`usage.server_tool_use.web_search_requests`
+(https://platform.claude.com/docs/en/about-claude/pricing#web-search-tool ;
+https://platform.claude.com/docs/en/agents-and-tools/tool-use/web-search-tool). Claude Sonnet
+4.6: $3 input, $15 output per million tokens
+(https://platform.claude.com/docs/en/about-claude/pricing#model-pricing).
+
+OpenAI bills its web search tool $10 per 1,000 calls plus the search content tokens at the
+model's rates (https://platform.openai.com/docs/pricing#built-in-tools), for each
+`web_search_call` item whose action is a search, not for opening a page or finding in it
+(https://platform.openai.com/docs/guides/tools-web-search). GPT-5.5: $5 input, $30 output per
+million tokens (https://developers.openai.com/api/docs/pricing). On GPT-4o and GPT-4.1 the fee
+depends on the tool version ($25 for web_search_preview) and the mini models add a fixed
+8,000-token block per search, and the Chat Completions search models report no count of
+searches: those calls are unpriced (`rules.OPENAI_SEARCH`).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import anthropic
+import openai
+
+from tokentrace.processor.standins import usage_header
+
+from .conftest import llm_spans, store_spans
+
+COLUMNS = (
+    "provider, model, stream, input_tokens, output_tokens, web_searches, "
+    "if(priced = 1, input_cost, NULL), if(priced = 1, cost, NULL), unpriced_reason"
+)
+MESSAGES = [{"role": "user", "content": "What changed in the tax rules this year?"}]
+SEARCH = [{"type": "web_search_20250305", "name": "web_search", "max_uses": 5}]
+
+
+def rows(exporter, tmp_path, store_client) -> list[tuple]:
+    store_spans(llm_spans(exporter), tmp_path, store_client)
+    return store_client.query(f"SELECT {COLUMNS} FROM llm_calls ORDER BY ts").result_rows
+
+
+def test_anthropic_web_searches_are_billed_per_search(standin, exporter, tmp_path, store_client):
+    sdk = anthropic.Anthropic(
+        base_url=standin.base_url("anthropic"), api_key="sk-ant", max_retries=0
+    )
+    message = sdk.messages.create(
+        model="claude-sonnet-4-6",
+        max_tokens=1000,
+        messages=MESSAGES,
+        tools=SEARCH,
+        extra_headers=usage_header(input=2000, output=300, web_searches=3),
+    )
+    assert message.usage.server_tool_use.web_search_requests == 3
+    with sdk.messages.stream(
+        model="claude-sonnet-4-6",
+        max_tokens=1000,
+        messages=MESSAGES,
+        tools=SEARCH,
+        extra_headers=usage_header(input=1000, output=100, web_searches=1),
+    ) as stream:
+        assert stream.get_final_message().usage.server_tool_use.web_search_requests == 1
+    sdk.messages.create(  # no search: tokens only
+        model="claude-sonnet-4-6",
+        max_tokens=1000,
+        messages=MESSAGES,
+        extra_headers=usage_header(input=1000, output=100),
+    )
+
+    assert rows(exporter, tmp_path, store_client) == [
+        # 2,000 × $3 + 300 × $15 = 6,000 + 4,500 per million = $0.0105; 3 searches × $0.01
+        # = $0.03, counted as input: input 0.006 + 0.03 = 0.036, cost 0.0105 + 0.03 = 0.0405.
+        ("anthropic", "claude-sonnet-4-6", 0, 2000, 300, 3,
+         Decimal("0.036"), Decimal("0.0405"), ""),
+        # 1,000 × $3 + 100 × $15 = 4,500 per million = $0.0045, + 1 search $0.01 = $0.0145.
+        ("anthropic", "claude-sonnet-4-6", 1, 1000, 100, 1,
+         Decimal("0.013"), Decimal("0.0145"), ""),
+        ("anthropic", "claude-sonnet-4-6", 0, 1000, 100, 0,
+         Decimal("0.003"), Decimal("0.0045"), ""),
+    ]  # fmt: skip
+
+
+def test_openai_web_search_calls_are_billed_per_search(standin, exporter, tmp_path, store_client):
+    sdk = openai.OpenAI(
+        api_key="sk-test-search", base_url=standin.base_url("/openai/v1"), max_retries=0
+    )
+    tools = [{"type": "web_search"}]
+    response = sdk.responses.create(
+        model="gpt-5.5",
+        input="What changed in the tax rules this year?",
+        tools=tools,
+        extra_headers=usage_header(input=10_000, output=1_000, web_searches=2),
+    )
+    actions = [item.action.type for item in response.output if item.type == "web_search_call"]
+    assert actions == ["search", "search", "open_page"]
+    events = sdk.responses.create(
+        model="gpt-5.5",
+        input="And last year?",
+        tools=tools,
+        stream=True,
+        extra_headers=usage_header(input=10_000, output=1_000, web_searches=1),
+    )
+    assert [event.type for event in events][-1] == "response.completed"
+    sdk.responses.create(
+        model="gpt-4.1",
+        input="What changed in the tax rules this year?",
+        tools=tools,
+        extra_headers=usage_header(input=10_000, output=1_000, web_searches=1),
+    )
+    sdk.chat.completions.create(
+        model="gpt-4o-search-preview",
+        messages=MESSAGES,
+        extra_headers=usage_header(input=10_000, output=1_000),
+    )
+
+    assert rows(exporter, tmp_path, store_client) == [
+        # 10,000 × $5 + 1,000 × $30 = 80,000 per million = $0.08; 2 searches × $0.01 (the
+        # opened page is free): input 0.05 + 0.02 = 0.07, cost 0.08 + 0.02 = 0.10.
+        ("openai", "gpt-5.5", 0, 10_000, 1_000, 2, Decimal("0.07"), Decimal("0.1"), ""),
+        ("openai", "gpt-5.5", 1, 10_000, 1_000, 1, Decimal("0.06"), Decimal("0.09"), ""),
+        ("openai", "gpt-4.1", 0, 10_000, 1_000, 1, None, None, "no_rate"),
+        ("openai", "gpt-4o-search-preview", 0, 10_000, 1_000, 0, None, None, "no_rate"),
+    ]
