@@ -507,13 +507,13 @@ _ANOMALY_DAYS = "day >= toDate($__fromTime, 'UTC') - 7 AND day <= toDate($__toTi
 _ANOMALY_SCOPES = "\n        UNION ALL\n".join(
     (
         "        SELECT 'all' AS scope, day, sum(d.cost) AS cost,\n"
-        "            sum(d.unpriced_requests) AS unknown\n"
+        "            sum(d.unpriced_requests) AS unknown, sum(d.requests) AS calls\n"
         "        FROM llm_cost_daily AS d\n"
         f"        WHERE {_ANOMALY_DAYS}{{filters}}\n"
         "        GROUP BY day",
         *(
             f"        SELECT concat('{scope}=', d.{scope}), day, sum(d.cost),\n"
-            "            sum(d.unpriced_requests)\n"
+            "            sum(d.unpriced_requests), sum(d.requests)\n"
             "        FROM llm_cost_daily AS d\n"
             f"        WHERE {_ANOMALY_DAYS}\n"
             f"          AND d.{scope} != ''{{filters}}\n"
@@ -882,7 +882,8 @@ ORDER BY cache_savings DESC, provider, model""",
             "without spend count as 0); a scope needs 3 days of history to be judged. Both "
             "count known costs only: unpriced_requests (of the day) and "
             "baseline_unpriced_requests (of the 7 days before) are calls of unknown cost, "
-            "whose days may hide or exaggerate an anomaly."
+            "whose days may hide or exaggerate an anomaly; a day before whose every call has "
+            "an unknown cost is left out of the average, not counted as a $0 day."
         ),
         whole_days=True,
         format=Format.TABLE,
@@ -906,7 +907,9 @@ FROM
         sum(unknown) OVER trailing AS baseline_unknown,
         count() OVER trailing AS trailing_days,
         min(day) OVER trailing AS first_day,
-        sum(cost) OVER trailing / greatest(day - first_day, 1) AS baseline
+        -- a day whose every call has an unknown cost is no zero-cost day: left out of the average
+        countIf(unknown >= calls) OVER trailing AS unknown_days,
+        sum(cost) OVER trailing / greatest(day - first_day - unknown_days, 1) AS baseline
     FROM
     (
         -- One branch per kind of scope (not GROUPING SETS), so that each reads the rollup's

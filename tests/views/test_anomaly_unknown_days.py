@@ -1,0 +1,44 @@
+"""The anomaly baseline leaves out a day whose every call has an unknown cost, rather than
+averaging it in as a $0 day (which lowers the baseline and raises false anomalies).
+
+Mar 1-3: one call of $1.00 a day; Mar 4-5: one call a day of a model without a price; Mar 6:
+$2.50. The baseline of Mar 6 is the $3.00 of the three known days over those 3 days, $1.00
+(not $3.00 over 5 days, $0.60): Mar 6 is 2.5x it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from tokentrace.processor.store import views
+
+COLUMNS = ["ts", "trace_id", "provider", "model", "priced", "cost"]
+DAYS = [dt.date(2026, 3, day) for day in range(1, 7)]
+COSTS = ["1.00", "1.00", "1.00", None, None, "2.50"]
+
+
+def test_a_day_of_unknown_costs_is_not_a_zero_day_in_the_baseline(store_client: Any) -> None:
+    store_client.insert(
+        "llm_calls",
+        [
+            [dt.datetime.combine(day, dt.time(9), dt.UTC), str(day), "openai",
+             "gpt-4o" if cost else "mystery-1", int(cost is not None), Decimal(cost or 0)]
+            for day, cost in zip(DAYS, COSTS, strict=True)
+        ],
+        column_names=COLUMNS,
+    )  # fmt: skip
+    start = dt.datetime(2026, 3, 6, tzinfo=dt.UTC)
+    rows = views.fetch(store_client, views.VIEWS["anomalies"], start=start, end=start)
+    assert [
+        (
+            r["scope"],
+            r["day"],
+            r["cost"],
+            r["baseline"],
+            r["ratio"],
+            r["baseline_unpriced_requests"],
+        )
+        for r in rows
+    ] == [("all", DAYS[-1], Decimal("2.5"), Decimal(1), 2.5, 2)]
