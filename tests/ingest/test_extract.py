@@ -328,6 +328,7 @@ def test_missing_usage_is_stored_and_marked():
 @pytest.mark.parametrize(
     "start_ns",
     [1_500_000_000 * 10**9, NOW_NS + FUTURE_WINDOW_NS + 1, 0],
+    ids=["2017", "past-the-future-window", "zero"],
 )
 def test_timestamps_outside_the_window_are_rejected(start_ns):
     assert "outside the accepted window" in rejection(chat(), start_ns=start_ns)
