@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from decimal import Decimal
 
 from tokentrace.processor.api import client as serve_client
 from tokentrace.processor.commands.options import (
@@ -94,16 +95,28 @@ def _through_serve(args: argparse.Namespace, api: str) -> RepriceResult:
     return result_from_json(answer)
 
 
+def _cost(value: Decimal | None, unknown: int = 0) -> str:
+    """A cost as the report shows it: ``unknown``, never $0, for calls of unknown cost."""
+    if value is None:
+        return "unknown"
+    return f"${value:,.6f}" + (f" + {unknown:,} unknown" if unknown else "")
+
+
 def render(result: RepriceResult) -> str:
-    delta = result.cost_after - result.cost_before
+    before, after = result.cost_before, result.cost_after
+    # the change of the known cost, said only when both sides are known in full
+    known = not (result.unpriced_before or result.unpriced_after)
+    delta = (
+        f"  ({after - before:+,.6f})" if known and before is not None and after is not None else ""
+    )
     lines = [
         f"re-priced calls from {result.since:%Y-%m-%d %H:%M:%S} to "
         f"{result.until:%Y-%m-%d %H:%M:%S} UTC",
         f"  calls in range   {result.rows:,}",
         f"  changed          {result.changed:,} ({result.newly_priced:,} newly priced, "
         f"{result.newly_unpriced:,} now unpriced)",
-        f"  cost before      ${result.cost_before:,.6f}",
-        f"  cost after       ${result.cost_after:,.6f}  ({delta:+,.6f})",
+        f"  cost before      {_cost(before, result.unpriced_before)}",
+        f"  cost after       {_cost(after, result.unpriced_after)}{delta}",
         f"  rollups rebuilt  {result.rollups_from:%Y-%m-%d} to {result.rollups_until:%Y-%m-%d} "
         "(whole UTC days)",
     ]
@@ -112,6 +125,6 @@ def render(result: RepriceResult) -> str:
         after = change.model_after + ("" if change.priced_after else " (unpriced)")
         lines.append(
             f"    {change.provider} {before} → {after}: {change.rows:,} calls, "
-            f"${change.cost_before:,.6f} → ${change.cost_after:,.6f}"
+            f"{_cost(change.cost_before)} → {_cost(change.cost_after)}"
         )
     return "\n".join(lines)

@@ -101,8 +101,8 @@ class ModelChange:
     model_after: str
     priced_after: bool
     rows: int
-    cost_before: Decimal
-    cost_after: Decimal
+    cost_before: Decimal | None  # None: the calls were unpriced, their cost unknown (not $0)
+    cost_after: Decimal | None
 
 
 @dataclass(frozen=True)
@@ -113,11 +113,15 @@ class RepriceResult:
     changed: int  # calls whose stored price changed
     newly_priced: int  # stored unpriced, priced now
     newly_unpriced: int
-    cost_before: Decimal
-    cost_after: Decimal
+    # the known cost of the calls in range: a lower bound while unpriced_before/_after calls
+    # have an unknown cost, None when every call has
+    cost_before: Decimal | None
+    cost_after: Decimal | None
     rollups_from: datetime  # whole UTC days rebuilt in the rollups
     rollups_until: datetime
     changes: list[ModelChange]  # by provider and model, largest cost change first
+    unpriced_before: int = 0  # calls in range of unknown cost, before and after
+    unpriced_after: int = 0
 
 
 def reprice(
@@ -130,7 +134,7 @@ def reprice(
     if until <= since:
         raise ValueError(f"until ({until.isoformat()}) must be after since ({since.isoformat()})")
     window = {"since": since, "until": until}
-    rows, cost_before = _totals(client, window)
+    rows, cost_before, unpriced_before = _totals(client, window)
     run = uuid.uuid4().hex[:12]
     staging = f"{_STAGING_PREFIX}{run}"
     comment = json.dumps({"since": since.isoformat(), "until": until.isoformat()})
@@ -146,10 +150,8 @@ def reprice(
         _stage_changes(client, pricer, chunk, staging, _marker(run), changes)
     _complete(client, staging, window)
     start, end = _whole_days(since, until)
-    _, cost_after = _totals(client, window)
-    by_model = sorted(
-        changes.values(), key=lambda c: abs(c.cost_after - c.cost_before), reverse=True
-    )
+    _, cost_after, unpriced_after = _totals(client, window)
+    by_model = sorted(changes.values(), key=_known_change, reverse=True)
     return RepriceResult(
         since=since,
         until=until,
@@ -162,7 +164,15 @@ def reprice(
         rollups_from=start,
         rollups_until=end,
         changes=by_model,
+        unpriced_before=unpriced_before,
+        unpriced_after=unpriced_after,
     )
+
+
+def _known_change(change: ModelChange) -> Decimal:
+    """How much a change moved the known cost (the order changes are listed in): a cost that
+    was or became unknown moved it by all of the other side."""
+    return abs((change.cost_after or Decimal(0)) - (change.cost_before or Decimal(0)))
 
 
 def check_retention(client: Client, since: datetime) -> None:
@@ -275,17 +285,21 @@ def result_from_json(document: dict) -> RepriceResult:
     plain = {
         key: datetime.fromisoformat(value)
         if key in instants
-        else Decimal(value)
+        else _money(value)
         if key in money
         else value
         for key, value in document.items()
         if key != "changes"
     }
     changes = [
-        ModelChange(**{k: Decimal(v) if k in money else v for k, v in change.items()})
+        ModelChange(**{k: _money(v) if k in money else v for k, v in change.items()})
         for change in document["changes"]
     ]
     return RepriceResult(**plain, changes=changes)
+
+
+def _money(value: str | None) -> Decimal | None:
+    return None if value is None else Decimal(value)
 
 
 def rebuild_rollups(client: Client, start: datetime, end: datetime) -> None:
@@ -391,8 +405,11 @@ def _stage_changes(
             model_after=new.model,
             priced_after=new.priced,
             rows=count + (seen.rows if seen else 0),
-            cost_before=values["cost"] * count + (seen.cost_before if seen else 0),
-            cost_after=new.cost * count + (seen.cost_after if seen else 0),
+            # one group is priced, or not, on each side: an unpriced side has no cost
+            cost_before=values["cost"] * count + (seen.cost_before if seen else 0)
+            if values["priced"]
+            else None,
+            cost_after=new.cost * count + (seen.cost_after if seen else 0) if new.priced else None,
         )
     if staged:
         client.insert(
@@ -434,12 +451,14 @@ def _in_range(column: str) -> str:
     )
 
 
-def _totals(client: Client, window: dict) -> tuple[int, Decimal]:
-    rows, cost = client.query(
-        f"SELECT count(), sum(cost) FROM llm_calls WHERE {_in_range('ts')}",
+def _totals(client: Client, window: dict) -> tuple[int, Decimal | None, int]:
+    """Calls in range, their known cost (None when every one's cost is unknown) and how many
+    have an unknown cost."""
+    rows, cost, unpriced = client.query(
+        f"SELECT count(), sum(cost), countIf(priced = 0) FROM llm_calls WHERE {_in_range('ts')}",
         parameters=window,
     ).result_rows[0]
-    return rows, Decimal(cost)
+    return rows, None if rows and unpriced == rows else Decimal(cost), unpriced
 
 
 def _after_latest(client: Client, since: datetime) -> datetime:

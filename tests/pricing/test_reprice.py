@@ -138,6 +138,12 @@ def test_reprice_replaces_changed_rows_and_rebuilds_rollups(store_client, prices
     assert (result.rollups_from, result.rollups_until) == (DAY, DAY + timedelta(days=2))
     gpt = next(c for c in result.changes if c.model_after == "gpt-4o-2024-08-06")
     assert (gpt.rows, gpt.priced_before, gpt.cost_after) == (2, True, Decimal("0.0168"))
+    # acme-1 was unpriced: its cost before is unknown, not $0
+    acme = next(c for c in result.changes if c.model_after == "acme-1")
+    assert (acme.priced_before, acme.cost_before, acme.cost_after) == (
+        False, None, Decimal("1.0206")
+    )  # fmt: skip
+    assert (result.unpriced_before, result.unpriced_after) == (2, 0)
     assert_rollups_match_facts(store_client)
     daily = store_client.query(
         "SELECT day, sum(cost), sum(unpriced_requests) FROM llm_cost_daily "
@@ -189,13 +195,19 @@ def test_reprice_command(store_client, chdb_url, prices_file, capsys) -> None:
     assert main([*args, "--clickhouse", url, "--prices-file", str(prices_file)]) == 0
     text = capsys.readouterr().out
     assert "changed          4 (2 newly priced, 0 now unpriced)" in text
-    assert "acme acme-1 (unpriced) → acme-1: 2 calls, $0.000000 → $1.020600" in text
+    # calls that were unpriced had an unknown cost, not $0
+    assert "acme acme-1 (unpriced) → acme-1: 2 calls, unknown → $1.020600" in text
+    lines = {line.split("  ")[1].strip(): line for line in text.splitlines()[1:5]}
+    # the cost before leaves the 2 calls out and says so; no change of a cost partly unknown
+    assert lines["cost before"].endswith("+ 2 unknown"), text
+    assert "unknown" not in lines["cost after"] and "(" not in lines["cost after"], text
     assert (
         main([*args, "--clickhouse", url, "--prices-file", str(prices_file), "--format", "json"])
         == 0
     )
     doc = json.loads(capsys.readouterr().out)
     assert (doc["rows"], doc["changed"], doc["since"]) == (5, 0, "2026-11-01T06:00:00+00:00")
+    assert (doc["unpriced_before"], doc["unpriced_after"]) == (0, 0)
 
 
 def test_a_run_that_dies_between_insert_and_delete_is_finished_by_the_next(
