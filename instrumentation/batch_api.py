@@ -6,6 +6,9 @@
   batch, so its key is the output file's id (one per batch) and the `custom_id`. The body is
   a chat completion, a legacy completion, an embeddings list or a Responses API response
   (`object`), read as the endpoint's API reads it.
+- Gemini API batch mode with inlined requests: the polled `GET …/batches/{id}` operation
+  lists the answers once the batch has succeeded (`GeminiBatch`). Key: the batch id and the
+  request's `metadata.key`, else its position.
 - Anthropic Message Batches: `GET /v1/messages/batches/{id}/results`, JSONL (`application/
   x-jsonl`, which `LLMCall` would take for JSON), one line per request: `{"custom_id": …,
   "result": {"type": "succeeded", "message": <a Messages API answer>}}`; `errored`,
@@ -23,7 +26,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from . import anthropic_api, openai_api
+from . import anthropic_api, gemini_api, openai_api
 from .api import Api, Deferred
 from .usage import CALL_KEY, SERVICE_TIER, USAGE_MISSING, Observed
 
@@ -60,8 +63,11 @@ class BatchResults(Deferred):
         end = len(path) - len(self.suffix)
         return path[path.rfind(self.segment, 0, end) + len(self.segment) : end]
 
-    def result(self, line: Any, batch: str) -> BatchResult | None:
-        """The billed request of one results line, or None."""
+    lines = True
+    """The body is JSON lines, one request each; else one JSON document listing them."""
+
+    def results(self, document: Any, batch: str) -> list[BatchResult]:
+        """The billed requests of one results line (or of the whole document)."""
         raise NotImplementedError
 
 
@@ -108,19 +114,20 @@ class OpenAIBatchOutput(BatchResults):
         "text_completion": openai_api.COMPLETIONS,
     }
 
-    def result(self, line: Any, batch: str) -> BatchResult | None:
-        if not isinstance(line, dict):
-            return None
-        response = line.get("response")
+    def results(self, document: Any, batch: str) -> list[BatchResult]:
+        if not isinstance(document, dict):
+            return []
+        response = document.get("response")
         if not isinstance(response, dict):
-            return None  # an input file's line, or a request that failed (`error`)
+            return []  # an input file's line, or a request that failed (`error`)
         status = response.get("status_code")
         body = response.get("body")
         if type(status) is not int or status >= 300 or not isinstance(body, dict):
-            return None  # rejected: not billed
+            return []  # rejected: not billed
         api = self._APIS.get(body.get("object"), openai_api.CHAT)
         created = body.get("created", body.get("created_at"))
-        return _result(api, body, f"{batch}/{line.get('custom_id')}", status, created)
+        key = f"{batch}/{document.get('custom_id')}"
+        return _listed(_result(api, body, key, status, created))
 
 
 class AnthropicBatchResults(BatchResults):
@@ -128,15 +135,52 @@ class AnthropicBatchResults(BatchResults):
     segment = "/messages/batches/"
     suffix = "/results"
 
-    def result(self, line: Any, batch: str) -> BatchResult | None:
-        if not isinstance(line, dict):
-            return None
-        result = line.get("result")
+    def results(self, document: Any, batch: str) -> list[BatchResult]:
+        if not isinstance(document, dict):
+            return []
+        result = document.get("result")
         if not isinstance(result, dict) or result.get("type") != "succeeded":
-            return None
-        key = f"{batch}/{line.get('custom_id')}"
-        return _result(anthropic_api.MESSAGES, result.get("message"), key, 200, None)
+            return []
+        key = f"{batch}/{document.get('custom_id')}"
+        return _listed(_result(anthropic_api.MESSAGES, result.get("message"), key, 200, None))
+
+
+class GeminiBatch(BatchResults):
+    """`GET …/batches/{id}` of the Gemini API: the batch operation, whose answers, once it has
+    succeeded, are inlined (`metadata.output.inlinedResponses.inlinedResponses`, or the
+    operation's `response`), each a `generateContent` answer or an `error`. The operation is
+    polled: every poll after the end lists the same answers, keyed by the request's
+    `metadata.key`, else its position. (A batch whose answers went to a file is not read.)"""
+
+    family = "gemini"
+    segment = "/batches/"
+    suffix = ""
+    lines = False
+
+    def results(self, document: Any, batch: str) -> list[BatchResult]:
+        if not isinstance(document, dict):
+            return []
+        output = (document.get("metadata") or {}).get("output") or document.get("response")
+        inlined = ((output or {}).get("inlinedResponses") or {}).get("inlinedResponses")
+        if not isinstance(inlined, list):
+            return []
+        found = []
+        for index, entry in enumerate(inlined):
+            if not isinstance(entry, dict) or not isinstance(entry.get("response"), dict):
+                continue  # refused (`error`): not billed
+            metadata = entry.get("metadata")
+            name = metadata.get("key") if isinstance(metadata, dict) else None
+            key = f"{batch}/{name if isinstance(name, str) else index}"
+            found += _listed(
+                _result(gemini_api.GENERATE_CONTENT, entry["response"], key, 200, None)
+            )
+        return found
+
+
+def _listed(result: BatchResult | None) -> list[BatchResult]:
+    return [] if result is None else [result]
 
 
 OPENAI_BATCH_OUTPUT = OpenAIBatchOutput()
 ANTHROPIC_BATCH_RESULTS = AnthropicBatchResults()
+GEMINI_BATCH = GeminiBatch()

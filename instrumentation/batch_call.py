@@ -15,7 +15,7 @@ from opentelemetry.context import Context
 from opentelemetry.trace import SpanKind, Tracer
 
 from .batch_api import BatchResult
-from .bodies import NdjsonParser
+from .bodies import JsonParser, NdjsonParser
 from .call import DUPLICATE_OF, LLMCall
 from .decoding import UnsupportedEncoding, decoder_factory
 from .routing import Route
@@ -37,9 +37,9 @@ class BatchDownload(LLMCall):
         return call
 
     def on_response(self, response: Any) -> None:
-        """A successful answer is read as JSON lines, whatever its content type says (OpenAI
-        sends an output file as `application/octet-stream`, Anthropic its results as
-        `application/x-jsonl`, or, for a while, with none)."""
+        """A successful answer is read as JSON lines (or one JSON document: `lines`), whatever
+        its content type says (OpenAI sends an output file as `application/octet-stream`,
+        Anthropic its results as `application/x-jsonl`, or, for a while, with none)."""
         self._status_code = response.status_code
         if response.status_code >= 300:
             return
@@ -49,12 +49,13 @@ class BatchDownload(LLMCall):
         except UnsupportedEncoding:
             return
         self._encoding = encoding
-        self._parser = NdjsonParser(self.route.api.sse_marker, self._observe)
+        if self.route.api.lines:  # type: ignore[attr-defined]
+            self._parser = NdjsonParser(self.route.api.sse_marker, self._observe)
+        else:
+            self._parser = _WholeJson(self._observe)
 
     def _observe(self, document: Any) -> None:
-        result = self.route.api.result(document, self._batch)  # type: ignore[attr-defined]
-        if result is not None:
-            self._results.append(result)
+        self._results += self.route.api.results(document, self._batch)  # type: ignore[attr-defined]
 
     def _record(self, error: BaseException | None) -> None:
         LLMCall._record(self, error)
@@ -72,3 +73,11 @@ class BatchDownload(LLMCall):
             )
             span.end(end_time=start)
         self._results = []
+
+
+class _WholeJson(JsonParser):
+    """A JSON document parsed whole however long (`JsonParser` keeps only the tail of a body
+    past `JSON_LIMIT`, where a call's usage sits; a batch lists its calls all along)."""
+
+    def feed(self, data: bytes) -> None:
+        self._parts.append(data)

@@ -28,7 +28,7 @@ from . import (
 )
 from .api import Api
 from .config import Settings
-from .providers import UNKNOWN, provider_for
+from .providers import SHAPES, UNKNOWN, provider_for
 
 _USAGE_ON_REQUEST = (openai_api.CHAT, openai_api.COMPLETIONS)
 """The APIs whose streams report usage only when `stream_options.include_usage` is set."""
@@ -231,6 +231,7 @@ _GET_APIS: tuple[tuple[Api, str, str], ...] = (
     (openai_api.RESPONSES_RETRIEVE, "/responses/", ""),
     (batch_api.OPENAI_BATCH_OUTPUT, "/files/", "/content"),
     (batch_api.ANTHROPIC_BATCH_RESULTS, "/messages/batches/", "/results"),
+    (batch_api.GEMINI_BATCH, "/batches/", ""),
 )
 """The GET requests whose answers carry the usage of calls made earlier, by API, the
 segment before the id in their paths and what follows the id."""
@@ -260,7 +261,8 @@ def deferred_route(request: Any, settings: Settings) -> Route | None:
         return found
     provider = provider_for(settings.mapped, scheme, host, port, base, api.family)
     found = None
-    if provider is not None:
+    if provider is not None and api.family in SHAPES.get(provider, (api.family,)):
+        # (`/batches/{id}` is also OpenAI's and Anthropic's batch, whose answer lists none)
         found = Route(provider, api, None, stream, host, port)
     if len(routes) >= _ROUTES_CACHED:
         routes.clear()

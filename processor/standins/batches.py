@@ -13,6 +13,10 @@ retrieve.
   `in_progress`; `GET /v1/messages/batches/{id}` → `ended` with a `results_url`;
   `GET …/results` → JSONL (`application/x-jsonl`), `{custom_id, result: {type: succeeded,
   message}}` per request (`errored` for one the API refuses), usage at the `batch` tier.
+- Gemini: `POST …/models/{model}:batchGenerateContent` (inlined requests) → the batch
+  operation, pending; `GET …/batches/{id}` → succeeded, the answers inlined in
+  `metadata.output.inlinedResponses.inlinedResponses` (`{response, metadata}` each, `error`
+  for a refused one), as an indented JSON document.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from email.parser import BytesParser
 from email.policy import HTTP
 from typing import Any
 
-from . import anthropic, openai
+from . import anthropic, gemini, openai
 from .plan import dumps, plan_for
 from .reply import Reply, json_reply
 
@@ -194,11 +198,62 @@ class Batches:
         content = b"".join(dumps(line) + b"\n" for line in batch["_results"])
         return Reply(body=content, content_type="application/x-jsonl")
 
+    # ------------------------------------------------------------------ Gemini
+
+    def create_gemini(self, path: str, headers: dict[str, str], body: dict[str, Any]) -> Reply:
+        """`POST …/models/{model}:batchGenerateContent` with inlined requests: the batch
+        operation, `BATCH_STATE_PENDING`; its first `GET …/batches/{id}` finds it ended."""
+        model = path.split("?", 1)[0].rsplit("/", 1)[-1].partition(":")[0]
+        config = (body.get("batch") or {}).get("inputConfig") or {}
+        requests = ((config.get("requests") or {}).get("requests")) or []
+        inlined = []
+        for request in requests:
+            params = request.get("request") or {}
+            reply = gemini.handle(
+                f"/models/{model}:generateContent", params, _plan(headers, params)
+            )
+            answer = json.loads(reply.body or b"{}")
+            entry: dict[str, Any] = (
+                {"error": answer["error"]} if reply.status >= 300 else {"response": answer}
+            )
+            if request.get("metadata"):
+                entry["metadata"] = request["metadata"]
+            inlined.append(entry)
+        ident = f"batches/standin{next(_ids)}"
+        metadata = {
+            "@type": "type.googleapis.com/google.ai.generativelanguage.v1main.GenerateContentBatch",
+            "model": f"models/{model}",
+            "displayName": (body.get("batch") or {}).get("displayName", ""),
+            "createTime": "2025-10-09T08:26:40Z",
+            "state": "BATCH_STATE_PENDING",
+            "name": ident,
+        }
+        with self._lock:
+            self._batches[ident] = {"metadata": metadata, "_inlined": inlined}
+        return json_reply({"name": ident, "metadata": metadata})
+
+    def retrieve_gemini(self, ident: str) -> Reply:
+        with self._lock:
+            batch = self._batches.get(ident)
+        if batch is None:
+            return gemini.error(404)
+        output = {"inlinedResponses": {"inlinedResponses": batch["_inlined"]}}
+        metadata = {
+            **batch["metadata"],
+            "state": "BATCH_STATE_SUCCEEDED",
+            "endTime": "2025-10-09T08:36:40Z",
+            "output": output,
+        }
+        # Google's JSON is indented: one document over many lines, not JSON lines.
+        document = {"name": ident, "metadata": metadata, "done": True}
+        return Reply(body=json.dumps(document, indent=2).encode())
+
 
 def _plan(headers: dict[str, str], params: dict[str, Any]) -> Any:
     """A request's plan: the batch create's headers, the request's own body; `max_tokens: 0`
-    makes the request fail (400), as the API refuses it."""
-    if params.get("max_tokens") == 0 or params.get("max_completion_tokens") == 0:
+    (`maxOutputTokens: 0`) makes the request fail (400), as the API refuses it."""
+    limit = (params.get("generationConfig") or {}).get("maxOutputTokens")
+    if 0 in (params.get("max_tokens"), params.get("max_completion_tokens"), limit):
         headers = {**headers, "x-standin-fail": "400"}
     return plan_for(headers, params)
 

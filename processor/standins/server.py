@@ -231,6 +231,8 @@ class _RequestHandler(BaseHTTPRequestHandler):
             reply = _stateful_openai(standin, path, headers, document, plan, body)
         elif handle is anthropic.handle and path.endswith("/messages/batches"):
             reply = standin.batches.create_anthropic(headers, document)
+        elif handle is gemini.handle and ":batchGenerateContent" in path:
+            reply = standin.batches.create_gemini(path, headers, document)
         if reply is None:
             reply = handle(path, document, plan)
         reply.headers.update(plan.cost_headers())
@@ -297,6 +299,8 @@ def _get(standin: Standin, handle: Handler, path: str, query: dict[str, str]) ->
             return standin.batches.retrieve_openai(ident)
         if ident == "content":
             return standin.batches.content(head.rpartition("/")[2])
+    if handle is gemini.handle and head.endswith("/batches"):
+        return standin.batches.retrieve_gemini("batches/" + ident)
     if handle is anthropic.handle:
         if head.endswith("/messages/batches"):
             return standin.batches.retrieve_anthropic(ident)

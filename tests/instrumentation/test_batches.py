@@ -5,7 +5,9 @@ Batch prices are half the standard rates:
 - OpenAI gpt-4o (gpt-4o-2024-08-06): $2.50 / M input and $10.00 / M output, in the Batch API
   $1.25 and $5.00 (https://platform.openai.com/docs/pricing, "Batch");
 - Anthropic claude-sonnet-4-5: $3 / M input and $15 / M output, in Message Batches $1.50 and
-  $7.50 (https://docs.claude.com/en/docs/about-claude/pricing#batch-processing).
+  $7.50 (https://docs.claude.com/en/docs/about-claude/pricing#batch-processing);
+- Gemini gemini-2.5-flash: $0.30 / M input and $2.50 / M output, in batch mode $0.15 and $1.25
+  (https://ai.google.dev/gemini-api/docs/pricing, "Batch").
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from decimal import Decimal
 
 import anthropic
 import openai
+from google import genai
 
 from .conftest import llm_spans, store_exports
 
@@ -128,3 +131,44 @@ def test_anthropic_message_batch_results_downloaded_twice_is_each_request_once(
         ("anthropic", "claude-sonnet-4-5", "batch", 2000, 40, Decimal("0.0033"), 1, 0),
     ]
     assert all(before <= row[0] <= after for row in stored)
+
+
+def test_gemini_batch_polled_after_it_succeeded_is_each_request_once(
+    standin, exporter, tmp_path, store_client
+):
+    sdk = genai.Client(api_key="g-key", http_options={"base_url": standin.base_url("gemini")})
+
+    def ask(tokens: int, limit: int, key: str | None) -> dict:
+        request: dict = {
+            "contents": [{"role": "user", "parts": [{"text": "x" * ((tokens - 5) * 4 - 4)}]}],
+            "config": {"max_output_tokens": limit},
+        }
+        return {**request, "metadata": {"key": key}} if key else request
+
+    job = sdk.batches.create(
+        model="gemini-2.5-flash",
+        src=[ask(1000, 200, "first"), ask(3000, 50, None), ask(10, 0, "refused")],
+        config={
+            "display_name": "nightly",
+            "http_options": {"headers": {"x-standin-chunks": "400"}},
+        },
+    )
+    assert job.state.name == "JOB_STATE_PENDING"
+    for _ in range(2):  # polled again after it succeeded: the same answers
+        done = sdk.batches.get(name=job.name)
+    assert done.state.name == "JOB_STATE_SUCCEEDED"
+    assert [entry.error is None for entry in done.dest.inlined_responses] == [True, True, False]
+
+    spans = llm_spans(exporter)
+    batch = job.name.rpartition("/")[2]
+    keys = [span.attributes.get("tokentrace.call.key") for span in spans]
+    assert [key for key in keys if key] == [f"{batch}/first", f"{batch}/1"] * 2
+    store_exports([[span] for span in spans], tmp_path, store_client)
+    stored = rows(store_client)
+    # first: 1,000 x 0.15 + 200 x 1.25 = 400 per million; the second: 3,000 x 0.15 + 50 x
+    # 1.25 = 512.5 per million. Dated by the poll that read them (the operation carries no
+    # time per request).
+    assert [row[1:] for row in stored] == [
+        ("gcp.gemini", "gemini-2.5-flash", "batch", 1000, 200, Decimal("0.0004"), 1, 0),
+        ("gcp.gemini", "gemini-2.5-flash", "batch", 3000, 50, Decimal("0.0005125"), 1, 0),
+    ]
