@@ -580,7 +580,11 @@ SELECT
     month_start,
     if(requests > 0 AND unpriced_requests >= requests, NULL, sumIf(p.spent, p.this_month))
         AS cost,
-    sumIf(p.spent, p.in_last_week) AS last_week,
+    -- the 7 days before today whose every call has an unknown cost have no known spend
+    -- (NULL), not 0; the forecast then runs at this month's rate, as without spend
+    if(sumIf(p.calls, p.in_last_week) > 0
+        AND last_week_unpriced_requests >= sumIf(p.calls, p.in_last_week), NULL,
+        sumIf(p.spent, p.in_last_week)) AS last_week,
     cost + if(last_week > 0, last_week / (7 * 86400), cost / greatest(elapsed_s, 1))
         * greatest(remaining_s, 0) AS forecast,
     sumIf(p.calls, p.this_month) AS requests,
