@@ -18,6 +18,13 @@ def test_migrate_is_idempotent_and_versioned(store_client) -> None:
     assert {"llm_calls", "llm_cost_hourly", "llm_cost_daily", "budgets"} <= tables
 
 
+def test_migration_versions_are_unique() -> None:
+    """migrate skips a version it has recorded: a second file with that number would never run
+    on a store that had the first (two 0017s landed on 2026-12-02)."""
+    versions = [migration.version for migration in store.load_migrations()]
+    assert len(versions) == len(set(versions)), sorted(versions)
+
+
 def test_rollups_are_exact_and_retried_insert_is_not_double_counted(store_client) -> None:
     ts = dt.datetime(2026, 11, 2, 10, 30, tzinfo=dt.UTC)
     rows = [

@@ -1,3 +1,6 @@
+-- (Numbered 0018: it landed as a second 0017 beside 0017_failed_unpriced, and migrate skips a
+-- version it has recorded, so a store that had 0017 would never have taken it. Its statements
+-- are idempotent: a store that took it as 0017 takes it again as 0018 unchanged.)
 -- Usage billed in units other than tokens (extract.METERED_UNITS): the characters of text
 -- turned into speech (tts-1, tts-1-hd), the whole seconds of audio transcribed as the
 -- provider bills them (whisper-1's usage.seconds), and the web searches a server-side tool
