@@ -4,6 +4,11 @@
 and `cache_creation_input_tokens`. A stream sends usage in `message_start` (input side, with a
 placeholder output count) and then in `message_delta`, whose counts are CUMULATIVE: the latest
 value of each field wins, nothing is summed, and only `message_delta` makes the usage final.
+
+The usage also says how the call was served, which its price depends on: `service_tier`
+(`priority`: no published rate, so the call is unpriced), `speed` (`fast`: fast mode, priced at
+genai-prices' fast-mode rates; recorded as the tier `fast`) and `inference_geo` (`us`: US-only
+inference, 1.1x on Claude Opus 4.6 and later models).
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ class Messages(Api):
             if isinstance(usage, dict):
                 seen.raw_usage = {**(seen.raw_usage or {}), **usage}
                 seen.usage_final = True
+                _served(seen.raw_usage, seen)
         elif kind == "error":
             seen.error_type = text(document.get("error"), "type") or "error"
         elif kind == "message":
@@ -53,6 +59,7 @@ class Messages(Api):
         if isinstance(usage, dict):
             seen.raw_usage = dict(usage)
             seen.usage_final = final
+            _served(usage, seen)
 
     def usage(self, raw: dict[str, Any]) -> Usage | None:
         uncached = count(raw, "input_tokens")
@@ -75,6 +82,16 @@ class Messages(Api):
                 **({WEB_SEARCHES: searches} if searches else {}),
             },
         )
+
+
+def _served(usage: dict[str, Any], seen: Observed) -> None:
+    """How the call was served, from its usage: the tier (fast mode as the tier `fast`, or
+    `<tier>+fast` beside a tier other than standard) and where inference ran."""
+    tier = text(usage, "service_tier")
+    if text(usage, "speed") == "fast":
+        tier = "fast" if tier in (None, "standard") else f"{tier}+fast"
+    seen.service_tier = tier or seen.service_tier
+    seen.inference_geo = text(usage, "inference_geo") or seen.inference_geo
 
 
 MESSAGES = Messages()

@@ -28,7 +28,7 @@ from .provider_cost import COST_HEADER_NAMES, PROVIDER_COST, from_headers
 from .request_body import content
 from .routing import Route
 from .tags import strip_baggage, tags_of
-from .usage import SERVICE_TIER, STANDARD_TIERS, Observed, Usage
+from .usage import INFERENCE_GEO, SERVICE_TIER, STANDARD_TIERS, Observed, Usage
 
 API_KEY = "tokentrace.api_key"
 """The fingerprint of the call's credential (`api_keys`), never the key."""
@@ -361,6 +361,8 @@ class LLMCall:
             found["gen_ai.response.finish_reasons"] = seen.finish_reasons
         if seen.service_tier and seen.service_tier not in STANDARD_TIERS:
             found[SERVICE_TIER] = seen.service_tier
+        if seen.inference_geo and seen.inference_geo != "global":
+            found[INFERENCE_GEO] = seen.inference_geo
         usage = None
         if seen.usage_final and seen.raw_usage is not None:
             usage = self.route.api.usage(seen.raw_usage)

@@ -38,6 +38,9 @@ WEB_SEARCHES = "tokentrace.usage.web_searches"
 # recorded when it is not the standard one: flex and batch bill less, priority more.
 SERVICE_TIER = "openai.response.service_tier"
 STANDARD_TIERS = frozenset({"default", "standard", "auto", "on_demand"})
+# Where an Anthropic call's inference ran (`usage.inference_geo`), recorded when it is not the
+# default `global`: US-only inference bills 1.1x on Claude Opus 4.6 and later models.
+INFERENCE_GEO = "anthropic.response.inference_geo"
 
 
 @dataclass(slots=True)
@@ -101,6 +104,8 @@ class Observed:
     """An error reported inside a successful response, such as Anthropic's `error` stream event."""
     service_tier: str | None = None
     """The tier that served the call, as the response names it (the latest event's wins)."""
+    inference_geo: str | None = None
+    """Where the call's inference ran, as the response names it (Anthropic's `inference_geo`)."""
 
 
 def count(data: Any, *path: str) -> int | None:

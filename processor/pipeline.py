@@ -155,6 +155,7 @@ def price_call(pricer: Pricer, call: Call) -> Price:
                 call.reasoning_tokens,
                 call.units,
                 call.metered,
+                call.inference_geo,
             )
             if price.priced:
                 break

@@ -64,7 +64,7 @@ USAGE_UNITS = (
     "output_audio_tokens", "input_image_tokens", "cache_image_read_tokens",
     "output_image_tokens", "input_video_tokens", "output_video_tokens",
 )  # fmt: skip
-# Usage billed in units other than tokens (migration 0017), genai-prices' unit names: the
+# Usage billed in units other than tokens (migration 0018), genai-prices' unit names: the
 # characters of text turned into speech (tts-1), the seconds of audio transcribed (whisper-1,
 # whole billed seconds), the web searches a server-side tool ran (a fee per search). Their cost
 # is in input_cost. The instrumentation reports each as ``tokentrace.usage.<unit>``.
@@ -83,6 +83,7 @@ COLUMNS = (
     "usage_missing", "tags",
     *USAGE_UNITS, "unpriced_reason", "price_rule", "provider_cost", "cost_source",
     "api_key", "endpoint", "budget_blocked", *UNIT_COST_COLUMNS, *METERED_UNITS,
+    "inference_geo",
 )  # fmt: skip
 # The money columns, in table order: integer units of 1e-12 USD in a row (see Call.row),
 # ``Decimal(18, 12)`` in the table.
@@ -277,6 +278,8 @@ SERVICE_TIER = _field(
     "gen_ai.openai.response.service_tier",
     "anthropic.response.service_tier",
 )
+# Where an Anthropic call's inference ran when not the default (``us``: 1.1x on recent models).
+INFERENCE_GEO = _field(LOWER, "anthropic.response.inference_geo")
 SERVER_ADDRESS = _field(LOWER, "server.address")
 API_KEY = _field(TEXT, "tokentrace.api_key")
 ENDPOINT = _field(TEXT, "tokentrace.endpoint")
@@ -312,12 +315,41 @@ class Call:
     """One LLM API call, as read from one span, before pricing."""
 
     __slots__ = (
-        "api_key", "budget_blocked", "cache_read_tokens", "cache_write_tokens", "call_key",
-        "dimensions", "endpoint", "error_type", "http_status", "input_tokens", "latency_ms",
-        "metered", "operation", "ours", "output_tokens", "parent_span_id", "provider",
-        "provider_cost", "rank", "reasoning_tokens",
-        "request_model", "response_id", "response_model", "scope", "service_tier", "span_id",
-        "status", "stream", "tags", "trace_id", "ts_us", "ttft_ms", "units", "usage_missing",
+        "api_key",
+        "budget_blocked",
+        "cache_read_tokens",
+        "cache_write_tokens",
+        "call_key",
+        "dimensions",
+        "endpoint",
+        "error_type",
+        "http_status",
+        "inference_geo",
+        "input_tokens",
+        "latency_ms",
+        "metered",
+        "operation",
+        "ours",
+        "output_tokens",
+        "parent_span_id",
+        "provider",
+        "provider_cost",
+        "rank",
+        "reasoning_tokens",
+        "request_model",
+        "response_id",
+        "response_model",
+        "scope",
+        "service_tier",
+        "span_id",
+        "status",
+        "stream",
+        "tags",
+        "trace_id",
+        "ts_us",
+        "ttft_ms",
+        "units",
+        "usage_missing",
     )  # fmt: skip
 
     trace_id: bytes
@@ -345,6 +377,7 @@ class Call:
     metered: tuple[int, ...]  # METERED_UNITS, same order
     provider_cost: int | None  # units of 1e-12 USD, as reported
     service_tier: str
+    inference_geo: str  # "" = the default (global)
     latency_ms: float
     ttft_ms: float | None
     status: str
@@ -416,6 +449,7 @@ class Call:
             self.budget_blocked,
             *([_units(cost) for cost in price.unit_costs] if price.unit_costs else _NO_UNIT_COSTS),
             *self.metered,
+            self.inference_geo,
         )
 
 
@@ -732,6 +766,7 @@ def _call(
     call.operation = operation or "chat"
     call.response_id = found[RESPONSE_ID] or ""
     call.service_tier = found[SERVICE_TIER] or ""
+    call.inference_geo = found[INFERENCE_GEO] or ""
     ttft = found[TTFT_SECONDS]
     call.ttft_ms = found[TTFT_MS] if ttft is None else ttft * 1000.0
     if ttft is not None and call.ttft_ms > call.latency_ms >= ttft:

@@ -161,12 +161,15 @@ def with_provider_cost(price: Price, provider_cost: Decimal | None) -> Price:
     )
 
 
-def price_context(service_tier: str) -> dict[str, str] | None:
-    """The genai-prices price context for a span's service tier (``None`` for standard)."""
+def price_context(service_tier: str, provider_id: str = "") -> dict[str, str] | None:
+    """The genai-prices price context for a span's service tier (``None`` for standard).
+    Anthropic's fast mode is a speed, recorded as the tier ``fast`` (``anthropic_api``)."""
     if service_tier in rules.STANDARD_TIERS and service_tier != "default":
         return None
     if service_tier == BATCH_TIER:
         return {"processing": "batch"}
+    if service_tier == "fast" and provider_id in rules.ANTHROPIC_PROVIDERS:
+        return {"speed": "fast"}
     return {"service_tier": service_tier}
 
 
@@ -392,11 +395,13 @@ class Pricer:
         reasoning_tokens: int = 0,
         units: tuple[int, ...] = _NO_UNITS,
         metered: tuple[int, ...] = _NO_METERED,
+        inference_geo: str = "",
     ) -> Price:
         """The cost of one call at the rates in force at ``ts`` (naive = UTC).
 
         ``units`` are the finer counts of ``extract.USAGE_UNITS``, in that order; ``metered``
-        the counts of ``extract.METERED_UNITS`` (characters, audio seconds, web searches).
+        the counts of ``extract.METERED_UNITS`` (characters, audio seconds, web searches);
+        ``inference_geo`` where inference ran when not the default (Anthropic's ``us``).
         """
         characters, audio_seconds, web_searches = metered or _NO_METERED
         usage = (
@@ -416,11 +421,19 @@ class Pricer:
             raise ValueError(f"negative token count, or units missing: {counts}")
         if input_tokens < cache_read_tokens + cache_write_tokens:
             usage = (cache_read_tokens + cache_write_tokens, *usage[1:])
-        key = (provider, model, service_tier)
+        key = (
+            (provider, model, service_tier, inference_geo)
+            if inference_geo
+            else (
+                provider,
+                model,
+                service_tier,
+            )
+        )
         data = self._data
         plan = data.plans.get(key)
         if plan is None:
-            plan = data.plans[key] = self._plan(data, provider, model, service_tier)
+            plan = data.plans[key] = self._plan(data, *key)
         period = plan.fixed if plan.fixed is not None else plan.at(ts)
         if period is None:
             return plan.unpriced
@@ -433,7 +446,9 @@ class Pricer:
         plan = self._plan(self._data, provider, model, service_tier)
         return plan.fixed if plan.fixed is not None else plan.at(ts, with_horizon=True)
 
-    def _plan(self, data: _Data, provider: str, model: str, service_tier: str) -> _Plan:
+    def _plan(
+        self, data: _Data, provider: str, model: str, service_tier: str, inference_geo: str = ""
+    ) -> _Plan:
         genai_id = genai_provider(provider, data.snapshot)
         self_hosted = provider.lower().strip() in SELF_HOSTED
         lookups = list(names.lookups(genai_id, model)) if model.strip() else []
@@ -463,7 +478,15 @@ class Pricer:
                     if id(entry) not in seen:
                         seen.add(id(entry))
                         schedules.append(
-                            _file_schedule(entry, name, layer, service_tier, ruled_as, canonical)
+                            _file_schedule(
+                                entry,
+                                name,
+                                layer,
+                                service_tier,
+                                ruled_as,
+                                canonical,
+                                inference_geo,
+                            )
                         )
         reason = SELF_HOSTED_REASON if self_hosted else UNKNOWN_MODEL
         if found:
@@ -477,7 +500,9 @@ class Pricer:
                 reason = NO_RATE
             else:
                 regional = location != "global"
-                schedule = _genai_schedule(*found, service_tier, data.version, regional)
+                schedule = _genai_schedule(
+                    *found, service_tier, data.version, regional, inference_geo
+                )
                 schedules.append(schedule)
         return _Plan(lookups[at][1] if found else model.strip(), schedules, reason)
 
@@ -579,10 +604,12 @@ def _genai_schedule(
     service_tier: str,
     version: str = GENAI_PRICES_VERSION,
     regional: bool = False,
+    inference_geo: str = "",
 ) -> _Schedule:
     """genai-prices' periods for a model, as ``ModelInfo.calc_price`` resolves them;
-    ``regional``: at a Vertex AI regional endpoint's rates (:data:`rules.VERTEX_REGIONAL`)."""
-    context = price_context(service_tier)
+    ``regional``: at a Vertex AI regional endpoint's rates (:data:`rules.VERTEX_REGIONAL`);
+    ``inference_geo``: where an Anthropic call's inference ran (:data:`rules.ANTHROPIC_US`)."""
+    context = price_context(service_tier, provider.id)
     # calc_price ignores variants for a model borrowed from a fallback provider (Azure → OpenAI).
     if context and not any(model is m for m in provider.models):
         context = None
@@ -621,6 +648,7 @@ def _genai_schedule(
             tier_priced=any(v.constraint is None or v.constraint.active(ts) for v in variants),
             base_prices=fine_tuned_base.get_prices(ts) if fine_tuned_base else None,
             day=day,
+            inference_geo=inference_geo,
         )
         return (
             replace(ruled, rules=((rules.VERTEX_REGIONAL, ""), *ruled.rules)) if regional else ruled
@@ -671,6 +699,7 @@ def _file_schedule(
     service_tier: str = "",
     ruled_as: str | None = None,
     canonical: str | None = None,
+    inference_geo: str = "",
 ) -> _Schedule:
     """A prices-file entry's periods; before its first ``start``, from a period's ``end``
     to the next period's start and, for an entry with ``hours_utc``, outside its daily
@@ -680,7 +709,8 @@ def _file_schedule(
 
     ``ruled_as``: the genai-prices provider id whose rules complete these prices (tokentrace's
     corrections); ``None`` for the user's prices file, whose missing rates are the input rate.
-    ``canonical``: the model id calls are stored under (genai-prices' id of a model it knows)."""
+    ``canonical``: the model id calls are stored under (genai-prices' id of a model it knows).
+    ``inference_geo``: as for :func:`_genai_schedule` (the provider rules apply it)."""
     starts = [p.start for p in entry.periods]
 
     def ruled(period: PricePeriod) -> rules.Ruled | None:
@@ -694,6 +724,7 @@ def _file_schedule(
             tier_priced=entry.service_tier is not None,
             base_prices=None,
             day=period.start,  # a rule that changed within the period applies as at its start
+            inference_geo=inference_geo,
         )
 
     rulings = [ruled(period) for period in entry.periods]

@@ -69,6 +69,7 @@ INPUT_COLUMNS = (
     "reasoning_tokens",
     *USAGE_UNITS,
     *METERED_UNITS,
+    "inference_geo",
     "usage_missing",
     "provider_cost",
 )
@@ -386,6 +387,7 @@ def _stage_changes(
                 values["reasoning_tokens"],
                 tuple(values[unit] for unit in USAGE_UNITS),
                 tuple(values[unit] for unit in METERED_UNITS),
+                values["inference_geo"],
             )
             if new.priced:
                 break

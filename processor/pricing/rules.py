@@ -119,6 +119,35 @@ CACHE_1H = Rule(
 # Anthropic models are also served by Bedrock and Vertex AI at Anthropic's rates.
 ANTHROPIC_PROVIDERS = frozenset({"anthropic", "aws", "google"})
 
+ANTHROPIC_US = Rule(
+    "anthropic-us-inference-1.1x",
+    'Claude Opus 4.6 and later with US-only inference (usage.inference_geo "us"): 1.1x every '
+    "token rate (input, output, cache writes and reads); earlier models keep their prices",
+    "https://platform.claude.com/docs/en/about-claude/pricing#data-residency-pricing ; "
+    "https://platform.claude.com/docs/en/build-with-claude/data-residency (inference_geo: "
+    "Claude Opus 4.6 and all subsequent models) ; "
+    'https://docs.aws.amazon.com/claude-platform/latest/userguide/data-residency.html ("US: '
+    'Inference stays within US data centers. A 1.1x pricing multiplier applies.", checked '
+    "2026-12-02)",
+)
+ANTHROPIC_US_FACTOR = Decimal("1.1")
+# Claude models released before Opus 4.6, which keep one price whatever inference_geo says
+# (genai-prices ids); every later model, those to come included, supports it.
+_BEFORE_INFERENCE_GEO = (
+    "claude-2",
+    "claude-3",
+    "claude-v1",
+    "claude-instant",
+    "claude-4-",
+    "claude-opus-4-0",
+    "claude-opus-4-1",
+    "claude-opus-4-5",
+    "claude-sonnet-4-0",
+    "claude-sonnet-4-5",
+    "claude-haiku-4-5",
+)
+_BEFORE_INFERENCE_GEO_IDS = frozenset({"claude-opus-4", "claude-sonnet-4"})
+
 OPENAI_CACHE_WRITE = Rule(
     "openai-cache-write-input-rate",
     "OpenAI prompt caching has no write fee: cache writes cost the input rate",
@@ -299,6 +328,7 @@ RULES = (
     CACHE_1H,
     OPENAI_CACHE_WRITE,
     OPENAI_SEARCH,
+    ANTHROPIC_US,
     *(long.rule for long in LONG_CONTEXT),
     DEEPSEEK_OFF_PEAK_DAYS.rule,
 )
@@ -325,6 +355,7 @@ def apply(
     tier_priced: bool,
     base_prices: ModelPrice | None,
     day: date | None = None,
+    inference_geo: str = "",
 ) -> Ruled:
     """The rules for one resolved price.
 
@@ -332,6 +363,7 @@ def apply(
     ``base_prices``: for a fine-tuned model, its base model's price at that date.
     ``day``: the UTC date the price applies from (``None``: not known), for rules that
     changed over time (:func:`rule_dates`).
+    ``inference_geo``: where an Anthropic call's inference ran ("" or ``global``: anywhere).
     """
     applied: list[tuple[Rule, str]] = []
     no_rate: list[str] = []
@@ -354,6 +386,12 @@ def apply(
             applied = [(GROQ_FLEX, "")]
         else:
             tier_missing = True
+    if inference_geo not in ("", "global") and _geo_priced(provider_id, model_id):
+        if inference_geo == "us":
+            prices = scaled(prices, ANTHROPIC_US_FACTOR)
+            applied.append((ANTHROPIC_US, ""))
+        else:
+            tier_missing = True  # a geography whose multiplier is not published here
     if prices.input_mtok is not None and prices.cache_read_mtok is None:
         ratio = _cache_ratio(base_prices) if _fine_tuned(provider_id, model_id) else None
         if ratio is not None:
@@ -393,6 +431,17 @@ def apply(
         tuple(no_rate),
         tier_missing,
         _long_context(provider_id, model_id, prices),
+    )
+
+
+def _geo_priced(provider_id: str, model_id: str) -> bool:
+    """Whether a model's price depends on Anthropic's inference_geo (Opus 4.6 and later, on
+    Anthropic's API: Bedrock and Vertex AI name the region in the endpoint instead)."""
+    return (
+        provider_id == "anthropic"
+        and "claude" in model_id
+        and not model_id.startswith(_BEFORE_INFERENCE_GEO)
+        and model_id not in _BEFORE_INFERENCE_GEO_IDS
     )
 
 

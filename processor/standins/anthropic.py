@@ -56,6 +56,15 @@ def usage(plan: Plan, output_tokens: int) -> dict[str, Any]:
     return document
 
 
+def _served(body: dict[str, Any]) -> dict[str, Any]:
+    """Where and how fast the call was served, as the request asked: `inference_geo` (`global`
+    unless the request names one) and `speed` (`fast` when asked, else `standard`)."""
+    return {
+        "inference_geo": str(body.get("inference_geo") or "global"),
+        "speed": "fast" if body.get("speed") == "fast" else "standard",
+    }
+
+
 def handle_vertex(path: str, body: dict[str, Any], plan: Plan) -> Reply:
     """Claude on Vertex AI: `…/publishers/anthropic/models/{model}:rawPredict` (or
     `:streamRawPredict`), the Messages API with the model in the path, not the body."""
@@ -83,7 +92,7 @@ def handle(path: str, body: dict[str, Any], plan: Plan) -> Reply:
         "content": content,
         "stop_reason": "end_turn",
         "stop_sequence": None,
-        "usage": usage(plan, plan.output_tokens),
+        "usage": {**usage(plan, plan.output_tokens), **_served(body)},
     }
     if not body.get("stream"):
         return json_reply(message, headers=headers)
@@ -107,7 +116,7 @@ def handle(path: str, body: dict[str, Any], plan: Plan) -> Reply:
     for piece in plan.pieces:
         pieces.append(_delta(index, {"type": "text_delta", "text": piece}))
     pieces.append(_block_stop(index))
-    final = usage(plan, plan.output_tokens)
+    final = {**usage(plan, plan.output_tokens), **_served(body)}
     final.pop("cache_creation")
     final.pop("service_tier")
     delta = {

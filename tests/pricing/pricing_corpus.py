@@ -266,6 +266,15 @@ def reference(call: Call, provider_id: str | None) -> Expected | str:
                 genai_request_timestamp=midnight,
                 price_context=context,
             )
+        if calc.provider.id in CLAUDE_HOSTS and call.service_tier == "fast":
+            context = {"speed": "fast"}  # Anthropic's fast mode, recorded as the tier "fast"
+            calc = calc_price(
+                usage,
+                model,
+                provider_id=provider_id,
+                genai_request_timestamp=call.ts,
+                price_context=context,
+            )
     except LookupError:
         return "unknown_model"
     prices = calc.model_price
@@ -347,6 +356,8 @@ def _has_tier_price(calc, ts: datetime, tier: str) -> bool:
     if not any(calc.model is m for m in calc.provider.models):
         return False  # calc_price ignores tiers of a model borrowed from another provider
     when = {"processing": "batch"} if tier == "batch" else {"service_tier": tier}
+    if tier == "fast" and calc.provider.id in CLAUDE_HOSTS:
+        when = {"speed": "fast"}
     return any(
         v.when == when and (v.constraint is None or v.constraint.active(ts))
         for v in calc.model.price_variants or ()

@@ -23,8 +23,8 @@ Not verified, so not asserted here:
   pages were not in the stored corpus. Which model ``mistral-large-latest`` names now (the
   data prices it as Mistral Large 2, $2 / $6; Mistral Large 3 is $0.50 / $1.50) and Mistral
   Small 4's rates ($0.10 / $0.30 in a third-party table, $0.15 / $0.60 in the data) are open.
-- Claude's US-only inference (``usage.inference_geo: "us"``, 1.1x on Opus 4.6 and later):
-  no span attribute carries it yet, so such calls are priced at the global rates.
+- Claude Opus 4.6's fast mode (6x, $30 / $150, while it was offered) is not in the price data:
+  such calls are unpriced (checked below), not billed at the standard rates.
 - OpenAI priority before 2026-10-12 (the data's priority prices start then): unpriced.
 """
 
@@ -68,6 +68,10 @@ OPENAI_TTS = "https://developers.openai.com/api/docs/models/tts-1"
 OPENAI_TTS_HD = "https://developers.openai.com/api/docs/models/tts-1-hd"
 OPENAI_WHISPER = "https://developers.openai.com/api/docs/models/whisper-1"
 ANTHROPIC_SEARCH = "https://platform.claude.com/docs/en/about-claude/pricing#web-search-tool"
+ANTHROPIC_GEO = (
+    "https://platform.claude.com/docs/en/about-claude/pricing (Data residency pricing) ; "
+    "https://docs.aws.amazon.com/claude-platform/latest/userguide/data-residency.html"
+)
 GROQ_WHISPER = "https://console.groq.com/docs/speech-text (whisper-large-v3: cost per hour $0.111)"
 
 
@@ -788,6 +792,48 @@ CASES = [
         metered(searches=1, inp=10_000, out=1_000),
         "0.025",
         ANTHROPIC_SEARCH,
+    ),
+    # US-only inference, 1.1x every token rate of Opus 4.6 and later ($5.50 / $0.55 / $27.50):
+    # 60,000 x 5.5 + 40,000 x 0.55 + 10,000 x 27.5 = 330,000 + 22,000 + 275,000 per million.
+    Case(
+        "opus-4-6 us inference cache hits",
+        "anthropic",
+        "claude-opus-4-6",
+        usage(100_000, 10_000, 40_000),
+        "0.627",
+        ANTHROPIC_GEO,
+        extra={"anthropic.response.inference_geo": "us"},
+    ),
+    # Haiku 4.5 predates it: its own rates, 100,000 x 1 + 10,000 x 5.
+    Case(
+        "haiku-4-5 us inference",
+        "anthropic",
+        "claude-haiku-4-5",
+        usage(100_000, 10_000),
+        "0.15",
+        ANTHROPIC_GEO,
+        extra={"anthropic.response.inference_geo": "us"},
+    ),
+    # Priority Tier has no published per-token rate; Opus 4.6 fast mode is not in the data.
+    Case(
+        "opus-4-6 priority tier",
+        "anthropic",
+        "claude-opus-4-6",
+        usage(100_000, 10_000),
+        None,
+        "https://platform.claude.com/docs/en/api/service-tiers",
+        reason="no_rate",
+        extra={"anthropic.response.service_tier": "priority"},
+    ),
+    Case(
+        "opus-4-6 fast mode",
+        "anthropic",
+        "claude-opus-4-6",
+        usage(100_000, 10_000),
+        None,
+        "https://platform.claude.com/docs/en/build-with-claude/fast-mode",
+        reason="no_rate",
+        extra={"anthropic.response.service_tier": "fast"},
     ),
 ]
 
