@@ -10,6 +10,7 @@ no model: the call is priced by the answer's dated one.
 
 from __future__ import annotations
 
+import asyncio
 from decimal import Decimal
 
 import openai
@@ -187,3 +188,25 @@ def test_a_response_not_in_the_background_is_metered_by_its_create_only(
     assert "gen_ai.usage.input_tokens" not in spans[1].attributes
     store_spans(spans, tmp_path, store_client)
     assert rows(store_client) == [(response.id, "gpt-4o", 1000, 400, 200, COST, 1, 0, 0)]
+
+
+def test_async_client_polled_and_streamed_is_one_call(standin, exporter, tmp_path, store_client):
+    async def run() -> str:
+        sdk = openai.AsyncOpenAI(
+            base_url=standin.base_url("openai"), api_key="sk-test", max_retries=0
+        )
+        response = await sdk.responses.create(
+            model="gpt-4o", input="Summarise the ledger.", background=True,
+            extra_headers={**USAGE, "x-standin-polls": "1"},
+        )  # fmt: skip
+        while response.status in ("queued", "in_progress"):
+            response = await sdk.responses.retrieve(response.id)
+        async for _ in await sdk.responses.retrieve(response.id, stream=True):
+            pass
+        return response.id
+
+    ident = asyncio.run(run())
+    spans = llm_spans(exporter)
+    assert len(spans) == 4  # create, a poll in progress, the completed one, the stream
+    store_exports([[span] for span in spans], tmp_path, store_client)
+    assert rows(store_client) == [(ident, "gpt-4o", 1000, 400, 200, COST, 1, 0, 0)]
