@@ -5,6 +5,10 @@ known provider host or a base URL mapped by `TOKENTRACE_PROVIDER_URLS`, or to an
 when its JSON body (or, for Gemini, its path) names a model. The body is searched as bytes,
 never decoded (`request_body`). A request on any other path returns None after a couple of
 string checks, which is all the overhead a non-LLM request pays.
+
+A GET is routed when its answer carries the usage of calls made earlier (`deferred_route`):
+a background response's retrieve, a batch's results. Its span is no call; the calls are
+metered from the answer (`api.Deferred`, `batch_call`).
 """
 
 from __future__ import annotations
