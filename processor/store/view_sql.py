@@ -384,7 +384,7 @@ _DIMENSIONS = (
     "provider, model, operation, service, environment, team, feature, tenant, agent, "
     "api_key, endpoint"
 )
-# The rollups' sums, computed from the calls: the materialized views' SELECT (migration 0010),
+# The rollups' sums, computed from the calls: the materialized views' SELECT (migration 0017),
 # with every column qualified so no alias can shadow it.
 _SUMS_FROM_CALLS = (
     """\
@@ -407,6 +407,7 @@ count() AS requests,
         sum(c.cache_savings) AS cache_savings,
         sumIf(c.cost, c.status = 'error') AS failed_cost,
         sum(c.latency_ms) AS latency_ms_sum,
+        countIf(c.status = 'error' AND c.priced = 0) AS failed_unpriced_requests,
         """
     + ",\n        ".join(
         f"sum(c.{unit}_tokens) AS {unit}_tokens, sum(c.{unit}_cost) AS {unit}_cost"

@@ -80,6 +80,27 @@ def test_failed_calls_of_unknown_cost_are_not_zero_in_the_views(store_client: An
     assert (hours[10]["failed_cost_per_hour"], hours[10]["failed_unpriced_requests"]) == (None, 2)
 
 
+def test_narrowed_sources_count_the_failed_calls_of_unknown_cost(store_client: Any) -> None:
+    """The report's call filters and exact ranges read the calls (or the hourly rollup) in
+    place of the daily rollup: they count the same failed calls of unknown cost."""
+    store_client.insert("llm_calls", CALLS, column_names=COLUMNS)
+    store_client.command(
+        "ALTER TABLE llm_calls UPDATE user = 'u1' WHERE 1 SETTINGS mutations_sync = 1"
+    )
+    day = _day(D1)
+    for narrowing in (
+        {"filters": {"user": ["u1"]}},  # the calls themselves
+        {"exact": True, "start": day["start"] + dt.timedelta(hours=10)},  # whole hours
+        {"exact": True, "start": day["start"] + dt.timedelta(hours=10, minutes=1)},  # the calls
+    ):
+        [d1] = views.fetch(store_client, views.VIEWS["totals"], **{**day, **narrowing})
+        assert _failed(d1) == (2, None, 2), narrowing
+        [chat] = views.fetch(
+            store_client, views.VIEWS["failures_by_feature"], **{**day, **narrowing}
+        )
+        assert _failed(chat) == (2, None, 2), narrowing
+
+
 def _report(client: Any, first: dt.date, last: dt.date) -> tuple[dict, str, str]:
     window = Window(
         start=dt.datetime.combine(first, dt.time(), dt.UTC),
