@@ -160,19 +160,21 @@ class Deduper:
             as_parent = b"P" + span[1:]
             parent_counted = b"S" + parent[1:] if parent else b""
             stamp = 0
-            if shared:
-                stamp = call.ts_us << 8 | self._scope_number(call.scope)
-                if _other_scope(young.get(shared), stamp) or _other_scope(old.get(shared), stamp):
-                    continue
             if span in young or span in old:
                 continue  # a resent copy
+            if shared:
+                stamp = call.ts_us << 8 | self._scope_number(call.scope)
+            twin = bool(shared) and (
+                _other_scope(young.get(shared), stamp) or _other_scope(old.get(shared), stamp)
+            )
             if (
-                as_parent in young
+                twin
+                or as_parent in young
                 or as_parent in old
                 or (parent and (parent_counted in young or parent_counted in old))
                 or (response and (response in young or response in old))
             ):
-                # a relative of a counted span: its own relatives are that call too
+                # a duplicate of a counted span: its own relatives are that call too
                 young[span] = 0
                 if parent:
                     young[parent] = 0

@@ -267,7 +267,10 @@ RPC_METHOD = _field(TEXT, "rpc.method")
 # OpenInference's request parameters (JSON), where its spans say whether the call streamed.
 INVOCATION_PARAMETERS = _field(RAW, "llm.invocation_parameters")
 TTFT_SECONDS = _field(
-    SECONDS, "gen_ai.response.time_to_first_chunk", "gen_ai.server.time_to_first_token"
+    SECONDS,
+    "gen_ai.response.time_to_first_chunk",
+    "gen_ai.server.time_to_first_token",
+    "gen_ai.client.operation.time_to_first_chunk",  # the AI SDK 7's @ai-sdk/otel
 )
 TTFT_MS = _field(SECONDS, "ai.response.msToFirstChunk")  # the Vercel AI SDK's, in ms
 ERROR_TYPE = _field(TEXT, "error.type")

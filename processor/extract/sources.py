@@ -181,7 +181,15 @@ Agno's (1.0.15: its Anthropic ``llm.token_count.prompt`` EXCLUDES the cache, whi
 ``…prompt_details.cache_read|cache_write`` count); OpenLLMetry's
 LiteLLM (no Anthropic cache writes) and LlamaIndex (streamed calls leave no span); Google
 ADK's and Semantic Kernel's own tracing (GenAI conventions; Semantic Kernel's without the
-cache).
+cache); OpenInference's Bedrock (0.1.61: input includes the cache, but InvokeModel streams
+have no cache details; InvokeModel's model is the response's, without the profile) and
+Mistral (2.2.2) instrumentations; the contrib Vertex AI instrumentation (2.2b0:
+``gen_ai.system=vertex_ai``, no cache counts, no response id, no span for streams). On
+google-genai's Vertex AI calls, OpenLLMetry (``gcp.gen_ai``), OpenInference (``google``)
+and OpenLIT (``gemini``) all name the Gemini API: only tokentrace's span says Vertex AI.
+The AI SDK 7 traced by @ai-sdk/otel's ``OpenTelemetry`` integration (scope ``gen_ai``):
+GenAI conventions (``invoke_agent`` and ``agent_step`` spans around ``chat`` ones), no
+stream attribute, its telemetry metadata on no span.
 
 Anything else is read by the GenAI conventions (input includes cache). Where a source's
 numbers still cannot be right (input below its cache tokens, output below reasoning),

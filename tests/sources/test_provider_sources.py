@@ -28,6 +28,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import pytest
+
 from .test_sources import ANTHROPIC, FLASH, GPT_4O, OPENAI, SONNET, assert_no_usage
 
 # Claude Sonnet 4.5 on Bedrock at the in-region / ``us.`` rates: 100 × 3.30 + 1,000 × 0.33 +
@@ -315,3 +317,81 @@ def test_openlit_and_openai_v2_count_each_call_once(replay):
 
 def test_openlit_and_openai_v2_exported_one_by_one(replay):
     _assert_openlit_and_openai_v2(replay("openlit_openai_v2", alone=True))
+
+
+# gemini-2.5-flash on Vertex AI, at Vertex AI's rates (input 0.30, cached input 0.03, output
+# 2.50 per million: https://cloud.google.com/vertex-ai/generative-ai/pricing), tokentrace's
+# rows: the Vertex AI resource path names the provider.
+VERTEX_FLASH = [
+    ("gcp.vertex_ai", "gemini-2.5-flash", 1200, 80, 1000, 0, 0, stream, 1, "", FLASH)
+    for stream in (0, 1)
+]
+
+
+def test_google_genai_on_vertex_three_instrumentations(replay):
+    """google-genai 3.6.1 on Vertex AI (``vertexai=True``) with OpenLLMetry's Google GenAI
+    instrumentation, OpenInference's (1.4.14) and tokentrace's: neither third party says
+    Vertex AI (OpenLLMetry ``gcp.gen_ai``, OpenInference ``llm.provider=google``).
+    OpenLLMetry's and tokentrace's spans are siblings under OpenInference's, or for the
+    stream (OpenLLMetry's span never current) tokentrace's is a root of its own trace.
+    One row each call, tokentrace's."""
+    result = replay("vertex_gemini")
+    assert result.spans == 6
+    assert _rows(result) == VERTEX_FLASH
+    assert result.metrics.spans_duplicate.value() == 4
+
+
+def test_google_genai_on_vertex_three_instrumentations_exported_one_by_one(replay):
+    """One by one, OpenLLMetry's stream span is a duplicate of tokentrace's by response id;
+    it leaves its parent link, so OpenInference's span around it (no response id) is one
+    too (it was a second row, provider ``gcp.gen_ai``)."""
+    result = replay("vertex_gemini", alone=True)
+    assert _rows(result) == VERTEX_FLASH
+    assert result.metrics.spans_duplicate.value() == 4
+
+
+@pytest.mark.parametrize("alone", [False, True])
+def test_openlit_google_genai_on_vertex_and_tokentrace(replay, alone):
+    """OpenLIT 1.45 on google-genai's Vertex AI calls names the Gemini API
+    (``gen_ai.provider.name=gemini``, ``server.address=generativelanguage.googleapis.com``,
+    whatever the endpoint); beside tokentrace, one row each call, tokentrace's."""
+    result = replay("openlit_vertex_gemini", alone=alone)
+    assert _rows(result) == VERTEX_FLASH
+    assert result.metrics.spans_duplicate.value() == 2
+
+
+def test_otel_vertexai(replay):
+    """The contrib opentelemetry-instrumentation-vertexai 2.2b0 (google-cloud-aiplatform
+    2.7, REST): ``gen_ai.system=vertex_ai``, no cached-token attribute (the 1,000 cached
+    tokens are billed as input: 1,200 × 0.30 + 80 × 2.50 per million, the span does not
+    say) and no response id; ``generate_content(stream=True)`` has no span at all."""
+    result = replay("otel_vertexai")
+    uncached = ("gcp.vertex_ai", "gemini-2.5-flash", 1200, 80, 0, 0, 0, 0, 1, "")
+    assert _rows(result) == [(*uncached, Decimal("0.00056"))]
+
+
+@pytest.mark.parametrize("alone", [False, True])
+def test_otel_vertexai_and_tokentrace(replay, alone):
+    """Beside tokentrace's instrumentation, whose span of the plain call is the contrib
+    span's child: one row each call, tokentrace's, with the cache."""
+    result = replay("otel_vertexai_tokentrace", alone=alone)
+    assert _rows(result) == VERTEX_FLASH
+    assert result.metrics.spans_duplicate.value() == 1
+
+
+def test_vercel_ai_sdk_7(replay):
+    """AI SDK 7 (ai 7.0, @ai-sdk/openai 4, @ai-sdk/anthropic 4) traced by @ai-sdk/otel's
+    ``OpenTelemetry`` integration (1.0, scope ``gen_ai``): GenAI conventions, Anthropic
+    input including the cache; ``chat MODEL`` spans are the calls, ``invoke_agent`` and
+    ``step N`` (``agent_step``) are not. No stream attribute; a stream's
+    ``gen_ai.client.operation.time_to_first_chunk`` (seconds) is its time to first token.
+    The telemetry ``metadata`` (user, session, team) is on no span: no tags."""
+    result = replay("vercel_ai_7")
+    assert result.spans == 12
+    assert result.rows() == [ANTHROPIC, ANTHROPIC, OPENAI, OPENAI]
+    assert result.metrics.spans_ignored.value() == 8
+    ttft = result.rows("provider", "ttft_ms IS NULL", "user", "toJSONString(tags)")
+    assert ttft == [
+        ("anthropic", 0, "", "{}"), ("anthropic", 1, "", "{}"),
+        ("openai", 0, "", "{}"), ("openai", 1, "", "{}"),
+    ]  # fmt: skip
