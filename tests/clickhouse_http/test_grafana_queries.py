@@ -75,6 +75,7 @@ def test_every_alert_query_answers_as_on_chdb(
 
 def test_alert_rules_fire_as_on_chdb(http_client: Any) -> None:
     board.test_budget_rules_fire_per_budget_at_each_threshold(http_client)
+    board.test_budget_unknown_cost_rule_fires_for_budgets_with_calls_of_unknown_cost(http_client)
     board.test_daily_anomaly_rule_fires_per_scope_on_the_spike_day_only(http_client)
     board.test_burn_rate_rule_compares_this_hour_with_the_24_before(http_client)
     board.test_failed_cost_rule(http_client)
