@@ -59,9 +59,17 @@ def test_stream_generate_content_sse(standin, exporter):
     }
 
 
-def test_async_stream_generate_content(standin, exporter):
+@pytest.mark.parametrize("library", ["aiohttp", "httpx"])
+def test_async_stream_generate_content(standin, exporter, library):
+    """`client.aio` sends through aiohttp when it is installed, through httpx when given an
+    httpx client: each is metered."""
+
     async def run() -> list:
-        client = gemini(standin)
+        options = types.HttpOptions(base_url=standin.base_url("gemini"), headers=USAGE)
+        if library == "httpx":
+            options.httpx_async_client = httpx.AsyncClient()
+        client = genai.Client(api_key="gk-test", http_options=options)
+        assert client._api_client._use_aiohttp() is (library == "aiohttp")
         stream = await client.aio.models.generate_content_stream(model=MODEL, contents="Hi")
         return [chunk async for chunk in stream]
 

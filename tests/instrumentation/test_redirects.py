@@ -6,11 +6,13 @@ gpt-4o-mini: $0.15 input, $0.60 output per million tokens (https://openai.com/ap
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections.abc import Iterator
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import aiohttp
 import openai
 import pytest
 import requests
@@ -88,6 +90,33 @@ def test_a_redirected_requests_call_is_metered_once(
         timeout=10,
     )
     assert answer.json()["usage"]["prompt_tokens"] == 2000
+    assert stored(unmapped, tmp_path, store_client) == [
+        ("openai", "gpt-4o-mini", 2000, 500, COST, 0)
+    ]
+
+
+def test_a_redirected_aiohttp_call_is_metered_once(
+    unmapped, standin, redirector, tmp_path, store_client
+):
+    """aiohttp follows the 307 inside `ClientSession._request`, calling the middlewares again
+    with the body kept: two exchanges, two spans, one call stored."""
+
+    async def call() -> dict:
+        async with (
+            aiohttp.ClientSession() as session,
+            session.post(
+                redirector + "/v1/chat/completions",
+                json={"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hello"}]},
+                headers=USAGE,
+            ) as response,
+        ):
+            return await response.json()
+
+    assert asyncio.run(call())["usage"]["prompt_tokens"] == 2000
+    assert [span.attributes["http.response.status_code"] for span in llm_spans(unmapped)] == [
+        307,
+        200,
+    ]
     assert stored(unmapped, tmp_path, store_client) == [
         ("openai", "gpt-4o-mini", 2000, 500, COST, 0)
     ]
