@@ -28,6 +28,7 @@ from bisect import bisect_right
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from operator import itemgetter
 from pathlib import Path
 from typing import NamedTuple
 
@@ -54,7 +55,8 @@ from tokentrace.processor.pricing.units import (
     ADDITIONAL_FIELDS,
     FIRST_METERED,
     FIRST_UNIT,
-    METERED_KEYS,
+    METERED_FROM,
+    REPORTED_METERED,
     USAGE_KEYS,
     Compiled,
     Unpriceable,
@@ -101,7 +103,8 @@ _ZERO = Decimal(0).scaleb(-12)
 _MAX_UNITS = 10**18  # Decimal(18, 12) holds < 1e6 USD
 _N_UNITS = FIRST_METERED - FIRST_UNIT
 _NO_UNITS = (0,) * _N_UNITS
-_NO_METERED = (0,) * (len(METERED_KEYS) - 1)  # extract.METERED_UNITS (no audio_seconds)
+_NO_METERED = (0,) * len(REPORTED_METERED)  # extract.METERED_UNITS
+_metered_usage = itemgetter(*METERED_FROM)  # those counts in USAGE_KEYS' metered part
 # The cost billed at each unit's own rate (USAGE_UNITS order): none for most calls, which
 # carry the empty tuple (testing it costs nothing per row; nine Decimal zeros would not).
 NO_UNIT_COSTS: tuple[Decimal, ...] = ()
@@ -403,7 +406,6 @@ class Pricer:
         the counts of ``extract.METERED_UNITS`` (characters, audio seconds, web searches);
         ``inference_geo`` where inference ran when not the default (Anthropic's ``us``).
         """
-        characters, audio_seconds, web_searches = metered or _NO_METERED
         usage = (
             input_tokens,
             cache_read_tokens,
@@ -411,10 +413,7 @@ class Pricer:
             output_tokens,
             reasoning_tokens,
             *(units or _NO_UNITS),
-            characters,
-            audio_seconds,  # every audio second (the parent unit) is an input one
-            audio_seconds,
-            web_searches,
+            *_metered_usage(metered or _NO_METERED),
         )
         if min(usage) < 0 or len(usage) != len(USAGE_KEYS):
             counts = ", ".join(f"{k}={v}" for k, v in zip(USAGE_KEYS, usage, strict=False))

@@ -57,6 +57,13 @@ INPUT, CACHE_READ, CACHE_WRITE, OUTPUT = range(4)  # cost kinds, and the first f
 FIRST_UNIT = 5  # USAGE_KEYS[FIRST_UNIT:FIRST_METERED] are the units that refine the five counts
 FIRST_METERED = USAGE_KEYS.index("input_characters")  # USAGE_KEYS[FIRST_METERED:]: other units
 METERED_KEYS = USAGE_KEYS[FIRST_METERED:]
+# The metered counts a span reports: extract.METERED_UNITS, same order. A parent unit no span
+# reports (audio_seconds) takes its one reported child's count; METERED_FROM says, for each of
+# METERED_KEYS, which reported count it is. A new unit: its genai-prices name here, in
+# METERED_KEYS, in extract.METERED_UNITS and as an llm_calls column (a migration).
+REPORTED_METERED = ("input_characters", "input_audio_seconds", "web_searches")
+_REPORTED_AS = {"audio_seconds": "input_audio_seconds"}
+METERED_FROM = tuple(REPORTED_METERED.index(_REPORTED_AS.get(key, key)) for key in METERED_KEYS)
 # Of those, the charges on top of the tokens (a fee per search). Characters and seconds measure
 # the input that tokens measure too: beside token counts, a per-token price bills the tokens
 # (Vertex AI reports the characters of gemini-embedding-001, billed per token).

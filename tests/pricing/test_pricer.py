@@ -354,3 +354,12 @@ def test_a_unit_without_a_rate_of_its_own_has_no_cost_of_its_own(pricer) -> None
     )
     assert unit_costs_of(price) == {}
     assert price.input_cost == usd("0.0025")
+
+
+def test_the_metered_units_a_span_reports_are_the_ones_priced() -> None:
+    """extract.METERED_UNITS and the pricer's reported metered counts are one list, in one
+    order (the pricer takes a span's counts by position)."""
+    from tokentrace.processor.extract.extractor import METERED_UNITS
+    from tokentrace.processor.pricing.units import REPORTED_METERED
+
+    assert METERED_UNITS == REPORTED_METERED
