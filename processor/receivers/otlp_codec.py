@@ -20,7 +20,7 @@ from __future__ import annotations
 import base64
 import json
 import zlib
-from typing import Any
+from typing import Any, NamedTuple
 
 from google.protobuf import json_format
 from google.protobuf.any_pb2 import Any as AnyProto
@@ -30,6 +30,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceRequest,
     ExportTraceServiceResponse,
 )
+from opentelemetry.proto.trace.v1.trace_pb2 import Span
 
 from tokentrace.processor.receivers import otlp_wire
 
@@ -142,14 +143,22 @@ def _coding_name(wbits: int) -> str:
     return "gzip" if wbits > zlib.MAX_WBITS else "deflate"
 
 
-def decode(body: bytes, content_type: str, max_spans: int = DEFAULT_MAX_SPANS) -> Any:
+class Decoded(NamedTuple):
+    """A decoded request (the extractor's lean view of it, an ``otlp_wire.TraceRequest``) and
+    the spans refused while decoding it, for the answer's ``partial_success``."""
+
+    request: Any
+    rejected: int = 0
+    message: str = ""
+
+
+def decode(body: bytes, content_type: str, max_spans: int = DEFAULT_MAX_SPANS) -> Decoded:
     """Decode an ``ExportTraceServiceRequest`` in either OTLP/HTTP encoding.
 
-    The result is the extractor's lean view of it, an ``otlp_wire.TraceRequest``. More
-    than ``max_spans`` spans raise :class:`TooLarge`.
+    More than ``max_spans`` spans raise :class:`TooLarge`.
     """
     if content_type == PROTOBUF:
-        return decode_protobuf(body, max_spans)
+        return Decoded(decode_protobuf(body, max_spans))
     if content_type == JSON:
         return decode_json(body, max_spans)
     raise UnsupportedMedia(f"unsupported Content-Type {content_type!r}: use {PROTOBUF} or {JSON}")
@@ -170,37 +179,68 @@ def decode_protobuf(body: bytes, max_spans: int = DEFAULT_MAX_SPANS) -> Any:
     return request
 
 
-def decode_json(body: bytes, max_spans: int = DEFAULT_MAX_SPANS) -> Any:
+def decode_json(body: bytes, max_spans: int = DEFAULT_MAX_SPANS) -> Decoded:
+    """OTLP/JSON, span by span: a span that does not decode (an id that is not hex, a string
+    that is not UTF-8, a value of the wrong type) is refused alone, in ``partial_success``, and
+    the request's other spans are taken. Refusing the whole request with 400 lost them all: an
+    exporter does not retry a 400, and drops the batch. What is not a span (the body, a
+    resource, a scope) still fails the whole request."""
     try:
         document = json.loads(body)
     except (ValueError, RecursionError) as exc:
         raise BadData(f"body is not valid JSON: {exc}") from None
     if not isinstance(document, dict):
         raise BadData("body must be a JSON object (an ExportTraceServiceRequest)")
-    spans = sum(
-        len(_items(scope_spans, "spans"))
+    scopes = [
+        scope_spans
         for resource_spans in _items(document, "resourceSpans", "resource_spans")
         for scope_spans in _items(resource_spans, "scopeSpans", "scope_spans")
-    )
-    if spans > max_spans:
+    ]
+    if sum(len(_items(scope_spans, "spans")) for scope_spans in scopes) > max_spans:
         raise too_many_spans(max_spans)
-    _hex_ids_to_base64(document)
+    spans = [_decode_spans(scope_spans) for scope_spans in scopes]
     request = ExportTraceServiceRequest()
     try:
         json_format.ParseDict(document, request, ignore_unknown_fields=True)
     except (json_format.ParseError, ValueError, TypeError, RecursionError) as exc:
         raise BadData(f"body is not an OTLP/JSON ExportTraceServiceRequest: {exc}") from None
-    return otlp_wire.TraceRequest.FromString(request.SerializeToString())
+    parsed = [scope for resource in request.resource_spans for scope in resource.scope_spans]
+    rejected, first_error = 0, ""
+    for scope, (kept, refused) in zip(parsed, spans, strict=True):
+        scope.spans.extend(kept)
+        rejected += len(refused)
+        first_error = first_error or next(iter(refused), "")
+    message = ""
+    if rejected:
+        message = f"{rejected} span(s) could not be decoded, the first: {first_error}"
+    return Decoded(
+        otlp_wire.TraceRequest.FromString(request.SerializeToString()), rejected, message
+    )
 
 
-def _hex_ids_to_base64(document: dict[str, Any]) -> None:
-    """OTLP/JSON ids are hex; protobuf's JSON parser expects base64 for ``bytes``."""
-    for resource_spans in _items(document, "resourceSpans", "resource_spans"):
-        for scope_spans in _items(resource_spans, "scopeSpans", "scope_spans"):
-            for span in _items(scope_spans, "spans"):
-                _convert_ids(span)
-                for link in _items(span, "links"):
-                    _convert_ids(link)
+def _decode_spans(scope_spans: Any) -> tuple[list[Span], list[str]]:
+    """A scope's spans decoded one by one (and taken out of the document, which is then
+    decoded without them), and the reasons of those that do not decode."""
+    if not isinstance(scope_spans, dict) or not isinstance(scope_spans.get("spans"), list):
+        return [], []
+    kept: list[Span] = []
+    refused: list[str] = []
+    for index, span in enumerate(scope_spans["spans"]):
+        message = Span()
+        try:
+            if not isinstance(span, dict):
+                raise BadData("a span must be a JSON object")
+            _convert_ids(span)
+            for link in _items(span, "links"):
+                _convert_ids(link)
+            json_format.ParseDict(span, message, ignore_unknown_fields=True)
+            message.SerializeToString()  # a string that is not UTF-8 fails here
+        except (BadData, json_format.ParseError, ValueError, TypeError, RecursionError) as exc:
+            refused.append(f"span {index} of its scope: {' '.join(str(exc).split())[:200]}")
+            continue
+        kept.append(message)
+    scope_spans["spans"] = []
+    return kept, refused
 
 
 def _items(parent: Any, *names: str) -> list[Any]:

@@ -125,13 +125,19 @@ class OtlpHttpReceiver:
         return _failure(413, str(refusal), content_type)
 
     def _take(self, body: bytes, encoding: str | None, content_type: str) -> Accepted:
-        """Decode and hand to the pipeline; on a worker thread (see the module docstring)."""
+        """Decode and hand to the pipeline; on a worker thread (see the module docstring).
+        Spans that did not decode are refused in the answer beside the pipeline's."""
         decoded = otlp_codec.decode(
             otlp_codec.decompress(body, encoding, self._max_body_bytes),
             content_type,
             self._max_spans,
         )
-        return self._pipeline.accept(decoded, "http")
+        accepted = self._pipeline.accept(decoded.request, "http")
+        if not decoded.rejected:
+            return accepted
+        self._metrics.spans_rejected.inc(decoded.rejected, reason="undecodable")
+        message = "; ".join(filter(None, (decoded.message, accepted.message)))
+        return Accepted(accepted.rejected + decoded.rejected, message, accepted.durable)
 
 
 def _failure(

@@ -32,7 +32,7 @@ def _extract_or_refuse(body: bytes, content_type: str) -> None:
         decoded = otlp_codec.decode(body, content_type)
     except otlp_codec.BadData:
         return
-    extraction = extract(decoded, NOW_NS)
+    extraction = extract(decoded.request, NOW_NS)
     assert extraction.received == len(extraction.calls) + extraction.ignored + sum(
         extraction.rejected.values()
     )

@@ -78,7 +78,7 @@ def test_json_ids_are_hex_and_enums_and_int64s_take_either_form():
     scope_span["someFutureField"] = {"ignored": True}
     body = json.dumps(document).encode()
 
-    call = extract(otlp_codec.decode(body, otlp_codec.JSON), NOW_NS).calls[0]
+    call = extract(otlp_codec.decode(body, otlp_codec.JSON).request, NOW_NS).calls[0]
     assert call.trace_id == bytes(range(16))
     assert call.span_id == bytes(range(8))
     assert call.ts_us == NOW_NS // 1000
@@ -91,7 +91,7 @@ def test_json_ids_are_hex_and_enums_and_int64s_take_either_form():
     [
         b"{",
         b"[]",
-        b'{"resourceSpans": [{"scopeSpans": [{"spans": [{"traceId": "zz"}]}]}]}',
+        b'{"resourceSpans": [{"scopeSpans": [{"scope": {"name": 5}, "spans": []}]}]}',
         b'{"resourceSpans": "many"}',
         b"\xff\xfe",
         b"[" * 100_000 + b"]" * 100_000,
@@ -102,9 +102,27 @@ def test_undecodable_json_is_bad_data(body):
         otlp_codec.decode(body, otlp_codec.JSON)
 
 
+def test_a_json_span_that_does_not_decode_is_refused_alone():
+    # One bad span made the whole request a 400, which exporters drop without retrying: the
+    # request's good spans were lost with it.
+    message = request(*(span(chat(), trace_id=bytes([n]) * 16) for n in range(1, 5)))
+    document = json_format.MessageToDict(message)
+    spans = document["resourceSpans"][0]["scopeSpans"][0]["spans"]
+    for item in spans:
+        item["traceId"] = base64.b64decode(item["traceId"]).hex()
+        item["spanId"] = base64.b64decode(item["spanId"]).hex()
+    spans[1]["traceId"] = "not hex"
+    spans[2]["attributes"][0]["value"] = {"stringValue": "\ud800"}  # not UTF-8 once encoded
+    spans[3]["startTimeUnixNano"] = {"nanos": 1}
+    decoded = otlp_codec.decode(json.dumps(document).encode(), otlp_codec.JSON)
+    assert decoded.rejected == 3
+    assert decoded.message.startswith("3 span(s) could not be decoded, the first: span 1 of")
+    assert [call.trace_id for call in extract(decoded.request, NOW_NS).calls] == [b"\x01" * 16]
+
+
 def test_protobuf_round_trip_and_garbage():
     body = request(span(chat())).SerializeToString()
-    assert len(extract(otlp_codec.decode(body, otlp_codec.PROTOBUF), NOW_NS).calls) == 1
+    assert len(extract(otlp_codec.decode(body, otlp_codec.PROTOBUF).request, NOW_NS).calls) == 1
     with pytest.raises(otlp_codec.BadData):
         otlp_codec.decode(b"\x0a\xff\xff\xff\xff\x0f", otlp_codec.PROTOBUF)
     with pytest.raises(otlp_codec.UnsupportedMedia):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import gzip
 import json
 import re
@@ -270,3 +271,21 @@ def test_a_batch_over_the_body_limit_is_refused_saying_what_to_do_and_logged_onc
         r"OTLP/gRPC export refused: a request of \d+ bytes " + re.escape(advice), refusals[0]
     )
     assert accepted_spans(server) == before
+
+
+def test_a_json_export_with_one_undecodable_span_stores_the_others(server):
+    document = json_format.MessageToDict(
+        request(*(span(chat(tenant="json-partly")) for _ in range(3)))
+    )
+    spans = document["resourceSpans"][0]["scopeSpans"][0]["spans"]
+    for item in spans:
+        for name in ("traceId", "spanId"):
+            item[name] = base64.b64decode(item[name]).hex()
+    spans[1]["spanId"] = "xyz"
+    before = accepted_spans(server)
+    status, _, answer = post(server, json.dumps(document).encode(), JSON)
+    assert status == 200
+    partial = json.loads(answer)["partialSuccess"]
+    assert partial["rejectedSpans"] == "1"
+    assert "span 1 of its scope: spanId must be hex-encoded" in partial["errorMessage"]
+    assert accepted_spans(server) == before + 2
