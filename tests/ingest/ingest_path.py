@@ -40,7 +40,7 @@ class Ingest:
 
     def close(self) -> None:
         self.spool.close()
-        assert self.sink.wait_idle(30)
+        assert self.sink.wait_idle(120)  # a guard against a sink that never finishes, not a speed
         self.sink.stop(0)
 
 
