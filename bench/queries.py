@@ -38,7 +38,12 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from tokentrace.processor.extract.extractor import COLUMNS, UNIT_COST_COLUMNS, USAGE_UNITS
+from tokentrace.processor.extract.extractor import (
+    COLUMNS,
+    METERED_UNITS,
+    UNIT_COST_COLUMNS,
+    USAGE_UNITS,
+)
 from tokentrace.processor.store import store, views
 from tokentrace.processor.store.reconciliation_views import RECONCILIATION_VIEWS
 
@@ -233,9 +238,17 @@ def _chunk_sql(chunk: int, slot_starts_us: list[int], slot_ends: list[int]) -> s
     the business-hours curve and a uniform microsecond in it. Every other draw is a slice of
     a ``cityHash64`` of (seed, chunk, n), so the data is the same on every run.
     """
-    # The table's columns, in its order; the finer units, their costs, rules and provider cost
-    # keep their defaults (no modality tokens, no rule, no reported cost).
-    defaulted = {*USAGE_UNITS, *UNIT_COST_COLUMNS, "price_rule", "provider_cost"}
+    # The table's columns, in its order; the finer units, their costs, the units billed other
+    # than by token, rules, provider cost and inference geography keep their defaults (no
+    # modality tokens, no characters, seconds or searches, no rule, no reported cost, global).
+    defaulted = {
+        *USAGE_UNITS,
+        *UNIT_COST_COLUMNS,
+        *METERED_UNITS,
+        "price_rule",
+        "provider_cost",
+        "inference_geo",
+    }
     columns = ", ".join(c for c in COLUMNS if c not in defaulted)
     return f"""
 INSERT INTO llm_calls ({columns})

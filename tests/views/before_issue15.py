@@ -3,7 +3,8 @@
 tests/views/test_projection_views.py runs each rewritten view against this on the same data:
 the answers must be identical (Decimal exact), with and without filters, on every range.
 Since then, an unknown cost is no longer $0 (DESIGN §9): the anomalies below judge no day
-against a baseline of unknown costs only, and the comparison takes a NULL cost for the 0 the
+against a baseline of unknown costs only, nor count a day whose every call has an unknown cost
+as a $0 day in the baseline (1537465), and the comparison takes a NULL cost for the 0 the
 old SQL gave (``test_projection_views.as_before``).
 """
 
@@ -111,7 +112,8 @@ FROM
         sum(unknown) OVER trailing AS baseline_unknown,
         count() OVER trailing AS trailing_days,
         min(day) OVER trailing AS first_day,
-        sum(cost) OVER trailing / greatest(day - first_day, 1) AS baseline
+        countIf(unknown >= calls) OVER trailing AS unknown_days,  -- since: not a $0 day
+        sum(cost) OVER trailing / greatest(day - first_day - unknown_days, 1) AS baseline
     FROM
     (
         SELECT
@@ -123,7 +125,8 @@ FROM
             ) AS scope,
             day,
             sum(cost) AS cost,
-            sum(unpriced_requests) AS unknown
+            sum(unpriced_requests) AS unknown,
+            sum(requests) AS calls
         FROM llm_cost_daily
         WHERE day >= toDate($__fromTime, 'UTC') - 7 AND day <= toDate($__toTime, 'UTC'){filters}
         GROUP BY GROUPING SETS ((day), (day, team), (day, feature), (day, tenant))
