@@ -68,7 +68,11 @@ USAGE_UNITS = (
 # characters of text turned into speech (tts-1), the seconds of audio transcribed (whisper-1,
 # whole billed seconds), the web searches a server-side tool ran (a fee per search). Their cost
 # is in input_cost. The instrumentation reports each as ``tokentrace.usage.<unit>``.
-METERED_UNITS = ("input_characters", "input_audio_seconds", "web_searches")
+METERED_UNITS = (
+    "input_characters", "input_audio_seconds", "web_searches",
+    # the pages an OCR model read, and of those the pages it annotated (migration 0020)
+    "input_document_pages", "input_annotated_document_pages",
+)  # fmt: skip
 # Of the cost-by-kind columns, what each unit above is billed at its own rate (migration 0010),
 # same order.
 UNIT_COST_COLUMNS = tuple(unit.removesuffix("_tokens") + "_cost" for unit in USAGE_UNITS)

@@ -52,6 +52,8 @@ USAGE_KEYS = (
     "audio_seconds",
     "input_audio_seconds",
     "web_searches",
+    "input_document_pages",
+    "input_annotated_document_pages",
 )
 INPUT, CACHE_READ, CACHE_WRITE, OUTPUT = range(4)  # cost kinds, and the first four counts
 FIRST_UNIT = 5  # USAGE_KEYS[FIRST_UNIT:FIRST_METERED] are the units that refine the five counts
@@ -61,7 +63,13 @@ METERED_KEYS = USAGE_KEYS[FIRST_METERED:]
 # reports (audio_seconds) takes its one reported child's count; METERED_FROM says, for each of
 # METERED_KEYS, which reported count it is. A new unit: its genai-prices name here, in
 # METERED_KEYS, in extract.METERED_UNITS and as an llm_calls column (a migration).
-REPORTED_METERED = ("input_characters", "input_audio_seconds", "web_searches")
+REPORTED_METERED = (
+    "input_characters",
+    "input_audio_seconds",
+    "web_searches",
+    "input_document_pages",
+    "input_annotated_document_pages",
+)
 _REPORTED_AS = {"audio_seconds": "input_audio_seconds"}
 METERED_FROM = tuple(REPORTED_METERED.index(_REPORTED_AS.get(key, key)) for key in METERED_KEYS)
 # Of those, the charges on top of the tokens (a fee per search). Characters and seconds measure

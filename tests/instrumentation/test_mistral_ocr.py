@@ -3,6 +3,8 @@ pages it processed, in a unit of their own (it is billed per page, not per token
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 from mistralai.client import Mistral
 
@@ -48,12 +50,17 @@ def test_ocr_pages_metered(standin, exporter, tmp_path, store_client):
     assert second["tokentrace.usage.input_document_pages"] == 2
     assert second["tokentrace.usage.input_annotated_document_pages"] == 2
     store_spans(llm_spans(exporter), tmp_path, store_client)
-    # Priced per page (mistral-ocr-2505: $1 per 1,000 pages, https://mistral.ai/pricing), which
-    # the store does not price yet: metered, its cost unknown, never $0.
+    # Priced per page (mistral-ocr-2505: $1 per 1,000 pages, $3 per 1,000 annotated pages,
+    # https://mistral.ai/pricing): 3 x 1 / 1,000 = $0.003; 2 pages, both annotated, billed at
+    # the annotated rate only (an annotated page is a kind of page): 2 x 3 / 1,000 = $0.006.
     assert store_client.query(f"SELECT {COLUMNS} FROM llm_calls ORDER BY ts").result_rows == [
-        ("ocr", "mistral_ai", "mistral-ocr-2505", 0, 0, None, 0, 1, "usage_missing"),
-        ("ocr", "mistral_ai", "mistral-ocr-2505", 0, 0, None, 0, 1, "usage_missing"),
+        ("ocr", "mistral_ai", "mistral-ocr-2505", 0, 0, Decimal("0.003"), 1, 0, ""),
+        ("ocr", "mistral_ai", "mistral-ocr-2505", 0, 0, Decimal("0.006"), 1, 0, ""),
     ]
+    pages = store_client.query(
+        "SELECT input_document_pages, input_annotated_document_pages FROM llm_calls ORDER BY ts"
+    ).result_rows
+    assert pages == [(3, 0), (2, 2)]
 
 
 def test_a_failed_ocr_call_is_one_error_span(standin, exporter):

@@ -282,7 +282,16 @@ def reference(call: Call, provider_id: str | None) -> Expected | str:
     per_token = any(k.endswith("_mtok") for k in keys) or "requests_kcount" in keys
     # Rates per character, second or search price the counts a span carries beside tokens
     # (units.METERED_KEYS); the corpus' calls carry tokens only, which such a price cannot bill.
-    metered = bool(keys & {"input_mchars", "audio_hours", "input_audio_hours"})
+    metered = bool(
+        keys
+        & {
+            "input_mchars",
+            "audio_hours",
+            "input_audio_hours",
+            "input_document_kpages",
+            "input_annotated_document_kpages",
+        }
+    )
     if not per_token and prices != ModelPrice() and not metered:
         return "not_per_token"
     pid = calc.provider.id

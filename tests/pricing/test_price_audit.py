@@ -125,7 +125,12 @@ def usage(
 
 
 def metered(
-    characters: int = 0, seconds: int = 0, searches: int = 0, **tokens: int
+    characters: int = 0,
+    seconds: int = 0,
+    searches: int = 0,
+    pages: int = 0,
+    annotated: int = 0,
+    **tokens: int,
 ) -> dict[str, Any]:
     """Usage billed in other units, as the instrumentation reports it
     (``tokentrace.usage.<unit>``), beside any token counts (``usage``'s arguments)."""
@@ -133,6 +138,8 @@ def metered(
         "tokentrace.usage.input_characters": characters,
         "tokentrace.usage.input_audio_seconds": seconds,
         "tokentrace.usage.web_searches": searches,
+        "tokentrace.usage.input_document_pages": pages,
+        "tokentrace.usage.input_annotated_document_pages": annotated,
     }
     return {**(usage(**tokens) if tokens else {}), **{k: v for k, v in attrs.items() if v}}
 
@@ -834,6 +841,16 @@ CASES = [
         "https://platform.claude.com/docs/en/build-with-claude/fast-mode",
         reason="no_rate",
         extra={"anthropic.response.service_tier": "fast"},
+    ),
+    # Mistral OCR 2505: $1 per 1,000 pages, $3 per 1,000 annotated pages (an annotated page is
+    # billed at that rate only): 500 x 1 + 500 x 3 = 2,000 per 1,000 pages.
+    Case(
+        "mistral-ocr-2505 pages",
+        "mistral_ai",
+        "mistral-ocr-2505",
+        metered(pages=1_000, annotated=500),
+        "2",
+        "https://mistral.ai/pricing (Document AI & OCR)",
     ),
 ]
 
