@@ -78,6 +78,8 @@ def _check(doc: dict) -> None:
         "unpriced_requests": 0,
         "usage_missing_requests": 0,  # the 429 used nothing: a known $0
         "failed_requests": 1,
+        "failed_unpriced_requests": 0,
+        "failed_cost_complete": True,  # the failed call's cost is known ($0)
         "blocked_requests": 0,
         "cost_complete": True,  # every call's cost is known
     }
