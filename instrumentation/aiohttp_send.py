@@ -34,9 +34,8 @@ from opentelemetry.trace import Tracer
 from . import failures, provider_errors
 from .aiohttp_tee import tee
 from .aiohttp_views import RequestView, ResponseView
-from .call import LLMCall
 from .config import Settings
-from .send import Wrapper, refusal, start_call
+from .send import Wrapper, blocked, start_call
 from .stream_usage import UsageStripper
 
 _DECODED = frozenset({"gzip", "deflate", "br", "zstd"})
@@ -80,9 +79,13 @@ async def _middleware(
     if call is None:
         return await handler(request)
     if settings.guard is not None:
-        blocked = _blocked(settings, call, request)
-        if blocked is not None:
-            return blocked
+        refused = blocked(
+            settings,
+            call,
+            lambda content: _local_response(request, 429, "Too Many Requests", content),
+        )
+        if refused is not None:
+            return refused
     token = context.attach(call.inner_context)
     try:
         response = await handler(request)
@@ -108,21 +111,6 @@ async def _middleware(
 
 def _is_stream(view: ResponseView) -> bool:
     return view.status_code < 300 and "text/event-stream" in view.headers.get("content-type", "")
-
-
-def _blocked(settings: Settings, call: LLMCall, request: Any) -> Any | None:
-    """The local 429 for a call under a spent enforced budget, or None to send it."""
-    if not settings.guard.exceeded:  # type: ignore[union-attr]
-        return None
-    try:
-        budget = refusal(settings, call)
-        if budget is None:
-            return None
-        content = provider_errors.body(call.route.api.family, budget.describe())
-        return _local_response(request, 429, "Too Many Requests", content)
-    except Exception:
-        failures.report("the budget guard")
-        return None
 
 
 class _NoWriter:

@@ -33,11 +33,10 @@ from opentelemetry import context
 from opentelemetry.trace import Tracer
 
 from . import failures, provider_errors
-from .call import LLMCall
 from .config import Settings
 from .requests_tee import RawTee, RewriteRawTee
 from .requests_views import RequestView, ResponseView
-from .send import Wrapper, refusal, start_call, usage_stripper
+from .send import Wrapper, blocked, start_call, usage_stripper
 
 
 def send_wrapper(tracer: Tracer, settings: Settings) -> Wrapper:
@@ -51,9 +50,9 @@ def send_wrapper(tracer: Tracer, settings: Settings) -> Wrapper:
         if call is None:
             return wrapped(*args, **kwargs)
         if settings.guard is not None:
-            blocked = _blocked(settings, call, instance, request)
-            if blocked is not None:
-                return blocked
+            refused = blocked(settings, call, _answer(instance, request))
+            if refused is not None:
+                return refused
         token = context.attach(call.inner_context)
         try:
             response = wrapped(*args, **kwargs)
@@ -77,17 +76,12 @@ def send_wrapper(tracer: Tracer, settings: Settings) -> Wrapper:
     return send
 
 
-def _blocked(settings: Settings, call: LLMCall, adapter: Any, request: Any) -> Any | None:
-    """The local 429 for a call under a spent enforced budget, or None to send it."""
-    if not settings.guard.exceeded:  # type: ignore[union-attr]
-        return None
-    try:
-        budget = refusal(settings, call)
-        if budget is None:
-            return None
+def _answer(adapter: Any, request: Any) -> Callable[[bytes], Any]:
+    """A `requests` 429 response to `request`, built by the adapter as from the wire."""
+
+    def answer(content: bytes) -> Any:
         from urllib3 import HTTPResponse
 
-        content = provider_errors.body(call.route.api.family, budget.describe())
         raw = HTTPResponse(
             body=io.BytesIO(content),
             headers=provider_errors.HEADERS,
@@ -97,6 +91,5 @@ def _blocked(settings: Settings, call: LLMCall, adapter: Any, request: Any) -> A
             decode_content=False,
         )
         return adapter.build_response(request, raw)
-    except Exception:
-        failures.report("the budget guard")
-        return None
+
+    return answer

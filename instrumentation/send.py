@@ -21,7 +21,6 @@ from opentelemetry.trace import Tracer
 from . import failures, provider_errors
 from .api import Deferred
 from .batch_call import BatchDownload
-from .budget_guard import Exceeded
 from .call import IN_CALL, LLMCall
 from .config import Settings
 from .decoding import decoder_for
@@ -68,39 +67,40 @@ def start_call(tracer: Tracer, settings: Settings, request: Any) -> LLMCall | No
         return None
 
 
-def _blocked(settings: Settings, call: LLMCall, request: Any) -> Any | None:
-    """The local 429 for a call under a spent enforced budget (`settings.guard` set), or None
-    to send it."""
+def blocked(settings: Settings, call: LLMCall, answer: Callable[[bytes], Any]) -> Any | None:
+    """The local 429 for a call under a spent enforced budget (`settings.guard` set), which
+    `answer` makes as its HTTP library's response from the provider's error body; or None to
+    send the call. The guard fails open. What only reads the usage of calls already made (a
+    background response's retrieve, a batch's results: `api.Deferred`) is never refused: their
+    cost is spent, and refusing would only lose their results."""
     if not settings.guard.exceeded:  # type: ignore[union-attr]
         return None
     try:
-        budget = refusal(settings, call)
+        if isinstance(call.route.api, Deferred):
+            return None
+        resource = getattr(call.span, "resource", None)
+        budget = settings.guard.blocking(  # type: ignore[union-attr]
+            call.attributes, resource.attributes if resource else {}
+        )
         if budget is None:
             return None
-        module = sys.modules[type(request).__module__.partition(".")[0]]
-        content = provider_errors.body(call.route.api.family, budget.describe())
-        return module.Response(
-            429, headers=provider_errors.HEADERS, content=content, request=request
-        )
+        call.block(budget)
+        return answer(provider_errors.body(call.route.api.family, budget.describe()))
     except Exception:
         failures.report("the budget guard")
         return None
 
 
-def refusal(settings: Settings, call: LLMCall) -> Exceeded | None:
-    """The spent enforced budget that refuses the call (whose span then ends as blocked), or
-    None. Call inside a `try`: the guard fails open. What only reads the usage of calls
-    already made (a background response's retrieve, a batch's results: `api.Deferred`) is
-    never refused: their cost is spent, and refusing would only lose their results."""
-    if isinstance(call.route.api, Deferred):
-        return None
-    resource = getattr(call.span, "resource", None)
-    budget = settings.guard.blocking(  # type: ignore[union-attr]
-        call.attributes, resource.attributes if resource else {}
-    )
-    if budget is not None:
-        call.block(budget)
-    return budget
+def _httpx_answer(request: Any) -> Callable[[bytes], Any]:
+    """An httpx (or httpx2: the request's own library) 429 response to `request`."""
+
+    def answer(content: bytes) -> Any:
+        module = sys.modules[type(request).__module__.partition(".")[0]]
+        return module.Response(
+            429, headers=provider_errors.HEADERS, content=content, request=request
+        )
+
+    return answer
 
 
 def _attach_body(call: LLMCall, response: Any, tee: type, rewrite_tee: type) -> None:
@@ -139,9 +139,10 @@ def sync_wrapper(tracer: Tracer, settings: Settings, tees: Tees) -> Wrapper:
         if call is None:
             return wrapped(*args, **kwargs)
         if settings.guard is not None:
-            blocked = _blocked(settings, call, args[0] if args else kwargs["request"])
-            if blocked is not None:
-                return blocked
+            request = args[0] if args else kwargs["request"]
+            refused = blocked(settings, call, _httpx_answer(request))
+            if refused is not None:
+                return refused
         token = context.attach(call.inner_context)
         try:
             response = wrapped(*args, **kwargs)
@@ -164,9 +165,10 @@ def async_wrapper(tracer: Tracer, settings: Settings, tees: Tees) -> Wrapper:
         if call is None:
             return await wrapped(*args, **kwargs)
         if settings.guard is not None:
-            blocked = _blocked(settings, call, args[0] if args else kwargs["request"])
-            if blocked is not None:
-                return blocked
+            request = args[0] if args else kwargs["request"]
+            refused = blocked(settings, call, _httpx_answer(request))
+            if refused is not None:
+                return refused
         token = context.attach(call.inner_context)
         try:
             response = await wrapped(*args, **kwargs)
