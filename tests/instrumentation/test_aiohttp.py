@@ -15,7 +15,6 @@ import json
 import re
 import subprocess
 import sys
-import zlib
 from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from typing import Any
@@ -30,37 +29,23 @@ from opentelemetry.instrumentation.aiohttp_client import AioHttpClientInstrument
 from opentelemetry.sdk.trace import TracerProvider
 
 from tokentrace.instrumentation import LLMInstrumentor, tags
-from tokentrace.instrumentation.api_keys import fingerprint
 from tokentrace.processor.demo.serve_process import free_port
 from tokentrace.processor.standins import usage_header
 
 from .conftest import attributes, call_attributes, instrumented, llm_spans, store_spans
-
-M = Decimal(1_000_000)
-ASK = [{"role": "user", "content": "hello"}]
-OPENAI_KEY = "sk-proj-0123456789abcdef"
-ANTHROPIC_KEY = "sk-ant-api03-0123456789abcdef"
+from .gateway_calls import (
+    ANTHROPIC_KEY,
+    ASK,
+    OPENAI_KEY,
+    M,
+    chat_body,
+    check_three_calls,
+    gunzip,
+    messages_body,
+    sse_documents,
+)
 
 Read = Callable[[aiohttp.ClientResponse], Awaitable[Any]]
-
-
-def chat_body(stream: bool = False) -> dict:
-    body: dict = {"model": "gpt-4o-mini", "messages": ASK}
-    if stream:
-        body.update(stream=True, stream_options={"include_usage": True})
-    return body
-
-
-def messages_body() -> dict:
-    return {"model": "claude-haiku-4-5", "max_tokens": 100, "messages": ASK, "stream": True}
-
-
-def sse_documents(data: bytes) -> list[dict]:
-    return [
-        json.loads(line[5:])
-        for line in data.splitlines()
-        if line.startswith(b"data:") and line[5:].strip() != b"[DONE]"
-    ]
 
 
 def post(url: str, body: Any, read: Read, headers: dict | None = None, **session: Any) -> Any:
@@ -102,61 +87,7 @@ def test_chat_plain_and_streamed_and_messages_streamed_are_metered_and_priced(
     claude = {"x-api-key": ANTHROPIC_KEY, **usage_header(input=3000, output=400)}
     events = sse_documents(post(standin.root + "/v1/messages", messages_body(), chunked, claude))
 
-    assert chunks[-1]["usage"]["prompt_tokens"] == 1200  # the application got its usage
-    first, streamed, messages = llm_spans(unmapped)
-    assert attributes(first) == {
-        **call_attributes(standin, "openai", "chat", "gpt-4o-mini"),
-        "gen_ai.response.id": plain["id"],
-        "gen_ai.response.model": plain["model"],
-        "gen_ai.response.finish_reasons": ["stop"],
-        "gen_ai.usage.input_tokens": 2000,
-        "gen_ai.usage.output_tokens": 500,
-        "gen_ai.usage.cache_read.input_tokens": 0,
-        "gen_ai.usage.reasoning.output_tokens": 0,
-    }
-    assert attributes(streamed, ttfc=True) == {
-        **call_attributes(standin, "openai", "chat", "gpt-4o-mini", stream=True),
-        "gen_ai.response.id": chunks[0]["id"],
-        "gen_ai.response.model": chunks[0]["model"],
-        "gen_ai.response.finish_reasons": ["stop"],
-        "gen_ai.usage.input_tokens": 1200,
-        "gen_ai.usage.output_tokens": 300,
-        "gen_ai.usage.cache_read.input_tokens": 0,
-        "gen_ai.usage.reasoning.output_tokens": 0,
-    }
-    assert attributes(messages, ttfc=True) == {
-        **call_attributes(standin, "anthropic", "chat", "claude-haiku-4-5", stream=True),
-        "gen_ai.response.id": events[0]["message"]["id"],
-        "gen_ai.response.model": events[0]["message"]["model"],
-        "gen_ai.response.finish_reasons": ["end_turn"],
-        "gen_ai.usage.input_tokens": 3000,
-        "gen_ai.usage.output_tokens": 400,
-        "gen_ai.usage.cache_read.input_tokens": 0,
-        "gen_ai.usage.cache_creation.input_tokens": 0,
-    }
-    assert [span.attributes["tokentrace.api_key"] for span in llm_spans(unmapped)] == [
-        fingerprint(OPENAI_KEY),
-        fingerprint(OPENAI_KEY),
-        fingerprint(ANTHROPIC_KEY),
-    ]
-
-    store_spans(llm_spans(unmapped), tmp_path, store_client)
-    rows = store_client.query(
-        "SELECT provider, request_model, stream, input_tokens, output_tokens, cost, priced "
-        "FROM llm_calls ORDER BY ts"
-    ).result_rows
-    assert rows == [
-        # 2000 × 0.15 + 500 × 0.60 = 600 per million
-        ("openai", "gpt-4o-mini", 0, 2000, 500, 600 / M, 1),
-        # 1200 × 0.15 + 300 × 0.60 = 360 per million
-        ("openai", "gpt-4o-mini", 1, 1200, 300, 360 / M, 1),
-        # 3000 × 1.00 + 400 × 5.00 = 5000 per million
-        ("anthropic", "claude-haiku-4-5", 1, 3000, 400, 5000 / M, 1),
-    ]
-
-
-def _gunzip(data: bytes) -> bytes:
-    return zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(data)
+    check_three_calls(standin, unmapped, plain, chunks, events, tmp_path, store_client)
 
 
 async def _readline(response: aiohttp.ClientResponse) -> bytes:
@@ -217,14 +148,14 @@ def test_the_application_reads_the_very_bytes_sent_however_it_reads(
             auto_decompress=decompress,
         )
         sent = standin.sent[-1]
-        return got, _gunzip(sent) if decompress else sent
+        return got, gunzip(sent) if decompress else sent
 
     without, sent_without = call()
     with instrumented(standin, provider_urls="") as exporter:
         got, sent = call()
     assert got == sent
     assert without == sent_without
-    plain = bytes if decompress else _gunzip
+    plain = bytes if decompress else gunzip
     # The same answer but for the stand-in's counter in the ids.
     assert re.sub(rb"standin\d+", b"", plain(got)) == re.sub(rb"standin\d+", b"", plain(without))
     (span,) = llm_spans(exporter)

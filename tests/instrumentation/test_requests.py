@@ -14,7 +14,6 @@ import json
 import re
 import subprocess
 import sys
-import zlib
 from collections.abc import Callable
 from decimal import Decimal
 
@@ -27,7 +26,6 @@ from requests.adapters import HTTPAdapter
 from urllib3.util import Retry
 
 from tokentrace.instrumentation import LLMInstrumentor, tags
-from tokentrace.instrumentation.api_keys import fingerprint
 from tokentrace.processor.demo.serve_process import free_port
 from tokentrace.processor.standins import usage_header
 
@@ -37,34 +35,19 @@ from .conftest import (
     instrumented,
     llm_spans,
     only_span,
-    store_spans,
+)
+from .gateway_calls import (
+    ANTHROPIC_KEY,
+    ASK,
+    OPENAI_KEY,
+    chat_body,
+    check_three_calls,
+    gunzip,
+    messages_body,
+    sse_documents,
 )
 
-M = Decimal(1_000_000)
-ASK = [{"role": "user", "content": "hello"}]
-OPENAI_KEY = "sk-proj-0123456789abcdef"
-ANTHROPIC_KEY = "sk-ant-api03-0123456789abcdef"
 KEY = {"authorization": f"Bearer {OPENAI_KEY}"}
-
-
-def chat_body(stream: bool = False) -> dict:
-    body: dict = {"model": "gpt-4o-mini", "messages": ASK}
-    if stream:
-        body.update(stream=True, stream_options={"include_usage": True})
-    return body
-
-
-def messages_body() -> dict:
-    return {"model": "claude-haiku-4-5", "max_tokens": 100, "messages": ASK, "stream": True}
-
-
-def sse_documents(data: bytes) -> list[dict]:
-    """The JSON documents of an SSE body's `data:` lines, as the application reads them."""
-    return [
-        json.loads(line[5:])
-        for line in data.splitlines()
-        if line.startswith(b"data:") and line[5:].strip() != b"[DONE]"
-    ]
 
 
 def test_chat_plain_and_streamed_and_messages_streamed_are_metered_and_priced(
@@ -93,84 +76,28 @@ def test_chat_plain_and_streamed_and_messages_streamed_are_metered_and_priced(
     ):
         events = sse_documents(b"".join(response.iter_content(chunk_size=64)))
 
-    assert chunks[-1]["usage"]["prompt_tokens"] == 1200  # the application got its usage
-    first, last = llm_spans(unmapped)[0], llm_spans(unmapped)[1]
-    assert attributes(first) == {
-        **call_attributes(standin, "openai", "chat", "gpt-4o-mini"),
-        "gen_ai.response.id": plain["id"],
-        "gen_ai.response.model": plain["model"],
-        "gen_ai.response.finish_reasons": ["stop"],
-        "gen_ai.usage.input_tokens": 2000,
-        "gen_ai.usage.output_tokens": 500,
-        "gen_ai.usage.cache_read.input_tokens": 0,
-        "gen_ai.usage.reasoning.output_tokens": 0,
-    }
-    assert attributes(last, ttfc=True) == {
-        **call_attributes(standin, "openai", "chat", "gpt-4o-mini", stream=True),
-        "gen_ai.response.id": chunks[0]["id"],
-        "gen_ai.response.model": chunks[0]["model"],
-        "gen_ai.response.finish_reasons": ["stop"],
-        "gen_ai.usage.input_tokens": 1200,
-        "gen_ai.usage.output_tokens": 300,
-        "gen_ai.usage.cache_read.input_tokens": 0,
-        "gen_ai.usage.reasoning.output_tokens": 0,
-    }
-    claude = llm_spans(unmapped)[2]
-    assert attributes(claude, ttfc=True) == {
-        **call_attributes(standin, "anthropic", "chat", "claude-haiku-4-5", stream=True),
-        "gen_ai.response.id": events[0]["message"]["id"],
-        "gen_ai.response.model": events[0]["message"]["model"],
-        "gen_ai.response.finish_reasons": ["end_turn"],
-        "gen_ai.usage.input_tokens": 3000,
-        "gen_ai.usage.output_tokens": 400,
-        "gen_ai.usage.cache_read.input_tokens": 0,
-        "gen_ai.usage.cache_creation.input_tokens": 0,
-    }
-    # The credential of each, from `requests`' headers as from httpx's.
-    assert [span.attributes["tokentrace.api_key"] for span in llm_spans(unmapped)] == [
-        fingerprint(OPENAI_KEY),
-        fingerprint(OPENAI_KEY),
-        fingerprint(ANTHROPIC_KEY),
-    ]
-
-    store_spans(llm_spans(unmapped), tmp_path, store_client)
-    rows = store_client.query(
-        "SELECT provider, request_model, stream, input_tokens, output_tokens, cost, priced "
-        "FROM llm_calls ORDER BY ts"
-    ).result_rows
-    assert rows == [
-        # 2000 × 0.15 + 500 × 0.60 = 600 per million
-        ("openai", "gpt-4o-mini", 0, 2000, 500, 600 / M, 1),
-        # 1200 × 0.15 + 300 × 0.60 = 360 per million
-        ("openai", "gpt-4o-mini", 1, 1200, 300, 360 / M, 1),
-        # 3000 × 1.00 + 400 × 5.00 = 5000 per million
-        ("anthropic", "claude-haiku-4-5", 1, 3000, 400, 5000 / M, 1),
-    ]
-
-
-def _gunzip(data: bytes) -> bytes:
-    return zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(data)
+    check_three_calls(standin, unmapped, plain, chunks, events, tmp_path, store_client)
 
 
 def _lines(sent: bytes) -> bytes:
-    return b"\n".join(_gunzip(sent).splitlines())
+    return b"\n".join(gunzip(sent).splitlines())
 
 
 READS: dict[str, tuple[Callable[[requests.Response], bytes], Callable[[bytes], bytes]]] = {
     # how the application reads: (the read, what it must get from the body the server sent)
-    "content": (lambda response: response.content, _gunzip),
-    "text": (lambda response: response.text.encode(), _gunzip),
+    "content": (lambda response: response.content, gunzip),
+    "text": (lambda response: response.text.encode(), gunzip),
     "iter_lines": (lambda response: b"\n".join(response.iter_lines()), _lines),
-    "iter_content(1)": (lambda response: b"".join(response.iter_content(1)), _gunzip),
-    "iter_content(None)": (lambda response: b"".join(response.iter_content(None)), _gunzip),
+    "iter_content(1)": (lambda response: b"".join(response.iter_content(1)), gunzip),
+    "iter_content(None)": (lambda response: b"".join(response.iter_content(None)), gunzip),
     "raw.read()": (lambda response: response.raw.read(), bytes),
     "raw.read(7)": (lambda response: b"".join(iter(lambda: response.raw.read(7), b"")), bytes),
     "raw.read(0), read()": (lambda response: response.raw.read(0) + response.raw.read(), bytes),
     "raw.stream(decoded)": (
         lambda response: b"".join(response.raw.stream(5, decode_content=True)),
-        _gunzip,
+        gunzip,
     ),
-    "raw iterated": (lambda response: b"".join(response.raw), _gunzip),
+    "raw iterated": (lambda response: b"".join(response.raw), gunzip),
 }
 
 
@@ -197,7 +124,7 @@ def test_the_application_reads_the_very_bytes_sent_however_it_reads(standin, rea
     assert got == sent
     assert without == sent_without
     # The same answer but for the stand-in's counter in the ids (compressed, when read raw).
-    plain = _gunzip if expected is bytes else bytes
+    plain = gunzip if expected is bytes else bytes
     assert re.sub(rb"standin\d+", b"", plain(got)) == re.sub(rb"standin\d+", b"", plain(without))
     (span,) = llm_spans(exporter)
     found = span.attributes
@@ -353,7 +280,7 @@ def test_injected_stream_usage_is_exact_and_the_app_reads_the_stream_it_asked_fo
         injected = call()
     assert json.loads(standin.requests[-1].body)["stream_options"] == {"include_usage": True}
     if expected is bytes:  # read raw: gzip without tokentrace, decoded with it
-        plain = _gunzip(plain)
+        plain = gunzip(plain)
     assert re.sub(rb"standin\d+", b"", injected) == re.sub(rb"standin\d+", b"", plain)
     (span,) = llm_spans(exporter)
     found = span.attributes
