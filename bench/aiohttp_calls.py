@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import gzip
 import json
 import os
 import statistics
@@ -47,27 +46,11 @@ from aiohttp import web
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExporter, SpanExportResult
 from opentelemetry.trace import SpanKind
+from requests_non_llm import ANSWER  # the same gzip chat completion (bench/ is on sys.path)
 
 from tokentrace.instrumentation import LLMInstrumentor
 from tokentrace.instrumentation.config import Settings
 
-ANSWER = gzip.compress(
-    json.dumps(
-        {
-            "id": "chatcmpl-bench",
-            "object": "chat.completion",
-            "model": "gpt-4o-mini-2024-07-18",
-            "choices": [
-                {
-                    "index": 0,
-                    "message": {"role": "assistant", "content": "Hello! How can I help?"},
-                    "finish_reason": "stop",
-                }
-            ],
-            "usage": {"prompt_tokens": 12, "completion_tokens": 7, "total_tokens": 19},
-        }
-    ).encode()
-)
 EVENTS = b"".join(
     b'data: {"id":"chatcmpl-bench","object":"chat.completion.chunk","model":"gpt-4o-mini",'
     b'"choices":[{"index":0,"delta":{"content":"w%d"},"finish_reason":null}]}\n\n' % i
