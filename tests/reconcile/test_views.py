@@ -289,8 +289,11 @@ def test_alert_thresholds_are_configurable(monkeypatch: pytest.MonkeyPatch) -> N
         importlib.reload(alerts)
 
 
-def test_metered_calls_of_unknown_cost_are_counted_beside_the_metered_cost(seeded: Any) -> None:
-    """A metered call without a price is not in the metered cost: the row says how many."""
+def _with_an_unpriced_sonnet_call_on_d2(
+    seeded: Any,
+) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """One metered claude-sonnet-4-0 call without a price on D2 beside the seed's four priced
+    ones: the report document of D2, and its reconciliation row and cause for that model."""
     at = dt.datetime.combine(D2, dt.time(10), dt.UTC)
     seeded.insert(
         "llm_calls",
@@ -307,6 +310,12 @@ def test_metered_calls_of_unknown_cost_are_counted_beside_the_metered_cost(seede
         for r, c in zip(doc["reconciliation"], doc["reconciliation_causes"], strict=True)
         if r["model"] == "claude-sonnet-4-0"
     ]
+    return doc, row, cause
+
+
+def test_metered_calls_of_unknown_cost_are_counted_beside_the_metered_cost(seeded: Any) -> None:
+    """A metered call without a price is not in the metered cost: the row says how many."""
+    doc, row, cause = _with_an_unpriced_sonnet_call_on_d2(seeded)
     assert (row["metered_cost"], cause["cause"], cause["unpriced_requests"]) == (
         "2",
         "unpriced calls",
@@ -390,22 +399,7 @@ def test_metered_calls_all_of_unknown_cost_have_no_metered_cost_nor_gap(
 def test_a_gap_beside_some_calls_of_unknown_cost_is_an_upper_bound(seeded: Any) -> None:
     """One unpriced call beside D2's four priced claude-sonnet-4-0 calls ($2.00 billed $3.20):
     the gap ($1.20) is at most that, the unknown call's cost would lower it."""
-    at = dt.datetime.combine(D2, dt.time(10), dt.UTC)
-    seeded.insert(
-        "llm_calls",
-        [[at, "u1", "anthropic", "claude-sonnet-4-0", 500, 50, Decimal(0), 0, "unknown_model"]],
-        column_names=["ts", "trace_id", "provider", "model", "input_tokens", "output_tokens",
-                      "cost", "priced", "unpriced_reason"],
-    )  # fmt: skip
-    window = Window(
-        start=dt.datetime(2026, 3, 14, tzinfo=dt.UTC), end=dt.datetime(2026, 3, 15, tzinfo=dt.UTC)
-    )
-    doc = document.build(document.store_fetcher(seeded, window), window)
-    [(row, why)] = [
-        (r, c)
-        for r, c in zip(doc["reconciliation"], doc["reconciliation_causes"], strict=True)
-        if r["model"] == "claude-sonnet-4-0"
-    ]
+    doc, row, why = _with_an_unpriced_sonnet_call_on_d2(seeded)
     assert (row["metered_cost"], row["gap"], why["metered_cost_complete"]) == ("2", "1.2", False)
     out = io.StringIO()
     terminal.render(doc, Console(file=out, width=160))
