@@ -28,7 +28,7 @@ from typing import Any
 
 from . import anthropic_api, gemini_api, openai_api
 from .api import Api, Deferred
-from .usage import CALL_KEY, SERVICE_TIER, USAGE_MISSING, Observed
+from .usage import CALL_KEY, SERVICE_TIER, USAGE_MISSING, Observed, response_attributes
 
 BATCH_TIER = "batch"
 
@@ -81,15 +81,10 @@ def _result(api: Api, body: Any, key: str, status: int, created: Any) -> BatchRe
         "gen_ai.operation.name": api.operation,
         "gen_ai.request.stream": False,
         "http.response.status_code": status,
-        SERVICE_TIER: BATCH_TIER,
+        **response_attributes(seen),
+        SERVICE_TIER: BATCH_TIER,  # whatever tier the answer names, it ran in a batch
         CALL_KEY: key,
     }
-    if seen.response_id:
-        attributes["gen_ai.response.id"] = seen.response_id
-    if seen.response_model:
-        attributes["gen_ai.response.model"] = seen.response_model
-    if seen.finish_reasons:
-        attributes["gen_ai.response.finish_reasons"] = seen.finish_reasons
     usage = api.usage(seen.raw_usage) if seen.raw_usage is not None else None
     if usage is None:
         attributes[USAGE_MISSING] = True

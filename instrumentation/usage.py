@@ -108,6 +108,25 @@ class Observed:
     """Where the call's inference ran, as the response names it (Anthropic's `inference_geo`)."""
 
 
+def response_attributes(seen: Observed) -> dict[str, AttributeValue]:
+    """What an answer says of itself (id, model, finish reasons, tier, where it ran) as span
+    attributes, as `LLMCall._record` sets them: for the calls read out of an answer that
+    lists several (`batch_api`), which must be priced as the same call made alone would be.
+    (`_record` inlines the same checks: it runs once per call on the hot path.)"""
+    found: dict[str, AttributeValue] = {}
+    if seen.response_id:
+        found["gen_ai.response.id"] = seen.response_id
+    if seen.response_model:
+        found["gen_ai.response.model"] = seen.response_model
+    if seen.finish_reasons:
+        found["gen_ai.response.finish_reasons"] = seen.finish_reasons
+    if seen.service_tier and seen.service_tier not in STANDARD_TIERS:
+        found[SERVICE_TIER] = seen.service_tier
+    if seen.inference_geo and seen.inference_geo != "global":
+        found[INFERENCE_GEO] = seen.inference_geo
+    return found
+
+
 def count(data: Any, *path: str) -> int | None:
     """The integer at `path` in nested dicts, or None when any level is missing or not a count."""
     for key in path:

@@ -102,33 +102,44 @@ def test_anthropic_message_batch_results_downloaded_twice_is_each_request_once(
         requests=[
             {
                 "custom_id": custom,
-                "params": {
-                    "model": "claude-sonnet-4-5",
-                    "max_tokens": limit,
-                    "messages": prompt(tokens),
-                },
+                "params": {"model": model, "max_tokens": limit, "messages": prompt(tokens), **geo},
             }
-            for custom, tokens, limit in [("a", 1000, 100), ("b", 2000, 40), ("c", 10, 0)]
+            for custom, model, tokens, limit, geo in [
+                ("a", "claude-sonnet-4-5", 1000, 100, {}),
+                ("b", "claude-sonnet-4-5", 2000, 40, {}),
+                ("c", "claude-sonnet-4-5", 10, 0, {}),
+                # US-only inference: the result's usage says `"inference_geo": "us"`
+                ("d", "claude-opus-4-6", 3000, 100, {"inference_geo": "us"}),
+            ]
         ],
         extra_headers={"x-standin-chunks": "400"},
     )
     assert sdk.messages.batches.retrieve(batch.id).processing_status == "ended"
     before = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     results = list(sdk.messages.batches.results(batch.id))
-    assert [result.result.type for result in results] == ["succeeded", "succeeded", "errored"]
+    assert [result.result.type for result in results] == [
+        "succeeded", "succeeded", "errored", "succeeded",
+    ]  # fmt: skip
     list(sdk.messages.batches.results(batch.id))
     after = dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
     spans = llm_spans(exporter)
     keys = [span.attributes.get("tokentrace.call.key") for span in spans]
     assert keys.count(f"{batch.id}/a") == keys.count(f"{batch.id}/b") == 2
+    assert keys.count(f"{batch.id}/d") == 2
     store_exports([[span] for span in spans], tmp_path, store_client)
     stored = rows(store_client)
     # a: 1,000 x 1.50 + 100 x 7.50 = 2,250 per million; b: 2,000 x 1.50 + 40 x 7.50 = 3,300.
+    # d: claude-opus-4-6 is $5 / M input and $25 / M output, in Message Batches $2.50 and
+    # $12.50 (https://docs.claude.com/en/docs/about-claude/pricing#batch-processing), and
+    # US-only inference multiplies every rate by 1.1
+    # (https://platform.claude.com/docs/en/about-claude/pricing#data-residency-pricing):
+    # 3,000 x 2.75 + 100 x 13.75 = 9,625 per million.
     # Anthropic's results carry no time: each call is dated by its (first) download.
     assert [row[1:] for row in stored] == [
         ("anthropic", "claude-sonnet-4-5", "batch", 1000, 100, Decimal("0.00225"), 1, 0),
         ("anthropic", "claude-sonnet-4-5", "batch", 2000, 40, Decimal("0.0033"), 1, 0),
+        ("anthropic", "claude-opus-4-6", "batch", 3000, 100, Decimal("0.009625"), 1, 0),
     ]
     assert all(before <= row[0] <= after for row in stored)
 
