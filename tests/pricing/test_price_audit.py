@@ -23,8 +23,8 @@ Not verified, so not asserted here:
   pages were not in the stored corpus. Which model ``mistral-large-latest`` names now (the
   data prices it as Mistral Large 2, $2 / $6; Mistral Large 3 is $0.50 / $1.50) and Mistral
   Small 4's rates ($0.10 / $0.30 in a third-party table, $0.15 / $0.60 in the data) are open.
-- Claude Opus 4.6's fast mode (6x, $30 / $150, while it was offered) is not in the price data:
-  such calls are unpriced (checked below), not billed at the standard rates.
+- Claude Opus 4.6's fast mode before 2026-02-18 (its launch discount, whose API rates no page
+  states): unpriced (checked below).
 - OpenAI priority before 2026-10-12 (the data's priority prices start then): unpriced.
 """
 
@@ -72,6 +72,7 @@ ANTHROPIC_GEO = (
     "https://platform.claude.com/docs/en/about-claude/pricing (Data residency pricing) ; "
     "https://docs.aws.amazon.com/claude-platform/latest/userguide/data-residency.html"
 )
+ANTHROPIC_FAST = "https://platform.claude.com/docs/en/build-with-claude/fast-mode"
 GROQ_WHISPER = "https://console.groq.com/docs/speech-text (whisper-large-v3: cost per hour $0.111)"
 
 
@@ -821,7 +822,7 @@ CASES = [
         ANTHROPIC_GEO,
         extra={"anthropic.response.inference_geo": "us"},
     ),
-    # Priority Tier has no published per-token rate; Opus 4.6 fast mode is not in the data.
+    # Priority Tier has no published per-token rate.
     Case(
         "opus-4-6 priority tier",
         "anthropic",
@@ -832,13 +833,67 @@ CASES = [
         reason="no_rate",
         extra={"anthropic.response.service_tier": "priority"},
     ),
+    # Opus 4.6 fast mode, 6x standard: $30 / hit $3 / 5m write $37.50 / 1h write $60 / $150.
+    # 100,000 input: 40,000 hits, 20,000 writes (10,000 of them 1-hour), 40,000 uncached:
+    # 40,000 x 30 + 40,000 x 3 + 10,000 x 37.5 + 10,000 x 60 + 10,000 x 150
+    # = 1.2 + 0.12 + 0.375 + 0.6 + 1.5.
     Case(
-        "opus-4-6 fast mode",
+        "opus-4-6 fast mode cache reads and writes",
+        "anthropic",
+        "claude-opus-4-6",
+        usage(100_000, 10_000, 40_000, 20_000, write_1h=10_000),
+        "3.795",
+        ANTHROPIC_FAST,
+        at=datetime(2026, 4, 1, 12, tzinfo=UTC),
+        extra={"anthropic.response.service_tier": "fast"},
+    ),
+    # Before the 1M context went GA at standard rates (2026-03-13), over 200K input: $60 /
+    # $225 on every token: 300,000 x 60 + 10,000 x 225 = 18 + 2.25. After it, 6x the one
+    # standard rate: 300,000 x 30 + 10,000 x 150 = 9 + 1.5.
+    Case(
+        "opus-4-6 fast mode over 200K before GA",
+        "anthropic",
+        "claude-opus-4-6",
+        usage(300_000, 10_000),
+        "20.25",
+        ANTHROPIC_FAST,
+        at=datetime(2026, 3, 1, 12, tzinfo=UTC),
+        extra={"anthropic.response.service_tier": "fast"},
+    ),
+    Case(
+        "opus-4-6 fast mode over 200K after GA",
+        "anthropic",
+        "claude-opus-4-6",
+        usage(300_000, 10_000),
+        "10.5",
+        ANTHROPIC_FAST,
+        at=datetime(2026, 4, 1, 12, tzinfo=UTC),
+        extra={"anthropic.response.service_tier": "fast"},
+    ),
+    # Fast mode stacks with US-only inference: (60,000 x 30 + 40,000 x 3 + 10,000 x 150) x 1.1
+    # = 3.42 x 1.1.
+    Case(
+        "opus-4-6 fast mode us inference",
+        "anthropic",
+        "claude-opus-4-6",
+        usage(100_000, 10_000, 40_000),
+        "3.762",
+        ANTHROPIC_FAST + " ; " + ANTHROPIC_GEO,
+        at=datetime(2026, 4, 1, 12, tzinfo=UTC),
+        extra={
+            "anthropic.response.service_tier": "fast",
+            "anthropic.response.inference_geo": "us",
+        },
+    ),
+    # Its launch discount (to 2026-02-16 PT) had no published API rate: unpriced.
+    Case(
+        "opus-4-6 fast mode launch discount",
         "anthropic",
         "claude-opus-4-6",
         usage(100_000, 10_000),
         None,
-        "https://platform.claude.com/docs/en/build-with-claude/fast-mode",
+        "https://code.claude.com/docs/en/fast-mode",
+        at=datetime(2026, 2, 10, 12, tzinfo=UTC),
         reason="no_rate",
         extra={"anthropic.response.service_tier": "fast"},
     ),
