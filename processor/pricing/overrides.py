@@ -25,7 +25,9 @@ A YAML file with one entry per model and price period, rates in USD per million 
             output: 13.5          # rate of the tier below
 
 Entries for the same provider, model and tier with different ``start`` dates are the
-model's price periods. Values are read from the YAML text as exact decimals (never floats),
+model's price periods. A rate is the rate of global inference: an Anthropic call served with
+US-only inference (Claude Opus 4.6 and later) pays it times 1.1, as the provider's own rates
+(``rules.geo_only``). Values are read from the YAML text as exact decimals (never floats),
 so ``0.15`` costs exactly 0.15 USD per million tokens. Errors name the file and line.
 """
 

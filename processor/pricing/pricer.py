@@ -473,6 +473,9 @@ class Pricer:
                     with contextlib.suppress(LookupError):
                         owner = data.snapshot.find_provider(name, None, None).id
                 ruled_as = (provider_id or "") if corrections else None
+                # The user's entries take the inference_geo rule alone, on the model as
+                # genai-prices knows it (else as named).
+                geo = (provider_id or owner, found[1].id if found else name)
                 for entry in layer.matching((provider, provider_id or owner), name, service_tier):
                     if id(entry) not in seen:
                         seen.add(id(entry))
@@ -485,6 +488,7 @@ class Pricer:
                                 ruled_as,
                                 canonical,
                                 inference_geo,
+                                geo,
                             )
                         )
         reason = SELF_HOSTED_REASON if self_hosted else UNKNOWN_MODEL
@@ -699,6 +703,7 @@ def _file_schedule(
     ruled_as: str | None = None,
     canonical: str | None = None,
     inference_geo: str = "",
+    geo: tuple[str, str] = ("", ""),
 ) -> _Schedule:
     """A prices-file entry's periods; before its first ``start``, from a period's ``end``
     to the next period's start and, for an entry with ``hours_utc``, outside its daily
@@ -709,12 +714,13 @@ def _file_schedule(
     ``ruled_as``: the genai-prices provider id whose rules complete these prices (tokentrace's
     corrections); ``None`` for the user's prices file, whose missing rates are the input rate.
     ``canonical``: the model id calls are stored under (genai-prices' id of a model it knows).
-    ``inference_geo``: as for :func:`_genai_schedule` (the provider rules apply it)."""
+    ``inference_geo``: as for :func:`_genai_schedule` (the provider rules apply it; to the
+    user's file, :func:`rules.geo_only` on ``geo``, the call's provider and model ids)."""
     starts = [p.start for p in entry.periods]
 
     def ruled(period: PricePeriod) -> rules.Ruled | None:
         if ruled_as is None:
-            return None
+            return rules.geo_only(*geo, period.prices, inference_geo)
         return rules.apply(
             ruled_as or entry.provider or "",
             model,
@@ -794,8 +800,9 @@ def _compile(
     hours: tuple[time, time] | None,
     ruled: rules.Ruled | None,
 ) -> Period:
-    """One period of ``prices``; ``ruled`` says what the provider rules did (None: the user's
-    prices file, whose missing cache rates are the input rate by its own definition)."""
+    """One period of ``prices``; ``ruled`` says what the provider rules did (None: none, as
+    for the user's prices file, whose missing cache rates are the input rate by its own
+    definition, and which only the inference_geo rule applies to)."""
     try:
         compiled, reason = compile_price(prices), ""
     except Unpriceable as exc:

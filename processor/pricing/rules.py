@@ -434,6 +434,18 @@ def apply(
     )
 
 
+def geo_only(provider_id: str, model_id: str, prices: ModelPrice, inference_geo: str) -> Ruled | None:
+    """The inference_geo rule alone, for a price of the user's prices file (the other rules
+    fill gaps of price data, which a user's entry does not have): US-only inference is "a 1.1x
+    pricing multiplier" on the account's rates, so a negotiated rate, which is the rate of
+    global inference, is multiplied too. ``None`` when it does not apply."""
+    if inference_geo in ("", "global") or not _geo_priced(provider_id, model_id):
+        return None
+    if inference_geo != "us":  # a geography whose multiplier is not published here
+        return Ruled(prices, (), (), True)
+    return Ruled(scaled(prices, ANTHROPIC_US_FACTOR), ((ANTHROPIC_US, ""),), (), False)
+
+
 def _geo_priced(provider_id: str, model_id: str) -> bool:
     """Whether a model's price depends on Anthropic's inference_geo (Opus 4.6 and later, on
     Anthropic's API: Bedrock and Vertex AI name the region in the endpoint instead)."""

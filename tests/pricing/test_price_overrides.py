@@ -158,6 +158,36 @@ def test_prefix_entries_add_models_with_tiers(prices_file: Path) -> None:
     )
 
 
+def test_a_negotiated_rate_takes_the_us_inference_multiplier(tmp_path: Path) -> None:
+    """US-only inference is "a 1.1x pricing multiplier" on Claude Opus 4.6 and later
+    (https://platform.claude.com/docs/en/about-claude/pricing#data-residency-pricing): on the
+    account's rate, so on a negotiated one too. A negotiated $4 / cached $0.40 / $20 for Opus
+    4.6: 60,000 x 4 + 40,000 x 0.4 + 10,000 x 20 = 0.456, US-only 0.456 x 1.1 = 0.5016. Haiku
+    4.5 predates the multiplier: its negotiated $0.80 / $4 whatever the geography. A geography
+    without a published multiplier is unpriced, never at the global rate."""
+    path = tmp_path / "prices.yaml"
+    path.write_text(
+        "prices:\n"
+        "  - provider: anthropic\n    model: claude-opus-4-6\n"
+        "    input: 4\n    cache_read: 0.4\n    output: 20\n"
+        "  - provider: anthropic\n    model: claude-haiku-4-5\n    input: 0.8\n    output: 4\n"
+    )
+    pricer = Pricer(path)
+    day = at("2026-12-01")
+
+    def opus(geo: str):
+        return pricer.price("anthropic", "claude-opus-4-6", day, 100_000, 10_000, 40_000, 0,
+                            inference_geo=geo)  # fmt: skip
+
+    assert (opus("").cost, opus("global").cost, opus("us").cost) == (
+        Decimal("0.456"), Decimal("0.456"), Decimal("0.5016"),
+    )  # fmt: skip
+    assert opus("us").price_version.startswith("file:")
+    assert (opus("eu").priced, opus("eu").reason) == (False, "no_rate")
+    haiku = pricer.price("anthropic", "claude-haiku-4-5", day, 100_000, 10_000, inference_geo="us")
+    assert haiku.cost == Decimal("0.12")
+
+
 def test_a_self_hosted_provider_can_be_priced_at_zero_on_purpose(prices_file: Path) -> None:
     price = Pricer(prices_file).price("ollama", "llama3.1:8b", at("2026-01-01"), 1_000, 100)
     assert price.priced and price.cost == 0 and price.price_version.startswith("file:")
