@@ -111,9 +111,15 @@ class Sink:
         self._thread.start()
 
     def stop(self, drain_seconds: float = 5.0) -> None:
-        """Insert what is queued for up to ``drain_seconds``, then stop; the rest stays spooled."""
+        """Insert what is queued for up to ``drain_seconds``, then stop; the rest stays spooled.
+
+        The drain waits for every segment handed over to be stored, the one the thread has
+        taken off the queue included: waiting for an empty queue stopped the sink between
+        taking a segment and inserting it (the segment a shut-down's seal had just handed
+        over, typically), which then stayed spooled for the next start with the store up.
+        """
         deadline = time.monotonic() + drain_seconds
-        while self._queue.qsize() and time.monotonic() < deadline and not self.last_error:
+        while self.unstored() and time.monotonic() < deadline and not self.last_error:
             time.sleep(0.01)
         self._stop.set()
         if self._thread is not None:

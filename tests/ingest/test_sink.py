@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from decimal import Decimal
 
 import pytest
@@ -196,6 +197,27 @@ def test_nothing_is_inserted_while_the_sink_is_paused(tmp_path, store_client, pr
         assert totals(store_client)[0][0] == 0
     ingest.close()
     assert totals(store_client)[0][0] == 5
+
+
+def test_a_stop_stores_the_segment_the_sink_has_taken_but_not_yet_inserted(
+    tmp_path, store_client, pricer
+):
+    # stop() waited for an empty queue, not for the segments handed over: one the sink had
+    # taken off the queue and not yet begun to insert (typically the segment a shut-down's
+    # seal had just handed over) stayed spooled, with the store up. test_durability's second-
+    # serve test found 3,080 of 3,200 acknowledged spans stored after a clean stop.
+    ingest = Ingest(tmp_path, lambda: store_client, pricer, seal_rows=5)
+    with ingest.sink.paused():  # the sink takes the segment, then waits for the pause to end
+        ingest.send(request(*(span(chat()) for _ in range(5))))  # fills its segment
+        while ingest.sink.backlog:  # off the queue, not stored
+            threading.Event().wait(0.01)
+        stopper = threading.Thread(target=ingest.sink.stop, args=(120,))
+        stopper.start()
+        stopper.join(0.5)  # the old stop() returned at once here, having stopped the sink
+    stopper.join()
+    ingest.spool.close()
+    assert totals(store_client)[0][0] == 5
+    assert ingest.spool.segment_count == 0
 
 
 def test_unit_costs_reach_the_calls_and_the_rollups_exactly(tmp_path, store_client, pricer):
