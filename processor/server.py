@@ -212,14 +212,15 @@ class Service:
         return PlainTextResponse("ok\n")
 
     async def readyz(self, request: Request) -> Response:
-        """Ready while the spool has room: every span taken in is durable, whether or not
-        ClickHouse is up right now (DESIGN §11).
+        """Ready while the spool takes appends (it has room, and its directory is this serve's):
+        every span taken in is durable, whether or not ClickHouse is up right now (DESIGN §11).
 
         Failing readiness during a ClickHouse outage would take every replica out of the
         Service exactly when their spools should absorb the traffic; ``/readyz/store`` (and
         the ``tokentrace_store_ready`` gauge) report the store instead.
         """
-        problems = [] if self.spool.has_room() else ["spool full"]
+        problem = self.spool.problem
+        problems = [problem] if problem else []
         body = {
             "ready": not problems,
             "problems": problems,

@@ -51,7 +51,7 @@ from pathlib import Path
 from typing import Any
 
 from tokentrace.processor.store import spool_records
-from tokentrace.processor.store.spool_lock import SpoolLock
+from tokentrace.processor.store.spool_lock import SpoolHeld, SpoolLock
 
 log = logging.getLogger(__name__)
 
@@ -113,6 +113,7 @@ class Spool:
         self._fd = -1
         self._thread: threading.Thread | None = None
         self._closed = False
+        self.held: SpoolHeld | None = None  # the directory is another serve's now (see _open)
 
     # ------------------------------------------------------------ state
 
@@ -126,6 +127,13 @@ class Spool:
 
     def has_room(self) -> bool:
         return self._bytes < self.max_bytes
+
+    @property
+    def problem(self) -> str:
+        """Why this spool takes no appends now ('' if it does): readiness reports it."""
+        if self.held is not None:
+            return str(self.held)
+        return "" if self.has_room() else "spool full"
 
     # --------------------------------------------------------- recovery
 
@@ -311,7 +319,8 @@ class Spool:
             if os.fstat(self._fd).st_nlink == 0:
                 raise FileNotFoundError(f"{segment.path} was deleted while it was being written")
         except OSError as exc:
-            log.error("spool: write failed: %s", exc)
+            if not isinstance(exc, SpoolHeld):  # logged once by _keep_lock
+                log.error("spool: write failed: %s", exc)
             self._undo_partial_write()
             for _, _, future in batch:
                 resolve(future, exc)
@@ -330,17 +339,48 @@ class Spool:
 
     def _open(self) -> Segment:
         self.directory.mkdir(parents=True, exist_ok=True)  # deleted under a running serve
-        if self._lock_on_directory is not None:
-            self._lock_on_directory.keep()  # re-created: this process's again, or SpoolHeld
+        self._keep_lock()
         self._sequence += 1
         name = f"{self._sequence:012d}-{secrets.token_hex(6)}"
         path = self.directory / f"{name}{_SUFFIX}"
-        self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o600)
-        _fsync_directory(self.directory)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o600)
+        try:
+            _fsync_directory(self.directory)
+        except OSError:
+            # The file's name may not survive a crash, so nothing is written to it: closed
+            # and removed (every failed open leaked a descriptor until the process ran out).
+            os.close(fd)
+            with contextlib.suppress(OSError):
+                path.unlink()
+            raise
+        self._fd = fd
         self._current = Segment(name=name, path=path, opened=time.monotonic())
         with self._lock:
             self._segments += 1
         return self._current
+
+    def _keep_lock(self) -> None:
+        """Hold the spool directory's lock before a segment opens in it (see ``spool_lock``).
+
+        A directory re-created under this serve and taken by another one fails every write
+        (503, retried) and readiness, logged once, until the other serve lets go of it.
+        """
+        if self._lock_on_directory is None:
+            return
+        try:
+            self._lock_on_directory.keep()
+        except SpoolHeld as exc:
+            if self.held is None:
+                log.error(
+                    "spool: %s; until it is free again this serve refuses every export (503) "
+                    "and /readyz reports not ready",
+                    exc,
+                )
+            self.held = exc
+            raise
+        if self.held is not None:
+            log.warning("spool: %s is this serve's again; taking exports", self.directory)
+        self.held = None
 
     def _undo_partial_write(self) -> None:
         """Cut the segment back to its last whole record after a failed write."""

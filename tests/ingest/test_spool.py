@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import errno
+import os
 import pickle
+import shutil
 import struct
 import tempfile
 import threading
@@ -16,6 +19,7 @@ from hypothesis import strategies as st
 
 from tokentrace.processor.store import spool_records
 from tokentrace.processor.store.spool import Spool, SpoolFull
+from tokentrace.processor.store.spool_lock import SpoolHeld, SpoolLock
 
 
 def rows(n: int, tag: str = "r") -> list[list]:
@@ -264,3 +268,57 @@ def test_segments_an_earlier_version_set_aside_in_dead_are_replayed(tmp_path):
     path.replace(tmp_path / "dead" / path.name)
     assert recovered_rows(tmp_path) == rows(2, "kept-")[1]
     assert list((tmp_path / "dead").iterdir()) == []
+
+
+def test_a_re_created_directory_another_serve_locked_refuses_appends_and_says_so(tmp_path, caplog):
+    # The spool directory deleted under serve and re-created, and a second serve took the new
+    # one before this serve's next segment: every append failed (503) with a log line each,
+    # and nothing else said so (/readyz stayed ready while the spool had room).
+    directory = tmp_path / "spool"
+    directory.mkdir()
+    spool, sealed = collecting_spool(directory, lock=SpoolLock(directory), seal_rows=1)
+    append(spool, rows(1)).result(timeout=5)  # sealed at once: the next append opens a segment
+    shutil.rmtree(directory)
+    directory.mkdir()
+    other = SpoolLock(directory)  # the second serve (flock: a lock per open file, so in-process)
+    for _ in range(3):
+        with pytest.raises(SpoolHeld):
+            append(spool, rows(1)).result(timeout=5)
+    held = (
+        f"the spool directory {directory} is in use by another tokentrace serve (pid {os.getpid()})"
+    )
+    assert spool.problem.startswith(held)
+    assert caplog.text.count(held) == 1
+    assert list(directory.iterdir()) == [directory / "lock"]  # no segment opened in it
+    other.close()  # the second serve stopped: this one's again
+    append(spool, rows(1)).result(timeout=5)
+    assert spool.problem == ""
+    spool.close()
+    assert [segment.row_count for segment in sealed] == [1, 1]
+
+
+def test_a_segment_whose_directory_cannot_be_synced_is_closed_and_removed(tmp_path, monkeypatch):
+    # A failed fsync of the directory after a segment's file was created left the file open:
+    # one descriptor leaked per failed write until serve ran out of them.
+    from tokentrace.processor.store import spool as spool_module
+
+    real = spool_module._fsync_directory
+    failing = [True]
+
+    def fsync_directory(directory: Path) -> None:
+        if failing[0]:
+            raise OSError(errno.EIO, "Input/output error")
+        real(directory)
+
+    monkeypatch.setattr(spool_module, "_fsync_directory", fsync_directory)
+    spool, sealed = collecting_spool(tmp_path, seal_seconds=60)
+    open_before = len(os.listdir("/proc/self/fd"))
+    for _ in range(20):
+        with pytest.raises(OSError, match="Input/output error"):
+            append(spool, rows(1)).result(timeout=5)
+    assert len(os.listdir("/proc/self/fd")) == open_before
+    assert list(tmp_path.glob("*.wal")) == []
+    failing[0] = False
+    append(spool, rows(2)).result(timeout=5)
+    spool.close()
+    assert [segment.row_count for segment in sealed] == [2]
