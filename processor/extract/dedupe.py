@@ -55,8 +55,9 @@ One call can reach the processor as several spans:
 - the same call's usage read again later (``tokentrace.call.key``: a background response
   retrieved after it completed, once per poll; a batch's results downloaded twice): a
   ``D`` key of the call key, whatever the trace, scope or time. The first span with usage
-  is counted, the later ones are duplicates. Such keys are not seeded at start (a restart
-  forgets them) and live as long as any other key.
+  is counted, the later ones are duplicates. Such keys are not seeded at start and live as
+  long as any other key: past that, the sink finds the key in the store and leaves the
+  row out (``store.call_keys``), so a restart or a read months later counts once too.
 
 Within one request the span with the richer usage is kept (:func:`richness`: usage
 present, then tokentrace's own span, which reads the wire, then the number of non-zero

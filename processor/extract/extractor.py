@@ -87,7 +87,7 @@ COLUMNS = (
     "usage_missing", "tags",
     *USAGE_UNITS, "unpriced_reason", "price_rule", "provider_cost", "cost_source",
     "api_key", "endpoint", "budget_blocked", *UNIT_COST_COLUMNS, *METERED_UNITS,
-    "inference_geo",
+    "inference_geo", "call_key",
 )  # fmt: skip
 # The money columns, in table order: integer units of 1e-12 USD in a row (see Call.row),
 # ``Decimal(18, 12)`` in the table.
@@ -457,6 +457,7 @@ class Call:
             *([_units(cost) for cost in price.unit_costs] if price.unit_costs else _NO_UNIT_COSTS),
             *self.metered,
             self.inference_geo,
+            self.call_key,
         )
 
 

@@ -6,7 +6,9 @@ with the two rollup views, 25,000 rows 5 µs) with the segment's name as dedupli
 token (see ``insert``), so a segment inserted twice (crash between insert and delete, or a
 retry after a timeout whose insert did land) changes neither ``llm_calls`` nor the rollups.
 Only then is the segment deleted, its rows' keys first kept in ``stored_keys`` so that the
-next start's deduper still knows them.
+next start's deduper still knows them. A segment holding calls whose usage is read again later
+(``tokentrace.call.key``) is checked against the store first, and their keys kept there after
+(``call_keys``): such a call is stored once, across restarts.
 
 One thread because chDB hosts one engine per process and inserts gain nothing from
 concurrency there; on a ClickHouse server one writer with big batches is also what
@@ -35,13 +37,13 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, TypeVar
 
 from clickhouse_connect.driver.exceptions import OperationalError
 
 from tokentrace.processor.extract.extractor import COLUMNS
 from tokentrace.processor.metrics import Registry
-from tokentrace.processor.store import dead_letters
+from tokentrace.processor.store import call_keys, dead_letters
 from tokentrace.processor.store.insert import insert_calls
 from tokentrace.processor.store.refusals import classify, describe
 from tokentrace.processor.store.spool import Columns, Segment, Spool
@@ -51,6 +53,7 @@ log = logging.getLogger(__name__)
 
 MAX_BACKOFF_SECONDS = 5.0
 MEMORY_ROWS = 200_000  # rows of waiting segments kept in memory; the rest re-read from disk
+T = TypeVar("T")
 _KEY_COLUMNS = tuple(COLUMNS.index(name) for name in ("trace_id", "span_id", "response_id"))
 
 
@@ -175,6 +178,11 @@ class Sink:
         columns = segment.columns or self._load(segment)
         if columns is None:
             return  # stopping: the segment stays spooled
+        keyed = bool(columns) and call_keys.keyed(columns)
+        if keyed:
+            columns = self._first_calls(segment.name, columns)
+            if columns is None:
+                return
         rows = len(columns[0]) if columns else 0
         # Row ranges still to insert, next one last; a range with a reason is one row refused
         # alone, still to be kept as a dead letter.
@@ -212,9 +220,63 @@ class Sink:
             todo.pop()
             backoff = self._first_backoff
             self.last_error = ""
+        if keyed and not self._record_call_keys(segment.name, columns):
+            return
         self._release(segment)
         self._keep_keys(segment.name, columns)
         self._spool.remove(segment)
+
+    def _first_calls(self, name: str, columns: Columns) -> Columns | None:
+        """``columns`` less the rows of calls whose key the store already holds
+        (``call_keys``); None when asked to stop meanwhile. If the lookup itself is refused
+        as wrong (a bug of ours), the rows are stored as the deduper admitted them."""
+        try:
+            found = self._until_stored(lambda client: call_keys.first_calls(client, columns))
+        except Exception as exc:
+            log.error("sink: cannot look up the call keys of %s (stored as admitted): %s",
+                      name, describe(exc))  # fmt: skip
+            return columns
+        if found is None:
+            return None
+        kept, left_out = found
+        if left_out:
+            self._metrics.spans_duplicate.inc(left_out)
+        return kept
+
+    def _record_call_keys(self, name: str, columns: Columns) -> bool:
+        """Keep the stored segment's call keys (``call_keys``); False when asked to stop
+        first (the segment stays spooled, and its replay keeps its own rows)."""
+        try:
+            done = self._until_stored(
+                lambda client: call_keys.record(client, columns, f"{name}/call-keys")
+            )
+        except Exception as exc:  # a key ClickHouse refuses: only its repeat could count twice
+            log.error("sink: cannot keep the call keys of %s: %s", name, describe(exc))
+            return True
+        return done is not None
+
+    def _until_stored(self, action: Callable[[Any], T]) -> T | None:
+        """``action(client)``, retried with backoff while the store fails (as inserts are);
+        None when asked to stop first. A refusal of the request itself (``poison``) raises."""
+        backoff = self._first_backoff
+        while not self._stop.is_set():
+            try:
+                client = self._client or self._reconnect()
+                if client is None:
+                    raise OperationalError(self.last_error)
+                result = action(client)
+            except Exception as exc:
+                kind = classify(exc)
+                self._metrics.insert_errors.inc(kind=kind)
+                if kind == "poison":
+                    raise
+                self._failed(kind, exc)
+                self._stop.wait(backoff)
+                backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
+                continue
+            self.last_error = ""
+            return result
+        return None
 
     def _keep_keys(self, name: str, columns: Columns) -> None:
         """Keep the keys of a stored segment's rows for the deduper of the next start."""

@@ -58,8 +58,11 @@ def test_priced_rows_and_rollups_are_exact(tmp_path, store_client, pricer):
 
 def test_replaying_a_stored_segment_changes_nothing(tmp_path, store_client, pricer):
     ingest = Ingest(tmp_path, lambda: store_client, pricer)
+    # two of the calls are keyed (a batch's results): the replay finds their keys in the store,
+    # held by its own spans, and keeps them
+    keyed = [chat(**{"tokentrace.call.key": f"file-1/{n}"}) for n in range(2)]
     with ingest.sink.paused():  # the files are copied before the sink can delete them
-        ingest.send(request(*(span(chat()) for _ in range(5))))
+        ingest.send(request(*(span(attrs) for attrs in [*keyed, chat(), chat(), chat()])))
         ingest.spool.close()
         segment_files = {path.name: path.read_bytes() for path in tmp_path.glob("*.wal")}
     assert len(segment_files) == 1
@@ -76,6 +79,15 @@ def test_replaying_a_stored_segment_changes_nothing(tmp_path, store_client, pric
     replay.close()
     assert totals(store_client) == before
     assert list(tmp_path.glob("*.wal")) == []
+    assert store_client.command("SELECT count() FROM llm_call_keys FINAL") == 2
+
+    # Restarted (the deduper empty): the batch file downloaded again, and a new keyed call.
+    again = Ingest(tmp_path, lambda: store_client, pricer)
+    again.send(request(span(keyed[1]), span(chat(**{"tokentrace.call.key": "file-1/2"}))))
+    again.close()
+    # gpt-4o: 1,000 x $2.50 / M + 100 x $10 / M = $0.0035 a call; six calls
+    assert totals(store_client) == ((6, Decimal("0.021"), 6000),) + ((6, Decimal("0.021")),) * 2
+    assert again.metrics.spans_duplicate.value() == 1
 
 
 def test_an_unreachable_store_loses_nothing_and_drains_when_back(tmp_path, store_client, pricer):
