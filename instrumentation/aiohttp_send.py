@@ -14,11 +14,14 @@ ours is, as httpx's `_send_single_request` and `requests`' `HTTPAdapter.send` ar
   one span, as with httpx and `requests`.
 
 `ClientSession._request` is wrapped only to add the middleware: a request that is not a POST
-pays that one comparison. A call inside one that is already metered (LiteLLM's and
-httpx-aiohttp's httpx transports send through aiohttp; `send.start_call` sees `IN_CALL`) is the
-same call: the httpx span is the one. The body is seen as aiohttp receives it
-(`aiohttp_tee`). The budget guard's 429 is a `ClientResponse` made here with the provider's
-error body, which `raise_for_status()`, `resp.status` and every read see as a provider's.
+pays that comparison, a GET three substring checks of its URL more (it gets the middleware only
+when it may read the usage of calls made earlier: a background response's retrieve, a batch's
+results, `routing.deferred_route`; a 303 redirect's GET is routed as any other). A call inside
+one that is already metered (LiteLLM's and httpx-aiohttp's httpx transports send through
+aiohttp; `send.start_call` sees `IN_CALL`) is the same call: the httpx span is the one. The
+body is seen as aiohttp receives it (`aiohttp_tee`). The budget guard's 429 is a
+`ClientResponse` made here with the provider's error body, which `raise_for_status()`,
+`resp.status` and every read see as a provider's.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from . import failures, provider_errors
 from .aiohttp_tee import tee
 from .aiohttp_views import RequestView, ResponseView
 from .config import Settings
+from .routing import may_be_deferred
 from .send import Wrapper, blocked, start_call
 from .stream_usage import UsageStripper
 
@@ -56,7 +60,11 @@ def request_wrapper(tracer: Tracer, settings: Settings, raw_settings: Settings) 
         wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
     ) -> Any:
         method = args[0] if args else kwargs.get("method")
-        if method != "POST" and (type(method) is not str or method.upper() != "POST"):
+        if (
+            method != "POST"
+            and (type(method) is not str or method.upper() != "POST")
+            and (type(method) is not str or method.upper() != "GET" or not _deferred(args, kwargs))
+        ):
             return wrapped(*args, **kwargs)
         decompress = kwargs.get("auto_decompress")
         if decompress is None:
@@ -70,10 +78,17 @@ def request_wrapper(tracer: Tracer, settings: Settings, raw_settings: Settings) 
     return request
 
 
+def _deferred(args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:
+    """Whether a GET may read the usage of calls made earlier (`routing.deferred_route`: a
+    background response's retrieve, a batch's results), to be routed as one."""
+    url = args[1] if len(args) > 1 else kwargs.get("str_or_url")
+    return may_be_deferred(url if type(url) is str else str(url))
+
+
 async def _middleware(
     tracer: Tracer, settings: Settings, decompress: bool, request: Any, handler: Any
 ) -> Any:
-    if request.method != "POST":  # a 303 redirect's GET
+    if request.method != "POST" and request.method != "GET":
         return await handler(request)
     call = start_call(tracer, settings, RequestView(request))
     if call is None:

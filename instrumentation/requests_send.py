@@ -15,12 +15,15 @@ which is what a span of ours is, as with httpx's `_send_single_request`:
   from what is actually sent, and that instrumentation's HTTP span is our parent;
 - a bare `HTTPAdapter` used without a `Session` is covered too.
 
-A non-POST request costs one attribute read and a comparison; a POST on a path of no LLM API
-shape, a small view object and `routing`'s cached path check. `TOKENTRACE_STREAM_USAGE=inject`
-applies as for httpx: the body is replaced in the `PreparedRequest` (`requests_views`) and the
-stream handed back as asked for (`requests_tee.RewriteRawTee`). The budget guard's 429 is built
-by the adapter itself (`build_response`), so `raise_for_status()` and the application's own
-checks see a provider's refusal.
+A request other than a POST or GET costs one attribute read and two comparisons; a GET, three
+substring checks of its URL (it is routed only when it may read the usage of calls made
+earlier: a background response's retrieve, a batch's results, `routing.deferred_route`); a POST
+on a path of no LLM API shape, a small view object and `routing`'s cached path check.
+`TOKENTRACE_STREAM_USAGE=inject` applies as for httpx: the body is replaced in the
+`PreparedRequest` (`requests_views`) and the stream handed back as asked for
+(`requests_tee.RewriteRawTee`). The budget guard's 429 is built by the adapter itself
+(`build_response`), so `raise_for_status()` and the application's own checks see a provider's
+refusal.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ from . import failures, provider_errors
 from .config import Settings
 from .requests_tee import RawTee, RewriteRawTee
 from .requests_views import RequestView, ResponseView
+from .routing import may_be_deferred
 from .send import Wrapper, blocked, start_call, usage_stripper
 
 
@@ -44,7 +48,8 @@ def send_wrapper(tracer: Tracer, settings: Settings) -> Wrapper:
         wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
     ) -> Any:
         request = args[0] if args else kwargs.get("request")
-        if getattr(request, "method", None) != "POST":
+        method = getattr(request, "method", None)
+        if method != "POST" and (method != "GET" or not _deferred(request)):
             return wrapped(*args, **kwargs)
         call = start_call(tracer, settings, RequestView(request))
         if call is None:
@@ -74,6 +79,13 @@ def send_wrapper(tracer: Tracer, settings: Settings) -> Wrapper:
         return response
 
     return send
+
+
+def _deferred(request: Any) -> bool:
+    """Whether a GET may read the usage of calls made earlier (`routing.deferred_route`: a
+    background response's retrieve, a batch's results), to be routed as one."""
+    url = request.url
+    return may_be_deferred(url if type(url) is str else str(url))
 
 
 def _answer(adapter: Any, request: Any) -> Callable[[bytes], Any]:

@@ -276,6 +276,12 @@ def deferred_route(request: Any, settings: Settings) -> Route | None:
     return found
 
 
+def may_be_deferred(url: str) -> bool:
+    """Whether a GET's URL (query included) may be one `deferred_route` routes: all that
+    `requests` and aiohttp pay per other GET (three substring checks in C)."""
+    return "responses/" in url or "batches/" in url or "/content" in url
+
+
 def _get_shape(raw: str) -> tuple[Api, str] | None:
     """The `_GET_APIS` entry whose segment, one id and suffix end path `raw`."""
     for api, segment, suffix in _GET_APIS:

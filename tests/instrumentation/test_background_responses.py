@@ -1,7 +1,8 @@
 """OpenAI background responses (`responses.create(background=True)`) with the real openai SDK:
 the create answers `queued` without usage, which arrives with a later retrieve (polled, or
-streamed and resumed) or cancel. Each response is stored once, with its exact usage and
-cost, however it is read and however often; the queued create is no call of its own.
+streamed and resumed) or cancel, through the SDK, `requests` or aiohttp. Each response is
+stored once, with its exact usage and cost, however it is read and however often; the queued
+create is no call of its own.
 
 Prices (https://platform.openai.com/docs/pricing, genai-prices 0.2.3 agrees): gpt-4o
 (gpt-4o-2024-08-06) $2.50 / M input, $1.25 / M cached input, $10.00 / M output. A retrieve names
@@ -13,8 +14,10 @@ from __future__ import annotations
 import asyncio
 from decimal import Decimal
 
+import aiohttp
 import openai
 import pytest
+import requests
 
 from tokentrace.processor.standins import usage_header
 
@@ -128,7 +131,8 @@ def test_background_stream_read_to_the_end_then_retrieved_is_one_call(
         ident,
         ident,
     ]
-    store_exports([[span] for span in spans], tmp_path, store_client)
+    # the retrieve exported after a restart of the processor (its dedupe memory empty)
+    store_exports([[span] for span in spans], tmp_path, store_client, restarts=True)
     assert rows(store_client) == [(ident, "gpt-4o", 1000, 400, 200, COST, 1, 0, 1)]
 
 
@@ -210,3 +214,28 @@ def test_async_client_polled_and_streamed_is_one_call(standin, exporter, tmp_pat
     assert len(spans) == 4  # create, a poll in progress, the completed one, the stream
     store_exports([[span] for span in spans], tmp_path, store_client)
     assert rows(store_client) == [(ident, "gpt-4o", 1000, 400, 200, COST, 1, 0, 0)]
+
+
+def test_retrieved_with_requests_then_aiohttp_is_one_call(
+    standin, exporter, tmp_path, store_client
+):
+    # An application polling the REST API with `requests` or aiohttp rather than the SDK:
+    # their GETs used to go unrouted, so the response was never metered.
+    response = background(client(standin), polls=1)
+    url = f"{standin.base_url('openai')}/responses/{response.id}"
+    auth = {"Authorization": "Bearer sk-test"}
+    while requests.get(url, headers=auth).json()["status"] != "completed":
+        pass
+
+    async def retrieve() -> dict:
+        async with aiohttp.ClientSession() as session, session.get(url, headers=auth) as got:
+            return await got.json()
+
+    assert asyncio.run(retrieve())["usage"]["input_tokens"] == 1000
+    spans = llm_spans(exporter)
+    assert [span.attributes.get("tokentrace.call.key") for span in spans] == [
+        None, None, response.id, response.id,
+    ]  # fmt: skip  # the create, a poll in progress, the completed one, aiohttp's read
+    # aiohttp's read exported after a restart of the processor (its dedupe memory empty)
+    store_exports([spans[:3], spans[3:]], tmp_path, store_client, restarts=True)
+    assert rows(store_client) == [(response.id, "gpt-4o", 1000, 400, 200, COST, 1, 0, 0)]

@@ -12,15 +12,24 @@ Batch prices are half the standard rates:
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 from decimal import Decimal
+from typing import Any
 
+import aiohttp
 import anthropic
 import openai
+import pytest
+import requests
 from google import genai
+from ingest.serve_process import ServeProcess
+from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 
-from .conftest import llm_spans, store_exports
+from .conftest import instrumented, llm_spans, store_exports
 
 COLUMNS = (
     "ts, provider, model, service_tier, input_tokens, output_tokens, cost, priced, usage_missing"
@@ -37,15 +46,10 @@ def rows(store_client) -> list[tuple]:
     return store_client.query(f"SELECT {COLUMNS} FROM llm_calls ORDER BY input_tokens").result_rows
 
 
-def test_openai_batch_output_downloaded_twice_is_each_request_once(
-    standin, exporter, tmp_path, store_client
-):
-    sdk = openai.OpenAI(base_url=standin.base_url("openai"), api_key="sk-test", max_retries=0)
-    requests = [
-        ("long", 1000, 200),
-        ("short", 500, 300),
-        ("refused", 500, 0),  # the stand-in refuses max_tokens 0 (400): not billed
-    ]
+def openai_batch(sdk: openai.OpenAI) -> Any:
+    """A completed OpenAI batch of three chat requests: `long` (1,000 input tokens, 200
+    output), `short` (500, 300) and `refused` (the stand-in refuses max_tokens 0: not billed)."""
+    requests = [("long", 1000, 200), ("short", 500, 300), ("refused", 500, 0)]
     lines = [
         {
             "custom_id": custom,
@@ -65,6 +69,14 @@ def test_openai_batch_output_downloaded_twice_is_each_request_once(
     )
     batch = sdk.batches.retrieve(batch.id)
     assert batch.status == "completed"
+    return batch
+
+
+def test_openai_batch_output_downloaded_twice_is_each_request_once(
+    standin, exporter, tmp_path, store_client
+):
+    sdk = openai.OpenAI(base_url=standin.base_url("openai"), api_key="sk-test", max_retries=0)
+    batch = openai_batch(sdk)
     first = sdk.files.content(batch.output_file_id).text
     second = sdk.files.content(batch.output_file_id).read()
     assert first.encode() == second and len(first.splitlines()) == 3
@@ -81,8 +93,10 @@ def test_openai_batch_output_downloaded_twice_is_each_request_once(
     assert len(downloads) == 2
     assert all(call.parent.span_id in {d.context.span_id for d in downloads} for call in calls)
 
-    # each download exported on its own, as an exporter may send them minutes apart
-    store_exports([spans[: len(spans) // 2], spans[len(spans) // 2 :]], tmp_path, store_client)
+    # each download exported on its own, the processor restarted between them (a restart
+    # forgets its dedupe memory: the store remembers the keys)
+    halves = [spans[: len(spans) // 2], spans[len(spans) // 2 :]]
+    store_exports(halves, tmp_path, store_client, restarts=True)
     # long: 1,000 x 1.25 + 200 x 5.00 = 2,250 per million; short: 500 x 1.25 + 300 x 5.00
     # = 2,125 per million. Each at the time its request ran.
     at = dt.datetime.fromtimestamp(created, dt.UTC).replace(tzinfo=None)
@@ -183,3 +197,42 @@ def test_gemini_batch_polled_after_it_succeeded_is_each_request_once(
         ("gcp.gemini", "gemini-2.5-flash", "batch", 1000, 200, Decimal("0.0004"), 1, 0),
         ("gcp.gemini", "gemini-2.5-flash", "batch", 3000, 50, Decimal("0.0005125"), 1, 0),
     ]
+
+
+@pytest.mark.slow
+def test_batch_output_downloaded_again_after_serve_restarted_is_each_request_once(
+    standin, tmp_path
+):
+    # A real serve stores the first download (with `requests`, whose GETs were not routed
+    # before); it is restarted (its dedupe memory empty) on the same store, and a second
+    # download (with aiohttp) reaches the new one. The call keys, kept in the store, make the
+    # second download count nothing more, in the rows and in every rollup.
+    server = ServeProcess(tmp_path).start()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(OTLPSpanExporter(f"{server.url}/v1/traces")))
+    with instrumented(standin, provider) as exporter:
+        sdk = openai.OpenAI(base_url=standin.base_url("openai"), api_key="sk-t", max_retries=0)
+        url = f"{standin.base_url('openai')}/files/{openai_batch(sdk).output_file_id}/content"
+        auth = {"Authorization": "Bearer sk-t"}
+        first = requests.get(url, headers=auth).content
+        assert server.stop() == 0
+        server.start()
+
+        async def download() -> bytes:
+            async with aiohttp.ClientSession() as session, session.get(url, headers=auth) as got:
+                return await got.read()
+
+        assert asyncio.run(download()) == first
+        keyed = [span for span in llm_spans(exporter) if "tokentrace.call.key" in span.attributes]
+        assert len(keyed) == 4  # two requests billed, downloaded twice
+    assert server.stop() == 0
+    stored = server.stored()
+    # long: 1,000 x 1.25 + 200 x 5.00 = 2,250 per million; short: 500 x 1.25 + 300 x 5.00
+    # = 2,125 per million (the Batch API's gpt-4o rates, above)
+    assert sorted((row["input_tokens"], Decimal(row["cost"])) for row in stored["calls"]) == [
+        (500, Decimal("0.002125")),
+        (1000, Decimal("0.00225")),
+    ]
+    for rollup in ("llm_cost_hourly", "llm_cost_daily"):
+        calls, cost, input_tokens = stored[rollup]
+        assert (int(calls), Decimal(cost), int(input_tokens)) == (2, Decimal("0.004375"), 1500)
