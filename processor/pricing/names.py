@@ -185,6 +185,26 @@ def _bedrock_geography(name: str, model: ModelInfo) -> bool:
     return _names_prefix(model.match, geography + ".")
 
 
+def bedrock_profile_unknown(name: str, model: ModelInfo, provider: Provider) -> bool:
+    """Whether ``name``, priced by genai-prices' ``regional.`` entry ``model``, is a bare
+    Bedrock id (no ``global.`` or geographic profile) of a model whose ``global.`` profile
+    costs less: Claude Sonnet 4.5 and later cost 10% more through a geographic profile than
+    through ``global.`` (https://aws.amazon.com/bedrock/pricing/), and they are invoked through
+    a profile only, so a bare id is a profile's id with its prefix dropped (OpenLLMetry reads
+    ``global.anthropic.…`` as vendor ``global``, and drops ``us.``), which does not say which
+    profile served the call. Its cost is unknown, not the in-region rate by guess."""
+    model_id = model.id.lower()
+    profile = name.lower().rsplit("/", 1)[-1].split(".", 1)[0]  # an ARN's or route's last part
+    if not model_id.startswith("regional.") or profile in _PROFILES:
+        return False
+    global_id = "global." + model_id.removeprefix("regional.")
+    sibling = next((m for m in provider.models if m.id.lower() == global_id), None)
+    return sibling is not None and sibling.prices != model.prices
+
+
+_PROFILES = _GEOGRAPHIES | {"us", "global", "regional"}  # regional.: genai-prices' own id
+
+
 def _names_prefix(clause: MatchLogic, prefix: str) -> bool:
     if isinstance(clause, ClauseOr):
         return any(_names_prefix(item, prefix) for item in clause.or_)

@@ -499,6 +499,10 @@ class Pricer:
             location = "global"
             if found[0].id == "google" and rules.vertex_endpoint_priced(found[1].id):
                 location = names.vertex_location(model)
+            # Likewise a bare Bedrock id of a model whose global. profile costs 10% less.
+            aws_model = found[1] if found[0].id == "aws" else None
+            if aws_model and names.bedrock_profile_unknown(lookups[at][1], aws_model, found[0]):
+                location = None
             if location is None:
                 reason = NO_RATE
             else:

@@ -189,6 +189,23 @@ def test_vertex_claude_without_its_endpoint_has_no_known_rate(pricer: Pricer, mo
     assert (price.priced, price.reason, price.cost) == (False, "no_rate", Decimal(0))
 
 
+@pytest.mark.parametrize(
+    ("provider", "model"),
+    [
+        ("aws.bedrock", "anthropic.claude-sonnet-4-5-20250929-v1:0"),
+        ("aws.bedrock", "claude-sonnet-4-5-20250929-v1:0"),  # OpenLLMetry drops us. and vendor
+        ("aws.bedrock", "claude-haiku-4-5-20251001"),  # the response's model alone
+        ("", "bedrock/anthropic.claude-opus-4-6-v1:0"),  # a LiteLLM route
+    ],
+)
+def test_bedrock_claude_without_its_profile_has_no_known_rate(
+    pricer: Pricer, provider: str, model: str
+) -> None:
+    # Through global. or a geographic profile (10% more)? A bare id does not say.
+    price = pricer.price(provider, model, AT, 20_000, 2_000)
+    assert (price.priced, price.reason, price.cost) == (False, "no_rate", Decimal(0))
+
+
 def test_a_wrapped_name_is_stored_under_the_model_it_resolves_to(pricer: Pricer) -> None:
     vertex = pricer.price(
         "gcp.vertex_ai", "publishers/google/models/gemini-2.5-flash", AT, 20_000, 2_000

@@ -726,6 +726,34 @@ CASES = [
         "0.495",
         BEDROCK,
     ),
+    # Claude Opus 4.6 runs on Bedrock through a profile only: global. $5 / $25, a geographic
+    # profile 10% more, $5.50 / $27.50: 100,000 x 5 + 10,000 x 25; 100,000 x 5.5 + 10,000
+    # x 27.5. A bare id (an instrumentation that drops the profile) does not say which: unknown.
+    Case(
+        "bedrock global opus-4-6",
+        "aws.bedrock",
+        "global.anthropic.claude-opus-4-6-v1:0",
+        usage(100_000, 10_000),
+        "0.75",
+        BEDROCK,
+    ),
+    Case(
+        "bedrock eu opus-4-6",
+        "aws.bedrock",
+        "eu.anthropic.claude-opus-4-6-v1:0",
+        usage(100_000, 10_000),
+        "0.825",
+        BEDROCK,
+    ),
+    Case(
+        "bedrock bare opus-4-6",
+        "aws.bedrock",
+        "anthropic.claude-opus-4-6-v1:0",
+        usage(100_000, 10_000),
+        None,
+        BEDROCK,
+        reason="no_rate",
+    ),
     # Amazon Nova Pro $0.80 / cached $0.20 / $3.20: 60,000 x 0.8 + 40,000 x 0.2 + 10,000 x 3.2.
     Case(
         "bedrock nova-pro cache hits",

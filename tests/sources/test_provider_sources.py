@@ -35,9 +35,6 @@ from .test_sources import ANTHROPIC, FLASH, GPT_4O, OPENAI, SONNET, assert_no_us
 # Claude Sonnet 4.5 on Bedrock at the in-region / ``us.`` rates: 100 × 3.30 + 1,000 × 0.33 +
 # 100 × 4.125 + 80 × 16.50 per million.
 BEDROCK_REGIONAL = Decimal("0.0023925")
-# The same with no cache counts, the 100 uncached input tokens only: 100 × 3.30 + 80 × 16.50
-# per million (the 1,100 cached tokens are not in the span).
-BEDROCK_NO_CACHE = Decimal("0.00165")
 # Command A, 1,200 × 2.50 + 80 × 10 per million.
 COMMAND_A = Decimal("0.0038")
 
@@ -48,17 +45,18 @@ FIELDS = (
 SONNET_ID = "anthropic.claude-sonnet-4-5-20250929-v1:0"
 # OpenLLMetry's Bedrock spans: its ``_cross_region_check`` knows the ``us``, ``us-gov``,
 # ``eu`` and ``apac`` profiles. A ``global.`` model id is read as vendor ``global``, model
-# ``anthropic.claude…``: the profile is lost (so the call is priced at the in-region
-# rate, 10% above the global profile's), and InvokeModel, whose usage it reads by vendor,
-# gets no usage at all. A ``us.`` id loses both prefixes (``claude-sonnet-4-5-…``).
+# ``anthropic.claude…``: the profile is lost, and InvokeModel, whose usage it reads by
+# vendor, gets no usage at all. A ``us.`` id loses both prefixes (``claude-sonnet-4-5-…``).
+# A bare id does not say whether ``global.`` or a geographic profile (10% more) served the
+# call: its cost is unknown (``names.bedrock_profile_unknown``), not the in-region rate.
 # Converse's input is Bedrock's ``inputTokens``, without the cache (read as that source's,
 # not repaired); InvokeModel's stream has Claude's ``input_tokens`` and no cache counts.
 # No span says whether it streamed.
 OPENLLMETRY_BEDROCK = [
     ("aws.bedrock", SONNET_ID, 0, 0, 0, 0, 1, 0, 0, "usage_missing", Decimal(0)),
-    ("aws.bedrock", SONNET_ID, 1200, 80, 1000, 100, 0, 0, 1, "", BEDROCK_REGIONAL),
-    ("aws.bedrock", SONNET_ID[10:], 100, 80, 0, 0, 0, 0, 1, "", BEDROCK_NO_CACHE),
-    ("aws.bedrock", SONNET_ID[10:], 1200, 80, 1000, 100, 0, 0, 1, "", BEDROCK_REGIONAL),
+    ("aws.bedrock", SONNET_ID, 1200, 80, 1000, 100, 0, 0, 0, "no_rate", Decimal(0)),
+    ("aws.bedrock", SONNET_ID[10:], 100, 80, 0, 0, 0, 0, 0, "no_rate", Decimal(0)),
+    ("aws.bedrock", SONNET_ID[10:], 1200, 80, 1000, 100, 0, 0, 0, "no_rate", Decimal(0)),
 ]
 OLLAMA = ("ollama", "llama3.2", 1200, 80, 0, 0, 0)
 
@@ -178,10 +176,11 @@ INVOKE_GLOBAL_BOTOCORE = (*BEDROCK_GLOBAL, 100, 80, 0, 0, 0, 0, 1, "", Decimal("
 
 # ConverseStream through ``us.`` as botocore's span has it, at the ``us.`` rates.
 STREAM_US = ("aws.bedrock", "us." + SONNET_ID, 1200, 80, 1000, 100, 0, 1, 1, "", BEDROCK_REGIONAL)
-# InvokeModelWithResponseStream as OpenInference's span has it: 1,200 without cache details
-# (billed as input: 1,200 × 3.30 + 80 × 16.50 per million), the response's model.
+# InvokeModelWithResponseStream as OpenInference's span has it: 1,200 without cache details,
+# the response's model (``claude-sonnet-4-5-20250929``), which does not say which profile
+# served it: unknown cost.
 INVOKE_STREAM_OPENINFERENCE = (
-    "aws.bedrock", "", 1200, 80, 0, 0, 0, 0, 1, "", Decimal("0.00528"),
+    "aws.bedrock", "", 1200, 80, 0, 0, 0, 0, 0, "no_rate", Decimal(0),
 )  # fmt: skip
 
 
@@ -202,8 +201,7 @@ def test_botocore_and_openllmetry_bedrock_count_each_call_once(replay):
 
 def test_botocore_and_openllmetry_bedrock_exported_one_by_one(replay):
     """One by one, OpenLLMetry's ConverseStream span ends first and is kept (the first
-    seen): its model id without the profile is priced at the in-region rate, as ``us.``
-    is."""
+    seen): its model id without the profile leaves its cost unknown."""
     result = replay("botocore_openllmetry", alone=True)
     expected = [
         CONVERSE_GLOBAL, OPENLLMETRY_BEDROCK[3], INVOKE_GLOBAL_BOTOCORE, OPENLLMETRY_BEDROCK[2],
@@ -282,13 +280,15 @@ def test_openinference_bedrock_and_mistral(replay):
     (``llm.token_count.prompt``), with ``…prompt_details.cache_read|cache_write``, but for
     InvokeModelWithResponseStream, which has no cache details (billed as input: the span
     does not say); ``llm.model_name`` is the request's model id for Converse (the profile
-    kept) and the response's model for InvokeModel (lost: priced in-region). No span says
-    it streamed but Mistral's (``"stream": true`` in its invocation parameters)."""
+    kept) and the response's model for InvokeModel (lost: global. or a geographic profile,
+    10% apart, so its cost is unknown). No span says it streamed but Mistral's
+    (``"stream": true`` in its invocation parameters)."""
     result = replay("openinference_providers")
     assert result.spans == 8
-    regional = ("aws.bedrock", "", 1200, 80, 1000, 100, 0, 0, 1, "", BEDROCK_REGIONAL)
-    converse = ("aws.bedrock", "", 1200, 80, 1000, 100, 0, 0, 1, "", SONNET)
-    assert _rows(result)[:4] == sorted([converse, regional, regional, INVOKE_STREAM_OPENINFERENCE])
+    converse = ("aws.bedrock", "", 1200, 80, 1000, 100, 0, 0, 1, "", SONNET)  # global.
+    stream = ("aws.bedrock", "", 1200, 80, 1000, 100, 0, 0, 1, "", BEDROCK_REGIONAL)  # us.
+    invoke = ("aws.bedrock", "", 1200, 80, 1000, 100, 0, 0, 0, "no_rate", Decimal(0))
+    assert _rows(result)[:4] == sorted([converse, stream, invoke, INVOKE_STREAM_OPENINFERENCE])
     _assert_openinference_providers(result)
 
 
