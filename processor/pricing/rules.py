@@ -434,7 +434,9 @@ def apply(
     )
 
 
-def geo_only(provider_id: str, model_id: str, prices: ModelPrice, inference_geo: str) -> Ruled | None:
+def geo_only(
+    provider_id: str, model_id: str, prices: ModelPrice, inference_geo: str
+) -> Ruled | None:
     """The inference_geo rule alone, for a price of the user's prices file (the other rules
     fill gaps of price data, which a user's entry does not have): US-only inference is "a 1.1x
     pricing multiplier" on the account's rates, so a negotiated rate, which is the rate of
