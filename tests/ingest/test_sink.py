@@ -9,8 +9,10 @@ import pytest
 from clickhouse_connect.driver.exceptions import OperationalError
 from prometheus_client.parser import text_string_to_metric_families
 
+from tokentrace.processor.extract.extractor import COLUMNS
 from tokentrace.processor.metrics import Registry
 from tokentrace.processor.pricing.pricer import Pricer
+from tokentrace.processor.store import call_keys
 from tokentrace.processor.store.sink import Sink
 from tokentrace.processor.store.spool import Spool
 
@@ -88,6 +90,23 @@ def test_replaying_a_stored_segment_changes_nothing(tmp_path, store_client, pric
     # gpt-4o: 1,000 x $2.50 / M + 100 x $10 / M = $0.0035 a call; six calls
     assert totals(store_client) == ((6, Decimal("0.021"), 6000),) + ((6, Decimal("0.021")),) * 2
     assert again.metrics.spans_duplicate.value() == 1
+
+    # The lookup itself: a segment's own rows are kept when it is replayed (their keys held by
+    # their own spans), a key repeated within a segment is kept once, a held key left out.
+    key, trace, span_id = (COLUMNS.index(name) for name in ("call_key", "trace_id", "span_id"))
+    rows = store_client.query(
+        "SELECT call_key, trace_id, span_id FROM llm_call_keys FINAL ORDER BY call_key"
+    ).result_rows
+    columns = [[""] * 5 for _ in COLUMNS]
+    columns[key] = ["file-1/0", "file-1/9", "file-1/9", "file-1/1", ""]
+    columns[trace] = [rows[0][1], "t", "t", "t", "t"]
+    columns[span_id] = [rows[0][2], "s1", "s2", "s3", "s4"]
+    kept, left_out = call_keys.first_calls(store_client, columns)
+    assert (kept[key], kept[span_id], left_out) == (
+        ["file-1/0", "file-1/9", ""],
+        [rows[0][2], "s1", "s4"],
+        2,
+    )
 
 
 def test_an_unreachable_store_loses_nothing_and_drains_when_back(tmp_path, store_client, pricer):
