@@ -126,6 +126,7 @@ def panels() -> list[dict[str, Any]]:
                     },
                     "unpriced_requests": "short",
                     "unknown_cost_requests": "short",
+                    "usage_missing_requests": "short",
                     "has_usage": "short",
                     "token_gap": "short",
                 },
@@ -137,6 +138,7 @@ def panels() -> list[dict[str, Any]]:
                     "unmetered_share": "percentunit",
                     "days": "short",
                     "unknown_cost_days": "short",
+                    "usage_missing_requests": "short",
                 },
             ),
             p.table(

@@ -94,12 +94,16 @@ def upper_bound_text(value: str | None, partial: bool, money_text: Callable[[str
 
 
 def unmetered_text(row: dict[str, Any], money_text: Callable[[str], str]) -> str:
-    """An ``unmetered_spend`` row's amount: days whose gap sits beside metered calls of
-    unknown cost are not in it, only counted ("$3.00 + 1 day unknown", or ``unknown``)."""
+    """An ``unmetered_spend`` row's amount: days whose gap sits beside metered calls without a
+    price are not in it, only counted ("$3.00 + 1 day unknown", or ``unknown``); calls seen
+    without usage are in it, and said ("$3.00 incl. 40 calls without usage")."""
     days = row.get("unknown_cost_days", 0)
     if row["unmetered_cost"] is None:
         return "unknown"
     text = money_text(row["unmetered_cost"])
+    missing = row.get("usage_missing_requests", 0)
+    if missing:
+        text += f" incl. {missing:,} call{'s' * (missing != 1)} without usage"
     return f"{text} + {days} day{'s' * (days != 1)} unknown" if days else text
 
 
@@ -568,6 +572,8 @@ def _reconciliation(fetch: Fetch) -> dict[str, Any]:
                 # a lower bound and gap an upper bound unless metered_cost_complete
                 "unknown_cost_requests": int(r["unknown_cost_requests"]),
                 "metered_cost_complete": not int(r["unknown_cost_requests"]),
+                # of those, the calls without usage: their billed tokens are in the token gap
+                "usage_missing_requests": int(r["usage_missing_requests"]),
             }
             for r in rows
         ],
@@ -591,9 +597,11 @@ def _reconciliation(fetch: Fetch) -> dict[str, Any]:
                 "billed_cost": money(r["billed_cost"]),
                 "unmetered_share": _number(r["unmetered_share"]),
                 "days": int(r["days"]),
-                # days of them whose gap sits beside metered calls of unknown cost: not summed
+                # days of them whose gap sits beside metered calls without a price: not summed
                 "unknown_cost_days": int(r["unknown_cost_days"]),
                 "unmetered_cost_complete": not int(r["unknown_cost_days"]),
+                # calls seen without usage whose billed spend unmetered_cost includes
+                "usage_missing_requests": int(r["usage_missing_requests"]),
             }
             for r in fetch("unmetered_spend")
         ],

@@ -50,6 +50,10 @@ SELECT
         sum(r.metered_cost)) AS metered_cost,
     billed_cost - metered_cost AS gap,
     toFloat64(gap) / nullIf(toFloat64(billed_cost), 0) AS gap_ratio,
+    -- the bill less the metered cost of the calls with usage, when every one of those has a
+    -- price: what the metered tokens do not account for, calls seen without usage included
+    -- (the bill's tokens are theirs too); NULL beside calls without a price
+    if(unpriced_requests > 0, NULL, billed_cost - sum(r.metered_cost)) AS unmetered_gap,
     sum(r.billed_input_tokens) AS billed_input_tokens,
     sum(r.metered_input_tokens) AS metered_input_tokens,
     sum(r.billed_output_tokens) AS billed_output_tokens,
@@ -58,14 +62,17 @@ SELECT
     sum(r.metered_requests) AS metered_requests,
     sum(r.unpriced_requests) AS unpriced_requests,
     sum(r.unknown_cost_requests) AS unknown_cost_requests,
+    sum(r.unknown_cost_requests) - sum(r.unpriced_requests) AS usage_missing_requests,
     max(r.has_usage) AS has_usage,
     toInt64(billed_input_tokens + billed_output_tokens)
         - toInt64(metered_input_tokens + metered_output_tokens) AS token_gap,
+    -- billed tokens against the metered calls' (a call without a price has its tokens; one
+    -- without usage has none, and its billed tokens are in the gap): calls of unknown cost
+    -- do not hide missing ones
     multiIf(
         billed_cost = 0 AND billed_input_tokens + billed_output_tokens = 0, 'not billed',
         metered_requests = 0, 'unmetered',
-        unpriced_requests > 0, 'unpriced calls',
-        has_usage = 0, 'cost only',
+        has_usage = 0, if(unpriced_requests > 0, 'unpriced calls', 'cost only'),
         abs(token_gap) > {TOKEN_TOLERANCE} * (billed_input_tokens + billed_output_tokens),
             if(token_gap > 0, 'missing calls', 'more metered than billed'),
         unknown_cost_requests > 0, 'unpriced calls',
@@ -129,12 +136,15 @@ RECONCILIATION_VIEWS: list[View] = [
             "Per provider, UTC day and model: what the provider billed (its usage and cost "
             "reports) against what tokentrace metered, the gap (billed - metered) and its "
             "share of the bill, and the likely cause: 'unmetered' (billed, never seen), "
-            "'missing calls' (billed tokens above metered), 'price or tier' (tokens match "
-            "within 1 %, cost does not), 'unpriced calls', 'not billed', 'cost only' (no usage "
-            "in the report, e.g. web search), 'matches'. Input tokens include cached ones. "
-            "metered_cost leaves out the unknown_cost_requests (metered calls without a price "
-            "or without usage): a lower bound, and gap an upper bound, when there are some; "
-            "NULL (unknown) for both when every metered call is one."
+            "'missing calls' (billed tokens above metered, calls of unknown cost or not), "
+            "'price or tier' (tokens match within 1 %, cost does not), 'unpriced calls', 'not "
+            "billed', 'cost only' (no usage in the report, e.g. web search), 'matches'. Input "
+            "tokens include cached ones. metered_cost leaves out the unknown_cost_requests "
+            "(metered calls without a price or without usage): a lower bound, and gap an upper "
+            "bound, when there are some; NULL (unknown) for both when every metered call is "
+            "one. unmetered_gap: the bill less the cost of the metered calls with usage (the "
+            "usage_missing_requests, seen without usage, are in it); NULL beside calls without "
+            "a price."
         ),
         format=Format.TABLE,
         source="billed_costs",
@@ -147,11 +157,13 @@ ORDER BY day DESC, abs(gap) DESC, provider, model""",
         name="unmetered_spend",
         title="Unmetered spend",
         description=(
-            "Billed spend the instrumentation never saw, per provider and model over the "
+            "Billed spend the instrumentation never metered, per provider and model over the "
             "range: the whole bill of a model on days without any metered call of it, plus "
-            "the gap on days where billed tokens exceed metered ones ('missing calls'). Such a "
-            "day with metered calls of unknown cost is counted in unknown_cost_days, not "
-            "summed: unmetered_cost is then a lower bound, NULL (unknown) if every day is one."
+            "the bill less the metered calls' cost on days where billed tokens exceed metered "
+            "ones ('missing calls'). Calls seen without usage are in it (the bill has their "
+            "tokens; usage_missing_requests counts them). A 'missing calls' day with metered "
+            "calls without a price is counted in unknown_cost_days, not summed: unmetered_cost "
+            "is then a lower bound, NULL (unknown) if every day is one."
         ),
         format=Format.TABLE,
         source="billed_costs",
@@ -160,16 +172,20 @@ ORDER BY day DESC, abs(gap) DESC, provider, model""",
 SELECT
     provider,
     model,
-    -- a gap beside metered calls of unknown cost is not known to be unmetered spend: its day
-    -- is counted, not summed (a lower bound then, NULL when every such day is one of those)
+    -- a gap beside metered calls without a price is not known to be unmetered spend (their
+    -- cost is in it): its day is counted, not summed (a lower bound then, NULL when every
+    -- such day is one of those). Calls without usage do not hide the rest: their tokens and
+    -- cost are the bill's, and in the gap of the calls with usage (unmetered_gap)
     sumIf(d.billed_cost, d.cause = 'unmetered')
-        + sumIf(assumeNotNull(d.gap), d.cause = 'missing calls' AND d.unknown_cost_requests = 0)
-        AS known_unmetered_cost,
+        + sumIf(assumeNotNull(d.unmetered_gap),
+            d.cause = 'missing calls' AND d.unmetered_gap IS NOT NULL) AS known_unmetered_cost,
     if(unknown_cost_days = days, NULL, known_unmetered_cost) AS unmetered_cost,
     sum(d.billed_cost) AS billed_cost,
     toFloat64(unmetered_cost) / nullIf(toFloat64(billed_cost), 0) AS unmetered_share,
     countIf(d.cause IN ('unmetered', 'missing calls')) AS days,
-    countIf(d.cause = 'missing calls' AND d.unknown_cost_requests > 0) AS unknown_cost_days
+    countIf(d.cause = 'missing calls' AND d.unmetered_gap IS NULL) AS unknown_cost_days,
+    sumIf(d.usage_missing_requests, d.cause = 'missing calls' AND d.unmetered_gap IS NOT NULL)
+        AS usage_missing_requests
 FROM
 (
 {_RECONCILIATION_ROWS}

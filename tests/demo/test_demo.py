@@ -37,27 +37,27 @@ def test_demo_runs_the_real_pipeline_and_prints_the_report(tmp_path: Path) -> No
     assert scopes == {"", "team=growth", "team=platform", "team=support"}
     assert f"tokentrace report --clickhouse chdb://{data_dir / 'chdb'} --since 7d" in run.stdout
     assert doc["totals"]["unpriced_requests"] > 0  # the in-house model is shown, not $0
-    # the bill has 30 nights of a legacy cron job tokentrace never saw (1.44 USD a night, on
-    # gpt-4o-mini): the reconciliation finds exactly that, and everything else matches. A night
-    # whose gpt-4o-mini calls include one of unknown cost (a stream without usage) is counted,
-    # not summed (57d1906): its gap is not known to be unmetered spend.
+    # the bill has 30 nights of a legacy cron job tokentrace never saw, on gpt-4o-mini: 1,500
+    # calls of 4,000 input and 600 output tokens, at $0.15 and $0.60 per million
+    # (https://platform.openai.com/docs/pricing): 6M x 0.15 + 0.9M x 0.60 = 0.90 + 0.54 =
+    # 1.44 USD a night. The reconciliation finds exactly that, and everything else matches.
+    # A night whose gpt-4o-mini calls include a stream without usage counts too: the billed
+    # tokens are compared with the calls that have usage, and the stream (billed as metered,
+    # for nothing) adds nothing to the gap. It was counted, not summed (57d1906).
     (cron,) = doc["unmetered_spend"]
-    unknown_nights = cron["unknown_cost_days"]
     assert (cron["provider"], cron["model"], cron["days"]) == ("openai", "gpt-4o-mini", 30)
-    assert Decimal(cron["unmetered_cost"]) == Decimal("1.44") * (30 - unknown_nights)
-    assert cron["unmetered_cost_complete"] == (unknown_nights == 0)
+    assert Decimal(cron["unmetered_cost"]) == Decimal("1.44") * 30 == Decimal("43.20")
+    assert (cron["unknown_cost_days"], cron["unmetered_cost_complete"]) == (0, True)
     causes = {(c["provider"], c["model"], c["cause"]) for c in doc["reconciliation_causes"]}
-    # days whose metered calls include one of unknown cost (a stream without usage) read
-    # "unpriced calls", whatever the model: their gap is not known
+    # days whose metered calls include one of unknown cost (a stream without usage) and no
+    # token gap read "unpriced calls": their metered cost is a lower bound
     gaps = {c for c in causes if c[2] not in ("matches", "unpriced calls")}
     assert gaps <= {
         ("openai", "gpt-4o-mini", "missing calls"),
         ("openai", "gpt-4o-mini", "unmetered"),
     }
     assert ("anthropic", "claude-haiku-4-5", "matches") in causes
-    unmetered = f"${Decimal('1.44') * (30 - unknown_nights):,.2f}"
-    assert "Unmetered spend (billed, never seen by tokentrace): " in run.stdout
-    assert unmetered in run.stdout.split("Unmetered spend (billed, never seen by tokentrace): ")[1]
+    assert "Unmetered spend (billed, never seen by tokentrace): $43.20" in run.stdout
     assert "legacy-cron (sk-proj-...cr0n)" in run.stdout
     assert "TOKENTRACE_CLICKHOUSE_PORT=8123" in run.stdout  # the Grafana data source settings
 

@@ -197,10 +197,10 @@ def test_report_document_terminal_and_html(seeded: Any) -> None:
     assert doc["unmetered_spend"] == [
         {"provider": "openai", "model": "text-embedding-3-small", "unmetered_cost": "3",
          "billed_cost": "3", "unmetered_share": 1.0, "days": 1, "unknown_cost_days": 0,
-         "unmetered_cost_complete": True},
+         "unmetered_cost_complete": True, "usage_missing_requests": 0},
         {"provider": "openai", "model": "gpt-4o-mini", "unmetered_cost": "0.05",
          "billed_cost": "0.15", "unmetered_share": 0.333333, "days": 1, "unknown_cost_days": 0,
-         "unmetered_cost_complete": True},
+         "unmetered_cost_complete": True, "usage_missing_requests": 0},
     ]  # fmt: skip
     out = io.StringIO()
     terminal.render(doc, Console(file=out, width=140))
@@ -314,13 +314,20 @@ def _with_an_unpriced_sonnet_call_on_d2(
 
 
 def test_metered_calls_of_unknown_cost_are_counted_beside_the_metered_cost(seeded: Any) -> None:
-    """A metered call without a price is not in the metered cost: the row says how many."""
+    """A metered call without a price is not in the metered cost: the row says how many.
+
+    Its tokens are metered, so they are compared with the bill's first (a call without a price
+    no longer hides a token gap behind 'unpriced calls'): billed 10,000 + 2,000 against
+    4 x (2,500 + 500) + 500 + 50 = 12,550 metered, 550 over (4.6 %, past 1 %)."""
     doc, row, cause = _with_an_unpriced_sonnet_call_on_d2(seeded)
     assert (row["metered_cost"], cause["cause"], cause["unpriced_requests"]) == (
         "2",
-        "unpriced calls",
+        "more metered than billed",
         1,
     )
+    assert (row["billed_input_tokens"] + row["billed_output_tokens"]) - (
+        row["metered_input_tokens"] + row["metered_output_tokens"]
+    ) == 12_000 - 12_550
     out = io.StringIO()
     terminal.render(doc, Console(file=out, width=160))
     assert "$2.00 + 1 unknown" in out.getvalue()
@@ -362,10 +369,12 @@ def test_metered_calls_all_of_unknown_cost_have_no_metered_cost_nor_gap(
     unmetered = {r["model"]: r for r in _rows(seeded, "unmetered_spend", **day)}
     if kind == "unpriced":  # the calls were seen: not unmetered at all
         assert list(unmetered) == ["gpt-4o-mini"]
-    else:  # tokens missing, so is their cost: how much of the bill they were is unknown
+    else:  # tokens missing, and so their cost: the bill has both, $3.00 for 100,000 tokens,
+        # none of them metered (was: unknown, the day counted and not summed)
         embeddings = unmetered["text-embedding-3-small"]
-        assert (embeddings["unmetered_cost"], embeddings["unmetered_share"]) == (None, None)
-        assert (embeddings["days"], embeddings["unknown_cost_days"]) == (1, 1)
+        assert (embeddings["unmetered_cost"], embeddings["unmetered_share"]) == (Decimal(3), 1.0)
+        assert (embeddings["days"], embeddings["unknown_cost_days"]) == (1, 0)
+        assert embeddings["usage_missing_requests"] == 40
 
     window = Window(
         start=dt.datetime(2026, 3, 14, tzinfo=dt.UTC), end=dt.datetime(2026, 3, 15, tzinfo=dt.UTC)
@@ -388,12 +397,15 @@ def test_metered_calls_all_of_unknown_cost_have_no_metered_cost_nor_gap(
         "<td>text-embedding-3-small</td><td class=n>$3.00</td><td class=n>unknown</td>"
         "<td class=n>unknown</td><td class=n>—</td>"
     ) in page
-    if kind == "usage_missing":
-        assert "Unmetered spend (billed, never seen by tokentrace): at least $0.05" in text
-        assert "text-embedding-3-small: unknown of $3.00 billed" in text
-        assert "text-embedding-3-small unknown of $3.00 billed" in page
-        assert [(u["unmetered_cost"], u["unmetered_cost_complete"]) for u in
-                doc["unmetered_spend"]] == [("0.05", True), (None, False)]  # fmt: skip
+    if kind == "usage_missing":  # $3.00 of the embeddings + $0.05 of gpt-4o-mini's cron job
+        assert "Unmetered spend (billed, never seen by tokentrace): $3.05" in text
+        assert "text-embedding-3-small: $3.00 incl. 40 calls without usage of $3.00 billed" in text
+        assert "text-embedding-3-small $3.00 incl. 40 calls without usage of $3.00 billed" in page
+        spend = [
+            (u["unmetered_cost"], u["unmetered_cost_complete"], u["usage_missing_requests"])
+            for u in doc["unmetered_spend"]
+        ]
+        assert spend == [("3", True, 40), ("0.05", True, 0)]
 
 
 def test_a_gap_beside_some_calls_of_unknown_cost_is_an_upper_bound(seeded: Any) -> None:
@@ -405,3 +417,70 @@ def test_a_gap_beside_some_calls_of_unknown_cost_is_an_upper_bound(seeded: Any) 
     terminal.render(doc, Console(file=out, width=160))
     assert "at most $1.20" in out.getvalue()
     assert "at most $1.20" in html.render(doc)
+
+
+MINI = "gpt-4o-mini"
+
+
+def _one_more_gpt_4o_mini_call(seeded: Any, day: dt.date, kind: str) -> None:
+    """One gpt-4o-mini call of unknown cost on ``day``: a stream without usage, or a call with
+    500 input tokens and no price."""
+    call = {
+        "ts": dt.datetime.combine(day, dt.time(10), dt.UTC),
+        "trace_id": f"{kind}-{day}",
+        "provider": "openai",
+        "model": MINI,
+        "cost": Decimal(0),
+        "priced": 0,
+        "output_tokens": 0,
+        **_UNKNOWN_EMBEDDINGS[kind],
+    }
+    call["input_tokens"] = 500 if kind == "unpriced" else 0
+    seeded.insert("llm_calls", [list(call.values())], column_names=list(call))
+
+
+def test_calls_of_unknown_cost_beside_missing_calls_do_not_hide_them(seeded: Any) -> None:
+    # The seed's gpt-4o-mini nights with missing calls (billed tokens over the ten metered
+    # calls' 10,000 + 1,000 at $0.01 each), each now beside one call of unknown cost:
+    # - D2, a stream without usage. Billed 15,000 + 1,500 tokens, $0.15 (the cron job's
+    #   5,000 + 500 tokens, $0.05, unmetered). The night was counted in unknown_cost_days and
+    #   summed nowhere. The bill has the stream's tokens too, so the bill less what the calls
+    #   with usage cost, 0.15 - 10 x 0.01 = 0.05, is what tokentrace did not meter, the
+    #   stream's billed cost included (none here: billed as metered, like the demo's).
+    # - today, a call with 500 tokens and no price. Billed 20,000 + 2,000, $5.00. Its tokens
+    #   are metered: 22,000 - 11,500 = 10,500 still missing, which read 'unpriced calls'
+    #   (hidden); now 'missing calls'. Their cost is not known (the gap holds the unpriced
+    #   call's billed cost too): the day is counted, not summed.
+    _one_more_gpt_4o_mini_call(seeded, D2, "usage_missing")
+    _one_more_gpt_4o_mini_call(seeded, TODAY, "unpriced")
+    rows = {r["day"]: r for r in _rows(seeded, "reconciliation") if r["model"] == MINI}
+    stream_night, today = rows[D2], rows[TODAY]
+    assert (stream_night["token_gap"], stream_night["cause"]) == (16_500 - 11_000, "missing calls")
+    assert (stream_night["metered_cost"], stream_night["gap"], stream_night["unmetered_gap"]) == (
+        Decimal("0.1"),  # a lower bound: the stream's cost is unknown
+        Decimal("0.05"),  # an upper bound
+        Decimal("0.05"),  # 0.15 billed - 0.10 of the calls with usage
+    )
+    assert (stream_night["unknown_cost_requests"], stream_night["usage_missing_requests"]) == (1, 1)
+    assert (today["token_gap"], today["cause"], today["unmetered_gap"]) == (
+        22_000 - 11_500,
+        "missing calls",
+        None,
+    )
+    [mini] = [r for r in _rows(seeded, "unmetered_spend") if r["model"] == MINI]  # D1 matches
+    assert (mini["unmetered_cost"], mini["days"], mini["unknown_cost_days"]) == (
+        Decimal("0.05"),  # D2's; today's is unknown
+        2,
+        1,
+    )
+    assert mini["usage_missing_requests"] == 1
+    window = Window(
+        start=dt.datetime(2026, 3, 14, tzinfo=dt.UTC), end=dt.datetime(2026, 3, 15, tzinfo=dt.UTC)
+    )
+    doc = document.build(document.store_fetcher(seeded, window), window)
+    [spend] = [u for u in doc["unmetered_spend"] if u["model"] == MINI]
+    assert (spend["unmetered_cost"], spend["unmetered_cost_complete"]) == ("0.05", True)
+    assert spend["usage_missing_requests"] == 1
+    out = io.StringIO()
+    terminal.render(doc, Console(file=out, width=160))
+    assert "openai/gpt-4o-mini: $0.05 incl. 1 call without usage of $0.15 billed" in out.getvalue()
