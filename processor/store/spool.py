@@ -57,6 +57,7 @@ log = logging.getLogger(__name__)
 
 _SUFFIX = ".wal"
 _MAX_GROUP = 1024  # appends written and fsynced together at most
+_HELD_RECHECK_SECONDS = 1.0  # how often a spool another serve holds looks again, unasked
 
 Columns = list[list[Any]]
 
@@ -285,6 +286,8 @@ class Spool:
             timeout = None
             if current is not None:
                 timeout = max(0.0, current.opened + self.seal_seconds - time.monotonic())
+            elif self.held is not None:
+                timeout = _HELD_RECHECK_SECONDS
             batch: list[tuple[Columns, int, Future[None]]] = []
             try:
                 item = self._queue.get(timeout=timeout)
@@ -300,6 +303,10 @@ class Spool:
                 pass
             if batch:
                 self._write(batch)
+            elif self.held is not None:
+                # Not ready, so no exports come to retry the lock: look again unasked.
+                with contextlib.suppress(OSError):
+                    self._keep_lock()
             current = self._current
             if current is not None and (
                 stopping or time.monotonic() >= current.opened + self.seal_seconds

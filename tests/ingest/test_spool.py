@@ -17,6 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tokentrace.processor.store import spool as spool_module
 from tokentrace.processor.store import spool_records
 from tokentrace.processor.store.spool import Spool, SpoolFull
 from tokentrace.processor.store.spool_lock import SpoolHeld, SpoolLock
@@ -270,10 +271,13 @@ def test_segments_an_earlier_version_set_aside_in_dead_are_replayed(tmp_path):
     assert list((tmp_path / "dead").iterdir()) == []
 
 
-def test_a_re_created_directory_another_serve_locked_refuses_appends_and_says_so(tmp_path, caplog):
+def test_a_re_created_directory_another_serve_locked_refuses_appends_and_says_so(
+    tmp_path, caplog, monkeypatch
+):
     # The spool directory deleted under serve and re-created, and a second serve took the new
     # one before this serve's next segment: every append failed (503) with a log line each,
     # and nothing else said so (/readyz stayed ready while the spool had room).
+    monkeypatch.setattr(spool_module, "_HELD_RECHECK_SECONDS", 0.01)
     directory = tmp_path / "spool"
     directory.mkdir()
     spool, sealed = collecting_spool(directory, lock=SpoolLock(directory), seal_rows=1)
@@ -290,9 +294,13 @@ def test_a_re_created_directory_another_serve_locked_refuses_appends_and_says_so
     assert spool.problem.startswith(held)
     assert caplog.text.count(held) == 1
     assert list(directory.iterdir()) == [directory / "lock"]  # no segment opened in it
-    other.close()  # the second serve stopped: this one's again
+    other.close()  # the second serve stopped: this one's again, without an export to find out
+    deadline = time.monotonic() + 30  # (no export comes to a serve that says it is not ready)
+    while spool.problem:
+        assert time.monotonic() < deadline, spool.problem
+        time.sleep(0.01)
+    assert f"spool: {directory} is this serve's again; taking exports" in caplog.text
     append(spool, rows(1)).result(timeout=5)
-    assert spool.problem == ""
     spool.close()
     assert [segment.row_count for segment in sealed] == [1, 1]
 
@@ -300,8 +308,6 @@ def test_a_re_created_directory_another_serve_locked_refuses_appends_and_says_so
 def test_a_segment_whose_directory_cannot_be_synced_is_closed_and_removed(tmp_path, monkeypatch):
     # A failed fsync of the directory after a segment's file was created left the file open:
     # one descriptor leaked per failed write until serve ran out of them.
-    from tokentrace.processor.store import spool as spool_module
-
     real = spool_module._fsync_directory
     failing = [True]
 
