@@ -15,7 +15,16 @@ from typing import Any
 from .api import Api, Deferred
 from .provider_cost import from_usage
 from .request_body import RequestFields
-from .usage import USAGE_DEFERRED, WEB_SEARCHES, KeyedUsage, Observed, Usage, count, text
+from .usage import (
+    PREVIEW_WEB_SEARCHES,
+    USAGE_DEFERRED,
+    WEB_SEARCHES,
+    KeyedUsage,
+    Observed,
+    Usage,
+    count,
+    text,
+)
 
 AUDIO_INPUT_TOKENS = "gen_ai.usage.audio.input_tokens"
 IMAGE_INPUT_TOKENS = "gen_ai.usage.image.input_tokens"
@@ -141,6 +150,18 @@ _PENDING: dict[str, Any] = {_BACKGROUND: ""}
 _WEB_SEARCHES = "tokentrace.web_searches"
 """Set, with the count of billed searches, in the usage object kept of a response whose web
 search tool searched (`_web_searches`)."""
+_PREVIEW_SEARCHES = "tokentrace.preview_web_searches"
+"""Set beside it, the same count, when those searches may be web_search_preview's."""
+
+
+def _preview_tool(tools: Any) -> bool:
+    """Whether the searches of a response may be web_search_preview's (`web_search_preview`,
+    `web_search_preview_2025_03_11`), from the tools the response echoes: unless the only web
+    search tool it lists is web_search (`web_search`, `web_search_2025_08_26`), whose fee is
+    billed differently on GPT-4o and GPT-4.1; a response that lists neither may be either."""
+    types = [t.get("type") for t in tools if isinstance(t, dict)] if isinstance(tools, list) else []
+    searches = [t for t in types if isinstance(t, str) and t.startswith("web_search")]
+    return not searches or any(t.startswith("web_search_preview") for t in searches)
 
 
 def _web_searches(output: Any) -> int:
@@ -193,6 +214,8 @@ class Responses(Api):
                 usage = {**usage, _BACKGROUND: seen.response_id} if background else {**usage}
                 if searches:
                     usage[_WEB_SEARCHES] = searches
+                    if _preview_tool(response.get("tools")):
+                        usage[_PREVIEW_SEARCHES] = searches
             seen.raw_usage = usage
             seen.usage_final = True
             reason = text(response.get("incomplete_details"), "reason") or text(response, "status")
@@ -218,9 +241,16 @@ class Responses(Api):
             cache_creation_tokens=count(raw, "input_tokens_details", "cache_write_tokens"),
             reasoning_tokens=count(raw, "output_tokens_details", "reasoning_tokens"),
             provider_cost=from_usage(raw),
-            by_modality={WEB_SEARCHES: raw[_WEB_SEARCHES]} if _WEB_SEARCHES in raw else {},
+            by_modality=_searches(raw) if _WEB_SEARCHES in raw else {},
             **({"call_key": key} if key else {}),
         )
+
+
+def _searches(raw: dict[str, Any]) -> dict[str, int]:
+    searches = {WEB_SEARCHES: raw[_WEB_SEARCHES]}
+    if _PREVIEW_SEARCHES in raw:
+        searches[PREVIEW_WEB_SEARCHES] = raw[_PREVIEW_SEARCHES]
+    return searches
 
 
 class ResponsesRetrieve(Deferred, Responses):

@@ -34,6 +34,9 @@ key, whatever the trace."""
 INPUT_CHARACTERS = "tokentrace.usage.input_characters"
 INPUT_AUDIO_SECONDS = "tokentrace.usage.input_audio_seconds"
 WEB_SEARCHES = "tokentrace.usage.web_searches"
+# Of those, the searches OpenAI's web_search_preview tool ran (its fee differs on GPT-4o and
+# GPT-4.1); tokentrace's own unit, not genai-prices'.
+PREVIEW_WEB_SEARCHES = "tokentrace.usage.preview_web_searches"
 # The tier the provider says served the call (OpenAI's `service_tier`: `flex`, `priority`…),
 # recorded when it is not the standard one: flex and batch bill less, priority more.
 SERVICE_TIER = "openai.response.service_tier"

@@ -72,6 +72,8 @@ METERED_UNITS = (
     "input_characters", "input_audio_seconds", "web_searches",
     # the pages an OCR model read, and of those the pages it annotated (migration 0020)
     "input_document_pages", "input_annotated_document_pages",
+    # of the web searches, those OpenAI's web_search_preview tool ran (migration 0022)
+    "preview_web_searches",
 )  # fmt: skip
 # Of the cost-by-kind columns, what each unit above is billed at its own rate (migration 0010),
 # same order.

@@ -158,23 +158,27 @@ OPENAI_CACHE_WRITE = Rule(
 # OpenAI's web search fee per search (genai-prices: $10 per 1,000 on every model that has the
 # tool) holds for the web_search tool and for web_search_preview on reasoning models. On the
 # non-reasoning models (GPT-4o, GPT-4.1) web_search_preview costs $25 per 1,000 with its search
-# content tokens free, and GPT-4o mini and GPT-4.1 mini bill each web_search call as a fixed
-# block of 8,000 input tokens that usage may not show: a span does not say which applies, so
-# such calls with searches are unpriced (no_rate). Azure bills the tool under its own terms,
-# which the data lacks: the same. The Chat Completions search models (gpt-4o-search-preview,
-# gpt-5-search-api…) search on every call and report no count of searches: every call is
-# unpriced.
+# content tokens free (whether usage leaves them out is not published): the searches that
+# tool ran (preview_web_searches, from the tools the response echoes) leave such a call
+# unpriced (no_rate); web_search's are billed at genai-prices' $10 with the tokens. GPT-4o
+# mini and GPT-4.1 mini bill each web_search call as a fixed block of 8,000 input tokens that
+# usage may not show: their calls with searches are unpriced. Azure bills the tool under its
+# own terms, which the data lacks: the same. The Chat Completions search models
+# (gpt-4o-search-preview, gpt-5-search-api…) search on every call and report no count of
+# searches: every call is unpriced.
 OPENAI_SEARCH = Rule(
     "openai-web-search-fee-unknown",
-    "OpenAI web searches on GPT-4o and GPT-4.1 (the fee depends on the tool version, and the "
-    "mini models bill a fixed 8,000-token block per search), on Azure, and the Chat "
-    "Completions search models (a fee per search, searches not reported): unpriced",
+    "OpenAI web searches of the web_search_preview tool on GPT-4o and GPT-4.1 ($25 per 1,000, "
+    "search content tokens free), any on GPT-4o mini and GPT-4.1 mini (a fixed 8,000-token "
+    "block per search), on Azure, and the Chat Completions search models (a fee per search, "
+    "searches not reported): unpriced",
     "https://platform.openai.com/docs/pricing#built-in-tools ; "
     "https://platform.openai.com/docs/guides/tools-web-search (search actions incur a tool "
     "call cost) ; https://community.openai.com/t/search-web-using-openai-api/1363698 (OpenAI "
     "staff on web_search vs web_search_preview billing, checked 2026-12-02)",
 )
 _SEARCH_FEE_VARIES = ("gpt-4o", "gpt-4.1")
+_SEARCH_BLOCK = ("gpt-4o-mini", "gpt-4.1-mini")  # a fixed 8,000-token block per search
 _SEARCH_MODELS = ("-search-preview", "-search-api")
 
 VERTEX_REGIONAL = Rule(
@@ -416,9 +420,11 @@ def apply(
         if any(part in model_id for part in _SEARCH_MODELS):
             tier_missing = True  # a fee per search, and no count of searches
         elif prices.web_searches_kcount is not None and (
-            provider_id == "azure" or model_id.startswith(_SEARCH_FEE_VARIES)
+            provider_id == "azure" or model_id.startswith(_SEARCH_BLOCK)
         ):
             no_rate.append("web_searches")
+        elif prices.web_searches_kcount is not None and model_id.startswith(_SEARCH_FEE_VARIES):
+            no_rate.append("preview_web_searches")
     if prices.cache_write_1h_mtok is None and prices.cache_write_mtok is not None:
         if provider_id in ANTHROPIC_PROVIDERS and "claude" in model_id:
             prices = _with(prices, cache_write_1h_mtok=_times(prices.input_mtok, Decimal(2)))

@@ -10,9 +10,11 @@ and equals ``calc_price`` exactly.
 
 The counts carried (:data:`USAGE_KEYS`) are every token unit a span can report, then the
 units of other families a span can report (:data:`METERED_KEYS`: characters of text to speech,
-seconds of audio transcribed, web searches), each priced per ``unit_data[key]["per"]`` of its
-own (per million characters, per hour, per thousand searches). Units no span reports (pages,
-code executions…) have a count of 0 and cost nothing, except ``requests`` (one per call).
+seconds of audio transcribed, web searches, and tokentrace's own ``preview_web_searches``, a
+refinement of web searches that no price has a rate for), each priced per
+``unit_data[key]["per"]`` of its own (per million characters, per hour, per thousand searches).
+Units no span reports (code executions…) have a count of 0 and cost nothing, except
+``requests`` (one per call).
 A count no priced unit at or above it can bill (a web search on a model without a search fee,
 characters alone sent to a model priced per token, tokens to one priced per character) makes
 the call unpriced, never $0.
@@ -54,6 +56,7 @@ USAGE_KEYS = (
     "web_searches",
     "input_document_pages",
     "input_annotated_document_pages",
+    "preview_web_searches",
 )
 INPUT, CACHE_READ, CACHE_WRITE, OUTPUT = range(4)  # cost kinds, and the first four counts
 FIRST_UNIT = 5  # USAGE_KEYS[FIRST_UNIT:FIRST_METERED] are the units that refine the five counts
@@ -69,6 +72,7 @@ REPORTED_METERED = (
     "web_searches",
     "input_document_pages",
     "input_annotated_document_pages",
+    "preview_web_searches",
 )
 _REPORTED_AS = {"audio_seconds": "input_audio_seconds"}
 METERED_FROM = tuple(REPORTED_METERED.index(_REPORTED_AS.get(key, key)) for key in METERED_KEYS)
@@ -83,6 +87,17 @@ _DIMENSIONS = {
     for usage_key, raw in unit_data.items()
 }
 _PER = {usage_key: int(raw["per"]) for usage_key, raw in unit_data.items()}
+# tokentrace's own unit, which genai-prices does not have: of the web searches, those OpenAI's
+# web_search_preview tool ran. It refines web_searches (billed at its rate, as genai-prices
+# bills a unit without a rate of its own) and no price has a rate for it; it is counted so
+# that a rule can leave a call unpriced where that tool's fee differs (rules.OPENAI_SEARCH).
+_OWN_UNITS = {
+    "preview_web_searches": (
+        frozenset({**unit_data["web_searches"]["dimensions"], "tool_version": "preview"}.items()),
+        int(unit_data["web_searches"]["per"]),
+    )
+}
+_PER.update({key: per for key, (_, per) in _OWN_UNITS.items()})
 _TOKENS = ("family", "tokens")
 
 
@@ -247,6 +262,7 @@ def _unbilled(units: dict[str, tuple[frozenset, Decimal | TieredPrices]]) -> tup
 
 
 _DIMENSIONS_OF = {usage_key: dims for usage_key, dims in _DIMENSIONS.values()}
+_DIMENSIONS_OF.update({key: dims for key, (dims, _) in _OWN_UNITS.items()})
 
 
 def _leaf_forms(

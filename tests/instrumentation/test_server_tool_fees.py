@@ -13,7 +13,9 @@ model's rates (https://platform.openai.com/docs/pricing#built-in-tools), for eac
 `web_search_call` item whose action is a search, not for opening a page or finding in it
 (https://platform.openai.com/docs/guides/tools-web-search). GPT-5.5: $5 input, $30 output per
 million tokens (https://developers.openai.com/api/docs/pricing). On GPT-4o and GPT-4.1 the fee
-depends on the tool version ($25 for web_search_preview) and the mini models add a fixed
+depends on the tool version: web_search's is the same, web_search_preview's $25 with the
+search content tokens free (the response echoes the tools, so the instrumentation counts the
+searches that may be that tool's: `preview_web_searches`); the mini models add a fixed
 8,000-token block per search, and the Chat Completions search models report no count of
 searches: those calls are unpriced (`rules.OPENAI_SEARCH`).
 """
@@ -31,7 +33,8 @@ from .conftest import llm_spans, store_spans
 
 COLUMNS = (
     "provider, model, stream, input_tokens, output_tokens, web_searches, "
-    "if(priced = 1, input_cost, NULL), if(priced = 1, cost, NULL), unpriced_reason"
+    "if(priced = 1, input_cost, NULL), if(priced = 1, cost, NULL), unpriced_reason, "
+    "preview_web_searches"
 )
 MESSAGES = [{"role": "user", "content": "What changed in the tax rules this year?"}]
 SEARCH = [{"type": "web_search_20250305", "name": "web_search", "max_uses": 5}]
@@ -73,12 +76,12 @@ def test_anthropic_web_searches_are_billed_per_search(standin, exporter, tmp_pat
         # 2,000 × $3 + 300 × $15 = 6,000 + 4,500 per million = $0.0105; 3 searches × $0.01
         # = $0.03, counted as input: input 0.006 + 0.03 = 0.036, cost 0.0105 + 0.03 = 0.0405.
         ("anthropic", "claude-sonnet-4-6", 0, 2000, 300, 3,
-         Decimal("0.036"), Decimal("0.0405"), ""),
+         Decimal("0.036"), Decimal("0.0405"), "", 0),
         # 1,000 × $3 + 100 × $15 = 4,500 per million = $0.0045, + 1 search $0.01 = $0.0145.
         ("anthropic", "claude-sonnet-4-6", 1, 1000, 100, 1,
-         Decimal("0.013"), Decimal("0.0145"), ""),
+         Decimal("0.013"), Decimal("0.0145"), "", 0),
         ("anthropic", "claude-sonnet-4-6", 0, 1000, 100, 0,
-         Decimal("0.003"), Decimal("0.0045"), ""),
+         Decimal("0.003"), Decimal("0.0045"), "", 0),
     ]  # fmt: skip
 
 
@@ -109,6 +112,19 @@ def test_openai_web_search_calls_are_billed_per_search(standin, exporter, tmp_pa
         tools=tools,
         extra_headers=usage_header(input=10_000, output=1_000, web_searches=1),
     )
+    preview = sdk.responses.create(
+        model="gpt-4.1",
+        input="What changed in the tax rules this year?",
+        tools=[{"type": "web_search_preview", "search_context_size": "high"}],
+        extra_headers=usage_header(input=10_000, output=1_000, web_searches=1),
+    )
+    assert [tool.type for tool in preview.tools] == ["web_search_preview"]
+    sdk.responses.create(
+        model="gpt-4.1-mini",
+        input="What changed in the tax rules this year?",
+        tools=tools,
+        extra_headers=usage_header(input=10_000, output=1_000, web_searches=1),
+    )
     sdk.chat.completions.create(
         model="gpt-4o-search-preview",
         messages=MESSAGES,
@@ -118,8 +134,15 @@ def test_openai_web_search_calls_are_billed_per_search(standin, exporter, tmp_pa
     assert rows(exporter, tmp_path, store_client) == [
         # 10,000 × $5 + 1,000 × $30 = 80,000 per million = $0.08; 2 searches × $0.01 (the
         # opened page is free): input 0.05 + 0.02 = 0.07, cost 0.08 + 0.02 = 0.10.
-        ("openai", "gpt-5.5", 0, 10_000, 1_000, 2, Decimal("0.07"), Decimal("0.1"), ""),
-        ("openai", "gpt-5.5", 1, 10_000, 1_000, 1, Decimal("0.06"), Decimal("0.09"), ""),
-        ("openai", "gpt-4.1", 0, 10_000, 1_000, 1, None, None, "no_rate"),
-        ("openai", "gpt-4o-search-preview", 0, 10_000, 1_000, 0, None, None, "no_rate"),
+        ("openai", "gpt-5.5", 0, 10_000, 1_000, 2, Decimal("0.07"), Decimal("0.1"), "", 0),
+        ("openai", "gpt-5.5", 1, 10_000, 1_000, 1, Decimal("0.06"), Decimal("0.09"), "", 0),
+        # GPT-4.1 $2 / $8 (https://developers.openai.com/api/docs/pricing), web_search $10
+        # per 1,000 plus the search content tokens at the model's rates: 10,000 × $2 +
+        # 1,000 × $8 = $0.028, + $0.01: input 0.02 + 0.01 = 0.03, cost 0.038.
+        ("openai", "gpt-4.1", 0, 10_000, 1_000, 1, Decimal("0.03"), Decimal("0.038"), "", 0),
+        # web_search_preview on GPT-4.1: $25 per 1,000, content tokens free (whether usage
+        # leaves them out is not published); GPT-4.1 mini: a fixed 8,000-token block per search.
+        ("openai", "gpt-4.1", 0, 10_000, 1_000, 1, None, None, "no_rate", 1),
+        ("openai", "gpt-4.1-mini", 0, 10_000, 1_000, 1, None, None, "no_rate", 0),
+        ("openai", "gpt-4o-search-preview", 0, 10_000, 1_000, 0, None, None, "no_rate", 0),
     ]

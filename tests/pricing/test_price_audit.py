@@ -72,6 +72,12 @@ ANTHROPIC_GEO = (
     "https://platform.claude.com/docs/en/about-claude/pricing (Data residency pricing) ; "
     "https://docs.aws.amazon.com/claude-platform/latest/userguide/data-residency.html"
 )
+OPENAI_SEARCH = (
+    "https://platform.openai.com/docs/pricing#built-in-tools ; "
+    "https://community.openai.com/t/search-web-using-openai-api/1363698 (OpenAI staff: "
+    "web_search bills search content tokens at model rates, web_search_preview on non-reasoning "
+    "models does not)"
+)
 ANTHROPIC_FAST = "https://platform.claude.com/docs/en/build-with-claude/fast-mode"
 GROQ_WHISPER = "https://console.groq.com/docs/speech-text (whisper-large-v3: cost per hour $0.111)"
 
@@ -131,6 +137,7 @@ def metered(
     searches: int = 0,
     pages: int = 0,
     annotated: int = 0,
+    preview: int = 0,
     **tokens: int,
 ) -> dict[str, Any]:
     """Usage billed in other units, as the instrumentation reports it
@@ -141,6 +148,7 @@ def metered(
         "tokentrace.usage.web_searches": searches,
         "tokentrace.usage.input_document_pages": pages,
         "tokentrace.usage.input_annotated_document_pages": annotated,
+        "tokentrace.usage.preview_web_searches": preview,
     }
     return {**(usage(**tokens) if tokens else {}), **{k: v for k, v in attrs.items() if v}}
 
@@ -828,6 +836,38 @@ CASES = [
         metered(searches=1, inp=10_000, out=1_000),
         "0.025",
         ANTHROPIC_SEARCH,
+    ),
+    # OpenAI's web_search tool on GPT-4o: "$10.00 / 1k calls + search content tokens billed
+    # at model rates", GPT-4o $2.50 / $10: 10,000 x 2.5 + 1,000 x 10 = 35,000 per million
+    # = 0.035, + 2 x 0.01 = 0.055.
+    Case(
+        "gpt-4o web_search",
+        "openai",
+        "gpt-4o",
+        metered(searches=2, inp=10_000, out=1_000),
+        "0.055",
+        OPENAI_SEARCH,
+    ),
+    # Its web_search_preview: $25 per 1,000 and the content tokens free (whether usage leaves
+    # them out is not published); GPT-4o mini's web_search: a fixed 8,000-token block per
+    # search that usage may not show. Both unpriced.
+    Case(
+        "gpt-4.1 web_search_preview",
+        "openai",
+        "gpt-4.1",
+        metered(searches=1, preview=1, inp=10_000, out=1_000),
+        None,
+        OPENAI_SEARCH,
+        reason="no_rate",
+    ),
+    Case(
+        "gpt-4o-mini web_search",
+        "openai",
+        "gpt-4o-mini",
+        metered(searches=1, inp=10_000, out=1_000),
+        None,
+        OPENAI_SEARCH,
+        reason="no_rate",
     ),
     # US-only inference, 1.1x every token rate of Opus 4.6 and later ($5.50 / $0.55 / $27.50):
     # 60,000 x 5.5 + 40,000 x 0.55 + 10,000 x 27.5 = 330,000 + 22,000 + 275,000 per million.
