@@ -26,6 +26,20 @@ Not verified, so not asserted here:
 - Claude Opus 4.6's fast mode before 2026-02-18 (its launch discount, whose API rates no page
   states): unpriced (checked below).
 - OpenAI priority before 2026-10-12 (the data's priority prices start then): unpriced.
+- Per-image prices (DALL·E 2 and 3 by size and quality; Imagen, whose images the
+  instrumentation counts as tokentrace.usage.output_images): genai-prices' price type has no
+  per-image rate and the prices file no key for one, so such calls, which report no token
+  usage, are stored unknown (tests/instrumentation/test_openai_media.py,
+  test_gemini_embeddings.py). gpt-image models bill tokens, which their answers report:
+  priced by them (OpenAI's per-image figures are estimates from tokens).
+- gpt-4o-mini-tts answering audio bytes (no usage; OpenAI's "$0.015 / minute" is an estimate),
+  whisper-1 answering text, srt or vtt (no usage; the duration would have to be decoded from
+  the uploaded audio), tts-1 text beyond ASCII (how OpenAI counts its characters is not
+  published): unknown.
+- Whether batch discounts a per-search fee: no first-party page says; the fee is billed in
+  full and the batch discount applies to the tokens, as the pages word it.
+- OpenAI web searches of web_search_preview on GPT-4o and GPT-4.1 ($25 per 1,000, its search
+  content tokens free: whether usage leaves them out is not published): unpriced (below).
 """
 
 from __future__ import annotations
