@@ -74,6 +74,8 @@ METERED_UNITS = (
     "input_document_pages", "input_annotated_document_pages",
     # of the web searches, those OpenAI's web_search_preview tool ran (migration 0022)
     "preview_web_searches",
+    # the images an image model made (Imagen's tokentrace.usage.output_images, migration 0023)
+    "output_images",
 )  # fmt: skip
 # Of the cost-by-kind columns, what each unit above is billed at its own rate (migration 0010),
 # same order.

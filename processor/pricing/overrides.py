@@ -19,6 +19,8 @@ A YAML file with one entry per model and price period, rates in USD per million 
         input_audio: 40           # optional: audio input, cached audio and audio output
         cache_audio_read: 2.5     # tokens (input_audio, cache_audio_read, output_audio);
         output_audio: 80          # default: billed as text at the rates above
+        output_images: 0.04       # optional: USD per image made (Imagen), for a model priced
+                                  # per image: then input and output may be left out
         tiers:                    # optional long-context tiers (genai-prices' cliff rule):
           - above: 200000         # when the call's input tokens exceed this, these rates
             input: 4.5            # apply to ALL its tokens; a rate left out keeps the
@@ -45,11 +47,15 @@ from pathlib import Path
 import yaml
 from genai_prices.types import ModelPrice, Tier, TieredPrices
 
+from .units import OUTPUT_IMAGES_PRICE
+
 RATE_KEYS = ("input", "cache_read", "cache_write", "output")
 # Optional rates of the audio units a span reports (genai-prices' ``*_mtok`` names without
 # the suffix): a model that bills audio tokens at their own rate needs them, or its audio
 # is billed at the text rate.
 UNIT_RATE_KEYS = ("input_audio", "cache_audio_read", "output_audio")
+# A rate per image (units.OUTPUT_IMAGES_PRICE is per 1,000); no tiers.
+IMAGE_RATE_KEY = "output_images"
 _ENTRY_KEYS = {
     "provider",
     "model",
@@ -61,6 +67,7 @@ _ENTRY_KEYS = {
     "tiers",
     *RATE_KEYS,
     *UNIT_RATE_KEYS,
+    IMAGE_RATE_KEY,
 }
 # Where a price was read and when (required in tokentrace's corrections file, optional here).
 _SOURCE_KEYS = {"source", "checked"}
@@ -214,13 +221,15 @@ class _Parser:
         model = self.text(fields["model_prefix" if prefix else "model"], allow_empty=prefix).lower()
         provider = self.text(fields["provider"]).lower() if "provider" in fields else None
         tier = self.text(fields["service_tier"]) if "service_tier" in fields else None
-        for required in ("input", "output"):
+        for required in ("input", "output") if IMAGE_RATE_KEY not in fields else ():
             if required not in fields:
                 raise self.error(node, f"a price entry needs '{required}' (USD per million tokens)")
         rates = {
             key: self.rate(fields[key]) for key in (*RATE_KEYS, *UNIT_RATE_KEYS) if key in fields
         }
         tiers = self.tiers(fields["tiers"], rates.keys()) if "tiers" in fields else []
+        if IMAGE_RATE_KEY in fields:
+            rates[IMAGE_RATE_KEY] = self.rate(fields[IMAGE_RATE_KEY])
         start = self.start(fields["start"]) if "start" in fields else None
         end = self.start(fields["end"], "end") if "end" in fields else None
         if end is not None and start is not None and end <= start:
@@ -334,6 +343,9 @@ def _model_price(
     """The file's rates as a genai-prices ``ModelPrice`` (tiers per key, cliff rule)."""
     prices: dict[str, Decimal | TieredPrices] = {}
     for key, base in rates.items():
+        if key == IMAGE_RATE_KEY:  # per image, as a rate per 1,000 (no tiers)
+            prices[OUTPUT_IMAGES_PRICE] = base * 1000
+            continue
         key_tiers, current = [], base
         for above, tier_rates in tiers:
             current = tier_rates.get(key, current)

@@ -57,6 +57,7 @@ USAGE_KEYS = (
     "input_document_pages",
     "input_annotated_document_pages",
     "preview_web_searches",
+    "output_images",
 )
 INPUT, CACHE_READ, CACHE_WRITE, OUTPUT = range(4)  # cost kinds, and the first four counts
 FIRST_UNIT = 5  # USAGE_KEYS[FIRST_UNIT:FIRST_METERED] are the units that refine the five counts
@@ -73,6 +74,7 @@ REPORTED_METERED = (
     "input_document_pages",
     "input_annotated_document_pages",
     "preview_web_searches",
+    "output_images",
 )
 _REPORTED_AS = {"audio_seconds": "input_audio_seconds"}
 METERED_FROM = tuple(REPORTED_METERED.index(_REPORTED_AS.get(key, key)) for key in METERED_KEYS)
@@ -87,17 +89,22 @@ _DIMENSIONS = {
     for usage_key, raw in unit_data.items()
 }
 _PER = {usage_key: int(raw["per"]) for usage_key, raw in unit_data.items()}
-# tokentrace's own unit, which genai-prices does not have: of the web searches, those OpenAI's
-# web_search_preview tool ran. It refines web_searches (billed at its rate, as genai-prices
-# bills a unit without a rate of its own) and no price has a rate for it; it is counted so
-# that a rule can leave a call unpriced where that tool's fee differs (rules.OPENAI_SEARCH).
+# tokentrace's own units, which genai-prices does not have: of the web searches, those
+# OpenAI's web_search_preview tool ran (it refines web_searches, billed at its rate, as
+# genai-prices bills a unit without a rate of its own, and no price has a rate for it: it is
+# counted so that a rule can leave a call unpriced where that tool's fee differs,
+# rules.OPENAI_SEARCH); and the images an image model made (Imagen), priced per 1,000 images
+# (``output_images_kcount``, the prices file's ``output_images`` per image).
 _OWN_UNITS = {
     "preview_web_searches": (
         frozenset({**unit_data["web_searches"]["dimensions"], "tool_version": "preview"}.items()),
         int(unit_data["web_searches"]["per"]),
-    )
+    ),
+    "output_images": (frozenset({"family": "images", "direction": "output"}.items()), 1000),
 }
+OUTPUT_IMAGES_PRICE = "output_images_kcount"  # a ModelPrice attribute of tokentrace's own
 _PER.update({key: per for key, (_, per) in _OWN_UNITS.items()})
+_DIMENSIONS[OUTPUT_IMAGES_PRICE] = ("output_images", _OWN_UNITS["output_images"][0])
 _TOKENS = ("family", "tokens")
 
 

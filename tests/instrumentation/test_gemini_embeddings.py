@@ -137,13 +137,14 @@ def test_imagen_images_counted_in_bodies_of_any_size(standin, exporter, tmp_path
     ]
     assert attributes(spans[2])["gen_ai.provider.name"] == "gcp.gemini"
     assert attributes(spans[2])["tokentrace.usage.output_images"] == 2
-    # Billed per image ($0.04 for Imagen 4, https://ai.google.dev/gemini-api/docs/pricing), a
-    # unit the store does not price yet: metered, the cost unknown, never $0.
+    # Billed per image (https://ai.google.dev/gemini-api/docs/pricing ;
+    # https://cloud.google.com/vertex-ai/generative-ai/pricing): Imagen 4 $0.04, so 1 x 0.04
+    # and 3 x 0.04 = 0.12; Imagen 4 Fast $0.02, 2 x 0.02 = 0.04 (the corrections).
     assert rows(exporter, tmp_path, store_client) == [
-        ("image_generation", "gcp.vertex_ai", "imagen-4.0-generate-001", 0, 0, None, 0, 1,
-         "usage_missing"),
-        ("image_generation", "gcp.vertex_ai", "imagen-4.0-generate-001", 0, 0, None, 0, 1,
-         "usage_missing"),
-        ("image_generation", "gcp.gemini", "imagen-4.0-fast-generate-001", 0, 0, None, 0, 1,
-         "usage_missing"),
+        ("image_generation", "gcp.vertex_ai", "imagen-4.0-generate-001", 0, 0, Decimal("0.04"),
+         1, 0, ""),
+        ("image_generation", "gcp.vertex_ai", "imagen-4.0-generate-001", 0, 0, Decimal("0.12"),
+         1, 0, ""),
+        ("image_generation", "gcp.gemini", "imagen-4.0-fast-generate-001", 0, 0,
+         Decimal("0.04"), 1, 0, ""),
     ]  # fmt: skip

@@ -26,12 +26,11 @@ Not verified, so not asserted here:
 - Claude Opus 4.6's fast mode before 2026-02-18 (its launch discount, whose API rates no page
   states): unpriced (checked below).
 - OpenAI priority before 2026-10-12 (the data's priority prices start then): unpriced.
-- Per-image prices (DALL·E 2 and 3 by size and quality; Imagen, whose images the
-  instrumentation counts as tokentrace.usage.output_images): genai-prices' price type has no
-  per-image rate and the prices file no key for one, so such calls, which report no token
-  usage, are stored unknown (tests/instrumentation/test_openai_media.py,
-  test_gemini_embeddings.py). gpt-image models bill tokens, which their answers report:
-  priced by them (OpenAI's per-image figures are estimates from tokens).
+- DALL·E 2 and 3, billed per image by size and quality: their answers report no usage and
+  nothing counts their images yet, so their calls are stored unknown
+  (tests/instrumentation/test_openai_media.py). gpt-image models bill tokens, which their
+  answers report: priced by them (OpenAI's per-image figures are estimates from tokens).
+  Imagen's per-image rates are from a quotation of Google's page (see corrections.yaml).
 - gpt-4o-mini-tts answering audio bytes (no usage; OpenAI's "$0.015 / minute" is an estimate),
   whisper-1 answering text, srt or vtt (no usage; the duration would have to be decoded from
   the uploaded audio), tts-1 text beyond ASCII (how OpenAI counts its characters is not
@@ -91,6 +90,10 @@ OPENAI_SEARCH = (
     "https://community.openai.com/t/search-web-using-openai-api/1363698 (OpenAI staff: "
     "web_search bills search content tokens at model rates, web_search_preview on non-reasoning "
     "models does not)"
+)
+IMAGEN = (
+    "https://ai.google.dev/gemini-api/docs/pricing ; "
+    "https://cloud.google.com/vertex-ai/generative-ai/pricing (as quoted, see corrections.yaml)"
 )
 ANTHROPIC_FAST = "https://platform.claude.com/docs/en/build-with-claude/fast-mode"
 GROQ_WHISPER = "https://console.groq.com/docs/speech-text (whisper-large-v3: cost per hour $0.111)"
@@ -152,6 +155,7 @@ def metered(
     pages: int = 0,
     annotated: int = 0,
     preview: int = 0,
+    images: int = 0,
     **tokens: int,
 ) -> dict[str, Any]:
     """Usage billed in other units, as the instrumentation reports it
@@ -163,6 +167,7 @@ def metered(
         "tokentrace.usage.input_document_pages": pages,
         "tokentrace.usage.input_annotated_document_pages": annotated,
         "tokentrace.usage.preview_web_searches": preview,
+        "tokentrace.usage.output_images": images,
     }
     return {**(usage(**tokens) if tokens else {}), **{k: v for k, v in attrs.items() if v}}
 
@@ -978,6 +983,44 @@ CASES = [
         at=datetime(2026, 2, 10, 12, tzinfo=UTC),
         reason="no_rate",
         extra={"anthropic.response.service_tier": "fast"},
+    ),
+    # Imagen 4 per image, the Gemini API and Vertex AI alike: $0.04, Fast $0.02, Ultra $0.06:
+    # 4 x 0.04; 3 x 0.02; 2 x 0.06. Tokens alone say nothing of a per-image price.
+    Case(
+        "imagen-4 images",
+        "gcp.gemini",
+        "imagen-4.0-generate-001",
+        metered(images=4),
+        "0.16",
+        IMAGEN,
+        extra={"gen_ai.operation.name": "image_generation"},
+    ),
+    Case(
+        "vertex imagen-4-fast images",
+        "gcp.vertex_ai",
+        "imagen-4.0-fast-generate-001",
+        metered(images=3),
+        "0.06",
+        IMAGEN,
+        extra={"gen_ai.operation.name": "image_generation"},
+    ),
+    Case(
+        "vertex imagen-4-ultra images",
+        "gcp.vertex_ai",
+        "imagen-4.0-ultra-generate-001",
+        metered(images=2),
+        "0.12",
+        IMAGEN,
+        extra={"gen_ai.operation.name": "image_generation"},
+    ),
+    Case(
+        "imagen-4 tokens only",
+        "gcp.gemini",
+        "imagen-4.0-generate-001",
+        usage(40),
+        None,
+        IMAGEN,
+        reason="not_per_token",
     ),
     # Mistral OCR 2505: $1 per 1,000 pages, $3 per 1,000 annotated pages (an annotated page is
     # billed at that rate only): 500 x 1 + 500 x 3 = 2,000 per 1,000 pages.

@@ -11,6 +11,7 @@ import pytest
 
 from tokentrace.processor.pricing.overrides import PricesFileError, load_overrides
 from tokentrace.processor.pricing.pricer import GENAI_PRICES_VERSION, Pricer
+from tokentrace.processor.pricing.units import REPORTED_METERED
 
 UTC = UTC
 
@@ -186,6 +187,19 @@ def test_a_negotiated_rate_takes_the_us_inference_multiplier(tmp_path: Path) -> 
     assert (opus("eu").priced, opus("eu").reason) == (False, "no_rate")
     haiku = pricer.price("anthropic", "claude-haiku-4-5", day, 100_000, 10_000, inference_geo="us")
     assert haiku.cost == Decimal("0.12")
+
+
+def test_a_model_priced_per_image(tmp_path: Path) -> None:
+    """``output_images`` is USD per image; such an entry needs no token rates. 3 images at
+    $0.05 = 0.15; a call that reports tokens only is not priced by it (not_per_token)."""
+    path = tmp_path / "prices.yaml"
+    path.write_text("prices:\n  - model: acme-image-2\n    output_images: 0.05\n")
+    pricer = Pricer(path)
+    images = (0,) * (len(REPORTED_METERED) - 1) + (3,)
+    price = pricer.price("acme", "acme-image-2", at("2026-12-01"), 0, 0, metered=images)
+    assert (price.priced, price.cost, price.output_cost) == (True, Decimal("0.15"), Decimal("0.15"))
+    tokens = pricer.price("acme", "acme-image-2", at("2026-12-01"), 40, 0)
+    assert (tokens.priced, tokens.reason) == (False, "not_per_token")
 
 
 def test_a_self_hosted_provider_can_be_priced_at_zero_on_purpose(prices_file: Path) -> None:
