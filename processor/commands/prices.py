@@ -14,7 +14,7 @@ from tokentrace.processor.commands.options import parse_datetime
 from tokentrace.processor.pricing import rules
 from tokentrace.processor.pricing.overrides import RATE_KEYS, PricesFileError
 from tokentrace.processor.pricing.pricer import ENV_PRICES_FILE, Period, Pricer
-from tokentrace.processor.pricing.units import USAGE_KEYS, rate_above
+from tokentrace.processor.pricing.units import OUTPUT_IMAGES_PRICE, USAGE_KEYS, rate_above
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -89,6 +89,16 @@ _REASONS = {
     "not_per_token": "priced per hour, page or character, not per token",
 }
 _RULES = {rule.name: rule for rule in rules.RULES}
+# Rates in units other than tokens (units.METERED_KEYS' price keys), as the text names them.
+_UNIT_NAMES = {
+    "input_mchars": "per million characters",
+    "audio_hours": "per hour of audio",
+    "input_audio_hours": "per hour of audio in",
+    "web_searches_kcount": "per 1,000 web searches",
+    "input_document_kpages": "per 1,000 pages",
+    "input_annotated_document_kpages": "per 1,000 annotated pages",
+    OUTPUT_IMAGES_PRICE: "per 1,000 images",
+}
 
 
 def describe(period: Period, args: argparse.Namespace, at: datetime) -> dict:
@@ -111,6 +121,11 @@ def describe(period: Period, args: argparse.Namespace, at: datetime) -> dict:
         for above in thresholds
     ]
     fee = period.prices.requests_kcount
+    per_unit = {
+        key: _text(value)
+        for key, value in period.prices.__dict__.items()
+        if key in _UNIT_NAMES and value is not None
+    }
     return {
         "model": period.model,
         "requested_model": args.model,
@@ -125,6 +140,7 @@ def describe(period: Period, args: argparse.Namespace, at: datetime) -> dict:
         "usd_per_million_tokens": base,
         "tiers": tiers,
         "usd_per_1000_requests": _text(fee),
+        "usd_per_unit": per_unit,
         "note": period.note,
         "rules": [
             {
@@ -176,9 +192,13 @@ def render(doc: dict) -> str:
     ]
     if doc["hours_utc"]:
         lines.append(f"  hours        {doc['hours_utc'][0]}–{doc['hours_utc'][1]} UTC daily")
-    lines.append("  USD per million tokens")
     missing = doc["unpriced_when_non_zero"]
-    lines += _rate_lines(doc["usd_per_million_tokens"], "    ", missing)
+    per_token = any(doc["usd_per_million_tokens"].values())
+    if per_token or not doc["usd_per_unit"]:
+        lines.append("  USD per million tokens")
+        lines += _rate_lines(doc["usd_per_million_tokens"], "    ", missing)
+    for key, value in doc["usd_per_unit"].items():
+        lines.append(f"  USD {_UNIT_NAMES[key]:<24} {value}")
     for tier in doc["tiers"]:
         lines.append(f"  above {tier['above_input_tokens']:,} input tokens (all tokens)")
         lines += _rate_lines(tier, "    ", missing)
@@ -242,6 +262,7 @@ def check(output: str) -> int:
                     "source": period.source,
                     "checked": period.checked.isoformat() if period.checked else None,
                     "usd_per_million_tokens": _rates(ours),
+                    "usd_per_unit": _unit_rates(ours),
                     "tiers": _tiers(ours),
                     "genai_prices_says": _rates(theirs),
                     "genai_prices_tiers": _tiers(theirs),
@@ -259,7 +280,8 @@ def check(output: str) -> int:
         if row["hours_utc"]:
             since += f", {row['hours_utc'][0]}–{row['hours_utc'][1]} UTC daily"
         print(f"{row['provider']}/{name} {since}")
-        print(f"  tokentrace     {_line(row['usd_per_million_tokens'])}")
+        per_unit = ", ".join(f"{v} {_UNIT_NAMES[k]}" for k, v in row["usd_per_unit"].items())
+        print(f"  tokentrace     {_line(row['usd_per_million_tokens']) or per_unit}")
         for tier in row["tiers"]:
             print(f"    above {tier['above']} input tokens: {_line(tier['rates'])}")
         theirs = row["genai_prices_says"]
@@ -278,6 +300,14 @@ def _rates(period: Period | None) -> dict[str, str | None] | None:
     if period is None or period.compiled is None:
         return None
     return {key: _text(_base(getattr(period.prices, f"{key}_mtok"))) for key in RATE_KEYS}
+
+
+def _unit_rates(period: Period | None) -> dict[str, str | None]:
+    """A period's rates in units other than tokens (per character, hour, search, image)."""
+    if period is None or period.compiled is None:
+        return {}
+    prices = period.prices.__dict__
+    return {key: _text(prices[key]) for key in _UNIT_NAMES if prices.get(key) is not None}
 
 
 def _tiers(period: Period | None) -> list[dict]:
