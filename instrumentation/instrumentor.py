@@ -38,13 +38,12 @@ from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 from opentelemetry.instrumentation.instrumentor import BaseInstrumentor
-from opentelemetry.instrumentation.utils import unwrap
 from opentelemetry.trace import get_tracer, get_tracer_provider
-from wrapt import wrap_function_wrapper
 
 from . import config, endpoints
 from .budget_guard import BudgetGuard
 from .json_handover import json_handover, requests_json_handover
+from .patching import patch, unpatch
 from .providers import parse_provider_urls
 from .requests_send import send_wrapper
 from .send import async_wrapper, sync_wrapper
@@ -103,13 +102,9 @@ class LLMInstrumentor(BaseInstrumentor):
             except ImportError:
                 continue
             tees = tee_classes(module)
-            wrap_function_wrapper(
-                module.Client, "_send_single_request", sync_wrapper(tracer, settings, tees)
-            )
-            wrap_function_wrapper(
-                module.AsyncClient, "_send_single_request", async_wrapper(tracer, settings, tees)
-            )
-            wrap_function_wrapper(module.Response, "json", json_handover)
+            patch(module.Client, "_send_single_request", sync_wrapper(tracer, settings, tees))
+            patch(module.AsyncClient, "_send_single_request", async_wrapper(tracer, settings, tees))
+            patch(module.Response, "json", json_handover)
             patched.append(module)
         self._patched = tuple(patched)
         self._instrument_requests(tracer, settings)
@@ -120,10 +115,10 @@ class LLMInstrumentor(BaseInstrumentor):
             adapters = importlib.import_module("requests.adapters")
         except ImportError:
             return
-        wrap_function_wrapper(adapters.HTTPAdapter, "send", send_wrapper(tracer, settings))
+        patch(adapters.HTTPAdapter, "send", send_wrapper(tracer, settings))
         models = importlib.import_module("requests.models")
         if getattr(models, "complexjson", None) is json:  # not simplejson: see json_handover
-            wrap_function_wrapper(models.Response, "json", requests_json_handover)
+            patch(models.Response, "json", requests_json_handover)
             self._requests_json = models.Response
         self._requests = adapters
 
@@ -142,25 +137,23 @@ class LLMInstrumentor(BaseInstrumentor):
         raw = settings
         if settings.inject_stream_usage:
             raw = config.Settings(settings.mapped, False, settings.guard)
-        wrap_function_wrapper(
-            client.ClientSession, "_request", request_wrapper(tracer, settings, raw)
-        )
+        patch(client.ClientSession, "_request", request_wrapper(tracer, settings, raw))
         self._aiohttp = client
 
     def _uninstrument(self, **kwargs: Any) -> None:
         for module in self._patched:
-            unwrap(module.Client, "_send_single_request")
-            unwrap(module.AsyncClient, "_send_single_request")
-            unwrap(module.Response, "json")
+            unpatch(module.Client, "_send_single_request")
+            unpatch(module.AsyncClient, "_send_single_request")
+            unpatch(module.Response, "json")
         self._patched = ()
         if self._requests is not None:
-            unwrap(self._requests.HTTPAdapter, "send")
+            unpatch(self._requests.HTTPAdapter, "send")
             self._requests = None
         if self._requests_json is not None:
-            unwrap(self._requests_json, "json")
+            unpatch(self._requests_json, "json")
             self._requests_json = None
         if self._aiohttp is not None:
-            unwrap(self._aiohttp.ClientSession, "_request")
+            unpatch(self._aiohttp.ClientSession, "_request")
             self._aiohttp = None
         if self._guard is not None:
             self._guard.stop()

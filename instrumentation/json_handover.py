@@ -32,7 +32,7 @@ from .streams import _Tee
 def json_handover(
     wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
 ) -> Any:
-    """The `wrapt` wrapper of `httpx.Response.json` / `httpx2.Response.json`."""
+    """The wrapper (`patching`) of `httpx.Response.json` / `httpx2.Response.json`."""
     if not args and not kwargs:
         stream = instance.stream
         if isinstance(stream, _Tee):
@@ -48,7 +48,7 @@ _UTF8 = frozenset({"utf-8", "utf8", "utf_8", "u8"})
 def requests_json_handover(
     wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
 ) -> Any:
-    """The `wrapt` wrapper of `requests.Response.json` (wrapped only when `requests` parses
+    """The wrapper (`patching`) of `requests.Response.json` (wrapped only when `requests` parses
     with the stdlib's `json`, not simplejson). `requests` parses `content` decoded as UTF-8
     (its own guess, or a `charset=utf-8` header) or else `text` in a guessed encoding: the
     document is handed over only for a body that is strict UTF-8 without a BOM, where
