@@ -177,8 +177,8 @@ async def _measure(base: str, rounds: int, calls: int) -> None:
 def wrapper_alone() -> None:
     """`session._request(...)` made and closed unstarted (the coroutine), instrumented minus
     not, alternated 5 times, best of 7 each: what a GET (one comparison) and a POST (the
-    middleware added to the keywords) pay before aiohttp runs, wrapt's bound wrapper included
-    (calling the wrapper function directly left out the 3 µs of wrapt 2.5's binding)."""
+    middleware added to the keywords) pay before aiohttp runs, the patched method's call
+    included (`patching`; calling the wrapper function directly would leave it out)."""
     session = aiohttp.ClientSession.__new__(aiohttp.ClientSession)  # never opened
     session._auto_decompress = True
     session._middlewares = ()
