@@ -52,6 +52,13 @@ One call can reach the processor as several spans:
   with that key is a duplicate and takes one away, so calls pair off one to one
   (:meth:`Deduper.forget` does not give a count back either).
 
+- a span of a stream opened once the stream had been read (OpenLIT's, for most
+  providers: ``Call.late``), without a response id, and another scope's span of that
+  stream in another trace (tokentrace's span of an Ollama stream): the late span is
+  paired as a framework's is, with a span of a stream of the same provider and usage
+  that ended at most ``_LATE_GAP_US`` before it opened, within one request or across
+  requests (its ``N`` value says it is late, and the other's that it streamed);
+
 - the same call's usage read again later (``tokentrace.call.key``: a background response
   retrieved after it completed, once per poll; a batch's results downloaded twice): a
   ``D`` key of the call key, whatever the trace, scope or time. The first span with usage
@@ -95,6 +102,10 @@ _pack_usage = Struct("<4Q").pack
 # Slack of a framework span's start and end around the SDK span inside it (two clocks
 # read at millisecond-or-better precision).
 _NESTED_SLACK_US = 1_000
+# Longest time between the end of a stream's span and the opening of a span of it opened
+# once the stream had been read (``Call.late``): the application's handling of the last
+# chunk before it asks for the next.
+_LATE_GAP_US = 5_000_000
 # Calls remembered before the first framework span is seen, to be keyed once it is.
 _BEFORE_FRAMEWORKS = 4096
 # Scopes get a number (1..255) for the cross-trace key's value; beyond 255 scopes, the
@@ -351,24 +362,42 @@ def _trace_key(call: Call) -> bytes:
 
 def _interval(call: Call) -> int:
     """An ``N`` key's value: start (µs) and duration (µs, at most 2^31 - 1), then 1 for a
-    framework span, 0 for another."""
+    stream, 1 for a span opened after its stream (``Call.late``), 1 for a framework
+    span."""
     duration = min(int(call.latency_ms * 1000), 2**31 - 1)
-    return (call.ts_us << 31 | duration) << 1 | (call.rank == RANK_FRAMEWORK)
+    flags = (call.stream != 0) << 2 | call.late << 1 | (call.rank == RANK_FRAMEWORK)
+    return (call.ts_us << 31 | duration) << 3 | flags
 
 
 def _nests(seen: int, interval: int, opened: bool) -> bool:
     """Whether two ``N`` values are a framework span and another span that ran inside it;
     ``opened``: the framework span has no usage and the other has, so the other need only
-    start inside it (``_opened_inside``)."""
+    start inside it (``_opened_inside``). A framework span opened after its stream
+    (``Call.late``) need only have opened shortly after the other ended
+    (``_ended_before``)."""
     if seen & 1 == interval & 1:
         return False
     outer, inner = (seen, interval) if seen & 1 else (interval, seen)
-    outer_start, inner_start = outer >> 32, inner >> 32
-    outer_end = outer_start + (outer >> 1 & (2**31 - 1))
-    inner_end = inner_start + (inner >> 1 & (2**31 - 1))
+    outer_start, inner_start = outer >> 34, inner >> 34
+    outer_end = outer_start + (outer >> 3 & (2**31 - 1))
+    inner_end = inner_start + (inner >> 3 & (2**31 - 1))
+    if outer & 2 and inner & 4 and _ended_before(outer_start, outer_end, inner_end):
+        return True
     if opened:
         return _opened_inside(outer_start, outer_end, inner_start)
     return _inside(outer_start, outer_end, inner_start, inner_end)
+
+
+def _end(call: Call) -> float:
+    return call.ts_us + call.latency_ms * 1000
+
+
+def _ended_before(outer_start: float, outer_end: float, inner_end: float) -> bool:
+    """Whether a span of a stream ended at most ``_LATE_GAP_US`` before a span opened
+    after its stream had been read (µs): the stream ends (the other span with it), then
+    the application reads past its last chunk and the late span opens. Only a stream's
+    span is paired so: an earlier call of the same usage ends shortly before too."""
+    return outer_start - _LATE_GAP_US <= inner_end <= outer_end + _NESTED_SLACK_US
 
 
 def _inside(outer_start: float, outer_end: float, inner_start: float, inner_end: float) -> bool:
@@ -560,6 +589,7 @@ def _nested_pairs(calls: list[Call], pairs: list[tuple[Call, Call]]) -> list[tup
             and call.provider == outer.provider
             and (
                 _inside(outer.ts_us, end, call.ts_us, call.ts_us + call.latency_ms * 1000)
+                or (outer.late and call.stream and _ended_before(outer.ts_us, end, _end(call)))
                 or (
                     outer.usage_missing
                     and not call.usage_missing

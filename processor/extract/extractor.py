@@ -198,6 +198,11 @@ PROVIDER_METADATA = _field(RAW, "ai.response.providerMetadata")
 USAGE_OBJECT = _field(
     RAW, "metadata.usage_object", "mlflow.chat.tokenUsage", "langfuse.observation.usage_details"
 )
+# OpenInference's ``output.value``: the response as the SDK returned it, JSON. Read only
+# for the cache counts of a span that has counts but none of the cache: its Bedrock
+# InvokeModelWithResponseStream span sets ``llm.token_count.prompt`` (cache included) but
+# no ``…prompt_details``, while the Claude message it records carries the API's usage.
+OUTPUT_VALUE = _field(RAW, "output.value")
 INPUT = _field(
     COUNT,
     "gen_ai.usage.input_tokens",
@@ -292,6 +297,9 @@ SERVICE_TIER = _field(
 # Where an Anthropic call's inference ran when not the default (``us``: 1.1x on recent models).
 INFERENCE_GEO = _field(LOWER, "anthropic.response.inference_geo")
 SERVER_ADDRESS = _field(LOWER, "server.address")
+# The request's URL, where a source records it (the Anthropic SDKs' tracing), or its API base
+# URL (OpenLLMetry's OpenAI instrumentation): a cloud's endpoint (``sources.cloud_provider``).
+URL = _field(TEXT, "url.full", "gen_ai.openai.api_base")
 API_KEY = _field(TEXT, "tokentrace.api_key")
 ENDPOINT = _field(TEXT, "tokentrace.endpoint")
 BUDGET_BLOCKED = _field(FLAG, "tokentrace.budget.blocked")
@@ -337,6 +345,7 @@ class Call:
         "http_status",
         "inference_geo",
         "input_tokens",
+        "late",
         "latency_ms",
         "metered",
         "operation",
@@ -390,6 +399,8 @@ class Call:
     service_tier: str
     inference_geo: str  # "" = the default (global)
     latency_ms: float
+    late: bool
+    """Its span was opened once the stream had been read (``sources.Source.opened_late``)."""
     ttft_ms: float | None
     status: str
     error_type: str
@@ -740,6 +751,17 @@ def _call(
             reasoning = usage.reasoning
         if found[UNITS[0]] is None and usage.cache_write_1h:
             units = (usage.cache_write_1h, *units[1:])
+    if (
+        found[OUTPUT_VALUE]
+        and found[CACHE_READ] is None
+        and found[CACHE_WRITE] is None
+        and input_tokens is not None
+        and not found[USAGE_OBJECT]
+    ):
+        output_usage = sources.response_usage(found[OUTPUT_VALUE])
+        if output_usage is not None:
+            cache_read = output_usage.cache_read or 0
+            cache_write = output_usage.cache_write or 0
     cache_write = max(cache_write, units[0])  # a source may report 1-hour writes only
     if input_tokens is not None and (cache_read or cache_write):
         if source.input_excludes_cache(provider):
@@ -775,15 +797,19 @@ def _call(
         # could not (a streamed request body names no model before it is sent), the answer's
         provider = model_owner(call.response_model or call.request_model) or provider
     call.provider = PROVIDER_ALIASES.get(provider, provider)
+    if call.provider in sources.CLOUD_HOSTED_PROVIDERS and (found[SERVER_ADDRESS] or found[URL]):
+        call.provider = sources.cloud_provider(call.provider, found[SERVER_ADDRESS], found[URL])
     call.operation = operation or "chat"
     call.response_id = found[RESPONSE_ID] or ""
+    call.late = source.opened_late(bool(call.stream), call.response_id)
     call.service_tier = found[SERVICE_TIER] or ""
     call.inference_geo = found[INFERENCE_GEO] or ""
     ttft = found[TTFT_SECONDS]
     call.ttft_ms = found[TTFT_MS] if ttft is None else ttft * 1000.0
-    if ttft is not None and call.ttft_ms > call.latency_ms >= ttft:
+    if ttft is not None and call.ttft_ms > call.latency_ms >= ttft and not call.late:
         # longer than the call as seconds, not as milliseconds: sent in milliseconds
-        # (Strands Agents' ``gen_ai.server.time_to_first_token``)
+        # (Strands Agents' ``gen_ai.server.time_to_first_token``); a span opened after
+        # its stream is shorter than the stream's first token by nature
         call.ttft_ms = ttft
     call.error_type = found[ERROR_TYPE] or ""
     call.status = "error" if span.status.code == 2 or call.error_type else "ok"
@@ -802,7 +828,7 @@ def _call(
     call.budget_blocked = int(bool(found[BUDGET_BLOCKED]))
     call.call_key = found[CALL_KEY] or ""
     call.ours = source.rank == sources.RANK_TOKENTRACE
-    call.rank = source.rank
+    call.rank = sources.RANK_FRAMEWORK if call.late else source.rank
     call.scope = scope
     call.tags = _tags(others, resource, call, source, extraction)
     return call

@@ -71,8 +71,8 @@ OpenLIT 1.45 (scopes        one span per SDK call; for      cache counts (``gen_
 ``openlit.instrumentation.  Bedrock, Converse only. An      cache_read|cache_creation.
 openai``, ``….anthropic``,  Ollama stream's span starts     input_tokens``); Anthropic and
 ``….bedrock``,              once the stream has been read   Bedrock input EXCLUDES cache;
-``….google_ai_studio``,     (not paired with tokentrace's   OpenAI streams read the usage
-``….ollama``)               span of it: no response id)     chunk, and set the cache counts
+``….google_ai_studio``,     (no response id: paired by      OpenAI streams read the usage
+``….ollama``)               time, ``Source.opened_late``)   chunk, and set the cache counts
                                                             only then: without them the
                                                             counts are its ESTIMATE still;
                                                             ``gen_ai.provider.name=gemini``
@@ -182,11 +182,20 @@ Agno's (1.0.15: its Anthropic ``llm.token_count.prompt`` EXCLUDES the cache, whi
 LiteLLM (no Anthropic cache writes) and LlamaIndex (streamed calls leave no span); Google
 ADK's and Semantic Kernel's own tracing (GenAI conventions; Semantic Kernel's without the
 cache); OpenInference's Bedrock (0.1.61: input includes the cache, but InvokeModel streams
-have no cache details; InvokeModel's model is the response's, without the profile) and
-Mistral (2.2.2) instrumentations; the contrib Vertex AI instrumentation (2.2b0:
-``gen_ai.system=vertex_ai``, no cache counts, no response id, no span for streams). On
-google-genai's Vertex AI calls, OpenLLMetry (``gcp.gen_ai``), OpenInference (``google``)
-and OpenLIT (``gemini``) all name the Gemini API: only tokentrace's span says Vertex AI.
+have no cache details, read from the message it records in ``output.value``; InvokeModel's
+model is the response's, without the profile) and Mistral (2.2.2) instrumentations; the
+contrib Vertex AI instrumentation (2.2b0: ``gen_ai.system=vertex_ai``, no cache counts, no
+response id, no span for streams). On google-genai's Vertex AI calls, OpenLLMetry
+(``gcp.gen_ai``), OpenInference (``google``) and OpenLIT (``gemini``) all name the Gemini
+API and record no endpoint (OpenLIT's ``server.address`` is the Gemini API's host
+whatever the endpoint): only tokentrace's span says Vertex AI. A source that records the
+endpoint (``server.address``, ``url.full``, ``gen_ai.openai.api_base``) has its call
+named for the cloud that served it (``CLOUD_HOSTED``). Elastic's EDOT OpenAI
+instrumentations (Python 1.2.0, scope ``opentelemetry.instrumentation.openai``; Node
+0.5.1, for openai < 5 only): GenAI conventions, no cache counts, no stream attribute.
+OpenLLMetry's Cohere (0.62.4: only beside cohere < 6; its counts are doubles,
+``1200.0``) and Mistral (0.62.4: only beside mistralai 1) instrumentations: one span per
+call, most in a trace of their own, with the response id.
 The AI SDK 7 traced by @ai-sdk/otel's ``OpenTelemetry`` integration (scope ``gen_ai``):
 GenAI conventions (``invoke_agent`` and ``agent_step`` spans around ``chat`` ones), no
 stream attribute, its telemetry metadata on no span.
@@ -200,6 +209,9 @@ from __future__ import annotations
 
 import json
 import re
+from urllib.parse import urlsplit
+
+from tokentrace.instrumentation.providers import known_host
 
 # Provider SDKs' own tracing: they see the exact wire usage, so of two spans describing
 # one call with equally rich usage, theirs is kept (after tokentrace's own).
@@ -307,6 +319,44 @@ _VERCEL_PROVIDERS = {
 # the API host's or the model's owner (``extractor``).
 FRAMEWORK_SYSTEMS = frozenset({"strands-agents"})
 
+# Clouds that serve other providers' models and APIs under their own name and price list,
+# and the provider names third-party sources give such calls whatever the endpoint:
+# OpenLLMetry (``gcp.gen_ai``), OpenInference (``google``), OpenLIT and the contrib
+# google-genai instrumentation (``gemini``) on google-genai's Vertex AI calls, the Anthropic
+# SDK's tracing of ``AnthropicVertex`` (``anthropic``), the OpenAI SDK's instrumentations on
+# Azure OpenAI or on Vertex AI's OpenAI-compatible endpoint (``openai``). Where the span
+# records its endpoint (``server.address``; the Anthropic SDK's ``url.full``, OpenLLMetry's
+# ``gen_ai.openai.api_base``) and it is the cloud's (its API host: ``providers.
+# HOST_SUFFIXES``; or its resource path on any host, as tokentrace's instrumentation reads
+# it), the call is the cloud's.
+CLOUD_HOSTED = {
+    "gcp.vertex_ai": frozenset({"gcp.gemini", "gcp.gen_ai", "anthropic", "openai"}),
+    "azure.ai.openai": frozenset({"openai"}),
+}
+CLOUD_HOSTED_PROVIDERS = frozenset().union(*CLOUD_HOSTED.values())
+_CLOUD_PATHS = (
+    (re.compile(r"/projects/[^/]+/locations/[^/]+/(?:publishers|endpoints)/"), "gcp.vertex_ai"),
+    (re.compile(r"/openai/deployments/"), "azure.ai.openai"),
+)
+
+
+def cloud_provider(provider: str, server_address: str | None, url: str | None) -> str:
+    """``provider``, or the cloud that served the call when its endpoint says so
+    (``CLOUD_HOSTED``)."""
+    host = server_address or ""
+    path = ""
+    if url:
+        parts = urlsplit(url)
+        host = host or (parts.hostname or "")
+        path = parts.path
+    cloud = known_host(host) if host else None
+    if cloud not in CLOUD_HOSTED:
+        cloud = next((name for pattern, name in _CLOUD_PATHS if pattern.search(path)), None)
+    if cloud is not None and provider in CLOUD_HOSTED[cloud]:
+        return cloud
+    return provider
+
+
 # Prefixes under which sources put the user's own metadata: the Vercel AI SDK's
 # ``experimental_telemetry.metadata``, OpenLLMetry's association properties
 # (``Traceloop.set_association_properties``) and MLflow's trace tags
@@ -408,6 +458,18 @@ class Source:
         """Whether a span is Logfire's ``streaming response`` log: a streamed call."""
         return self.logfire and span_type == "log"
 
+    def opened_late(self, stream: bool, response_id: str) -> bool:
+        """Whether a span of a stream may have been opened once the stream had been read,
+        and carries no response id to pair it with another span of the call by.
+
+        OpenLIT (1.45) opens its span of a stream for most providers (Ollama, Google AI
+        Studio, Bedrock, Mistral, Cohere, Groq…) at the stream's ``StopIteration``, with
+        whatever context is current then: it neither covers the call nor is related to
+        another instrumentation's span of it, and Ollama's API has no response id. Such a
+        span is paired as a framework's is (``RANK_FRAMEWORK``), with a span of the same
+        usage that ended shortly before it opened (``dedupe``)."""
+        return self.openlit and stream and not response_id
+
     def input_excludes_cache(self, provider: str) -> bool:
         """Whether this source's input count leaves out cache reads and writes."""
         if self.bedrock_input_excludes_cache:
@@ -476,11 +538,11 @@ _PROMPT, _INPUT_TOKENS, _INPUT, _OUTPUT, _READ, _WRITE, _WRITE_1H, _REASONING = 
 _USAGE_OBJECT_KEYS = {
     "prompt_tokens": _PROMPT, "input_tokens": _INPUT_TOKENS, "input": _INPUT,
     "completion_tokens": _OUTPUT, "output_tokens": _OUTPUT, "output": _OUTPUT,
-    "cache_read_input_tokens": _READ, "cached_tokens": _READ,
+    "cache_read_input_tokens": _READ, "cached_tokens": _READ, "input_cached_tokens": _READ,
     "cache_creation_input_tokens": _WRITE, "cache_creation_tokens": _WRITE,
     "cache_write_tokens": _WRITE,
     "ephemeral_1h_input_tokens": _WRITE_1H, "cache_creation_input_tokens_above_1hr": _WRITE_1H,
-    "reasoning_tokens": _REASONING,
+    "reasoning_tokens": _REASONING, "output_reasoning_tokens": _REASONING,
 }  # fmt: skip
 # ``'key': 123`` (a Python literal) or ``"key": 123`` (JSON): one pattern reads both, and
 # nothing is evaluated. A key that is ``None`` or ``null`` has no count.
@@ -488,6 +550,12 @@ _USAGE_OBJECT_COUNT = re.compile(
     "['\"](" + "|".join(_USAGE_OBJECT_KEYS) + r")['\"]\s*:\s*(\d{1,10})\b"
 )
 _RESPONSES_DETAILS = re.compile(r"""['"]input_tokens_details['"]\s*:\s*\{""")
+# Langfuse's usage types are disjoint: its JS SDK flattens OpenAI's ``prompt_tokens_details``
+# and ``completion_tokens_details`` (or the Responses API's ``…_tokens_details``) into
+# ``input_<detail>`` and ``output_<detail>`` and takes each out of ``input`` and ``output``
+# (``input_cached_tokens``, ``input_audio_tokens``, ``output_reasoning_tokens``…).
+_LANGFUSE_DETAIL = re.compile(r"""['"](input|output)_(\w+)['"]\s*:\s*(\d{1,10})\b""")
+_NOT_DETAILS = frozenset({"tokens", "cached_tokens"})  # a count, or read as the cache
 
 
 class UsageObject:
@@ -499,10 +567,12 @@ class UsageObject:
     which its ``gen_ai.usage.*`` attributes lack), MLflow's ``mlflow.chat.tokenUsage``
     (JSON: ``input_tokens``, ``output_tokens``, ``cache_read_input_tokens``,
     ``cache_creation_input_tokens``, ``cache_creation_input_tokens_above_1hr``), Langfuse's
-    ``langfuse.observation.usage_details`` (JSON: the provider's usage object as its OpenAI
-    integration passes it, or usage types such as ``input``, ``output``,
-    ``cache_read_input_tokens``). The first key of each count that the object has is read
-    (each names it once); a count above 2^32, beyond the extractor's bounds, is none.
+    ``langfuse.observation.usage_details`` (JSON: the provider's usage object as its Python
+    OpenAI integration passes it, or usage types such as ``input``, ``output``,
+    ``cache_read_input_tokens``, and its JS OpenAI integration's ``input_cached_tokens``,
+    ``output_reasoning_tokens``…, each taken out of ``input`` or ``output``). The first
+    key of each count that the object has is read (each names it once); a count above
+    2^32, beyond the extractor's bounds, is none.
     ``input_includes_cache``: the source counts the cache in ``input_tokens`` whatever
     the provider (``Source.usage_object_normalised``).
     """
@@ -528,9 +598,33 @@ class UsageObject:
             if not (input_includes_cache or _RESPONSES_DETAILS.search(usage)):
                 self.input += cache  # the Messages API's usage
         elif counts[_INPUT] is not None:
-            self.input = counts[_INPUT] + cache
+            details = {"input": 0, "output": 0}
+            for side, name, digits in _LANGFUSE_DETAIL.findall(usage):
+                if name not in _NOT_DETAILS:
+                    details[side] += int(digits)
+            self.input = counts[_INPUT] + cache + details["input"]
+            if self.output is not None:
+                self.output += details["output"]
         else:
             self.input = None
+
+
+_RESPONSE_USAGE = re.compile(r'^\s*\{.*"usage"\s*:\s*\{', re.DOTALL)
+
+
+def response_usage(output: str) -> UsageObject | None:
+    """The usage object of a response recorded whole as JSON (OpenInference's
+    ``output.value``), None when the text is not a JSON object with a ``usage`` object:
+    an answer's text that merely mentions such keys is not read."""
+    if not _RESPONSE_USAGE.match(output):
+        return None
+    try:
+        usage = json.loads(output).get("usage")
+    except (ValueError, AttributeError):
+        return None
+    if usage.__class__ is not dict:
+        return None
+    return UsageObject(json.dumps(usage), input_includes_cache=False)
 
 
 _ANTHROPIC_USAGE_KEYS = (

@@ -275,6 +275,57 @@ def test_vercel_wrapper_spans_are_not_calls_and_provider_ids_are_mapped():
         ({"gen_ai.system": "az.ai.openai"}, "azure.ai.openai"),
         ({"gen_ai.provider.name": "OpenAI", "gen_ai.system": "other"}, "openai"),
         ({"server.address": "api.anthropic.com"}, "anthropic"),
+        # the model's API named, the cloud's host recorded: the cloud's call
+        (
+            {"gen_ai.system": "gemini", "server.address": "us-central1-aiplatform.googleapis.com"},
+            "gcp.vertex_ai",
+        ),
+        (
+            {"gen_ai.system": "gemini", "server.address": "aiplatform.googleapis.com"},
+            "gcp.vertex_ai",
+        ),
+        (
+            {"llm.provider": "google", "server.address": "aiplatform.googleapis.com"},
+            "gcp.vertex_ai",
+        ),
+        (
+            {"gen_ai.provider.name": "anthropic", "server.address": "aiplatform.googleapis.com"},
+            "gcp.vertex_ai",
+        ),
+        (
+            {"gen_ai.system": "openai", "server.address": "acme.openai.azure.com"},
+            "azure.ai.openai",
+        ),
+        # the endpoint as a URL: the Anthropic SDK's ``url.full`` on AnthropicVertex (a Vertex
+        # AI resource path, on any host), OpenLLMetry's ``gen_ai.openai.api_base``
+        (
+            {
+                "gen_ai.provider.name": "anthropic",
+                "url.full": "https://proxy.internal/v1/projects/p/locations/us-east5/"
+                "publishers/anthropic/models/claude-sonnet-4-5:rawPredict",
+            },
+            "gcp.vertex_ai",
+        ),
+        (
+            {
+                "gen_ai.system": "openai",
+                "gen_ai.openai.api_base": "https://aiplatform.googleapis.com/v1/projects/p/"
+                "locations/global/endpoints/openapi",
+            },
+            "gcp.vertex_ai",
+        ),
+        (
+            {"gen_ai.system": "openai", "gen_ai.openai.api_base": "https://acme.openai.azure.com/"},
+            "azure.ai.openai",
+        ),
+        ({"gen_ai.system": "openai", "url.full": "https://api.openai.com/v1/chat"}, "openai"),
+        # a host that names no other cloud, or one that serves none of its models: unchanged
+        ({"gen_ai.system": "gemini", "server.address": "127.0.0.1"}, "gcp.gemini"),
+        ({"gen_ai.system": "cohere", "server.address": "aiplatform.googleapis.com"}, "cohere"),
+        (
+            {"gen_ai.system": "gemini", "server.address": "generativelanguage.googleapis.com"},
+            "gcp.gemini",
+        ),
     ],
 )
 def test_provider_names_are_normalised(given, provider):
@@ -740,3 +791,43 @@ def test_mlflow_trace_tags_are_dimensions_and_tags_and_its_request_arguments_are
     assert call.tags == {"customer_tier": "gold"}
     baggage = one_call(chat(langfuse_trace_id="3c55ed7be9846675caff358f6423f306", plan="pro"))
     assert baggage.tags == {"plan": "pro"}
+
+
+@pytest.mark.parametrize(
+    ("output", "cache"),
+    [
+        # a Claude message as OpenInference records it (InvokeModelWithResponseStream)
+        (
+            '{"id": "msg_1", "model": "claude-sonnet-4-5-20250929", "usage": {"input_tokens": 100,'
+            ' "output_tokens": 80, "cache_creation_input_tokens": 100,'
+            ' "cache_read_input_tokens": 1000}}',
+            (1000, 100),
+        ),
+        # an OpenAI chat completion
+        (
+            '{"id": "c", "usage": {"prompt_tokens": 1200, "completion_tokens": 80,'
+            ' "prompt_tokens_details": {"cached_tokens": 1000}}}',
+            (1000, 0),
+        ),
+        # an answer whose text names such keys, not a response with usage: not read
+        ('The usage was {"cache_read_input_tokens": 1000}', (0, 0)),
+        ('{"text": "\\"usage\\": {\\"cached_tokens\\": 5}"}', (0, 0)),
+        ('{"usage": {"cache_read_input_tokens": 1000', (0, 0)),  # cut short: not JSON
+    ],
+)
+def test_cache_counts_come_from_a_recorded_response_only_when_the_span_has_none(output, cache):
+    """OpenInference's ``output.value`` (the SDK's response, JSON) gives the cache counts a
+    span with counts lacks; its own cache attributes, when set, are kept."""
+    attrs = {
+        "openinference.span.kind": "LLM",
+        "llm.provider": "aws",
+        "llm.model_name": "claude-sonnet-4-5-20250929",
+        "llm.token_count.prompt": 1200,
+        "llm.token_count.completion": 80,
+        "output.value": output,
+    }
+    call = one_call(attrs, scope="openinference.instrumentation.bedrock")
+    assert (call.input_tokens, call.cache_read_tokens, call.cache_write_tokens) == (1200, *cache)
+    attrs["llm.token_count.prompt_details.cache_read"] = 7
+    call = one_call(attrs, scope="openinference.instrumentation.bedrock")
+    assert (call.cache_read_tokens, call.cache_write_tokens) == (7, 0)

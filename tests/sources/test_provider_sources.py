@@ -9,9 +9,13 @@ output tokens, plain and streamed:
 - OpenLLMetry 0.62.4's Bedrock (boto3 1.44), Google GenAI (google-genai 3.6.1), Cohere
   (cohere 7.3.1) and Ollama (ollama 0.6.3) instrumentations. Bedrock: Claude Sonnet 4.5's
   Converse and InvokeModel through the ``global.`` profile, ConverseStream and
-  InvokeModelWithResponseStream through the ``us.`` one. Its Cohere instrumentation wraps
-  the v1 ``Client`` only: ``ClientV2``'s calls have no span of its. Its Mistral one
-  imports ``mistralai.models``, which mistralai 2 moved: not recorded.
+  InvokeModelWithResponseStream through the ``us.`` one. Its Cohere instrumentation
+  declares ``cohere >=4.2.7, <6`` and does nothing beside cohere 7.3.1 (no span); its
+  Mistral one imports ``mistralai.models``, which mistralai 2 moved: both recorded apart,
+  over cohere 5.21 (v1 ``Client`` and ``ClientV2``) and mistralai 1.12
+  (``openllmetry_cohere_mistral``);
+- Elastic's EDOT OpenAI instrumentations: Python 1.2.0 (openai 3.57), Node 0.5.1 (openai
+  4.104).
 
 Prices (USD per million tokens):
 
@@ -30,7 +34,15 @@ from decimal import Decimal
 
 import pytest
 
-from .test_sources import ANTHROPIC, FLASH, GPT_4O, OPENAI, SONNET, assert_no_usage
+from .test_sources import (
+    ANTHROPIC,
+    FLASH,
+    GPT_4O,
+    GPT_4O_UNCACHED,
+    OPENAI,
+    SONNET,
+    assert_no_usage,
+)  # fmt: skip
 
 # Claude Sonnet 4.5 on Bedrock at the in-region / ``us.`` rates: 100 × 3.30 + 1,000 × 0.33 +
 # 100 × 4.125 + 80 × 16.50 per million.
@@ -142,19 +154,23 @@ def test_openlit_latest(replay):
 
 
 def _assert_openlit_and_tokentrace(result) -> None:
-    rows = _rows(result)
-    ollama_stream = (*OLLAMA, 1, 0, "self_hosted", 0)
     # OpenLIT opens its span of an Ollama stream once the stream has been read: after
     # tokentrace's span of it, in a trace of its own, and Ollama's API has no response
-    # id. Nothing ties the two: that call is stored twice (no cost: self-hosted).
-    assert rows == [*OPENLIT_ROWS[:7], ollama_stream, *OPENLIT_ROWS[7:], OPENLIT_NO_USAGE]
-    assert result.metrics.spans_duplicate.value() == 8
+    # id. It is paired with the span of the same usage that ended just before it opened
+    # (``Call.late``; that call was stored twice).
+    assert _rows(result) == [*OPENLIT_ROWS, OPENLIT_NO_USAGE]
+    assert result.metrics.spans_duplicate.value() == 9
+    streams = result.rows("provider", "stream", "ttft_ms IS NULL", "span_id")
+    assert [row[:3] for row in streams if row[0] == "ollama"] == [
+        ("ollama", 0, 1), ("ollama", 1, 0),
+    ]  # fmt: skip
 
 
 def test_openlit_latest_and_tokentrace(replay):
     """Beside tokentrace's instrumentation (which sees every call but boto3's): OpenLIT's
     span is the parent of tokentrace's, or for streams a root of its own with the same
-    response id; one row each call, tokentrace's, but for the Ollama stream."""
+    response id, or for the Ollama stream (no response id) opened after the stream; one
+    row each call, tokentrace's."""
     result = replay("openlit_latest_tokentrace")
     assert result.spans == 30
     _assert_openlit_and_tokentrace(result)
@@ -176,11 +192,12 @@ INVOKE_GLOBAL_BOTOCORE = (*BEDROCK_GLOBAL, 100, 80, 0, 0, 0, 0, 1, "", Decimal("
 
 # ConverseStream through ``us.`` as botocore's span has it, at the ``us.`` rates.
 STREAM_US = ("aws.bedrock", "us." + SONNET_ID, 1200, 80, 1000, 100, 0, 1, 1, "", BEDROCK_REGIONAL)
-# InvokeModelWithResponseStream as OpenInference's span has it: 1,200 without cache details,
-# the response's model (``claude-sonnet-4-5-20250929``), which does not say which profile
-# served it: unknown cost.
+# InvokeModelWithResponseStream as OpenInference's span has it: 1,200 input tokens and no
+# cache details, which the Claude message it records whole in ``output.value`` has (its
+# ``usage``: 1,000 read, 100 written; they were billed as input); the response's model
+# (``claude-sonnet-4-5-20250929``), which does not say which profile served it: unknown cost.
 INVOKE_STREAM_OPENINFERENCE = (
-    "aws.bedrock", "", 1200, 80, 0, 0, 0, 0, 0, "no_rate", Decimal(0),
+    "aws.bedrock", "", 1200, 80, 1000, 100, 0, 0, 0, "no_rate", Decimal(0),
 )  # fmt: skip
 
 
@@ -219,7 +236,8 @@ def test_three_bedrock_instrumentations_count_each_call_once(replay):
     once its middle lost to each of them, and siblings were two rows). InvokeModel's
     OpenInference and OpenLLMetry spans have no usage here (OpenLLMetry read the body
     first): botocore's is kept. InvokeModelWithResponseStream: OpenInference's 1,200 beat
-    OpenLLMetry's 100 on rank; both lack the cache."""
+    OpenLLMetry's 100, which lacks the cache (OpenInference's cache counts are read from
+    the message it records, ``INVOKE_STREAM_OPENINFERENCE``)."""
     result = replay("bedrock_instrumentations")
     assert result.spans == 11
     expected = [CONVERSE_GLOBAL, STREAM_US, INVOKE_GLOBAL_BOTOCORE, INVOKE_STREAM_OPENINFERENCE]
@@ -278,10 +296,11 @@ def test_openinference_bedrock_and_mistral(replay):
     """OpenInference's Bedrock (0.1.61) and Mistral (2.2.2, mistralai 3.7) instrumentations
     beside tokentrace (which sees Mistral's calls only). Bedrock: input includes the cache
     (``llm.token_count.prompt``), with ``…prompt_details.cache_read|cache_write``, but for
-    InvokeModelWithResponseStream, which has no cache details (billed as input: the span
-    does not say); ``llm.model_name`` is the request's model id for Converse (the profile
-    kept) and the response's model for InvokeModel (lost: global. or a geographic profile,
-    10% apart, so its cost is unknown). No span says it streamed but Mistral's
+    InvokeModelWithResponseStream, which has none: they are read from the Claude message
+    the span records whole (``output.value``'s ``usage``); ``llm.model_name`` is the
+    request's model id for Converse (the profile kept) and the response's model for
+    InvokeModel (lost: global. or a geographic profile, 10% apart, so its cost is unknown).
+    No span says it streamed but Mistral's
     (``"stream": true`` in its invocation parameters)."""
     result = replay("openinference_providers")
     assert result.spans == 8
@@ -395,3 +414,116 @@ def test_vercel_ai_sdk_7(replay):
         ("anthropic", 0, "", "{}"), ("anthropic", 1, "", "{}"),
         ("openai", 0, "", "{}"), ("openai", 1, "", "{}"),
     ]  # fmt: skip
+
+
+# ---------------------------------------------------------------- recorded this pass
+
+# gpt-4o as a span without the cache counts has it: 1,200 × 2.50 + 80 × 10 per million
+# (https://openai.com/api/pricing/), the 1,000 cached tokens billed as input.
+EDOT_OPENAI = [
+    ("openai", "gpt-4o", 1200, 80, 0, 0, 0, 0, 1, "", GPT_4O_UNCACHED),
+    ("openai", "gpt-4o", 1200, 80, 0, 0, 0, 0, 1, "", GPT_4O_UNCACHED),
+    ("openai", "gpt-4o-mini", 0, 0, 0, 0, 1, 0, 0, "usage_missing", 0),
+]
+# tokentrace's rows of the same calls: 200 × 2.50 + 1,000 × 1.25 + 80 × 10 per million.
+TOKENTRACE_OPENAI = [
+    ("openai", "gpt-4o", 1200, 80, 1000, 0, 0, 0, 1, "", GPT_4O),
+    ("openai", "gpt-4o", 1200, 80, 1000, 0, 0, 1, 1, "", GPT_4O),
+    ("openai", "gpt-4o-mini", 0, 0, 0, 0, 1, 1, 0, "usage_missing", 0),
+]
+
+
+@pytest.mark.parametrize("fixture", ["edot_openai", "edot_openai_js"])
+def test_edot_openai(replay, fixture):
+    """Elastic's EDOT OpenAI instrumentations, Python (elastic-opentelemetry-instrumentation-
+    openai 1.2.0, scope ``opentelemetry.instrumentation.openai``, openai 3.57) and Node
+    (@elastic/opentelemetry-instrumentation-openai 0.5.1, openai 4.104: it instruments
+    openai < 5 only): GenAI conventions (``gen_ai.system``), no cache counts and no stream
+    attribute; the stream without ``include_usage`` has no counts (usage-missing, never
+    $0)."""
+    result = replay(fixture)
+    assert result.spans == 3
+    assert _rows(result) == EDOT_OPENAI
+
+
+@pytest.mark.parametrize("alone", [False, True])
+def test_edot_openai_and_tokentrace(replay, alone):
+    """Beside tokentrace's instrumentation, whose span of each call is EDOT's child: one row
+    each call, tokentrace's (with the cache)."""
+    result = replay("edot_openai_tokentrace", alone=alone)
+    assert result.spans == 6
+    assert _rows(result) == TOKENTRACE_OPENAI
+    assert result.metrics.spans_duplicate.value() == 3
+
+
+# Command A (https://cohere.com/pricing) and Mistral Small (https://mistral.ai/pricing/api):
+# see the module docstring and ``_assert_openinference_providers``.
+COHERE = ("cohere", "command-a-03-2025", 1200, 80, 0, 0, 0)
+MISTRAL = ("mistral_ai", "mistral-small-latest", 1200, 80, 0, 0, 0)
+MISTRAL_SMALL = Decimal("0.000228")
+
+
+def test_openllmetry_cohere_and_mistral(replay):
+    """OpenLLMetry 0.62.4's Cohere instrumentation over cohere 5.21 (it instruments
+    ``cohere <6`` and does nothing beside cohere 7: no span at all), v1 ``Client`` and
+    ``ClientV2``, and its Mistral one over mistralai 1.12 (it cannot import mistralai 2).
+    Cohere's counts are doubles (``1200.0``, read as whole counts), ``gen_ai.system=Cohere``,
+    no stream attribute; Mistral's ``gen_ai.system=MistralAI``, ``llm.is_streaming``."""
+    result = replay("openllmetry_cohere_mistral")
+    assert result.spans == 6
+    cohere = (*COHERE, 0, 1, "", COMMAND_A)
+    assert _rows(result) == [
+        cohere, cohere, cohere, cohere,
+        (*MISTRAL, 0, 1, "", MISTRAL_SMALL), (*MISTRAL, 1, 1, "", MISTRAL_SMALL),
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize("alone", [False, True])
+def test_openllmetry_cohere_and_mistral_and_tokentrace(replay, alone):
+    """Beside tokentrace's instrumentation: OpenLLMetry's Cohere span is the parent of
+    tokentrace's, or a root of its own trace (it starts most with ``start_span``), paired
+    by the response id, as its Mistral spans are. One row each call, tokentrace's (which
+    says which streamed)."""
+    result = replay("openllmetry_cohere_mistral_tokentrace", alone=alone)
+    assert result.spans == 12
+    assert _rows(result) == [
+        *[(*COHERE, stream, 1, "", COMMAND_A) for stream in (0, 0, 1, 1)],
+        (*MISTRAL, 0, 1, "", MISTRAL_SMALL), (*MISTRAL, 1, 1, "", MISTRAL_SMALL),
+    ]  # fmt: skip
+    assert result.metrics.spans_duplicate.value() == 6
+
+
+def test_langfuse_js(replay):
+    """Langfuse's JS SDK 5.11 (@langfuse/openai's ``observeOpenAI``, openai 6.49): one
+    generation per call, no provider (the model's owner), the response's model but for
+    streams (the request's), and usage details of Langfuse's disjoint types: OpenAI's
+    ``prompt_tokens_details`` flattened to ``input_cached_tokens`` and taken out of
+    ``input`` (200). Read as ``input`` alone, the 1,000 cached tokens were left out
+    (200 × 2.50 + 80 × 10 per million, $0.0013); now 1,200 of which 1,000 cached, as
+    tokentrace's own row of the call (GPT_4O)."""
+    result = replay("langfuse_js")
+    assert result.spans == 3
+    rows = result.rows("provider", "response_model", *FIELDS[2:])
+    cached = (1200, 80, 1000, 0, 0, 0, 1, "", GPT_4O)
+    assert rows == [
+        ("openai", "gpt-4o", *cached),
+        ("openai", "gpt-4o-2024-08-06", *cached),
+        ("openai", "gpt-4o-mini", 0, 0, 0, 0, 1, 0, 0, "usage_missing", 0),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("fixture", "alone", "duplicates"),
+    [("langfuse3_openai", False, 1), ("langfuse3_tokentrace", False, 5),
+     ("langfuse3_tokentrace", True, 5)],
+)  # fmt: skip
+def test_langfuse_python_3(replay, fixture, alone, duplicates):
+    """Langfuse's Python SDK 3.15 (its first OpenTelemetry release) recorded as 5.2 is
+    (``test_sources.test_langfuse``): the same attributes, one row each call, alone and
+    beside tokentrace's instrumentation (tokentrace's rows)."""
+    result = replay(fixture, alone=alone)
+    rows = result.rows()
+    assert rows[:3] == [ANTHROPIC, OPENAI, OPENAI]
+    assert_no_usage(rows[3])
+    assert len(rows) == 4
+    assert result.metrics.spans_duplicate.value() == duplicates
