@@ -337,3 +337,38 @@ def test_calls_before_the_first_framework_span_are_paired_once_it_comes():
     assert deduper.admit(calls_of(twin, scope=mlflow)) == ([], 1)
     failed_twin = span(chat(**{"gen_ai.usage.input_tokens": 7}), start_ns=NOW_NS, duration_ms=60)
     assert deduper.admit(calls_of(failed_twin, scope=mlflow))[1] == 0
+
+
+def test_a_stream_span_opened_after_the_stream_pairs_with_the_stream_that_just_ended():
+    """OpenLIT opens its span of a stream once the stream has been read (``Call.late``),
+    in a trace of its own, and Ollama's answer has no response id: it is the call of the
+    stream of equal usage that ended at most 5 s before it opened, one to one; not of an
+    earlier call that did not stream, nor of a stream that ended longer ago."""
+    ms = 10**6
+    openlit = "openlit.instrumentation.ollama"
+    stream = {"gen_ai.provider.name": "ollama", "gen_ai.request.stream": True}
+    plain = {"gen_ai.provider.name": "ollama"}
+    start = NOW_NS
+    deduper = Deduper()
+    # a plain call, then two streams of the same usage, each followed by its late span
+    assert deduper.admit(calls_of(span(chat(**plain), start_ns=start, duration_ms=20)))[1] == 0
+    for number in range(2):
+        opened = start + (100 + number * 100) * ms
+        ours = span(chat(**stream), start_ns=opened, duration_ms=40)
+        late = span(chat(**stream), start_ns=opened + 42 * ms, duration_ms=1)
+        assert deduper.admit(calls_of(ours))[1] == 0
+        assert deduper.admit(calls_of(late, scope=openlit)) == ([], 1)
+    # a late span with no stream of its usage ended just before: a call of its own
+    alone = span(chat(**stream), start_ns=start + 400 * ms, duration_ms=1)
+    assert deduper.admit(calls_of(alone, scope=openlit))[1] == 0
+    # one that opened more than 5 s after the stream ended: a call of its own
+    ours = span(chat(**stream), start_ns=start + 1000 * ms, duration_ms=40)
+    late = span(chat(**stream), start_ns=start + 7000 * ms, duration_ms=1)
+    assert deduper.admit(calls_of(ours))[1] == 0
+    assert deduper.admit(calls_of(late, scope=openlit))[1] == 0
+    # in one request too
+    opened = start + 9000 * ms
+    ours = calls_of(span(chat(**stream), start_ns=opened, duration_ms=40))
+    late = calls_of(span(chat(**stream), start_ns=opened + 41 * ms, duration_ms=1), scope=openlit)
+    admitted, duplicates = Deduper().admit(ours + late)
+    assert (duplicates, [call.scope for call in admitted]) == (1, [b"tokentrace.instrumentation"])
