@@ -195,7 +195,9 @@ instrumentations (Python 1.2.0, scope ``opentelemetry.instrumentation.openai``; 
 0.5.1, for openai < 5 only): GenAI conventions, no cache counts, no stream attribute.
 OpenLLMetry's Cohere (0.62.4: only beside cohere < 6; its counts are doubles,
 ``1200.0``) and Mistral (0.62.4: only beside mistralai 1) instrumentations: one span per
-call, most in a trace of their own, with the response id.
+call, most in a trace of their own, with the response id. OpenInference's LangChain.js
+instrumentation (4.1.1) as its Python one: an ``LLM`` span per call, without response id,
+and OpenInference JS's OpenAI span of the call in a trace of its own.
 The AI SDK 7 traced by @ai-sdk/otel's ``OpenTelemetry`` integration (scope ``gen_ai``):
 GenAI conventions (``invoke_agent`` and ``agent_step`` spans around ``chat`` ones), no
 stream attribute, its telemetry metadata on no span.
@@ -248,6 +250,9 @@ _PROVIDER_SDK_SCOPES = (b"com.anthropic.sdk",)
 # OpenLLMetry drops.
 _FRAMEWORK_SCOPES = (
     b"openinference.instrumentation.langchain",
+    # the same in LangChain.js (4.1): its span and OpenInference's OpenAI span of a call are
+    # roots of two traces, without a response id
+    b"@arizeai/openinference-instrumentation-langchain",
     b"opentelemetry.instrumentation.ollama",
     b"opentelemetry.instrumentation.bedrock",
     b"openinference.instrumentation.llama_index",
@@ -257,7 +262,7 @@ _FRAMEWORK_SCOPES = (
 )
 # Scopes whose spans may be a framework span's SDK-level twin before any framework span
 # is seen (the OpenAI span of a LangChain call ends first): OpenInference's own.
-FRAMEWORK_PEER_SCOPES = (b"openinference.",)
+FRAMEWORK_PEER_SCOPES = (b"openinference.", b"@arizeai/openinference")
 # Sources whose Anthropic input count is the API's ``input_tokens``, without the cache.
 # OpenInference's Agno instrumentation sets ``llm.token_count.prompt`` from Agno's own
 # metrics, whose Claude ``input_tokens`` is the API's (unlike the convention's, and its

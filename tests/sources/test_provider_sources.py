@@ -527,3 +527,36 @@ def test_langfuse_python_3(replay, fixture, alone, duplicates):
     assert_no_usage(rows[3])
     assert len(rows) == 4
     assert result.metrics.spans_duplicate.value() == duplicates
+
+
+# ChatOpenAI's calls as OpenInference's LangChain.js span has them: 1,200 of which 1,000
+# cached, gpt-4o (GPT_4O); the model is ``llm.model_name`` (no request model).
+LANGCHAIN_JS = ("openai", "gpt-4o", 1200, 80, 1000, 0, 0, 0, 1, "", GPT_4O)
+
+
+def test_langchain_js(replay):
+    """LangChain.js (@langchain/core 1.4, @langchain/openai 1.5) with OpenInference's
+    LangChain instrumentation (4.1.1): one ``LLM`` span per call, its usage with the
+    cache (the stream's too: ChatOpenAI asks for ``include_usage``), no stream flag
+    (``"stream": false`` in both calls' invocation parameters)."""
+    result = replay("langchain_js")
+    assert result.spans == 2
+    assert result.rows("provider", "model", *FIELDS[2:]) == [LANGCHAIN_JS, LANGCHAIN_JS]
+
+
+@pytest.mark.parametrize("alone", [False, True])
+def test_langchain_js_and_openinference_openai_count_each_call_once(replay, alone):
+    """With OpenInference's OpenAI instrumentation (JS 4.2.7) as well: its span of each
+    call is the root of a trace of its own, without response id, as in Python; the
+    LangChain.js scope is a framework's (``sources.RANK_FRAMEWORK``) and OpenInference JS's
+    spans leave their keys from the start (``FRAMEWORK_PEER_SCOPES``). It was four rows,
+    two calls each counted twice ($0.0051 for the plain call). In one request the
+    stream's LangChain span, with usage, is kept; one by one, OpenInference's OpenAI span of
+    the stream (JS streams carry no usage) ends first and is stored, so the stream is
+    counted once but its cost is unknown (a stored row is not taken back)."""
+    result = replay("langchain_js_openai", alone=alone)
+    assert result.spans == 4
+    plain = LANGCHAIN_JS
+    stream = ("openai", "gpt-4o", 0, 0, 0, 0, 1, 1, 0, "usage_missing", 0) if alone else plain
+    assert sorted(result.rows("provider", "model", *FIELDS[2:])) == sorted([plain, stream])
+    assert result.metrics.spans_duplicate.value() == 2
