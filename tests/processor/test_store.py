@@ -8,14 +8,31 @@ from decimal import Decimal
 from tokentrace.processor.store import store
 
 
-def test_migrate_is_idempotent_and_versioned(store_client) -> None:
-    assert store.migrate(store_client) == []
-    versions = store_client.query(
-        "SELECT version FROM schema_migrations ORDER BY version"
-    ).result_rows
+def test_migrate_is_idempotent_and_versioned(chdb_url, store_client) -> None:
+    """A fresh database migrated here ends as the tests' stores start (conftest's
+    ``migrated_schema``: the same tables and views, created by the same statements), and a
+    second migrate applies nothing."""
+    client = store.connect(chdb_url, database="migrated_here")
+    applied = store.migrate(client)
+    assert applied == [m.version for m in store.load_migrations()]
+    assert store.migrate(client) == []
+    versions = client.query("SELECT version FROM schema_migrations ORDER BY version").result_rows
     assert versions == [(m.version,) for m in store.load_migrations()]
-    tables = {row[0] for row in store_client.query("SHOW TABLES").result_rows}
-    assert {"llm_calls", "llm_cost_hourly", "llm_cost_daily", "budgets"} <= tables
+
+    def schema(database: str) -> list[tuple[str, str]]:
+        rows = client.query(
+            "SELECT name, create_table_query FROM system.tables WHERE database = {db:String} "
+            "ORDER BY name",
+            parameters={"db": database},
+        ).result_rows
+        return [(name, query.replace(f"{database}.", "db.")) for name, query in rows]
+
+    assert schema("migrated_here") == schema(store_client.database)
+    assert {"llm_calls", "llm_cost_hourly", "llm_cost_daily", "budgets"} <= {
+        name for name, _ in schema("migrated_here")
+    }
+    assert store.migrate(store_client) == []
+    client.command("DROP DATABASE migrated_here")
 
 
 def test_migration_versions_are_unique() -> None:
