@@ -68,16 +68,12 @@ class UnsupportedMedia(BodyError):
     status = 415
 
 
-SMALLER_BATCHES = (
-    "send smaller batches (the BatchSpanProcessor's max_export_batch_size, "
-    "OTEL_BSP_MAX_EXPORT_BATCH_SIZE) or start serve with a larger --max-body-bytes"
-)
-
-
 def body_too_large(what: str, limit: int) -> TooLarge:
     """The refusal of a body over ``--max-body-bytes``; ``what`` says how large it is."""
     return TooLarge(
-        f"{what} is over serve's --max-body-bytes limit of {limit} bytes: {SMALLER_BATCHES}"
+        f"{what} is over serve's --max-body-bytes limit of {limit} bytes: send smaller batches "
+        "(the BatchSpanProcessor's max_export_batch_size, OTEL_BSP_MAX_EXPORT_BATCH_SIZE) or "
+        "start serve with a larger --max-body-bytes"
     )
 
 

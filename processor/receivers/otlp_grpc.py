@@ -19,7 +19,6 @@ from __future__ import annotations
 import threading
 import time
 from collections import namedtuple
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -56,7 +55,6 @@ class OtlpGrpcReceiver:
     ) -> None:
         self.max_body_bytes = max_body_bytes
         self._refusals = RefusalLog()
-        self._cut_off = RefusalLog()  # calls ended before their message: a line of their own
         self._pipeline = pipeline
         self._max_spans = max_spans
         self._spool = spool
@@ -75,50 +73,13 @@ class OtlpGrpcReceiver:
         return grpc.method_handlers_generic_handler(
             SERVICE,
             {
-                # A client stream (of the one message a unary Export sends: the same on the
-                # wire), so that serve's code runs even for a message gRPC's core refuses.
-                "Export": grpc.stream_unary_rpc_method_handler(
-                    self.export_stream,
+                "Export": grpc.unary_unary_rpc_method_handler(
+                    self.export,
                     request_deserializer=None,  # raw bytes: parsed with otlp_wire
                     response_serializer=ExportTraceServiceResponse.SerializeToString,
                 )
             },
         )
-
-    def export_stream(
-        self, messages: Iterator[bytes], context: grpc.ServicerContext
-    ) -> ExportTraceServiceResponse:
-        """Export, taking the request from ``messages``.
-
-        Registered as unary, the handler was never called for a message over gRPC's own limit
-        (``CORE_LIMIT_FACTOR`` × ``max_body_bytes``, see :func:`start`): the core answered
-        RESOURCE_EXHAUSTED "Received message larger than max" and serve neither logged nor
-        counted it. That answer is still the core's (it is sent before any code of serve's
-        runs), but the call ending before its message arrived is seen here: logged like any
-        refusal for size and counted (code ``CANCELLED``; a sender's cancellation, rare before
-        the message is in, looks the same).
-        """
-        try:
-            body = next(messages)
-        except StopIteration:
-            self._metrics.requests.inc(transport="grpc", code="INVALID_ARGUMENT")
-            context.abort(grpc.StatusCode.INVALID_ARGUMENT, "an Export call needs one request")
-        except grpc.RpcError:
-            remaining = context.time_remaining()
-            expired = remaining is not None and remaining <= 0
-            self._metrics.requests.inc(
-                transport="grpc", code="DEADLINE_EXCEEDED" if expired else "CANCELLED"
-            )
-            if not expired:
-                limit = CORE_LIMIT_FACTOR * self.max_body_bytes
-                self._cut_off.refused(
-                    "gRPC",
-                    f"an export ended before its message arrived: gRPC refuses a message over "
-                    f"{limit} bytes ({CORE_LIMIT_FACTOR} x --max-body-bytes) itself, or its "
-                    f"sender cancelled it; {otlp_codec.SMALLER_BATCHES}",
-                )
-            raise  # the call is over: gRPC ends it quietly
-        return self.export(body, context)
 
     def export(self, body: bytes, context: grpc.ServicerContext) -> ExportTraceServiceResponse:
         started = time.perf_counter()
