@@ -60,11 +60,7 @@ def request_wrapper(tracer: Tracer, settings: Settings, raw_settings: Settings) 
         wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
     ) -> Any:
         method = args[0] if args else kwargs.get("method")
-        if (
-            method != "POST"
-            and (type(method) is not str or method.upper() != "POST")
-            and (type(method) is not str or method.upper() != "GET" or not _deferred(args, kwargs))
-        ):
+        if method != "POST" and not _routed(method, args, kwargs):
             return wrapped(*args, **kwargs)
         decompress = kwargs.get("auto_decompress")
         if decompress is None:
@@ -78,11 +74,18 @@ def request_wrapper(tracer: Tracer, settings: Settings, raw_settings: Settings) 
     return request
 
 
-def _deferred(args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:
-    """Whether a GET may read the usage of calls made earlier (`routing.deferred_route`: a
-    background response's retrieve, a batch's results), to be routed as one."""
-    url = args[1] if len(args) > 1 else kwargs.get("str_or_url")
-    return may_be_deferred(url if type(url) is str else str(url))
+def _routed(method: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:
+    """Whether a request whose method is not the literal "POST" gets the middleware: a POST
+    spelled otherwise, or a GET that may read the usage of calls made earlier
+    (`routing.deferred_route`: a background response's retrieve, a batch's results)."""
+    if type(method) is not str:
+        return False
+    method = method.upper()
+    if method == "POST":
+        return True
+    return method == "GET" and may_be_deferred(
+        args[1] if len(args) > 1 else kwargs.get("str_or_url")
+    )
 
 
 async def _middleware(

@@ -49,7 +49,7 @@ def send_wrapper(tracer: Tracer, settings: Settings) -> Wrapper:
     ) -> Any:
         request = args[0] if args else kwargs.get("request")
         method = getattr(request, "method", None)
-        if method != "POST" and (method != "GET" or not _deferred(request)):
+        if method != "POST" and (method != "GET" or not may_be_deferred(request.url)):
             return wrapped(*args, **kwargs)
         call = start_call(tracer, settings, RequestView(request))
         if call is None:
@@ -79,13 +79,6 @@ def send_wrapper(tracer: Tracer, settings: Settings) -> Wrapper:
         return response
 
     return send
-
-
-def _deferred(request: Any) -> bool:
-    """Whether a GET may read the usage of calls made earlier (`routing.deferred_route`: a
-    background response's retrieve, a batch's results), to be routed as one."""
-    url = request.url
-    return may_be_deferred(url if type(url) is str else str(url))
 
 
 def _answer(adapter: Any, request: Any) -> Callable[[bytes], Any]:

@@ -276,9 +276,12 @@ def deferred_route(request: Any, settings: Settings) -> Route | None:
     return found
 
 
-def may_be_deferred(url: str) -> bool:
-    """Whether a GET's URL (query included) may be one `deferred_route` routes: all that
-    `requests` and aiohttp pay per other GET (three substring checks in C)."""
+def may_be_deferred(url: Any) -> bool:
+    """Whether a GET's URL (query included; a `str` or a URL object such as yarl's) may be one
+    `deferred_route` routes: all that `requests` and aiohttp pay per other GET (three substring
+    checks in C)."""
+    if type(url) is not str:
+        url = str(url)
     return "responses/" in url or "batches/" in url or "/content" in url
 
 
