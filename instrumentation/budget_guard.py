@@ -14,6 +14,11 @@ provider's own error format (`provider_errors`), so the SDK raises its usual err
 
 Fails open: when serve cannot be reached or answers badly, nothing is blocked (the copy is
 dropped rather than kept stale) and it is logged once, then again when serve is back.
+
+A cap judges known spend only: calls of unknown cost (no price for the model, no usage in the
+span) are not in a budget's spend, which is then a lower bound, or unknown when every call is
+one. The guard says so: it logs once per budget while its period holds such calls, and a refusal
+reads "at least" with their count, so unknown spend is never taken for $0 under the cap.
 """
 
 from __future__ import annotations
@@ -54,13 +59,24 @@ class Exceeded:
     period: str
     amount: str
     spent: str
+    unpriced_requests: int = 0  # calls of the period whose cost is unknown, not in ``spent``
 
     def describe(self) -> str:
         shown = self.scope or "global"
-        return (
-            f"tokentrace budget {shown} ({self.period}) is spent: {self.spent} of "
-            f"{self.amount} USD; call blocked before it was sent"
+        spent = f"at least {self.spent}" if self.unpriced_requests else self.spent
+        unknown = (
+            f" ({_calls(self.unpriced_requests)} of unknown cost not counted)"
+            if self.unpriced_requests
+            else ""
         )
+        return (
+            f"tokentrace budget {shown} ({self.period}) is spent: {spent} of "
+            f"{self.amount} USD{unknown}; call blocked before it was sent"
+        )
+
+
+def _calls(count: int) -> str:
+    return f"{count:,} call" + ("" if count == 1 else "s")
 
 
 class BudgetGuard:
@@ -71,6 +87,8 @@ class BudgetGuard:
         self.exceeded: tuple[Exceeded, ...] = ()
         """The spent enforced budgets, replaced whole by each poll (read without a lock)."""
         self._reachable = True
+        # Budgets whose spend leaves out calls of unknown cost, already logged: (scope, period).
+        self._told_unknown: set[tuple[str, str]] = set()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -102,10 +120,12 @@ class BudgetGuard:
                     period=str(item["period"]),
                     amount=str(item["amount"]),
                     spent=str(item["spent"]),
+                    unpriced_requests=int(item.get("unpriced_requests") or 0),
                 )
                 for item in document["budgets"]
                 if item["exceeded"] is True
             )
+            self._tell_unknown(document["budgets"])
         except Exception as error:  # unreachable, 401, bad JSON: never block on a guess
             self.exceeded = ()
             if self._reachable:
@@ -119,6 +139,32 @@ class BudgetGuard:
         if not self._reachable:
             self._reachable = True
             logger.info("budget guard: %s answers again", self.url)
+
+    def _tell_unknown(self, budgets: list[dict[str, Any]]) -> None:
+        """Logs once per budget whose period holds calls of unknown cost, which its cap does
+        not count (again once they are gone and come back: a new period, a reprice)."""
+        unknown = {}
+        for item in budgets:
+            count = int(item.get("unpriced_requests") or 0)
+            if count:
+                unknown[str(item["scope"]), str(item["period"])] = (item, count)
+        for key in unknown.keys() - self._told_unknown:
+            item, count = unknown[key]
+            spent = (
+                "unknown (every call of the period is one)"
+                if item["spent"] is None
+                else f"at least {item['spent']} of {item['amount']} USD"
+            )
+            logger.warning(
+                "budget guard: budget %s (%s) caps known spend only: %s of unknown cost this %s "
+                "(no price, or no usage) are not counted, so its spend is %s",
+                key[0] or "global",
+                key[1],
+                _calls(count),
+                key[1],
+                spent,
+            )
+        self._told_unknown = set(unknown)
 
     def blocking(
         self, attributes: Mapping[str, Any], resource: Mapping[str, Any]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import os
 import socket
 import subprocess
@@ -30,6 +31,7 @@ from ingest.serve_process import ServeProcess
 from grafana.panels import run_panel
 from tokentrace.grafana import generate
 from tokentrace.grafana.dashboards import DASHBOARDS
+from tokentrace.instrumentation.budget_guard import BudgetGuard
 from tokentrace.processor.store import macros, views
 from unknown_cost import calls
 
@@ -396,3 +398,65 @@ def test_no_alert_query_reads_unknown_costs_as_zero(serve) -> None:
     count = sum(n for _, n in calls.CALLS["usage_missing"])
     unknown = answered["tokentrace-budget-unknown-cost", "unknown_sql"]
     assert {"scope": "all", "period": "day", "unknown": count} in unknown
+
+
+# ---------------------------------------------------------------- the budget guard (last: it
+# adds budgets of its own, and removes them)
+
+
+def _unknown_calls(first: dt.date, last: dt.date) -> int:
+    """The calls of unknown cost made from ``first`` to ``last``, inclusive."""
+    return sum(
+        count
+        for label, day in DAYS.items()
+        if first <= day <= last
+        for kind, count in calls.CALLS[label]
+        if kind != "priced"
+    )
+
+
+def test_the_budget_guard_says_its_caps_leave_unknown_costs_out(serve, caplog) -> None:
+    """A cap judges known spend only: the guard logs, once per budget, that its period's calls
+    of unknown cost are not counted, and a refusal reads 'at least' with their count."""
+    added = (
+        # over its cap on today's known cost alone (0.00036), with calls of unknown cost besides
+        {"scope": "team=growth", "amount": "0.0001", "period": "week", "enforce": True},
+        # today's one acme-1 call has no price: spend unknown
+        {"scope": "model=acme-1", "amount": "1", "period": "day", "enforce": True},
+    )
+    for budget in added:
+        _api(serve, "/api/v1/budgets", method="PUT", body=budget)
+    try:
+        deadline = time.monotonic() + 30
+        while len(_api(serve, "/api/v1/budgets/enforced")["budgets"]) != 4:
+            assert time.monotonic() < deadline  # the enforced state is cached for 1 s
+            time.sleep(0.2)
+        guard = BudgetGuard(serve.url, TOKEN, interval_s=60)
+        with caplog.at_level(logging.WARNING, logger="tokentrace.instrumentation"):
+            guard.refresh()
+            guard.refresh()  # told once, not at every poll
+        week = _unknown_calls(TODAY - dt.timedelta(days=TODAY.weekday()), TODAY)
+        month = _unknown_calls(TODAY.replace(day=1), TODAY)
+
+        def told(scope: str, period: str, unknown: int, spent: str) -> str:
+            return (
+                f"budget guard: budget {scope} ({period}) caps known spend only: {unknown} "
+                f"call{'' if unknown == 1 else 's'} of unknown cost this {period} (no price, "
+                f"or no usage) are not counted, so its spend is {spent}"
+            )
+
+        assert sorted(r.getMessage() for r in caplog.records) == sorted([
+            told("global", "day", 2, "at least 0.00036 of 1 USD"),
+            told("model=acme-1", "day", 1, "unknown (every call of the period is one)"),
+            told("team=growth", "week", week, "at least 0.00036 of 0.0001 USD"),
+            told("tenant=acme-corp", "month", month, "at least 0.00036 of 5 USD"),
+        ])  # fmt: skip
+        [exceeded] = guard.exceeded
+        assert exceeded.describe() == (
+            f"tokentrace budget team=growth (week) is spent: at least 0.00036 of 0.0001 USD "
+            f"({week} calls of unknown cost not counted); call blocked before it was sent"
+        )
+    finally:
+        for budget in added:
+            _api(serve, f"/api/v1/budgets?scope={budget['scope']}&period={budget['period']}",
+                 method="DELETE")  # fmt: skip
