@@ -32,6 +32,7 @@ from tokentrace.processor.pricing.pricer import (
     with_provider_cost,
 )
 from tokentrace.processor.store.spool import Spool, resolve
+from tokentrace.processor.unpriced_log import UnpricedLog
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +81,7 @@ class Pipeline:
         # would serialise the work anyway).
         self._lock = threading.Lock()
         self._pending: set[Future[None]] = set()  # appends not yet durable (or failed)
+        self._unpriced = UnpricedLog()
 
     def accept(self, request: Any, transport: str) -> Accepted:
         """Process a decoded request (an ``otlp_wire.TraceRequest``).
@@ -91,7 +93,11 @@ class Pipeline:
         with self._lock:
             extraction = extract(request, self._clock())
             calls, duplicates = self._deduper.admit(extraction.calls)
-            rows = [call.row(price_call(self._pricer, call)) for call in calls]
+            prices = [price_call(self._pricer, call) for call in calls]
+            rows = [call.row(price) for call, price in zip(calls, prices, strict=True)]
+            for call, price in zip(calls, prices, strict=True):
+                if not price.priced:
+                    self._unpriced.note(call.provider, price.model, price.reason)
             earlier = list(self._pending) if duplicates else []
             if rows:
                 self._pending.add(own)  # under the lock that admitted its calls

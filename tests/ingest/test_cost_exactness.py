@@ -5,6 +5,7 @@ Real OTLP messages through the real pipeline, spool and sink into chDB; exact De
 
 from __future__ import annotations
 
+import logging
 from decimal import Decimal
 
 import pytest
@@ -73,7 +74,10 @@ def test_openlit_cost_is_its_own_estimate_not_the_providers() -> None:
 UNKNOWN = {"gen_ai.response.model": None, "gen_ai.request.model": "m9"}
 
 
-def test_unknown_cost_is_stored_unpriced_with_its_reason(tmp_path, store_client, pricer) -> None:
+def test_unknown_cost_is_stored_unpriced_with_its_reason(
+    tmp_path, store_client, pricer, caplog
+) -> None:
+    caplog.set_level(logging.WARNING, logger="tokentrace.processor.unpriced_log")
     ingest = Ingest(tmp_path, lambda: store_client, pricer)
     ingest.send(
         request(
@@ -93,7 +97,22 @@ def test_unknown_cost_is_stored_unpriced_with_its_reason(tmp_path, store_client,
             span(chat(**{"gen_ai.response.id": "ok"})),
         )
     )
+    # Another call of a kind already logged: stored and counted, not logged again.
+    ingest.send(request(span(chat(**{**UNKNOWN, "gen_ai.response.id": "unknown2"}))))
     ingest.close()
+    # One line for each kind of unpriced call, saying what would price it.
+    assert [record.getMessage() for record in caplog.records] == [
+        "cost unknown for gpt-4o calls to openai (usage_missing): the answer carried no usage "
+        "(an OpenAI-shaped stream without stream_options.include_usage: set "
+        "TOKENTRACE_STREAM_USAGE=inject in the app; or a stream cut short); stored unpriced, "
+        "later ones not logged",
+        "cost unknown for m9 calls to openai (unknown_model): no price for this provider and "
+        "model: give it a rate in TOKENTRACE_PRICES_FILE, or name the base URL's provider in "
+        "the app's TOKENTRACE_PROVIDER_URLS; stored unpriced, later ones not logged",
+        "cost unknown for gpt-4o calls to openai (no_rate): the model is known, but not its "
+        "rate for this tier or unit: give it one in TOKENTRACE_PRICES_FILE; stored "
+        "unpriced, later ones not logged",
+    ]
     missing = stored(store_client, "missing")
     assert (missing["priced"], missing["unpriced_reason"], missing["usage_missing"]) == (
         0,
@@ -116,7 +135,7 @@ def test_unknown_cost_is_stored_unpriced_with_its_reason(tmp_path, store_client,
         "SELECT sum(requests), sum(unpriced_requests), sum(usage_missing_requests), sum(cost) "
         "FROM llm_cost_daily"
     ).result_rows[0]
-    assert rollup == (4, 3, 1, Decimal("0.0035"))
+    assert rollup == (5, 4, 1, Decimal("0.0035"))
 
 
 def test_azure_is_priced_by_the_model_it_answered_with(tmp_path, store_client, pricer) -> None:
