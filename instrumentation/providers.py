@@ -66,6 +66,10 @@ HOST_SUFFIXES: tuple[tuple[str, str], ...] = (
     (".openai.azure.com", "azure.ai.openai"),
     (".cognitiveservices.azure.com", "azure.ai.openai"),
     ("aiplatform.googleapis.com", "gcp.vertex_ai"),
+    # Bedrock's OpenAI- and Anthropic-compatible endpoint, `bedrock-mantle.{region}.api.aws`
+    # (https://docs.aws.amazon.com/bedrock/latest/userguide/bedrock-mantle.html); only LLM
+    # API paths ever reach this table, so no other AWS dual-stack host is named by it.
+    (".api.aws", "aws.bedrock"),
 )
 
 SELF_HOSTED_FAMILIES = frozenset({"ollama"})
@@ -76,8 +80,10 @@ LOCAL_PORTS: dict[int, str] = {11434: "ollama", 8000: "vllm"}
 
 _LOOPBACK = frozenset({"localhost", "127.0.0.1", "::1"})
 
-_VERTEX_PATH = re.compile(r"/projects/[^/]+/locations/[^/]+/publishers/")
-"""A Vertex AI model's resource path: Vertex AI on any host (a proxy, a private endpoint)."""
+_VERTEX_PATH = re.compile(r"/projects/[^/]+/locations/[^/]+/(?:publishers|endpoints)/")
+"""A Vertex AI model's resource path, or an endpoint's (the OpenAI-compatible
+`endpoints/openapi/chat/completions`, a deployed model's `endpoints/{id}`): Vertex AI on any
+host (a proxy, a private endpoint)."""
 
 _OLLAMA_TAG = re.compile(r"(?!ft:)[\w./-]+:[\w.-]+\Z")
 """An Ollama model tag (`deepseek-r1:8b`, `llama3.2:latest`): on Ollama's port such a name is a
@@ -251,10 +257,19 @@ ROUTES: dict[str, str] = {
     "fireworks_ai": "fireworks_ai",
     "xai": "x_ai",
     "mistral": "mistral_ai",
+    # Cloudflare AI Gateway's `{provider}/{model}` names on its OpenAI-compatible endpoint
+    # (`…/compat/chat/completions`, https://developers.cloudflare.com/ai-gateway/usage/chat-completion/)
+    "google-ai-studio": "gcp.gemini",
+    "google-vertex-ai": "gcp.vertex_ai",
+    "workers-ai": "cloudflare",
+    "azure-openai": "azure.ai.openai",
+    "aws-bedrock": "aws.bedrock",
+    "perplexity-ai": "perplexity",
+    "grok": "x_ai",
 }
-"""LiteLLM's provider routes that name another provider than the model's owner would
-(https://docs.litellm.ai/docs/providers); `openai/…`, `anthropic/…`, `deepseek/…` and the like
-name the owner already."""
+"""LiteLLM's provider routes and Cloudflare AI Gateway's provider names that name another
+provider than the model's owner would (https://docs.litellm.ai/docs/providers); `openai/…`,
+`anthropic/…`, `deepseek/…` and the like name the owner already."""
 
 
 def _match(model: str) -> str | None:

@@ -38,7 +38,8 @@ from genai_prices.types import (
     Provider,
 )
 
-# LiteLLM's provider routes and OpenRouter's vendor prefixes → genai-prices provider id.
+# LiteLLM's provider routes, OpenRouter's vendor prefixes and Cloudflare AI Gateway's provider
+# names → genai-prices provider id.
 ROUTES = {
     "openai": "openai",
     "azure": "azure",
@@ -60,6 +61,16 @@ ROUTES = {
     "together_ai": "together",
     "fireworks_ai": "fireworks",
     "openrouter": "openrouter",
+    # Cloudflare AI Gateway's provider names (`google-ai-studio/gemini-2.5-flash` on its
+    # OpenAI-compatible endpoint): the call is the provider's, billed to the key it carries
+    # (https://developers.cloudflare.com/ai-gateway/usage/chat-completion/)
+    "google-ai-studio": "google",
+    "google-vertex-ai": "google",
+    "workers-ai": "cloudflare",
+    "azure-openai": "azure",
+    "aws-bedrock": "aws",
+    "perplexity-ai": "perplexity",
+    "grok": "x-ai",
 }
 # Vendors whose models OpenRouter serves at the vendor's own list price (their models run
 # only at the vendor or at clouds that charge its rates); open-weight vendors' models run at

@@ -25,7 +25,7 @@ from tokentrace.processor.pricing import model_owners as generator
 from tokentrace.processor.pricing.pricer import Pricer
 from tokentrace.processor.standins import usage_header
 
-from .conftest import llm_spans, only_span
+from .conftest import llm_spans, only_span, span_cost
 
 M = Decimal(1_000_000)
 
@@ -231,3 +231,52 @@ def test_azure_openai_behind_a_gateway_is_azure_priced_by_the_model_it_answered(
         found["gen_ai.usage.output_tokens"],
     )
     assert price.cost == (2000 * Decimal("2.50") + 500 * Decimal("10")) / M
+
+
+@pytest.mark.parametrize(
+    ("model", "provider", "usd_per_million"),
+    [
+        # Gemini 2.5 Flash: $0.30 input, $2.50 output (https://ai.google.dev/gemini-api/docs/pricing)
+        ("google-ai-studio/gemini-2.5-flash", "gcp.gemini", ("0.30", "2.50")),
+        # Vertex AI's list for it is the same (https://cloud.google.com/vertex-ai/generative-ai/pricing)
+        ("google-vertex-ai/gemini-2.5-flash", "gcp.vertex_ai", ("0.30", "2.50")),
+        # Workers AI: $0.282 input, $0.827 output
+        # (https://developers.cloudflare.com/workers-ai/platform/pricing/)
+        ("workers-ai/@cf/meta/llama-3.1-8b-instruct", "cloudflare", ("0.282", "0.827")),
+    ],
+)
+def test_cloudflare_ai_gateway_compat_names_are_their_provider_s(
+    standin, unmapped, model, provider, usd_per_million
+):
+    """Cloudflare AI Gateway's OpenAI-compatible endpoint names a model `{provider}/{model}`
+    (https://developers.cloudflare.com/ai-gateway/usage/chat-completion/), its own provider
+    names: `google-ai-studio/…` was stored unpriced, `workers-ai/…` as `unknown`."""
+    base = standin.root + "/v1/account-id/gateway-id/compat"
+    oai = openai.OpenAI(base_url=base, api_key="sk-test", max_retries=0)
+    oai.chat.completions.create(
+        model=model,
+        messages=[{"role": "user", "content": "hello"}],
+        extra_headers=usage_header(input=2000, output=500),
+    )
+    span = only_span(unmapped)
+    assert span.attributes["gen_ai.provider.name"] == provider
+    rate_in, rate_out = (Decimal(rate) for rate in usd_per_million)
+    assert span_cost(span) == (2000 * rate_in + 500 * rate_out) / M
+
+
+@pytest.mark.parametrize(
+    ("host", "path", "model", "provider"),
+    [
+        # Bedrock's OpenAI- and Anthropic-compatible endpoint (bedrock-mantle.{region}.api.aws)
+        ("bedrock-mantle.us-east-1.api.aws", "/v1/chat/completions", "openai.gpt-oss-120b",
+         "aws.bedrock"),
+        ("bedrock-mantle.us-east-1.api.aws", "/anthropic/v1/messages",
+         "anthropic.claude-haiku-4-5-20251001-v1:0", "aws.bedrock"),
+        # Vertex AI's OpenAI-compatible endpoint through a proxy or private endpoint
+        ("gw.internal", "/v1/projects/p/locations/us-central1/endpoints/openapi/chat/completions",
+         "google/gemini-2.5-flash", "gcp.vertex_ai"),
+    ],
+)  # fmt: skip
+def test_provider_from_the_endpoint(host, path, model, provider):
+    family = "anthropic" if path.endswith("/messages") else "openai"
+    assert provider_for((), "https", host, 443, path, family, model) == provider
