@@ -42,6 +42,15 @@ class Api:
         characters); called only when `counts_request`."""
         return None
 
+    tiers_by_request = False
+    """True when the request's options select the rate it is billed at, and its answer does
+    not say them (DALL·E's size and quality: `request_tier`)."""
+
+    def request_tier(self, request: Any) -> str | None:
+        """The price tier the request's options select, recorded as the call's service tier
+        unless the answer names one; called only when `tiers_by_request`."""
+        return None
+
     def request_model(self, fields: RequestFields, path: str) -> str | None:
         return fields.model
 

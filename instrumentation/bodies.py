@@ -44,10 +44,11 @@ _TAIL_USAGE = re.compile(rb'"(usage|usageMetadata|meta)"\s*:\s*\{')
 embed response, after the vectors)."""
 _TAIL_MODEL = re.compile(rb'"(?:model|modelVersion)"\s*:\s*("(?:[^"\\]|\\.)*")')
 _TAIL_PROMPT_EVAL_COUNT = re.compile(rb'"prompt_eval_count"\s*:\s*(\d+)')
-_IMAGE_KEY = b'"bytesBase64Encoded"'
-"""The key of each image in Google's `predict` answers (Imagen): a body too large to keep
-counts its images as it goes by (`IMAGES_COUNTED` in the summary); each image is larger than
-`TAIL_BYTES`, so the tail alone cannot tell."""
+_IMAGE_KEYS = (b'"bytesBase64Encoded"', b'"b64_json"')
+"""The key of each image in Google's `predict` answers (Imagen) and in OpenAI's Images API
+answers (DALL·E): a body too large to keep counts its images as it goes by (`IMAGES_COUNTED`
+in the summary); each image is larger than `TAIL_BYTES`, so the tail alone cannot tell."""
+_LONGEST_IMAGE_KEY = max(len(key) for key in _IMAGE_KEYS)
 IMAGES_COUNTED = "images_counted"
 
 
@@ -179,7 +180,8 @@ class JsonParser:
             data = b"".join(self._parts) + data
             self._parts = []
         # The key may straddle two pieces: count it over the end of the tail and the piece.
-        self._images += (self._tail[1 - len(_IMAGE_KEY) :] + data).count(_IMAGE_KEY)
+        window = self._tail[1 - _LONGEST_IMAGE_KEY :] + data
+        self._images += sum(window.count(key) for key in _IMAGE_KEYS)
         self._tail = (self._tail + data)[-TAIL_BYTES:]
 
     def finish(self) -> None:

@@ -181,6 +181,8 @@ class LLMCall:
         call = cls(span, route, inner, attributes)
         if route.api.counts_request:
             call._request_usage = route.api.request_usage(content(request))
+        if route.api.tiers_by_request:
+            call._seen.service_tier = route.api.request_tier(request)
         return call
 
     def block(self, budget: Exceeded) -> None:

@@ -29,16 +29,20 @@ import re
 from typing import Any
 
 from .api import Api
+from .bodies import IMAGES_COUNTED
 from .openai_api import (
     AUDIO_INPUT_TOKENS,
     AUDIO_OUTPUT_TOKENS,
     IMAGE_INPUT_TOKENS,
     model_or_deployment,
 )
-from .request_body import RequestFields
-from .usage import INPUT_AUDIO_SECONDS, INPUT_CHARACTERS, Observed, Usage, count
+from .request_body import RequestFields, content, form_values
+from .usage import INPUT_AUDIO_SECONDS, INPUT_CHARACTERS, OUTPUT_IMAGES, Observed, Usage, count
 
 IMAGE_OUTPUT_TOKENS = "gen_ai.usage.image.output_tokens"
+_IMAGES = "tokentrace.images"
+"""The key of the images counted in an answer without usage (DALL·E), in the usage kept."""
+_IMAGE_KEYS = frozenset({"b64_json", "url"})
 
 
 class _MediaApi(Api):
@@ -58,17 +62,63 @@ class _MediaApi(Api):
 
 
 class Images(_MediaApi):
-    """`/images/generations` and `/images/edits`: usage in the response, or in the stream's
-    `image_generation.completed` / `image_edit.completed` event.
+    """`/images/generations`, `/images/edits` and `/images/variations`: usage in the response,
+    or in the stream's `image_generation.completed` / `image_edit.completed` event.
 
     The output of the Images API is the image: without `output_tokens_details`, every output
     token is an image token (gpt-image-1.5 prices image output at $32 per million against $10
-    for text output, so the split decides the cost)."""
+    for text output, so the split decides the cost).
+
+    DALL·E 2 and 3 answer without usage: they bill per image, at a rate set by the request's
+    `size` and `quality` (https://openai.com/api/pricing: DALL·E 3 standard 1024×1024 $0.04,
+    HD 1792×1024 $0.12…). Their images are counted (`tokentrace.usage.output_images`: the
+    `data` entries, or the `b64_json` keys of a body too large to keep), and the size and
+    quality asked for are the call's tier, `{quality}-{size}` (`standard-1024x1024`), with
+    the API reference's defaults (`1024x1024`; `standard`, DALL·E 2's only quality)."""
 
     operation = "image_generation"
     sse_marker = re.compile(rb'"type"\s*:\s*"image_(?:generation|edit)\.completed"')
+    tiers_by_request = True
+
+    def request_tier(self, request: Any) -> str | None:
+        body = content(request)
+        if body.startswith(b"{"):
+            try:
+                options = json.loads(body)
+            except ValueError:
+                return None
+        else:
+            options = form_values(request)
+        if not isinstance(options, dict):
+            return None
+        # Variations are DALL·E 2's alone, and it is the API's default model elsewhere too.
+        model = options.get("model") or "dall-e-2"
+        if not isinstance(model, str) or not model.startswith("dall-e"):
+            return None
+        size = options.get("size") or "1024x1024"
+        quality = options.get("quality") or "standard"
+        if not isinstance(size, str) or not isinstance(quality, str):
+            return None
+        return f"{quality}-{size}"
+
+    def observe(self, document: Any, seen: Observed, streaming: bool) -> None:
+        if not isinstance(document, dict):
+            return
+        if isinstance(document.get("usage"), dict):
+            seen.raw_usage = document["usage"]
+            seen.usage_final = True
+            return
+        images = document.get(IMAGES_COUNTED)
+        data = document.get("data")
+        if isinstance(data, list):
+            images = sum(1 for item in data if isinstance(item, dict) and _IMAGE_KEYS & item.keys())
+        if isinstance(images, int):
+            seen.raw_usage = {_IMAGES: images}
+            seen.usage_final = True
 
     def usage(self, raw: dict[str, Any]) -> Usage | None:
+        if _IMAGES in raw:
+            return Usage(input_tokens=None, by_modality={OUTPUT_IMAGES: raw[_IMAGES]})
         input_tokens = count(raw, "input_tokens")
         if input_tokens is None:
             return None

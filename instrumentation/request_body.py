@@ -120,14 +120,45 @@ _PART_NAME = re.compile(rb'\r\ncontent-disposition:[^\r]*?\bname="([^"]*)"([^\r]
 
 
 def multipart(body: bytes) -> RequestFields:
-    """The model and stream flag a `multipart/form-data` body's text fields name (a field
-    with a filename is a file: skipped). The parts are found by their boundary, the body's
-    first line, so a file's bytes are jumped over, never decoded."""
+    """The model and stream flag a `multipart/form-data` body's text fields name."""
     model = None
     stream = False
+    for name, value in _text_parts(body):
+        if name == b"model" and model is None:
+            model = value.decode("utf-8", "replace")
+        elif name == b"stream":
+            stream = value == b"true"
+    return _interned(model, stream)
+
+
+def form_values(request: Any) -> dict[str, str]:
+    """The text fields of a multipart upload (`/images/variations`' `size`…), read as
+    `form_fields` reads its model: from the client's multipart stream, or a `requests`
+    upload's bytes (`form`). The first value of a repeated name is kept."""
+    values: dict[str, str] = {}
+    form = getattr(request, "form", None)
+    if form is not None:
+        for name, value in _text_parts(form):
+            values.setdefault(name.decode("utf-8", "replace"), value.decode("utf-8", "replace"))
+        return values
+    for field in getattr(getattr(request, "stream", None), "fields", ()):
+        name = getattr(field, "name", None)
+        value = getattr(field, "value", None)
+        if isinstance(value, bytes):
+            value = value.decode("utf-8", "replace")
+        if isinstance(name, str) and isinstance(value, str):
+            values.setdefault(name, value)
+    return values
+
+
+def _text_parts(body: bytes) -> list[tuple[bytes, bytes]]:
+    """The (name, value) of each text part of a `multipart/form-data` body (a part with a
+    filename is a file: skipped). The parts are found by their boundary, the body's first
+    line, so a file's bytes are jumped over, never decoded."""
+    parts: list[tuple[bytes, bytes]] = []
     end = body.find(b"\r\n")
     if not body.startswith(b"--") or end < 0:
-        return NO_FIELDS
+        return parts
     boundary = b"\r\n" + body[:end]
     at = end
     while at >= 0:
@@ -136,13 +167,9 @@ def multipart(body: bytes) -> RequestFields:
         head = _PART_NAME.search(body, at, header_end) if header_end >= 0 else None
         if head is not None and b"filename=" not in head.group(2):
             value = body[header_end + 4 : following if following >= 0 else len(body)]
-            name = head.group(1)
-            if name == b"model" and model is None:
-                model = value.decode("utf-8", "replace")
-            elif name == b"stream":
-                stream = value == b"true"
+            parts.append((head.group(1), value))
         at = following + len(boundary) if following >= 0 else -1
-    return _interned(model, stream)
+    return parts
 
 
 def streamed(request: Any) -> bool:

@@ -34,6 +34,8 @@ key, whatever the trace."""
 INPUT_CHARACTERS = "tokentrace.usage.input_characters"
 INPUT_AUDIO_SECONDS = "tokentrace.usage.input_audio_seconds"
 WEB_SEARCHES = "tokentrace.usage.web_searches"
+# The images an image model made, billed per image (Imagen; DALL·E, by size and quality).
+OUTPUT_IMAGES = "tokentrace.usage.output_images"
 # Of those, the searches OpenAI's web_search_preview tool ran (its fee differs on GPT-4o and
 # GPT-4.1); tokentrace's own unit, not genai-prices'.
 PREVIEW_WEB_SEARCHES = "tokentrace.usage.preview_web_searches"

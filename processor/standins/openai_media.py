@@ -9,8 +9,9 @@ gpt-4o-transcribe-style model report token usage (all input tokens audio), whisp
 `duration`, as in the API reference's example: 8.47 s billed as 9); `response_format` `text`,
 `srt` and `vtt` answer plain text (no usage) and a streamed transcription ends with
 `transcript.text.done`, which carries the usage. Speech is audio bytes without usage, or SSE
-ending in `speech.audio.done` with it. Variations (dall-e-2 only) answer `n` images without
-usage: DALL·E is billed per image.
+ending in `speech.audio.done` with it. DALL·E (generations, edits, and variations, which
+are dall-e-2's alone; dall-e-2 is the default model) answers `n` images without usage: it is
+billed per image.
 """
 
 from __future__ import annotations
@@ -40,16 +41,27 @@ def handle(path: str, body: dict[str, Any], plan: Plan) -> Reply:
     if plan.fail and plan.fail != "cut":
         return error(int(plan.fail))
     path = path.split("?", 1)[0]
+    if path.endswith("/images/variations") or (
+        "/images/" in path and str(body.get("model", "dall-e-2")).startswith("dall-e")
+    ):
+        return _dall_e(body)
     if path.endswith("/images/generations"):
         return _images(body, plan, "image_generation", image_input=0)
     if path.endswith("/images/edits"):
         return _images(body, plan, "image_edit", image_input=plan.input_tokens * 3 // 4)
-    if path.endswith("/images/variations"):
-        images = [{"b64_json": IMAGE} for _ in range(int(body.get("n") or 1))]
-        return json_reply({"created": CREATED, "data": images})
     if path.endswith("/audio/speech"):
         return _speech(body, plan)
     return _transcription(body, plan)
+
+
+def _dall_e(body: dict[str, Any]) -> Reply:
+    """`n` images (DALL·E 3 makes one), as URLs or base64 as `response_format` asks, and no
+    usage: DALL·E is billed per image. DALL·E 3 answers the prompt it rewrote too."""
+    key = "url" if body.get("response_format") == "url" else "b64_json"
+    value = "https://images.example/1.png" if key == "url" else IMAGE
+    extra = {"revised_prompt": body.get("prompt")} if body.get("model") == "dall-e-3" else {}
+    images = [{key: value, **extra} for _ in range(int(body.get("n") or 1))]
+    return json_reply({"created": CREATED, "data": images})
 
 
 def _speech(body: dict[str, Any], plan: Plan) -> Reply:

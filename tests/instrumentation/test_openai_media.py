@@ -249,13 +249,42 @@ def test_a_third_party_span_around_the_call_is_marked_as_its_duplicate(
     assert ours.attributes["tokentrace.duplicate_of"] == format(outer.context.span_id, "016x")
 
 
-def test_image_variations_metered_cost_unknown(standin, exporter, tmp_path, store_client):
-    """dall-e-2's variations answer images without usage (billed per image): one row each,
-    its cost unknown, never $0."""
+def test_dall_e_priced_per_image_by_size_and_quality(standin, exporter, tmp_path, store_client):
+    """DALL·E answers images without usage: each call is priced by its images, at the rate of
+    the size and quality it asked for (defaults: 1024x1024, standard), per image, from
+    https://openai.com/api/pricing (DALL·E 3 standard 1024×1024 $0.040, 1024×1792 and
+    1792×1024 $0.080; HD 1024×1024 $0.080, 1024×1792 and 1792×1024 $0.120; DALL·E 2
+    1024×1024 $0.020, 512×512 $0.018, 256×256 $0.016). A quality with no published rate
+    (`auto`) leaves the call unknown, never $0."""
     sdk = client(standin.base_url("openai"))
-    response = sdk.images.create_variation(image=PICTURE, model="dall-e-2", n=2)
+    wide = sdk.images.generate(model="dall-e-3", prompt="A harbour", size="1792x1024", quality="hd")
+    sdk.images.generate(model="dall-e-3", prompt="A harbour", response_format="url")
+    sdk.images.generate(model="dall-e-2", prompt="A harbour", size="512x512", n=3)
+    sdk.images.edit(model="dall-e-2", image=PICTURE, prompt="Add a moon", size="256x256", n=2)
+    variations = sdk.images.create_variation(image=PICTURE, model="dall-e-2", n=2)
+    sdk.images.generate(model="dall-e-3", prompt="A harbour", quality="auto")
+    assert wide.data[0].revised_prompt == "A harbour" and len(variations.data) == 2
 
-    assert len(response.data) == 2
     assert rows(exporter, tmp_path, store_client) == [
-        ("image_generation", "openai", "dall-e-2", 0, 0, 0, 0, 0, 0, None, 0, 1, "usage_missing"),
+        # One HD 1792×1024 image: $0.12.
+        ("image_generation", "openai", "dall-e-3", 0, 0, 0, 0, 0, 0, Decimal("0.12"), 1, 0, ""),
+        # One standard 1024×1024 image (the defaults), as a URL: $0.04.
+        ("image_generation", "openai", "dall-e-3", 0, 0, 0, 0, 0, 0, Decimal("0.04"), 1, 0, ""),
+        # 3 × $0.018 = $0.054.
+        ("image_generation", "openai", "dall-e-2", 0, 0, 0, 0, 0, 0, Decimal("0.054"), 1, 0, ""),
+        # An edit (a multipart upload): 2 × $0.016 = $0.032.
+        ("image_generation", "openai", "dall-e-2", 0, 0, 0, 0, 0, 0, Decimal("0.032"), 1, 0, ""),
+        # Variations at the default 1024×1024: 2 × $0.02 = $0.04.
+        ("image_generation", "openai", "dall-e-2", 0, 0, 0, 0, 0, 0, Decimal("0.04"), 1, 0, ""),
+        ("image_generation", "openai", "dall-e-3", 0, 0, 0, 0, 0, 0, None, 0, 0,
+         "unknown_model"),
+    ]  # fmt: skip
+    tiers = store_client.query("SELECT service_tier, output_images FROM llm_calls ORDER BY ts")
+    assert tiers.result_rows == [
+        ("hd-1792x1024", 1),
+        ("standard-1024x1024", 1),
+        ("standard-512x512", 3),
+        ("standard-256x256", 2),
+        ("standard-1024x1024", 2),
+        ("auto-1024x1024", 1),
     ]

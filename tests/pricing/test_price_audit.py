@@ -26,10 +26,10 @@ Not verified, so not asserted here:
 - Claude Opus 4.6's fast mode before 2026-02-18 (its launch discount, whose API rates no page
   states): unpriced (checked below).
 - OpenAI priority before 2026-10-12 (the data's priority prices start then): unpriced.
-- DALL·E 2 and 3, billed per image by size and quality: their answers report no usage and
-  nothing counts their images yet, so their calls are stored unknown
-  (tests/instrumentation/test_openai_media.py). gpt-image models bill tokens, which their
-  answers report: priced by them (OpenAI's per-image figures are estimates from tokens).
+- DALL·E 2 and 3's rates come from a transcription of openai.com/api/pricing (the page
+  was not in the stored corpus; the models were shut down on 2026-05-12), checked below.
+  gpt-image models bill tokens, which their answers report: priced by them (OpenAI's
+  per-image figures are estimates from tokens).
   Imagen's per-image rates are from a quotation of Google's page (see corrections.yaml).
 - gpt-4o-mini-tts answering audio bytes (no usage; OpenAI's "$0.015 / minute" is an estimate),
   whisper-1 answering text, srt or vtt (no usage; the duration would have to be decoded from
@@ -96,6 +96,10 @@ IMAGEN = (
     "https://cloud.google.com/vertex-ai/generative-ai/pricing (as quoted, see corrections.yaml)"
 )
 ANTHROPIC_FAST = "https://platform.claude.com/docs/en/build-with-claude/fast-mode"
+DALL_E = (
+    "https://openai.com/api/pricing (DALL·E rows until the 2026-05-12 shutdown, as transcribed "
+    "in https://github.com/kevinhermawan/Canvas/blob/main/model-info.json)"
+)
 GROQ_WHISPER = "https://console.groq.com/docs/speech-text (whisper-large-v3: cost per hour $0.111)"
 
 
@@ -1021,6 +1025,45 @@ CASES = [
         None,
         IMAGEN,
         reason="not_per_token",
+    ),
+    # DALL·E per image, by the size and quality asked for (the tier `{quality}-{size}` the
+    # instrumentation records): DALL·E 3 HD 1024×1792 $0.12; standard 1792×1024 $0.08;
+    # DALL·E 2 256×256 $0.016: 4 x 0.016. With no size and quality known, unknown.
+    Case(
+        "dall-e-3 hd portrait",
+        "openai",
+        "dall-e-3",
+        metered(images=1),
+        "0.12",
+        DALL_E,
+        extra={"openai.response.service_tier": "hd-1024x1792"},
+    ),
+    Case(
+        "dall-e-3 standard landscape",
+        "openai",
+        "dall-e-3",
+        metered(images=1),
+        "0.08",
+        DALL_E,
+        extra={"openai.response.service_tier": "standard-1792x1024"},
+    ),
+    Case(
+        "dall-e-2 small images",
+        "openai",
+        "dall-e-2",
+        metered(images=4),
+        "0.064",
+        DALL_E,
+        extra={"openai.response.service_tier": "standard-256x256"},
+    ),
+    Case(
+        "dall-e-3 size unknown",
+        "openai",
+        "dall-e-3",
+        metered(images=1),
+        None,
+        DALL_E,
+        reason="unknown_model",
     ),
     # Mistral OCR 2505: $1 per 1,000 pages, $3 per 1,000 annotated pages (an annotated page is
     # billed at that rate only): 500 x 1 + 500 x 3 = 2,000 per 1,000 pages.
