@@ -23,12 +23,20 @@ from typing import Any
 from .api import Api
 from .bodies import IMAGES_COUNTED
 from .request_body import RequestFields
-from .usage import Observed, Usage, count, text
+from .usage import OUTPUT_IMAGES, Observed, Usage, count, text
 
 INPUT_CHARACTERS = "tokentrace.usage.input_characters"
-OUTPUT_IMAGES = "tokentrace.usage.output_images"
 
 _MODALITIES = {"IMAGE": "image", "AUDIO": "audio", "VIDEO": "video"}
+_DETAILS = (
+    ("promptTokensDetails", "input", _MODALITIES),
+    ("candidatesTokensDetails", "output", _MODALITIES),
+    # The cached share of the prompt's modalities (implicit or explicit caching): cached audio
+    # has a rate of its own (gemini-2.5-flash: $0.10 per million against $0.03 for text), and
+    # without it the cache hits would all be counted as text, which the audio part of the
+    # prompt, counted whole above, then contradicts. Cached video is billed as cached text.
+    ("cacheTokensDetails", "cache_read.input", {"IMAGE": "image", "AUDIO": "audio"}),
+)
 
 
 class GenerateContent(Api):
@@ -73,9 +81,9 @@ class GenerateContent(Api):
         thoughts = count(raw, "thoughtsTokenCount")
         candidates = count(raw, "candidatesTokenCount")
         by_modality: dict[str, int] = {}
-        for key, side in (("promptTokensDetails", "input"), ("candidatesTokensDetails", "output")):
+        for key, side, modalities in _DETAILS:
             for detail in raw.get(key) or ():
-                modality = _MODALITIES.get(text(detail, "modality") or "")
+                modality = modalities.get(text(detail, "modality") or "")
                 tokens = count(detail, "tokenCount")
                 if modality and tokens:
                     by_modality[f"gen_ai.usage.{modality}.{side}_tokens"] = tokens

@@ -4,7 +4,8 @@ Streams are SSE with `?alt=sse` (events end in `\\r\\n\\r\\n`, as Google sends t
 it, one JSON array written element by element. Every stream chunk repeats a running
 `usageMetadata`; the last one carries the `finishReason` and the final counts.
 `promptTokenCount` includes `cachedContentTokenCount`; `thoughtsTokenCount` is separate from
-`candidatesTokenCount`.
+`candidatesTokenCount`. Counts are split by modality (`promptTokensDetails`, and for an
+implicit or explicit cache hit `cacheTokensDetails`, whose tokens are among the prompt's).
 
 Embeddings: `:batchEmbedContents` (the Gemini API; one embedding per request) and
 `:embedContent` (Vertex AI's Gemini embedding models) answer a `usageMetadata` of input counts;
@@ -54,10 +55,22 @@ def usage_metadata(plan: Plan, output_tokens: int | None) -> dict[str, Any]:
     document["totalTokenCount"] = total
     if plan.cache_read:
         document["cachedContentTokenCount"] = plan.cache_read
-    document["promptTokensDetails"] = [{"modality": "TEXT", "tokenCount": plan.input_tokens}]
+    document["promptTokensDetails"] = _by_modality(plan.input_tokens, plan.audio_input)
+    if plan.cache_read:
+        document["cacheTokensDetails"] = _by_modality(plan.cache_read, plan.audio_cache_read)
+    if plan.audio_output and visible is not None:
+        document["candidatesTokensDetails"] = [{"modality": "AUDIO", "tokenCount": visible}]
     if plan.reasoning and output_tokens is not None:
         document["thoughtsTokenCount"] = plan.reasoning
     return document
+
+
+def _by_modality(tokens: int, audio: int) -> list[dict[str, Any]]:
+    """A `*TokensDetails` list: the text tokens, then the audio ones when there are any."""
+    details = [{"modality": "TEXT", "tokenCount": tokens - audio}]
+    if audio:
+        details.append({"modality": "AUDIO", "tokenCount": audio})
+    return details
 
 
 def handle(path: str, body: dict[str, Any], plan: Plan) -> Reply:

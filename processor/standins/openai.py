@@ -80,10 +80,13 @@ def chat_usage(plan: Plan, flavor: str = "openai") -> dict[str, Any]:
         "prompt_tokens": plan.input_tokens,
         "completion_tokens": completion,
         "total_tokens": plan.input_tokens + plan.output_tokens,
-        "prompt_tokens_details": {"cached_tokens": plan.cache_read, "audio_tokens": 0},
+        "prompt_tokens_details": {
+            "cached_tokens": plan.cache_read,
+            "audio_tokens": plan.audio_input,
+        },
         "completion_tokens_details": {
             "reasoning_tokens": plan.reasoning,
-            "audio_tokens": 0,
+            "audio_tokens": plan.audio_output,
             "accepted_prediction_tokens": 0,
             "rejected_prediction_tokens": 0,
         },

@@ -9,6 +9,9 @@ Request headers override, which is how a demo produces varied, realistic traffic
   them in its provider's wire format (Anthropic's `input_tokens` then excludes the cache).
   `web_searches=3`: searches a server-side web search tool ran (Anthropic's
   `usage.server_tool_use.web_search_requests`, OpenAI Responses' `web_search_call` items).
+  `audio_input=600,audio_cache_read=200,audio_output=900`: of those counts, the audio tokens
+  (OpenAI chat's `prompt_tokens_details` / `completion_tokens_details.audio_tokens`, Gemini's
+  `AUDIO` entries of `promptTokensDetails`, `cacheTokensDetails`, `candidatesTokensDetails`).
 - `x-standin-chunks: 50` reply words, one per streamed content event.
 - `x-standin-fail: 429|500|503|400|...` answer with that status in the provider's error shape;
   `cut` streams half the reply and drops the connection without the end (no usage).
@@ -46,6 +49,9 @@ class Plan:
     cost: dict[str, str] = field(default_factory=dict)
     """`x-standin-cost`, by key."""
     web_searches: int = 0
+    audio_input: int = 0
+    audio_cache_read: int = 0
+    audio_output: int = 0
 
     def usage_cost(self) -> dict[str, Any]:
         """The reported-cost fields of an OpenAI-format usage object (OpenRouter, xAI)."""
@@ -94,6 +100,9 @@ def plan_for(headers: dict[str, str], body: Any) -> Plan:
         "cache_creation": 0,
         "reasoning": 0,
         "web_searches": 0,
+        "audio_input": 0,
+        "audio_cache_read": 0,
+        "audio_output": 0,
     }
     for item in headers.get("x-standin-usage", "").split(","):
         key, sep, value = item.partition("=")
@@ -106,6 +115,9 @@ def plan_for(headers: dict[str, str], body: Any) -> Plan:
         cache_creation=counts["cache_creation"],
         reasoning=counts["reasoning"],
         web_searches=counts["web_searches"],
+        audio_input=counts["audio_input"],
+        audio_cache_read=counts["audio_cache_read"],
+        audio_output=counts["audio_output"],
         words=words,
         fail=headers.get("x-standin-fail"),
         delay=float(headers.get("x-standin-delay", "0")),

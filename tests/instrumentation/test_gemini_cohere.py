@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from decimal import Decimal
 
 import httpx
 import pytest
@@ -12,7 +13,7 @@ from google.genai import types
 
 from tokentrace.processor.standins import usage_header
 
-from .conftest import attributes, call_attributes, only_span
+from .conftest import attributes, call_attributes, llm_spans, only_span, store_spans
 
 MODEL = "gemini-2.5-flash"
 USAGE = usage_header(input=800, output=60, cache_read=500, reasoning=25)
@@ -43,6 +44,38 @@ def test_generate_content(standin, exporter):
         "gen_ai.response.finish_reasons": ["STOP"],
         **EXPECTED_USAGE,
     }
+
+
+def test_audio_cache_hits_and_long_context_priced_at_their_rates(
+    standin, exporter, tmp_path, store_client
+):
+    """Audio in the prompt, some of it an (implicit) cache hit, and thinking, through the real
+    SDK into the store, each at its own rate
+    (https://ai.google.dev/gemini-api/docs/pricing, as the audit in
+    tests/pricing/test_price_audit.py reads it): Gemini 2.5 Flash $0.30 text, $1.00 audio,
+    cache hits $0.03 text, $0.10 audio, $2.50 output, thinking included; Gemini 2.5 Pro over
+    200K prompt tokens $2.50, cache hits $0.25, $15 output on every token."""
+    audio = usage_header(
+        input=10_000, output=1_000, reasoning=200, cache_read=5_000, audio_input=6_000,
+        audio_cache_read=3_000,
+    )  # fmt: skip
+    long = usage_header(input=250_000, output=2_000, reasoning=500, cache_read=100_000)
+    for model, usage in [("gemini-2.5-flash", audio), ("gemini-2.5-pro", long)]:
+        options = types.HttpOptions(base_url=standin.base_url("gemini"), headers=usage)
+        client = genai.Client(api_key="gk-test", http_options=options)  # kept: it closes
+        client.models.generate_content(model=model, contents="Transcribe and summarise")
+    store_spans(llm_spans(exporter), tmp_path, store_client)
+    stored = store_client.query(
+        "SELECT model, input_tokens, cache_read_tokens, input_audio_tokens, "
+        "cache_audio_read_tokens, output_tokens, cost, priced FROM llm_calls ORDER BY ts"
+    )
+    assert stored.result_rows == [
+        # Uncached: 2,000 text x 0.30 + 3,000 audio x 1.00; hits: 2,000 text x 0.03 + 3,000
+        # audio x 0.10; 1,000 x 2.50: 600 + 3,000 + 60 + 300 + 2,500 = 6,460 per million.
+        ("gemini-2.5-flash", 10_000, 5_000, 6_000, 3_000, 1_000, Decimal("0.00646"), 1),
+        # 150,000 x 2.50 + 100,000 x 0.25 + 2,000 x 15 = 375,000 + 25,000 + 30,000.
+        ("gemini-2.5-pro", 250_000, 100_000, 0, 0, 2_000, Decimal("0.43"), 1),
+    ]
 
 
 def test_stream_generate_content_sse(standin, exporter):

@@ -164,6 +164,45 @@ def test_a_tier_other_than_the_default_is_recorded_and_priced(standin, exporter,
     assert only_span(exporter).attributes["openai.response.service_tier"] == tier
 
 
+@pytest.mark.parametrize(
+    ("model", "cost"),
+    [
+        # 1,000 prompt tokens, 600 of them audio; 900 completion tokens, 800 of them audio.
+        # GPT-4o Audio: text $2.50 / $10, audio $40 / $80
+        # (https://developers.openai.com/api/docs/models/gpt-4o-audio-preview):
+        # 400 x 2.5 + 600 x 40 + 100 x 10 + 800 x 80 = 1,000 + 24,000 + 1,000 + 64,000.
+        ("gpt-4o-audio-preview-2025-06-03", "0.09"),
+        # GPT-4o mini Audio: text $0.15 / $0.60, audio $10 / $20
+        # (https://developers.openai.com/api/docs/models/gpt-4o-mini-audio-preview):
+        # 400 x 0.15 + 600 x 10 + 100 x 0.6 + 800 x 20 = 60 + 6,000 + 60 + 16,000.
+        ("gpt-4o-mini-audio-preview-2024-12-17", "0.02212"),
+        # gpt-audio: text $2.50 / $10, audio $32 / $64 ("Audio is priced at $32 per million
+        # input tokens and $64 per million output tokens",
+        # https://developers.openai.com/api/docs/models/gpt-audio):
+        # 400 x 2.5 + 600 x 32 + 100 x 10 + 800 x 64 = 1,000 + 19,200 + 1,000 + 51,200.
+        ("gpt-audio-2025-08-28", "0.0724"),
+        # GPT-Audio-1.5, the same rates (https://developers.openai.com/api/docs/models/
+        # gpt-audio-1.5: text $2.50 / $10, audio $32 / $64).
+        ("gpt-audio-1.5", "0.0724"),
+    ],
+)
+def test_chat_audio_tokens_priced_at_their_own_rates(standin, exporter, model, cost):
+    reply = client(standin).chat.completions.create(
+        model=model,
+        modalities=["text", "audio"],
+        audio={"voice": "alloy", "format": "wav"},
+        messages=MESSAGES,
+        extra_headers=usage_header(input=1000, output=900, audio_input=600, audio_output=800),
+    )
+    assert reply.usage.prompt_tokens_details.audio_tokens == 600
+    span = only_span(exporter)
+    assert span.attributes["gen_ai.usage.audio.input_tokens"] == 600
+    assert span.attributes["gen_ai.usage.audio.output_tokens"] == 800
+    wire = otlp_wire.TraceRequest.FromString(encode_spans([span]).SerializeToString())
+    (call,) = extract(wire, span.start_time).calls
+    assert price_call(Pricer(""), call).cost == Decimal(cost)
+
+
 @pytest.mark.parametrize("stream", [False, True])
 def test_xai_reasoning_outside_its_completion_tokens_is_counted(standin, exporter, stream):
     # xAI's chat usage: completion_tokens 50 leave out the 40 reasoning tokens, which its
