@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tokentrace.instrumentation import anthropic_api, gemini_api, openai_api
+from tokentrace.instrumentation import anthropic_api, gemini_api, openai_api, openai_media_api
 from tokentrace.instrumentation.bodies import JSON_LIMIT, JsonParser, SseParser, loads
 from tokentrace.instrumentation.decoding import decoder_for
 from tokentrace.instrumentation.usage import Observed
@@ -109,6 +109,23 @@ def test_large_imagen_body_counts_its_images_wherever_it_is_cut(cuts):
     parser.finish()
 
     assert api.usage(seen.raw_usage).attributes() == {"tokentrace.usage.output_images": 3}
+
+
+@pytest.mark.parametrize("piece", [7, 16384, 1 << 20])
+def test_large_dall_e_body_counts_its_images(piece):
+    """A DALL·E answer of base64 images (no usage) too large to keep: its `b64_json` keys are
+    counted as the body goes by, a key cut between two pieces included."""
+    image = {"b64_json": "iVBORw0KGgo" + "A" * (160 * 1024), "revised_prompt": "A harbour"}
+    data = json.dumps({"created": 1, "data": [image] * 2}).encode()
+    assert len(data) > JSON_LIMIT
+    seen = Observed()
+    api = openai_media_api.IMAGES
+    parser = JsonParser(lambda document: api.observe(document, seen, False))
+    for start in range(0, len(data), piece):
+        parser.feed(data[start : start + piece])
+    parser.finish()
+
+    assert api.usage(seen.raw_usage).attributes() == {"tokentrace.usage.output_images": 2}
 
 
 def test_openai_stream_reply_decoded_incrementally_from_gzip():
