@@ -7,6 +7,13 @@ call's cost (README "Provider-reported cost"). Only documented fields are read:
   last SSE message of a stream: https://openrouter.ai/docs/use-cases/usage-accounting
 - xAI: `usage.cost_in_usd_ticks`, an integer of 1e-10 USD, in chat completions and Responses API
   bodies: https://docs.x.ai/developers/cost-tracking
+- Perplexity: `usage.cost.total_cost`, USD: in Sonar chat completions (tokens, the request fee
+  its `search_context_size` sets, citation and reasoning tokens, search queries) and in the
+  Agent API's Responses-format answers (model tokens at the provider's rates, cache, tool
+  calls; `currency` "USD"): https://docs.perplexity.ai/getting-started/pricing ("Total cost per
+  query = Token costs + Request fee"), https://docs.perplexity.ai/docs/agent-api ("See exact
+  token counts and costs per request"); the fields as the perplexityai SDK types them
+  (`UsageInfo.cost`, `ResponsesUsage.cost`)
 - LiteLLM proxy: the `x-litellm-response-cost` response header, USD:
   https://docs.litellm.ai/docs/proxy/response_headers
 - AI/ML API: the `x-aimlapi-usd-spent` response header, USD, on non-streaming JSON responses:
@@ -33,11 +40,14 @@ _TICK_EXPONENT = -10  # xAI: 1 USD = 10^10 ticks
 
 
 def from_usage(raw: dict[str, Any]) -> str | None:
-    """The cost in a usage object (OpenRouter's `cost`, xAI's `cost_in_usd_ticks`), as text."""
+    """The cost in a usage object (OpenRouter's `cost`, xAI's `cost_in_usd_ticks`, Perplexity's
+    `cost.total_cost`), as text."""
     ticks = raw.get("cost_in_usd_ticks")
     if isinstance(ticks, int) and not isinstance(ticks, bool) and ticks >= 0:
         return str(Decimal(ticks).scaleb(_TICK_EXPONENT))
     cost = raw.get("cost")
+    if isinstance(cost, dict) and cost.get("currency", "USD") == "USD":
+        cost = cost.get("total_cost")  # Perplexity's breakdown, with its total
     if isinstance(cost, (int, float)) and not isinstance(cost, bool):
         # repr is the shortest text that reads back as the float: the decimal that was sent.
         return _amount(repr(cost))

@@ -3,9 +3,12 @@
 Chat streams end with a usage chunk (`choices: []`) only when the request sets
 `stream_options.include_usage`, and then every chunk carries `"usage":null`, as OpenAI does.
 Mistral (`handle_mistral`) speaks the same chat format but always reports usage in its last
-chunk, and echoes the model name unchanged. xAI (`handle_xai`) echoes it too, and its chat usage
-counts reasoning apart: `completion_tokens` leaves the reasoning tokens out, `total_tokens`
-adds them (prompt + completion + reasoning).
+chunk, and echoes the model name unchanged. xAI (`handle_xai`) echoes it too, and its chat
+usage counts reasoning apart: `completion_tokens` leaves the reasoning tokens out,
+`total_tokens` adds them (prompt + completion + reasoning). Perplexity (`handle_perplexity`,
+Sonar chat and the Agent API's Responses format) echoes it too, names the
+`search_context_size` a Sonar chat asked for (`low` by default), and reports what the call
+cost (`x-standin-cost`).
 """
 
 from __future__ import annotations
@@ -40,6 +43,10 @@ def handle_mistral(path: str, body: dict[str, Any], plan: Plan) -> Reply:
 
 def handle_xai(path: str, body: dict[str, Any], plan: Plan) -> Reply:
     return _handle(path, body, plan, "xai")
+
+
+def handle_perplexity(path: str, body: dict[str, Any], plan: Plan) -> Reply:
+    return _handle(path, body, plan, "perplexity")
 
 
 def error(status: int) -> Reply:
@@ -104,10 +111,13 @@ def service_tier(body: dict[str, Any]) -> str:
 def _chat(body: dict[str, Any], plan: Plan, model: str, flavor: str) -> Reply:
     ident = f"chatcmpl-standin{next(_ids)}"
     head = {"id": ident, "object": "chat.completion", "created": CREATED, "model": model}
-    if flavor == "openai":  # Mistral and xAI name no tier
+    if flavor == "openai":  # Mistral, xAI and Perplexity name no tier
         head["service_tier"] = service_tier(body)
     always_usage = flavor == "mistral"
     usage = chat_usage(plan, flavor)
+    if flavor == "perplexity":  # Sonar: the search context size that set the request fee
+        options = body.get("web_search_options") or {}
+        usage["search_context_size"] = options.get("search_context_size") or "low"
     if not body.get("stream"):
         message = {"role": "assistant", "content": plan.text, "refusal": None}
         choice = {"index": 0, "message": message, "logprobs": None, "finish_reason": "stop"}
@@ -196,7 +206,7 @@ class Responses:
             "output_tokens": plan.output_tokens,
             "output_tokens_details": {"reasoning_tokens": plan.reasoning},
             "total_tokens": plan.input_tokens + plan.output_tokens,
-            **plan.usage_cost(),
+            **plan.usage_cost(responses=True),
         }
         self.part = {"type": "output_text", "annotations": [], "logprobs": [], "text": plan.text}
         self.item = {

@@ -19,13 +19,17 @@ Request headers override, which is how a demo produces varied, realistic traffic
 - `x-standin-cost: openrouter=0.000123,xai_ticks=37756000,litellm=0.0012,aimlapi=0.0012`
   what the provider or gateway reports it charged, in its own wire format: OpenRouter's
   `usage.cost` and xAI's `usage.cost_in_usd_ticks` in the OpenAI-format usage object, the
-  LiteLLM proxy's `x-litellm-response-cost` and AI/ML API's `x-aimlapi-usd-spent` headers.
+  LiteLLM proxy's `x-litellm-response-cost` and AI/ML API's `x-aimlapi-usd-spent` headers;
+  `perplexity=input:0.000009;output:0.000384;request:0.005`: Perplexity's `usage.cost`
+  breakdown (Sonar chat's `*_tokens_cost` and `request_cost`, or in a Responses-format answer
+  the Agent API's `input_cost`, `output_cost`, `tool_calls_cost`), with its `total_cost`.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 WORDS = (
@@ -53,13 +57,26 @@ class Plan:
     audio_cache_read: int = 0
     audio_output: int = 0
 
-    def usage_cost(self) -> dict[str, Any]:
-        """The reported-cost fields of an OpenAI-format usage object (OpenRouter, xAI)."""
+    def usage_cost(self, responses: bool = False) -> dict[str, Any]:
+        """The reported-cost fields of an OpenAI-format usage object (OpenRouter, xAI,
+        Perplexity; `responses`: a Responses-format one)."""
         found: dict[str, Any] = {}
         if "openrouter" in self.cost:
             found["cost"] = float(self.cost["openrouter"])
         if "xai_ticks" in self.cost:
             found["cost_in_usd_ticks"] = int(self.cost["xai_ticks"])
+        if "perplexity" in self.cost:
+            parts = dict(item.split(":", 1) for item in self.cost["perplexity"].split(";"))
+            total = sum(Decimal(value) for value in parts.values())
+            if responses:
+                names = {"input": "input_cost", "output": "output_cost", "tools": "tool_calls_cost"}
+                breakdown: dict[str, Any] = {"currency": "USD"}
+            else:
+                names = {"input": "input_tokens_cost", "output": "output_tokens_cost",
+                         "request": "request_cost"}  # fmt: skip
+                breakdown = {}
+            breakdown.update({names[key]: float(value) for key, value in parts.items()})
+            found["cost"] = {**breakdown, "total_cost": float(total)}
         return found
 
     def cost_headers(self) -> dict[str, str]:

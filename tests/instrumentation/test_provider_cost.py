@@ -103,3 +103,52 @@ def test_reported_cost_counts_and_the_computed_cost_stays_beside_it(
         (0, Decimal("0.00042"), Decimal("0.00042"), "provider", 1, COMPUTED),
         (0, None, COMPUTED, "computed", 1, COMPUTED),
     ]
+
+
+def test_perplexity_reports_its_cost_sonar_request_fees_and_agent_tools_included(
+    standin, exporter, tmp_path, store_client
+):
+    """Perplexity's `usage.cost.total_cost` is what it billed, and counts. Worked by hand from
+    https://docs.perplexity.ai/getting-started/pricing: Sonar Pro $3 / $15 per million tokens
+    plus, per 1,000 requests, $6 / $10 / $14 at a low / medium / high search context size
+    (https://docs.perplexity.ai/guides/models/sonar-pro); the Agent API bills a third-party
+    model at its provider's rates (gpt-5-mini $0.25 / $2, https://developers.openai.com/api/
+    docs/pricing) plus $0.005 per web_search invocation. 1,200 input and 90 output tokens:
+    - Sonar Pro, medium: 1,200 x 3 + 90 x 15 = 3,600 + 1,350 per million, + $0.010;
+    - the Agent API, two searches: 1,200 x 0.25 + 90 x 2 = 300 + 180 per million, + $0.010.
+    What genai-prices computes stays beside it: Sonar Pro's fee there is the high one, $14."""
+    perplexity = openai.OpenAI(
+        base_url=standin.base_url("perplexity"), api_key="pplx-test", max_retries=0
+    )
+    usage = usage_header(input=1200, output=90)
+    reply = perplexity.chat.completions.create(
+        model="sonar-pro",
+        messages=MESSAGES,
+        extra_body={"web_search_options": {"search_context_size": "medium"}},
+        extra_headers={
+            **usage,
+            "x-standin-cost": "perplexity=input:0.0036;output:0.00135;request:0.01",
+        },
+    )
+    assert reply.usage.model_extra["search_context_size"] == "medium"
+    perplexity.responses.create(
+        model="openai/gpt-5-mini",
+        input="What does a token cost?",
+        tools=[{"type": "web_search"}],
+        extra_headers={
+            **usage,
+            "x-standin-cost": "perplexity=input:0.0003;output:0.00018;tools:0.01",
+        },
+    )
+    store_spans(llm_spans(exporter), tmp_path, store_client)
+
+    rows = store_client.query(
+        "SELECT provider, model, cost, cost_source, input_cost + output_cost "
+        "FROM llm_calls ORDER BY ts"
+    ).result_rows
+    assert rows == [
+        # Computed from genai-prices: 0.0036 + 0.00135 + 0.014 (the high context fee).
+        ("perplexity", "sonar-pro", Decimal("0.01495"), "provider", Decimal("0.01895")),
+        # No computed cost: genai-prices has no Perplexity price for a third-party model.
+        ("perplexity", "openai/gpt-5-mini", Decimal("0.01048"), "provider", Decimal(0)),
+    ]
