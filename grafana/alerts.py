@@ -352,10 +352,10 @@ GROUPS = (
                     VIEWS["unpriced_usage"],
                     "concat(provider, '/', model) AS scope, "
                     "toFloat64(unpriced_requests - usage_missing_requests) AS unpriced",
-                    # first seen in the current or the previous hour of a 30-day window; calls
-                    # without usage have their own rule
-                    where=f"first_seen >= {_THIS_HOUR} - INTERVAL 1 HOUR "
-                    "AND unpriced_requests > usage_missing_requests",
+                    # calls with usage but no price first seen in the current or the previous
+                    # hour of a 30-day window (earlier calls without usage, which have their own
+                    # rule, do not make a model's first unpriced rate old news)
+                    where=f"no_price_first_seen >= {_THIS_HOUR} - INTERVAL 1 HOUR",
                     window_s=30 * 86_400,
                 ),
                 threshold=("gt", 0.0),

@@ -1025,7 +1025,9 @@ ORDER BY cost DESC, agent, feature""",
         description=(
             "Calls stored without a cost (model or rate unknown to the price data, or no "
             "usage), per provider and model, with the first and last hour they were seen; "
-            "usage_missing_requests of them had no usage."
+            "usage_missing_requests of them had no usage. no_price_first_seen is the first hour "
+            "with calls that had usage but no price (NULL if none): a model whose streams lack "
+            "usage can still gain a rate it has no price for (a tier, a tool, a unit)."
         ),
         format=Format.TABLE,
         source="llm_cost_hourly",
@@ -1037,7 +1039,9 @@ SELECT
     sum(m.unpriced) AS unpriced_requests,
     sum(m.usage_missing) AS usage_missing_requests,
     min(m.hour) AS first_seen,
-    max(m.hour) AS last_seen
+    max(m.hour) AS last_seen,
+    if(countIf(m.unpriced > m.usage_missing) = 0, NULL,
+        minIf(m.hour, m.unpriced > m.usage_missing)) AS no_price_first_seen
 FROM
 (
     -- the hours of each model with unpriced calls, summed per hour first (a condition on

@@ -14,14 +14,13 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-import yaml
 from views.seed import GROWTH_MARCH_COST, MARCH_COST, NOW, SPIKE_DAY
 
-from tokentrace.grafana import generate
 from tokentrace.grafana.dashboards import DASHBOARDS
 from tokentrace.processor.store import macros
 
 from . import panels
+from .rules import alert_rule, evaluate
 
 UTC = dt.UTC
 START = NOW - dt.timedelta(days=30)
@@ -107,66 +106,12 @@ def test_variable_options_come_from_the_rollup(seeded) -> None:
 # ---------------------------------------------------------------- alert rules
 
 
-def _rule(uid: str) -> dict[str, Any]:
-    text = (generate.DEFAULT_DIR / "alerting/rules.yaml").read_text(encoding="utf-8")
-    groups = yaml.safe_load(text)["groups"]
-    return next(r for g in groups for r in g["rules"] if r["uid"] == uid)
-
-
-def evaluate(client: Any, rule: dict[str, Any], now: dt.datetime) -> dict[tuple, dict[str, float]]:
-    """Run a rule's queries as Grafana would; instances (label sets) that fire, with values.
-
-    Each query must return string label columns and exactly one numeric column, with a
-    unique label set per row: what Grafana requires of table data for alerting.
-    """
-    values: dict[str, dict[tuple, float]] = {}
-    for query in rule["data"]:
-        model = query["model"]
-        if query["datasourceUid"] == "__expr__":
-            continue
-        window = query["relativeTimeRange"]
-        sql = macros.expand_macros(
-            model["rawSql"],
-            start=now - dt.timedelta(seconds=window["from"]),
-            end=now - dt.timedelta(seconds=window["to"]),
-            interval_s=model["intervalMs"] / 1000,
-        )
-        result = client.query(sql)
-        series: dict[tuple, float] = {}
-        for row in result.result_rows:
-            labels = tuple(
-                (c, v) for c, v in zip(result.column_names, row, strict=True) if isinstance(v, str)
-            )
-            numbers = [v for v in row if v is None or isinstance(v, int | float | Decimal)]
-            assert len(numbers) == 1 and len(labels) + 1 == len(row), result.column_names
-            assert labels not in series, f"duplicate label set {labels}"
-            if numbers[0] is None:
-                continue  # unknown (a cost of unknown calls only): no data, never 0
-            series[labels] = float(numbers[0])
-        values[query["refId"]] = series
-    by_ref = {}
-    for query in rule["data"]:  # reduce "last" of a number is the number
-        if query["model"].get("type") == "reduce":
-            by_ref[query["refId"]] = values[query["model"]["expression"]]
-    threshold = next(q["model"] for q in rule["data"] if q["refId"] == rule["condition"])
-    evaluator = threshold["conditions"][0]["evaluator"]
-    test = {
-        "gt": lambda v: v > evaluator["params"][0],
-        "gte": lambda v: v >= evaluator["params"][0],
-    }[evaluator["type"]]
-    firing = {}
-    for labels, value in by_ref[threshold["expression"]].items():
-        if test(value):
-            firing[labels] = {ref: series[labels] for ref, series in by_ref.items()}
-    return firing
-
-
 def at(*args: int) -> dt.datetime:
     return dt.datetime(*args, tzinfo=UTC)
 
 
 def test_budget_rules_fire_per_budget_at_each_threshold(seeded) -> None:
-    fifty = evaluate(seeded, _rule("tokentrace-budget-50"), NOW)
+    fifty = evaluate(seeded, alert_rule("tokentrace-budget-50"), NOW)
     growth = (("scope", "team=growth"), ("period", "month"))
     assert set(fifty) == {
         growth,
@@ -174,9 +119,9 @@ def test_budget_rules_fire_per_budget_at_each_threshold(seeded) -> None:
         (("scope", "feature=summarize"), ("period", "week")),
     }
     assert fifty[growth] == {"utilization": 0.8, "spent": 18.0, "amount": 22.5}
-    eighty = evaluate(seeded, _rule("tokentrace-budget-80"), NOW)
+    eighty = evaluate(seeded, alert_rule("tokentrace-budget-80"), NOW)
     assert {dict(k)["scope"] for k in eighty} == {"team=growth", "feature=summarize"}
-    hundred = evaluate(seeded, _rule("tokentrace-budget-100"), NOW)
+    hundred = evaluate(seeded, alert_rule("tokentrace-budget-100"), NOW)
     assert {dict(k)["scope"] for k in hundred} == {"feature=summarize"}
 
 
@@ -184,7 +129,7 @@ def test_budget_unknown_cost_rule_fires_for_budgets_with_calls_of_unknown_cost(s
     """Today's grok-9 calls (team growth, no price) and mystery-2 call (no usage): the global
     day budget and growth's month budget leave them out of their spend, and say so; summarize's
     week and nobody's month have none."""
-    firing = evaluate(seeded, _rule("tokentrace-budget-unknown-cost"), NOW)
+    firing = evaluate(seeded, alert_rule("tokentrace-budget-unknown-cost"), NOW)
     assert firing == {
         # today: A and B at 08:00, grok-9 twice, mystery-2 once
         (("scope", "all"), ("period", "day")): {"unknown": 3.0, "requests": 5.0, "amount": 6.0},
@@ -194,11 +139,11 @@ def test_budget_unknown_cost_rule_fires_for_budgets_with_calls_of_unknown_cost(s
         },
     }  # fmt: skip
     # Mar 14: every call of every budget's period so far has a known cost
-    assert evaluate(seeded, _rule("tokentrace-budget-unknown-cost"), at(2026, 3, 14, 20)) == {}
+    assert evaluate(seeded, alert_rule("tokentrace-budget-unknown-cost"), at(2026, 3, 14, 20)) == {}
 
 
 def test_daily_anomaly_rule_fires_per_scope_on_the_spike_day_only(seeded) -> None:
-    rule = _rule("tokentrace-daily-spend-anomaly")
+    rule = alert_rule("tokentrace-daily-spend-anomaly")
     assert evaluate(seeded, rule, NOW) == {}  # no rows: noDataState OK
     firing = evaluate(seeded, rule, at(2026, 3, 9, 23, 0))
     assert firing == {
@@ -211,7 +156,7 @@ def test_daily_anomaly_rule_fires_per_scope_on_the_spike_day_only(seeded) -> Non
 
 
 def test_burn_rate_rule_compares_this_hour_with_the_24_before(seeded) -> None:
-    rule = _rule("tokentrace-hourly-burn-spike")
+    rule = alert_rule("tokentrace-hourly-burn-spike")
     # this hour's calls (grok-9, unpriced) have an unknown cost: no data, nothing fires
     assert evaluate(seeded, rule, NOW) == {}
     # 09:30 on the spike day: 18.00 so far this hour; the 24 hours before hold one 08:00
@@ -225,8 +170,8 @@ def test_burn_rate_rule_compares_this_hour_with_the_24_before(seeded) -> None:
     assert values == {"ratio": pytest.approx(23.0), "current": 3.0, "baseline": 3 / 23}
 
 
-def test_failed_cost_rule(seeded) -> None:
-    rule = _rule("tokentrace-failed-cost-spike")
+def test_failed_costalert_rule(seeded) -> None:
+    rule = alert_rule("tokentrace-failed-cost-spike")
     assert evaluate(seeded, rule, NOW) == {}
     # 10:30 on Mar 13: 0.50 failed this hour; the 24 hours before spent 6.00 + 3.00 + 0.50.
     [values] = evaluate(seeded, rule, at(2026, 3, 13, 10, 30)).values()
@@ -234,13 +179,13 @@ def test_failed_cost_rule(seeded) -> None:
 
 
 def test_unpriced_model_rule_fires_for_new_models_only(seeded) -> None:
-    rule = _rule("tokentrace-unpriced-model")
+    rule = alert_rule("tokentrace-unpriced-model")
     assert evaluate(seeded, rule, NOW) == {(("scope", "x_ai/grok-9"),): {"unpriced": 2.0}}
     assert evaluate(seeded, rule, at(2026, 3, 15, 14, 30)) == {}  # no longer new
 
 
 def test_usage_missing_rule_fires_for_the_hour_with_calls_without_usage(seeded) -> None:
-    rule = _rule("tokentrace-usage-missing")
+    rule = alert_rule("tokentrace-usage-missing")
     firing = evaluate(seeded, rule, at(2026, 3, 15, 11, 50))
     assert firing == {(("scope", "mistral_ai/mystery-2"),): {"missing": 1.0}}
     assert evaluate(seeded, rule, at(2026, 3, 15, 13, 30)) == {}  # that hour has passed

@@ -63,6 +63,13 @@ def usage_missing() -> dict[str, Any]:
     }
 
 
+def web_search() -> dict[str, Any]:
+    """Partly known: a gpt-4o-mini call whose tokens have a price and whose one web search has
+    none (GPT-4o mini bills a search as a fixed block of tokens, at no published rate there:
+    https://platform.openai.com/docs/pricing#built-in-tools), so its cost is unknown."""
+    return {**priced(), "tokentrace.usage.web_searches": 1}
+
+
 def failed_stream() -> dict[str, Any]:
     """An OpenAI stream cut off by an error before usage: a failed call of unknown cost."""
     return {**usage_missing(), "error.type": "APIConnectionError"}
@@ -126,8 +133,9 @@ def _span(attributes: dict[str, Any], start: dt.datetime) -> Span:
     )
 
 
-def request(today: dt.date) -> ExportTraceServiceRequest:
-    """Every call of the four days, one per second from 00:00:01 UTC of its day."""
+def export(spans: list[tuple[dict[str, Any], dt.datetime]]) -> ExportTraceServiceRequest:
+    """An OTLP request of chat calls (attributes, start) from tokentrace's instrumentation in
+    service ``shop``, each with every dimension of :data:`DIMENSIONS`."""
     message = ExportTraceServiceRequest()
     resource_spans = message.resource_spans.add()
     resource_spans.resource.attributes.append(
@@ -135,6 +143,15 @@ def request(today: dt.date) -> ExportTraceServiceRequest:
     )
     scope = resource_spans.scope_spans.add()
     scope.scope.name = "tokentrace.instrumentation"
+    for attributes, start in spans:
+        attributes = {"gen_ai.operation.name": "chat", **attributes, **DIMENSIONS}
+        scope.spans.append(_span(attributes, start))
+    return message
+
+
+def request(today: dt.date) -> ExportTraceServiceRequest:
+    """Every call of the four days, one per second from 00:00:01 UTC of its day."""
+    spans = []
     for label, day in days(today).items():
         second = itertools.count(1)
         for kind, count in CALLS[label]:
@@ -142,9 +159,8 @@ def request(today: dt.date) -> ExportTraceServiceRequest:
                 start = dt.datetime.combine(day, dt.time(), dt.UTC) + dt.timedelta(
                     seconds=next(second)
                 )
-                attributes = {"gen_ai.operation.name": "chat", **_KINDS[kind](), **DIMENSIONS}
-                scope.spans.append(_span(attributes, start))
-    return message
+                spans.append((_KINDS[kind](), start))
+    return export(spans)
 
 
 def send(serve_url: str, today: dt.date, token: str | None = None) -> int:
