@@ -145,6 +145,7 @@ class Sink:
 
     def _run(self) -> None:
         while not self._stop.is_set():
+            self._spool.retry_removals()
             try:
                 segment = self._queue.get(timeout=0.1)
             except queue.Empty:

@@ -115,6 +115,7 @@ class Spool:
         self._thread: threading.Thread | None = None
         self._closed = False
         self.held: SpoolHeld | None = None  # the directory is another serve's now (see _open)
+        self._undeleted: list[Path] = []  # stored segments whose delete failed (see remove)
 
     # ------------------------------------------------------------ state
 
@@ -260,18 +261,37 @@ class Spool:
     def remove(self, segment: Segment) -> None:
         """The sink has stored ``segment``: delete it.
 
-        A delete that fails (the spool's disk gone read-only) is logged, not raised: the rows
-        are stored, and replaying the file at the next start is a no-op by its token.
+        A delete that fails (the spool's directory made read-only, its disk remounted so) is
+        logged, not raised: the rows are stored. It is tried again (:meth:`retry_removals`)
+        until it succeeds. A file left on disk is replayed at the next start, a no-op by its
+        token only while the store's deduplication window (100,000 inserts) still holds that
+        token: a serve that ran on for a day after its spool's permissions were put right
+        counted those segments twice at its next start.
         """
         try:
             segment.path.unlink(missing_ok=True)
         except OSError as exc:
             log.error(
-                "spool: %s is stored but cannot be deleted (%s); the next start replays it, "
-                "which its deduplication token makes a no-op",
+                "spool: %s is stored but cannot be deleted (%s); trying again until it can "
+                "(if serve stops first, the next start replays it: a no-op by its token)",
                 segment.name, exc,
             )  # fmt: skip
+            self._undeleted.append(segment.path)
         self._forget(segment)
+
+    def retry_removals(self) -> None:
+        """Delete the stored segments whose delete failed before; the sink's thread only."""
+        if not self._undeleted:
+            return
+        left = []
+        for path in self._undeleted:
+            try:
+                path.unlink(missing_ok=True)
+            except OSError:
+                left.append(path)
+                continue
+            log.warning("spool: %s is deleted now (it was stored before)", path.stem)
+        self._undeleted = left
 
     def _forget(self, segment: Segment) -> None:
         segment.columns = None

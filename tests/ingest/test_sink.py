@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from decimal import Decimal
 
 import pytest
@@ -304,12 +305,33 @@ def test_a_stored_segment_that_cannot_be_deleted_does_not_stop_the_sink(
     spool, backlog = _two_spooled_segments(tmp_path, pricer)
     for segment in backlog:
         segment.columns = spool.load(segment)
+    stored_first = backlog[0].path.read_bytes()
     backlog[0].path.unlink()
     backlog[0].path.mkdir()  # unlink() refuses a directory, whoever runs the test
-    _drain(spool, backlog, store_client)
+    sink = Sink(lambda: store_client, spool, Registry(), first_backoff=0.01)
+    for segment in backlog:
+        sink.offer(segment)
+    sink.start()
+    assert sink.wait_idle(10)
     assert totals(store_client)[0][0] == 2
     assert f"{backlog[0].name} is stored but cannot be deleted" in caplog.text
     assert spool.segment_count == 0
+
+    # The spool's permissions put right: the stored file can go now, and must. Left on disk,
+    # the next start replays it, and once the store has taken more inserts than its
+    # deduplication window since (100,000 blocks, here 1), the replay counts it twice.
+    backlog[0].path.rmdir()
+    backlog[0].path.write_bytes(stored_first)
+    deadline = time.monotonic() + 10  # a guard against a wait that never ends, not a speed
+    while backlog[0].path.exists() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    sink.stop(0)
+    for table in ("llm_calls", "llm_cost_hourly", "llm_cost_daily"):
+        store_client.command(
+            f"ALTER TABLE {table} MODIFY SETTING non_replicated_deduplication_window = 1"
+        )
+    Ingest(tmp_path, lambda: store_client, pricer).close()
+    assert [row[0] for row in totals(store_client)] == [2, 2, 2]
 
 
 def _two_spooled_segments(tmp_path, pricer) -> tuple[Spool, list]:
