@@ -83,6 +83,11 @@ class ChatCompletions(Api):
         if isinstance(usage, dict):
             seen.raw_usage = usage
             seen.usage_final = True
+            # Perplexity Sonar names the search context size, which sets its request fee
+            # ($6, $10 or $14 per 1,000 Sonar Pro requests): its price tier.
+            value = usage.get("search_context_size")
+            if isinstance(value, str):
+                seen.service_tier = value
 
     def usage(self, raw: dict[str, Any]) -> Usage | None:
         """`count`'s test inlined (a JSON number is an `int` or a `float`, never another `int`

@@ -21,6 +21,8 @@ A YAML file with one entry per model and price period, rates in USD per million 
         output_audio: 80          # default: billed as text at the rates above
         output_images: 0.04       # optional: USD per image made (Imagen), for a model priced
                                   # per image: then input and output may be left out
+        requests: 10              # optional: USD per 1,000 requests, on top of the tokens
+                                  # (Perplexity Sonar's fee, set by its search context size)
         tiers:                    # optional long-context tiers (genai-prices' cliff rule):
           - above: 200000         # when the call's input tokens exceed this, these rates
             input: 4.5            # apply to ALL its tokens; a rate left out keeps the
@@ -56,6 +58,8 @@ RATE_KEYS = ("input", "cache_read", "cache_write", "output")
 UNIT_RATE_KEYS = ("input_audio", "cache_audio_read", "output_audio")
 # A rate per image (units.OUTPUT_IMAGES_PRICE is per 1,000); no tiers.
 IMAGE_RATE_KEY = "output_images"
+# A fee per 1,000 requests (genai-prices' requests_kcount); no tiers.
+REQUEST_RATE_KEY = "requests"
 _ENTRY_KEYS = {
     "provider",
     "model",
@@ -68,6 +72,7 @@ _ENTRY_KEYS = {
     *RATE_KEYS,
     *UNIT_RATE_KEYS,
     IMAGE_RATE_KEY,
+    REQUEST_RATE_KEY,
 }
 # Where a price was read and when (required in tokentrace's corrections file, optional here).
 _SOURCE_KEYS = {"source", "checked"}
@@ -228,8 +233,9 @@ class _Parser:
             key: self.rate(fields[key]) for key in (*RATE_KEYS, *UNIT_RATE_KEYS) if key in fields
         }
         tiers = self.tiers(fields["tiers"], rates.keys()) if "tiers" in fields else []
-        if IMAGE_RATE_KEY in fields:
-            rates[IMAGE_RATE_KEY] = self.rate(fields[IMAGE_RATE_KEY])
+        for key in (IMAGE_RATE_KEY, REQUEST_RATE_KEY):
+            if key in fields:
+                rates[key] = self.rate(fields[key])
         start = self.start(fields["start"]) if "start" in fields else None
         end = self.start(fields["end"], "end") if "end" in fields else None
         if end is not None and start is not None and end <= start:
@@ -345,6 +351,9 @@ def _model_price(
     for key, base in rates.items():
         if key == IMAGE_RATE_KEY:  # per image, as a rate per 1,000 (no tiers)
             prices[OUTPUT_IMAGES_PRICE] = base * 1000
+            continue
+        if key == REQUEST_RATE_KEY:  # already per 1,000 requests (no tiers)
+            prices["requests_kcount"] = base
             continue
         key_tiers, current = [], base
         for above, tier_rates in tiers:

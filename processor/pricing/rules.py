@@ -93,6 +93,18 @@ GROQ_FLEX = Rule(
 )
 GROQ_FLEX_PROVIDERS = frozenset({"groq"})
 
+PERPLEXITY_CONTEXT = Rule(
+    "perplexity-context-no-request-fee",
+    "Perplexity search context size (the tier low, medium or high) on a model without a "
+    "request fee (Sonar Deep Research, the Agent API's models): the size sets only Sonar's "
+    "request fee, so the standard rates apply",
+    'https://docs.perplexity.ai/getting-started/pricing ("Request fee (varies by search '
+    'context size, applies to Sonar, Sonar Pro, and Sonar Reasoning Pro models only)", '
+    "checked 2026-12-03)",
+)
+PERPLEXITY_PROVIDERS = frozenset({"perplexity"})
+PERPLEXITY_CONTEXT_SIZES = frozenset({"low", "medium", "high"})
+
 FINE_TUNED_CACHE = Rule(
     "openai-ft-cached-input",
     "OpenAI fine-tuned model without a cached-input rate: the base model's cached/input ratio "
@@ -327,6 +339,7 @@ RULES = (
     FLEX,
     GEMINI_FLEX,
     GROQ_FLEX,
+    PERPLEXITY_CONTEXT,
     FINE_TUNED_CACHE,
     FIREWORKS_CACHE,
     CACHE_1H,
@@ -388,6 +401,12 @@ def apply(
             prices, applied = scaled(prices, Decimal("0.5")), [(GEMINI_FLEX, "")]
         elif service_tier == "flex" and provider_id in GROQ_FLEX_PROVIDERS:
             applied = [(GROQ_FLEX, "")]
+        elif (
+            service_tier in PERPLEXITY_CONTEXT_SIZES
+            and provider_id in PERPLEXITY_PROVIDERS
+            and prices.requests_kcount is None
+        ):
+            applied = [(PERPLEXITY_CONTEXT, "")]
         else:
             tier_missing = True
     if inference_geo not in ("", "global") and _geo_priced(provider_id, model_id):

@@ -116,7 +116,7 @@ def test_perplexity_reports_its_cost_sonar_request_fees_and_agent_tools_included
     docs/pricing) plus $0.005 per web_search invocation. 1,200 input and 90 output tokens:
     - Sonar Pro, medium: 1,200 x 3 + 90 x 15 = 3,600 + 1,350 per million, + $0.010;
     - the Agent API, two searches: 1,200 x 0.25 + 90 x 2 = 300 + 180 per million, + $0.010.
-    What genai-prices computes stays beside it: Sonar Pro's fee there is the high one, $14."""
+    The cost computed stays beside it: Sonar Pro's by the context size its answer names."""
     perplexity = openai.OpenAI(
         base_url=standin.base_url("perplexity"), api_key="pplx-test", max_retries=0
     )
@@ -147,8 +147,7 @@ def test_perplexity_reports_its_cost_sonar_request_fees_and_agent_tools_included
         "FROM llm_calls ORDER BY ts"
     ).result_rows
     assert rows == [
-        # Computed from genai-prices: 0.0036 + 0.00135 + 0.014 (the high context fee).
-        ("perplexity", "sonar-pro", Decimal("0.01495"), "provider", Decimal("0.01895")),
+        ("perplexity", "sonar-pro", Decimal("0.01495"), "provider", Decimal("0.01495")),
         # No computed cost: genai-prices has no Perplexity price for a third-party model.
         ("perplexity", "openai/gpt-5-mini", Decimal("0.01048"), "provider", Decimal(0)),
     ]

@@ -96,6 +96,7 @@ IMAGEN = (
     "https://cloud.google.com/vertex-ai/generative-ai/pricing (as quoted, see corrections.yaml)"
 )
 ANTHROPIC_FAST = "https://platform.claude.com/docs/en/build-with-claude/fast-mode"
+PERPLEXITY = "https://docs.perplexity.ai/getting-started/pricing"
 DALL_E = (
     "https://openai.com/api/pricing (DALL·E rows until the 2026-05-12 shutdown, as transcribed "
     "in https://github.com/kevinhermawan/Canvas/blob/main/model-info.json)"
@@ -1064,6 +1065,54 @@ CASES = [
         None,
         DALL_E,
         reason="unknown_model",
+    ),
+    # Perplexity Sonar: tokens plus a fee per 1,000 requests set by the search context size
+    # the answer names (the tier): Sonar Pro $3 / $15, medium $10: 1,200 x 3 + 90 x 15 per
+    # million + 0.010. Sonar $1 / $1, low $5: 1,000 x 1 + 500 x 1 + 0.005. Sonar Reasoning Pro
+    # $2 / $8, low $6, Perplexity's own sample (17 prompt, 1,152 completion tokens, "Total cost
+    # for this request: $0.015250"): 17 x 2 + 1,152 x 8 + 0.006. Sonar Deep Research has no
+    # request fee: its tokens alone, 1,000 x 2 + 100 x 8. Sonar Reasoning's fees by size are
+    # not published on a page read here: unpriced.
+    Case(
+        "sonar-pro medium context",
+        "perplexity",
+        "sonar-pro",
+        usage(1_200, 90, tier="medium"),
+        "0.01495",
+        PERPLEXITY + " ; https://docs.perplexity.ai/guides/models/sonar-pro",
+    ),
+    Case(
+        "sonar low context",
+        "perplexity",
+        "sonar",
+        usage(1_000, 500, tier="low"),
+        "0.0065",
+        PERPLEXITY + " ; https://docs.perplexity.ai/models/models/sonar",
+    ),
+    Case(
+        "sonar-reasoning-pro low context",
+        "perplexity",
+        "sonar-reasoning-pro",
+        usage(17, 1_152, tier="low"),
+        "0.01525",
+        "https://docs.perplexity.ai/docs/sonar/models/sonar-reasoning-pro",
+    ),
+    Case(
+        "sonar-deep-research context size",
+        "perplexity",
+        "sonar-deep-research",
+        usage(1_000, 100, tier="low"),
+        "0.0028",
+        PERPLEXITY,
+    ),
+    Case(
+        "sonar-reasoning context size",
+        "perplexity",
+        "sonar-reasoning",
+        usage(1_000, 100, tier="low"),
+        None,
+        PERPLEXITY,
+        reason="no_rate",
     ),
     # Mistral OCR 2505: $1 per 1,000 pages, $3 per 1,000 annotated pages (an annotated page is
     # billed at that rate only): 500 x 1 + 500 x 3 = 2,000 per 1,000 pages.

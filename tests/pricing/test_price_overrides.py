@@ -202,6 +202,20 @@ def test_a_model_priced_per_image(tmp_path: Path) -> None:
     assert (tokens.priced, tokens.reason) == (False, "not_per_token")
 
 
+def test_a_fee_per_request_on_top_of_the_tokens(tmp_path: Path) -> None:
+    """``requests`` is USD per 1,000 requests, in ``input_cost`` beside the tokens, for the
+    tier it names: 1,200 x 3 + 90 x 15 per million + 10 / 1,000 = 0.0036 + 0.00135 + 0.01."""
+    path = tmp_path / "prices.yaml"
+    path.write_text(
+        "prices:\n  - model: acme-search\n    service_tier: medium\n"
+        "    input: 3\n    output: 15\n    requests: 10\n"
+    )
+    price = Pricer(path).price(
+        "acme", "acme-search", at("2026-12-01"), 1_200, 90, service_tier="medium"
+    )
+    assert (price.cost, price.input_cost) == (Decimal("0.01495"), Decimal("0.0136"))
+
+
 def test_a_self_hosted_provider_can_be_priced_at_zero_on_purpose(prices_file: Path) -> None:
     price = Pricer(prices_file).price("ollama", "llama3.1:8b", at("2026-01-01"), 1_000, 100)
     assert price.priced and price.cost == 0 and price.price_version.startswith("file:")
