@@ -10,8 +10,9 @@ split in `input_tokens_details` (images) or `input_token_details` (transcription
 Two are billed in other units (`tokentrace.usage.<unit>`, genai-prices' unit names):
 - whisper-1 by the second: its usage is `{"type": "duration", "seconds": …}`, in whole seconds
   as billed (the API reference's example: a `duration` of 8.47 s, `seconds` 9), in the `json`
-  and `verbose_json` answers; `text`, `srt` and `vtt` answers carry none, and a fractional
-  `seconds` says nothing of the rounding: such calls are stored with their usage missing.
+  and `verbose_json` answers; `text`, `srt` and `vtt` answers carry none, nor does any
+  translation (`verbose_json` gives only the exact `duration`), and a fractional `seconds`
+  says nothing of the rounding: such calls are stored with their usage missing.
 - tts-1 and tts-1-hd by the character of the request's `input` (`Speech.request_usage`).
 
 Speech (`/audio/speech`) reports token usage only when streamed as SSE (`stream_format:

@@ -51,7 +51,7 @@ def handle(path: str, body: dict[str, Any], plan: Plan) -> Reply:
         return _images(body, plan, "image_edit", image_input=plan.input_tokens * 3 // 4)
     if path.endswith("/audio/speech"):
         return _speech(body, plan)
-    return _transcription(body, plan)
+    return _transcription(body, plan, translation=path.endswith("/audio/translations"))
 
 
 def _dall_e(body: dict[str, Any]) -> Reply:
@@ -101,10 +101,15 @@ def _images(body: dict[str, Any], plan: Plan, event: str, image_input: int) -> R
     return sse_reply(pieces, cut=plan.fail == "cut")
 
 
-def _transcription(body: dict[str, Any], plan: Plan) -> Reply:
+def _transcription(body: dict[str, Any], plan: Plan, translation: bool = False) -> Reply:
+    """A transcription; a translation (whisper-1 only) answers the same shapes without any
+    `usage` (the API reference's `Translation` and `TranslationVerbose`: text, and with
+    `verbose_json` the task, language, `duration` and segments)."""
     model = str(body.get("model", "gpt-4o-transcribe"))
-    usage: dict[str, Any]
-    if model.startswith("whisper"):
+    usage: dict[str, Any] | None
+    if translation:
+        usage = None
+    elif model.startswith("whisper"):
         usage = {"type": "duration", "seconds": DURATION_SECONDS}
     else:
         usage = {
@@ -116,12 +121,14 @@ def _transcription(body: dict[str, Any], plan: Plan) -> Reply:
         }
     if body.get("response_format") in PLAIN_FORMATS:
         return Reply(body=plan.text.encode() + b"\n", content_type="text/plain; charset=utf-8")
+    billed = {} if usage is None else {"usage": usage}
     if body.get("response_format") == "verbose_json":
-        document = {"task": "transcribe", "language": "english", "duration": DURATION,
-                    "text": plan.text, "segments": [], "usage": usage}  # fmt: skip
+        task = "translate" if translation else "transcribe"
+        document = {"task": task, "language": "english", "duration": DURATION,
+                    "text": plan.text, "segments": [], **billed}  # fmt: skip
         return json_reply(document)
-    if not _is_true(body.get("stream")):
-        return json_reply({"text": plan.text, "usage": usage})
+    if usage is None or not _is_true(body.get("stream")):
+        return json_reply({"text": plan.text, **billed})
     pieces = [
         sse_event({"type": "transcript.text.delta", "delta": piece, "logprobs": None})
         for piece in plan.pieces
