@@ -198,6 +198,11 @@ OpenLLMetry's Cohere (0.62.4: only beside cohere < 6; its counts are doubles,
 call, most in a trace of their own, with the response id. OpenInference's LangChain.js
 instrumentation (4.1.1) as its Python one: an ``LLM`` span per call, without response id,
 and OpenInference JS's OpenAI span of the call in a trace of its own.
+Microsoft Agent Framework 1.23's own tracing (scope ``agent_framework``): GenAI
+conventions, ``chat`` spans the calls and ``invoke_agent`` (the sum of its calls,
+``gen_ai.provider.name=microsoft.agent_framework``) not; no stream attribute; its Claude
+and Bedrock input EXCLUDES cache (the Messages API's ``input_tokens``, Converse's
+``inputTokens``).
 The AI SDK 7 traced by @ai-sdk/otel's ``OpenTelemetry`` integration (scope ``gen_ai``):
 GenAI conventions (``invoke_agent`` and ``agent_step`` spans around ``chat`` ones), no
 stream attribute, its telemetry metadata on no span.
@@ -266,10 +271,14 @@ FRAMEWORK_PEER_SCOPES = (b"openinference.", b"@arizeai/openinference")
 # Sources whose Anthropic input count is the API's ``input_tokens``, without the cache.
 # OpenInference's Agno instrumentation sets ``llm.token_count.prompt`` from Agno's own
 # metrics, whose Claude ``input_tokens`` is the API's (unlike the convention's, and its
-# OpenAI counts, which include the cache).
+# OpenAI counts, which include the cache). So does Microsoft Agent Framework's own
+# tracing (1.23): its ``input_token_count`` is the Messages API's ``input_tokens``, and
+# Converse's ``inputTokens`` on Bedrock (below).
+_AGENT_FRAMEWORK_SCOPE = b"agent_framework"
 _ANTHROPIC_INPUT_EXCLUDES_CACHE_SCOPES = (
     b"@traceloop/instrumentation-anthropic",
     b"openinference.instrumentation.agno",
+    _AGENT_FRAMEWORK_SCOPE,
 )
 # opentelemetry-instrumentation-botocore's Bedrock Runtime spans: input is Bedrock's
 # ``inputTokens`` (Converse) or Claude's ``input_tokens`` (InvokeModel), both without the
@@ -283,6 +292,7 @@ _BEDROCK_INPUT_EXCLUDES_CACHE_SCOPES = (
     _BOTOCORE_SCOPE,
     b"opentelemetry.instrumentation.bedrock",
     b"openlit.instrumentation.bedrock",
+    _AGENT_FRAMEWORK_SCOPE,
 )
 _AWS_STREAMING_METHODS = frozenset({"ConverseStream", "InvokeModelWithResponseStream"})
 _VERCEL_SCOPE = b"ai"
@@ -477,8 +487,8 @@ class Source:
 
     def input_excludes_cache(self, provider: str) -> bool:
         """Whether this source's input count leaves out cache reads and writes."""
-        if self.bedrock_input_excludes_cache:
-            return provider == "aws.bedrock"
+        if provider == "aws.bedrock":
+            return self.bedrock_input_excludes_cache
         return self.anthropic_input_excludes_cache and provider == "anthropic"
 
     def rpc_streams(self, method: str | None) -> bool:

@@ -1,0 +1,80 @@
+"""Agent frameworks' own tracing, replayed as ``test_sources`` replays its sources: one
+row per call, exact usage and cost, alone and beside tokentrace's instrumentation.
+
+Recorded by ``tests/fixtures/sources/record/record.py`` (which says how to install the
+packages) against the provider stand-ins:
+
+- Microsoft Agent Framework 1.23 (agent-framework-core, -openai, -anthropic, -bedrock;
+  openai 3.57, anthropic 1.17, boto3): an agent on gpt-4o (Chat Completions), on Claude
+  Sonnet 4.5 (Messages API) and on Claude Sonnet 4.5 through Bedrock's Converse (the
+  ``global.`` profile), each run and streamed; then one more Claude call with the
+  Anthropic SDK's own tracing off. The gpt-4o and first four Claude calls ask for 1,200
+  input tokens (1,000 cache reads; Claude's also 100 cache writes) and 80 output tokens;
+  the last Claude call and the Bedrock ones for 5,000 input tokens (1,000 cache reads,
+  100 cache writes) and 80 output tokens.
+
+Prices (USD per million tokens): gpt-4o input 2.50, cached input 1.25, output 10
+(https://openai.com/api/pricing/); Claude Sonnet 4.5 input 3, cache read 0.30, 5-minute
+cache write 3.75, output 15 (https://www.anthropic.com/pricing#api), the same through
+Bedrock's global profile (https://aws.amazon.com/bedrock/pricing/).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from .test_sources import GPT_4O, SONNET
+
+FIELDS = (
+    "provider", "request_model", "input_tokens", "output_tokens", "cache_read_tokens",
+    "cache_write_tokens", "usage_missing", "stream", "cost",
+)  # fmt: skip
+
+# Claude Sonnet 4.5, 5,000 input tokens of which 1,000 cache reads and 100 cache writes, 80
+# output: 3,900 × 3 + 1,000 × 0.30 + 100 × 3.75 + 80 × 15 per million.
+SONNET_LARGE = Decimal("0.013575")
+BEDROCK_GLOBAL = ("aws.bedrock", "global.anthropic.claude-sonnet-4-5-20250929-v1:0")
+CLAUDE = ("anthropic", "claude-sonnet-4-5")
+
+
+def _agent_framework_rows(stream: int) -> list[tuple]:
+    """One row each call; ``stream``: whether the streamed OpenAI call says so (only
+    tokentrace's span does: Agent Framework's own sets no stream attribute)."""
+    return [
+        (*CLAUDE, 1200, 80, 1000, 100, 0, 0, SONNET),
+        (*CLAUDE, 1200, 80, 1000, 100, 0, 1, SONNET),  # the Anthropic SDK's span says so
+        (*CLAUDE, 5000, 80, 1000, 100, 0, 0, SONNET_LARGE),
+        (*BEDROCK_GLOBAL, 5000, 80, 1000, 100, 0, 0, SONNET_LARGE),
+        (*BEDROCK_GLOBAL, 5000, 80, 1000, 100, 0, 0, SONNET_LARGE),
+        ("openai", "gpt-4o", 1200, 80, 1000, 0, 0, 0, GPT_4O),
+        ("openai", "gpt-4o", 1200, 80, 1000, 0, 0, stream, GPT_4O),
+    ]
+
+
+@pytest.mark.parametrize("alone", [False, True])
+def test_agent_framework(replay, alone):
+    """Agent Framework's ``chat`` spans are the calls; its ``invoke_agent`` spans, which
+    carry the sum of their calls' usage under ``gen_ai.provider.name=microsoft.
+    agent_framework``, are not. Its Claude input count is the API's ``input_tokens`` and
+    its Bedrock one Converse's ``inputTokens``, both without the cache: read as they were
+    (3,900 of 5,000, input without cache taken as input with it) the two Claude calls
+    whose uncached input is above their cache cost 0.010275 instead of 0.013575 each, and
+    only a repair made up for the others'. The Anthropic SDK's span of its traced calls
+    shares the response id: one row each."""
+    result = replay("agent_framework", alone=alone)
+    assert result.spans == 16
+    assert result.rows(*FIELDS) == _agent_framework_rows(stream=0)
+    assert result.metrics.spans_duplicate.value() == 2
+    assert result.metrics.usage_repaired.value(repair="input_below_cache") == 0
+
+
+@pytest.mark.parametrize("alone", [False, True])
+def test_agent_framework_and_tokentrace(replay, alone):
+    """Beside tokentrace's instrumentation (which sees the OpenAI and Anthropic calls, not
+    boto3's): one row each call."""
+    result = replay("agent_framework_tokentrace", alone=alone)
+    assert result.spans == 21
+    assert result.rows(*FIELDS) == _agent_framework_rows(stream=1)
+    assert result.metrics.spans_duplicate.value() == 7
