@@ -193,6 +193,9 @@ endpoint (``server.address``, ``url.full``, ``gen_ai.openai.api_base``) has its 
 named for the cloud that served it (``CLOUD_HOSTED``). Elastic's EDOT OpenAI
 instrumentations (Python 1.2.0, scope ``opentelemetry.instrumentation.openai``; Node
 0.5.1, for openai < 5 only): GenAI conventions, no cache counts, no stream attribute.
+OpenLLMetry's Groq instrumentation (0.62.4): GenAI conventions, a stream's span without
+response id (paired as its Ollama spans are); OpenInference's (0.1.33): a stream's span
+ends at the return, without model or usage.
 OpenLLMetry's Cohere (0.62.4: only beside cohere < 6; its counts are doubles,
 ``1200.0``) and Mistral (0.62.4: only beside mistralai 1) instrumentations: one span per
 call, most in a trace of their own, with the response id. OpenInference's LangChain.js
@@ -260,6 +263,15 @@ _FRAMEWORK_SCOPES = (
     b"@arizeai/openinference-instrumentation-langchain",
     b"opentelemetry.instrumentation.ollama",
     b"opentelemetry.instrumentation.bedrock",
+    # and, started alike (``tracer.start_span``, read in 0.62.4's source), its Groq
+    # instrumentation's (recorded: a stream's span has no response id), Together's,
+    # watsonx's, Replicate's, SageMaker's and Aleph Alpha's
+    b"opentelemetry.instrumentation.groq",
+    b"opentelemetry.instrumentation.together",
+    b"opentelemetry.instrumentation.watsonx",
+    b"opentelemetry.instrumentation.replicate",
+    b"opentelemetry.instrumentation.sagemaker",
+    b"opentelemetry.instrumentation.alephalpha",
     b"openinference.instrumentation.llama_index",
     b"litellm",
     b"mlflow.",

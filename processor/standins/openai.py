@@ -8,7 +8,10 @@ usage counts reasoning apart: `completion_tokens` leaves the reasoning tokens ou
 `total_tokens` adds them (prompt + completion + reasoning). Perplexity (`handle_perplexity`,
 Sonar chat and the Agent API's Responses format) echoes it too, names the
 `search_context_size` a Sonar chat asked for (`low` by default), and reports what the call
-cost (`x-standin-cost`).
+cost (`x-standin-cost`). Groq (`handle_groq`) echoes it too, and puts a stream's usage in its
+last chunk's `x_groq.usage` whether or not `include_usage` was asked for (then also as
+`usage`, on that chunk), the first chunk's `x_groq` naming the request
+(https://console.groq.com/docs/api-reference#chat-create).
 """
 
 from __future__ import annotations
@@ -49,6 +52,10 @@ def handle_perplexity(path: str, body: dict[str, Any], plan: Plan) -> Reply:
     return _handle(path, body, plan, "perplexity")
 
 
+def handle_groq(path: str, body: dict[str, Any], plan: Plan) -> Reply:
+    return _handle(path, body, plan, "groq")
+
+
 def error(status: int) -> Reply:
     kind, code = _ERRORS.get(status, ("server_error", None))
     message = f"Stand-in error {status}."
@@ -57,7 +64,8 @@ def error(status: int) -> Reply:
 
 
 def _handle(path: str, body: dict[str, Any], plan: Plan, flavor: str) -> Reply:
-    """``flavor``: whose dialect of the format (``openai``, ``mistral``, ``xai``)."""
+    """``flavor``: whose dialect of the format (``openai``, ``mistral``, ``xai``,
+    ``perplexity``, ``groq``)."""
     if plan.fail and plan.fail != "cut":
         return error(int(plan.fail))
     model = str(body.get("model", "gpt-4o-mini"))
@@ -121,18 +129,24 @@ def _chat(body: dict[str, Any], plan: Plan, model: str, flavor: str) -> Reply:
     if not body.get("stream"):
         message = {"role": "assistant", "content": plan.text, "refusal": None}
         choice = {"index": 0, "message": message, "logprobs": None, "finish_reason": "stop"}
-        return json_reply({**head, "choices": [choice], "usage": usage})
+        groq = {"x_groq": {"id": ident.replace("chatcmpl", "req")}} if flavor == "groq" else {}
+        return json_reply({**head, "choices": [choice], "usage": usage, **groq})
     include_usage = always_usage or bool((body.get("stream_options") or {}).get("include_usage"))
     head["object"] = "chat.completion.chunk"
     extra = {"usage": None} if include_usage and not always_usage else {}
 
-    def chunk(delta: dict[str, Any], finish: str | None) -> bytes:
+    def chunk(delta: dict[str, Any], finish: str | None, **more: Any) -> bytes:
         choice = {"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}
-        return sse_event({**head, "choices": [choice], **extra})
+        return sse_event({**head, "choices": [choice], **extra, **more})
 
-    pieces = [chunk({"role": "assistant", "content": ""}, None)]
+    groq = {"id": ident.replace("chatcmpl", "req")}
+    first = {"x_groq": groq} if flavor == "groq" else {}
+    pieces = [chunk({"role": "assistant", "content": ""}, None, **first)]
     pieces += [chunk({"content": piece}, None) for piece in plan.pieces]
-    if always_usage:
+    if flavor == "groq":
+        last = {"usage": usage} if include_usage else {}
+        pieces.append(chunk({}, "stop", x_groq={**groq, "usage": usage}, **last))
+    elif always_usage:
         choice = {"index": 0, "delta": {}, "finish_reason": "stop"}
         pieces.append(sse_event({**head, "choices": [choice], "usage": usage}))
     else:

@@ -1,11 +1,11 @@
 """One loopback HTTP server that speaks the OpenAI, Anthropic, Gemini, Cohere, Mistral, xAI,
-Perplexity, Ollama (native), Amazon Bedrock (runtime), Voyage AI and Jina AI APIs.
+Perplexity, Groq, Ollama (native), Amazon Bedrock (runtime), Voyage AI and Jina AI APIs.
 
 Each provider lives under its own path prefix (`/openai/v1`, `/anthropic`, `/gemini`, `/cohere`,
-`/mistral/v1`, `/xai/v1`, `/perplexity/v1`, `/ollama`, `/bedrock`, `/voyage/v1`, `/jina/v1`), so
-a single port serves all of them and `TOKENTRACE_PROVIDER_URLS` can tell them apart. A request
-without a prefix (also absolute-form, as sent to an HTTP proxy) is routed by its path's shape (a
-rerank path is Cohere's), which lets tests send
+`/mistral/v1`, `/xai/v1`, `/perplexity/v1`, `/groq/openai/v1`, `/ollama`, `/bedrock`,
+`/voyage/v1`, `/jina/v1`), so a single port serves all of them and `TOKENTRACE_PROVIDER_URLS`
+can tell them apart. A request without a prefix (also absolute-form, as sent to an HTTP proxy)
+is routed by its path's shape (a rerank path is Cohere's), which lets tests send
 `http://api.deepseek.com/...` through the stand-in as a proxy. Streams are written with chunked
 transfer, one HTTP chunk per SSE event (or NDJSON line, or event-stream message); bodies are
 compressed with gzip or br when the client accepts it and `compression` asks for it (Bedrock's
@@ -75,6 +75,7 @@ PROVIDERS: dict[str, tuple[str, Handler]] = {
     "mistral": ("mistral_ai", _mistral),
     "xai": ("x_ai", openai.handle_xai),
     "perplexity": ("perplexity", openai.handle_perplexity),
+    "groq": ("groq", openai.handle_groq),
     "anthropic": ("anthropic", anthropic.handle),
     "gemini": ("gcp.gemini", gemini.handle),
     "cohere": ("cohere", cohere.handle),
@@ -88,6 +89,7 @@ _BASE_PATHS = {
     "mistral": "/mistral/v1",
     "xai": "/xai/v1",
     "perplexity": "/perplexity/v1",
+    "groq": "/groq/openai/v1",
     "voyage": "/voyage/v1",
     "jina": "/jina/v1",
 }
@@ -122,8 +124,8 @@ class Standin:
         self._thread.start()
 
     def base_url(self, prefix: str) -> str:
-        """The SDK base URL of `openai`, `mistral`, `xai`, `anthropic`, `gemini`, `cohere`,
-        `ollama`, `bedrock`, `voyage` or `jina`."""
+        """The SDK base URL of `openai`, `mistral`, `xai`, `groq`, `anthropic`, `gemini`,
+        `cohere`, `ollama`, `bedrock`, `voyage` or `jina`."""
         return self.root + _BASE_PATHS.get(prefix, f"/{prefix}")
 
     @property

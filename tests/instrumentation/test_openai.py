@@ -223,6 +223,26 @@ def test_xai_reasoning_outside_its_completion_tokens_is_counted(standin, exporte
     assert price_call(Pricer(""), call).cost == Decimal("0.000675")
 
 
+def test_groq_stream_usage_is_read_from_x_groq(standin, exporter):
+    # Groq puts a stream's usage in its last chunk's ``x_groq.usage`` without being asked.
+    # openai/gpt-oss-120b on Groq at $0.15 input, $0.075 cached, $0.60 output
+    # (https://groq.com/pricing, https://console.groq.com/docs/prompt-caching):
+    # 200 x 0.15 + 1,000 x 0.075 + 90 x 0.60.
+    groq = openai.OpenAI(base_url=standin.base_url("groq"), api_key="gsk-test", max_retries=0)
+    chunks = list(
+        groq.chat.completions.create(
+            model="openai/gpt-oss-120b", messages=MESSAGES, extra_headers=USAGE, stream=True
+        )
+    )
+    assert not any(chunk.usage for chunk in chunks)
+    span = only_span(exporter)
+    assert span.attributes["gen_ai.provider.name"] == "groq"
+    assert {key: span.attributes[key] for key in chat_usage()} == chat_usage()
+    wire = otlp_wire.TraceRequest.FromString(encode_spans([span]).SerializeToString())
+    (call,) = extract(wire, span.start_time).calls
+    assert price_call(Pricer(""), call).cost == Decimal("0.000159")
+
+
 def test_embeddings(standin, exporter):
     result = client(standin).embeddings.create(
         model="text-embedding-3-small", input=["a", "b"], extra_headers=usage_header(input=7)

@@ -15,7 +15,9 @@ output tokens, plain and streamed:
   over cohere 5.21 (v1 ``Client`` and ``ClientV2``) and mistralai 1.12
   (``openllmetry_cohere_mistral``);
 - Elastic's EDOT OpenAI instrumentations: Python 1.2.0 (openai 3.57), Node 0.5.1 (openai
-  4.104).
+  4.104);
+- OpenLLMetry's (0.62.4) and OpenInference's (0.1.33) Groq instrumentations (groq 1.7),
+  ``openai/gpt-oss-120b``, 1,000 of the 1,200 input tokens cached.
 
 Prices (USD per million tokens):
 
@@ -560,3 +562,41 @@ def test_langchain_js_and_openinference_openai_count_each_call_once(replay, alon
     stream = ("openai", "gpt-4o", 0, 0, 0, 0, 1, 1, 0, "usage_missing", 0) if alone else plain
     assert sorted(result.rows("provider", "model", *FIELDS[2:])) == sorted([plain, stream])
     assert result.metrics.spans_duplicate.value() == 2
+
+
+# openai/gpt-oss-120b on Groq, 1,200 input tokens of which 1,000 cached, 80 output:
+# 200 × 0.15 + 1,000 × 0.075 + 80 × 0.60 per million (https://groq.com/pricing; cached input
+# at half the input rate: https://console.groq.com/docs/prompt-caching).
+GPT_OSS_GROQ = Decimal("0.000153")
+GROQ_FIELDS = ("provider", "model", "input_tokens", "output_tokens", "cache_read_tokens", "stream")
+GROQ = ("groq", "openai/gpt-oss-120b", 1200, 80, 1000)
+
+
+@pytest.mark.parametrize("alone", [False, True])
+def test_groq_instrumentations(replay, alone):
+    """OpenLLMetry's (0.62.4) and OpenInference's (0.1.33) Groq instrumentations together
+    over the groq SDK (1.7): a plain call, a stream with ``include_usage`` and one without
+    (Groq's usage then only in the last chunk's ``x_groq``, which OpenLLMetry reads).
+    OpenInference's span of a stream ends when the stream is returned, with neither model
+    nor usage; OpenLLMetry's is its child, with the usage but no response id. One row each
+    call."""
+    result = replay("groq_sources", alone=alone)
+    assert result.spans == 6
+    assert result.rows(*GROQ_FIELDS, "cost") == [
+        (*GROQ, 0, GPT_OSS_GROQ), (*GROQ, 1, GPT_OSS_GROQ), (*GROQ, 1, GPT_OSS_GROQ),
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize("alone", [False, True])
+def test_groq_instrumentations_and_tokentrace(replay, alone):
+    """Beside tokentrace's instrumentation. OpenLLMetry starts its Groq spans with
+    ``tracer.start_span``, never current: tokentrace's span of a call is its sibling (here,
+    under OpenInference's span) or the root of a trace of its own, and OpenLLMetry's span
+    of a stream has no response id to pair them by. It is paired as a framework's is, with
+    the span inside it in time (each stream was two rows)."""
+    result = replay("groq_tokentrace", alone=alone)
+    assert result.spans == 9
+    assert result.rows(*GROQ_FIELDS, "cost") == [
+        (*GROQ, 0, GPT_OSS_GROQ), (*GROQ, 1, GPT_OSS_GROQ), (*GROQ, 1, GPT_OSS_GROQ),
+    ]  # fmt: skip
+    assert result.metrics.spans_duplicate.value() == 4
