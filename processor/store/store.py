@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import clickhouse_connect
@@ -208,6 +209,13 @@ def migrate(client: Client, cluster: str | None = None) -> list[int]:
 
     On an embedded store that took any, the materialized views are reloaded from disk
     (:func:`reload_views`) before anything is inserted through them.
+
+    A migration stopped part way (serve killed on a slow first start) is run again whole at
+    the next start, since its version is recorded only after its last statement. Its DDL is
+    written to be run again (``IF NOT EXISTS``, ``MODIFY``); a backfill (``INSERT … SELECT``
+    into a rollup, 0010 and 0017) is not, and ran twice it added its sums twice. Each one
+    carries a deduplication token of its own (:func:`run_statements`), so that run again
+    it is a no-op.
     """
     client.command(
         render(
@@ -222,8 +230,7 @@ def migrate(client: Client, cluster: str | None = None) -> list[int]:
     for migration in load_migrations():
         if migration.version in done:
             continue
-        for statement in migration.statements:
-            client.command(render(statement, cluster))
+        run_statements(client, migration, cluster)
         client.insert(
             "schema_migrations",
             [[migration.version, migration.name]],
@@ -233,6 +240,24 @@ def migrate(client: Client, cluster: str | None = None) -> list[int]:
     if applied and client in _EMBEDDED:
         reload_views(client)
     return applied
+
+
+def run_statements(client: Client, migration: Migration, cluster: str | None = None) -> None:
+    """Run ``migration``'s statements, not recording it (:func:`migrate` does, after)."""
+    for index, statement in enumerate(migration.statements):
+        settings = _statement_settings(migration, index, statement)
+        client.command(render(statement, cluster), settings=settings)
+
+
+def _statement_settings(migration: Migration, index: int, statement: str) -> dict[str, Any]:
+    """For an ``INSERT``: a deduplication token naming the statement, so that the same
+    statement run again inserts nothing (the rollups keep 100,000 blocks' tokens)."""
+    if not statement.lstrip().upper().startswith("INSERT"):
+        return {}
+    return {
+        "insert_deduplication_token": f"tokentrace-migration-{migration.version:04d}-{index}",
+        "insert_deduplicate": 1,
+    }
 
 
 def reload_views(client: Client) -> None:

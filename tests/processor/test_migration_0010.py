@@ -52,28 +52,17 @@ def client_at_0009(chdb_url):
     client.command(f"DROP DATABASE IF EXISTS {database}")
 
 
-@pytest.mark.parametrize("rollup", ["llm_cost_hourly", "llm_cost_daily"])
-def test_backfill_fills_the_new_columns_only(client_at_0009, rollup):
-    before = client_at_0009.query(
-        f"SELECT provider, sum(requests), sum(cost) FROM {rollup} GROUP BY provider ORDER BY 1"
-    ).result_rows
+def test_backfill_fills_the_new_columns_only(client_at_0009):
+    rollups = ("llm_cost_hourly", "llm_cost_daily")  # one migrate for both: it takes seconds
+    before = {
+        rollup: client_at_0009.query(
+            f"SELECT provider, sum(requests), sum(cost) FROM {rollup} GROUP BY provider ORDER BY 1"
+        ).result_rows
+        for rollup in rollups
+    }
 
     assert 10 in store.migrate(client_at_0009)  # and any later migration
 
-    after = client_at_0009.query(
-        f"SELECT provider, sum(requests), sum(cost), sum(reported_requests), "
-        "sum(reported_cost), sum(compared_requests), sum(compared_reported_cost), "
-        "sum(compared_computed_cost), sum(input_audio_tokens), sum(cache_write_1h_tokens) "
-        f"FROM {rollup} GROUP BY provider ORDER BY 1"
-    ).result_rows
-    assert [row[:3] for row in after] == before
-    assert after == [
-        ("google", 1, Decimal("0.003"), 0, 0, 0, 0, 0, 300, 40),
-        (
-            "openrouter", 2, Decimal("0.500171"), 2, Decimal("0.500171"), 1,
-            Decimal("0.000171"), Decimal("0.000159"), 0, 0,
-        ),
-    ]  # fmt: skip
     raw = client_at_0009.query(
         "SELECT provider, count(), sum(cost), countIf(cost_source = 'provider'), "
         "sumIf(assumeNotNull(provider_cost), cost_source = 'provider'), "
@@ -83,4 +72,34 @@ def test_backfill_fills_the_new_columns_only(client_at_0009, rollup):
         "cost_source = 'provider' AND unpriced_reason = ''), sum(input_audio_tokens), "
         "sum(cache_write_1h_tokens) FROM llm_calls GROUP BY provider ORDER BY 1"
     ).result_rows
-    assert after == raw
+    for rollup in rollups:
+        after = client_at_0009.query(
+            f"SELECT provider, sum(requests), sum(cost), sum(reported_requests), "
+            "sum(reported_cost), sum(compared_requests), sum(compared_reported_cost), "
+            "sum(compared_computed_cost), sum(input_audio_tokens), sum(cache_write_1h_tokens) "
+            f"FROM {rollup} GROUP BY provider ORDER BY 1"
+        ).result_rows
+        assert [row[:3] for row in after] == before[rollup]
+        assert after == [
+            ("google", 1, Decimal("0.003"), 0, 0, 0, 0, 0, 300, 40),
+            (
+                "openrouter", 2, Decimal("0.500171"), 2, Decimal("0.500171"), 1,
+                Decimal("0.000171"), Decimal("0.000159"), 0, 0,
+            ),
+        ]  # fmt: skip
+        assert after == raw
+
+
+def test_a_backfill_run_again_after_an_interrupted_migration_counts_once(client_at_0009):
+    """serve killed (a start-up probe's SIGKILL on a slow first start) after 0010's backfill
+    and before the version was recorded: the next start runs 0010 again, backfill included."""
+    (migration,) = [m for m in store.load_migrations() if m.version == 10]
+    store.run_statements(client_at_0009, migration)
+
+    assert 10 in store.migrate(client_at_0009)
+
+    for rollup in ("llm_cost_hourly", "llm_cost_daily"):
+        assert client_at_0009.query(
+            f"SELECT provider, sum(requests), sum(reported_requests), sum(reported_cost), "
+            f"sum(input_audio_tokens) FROM {rollup} GROUP BY provider ORDER BY 1"
+        ).result_rows == [("google", 1, 0, 0, 300), ("openrouter", 2, 2, Decimal("0.500171"), 0)]
