@@ -14,6 +14,9 @@ Two are billed in other units (`tokentrace.usage.<unit>`, genai-prices' unit nam
   translation (`verbose_json` gives only the exact `duration`), and a fractional `seconds`
   says nothing of the rounding: such calls are stored with their usage missing.
 - tts-1 and tts-1-hd by the character of the request's `input` (`Speech.request_usage`).
+- Mistral's Voxtral transcription (the same path on api.mistral.ai) by the minute: its usage
+  (`UsageInfo`) reports `prompt_audio_seconds`, whole seconds, beside token counts that are
+  not what it bills (https://mistral.ai/pricing: Voxtral Mini Transcribe $0.003 a minute).
 
 Speech (`/audio/speech`) reports token usage only when streamed as SSE (`stream_format:
 "sse"`, in `speech.audio.done`): an audio body carries none, so such a call is stored with the
@@ -156,6 +159,9 @@ class Transcriptions(_MediaApi):
                 seconds = int(seconds)
             if not isinstance(seconds, int) or isinstance(seconds, bool) or seconds < 0:
                 return None
+            return Usage(input_tokens=None, by_modality={INPUT_AUDIO_SECONDS: seconds})
+        seconds = count(raw, "prompt_audio_seconds")
+        if seconds is not None:  # Mistral's Voxtral transcription: billed per minute of audio
             return Usage(input_tokens=None, by_modality={INPUT_AUDIO_SECONDS: seconds})
         if kind != "tokens":
             return None

@@ -43,6 +43,7 @@ from . import (
     bedrock,
     cohere,
     gemini,
+    mistral_audio,
     mistral_ocr,
     ollama,
     openai,
@@ -66,6 +67,8 @@ def _openai(path: str, body: dict[str, Any], plan: Plan) -> Reply:
 def _mistral(path: str, body: dict[str, Any], plan: Plan) -> Reply:
     if path.split("?", 1)[0].endswith("/ocr"):
         return mistral_ocr.handle(path, body, plan)
+    if path.split("?", 1)[0].endswith("/audio/transcriptions"):
+        return mistral_audio.handle(path, body, plan)
     return openai.handle_mistral(path, body, plan)
 
 

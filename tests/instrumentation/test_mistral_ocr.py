@@ -1,5 +1,7 @@
-"""Mistral's OCR API through the real mistralai SDK (`ocr.process`): one span per call with the
-pages it processed, in a unit of their own (it is billed per page, not per token)."""
+"""Mistral's OCR and transcription APIs through the real mistralai SDK (`ocr.process`,
+`audio.transcriptions.complete`): one span per call with the pages it processed, or the
+seconds of audio it transcribed, in a unit of their own (billed per page or per minute, not
+per token)."""
 
 from __future__ import annotations
 
@@ -76,3 +78,25 @@ def test_a_failed_ocr_call_is_one_error_span(standin, exporter):
         **call_attributes(standin, "mistral_ai", "ocr", "mistral-ocr-latest", status=429),
         "error.type": "429",
     }
+
+
+def test_voxtral_transcription_priced_by_its_audio_seconds(
+    standin, exporter, tmp_path, store_client
+):
+    """Voxtral Mini Transcribe ($0.003 a minute of audio, https://mistral.ai/pricing; the
+    Voxtral Mini 2602 that voxtral-mini-latest names, $0.18 an hour) reports
+    `usage.prompt_audio_seconds`: 95 seconds x $0.003 / 60 = $0.00475. Its token counts are
+    not what it bills. Before, the call was stored unknown (its usage was not read)."""
+    sdk = client(standin)
+    reply = sdk.audio.transcriptions.complete(
+        model="voxtral-mini-latest",
+        file={"file_name": "meeting.mp3", "content": b"ID3\x04\x00" + bytes(64)},
+        http_headers=usage_header(input=95, output=40),
+    )
+    assert reply.usage.prompt_audio_seconds == 95
+    assert only_span(exporter).attributes["tokentrace.usage.input_audio_seconds"] == 95
+    store_spans(llm_spans(exporter), tmp_path, store_client)
+    # Stored under the model genai-prices names (voxtral-mini-latest is Voxtral Mini 2602).
+    assert store_client.query(f"SELECT {COLUMNS} FROM llm_calls").result_rows == [
+        ("transcription", "mistral_ai", "voxtral-mini-2602", 0, 0, Decimal("0.00475"), 1, 0, ""),
+    ]
