@@ -140,6 +140,16 @@ class PriceOverrides:
         names = tuple(p.lower() for p in providers if p)
         return [e for e in self.entries if e.matches(names, model, service_tier)]
 
+    def prices_other_tiers(self, providers: tuple[str, ...], model: str) -> bool:
+        """Whether an entry prices this model for some tier (DALL·E's sizes): a call on a
+        tier none prices is then a known model without that rate, not an unknown one."""
+        model = model.lower()
+        names = tuple(p.lower() for p in providers if p)
+        return any(
+            e.service_tier is not None and e.matches(names, model, e.service_tier)
+            for e in self.entries
+        )
+
 
 def load_overrides(path: str | Path, sourced: bool = False) -> PriceOverrides:
     """Parse and validate a prices file; raises :class:`PricesFileError` naming file and line.

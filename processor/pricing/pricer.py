@@ -492,6 +492,8 @@ class Pricer:
                             )
                         )
         reason = SELF_HOSTED_REASON if self_hosted else UNKNOWN_MODEL
+        if not found and not schedules and _tiers_only(self, provider, lookups):
+            reason = NO_RATE
         if found:
             # Claude Sonnet 4.5 and later cost 10% more on a Vertex AI regional endpoint than
             # on the global one: priced when the name says which (a resource path's
@@ -512,6 +514,16 @@ class Pricer:
                 )
                 schedules.append(schedule)
         return _Plan(lookups[at][1] if found else model.strip(), schedules, reason)
+
+
+def _tiers_only(pricer: Pricer, provider: str, lookups: list[tuple[str | None, str]]) -> bool:
+    """Whether the user's file or the corrections price the model for other tiers only."""
+    return any(
+        layer.prices_other_tiers((provider, provider_id or ""), name)
+        for layer in (pricer.overrides, pricer.corrections)
+        if layer is not None
+        for provider_id, name in lookups
+    )
 
 
 def _find(

@@ -284,8 +284,7 @@ def test_dall_e_priced_per_image_by_size_and_quality(standin, exporter, tmp_path
         ("image_generation", "openai", "dall-e-2", 0, 0, 0, 0, 0, 0, Decimal("0.032"), 1, 0, ""),
         # Variations at the default 1024×1024: 2 × $0.02 = $0.04.
         ("image_generation", "openai", "dall-e-2", 0, 0, 0, 0, 0, 0, Decimal("0.04"), 1, 0, ""),
-        ("image_generation", "openai", "dall-e-3", 0, 0, 0, 0, 0, 0, None, 0, 0,
-         "unknown_model"),
+        ("image_generation", "openai", "dall-e-3", 0, 0, 0, 0, 0, 0, None, 0, 0, "no_rate"),
     ]  # fmt: skip
     tiers = store_client.query("SELECT service_tier, output_images FROM llm_calls ORDER BY ts")
     assert tiers.result_rows == [

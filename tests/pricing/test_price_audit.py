@@ -1029,7 +1029,8 @@ CASES = [
     ),
     # DALL·E per image, by the size and quality asked for (the tier `{quality}-{size}` the
     # instrumentation records): DALL·E 3 HD 1024×1792 $0.12; standard 1792×1024 $0.08;
-    # DALL·E 2 256×256 $0.016: 4 x 0.016. With no size and quality known, unknown.
+    # DALL·E 2 256×256 $0.016: 4 x 0.016. With no size and quality known, unknown (no_rate:
+    # the model is known, not the rate of this call).
     Case(
         "dall-e-3 hd portrait",
         "openai",
@@ -1064,7 +1065,7 @@ CASES = [
         metered(images=1),
         None,
         DALL_E,
-        reason="unknown_model",
+        reason="no_rate",
     ),
     # Perplexity Sonar: tokens plus a fee per 1,000 requests set by the search context size
     # the answer names (the tier): Sonar Pro $3 / $15, medium $10: 1,200 x 3 + 90 x 15 per
