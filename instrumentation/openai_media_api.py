@@ -40,6 +40,7 @@ from .openai_api import (
     IMAGE_INPUT_TOKENS,
     model_or_deployment,
 )
+from .provider_cost import from_usage
 from .request_body import RequestFields, content, form_values
 from .usage import INPUT_AUDIO_SECONDS, INPUT_CHARACTERS, OUTPUT_IMAGES, Observed, Usage, count
 
@@ -176,6 +177,8 @@ class Transcriptions(_MediaApi):
             input_tokens=input_tokens,
             output_tokens=count(raw, "output_tokens"),
             by_modality=by_modality,
+            # A gateway's charge (OpenRouter's speech-to-text usage has `cost`, USD).
+            provider_cost=from_usage(raw),
         )
 
 

@@ -118,6 +118,7 @@ def _transcription(body: dict[str, Any], plan: Plan, translation: bool = False) 
             "input_token_details": {"text_tokens": 0, "audio_tokens": plan.input_tokens},
             "output_tokens": plan.output_tokens,
             "total_tokens": plan.input_tokens + plan.output_tokens,
+            **plan.usage_cost(),
         }
     if body.get("response_format") in PLAIN_FORMATS:
         return Reply(body=plan.text.encode() + b"\n", content_type="text/plain; charset=utf-8")

@@ -151,3 +151,20 @@ def test_perplexity_reports_its_cost_sonar_request_fees_and_agent_tools_included
         # No computed cost: genai-prices has no Perplexity price for a third-party model.
         ("perplexity", "openai/gpt-5-mini", Decimal("0.01048"), "provider", Decimal(0)),
     ]
+
+
+def test_a_gateway_s_cost_of_a_transcription(standin, exporter):
+    """OpenRouter's speech-to-text answers carry `usage.cost` beside the token counts
+    (https://openrouter.ai/docs/api/api-reference/stt/create-transcription, `SttUsage.cost`)."""
+    client(standin).audio.transcriptions.create(
+        model="openai/gpt-4o-transcribe",
+        file=("meeting.mp3", b"ID3\x04\x00" + bytes(64), "audio/mpeg"),
+        extra_headers={
+            **usage_header(input=83, output=30),
+            "x-standin-cost": "openrouter=0.000508",
+        },
+    )
+
+    span = only_span(exporter)
+    assert span.attributes[PROVIDER_COST] == "0.000508"
+    assert span.attributes["gen_ai.usage.input_tokens"] == 83
