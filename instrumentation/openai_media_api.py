@@ -96,8 +96,9 @@ class Images(_MediaApi):
             options = form_values(request)
         if not isinstance(options, dict):
             return None
-        # Variations are DALL·E 2's alone, and it is the API's default model elsewhere too.
-        model = options.get("model") or "dall-e-2"
+        # A request without a model (the API's default, dall-e-2; an Azure deployment, which
+        # the path names, whatever model it serves) names no price: no tier is guessed.
+        model = options.get("model")
         if not isinstance(model, str) or not model.startswith("dall-e"):
             return None
         size = options.get("size") or "1024x1024"
