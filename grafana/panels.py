@@ -89,6 +89,10 @@ def _override(field: str, properties: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+# How a count of calls of unknown cost reads beside the cost that leaves them out.
+UNKNOWN_CALLS = "calls of unknown cost"
+
+
 def stat(
     view: View,
     grid: Grid,
@@ -97,8 +101,36 @@ def stat(
     title: str,
     unit: str | None = None,
     thresholds: list[tuple[float | None, str]] | None = None,
+    unknown: tuple[str, str] | None = None,
 ) -> dict[str, Any]:
-    """One number from a one-row table view, picked by column name."""
+    """One number from a one-row table view, picked by column name.
+
+    ``unknown`` is (the column counting the calls of unknown cost that ``field`` leaves out,
+    the name ``field`` shows as): a cost is then shown with that count beside it, so a known
+    cost that is a lower bound never reads as the whole (orange once there is one)."""
+    fields = f"/^{field}$/"
+    overrides = None
+    if unknown is not None:
+        count, label = unknown
+        fields = f"/^({field}|{count})$/"
+        overrides = [
+            _override(field, {"displayName": label}),
+            _override(
+                count,
+                {
+                    "displayName": UNKNOWN_CALLS,
+                    "unit": "short",
+                    "color": {"mode": "thresholds"},
+                    "thresholds": {
+                        "mode": "absolute",
+                        "steps": [
+                            {"value": None, "color": "green"},
+                            {"value": 1, "color": "orange"},
+                        ],
+                    },
+                },
+            ),
+        ]
     return _panel(
         "stat",
         view,
@@ -106,11 +138,12 @@ def stat(
         title=title,
         unit=unit,
         thresholds=thresholds,
+        overrides=overrides,
         options={
-            "reduceOptions": {"values": False, "calcs": ["lastNotNull"], "fields": f"/^{field}$/"},
+            "reduceOptions": {"values": False, "calcs": ["lastNotNull"], "fields": fields},
             "colorMode": "value",
             "graphMode": "none",
-            "textMode": "value",
+            "textMode": "value" if unknown is None else "value_and_name",
             "justifyMode": "auto",
             "orientation": "auto",
         },

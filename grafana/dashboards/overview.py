@@ -26,9 +26,28 @@ def panels() -> list[dict[str, Any]]:
     return p.with_ids(
         [
             # ---- first screen: the seven core views
-            p.stat(v["month_to_date"], (0, 0, 4, 4), field="cost", title="Spend this month"),
-            p.stat(v["month_to_date"], (4, 0, 4, 4), field="forecast", title="Month-end forecast"),
-            p.stat(v["totals"], (8, 0, 4, 4), field="cost", title="Spend in range"),
+            # a cost beside the calls of unknown cost it leaves out (a lower bound then)
+            p.stat(
+                v["month_to_date"],
+                (0, 0, 4, 4),
+                field="cost",
+                title="Spend this month",
+                unknown=("unpriced_requests", "known spend"),
+            ),
+            p.stat(
+                v["month_to_date"],
+                (4, 0, 4, 4),
+                field="forecast",
+                title="Month-end forecast",
+                unknown=("forecast_unpriced_requests", "from known spend"),
+            ),
+            p.stat(
+                v["totals"],
+                (8, 0, 4, 4),
+                field="cost",
+                title="Spend in range",
+                unknown=("unpriced_requests", "known spend"),
+            ),
             p.stat(
                 v["spend_change"],
                 (12, 0, 3, 4),
@@ -42,6 +61,7 @@ def panels() -> list[dict[str, Any]]:
                 (18, 0, 3, 4),
                 field="cost_per_request",
                 title="Cost per request",
+                unknown=("unpriced_requests", "per call of known cost"),
             ),
             p.stat(
                 v["totals"],
@@ -94,7 +114,13 @@ def panels() -> list[dict[str, Any]]:
                     "failed_unpriced_requests": "short",
                 },
             ),
-            p.stat(v["totals"], (0, 45, 4, 8), field="cache_savings", title="Cache savings"),
+            p.stat(
+                v["totals"],
+                (0, 45, 4, 8),
+                field="cache_savings",
+                title="Cache savings",
+                unknown=("unpriced_requests", "known savings"),
+            ),
             p.table(
                 v["cache_savings"],
                 (4, 45, 8, 8),

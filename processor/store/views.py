@@ -466,7 +466,10 @@ WITH
 SELECT
     b.scope AS scope,
     b.period AS period,
-    concat(if(b.scope = '', 'all', b.scope), ' (', b.period, ')') AS budget,
+    -- the label a gauge shows: with the calls of unknown cost its spend leaves out, if any
+    concat(if(b.scope = '', 'all', b.scope), ' (', b.period, ')',
+        if(unpriced_requests > 0, concat(' + ', toString(unpriced_requests), ' unknown'), ''))
+        AS budget,
     multiIf(b.period = 'day', today, b.period = 'week', toMonday(today), toStartOfMonth(today))
         AS period_start,
     b.amount AS amount,
@@ -564,7 +567,8 @@ WHERE $__dateFilter(day){{filters}}""",
             "whole days before today (at this month's own rate when those had no spend), so "
             "it is sensible on the 1st and does not swing with the hour of day. Both are "
             "lower bounds while unpriced_requests (this month) or last_week_unpriced_requests "
-            "> 0, and NULL (unknown) when every call this month has an unknown cost."
+            "> 0 (forecast_unpriced_requests: the calls of either, counted once), and NULL "
+            "(unknown) when every call this month has an unknown cost."
         ),
         whole_days=True,
         format=Format.TABLE,
@@ -589,7 +593,9 @@ SELECT
         * greatest(remaining_s, 0) AS forecast,
     sumIf(p.calls, p.this_month) AS requests,
     sumIf(p.unknown, p.this_month) AS unpriced_requests,
-    sumIf(p.unknown, p.in_last_week) AS last_week_unpriced_requests
+    sumIf(p.unknown, p.in_last_week) AS last_week_unpriced_requests,
+    -- the calls of unknown cost the forecast leaves out: this month's and last week's, once
+    sumIf(p.unknown, p.this_month OR p.in_last_week) AS forecast_unpriced_requests
 FROM
 (
     -- a plain sum() per period, so the rollup's smallest projection can answer it
@@ -866,8 +872,8 @@ ORDER BY cache_savings DESC, provider, model""",
             "from Monday, or calendar month, UTC, of the range end) over its amount. A "
             "budget's filters match the rollup dimensions; '' scope is the global budget. "
             "spent is the known cost: a lower bound (and so is utilization) when "
-            "unpriced_requests > 0, NULL (unknown) when every call of the period has an "
-            "unknown cost."
+            "unpriced_requests > 0 (the budget label then ends '+ N unknown'), NULL (unknown) "
+            "when every call of the period has an unknown cost."
         ),
         whole_days=True,
         format=Format.TABLE,

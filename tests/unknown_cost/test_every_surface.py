@@ -117,6 +117,17 @@ def _money(value: str | None) -> Decimal | None:
     return None if value is None else Decimal(value)
 
 
+def _unknown_calls(first: dt.date, last: dt.date) -> int:
+    """The calls of unknown cost made from ``first`` to ``last``, inclusive."""
+    return sum(
+        count
+        for label, day in DAYS.items()
+        if first <= day <= last
+        for kind, count in calls.CALLS[label]
+        if kind != "priced"
+    )
+
+
 def _unknown_costs_only(rows: list[dict], where: str) -> None:
     """Every cost in ``rows`` is unknown: NULL, never 0."""
     for row in rows:
@@ -359,6 +370,41 @@ def test_no_grafana_panel_shows_zero_for_unknown_costs(serve, day: str) -> None:
         ), panel["title"]
 
 
+def test_grafana_costs_show_the_calls_of_unknown_cost_they_leave_out(serve) -> None:
+    """Every money stat shows, beside the known cost, the calls of unknown cost it leaves out:
+    a lower bound never reads as the whole."""
+    client = _clickhouse(serve)
+    money = [
+        p for p in _panels()
+        if p["type"] == "stat" and p["fieldConfig"]["defaults"]["unit"] == "currencyUSD"
+    ]  # fmt: skip
+    shown = {}
+    for panel in money:
+        [row] = _panel_rows(client, panel, TODAY, TODAY)
+        cost, count = panel["options"]["reduceOptions"]["fields"].strip("/^$()").split("|")
+        named = {
+            o["matcher"]["options"]: o["properties"] for o in panel["fieldConfig"]["overrides"]
+        }
+        assert {"id": "displayName", "value": "calls of unknown cost"} in named[count]
+        shown[panel["title"]] = (row[cost], row[count])
+    month = _unknown_calls(TODAY.replace(day=1), TODAY)
+    # the forecast runs on this month and the 7 days before today: their calls, counted once
+    week_before = _unknown_calls(min(TODAY.replace(day=1), TODAY - dt.timedelta(days=7)), TODAY)
+    known = 2 * calls.PRICED_COST
+    assert shown.pop("Month-end forecast")[1] == week_before
+    assert shown == {
+        "Spend this month": (known, month),
+        "Spend in range": (known, 2),
+        "Cost per request": (calls.PRICED_COST, 2),
+        # 400 cached tokens at 0.15 - 0.075 per million, twice (gpt-4o-mini, calls.py)
+        "Cache savings": (2 * 400 * Decimal("0.075") / 10**6, 2),
+    }
+    # the budget gauges name the calls of unknown cost their spend leaves out
+    gauge = next(p for p in _panels() if p["type"] == "gauge")
+    labels = {r["budget"] for r in _panel_rows(client, gauge, TODAY, TODAY)}
+    assert labels == {"all (day) + 2 unknown", f"tenant=acme-corp (month) + {month} unknown"}
+
+
 def test_grafana_shows_zero_for_a_day_without_calls(serve) -> None:
     client = _clickhouse(serve)
     stat = next(p for p in _panels() if p["title"] == "Spend in range")
@@ -402,17 +448,6 @@ def test_no_alert_query_reads_unknown_costs_as_zero(serve) -> None:
 
 # ---------------------------------------------------------------- the budget guard (last: it
 # adds budgets of its own, and removes them)
-
-
-def _unknown_calls(first: dt.date, last: dt.date) -> int:
-    """The calls of unknown cost made from ``first`` to ``last``, inclusive."""
-    return sum(
-        count
-        for label, day in DAYS.items()
-        if first <= day <= last
-        for kind, count in calls.CALLS[label]
-        if kind != "priced"
-    )
 
 
 def test_the_budget_guard_says_its_caps_leave_unknown_costs_out(serve, caplog) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import re
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
@@ -100,11 +101,18 @@ def named(client: Any, view: views.View, **kw: Any) -> list[dict[str, Any]]:
 
 def as_before(now: list[dict[str, Any]], old: list[dict[str, Any]]) -> bool:
     """``now`` answers as the old SQL did, but for what changed on purpose since: columns were
-    added, and a cost the old SQL gave as 0 for calls whose every cost is unknown is NULL
-    (unknown), which may move its row among the rows of equal order."""
+    added, a cost the old SQL gave as 0 for calls whose every cost is unknown is NULL
+    (unknown), which may move its row among the rows of equal order, and a budget's label
+    ends "+ N unknown" when its spend leaves out calls of unknown cost."""
+
+    def same(now: Any, old: Any) -> bool:
+        if now is None and old == 0:
+            return True
+        unknown = re.fullmatch(r"(.*) \+ \d+ unknown", now) if isinstance(now, str) else None
+        return now == old or (unknown is not None and unknown[1] == old)
 
     def seen(row: dict[str, Any], like: dict[str, Any]) -> dict[str, Any]:
-        return {c: like[c] if row[c] is None and like[c] == 0 else row[c] for c in like}
+        return {c: like[c] if same(row[c], like[c]) else row[c] for c in like}
 
     if len(now) != len(old):
         return False
