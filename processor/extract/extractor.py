@@ -38,7 +38,9 @@ What is not stored:
 A span without usage (no input or output count, or ``tokentrace.usage.missing=true``) is
 stored with ``usage_missing=1`` and whatever counts it has; the pricer leaves it unpriced
 (reason ``usage_missing``), never priced at $0. A request the provider rejected (HTTP status
-400 or above, no counts) used nothing: it is not usage-missing, and costs a known $0.
+400 or above, no counts) used nothing: it is not usage-missing, and costs a known $0. Except
+a gateway's answer that the call may have run behind it (:data:`MAY_HAVE_RUN`): that failed
+call may have been billed, so its cost is unknown (usage-missing), not $0.
 """
 
 from __future__ import annotations
@@ -80,6 +82,13 @@ METERED_UNITS = (
 # Of the cost-by-kind columns, what each unit above is billed at its own rate (migration 0010),
 # same order.
 UNIT_COST_COLUMNS = tuple(unit.removesuffix("_tokens") + "_cost" for unit in USAGE_UNITS)
+# HTTP statuses a gateway (an LLM proxy, Cloudflare in front of a provider) answers after it
+# passed the call on: the provider may have run it, and billed it, however it failed. 502: an
+# invalid answer from upstream, 504: no answer in time (RFC 9110 15.6.3, 15.6.5,
+# https://www.rfc-editor.org/rfc/rfc9110#section-15.6.5); 524: Cloudflare connected to the
+# origin, which did not answer within 100 s
+# (https://developers.cloudflare.com/support/troubleshooting/http-status-codes/cloudflare-5xx-errors/error-524/).
+MAY_HAVE_RUN = frozenset({502, 504, 524})
 # The columns of ``llm_calls``, in table order: a row is a tuple in this order.
 COLUMNS = (
     "ts", "trace_id", "span_id", "response_id", "provider", "request_model", "response_model",
@@ -816,7 +825,12 @@ def _call(
     call.http_status = found[HTTP_STATUS] or 0
     if 300 <= call.http_status < 400 and input_tokens is None and output_tokens is None:
         return None  # a redirect, not a call: the client sends the call again where it points
-    if call.http_status >= 400 and input_tokens is None and output_tokens is None:
+    if (
+        call.http_status >= 400
+        and call.http_status not in MAY_HAVE_RUN
+        and input_tokens is None
+        and output_tokens is None
+    ):
         call.usage_missing = 0  # a rejected request used nothing: its cost is a known $0
     dimensions = found[_DIMENSION_FIELDS]  # a new list: the span's own value, else the resource's
     for index, value in enumerate(dimensions):

@@ -430,6 +430,18 @@ def test_errors_are_marked():
     assert (call.status, call.error_type, call.http_status) == ("error", "RateLimitError", 429)
 
 
+@pytest.mark.parametrize(
+    ("status", "usage_missing"),
+    [(400, 0), (401, 0), (429, 0), (500, 0), (503, 0), (529, 0), (502, 1), (504, 1), (524, 1)],
+)
+def test_a_failed_call_that_may_have_run_has_an_unknown_cost(status, usage_missing):
+    """A provider's refusal used nothing: a known $0. A gateway's 502, 504 or 524 came after
+    it passed the call on, which the provider may have run and billed: cost unknown."""
+    attrs = {"gen_ai.provider.name": "openai", "gen_ai.request.model": "gpt-4o-mini"}
+    call = one_call({**attrs, "error.type": str(status), "http.response.status_code": status})
+    assert (call.status, call.usage_missing) == ("error", usage_missing)
+
+
 def test_tag_caps_keep_rows_bounded():
     extra = {f"tag_{i:02d}": f"v{i}" for i in range(40)}
     long_key = "k" * 65
