@@ -269,7 +269,24 @@ def _columns(
     )
 
 
+def _nothing_known(rows: list[dict[str, Any]], key: str) -> str | None:
+    """A note instead of a chart whose every column would be an unknown cost or a $0 day: an
+    axis from $0 to $1 over empty columns reads as spend of $0."""
+    if any(r[key] is not None and Decimal(r[key]) for r in rows):
+        return None
+    unknown = sum(r.get("unpriced_requests", 0) for r in rows)
+    if not unknown:
+        return None
+    return (
+        f"<p class=note>Nothing known to chart: the {unknown:,} calls of these days have an "
+        "<span class=unknown>unknown</span> cost (no price, or no usage).</p>"
+    )
+
+
 def _daily_chart(doc: dict[str, Any]) -> str:
+    unknown = _nothing_known(doc["daily"], "cost")
+    if unknown:
+        return unknown
     anomalous = {a["date"] for a in doc["anomalies"] if a["scope"] == "all"}
     points = [
         (
@@ -292,6 +309,9 @@ def _daily_chart(doc: dict[str, Any]) -> str:
 
 
 def _cost_per_request_chart(doc: dict[str, Any]) -> str:
+    unknown = _nothing_known(doc["cost_per_request"]["daily"], "average")
+    if unknown:
+        return unknown
     partial = {d["date"] for d in doc["daily"] if d.get("partial")}
     points = [
         (

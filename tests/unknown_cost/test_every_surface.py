@@ -285,6 +285,13 @@ def test_the_report_of_a_day_of_unknown_costs(serve, day: str) -> None:
     assert "unknown" in spend
     page = _report(serve, DAYS[day], DAYS[day], "html")
     assert "<b>unknown</b><span>spend in window</span>" in page
+    # no chart of empty columns on a $0 to $1 axis: the day's spend and average are unknown
+    unknown_chart = (
+        f"Nothing known to chart: the {count} calls of these days have an "
+        "<span class=unknown>unknown</span> cost (no price, or no usage)."
+    )
+    assert page.count(unknown_chart) == 2
+    assert "<div class=chart>" not in page
     if day == "unpriced":
         # the only $0.00 on the page are the cost of failed calls, of which there are none
         assert page.count("$0.00") == 2
