@@ -14,7 +14,12 @@ from tokentrace.processor.commands.options import parse_datetime
 from tokentrace.processor.pricing import rules
 from tokentrace.processor.pricing.overrides import RATE_KEYS, PricesFileError
 from tokentrace.processor.pricing.pricer import ENV_PRICES_FILE, Period, Pricer
-from tokentrace.processor.pricing.units import OUTPUT_IMAGES_PRICE, USAGE_KEYS, rate_above
+from tokentrace.processor.pricing.units import (
+    OUTPUT_IMAGES_PRICE,
+    USAGE_KEYS,
+    rate_above,
+    usage_key,
+)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -121,8 +126,11 @@ def describe(period: Period, args: argparse.Namespace, at: datetime) -> dict:
         for above in thresholds
     ]
     fee = period.prices.requests_kcount
+    # a unit the price data rates but tokentrace leaves unpriced (a rule: no_rate) has no rate
+    # here: null, never a rate no call is charged at
+    unpriced = {USAGE_KEYS[field] for field in period.no_rate}
     per_unit = {
-        key: _text(value)
+        key: None if usage_key(key) in unpriced else _text(value)
         for key, value in period.prices.__dict__.items()
         if key in _UNIT_NAMES and value is not None
     }
@@ -198,7 +206,8 @@ def render(doc: dict) -> str:
         lines.append("  USD per million tokens")
         lines += _rate_lines(doc["usd_per_million_tokens"], "    ", missing)
     for key, value in doc["usd_per_unit"].items():
-        lines.append(f"  USD {_UNIT_NAMES[key]:<24} {value}")
+        shown = "none (calls with these are unpriced)" if value is None else value
+        lines.append(f"  USD {_UNIT_NAMES[key]:<24} {shown}")
     for tier in doc["tiers"]:
         lines.append(f"  above {tier['above_input_tokens']:,} input tokens (all tokens)")
         lines += _rate_lines(tier, "    ", missing)

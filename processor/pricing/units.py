@@ -108,6 +108,12 @@ _DIMENSIONS[OUTPUT_IMAGES_PRICE] = ("output_images", _OWN_UNITS["output_images"]
 _TOKENS = ("family", "tokens")
 
 
+def usage_key(price_key: str) -> str | None:
+    """The usage count a price key bills (``web_searches_kcount`` → ``web_searches``)."""
+    found = _DIMENSIONS.get(price_key)
+    return found[0] if found else None
+
+
 def kind_of(dimensions: frozenset[tuple[str, str]]) -> int:
     """The cost column a unit's cost goes to."""
     kinds = dict(dimensions)

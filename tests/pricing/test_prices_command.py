@@ -92,6 +92,21 @@ def test_missing_cache_rates_are_named(capsys) -> None:
     ]
 
 
+def test_a_unit_left_unpriced_shows_no_rate(capsys) -> None:
+    """GPT-4o mini bills a web search as a fixed block of tokens at no published rate
+    (https://platform.openai.com/docs/pricing#built-in-tools): its calls with a search are
+    unpriced, so no rate per search is shown, never genai-prices' $10 no call is charged at;
+    GPT-4.1's searches are priced at it."""
+    code, out, _ = run(capsys, "gpt-4o-mini", "--provider", "openai", "--format", "json")
+    doc = json.loads(out)
+    assert code == 0 and doc["usd_per_unit"] == {"web_searches_kcount": None}
+    assert "web_searches" in doc["unpriced_when_non_zero"]
+    _, out, _ = run(capsys, "gpt-4o-mini", "--provider", "openai")
+    assert "  USD per 1,000 web searches   none (calls with these are unpriced)\n" in out
+    _, out, _ = run(capsys, "gpt-4.1", "--provider", "openai")
+    assert "  USD per 1,000 web searches   10\n" in out
+
+
 def test_prices_file_rates_name_the_file_and_period(capsys, tmp_path: Path) -> None:
     path = tmp_path / "prices.yaml"
     path.write_text(
