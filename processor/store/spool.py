@@ -116,6 +116,8 @@ class Spool:
         self._closed = False
         self.held: SpoolHeld | None = None  # the directory is another serve's now (see _open)
         self._undeleted: list[Path] = []  # stored segments whose delete failed (see remove)
+        self._failed_writes = 0  # since the last write that succeeded
+        self._write_error: int | str | None = None  # the last failure logged (see _write_failed)
 
     # ------------------------------------------------------------ state
 
@@ -347,11 +349,17 @@ class Spool:
                 raise FileNotFoundError(f"{segment.path} was deleted while it was being written")
         except OSError as exc:
             if not isinstance(exc, SpoolHeld):  # logged once by _keep_lock
-                log.error("spool: write failed: %s", exc)
+                self._write_failed(exc)
             self._undo_partial_write()
             for _, _, future in batch:
                 resolve(future, exc)
             return
+        if self._failed_writes:
+            log.warning(
+                "spool: writing in %s again, after %d failed writes",
+                self.directory, self._failed_writes,
+            )  # fmt: skip
+            self._failed_writes, self._write_error = 0, None
         for columns, rows, _ in batch:
             segment.add(columns, rows)
         segment.size += size
@@ -363,6 +371,20 @@ class Spool:
             self._seal()
         for _, _, future in batch:
             resolve(future, None)
+
+    def _write_failed(self, exc: OSError) -> None:
+        """Log a failed write once per kind of failure (its errno), not once per write: while
+        the directory is unwritable every export fails, hundreds a minute under load."""
+        self._failed_writes += 1
+        kind = exc.errno or str(exc)
+        if kind == self._write_error:
+            return
+        self._write_error = kind
+        log.error(
+            "spool: cannot write in %s (%s): exports are answered 503 until it can; check the "
+            "directory's permissions, its free space and its disk",
+            self.directory, exc,
+        )  # fmt: skip
 
     def _open(self) -> Segment:
         self.directory.mkdir(parents=True, exist_ok=True)  # deleted under a running serve

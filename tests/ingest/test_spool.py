@@ -305,9 +305,13 @@ def test_a_re_created_directory_another_serve_locked_refuses_appends_and_says_so
     assert [segment.row_count for segment in sealed] == [1, 1]
 
 
-def test_a_segment_whose_directory_cannot_be_synced_is_closed_and_removed(tmp_path, monkeypatch):
+def test_a_segment_whose_directory_cannot_be_synced_is_closed_and_removed(
+    tmp_path, monkeypatch, caplog
+):
     # A failed fsync of the directory after a segment's file was created left the file open:
-    # one descriptor leaked per failed write until serve ran out of them.
+    # one descriptor leaked per failed write until serve ran out of them. And each failed
+    # write logged a line of its own (600 in 18 s with the spool directory made read-only
+    # under load): one line says what fails and what to check, one that it works again.
     real = spool_module._fsync_directory
     failing = [True]
 
@@ -324,7 +328,10 @@ def test_a_segment_whose_directory_cannot_be_synced_is_closed_and_removed(tmp_pa
             append(spool, rows(1)).result(timeout=5)
     assert len(os.listdir("/proc/self/fd")) == open_before
     assert list(tmp_path.glob("*.wal")) == []
+    assert caplog.text.count(f"spool: cannot write in {tmp_path}") == 1
+    assert "Input/output error" in caplog.text
     failing[0] = False
     append(spool, rows(2)).result(timeout=5)
     spool.close()
     assert [segment.row_count for segment in sealed] == [2]
+    assert f"spool: writing in {tmp_path} again, after 20 failed writes" in caplog.text
