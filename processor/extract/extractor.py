@@ -258,6 +258,9 @@ REASONING = _field(
     "ai.usage.outputTokenDetails.reasoningTokens",
     "ai.usage.reasoningTokens",
 )
+# Read only where a source's output count may leave out a thinking model's thoughts
+# (``sources.thoughts_in_total``).
+TOTAL = _field(COUNT, "gen_ai.usage.total_tokens", "llm.usage.total_tokens")
 USAGE_MISSING = _field(FLAG, "tokentrace.usage.missing")
 # One field per USAGE_UNITS entry, same order. The 1-hour cache write count is Anthropic's
 # ``usage.cache_creation.ephemeral_1h_input_tokens`` as tokentrace's instrumentation emits it.
@@ -726,8 +729,7 @@ def _call(
     end = span.end_time_unix_nano
     call.latency_ms = (end - start) / 1e6 if end > start else 0.0
 
-    if provider:
-        provider = source.provider(provider)
+    provider = source.provider(provider)
     input_tokens = _valid(found[INPUT])
     output_tokens = _valid(found[OUTPUT])
     call.stream = int(
@@ -812,6 +814,15 @@ def _call(
     call.provider = PROVIDER_ALIASES.get(provider, provider)
     if call.provider in sources.CLOUD_HOSTED_PROVIDERS and (found[SERVER_ADDRESS] or found[URL]):
         call.provider = sources.cloud_provider(call.provider, found[SERVER_ADDRESS], found[URL])
+    if found[TOTAL] and not reasoning and output_tokens is not None:
+        thoughts = sources.thoughts_in_total(
+            call.provider, call.response_model or call.request_model, found[TOTAL],
+            call.input_tokens + call.output_tokens,
+        )  # fmt: skip
+        if thoughts:
+            call.output_tokens += thoughts
+            call.reasoning_tokens = thoughts
+            extraction.repaired["output_without_thoughts"] += 1
     call.operation = operation or "chat"
     call.response_id = found[RESPONSE_ID] or ""
     call.late = source.opened_late(bool(call.stream), call.response_id)

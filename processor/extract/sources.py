@@ -185,7 +185,12 @@ cache); OpenInference's Bedrock (0.1.61: input includes the cache, but InvokeMod
 have no cache details, read from the message it records in ``output.value``; InvokeModel's
 model is the response's, without the profile) and Mistral (2.2.2) instrumentations; the
 contrib Vertex AI instrumentation (2.2b0: ``gen_ai.system=vertex_ai``, no cache counts, no
-response id, no span for streams). On google-genai's Vertex AI calls, OpenLLMetry
+response id, no span for streams; no provider at all under the GenAI opt-in), and
+OpenLLMetry's release of that name and scope (0.62.4, which pip installs: the contrib one is
+a pre-release): ``gen_ai.system=Google``, never current (``RANK_FRAMEWORK``), no response id;
+both are Vertex AI's whatever they name. OpenLLMetry's Gemini output counts (Google GenAI
+and Vertex AI, 0.62.4) leave a thinking model's thoughts out; their totals have them
+(``thoughts_in_total``). On google-genai's Vertex AI calls, OpenLLMetry
 (``gcp.gen_ai``), OpenInference (``google``) and OpenLIT (``gemini``) all name the Gemini
 API and record no endpoint (OpenLIT's ``server.address`` is the Gemini API's host
 whatever the endpoint): only tokentrace's span says Vertex AI. A source that records the
@@ -240,6 +245,11 @@ _INEXACT_SCOPES = (b"opentelemetry.instrumentation.anthropic",)
 RANK_FRAMEWORK = -1
 
 _PROVIDER_SDK_SCOPES = (b"com.anthropic.sdk",)
+# The Vertex AI SDK's instrumentations, the contrib one (2.2b0) and OpenLLMetry's (0.62.4),
+# which share the scope name: every call they see is Vertex AI's, whatever provider they
+# name (``gen_ai.system=vertex_ai``, OpenLLMetry's ``Google``, or none under
+# ``OTEL_SEMCONV_STABILITY_OPT_IN=gen_ai_latest_experimental``).
+_VERTEXAI_SCOPE = b"opentelemetry.instrumentation.vertexai"
 # LiteLLM's own spans (scope ``litellm``, its default ``OTEL_TRACER_NAME``) are of this kind
 # too: it starts its span from its success callback, after the call, so the span of an
 # instrumentation of the openai SDK's client beneath it (OpenInference's) is the root of
@@ -276,6 +286,9 @@ _FRAMEWORK_SCOPES = (
     b"litellm",
     b"mlflow.",
     b"langfuse",
+    # OpenLLMetry's Vertex AI spans (0.62.4, the release pip installs under the name of
+    # the contrib one) are started with ``start_span`` too, without a response id
+    _VERTEXAI_SCOPE,
 )
 # Scopes whose spans may be a framework span's SDK-level twin before any framework span
 # is seen (the OpenAI span of a LangChain call ends first): OpenInference's own.
@@ -437,7 +450,7 @@ class Source:
     __slots__ = (
         "anthropic_input_excludes_cache", "bedrock_input_excludes_cache", "botocore",
         "logfire", "openlit",
-        "plain_keys_are_request", "rank", "usage_object_normalised", "vercel",
+        "plain_keys_are_request", "rank", "usage_object_normalised", "vercel", "vertexai",
     )  # fmt: skip
 
     def __init__(self, scope_name: bytes, sdk_name: str) -> None:
@@ -464,6 +477,7 @@ class Source:
             _BEDROCK_INPUT_EXCLUDES_CACHE_SCOPES
         )
         self.vercel = scope_name == _VERCEL_SCOPE
+        self.vertexai = scope_name == _VERTEXAI_SCOPE
         self.logfire = scope_name.startswith(_LOGFIRE_SCOPES)
         self.usage_object_normalised = scope_name.startswith(_MLFLOW_SCOPES)
         # MLflow's OpenAI autologging sets the request's keyword arguments as attributes
@@ -517,11 +531,34 @@ class Source:
         return self.openlit and stream and provider == "openai" and not cache_counted
 
     def provider(self, name: str) -> str:
-        """The provider name as the extractor knows it (before the common aliases)."""
+        """The provider name as the extractor knows it (before the common aliases); ``""``
+        where the span names none."""
+        if self.vertexai:
+            return "gcp.vertex_ai"
         if self.vercel and "." in name:
             head = name.split(".", 1)[0]
             return _VERCEL_PROVIDERS.get(head, head)
         return name
+
+
+# Gemini counts a thinking model's thoughts apart from its answer (``thoughtsTokenCount``
+# beside ``candidatesTokenCount``), bills them as output
+# (https://ai.google.dev/gemini-api/docs/pricing: "output price, including thinking
+# tokens") and counts them in ``totalTokenCount``. OpenLLMetry's Google GenAI and Vertex AI
+# instrumentations (0.62.4) copy ``candidatesTokenCount`` as the output count and
+# ``totalTokenCount`` as the total: the difference is the thoughts.
+_GEMINI_PROVIDERS = frozenset({"gcp.gemini", "gcp.gen_ai"})
+
+
+def thoughts_in_total(provider: str, model: str, total: int, counted: int) -> int:
+    """The thinking tokens that a Gemini call's total has beyond its input and output counts
+    (``counted``), which then left them out; 0 where there are none, or the call is not
+    Gemini's (other providers' totals are not read)."""
+    if provider not in _GEMINI_PROVIDERS and not (
+        provider == "gcp.vertex_ai" and model.startswith("gemini")
+    ):
+        return 0
+    return total - counted if 0 < total - counted <= 2**32 else 0
 
 
 def vercel_operation(operation_id: str) -> str:

@@ -391,6 +391,64 @@ def test_otel_vertexai(replay):
     assert _rows(result) == [(*uncached, Decimal("0.00056"))]
 
 
+def test_otel_vertexai_latest_semconv(replay):
+    """The contrib instrumentation (2.2b0) under ``OTEL_SEMCONV_STABILITY_OPT_IN=
+    gen_ai_latest_experimental`` drops ``gen_ai.system`` and names no provider: the scope
+    says Vertex AI (it was read as the model's owner, ``gcp.gemini``). Same cost as above."""
+    result = replay("otel_vertexai_latest")
+    uncached = ("gcp.vertex_ai", "gemini-2.5-flash", 1200, 80, 0, 0, 0, 0, 1, "")
+    assert _rows(result) == [(*uncached, Decimal("0.00056"))]
+
+
+# Thinking calls (``record.THINKING_USAGE``): 30 of the 80 output tokens are thoughts,
+# billed as output (https://cloud.google.com/vertex-ai/generative-ai/pricing: gemini-2.5-flash
+# output 2.50 per million, "including thinking tokens"): 200 × 0.30 + 1,000 × 0.03 + 80 ×
+# 2.50 per million, $0.00029 (FLASH) a call. Without the thoughts, 50 output tokens:
+# 200 × 0.30 + 1,000 × 0.03 + 50 × 2.50 per million, $0.000215.
+THINKING_FIELDS = ("provider", "input_tokens", "output_tokens", "cache_read_tokens",
+                   "reasoning_tokens", "stream", "cost")  # fmt: skip
+VERTEX_THINKING = [("gcp.vertex_ai", 1200, 80, 1000, 30, stream, FLASH) for stream in (0, 1)]
+
+
+def test_openllmetry_vertexai_thinking(replay):
+    """OpenLLMetry's opentelemetry-instrumentation-vertexai (0.62.4, what ``pip install
+    opentelemetry-instrumentation-vertexai`` gives: the contrib release of that name is a
+    pre-release) on thinking calls: ``gen_ai.system=Google``, output = Gemini's
+    ``candidatesTokenCount`` (50), ``llm.usage.total_tokens`` 1,280 with the thoughts; no
+    stream attribute, no response id. The thoughts are the total's rest (they were left
+    out: 50 output tokens, $0.000215 a call), the provider Vertex AI (it was
+    ``gcp.gen_ai``)."""
+    result = replay("openllmetry_vertexai")
+    assert result.rows(*THINKING_FIELDS) == [VERTEX_THINKING[0]] * 2
+    assert result.metrics.usage_repaired.value(repair="output_without_thoughts") == 2
+
+
+@pytest.mark.parametrize("alone", [False, True])
+def test_openllmetry_vertexai_and_tokentrace(replay, alone):
+    """Beside tokentrace's instrumentation: OpenLLMetry starts its Vertex AI spans with
+    ``start_span`` (never current), so tokentrace's span of each call is the root of a
+    trace of its own, with nothing to pair them by but time (``sources.RANK_FRAMEWORK``)
+    and, one by one, equal usage. One row each call, tokentrace's; it was four rows, each
+    call counted twice ($0.000505 a call)."""
+    result = replay("openllmetry_vertexai_tokentrace", alone=alone)
+    assert result.spans == 4
+    assert result.rows(*THINKING_FIELDS) == VERTEX_THINKING
+    assert result.metrics.spans_duplicate.value() == 2
+
+
+@pytest.mark.parametrize("alone", [False, True])
+def test_google_genai_on_vertex_three_instrumentations_thinking(replay, alone):
+    """``vertex_gemini`` on thinking calls: OpenLLMetry's Google GenAI span's output leaves
+    the thoughts out (50; its total has them), OpenInference's and tokentrace's count them.
+    One row each call, tokentrace's. In one request the stream was two rows
+    (OpenInference's span beat OpenLLMetry's, its child, and tokentrace's beat
+    OpenLLMetry's by response id, leaving OpenInference's beside it)."""
+    result = replay("vertex_gemini_thinking", alone=alone)
+    assert result.spans == 6
+    assert result.rows(*THINKING_FIELDS) == VERTEX_THINKING
+    assert result.metrics.spans_duplicate.value() == 4
+
+
 @pytest.mark.parametrize("alone", [False, True])
 def test_otel_vertexai_and_tokentrace(replay, alone):
     """Beside tokentrace's instrumentation, whose span of the plain call is the contrib
