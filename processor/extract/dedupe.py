@@ -12,7 +12,8 @@ One call can reach the processor as several spans:
   call while provider stand-ins and proxies reuse ids from run to run;
 - a parent/child pair of GenAI call spans (a framework's span wrapping the SDK's, or the
   SDK's wrapping tokentrace's, which tokentrace marks ``tokentrace.duplicate_of``), or a
-  chain of them (OpenInference's Bedrock span around OpenLLMetry's around botocore's),
+  chain of them (OpenInference's Bedrock span around OpenLLMetry's around botocore's;
+  in one request, links by response id join a chain too),
   or two spans of two scopes under one call span (botocore's and OpenLLMetry's span of a
   Bedrock stream under OpenInference's; two of one scope there are two requests, a
   retry). Across requests, a span found a duplicate through such a link leaves its own
@@ -474,6 +475,8 @@ def _drop_pairs(keyed: list[_Keyed]) -> list[_Keyed]:
     shared_keys = [entry[4] for entry in keyed if entry[4]]
     if not pairs and len(by_span) == len(keyed) and len(set(shared_keys)) == len(shared_keys):
         return keyed  # the usual request: nothing describes one call twice
+    if pairs and len(set(shared_keys)) < len(shared_keys):
+        pairs += _response_pairs(keyed)
     dropped = _paired_off(pairs)
     kept: set[int] = set()
     seen: set[bytes] = set()
@@ -535,6 +538,28 @@ def _paired_off(pairs: list[tuple[Call, Call]]) -> set[int]:
         else:
             dropped.add(id(outer))
     return dropped
+
+
+def _response_pairs(keyed: list[_Keyed]) -> list[tuple[Call, Call]]:
+    """Pairs of call spans of two scopes with one response id, starting within the window,
+    so that a chain of spans linked partly by parent and child and partly by response id
+    is one call (``_paired_off``): OpenInference's Google GenAI span around OpenLLMetry's
+    (never current), which shares its response id with tokentrace's span in another trace.
+    Paired apart, where OpenInference's span was the richer of the two (OpenLLMetry's
+    counted no thinking tokens), the chain kept it and tokentrace's span beat OpenLLMetry's:
+    the call was counted twice."""
+    by_response: dict[bytes, list[Call]] = {}
+    for call, _, _, _, shared in keyed:
+        if shared:
+            by_response.setdefault(shared, []).append(call)
+    return [
+        (first, second)
+        for calls in by_response.values()
+        if len(calls) > 1
+        for index, first in enumerate(calls)
+        for second in calls[index + 1 :]
+        if first.scope != second.scope and abs(first.ts_us - second.ts_us) < _WINDOW_US
+    ]
 
 
 def _sibling_pairs(pairs: list[tuple[Call, Call]]) -> list[tuple[Call, Call]]:

@@ -372,3 +372,25 @@ def test_a_stream_span_opened_after_the_stream_pairs_with_the_stream_that_just_e
     late = calls_of(span(chat(**stream), start_ns=opened + 41 * ms, duration_ms=1), scope=openlit)
     admitted, duplicates = Deduper().admit(ours + late)
     assert (duplicates, [call.scope for call in admitted]) == (1, [b"tokentrace.instrumentation"])
+
+
+def test_a_chain_linked_by_parent_and_by_response_id_is_one_call():
+    # OpenInference's span (richer: it counts the thoughts) around OpenLLMetry's, which
+    # shares its response id with tokentrace's span in another trace. Paired apart, the
+    # chain kept OpenInference's and tokentrace's beat OpenLLMetry's: two rows.
+    thoughts = {"gen_ai.usage.reasoning.output_tokens": 30}
+    outer = span(chat(**thoughts), trace_id=TRACE, span_id=b"\x01" * 8)
+    inner = span(
+        chat(**{"gen_ai.response.id": "r1"}), trace_id=TRACE, span_id=b"\x02" * 8,
+        parent=b"\x01" * 8,
+    )  # fmt: skip
+    ours = span(chat(**{"gen_ai.response.id": "r1"}, **thoughts), trace_id=b"\x08" * 16)
+    message = request(ours)
+    scopes = message.resource_spans[0].scope_spans
+    scopes.add(scope={"name": "openinference.instrumentation.google_genai"}).spans.append(outer)
+    scopes.add(scope={"name": "opentelemetry.instrumentation.google_generativeai"}).spans.append(
+        inner
+    )
+    admitted, duplicates = Deduper().admit(extract_request(message).calls)
+    assert duplicates == 2
+    assert [call.span_id for call in admitted] == [ours.span_id]
