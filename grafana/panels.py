@@ -14,6 +14,15 @@ from tokentrace.processor.store.views import Format, View
 
 Grid = tuple[int, int, int, int]  # x, y, w, h in grid units (24 columns, 30 px rows)
 
+# The views' columns that count (calls, tokens, days) or flag (0/1), by name: never money,
+# whatever the unit of the panel's main number. Without this, a table or bar chart in USD showed
+# a count of calls of unknown cost (unpriced_requests: 3) as "$3.00", and a call's priced flag
+# as "$0.00" or "$1.00".
+COUNTS = (
+    r"/^(.*requests|.*_tokens|tokens|token_gap|members|other|priced|change_complete|has_usage"
+    r"|.*days)$/"
+)
+
 
 def target(view: View) -> dict[str, Any]:
     """The plugin query for a view: SQL editor, integer format, the fixed data source."""
@@ -70,7 +79,8 @@ def _panel(
                 ],
                 **({"custom": custom} if custom else {}),
             },
-            "overrides": overrides or [],
+            # counts first: a column's own override, later, wins
+            "overrides": [_counts({"unit": "short"}), *(overrides or [])],
         },
         "options": options,
     }
@@ -79,6 +89,14 @@ def _panel(
     if view.min_interval_s:
         panel["interval"] = f"{view.min_interval_s}s"
     return panel
+
+
+def _counts(properties: dict[str, Any]) -> dict[str, Any]:
+    """An override of ``properties`` for every count column (:data:`COUNTS`)."""
+    return {
+        "matcher": {"id": "byRegexp", "options": COUNTS},
+        "properties": [{"id": key, "value": value} for key, value in properties.items()],
+    }
 
 
 def _override(field: str, properties: dict[str, Any]) -> dict[str, Any]:
@@ -245,18 +263,22 @@ def table(
     )
 
 
-def bars(view: View, grid: Grid, *, label: str, value: str = "cost") -> dict[str, Any]:
-    """A horizontal bar chart of one value per label (spend by team, by feature…)."""
+_TOOLTIP_ONLY = {"legend": True, "tooltip": False, "viz": True}
+
+
+def bars(view: View, grid: Grid, *, label: str) -> dict[str, Any]:
+    """A horizontal bar chart of the cost per label (spend by team, by feature…)."""
     return _panel(
         "barchart",
         view,
         grid,
         title=None,
         unit=None,
+        # one bar of cost per label: the counts (requests, calls of unknown cost) and the
+        # share are in the tooltip, never bars on the money axis
         overrides=[
-            _override(name, {"custom.hideFrom": {"legend": True, "tooltip": False, "viz": True}})
-            for name in ("requests", "share")
-            if name != value
+            _counts({"custom.hideFrom": _TOOLTIP_ONLY}),
+            _override("share", {"custom.hideFrom": _TOOLTIP_ONLY}),
         ],
         options={
             "orientation": "horizontal",

@@ -44,7 +44,11 @@ def run_panel(client: Any, panel: dict[str, Any], selection: dict[str, tuple[str
 
 def _columns_panel_needs(panel: dict[str, Any]) -> set[str]:
     options = panel["options"]
-    needed = {o["matcher"]["options"] for o in panel["fieldConfig"]["overrides"]}
+    needed = {
+        o["matcher"]["options"]
+        for o in panel["fieldConfig"]["overrides"]
+        if o["matcher"]["id"] == "byName"
+    }
     pattern = options.get("reduceOptions", {}).get("fields", "")
     if pattern:
         needed |= set(pattern.strip("/^$()").split("|"))

@@ -14,6 +14,7 @@ import datetime as dt
 import json
 import logging
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -410,6 +411,39 @@ def test_grafana_costs_show_the_calls_of_unknown_cost_they_leave_out(serve) -> N
     gauge = next(p for p in _panels() if p["type"] == "gauge")
     labels = {r["budget"] for r in _panel_rows(client, gauge, TODAY, TODAY)}
     assert labels == {"all (day) + 2 unknown", f"tenant=acme-corp (month) + {month} unknown"}
+
+
+def _field_config(panel: dict, column: str) -> dict[str, Any]:
+    """The properties Grafana gives ``column``: the defaults, then each matching override in
+    order (a later one wins)."""
+    found = {"unit": panel["fieldConfig"]["defaults"]["unit"]}
+    for override in panel["fieldConfig"]["overrides"]:
+        matcher = override["matcher"]
+        if matcher["id"] == "byName":
+            hit = matcher["options"] == column
+        else:
+            hit = re.search(matcher["options"].strip("/"), column) is not None
+        if hit:
+            found.update((p["id"], p["value"]) for p in override["properties"])
+    return found
+
+
+def test_no_grafana_panel_shows_a_count_as_money(serve) -> None:
+    """A count (calls of unknown cost, requests, tokens) or a flag is never shown in USD: a
+    table in USD read 3 calls of unknown cost as "$3.00" and a call's priced flag as "$0.00";
+    a bar chart of spend drew the count as a bar on its money axis."""
+    client = _clickhouse(serve)
+    counts = set()
+    for panel in _panels():
+        for row in _panel_rows(client, panel, DAYS["unpriced"], TODAY):
+            for column, value in row.items():
+                if type(value) is int:  # UInt counts and flags; money is Decimal
+                    counts.add(column)
+                    shown = _field_config(panel, column)
+                    assert shown["unit"] != "currencyUSD", (panel["title"], column)
+                    if panel["type"] == "barchart":
+                        assert shown["custom.hideFrom"]["viz"], (panel["title"], column)
+    assert {"unpriced_requests", "failed_unpriced_requests", "priced", "members"} <= counts
 
 
 def test_grafana_shows_zero_for_a_day_without_calls(serve) -> None:
