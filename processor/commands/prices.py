@@ -265,6 +265,7 @@ def check(output: str) -> int:
                     "provider": entry.provider,
                     "model": entry.model,
                     "model_prefix": entry.prefix,
+                    "service_tier": entry.service_tier,
                     "from": period.start.isoformat() if period.start else None,
                     "until": period.end.isoformat() if period.end else None,
                     "hours_utc": [f"{t:%H:%M}" for t in entry.hours] if entry.hours else None,
@@ -272,6 +273,7 @@ def check(output: str) -> int:
                     "checked": period.checked.isoformat() if period.checked else None,
                     "usd_per_million_tokens": _rates(ours),
                     "usd_per_unit": _unit_rates(ours),
+                    "usd_per_1000_requests": _fee(ours),
                     "tiers": _tiers(ours),
                     "genai_prices_says": _rates(theirs),
                     "genai_prices_tiers": _tiers(theirs),
@@ -283,6 +285,8 @@ def check(output: str) -> int:
         return 0
     for row in rows:
         name = row["model"] + ("*" if row["model_prefix"] else "")
+        if row["service_tier"]:
+            name += f" [{row['service_tier']} tier]"
         since = f"from {row['from']}" if row["from"] else "(all dates)"
         if row["until"]:
             since = f"from {row['from'] or 'the start'} until {row['until']} (exclusive)"
@@ -290,7 +294,12 @@ def check(output: str) -> int:
             since += f", {row['hours_utc'][0]}–{row['hours_utc'][1]} UTC daily"
         print(f"{row['provider']}/{name} {since}")
         per_unit = ", ".join(f"{v} {_UNIT_NAMES[k]}" for k, v in row["usd_per_unit"].items())
-        print(f"  tokentrace     {_line(row['usd_per_million_tokens']) or per_unit}")
+        fee = (
+            f", {row['usd_per_1000_requests']} per 1,000 requests"
+            if row["usd_per_1000_requests"]
+            else ""
+        )
+        print(f"  tokentrace     {_line(row['usd_per_million_tokens']) or per_unit}{fee}")
         for tier in row["tiers"]:
             print(f"    above {tier['above']} input tokens: {_line(tier['rates'])}")
         theirs = row["genai_prices_says"]
@@ -303,6 +312,11 @@ def check(output: str) -> int:
             print(f"    above {tier['above']} input tokens: {_line(tier['rates'])}")
         print(f"  source         {row['source']} (checked {row['checked']})")
     return 0
+
+
+def _fee(period: Period | None) -> str | None:
+    """A period's fee per 1,000 requests (Perplexity Sonar's), if it has one."""
+    return None if period is None else _text(period.prices.requests_kcount)
 
 
 def _rates(period: Period | None) -> dict[str, str | None] | None:

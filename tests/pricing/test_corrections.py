@@ -489,3 +489,18 @@ def test_a_model_only_a_correction_prices_is_priced_without_a_provider() -> None
     at = datetime(2026, 12, 1, 12, tzinfo=UTC)
     price = Pricer("").price("", "gpt-6.2-sol", at, 1_000, 100)
     assert price.cost == Decimal("0.003") and price.price_version.startswith("corrections:")
+
+
+def test_prices_check_names_the_tier_and_the_request_fee(capsys) -> None:
+    """Perplexity Sonar Pro's fee per 1,000 requests by search context size (the tier),
+    https://docs.perplexity.ai/guides/models/sonar-pro: $6 / $10 / $14."""
+    assert main(["prices", "--check", "--format", "json"]) == 0
+    rows = json.loads(capsys.readouterr().out)["corrections"]
+    fees = {
+        r["service_tier"]: r["usd_per_1000_requests"] for r in rows if r["model"] == "sonar-pro"
+    }
+    assert fees == {"low": "6", "medium": "10", "high": "14"}
+    assert main(["prices", "--check"]) == 0
+    text = capsys.readouterr().out
+    assert "perplexity/sonar-pro [medium tier] (all dates)\n" in text
+    assert "  tokentrace     input 3, output 15, 10 per 1,000 requests\n" in text
