@@ -37,10 +37,12 @@ What is not stored:
 
 A span without usage (no input or output count, or ``tokentrace.usage.missing=true``) is
 stored with ``usage_missing=1`` and whatever counts it has; the pricer leaves it unpriced
-(reason ``usage_missing``), never priced at $0. A request the provider rejected (HTTP status
-400 or above, no counts) used nothing: it is not usage-missing, and costs a known $0. Except
-a gateway's answer that the call may have run behind it (:data:`MAY_HAVE_RUN`): that failed
-call may have been billed, so its cost is unknown (usage-missing), not $0.
+(reason ``usage_missing``), never priced at $0. So is another source's span of a call that
+succeeded with no tokens at all (counts of 0: what it wrote where it had none). A request the
+provider rejected (HTTP status 400 or above, no counts) used nothing: it is not
+usage-missing, and costs a known $0. Except a gateway's answer that the call may have run
+behind it (:data:`MAY_HAVE_RUN`): that failed call may have been billed, so its cost is
+unknown (usage-missing), not $0.
 """
 
 from __future__ import annotations
@@ -847,6 +849,16 @@ def _call(
         and output_tokens is None
     ):
         call.usage_missing = 0  # a rejected request used nothing: its cost is a known $0
+    elif (
+        call.status == "ok"
+        and source.rank != sources.RANK_TOKENTRACE
+        and not (input_tokens or output_tokens or cache_read or cache_write or any(units))
+        and not any(call.metered)
+    ):
+        # No model call that succeeded used no tokens at all: a source that writes zeros
+        # where it had no usage (AutoGen's ``RequestUsage(0, 0)`` for a stream that carried
+        # none, which OpenInference's AutoGen instrumentation copies) has none to give.
+        call.usage_missing = 1
     dimensions = found[_DIMENSION_FIELDS]  # a new list: the span's own value, else the resource's
     for index, value in enumerate(dimensions):
         if value is None:

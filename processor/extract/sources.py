@@ -198,6 +198,10 @@ endpoint (``server.address``, ``url.full``, ``gen_ai.openai.api_base``) has its 
 named for the cloud that served it (``CLOUD_HOSTED``). Elastic's EDOT OpenAI
 instrumentations (Python 1.2.0, scope ``opentelemetry.instrumentation.openai``; Node
 0.5.1, for openai < 5 only): GenAI conventions, no cache counts, no stream attribute.
+OpenInference's AutoGen AgentChat instrumentation (0.1.22): an ``LLM`` span per model
+client call, AutoGen's usage without cache counts, and zeros for a stream without usage
+(read as usage missing: see ``extractor``); autogen-core's ``create_agent`` and
+``invoke_agent`` spans (``gen_ai.system=autogen``) are not calls.
 OpenLLMetry's Groq instrumentation (0.62.4): GenAI conventions, a stream's span without
 response id (paired as its Ollama spans are); OpenInference's (0.1.33): a stream's span
 ends at the return, without model or usage.

@@ -11,7 +11,13 @@ packages) against the provider stand-ins:
   Anthropic SDK's own tracing off. The gpt-4o and first four Claude calls ask for 1,200
   input tokens (1,000 cache reads; Claude's also 100 cache writes) and 80 output tokens;
   the last Claude call and the Bedrock ones for 5,000 input tokens (1,000 cache reads,
-  100 cache writes) and 80 output tokens.
+  100 cache writes) and 80 output tokens;
+- AutoGen AgentChat 0.7.5 (autogen-ext's OpenAI client, openai 3.57) with OpenInference's
+  AutoGen AgentChat instrumentation (0.1.22) and autogen-core's own ``create_agent`` and
+  ``invoke_agent`` spans: an assistant on gpt-4o run, then run with
+  ``model_client_stream`` (which asks for no usage in the stream), each call asking for
+  1,200 input tokens (1,000 cache reads) and 80 output tokens; alone, beside
+  OpenInference's OpenAI instrumentation and beside tokentrace's.
 
 Prices (USD per million tokens): gpt-4o input 2.50, cached input 1.25, output 10
 (https://openai.com/api/pricing/); Claude Sonnet 4.5 input 3, cache read 0.30, 5-minute
@@ -25,7 +31,7 @@ from decimal import Decimal
 
 import pytest
 
-from .test_sources import GPT_4O, SONNET
+from .test_sources import GPT_4O, GPT_4O_UNCACHED, SONNET
 
 FIELDS = (
     "provider", "request_model", "input_tokens", "output_tokens", "cache_read_tokens",
@@ -78,3 +84,42 @@ def test_agent_framework_and_tokentrace(replay, alone):
     assert result.spans == 21
     assert result.rows(*FIELDS) == _agent_framework_rows(stream=1)
     assert result.metrics.spans_duplicate.value() == 7
+
+
+# An AutoGen stream without usage: AutoGen's ``RequestUsage(0, 0)``, unknown, not $0.
+AUTOGEN_STREAM = ("openai", "gpt-4o", 0, 0, 0, 0, 1, "usage_missing", Decimal(0))
+AUTOGEN_FIELDS = (
+    "provider", "model", "input_tokens", "output_tokens", "cache_read_tokens",
+    "cache_write_tokens", "usage_missing", "unpriced_reason", "cost",
+)  # fmt: skip
+
+
+@pytest.mark.parametrize("alone", [False, True])
+def test_autogen(replay, alone):
+    """OpenInference's AutoGen ``LLM`` span is the call (autogen-core's ``create_agent``
+    and ``invoke_agent``, and OpenInference's ``AGENT``, are not). It copies AutoGen's
+    usage, which has no cache counts: the plain call is priced at the uncached rate
+    (1,200 × 2.50 + 80 × 10 per million), as the span cannot say otherwise. Of the stream
+    AutoGen had no usage and reports zeros, which were stored as a call of 0 tokens that
+    cost $0: no call that succeeded used no tokens, so it is usage-missing."""
+    result = replay("autogen", alone=alone)
+    assert result.spans == 8
+    assert result.rows(*AUTOGEN_FIELDS) == [
+        AUTOGEN_STREAM,
+        ("openai", "gpt-4o", 1200, 80, 0, 0, 0, "", GPT_4O_UNCACHED),
+    ]
+
+
+@pytest.mark.parametrize("fixture", ["autogen_openai", "autogen_tokentrace"])
+@pytest.mark.parametrize("alone", [False, True])
+def test_autogen_beside_an_sdk_instrumentation(replay, fixture, alone):
+    """Beside OpenInference's OpenAI instrumentation or tokentrace's, whose span of each
+    call is the AutoGen span's child: one row each call, the SDK-level span's (with the
+    cache counts); the stream's usage is missing in both spans."""
+    result = replay(fixture, alone=alone)
+    assert result.spans == 10
+    assert result.rows(*AUTOGEN_FIELDS) == [
+        AUTOGEN_STREAM,
+        ("openai", "gpt-4o", 1200, 80, 1000, 0, 0, "", GPT_4O),
+    ]
+    assert result.metrics.spans_duplicate.value() == 2
