@@ -715,10 +715,6 @@ def _call(
             f"trace id must be 16 bytes and span id 8, got {len(call.trace_id)} "
             f"and {len(call.span_id)}",
         )
-    if not any(call.trace_id) or not any(call.span_id):
-        # No id at all (W3C Trace Context, OTLP): taken, every such span was one key to the
-        # deduper, and all but the first were answered 200 and never stored.
-        raise Rejected("invalid_id", "trace id and span id must not be all zeros")
     call.parent_span_id = span.parent_span_id
     start = span.start_time_unix_nano
     if start < MIN_TS_NS or start > latest_ns:
