@@ -430,6 +430,8 @@ def _provider_and_unit_costs(fetch: Fetch) -> dict[str, Any]:
                 "unit": r["unit"],
                 "tokens": int(r["tokens"]),
                 "cost": money(r["cost"]),
+                # the model's calls of unknown cost: in tokens, not in cost (a lower bound)
+                "unpriced_requests": int(r["unpriced_requests"]),
             }
             for r in fetch("cost_by_unit")
         ],

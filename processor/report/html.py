@@ -590,7 +590,16 @@ def _provider_costs_table(rows: list[dict[str, Any]]) -> str:
 def _unit_costs_table(rows: list[dict[str, Any]]) -> str:
     return _table(
         ["provider", "model", "unit", "tokens", "cost"],
-        [[r["provider"], r["model"], r["unit"], f"{r['tokens']:,}", f"${r['cost']}"] for r in rows],
+        [
+            [
+                r["provider"],
+                r["model"],
+                r["unit"],
+                f"{r['tokens']:,}",
+                amount_text(r["cost"], r.get("unpriced_requests", 0), lambda v: f"${v}"),
+            ]
+            for r in rows
+        ],
         {3, 4},
     )
 

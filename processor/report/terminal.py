@@ -326,7 +326,7 @@ def _unit_costs(doc: dict[str, Any]) -> Table:
             row["model"],
             row["unit"],
             f"{row['tokens']:,}",
-            f"${row['cost']}",
+            amount_text(row["cost"], row.get("unpriced_requests", 0), lambda v: f"${v}"),
         )
     return table
 

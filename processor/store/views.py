@@ -761,12 +761,19 @@ ORDER BY cost DESC, provider, model""",
             "(1-hour cache writes, audio, image and video tokens in and out, cached audio and "
             "image tokens), where that cost is not zero; exact. It is part of the input, cache "
             "or output cost it refines. A unit with no rate of its own is billed at its "
-            "parent's rate and is not listed."
+            "parent's rate and is not listed. unpriced_requests are the model's calls of unknown "
+            "cost: their tokens are counted, their cost is not (a lower bound then)."
         ),
         format=Format.TABLE,
         source="llm_cost_daily",
         template=f"""\
-SELECT provider, model, u.1 AS unit, u.2 AS tokens, u.3 AS cost
+SELECT
+    units.provider AS provider,
+    units.model AS model,
+    u.1 AS unit,
+    u.2 AS tokens,
+    u.3 AS cost,
+    unknown.unpriced_requests AS unpriced_requests
 FROM
 (
     SELECT
@@ -776,8 +783,16 @@ FROM
     FROM llm_cost_daily AS d
     WHERE $__dateFilter(day){{filters}}
     GROUP BY provider, model
-)
-ARRAY JOIN units AS u
+) AS units
+-- the model's calls of unknown cost, apart: each side reads a projection that holds its sums
+LEFT JOIN
+(
+    SELECT provider, model, sum(d.unpriced_requests) AS unpriced_requests
+    FROM llm_cost_daily AS d
+    WHERE $__dateFilter(day){{filters}}
+    GROUP BY provider, model
+) AS unknown ON unknown.provider = units.provider AND unknown.model = units.model
+ARRAY JOIN units.units AS u
 WHERE u.3 != 0
 ORDER BY cost DESC, provider, model, unit""",
     ),

@@ -33,6 +33,9 @@ def build(client) -> dict:
         # 4,000 audio tokens at $1 / M and 6,000 text tokens at $0.30 / M.
         [hour, "google", "gemini-2.5-flash", 10_000, 4_000, D("0.0048"), D("0.004"), 0,
          D("0.0048"), None, "computed", "", 1],
+        # Of unknown cost (a rate it has none for), 3,000 audio tokens: counted, never at $0.
+        [hour, "google", "gemini-2.5-flash", 5_000, 3_000, 0, 0, 0, 0, None, "none", "no_rate",
+         0],
         # Audio billed as text (no audio rate): not a unit with a cost of its own.
         [hour, "openai", "gpt-4o", 500, 200, D("0.00125"), 0, 0, D("0.00125"), None,
          "computed", "", 1],
@@ -74,8 +77,9 @@ def test_report_shows_provider_cost_differences_and_unit_costs(store_client) -> 
             "provider": "google",
             "model": "gemini-2.5-flash",
             "unit": "input_audio",
-            "tokens": 4000,
+            "tokens": 7000,
             "cost": "0.004",
+            "unpriced_requests": 1,
         }
     ]
     json.dumps(doc)
@@ -88,12 +92,12 @@ def test_report_shows_provider_cost_differences_and_unit_costs(store_client) -> 
     mystery = next(line for line in lines if "mystery" in line and "$0.5 │" in line)
     assert "—" in mystery
     audio = next(line for line in lines if "input_audio" in line)
-    assert "gemini-2.5-flash" in audio and "4,000" in audio and "$0.004" in audio
+    assert "gemini-2.5-flash" in audio and "7,000" in audio and "$0.004 + 1 unknown" in audio
 
     page = html.render(doc)
     assert "Provider-reported against computed cost" in page
     assert "<td class=n>$0.000012</td><td class=n>7.5%</td>" in page
-    assert "<td>input_audio</td><td class=n>4,000</td><td class=n>$0.004</td>" in page
+    assert "<td>input_audio</td><td class=n>7,000</td><td class=n>$0.004 + 1 unknown</td>" in page
 
 
 def test_sections_are_left_out_when_there_is_nothing_to_show(store_client) -> None:

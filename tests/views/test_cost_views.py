@@ -50,6 +50,10 @@ CALLS = [
     call(3, "google", "gemini-2.5-flash", "u1", input_tokens=10_000, input_audio_tokens=4_000,
          cache_audio_read_tokens=1_000, input_cost=D("0.0048"), input_audio_cost=D("0.003"),
          cache_audio_read_cost=D("0.0001")),
+    # Of unknown cost (a rate it has none for), 3_000 audio tokens: counted in tokens, its
+    # cost unknown (unpriced_requests), never $0.
+    call(4, "google", "gemini-2.5-flash", "u1", input_tokens=5_000, input_audio_tokens=3_000,
+         priced=0, cost_source="none", unpriced_reason="no_rate"),
     # 1-hour cache writes on Claude: 2_000 at $6 / M of 3_000 written.
     call(26, "anthropic", "claude-sonnet-4-5", "u2", input_tokens=3_000,
          cache_write_tokens=3_000, cache_write_1h_tokens=2_000, cache_write_cost=D("0.01575"),
@@ -85,7 +89,7 @@ def unit_costs_of_the_calls(client, bounds, user: str | None = None) -> list[tup
     units = [name.removesuffix("_tokens") for name in USAGE_UNITS]
     selects = " UNION ALL ".join(
         f"SELECT provider, model, '{u}' AS unit, sum({u}_tokens) AS tokens, "
-        f"sum({u}_cost) AS cost FROM llm_calls WHERE {RAW_WHERE}"
+        f"sum({u}_cost) AS cost, countIf(priced = 0) AS unknown FROM llm_calls WHERE {RAW_WHERE}"
         + (" AND user = {user:String}" if user else "")
         + " GROUP BY provider, model"
         for u in units
@@ -109,17 +113,17 @@ def test_cost_by_unit_equals_the_calls(client, bounds):
 
 def test_cost_by_unit_over_whole_days(client):
     assert rows(client, "cost_by_unit", **WHOLE_DAYS) == [
-        ("google", "gemini-2.5-flash-image", "output_image", 1_290, D("0.0387")),
-        ("anthropic", "claude-sonnet-4-5", "cache_write_1h", 2_000, D("0.012")),
-        ("google", "gemini-2.5-flash", "input_audio", 4_000, D("0.003")),
-        ("google", "gemini-2.5-flash", "cache_audio_read", 1_000, D("0.0001")),
+        ("google", "gemini-2.5-flash-image", "output_image", 1_290, D("0.0387"), 0),
+        ("anthropic", "claude-sonnet-4-5", "cache_write_1h", 2_000, D("0.012"), 0),
+        ("google", "gemini-2.5-flash", "input_audio", 7_000, D("0.003"), 1),
+        ("google", "gemini-2.5-flash", "cache_audio_read", 1_000, D("0.0001"), 1),
     ]
 
 
 def test_cost_by_unit_for_one_user(client):
     found = rows(client, "cost_by_unit", **WHOLE_DAYS, filters={"user": ["u2"]})
     assert found == unit_costs_of_the_calls(client, WHOLE_DAYS, "u2")
-    assert found == [("anthropic", "claude-sonnet-4-5", "cache_write_1h", 2_000, D("0.012"))]
+    assert found == [("anthropic", "claude-sonnet-4-5", "cache_write_1h", 2_000, D("0.012"), 0)]
 
 
 def test_provider_cost_differences(client):

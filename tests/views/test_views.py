@@ -367,6 +367,7 @@ def test_cost_by_unit_and_provider_cost_differences_on_the_seed(seeded) -> None:
             "unit": "input_image",
             "tokens": 2_000,
             "cost": Decimal("0.03"),
+            "unpriced_requests": 0,
         }
     ]
     [row] = fetch(seeded, "provider_cost_differences")
