@@ -188,8 +188,10 @@ contrib Vertex AI instrumentation (2.2b0: ``gen_ai.system=vertex_ai``, no cache 
 response id, no span for streams; no provider at all under the GenAI opt-in), and
 OpenLLMetry's release of that name and scope (0.62.4, which pip installs: the contrib one is
 a pre-release): ``gen_ai.system=Google``, never current (``RANK_FRAMEWORK``), no response id;
-both are Vertex AI's whatever they name. OpenLLMetry's Gemini output counts (Google GenAI
-and Vertex AI, 0.62.4) leave a thinking model's thoughts out; their totals have them
+both are Vertex AI's whatever they name, as are OpenInference's (0.1.29:
+``llm.provider=google``; its cache count only in the response it records, Gemini's
+``usage_metadata``). OpenLLMetry's Gemini output counts (Google GenAI and Vertex AI,
+0.62.4) leave a thinking model's thoughts out; their totals have them
 (``thoughts_in_total``). On google-genai's Vertex AI calls, OpenLLMetry
 (``gcp.gen_ai``), OpenInference (``google``) and OpenLIT (``gemini``) all name the Gemini
 API and record no endpoint (OpenLIT's ``server.address`` is the Gemini API's host
@@ -254,6 +256,8 @@ _PROVIDER_SDK_SCOPES = (b"com.anthropic.sdk",)
 # name (``gen_ai.system=vertex_ai``, OpenLLMetry's ``Google``, or none under
 # ``OTEL_SEMCONV_STABILITY_OPT_IN=gen_ai_latest_experimental``).
 _VERTEXAI_SCOPE = b"opentelemetry.instrumentation.vertexai"
+# So is OpenInference's (0.1.29: ``llm.provider=google``, ``llm.system=vertexai``).
+_VERTEX_SDK_SCOPES = (_VERTEXAI_SCOPE, b"openinference.instrumentation.vertexai")
 # LiteLLM's own spans (scope ``litellm``, its default ``OTEL_TRACER_NAME``) are of this kind
 # too: it starts its span from its success callback, after the call, so the span of an
 # instrumentation of the openai SDK's client beneath it (OpenInference's) is the root of
@@ -481,7 +485,7 @@ class Source:
             _BEDROCK_INPUT_EXCLUDES_CACHE_SCOPES
         )
         self.vercel = scope_name == _VERCEL_SCOPE
-        self.vertexai = scope_name == _VERTEXAI_SCOPE
+        self.vertexai = scope_name in _VERTEX_SDK_SCOPES
         self.logfire = scope_name.startswith(_LOGFIRE_SCOPES)
         self.usage_object_normalised = scope_name.startswith(_MLFLOW_SCOPES)
         # MLflow's OpenAI autologging sets the request's keyword arguments as attributes
@@ -611,6 +615,8 @@ _USAGE_OBJECT_KEYS = {
     "cache_write_tokens": _WRITE,
     "ephemeral_1h_input_tokens": _WRITE_1H, "cache_creation_input_tokens_above_1hr": _WRITE_1H,
     "reasoning_tokens": _REASONING, "output_reasoning_tokens": _REASONING,
+    # Gemini's ``usage_metadata`` (the Vertex AI SDK's response as a dict)
+    "cached_content_token_count": _READ, "cachedContentTokenCount": _READ,
 }  # fmt: skip
 # ``'key': 123`` (a Python literal) or ``"key": 123`` (JSON): one pattern reads both, and
 # nothing is evaluated. A key that is ``None`` or ``null`` has no count.
@@ -677,17 +683,24 @@ class UsageObject:
             self.input = None
 
 
-_RESPONSE_USAGE = re.compile(r'^\s*\{.*"usage"\s*:\s*\{', re.DOTALL)
+_RESPONSE_USAGE = re.compile(
+    r'^\s*\{.*"(?:usage|usage_metadata|usageMetadata)"\s*:\s*\{', re.DOTALL
+)
 
 
 def response_usage(output: str) -> UsageObject | None:
     """The usage object of a response recorded whole as JSON (OpenInference's
-    ``output.value``), None when the text is not a JSON object with a ``usage`` object:
-    an answer's text that merely mentions such keys is not read."""
+    ``output.value``): OpenAI's or Anthropic's ``usage``, Gemini's ``usage_metadata``
+    (OpenInference's Vertex AI instrumentation, whose cache count is only there). None
+    when the text is not a JSON object with such an object: an answer's text that merely
+    mentions such keys is not read."""
     if not _RESPONSE_USAGE.match(output):
         return None
     try:
-        usage = json.loads(output).get("usage")
+        document = json.loads(output)
+        usage = (
+            document.get("usage") or document.get("usage_metadata") or document.get("usageMetadata")
+        )
     except (ValueError, AttributeError):
         return None
     if usage.__class__ is not dict:

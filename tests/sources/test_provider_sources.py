@@ -17,7 +17,9 @@ output tokens, plain and streamed:
 - Elastic's EDOT OpenAI instrumentations: Python 1.2.0 (openai 3.57), Node 0.5.1 (openai
   4.104);
 - OpenLLMetry's (0.62.4) and OpenInference's (0.1.33) Groq instrumentations (groq 1.7),
-  ``openai/gpt-oss-120b``, 1,000 of the 1,200 input tokens cached.
+  ``openai/gpt-oss-120b``, 1,000 of the 1,200 input tokens cached;
+- OpenInference's Vertex AI instrumentation (0.1.29, google-cloud-aiplatform 2.7),
+  gemini-2.5-flash, 1,000 of the 1,200 input tokens cached.
 
 Prices (USD per million tokens):
 
@@ -658,3 +660,33 @@ def test_groq_instrumentations_and_tokentrace(replay, alone):
         (*GROQ, 0, GPT_OSS_GROQ), (*GROQ, 1, GPT_OSS_GROQ), (*GROQ, 1, GPT_OSS_GROQ),
     ]  # fmt: skip
     assert result.metrics.spans_duplicate.value() == 4
+
+
+# gemini-2.5-flash on Vertex AI, 1,200 input tokens of which 1,000 cached, 80 output: as on
+# the Gemini API, 200 × 0.30 + 1,000 × 0.03 + 80 × 2.50 per million
+# (https://cloud.google.com/vertex-ai/generative-ai/pricing).
+VERTEX_FLASH_COUNTS = ("gcp.vertex_ai", "gemini-2.5-flash", 1200, 80, 1000)
+
+
+@pytest.mark.parametrize("alone", [False, True])
+def test_openinference_vertexai(replay, alone):
+    """OpenInference's Vertex AI instrumentation (0.1.29, google-cloud-aiplatform 2.7):
+    ``llm.provider=google`` (read as the Gemini API) on calls that are all Vertex AI's, and
+    no cache count but in the response it records whole (``output.value``: Gemini's
+    ``usage_metadata``, ``cached_content_token_count``). Each call was the Gemini API's at
+    the uncached rate, 0.00056 instead of 0.00029. No stream attribute."""
+    result = replay("openinference_vertexai", alone=alone)
+    assert result.spans == 2
+    assert result.rows(*GROQ_FIELDS, "cost") == [(*VERTEX_FLASH_COUNTS, 0, FLASH)] * 2
+
+
+@pytest.mark.parametrize("alone", [False, True])
+def test_openinference_vertexai_and_tokentrace(replay, alone):
+    """Beside tokentrace's instrumentation, whose span of each call is its child: one row
+    each call, tokentrace's (which says which streamed)."""
+    result = replay("openinference_vertexai_tokentrace", alone=alone)
+    assert result.spans == 4
+    assert result.rows(*GROQ_FIELDS, "cost") == [
+        (*VERTEX_FLASH_COUNTS, 0, FLASH), (*VERTEX_FLASH_COUNTS, 1, FLASH),
+    ]  # fmt: skip
+    assert result.metrics.spans_duplicate.value() == 2
