@@ -54,6 +54,7 @@ def panels() -> list[dict[str, Any]]:
                 field="change",
                 title="vs previous period",
                 thresholds=[(None, "green"), (0.2, "orange"), (0.5, "red")],
+                unknown=("compared_unpriced_requests", "change of known spend"),
             ),
             p.stat(v["totals"], (15, 0, 3, 4), field="requests", title="Requests", unit="short"),
             p.stat(

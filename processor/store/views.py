@@ -618,9 +618,9 @@ FROM
             "change is (cost / previous_cost) - 1 over the calls of known cost, NULL without "
             "previous spend or when either period's cost is unknown. Calls of unknown cost "
             "(unpriced_requests, previous_unpriced_requests) are left out of both costs (a "
-            "lower bound then, NULL if all are): change_complete is 0 when there are some, "
-            "the change then that of the known spend only (a self-hosted model without a "
-            "price leaves it exact for the rest)."
+            "lower bound then, NULL if all are): change_complete is 0 when there are some "
+            "(compared_unpriced_requests: both periods'), the change then that of the known "
+            "spend only (a self-hosted model without a price leaves it exact for the rest)."
         ),
         whole_days=True,
         format=Format.TABLE,
@@ -639,7 +639,9 @@ SELECT
     toFloat64(cost) / toFloat64(nullIf(previous_cost, 0)) - 1 AS change,
     sumIf(unknown, current) AS unpriced_requests,
     sumIf(unknown, NOT current) AS previous_unpriced_requests,
-    toUInt8(unpriced_requests + previous_unpriced_requests = 0) AS change_complete
+    toUInt8(unpriced_requests + previous_unpriced_requests = 0) AS change_complete,
+    -- the calls of unknown cost the change leaves out: both periods'
+    unpriced_requests + previous_unpriced_requests AS compared_unpriced_requests
 FROM
 (
     -- a plain sum() per period, so the rollup's projection without tenant can answer it
