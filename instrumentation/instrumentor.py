@@ -66,6 +66,7 @@ class LLMInstrumentor(BaseInstrumentor):
     _patched: tuple[Any, ...] = ()
     _requests: Any = None
     _aiohttp: Any = None
+    _urllib3: Any = None
     _requests_json: Any = None
     _guard: BudgetGuard | None = None
 
@@ -109,6 +110,7 @@ class LLMInstrumentor(BaseInstrumentor):
         self._patched = tuple(patched)
         self._instrument_requests(tracer, settings)
         self._instrument_aiohttp(tracer, settings)
+        self._instrument_urllib3(tracer, settings)
 
     def _instrument_requests(self, tracer: Any, settings: config.Settings) -> None:
         try:
@@ -140,6 +142,24 @@ class LLMInstrumentor(BaseInstrumentor):
         patch(client.ClientSession, "_request", request_wrapper(tracer, settings, raw))
         self._aiohttp = client
 
+    def _instrument_urllib3(self, tracer: Any, settings: config.Settings) -> None:
+        try:
+            pools = importlib.import_module("urllib3.connectionpool")
+        except ImportError:
+            return
+        from urllib3 import __version__ as urllib3_version
+
+        if int(urllib3_version.split(".", 1)[0]) < 2:
+            logger.info("urllib3 older than 2.0: calls made with it alone are not metered")
+            return
+        from .urllib3_send import install
+
+        raw = settings
+        if settings.inject_stream_usage:  # not applied to urllib3 (`urllib3_send`)
+            raw = config.Settings(settings.mapped, False, settings.guard)
+        install(pools.HTTPConnectionPool, tracer, raw)
+        self._urllib3 = pools
+
     def _uninstrument(self, **kwargs: Any) -> None:
         for module in self._patched:
             unpatch(module.Client, "_send_single_request")
@@ -155,6 +175,9 @@ class LLMInstrumentor(BaseInstrumentor):
         if self._aiohttp is not None:
             unpatch(self._aiohttp.ClientSession, "_request")
             self._aiohttp = None
+        if self._urllib3 is not None:
+            unpatch(self._urllib3.HTTPConnectionPool, "urlopen")
+            self._urllib3 = None
         if self._guard is not None:
             self._guard.stop()
             self._guard = None

@@ -769,42 +769,42 @@ def test_logfire(replay):
 
 
 def test_botocore_bedrock_and_tokentrace_count_each_call_once(replay):
-    """opentelemetry-instrumentation-botocore 0.66b2 (boto3 1.44, over urllib3) beside
-    tokentrace's own instrumentation (httpx): boto3's four calls have the botocore span only,
-    the anthropic SDK's two ``AnthropicBedrock`` calls tokentrace's only; one row each.
+    """opentelemetry-instrumentation-botocore 0.66b1 (boto3 1.44, over urllib3) beside
+    tokentrace's own instrumentation, which meters urllib3 too: boto3's four calls have
+    botocore's span and tokentrace's inside it (marked its duplicate), the anthropic SDK's two
+    ``AnthropicBedrock`` calls (httpx) tokentrace's only; one row each.
 
     Claude Sonnet 4.5 on Bedrock (https://aws.amazon.com/bedrock/pricing/): through the
     ``global.`` profile $3 input, $0.30 cache read, $3.75 cache write, $15 output per
     million, the same as ``SONNET``; through a geographic profile (``us.``) 10% more, $3.30,
     $0.33, $4.125, $16.50: 100 × 3.30 + 1,000 × 0.33 + 100 × 4.125 + 80 × 16.50 = 330 + 330 +
     412.5 + 1,320 = $0.0023925. Botocore's input count leaves out the cache (Converse's
-    ``inputTokens``); its InvokeModel spans on Claude carry Claude's ``input_tokens`` (100)
-    and no cache counts at all, so their 1,100 cached tokens cannot be billed: 100 × 3 +
-    80 × 15 per million = $0.0015, what the span says. It sets no stream attribute; its
-    ``rpc.method`` says which operations streamed."""
+    ``inputTokens``), normalised. Its InvokeModel spans on Claude carry Claude's
+    ``input_tokens`` (100) and no cache counts at all: priced from them, the 1,100 cached
+    tokens went unbilled ($0.0015, when tokentrace did not meter boto3); tokentrace's span of
+    the same call, read from the body, has them all and is the one kept. Converse answers no
+    response id; InvokeModel's is the message id Bedrock answered."""
     result = replay("botocore_bedrock")
     global_sonnet = "global.anthropic.claude-sonnet-4-5-20250929-v1:0"
     exact = ("aws.bedrock", global_sonnet, 1200, 80, 1000, 100, 0, SONNET)
-    invoke = ("aws.bedrock", global_sonnet, 100, 80, 0, 0, 0, Decimal("0.0015"))
     regional = ("aws.bedrock", "regional.anthropic.claude-sonnet-4-5-20250929-v1:0")
-    assert result.spans == 6
+    assert result.spans == 10
     assert result.rows() == [
-        invoke,
-        invoke,
+        exact,
+        exact,
         exact,
         exact,
         exact,
         (*regional, 1200, 80, 1000, 100, 0, Decimal("0.0023925")),
     ]
-    assert result.metrics.spans_duplicate.value() == 0
+    assert result.metrics.spans_duplicate.value() == 4
     assert result.metrics.usage_repaired.value(repair="input_below_cache") == 0
-    # botocore's spans carry no response id; tokentrace's the message id Bedrock answered.
     calls = result.rows("response_id", "request_model", "stream")
     assert calls == [
         ("", global_sonnet, 0),
-        ("", global_sonnet, 0),
-        ("", global_sonnet, 1),
         ("", "us." + global_sonnet.removeprefix("global."), 1),
+        ("msg_standin2", global_sonnet, 0),
+        ("msg_standin4", global_sonnet, 1),
         ("msg_standin6", global_sonnet, 0),
         ("msg_standin8", global_sonnet, 1),
     ]
