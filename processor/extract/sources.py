@@ -204,6 +204,11 @@ OpenInference's AutoGen AgentChat instrumentation (0.1.22): an ``LLM`` span per 
 client call, AutoGen's usage without cache counts, and zeros for a stream without usage
 (read as usage missing: see ``extractor``); autogen-core's ``create_agent`` and
 ``invoke_agent`` spans (``gen_ai.system=autogen``) are not calls.
+OpenInference JS's (0.5.1) and OpenLLMetry JS's (0.27) Bedrock instrumentations: each
+span of a call a root of its own trace, without response id (OpenInference's paired as a
+framework's); OpenInference's names no model (``llm.model_name`` is the vendor), its
+Converse input EXCLUDES cache without cache counts, and its InvokeModel stream's output is
+``message_start``'s 1; OpenLLMetry's Converse spans have no usage.
 OpenLLMetry's Groq instrumentation (0.62.4): GenAI conventions, a stream's span without
 response id (paired as its Ollama spans are); OpenInference's (0.1.33): a stream's span
 ends at the return, without model or usage.
@@ -291,6 +296,9 @@ _FRAMEWORK_SCOPES = (
     b"opentelemetry.instrumentation.sagemaker",
     b"opentelemetry.instrumentation.alephalpha",
     b"openinference.instrumentation.llama_index",
+    # OpenInference JS's Bedrock spans (0.5.1) and OpenLLMetry JS's (0.27) of one call are
+    # roots of two traces, without a response id; OpenLLMetry's runs inside OpenInference's
+    b"@arizeai/openinference-instrumentation-bedrock",
     b"litellm",
     b"mlflow.",
     b"langfuse",

@@ -690,3 +690,27 @@ def test_openinference_vertexai_and_tokentrace(replay, alone):
         (*VERTEX_FLASH_COUNTS, 0, FLASH), (*VERTEX_FLASH_COUNTS, 1, FLASH),
     ]  # fmt: skip
     assert result.metrics.spans_duplicate.value() == 2
+
+
+def test_bedrock_js_instrumentations_count_each_call_once(replay):
+    """OpenInference JS's (0.5.1) and OpenLLMetry JS's (0.27) Bedrock instrumentations
+    together over @aws-sdk/client-bedrock-runtime: Claude Sonnet 4.5's Converse,
+    ConverseStream, InvokeModel and InvokeModelWithResponseStream, 1,200 input tokens
+    each (1,000 cache reads, 100 cache writes) and 80 output. Their spans of a call are
+    roots of two traces, OpenLLMetry's inside OpenInference's in time, neither with a
+    response id: paired as a framework's and the SDK's are (each call was two rows).
+
+    What is kept is OpenInference's, which has the usage (OpenLLMetry's Converse spans
+    have none, its InvokeModel ones no cache counts), and whose spans name no model
+    (``llm.model_name=anthropic``, the vendor): the cost of each call is unknown, never a
+    guess. Its Converse counts leave the cache out without saying so (input 100, total
+    1,280) and its InvokeModel stream's output is ``message_start``'s 1: stored as read."""
+    result = replay("bedrock_js")
+    assert result.spans == 8
+    assert result.rows(*FIELDS) == [
+        ("aws.bedrock", "", 100, 80, 0, 0, 0, 0, 0, "unknown_model", 0),
+        ("aws.bedrock", "", 100, 80, 0, 0, 0, 0, 0, "unknown_model", 0),
+        ("aws.bedrock", "", 1200, 1, 1000, 100, 0, 0, 0, "unknown_model", 0),
+        ("aws.bedrock", "", 1200, 80, 1000, 100, 0, 0, 0, "unknown_model", 0),
+    ]
+    assert result.metrics.spans_duplicate.value() == 4
