@@ -212,8 +212,9 @@ class Service:
         return PlainTextResponse("ok\n")
 
     async def readyz(self, request: Request) -> Response:
-        """Ready while the spool takes appends (it has room, and its directory is this serve's):
-        every span taken in is durable, whether or not ClickHouse is up right now (DESIGN §11).
+        """Ready while the spool takes appends (it has room, its directory is this serve's, and
+        its last write succeeded, or a look since found it writable): every span taken in is
+        durable, whether or not ClickHouse is up right now (DESIGN §11).
 
         Failing readiness during a ClickHouse outage would take every replica out of the
         Service exactly when their spools should absorb the traffic; ``/readyz/store`` (and

@@ -57,7 +57,8 @@ log = logging.getLogger(__name__)
 
 _SUFFIX = ".wal"
 _MAX_GROUP = 1024  # appends written and fsynced together at most
-_HELD_RECHECK_SECONDS = 1.0  # how often a spool another serve holds looks again, unasked
+_HELD_RECHECK_SECONDS = 1.0  # how often a spool another serve holds (or that fails) looks again
+_PROBE_BYTES = 64 * 1024  # written by the look at a spool whose writes fail (see _probe)
 
 Columns = list[list[Any]]
 
@@ -118,6 +119,7 @@ class Spool:
         self._undeleted: list[Path] = []  # stored segments whose delete failed (see remove)
         self._failed_writes = 0  # since the last write that succeeded
         self._write_error: int | str | None = None  # the last failure logged (see _write_failed)
+        self._write_failure = ""  # its message, for readiness
 
     # ------------------------------------------------------------ state
 
@@ -137,6 +139,8 @@ class Spool:
         """Why this spool takes no appends now ('' if it does): readiness reports it."""
         if self.held is not None:
             return str(self.held)
+        if self._write_error is not None:
+            return f"cannot write in the spool directory: {self._write_failure}"
         return "" if self.has_room() else "spool full"
 
     # --------------------------------------------------------- recovery
@@ -308,7 +312,7 @@ class Spool:
             timeout = None
             if current is not None:
                 timeout = max(0.0, current.opened + self.seal_seconds - time.monotonic())
-            elif self.held is not None:
+            elif self.held is not None or self._failed_writes:
                 timeout = _HELD_RECHECK_SECONDS
             batch: list[tuple[Columns, int, Future[None]]] = []
             try:
@@ -329,6 +333,8 @@ class Spool:
                 # Not ready, so no exports come to retry the lock: look again unasked.
                 with contextlib.suppress(OSError):
                     self._keep_lock()
+            elif self._failed_writes:
+                self._probe()  # the same, while writes fail
             current = self._current
             if current is not None and (
                 stopping or time.monotonic() >= current.opened + self.seal_seconds
@@ -354,12 +360,7 @@ class Spool:
             for _, _, future in batch:
                 resolve(future, exc)
             return
-        if self._failed_writes:
-            log.warning(
-                "spool: writing in %s again, after %d failed writes",
-                self.directory, self._failed_writes,
-            )  # fmt: skip
-            self._failed_writes, self._write_error = 0, None
+        self._writes_again()
         for columns, rows, _ in batch:
             segment.add(columns, rows)
         segment.size += size
@@ -374,17 +375,47 @@ class Spool:
 
     def _write_failed(self, exc: OSError) -> None:
         """Log a failed write once per kind of failure (its errno), not once per write: while
-        the directory is unwritable every export fails, hundreds a minute under load."""
+        the directory is unwritable every export fails, hundreds a minute under load.
+        Readiness reports it (:attr:`problem`) until a write succeeds."""
         self._failed_writes += 1
         kind = exc.errno or str(exc)
         if kind == self._write_error:
             return
-        self._write_error = kind
+        self._write_error, self._write_failure = kind, str(exc)
         log.error(
             "spool: cannot write in %s (%s): exports are answered 503 until it can; check the "
             "directory's permissions, its free space and its disk",
             self.directory, exc,
         )  # fmt: skip
+
+    def _writes_again(self) -> None:
+        if self._failed_writes:
+            log.warning(
+                "spool: writing in %s again, after %d failed writes",
+                self.directory, self._failed_writes,
+            )  # fmt: skip
+            self._failed_writes, self._write_error = 0, None
+
+    def _probe(self) -> None:
+        """Write, sync and delete a file as a segment's first write would, to find out whether
+        the directory takes writes again; only while writes fail and no export comes to try
+        (readiness reports the failure, so a load balancer sends none)."""
+        path = self.directory / ".probe"
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            self._keep_lock()
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            try:
+                spool_records.write_all(fd, [bytes(_PROBE_BYTES)])
+                os.fdatasync(fd)
+                _fsync_directory(self.directory)
+            finally:
+                os.close(fd)
+                with contextlib.suppress(OSError):
+                    path.unlink()
+        except OSError:
+            return
+        self._writes_again()
 
     def _open(self) -> Segment:
         self.directory.mkdir(parents=True, exist_ok=True)  # deleted under a running serve
