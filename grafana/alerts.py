@@ -384,7 +384,8 @@ GROUPS = (
                 ),
                 description=(
                     "Their spans carried no token counts: an OpenAI stream without "
-                    "stream_options.include_usage, or a stream cut off. They are stored "
+                    "stream_options.include_usage, a stream cut off, or a call a gateway gave "
+                    "up on (502, 504, 524) that the provider may have billed. They are stored "
                     "unpriced (usage_missing), not as $0; turn on include_usage."
                 ),
             ),

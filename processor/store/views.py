@@ -1089,8 +1089,8 @@ ORDER BY unpriced_requests DESC, provider, model""",
         title="Calls without usage (cost unknown)",
         description=(
             "Calls whose span carried no token usage (an OpenAI stream without "
-            "stream_options.include_usage, a stream cut off), per provider and model: their "
-            "cost is unknown, not $0."
+            "stream_options.include_usage, a stream cut off, a call a gateway gave up on with "
+            "502, 504 or 524), per provider and model: their cost is unknown, not $0."
         ),
         format=Format.TABLE,
         source="llm_cost_hourly",
