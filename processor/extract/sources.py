@@ -209,6 +209,9 @@ span of a call a root of its own trace, without response id (OpenInference's pai
 framework's); OpenInference's names no model (``llm.model_name`` is the vendor), its
 Converse input EXCLUDES cache without cache counts, and its InvokeModel stream's output is
 ``message_start``'s 1; OpenLLMetry's Converse spans have no usage.
+LangGraph (1.2) under OpenLLMetry's LangChain instrumentation: ``invoke_agent`` and
+``execute_task`` spans, not calls, around ``ChatOpenAI.chat``, which is never current
+(``RANK_FRAMEWORK``: another instrumentation's span of the call is its sibling).
 OpenLLMetry's Groq instrumentation (0.62.4): GenAI conventions, a stream's span without
 response id (paired as its Ollama spans are); OpenInference's (0.1.33): a stream's span
 ends at the return, without model or usage.
@@ -296,6 +299,9 @@ _FRAMEWORK_SCOPES = (
     b"opentelemetry.instrumentation.sagemaker",
     b"opentelemetry.instrumentation.alephalpha",
     b"openinference.instrumentation.llama_index",
+    # OpenLLMetry's LangChain spans (0.62.4) likewise are never current: the SDK-level span
+    # of a call (tokentrace's) is their sibling, and a streamed call's has no response id
+    b"opentelemetry.instrumentation.langchain",
     # OpenInference JS's Bedrock spans (0.5.1) and OpenLLMetry JS's (0.27) of one call are
     # roots of two traces, without a response id; OpenLLMetry's runs inside OpenInference's
     b"@arizeai/openinference-instrumentation-bedrock",

@@ -17,7 +17,11 @@ packages) against the provider stand-ins:
   ``invoke_agent`` spans: an assistant on gpt-4o run, then run with
   ``model_client_stream`` (which asks for no usage in the stream), each call asking for
   1,200 input tokens (1,000 cache reads) and 80 output tokens; alone, beside
-  OpenInference's OpenAI instrumentation and beside tokentrace's.
+  OpenInference's OpenAI instrumentation and beside tokentrace's;
+- LangGraph 1.2 (``create_react_agent`` over langchain-openai 1.8's ChatOpenAI with
+  ``stream_usage``) with OpenLLMetry's LangChain instrumentation (0.62.4) and tokentrace's,
+  invoked and streamed, each call asking for 1,200 input tokens (1,000 cache reads) and 80
+  output tokens.
 
 Prices (USD per million tokens): gpt-4o input 2.50, cached input 1.25, output 10
 (https://openai.com/api/pricing/); Claude Sonnet 4.5 input 3, cache read 0.30, 5-minute
@@ -121,5 +125,20 @@ def test_autogen_beside_an_sdk_instrumentation(replay, fixture, alone):
     assert result.rows(*AUTOGEN_FIELDS) == [
         AUTOGEN_STREAM,
         ("openai", "gpt-4o", 1200, 80, 1000, 0, 0, "", GPT_4O),
+    ]
+    assert result.metrics.spans_duplicate.value() == 2
+
+
+@pytest.mark.parametrize("alone", [False, True])
+def test_langgraph_openllmetry_and_tokentrace(replay, alone):
+    """OpenLLMetry's LangChain instrumentation names LangGraph's agent and tasks
+    (``invoke_agent``, ``execute_task``: not calls) and each model call
+    (``ChatOpenAI.chat``); it never makes its span current, so tokentrace's span of the
+    call is its sibling, and the streamed call's has no response id: it was two rows.
+    Paired as a framework's with the span inside it: one row each call, tokentrace's."""
+    result = replay("openllmetry_langgraph_tokentrace", alone=alone)
+    assert result.spans == 16
+    assert result.rows(*FIELDS) == [
+        ("openai", "gpt-4o", 1200, 80, 1000, 0, 0, stream, GPT_4O) for stream in (0, 1)
     ]
     assert result.metrics.spans_duplicate.value() == 2
