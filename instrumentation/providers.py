@@ -176,6 +176,10 @@ def provider_for(
     provider = known_host(host) or api_host(host, port, path)
     if provider is not None:
         return provider
+    if host == _HF_ROUTER and model is not None:
+        provider = _HF_PROVIDERS.get(model.rpartition(":")[2])
+        if provider is not None:
+            return provider
     if family in SELF_HOSTED_FAMILIES:
         return family
     if _VERTEX_PATH.search(path):
@@ -206,6 +210,18 @@ def known_host(host: str) -> str | None:
 
 
 _API_HOSTS = tuple((re.compile(pattern), provider) for pattern, provider in API_HOSTS)
+
+_HF_ROUTER = "router.huggingface.co"
+_HF_PROVIDERS = {
+    provider.removeprefix("huggingface_"): provider
+    for _, provider in API_HOSTS
+    if provider.startswith("huggingface_")
+}
+"""Hugging Face's router serves each inference provider under its own base URL
+(`router.huggingface.co/cerebras/…`, in `API_HOSTS`) and all of them under `/v1`, where the
+model names the provider after a colon (`meta-llama/Llama-3.1-8B-Instruct:cerebras`,
+https://huggingface.co/docs/inference-providers): the router bills that provider's rates. A
+name without one (or `:fastest`, `:cheapest`) leaves the provider to the router."""
 
 
 def api_host(host: str, port: int, path: str) -> str | None:

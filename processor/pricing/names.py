@@ -144,6 +144,13 @@ def _unwrapped(genai_id: str | None, name: str, depth: int) -> Iterator[tuple[st
         # Fireworks' ids are paths (genai-prices lists them so); SDKs often send the last part.
         yield genai_id, f"accounts/fireworks/models/{name}"
         return
+    if genai_id is not None and genai_id.startswith("huggingface_"):
+        # The router's `/v1` names the provider after a colon (`…-Instruct:cerebras`),
+        # which its price list does not.
+        suffix = ":" + genai_id.removeprefix("huggingface_")
+        if name.lower().endswith(suffix):
+            yield genai_id, name[: -len(suffix)]
+        return
     if match := _RESOURCE.match(name):
         publisher, bare = match.groups()
         owner = genai_id or ("google" if publisher else None)

@@ -280,3 +280,23 @@ def test_cloudflare_ai_gateway_compat_names_are_their_provider_s(
 def test_provider_from_the_endpoint(host, path, model, provider):
     family = "anthropic" if path.endswith("/messages") else "openai"
     assert provider_for((), "https", host, 443, path, family, model) == provider
+
+
+def test_hugging_face_router_v1_names_the_provider_after_the_colon(standin, unmapped):
+    """Hugging Face's router (reached here through the stand-in as an HTTP proxy) serves every
+    inference provider under `/v1`, the model naming it after a colon, and bills that
+    provider's rates: Cerebras' Llama 3.1 8B Instruct, $0.10 input and $0.10 output per
+    million tokens (https://router.huggingface.co/v1/models). It was stored as `cerebras`
+    (Cerebras' own API, whose list names the model otherwise) and unpriced."""
+    proxy = httpx2.Client(proxy=standin.root)
+    oai = openai.OpenAI(
+        base_url="http://router.huggingface.co/v1", api_key="hf_x", http_client=proxy
+    )
+    oai.chat.completions.create(
+        model="meta-llama/Llama-3.1-8B-Instruct:cerebras",
+        messages=[{"role": "user", "content": "hello"}],
+        extra_headers=usage_header(input=2000, output=500),
+    )
+    span = only_span(unmapped)
+    assert span.attributes["gen_ai.provider.name"] == "huggingface_cerebras"
+    assert span_cost(span) == (2000 * Decimal("0.10") + 500 * Decimal("0.10")) / M
