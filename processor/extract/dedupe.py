@@ -36,7 +36,10 @@ One call can reach the processor as several spans:
   count, OpenInference's OpenAI span of it none). A framework span without usage may end
   when the SDK returns a stream, before it is read (MLflow's span of Anthropic's
   ``create(stream=True)``): a span of the other side with usage need only start inside
-  it, in one request or across requests. Calls admitted before the first framework span
+  it, in one request or across requests; so need a stream's span inside a framework's span
+  of the stream, which may end at the stream's last chunk, before the stream is closed
+  (LiteLLM's, which under load ended a millisecond or more before tokentrace's span of
+  its Anthropic stream: counted twice). Calls admitted before the first framework span
   since the start leave their keys when it comes (the newest 4,096 of them: a framework's
   exporter may send its first batch after the application's). Not matched across
   requests: a call without usage after its pair with usage, older calls before the first
@@ -373,9 +376,10 @@ def _interval(call: Call) -> int:
 def _nests(seen: int, interval: int, opened: bool) -> bool:
     """Whether two ``N`` values are a framework span and another span that ran inside it;
     ``opened``: the framework span has no usage and the other has, so the other need only
-    start inside it (``_opened_inside``). A framework span opened after its stream
-    (``Call.late``) need only have opened shortly after the other ended
-    (``_ended_before``)."""
+    start inside it (``_opened_inside``), as it need when both are of a stream (a framework
+    may end its span at the stream's last chunk, before the stream is closed: LiteLLM's
+    success callback). A framework span opened after its stream (``Call.late``) need only
+    have opened shortly after the other ended (``_ended_before``)."""
     if seen & 1 == interval & 1:
         return False
     outer, inner = (seen, interval) if seen & 1 else (interval, seen)
@@ -384,7 +388,7 @@ def _nests(seen: int, interval: int, opened: bool) -> bool:
     inner_end = inner_start + (inner >> 3 & (2**31 - 1))
     if outer & 2 and inner & 4 and _ended_before(outer_start, outer_end, inner_end):
         return True
-    if opened:
+    if opened or (outer & 4 and inner & 4):
         return _opened_inside(outer_start, outer_end, inner_start)
     return _inside(outer_start, outer_end, inner_start, inner_end)
 
@@ -616,9 +620,11 @@ def _nested_pairs(calls: list[Call], pairs: list[tuple[Call, Call]]) -> list[tup
                 _inside(outer.ts_us, end, call.ts_us, call.ts_us + call.latency_ms * 1000)
                 or (outer.late and call.stream and _ended_before(outer.ts_us, end, _end(call)))
                 or (
-                    outer.usage_missing
-                    and not call.usage_missing
-                    and _opened_inside(outer.ts_us, end, call.ts_us)
+                    _opened_inside(outer.ts_us, end, call.ts_us)
+                    and (
+                        (outer.usage_missing and not call.usage_missing)
+                        or (outer.stream and call.stream)
+                    )
                 )
                 or (call.trace_id == outer.trace_id and _usage(call) == usage)
             )

@@ -99,6 +99,8 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+import pytest
+
 GPT_4O = Decimal("0.00255")  # cached gpt-4o call (see the module docstring)
 GPT_4O_UNCACHED = Decimal("0.0038")  # 1,200 × 2.50 + 80 × 10 per million: no cache reported
 SONNET = Decimal("0.002175")
@@ -434,6 +436,26 @@ def test_litellm_and_tokentrace_spans_exported_one_by_one(replay):
     assert rows[:4] == [ANTHROPIC, ANTHROPIC, OPENAI, OPENAI]
     assert_no_usage(rows[4])
     assert len(rows) == 5
+    assert result.metrics.spans_duplicate.value() == 5
+
+
+@pytest.mark.parametrize("alone", [False, True])
+def test_litellm_and_tokentrace_stream_span_outliving_litellms(replay, alone):
+    """The same calls recorded on a loaded machine: LiteLLM ends its span of the Anthropic
+    stream from its success callback at the last chunk, 1.2 ms before tokentrace's span of
+    the exchange ends (when the stream is closed), so the exchange is no longer inside it.
+    A stream's span need only start inside a framework's span of a stream: one row each
+    call. It was a second row for the stream ($0.002175 counted twice)."""
+    result = replay("litellm_tokentrace_loaded", alone=alone)
+    assert result.spans == 15
+    rows = result.rows()
+    assert rows[:4] == [ANTHROPIC, ANTHROPIC, OPENAI, OPENAI]
+    if alone:
+        assert_no_usage(rows[4])
+    else:
+        assert rows[4] == LITELLM_ESTIMATE
+    assert len(rows) == 5
+    assert result.rows("provider", "stream")[:2] == [("anthropic", 0), ("anthropic", 1)]
     assert result.metrics.spans_duplicate.value() == 5
 
 
