@@ -19,7 +19,11 @@ output tokens, plain and streamed:
 - OpenLLMetry's (0.62.4) and OpenInference's (0.1.33) Groq instrumentations (groq 1.7),
   ``openai/gpt-oss-120b``, 1,000 of the 1,200 input tokens cached;
 - OpenInference's Vertex AI instrumentation (0.1.29, google-cloud-aiplatform 2.7),
-  gemini-2.5-flash, 1,000 of the 1,200 input tokens cached.
+  gemini-2.5-flash, 1,000 of the 1,200 input tokens cached;
+- OpenInference JS's (0.5.1) and OpenLLMetry JS's (0.27) Bedrock instrumentations together
+  (@aws-sdk/client-bedrock-runtime 3.1164);
+- the AI SDK 6 with its Google provider (@ai-sdk/google 3.0), gemini-2.5-flash, 1,000 of
+  the 1,200 input tokens cached.
 
 Prices (USD per million tokens):
 
@@ -714,3 +718,16 @@ def test_bedrock_js_instrumentations_count_each_call_once(replay):
         ("aws.bedrock", "", 1200, 80, 1000, 100, 0, 0, 0, "unknown_model", 0),
     ]
     assert result.metrics.spans_duplicate.value() == 4
+
+
+@pytest.mark.parametrize("alone", [False, True])
+def test_vercel_ai_sdk_google_provider(replay, alone):
+    """The AI SDK 6 (ai 6.0) with its Google Generative AI provider (@ai-sdk/google 3.0),
+    the only Vercel provider recorded whose id (``google.generative-ai``) is not the
+    provider's own name: the Gemini API's. ``ai.usage.inputTokens`` includes the cache
+    (``inputTokenDetails.cacheReadTokens``), as Gemini's ``promptTokenCount`` does. One row
+    per ``doGenerate``/``doStream``; ``ai.generateText`` and ``ai.streamText`` are not calls."""
+    result = replay("vercel_ai_google", alone=alone)
+    assert result.spans == 4
+    flash = ("gcp.gemini", "gemini-2.5-flash", 1200, 80, 1000)
+    assert result.rows(*GROQ_FIELDS, "cost") == [(*flash, 0, FLASH), (*flash, 1, FLASH)]
