@@ -214,6 +214,9 @@ USAGE_OBJECT = _field(
 # InvokeModelWithResponseStream span sets ``llm.token_count.prompt`` (cache included) but
 # no ``…prompt_details``, while the Claude message it records carries the API's usage.
 OUTPUT_VALUE = _field(RAW, "output.value")
+# Google ADK 1.x's whole model response (JSON): read only for its cache and total counts,
+# which its spans' attributes lack (``sources.gemini_usage``).
+ADK_RESPONSE = _field(RAW, "gcp.vertex.agent.llm_response")
 INPUT = _field(
     COUNT,
     "gen_ai.usage.input_tokens",
@@ -775,6 +778,12 @@ def _call(
         if output_usage is not None:
             cache_read = output_usage.cache_read or 0
             cache_write = output_usage.cache_write or 0
+    total = found[TOTAL]
+    if found[ADK_RESPONSE] and found[CACHE_READ] is None and input_tokens is not None:
+        gemini = sources.gemini_usage(found[ADK_RESPONSE])
+        if gemini is not None:
+            cache_read = gemini[0] or cache_read
+            total = total or gemini[1]
     cache_write = max(cache_write, units[0])  # a source may report 1-hour writes only
     if input_tokens is not None and (cache_read or cache_write):
         if source.input_excludes_cache(provider):
@@ -812,9 +821,9 @@ def _call(
     call.provider = PROVIDER_ALIASES.get(provider, provider)
     if call.provider in sources.CLOUD_HOSTED_PROVIDERS and (found[SERVER_ADDRESS] or found[URL]):
         call.provider = sources.cloud_provider(call.provider, found[SERVER_ADDRESS], found[URL])
-    if found[TOTAL] and not reasoning and output_tokens is not None:
+    if total and not reasoning and output_tokens is not None:
         thoughts = sources.thoughts_in_total(
-            call.provider, call.response_model or call.request_model, found[TOTAL],
+            call.provider, call.response_model or call.request_model, total,
             call.input_tokens + call.output_tokens,
         )  # fmt: skip
         if thoughts:

@@ -181,7 +181,9 @@ Agno's (1.0.15: its Anthropic ``llm.token_count.prompt`` EXCLUDES the cache, whi
 ``…prompt_details.cache_read|cache_write`` count); OpenLLMetry's
 LiteLLM (no Anthropic cache writes) and LlamaIndex (streamed calls leave no span); Google
 ADK's and Semantic Kernel's own tracing (GenAI conventions; Semantic Kernel's without the
-cache); OpenInference's Bedrock (0.1.61: input includes the cache, but InvokeModel streams
+cache; ADK 1.x's ``call_llm`` spans name the framework, ``gcp.vertex.agent``, and carry
+only input and output, the rest in the response they record: ``gemini_usage``);
+OpenInference's Bedrock (0.1.61: input includes the cache, but InvokeModel streams
 have no cache details, read from the message it records in ``output.value``; InvokeModel's
 model is the response's, without the profile) and Mistral (2.2.2) instrumentations; the
 contrib Vertex AI instrumentation (2.2b0: ``gen_ai.system=vertex_ai``, no cache counts, no
@@ -377,9 +379,10 @@ _VERCEL_PROVIDERS = {
 }
 
 # ``gen_ai.system`` values that name the framework rather than the provider (Strands
-# Agents sets ``strands-agents`` whichever model provider answers): the provider is then
-# the API host's or the model's owner (``extractor``).
-FRAMEWORK_SYSTEMS = frozenset({"strands-agents"})
+# Agents sets ``strands-agents`` whichever model provider answers, Google ADK 1.x
+# ``gcp.vertex.agent``): the provider is then the API host's or the model's owner
+# (``extractor``).
+FRAMEWORK_SYSTEMS = frozenset({"strands-agents", "gcp.vertex.agent"})
 
 # Clouds that serve other providers' models and APIs under their own name and price list,
 # and the provider names third-party sources give such calls whatever the endpoint:
@@ -581,6 +584,22 @@ def thoughts_in_total(provider: str, model: str, total: int, counted: int) -> in
     ):
         return 0
     return total - counted if 0 < total - counted <= 2**32 else 0
+
+
+def gemini_usage(response: str) -> tuple[int | None, int | None] | None:
+    """(cached input, total) from the ``usage_metadata`` of a Gemini response recorded whole
+    as JSON (Google ADK 1.x's ``gcp.vertex.agent.llm_response``, google-genai's field
+    names), whose span has only the input and output counts (output without the thoughts);
+    None when the text is not such a response."""
+    try:
+        usage = json.loads(response).get("usage_metadata")
+    except (ValueError, AttributeError):
+        return None
+    if usage.__class__ is not dict:
+        return None
+    counts = (usage.get("cached_content_token_count"), usage.get("total_token_count"))
+    valid = tuple(c if c.__class__ is int and 0 <= c <= 2**32 else None for c in counts)
+    return valid  # type: ignore[return-value]
 
 
 def vercel_operation(operation_id: str) -> str:

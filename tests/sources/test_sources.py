@@ -634,6 +634,23 @@ def test_google_adk(replay):
     assert result.metrics.spans_ignored.value() == 4
 
 
+def test_google_adk_1(replay):
+    """Google ADK 1.14.1, what pip resolves beside OpenTelemetry 1.45 (google-genai 1.75), on
+    thinking calls (30 of 80 output tokens are thoughts): a ``call_llm`` span per call with
+    ``gen_ai.system=gcp.vertex.agent`` (the framework, not who answered: the model's owner
+    is), input and output (Gemini's ``candidatesTokenCount``, 50) only; the cache and the
+    total (with the thoughts) are in ``gcp.vertex.agent.llm_response``, the response as
+    JSON. It was ``gcp.vertex.agent``, 1,200 input of which none cached, 50 output: 1,200 ×
+    0.30 + 50 × 2.50 per million, $0.000485 a call; now FLASH (the thoughts billed as
+    output, https://ai.google.dev/gemini-api/docs/pricing)."""
+    result = replay("google_adk_1")
+    assert result.spans == 6
+    flash = ("gcp.gemini", "gemini-2.5-flash", 1200, 80, 1000, 0, 0, FLASH)
+    assert result.rows() == [flash, flash]
+    assert result.rows("reasoning_tokens") == [(30,), (30,)]
+    assert result.metrics.spans_ignored.value() == 4
+
+
 def test_openinference_dspy_and_litellm_count_each_call_once(replay):
     """DSPy 3.4.1 with OpenInference's DSPy (0.1.48) and LiteLLM (0.1.51)
     instrumentations: each model call is DSPy's ``LM.__call__`` span (``LLM``, without
