@@ -174,7 +174,7 @@ def test_burn_rate_rule_compares_this_hour_with_the_24_before(seeded) -> None:
     assert values == {"ratio": pytest.approx(23.0), "current": 3.0, "baseline": 3 / 23}
 
 
-def test_failed_costalert_rule(seeded) -> None:
+def test_failed_cost_rule(seeded) -> None:
     rule = alert_rule("tokentrace-failed-cost-spike")
     assert evaluate(seeded, rule, NOW) == {}
     # 10:30 on Mar 13: 0.50 failed this hour; the 24 hours before spent 6.00 + 3.00 + 0.50.

@@ -215,13 +215,13 @@ def test_report_document_terminal_and_html(seeded: Any) -> None:
 
 
 def _rule() -> dict[str, Any]:
-    from grafana.test_queries import _rule as rule
+    from grafana.rules import alert_rule as rule
 
     return rule("tokentrace-reconciliation-gap")
 
 
 def test_alert_fires_for_a_finished_day_over_5_percent_and_1_usd(seeded: Any) -> None:
-    from grafana.test_queries import evaluate
+    from grafana.rules import evaluate
 
     rule = _rule()
     firing = evaluate(seeded, rule, NOW)
@@ -246,7 +246,7 @@ def test_alert_does_not_judge_a_day_whose_metered_calls_all_have_an_unknown_cost
 ) -> None:
     """D2's 40 embedding calls metered, without a price: no gap of the whole bill (metered
     read as $0), no calm gap of 0 either; no row at all in any of the rule's queries."""
-    from grafana.test_queries import evaluate
+    from grafana.rules import evaluate
 
     at = dt.datetime.combine(D2, dt.time(11), dt.UTC)
     seeded.insert(
