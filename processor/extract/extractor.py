@@ -821,11 +821,17 @@ def _call(
     call.provider = PROVIDER_ALIASES.get(provider, provider)
     if call.provider in sources.CLOUD_HOSTED_PROVIDERS and (found[SERVER_ADDRESS] or found[URL]):
         call.provider = sources.cloud_provider(call.provider, found[SERVER_ADDRESS], found[URL])
+    model = call.response_model or call.request_model
+    if (
+        reasoning
+        and output_tokens is not None
+        and source.thoughts_outside_output(call.provider, model)
+    ):
+        call.output_tokens += reasoning
     if total and not reasoning and output_tokens is not None:
         thoughts = sources.thoughts_in_total(
-            call.provider, call.response_model or call.request_model, total,
-            call.input_tokens + call.output_tokens,
-        )  # fmt: skip
+            call.provider, model, total, call.input_tokens + call.output_tokens
+        )
         if thoughts:
             call.output_tokens += thoughts
             call.reasoning_tokens = thoughts

@@ -546,6 +546,14 @@ class Source:
         """Whether an AWS SDK span's ``rpc.method`` is a streaming Bedrock operation."""
         return self.botocore and method in _AWS_STREAMING_METHODS
 
+    def thoughts_outside_output(self, provider: str, model: str) -> bool:
+        """Whether this source's output count of a Gemini call leaves out the thoughts that
+        its reasoning count gives: OpenLIT's (1.45) output is Gemini's
+        ``candidatesTokenCount``, its ``gen_ai.usage.reasoning_tokens`` the
+        ``thoughtsTokenCount`` (its ``gen_ai.client.token.usage`` is their input plus
+        output: no total with the thoughts)."""
+        return self.openlit and is_gemini(provider, model)
+
     def usage_is_estimate(self, provider: str, stream: bool, cache_counted: bool) -> bool:
         """Whether the counts are the source's guess rather than the provider's usage.
 
@@ -575,13 +583,18 @@ class Source:
 _GEMINI_PROVIDERS = frozenset({"gcp.gemini", "gcp.gen_ai"})
 
 
+def is_gemini(provider: str, model: str) -> bool:
+    """Whether a call is a Gemini model's, on the Gemini API or Vertex AI."""
+    return provider in _GEMINI_PROVIDERS or (
+        provider == "gcp.vertex_ai" and model.startswith("gemini")
+    )
+
+
 def thoughts_in_total(provider: str, model: str, total: int, counted: int) -> int:
     """The thinking tokens that a Gemini call's total has beyond its input and output counts
     (``counted``), which then left them out; 0 where there are none, or the call is not
     Gemini's (other providers' totals are not read)."""
-    if provider not in _GEMINI_PROVIDERS and not (
-        provider == "gcp.vertex_ai" and model.startswith("gemini")
-    ):
+    if not is_gemini(provider, model):
         return 0
     return total - counted if 0 < total - counted <= 2**32 else 0
 

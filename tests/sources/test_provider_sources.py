@@ -442,6 +442,15 @@ def test_openllmetry_vertexai_and_tokentrace(replay, alone):
     assert result.metrics.spans_duplicate.value() == 2
 
 
+def test_openlit_gemini_thinking(replay):
+    """OpenLIT 1.45.0 on Gemini API thinking calls: its output is Gemini's
+    ``candidatesTokenCount`` (50) and its ``gen_ai.usage.reasoning_tokens`` the thoughts
+    (30), outside it. The thoughts are output (they were left out: $0.000215 a call)."""
+    result = replay("openlit_gemini_thinking")
+    flash = [("gcp.gemini", *row[1:]) for row in VERTEX_THINKING]
+    assert result.rows(*THINKING_FIELDS) == flash
+
+
 @pytest.mark.parametrize("alone", [False, True])
 def test_google_genai_on_vertex_three_instrumentations_thinking(replay, alone):
     """``vertex_gemini`` on thinking calls: OpenLLMetry's Google GenAI span's output leaves
