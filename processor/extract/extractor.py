@@ -244,6 +244,7 @@ CACHE_READ = _field(
     "llm.token_count.prompt_details.cache_read",
     "ai.usage.inputTokenDetails.cacheReadTokens",
     "ai.usage.cachedInputTokens",
+    "metadata.usage.cached_prompt_tokens",  # BeeAI's usage, as OpenInference passes it on
 )
 CACHE_WRITE = _field(
     COUNT,

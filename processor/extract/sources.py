@@ -214,6 +214,9 @@ Converse input EXCLUDES cache without cache counts, and its InvokeModel stream's
 LangGraph (1.2) under OpenLLMetry's LangChain instrumentation: ``invoke_agent`` and
 ``execute_task`` spans, not calls, around ``ChatOpenAI.chat``, which is never current
 (``RANK_FRAMEWORK``: another instrumentation's span of the call is its sibling).
+OpenInference's BeeAI instrumentation (0.1.30): an ``LLM`` span per chat model call (and
+one per streamed token, with nothing of a call), its cache counts only BeeAI's
+(``metadata.usage.cached_prompt_tokens``, ``…cached_creation_tokens``).
 OpenLLMetry's Groq instrumentation (0.62.4): GenAI conventions, a stream's span without
 response id (paired as its Ollama spans are); OpenInference's (0.1.33): a stream's span
 ends at the return, without model or usage.
@@ -304,6 +307,9 @@ _FRAMEWORK_SCOPES = (
     # OpenLLMetry's LangChain spans (0.62.4) likewise are never current: the SDK-level span
     # of a call (tokentrace's) is their sibling, and a streamed call's has no response id
     b"opentelemetry.instrumentation.langchain",
+    # OpenInference's BeeAI spans (0.1.30): BeeAI's chat model span is never current, so
+    # the SDK-level span of the call beneath LiteLLM is a root of its own trace
+    b"openinference.instrumentation.beeai",
     # OpenInference JS's Bedrock spans (0.5.1) and OpenLLMetry JS's (0.27) of one call are
     # roots of two traces, without a response id; OpenLLMetry's runs inside OpenInference's
     b"@arizeai/openinference-instrumentation-bedrock",

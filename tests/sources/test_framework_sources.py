@@ -21,7 +21,10 @@ packages) against the provider stand-ins:
 - LangGraph 1.2 (``create_react_agent`` over langchain-openai 1.8's ChatOpenAI with
   ``stream_usage``) with OpenLLMetry's LangChain instrumentation (0.62.4) and tokentrace's,
   invoked and streamed, each call asking for 1,200 input tokens (1,000 cache reads) and 80
-  output tokens.
+  output tokens;
+- BeeAI Framework 0.1.85 (its OpenAI chat model, over LiteLLM 1.110 and openai 3.57) with
+  OpenInference's BeeAI instrumentation (0.1.30), gpt-4o run and streamed, the same usage;
+  alone and beside tokentrace's instrumentation.
 
 Prices (USD per million tokens): gpt-4o input 2.50, cached input 1.25, output 10
 (https://openai.com/api/pricing/); Claude Sonnet 4.5 input 3, cache read 0.30, 5-minute
@@ -142,3 +145,18 @@ def test_langgraph_openllmetry_and_tokentrace(replay, alone):
         ("openai", "gpt-4o", 1200, 80, 1000, 0, 0, stream, GPT_4O) for stream in (0, 1)
     ]
     assert result.metrics.spans_duplicate.value() == 2
+
+
+@pytest.mark.parametrize("fixture", ["openinference_beeai", "openinference_beeai_tokentrace"])
+@pytest.mark.parametrize("alone", [False, True])
+def test_beeai(replay, fixture, alone):
+    """OpenInference's BeeAI ``LLM`` span is the call (its ``new_token`` spans, ``LLM`` too,
+    carry nothing of one); its cache count is BeeAI's usage's, ``metadata.usage.
+    cached_prompt_tokens``, unread before: each call cost the uncached 0.0038. BeeAI's span
+    is never current, so tokentrace's span of the call (under LiteLLM) is a root of its own
+    trace, inside it in time: each call was two rows. One row each call."""
+    result = replay(fixture, alone=alone)
+    assert result.spans == (15 if fixture.endswith("tokentrace") else 13)
+    assert result.rows("provider", "model", *FIELDS[2:]) == [
+        ("openai", "gpt-4o", 1200, 80, 1000, 0, 0, stream, GPT_4O) for stream in (0, 1)
+    ]
