@@ -194,7 +194,8 @@ both are Vertex AI's whatever they name, as are OpenInference's (0.1.29:
 ``llm.provider=google``; its cache count only in the response it records, Gemini's
 ``usage_metadata``). OpenLLMetry's Gemini output counts (Google GenAI and Vertex AI,
 0.62.4) leave a thinking model's thoughts out; their totals have them
-(``thoughts_in_total``). On google-genai's Vertex AI calls, OpenLLMetry
+(``thoughts_in_total``). OpenLIT's (1.45) do too; its reasoning count has them
+(``Source.thoughts_outside_output``). On google-genai's Vertex AI calls, OpenLLMetry
 (``gcp.gen_ai``), OpenInference (``google``) and OpenLIT (``gemini``) all name the Gemini
 API and record no endpoint (OpenLIT's ``server.address`` is the Gemini API's host
 whatever the endpoint): only tokentrace's span says Vertex AI. A source that records the
