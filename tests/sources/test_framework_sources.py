@@ -53,14 +53,14 @@ CLAUDE = ("anthropic", "claude-sonnet-4-5")
 
 
 def _agent_framework_rows(stream: int) -> list[tuple]:
-    """One row each call; ``stream``: whether the streamed OpenAI call says so (only
-    tokentrace's span does: Agent Framework's own sets no stream attribute)."""
+    """One row each call; ``stream``: whether the streamed OpenAI and Bedrock calls say so
+    (only tokentrace's spans do: Agent Framework's own sets no stream attribute)."""
     return [
         (*CLAUDE, 1200, 80, 1000, 100, 0, 0, SONNET),
         (*CLAUDE, 1200, 80, 1000, 100, 0, 1, SONNET),  # the Anthropic SDK's span says so
         (*CLAUDE, 5000, 80, 1000, 100, 0, 0, SONNET_LARGE),
         (*BEDROCK_GLOBAL, 5000, 80, 1000, 100, 0, 0, SONNET_LARGE),
-        (*BEDROCK_GLOBAL, 5000, 80, 1000, 100, 0, 0, SONNET_LARGE),
+        (*BEDROCK_GLOBAL, 5000, 80, 1000, 100, 0, stream, SONNET_LARGE),
         ("openai", "gpt-4o", 1200, 80, 1000, 0, 0, 0, GPT_4O),
         ("openai", "gpt-4o", 1200, 80, 1000, 0, 0, stream, GPT_4O),
     ]
@@ -85,12 +85,12 @@ def test_agent_framework(replay, alone):
 
 @pytest.mark.parametrize("alone", [False, True])
 def test_agent_framework_and_tokentrace(replay, alone):
-    """Beside tokentrace's instrumentation (which sees the OpenAI and Anthropic calls, not
-    boto3's): one row each call."""
+    """Beside tokentrace's instrumentation (which sees every call, boto3's through urllib3
+    too): one row each call."""
     result = replay("agent_framework_tokentrace", alone=alone)
-    assert result.spans == 21
+    assert result.spans == 23
     assert result.rows(*FIELDS) == _agent_framework_rows(stream=1)
-    assert result.metrics.spans_duplicate.value() == 7
+    assert result.metrics.spans_duplicate.value() == 9
 
 
 # An AutoGen stream without usage: AutoGen's ``RequestUsage(0, 0)``, unknown, not $0.

@@ -99,16 +99,26 @@ def test_openllmetry_providers(replay):
     assert result.metrics.usage_repaired.value(repair="input_below_cache") == 0
 
 
-def _assert_openllmetry_and_tokentrace(result) -> None:
+# boto3's four Bedrock calls as tokentrace meters them (urllib3): Converse and InvokeModel
+# through ``global.``, ConverseStream and InvokeModelWithResponseStream through ``us.``, exact.
+BEDROCK_TOKENTRACE = [
+    ("aws.bedrock", "global." + SONNET_ID, 1200, 80, 1000, 100, 0, 0, 1, "", SONNET),
+    ("aws.bedrock", "global." + SONNET_ID, 1200, 80, 1000, 100, 0, 0, 1, "", SONNET),
+    ("aws.bedrock", "us." + SONNET_ID, 1200, 80, 1000, 100, 0, 1, 1, "", BEDROCK_REGIONAL),
+    ("aws.bedrock", "us." + SONNET_ID, 1200, 80, 1000, 100, 0, 1, 1, "", BEDROCK_REGIONAL),
+]
+
+
+def _assert_openllmetry_and_tokentrace(result, bedrock: list[tuple]) -> None:
     rows = _rows(result)
-    assert rows[:4] == OPENLLMETRY_BEDROCK  # boto3 sends through urllib3: tokentrace sees none
+    assert rows[:4] == bedrock
     command_a = ("cohere", "command-a-03-2025", 1200, 80, 0, 0, 0)
     assert rows[4:6] == [(*command_a, 0, 1, "", COMMAND_A), (*command_a, 1, 1, "", COMMAND_A)]
     flash = ("gcp.gemini", "gemini-2.5-flash", 1200, 80, 1000, 0, 0)
     assert rows[6:8] == [(*flash, 0, 1, "", FLASH), (*flash, 1, 1, "", FLASH)]
     assert rows[8:] == [(*OLLAMA, 0, 0, "self_hosted", 0), (*OLLAMA, 1, 0, "self_hosted", 0)]
-    # OpenLLMetry's Gemini and Ollama spans are the duplicates
-    assert result.metrics.spans_duplicate.value() == 4
+    # OpenLLMetry's Bedrock, Gemini and Ollama spans are the duplicates
+    assert result.metrics.spans_duplicate.value() == 8
 
 
 def test_openllmetry_providers_and_tokentrace_count_each_call_once(replay):
@@ -117,15 +127,21 @@ def test_openllmetry_providers_and_tokentrace_count_each_call_once(replay):
     of a trace of its own. Gemini's pair share the response id; Ollama's API has none, so
     OpenLLMetry's Ollama span is paired as a framework's is with the span inside it in
     time (it was two rows each call). One row each call, tokentrace's (which says which
-    call streamed)."""
+    call streamed). boto3's Bedrock calls, which tokentrace meters since it hooks urllib3,
+    are priced exactly (OpenLLMetry's own were usage-missing or, without the profile,
+    unpriced)."""
     result = replay("openllmetry_providers_tokentrace")
-    assert result.spans == 14
-    _assert_openllmetry_and_tokentrace(result)
+    assert result.spans == 18
+    _assert_openllmetry_and_tokentrace(result, BEDROCK_TOKENTRACE)
 
 
 def test_openllmetry_providers_and_tokentrace_exported_one_by_one(replay):
+    """One by one, OpenLLMetry's ConverseStream span ends first and is kept (the first seen,
+    as in ``test_botocore_and_openllmetry_bedrock_exported_one_by_one``): its model id
+    without the profile leaves that call's cost unknown; still one row each call."""
     result = replay("openllmetry_providers_tokentrace", alone=True)
-    _assert_openllmetry_and_tokentrace(result)
+    bedrock = [OPENLLMETRY_BEDROCK[3], *BEDROCK_TOKENTRACE[:3]]
+    _assert_openllmetry_and_tokentrace(result, bedrock)
 
 
 # What OpenLIT 1.45 and tokentrace store alike: one row each call, in row order.
@@ -165,9 +181,12 @@ def _assert_openlit_and_tokentrace(result) -> None:
     # OpenLIT opens its span of an Ollama stream once the stream has been read: after
     # tokentrace's span of it, in a trace of its own, and Ollama's API has no response
     # id. It is paired with the span of the same usage that ended just before it opened
-    # (``Call.late``; that call was stored twice).
-    assert _rows(result) == [*OPENLIT_ROWS, OPENLIT_NO_USAGE]
-    assert result.metrics.spans_duplicate.value() == 9
+    # (``Call.late``; that call was stored twice). boto3's four Bedrock calls are
+    # tokentrace's (OpenLIT has a span of Converse only, their duplicate).
+    assert _rows(result) == [
+        *OPENLIT_ROWS[:2], *BEDROCK_TOKENTRACE, *OPENLIT_ROWS[3:], OPENLIT_NO_USAGE,
+    ]  # fmt: skip
+    assert result.metrics.spans_duplicate.value() == 10
     streams = result.rows("provider", "stream", "ttft_ms IS NULL", "span_id")
     assert [row[:3] for row in streams if row[0] == "ollama"] == [
         ("ollama", 0, 1), ("ollama", 1, 0),
@@ -175,12 +194,12 @@ def _assert_openlit_and_tokentrace(result) -> None:
 
 
 def test_openlit_latest_and_tokentrace(replay):
-    """Beside tokentrace's instrumentation (which sees every call but boto3's): OpenLIT's
-    span is the parent of tokentrace's, or for streams a root of its own with the same
-    response id, or for the Ollama stream (no response id) opened after the stream; one
-    row each call, tokentrace's."""
+    """Beside tokentrace's instrumentation (which sees every call, boto3's through urllib3
+    too): OpenLIT's span is the parent of tokentrace's, or for streams a root of its own
+    with the same response id, or for the Ollama stream (no response id) opened after the
+    stream; one row each call, tokentrace's."""
     result = replay("openlit_latest_tokentrace")
-    assert result.spans == 30
+    assert result.spans == 34
     _assert_openlit_and_tokentrace(result)
 
 
@@ -297,25 +316,21 @@ def _assert_openinference_providers(result) -> None:
     mistral = ("mistral_ai", "mistral-small-latest", 1200, 80, 0, 0, 0)
     small = Decimal("0.000228")
     assert rows[4:] == [(*mistral, 0, 1, "", small), (*mistral, 1, 1, "", small)]
-    assert result.metrics.spans_duplicate.value() == 2
+    # boto3's Bedrock calls are tokentrace's too (urllib3), exactly priced
+    assert rows[:4] == BEDROCK_TOKENTRACE
+    assert result.metrics.spans_duplicate.value() == 6
 
 
 def test_openinference_bedrock_and_mistral(replay):
     """OpenInference's Bedrock (0.1.61) and Mistral (2.2.2, mistralai 3.7) instrumentations
-    beside tokentrace (which sees Mistral's calls only). Bedrock: input includes the cache
-    (``llm.token_count.prompt``), with ``…prompt_details.cache_read|cache_write``, but for
-    InvokeModelWithResponseStream, which has none: they are read from the Claude message
-    the span records whole (``output.value``'s ``usage``); ``llm.model_name`` is the
-    request's model id for Converse (the profile kept) and the response's model for
-    InvokeModel (lost: global. or a geographic profile, 10% apart, so its cost is unknown).
-    No span says it streamed but Mistral's
-    (``"stream": true`` in its invocation parameters)."""
+    beside tokentrace, which sees every call (boto3's through urllib3): one row each call,
+    tokentrace's. OpenInference's own Bedrock spans lose the profile of InvokeModel
+    (``llm.model_name`` is the response's model: global. or a geographic profile, 10% apart,
+    unknown cost) and the cache counts of InvokeModelWithResponseStream; tokentrace's read
+    both from the request and the body. No span of OpenInference's says it streamed but
+    Mistral's (``"stream": true`` in its invocation parameters)."""
     result = replay("openinference_providers")
-    assert result.spans == 8
-    converse = ("aws.bedrock", "", 1200, 80, 1000, 100, 0, 0, 1, "", SONNET)  # global.
-    stream = ("aws.bedrock", "", 1200, 80, 1000, 100, 0, 0, 1, "", BEDROCK_REGIONAL)  # us.
-    invoke = ("aws.bedrock", "", 1200, 80, 1000, 100, 0, 0, 0, "no_rate", Decimal(0))
-    assert _rows(result)[:4] == sorted([converse, stream, invoke, INVOKE_STREAM_OPENINFERENCE])
+    assert result.spans == 12
     _assert_openinference_providers(result)
 
 
