@@ -13,6 +13,7 @@ metered from the answer (`api.Deferred`, `batch_call`).
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,6 +34,8 @@ from . import (
 from .api import Api
 from .config import Settings
 from .providers import SHAPES, UNKNOWN, provider_for
+
+logger = logging.getLogger("tokentrace.instrumentation")
 
 _USAGE_ON_REQUEST = (openai_api.CHAT, openai_api.COMPLETIONS)
 """The APIs whose streams report usage only when `stream_options.include_usage` is set."""
@@ -215,7 +218,9 @@ def route(request: Any, settings: Settings) -> Route | None:
         # the processor (`extractor`: `unknown` is resolved by the model's owner).
         provider = UNKNOWN
     found = None
-    if provider is not None:
+    if provider is None:
+        _not_metered(scheme, host, port, path)
+    else:
         found = Route(
             provider=provider,
             api=api,
@@ -229,6 +234,28 @@ def route(request: Any, settings: Settings) -> Route | None:
         routes.clear()
     routes[key] = found
     return found
+
+
+_UNMETERED_LOGGED = 256
+_unmetered: set[tuple[str, int, str]] = set()
+
+
+def _not_metered(scheme: str, host: str, port: int, path: str) -> None:
+    """Says once per URL that a POST on an LLM API's path was not metered: its host is
+    neither known nor mapped and its body names no model (llama.cpp's server takes chat
+    calls without one). Runs only when a route is decided, never for a cached one."""
+    key = (host, port, path)
+    if key in _unmetered or len(_unmetered) >= _UNMETERED_LOGGED:
+        return
+    _unmetered.add(key)
+    logger.warning(
+        "POST %s://%s:%d%s has an LLM API's path but its body names no model: not metered. "
+        "If it is an LLM call, map its base URL in TOKENTRACE_PROVIDER_URLS (provider=URL)",
+        scheme,
+        host,
+        port,
+        path,
+    )
 
 
 _GET_APIS: tuple[tuple[Api, str, str], ...] = (

@@ -8,6 +8,8 @@ claude-haiku-4-5 input 1.00, output 5.00 (https://www.anthropic.com/pricing#api)
 from __future__ import annotations
 
 import json
+import logging
+import uuid
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -72,11 +74,20 @@ def test_gateway_serving_both_shapes_on_one_base_url_is_metered_and_priced(stand
     assert all("baggage" not in request.headers for request in standin.requests)
 
 
-def test_a_body_naming_no_model_on_an_unknown_host_is_left_alone(standin, unmapped):
+def test_a_body_naming_no_model_on_an_unknown_host_is_left_alone(standin, unmapped, caplog):
+    """Not metered, and said once: llama.cpp's server takes chat calls without a model."""
+    caplog.set_level(logging.WARNING, logger="tokentrace.instrumentation")
+    path = f"/v1/{uuid.uuid4().hex}/chat/completions"  # not said yet by an earlier test
     with httpx2.Client() as client:
-        client.post(standin.root + "/v1/chat/completions", json={"messages": []})
+        client.post(standin.root + path, json={"messages": []})
+        client.post(standin.root + path, json={"messages": [], "stream": False})
     assert llm_spans(unmapped) == []
-    assert len(standin.requests) == 1
+    assert len(standin.requests) == 2
+    assert [record.getMessage() for record in caplog.records] == [
+        f"POST {standin.root}{path} has an LLM API's path but its body names no model: not "
+        "metered. If it is an LLM call, map its base URL in TOKENTRACE_PROVIDER_URLS "
+        "(provider=URL)"
+    ]
 
 
 def test_gateway_mapped_the_natural_way_names_each_shape_s_provider():
