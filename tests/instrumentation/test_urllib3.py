@@ -15,6 +15,7 @@ import json
 from decimal import Decimal
 
 import botocore.session
+import niquests
 import pytest
 import requests
 import urllib3
@@ -83,6 +84,18 @@ def test_requests_over_urllib3_is_one_call(standin, unmapped):
     ).json()
     span = only_span(unmapped)
     assert span.instrumentation_scope.name == "tokentrace.instrumentation.instrumentor"
+    assert span_cost(span) == (2000 * Decimal("0.15") + 500 * Decimal("0.60")) / M
+
+
+def test_niquests_over_urllib3_future_is_metered(standin, unmapped):
+    """niquests (sync) sends through urllib3-future's pools, whose `urlopen` is urllib3's:
+    it was not metered at all."""
+    niquests.post(
+        standin.root + "/v1/chat/completions",
+        json=chat_body(),
+        headers=usage_header(input=2000, output=500),
+    ).json()
+    span = only_span(unmapped)
     assert span_cost(span) == (2000 * Decimal("0.15") + 500 * Decimal("0.60")) / M
 
 
