@@ -105,6 +105,18 @@ PERPLEXITY_CONTEXT = Rule(
 PERPLEXITY_PROVIDERS = frozenset({"perplexity"})
 PERPLEXITY_CONTEXT_SIZES = frozenset({"low", "medium", "high"})
 
+PERPLEXITY_SIZE_UNKNOWN = Rule(
+    "perplexity-context-size-unknown",
+    "Perplexity Sonar, Sonar Pro, Sonar Reasoning and Sonar Reasoning Pro call that names no "
+    "search context size (a span of another instrumentation, or an answer without "
+    "usage.search_context_size): its request fee ($5 to $14 per 1,000) depends on the size, "
+    "and the default size is not stated consistently, so the call is unpriced (no_rate), "
+    "never billed at the high fee the price data lists",
+    "https://docs.perplexity.ai/getting-started/pricing (request fee varies by search context "
+    'size) ; https://docs.perplexity.ai/guides/search-context-size-guide ("Default '
+    'search_context_size is low", and below it "medium: The default", checked 2026-12-03)',
+)
+
 FINE_TUNED_CACHE = Rule(
     "openai-ft-cached-input",
     "OpenAI fine-tuned model without a cached-input rate: the base model's cached/input ratio "
@@ -340,6 +352,7 @@ RULES = (
     GEMINI_FLEX,
     GROQ_FLEX,
     PERPLEXITY_CONTEXT,
+    PERPLEXITY_SIZE_UNKNOWN,
     FINE_TUNED_CACHE,
     FIREWORKS_CACHE,
     CACHE_1H,
@@ -409,6 +422,12 @@ def apply(
             applied = [(PERPLEXITY_CONTEXT, "")]
         else:
             tier_missing = True
+    elif (
+        service_tier in STANDARD_TIERS
+        and provider_id in PERPLEXITY_PROVIDERS
+        and prices.requests_kcount is not None
+    ):
+        tier_missing = True  # PERPLEXITY_SIZE_UNKNOWN: the fee depends on a size not named
     if inference_geo not in ("", "global") and _geo_priced(provider_id, model_id):
         if inference_geo == "us":
             prices = scaled(prices, ANTHROPIC_US_FACTOR)

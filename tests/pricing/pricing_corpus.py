@@ -309,6 +309,8 @@ def reference(call: Call, provider_id: str | None) -> Expected | str:
             pass  # Groq: "Pricing matches the on-demand tier"
         else:
             return "no_rate"
+    elif pid == "perplexity" and prices.requests_kcount is not None:
+        return "no_rate"  # Sonar's fee depends on the search context size, not named here
     if not per_token and metered:
         return "not_per_token"
     if pid in OPENAI and any(part in calc.model.id for part in ("-search-preview", "-search-api")):

@@ -1106,6 +1106,29 @@ CASES = [
         "0.0028",
         PERPLEXITY,
     ),
+    # A Sonar call whose span names no search context size (another instrumentation's span,
+    # or an answer without usage.search_context_size): the fee is $5, $8 or $12 per 1,000
+    # by size, and Perplexity's guide calls both low and medium the default. It was priced at
+    # the data's one fee, the high one: 1,000 x 1 + 500 x 1 per million + 0.012 = 0.0135
+    # for a call that cost 0.0065 at low. Now unknown; Sonar Pro alike (was 0.0245).
+    Case(
+        "sonar context size unknown",
+        "perplexity",
+        "sonar",
+        usage(1_000, 500),
+        None,
+        PERPLEXITY + " ; https://docs.perplexity.ai/guides/search-context-size-guide",
+        reason="no_rate",
+    ),
+    Case(
+        "sonar-pro context size unknown",
+        "perplexity",
+        "sonar-pro",
+        usage(1_000, 500),
+        None,
+        PERPLEXITY + " ; https://docs.perplexity.ai/guides/search-context-size-guide",
+        reason="no_rate",
+    ),
     Case(
         "sonar-reasoning context size",
         "perplexity",

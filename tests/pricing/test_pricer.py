@@ -213,9 +213,11 @@ def test_free_models_are_priced_at_zero_but_per_hour_models_are_unpriced(pricer)
     assert not pricer.price("openai", "whisper-1", TS, 1_000, 100).priced  # billed per hour
 
 
-def test_per_request_fee_is_counted_as_input(pricer: Pricer) -> None:
-    # Perplexity sonar-pro: $3/$15 per million tokens plus $14 per 1,000 requests.
-    price = pricer.price("perplexity", "sonar-pro", TS, 1_000, 100)
+def test_per_request_fee_is_counted_as_input() -> None:
+    # Perplexity sonar-pro at search context size high (the fee by size is a correction):
+    # $3/$15 per million tokens plus $14 per 1,000 requests
+    # (https://docs.perplexity.ai/guides/models/sonar-pro).
+    price = Pricer("").price("perplexity", "sonar-pro", TS, 1_000, 100, service_tier="high")
     assert price.input_cost == usd("0.003") + usd("0.014")
     assert price.cost == usd("0.0185")
 
