@@ -93,7 +93,11 @@ from collections.abc import Iterable, Sequence
 from struct import Struct
 
 from tokentrace.processor.extract.extractor import Call
-from tokentrace.processor.extract.sources import FRAMEWORK_PEER_SCOPES, RANK_FRAMEWORK
+from tokentrace.processor.extract.sources import (
+    FRAMEWORK_PEER_SCOPES,
+    LOOSE_USAGE_SCOPES,
+    RANK_FRAMEWORK,
+)
 
 DEFAULT_CAPACITY = 600_000
 # Spans of one call start within this many microseconds of each other.
@@ -341,7 +345,10 @@ class Deduper:
 
 
 def _nested_key(call: Call) -> bytes:
-    """The ``N`` key: the call's usage and provider."""
+    """The ``N`` key: the call's usage and provider (the provider alone for scopes whose
+    spans of one call disagree on its usage: ``sources.LOOSE_USAGE_SCOPES``)."""
+    if call.scope.startswith(LOOSE_USAGE_SCOPES):
+        return b"N" + _pack_usage(0, 0, 0, 0) + call.provider.encode()
     return (
         b"N"
         + _pack_usage(

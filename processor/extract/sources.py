@@ -321,6 +321,15 @@ _FRAMEWORK_SCOPES = (
     # the contrib one) are started with ``start_span`` too, without a response id
     _VERTEXAI_SCOPE,
 )
+# Scopes whose spans of one call disagree on its usage, so that across requests they are
+# paired by time alone, not by equal counts (``dedupe``'s ``N`` key): OpenInference JS's
+# Bedrock spans (0.5.1) count an InvokeModel stream's output as ``message_start``'s 1 and
+# its input with the cache, OpenLLMetry JS's (0.27) the output but no cache. Exported one
+# span at a time, such a stream was two rows.
+LOOSE_USAGE_SCOPES = (
+    b"@arizeai/openinference-instrumentation-bedrock",
+    b"@traceloop/instrumentation-bedrock",
+)
 # Scopes whose spans may be a framework span's SDK-level twin before any framework span
 # is seen (the OpenAI span of a LangChain call ends first): OpenInference's own.
 FRAMEWORK_PEER_SCOPES = (b"openinference.", b"@arizeai/openinference")
