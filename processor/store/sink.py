@@ -5,8 +5,10 @@ in about a second, up to 50,000 rows: 10,000 rows per insert cost chDB 8 µs of 
 with the two rollup views, 25,000 rows 5 µs) with the segment's name as deduplication
 token (see ``insert``), so a segment inserted twice (crash between insert and delete, or a
 retry after a timeout whose insert did land) changes neither ``llm_calls`` nor the rollups.
-Only then is the segment deleted, its rows' keys first kept in ``stored_keys`` so that the
-next start's deduper still knows them. A segment holding calls whose usage is read again later
+Only then is the segment deleted, its name first noted in the store (``stored_segments``: a
+segment found on disk at start that the store holds already is deleted, not inserted again,
+however long after) and its rows' keys kept in ``stored_keys`` so that the next start's deduper
+still knows them. A segment holding calls whose usage is read again later
 (``tokentrace.call.key``) is checked against the store first, and their keys kept there after
 (``call_keys``): such a call is stored once, across restarts.
 
@@ -43,7 +45,7 @@ from clickhouse_connect.driver.exceptions import OperationalError
 
 from tokentrace.processor.extract.extractor import COLUMNS
 from tokentrace.processor.metrics import Registry
-from tokentrace.processor.store import call_keys, dead_letters
+from tokentrace.processor.store import call_keys, dead_letters, stored_segments
 from tokentrace.processor.store.insert import insert_calls
 from tokentrace.processor.store.refusals import classify, describe
 from tokentrace.processor.store.spool import Columns, Segment, Spool
@@ -179,6 +181,13 @@ class Sink:
         columns = segment.columns or self._load(segment)
         if columns is None:
             return  # stopping: the segment stays spooled
+        if segment.recovered:
+            found = self._stored_before(segment.name)
+            if found is None:
+                return
+            if found:
+                self._done(segment, columns)
+                return
         keyed = bool(columns) and call_keys.keyed(columns)
         if keyed:
             columns = self._first_calls(segment.name, columns)
@@ -223,9 +232,41 @@ class Sink:
             self.last_error = ""
         if keyed and not self._record_call_keys(segment.name, columns):
             return
+        if not self._record_stored(segment.name):
+            return
+        self._done(segment, columns)
+
+    def _done(self, segment: Segment, columns: Columns) -> None:
+        """``segment`` is in the store: keep its keys for the next start, delete its file."""
         self._release(segment)
         self._keep_keys(segment.name, columns)
         self._spool.remove(segment)
+
+    def _stored_before(self, name: str) -> bool | None:
+        """Whether the store noted segment ``name`` as stored (``stored_segments``): a
+        segment found on disk at start may be one serve stopped before deleting. None when
+        asked to stop meanwhile; False when the lookup itself is refused (a bug of ours):
+        the insert's token still makes a recent replay a no-op."""
+        try:
+            found = self._until_stored(lambda client: stored_segments.stored(client, name))
+        except Exception as exc:
+            log.error("sink: cannot look up whether %s was stored (inserted under its token): %s",
+                      name, describe(exc))  # fmt: skip
+            return False
+        if found:
+            log.warning("sink: spool segment %s was stored before; deleted, not inserted again",
+                        name)  # fmt: skip
+        return found
+
+    def _record_stored(self, name: str) -> bool:
+        """Note segment ``name`` as stored before its file goes (``stored_segments``); False
+        when asked to stop first (the segment stays spooled, its replay a no-op by its token)."""
+        try:
+            done = self._until_stored(lambda client: stored_segments.record(client, name))
+        except Exception as exc:  # a refusal of our own insert: only a late replay could double
+            log.error("sink: cannot note %s as stored: %s", name, describe(exc))
+            return True
+        return done is not None
 
     def _first_calls(self, name: str, columns: Columns) -> Columns | None:
         """``columns`` less the rows of calls whose key the store already holds

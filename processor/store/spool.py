@@ -14,11 +14,11 @@ longer on disk, and the segment is sealed, its earlier rows stored from memory.
 A segment is *sealed* once it holds ``seal_rows`` rows (50,000) or is ``seal_seconds``
 (1 s) old, then handed to the sink, which inserts it into ClickHouse in one batch with
 the segment's name as ``insert_deduplication_token`` and deletes the file only after
-ClickHouse has the rows. At start every segment left on disk is sealed and replayed;
-should ClickHouse already hold one (a crash between insert and delete), the token makes
-the replay a no-op, rollups included. That holds while the segment is among the table's last
-``non_replicated_deduplication_window`` (100,000) inserted blocks; a spool left unsent
-for longer than 100,000 inserts could double count on replay.
+ClickHouse has the rows (and the segment's name, ``stored_segments``). At start every segment
+left on disk is sealed and replayed; should ClickHouse already hold one (a crash between insert
+and delete), the sink finds its name there and deletes it, and failing that the token makes
+the replay a no-op, rollups included, while it is among the table's last
+``non_replicated_deduplication_window`` (100,000) inserted blocks.
 
 File format (``spool_records``): per record a header with magic, payload length, payload
 CRC-32 and the header's own CRC-32, then the payload: one request's columns, pickled. A torn
@@ -77,6 +77,7 @@ class Segment:
     row_count: int = 0
     columns: Columns | None = None  # kept in memory while the sink wants them
     opened: float = 0.0
+    recovered: bool = False  # left by an earlier run: the store may hold it already
 
     def add(self, columns: Columns, rows: int) -> None:
         if self.columns is None:
@@ -173,7 +174,7 @@ class Spool:
             if not found.records:
                 continue
             size = sum(end - start for start, end in found.records)
-            segments.append(Segment(name=path.stem, path=path, size=size))
+            segments.append(Segment(name=path.stem, path=path, size=size, recovered=True))
         with self._lock:
             self._bytes += sum(segment.size for segment in segments)
             self._segments += len(segments)
@@ -269,17 +270,15 @@ class Spool:
 
         A delete that fails (the spool's directory made read-only, its disk remounted so) is
         logged, not raised: the rows are stored. It is tried again (:meth:`retry_removals`)
-        until it succeeds. A file left on disk is replayed at the next start, a no-op by its
-        token only while the store's deduplication window (100,000 inserts) still holds that
-        token: a serve that ran on for a day after its spool's permissions were put right
-        counted those segments twice at its next start.
+        until it succeeds. A file left on disk is found stored at the next start
+        (``stored_segments``) and deleted then.
         """
         try:
             segment.path.unlink(missing_ok=True)
         except OSError as exc:
             log.error(
                 "spool: %s is stored but cannot be deleted (%s); trying again until it can "
-                "(if serve stops first, the next start replays it: a no-op by its token)",
+                "(if serve stops first, the next start finds it stored and deletes it)",
                 segment.name, exc,
             )  # fmt: skip
             self._undeleted.append(segment.path)

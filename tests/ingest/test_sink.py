@@ -13,7 +13,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from tokentrace.processor.extract.extractor import COLUMNS
 from tokentrace.processor.metrics import Registry
 from tokentrace.processor.pricing.pricer import Pricer
-from tokentrace.processor.store import call_keys
+from tokentrace.processor.store import call_keys, stored_segments
 from tokentrace.processor.store.sink import Sink
 from tokentrace.processor.store.spool import Spool
 
@@ -358,3 +358,56 @@ def _drain(spool: Spool, backlog: list, store_client) -> None:
     sink.start()
     assert sink.wait_idle(10)
     sink.stop(0)
+
+
+def test_a_stored_segment_replayed_past_the_deduplication_window_is_not_counted_again(
+    tmp_path, store_client, pricer, caplog
+):
+    # serve killed between a segment's insert and its delete, restarted once the store had
+    # taken more inserts than its deduplication window (100,000 blocks: a few hours of several
+    # serves writing into one ClickHouse; an hour on a cluster; here 1): the replay's token
+    # was forgotten, and the segment counted twice in llm_calls and both rollups.
+    for table in ("llm_calls", "llm_cost_hourly", "llm_cost_daily"):
+        store_client.command(
+            f"ALTER TABLE {table} MODIFY SETTING non_replicated_deduplication_window = 1"
+        )
+    first = Ingest(tmp_path, lambda: store_client, pricer)
+    with first.sink.paused():  # the file is copied before the sink can delete it
+        first.send(request(span(chat()), span(chat())))
+        first.spool.close()
+        (segment,) = tmp_path.glob("*.wal")
+        stored = segment.read_bytes()
+    first.close()
+    assert not segment.exists()
+    other = Ingest(tmp_path / "another-serve", lambda: store_client, pricer)
+    other.send(request(span(chat())))  # the next insert pushes the first's token out
+    other.close()
+    assert [row[0] for row in totals(store_client)] == [3, 3, 3]
+
+    segment.write_bytes(stored)  # as the crash left it
+    replay = Ingest(tmp_path, lambda: store_client, pricer)
+    assert [s.name for s in replay.backlog] == [segment.stem]
+    replay.close()
+    # gpt-4o: 1,000 x $2.50 / M + 100 x $10 / M = $0.0035 a call; three calls
+    assert totals(store_client) == ((3, Decimal("0.0105"), 3000),) + ((3, Decimal("0.0105")),) * 2
+    assert not segment.exists()
+    assert f"spool segment {segment.stem} was stored before" in caplog.text
+
+    # Stored but not noted (killed between the insert and the note): replayed under its
+    # token, a no-op while the store remembers it (its window back at 100 here).
+    for table in ("llm_calls", "llm_cost_hourly", "llm_cost_daily"):
+        store_client.command(
+            f"ALTER TABLE {table} MODIFY SETTING non_replicated_deduplication_window = 100"
+        )
+    replay = Ingest(tmp_path, lambda: store_client, pricer)
+    with replay.sink.paused():
+        replay.send(request(span(chat())))
+        replay.spool.close()
+        (segment,) = tmp_path.glob("*.wal")
+        stored = segment.read_bytes()
+    replay.close()
+    store_client.command(f"TRUNCATE TABLE {stored_segments.TABLE}")
+    segment.write_bytes(stored)
+    Ingest(tmp_path, lambda: store_client, pricer).close()
+    assert [row[0] for row in totals(store_client)] == [4, 4, 4]
+    assert not segment.exists()
