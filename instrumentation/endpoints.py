@@ -12,11 +12,13 @@ Flask set `http.route` after their span has begun.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from opentelemetry import trace
 from opentelemetry.context import Context
 from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
+from opentelemetry.sdk.trace import TracerProvider as SdkTracerProvider
 from opentelemetry.trace import SpanKind
 
 _ANCESTOR = "_tokentrace_entry_span"
@@ -45,10 +47,17 @@ class EndpointTracker(SpanProcessor):
 
 
 def track(tracer_provider: Any) -> bool:
-    """Adds one `EndpointTracker` to an SDK tracer provider; False when it is not one."""
+    """Adds one `EndpointTracker` to an SDK tracer provider; False when it is not one.
+
+    An SDK provider gets it through the SDK's own `add_span_processor`, never a subclass's:
+    Arize Phoenix's (`phoenix.otel.register`, 0.17) removes its default span processor,
+    the one that exports, when another is added, so instrumenting tokentrace on it lost
+    every span, tokentrace's and OpenInference's alike."""
     add = getattr(tracer_provider, "add_span_processor", None)
     if add is None:
         return False
+    if isinstance(tracer_provider, SdkTracerProvider):
+        add = partial(SdkTracerProvider.add_span_processor, tracer_provider)
     if not getattr(tracer_provider, "_tokentrace_tracks_endpoints", False):
         add(EndpointTracker())
         tracer_provider._tokentrace_tracks_endpoints = True
