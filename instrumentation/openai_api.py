@@ -17,6 +17,7 @@ from .provider_cost import from_usage
 from .request_body import RequestFields
 from .usage import (
     PREVIEW_WEB_SEARCHES,
+    STORAGE_SEARCHES,
     USAGE_DEFERRED,
     WEB_SEARCHES,
     KeyedUsage,
@@ -154,9 +155,12 @@ _PENDING: dict[str, Any] = {_BACKGROUND: ""}
 """The usage kept of a background response that has none yet (read, never written)."""
 _WEB_SEARCHES = "tokentrace.web_searches"
 """Set, with the count of billed searches, in the usage object kept of a response whose web
-search tool searched (`_web_searches`)."""
+search tool searched (`_tool_calls`)."""
 _PREVIEW_SEARCHES = "tokentrace.preview_web_searches"
 """Set beside it, the same count, when those searches may be web_search_preview's."""
+_FILE_SEARCHES = "tokentrace.storage_searches"
+"""Set, with the count of file search tool calls, in the usage object kept of a response whose
+file search tool ran (`_tool_calls`)."""
 
 
 def _preview_tool(tools: Any) -> bool:
@@ -169,20 +173,27 @@ def _preview_tool(tools: Any) -> bool:
     return not searches or any(t.startswith("web_search_preview") for t in searches)
 
 
-def _web_searches(output: Any) -> int:
-    """The web searches a response's output items bill: `web_search_call` items whose action is
-    a search ("Search actions incur a tool call cost"; opening a page or finding in it does
-    not: https://platform.openai.com/docs/guides/tools-web-search). An item without an action
-    (the first versions of the tool) is a search."""
+def _tool_calls(output: Any) -> tuple[int, int]:
+    """The tool calls a response's output items bill: web searches, `web_search_call` items
+    whose action is a search ("Search actions incur a tool call cost"; opening a page or
+    finding in it does not: https://platform.openai.com/docs/guides/tools-web-search; an item
+    without an action, of the first versions of the tool, is a search), and file searches,
+    each `file_search_call` item ("File search tool call $2.50 / 1k tool calls",
+    https://platform.openai.com/docs/pricing#built-in-tools)."""
     if not isinstance(output, list):
-        return 0
-    searches = 0
+        return 0, 0
+    searches = files = 0
     for item in output:
-        if isinstance(item, dict) and item.get("type") == "web_search_call":
+        if not isinstance(item, dict):
+            continue
+        kind = item.get("type")
+        if kind == "web_search_call":
             action = item.get("action")
             if not isinstance(action, dict) or action.get("type", "search") == "search":
                 searches += 1
-    return searches
+        elif kind == "file_search_call":
+            files += 1
+    return searches, files
 
 
 class Responses(Api):
@@ -214,13 +225,15 @@ class Responses(Api):
         usage = response.get("usage")
         background = response.get("background") is True
         if isinstance(usage, dict):
-            searches = _web_searches(response.get("output"))
-            if background or searches:  # a copy: the application's document stays as it came
+            searches, files = _tool_calls(response.get("output"))
+            if background or searches or files:  # a copy: the application's document stays
                 usage = {**usage, _BACKGROUND: seen.response_id} if background else {**usage}
                 if searches:
                     usage[_WEB_SEARCHES] = searches
                     if _preview_tool(response.get("tools")):
                         usage[_PREVIEW_SEARCHES] = searches
+                if files:
+                    usage[_FILE_SEARCHES] = files
             seen.raw_usage = usage
             seen.usage_final = True
             reason = text(response.get("incomplete_details"), "reason") or text(response, "status")
@@ -246,15 +259,17 @@ class Responses(Api):
             cache_creation_tokens=count(raw, "input_tokens_details", "cache_write_tokens"),
             reasoning_tokens=count(raw, "output_tokens_details", "reasoning_tokens"),
             provider_cost=from_usage(raw),
-            by_modality=_searches(raw) if _WEB_SEARCHES in raw else {},
+            by_modality=_searches(raw) if _WEB_SEARCHES in raw or _FILE_SEARCHES in raw else {},
             **({"call_key": key} if key else {}),
         )
 
 
 def _searches(raw: dict[str, Any]) -> dict[str, int]:
-    searches = {WEB_SEARCHES: raw[_WEB_SEARCHES]}
+    searches = {WEB_SEARCHES: raw[_WEB_SEARCHES]} if _WEB_SEARCHES in raw else {}
     if _PREVIEW_SEARCHES in raw:
         searches[PREVIEW_WEB_SEARCHES] = raw[_PREVIEW_SEARCHES]
+    if _FILE_SEARCHES in raw:
+        searches[STORAGE_SEARCHES] = raw[_FILE_SEARCHES]
     return searches
 
 

@@ -36,6 +36,9 @@ INPUT_AUDIO_SECONDS = "tokentrace.usage.input_audio_seconds"
 WEB_SEARCHES = "tokentrace.usage.web_searches"
 # The images an image model made, billed per image (Imagen; DALL·E, by size and quality).
 OUTPUT_IMAGES = "tokentrace.usage.output_images"
+# The file search tool calls of an OpenAI Responses answer (`file_search_call` output items),
+# billed per call on top of the tokens; genai-prices' unit name.
+STORAGE_SEARCHES = "tokentrace.usage.storage_searches"
 # Of those, the searches OpenAI's web_search_preview tool ran (its fee differs on GPT-4o and
 # GPT-4.1); tokentrace's own unit, not genai-prices'.
 PREVIEW_WEB_SEARCHES = "tokentrace.usage.preview_web_searches"

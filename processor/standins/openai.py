@@ -243,6 +243,12 @@ class Responses:
                  "status": "completed",
                  "action": {"type": "open_page", "url": "https://example.com/"}}
             )  # fmt: skip
+        # A file search tool's calls, one item each (each billed).
+        self.searches += [
+            {"id": f"fs_standin{next(_ids)}", "type": "file_search_call", "status": "completed",
+             "queries": [f"query {n}"], "results": None}
+            for n in range(plan.file_searches)
+        ]  # fmt: skip
 
     def document(self, status: str = "completed") -> dict[str, Any]:
         """The response object at `status`: with its output and usage once it has ended

@@ -9,6 +9,7 @@ Request headers override, which is how a demo produces varied, realistic traffic
   them in its provider's wire format (Anthropic's `input_tokens` then excludes the cache).
   `web_searches=3`: searches a server-side web search tool ran (Anthropic's
   `usage.server_tool_use.web_search_requests`, OpenAI Responses' `web_search_call` items).
+  `file_searches=2`: OpenAI Responses' `file_search_call` items (the file search tool's calls).
   `audio_input=600,audio_cache_read=200,audio_output=900`: of those counts, the audio tokens
   (OpenAI chat's `prompt_tokens_details` / `completion_tokens_details.audio_tokens`, Gemini's
   `AUDIO` entries of `promptTokensDetails`, `cacheTokensDetails`, `candidatesTokensDetails`).
@@ -53,6 +54,7 @@ class Plan:
     cost: dict[str, str] = field(default_factory=dict)
     """`x-standin-cost`, by key."""
     web_searches: int = 0
+    file_searches: int = 0
     audio_input: int = 0
     audio_cache_read: int = 0
     audio_output: int = 0
@@ -117,6 +119,7 @@ def plan_for(headers: dict[str, str], body: Any) -> Plan:
         "cache_creation": 0,
         "reasoning": 0,
         "web_searches": 0,
+        "file_searches": 0,
         "audio_input": 0,
         "audio_cache_read": 0,
         "audio_output": 0,
@@ -132,6 +135,7 @@ def plan_for(headers: dict[str, str], body: Any) -> Plan:
         cache_creation=counts["cache_creation"],
         reasoning=counts["reasoning"],
         web_searches=counts["web_searches"],
+        file_searches=counts["file_searches"],
         audio_input=counts["audio_input"],
         audio_cache_read=counts["audio_cache_read"],
         audio_output=counts["audio_output"],

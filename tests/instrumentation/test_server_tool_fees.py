@@ -146,3 +146,51 @@ def test_openai_web_search_calls_are_billed_per_search(standin, exporter, tmp_pa
         ("openai", "gpt-4.1-mini", 0, 10_000, 1_000, 1, None, None, "no_rate", 0),
         ("openai", "gpt-4o-search-preview", 0, 10_000, 1_000, 0, None, None, "no_rate", 0),
     ]
+
+
+def test_openai_file_search_calls_are_billed_per_call(standin, exporter, tmp_path, store_client):
+    """OpenAI bills the file search tool "$2.50 / 1k tool calls" on top of the tokens
+    (https://platform.openai.com/docs/pricing#built-in-tools ; genai-prices' storage_searches
+    rate): one per `file_search_call` output item. Such calls were priced on their tokens
+    alone."""
+    sdk = openai.OpenAI(
+        api_key="sk-test-files", base_url=standin.base_url("/openai/v1"), max_retries=0
+    )
+    tools = [{"type": "file_search", "vector_store_ids": ["vs_standin"]}]
+    response = sdk.responses.create(
+        model="gpt-5.5",
+        input="What does the contract say about notice periods?",
+        tools=tools,
+        extra_headers=usage_header(input=10_000, output=1_000, file_searches=2),
+    )
+    kinds = [item.type for item in response.output]
+    assert kinds == ["file_search_call", "file_search_call", "message"]
+    events = sdk.responses.create(
+        model="gpt-4.1-mini",
+        input="And about renewals?",
+        tools=tools,
+        stream=True,
+        extra_headers=usage_header(input=10_000, output=1_000, file_searches=1),
+    )
+    assert [event.type for event in events][-1] == "response.completed"
+    sdk.responses.create(  # no file search: tokens only
+        model="gpt-4.1-mini",
+        input="Thanks.",
+        tools=tools,
+        extra_headers=usage_header(input=10_000, output=1_000),
+    )
+
+    store_spans(llm_spans(exporter), tmp_path, store_client)
+    assert store_client.query(
+        "SELECT model, stream, storage_searches, if(priced = 1, input_cost, NULL), "
+        "if(priced = 1, cost, NULL) FROM llm_calls ORDER BY ts"
+    ).result_rows == [
+        # GPT-5.5 $5 / $30 (https://developers.openai.com/api/docs/pricing): 10,000 × $5 +
+        # 1,000 × $30 = 80,000 per million = $0.08; 2 file search calls × $0.0025 = $0.005,
+        # counted as input: input 0.05 + 0.005 = 0.055, cost 0.085 (was 0.08).
+        ("gpt-5.5", 0, 2, Decimal("0.055"), Decimal("0.085")),
+        # GPT-4.1 mini $0.40 / $1.60: 10,000 × $0.40 + 1,000 × $1.60 = 5,600 per million =
+        # $0.0056; 1 call $0.0025: input 0.004 + 0.0025 = 0.0065, cost 0.0081 (was 0.0056).
+        ("gpt-4.1-mini", 1, 1, Decimal("0.0065"), Decimal("0.0081")),
+        ("gpt-4.1-mini", 0, 0, Decimal("0.004"), Decimal("0.0056")),
+    ]

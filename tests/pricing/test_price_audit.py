@@ -101,6 +101,10 @@ DALL_E = (
     "https://openai.com/api/pricing (DALL·E rows until the 2026-05-12 shutdown, as transcribed "
     "in https://github.com/kevinhermawan/Canvas/blob/main/model-info.json)"
 )
+OPENAI_FILE_SEARCH = (
+    "https://platform.openai.com/docs/pricing#built-in-tools (File search tool call $2.50 / "
+    "1k tool calls, Responses API only)"
+)
 GROQ_WHISPER = "https://console.groq.com/docs/speech-text (whisper-large-v3: cost per hour $0.111)"
 
 
@@ -161,6 +165,7 @@ def metered(
     annotated: int = 0,
     preview: int = 0,
     images: int = 0,
+    files: int = 0,
     **tokens: int,
 ) -> dict[str, Any]:
     """Usage billed in other units, as the instrumentation reports it
@@ -173,6 +178,7 @@ def metered(
         "tokentrace.usage.input_annotated_document_pages": annotated,
         "tokentrace.usage.preview_web_searches": preview,
         "tokentrace.usage.output_images": images,
+        "tokentrace.usage.storage_searches": files,
     }
     return {**(usage(**tokens) if tokens else {}), **{k: v for k, v in attrs.items() if v}}
 
@@ -891,6 +897,46 @@ CASES = [
         metered(searches=1, inp=10_000, out=1_000),
         None,
         OPENAI_SEARCH,
+        reason="no_rate",
+    ),
+    # OpenAI's file search tool: "$2.50 / 1k tool calls" on top of the tokens, one per
+    # file_search_call item. GPT-5.5 $5 / $30: 10,000 x 5 + 1,000 x 30 = 80,000 per million
+    # = 0.08, + 2 x 0.0025 = 0.085 (was 0.08: the calls were not counted). GPT-4.1 mini
+    # $0.40 / $1.60 (no fixed token block for file search, unlike its web searches):
+    # 10,000 x 0.4 + 1,000 x 1.6 = 5,600 per million + 0.0025 = 0.0081. Beside a web search
+    # and its $10 fee on GPT-5: 10,000 x 1.25 + 1,000 x 10 = 22,500 per million + 0.01
+    # + 0.0025 = 0.035. GPT-6.2 Sol's page (a correction) lists no file search fee: unknown.
+    Case(
+        "gpt-5.5 file_search",
+        "openai",
+        "gpt-5.5",
+        metered(files=2, inp=10_000, out=1_000),
+        "0.085",
+        OPENAI_FILE_SEARCH,
+    ),
+    Case(
+        "gpt-4.1-mini file_search",
+        "openai",
+        "gpt-4.1-mini",
+        metered(files=1, inp=10_000, out=1_000),
+        "0.0081",
+        OPENAI_FILE_SEARCH,
+    ),
+    Case(
+        "gpt-5 file_search and web_search",
+        "openai",
+        "gpt-5",
+        metered(files=1, searches=1, inp=10_000, out=1_000),
+        "0.035",
+        OPENAI_FILE_SEARCH,
+    ),
+    Case(
+        "gpt-6.2-sol file_search",
+        "openai",
+        "gpt-6.2-sol",
+        metered(files=1, inp=10_000, out=1_000),
+        None,
+        OPENAI_FILE_SEARCH + " ; https://developers.openai.com/api/docs/models/gpt-6.2-sol",
         reason="no_rate",
     ),
     # US-only inference, 1.1x every token rate of Opus 4.6 and later ($5.50 / $0.55 / $27.50):

@@ -195,7 +195,7 @@ def test_a_model_priced_per_image(tmp_path: Path) -> None:
     path = tmp_path / "prices.yaml"
     path.write_text("prices:\n  - model: acme-image-2\n    output_images: 0.05\n")
     pricer = Pricer(path)
-    images = (0,) * (len(REPORTED_METERED) - 1) + (3,)
+    images = tuple(3 if unit == "output_images" else 0 for unit in REPORTED_METERED)
     price = pricer.price("acme", "acme-image-2", at("2026-12-01"), 0, 0, metered=images)
     assert (price.priced, price.cost, price.output_cost) == (True, Decimal("0.15"), Decimal("0.15"))
     tokens = pricer.price("acme", "acme-image-2", at("2026-12-01"), 40, 0)
