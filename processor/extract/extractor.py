@@ -80,7 +80,7 @@ METERED_UNITS = (
     "preview_web_searches",
     # the images an image model made (Imagen's tokentrace.usage.output_images, migration 0023)
     "output_images",
-    # the file search tool calls of an OpenAI response, $2.50 per 1,000 (migration 0024)
+    # the file search tool calls of an OpenAI response, $2.50 per 1,000 (migration 0025)
     "storage_searches",
 )  # fmt: skip
 # Of the cost-by-kind columns, what each unit above is billed at its own rate (migration 0010),
