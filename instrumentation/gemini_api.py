@@ -5,7 +5,10 @@ google-genai SDK's `embed_content`) and Vertex AI's `predict` for its text embed
 The model is in the path (`models/{model}:generateContent`). `promptTokenCount` already includes
 `cachedContentTokenCount`; output is `candidatesTokenCount` plus `thoughtsTokenCount`. A stream
 (SSE with `?alt=sse`, or one JSON array) repeats a running `usageMetadata` in every chunk: only
-the chunk with a `finishReason` carries the final counts.
+the chunk with a `finishReason` carries the final counts. The Google Search queries a grounded
+answer ran (its candidates' `groundingMetadata.webSearchQueries`) are counted as
+`tokentrace.usage.web_searches`: grounding bills a fee beyond a free allowance
+(`pricing.rules.GEMINI_GROUNDING`).
 
 `embedContent` / `batchEmbedContents` report `usageMetadata` as generation does, with input
 counts only. Vertex AI's text embedding models (`text-embedding-005`,
@@ -23,9 +26,11 @@ from typing import Any
 from .api import Api
 from .bodies import IMAGES_COUNTED
 from .request_body import RequestFields
-from .usage import OUTPUT_IMAGES, Observed, Usage, count, text
+from .usage import OUTPUT_IMAGES, WEB_SEARCHES, Observed, Usage, count, text
 
 INPUT_CHARACTERS = "tokentrace.usage.input_characters"
+_SEARCHES = "tokentrace.web_searches"
+"""Set, with the count of Google Search queries, in the usage object kept of a grounded answer."""
 
 _MODALITIES = {"IMAGE": "image", "AUDIO": "audio", "VIDEO": "video"}
 _DETAILS = (
@@ -62,6 +67,7 @@ class GenerateContent(Api):
         seen.response_id = seen.response_id or text(document, "responseId")
         seen.response_model = seen.response_model or text(document, "modelVersion")
         finished = False
+        searches = 0
         candidates = document.get("candidates")
         if isinstance(candidates, list):
             for candidate in candidates:
@@ -69,10 +75,17 @@ class GenerateContent(Api):
                 if reason is not None:
                     seen.finish_reasons.append(reason)
                     finished = True
+                if isinstance(candidate, dict) and "groundingMetadata" in candidate:
+                    searches += _search_queries(candidate["groundingMetadata"])
+        before = seen.raw_usage.get(_SEARCHES, 0) if isinstance(seen.raw_usage, dict) else 0
+        searches = max(searches, before)  # a stream may name them before its last chunk
         usage = document.get("usageMetadata")
         if isinstance(usage, dict):
-            seen.raw_usage = usage
+            # A copy when it is marked: the application's document stays as it came.
+            seen.raw_usage = {**usage, _SEARCHES: searches} if searches else usage
             seen.usage_final = seen.usage_final or finished or not streaming
+        elif searches and isinstance(seen.raw_usage, dict):
+            seen.raw_usage = {**seen.raw_usage, _SEARCHES: searches}
 
     def usage(self, raw: dict[str, Any]) -> Usage | None:
         prompt = count(raw, "promptTokenCount")
@@ -87,6 +100,8 @@ class GenerateContent(Api):
                 tokens = count(detail, "tokenCount")
                 if modality and tokens:
                     by_modality[f"gen_ai.usage.{modality}.{side}_tokens"] = tokens
+        if raw.get(_SEARCHES):
+            by_modality[WEB_SEARCHES] = raw[_SEARCHES]
         return Usage(
             input_tokens=prompt + (count(raw, "toolUsePromptTokenCount") or 0),
             output_tokens=(candidates or 0) + (thoughts or 0),
@@ -94,6 +109,12 @@ class GenerateContent(Api):
             reasoning_tokens=thoughts,
             by_modality=by_modality,
         )
+
+
+def _search_queries(grounding: Any) -> int:
+    """The Google Search queries a candidate's grounding ran (`webSearchQueries`)."""
+    queries = grounding.get("webSearchQueries") if isinstance(grounding, dict) else None
+    return len(queries) if isinstance(queries, list) else 0
 
 
 class EmbedContent(GenerateContent):

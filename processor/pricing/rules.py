@@ -205,6 +205,27 @@ _SEARCH_FEE_VARIES = ("gpt-4o", "gpt-4.1")
 _SEARCH_BLOCK = ("gpt-4o-mini", "gpt-4.1-mini")  # a fixed 8,000-token block per search
 _SEARCH_MODELS = ("-search-preview", "-search-api")
 
+# Gemini's grounding with Google Search bills a fee beyond a free allowance of the project:
+# on the Gemini API's paid tier, Gemini 2.x's first 1,500 grounded prompts a day are free, then
+# $35 per 1,000 grounded prompts; Gemini 3 and later's first 5,000 prompts a month, then $14
+# per 1,000 search queries. Whether one call's searches fell inside the allowance depends on
+# the project's other calls of the day or month, which no span says: a grounded call is
+# unpriced (its tokens alone would read as its whole cost, the fee as the full rate would
+# bill the free ones). A call that ran no search query bills none.
+GEMINI_GROUNDING = Rule(
+    "gemini-grounding-free-allowance",
+    "Gemini calls grounded with Google Search (queries in groundingMetadata.webSearchQueries): "
+    "the fee ($35 per 1,000 grounded prompts on Gemini 2.x past 1,500 free a day, $14 per "
+    "1,000 search queries on Gemini 3 and later past 5,000 free prompts a month) depends on "
+    "the project's use that day or month, not on the call: unpriced (no_rate)",
+    "https://ai.google.dev/gemini-api/docs/pricing (Grounding with Google Search, paid tier) ; "
+    "https://discuss.ai.google.dev/t/rate-limits-on-requests-with-grounding/94046 (1,500 "
+    "grounded prompts per day at no extra cost, then $35 per 1,000; later 5,000 queries a "
+    "month, then $14 per 1,000, checked 2026-12-03) ; "
+    "https://cloud.google.com/vertex-ai/generative-ai/pricing (Vertex AI: grounding billed "
+    "apart from tokens)",
+)
+
 VERTEX_REGIONAL = Rule(
     "vertex-claude-regional-10pct",
     "Claude Sonnet 4.5 and later on a Vertex AI regional or multi-region endpoint: 10% over "
@@ -358,6 +379,7 @@ RULES = (
     CACHE_1H,
     OPENAI_CACHE_WRITE,
     OPENAI_SEARCH,
+    GEMINI_GROUNDING,
     ANTHROPIC_US,
     *(long.rule for long in LONG_CONTEXT),
     DEEPSEEK_OFF_PEAK_DAYS.rule,
@@ -463,6 +485,8 @@ def apply(
             no_rate.append("web_searches")
         elif prices.web_searches_kcount is not None and model_id.startswith(_SEARCH_FEE_VARIES):
             no_rate.append("preview_web_searches")
+    if provider_id == "google" and "gemini" in model_id and prices.web_searches_kcount is not None:
+        no_rate.append("web_searches")  # GEMINI_GROUNDING: a free allowance of the project
     if prices.cache_write_1h_mtok is None and prices.cache_write_mtok is not None:
         if provider_id in ANTHROPIC_PROVIDERS and "claude" in model_id:
             prices = _with(prices, cache_write_1h_mtok=_times(prices.input_mtok, Decimal(2)))

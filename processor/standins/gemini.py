@@ -94,6 +94,9 @@ def handle(path: str, body: dict[str, Any], plan: Plan) -> Reply:
         }
         if last:
             candidate["finishReason"] = "STOP"
+            if plan.web_searches:  # grounding with Google Search: the queries it ran
+                queries = [f"query {n}" for n in range(plan.web_searches)]
+                candidate["groundingMetadata"] = {"webSearchQueries": queries}
         return {
             "candidates": [candidate],
             "usageMetadata": usage_metadata(plan, output_tokens),

@@ -9,6 +9,7 @@ Request headers override, which is how a demo produces varied, realistic traffic
   them in its provider's wire format (Anthropic's `input_tokens` then excludes the cache).
   `web_searches=3`: searches a server-side web search tool ran (Anthropic's
   `usage.server_tool_use.web_search_requests`, OpenAI Responses' `web_search_call` items).
+  Gemini's grounding with Google Search: the `webSearchQueries` of the last chunk's candidate.
   `file_searches=2`: OpenAI Responses' `file_search_call` items (the file search tool's calls).
   `audio_input=600,audio_cache_read=200,audio_output=900`: of those counts, the audio tokens
   (OpenAI chat's `prompt_tokens_details` / `completion_tokens_details.audio_tokens`, Gemini's

@@ -26,6 +26,8 @@ from decimal import Decimal
 
 import anthropic
 import openai
+from google import genai
+from google.genai import types
 
 from tokentrace.processor.standins import usage_header
 
@@ -193,4 +195,48 @@ def test_openai_file_search_calls_are_billed_per_call(standin, exporter, tmp_pat
         # $0.0056; 1 call $0.0025: input 0.004 + 0.0025 = 0.0065, cost 0.0081 (was 0.0056).
         ("gpt-4.1-mini", 1, 1, Decimal("0.0065"), Decimal("0.0081")),
         ("gpt-4.1-mini", 0, 0, Decimal("0.004"), Decimal("0.0056")),
+    ]
+
+
+def test_gemini_grounded_calls_are_unpriced_not_billed_on_tokens(
+    standin, exporter, tmp_path, store_client
+):
+    """Grounding with Google Search bills a fee beyond a free allowance of the project (Gemini
+    2.x: 1,500 grounded prompts a day free, then $35 per 1,000; Gemini 3: 5,000 prompts a month
+    free, then $14 per 1,000 search queries: https://ai.google.dev/gemini-api/docs/pricing), so
+    one call's fee is $0 or the rate depending on the project's other calls: a call whose
+    answer ran search queries (`groundingMetadata.webSearchQueries`) is counted and unpriced
+    (`rules.GEMINI_GROUNDING`). It was priced on its tokens alone, as if the fee were $0.
+    Gemini 2.5 Flash $0.30 / $2.50 per million (same page)."""
+
+    def client(**counts: int) -> genai.Client:
+        options = types.HttpOptions(
+            base_url=standin.base_url("gemini"), headers=usage_header(**counts)
+        )
+        return genai.Client(api_key="gk-test", http_options=options)
+
+    search = types.GenerateContentConfig(tools=[types.Tool(google_search=types.GoogleSearch())])
+    # Each client kept until the end: dropping a Client closes its HTTP client.
+    two, one, none = (client(input=10_000, output=1_000, web_searches=n) for n in (2, 1, 0))
+    grounded = two.models.generate_content(
+        model="gemini-2.5-flash", contents="Who won the match last night?", config=search
+    )
+    assert grounded.candidates[0].grounding_metadata.web_search_queries == ["query 0", "query 1"]
+    streamed = one.models.generate_content_stream(
+        model="gemini-2.5-flash", contents="And the one before?", config=search
+    )
+    assert [c.candidates[0].finish_reason for c in streamed][-1] == types.FinishReason.STOP
+    # The model answered without searching: no fee, its tokens priced.
+    none.models.generate_content(model="gemini-2.5-flash", contents="What is 2 + 2?", config=search)
+
+    store_spans(llm_spans(exporter), tmp_path, store_client)
+    assert store_client.query(
+        "SELECT model, stream, web_searches, if(priced = 1, cost, NULL), unpriced_reason "
+        "FROM llm_calls ORDER BY ts"
+    ).result_rows == [
+        # Was 10,000 × $0.30 + 1,000 × $2.50 = $0.0055, the fee left out.
+        ("gemini-2.5-flash", 0, 2, None, "no_rate"),
+        ("gemini-2.5-flash", 1, 1, None, "no_rate"),
+        # 10,000 × $0.30 + 1,000 × $2.50 = 3,000 + 2,500 per million = $0.0055.
+        ("gemini-2.5-flash", 0, 0, Decimal("0.0055"), ""),
     ]

@@ -35,6 +35,9 @@ Not verified, so not asserted here:
   whisper-1 answering text, srt or vtt (no usage; the duration would have to be decoded from
   the uploaded audio), tts-1 text beyond ASCII (how OpenAI counts its characters is not
   published): unknown.
+- Gemini grounding with Google Search: its fee applies past a free allowance of the project
+  (a day's or a month's calls), so a grounded call's cost is unknown (checked below); Vertex
+  AI's allowance was not readable.
 - Whether batch discounts a per-search fee: no first-party page says; the fee is billed in
   full and the batch discount applies to the tokens, as the pages word it.
 - OpenAI web searches of web_search_preview on GPT-4o and GPT-4.1 ($25 per 1,000, its search
@@ -556,6 +559,30 @@ CASES = [
         "0.225",
         GEMINI,
         at=datetime(2027, 1, 1, 0, 0, 1, tzinfo=UTC),
+    ),
+    # Grounding with Google Search: past a free allowance of the project (Gemini 2.x: 1,500
+    # grounded prompts a day, then $35 per 1,000; Gemini 3 and later: 5,000 prompts a month,
+    # then $14 per 1,000 search queries), so one call's fee is $0 or the rate by the
+    # project's other calls: unknown. Was its tokens alone, 10,000 x 0.3 + 1,000 x 2.5 =
+    # 0.0055 (the instrumentation did not count the queries; the data's $35 per 1,000 then
+    # billed each query of a span that did: 0.0755 for 2, though 2.x bills per prompt).
+    Case(
+        "gemini-2.5-flash grounded",
+        "gcp.gemini",
+        "gemini-2.5-flash",
+        metered(searches=2, inp=10_000, out=1_000),
+        None,
+        GEMINI + " ; https://discuss.ai.google.dev/t/rate-limits-on-requests-with-grounding/94046",
+        reason="no_rate",
+    ),
+    Case(
+        "vertex gemini-3.5-flash grounded",
+        "gcp.vertex_ai",
+        "gemini-3.5-flash",
+        metered(searches=3, inp=10_000, out=1_000),
+        None,
+        VERTEX,
+        reason="no_rate",
     ),
     # Gemini Embedding 2, text $0.20.
     Case(
