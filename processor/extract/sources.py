@@ -490,7 +490,7 @@ class Source:
 
     __slots__ = (
         "anthropic_input_excludes_cache", "bedrock_input_excludes_cache", "botocore",
-        "logfire", "openlit",
+        "logfire", "openinference", "openlit",
         "plain_keys_are_request", "rank", "usage_object_normalised", "vercel", "vertexai",
     )  # fmt: skip
 
@@ -518,6 +518,7 @@ class Source:
             _BEDROCK_INPUT_EXCLUDES_CACHE_SCOPES
         )
         self.vercel = scope_name == _VERCEL_SCOPE
+        self.openinference = scope_name.startswith(FRAMEWORK_PEER_SCOPES)
         self.vertexai = scope_name in _VERTEX_SDK_SCOPES
         self.logfire = scope_name.startswith(_LOGFIRE_SCOPES)
         self.usage_object_normalised = scope_name.startswith(_MLFLOW_SCOPES)
@@ -557,6 +558,15 @@ class Source:
         if provider == "aws.bedrock":
             return self.bedrock_input_excludes_cache
         return self.anthropic_input_excludes_cache and provider == "anthropic"
+
+    def name_streams(self, name: bytes) -> bool:
+        """Whether an OpenInference call span's name says the call streamed: it names the
+        method called (``GenerateContentStream``, ``stream_generate_content``,
+        ``bedrock.converse_stream``, ``OpenAI.stream_chat``, ``Claude.invoke_stream``,
+        ``OpenAIModel.generate_stream``), and most of its instrumentations (Google GenAI,
+        Vertex AI, Bedrock, LlamaIndex, Agno, AutoGen, smolagents) set no other sign of a
+        stream."""
+        return self.openinference and b"stream" in name.rsplit(b".", 1)[-1].lower()
 
     def rpc_streams(self, method: str | None) -> bool:
         """Whether an AWS SDK span's ``rpc.method`` is a streaming Bedrock operation."""

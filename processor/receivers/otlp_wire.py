@@ -13,7 +13,7 @@ The shadow schema is wire-compatible with ``opentelemetry/proto/trace/v1/trace.p
 ``ExportTraceServiceRequest.resource_spans = 1``; ``ResourceSpans.resource = 1``,
 ``scope_spans = 2``; ``Resource.attributes = 1``; ``ScopeSpans.scope = 1``, ``spans = 2``;
 ``InstrumentationScope.name = 1``; ``Span.trace_id = 1``, ``span_id = 2``,
-``parent_span_id = 4``, ``start_time_unix_nano = 7`` and ``end_time_unix_nano = 8``
+``parent_span_id = 4``, ``name = 5``, ``start_time_unix_nano = 7`` and ``end_time_unix_nano = 8``
 (fixed64), ``attributes = 9``, ``status = 15``; ``Status.code = 3``.
 Strings are declared as ``bytes`` so that a bad UTF-8 sequence in one attribute spoils
 that value (decoded with replacement characters), not the whole request.
@@ -53,6 +53,7 @@ def _schema() -> descriptor_pb2.FileDescriptorProto:
             ("trace_id", 1, _F.TYPE_BYTES, ""),
             ("span_id", 2, _F.TYPE_BYTES, ""),
             ("parent_span_id", 4, _F.TYPE_BYTES, ""),
+            ("name", 5, _F.TYPE_BYTES, ""),
             ("start_time_unix_nano", 7, _F.TYPE_FIXED64, ""),
             ("end_time_unix_nano", 8, _F.TYPE_FIXED64, ""),
             ("attributes", 9, _F.TYPE_BYTES, ""),

@@ -223,8 +223,9 @@ STREAM_US = ("aws.bedrock", "us." + SONNET_ID, 1200, 80, 1000, 100, 0, 1, 1, "",
 # cache details, which the Claude message it records whole in ``output.value`` has (its
 # ``usage``: 1,000 read, 100 written; they were billed as input); the response's model
 # (``claude-sonnet-4-5-20250929``), which does not say which profile served it: unknown cost.
+# Streamed, as its name says (``bedrock.invoke_model_with_response_stream``).
 INVOKE_STREAM_OPENINFERENCE = (
-    "aws.bedrock", "", 1200, 80, 1000, 100, 0, 0, 0, "no_rate", Decimal(0),
+    "aws.bedrock", "", 1200, 80, 1000, 100, 0, 1, 0, "no_rate", Decimal(0),
 )  # fmt: skip
 
 
@@ -467,6 +468,20 @@ def test_openlit_gemini_thinking(replay):
 
 
 @pytest.mark.parametrize("alone", [False, True])
+def test_openinference_google_genai_thinking(replay, alone):
+    """OpenInference's Google GenAI instrumentation (1.4.14, google-genai 3.6.1) on Gemini
+    API thinking calls: ``llm.token_count.completion`` is 80, the thoughts in it
+    (``completion_details.reasoning`` 30), billed whole, $0.00029 a call
+    (https://ai.google.dev/gemini-api/docs/pricing: gemini-2.5-flash input 0.30, cached
+    input 0.03, output 2.50 per million, "including thinking tokens"). No stream
+    attribute: the ``GenerateContentStream`` span's name says it streamed (it was stored
+    as not streamed)."""
+    result = replay("openinference_google_genai_thinking", alone=alone)
+    assert result.spans == 2
+    assert result.rows(*THINKING_FIELDS) == [("gcp.gen_ai", *row[1:]) for row in VERTEX_THINKING]
+
+
+@pytest.mark.parametrize("alone", [False, True])
 def test_google_genai_on_vertex_three_instrumentations_thinking(replay, alone):
     """``vertex_gemini`` on thinking calls: OpenLLMetry's Google GenAI span's output leaves
     the thoughts out (50; its total has them), OpenInference's and tokentrace's count them.
@@ -702,10 +717,13 @@ def test_openinference_vertexai(replay, alone):
     ``llm.provider=google`` (read as the Gemini API) on calls that are all Vertex AI's, and
     no cache count but in the response it records whole (``output.value``: Gemini's
     ``usage_metadata``, ``cached_content_token_count``). Each call was the Gemini API's at
-    the uncached rate, 0.00056 instead of 0.00029. No stream attribute."""
+    the uncached rate, 0.00056 instead of 0.00029. No stream attribute: the span's name
+    says which streamed (``stream_generate_content``: ``Source.name_streams``)."""
     result = replay("openinference_vertexai", alone=alone)
     assert result.spans == 2
-    assert result.rows(*GROQ_FIELDS, "cost") == [(*VERTEX_FLASH_COUNTS, 0, FLASH)] * 2
+    assert result.rows(*GROQ_FIELDS, "cost") == [
+        (*VERTEX_FLASH_COUNTS, 0, FLASH), (*VERTEX_FLASH_COUNTS, 1, FLASH),
+    ]  # fmt: skip
 
 
 @pytest.mark.parametrize("alone", [False, True])

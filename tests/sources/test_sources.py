@@ -560,14 +560,16 @@ def test_openinference_llama_index(replay):
     ``OpenAI.chat``/``OpenAI.stream_chat`` spans (``LLM``) are the calls, not the
     ``SimpleChatEngine`` spans (``CHAIN``), nor ``write_response_to_history`` (an ``LLM``
     span without model, provider or usage). The invocation parameters are LlamaIndex's
-    model settings, without the request's ``stream``: stored as not streamed."""
+    model settings, without the request's ``stream``; the span's name says which
+    streamed (``OpenAI.stream_chat``: ``Source.name_streams``; was stored as not
+    streamed)."""
     result = replay("openinference_llama_index")
     assert result.spans == 8
     rows = result.rows()
     assert rows[:2] == [OPENAI, OPENAI]
     assert_no_usage(rows[2])
     assert len(rows) == 3
-    assert result.rows("stream") == [(0,)] * 3
+    assert result.rows("stream") == [(0,), (1,), (1,)]
     assert result.metrics.spans_ignored.value() == 5
 
 
@@ -771,7 +773,7 @@ def test_openinference_llama_index_and_openai_spans_exported_one_by_one(replay):
     its duplicate; the plain call's OpenAI span ends before its parent and is kept."""
     result = replay("openinference_llama_index_openai", alone=True)
     assert_llama_index_calls_once(result, [
-        ("gpt-4o", 0), ("gpt-4o-2024-08-06", 0), ("gpt-4o-mini", 0),
+        ("gpt-4o", 1), ("gpt-4o-2024-08-06", 0), ("gpt-4o-mini", 1),
     ])  # fmt: skip
 
 
@@ -1089,12 +1091,13 @@ def test_openinference_agno(replay):
 def test_openinference_agno_and_openai_count_each_call_once(replay):
     """With OpenInference's OpenAI instrumentation as well, each OpenAI model span is the
     parent of the SDK call's ``ChatCompletion`` span (equal usage): one row each call, the
-    child's, whose invocation parameters say which call streamed."""
+    child's, whose invocation parameters say which call streamed (Claude's, its span's
+    name: ``Claude.invoke_stream``)."""
     result = replay("openinference_agno_openai")
     assert result.spans == 10
     assert result.rows() == [ANTHROPIC, ANTHROPIC, OPENAI, OPENAI]
     assert result.rows("provider", "response_model", "stream") == [
-        ("anthropic", "claude-sonnet-4-5", 0), ("anthropic", "claude-sonnet-4-5", 0),
+        ("anthropic", "claude-sonnet-4-5", 0), ("anthropic", "claude-sonnet-4-5", 1),
         ("openai", "gpt-4o-2024-08-06", 0), ("openai", "gpt-4o-2024-08-06", 1),
     ]  # fmt: skip
     assert result.metrics.spans_duplicate.value() == 2
