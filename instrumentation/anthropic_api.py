@@ -18,7 +18,20 @@ from typing import Any
 
 from .api import Api
 from .request_body import RequestFields
-from .usage import CACHE_CREATION_1H_TOKENS, WEB_SEARCHES, Observed, Usage, count, text
+from .usage import (
+    CACHE_CREATION_1H_TOKENS,
+    CODE_EXECUTIONS,
+    WEB_SEARCHES,
+    Observed,
+    Usage,
+    count,
+    text,
+)
+
+_CONTAINER = "tokentrace.container"
+"""Set in the usage object kept of an answer that names its container (a code execution tool
+ran): the container is billed by its hours past a monthly free allowance, not per call
+(https://platform.claude.com/docs/en/about-claude/pricing#code-execution-tool)."""
 
 
 class Messages(Api):
@@ -33,7 +46,8 @@ class Messages(Api):
         if kind == "message_start":
             self._message(document.get("message"), seen, final=False)
         elif kind == "message_delta":
-            reason = text(document.get("delta"), "stop_reason")
+            delta = document.get("delta")
+            reason = text(delta, "stop_reason")
             if reason is not None:
                 seen.finish_reasons = [reason]
             usage = document.get("usage")
@@ -41,6 +55,8 @@ class Messages(Api):
                 seen.raw_usage = {**(seen.raw_usage or {}), **usage}
                 seen.usage_final = True
                 _served(seen.raw_usage, seen)
+                if isinstance(delta, dict) and delta.get("container"):
+                    seen.raw_usage[_CONTAINER] = 1
         elif kind == "error":
             seen.error_type = text(document.get("error"), "type") or "error"
         elif kind == "message":
@@ -60,6 +76,8 @@ class Messages(Api):
             seen.raw_usage = dict(usage)
             seen.usage_final = final
             _served(usage, seen)
+            if message.get("container"):
+                seen.raw_usage[_CONTAINER] = 1
 
     def usage(self, raw: dict[str, Any]) -> Usage | None:
         uncached = count(raw, "input_tokens")
@@ -80,6 +98,7 @@ class Messages(Api):
             by_modality={
                 **({CACHE_CREATION_1H_TOKENS: one_hour} if one_hour else {}),
                 **({WEB_SEARCHES: searches} if searches else {}),
+                **({CODE_EXECUTIONS: 1} if raw.get(_CONTAINER) else {}),
             },
         )
 

@@ -16,6 +16,7 @@ from .api import Api, Deferred
 from .provider_cost import from_usage
 from .request_body import RequestFields
 from .usage import (
+    CODE_EXECUTIONS,
     PREVIEW_WEB_SEARCHES,
     STORAGE_SEARCHES,
     USAGE_DEFERRED,
@@ -161,6 +162,9 @@ _PREVIEW_SEARCHES = "tokentrace.preview_web_searches"
 _FILE_SEARCHES = "tokentrace.storage_searches"
 """Set, with the count of file search tool calls, in the usage object kept of a response whose
 file search tool ran (`_tool_calls`)."""
+_CODE_CALLS = "tokentrace.code_executions"
+"""Set, with the count of code interpreter calls, in the usage object kept of a response whose
+code interpreter ran (`_tool_calls`)."""
 
 
 def _preview_tool(tools: Any) -> bool:
@@ -173,16 +177,17 @@ def _preview_tool(tools: Any) -> bool:
     return not searches or any(t.startswith("web_search_preview") for t in searches)
 
 
-def _tool_calls(output: Any) -> tuple[int, int]:
+def _tool_calls(output: Any) -> tuple[int, int, int]:
     """The tool calls a response's output items bill: web searches, `web_search_call` items
     whose action is a search ("Search actions incur a tool call cost"; opening a page or
     finding in it does not: https://platform.openai.com/docs/guides/tools-web-search; an item
     without an action, of the first versions of the tool, is a search), and file searches,
     each `file_search_call` item ("File search tool call $2.50 / 1k tool calls",
-    https://platform.openai.com/docs/pricing#built-in-tools)."""
+    https://platform.openai.com/docs/pricing#built-in-tools), and `code_interpreter_call`
+    items, whose container is billed by its time, not per call."""
     if not isinstance(output, list):
-        return 0, 0
-    searches = files = 0
+        return 0, 0, 0
+    searches = files = code = 0
     for item in output:
         if not isinstance(item, dict):
             continue
@@ -193,7 +198,9 @@ def _tool_calls(output: Any) -> tuple[int, int]:
                 searches += 1
         elif kind == "file_search_call":
             files += 1
-    return searches, files
+        elif kind == "code_interpreter_call":
+            code += 1
+    return searches, files, code
 
 
 class Responses(Api):
@@ -225,8 +232,8 @@ class Responses(Api):
         usage = response.get("usage")
         background = response.get("background") is True
         if isinstance(usage, dict):
-            searches, files = _tool_calls(response.get("output"))
-            if background or searches or files:  # a copy: the application's document stays
+            searches, files, code = _tool_calls(response.get("output"))
+            if background or searches or files or code:  # a copy: the application's document
                 usage = {**usage, _BACKGROUND: seen.response_id} if background else {**usage}
                 if searches:
                     usage[_WEB_SEARCHES] = searches
@@ -234,6 +241,8 @@ class Responses(Api):
                         usage[_PREVIEW_SEARCHES] = searches
                 if files:
                     usage[_FILE_SEARCHES] = files
+                if code:
+                    usage[_CODE_CALLS] = code
             seen.raw_usage = usage
             seen.usage_final = True
             reason = text(response.get("incomplete_details"), "reason") or text(response, "status")
@@ -259,18 +268,22 @@ class Responses(Api):
             cache_creation_tokens=count(raw, "input_tokens_details", "cache_write_tokens"),
             reasoning_tokens=count(raw, "output_tokens_details", "reasoning_tokens"),
             provider_cost=from_usage(raw),
-            by_modality=_searches(raw) if _WEB_SEARCHES in raw or _FILE_SEARCHES in raw else {},
+            by_modality={} if _TOOL_KEYS.keys().isdisjoint(raw) else _tools(raw),
             **({"call_key": key} if key else {}),
         )
 
 
-def _searches(raw: dict[str, Any]) -> dict[str, int]:
-    searches = {WEB_SEARCHES: raw[_WEB_SEARCHES]} if _WEB_SEARCHES in raw else {}
-    if _PREVIEW_SEARCHES in raw:
-        searches[PREVIEW_WEB_SEARCHES] = raw[_PREVIEW_SEARCHES]
-    if _FILE_SEARCHES in raw:
-        searches[STORAGE_SEARCHES] = raw[_FILE_SEARCHES]
-    return searches
+_TOOL_KEYS = {
+    _WEB_SEARCHES: WEB_SEARCHES,
+    _PREVIEW_SEARCHES: PREVIEW_WEB_SEARCHES,
+    _FILE_SEARCHES: STORAGE_SEARCHES,
+    _CODE_CALLS: CODE_EXECUTIONS,
+}
+
+
+def _tools(raw: dict[str, Any]) -> dict[str, int]:
+    """The tool calls counted in a kept usage object, as span attributes."""
+    return {name: raw[key] for key, name in _TOOL_KEYS.items() if key in raw}
 
 
 class ResponsesRetrieve(Deferred, Responses):

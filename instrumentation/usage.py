@@ -39,6 +39,10 @@ OUTPUT_IMAGES = "tokentrace.usage.output_images"
 # The file search tool calls of an OpenAI Responses answer (`file_search_call` output items),
 # billed per call on top of the tokens; genai-prices' unit name.
 STORAGE_SEARCHES = "tokentrace.usage.storage_searches"
+# The calls that ran a provider's code execution container (OpenAI Responses'
+# `code_interpreter_call` items; an Anthropic answer that names its `container`), billed by
+# the container's time, not per call: the call is unpriced. genai-prices' unit name.
+CODE_EXECUTIONS = "tokentrace.usage.code_executions"
 # Of those, the searches OpenAI's web_search_preview tool ran (its fee differs on GPT-4o and
 # GPT-4.1); tokentrace's own unit, not genai-prices'.
 PREVIEW_WEB_SEARCHES = "tokentrace.usage.preview_web_searches"

@@ -82,6 +82,8 @@ METERED_UNITS = (
     "output_images",
     # the file search tool calls of an OpenAI response, $2.50 per 1,000 (migration 0025)
     "storage_searches",
+    # the calls that ran a provider's code execution container, billed by its time (0026)
+    "code_executions",
 )  # fmt: skip
 # Of the cost-by-kind columns, what each unit above is billed at its own rate (migration 0010),
 # same order.

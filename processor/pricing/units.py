@@ -59,6 +59,7 @@ USAGE_KEYS = (
     "preview_web_searches",
     "output_images",
     "storage_searches",
+    "code_executions",
 )
 INPUT, CACHE_READ, CACHE_WRITE, OUTPUT = range(4)  # cost kinds, and the first four counts
 FIRST_UNIT = 5  # USAGE_KEYS[FIRST_UNIT:FIRST_METERED] are the units that refine the five counts
@@ -77,15 +78,21 @@ REPORTED_METERED = (
     "preview_web_searches",
     "output_images",
     "storage_searches",
+    "code_executions",
 )
 _REPORTED_AS = {"audio_seconds": "input_audio_seconds"}
 METERED_FROM = tuple(REPORTED_METERED.index(_REPORTED_AS.get(key, key)) for key in METERED_KEYS)
-# Of those, the charges on top of the tokens (a fee per web search or file search call).
+# Of those, the charges on top of the tokens (a fee per web search or file search call, the
+# time of a code execution container, which no price here rates: such a call is unpriced).
 # Characters and seconds measure the input that tokens measure too: beside token counts, a
 # per-token price bills the tokens (Vertex AI reports the characters of gemini-embedding-001,
 # billed per token).
 ADDITIONAL_FIELDS = frozenset(
-    {USAGE_KEYS.index("web_searches"), USAGE_KEYS.index("storage_searches")}
+    {
+        USAGE_KEYS.index("web_searches"),
+        USAGE_KEYS.index("storage_searches"),
+        USAGE_KEYS.index("code_executions"),
+    }
 )
 KINDS = ("input", "cache_read", "cache_write", "output")
 _FIELD = {key: index for index, key in enumerate(USAGE_KEYS)}

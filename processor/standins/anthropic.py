@@ -94,10 +94,15 @@ def handle(path: str, body: dict[str, Any], plan: Plan) -> Reply:
         "stop_sequence": None,
         "usage": {**usage(plan, plan.output_tokens), **_served(body)},
     }
+    container = None
+    if plan.code_executions:  # a code execution tool ran, in this container
+        container = {"id": "container_standin", "expires_at": "2026-12-03T07:00:00Z"}
+        message["container"] = container
     if not body.get("stream"):
         return json_reply(message, headers=headers)
 
     start = {**message, "content": [], "stop_reason": None, "usage": usage(plan, 1)}
+    start.pop("container", None)  # named in message_delta's delta
     start["usage"].pop("output_tokens_details", None)
     start["usage"].pop("server_tool_use", None)  # counted in message_delta's usage
     pieces = [sse_event({"type": "message_start", "message": start}, "message_start")]
@@ -121,7 +126,11 @@ def handle(path: str, body: dict[str, Any], plan: Plan) -> Reply:
     final.pop("service_tier")
     delta = {
         "type": "message_delta",
-        "delta": {"stop_reason": "end_turn", "stop_sequence": None},
+        "delta": {
+            "stop_reason": "end_turn",
+            "stop_sequence": None,
+            **({"container": container} if container else {}),
+        },
         "usage": final,
     }
     pieces.append(sse_event(delta, "message_delta"))

@@ -249,6 +249,13 @@ class Responses:
              "queries": [f"query {n}"], "results": None}
             for n in range(plan.file_searches)
         ]  # fmt: skip
+        # A code interpreter's calls, in one container.
+        self.searches += [
+            {"id": f"ci_standin{next(_ids)}", "type": "code_interpreter_call",
+             "status": "completed", "code": "print(6 * 7)", "container_id": "cntr_standin",
+             "outputs": None}
+            for n in range(plan.code_executions)
+        ]  # fmt: skip
 
     def document(self, status: str = "completed") -> dict[str, Any]:
         """The response object at `status`: with its output and usage once it has ended

@@ -240,3 +240,67 @@ def test_gemini_grounded_calls_are_unpriced_not_billed_on_tokens(
         # 10,000 × $0.30 + 1,000 × $2.50 = 3,000 + 2,500 per million = $0.0055.
         ("gemini-2.5-flash", 0, 0, Decimal("0.0055"), ""),
     ]
+
+
+def test_code_execution_containers_leave_the_call_unpriced(
+    standin, exporter, tmp_path, store_client
+):
+    """A code execution container is billed by its time, not per call: OpenAI's code
+    interpreter per minute of a container session (5 minutes at least, a session shared by
+    the calls that use it within 20 minutes: https://platform.openai.com/docs/pricing#built-in-tools),
+    Anthropic's code execution tool per container hour past a monthly free allowance
+    (https://platform.claude.com/docs/en/about-claude/pricing#code-execution-tool). What one
+    call adds is not known from it: a call that ran one (OpenAI `code_interpreter_call` items,
+    an Anthropic answer naming its `container`) is unpriced. Such calls were priced on their
+    tokens alone (GPT-5.5: 10,000 × $5 + 1,000 × $30 = $0.08; Claude Sonnet 4.6: 2,000 × $3
+    + 300 × $15 = $0.0105, as if the container were free)."""
+    sdk = openai.OpenAI(
+        api_key="sk-test-code", base_url=standin.base_url("/openai/v1"), max_retries=0
+    )
+    tools = [{"type": "code_interpreter", "container": {"type": "auto"}}]
+    response = sdk.responses.create(
+        model="gpt-5.5",
+        input="What is 6 times 7? Use Python.",
+        tools=tools,
+        extra_headers=usage_header(input=10_000, output=1_000, code_executions=2),
+    )
+    assert [item.type for item in response.output].count("code_interpreter_call") == 2
+    claude = anthropic.Anthropic(
+        base_url=standin.base_url("anthropic"), api_key="sk-ant", max_retries=0
+    )
+    code = [{"type": "code_execution_20250825", "name": "code_execution"}]
+    message = claude.messages.create(
+        model="claude-sonnet-4-6",
+        max_tokens=1000,
+        messages=MESSAGES,
+        tools=code,
+        extra_headers=usage_header(input=2000, output=300, code_executions=1),
+    )
+    assert message.container.id == "container_standin"
+    with claude.messages.stream(
+        model="claude-sonnet-4-6",
+        max_tokens=1000,
+        messages=MESSAGES,
+        tools=code,
+        extra_headers=usage_header(input=2000, output=300, code_executions=1),
+    ) as stream:
+        assert stream.get_final_message().container.id == "container_standin"
+    claude.messages.create(  # the tool offered, no container used: tokens only
+        model="claude-sonnet-4-6",
+        max_tokens=1000,
+        messages=MESSAGES,
+        tools=code,
+        extra_headers=usage_header(input=2000, output=300),
+    )
+
+    store_spans(llm_spans(exporter), tmp_path, store_client)
+    assert store_client.query(
+        "SELECT model, stream, code_executions, if(priced = 1, cost, NULL), unpriced_reason "
+        "FROM llm_calls ORDER BY ts"
+    ).result_rows == [
+        ("gpt-5.5", 0, 2, None, "no_rate"),
+        ("claude-sonnet-4-6", 0, 1, None, "no_rate"),
+        ("claude-sonnet-4-6", 1, 1, None, "no_rate"),
+        # 2,000 × $3 + 300 × $15 = 6,000 + 4,500 per million = $0.0105.
+        ("claude-sonnet-4-6", 0, 0, Decimal("0.0105"), ""),
+    ]

@@ -38,6 +38,8 @@ Not verified, so not asserted here:
 - Gemini grounding with Google Search: its fee applies past a free allowance of the project
   (a day's or a month's calls), so a grounded call's cost is unknown (checked below); Vertex
   AI's allowance was not readable.
+- Code execution containers (OpenAI code interpreter, Anthropic code execution): billed by
+  container time shared across calls, so a call that ran one is unknown (checked below).
 - Whether batch discounts a per-search fee: no first-party page says; the fee is billed in
   full and the batch discount applies to the tokens, as the pages word it.
 - OpenAI web searches of web_search_preview on GPT-4o and GPT-4.1 ($25 per 1,000, its search
@@ -108,6 +110,11 @@ OPENAI_FILE_SEARCH = (
     "https://platform.openai.com/docs/pricing#built-in-tools (File search tool call $2.50 / "
     "1k tool calls, Responses API only)"
 )
+OPENAI_CODE = (
+    "https://platform.openai.com/docs/pricing#built-in-tools (Code Interpreter, by container "
+    "memory) ; https://simoncarter.ai/posts/openai-container-sessions-now-billed-per-minute-"
+    "short-sessions-get-cheaper-from-/ (per minute, 5-minute minimum, from 2026-06-02)"
+)
 GROQ_WHISPER = "https://console.groq.com/docs/speech-text (whisper-large-v3: cost per hour $0.111)"
 
 
@@ -169,6 +176,7 @@ def metered(
     preview: int = 0,
     images: int = 0,
     files: int = 0,
+    code: int = 0,
     **tokens: int,
 ) -> dict[str, Any]:
     """Usage billed in other units, as the instrumentation reports it
@@ -182,6 +190,7 @@ def metered(
         "tokentrace.usage.preview_web_searches": preview,
         "tokentrace.usage.output_images": images,
         "tokentrace.usage.storage_searches": files,
+        "tokentrace.usage.code_executions": code,
     }
     return {**(usage(**tokens) if tokens else {}), **{k: v for k, v in attrs.items() if v}}
 
@@ -964,6 +973,29 @@ CASES = [
         metered(files=1, inp=10_000, out=1_000),
         None,
         OPENAI_FILE_SEARCH + " ; https://developers.openai.com/api/docs/models/gpt-6.2-sol",
+        reason="no_rate",
+    ),
+    # Code execution containers are billed by their time, not per call: OpenAI's code
+    # interpreter per minute of a session (5 minutes at least) that calls within 20 minutes
+    # share, Anthropic's per container hour past a monthly free allowance. A call that ran one
+    # is unknown; it was its tokens alone (GPT-5.5: 10,000 x 5 + 1,000 x 30 = 0.08; Sonnet
+    # 4.6: 10,000 x 3 + 1,000 x 15 = 0.045).
+    Case(
+        "gpt-5.5 code_interpreter",
+        "openai",
+        "gpt-5.5",
+        metered(code=1, inp=10_000, out=1_000),
+        None,
+        OPENAI_CODE,
+        reason="no_rate",
+    ),
+    Case(
+        "sonnet-4-6 code execution",
+        "anthropic",
+        "claude-sonnet-4-6",
+        metered(code=1, inp=10_000, out=1_000),
+        None,
+        ANTHROPIC + "#code-execution-tool",
         reason="no_rate",
     ),
     # US-only inference, 1.1x every token rate of Opus 4.6 and later ($5.50 / $0.55 / $27.50):
