@@ -97,6 +97,7 @@ from tokentrace.processor.extract.sources import (
     FRAMEWORK_PEER_SCOPES,
     LOOSE_USAGE_SCOPES,
     RANK_FRAMEWORK,
+    RANK_INEXACT,
 )
 
 DEFAULT_CAPACITY = 600_000
@@ -468,7 +469,9 @@ def richness(call: Call) -> tuple[int, int, int, int]:
         0 if call.usage_missing else 1,
         1 if call.ours else 0,
         sum(1 for count in counts if count),
-        call.rank,
+        # an inexact source's span loses even to a framework's (OpenLLMetry's Anthropic
+        # stream, one output token too many, beside OpenInference's span of the stream)
+        RANK_FRAMEWORK - 1 if call.rank == RANK_INEXACT else call.rank,
     )
 
 

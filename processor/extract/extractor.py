@@ -886,7 +886,8 @@ def _call(
     call.budget_blocked = int(bool(found[BUDGET_BLOCKED]))
     call.call_key = found[CALL_KEY] or ""
     call.ours = source.rank == sources.RANK_TOKENTRACE
-    call.rank = sources.RANK_FRAMEWORK if call.late else source.rank
+    framework = call.late or (source.stream_apart and call.stream)
+    call.rank = sources.RANK_FRAMEWORK if framework else source.rank
     call.scope = scope
     call.tags = _tags(others, resource, call, source, extraction)
     return call

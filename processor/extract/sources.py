@@ -231,6 +231,13 @@ conventions, ``chat`` spans the calls and ``invoke_agent`` (the sum of its calls
 ``gen_ai.provider.name=microsoft.agent_framework``) not; no stream attribute; its Claude
 and Bedrock input EXCLUDES cache (the Messages API's ``input_tokens``, Converse's
 ``inputTokens``).
+OpenInference's Anthropic instrumentation (3.1.0) under Phoenix's ``register()``: its
+``messages.stream`` span is not current when the request goes out, so the Anthropic SDK's
+own span of the stream is a root of another trace (``Source.stream_apart``). The Traceloop
+SDK's ``Traceloop.init`` (0.62.4): OpenLLMetry's spans as above, its association
+properties copied onto every span of a workflow, other scopes' too. OpenLLMetry's OpenAI
+Agents instrumentation (0.62.4): ``openai.response`` spans, the Responses API's usage with
+its cache, none on Chat Completions.
 The AI SDK 7 traced by @ai-sdk/otel's ``OpenTelemetry`` integration (scope ``gen_ai``):
 GenAI conventions (``invoke_agent`` and ``agent_step`` spans around ``chat`` ones), no
 stream attribute, its telemetry metadata on no span.
@@ -330,6 +337,13 @@ LOOSE_USAGE_SCOPES = (
     b"@arizeai/openinference-instrumentation-bedrock",
     b"@traceloop/instrumentation-bedrock",
 )
+# OpenInference's Anthropic instrumentation (3.1.0) makes its ``messages.stream`` span current
+# only while ``messages.stream()`` returns the stream's manager; the request goes out when
+# the manager is entered, so the Anthropic SDK's own span of the stream (on whenever a
+# global tracer provider is set, as ``phoenix.otel.register`` sets it) and tokentrace's are
+# roots of another trace, and OpenInference's span has no response id. Its spans of streams
+# are paired as a framework's (``Source.stream_apart``).
+_STREAM_APART_SCOPES = (b"openinference.instrumentation.anthropic",)
 # Scopes whose spans may be a framework span's SDK-level twin before any framework span
 # is seen (the OpenAI span of a LangChain call ends first): OpenInference's own.
 FRAMEWORK_PEER_SCOPES = (b"openinference.", b"@arizeai/openinference")
@@ -491,7 +505,8 @@ class Source:
     __slots__ = (
         "anthropic_input_excludes_cache", "bedrock_input_excludes_cache", "botocore",
         "logfire", "openinference", "openlit",
-        "plain_keys_are_request", "rank", "usage_object_normalised", "vercel", "vertexai",
+        "plain_keys_are_request", "rank", "stream_apart", "usage_object_normalised", "vercel",
+        "vertexai",
     )  # fmt: skip
 
     def __init__(self, scope_name: bytes, sdk_name: str) -> None:
@@ -519,6 +534,7 @@ class Source:
         )
         self.vercel = scope_name == _VERCEL_SCOPE
         self.openinference = scope_name.startswith(FRAMEWORK_PEER_SCOPES)
+        self.stream_apart = scope_name.startswith(_STREAM_APART_SCOPES)
         self.vertexai = scope_name in _VERTEX_SDK_SCOPES
         self.logfire = scope_name.startswith(_LOGFIRE_SCOPES)
         self.usage_object_normalised = scope_name.startswith(_MLFLOW_SCOPES)

@@ -1,0 +1,124 @@
+"""Observability SDKs set up as their docs say, each with its own tracer provider and
+exporter, and the OpenAI Agents SDK's tracing bridged to OpenTelemetry, replayed as
+``test_sources`` replays its sources: one row per call, exact usage and cost, alone and
+beside tokentrace's instrumentation.
+
+Recorded by ``tests/fixtures/sources/record/record.py`` (which says how to install the
+packages) against the provider stand-ins, each call asking for 1,200 input tokens of
+which 1,000 cache reads (Claude's also 100 cache writes) and 80 output tokens:
+
+- Arize Phoenix's ``phoenix.otel.register(auto_instrument=True)`` (arize-phoenix-otel
+  0.17.2: OpenInference's OpenAI 0.1.66 and Anthropic 3.1.0 instrumentations, openai 3.57,
+  anthropic 2.16, whose own tracing is on under the global provider that Phoenix sets),
+  exported by Phoenix's own OTLP exporter: gpt-4o plain and streamed, gpt-4o-mini streamed
+  without usage, Claude Sonnet 4.5 plain and ``messages.stream``;
+- the Traceloop SDK's ``Traceloop.init`` (traceloop-sdk 0.62.4: OpenLLMetry's OpenAI and
+  Anthropic instrumentations, the Anthropic SDK's own tracing on too), the same calls
+  under a ``@workflow`` with association properties ``user_id`` and ``team``;
+- the OpenAI Agents SDK 0.24 (openai 3.57) with OpenLLMetry's OpenAI Agents
+  instrumentation (0.62.4): an agent on gpt-4o run and streamed on the Responses API, then
+  on Chat Completions (``OpenAIChatCompletionsModel``, whose streams ask for no usage).
+
+Prices (USD per million tokens): gpt-4o input 2.50, cached input 1.25, output 10
+(https://openai.com/api/pricing/); Claude Sonnet 4.5 input 3, cache read 0.30, 5-minute
+cache write 3.75, output 15 (https://www.anthropic.com/pricing#api). A cached gpt-4o call:
+200 × 2.50 + 1,000 × 1.25 + 80 × 10 per million = $0.00255; a cached Claude call: 100 × 3
++ 1,000 × 0.30 + 100 × 3.75 + 80 × 15 per million = $0.002175.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from .test_sources import GPT_4O, SONNET
+
+FIELDS = (
+    "provider", "model", "input_tokens", "output_tokens", "cache_read_tokens",
+    "cache_write_tokens", "usage_missing", "stream", "unpriced_reason", "cost",
+)  # fmt: skip
+CLAUDE = ("anthropic", "claude-sonnet-4-5", 1200, 80, 1000, 100, 0)
+GPT = ("openai", "gpt-4o", 1200, 80, 1000, 0, 0)
+# gpt-4o-mini streamed without ``include_usage``: its usage and so its cost are unknown.
+NO_USAGE = (0, 0, 0, 0, 1, 1, "usage_missing", Decimal(0))
+MINI_DATED = "gpt-4o-mini-2024-08-06"
+
+
+def _sdk_rows(mini: str) -> list[tuple]:
+    """The five calls of the Phoenix and Traceloop recordings; ``mini``: the model name of
+    the stream without usage (the response's where the kept span records it)."""
+    return [
+        (*CLAUDE, 0, "", SONNET),
+        (*CLAUDE, 1, "", SONNET),
+        (*GPT, 0, "", GPT_4O),
+        (*GPT, 1, "", GPT_4O),
+        ("openai", mini, *NO_USAGE),
+    ]
+
+
+@pytest.mark.parametrize("fixture", ["phoenix_otel", "phoenix_otel_tokentrace"])
+@pytest.mark.parametrize("alone", [False, True])
+def test_phoenix_register(replay, fixture, alone):
+    """OpenInference's ``messages.stream`` span is current only while ``messages.stream()``
+    returns the stream's manager: the Anthropic SDK's own span of the stream (and
+    tokentrace's beneath it) is a root of another trace, and OpenInference's span has no
+    response id, so the stream was two rows (six for five calls, $0.002175 counted twice).
+    Its spans of streams are paired as a framework's: one row each call, alone and
+    exported one span at a time, as Phoenix's ``SimpleSpanProcessor`` exports."""
+    result = replay(fixture, alone=alone)
+    tokentrace = fixture.endswith("tokentrace")
+    assert result.spans == (12 if tokentrace else 7)
+    assert result.rows(*FIELDS) == _sdk_rows("gpt-4o-mini" if tokentrace else MINI_DATED)
+    assert result.metrics.spans_duplicate.value() == (7 if tokentrace else 2)
+
+
+@pytest.mark.parametrize("fixture", ["traceloop_sdk", "traceloop_sdk_tokentrace"])
+@pytest.mark.parametrize("alone", [False, True])
+def test_traceloop_init(replay, fixture, alone):
+    """Traceloop's span processor copies the association properties onto every span of the
+    workflow, the Anthropic SDK's own included: they are the rows' user and team. Its
+    ``workflow`` span is not a call; OpenLLMetry's Anthropic span of the stream (one output
+    token too many) and the Anthropic SDK's share the response id: the SDK's is kept."""
+    result = replay(fixture, alone=alone)
+    tokentrace = fixture.endswith("tokentrace")
+    assert result.spans == (13 if tokentrace else 8)
+    assert result.rows(*FIELDS) == _sdk_rows("gpt-4o-mini")
+    assert result.rows("user", "team") == [("user-1", "growth")] * 5
+    assert result.metrics.spans_duplicate.value() == (7 if tokentrace else 2)
+
+
+# The Agents SDK's Chat Completions stream asks for no usage: unknown, not $0.
+AGENTS_NO_USAGE = ("openai", "gpt-4o", 0, 0, 0, 0, 1)
+
+
+@pytest.mark.parametrize("alone", [False, True])
+def test_openllmetry_openai_agents(replay, alone):
+    """OpenLLMetry's ``openai.response`` span is the call (its ``Agent Workflow`` and
+    ``greeter.agent`` spans are not). On the Responses API it has the response's usage and
+    cache; on Chat Completions none (0.62.4 reads no generation span's usage): those calls
+    are usage-missing, unknown rather than $0. It says nothing of streams."""
+    result = replay("openllmetry_openai_agents", alone=alone)
+    assert result.spans == 12
+    assert result.rows(*FIELDS) == [
+        (*AGENTS_NO_USAGE, 0, "usage_missing", Decimal(0)),
+        (*AGENTS_NO_USAGE, 0, "usage_missing", Decimal(0)),
+        (*GPT, 0, "", GPT_4O),
+        (*GPT, 0, "", GPT_4O),
+    ]
+
+
+@pytest.mark.parametrize("alone", [False, True])
+def test_openllmetry_openai_agents_and_tokentrace(replay, alone):
+    """Beside tokentrace's instrumentation, whose span of each call is the child of
+    OpenLLMetry's: one row each call, tokentrace's, the Chat Completions call priced from
+    the wire (the stream without usage stays usage-missing)."""
+    result = replay("openllmetry_openai_agents_tokentrace", alone=alone)
+    assert result.spans == 16
+    assert result.rows(*FIELDS) == [
+        (*AGENTS_NO_USAGE, 1, "usage_missing", Decimal(0)),
+        (*GPT, 0, "", GPT_4O),
+        (*GPT, 0, "", GPT_4O),
+        (*GPT, 1, "", GPT_4O),
+    ]
+    assert result.metrics.spans_duplicate.value() == 4
