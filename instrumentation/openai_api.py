@@ -90,6 +90,10 @@ class ChatCompletions(Api):
             value = usage.get("search_context_size")
             if isinstance(value, str):
                 seen.service_tier = value
+            if "num_search_queries" in usage or "citation_tokens" in usage:
+                model = seen.response_model
+                if model is not None and "deep-research" in model:  # a copy: see _deep_research
+                    seen.raw_usage = {**usage, _DEEP_RESEARCH: True}
 
     def usage(self, raw: dict[str, Any]) -> Usage | None:
         """`count`'s test inlined (a JSON number is an `int` or a `float`, never another `int`
@@ -135,6 +139,8 @@ class ChatCompletions(Api):
                 prompt + (cache_read or 0),
             ):
                 output += reasoning
+        if _DEEP_RESEARCH in raw:
+            prompt, output, reasoning = _deep_research(raw, prompt, output, by_modality)
         return Usage(
             prompt,
             output if type(output) is int else None,
@@ -148,6 +154,33 @@ class ChatCompletions(Api):
 
 _NONE: dict[str, Any] = {}
 """A details object that is absent or not an object (read, never written)."""
+
+_DEEP_RESEARCH = "tokentrace.deep_research"
+"""Set in the usage object kept of a Perplexity Sonar Deep Research answer (`_deep_research`)."""
+
+
+def _deep_research(
+    raw: dict[str, Any], prompt: int, output: Any, by_modality: dict[str, int]
+) -> tuple[int, Any, Any]:
+    """Sonar Deep Research's usage, as Perplexity bills it
+    (https://docs.perplexity.ai/getting-started/pricing: input $2, output $8, citation tokens
+    $2, reasoning tokens $3 per million, search queries $5 per 1,000): `citation_tokens`, at
+    the input rate, are counted as input; `reasoning_tokens`, reported beside
+    `completion_tokens` (the research's own reasoning, not the answer's), join the output as
+    its reasoning; `num_search_queries` are its web searches. Only that model's: Sonar and
+    Sonar Pro answers may name counts their price does not bill."""
+    citations = raw.get("citation_tokens")
+    if type(citations) is int:
+        prompt += citations
+    reasoning = raw.get("reasoning_tokens")
+    if type(reasoning) is not int:
+        reasoning = None
+    elif type(output) is int:
+        output += reasoning
+    searches = raw.get("num_search_queries")
+    if type(searches) is int and searches:
+        by_modality[WEB_SEARCHES] = searches
+    return prompt, output, reasoning
 
 
 _BACKGROUND = "tokentrace.background"

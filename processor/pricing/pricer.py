@@ -234,6 +234,7 @@ class Period:
     no_rate: tuple[int, ...] = ()  # counts this period has no rate for: non-zero = unpriced
     rules_by_count: tuple[tuple[int, str], ...] = ()  # rules that price one count, if non-zero
     long_context: rules.LongContext | None = None  # above its threshold: unpriced (no_rate)
+    requires: tuple[int, ...] = ()  # counts a call of this period always has: zero = unpriced
 
     def price(self, usage: tuple[int, ...]) -> Price:
         compiled = self.compiled
@@ -245,6 +246,9 @@ class Period:
                 return unpriced(self.model, NO_RATE)
         for field in self.no_rate:
             if usage[field]:
+                return unpriced(self.model, NO_RATE)
+        for field in self.requires:
+            if not usage[field]:
                 return unpriced(self.model, NO_RATE)
         if compiled.metered_only:
             if not any(usage[field] for field in compiled.priced_fields) or any(
@@ -380,6 +384,7 @@ class Pricer:
                 p.rule,
                 p.rules_by_count,
                 p.long_context,
+                p.requires,
                 p.hours_utc,
             )
             for p in periods
@@ -844,6 +849,7 @@ def _compile(
             (_FIELDS[count], rule.name) for rule, count in (ruled.rules if ruled else ()) if count
         ),
         long_context=ruled.long_context if ruled else None,
+        requires=tuple(_FIELDS[key] for key in ruled.requires) if ruled else (),
     )
 
 

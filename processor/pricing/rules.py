@@ -117,6 +117,19 @@ PERPLEXITY_SIZE_UNKNOWN = Rule(
     'search_context_size is low", and below it "medium: The default", checked 2026-12-03)',
 )
 
+PERPLEXITY_DEEP_RESEARCH = Rule(
+    "perplexity-deep-research-needs-searches",
+    "Sonar Deep Research bills its search queries ($5 per 1,000), citation tokens ($2 per "
+    "million, its input rate) and reasoning tokens ($3 per million) beside input and output; "
+    "tokentrace's instrumentation reads them (usage.num_search_queries, citation_tokens, "
+    "reasoning_tokens). Every such call searches: a span that reports no search query "
+    "(another instrumentation's, with input and output only) is unpriced (no_rate), never "
+    "priced on the part of its bill it carries",
+    "https://docs.perplexity.ai/getting-started/pricing (Sonar Deep Research: input $2, "
+    "output $8, citation tokens $2 per million, search queries $5 per 1K, reasoning tokens $3 "
+    "per million; checked 2026-12-03)",
+)
+
 FINE_TUNED_CACHE = Rule(
     "openai-ft-cached-input",
     "OpenAI fine-tuned model without a cached-input rate: the base model's cached/input ratio "
@@ -374,6 +387,7 @@ RULES = (
     GROQ_FLEX,
     PERPLEXITY_CONTEXT,
     PERPLEXITY_SIZE_UNKNOWN,
+    PERPLEXITY_DEEP_RESEARCH,
     FINE_TUNED_CACHE,
     FIREWORKS_CACHE,
     CACHE_1H,
@@ -396,6 +410,7 @@ class Ruled:
     no_rate: tuple[str, ...]  # usage keys that make a call unpriced when non-zero
     tier_missing: bool  # the call's tier has no price and no rule (or a fee no span counts)
     long_context: LongContext | None = None  # calls above its threshold are unpriced
+    requires: tuple[str, ...] = ()  # usage keys that make a call unpriced when zero
 
 
 def apply(
@@ -485,6 +500,9 @@ def apply(
             no_rate.append("web_searches")
         elif prices.web_searches_kcount is not None and model_id.startswith(_SEARCH_FEE_VARIES):
             no_rate.append("preview_web_searches")
+    requires: tuple[str, ...] = ()
+    if provider_id in PERPLEXITY_PROVIDERS and prices.output_citation_mtok is not None:
+        requires = ("web_searches",)  # PERPLEXITY_DEEP_RESEARCH: every such call searches
     if provider_id == "google" and "gemini" in model_id and prices.web_searches_kcount is not None:
         no_rate.append("web_searches")  # GEMINI_GROUNDING: a free allowance of the project
     if prices.cache_write_1h_mtok is None and prices.cache_write_mtok is not None:
@@ -499,6 +517,7 @@ def apply(
         tuple(no_rate),
         tier_missing,
         _long_context(provider_id, model_id, prices),
+        requires,
     )
 
 

@@ -126,6 +126,13 @@ def _chat(body: dict[str, Any], plan: Plan, model: str, flavor: str) -> Reply:
     if flavor == "perplexity":  # Sonar: the search context size that set the request fee
         options = body.get("web_search_options") or {}
         usage["search_context_size"] = options.get("search_context_size") or "low"
+        if "deep-research" in model:  # its research's counts, reasoning beside the answer's
+            del usage["completion_tokens_details"]
+            usage["completion_tokens"] = plan.output_tokens - plan.reasoning
+            usage["total_tokens"] = plan.input_tokens + usage["completion_tokens"]
+            usage["citation_tokens"] = plan.citations
+            usage["num_search_queries"] = plan.web_searches
+            usage["reasoning_tokens"] = plan.reasoning
     if not body.get("stream"):
         message = {"role": "assistant", "content": plan.text, "refusal": None}
         choice = {"index": 0, "message": message, "logprobs": None, "finish_reason": "stop"}

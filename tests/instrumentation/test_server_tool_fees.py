@@ -304,3 +304,43 @@ def test_code_execution_containers_leave_the_call_unpriced(
         # 2,000 × $3 + 300 × $15 = 6,000 + 4,500 per million = $0.0105.
         ("claude-sonnet-4-6", 0, 0, Decimal("0.0105"), ""),
     ]
+
+
+def test_perplexity_deep_research_bills_searches_citations_and_reasoning(
+    standin, exporter, tmp_path, store_client
+):
+    """Sonar Deep Research bills input $2, output $8, citation tokens $2 and reasoning tokens
+    $3 per million, and search queries $5 per 1,000
+    (https://docs.perplexity.ai/getting-started/pricing); its usage names them beside the
+    prompt and completion counts (`citation_tokens`, `reasoning_tokens`, `num_search_queries`).
+    Computed from them, the cost equals what Perplexity reports (`usage.cost`). It was the
+    prompt and completion alone: 1,000 × $2 + 2,000 × $8 = $0.018."""
+    perplexity = openai.OpenAI(
+        base_url=standin.base_url("perplexity"), api_key="pplx-test", max_retries=0
+    )
+    counts = usage_header(input=1_000, output=5_000, reasoning=3_000, citations=9_000)
+    counts["x-standin-usage"] += ",web_searches=20"
+    reply = perplexity.chat.completions.create(
+        model="sonar-deep-research", messages=MESSAGES, extra_headers=counts
+    )
+    assert reply.usage.model_extra["num_search_queries"] == 20
+    perplexity.chat.completions.create(
+        model="sonar-deep-research",
+        messages=MESSAGES,
+        extra_headers={
+            **counts,
+            "x-standin-cost": "perplexity=input:0.02;output:0.016;request:0.109",
+        },
+    )
+
+    store_spans(llm_spans(exporter), tmp_path, store_client)
+    assert store_client.query(
+        "SELECT input_tokens, output_tokens, reasoning_tokens, web_searches, cost, "
+        "input_cost + output_cost, cost_source FROM llm_calls ORDER BY ts"
+    ).result_rows == [
+        # (1,000 prompt + 9,000 citation) × $2 = 0.02; 2,000 answer × $8 = 0.016;
+        # 3,000 reasoning × $3 = 0.009; 20 searches × $0.005 = 0.1: 0.145.
+        (10_000, 5_000, 3_000, 20, Decimal("0.145"), Decimal("0.145"), "computed"),
+        # Perplexity's own total (0.02 + 0.016 + 0.109) counts; the computed cost beside it.
+        (10_000, 5_000, 3_000, 20, Decimal("0.145"), Decimal("0.145"), "provider"),
+    ]

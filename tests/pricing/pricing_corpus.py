@@ -311,6 +311,8 @@ def reference(call: Call, provider_id: str | None) -> Expected | str:
             return "no_rate"
     elif pid == "perplexity" and prices.requests_kcount is not None:
         return "no_rate"  # Sonar's fee depends on the search context size, not named here
+    if pid == "perplexity" and prices.output_citation_mtok is not None:
+        return "no_rate"  # Deep Research always searches; the corpus' calls count none
     if not per_token and metered:
         return "not_per_token"
     if pid in OPENAI and any(part in calc.model.id for part in ("-search-preview", "-search-api")):

@@ -1177,8 +1177,8 @@ CASES = [
     # million + 0.010. Sonar $1 / $1, low $5: 1,000 x 1 + 500 x 1 + 0.005. Sonar Reasoning Pro
     # $2 / $8, low $6, Perplexity's own sample (17 prompt, 1,152 completion tokens, "Total cost
     # for this request: $0.015250"): 17 x 2 + 1,152 x 8 + 0.006. Sonar Deep Research has no
-    # request fee: its tokens alone, 1,000 x 2 + 100 x 8. Sonar Reasoning's fees by size are
-    # not published on a page read here: unpriced.
+    # request fee (its other units below). Sonar Reasoning's fees by size are not published
+    # on a page read here: unpriced.
     Case(
         "sonar-pro medium context",
         "perplexity",
@@ -1203,13 +1203,29 @@ CASES = [
         "0.01525",
         "https://docs.perplexity.ai/docs/sonar/models/sonar-reasoning-pro",
     ),
+    # Sonar Deep Research: input $2, output $8, citation tokens $2 (counted as input),
+    # reasoning tokens $3 (reported beside the answer's, counted in output as its reasoning),
+    # search queries $5 per 1,000; no request fee, whatever the size. 10,000 input (1,000
+    # prompt + 9,000 citation) x 2 + 2,000 answer x 8 + 3,000 reasoning x 3 = 45,000 per
+    # million = 0.045, + 20 x 0.005 = 0.145. A span without its search queries (another
+    # instrumentation's: input and output only) was priced on them alone, 1,000 x 2 + 100 x 8
+    # = 0.0028; every such call searches: unknown.
     Case(
-        "sonar-deep-research context size",
+        "sonar-deep-research searches, citations, reasoning",
+        "perplexity",
+        "sonar-deep-research",
+        metered(searches=20, inp=10_000, out=5_000, reasoning=3_000, tier="low"),
+        "0.145",
+        PERPLEXITY,
+    ),
+    Case(
+        "sonar-deep-research without its searches",
         "perplexity",
         "sonar-deep-research",
         usage(1_000, 100, tier="low"),
-        "0.0028",
+        None,
         PERPLEXITY,
+        reason="no_rate",
     ),
     # A Sonar call whose span names no search context size (another instrumentation's span,
     # or an answer without usage.search_context_size): the fee is $5, $8 or $12 per 1,000
