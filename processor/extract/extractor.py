@@ -842,6 +842,8 @@ def _call(
             call.output_tokens += thoughts
             call.reasoning_tokens = thoughts
             extraction.repaired["output_without_thoughts"] += 1
+    elif output_tokens is not None and source.thoughts_unknown(model, total, found[REASONING]):
+        call.usage_missing = 1  # the thoughts, billed as output, are not counted
     call.operation = operation or "chat"
     call.response_id = found[RESPONSE_ID] or ""
     call.late = source.opened_late(bool(call.stream), call.response_id)

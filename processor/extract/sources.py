@@ -506,7 +506,7 @@ class Source:
         "anthropic_input_excludes_cache", "bedrock_input_excludes_cache", "botocore",
         "logfire", "openinference", "openlit",
         "plain_keys_are_request", "rank", "stream_apart", "usage_object_normalised", "vercel",
-        "vertexai",
+        "vertexai", "vertexai_sdk",
     )  # fmt: skip
 
     def __init__(self, scope_name: bytes, sdk_name: str) -> None:
@@ -536,6 +536,7 @@ class Source:
         self.openinference = scope_name.startswith(FRAMEWORK_PEER_SCOPES)
         self.stream_apart = scope_name.startswith(_STREAM_APART_SCOPES)
         self.vertexai = scope_name in _VERTEX_SDK_SCOPES
+        self.vertexai_sdk = scope_name == _VERTEXAI_SCOPE
         self.logfire = scope_name.startswith(_LOGFIRE_SCOPES)
         self.usage_object_normalised = scope_name.startswith(_MLFLOW_SCOPES)
         # MLflow's OpenAI autologging sets the request's keyword arguments as attributes
@@ -596,6 +597,21 @@ class Source:
         output: no total with the thoughts)."""
         return self.openlit and is_gemini(provider, model)
 
+    def thoughts_unknown(self, model: str, total: int | None, reasoning: int | None) -> bool:
+        """Whether a thinking Gemini model's output count may leave its thoughts out with
+        nothing that counts them: the contrib Vertex AI instrumentation (2.2b0) sets Gemini's
+        ``candidatesTokenCount`` as the output, without ``thoughtsTokenCount`` or the total
+        (OpenLLMetry's release of that name sets the total: ``thoughts_in_total``). Gemini
+        2.5 and later think unless told not to, and bill the thoughts as output: the call's
+        cost is unknown, not that of its answer alone (recorded: 50 of 80 output tokens,
+        $0.000215 for a $0.00029 call)."""
+        return (
+            self.vertexai_sdk
+            and total is None
+            and reasoning is None
+            and model.startswith(_THINKING_GEMINI)
+        )
+
     def usage_is_estimate(self, provider: str, stream: bool, cache_counted: bool) -> bool:
         """Whether the counts are the source's guess rather than the provider's usage.
 
@@ -623,6 +639,9 @@ class Source:
 # instrumentations (0.62.4) copy ``candidatesTokenCount`` as the output count and
 # ``totalTokenCount`` as the total: the difference is the thoughts.
 _GEMINI_PROVIDERS = frozenset({"gcp.gemini", "gcp.gen_ai"})
+# Gemini models that think by default, or can be told to (2.5 Flash-Lite): their thoughts
+# are not provably none (https://ai.google.dev/gemini-api/docs/thinking).
+_THINKING_GEMINI = ("gemini-2.5", "gemini-3")
 
 
 def is_gemini(provider: str, model: str) -> bool:

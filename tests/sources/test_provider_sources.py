@@ -403,23 +403,43 @@ def test_openlit_google_genai_on_vertex_and_tokentrace(replay, alone):
     assert result.metrics.spans_duplicate.value() == 2
 
 
+# The contrib Vertex AI instrumentation's span of a gemini-2.5-flash call: no cache count,
+# and an output count without the thoughts, which it does not count (nor the total): the
+# cost is unknown (``Source.thoughts_unknown``), whatever the call thought.
+CONTRIB_VERTEX_FLASH = (
+    "gcp.vertex_ai", "gemini-2.5-flash", 1200, 80, 0, 0, 1, 0, 0, "usage_missing", 0,
+)  # fmt: skip
+
+
 def test_otel_vertexai(replay):
     """The contrib opentelemetry-instrumentation-vertexai 2.2b0 (google-cloud-aiplatform
-    2.7, REST): ``gen_ai.system=vertex_ai``, no cached-token attribute (the 1,000 cached
-    tokens are billed as input: 1,200 × 0.30 + 80 × 2.50 per million, the span does not
-    say) and no response id; ``generate_content(stream=True)`` has no span at all."""
+    2.7, REST): ``gen_ai.system=vertex_ai``, no cached-token attribute and no response id;
+    ``generate_content(stream=True)`` has no span at all. Its output is Gemini's
+    ``candidatesTokenCount``, without the thoughts, which nothing on the span counts: the
+    cost is unknown (it was 1,200 × 0.30 + 80 × 2.50 per million, $0.00056, priced as if
+    the call had not thought; ``test_otel_vertexai_thinking``)."""
     result = replay("otel_vertexai")
-    uncached = ("gcp.vertex_ai", "gemini-2.5-flash", 1200, 80, 0, 0, 0, 0, 1, "")
-    assert _rows(result) == [(*uncached, Decimal("0.00056"))]
+    assert _rows(result) == [CONTRIB_VERTEX_FLASH]
 
 
 def test_otel_vertexai_latest_semconv(replay):
     """The contrib instrumentation (2.2b0) under ``OTEL_SEMCONV_STABILITY_OPT_IN=
     gen_ai_latest_experimental`` drops ``gen_ai.system`` and names no provider: the scope
-    says Vertex AI (it was read as the model's owner, ``gcp.gemini``). Same cost as above."""
+    says Vertex AI (it was read as the model's owner, ``gcp.gemini``). Cost unknown as
+    above."""
     result = replay("otel_vertexai_latest")
-    uncached = ("gcp.vertex_ai", "gemini-2.5-flash", 1200, 80, 0, 0, 0, 0, 1, "")
-    assert _rows(result) == [(*uncached, Decimal("0.00056"))]
+    assert _rows(result) == [CONTRIB_VERTEX_FLASH]
+
+
+def test_otel_vertexai_thinking(replay):
+    """The contrib instrumentation (2.2b0) on a thinking call (30 of its 80 output tokens
+    thoughts, 1,000 of its 1,200 input tokens cached; $0.00029): its span says 50 output
+    tokens and nothing of the thoughts or the cache. It was priced 1,200 × 0.30 + 50 ×
+    2.50 per million, $0.000485 (https://cloud.google.com/vertex-ai/generative-ai/pricing),
+    the thoughts' 30 × 2.50 per million left out; now its cost is unknown."""
+    result = replay("otel_vertexai_thinking")
+    assert result.spans == 1
+    assert _rows(result) == [(*CONTRIB_VERTEX_FLASH[:3], 50, *CONTRIB_VERTEX_FLASH[4:])]
 
 
 # Thinking calls (``record.THINKING_USAGE``): 30 of the 80 output tokens are thoughts,
