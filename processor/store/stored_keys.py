@@ -19,6 +19,7 @@ here costs at most a double count of a resent span, never a stored one.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import marshal
 import os
@@ -52,6 +53,13 @@ class StoredKeys:
                 data = path.read_bytes()
             except FileNotFoundError:
                 continue
+            except OSError as exc:  # its permissions, a disk error: serve starts without them
+                log.error(
+                    "%s cannot be read (%s): a resend of a span stored before the last stop may "
+                    "be stored twice; make it readable by serve's user",
+                    path, exc,
+                )  # fmt: skip
+                continue
             found = spool_records.scan(data)
             if found.damaged:
                 log.warning("%s: skipping %d damaged bytes", path, found.damaged_bytes)
@@ -66,7 +74,8 @@ class StoredKeys:
                 if path == self._current:
                     self._rows += len(batch)
             if path == self._current and found.torn_at is not None:
-                with path.open("r+b") as file:
+                # Left as it is if it cannot be cut: the next load skips the torn bytes as damage.
+                with contextlib.suppress(OSError), path.open("r+b") as file:
                     file.truncate(found.torn_at)
         return keys
 

@@ -53,3 +53,15 @@ def test_keys_added_after_the_file_was_deleted_go_to_a_new_one(tmp_path):
     kept.add(keys("b"))
     kept.close()
     assert [span for _, span, _ in StoredKeys(tmp_path, rows=100).load()] == ["sb0", "sb1"]
+
+
+def test_an_unreadable_file_of_keys_is_said_and_serve_starts_without_them(tmp_path, caplog):
+    # Its permissions, or a disk error (here: its bytes read from /proc/self/mem, an I/O error
+    # whoever runs the test): the OSError ended serve's start-up in a traceback.
+    kept = StoredKeys(tmp_path, rows=4)
+    kept.add(keys("a"))
+    kept.close()
+    (tmp_path / NAME).replace(tmp_path / f"{NAME}.old")
+    (tmp_path / NAME).symlink_to("/proc/self/mem")
+    assert [span for _, span, _ in StoredKeys(tmp_path, rows=4).load()] == ["sa0", "sa1"]
+    assert f"{tmp_path / NAME} cannot be read ([Errno 5] Input/output error)" in caplog.text
