@@ -100,6 +100,7 @@ def test_kill_9_at_random_points_loses_and_doubles_no_acknowledged_span(tmp_path
     generator.stopping.set()
     generator.join(60)
     assert not generator.is_alive()
+    server.wait_drained()
     assert server.stop() == 0
 
     failures = [answer for answer in generator.answers if answer != 200]
