@@ -83,6 +83,11 @@ class Pipeline:
         self._pending: set[Future[None]] = set()  # appends not yet durable (or failed)
         self._unpriced = UnpricedLog()
 
+    def seed(self, remember: Callable[[Deduper], None]) -> None:
+        """Run ``remember(deduper)`` while no request is being admitted."""
+        with self._lock:
+            remember(self._deduper)
+
     def accept(self, request: Any, transport: str) -> Accepted:
         """Process a decoded request (an ``otlp_wire.TraceRequest``).
 

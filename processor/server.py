@@ -103,6 +103,7 @@ class Service:
             log.info("replaying %d spooled segment(s)", len(backlog))
         self.pricer = Pricer()
         self.pipeline = Pipeline(self.pricer, self.spool, self.deduper, self.metrics)
+        self.spool.on_recovered = self._recovered_late
         self.price_updates: PriceUpdates | None = None
         if config.prices_update_url:
             self.price_updates = PriceUpdates(
@@ -137,6 +138,13 @@ class Service:
         self._register_gauges()
         self.sink.start(client)
         self.spool.start()
+
+    def _recovered_late(self, segment: Segment) -> None:
+        """A segment left by the last run that could not be read at start (exports were
+        refused meanwhile): its keys join the deduper's before exports are taken again, so
+        that a sender's resend of its spans is known, and it goes to the sink."""
+        self.pipeline.seed(lambda deduper: _seed_from_spool(deduper, self.spool, [segment]))
+        self.sink.offer(segment)
 
     def _connect(self) -> Any:
         client = store.connect(self.config.clickhouse_url)

@@ -25,9 +25,10 @@ CRC-32 and the header's own CRC-32, then the payload: one request's columns, pic
 record at the end of a segment (a crash mid-write) was never acknowledged; recovery cuts it
 off. A damaged record is skipped: recovery resynchronises at the next intact record, keeps the
 damaged bytes in ``damaged/``, logs and counts them (``tokentrace_spool_damaged_bytes_total``);
-so is a record whose checksums hold but whose payload does not decode to columns. A segment
-that cannot be read at all (not a file) is logged and left where it is. None of these stops
-a start-up: a crash loop would store nothing at all.
+so is a record whose checksums hold but whose payload does not decode to columns. None of
+these stops a start-up: a crash loop would store nothing at all. A segment that cannot be read
+at all (its permissions, a disk error) holds acknowledged spans whose resends could not be
+told apart: exports are refused (503) until it can be read, or is moved away.
 
 The spool is bounded: once its segments hold ``max_bytes``, :meth:`Spool.append` raises
 :class:`SpoolFull` and the receivers answer 503 with ``Retry-After`` until the sink has
@@ -107,6 +108,8 @@ class Spool:
         self.seal_seconds = seal_seconds
         self.on_sealed: Callable[[Segment], None] = lambda segment: None
         self.on_damage: Callable[[int], None] = lambda damaged_bytes: None
+        # A segment unreadable at start, read since (see _reread): the sink's, as sealed ones.
+        self.on_recovered: Callable[[Segment], None] = lambda segment: self.on_sealed(segment)
         self._queue: queue.Queue[tuple[Columns, int, Future[None]] | None] = queue.Queue()
         self._lock = threading.Lock()
         self._bytes = 0
@@ -121,6 +124,7 @@ class Spool:
         self._failed_writes = 0  # since the last write that succeeded
         self._write_error: int | str | None = None  # the last failure logged (see _write_failed)
         self._write_failure = ""  # its message, for readiness
+        self._unread: dict[Path, str] = {}  # segments left by an earlier run, not readable yet
 
     # ------------------------------------------------------------ state
 
@@ -140,6 +144,14 @@ class Spool:
         """Why this spool takes no appends now ('' if it does): readiness reports it."""
         if self.held is not None:
             return str(self.held)
+        unread = list(self._unread.items())  # the writer thread changes it
+        if unread:
+            path, error = unread[0]
+            return (
+                f"spool segment {path} cannot be read ({error}): exports are refused until it "
+                "can, so that a resend of its spans is not stored twice; make it readable by "
+                "serve's user, or move it out of the spool directory to give its spans up"
+            )
         if self._write_error is not None:
             return f"cannot write in the spool directory: {self._write_failure}"
         return "" if self.has_room() else "spool full"
@@ -162,23 +174,64 @@ class Spool:
             if number.isdigit():
                 self._sequence = max(self._sequence, int(number))
             try:
-                data = path.read_bytes()
-            except OSError as exc:  # not a file, or unreadable: nothing a restart would change
-                log.error("spool: cannot read %s, left where it is: %s", path, exc)
+                segment = self._recover(path)
+            except OSError as exc:
+                self._unread[path] = str(exc)
                 continue
-            found = self._read(path, data)
-            try:
-                _tidy(path, data, found)
-            except OSError as exc:  # a full disk, say: loading skips the same bytes anyway
-                log.error("spool: cannot rewrite %s, read as it is: %s", path.name, exc)
-            if not found.records:
-                continue
-            size = sum(end - start for start, end in found.records)
-            segments.append(Segment(name=path.stem, path=path, size=size, recovered=True))
-        with self._lock:
-            self._bytes += sum(segment.size for segment in segments)
-            self._segments += len(segments)
+            if segment is not None:
+                segments.append(segment)
+        if self._unread:
+            log.error("%s", self.problem)
         return segments
+
+    def _recover(self, path: Path) -> Segment | None:
+        """The segment at ``path`` left by an earlier run, holding only its whole records; None
+        if it holds none. Raises OSError if it cannot be read now.
+
+        A file that cannot be read (its permissions, a disk error) holds spans acknowledged
+        before, whose keys the deduper cannot learn: a sender resending one of them (its answer
+        lost in the crash) would have it stored anew, and again once the file is read. So it is
+        kept in ``_unread``, exports are refused meanwhile (:attr:`problem`, 503, retried), and
+        the writer reads it again every second (:meth:`_reread`).
+        """
+        try:
+            data = path.read_bytes()
+        except IsADirectoryError as exc:  # not a segment: nothing a restart would change
+            log.error("spool: cannot read %s, left where it is: %s", path, exc)
+            return None
+        found = self._read(path, data)
+        try:
+            _tidy(path, data, found)
+        except OSError as exc:  # a full disk, say: loading skips the same bytes anyway
+            log.error("spool: cannot rewrite %s, read as it is: %s", path.name, exc)
+        if not found.records:
+            return None
+        size = sum(end - start for start, end in found.records)
+        with self._lock:
+            self._bytes += size
+            self._segments += 1
+        return Segment(name=path.stem, path=path, size=size, recovered=True)
+
+    def _reread(self) -> None:
+        """Read again the segments unreadable at start; each one read goes to the sink
+        (:attr:`on_recovered`), and once none is left, exports are taken again."""
+        for path in list(self._unread):
+            if not path.exists():
+                # Moved away by hand: its spans are given up, as the problem said.
+                log.warning("spool: %s is gone; its spans are given up", path.name)
+                del self._unread[path]
+                continue
+            try:
+                segment = self._recover(path)
+            except OSError as exc:
+                self._unread[path] = str(exc)
+                continue
+            log.warning("spool: %s can be read now; replaying it", path.name)
+            if segment is not None:
+                self.on_recovered(segment)  # its keys known before exports are taken again
+            del self._unread[path]
+        if not self._unread:
+            log.warning("spool: every segment left by the last run is read; taking exports")
 
     def _readmit_dead_segments(self) -> None:
         """Put back segments earlier versions moved to ``dead/`` on any insert error.
@@ -252,6 +305,8 @@ class Spool:
         """Queue ``rows`` rows (as ``columns``) for the log; resolves once fsynced."""
         if self._closed:
             raise SpoolFull("the spool is closed")
+        if self._unread and (problem := self.problem):
+            raise SpoolFull(problem)
         if self._bytes >= self.max_bytes:
             raise SpoolFull(f"the spool holds {self._bytes} bytes, its limit")
         future: Future[None] = Future()
@@ -311,7 +366,7 @@ class Spool:
             timeout = None
             if current is not None:
                 timeout = max(0.0, current.opened + self.seal_seconds - time.monotonic())
-            elif self.held is not None or self._failed_writes:
+            elif self.held is not None or self._failed_writes or self._unread:
                 timeout = _HELD_RECHECK_SECONDS
             batch: list[tuple[Columns, int, Future[None]]] = []
             try:
@@ -334,6 +389,8 @@ class Spool:
                     self._keep_lock()
             elif self._failed_writes:
                 self._probe()  # the same, while writes fail
+            if self._unread:
+                self._reread()
             current = self._current
             if current is not None and (
                 stopping or time.monotonic() >= current.opened + self.seal_seconds
