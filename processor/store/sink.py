@@ -129,6 +129,12 @@ class Sink:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=max(1.0, deadline - time.monotonic() + 1.0))
+        if self._thread is None or not self._thread.is_alive():
+            # What stays spooled must be on disk: a segment whose file was deleted is written
+            # again from memory (see Spool.keep), or its acknowledged rows go with the process.
+            for segment in list(self._queue.queue):
+                if segment.columns is not None:
+                    self._spool.keep(segment, segment.columns)
         if self._stored_keys is not None:
             self._stored_keys.close()
 
@@ -200,6 +206,7 @@ class Sink:
         backoff = self._first_backoff
         while todo:
             if self._stop.is_set():
+                self._spool.keep(segment, columns)  # on disk, should its file have gone
                 return  # the segment stays spooled; the next start replays it
             start, end, reason = todo[-1]
             try:
@@ -224,6 +231,7 @@ class Sink:
                         todo.append((start, end, describe(exc)))
                     continue
                 self._failed(kind, exc)
+                self._spool.keep(segment, columns)  # its file deleted meanwhile: write it again
                 self._stop.wait(backoff)
                 backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
                 continue

@@ -339,6 +339,31 @@ class Spool:
             self._undeleted.append(segment.path)
         self._forget(segment)
 
+    def keep(self, segment: Segment, columns: Columns) -> None:
+        """Write ``segment`` again from ``columns`` (its rows, in memory) if its file was
+        deleted before it was stored; the sink's thread only, while the store refuses it or
+        as serve stops.
+
+        The spool's files removed while ClickHouse was away (``rm -rf`` to free the disk, a
+        tmp cleaner) took acknowledged rows with them: still in the sink's memory, they were
+        stored if the store came back before serve stopped, and lost if it stopped first
+        (5,700 of 9,200 acknowledged spans, BENCHMARKS.md, sixth round). Written again under
+        the same name, its replay keeps the same deduplication token.
+        """
+        if not columns or segment.path.exists():
+            return
+        payload = pickle.dumps(columns, protocol=pickle.HIGHEST_PROTOCOL)
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            self._keep_lock()
+            _replace(segment.path, b"".join(spool_records.encode(payload)))
+        except OSError as exc:
+            log.error("spool: %s was deleted before it was stored, and cannot be written "
+                      "again (%s): its rows are only in memory", segment.name, exc)  # fmt: skip
+            return
+        log.warning("spool: %s was deleted before it was stored; written again from memory",
+                    segment.name)  # fmt: skip
+
     def retry_removals(self) -> None:
         """Delete the stored segments whose delete failed before; the sink's thread only."""
         if not self._undeleted:

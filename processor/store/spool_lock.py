@@ -23,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import threading
 from pathlib import Path
 
 NAME = "lock"
@@ -50,17 +51,19 @@ class SpoolLock:
         self.directory = Path(directory)
         self._fd = _lock(self.directory)
         self._identity = _identity(self._fd)
+        self._keeping = threading.Lock()  # the spool's writer and its sink both keep it
 
     def keep(self) -> None:
         """Lock the directory again if the one now at its path is not the one locked (it
         was deleted and re-created). Raises :class:`SpoolHeld` if another process holds
         the new one, OSError if there is none."""
-        now = os.stat(self.directory)
-        if (now.st_dev, now.st_ino) == self._identity:
-            return
-        fd = _lock(self.directory)
-        os.close(self._fd)
-        self._fd, self._identity = fd, _identity(fd)
+        with self._keeping:
+            now = os.stat(self.directory)
+            if (now.st_dev, now.st_ino) == self._identity:
+                return
+            fd = _lock(self.directory)
+            os.close(self._fd)
+            self._fd, self._identity = fd, _identity(fd)
 
     def close(self) -> None:
         os.close(self._fd)

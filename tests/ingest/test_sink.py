@@ -411,3 +411,29 @@ def test_a_stored_segment_replayed_past_the_deduplication_window_is_not_counted_
     Ingest(tmp_path, lambda: store_client, pricer).close()
     assert [row[0] for row in totals(store_client)] == [4, 4, 4]
     assert not segment.exists()
+
+
+def test_segments_deleted_while_the_store_is_away_are_written_again_before_serve_stops(
+    tmp_path, store_client, pricer, caplog
+):
+    # The spool's files removed (rm -rf to free the disk, a tmp cleaner) while ClickHouse was
+    # away: the acknowledged rows were only in the sink's memory then, and went with the
+    # process when it stopped before the store came back.
+    def never():
+        raise OperationalError("down")
+
+    down = Ingest(tmp_path, never, pricer, seal_rows=1)
+    down.send(request(span(chat())))
+    down.send(request(span(chat()), span(chat())))
+    files = sorted(tmp_path.glob("*.wal"))
+    assert len(files) == 2
+    for path in files:
+        path.unlink()
+    down.spool.close()
+    down.sink.stop(0)
+    assert sorted(tmp_path.glob("*.wal")) == files  # under the same names: the same tokens
+    assert f"{files[1].stem} was deleted before it was stored; written again" in caplog.text
+
+    Ingest(tmp_path, lambda: store_client, pricer).close()
+    # gpt-4o: 1,000 x $2.50 / M + 100 x $10 / M = $0.0035 a call; three calls
+    assert totals(store_client) == ((3, Decimal("0.0105"), 3000),) + ((3, Decimal("0.0105")),) * 2
