@@ -333,7 +333,11 @@ def serve(config: ServeConfig) -> int:
         print(f"tokentrace serve: {exc}", file=sys.stderr)
         return 1
     except OSError as exc:
-        print(f"tokentrace serve: cannot create the spool directory: {exc}", file=sys.stderr)
+        print(
+            f"tokentrace serve: cannot use the spool directory {config.spool_dir} ({exc}): serve "
+            "needs to write there; make it writable, or choose another with --spool-dir DIR",
+            file=sys.stderr,
+        )
         return 1
     try:
         return _serve(config, lock)
