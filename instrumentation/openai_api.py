@@ -17,6 +17,7 @@ from .provider_cost import from_usage
 from .request_body import RequestFields
 from .usage import (
     CODE_EXECUTIONS,
+    OUTPUT_IMAGES,
     PREVIEW_WEB_SEARCHES,
     STORAGE_SEARCHES,
     USAGE_DEFERRED,
@@ -198,6 +199,9 @@ file search tool ran (`_tool_calls`)."""
 _CODE_CALLS = "tokentrace.code_executions"
 """Set, with the count of code interpreter calls, in the usage object kept of a response whose
 code interpreter ran (`_tool_calls`)."""
+_IMAGE_CALLS = "tokentrace.output_images"
+"""Set, with the count of image generation calls, in the usage object kept of a response whose
+image generation tool ran (`_tool_calls`)."""
 
 
 def _preview_tool(tools: Any) -> bool:
@@ -210,17 +214,19 @@ def _preview_tool(tools: Any) -> bool:
     return not searches or any(t.startswith("web_search_preview") for t in searches)
 
 
-def _tool_calls(output: Any) -> tuple[int, int, int]:
+def _tool_calls(output: Any) -> tuple[int, int, int, int]:
     """The tool calls a response's output items bill: web searches, `web_search_call` items
     whose action is a search ("Search actions incur a tool call cost"; opening a page or
     finding in it does not: https://platform.openai.com/docs/guides/tools-web-search; an item
     without an action, of the first versions of the tool, is a search), and file searches,
     each `file_search_call` item ("File search tool call $2.50 / 1k tool calls",
-    https://platform.openai.com/docs/pricing#built-in-tools), and `code_interpreter_call`
-    items, whose container is billed by its time, not per call."""
+    https://platform.openai.com/docs/pricing#built-in-tools), `code_interpreter_call`
+    items, whose container is billed by its time, not per call, and `image_generation_call`
+    items, whose image tokens the image model bills at its own rates (`tool_usage.image_gen`,
+    apart from the response's `usage`)."""
     if not isinstance(output, list):
-        return 0, 0, 0
-    searches = files = code = 0
+        return 0, 0, 0, 0
+    searches = files = code = images = 0
     for item in output:
         if not isinstance(item, dict):
             continue
@@ -233,7 +239,9 @@ def _tool_calls(output: Any) -> tuple[int, int, int]:
             files += 1
         elif kind == "code_interpreter_call":
             code += 1
-    return searches, files, code
+        elif kind == "image_generation_call":
+            images += 1
+    return searches, files, code, images
 
 
 class Responses(Api):
@@ -265,8 +273,10 @@ class Responses(Api):
         usage = response.get("usage")
         background = response.get("background") is True
         if isinstance(usage, dict):
-            searches, files, code = _tool_calls(response.get("output"))
-            if background or searches or files or code:  # a copy: the application's document
+            searches, files, code, images = _tool_calls(response.get("output"))
+            if not images and _image_tokens(response.get("tool_usage")):
+                images = 1  # an image generated, its call item not kept in the output
+            if background or searches or files or code or images:  # a copy: the document
                 usage = {**usage, _BACKGROUND: seen.response_id} if background else {**usage}
                 if searches:
                     usage[_WEB_SEARCHES] = searches
@@ -276,6 +286,8 @@ class Responses(Api):
                     usage[_FILE_SEARCHES] = files
                 if code:
                     usage[_CODE_CALLS] = code
+                if images:
+                    usage[_IMAGE_CALLS] = images
             seen.raw_usage = usage
             seen.usage_final = True
             reason = text(response.get("incomplete_details"), "reason") or text(response, "status")
@@ -311,7 +323,15 @@ _TOOL_KEYS = {
     _PREVIEW_SEARCHES: PREVIEW_WEB_SEARCHES,
     _FILE_SEARCHES: STORAGE_SEARCHES,
     _CODE_CALLS: CODE_EXECUTIONS,
+    _IMAGE_CALLS: OUTPUT_IMAGES,
 }
+
+
+def _image_tokens(tool_usage: Any) -> bool:
+    """Whether a response's `tool_usage.image_gen` counts tokens: the image generation tool's
+    usage, which the response's `usage` leaves out."""
+    image_gen = tool_usage.get("image_gen") if isinstance(tool_usage, dict) else None
+    return bool(count(image_gen, "total_tokens") or count(image_gen, "output_tokens"))
 
 
 def _tools(raw: dict[str, Any]) -> dict[str, int]:

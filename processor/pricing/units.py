@@ -83,7 +83,8 @@ REPORTED_METERED = (
 _REPORTED_AS = {"audio_seconds": "input_audio_seconds"}
 METERED_FROM = tuple(REPORTED_METERED.index(_REPORTED_AS.get(key, key)) for key in METERED_KEYS)
 # Of those, the charges on top of the tokens (a fee per web search or file search call, the
-# time of a code execution container, which no price here rates: such a call is unpriced).
+# time of a code execution container or the images a tool made, which a chat model's price
+# does not rate: such a call is unpriced).
 # Characters and seconds measure the input that tokens measure too: beside token counts, a
 # per-token price bills the tokens (Vertex AI reports the characters of gemini-embedding-001,
 # billed per token).
@@ -92,6 +93,8 @@ ADDITIONAL_FIELDS = frozenset(
         USAGE_KEYS.index("web_searches"),
         USAGE_KEYS.index("storage_searches"),
         USAGE_KEYS.index("code_executions"),
+        # images a tool made for a chat model, billed at the image model's rates
+        USAGE_KEYS.index("output_images"),
     }
 )
 KINDS = ("input", "cache_read", "cache_write", "output")

@@ -263,6 +263,24 @@ class Responses:
              "outputs": None}
             for n in range(plan.code_executions)
         ]  # fmt: skip
+        # An image generation tool's calls; their tokens in tool_usage, not in usage.
+        self.searches += [
+            {"id": f"ig_standin{next(_ids)}", "type": "image_generation_call",
+             "status": "completed", "result": "aW1hZ2U="}
+            for n in range(plan.image_generations)
+        ]  # fmt: skip
+        self.tool_usage = None
+        if plan.image_generations:
+            image_tokens = 4160 * plan.image_generations
+            self.tool_usage = {
+                "image_gen": {
+                    "input_tokens": 50, "input_tokens_details": {"image_tokens": 0,
+                                                                 "text_tokens": 50},
+                    "output_tokens": image_tokens, "total_tokens": 50 + image_tokens,
+                    "output_tokens_details": {"image_tokens": image_tokens, "text_tokens": 0},
+                },
+                "web_search": {"num_requests": plan.web_searches},
+            }  # fmt: skip
 
     def document(self, status: str = "completed") -> dict[str, Any]:
         """The response object at `status`: with its output and usage once it has ended
@@ -296,6 +314,7 @@ class Responses:
             "top_p": 1.0,
             "truncation": "disabled",
             "usage": self.usage if ended else None,
+            **({"tool_usage": self.tool_usage} if ended and self.tool_usage else {}),
             "user": None,
             "metadata": {},
         }

@@ -11,6 +11,8 @@ Request headers override, which is how a demo produces varied, realistic traffic
   `usage.server_tool_use.web_search_requests`, OpenAI Responses' `web_search_call` items).
   Gemini's grounding with Google Search: the `webSearchQueries` of the last chunk's candidate.
   `file_searches=2`: OpenAI Responses' `file_search_call` items (the file search tool's calls).
+  `image_generations=1`: OpenAI Responses' `image_generation_call` items, their tokens in the
+  response's `tool_usage.image_gen` (4,160 image tokens each).
   `citations=9000`: Perplexity Sonar Deep Research's `citation_tokens` (with `web_searches` its
   `num_search_queries` and `reasoning` its `reasoning_tokens`, beside `completion_tokens`).
   `code_executions=1`: OpenAI Responses' `code_interpreter_call` items; for Anthropic, the
@@ -62,6 +64,7 @@ class Plan:
     file_searches: int = 0
     code_executions: int = 0
     citations: int = 0
+    image_generations: int = 0
     audio_input: int = 0
     audio_cache_read: int = 0
     audio_output: int = 0
@@ -129,6 +132,7 @@ def plan_for(headers: dict[str, str], body: Any) -> Plan:
         "file_searches": 0,
         "code_executions": 0,
         "citations": 0,
+        "image_generations": 0,
         "audio_input": 0,
         "audio_cache_read": 0,
         "audio_output": 0,
@@ -147,6 +151,7 @@ def plan_for(headers: dict[str, str], body: Any) -> Plan:
         file_searches=counts["file_searches"],
         code_executions=counts["code_executions"],
         citations=counts["citations"],
+        image_generations=counts["image_generations"],
         audio_input=counts["audio_input"],
         audio_cache_read=counts["audio_cache_read"],
         audio_output=counts["audio_output"],

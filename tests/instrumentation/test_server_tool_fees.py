@@ -344,3 +344,51 @@ def test_perplexity_deep_research_bills_searches_citations_and_reasoning(
         # Perplexity's own total (0.02 + 0.016 + 0.109) counts; the computed cost beside it.
         (10_000, 5_000, 3_000, 20, Decimal("0.145"), Decimal("0.145"), "provider"),
     ]
+
+
+def test_openai_image_generation_tool_leaves_the_call_unpriced(
+    standin, exporter, tmp_path, store_client
+):
+    """The Responses API's image generation tool bills its image tokens at the image model's
+    rates (gpt-image-1: $40 per million image output tokens,
+    https://platform.openai.com/docs/pricing#image-generation), reported in the response's
+    `tool_usage.image_gen`, apart from its `usage`, which counts the chat model's tokens alone.
+    One span prices one model: a call whose output has `image_generation_call` items is
+    unpriced. It was priced as the chat model's tokens alone (GPT-5.5 10,000 × $5 + 1,000 ×
+    $30 = $0.08, its 4,160 image tokens, $0.1664 at gpt-image-1's rate, left out)."""
+    sdk = openai.OpenAI(
+        api_key="sk-test-images", base_url=standin.base_url("/openai/v1"), max_retries=0
+    )
+    tools = [{"type": "image_generation"}]
+    response = sdk.responses.create(
+        model="gpt-5.5",
+        input="Draw a lighthouse.",
+        tools=tools,
+        extra_headers=usage_header(input=10_000, output=1_000, image_generations=1),
+    )
+    assert response.tool_usage.image_gen.output_tokens == 4160
+    events = sdk.responses.create(
+        model="gpt-5.5",
+        input="And at night.",
+        tools=tools,
+        stream=True,
+        extra_headers=usage_header(input=10_000, output=1_000, image_generations=1),
+    )
+    assert [event.type for event in events][-1] == "response.completed"
+    sdk.responses.create(  # the tool offered, no image made: tokens only
+        model="gpt-5.5",
+        input="Describe a lighthouse.",
+        tools=tools,
+        extra_headers=usage_header(input=10_000, output=1_000),
+    )
+
+    store_spans(llm_spans(exporter), tmp_path, store_client)
+    assert store_client.query(
+        "SELECT model, stream, output_images, if(priced = 1, cost, NULL), unpriced_reason "
+        "FROM llm_calls ORDER BY ts"
+    ).result_rows == [
+        ("gpt-5.5", 0, 1, None, "no_rate"),
+        ("gpt-5.5", 1, 1, None, "no_rate"),
+        # 10,000 × $5 + 1,000 × $30 = 50,000 + 30,000 per million = $0.08.
+        ("gpt-5.5", 0, 0, Decimal("0.08"), ""),
+    ]

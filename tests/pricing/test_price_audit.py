@@ -998,6 +998,20 @@ CASES = [
         ANTHROPIC + "#code-execution-tool",
         reason="no_rate",
     ),
+    # The Responses API's image generation tool bills its image tokens at the image model's
+    # rates (gpt-image-1 $40 per million image output tokens), reported apart from the chat
+    # model's usage (tool_usage.image_gen): a chat call that made an image is unknown. It was
+    # GPT-5.5's tokens alone, 10,000 x 5 + 1,000 x 30 = 0.08.
+    Case(
+        "gpt-5.5 image_generation tool",
+        "openai",
+        "gpt-5.5",
+        metered(images=1, inp=10_000, out=1_000),
+        None,
+        "https://platform.openai.com/docs/pricing#image-generation ; "
+        "https://platform.openai.com/docs/guides/tools-image-generation",
+        reason="no_rate",
+    ),
     # US-only inference, 1.1x every token rate of Opus 4.6 and later ($5.50 / $0.55 / $27.50):
     # 60,000 x 5.5 + 40,000 x 0.55 + 10,000 x 27.5 = 330,000 + 22,000 + 275,000 per million.
     Case(
