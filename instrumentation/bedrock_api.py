@@ -15,7 +15,11 @@ sends its usage in the `metadata` event, and an invoke stream's last chunk carri
 model's own events had no usage; a plain InvokeModel answer names its counts in
 `x-amzn-bedrock-input-token-count` / `-output-token-count` headers, read when its body has no
 usage (Meta Llama's, Mistral's…). The tier that served a call (Converse's `serviceTier`,
-InvokeModel's `x-amzn-bedrock-service-tier`) is recorded when not the standard one.
+InvokeModel's `x-amzn-bedrock-service-tier`) is recorded when not the standard one, and
+latency-optimized inference as the tier `latency-optimized` (Converse's `performanceConfig`,
+InvokeModel's `x-amzn-bedrock-performanceconfig-latency`): it bills other rates than standard
+inference, and a call past the optimized quota is served, and billed, as standard
+(https://docs.aws.amazon.com/bedrock/latest/userguide/latency-optimized-inference.html).
 
 The model is the path's: a model id (`anthropic.claude-3-5-haiku-20241022-v1:0`), a
 cross-region inference profile (`us.…`, `eu.…`, `global.…`) or an ARN, URL-encoded by the
@@ -35,11 +39,15 @@ from .headers import Entries
 from .request_body import RequestFields
 from .usage import CACHE_CREATION_1H_TOKENS, Observed, Usage, count, text
 
+LATENCY_OPTIMIZED = "latency-optimized"
+"""The tier recorded for a call served by latency-optimized inference."""
+
 FAMILY = "bedrock"
 HEADERS = {
     b"x-amzn-bedrock-input-token-count": "inputTokenCount",
     b"x-amzn-bedrock-output-token-count": "outputTokenCount",
     b"x-amzn-bedrock-service-tier": "serviceTier",
+    b"x-amzn-bedrock-performanceconfig-latency": "latency",
 }
 """InvokeModel's response headers worth reading (`_Bedrock.observe_headers`), as
 `headers.entries` gives their names."""
@@ -83,8 +91,10 @@ class _Bedrock(Api):
         counts: dict[str, int] = {}
         for _, name, value in found:
             key = HEADERS.get(name)
-            if key == "serviceTier":
+            if key == "serviceTier" and seen.service_tier != LATENCY_OPTIMIZED:
                 seen.service_tier = value.decode("latin-1").strip().lower()
+            elif key == "latency" and value.strip().lower() == b"optimized":
+                seen.service_tier = LATENCY_OPTIMIZED
             elif key is not None and value.strip().isdigit():
                 counts[key] = int(value)
         if "inputTokenCount" in counts and not seen.usage_final:
@@ -135,8 +145,10 @@ def _converse(document: dict[str, Any], seen: Observed) -> None:
     if reason is not None:
         seen.finish_reasons = [reason]
     tier = text(document.get("serviceTier"), "type")  # Converse: `{"type": "flex"}`
-    if tier is not None:
+    if tier is not None and seen.service_tier != LATENCY_OPTIMIZED:
         seen.service_tier = tier
+    if text(document.get("performanceConfig"), "latency") == "optimized":
+        seen.service_tier = LATENCY_OPTIMIZED
     usage = document.get("usage")
     if isinstance(usage, dict):
         seen.raw_usage = usage

@@ -78,8 +78,12 @@ def handle(path: str, body: dict[str, Any], plan: Plan) -> Reply:
     model_id, _, operation = unquote(route[start:]).rpartition("/")
     if operation in ("converse", "converse-stream"):
         tier = body.get("serviceTier")
+        performance = body.get("performanceConfig")
         return _converse(
-            plan, operation == "converse-stream", tier if isinstance(tier, dict) else None
+            plan,
+            operation == "converse-stream",
+            tier if isinstance(tier, dict) else None,
+            performance if isinstance(performance, dict) else None,
         )
     stream = operation.endswith("-stream")
     if "embed" in model_id and not stream:
@@ -207,11 +211,19 @@ def _usage(plan: Plan) -> dict[str, int]:
     }
 
 
-def _converse(plan: Plan, stream: bool, tier: dict[str, Any] | None) -> Reply:
-    """Converse's answer; the service tier asked for (`serviceTier`) is named as served."""
+def _converse(
+    plan: Plan,
+    stream: bool,
+    tier: dict[str, Any] | None,
+    performance: dict[str, Any] | None = None,
+) -> Reply:
+    """Converse's answer; the service tier asked for (`serviceTier`) and the latency
+    (`performanceConfig`) are named as served."""
     headers = {"x-amzn-RequestId": f"standin-{next(_ids)}"}
     metrics: dict[str, Any] = {"latencyMs": 412}
     served = {"serviceTier": tier} if tier else {}
+    if performance:
+        served["performanceConfig"] = performance
     if not stream:
         document = {
             "output": {"message": {"role": "assistant", "content": [{"text": plan.text}]}},

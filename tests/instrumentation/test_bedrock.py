@@ -424,3 +424,44 @@ def test_event_stream_read_in_any_split():
     assert seen.error_type == "throttlingException"
     with pytest.raises(ValueError):
         EventStreamParser(CONVERSE_STREAM.sse_marker, print).feed(b"data: {}\n\n" * 2)
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_latency_optimized_calls_are_not_priced_at_the_standard_rates(standin, bare, stream):
+    """Converse names the latency a call was served at (`performanceConfig`): latency-optimized
+    inference bills other rates than standard, and a call past the optimized quota is served
+    and billed as standard
+    (https://docs.aws.amazon.com/bedrock/latest/userguide/latency-optimized-inference.html).
+    The price data has no optimized rate: the call is unpriced (`no_rate`). It was priced at
+    the standard rates (Nova Pro $0.80 / $3.20, https://aws.amazon.com/bedrock/pricing/)."""
+    model = "us.amazon.nova-pro-v1:0"
+    body = {
+        "messages": [{"role": "user", "content": [{"text": "Summarise the invoice."}]}],
+        "performanceConfig": {"latency": "optimized"},
+    }
+    operation = "converse-stream" if stream else "converse"
+    with httpx.Client(proxy=standin.root) as client:
+        client.post(f"http://{HOST}/model/{model}/{operation}", json=body, headers=USAGE)
+
+    span = only_span(bare)
+    assert span.attributes["openai.response.service_tier"] == "latency-optimized"
+    wire = otlp_wire.TraceRequest.FromString(encode_spans([span]).SerializeToString())
+    (call,) = extract(wire, span.start_time).calls
+    price = price_call(Pricer(prices_file=""), call)
+    assert (price.priced, price.reason) == (False, "no_rate")
+
+
+def test_invoke_header_names_latency_optimized_inference():
+    seen = Observed()
+    INVOKE.observe_headers(
+        [
+            (b"X-Amzn-Bedrock-Service-Tier", b"x-amzn-bedrock-service-tier", b"standard"),
+            (
+                b"X-Amzn-Bedrock-PerformanceConfig-Latency",
+                b"x-amzn-bedrock-performanceconfig-latency",
+                b"optimized",
+            ),
+        ],
+        seen,
+    )
+    assert seen.service_tier == "latency-optimized"

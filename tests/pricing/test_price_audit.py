@@ -837,6 +837,19 @@ CASES = [
         "0.088",
         BEDROCK,
     ),
+    # Latency-optimized inference (Converse's performanceConfig, recorded as the tier
+    # latency-optimized) bills other rates than standard, which the data lacks: unknown. It
+    # was Nova Pro's standard rate, 100,000 x 0.8 + 10,000 x 3.2 = 0.112.
+    Case(
+        "bedrock nova-pro latency-optimized",
+        "aws.bedrock",
+        "us.amazon.nova-pro-v1:0",
+        usage(100_000, 10_000, tier="latency-optimized"),
+        None,
+        BEDROCK + " ; https://docs.aws.amazon.com/bedrock/latest/userguide/"
+        "latency-optimized-inference.html",
+        reason="no_rate",
+    ),
     # Titan Text Embeddings V2 $0.02 per million.
     Case(
         "bedrock titan-embed-text-v2",
