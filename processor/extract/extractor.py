@@ -148,6 +148,10 @@ PROVIDER_ALIASES = {
     # OpenInference's ``llm.provider`` values
     "azure": "azure.ai.openai",
     "aws": "aws.bedrock",
+    # Microsoft Agent Framework's (1.23) Claude clients on Vertex AI and Microsoft Foundry
+    # (``AnthropicVertexClient``, ``AnthropicFoundryClient``: their ``OTEL_PROVIDER_NAME``)
+    "google.vertex.ai": "gcp.vertex_ai",
+    "azure.ai.foundry": "azure.ai.inference",
 }
 
 # When no provider attribute is set, the API host says who answered: the instrumentation's
@@ -827,6 +831,8 @@ def _call(
     call.provider = PROVIDER_ALIASES.get(provider, provider)
     if call.provider in sources.CLOUD_HOSTED_PROVIDERS and (found[SERVER_ADDRESS] or found[URL]):
         call.provider = sources.cloud_provider(call.provider, found[SERVER_ADDRESS], found[URL])
+    if call.provider == "gcp.vertex_ai" and found[URL] and "/" not in call.request_model:
+        call.request_model = sources.vertex_claude_resource(found[URL]) or call.request_model
     model = call.response_model or call.request_model
     if (
         reasoning

@@ -452,6 +452,22 @@ def cloud_provider(provider: str, server_address: str | None, url: str | None) -
     return provider
 
 
+_VERTEX_CLAUDE_PATH = re.compile(
+    r"/(projects/[^/]+/locations/[^/]+/publishers/anthropic/models/[^/:]+)"
+    r":(?:rawPredict|streamRawPredict)"
+)
+
+
+def vertex_claude_resource(url: str) -> str | None:
+    """The resource name of a Claude model on Vertex AI in a span's ``url.full``
+    (``projects/p/locations/global/publishers/anthropic/models/claude-sonnet-4-5@20250929``),
+    the request model as tokentrace's instrumentation names it: from Claude Sonnet 4.5 on,
+    a regional endpoint costs 10% more than the global one, so the bare name the Anthropic
+    SDK's own tracing of ``AnthropicVertex`` gives cannot be priced (``pricing.names``)."""
+    match = _VERTEX_CLAUDE_PATH.search(url)
+    return match.group(1) if match else None
+
+
 # Prefixes under which sources put the user's own metadata: the Vercel AI SDK's
 # ``experimental_telemetry.metadata``, OpenLLMetry's association properties
 # (``Traceloop.set_association_properties``) and MLflow's trace tags

@@ -12,6 +12,10 @@ packages) against the provider stand-ins:
   input tokens (1,000 cache reads; Claude's also 100 cache writes) and 80 output tokens;
   the last Claude call and the Bedrock ones for 5,000 input tokens (1,000 cache reads,
   100 cache writes) and 80 output tokens;
+- the same on Claude Sonnet 4.5 through Vertex AI's global endpoint and Microsoft Foundry
+  (``AnthropicVertexClient``, ``AnthropicFoundryClient``), run and streamed, 1,200 input
+  tokens (1,000 cache reads, 100 cache writes) and 80 output tokens, with the Anthropic
+  SDK's own tracing off and on;
 - AutoGen AgentChat 0.7.5 (autogen-ext's OpenAI client, openai 3.57) with OpenInference's
   AutoGen AgentChat instrumentation (0.1.22) and autogen-core's own ``create_agent`` and
   ``invoke_agent`` spans: an assistant on gpt-4o run, then run with
@@ -91,6 +95,57 @@ def test_agent_framework_and_tokentrace(replay, alone):
     assert result.spans == 23
     assert result.rows(*FIELDS) == _agent_framework_rows(stream=1)
     assert result.metrics.spans_duplicate.value() == 9
+
+
+CLOUD_FIELDS = (*FIELDS[:-1], "unpriced_reason", "cost")
+VERTEX_CLAUDE = "claude-sonnet-4-5@20250929"
+VERTEX_CLAUDE_GLOBAL = (
+    "projects/record/locations/global/publishers/anthropic/models/" + VERTEX_CLAUDE
+)
+CLOUD_USAGE = (1200, 80, 1000, 100, 0)
+
+
+@pytest.mark.parametrize("alone", [False, True])
+def test_agent_framework_claude_on_vertex_and_foundry(replay, alone):
+    """Agent Framework's Claude clients on Vertex AI (``AnthropicVertexClient``, the global
+    endpoint) and Microsoft Foundry (``AnthropicFoundryClient``), run and streamed, with the
+    Anthropic SDK's own tracing off: their ``chat`` spans name the providers
+    ``google.vertex.ai`` and ``azure.ai.foundry``, which nothing knew (stored as named; the
+    Vertex calls unpriced as an unknown provider's, the Foundry ones priced by the model's
+    name alone). Now Vertex AI's and Azure AI's: Foundry's at Claude Sonnet 4.5's rates,
+    $0.002175 (``SONNET``: 100 × 3 + 1,000 × 0.30 + 100 × 3.75 + 80 × 15 per million,
+    https://www.anthropic.com/pricing#api, which Foundry bills Claude at; genai-prices'
+    Azure entry has the same rates). Vertex AI's Sonnet 4.5 costs 10% more on a regional
+    endpoint than on the global one and the span says only ``server.address``, the base URL
+    (here the stand-in's, not ``aiplatform.googleapis.com``): unpriced (``no_rate``), not
+    the global rate by guess. No stream attribute."""
+    result = replay("agent_framework_anthropic_clouds", alone=alone)
+    assert result.spans == 8
+    foundry = ("azure.ai.inference", "claude-sonnet-4-5", *CLOUD_USAGE, 0, "", SONNET)
+    vertex = ("gcp.vertex_ai", VERTEX_CLAUDE, *CLOUD_USAGE, 0, "no_rate", 0)
+    assert result.rows(*CLOUD_FIELDS) == [foundry, foundry, vertex, vertex]
+
+
+@pytest.mark.parametrize("alone", [False, True])
+def test_agent_framework_claude_on_vertex_and_foundry_sdk_traced(replay, alone):
+    """The same with the Anthropic SDK's own tracing on (its default): its span of each call
+    shares the response id and is kept. Its ``AnthropicVertex`` spans name the bare model
+    and the endpoint's path in ``url.full`` (``…/locations/global/publishers/anthropic/
+    models/claude-sonnet-4-5@20250929:rawPredict``): read as the request model, as
+    tokentrace's instrumentation names it, the global endpoint's rates apply, $0.002175
+    (https://cloud.google.com/vertex-ai/generative-ai/pricing: Sonnet 4.5 $3 / $15 on the
+    global endpoint, cache reads $0.30, 5-minute writes $3.75). They were unpriced
+    (``no_rate``). Its Foundry spans name ``anthropic`` (the stand-in's host is not
+    Foundry's): Anthropic's rates, the same."""
+    result = replay("agent_framework_anthropic_clouds_sdk", alone=alone)
+    assert result.spans == 12
+    assert result.rows(*CLOUD_FIELDS) == [
+        ("anthropic", "claude-sonnet-4-5", *CLOUD_USAGE, 0, "", SONNET),
+        ("anthropic", "claude-sonnet-4-5", *CLOUD_USAGE, 1, "", SONNET),
+        ("gcp.vertex_ai", VERTEX_CLAUDE_GLOBAL, *CLOUD_USAGE, 0, "", SONNET),
+        ("gcp.vertex_ai", VERTEX_CLAUDE_GLOBAL, *CLOUD_USAGE, 1, "", SONNET),
+    ]
+    assert result.metrics.spans_duplicate.value() == 4
 
 
 # An AutoGen stream without usage: AutoGen's ``RequestUsage(0, 0)``, unknown, not $0.
