@@ -245,6 +245,21 @@ def test_openai_v2(replay):
     assert_no_usage(rows[2])
 
 
+def test_openai_v2_broken_beside_tokentrace(replay):
+    """openai-v2 as pip installs it today (2.4b0 beside opentelemetry-util-genai 1.3b0,
+    which renamed ``opentelemetry.util.genai.instruments``) fails to import and traces
+    nothing; tokentrace's instrumentation beside it meters every call: the two cached
+    gpt-4o calls at $0.00255 each (``GPT_4O``) and the stream without ``include_usage``
+    usage-missing. Recorded with the broken pair: only tokentrace's three spans."""
+    result = replay("openai_v2_broken_tokentrace")
+    assert result.spans == 3
+    rows = result.rows()
+    assert rows[:2] == [OPENAI, OPENAI]
+    assert_no_usage(rows[2])
+    assert len(rows) == 3
+    assert result.rows("stream") == [(0,), (1,), (1,)]
+
+
 def test_opentelemetry_instrumentation_openai_js(replay):
     """``@opentelemetry/instrumentation-openai`` 0.21: no cached tokens either; a stream
     without ``include_usage`` has no usage."""
