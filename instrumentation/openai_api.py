@@ -274,8 +274,13 @@ class Responses(Api):
         background = response.get("background") is True
         if isinstance(usage, dict):
             searches, files, code, images = _tool_calls(response.get("output"))
-            if not images and _image_tokens(response.get("tool_usage")):
-                images = 1  # an image generated, its call item not kept in the output
+            tool_usage = response.get("tool_usage")
+            if tool_usage is not None:
+                if not images and _image_tokens(tool_usage):
+                    images = 1  # an image generated, its call item not kept in the output
+                billed = count(tool_usage, "web_search", "num_requests")
+                if billed is not None:  # OpenAI's count of billable searches wins
+                    searches = billed
             if background or searches or files or code or images:  # a copy: the document
                 usage = {**usage, _BACKGROUND: seen.response_id} if background else {**usage}
                 if searches:
@@ -325,6 +330,11 @@ _TOOL_KEYS = {
     _CODE_CALLS: CODE_EXECUTIONS,
     _IMAGE_CALLS: OUTPUT_IMAGES,
 }
+
+
+# `tool_usage.web_search.num_requests` "counts billable searches. Discounted searches and
+# actions such as opening a page are excluded" (the openai SDK's `ToolUsage`): when a response
+# has it, it is the count of searches billed, in place of the output items' count.
 
 
 def _image_tokens(tool_usage: Any) -> bool:

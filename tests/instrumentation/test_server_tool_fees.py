@@ -29,6 +29,8 @@ import openai
 from google import genai
 from google.genai import types
 
+from tokentrace.instrumentation.openai_api import RESPONSES
+from tokentrace.instrumentation.usage import Observed
 from tokentrace.processor.standins import usage_header
 
 from .conftest import llm_spans, store_spans
@@ -392,3 +394,28 @@ def test_openai_image_generation_tool_leaves_the_call_unpriced(
         # 10,000 × $5 + 1,000 × $30 = 50,000 + 30,000 per million = $0.08.
         ("gpt-5.5", 0, 0, Decimal("0.08"), ""),
     ]
+
+
+def test_openai_billable_search_count_wins_over_the_output_items():
+    """A response's `tool_usage.web_search.num_requests` "counts billable searches.
+    Discounted searches and actions such as opening a page are excluded" (the openai SDK's
+    `ToolUsage`, https://platform.openai.com/docs/api-reference/responses/object): the
+    searches billed are that count, whatever the output items say; without it, the items'
+    searches are counted."""
+    search = {"type": "web_search_call", "status": "completed", "action": {"type": "search"}}
+    document = {
+        "id": "resp_1",
+        "model": "gpt-5.5",
+        "status": "completed",
+        "tools": [{"type": "web_search"}],
+        "output": [search, search, search],
+        "usage": {"input_tokens": 10_000, "output_tokens": 1_000},
+    }
+    counted = Observed()
+    RESPONSES.observe(document, counted, streaming=False)
+    billed = Observed()
+    with_usage = {**document, "tool_usage": {"web_search": {"num_requests": 2}}}
+    RESPONSES.observe(with_usage, billed, streaming=False)
+    searches = "tokentrace.usage.web_searches"
+    assert RESPONSES.usage(counted.raw_usage).attributes()[searches] == 3
+    assert RESPONSES.usage(billed.raw_usage).attributes()[searches] == 2
