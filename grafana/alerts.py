@@ -267,6 +267,34 @@ def _reconciliation_rule() -> Rule:
     )
 
 
+def _dead_letters_rule() -> Rule:
+    """Calls serve took but could not store (dead letters) in the last 30 days: in no total
+    and no count until replayed, so every spend figure leaves them out in silence but for
+    this rule. Replayed, they count with the others and the rule resolves."""
+    return Rule(
+        uid="tokentrace-dead-letters",
+        title="Calls not stored (dead letters)",
+        value=Metric(
+            "dead_lettered",
+            VIEWS["totals"],
+            "'all' AS scope, toFloat64(dead_lettered_requests) AS dead_lettered",
+            where="dead_lettered_requests > 0",
+            window_s=30 * 86_400,
+        ),
+        threshold=("gt", 0.0),
+        severity="critical",
+        summary=(
+            '{{ printf "%.0f" $values.dead_lettered.Value }} calls of the last 30 days were '
+            "not stored: they are in no spend total"
+        ),
+        description=(
+            "ClickHouse refused their rows; serve kept them in the dead_letters table with the "
+            "reason. See `tokentrace dead-letters list`, fix the cause, then "
+            "`tokentrace dead-letters replay`: once stored they count in every total."
+        ),
+    )
+
+
 GROUPS = (
     Group(
         "budgets",
@@ -389,6 +417,7 @@ GROUPS = (
                     "unpriced (usage_missing), not as $0; turn on include_usage."
                 ),
             ),
+            _dead_letters_rule(),
         ),
     ),
     Group("reconciliation", 3600, (_reconciliation_rule(),)),

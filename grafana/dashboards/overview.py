@@ -177,11 +177,20 @@ def panels() -> list[dict[str, Any]]:
             # Calls whose cost is unknown because their span had no usage: never counted as $0.
             p.stat(
                 v["totals"],
-                (0, 98, 4, 8),
+                (0, 98, 4, 4),
                 field="usage_missing_requests",
                 title="Calls without usage (cost unknown)",
                 unit="short",
                 thresholds=[(None, "green"), (1, "orange")],
+            ),
+            # Calls serve could not store (dead letters): in no total above until replayed.
+            p.stat(
+                v["totals"],
+                (0, 102, 4, 4),
+                field="dead_lettered_requests",
+                title="Calls not stored (dead letters)",
+                unit="short",
+                thresholds=[(None, "green"), (1, "red")],
             ),
             p.table(v["usage_missing"], (4, 98, 20, 8)),
             # What providers and gateways reported they charged, against the computed cost;

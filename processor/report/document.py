@@ -77,6 +77,15 @@ def amount_text(value: str | None, unknown: int, money_text: Callable[[str], str
     return f"{text} + {unknown:,} unknown" if unknown else text
 
 
+def spend_text(doc: dict[str, Any], money_text: Callable[[str], str]) -> str:
+    """The window's spend (:func:`amount_text`), with the calls serve could not store, which
+    no total holds: "$12.40 + 3 unknown + 2 not stored"."""
+    totals = doc["totals"]
+    text = amount_text(totals["cost"], totals.get("unpriced_requests", 0), money_text)
+    lost = doc.get("dead_lettered_requests", 0)
+    return f"{text} + {lost:,} not stored" if lost else text
+
+
 def lower_bound_text(value: str | None, partial: bool, money_text: Callable[[str], str]) -> str:
     """An amount worked out from known costs (a forecast, savings, an average): ``unknown``
     without any, ``at least`` it when calls of unknown cost are left out of it."""
@@ -115,11 +124,17 @@ def cost_text(row: dict[str, Any], money_text: Callable[[str], str]) -> str:
     return amount_text(row["cost"], unknown, money_text)
 
 
-def unknown_lines(totals: dict[str, Any]) -> list[str]:
-    """The totals' unknown costs, counted ("3 calls without usage: cost unknown")."""
+def unknown_lines(totals: dict[str, Any], lost: int = 0) -> list[str]:
+    """The totals' unknown costs, counted ("3 calls without usage: cost unknown"), and the
+    ``lost`` calls serve could not store."""
     missing = totals.get("usage_missing_requests", 0)
     unpriced = totals.get("unpriced_requests", 0) - missing
     lines = []
+    if lost:
+        lines.append(
+            f"{lost:,} call{'s' * (lost != 1)} not stored (dead letters: tokentrace "
+            "dead-letters list): not in any total"
+        )
     if missing:
         lines.append(f"{missing:,} call{'s' * (missing != 1)} without usage: cost unknown")
     if unpriced > 0:
@@ -261,6 +276,7 @@ def build(fetch: Fetch, window: Window, top: int = DEFAULT_TOP) -> dict[str, Any
     ]
     requests = int(totals.get("requests") or 0)
     unknown = int(totals.get("unpriced_requests") or 0)
+    lost = int(totals.get("dead_lettered_requests") or 0)
     failed_unknown = int(totals.get("failed_unpriced_requests") or 0)
     month_unknown = int(mtd.get("unpriced_requests") or 0)
     forecast_unknown = month_unknown + int(mtd.get("last_week_unpriced_requests") or 0)
@@ -273,14 +289,18 @@ def build(fetch: Fetch, window: Window, top: int = DEFAULT_TOP) -> dict[str, Any
             "days": {"from": first_day.isoformat(), "to": last_day.isoformat()},
         },
         "filters": {key: list(values) for key, values in window.filters.items()},
+        # calls serve could not store (``tokentrace dead-letters list``): in no total below,
+        # until a replay stores them (then counted there, once)
+        "dead_lettered_requests": lost,
         "totals": {
-            # null when every call has an unknown cost; a lower bound unless cost_complete
-            "cost": known_money(totals.get("cost")) if requests else "0",
+            # null when every call has an unknown cost (or was not stored: dead_lettered_
+            # requests below); a lower bound unless cost_complete
+            "cost": known_money(totals.get("cost")) if requests or lost else "0",
             **{key: int(totals.get(key) or 0) for key in TOTAL_COUNTS},
             # null when every failed call has an unknown cost; a lower bound unless
             # failed_cost_complete (no failed calls at all: a real 0)
             "failed_cost": known_money(totals.get("failed_cost")) if requests else "0",
-            "cost_complete": not unknown,
+            "cost_complete": not unknown and not lost,
             "failed_unpriced_requests": failed_unknown,
             "failed_cost_complete": not failed_unknown,
         },

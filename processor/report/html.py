@@ -20,6 +20,7 @@ from tokentrace.processor.report.document import (
     cost_text,
     incidents,
     lower_bound_text,
+    spend_text,
     unmetered_text,
     upper_bound_text,
 )
@@ -199,7 +200,7 @@ def _kpis(doc: dict[str, Any]) -> str:
         doc["cost_per_request"]["average"], False, lambda value: money(value, 4)
     )
     items = [
-        (amount_text(totals["cost"], unpriced, money), "spend in window"),
+        (spend_text(doc, money), "spend in window"),
         (amount_text(mtd["cost"], mtd.get("unpriced_requests", 0), money), "month to date"),
         (
             lower_bound_text(mtd["forecast"], not mtd.get("forecast_complete", True), money),
@@ -218,6 +219,9 @@ def _kpis(doc: dict[str, Any]) -> str:
         items.append((f"{unpriced - missing:,}", "calls of unknown cost (no price)"))
     if missing:
         items.append((f"{missing:,}", "calls of unknown cost (no usage)"))
+    lost = doc.get("dead_lettered_requests", 0)
+    if lost:
+        items.append((f"{lost:,}", "calls not stored (tokentrace dead-letters list)"))
     cells = "".join(
         f"<div class=kpi><b>{escape(v)}</b><span>{escape(k)}</span></div>" for v, k in items
     )

@@ -26,6 +26,7 @@ from tokentrace.processor.report.document import (
     amount_text,
     cost_text,
     lower_bound_text,
+    spend_text,
     unknown_lines,
     unmetered_text,
     upper_bound_text,
@@ -112,9 +113,7 @@ def _header(doc: dict[str, Any]) -> Panel:
     lines = Table.grid(padding=(0, 3))
     lines.add_column(justify="right", style="bold")
     lines.add_column()
-    lines.add_row(
-        "Spend in window", amount_text(totals["cost"], totals["unpriced_requests"], money)
-    )
+    lines.add_row("Spend in window", spend_text(doc, money))
     window = doc["window"]
     month = amount_text(mtd["cost"], mtd.get("unpriced_requests", 0), money)
     forecast = lower_bound_text(mtd["forecast"], not mtd.get("forecast_complete", True), money)
@@ -131,7 +130,7 @@ def _header(doc: dict[str, Any]) -> Panel:
     lines.add_row("Cost per request", average)
     savings = lower_bound_text(doc["cache_savings"], bool(totals["unpriced_requests"]), money)
     lines.add_row("Prompt-cache savings", savings)
-    for line in unknown_lines(totals):
+    for line in unknown_lines(totals, doc.get("dead_lettered_requests", 0)):
         lines.add_row("Unknown cost", Text(line, "yellow"))
     days = window.get("days")
     if days:

@@ -526,6 +526,28 @@ _ANOMALY_SCOPES = "\n        UNION ALL\n".join(
     )
 )
 
+# The calls serve could not store (the dead_letters table, migration 0003) that are still
+# pending: in no rollup, so in no total and no count; with ``replayed = 1`` once a replay has
+# stored them, when the rollups count them instead (never both). Counted by the day of the call
+# and the dashboard variables, read from the row the sink kept (JSON, ts in microseconds);
+# the report's and the API's call filters (user, conversation) do not narrow them.
+_DEAD_LETTERED = (
+    """(
+        SELECT count()
+        FROM
+        (
+            SELECT
+                toDate(fromUnixTimestamp64Micro(JSONExtractInt(l.row, 'ts'), 'UTC')) AS day,
+                """
+    + ",\n                ".join(f"JSONExtractString(l.row, '{v}') AS {v}" for v in VARIABLES)
+    + """
+            FROM dead_letters AS l FINAL
+            WHERE l.replayed = 0
+        )
+        WHERE $__dateFilter(day){filters}
+    ) AS dead_lettered_requests"""
+)
+
 _VIEWS: list[View] = [
     View(
         name="totals",
@@ -534,13 +556,16 @@ _VIEWS: list[View] = [
             "Spend, requests and tokens over the range (whole days). cost is the known cost: "
             "a lower bound when unpriced_requests > 0, NULL (unknown) when every call's cost "
             "is unknown; cost_per_request averages the calls of known cost. failed_cost is "
-            "the same for the failed calls (failed_unpriced_requests of them unknown)."
+            "the same for the failed calls (failed_unpriced_requests of them unknown). "
+            "dead_lettered_requests are calls serve could not store (tokentrace dead-letters "
+            "list): in no other column, cost NULL when they are the range's only calls."
         ),
         format=Format.TABLE,
         source="llm_cost_daily",
         template=f"""\
 SELECT
-    {_KNOWN_SUM.format("cost")} AS cost,
+    if(sum(d.requests) = 0 AND dead_lettered_requests > 0, NULL, {_KNOWN_SUM.format("cost")})
+        AS cost,
     sum(d.requests) AS requests,
     sum(d.cost) / nullIf(sum(d.requests) - sum(d.unpriced_requests), 0) AS cost_per_request,
     sum(d.input_tokens) AS input_tokens,
@@ -554,7 +579,8 @@ SELECT
     {_FAILED_COST} AS failed_cost,
     sum(d.failed_unpriced_requests) AS failed_unpriced_requests,
     {_KNOWN_SUM.format("cache_savings")} AS cache_savings,
-    sum(d.blocked_requests) AS blocked_requests
+    sum(d.blocked_requests) AS blocked_requests,
+    {_DEAD_LETTERED}
 FROM llm_cost_daily AS d
 WHERE $__dateFilter(day){{filters}}""",
     ),
