@@ -120,12 +120,15 @@ def stat(
     unit: str | None = None,
     thresholds: list[tuple[float | None, str]] | None = None,
     unknown: tuple[str, str] | None = None,
+    per_row: bool = False,
 ) -> dict[str, Any]:
     """One number from a one-row table view, picked by column name.
 
     ``unknown`` is (the column counting the calls of unknown cost that ``field`` leaves out,
     the name ``field`` shows as): a cost is then shown with that count beside it, so a known
-    cost that is a lower bound never reads as the whole (orange once there is one)."""
+    cost that is a lower bound never reads as the whole (orange once there is one).
+    ``per_row`` shows the row's values as they are, not reduced, so that the name may be
+    another column of the row (``${__data.fields.NAME}``, as a gauge's label is)."""
     fields = f"/^{field}$/"
     overrides = None
     if unknown is not None:
@@ -158,7 +161,11 @@ def stat(
         thresholds=thresholds,
         overrides=overrides,
         options={
-            "reduceOptions": {"values": False, "calcs": ["lastNotNull"], "fields": fields},
+            "reduceOptions": {
+                "values": per_row,
+                "calcs": [] if per_row else ["lastNotNull"],
+                "fields": fields,
+            },
             "colorMode": "value",
             "graphMode": "none",
             "textMode": "value" if unknown is None else "value_and_name",

@@ -54,7 +54,10 @@ def panels() -> list[dict[str, Any]]:
                 field="change",
                 title="vs previous period",
                 thresholds=[(None, "green"), (0.2, "orange"), (0.5, "red")],
-                unknown=("compared_unpriced_requests", "change of known spend"),
+                # named by change_basis: "no calls before" and "previous cost unknown" are
+                # not the same blank
+                unknown=("compared_unpriced_requests", "${__data.fields.change_basis}"),
+                per_row=True,
             ),
             p.stat(v["totals"], (15, 0, 3, 4), field="requests", title="Requests", unit="short"),
             p.stat(

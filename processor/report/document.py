@@ -332,6 +332,8 @@ def build(fetch: Fetch, window: Window, top: int = DEFAULT_TOP) -> dict[str, Any
                 "requests": int(r["requests"]),
                 "unpriced_requests": int(r["unpriced_requests"]),
                 "share": _number(r["share"]),
+                # share is of the known spend: these calls of unknown cost are not in it
+                "share_unpriced_requests": int(r.get("share_unpriced_requests") or 0),
             }
             for r in fetch("spend_by_provider")
         ],
@@ -395,6 +397,7 @@ def build(fetch: Fetch, window: Window, top: int = DEFAULT_TOP) -> dict[str, Any
             for r in fetch("anomalies")
         ],
         "cache_savings": known_money(totals.get("cache_savings")) if requests else "0",
+        "vs_previous_period": _change(fetch),
         "unpriced": [
             {
                 "provider": r["provider"],
@@ -425,6 +428,34 @@ def build(fetch: Fetch, window: Window, top: int = DEFAULT_TOP) -> dict[str, Any
 TOP = 10
 
 
+def _change(fetch: Fetch) -> dict[str, Any]:
+    """The window's spend against as many whole days just before it (view ``spend_change``):
+    change null says why in ``change_basis`` ("no calls before" is not "previous cost
+    unknown"); "change of known spend" when calls of unknown cost are left out of it."""
+    row = (fetch("spend_change") or [{}])[0]
+    return {
+        "cost": known_money(row.get("cost", 0)),
+        "previous_cost": known_money(row.get("previous_cost", 0)),
+        "change": _number(row.get("change")),
+        "change_basis": row.get("change_basis", "no calls before"),
+        "unpriced_requests": int(row.get("unpriced_requests") or 0),
+        "previous_unpriced_requests": int(row.get("previous_unpriced_requests") or 0),
+    }
+
+
+def change_text(change: dict[str, Any]) -> str:
+    """The change as people read it: "+12.5%", "-3.0% (change of known spend: 4 calls of unknown
+    cost left out)", or why there is none ("none: no calls before")."""
+    basis = change["change_basis"]
+    if change["change"] is None:
+        return f"none: {basis}"
+    text = f"{change['change']:+.1%}"
+    left_out = change["unpriced_requests"] + change["previous_unpriced_requests"]
+    if left_out:
+        text += f" ({basis}: {left_out:,} call{'s' * (left_out != 1)} of unknown cost left out)"
+    return text
+
+
 def _provider_and_unit_costs(fetch: Fetch) -> dict[str, Any]:
     """Where the cost providers reported differs from the computed one (the reported cost
     counts), and what each extra usage unit cost at its own rate; both exact."""
@@ -449,7 +480,8 @@ def _provider_and_unit_costs(fetch: Fetch) -> dict[str, Any]:
                 "model": r["model"],
                 "unit": r["unit"],
                 "tokens": int(r["tokens"]),
-                "cost": money(r["cost"]),
+                # null: no known cost of the unit, only calls of unknown cost (never "0")
+                "cost": known_money(r["cost"]),
                 # the model's calls of unknown cost: in tokens, not in cost (a lower bound)
                 "unpriced_requests": int(r["unpriced_requests"]),
             }

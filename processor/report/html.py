@@ -17,6 +17,7 @@ from typing import Any
 from tokentrace.processor.report.document import (
     BREAKDOWNS,
     amount_text,
+    change_text,
     cost_text,
     incidents,
     lower_bound_text,
@@ -201,6 +202,11 @@ def _kpis(doc: dict[str, Any]) -> str:
     )
     items = [
         (spend_text(doc, money), "spend in window"),
+        *(
+            [(change_text(doc["vs_previous_period"]), "vs previous period")]
+            if "vs_previous_period" in doc
+            else []
+        ),
         (amount_text(mtd["cost"], mtd.get("unpriced_requests", 0), money), "month to date"),
         (
             lower_bound_text(mtd["forecast"], not mtd.get("forecast_complete", True), money),

@@ -24,6 +24,7 @@ from rich.text import Text
 from tokentrace.processor.report.document import (
     BREAKDOWNS,
     amount_text,
+    change_text,
     cost_text,
     lower_bound_text,
     spend_text,
@@ -117,6 +118,8 @@ def _header(doc: dict[str, Any]) -> Panel:
     window = doc["window"]
     month = amount_text(mtd["cost"], mtd.get("unpriced_requests", 0), money)
     forecast = lower_bound_text(mtd["forecast"], not mtd.get("forecast_complete", True), money)
+    if "vs_previous_period" in doc:
+        lines.add_row("vs previous period", change_text(doc["vs_previous_period"]))
     lines.add_row("Month to date", f"{month}   forecast {forecast}")
     failed = f"{totals['failed_requests']:,} failed"
     if totals["failed_requests"]:
@@ -200,11 +203,19 @@ def _breakdown(
     title: str, rows: list[dict[str, Any]], keys: tuple[str, ...], doc: dict[str, Any]
 ) -> Table:
     total = Decimal(doc["totals"]["cost"] or 0) or Decimal(1)
-    table = Table(title=title, title_justify="left")
+    unknown = doc["totals"]["unpriced_requests"]
+    # a share of the known spend only: said, with the calls of unknown cost it leaves out
+    caption = (
+        f"share: of the known spend; {unknown:,} call{'s' * (unknown != 1)} of unknown cost "
+        "not in it"
+        if unknown
+        else None
+    )
+    table = Table(title=title, title_justify="left", caption=caption, caption_justify="left")
     for key in keys:
         table.add_column(key)
     table.add_column("cost", justify="right")
-    table.add_column("share", justify="right")
+    table.add_column("share of known" if unknown else "share", justify="right")
     table.add_column("requests", justify="right")
     table.add_column("")
     # A top-N breakdown comes capped, with its "(other)" row; the others show ten rows.

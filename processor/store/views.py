@@ -323,6 +323,12 @@ _TOP_CALLS_SHOWN = (
 )
 
 
+# A share is of the known spend: the calls of unknown cost of every row (their cost is in no
+# row's share, nor in the whole it is a share of) are counted beside it, so a share that reads
+# 100 % of $5 known never passes for the whole when 40 calls cost an unknown amount.
+_SHARE_LEAVES_OUT = "sum(sum({}.unpriced_requests)) OVER () AS share_unpriced_requests"
+
+
 def _top(dimension: str, title: str, description: str) -> View:
     """Spend, requests and budget-blocked requests per value of a high-cardinality rollup
     column: the largest ``top`` values and one "(other)" row (see :func:`_top_n`)."""
@@ -343,7 +349,8 @@ def _top(dimension: str, title: str, description: str) -> View:
             _KNOWN_COST.replace("d.", "ranked.") + ",\n    sum(ranked.requests) AS requests,\n"
             "    sum(ranked.blocked_requests) AS blocked_requests,\n"
             "    sum(ranked.unpriced_requests) AS unpriced_requests,\n"
-            "    toFloat64(cost) / nullIf(toFloat64(sum(sum(ranked.cost)) OVER ()), 0) AS share",
+            "    toFloat64(cost) / nullIf(toFloat64(sum(sum(ranked.cost)) OVER ()), 0) AS share,\n"
+            f"    {_SHARE_LEAVES_OUT.format('ranked')}",
             dimension,
         ),
         top=TOP_DEFAULT,
@@ -360,7 +367,8 @@ SELECT
     {_KNOWN_COST},
     sum(requests) AS requests,
     sum(d.unpriced_requests) AS unpriced_requests,
-    toFloat64(cost) / nullIf(toFloat64(sum(sum(d.cost)) OVER ()), 0) AS share
+    toFloat64(cost) / nullIf(toFloat64(sum(sum(d.cost)) OVER ()), 0) AS share,
+    {_SHARE_LEAVES_OUT.format("d")}
 FROM llm_cost_daily AS d
 WHERE $__dateFilter(day){{filters}}
 GROUP BY {dimension}
@@ -377,7 +385,8 @@ ORDER BY cost DESC, {dimension}"""
         GROUP BY {dimension}""",
             _KNOWN_COST.replace("d.", "ranked.") + ",\n    sum(ranked.requests) AS requests,\n"
             "    sum(ranked.unpriced_requests) AS unpriced_requests,\n"
-            "    toFloat64(cost) / nullIf(toFloat64(sum(sum(ranked.cost)) OVER ()), 0) AS share",
+            "    toFloat64(cost) / nullIf(toFloat64(sum(sum(ranked.cost)) OVER ()), 0) AS share,\n"
+            f"    {_SHARE_LEAVES_OUT.format('ranked')}",
             dimension,
         )
     return View(
@@ -646,7 +655,10 @@ FROM
             "(unpriced_requests, previous_unpriced_requests) are left out of both costs (a "
             "lower bound then, NULL if all are): change_complete is 0 when there are some "
             "(compared_unpriced_requests: both periods'), the change then that of the known "
-            "spend only (a self-hosted model without a price leaves it exact for the rest)."
+            "spend only (a self-hosted model without a price leaves it exact for the rest). "
+            "change_basis says which: 'change', 'change of known spend', or why change is "
+            "NULL: 'no calls before', 'no spend before' (calls of a known $0), 'previous cost "
+            "unknown', 'cost unknown' (every call of the range of unknown cost)."
         ),
         whole_days=True,
         format=Format.TABLE,
@@ -667,7 +679,15 @@ SELECT
     sumIf(unknown, NOT current) AS previous_unpriced_requests,
     toUInt8(unpriced_requests + previous_unpriced_requests = 0) AS change_complete,
     -- the calls of unknown cost the change leaves out: both periods'
-    unpriced_requests + previous_unpriced_requests AS compared_unpriced_requests
+    unpriced_requests + previous_unpriced_requests AS compared_unpriced_requests,
+    -- what the change is, and why it is NULL: no calls before is not an unknown cost before
+    multiIf(
+        cost IS NULL, 'cost unknown',
+        sumIf(calls, NOT current) = 0, 'no calls before',
+        previous_cost IS NULL, 'previous cost unknown',
+        previous_cost = 0, 'no spend before',
+        compared_unpriced_requests > 0, 'change of known spend',
+        'change') AS change_basis
 FROM
 (
     -- a plain sum() per period, so the rollup's projection without tenant can answer it
@@ -761,8 +781,9 @@ ORDER BY day WITH FILL FROM toDate($__fromTime, 'UTC') TO toDate($__toTime, 'UTC
         name="spend_by_model",
         title="Spend by model",
         description=(
-            "Spend, requests and tokens per provider and model, with share of spend; "
-            "unpriced_requests have an unknown cost (not in cost)."
+            "Spend, requests and tokens per provider and model, with share of the known "
+            "spend; unpriced_requests have an unknown cost (not in cost), "
+            "share_unpriced_requests those of every row (not in the spend shared)."
         ),
         format=Format.TABLE,
         source="llm_cost_daily",
@@ -775,7 +796,8 @@ SELECT
     sum(d.unpriced_requests) AS unpriced_requests,
     sum(input_tokens) AS input_tokens,
     sum(output_tokens) AS output_tokens,
-    toFloat64(cost) / nullIf(toFloat64(sum(sum(d.cost)) OVER ()), 0) AS share
+    toFloat64(cost) / nullIf(toFloat64(sum(sum(d.cost)) OVER ()), 0) AS share,
+    {_SHARE_LEAVES_OUT.format("d")}
 FROM llm_cost_daily AS d
 WHERE $__dateFilter(day){{filters}}
 GROUP BY provider, model
@@ -790,7 +812,8 @@ ORDER BY cost DESC, provider, model""",
             "image tokens), where that cost is not zero; exact. It is part of the input, cache "
             "or output cost it refines. A unit with no rate of its own is billed at its "
             "parent's rate and is not listed. unpriced_requests are the model's calls of unknown "
-            "cost: their tokens are counted, their cost is not (a lower bound then)."
+            "cost: their tokens are counted, their cost is not (a lower bound then); a unit "
+            "with tokens but no known cost beside them is listed, its cost NULL (unknown)."
         ),
         format=Format.TABLE,
         source="llm_cost_daily",
@@ -800,7 +823,8 @@ SELECT
     units.model AS model,
     u.1 AS unit,
     u.2 AS tokens,
-    u.3 AS cost,
+    -- no known cost of the unit beside calls of unknown cost: unknown, never 0
+    if(u.3 = 0, NULL, u.3) AS cost,
     unknown.unpriced_requests AS unpriced_requests
 FROM
 (
@@ -821,8 +845,8 @@ LEFT JOIN
     GROUP BY provider, model
 ) AS unknown ON unknown.provider = units.provider AND unknown.model = units.model
 ARRAY JOIN units.units AS u
-WHERE u.3 != 0
-ORDER BY cost DESC, provider, model, unit""",
+WHERE u.3 != 0 OR (u.2 > 0 AND unknown.unpriced_requests > 0)
+ORDER BY cost DESC NULLS LAST, provider, model, unit""",
     ),
     View(
         name="provider_cost_differences",
@@ -853,12 +877,17 @@ GROUP BY provider, model
 HAVING reported_requests > 0
 ORDER BY abs(gap) DESC, reported_cost DESC, provider, model""",
     ),
-    _spend_by("provider", "Spend and requests per provider, with share of spend."),
+    _spend_by(
+        "provider",
+        "Spend and requests per provider, with share of the known spend "
+        "(share_unpriced_requests: the calls of unknown cost of every row, not in it).",
+    ),
     *(
         _spend_by(
             dimension,
             f"Spend and requests per {dimension} ('' = calls without the tag), "
-            "with share of spend"
+            "with share of the known spend (share_unpriced_requests: the calls of unknown "
+            "cost of every row, not in it)"
             + (
                 f": the {TOP_DEFAULT} largest, then one '{OTHER}' row for the rest."
                 if dimension in HIGH_CARDINALITY
