@@ -240,30 +240,33 @@ def _set_budgets(client, now: dt.datetime) -> None:
     """Monthly budgets from each team's run rate (its average day over the last 30 whole
     days, times 30), so they are sensible on any date, the 1st included: room for the
     whole company and for growth and platform, and support's set below its run rate, so
-    its month-end forecast overruns it as the month goes on."""
+    its month-end forecast overruns it as the month goes on.
+
+    A run rate is of known spend: the days whose every call has an unknown cost are left out
+    of the average (they are no $0 days), and a team without a day of known spend gets no
+    budget (its run rate is unknown), never one of $0.01."""
     today = now.date()
     query = (
-        "SELECT {by:Identifier}, sum(cost), uniqExact(day) FROM llm_cost_daily "
-        "WHERE day >= {since:Date} AND day < {today:Date} GROUP BY {by:Identifier}"
+        "SELECT key, sum(cost), count() FROM ("
+        " SELECT {by:Identifier} AS key, day, sum(d.cost) AS cost, sum(d.requests) AS calls,"
+        " sum(d.unpriced_requests) AS unknown FROM llm_cost_daily AS d"
+        " WHERE day >= {since:Date} AND day < {today:Date} GROUP BY key, day"
+        ") WHERE unknown < calls GROUP BY key"
     )
     since = today - dt.timedelta(days=30)
 
     def run_rates(by: str) -> dict[str, Decimal]:
         rows = client.query(query, parameters={"by": by, "since": since, "today": today})
-        return {
-            str(key): Decimal(str(cost)) * 30 / max(days, 1) for key, cost, days in rows.result_rows
-        }
+        return {str(key): Decimal(str(cost)) * 30 / days for key, cost, days in rows.result_rows}
 
     monthly = run_rates("team")
-    monthly_total = sum(run_rates("environment").values(), Decimal(0))
-    budgets.set_budget(client, "global", _round_up(monthly_total * Decimal("1.25")))
-    budgets.set_budget(client, "team=growth", _round_up(monthly.get("growth", 0) * Decimal("1.5")))
-    budgets.set_budget(
-        client, "team=platform", _round_up(monthly.get("platform", 0) * Decimal("1.2"))
-    )
-    budgets.set_budget(
-        client, "team=support", _round_up(monthly.get("support", 0) * Decimal("0.9"))
-    )
+    overall = run_rates("environment")
+    if overall:
+        total = sum(overall.values(), Decimal(0))
+        budgets.set_budget(client, "global", _round_up(total * Decimal("1.25")))
+    for team, factor in (("growth", "1.5"), ("platform", "1.2"), ("support", "0.9")):
+        if team in monthly:
+            budgets.set_budget(client, f"team={team}", _round_up(monthly[team] * Decimal(factor)))
 
 
 def _round_up(amount: Decimal) -> Decimal:
