@@ -17,12 +17,14 @@ In order (the first that answers wins):
    list, not always the model owner's, and a deployment's name need not be a model's. So
    does Amazon Bedrock's runtime path (`/model/{modelId}/invoke`, `/converse`…) on an AWS
    host, or on any host when the model has a Bedrock id's form (`anthropic.claude-…`,
-   `us.amazon.nova-…`, an ARN): `aws.bedrock`.
+   `us.amazon.nova-…`, an ARN): `aws.bedrock`; and, in any API shape, a model id of
+   Bedrock's `{vendor}.{name}` form (`openai.gpt-oss-120b`: bedrock-mantle behind a proxy).
 4. The model's owner (`model_owners`, generated from genai-prices): `claude-*` is `anthropic`
    on any host, so an unmapped gateway's calls are named and priced. A LiteLLM route prefix
    (`bedrock/…`, `vertex_ai/…`, `azure/…`: a LiteLLM proxy's model names) names who serves
    and bills the call, before the owner: `bedrock/anthropic.claude-…` is Bedrock's call, at
-   Bedrock's rates, not Anthropic's.
+   Bedrock's rates, not Anthropic's. A vendor id (`openai/gpt-4o-mini`) is the vendor's
+   when the bare name is its own model, except an open-weight one (`openai/gpt-oss-120b`).
 5. A mapped entry passed over in 1.
 6. Local model servers' default ports on loopback (8000 → `vllm`), only now: `gpt-4o-mini`
    through a local gateway on port 8000 is OpenAI's model, priced as such. On Ollama's port a
@@ -89,6 +91,17 @@ _OLLAMA_TAG = re.compile(r"(?!ft:)[\w./-]+:[\w.-]+\Z")
 """An Ollama model tag (`deepseek-r1:8b`, `llama3.2:latest`): on Ollama's port such a name is a
 local model even when a hosted provider owns its stem, so it is never priced as the hosted one
 (OpenAI fine-tunes, `ft:…:org::id`, have more colons and are excluded)."""
+
+_BEDROCK_ID = re.compile(
+    r"(?:(?:us|eu|apac|jp|au|ca|us-gov|global|in)\.)?"
+    r"(?:ai21|amazon|anthropic|cohere|deepseek|google|luma|meta|minimax|mistral|moonshot|"
+    r"moonshotai|nvidia|openai|qwen|stability|twelvelabs|writer|zai)\.[a-z0-9]",
+    re.IGNORECASE,
+)
+"""A Bedrock model id (`openai.gpt-oss-120b`, `us.anthropic.claude-…`), as Bedrock's
+OpenAI- and Anthropic-compatible endpoint (bedrock-mantle) takes it: no other API names a
+model `{vendor}.{name}`, so such a call behind a proxy is Bedrock's, at Bedrock's rates (a
+Claude one was Anthropic's)."""
 
 UNKNOWN = "unknown"
 
@@ -193,6 +206,8 @@ def provider_for(
     local = LOCAL_PORTS.get(port) if host in _LOOPBACK else None
     if model is None:
         return passed_over or local
+    if _BEDROCK_ID.match(model):
+        return bedrock_api.PROVIDER
     if local == "ollama" and _OLLAMA_TAG.match(model):
         return local
     return model_owner(model) or passed_over or local or UNKNOWN
@@ -288,11 +303,32 @@ provider than the model's owner would (https://docs.litellm.ai/docs/providers); 
 `anthropic/…`, `deepseek/…` and the like name the owner already."""
 
 
+_VENDORS = {"openai": "openai", "anthropic": "anthropic", "google": "gcp.gemini", "x-ai": "x_ai"}
+"""Gateways' vendor prefixes (OpenRouter's ids, Vercel AI Gateway's, a LiteLLM proxy's
+`openai/gpt-4o-mini`) of the vendors whose API models run only at the vendor or at clouds
+that charge its rates (as `processor/pricing/names.PASS_THROUGH`)."""
+_OPEN_WEIGHTS = ("gpt-oss", "gemma")
+"""Those vendors' open-weight families, published on Hugging Face under the same prefix
+(`openai/gpt-oss-120b`, `google/gemma-3-27b-it`) and served by anyone: vLLM names a local
+model so. Such a name is left to the host, never the vendor's hosted call."""
+
+
 def _match(model: str) -> str | None:
     lower = model.lower()
-    route, slash, _ = lower.partition("/")
+    route, slash, rest = lower.partition("/")
     if slash and route in ROUTES:
         return ROUTES[route]
+    owner = _owner(model, lower)
+    vendor = _VENDORS.get(route) if slash else None
+    if owner is None and vendor is not None and not rest.startswith(_OPEN_WEIGHTS):
+        # `openai/gpt-4o-mini` is the vendor's when the bare name is its own model
+        owner = _owner(model[len(route) + 1 :], rest)
+        if owner != vendor:
+            owner = None
+    return owner
+
+
+def _owner(model: str, lower: str) -> str | None:
     for provider, kind, pattern in PROVIDER_PATTERNS:
         if _matches(kind, pattern, model, lower):
             return provider

@@ -28,6 +28,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from genai_prices.data_snapshot import DataSnapshot
 from genai_prices.types import (
     ClauseContains,
     ClauseEquals,
@@ -77,6 +78,13 @@ ROUTES = {
 # many hosts at many prices, so an OpenRouter id of theirs is priced only as OpenRouter lists it.
 PASS_THROUGH = frozenset({"openai", "anthropic", "google", "x-ai"})
 GATEWAYS = frozenset({"openrouter"})
+# Open-weight families of those vendors, on Hugging Face under the vendor's prefix
+# (``openai/gpt-oss-120b``, ``google/gemma-3-27b-it``), and the Hugging Face organisations of
+# open-weight vendors whose API names carry no prefix (``mistralai/Mistral-7B-Instruct-v0.3``).
+# A call of such a name without a provider (an unknown host: vLLM names a local model so) is
+# not priced at the vendor's API rates (the instrumentation's `providers._OPEN_WEIGHTS`).
+OPEN_WEIGHTS = ("gpt-oss", "gemma")
+HF_ORGS = frozenset({"mistralai"})
 
 # ``publishers/google/models/X``, ``projects/p/locations/l/publishers/anthropic/models/X``,
 # ``models/X`` (google-genai); the publisher names the owner of a Vertex AI model.
@@ -168,9 +176,36 @@ def _unwrapped(genai_id: str | None, name: str, depth: int) -> Iterator[tuple[st
     # OpenRouter's variants (``:free``, ``:nitro``, ``:floor``, ``:online``, ``:extended``…)
     # are priced by OpenRouter, not at the vendor's list price.
     through = genai_id in GATEWAYS and route in PASS_THROUGH and ":" not in rest
+    if genai_id is None and (head.lower() in HF_ORGS or rest.lower().startswith(OPEN_WEIGHTS)):
+        return  # a Hugging Face id: an open-weight model whoever serves it, not the vendor's API
     if genai_id is None or genai_id == route or through:
         yield route, rest
         yield from _unwrapped(route, rest, depth - 1)
+
+
+_VERSION = re.compile(r"-v?\d+:\d+")
+
+
+def unversioned_bedrock_model(
+    snapshot: DataSnapshot, provider_id: str | None, name: str
+) -> tuple[Provider, ModelInfo] | None:
+    """Bedrock's model that ``name`` names without its version suffix, when exactly one does:
+    Bedrock's OpenAI- and Anthropic-compatible endpoint (bedrock-mantle) takes ids without it
+    (``openai.gpt-oss-120b`` for InvokeModel's ``openai.gpt-oss-120b-1:0``,
+    https://docs.getbifrost.ai/providers/supported-providers/bedrock-mantle), for the same
+    model on the same bill. genai-prices matches the versioned id only."""
+    if provider_id != "aws" or ":" in name:
+        return None
+    provider = next((p for p in snapshot.providers if p.id == provider_id), None)
+    if provider is None:
+        return None
+    stem = name.lower()
+    models = [
+        model
+        for model in provider.models
+        if model.id.lower().startswith(stem) and _VERSION.fullmatch(model.id.lower()[len(stem) :])
+    ]
+    return (provider, models[0]) if len(models) == 1 else None
 
 
 def acceptable(name: str, model: ModelInfo, provider_id: str) -> bool:

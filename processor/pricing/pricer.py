@@ -540,7 +540,10 @@ def _find(
         try:  # a known provider without this model, or no provider matches it
             provider, info = snapshot.find_provider_model(name, None, provider_id, None)
         except LookupError:
-            continue
+            found = names.unversioned_bedrock_model(snapshot, provider_id, name)
+            if found is None:
+                continue
+            provider, info = found
         if info.id.lower() != name.lower():
             info = names.exact_model(provider, name, snapshot.providers) or info
         if names.acceptable(name, info, provider.id):

@@ -27,7 +27,7 @@ from tokentrace.processor.pricing import model_owners as generator
 from tokentrace.processor.pricing.pricer import Pricer
 from tokentrace.processor.standins import usage_header
 
-from .conftest import llm_spans, only_span, span_cost
+from .conftest import llm_spans, only_span, span_cost, store_spans
 
 M = Decimal(1_000_000)
 
@@ -137,6 +137,13 @@ def test_gateway_mapped_the_natural_way_names_each_shape_s_provider():
         ("localhost", 4000, "vertex_ai/gemini-2.5-flash", "gcp.vertex_ai"),
         ("localhost", 4000, "azure/gpt-4o-mini", "azure.ai.openai"),
         ("localhost", 4000, "anthropic/claude-sonnet-4-5", "anthropic"),
+        # A gateway's vendor id, unless the vendor's open-weight model (a Hugging Face id)
+        ("gw.internal", 443, "openai/gpt-4o-mini", "openai"),
+        ("gw.internal", 443, "google/gemma-3-27b-it", "unknown"),
+        ("127.0.0.1", 30000, "openai/gpt-oss-20b", "unknown"),
+        # A Bedrock id is Bedrock's, whatever the API shape (bedrock-mantle behind a gateway)
+        ("gw.internal", 443, "anthropic.claude-haiku-4-5", "aws.bedrock"),
+        ("gw.internal", 443, "gpt-3.5-turbo", "openai"),
     ],
 )
 def test_provider_from_the_model(host, port, model, provider):
@@ -311,3 +318,77 @@ def test_hugging_face_router_v1_names_the_provider_after_the_colon(standin, unma
     span = only_span(unmapped)
     assert span.attributes["gen_ai.provider.name"] == "huggingface_cerebras"
     assert span_cost(span) == (2000 * Decimal("0.10") + 500 * Decimal("0.10")) / M
+
+
+def test_a_gateway_s_vendor_prefixed_names_are_the_vendor_s_unless_open_weight(
+    standin, unmapped, tmp_path, store_client
+):
+    """A gateway's `{vendor}/{model}` ids (OpenRouter's, Vercel AI Gateway's, a LiteLLM
+    proxy's) on a host nothing names: `openai/gpt-4o-mini` is OpenAI's model, stored as
+    `openai` (it was `unknown`, though priced), plain and streamed; gpt-4o-mini is $0.15 input,
+    $0.60 output per million tokens (https://openai.com/api/pricing/). A vendor's open-weight
+    model under its Hugging Face id (`openai/gpt-oss-120b`, as vLLM serves it locally) is
+    anyone's: `unknown` and unpriced, not OpenAI's list price for it (which was applied)."""
+    oai = openai.OpenAI(base_url=standin.root + "/v1", api_key="sk-test", max_retries=0)
+    ask = [{"role": "user", "content": "hello"}]
+    oai.chat.completions.create(
+        model="openai/gpt-4o-mini", messages=ask, extra_headers=usage_header(input=2000, output=500)
+    )
+    stream = oai.chat.completions.create(
+        model="openai/gpt-4o-mini",
+        messages=ask,
+        stream=True,
+        stream_options={"include_usage": True},
+        extra_headers=usage_header(input=1200, output=300),
+    )
+    assert [chunk for chunk in stream][-1].usage.prompt_tokens == 1200
+    oai.chat.completions.create(
+        model="openai/gpt-oss-120b", messages=ask, extra_headers=usage_header(input=900, output=90)
+    )
+
+    spans = llm_spans(unmapped)
+    assert [span.attributes["gen_ai.provider.name"] for span in spans] == [
+        "openai",
+        "openai",
+        "unknown",
+    ]
+    store_spans(spans, tmp_path, store_client)
+    rows = store_client.query(
+        "SELECT provider, request_model, stream, input_tokens, output_tokens, cost, priced, "
+        "unpriced_reason FROM llm_calls ORDER BY ts"
+    ).result_rows
+    assert rows == [
+        # 2000 × 0.15 + 500 × 0.60 = 600 per million
+        ("openai", "openai/gpt-4o-mini", 0, 2000, 500, 600 / M, 1, ""),
+        # 1200 × 0.15 + 300 × 0.60 = 360 per million
+        ("openai", "openai/gpt-4o-mini", 1, 1200, 300, 360 / M, 1, ""),
+        ("unknown", "openai/gpt-oss-120b", 0, 900, 90, 0, 0, "unknown_model"),
+    ]
+
+
+@pytest.mark.parametrize("base", ["mantle", "gateway"])
+def test_bedrock_mantle_ids_are_bedrock_s_priced_at_bedrock_s_rates(standin, unmapped, base):
+    """Bedrock's OpenAI-compatible endpoint (bedrock-mantle.{region}.api.aws, reached through
+    the stand-in as an HTTP proxy; or the stand-in's root, as a gateway in front of it) takes
+    model ids without InvokeModel's version suffix (`openai.gpt-oss-120b`, not `-1:0`:
+    https://docs.getbifrost.ai/providers/supported-providers/bedrock-mantle); the call was
+    unpriced on Mantle, and `unknown` behind a gateway. Bedrock bills gpt-oss-120b $0.15
+    input, $0.60 output per million tokens (https://aws.amazon.com/bedrock/pricing/, as
+    https://docs.litellm.ai/docs/providers/bedrock_mantle lists it for Mantle)."""
+    if base == "mantle":
+        oai = openai.OpenAI(
+            base_url="http://bedrock-mantle.us-east-1.api.aws/v1",
+            api_key="bedrock-api-key-x",
+            http_client=httpx2.Client(proxy=standin.root),
+            max_retries=0,
+        )
+    else:
+        oai = openai.OpenAI(base_url=standin.root + "/v1", api_key="k", max_retries=0)
+    oai.chat.completions.create(
+        model="openai.gpt-oss-120b",
+        messages=[{"role": "user", "content": "hello"}],
+        extra_headers=usage_header(input=2000, output=500),
+    )
+    span = only_span(unmapped)
+    assert span.attributes["gen_ai.provider.name"] == "aws.bedrock"
+    assert span_cost(span) == (2000 * Decimal("0.15") + 500 * Decimal("0.60")) / M
