@@ -104,6 +104,8 @@ model `{vendor}.{name}`, so such a call behind a proxy is Bedrock's, at Bedrock'
 Claude one was Anthropic's)."""
 
 UNKNOWN = "unknown"
+SELF_HOSTED = "self_hosted"
+"""A call to a server that serves one model of its own (it took a call naming none)."""
 
 SHAPES: dict[str, frozenset[str]] = {
     "openai": frozenset({"openai"}),

@@ -33,7 +33,7 @@ from . import (
 )
 from .api import Api
 from .config import Settings
-from .providers import SHAPES, UNKNOWN, provider_for
+from .providers import SELF_HOSTED, SHAPES, UNKNOWN, provider_for
 
 logger = logging.getLogger("tokentrace.instrumentation")
 
@@ -217,6 +217,12 @@ def route(request: Any, settings: Settings) -> Route | None:
         # shape it is metered all the same, the provider named from the answer's model by
         # the processor (`extractor`: `unknown` is resolved by the model's owner).
         provider = UNKNOWN
+    elif provider is None and body and path.endswith(_NO_MODEL_PATHS):
+        # A server that takes a call naming no model (in a body: an empty POST is no call)
+        # serves one model of its own: llama.cpp's (LM Studio's, vLLM's). Metered, unpriced
+        # unless the prices file rates `self_hosted`; never named from its answer, whose
+        # model llama.cpp says is `gpt-3.5-turbo` (DEFAULT_OAICOMPAT_MODEL) without an alias.
+        provider = SELF_HOSTED
     found = None
     if provider is None:
         _not_metered(scheme, host, port, path)
@@ -236,14 +242,19 @@ def route(request: Any, settings: Settings) -> Route | None:
     return found
 
 
+_NO_MODEL_PATHS = ("/chat/completions", "/v1/completions", "/v1/embeddings")
+"""OpenAI's paths that only LLM servers serve: a POST there is a call whether or not its body
+names a model (`/responses`, `/v1/messages` or `/embeddings` alone are also other apps')."""
+
 _UNMETERED_LOGGED = 256
 _unmetered: set[tuple[str, int, str]] = set()
 
 
 def _not_metered(scheme: str, host: str, port: int, path: str) -> None:
     """Says once per URL that a POST on an LLM API's path was not metered: its host is
-    neither known nor mapped and its body names no model (llama.cpp's server takes chat
-    calls without one). Runs only when a route is decided, never for a cached one."""
+    neither known nor mapped and its body names no model, on a path other APIs share
+    (`/responses`, `/v1/messages`). Runs only when a route is decided, never for a cached
+    one."""
     key = (host, port, path)
     if key in _unmetered or len(_unmetered) >= _UNMETERED_LOGGED:
         return

@@ -165,7 +165,8 @@ def test_the_application_reads_the_very_bytes_sent_however_it_reads(
 
 
 def test_other_requests_are_left_untouched(standin, unmapped):
-    """Another path, another method, or an LLM path naming no model on an unknown host."""
+    """Another path, another method, or an LLM path other apps share (`/responses`) naming no
+    model on an unknown host."""
     baggage = {"baggage": "tenant=acme"}
     readers = []
 
@@ -174,7 +175,7 @@ def test_other_requests_are_left_untouched(standin, unmapped):
             for method, path, body, headers in [
                 ("GET", "/v1/models", None, baggage),
                 ("POST", "/v1/files", {"model": "gpt-4o-mini"}, baggage),
-                ("POST", "/v1/chat/completions", {"messages": ASK}, None),
+                ("POST", "/v1/responses", {"input": "hello"}, None),
                 ("PUT", "/v1/chat/completions", chat_body(), None),
             ]:
                 async with client.request(
@@ -189,7 +190,7 @@ def test_other_requests_are_left_untouched(standin, unmapped):
     assert [(request.path, request.headers.get("baggage")) for request in standin.requests] == [
         ("/v1/models", "tenant=acme"),
         ("/v1/files", "tenant=acme"),
-        ("/v1/chat/completions", None),
+        ("/v1/responses", None),
     ]
 
 

@@ -17,6 +17,7 @@ import anthropic
 import httpx2
 import openai
 import pytest
+import requests
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -75,12 +76,12 @@ def test_gateway_serving_both_shapes_on_one_base_url_is_metered_and_priced(stand
 
 
 def test_a_body_naming_no_model_on_an_unknown_host_is_left_alone(standin, unmapped, caplog):
-    """Not metered, and said once: llama.cpp's server takes chat calls without a model."""
+    """Not metered, and said once: `/responses` is also other APIs' path (a survey's)."""
     caplog.set_level(logging.WARNING, logger="tokentrace.instrumentation")
-    path = f"/v1/{uuid.uuid4().hex}/chat/completions"  # not said yet by an earlier test
+    path = f"/v1/{uuid.uuid4().hex}/responses"  # not said yet by an earlier test
     with httpx2.Client() as client:
-        client.post(standin.root + path, json={"messages": []})
-        client.post(standin.root + path, json={"messages": [], "stream": False})
+        client.post(standin.root + path, json={"input": "hi"})
+        client.post(standin.root + path, json={"input": "hi", "stream": False})
     assert llm_spans(unmapped) == []
     assert len(standin.requests) == 2
     assert [record.getMessage() for record in caplog.records] == [
@@ -392,3 +393,37 @@ def test_bedrock_mantle_ids_are_bedrock_s_priced_at_bedrock_s_rates(standin, unm
     span = only_span(unmapped)
     assert span.attributes["gen_ai.provider.name"] == "aws.bedrock"
     assert span_cost(span) == (2000 * Decimal("0.15") + 500 * Decimal("0.60")) / M
+
+
+def test_a_chat_naming_no_model_is_a_self_hosted_server_s(
+    standin, unmapped, tmp_path, store_client
+):
+    """llama.cpp's server (LM Studio's, vLLM's) takes chat calls naming no model, on any port:
+    they were not metered at all. Now one row each, with the usage the server reported,
+    provider `self_hosted`, unpriced for that reason (no one bills it per token), never named
+    or priced from the answer's model (llama.cpp answers `gpt-3.5-turbo` without an alias;
+    the stand-in answers gpt-4o-mini's name)."""
+    url = standin.root + "/v1/chat/completions"
+    ask = [{"role": "user", "content": "hello"}]
+    with httpx2.Client() as client:
+        plain = client.post(url, json={"messages": ask}, headers=usage_header(input=40, output=8))
+    streamed = requests.post(
+        url,
+        json={"messages": ask, "stream": True, "stream_options": {"include_usage": True}},
+        headers=usage_header(input=30, output=6),
+        stream=True,
+    )
+    assert b"[DONE]" in b"".join(streamed.iter_content(None))
+    assert plain.json()["usage"]["prompt_tokens"] == 40
+
+    spans = llm_spans(unmapped)
+    assert [span.attributes["gen_ai.provider.name"] for span in spans] == ["self_hosted"] * 2
+    store_spans(spans, tmp_path, store_client)
+    rows = store_client.query(
+        "SELECT provider, response_model, stream, input_tokens, output_tokens, priced, "
+        "unpriced_reason FROM llm_calls ORDER BY ts"
+    ).result_rows
+    assert rows == [
+        ("self_hosted", "gpt-4o-mini-2024-08-06", 0, 40, 8, 0, "self_hosted"),
+        ("self_hosted", "gpt-4o-mini-2024-08-06", 1, 30, 6, 0, "self_hosted"),
+    ]

@@ -135,12 +135,13 @@ def test_the_application_reads_the_very_bytes_sent_however_it_reads(standin, rea
 
 
 def test_other_requests_are_left_untouched(standin, unmapped):
-    """Another path, another method, or an LLM path naming no model on an unknown host."""
+    """Another path, another method, or an LLM path other apps share (`/responses`) naming no
+    model on an unknown host."""
     baggage = {"baggage": "tenant=acme"}
     responses = [
         requests.get(standin.root + "/v1/models", headers=baggage),
         requests.post(standin.root + "/v1/files", json={"model": "gpt-4o-mini"}, headers=baggage),
-        requests.post(standin.root + "/v1/chat/completions", json={"messages": ASK}),
+        requests.post(standin.root + "/v1/responses", json={"input": "hello"}),
         requests.put(standin.root + "/v1/chat/completions", json=chat_body()),
     ]
     assert llm_spans(unmapped) == []
@@ -149,7 +150,7 @@ def test_other_requests_are_left_untouched(standin, unmapped):
     assert [(request.path, request.headers.get("baggage")) for request in standin.requests] == [
         ("/v1/models", "tenant=acme"),
         ("/v1/files", "tenant=acme"),
-        ("/v1/chat/completions", None),
+        ("/v1/responses", None),
     ]
 
 

@@ -258,9 +258,10 @@ def test_non_llm_requests_get_no_span(standin, exporter):
     with httpx2.Client() as client:
         client.post(standin.root + "/not-an-llm-api", json={})
         client.get(chat_url(standin))
-        # An LLM-shaped path on a host that is neither known nor mapped, naming no model:
-        client.post(standin.root + "/elsewhere/v1/chat/completions", json={"messages": []})
-        client.post(standin.root + "/elsewhere/v1/chat/completions", content=b"model=gpt-4o")
+        # An LLM-shaped path other apps share, on a host that is neither known nor mapped,
+        # naming no model:
+        client.post(standin.root + "/elsewhere/v1/responses", json={"input": "hi"})
+        client.post(standin.root + "/elsewhere/v1/responses", content=b"model=gpt-4o")
 
     assert llm_spans(exporter) == []
 
