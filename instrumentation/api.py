@@ -34,6 +34,10 @@ class Api:
     lists_calls = False
     """True for a batch's results (`batch_api`): one call per request listed in the body."""
 
+    body_marker: bytes | None = None
+    """A key the request body must hold for a POST on this API's path to be a call: a path as
+    generic as llama.cpp's `/completion` or TGI's `/generate` is other apps' too."""
+
     counts_request = False
     """True when the request body itself says what a call is billed for (`request_usage`)."""
 

@@ -28,6 +28,7 @@ from .provider_cost import COST_HEADER_NAMES, PROVIDER_COST, from_headers
 from .request_body import content
 from .routing import Route
 from .tags import strip_baggage, tags_of
+from .tgi_api import HEADERS as TGI_HEADERS
 from .usage import INFERENCE_GEO, SERVICE_TIER, STANDARD_TIERS, Observed, Usage
 
 API_KEY = "tokentrace.api_key"
@@ -86,10 +87,10 @@ _HTTPX_DECODERS = {
 decoders give us, by `content-encoding`. (zstd is left to our own decoder: httpx decodes it
 with the `zstandard` module, not ours, so the same bytes are not taken on trust.)"""
 
-NOTED_HEADER_NAMES = COST_HEADER_NAMES | frozenset(BEDROCK_HEADERS)
-"""Response headers read beyond the content's: a provider's cost (`provider_cost`) and
-Bedrock's token counts and tier (`bedrock_api`). One set, so the headers of a call that has
-none of them cost one lookup each, as before."""
+NOTED_HEADER_NAMES = COST_HEADER_NAMES | frozenset(BEDROCK_HEADERS) | frozenset(TGI_HEADERS)
+"""Response headers read beyond the content's: a provider's cost (`provider_cost`),
+Bedrock's token counts and tier (`bedrock_api`) and TGI's counts (`tgi_api`). One set, so
+the headers of a call that has none of them cost one lookup each, as before."""
 
 _GENAI_OPERATIONS = frozenset(
     {

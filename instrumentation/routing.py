@@ -23,12 +23,14 @@ from . import (
     bedrock_api,
     cohere_api,
     gemini_api,
+    llamacpp_api,
     mistral_api,
     ollama_api,
     openai_api,
     openai_media_api,
     request_body,
     stream_usage,
+    tgi_api,
     voyage_api,
 )
 from .api import Api
@@ -137,6 +139,10 @@ def api_for_path(path: str) -> Api | None:
         return _OTHER_APIS[path[path.rfind("/", 0, path.rfind("/")) :]]
     if path.endswith(gemini_api.OTHER_METHODS):
         return gemini_api.api_for(path)
+    if path.endswith(_SELF_HOSTED_SUFFIXES):
+        return _SELF_HOSTED_APIS[path[path.rfind("/") :]]
+    if path == "/":
+        return tgi_api.COMPAT
     return None
 
 
@@ -171,6 +177,14 @@ _OTHER_APIS = {
 Voyage's, Jina's, Together's and OpenRouter's: `cohere_api`), Voyage's other embeddings
 (`voyage_api`) and Mistral's OCR (`mistral_api`)."""
 _OTHER_SUFFIXES = tuple(_OTHER_APIS)
+_SELF_HOSTED_APIS = {
+    "/completion": llamacpp_api.COMPLETION,
+    "/generate": tgi_api.GENERATE,
+    "/generate_stream": tgi_api.GENERATE_STREAM,
+}
+"""Self-hosted servers' own APIs on paths other apps have too (each checks its body:
+`Api.body_marker`): llama.cpp's server's and Text Generation Inference's (also on `/`)."""
+_SELF_HOSTED_SUFFIXES = tuple(_SELF_HOSTED_APIS)
 
 
 def route(request: Any, settings: Settings) -> Route | None:
@@ -189,6 +203,8 @@ def route(request: Any, settings: Settings) -> Route | None:
     if api.reads_request_body:
         body = request_body.content(request)
         fields = request_body.scan(body) if body else request_body.form_fields(request)
+        if api.body_marker is not None and api.body_marker not in body:
+            return None  # `/completion`, `/generate`: another app's
     stream = api.request_stream(fields, path)
     injected = bool(
         settings.inject_stream_usage

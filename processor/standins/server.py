@@ -1,5 +1,6 @@
 """One loopback HTTP server that speaks the OpenAI, Anthropic, Gemini, Cohere, Mistral, xAI,
-Perplexity, Groq, Ollama (native), Amazon Bedrock (runtime), Voyage AI and Jina AI APIs.
+Perplexity, Groq, Ollama (native), Amazon Bedrock (runtime), Voyage AI and Jina AI APIs, and
+llama.cpp's server's and Text Generation Inference's own APIs (`selfhosted`).
 
 Each provider lives under its own path prefix (`/openai/v1`, `/anthropic`, `/gemini`, `/cohere`,
 `/mistral/v1`, `/xai/v1`, `/perplexity/v1`, `/groq/openai/v1`, `/ollama`, `/bedrock`,
@@ -48,6 +49,7 @@ from . import (
     ollama,
     openai,
     openai_media,
+    selfhosted,
     voyage,
 )
 from .background import StoredResponses
@@ -187,6 +189,8 @@ def _handler_for(path: str) -> tuple[str, Handler]:
         return path, ollama.handle
     if bedrock.handles(path):
         return path, bedrock.handle
+    if path.endswith(selfhosted.PATHS) or path == "/":
+        return path, selfhosted.handle
     return path, _openai
 
 

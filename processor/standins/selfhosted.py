@@ -1,0 +1,92 @@
+"""Self-hosted servers' own APIs: llama.cpp's server's `POST /completion` and Text Generation
+Inference's `POST /generate` and `/generate_stream`, as they write them (llama.cpp's
+`tools/server`, TGI's `router/src/server.rs`).
+
+llama.cpp answers `{"content", "stop": true, "model", "tokens_predicted", "tokens_evaluated",
+"stop_type", "timings"...}`, or streams SSE events `{"content": "…", "stop": false}` ending
+with one that has `"stop": true` and the counts, and no `[DONE]`. Its model is its alias, else
+`gpt-3.5-turbo`. TGI's `/generate` answers `{"generated_text"}` (plus `details` when asked)
+with the counts in `x-prompt-tokens` / `x-generated-tokens` headers; `/generate_stream` sends
+one SSE event per token, `generated_text` null until the last, whose `details` carry
+`input_length` and `generated_tokens`; TGI's `POST /` is either, as the body's `stream` says,
+the plain answer wrapped in a list.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .plan import Plan
+from .reply import Reply, json_reply, sse_event, sse_reply
+
+LLAMA_CPP_MODEL = "gpt-3.5-turbo"
+"""What llama.cpp's server names its model without `--alias` (DEFAULT_OAICOMPAT_MODEL)."""
+PATHS = ("/completion", "/generate", "/generate_stream")
+
+
+def handle(path: str, body: dict[str, Any], plan: Plan) -> Reply:
+    path = path.split("?", 1)[0]
+    if plan.fail and plan.fail != "cut":
+        return json_reply({"error": f"stand-in error {plan.fail}"}, int(plan.fail))
+    if path.endswith("/completion"):
+        return _llama_cpp(body, plan)
+    if path.endswith("/generate"):
+        return _tgi(body, plan, stream=False)
+    if path.endswith("/generate_stream"):
+        return _tgi(body, plan, stream=True)
+    # `POST /`: either, as `stream` says; `/generate`'s answer wrapped in a list
+    reply = _tgi(body, plan, stream=body.get("stream") is True)
+    if reply.body is not None:
+        reply.body = b"[" + reply.body + b"]"
+    return reply
+
+
+def _llama_cpp(body: dict[str, Any], plan: Plan) -> Reply:
+    final = {
+        "content": "" if body.get("stream") else plan.text,
+        "id_slot": 0,
+        "stop": True,
+        "model": LLAMA_CPP_MODEL,
+        "tokens_predicted": plan.output_tokens,
+        "tokens_evaluated": plan.input_tokens,
+        "stop_type": "limit",
+        "stopping_word": "",
+        "tokens_cached": plan.input_tokens + plan.output_tokens,
+        "timings": {"prompt_n": plan.input_tokens, "predicted_n": plan.output_tokens},
+    }
+    if not body.get("stream"):
+        return json_reply(final)
+    events = [sse_event({"content": word, "stop": False, "id_slot": 0}) for word in plan.pieces]
+    return sse_reply([*events, sse_event(final)], cut=plan.fail == "cut")
+
+
+def _tgi(body: dict[str, Any], plan: Plan, stream: bool) -> Reply:
+    details = {"finish_reason": "length", "generated_tokens": plan.output_tokens, "seed": None}
+    if not stream:
+        document: dict[str, Any] = {"generated_text": plan.text}
+        parameters = body.get("parameters")
+        if isinstance(parameters, dict) and parameters.get("details"):
+            document["details"] = {**details, "prefill": [], "tokens": []}
+        headers = {
+            "x-compute-type": "gpu+optimized",
+            "x-prompt-tokens": str(plan.input_tokens),
+            "x-generated-tokens": str(plan.output_tokens),
+            "x-total-tokens": str(plan.input_tokens + plan.output_tokens),
+        }
+        return json_reply(document, headers=headers)
+    events = []
+    for index, word in enumerate(plan.pieces, start=1):
+        token = {"id": index, "text": word, "logprob": -0.5, "special": False}
+        last = index == len(plan.pieces)
+        events.append(
+            sse_event(
+                {
+                    "index": index,
+                    "token": token,
+                    "top_tokens": None,
+                    "generated_text": plan.text if last else None,
+                    "details": {**details, "input_length": plan.input_tokens} if last else None,
+                }
+            )
+        )
+    return sse_reply(events, cut=plan.fail == "cut", headers={"x-compute-type": "gpu+optimized"})

@@ -1,0 +1,87 @@
+"""Self-hosted servers' own APIs, on any host and port: llama.cpp's server's `/completion`,
+Text Generation Inference's `/generate`, `/generate_stream` and `/` (where huggingface_hub's
+`InferenceClient(base_url=...)` posts). None of them names a model in its request, and none
+was metered. Their calls are stored unpriced (reason `self_hosted`: no one bills them per
+token) unless the prices file gives the server a rate, never at $0 as if priced."""
+
+from __future__ import annotations
+
+import json
+
+import httpx2
+import requests
+from huggingface_hub import InferenceClient
+
+from tokentrace.processor.standins import usage_header
+
+from .conftest import llm_spans, store_spans
+
+ROWS = (
+    "SELECT provider, operation, response_model, stream, input_tokens, output_tokens, priced, "
+    "unpriced_reason FROM llm_calls ORDER BY ts"
+)
+
+
+def _rows(unmapped, tmp_path, store_client) -> list[tuple]:
+    store_spans(llm_spans(unmapped), tmp_path, store_client)
+    return store_client.query(ROWS).result_rows
+
+
+def test_tgi_through_huggingface_hub_and_its_own_paths(standin, unmapped, tmp_path, store_client):
+    client = InferenceClient(base_url=standin.root, headers=usage_header(input=21, output=8))
+    plain = client.text_generation("hello there", max_new_tokens=8, details=True)
+    streamed = list(client.text_generation("hello there", max_new_tokens=8, stream=True))
+    assert plain.details.generated_tokens == 8
+    assert "".join(chunk for chunk in streamed) == plain.generated_text
+    with httpx2.Client() as http:
+        body = {"inputs": "hi", "parameters": {"max_new_tokens": 8}}
+        answer = http.post(standin.root + "/generate", json=body, headers=usage_header(input=7))
+        with http.stream(
+            "POST", standin.root + "/generate_stream", json=body, headers=usage_header(input=9)
+        ) as response:
+            events = [line for line in response.iter_lines() if line.startswith("data:")]
+    assert answer.headers["x-prompt-tokens"] == "7"
+    assert json.loads(events[-1][5:])["details"]["input_length"] == 9
+
+    assert [span.name for span in llm_spans(unmapped)] == ["text_completion"] * 4
+    assert _rows(unmapped, tmp_path, store_client) == [
+        # `/`: counts from the headers, and from the stream's last event
+        ("tgi", "text_completion", "", 0, 21, 8, 0, "self_hosted"),
+        ("tgi", "text_completion", "", 1, 21, 8, 0, "self_hosted"),
+        ("tgi", "text_completion", "", 0, 7, 8, 0, "self_hosted"),
+        ("tgi", "text_completion", "", 1, 9, 8, 0, "self_hosted"),
+    ]
+
+
+def test_llama_cpp_completion_plain_and_streamed(standin, unmapped, tmp_path, store_client):
+    """Its answer names `gpt-3.5-turbo` (llama.cpp without an alias): kept as the response
+    model, never taken for OpenAI's."""
+    url = standin.root + "/completion"
+    plain = requests.post(
+        url, json={"prompt": "Say hi", "n_predict": 8}, headers=usage_header(input=12, output=8)
+    )
+    with requests.post(
+        url,
+        json={"prompt": "Say hi", "n_predict": 8, "stream": True},
+        headers=usage_header(input=12, output=8),
+        stream=True,
+    ) as response:
+        lines = [line for line in response.iter_lines() if line.startswith(b"data:")]
+    assert plain.json()["tokens_evaluated"] == 12
+    assert json.loads(lines[-1][5:])["stop"] is True
+
+    assert _rows(unmapped, tmp_path, store_client) == [
+        ("llama_cpp", "text_completion", "gpt-3.5-turbo", 0, 12, 8, 0, "self_hosted"),
+        ("llama_cpp", "text_completion", "gpt-3.5-turbo", 1, 12, 8, 0, "self_hosted"),
+    ]
+
+
+def test_other_apps_posts_on_those_paths_are_left_alone(standin, unmapped):
+    """`/completion`, `/generate` and `/` are other apps' paths too: a body without the
+    server's key (`prompt`, `inputs`) is no call."""
+    with httpx2.Client() as http:
+        http.post(standin.root + "/tasks/7/completion", json={"done": True})
+        http.post(standin.root + "/reports/generate", json={"month": "2026-11"})
+        http.post(standin.root + "/", data={"q": "search"})
+    assert llm_spans(unmapped) == []
+    assert len(standin.requests) == 3
