@@ -19,6 +19,8 @@ In order (the first that answers wins):
    host, or on any host when the model has a Bedrock id's form (`anthropic.claude-…`,
    `us.amazon.nova-…`, an ARN): `aws.bedrock`; and, in any API shape, a model id of
    Bedrock's `{vendor}.{name}` form (`openai.gpt-oss-120b`: bedrock-mantle behind a proxy).
+   A Cloudflare AI Gateway provider endpoint (`/v1/{account}/{gateway}/groq/…`) names the
+   provider its segment does.
 4. The model's owner (`model_owners`, generated from genai-prices): `claude-*` is `anthropic`
    on any host, so an unmapped gateway's calls are named and priced. A LiteLLM route prefix
    (`bedrock/…`, `vertex_ai/…`, `azure/…`: a LiteLLM proxy's model names) names who serves
@@ -86,6 +88,30 @@ _VERTEX_PATH = re.compile(r"/projects/[^/]+/locations/[^/]+/(?:publishers|endpoi
 """A Vertex AI model's resource path, or an endpoint's (the OpenAI-compatible
 `endpoints/openapi/chat/completions`, a deployed model's `endpoints/{id}`): Vertex AI on any
 host (a proxy, a private endpoint)."""
+
+_CLOUDFLARE_PROVIDERS = {
+    "openai": "openai",
+    "anthropic": "anthropic",
+    "groq": "groq",
+    "mistral": "mistral_ai",
+    "deepseek": "deepseek",
+    "perplexity-ai": "perplexity",
+    "grok": "x_ai",
+    "cerebras": "cerebras",
+    "google-ai-studio": "gcp.gemini",
+    "azure-openai": "azure.ai.openai",
+    "cohere": "cohere",
+    "openrouter": "openrouter",
+    "workers-ai": "cloudflare",
+}
+_CLOUDFLARE_PATH = re.compile(
+    r"/v1/[^/]+/[^/]+/(" + "|".join(map(re.escape, _CLOUDFLARE_PROVIDERS)) + ")/"
+)
+"""Cloudflare AI Gateway's provider-specific endpoints, `/v1/{account}/{gateway}/{provider}/…`
+(https://developers.cloudflare.com/ai-gateway/usage/providers/), on any host (a custom domain,
+a proxy): the segment names who serves and bills the call, whatever the model (`groq/` with
+`llama-3.3-70b-versatile`, a name only Groq's price list has, was `unknown` and unpriced).
+(`google-vertex-ai/` paths are Vertex AI's resource paths, `aws-bedrock/` Bedrock's.)"""
 
 _OLLAMA_TAG = re.compile(r"(?!ft:)[\w./-]+:[\w.-]+\Z")
 """An Ollama model tag (`deepseek-r1:8b`, `llama3.2:latest`): on Ollama's port such a name is a
@@ -201,6 +227,9 @@ def provider_for(
         return "gcp.vertex_ai"
     if "/openai/deployments/" in path:
         return "azure.ai.openai"
+    gateway = _CLOUDFLARE_PATH.match(path)
+    if gateway is not None:
+        return _CLOUDFLARE_PROVIDERS[gateway.group(1)]
     if family == bedrock_api.FAMILY:
         if host.endswith(".amazonaws.com") or bedrock_api.bedrock_model(model):
             return bedrock_api.PROVIDER

@@ -427,3 +427,34 @@ def test_a_chat_naming_no_model_is_a_self_hosted_server_s(
         ("self_hosted", "gpt-4o-mini-2024-08-06", 0, 40, 8, 0, "self_hosted"),
         ("self_hosted", "gpt-4o-mini-2024-08-06", 1, 30, 6, 0, "self_hosted"),
     ]
+
+
+@pytest.mark.parametrize(
+    ("segment", "model", "provider", "usd_per_million"),
+    [
+        # Groq: Llama 3.3 70B Versatile $0.59 input, $0.79 output (https://groq.com/pricing)
+        ("groq", "llama-3.3-70b-versatile", "groq", ("0.59", "0.79")),
+        # Cerebras: Llama 3.1 8B $0.10 input, $0.10 output (https://www.cerebras.ai/pricing)
+        ("cerebras", "llama3.1-8b", "cerebras", ("0.10", "0.10")),
+        # OpenAI: gpt-4o-mini $0.15 input, $0.60 output (https://openai.com/api/pricing/)
+        ("openai", "gpt-4o-mini", "openai", ("0.15", "0.60")),
+    ],
+)
+def test_cloudflare_ai_gateway_provider_paths_name_their_provider(
+    standin, unmapped, segment, model, provider, usd_per_million
+):
+    """Cloudflare AI Gateway's provider endpoints, `/v1/{account}/{gateway}/{provider}/…`
+    (https://developers.cloudflare.com/ai-gateway/usage/providers/), here on a base URL of
+    the stand-in's: the segment names who bills the call. Groq's and Cerebras' own model names
+    were `unknown` and unpriced."""
+    base = f"{standin.root}/v1/account-id/gateway-id/{segment}"
+    oai = openai.OpenAI(base_url=base, api_key="k", max_retries=0)
+    oai.chat.completions.create(
+        model=model,
+        messages=[{"role": "user", "content": "hello"}],
+        extra_headers=usage_header(input=2000, output=500),
+    )
+    span = only_span(unmapped)
+    assert span.attributes["gen_ai.provider.name"] == provider
+    rate_in, rate_out = (Decimal(rate) for rate in usd_per_million)
+    assert span_cost(span) == (2000 * rate_in + 500 * rate_out) / M
