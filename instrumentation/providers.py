@@ -338,6 +338,14 @@ _VENDORS = {"openai": "openai", "anthropic": "anthropic", "google": "gcp.gemini"
 """Gateways' vendor prefixes (OpenRouter's ids, Vercel AI Gateway's, a LiteLLM proxy's
 `openai/gpt-4o-mini`) of the vendors whose API models run only at the vendor or at clouds
 that charge its rates (as `processor/pricing/names.PASS_THROUGH`)."""
+_GROQ_IDS = re.compile(
+    r"^(?:llama-3\.[0-9]+-[0-9]+b-(?:versatile|instant|specdec)|llama[23]-[0-9]+b-(?:4096|8192)"
+    r"|llama3-groq-.+-tool-use-preview|mixtral-8x7b-32768)$"
+)
+"""Model ids only Groq names so (its speed tiers and context sizes in the name:
+`llama-3.3-70b-versatile`, `llama-3.1-8b-instant`, `llama3-70b-8192`, `mixtral-8x7b-32768`,
+as its price list has them, https://console.groq.com/docs/models): Groq's calls behind any
+gateway, which genai-prices' owners (Groq owns no model there) leave `unknown` and unpriced."""
 _OPEN_WEIGHTS = ("gpt-oss", "gemma")
 """Those vendors' open-weight families, published on Hugging Face under the same prefix
 (`openai/gpt-oss-120b`, `google/gemma-3-27b-it`) and served by anyone: vLLM names a local
@@ -350,6 +358,8 @@ def _match(model: str) -> str | None:
     if slash and route in ROUTES:
         return ROUTES[route]
     owner = _owner(model, lower)
+    if owner is None and _GROQ_IDS.search(lower):
+        return "groq"
     vendor = _VENDORS.get(route) if slash else None
     if owner is None and vendor is not None and not rest.startswith(_OPEN_WEIGHTS):
         # `openai/gpt-4o-mini` is the vendor's when the bare name is its own model

@@ -145,6 +145,9 @@ def test_gateway_mapped_the_natural_way_names_each_shape_s_provider():
         # A Bedrock id is Bedrock's, whatever the API shape (bedrock-mantle behind a gateway)
         ("gw.internal", 443, "anthropic.claude-haiku-4-5", "aws.bedrock"),
         ("gw.internal", 443, "gpt-3.5-turbo", "openai"),
+        # Groq's own ids (speed tier, context size), not any open-weight name
+        ("gw.internal", 443, "llama-3.1-8b-instant", "groq"),
+        ("gw.internal", 443, "llama-3.1-8b", "unknown"),
     ],
 )
 def test_provider_from_the_model(host, port, model, provider):
@@ -458,3 +461,18 @@ def test_cloudflare_ai_gateway_provider_paths_name_their_provider(
     assert span.attributes["gen_ai.provider.name"] == provider
     rate_in, rate_out = (Decimal(rate) for rate in usd_per_million)
     assert span_cost(span) == (2000 * rate_in + 500 * rate_out) / M
+
+
+def test_groq_s_own_model_ids_behind_a_gateway_are_groq_s(standin, unmapped):
+    """`llama-3.3-70b-versatile` is a name only Groq gives a model (its price list names no
+    owner for it): behind a gateway nothing names, the call was `unknown` and unpriced. Groq
+    bills it $0.59 input, $0.79 output per million tokens (https://groq.com/pricing)."""
+    oai = openai.OpenAI(base_url=standin.root + "/v1", api_key="k", max_retries=0)
+    oai.chat.completions.create(
+        model="llama-3.3-70b-versatile",
+        messages=[{"role": "user", "content": "hello"}],
+        extra_headers=usage_header(input=2000, output=500),
+    )
+    span = only_span(unmapped)
+    assert span.attributes["gen_ai.provider.name"] == "groq"
+    assert span_cost(span) == (2000 * Decimal("0.59") + 500 * Decimal("0.79")) / M
