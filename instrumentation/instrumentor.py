@@ -40,7 +40,7 @@ from typing import Any
 from opentelemetry.instrumentation.instrumentor import BaseInstrumentor
 from opentelemetry.trace import get_tracer, get_tracer_provider
 
-from . import config, endpoints
+from . import config, endpoints, unmetered
 from .budget_guard import BudgetGuard
 from .json_handover import json_handover, requests_json_handover
 from .patching import patch, unpatch
@@ -69,6 +69,7 @@ class LLMInstrumentor(BaseInstrumentor):
     _urllib3: Any = None
     _requests_json: Any = None
     _guard: BudgetGuard | None = None
+    _unmetered: tuple[tuple[type, str], ...] = ()
 
     def instrumentation_dependencies(self) -> Collection[str]:
         # Any of httpx, httpx2, requests or aiohttp will do, which a requirement list cannot say;
@@ -111,6 +112,7 @@ class LLMInstrumentor(BaseInstrumentor):
         self._instrument_requests(tracer, settings)
         self._instrument_aiohttp(tracer, settings)
         self._instrument_urllib3(tracer, settings)
+        self._unmetered = unmetered.install()
 
     def _instrument_requests(self, tracer: Any, settings: config.Settings) -> None:
         try:
@@ -178,6 +180,8 @@ class LLMInstrumentor(BaseInstrumentor):
         if self._urllib3 is not None:
             unpatch(self._urllib3.HTTPConnectionPool, "urlopen")
             self._urllib3 = None
+        unmetered.uninstall(self._unmetered)
+        self._unmetered = ()
         if self._guard is not None:
             self._guard.stop()
             self._guard = None
