@@ -30,7 +30,8 @@ In order (the first that answers wins):
 5. A mapped entry passed over in 1.
 6. Local model servers' default ports on loopback (8000 → `vllm`), only now: `gpt-4o-mini`
    through a local gateway on port 8000 is OpenAI's model, priced as such. On Ollama's port a
-   tagged name (`deepseek-r1:8b`) is Ollama's before 4: a local model, not DeepSeek's.
+   tagged name (`deepseek-r1:8b`) is Ollama's before 4: a local model, not DeepSeek's; so is,
+   on any host, a tag in Ollama's style (`:8b`, `:latest`, `:…q4_K_M`).
 7. `unknown` (unpriced, but metered).
 A request to an unknown host whose body names no model is not an LLM call (`None`).
 """
@@ -128,6 +129,16 @@ _BEDROCK_ID = re.compile(
 OpenAI- and Anthropic-compatible endpoint (bedrock-mantle) takes it: no other API names a
 model `{vendor}.{name}`, so such a call behind a proxy is Bedrock's, at Bedrock's rates (a
 Claude one was Anthropic's)."""
+
+_OLLAMA_SIZE_TAG = re.compile(
+    r"(?!ft:)[\w./-]+:(?:latest|\d+(?:\.\d+)?[bmk](?![a-z])[\w.-]*|[\w.-]*q\d[\w.-]*)\Z",
+    re.IGNORECASE,
+)
+"""An Ollama model tag naming a size, `latest` or a quantisation (`deepseek-r1:8b`,
+`gpt-oss:20b`, `llama3.2:latest`, `qwen2.5:7b-instruct-q4_K_M`): Ollama's naming, on any host
+and port (a GPU box, a container's mapped port), through its OpenAI-compatible `/v1` as
+through its native API. `deepseek-r1:8b` on another host than loopback:11434 was DeepSeek's
+hosted reasoner, priced at its rates."""
 
 UNKNOWN = "unknown"
 SELF_HOSTED = "self_hosted"
@@ -239,6 +250,8 @@ def provider_for(
         return passed_over or local
     if _BEDROCK_ID.match(model):
         return bedrock_api.PROVIDER
+    if _OLLAMA_SIZE_TAG.match(model):
+        return local or "ollama"  # a self-hosted model: vLLM's on its port, else Ollama's
     if local == "ollama" and _OLLAMA_TAG.match(model):
         return local
     return model_owner(model) or passed_over or local or UNKNOWN

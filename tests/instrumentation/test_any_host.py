@@ -118,7 +118,9 @@ def test_gateway_mapped_the_natural_way_names_each_shape_s_provider():
         ("127.0.0.1", 11434, "gpt-oss:20b", "ollama"),
         ("localhost", 11434, "gpt-4o-mini", "openai"),
         ("localhost", 11434, "ft:gpt-4o-mini-2024-07-18:acme::abc123", "openai"),
-        ("localhost", 8000, "deepseek-r1:8b", "deepseek"),
+        # An Ollama size tag is a self-hosted model's, never the hosted one's
+        ("localhost", 8000, "deepseek-r1:8b", "vllm"),
+        ("gpu-box", 8080, "gpt-oss:20b", "ollama"),
         ("gw.internal", 443, "claude-sonnet-4-5", "anthropic"),
         ("gw.internal", 443, "gemini-2.5-flash", "gcp.gemini"),
         ("gw.internal", 443, "text-embedding-3-small", "openai"),
@@ -476,3 +478,24 @@ def test_groq_s_own_model_ids_behind_a_gateway_are_groq_s(standin, unmapped):
     span = only_span(unmapped)
     assert span.attributes["gen_ai.provider.name"] == "groq"
     assert span_cost(span) == (2000 * Decimal("0.59") + 500 * Decimal("0.79")) / M
+
+
+def test_an_ollama_tag_is_ollama_s_on_any_host(standin, unmapped, tmp_path, store_client):
+    """Ollama's OpenAI-compatible `/v1` on another host or port than loopback:11434 (a GPU
+    box, a container's mapped port; here the stand-in's): `deepseek-r1:8b` was DeepSeek's
+    hosted reasoner, priced at its rates (0.00274 USD for a million tokens each way); it is a
+    local 8B model, `ollama`, stored unpriced as self-hosted."""
+    oai = openai.OpenAI(base_url=standin.root + "/v1", api_key="ollama", max_retries=0)
+    oai.chat.completions.create(
+        model="deepseek-r1:8b",
+        messages=[{"role": "user", "content": "hello"}],
+        extra_headers=usage_header(input=2000, output=500),
+    )
+    span = only_span(unmapped)
+    assert span.attributes["gen_ai.provider.name"] == "ollama"
+    store_spans([span], tmp_path, store_client)
+    rows = store_client.query(
+        "SELECT provider, request_model, input_tokens, output_tokens, priced, unpriced_reason "
+        "FROM llm_calls"
+    ).result_rows
+    assert rows == [("ollama", "deepseek-r1:8b", 2000, 500, 0, "self_hosted")]
