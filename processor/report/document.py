@@ -445,10 +445,11 @@ def _change(fetch: Fetch) -> dict[str, Any]:
 
 def change_text(change: dict[str, Any]) -> str:
     """The change as people read it: "+12.5%", "-3.0% (change of known spend: 4 calls of unknown
-    cost left out)", or why there is none ("none: no calls before")."""
+    cost left out)", or why there is none: "unknown (previous cost unknown)" when a cost it
+    needs is unknown, "none (no calls before)" when there was nothing to compare with."""
     basis = change["change_basis"]
     if change["change"] is None:
-        return f"none: {basis}"
+        return f"{'unknown' if basis.endswith('unknown') else 'none'} ({basis})"
     text = f"{change['change']:+.1%}"
     left_out = change["unpriced_requests"] + change["previous_unpriced_requests"]
     if left_out:

@@ -118,14 +118,17 @@ def test_the_change_says_why_it_is_blank(seeded) -> None:
     assert _change(seeded, EARLIER + dt.timedelta(days=1)) == (-1.0, "change", 0)
 
     # the report says it too
-    for day, basis in ((KNOWN, "no calls before"), (MIXED, "previous cost unknown")):
+    for day, basis, shown in (
+        (KNOWN, "no calls before", "none (no calls before)"),
+        (MIXED, "previous cost unknown", "unknown (previous cost unknown)"),
+    ):
         doc = _report(seeded, day)
         assert (doc["vs_previous_period"]["change"], doc["vs_previous_period"]["change_basis"]) == (
             None,
             basis,
         )
-        assert f"vs previous period   none: {basis}" in _text(doc)
-        assert f"<b>none: {basis}</b><span>vs previous period</span>" in html.render(doc)
+        assert f"vs previous period   {shown}" in _text(doc)
+        assert f"<b>{shown}</b><span>vs previous period</span>" in html.render(doc)
 
     # the stat names the change by it, beside the calls of unknown cost it leaves out
     [stat] = [p for p in overview.panels() if p["title"] == "vs previous period"]
