@@ -298,12 +298,13 @@ def bars(view: View, grid: Grid, *, label: str) -> dict[str, Any]:
 
 
 def pie(view: View, grid: Grid, *, label: str, value: str = "cost") -> dict[str, Any]:
-    """A donut of ``value`` per ``label`` (spend share by provider)."""
+    """A donut of ``value`` per ``label`` (spend share by provider). Its percentages are of
+    the known cost (a row of unknown cost has no slice), so its title says so."""
     return _panel(
         "piechart",
         view,
         grid,
-        title=None,
+        title=f"Share of known {view.title[0].lower()}{view.title[1:]}",
         unit=None,
         options={
             "pieType": "donut",

@@ -90,6 +90,17 @@ def test_a_share_says_it_is_of_the_known_spend(seeded) -> None:
         rows = _view(seeded, name, MIXED)
         assert {r["share_unpriced_requests"] for r in rows} == {1}, name
 
+    # the donut of spend by provider draws percentages of the known spend: its title says so
+    [pie] = [p for p in overview.panels() if p["type"] == "piechart"]
+    assert pie["title"] == "Share of known spend by provider"
+    end = MIXED + dt.timedelta(days=1, milliseconds=-1)
+    result = run_panel(seeded, pie, {}, start=MIXED, end=end)
+    shown = [dict(zip(result.column_names, row, strict=True)) for row in result.result_rows]
+    assert {(r["provider"], r["share_unpriced_requests"]) for r in shown} == {
+        ("openai", 1),
+        ("acme", 1),
+    }
+
     doc = _report(seeded, MIXED)
     assert {
         r["provider"]: (r["share"], r["share_unpriced_requests"]) for r in doc["by_provider"]
