@@ -346,17 +346,14 @@ class Deduper:
 
 
 def _nested_key(call: Call) -> bytes:
-    """The ``N`` key: the call's usage and provider (the provider alone for scopes whose
-    spans of one call disagree on its usage: ``sources.LOOSE_USAGE_SCOPES``)."""
+    """The ``N`` key: the call's input (the cache included, as the extractor counts it),
+    output and provider, not its cache counts, which a framework's span may not have while
+    its input counts them (openai-agents-opentelemetry's Chat Completions span: OpenAI's
+    ``prompt_tokens``, no ``cached_tokens``); the provider alone for scopes whose spans of
+    one call disagree on its usage (``sources.LOOSE_USAGE_SCOPES``)."""
     if call.scope.startswith(LOOSE_USAGE_SCOPES):
         return b"N" + _pack_usage(0, 0, 0, 0) + call.provider.encode()
-    return (
-        b"N"
-        + _pack_usage(
-            call.input_tokens, call.output_tokens, call.cache_read_tokens, call.cache_write_tokens
-        )
-        + call.provider.encode()
-    )
+    return b"N" + _pack_usage(call.input_tokens, call.output_tokens, 0, 0) + call.provider.encode()
 
 
 def _trace_key(call: Call) -> bytes:

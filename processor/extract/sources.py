@@ -237,7 +237,10 @@ own span of the stream is a root of another trace (``Source.stream_apart``). The
 SDK's ``Traceloop.init`` (0.62.4): OpenLLMetry's spans as above, its association
 properties copied onto every span of a workflow, other scopes' too. OpenLLMetry's OpenAI
 Agents instrumentation (0.62.4): ``openai.response`` spans, the Responses API's usage with
-its cache, none on Chat Completions.
+its cache, none on Chat Completions. openai-agents-opentelemetry's bridge of the OpenAI
+Agents SDK's tracing (0.4.1, scope ``openai.agents``): ``chat MODEL`` spans (Chat
+Completions) the calls, input with the cache but no cache count, never current
+(``RANK_FRAMEWORK``); its ``gen_ai.response`` spans (the Responses API) carry nothing.
 The AI SDK 7 traced by @ai-sdk/otel's ``OpenTelemetry`` integration (scope ``gen_ai``):
 GenAI conventions (``invoke_agent`` and ``agent_step`` spans around ``chat`` ones), no
 stream attribute, its telemetry metadata on no span.
@@ -318,6 +321,11 @@ _FRAMEWORK_SCOPES = (
     # OpenInference's BeeAI spans (0.1.30): BeeAI's chat model span is never current, so
     # the SDK-level span of the call beneath LiteLLM is a root of its own trace
     b"openinference.instrumentation.beeai",
+    # openai-agents-opentelemetry's bridge of the OpenAI Agents SDK's tracing (0.4.1, scope
+    # ``openai.agents``) never attaches its spans to the context: tokentrace's span of a
+    # Chat Completions call (its ``chat MODEL`` generation span, without a response id) is
+    # a root of its own trace, inside it in time
+    b"openai.agents",
     # OpenInference JS's Bedrock spans (0.5.1) and OpenLLMetry JS's (0.27) of one call are
     # roots of two traces, without a response id; OpenLLMetry's runs inside OpenInference's
     b"@arizeai/openinference-instrumentation-bedrock",

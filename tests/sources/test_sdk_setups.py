@@ -17,10 +17,13 @@ which 1,000 cache reads (Claude's also 100 cache writes) and 80 output tokens:
   under a ``@workflow`` with association properties ``user_id`` and ``team``;
 - the OpenAI Agents SDK 0.24 (openai 3.57) with OpenLLMetry's OpenAI Agents
   instrumentation (0.62.4): an agent on gpt-4o run and streamed on the Responses API, then
-  on Chat Completions (``OpenAIChatCompletionsModel``, whose streams ask for no usage).
+  on Chat Completions (``OpenAIChatCompletionsModel``, whose streams ask for no usage);
+  and the same with the SDK's tracing bridged by openai-agents-opentelemetry's
+  ``OpenTelemetryTracingProcessor`` (0.4.1, in place of the SDK's export to OpenAI).
 
 Prices (USD per million tokens): gpt-4o input 2.50, cached input 1.25, output 10
-(https://openai.com/api/pricing/); Claude Sonnet 4.5 input 3, cache read 0.30, 5-minute
+(https://openai.com/api/pricing/), so 1,200 input tokens with no cache said and 80 output:
+1,200 × 2.50 + 80 × 10 per million = $0.0038; Claude Sonnet 4.5 input 3, cache read 0.30, 5-minute
 cache write 3.75, output 15 (https://www.anthropic.com/pricing#api). A cached gpt-4o call:
 200 × 2.50 + 1,000 × 1.25 + 80 × 10 per million = $0.00255; a cached Claude call: 100 × 3
 + 1,000 × 0.30 + 100 × 3.75 + 80 × 15 per million = $0.002175.
@@ -32,7 +35,7 @@ from decimal import Decimal
 
 import pytest
 
-from .test_sources import GPT_4O, SONNET
+from .test_sources import GPT_4O, GPT_4O_UNCACHED, SONNET
 
 FIELDS = (
     "provider", "model", "input_tokens", "output_tokens", "cache_read_tokens",
@@ -122,3 +125,39 @@ def test_openllmetry_openai_agents_and_tokentrace(replay, alone):
         (*GPT, 1, "", GPT_4O),
     ]
     assert result.metrics.spans_duplicate.value() == 4
+
+
+@pytest.mark.parametrize("alone", [False, True])
+def test_openai_agents_opentelemetry(replay, alone):
+    """openai-agents-opentelemetry's ``chat MODEL`` span (a generation: Chat Completions)
+    is the call; its usage is the SDK's ``input_tokens``/``output_tokens`` without the
+    cache, so the plain call is priced uncached (the span cannot say otherwise), and the
+    stream that asked for no usage has zeros: usage-missing. Its ``gen_ai.response`` spans
+    (the Responses API, the SDK's default) carry nothing of the call, no model, usage or
+    response id (0.4.1 maps them when they start, before the response): not calls. Its
+    ``workflow``, ``agent.task``, ``agent: NAME`` and ``agent.turn`` spans are not either."""
+    result = replay("openai_agents_otel", alone=alone)
+    assert result.spans == 20
+    assert result.rows(*FIELDS) == [
+        (*AGENTS_NO_USAGE, 0, "usage_missing", Decimal(0)),
+        ("openai", "gpt-4o", 1200, 80, 0, 0, 0, 0, "", GPT_4O_UNCACHED),
+    ]
+
+
+@pytest.mark.parametrize("alone", [False, True])
+def test_openai_agents_opentelemetry_and_tokentrace(replay, alone):
+    """The bridge never attaches its spans to the context: tokentrace's span of a Chat
+    Completions call is a root of its own trace, inside the bridge's span in time, neither
+    with a response id of the other's. Each Chat Completions call was two rows (six for four
+    calls, the plain one $0.0038 beside $0.00255). Paired as a framework's: one row each
+    call, tokentrace's; exported one span at a time, the two spans of the plain call (1,200
+    input with the cache, the bridge's without a cache count) pair by input and output."""
+    result = replay("openai_agents_otel_tokentrace", alone=alone)
+    assert result.spans == 24
+    assert result.rows(*FIELDS) == [
+        (*AGENTS_NO_USAGE, 1, "usage_missing", Decimal(0)),
+        (*GPT, 0, "", GPT_4O),
+        (*GPT, 0, "", GPT_4O),
+        (*GPT, 1, "", GPT_4O),
+    ]
+    assert result.metrics.spans_duplicate.value() == 2
