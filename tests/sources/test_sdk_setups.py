@@ -18,8 +18,14 @@ which 1,000 cache reads (Claude's also 100 cache writes) and 80 output tokens:
 - the OpenAI Agents SDK 0.24 (openai 3.57) with OpenLLMetry's OpenAI Agents
   instrumentation (0.62.4): an agent on gpt-4o run and streamed on the Responses API, then
   on Chat Completions (``OpenAIChatCompletionsModel``, whose streams ask for no usage);
-  and the same with the SDK's tracing bridged by openai-agents-opentelemetry's
-  ``OpenTelemetryTracingProcessor`` (0.4.1, in place of the SDK's export to OpenAI).
+  the same with the SDK's tracing bridged by openai-agents-opentelemetry's
+  ``OpenTelemetryTracingProcessor`` (0.4.1, in place of the SDK's export to OpenAI), and
+  with the contrib OpenAI Agents instrumentation (opentelemetry-instrumentation-openai-
+  agents-v2 0.1.0).
+
+Not recorded: OpenLLMetry's Haystack instrumentation (0.62.4), which cannot instrument
+haystack-ai 3.4 (it imports ``haystack.components.generators.openai``, gone), and Haystack
+3's own tracing, which has no OpenTelemetry tracer left in the package.
 
 Prices (USD per million tokens): gpt-4o input 2.50, cached input 1.25, output 10
 (https://openai.com/api/pricing/), so 1,200 input tokens with no cache said and 80 output:
@@ -161,3 +167,35 @@ def test_openai_agents_opentelemetry_and_tokentrace(replay, alone):
         (*GPT, 1, "", GPT_4O),
     ]
     assert result.metrics.spans_duplicate.value() == 2
+
+
+@pytest.mark.parametrize("alone", [False, True])
+def test_contrib_openai_agents(replay, alone):
+    """The contrib instrumentation's ``chat MODEL`` spans are the calls (its ``invoke_agent``
+    and ``unknown`` spans are not), on both APIs, with the response id and 1,200 input
+    tokens but no cache count: priced uncached, as the spans cannot say otherwise. The
+    Chat Completions stream that asked for no usage has none: usage-missing."""
+    result = replay("otel_openai_agents_v2", alone=alone)
+    assert result.spans == 20
+    uncached = ("openai", "gpt-4o", 1200, 80, 0, 0, 0, 0, "", GPT_4O_UNCACHED)
+    assert result.rows(*FIELDS) == [
+        (*AGENTS_NO_USAGE, 0, "usage_missing", Decimal(0)),
+        uncached,
+        uncached,
+        uncached,
+    ]
+
+
+@pytest.mark.parametrize("alone", [False, True])
+def test_contrib_openai_agents_and_tokentrace(replay, alone):
+    """Beside tokentrace's, whose span of each call is the contrib span's child: one row
+    each call, tokentrace's, with the cache read from the wire."""
+    result = replay("otel_openai_agents_v2_tokentrace", alone=alone)
+    assert result.spans == 24
+    assert result.rows(*FIELDS) == [
+        (*AGENTS_NO_USAGE, 1, "usage_missing", Decimal(0)),
+        (*GPT, 0, "", GPT_4O),
+        (*GPT, 0, "", GPT_4O),
+        (*GPT, 1, "", GPT_4O),
+    ]
+    assert result.metrics.spans_duplicate.value() == 4
