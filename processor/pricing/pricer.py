@@ -455,7 +455,9 @@ class Pricer:
     ) -> _Plan:
         genai_id = genai_provider(provider, data.snapshot)
         self_hosted = provider.lower().strip() in SELF_HOSTED
-        lookups = list(names.lookups(genai_id, model)) if model.strip() else []
+        # A call naming no model (TGI's `/generate` names none) is matched by the user's
+        # `model_prefix: ""` entries alone (every model of the provider), never by price data.
+        lookups = list(names.lookups(genai_id, model)) if model.strip() else [(genai_id, "")]
         found, at = (None, -1) if self_hosted else _find(data.snapshot, lookups)
         schedules = []
         # A call without a provider is matched by the provider genai-prices finds from the
@@ -537,6 +539,8 @@ def _find(
     """genai-prices' (provider, model) for the first of ``lookups`` (:func:`names.lookups`)
     it prices, and that lookup's index; ``None`` when none is priced."""
     for index, (provider_id, name) in enumerate(lookups):
+        if not name:
+            continue
         try:  # a known provider without this model, or no provider matches it
             provider, info = snapshot.find_provider_model(name, None, provider_id, None)
         except LookupError:

@@ -85,3 +85,32 @@ def test_other_apps_posts_on_those_paths_are_left_alone(standin, unmapped):
         http.post(standin.root + "/", data={"q": "search"})
     assert llm_spans(unmapped) == []
     assert len(standin.requests) == 3
+
+
+def test_a_configured_rate_prices_them_even_without_a_model(
+    standin, unmapped, tmp_path, store_client, monkeypatch
+):
+    """Known-zero only when the user says so: a prices file rating every model of `tgi` and
+    `llama_cpp` at 0 (`model_prefix: ""`) prices their calls at a known $0. TGI's call names
+    no model at all, and such a call was matched by no entry, so it stayed unpriced."""
+    prices = tmp_path / "prices.yaml"
+    prices.write_text(
+        "prices:\n"
+        + "".join(
+            f'  - provider: {name}\n    model_prefix: ""\n    input: 0\n    output: 0\n'
+            for name in ("tgi", "llama_cpp")
+        )
+    )
+    monkeypatch.setenv("TOKENTRACE_PRICES_FILE", str(prices))
+    with httpx2.Client() as http:
+        body = {"inputs": "hi", "parameters": {"max_new_tokens": 8}}
+        http.post(standin.root + "/generate", json=body, headers=usage_header(input=7))
+        http.post(
+            standin.root + "/completion", json={"prompt": "hi"}, headers=usage_header(input=5)
+        )
+    rows = _rows(unmapped, tmp_path / "spool", store_client)
+    assert [(row[0], row[4], row[5], row[6], row[7]) for row in rows] == [
+        ("tgi", 7, 8, 1, ""),
+        ("llama_cpp", 5, 8, 1, ""),
+    ]
+    assert store_client.query("SELECT sum(cost) FROM llm_calls").result_rows == [(0,)]
