@@ -23,6 +23,10 @@ which 1,000 cache reads (Claude's also 100 cache writes) and 80 output tokens:
   with the contrib OpenAI Agents instrumentation (opentelemetry-instrumentation-openai-
   agents-v2 0.1.0).
 
+CrewAI 1.15.30 (its native OpenAI client, openai 2.54) with OpenLLMetry's CrewAI and
+OpenAI instrumentations (0.62.4), the one-task crew of ``openinference_crewai`` kicked off
+with a plain and a streaming LLM.
+
 Not recorded: OpenLLMetry's Haystack instrumentation (0.62.4), which cannot instrument
 haystack-ai 3.4 (it imports ``haystack.components.generators.openai``, gone), and Haystack
 3's own tracing, which has no OpenTelemetry tracer left in the package.
@@ -199,3 +203,17 @@ def test_contrib_openai_agents_and_tokentrace(replay, alone):
         (*GPT, 1, "", GPT_4O),
     ]
     assert result.metrics.spans_duplicate.value() == 4
+
+
+@pytest.mark.parametrize("fixture", ["openllmetry_crewai", "openllmetry_crewai_tokentrace"])
+@pytest.mark.parametrize("alone", [False, True])
+def test_openllmetry_crewai(replay, fixture, alone):
+    """OpenLLMetry's CrewAI spans (``crewai.workflow``, ``TASK.task``, ``ROLE.agent``: all
+    ``gen_ai.provider.name=crewai``, ``invoke_agent``, the workflow with the crew's summed
+    usage in CrewAI's own words) are not calls; its OpenAI span of each call is, and
+    tokentrace's beneath it is the same call: one row each."""
+    result = replay(fixture, alone=alone)
+    tokentrace = fixture.endswith("tokentrace")
+    assert result.spans == (10 if tokentrace else 8)
+    assert result.rows(*FIELDS) == [(*GPT, 0, "", GPT_4O), (*GPT, 1, "", GPT_4O)]
+    assert result.metrics.spans_duplicate.value() == (2 if tokentrace else 0)
