@@ -539,21 +539,31 @@ _ANOMALY_SCOPES = "\n        UNION ALL\n".join(
 # pending: in no rollup, so in no total and no count; with ``replayed = 1`` once a replay has
 # stored them, when the rollups count them instead (never both). Counted by the day of the call
 # and the dashboard variables, read from the row the sink kept (JSON, ts in microseconds);
-# the report's and the API's call filters (user, conversation) do not narrow them.
+# the report's and the API's call filters (user, conversation) do not narrow them. A row
+# refused for text that is not UTF-8 was kept with lone surrogate escapes ("\udcff"), which
+# make the whole JSON unreadable to ClickHouse (ts 0, so in no range): those escapes are read
+# as U+FFFD first, so that such a row, the likeliest to be dead-lettered, is counted too.
+_SURROGATE = r"'\\\\u[dD][89abcdefABCDEF][0-9a-fA-F][0-9a-fA-F]'"
+_FFFD = r"'\\\\ufffd'"
 _DEAD_LETTERED = (
     """(
         SELECT count()
         FROM
         (
             SELECT
-                toDate(fromUnixTimestamp64Micro(JSONExtractInt(l.row, 'ts'), 'UTC')) AS day,
+                toDate(fromUnixTimestamp64Micro(JSONExtractInt(letter, 'ts'), 'UTC')) AS day,
                 """
-    + ",\n                ".join(f"JSONExtractString(l.row, '{v}') AS {v}" for v in VARIABLES)
-    + """
-            FROM dead_letters AS l FINAL
-            WHERE l.replayed = 0
+    + ",\n                ".join(f"JSONExtractString(letter, '{v}') AS {v}" for v in VARIABLES)
+    + f"""
+            FROM
+            (
+                SELECT if(isValidJSON(l.row), l.row,
+                    replaceRegexpAll(l.row, {_SURROGATE}, {_FFFD})) AS letter
+                FROM dead_letters AS l FINAL
+                WHERE l.replayed = 0
+            )
         )
-        WHERE $__dateFilter(day){filters}
+        WHERE $__dateFilter(day){{filters}}
     ) AS dead_lettered_requests"""
 )
 
