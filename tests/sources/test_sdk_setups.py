@@ -27,6 +27,10 @@ CrewAI 1.15.30 (its native OpenAI client, openai 2.54) with OpenLLMetry's CrewAI
 OpenAI instrumentations (0.62.4), the one-task crew of ``openinference_crewai`` kicked off
 with a plain and a streaming LLM.
 
+OpenLIT 1.45 (``openlit.init``) over LangChain's ChatOpenAI (langchain-openai 1.8, openai
+2.54), the prompt | model | parser chains of ``openinference_langchain``, invoked and
+streamed (``stream_usage``).
+
 Not recorded: OpenLLMetry's Haystack instrumentation (0.62.4), which cannot instrument
 haystack-ai 3.4 (it imports ``haystack.components.generators.openai``, gone), and Haystack
 3's own tracing, which has no OpenTelemetry tracer left in the package.
@@ -217,3 +221,24 @@ def test_openllmetry_crewai(replay, fixture, alone):
     assert result.spans == (10 if tokentrace else 8)
     assert result.rows(*FIELDS) == [(*GPT, 0, "", GPT_4O), (*GPT, 1, "", GPT_4O)]
     assert result.metrics.spans_duplicate.value() == (2 if tokentrace else 0)
+
+
+@pytest.mark.parametrize("alone", [False, True])
+def test_openlit_langchain(replay, alone):
+    """OpenLIT's LangChain ``chat gpt-4o`` span is the call (``invoke_agent greeter_agent``,
+    the chain, is not), with the cache. Of the streamed chain OpenLIT exports no span at
+    all: its span of the stream (the parent of the httpx span of the request) never ends,
+    so the stream is not seen. Upstream's to fix; tokentrace's span of it is (below)."""
+    result = replay("openlit_langchain", alone=alone)
+    assert result.spans == 4
+    assert result.rows(*FIELDS) == [(*GPT, 0, "", GPT_4O)]
+
+
+@pytest.mark.parametrize("alone", [False, True])
+def test_openlit_langchain_and_tokentrace(replay, alone):
+    """Beside tokentrace's, whose span of the plain call is the child of OpenLIT's: one row
+    each call, the stream's tokentrace's alone."""
+    result = replay("openlit_langchain_tokentrace", alone=alone)
+    assert result.spans == 6
+    assert result.rows(*FIELDS) == [(*GPT, 0, "", GPT_4O), (*GPT, 1, "", GPT_4O)]
+    assert result.metrics.spans_duplicate.value() == 1
