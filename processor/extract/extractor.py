@@ -159,6 +159,8 @@ PROVIDER_ALIASES = {
 # owner, as the instrumentation names it for a call to a host it does not know.
 PROVIDER_HOSTS = KNOWN_HOSTS
 
+# Operations whose usage is input alone (no output count to miss).
+_INPUT_ONLY_OPERATIONS = frozenset({"embeddings", "embedding"})
 _REQUEST_TYPES = {"chat": "chat", "completion": "text_completion", "embedding": "embeddings"}
 
 # ------------------------------------------------------------------ fields
@@ -751,6 +753,7 @@ def _call(
         or source.name_streams(span.name)
     )
     cache_counted = found[CACHE_READ] is not None or found[CACHE_WRITE] is not None
+    cache_known = cache_counted
     if source.usage_is_estimate(provider, bool(call.stream), cache_counted):
         input_tokens = output_tokens = None
     cache_read = _valid(found[CACHE_READ]) or 0
@@ -761,6 +764,7 @@ def _call(
         if wire is not None:
             uncached, output_tokens, cache_read, cache_write = wire
             input_tokens = uncached + cache_read + cache_write
+            cache_known = True
     # Most spans carry none of the finer units: no per-unit work for them.
     units = _unit_counts(found)
     units = tuple(_valid(count) or 0 for count in units) if any(units) else _NO_UNITS
@@ -773,6 +777,7 @@ def _call(
             cache_read = usage.cache_read
         if found[CACHE_WRITE] is None and usage.cache_write is not None:
             cache_write = usage.cache_write
+        cache_known = cache_known or usage.cache_read is not None or usage.cache_write is not None
         if found[REASONING] is None and usage.reasoning is not None:
             reasoning = usage.reasoning
         if found[UNITS[0]] is None and usage.cache_write_1h:
@@ -788,6 +793,7 @@ def _call(
         if output_usage is not None:
             cache_read = output_usage.cache_read or 0
             cache_write = output_usage.cache_write or 0
+            cache_known = True
     total = found[TOTAL]
     if found[ADK_RESPONSE] and found[CACHE_READ] is None and input_tokens is not None:
         gemini = sources.gemini_usage(found[ADK_RESPONSE])
@@ -816,6 +822,16 @@ def _call(
     call.usage_missing = int(
         (input_tokens is None and output_tokens is None and not any(call.metered))
         or bool(found[USAGE_MISSING])
+        or (
+            source.rank != sources.RANK_TOKENTRACE
+            and _partial(
+                input_tokens,
+                output_tokens,
+                operation,
+                source.input_excludes_cache(provider),
+                cache_known,
+            )
+        )
     )
 
     call.request_model = found[REQUEST_MODEL] or ""
@@ -899,6 +915,24 @@ def _call(
     call.scope = scope
     call.tags = _tags(others, resource, call, source, extraction)
     return call
+
+
+def _partial(
+    input_tokens: int | None,
+    output_tokens: int | None,
+    operation: str,
+    input_excludes_cache: bool,
+    cache_known: bool,
+) -> bool:
+    """Whether another source's usage lacks a count the call may have billed, so that
+    pricing what it has would undercount: an input count without an output count, or the
+    other way round (but an embedding's, which has no output); or an input count without the
+    cache from a source that sets no cache count, where the cache's reads and writes may be
+    billed beside it. Such a call's cost is unknown (usage-missing), not that of its known
+    part."""
+    if (input_tokens is None) != (output_tokens is None):
+        return not (output_tokens is None and operation in _INPUT_ONLY_OPERATIONS)
+    return input_tokens is not None and input_excludes_cache and not cache_known
 
 
 def _valid(count: Any) -> int | None:

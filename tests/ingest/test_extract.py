@@ -376,6 +376,41 @@ def test_missing_usage_is_stored_and_marked():
     assert (cut.usage_missing, cut.input_tokens) == (1, 1000)
 
 
+def test_partial_usage_from_another_source_is_usage_missing():
+    """Another source's span with an input count and no output count (or the other way
+    round) may not be priced on what it has: the missing count is unknown, not 0. An
+    embedding has no output; tokentrace's own spans read the wire and are taken as sent."""
+    scope = "opentelemetry.instrumentation.openai"
+    no_output = chat(**{"gen_ai.usage.output_tokens": None})
+    no_input = chat(**{"gen_ai.usage.input_tokens": None})
+    assert one_call(no_output, scope=scope).usage_missing == 1
+    assert one_call(no_input, scope=scope).usage_missing == 1
+    embedding = {**no_output, "gen_ai.operation.name": "embeddings"}
+    assert one_call(embedding, scope=scope).usage_missing == 0
+    assert one_call(chat(), scope=scope).usage_missing == 0
+
+
+def test_input_without_the_cache_and_no_cache_count_is_usage_missing():
+    """A source whose Anthropic input leaves the cache out (OpenLIT's), with no cache count
+    at all: the cache reads and writes the call may have billed are unknown, so its cost is
+    too (it was priced on the uncached input alone). A cache count of 0 says there were
+    none."""
+    attrs = {
+        "gen_ai.system": "anthropic",
+        "gen_ai.operation.name": "chat",
+        "gen_ai.request.model": "claude-sonnet-4-5",
+        "gen_ai.usage.input_tokens": 100,
+        "gen_ai.usage.output_tokens": 80,
+    }
+    openlit = {"service.name": "bot", "telemetry.sdk.name": "openlit"}
+    scope = "openlit.otel.tracing"
+    assert one_call(attrs, resource=openlit, scope=scope).usage_missing == 1
+    counted = {**attrs, "gen_ai.usage.cache_read_input_tokens": 0}
+    assert one_call(counted, resource=openlit, scope=scope).usage_missing == 0
+    # A source whose input includes the cache needs no cache count to be priced.
+    assert one_call(attrs, scope="opentelemetry.instrumentation.anthropic").usage_missing == 0
+
+
 @pytest.mark.parametrize(
     "start_ns",
     [1_500_000_000 * 10**9, NOW_NS + FUTURE_WINDOW_NS + 1, 0],

@@ -70,12 +70,12 @@ SONNET_ID = "anthropic.claude-sonnet-4-5-20250929-v1:0"
 # A bare id does not say whether ``global.`` or a geographic profile (10% more) served the
 # call: its cost is unknown (``names.bedrock_profile_unknown``), not the in-region rate.
 # Converse's input is Bedrock's ``inputTokens``, without the cache (read as that source's,
-# not repaired); InvokeModel's stream has Claude's ``input_tokens`` and no cache counts.
-# No span says whether it streamed.
+# not repaired); InvokeModel's stream has Claude's ``input_tokens`` and no cache counts: its
+# cost is unknown (usage-missing), the cache not counted. No span says whether it streamed.
 OPENLLMETRY_BEDROCK = [
     ("aws.bedrock", SONNET_ID, 0, 0, 0, 0, 1, 0, 0, "usage_missing", Decimal(0)),
     ("aws.bedrock", SONNET_ID, 1200, 80, 1000, 100, 0, 0, 0, "no_rate", Decimal(0)),
-    ("aws.bedrock", SONNET_ID[10:], 100, 80, 0, 0, 0, 0, 0, "no_rate", Decimal(0)),
+    ("aws.bedrock", SONNET_ID[10:], 100, 80, 0, 0, 1, 0, 0, "usage_missing", Decimal(0)),
     ("aws.bedrock", SONNET_ID[10:], 1200, 80, 1000, 100, 0, 0, 0, "no_rate", Decimal(0)),
 ]
 OLLAMA = ("ollama", "llama3.2", 1200, 80, 0, 0, 0)
@@ -210,11 +210,13 @@ def test_openlit_latest_and_tokentrace_exported_one_by_one(replay):
 # ---------------------------------------------------------------- two or three at once
 
 # Converse through the global profile, exactly: 100 × 3 + 1,000 × 0.30 + 100 × 3.75 + 80 × 15
-# per million; InvokeModel through it with botocore's counts (Claude's ``input_tokens``,
-# no cache counts): 100 × 3 + 80 × 15 per million.
+# per million; InvokeModel through it with botocore's counts (0.66b2, recorded before it read
+# Claude's cache: ``input_tokens`` without the cache, and no cache count), whose cost is
+# unknown: it was 100 × 3 + 80 × 15 per million, $0.0015, the call's 1,000 cache reads and
+# 100 writes ($0.000675) left out.
 BEDROCK_GLOBAL = ("aws.bedrock", "global." + SONNET_ID)
 CONVERSE_GLOBAL = (*BEDROCK_GLOBAL, 1200, 80, 1000, 100, 0, 0, 1, "", SONNET)
-INVOKE_GLOBAL_BOTOCORE = (*BEDROCK_GLOBAL, 100, 80, 0, 0, 0, 0, 1, "", Decimal("0.0015"))
+INVOKE_GLOBAL_BOTOCORE = (*BEDROCK_GLOBAL, 100, 80, 0, 0, 1, 0, 0, "usage_missing", Decimal(0))
 
 
 # ConverseStream through ``us.`` as botocore's span has it, at the ``us.`` rates.

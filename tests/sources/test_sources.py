@@ -287,13 +287,14 @@ def test_openinference_google_genai(replay):
 
 
 def test_openlit(replay):
-    """OpenLIT 1.34: Anthropic input without the cache and no cache counts (so the cache
-    cannot be billed: the span does not say); no span for Anthropic's ``messages.stream``;
-    streamed OpenAI counts are OpenLIT's estimate (characters / 2), stored as no usage."""
+    """OpenLIT 1.34: Anthropic input without the cache and no cache counts, so the cache
+    cannot be billed: the span does not say, and its cost is unknown (usage-missing; it was
+    100 × 3 + 80 × 15 per million, $0.0015, for a call of $0.002175, its 1,000 cache reads
+    and 100 writes left out); no span for Anthropic's ``messages.stream``; streamed OpenAI
+    counts are OpenLIT's estimate (characters / 2), stored as no usage."""
     result = replay("openlit_py")
     rows = result.rows()
-    # claude-sonnet-4-5: 100 × 3 + 80 × 15 per million
-    assert rows[0] == ("anthropic", "claude-sonnet-4-5", 100, 80, 0, 0, 0, Decimal("0.0015"))
+    assert rows[0] == ("anthropic", "claude-sonnet-4-5", 100, 80, 0, 0, 1, Decimal(0))
     assert rows[1][:3] == ("openai", "gpt-4o", 0) and rows[1][2:7] == (0, 0, 0, 0, 1)
     assert rows[2] == ("openai", "gpt-4o", 1200, 80, 0, 0, 0, GPT_4O_UNCACHED)
     assert_no_usage(rows[3])
