@@ -418,9 +418,10 @@ _VERCEL_PROVIDERS = {
 
 # ``gen_ai.system`` values that name the framework rather than the provider (Strands
 # Agents sets ``strands-agents`` whichever model provider answers, Google ADK 1.x
-# ``gcp.vertex.agent``): the provider is then the API host's or the model's owner
-# (``extractor``).
-FRAMEWORK_SYSTEMS = frozenset({"strands-agents", "gcp.vertex.agent"})
+# ``gcp.vertex.agent``, OpenLIT's LiteLLM instrumentation (1.45) ``litellm`` on its spans
+# of ``litellm.completion``, which DSPy's ``dspy.LM`` makes): the provider is then the API
+# host's or the model's owner (``extractor``).
+FRAMEWORK_SYSTEMS = frozenset({"strands-agents", "gcp.vertex.agent", "litellm"})
 
 # Clouds that serve other providers' models and APIs under their own name and price list,
 # and the provider names third-party sources give such calls whatever the endpoint:

@@ -29,7 +29,10 @@ with a plain and a streaming LLM.
 
 OpenLIT 1.45 (``openlit.init``) over LangChain's ChatOpenAI (langchain-openai 1.8, openai
 2.54), the prompt | model | parser chains of ``openinference_langchain``, invoked and
-streamed (``stream_usage``).
+streamed (``stream_usage``); over LlamaIndex (llama-index-core 0.14.25), the chat engine
+calls of ``openinference_llama_index`` (gpt-4o plain and streamed, gpt-4o-mini streamed
+without usage); and over DSPy 3.4.1 (LiteLLM 1.110.2), the ``Predict`` of
+``openinference_dspy``: two gpt-4o calls.
 
 Not recorded: OpenLLMetry's Haystack instrumentation (0.62.4), which cannot instrument
 haystack-ai 3.4 (it imports ``haystack.components.generators.openai``, gone), and Haystack
@@ -239,6 +242,35 @@ def test_openlit_langchain_and_tokentrace(replay, alone):
     """Beside tokentrace's, whose span of the plain call is the child of OpenLIT's: one row
     each call, the stream's tokentrace's alone."""
     result = replay("openlit_langchain_tokentrace", alone=alone)
-    assert result.spans == 6
+    assert result.spans == 7
     assert result.rows(*FIELDS) == [(*GPT, 0, "", GPT_4O), (*GPT, 1, "", GPT_4O)]
     assert result.metrics.spans_duplicate.value() == 1
+
+
+@pytest.mark.parametrize("fixture", ["openlit_llama_index", "openlit_llama_index_tokentrace"])
+@pytest.mark.parametrize("alone", [False, True])
+def test_openlit_llama_index(replay, fixture, alone):
+    """OpenLIT traces LlamaIndex's calls by its OpenAI instrumentation alone (no LlamaIndex
+    span): one row each call, alone and beside tokentrace's span, its child."""
+    result = replay(fixture, alone=alone)
+    tokentrace = fixture.endswith("tokentrace")
+    assert result.spans == (10 if tokentrace else 7)
+    assert result.rows(*FIELDS) == [
+        (*GPT, 0, "", GPT_4O),
+        (*GPT, 1, "", GPT_4O),
+        ("openai", "gpt-4o-mini", *NO_USAGE),
+    ]
+    assert result.metrics.spans_duplicate.value() == (3 if tokentrace else 0)
+
+
+@pytest.mark.parametrize("fixture", ["openlit_dspy", "openlit_dspy_tokentrace"])
+@pytest.mark.parametrize("alone", [False, True])
+def test_openlit_dspy(replay, fixture, alone):
+    """OpenLIT's LiteLLM spans of DSPy's calls say ``gen_ai.provider.name=litellm``, the
+    library, not who answered: they were stored as provider ``litellm`` (priced by the
+    model all the same). Read as a framework's name, the provider is the model's owner."""
+    result = replay(fixture, alone=alone)
+    tokentrace = fixture.endswith("tokentrace")
+    assert result.spans == (6 if tokentrace else 4)
+    assert result.rows(*FIELDS) == [(*GPT, 0, "", GPT_4O), (*GPT, 0, "", GPT_4O)]
+    assert result.metrics.spans_duplicate.value() == (2 if tokentrace else 0)
