@@ -28,14 +28,13 @@ refusal.
 
 from __future__ import annotations
 
-import io
 from collections.abc import Callable
 from typing import Any
 
 from opentelemetry import context
 from opentelemetry.trace import Tracer
 
-from . import failures, provider_errors
+from . import failures
 from .config import Settings
 from .requests_tee import RawTee, RewriteRawTee
 from .requests_views import RequestView, ResponseView
@@ -85,16 +84,8 @@ def _answer(adapter: Any, request: Any) -> Callable[[bytes], Any]:
     """A `requests` 429 response to `request`, built by the adapter as from the wire."""
 
     def answer(content: bytes) -> Any:
-        from urllib3 import HTTPResponse
+        from .urllib3_send import refusal  # urllib3 is imported only with `requests` in use
 
-        raw = HTTPResponse(
-            body=io.BytesIO(content),
-            headers=provider_errors.HEADERS,
-            status=429,
-            reason="Too Many Requests",
-            preload_content=False,
-            decode_content=False,
-        )
-        return adapter.build_response(request, raw)
+        return adapter.build_response(request, refusal(content, preload=False, decode=False))
 
     return answer

@@ -243,17 +243,19 @@ def _metered(
     return response
 
 
+def refusal(content: bytes, preload: bool, decode: bool) -> HTTPResponse:
+    """The budget guard's 429 as an urllib3 response over the provider's error body `content`,
+    read as the application asked for its answers (`requests`' adapter builds its own
+    response on one, unread)."""
+    return HTTPResponse(
+        body=io.BytesIO(content),
+        headers=provider_errors.HEADERS,
+        status=429,
+        reason="Too Many Requests",
+        preload_content=preload,
+        decode_content=decode,
+    )
+
+
 def _answer(preload: bool, decode: bool) -> Callable[[bytes], Any]:
-    """An urllib3 429 response, read as the application asked for its answers."""
-
-    def answer(content: bytes) -> Any:
-        return HTTPResponse(
-            body=io.BytesIO(content),
-            headers=provider_errors.HEADERS,
-            status=429,
-            reason="Too Many Requests",
-            preload_content=preload,
-            decode_content=decode,
-        )
-
-    return answer
+    return lambda content: refusal(content, preload, decode)
