@@ -750,7 +750,7 @@ def _call(
         or sources.invocation_streams(found[INVOCATION_PARAMETERS])
         or source.streamed_result(found[SPAN_TYPE])
         or source.rpc_streams(found[RPC_METHOD])
-        or source.name_streams(span.name)
+        or source.name_streams(span)
     )
     cache_counted = found[CACHE_READ] is not None or found[CACHE_WRITE] is not None
     cache_known = cache_counted

@@ -254,6 +254,7 @@ from __future__ import annotations
 
 import json
 import re
+from typing import Any
 from urllib.parse import urlsplit
 
 from tokentrace.instrumentation.providers import known_host
@@ -601,14 +602,14 @@ class Source:
             return self.bedrock_input_excludes_cache
         return self.anthropic_input_excludes_cache and provider == "anthropic"
 
-    def name_streams(self, name: bytes) -> bool:
+    def name_streams(self, span: Any) -> bool:
         """Whether an OpenInference call span's name says the call streamed: it names the
         method called (``GenerateContentStream``, ``stream_generate_content``,
         ``bedrock.converse_stream``, ``OpenAI.stream_chat``, ``Claude.invoke_stream``,
         ``OpenAIModel.generate_stream``), and most of its instrumentations (Google GenAI,
         Vertex AI, Bedrock, LlamaIndex, Agno, AutoGen, smolagents) set no other sign of a
-        stream."""
-        return self.openinference and b"stream" in name.rsplit(b".", 1)[-1].lower()
+        stream. Takes the span, so that no other source's span has its name read."""
+        return self.openinference and b"stream" in span.name.rsplit(b".", 1)[-1].lower()
 
     def rpc_streams(self, method: str | None) -> bool:
         """Whether an AWS SDK span's ``rpc.method`` is a streaming Bedrock operation."""
