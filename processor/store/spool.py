@@ -352,11 +352,10 @@ class Spool:
         """
         if not columns or segment.path.exists():
             return
-        payload = pickle.dumps(columns, protocol=pickle.HIGHEST_PROTOCOL)
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
             self._keep_lock()
-            _replace(segment.path, b"".join(spool_records.encode(payload)))
+            _replace(segment.path, b"".join(_records(columns)))
         except OSError as exc:
             log.error("spool: %s was deleted before it was stored, and cannot be written "
                       "again (%s): its rows are only in memory", segment.name, exc)  # fmt: skip
@@ -425,8 +424,7 @@ class Spool:
     def _write(self, batch: list[tuple[Columns, int, Future[None]]]) -> None:
         buffers: list[bytes] = []
         for columns, _, _ in batch:
-            payload = pickle.dumps(columns, protocol=pickle.HIGHEST_PROTOCOL)
-            buffers.extend(spool_records.encode(payload))
+            buffers.extend(_records(columns))
         size = sum(len(buffer) for buffer in buffers)
         try:
             segment = self._current or self._open()
@@ -606,6 +604,12 @@ def _row_count(columns: Any, like: Columns | None) -> int:
     if like is not None and len(columns) != len(like):
         raise ValueError(f"{len(columns)} columns where the segment has {len(like)}")
     return rows
+
+
+def _records(columns: Columns) -> list[bytes]:
+    """The spool's record of ``columns``, as the writer appends it and a write-back rewrites
+    it (``spool_records``' framing of their pickle)."""
+    return spool_records.encode(pickle.dumps(columns, protocol=pickle.HIGHEST_PROTOCOL))
 
 
 def _replace(path: Path, data: bytes) -> None:
