@@ -276,6 +276,11 @@ _INEXACT_SCOPES = (b"opentelemetry.instrumentation.anthropic",)
 RANK_FRAMEWORK = -1
 
 _PROVIDER_SDK_SCOPES = (b"com.anthropic.sdk",)
+# The Anthropic SDK's tracing (Python 1.17) names its scope by the client's platform
+# (``com.anthropic.sdk.python.vertex``, ``….foundry``…): ``AnthropicVertex`` and
+# ``AnthropicBedrock`` say their cloud in ``gen_ai.provider.name``, ``AnthropicFoundry``
+# (Microsoft Foundry) says ``anthropic``, as on Anthropic's API, whatever the host.
+_FOUNDRY_SCOPE_SUFFIX = b".foundry"
 # The Vertex AI SDK's instrumentations, the contrib one (2.2b0) and OpenLLMetry's (0.62.4),
 # which share the scope name: every call they see is Vertex AI's, whatever provider they
 # name (``gen_ai.system=vertex_ai``, OpenLLMetry's ``Google``, or none under
@@ -530,9 +535,8 @@ class Source:
 
     __slots__ = (
         "anthropic_input_excludes_cache", "bedrock_input_excludes_cache", "botocore",
-        "logfire", "openinference", "openlit",
-        "plain_keys_are_request", "rank", "stream_apart", "usage_object_normalised", "vercel",
-        "vertexai", "vertexai_sdk",
+        "foundry", "logfire", "openinference", "openlit", "plain_keys_are_request", "rank",
+        "stream_apart", "usage_object_normalised", "vercel", "vertexai", "vertexai_sdk",
     )  # fmt: skip
 
     def __init__(self, scope_name: bytes, sdk_name: str) -> None:
@@ -559,6 +563,7 @@ class Source:
             _BEDROCK_INPUT_EXCLUDES_CACHE_SCOPES
         )
         self.vercel = scope_name == _VERCEL_SCOPE
+        self.foundry = self.rank == RANK_PROVIDER_SDK and scope_name.endswith(_FOUNDRY_SCOPE_SUFFIX)
         self.openinference = scope_name.startswith(FRAMEWORK_PEER_SCOPES)
         self.stream_apart = scope_name.startswith(_STREAM_APART_SCOPES)
         self.vertexai = scope_name in _VERTEX_SDK_SCOPES
@@ -652,6 +657,8 @@ class Source:
         where the span names none."""
         if self.vertexai:
             return "gcp.vertex_ai"
+        if self.foundry and name == "anthropic":
+            return "azure.ai.foundry"  # as Agent Framework names it: Azure AI's
         if self.vercel and "." in name:
             head = name.split(".", 1)[0]
             return _VERCEL_PROVIDERS.get(head, head)

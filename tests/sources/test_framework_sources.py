@@ -135,13 +135,15 @@ def test_agent_framework_claude_on_vertex_and_foundry_sdk_traced(replay, alone):
     tokentrace's instrumentation names it, the global endpoint's rates apply, $0.002175
     (https://cloud.google.com/vertex-ai/generative-ai/pricing: Sonnet 4.5 $3 / $15 on the
     global endpoint, cache reads $0.30, 5-minute writes $3.75). They were unpriced
-    (``no_rate``). Its Foundry spans name ``anthropic`` (the stand-in's host is not
-    Foundry's): Anthropic's rates, the same."""
+    (``no_rate``). Its ``AnthropicFoundry`` spans name ``anthropic``, on any host; their
+    scope (``com.anthropic.sdk.python.foundry``) says Microsoft Foundry: Azure AI's, as
+    Agent Framework's span names them (they were stored as Anthropic's), at the same
+    $0.002175 (Foundry bills Claude at Anthropic's rates: ``SONNET``)."""
     result = replay("agent_framework_anthropic_clouds_sdk", alone=alone)
     assert result.spans == 12
     assert result.rows(*CLOUD_FIELDS) == [
-        ("anthropic", "claude-sonnet-4-5", *CLOUD_USAGE, 0, "", SONNET),
-        ("anthropic", "claude-sonnet-4-5", *CLOUD_USAGE, 1, "", SONNET),
+        ("azure.ai.inference", "claude-sonnet-4-5", *CLOUD_USAGE, 0, "", SONNET),
+        ("azure.ai.inference", "claude-sonnet-4-5", *CLOUD_USAGE, 1, "", SONNET),
         ("gcp.vertex_ai", VERTEX_CLAUDE_GLOBAL, *CLOUD_USAGE, 0, "", SONNET),
         ("gcp.vertex_ai", VERTEX_CLAUDE_GLOBAL, *CLOUD_USAGE, 1, "", SONNET),
     ]
