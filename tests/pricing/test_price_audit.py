@@ -19,10 +19,12 @@ Not verified, so not asserted here:
 - Gemini batch calls with context-cache hits: the data's batch prices have no cached rate
   (unpriced, ``no_rate``); Google's batch cache rate was not readable.
 - xAI's US regional endpoint (1.1x): the model name does not say which endpoint served it.
-- Mistral, Cohere, Fireworks, Together model prices other than those below: their first-party
-  pages were not in the stored corpus. Which model ``mistral-large-latest`` names now (the
-  data prices it as Mistral Large 2, $2 / $6; Mistral Large 3 is $0.50 / $1.50) and Mistral
-  Small 4's rates ($0.10 / $0.30 in a third-party table, $0.15 / $0.60 in the data) are open.
+- Cohere, Fireworks, Together model prices other than those below: their first-party pages
+  were not in the stored corpus. Mistral's are read in the source of its docs, whose last
+  stored state is of 2026-08-21: whether ``mistral-large-latest`` moved to Mistral Large 4
+  (preview from 2026-10-06) is not known here (priced as Large 3, as those docs list it);
+  the alias's days from Medium 3.1's release (2025-08-12) to the docs' note of 2025-08-27
+  are priced as Large 2. Mistral Small 4 is $0.15 / $0.60 there, as the data has it.
 - Claude Opus 4.6's fast mode before 2026-02-18 (its launch discount, whose API rates no page
   states): unpriced (checked below).
 - OpenAI priority before 2026-10-12 (the data's priority prices start then): unpriced.
@@ -114,6 +116,20 @@ OPENAI_CODE = (
     "https://platform.openai.com/docs/pricing#built-in-tools (Code Interpreter, by container "
     "memory) ; https://simoncarter.ai/posts/openai-container-sessions-now-billed-per-minute-"
     "short-sessions-get-cheaper-from-/ (per minute, 5-minute minimum, from 2026-06-02)"
+)
+MISTRAL_DOCS = " (read in the docs' source, github.com/mistralai/platform-docs-public)"
+MISTRAL_LARGE_3 = (
+    "https://docs.mistral.ai/models/mistral-large-3-25-12 (API names mistral-large-2512, "
+    "mistral-large-latest)" + MISTRAL_DOCS
+)
+MISTRAL_MODELS = (
+    "https://docs.mistral.ai/getting-started/models/ (from 2025-08-27: mistral-large-latest "
+    "points to mistral-medium-2508) ; https://docs.mistral.ai/models/mistral-medium-3-1-25-08"
+    + MISTRAL_DOCS
+)
+MISTRAL_CACHE = (
+    "https://docs.mistral.ai/studio-api/conversations/advanced/prompt-caching (cached tokens "
+    "at 10% of the input price)"
 )
 GROQ_WHISPER = "https://console.groq.com/docs/speech-text (whisper-large-v3: cost per hour $0.111)"
 
@@ -1285,6 +1301,66 @@ CASES = [
         None,
         PERPLEXITY,
         reason="no_rate",
+    ),
+    # ------------------------------------------------------------------ Mistral
+    # mistral-large-latest names Mistral Large 3 (mistral-large-2512) since its release on
+    # 2025-12-02: $0.50 / $1.50, cached input 10% ($0.05). 100,000 x 0.5 + 10,000 x 1.5; with
+    # 40,000 cached: 60,000 x 0.5 + 40,000 x 0.05 + 10,000 x 1.5. It was priced as Mistral
+    # Large 2, $2 / $6: 0.26 for the first (4x), and the second unknown (no cached rate).
+    Case(
+        "mistral-large-latest",
+        "mistral_ai",
+        "mistral-large-latest",
+        usage(100_000, 10_000),
+        "0.065",
+        MISTRAL_LARGE_3,
+    ),
+    Case(
+        "mistral-large-latest cache hits",
+        "mistral_ai",
+        "mistral-large-latest",
+        usage(100_000, 10_000, 40_000),
+        "0.047",
+        MISTRAL_LARGE_3 + " ; " + MISTRAL_CACHE,
+    ),
+    # From 2025-08-27 to 2025-12-01 the alias named Mistral Medium 3.1 (mistral-medium-2508),
+    # $0.40 / $2: 100,000 x 0.4 + 10,000 x 2 (was 0.26).
+    Case(
+        "mistral-large-latest as medium 3.1",
+        "mistral_ai",
+        "mistral-large-latest",
+        usage(100_000, 10_000),
+        "0.06",
+        MISTRAL_MODELS,
+        at=datetime(2025, 10, 1, 12, tzinfo=UTC),
+    ),
+    # Ministral 3 (2025-12-02) by its -latest names, unknown before: 3B $0.10 / $0.10, 14B
+    # $0.20 / $0.20, cached 10%. 60,000 x 0.1 + 40,000 x 0.01 + 10,000 x 0.1; 14B twice that.
+    Case(
+        "ministral-3b-latest cache hits",
+        "mistral_ai",
+        "ministral-3b-latest",
+        usage(100_000, 10_000, 40_000),
+        "0.0074",
+        "https://docs.mistral.ai/models/ministral-3-3b-25-12 ; " + MISTRAL_CACHE,
+    ),
+    Case(
+        "ministral-14b-latest cache hits",
+        "mistral_ai",
+        "ministral-14b-latest",
+        usage(100_000, 10_000, 40_000),
+        "0.0148",
+        "https://docs.mistral.ai/models/ministral-3-14b-25-12 ; " + MISTRAL_CACHE,
+    ),
+    # GLM 5.2 on Mistral's API, $1.40 / cached $0.14 / $4.40 (unknown before):
+    # 60,000 x 1.4 + 40,000 x 0.14 + 10,000 x 4.4.
+    Case(
+        "mistral zai-glm-5-2 cache hits",
+        "mistral_ai",
+        "zai-glm-5-2",
+        usage(100_000, 10_000, 40_000),
+        "0.1336",
+        "https://docs.mistral.ai/models/zai-glm-5-2",
     ),
     # Mistral OCR 2505: $1 per 1,000 pages, $3 per 1,000 annotated pages (an annotated page is
     # billed at that rate only): 500 x 1 + 500 x 3 = 2,000 per 1,000 pages.
