@@ -751,6 +751,8 @@ def _call(
         or source.streamed_result(found[SPAN_TYPE])
         or source.rpc_streams(found[RPC_METHOD])
         or source.name_streams(span)
+        or source.timing_streams(found[TTFT_SECONDS])
+        or source.output_streams(found[OUTPUT_VALUE])
     )
     cache_counted = found[CACHE_READ] is not None or found[CACHE_WRITE] is not None
     cache_known = cache_counted

@@ -389,6 +389,18 @@ _BEDROCK_INPUT_EXCLUDES_CACHE_SCOPES = (
 )
 _AWS_STREAMING_METHODS = frozenset({"ConverseStream", "InvokeModelWithResponseStream"})
 _VERCEL_SCOPE = b"ai"
+# The AI SDK 7 traced by @ai-sdk/otel (scope ``gen_ai``): no stream attribute, but
+# ``gen_ai.client.operation.time_to_first_chunk`` on a streamed call's span only.
+_AI_SDK_OTEL_SCOPE = b"gen_ai"
+# OpenInference's LangChain instrumentations (Python 0.1.80, JS 4.1.1) record
+# ``"stream": false`` for a streamed call; the response they record (``output.value``) is
+# then LangChain's ``AIMessageChunk``, its type for a streamed message, by its constructor
+# id (quotes inside the answer's text are escaped: the text cannot match).
+_LANGCHAIN_SCOPES = (
+    b"openinference.instrumentation.langchain",
+    b"@arizeai/openinference-instrumentation-langchain",
+)
+_MESSAGE_CHUNK = re.compile(r'"messages",\s*"AIMessageChunk"\]')
 # Logfire's own instrumentations of provider SDKs (``logfire.openai``,
 # ``logfire.anthropic``): a streamed call is a request span and a log span (see
 # ``Source.stream_opening``).
@@ -535,8 +547,9 @@ class Source:
 
     __slots__ = (
         "anthropic_input_excludes_cache", "bedrock_input_excludes_cache", "botocore",
-        "foundry", "logfire", "openinference", "openlit", "plain_keys_are_request", "rank",
-        "stream_apart", "usage_object_normalised", "vercel", "vertexai", "vertexai_sdk",
+        "chunk_timed", "foundry", "langchain", "logfire", "openinference", "openlit",
+        "plain_keys_are_request", "rank", "stream_apart", "usage_object_normalised", "vercel",
+        "vertexai", "vertexai_sdk",
     )  # fmt: skip
 
     def __init__(self, scope_name: bytes, sdk_name: str) -> None:
@@ -563,6 +576,8 @@ class Source:
             _BEDROCK_INPUT_EXCLUDES_CACHE_SCOPES
         )
         self.vercel = scope_name == _VERCEL_SCOPE
+        self.chunk_timed = scope_name == _AI_SDK_OTEL_SCOPE
+        self.langchain = scope_name in _LANGCHAIN_SCOPES
         self.foundry = self.rank == RANK_PROVIDER_SDK and scope_name.endswith(_FOUNDRY_SCOPE_SUFFIX)
         self.openinference = scope_name.startswith(FRAMEWORK_PEER_SCOPES)
         self.stream_apart = scope_name.startswith(_STREAM_APART_SCOPES)
@@ -615,6 +630,15 @@ class Source:
         Vertex AI, Bedrock, LlamaIndex, Agno, AutoGen, smolagents) set no other sign of a
         stream. Takes the span, so that no other source's span has its name read."""
         return self.openinference and b"stream" in span.name.rsplit(b".", 1)[-1].lower()
+
+    def timing_streams(self, time_to_first_chunk: float | None) -> bool:
+        """Whether the AI SDK 7's span has a time to first chunk: only streams have one."""
+        return self.chunk_timed and time_to_first_chunk is not None
+
+    def output_streams(self, output: str | None) -> bool:
+        """Whether OpenInference's LangChain span recorded a streamed message (LangChain's
+        ``AIMessageChunk``) as the response, where its parameters say ``"stream": false``."""
+        return self.langchain and bool(output) and _MESSAGE_CHUNK.search(output) is not None
 
     def rpc_streams(self, method: str | None) -> bool:
         """Whether an AWS SDK span's ``rpc.method`` is a streaming Bedrock operation."""

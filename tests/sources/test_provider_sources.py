@@ -530,16 +530,17 @@ def test_vercel_ai_sdk_7(replay):
     ``OpenTelemetry`` integration (1.0, scope ``gen_ai``): GenAI conventions, Anthropic
     input including the cache; ``chat MODEL`` spans are the calls, ``invoke_agent`` and
     ``step N`` (``agent_step``) are not. No stream attribute; a stream's
-    ``gen_ai.client.operation.time_to_first_chunk`` (seconds) is its time to first token.
+    ``gen_ai.client.operation.time_to_first_chunk`` (seconds) is its time to first token,
+    and only a stream's span has one: stored as streamed (no call was).
     The telemetry ``metadata`` (user, session, team) is on no span: no tags."""
     result = replay("vercel_ai_7")
     assert result.spans == 12
     assert result.rows() == [ANTHROPIC, ANTHROPIC, OPENAI, OPENAI]
     assert result.metrics.spans_ignored.value() == 8
-    ttft = result.rows("provider", "ttft_ms IS NULL", "user", "toJSONString(tags)")
+    ttft = result.rows("provider", "ttft_ms IS NULL", "stream", "user", "toJSONString(tags)")
     assert ttft == [
-        ("anthropic", 0, "", "{}"), ("anthropic", 1, "", "{}"),
-        ("openai", 0, "", "{}"), ("openai", 1, "", "{}"),
+        ("anthropic", 0, 1, "", "{}"), ("anthropic", 1, 0, "", "{}"),
+        ("openai", 0, 1, "", "{}"), ("openai", 1, 0, "", "{}"),
     ]  # fmt: skip
 
 
@@ -659,16 +660,19 @@ def test_langfuse_python_3(replay, fixture, alone, duplicates):
 # ChatOpenAI's calls as OpenInference's LangChain.js span has them: 1,200 of which 1,000
 # cached, gpt-4o (GPT_4O); the model is ``llm.model_name`` (no request model).
 LANGCHAIN_JS = ("openai", "gpt-4o", 1200, 80, 1000, 0, 0, 0, 1, "", GPT_4O)
+LANGCHAIN_JS_STREAM = ("openai", "gpt-4o", 1200, 80, 1000, 0, 0, 1, 1, "", GPT_4O)
 
 
 def test_langchain_js(replay):
     """LangChain.js (@langchain/core 1.4, @langchain/openai 1.5) with OpenInference's
     LangChain instrumentation (4.1.1): one ``LLM`` span per call, its usage with the
     cache (the stream's too: ChatOpenAI asks for ``include_usage``), no stream flag
-    (``"stream": false`` in both calls' invocation parameters)."""
+    (``"stream": false`` in both calls' invocation parameters); the streamed call's
+    recorded response is an ``AIMessageChunk``: stored as streamed (both were stored as
+    not)."""
     result = replay("langchain_js")
     assert result.spans == 2
-    assert result.rows("provider", "model", *FIELDS[2:]) == [LANGCHAIN_JS, LANGCHAIN_JS]
+    assert result.rows("provider", "model", *FIELDS[2:]) == [LANGCHAIN_JS, LANGCHAIN_JS_STREAM]
 
 
 @pytest.mark.parametrize("alone", [False, True])
@@ -684,7 +688,8 @@ def test_langchain_js_and_openinference_openai_count_each_call_once(replay, alon
     result = replay("langchain_js_openai", alone=alone)
     assert result.spans == 4
     plain = LANGCHAIN_JS
-    stream = ("openai", "gpt-4o", 0, 0, 0, 0, 1, 1, 0, "usage_missing", 0) if alone else plain
+    missing = ("openai", "gpt-4o", 0, 0, 0, 0, 1, 1, 0, "usage_missing", 0)
+    stream = missing if alone else LANGCHAIN_JS_STREAM
     assert sorted(result.rows("provider", "model", *FIELDS[2:])) == sorted([plain, stream])
     assert result.metrics.spans_duplicate.value() == 2
 

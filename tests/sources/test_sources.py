@@ -329,12 +329,13 @@ def test_openinference_langchain(replay):
     ``RunnableSequence`` and ``StrOutputParser`` (``CHAIN``) or ``ChatPromptTemplate``
     (``PROMPT``) spans. Its
     ``llm.invocation_parameters`` say ``"stream": false`` for the streamed call too (the
-    model's ``streaming`` setting, not how ``chain.stream`` called it): stored as not
-    streamed."""
+    model's ``streaming`` setting, not how ``chain.stream`` called it); the response it
+    records is LangChain's ``AIMessageChunk``, a streamed message: stored as streamed (it
+    was stored as not)."""
     result = replay("openinference_langchain")
     assert result.spans == 8
     assert result.rows() == [OPENAI, OPENAI]
-    assert result.rows("model", "stream") == [("gpt-4o", 0)] * 2
+    assert result.rows("model", "stream") == [("gpt-4o", 0), ("gpt-4o", 1)]
     assert result.metrics.spans_ignored.value() == 6
 
 
