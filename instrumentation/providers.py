@@ -14,7 +14,8 @@ In order (the first that answers wins):
    (`…/projects/p/locations/l/publishers/…`) names `gcp.vertex_ai`, and an Azure OpenAI
    deployment path (`/openai/deployments/{name}/…`) `azure.ai.openai`, on any host (an API
    gateway such as Azure API Management, a private endpoint): their prices are the cloud's
-   list, not always the model owner's, and a deployment's name need not be a model's. So
+   list, not always the model owner's, and a deployment's name need not be a model's; so does
+   Azure's v1 path (`/openai/v1/…`) sent with Azure's `api-key` header. So
    does Amazon Bedrock's runtime path (`/model/{modelId}/invoke`, `/converse`…) on an AWS
    host, or on any host when the model has a Bedrock id's form (`anthropic.claude-…`,
    `us.amazon.nova-…`, an ARN): `aws.bedrock`; and, in any API shape, a model id of
@@ -89,6 +90,14 @@ _VERTEX_PATH = re.compile(r"/projects/[^/]+/locations/[^/]+/(?:publishers|endpoi
 """A Vertex AI model's resource path, or an endpoint's (the OpenAI-compatible
 `endpoints/openapi/chat/completions`, a deployed model's `endpoints/{id}`): Vertex AI on any
 host (a proxy, a private endpoint)."""
+
+AZURE_PATH = "/openai/"
+AZURE_KEY_HEADER = "api-key"
+"""Azure OpenAI's v1 API (`/openai/v1/chat/completions`, `/openai/v1/responses`…) behind a
+custom domain or an API gateway (Azure API Management) has no deployment in its path, and
+Groq's API (`/openai/v1/…`) has the same: Azure's credential header, `api-key` (`AzureOpenAI`
+sends it; APIM's policies read it), tells them apart. Its presence is read, never its value
+(the key is only ever fingerprinted, `api_keys`)."""
 
 _CLOUDFLARE_PROVIDERS = {
     "openai": "openai",
@@ -214,9 +223,11 @@ def provider_for(
     path: str,
     family: str = "openai",
     model: str | None = None,
+    azure_key: bool = False,
 ) -> str | None:
     """The provider of a request (see the module docstring for the order); None when the host
-    is neither mapped nor known and no model is named: then it is not an LLM call."""
+    is neither mapped nor known and no model is named: then it is not an LLM call.
+    `azure_key`: the request carries an `api-key` header (`AZURE_KEY_HEADER`)."""
     port = port or _DEFAULT_PORTS.get(scheme, 0)
     passed_over = None
     for entry in mapped:
@@ -236,7 +247,7 @@ def provider_for(
         return family
     if _VERTEX_PATH.search(path):
         return "gcp.vertex_ai"
-    if "/openai/deployments/" in path:
+    if "/openai/deployments/" in path or (azure_key and AZURE_PATH in path):
         return "azure.ai.openai"
     gateway = _CLOUDFLARE_PATH.match(path)
     if gateway is not None:

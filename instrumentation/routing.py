@@ -35,7 +35,7 @@ from . import (
 )
 from .api import Api
 from .config import Settings
-from .providers import SELF_HOSTED, SHAPES, UNKNOWN, provider_for
+from .providers import AZURE_KEY_HEADER, AZURE_PATH, SELF_HOSTED, SHAPES, UNKNOWN, provider_for
 
 logger = logging.getLogger("tokentrace.instrumentation")
 
@@ -221,13 +221,16 @@ def route(request: Any, settings: Settings) -> Route | None:
         and request_body.streamed(request)
     ):
         sent = _STREAMED
-    key = (scheme, host, port, path, fields, sent)
+    # Azure's v1 path on an unknown host is told from Groq's by Azure's credential header: a
+    # substring check per call, and a header lookup only on such a path.
+    azure_key = AZURE_PATH in path and request.headers.get(AZURE_KEY_HEADER) is not None
+    key = (scheme, host, port, path, fields, sent, azure_key)
     routes = settings.routes
     found = routes.get(key, _MISSING)
     if found is not _MISSING:
         return found
     model = api.request_model(fields, path)
-    provider = provider_for(settings.mapped, scheme, host, port, path, api.family, model)
+    provider = provider_for(settings.mapped, scheme, host, port, path, api.family, model, azure_key)
     if provider is None and sent is _STREAMED:
         # A body read only as it is sent names no model beforehand: on a path of an LLM API
         # shape it is metered all the same, the provider named from the answer's model by

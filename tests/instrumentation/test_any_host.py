@@ -499,3 +499,44 @@ def test_an_ollama_tag_is_ollama_s_on_any_host(standin, unmapped, tmp_path, stor
         "FROM llm_calls"
     ).result_rows
     assert rows == [("ollama", "deepseek-r1:8b", 2000, 500, 0, "self_hosted")]
+
+
+def test_azure_v1_path_behind_a_custom_domain_is_azure_by_its_api_key_header(standin, unmapped):
+    """Azure OpenAI's v1 API (`/openai/v1/…`, no deployment in the path) behind a custom domain
+    or API Management, sent with Azure's `api-key` header: Azure's call, at Azure's list for
+    gpt-4o-mini global, $0.15 input, $0.60 output per million
+    (https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/).
+    The same path without that header (Groq's `/openai/v1`) is left to the model's owner; the
+    key's value is never recorded, only its fingerprint."""
+    secret = "azure-key-0123456789abcdef"
+    azure = openai.OpenAI(
+        base_url=standin.root + "/openai/v1/",
+        api_key="unused",
+        default_headers={"api-key": secret},
+        max_retries=0,
+    )
+    plain = openai.OpenAI(base_url=standin.root + "/openai/v1/", api_key="sk-x", max_retries=0)
+    ask = [{"role": "user", "content": "hello"}]
+    for client in (azure, plain):
+        client.chat.completions.create(
+            model="gpt-4o-mini", messages=ask, extra_headers=usage_header(input=2000, output=500)
+        )
+    response = requests.post(
+        standin.root + "/openai/v1/chat/completions",
+        json={"model": "gpt-4o-mini", "messages": ask},
+        headers={"api-key": secret, **usage_header(input=2000, output=500)},
+        timeout=10,
+    )
+    assert response.status_code == 200
+
+    spans = llm_spans(unmapped)
+    assert [span.attributes["gen_ai.provider.name"] for span in spans] == [
+        "azure.ai.openai",
+        "openai",
+        "azure.ai.openai",
+    ]
+    assert [request.path for request in standin.requests] == ["/openai/v1/chat/completions"] * 3
+    for span in spans:
+        assert not any(secret in str(value) for value in span.attributes.values())
+    expected = (2000 * Decimal("0.15") + 500 * Decimal("0.60")) / M
+    assert [span_cost(span) for span in spans] == [expected] * 3
