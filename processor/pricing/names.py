@@ -183,7 +183,9 @@ def _unwrapped(genai_id: str | None, name: str, depth: int) -> Iterator[tuple[st
         yield from _unwrapped(route, rest, depth - 1)
 
 
-_VERSION = re.compile(r"-v?\d+:\d+")
+_VERSION = re.compile(r"(?:-\d{8})?-v?\d+:\d+")
+"""What a Bedrock id adds to a bedrock-mantle id: a version suffix, after a release date for
+Anthropic's models (`anthropic.claude-sonnet-4-5` for `…-4-5-20250929-v1:0`)."""
 
 
 def unversioned_bedrock_model(
@@ -193,18 +195,26 @@ def unversioned_bedrock_model(
     Bedrock's OpenAI- and Anthropic-compatible endpoint (bedrock-mantle) takes ids without it
     (``openai.gpt-oss-120b`` for InvokeModel's ``openai.gpt-oss-120b-1:0``,
     https://docs.getbifrost.ai/providers/supported-providers/bedrock-mantle), for the same
-    model on the same bill. genai-prices matches the versioned id only."""
+    model on the same bill; Claude's without the release date too (`anthropic.claude-sonnet-4-5`,
+    `us.anthropic.claude-sonnet-4-5`), matched to genai-prices' `regional.` entry (a bare id's
+    or a geographic profile's) or its `global.` one. genai-prices matches the versioned id
+    only: such a call was unpriced (unknown_model)."""
     if provider_id != "aws" or ":" in name:
         return None
     provider = next((p for p in snapshot.providers if p.id == provider_id), None)
     if provider is None:
         return None
     stem = name.lower()
-    models = [
-        model
-        for model in provider.models
-        if model.id.lower().startswith(stem) and _VERSION.fullmatch(model.id.lower()[len(stem) :])
-    ]
+    profile, _, rest = stem.partition(".")
+    bare = rest if profile in _GEOGRAPHIES or profile == "us" else stem  # no geographic profile
+    models = []
+    for model in provider.models:
+        model_id = model.id.lower()
+        wanted = stem
+        if model_id.startswith("regional."):  # a bare id's entry, and each geographic profile's
+            model_id, wanted = model_id.removeprefix("regional."), bare
+        if model_id.startswith(wanted) and _VERSION.fullmatch(model_id[len(wanted) :]):
+            models.append(model)
     return (provider, models[0]) if len(models) == 1 else None
 
 

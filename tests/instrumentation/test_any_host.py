@@ -540,3 +540,48 @@ def test_azure_v1_path_behind_a_custom_domain_is_azure_by_its_api_key_header(sta
         assert not any(secret in str(value) for value in span.attributes.values())
     expected = (2000 * Decimal("0.15") + 500 * Decimal("0.60")) / M
     assert [span_cost(span) for span in spans] == [expected] * 3
+
+
+def test_undated_claude_ids_on_bedrock_mantle_are_priced_by_their_profile(
+    standin, unmapped, tmp_path, store_client
+):
+    """Bedrock-mantle's Anthropic-compatible endpoint (reached through the stand-in as an HTTP
+    proxy) with Claude ids without the release date and version (`…claude-sonnet-4-5`, where
+    InvokeModel's is `…-20250929-v1:0`): they were all unknown_model. Now priced as the
+    dated id is, by profile (https://aws.amazon.com/bedrock/pricing/): Sonnet 4.5 through
+    `global.` $3 input, $15 output per million (2,000 in + 500 out = $0.0135), through a
+    geographic profile 10% more, $3.30 / $16.50 ($0.01485); a bare id names no profile, and
+    a geographic one costs more than `global.`: its cost stays unknown, as the dated bare
+    id's does. Sonnet 4 costs $3 / $15 everywhere ($0.0135, streamed)."""
+    claude = anthropic.Anthropic(
+        base_url="http://bedrock-mantle.us-east-1.api.aws/anthropic",
+        api_key="bedrock-api-key-x",
+        http_client=httpx2.Client(proxy=standin.root),
+        max_retries=0,
+    )
+    ask = [{"role": "user", "content": "hello"}]
+    usage = usage_header(input=2000, output=500)
+    for model in (
+        "global.anthropic.claude-sonnet-4-5",
+        "us.anthropic.claude-sonnet-4-5",
+        "anthropic.claude-sonnet-4-5",
+    ):
+        claude.messages.create(model=model, max_tokens=100, messages=ask, extra_headers=usage)
+    with claude.messages.stream(
+        model="anthropic.claude-sonnet-4", max_tokens=100, messages=ask, extra_headers=usage
+    ) as stream:
+        stream.until_done()
+
+    spans = llm_spans(unmapped)
+    assert [span.attributes["gen_ai.provider.name"] for span in spans] == ["aws.bedrock"] * 4
+    store_spans(spans, tmp_path, store_client)
+    rows = store_client.query(
+        "SELECT request_model, input_tokens, output_tokens, priced, cost, unpriced_reason "
+        "FROM llm_calls ORDER BY ts"
+    ).result_rows
+    assert [(model, i, o, p, Decimal(c), r) for model, i, o, p, c, r in rows] == [
+        ("global.anthropic.claude-sonnet-4-5", 2000, 500, 1, Decimal("0.0135"), ""),
+        ("us.anthropic.claude-sonnet-4-5", 2000, 500, 1, Decimal("0.01485"), ""),
+        ("anthropic.claude-sonnet-4-5", 2000, 500, 0, 0, "no_rate"),
+        ("anthropic.claude-sonnet-4", 2000, 500, 1, Decimal("0.0135"), ""),
+    ]
