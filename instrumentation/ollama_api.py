@@ -1,12 +1,14 @@
-"""Ollama's native API: `/api/chat`, `/api/generate` and `/api/embed`.
+"""Ollama's native API: `/api/chat`, `/api/generate`, `/api/embed` and `/api/embeddings`.
 
 (Ollama's OpenAI-compatible `/v1` API is `openai_api`'s.) Usage is `prompt_eval_count` (input)
 and `eval_count` (output) in the response object, or, streamed, in the last NDJSON line, the
 one with `"done": true` (with `done_reason`). `/api/embed` answers one object with
 `prompt_eval_count` only and no `done` (from the tail of a body too large to keep whole, as
-OpenAI's `usage` is). The server writes both counts with Go's `omitempty`,
-so a finished response that lacks one of them reports 0 there; one that lacks both has no
-usage (`tokentrace.usage.missing`). Streaming is the default when the body does not say
+OpenAI's `usage` is). The legacy `/api/embeddings` (one `prompt`, answered with one
+`embedding`) reports no count at all: its calls are metered with their usage missing (it was
+read as OpenAI's `/embeddings`, of provider `unknown`). The server writes both counts with
+Go's `omitempty`, so a finished response that lacks one of them reports 0 there; one that lacks
+both has no usage (`tokentrace.usage.missing`). Streaming is the default when the body does not say
 `"stream": false`: a streamed response is recognised by its `application/x-ndjson` content type
 (`LLMCall.on_response`). Responses name the model but carry no id.
 """

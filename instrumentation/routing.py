@@ -122,7 +122,7 @@ def api_for_path(path: str) -> Api | None:
     if path.endswith(anthropic_api.VERTEX_SUFFIXES) and "/publishers/anthropic/" in path:
         return anthropic_api.VERTEX_MESSAGES
     if path.endswith("/embeddings"):
-        return openai_api.EMBEDDINGS
+        return ollama_api.EMBED if path.endswith("/api/embeddings") else openai_api.EMBEDDINGS
     if path.endswith("/completions"):
         return openai_api.COMPLETIONS
     if path.endswith("/v2/chat"):
@@ -151,7 +151,8 @@ _OLLAMA_APIS = {
     "/api/generate": ollama_api.GENERATE,
     "/api/embed": ollama_api.EMBED,
 }
-"""Ollama's native API, by path suffix (its OpenAI-compatible `/v1` paths are OpenAI's)."""
+"""Ollama's native API, by path suffix (its OpenAI-compatible `/v1` paths are OpenAI's). Its
+legacy `/api/embeddings` is told from OpenAI's `/embeddings` in `api_for_path`."""
 _OLLAMA_SUFFIXES = tuple(_OLLAMA_APIS)
 _MEDIA_APIS = {
     "/images/generations": openai_media_api.IMAGES,

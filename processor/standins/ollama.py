@@ -1,4 +1,5 @@
-"""Ollama's native API (`POST /api/chat`, `/api/generate`, `/api/embed`), plain and streamed.
+"""Ollama's native API (`POST /api/chat`, `/api/generate`, `/api/embed`), plain and streamed,
+and its legacy `/api/embeddings`, answered as Ollama does: one `embedding`, no counts.
 
 Streaming is the default, as in Ollama: a body without `"stream": false` is answered with
 NDJSON (`application/x-ndjson`), one object per line, the last one `"done": true` with
@@ -44,6 +45,8 @@ def handle(path: str, body: dict[str, Any], plan: Plan) -> Reply:
     model = body.get("model")
     if not isinstance(model, str) or not model:
         return error(400, "model is required")
+    if path.endswith("/api/embeddings"):
+        return json_reply({"embedding": [0.125, -0.5, 0.25]})
     if path.endswith("/api/embed"):
         inputs = body.get("input")
         count = len(inputs) if isinstance(inputs, list) else 1

@@ -185,7 +185,7 @@ def _handler_for(path: str) -> tuple[str, Handler]:
         ("/v2/chat", "/v1/chat", "/v1/embed", "/v2/embed", "/v1/rerank", "/v2/rerank")
     ):
         return path, cohere.handle
-    if path.endswith(("/api/chat", "/api/generate", "/api/embed")):
+    if path.endswith(("/api/chat", "/api/generate", "/api/embed", "/api/embeddings")):
         return path, ollama.handle
     if bedrock.handles(path):
         return path, bedrock.handle

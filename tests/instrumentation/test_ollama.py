@@ -1,4 +1,5 @@
-"""Ollama's native API (`/api/chat`, `/api/generate`, `/api/embed`) through the real ollama SDK.
+"""Ollama's native API (`/api/chat`, `/api/generate`, `/api/embed`, `/api/embeddings`) through
+the real ollama SDK.
 
 The stand-in speaks Ollama's wire format: NDJSON streams (`application/x-ndjson`, the counts in
 the last, `"done": true` line), streaming unless the body says `"stream": false`, counts left
@@ -28,7 +29,15 @@ from tokentrace.processor.standins import ollama as standin_ollama
 from tokentrace.processor.standins import usage_header
 from tokentrace.processor.standins.plan import plan_for
 
-from .conftest import attributes, call_attributes, instrumented, llm_spans, only_span, parse_split
+from .conftest import (
+    attributes,
+    call_attributes,
+    instrumented,
+    llm_spans,
+    only_span,
+    parse_split,
+    store_spans,
+)
 
 MODEL = "llama3.2"
 USAGE = usage_header(input=42, output=7)
@@ -270,3 +279,38 @@ def test_large_embed_body_reads_its_count_from_the_tail(standin, exporter):
         **call_attributes(standin, "ollama", "embeddings", "nomic-embed-text"),
         "gen_ai.usage.input_tokens": 6000,
     }
+
+
+def test_every_native_api_is_metered_on_any_port_with_nothing_configured(
+    standin, unmapped, tmp_path, store_client
+):
+    """Ollama on another port than 11434 (a container's mapped port), nothing mapped: chat,
+    generate, embed and the legacy embeddings (`Client.embeddings`, `/api/embeddings`, still
+    used by LangChain's and LlamaIndex's older Ollama integrations) are one row each, provider
+    ollama, self-hosted. The legacy API answers one `embedding` and no count: its row is
+    usage-missing (it was read as OpenAI's `/embeddings`, provider unknown); the others carry
+    the server's counts."""
+    sdk = ollama.Client(host=standin.root, headers=USAGE)
+    sdk.chat(model=MODEL, messages=ASK, stream=False)
+    sdk.generate(model=MODEL, prompt="Hello", stream=False)
+    sdk.embed(model="nomic-embed-text", input=["a", "b"])
+    legacy = sdk.embeddings(model="nomic-embed-text", prompt="a")
+    assert legacy.embedding == [0.125, -0.5, 0.25]
+    assert [request.path for request in standin.requests] == [
+        "/api/chat",
+        "/api/generate",
+        "/api/embed",
+        "/api/embeddings",
+    ]
+
+    store_spans(llm_spans(unmapped), tmp_path, store_client)
+    rows = store_client.query(
+        "SELECT provider, operation, input_tokens, output_tokens, usage_missing, priced, "
+        "unpriced_reason FROM llm_calls ORDER BY ts"
+    ).result_rows
+    assert rows == [
+        ("ollama", "chat", 42, 7, 0, 0, SELF_HOSTED_REASON),
+        ("ollama", "text_completion", 42, 7, 0, 0, SELF_HOSTED_REASON),
+        ("ollama", "embeddings", 42, 0, 0, 0, SELF_HOSTED_REASON),
+        ("ollama", "embeddings", 0, 0, 1, 0, "usage_missing"),
+    ]
