@@ -1,0 +1,95 @@
+"""The newest releases of the most used instrumentations on the call shapes that the other
+fixtures leave out, replayed into chDB: one row per call, exact cost.
+
+Each ``*_latest_calls`` fixture was recorded (``record.py``'s ``_more_calls``) with the
+release pip installed on 2026-12-03: openai 3.57, anthropic 2.16, opentelemetry-sdk 1.45.2.
+The calls: OpenAI chat with a function tool, embeddings (text-embedding-3-small, 1,200
+input tokens), the Responses API plain and streamed, async chat plain and streamed with
+usage; Anthropic with a tool, async plain and async ``messages.stream``. Every chat call
+has the cached usage of ``test_sources`` (1,200 input tokens, 1,000 of them cache reads,
+for Anthropic 100 cache writes; 80 output tokens).
+
+Prices (USD per million tokens), as genai-prices 0.2.3 has them:
+
+- gpt-4o: input 2.50, cached input 1.25, output 10: a call is 200 × 2.50 + 1,000 × 1.25 +
+  80 × 10 = $0.00255 (https://platform.openai.com/docs/pricing);
+- text-embedding-3-small: input 0.02: 1,200 × 0.02 = $0.000024 (same page);
+- claude-sonnet-4-5: input 3, cache read 0.30, 5-minute cache write 3.75, output 15: a
+  call is 100 × 3 + 1,000 × 0.30 + 100 × 3.75 + 80 × 15 = $0.002175
+  (https://docs.anthropic.com/en/docs/about-claude/pricing).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+GPT_4O = ("openai", "gpt-4o", 1200, 80, 1000, 0, 0, Decimal("0.00255"))
+# openai-v2 sets no cache count: the 1,200 input tokens at the full rate, 1,200 × 2.50 +
+# 80 × 10 per million.
+GPT_4O_UNCACHED = ("openai", "gpt-4o", 1200, 80, 0, 0, 0, Decimal("0.0038"))
+EMBEDDING = ("openai", "text-embedding-3-small", 1200, 0, 0, 0, 0, Decimal("0.000024"))
+SONNET = ("anthropic", "claude-sonnet-4-5", 1200, 80, 1000, 100, 0, Decimal("0.002175"))
+# Every call of ``_more_calls``, once each, as tokentrace's own instrumentation meters them.
+ALL_CALLS = [SONNET] * 3 + [GPT_4O] * 5 + [EMBEDDING]
+
+
+def test_openllmetry_latest_calls(replay):
+    """OpenLLMetry 0.62.4 (openai, anthropic): a span per call, the Responses API's
+    (``openai.response``) and the embeddings' (``openai.embeddings``) included. Its async
+    Anthropic stream says 81 output tokens, one too many (it adds ``message_start``'s 1, as
+    for the sync stream; see ``sources.RANK_INEXACT``): alone that span is the call's only
+    word, $0.00219 = $0.002175 + 1 × 15 per million."""
+    result = replay("openllmetry_latest_calls")
+    overcounted = ("anthropic", "claude-sonnet-4-5", 1200, 81, 1000, 100, 0, Decimal("0.00219"))
+    assert result.rows() == [SONNET, SONNET, overcounted, *[GPT_4O] * 5, EMBEDDING]
+    assert result.metrics.spans_duplicate.value() == 0
+
+
+def test_openllmetry_latest_calls_beside_tokentrace(replay):
+    """Beside tokentrace's instrumentation: each of the 9 calls once, tokentrace's counts
+    (the stream's 80 output tokens)."""
+    result = replay("openllmetry_latest_calls_tokentrace")
+    assert result.spans == 18
+    assert result.rows() == ALL_CALLS
+    assert result.metrics.spans_duplicate.value() == 9
+
+
+def test_openinference_latest_calls(replay):
+    """OpenInference (openai 0.1.66, anthropic 3.1.0): an ``LLM`` span per call and an
+    ``EMBEDDING`` span for the embeddings, alone and beside tokentrace's instrumentation."""
+    alone = replay("openinference_latest_calls")
+    assert alone.rows() == ALL_CALLS
+
+
+def test_openinference_latest_calls_beside_tokentrace(replay):
+    result = replay("openinference_latest_calls_tokentrace")
+    assert result.spans == 18
+    assert result.rows() == ALL_CALLS
+    assert result.metrics.spans_duplicate.value() == 9
+
+
+def test_logfire_latest_calls(replay):
+    """Logfire 5.4's ``instrument_openai()`` and ``instrument_anthropic()``: a request span
+    per call, and for each of the 3 streams a ``streaming response`` log in a trace of its
+    own, which is the call (12 spans, 9 rows). Beside tokentrace's instrumentation Logfire
+    records the same spans (it suppresses other instrumentations inside its own)."""
+    result = replay("logfire_latest_calls")
+    assert result.spans == 12
+    assert result.rows() == ALL_CALLS
+    assert result.rows("stream") == [(0,)] * 6 + [(1,)] * 3
+
+
+def test_openai_v2_latest_calls(replay):
+    """opentelemetry-instrumentation-openai-v2 2.4b0 (with util-genai 1.0b0, the release
+    it imports beside): the chat calls, sync and async, and the embeddings; not the
+    Responses API (it wraps ``Completions`` and ``Embeddings`` only), nor Anthropic. Beside
+    tokentrace's instrumentation every call once, priced with its cache."""
+    alone = replay("openai_v2_latest_calls")
+    assert alone.rows() == [*[GPT_4O_UNCACHED] * 3, EMBEDDING]
+
+
+def test_openai_v2_latest_calls_beside_tokentrace(replay):
+    result = replay("openai_v2_latest_calls_tokentrace")
+    assert result.spans == 13
+    assert result.rows() == ALL_CALLS
+    assert result.metrics.spans_duplicate.value() == 4
