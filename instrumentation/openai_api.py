@@ -17,6 +17,7 @@ from .provider_cost import from_usage
 from .request_body import RequestFields
 from .usage import (
     CODE_EXECUTIONS,
+    INPUT_AUDIO_SECONDS,
     OUTPUT_IMAGES,
     PREVIEW_WEB_SEARCHES,
     STORAGE_SEARCHES,
@@ -128,6 +129,11 @@ class ChatCompletions(Api):
         value = completion_details.get("audio_tokens")
         if value and type(value) is int:
             by_modality[AUDIO_OUTPUT_TOKENS] = value
+        # Mistral's audio input (Voxtral chat): whole seconds, beside prompt tokens that leave
+        # the audio out; billed per minute (https://docs.mistral.ai/models/voxtral-small-25-07).
+        value = raw.get("prompt_audio_seconds")
+        if value and type(value) is int:
+            by_modality[INPUT_AUDIO_SECONDS] = value
         output = raw.get("completion_tokens")
         cache_creation = prompt_details.get("cache_write_tokens")
         reasoning = completion_details.get("reasoning_tokens")

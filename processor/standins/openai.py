@@ -106,6 +106,8 @@ def chat_usage(plan: Plan, flavor: str = "openai") -> dict[str, Any]:
             "rejected_prediction_tokens": 0,
         },
         **plan.usage_cost(),
+        # Mistral's audio input (Voxtral), in whole seconds beside the text tokens.
+        **({"prompt_audio_seconds": plan.audio_seconds} if plan.audio_seconds else {}),
     }
 
 

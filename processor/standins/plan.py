@@ -20,6 +20,8 @@ Request headers override, which is how a demo produces varied, realistic traffic
   `audio_input=600,audio_cache_read=200,audio_output=900`: of those counts, the audio tokens
   (OpenAI chat's `prompt_tokens_details` / `completion_tokens_details.audio_tokens`, Gemini's
   `AUDIO` entries of `promptTokensDetails`, `cacheTokensDetails`, `candidatesTokensDetails`).
+  `audio_seconds=203`: the whole seconds of audio input Mistral's chat usage reports apart from
+  its token counts (`usage.prompt_audio_seconds`, Voxtral's audio input, billed per minute).
 - `x-standin-chunks: 50` reply words, one per streamed content event.
 - `x-standin-fail: 429|500|503|400|...` answer with that status in the provider's error shape;
   `cut` streams half the reply and drops the connection without the end (no usage).
@@ -68,6 +70,7 @@ class Plan:
     audio_input: int = 0
     audio_cache_read: int = 0
     audio_output: int = 0
+    audio_seconds: int = 0
 
     def usage_cost(self, responses: bool = False) -> dict[str, Any]:
         """The reported-cost fields of an OpenAI-format usage object (OpenRouter, xAI,
@@ -136,6 +139,7 @@ def plan_for(headers: dict[str, str], body: Any) -> Plan:
         "audio_input": 0,
         "audio_cache_read": 0,
         "audio_output": 0,
+        "audio_seconds": 0,
     }
     for item in headers.get("x-standin-usage", "").split(","):
         key, sep, value = item.partition("=")
@@ -155,6 +159,7 @@ def plan_for(headers: dict[str, str], body: Any) -> Plan:
         audio_input=counts["audio_input"],
         audio_cache_read=counts["audio_cache_read"],
         audio_output=counts["audio_output"],
+        audio_seconds=counts["audio_seconds"],
         words=words,
         fail=headers.get("x-standin-fail"),
         delay=float(headers.get("x-standin-delay", "0")),

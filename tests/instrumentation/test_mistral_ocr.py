@@ -1,7 +1,7 @@
 """Mistral's OCR and transcription APIs through the real mistralai SDK (`ocr.process`,
 `audio.transcriptions.complete`): one span per call with the pages it processed, or the
 seconds of audio it transcribed, in a unit of their own (billed per page or per minute, not
-per token)."""
+per token); and Voxtral's chat with audio input (`chat.complete`), its seconds beside tokens."""
 
 from __future__ import annotations
 
@@ -99,4 +99,35 @@ def test_voxtral_transcription_priced_by_its_audio_seconds(
     # Stored under the model genai-prices names (voxtral-mini-latest is Voxtral Mini 2602).
     assert store_client.query(f"SELECT {COLUMNS} FROM llm_calls").result_rows == [
         ("transcription", "mistral_ai", "voxtral-mini-2602", 0, 0, Decimal("0.00475"), 1, 0, ""),
+    ]
+
+
+def test_voxtral_chat_audio_input_priced_by_its_seconds_and_tokens(
+    standin, exporter, tmp_path, store_client
+):
+    """Voxtral Small in chat completions bills its audio input per minute ($0.004) beside its
+    text tokens ($0.10 in, $0.40 out per million, https://docs.mistral.ai/models/voxtral-small-25-07,
+    read in github.com/mistralai/platform-docs-public); Mistral's usage reports the audio as
+    `prompt_audio_seconds`, apart from `prompt_tokens`. 180 s x $0.004 / 60 = $0.012, + 1,000 x
+    0.1 + 500 x 0.4 per million = $0.0003: $0.0123. The seconds were not read: the call was
+    its tokens alone, $0.0003."""
+    sdk = client(standin)
+    reply = sdk.chat.complete(
+        model="voxtral-small-latest",
+        messages=[
+            {
+                "role": "user",
+                "content": [
+                    {"type": "input_audio", "input_audio": "SUQzBAAAAAAA"},
+                    {"type": "text", "text": "What is said here?"},
+                ],
+            }
+        ],
+        http_headers=usage_header(input=1000, output=500, audio_seconds=180),
+    )
+    assert reply.usage.prompt_audio_seconds == 180
+    assert only_span(exporter).attributes["tokentrace.usage.input_audio_seconds"] == 180
+    store_spans(llm_spans(exporter), tmp_path, store_client)
+    assert store_client.query(f"SELECT {COLUMNS} FROM llm_calls").result_rows == [
+        ("chat", "mistral_ai", "voxtral-small-24b-2507", 1000, 500, Decimal("0.0123"), 1, 0, ""),
     ]

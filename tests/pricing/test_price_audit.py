@@ -1362,6 +1362,17 @@ CASES = [
         "0.1336",
         "https://docs.mistral.ai/models/zai-glm-5-2",
     ),
+    # Voxtral Small in chat with audio input: $0.004 a minute of audio (usage's
+    # prompt_audio_seconds) beside its tokens, $0.10 / $0.40: 180 x 0.004 / 60 + 1,000 x 0.1
+    # + 500 x 0.4 per million. The seconds were not read from chat: it was $0.0003.
+    Case(
+        "voxtral-small chat audio input",
+        "mistral_ai",
+        "voxtral-small-latest",
+        metered(seconds=180, inp=1_000, out=500),
+        "0.0123",
+        "https://docs.mistral.ai/models/voxtral-small-25-07" + MISTRAL_DOCS,
+    ),
     # Mistral OCR 2505: $1 per 1,000 pages, $3 per 1,000 annotated pages (an annotated page is
     # billed at that rate only): 500 x 1 + 500 x 3 = 2,000 per 1,000 pages.
     Case(
