@@ -125,6 +125,9 @@ class Spool:
         self._write_error: int | str | None = None  # the last failure logged (see _write_failed)
         self._write_failure = ""  # its message, for readiness
         self._unread: dict[Path, str] = {}  # segments left by an earlier run, not readable yet
+        # Segments holding damaged bytes that could not be copied into damaged/: their file
+        # is the only copy, so it is neither rewritten nor deleted (see _keep_damaged).
+        self._unkept: set[Path] = set()
 
     # ------------------------------------------------------------ state
 
@@ -201,7 +204,8 @@ class Spool:
             return None
         found = self._read(path, data)
         try:
-            _tidy(path, data, found)
+            if path not in self._unkept:  # else its damaged bytes are nowhere else
+                _tidy(path, data, found)
         except OSError as exc:  # a full disk, say: loading skips the same bytes anyway
             log.error("spool: cannot rewrite %s, read as it is: %s", path.name, exc)
         if not found.records:
@@ -278,7 +282,14 @@ class Spool:
     def _keep_damaged(
         self, path: Path, data: bytes, start: int, end: int, why: str, intact: int
     ) -> None:
-        """Copy bytes ``start``-``end`` of ``path`` into ``damaged/``, log and count them once."""
+        """Copy bytes ``start``-``end`` of ``path`` into ``damaged/``, log and count them once.
+
+        A copy that fails (a full disk, ``damaged`` not a directory) must not stop the intact
+        records being read, and must not cost the damaged bytes either: the segment is then
+        the only copy, so it is left as it is (not rewritten without them) and, once stored,
+        moved into ``damaged/`` whole rather than deleted (:meth:`remove`). Deleted, the bytes
+        were gone though the log said they could not be kept.
+        """
         target = self.directory / "damaged" / f"{path.stem}-{start:012d}.bin"
         if target.exists():
             return  # kept (and counted) when this segment was read before
@@ -286,8 +297,12 @@ class Spool:
             target.parent.mkdir(mode=0o700, exist_ok=True)
             _replace(target, data[start:end])
             kept = f"the bytes are kept in {target}"
-        except OSError as exc:  # a full disk must not stop the intact records being read
-            kept = f"the bytes could not be kept aside ({exc})"
+        except OSError as exc:
+            self._unkept.add(path)
+            kept = (
+                f"the bytes could not be kept aside ({exc}), so {path.name} is kept whole "
+                "until they can be"
+            )
         self.on_damage(end - start)
         log.error(
             "spool: %s is damaged at bytes %d-%d (%s); reading on from the next intact record "
@@ -328,6 +343,9 @@ class Spool:
         until it succeeds. A file left on disk is found stored at the next start
         (``stored_segments``) and deleted then.
         """
+        if segment.path in self._unkept:
+            self._set_aside(segment)
+            return
         try:
             segment.path.unlink(missing_ok=True)
         except OSError as exc:
@@ -337,6 +355,27 @@ class Spool:
                 segment.name, exc,
             )  # fmt: skip
             self._undeleted.append(segment.path)
+        self._forget(segment)
+
+    def _set_aside(self, segment: Segment) -> None:
+        """Move a stored segment whose damaged bytes are nowhere else into ``damaged/`` whole
+        (a rename: no room needed); if even that fails, leave it in the spool, where the next
+        start copies its damaged bytes aside, finds it stored and deletes it."""
+        target = self.directory / "damaged" / segment.path.name
+        try:
+            target.parent.mkdir(mode=0o700, exist_ok=True)
+            segment.path.replace(target)
+        except OSError as exc:
+            log.error(
+                "spool: %s is stored, but holds damaged bytes that could not be kept aside and "
+                "cannot be moved into %s (%s): left in the spool directory; the next start "
+                "keeps them aside and deletes it",
+                segment.name, target.parent, exc,
+            )  # fmt: skip
+        else:
+            self._unkept.discard(segment.path)
+            log.warning("spool: %s is stored; kept whole in %s for its damaged bytes",
+                        segment.name, target)  # fmt: skip
         self._forget(segment)
 
     def keep(self, segment: Segment, columns: Columns) -> None:

@@ -176,6 +176,50 @@ def test_a_damaged_first_record_keeps_the_file_and_every_later_record(tmp_path, 
     assert len(damage) == 1
 
 
+def test_damaged_bytes_that_cannot_be_kept_aside_are_never_deleted(tmp_path, caplog):
+    # The copy into damaged/ failed (here a file named damaged; a full disk does the same):
+    # recovery rewrote the segment without the damaged bytes anyway, and the log's "could not
+    # be kept aside" was their only trace. The segment is now left whole, moved aside whole
+    # once stored, and left in place if even that fails.
+    batches = [rows(2, f"b{n}-") for n in range(3)]
+    path = written_segment(tmp_path, batches)
+    data = bytearray(path.read_bytes())
+    data[20] ^= 0x40  # inside the first record's payload
+    path.write_bytes(bytes(data))
+    first = spool_records.scan(bytes(data)).damaged[0]
+    (tmp_path / "damaged").write_bytes(b"")
+
+    spool = Spool(tmp_path, 1 << 30)
+    (segment,) = spool.recover()
+    assert spool.load(segment)[1] == joined(*batches[1:])[1]
+    assert path.read_bytes() == bytes(data)  # not rewritten without them
+    assert "could not be kept aside" in caplog.text
+    spool.remove(segment)  # stored: it cannot be moved into damaged/ either
+    assert path.read_bytes() == bytes(data)
+    assert "left in the spool directory" in caplog.text
+
+    (tmp_path / "damaged").unlink()  # put right: the next start keeps the bytes aside
+    spool = Spool(tmp_path, 1 << 30)
+    (segment,) = spool.recover()
+    kept = list((tmp_path / "damaged").iterdir())
+    assert [file.read_bytes() for file in kept] == [bytes(data[first[0] : first[1]])]
+    spool.remove(segment)
+    assert not path.exists()
+
+    # Kept aside whole when the copy fails but the move does not.
+    path = written_segment(tmp_path, batches)
+    data = bytearray(path.read_bytes())
+    data[20] ^= 0x40
+    path.write_bytes(bytes(data))
+    (tmp_path / "damaged" / f"{path.stem}-{0:012d}.bin.tmp").mkdir()  # the copy fails
+    spool = Spool(tmp_path, 1 << 30)
+    (segment,) = spool.recover()
+    assert path.read_bytes() == bytes(data)
+    spool.remove(segment)
+    assert not path.exists()
+    assert (tmp_path / "damaged" / path.name).read_bytes() == bytes(data)
+
+
 def test_a_damaged_length_does_not_pass_for_a_torn_tail(tmp_path):
     batches = [rows(3, f"b{n}-") for n in range(3)]
     path = written_segment(tmp_path, batches)
