@@ -171,6 +171,7 @@ class Spool:
         """
         self.directory.mkdir(parents=True, exist_ok=True)
         self._readmit_dead_segments()
+        self._settle_temporaries()
         segments = []
         for path in sorted(self.directory.glob(f"*{_SUFFIX}")):
             number = path.stem.split("-", 1)[0]
@@ -236,6 +237,34 @@ class Spool:
             del self._unread[path]
         if not self._unread:
             log.warning("spool: every segment left by the last run is read; taking exports")
+
+    def _settle_temporaries(self) -> None:
+        """Finish or remove the temporary files a crash left mid-:func:`_replace`.
+
+        ``X.wal.tmp`` beside ``X.wal`` is a rewrite of ``X.wal`` without its damaged bytes (kept
+        aside before) or its torn tail: everything in it is in ``X.wal``, so it is removed.
+        Without ``X.wal`` it is a segment being written again from memory (:meth:`keep`), its
+        file deleted before it was stored: it holds acknowledged rows nowhere else, so it
+        becomes ``X.wal`` and is recovered as any segment (a torn last record cut off). In
+        ``damaged/``, ``*.tmp`` is a copy of damaged bytes whose segment was not rewritten
+        yet (that waits for the copy): removed, the next read copies them again. They were
+        never removed, and piled up with each crash.
+        """
+        for temporary in sorted(self.directory.glob(f"*{_SUFFIX}.tmp")):
+            segment = temporary.with_suffix("")
+            try:
+                if segment.exists():
+                    temporary.unlink()
+                    log.warning("spool: removed %s, a copy of %s cut short", temporary, segment)
+                else:
+                    temporary.replace(segment)
+                    log.warning("spool: recovered %s, written again from memory", segment)
+            except OSError as exc:
+                log.error("spool: cannot settle %s: %s", temporary.name, exc)
+        damaged = self.directory / "damaged"
+        for temporary in sorted(damaged.glob("*.tmp")) if damaged.is_dir() else ():
+            with contextlib.suppress(OSError):
+                temporary.unlink()
 
     def _readmit_dead_segments(self) -> None:
         """Put back segments earlier versions moved to ``dead/`` on any insert error.
@@ -656,11 +685,16 @@ def _replace(path: Path, data: bytes) -> None:
     temporary = path.with_name(path.name + ".tmp")
     fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     try:
-        spool_records.write_all(fd, [data])
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    temporary.replace(path)
+        try:
+            spool_records.write_all(fd, [data])
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        temporary.replace(path)
+    except OSError:
+        with contextlib.suppress(OSError):  # a full disk, say: leave no partial copy behind
+            temporary.unlink()
+        raise
     _fsync_directory(path.parent)
 
 

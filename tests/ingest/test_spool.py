@@ -220,6 +220,28 @@ def test_damaged_bytes_that_cannot_be_kept_aside_are_never_deleted(tmp_path, cap
     assert (tmp_path / "damaged" / path.name).read_bytes() == bytes(data)
 
 
+def test_temporary_files_a_crash_left_are_recovered_or_removed_at_start(tmp_path, caplog):
+    # A crash mid-rewrite left *.wal.tmp files, which no start ever looked at. Beside its
+    # segment such a file is an unfinished rewrite of it (removed); alone it is a segment
+    # written again from memory after its file was deleted (recovered: acknowledged rows).
+    whole = written_segment(tmp_path, [rows(2, "a-")])
+    partial = whole.with_name(whole.name + ".tmp")
+    partial.write_bytes(whole.read_bytes()[:30])
+    alone = written_segment(tmp_path / "elsewhere", [rows(1, "b-"), rows(1, "c-")])
+    rewritten = tmp_path / (alone.name + ".tmp")
+    rewritten.write_bytes(alone.read_bytes()[:-3])  # its last record torn
+    (tmp_path / "damaged").mkdir()
+    copy = tmp_path / "damaged" / "000000000001-aaaaaaaaaaaa-000000000000.bin.tmp"
+    copy.write_bytes(b"half a copy")
+
+    assert recovered_rows(tmp_path) == ["a-0", "a-1", "b-0"]
+    assert sorted(path.name for path in tmp_path.iterdir()) == sorted(
+        ["damaged", "elsewhere", whole.name, alone.name]
+    )
+    assert list((tmp_path / "damaged").iterdir()) == []
+    assert f"recovered {tmp_path / alone.name}, written again from memory" in caplog.text
+
+
 def test_a_damaged_length_does_not_pass_for_a_torn_tail(tmp_path):
     batches = [rows(3, f"b{n}-") for n in range(3)]
     path = written_segment(tmp_path, batches)
