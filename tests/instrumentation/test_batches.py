@@ -236,3 +236,48 @@ def test_batch_output_downloaded_again_after_serve_restarted_is_each_request_onc
     for rollup in ("llm_cost_hourly", "llm_cost_daily"):
         calls, cost, input_tokens = stored[rollup]
         assert (int(calls), Decimal(cost), int(input_tokens)) == (2, Decimal("0.004375"), 1500)
+
+
+def test_openai_batch_responses_bill_their_tool_calls(standin, exporter, tmp_path, store_client):
+    """A Responses API request in a batch bills its built-in tools' calls as the same request
+    made alone, beside its tokens at the batch rate (https://platform.openai.com/docs/pricing:
+    GPT-5 $1.25 / $10, in the Batch API $0.625 / $5; web search $10 per 1,000 calls, file
+    search $2.50 per 1,000, https://platform.openai.com/docs/pricing#built-in-tools): 10,000 x
+    0.625 + 1,000 x 5 per million = 0.01125, + 2 x 0.01 + 0.0025 = 0.03375, where the tokens
+    alone would read 0.01125."""
+    sdk = openai.OpenAI(base_url=standin.base_url("openai"), api_key="sk-test", max_retries=0)
+    line = {
+        "custom_id": "researched",
+        "method": "POST",
+        "url": "/v1/responses",
+        "body": {
+            "model": "gpt-5-2025-08-07",
+            "input": "What changed this week?",
+            "tools": [{"type": "web_search"}, {"type": "file_search", "vector_store_ids": ["vs"]}],
+        },
+    }
+    uploaded = sdk.files.create(
+        file=("requests.jsonl", (json.dumps(line) + "\n").encode()), purpose="batch"
+    )
+    batch = sdk.batches.create(
+        input_file_id=uploaded.id,
+        endpoint="/v1/responses",
+        completion_window="24h",
+        extra_headers={"x-standin-usage": "input=10000,output=1000,web_searches=2,file_searches=1"},
+    )
+    output = sdk.files.content(sdk.batches.retrieve(batch.id).output_file_id).text
+    body = json.loads(output)["response"]["body"]
+    actions = [item.get("action", {}).get("type") or item["type"] for item in body["output"]]
+    # two searches and a page opened (not billed), one file search
+    assert actions == ["search", "search", "open_page", "file_search_call", "message"]
+    (call,) = [s for s in llm_spans(exporter) if "tokentrace.call.key" in s.attributes]
+    assert call.attributes["tokentrace.usage.web_searches"] == 2
+    assert call.attributes["tokentrace.usage.storage_searches"] == 1
+    store_exports([llm_spans(exporter)], tmp_path, store_client)
+    # The daily rollup: the row itself is dated when the request ran, the stand-in's fixed
+    # 2025-10-09, which llm_calls' 395-day retention may already have merged away.
+    found = store_client.query(
+        "SELECT sum(requests), sum(unpriced_requests), sum(input_tokens), sum(output_tokens), "
+        "sum(cost) FROM llm_cost_daily"
+    ).result_rows
+    assert found == [(1, 0, 10000, 1000, Decimal("0.03375"))]

@@ -1004,6 +1004,16 @@ CASES = [
         OPENAI_FILE_SEARCH + " ; https://developers.openai.com/api/docs/models/gpt-6.2-sol",
         reason="no_rate",
     ),
+    # In the Batch API the tools' calls are billed in full beside the tokens at half rate:
+    # GPT-5 $0.625 / $5: 10,000 x 0.625 + 1,000 x 5 per million + 2 x 0.01 + 0.0025.
+    Case(
+        "gpt-5 batch web_search and file_search",
+        "openai",
+        "gpt-5",
+        metered(searches=2, files=1, inp=10_000, out=1_000, tier="batch"),
+        "0.03375",
+        OPENAI_BATCH + " ; " + OPENAI_FILE_SEARCH,
+    ),
     # Code execution containers are billed by their time, not per call: OpenAI's code
     # interpreter per minute of a session (5 minutes at least) that calls within 20 minutes
     # share, Anthropic's per container hour past a monthly free allowance. A call that ran one
