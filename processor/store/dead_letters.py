@@ -9,6 +9,7 @@ deduplication token of its own so that a replay repeated after a crash stores a 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -19,6 +20,14 @@ from tokentrace.processor.store.refusals import describe
 
 TABLE = "dead_letters"
 _COLUMNS = ("id", "failed_at", "reason", "row", "replayed", "updated_at")
+# The call's dimensions, kept as columns beside its JSON (migration 0027) with its UTC day:
+# every view that shows a total counts the pending letters by them (views._dead_letters).
+DIMENSIONS = (
+    "provider", "model", "operation", "service", "environment", "team", "feature", "tenant",
+    "agent", "api_key", "endpoint",
+)  # fmt: skip
+_WRITTEN = (*_COLUMNS, "day", *DIMENSIONS)
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 @dataclass(frozen=True)
@@ -46,9 +55,16 @@ def add(client: Any, letters: list[tuple[str, str, dict[str, Any]]]) -> None:
     now = datetime.now(UTC)
     client.insert(
         TABLE,
-        [[id_, now, reason, json.dumps(row), 0, now] for id_, reason, row in letters],
-        column_names=list(_COLUMNS),
+        [[id_, now, reason, json.dumps(row), 0, now, *_where(row)] for id_, reason, row in letters],
+        column_names=list(_WRITTEN),
     )
+
+
+def _where(row: dict[str, Any]) -> list[Any]:
+    """The call's UTC day and dimensions, as the views count it. Text that is not UTF-8 (lone
+    surrogates, which ClickHouse cannot take) reads as U+FFFD, as the JSON's did in 0027."""
+    day = datetime.fromtimestamp(int(row.get("ts") or 0) / 1e6, UTC).date()
+    return [day, *(_SURROGATE.sub("\ufffd", str(row.get(name) or "")) for name in DIMENSIONS)]
 
 
 def pending(client: Any, *, include_replayed: bool = False, limit: int = 1000) -> list[DeadLetter]:
@@ -94,8 +110,8 @@ def _version(client: Any, letter: DeadLetter, reason: str, *, replayed: bool) ->
     client.insert(
         TABLE,
         [[letter.id, letter.failed_at, reason, json.dumps(letter.row), int(replayed),
-          datetime.now(UTC)]],
-        column_names=list(_COLUMNS),
+          datetime.now(UTC), *_where(letter.row)]],
+        column_names=list(_WRITTEN),
     )  # fmt: skip
 
 

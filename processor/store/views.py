@@ -538,34 +538,22 @@ _ANOMALY_SCOPES = "\n        UNION ALL\n".join(
 # The calls serve could not store (the dead_letters table, migration 0003) that are still
 # pending: in no rollup, so in no total and no count; with ``replayed = 1`` once a replay has
 # stored them, when the rollups count them instead (never both). Counted by the day of the call
-# and the dashboard variables, read from the row the sink kept (JSON, ts in microseconds);
-# the report's and the API's call filters (user, conversation) do not narrow them. A row
-# refused for text that is not UTF-8 was kept with lone surrogate escapes ("\udcff"), which
-# make the whole JSON unreadable to ClickHouse (ts 0, so in no range): those escapes are read
-# as U+FFFD first, so that such a row, the likeliest to be dead-lettered, is counted too.
-_SURROGATE = r"'\\\\u[dD][89abcdefABCDEF][0-9a-fA-F][0-9a-fA-F]'"
-_FFFD = r"'\\\\ufffd'"
-_DEAD_LETTERED = (
-    """(
+# and its dimensions, which the sink writes as columns beside the row it keeps (migration 0027:
+# no JSON is read at query time); the report's and the API's call filters (user, conversation)
+# and exact ranges do not narrow them (whole days, as the dashboards count).
+_PENDING = "FROM dead_letters AS l FINAL\n{indent}WHERE l.replayed = 0 AND {days}{{filters}}"
+
+
+def _pending(days: str = "$__dateFilter(l.day)", indent: str = "        ") -> str:
+    """FROM and WHERE of the pending dead letters of ``days`` matching the variables."""
+    return _PENDING.format(indent=indent, days=days)
+
+
+_DEAD_LETTERED = f"""(
         SELECT count()
-        FROM
-        (
-            SELECT
-                toDate(fromUnixTimestamp64Micro(JSONExtractInt(letter, 'ts'), 'UTC')) AS day,
-                """
-    + ",\n                ".join(f"JSONExtractString(letter, '{v}') AS {v}" for v in VARIABLES)
-    + f"""
-            FROM
-            (
-                SELECT if(isValidJSON(l.row), l.row,
-                    replaceRegexpAll(l.row, {_SURROGATE}, {_FFFD})) AS letter
-                FROM dead_letters AS l FINAL
-                WHERE l.replayed = 0
-            )
-        )
-        WHERE $__dateFilter(day){{filters}}
+        {_pending()}
     ) AS dead_lettered_requests"""
-)
+
 
 _VIEWS: list[View] = [
     View(
