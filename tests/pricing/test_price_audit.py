@@ -904,6 +904,27 @@ CASES = [
         "https://developers.openai.com/api/docs/models/gpt-4o-mini-tts (billed per token)",
         reason="no_rate",
     ),
+    # The dated snapshots bill as the alias (they were unknown): GPT-4o mini TTS $0.60 text
+    # in, $12 audio out: 40 x 0.6 + 1,200 x 12 per million. GPT-4o mini Transcribe $1.25 text
+    # in, $3 audio in, $5 out: 100 x 1.25 + 900 x 3 + 200 x 5 per million.
+    Case(
+        "gpt-4o-mini-tts-2025-12-15 streamed usage",
+        "openai",
+        "gpt-4o-mini-tts-2025-12-15",
+        usage(40, 1_200, audio_out=1_200),
+        "0.014424",
+        "https://developers.openai.com/api/docs/models/gpt-4o-mini-tts",
+        extra={"gen_ai.operation.name": "speech"},
+    ),
+    Case(
+        "gpt-4o-mini-transcribe-2025-12-15",
+        "openai",
+        "gpt-4o-mini-transcribe-2025-12-15",
+        usage(1_000, 200, audio_in=900),
+        "0.003825",
+        "https://developers.openai.com/api/docs/models/gpt-4o-mini-transcribe ; " + OPENAI,
+        extra={"gen_ai.operation.name": "transcription"},
+    ),
     # Groq whisper-large-v3 $0.111 per hour of audio: 90 s x 0.111 / 3,600 = 0.002775.
     Case(
         "groq whisper-large-v3 seconds",
