@@ -537,6 +537,26 @@ CASES = [
         "0.014",
         GEMINI,
     ),
+    # Image output tokens at their own rate: Gemini 2.5 Flash Image $0.30 in, $30 per million
+    # image output tokens (an image is 1,290 tokens, "$0.039 per image"): 100 x 0.3 + 1,290
+    # x 30 per million. Gemini 3 Pro Image $2 in, $120 per million image tokens (1,120 per
+    # 1K/2K image, "$0.134 per image"): 100 x 2 + 1,120 x 120.
+    Case(
+        "gemini-2.5-flash-image one image",
+        "gcp.gemini",
+        "gemini-2.5-flash-image",
+        usage(100, 1_290, image_out=1_290),
+        "0.03873",
+        GEMINI,
+    ),
+    Case(
+        "gemini-3-pro-image-preview one image",
+        "gcp.gemini",
+        "gemini-3-pro-image-preview",
+        usage(100, 1_120, image_out=1_120),
+        "0.1346",
+        GEMINI,
+    ),
     # Gemini 2.5 Pro over 200K: $2.50 / hits $0.25 / $15 on every token.
     Case(
         "gemini-2.5-pro long context",
@@ -866,6 +886,39 @@ CASES = [
         "latency-optimized-inference.html",
         reason="no_rate",
     ),
+    # Priority ("Standard rate + premium") and Flex ("Discounted standard model rate") have
+    # per-model rates on the pricing page that were not readable here (rendered client-side):
+    # unknown, never the standard rate (0.112 for this call).
+    Case(
+        "bedrock nova-pro priority",
+        "aws.bedrock",
+        "us.amazon.nova-pro-v1:0",
+        usage(100_000, 10_000, tier="priority"),
+        None,
+        BEDROCK + " ; https://aws.amazon.com/bedrock/service-tiers",
+        reason="no_rate",
+    ),
+    Case(
+        "bedrock nova-pro flex",
+        "aws.bedrock",
+        "us.amazon.nova-pro-v1:0",
+        usage(100_000, 10_000, tier="flex"),
+        None,
+        BEDROCK + " ; https://aws.amazon.com/bedrock/service-tiers",
+        reason="no_rate",
+    ),
+    # Azure prices DALL·E 3 per image by region, on a page whose prices were not readable
+    # here: unknown (OpenAI's own rate, $0.04, is not Azure's by assumption).
+    Case(
+        "azure dall-e-3 image",
+        "azure.ai.openai",
+        "dall-e-3",
+        metered(images=1),
+        None,
+        AZURE,
+        reason="unknown_model",
+        extra={"openai.response.service_tier": "standard-1024x1024"},
+    ),
     # Titan Text Embeddings V2 $0.02 per million.
     Case(
         "bedrock titan-embed-text-v2",
@@ -952,6 +1005,18 @@ CASES = [
         metered(searches=1, inp=10_000, out=1_000),
         "0.025",
         ANTHROPIC_SEARCH,
+    ),
+    # Claude's web search on Vertex AI: Google's rate for it was not readable here (Anthropic's
+    # is $10 per 1,000): unknown, never its tokens alone (0.045 for Sonnet 4.6 below).
+    Case(
+        "vertex sonnet-4-6 web searches",
+        "gcp.vertex_ai",
+        "projects/p/locations/global/publishers/anthropic/models/claude-sonnet-4-6",
+        metered(searches=4, inp=10_000, out=1_000),
+        None,
+        VERTEX
+        + " ; https://cloud.google.com/vertex-ai/generative-ai/docs/partner-models/claude/web-search",
+        reason="no_rate",
     ),
     # OpenAI's web_search tool on GPT-4o: "$10.00 / 1k calls + search content tokens billed
     # at model rates", GPT-4o $2.50 / $10: 10,000 x 2.5 + 1,000 x 10 = 35,000 per million
