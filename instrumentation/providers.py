@@ -29,7 +29,10 @@ In order (the first that answers wins):
    Bedrock's rates, not Anthropic's. A vendor id (`openai/gpt-4o-mini`) is the vendor's
    when the bare name is its own model, except an open-weight one (`openai/gpt-oss-120b`).
 5. A mapped entry passed over in 1.
-6. Local model servers' default ports on loopback (8000 → `vllm`), only now: `gpt-4o-mini`
+6. A Hugging Face repository id of an open-weight model (`meta-llama/Llama-3.1-8B-Instruct`,
+   `Qwen/Qwen2.5-7B-Instruct`: how vLLM and SGLang name the model they serve) is a
+   self-hosted model's (`self_hosted`; `vllm` on loopback:8000), whatever its owner.
+   Local model servers' default ports on loopback (8000 → `vllm`), only now: `gpt-4o-mini`
    through a local gateway on port 8000 is OpenAI's model, priced as such. On Ollama's port a
    tagged name (`deepseek-r1:8b`) is Ollama's before 4: a local model, not DeepSeek's; so is,
    on any host, a tag in Ollama's style (`:8b`, `:latest`, `:…q4_K_M`).
@@ -265,7 +268,74 @@ def provider_for(
         return local or "ollama"  # a self-hosted model: vLLM's on its port, else Ollama's
     if local == "ollama" and _OLLAMA_TAG.match(model):
         return local
+    if hugging_face_id(model):
+        return passed_over or local or SELF_HOSTED
     return model_owner(model) or passed_over or local or UNKNOWN
+
+
+HF_ORGS = frozenset(
+    {
+        "meta-llama",
+        "Qwen",
+        "mistralai",
+        "deepseek-ai",
+        "microsoft",
+        "moonshotai",
+        "zai-org",
+        "THUDM",
+        "NousResearch",
+        "nvidia",
+        "ibm-granite",
+        "HuggingFaceTB",
+        "HuggingFaceH4",
+        "allenai",
+        "tiiuae",
+        "01-ai",
+        "CohereLabs",
+        "CohereForAI",
+        "bigcode",
+        "Salesforce",
+        "BAAI",
+        "intfloat",
+        "sentence-transformers",
+        "nomic-ai",
+        "mixedbread-ai",
+        "Alibaba-NLP",
+        "unsloth",
+        "RedHatAI",
+        "neuralmagic",
+        "TheBloke",
+        "bartowski",
+        "lmstudio-community",
+        "mlx-community",
+        "openbmb",
+        "internlm",
+        "baichuan-inc",
+        "MiniMaxAI",
+        "stepfun-ai",
+        "LiquidAI",
+        "arcee-ai",
+        "swiss-ai",
+        "upstage",
+        "Snowflake",
+    }
+)
+"""Hugging Face organisations of open-weight models, spelt as Hugging Face does (`Qwen`, where
+OpenRouter's ids say `qwen`). vLLM and SGLang name the model they serve by its repository id
+(`meta-llama/Llama-3.1-8B-Instruct`, `Qwen/Qwen2.5-7B-Instruct`) on any port: such a call to a
+host that is neither known nor mapped is a self-hosted model's, not `unknown`, nor the
+vendor's hosted API (`deepseek-ai/DeepSeek-V3` was DeepSeek's, at its API's rates). Hosts
+that serve these names and bill them (Together, DeepInfra, Hugging Face's router) are known
+hosts, answered before."""
+
+
+def hugging_face_id(model: str) -> bool:
+    """Whether `model` is a Hugging Face repository id of an open-weight model: an `HF_ORGS`
+    organisation, or `google/gemma-…` and `openai/gpt-oss-…` (`_OPEN_WEIGHTS`)."""
+    org, slash, name = model.partition("/")
+    if not slash or not name or "/" in name:
+        return False
+    return org in HF_ORGS or (org in ("google", "openai") and name.startswith(_OPEN_WEIGHTS))
 
 
 def known_host(host: str) -> str | None:

@@ -142,8 +142,15 @@ def test_gateway_mapped_the_natural_way_names_each_shape_s_provider():
         ("localhost", 4000, "anthropic/claude-sonnet-4-5", "anthropic"),
         # A gateway's vendor id, unless the vendor's open-weight model (a Hugging Face id)
         ("gw.internal", 443, "openai/gpt-4o-mini", "openai"),
-        ("gw.internal", 443, "google/gemma-3-27b-it", "unknown"),
-        ("127.0.0.1", 30000, "openai/gpt-oss-20b", "unknown"),
+        ("gw.internal", 443, "google/gemma-3-27b-it", "self_hosted"),
+        ("127.0.0.1", 30000, "openai/gpt-oss-20b", "self_hosted"),
+        # vLLM's and SGLang's Hugging Face ids, on any port: self-hosted (vllm on :8000)
+        ("gpu-box.lan", 8080, "meta-llama/Llama-3.1-8B-Instruct", "self_hosted"),
+        ("127.0.0.1", 30000, "Qwen/Qwen2.5-7B-Instruct", "self_hosted"),
+        ("127.0.0.1", 8000, "Qwen/Qwen2.5-7B-Instruct", "vllm"),
+        ("gw.internal", 443, "deepseek-ai/DeepSeek-V3", "self_hosted"),
+        # OpenRouter's spelling of Qwen's org is not Hugging Face's
+        ("gw.internal", 443, "qwen/qwen-2.5-72b-instruct", "unknown"),
         # A Bedrock id is Bedrock's, whatever the API shape (bedrock-mantle behind a gateway)
         ("gw.internal", 443, "anthropic.claude-haiku-4-5", "aws.bedrock"),
         ("gw.internal", 443, "gpt-3.5-turbo", "openai"),
@@ -334,7 +341,8 @@ def test_a_gateway_s_vendor_prefixed_names_are_the_vendor_s_unless_open_weight(
     `openai` (it was `unknown`, though priced), plain and streamed; gpt-4o-mini is $0.15 input,
     $0.60 output per million tokens (https://openai.com/api/pricing/). A vendor's open-weight
     model under its Hugging Face id (`openai/gpt-oss-120b`, as vLLM serves it locally) is
-    anyone's: `unknown` and unpriced, not OpenAI's list price for it (which was applied)."""
+    anyone's: a self-hosted model's, unpriced, not OpenAI's list price for it (which was
+    applied)."""
     oai = openai.OpenAI(base_url=standin.root + "/v1", api_key="sk-test", max_retries=0)
     ask = [{"role": "user", "content": "hello"}]
     oai.chat.completions.create(
@@ -356,7 +364,7 @@ def test_a_gateway_s_vendor_prefixed_names_are_the_vendor_s_unless_open_weight(
     assert [span.attributes["gen_ai.provider.name"] for span in spans] == [
         "openai",
         "openai",
-        "unknown",
+        "self_hosted",
     ]
     store_spans(spans, tmp_path, store_client)
     rows = store_client.query(
@@ -368,7 +376,7 @@ def test_a_gateway_s_vendor_prefixed_names_are_the_vendor_s_unless_open_weight(
         ("openai", "openai/gpt-4o-mini", 0, 2000, 500, 600 / M, 1, ""),
         # 1200 × 0.15 + 300 × 0.60 = 360 per million
         ("openai", "openai/gpt-4o-mini", 1, 1200, 300, 360 / M, 1, ""),
-        ("unknown", "openai/gpt-oss-120b", 0, 900, 90, 0, 0, "unknown_model"),
+        ("self_hosted", "openai/gpt-oss-120b", 0, 900, 90, 0, 0, "self_hosted"),
     ]
 
 
@@ -584,4 +592,45 @@ def test_undated_claude_ids_on_bedrock_mantle_are_priced_by_their_profile(
         ("us.anthropic.claude-sonnet-4-5", 2000, 500, 1, Decimal("0.01485"), ""),
         ("anthropic.claude-sonnet-4-5", 2000, 500, 0, 0, "no_rate"),
         ("anthropic.claude-sonnet-4", 2000, 500, 1, Decimal("0.0135"), ""),
+    ]
+
+
+def test_vllm_and_sglang_hugging_face_ids_on_any_port_are_self_hosted(
+    standin, unmapped, tmp_path, store_client
+):
+    """vLLM (`vllm serve meta-llama/Llama-3.1-8B-Instruct --port 8080`) and SGLang (port 30000)
+    name the model they serve by its Hugging Face id; on another port than vLLM's 8000 such a
+    call was stored as provider `unknown` (unknown_model). Now `self_hosted`, unpriced for
+    that reason, plain and streamed, through the real openai SDK; an owner's name for one
+    (`deepseek-ai/DeepSeek-V3`) is no longer priced at that owner's API rates."""
+    oai = openai.OpenAI(base_url=standin.root + "/v1", api_key="EMPTY", max_retries=0)
+    ask = [{"role": "user", "content": "hello"}]
+    oai.chat.completions.create(
+        model="meta-llama/Llama-3.1-8B-Instruct",
+        messages=ask,
+        extra_headers=usage_header(input=2000, output=500),
+    )
+    stream = oai.chat.completions.create(
+        model="Qwen/Qwen2.5-7B-Instruct",
+        messages=ask,
+        stream=True,
+        stream_options={"include_usage": True},
+        extra_headers=usage_header(input=1200, output=300),
+    )
+    assert [chunk for chunk in stream][-1].usage.prompt_tokens == 1200
+    oai.chat.completions.create(
+        model="deepseek-ai/DeepSeek-V3",
+        messages=ask,
+        extra_headers=usage_header(input=10, output=5),
+    )
+
+    store_spans(llm_spans(unmapped), tmp_path, store_client)
+    rows = store_client.query(
+        "SELECT provider, request_model, stream, input_tokens, output_tokens, priced, "
+        "unpriced_reason FROM llm_calls ORDER BY ts"
+    ).result_rows
+    assert rows == [
+        ("self_hosted", "meta-llama/Llama-3.1-8B-Instruct", 0, 2000, 500, 0, "self_hosted"),
+        ("self_hosted", "Qwen/Qwen2.5-7B-Instruct", 1, 1200, 300, 0, "self_hosted"),
+        ("self_hosted", "deepseek-ai/DeepSeek-V3", 0, 10, 5, 0, "self_hosted"),
     ]
