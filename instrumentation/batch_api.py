@@ -28,7 +28,14 @@ from typing import Any
 
 from . import anthropic_api, gemini_api, openai_api
 from .api import Api, Deferred
-from .usage import CALL_KEY, SERVICE_TIER, USAGE_MISSING, Observed, response_attributes
+from .usage import (
+    CALL_KEY,
+    SERVICE_TIER,
+    USAGE_MISSING,
+    Observed,
+    partial,
+    response_attributes,
+)
 
 BATCH_TIER = "batch"
 
@@ -86,9 +93,9 @@ def _result(api: Api, body: Any, key: str, status: int, created: Any) -> BatchRe
         CALL_KEY: key,
     }
     usage = api.usage(seen.raw_usage) if seen.raw_usage is not None else None
-    if usage is None:
+    if usage is None or partial(usage, api.operation):
         attributes[USAGE_MISSING] = True
-    else:
+    if usage is not None:
         attributes.update(usage.attributes())
         attributes[CALL_KEY] = key  # a background key of the body's would not be the batch's
     name = api.operation

@@ -29,7 +29,15 @@ from .request_body import content
 from .routing import Route
 from .tags import strip_baggage, tags_of
 from .tgi_api import HEADERS as TGI_HEADERS
-from .usage import INFERENCE_GEO, SERVICE_TIER, STANDARD_TIERS, Observed, Usage
+from .usage import (
+    INFERENCE_GEO,
+    SERVICE_TIER,
+    STANDARD_TIERS,
+    USAGE_MISSING,
+    Observed,
+    Usage,
+    partial,
+)
 
 API_KEY = "tokentrace.api_key"
 """The fingerprint of the call's credential (`api_keys`), never the key."""
@@ -406,6 +414,8 @@ class LLMCall:
             usage = self._request_usage  # a refused or failed request is not billed
         if usage is not None:
             found.update(usage.attributes())
+            if usage.output_tokens is None and partial(usage, self.route.api.operation):
+                found[USAGE_MISSING] = True
         elif status is not None:
             flag = self.route.api.without_usage(seen, status)
             if flag is not None:

@@ -40,7 +40,7 @@ class Completion(Api):
         input_tokens = count(raw, "tokens_evaluated")
         if input_tokens is None:
             return None
-        return Usage(input_tokens=input_tokens, output_tokens=count(raw, "tokens_predicted") or 0)
+        return Usage(input_tokens=input_tokens, output_tokens=count(raw, "tokens_predicted"))
 
 
 COMPLETION = Completion()

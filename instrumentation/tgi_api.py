@@ -64,7 +64,7 @@ class Generate(Api):
         input_tokens = count(raw, "input_length")
         if input_tokens is None:
             return None
-        return Usage(input_tokens=input_tokens, output_tokens=count(raw, "generated_tokens") or 0)
+        return Usage(input_tokens=input_tokens, output_tokens=count(raw, "generated_tokens"))
 
 
 GENERATE = Generate(stream=False)

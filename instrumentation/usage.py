@@ -89,6 +89,25 @@ class Usage:
         return attributes
 
 
+OUTPUT_OPERATIONS = frozenset({"chat", "text_completion", "generate_content"})
+"""The operations whose calls bill output tokens: an answer that counts their input but not
+their output reports part of its usage (`partial`)."""
+
+
+def partial(usage: Usage, operation: str) -> bool:
+    """Whether `usage` counts a generating call's input but not its output (llama.cpp's
+    `/completion` without `tokens_predicted`, TGI without `x-generated-tokens`, an
+    OpenAI-compatible server's `usage` with `prompt_tokens` alone): pricing what it has would
+    read the missing count as 0, so the call is usage-missing (`USAGE_MISSING`), its cost
+    unknown. An API that leaves a zero count out (Ollama's and Gemini's) reads it as 0 in its
+    own `usage`."""
+    return (
+        usage.output_tokens is None
+        and usage.input_tokens is not None
+        and operation in OUTPUT_OPERATIONS
+    )
+
+
 @dataclass(slots=True)
 class KeyedUsage(Usage):
     """Usage that can be read again later, with its `CALL_KEY`."""

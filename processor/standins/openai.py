@@ -91,9 +91,11 @@ def dated(model: str) -> str:
 def chat_usage(plan: Plan, flavor: str = "openai") -> dict[str, Any]:
     # xAI's completion_tokens leave the reasoning out (its total adds them back).
     completion = plan.output_tokens - plan.reasoning if flavor == "xai" else plan.output_tokens
+    counts: dict[str, Any] = {"prompt_tokens": plan.input_tokens, "completion_tokens": completion}
+    if "output" in plan.omit:
+        del counts["completion_tokens"]
     return {
-        "prompt_tokens": plan.input_tokens,
-        "completion_tokens": completion,
+        **counts,
         "total_tokens": plan.input_tokens + plan.output_tokens,
         "prompt_tokens_details": {
             "cached_tokens": plan.cache_read,

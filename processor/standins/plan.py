@@ -22,6 +22,9 @@ Request headers override, which is how a demo produces varied, realistic traffic
   `AUDIO` entries of `promptTokensDetails`, `cacheTokensDetails`, `candidatesTokensDetails`).
   `audio_seconds=203`: the whole seconds of audio input Mistral's chat usage reports apart from
   its token counts (`usage.prompt_audio_seconds`, Voxtral's audio input, billed per minute).
+- `x-standin-omit: output` leaves the output count out of the answer (OpenAI chat's
+  `completion_tokens`, llama.cpp's `tokens_predicted`, TGI's `x-generated-tokens` and
+  `generated_tokens`), as a server that reports part of its usage does.
 - `x-standin-chunks: 50` reply words, one per streamed content event.
 - `x-standin-fail: 429|500|503|400|...` answer with that status in the provider's error shape;
   `cut` streams half the reply and drops the connection without the end (no usage).
@@ -71,6 +74,8 @@ class Plan:
     audio_cache_read: int = 0
     audio_output: int = 0
     audio_seconds: int = 0
+    omit: frozenset[str] = frozenset()
+    """`x-standin-omit`: the counts left out of the answer (`output`)."""
 
     def usage_cost(self, responses: bool = False) -> dict[str, Any]:
         """The reported-cost fields of an OpenAI-format usage object (OpenRouter, xAI,
@@ -163,6 +168,9 @@ def plan_for(headers: dict[str, str], body: Any) -> Plan:
         words=words,
         fail=headers.get("x-standin-fail"),
         delay=float(headers.get("x-standin-delay", "0")),
+        omit=frozenset(
+            name.strip() for name in headers.get("x-standin-omit", "").split(",") if name.strip()
+        ),
         cost=dict(
             (key.strip(), value.strip())
             for key, sep, value in (

@@ -54,6 +54,8 @@ def _llama_cpp(body: dict[str, Any], plan: Plan) -> Reply:
         "tokens_cached": plan.input_tokens + plan.output_tokens,
         "timings": {"prompt_n": plan.input_tokens, "predicted_n": plan.output_tokens},
     }
+    if "output" in plan.omit:
+        del final["tokens_predicted"]
     if not body.get("stream"):
         return json_reply(final)
     events = [sse_event({"content": word, "stop": False, "id_slot": 0}) for word in plan.pieces]
@@ -62,6 +64,8 @@ def _llama_cpp(body: dict[str, Any], plan: Plan) -> Reply:
 
 def _tgi(body: dict[str, Any], plan: Plan, stream: bool) -> Reply:
     details = {"finish_reason": "length", "generated_tokens": plan.output_tokens, "seed": None}
+    if "output" in plan.omit:
+        del details["generated_tokens"]
     if not stream:
         document: dict[str, Any] = {"generated_text": plan.text}
         parameters = body.get("parameters")
@@ -73,6 +77,8 @@ def _tgi(body: dict[str, Any], plan: Plan, stream: bool) -> Reply:
             "x-generated-tokens": str(plan.output_tokens),
             "x-total-tokens": str(plan.input_tokens + plan.output_tokens),
         }
+        if "output" in plan.omit:
+            del headers["x-generated-tokens"]
         return json_reply(document, headers=headers)
     events = []
     for index, word in enumerate(plan.pieces, start=1):

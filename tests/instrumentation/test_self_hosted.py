@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 
 import httpx2
+import openai
 import requests
 from huggingface_hub import InferenceClient
 
@@ -114,3 +115,52 @@ def test_a_configured_rate_prices_them_even_without_a_model(
         ("llama_cpp", 5, 8, 1, ""),
     ]
     assert store_client.query("SELECT sum(cost) FROM llm_calls").result_rows == [(0,)]
+
+
+def test_a_missing_output_count_is_usage_missing_never_zero(
+    standin, unmapped, tmp_path, store_client
+):
+    """An answer that counts the input but not the output: llama.cpp's `/completion` without
+    `tokens_predicted`, TGI without `x-generated-tokens` (headers) or `generated_tokens` (its
+    stream's details), an OpenAI-compatible chat whose `usage` has `prompt_tokens` alone. The
+    missing count was read as 0 tokens (the OpenAI-shaped call priced as if it had no output:
+    gpt-4o-mini's 2,000 input tokens at $0.15 per million, $0.0003); now each is usage-missing,
+    its cost unknown, with the input count it has."""
+    omit = {"x-standin-omit": "output"}
+    requests.post(
+        standin.root + "/completion",
+        json={"prompt": "Say hi", "n_predict": 8},
+        headers={**usage_header(input=12, output=8), **omit},
+    )
+    with requests.post(
+        standin.root + "/completion",
+        json={"prompt": "Say hi", "n_predict": 8, "stream": True},
+        headers={**usage_header(input=12, output=8), **omit},
+        stream=True,
+    ) as response:
+        assert b'"stop":true' in response.content.replace(b" ", b"")
+    client = InferenceClient(
+        base_url=standin.root, headers={**usage_header(input=21, output=8), **omit}
+    )
+    assert client.text_generation("hello there", max_new_tokens=8).startswith("Stand-in")
+    assert "".join(client.text_generation("hello there", max_new_tokens=8, stream=True))
+    oai = openai.OpenAI(base_url=standin.root + "/v1", api_key="k", max_retries=0)
+    answer = oai.chat.completions.create(
+        model="gpt-4o-mini",
+        messages=[{"role": "user", "content": "hi"}],
+        extra_headers={**usage_header(input=2000, output=500), **omit},
+    )
+    assert answer.usage.prompt_tokens == 2000
+
+    store_spans(llm_spans(unmapped), tmp_path, store_client)
+    rows = store_client.query(
+        "SELECT provider, stream, input_tokens, output_tokens, usage_missing, priced, "
+        "unpriced_reason FROM llm_calls ORDER BY ts"
+    ).result_rows
+    assert rows == [
+        ("llama_cpp", 0, 12, 0, 1, 0, "usage_missing"),
+        ("llama_cpp", 1, 12, 0, 1, 0, "usage_missing"),
+        ("tgi", 0, 21, 0, 1, 0, "usage_missing"),
+        ("tgi", 1, 21, 0, 1, 0, "usage_missing"),
+        ("openai", 0, 2000, 0, 1, 0, "usage_missing"),
+    ]
