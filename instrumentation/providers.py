@@ -248,9 +248,10 @@ def provider_for(
             return provider
     if family in SELF_HOSTED_FAMILIES:
         return family
-    if _VERTEX_PATH.search(path):
-        return "gcp.vertex_ai"
-    if "/openai/deployments/" in path or (azure_key and AZURE_PATH in path):
+    cloud = cloud_path(path)
+    if cloud is not None:
+        return cloud
+    if azure_key and AZURE_PATH in path:
         return "azure.ai.openai"
     gateway = _CLOUDFLARE_PATH.match(path)
     if gateway is not None:
@@ -336,6 +337,18 @@ def hugging_face_id(model: str) -> bool:
     if not slash or not name or "/" in name:
         return False
     return org in HF_ORGS or (org in ("google", "openai") and name.startswith(_OPEN_WEIGHTS))
+
+
+def cloud_path(path: str) -> str | None:
+    """The cloud whose resource path a URL's path is, on any host: a Vertex AI model's or
+    endpoint's (`_VERTEX_PATH`), an Azure OpenAI deployment's (`/openai/deployments/{name}/`).
+    The one definition, for the instrumentation's requests and for other sources' spans that
+    record their endpoint (`processor.extract.sources.cloud_provider`)."""
+    if _VERTEX_PATH.search(path):
+        return "gcp.vertex_ai"
+    if "/openai/deployments/" in path:
+        return "azure.ai.openai"
+    return None
 
 
 def known_host(host: str) -> str | None:

@@ -257,7 +257,7 @@ import re
 from typing import Any
 from urllib.parse import urlsplit
 
-from tokentrace.instrumentation.providers import known_host
+from tokentrace.instrumentation.providers import cloud_path, known_host
 
 # Provider SDKs' own tracing: they see the exact wire usage, so of two spans describing
 # one call with equally rich usage, theirs is kept (after tokentrace's own).
@@ -456,10 +456,6 @@ CLOUD_HOSTED = {
     "azure.ai.openai": frozenset({"openai"}),
 }
 CLOUD_HOSTED_PROVIDERS = frozenset().union(*CLOUD_HOSTED.values())
-_CLOUD_PATHS = (
-    (re.compile(r"/projects/[^/]+/locations/[^/]+/(?:publishers|endpoints)/"), "gcp.vertex_ai"),
-    (re.compile(r"/openai/deployments/"), "azure.ai.openai"),
-)
 
 
 def cloud_provider(provider: str, server_address: str | None, url: str | None) -> str:
@@ -473,7 +469,7 @@ def cloud_provider(provider: str, server_address: str | None, url: str | None) -
         path = parts.path
     cloud = known_host(host) if host else None
     if cloud not in CLOUD_HOSTED:
-        cloud = next((name for pattern, name in _CLOUD_PATHS if pattern.search(path)), None)
+        cloud = cloud_path(path)
     if cloud is not None and provider in CLOUD_HOSTED[cloud]:
         return cloud
     return provider
