@@ -87,6 +87,11 @@ class ChatCompletions(Api):
         if isinstance(usage, dict):
             seen.raw_usage = usage
             seen.usage_final = True
+            # Mistral names the capacity that served the call in its usage (standard or
+            # priority, which is billed at other rates).
+            value = usage.get("service_tier")
+            if isinstance(value, str) and not seen.service_tier:
+                seen.service_tier = value
             # Perplexity Sonar names the search context size, which sets its request fee
             # ($6, $10 or $14 per 1,000 Sonar Pro requests): its price tier.
             value = usage.get("search_context_size")

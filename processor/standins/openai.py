@@ -127,6 +127,9 @@ def _chat(body: dict[str, Any], plan: Plan, model: str, flavor: str) -> Reply:
         head["service_tier"] = service_tier(body)
     always_usage = flavor == "mistral"
     usage = chat_usage(plan, flavor)
+    if flavor == "mistral" and body.get("service_tier") is not None:
+        # Mistral names the capacity that served the request in its usage
+        usage["service_tier"] = "priority" if body["service_tier"] == "priority" else "standard"
     if flavor == "perplexity":  # Sonar: the search context size that set the request fee
         options = body.get("web_search_options") or {}
         usage["search_context_size"] = options.get("search_context_size") or "low"

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import openai
 import pytest
 from mistralai.client import Mistral
 
@@ -130,4 +131,31 @@ def test_voxtral_chat_audio_input_priced_by_its_seconds_and_tokens(
     store_spans(llm_spans(exporter), tmp_path, store_client)
     assert store_client.query(f"SELECT {COLUMNS} FROM llm_calls").result_rows == [
         ("chat", "mistral_ai", "voxtral-small-24b-2507", 1000, 500, Decimal("0.0123"), 1, 0, ""),
+    ]
+
+
+def test_mistral_priority_capacity_is_not_billed_at_the_standard_rate(
+    standin, exporter, tmp_path, store_client
+):
+    """Mistral serves a request on priority capacity when it asks for it (`service_tier`), and
+    names the capacity in its usage (`usage.service_tier`: standard or priority,
+    https://docs.mistral.ai/api, UsageInfo); priority is billed at rates of its own that no
+    page read here states. The call asking for priority is unknown (no_rate), where it was
+    billed at the standard rate ($0.50 / $1.50: 1,000 x 0.5 + 200 x 1.5 per million =
+    $0.0008); the one served on standard capacity keeps that rate."""
+    sdk = openai.OpenAI(base_url=standin.base_url("mistral"), api_key="ms-test", max_retries=0)
+    for tier in ("priority", "standard"):
+        reply = sdk.chat.completions.create(
+            model="mistral-large-2512",
+            messages=[{"role": "user", "content": "Hello"}],
+            service_tier=tier,  # type: ignore[arg-type]
+            extra_headers=usage_header(input=1000, output=200),
+        )
+        assert reply.usage.model_extra["service_tier"] == tier
+    tiers = [span.attributes.get("openai.response.service_tier") for span in llm_spans(exporter)]
+    assert tiers == ["priority", None]  # the standard tier is recorded as none
+    store_spans(llm_spans(exporter), tmp_path, store_client)
+    assert store_client.query(f"SELECT {COLUMNS} FROM llm_calls ORDER BY ts").result_rows == [
+        ("chat", "mistral_ai", "mistral-large-2512", 1000, 200, None, 0, 0, "no_rate"),
+        ("chat", "mistral_ai", "mistral-large-2512", 1000, 200, Decimal("0.0008"), 1, 0, ""),
     ]
