@@ -19,6 +19,7 @@ import ollama
 import openai
 import pytest
 import requests
+import urllib3
 from google import genai
 from google.genai import errors as genai_errors
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
@@ -184,6 +185,25 @@ def test_a_spent_enforced_budget_blocks_the_next_calls_before_they_are_sent(stan
         assert refused_plainly.json()["error"]["code"] == "budget_exceeded"
         with pytest.raises(requests.HTTPError, match="429"):
             refused_plainly.raise_for_status()
+        # urllib3: the pool answers the provider's 429 itself, read whole and streamed.
+        pool = urllib3.PoolManager()
+        refused_by_pool = pool.request(
+            "POST",
+            standin.base_url("openai") + "/chat/completions",
+            json={"model": "gpt-4o-mini", "messages": ASK},
+        )
+        assert refused_by_pool.status == 429
+        assert refused_by_pool.json()["error"]["code"] == "budget_exceeded"
+        assert "team=growth" in refused_by_pool.json()["error"]["message"]
+        streamed = pool.request(
+            "POST",
+            standin.base_url("anthropic") + "/v1/messages",
+            json={"model": "claude-haiku-4-5", "max_tokens": 5, "messages": ASK, "stream": True},
+            preload_content=False,
+        )
+        assert streamed.status == 429
+        assert json.loads(b"".join(streamed.stream(7)))["error"]["type"] == "rate_limit_error"
+        streamed.release_conn()
         # aiohttp: a local `ClientResponse` with the provider's 429, read every way.
         asyncio.run(aiohttp_calls())
     assert len(standin.requests) == sent  # nothing reached the provider: no retries either
@@ -200,11 +220,11 @@ def test_a_spent_enforced_budget_blocks_the_next_calls_before_they_are_sent(stan
     assert len(standin.requests) == sent + 1
 
     blocked = [s for s in llm_spans(memory) if s.attributes.get("tokentrace.budget.blocked")]
-    assert len(blocked) == 16
+    assert len(blocked) == 18
     assert {s.attributes["tokentrace.budget.scope"] for s in blocked} == {"team=growth"}
     assert all(s.attributes["gen_ai.usage.input_tokens"] == 0 for s in blocked)
 
-    # serve counts them: 16 blocked calls, cost 0, in the totals and by endpoint.
+    # serve counts them: 18 blocked calls, cost 0, in the totals and by endpoint.
     now = datetime.now(UTC)
     window = f"?from={(now - timedelta(hours=1)).isoformat()}&to={now.isoformat()}"
     window = window.replace("+", "%2B")
@@ -212,13 +232,13 @@ def test_a_spent_enforced_budget_blocks_the_next_calls_before_they_are_sent(stan
     def totals() -> dict:
         return _api(serve, "GET", "/api/v1/views/totals" + window)["rows"][0]
 
-    _wait(lambda: int(totals()["requests"]) == 19, "serve to store the 19 calls")
+    _wait(lambda: int(totals()["requests"]) == 21, "serve to store the 21 calls")
     found = totals()
     # 0.0012 spent, the background response's 0.00035, plus team=other's 6 input and 8 output
     # tokens; the blocked calls cost 0.
     other = (6 * Decimal("0.15") + 8 * Decimal("0.60")) / 1_000_000
     assert (int(found["blocked_requests"]), Decimal(found["cost"])) == (
-        16,
+        18,
         Decimal("0.0012") + Decimal("0.00035") + other,
     )
 
