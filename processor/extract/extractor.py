@@ -224,6 +224,10 @@ USAGE_OBJECT = _field(
 # InvokeModelWithResponseStream span sets ``llm.token_count.prompt`` (cache included) but
 # no ``…prompt_details``, while the Claude message it records carries the API's usage.
 OUTPUT_VALUE = _field(RAW, "output.value")
+# MLflow's ``mlflow.spanOutputs``: what the SDK method returned, JSON. Read only for an
+# embeddings span's usage, which MLflow (3.17) leaves out of ``mlflow.chat.tokenUsage``
+# while the OpenAI response it records has it (``usage.prompt_tokens``).
+SPAN_OUTPUTS = _field(RAW, "mlflow.spanOutputs")
 # Google ADK 1.x's whole model response (JSON): read only for its cache and total counts,
 # which its spans' attributes lack (``sources.gemini_usage``).
 ADK_RESPONSE = _field(RAW, "gcp.vertex.agent.llm_response")
@@ -784,6 +788,15 @@ def _call(
             reasoning = usage.reasoning
         if found[UNITS[0]] is None and usage.cache_write_1h:
             units = (usage.cache_write_1h, *units[1:])
+    if (
+        found[SPAN_OUTPUTS]
+        and input_tokens is None
+        and output_tokens is None
+        and operation in _INPUT_ONLY_OPERATIONS
+    ):
+        output_usage = sources.response_usage(found[SPAN_OUTPUTS])
+        if output_usage is not None:
+            input_tokens = output_usage.input
     if (
         found[OUTPUT_VALUE]
         and found[CACHE_READ] is None

@@ -151,10 +151,10 @@ provider``, sdk name        (``mlflow.spanType``, JSON as   the provider); model
                             another instrumentation's span  arguments (no tags);
                             of the call is a root of its    ``mlflow.traceTag.*`` are tags.
                             own (``RANK_FRAMEWORK``).       With the GenAI opt-in: GenAI
-                            Anthropic ``create(stream=``    conventions, no cache counts
-                            ``True)``: ends at the return,
-                            no usage; ``messages.stream``:
-                            no span
+                            Anthropic ``create(stream=``    conventions, no cache counts.
+                            ``True)``: ends at the return,  An ``EMBEDDING`` span has no
+                            no usage; ``messages.stream``   ``tokenUsage``: its count is in
+                            (sync or async): no span        ``mlflow.spanOutputs``' ``usage``
 Langfuse Python SDK 5.2     ``langfuse.observation.type``   ``langfuse.observation.usage_
 (scope ``langfuse-sdk``)    ``generation``/``embedding``;   details`` (JSON): the OpenAI
                             ``span``, ``agent``… are not.   drop-in's is OpenAI's usage
@@ -850,10 +850,10 @@ _RESPONSE_USAGE = re.compile(
 
 def response_usage(output: str) -> UsageObject | None:
     """The usage object of a response recorded whole as JSON (OpenInference's
-    ``output.value``): OpenAI's or Anthropic's ``usage``, Gemini's ``usage_metadata``
-    (OpenInference's Vertex AI instrumentation, whose cache count is only there). None
-    when the text is not a JSON object with such an object: an answer's text that merely
-    mentions such keys is not read."""
+    ``output.value``, MLflow's ``mlflow.spanOutputs``): OpenAI's or Anthropic's
+    ``usage``, Gemini's ``usage_metadata`` (OpenInference's Vertex AI instrumentation,
+    whose cache count is only there). None when the text is not a JSON object with such
+    an object: an answer's text that merely mentions such keys is not read."""
     if not _RESPONSE_USAGE.match(output):
         return None
     try:

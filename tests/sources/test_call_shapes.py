@@ -93,3 +93,21 @@ def test_openai_v2_latest_calls_beside_tokentrace(replay):
     assert result.spans == 13
     assert result.rows() == ALL_CALLS
     assert result.metrics.spans_duplicate.value() == 4
+
+
+def test_mlflow_latest_calls(replay):
+    """MLflow 3.17.2's tracing (``mlflow-tracing``, the newest release): an ``EMBEDDING``
+    span has no ``mlflow.chat.tokenUsage``, and was stored usage-missing (cost unknown);
+    its ``mlflow.spanOutputs`` (the OpenAI response) has the usage, now read: 1,200 input
+    tokens, $0.000024. Anthropic's async ``messages.stream`` has no span of MLflow's (as
+    the sync one): alone 8 rows for 9 calls, beside tokentrace's instrumentation 9."""
+    alone = replay("mlflow_latest_calls")
+    assert alone.rows() == [SONNET, SONNET, *[GPT_4O] * 5, EMBEDDING]
+    assert alone.metrics.spans_duplicate.value() == 0
+
+
+def test_mlflow_latest_calls_beside_tokentrace(replay):
+    result = replay("mlflow_latest_calls_tokentrace")
+    assert result.spans == 17
+    assert result.rows() == ALL_CALLS
+    assert result.metrics.spans_duplicate.value() == 8
