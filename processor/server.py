@@ -43,7 +43,7 @@ from tokentrace.processor.receivers.otlp_http import OtlpHttpReceiver
 from tokentrace.processor.reconcile.schedule import Schedule
 from tokentrace.processor.store import retention, spool_lock, store
 from tokentrace.processor.store.sink import Sink
-from tokentrace.processor.store.spool import Segment, Spool
+from tokentrace.processor.store.spool import Segment, Spool, raise_open_files_limit
 from tokentrace.processor.store.stored_keys import StoredKeys
 
 log = logging.getLogger("tokentrace.serve")
@@ -326,6 +326,7 @@ def serve(config: ServeConfig) -> int:
     The spool directory is this process's alone while it runs (``spool_lock``): it is
     locked before anything in it is read.
     """
+    raise_open_files_limit()  # a descriptor per spooled segment (see spool)
     try:
         store.owner_only(config.spool_dir)
         lock = spool_lock.SpoolLock(config.spool_dir)

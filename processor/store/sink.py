@@ -131,10 +131,9 @@ class Sink:
             self._thread.join(timeout=max(1.0, deadline - time.monotonic() + 1.0))
         if self._thread is None or not self._thread.is_alive():
             # What stays spooled must be on disk: a segment whose file was deleted is written
-            # again from memory (see Spool.keep), or its acknowledged rows go with the process.
+            # again (see Spool.keep), or its acknowledged rows go with the process.
             for segment in list(self._queue.queue):
-                if segment.columns is not None:
-                    self._spool.keep(segment, segment.columns)
+                self._spool.keep(segment, segment.columns)
         if self._stored_keys is not None:
             self._stored_keys.close()
 

@@ -30,9 +30,17 @@ these stops a start-up: a crash loop would store nothing at all. A segment that 
 at all (its permissions, a disk error) holds acknowledged spans whose resends could not be
 told apart: exports are refused (503) until it can be read, or is moved away.
 
-The spool is bounded: once its segments hold ``max_bytes``, :meth:`Spool.append` raises
-:class:`SpoolFull` and the receivers answer 503 with ``Retry-After`` until the sink has
-drained some of it.
+Each segment not yet stored keeps an open descriptor on its file (:attr:`Segment.fd`), so
+that its bytes outlive a delete of the file (the spool's files removed while ClickHouse is
+away): the sink reads it and writes it again under its name from there (:meth:`Spool.keep`),
+however many rows wait. Before, only the rows the sink kept in memory (200,000) could be
+written again; a segment deleted beyond them was lost.
+
+The spool is bounded: once its segments hold ``max_bytes``, or are ``max_segments`` (as many
+descriptors as serve's open-files limit spares, :func:`default_max_segments`),
+:meth:`Spool.append` raises :class:`SpoolFull` and the receivers answer 503 with
+``Retry-After`` until the sink has drained some of it: a span serve could not keep safe is not
+acknowledged.
 """
 
 from __future__ import annotations
@@ -42,6 +50,7 @@ import logging
 import os
 import pickle
 import queue
+import resource
 import secrets
 import threading
 import time
@@ -64,6 +73,31 @@ _PROBE_BYTES = 64 * 1024  # written by the look at a spool whose writes fail (se
 Columns = list[list[Any]]
 
 
+def default_max_segments() -> int:
+    """Segments the spool may hold, one descriptor each: half of the open-files limit less
+    what connections and the store may take (1,024 and more), at least 64.
+
+    serve raises its soft limit to the hard one at start (:func:`raise_open_files_limit`): a
+    few hundred thousand segments, days of an outage at one a second, where the hard limit is
+    systemd's 524,288 or a container's 1,048,576; at a hard limit of 1,024 it is 64.
+    """
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY:
+        return 1 << 20
+    return max(64, soft // 2 - 1024)
+
+
+def raise_open_files_limit() -> None:
+    """Raise the soft open-files limit to the hard one (as Go's runtime does for every
+    program): each spooled segment keeps a descriptor, and a soft limit of 1,024 would cap
+    the spool at 64 segments."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = hard if hard != resource.RLIM_INFINITY else 1 << 20
+    if soft != resource.RLIM_INFINITY and soft < target:
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+
+
 class SpoolFull(Exception):
     """The spool holds ``max_bytes`` already: the caller should retry later."""
 
@@ -79,6 +113,7 @@ class Segment:
     columns: Columns | None = None  # kept in memory while the sink wants them
     opened: float = 0.0
     recovered: bool = False  # left by an earlier run: the store may hold it already
+    fd: int = -1  # open on the file until the segment is stored: its bytes outlive a delete
 
     def add(self, columns: Columns, rows: int) -> None:
         if self.columns is None:
@@ -98,12 +133,14 @@ class Spool:
         seal_rows: int = 50_000,
         seal_seconds: float = 1.0,
         lock: SpoolLock | None = None,
+        max_segments: int | None = None,
     ) -> None:
         """``lock``: this process's lock on ``directory``, kept before each segment opens
-        (see ``spool_lock``)."""
+        (see ``spool_lock``). ``max_segments``: see :func:`default_max_segments`."""
         self.directory = Path(directory)
         self._lock_on_directory = lock
         self.max_bytes = max_bytes
+        self.max_segments = max_segments or default_max_segments()
         self.seal_rows = seal_rows
         self.seal_seconds = seal_seconds
         self.on_sealed: Callable[[Segment], None] = lambda segment: None
@@ -140,7 +177,7 @@ class Spool:
         return self._segments
 
     def has_room(self) -> bool:
-        return self._bytes < self.max_bytes
+        return self._bytes < self.max_bytes and self._segments < self.max_segments
 
     @property
     def problem(self) -> str:
@@ -158,6 +195,17 @@ class Spool:
         if self._write_error is not None:
             return f"cannot write in the spool directory: {self._write_failure}"
         return "" if self.has_room() else "spool full"
+
+    def _full(self) -> str:
+        """Why an append is refused for room ('' if there is room)."""
+        if self._bytes >= self.max_bytes:
+            return f"the spool holds {self._bytes} bytes, its limit"
+        if self._segments >= self.max_segments:
+            return (
+                f"{self._segments} spool segments wait for the store, as many as serve keeps "
+                "open (its open-files limit)"
+            )
+        return ""
 
     # --------------------------------------------------------- recovery
 
@@ -211,11 +259,12 @@ class Spool:
             log.error("spool: cannot rewrite %s, read as it is: %s", path.name, exc)
         if not found.records:
             return None
+        fd = os.open(path, os.O_RDONLY)  # as rewritten by _tidy
         size = sum(end - start for start, end in found.records)
         with self._lock:
             self._bytes += size
             self._segments += 1
-        return Segment(name=path.stem, path=path, size=size, recovered=True)
+        return Segment(name=path.stem, path=path, size=size, recovered=True, fd=fd)
 
     def _reread(self) -> None:
         """Read again the segments unreadable at start; each one read goes to the sink
@@ -287,7 +336,7 @@ class Spool:
         Raising instead would stop every start-up at the same record.
         """
         loaded = Segment(segment.name, segment.path)
-        data = segment.path.read_bytes()
+        data = _bytes_of(segment)
         found = self._read(segment.path, data)
         for (start, end), payload in zip(found.records, found.payloads, strict=True):
             try:
@@ -351,8 +400,8 @@ class Spool:
             raise SpoolFull("the spool is closed")
         if self._unread and (problem := self.problem):
             raise SpoolFull(problem)
-        if self._bytes >= self.max_bytes:
-            raise SpoolFull(f"the spool holds {self._bytes} bytes, its limit")
+        if full := self._full():
+            raise SpoolFull(full)
         future: Future[None] = Future()
         self._queue.put((columns, rows, future))
         return future
@@ -407,29 +456,35 @@ class Spool:
                         segment.name, target)  # fmt: skip
         self._forget(segment)
 
-    def keep(self, segment: Segment, columns: Columns) -> None:
-        """Write ``segment`` again from ``columns`` (its rows, in memory) if its file was
-        deleted before it was stored; the sink's thread only, while the store refuses it or
-        as serve stops.
+    def keep(self, segment: Segment, columns: Columns | None = None) -> None:
+        """Write ``segment`` again if its file was deleted before it was stored, from its open
+        descriptor (or ``columns``, its rows in memory, for a segment without one); the
+        sink's thread only, while the store refuses it or as serve stops.
 
         The spool's files removed while ClickHouse was away (``rm -rf`` to free the disk, a
-        tmp cleaner) took acknowledged rows with them: still in the sink's memory, they were
-        stored if the store came back before serve stopped, and lost if it stopped first
-        (5,700 of 9,200 acknowledged spans, BENCHMARKS.md, sixth round). Written again under
-        the same name, its replay keeps the same deduplication token.
+        tmp cleaner) took acknowledged rows with them: they were stored if the store came
+        back before serve stopped, and lost if it stopped first (5,700 of 9,200 acknowledged
+        spans, BENCHMARKS.md, sixth round); written again from the sink's memory since, but
+        only the 200,000 rows it keeps there (seventh round). Written again under the same
+        name, its replay keeps the same deduplication token.
         """
-        if not columns or segment.path.exists():
+        if segment.path.exists():
             return
         try:
+            data = _bytes_of(segment) if segment.fd >= 0 else b"".join(_records(columns or []))
+            if not data:
+                return
             self.directory.mkdir(parents=True, exist_ok=True)
             self._keep_lock()
-            _replace(segment.path, b"".join(_records(columns)))
+            _replace(segment.path, data)
         except OSError as exc:
-            log.error("spool: %s was deleted before it was stored, and cannot be written "
-                      "again (%s): its rows are only in memory", segment.name, exc)  # fmt: skip
+            log.error(
+                "spool: %s was deleted before it was stored, and cannot be written again (%s): "
+                "its rows are only in this process",
+                segment.name, exc,
+            )  # fmt: skip
             return
-        log.warning("spool: %s was deleted before it was stored; written again from memory",
-                    segment.name)  # fmt: skip
+        log.warning("spool: %s was deleted before it was stored; written again", segment.name)
 
     def retry_removals(self) -> None:
         """Delete the stored segments whose delete failed before; the sink's thread only."""
@@ -447,6 +502,10 @@ class Spool:
 
     def _forget(self, segment: Segment) -> None:
         segment.columns = None
+        if segment.fd >= 0:
+            with contextlib.suppress(OSError):
+                os.close(segment.fd)
+            segment.fd = -1
         with self._lock:
             self._bytes -= segment.size
             self._segments -= 1
@@ -570,7 +629,8 @@ class Spool:
         self._sequence += 1
         name = f"{self._sequence:012d}-{secrets.token_hex(6)}"
         path = self.directory / f"{name}{_SUFFIX}"
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o600)
+        # Read and write: the descriptor stays the sealed segment's (Segment.fd).
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o600)
         try:
             _fsync_directory(self.directory)
         except OSError:
@@ -624,14 +684,15 @@ class Spool:
         segment = self._current
         if segment is None:
             return
-        os.close(self._fd)
-        self._fd = -1
+        fd, self._fd = self._fd, -1
         self._current = None
         if segment.size == 0:
+            os.close(fd)
             segment.path.unlink(missing_ok=True)
             with self._lock:
                 self._segments -= 1
             return
+        segment.fd = fd
         self.on_sealed(segment)
 
 
@@ -678,6 +739,22 @@ def _records(columns: Columns) -> list[bytes]:
     """The spool's record of ``columns``, as the writer appends it and a write-back rewrites
     it (``spool_records``' framing of their pickle)."""
     return spool_records.encode(pickle.dumps(columns, protocol=pickle.HIGHEST_PROTOCOL))
+
+
+def _bytes_of(segment: Segment) -> bytes:
+    """The bytes of ``segment``'s file, through its descriptor if it has one (whether or not
+    the file is still in the directory)."""
+    if segment.fd < 0:
+        return segment.path.read_bytes()
+    size = os.fstat(segment.fd).st_size
+    chunks, offset = [], 0
+    while offset < size:
+        chunk = os.pread(segment.fd, size - offset, offset)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        offset += len(chunk)
+    return b"".join(chunks)
 
 
 def _replace(path: Path, data: bytes) -> None:

@@ -138,6 +138,31 @@ def test_a_full_spool_refuses_appends_until_drained(tmp_path):
     assert not sealed[0].path.exists()
 
 
+def test_no_more_segments_than_it_can_keep_open_are_acknowledged(tmp_path):
+    # Each segment waiting for the store keeps its file open (its bytes outlive an rm): past
+    # as many as serve can keep open, appends are refused (503, retried), not acknowledged
+    # into a segment that a delete would take.
+    spool = Spool(tmp_path, 1 << 30, seal_rows=1, max_segments=2)
+    sealed: list = []
+    spool.on_sealed = sealed.append
+    spool.recover()
+    spool.start()
+    append(spool, rows(1)).result(timeout=5)
+    append(spool, rows(1)).result(timeout=5)
+    assert not spool.has_room()
+    with pytest.raises(SpoolFull, match="2 spool segments wait for the store"):
+        append(spool, rows(1))
+    assert spool.problem == "spool full"
+    spool.remove(sealed[0])
+    append(spool, rows(1)).result(timeout=5)
+    spool.close()
+    # and each sealed segment's bytes are still there once its file is gone
+    sealed[1].path.unlink()
+    assert spool.load(sealed[1]) == rows(1)
+    spool.keep(sealed[1])
+    assert Spool(tmp_path, 1 << 30).load(sealed[1]) == rows(1)
+
+
 def written_segment(directory: Path, batches: list[list[list]]) -> Path:
     """One sealed segment holding ``batches``, one record each, written by the real spool."""
     spool, sealed = collecting_spool(directory, seal_rows=10**9, seal_seconds=3600)
