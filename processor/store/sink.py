@@ -34,6 +34,7 @@ reaches ClickHouse exactly once, or the dead-letter table with its reason):
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import queue
 import threading
@@ -202,41 +203,25 @@ class Sink:
         # Row ranges still to insert, next one last; a range with a reason is one row refused
         # alone, still to be kept as a dead letter.
         todo: list[tuple[int, int, str]] = [(0, rows, "")] if rows else []
-        backoff = self._first_backoff
+        keep = functools.partial(self._spool.keep, segment, columns)  # should its file go
         while todo:
-            if self._stop.is_set():
-                self._spool.keep(segment, columns)  # on disk, should its file have gone
-                return  # the segment stays spooled; the next start replays it
             start, end, reason = todo[-1]
+            write = functools.partial(self._write, segment.name, columns, start, end, rows, reason)
             try:
-                client = self._client or self._reconnect()
-                if client is None:
-                    raise OperationalError(self.last_error)
-                if reason:
-                    self._bury(client, segment.name, columns, start, reason)
+                # A refused dead letter is the store's fault, not the row's: retried.
+                done = self._until_stored(write, on_refused=keep, poison=not reason)
+            except Exception as exc:  # the rows' fault: bisect down to the row refused
+                todo.pop()
+                if end - start > 1:
+                    middle = (start + end) // 2
+                    todo += [(middle, end, ""), (start, middle, "")]
                 else:
-                    self._insert(client, segment.name, columns, start, end, rows)
-                if self._check_store is not None:
-                    self._check_store()
-            except Exception as exc:
-                kind = classify(exc)
-                self._metrics.insert_errors.inc(kind=kind)
-                if kind == "poison" and not reason:
-                    todo.pop()
-                    if end - start > 1:
-                        middle = (start + end) // 2
-                        todo += [(middle, end, ""), (start, middle, "")]
-                    else:
-                        todo.append((start, end, describe(exc)))
-                    continue
-                self._failed(kind, exc)
-                self._spool.keep(segment, columns)  # its file deleted meanwhile: write it again
-                self._stop.wait(backoff)
-                backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
+                    todo.append((start, end, describe(exc)))
                 continue
+            if done is None:
+                keep()
+                return  # stopping: the segment stays spooled; the next start replays it
             todo.pop()
-            backoff = self._first_backoff
-            self.last_error = ""
         if keyed and not self._record_call_keys(segment.name, columns):
             return
         if not self._record_stored(segment.name):
@@ -254,12 +239,11 @@ class Sink:
         segment found on disk at start may be one serve stopped before deleting. None when
         asked to stop meanwhile; False when the lookup itself is refused (a bug of ours):
         the insert's token still makes a recent replay a no-op."""
-        try:
-            found = self._until_stored(lambda client: stored_segments.stored(client, name))
-        except Exception as exc:
-            log.error("sink: cannot look up whether %s was stored (inserted under its token): %s",
-                      name, describe(exc))  # fmt: skip
-            return False
+        found = self._ask(
+            lambda client: stored_segments.stored(client, name),
+            f"cannot look up whether {name} was stored (inserted under its token)",
+            False,
+        )
         if found:
             log.warning("sink: spool segment %s was stored before; deleted, not inserted again",
                         name)  # fmt: skip
@@ -267,24 +251,24 @@ class Sink:
 
     def _record_stored(self, name: str) -> bool:
         """Note segment ``name`` as stored before its file goes (``stored_segments``); False
-        when asked to stop first (the segment stays spooled, its replay a no-op by its token)."""
-        try:
-            done = self._until_stored(lambda client: stored_segments.record(client, name))
-        except Exception as exc:  # a refusal of our own insert: only a late replay could double
-            log.error("sink: cannot note %s as stored: %s", name, describe(exc))
-            return True
+        when asked to stop first (the segment stays spooled, its replay a no-op by its token).
+        A refusal of our own insert is logged: only a late replay could double."""
+        done = self._ask(
+            lambda client: stored_segments.record(client, name),
+            f"cannot note {name} as stored",
+            True,
+        )
         return done is not None
 
     def _first_calls(self, name: str, columns: Columns) -> Columns | None:
         """``columns`` less the rows of calls whose key the store already holds
         (``call_keys``); None when asked to stop meanwhile. If the lookup itself is refused
         as wrong (a bug of ours), the rows are stored as the deduper admitted them."""
-        try:
-            found = self._until_stored(lambda client: call_keys.first_calls(client, columns))
-        except Exception as exc:
-            log.error("sink: cannot look up the call keys of %s (stored as admitted): %s",
-                      name, describe(exc))  # fmt: skip
-            return columns
+        found = self._ask(
+            lambda client: call_keys.first_calls(client, columns),
+            f"cannot look up the call keys of {name} (stored as admitted)",
+            (columns, 0),
+        )
         if found is None:
             return None
         kept, left_out = found
@@ -294,19 +278,34 @@ class Sink:
 
     def _record_call_keys(self, name: str, columns: Columns) -> bool:
         """Keep the stored segment's call keys (``call_keys``); False when asked to stop
-        first (the segment stays spooled, and its replay keeps its own rows)."""
-        try:
-            done = self._until_stored(
-                lambda client: call_keys.record(client, columns, f"{name}/call-keys")
-            )
-        except Exception as exc:  # a key ClickHouse refuses: only its repeat could count twice
-            log.error("sink: cannot keep the call keys of %s: %s", name, describe(exc))
-            return True
+        first (the segment stays spooled, and its replay keeps its own rows). A key
+        ClickHouse refuses is logged: only its repeat could count twice."""
+        done = self._ask(
+            lambda client: call_keys.record(client, columns, f"{name}/call-keys"),
+            f"cannot keep the call keys of {name}",
+            0,
+        )
         return done is not None
 
-    def _until_stored(self, action: Callable[[Any], T]) -> T | None:
-        """``action(client)``, retried with backoff while the store fails (as inserts are);
-        None when asked to stop first. A refusal of the request itself (``poison``) raises."""
+    def _ask(self, action: Callable[[Any], T], refused: str, default: T) -> T | None:
+        """``action(client)`` as :meth:`_until_stored` runs it; ``default`` (and ``refused``
+        logged) when the store refuses the request itself."""
+        try:
+            return self._until_stored(action)
+        except Exception as exc:
+            log.error("sink: %s: %s", refused, describe(exc))
+            return default
+
+    def _until_stored(
+        self,
+        action: Callable[[Any], T],
+        *,
+        on_refused: Callable[[], None] = lambda: None,
+        poison: bool = True,
+    ) -> T | None:
+        """``action(client)``, retried with backoff while the store fails, ``on_refused``
+        after each such failure; None when asked to stop first. A refusal of the request
+        itself (``poison``) raises, unless ``poison`` is False: then it is retried too."""
         backoff = self._first_backoff
         while not self._stop.is_set():
             try:
@@ -317,9 +316,10 @@ class Sink:
             except Exception as exc:
                 kind = classify(exc)
                 self._metrics.insert_errors.inc(kind=kind)
-                if kind == "poison":
+                if kind == "poison" and poison:
                     raise
                 self._failed(kind, exc)
+                on_refused()
                 self._stop.wait(backoff)
                 backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
                 continue
@@ -356,6 +356,19 @@ class Sink:
                 self._stop.wait(backoff)
                 backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
         return None
+
+    def _write(
+        self, name: str, columns: Columns, start: int, end: int, rows: int, reason: str, client: Any
+    ) -> bool:
+        """Insert rows ``[start, end)``, or keep row ``start`` as a dead letter if ``reason``;
+        then check that the store can have them (``check_store``)."""
+        if reason:
+            self._bury(client, name, columns, start, reason)
+        else:
+            self._insert(client, name, columns, start, end, rows)
+        if self._check_store is not None:
+            self._check_store()
+        return True
 
     def _insert(
         self, client: Any, name: str, columns: Columns, start: int, end: int, rows: int
