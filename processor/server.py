@@ -87,6 +87,7 @@ class Service:
             self.metrics,
             stored_keys=stored_keys,
             check_store=store.embedded_watch(config.clickhouse_url),
+            cluster=config.cluster,
         )
         self.spool.on_sealed = self.sink.offer
         self.spool.on_damage = self.metrics.spool_damaged_bytes.inc

@@ -90,6 +90,16 @@ def record(client: Any, columns: Columns, token: str) -> int:
     return len(rows)
 
 
+def backfill(client: Any) -> None:
+    """Fill a re-created (emptied) table from the keys ``llm_calls`` still holds, so that a
+    call stored before is not stored again; rows past ``llm_calls``' retention are gone."""
+    client.command(
+        f"INSERT INTO {TABLE} (call_key, trace_id, span_id) "
+        "SELECT call_key, trace_id, span_id FROM llm_calls WHERE call_key != ''",
+        settings={"async_insert": 0},
+    )
+
+
 def _held(client: Any, keys: list[str]) -> dict[str, set[tuple[str, str]]]:
     """The spans that hold each of ``keys`` in the store."""
     held: dict[str, set[tuple[str, str]]] = {}

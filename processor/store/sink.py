@@ -37,6 +37,7 @@ import contextlib
 import functools
 import logging
 import queue
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -46,7 +47,7 @@ from clickhouse_connect.driver.exceptions import OperationalError
 
 from tokentrace.processor.extract.extractor import COLUMNS
 from tokentrace.processor.metrics import Registry
-from tokentrace.processor.store import call_keys, dead_letters, stored_segments
+from tokentrace.processor.store import call_keys, dead_letters, store, stored_segments
 from tokentrace.processor.store.insert import insert_calls
 from tokentrace.processor.store.refusals import classify, describe
 from tokentrace.processor.store.spool import Columns, Segment, Spool
@@ -70,12 +71,14 @@ class Sink:
         first_backoff: float = 0.25,
         stored_keys: StoredKeys | None = None,
         check_store: Callable[[], None] | None = None,
+        cluster: str | None = None,
     ) -> None:
         """``connect`` returns a migrated clickhouse-connect client or raises; the keys of
         each stored segment go to ``stored_keys`` before it is deleted (see there).
         ``check_store`` runs after each insert and raises if the rows cannot have reached
         the store after all (``store.embedded_watch``): the segment stays spooled."""
         self._check_store = check_store
+        self._cluster = cluster  # the store's, to create a dropped table again (_recreate)
         self._connect = connect
         self._stored_keys = stored_keys
         self._spool = spool
@@ -308,12 +311,15 @@ class Sink:
         itself (``poison``) raises, unless ``poison`` is False: then it is retried too."""
         backoff = self._first_backoff
         while not self._stop.is_set():
+            client = None
             try:
                 client = self._client or self._reconnect()
                 if client is None:
                     raise OperationalError(self.last_error)
                 result = action(client)
             except Exception as exc:
+                if client is not None:
+                    self._recreate(client, exc)  # then retried as any refusal
                 kind = classify(exc)
                 self._metrics.insert_errors.inc(kind=kind)
                 if kind == "poison" and poison:
@@ -326,6 +332,34 @@ class Sink:
             self.last_error = ""
             return result
         return None
+
+    def _recreate(self, client: Any, exc: Exception) -> None:
+        """Create the sink's bookkeeping table ``exc`` says is missing again, as its migration
+        does (``store.recreate``); ``llm_call_keys`` is filled again from the keys the calls
+        hold (``call_keys.backfill``).
+
+        Dropped by hand (to start afresh, by a cleanup script), either one stalled the sink for
+        good: every segment waited on its lookup or its note, retried as a store fault, and
+        the spool filled until serve answered 503. A segment then stored is noted as stored
+        again; one stored before the drop and still on disk is replayed under its token.
+        """
+        if getattr(exc, "name", None) != "UNKNOWN_TABLE":
+            return
+        text = str(exc)
+        for table in (stored_segments.TABLE, call_keys.TABLE):
+            if not re.search(rf"\b{table}\b", text):
+                continue
+            try:
+                version = store.recreate(client, table, self._cluster)
+                if table == call_keys.TABLE:
+                    call_keys.backfill(client)
+            except Exception as error:
+                log.error("sink: %s is missing and cannot be created again: %s", table,
+                          describe(error))  # fmt: skip
+                return
+            log.warning("sink: %s was missing (dropped?); created again as migration %04d "
+                        "creates it", table, version)  # fmt: skip
+            return
 
     def _keep_keys(self, name: str, columns: Columns) -> None:
         """Keep the keys of a stored segment's rows for the deduper of the next start."""

@@ -260,6 +260,22 @@ def _statement_settings(migration: Migration, index: int, statement: str) -> dic
     }
 
 
+def recreate(client: Client, table: str, cluster: str | None = None) -> int:
+    """Create ``table`` again as its migration creates it; returns that migration's version.
+
+    For the sink's own bookkeeping tables (``llm_stored_segments``, ``llm_call_keys``), which
+    no later migration alters: dropped by hand, every insert waited on them for good, since
+    ``migrate`` had recorded their migration already.
+    """
+    creates = re.compile(rf"CREATE TABLE IF NOT EXISTS {re.escape(table)}\b")
+    for migration in load_migrations():
+        for statement in migration.statements:
+            if creates.match(statement):
+                client.command(render(statement, cluster))
+                return migration.version
+    raise ValueError(f"no migration creates {table}")
+
+
 def reload_views(client: Client) -> None:
     """Detach and re-attach every materialized view, so that this process runs each view as
     it is stored on disk, exactly as every later process will.

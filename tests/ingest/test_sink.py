@@ -465,3 +465,34 @@ def test_segments_deleted_while_the_store_is_away_are_written_again_beyond_those
     Ingest(tmp_path, lambda: store_client, pricer).close()
     # gpt-4o: 1,000 x $2.50 / M + 100 x $10 / M = $0.0035 a call; six calls
     assert totals(store_client) == ((6, Decimal("0.021"), 6000),) + ((6, Decimal("0.021")),) * 2
+
+
+def test_the_sinks_dropped_tables_are_created_again_and_nothing_is_lost_or_doubled(
+    tmp_path, store_client, pricer, caplog
+):
+    # llm_stored_segments or llm_call_keys dropped by hand: every later segment was refused
+    # (UNKNOWN_TABLE, a store fault, retried for good), the sink stalled and the spool filled.
+    keyed = chat(**{"tokentrace.call.key": "file-1/0"})
+    first = Ingest(tmp_path, lambda: store_client, pricer)
+    first.send(request(span(keyed), span(chat())))
+    first.close()
+    store_client.command(f"DROP TABLE {stored_segments.TABLE}")
+    store_client.command(f"DROP TABLE {call_keys.TABLE}")
+
+    # Restarted (the deduper empty): the batch file downloaded again, and a new call.
+    again = Ingest(tmp_path, lambda: store_client, pricer)
+    again.send(request(span(keyed), span(chat())))
+    again.spool.close()
+    assert again.sink.wait_idle(30)  # a guard against a sink that never finishes, not a speed
+    again.sink.stop(0)
+    # gpt-4o: 1,000 x $2.50 / M + 100 x $10 / M = $0.0035 a call; three calls, the repeat not
+    assert totals(store_client) == ((3, Decimal("0.0105"), 3000),) + ((3, Decimal("0.0105")),) * 2
+    assert again.metrics.spans_duplicate.value() == 1
+    assert list(tmp_path.glob("*.wal")) == []
+    assert store_client.command(f"SELECT count() FROM {stored_segments.TABLE}") == 1
+    assert store_client.command(f"SELECT count() FROM {call_keys.TABLE} FINAL") == 1
+    for table, version in ((stored_segments.TABLE, 24), (call_keys.TABLE, 21)):
+        line = (
+            f"{table} was missing (dropped?); created again as migration {version:04d} creates it"
+        )
+        assert caplog.text.count(line) == 1
