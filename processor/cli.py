@@ -25,6 +25,7 @@ COMMANDS = (
     "grafana",
     "reconcile",
     "dead-letters",
+    "spool",
 )
 
 

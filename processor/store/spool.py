@@ -190,7 +190,7 @@ class Spool:
             return (
                 f"spool segment {path} cannot be read ({error}): exports are refused until it "
                 "can, so that a resend of its spans is not stored twice; make it readable by "
-                "serve's user, or move it out of the spool directory to give its spans up"
+                f"serve's user, or give its spans up: tokentrace spool discard {path}"
             )
         if self._write_error is not None:
             return f"cannot write in the spool directory: {self._write_failure}"
