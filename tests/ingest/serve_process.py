@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import resource
@@ -82,20 +83,33 @@ class ServeProcess:
         if self.open_files is not None:
             resource.setrlimit(resource.RLIMIT_NOFILE, (self.open_files, self.open_files))
 
-    def stop(self, timeout: float = 60) -> int:
-        """SIGTERM: in-flight requests finish, the spool drains into the store."""
+    def stop(self, timeout: float = 60, *, drained: bool = True) -> int:
+        """SIGTERM: in-flight requests finish, the spool drains into the store.
+
+        ``drained``: first, while the store takes inserts (``/readyz/store`` 200), wait until
+        every spooled segment is stored (:meth:`wait_drained`). serve's own drain at a stop
+        lasts 5 s, which a loaded machine may not finish: what it leaves is spooled, not lost,
+        but a store read right after would not hold it yet, and the test would fail for
+        nothing. A store that is away (the test's fault) is not waited for.
+        """
         assert self.process is not None
+        if drained and self.process.poll() is None:
+            with contextlib.suppress(OSError):  # not answering: the test's fault, not waited for
+                self.wait_drained(while_store_ready=True)
         self.process.send_signal(signal.SIGTERM)
         return self.process.wait(timeout)
 
-    def wait_drained(self, timeout: float = 120) -> None:
+    def wait_drained(self, timeout: float = 120, *, while_store_ready: bool = False) -> None:
         """Wait until the spool is empty (every segment stored), before a stop whose 5 s
         drain a loaded machine may not finish: what it leaves is spooled, not lost, but the
-        store read after the stop would not hold it yet."""
+        store read after the stop would not hold it yet. ``while_store_ready``: stop waiting
+        as soon as ``/readyz/store`` says the store takes no inserts."""
         deadline = time.monotonic() + timeout  # a guard against a wait that never ends
         while time.monotonic() < deadline:
             _, body = self.get("/readyz")
             if json.loads(body).get("spool_segments") == 0:
+                return
+            if while_store_ready and self.get("/readyz/store")[0] != 200:
                 return
             time.sleep(0.1)
         raise TimeoutError(f"the spool did not drain:\n{self.log()}")
