@@ -9,6 +9,7 @@ batch: a 6 s outage lost every batch first sent in its first second.
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 
@@ -16,9 +17,10 @@ import pytest
 from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter as GrpcExporter
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter as HttpExporter
 from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import BatchSpanProcessor
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
 
 from .otlp import chat
+from .reset_proxy import ResetProxy
 from .serve_process import ServeProcess
 
 pytestmark = pytest.mark.slow
@@ -77,3 +79,49 @@ def test_a_spool_outage_shorter_than_the_exporters_timeout_loses_no_span(tmp_pat
     stored = [row["span_id"] for row in server.stored()["calls"]]
     assert len(stored) == len(set(stored))
     assert sorted(stored) == sorted(apps[0].made + apps[1].made)
+
+
+class Recording(SpanExporter):
+    """The real exporter, noting the spans of each export it reports as acknowledged."""
+
+    def __init__(self, exporter: SpanExporter) -> None:
+        self.exporter = exporter
+        self.acknowledged: list[str] = []
+
+    def export(self, spans) -> SpanExportResult:
+        result = self.exporter.export(spans)
+        if result is SpanExportResult.SUCCESS:
+            self.acknowledged += [format(item.context.span_id, "016x") for item in spans]
+        return result
+
+    def shutdown(self) -> None:
+        self.exporter.shutdown()
+
+
+def test_the_grpc_exporter_through_connection_resets_stores_every_acknowledged_span_once(
+    tmp_path,
+):
+    # The OTLP/gRPC exporter had never been run through resets (the HTTP one had: 15 resets,
+    # each batch resent and acknowledged as a duplicate). Every third answer serve finishes
+    # never reaches it: the connection is reset after serve made the batch durable.
+    server = ServeProcess(tmp_path).start()
+    proxy = ResetProxy(("127.0.0.1", server.grpc_port), every=3)
+    exporter = Recording(GrpcExporter(endpoint=proxy.endpoint, insecure=True))
+    app = Application(exporter)
+    app.start()
+    deadline = time.monotonic() + 120  # a guard against a wait that never ends, not a speed
+    while proxy.resets < 4 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    app.finish()
+    proxy.close()
+    metrics = server.get("/metrics")[1].decode()
+    assert server.stop() == 0
+
+    assert proxy.resets >= 4, server.log()
+    stored = [row["span_id"] for row in server.stored()["calls"]]
+    assert len(stored) == len(set(stored)), "a span was stored twice"
+    assert set(exporter.acknowledged) <= set(stored) <= set(app.made)
+    assert len(exporter.acknowledged) >= len(app.made) // 2
+    # each reset batch was resent, and acknowledged as the duplicate it was
+    duplicates = re.search(r"^tokentrace_spans_duplicate_total (\S+)$", metrics, re.M)
+    assert duplicates is not None and float(duplicates[1]) > 0
