@@ -111,3 +111,19 @@ def test_mlflow_latest_calls_beside_tokentrace(replay):
     assert result.spans == 17
     assert result.rows() == ALL_CALLS
     assert result.metrics.spans_duplicate.value() == 8
+
+
+def test_openlit_latest_calls(replay):
+    """OpenLIT 1.45.0 (with the SDKs its pins take: openai 2.54, anthropic 0.125): a span
+    per call, the async Anthropic stream's included, each over an httpx span of its own
+    (18 spans); beside tokentrace's instrumentation each call once (27 spans)."""
+    alone = replay("openlit_latest_calls")
+    assert alone.spans == 18
+    assert alone.rows() == ALL_CALLS
+
+
+def test_openlit_latest_calls_beside_tokentrace(replay):
+    result = replay("openlit_latest_calls_tokentrace")
+    assert result.spans == 27
+    assert result.rows() == ALL_CALLS
+    assert result.metrics.spans_duplicate.value() == 9
