@@ -1,0 +1,117 @@
+"""LLM SDKs and frameworks that send through a metered client, driven for real against the
+stand-in with nothing configured: groq's SDK (httpx), LiteLLM (the openai SDK for OpenAI, its
+own httpx handler for Anthropic and Groq) and langchain-openai (the openai SDK), plain and
+streamed. One stored row per call, with the provider and cost worked out by hand (USD per
+million tokens): gpt-4o-mini $0.15 input, $0.60 output (https://openai.com/api/pricing/);
+claude-haiku-4-5 $1 / $5 (https://www.anthropic.com/pricing#api); Groq's
+llama-3.3-70b-versatile $0.59 / $0.79 (https://groq.com/pricing)."""
+
+from __future__ import annotations
+
+import os
+from decimal import Decimal
+
+import groq
+from langchain_openai import ChatOpenAI
+
+from tokentrace.processor.standins import usage_header
+
+from .conftest import llm_spans, store_spans
+
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # no price map fetched at import
+import litellm
+
+M = Decimal(1_000_000)
+ASK = [{"role": "user", "content": "hello"}]
+USAGE = usage_header(input=2000, output=500)
+GPT_4O_MINI = (2000 * Decimal("0.15") + 500 * Decimal("0.60")) / M  # $0.0006
+HAIKU = (2000 * Decimal("1") + 500 * Decimal("5")) / M  # $0.0045
+GROQ_LLAMA = (2000 * Decimal("0.59") + 500 * Decimal("0.79")) / M  # $0.001575
+ROWS = (
+    "SELECT provider, request_model, stream, input_tokens, output_tokens, cost, priced "
+    "FROM llm_calls ORDER BY ts"
+)
+
+
+def _rows(unmapped, tmp_path, store_client) -> list[tuple]:
+    store_spans(llm_spans(unmapped), tmp_path, store_client)
+    return [
+        (provider, model, stream, i, o, Decimal(cost), priced)
+        for provider, model, stream, i, o, cost, priced in store_client.query(ROWS).result_rows
+    ]
+
+
+def test_groq_sdk(standin, unmapped, tmp_path, store_client):
+    """groq's SDK posts to `{base_url}/openai/v1/chat/completions`; Groq's model id names it."""
+    client = groq.Groq(base_url=standin.root + "/groq", api_key="gsk_test", max_retries=0)
+    model = "llama-3.3-70b-versatile"
+    answer = client.chat.completions.create(model=model, messages=ASK, extra_headers=USAGE)
+    assert answer.usage.prompt_tokens == 2000
+    chunks = list(
+        client.chat.completions.create(model=model, messages=ASK, stream=True, extra_headers=USAGE)
+    )
+    assert chunks[-1].x_groq.usage.completion_tokens == 500
+
+    assert [request.path for request in standin.requests] == [
+        "/groq/openai/v1/chat/completions"
+    ] * 2
+    assert _rows(unmapped, tmp_path, store_client) == [
+        ("groq", model, 0, 2000, 500, GROQ_LLAMA, 1),
+        ("groq", model, 1, 2000, 500, GROQ_LLAMA, 1),
+    ]
+
+
+def test_litellm_completion(standin, unmapped, tmp_path, store_client):
+    """`litellm.completion` on OpenAI (through the openai SDK) and Anthropic (its own httpx
+    handler), plain and streamed: one row each, not one per layer."""
+    common = {"messages": ASK, "extra_headers": USAGE, "num_retries": 0}
+    openai_base = {"api_base": standin.root + "/v1", "api_key": "sk-test"}
+    answer = litellm.completion(model="openai/gpt-4o-mini", **openai_base, **common)
+    assert answer.usage.prompt_tokens == 2000
+    chunks = list(
+        litellm.completion(
+            model="openai/gpt-4o-mini",
+            stream=True,
+            stream_options={"include_usage": True},
+            **openai_base,
+            **common,
+        )
+    )
+    assert chunks
+    claude = {"api_base": standin.root, "api_key": "sk-ant-test", "max_tokens": 100}
+    answer = litellm.completion(model="anthropic/claude-haiku-4-5", **claude, **common)
+    assert answer.usage.completion_tokens == 500
+    assert list(
+        litellm.completion(model="anthropic/claude-haiku-4-5", stream=True, **claude, **common)
+    )
+
+    rows = _rows(unmapped, tmp_path, store_client)
+    assert [(p, s, i, o, c, priced) for p, _, s, i, o, c, priced in rows] == [
+        ("openai", 0, 2000, 500, GPT_4O_MINI, 1),
+        ("openai", 1, 2000, 500, GPT_4O_MINI, 1),
+        ("anthropic", 0, 2000, 500, HAIKU, 1),
+        ("anthropic", 1, 2000, 500, HAIKU, 1),
+    ]
+
+
+def test_langchain_openai_chat_model(standin, unmapped, tmp_path, store_client):
+    """`ChatOpenAI.invoke` and `.stream` (which asks for usage: `stream_usage=True`)."""
+    chat = ChatOpenAI(
+        model="gpt-4o-mini",
+        base_url=standin.root + "/v1",
+        api_key="sk-test",
+        default_headers=USAGE,
+        max_retries=0,
+        stream_usage=True,
+    )
+    assert chat.invoke("hello").usage_metadata["input_tokens"] == 2000
+    streamed = list(chat.stream("hello"))
+    assert (
+        sum(chunk.usage_metadata["output_tokens"] for chunk in streamed if chunk.usage_metadata)
+        == 500
+    )
+
+    assert _rows(unmapped, tmp_path, store_client) == [
+        ("openai", "gpt-4o-mini", 0, 2000, 500, GPT_4O_MINI, 1),
+        ("openai", "gpt-4o-mini", 1, 2000, 500, GPT_4O_MINI, 1),
+    ]
