@@ -239,6 +239,24 @@ GEMINI_GROUNDING = Rule(
     "apart from tokens)",
 )
 
+# Gemini 2.5 Flash Preview (04-17 and 05-20) billed its output at $0.60 per million with
+# thinking off and $3.50 with thinking on, thinking and answer alike; genai-prices has the
+# $0.60 alone. A call that reports thinking tokens had thinking on: its output rate is not the
+# data's, so it is unpriced, never billed at $0.60 (a call without thinking tokens is billed
+# at the non-thinking rate, the one a thinking budget of 0 gets).
+GEMINI_FLASH_PREVIEW_THINKING = Rule(
+    "gemini-2.5-flash-preview-thinking",
+    "Gemini 2.5 Flash Preview with thinking tokens: thinking on bills every output token at "
+    "$3.50 per million, not the $0.60 of thinking off that the price data has: unpriced "
+    "(no_rate)",
+    "https://ai.google.dev/gemini-api/docs/pricing (Gemini 2.5 Flash Preview: output price "
+    "non-thinking $0.60, thinking $3.50, as it read in 2025) ; "
+    "https://huggingface.co/philschmid (Google DeepMind's launch post of "
+    'gemini-2.5-flash-preview-04-17: "$0.6 or $3.5 (thinking on) per million output tokens '
+    '(thinking tokens are billed as output tokens)", checked 2026-12-03)',
+)
+_THINKING_PRICED_APART = frozenset({"gemini-2.5-flash-preview"})  # genai-prices ids
+
 VERTEX_REGIONAL = Rule(
     "vertex-claude-regional-10pct",
     "Claude Sonnet 4.5 and later on a Vertex AI regional or multi-region endpoint: 10% over "
@@ -394,6 +412,7 @@ RULES = (
     OPENAI_CACHE_WRITE,
     OPENAI_SEARCH,
     GEMINI_GROUNDING,
+    GEMINI_FLASH_PREVIEW_THINKING,
     ANTHROPIC_US,
     *(long.rule for long in LONG_CONTEXT),
     DEEPSEEK_OFF_PEAK_DAYS.rule,
@@ -505,6 +524,8 @@ def apply(
         requires = ("web_searches",)  # PERPLEXITY_DEEP_RESEARCH: every such call searches
     if provider_id == "google" and "gemini" in model_id and prices.web_searches_kcount is not None:
         no_rate.append("web_searches")  # GEMINI_GROUNDING: a free allowance of the project
+    if provider_id == "google" and model_id in _THINKING_PRICED_APART:
+        no_rate.append("output_reasoning_tokens")  # GEMINI_FLASH_PREVIEW_THINKING
     if prices.cache_write_1h_mtok is None and prices.cache_write_mtok is not None:
         if provider_id in ANTHROPIC_PROVIDERS and "claude" in model_id:
             prices = _with(prices, cache_write_1h_mtok=_times(prices.input_mtok, Decimal(2)))

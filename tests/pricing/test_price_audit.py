@@ -557,6 +557,29 @@ CASES = [
         "0.1346",
         GEMINI,
     ),
+    # Gemini 2.5 Flash Preview (04-17, 05-20) billed output at $0.60 with thinking off and
+    # $3.50 with thinking on; the data has $0.60 alone. Thinking off: 100,000 x 0.15 + 10,000
+    # x 0.6. A call with thinking tokens had thinking on: it was that same 0.021, for a call
+    # of 100,000 x 0.15 + 10,000 x 3.5 = 0.05; now unknown.
+    Case(
+        "gemini-2.5-flash-preview-04-17 thinking off",
+        "gcp.gemini",
+        "gemini-2.5-flash-preview-04-17",
+        usage(100_000, 10_000),
+        "0.021",
+        "https://huggingface.co/philschmid (Google's launch post: $0.6 or $3.5 thinking on)",
+        at=datetime(2025, 5, 1, 12, tzinfo=UTC),
+    ),
+    Case(
+        "gemini-2.5-flash-preview-04-17 thinking on",
+        "gcp.gemini",
+        "gemini-2.5-flash-preview-04-17",
+        usage(100_000, 10_000, reasoning=8_000),
+        None,
+        "https://huggingface.co/philschmid (Google's launch post: $0.6 or $3.5 thinking on)",
+        at=datetime(2025, 5, 1, 12, tzinfo=UTC),
+        reason="no_rate",
+    ),
     # Gemini 2.5 Pro over 200K: $2.50 / hits $0.25 / $15 on every token.
     Case(
         "gemini-2.5-pro long context",
