@@ -127,3 +127,21 @@ def test_openlit_latest_calls_beside_tokentrace(replay):
     assert result.spans == 27
     assert result.rows() == ALL_CALLS
     assert result.metrics.spans_duplicate.value() == 9
+
+
+def test_langfuse_latest_calls(replay):
+    """Langfuse 5.2.0's OpenAI drop-in on the OpenAI calls of ``_more_calls`` under an
+    ``@observe`` function: a ``generation`` per chat and Responses API call (usage as
+    OpenAI's usage object, ``input_tokens_details.cached_tokens`` for the Responses API)
+    and an ``embedding`` (``{"input": 1200}``); the ``run`` span is not a call. Alone and
+    beside tokentrace's instrumentation, one row per call."""
+    alone = replay("langfuse_latest_calls")
+    assert alone.spans == 7
+    assert alone.rows() == [*[GPT_4O] * 5, EMBEDDING]
+
+
+def test_langfuse_latest_calls_beside_tokentrace(replay):
+    result = replay("langfuse_latest_calls_tokentrace")
+    assert result.spans == 13
+    assert result.rows() == [*[GPT_4O] * 5, EMBEDDING]
+    assert result.metrics.spans_duplicate.value() == 6
