@@ -58,7 +58,7 @@ class ServeProcess:
         self._env = {**os.environ, **(env or {})}
         self._process: subprocess.Popen[bytes] | None = None
 
-    def start(self, timeout_s: float = 60.0) -> ServeProcess:
+    def start(self, timeout_s: float = 180.0) -> ServeProcess:
         log = open(self._log_path, "ab")  # noqa: SIM115 - handed to the child
         self._process = subprocess.Popen(
             self._command, stdout=log, stderr=subprocess.STDOUT, env=self._env
