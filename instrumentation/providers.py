@@ -68,8 +68,8 @@ KNOWN_HOSTS: dict[str, str] = {
     "api.jina.ai": "jina_ai",
 }
 """Exact API hosts. The names not in the GenAI registry (`together_ai`, `openrouter`,
-`fireworks_ai`, `jina_ai`, `ollama`, `vllm`) follow its style: the vendor's name in snake case;
-`voyageai` is genai-prices' id, which the processor prices by."""
+`fireworks_ai`, `jina_ai`, `ollama`, `vllm`, `lmstudio`, `sglang`) follow its style: the
+vendor's name in snake case; `voyageai` is genai-prices' id, which the processor prices by."""
 
 HOST_SUFFIXES: tuple[tuple[str, str], ...] = (
     (".openai.azure.com", "azure.ai.openai"),
@@ -84,8 +84,10 @@ HOST_SUFFIXES: tuple[tuple[str, str], ...] = (
 SELF_HOSTED_FAMILIES = frozenset({"ollama", "llama_cpp", "tgi"})
 """API shapes (`Api.family`) only self-hosted model servers serve: the shape is the provider."""
 
-LOCAL_PORTS: dict[int, str] = {11434: "ollama", 8000: "vllm"}
-"""Default ports of local model servers, recognised on loopback hosts only."""
+LOCAL_PORTS: dict[int, str] = {11434: "ollama", 8000: "vllm", 1234: "lmstudio", 30000: "sglang"}
+"""Default ports of local model servers, recognised on loopback hosts only: Ollama's, vLLM's,
+LM Studio's server's (`lms server start`, whose models are named as its catalogue does,
+`qwen2.5-7b-instruct`, and were `unknown`) and SGLang's (`sglang.launch_server`)."""
 
 _LOOPBACK = frozenset({"localhost", "127.0.0.1", "::1"})
 

@@ -143,10 +143,14 @@ def test_gateway_mapped_the_natural_way_names_each_shape_s_provider():
         # A gateway's vendor id, unless the vendor's open-weight model (a Hugging Face id)
         ("gw.internal", 443, "openai/gpt-4o-mini", "openai"),
         ("gw.internal", 443, "google/gemma-3-27b-it", "self_hosted"),
-        ("127.0.0.1", 30000, "openai/gpt-oss-20b", "self_hosted"),
+        ("127.0.0.1", 30000, "openai/gpt-oss-20b", "sglang"),
         # vLLM's and SGLang's Hugging Face ids, on any port: self-hosted (vllm on :8000)
         ("gpu-box.lan", 8080, "meta-llama/Llama-3.1-8B-Instruct", "self_hosted"),
-        ("127.0.0.1", 30000, "Qwen/Qwen2.5-7B-Instruct", "self_hosted"),
+        ("127.0.0.1", 30000, "Qwen/Qwen2.5-7B-Instruct", "sglang"),
+        # LM Studio's server names models as its catalogue does; SGLang's default port
+        ("localhost", 1234, "qwen2.5-7b-instruct", "lmstudio"),
+        ("127.0.0.1", 30000, "default", "sglang"),
+        ("gpu-box.lan", 1234, "qwen2.5-7b-instruct", "unknown"),
         ("127.0.0.1", 8000, "Qwen/Qwen2.5-7B-Instruct", "vllm"),
         ("gw.internal", 443, "deepseek-ai/DeepSeek-V3", "self_hosted"),
         # OpenRouter's spelling of Qwen's org is not Hugging Face's
@@ -633,4 +637,51 @@ def test_vllm_and_sglang_hugging_face_ids_on_any_port_are_self_hosted(
         ("self_hosted", "meta-llama/Llama-3.1-8B-Instruct", 0, 2000, 500, 0, "self_hosted"),
         ("self_hosted", "Qwen/Qwen2.5-7B-Instruct", 1, 1200, 300, 0, "self_hosted"),
         ("self_hosted", "deepseek-ai/DeepSeek-V3", 0, 10, 5, 0, "self_hosted"),
+    ]
+
+
+def test_lm_studio_and_sglang_default_ports_name_their_server(
+    standin, unmapped, tmp_path, store_client
+):
+    """LM Studio's server (loopback:1234, its catalogue's names: `qwen2.5-7b-instruct`) and
+    SGLang's (loopback:30000), reached through the stand-in as an HTTP proxy so that the
+    client sees their own ports: `lmstudio` and `sglang`, stored unpriced as self-hosted (the
+    LM Studio call was `unknown`, unknown_model), plain and streamed, through the real openai
+    SDK; a hosted model's name there (`gpt-4o-mini`, a local gateway's) stays its owner's,
+    priced ($0.15 / $0.60 per million: 2,000 in + 500 out = $0.0006)."""
+    ask = [{"role": "user", "content": "hello"}]
+    usage = usage_header(input=2000, output=500)
+    for base, model in (
+        ("http://localhost:1234/v1", "qwen2.5-7b-instruct"),
+        ("http://127.0.0.1:30000/v1", "default"),
+        ("http://localhost:1234/v1", "gpt-4o-mini"),
+    ):
+        oai = openai.OpenAI(
+            base_url=base,
+            api_key="lm-studio",
+            http_client=httpx2.Client(proxy=standin.root),
+            max_retries=0,
+        )
+        oai.chat.completions.create(model=model, messages=ask, extra_headers=usage)
+        if model != "gpt-4o-mini":
+            stream = oai.chat.completions.create(
+                model=model,
+                messages=ask,
+                stream=True,
+                stream_options={"include_usage": True},
+                extra_headers=usage,
+            )
+            assert [chunk for chunk in stream][-1].usage.completion_tokens == 500
+
+    store_spans(llm_spans(unmapped), tmp_path, store_client)
+    rows = store_client.query(
+        "SELECT provider, request_model, stream, input_tokens, output_tokens, cost, priced, "
+        "unpriced_reason FROM llm_calls ORDER BY ts"
+    ).result_rows
+    assert rows == [
+        ("lmstudio", "qwen2.5-7b-instruct", 0, 2000, 500, 0, 0, "self_hosted"),
+        ("lmstudio", "qwen2.5-7b-instruct", 1, 2000, 500, 0, 0, "self_hosted"),
+        ("sglang", "default", 0, 2000, 500, 0, 0, "self_hosted"),
+        ("sglang", "default", 1, 2000, 500, 0, 0, "self_hosted"),
+        ("openai", "gpt-4o-mini", 0, 2000, 500, 600 / M, 1, ""),
     ]
