@@ -1,7 +1,10 @@
 """What both receivers do with a decoded export request: extract, dedupe, price, spool.
 
 The answer to the sender waits on :attr:`Accepted.durable`, which resolves once the
-request's rows are fsynced in the spool, so an acknowledged span is never lost. If the
+request's rows are fsynced in the spool, so an acknowledged span is never lost. The spans
+the deduper holds rather than admits (``Deduper.admit``) are written whole to a file of
+their own (``held_path``) before the answer, each time the held set changes, and held again
+from it at start. If the
 rows never get there, their dedupe keys are forgotten again so that the sender's retry
 is not mistaken for a duplicate. A request holding duplicates also waits for every append
 still in flight when it came: its spans' first copy may be among them (an exporter that
@@ -12,11 +15,13 @@ acknowledged; should the copy fail, so does the resend, and the sender retries.
 from __future__ import annotations
 
 import logging
+import pickle
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from tokentrace.processor.extract.dedupe import Deduper
@@ -31,7 +36,7 @@ from tokentrace.processor.pricing.pricer import (
     unpriced,
     with_provider_cost,
 )
-from tokentrace.processor.store.spool import Spool, resolve
+from tokentrace.processor.store.spool import Spool, replace_whole, resolve
 from tokentrace.processor.unpriced_log import UnpricedLog
 
 log = logging.getLogger(__name__)
@@ -70,7 +75,10 @@ class Pipeline:
         deduper: Deduper,
         metrics: Registry,
         clock: Callable[[], int] = time.time_ns,
+        held_path: Path | None = None,
     ) -> None:
+        """``held_path``: where the calls the deduper holds are kept (none: in memory only,
+        lost if the process stops without :meth:`flush`)."""
         self._pricer = pricer
         self._spool = spool
         self._deduper = deduper
@@ -82,6 +90,13 @@ class Pipeline:
         self._lock = threading.Lock()
         self._pending: set[Future[None]] = set()  # appends not yet durable (or failed)
         self._unpriced = UnpricedLog()
+        self._held_path = held_path
+        self._held: list[Call] = []  # as last written to held_path
+        # Held calls the deduper released, whose rows are not yet durable: kept in the file.
+        self._releasing: list[Call] = []
+        if held_path is not None and held_path.exists():
+            self._held = pickle.loads(held_path.read_bytes())
+            deduper.hold(self._held, clock())
 
     def seed(self, remember: Callable[[Deduper], None]) -> None:
         """Run ``remember(deduper)`` while no request is being admitted."""
@@ -96,13 +111,11 @@ class Pipeline:
         """
         own: Future[None] = Future()
         with self._lock:
-            extraction = extract(request, self._clock())
-            calls, duplicates = self._deduper.admit(extraction.calls)
-            prices = [price_call(self._pricer, call) for call in calls]
-            rows = [call.row(price) for call, price in zip(calls, prices, strict=True)]
-            for call, price in zip(calls, prices, strict=True):
-                if not price.priced:
-                    self._unpriced.note(call.provider, price.model, price.reason)
+            now = self._clock()
+            extraction = extract(request, now)
+            calls, duplicates = self._deduper.admit(extraction.calls, now)
+            self._keep_held(released=calls)
+            rows = self._rows(calls)
             earlier = list(self._pending) if duplicates else []
             if rows:
                 self._pending.add(own)  # under the lock that admitted its calls
@@ -117,6 +130,60 @@ class Pipeline:
             metrics.usage_repaired.inc(count, repair=repair)
         for reason, count in extraction.rejected.items():
             metrics.spans_rejected.inc(count, reason=reason)
+        self._append(own, calls, rows)
+        # A future of the answer's own: the event loop cancels the future it waits on when
+        # the request is cancelled (a shut-down), and that must not reach ``own``.
+        durable = _all_of([own, *earlier])
+        return Accepted(extraction.rejected_count, extraction.error_message(), durable)
+
+    def flush(self) -> Future[None]:
+        """Spool the calls the deduper still holds (``Deduper.admit``), before the spool is
+        closed at shutdown: no other span of their call came, and each is one row."""
+        own: Future[None] = Future()
+        with self._lock:
+            calls = self._deduper.release()
+            self._keep_held(released=calls)
+            rows = self._rows(calls)
+            if rows:
+                self._pending.add(own)
+        self._append(own, calls, rows)
+        return own
+
+    def _keep_held(self, released: Sequence[Call] = (), settled: Sequence[Call] = ()) -> None:
+        """Write the deduper's held calls to ``held_path`` when they changed (under the
+        lock, before the request is answered: held spans were acknowledged too), and those
+        it released (the held among ``released``) until their rows are durable
+        (``settled``). A file that cannot be written leaves them in memory, said in the
+        log: the request is taken all the same."""
+        if self._held_path is None:
+            return
+        if settled:
+            self._releasing = [call for call in self._releasing if call not in settled]
+        self._releasing += [call for call in released if call.opening]
+        held = self._deduper.held + self._releasing
+        if held == self._held:
+            return
+        try:
+            if held:
+                data = pickle.dumps(held, protocol=pickle.HIGHEST_PROTOCOL)
+                replace_whole(self._held_path, data)
+            else:
+                self._held_path.unlink(missing_ok=True)
+        except OSError as exc:
+            log.warning("cannot keep the held calls in %s: %s", self._held_path, exc)
+            return
+        self._held = held
+
+    def _rows(self, calls: list[Call]) -> list[tuple[Any, ...]]:
+        """The admitted calls' rows, priced (under the lock: the pricer's caches)."""
+        prices = [price_call(self._pricer, call) for call in calls]
+        for call, price in zip(calls, prices, strict=True):
+            if not price.priced:
+                self._unpriced.note(call.provider, price.model, price.reason)
+        return [call.row(price) for call, price in zip(calls, prices, strict=True)]
+
+    def _append(self, own: Future[None], calls: list[Call], rows: list[Any]) -> None:
+        """Spool ``rows``; ``own`` resolves once they are durable (at once without rows)."""
         if rows:
             own.add_done_callback(lambda done: self._settle(done, calls, rows))
             try:
@@ -128,17 +195,14 @@ class Pipeline:
             written.add_done_callback(lambda done: _copy(done, own))
         else:
             own.set_result(None)
-        # A future of the answer's own: the event loop cancels the future it waits on when
-        # the request is cancelled (a shut-down), and that must not reach ``own``.
-        durable = _all_of([own, *earlier])
-        return Accepted(extraction.rejected_count, extraction.error_message(), durable)
 
     def _settle(self, done: Future[None], calls: list[Call], rows: list[Any]) -> None:
         failed = done.exception() is not None
         with self._lock:
             self._pending.discard(done)
             if failed:
-                self._deduper.forget(calls)
+                self._deduper.forget(calls)  # released held calls are held again
+            self._keep_held(settled=calls)
         if not failed:
             self._metrics.spans_accepted.inc(len(rows))
             self._metrics.spans_unpriced.inc(sum(1 for row in rows if not row[_PRICED]))

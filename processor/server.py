@@ -47,6 +47,9 @@ from tokentrace.processor.store.spool import Segment, Spool, raise_open_files_li
 from tokentrace.processor.store.stored_keys import StoredKeys
 
 log = logging.getLogger("tokentrace.serve")
+# In the spool directory: the spans the deduper holds (``pipeline``), which the spool's
+# segments (``*.wal``) do not hold.
+HELD_CALLS_FILE = "held-calls.pickle"
 
 SINK_DRAIN_SECONDS = 5.0
 SEED_CALLS = DEFAULT_CAPACITY // 3  # calls the deduper remembers at start (three keys each)
@@ -103,7 +106,13 @@ class Service:
         if backlog:
             log.info("replaying %d spooled segment(s)", len(backlog))
         self.pricer = Pricer()
-        self.pipeline = Pipeline(self.pricer, self.spool, self.deduper, self.metrics)
+        self.pipeline = Pipeline(
+            self.pricer,
+            self.spool,
+            self.deduper,
+            self.metrics,
+            held_path=self.spool.directory / HELD_CALLS_FILE,
+        )
         self.spool.on_recovered = self._recovered_late
         self.price_updates: PriceUpdates | None = None
         if config.prices_update_url:
@@ -265,6 +274,10 @@ class Service:
         if self.price_updates is not None:
             self.price_updates.stop()
         self.reconcile_schedule.stop()
+        try:
+            self.pipeline.flush()
+        except Exception:  # the spool is full or failing: the held calls are lost
+            log.exception("could not spool the held calls at shutdown")
         self.spool.close()
         self.sink.stop(SINK_DRAIN_SECONDS)
 

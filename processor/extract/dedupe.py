@@ -63,6 +63,16 @@ One call can reach the processor as several spans:
   that ended at most ``_LATE_GAP_US`` before it opened, within one request or across
   requests (its ``N`` value says it is late, and the other's that it streamed);
 
+- a span of a stream that ends when the stream is returned, with neither model name nor
+  usage (OpenInference's Groq and Portkey instrumentations: ``Call.opening``), and the
+  span of another instrumentation beneath it that ends once the stream has been read,
+  with the usage (tokentrace's, OpenLLMetry's): in one request they are a parent/child
+  pair; across requests the first is held, not admitted, until a span of its trace that
+  is its child or parent takes it away, or for ``_HOLD_NS`` (then, or at shutdown, it
+  is admitted: the call, usage-missing). Counted at once it would have won (the first
+  seen wins) and the call's cost been unknown. The pipeline keeps the held spans in a
+  file of their own, so that a restart holds them again;
+
 - the same call's usage read again later (``tokentrace.call.key``: a background response
   retrieved after it completed, once per poll; a batch's results downloaded twice): a
   ``D`` key of the call key, whatever the trace, scope or time. The first span with usage
@@ -117,6 +127,11 @@ _NESTED_SLACK_US = 1_000
 _LATE_GAP_US = 5_000_000
 # Calls remembered before the first framework span is seen, to be keyed once it is.
 _BEFORE_FRAMEWORKS = 4096
+# How long a span that ended when its stream was returned (``Call.opening``) waits for a
+# span of the call that carries its usage (nanoseconds, receipt to receipt): the stream's
+# reading, which LLM streams finish within minutes. And how many wait at most.
+_HOLD_NS = 600 * 10**9
+_HELD_MAX = 4096
 # Scopes get a number (1..255) for the cross-trace key's value; beyond 255 scopes, the
 # rest share the last number, so their spans are not matched with each other.
 _MAX_SCOPES = 255
@@ -149,23 +164,45 @@ class Deduper:
         # here, and are keyed then (``_key_earlier_calls``).
         self._frameworks = False
         self._before: deque[Call] | None = deque(maxlen=_BEFORE_FRAMEWORKS)
+        # Spans of a stream that ended when it was returned (``Call.opening``), by trace and
+        # span id, with when to release them; and their trace and parent ids, to the same.
+        self._held: dict[bytes, tuple[Call, int]] = {}
+        self._held_parents: dict[bytes, bytes] = {}
 
     def __len__(self) -> int:
         return len(self._young | self._old)
 
-    def admit(self, calls: Sequence[Call]) -> tuple[list[Call], int]:
+    def admit(self, calls: Sequence[Call], now_ns: int | None = None) -> tuple[list[Call], int]:
         """The calls not counted before, and how many were duplicates.
 
         The admitted calls are remembered at once, so a concurrent request carrying the
         same span sees it; :meth:`forget` undoes that if the request then fails.
+
+        ``now_ns`` (the receipt time): a span of a stream that ended when the stream was
+        returned, without model name or usage (``Call.opening``: OpenInference's Groq and
+        Portkey spans), is held rather than admitted, for up to ``_HOLD_NS``: another
+        instrumentation's span of the call (tokentrace's, OpenLLMetry's) is its child and
+        ends once the stream has been read, with the usage. Counted first, the held span
+        would have made that one a duplicate (first seen wins) and the call's cost unknown.
+        Such a span of the call, arriving later, takes the held one away; one still held
+        at ``now_ns`` past its time is admitted then (and by :meth:`release`, at shutdown).
+        Without ``now_ns`` nothing is held.
         """
         keyed = _keys(calls)
         if len(keyed) > 1:
             keyed = _drop_pairs(keyed)
+        claimed = self._claim(keyed) if self._held else 0
         young, old = self._young, self._old
         admitted: list[Call] = []
+        held = 0
         peer_scopes = FRAMEWORK_PEER_SCOPES
         for call, span, parent, response, shared in keyed:
+            if call.opening and now_ns is not None:
+                if span in young or span in old or span[1:] in self._held:
+                    continue  # a resent copy
+                self._hold(call, span[1:], parent[1:], now_ns + _HOLD_NS)
+                held += 1
+                continue
             if call.call_key:
                 once = b"D" + call.call_key.encode()
                 if once in young or once in old:
@@ -231,7 +268,72 @@ class Deduper:
             elif self._before is not None:
                 self._before.append(call)
             admitted.append(call)
-        return admitted, len(calls) - len(admitted)
+        duplicates = len(calls) - len(admitted) - held + claimed
+        if now_ns is not None and self._held:
+            admitted += self.release(now_ns)
+        return admitted, duplicates
+
+    @property
+    def held(self) -> list[Call]:
+        """The calls held (``admit``), oldest first."""
+        return [call for call, _ in self._held.values()]
+
+    def hold(self, calls: Iterable[Call], now_ns: int) -> None:
+        """Hold ``calls`` again, from ``now_ns``, as :meth:`admit` held them (the calls held
+        when the last run stopped short, read back at start)."""
+        for call in calls:
+            parent = call.trace_id + call.parent_span_id if call.parent_span_id else b""
+            self._hold(call, call.trace_id + call.span_id, parent, now_ns + _HOLD_NS)
+
+    def _hold(self, call: Call, span: bytes, parent: bytes, until_ns: int) -> None:
+        """Hold ``call`` (trace and span id ``span``) until ``until_ns``; past
+        ``_HELD_MAX`` held, the oldest is released at the next admit."""
+        if len(self._held) >= _HELD_MAX:
+            first = next(iter(self._held))
+            self._held[first] = (self._held[first][0], 0)
+        self._held[span] = (call, until_ns)
+        if parent:
+            self._held_parents[parent] = span
+
+    def _claim(self, keyed: list[_Keyed]) -> int:
+        """Take away the held spans of which a span of ``keyed`` is a child or the parent:
+        that span describes the held one's call (kept or a duplicate of one kept), so the
+        held one is a duplicate. How many were taken away."""
+        claimed = 0
+        for call, span, parent, _, _ in keyed:
+            if call.opening:
+                continue
+            if parent and parent[1:] in self._held:
+                self._unhold(parent[1:])
+                claimed += 1
+            below = self._held_parents.get(span[1:])
+            if below is not None:
+                self._unhold(below)
+                claimed += 1
+        return claimed
+
+    def _unhold(self, span: bytes) -> Call:
+        """Stop holding the call of trace and span id ``span``."""
+        call = self._held.pop(span)[0]
+        if call.parent_span_id:
+            self._held_parents.pop(call.trace_id + call.parent_span_id, None)
+        return call
+
+    def release(self, now_ns: int | None = None) -> list[Call]:
+        """The held calls due at ``now_ns`` (all of them without it), admitted: no other
+        span of their call came. A span of the call arriving later is their duplicate."""
+        due = [span for span, (_, until) in self._held.items() if now_ns is None or until <= now_ns]
+        released = [self._unhold(span) for span in due]
+        for call in released:
+            keys = [b"S" + call.trace_id + call.span_id]
+            if call.parent_span_id:
+                keys.append(b"P" + call.trace_id + call.parent_span_id)
+            for key in keys:
+                if len(self._young) >= self._half:
+                    self._old = self._young
+                    self._young = {}
+                self._young[key] = 0
+        return released
 
     def _key_earlier_calls(self) -> None:
         """Leave the ``N`` (or ``M``) and ``T`` keys of the calls admitted before the first
@@ -326,6 +428,8 @@ class Deduper:
         forgotten = set()
         for call, *keys in _keys(calls):
             forgotten.add(id(call))
+            if call.opening:  # released, not stored: held again, due at the next admit
+                self._hold(call, keys[0][1:], keys[1][1:], 0)
             if call.call_key:
                 keys.append(b"D" + call.call_key.encode())
             for key in keys:

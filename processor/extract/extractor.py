@@ -380,6 +380,7 @@ class Call:
         "late",
         "latency_ms",
         "metered",
+        "opening",
         "operation",
         "ours",
         "output_tokens",
@@ -433,6 +434,9 @@ class Call:
     latency_ms: float
     late: bool
     """Its span was opened once the stream had been read (``sources.Source.opened_late``)."""
+    opening: bool
+    """Its span ended when the stream was returned, with no model name or usage: a later span
+    of the call, inside it, may carry them (``dedupe`` holds it a while)."""
     ttft_ms: float | None
     status: str
     error_type: str
@@ -703,6 +707,16 @@ def _call(
                 if found[OPERATION_ID]
                 else sources.CALL_KINDS.get(found[SPAN_KIND] or "", "")
             )
+    unnamed = (
+        source.openinference
+        and not (found[REQUEST_MODEL] or found[RESPONSE_MODEL])
+        and bool(found[INVOCATION_PARAMETERS])
+    )
+    if unnamed:
+        # the span of a stream that ends when the stream is returned, with neither model nor
+        # usage (OpenInference's Groq and Portkey instrumentations): the call, usage-missing
+        model = sources.invocation_model(found[INVOCATION_PARAMETERS])
+        found[REQUEST_MODEL] = tag_rules.clip(model) if model else None
     if not (
         found[REQUEST_MODEL]
         or found[RESPONSE_MODEL]
@@ -884,6 +898,7 @@ def _call(
     call.operation = operation or "chat"
     call.response_id = found[RESPONSE_ID] or ""
     call.late = source.opened_late(bool(call.stream), call.response_id)
+    call.opening = unnamed and bool(call.stream) and bool(call.usage_missing)
     call.service_tier = found[SERVICE_TIER] or ""
     call.inference_geo = found[INFERENCE_GEO] or ""
     ttft = found[TTFT_SECONDS]

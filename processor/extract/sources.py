@@ -220,7 +220,10 @@ one per streamed token, with nothing of a call), its cache counts only BeeAI's
 (``metadata.usage.cached_prompt_tokens``, ``…cached_creation_tokens``).
 OpenLLMetry's Groq instrumentation (0.62.4): GenAI conventions, a stream's span without
 response id (paired as its Ollama spans are); OpenInference's (0.1.33): a stream's span
-ends at the return, without model or usage.
+ends at the return, without model name or usage (only ``llm.invocation_parameters`` names
+the model: ``invocation_model``), as does its Portkey instrumentation's (0.1.22, which names
+no provider: the model's owner); such a span is the call, usage-missing, held by the
+deduper for a span of the call with the usage (``Call.opening``).
 OpenLLMetry's Cohere (0.62.4: only beside cohere < 6; its counts are doubles,
 ``1200.0``) and Mistral (0.62.4: only beside mistralai 1) instrumentations: one span per
 call, most in a trace of their own, with the response id. OpenInference's LangChain.js
@@ -757,6 +760,19 @@ def invocation_streams(parameters: str | None) -> bool:
         return json.loads(parameters).get("stream") is True
     except (ValueError, AttributeError):
         return False
+
+
+def invocation_model(parameters: str) -> str | None:
+    """The model that OpenInference's ``llm.invocation_parameters`` (the request's
+    parameters as JSON) name: its Groq (0.1.33) and Portkey instrumentations' span of a
+    stream ends when the stream is returned, with no ``llm.model_name`` and no usage, and
+    is the only span of the call such an instrumentation makes. None when the parameters
+    name none."""
+    try:
+        model = json.loads(parameters).get("model")
+    except (ValueError, AttributeError):
+        return None
+    return (model.strip() or None) if model.__class__ is str else None
 
 
 # Keys of the counts in a usage object set whole as one attribute's text, by what they

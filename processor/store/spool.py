@@ -288,7 +288,7 @@ class Spool:
             log.warning("spool: every segment left by the last run is read; taking exports")
 
     def _settle_temporaries(self) -> None:
-        """Finish or remove the temporary files a crash left mid-:func:`_replace`.
+        """Finish or remove the temporary files a crash left mid-:func:`replace_whole`.
 
         ``X.wal.tmp`` beside ``X.wal`` is a rewrite of ``X.wal`` without its damaged bytes (kept
         aside before) or its torn tail: everything in it is in ``X.wal``, so it is removed.
@@ -373,7 +373,7 @@ class Spool:
             return  # kept (and counted) when this segment was read before
         try:
             target.parent.mkdir(mode=0o700, exist_ok=True)
-            _replace(target, data[start:end])
+            replace_whole(target, data[start:end])
             kept = f"the bytes are kept in {target}"
         except OSError as exc:
             self._unkept.add(path)
@@ -476,7 +476,7 @@ class Spool:
                 return
             self.directory.mkdir(parents=True, exist_ok=True)
             self._keep_lock()
-            _replace(segment.path, data)
+            replace_whole(segment.path, data)
         except OSError as exc:
             log.error(
                 "spool: %s was deleted before it was stored, and cannot be written again (%s): "
@@ -712,7 +712,7 @@ def _tidy(path: Path, data: bytes, found: spool_records.Scan) -> None:
     if not found.records:
         path.unlink()
     elif found.damaged:
-        _replace(path, b"".join(data[start:end] for start, end in found.records))
+        replace_whole(path, b"".join(data[start:end] for start, end in found.records))
     elif found.torn_at is not None:
         log.warning("spool: cutting a torn record off %s at byte %d", path.name, found.torn_at)
         with path.open("r+b") as file:
@@ -757,7 +757,7 @@ def _bytes_of(segment: Segment) -> bytes:
     return b"".join(chunks)
 
 
-def _replace(path: Path, data: bytes) -> None:
+def replace_whole(path: Path, data: bytes) -> None:
     """Write ``path`` whole or not at all: a temporary file, fsynced, renamed over it."""
     temporary = path.with_name(path.name + ".tmp")
     fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)

@@ -76,6 +76,7 @@ class Replay:
                 return answer
 
         self.answer = asyncio.run(post())
+        pipeline.flush()  # as serve does at shutdown: the calls the deduper still holds
         spool.close()
         assert sink.wait_idle(20)
         sink.stop(0)

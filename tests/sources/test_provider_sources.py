@@ -38,10 +38,20 @@ Prices (USD per million tokens):
 
 from __future__ import annotations
 
+import json
+import pickle
 from decimal import Decimal
 
 import pytest
 
+from tokentrace.processor.extract.dedupe import _HOLD_NS, Deduper
+from tokentrace.processor.extract.extractor import extract
+from tokentrace.processor.metrics import Registry
+from tokentrace.processor.pipeline import Pipeline
+from tokentrace.processor.receivers.otlp_codec import decode_json
+from tokentrace.processor.store.spool import Spool
+
+from .conftest import FIXTURES, _one_span_each
 from .test_sources import (
     ANTHROPIC,
     FLASH,
@@ -729,7 +739,61 @@ def test_groq_instrumentations_and_tokentrace(replay, alone):
     assert result.rows(*GROQ_FIELDS, "cost") == [
         (*GROQ, 0, GPT_OSS_GROQ), (*GROQ, 1, GPT_OSS_GROQ), (*GROQ, 1, GPT_OSS_GROQ),
     ]  # fmt: skip
-    assert result.metrics.spans_duplicate.value() == 4
+    # OpenInference's span of each stream too (it was ignored: see the next test)
+    assert result.metrics.spans_duplicate.value() == 6
+
+
+# What OpenInference's span of a stream ended when the stream was returned is stored as,
+# when no other span of the call carries its usage: the call, its cost unknown.
+GROQ_OPENED = ("groq", "openai/gpt-oss-120b", 0, 0, 0, 0, 1, 1, "usage_missing", 0)
+PORTKEY_OPENED = ("openai", "gpt-4o", 0, 0, 0, 0, 1, 1, "usage_missing", 0)
+OPENED_FIELDS = (*GROQ_FIELDS[:5], "cache_write_tokens", "usage_missing", "stream")
+OPENED_FIELDS += ("unpriced_reason", "cost")
+GROQ_PLAIN = ("groq", "openai/gpt-oss-120b", 1200, 80, 1000, 0, 0, 0, "", GPT_OSS_GROQ)
+GPT_4O_PLAIN = ("openai", "gpt-4o", 1200, 80, 1000, 0, 0, 0, "", GPT_4O)
+
+
+@pytest.mark.parametrize("alone", [False, True])
+@pytest.mark.parametrize(
+    ("fixture", "plain", "opened"),
+    [("openinference_groq", GROQ_PLAIN, GROQ_OPENED),
+     ("openinference_portkey", GPT_4O_PLAIN, PORTKEY_OPENED)],
+)  # fmt: skip
+def test_openinference_stream_spans_without_usage(replay, fixture, plain, opened, alone):
+    """OpenInference's Groq (0.1.33, groq 1.7) and Portkey (0.1.22, portkey-ai 2.3, its
+    OpenAI SDK beneath, gpt-4o) instrumentations alone: a plain call, a stream with usage
+    and one without. Their span of a stream ends when the stream is returned, with neither
+    model name nor usage; only ``llm.invocation_parameters`` names the model. Such a span
+    was not a call: the two streams were not counted at all (1 row for 3 calls). Now each
+    is a row, its cost unknown (usage-missing, never $0): 3 rows. The plain call's cache
+    count is in the response recorded (Portkey's span has none of its own)."""
+    result = replay(fixture, alone=alone)
+    assert result.spans == 3
+    assert result.rows(*OPENED_FIELDS) == [opened, opened, plain]
+
+
+@pytest.mark.parametrize("alone", [False, True])
+@pytest.mark.parametrize(
+    ("fixture", "rows"),
+    [("openinference_groq_tokentrace",
+      [(*GROQ, 0, GPT_OSS_GROQ), (*GROQ, 1, GPT_OSS_GROQ), (*GROQ, 1, GPT_OSS_GROQ)]),
+     ("openinference_portkey_tokentrace",
+      [("openai", "gpt-4o", 0, 0, 0, 1, Decimal(0)),
+       ("openai", "gpt-4o", 1200, 80, 1000, 0, GPT_4O),
+       ("openai", "gpt-4o", 1200, 80, 1000, 1, GPT_4O)])],
+)  # fmt: skip
+def test_openinference_stream_spans_and_tokentrace(replay, fixture, rows, alone):
+    """The same beside tokentrace's instrumentation, whose span of each call is the child
+    of OpenInference's and ends once the stream has been read, with its usage (the stream
+    that asked for none: usage-missing). In one request the pair keeps tokentrace's. One
+    span at a time, OpenInference's span of a stream comes first: counted then, it made
+    tokentrace's a duplicate (first seen wins) and the streams' costs unknown. It is held
+    (``Deduper.admit``) and taken away by tokentrace's span: one row each call, at the
+    exact cost, in either order."""
+    result = replay(fixture, alone=alone)
+    assert result.spans == 6
+    assert result.rows(*GROQ_FIELDS, "cost") == rows
+    assert result.metrics.spans_duplicate.value() == 3
 
 
 # gemini-2.5-flash on Vertex AI, 1,200 input tokens of which 1,000 cached, 80 output: as on
@@ -815,3 +879,53 @@ def test_vercel_ai_sdk_google_provider(replay, alone):
     assert result.spans == 4
     flash = ("gcp.gemini", "gemini-2.5-flash", 1200, 80, 1000)
     assert result.rows(*GROQ_FIELDS, "cost") == [(*flash, 0, FLASH), (*flash, 1, FLASH)]
+
+
+def test_held_stream_span_is_counted_when_nothing_takes_it_away():
+    """A held span of a stream (``Deduper.admit``) that no other span of its call takes
+    away is admitted at the first request received ``_HOLD_NS`` after it, not before;
+    and by ``release`` (``serve``'s shutdown) at once."""
+    document = json.loads((FIXTURES / "openinference_groq.json").read_bytes())
+    bodies = _one_span_each(document)
+    now = 1_900_000_000 * 10**9
+    deduper = Deduper()
+    admitted = []
+    for body in bodies:
+        calls, duplicates = deduper.admit(extract(decode_json(body).request, now).calls, now)
+        admitted += calls
+        assert duplicates == 0
+    assert [call.stream for call in admitted] == [0]  # the two streams held
+    assert deduper.admit([], now + _HOLD_NS - 1) == ([], 0)
+    released, _ = deduper.admit([], now + _HOLD_NS)
+    assert [(call.request_model, call.stream, call.usage_missing) for call in released] == [
+        ("openai/gpt-oss-120b", 1, 1)
+    ] * 2
+    assert deduper.release() == []
+    for body in bodies:  # again, each span resent: duplicates of the rows counted
+        assert deduper.admit(extract(decode_json(body).request, now).calls, now)[0] == []
+
+
+def test_held_stream_spans_survive_a_restart(tmp_path, pricer):
+    """The spans held are acknowledged: the pipeline keeps them in a file of their own
+    (``held_path``, in the spool directory under ``serve``) before it answers, and a
+    restarted one holds them again, then spools them at shutdown (``flush``), one row
+    each, and drops the file once they are durable."""
+    bodies = _one_span_each(json.loads((FIXTURES / "openinference_groq.json").read_bytes()))
+    now = 1_900_000_000 * 10**9
+    spool = Spool(tmp_path / "spool", 1 << 30, seal_rows=10_000, seal_seconds=0.05)
+    spool.start()
+    held = tmp_path / "spool" / "held-calls.pickle"
+    first = Pipeline(pricer, spool, Deduper(), Registry(), clock=lambda: now, held_path=held)
+    for body in bodies:
+        first.accept(decode_json(body).request, "http").durable.result(10)
+    streams = [(call.trace_id, call.span_id) for call in pickle.loads(held.read_bytes())]
+    assert len(streams) == 2
+    restarted = Deduper()
+    metrics = Registry()
+    second = Pipeline(pricer, spool, restarted, metrics, clock=lambda: now, held_path=held)
+    assert [(call.trace_id, call.span_id) for call in restarted.held] == streams
+    second.flush().result(10)
+    spool.close()  # its writer thread, which settles the rows, is done
+    assert metrics.spans_accepted.value() == 2
+    assert restarted.held == []
+    assert not held.exists()
