@@ -145,3 +145,24 @@ def test_langfuse_latest_calls_beside_tokentrace(replay):
     assert result.spans == 13
     assert result.rows() == [*[GPT_4O] * 5, EMBEDDING]
     assert result.metrics.spans_duplicate.value() == 6
+
+
+def test_litellm_latest_calls(replay):
+    """LiteLLM 1.110.2's OpenTelemetry callback on ``completion`` with a tool,
+    ``embedding``, ``responses`` plain and streamed and ``acompletion`` plain and
+    streamed (OpenAI), ``completion`` with a tool and ``acompletion`` plain and streamed
+    (Anthropic): a ``litellm_request`` span per call, each over a ``raw_gen_ai_request``
+    span that is not one (18 spans, 9 rows); its Responses API spans set an empty
+    ``gen_ai.system``, so the provider is the model's owner. Beside tokentrace's
+    instrumentation each call once (27 spans)."""
+    alone = replay("litellm_latest_calls")
+    assert alone.spans == 18
+    assert alone.rows() == ALL_CALLS
+    assert alone.metrics.spans_duplicate.value() == 0
+
+
+def test_litellm_latest_calls_beside_tokentrace(replay):
+    result = replay("litellm_latest_calls_tokentrace")
+    assert result.spans == 27
+    assert result.rows() == ALL_CALLS
+    assert result.metrics.spans_duplicate.value() == 9
