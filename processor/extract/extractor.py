@@ -876,8 +876,12 @@ def _call(
     call.provider = PROVIDER_ALIASES.get(provider, provider)
     if call.provider in sources.CLOUD_HOSTED_PROVIDERS and (found[SERVER_ADDRESS] or found[URL]):
         call.provider = sources.cloud_provider(call.provider, found[SERVER_ADDRESS], found[URL])
-    if call.provider == "gcp.vertex_ai" and found[URL] and "/" not in call.request_model:
-        call.request_model = sources.vertex_claude_resource(found[URL]) or call.request_model
+    if call.provider == "gcp.vertex_ai" and "/" not in call.request_model:
+        call.request_model = (
+            (found[URL] and sources.vertex_claude_resource(found[URL]))
+            or sources.vertex_claude_at_host(found[SERVER_ADDRESS], found[URL], call.request_model)
+            or call.request_model
+        )
     model = call.response_model or call.request_model
     if (
         reasoning

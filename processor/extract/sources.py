@@ -494,6 +494,37 @@ def vertex_claude_resource(url: str) -> str | None:
     return match.group(1) if match else None
 
 
+# Vertex AI's API hosts, by the location they serve (the Anthropic SDK's ``AnthropicVertex``
+# builds them so): ``aiplatform.googleapis.com`` the global endpoint,
+# ``aiplatform.{us,eu}.rep.googleapis.com`` the multi-regions, ``{region}-aiplatform.
+# googleapis.com`` a region.
+_VERTEX_HOST = re.compile(
+    r"^(?:(?P<region>[a-z0-9-]+)-aiplatform|aiplatform(?:\.(?P<multi>[a-z]+)\.rep)?)"
+    r"\.googleapis\.com$"
+)
+
+
+def vertex_claude_at_host(server_address: str | None, url: str | None, model: str) -> str | None:
+    """The resource name of a Claude model on Vertex AI that a span names bare
+    (``claude-sonnet-4-5@20250929``), with the location its endpoint's host says, in any
+    project (``projects/-/locations/us-east5/publishers/anthropic/models/…``): Agent
+    Framework's span records the client's base URL as ``server.address``
+    (``https://us-east5-aiplatform.googleapis.com/v1/``), nothing else of the endpoint. From
+    Claude Sonnet 4.5 on, a regional endpoint costs 10% more than the global one: without
+    the location the call cannot be priced (``vertex_claude_resource``). None for another
+    host or model."""
+    if not model.startswith("claude"):
+        return None
+    host = server_address or ""
+    if "/" in host or not host:
+        host = urlsplit(host if "/" in host else url or "").hostname or ""
+    match = _VERTEX_HOST.match(host.lower())
+    if match is None:
+        return None
+    location = match.group("region") or match.group("multi") or "global"
+    return f"projects/-/locations/{location}/publishers/anthropic/models/{model}"
+
+
 # Prefixes under which sources put the user's own metadata: the Vercel AI SDK's
 # ``experimental_telemetry.metadata``, OpenLLMetry's association properties
 # (``Traceloop.set_association_properties``) and MLflow's trace tags

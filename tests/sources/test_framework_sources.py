@@ -16,6 +16,9 @@ packages) against the provider stand-ins:
   (``AnthropicVertexClient``, ``AnthropicFoundryClient``), run and streamed, 1,200 input
   tokens (1,000 cache reads, 100 cache writes) and 80 output tokens, with the Anthropic
   SDK's own tracing off and on;
+- the same on Claude Sonnet 4.5 through Vertex AI's ``us-east5`` endpoint, run and streamed,
+  the Anthropic SDK's own tracing off, on the SDK's own base URL (its requests carried to
+  the stand-in);
 - AutoGen AgentChat 0.7.5 (autogen-ext's OpenAI client, openai 3.57) with OpenInference's
   AutoGen AgentChat instrumentation (0.1.22) and autogen-core's own ``create_agent`` and
   ``invoke_agent`` spans: an assistant on gpt-4o run, then run with
@@ -148,6 +151,31 @@ def test_agent_framework_claude_on_vertex_and_foundry_sdk_traced(replay, alone):
         ("gcp.vertex_ai", VERTEX_CLAUDE_GLOBAL, *CLOUD_USAGE, 1, "", SONNET),
     ]
     assert result.metrics.spans_duplicate.value() == 4
+
+
+# Claude Sonnet 4.5 on a Vertex AI regional endpoint, 1,200 input tokens of which 1,000 cache
+# reads and 100 cache writes, 80 output: 10% over the global endpoint's rates, 100 × 3.30 +
+# 1,000 × 0.33 + 100 × 4.125 + 80 × 16.50 per million
+# (https://cloud.google.com/vertex-ai/generative-ai/pricing: Sonnet 4.5's regional rates).
+VERTEX_CLAUDE_REGIONAL = Decimal("0.0023925")
+
+
+@pytest.mark.parametrize("alone", [False, True])
+def test_agent_framework_claude_on_a_vertex_region(replay, alone):
+    """Agent Framework's ``AnthropicVertexClient`` on Vertex AI's ``us-east5`` endpoint,
+    run and streamed, the Anthropic SDK's own tracing off: its ``chat`` span names the bare
+    model and records the client's base URL as ``server.address``
+    (``https://us-east5-aiplatform.googleapis.com/v1/``). The host's location is read
+    (``sources.vertex_claude_at_host``): the regional rates, $0.0023925 a call; the calls
+    were unpriced (``no_rate``: Sonnet 4.5's rate depends on the endpoint)."""
+    result = replay("agent_framework_vertex_regional", alone=alone)
+    assert result.spans == 4
+    regional = (
+        "gcp.vertex_ai",
+        "projects/-/locations/us-east5/publishers/anthropic/models/" + VERTEX_CLAUDE,
+        *CLOUD_USAGE, 0, "", VERTEX_CLAUDE_REGIONAL,
+    )  # fmt: skip
+    assert result.rows(*CLOUD_FIELDS) == [regional, regional]
 
 
 # An AutoGen stream without usage: AutoGen's ``RequestUsage(0, 0)``, unknown, not $0.
