@@ -28,6 +28,13 @@ A YAML file with one entry per model and price period, rates in USD per million 
             input: 4.5            # apply to ALL its tokens; a rate left out keeps the
             output: 13.5          # rate of the tier below
 
+Beside ``prices``, the file may say how the account is billed where a span cannot::
+
+    gemini_grounding: billed  # the project is past the Gemini API's free allowance of
+                              # grounding with Google Search: a grounded Gemini 3 (and later)
+                              # call pays the fee per search query (rules.GEMINI_GROUNDING);
+                              # default ``free_allowance``: such calls are unknown
+
 Entries for the same provider, model and tier with different ``start`` dates are the
 model's price periods. A rate is the rate of global inference: an Anthropic call served with
 US-only inference (Claude Opus 4.6 and later) pays it times 1.1, as the provider's own rates
@@ -74,6 +81,9 @@ _ENTRY_KEYS = {
     IMAGE_RATE_KEY,
     REQUEST_RATE_KEY,
 }
+# How the account pays grounding with Google Search (rules.GEMINI_GROUNDING).
+GROUNDING_KEY = "gemini_grounding"
+GROUNDING_VALUES = ("free_allowance", "billed")
 # Where a price was read and when (required in tokentrace's corrections file, optional here).
 _SOURCE_KEYS = {"source", "checked"}
 _TIER_KEYS = {"above", *RATE_KEYS, *UNIT_RATE_KEYS}
@@ -132,6 +142,7 @@ class PriceOverrides:
     path: Path
     version: str  # ``file:<sha256 prefix>``: rows priced from this file can be traced back to it
     entries: tuple[OverrideEntry, ...]  # in precedence order
+    grounding_billed: bool = False  # ``gemini_grounding: billed``
 
     def matching(
         self, providers: tuple[str, ...], model: str, service_tier: str
@@ -168,10 +179,12 @@ def load_overrides(path: str | Path, sourced: bool = False) -> PriceOverrides:
     except yaml.MarkedYAMLError as exc:
         line = exc.problem_mark.line + 1 if exc.problem_mark else 1
         raise PricesFileError(f"{path}:{line}: invalid YAML: {exc.problem}") from exc
+    parser = _Parser(path, sourced)
     return PriceOverrides(
         path=path,
         version=("corrections:" if sourced else "file:") + hashlib.sha256(raw).hexdigest()[:12],
-        entries=_Parser(path, sourced).entries(root),
+        entries=parser.entries(root),
+        grounding_billed=parser.grounding_billed(root),
     )
 
 
@@ -186,10 +199,28 @@ class _Parser:
         line = node.start_mark.line + 1 if node is not None else 1
         return PricesFileError(f"{self.path}:{line}: {message}")
 
+    @property
+    def top_keys(self) -> set[str]:
+        """The keys of the file: tokentrace's corrections are price data only."""
+        return {"prices"} if self.sourced else {"prices", GROUNDING_KEY}
+
+    def grounding_billed(self, root: yaml.Node) -> bool:
+        """``gemini_grounding``: ``billed`` or ``free_allowance`` (the default)."""
+        node = self.mapping(root, self.top_keys, "the prices file").get(GROUNDING_KEY)
+        if node is None:
+            return False
+        if not isinstance(node, yaml.ScalarNode) or node.value not in GROUNDING_VALUES:
+            raise self.error(
+                node,
+                f"'{GROUNDING_KEY}' must be one of {', '.join(GROUNDING_VALUES)} (billed: the "
+                "project is past Google's free allowance of grounding with Google Search)",
+            )
+        return node.value == "billed"
+
     def entries(self, root: yaml.Node | None) -> tuple[OverrideEntry, ...]:
         if root is None:
             raise self.error(None, "empty prices file: expected a 'prices:' list")
-        top = self.mapping(root, {"prices"}, "the prices file")
+        top = self.mapping(root, self.top_keys, "the prices file")
         items = top.get("prices")
         if not isinstance(items, yaml.SequenceNode):
             raise self.error(items or root, "'prices' must be a list of entries")

@@ -116,6 +116,7 @@ USAGE_MISSING = "usage_missing"  # the span carries no usage (stream without usa
 UNKNOWN_MODEL = "unknown_model"  # no price for this provider and model
 SELF_HOSTED_REASON = "self_hosted"  # ollama, vllm: no one bills per token
 NOT_PER_TOKEN = "not_per_token"  # priced per page, or per character or second it lacks
+GEMINI_API = "gcp.gemini"  # the OTel provider name of Google's Gemini API (not Vertex AI)
 NO_RATE = "no_rate"  # the model is known, but not the rate of this tier or unit, and no rule
 INVALID_USAGE = "invalid_usage"  # counts that contradict each other (more audio than input)
 PRICING_ERROR = "pricing_error"
@@ -516,8 +517,15 @@ class Pricer:
                 reason = NO_RATE
             else:
                 regional = location != "global"
+                # The prices file's gemini_grounding: billed, for the Gemini API's calls (Vertex
+                # AI's grounding terms were not readable: its grounded calls stay unknown).
+                billed = (
+                    self.overrides is not None
+                    and self.overrides.grounding_billed
+                    and provider.strip().lower() == GEMINI_API
+                )
                 schedule = _genai_schedule(
-                    *found, service_tier, data.version, regional, inference_geo
+                    *found, service_tier, data.version, regional, inference_geo, billed
                 )
                 schedules.append(schedule)
         return _Plan(lookups[at][1] if found else model.strip(), schedules, reason)
@@ -636,6 +644,7 @@ def _genai_schedule(
     version: str = GENAI_PRICES_VERSION,
     regional: bool = False,
     inference_geo: str = "",
+    grounding_billed: bool = False,
 ) -> _Schedule:
     """genai-prices' periods for a model, as ``ModelInfo.calc_price`` resolves them;
     ``regional``: at a Vertex AI regional endpoint's rates (:data:`rules.VERTEX_REGIONAL`);
@@ -680,6 +689,7 @@ def _genai_schedule(
             base_prices=fine_tuned_base.get_prices(ts) if fine_tuned_base else None,
             day=day,
             inference_geo=inference_geo,
+            grounding_billed=grounding_billed,
         )
         return (
             replace(ruled, rules=((rules.VERTEX_REGIONAL, ""), *ruled.rules)) if regional else ruled

@@ -230,7 +230,9 @@ GEMINI_GROUNDING = Rule(
     "Gemini calls grounded with Google Search (queries in groundingMetadata.webSearchQueries): "
     "the fee ($35 per 1,000 grounded prompts on Gemini 2.x past 1,500 free a day, $14 per "
     "1,000 search queries on Gemini 3 and later past 5,000 free prompts a month) depends on "
-    "the project's use that day or month, not on the call: unpriced (no_rate)",
+    "the project's use that day or month, not on the call: unpriced (no_rate); a prices "
+    "file's 'gemini_grounding: billed' (the project is past the allowance) bills Gemini 3 "
+    "and later's queries on the Gemini API at the fee",
     "https://ai.google.dev/gemini-api/docs/pricing (Grounding with Google Search, paid tier) ; "
     "https://discuss.ai.google.dev/t/rate-limits-on-requests-with-grounding/94046 (1,500 "
     "grounded prompts per day at no extra cost, then $35 per 1,000; later 5,000 queries a "
@@ -256,6 +258,11 @@ GEMINI_FLASH_PREVIEW_THINKING = Rule(
     '(thinking tokens are billed as output tokens)", checked 2026-12-03)',
 )
 _THINKING_PRICED_APART = frozenset({"gemini-2.5-flash-preview"})  # genai-prices ids
+
+# Gemini models whose grounding fee is per grounded prompt ($35 per 1,000), not per search
+# query: a prompt's fee whatever its number of queries, which a rate per query cannot bill, so
+# their grounded calls stay unpriced even when the project is past the free allowance.
+_GROUNDED_PER_PROMPT = ("gemini-1", "gemini-2")
 
 VERTEX_REGIONAL = Rule(
     "vertex-claude-regional-10pct",
@@ -442,6 +449,7 @@ def apply(
     base_prices: ModelPrice | None,
     day: date | None = None,
     inference_geo: str = "",
+    grounding_billed: bool = False,
 ) -> Ruled:
     """The rules for one resolved price.
 
@@ -450,6 +458,8 @@ def apply(
     ``day``: the UTC date the price applies from (``None``: not known), for rules that
     changed over time (:func:`rule_dates`).
     ``inference_geo``: where an Anthropic call's inference ran ("" or ``global``: anywhere).
+    ``grounding_billed``: the prices file says the Gemini API project pays every grounded
+    call's fee (``gemini_grounding: billed``): Gemini 3 and later's searches are billed.
     """
     applied: list[tuple[Rule, str]] = []
     no_rate: list[str] = []
@@ -522,7 +532,12 @@ def apply(
     requires: tuple[str, ...] = ()
     if provider_id in PERPLEXITY_PROVIDERS and prices.output_citation_mtok is not None:
         requires = ("web_searches",)  # PERPLEXITY_DEEP_RESEARCH: every such call searches
-    if provider_id == "google" and "gemini" in model_id and prices.web_searches_kcount is not None:
+    if (
+        provider_id == "google"
+        and "gemini" in model_id
+        and prices.web_searches_kcount is not None
+        and not (grounding_billed and not model_id.startswith(_GROUNDED_PER_PROMPT))
+    ):
         no_rate.append("web_searches")  # GEMINI_GROUNDING: a free allowance of the project
     if provider_id == "google" and model_id in _THINKING_PRICED_APART:
         no_rate.append("output_reasoning_tokens")  # GEMINI_FLASH_PREVIEW_THINKING

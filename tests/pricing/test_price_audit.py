@@ -38,8 +38,9 @@ Not verified, so not asserted here:
   the uploaded audio), tts-1 text beyond ASCII (how OpenAI counts its characters is not
   published): unknown.
 - Gemini grounding with Google Search: its fee applies past a free allowance of the project
-  (a day's or a month's calls), so a grounded call's cost is unknown (checked below); Vertex
-  AI's allowance was not readable.
+  (a day's or a month's calls), so a grounded call's cost is unknown (checked below) unless
+  the prices file says the project is past it (`gemini_grounding: billed`, Gemini 3 and
+  later: test_price_overrides); Vertex AI's allowance was not readable.
 - Code execution containers (OpenAI code interpreter, Anthropic code execution): billed by
   container time shared across calls, so a call that ran one is unknown (checked below).
 - Whether batch discounts a per-search fee: no first-party page says; the fee is billed in

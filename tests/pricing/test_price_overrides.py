@@ -305,3 +305,54 @@ def test_bad_files_fail_with_file_and_line(
 def test_a_missing_file_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(PricesFileError, match="cannot read prices file"):
         Pricer(tmp_path / "nope.yaml")
+
+
+GROUNDING_SOURCE = (
+    "https://ai.google.dev/gemini-api/docs/pricing (Grounding with Google Search: Gemini 3 "
+    "and later 5,000 prompts a month free, then $14 per 1,000 search queries; Gemini 2.x "
+    "$35 per 1,000 grounded prompts past 1,500 a day)"
+)
+
+
+def grounded_cost(pricer: Pricer, provider: str, model: str, queries: int = 3):
+    return pricer.price(
+        provider,
+        model,
+        datetime(2026, 12, 1, 12, tzinfo=UTC),
+        10_000,
+        1_000,
+        metered=tuple(queries if key == "web_searches" else 0 for key in REPORTED_METERED),
+    )
+
+
+def test_gemini_grounding_billed_past_the_free_allowance(tmp_path: Path) -> None:
+    """Whether a grounded call's fee is due depends on the project's other calls (a free
+    allowance), which no span says: by default such a call is unknown. A prices file saying
+    `gemini_grounding: billed` (the project is past the allowance) bills a Gemini 3 and later
+    call's search queries at the fee, on the Gemini API: gemini-3.5-flash $1.50 / $9, 10,000
+    x 1.5 + 1,000 x 9 per million = 0.024, + 3 x 0.014 = 0.066 (GROUNDING_SOURCE). Gemini 2.x
+    bills per grounded prompt whatever its queries, and Vertex AI's terms were not readable:
+    both stay unknown."""
+    path = tmp_path / "prices.yaml"
+    path.write_text("gemini_grounding: billed\nprices: []\n")
+    billed = Pricer(path)
+    default = Pricer("")
+    assert grounded_cost(billed, "gcp.gemini", "gemini-3.5-flash").cost == Decimal("0.066")
+    assert grounded_cost(default, "gcp.gemini", "gemini-3.5-flash").reason == "no_rate"
+    # a call that ran no search pays no fee either way
+    assert grounded_cost(billed, "gcp.gemini", "gemini-3.5-flash", 0).cost == Decimal("0.024")
+    assert grounded_cost(default, "gcp.gemini", "gemini-3.5-flash", 0).cost == Decimal("0.024")
+    for provider, model in [
+        ("gcp.gemini", "gemini-2.5-flash"),
+        ("gcp.vertex_ai", "gemini-3.5-flash"),
+    ]:
+        price = grounded_cost(billed, provider, model)
+        assert (price.priced, price.reason) == (False, "no_rate")
+
+
+@pytest.mark.parametrize("value", ["yes", "[billed]"])
+def test_gemini_grounding_setting_must_be_known(tmp_path: Path, value: str) -> None:
+    path = tmp_path / "prices.yaml"
+    path.write_text(f"prices: []\ngemini_grounding: {value}\n")
+    with pytest.raises(PricesFileError, match=r"prices.yaml:2: 'gemini_grounding' must be one of"):
+        load_overrides(path)
