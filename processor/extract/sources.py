@@ -187,7 +187,9 @@ OpenInference's Bedrock (0.1.61: input includes the cache, but InvokeModel strea
 have no cache details, read from the message it records in ``output.value``; InvokeModel's
 model is the response's, without the profile) and Mistral (2.2.2) instrumentations; the
 contrib Vertex AI instrumentation (2.2b0: ``gen_ai.system=vertex_ai``, no cache counts, no
-response id, no span for streams; no provider at all under the GenAI opt-in), and
+response id, no span for streams: it wraps ``generate_content`` alone, an open issue
+upstream, and tokentrace's instrumentation beside it meters them; no provider at all
+under the GenAI opt-in), and
 OpenLLMetry's release of that name and scope (0.62.4, which pip installs: the contrib one is
 a pre-release): ``gen_ai.system=Google``, never current (``RANK_FRAMEWORK``), no response id;
 both are Vertex AI's whatever they name, as are OpenInference's (0.1.29:
