@@ -166,3 +166,17 @@ def test_litellm_latest_calls_beside_tokentrace(replay):
     assert result.spans == 27
     assert result.rows() == ALL_CALLS
     assert result.metrics.spans_duplicate.value() == 9
+
+
+def test_mlflow_genai_semconv_latest_calls(replay):
+    """MLflow 3.17.2 under ``MLFLOW_ENABLE_OTEL_GENAI_SEMCONV=true``: its translation keeps
+    no cache count (each call's 1,200 input tokens at the full rate, as
+    ``test_sources.test_mlflow_genai_semconv``: gpt-4o $0.0038, claude-sonnet-4-5 1,200 × 3
+    + 80 × 15 per million = $0.0048), and its embeddings span keeps no usage at all, nor
+    ``mlflow.spanOutputs``: that call is usage-missing, its cost unknown (never $0)."""
+    result = replay("mlflow_genai_semconv_latest_calls")
+    sonnet = ("anthropic", "claude-sonnet-4-5", 1200, 80, 0, 0, 0, Decimal("0.0048"))
+    assert result.rows()[:7] == [sonnet, sonnet, *[GPT_4O_UNCACHED] * 5]
+    assert result.rows("model", "input_tokens", "usage_missing", "priced")[7] == (
+        "text-embedding-3-small", 0, 1, 0
+    )
