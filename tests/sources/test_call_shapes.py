@@ -178,5 +178,8 @@ def test_mlflow_genai_semconv_latest_calls(replay):
     sonnet = ("anthropic", "claude-sonnet-4-5", 1200, 80, 0, 0, 0, Decimal("0.0048"))
     assert result.rows()[:7] == [sonnet, sonnet, *[GPT_4O_UNCACHED] * 5]
     assert result.rows("model", "input_tokens", "usage_missing", "priced")[7] == (
-        "text-embedding-3-small", 0, 1, 0
+        "text-embedding-3-small",
+        0,
+        1,
+        0,
     )
