@@ -169,32 +169,41 @@ def _budget_rule(percent: int, severity: str) -> Rule:
 def _budget_unknown_rule() -> Rule:
     """Calls of unknown cost in a budget's period: its spend leaves them out (a lower bound,
     or unknown when every call is one), so the threshold rules cannot tell whether it is over.
-    Without this rule a budget spent on a model without a price would never alert, silently."""
+    Without this rule a budget spent on a model without a price would never alert, silently.
+    Calls serve could not store (dead letters) are left out of its spend the same way: they
+    count here too (``unknown``), and ``not_stored`` says how many of them there are."""
     view = VIEWS["budget_utilization"]
+    left_out = "unpriced_requests + dead_lettered_requests"
 
     def metric(name: str, value: str) -> Metric:
         return Metric(
-            name, view, f"{_BUDGET_LABELS}, toFloat64({value}) AS {name}", "unpriced_requests > 0"
+            name, view, f"{_BUDGET_LABELS}, toFloat64({value}) AS {name}", f"{left_out} > 0"
         )
 
     return Rule(
         uid="tokentrace-budget-unknown-cost",
         title="Budget spend includes calls of unknown cost",
-        value=metric("unknown", "unpriced_requests"),
-        context=(metric("requests", "requests"), metric("amount", "amount")),
+        value=metric("unknown", left_out),
+        context=(
+            metric("requests", "requests"),
+            metric("amount", "amount"),
+            metric("not_stored", "dead_lettered_requests"),
+        ),
         threshold=("gt", 0.0),
         severity="warning",
         summary=(
             'Budget {{ $labels.scope }} ({{ $labels.period }}): {{ printf "%.0f" '
-            '$values.unknown.Value }} of {{ printf "%.0f" $values.requests.Value }} calls this '
-            "{{ $labels.period }} have an unknown cost"
+            "$values.unknown.Value }} calls this {{ $labels.period }} have an unknown cost "
+            '({{ printf "%.0f" $values.not_stored.Value }} of them not stored), beside '
+            '{{ printf "%.0f" $values.requests.Value }} stored'
         ),
         description=(
-            "Their cost (no price for the model, or no usage in the span) is not in the "
-            "budget's spend, which is a lower bound, or unknown when every call is one: the "
-            "budget alerts judge the known spend only, against "
-            '{{ printf "%.2f" $values.amount.Value }} USD. Add the model to the prices file '
-            "(then reprice), or have streams report usage."
+            "Their cost (no price for the model, or no usage in the span, or the call not "
+            "stored: tokentrace dead-letters list) is not in the budget's spend, which is a "
+            "lower bound, or unknown when every call is one: the budget alerts judge the known "
+            'spend only, against {{ printf "%.2f" $values.amount.Value }} USD. Add the model '
+            "to the prices file (then reprice), have streams report usage, or replay the dead "
+            "letters."
         ),
     )
 

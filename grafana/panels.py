@@ -109,6 +109,24 @@ def _override(field: str, properties: dict[str, Any]) -> dict[str, Any]:
 
 # How a count of calls of unknown cost reads beside the cost that leaves them out.
 UNKNOWN_CALLS = "calls of unknown cost"
+# And a count of the calls serve could not store (dead letters), which no cost holds.
+NOT_STORED_CALLS = "calls not stored"
+
+
+def _count_beside(column: str, name: str) -> dict[str, Any]:
+    """A count of calls a cost leaves out, named ``name``, orange from the first one."""
+    return _override(
+        column,
+        {
+            "displayName": name,
+            "unit": "short",
+            "color": {"mode": "thresholds"},
+            "thresholds": {
+                "mode": "absolute",
+                "steps": [{"value": None, "color": "green"}, {"value": 1, "color": "orange"}],
+            },
+        },
+    )
 
 
 def stat(
@@ -120,6 +138,7 @@ def stat(
     unit: str | None = None,
     thresholds: list[tuple[float | None, str]] | None = None,
     unknown: tuple[str, str] | None = None,
+    not_stored: str | None = None,
     per_row: bool = False,
 ) -> dict[str, Any]:
     """One number from a one-row table view, picked by column name.
@@ -127,30 +146,20 @@ def stat(
     ``unknown`` is (the column counting the calls of unknown cost that ``field`` leaves out,
     the name ``field`` shows as): a cost is then shown with that count beside it, so a known
     cost that is a lower bound never reads as the whole (orange once there is one).
+    ``not_stored`` is the column counting the calls serve could not store that it leaves out
+    too (dead letters), shown beside it the same way.
     ``per_row`` shows the row's values as they are, not reduced, so that the name may be
     another column of the row (``${__data.fields.NAME}``, as a gauge's label is)."""
     fields = f"/^{field}$/"
     overrides = None
     if unknown is not None:
         count, label = unknown
-        fields = f"/^({field}|{count})$/"
+        counts = count if not_stored is None else f"{count}|{not_stored}"
+        fields = f"/^({field}|{counts})$/"
         overrides = [
             _override(field, {"displayName": label}),
-            _override(
-                count,
-                {
-                    "displayName": UNKNOWN_CALLS,
-                    "unit": "short",
-                    "color": {"mode": "thresholds"},
-                    "thresholds": {
-                        "mode": "absolute",
-                        "steps": [
-                            {"value": None, "color": "green"},
-                            {"value": 1, "color": "orange"},
-                        ],
-                    },
-                },
-            ),
+            _count_beside(count, UNKNOWN_CALLS),
+            *([] if not_stored is None else [_count_beside(not_stored, NOT_STORED_CALLS)]),
         ]
     return _panel(
         "stat",

@@ -60,15 +60,20 @@ class Exceeded:
     amount: str
     spent: str
     unpriced_requests: int = 0  # calls of the period whose cost is unknown, not in ``spent``
+    dead_lettered_requests: int = 0  # calls of the period serve could not store, likewise
 
     def describe(self) -> str:
         shown = self.scope or "global"
-        spent = f"at least {self.spent}" if self.unpriced_requests else self.spent
-        unknown = (
-            f" ({_calls(self.unpriced_requests)} of unknown cost not counted)"
-            if self.unpriced_requests
-            else ""
-        )
+        left_out = [
+            f"{_calls(count)} {what}"
+            for count, what in (
+                (self.unpriced_requests, "of unknown cost"),
+                (self.dead_lettered_requests, "not stored"),
+            )
+            if count
+        ]
+        spent = f"at least {self.spent}" if left_out else self.spent
+        unknown = f" ({' and '.join(left_out)} not counted)" if left_out else ""
         return (
             f"tokentrace budget {shown} ({self.period}) is spent: {spent} of "
             f"{self.amount} USD{unknown}; call blocked before it was sent"
@@ -121,6 +126,7 @@ class BudgetGuard:
                     amount=str(item["amount"]),
                     spent=str(item["spent"]),
                     unpriced_requests=int(item.get("unpriced_requests") or 0),
+                    dead_lettered_requests=int(item.get("dead_lettered_requests") or 0),
                 )
                 for item in document["budgets"]
                 if item["exceeded"] is True
@@ -141,11 +147,13 @@ class BudgetGuard:
             logger.info("budget guard: %s answers again", self.url)
 
     def _tell_unknown(self, budgets: list[dict[str, Any]]) -> None:
-        """Logs once per budget whose period holds calls of unknown cost, which its cap does
-        not count (again once they are gone and come back: a new period, a reprice)."""
+        """Logs once per budget whose period holds calls of unknown cost (or calls serve could
+        not store), which its cap does not count (again once they are gone and come back: a new
+        period, a reprice, a replay)."""
         unknown = {}
         for item in budgets:
             count = int(item.get("unpriced_requests") or 0)
+            count += int(item.get("dead_lettered_requests") or 0)
             if count:
                 unknown[str(item["scope"]), str(item["period"])] = (item, count)
         for key in unknown.keys() - self._told_unknown:
@@ -157,7 +165,7 @@ class BudgetGuard:
             )
             logger.warning(
                 "budget guard: budget %s (%s) caps known spend only: %s of unknown cost this %s "
-                "(no price, or no usage) are not counted, so its spend is %s",
+                "(no price, no usage, or not stored) are not counted, so its spend is %s",
                 key[0] or "global",
                 key[1],
                 _calls(count),

@@ -57,6 +57,17 @@ def store_client(chdb_url: str, migrated_schema: list[str]) -> Iterator:
     migrations' end state (:func:`migrated_schema`) with their versions recorded, so that
     ``store.migrate`` on it applies nothing, and its views reloaded as ``migrate`` leaves
     them."""
+    yield from _store(chdb_url, migrated_schema)
+
+
+@pytest.fixture(scope="module")
+def module_store_client(chdb_url: str, migrated_schema: list[str]) -> Iterator:
+    """:func:`store_client` shared by a module's tests: for tests that only read what one
+    seeding stored (seeding through the write path costs seconds of CPU, 30-60 s under load)."""
+    yield from _store(chdb_url, migrated_schema)
+
+
+def _store(chdb_url: str, migrated_schema: list[str]) -> Iterator:
     from tokentrace.processor.store import store
 
     database = f"t{next(_counter)}"

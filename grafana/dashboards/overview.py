@@ -33,6 +33,7 @@ def panels() -> list[dict[str, Any]]:
                 field="cost",
                 title="Spend this month",
                 unknown=("unpriced_requests", "known spend"),
+                not_stored="dead_lettered_requests",
             ),
             p.stat(
                 v["month_to_date"],
@@ -40,6 +41,7 @@ def panels() -> list[dict[str, Any]]:
                 field="forecast",
                 title="Month-end forecast",
                 unknown=("forecast_unpriced_requests", "from known spend"),
+                not_stored="forecast_dead_lettered_requests",
             ),
             p.stat(
                 v["totals"],
@@ -47,6 +49,7 @@ def panels() -> list[dict[str, Any]]:
                 field="cost",
                 title="Spend in range",
                 unknown=("unpriced_requests", "known spend"),
+                not_stored="dead_lettered_requests",
             ),
             p.stat(
                 v["spend_change"],
@@ -80,7 +83,7 @@ def panels() -> list[dict[str, Any]]:
                 (0, 4, 16, 8),
                 title="Daily spend (30 days)",
                 bars=True,
-                right_axis=("requests", "unpriced_requests"),
+                right_axis=("requests", "unpriced_requests", "dead_lettered_requests"),
             ),
             p.gauge(
                 v["budget_utilization"],

@@ -49,7 +49,8 @@ def budget_json(budget: budgets.Budget) -> dict[str, Any]:
 
 def enforced_json(state: budgets.EnforcedState) -> dict[str, Any]:
     """One enforced budget as the guard reads it: ``spent`` and ``utilization`` are null when
-    every call of the period has an unknown cost, lower bounds when ``unpriced_requests`` > 0."""
+    every call of the period has an unknown cost (or was not stored), lower bounds when
+    ``unpriced_requests`` or ``dead_lettered_requests`` (calls serve could not store) > 0."""
     known = state.spent is not None and state.utilization is not None
     return {
         "scope": state.budget.scope,
@@ -60,7 +61,10 @@ def enforced_json(state: budgets.EnforcedState) -> dict[str, Any]:
         "utilization": float(state.utilization) if state.utilization is not None else None,
         "exceeded": state.exceeded,
         "unpriced_requests": state.unpriced_requests,
-        "spent_complete": known and not state.unpriced_requests,
+        "dead_lettered_requests": state.dead_lettered_requests,
+        "spent_complete": known
+        and not state.unpriced_requests
+        and not state.dead_lettered_requests,
     }
 
 

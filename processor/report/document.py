@@ -68,22 +68,36 @@ def known_money(value: Any) -> str | None:
     return None if value is None else money(value)
 
 
-def amount_text(value: str | None, unknown: int, money_text: Callable[[str], str]) -> str:
+def amount_text(
+    value: str | None, unknown: int, money_text: Callable[[str], str], lost: int = 0
+) -> str:
     """A known cost as people read it: ``unknown`` when there is none, the known cost plus how
-    many calls are unknown when some are (a lower bound); never $0.00 for unknown."""
-    if value is None:
-        return "unknown"
-    text = money_text(value)
-    return f"{text} + {unknown:,} unknown" if unknown else text
+    many calls are unknown when some are (a lower bound); never $0.00 for unknown. ``lost``
+    calls serve could not store (dead letters) are in no cost: "$12.40 + 3 unknown + 2 not
+    stored"."""
+    text = "unknown" if value is None else money_text(value)
+    if value is not None and unknown:
+        text += f" + {unknown:,} unknown"
+    return f"{text} + {lost:,} not stored" if lost else text
 
 
 def spend_text(doc: dict[str, Any], money_text: Callable[[str], str]) -> str:
     """The window's spend (:func:`amount_text`), with the calls serve could not store, which
-    no total holds: "$12.40 + 3 unknown + 2 not stored"."""
+    no total holds; "no calls" for a window without any, whose $0 is no spend to read."""
     totals = doc["totals"]
-    text = amount_text(totals["cost"], totals.get("unpriced_requests", 0), money_text)
     lost = doc.get("dead_lettered_requests", 0)
-    return f"{text} + {lost:,} not stored" if lost else text
+    if not totals.get("requests") and not lost:
+        return "no calls"
+    return amount_text(totals["cost"], totals.get("unpriced_requests", 0), money_text, lost)
+
+
+def month_text(doc: dict[str, Any], money_text: Callable[[str], str]) -> str:
+    """Month to date as :func:`spend_text` says the window's spend."""
+    mtd = doc["month_to_date"]
+    lost = mtd.get("dead_lettered_requests", 0)
+    if not mtd.get("requests", 1) and not lost:
+        return "no calls"
+    return amount_text(mtd["cost"], mtd.get("unpriced_requests", 0), money_text, lost)
 
 
 def lower_bound_text(value: str | None, partial: bool, money_text: Callable[[str], str]) -> str:
@@ -117,11 +131,12 @@ def unmetered_text(row: dict[str, Any], money_text: Callable[[str], str]) -> str
 
 
 def cost_text(row: dict[str, Any], money_text: Callable[[str], str]) -> str:
-    """A row's cost as people read it (:func:`amount_text`)."""
+    """A row's cost as people read it (:func:`amount_text`), with its calls not stored."""
     unknown = row.get("unpriced_requests", 0)
+    lost = row.get("dead_lettered_requests", 0)
     if unknown and unknown >= row.get("requests", 0):
-        return "unknown"
-    return amount_text(row["cost"], unknown, money_text)
+        return amount_text(None, unknown, money_text, lost)
+    return amount_text(row["cost"], unknown, money_text, lost)
 
 
 def unknown_lines(totals: dict[str, Any], lost: int = 0) -> list[str]:
@@ -233,10 +248,17 @@ def _tag_row(key: str, row: dict[str, Any]) -> dict[str, Any]:
         "cost": known_money(row["cost"]),
         "requests": int(row["requests"]),
         "unpriced_requests": int(row["unpriced_requests"]),
+        **_not_stored(row),
     }
     if row.get("other"):
         out.update(other=True, values=int(row["members"]))
     return out
+
+
+def _not_stored(row: dict[str, Any]) -> dict[str, int]:
+    """A breakdown row's calls serve could not store (dead letters): in no cost of it, and
+    in none of its requests (a row of 0 requests when they are its only calls)."""
+    return {"dead_lettered_requests": int(row.get("dead_lettered_requests") or 0)}
 
 
 def _budget_applies(scope: str, filters: dict[str, tuple[str, ...]]) -> bool:
@@ -271,6 +293,7 @@ def build(fetch: Fetch, window: Window, top: int = DEFAULT_TOP) -> dict[str, Any
             "requests": int(r["requests"]),
             "partial": _day(r["day"]) in partial,
             "unpriced_requests": int(r["unpriced_requests"]),
+            **_not_stored(r),
         }
         for r in fetch("daily_spend")
     ]
@@ -280,6 +303,8 @@ def build(fetch: Fetch, window: Window, top: int = DEFAULT_TOP) -> dict[str, Any
     failed_unknown = int(totals.get("failed_unpriced_requests") or 0)
     month_unknown = int(mtd.get("unpriced_requests") or 0)
     forecast_unknown = month_unknown + int(mtd.get("last_week_unpriced_requests") or 0)
+    month_lost = int(mtd.get("dead_lettered_requests") or 0)
+    forecast_lost = int(mtd.get("forecast_dead_lettered_requests") or 0)
     return {
         "currency": "USD",
         "window": {
@@ -308,8 +333,13 @@ def build(fetch: Fetch, window: Window, top: int = DEFAULT_TOP) -> dict[str, Any
             "cost": known_money(mtd.get("cost")) if mtd else "0",
             "forecast": known_money(mtd.get("forecast")) if mtd else "0",
             "unpriced_requests": month_unknown,
-            "cost_complete": not month_unknown,
-            "forecast_complete": not forecast_unknown,
+            # the month's calls serve could not store: in neither cost nor forecast
+            "dead_lettered_requests": month_lost,
+            # this month's or the 7 days before's: the forecast leaves them out
+            "forecast_dead_lettered_requests": forecast_lost,
+            "requests": int(mtd.get("requests") or 0),
+            "cost_complete": not month_unknown and not month_lost,
+            "forecast_complete": not forecast_unknown and not forecast_lost,
             "budgets": [
                 {
                     "scope": r["scope"],
@@ -318,7 +348,10 @@ def build(fetch: Fetch, window: Window, top: int = DEFAULT_TOP) -> dict[str, Any
                     "spent": known_money(r["spent"]),
                     "utilization": None if r["spent"] is None else _number(r["utilization"]) or 0.0,
                     "unpriced_requests": int(r["unpriced_requests"]),
-                    "spent_complete": not int(r["unpriced_requests"]),
+                    # the period's calls serve could not store: in no spend
+                    "dead_lettered_requests": int(r["dead_lettered_requests"]),
+                    "spent_complete": not int(r["unpriced_requests"])
+                    and not int(r["dead_lettered_requests"]),
                 }
                 for r in fetch("budget_utilization")
                 if _budget_applies(r["scope"], window.filters)
@@ -334,6 +367,7 @@ def build(fetch: Fetch, window: Window, top: int = DEFAULT_TOP) -> dict[str, Any
                 "share": _number(r["share"]),
                 # share is of the known spend: these calls of unknown cost are not in it
                 "share_unpriced_requests": int(r.get("share_unpriced_requests") or 0),
+                **_not_stored(r),
             }
             for r in fetch("spend_by_provider")
         ],
@@ -346,6 +380,7 @@ def build(fetch: Fetch, window: Window, top: int = DEFAULT_TOP) -> dict[str, Any
                 "unpriced_requests": int(r["unpriced_requests"]),
                 "input_tokens": int(r["input_tokens"]),
                 "output_tokens": int(r["output_tokens"]),
+                **_not_stored(r),
             }
             for r in fetch("spend_by_model")
         ],
@@ -440,6 +475,9 @@ def _change(fetch: Fetch) -> dict[str, Any]:
         "change_basis": row.get("change_basis", "no calls before"),
         "unpriced_requests": int(row.get("unpriced_requests") or 0),
         "previous_unpriced_requests": int(row.get("previous_unpriced_requests") or 0),
+        # each period's calls serve could not store: in neither cost
+        "dead_lettered_requests": int(row.get("dead_lettered_requests") or 0),
+        "previous_dead_lettered_requests": int(row.get("previous_dead_lettered_requests") or 0),
     }
 
 
@@ -451,9 +489,20 @@ def change_text(change: dict[str, Any]) -> str:
     if change["change"] is None:
         return f"{'unknown' if basis.endswith('unknown') else 'none'} ({basis})"
     text = f"{change['change']:+.1%}"
-    left_out = change["unpriced_requests"] + change["previous_unpriced_requests"]
+    left_out = [
+        f"{count:,} call{'s' * (count != 1)} {what}"
+        for count, what in (
+            (change["unpriced_requests"] + change["previous_unpriced_requests"], "of unknown cost"),
+            (
+                change.get("dead_lettered_requests", 0)
+                + change.get("previous_dead_lettered_requests", 0),
+                "not stored",
+            ),
+        )
+        if count
+    ]
     if left_out:
-        text += f" ({basis}: {left_out:,} call{'s' * (left_out != 1)} of unknown cost left out)"
+        text += f" ({basis}: {' and '.join(left_out)} left out)"
     return text
 
 
@@ -626,7 +675,10 @@ def _reconciliation(fetch: Fetch) -> dict[str, Any]:
                 # every metered call of unknown cost (no price, or no usage): metered_cost is
                 # a lower bound and gap an upper bound unless metered_cost_complete
                 "unknown_cost_requests": int(r["unknown_cost_requests"]),
-                "metered_cost_complete": not int(r["unknown_cost_requests"]),
+                "metered_cost_complete": not int(r["unknown_cost_requests"])
+                and not int(r["dead_lettered_requests"]),
+                # metered calls serve could not store: in no metered count, cost or tokens
+                "dead_lettered_requests": int(r["dead_lettered_requests"]),
                 # of those, the calls without usage: their billed tokens are in the token gap
                 "usage_missing_requests": int(r["usage_missing_requests"]),
             }

@@ -21,6 +21,7 @@ from tokentrace.processor.report.document import (
     cost_text,
     incidents,
     lower_bound_text,
+    month_text,
     spend_text,
     unmetered_text,
     upper_bound_text,
@@ -207,7 +208,7 @@ def _kpis(doc: dict[str, Any]) -> str:
             if "vs_previous_period" in doc
             else []
         ),
-        (amount_text(mtd["cost"], mtd.get("unpriced_requests", 0), money), "month to date"),
+        (month_text(doc, money), "month to date"),
         (
             lower_bound_text(mtd["forecast"], not mtd.get("forecast_complete", True), money),
             "month-end forecast",
@@ -285,12 +286,21 @@ def _nothing_known(rows: list[dict[str, Any]], key: str) -> str | None:
     if any(r[key] is not None and Decimal(r[key]) for r in rows):
         return None
     unknown = sum(r.get("unpriced_requests", 0) for r in rows)
-    if not unknown:
+    lost = sum(r.get("dead_lettered_requests", 0) for r in rows)
+    if not unknown and not lost:
         return None
-    return (
-        f"<p class=note>Nothing known to chart: the {unknown:,} calls of these days have an "
-        "<span class=unknown>unknown</span> cost (no price, or no usage).</p>"
-    )
+    said = []
+    if unknown:
+        said.append(
+            f"the {unknown:,} calls of these days have an <span class=unknown>unknown</span> "
+            "cost (no price, or no usage)"
+        )
+    if lost:
+        said.append(
+            f"{lost:,} call{'s' * (lost != 1)} of these days {'were' if lost != 1 else 'was'} "
+            "not stored (tokentrace dead-letters list)"
+        )
+    return f"<p class=note>Nothing known to chart: {'; '.join(said)}.</p>"
 
 
 def _daily_chart(doc: dict[str, Any]) -> str:
@@ -304,7 +314,7 @@ def _daily_chart(doc: dict[str, Any]) -> str:
             Decimal(d["cost"] or 0),
             RED if d["date"] in anomalous else BLUE,
             ("partial " if d.get("partial") else "")
-            + ("unknown" if d.get("unpriced_requests") else ""),
+            + ("unknown" if d.get("unpriced_requests") or d.get("dead_lettered_requests") else ""),
             f"{d['date']}: {cost_text(d, money)}, {d['requests']:,} requests"
             + (" (partial day)" if d.get("partial") else "")
             + (" (anomaly)" if d["date"] in anomalous else ""),
@@ -315,6 +325,8 @@ def _daily_chart(doc: dict[str, Any]) -> str:
     legend.append(("partial day (hatched)", f"{BLUE} partial"))
     if any(d.get("unpriced_requests") for d in doc["daily"]):
         legend.append(("calls of unknown cost, not in the bar (dotted)", f"{BLUE} unknown"))
+    if any(d.get("dead_lettered_requests") for d in doc["daily"]):
+        legend.append(("calls not stored, not in the bar (dotted)", f"{BLUE} unknown"))
     return _columns(points) + _legend(legend)
 
 
@@ -356,8 +368,8 @@ def _bars(doc: dict[str, Any], rows: list[tuple[str, dict[str, Any]]], limit: in
     for label, row in shown:
         width = float(Decimal(row["cost"] or 0) / top) * 100
         value = escape(cost_text(row, money))
-        if value == "unknown":
-            value = "<span class=unknown>unknown</span>"
+        if value.startswith("unknown"):
+            value = "<span class=unknown>unknown</span>" + value.removeprefix("unknown")
         cells.append(
             f"<div class=row><span class=label title='{escape(label)}'>"
             f"{escape(label or '(none)')}</span>"
@@ -403,7 +415,7 @@ def _budgets(budgets: list[dict[str, Any]]) -> str:
         return "<p>No budgets set (<code>tokentrace budget set team=NAME AMOUNT</code>).</p>"
     cells = []
     for budget in budgets:
-        unknown = budget.get("unpriced_requests", 0)
+        unknown = budget.get("unpriced_requests", 0) + budget.get("dead_lettered_requests", 0)
         fraction = float(budget["utilization"] or 0)
         colour = RED if fraction >= 1 else AMBER if fraction >= 0.8 or unknown else GREEN
         label = f"{budget['scope'] or 'all spend'} ({budget['period']})"
@@ -416,11 +428,20 @@ def _budgets(budgets: list[dict[str, Any]]) -> str:
             f"<div class=row><span class=label>{escape(label)}</span><span class=track><span "
             f"class=fill style='display:block;width:{min(fraction, 1) * 100:.2f}%;"
             f"background:{colour}'></span></span><span class=value>"
-            f"{escape(amount_text(budget['spent'], unknown, money))} of "
+            f"{escape(_spent_text(budget))} of "
             f"{escape(money(budget['amount']))} · {used}</span></div>"
         )
     legend = _legend([("under 80 %", GREEN), ("80–100 %", AMBER), ("over budget", RED)])
     return f"<div class=rows>{''.join(cells)}</div>{legend}"
+
+
+def _spent_text(budget: dict[str, Any]) -> str:
+    return amount_text(
+        budget["spent"],
+        budget.get("unpriced_requests", 0),
+        money,
+        budget.get("dead_lettered_requests", 0),
+    )
 
 
 def _table(headers: list[str], rows: list[list[str]], numeric: set[int]) -> str:
@@ -640,7 +661,12 @@ def _reconciliation_table(doc: dict[str, Any]) -> str:
                 r["provider"],
                 r["model"] or "(no model)",
                 money(r["billed_cost"]),
-                amount_text(r["metered_cost"], c.get("unknown_cost_requests", 0), money),
+                amount_text(
+                    r["metered_cost"],
+                    c.get("unknown_cost_requests", 0),
+                    money,
+                    c.get("dead_lettered_requests", 0),
+                ),
                 upper_bound_text(r["gap"], not c.get("metered_cost_complete", True), money),
                 "—" if r["gap_ratio"] is None else f"{r['gap_ratio']:.1%}",
                 c.get("cause", ""),

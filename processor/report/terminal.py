@@ -27,6 +27,7 @@ from tokentrace.processor.report.document import (
     change_text,
     cost_text,
     lower_bound_text,
+    month_text,
     spend_text,
     unknown_lines,
     unmetered_text,
@@ -116,7 +117,7 @@ def _header(doc: dict[str, Any]) -> Panel:
     lines.add_column()
     lines.add_row("Spend in window", spend_text(doc, money))
     window = doc["window"]
-    month = amount_text(mtd["cost"], mtd.get("unpriced_requests", 0), money)
+    month = month_text(doc, money)
     forecast = lower_bound_text(mtd["forecast"], not mtd.get("forecast_complete", True), money)
     if "vs_previous_period" in doc:
         lines.add_row("vs previous period", change_text(doc["vs_previous_period"]))
@@ -150,8 +151,11 @@ def _budgets(doc: dict[str, Any]) -> Table:
     for name in ("scope", "period", "spent", "amount", "utilization", ""):
         table.add_column(name, justify="right" if name in ("spent", "amount") else "left")
     for budget in doc["month_to_date"]["budgets"]:
-        unknown = budget.get("unpriced_requests", 0)
-        spent = amount_text(budget["spent"], unknown, money)
+        unknown = budget.get("unpriced_requests", 0) + budget.get("dead_lettered_requests", 0)
+        spent = amount_text(
+            budget["spent"], budget.get("unpriced_requests", 0), money,
+            budget.get("dead_lettered_requests", 0),
+        )  # fmt: skip
         if budget["utilization"] is None:
             _row(table, budget["scope"] or "(global)", budget.get("period", "month"), spent,
                  money(budget["amount"]), Text("unknown", "yellow"), "")  # fmt: skip
@@ -192,6 +196,10 @@ def _daily(doc: dict[str, Any]) -> Panel:
     if unknown:
         days = ", ".join(unknown) if len(unknown) <= 5 else f"{len(unknown)} of {len(daily)} days"
         body.append(f"   calls of unknown cost (not in the bars; ? if all) on {days}")
+    lost = [d["date"] for d in daily if d.get("dead_lettered_requests")]
+    if lost:
+        days = ", ".join(lost) if len(lost) <= 5 else f"{len(lost)} of {len(daily)} days"
+        body.append(f"   calls not stored (not in the bars; ? if all) on {days}")
     if daily:
         partial = [d["date"] for d in daily if d.get("partial")]
         if partial:
@@ -372,7 +380,12 @@ def _reconciliation(doc: dict[str, Any]) -> Group | Table:
             row["provider"],
             row["model"] or "(no model)",
             money(row["billed_cost"]),
-            amount_text(row["metered_cost"], cause.get("unknown_cost_requests", 0), money),
+            amount_text(
+                row["metered_cost"],
+                cause.get("unknown_cost_requests", 0),
+                money,
+                cause.get("dead_lettered_requests", 0),
+            ),
             upper_bound_text(row["gap"], not cause.get("metered_cost_complete", True), money),
             "—" if share is None else f"{share:.1%}",
             cause.get("cause", ""),

@@ -128,14 +128,16 @@ class EnforcedState:
     """An enforced budget and where it stands now: what the budget guard polls.
 
     ``spent`` is the known cost of the period: a lower bound when ``unpriced_requests`` calls
-    have an unknown cost, None when every call has. A budget is exceeded when its known
-    spend reaches the amount; unknown costs never block a call (the guard fails open).
+    have an unknown cost or ``dead_lettered_requests`` calls were not stored, None when every
+    call is one of those. A budget is exceeded when its known spend reaches the amount;
+    unknown costs never block a call (the guard fails open).
     """
 
     budget: Budget
     spent: Decimal | None
     utilization: Decimal | None
     unpriced_requests: int = 0
+    dead_lettered_requests: int = 0
 
     @property
     def exceeded(self) -> bool:
@@ -154,7 +156,11 @@ def enforced_state(client: Client, now: datetime | None = None) -> list[Enforced
     rows = views.fetch(client, views.VIEWS["budget_utilization"], start=now, end=now)
     return [
         EnforcedState(
-            enforced[key], row["spent"], row["utilization"], int(row["unpriced_requests"])
+            enforced[key],
+            row["spent"],
+            row["utilization"],
+            int(row["unpriced_requests"]),
+            int(row["dead_lettered_requests"]),
         )
         for row in rows
         if (key := (row["scope"], row["period"])) in enforced

@@ -46,14 +46,16 @@ SELECT
     sum(r.billed_cost) AS billed_cost,
     -- metered calls whose every cost is unknown have no metered cost (NULL), never 0: so no
     -- gap either; with some, the cost of the others (a lower bound, the gap an upper bound)
-    if(metered_requests > 0 AND unknown_cost_requests >= metered_requests, NULL,
+    if(metered_requests > 0 AND unknown_cost_requests >= metered_requests
+        OR metered_requests = 0 AND dead_lettered_requests > 0, NULL,
         sum(r.metered_cost)) AS metered_cost,
     billed_cost - metered_cost AS gap,
     toFloat64(gap) / nullIf(toFloat64(billed_cost), 0) AS gap_ratio,
     -- the bill less the metered cost of the calls with usage, when every one of those has a
     -- price: what the metered tokens do not account for, calls seen without usage included
     -- (the bill's tokens are theirs too); NULL beside calls without a price
-    if(unpriced_requests > 0, NULL, billed_cost - sum(r.metered_cost)) AS unmetered_gap,
+    if(unpriced_requests > 0 OR dead_lettered_requests > 0, NULL,
+        billed_cost - sum(r.metered_cost)) AS unmetered_gap,
     sum(r.billed_input_tokens) AS billed_input_tokens,
     sum(r.metered_input_tokens) AS metered_input_tokens,
     sum(r.billed_output_tokens) AS billed_output_tokens,
@@ -63,6 +65,10 @@ SELECT
     sum(r.unpriced_requests) AS unpriced_requests,
     sum(r.unknown_cost_requests) AS unknown_cost_requests,
     sum(r.unknown_cost_requests) - sum(r.unpriced_requests) AS usage_missing_requests,
+    -- metered calls serve could not store (pending dead letters): in no metered count, cost
+    -- or tokens above, so metered_cost is a lower bound (NULL when they are all) and the gap
+    -- theirs to explain
+    sum(r.dead_lettered_requests) AS dead_lettered_requests,
     max(r.has_usage) AS has_usage,
     toInt64(billed_input_tokens + billed_output_tokens)
         - toInt64(metered_input_tokens + metered_output_tokens) AS token_gap,
@@ -71,6 +77,7 @@ SELECT
     -- do not hide missing ones
     multiIf(
         billed_cost = 0 AND billed_input_tokens + billed_output_tokens = 0, 'not billed',
+        dead_lettered_requests > 0, 'calls not stored',
         metered_requests = 0, 'unmetered',
         has_usage = 0, if(unpriced_requests > 0, 'unpriced calls', 'cost only'),
         abs(token_gap) > {TOKEN_TOLERANCE} * (billed_input_tokens + billed_output_tokens),
@@ -88,7 +95,7 @@ FROM
         toUInt64(0) AS billed_output_tokens, toUInt64(0) AS metered_output_tokens,
         CAST(NULL, 'Nullable(UInt64)') AS billed_requests, toUInt64(0) AS metered_requests,
         toUInt64(0) AS unpriced_requests, toUInt64(0) AS unknown_cost_requests,
-        toUInt8(0) AS has_usage
+        toUInt8(0) AS has_usage, toUInt64(0) AS dead_lettered_requests
     FROM billed_costs AS c
     WHERE $__dateFilter(day)
       AND {_newest("cost", "c")}{{filters}}
@@ -100,7 +107,7 @@ FROM
         sum(u.input_tokens), toUInt64(0),
         sum(u.output_tokens), toUInt64(0),
         sum(u.requests), toUInt64(0),
-        toUInt64(0), toUInt64(0), toUInt8(1)
+        toUInt64(0), toUInt64(0), toUInt8(1), toUInt64(0)
     FROM billed_usage AS u
     WHERE $__dateFilter(day)
       AND {_newest("usage", "u")}{{filters}}
@@ -118,13 +125,26 @@ FROM
             sum(m.usage_missing_requests))),
         -- every metered call of unknown cost, without usage or without a price
         sum(m.unpriced_requests),
-        toUInt8(0)
+        toUInt8(0), toUInt64(0)
     FROM llm_cost_daily AS m
     WHERE $__dateFilter(day)
       AND (m.provider, m.day) IN (
         SELECT provider, day FROM billed_imports WHERE $__dateFilter(day)
       ){{filters}}
     GROUP BY m.provider, m.day, m.model
+    UNION ALL
+    SELECT
+        l.provider, l.day, l.model,
+        toDecimal128(0, 12), toDecimal128(0, 12),
+        toUInt64(0), toUInt64(0), toUInt64(0), toUInt64(0),
+        CAST(NULL, 'Nullable(UInt64)'), toUInt64(0), toUInt64(0), toUInt64(0), toUInt8(0),
+        count()
+    FROM dead_letters AS l FINAL
+    WHERE l.replayed = 0 AND $__dateFilter(l.day)
+      AND (l.provider, l.day) IN (
+        SELECT provider, day FROM billed_imports WHERE $__dateFilter(day)
+      ){{filters}}
+    GROUP BY l.provider, l.day, l.model
 ) AS r
 GROUP BY provider, day, model"""
 
@@ -138,7 +158,9 @@ RECONCILIATION_VIEWS: list[View] = [
             "share of the bill, and the likely cause: 'unmetered' (billed, never seen), "
             "'missing calls' (billed tokens above metered, calls of unknown cost or not), "
             "'price or tier' (tokens match within 1 %, cost does not), 'unpriced calls', 'not "
-            "billed', 'cost only' (no usage in the report, e.g. web search), 'matches'. Input "
+            "billed', 'cost only' (no usage in the report, e.g. web search), 'calls not stored' "
+            "(dead_lettered_requests: metered calls serve could not store, in no metered "
+            "column; metered_cost a lower bound, NULL when they are all), 'matches'. Input "
             "tokens include cached ones. metered_cost leaves out the unknown_cost_requests "
             "(metered calls without a price or without usage): a lower bound, and gap an upper "
             "bound, when there are some; NULL (unknown) for both when every metered call is "

@@ -329,6 +329,11 @@ _TOP_CALLS_SHOWN = (
 _SHARE_LEAVES_OUT = "sum(sum({}.unpriced_requests)) OVER () AS share_unpriced_requests"
 
 
+# What a breakdown sums of the rollup (with the calls not stored beside: _with_dead_letters).
+_SUMS = ("cost", "requests", "unpriced_requests")
+_BLOCKED_SUMS = (*_SUMS, "blocked_requests")
+
+
 def _top(dimension: str, title: str, description: str) -> View:
     """Spend, requests and budget-blocked requests per value of a high-cardinality rollup
     column: the largest ``top`` values and one "(other)" row (see :func:`_top_n`)."""
@@ -340,17 +345,13 @@ def _top(dimension: str, title: str, description: str) -> View:
         source="llm_cost_daily",
         template=_top_n(
             dimension,
-            f"""\
-        SELECT {dimension}, sum(cost) AS cost, sum(requests) AS requests,
-            sum(blocked_requests) AS blocked_requests, sum(d.unpriced_requests) AS unpriced_requests
-        FROM llm_cost_daily AS d
-        WHERE $__dateFilter(day){{filters}}
-        GROUP BY {dimension}""",
+            _with_dead_letters(dimension, _BLOCKED_SUMS, indent="        "),
             _KNOWN_COST.replace("d.", "ranked.") + ",\n    sum(ranked.requests) AS requests,\n"
             "    sum(ranked.blocked_requests) AS blocked_requests,\n"
             "    sum(ranked.unpriced_requests) AS unpriced_requests,\n"
             "    toFloat64(cost) / nullIf(toFloat64(sum(sum(ranked.cost)) OVER ()), 0) AS share,\n"
-            f"    {_SHARE_LEAVES_OUT.format('ranked')}",
+            f"    {_SHARE_LEAVES_OUT.format('ranked')},\n"
+            "    sum(ranked.dead_lettered_requests) AS dead_lettered_requests",
             dimension,
         ),
         top=TOP_DEFAULT,
@@ -368,25 +369,23 @@ SELECT
     sum(requests) AS requests,
     sum(d.unpriced_requests) AS unpriced_requests,
     toFloat64(cost) / nullIf(toFloat64(sum(sum(d.cost)) OVER ()), 0) AS share,
-    {_SHARE_LEAVES_OUT.format("d")}
-FROM llm_cost_daily AS d
-WHERE $__dateFilter(day){{filters}}
+    {_SHARE_LEAVES_OUT.format("d")},
+    sum(d.dead_lettered_requests) AS dead_lettered_requests
+FROM
+(
+{_with_dead_letters(dimension, _SUMS, indent="    ")}
+) AS d
 GROUP BY {dimension}
 ORDER BY cost DESC, {dimension}"""
     else:
         template = _top_n(
             dimension,
-            f"""\
-        SELECT
-            {dimension}, sum(cost) AS cost, sum(requests) AS requests,
-            sum(d.unpriced_requests) AS unpriced_requests
-        FROM llm_cost_daily AS d
-        WHERE $__dateFilter(day){{filters}}
-        GROUP BY {dimension}""",
+            _with_dead_letters(dimension, _SUMS, indent="        "),
             _KNOWN_COST.replace("d.", "ranked.") + ",\n    sum(ranked.requests) AS requests,\n"
             "    sum(ranked.unpriced_requests) AS unpriced_requests,\n"
             "    toFloat64(cost) / nullIf(toFloat64(sum(sum(ranked.cost)) OVER ()), 0) AS share,\n"
-            f"    {_SHARE_LEAVES_OUT.format('ranked')}",
+            f"    {_SHARE_LEAVES_OUT.format('ranked')},\n"
+            "    sum(ranked.dead_lettered_requests) AS dead_lettered_requests",
             dimension,
         )
     return View(
@@ -416,27 +415,57 @@ _BUDGET_PERIODS = (
 
 
 def _budget_of_period(column: str) -> str:
-    """The budget's ``column`` (cost, calls, unknown) of the spend rows it matches."""
+    """The budget's ``column`` (cost, calls, unknown, lost) of the spend rows it matches: those
+    of its source, and the calls not stored (source 0), which match every budget's keys."""
     return (
         f"sumIf(multiIf(b.period = 'day', s.day_{column}, b.period = 'week', s.week_{column}, "
-        f"s.month_{column}),\n        s.source = b.source AND arrayAll((k, v) -> s.dims[k] = v, "
-        "mapKeys(b.filters), mapValues(b.filters)))"
+        f"s.month_{column}),\n        s.source IN (b.source, 0) AND arrayAll((k, v) -> "
+        "s.dims[k] = v, mapKeys(b.filters), mapValues(b.filters)))"
     )
+
+
+_BUDGET_COLUMNS = ("cost", "calls", "unknown", "lost")
 
 
 def _budget_spend(source: int, keys: tuple[str, ...]) -> str:
     """Spend in each period (today, this week, this month) by ``keys``, those that no budget
     filters on blanked, for the budgets of ``source``: summed per day by plain columns first,
-    so that the rollup's smallest projection holding ``keys`` answers it."""
+    so that the rollup's smallest projection holding ``keys`` answers it. Source 0 is the
+    calls serve could not store (pending dead letters), by every key: ``lost``."""
     blanked = ",\n            ".join(f"if(has(budget_keys, '{k}'), {k}, '') AS k_{k}" for k in keys)
     dims = ", ".join(f"'{k}', k_{k}" for k in keys)
     sums = ",\n        ".join(
         f"sumIf({column}, {since}) AS {period}_{column}"
         for period, since in _BUDGET_PERIODS
-        for column in ("cost", "calls", "unknown")
+        for column in _BUDGET_COLUMNS
     )
     group = ", ".join(f"k_{k}" for k in keys)
-    needed = "" if source == 1 else f"\n          AND has(sources, {source})"
+    days = "day >= least(toMonday(today), toStartOfMonth(today)) AND day <= today"
+    if source == 0:
+        inner = f"""\
+        SELECT
+            l.day AS day,
+            {blanked},
+            toDecimal128(0, 12) AS cost,
+            toUInt64(0) AS calls,
+            toUInt64(0) AS unknown,
+            count() AS lost
+        FROM dead_letters AS l FINAL
+        WHERE l.replayed = 0 AND {days}
+        GROUP BY day, {group}"""
+    else:
+        needed = "" if source == 1 else f"\n          AND has(sources, {source})"
+        inner = f"""\
+        SELECT
+            day,
+            {blanked},
+            sum(d.cost) AS cost,
+            sum(d.requests) AS calls,
+            sum(d.unpriced_requests) AS unknown,
+            toUInt64(0) AS lost
+        FROM llm_cost_daily AS d
+        WHERE {days}{needed}
+        GROUP BY day, {group}"""
     return f"""\
     SELECT
         {source} AS source,
@@ -444,15 +473,7 @@ def _budget_spend(source: int, keys: tuple[str, ...]) -> str:
         {sums}
     FROM
     (
-        SELECT
-            day,
-            {blanked},
-            sum(d.cost) AS cost,
-            sum(d.requests) AS calls,
-            sum(d.unpriced_requests) AS unknown
-        FROM llm_cost_daily AS d
-        WHERE day >= least(toMonday(today), toStartOfMonth(today)) AND day <= today{needed}
-        GROUP BY day, {group}
+{inner}
     )
     GROUP BY {group}"""
 
@@ -477,16 +498,21 @@ SELECT
     b.period AS period,
     -- the label a gauge shows: with the calls of unknown cost its spend leaves out, if any
     concat(if(b.scope = '', 'all', b.scope), ' (', b.period, ')',
-        if(unpriced_requests > 0, concat(' + ', toString(unpriced_requests), ' unknown'), ''))
+        if(unpriced_requests > 0, concat(' + ', toString(unpriced_requests), ' unknown'), ''),
+        if(dead_lettered_requests > 0,
+            concat(' + ', toString(dead_lettered_requests), ' not stored'), ''))
         AS budget,
     multiIf(b.period = 'day', today, b.period = 'week', toMonday(today), toStartOfMonth(today))
         AS period_start,
     b.amount AS amount,
-    if(requests > 0 AND unpriced_requests >= requests, NULL,
+    if(requests > 0 AND unpriced_requests >= requests
+        OR requests = 0 AND dead_lettered_requests > 0, NULL,
         {_budget_of_period("cost")}) AS spent,
     spent / nullIf(b.amount, 0) AS utilization,
     {_budget_of_period("calls")} AS requests,
-    {_budget_of_period("unknown")} AS unpriced_requests
+    {_budget_of_period("unknown")} AS unpriced_requests,
+    -- the calls of the period serve could not store: in no spend above
+    {_budget_of_period("lost")} AS dead_lettered_requests
 FROM
 (
     SELECT scope, filters, period, amount, {_BUDGET_SOURCE} AS source
@@ -504,11 +530,13 @@ CROSS JOIN
     UNION ALL
 {_budget_spend(3, _ALL_BUDGET_KEYS)}
     UNION ALL
+{_budget_spend(0, _ALL_BUDGET_KEYS)}
+    UNION ALL
     -- keeps budgets without any spend in the result (at 0)
     SELECT
         0,
         CAST(map(), 'Map(String, String)'),
-        {", ".join(["toDecimal128(0, 12), toUInt64(0), toUInt64(0)"] * 3)}
+        {", ".join(["toDecimal128(0, 12), toUInt64(0), toUInt64(0), toUInt64(0)"] * 3)}
 ) AS s
 GROUP BY b.scope, b.period, b.amount, b.filters
 ORDER BY utilization DESC, scope, period"""
@@ -553,6 +581,31 @@ _DEAD_LETTERED = f"""(
         SELECT count()
         {_pending()}
     ) AS dead_lettered_requests"""
+
+
+def _with_dead_letters(keys: str, sums: tuple[str, ...], indent: str = "") -> str:
+    """Rows of the rollup by ``keys`` (its ``sums``) over the range, with the pending dead
+    letters of each (``dead_lettered_requests``): a value whose only calls were not stored has
+    a row of 0 calls and as many not stored, so no breakdown leaves them out silently."""
+    money = {"cost": "toDecimal128(0, 12)"}
+    summed = ", ".join(f"sum(w.{s}) AS {s}" for s in sums)
+    rolled = ", ".join(f"sum(d.{s}) AS {s}" for s in sums)
+    zeros = ", ".join(money.get(s, "toUInt64(0)") for s in sums)
+    sql = f"""\
+SELECT {keys}, {summed}, sum(w.dead_lettered_requests) AS dead_lettered_requests
+FROM
+(
+    SELECT {keys}, {rolled}, toUInt64(0) AS dead_lettered_requests
+    FROM llm_cost_daily AS d
+    WHERE $__dateFilter(day){{filters}}
+    GROUP BY {keys}
+    UNION ALL
+    SELECT {keys}, {zeros}, count()
+    {_pending(indent="    ")}
+    GROUP BY {keys}
+) AS w
+GROUP BY {keys}"""
+    return "\n".join(indent + line if line else line for line in sql.splitlines())
 
 
 _VIEWS: list[View] = [
@@ -601,22 +654,30 @@ WHERE $__dateFilter(day){{filters}}""",
             "it is sensible on the 1st and does not swing with the hour of day. Both are "
             "lower bounds while unpriced_requests (this month) or last_week_unpriced_requests "
             "> 0 (forecast_unpriced_requests: the calls of either, counted once), and NULL "
-            "(unknown) when every call this month has an unknown cost."
+            "(unknown) when every call this month has an unknown cost. dead_lettered_requests "
+            "are this month's calls serve could not store, in neither (lower bounds while there "
+            "are some; NULL when they are the month's only calls); "
+            "forecast_dead_lettered_requests: those of this month or of the 7 days before."
         ),
         whole_days=True,
         format=Format.TABLE,
         source="llm_cost_daily",
-        template="""\
+        template=f"""\
 WITH
     toDate($__toTime, 'UTC') AS today,
     toStartOfMonth(today) AS month_start,
     toDateTime(month_start, 'UTC') AS month_begins,
     dateDiff('second', month_begins, $__toTime) AS elapsed_s,
-    dateDiff('second', $__toTime, toDateTime(addMonths(month_start, 1), 'UTC')) AS remaining_s
+    dateDiff('second', $__toTime, toDateTime(addMonths(month_start, 1), 'UTC')) AS remaining_s,
+    (
+        SELECT (countIf(l.day >= month_start), count())
+        {_pending("l.day >= least(month_start, today - 7) AND l.day <= today")}
+    ) AS pending
 SELECT
     month_start,
-    if(requests > 0 AND unpriced_requests >= requests, NULL, sumIf(p.spent, p.this_month))
-        AS cost,
+    -- no stored call this month but some not stored: unknown, not zero
+    if(requests > 0 AND unpriced_requests >= requests OR requests = 0 AND pending.1 > 0, NULL,
+        sumIf(p.spent, p.this_month)) AS cost,
     -- the 7 days before today whose every call has an unknown cost have no known spend
     -- (NULL), not 0; the forecast then runs at this month's rate, as without spend
     if(sumIf(p.calls, p.in_last_week) > 0
@@ -628,7 +689,10 @@ SELECT
     sumIf(p.unknown, p.this_month) AS unpriced_requests,
     sumIf(p.unknown, p.in_last_week) AS last_week_unpriced_requests,
     -- the calls of unknown cost the forecast leaves out: this month's and last week's, once
-    sumIf(p.unknown, p.this_month OR p.in_last_week) AS forecast_unpriced_requests
+    sumIf(p.unknown, p.this_month OR p.in_last_week) AS forecast_unpriced_requests,
+    -- the calls serve could not store: this month's, and those the forecast leaves out
+    pending.1 AS dead_lettered_requests,
+    pending.2 AS forecast_dead_lettered_requests
 FROM
 (
     -- a plain sum() per period, so the rollup's smallest projection can answer it
@@ -639,7 +703,7 @@ FROM
         sum(d.requests) AS calls,
         sum(d.unpriced_requests) AS unknown
     FROM llm_cost_daily AS d
-    WHERE day >= least(month_start, today - 7) AND day <= today{filters}
+    WHERE day >= least(month_start, today - 7) AND day <= today{{filters}}
     GROUP BY this_month, in_last_week
 ) AS p""",
     ),
@@ -656,35 +720,47 @@ FROM
             "spend only (a self-hosted model without a price leaves it exact for the rest). "
             "change_basis says which: 'change', 'change of known spend', or why change is "
             "NULL: 'no calls before', 'no spend before' (calls of a known $0), 'previous cost "
-            "unknown', 'cost unknown' (every call of the range of unknown cost)."
+            "unknown', 'cost unknown' (every call of the range of unknown cost). "
+            "dead_lettered_requests and previous_dead_lettered_requests are each period's calls "
+            "serve could not store, left out of its cost the same way (change_complete 0)."
         ),
         whole_days=True,
         format=Format.TABLE,
         source="llm_cost_daily",
         unit="percentunit",
-        template="""\
+        template=f"""\
 WITH
     toDate($__fromTime, 'UTC') AS first_day,
     toDate($__toTime, 'UTC') AS last_day,
-    dateDiff('day', first_day, last_day) + 1 AS days
+    dateDiff('day', first_day, last_day) + 1 AS days,
+    (
+        SELECT (countIf(l.day >= first_day), countIf(l.day < first_day))
+        {_pending("l.day >= first_day - days AND l.day <= last_day")}
+    ) AS pending
 SELECT
-    if(sumIf(calls, current) > 0 AND unpriced_requests >= sumIf(calls, current), NULL,
+    if(sumIf(calls, current) > 0 AND unpriced_requests >= sumIf(calls, current)
+        OR sumIf(calls, current) = 0 AND dead_lettered_requests > 0, NULL,
         sumIf(spent, current)) AS cost,
-    if(sumIf(calls, NOT current) > 0 AND previous_unpriced_requests >= sumIf(calls, NOT current),
+    if(sumIf(calls, NOT current) > 0 AND previous_unpriced_requests >= sumIf(calls, NOT current)
+        OR sumIf(calls, NOT current) = 0 AND previous_dead_lettered_requests > 0,
         NULL, sumIf(spent, NOT current)) AS previous_cost,
     toFloat64(cost) / toFloat64(nullIf(previous_cost, 0)) - 1 AS change,
     sumIf(unknown, current) AS unpriced_requests,
     sumIf(unknown, NOT current) AS previous_unpriced_requests,
-    toUInt8(unpriced_requests + previous_unpriced_requests = 0) AS change_complete,
+    -- the calls serve could not store, of each period: in neither cost
+    pending.1 AS dead_lettered_requests,
+    pending.2 AS previous_dead_lettered_requests,
+    toUInt8(unpriced_requests + previous_unpriced_requests = 0
+        AND dead_lettered_requests + previous_dead_lettered_requests = 0) AS change_complete,
     -- the calls of unknown cost the change leaves out: both periods'
     unpriced_requests + previous_unpriced_requests AS compared_unpriced_requests,
     -- what the change is, and why it is NULL: no calls before is not an unknown cost before
     multiIf(
         cost IS NULL, 'cost unknown',
-        sumIf(calls, NOT current) = 0, 'no calls before',
+        sumIf(calls, NOT current) = 0 AND previous_dead_lettered_requests = 0, 'no calls before',
         previous_cost IS NULL, 'previous cost unknown',
         previous_cost = 0, 'no spend before',
-        compared_unpriced_requests > 0, 'change of known spend',
+        NOT change_complete, 'change of known spend',
         'change') AS change_basis
 FROM
 (
@@ -695,7 +771,7 @@ FROM
         sum(d.requests) AS calls,
         sum(d.unpriced_requests) AS unknown
     FROM llm_cost_daily AS d
-    WHERE day >= first_day - days AND day <= last_day{filters}
+    WHERE day >= first_day - days AND day <= last_day{{filters}}
     GROUP BY current
 )""",
     ),
@@ -704,26 +780,32 @@ FROM
         title="Daily spend",
         description=(
             "Spend and requests per UTC day (days without calls show 0); cost is the known "
-            "cost, unpriced_requests the calls whose cost is unknown (NULL when all are)."
+            "cost, unpriced_requests the calls whose cost is unknown (NULL when all are); "
+            "dead_lettered_requests the day's calls serve could not store, in no other column "
+            "(cost NULL when they are the day's only calls)."
         ),
         format=Format.TIME_SERIES,
         source="llm_cost_daily",
-        template="""\
+        template=f"""\
 SELECT
     day,
-    if(requests > 0 AND unpriced_requests >= requests, NULL, known_cost) AS cost,
+    if(requests > 0 AND unpriced_requests >= requests
+        OR requests = 0 AND dead_lettered_requests > 0, NULL, known_cost) AS cost,
     requests,
-    unpriced_requests
+    unpriced_requests,
+    dead_lettered_requests
 FROM
 (
     SELECT
         day,
-        sum(d.cost) AS known_cost,
-        sum(d.requests) AS requests,
-        sum(d.unpriced_requests) AS unpriced_requests
-    FROM llm_cost_daily AS d
-    WHERE $__dateFilter(day){filters}
-    GROUP BY day
+        w.cost AS known_cost,
+        w.requests AS requests,
+        w.unpriced_requests AS unpriced_requests,
+        w.dead_lettered_requests AS dead_lettered_requests
+    FROM
+    (
+{_with_dead_letters("day", _SUMS, indent="        ")}
+    ) AS w
     ORDER BY day WITH FILL FROM toDate($__fromTime, 'UTC') TO toDate($__toTime, 'UTC') + 1
 )
 ORDER BY day""",
@@ -795,9 +877,12 @@ SELECT
     sum(input_tokens) AS input_tokens,
     sum(output_tokens) AS output_tokens,
     toFloat64(cost) / nullIf(toFloat64(sum(sum(d.cost)) OVER ()), 0) AS share,
-    {_SHARE_LEAVES_OUT.format("d")}
-FROM llm_cost_daily AS d
-WHERE $__dateFilter(day){{filters}}
+    {_SHARE_LEAVES_OUT.format("d")},
+    sum(d.dead_lettered_requests) AS dead_lettered_requests
+FROM
+(
+{_with_dead_letters("provider, model", (*_SUMS, "input_tokens", "output_tokens"), indent="    ")}
+) AS d
 GROUP BY provider, model
 ORDER BY cost DESC, provider, model""",
     ),
@@ -943,7 +1028,9 @@ ORDER BY cache_savings DESC, provider, model""",
             "budget's filters match the rollup dimensions; '' scope is the global budget. "
             "spent is the known cost: a lower bound (and so is utilization) when "
             "unpriced_requests > 0 (the budget label then ends '+ N unknown'), NULL (unknown) "
-            "when every call of the period has an unknown cost."
+            "when every call of the period has an unknown cost. dead_lettered_requests are the "
+            "period's calls serve could not store, in no spend ('+ N not stored'): spent is a "
+            "lower bound while there are some, NULL when they are its only calls."
         ),
         whole_days=True,
         format=Format.TABLE,

@@ -136,10 +136,12 @@ def test_budget_unknown_cost_rule_fires_for_budgets_with_calls_of_unknown_cost(s
     firing = evaluate(seeded, alert_rule("tokentrace-budget-unknown-cost"), NOW)
     assert firing == {
         # today: A and B at 08:00, grok-9 twice, mystery-2 once
-        (("scope", "all"), ("period", "day")): {"unknown": 3.0, "requests": 5.0, "amount": 6.0},
+        (("scope", "all"), ("period", "day")): {
+            "unknown": 3.0, "requests": 5.0, "amount": 6.0, "not_stored": 0.0,
+        },
         # March: A on 15 days, rag on 5, the 2 failures, grok-9 twice
         (("scope", "team=growth"), ("period", "month")): {
-            "unknown": 2.0, "requests": 24.0, "amount": 22.5,
+            "unknown": 2.0, "requests": 24.0, "amount": 22.5, "not_stored": 0.0,
         },
     }  # fmt: skip
     # Mar 14: every call of every budget's period so far has a known cost

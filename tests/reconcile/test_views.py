@@ -484,3 +484,50 @@ def test_calls_of_unknown_cost_beside_missing_calls_do_not_hide_them(seeded: Any
     out = io.StringIO()
     terminal.render(doc, Console(file=out, width=160))
     assert "openai/gpt-4o-mini: $0.05 incl. 1 call without usage of $0.15 billed" in out.getvalue()
+
+
+def test_calls_not_stored_are_said_beside_the_metered_cost(seeded: Any) -> None:
+    """A metered call serve could not store (a pending dead letter) is in no metered column:
+    beside stored calls the metered cost is a lower bound, alone it is unknown (not $0, which
+    read as 'unmetered' spend), and the cause says so either way."""
+    from tokentrace.processor.store import dead_letters
+
+    def letter(day: dt.date, model: str) -> dict[str, Any]:
+        ts = dt.datetime.combine(day, dt.time(10), dt.UTC)
+        return {"ts": int(ts.timestamp() * 1e6), "provider": "openai", "model": model}
+
+    dead_letters.add(
+        seeded,
+        [
+            ("seg-1/0", "test", letter(D1, "gpt-4o-mini")),
+            ("seg-2/0", "test", letter(D2, "text-embedding-3-small")),
+        ],
+    )
+    got = {
+        (r["day"], r["model"]): (
+            r["metered_cost"],
+            r["gap"],
+            r["dead_lettered_requests"],
+            r["cause"],
+        )
+        for r in _rows(seeded, "reconciliation")
+    }
+    assert got[(D1, "gpt-4o-mini")] == (Decimal("0.1"), Decimal("0"), 1, "calls not stored")
+    assert got[(D2, "text-embedding-3-small")] == (None, None, 1, "calls not stored")
+    assert got[(D2, "gpt-4o-mini")] == (Decimal("0.1"), Decimal("0.05"), 0, "missing calls")
+    # the embeddings' bill is no longer unmetered spend: its call was metered, not stored
+    unmetered = _rows(seeded, "unmetered_spend", end=NOW.replace(hour=0) - dt.timedelta(seconds=1))
+    assert [(r["model"], r["unmetered_cost"]) for r in unmetered] == [
+        ("gpt-4o-mini", Decimal("0.05"))
+    ]
+    window = Window(
+        start=dt.datetime(2026, 3, 13, tzinfo=dt.UTC), end=dt.datetime(2026, 3, 15, tzinfo=dt.UTC)
+    )
+    doc = document.build(document.store_fetcher(seeded, window), window)
+    causes = {(c["date"], c["model"]): c for c in doc["reconciliation_causes"]}
+    lone = causes[("2026-03-14", "text-embedding-3-small")]
+    assert (lone["dead_lettered_requests"], lone["metered_cost_complete"]) == (1, False)
+    out = io.StringIO()
+    terminal.render(doc, Console(file=out, width=200, color_system=None))
+    assert "unknown + 1 not stored" in out.getvalue()
+    assert "$0.10 + 1 not stored" in out.getvalue()

@@ -72,6 +72,7 @@ def test_totals_breakdowns_and_anomaly(doc) -> None:
         "cost": "14",
         "requests": 57,
         "unpriced_requests": 1,
+        "dead_lettered_requests": 0,
     }
     assert doc["unpriced"] == [
         {"provider": "acme-ai", "model": "mystery-1", "requests": 1, "usage_missing_requests": 0}
@@ -84,7 +85,8 @@ def test_totals_breakdowns_and_anomaly(doc) -> None:
     # Budget: team=support spent $5 of $6.25 this month = exactly 0.8.
     assert doc["month_to_date"]["budgets"] == [
         {"scope": "team=support", "period": "month", "amount": "6.25", "spent": "5",
-         "utilization": 0.8, "unpriced_requests": 0, "spent_complete": True}
+         "utilization": 0.8, "unpriced_requests": 0, "dead_lettered_requests": 0,
+         "spent_complete": True}
     ]  # fmt: skip
     json.dumps(doc)  # the document is JSON as it stands
 

@@ -163,6 +163,23 @@ def request(today: dt.date) -> ExportTraceServiceRequest:
     return export(spans)
 
 
+def rows(spans: list[tuple[dict[str, Any], dt.datetime]], now: dt.datetime) -> list[dict[str, Any]]:
+    """The llm_calls rows the sink would insert for ``spans`` (extracted and priced, as
+    ``dead_letters.add`` keeps them), received at ``now``."""
+    from ingest.otlp import extract_request
+
+    from tokentrace.processor.extract.extractor import COLUMNS
+    from tokentrace.processor.pipeline import price_call
+    from tokentrace.processor.pricing.pricer import Pricer
+
+    pricer = Pricer()
+    extraction = extract_request(export(spans), now_ns=int(now.timestamp()) * 10**9)
+    return [
+        dict(zip(COLUMNS, call.row(price_call(pricer, call)), strict=True))
+        for call in extraction.calls
+    ]
+
+
 def send(serve_url: str, today: dt.date, token: str | None = None) -> int:
     """POST the calls to serve's OTLP/HTTP receiver; the number of spans sent."""
     message = request(today)

@@ -18,13 +18,10 @@ from typing import Any
 import pytest
 from grafana.rules import alert_rule, evaluate
 from ingest.ingest_path import Ingest
-from ingest.otlp import extract_request
 from rich.console import Console
 
 from grafana.panels import run_panel
 from tokentrace.grafana.dashboards import overview
-from tokentrace.processor.extract.extractor import COLUMNS
-from tokentrace.processor.pipeline import price_call
 from tokentrace.processor.pricing.pricer import Pricer
 from tokentrace.processor.report import document, html, terminal, window
 from tokentrace.processor.store import dead_letters, views
@@ -32,16 +29,6 @@ from unknown_cost import calls
 
 DAY = dt.datetime(2026, 11, 18, tzinfo=dt.UTC)
 NEXT = DAY + dt.timedelta(days=1)
-
-
-def _rows(spans: list[tuple[dict, dt.datetime]]) -> list[dict[str, Any]]:
-    """The llm_calls rows the sink would insert for ``spans``: extracted and priced."""
-    pricer = Pricer()
-    extraction = extract_request(calls.export(spans), now_ns=int(NEXT.timestamp() + 86400) * 10**9)
-    return [
-        dict(zip(COLUMNS, call.row(price_call(pricer, call)), strict=True))
-        for call in extraction.calls
-    ]
 
 
 @pytest.fixture
@@ -59,10 +46,10 @@ def store(store_client, tmp_path) -> Iterator[Any]:
         )  # fmt: skip
     finally:
         ingest.close()
-    lost, alone = _rows([
+    lost, alone = calls.rows([
         (calls.priced(), DAY + dt.timedelta(hours=11)),
         (calls.priced(), NEXT + dt.timedelta(hours=11)),
-    ])  # fmt: skip
+    ], NEXT + dt.timedelta(days=1))  # fmt: skip
     alone["tenant"] = "x\udcff"
     dead_letters.add(
         store_client,

@@ -1,0 +1,292 @@
+"""Calls serve could not store (pending dead letters) are in no rollup: every surface that shows
+a total or says whether one is complete counts them beside it, not only ``totals``: month to
+date and its forecast, every breakdown (a value whose only calls were not stored has a row of
+its own, cost unknown), budgets and the budget guard's state, and the report (JSON, terminal,
+HTML). A period without any call is a real 0 and says "no calls".
+
+One store, seeded once through the real write path (extractor, pricer, spool, sink into chDB)
+and read by every test: on DAY (Wednesday 2026-11-18) a priced and an unpriced call stored and a
+priced one of team support dead-lettered; on NEXT one priced call dead-lettered (tenant not
+UTF-8: kept with a lone surrogate, counted as U+FFFD); on 2026-10-05 one dead-lettered, alone in
+its month; 2026-09 holds nothing. Known cost: calls.PRICED_COST ($0.00018, OpenAI's price list).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from grafana.rules import alert_rule, evaluate
+from ingest.ingest_path import Ingest
+from rich.console import Console
+
+from grafana.panels import run_panel
+from tokentrace.grafana.dashboards import overview
+from tokentrace.instrumentation.budget_guard import Exceeded
+from tokentrace.processor.api.budgets_api import enforced_json
+from tokentrace.processor.pricing.pricer import Pricer
+from tokentrace.processor.report import document, html, terminal, window
+from tokentrace.processor.store import budgets, dead_letters, views
+from unknown_cost import calls
+
+DAY = dt.datetime(2026, 11, 18, tzinfo=dt.UTC)
+NEXT = DAY + dt.timedelta(days=1)
+ALONE = dt.datetime(2026, 10, 5, tzinfo=dt.UTC)  # a month whose only call was not stored
+EMPTY = dt.datetime(2026, 9, 15, tzinfo=dt.UTC)  # a month without any call
+PRICED = calls.PRICED_COST
+
+
+@pytest.fixture(scope="module")
+def store(module_store_client, tmp_path_factory) -> Iterator[Any]:
+    client = module_store_client
+    ingest = Ingest(tmp_path_factory.mktemp("spool"), lambda: client, Pricer())
+    try:
+        ingest.send(
+            calls.export([
+                (calls.priced(), DAY + dt.timedelta(hours=9)),
+                (calls.unpriced(), DAY + dt.timedelta(hours=10)),
+            ])
+        )  # fmt: skip
+    finally:
+        ingest.close()
+    support, next_day, alone = calls.rows([
+        (calls.priced(), DAY + dt.timedelta(hours=11)),
+        (calls.priced(), NEXT + dt.timedelta(hours=11)),
+        (calls.priced(), ALONE + dt.timedelta(hours=12)),
+    ], NEXT + dt.timedelta(days=1))  # fmt: skip
+    support["team"] = "support"
+    next_day["tenant"] = "x\udcff"
+    dead_letters.add(
+        client,
+        [("seg-1/0", "INCORRECT_DATA: test", support), ("seg-2/0", "cannot encode", next_day),
+         ("seg-3/0", "INCORRECT_DATA: test", alone)],
+    )  # fmt: skip
+    budgets.set_budget(client, "", "1", "month", enforce=True)
+    budgets.set_budget(client, "team=support", "1", "month")
+    budgets.set_budget(client, "team=growth", "1", "day")
+    yield client
+
+
+def _view(client: Any, name: str, first: dt.datetime, last: dt.datetime, **kw: Any) -> list[dict]:
+    end = last + dt.timedelta(days=1, milliseconds=-1)
+    return views.fetch(client, views.VIEWS[name], start=first, end=end, **kw)
+
+
+def test_the_columns_the_sink_writes(store) -> None:
+    """The day and dimensions are written beside the row, not parsed from it by each query."""
+    rows = store.query(
+        "SELECT id, day, team, tenant, model FROM dead_letters FINAL ORDER BY id"
+    ).result_rows
+    assert rows == [
+        ("seg-1/0", DAY.date(), "support", "acme-corp", "gpt-4o-mini"),
+        ("seg-2/0", NEXT.date(), "growth", "x\ufffd", "gpt-4o-mini"),
+        ("seg-3/0", ALONE.date(), "growth", "acme-corp", "gpt-4o-mini"),
+    ]
+
+
+def _month(client: Any, day: dt.datetime) -> tuple:
+    [row] = _view(client, "month_to_date", day, day)
+    return (
+        row["cost"],
+        row["requests"],
+        row["unpriced_requests"],
+        row["dead_lettered_requests"],
+        row["forecast_dead_lettered_requests"],
+        row["forecast"] is None,
+    )
+
+
+def test_month_to_date_counts_the_calls_not_stored(store) -> None:
+    assert _month(store, NEXT) == (PRICED, 2, 1, 2, 2, False)
+    # the month's only call was not stored: unknown, never $0, and no forecast
+    assert _month(store, ALONE) == (None, 0, 0, 1, 1, True)
+    # nothing at all: a real 0
+    assert _month(store, EMPTY) == (0, 0, 0, 0, 0, False)
+    # the variables narrow them as they narrow the stored calls
+    [support] = _view(store, "month_to_date", NEXT, NEXT, filters={"team": ("support",)})
+    assert (support["cost"], support["requests"], support["dead_lettered_requests"]) == (None, 0, 1)
+
+
+def _rows(rows: list[dict], *keys: str) -> list[tuple]:
+    return [
+        (*(r[k] for k in keys), r["cost"], r["requests"], r["unpriced_requests"],
+         r["dead_lettered_requests"])
+        for r in rows
+    ]  # fmt: skip
+
+
+def test_every_breakdown_has_a_row_for_the_calls_not_stored(store) -> None:
+    assert _rows(_view(store, "spend_by_team", DAY, DAY), "team") == [
+        ("growth", PRICED, 2, 1, 0),
+        ("support", None, 0, 0, 1),  # its only call was not stored: unknown, not $0
+    ]
+    assert _rows(_view(store, "spend_by_model", DAY, DAY), "provider", "model") == [
+        ("openai", "gpt-4o-mini", PRICED, 1, 0, 1),
+        ("acme", "acme-1", None, 1, 1, 0),
+    ]
+    assert _rows(_view(store, "spend_by_provider", DAY, DAY), "provider") == [
+        ("openai", PRICED, 1, 0, 1),
+        ("acme", None, 1, 1, 0),
+    ]
+    # top-N breakdowns, with and without blocked calls
+    assert _rows(_view(store, "spend_by_tenant", NEXT, NEXT, top=5), "tenant") == [
+        ("x\ufffd", None, 0, 0, 1),
+    ]
+    assert _rows(_view(store, "spend_by_api_key", DAY, DAY), "api_key") == [
+        ("sk-...abcd#1234", PRICED, 2, 1, 1),
+    ]
+    # an empty period has no row at all
+    assert _view(store, "spend_by_team", EMPTY, EMPTY) == []
+
+
+def _budget(rows: list[dict], scope: str) -> tuple:
+    [row] = [r for r in rows if r["scope"] == scope]
+    return (row["budget"], row["spent"], row["requests"], row["unpriced_requests"],
+            row["dead_lettered_requests"])  # fmt: skip
+
+
+def test_budgets_and_the_guard_count_the_calls_not_stored(store) -> None:
+    noon = NEXT + dt.timedelta(hours=12)
+    rows = views.fetch(store, views.VIEWS["budget_utilization"], start=noon, end=noon)
+    assert _budget(rows, "") == ("all (month) + 1 unknown + 2 not stored", PRICED, 2, 1, 2)
+    # a budget whose period's only calls were not stored has spent an unknown amount, not $0
+    assert _budget(rows, "team=support") == ("team=support (month) + 1 not stored", None, 0, 0, 1)
+    assert _budget(rows, "team=growth") == ("team=growth (day) + 1 not stored", None, 0, 0, 1)
+    [state] = budgets.enforced_state(store, now=noon)
+    shown = enforced_json(state)
+    assert (shown["spent"], shown["dead_lettered_requests"], shown["spent_complete"]) == (
+        "0.00018",
+        2,
+        False,
+    )
+    # the alert on budgets whose spend leaves calls out fires for them: support has no call of
+    # unknown cost, only one not stored
+    firing = evaluate(store, alert_rule("tokentrace-budget-unknown-cost"), noon)
+    assert firing[(("scope", "team=support"), ("period", "month"))] == {
+        "unknown": 1.0, "requests": 0.0, "amount": 1.0, "not_stored": 1.0,
+    }  # fmt: skip
+    assert firing[(("scope", "all"), ("period", "month"))]["unknown"] == 3.0  # 1 + 2 not stored
+    # the guard's refusal says what the spend leaves out
+    refused = Exceeded("", (), "month", "0.0001", "0.00018", 1, 2)
+    assert "at least 0.00018 of 0.0001 USD (1 call of unknown cost and 2 calls not stored " in (
+        refused.describe()
+    )
+
+
+def _report(client: Any, first: dt.datetime, last: dt.datetime) -> dict[str, Any]:
+    span = window.build(None, first.date().isoformat(), last.date().isoformat(), None,
+                        now=NEXT + dt.timedelta(days=2))  # fmt: skip
+    doc = document.build(document.store_fetcher(client, span), span)
+    json.dumps(doc)
+    return doc
+
+
+def _text(doc: dict[str, Any]) -> str:
+    out = io.StringIO()
+    terminal.render(doc, Console(file=out, width=200, color_system=None))
+    return out.getvalue()
+
+
+def test_the_report_says_what_its_totals_leave_out(store) -> None:
+    doc = _report(store, DAY, NEXT)
+    mtd = doc["month_to_date"]
+    assert (mtd["cost"], mtd["dead_lettered_requests"], mtd["forecast_dead_lettered_requests"]) == (
+        str(PRICED),
+        2,
+        2,
+    )
+    assert (mtd["cost_complete"], mtd["forecast_complete"]) == (False, False)
+    [overall] = [b for b in mtd["budgets"] if b["scope"] == ""]
+    assert (overall["dead_lettered_requests"], overall["spent_complete"]) == (2, False)
+    keys = ("model", "cost", "dead_lettered_requests")
+    assert [tuple(r[k] for k in keys) for r in doc["by_model"]] == [
+        ("gpt-4o-mini", str(PRICED), 2),
+        ("acme-1", None, 0),
+    ]
+    keys = ("value", "cost", "dead_lettered_requests")
+    assert [tuple(r[k] for k in keys) for r in doc["by_tag"]["team"]] == [
+        ("growth", str(PRICED), 1),
+        ("support", None, 1),
+    ]
+    text = _text(doc)
+    assert "Month to date   $0.0002 + 1 unknown + 2 not stored   forecast at least $" in text
+    assert "$0.0002 + 1 unknown + 1 not stored" in text  # growth's row
+    assert "unknown + 1 not stored" in text  # support's row
+    page = html.render(doc)
+    assert "<b>$0.0002 + 1 unknown + 2 not stored</b><span>month to date</span>" in page
+    assert "$0.0002 + 1 unknown + 1 not stored · 2 req" in page
+    assert "<span class=unknown>unknown</span> + 1 not stored · 0 req" in page
+
+
+def test_a_period_of_calls_not_stored_only_and_an_empty_one(store) -> None:
+    alone = _report(store, ALONE, ALONE)
+    assert (alone["totals"]["cost"], alone["month_to_date"]["cost"]) == (None, None)
+    spend = next(line for line in _text(alone).splitlines() if "Month to date" in line)
+    assert "unknown + 1 not stored   forecast unknown" in spend and "$0.00" not in spend
+    empty = _report(store, EMPTY, EMPTY)
+    assert (empty["totals"]["cost"], empty["month_to_date"]["cost"]) == ("0", "0")
+    text = _text(empty)
+    assert "Spend in window   no calls" in text
+    assert "Month to date   no calls" in text
+    page = html.render(empty)
+    assert "<b>no calls</b><span>spend in window</span>" in page
+    assert "<b>no calls</b><span>month to date</span>" in page
+
+
+def test_grafana_stats_show_the_calls_not_stored_beside_the_cost(store) -> None:
+    """The overview's cost stats show the count beside the cost (the stat's fields and an
+    override naming it), from the panel's own query run as the plugin sends it."""
+    end = NEXT + dt.timedelta(days=1, milliseconds=-1)
+    seen = {}
+    for title in ("Spend this month", "Month-end forecast", "Spend in range"):
+        [stat] = [p for p in overview.panels() if p["title"] == title]
+        fields = stat["options"]["reduceOptions"]["fields"]
+        named = {"id": "displayName", "value": "calls not stored"}
+        overrides = stat["fieldConfig"]["overrides"]
+        [count] = [o["matcher"]["options"] for o in overrides if named in o["properties"]]
+        assert count in fields
+        result = run_panel(store, stat, {}, start=DAY, end=end)
+        seen[title] = dict(zip(result.column_names, result.result_rows[0], strict=True))[count]
+    assert seen == {"Spend this month": 2, "Month-end forecast": 2, "Spend in range": 2}
+
+
+def test_a_day_of_calls_not_stored_is_no_zero_day(store) -> None:
+    before, after = ALONE - dt.timedelta(days=1), ALONE + dt.timedelta(days=1)
+    days = [
+        (r["day"], r["cost"], r["requests"], r["unpriced_requests"], r["dead_lettered_requests"])
+        for r in _view(store, "daily_spend", before, after)
+    ]
+    assert days == [
+        (before.date(), 0, 0, 0, 0),  # no calls: a real 0
+        (ALONE.date(), None, 0, 0, 1),
+        (after.date(), 0, 0, 0, 0),
+    ]
+    [day] = [d for d in _view(store, "daily_spend", DAY, DAY)]
+    assert (day["cost"], day["requests"], day["dead_lettered_requests"]) == (PRICED, 2, 1)
+
+
+def _change(client: Any, day: dt.datetime) -> tuple:
+    [row] = _view(client, "spend_change", day, day)
+    keys = ("cost", "previous_cost", "dead_lettered_requests", "previous_dead_lettered_requests",
+            "change_complete", "change_basis")  # fmt: skip
+    return tuple(row[k] for k in keys)
+
+
+def test_the_change_leaves_the_calls_not_stored_out_and_says_so(store) -> None:
+    assert _change(store, DAY) == (PRICED, 0, 1, 0, 0, "no calls before")
+    assert _change(store, NEXT) == (None, PRICED, 1, 1, 0, "cost unknown")
+    # the day before had calls, none stored: not "no calls before"
+    after = ALONE + dt.timedelta(days=1)
+    assert _change(store, after) == (0, None, 0, 1, 0, "previous cost unknown")
+
+
+def test_the_html_chart_of_days_of_calls_not_stored_only(store) -> None:
+    page = html.render(_report(store, ALONE, ALONE))
+    assert (
+        "<p class=note>Nothing known to chart: 1 call of these days was not stored "
+        "(tokentrace dead-letters list).</p>"
+    ) in page
