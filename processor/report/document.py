@@ -380,6 +380,9 @@ def build(fetch: Fetch, window: Window, top: int = DEFAULT_TOP) -> dict[str, Any
                 "unpriced_requests": int(r["unpriced_requests"]),
                 "input_tokens": int(r["input_tokens"]),
                 "output_tokens": int(r["output_tokens"]),
+                # of the known spend, as by_provider's
+                "share": _number(r["share"]),
+                "share_unpriced_requests": int(r.get("share_unpriced_requests") or 0),
                 **_not_stored(r),
             }
             for r in fetch("spend_by_model")

@@ -364,12 +364,17 @@ def _bars(doc: dict[str, Any], rows: list[tuple[str, dict[str, Any]]], limit: in
         return "<p>No data.</p>"
     shown = rows[:limit]
     top = max(Decimal(r["cost"] or 0) for _, r in shown) or Decimal(1)
+    # a share is of the known spend, as in the terminal and the JSON's share
+    known = Decimal(doc["totals"]["cost"] or 0)
+    of = " of known" if doc["totals"]["unpriced_requests"] else ""
     cells = []
     for label, row in shown:
         width = float(Decimal(row["cost"] or 0) / top) * 100
         value = escape(cost_text(row, money))
         if value.startswith("unknown"):
             value = "<span class=unknown>unknown</span>" + value.removeprefix("unknown")
+        share = "—" if row["cost"] is None or not known else f"{Decimal(row['cost']) / known:.1%}"
+        value += f" · {share}{of}"
         cells.append(
             f"<div class=row><span class=label title='{escape(label)}'>"
             f"{escape(label or '(none)')}</span>"
@@ -379,7 +384,14 @@ def _bars(doc: dict[str, Any], rows: list[tuple[str, dict[str, Any]]], limit: in
         )
     more = len(rows) - len(shown)
     tail = f"<p class=note>…and {more} more.</p>" if more > 0 else ""
-    return f"<div class=rows>{''.join(cells)}</div>{tail}" + _legend(
+    unknown = doc["totals"]["unpriced_requests"]
+    caption = (
+        f"<p class=note>Shares are of the known spend: {unknown:,} "
+        f"call{'s' * (unknown != 1)} of unknown cost not in it.</p>"
+        if unknown
+        else ""
+    )
+    return f"<div class=rows>{''.join(cells)}</div>{tail}{caption}" + _legend(
         [("spend in window (unknown: calls without a price)", BLUE)]
     )
 

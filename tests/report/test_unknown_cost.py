@@ -66,7 +66,8 @@ def test_unknown_cost_is_counted_and_never_printed_as_zero(store_client) -> None
     page = html.render(doc)
     assert "<b>3</b><span>calls of unknown cost (no usage)</span>" in page
     assert "<b>1</b><span>calls of unknown cost (no price)</span>" in page
-    assert re.search(r"acme-1[^·]*<span class=unknown>unknown</span> · 1 req", page)
+    # no share for it: a share is of the known spend
+    assert re.search(r"acme-1[^·]*<span class=unknown>unknown</span> · — of known · 1 req", page)
     assert "$0.25 + 3 unknown" in page
 
 

@@ -202,10 +202,11 @@ def test_the_report_says_what_its_totals_leave_out(store) -> None:
     assert (mtd["cost_complete"], mtd["forecast_complete"]) == (False, False)
     [overall] = [b for b in mtd["budgets"] if b["scope"] == ""]
     assert (overall["dead_lettered_requests"], overall["spent_complete"]) == (2, False)
-    keys = ("model", "cost", "dead_lettered_requests")
+    # by_model gains its share of the known spend (extended, nothing renamed)
+    keys = ("model", "cost", "share", "share_unpriced_requests", "dead_lettered_requests")
     assert [tuple(r[k] for k in keys) for r in doc["by_model"]] == [
-        ("gpt-4o-mini", str(PRICED), 2),
-        ("acme-1", None, 0),
+        ("gpt-4o-mini", str(PRICED), 1.0, 1, 2),
+        ("acme-1", None, None, 1, 0),
     ]
     keys = ("value", "cost", "dead_lettered_requests")
     assert [tuple(r[k] for k in keys) for r in doc["by_tag"]["team"]] == [
@@ -218,8 +219,10 @@ def test_the_report_says_what_its_totals_leave_out(store) -> None:
     assert "unknown + 1 not stored" in text  # support's row
     page = html.render(doc)
     assert "<b>$0.0002 + 1 unknown + 2 not stored</b><span>month to date</span>" in page
-    assert "$0.0002 + 1 unknown + 1 not stored · 2 req" in page
-    assert "<span class=unknown>unknown</span> + 1 not stored · 0 req" in page
+    # the HTML's breakdowns show the share of the known spend, as the terminal does
+    assert "$0.0002 + 1 unknown + 1 not stored · 100.0% of known · 2 req" in page
+    assert "<span class=unknown>unknown</span> + 1 not stored · — of known · 0 req" in page
+    assert "Shares are of the known spend: 1 call of unknown cost not in it." in page
 
 
 def test_a_period_of_calls_not_stored_only_and_an_empty_one(store) -> None:
