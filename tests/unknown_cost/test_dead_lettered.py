@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
-from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -31,12 +31,11 @@ DAY = dt.datetime(2026, 11, 18, tzinfo=dt.UTC)
 NEXT = DAY + dt.timedelta(days=1)
 
 
-@pytest.fixture
-def store(store_client, tmp_path) -> Iterator[Any]:
+def _seed(client: Any, spool: Path) -> Any:
     """On DAY a priced and an unpriced call stored, and a priced one dead-lettered; on the day
     after, nothing stored and one priced call dead-lettered whose tenant is not UTF-8 (the sink
     kept it with a lone surrogate, which ClickHouse will never take: a replay leaves it)."""
-    ingest = Ingest(tmp_path / "spool", lambda: store_client, Pricer())
+    ingest = Ingest(spool, lambda: client, Pricer())
     try:
         ingest.send(
             calls.export([
@@ -52,10 +51,22 @@ def store(store_client, tmp_path) -> Iterator[Any]:
     ], NEXT + dt.timedelta(days=1))  # fmt: skip
     alone["tenant"] = "x\udcff"
     dead_letters.add(
-        store_client,
+        client,
         [("seg-1/0", "INCORRECT_DATA: test", lost), ("seg-2/0", "cannot encode the row", alone)],
     )
-    yield store_client
+    return client
+
+
+@pytest.fixture(scope="module")
+def store(module_store_client, tmp_path_factory) -> Any:
+    """The seeded store, shared by the tests that only read it."""
+    return _seed(module_store_client, tmp_path_factory.mktemp("spool"))
+
+
+@pytest.fixture
+def replayed_store(store_client, tmp_path) -> Any:
+    """A seeded store of its own, for the test that replays its dead letters."""
+    return _seed(store_client, tmp_path / "spool")
 
 
 def _totals(client: Any, day: dt.datetime, **filters: tuple[str, ...]) -> dict[str, Any]:
@@ -79,15 +90,6 @@ def test_totals_count_the_calls_serve_could_not_store(store) -> None:
     # dashboard variables narrow them as they narrow the stored calls
     assert _totals(store, DAY, team=("growth",))["dead_lettered_requests"] == 1
     assert _totals(store, DAY, team=("support",))["dead_lettered_requests"] == 0
-
-
-def test_a_replayed_call_counts_once(store) -> None:
-    replayed = dead_letters.replay(store, ["seg-1/0"])
-    assert (replayed.stored, replayed.failed) == (["seg-1/0"], [])
-    assert _seen(_totals(store, DAY)) == (2 * calls.PRICED_COST, 3, 1, 0)
-    dead_letters.replay(store, ["seg-1/0"])  # nothing pending: a second replay stores nothing
-    assert _seen(_totals(store, DAY)) == (2 * calls.PRICED_COST, 3, 1, 0)
-    assert _seen(_totals(store, NEXT)) == (None, 0, 0, 1)
 
 
 def _report(client: Any, first: dt.datetime, last: dt.datetime) -> dict[str, Any]:
@@ -125,13 +127,6 @@ def test_the_report_says_how_many_calls_are_not_in_its_totals(store) -> None:
     spend = next(line for line in out.getvalue().splitlines() if "Spend in window" in line)
     assert "unknown + 1 not stored" in spend and "$0.00" not in spend
 
-    replayed = dead_letters.replay(store)
-    assert (replayed.stored, [id_ for id_, _ in replayed.failed]) == (["seg-1/0"], ["seg-2/0"])
-    after = _report(store, DAY, NEXT)
-    assert after["dead_lettered_requests"] == 1  # the row that cannot be stored, still counted
-    assert (after["totals"]["requests"], after["totals"]["unpriced_requests"]) == (3, 1)
-    assert after["totals"]["cost"] == str(2 * calls.PRICED_COST)
-
 
 def test_grafana_shows_and_alerts_on_calls_not_stored(store) -> None:
     [stat] = [p for p in overview.panels() if p["title"] == "Calls not stored (dead letters)"]
@@ -145,7 +140,27 @@ def test_grafana_shows_and_alerts_on_calls_not_stored(store) -> None:
     assert evaluate(store, rule, NEXT + dt.timedelta(hours=12)) == {
         (("scope", "all"),): {"dead_lettered": 2.0}
     }
-    dead_letters.replay(store)  # stores one; the other is refused again, and still counted
+    assert _totals(store, NEXT, tenant=("x\ufffd",))["dead_lettered_requests"] == 1
+
+
+def test_a_replayed_call_counts_once(replayed_store) -> None:
+    """A replay moves a stored call from the dead letters into the totals (the view, the
+    report and the alert), never both; the row that cannot be stored stays counted."""
+    store = replayed_store
+    replayed = dead_letters.replay(store, ["seg-1/0"])
+    assert (replayed.stored, replayed.failed) == (["seg-1/0"], [])
+    assert _seen(_totals(store, DAY)) == (2 * calls.PRICED_COST, 3, 1, 0)
+    dead_letters.replay(store, ["seg-1/0"])  # nothing pending: a second replay stores nothing
+    assert _seen(_totals(store, DAY)) == (2 * calls.PRICED_COST, 3, 1, 0)
+    assert _seen(_totals(store, NEXT)) == (None, 0, 0, 1)
+
+    replayed = dead_letters.replay(store)  # the other is refused again, and still counted
+    assert (replayed.stored, [id_ for id_, _ in replayed.failed]) == ([], ["seg-2/0"])
+    after = _report(store, DAY, NEXT)
+    assert after["dead_lettered_requests"] == 1
+    assert (after["totals"]["requests"], after["totals"]["unpriced_requests"]) == (3, 1)
+    assert after["totals"]["cost"] == str(2 * calls.PRICED_COST)
+    rule = alert_rule("tokentrace-dead-letters")
     assert evaluate(store, rule, NEXT + dt.timedelta(hours=12)) == {
         (("scope", "all"),): {"dead_lettered": 1.0}
     }

@@ -31,12 +31,13 @@ GATEWAY_TIMEOUT = {
 }
 
 
-@pytest.fixture
-def store(store_client, tmp_path) -> Iterator[Any]:
+@pytest.fixture(scope="module")
+def store(module_store_client, tmp_path_factory) -> Iterator[Any]:
     """Yesterday a gpt-4o-mini stream without usage and a call a gateway timed out on (504);
     today, in the hour before NOW, a gpt-4o-mini call of known cost (:data:`calls.PRICED_COST`)
     and one with a web search."""
-    ingest = Ingest(tmp_path / "spool", lambda: store_client, Pricer())
+    client = module_store_client
+    ingest = Ingest(tmp_path_factory.mktemp("spool"), lambda: client, Pricer())
     try:
         ingest.send(
             calls.export([
@@ -48,7 +49,7 @@ def store(store_client, tmp_path) -> Iterator[Any]:
         )  # fmt: skip
     finally:
         ingest.close()
-    yield store_client
+    yield client
 
 
 def _view(client: Any, name: str, day: dt.datetime = TODAY) -> list[dict]:

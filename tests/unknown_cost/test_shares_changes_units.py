@@ -40,10 +40,11 @@ def _audio() -> dict[str, Any]:
     return {**calls.unpriced(), "gen_ai.usage.audio.input_tokens": AUDIO}
 
 
-@pytest.fixture
-def seeded(store_client, tmp_path) -> Any:
+@pytest.fixture(scope="module")
+def seeded(module_store_client, tmp_path_factory) -> Any:
     at = dt.timedelta(hours=9)
-    ingest = Ingest(tmp_path / "spool", lambda: store_client, Pricer())
+    client = module_store_client
+    ingest = Ingest(tmp_path_factory.mktemp("spool"), lambda: client, Pricer())
     try:
         ingest.send(
             calls.export([
@@ -55,7 +56,7 @@ def seeded(store_client, tmp_path) -> Any:
         )  # fmt: skip
     finally:
         ingest.close()
-    return store_client
+    return client
 
 
 def _view(client: Any, name: str, first: dt.datetime, last: dt.datetime | None = None) -> list:
