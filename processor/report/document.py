@@ -434,7 +434,8 @@ def build(fetch: Fetch, window: Window, top: int = DEFAULT_TOP) -> dict[str, Any
             }
             for r in fetch("anomalies")
         ],
-        "cache_savings": known_money(totals.get("cache_savings")) if requests else "0",
+        # null when every call has an unknown cost or was not stored; a lower bound when some
+        "cache_savings": known_money(totals.get("cache_savings")) if requests or lost else "0",
         "vs_previous_period": _change(fetch),
         "unpriced": [
             {

@@ -218,7 +218,12 @@ def _kpis(doc: dict[str, Any]) -> str:
             average,
             "average cost per call of known cost" if unpriced else "average cost per request",
         ),
-        (lower_bound_text(doc["cache_savings"], bool(unpriced), money), "saved by prompt caching"),
+        (
+            lower_bound_text(
+                doc["cache_savings"], bool(unpriced or doc.get("dead_lettered_requests")), money
+            ),
+            "saved by prompt caching",
+        ),
         (f"{totals['failed_requests']:,}", f"failed requests ({_failed_cost_text(totals)})"),
     ]
     missing = totals.get("usage_missing_requests", 0)

@@ -132,7 +132,8 @@ def _header(doc: dict[str, Any]) -> Panel:
     if cpr.get("unpriced_requests") and cpr["average"] is not None:
         average += " (calls of known cost)"
     lines.add_row("Cost per request", average)
-    savings = lower_bound_text(doc["cache_savings"], bool(totals["unpriced_requests"]), money)
+    left_out = totals["unpriced_requests"] or doc.get("dead_lettered_requests", 0)
+    savings = lower_bound_text(doc["cache_savings"], bool(left_out), money)
     lines.add_row("Prompt-cache savings", savings)
     for line in unknown_lines(totals, doc.get("dead_lettered_requests", 0)):
         lines.add_row("Unknown cost", Text(line, "yellow"))

@@ -638,7 +638,8 @@ SELECT
     sum(d.failed_requests) AS failed_requests,
     {_FAILED_COST} AS failed_cost,
     sum(d.failed_unpriced_requests) AS failed_unpriced_requests,
-    {_KNOWN_SUM.format("cache_savings")} AS cache_savings,
+    if(sum(d.requests) = 0 AND dead_lettered_requests > 0, NULL,
+        {_KNOWN_SUM.format("cache_savings")}) AS cache_savings,
     sum(d.blocked_requests) AS blocked_requests,
     {_DEAD_LETTERED}
 FROM llm_cost_daily AS d

@@ -17,6 +17,7 @@ import datetime as dt
 import io
 import json
 from collections.abc import Iterator
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -215,6 +216,9 @@ def test_the_report_says_what_its_totals_leave_out(store) -> None:
     ]
     text = _text(doc)
     assert "Month to date   $0.0002 + 1 unknown + 2 not stored   forecast at least $" in text
+    # 400 cached tokens at 0.15 - 0.075 per million (gpt-4o-mini, calls.py): a lower bound
+    assert doc["cache_savings"] == str(400 * Decimal("0.075") / 10**6)
+    assert "Prompt-cache savings   at least $0.00003" in text
     assert "$0.0002 + 1 unknown + 1 not stored" in text  # growth's row
     assert "unknown + 1 not stored" in text  # support's row
     page = html.render(doc)
@@ -228,8 +232,13 @@ def test_the_report_says_what_its_totals_leave_out(store) -> None:
 def test_a_period_of_calls_not_stored_only_and_an_empty_one(store) -> None:
     alone = _report(store, ALONE, ALONE)
     assert (alone["totals"]["cost"], alone["month_to_date"]["cost"]) == (None, None)
-    spend = next(line for line in _text(alone).splitlines() if "Month to date" in line)
+    text = _text(alone)
+    spend = next(line for line in text.splitlines() if "Month to date" in line)
     assert "unknown + 1 not stored   forecast unknown" in spend and "$0.00" not in spend
+    # what caching saved on calls not stored is unknown too, not $0.00
+    assert alone["cache_savings"] is None
+    assert "Prompt-cache savings   unknown" in text
+    assert "<b>unknown</b><span>saved by prompt caching</span>" in html.render(alone)
     empty = _report(store, EMPTY, EMPTY)
     assert (empty["totals"]["cost"], empty["month_to_date"]["cost"]) == ("0", "0")
     text = _text(empty)
