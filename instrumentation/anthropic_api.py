@@ -34,10 +34,28 @@ ran): the container is billed by its hours past a monthly free allowance, not pe
 (https://platform.claude.com/docs/en/about-claude/pricing#code-execution-tool)."""
 
 
+# Web search and web fetch tool types, whose version (a date) from 20260209 on makes code
+# execution free in the request: "Code execution is free when used with web search or web
+# fetch (web_search_20260209, web_fetch_20260209, or later) ... no additional charges for
+# code execution in that request beyond standard token costs"
+# (https://platform.claude.com/docs/en/agents-and-tools/tool-use/code-execution-tool).
+_WEB_TOOL = re.compile(rb'"type"\s*:\s*"web_(?:search|fetch)_(\d{8})"')
+_FREE_CODE_FROM = 20260209
+
+
 class Messages(Api):
     operation = "chat"
     family = "anthropic"
     sse_marker = re.compile(rb'"type"\s*:\s*"(?:message_start|message_delta|error)"')
+    reads_request_options = True
+
+    def request_options(self, body: bytes, seen: Observed) -> None:
+        """A web search or web fetch tool of version 20260209 or later makes the request's code
+        execution free (the `in` test first: most requests name neither)."""
+        if b'"web_' in body:
+            seen.code_execution_free = any(
+                int(version) >= _FREE_CODE_FROM for version in _WEB_TOOL.findall(body)
+            )
 
     def observe(self, document: Any, seen: Observed, streaming: bool) -> None:
         if not isinstance(document, dict):
@@ -55,7 +73,8 @@ class Messages(Api):
                 seen.raw_usage = {**(seen.raw_usage or {}), **usage}
                 seen.usage_final = True
                 _served(seen.raw_usage, seen)
-                if isinstance(delta, dict) and delta.get("container"):
+                container = isinstance(delta, dict) and delta.get("container")
+                if container and not seen.code_execution_free:
                     seen.raw_usage[_CONTAINER] = 1
         elif kind == "error":
             seen.error_type = text(document.get("error"), "type") or "error"
@@ -76,7 +95,7 @@ class Messages(Api):
             seen.raw_usage = dict(usage)
             seen.usage_final = final
             _served(usage, seen)
-            if message.get("container"):
+            if message.get("container") and not seen.code_execution_free:
                 seen.raw_usage[_CONTAINER] = 1
 
     def usage(self, raw: dict[str, Any]) -> Usage | None:

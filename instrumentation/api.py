@@ -46,6 +46,14 @@ class Api:
         characters); called only when `counts_request`."""
         return None
 
+    reads_request_options = False
+    """True when a request option changes what the answer bills (`request_options`)."""
+
+    def request_options(self, body: bytes, seen: Observed) -> None:
+        """Records in `seen`, before the answer, what the request's options change in its
+        bill (Anthropic's code execution, free beside web search); only when
+        `reads_request_options`."""
+
     tiers_by_request = False
     """True when the request's options select the rate it is billed at, and its answer does
     not say them (DALL·E's size and quality: `request_tier`)."""

@@ -192,6 +192,8 @@ class LLMCall:
             call._request_usage = route.api.request_usage(content(request))
         if route.api.tiers_by_request:
             call._seen.service_tier = route.api.request_tier(request)
+        if route.api.reads_request_options:
+            route.api.request_options(content(request), call._seen)
         return call
 
     def block(self, budget: Exceeded) -> None:

@@ -308,6 +308,54 @@ def test_code_execution_containers_leave_the_call_unpriced(
     ]
 
 
+def test_anthropic_code_execution_is_free_beside_web_search_or_fetch(
+    standin, exporter, tmp_path, store_client
+):
+    """ "Code execution is free when used with web search or web fetch (web_search_20260209,
+    web_fetch_20260209, or later). When one of those tools is in your request, there are no
+    additional charges for code execution in that request beyond standard token costs"
+    (https://platform.claude.com/docs/en/agents-and-tools/tool-use/code-execution-tool). Such
+    a request whose answer names its container is billed its tokens and searches: Claude
+    Sonnet 4.6, 2,000 x $3 + 300 x $15 per million = $0.0105, + 2 searches x $0.01 = $0.0305
+    (https://platform.claude.com/docs/en/about-claude/pricing); it was unknown (the container
+    taken as billed). Beside web_search_20250305, an earlier version, the container is still
+    billed: unknown."""
+    claude = anthropic.Anthropic(
+        base_url=standin.base_url("anthropic"), api_key="sk-ant", max_retries=0
+    )
+    code = {"type": "code_execution_20250825", "name": "code_execution"}
+    usage = usage_header(input=2000, output=300, code_executions=1, web_searches=2)
+    for search in ("web_search_20260209", "web_fetch_20260309", "web_search_20250305"):
+        tools = [code, {"type": search, "name": search.rsplit("_", 1)[0]}]
+        message = claude.messages.create(
+            model="claude-sonnet-4-6",
+            max_tokens=1000,
+            messages=MESSAGES,
+            tools=tools,  # type: ignore[arg-type]
+            extra_headers=usage,
+        )
+        assert message.container.id == "container_standin"
+    with claude.messages.stream(
+        model="claude-sonnet-4-6",
+        max_tokens=1000,
+        messages=MESSAGES,
+        tools=[code, {"type": "web_search_20260209", "name": "web_search"}],  # type: ignore[list-item]
+        extra_headers=usage,
+    ) as stream:
+        assert stream.get_final_message().container.id == "container_standin"
+
+    store_spans(llm_spans(exporter), tmp_path, store_client)
+    assert store_client.query(
+        "SELECT stream, code_executions, web_searches, if(priced = 1, cost, NULL), "
+        "unpriced_reason FROM llm_calls ORDER BY ts"
+    ).result_rows == [
+        (0, 0, 2, Decimal("0.0305"), ""),
+        (0, 0, 2, Decimal("0.0305"), ""),
+        (0, 1, 2, None, "no_rate"),
+        (1, 0, 2, Decimal("0.0305"), ""),
+    ]
+
+
 def test_perplexity_deep_research_bills_searches_citations_and_reasoning(
     standin, exporter, tmp_path, store_client
 ):
