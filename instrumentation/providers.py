@@ -81,7 +81,7 @@ HOST_SUFFIXES: tuple[tuple[str, str], ...] = (
     (".api.aws", "aws.bedrock"),
 )
 
-SELF_HOSTED_FAMILIES = frozenset({"ollama", "llama_cpp", "tgi"})
+SELF_HOSTED_FAMILIES = frozenset({"ollama", "llama_cpp", "tgi", "sglang"})
 """API shapes (`Api.family`) only self-hosted model servers serve: the shape is the provider."""
 
 LOCAL_PORTS: dict[int, str] = {11434: "ollama", 8000: "vllm", 1234: "lmstudio", 30000: "sglang"}

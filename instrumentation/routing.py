@@ -29,6 +29,7 @@ from . import (
     openai_api,
     openai_media_api,
     request_body,
+    sglang_api,
     stream_usage,
     tgi_api,
     voyage_api,
@@ -186,6 +187,10 @@ _SELF_HOSTED_APIS = {
 """Self-hosted servers' own APIs on paths other apps have too (each checks its body:
 `Api.body_marker`): llama.cpp's server's and Text Generation Inference's (also on `/`)."""
 _SELF_HOSTED_SUFFIXES = tuple(_SELF_HOSTED_APIS)
+_SAME_PATH = {tgi_api.GENERATE: sglang_api.GENERATE}
+"""The API whose body marker is tried when the path's own API's is missing: SGLang's native
+`/generate` (`"sampling_params"`) is on TGI's path (`"inputs"`). Routes are cached by API too,
+so the two on one URL (a gateway's) never share one."""
 
 
 def route(request: Any, settings: Settings) -> Route | None:
@@ -205,7 +210,9 @@ def route(request: Any, settings: Settings) -> Route | None:
         body = request_body.content(request)
         fields = request_body.scan(body) if body else request_body.form_fields(request)
         if api.body_marker is not None and api.body_marker not in body:
-            return None  # `/completion`, `/generate`: another app's
+            api = _SAME_PATH.get(api)  # another server's API on the same path
+            if api is None or api.body_marker not in body:
+                return None  # `/completion`, `/generate`: another app's
     stream = api.request_stream(fields, path)
     injected = bool(
         settings.inject_stream_usage
@@ -225,7 +232,7 @@ def route(request: Any, settings: Settings) -> Route | None:
     # Azure's v1 path on an unknown host is told from Groq's by Azure's credential header: a
     # substring check per call, and a header lookup only on such a path.
     azure_key = AZURE_PATH in path and request.headers.get(AZURE_KEY_HEADER) is not None
-    key = (scheme, host, port, path, fields, sent, azure_key)
+    key = (scheme, host, port, path, fields, sent, azure_key, api)
     routes = settings.routes
     found = routes.get(key, _MISSING)
     if found is not _MISSING:

@@ -9,7 +9,9 @@ with one that has `"stop": true` and the counts, and no `[DONE]`. Its model is i
 with the counts in `x-prompt-tokens` / `x-generated-tokens` headers; `/generate_stream` sends
 one SSE event per token, `generated_text` null until the last, whose `details` carry
 `input_length` and `generated_tokens`; TGI's `POST /` is either, as the body's `stream` says,
-the plain answer wrapped in a list.
+the plain answer wrapped in a list. SGLang's `/generate` (a body with `sampling_params`, no
+`inputs`) answers `{"text", "meta_info"}` with the counts, or streams SSE events with the
+running counts, the last with a `finish_reason`, then `[DONE]`.
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ def handle(path: str, body: dict[str, Any], plan: Plan) -> Reply:
         return json_reply({"error": f"stand-in error {plan.fail}"}, int(plan.fail))
     if path.endswith("/completion"):
         return _llama_cpp(body, plan)
+    if path.endswith("/generate") and "sampling_params" in body and "inputs" not in body:
+        return _sglang(body, plan)
     if path.endswith("/generate"):
         return _tgi(body, plan, stream=False)
     if path.endswith("/generate_stream"):
@@ -96,3 +100,28 @@ def _tgi(body: dict[str, Any], plan: Plan, stream: bool) -> Reply:
             )
         )
     return sse_reply(events, cut=plan.fail == "cut", headers={"x-compute-type": "gpu+optimized"})
+
+
+def _sglang(body: dict[str, Any], plan: Plan) -> Reply:
+    def meta(done: int, final: bool) -> dict[str, Any]:
+        found: dict[str, Any] = {
+            "id": "standin-sglang",
+            "finish_reason": {"type": "length", "length": plan.output_tokens} if final else None,
+            "prompt_tokens": plan.input_tokens,
+            "completion_tokens": done,
+            "cached_tokens": 0,
+        }
+        if final and "output" in plan.omit:
+            del found["completion_tokens"]
+        return found
+
+    if not body.get("stream"):
+        return json_reply({"text": plan.text, "meta_info": meta(plan.output_tokens, True)})
+    events, text = [], ""
+    for index, word in enumerate(plan.pieces, start=1):
+        text += word
+        last = index == len(plan.pieces)
+        done = plan.output_tokens if last else min(index, plan.output_tokens)
+        events.append(sse_event({"text": text, "meta_info": meta(done, last)}))
+    events.append(sse_event(b"[DONE]"))
+    return sse_reply(events, cut=plan.fail == "cut")

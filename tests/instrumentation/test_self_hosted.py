@@ -164,3 +164,36 @@ def test_a_missing_output_count_is_usage_missing_never_zero(
         ("tgi", 1, 21, 0, 1, 0, "usage_missing"),
         ("openai", 0, 2000, 0, 1, 0, "usage_missing"),
     ]
+
+
+def test_sglang_native_generate_plain_and_streamed(standin, unmapped, tmp_path, store_client):
+    """SGLang's native `/generate` (`{"text", "sampling_params"}`, as LlamaIndex's SGLang LLM
+    and SGLang's own docs post it) is on TGI's path with another body: it was not metered and
+    not said. Now provider `sglang`, self-hosted, with the counts of its `meta_info` (the
+    stream's last event's); TGI's body on the same path stays TGI's, and a
+    body with neither key is another app's."""
+    url = standin.root + "/generate"
+    params = {"max_new_tokens": 8, "temperature": 0}
+    plain = requests.post(
+        url, json={"text": "Say hi", "sampling_params": params}, headers=usage_header(input=12)
+    )
+    assert plain.json()["meta_info"]["completion_tokens"] == 8
+    with requests.post(
+        url,
+        json={"text": "Say hi", "sampling_params": params, "stream": True},
+        headers=usage_header(input=12),
+        stream=True,
+    ) as response:
+        lines = [line for line in response.iter_lines() if line.startswith(b"data:")]
+    assert lines[-1] == b"data: [DONE]"
+    assert json.loads(lines[-2][5:])["meta_info"]["finish_reason"]["type"] == "length"
+    tgi = requests.post(url, json={"inputs": "hi", "parameters": {}}, headers=usage_header(input=7))
+    assert tgi.headers["x-prompt-tokens"] == "7"
+    other = requests.post(url, json={"text": "a poster", "size": "A4"})
+    assert other.status_code == 200
+
+    assert _rows(unmapped, tmp_path, store_client) == [
+        ("sglang", "text_completion", "", 0, 12, 8, 0, "self_hosted"),
+        ("sglang", "text_completion", "", 1, 12, 8, 0, "self_hosted"),
+        ("tgi", "text_completion", "", 0, 7, 8, 0, "self_hosted"),
+    ]
