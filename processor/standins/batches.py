@@ -74,6 +74,8 @@ class Batches:
             answer = json.loads(reply.body or b"{}")
             if "created" in answer:
                 answer["created"] = ran
+            if "created_at" in answer:  # a Responses API answer
+                answer["created_at"] = ran
             lines.append(
                 {
                     "id": f"batch_req_standin{number}",

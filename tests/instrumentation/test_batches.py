@@ -274,10 +274,8 @@ def test_openai_batch_responses_bill_their_tool_calls(standin, exporter, tmp_pat
     assert call.attributes["tokentrace.usage.web_searches"] == 2
     assert call.attributes["tokentrace.usage.storage_searches"] == 1
     store_exports([llm_spans(exporter)], tmp_path, store_client)
-    # The daily rollup: the row itself is dated when the request ran, the stand-in's fixed
-    # 2025-10-09, which llm_calls' 395-day retention may already have merged away.
     found = store_client.query(
-        "SELECT sum(requests), sum(unpriced_requests), sum(input_tokens), sum(output_tokens), "
-        "sum(cost) FROM llm_cost_daily"
+        "SELECT service_tier, input_tokens, output_tokens, web_searches, storage_searches, cost, "
+        "priced FROM llm_calls"
     ).result_rows
-    assert found == [(1, 0, 10000, 1000, Decimal("0.03375"))]
+    assert found == [("batch", 10000, 1000, 2, 1, Decimal("0.03375"), 1)]
