@@ -33,7 +33,10 @@ One call can reach the processor as several spans:
   takes the slot away, so calls pair off one to one. A call without usage leaves an ``M``
   key of its provider alike, which a later span of the other side, with usage or without,
   nesting or nested, takes away (LiteLLM's span of a stream without usage has its own
-  count, OpenInference's OpenAI span of it none). A framework span without usage may end
+  count, OpenInference's OpenAI span of it none); a call with usage leaves a ``W`` key of
+  its provider too, which a later span of the other side without usage, nesting or nested,
+  takes away (openai-agents-opentelemetry's Responses API span, which ends after
+  tokentrace's span of the call inside it). A framework span without usage may end
   when the SDK returns a stream, before it is read (MLflow's span of Anthropic's
   ``create(stream=True)``): a span of the other side with usage need only start inside
   it, in one request or across requests; so need a stream's span inside a framework's span
@@ -42,8 +45,8 @@ One call can reach the processor as several spans:
   its Anthropic stream: counted twice). Calls admitted before the first framework span
   since the start leave their keys when it comes (the newest 4,096 of them: a framework's
   exporter may send its first batch after the application's). Not matched across
-  requests: a call without usage after its pair with usage, older calls before the first
-  framework span, the oldest of five identical calls waiting at once;
+  requests: older calls before the first framework span, the oldest of five identical
+  calls waiting at once;
   :meth:`Deduper.forget` does not give back a slot taken by a request that then failed;
 - a framework's call span and the SDK's span of the same call in one trace but not
   parent and child, nor one inside the other in time (OpenInference's LlamaIndex
@@ -245,8 +248,11 @@ class Deduper:
                     continue
                 interval = _interval(call)
                 missing = b"M" + call.provider.encode()
+                with_usage = b"W" + call.provider.encode()
                 if call.usage_missing:
                     nested = self._nested_slot(missing, interval, True)
+                    if nested is not None and self._nested_slot(with_usage, interval, True) is None:
+                        nested = None  # a span of the other side with usage nests, seen first
                 else:
                     nested = self._nested_slot(_nested_key(call), interval, False)
                     if nested is not None and self._nested_slot(missing, interval, False) is None:
@@ -254,6 +260,8 @@ class Deduper:
                 if nested is None:
                     young[span] = 0
                     continue
+                if not call.usage_missing:
+                    self._keep_with_usage(with_usage, interval)
             for key in (span, parent, response, shared):
                 if key:
                     if len(young) >= self._half:
@@ -348,6 +356,7 @@ class Deduper:
                 slot = self._nested_slot(b"M" + call.provider.encode(), interval, True)
             else:
                 slot = self._nested_slot(_nested_key(call), interval, False)
+                self._keep_with_usage(b"W" + call.provider.encode(), interval)
             trace = _trace_key(call)
             waiting = self._young.pop(trace, None) or self._old.pop(trace, None) or 0
             for key, value in ((slot, interval), (trace, ((waiting >> 1) + 1) << 1)):
@@ -356,6 +365,18 @@ class Deduper:
                         self._old = self._young
                         self._young = {}
                     self._young[key] = value
+
+    def _keep_with_usage(self, prefix: bytes, interval: int) -> None:
+        """Leave a ``W`` key of a call with usage (its provider alone): a span of the other
+        side without usage that comes later, nesting or nested, is its duplicate
+        (openai-agents-opentelemetry's ``gen_ai.response`` span, which ends after
+        tokentrace's span of the call inside it)."""
+        slot = self._nested_slot(prefix, interval, False)
+        if slot is not None:
+            if len(self._young) >= self._half:
+                self._old = self._young
+                self._young = {}
+            self._young[slot] = interval
 
     def _paired_in_trace(self, key: bytes, framework: bool) -> bool:
         """Whether a span of the other side waits under the ``T`` key ``key`` (its value:

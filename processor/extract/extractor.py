@@ -198,6 +198,8 @@ OPERATION_ID = _field(LOWER, "ai.operationId")
 # Whether a span is a call or wraps calls (``sources.CALL_KINDS``).
 SPAN_KIND = _field(LOWER, "openinference.span.kind", "mlflow.spanType", "langfuse.observation.type")
 SPAN_TYPE = _field(LOWER, "logfire.span_type")  # Logfire's: span, log, …
+# openai-agents-opentelemetry's: the OpenAI Agents SDK's span type (``response``, ``turn``…)
+AGENT_SPAN_TYPE = _field(LOWER, "agent.span.type")
 REQUEST_MODEL = _field(
     TEXT, "gen_ai.request.model", "llm.request.model", "llm.request.model_name", "ai.model.id"
 )
@@ -707,6 +709,10 @@ def _call(
                 if found[OPERATION_ID]
                 else sources.CALL_KINDS.get(found[SPAN_KIND] or "", "")
             )
+    bridged_response = source.responses_call(found[AGENT_SPAN_TYPE])
+    if bridged_response:
+        provider = provider or "openai"
+        operation = operation or "chat"
     unnamed = (
         source.openinference
         and not (found[REQUEST_MODEL] or found[RESPONSE_MODEL])
@@ -718,7 +724,8 @@ def _call(
         model = sources.invocation_model(found[INVOCATION_PARAMETERS])
         found[REQUEST_MODEL] = tag_rules.clip(model) if model else None
     if not (
-        found[REQUEST_MODEL]
+        bridged_response
+        or found[REQUEST_MODEL]
         or found[RESPONSE_MODEL]
         or any(found[field] is not None for field in _USAGE)
         or (provider and (found[RESPONSE_ID] or found[ERROR_TYPE] or span.status.code == 2))

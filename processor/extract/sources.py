@@ -245,7 +245,9 @@ Agents instrumentation (0.62.4): ``openai.response`` spans, the Responses API's 
 its cache, none on Chat Completions. openai-agents-opentelemetry's bridge of the OpenAI
 Agents SDK's tracing (0.4.1, scope ``openai.agents``): ``chat MODEL`` spans (Chat
 Completions) the calls, input with the cache but no cache count, never current
-(``RANK_FRAMEWORK``); its ``gen_ai.response`` spans (the Responses API) carry nothing.
+(``RANK_FRAMEWORK``); its ``gen_ai.response`` spans (the Responses API) carry nothing
+but ``agent.span.type=response``: OpenAI's call, model and cost unknown
+(``Source.responses_call``).
 The AI SDK 7 traced by @ai-sdk/otel's ``OpenTelemetry`` integration (scope ``gen_ai``):
 GenAI conventions (``invoke_agent`` and ``agent_step`` spans around ``chat`` ones), no
 stream attribute, its telemetry metadata on no span.
@@ -397,6 +399,8 @@ _VERCEL_SCOPE = b"ai"
 # The AI SDK 7 traced by @ai-sdk/otel (scope ``gen_ai``): no stream attribute, but
 # ``gen_ai.client.operation.time_to_first_chunk`` on a streamed call's span only.
 _AI_SDK_OTEL_SCOPE = b"gen_ai"
+# openai-agents-opentelemetry's bridge of the OpenAI Agents SDK's tracing (0.4.1)
+_AGENTS_BRIDGE_SCOPE = b"openai.agents"
 # OpenInference's LangChain instrumentations (Python 0.1.80, JS 4.1.1) record
 # ``"stream": false`` for a streamed call; the response they record (``output.value``) is
 # then LangChain's ``AIMessageChunk``, its type for a streamed message, by its constructor
@@ -578,8 +582,8 @@ class Source:
     """The conventions of the spans of one scope of one resource, decided once per scope."""
 
     __slots__ = (
-        "anthropic_input_excludes_cache", "bedrock_input_excludes_cache", "botocore",
-        "chunk_timed", "foundry", "langchain", "logfire", "openinference", "openlit",
+        "agents_bridge", "anthropic_input_excludes_cache", "bedrock_input_excludes_cache",
+        "botocore", "chunk_timed", "foundry", "langchain", "logfire", "openinference", "openlit",
         "plain_keys_are_request", "rank", "stream_apart", "usage_object_normalised", "vercel",
         "vertexai", "vertexai_sdk",
     )  # fmt: skip
@@ -609,6 +613,7 @@ class Source:
         )
         self.vercel = scope_name == _VERCEL_SCOPE
         self.chunk_timed = scope_name == _AI_SDK_OTEL_SCOPE
+        self.agents_bridge = scope_name == _AGENTS_BRIDGE_SCOPE
         self.langchain = scope_name in _LANGCHAIN_SCOPES
         self.foundry = self.rank == RANK_PROVIDER_SDK and scope_name.endswith(_FOUNDRY_SCOPE_SUFFIX)
         self.openinference = scope_name.startswith(FRAMEWORK_PEER_SCOPES)
@@ -662,6 +667,13 @@ class Source:
         Vertex AI, Bedrock, LlamaIndex, Agno, AutoGen, smolagents) set no other sign of a
         stream. Takes the span, so that no other source's span has its name read."""
         return self.openinference and b"stream" in span.name.rsplit(b".", 1)[-1].lower()
+
+    def responses_call(self, agent_span_type: str | None) -> bool:
+        """Whether a span is openai-agents-opentelemetry's ``gen_ai.response`` span (its
+        ``agent.span.type=response``): the Agents SDK's span of a Responses API call, which
+        the bridge (0.4.1) maps when it starts, before the response, with no model, usage
+        or response id. It is the call all the same: OpenAI's, its cost unknown."""
+        return self.agents_bridge and agent_span_type == "response"
 
     def timing_streams(self, time_to_first_chunk: float | None) -> bool:
         """Whether the AI SDK 7's span has a time to first chunk: only streams have one."""

@@ -151,11 +151,16 @@ def test_openai_agents_opentelemetry(replay, alone):
     cache, so the plain call is priced uncached (the span cannot say otherwise), and the
     stream that asked for no usage has zeros: usage-missing. Its ``gen_ai.response`` spans
     (the Responses API, the SDK's default) carry nothing of the call, no model, usage or
-    response id (0.4.1 maps them when they start, before the response): not calls. Its
-    ``workflow``, ``agent.task``, ``agent: NAME`` and ``agent.turn`` spans are not either."""
+    response id (0.4.1 maps them when they start, before the response), only
+    ``agent.span.type=response``: they were not calls (2 rows for 4 calls); each is now
+    OpenAI's call, its model and cost unknown (4 rows). Its ``workflow``, ``agent.task``,
+    ``agent: NAME`` and ``agent.turn`` spans are not calls."""
     result = replay("openai_agents_otel", alone=alone)
     assert result.spans == 20
+    responses = ("openai", "", 0, 0, 0, 0, 1, 0, "usage_missing", Decimal(0))
     assert result.rows(*FIELDS) == [
+        responses,
+        responses,
         (*AGENTS_NO_USAGE, 0, "usage_missing", Decimal(0)),
         ("openai", "gpt-4o", 1200, 80, 0, 0, 0, 0, "", GPT_4O_UNCACHED),
     ]
@@ -168,7 +173,10 @@ def test_openai_agents_opentelemetry_and_tokentrace(replay, alone):
     with a response id of the other's. Each Chat Completions call was two rows (six for four
     calls, the plain one $0.0038 beside $0.00255). Paired as a framework's: one row each
     call, tokentrace's; exported one span at a time, the two spans of the plain call (1,200
-    input with the cache, the bridge's without a cache count) pair by input and output."""
+    input with the cache, the bridge's without a cache count) pair by input and output.
+    Its ``gen_ai.response`` span of a Responses API call, usage-missing, is paired with
+    tokentrace's span inside it; one span at a time it comes after tokentrace's, whose ``W``
+    key (a call with usage) it finds (``Deduper._keep_with_usage``): 6 rows otherwise."""
     result = replay("openai_agents_otel_tokentrace", alone=alone)
     assert result.spans == 24
     assert result.rows(*FIELDS) == [
@@ -177,7 +185,7 @@ def test_openai_agents_opentelemetry_and_tokentrace(replay, alone):
         (*GPT, 0, "", GPT_4O),
         (*GPT, 1, "", GPT_4O),
     ]
-    assert result.metrics.spans_duplicate.value() == 2
+    assert result.metrics.spans_duplicate.value() == 4
 
 
 @pytest.mark.parametrize("alone", [False, True])
