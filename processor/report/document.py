@@ -431,6 +431,9 @@ def build(fetch: Fetch, window: Window, top: int = DEFAULT_TOP) -> dict[str, Any
                 "ratio": _number(r["ratio"], 4),
                 "unpriced_requests": int(r["unpriced_requests"]),
                 "baseline_unpriced_requests": int(r["baseline_unpriced_requests"]),
+                # calls serve could not store, of the day and of the 7 days before: in neither
+                "dead_lettered_requests": int(r["dead_lettered_requests"]),
+                "baseline_dead_lettered_requests": int(r["baseline_dead_lettered_requests"]),
             }
             for r in fetch("anomalies")
         ],

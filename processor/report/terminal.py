@@ -284,8 +284,18 @@ def _anomalies(doc: dict[str, Any]) -> Group | Table:
             table,
             row["date"],
             row["scope"],
-            amount_text(row["cost"], row.get("unpriced_requests", 0), money),
-            amount_text(row["baseline"], row.get("baseline_unpriced_requests", 0), money),
+            amount_text(
+                row["cost"],
+                row.get("unpriced_requests", 0),
+                money,
+                row.get("dead_lettered_requests", 0),
+            ),
+            amount_text(
+                row["baseline"],
+                row.get("baseline_unpriced_requests", 0),
+                money,
+                row.get("baseline_dead_lettered_requests", 0),
+            ),
             "from nothing" if row["ratio"] is None else f"{row['ratio']:.1f}×",
         )
     return table

@@ -542,27 +542,6 @@ GROUP BY b.scope, b.period, b.amount, b.filters
 ORDER BY utilization DESC, scope, period"""
 
 
-# The anomalies view's scopes: all, and one branch per team, feature and tenant.
-_ANOMALY_DAYS = "day >= toDate($__fromTime, 'UTC') - 7 AND day <= toDate($__toTime, 'UTC')"
-_ANOMALY_SCOPES = "\n        UNION ALL\n".join(
-    (
-        "        SELECT 'all' AS scope, day, sum(d.cost) AS cost,\n"
-        "            sum(d.unpriced_requests) AS unknown, sum(d.requests) AS calls\n"
-        "        FROM llm_cost_daily AS d\n"
-        f"        WHERE {_ANOMALY_DAYS}{{filters}}\n"
-        "        GROUP BY day",
-        *(
-            f"        SELECT concat('{scope}=', d.{scope}), day, sum(d.cost),\n"
-            "            sum(d.unpriced_requests), sum(d.requests)\n"
-            "        FROM llm_cost_daily AS d\n"
-            f"        WHERE {_ANOMALY_DAYS}\n"
-            f"          AND d.{scope} != ''{{filters}}\n"
-            f"        GROUP BY d.{scope}, day"
-            for scope in ("team", "feature", "tenant")
-        ),
-    )
-)
-
 # The calls serve could not store (the dead_letters table, migration 0003) that are still
 # pending: in no rollup, so in no total and no count; with ``replayed = 1`` once a replay has
 # stored them, when the rollups count them instead (never both). Counted by the day of the call
@@ -576,6 +555,48 @@ def _pending(days: str = "$__dateFilter(l.day)", indent: str = "        ") -> st
     """FROM and WHERE of the pending dead letters of ``days`` matching the variables."""
     return _PENDING.format(indent=indent, days=days)
 
+
+# The anomalies view's scopes: all, and one branch per team, feature and tenant.
+_ANOMALY_DAYS = "day >= toDate($__fromTime, 'UTC') - 7 AND day <= toDate($__toTime, 'UTC')"
+_LETTER_DAYS = "l.day >= toDate($__fromTime, 'UTC') - 7 AND l.day <= toDate($__toTime, 'UTC')"
+_ANOMALY_SCOPES = "\n        UNION ALL\n".join(
+    (
+        "        SELECT 'all' AS scope, day, sum(d.cost) AS cost,\n"
+        "            sum(d.unpriced_requests) AS unknown, sum(d.requests) AS calls,\n"
+        "            toUInt64(0) AS lost\n"
+        "        FROM llm_cost_daily AS d\n"
+        f"        WHERE {_ANOMALY_DAYS}{{filters}}\n"
+        "        GROUP BY day",
+        *(
+            f"        SELECT concat('{scope}=', d.{scope}), day, sum(d.cost),\n"
+            "            sum(d.unpriced_requests), sum(d.requests), toUInt64(0)\n"
+            "        FROM llm_cost_daily AS d\n"
+            f"        WHERE {_ANOMALY_DAYS}\n"
+            f"          AND d.{scope} != ''{{filters}}\n"
+            f"        GROUP BY d.{scope}, day"
+            for scope in ("team", "feature", "tenant")
+        ),
+        # the calls serve could not store, per scope and day: a day of those only is no $0 day
+        *(
+            f"        SELECT {label}, l.day, toDecimal128(0, 12), toUInt64(0), toUInt64(0), "
+            "count()\n"
+            f"        {_pending(_LETTER_DAYS)}"
+            f"{where}\n"
+            f"        GROUP BY {group}"
+            for label, where, group in (
+                ("'all'", "", "l.day"),
+                *(
+                    (
+                        f"concat('{scope}=', l.{scope})",
+                        f"\n          AND l.{scope} != ''",
+                        f"l.{scope}, l.day",
+                    )
+                    for scope in ("team", "feature", "tenant")
+                ),
+            )
+        ),
+    )
+)
 
 _DEAD_LETTERED = f"""(
         SELECT count()
@@ -1051,7 +1072,10 @@ ORDER BY cache_savings DESC, provider, model""",
             "count known costs only: unpriced_requests (of the day) and "
             "baseline_unpriced_requests (of the 7 days before) are calls of unknown cost, "
             "whose days may hide or exaggerate an anomaly; a day before whose every call has "
-            "an unknown cost is left out of the average, not counted as a $0 day."
+            "an unknown cost is left out of the average, not counted as a $0 day. "
+            "dead_lettered_requests (of the day) and baseline_dead_lettered_requests (of the 7 "
+            "days before) are calls serve could not store, in no cost: a day of those only is "
+            "left out of the average the same way."
         ),
         whole_days=True,
         format=Format.TABLE,
@@ -1064,7 +1088,9 @@ SELECT
     baseline,
     toFloat64(cost) / toFloat64(baseline) AS ratio,
     unknown AS unpriced_requests,
-    baseline_unknown AS baseline_unpriced_requests
+    baseline_unknown AS baseline_unpriced_requests,
+    lost AS dead_lettered_requests,
+    baseline_lost AS baseline_dead_lettered_requests
 FROM
 (
     SELECT
@@ -1072,19 +1098,28 @@ FROM
         day,
         cost,
         unknown,
+        lost,
         sum(unknown) OVER trailing AS baseline_unknown,
+        sum(lost) OVER trailing AS baseline_lost,
         count() OVER trailing AS trailing_days,
         min(day) OVER trailing AS first_day,
-        -- a day whose every call has an unknown cost is no zero-cost day: left out of the average
+        -- a day whose every call has an unknown cost (or was not stored) is no zero-cost day:
+        -- left out of the average
         countIf(unknown >= calls) OVER trailing AS unknown_days,
         sum(cost) OVER trailing / greatest(day - first_day - unknown_days, 1) AS baseline
     FROM
     (
+        SELECT b.scope AS scope, b.day AS day, sum(b.cost) AS cost, sum(b.unknown) AS unknown,
+            sum(b.calls) AS calls, sum(b.lost) AS lost
+        FROM
+        (
         -- One branch per kind of scope (not GROUPING SETS), so that each reads the rollup's
         -- smallest projection holding its columns: the tenant branch the (day, tenant) one.
 """
         + _ANOMALY_SCOPES
         + """
+        ) AS b
+        GROUP BY b.scope, b.day
     )
     WINDOW trailing AS (PARTITION BY scope ORDER BY day RANGE BETWEEN 7 PRECEDING AND 1 PRECEDING)
 )
@@ -1092,8 +1127,8 @@ WHERE day >= toDate($__fromTime, 'UTC')
   AND trailing_days > 0
   AND day - first_day >= 3
   AND cost > 2 * baseline
-  -- a baseline of calls whose cost is all unknown is no baseline, not zero
-  AND NOT (baseline = 0 AND baseline_unknown > 0)
+  -- a baseline of calls whose cost is all unknown (or not stored) is no baseline, not zero
+  AND NOT (baseline = 0 AND baseline_unknown + baseline_lost > 0)
 ORDER BY day DESC, ratio DESC, scope""",
     ),
     View(

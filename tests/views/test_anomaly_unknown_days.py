@@ -42,3 +42,35 @@ def test_a_day_of_unknown_costs_is_not_a_zero_day_in_the_baseline(store_client: 
         )
         for r in rows
     ] == [("all", DAYS[-1], Decimal("2.5"), Decimal(1), 2.5, 2)]
+
+
+def test_a_day_of_calls_not_stored_is_not_a_zero_day_in_the_baseline(store_client: Any) -> None:
+    """The same days, but Mar 4-5's calls were not stored (dead letters, ``team=growth``): left
+    out of the average the same way, and counted (without them, Mar 6's baseline was $3.00 over
+    5 days, $0.60, and its ratio 4.2)."""
+    from tokentrace.processor.store import dead_letters
+
+    known = [(day, cost) for day, cost in zip(DAYS, COSTS, strict=True) if cost is not None]
+    store_client.insert(
+        "llm_calls",
+        [[dt.datetime.combine(day, dt.time(9), dt.UTC), str(day), "openai", "gpt-4o", 1,
+          Decimal(cost)] for day, cost in known],
+        column_names=COLUMNS,
+    )  # fmt: skip
+    dead_letters.add(
+        store_client,
+        [
+            (f"seg-{day.day}/0", "test", {"ts": int(dt.datetime.combine(day, dt.time(9), dt.UTC)
+             .timestamp() * 1e6), "provider": "openai", "team": "growth"})
+            for day in DAYS[3:5]
+        ],
+    )  # fmt: skip
+    start = dt.datetime(2026, 3, 6, tzinfo=dt.UTC)
+    rows = views.fetch(store_client, views.VIEWS["anomalies"], start=start, end=start)
+    assert [
+        (r["scope"], r["day"], r["cost"], r["baseline"], r["ratio"],
+         r["baseline_dead_lettered_requests"], r["dead_lettered_requests"])
+        for r in rows
+    ] == [("all", DAYS[-1], Decimal("2.5"), Decimal(1), 2.5, 2, 0)]  # fmt: skip
+    # team growth's only calls were not stored: a baseline of those is no $0 baseline
+    assert not [r for r in rows if r["scope"] == "team=growth"]
