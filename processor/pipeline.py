@@ -95,7 +95,7 @@ class Pipeline:
         # Held calls the deduper released, whose rows are not yet durable: kept in the file.
         self._releasing: list[Call] = []
         if held_path is not None and held_path.exists():
-            self._held = pickle.loads(held_path.read_bytes())
+            self._held = _read_held(held_path)
             deduper.hold(self._held, clock())
 
     def seed(self, remember: Callable[[Deduper], None]) -> None:
@@ -206,6 +206,22 @@ class Pipeline:
         if not failed:
             self._metrics.spans_accepted.inc(len(rows))
             self._metrics.spans_unpriced.inc(sum(1 for row in rows if not row[_PRICED]))
+
+
+def _read_held(path: Path) -> list[Call]:
+    """The calls held when the last run stopped short (``Pipeline``), or none when the file
+    cannot be read (written by a version whose calls this one cannot load): then it is
+    moved aside, not deleted, and the log says where."""
+    try:
+        held = pickle.loads(path.read_bytes())
+        if not all(isinstance(call, Call) for call in held):
+            raise TypeError("not a list of calls")
+    except Exception as exc:  # any unpickling failure: serve must start all the same
+        aside = path.with_name(path.name + ".unreadable")
+        path.replace(aside)
+        log.error("cannot read the held calls in %s (%s): moved to %s", path, exc, aside.name)
+        return []
+    return held
 
 
 def price_call(pricer: Pricer, call: Call) -> Price:

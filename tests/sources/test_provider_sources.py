@@ -934,3 +934,17 @@ def test_held_stream_spans_survive_a_restart(tmp_path, pricer):
     assert metrics.spans_accepted.value() == 2
     assert restarted.held == []
     assert not held.exists()
+
+
+def test_unreadable_held_file_is_moved_aside(tmp_path, pricer, caplog):
+    """A held-calls file this version cannot load (another version's, or damaged) does not
+    stop the pipeline from starting: it is moved aside, said in one log line."""
+    held = tmp_path / "held-calls.pickle"
+    held.write_bytes(b"not a pickle")
+    spool = Spool(tmp_path / "spool", 1 << 30)
+    deduper = Deduper()
+    Pipeline(pricer, spool, deduper, Registry(), held_path=held)
+    assert deduper.held == []
+    assert not held.exists()
+    assert (tmp_path / "held-calls.pickle.unreadable").read_bytes() == b"not a pickle"
+    assert "cannot read the held calls" in caplog.text
