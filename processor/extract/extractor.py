@@ -907,7 +907,7 @@ def _call(
     elif output_tokens is not None and source.thoughts_unknown(model, total, found[REASONING]):
         call.usage_missing = 1  # the thoughts, billed as output, are not counted
     call.operation = operation or "chat"
-    call.response_id = found[RESPONSE_ID] or ""
+    call.response_id = found[RESPONSE_ID] or source.output_response_id(found[OUTPUT_VALUE])
     call.late = source.opened_late(bool(call.stream), call.response_id)
     call.opening = unnamed and bool(call.stream) and bool(call.usage_missing)
     call.service_tier = found[SERVICE_TIER] or ""

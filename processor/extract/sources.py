@@ -410,6 +410,10 @@ _LANGCHAIN_SCOPES = (
     b"@arizeai/openinference-instrumentation-langchain",
 )
 _MESSAGE_CHUNK = re.compile(r'"messages",\s*"AIMessageChunk"\]')
+# OpenInference's Google GenAI instrumentation: its response id only in the response it
+# records (``Source.output_response_id``), as google-genai's ``response_id`` key.
+_OPENINFERENCE_GOOGLE_GENAI_SCOPE = b"openinference.instrumentation.google_genai"
+_GENAI_RESPONSE_ID = re.compile(r'"response_id":\s*"')
 # Logfire's own instrumentations of provider SDKs (``logfire.openai``,
 # ``logfire.anthropic``): a streamed call is a request span and a log span (see
 # ``Source.stream_opening``).
@@ -584,8 +588,8 @@ class Source:
     __slots__ = (
         "agents_bridge", "anthropic_input_excludes_cache", "bedrock_input_excludes_cache",
         "botocore", "chunk_timed", "foundry", "langchain", "logfire", "openinference", "openlit",
-        "plain_keys_are_request", "rank", "stream_apart", "usage_object_normalised", "vercel",
-        "vertexai", "vertexai_sdk",
+        "plain_keys_are_request", "rank", "response_id_in_output", "stream_apart",
+        "usage_object_normalised", "vercel", "vertexai", "vertexai_sdk",
     )  # fmt: skip
 
     def __init__(self, scope_name: bytes, sdk_name: str) -> None:
@@ -617,6 +621,7 @@ class Source:
         self.langchain = scope_name in _LANGCHAIN_SCOPES
         self.foundry = self.rank == RANK_PROVIDER_SDK and scope_name.endswith(_FOUNDRY_SCOPE_SUFFIX)
         self.openinference = scope_name.startswith(FRAMEWORK_PEER_SCOPES)
+        self.response_id_in_output = scope_name == _OPENINFERENCE_GOOGLE_GENAI_SCOPE
         self.stream_apart = scope_name.startswith(_STREAM_APART_SCOPES)
         self.vertexai = scope_name in _VERTEX_SDK_SCOPES
         self.vertexai_sdk = scope_name == _VERTEXAI_SCOPE
@@ -683,6 +688,21 @@ class Source:
         """Whether OpenInference's LangChain span recorded a streamed message (LangChain's
         ``AIMessageChunk``) as the response, where its parameters say ``"stream": false``."""
         return self.langchain and bool(output) and _MESSAGE_CHUNK.search(output) is not None
+
+    def output_response_id(self, output: str | None) -> str:
+        """The response id of OpenInference's Google GenAI span (1.4.14), which sets no
+        ``gen_ai.response.id``: google-genai's ``response_id`` in the response it records
+        whole (``output.value``). Its span of an async stream is a root of its own trace,
+        never the context of the SDK's request, so without the id another
+        instrumentation's span of the stream (tokentrace's) was a second row of the call.
+        Empty for other sources, and when the text is not such a response."""
+        if not (self.response_id_in_output and output and _GENAI_RESPONSE_ID.search(output)):
+            return ""
+        try:
+            response_id = json.loads(output).get("response_id")
+        except (ValueError, AttributeError):
+            return ""
+        return response_id if response_id.__class__ is str else ""
 
     def rpc_streams(self, method: str | None) -> bool:
         """Whether an AWS SDK span's ``rpc.method`` is a streaming Bedrock operation."""

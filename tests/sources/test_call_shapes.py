@@ -16,12 +16,20 @@ Prices (USD per million tokens), as genai-prices 0.2.3 has them:
 - text-embedding-3-small: input 0.02: 1,200 × 0.02 = $0.000024 (same page);
 - claude-sonnet-4-5: input 3, cache read 0.30, 5-minute cache write 3.75, output 15: a
   call is 100 × 3 + 1,000 × 0.30 + 100 × 3.75 + 80 × 15 = $0.002175
-  (https://docs.anthropic.com/en/docs/about-claude/pricing).
+  (https://docs.anthropic.com/en/docs/about-claude/pricing);
+- gemini-2.5-flash: input 0.30, cached input 0.03, output 2.50: a call is 200 × 0.30 + 1,000
+  × 0.03 + 80 × 2.50 = $0.00029; gemini-embedding-001: input 0.15: 1,200 × 0.15 = $0.00018
+  (https://ai.google.dev/gemini-api/docs/pricing).
+
+The google-genai fixtures (``*_gemini_latest_calls``, google-genai 3.6.1) make a call with a
+function tool, an ``embed_content``, and async ``generate_content`` plain and streamed.
 """
 
 from __future__ import annotations
 
 from decimal import Decimal
+
+import pytest
 
 GPT_4O = ("openai", "gpt-4o", 1200, 80, 1000, 0, 0, Decimal("0.00255"))
 # openai-v2 sets no cache count: the 1,200 input tokens at the full rate, 1,200 × 2.50 +
@@ -183,3 +191,47 @@ def test_mlflow_genai_semconv_latest_calls(replay):
         1,
         0,
     )
+
+
+# tokentrace's rows of the google-genai calls: the Gemini API (``gcp.gemini``).
+FLASH_CALL = ("gcp.gemini", "gemini-2.5-flash", 1200, 80, 1000, 0, 0, Decimal("0.00029"))
+GEMINI_EMBEDDING = ("gcp.gemini", "gemini-embedding-001", 1200, 0, 0, 0, 0, Decimal("0.00018"))
+
+
+@pytest.mark.parametrize("alone", [False, True])
+def test_openinference_google_genai_latest_async_stream_once(replay, alone):
+    """OpenInference's Google GenAI instrumentation (1.4.14) beside tokentrace's: its span of
+    an async ``generate_content_stream`` is a root of its own trace and tokentrace's span of
+    the stream another, and it sets no ``gen_ai.response.id``: the stream was two rows (5
+    rows for 4 calls, $0.00134 for $0.00105). Its response id is read from the response it
+    records (``output.value``'s ``response_id``): one row each call, tokentrace's, in one
+    request or span by span."""
+    result = replay("openinference_gemini_latest_calls_tokentrace", alone=alone)
+    assert result.spans == 8
+    assert result.rows() == [FLASH_CALL, FLASH_CALL, FLASH_CALL, GEMINI_EMBEDDING]
+    assert result.rows("stream") == [(0,), (0,), (0,), (1,)]
+    assert result.metrics.spans_duplicate.value() == 4
+
+
+def test_openinference_google_genai_latest_alone(replay):
+    """Alone, a row per call at its cost (provider ``gcp.gen_ai``: it says ``google``); its
+    ``EMBEDDING`` span carries no count, so the embedding is usage-missing (cost unknown)."""
+    result = replay("openinference_gemini_latest_calls")
+    flash = ("gcp.gen_ai", "gemini-2.5-flash", 1200, 80, 1000, 0, 0, Decimal("0.00029"))
+    assert result.rows()[:3] == [flash] * 3
+    assert result.rows("model", "usage_missing", "priced")[3] == ("gemini-embedding-001", 1, 0)
+
+
+def test_openllmetry_google_generativeai_latest_calls(replay):
+    """OpenLLMetry's Google Generative AI instrumentation (0.62.4) on google-genai 3.6.1:
+    the three ``generate_content`` calls, sync and async, streamed too; ``embed_content``
+    it does not wrap (3 rows for 4 calls alone). Beside tokentrace, each call once."""
+    alone = replay("openllmetry_gemini_latest_calls")
+    flash = ("gcp.gen_ai", "gemini-2.5-flash", 1200, 80, 1000, 0, 0, Decimal("0.00029"))
+    assert alone.rows() == [flash] * 3
+
+
+def test_openllmetry_google_generativeai_latest_calls_beside_tokentrace(replay):
+    beside = replay("openllmetry_gemini_latest_calls_tokentrace")
+    assert beside.rows() == [FLASH_CALL, FLASH_CALL, FLASH_CALL, GEMINI_EMBEDDING]
+    assert beside.metrics.spans_duplicate.value() == 3
