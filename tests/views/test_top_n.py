@@ -114,6 +114,7 @@ def test_the_report_lists_top_tenants_and_other_with_exact_totals(client):
         "cost": str(sum(cost(n) for n in range(TENANTS - 2))),
         "requests": TENANTS - 2,
         "unpriced_requests": 0,
+        "dead_lettered_requests": 0,
         "other": True,
         "values": TENANTS - 2,
     }
