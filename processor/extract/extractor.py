@@ -49,6 +49,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections import Counter as Tally
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -161,6 +162,12 @@ PROVIDER_HOSTS = KNOWN_HOSTS
 
 # Operations whose usage is input alone (no output count to miss).
 _INPUT_ONLY_OPERATIONS = frozenset({"embeddings", "embedding"})
+# What Bedrock InvokeModel spans name any model's call (OpenLLMetry 0.62.4 and botocore
+# 0.66b2: ``text_completion``, OpenInference 0.1.61: ``chat``, or none): on an embedding
+# model (``amazon.titan-embed-text-v2:0``, ``cohere.embed-english-v3``) the call is an
+# embedding, input only, not a chat whose output count is missing.
+_UNSPECIFIC_OPERATIONS = frozenset({"", "chat", "text_completion"})
+_EMBEDDING_MODEL = re.compile(r"embed", re.IGNORECASE)
 _REQUEST_TYPES = {"chat": "chat", "completion": "text_completion", "embedding": "embeddings"}
 
 # ------------------------------------------------------------------ fields
@@ -731,6 +738,10 @@ def _call(
         or (provider and (found[RESPONSE_ID] or found[ERROR_TYPE] or span.status.code == 2))
     ):
         return None
+    if operation in _UNSPECIFIC_OPERATIONS and _EMBEDDING_MODEL.search(
+        found[REQUEST_MODEL] or found[RESPONSE_MODEL] or ""
+    ):
+        operation = "embeddings"
     if operation in NOT_A_CALL:
         return None
     if found[USAGE_DEFERRED] and found[INPUT] is None and found[OUTPUT] is None:
@@ -973,7 +984,12 @@ def _partial(
     part."""
     if (input_tokens is None) != (output_tokens is None):
         return not (output_tokens is None and operation in _INPUT_ONLY_OPERATIONS)
-    return input_tokens is not None and input_excludes_cache and not cache_known
+    return (
+        input_tokens is not None
+        and input_excludes_cache
+        and not cache_known
+        and operation not in _INPUT_ONLY_OPERATIONS  # an embedding reads no cache
+    )
 
 
 def _valid(count: Any) -> int | None:

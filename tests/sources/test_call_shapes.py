@@ -235,3 +235,45 @@ def test_openllmetry_google_generativeai_latest_calls_beside_tokentrace(replay):
     beside = replay("openllmetry_gemini_latest_calls_tokentrace")
     assert beside.rows() == [FLASH_CALL, FLASH_CALL, FLASH_CALL, GEMINI_EMBEDDING]
     assert beside.metrics.spans_duplicate.value() == 3
+
+
+# boto3 1.44.8's Titan Text Embeddings V2 InvokeModel (1,200 input tokens: $0.02 per million,
+# https://aws.amazon.com/bedrock/pricing/, $0.000024) and a Converse call with a tool on
+# Claude Sonnet 4.5 through ``global.`` ($0.002175, the Anthropic rates above).
+TITAN = ("aws.bedrock", "amazon.titan-embed-text-v2:0", 1200, 0, 0, 0, 0, Decimal("0.000024"))
+CONVERSE = (
+    "aws.bedrock", "global.anthropic.claude-sonnet-4-5-20250929-v1:0", 1200, 80, 1000, 100, 0,
+    Decimal("0.002175"),
+)  # fmt: skip
+
+
+@pytest.mark.parametrize("source", ["openinference", "botocore"])
+def test_bedrock_titan_embedding_alone(replay, source):
+    """OpenInference's Bedrock instrumentation (0.1.61) names the Titan embedding's
+    InvokeModel ``chat``, the contrib botocore one (0.66b2) ``text_completion``: an input
+    count and no output, so it was stored usage-missing (cost unknown). An embedding
+    model's call is an embedding (input only): $0.000024, operation ``embeddings``."""
+    result = replay(f"{source}_bedrock_latest_calls")
+    assert result.rows() == [TITAN, CONVERSE]
+    assert result.rows("operation") == [("chat",), ("embeddings",)]
+
+
+def test_openllmetry_bedrock_titan_embedding_alone(replay):
+    """OpenLLMetry's Bedrock instrumentation (0.62.4) names the model without its vendor
+    (``titan-embed-text-v2:0``) and leaves the cache out of Bedrock input counts: the
+    embedding was usage-missing; now an embedding of unknown price (the name is no Bedrock
+    model id), never $0. Its Converse span's model lacks the profile: no rate, as before."""
+    result = replay("openllmetry_bedrock_latest_calls")
+    assert result.rows("model", "operation", "input_tokens", "usage_missing", "priced") == [
+        ("anthropic.claude-sonnet-4-5-20250929-v1:0", "chat", 1200, 0, 0),
+        ("titan-embed-text-v2:0", "embeddings", 1200, 0, 0),
+    ]
+    assert result.rows("unpriced_reason") == [("no_rate",), ("unknown_model",)]
+
+
+@pytest.mark.parametrize("source", ["openllmetry", "openinference", "botocore"])
+def test_bedrock_latest_calls_beside_tokentrace(replay, source):
+    result = replay(f"{source}_bedrock_latest_calls_tokentrace")
+    assert result.spans == 4
+    assert result.rows() == [TITAN, CONVERSE]
+    assert result.metrics.spans_duplicate.value() == 2
