@@ -18,6 +18,10 @@ Not verified, so not asserted here:
   below); whether Gemini's own responses name their tier, so that a span carries it, is open.
 - Gemini batch calls with context-cache hits: the data's batch prices have no cached rate
   (unpriced, ``no_rate``); Google's batch cache rate was not readable.
+- Gemini's -latest aliases after the dates a first-party page gives: gemini-flash-latest from
+  2026-05-19 (Gemini 3.5, 3.6, 3.7 Flash were released before 3.8; when the alias moved to
+  each is not in the stored changelog) and gemini-flash-lite-latest from 2026-01-22 are
+  still priced as the model each names now (3.8 Flash, 3.5 Flash-Lite).
 - xAI's US regional endpoint (1.1x): the model name does not say which endpoint served it.
 - Cohere, Fireworks, Together model prices other than those below: their first-party pages
   were not in the stored corpus. Mistral's are read in the source of its docs, whose last
@@ -133,6 +137,13 @@ MISTRAL_MODELS = (
 MISTRAL_CACHE = (
     "https://docs.mistral.ai/studio-api/conversations/advanced/prompt-caching (cached tokens "
     "at 10% of the input price)"
+)
+GEMINI_LATEST = (
+    "https://ai.google.dev/gemini-api/docs/changelog (2026-01-21: gemini-pro-latest to "
+    "gemini-3-pro-preview, gemini-flash-latest to gemini-3-flash-preview) ; "
+    "https://developers.googleblog.com/en/continuing-to-bring-you-our-latest-models-with-an-"
+    "improved-gemini-2-5-flash-and-flash-lite-release/ (2025-09-25: the Flash and Flash-Lite "
+    "aliases name the 09-2025 previews)"
 )
 GROQ_WHISPER = "https://console.groq.com/docs/speech-text (whisper-large-v3: cost per hour $0.111)"
 
@@ -530,6 +541,63 @@ CASES = [
         None,
         "https://ai.google.dev/gemini-api/docs/optimization",
         reason="no_rate",
+    ),
+    # The -latest aliases priced as the model they named that day (genai-prices priced each
+    # as today's: gemini-flash-latest Gemini 3.8 Flash $0.75 / $3.75, cached $0.075;
+    # gemini-flash-lite-latest 3.5 Flash-Lite $0.30 / $2.50; gemini-pro-latest 3.1 Pro
+    # Preview $2 / $12, over 200k $4 / $18). On 2025-11-03 gemini-flash-latest was 2.5 Flash
+    # (09-2025 preview): 100,000 x 0.3 + 10,000 x 2.5 (was 0.1125).
+    Case(
+        "gemini-flash-latest as 2.5 flash",
+        "gcp.gemini",
+        "gemini-flash-latest",
+        usage(100_000, 10_000),
+        "0.055",
+        GEMINI_LATEST + " ; " + GEMINI,
+        at=datetime(2025, 11, 3, 12, tzinfo=UTC),
+    ),
+    # From 2026-01-21 it was Gemini 3 Flash Preview, $0.50 / $3, cached $0.05: 60,000 x 0.5
+    # + 40,000 x 0.05 + 10,000 x 3 (was 0.0855).
+    Case(
+        "gemini-flash-latest as 3 flash preview cache hits",
+        "gcp.gemini",
+        "gemini-flash-latest",
+        usage(100_000, 10_000, 40_000),
+        "0.062",
+        GEMINI_LATEST + " ; " + GEMINI,
+        at=datetime(2026, 3, 2, 12, tzinfo=UTC),
+    ),
+    # gemini-flash-lite-latest on 2025-11-03: 2.5 Flash-Lite (09-2025 preview), $0.10 / $0.40:
+    # 100,000 x 0.1 + 10,000 x 0.4 (was 0.055).
+    Case(
+        "gemini-flash-lite-latest as 2.5 flash-lite",
+        "gcp.gemini",
+        "gemini-flash-lite-latest",
+        usage(100_000, 10_000),
+        "0.014",
+        GEMINI_LATEST + " ; " + GEMINI,
+        at=datetime(2025, 11, 3, 12, tzinfo=UTC),
+    ),
+    # gemini-pro-latest before 2026-01-21: Gemini 2.5 Pro, $1.25 / $10, and $2.50 / $15 on all
+    # tokens of a prompt over 200,000: 100,000 x 1.25 + 10,000 x 10 (was 0.32);
+    # 250,000 x 2.5 + 10,000 x 15 (was 1.18).
+    Case(
+        "gemini-pro-latest as 2.5 pro",
+        "gcp.gemini",
+        "gemini-pro-latest",
+        usage(100_000, 10_000),
+        "0.225",
+        GEMINI_LATEST + " ; " + GEMINI,
+        at=datetime(2025, 11, 3, 12, tzinfo=UTC),
+    ),
+    Case(
+        "gemini-pro-latest as 2.5 pro long context",
+        "gcp.gemini",
+        "gemini-pro-latest",
+        usage(250_000, 10_000),
+        "0.775",
+        GEMINI_LATEST + " ; " + GEMINI,
+        at=datetime(2025, 11, 3, 12, tzinfo=UTC),
     ),
     # Gemini 2.5 Flash-Lite $0.10 / $0.40.
     Case(
