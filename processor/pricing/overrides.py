@@ -23,6 +23,8 @@ A YAML file with one entry per model and price period, rates in USD per million 
                                   # per image: then input and output may be left out
         requests: 10              # optional: USD per 1,000 requests, on top of the tokens
                                   # (Perplexity Sonar's fee, set by its search context size)
+        input_audio_minutes: 0.001  # optional: USD per minute of audio input, on top of the
+                                  # tokens (a span's input_audio_seconds: Voxtral's chat)
         tiers:                    # optional long-context tiers (genai-prices' cliff rule):
           - above: 200000         # when the call's input tokens exceed this, these rates
             input: 4.5            # apply to ALL its tokens; a rate left out keeps the
@@ -67,6 +69,9 @@ UNIT_RATE_KEYS = ("input_audio", "cache_audio_read", "output_audio")
 IMAGE_RATE_KEY = "output_images"
 # A fee per 1,000 requests (genai-prices' requests_kcount); no tiers.
 REQUEST_RATE_KEY = "requests"
+# A rate per minute of audio input, which a span counts in seconds (genai-prices rates it per
+# hour, on audio_hours and its one child input_audio_hours, as it does Voxtral's); no tiers.
+AUDIO_MINUTE_KEY = "input_audio_minutes"
 _ENTRY_KEYS = {
     "provider",
     "model",
@@ -80,6 +85,7 @@ _ENTRY_KEYS = {
     *UNIT_RATE_KEYS,
     IMAGE_RATE_KEY,
     REQUEST_RATE_KEY,
+    AUDIO_MINUTE_KEY,
 }
 # How the account pays grounding with Google Search (rules.GEMINI_GROUNDING).
 GROUNDING_KEY = "gemini_grounding"
@@ -274,7 +280,7 @@ class _Parser:
             key: self.rate(fields[key]) for key in (*RATE_KEYS, *UNIT_RATE_KEYS) if key in fields
         }
         tiers = self.tiers(fields["tiers"], rates.keys()) if "tiers" in fields else []
-        for key in (IMAGE_RATE_KEY, REQUEST_RATE_KEY):
+        for key in (IMAGE_RATE_KEY, REQUEST_RATE_KEY, AUDIO_MINUTE_KEY):
             if key in fields:
                 rates[key] = self.rate(fields[key])
         start = self.start(fields["start"]) if "start" in fields else None
@@ -395,6 +401,9 @@ def _model_price(
             continue
         if key == REQUEST_RATE_KEY:  # already per 1,000 requests (no tiers)
             prices["requests_kcount"] = base
+            continue
+        if key == AUDIO_MINUTE_KEY:  # per hour, as genai-prices rates audio (no tiers)
+            prices["audio_hours"] = prices["input_audio_hours"] = base * 60
             continue
         key_tiers, current = [], base
         for above, tier_rates in tiers:

@@ -1563,6 +1563,17 @@ CASES = [
         "0.0123",
         "https://docs.mistral.ai/models/voxtral-small-25-07" + MISTRAL_DOCS,
     ),
+    # Voxtral Mini 2507 in chat with audio input: $0.001 a minute of audio beside its tokens,
+    # $0.04 / $0.04: 180 x 0.001 / 60 + 1,000 x 0.04 + 500 x 0.04 per million. genai-prices
+    # lacks the model: it was unknown.
+    Case(
+        "voxtral-mini-2507 chat audio input",
+        "mistral_ai",
+        "voxtral-mini-2507",
+        metered(seconds=180, inp=1_000, out=500),
+        "0.00306",
+        "https://docs.mistral.ai/models/voxtral-mini-25-07" + MISTRAL_DOCS,
+    ),
     # Mistral OCR 2505: $1 per 1,000 pages, $3 per 1,000 annotated pages (an annotated page is
     # billed at that rate only): 500 x 1 + 500 x 3 = 2,000 per 1,000 pages.
     Case(
