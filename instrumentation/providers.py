@@ -74,12 +74,25 @@ vendor's name in snake case; `voyageai` is genai-prices' id, which the processor
 HOST_SUFFIXES: tuple[tuple[str, str], ...] = (
     (".openai.azure.com", "azure.ai.openai"),
     (".cognitiveservices.azure.com", "azure.ai.openai"),
+    (".services.ai.azure.com", "azure.ai.openai"),
+    (".models.ai.azure.com", "azure.ai.inference"),
     ("aiplatform.googleapis.com", "gcp.vertex_ai"),
     # Bedrock's OpenAI- and Anthropic-compatible endpoint, `bedrock-mantle.{region}.api.aws`
     # (https://docs.aws.amazon.com/bedrock/latest/userguide/bedrock-mantle.html); only LLM
     # API paths ever reach this table, so no other AWS dual-stack host is named by it.
     (".api.aws", "aws.bedrock"),
 )
+
+AZURE_AI_INFERENCE = "azure.ai.inference"
+_FOUNDRY_INFERENCE_PATHS = ("/models/", "/anthropic/")
+"""A Microsoft Foundry resource (`{name}.services.ai.azure.com`, also reached as
+`{name}.cognitiveservices.azure.com`) serves Azure OpenAI under `/openai/…` (`azure.ai.openai`),
+the Azure AI Model Inference API for the other vendors' models under `/models/…`
+(https://learn.microsoft.com/en-us/azure/ai-foundry/foundry-models/how-to/inference) and
+Claude's Messages API under `/anthropic/v1/messages`
+(https://platform.claude.com/docs/en/build-with-claude/claude-in-microsoft-foundry): those two
+are `azure.ai.inference`, the name the extractor stores Foundry's Claude spans under (a
+serverless endpoint, `{endpoint}.{region}.models.ai.azure.com`, is the same API)."""
 
 SELF_HOSTED_FAMILIES = frozenset({"ollama", "llama_cpp", "tgi", "sglang"})
 """API shapes (`Api.family`) only self-hosted model servers serve: the shape is the provider."""
@@ -161,6 +174,7 @@ SELF_HOSTED = "self_hosted"
 SHAPES: dict[str, frozenset[str]] = {
     "openai": frozenset({"openai"}),
     "azure.ai.openai": frozenset({"openai"}),
+    AZURE_AI_INFERENCE: frozenset({"openai", "anthropic"}),
     "anthropic": frozenset({"anthropic"}),
     "gcp.gemini": frozenset({"gemini", "openai"}),
     "gcp.vertex_ai": frozenset({"gemini", "openai", "anthropic"}),
@@ -241,7 +255,7 @@ def provider_for(
             if shapes is None or family in shapes:
                 return entry.provider
             passed_over = passed_over or entry.provider
-    provider = known_host(host) or api_host(host, port, path)
+    provider = host_provider(host, path) or api_host(host, port, path)
     if provider is not None:
         return provider
     if host == _HF_ROUTER and model is not None:
@@ -362,6 +376,15 @@ def known_host(host: str) -> str | None:
         if host.endswith(suffix):
             return name
     return None
+
+
+def host_provider(host: str, path: str) -> str | None:
+    """`known_host`, with a Foundry resource's `/models/…` and `/anthropic/…` calls named
+    `azure.ai.inference` (`_FOUNDRY_INFERENCE_PATHS`), its other calls Azure OpenAI's."""
+    provider = known_host(host)
+    if provider == "azure.ai.openai" and path.startswith(_FOUNDRY_INFERENCE_PATHS):
+        return AZURE_AI_INFERENCE
+    return provider
 
 
 _API_HOSTS = tuple((re.compile(pattern), provider) for pattern, provider in API_HOSTS)
