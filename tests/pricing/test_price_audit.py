@@ -22,6 +22,13 @@ Not verified, so not asserted here:
   2026-05-19 (Gemini 3.5, 3.6, 3.7 Flash were released before 3.8; when the alias moved to
   each is not in the stored changelog) and gemini-flash-lite-latest from 2026-01-22 are
   still priced as the model each names now (3.8 Flash, 3.5 Flash-Lite).
+- Bedrock's deepseek.v3-v1:0, cohere.embed-v4:0, cohere.command-r-plus-v1:0 and
+  mistral.mistral-large-2407-v1:0, and Cohere's embed-english-v3.0 direct: unpriced
+  (unknown_model). aws.amazon.com/bedrock/pricing's model rows and Cohere's pricing page were
+  not readable here; third-party tables disagree for Mistral Large 2407 ($2 / $6 to $4 / $12).
+- Which models Cohere's ``command-r`` and ``command-r-plus`` name since the 03-2024 and 04-2024
+  models were retired (2025-09-15): genai-prices prices them as the 08-2024 models; no
+  first-party page read here says so or otherwise.
 - xAI's US regional endpoint (1.1x): the model name does not say which endpoint served it.
 - Cohere, Fireworks, Together model prices other than those below: their first-party pages
   were not in the stored corpus. Mistral's are read in the source of its docs, whose last
