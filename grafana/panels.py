@@ -23,6 +23,9 @@ COUNTS = (
     r"|.*days)$/"
 )
 
+# A cost the views leave NULL is unknown (no price or no usage), never $0.
+_UNKNOWN = {"type": "special", "options": {"match": "null", "result": {"text": "unknown"}}}
+
 
 def target(view: View) -> dict[str, Any]:
     """The plugin query for a view: SQL editor, integer format, the fixed data source."""
@@ -71,11 +74,7 @@ def _panel(
                         "type": "special",
                         "options": {"match": "empty", "result": {"text": "(untagged)"}},
                     },
-                    # A cost the views leave NULL is unknown (no price or no usage), never $0.
-                    {
-                        "type": "special",
-                        "options": {"match": "null", "result": {"text": "unknown"}},
-                    },
+                    _UNKNOWN,
                 ],
                 **({"custom": custom} if custom else {}),
             },
@@ -105,6 +104,45 @@ def _override(field: str, properties: dict[str, Any]) -> dict[str, Any]:
         "matcher": {"id": "byName", "options": field},
         "properties": [{"id": key, "value": value} for key, value in properties.items()],
     }
+
+
+# What a money stat reads for a window without any call (stored or not): its $0.00 would read
+# as spend, its NULL as unknown; the report says "no calls" there too.
+NO_CALLS = "no calls"
+
+
+def _without_calls(stat_panel: dict[str, Any], field: str, calls: tuple[str, ...]) -> None:
+    """Make ``stat_panel`` read :data:`NO_CALLS` when every column of ``calls`` is 0.
+
+    Grafana's filterByValue transformation drops the view's one row then, and a stat showing
+    every row (``values``) without any shows the field config's ``noValue``. That text is
+    worked out from the defaults with the value null, so the null-is-unknown mapping moves to
+    ``field``'s override: a row whose cost is NULL (calls of unknown cost or not stored only)
+    still reads "unknown"."""
+    defaults = stat_panel["fieldConfig"]["defaults"]
+    defaults["mappings"] = [m for m in defaults["mappings"] if m != _UNKNOWN]
+    defaults["noValue"] = NO_CALLS
+    overrides = stat_panel["fieldConfig"]["overrides"]
+    named = [o for o in overrides if o["matcher"] == {"id": "byName", "options": field}]
+    mapping = {"id": "mappings", "value": [_UNKNOWN]}
+    if named:
+        named[0]["properties"].append(mapping)
+    else:
+        overrides.append(_override(field, {"mappings": [_UNKNOWN]}))
+    stat_panel["transformations"] = [
+        {
+            "id": "filterByValue",
+            "options": {
+                "type": "exclude",
+                "match": "all",
+                "filters": [
+                    {"fieldName": column, "config": {"id": "equal", "options": {"value": 0}}}
+                    for column in calls
+                ],
+            },
+        }
+    ]
+    stat_panel["options"]["reduceOptions"].update(values=True, calcs=[])
 
 
 # How a count of calls of unknown cost reads beside the cost that leaves them out.
@@ -140,6 +178,7 @@ def stat(
     unknown: tuple[str, str] | None = None,
     not_stored: str | None = None,
     per_row: bool = False,
+    calls: tuple[str, ...] = (),
 ) -> dict[str, Any]:
     """One number from a one-row table view, picked by column name.
 
@@ -149,7 +188,9 @@ def stat(
     ``not_stored`` is the column counting the calls serve could not store that it leaves out
     too (dead letters), shown beside it the same way.
     ``per_row`` shows the row's values as they are, not reduced, so that the name may be
-    another column of the row (``${__data.fields.NAME}``, as a gauge's label is)."""
+    another column of the row (``${__data.fields.NAME}``, as a gauge's label is).
+    ``calls`` are the columns counting the window's calls (stored, not stored): all 0, the
+    stat reads "no calls", not $0.00 nor "unknown" (:func:`_without_calls`)."""
     fields = f"/^{field}$/"
     overrides = None
     if unknown is not None:
@@ -161,7 +202,7 @@ def stat(
             _count_beside(count, UNKNOWN_CALLS),
             *([] if not_stored is None else [_count_beside(not_stored, NOT_STORED_CALLS)]),
         ]
-    return _panel(
+    panel = _panel(
         "stat",
         view,
         grid,
@@ -182,6 +223,9 @@ def stat(
             "orientation": "auto",
         },
     )
+    if calls:
+        _without_calls(panel, field, calls)
+    return panel
 
 
 def gauge(

@@ -34,6 +34,7 @@ def panels() -> list[dict[str, Any]]:
                 title="Spend this month",
                 unknown=("unpriced_requests", "known spend"),
                 not_stored="dead_lettered_requests",
+                calls=("requests", "dead_lettered_requests"),
             ),
             p.stat(
                 v["month_to_date"],
@@ -50,6 +51,7 @@ def panels() -> list[dict[str, Any]]:
                 title="Spend in range",
                 unknown=("unpriced_requests", "known spend"),
                 not_stored="dead_lettered_requests",
+                calls=("requests", "dead_lettered_requests"),
             ),
             p.stat(
                 v["spend_change"],
@@ -69,6 +71,7 @@ def panels() -> list[dict[str, Any]]:
                 field="cost_per_request",
                 title="Cost per request",
                 unknown=("unpriced_requests", "per call of known cost"),
+                calls=("requests", "dead_lettered_requests"),
             ),
             p.stat(
                 v["totals"],
@@ -127,6 +130,7 @@ def panels() -> list[dict[str, Any]]:
                 field="cache_savings",
                 title="Cache savings",
                 unknown=("unpriced_requests", "known savings"),
+                calls=("requests", "dead_lettered_requests"),
             ),
             p.table(
                 v["cache_savings"],

@@ -53,3 +53,25 @@ def run_panel(
 ) -> Any:
     """`panel_sql` run on `client`."""
     return client.query(panel_sql(panel, selection, start, end))
+
+
+def shown_rows(panel: dict[str, Any], result: Any) -> list[dict[str, Any]]:
+    """The rows of `result` (the panel's query run) left by the panel's transformations, as
+    Grafana's filterByValue applies them: only the form the dashboards use (exclude a row
+    when all its filters match, matcher equal) is known here; any other fails the test."""
+    rows = [dict(zip(result.column_names, row, strict=True)) for row in result.result_rows]
+    for step in panel.get("transformations", []):
+        options = step["options"]
+        assert (step["id"], options["type"], options["match"]) == (
+            "filterByValue",
+            "exclude",
+            "all",
+        )
+        filters = options["filters"]
+        assert all(f["config"]["id"] == "equal" for f in filters)
+        rows = [
+            r
+            for r in rows
+            if not all(r[f["fieldName"]] == f["config"]["options"]["value"] for f in filters)
+        ]
+    return rows

@@ -25,7 +25,7 @@ from grafana.rules import alert_rule, evaluate
 from ingest.ingest_path import Ingest
 from rich.console import Console
 
-from grafana.panels import run_panel
+from grafana.panels import run_panel, shown_rows
 from tokentrace.grafana.dashboards import overview
 from tokentrace.instrumentation.budget_guard import Exceeded
 from tokentrace.processor.api.budgets_api import enforced_json
@@ -264,6 +264,43 @@ def test_grafana_stats_show_the_calls_not_stored_beside_the_cost(store) -> None:
         result = run_panel(store, stat, {}, start=DAY, end=end)
         seen[title] = dict(zip(result.column_names, result.result_rows[0], strict=True))[count]
     assert seen == {"Spend this month": 2, "Month-end forecast": 2, "Spend in range": 2}
+
+
+def test_grafana_money_stats_say_no_calls_for_an_empty_window(store) -> None:
+    """A window without any call reads "no calls" on the overview's money stats, as in the
+    report, not $0.00 (nor "unknown" for cost per request): the view's one row is dropped by
+    the panel's filter and the stat shows its noValue. A window of calls not stored only keeps
+    its row, NULL, read "unknown" by the cost's own mapping."""
+    unknown = {"type": "special", "options": {"match": "null", "result": {"text": "unknown"}}}
+    shown = {}
+    for title in ("Spend this month", "Spend in range", "Cost per request", "Cache savings"):
+        [stat] = [p for p in overview.panels() if (p["title"], p["type"]) == (title, "stat")]
+        config = stat["fieldConfig"]
+        assert config["defaults"]["noValue"] == "no calls"
+        assert unknown not in config["defaults"]["mappings"]
+        field = stat["options"]["reduceOptions"]["fields"].split("|")[0].strip("/^(")
+        [own] = [o for o in config["overrides"] if o["matcher"]["options"] == field]
+        assert {"id": "mappings", "value": [unknown]} in own["properties"]
+        assert stat["options"]["reduceOptions"]["values"] is True  # no row: noValue
+        for name, day in (("empty", EMPTY), ("alone", ALONE), ("day", DAY)):
+            end = day + dt.timedelta(days=1, milliseconds=-1)
+            rows = shown_rows(stat, run_panel(store, stat, {}, start=day, end=end))
+            shown[title, name] = [r[field] for r in rows]
+    assert shown == {
+        ("Spend this month", "empty"): [],  # noValue: "no calls"
+        ("Spend this month", "alone"): [None],  # "unknown"
+        ("Spend this month", "day"): [PRICED],  # 2026-11 to the 18th
+        ("Spend in range", "empty"): [],
+        ("Spend in range", "alone"): [None],
+        ("Spend in range", "day"): [PRICED],
+        ("Cost per request", "empty"): [],
+        ("Cost per request", "alone"): [None],
+        ("Cost per request", "day"): [PRICED],  # 1 call of known cost
+        ("Cache savings", "empty"): [],
+        ("Cache savings", "alone"): [None],
+        # 400 cached gpt-4o-mini tokens at $0.075 instead of $0.15 per million
+        ("Cache savings", "day"): [Decimal("0.00003")],
+    }
 
 
 def test_a_day_of_calls_not_stored_is_no_zero_day(store) -> None:
