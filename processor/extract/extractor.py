@@ -881,8 +881,8 @@ def _call(
         )
     )
 
-    call.request_model = found[REQUEST_MODEL] or ""
-    call.response_model = found[RESPONSE_MODEL] or ""
+    call.request_model = source.bedrock_model(found[REQUEST_MODEL] or "")
+    call.response_model = source.bedrock_model(found[RESPONSE_MODEL] or "")
     if provider in sources.FRAMEWORK_SYSTEMS:
         provider = ""  # names the framework, not who answered
     if not provider:

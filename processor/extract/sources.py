@@ -395,6 +395,33 @@ _BEDROCK_INPUT_EXCLUDES_CACHE_SCOPES = (
     _AGENT_FRAMEWORK_SCOPE,
 )
 _AWS_STREAMING_METHODS = frozenset({"ConverseStream", "InvokeModelWithResponseStream"})
+# OpenLLMetry's Bedrock instrumentation (0.62.4) names the model by what follows the vendor
+# in the Bedrock id: its ``_cross_region_check`` drops ``vendor.`` and, for the ``us.``,
+# ``us-gov.``, ``eu.`` and ``apac.`` profiles, the profile too (``titan-embed-text-v2:0``,
+# ``claude-sonnet-4-5-20250929-v1:0``); for any other prefix (``global.``) it drops the
+# prefix alone (``anthropic.claude-…``). No attribute keeps the vendor.
+_OPENLLMETRY_BEDROCK_SCOPE = b"opentelemetry.instrumentation.bedrock"
+# Bedrock's model families → their vendor's prefix in Bedrock ids
+# (https://docs.aws.amazon.com/bedrock/latest/userguide/models-supported.html).
+_BEDROCK_VENDORS = (
+    ("claude", "anthropic"),
+    ("titan", "amazon"),
+    ("nova", "amazon"),
+    ("llama", "meta"),
+    ("mistral", "mistral"),
+    ("mixtral", "mistral"),
+    ("pixtral", "mistral"),
+    ("magistral", "mistral"),
+    ("ministral", "mistral"),
+    ("command", "cohere"),
+    ("embed-", "cohere"),
+    ("rerank-", "cohere"),
+    ("j2-", "ai21"),
+    ("jamba", "ai21"),
+    ("gpt-oss", "openai"),
+    ("qwen", "qwen"),
+    ("palmyra", "writer"),
+)
 _VERCEL_SCOPE = b"ai"
 # The AI SDK 7 traced by @ai-sdk/otel (scope ``gen_ai``): no stream attribute, but
 # ``gen_ai.client.operation.time_to_first_chunk`` on a streamed call's span only.
@@ -587,9 +614,9 @@ class Source:
 
     __slots__ = (
         "agents_bridge", "anthropic_input_excludes_cache", "bedrock_input_excludes_cache",
-        "botocore", "chunk_timed", "foundry", "langchain", "logfire", "openinference", "openlit",
-        "plain_keys_are_request", "rank", "response_id_in_output", "stream_apart",
-        "usage_object_normalised", "vercel", "vertexai", "vertexai_sdk",
+        "bedrock_vendor_dropped", "botocore", "chunk_timed", "foundry", "langchain", "logfire",
+        "openinference", "openlit", "plain_keys_are_request", "rank", "response_id_in_output",
+        "stream_apart", "usage_object_normalised", "vercel", "vertexai", "vertexai_sdk",
     )  # fmt: skip
 
     def __init__(self, scope_name: bytes, sdk_name: str) -> None:
@@ -615,6 +642,7 @@ class Source:
         self.bedrock_input_excludes_cache = scope_name.startswith(
             _BEDROCK_INPUT_EXCLUDES_CACHE_SCOPES
         )
+        self.bedrock_vendor_dropped = scope_name == _OPENLLMETRY_BEDROCK_SCOPE
         self.vercel = scope_name == _VERCEL_SCOPE
         self.chunk_timed = scope_name == _AI_SDK_OTEL_SCOPE
         self.agents_bridge = scope_name == _AGENTS_BRIDGE_SCOPE
@@ -703,6 +731,22 @@ class Source:
         except (ValueError, AttributeError):
             return ""
         return response_id if response_id.__class__ is str else ""
+
+    def bedrock_model(self, model: str) -> str:
+        """The Bedrock id of a model OpenLLMetry's Bedrock span names without its vendor
+        (``titan-embed-text-v2:0`` → ``amazon.titan-embed-text-v2:0``): the name alone
+        matches no Bedrock price, so such a call stayed unpriced (``unknown_model``). The
+        profile it dropped is not restored: the id is the bare one, which the pricer leaves
+        unpriced (``no_rate``) where a profile sets the rate (Claude Sonnet 4.5 and later:
+        10% less through ``global.``). Other sources' models, and ids that keep a vendor
+        or name no family known here, are returned as they are."""
+        if not self.bedrock_vendor_dropped or not model or "." in model:
+            return model
+        lowered = model.lower()
+        for family, vendor in _BEDROCK_VENDORS:
+            if lowered.startswith(family):
+                return f"{vendor}.{model}"
+        return model
 
     def rpc_streams(self, method: str | None) -> bool:
         """Whether an AWS SDK span's ``rpc.method`` is a streaming Bedrock operation."""

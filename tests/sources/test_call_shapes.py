@@ -260,15 +260,19 @@ def test_bedrock_titan_embedding_alone(replay, source):
 
 def test_openllmetry_bedrock_titan_embedding_alone(replay):
     """OpenLLMetry's Bedrock instrumentation (0.62.4) names the model without its vendor
-    (``titan-embed-text-v2:0``) and leaves the cache out of Bedrock input counts: the
-    embedding was usage-missing; now an embedding of unknown price (the name is no Bedrock
-    model id), never $0. Its Converse span's model lacks the profile: no rate, as before."""
+    (``titan-embed-text-v2:0``): no price matched it (``unknown_model``, cost unknown). The
+    vendor is put back (``amazon.titan-embed-text-v2:0``): $0.000024 as the others price it.
+    Its Converse span's model lacks the ``global.`` profile, which sets Claude Sonnet 4.5's
+    rate (10% less than a geographic one): no rate, as the pricer leaves a bare id."""
     result = replay("openllmetry_bedrock_latest_calls")
     assert result.rows("model", "operation", "input_tokens", "usage_missing", "priced") == [
+        ("amazon.titan-embed-text-v2:0", "embeddings", 1200, 0, 1),
         ("anthropic.claude-sonnet-4-5-20250929-v1:0", "chat", 1200, 0, 0),
-        ("titan-embed-text-v2:0", "embeddings", 1200, 0, 0),
     ]
-    assert result.rows("unpriced_reason") == [("no_rate",), ("unknown_model",)]
+    assert result.rows("model", "cost", "unpriced_reason") == [
+        ("amazon.titan-embed-text-v2:0", Decimal("0.000024"), ""),
+        ("anthropic.claude-sonnet-4-5-20250929-v1:0", 0, "no_rate"),
+    ]
 
 
 @pytest.mark.parametrize("source", ["openllmetry", "openinference", "botocore"])

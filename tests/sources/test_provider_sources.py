@@ -76,7 +76,8 @@ SONNET_ID = "anthropic.claude-sonnet-4-5-20250929-v1:0"
 # OpenLLMetry's Bedrock spans: its ``_cross_region_check`` knows the ``us``, ``us-gov``,
 # ``eu`` and ``apac`` profiles. A ``global.`` model id is read as vendor ``global``, model
 # ``anthropic.claude…``: the profile is lost, and InvokeModel, whose usage it reads by
-# vendor, gets no usage at all. A ``us.`` id loses both prefixes (``claude-sonnet-4-5-…``).
+# vendor, gets no usage at all. A ``us.`` id loses both prefixes (``claude-sonnet-4-5-…``):
+# its vendor is put back (``sources.Source.bedrock_model``), not its profile.
 # A bare id does not say whether ``global.`` or a geographic profile (10% more) served the
 # call: its cost is unknown (``names.bedrock_profile_unknown``), not the in-region rate.
 # Converse's input is Bedrock's ``inputTokens``, without the cache (read as that source's,
@@ -84,9 +85,9 @@ SONNET_ID = "anthropic.claude-sonnet-4-5-20250929-v1:0"
 # cost is unknown (usage-missing), the cache not counted. No span says whether it streamed.
 OPENLLMETRY_BEDROCK = [
     ("aws.bedrock", SONNET_ID, 0, 0, 0, 0, 1, 0, 0, "usage_missing", Decimal(0)),
+    ("aws.bedrock", SONNET_ID, 100, 80, 0, 0, 1, 0, 0, "usage_missing", Decimal(0)),  # us.
     ("aws.bedrock", SONNET_ID, 1200, 80, 1000, 100, 0, 0, 0, "no_rate", Decimal(0)),
-    ("aws.bedrock", SONNET_ID[10:], 100, 80, 0, 0, 1, 0, 0, "usage_missing", Decimal(0)),
-    ("aws.bedrock", SONNET_ID[10:], 1200, 80, 1000, 100, 0, 0, 0, "no_rate", Decimal(0)),
+    ("aws.bedrock", SONNET_ID, 1200, 80, 1000, 100, 0, 0, 0, "no_rate", Decimal(0)),  # us.
 ]
 OLLAMA = ("ollama", "llama3.2", 1200, 80, 0, 0, 0)
 
@@ -251,7 +252,7 @@ def test_botocore_and_openllmetry_bedrock_count_each_call_once(replay):
     span only."""
     result = replay("botocore_openllmetry")
     assert result.spans == 7
-    expected = [CONVERSE_GLOBAL, STREAM_US, INVOKE_GLOBAL_BOTOCORE, OPENLLMETRY_BEDROCK[2]]
+    expected = [CONVERSE_GLOBAL, STREAM_US, INVOKE_GLOBAL_BOTOCORE, OPENLLMETRY_BEDROCK[1]]
     assert _rows(result) == sorted(expected)
     assert result.metrics.spans_duplicate.value() == 3
 
@@ -261,7 +262,7 @@ def test_botocore_and_openllmetry_bedrock_exported_one_by_one(replay):
     seen): its model id without the profile leaves its cost unknown."""
     result = replay("botocore_openllmetry", alone=True)
     expected = [
-        CONVERSE_GLOBAL, OPENLLMETRY_BEDROCK[3], INVOKE_GLOBAL_BOTOCORE, OPENLLMETRY_BEDROCK[2],
+        CONVERSE_GLOBAL, OPENLLMETRY_BEDROCK[3], INVOKE_GLOBAL_BOTOCORE, OPENLLMETRY_BEDROCK[1],
     ]  # fmt: skip
     assert _rows(result) == sorted(expected)
     assert result.metrics.spans_duplicate.value() == 3
@@ -290,7 +291,7 @@ def test_three_bedrock_instrumentations_exported_one_by_one(replay):
     leaves its own links, so the third span of a chain is found too (it was 7 rows)."""
     result = replay("bedrock_instrumentations", alone=True)
     expected = [
-        CONVERSE_GLOBAL, OPENLLMETRY_BEDROCK[3], INVOKE_GLOBAL_BOTOCORE, OPENLLMETRY_BEDROCK[2],
+        CONVERSE_GLOBAL, OPENLLMETRY_BEDROCK[3], INVOKE_GLOBAL_BOTOCORE, OPENLLMETRY_BEDROCK[1],
     ]  # fmt: skip
     assert _rows(result) == sorted(expected)
     assert result.metrics.spans_duplicate.value() == 7
