@@ -61,6 +61,17 @@ class Native(Api):
         )
 
 
+class LegacyEmbed(Native):
+    body_marker = b'"prompt"'
+    """Ollama's legacy `/api/embeddings` takes one `prompt`; an OpenAI-shaped server on the
+    same path (Open WebUI's) takes OpenAI's `input` and answers with OpenAI's `usage`, and is
+    read as OpenAI's embeddings (`routing._SAME_PATH`)."""
+
+    def __init__(self) -> None:
+        super().__init__("embeddings")
+
+
 CHAT = Native("chat")
 GENERATE = Native("text_completion")
 EMBED = Native("embeddings")
+LEGACY_EMBED = LegacyEmbed()

@@ -123,7 +123,9 @@ def api_for_path(path: str) -> Api | None:
     if path.endswith(anthropic_api.VERTEX_SUFFIXES) and "/publishers/anthropic/" in path:
         return anthropic_api.VERTEX_MESSAGES
     if path.endswith("/embeddings"):
-        return ollama_api.EMBED if path.endswith("/api/embeddings") else openai_api.EMBEDDINGS
+        if path.endswith("/api/embeddings"):
+            return ollama_api.LEGACY_EMBED
+        return openai_api.EMBEDDINGS
     if path.endswith("/completions"):
         return openai_api.COMPLETIONS
     if path.endswith("/v2/chat"):
@@ -187,10 +189,15 @@ _SELF_HOSTED_APIS = {
 """Self-hosted servers' own APIs on paths other apps have too (each checks its body:
 `Api.body_marker`): llama.cpp's server's and Text Generation Inference's (also on `/`)."""
 _SELF_HOSTED_SUFFIXES = tuple(_SELF_HOSTED_APIS)
-_SAME_PATH = {tgi_api.GENERATE: sglang_api.GENERATE}
-"""The API whose body marker is tried when the path's own API's is missing: SGLang's native
-`/generate` (`"sampling_params"`) is on TGI's path (`"inputs"`). Routes are cached by API too,
-so the two on one URL (a gateway's) never share one."""
+_SAME_PATH: dict[Api, tuple[Api, bytes]] = {
+    tgi_api.GENERATE: (sglang_api.GENERATE, b'"sampling_params"'),
+    ollama_api.LEGACY_EMBED: (openai_api.EMBEDDINGS, b'"input"'),
+}
+"""The API, and the key its body must hold, tried when the path's own API's body marker is
+missing: SGLang's native `/generate` (`"sampling_params"`) is on TGI's path (`"inputs"`), and
+an OpenAI-shaped embeddings server (`"input"`, Open WebUI's) on Ollama's legacy
+`/api/embeddings` (`"prompt"`), which was read with Ollama's parser and stored usage-missing.
+Routes are cached by API too, so the two on one URL (a gateway's) never share one."""
 
 
 def route(request: Any, settings: Settings) -> Route | None:
@@ -210,9 +217,10 @@ def route(request: Any, settings: Settings) -> Route | None:
         body = request_body.content(request)
         fields = request_body.scan(body) if body else request_body.form_fields(request)
         if api.body_marker is not None and api.body_marker not in body:
-            api = _SAME_PATH.get(api)  # another server's API on the same path
-            if api is None or api.body_marker not in body:
+            other = _SAME_PATH.get(api)  # another server's API on the same path
+            if other is None or other[1] not in body:
                 return None  # `/completion`, `/generate`: another app's
+            api = other[0]
     stream = api.request_stream(fields, path)
     injected = bool(
         settings.inject_stream_usage

@@ -1,5 +1,7 @@
 """Ollama's native API (`POST /api/chat`, `/api/generate`, `/api/embed`), plain and streamed,
-and its legacy `/api/embeddings`, answered as Ollama does: one `embedding`, no counts.
+and its legacy `/api/embeddings`, answered as Ollama does: one `embedding`, no counts (a body
+with OpenAI's `input` instead of Ollama's `prompt` is answered as OpenAI's embeddings, as an
+OpenAI-compatible server on that path, Open WebUI's, answers it).
 
 Streaming is the default, as in Ollama: a body without `"stream": false` is answered with
 NDJSON (`application/x-ndjson`), one object per line, the last one `"done": true` with
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from . import openai
 from .plan import Plan, dumps
 from .reply import Reply, json_reply
 
@@ -46,6 +49,8 @@ def handle(path: str, body: dict[str, Any], plan: Plan) -> Reply:
     if not isinstance(model, str) or not model:
         return error(400, "model is required")
     if path.endswith("/api/embeddings"):
+        if "input" in body and "prompt" not in body:
+            return openai.handle(path, body, plan)
         return json_reply({"embedding": [0.125, -0.5, 0.25]})
     if path.endswith("/api/embed"):
         inputs = body.get("input")

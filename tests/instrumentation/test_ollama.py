@@ -11,10 +11,12 @@ from __future__ import annotations
 import asyncio
 import json
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 import httpx
 import ollama
+import openai
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -41,6 +43,7 @@ from .conftest import (
 
 MODEL = "llama3.2"
 USAGE = usage_header(input=42, output=7)
+M = Decimal(1_000_000)
 ASK = [{"role": "user", "content": "Hello"}]
 
 
@@ -313,4 +316,35 @@ def test_every_native_api_is_metered_on_any_port_with_nothing_configured(
         ("ollama", "text_completion", 42, 7, 0, 0, SELF_HOSTED_REASON),
         ("ollama", "embeddings", 42, 0, 0, 0, SELF_HOSTED_REASON),
         ("ollama", "embeddings", 0, 0, 1, 0, "usage_missing"),
+    ]
+
+
+def test_an_openai_shaped_server_on_the_legacy_embeddings_path_is_read_as_openai_s(
+    standin, unmapped, tmp_path, store_client
+):
+    """An OpenAI-compatible server on `/api/embeddings` (Open WebUI's, the openai SDK with
+    `base_url=".../api"`) takes OpenAI's `input` and answers OpenAI's `usage`: it was read with
+    Ollama's parser, provider ollama, usage-missing. Told from Ollama's (`prompt`) by the
+    body: now OpenAI's call, text-embedding-3-small at $0.02 per million input tokens
+    (https://openai.com/api/pricing/), 1,000 tokens $0.00002; Ollama's own legacy call on the
+    same URL stays Ollama's, and a body with neither key is no call."""
+    client = openai.OpenAI(base_url=standin.root + "/api", api_key="sk-webui", max_retries=0)
+    answer = client.embeddings.create(
+        model="text-embedding-3-small", input="hello", extra_headers=usage_header(input=1000)
+    )
+    assert answer.usage.prompt_tokens == 1000
+    ollama.Client(host=standin.root).embeddings(model="nomic-embed-text", prompt="a")
+    other = httpx.post(standin.root + "/api/embeddings", json={"model": "m", "text": "a"})
+    assert other.status_code == 200
+    assert [request.path for request in standin.requests] == ["/api/embeddings"] * 3
+
+    store_spans(llm_spans(unmapped), tmp_path, store_client)
+    rows = store_client.query(
+        "SELECT provider, operation, input_tokens, usage_missing, if(priced = 1, cost, NULL), "
+        "unpriced_reason "
+        "FROM llm_calls ORDER BY ts"
+    ).result_rows
+    assert rows == [
+        ("openai", "embeddings", 1000, 0, 1000 * Decimal("0.02") / M, ""),
+        ("ollama", "embeddings", 0, 1, None, "usage_missing"),
     ]
