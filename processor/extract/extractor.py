@@ -707,6 +707,7 @@ def _call(
     if not operation:
         request_type = found[REQUEST_TYPE] or ""
         operation = _REQUEST_TYPES.get(request_type, request_type)
+    operation = source.operation(operation)
     if found[OPERATION_ID] is not None or found[SPAN_KIND] is not None:
         if sources.is_wrapper(found[OPERATION_ID], found[SPAN_KIND]):
             return None

@@ -395,6 +395,27 @@ _BEDROCK_INPUT_EXCLUDES_CACHE_SCOPES = (
     _AGENT_FRAMEWORK_SCOPE,
 )
 _AWS_STREAMING_METHODS = frozenset({"ConverseStream", "InvokeModelWithResponseStream"})
+# LiteLLM's OTel callback (1.110) names a span's operation by LiteLLM's call type: the sync
+# chat ``completion`` as ``chat``, but ``acompletion``, ``embedding``, ``responses``… as they
+# are. The GenAI conventions' names, as tokentrace's instrumentation stores the same calls
+# (a Responses API call is a ``chat``: ``openai_api.RESPONSES``).
+_LITELLM_SCOPE = b"litellm"
+_LITELLM_OPERATIONS = {
+    "completion": "chat",
+    "acompletion": "chat",
+    "responses": "chat",
+    "aresponses": "chat",
+    "embedding": "embeddings",
+    "aembedding": "embeddings",
+    "text_completion": "text_completion",
+    "atext_completion": "text_completion",
+    "image_generation": "image_generation",
+    "aimage_generation": "image_generation",
+    "transcription": "transcription",
+    "atranscription": "transcription",
+    "speech": "speech",
+    "aspeech": "speech",
+}
 # OpenLLMetry's Bedrock instrumentation (0.62.4) names the model by what follows the vendor
 # in the Bedrock id: its ``_cross_region_check`` drops ``vendor.`` and, for the ``us.``,
 # ``us-gov.``, ``eu.`` and ``apac.`` profiles, the profile too (``titan-embed-text-v2:0``,
@@ -614,9 +635,10 @@ class Source:
 
     __slots__ = (
         "agents_bridge", "anthropic_input_excludes_cache", "bedrock_input_excludes_cache",
-        "bedrock_vendor_dropped", "botocore", "chunk_timed", "foundry", "langchain", "logfire",
-        "openinference", "openlit", "plain_keys_are_request", "rank", "response_id_in_output",
-        "stream_apart", "usage_object_normalised", "vercel", "vertexai", "vertexai_sdk",
+        "bedrock_vendor_dropped", "botocore", "chunk_timed", "foundry", "langchain", "litellm",
+        "logfire", "openinference", "openlit", "plain_keys_are_request", "rank",
+        "response_id_in_output", "stream_apart", "usage_object_normalised", "vercel", "vertexai",
+        "vertexai_sdk",
     )  # fmt: skip
 
     def __init__(self, scope_name: bytes, sdk_name: str) -> None:
@@ -643,6 +665,7 @@ class Source:
             _BEDROCK_INPUT_EXCLUDES_CACHE_SCOPES
         )
         self.bedrock_vendor_dropped = scope_name == _OPENLLMETRY_BEDROCK_SCOPE
+        self.litellm = scope_name == _LITELLM_SCOPE
         self.vercel = scope_name == _VERCEL_SCOPE
         self.chunk_timed = scope_name == _AI_SDK_OTEL_SCOPE
         self.agents_bridge = scope_name == _AGENTS_BRIDGE_SCOPE
@@ -731,6 +754,13 @@ class Source:
         except (ValueError, AttributeError):
             return ""
         return response_id if response_id.__class__ is str else ""
+
+    def operation(self, operation: str) -> str:
+        """The GenAI conventions' name of a span's operation: LiteLLM's call types
+        (``acompletion``, ``aembedding``, ``responses``…) split what other sources and
+        tokentrace's instrumentation name ``chat`` or ``embeddings``, and an ``aembedding``
+        was not known to be input only (usage-missing)."""
+        return _LITELLM_OPERATIONS.get(operation, operation) if self.litellm else operation
 
     def bedrock_model(self, model: str) -> str:
         """The Bedrock id of a model OpenLLMetry's Bedrock span names without its vendor

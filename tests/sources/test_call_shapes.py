@@ -167,6 +167,10 @@ def test_litellm_latest_calls(replay):
     assert alone.spans == 18
     assert alone.rows() == ALL_CALLS
     assert alone.metrics.spans_duplicate.value() == 0
+    # its operation names are LiteLLM's call types (``acompletion``, ``embedding``,
+    # ``responses``): stored as the GenAI conventions' names, as tokentrace's
+    # instrumentation stores the same calls (a Responses API call is a ``chat``)
+    assert alone.rows("operation") == [("chat",)] * 8 + [("embeddings",)]
 
 
 def test_litellm_latest_calls_beside_tokentrace(replay):
