@@ -194,6 +194,8 @@ class Spool:
             )
         if self._write_error is not None:
             return f"cannot write in the spool directory: {self._write_failure}"
+        if self._bytes < self.max_bytes and self._segments >= self.max_segments:
+            return self._too_many_segments()
         return "" if self.has_room() else "spool full"
 
     def _full(self) -> str:
@@ -201,11 +203,17 @@ class Spool:
         if self._bytes >= self.max_bytes:
             return f"the spool holds {self._bytes} bytes, its limit"
         if self._segments >= self.max_segments:
-            return (
-                f"{self._segments} spool segments wait for the store, as many as serve keeps "
-                "open (its open-files limit)"
-            )
+            return self._too_many_segments()
         return ""
+
+    def _too_many_segments(self) -> str:
+        """Readiness's and the 503's line when the descriptors, not the bytes, are the bound:
+        how far, and what to do (serve raises its soft limit to the hard one at start)."""
+        return (
+            f"spool full: {self._segments:,} of {self.max_segments:,} segments wait for the "
+            "store, each keeping a file open; raise serve's hard open-files limit (ulimit -Hn, "
+            "systemd's LimitNOFILE=) and restart it to spool more"
+        )
 
     # --------------------------------------------------------- recovery
 

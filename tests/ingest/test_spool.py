@@ -150,9 +150,14 @@ def test_no_more_segments_than_it_can_keep_open_are_acknowledged(tmp_path):
     append(spool, rows(1)).result(timeout=5)
     append(spool, rows(1)).result(timeout=5)
     assert not spool.has_room()
-    with pytest.raises(SpoolFull, match="2 spool segments wait for the store"):
+    with pytest.raises(SpoolFull, match="2 of 2 segments wait for the store"):
         append(spool, rows(1))
-    assert spool.problem == "spool full"
+    # readiness says which bound it is, how far, and what to do (only the bytes' is "spool full")
+    assert spool.problem == (
+        "spool full: 2 of 2 segments wait for the store, each keeping a file open; raise "
+        "serve's hard open-files limit (ulimit -Hn, systemd's LimitNOFILE=) and restart it to "
+        "spool more"
+    )
     spool.remove(sealed[0])
     append(spool, rows(1)).result(timeout=5)
     spool.close()
