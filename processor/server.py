@@ -93,6 +93,7 @@ class Service:
             cluster=config.cluster,
         )
         self.spool.on_sealed = self.sink.offer
+        self.spool.waiting = lambda: self.sink.backlog
         self.spool.on_damage = self.metrics.spool_damaged_bytes.inc
         self.deduper = Deduper()
         if client is not None:

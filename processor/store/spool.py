@@ -12,7 +12,8 @@ segment, in a re-created directory if need be) rather than being acknowledged fo
 longer on disk, and the segment is sealed, its earlier rows stored from memory.
 
 A segment is *sealed* once it holds ``seal_rows`` rows (50,000) or is ``seal_seconds``
-(1 s) old, then handed to the sink, which inserts it into ClickHouse in one batch with
+(1 s) old and the sink has taken up every segment sealed before (:attr:`Spool.waiting`), then
+handed to the sink, which inserts it into ClickHouse in one batch with
 the segment's name as ``insert_deduplication_token`` and deletes the file only after
 ClickHouse has the rows (and the segment's name, ``stored_segments``). At start every segment
 left on disk is sealed and replayed; should ClickHouse already hold one (a crash between insert
@@ -35,6 +36,14 @@ that its bytes outlive a delete of the file (the spool's files removed while Cli
 away): the sink reads it and writes it again under its name from there (:meth:`Spool.keep`),
 however many rows wait. Before, only the rows the sink kept in memory (200,000) could be
 written again; a segment deleted beyond them was lost.
+
+While a sealed segment waits for the sink (the store away, or behind), the open one is
+sealed by rows alone: sealed each second, a store outage took a descriptor a second, and at a
+hard open-files limit of 1,024 (64 segments) serve refused exports after about a minute where
+its bytes allowed hours. So descriptors grow with the rows spooled, not with the time the store
+is away: a segment per ``seal_rows`` rows, besides the one the sink is storing, one waiting
+and the open one (3 in all at a trickle, BENCHMARKS.md's seventh round). A sink behind a store
+that is up gets fewer, bigger segments the same way.
 
 The spool is bounded: once its segments hold ``max_bytes``, or are ``max_segments`` (as many
 descriptors as serve's open-files limit spares, :func:`default_max_segments`),
@@ -69,6 +78,7 @@ _SUFFIX = ".wal"
 _MAX_GROUP = 1024  # appends written and fsynced together at most
 _HELD_RECHECK_SECONDS = 1.0  # how often a spool another serve holds (or that fails) looks again
 _PROBE_BYTES = 64 * 1024  # written by the look at a spool whose writes fail (see _probe)
+_WAITING_RECHECK_SECONDS = 0.1  # how often a segment due, kept open for the sink, looks again
 
 Columns = list[list[Any]]
 
@@ -144,6 +154,9 @@ class Spool:
         self.seal_rows = seal_rows
         self.seal_seconds = seal_seconds
         self.on_sealed: Callable[[Segment], None] = lambda segment: None
+        # Sealed segments the sink has not taken up yet: while any wait, the open segment is
+        # sealed by rows, not by age (a descriptor each, see the module's docstring).
+        self.waiting: Callable[[], int] = lambda: 0
         self.on_damage: Callable[[int], None] = lambda damaged_bytes: None
         # A segment unreadable at start, read since (see _reread): the sink's, as sealed ones.
         self.on_recovered: Callable[[Segment], None] = lambda segment: self.on_sealed(segment)
@@ -524,7 +537,9 @@ class Spool:
             current = self._current
             timeout = None
             if current is not None:
-                timeout = max(0.0, current.opened + self.seal_seconds - time.monotonic())
+                timeout = current.opened + self.seal_seconds - time.monotonic()
+                if timeout <= 0:  # due, and kept open while the sink had segments waiting
+                    timeout = _WAITING_RECHECK_SECONDS
             elif self.held is not None or self._failed_writes or self._unread:
                 timeout = _HELD_RECHECK_SECONDS
             batch: list[tuple[Columns, int, Future[None]]] = []
@@ -551,10 +566,13 @@ class Spool:
             if self._unread:
                 self._reread()
             current = self._current
-            if current is not None and (
-                stopping or time.monotonic() >= current.opened + self.seal_seconds
-            ):
+            if current is not None and (stopping or self._due(current)):
                 self._seal()
+
+    def _due(self, segment: Segment) -> bool:
+        """Whether the open ``segment`` is sealed for its age: ``seal_seconds`` old, and no
+        sealed segment waits for the sink (else it grows until ``seal_rows``)."""
+        return time.monotonic() >= segment.opened + self.seal_seconds and not self.waiting()
 
     def _write(self, batch: list[tuple[Columns, int, Future[None]]]) -> None:
         buffers: list[bytes] = []

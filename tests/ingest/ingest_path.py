@@ -26,6 +26,7 @@ class Ingest:
         self.spool = Spool(directory, max_bytes, seal_rows=seal_rows, seal_seconds=0.05)
         self.sink = Sink(connect, self.spool, self.metrics, first_backoff=0.01)
         self.spool.on_sealed = self.sink.offer
+        self.spool.waiting = lambda: self.sink.backlog
         self.backlog = self.spool.recover()
         for segment in self.backlog:
             self.sink.offer(segment)

@@ -467,6 +467,34 @@ def test_segments_deleted_while_the_store_is_away_are_written_again_beyond_those
     assert totals(store_client) == ((6, Decimal("0.021"), 6000),) + ((6, Decimal("0.021")),) * 2
 
 
+def test_a_store_outage_takes_segments_by_the_rows_spooled_not_by_the_seconds(
+    tmp_path, store_client, pricer
+):
+    # Sealed each time one was due (here 0.05 s) while the store was away, a segment each kept a
+    # descriptor: 20 sends 0.06 s apart took 20 segments, and at a hard open-files limit of
+    # 1,024 (64 segments) serve refused exports after a minute. While a sealed segment waits
+    # for the sink, the open one grows: one segment retried, one waiting, the open one.
+    def never():
+        raise OperationalError("down")
+
+    down = Ingest(tmp_path, never, pricer)  # 10,000 rows a segment
+    for _ in range(20):
+        down.send(request(span(chat())))
+        time.sleep(0.06)  # past seal_seconds: a new segment each send, before
+    assert down.spool.segment_count <= 3
+    # and the seventh round's guarantee holds: deleted, each is written again whole
+    files = sorted(tmp_path.glob("*.wal"))
+    for path in files:
+        path.unlink()
+    down.spool.close()
+    down.sink.stop(0)
+    assert sorted(tmp_path.glob("*.wal")) == files
+
+    Ingest(tmp_path, lambda: store_client, pricer).close()
+    # gpt-4o: 1,000 x $2.50 / M + 100 x $10 / M = $0.0035 a call; twenty calls, each once
+    assert totals(store_client) == ((20, Decimal("0.07"), 20000),) + ((20, Decimal("0.07")),) * 2
+
+
 def test_the_sinks_dropped_tables_are_created_again_and_nothing_is_lost_or_doubled(
     tmp_path, store_client, pricer, caplog
 ):

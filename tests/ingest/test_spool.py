@@ -168,6 +168,31 @@ def test_no_more_segments_than_it_can_keep_open_are_acknowledged(tmp_path):
     assert Spool(tmp_path, 1 << 30).load(sealed[1]) == rows(1)
 
 
+def test_while_a_sealed_segment_waits_for_the_sink_the_open_one_is_sealed_by_rows(tmp_path):
+    # Sealed each second while the store was away, a segment a second kept a descriptor (its
+    # bytes outlive an rm): at a hard open-files limit of 1,024 (64 segments) exports were
+    # refused after about a minute. While one waits, the open segment grows to seal_rows.
+    spool = Spool(tmp_path, 1 << 30, seal_rows=10, seal_seconds=0)  # due as soon as written
+    sealed: list = []
+    spool.on_sealed = sealed.append
+    waiting = [1]
+    spool.waiting = lambda: waiting[0]
+    spool.recover()
+    spool.start()
+    for batch in range(12):
+        append(spool, rows(1, f"b{batch}-")).result(timeout=5)
+    assert [segment.row_count for segment in sealed] == [10]  # sealed by its rows alone
+    assert spool.segment_count == 2  # and the open one, with 2 rows
+    waiting[0] = 0  # the sink took it up: the open segment is sealed for its age again
+    deadline = time.monotonic() + 60  # a guard against a writer that never looks, not a speed
+    while len(sealed) < 2 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert [segment.row_count for segment in sealed] == [10, 2]
+    assert sealed[1].columns[1] == ["b10-0", "b11-0"]
+    spool.close()
+    assert Spool(tmp_path, 1 << 30).load(sealed[1]) == sealed[1].columns
+
+
 def written_segment(directory: Path, batches: list[list[list]]) -> Path:
     """One sealed segment holding ``batches``, one record each, written by the real spool."""
     spool, sealed = collecting_spool(directory, seal_rows=10**9, seal_seconds=3600)
