@@ -102,7 +102,7 @@ LOCAL_PORTS: dict[int, str] = {11434: "ollama", 8000: "vllm", 1234: "lmstudio", 
 LM Studio's server's (`lms server start`, whose models are named as its catalogue does,
 `qwen2.5-7b-instruct`, and were `unknown`) and SGLang's (`sglang.launch_server`)."""
 
-_LOOPBACK = frozenset({"localhost", "127.0.0.1", "::1"})
+LOOPBACK = frozenset({"localhost", "127.0.0.1", "::1"})
 
 _VERTEX_PATH = re.compile(r"/projects/[^/]+/locations/[^/]+/(?:publishers|endpoints)/")
 """A Vertex AI model's resource path, or an endpoint's (the OpenAI-compatible
@@ -276,7 +276,7 @@ def provider_for(
         if host.endswith(".amazonaws.com") or bedrock_api.bedrock_model(model):
             return bedrock_api.PROVIDER
         return passed_over
-    local = LOCAL_PORTS.get(port) if host in _LOOPBACK else None
+    local = LOCAL_PORTS.get(port) if host in LOOPBACK else None
     if model is None:
         return passed_over or local
     if _BEDROCK_ID.match(model):

@@ -36,7 +36,16 @@ from . import (
 )
 from .api import Api
 from .config import Settings
-from .providers import AZURE_KEY_HEADER, AZURE_PATH, SELF_HOSTED, SHAPES, UNKNOWN, provider_for
+from .providers import (
+    AZURE_KEY_HEADER,
+    AZURE_PATH,
+    LOCAL_PORTS,
+    LOOPBACK,
+    SELF_HOSTED,
+    SHAPES,
+    UNKNOWN,
+    provider_for,
+)
 
 logger = logging.getLogger("tokentrace.instrumentation")
 
@@ -200,6 +209,34 @@ an OpenAI-shaped embeddings server (`"input"`, Open WebUI's) on Ollama's legacy
 Routes are cached by API too, so the two on one URL (a gateway's) never share one."""
 
 
+_SGLANG_PROMPTS = (b'"text"', b'"input_ids"')
+
+
+def _sglang_unsampled(settings: Settings, place: Place, body: bytes) -> bool:
+    """Whether a `/generate` body with a prompt but no `sampling_params` (SGLang's defaults)
+    is SGLang's call: on a base URL mapped to `sglang`, or SGLang's default port on loopback.
+    Elsewhere `{"text": ...}` is any app's body: not metered, and said once per URL. Runs
+    only for a POST on `/generate` whose body has neither TGI's nor SGLang's marker."""
+    if not any(prompt in body for prompt in _SGLANG_PROMPTS):
+        return False
+    _, scheme, host, port, path = place
+    entries = settings.mapped
+    mapped = next((e.provider for e in entries if e.matches(scheme, host, port, path)), None)
+    if mapped == sglang_api.FAMILY or (
+        mapped is None and host in LOOPBACK and LOCAL_PORTS.get(port) == sglang_api.FAMILY
+    ):
+        return True
+    _not_metered(
+        scheme,
+        host,
+        port,
+        path,
+        "is SGLang's /generate path with a prompt but no sampling_params: not metered. If it "
+        "is SGLang's, map its base URL in TOKENTRACE_PROVIDER_URLS as sglang=URL",
+    )
+    return False
+
+
 def route(request: Any, settings: Settings) -> Route | None:
     """The LLM call that an httpx/httpx2 `Request` makes, or None for any other request.
 
@@ -218,9 +255,12 @@ def route(request: Any, settings: Settings) -> Route | None:
         fields = request_body.scan(body) if body else request_body.form_fields(request)
         if api.body_marker is not None and api.body_marker not in body:
             other = _SAME_PATH.get(api)  # another server's API on the same path
-            if other is None or other[1] not in body:
+            if other is not None and other[1] in body:
+                api = other[0]
+            elif api is tgi_api.GENERATE and _sglang_unsampled(settings, place, body):
+                api = sglang_api.GENERATE
+            else:
                 return None  # `/completion`, `/generate`: another app's
-            api = other[0]
     stream = api.request_stream(fields, path)
     injected = bool(
         settings.inject_stream_usage
@@ -282,10 +322,14 @@ _NO_MODEL_PATHS = ("/chat/completions", "/v1/completions", "/v1/embeddings")
 names a model (`/responses`, `/v1/messages` or `/embeddings` alone are also other apps')."""
 
 _UNMETERED_LOGGED = 256
+_NO_MODEL = (
+    "has an LLM API's path but its body names no model: not metered. "
+    "If it is an LLM call, map its base URL in TOKENTRACE_PROVIDER_URLS (provider=URL)"
+)
 _unmetered: set[tuple[str, int, str]] = set()
 
 
-def _not_metered(scheme: str, host: str, port: int, path: str) -> None:
+def _not_metered(scheme: str, host: str, port: int, path: str, why: str = _NO_MODEL) -> None:
     """Says once per URL that a POST on an LLM API's path was not metered: its host is
     neither known nor mapped and its body names no model, on a path other APIs share
     (`/responses`, `/v1/messages`). Runs only when a route is decided, never for a cached
@@ -294,14 +338,7 @@ def _not_metered(scheme: str, host: str, port: int, path: str) -> None:
     if key in _unmetered or len(_unmetered) >= _UNMETERED_LOGGED:
         return
     _unmetered.add(key)
-    logger.warning(
-        "POST %s://%s:%d%s has an LLM API's path but its body names no model: not metered. "
-        "If it is an LLM call, map its base URL in TOKENTRACE_PROVIDER_URLS (provider=URL)",
-        scheme,
-        host,
-        port,
-        path,
-    )
+    logger.warning("POST %s://%s:%d%s %s", scheme, host, port, path, why)
 
 
 _GET_APIS: tuple[tuple[Api, str, str], ...] = (

@@ -3,11 +3,14 @@
 (Its OpenAI-compatible `/v1/...` API is `openai_api`'s.) The body is `{"text": ...,
 "sampling_params": {...}, "stream": ...}`, naming no model, on the path TGI's `/generate`
 has: a body with `"sampling_params"` (and no `"inputs"`, TGI's) is SGLang's. A body without
-sampling parameters is not told from another app's POST and is left alone. The answer is
+sampling parameters (`{"text"}` alone) is not told from another app's POST: it is SGLang's on
+a base URL mapped as `sglang` or on SGLang's default port on loopback, and elsewhere left
+alone and said once per URL (`routing._sglang_unsampled`). The answer is
 `{"text", "meta_info": {"prompt_tokens", "completion_tokens", "cached_tokens",
-"finish_reason": {"type": "length", ...}}}` (a list of them for a batch of prompts, whose
-calls are left usage-missing); streamed, SSE events with the running counts in `meta_info`,
-the last with a `finish_reason`, then `[DONE]`.
+"finish_reason": {"type": "length", ...}}}`, or a list of them for a batch of prompts (one
+call: its counts are the sum of the elements', each final, i.e. with a `finish_reason`);
+streamed, SSE events with the running counts in `meta_info`, the last with a
+`finish_reason`, then `[DONE]`.
 """
 
 from __future__ import annotations
@@ -29,13 +32,39 @@ class Generate(Api):
     """Matches the stream's last event, the one with the final counts."""
 
     def observe(self, document: Any, seen: Observed, streaming: bool) -> None:
-        meta = document.get("meta_info") if isinstance(document, dict) else None
-        if not isinstance(meta, dict) or not isinstance(meta.get("finish_reason"), dict):
-            return  # a running count; or a batch's list (left usage-missing), or not SGLang's
+        if isinstance(document, list) and not streaming:
+            self._observe_batch(document, seen)
+            return
+        meta = _final_meta(document)
+        if meta is None:
+            return  # a running count, or not SGLang's
         reason = meta["finish_reason"].get("type")
         if isinstance(reason, str):
             seen.finish_reasons = [reason]
         seen.raw_usage = meta
+        seen.usage_final = True
+
+    def _observe_batch(self, answers: list[Any], seen: Observed) -> None:
+        """A batch's answer: its counts summed when every element's are final (else it stays
+        usage-missing: a partial sum would read as an exact, too low count)."""
+        if not answers:
+            return
+        total = {"prompt_tokens": 0, "completion_tokens": 0}
+        reasons = []
+        for answer in answers:
+            meta = _final_meta(answer)
+            if meta is None:
+                return
+            for key in total:
+                value = count(meta, key)
+                if value is None:
+                    return
+                total[key] += value
+            reason = meta["finish_reason"].get("type")
+            if isinstance(reason, str):
+                reasons.append(reason)
+        seen.finish_reasons = reasons
+        seen.raw_usage = total
         seen.usage_final = True
 
     def usage(self, raw: dict[str, Any]) -> Usage | None:
@@ -43,6 +72,14 @@ class Generate(Api):
         if input_tokens is None:
             return None
         return Usage(input_tokens=input_tokens, output_tokens=count(raw, "completion_tokens"))
+
+
+def _final_meta(document: Any) -> dict[str, Any] | None:
+    """An answer's `meta_info` once final (it names a `finish_reason`), else None."""
+    meta = document.get("meta_info") if isinstance(document, dict) else None
+    if isinstance(meta, dict) and isinstance(meta.get("finish_reason"), dict):
+        return meta
+    return None
 
 
 GENERATE = Generate()

@@ -9,8 +9,9 @@ with one that has `"stop": true` and the counts, and no `[DONE]`. Its model is i
 with the counts in `x-prompt-tokens` / `x-generated-tokens` headers; `/generate_stream` sends
 one SSE event per token, `generated_text` null until the last, whose `details` carry
 `input_length` and `generated_tokens`; TGI's `POST /` is either, as the body's `stream` says,
-the plain answer wrapped in a list. SGLang's `/generate` (a body with `sampling_params`, no
-`inputs`) answers `{"text", "meta_info"}` with the counts, or streams SSE events with the
+the plain answer wrapped in a list. SGLang's `/generate` (a body with `sampling_params` or `text`,
+no `inputs`) answers `{"text", "meta_info"}` with the counts (a list of them for a batch of
+prompts, each with the planned counts), or streams SSE events with the
 running counts, the last with a `finish_reason`, then `[DONE]`.
 """
 
@@ -32,7 +33,11 @@ def handle(path: str, body: dict[str, Any], plan: Plan) -> Reply:
         return json_reply({"error": f"stand-in error {plan.fail}"}, int(plan.fail))
     if path.endswith("/completion"):
         return _llama_cpp(body, plan)
-    if path.endswith("/generate") and "sampling_params" in body and "inputs" not in body:
+    if (
+        path.endswith("/generate")
+        and "inputs" not in body
+        and ("sampling_params" in body or "text" in body)
+    ):
         return _sglang(body, plan)
     if path.endswith("/generate"):
         return _tgi(body, plan, stream=False)
@@ -116,7 +121,11 @@ def _sglang(body: dict[str, Any], plan: Plan) -> Reply:
         return found
 
     if not body.get("stream"):
-        return json_reply({"text": plan.text, "meta_info": meta(plan.output_tokens, True)})
+        answer = {"text": plan.text, "meta_info": meta(plan.output_tokens, True)}
+        prompts = body.get("text")
+        if isinstance(prompts, list):  # a batch: one answer per prompt, in a list
+            return json_reply([answer] * len(prompts))
+        return json_reply(answer)
     events, text = [], ""
     for index, word in enumerate(plan.pieces, start=1):
         text += word

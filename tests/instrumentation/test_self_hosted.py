@@ -7,6 +7,8 @@ token) unless the prices file gives the server a rate, never at $0 as if priced.
 from __future__ import annotations
 
 import json
+import logging
+import uuid
 
 import httpx2
 import openai
@@ -15,7 +17,7 @@ from huggingface_hub import InferenceClient
 
 from tokentrace.processor.standins import usage_header
 
-from .conftest import llm_spans, store_spans
+from .conftest import instrumented, llm_spans, store_spans
 
 ROWS = (
     "SELECT provider, operation, response_model, stream, input_tokens, output_tokens, priced, "
@@ -196,4 +198,44 @@ def test_sglang_native_generate_plain_and_streamed(standin, unmapped, tmp_path, 
         ("sglang", "text_completion", "", 0, 12, 8, 0, "self_hosted"),
         ("sglang", "text_completion", "", 1, 12, 8, 0, "self_hosted"),
         ("tgi", "text_completion", "", 0, 7, 8, 0, "self_hosted"),
+    ]
+
+
+def test_sglang_generate_without_sampling_params_and_a_batch(
+    standin, monkeypatch, caplog, tmp_path, store_client
+):
+    """SGLang's `/generate` with its default sampling (`{"text"}` alone) was neither metered
+    nor said, and a batch's answer (a list, one element per prompt) was usage-missing. Now a
+    body without `sampling_params` is SGLang's on a base URL mapped as `sglang` (or its
+    default port on loopback) and said once per URL elsewhere, where `{"text"}` is any app's
+    body; a batch is one call whose counts are its final elements' sum (3 prompts of 12 in,
+    8 out: 36 in, 24 out)."""
+    caplog.set_level(logging.WARNING, logger="tokentrace.instrumentation")
+    monkeypatch.delenv("TOKENTRACE_PROVIDER_URLS", raising=False)
+    mapped = standin.root + "/sglang-gpu"
+    usage = usage_header(input=12)
+    with instrumented(standin, provider_urls=f"sglang={mapped}") as exporter:
+        plain = requests.post(mapped + "/generate", json={"text": "Say hi"}, headers=usage)
+        assert plain.json()["meta_info"]["completion_tokens"] == 8
+        batch = requests.post(
+            standin.root + "/generate",
+            json={"text": ["a", "b", "c"], "sampling_params": {"max_new_tokens": 8}},
+            headers=usage,
+        )
+        assert [answer["meta_info"]["prompt_tokens"] for answer in batch.json()] == [12] * 3
+        other = f"{standin.root}/{uuid.uuid4().hex}/generate"  # not said by an earlier test
+        for _ in range(2):
+            requests.post(other, json={"text": "Say hi"}, headers=usage)
+
+    said = [
+        record.getMessage() for record in caplog.records if "sampling_params" in record.getMessage()
+    ]
+    assert said == [
+        f"POST {other} is SGLang's /generate path with a prompt but no "
+        "sampling_params: not metered. If it is SGLang's, map its base URL in "
+        "TOKENTRACE_PROVIDER_URLS as sglang=URL"
+    ]
+    assert _rows(exporter, tmp_path, store_client) == [
+        ("sglang", "text_completion", "", 0, 12, 8, 0, "self_hosted"),
+        ("sglang", "text_completion", "", 0, 36, 24, 0, "self_hosted"),
     ]
