@@ -95,7 +95,15 @@ _HTTPX_DECODERS = {
 decoders give us, by `content-encoding`. (zstd is left to our own decoder: httpx decodes it
 with the `zstandard` module, not ours, so the same bytes are not taken on trust.)"""
 
-NOTED_HEADER_NAMES = COST_HEADER_NAMES | frozenset(BEDROCK_HEADERS) | frozenset(TGI_HEADERS)
+AZURE_REGION = b"x-ms-region"
+"""Azure OpenAI's response header (with `apim-request-id`, `azureml-model-session`): an
+`openai` call answered with it went to an Azure OpenAI resource, e.g. its v1 API
+(`OpenAI(base_url="https://custom.domain/openai/v1/")` with an Entra ID bearer token) behind
+a custom domain, whose path is Groq's too and whose request names only the model: it is
+`azure.ai.openai`, priced at Azure's list. Read only on a response with a noted header."""
+NOTED_HEADER_NAMES = (
+    COST_HEADER_NAMES | frozenset(BEDROCK_HEADERS) | frozenset(TGI_HEADERS) | {AZURE_REGION}
+)
 """Response headers read beyond the content's: a provider's cost (`provider_cost`),
 Bedrock's token counts and tier (`bedrock_api`) and TGI's counts (`tgi_api`). One set, so
 the headers of a call that has none of them cost one lookup each, as before."""
@@ -218,6 +226,8 @@ class LLMCall:
         headers = response.headers
         found = entries(headers)
         content_type, content_encoding, noted = _content_headers(found)
+        if noted and self.route.provider == "openai" and _azure_answered(found):
+            self._seen.served_by = "azure.ai.openai"
         try:
             self._make_decoder = decoder_factory(content_encoding)
         except UnsupportedEncoding:
@@ -409,6 +419,8 @@ class LLMCall:
             found[SERVICE_TIER] = seen.service_tier
         if seen.inference_geo and seen.inference_geo != "global":
             found[INFERENCE_GEO] = seen.inference_geo
+        if seen.served_by:
+            found["gen_ai.provider.name"] = seen.served_by
         usage = None
         if seen.usage_final and seen.raw_usage is not None:
             usage = self.route.api.usage(seen.raw_usage)
@@ -432,6 +444,11 @@ class LLMCall:
             found["error.type"] = error_type
             self.span.set_status(Status(StatusCode.ERROR))
         self.span.set_attributes(found)
+
+
+def _azure_answered(found: Entries) -> bool:
+    """Whether the response carries Azure OpenAI's `x-ms-region` (`AZURE_REGION`)."""
+    return any(name == AZURE_REGION for _, name, _ in found)
 
 
 def _content_headers(found: Entries) -> tuple[str, str, bool]:

@@ -137,6 +137,8 @@ class Observed:
     """The tier that served the call, as the response names it (the latest event's wins)."""
     inference_geo: str | None = None
     """Where the call's inference ran, as the response names it (Anthropic's `inference_geo`)."""
+    served_by: str | None = None
+    """The cloud the response's headers say served an `openai` call (`call.AZURE_REGION`)."""
     code_execution_free: bool = False
     """The request makes code execution free (Anthropic's, beside web search or web fetch of
     version 20260209 or later): a container the answer names is not billed."""

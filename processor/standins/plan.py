@@ -29,6 +29,8 @@ Request headers override, which is how a demo produces varied, realistic traffic
 - `x-standin-fail: 429|500|503|400|...` answer with that status in the provider's error shape;
   `cut` streams half the reply and drops the connection without the end (no usage).
 - `x-standin-delay: 0.5` seconds to wait before answering (for client timeouts).
+- `x-standin-cloud: azure` answers with Azure OpenAI's response headers (`x-ms-region`…,
+  `server.AZURE_HEADERS`), as an Azure resource behind a custom domain does.
 - `x-standin-cost: openrouter=0.000123,xai_ticks=37756000,litellm=0.0012,aimlapi=0.0012`
   what the provider or gateway reports it charged, in its own wire format: OpenRouter's
   `usage.cost` and xAI's `usage.cost_in_usd_ticks` in the OpenAI-format usage object, the

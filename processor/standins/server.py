@@ -194,6 +194,16 @@ def _handler_for(path: str) -> tuple[str, Handler]:
     return path, _openai
 
 
+AZURE_HEADERS = {
+    "apim-request-id": "0f6c6a52-1b7e-4c1e-9d3a-5a1f2b3c4d5e",
+    "x-ms-region": "East US",
+    "x-ms-rai-invoked": "true",
+    "azureml-model-session": "d20250925-1-170836423",
+}
+"""Azure OpenAI's response headers, sent when a request says `x-standin-cloud: azure` (an
+Azure OpenAI resource behind a custom domain, whose path is Groq's `/openai/v1/…` too)."""
+
+
 class _RequestHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True  # each SSE event leaves at once, as from a real provider
@@ -247,6 +257,8 @@ class _RequestHandler(BaseHTTPRequestHandler):
         if reply is None:
             reply = handle(path, document, plan)
         reply.headers.update(plan.cost_headers())
+        if headers.get("x-standin-cloud") == "azure":
+            reply.headers.update(AZURE_HEADERS)
         self._reply(reply, headers.get("accept-encoding", ""))
 
     def _read_chunked(self) -> bytes:

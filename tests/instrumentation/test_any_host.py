@@ -554,6 +554,47 @@ def test_azure_v1_path_behind_a_custom_domain_is_azure_by_its_api_key_header(sta
     assert [span_cost(span) for span in spans] == [expected] * 3
 
 
+def test_azure_v1_with_a_bearer_token_is_azure_by_its_response_headers(
+    standin, unmapped, tmp_path, store_client
+):
+    """Azure OpenAI's v1 API behind a custom domain with Microsoft Entra ID
+    (`OpenAI(base_url=".../openai/v1/")` and a bearer token, as Microsoft documents it) sends
+    no `api-key` and names only the model: it was `openai`, the model's owner. Azure answers
+    with `x-ms-region` (and `apim-request-id`, `azureml-model-session`): now
+    `azure.ai.openai`, plain and streamed, priced at Azure's list for gpt-4o-mini global,
+    $0.15 input, $0.60 output per million
+    (https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/).
+    The same path answered without them (Groq's `/openai/v1`) stays the model's owner's."""
+    client = openai.OpenAI(
+        base_url=standin.root + "/openai/v1/", api_key="entra-id-token", max_retries=0
+    )
+    usage = usage_header(input=2000, output=500)
+    azure = {**usage, "x-standin-cloud": "azure"}
+    ask = [{"role": "user", "content": "hello"}]
+    client.chat.completions.create(model="gpt-4o-mini", messages=ask, extra_headers=azure)
+    stream = client.chat.completions.create(
+        model="gpt-4o-mini",
+        messages=ask,
+        stream=True,
+        stream_options={"include_usage": True},
+        extra_headers=azure,
+    )
+    assert [chunk for chunk in stream]
+    client.chat.completions.create(model="gpt-4o-mini", messages=ask, extra_headers=usage)
+
+    store_spans(llm_spans(unmapped), tmp_path, store_client)
+    rows = store_client.query(
+        "SELECT provider, stream, input_tokens, output_tokens, if(priced = 1, cost, NULL) "
+        "FROM llm_calls ORDER BY ts"
+    ).result_rows
+    cost = (2000 * Decimal("0.15") + 500 * Decimal("0.60")) / M
+    assert rows == [
+        ("azure.ai.openai", 0, 2000, 500, cost),
+        ("azure.ai.openai", 1, 2000, 500, cost),
+        ("openai", 0, 2000, 500, cost),
+    ]
+
+
 def test_undated_claude_ids_on_bedrock_mantle_are_priced_by_their_profile(
     standin, unmapped, tmp_path, store_client
 ):
