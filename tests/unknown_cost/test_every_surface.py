@@ -372,12 +372,17 @@ def test_no_grafana_panel_shows_zero_for_unknown_costs(serve, day: str) -> None:
         _unknown_costs_only(rows, panel["title"])
         shown += bool(rows)
     assert shown > 20
-    # a null reads "unknown" on every panel, never blank or $0
+    # a null reads "unknown" on every panel, never blank or $0; a stat that reads "no calls"
+    # for a window without any (its noValue, worked out from the defaults) maps it on its cost
+    unknown = {"type": "special", "options": {"match": "null", "result": {"text": "unknown"}}}
     for panel in _panels():
-        mappings = panel["fieldConfig"]["defaults"]["mappings"]
-        assert {"type": "special", "options": {"match": "null", "result": {"text": "unknown"}}} in (
-            mappings
-        ), panel["title"]
+        config = panel["fieldConfig"]
+        if config["defaults"].get("noValue") == "no calls":
+            cost = panel["options"]["reduceOptions"]["fields"].strip("/^$()").split("|")[0]
+            [own] = [o for o in config["overrides"] if o["matcher"]["options"] == cost]
+            assert {"id": "mappings", "value": [unknown]} in own["properties"], panel["title"]
+        else:
+            assert unknown in config["defaults"]["mappings"], panel["title"]
 
 
 def test_grafana_costs_show_the_calls_of_unknown_cost_they_leave_out(serve) -> None:
