@@ -106,7 +106,11 @@ def panels() -> list[dict[str, Any]]:
             p.timeseries(
                 v["hourly_burn_rate"],
                 (0, 29, 12, 8),
-                right_axis=("unpriced_requests", "failed_unpriced_requests"),
+                right_axis=(
+                    "unpriced_requests",
+                    "failed_unpriced_requests",
+                    "dead_lettered_requests",
+                ),
             ),
             p.table(
                 v["latency_by_provider"],

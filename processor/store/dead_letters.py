@@ -21,12 +21,13 @@ from tokentrace.processor.store.refusals import describe
 TABLE = "dead_letters"
 _COLUMNS = ("id", "failed_at", "reason", "row", "replayed", "updated_at")
 # The call's dimensions, kept as columns beside its JSON (migration 0027) with its UTC day:
-# every view that shows a total counts the pending letters by them (views._dead_letters).
+# every view that shows a total counts the pending letters by them (views._dead_letters); the
+# hourly burn rate by its UTC hour (migration 0028).
 DIMENSIONS = (
     "provider", "model", "operation", "service", "environment", "team", "feature", "tenant",
     "agent", "api_key", "endpoint",
 )  # fmt: skip
-_WRITTEN = (*_COLUMNS, "day", *DIMENSIONS)
+_WRITTEN = (*_COLUMNS, "day", "hour", *DIMENSIONS)
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
@@ -61,10 +62,15 @@ def add(client: Any, letters: list[tuple[str, str, dict[str, Any]]]) -> None:
 
 
 def _where(row: dict[str, Any]) -> list[Any]:
-    """The call's UTC day and dimensions, as the views count it. Text that is not UTF-8 (lone
-    surrogates, which ClickHouse cannot take) reads as U+FFFD, as the JSON's did in 0027."""
-    day = datetime.fromtimestamp(int(row.get("ts") or 0) / 1e6, UTC).date()
-    return [day, *(_SURROGATE.sub("\ufffd", str(row.get(name) or "")) for name in DIMENSIONS)]
+    """The call's UTC day, hour and dimensions, as the views count it. Text that is not UTF-8
+    (lone surrogates, which ClickHouse cannot take) reads as U+FFFD, as the JSON's did in 0027."""
+    at = datetime.fromtimestamp(int(row.get("ts") or 0) / 1e6, UTC)
+    hour = at.replace(minute=0, second=0, microsecond=0)
+    return [
+        at.date(),
+        hour,
+        *(_SURROGATE.sub("\ufffd", str(row.get(name) or "")) for name in DIMENSIONS),
+    ]
 
 
 def pending(client: Any, *, include_replayed: bool = False, limit: int = 1000) -> list[DeadLetter]:

@@ -1138,32 +1138,56 @@ ORDER BY day DESC, ratio DESC, scope""",
             "Spend per hour (and the part spent on failed calls), averaged over each "
             "interval of at least an hour: the known cost, a lower bound where "
             "unpriced_requests > 0, NULL (unknown) where every call's cost is unknown (for "
-            "failed calls: failed_unpriced_requests, every failed call)."
+            "failed calls: failed_unpriced_requests, every failed call). "
+            "dead_lettered_requests are the calls serve could not store (by their hour), in "
+            "no cost: a lower bound beside them, NULL when they are the interval's only calls."
         ),
         format=Format.TIME_SERIES,
         source="llm_cost_hourly",
         min_interval_s=3600,
         max_data_points=500,
-        template="""\
+        template=f"""\
 SELECT
     time,
-    if(requests > 0 AND unpriced_requests >= requests, NULL, known_cost) AS cost_per_hour,
+    if(requests > 0 AND unpriced_requests >= requests
+        OR requests = 0 AND dead_lettered_requests > 0, NULL, known_cost) AS cost_per_hour,
     if(failed > 0 AND failed_unpriced_requests >= failed, NULL, known_failed_cost)
         AS failed_cost_per_hour,
     unpriced_requests,
-    failed_unpriced_requests
+    failed_unpriced_requests,
+    dead_lettered_requests
 FROM
 (
     SELECT
-        $__timeInterval(hour) AS time,
-        sum(d.cost) * 3600 / greatest($__interval_s, 3600) AS known_cost,
-        sum(d.failed_cost) * 3600 / greatest($__interval_s, 3600) AS known_failed_cost,
-        sum(d.requests) AS requests,
-        sum(d.unpriced_requests) AS unpriced_requests,
-        sum(d.failed_requests) AS failed,
-        sum(d.failed_unpriced_requests) AS failed_unpriced_requests
-    FROM llm_cost_hourly AS d
-    WHERE $__timeFilter(hour){filters}
+        time,
+        sum(w.cost) * 3600 / greatest($__interval_s, 3600) AS known_cost,
+        sum(w.failed_cost) * 3600 / greatest($__interval_s, 3600) AS known_failed_cost,
+        sum(w.requests) AS requests,
+        sum(w.unpriced_requests) AS unpriced_requests,
+        sum(w.failed) AS failed,
+        sum(w.failed_unpriced_requests) AS failed_unpriced_requests,
+        sum(w.dead_lettered_requests) AS dead_lettered_requests
+    FROM
+    (
+        SELECT
+            $__timeInterval(hour) AS time,
+            sum(d.cost) AS cost,
+            sum(d.failed_cost) AS failed_cost,
+            sum(d.requests) AS requests,
+            sum(d.unpriced_requests) AS unpriced_requests,
+            sum(d.failed_requests) AS failed,
+            sum(d.failed_unpriced_requests) AS failed_unpriced_requests,
+            toUInt64(0) AS dead_lettered_requests
+        FROM llm_cost_hourly AS d
+        WHERE $__timeFilter(hour){{filters}}
+        GROUP BY time
+        UNION ALL
+        -- the calls serve could not store, by their hour (migration 0028)
+        SELECT $__timeInterval(l.hour), toDecimal128(0, 12), toDecimal128(0, 12), toUInt64(0),
+            toUInt64(0), toUInt64(0), toUInt64(0), count()
+        {_pending("$__timeFilter(l.hour)")}
+        GROUP BY 1
+    ) AS w
     GROUP BY time
     ORDER BY time WITH FILL STEP greatest($__interval_s, 3600)
 )

@@ -65,3 +65,36 @@ def test_letters_kept_before_are_backfilled_once(chdb_url: str) -> None:
         assert (totals["cost"], totals["dead_lettered_requests"]) == (None, 1)
     finally:
         client.command("DROP DATABASE IF EXISTS before_0027")
+
+
+def test_the_hour_of_letters_kept_before_is_backfilled_once(chdb_url: str) -> None:
+    """Migration 0028 writes the hour of a letter kept by 0027's sink (day and dimensions as
+    columns, no hour) from its JSON; the hourly burn rate then counts it in its hour."""
+    client = store.connect(chdb_url, database="before_0028")
+    try:
+        migrate_before(client, 28)
+        at = DAY.replace(minute=40)
+        row = {"ts": int(at.timestamp() * 1e6), "provider": "openai", "team": "growth"}
+        client.insert(
+            "dead_letters",
+            [["seg-1/0", at, "cannot encode", json.dumps(row), 0, at, at.date(), "growth"]],
+            column_names=["id", "failed_at", "reason", "row", "replayed", "updated_at", "day",
+                          "team"],
+        )  # fmt: skip
+        assert 28 in store.migrate(client)
+        hour = DAY.replace(tzinfo=None)
+        assert client.query("SELECT hour, team FROM dead_letters").result_rows == [(hour, "growth")]
+        [migration] = [m for m in store.load_migrations() if m.version == 28]
+        store.run_statements(client, migration)
+        assert client.query("SELECT hour, team FROM dead_letters").result_rows == [(hour, "growth")]
+        rows = views.fetch(
+            client,
+            views.VIEWS["hourly_burn_rate"],
+            start=DAY,
+            end=DAY + dt.timedelta(hours=1, milliseconds=-1),
+        )
+        assert [(r["time"], r["cost_per_hour"], r["dead_lettered_requests"]) for r in rows] == [
+            (hour, None, 1)
+        ]
+    finally:
+        client.command("DROP DATABASE IF EXISTS before_0028")

@@ -303,6 +303,33 @@ def test_grafana_money_stats_say_no_calls_for_an_empty_window(store) -> None:
     }
 
 
+def test_an_hour_of_calls_not_stored_is_no_zero_hour(store) -> None:
+    """The hourly burn rate counts the calls not stored by their hour (migration 0028): an
+    hour whose only call was not stored was $0.00 an hour, now unknown (NULL) beside its 1."""
+    hours = [
+        (r["time"], r["cost_per_hour"], r["unpriced_requests"], r["dead_lettered_requests"])
+        for r in views.fetch(
+            store,
+            views.VIEWS["hourly_burn_rate"],
+            start=DAY + dt.timedelta(hours=9),
+            end=DAY + dt.timedelta(hours=12, milliseconds=-1),
+        )
+        + views.fetch(
+            store,
+            views.VIEWS["hourly_burn_rate"],
+            start=NEXT + dt.timedelta(hours=11),
+            end=NEXT + dt.timedelta(hours=12, milliseconds=-1),
+        )
+    ]
+    at = lambda day, hour: (day + dt.timedelta(hours=hour)).replace(tzinfo=None)  # noqa: E731
+    assert hours == [
+        (at(DAY, 9), PRICED, 0, 0),
+        (at(DAY, 10), None, 1, 0),  # its only call of unknown cost
+        (at(DAY, 11), None, 0, 1),  # its only call not stored: was $0.00
+        (at(NEXT, 11), None, 0, 1),
+    ]
+
+
 def test_a_day_of_calls_not_stored_is_no_zero_day(store) -> None:
     before, after = ALONE - dt.timedelta(days=1), ALONE + dt.timedelta(days=1)
     days = [
