@@ -316,6 +316,9 @@ STREAM = _field(
     "llm.is_streaming",
     "gen_ai.is_streaming",
 )
+# Langfuse's time of a generation's first streamed chunk: its OpenAI drop-in (5.2) sets it on
+# streams only, and no other sign of a stream (its ``model.parameters`` leave ``stream`` out).
+COMPLETION_START = _field(TEXT, "langfuse.observation.completion_start_time")
 # The AWS SDK instrumentation's operation name (``ConverseStream``): whether a call streamed.
 RPC_METHOD = _field(TEXT, "rpc.method")
 # OpenInference's request parameters (JSON), where its spans say whether the call streamed.
@@ -790,6 +793,8 @@ def _call(
         or source.name_streams(span)
         or source.timing_streams(found[TTFT_SECONDS])
         or source.output_streams(found[OUTPUT_VALUE])
+        or found[COMPLETION_START] is not None
+        or _request_streams(others, source)
     )
     cache_counted = found[CACHE_READ] is not None or found[CACHE_WRITE] is not None
     cache_known = cache_counted
@@ -998,6 +1003,18 @@ def _valid(count: Any) -> int | None:
     if count.__class__ is Rejected:
         raise count
     return count
+
+
+def _request_streams(others: list[tuple[str, bytes]], source: sources.Source) -> bool:
+    """Whether MLflow's span of a call says ``stream: true`` among the request's keyword
+    arguments it sets as plain attributes (``sources.Source.plain_keys_are_request``): its
+    Responses API and chat streams carry no other sign (MLflow 3.17)."""
+    if not source.plain_keys_are_request:
+        return False
+    for key, kv in others:
+        if key == "stream":
+            return _text(_decode(kv)[1]).lower() == "true"
+    return False
 
 
 def _tags(

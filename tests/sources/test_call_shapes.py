@@ -112,6 +112,9 @@ def test_mlflow_latest_calls(replay):
     alone = replay("mlflow_latest_calls")
     assert alone.rows() == [SONNET, SONNET, *[GPT_4O] * 5, EMBEDDING]
     assert alone.metrics.spans_duplicate.value() == 0
+    # the Responses API and async chat streams: MLflow sets the request's ``stream: true``
+    # as a plain attribute, its only sign of a stream (they were flagged 0)
+    assert alone.rows("stream") == [(0,)] * 6 + [(1,)] * 2
 
 
 def test_mlflow_latest_calls_beside_tokentrace(replay):
@@ -146,6 +149,9 @@ def test_langfuse_latest_calls(replay):
     alone = replay("langfuse_latest_calls")
     assert alone.spans == 7
     assert alone.rows() == [*[GPT_4O] * 5, EMBEDDING]
+    # the Responses API and async chat streams: only they have a
+    # ``completion_start_time`` (their first chunk's), Langfuse's one sign of a stream
+    assert alone.rows("stream") == [(0,)] * 4 + [(1,)] * 2
 
 
 def test_langfuse_latest_calls_beside_tokentrace(replay):

@@ -644,15 +644,16 @@ def test_langfuse_js(replay):
     ``prompt_tokens_details`` flattened to ``input_cached_tokens`` and taken out of
     ``input`` (200). Read as ``input`` alone, the 1,000 cached tokens were left out
     (200 × 2.50 + 80 × 10 per million, $0.0013); now 1,200 of which 1,000 cached, as
-    tokentrace's own row of the call (GPT_4O)."""
+    tokentrace's own row of the call (GPT_4O). The two streams have a
+    ``completion_start_time`` (their first chunk's): flagged streamed (they were 0)."""
     result = replay("langfuse_js")
     assert result.spans == 3
     rows = result.rows("provider", "response_model", *FIELDS[2:])
-    cached = (1200, 80, 1000, 0, 0, 0, 1, "", GPT_4O)
+    cached = (1200, 80, 1000, 0, 0)
     assert rows == [
-        ("openai", "gpt-4o", *cached),
-        ("openai", "gpt-4o-2024-08-06", *cached),
-        ("openai", "gpt-4o-mini", 0, 0, 0, 0, 1, 0, 0, "usage_missing", 0),
+        ("openai", "gpt-4o", *cached, 1, 1, "", GPT_4O),
+        ("openai", "gpt-4o-2024-08-06", *cached, 0, 1, "", GPT_4O),
+        ("openai", "gpt-4o-mini", 0, 0, 0, 0, 1, 1, 0, "usage_missing", 0),
     ]
 
 
