@@ -258,6 +258,8 @@ def _reconciliation_rule() -> Rule:
             metric("billed", "toFloat64(billed_cost)"),
             metric("metered", "toFloat64(metered_cost)"),
             metric("unknown", "toFloat64(unknown_cost_requests)"),
+            # the metered calls serve could not store (dead letters): in no metered cost either
+            metric("not_stored", "toFloat64(dead_lettered_requests)"),
         ),
         threshold=("gt", GAP_RATIO),
         severity="warning",
@@ -269,8 +271,9 @@ def _reconciliation_rule() -> Rule:
             'Billed {{ printf "%.2f" $values.billed.Value }} USD, metered '
             '{{ printf "%.2f" $values.metered.Value }} USD '
             "({{ humanizePercentage $values.gap_share.Value }} of the bill); "
-            '{{ printf "%.0f" $values.unknown.Value }} metered calls of unknown cost are not in '
-            "the metered cost, so the gap may be smaller. See the reconciliation panel for the "
+            '{{ printf "%.0f" $values.unknown.Value }} metered calls of unknown cost and '
+            '{{ printf "%.0f" $values.not_stored.Value }} calls not stored (dead letters) are not '
+            "in the metered cost, so the gap may be smaller. See the reconciliation panel for the "
             "likely cause: unmetered calls, unpriced calls, or a price or tier."
         ),
     )

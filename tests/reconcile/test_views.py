@@ -230,15 +230,39 @@ def test_alert_fires_for_a_finished_day_over_5_percent_and_1_usd(seeded: Any) ->
     assert firing == {
         (("provider", "openai"), ("model", "text-embedding-3-small"), ("date", "2026-03-14")): {
             "gap_share": 1.0, "gap": 3.0, "billed": 3.0, "metered": 0.0, "unknown": 0.0,
+            "not_stored": 0.0,
         },
         (("provider", "anthropic"), ("model", "claude-sonnet-4-0"), ("date", "2026-03-14")): {
             "gap_share": pytest.approx(0.375), "gap": pytest.approx(1.2), "billed": 3.2,
-            "metered": 2.0, "unknown": 0.0,
+            "metered": 2.0, "unknown": 0.0, "not_stored": 0.0,
         },
     }  # fmt: skip
     assert evaluate(seeded, rule, NOW + dt.timedelta(days=4)) == {}  # out of the 3-day window
     threshold = next(q["model"] for q in rule["data"] if q["refId"] == rule["condition"])
     assert threshold["conditions"][0]["evaluator"] == {"type": "gt", "params": [0.05]}
+
+
+def test_alert_names_the_calls_not_stored_beside_the_gap(seeded: Any) -> None:
+    """A metered claude-sonnet-4-0 call of D2 serve could not store is in no metered cost: the
+    rule's context counts it (not_stored) and its description names it beside the calls of
+    unknown cost; its "unknown" alone read 0 and said nothing of it."""
+    from grafana.rules import evaluate
+
+    from tokentrace.processor.store import dead_letters
+
+    ts = dt.datetime.combine(D2, dt.time(10), dt.UTC)
+    row = {"ts": int(ts.timestamp() * 1e6), "provider": "anthropic", "model": "claude-sonnet-4-0"}
+    dead_letters.add(seeded, [("seg-1/0", "test", row)])
+    rule = _rule()
+    sonnet = (("provider", "anthropic"), ("model", "claude-sonnet-4-0"), ("date", "2026-03-14"))
+    values = evaluate(seeded, rule, NOW)[sonnet]
+    assert (values["gap"], values["unknown"], values["not_stored"]) == (
+        pytest.approx(1.2),
+        0.0,
+        1.0,
+    )
+    description = rule["annotations"]["description"]
+    assert '{{ printf "%.0f" $values.not_stored.Value }} calls not stored' in description
 
 
 def test_alert_does_not_judge_a_day_whose_metered_calls_all_have_an_unknown_cost(
