@@ -630,6 +630,15 @@ def incidents(anomalies: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 "peak_scope": peak["scope"],
                 "cost": money(sum(Decimal(row["cost"]) for row in overall)) if overall else None,
                 "baseline": overall[0]["baseline"] if overall else None,
+                # the calls each leaves out: of unknown cost, and not stored (dead letters)
+                "unpriced_requests": sum(row.get("unpriced_requests", 0) for row in overall),
+                "dead_lettered_requests": sum(
+                    row.get("dead_lettered_requests", 0) for row in overall
+                ),
+                **{
+                    key: overall[0].get(key, 0) if overall else 0
+                    for key in ("baseline_unpriced_requests", "baseline_dead_lettered_requests")
+                },
             }
         )
     return found

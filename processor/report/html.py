@@ -516,6 +516,18 @@ def _failed_cost_text(row: dict[str, Any]) -> str:
     return amount_text(row["failed_cost"], row.get("failed_unpriced_requests", 0), money)
 
 
+def _incident_amount(incident: dict[str, Any], prefix: str) -> str:
+    """An incident's spend (``prefix`` "") or usual day ("baseline_") with the calls of
+    unknown cost and not stored that it leaves out ("$1.00 + 2 not stored"); "—" without
+    the whole spend's row."""
+    value = incident["cost" if not prefix else "baseline"]
+    unknown = incident.get(f"{prefix}unpriced_requests", 0)
+    lost = incident.get(f"{prefix}dead_lettered_requests", 0)
+    if not value and not unknown and not lost:
+        return "—"
+    return amount_text(value, unknown, money, lost)
+
+
 def _incidents(doc: dict[str, Any]) -> str:
     found = incidents(doc["anomalies"])
     if not found:
@@ -536,8 +548,8 @@ def _incidents(doc: dict[str, Any]) -> str:
                     else "from nothing"
                 )
                 + f" ({incident['peak_scope']})",
-                money(incident["cost"]) if incident["cost"] else "—",
-                money(incident["baseline"]) if incident["baseline"] else "—",
+                _incident_amount(incident, ""),
+                _incident_amount(incident, "baseline_"),
                 listed,
             ]
         )

@@ -12,6 +12,8 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
+from tokentrace.processor.report import document, html
+from tokentrace.processor.report.window import Window
 from tokentrace.processor.store import views
 
 COLUMNS = ["ts", "trace_id", "provider", "model", "priced", "cost"]
@@ -74,3 +76,8 @@ def test_a_day_of_calls_not_stored_is_not_a_zero_day_in_the_baseline(store_clien
     ] == [("all", DAYS[-1], Decimal("2.5"), Decimal(1), 2.5, 2, 0)]  # fmt: skip
     # team growth's only calls were not stored: a baseline of those is no $0 baseline
     assert not [r for r in rows if r["scope"] == "team=growth"]
+    # the HTML report's incident beside its usual day: the 2 calls not stored it leaves out
+    window = Window(start=start, end=start + dt.timedelta(days=1, milliseconds=-1))
+    page = html.render(document.build(document.store_fetcher(store_client, window), window))
+    incidents = page[page.index("Anomalies, by incident") :]
+    assert "<td class=n>$2.50</td><td class=n>$1.00 + 2 not stored</td>" in incidents
