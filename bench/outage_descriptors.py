@@ -29,16 +29,9 @@ from pathlib import Path
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, ScopeSpans, Span
+from spool_outage import ATTRIBUTES  # the same chat span (bench/ is on sys.path as a script)
 
 from tokentrace.processor.demo.serve_process import free_port, free_ports
-
-ATTRIBUTES = {
-    "gen_ai.operation.name": "chat",
-    "gen_ai.provider.name": "openai",
-    "gen_ai.request.model": "gpt-4o",
-    "gen_ai.usage.input_tokens": 1000,
-    "gen_ai.usage.output_tokens": 100,
-}
 
 
 def export(number: int, spans: int) -> bytes:
