@@ -73,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
     period = pricer.quote(args.provider, args.model, at, args.service_tier)
     if period is None or period.compiled is None:
         provider = f" from provider {args.provider!r}" if args.provider else ""
-        why = f" ({period.reason}: {_REASONS[period.reason]})" if period else ""
+        why = f" ({period.reason}: {period.unknown or _REASONS[period.reason]})" if period else ""
         print(
             f"tokentrace prices: no price for model {args.model!r}{provider} at "
             f"{at:%Y-%m-%d %H:%M} UTC{why}; its calls are stored unpriced. Add it to a prices "
@@ -271,6 +271,7 @@ def check(output: str) -> int:
                     "hours_utc": [f"{t:%H:%M}" for t in entry.hours] if entry.hours else None,
                     "source": period.source,
                     "checked": period.checked.isoformat() if period.checked else None,
+                    "unknown": period.unknown or None,
                     "usd_per_million_tokens": _rates(ours),
                     "usd_per_unit": _unit_rates(ours),
                     "usd_per_1000_requests": _fee(ours),
@@ -299,7 +300,10 @@ def check(output: str) -> int:
             if row["usd_per_1000_requests"]
             else ""
         )
-        print(f"  tokentrace     {_line(row['usd_per_million_tokens']) or per_unit}{fee}")
+        ours = _line(row["usd_per_million_tokens"] or {}) or per_unit
+        if row["unknown"]:
+            ours = f"unknown: {row['unknown']}"
+        print(f"  tokentrace     {ours}{fee}")
         for tier in row["tiers"]:
             print(f"    above {tier['above']} input tokens: {_line(tier['rates'])}")
         theirs = row["genai_prices_says"]

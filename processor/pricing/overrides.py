@@ -30,6 +30,16 @@ A YAML file with one entry per model and price period, rates in USD per million 
             input: 4.5            # apply to ALL its tokens; a rate left out keeps the
             output: 13.5          # rate of the tier below
 
+An entry may instead say that the price is not known over its period (no rates then)::
+
+      - provider: google
+        model: gemini-flash-lite-latest
+        start: 2026-01-22         # from when (and optionally until when: end)
+        unknown: which model the alias named from this date is not published
+
+Its calls are stored unpriced (``no_rate``) rather than at the rate the layers below give,
+which may be another model's: an alias whose target moved at a date no source gives.
+
 Beside ``prices``, the file may say how the account is billed where a span cannot::
 
     gemini_grounding: billed  # the project is past the Gemini API's free allowance of
@@ -72,6 +82,8 @@ REQUEST_RATE_KEY = "requests"
 # A rate per minute of audio input, which a span counts in seconds (genai-prices rates it per
 # hour, on audio_hours and its one child input_audio_hours, as it does Voxtral's); no tiers.
 AUDIO_MINUTE_KEY = "input_audio_minutes"
+# Instead of rates: why the price is not known over the entry's period (a sentence).
+UNKNOWN_KEY = "unknown"
 _ENTRY_KEYS = {
     "provider",
     "model",
@@ -86,6 +98,18 @@ _ENTRY_KEYS = {
     IMAGE_RATE_KEY,
     REQUEST_RATE_KEY,
     AUDIO_MINUTE_KEY,
+    UNKNOWN_KEY,
+}
+# The keys of an entry that are not rates (an entry whose price is unknown has only these).
+_NOT_RATES = {
+    "provider",
+    "model",
+    "model_prefix",
+    "service_tier",
+    "start",
+    "end",
+    "hours_utc",
+    UNKNOWN_KEY,
 }
 # How the account pays grounding with Google Search (rules.GEMINI_GROUNDING).
 GROUNDING_KEY = "gemini_grounding"
@@ -111,6 +135,9 @@ class PricePeriod:
     # The UTC date it stops applying (exclusive): a price that held for a while, after which
     # the layers below (genai-prices' own periods, time-of-day rates) are right again.
     end: date | None = None
+    # Why the price is not known over this period ("" for a period with rates): its calls are
+    # unpriced, not priced by the layers below.
+    unknown: str = ""
 
 
 @dataclass(frozen=True)
@@ -273,7 +300,14 @@ class _Parser:
         model = self.text(fields["model_prefix" if prefix else "model"], allow_empty=prefix).lower()
         provider = self.text(fields["provider"]).lower() if "provider" in fields else None
         tier = self.text(fields["service_tier"]) if "service_tier" in fields else None
-        for required in ("input", "output") if IMAGE_RATE_KEY not in fields else ():
+        unknown = self.text(fields[UNKNOWN_KEY]) if UNKNOWN_KEY in fields else ""
+        if unknown and (rated := sorted(fields.keys() & (_ENTRY_KEYS - _NOT_RATES))):
+            raise self.error(
+                node,
+                f"an entry whose price is '{UNKNOWN_KEY}' has no rates (found {', '.join(rated)})",
+            )
+        needs_rates = not unknown and IMAGE_RATE_KEY not in fields
+        for required in ("input", "output") if needs_rates else ():
             if required not in fields:
                 raise self.error(node, f"a price entry needs '{required}' (USD per million tokens)")
         rates = {
@@ -294,6 +328,7 @@ class _Parser:
             self.text(fields["source"]) if "source" in fields else "",
             self.start(fields["checked"], "checked") if "checked" in fields else None,
             end,
+            unknown,
         )
         hours = self.hours(fields["hours_utc"]) if "hours_utc" in fields else None
         return (provider, model, prefix, tier, hours), period

@@ -236,6 +236,7 @@ class Period:
     rules_by_count: tuple[tuple[int, str], ...] = ()  # rules that price one count, if non-zero
     long_context: rules.LongContext | None = None  # above its threshold: unpriced (no_rate)
     requires: tuple[int, ...] = ()  # counts a call of this period always has: zero = unpriced
+    unknown: str = ""  # why a correction or the prices file says this period's price is unknown
 
     def price(self, usage: tuple[int, ...]) -> Price:
         compiled = self.compiled
@@ -757,6 +758,8 @@ def _file_schedule(
     starts = [p.start for p in entry.periods]
 
     def ruled(period: PricePeriod) -> rules.Ruled | None:
+        if period.unknown:  # no rates for the rules to complete
+            return None
         if ruled_as is None:
             return rules.geo_only(*geo, period.prices, inference_geo)
         return rules.apply(
@@ -775,7 +778,9 @@ def _file_schedule(
         _compile(
             ruling.prices if ruling else period.prices,
             provider=entry.provider or "",
-            model=canonical or (model if entry.prefix else entry.model),
+            # an unknown price keeps the name the call gave (the canonical id is another model)
+            model=(None if period.unknown else canonical)
+            or (model if entry.prefix else entry.model),
             source=(
                 f"tokentrace corrections: {period.source} (checked {period.checked})"
                 if period.source
@@ -785,6 +790,7 @@ def _file_schedule(
             valid=(period.start, _period_end(period, starts[i + 1 :])),
             hours=entry.hours,
             ruled=ruling,
+            unknown=period.unknown,
         )
         for i, (period, ruling) in enumerate(zip(entry.periods, rulings, strict=True))
     ]
@@ -837,14 +843,19 @@ def _compile(
     valid: tuple[date | None, date | None],
     hours: tuple[time, time] | None,
     ruled: rules.Ruled | None,
+    unknown: str = "",
 ) -> Period:
     """One period of ``prices``; ``ruled`` says what the provider rules did (None: none, as
     for the user's prices file, whose missing cache rates are the input rate by its own
-    definition, and which only the inference_geo rule applies to)."""
-    try:
-        compiled, reason = compile_price(prices), ""
-    except Unpriceable as exc:
-        compiled, reason = None, exc.reason
+    definition, and which only the inference_geo rule applies to). ``unknown``: why a
+    prices-file period says its price is not known (its calls are unpriced, ``no_rate``)."""
+    if unknown:
+        compiled, reason = None, NO_RATE
+    else:
+        try:
+            compiled, reason = compile_price(prices), ""
+        except Unpriceable as exc:
+            compiled, reason = None, exc.reason
     applied = [rule for rule, _ in ruled.rules] if ruled else []
     if ruled is not None and ruled.tier_missing and compiled is not None:
         compiled, reason = None, NO_RATE
@@ -867,6 +878,7 @@ def _compile(
         ),
         long_context=ruled.long_context if ruled else None,
         requires=tuple(_FIELDS[key] for key in ruled.requires) if ruled else (),
+        unknown=unknown,
     )
 
 

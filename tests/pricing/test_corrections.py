@@ -27,7 +27,7 @@ def no_prices_file_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None
 def test_every_correction_has_a_source_url_and_a_date_checked() -> None:
     corrections = load_overrides(CORRECTIONS_FILE, sourced=True)
     periods = [p for entry in corrections.entries for p in entry.periods]
-    assert len(periods) == 80
+    assert len(periods) == 85
     for period in periods:
         assert period.source.startswith("https://") and period.checked is not None
 
@@ -504,3 +504,35 @@ def test_prices_check_names_the_tier_and_the_request_fee(capsys) -> None:
     text = capsys.readouterr().out
     assert "perplexity/sonar-pro [medium tier] (all dates)\n" in text
     assert "  tokentrace     input 3, output 15, 10 per 1,000 requests\n" in text
+
+
+def test_an_alias_whose_target_is_not_published_is_unknown_over_that_period(capsys) -> None:
+    """A correction's ``unknown`` period: mistral-large-latest is Mistral Large 3 ($0.50 /
+    $1.50, https://docs.mistral.ai/models/mistral-large-3-25-12) until Mistral Large 4's
+    release (2026-10-06, https://docs.mistral.ai/models/mistral-large-4-0), whether the alias
+    moved to it is not published: 100,000 x 0.5 + 10,000 x 1.5 = 0.065 on 2026-10-05, then
+    unknown (no_rate) under the name the call gave, where genai-prices says Mistral Large 2
+    ($2 / $6: 0.26)."""
+    pricer = Pricer("")
+    call = (100_000, 10_000)
+    before = pricer.price(
+        "mistral_ai", "mistral-large-latest", datetime(2026, 10, 5, 23, 59), *call
+    )
+    assert (before.priced, before.cost) == (True, Decimal("0.065"))
+    after = pricer.price("mistral_ai", "mistral-large-latest", datetime(2026, 10, 6), *call)
+    assert (after.priced, after.reason, after.model) == (False, "no_rate", "mistral-large-latest")
+    genai = Pricer("", corrections=False)
+    assert genai.price("mistral_ai", "mistral-large-latest", datetime(2026, 10, 6), *call).cost == (
+        Decimal("0.26")
+    )
+    assert (
+        main(["prices", "mistral-large-latest", "--provider", "mistral_ai", "--at", "2026-11-02"])
+        == 1
+    )
+    said = capsys.readouterr().err
+    assert "(no_rate: whether mistral-large-latest names Mistral Large 3 or Mistral Large 4" in said
+    assert main(["prices", "--check", "--format", "json"]) == 0
+    rows = json.loads(capsys.readouterr().out)["corrections"]
+    (row,) = [r for r in rows if r["model"] == "mistral-large-latest" and r["from"] == "2026-10-06"]
+    assert row["unknown"].startswith("whether mistral-large-latest names Mistral Large 3")
+    assert (row["usd_per_million_tokens"], row["genai_prices_says"]["output"]) == (None, "6")

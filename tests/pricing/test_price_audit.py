@@ -21,19 +21,20 @@ Not verified, so not asserted here:
 - Gemini's -latest aliases after the dates a first-party page gives: gemini-flash-latest from
   2026-05-19 (Gemini 3.5, 3.6, 3.7 Flash were released before 3.8; when the alias moved to
   each is not in the stored changelog) and gemini-flash-lite-latest from 2026-01-22 are
-  still priced as the model each names now (3.8 Flash, 3.5 Flash-Lite).
+  unknown (a correction's ``unknown`` period, checked below), no longer priced as the model
+  each names now (3.8 Flash, 3.5 Flash-Lite).
 - Bedrock's deepseek.v3-v1:0, cohere.embed-v4:0, cohere.command-r-plus-v1:0 and
   mistral.mistral-large-2407-v1:0, and Cohere's embed-english-v3.0 direct: unpriced
   (unknown_model). aws.amazon.com/bedrock/pricing's model rows and Cohere's pricing page were
   not readable here; third-party tables disagree for Mistral Large 2407 ($2 / $6 to $4 / $12).
 - Which models Cohere's ``command-r`` and ``command-r-plus`` name since the 03-2024 and 04-2024
   models were retired (2025-09-15): genai-prices prices them as the 08-2024 models; no
-  first-party page read here says so or otherwise.
+  first-party page read here says so or otherwise, so they are unknown from then (below).
 - xAI's US regional endpoint (1.1x): the model name does not say which endpoint served it.
 - Cohere, Fireworks, Together model prices other than those below: their first-party pages
   were not in the stored corpus. Mistral's are read in the source of its docs, whose last
   stored state is of 2026-08-21: whether ``mistral-large-latest`` moved to Mistral Large 4
-  (preview from 2026-10-06) is not known here (priced as Large 3, as those docs list it);
+  (preview from 2026-10-06) is not known here (unknown from that date, checked below);
   the alias's days from Medium 3.1's release (2025-08-12) to the docs' note of 2025-08-27
   are priced as Large 2. Mistral Small 4 is $0.15 / $0.60 there, as the data has it.
 - Claude Opus 4.6's fast mode before 2026-02-18 (its launch discount, whose API rates no page
@@ -585,6 +586,30 @@ CASES = [
         GEMINI_LATEST + " ; " + GEMINI,
         at=datetime(2025, 11, 3, 12, tzinfo=UTC),
     ),
+    # From Gemini 3.5 Flash's release (2026-05-19) which Flash model gemini-flash-latest names
+    # is not published in a source read here (3.5 Flash $1.50 / $9, later Flash models $0.75
+    # / $3.75), nor which Flash-Lite model gemini-flash-lite-latest names after 2026-01-21
+    # (2.5 $0.10 / $0.40 … 3.5 $0.30 / $2.50): unknown (a correction's unknown period), not
+    # the newest model's price. Were 0.1125 (3.8 Flash) and 0.055 (3.5 Flash-Lite).
+    Case(
+        "gemini-flash-latest after 3.5 flash's release",
+        "gcp.gemini",
+        "gemini-flash-latest",
+        usage(100_000, 10_000),
+        None,
+        GEMINI_LATEST,
+        at=datetime(2026, 6, 1, 12, tzinfo=UTC),
+        reason="no_rate",
+    ),
+    Case(
+        "gemini-flash-lite-latest now",
+        "gcp.gemini",
+        "gemini-flash-lite-latest",
+        usage(100_000, 10_000),
+        None,
+        GEMINI_LATEST,
+        reason="no_rate",
+    ),
     # gemini-pro-latest before 2026-01-21: Gemini 2.5 Pro, $1.25 / $10, and $2.50 / $15 on all
     # tokens of a prompt over 200,000: 100,000 x 1.25 + 10,000 x 10 (was 0.32);
     # 250,000 x 2.5 + 10,000 x 15 (was 1.18).
@@ -907,6 +932,27 @@ CASES = [
     # https://docs.flexprice.io/cookbooks/pricing-teardowns/cohere-pricing).
     Case(
         "cohere command-r", "cohere", "command-r-08-2024", usage(100_000, 10_000), "0.021", COHERE
+    ),
+    # command-r and command-r-plus since the 03-2024 and 04-2024 models were retired
+    # (2025-09-15): which model they name is not published in a source read here; unknown,
+    # not the 08-2024 models' rates (were 0.021 and 0.35 for 100,000 in + 10,000 out).
+    Case(
+        "cohere command-r alias after 2025-09-15",
+        "cohere",
+        "command-r",
+        usage(100_000, 10_000),
+        None,
+        "https://docs.cohere.com/docs/deprecations ; " + COHERE,
+        reason="no_rate",
+    ),
+    Case(
+        "cohere command-r-plus alias after 2025-09-15",
+        "cohere",
+        "command-r-plus",
+        usage(100_000, 10_000),
+        None,
+        "https://docs.cohere.com/docs/deprecations ; " + COHERE,
+        reason="no_rate",
     ),
     # ------------------------------------------------------------------ Azure OpenAI, Bedrock
     # Azure OpenAI global deployments at OpenAI's rates: GPT-4o $2.50 / cached $1.25 / $10.
@@ -1500,10 +1546,11 @@ CASES = [
         reason="no_rate",
     ),
     # ------------------------------------------------------------------ Mistral
-    # mistral-large-latest names Mistral Large 3 (mistral-large-2512) since its release on
-    # 2025-12-02: $0.50 / $1.50, cached input 10% ($0.05). 100,000 x 0.5 + 10,000 x 1.5; with
-    # 40,000 cached: 60,000 x 0.5 + 40,000 x 0.05 + 10,000 x 1.5. It was priced as Mistral
-    # Large 2, $2 / $6: 0.26 for the first (4x), and the second unknown (no cached rate).
+    # mistral-large-latest names Mistral Large 3 (mistral-large-2512) from its release on
+    # 2025-12-02 (until 2026-10-05 at least, below): $0.50 / $1.50, cached input 10%
+    # ($0.05). 100,000 x 0.5 + 10,000 x 1.5; with 40,000 cached: 60,000 x 0.5 + 40,000 x
+    # 0.05 + 10,000 x 1.5. It was priced as Mistral Large 2, $2 / $6: 0.26 for the first
+    # (4x), and the second unknown (no cached rate).
     Case(
         "mistral-large-latest",
         "mistral_ai",
@@ -1511,6 +1558,7 @@ CASES = [
         usage(100_000, 10_000),
         "0.065",
         MISTRAL_LARGE_3,
+        at=datetime(2026, 9, 1, 12, tzinfo=UTC),
     ),
     Case(
         "mistral-large-latest cache hits",
@@ -1519,6 +1567,19 @@ CASES = [
         usage(100_000, 10_000, 40_000),
         "0.047",
         MISTRAL_LARGE_3 + " ; " + MISTRAL_CACHE,
+        at=datetime(2026, 9, 1, 12, tzinfo=UTC),
+    ),
+    # From Mistral Large 4's release (2026-10-06, $0.68 / $2.09 at launch, its own names
+    # mistral-large-4 and mistral-large-4-0) whether the alias moved to it is not in the docs
+    # read here: unknown, not Large 3's 0.065.
+    Case(
+        "mistral-large-latest after large 4's release",
+        "mistral_ai",
+        "mistral-large-latest",
+        usage(100_000, 10_000),
+        None,
+        "https://docs.mistral.ai/models/mistral-large-4-0 ; " + MISTRAL_LARGE_3,
+        reason="no_rate",
     ),
     # From 2025-08-27 to 2025-12-01 the alias named Mistral Medium 3.1 (mistral-medium-2508),
     # $0.40 / $2: 100,000 x 0.4 + 10,000 x 2 (was 0.26).

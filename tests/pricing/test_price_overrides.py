@@ -216,6 +216,28 @@ def test_a_fee_per_request_on_top_of_the_tokens(tmp_path: Path) -> None:
     assert (price.cost, price.input_cost) == (Decimal("0.01495"), Decimal("0.0136"))
 
 
+def test_an_entry_can_say_a_price_is_unknown_over_a_period(tmp_path: Path) -> None:
+    """``unknown: why`` (no rates) leaves the calls of its period unpriced (``no_rate``), where
+    the layers below would price them (genai-prices prices gpt-4o at $2.50 / $10): before
+    its start and after its end the layers below price again, and ``tokentrace prices``
+    says why. 1,000,000 in + 100,000 out at $2.50 / $10 = 2.5 + 1 = 3.5."""
+    path = tmp_path / "prices.yaml"
+    path.write_text(
+        "prices:\n  - provider: openai\n    model: gpt-4o\n    start: 2026-03-01\n"
+        "    end: 2026-04-01\n    unknown: our gateway's gpt-4o was another model that month\n"
+    )
+    pricer = Pricer(path)
+    call = (1_000_000, 100_000)
+    inside = pricer.price("openai", "gpt-4o", at("2026-03-15"), *call)
+    assert (inside.priced, inside.reason, inside.cost_source) == (False, "no_rate", "none")
+    for day in ("2026-02-28", "2026-04-01"):
+        outside = pricer.price("openai", "gpt-4o", at(day), *call)
+        assert (outside.priced, outside.cost) == (True, Decimal("3.5")), day
+    quote = pricer.quote("openai", "gpt-4o", at("2026-03-15"))
+    assert quote is not None and quote.compiled is None
+    assert quote.unknown == "our gateway's gpt-4o was another model that month"
+
+
 def test_a_self_hosted_provider_can_be_priced_at_zero_on_purpose(prices_file: Path) -> None:
     price = Pricer(prices_file).price("ollama", "llama3.1:8b", at("2026-01-01"), 1_000, 100)
     assert price.priced and price.cost == 0 and price.price_version.startswith("file:")
@@ -276,6 +298,11 @@ def test_rates_are_read_as_exact_decimals(tmp_path: Path) -> None:
             "  - model: m\n    input: 2\n    output: 2\n    start: 2026-03-01\n",
             2,
             "'end' 2026-03-02 is after the start of the next period of the same model (line 6)",
+        ),
+        (
+            "prices:\n  - model: m\n    input: 1\n    unknown: not published\n",
+            2,
+            "an entry whose price is 'unknown' has no rates (found input)",
         ),
         (
             "prices:\n  - model: m\n    input: 1\n    output: 1\n    tiers:\n"
