@@ -216,6 +216,28 @@ def test_a_fee_per_request_on_top_of_the_tokens(tmp_path: Path) -> None:
     assert (price.cost, price.input_cost) == (Decimal("0.01495"), Decimal("0.0136"))
 
 
+def test_audio_input_billed_per_minute_beside_the_tokens(tmp_path: Path) -> None:
+    """``input_audio_minutes`` is USD per minute of audio input (a span's input_audio_seconds),
+    in ``input_cost`` beside the tokens; a call without audio pays the tokens alone. At
+    Voxtral Mini's rates (https://docs.mistral.ai/models/voxtral-mini-25-07: $0.001 a minute,
+    $0.04 / $0.04 per million tokens) a negotiated $0.002 a minute, $0.05 / $0.05:
+    90 s = 1.5 min x 0.002 = 0.003; 2,000 x 0.05 + 400 x 0.05 per million = 0.00012."""
+    path = tmp_path / "prices.yaml"
+    path.write_text(
+        "prices:\n  - provider: mistral\n    model: voxtral-mini-2507\n"
+        "    input: 0.05\n    output: 0.05\n    input_audio_minutes: 0.002\n"
+    )
+    pricer = Pricer(path)
+    seconds = tuple(90 if unit == "input_audio_seconds" else 0 for unit in REPORTED_METERED)
+    day = at("2026-12-01")
+    price = pricer.price("mistral_ai", "voxtral-mini-2507", day, 2_000, 400, metered=seconds)
+    assert (price.priced, price.cost) == (True, Decimal("0.00312"))
+    assert (price.input_cost, price.output_cost) == (Decimal("0.0031"), Decimal("0.00002"))
+    assert price.price_version.startswith("file:")
+    tokens_only = pricer.price("mistral_ai", "voxtral-mini-2507", day, 2_000, 400)
+    assert tokens_only.cost == Decimal("0.00012")
+
+
 def test_an_entry_can_say_a_price_is_unknown_over_a_period(tmp_path: Path) -> None:
     """``unknown: why`` (no rates) leaves the calls of its period unpriced (``no_rate``), where
     the layers below would price them (genai-prices prices gpt-4o at $2.50 / $10): before
