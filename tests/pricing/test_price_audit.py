@@ -146,6 +146,17 @@ MISTRAL_CACHE = (
     "https://docs.mistral.ai/studio-api/conversations/advanced/prompt-caching (cached tokens "
     "at 10% of the input price)"
 )
+MISTRAL_DEVSTRAL = (
+    "https://docs.mistral.ai/models/devstral-2-25-12 (API names devstral-2512, devstral-latest, "
+    "devstral-medium-latest; $0.40 / $2; marked free until 2026-01-27) ; "
+    "https://docs.mistral.ai/getting-started/changelog (2026-01-27: Devstral 2.0 moves to paid "
+    "API access)" + MISTRAL_DOCS
+)
+MISTRAL_DEVSTRAL_SMALL = (
+    "https://docs.mistral.ai/models/devstral-small-2-25-12 (API names labs-devstral-small-2512, "
+    "devstral-small-latest; $0.10 / $0.30; marked free in the docs of 2026-01-23, not of "
+    "2026-03-11)" + MISTRAL_DOCS
+)
 GEMINI_LATEST = (
     "https://ai.google.dev/gemini-api/docs/changelog (2026-01-21: gemini-pro-latest to "
     "gemini-3-pro-preview, gemini-flash-latest to gemini-3-flash-preview) ; "
@@ -1591,6 +1602,77 @@ CASES = [
         "0.06",
         MISTRAL_MODELS,
         at=datetime(2025, 10, 1, 12, tzinfo=UTC),
+    ),
+    # Devstral 2 (devstral-2512, devstral-latest, devstral-medium-latest) was free from its
+    # release (2025-12-09) until 2026-01-27 ("Devstral 2.0 moves to paid API access"), then
+    # $0.40 / $2, cached 10% ($0.04). On 2026-01-10: 0 (was 0.06 = 100,000 x 0.4 + 10,000 x
+    # 2); from 2026-01-27 devstral-2512 0.06 as before; devstral-latest on 2026-12-01 with
+    # 40,000 cached: 60,000 x 0.4 + 40,000 x 0.04 + 10,000 x 2 = 0.0456 (was unknown_model).
+    Case(
+        "devstral-2512 free at launch",
+        "mistral_ai",
+        "devstral-2512",
+        usage(100_000, 10_000),
+        "0",
+        MISTRAL_DEVSTRAL,
+        at=datetime(2026, 1, 10, 12, tzinfo=UTC),
+    ),
+    Case(
+        "devstral-2512 paid",
+        "mistral_ai",
+        "devstral-2512",
+        usage(100_000, 10_000),
+        "0.06",
+        MISTRAL_DEVSTRAL,
+        at=datetime(2026, 1, 27, 0, 0, 1, tzinfo=UTC),
+    ),
+    Case(
+        "devstral-latest cache hits",
+        "mistral_ai",
+        "devstral-latest",
+        usage(100_000, 10_000, 40_000),
+        "0.0456",
+        MISTRAL_DEVSTRAL + " ; " + MISTRAL_CACHE,
+    ),
+    Case(
+        "devstral-medium-latest free at launch",
+        "mistral_ai",
+        "devstral-medium-latest",
+        usage(100_000, 10_000),
+        "0",
+        MISTRAL_DEVSTRAL,
+        at=datetime(2026, 1, 10, 12, tzinfo=UTC),
+    ),
+    # Devstral Small 2 (labs-devstral-small-2512, devstral-small-latest): free from 2025-12-09
+    # (0, was 0.013 = 100,000 x 0.1 + 10,000 x 0.3); its docs said so on 2026-01-23 and no
+    # longer on 2026-03-11, the changelog names Devstral 2.0 alone: unknown between.
+    Case(
+        "labs-devstral-small-2512 free at launch",
+        "mistral_ai",
+        "labs-devstral-small-2512",
+        usage(100_000, 10_000),
+        "0",
+        MISTRAL_DEVSTRAL_SMALL,
+        at=datetime(2026, 1, 10, 12, tzinfo=UTC),
+    ),
+    Case(
+        "devstral-small-latest paid from when is not published",
+        "mistral_ai",
+        "devstral-small-latest",
+        usage(100_000, 10_000),
+        None,
+        MISTRAL_DEVSTRAL_SMALL,
+        at=datetime(2026, 2, 15, 12, tzinfo=UTC),
+        reason="no_rate",
+    ),
+    Case(
+        "devstral-small-latest paid",
+        "mistral_ai",
+        "devstral-small-latest",
+        usage(100_000, 10_000),
+        "0.013",
+        MISTRAL_DEVSTRAL_SMALL,
+        at=datetime(2026, 3, 11, 12, tzinfo=UTC),
     ),
     # Ministral 3 (2025-12-02) by its -latest names, unknown before: 3B $0.10 / $0.10, 14B
     # $0.20 / $0.20, cached 10%. 60,000 x 0.1 + 40,000 x 0.01 + 10,000 x 0.1; 14B twice that.
