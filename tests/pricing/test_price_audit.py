@@ -99,6 +99,14 @@ TOGETHER = "https://www.together.ai/pricing"
 COHERE = "https://cohere.com/pricing"
 AZURE = "https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/"
 BEDROCK = "https://aws.amazon.com/bedrock/pricing/"
+AZURE_DEEPSEEK_R1 = (
+    "https://techcommunity.microsoft.com/blog/machinelearningblog/deepseek-r1-improved-"
+    "performance-higher-limits-and-transparent-pricing/4386367 (as LiteLLM's price list quotes it)"
+)
+AZURE_DEEPSEEK_V3 = (
+    "https://techcommunity.microsoft.com/blog/machinelearningblog/announcing-deepseek-v3-on-"
+    "azure-ai-foundry-and-github/4390438 (as LiteLLM's price list quotes it)"
+)
 OPENAI_TTS = "https://developers.openai.com/api/docs/models/tts-1"
 OPENAI_TTS_HD = "https://developers.openai.com/api/docs/models/tts-1-hd"
 OPENAI_WHISPER = "https://developers.openai.com/api/docs/models/whisper-1"
@@ -966,6 +974,35 @@ CASES = [
         reason="no_rate",
     ),
     # ------------------------------------------------------------------ Azure OpenAI, Bedrock
+    # DeepSeek on Azure at Azure's global rates, not DeepSeek's list: R1 $1.35 / $5.40,
+    # 100,000 x 1.35 + 10,000 x 5.4 = 0.189 (was 0.019 at DeepSeek's $0.135 / $0.55); V3
+    # $1.14 / $4.56, 100,000 x 1.14 + 10,000 x 4.56 = 0.1596 (was unknown_model); R1-0528,
+    # whose Azure rate was not readable, unknown (was 0.019).
+    Case(
+        "azure DeepSeek-R1",
+        "azure.ai.inference",
+        "DeepSeek-R1",
+        usage(100_000, 10_000),
+        "0.189",
+        AZURE_DEEPSEEK_R1,
+    ),
+    Case(
+        "azure DeepSeek-V3",
+        "azure.ai.inference",
+        "DeepSeek-V3",
+        usage(100_000, 10_000),
+        "0.1596",
+        AZURE_DEEPSEEK_V3,
+    ),
+    Case(
+        "azure DeepSeek-R1-0528",
+        "azure.ai.inference",
+        "DeepSeek-R1-0528",
+        usage(100_000, 10_000),
+        None,
+        "https://azure.microsoft.com/en-us/pricing/details/ai-foundry-models/deepseek/",
+        reason="no_rate",
+    ),
     # Azure OpenAI global deployments at OpenAI's rates: GPT-4o $2.50 / cached $1.25 / $10.
     Case(
         "azure gpt-4o cache hits",
