@@ -42,7 +42,7 @@ from tokentrace.processor.receivers import otlp_grpc as receiver_grpc
 from tokentrace.processor.receivers.otlp_http import OtlpHttpReceiver
 from tokentrace.processor.reconcile.schedule import Schedule
 from tokentrace.processor.store import retention, spool_lock, store
-from tokentrace.processor.store.sink import Sink
+from tokentrace.processor.store.sink import Sink, create_missing
 from tokentrace.processor.store.spool import Segment, Spool, raise_open_files_limit
 from tokentrace.processor.store.stored_keys import StoredKeys
 
@@ -160,6 +160,7 @@ class Service:
     def _connect(self) -> Any:
         client = store.connect(self.config.clickhouse_url)
         store.migrate(client, cluster=self.config.cluster)
+        create_missing(client, self.config.cluster)
         retention.apply(client, self.config.retention_days, self.config.cluster)
         return client
 
@@ -367,6 +368,7 @@ def _serve(config: ServeConfig, lock: spool_lock.SpoolLock) -> int:
     try:
         client = store.connect(config.clickhouse_url)
         store.migrate(client, cluster=config.cluster)
+        create_missing(client, config.cluster)
         retention.apply(client, config.retention_days, config.cluster)
     except Exception as exc:
         if embedded:

@@ -59,6 +59,8 @@ MAX_BACKOFF_SECONDS = 5.0
 MEMORY_ROWS = 200_000  # rows of waiting segments kept in memory; the rest re-read from disk
 T = TypeVar("T")
 _KEY_COLUMNS = tuple(COLUMNS.index(name) for name in ("trace_id", "span_id", "response_id"))
+# The tables only the sink writes, created again when dropped by hand (Sink._recreate).
+BOOKKEEPING_TABLES = (stored_segments.TABLE, call_keys.TABLE, dead_letters.TABLE)
 
 
 class Sink:
@@ -334,32 +336,22 @@ class Sink:
         return None
 
     def _recreate(self, client: Any, exc: Exception) -> None:
-        """Create the sink's bookkeeping table ``exc`` says is missing again, as its migration
-        does (``store.recreate``); ``llm_call_keys`` is filled again from the keys the calls
-        hold (``call_keys.backfill``).
+        """Create the sink's bookkeeping table ``exc`` says is missing again
+        (:func:`create_again`).
 
-        Dropped by hand (to start afresh, by a cleanup script), either one stalled the sink for
-        good: every segment waited on its lookup or its note, retried as a store fault, and
-        the spool filled until serve answered 503. A segment then stored is noted as stored
-        again; one stored before the drop and still on disk is replayed under its token.
+        Dropped by hand (to start afresh, by a cleanup script), any one stalled the sink for
+        good: every segment waited on its lookup or its note, or on the dead letter of its
+        poison row, retried as a store fault, and the spool filled until serve answered 503.
+        A segment then stored is noted as stored again; one stored before the drop and still
+        on disk is replayed under its token.
         """
         if getattr(exc, "name", None) != "UNKNOWN_TABLE":
             return
         text = str(exc)
-        for table in (stored_segments.TABLE, call_keys.TABLE):
-            if not re.search(rf"\b{table}\b", text):
-                continue
-            try:
-                version = store.recreate(client, table, self._cluster)
-                if table == call_keys.TABLE:
-                    call_keys.backfill(client)
-            except Exception as error:
-                log.error("sink: %s is missing and cannot be created again: %s", table,
-                          describe(error))  # fmt: skip
+        for table in BOOKKEEPING_TABLES:
+            if re.search(rf"\b{table}\b", text):
+                create_again(client, table, self._cluster)
                 return
-            log.warning("sink: %s was missing (dropped?); created again as migration %04d "
-                        "creates it", table, version)  # fmt: skip
-            return
 
     def _keep_keys(self, name: str, columns: Columns) -> None:
         """Keep the keys of a stored segment's rows for the deduper of the next start."""
@@ -447,3 +439,30 @@ class Sink:
             return None
         self.last_error = ""
         return self._client
+
+
+def create_missing(client: Any, cluster: str | None = None) -> None:
+    """Create again each bookkeeping table that is missing (:func:`create_again`), at a
+    connect: a ``dead_letters`` dropped while serve was down failed every view counting
+    dead letters until a row was refused."""
+    for table in BOOKKEEPING_TABLES:
+        if not client.command(f"EXISTS TABLE {table}"):
+            create_again(client, table, cluster)
+
+
+def create_again(client: Any, table: str, cluster: str | None = None) -> None:
+    """Create the missing bookkeeping ``table`` as the migrations leave it
+    (``store.recreate``), saying so in one line; ``llm_call_keys`` is filled again from the
+    keys the calls hold (``call_keys.backfill``). The dead letters a dropped
+    ``dead_letters`` held are gone with it: the line says so."""
+    try:
+        versions = store.recreate(client, table, cluster)
+        if table == call_keys.TABLE:
+            call_keys.backfill(client)
+    except Exception as error:
+        log.error("sink: %s is missing and cannot be created again: %s", table, describe(error))
+        return
+    made = ", ".join(f"{version:04d}" for version in versions)
+    how = f"migrations {made} leave it" if len(versions) > 1 else f"migration {made} creates it"
+    lost = "; the dead letters it held are lost" if table == dead_letters.TABLE else ""
+    log.warning("sink: %s was missing (dropped?); created again as %s%s", table, how, lost)

@@ -260,20 +260,31 @@ def _statement_settings(migration: Migration, index: int, statement: str) -> dic
     }
 
 
-def recreate(client: Client, table: str, cluster: str | None = None) -> int:
-    """Create ``table`` again as its migration creates it; returns that migration's version.
+def recreate(client: Client, table: str, cluster: str | None = None) -> list[int]:
+    """Create ``table`` again as the migrations leave it; returns the versions that shape it.
 
-    For the sink's own bookkeeping tables (``llm_stored_segments``, ``llm_call_keys``), which
-    no later migration alters: dropped by hand, every insert waited on them for good, since
-    ``migrate`` had recorded their migration already.
+    For the sink's own bookkeeping tables (``llm_stored_segments``, ``llm_call_keys``,
+    ``dead_letters``): dropped by hand, every insert waited on them for good, since ``migrate``
+    had recorded their migrations already. The table is created by the statement that first
+    created it, then altered by every later ``ALTER TABLE`` of it, in order, so that it gets
+    the columns later migrations added (0027 and 0028 add ``dead_letters``' day, hour and
+    dimensions, which every view counting dead letters reads); a backfill is left out, the
+    table being empty.
     """
-    creates = re.compile(rf"CREATE TABLE IF NOT EXISTS {re.escape(table)}\b")
+    name = re.escape(table)
+    creates = re.compile(rf"CREATE TABLE IF NOT EXISTS {name}\b")
+    alters = re.compile(rf"ALTER TABLE {name}\b")
+    versions: list[int] = []
     for migration in load_migrations():
         for statement in migration.statements:
-            if creates.match(statement):
+            pattern = alters if versions else creates
+            if pattern.match(statement):
                 client.command(render(statement, cluster))
-                return migration.version
-    raise ValueError(f"no migration creates {table}")
+                if migration.version not in versions:
+                    versions.append(migration.version)
+    if not versions:
+        raise ValueError(f"no migration creates {table}")
+    return versions
 
 
 def reload_views(client: Client) -> None:

@@ -7,6 +7,7 @@ insert, MEMORY_LIMIT_EXCEEDED from a memory limit on the session the sink writes
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import time
 from collections.abc import Callable
@@ -16,7 +17,7 @@ from clickhouse_connect.driver.exceptions import DatabaseError, OperationalError
 
 from tokentrace.processor.extract.extractor import COLUMNS
 from tokentrace.processor.pricing.pricer import Pricer
-from tokentrace.processor.store import dead_letters, retention
+from tokentrace.processor.store import dead_letters, retention, views
 from tokentrace.processor.store.refusals import Unencodable, classify
 from tokentrace.processor.store.spool import SpoolFull
 
@@ -262,3 +263,35 @@ def test_a_batch_over_more_monthly_partitions_than_an_insert_may_create_is_store
     assert hourly[0] == daily[0] == 101
     # llm_calls keeps 395 days (retention.DEFAULT_DAYS): rows 0-12, 0 to 372 days old
     assert calls[0] == sum(1 for index in range(101) if index * 31 < retention.DEFAULT_DAYS) == 13
+
+
+def test_a_dropped_dead_letter_table_is_created_again_as_the_migrations_leave_it(
+    tmp_path, store_client, pricer, caplog
+):
+    # dead_letters dropped by hand: the letter of a poison row was refused (UNKNOWN_TABLE,
+    # retried as a store fault) for good, its segment and every later one waiting behind it.
+    # Created again by migration 0003's CREATE alone, it lacked 0027's and 0028's columns,
+    # which the sink writes and every view counting dead letters reads.
+    store_client.command(f"DROP TABLE {dead_letters.TABLE}")
+    columns = poisoned_columns(pricer, 10, {3: {"input_tokens": -1}})
+    ingest = Ingest(tmp_path, lambda: store_client, pricer)
+    ingest.spool.append(columns, 10).result(timeout=5)
+    ingest.spool.close()
+    assert ingest.sink.wait_idle(60)  # a guard against a sink that stalls, not a speed
+    ingest.sink.stop(0)
+
+    assert totals(store_client)[0][0] == totals(store_client)[1][0] == 9
+    letters = dead_letters.pending(store_client)
+    assert [letter.id.rsplit("/", 1)[1] for letter in letters] == ["3"]
+    at = dt.datetime.fromtimestamp(columns[COLUMNS.index("ts")][3] / 1e6, dt.UTC)
+    window = {"start": at - dt.timedelta(days=1), "end": at + dt.timedelta(days=1)}
+    assert (
+        views.fetch(store_client, views.VIEWS["totals"], **window)[0]["dead_lettered_requests"] == 1
+    )
+    burn = views.fetch(store_client, views.VIEWS["hourly_burn_rate"], **window)
+    assert sum(row["dead_lettered_requests"] for row in burn) == 1
+    line = (
+        "dead_letters was missing (dropped?); created again as migrations 0003, 0027, 0028 "
+        "leave it; the dead letters it held are lost"
+    )
+    assert caplog.text.count(line) == 1
