@@ -155,8 +155,8 @@ class Pipeline:
         it released (the held among ``released``) until their rows are durable
         (``settled``). A file that cannot be written leaves them in memory, said in the
         log: the request is taken all the same."""
-        if self._held_path is None:
-            return
+        if self._held_path is None or not self._deduper.ever_held:
+            return  # nothing was ever held (nearly every serve): nothing to write or keep
         if settled:
             self._releasing = [call for call in self._releasing if call not in settled]
         self._releasing += [call for call in released if call.opening]

@@ -171,6 +171,9 @@ class Deduper:
         # span id, with when to release them; and their trace and parent ids, to the same.
         self._held: dict[bytes, tuple[Call, int]] = {}
         self._held_parents: dict[bytes, bytes] = {}
+        # Whether any call was held since start: until then no call admitted or released is
+        # a held one, which lets the pipeline skip its bookkeeping of them (Pipeline._keep_held).
+        self.ever_held = False
 
     def __len__(self) -> int:
         return len(self._young | self._old)
@@ -296,6 +299,7 @@ class Deduper:
     def _hold(self, call: Call, span: bytes, parent: bytes, until_ns: int) -> None:
         """Hold ``call`` (trace and span id ``span``) until ``until_ns``; past
         ``_HELD_MAX`` held, the oldest is released at the next admit."""
+        self.ever_held = True
         if len(self._held) >= _HELD_MAX:
             first = next(iter(self._held))
             self._held[first] = (self._held[first][0], 0)
