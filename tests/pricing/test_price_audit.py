@@ -92,6 +92,10 @@ GEMINI = (
 )
 VERTEX = "https://cloud.google.com/vertex-ai/generative-ai/pricing"
 XAI = "https://docs.x.ai/developers/pricing"
+XAI_GROK_45 = (
+    "https://docs.x.ai/developers/grok-4-5 ($2 / $6) ; https://github.com/Zoo-Code-Org/Zoo-Code/"
+    "issues/866 (xAI's docs quoted: cached input $0.50)"
+)
 XAI_BATCH = "https://docs.x.ai/developers/models/grok-4.3-latest.md"
 DEEPSEEK = "https://api-docs.deepseek.com/quick_start/pricing"
 GROQ = "https://groq.com/pricing"
@@ -799,6 +803,44 @@ CASES = [
     # Long context from 200K tokens inclusive ("Long context >= 200k tokens"): $2.50 / $5.
     Case("grok-4.3 at 200K", "x_ai", "grok-4.3", usage(200_000, 10_000), "0.55", XAI),
     Case("grok-4.3 below 200K", "x_ai", "grok-4.3", usage(199_999, 10_000), "0.27499875", XAI),
+    # grok-4.5 at Grok 4.6's and 4.7's rates, $2 / cached $0.50 / $6 (genai-prices: cached
+    # $0.30): 60,000 x 2 + 40,000 x 0.5 + 10,000 x 6 = 0.2 (was 0.192); from 200K every token
+    # at $4 / $1 / $12: 200,000 x 4 + 100,000 x 1 + 10,000 x 12 = 1.02 (was 0.98). grok-latest
+    # from Grok 4.5's release the same (0.2, was 0.192); before it unknown (was 0.192).
+    Case(
+        "grok-4.5 cache hits",
+        "x_ai",
+        "grok-4.5",
+        usage(100_000, 10_000, 40_000),
+        "0.2",
+        XAI_GROK_45,
+    ),
+    Case(
+        "grok-4.5 long context cache hits",
+        "x_ai",
+        "grok-4.5",
+        usage(300_000, 10_000, 100_000),
+        "1.02",
+        XAI_GROK_45,
+    ),
+    Case(
+        "grok-latest cache hits",
+        "x_ai",
+        "grok-latest",
+        usage(100_000, 10_000, 40_000),
+        "0.2",
+        XAI_GROK_45 + " ; https://docs.x.ai/developers/grok-4-6",
+    ),
+    Case(
+        "grok-latest before grok-4.5",
+        "x_ai",
+        "grok-latest",
+        usage(100_000, 10_000, 40_000),
+        None,
+        XAI_GROK_45,
+        at=datetime(2026, 7, 8, 12, tzinfo=UTC),
+        reason="no_rate",
+    ),
     # grok-4.7 $2 / cached $0.50 / $6: 60,000 x 2 + 40,000 x 0.5 + 10,000 x 6.
     Case("grok-4.7 cache hits", "x_ai", "grok-4.7", usage(100_000, 10_000, 40_000), "0.2", XAI),
     # grok-4-0709 costs more once a request passes 128K tokens, at a rate not published where
