@@ -40,7 +40,21 @@ ran): the container is billed by its hours past a monthly free allowance, not pe
 # code execution in that request beyond standard token costs"
 # (https://platform.claude.com/docs/en/agents-and-tools/tool-use/code-execution-tool).
 _WEB_TOOL = re.compile(rb'"type"\s*:\s*"web_(?:search|fetch)_(\d{8})"')
+_WEB_TOOL_TYPE = re.compile(r"web_(?:search|fetch)_(\d{8})")
 _FREE_CODE_FROM = 20260209
+
+
+def frees_code_execution(tools: Any) -> bool:
+    """Whether a request's (decoded) `tools` make its code execution free, as
+    `Messages.request_options` reads a body: for the requests of a Message Batches create."""
+    if not isinstance(tools, list):
+        return False
+    for tool in tools:
+        kind = tool.get("type") if isinstance(tool, dict) else None
+        found = _WEB_TOOL_TYPE.fullmatch(kind) if isinstance(kind, str) else None
+        if found is not None and int(found.group(1)) >= _FREE_CODE_FROM:
+            return True
+    return False
 
 
 class Messages(Api):

@@ -13,6 +13,10 @@
   x-jsonl`, which `LLMCall` would take for JSON), one line per request: `{"custom_id": …,
   "result": {"type": "succeeded", "message": <a Messages API answer>}}`; `errored`,
   `canceled` and `expired` requests are not billed. Key: the batch id and the `custom_id`.
+  A result does not say the request's tools, on which a code execution container's bill
+  depends (free beside web search or web fetch of version 20260209 or later): the batch's
+  create (`POST /v1/messages/batches`, `AnthropicBatchCreate`) is read for them, when this
+  process sent it.
 
 Every call is billed at the provider's batch rate: its span names the `batch` service tier,
 which the pricer prices as such (`pricing.rules`). Its time is the result's own when it has
@@ -22,6 +26,7 @@ one (OpenAI's `created`: when the request ran, hence the rate in force), else th
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -78,11 +83,14 @@ class BatchResults(Deferred):
         raise NotImplementedError
 
 
-def _result(api: Api, body: Any, key: str, status: int, created: Any) -> BatchResult | None:
-    """A request's result as `api` reads its answer `body`."""
+def _result(
+    api: Api, body: Any, key: str, status: int, created: Any, code_execution_free: bool = False
+) -> BatchResult | None:
+    """A request's result as `api` reads its answer `body` (`code_execution_free`: as the
+    request's tools make it, `Observed.code_execution_free`)."""
     if not isinstance(body, dict):
         return None
-    seen = Observed()
+    seen = Observed(code_execution_free=code_execution_free)
     api.observe(body, seen, False)
     attributes: dict[str, Any] = {
         "gen_ai.operation.name": api.operation,
@@ -143,8 +151,54 @@ class AnthropicBatchResults(BatchResults):
         result = document.get("result")
         if not isinstance(result, dict) or result.get("type") != "succeeded":
             return []
-        key = f"{batch}/{document.get('custom_id')}"
-        return _listed(_result(anthropic_api.MESSAGES, result.get("message"), key, 200, None))
+        custom = document.get("custom_id")
+        free = custom in _FREE_CODE.get(batch, ())
+        key = f"{batch}/{custom}"
+        message = result.get("message")
+        return _listed(_result(anthropic_api.MESSAGES, message, key, 200, None, free))
+
+
+_FREE_CODE: dict[str, frozenset[str]] = {}
+"""Batch id → the `custom_id`s of its requests whose code execution is free, from the batch
+creates this process sent (`AnthropicBatchCreate`); bounded, cleared when full."""
+_FREE_CODE_KEPT = 1024
+
+
+class AnthropicBatchCreate(Deferred):
+    """`POST /v1/messages/batches`: no call itself (its answer has no usage). Its requests'
+    tools say which of them run code execution free (`anthropic_api.frees_code_execution`),
+    which their results do not: kept by the batch id the answer gives, for
+    `AnthropicBatchResults`. The body is decoded only when it names a web tool."""
+
+    family = "anthropic"
+    operation = "chat"
+    reads_request_body = False
+    reads_request_options = True
+
+    def request_options(self, body: bytes, seen: Observed) -> None:
+        if b'"web_' not in body:
+            return
+        try:
+            document = json.loads(body)
+        except ValueError:
+            return
+        requests = document.get("requests") if isinstance(document, dict) else None
+        free = frozenset(
+            request["custom_id"]
+            for request in (requests if isinstance(requests, list) else ())
+            if isinstance(request, dict)
+            and isinstance(request.get("custom_id"), str)
+            and isinstance(request.get("params"), dict)
+            and anthropic_api.frees_code_execution(request["params"].get("tools"))
+        )
+        seen.free_code_requests = free
+
+    def observe(self, document: Any, seen: Observed, streaming: bool) -> None:
+        ident = document.get("id") if isinstance(document, dict) else None
+        if seen.free_code_requests and isinstance(ident, str):
+            if len(_FREE_CODE) >= _FREE_CODE_KEPT:
+                _FREE_CODE.clear()
+            _FREE_CODE[ident] = seen.free_code_requests
 
 
 class GeminiBatch(BatchResults):
@@ -185,4 +239,5 @@ def _listed(result: BatchResult | None) -> list[BatchResult]:
 
 OPENAI_BATCH_OUTPUT = OpenAIBatchOutput()
 ANTHROPIC_BATCH_RESULTS = AnthropicBatchResults()
+ANTHROPIC_BATCH_CREATE = AnthropicBatchCreate()
 GEMINI_BATCH = GeminiBatch()

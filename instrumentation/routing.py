@@ -125,6 +125,8 @@ def api_for_path(path: str) -> Api | None:
         return openai_api.CHAT
     if path.endswith("/v1/messages"):
         return anthropic_api.MESSAGES
+    if path.endswith("/v1/messages/batches"):
+        return batch_api.ANTHROPIC_BATCH_CREATE  # no call: its requests' tools (`batch_api`)
     if path.endswith("/responses"):
         return openai_api.RESPONSES
     if path.endswith(":generateContent") or path.endswith(":streamGenerateContent"):
@@ -300,7 +302,8 @@ def route(request: Any, settings: Settings) -> Route | None:
         provider = SELF_HOSTED
     found = None
     if provider is None:
-        _not_metered(scheme, host, port, path)
+        if api is not batch_api.ANTHROPIC_BATCH_CREATE:  # no call: nothing to say of it
+            _not_metered(scheme, host, port, path)
     else:
         found = Route(
             provider=provider,

@@ -142,6 +142,9 @@ class Observed:
     code_execution_free: bool = False
     """The request makes code execution free (Anthropic's, beside web search or web fetch of
     version 20260209 or later): a container the answer names is not billed."""
+    free_code_requests: frozenset[str] = frozenset()
+    """Of an Anthropic Message Batches create, the `custom_id`s of the requests whose code
+    execution is free, as `code_execution_free` (`batch_api.AnthropicBatchCreate`)."""
 
 
 def response_attributes(seen: Observed) -> dict[str, AttributeValue]:

@@ -158,6 +158,57 @@ def test_anthropic_message_batch_results_downloaded_twice_is_each_request_once(
     assert all(before <= row[0] <= after for row in stored)
 
 
+def test_anthropic_batch_code_execution_is_free_beside_a_web_tool_of_20260209(
+    standin, exporter, tmp_path, store_client
+):
+    """Code execution is free in a request whose tools name web search or web fetch of version
+    20260209 or later (https://platform.claude.com/docs/en/agents-and-tools/tool-use/code-
+    execution-tool); a batch's results do not say the tools, so the batch's create is read
+    for them. Both requests ran a container (`x-standin-usage: code_executions=1`); `free`
+    names web_search_20260209: its tokens at Message Batches' half rates, Claude Sonnet 4.6
+    $1.50 / $7.50 (https://platform.claude.com/docs/en/about-claude/pricing#batch-processing),
+    2,000 x 1.50 + 300 x 7.50 = 3,000 + 2,250 per million = $0.00525 (it was unknown: the
+    container taken as billed). `billed` names web_search_20250305: its container is billed
+    by time, unknown (no_rate)."""
+    sdk = anthropic.Anthropic(
+        base_url=standin.base_url("anthropic"), api_key="sk-ant-test", max_retries=0
+    )
+    code = {"type": "code_execution_20250825", "name": "code_execution"}
+    batch = sdk.messages.batches.create(
+        requests=[
+            {
+                "custom_id": custom,
+                "params": {
+                    "model": "claude-sonnet-4-6",
+                    "max_tokens": 1000,
+                    "messages": prompt(10),
+                    "tools": [code, {"type": search, "name": "web_search"}],
+                },
+            }
+            for custom, search in [
+                ("free", "web_search_20260209"),
+                ("billed", "web_search_20250305"),
+            ]
+        ],
+        extra_headers={"x-standin-usage": "input=2000,output=300,code_executions=1"},
+    )
+    assert sdk.messages.batches.retrieve(batch.id).processing_status == "ended"
+    results = {r.custom_id: r.result for r in sdk.messages.batches.results(batch.id)}
+    assert {custom: r.message.container.id for custom, r in results.items()} == {
+        "free": "container_standin",
+        "billed": "container_standin",
+    }
+    spans = llm_spans(exporter)
+    store_exports([[span] for span in spans], tmp_path, store_client)
+    assert store_client.query(
+        "SELECT call_key, service_tier, code_executions, if(priced = 1, cost, NULL), "
+        "unpriced_reason FROM llm_calls ORDER BY call_key"
+    ).result_rows == [
+        (f"{batch.id}/billed", "batch", 1, None, "no_rate"),
+        (f"{batch.id}/free", "batch", 0, Decimal("0.00525"), ""),
+    ]
+
+
 def test_gemini_batch_polled_after_it_succeeded_is_each_request_once(
     standin, exporter, tmp_path, store_client
 ):
