@@ -10,7 +10,9 @@ segment found on disk at start that the store holds already is deleted, not inse
 however long after) and its rows' keys kept in ``stored_keys`` so that the next start's deduper
 still knows them. A segment holding calls whose usage is read again later
 (``tokentrace.call.key``) is checked against the store first, and their keys kept there after
-(``call_keys``): such a call is stored once, across restarts.
+(``call_keys``): such a call is stored once, across restarts. So is a span resent long
+after its first copy was stored: the rows of spans that started over an hour before are
+looked up in ``llm_calls`` first (``stored_calls``), and those found are left out.
 
 One thread because chDB hosts one engine per process and inserts gain nothing from
 concurrency there; on a ClickHouse server one writer with big batches is also what
@@ -47,7 +49,13 @@ from clickhouse_connect.driver.exceptions import OperationalError
 
 from tokentrace.processor.extract.extractor import COLUMNS
 from tokentrace.processor.metrics import Registry
-from tokentrace.processor.store import call_keys, dead_letters, store, stored_segments
+from tokentrace.processor.store import (
+    call_keys,
+    dead_letters,
+    store,
+    stored_calls,
+    stored_segments,
+)
 from tokentrace.processor.store.insert import insert_calls
 from tokentrace.processor.store.refusals import classify, describe
 from tokentrace.processor.store.spool import Columns, Segment, Spool
@@ -204,6 +212,10 @@ class Sink:
             columns = self._first_calls(segment.name, columns)
             if columns is None:
                 return
+        if not segment.recovered and stored_calls.old(columns, time.time_ns() // 1000):
+            columns = self._first_copies(segment.name, columns)
+            if columns is None:
+                return
         rows = len(columns[0]) if columns else 0
         # Row ranges still to insert, next one last; a range with a reason is one row refused
         # alone, still to be kept as a dead letter.
@@ -279,6 +291,25 @@ class Sink:
         kept, left_out = found
         if left_out:
             self._metrics.spans_duplicate.inc(left_out)
+        return kept
+
+    def _first_copies(self, name: str, columns: Columns) -> Columns | None:
+        """``columns`` less the rows of old spans ``llm_calls`` holds already
+        (``stored_calls``: resent after the deduper forgot them); None when asked to stop
+        meanwhile. If the lookup itself is refused as wrong (a bug of ours), the rows are
+        stored as the deduper admitted them."""
+        found = self._ask(
+            lambda client: stored_calls.first_copies(client, columns, time.time_ns() // 1000),
+            f"cannot look up the old spans of {name} in the store (stored as admitted)",
+            (columns, 0),
+        )
+        if found is None:
+            return None
+        kept, left_out = found
+        if left_out:
+            self._metrics.spans_duplicate.inc(left_out)
+            log.info("sink: %d span(s) of %s were stored before (resent): left out", left_out,
+                     name)  # fmt: skip
         return kept
 
     def _record_call_keys(self, name: str, columns: Columns) -> bool:

@@ -524,3 +524,32 @@ def test_the_sinks_dropped_tables_are_created_again_and_nothing_is_lost_or_doubl
             f"{table} was missing (dropped?); created again as migration {version:04d} creates it"
         )
         assert caplog.text.count(line) == 1
+
+
+def test_spans_resent_after_the_deduper_forgot_them_are_stored_once(tmp_path, store_client, pricer):
+    # A sender resending from a persistent queue hours later, after a restart and after more
+    # calls than the stored keys hold (the restarted deduper here knows none): its spans, older
+    # than the hour the deduper's seed from the store reaches, were admitted and stored twice.
+    hours_ago = NOW_NS - 3 * 3600 * 10**9
+    old = [span(chat(), start_ns=hours_ago + n * 10**9) for n in range(20)]
+    first = Ingest(tmp_path, lambda: store_client, pricer)
+    first.send(request(*old))
+    first.send(request(*(span(chat()) for _ in range(5))))
+    first.close()
+
+    again = Ingest(tmp_path, lambda: store_client, pricer)
+    again.send(request(*old[:12], span(chat(), start_ns=hours_ago)))  # 12 resent, 1 new
+    again.send(request(span(chat())))
+    again.close()
+    # gpt-4o: 1,000 x $2.50 / M + 100 x $10 / M = $0.0035 a call; 27 calls, the 12 resent not
+    assert (
+        totals(store_client) == ((27, Decimal("0.0945"), 27000),) + ((27, Decimal("0.0945")),) * 2
+    )
+    assert (
+        store_client.command(
+            "SELECT count() FROM (SELECT trace_id, span_id FROM llm_calls GROUP BY ALL "
+            "HAVING count() > 1)"
+        )
+        == 0
+    )
+    assert again.metrics.spans_duplicate.value() == 12
