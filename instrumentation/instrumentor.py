@@ -15,7 +15,8 @@ apps posting to `/v1/chat/completions` themselves) is patched when importable, a
 `HTTPAdapter.send`: see `requests_send`. aiohttp 3.12+ (the together SDK's and LiteLLM's
 aiohttp transports, LangChain community integrations, apps posting with a `ClientSession`) is
 patched when importable, at `ClientSession._request`, which adds a client middleware of ours:
-see `aiohttp_send`.
+see `aiohttp_send`. urllib3 2.x itself (boto3/botocore, `PoolManager`s, niquests' sync calls):
+see `urllib3_send`; `http.client` used directly (`urllib.request`): see `http_client_send`.
 
 Anthropic SDK tracing: anthropic>=2 has its own tracing (`anthropic/_tracing.py`), on by default
 and recording whenever OpenTelemetry has a real tracer provider (the global one, or the
@@ -61,12 +62,13 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
 
 class LLMInstrumentor(BaseInstrumentor):
     """Instruments LLM API calls made through httpx/httpx2 (sync and async clients),
-    `requests` and aiohttp."""
+    `requests`, aiohttp, urllib3 and `http.client`."""
 
     _patched: tuple[Any, ...] = ()
     _requests: Any = None
     _aiohttp: Any = None
     _urllib3: Any = None
+    _http_client: Any = None
     _requests_json: Any = None
     _guard: BudgetGuard | None = None
     _unmetered: tuple[tuple[type, str], ...] = ()
@@ -112,6 +114,7 @@ class LLMInstrumentor(BaseInstrumentor):
         self._instrument_requests(tracer, settings)
         self._instrument_aiohttp(tracer, settings)
         self._instrument_urllib3(tracer, settings)
+        self._instrument_http_client(tracer, settings)
         self._unmetered = unmetered.install()
 
     def _instrument_requests(self, tracer: Any, settings: config.Settings) -> None:
@@ -162,6 +165,17 @@ class LLMInstrumentor(BaseInstrumentor):
         install(pools.HTTPConnectionPool, tracer, raw)
         self._urllib3 = pools
 
+    def _instrument_http_client(self, tracer: Any, settings: config.Settings) -> None:
+        import http.client
+
+        from .http_client_send import install
+
+        raw = settings
+        if settings.inject_stream_usage:  # not applied to http.client (`http_client_send`)
+            raw = config.Settings(settings.mapped, False, settings.guard)
+        install(http.client.HTTPConnection, tracer, raw)
+        self._http_client = http.client.HTTPConnection
+
     def _uninstrument(self, **kwargs: Any) -> None:
         for module in self._patched:
             unpatch(module.Client, "_send_single_request")
@@ -180,6 +194,9 @@ class LLMInstrumentor(BaseInstrumentor):
         if self._urllib3 is not None:
             unpatch(self._urllib3.HTTPConnectionPool, "urlopen")
             self._urllib3 = None
+        if self._http_client is not None:
+            unpatch(self._http_client, "request")
+            self._http_client = None
         unmetered.uninstall(self._unmetered)
         self._unmetered = ()
         if self._guard is not None:

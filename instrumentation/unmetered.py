@@ -1,9 +1,8 @@
 """Says, once per URL, that an LLM API call went through an HTTP client tokentrace does not
-meter, rather than let it pass in silence: `http.client` used directly (`urllib.request`,
-which sends through it) and niquests' `AsyncSession` (urllib3-future's async pools). Their
-bodies are not teed, so the call gets no span; the warning names the URL, the client and the
-clients that are metered. Only a POST on an LLM API's path is said (`routing.api_for_path`);
-every other request through them pays the wrapper and a method check.
+meter, rather than let it pass in silence: niquests' `AsyncSession` (urllib3-future's async
+pools). Its bodies are not teed, so the call gets no span; the warning names the URL, the
+client and the clients that are metered. Only a POST on an LLM API's path is said
+(`routing.api_for_path`); every other request through it pays the wrapper and a method check.
 """
 
 from __future__ import annotations
@@ -22,13 +21,13 @@ _SAID = 256
 _said: set[tuple[str, str, int, str]] = set()
 
 
-def _say(client: str, method: Any, url: str, host: str | None = None, port: Any = None) -> None:
+def _say(client: str, method: Any, url: str) -> None:
     if method != "POST" and method != b"POST":
         return
     parts = urlsplit(url)
     path = parts.path or "/"
-    host = parts.hostname or host or ""
-    port = parts.port or port or 0
+    host = parts.hostname or ""
+    port = parts.port or 0
     if api_for_path(path) is None:
         return
     key = (client, host, port, path)
@@ -37,20 +36,13 @@ def _say(client: str, method: Any, url: str, host: str | None = None, port: Any 
     _said.add(key)
     logger.warning(
         "POST %s:%s%s looks like an LLM API call made with %s, which tokentrace does not "
-        "meter: it has no span. Send it with httpx, requests, aiohttp, urllib3 or niquests' "
-        "sync Session to meter it",
+        "meter: it has no span. Send it with httpx, requests, aiohttp, urllib3, urllib.request "
+        "or niquests' sync Session to meter it",
         host,
         port,
         path,
         client,
     )
-
-
-def _http_client(wrapped: Any, instance: Any, args: tuple, kwargs: dict) -> Any:
-    if args:
-        url = args[1] if len(args) > 1 else kwargs.get("url", "")
-        _say("http.client (urllib.request)", args[0], url, instance.host, instance.port)
-    return wrapped(*args, **kwargs)
 
 
 def _niquests_async(wrapped: Any, instance: Any, args: tuple, kwargs: dict) -> Any:
@@ -61,7 +53,6 @@ def _niquests_async(wrapped: Any, instance: Any, args: tuple, kwargs: dict) -> A
 
 
 _TARGETS: tuple[tuple[str, str, str, Wrapper], ...] = (
-    ("http.client", "HTTPConnection", "request", _http_client),
     ("niquests", "AsyncSession", "send", _niquests_async),
 )
 

@@ -7,6 +7,7 @@ import asyncio
 import json
 import logging
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -204,6 +205,16 @@ def test_a_spent_enforced_budget_blocks_the_next_calls_before_they_are_sent(stan
         assert streamed.status == 429
         assert json.loads(b"".join(streamed.stream(7)))["error"]["type"] == "rate_limit_error"
         streamed.release_conn()
+        # urllib.request: the connection answers the provider's 429 itself, raised as urllib
+        # raises a provider's.
+        refused_by_urllib = urllib.request.Request(
+            standin.base_url("openai") + "/chat/completions",
+            data=json.dumps({"model": "gpt-4o-mini", "messages": ASK}).encode(),
+            headers={"content-type": "application/json"},
+        )
+        with pytest.raises(urllib.error.HTTPError, match="429") as caught_by_urllib:
+            urllib.request.urlopen(refused_by_urllib)
+        assert json.load(caught_by_urllib.value)["error"]["code"] == "budget_exceeded"
         # aiohttp: a local `ClientResponse` with the provider's 429, read every way.
         asyncio.run(aiohttp_calls())
     assert len(standin.requests) == sent  # nothing reached the provider: no retries either
@@ -220,11 +231,11 @@ def test_a_spent_enforced_budget_blocks_the_next_calls_before_they_are_sent(stan
     assert len(standin.requests) == sent + 1
 
     blocked = [s for s in llm_spans(memory) if s.attributes.get("tokentrace.budget.blocked")]
-    assert len(blocked) == 18
+    assert len(blocked) == 19
     assert {s.attributes["tokentrace.budget.scope"] for s in blocked} == {"team=growth"}
     assert all(s.attributes["gen_ai.usage.input_tokens"] == 0 for s in blocked)
 
-    # serve counts them: 18 blocked calls, cost 0, in the totals and by endpoint.
+    # serve counts them: 19 blocked calls, cost 0, in the totals and by endpoint.
     now = datetime.now(UTC)
     window = f"?from={(now - timedelta(hours=1)).isoformat()}&to={now.isoformat()}"
     window = window.replace("+", "%2B")
@@ -232,13 +243,13 @@ def test_a_spent_enforced_budget_blocks_the_next_calls_before_they_are_sent(stan
     def totals() -> dict:
         return _api(serve, "GET", "/api/v1/views/totals" + window)["rows"][0]
 
-    _wait(lambda: int(totals()["requests"]) == 21, "serve to store the 21 calls")
+    _wait(lambda: int(totals()["requests"]) == 22, "serve to store the 22 calls")
     found = totals()
     # 0.0012 spent, the background response's 0.00035, plus team=other's 6 input and 8 output
     # tokens; the blocked calls cost 0.
     other = (6 * Decimal("0.15") + 8 * Decimal("0.60")) / 1_000_000
     assert (int(found["blocked_requests"]), Decimal(found["cost"])) == (
-        18,
+        19,
         Decimal("0.0012") + Decimal("0.00035") + other,
     )
 
