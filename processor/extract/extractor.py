@@ -875,6 +875,7 @@ def _call(
     call.usage_missing = int(
         (input_tokens is None and output_tokens is None and not any(call.metered))
         or bool(found[USAGE_MISSING])
+        or source.cache_writes_unread(provider, found[CACHE_WRITE])
         or (
             source.rank != sources.RANK_TOKENTRACE
             and _partial(

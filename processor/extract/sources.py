@@ -447,6 +447,9 @@ _VERCEL_SCOPE = b"ai"
 # The AI SDK 7 traced by @ai-sdk/otel (scope ``gen_ai``): no stream attribute, but
 # ``gen_ai.client.operation.time_to_first_chunk`` on a streamed call's span only.
 _AI_SDK_OTEL_SCOPE = b"gen_ai"
+# Pydantic AI's own instrumentation (2.68, scope ``pydantic-ai``) likewise: no stream
+# attribute, the time to first chunk on a streamed model request's span only.
+_CHUNK_TIMED_SCOPES = (_AI_SDK_OTEL_SCOPE, b"pydantic-ai")
 # openai-agents-opentelemetry's bridge of the OpenAI Agents SDK's tracing (0.4.1)
 _AGENTS_BRIDGE_SCOPE = b"openai.agents"
 # OpenInference's LangChain instrumentations (Python 0.1.80, JS 4.1.1) record
@@ -457,6 +460,13 @@ _LANGCHAIN_SCOPES = (
     b"openinference.instrumentation.langchain",
     b"@arizeai/openinference-instrumentation-langchain",
 )
+# OpenLLMetry's LangChain instrumentation (0.62.4) reads a Claude call's cache writes from
+# LangChain's ``input_token_details["cache_creation"]`` alone, which langchain-anthropic
+# (1.7) sets to 0 whenever Anthropic's answer breaks the writes down by lifetime (its
+# ``cache_creation`` object, which the Messages API sends), moving them to
+# ``ephemeral_5m_input_tokens`` / ``ephemeral_1h_input_tokens``: a 0 there does not say
+# that nothing was written.
+_OPENLLMETRY_LANGCHAIN_SCOPE = b"opentelemetry.instrumentation.langchain"
 _MESSAGE_CHUNK = re.compile(r'"messages",\s*"AIMessageChunk"\]')
 # OpenInference's Google GenAI instrumentation: its response id only in the response it
 # records (``Source.output_response_id``), as google-genai's ``response_id`` key.
@@ -636,7 +646,8 @@ class Source:
     __slots__ = (
         "agents_bridge", "anthropic_input_excludes_cache", "bedrock_input_excludes_cache",
         "bedrock_vendor_dropped", "botocore", "chunk_timed", "foundry", "langchain", "litellm",
-        "logfire", "openinference", "openlit", "plain_keys_are_request", "rank",
+        "logfire", "openinference", "openlit", "openllmetry_langchain",
+        "plain_keys_are_request", "rank",
         "response_id_in_output", "stream_apart", "usage_object_normalised", "vercel", "vertexai",
         "vertexai_sdk",
     )  # fmt: skip
@@ -667,9 +678,10 @@ class Source:
         self.bedrock_vendor_dropped = scope_name == _OPENLLMETRY_BEDROCK_SCOPE
         self.litellm = scope_name == _LITELLM_SCOPE
         self.vercel = scope_name == _VERCEL_SCOPE
-        self.chunk_timed = scope_name == _AI_SDK_OTEL_SCOPE
+        self.chunk_timed = scope_name in _CHUNK_TIMED_SCOPES
         self.agents_bridge = scope_name == _AGENTS_BRIDGE_SCOPE
         self.langchain = scope_name in _LANGCHAIN_SCOPES
+        self.openllmetry_langchain = scope_name == _OPENLLMETRY_LANGCHAIN_SCOPE
         self.foundry = self.rank == RANK_PROVIDER_SDK and scope_name.endswith(_FOUNDRY_SCOPE_SUFFIX)
         self.openinference = scope_name.startswith(FRAMEWORK_PEER_SCOPES)
         self.response_id_in_output = scope_name == _OPENINFERENCE_GOOGLE_GENAI_SCOPE
@@ -732,8 +744,16 @@ class Source:
         return self.agents_bridge and agent_span_type == "response"
 
     def timing_streams(self, time_to_first_chunk: float | None) -> bool:
-        """Whether the AI SDK 7's span has a time to first chunk: only streams have one."""
+        """Whether the AI SDK 7's or Pydantic AI's span has a time to first chunk: only
+        streams have one."""
         return self.chunk_timed and time_to_first_chunk is not None
+
+    def cache_writes_unread(self, provider: str, cache_write: int | None) -> bool:
+        """Whether a Claude call's cache writes may be billed but not counted: OpenLLMetry's
+        LangChain span says 0 (or nothing) where langchain-anthropic moved them to keys it
+        does not read (``_OPENLLMETRY_LANGCHAIN_SCOPE``). Writes cost 1.25 or 2 times the
+        input rate, so pricing them as plain input undercounts: the cost is unknown."""
+        return self.openllmetry_langchain and provider == "anthropic" and not cache_write
 
     def output_streams(self, output: str | None) -> bool:
         """Whether OpenInference's LangChain span recorded a streamed message (LangChain's

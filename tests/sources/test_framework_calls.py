@@ -1,0 +1,79 @@
+"""Frameworks' and their instrumentations' newest releases on the call shapes of
+``test_call_shapes`` (a tool, embeddings, the Responses API plain and streamed, async plain
+and streamed; OpenAI and Anthropic), made through the framework, replayed into chDB: one
+row per call at its exact cost, alone and beside tokentrace's instrumentation.
+
+Recorded on 2026-12-03 (``record.py``: ``_pydantic_ai_more``, ``_langchain_more``) with
+what pip installed that day: pydantic-ai-slim 2.68.0, langchain-core 1.8.3,
+langchain-openai 1.8.1, langchain-anthropic 1.7.10, openinference-instrumentation-langchain
+0.1.80, opentelemetry-instrumentation-langchain 0.62.4, openai 3.57, anthropic 2.16. The
+prices and the usage of every call are those of ``test_call_shapes`` (gpt-4o $0.00255,
+claude-sonnet-4-5 $0.002175, text-embedding-3-small $0.000024; sources cited there).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.sources.test_call_shapes import ALL_CALLS, GPT_4O, SONNET
+
+# LangChain's stream without usage (``stream_usage=False``): OpenAI sends no count, and no
+# span of it has one: usage-missing, its cost unknown (never $0).
+NO_USAGE = ("openai", "gpt-4o", 0, 0, 0, 0, 1, 0)
+
+
+def test_pydantic_ai_latest_calls(replay):
+    """Pydantic AI 2.68's own instrumentation: a ``chat`` span per model request under an
+    ``invoke_agent`` span per run, an ``embeddings`` span for ``Embedder``: 9 rows for 9
+    calls. Its streamed requests (the Responses API's, async chat's and Claude's) carry
+    ``gen_ai.client.operation.time_to_first_chunk``, its only sign of a stream: they were
+    stored as not streamed (stream 0 on all 9)."""
+    result = replay("pydantic_ai_latest_calls")
+    assert result.spans == 17
+    assert result.rows() == ALL_CALLS
+    assert result.rows("model", "stream") == [
+        ("claude-sonnet-4-5", 0),
+        ("claude-sonnet-4-5", 0),
+        ("claude-sonnet-4-5", 1),
+        *[("gpt-4o", 0)] * 3,
+        *[("gpt-4o", 1)] * 2,
+        ("text-embedding-3-small", 0),
+    ]
+
+
+def test_pydantic_ai_latest_calls_beside_tokentrace(replay):
+    result = replay("pydantic_ai_latest_calls_tokentrace")
+    assert result.spans == 26
+    assert result.rows() == ALL_CALLS
+    assert result.metrics.spans_duplicate.value() == 9
+
+
+def test_openinference_langchain_latest_calls(replay):
+    """OpenInference's LangChain instrumentation (0.1.80) alone: an ``LLM`` span per chat
+    call (9), none for ``OpenAIEmbeddings`` (LangChain runs no callback for embeddings: that
+    call is not seen). The stream without usage is usage-missing."""
+    result = replay("openinference_langchain_latest_calls")
+    assert result.rows() == [SONNET] * 3 + [NO_USAGE] + [GPT_4O] * 5
+
+
+def test_openllmetry_langchain_latest_claude_cache_writes(replay):
+    """OpenLLMetry's LangChain instrumentation (0.62.4) alone: its spans of the two Claude
+    calls that are not streamed say ``gen_ai.usage.cache_creation.input_tokens: 0`` for 100
+    written (langchain-anthropic 1.7 moves them to ``ephemeral_5m_input_tokens``, which it
+    does not read), so they were priced at 100 × 3 + 1,000 × 0.30 + 100 × 3 + 80 × 15 per
+    million = $0.0021 each, not $0.002175: the writes' price is not in the span, so their
+    cost is unknown (usage-missing), not undercounted. Its Claude stream's span counts the
+    100 writes: $0.002175."""
+    result = replay("openllmetry_langchain_latest_calls")
+    unread = ("anthropic", "claude-sonnet-4-5", 1200, 80, 1000, 0, 1, 0)
+    assert result.rows() == [unread, unread, SONNET, NO_USAGE, *[GPT_4O] * 5]
+
+
+@pytest.mark.parametrize("name", ["openinference", "openllmetry"])
+def test_langchain_latest_calls_beside_tokentrace(replay, name):
+    """Beside tokentrace's instrumentation, either LangChain instrumentation: 10 rows for
+    the 10 calls (the embeddings' tokentrace's alone), tokentrace's counts."""
+    result = replay(f"{name}_langchain_latest_calls_tokentrace")
+    assert result.spans == 19
+    assert result.rows() == [SONNET] * 3 + [NO_USAGE] + ALL_CALLS[3:]
+    assert result.metrics.spans_duplicate.value() == 9
