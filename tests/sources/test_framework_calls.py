@@ -3,12 +3,12 @@
 and streamed; OpenAI and Anthropic), made through the framework, replayed into chDB: one
 row per call at its exact cost, alone and beside tokentrace's instrumentation.
 
-Recorded on 2026-12-03 (``record.py``: ``_pydantic_ai_more``, ``_langchain_more``) with
-what pip installed that day: pydantic-ai-slim 2.68.0, langchain-core 1.8.3,
-langchain-openai 1.8.1, langchain-anthropic 1.7.10, openinference-instrumentation-langchain
-0.1.80, opentelemetry-instrumentation-langchain 0.62.4, openai 3.57, anthropic 2.16. The
-prices and the usage of every call are those of ``test_call_shapes`` (gpt-4o $0.00255,
-claude-sonnet-4-5 $0.002175, text-embedding-3-small $0.000024; sources cited there).
+Recorded on 2026-12-03 (``record.py``: ``_pydantic_ai_more``, ``_langchain_more``,
+``_strands_more``) with what pip installed that day: pydantic-ai-slim 2.68.0, langchain-core
+1.8.3, langchain-openai 1.8.1, langchain-anthropic 1.7.10,
+openinference-instrumentation-langchain 0.1.80, opentelemetry-instrumentation-langchain
+0.62.4, strands-agents 1.62.0, openai 3.57, anthropic 2.16. The prices and the usage of
+every call are those of ``test_call_shapes`` (gpt-4o $0.00255, claude-sonnet-4-5 $0.002175, text-embedding-3-small $0.000024; sources cited there).
 """
 
 from __future__ import annotations
@@ -77,3 +77,15 @@ def test_langchain_latest_calls_beside_tokentrace(replay, name):
     assert result.spans == 19
     assert result.rows() == [SONNET] * 3 + [NO_USAGE] + ALL_CALLS[3:]
     assert result.metrics.spans_duplicate.value() == 9
+
+
+@pytest.mark.parametrize("name", ["strands_latest_calls", "strands_latest_calls_tokentrace"])
+@pytest.mark.parametrize("alone", [False, True])
+def test_strands_latest_calls(replay, name, alone):
+    """Strands Agents 1.62.0's own tracing (its models stream every call): OpenAI and
+    Claude, each with a tool, ``invoke_async`` and ``stream_async``: an ``invoke_agent``,
+    an ``execute_event_loop_cycle`` and a ``chat`` span per call (18), the agent span with
+    the run's usage too; 6 rows at 3 × $0.00255 + 3 × $0.002175 = $0.014175, alone and
+    beside tokentrace's instrumentation, in one request or span by span."""
+    result = replay(name, alone=alone)
+    assert result.rows() == [SONNET] * 3 + [GPT_4O] * 3
