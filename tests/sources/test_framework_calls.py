@@ -8,7 +8,8 @@ Recorded on 2026-12-03 (``record.py``: ``_pydantic_ai_more``, ``_langchain_more`
 1.8.3, langchain-openai 1.8.1, langchain-anthropic 1.7.10,
 openinference-instrumentation-langchain 0.1.80, opentelemetry-instrumentation-langchain
 0.62.4, strands-agents 1.62.0, openai 3.57, anthropic 2.16. The prices and the usage of
-every call are those of ``test_call_shapes`` (gpt-4o $0.00255, claude-sonnet-4-5 $0.002175, text-embedding-3-small $0.000024; sources cited there).
+every call are those of ``test_call_shapes`` (gpt-4o $0.00255, claude-sonnet-4-5 $0.002175,
+text-embedding-3-small $0.000024; sources cited there).
 """
 
 from __future__ import annotations
@@ -89,3 +90,17 @@ def test_strands_latest_calls(replay, name, alone):
     beside tokentrace's instrumentation, in one request or span by span."""
     result = replay(name, alone=alone)
     assert result.rows() == [SONNET] * 3 + [GPT_4O] * 3
+
+
+@pytest.mark.parametrize(
+    "name", ["traceloop_sdk_latest_calls", "traceloop_sdk_latest_calls_tokentrace"]
+)
+@pytest.mark.parametrize("alone", [False, True])
+def test_traceloop_sdk_latest_calls(replay, name, alone):
+    """The Traceloop SDK 0.62.4 (``Traceloop.init``: every OpenLLMetry instrumentation,
+    the Anthropic SDK's own tracing on the global provider) on ``_more_calls`` under a
+    ``@workflow``: OpenLLMetry's and the Anthropic SDK's span of each Claude call are one
+    call (the SDK's counts: its async stream's 80 output tokens, not OpenLLMetry's 81), 9
+    rows at $0.019299 alone and beside tokentrace's instrumentation."""
+    result = replay(name, alone=alone)
+    assert result.rows() == ALL_CALLS
