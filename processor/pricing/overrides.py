@@ -25,6 +25,9 @@ A YAML file with one entry per model and price period, rates in USD per million 
                                   # (Perplexity Sonar's fee, set by its search context size)
         input_audio_minutes: 0.001  # optional: USD per minute of audio input, on top of the
                                   # tokens (a span's input_audio_seconds: Voxtral's chat)
+        input_characters: 16      # optional: USD per million characters of input text, for
+                                  # a model priced per character (text to speech): then
+                                  # input and output may be left out
         tiers:                    # optional long-context tiers (genai-prices' cliff rule):
           - above: 200000         # when the call's input tokens exceed this, these rates
             input: 4.5            # apply to ALL its tokens; a rate left out keeps the
@@ -82,6 +85,8 @@ REQUEST_RATE_KEY = "requests"
 # A rate per minute of audio input, which a span counts in seconds (genai-prices rates it per
 # hour, on audio_hours and its one child input_audio_hours, as it does Voxtral's); no tiers.
 AUDIO_MINUTE_KEY = "input_audio_minutes"
+# A rate per million characters of input text (genai-prices' input_mchars: tts-1's); no tiers.
+CHARACTER_RATE_KEY = "input_characters"
 # Instead of rates: why the price is not known over the entry's period (a sentence).
 UNKNOWN_KEY = "unknown"
 _ENTRY_KEYS = {
@@ -98,6 +103,7 @@ _ENTRY_KEYS = {
     IMAGE_RATE_KEY,
     REQUEST_RATE_KEY,
     AUDIO_MINUTE_KEY,
+    CHARACTER_RATE_KEY,
     UNKNOWN_KEY,
 }
 # The keys of an entry that are not rates (an entry whose price is unknown has only these).
@@ -306,7 +312,7 @@ class _Parser:
                 node,
                 f"an entry whose price is '{UNKNOWN_KEY}' has no rates (found {', '.join(rated)})",
             )
-        needs_rates = not unknown and IMAGE_RATE_KEY not in fields
+        needs_rates = not unknown and not fields.keys() & {IMAGE_RATE_KEY, CHARACTER_RATE_KEY}
         for required in ("input", "output") if needs_rates else ():
             if required not in fields:
                 raise self.error(node, f"a price entry needs '{required}' (USD per million tokens)")
@@ -314,7 +320,7 @@ class _Parser:
             key: self.rate(fields[key]) for key in (*RATE_KEYS, *UNIT_RATE_KEYS) if key in fields
         }
         tiers = self.tiers(fields["tiers"], rates.keys()) if "tiers" in fields else []
-        for key in (IMAGE_RATE_KEY, REQUEST_RATE_KEY, AUDIO_MINUTE_KEY):
+        for key in (IMAGE_RATE_KEY, REQUEST_RATE_KEY, AUDIO_MINUTE_KEY, CHARACTER_RATE_KEY):
             if key in fields:
                 rates[key] = self.rate(fields[key])
         start = self.start(fields["start"]) if "start" in fields else None
@@ -436,6 +442,9 @@ def _model_price(
             continue
         if key == REQUEST_RATE_KEY:  # already per 1,000 requests (no tiers)
             prices["requests_kcount"] = base
+            continue
+        if key == CHARACTER_RATE_KEY:  # per million characters, as genai-prices' (no tiers)
+            prices["input_mchars"] = base
             continue
         if key == AUDIO_MINUTE_KEY:  # per hour, as genai-prices rates audio (no tiers)
             prices["audio_hours"] = prices["input_audio_hours"] = base * 60

@@ -1803,6 +1803,16 @@ CASES = [
         "0.00306",
         "https://docs.mistral.ai/models/voxtral-mini-25-07" + MISTRAL_DOCS,
     ),
+    # Voxtral TTS (voxtral-mini-tts-2603) speaks text at $16 per million characters:
+    # 1,000 x 16 per million = 0.016. genai-prices lacks it: it was unknown.
+    Case(
+        "voxtral-mini-tts-2603 characters",
+        "mistral_ai",
+        "voxtral-mini-tts-2603",
+        metered(characters=1_000),
+        "0.016",
+        "https://docs.mistral.ai/models/voxtral-tts-26-03" + MISTRAL_DOCS,
+    ),
     # Mistral OCR 2505: $1 per 1,000 pages, $3 per 1,000 annotated pages (an annotated page is
     # billed at that rate only): 500 x 1 + 500 x 3 = 2,000 per 1,000 pages.
     Case(

@@ -238,6 +238,20 @@ def test_audio_input_billed_per_minute_beside_the_tokens(tmp_path: Path) -> None
     assert tokens_only.cost == Decimal("0.00012")
 
 
+def test_a_model_priced_per_character(tmp_path: Path) -> None:
+    """``input_characters`` is USD per million characters of input text (text to speech);
+    such an entry needs no token rates. 2,500 characters at $12 = 2,500 x 12 per million =
+    0.03; a call that reports tokens only is not priced by it (not_per_token)."""
+    path = tmp_path / "prices.yaml"
+    path.write_text("prices:\n  - model: acme-tts\n    input_characters: 12\n")
+    pricer = Pricer(path)
+    chars = tuple(2_500 if unit == "input_characters" else 0 for unit in REPORTED_METERED)
+    price = pricer.price("acme", "acme-tts", at("2026-12-01"), 0, 0, metered=chars)
+    assert (price.priced, price.cost, price.input_cost) == (True, Decimal("0.03"), Decimal("0.03"))
+    tokens = pricer.price("acme", "acme-tts", at("2026-12-01"), 40, 0)
+    assert (tokens.priced, tokens.reason) == (False, "not_per_token")
+
+
 def test_an_entry_can_say_a_price_is_unknown_over_a_period(tmp_path: Path) -> None:
     """``unknown: why`` (no rates) leaves the calls of its period unpriced (``no_rate``), where
     the layers below would price them (genai-prices prices gpt-4o at $2.50 / $10): before
