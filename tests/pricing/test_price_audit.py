@@ -56,7 +56,8 @@ Not verified, so not asserted here:
 - Code execution containers (OpenAI code interpreter, Anthropic code execution): billed by
   container time shared across calls, so a call that ran one is unknown (checked below);
   Anthropic's is free beside web search or web fetch of version 20260209 or later, which the
-  request names (test_server_tool_fees).
+  request names (test_server_tool_fees; in Message Batches, the batch's create:
+  test_batches).
 - Whether batch discounts a per-search fee: no first-party page says; the fee is billed in
   full and the batch discount applies to the tokens, as the pages word it.
 - OpenAI web searches of web_search_preview on GPT-4o and GPT-4.1 ($25 per 1,000, its search
