@@ -81,6 +81,10 @@ DEC_1 = datetime(2026, 12, 1, 12, tzinfo=UTC)  # a Tuesday, 12:00 UTC
 
 # Sources (each case names the one it uses).
 OPENAI = "https://developers.openai.com/api/docs/pricing"
+GPT_6_1 = (
+    "https://developers.openai.com/api/docs/models/gpt-6.1-terra ; https://developers.openai.com/"
+    "api/docs/models/gpt-6.1-sol (as https://docs.litellm.ai/blog/gpt-6-1-terra quotes them)"
+)
 OPENAI_PRIORITY = "https://openai.com/api-priority-processing/"
 OPENAI_FLEX = "https://platform.openai.com/docs/guides/flex-processing"
 OPENAI_BATCH = "https://platform.openai.com/docs/guides/batch"
@@ -345,6 +349,51 @@ CASES = [
         usage(100_000, 10_000, tier="batch"),
         "0.1575",
         OPENAI_BATCH,
+    ),
+    # GPT-6.1 Terra $1 / cached $0.05 / 30-minute cache writes $1.25 / $5: 60,000 x 1 +
+    # 40,000 x 0.05 + 10,000 x 5 = 0.112; over 272K input 2x input and cached, 1.5x output:
+    # 200,000 x 2 + 100,000 x 0.1 + 10,000 x 7.5 = 0.485; 20,000 written: 80,000 x 1 +
+    # 20,000 x 1.25 + 10,000 x 5 = 0.155; flex half: 0.056. GPT-6.1 Sol $2 / $0.10 / $10,
+    # fast (priority) 2x: 2 x (60,000 x 2 + 40,000 x 0.1 + 10,000 x 10) = 0.448.
+    Case(
+        "gpt-6.1-terra cache hits",
+        "openai",
+        "gpt-6.1-terra",
+        usage(100_000, 10_000, 40_000),
+        "0.112",
+        GPT_6_1,
+    ),
+    Case(
+        "gpt-6.1-terra long context",
+        "openai",
+        "gpt-6.1-terra",
+        usage(300_000, 10_000, 100_000),
+        "0.485",
+        GPT_6_1,
+    ),
+    Case(
+        "gpt-6.1-terra cache writes",
+        "openai",
+        "gpt-6.1-terra",
+        usage(100_000, 10_000, write=20_000),
+        "0.155",
+        GPT_6_1,
+    ),
+    Case(
+        "gpt-6.1-terra flex",
+        "openai",
+        "gpt-6.1-terra",
+        usage(100_000, 10_000, 40_000, tier="flex"),
+        "0.056",
+        GPT_6_1,
+    ),
+    Case(
+        "gpt-6.1-sol priority",
+        "openai",
+        "gpt-6.1-sol",
+        usage(100_000, 10_000, 40_000, tier="priority"),
+        "0.448",
+        GPT_6_1,
     ),
     # GPT-5 mini $0.25 / $2, reasoning billed as output: 100,000 x 0.25 + 10,000 x 2.
     Case(
@@ -841,6 +890,15 @@ CASES = [
         XAI_GROK_45,
         at=datetime(2026, 7, 8, 12, tzinfo=UTC),
         reason="no_rate",
+    ),
+    # grok-4.6 the same rates: 0.2.
+    Case(
+        "grok-4.6 cache hits",
+        "x_ai",
+        "grok-4.6",
+        usage(100_000, 10_000, 40_000),
+        "0.2",
+        "https://docs.x.ai/developers/grok-4-6",
     ),
     # grok-4.7 $2 / cached $0.50 / $6: 60,000 x 2 + 40,000 x 0.5 + 10,000 x 6.
     Case("grok-4.7 cache hits", "x_ai", "grok-4.7", usage(100_000, 10_000, 40_000), "0.2", XAI),
@@ -1637,6 +1695,28 @@ CASES = [
         reason="no_rate",
     ),
     # ------------------------------------------------------------------ Mistral
+    # Mistral Medium 3.5 $1.50 / $7.50 (also named mistral-medium-3): 100,000 x 1.5 + 10,000
+    # x 7.5 = 0.225. Mistral Small 4 (mistral-small-2603) $0.15 / $0.60, cached 10%: 60,000
+    # x 0.15 + 40,000 x 0.015 + 10,000 x 0.6 = 0.0156.
+    Case(
+        "mistral-medium-3 as medium 3.5",
+        "mistral_ai",
+        "mistral-medium-3",
+        usage(100_000, 10_000),
+        "0.225",
+        "https://docs.mistral.ai/models/mistral-medium-3-5-26-04" + MISTRAL_DOCS,
+    ),
+    Case(
+        "mistral-small-2603 cache hits",
+        "mistral_ai",
+        "mistral-small-2603",
+        usage(100_000, 10_000, 40_000),
+        "0.0156",
+        "https://docs.mistral.ai/models/mistral-small-4-0-26-03"
+        + MISTRAL_DOCS
+        + " ; "
+        + MISTRAL_CACHE,
+    ),
     # mistral-large-latest names Mistral Large 3 (mistral-large-2512) from its release on
     # 2025-12-02 (until 2026-10-05 at least, below): $0.50 / $1.50, cached input 10%
     # ($0.05). 100,000 x 0.5 + 10,000 x 1.5; with 40,000 cached: 60,000 x 0.5 + 40,000 x
