@@ -197,6 +197,7 @@ class Sink:
 
     def _store(self, segment: Segment) -> None:
         """Store every row of ``segment`` (or dead-letter it), unless asked to stop first."""
+        self._spool.attempting(segment)  # before anything of it can reach the store
         columns = segment.columns or self._load(segment)
         if columns is None:
             return  # stopping: the segment stays spooled

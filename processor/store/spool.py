@@ -19,7 +19,9 @@ ClickHouse has the rows (and the segment's name, ``stored_segments``). At start 
 left on disk is sealed and replayed; should ClickHouse already hold one (a crash between insert
 and delete), the sink finds its name there and deletes it, and failing that the token makes
 the replay a no-op, rollups included, while it is among the table's last
-``non_replicated_deduplication_window`` (100,000) inserted blocks.
+``non_replicated_deduplication_window`` (100,000) inserted blocks. Those the sink never began
+to store are merged first, so that a crash loop does not add a segment a start
+(``spool_merge``).
 
 File format (``spool_records``): per record a header with magic, payload length, payload
 CRC-32 and the header's own CRC-32, then the payload: one request's columns, pickled. A torn
@@ -69,7 +71,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tokentrace.processor.store import spool_records
+from tokentrace.processor.store import spool_merge, spool_records
 from tokentrace.processor.store.spool_lock import SpoolHeld, SpoolLock
 
 log = logging.getLogger(__name__)
@@ -178,6 +180,7 @@ class Spool:
         # Segments holding damaged bytes that could not be copied into damaged/: their file
         # is the only copy, so it is neither rewritten nor deleted (see _keep_damaged).
         self._unkept: set[Path] = set()
+        self.attempted = spool_merge.Attempted(self.directory)  # see spool_merge
 
     # ------------------------------------------------------------ state
 
@@ -240,6 +243,7 @@ class Spool:
         """
         self.directory.mkdir(parents=True, exist_ok=True)
         self._readmit_dead_segments()
+        spool_merge.settle(self.directory)  # before the temporaries: a merge's is one
         self._settle_temporaries()
         segments = []
         for path in sorted(self.directory.glob(f"*{_SUFFIX}")):
@@ -255,7 +259,81 @@ class Spool:
                 segments.append(segment)
         if self._unread:
             log.error("%s", self.problem)
-        return segments
+        return self._merge(segments)
+
+    def _merge(self, segments: list[Segment]) -> list[Segment]:
+        """``segments`` (recovered, oldest first) with those the sink never began to store
+        merged, up to ``seal_rows`` rows each (``spool_merge``): one segment a start, each
+        with a descriptor, filled the spool in a crash loop."""
+        attempted = self.attempted.load()
+        if attempted is None:
+            return segments
+        merged: list[Segment] = []
+        group: list[Segment] = []
+        rows = 0
+        for segment in segments:
+            if (
+                spool_merge.number(segment.name) <= attempted
+                or segment.path in self._unkept
+                or segment.size > spool_merge.MAX_BYTES  # a full one: not worth reading now
+            ):
+                merged.append(segment)
+                continue
+            try:
+                segment.columns = self.load(segment)
+            except OSError as exc:
+                log.error("spool: cannot read %s to merge it: %s", segment.name, exc)
+                segment.columns = None
+            if not segment.columns:  # unreadable, or no record decodes: left as it is
+                merged.append(segment)
+                continue
+            if group and rows + segment.row_count > self.seal_rows:
+                merged.extend(self._merged(group))
+                group, rows = [], 0
+            group.append(segment)
+            rows += segment.row_count
+        merged.extend(self._merged(group))
+        for segment in merged:
+            segment.columns = None  # read again when wanted: not the whole spool in memory
+        return merged
+
+    def _merged(self, group: list[Segment]) -> list[Segment]:
+        """One segment holding the records of ``group``, which are deleted; ``group`` as it is
+        should that fail (logged: it is merged at a later start)."""
+        if len(group) < 2:
+            return group
+        self._sequence += 1
+        name = f"{self._sequence:012d}-{secrets.token_hex(6)}"
+        path = self.directory / f"{name}{_SUFFIX}"
+        try:
+            listing = spool_merge.begin(self.directory, name, [s.path for s in group])
+            replace_whole(path, b"".join(_bytes_of(segment) for segment in group))
+            fd = os.open(path, os.O_RDONLY)
+        except OSError as exc:
+            log.error("spool: cannot merge %d segments left by earlier runs: %s", len(group), exc)
+            return group
+        for segment in group:
+            with contextlib.suppress(OSError):
+                segment.path.unlink()
+        with contextlib.suppress(OSError):
+            spool_merge.fsync_directory(self.directory)
+            listing.unlink()
+        merged = Segment(name=name, path=path, size=sum(s.size for s in group), fd=fd)
+        for segment in group:
+            merged.row_count += segment.row_count
+            segment.columns = None
+            os.close(segment.fd)
+            segment.fd = -1
+        with self._lock:
+            self._segments -= len(group) - 1
+        log.warning("spool: merged %d segments left by earlier runs (%d rows) into %s",
+                    len(group), merged.row_count, name)  # fmt: skip
+        return [merged]
+
+    def attempting(self, segment: Segment) -> None:
+        """The sink is about to store ``segment``: noted first, so that no later start merges
+        it (``spool_merge``)."""
+        self.attempted.note(segment.name)
 
     def _recover(self, path: Path) -> Segment | None:
         """The segment at ``path`` left by an earlier run, holding only its whole records; None

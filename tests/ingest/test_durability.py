@@ -545,3 +545,30 @@ def test_sigterm_during_replay_and_a_large_export_keeps_every_acknowledged_span_
     assert len(keys) == len(set(keys))
     assert sorted(keys) == sorted(acked)
     assert stored["llm_cost_hourly"][0] == stored["llm_cost_daily"][0] == str(len(acked))
+
+
+def test_a_crash_loop_while_the_store_is_away_does_not_pile_up_segments(tmp_path):
+    # Each start left the last run's open segment behind, a descriptor each: killed again and
+    # again while ClickHouse was away, serve added a segment a start, until "spool full: 64 of
+    # 64 segments" at a hard open-files limit of 1,024, whatever it held in bytes. The segments
+    # the sink never began to store are merged at start now.
+    refusing = f"http://127.0.0.1:{free_port()}"
+    server = ServeProcess(tmp_path, clickhouse=refusing)
+    acked: list[str] = []
+    segments = []
+    for run in range(8):
+        server.start()
+        for number in range(3):
+            spans = [span(chat(), trace_id=(run * 100 + number).to_bytes(16, "big"))
+                     for _ in range(10)]  # fmt: skip
+            assert _post(server, request(*spans).SerializeToString()).status == 200
+            acked.extend(item.span_id.hex() for item in spans)
+        server.kill()
+        segments.append(len(list(server.spool_dir.glob("*.wal"))))
+    assert max(segments) <= 3, segments  # before: 1, 2, 3, ..., 8
+
+    server.start(clickhouse=server.store_url)
+    assert server.stop() == 0
+    stored = server.stored()
+    assert sorted(row["span_id"] for row in stored["calls"]) == sorted(acked)
+    assert stored["llm_cost_hourly"][0] == stored["llm_cost_daily"][0] == str(len(acked))

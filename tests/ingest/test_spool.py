@@ -18,9 +18,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tokentrace.processor.store import spool as spool_module
-from tokentrace.processor.store import spool_records
+from tokentrace.processor.store import spool_merge, spool_records
 from tokentrace.processor.store.spool import Spool, SpoolFull
 from tokentrace.processor.store.spool_lock import SpoolHeld, SpoolLock
+from tokentrace.processor.store.spool_merge import Attempted
 
 
 def rows(n: int, tag: str = "r") -> list[list]:
@@ -463,3 +464,52 @@ def test_a_segment_whose_directory_cannot_be_synced_is_closed_and_removed(
     append(spool, rows(2)).result(timeout=5)
     spool.close()
     assert [segment.row_count for segment in sealed] == [2]
+
+
+def _runs(directory: Path, count: int) -> list[str]:
+    """``count`` runs' segments of 3 rows each (``run<n>-<i>``), left on disk; their names."""
+    for run in range(count):
+        spool, _ = collecting_spool(directory, seal_rows=100, seal_seconds=60)
+        append(spool, rows(3, f"run{run}-")).result(timeout=5)
+        spool.close()
+    return sorted(path.stem for path in directory.glob("*.wal"))
+
+
+def test_segments_the_sink_never_began_are_merged_at_start_and_the_others_left(tmp_path):
+    # Each run leaves its open segment, a descriptor each once recovered: a crash loop while
+    # the store was away added one a start until the spool refused exports for its segments.
+    names = _runs(tmp_path, 4)
+    assert len(names) == 4
+    Spool(tmp_path, 1 << 30).recover()
+    assert len(list(tmp_path.glob("*.wal"))) == 4  # no note of the sink's: nothing merged
+
+    Attempted(tmp_path).note(names[0])  # the sink began it: it may be in the store
+    spool = Spool(tmp_path, 1 << 30, seal_rows=7)
+    recovered = spool.recover()
+    loaded = [spool.load(segment)[1] for segment in recovered]
+    assert recovered[0].name == names[0] and recovered[0].recovered
+    assert loaded == [
+        [f"run0-{i}" for i in range(3)],
+        [f"run{run}-{i}" for run in (1, 2) for i in range(3)],  # 6 rows, 3 more would pass 7
+        [f"run3-{i}" for i in range(3)],
+    ]
+    assert not recovered[1].recovered  # never handed to the store
+    assert spool.segment_count == 3 == len(list(tmp_path.glob("*.wal")))
+    assert not list(tmp_path.glob("*.merging"))
+
+
+@pytest.mark.parametrize("written", [True, False])
+def test_a_merge_a_crash_cut_short_is_finished_or_undone_at_start(tmp_path, written):
+    first, second = (tmp_path / f"{name}.wal" for name in _runs(tmp_path, 2))
+    target = tmp_path / "000000000099-cafe.wal"
+    spool_merge.begin(tmp_path, target.stem, [first, second])
+    data = first.read_bytes() + second.read_bytes()
+    # crashed after the merged segment was renamed into place, or while it was written
+    (target if written else target.with_name(target.name + ".tmp")).write_bytes(data)
+
+    spool = Spool(tmp_path, 1 << 30)
+    recovered = spool.recover()
+    loaded = sorted(name for segment in recovered for name in spool.load(segment)[1])
+    assert loaded == sorted(f"run{run}-{i}" for run in (0, 1) for i in range(3))  # each once
+    left = {path.name for path in tmp_path.iterdir() if not path.name.startswith(".")}
+    assert left == ({target.name} if written else {first.name, second.name})

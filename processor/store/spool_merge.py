@@ -1,0 +1,127 @@
+"""Segments left by earlier runs merged at start, so that a crash loop does not fill the spool.
+
+Each run leaves its open segment behind, and each segment not yet stored keeps a descriptor
+(``spool``): restarted again and again while the store is away (a crash loop, a node drained
+over and over), serve added a segment a start until the spool refused exports for its
+segments ("spool full: 64 of 64 segments", at a hard open-files limit of 1,024), whatever it
+held in bytes. So at start, the segments left over that the sink never began to store are
+merged, up to ``seal_rows`` rows each, as the writer would have filled one.
+
+Only those: a segment the sink began to store may be in ClickHouse already (a crash between
+its insert and its delete), where its name (``stored_segments``) and its deduplication token
+make its replay a no-op; merged under another name it would be stored twice. The sink notes
+the sequence number of each segment it begins to store in ``attempted`` (fsynced, before the
+insert: :class:`Attempted`); at start every segment numbered above it was never handed to
+the store. Without the file (an earlier version's spool) nothing is merged.
+
+A merge is crash-safe: the names of its sources go to ``N.merging`` first (fsynced), then
+their records to ``N.wal`` (written whole and renamed), then the sources are deleted, then
+the list. A start that finds a list settles it before anything else: with ``N.wal`` there the
+merge happened and the sources left are deleted; without it they are the copies, and what
+was being written is removed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+ATTEMPTED = "attempted"
+# Segments larger than this are left as they are (not read at start to be merged): those a
+# crash loop leaves are the short runs' open ones; a segment sealed full (50,000 rows, about
+# 13 MB of chat spans) is a descriptor well spent.
+MAX_BYTES = 8 << 20
+_LIST = ".merging"
+
+
+def number(name: str) -> int:
+    """A segment's sequence number, from its name (``<number>-<random>``); -1 if none."""
+    head = name.split("-", 1)[0]
+    return int(head) if head.isdigit() else -1
+
+
+class Attempted:
+    """The highest sequence number of a segment the sink began to store, kept on disk."""
+
+    def __init__(self, directory: Path) -> None:
+        self._path = Path(directory) / ATTEMPTED
+        self._highest = -1
+        self._fd = -1
+
+    def load(self) -> int | None:
+        """The number kept, or None when there is none to trust (no file: nothing merges)."""
+        try:
+            text = self._path.read_text().strip()
+        except OSError:
+            return None
+        return int(text) if text.isdigit() else None
+
+    def note(self, name: str) -> None:
+        """Note that segment ``name`` is about to be stored, before anything is inserted.
+
+        Written in place (12 digits) and fsynced. Should that fail, the file is removed, so
+        that the next start merges nothing rather than a segment that may be stored."""
+        seen = number(name)
+        if seen <= self._highest:
+            return
+        try:
+            if self._fd < 0:
+                self._fd = os.open(self._path, os.O_WRONLY | os.O_CREAT, 0o600)
+            os.pwrite(self._fd, f"{seen:012d}\n".encode(), 0)
+            os.fsync(self._fd)
+        except OSError as exc:
+            log.error("spool: cannot note %s as being stored (%s): no merge at the next start",
+                      name, exc)  # fmt: skip
+            self.close()
+            with contextlib.suppress(OSError):
+                self._path.unlink()
+            return
+        self._highest = seen
+
+    def close(self) -> None:
+        if self._fd >= 0:
+            with contextlib.suppress(OSError):
+                os.close(self._fd)
+            self._fd = -1
+
+
+def settle(directory: Path) -> None:
+    """Finish or undo the merges a crash cut short (see the module's docstring)."""
+    for listing in sorted(directory.glob(f"*{_LIST}")):
+        target = listing.with_suffix(".wal")
+        try:
+            if target.exists():
+                for source in listing.read_text().split():
+                    (directory / source).unlink(missing_ok=True)
+                    log.warning("spool: removed %s, merged into %s", source, target.name)
+            else:
+                target.with_name(target.name + ".tmp").unlink(missing_ok=True)
+            fsync_directory(directory)
+            listing.unlink()
+        except OSError as exc:
+            log.error("spool: cannot settle the merge %s: %s", listing.name, exc)
+
+
+def begin(directory: Path, name: str, sources: list[Path]) -> Path:
+    """Write the list of a merge's ``sources`` for segment ``name``, fsynced; its path."""
+    listing = directory / f"{name}{_LIST}"
+    fd = os.open(listing, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        os.write(fd, "\n".join(source.name for source in sources).encode())
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    fsync_directory(directory)
+    return listing
+
+
+def fsync_directory(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
