@@ -27,6 +27,7 @@ from .headers import Entries, entries
 from .provider_cost import COST_HEADER_NAMES, PROVIDER_COST, from_headers
 from .request_body import content
 from .routing import Route
+from .span_attributes import set_attributes
 from .tags import strip_baggage, tags_of
 from .tgi_api import HEADERS as TGI_HEADERS
 from .usage import (
@@ -385,7 +386,7 @@ class LLMCall:
         self.route.api.observe(document, self._seen, self._streaming)
 
     def _record(self, error: BaseException | None) -> None:
-        """Sets everything learnt since the start in one `set_attributes` (one lock, not 15)."""
+        """Sets everything learnt since the start at once (`span_attributes.set_attributes`)."""
         if self._held:
             self._parse_held()
         if self._parser is not None:
@@ -443,7 +444,7 @@ class LLMCall:
         if error_type is not None:
             found["error.type"] = error_type
             self.span.set_status(Status(StatusCode.ERROR))
-        self.span.set_attributes(found)
+        set_attributes(self.span, found)
 
 
 def _azure_answered(found: Entries) -> bool:
