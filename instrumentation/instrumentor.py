@@ -41,7 +41,7 @@ from typing import Any
 from opentelemetry.instrumentation.instrumentor import BaseInstrumentor
 from opentelemetry.trace import get_tracer, get_tracer_provider
 
-from . import config, endpoints, unmetered
+from . import config, endpoints
 from .budget_guard import BudgetGuard
 from .json_handover import json_handover, requests_json_handover
 from .patching import patch, unpatch
@@ -69,9 +69,9 @@ class LLMInstrumentor(BaseInstrumentor):
     _aiohttp: Any = None
     _urllib3: Any = None
     _http_client: Any = None
+    _urllib3_async: Any = None
     _requests_json: Any = None
     _guard: BudgetGuard | None = None
-    _unmetered: tuple[tuple[type, str], ...] = ()
 
     def instrumentation_dependencies(self) -> Collection[str]:
         # Any of httpx, httpx2, requests or aiohttp will do, which a requirement list cannot say;
@@ -115,7 +115,6 @@ class LLMInstrumentor(BaseInstrumentor):
         self._instrument_aiohttp(tracer, settings)
         self._instrument_urllib3(tracer, settings)
         self._instrument_http_client(tracer, settings)
-        self._unmetered = unmetered.install()
 
     def _instrument_requests(self, tracer: Any, settings: config.Settings) -> None:
         try:
@@ -164,6 +163,22 @@ class LLMInstrumentor(BaseInstrumentor):
             raw = config.Settings(settings.mapped, False, settings.guard)
         install(pools.HTTPConnectionPool, tracer, raw)
         self._urllib3 = pools
+        self._instrument_urllib3_async(tracer, raw)
+
+    def _instrument_urllib3_async(self, tracer: Any, settings: config.Settings) -> None:
+        """urllib3-future's async pools (niquests' `AsyncSession`), where urllib3 is
+        urllib3-future, as niquests installs it (else `urllib3_future`)."""
+        for package in ("urllib3", "urllib3_future"):
+            try:
+                pools = importlib.import_module(package + "._async.connectionpool")
+                responses = importlib.import_module(package + "._async.response")
+            except ImportError:
+                continue
+            from .urllib3_async_send import install
+
+            install(pools.AsyncHTTPConnectionPool, responses.AsyncHTTPResponse, tracer, settings)
+            self._urllib3_async = pools
+            return
 
     def _instrument_http_client(self, tracer: Any, settings: config.Settings) -> None:
         import http.client
@@ -194,11 +209,12 @@ class LLMInstrumentor(BaseInstrumentor):
         if self._urllib3 is not None:
             unpatch(self._urllib3.HTTPConnectionPool, "urlopen")
             self._urllib3 = None
+        if self._urllib3_async is not None:
+            unpatch(self._urllib3_async.AsyncHTTPConnectionPool, "urlopen")
+            self._urllib3_async = None
         if self._http_client is not None:
             unpatch(self._http_client, "request")
             self._http_client = None
-        unmetered.uninstall(self._unmetered)
-        self._unmetered = ()
         if self._guard is not None:
             self._guard.stop()
             self._guard = None

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import aiohttp
 import anthropic
+import niquests
 import ollama
 import openai
 import pytest
@@ -141,6 +142,13 @@ def test_a_spent_enforced_budget_blocks_the_next_calls_before_they_are_sent(stan
                 lines = [line async for line in r.content]
                 assert json.loads(b"".join(lines))["error"]["type"] == "rate_limit_error"
 
+    async def niquests_call() -> None:
+        async with niquests.AsyncSession() as session:
+            url = standin.base_url("openai") + "/chat/completions"
+            r = await session.post(url, json={"model": "gpt-4o-mini", "messages": ASK})
+            assert r.status_code == 429
+            assert r.json()["error"]["code"] == "budget_exceeded"
+
     with tags(team="growth"):
         with pytest.raises(openai.RateLimitError, match="team=growth") as caught:
             oai.chat.completions.create(model="gpt-4o-mini", messages=ASK)
@@ -215,6 +223,8 @@ def test_a_spent_enforced_budget_blocks_the_next_calls_before_they_are_sent(stan
         with pytest.raises(urllib.error.HTTPError, match="429") as caught_by_urllib:
             urllib.request.urlopen(refused_by_urllib)
         assert json.load(caught_by_urllib.value)["error"]["code"] == "budget_exceeded"
+        # niquests' AsyncSession: urllib3-future's async pool answers the provider's 429.
+        asyncio.run(niquests_call())
         # aiohttp: a local `ClientResponse` with the provider's 429, read every way.
         asyncio.run(aiohttp_calls())
     assert len(standin.requests) == sent  # nothing reached the provider: no retries either
@@ -231,11 +241,11 @@ def test_a_spent_enforced_budget_blocks_the_next_calls_before_they_are_sent(stan
     assert len(standin.requests) == sent + 1
 
     blocked = [s for s in llm_spans(memory) if s.attributes.get("tokentrace.budget.blocked")]
-    assert len(blocked) == 19
+    assert len(blocked) == 20
     assert {s.attributes["tokentrace.budget.scope"] for s in blocked} == {"team=growth"}
     assert all(s.attributes["gen_ai.usage.input_tokens"] == 0 for s in blocked)
 
-    # serve counts them: 19 blocked calls, cost 0, in the totals and by endpoint.
+    # serve counts them: 20 blocked calls, cost 0, in the totals and by endpoint.
     now = datetime.now(UTC)
     window = f"?from={(now - timedelta(hours=1)).isoformat()}&to={now.isoformat()}"
     window = window.replace("+", "%2B")
@@ -243,13 +253,13 @@ def test_a_spent_enforced_budget_blocks_the_next_calls_before_they_are_sent(stan
     def totals() -> dict:
         return _api(serve, "GET", "/api/v1/views/totals" + window)["rows"][0]
 
-    _wait(lambda: int(totals()["requests"]) == 22, "serve to store the 22 calls")
+    _wait(lambda: int(totals()["requests"]) == 23, "serve to store the 23 calls")
     found = totals()
     # 0.0012 spent, the background response's 0.00035, plus team=other's 6 input and 8 output
     # tokens; the blocked calls cost 0.
     other = (6 * Decimal("0.15") + 8 * Decimal("0.60")) / 1_000_000
     assert (int(found["blocked_requests"]), Decimal(found["cost"])) == (
-        19,
+        20,
         Decimal("0.0012") + Decimal("0.00035") + other,
     )
 
