@@ -36,7 +36,10 @@ One call can reach the processor as several spans:
   count, OpenInference's OpenAI span of it none); a call with usage leaves a ``W`` key of
   its provider too, which a later span of the other side without usage, nesting or nested,
   takes away (openai-agents-opentelemetry's Responses API span, which ends after
-  tokentrace's span of the call inside it). A framework span without usage may end
+  tokentrace's span of the call inside it). ``M`` and ``W`` slots hold no counts to
+  compare, so their values carry the model's tag (``_model_tag``): a span of another
+  model's call that runs at the same time (two threads of an app) is not taken for the
+  pair. A framework span without usage may end
   when the SDK returns a stream, before it is read (MLflow's span of Anthropic's
   ``create(stream=True)``): a span of the other side with usage need only start inside
   it, in one request or across requests; so need a stream's span inside a framework's span
@@ -101,6 +104,8 @@ seen since the start.
 
 from __future__ import annotations
 
+import re
+import zlib
 from collections import deque
 from collections.abc import Iterable, Sequence
 from struct import Struct
@@ -135,6 +140,14 @@ _BEFORE_FRAMEWORKS = 4096
 # reading, which LLM streams finish within minutes. And how many wait at most.
 _HOLD_NS = 600 * 10**9
 _HELD_MAX = 4096
+# An ``N`` value's low bits: the model's tag (``_model_tag``), 0 where it is not compared.
+_TAG_BITS = 16
+_TAG = (1 << _TAG_BITS) - 1
+# What a model id's tag leaves out, so that two instrumentations' names of one model agree:
+# a Bedrock profile and vendor (``us.anthropic.``), a path (``openai/``, ``models/``), a
+# Vertex version (``@001``), a date and a Bedrock version (``-20250929-v1:0``).
+_MODEL_PREFIX = re.compile(r"^(?:[a-z]+\.)+")
+_MODEL_SUFFIX = re.compile(r"(?:-\d{4}-?\d{2}-?\d{2})?(?:-v\d+(?::\d+)?)?$")
 # Scopes get a number (1..255) for the cross-trace key's value; beyond 255 scopes, the
 # rest share the last number, so their spans are not matched with each other.
 _MAX_SCOPES = 255
@@ -249,7 +262,10 @@ class Deduper:
                 if self._paired_in_trace(same_trace, call.rank == RANK_FRAMEWORK):
                     young[span] = 0  # so that a resent copy of this span is known too
                     continue
-                interval = _interval(call)
+                # M and W slots pair a span without usage by provider and time: their
+                # values carry the model's tag too, so that a call of another model at
+                # once is not taken for the call (N slots compare the counts instead)
+                interval = _interval(call) | _model_tag(call)
                 missing = b"M" + call.provider.encode()
                 with_usage = b"W" + call.provider.encode()
                 if call.usage_missing:
@@ -257,7 +273,7 @@ class Deduper:
                     if nested is not None and self._nested_slot(with_usage, interval, True) is None:
                         nested = None  # a span of the other side with usage nests, seen first
                 else:
-                    nested = self._nested_slot(_nested_key(call), interval, False)
+                    nested = self._nested_slot(_nested_key(call), interval & ~_TAG, False)
                     if nested is not None and self._nested_slot(missing, interval, False) is None:
                         nested = None  # a span of the other side without usage nests
                 if nested is None:
@@ -272,7 +288,7 @@ class Deduper:
                         young = self._young = {}
                     young[key] = stamp if key is shared else 0
             if nested:
-                young[nested] = interval
+                young[nested] = interval if call.usage_missing else interval & ~_TAG
             if same_trace:
                 waiting = young.pop(same_trace, None) or old.pop(same_trace, None) or 0
                 young[same_trace] = ((waiting >> 1) + 1) << 1 | (call.rank == RANK_FRAMEWORK)
@@ -355,12 +371,13 @@ class Deduper:
         be counted twice."""
         earlier, self._before = self._before or (), None
         for call in earlier:
-            interval = _interval(call)
+            interval = _interval(call) | _model_tag(call)
             if call.usage_missing:
                 slot = self._nested_slot(b"M" + call.provider.encode(), interval, True)
             else:
-                slot = self._nested_slot(_nested_key(call), interval, False)
+                slot = self._nested_slot(_nested_key(call), interval & ~_TAG, False)
                 self._keep_with_usage(b"W" + call.provider.encode(), interval)
+                interval &= ~_TAG
             trace = _trace_key(call)
             waiting = self._young.pop(trace, None) or self._old.pop(trace, None) or 0
             for key, value in ((slot, interval), (trace, ((waiting >> 1) + 1) << 1)):
@@ -422,7 +439,7 @@ class Deduper:
                 if seen is None:
                     break
             filled = number + 1
-            opened = bool(seen & 1) and not missing and prefix[:1] == b"M"
+            opened = bool(seen >> _TAG_BITS & 1) and not missing and prefix[:1] == b"M"
             if match < 0 and _nests(seen, interval, opened):
                 match = number
             if oldest_seen < 0 or seen < oldest_seen:  # values order by start
@@ -501,10 +518,33 @@ def _trace_key(call: Call) -> bytes:
 def _interval(call: Call) -> int:
     """An ``N`` key's value: start (µs) and duration (µs, at most 2^31 - 1), then 1 for a
     stream, 1 for a span opened after its stream (``Call.late``), 1 for a framework
-    span."""
+    span, then ``_TAG_BITS`` for the model's tag (0 here: see ``_model_tag``)."""
     duration = min(int(call.latency_ms * 1000), 2**31 - 1)
     flags = (call.stream != 0) << 2 | call.late << 1 | (call.rank == RANK_FRAMEWORK)
-    return (call.ts_us << 31 | duration) << 3 | flags
+    return ((call.ts_us << 31 | duration) << 3 | flags) << _TAG_BITS
+
+
+def _model_tag(call: Call) -> int:
+    """The model's tag in an ``M`` or ``W`` value: a 16-bit hash of its id less what two
+    instrumentations of one call may name differently (``_MODEL_PREFIX``,
+    ``_MODEL_SUFFIX``); 0 for a span that names no model (openai-agents-opentelemetry's
+    ``gen_ai.response`` span) or a bare word, which may be the vendor's name
+    (``llm.model_name=anthropic``), so that any model's span may pair with it. Two spans of two
+    models are two calls, however they overlap in time."""
+    model = call.request_model or call.response_model
+    if not model:
+        return 0
+    name = model.lower().rsplit("/", 1)[-1].split("@", 1)[0]
+    name = _MODEL_SUFFIX.sub("", _MODEL_PREFIX.sub("", name))
+    if name.isalpha():
+        return 0  # a vendor's name, not a model's (OpenInference JS's Bedrock spans)
+    return zlib.crc32(name.encode()) & _TAG or 1
+
+
+def _models_agree(first: Call, second: Call) -> bool:
+    """Whether two spans may be of one call by their models (``_model_tag``)."""
+    tags = _model_tag(first), _model_tag(second)
+    return not (tags[0] and tags[1] and tags[0] != tags[1])
 
 
 def _nests(seen: int, interval: int, opened: bool) -> bool:
@@ -513,7 +553,13 @@ def _nests(seen: int, interval: int, opened: bool) -> bool:
     start inside it (``_opened_inside``), as it need when both are of a stream (a framework
     may end its span at the stream's last chunk, before the stream is closed: LiteLLM's
     success callback). A framework span opened after its stream (``Call.late``) need only
-    have opened shortly after the other ended (``_ended_before``)."""
+    have opened shortly after the other ended (``_ended_before``). Spans whose models'
+    tags differ (both set) never nest."""
+    tags = seen & _TAG, interval & _TAG
+    if tags[0] and tags[1] and tags[0] != tags[1]:
+        return False
+    seen >>= _TAG_BITS
+    interval >>= _TAG_BITS
     if seen & 1 == interval & 1:
         return False
     outer, inner = (seen, interval) if seen & 1 else (interval, seen)
@@ -752,6 +798,7 @@ def _nested_pairs(calls: list[Call], pairs: list[tuple[Call, Call]]) -> list[tup
             and id(call) not in paired
             and id(call) not in taken
             and call.provider == outer.provider
+            and _models_agree(call, outer)
             and (
                 _inside(outer.ts_us, end, call.ts_us, call.ts_us + call.latency_ms * 1000)
                 or (outer.late and call.stream and _ended_before(outer.ts_us, end, _end(call)))

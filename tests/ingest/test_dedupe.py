@@ -394,3 +394,52 @@ def test_a_chain_linked_by_parent_and_by_response_id_is_one_call():
     admitted, duplicates = Deduper().admit(extract_request(message).calls)
     assert duplicates == 2
     assert [call.span_id for call in admitted] == [ours.span_id]
+
+
+def test_concurrent_calls_of_two_models_are_not_paired_by_time_alone():
+    """Two calls at once through two instrumentations (MLflow's and tokentrace's), in two
+    threads of an app: a gpt-4o stream whose MLflow span ends when the stream is returned,
+    without usage, and an unrelated gpt-4o-mini call whose tokentrace span starts inside
+    that span. The ``M`` and ``W`` slots paired a span without usage with one of the other
+    side by provider and time alone: across requests the gpt-4o-mini call was taken for the
+    gpt-4o stream's pair (lost, its cost with it) and tokentrace's span of the stream
+    counted beside MLflow's (the stream twice). A span with usage of the other model's call
+    was likewise taken for a framework call without usage that it ran inside (``W``): that
+    call was lost. Now the model must agree too (when both spans name one)."""
+    ms = 10**6
+    mlflow, ours = "mlflow.tracing.provider", "tokentrace.instrumentation"
+    no_usage = {"gen_ai.usage.input_tokens": None, "gen_ai.usage.output_tokens": None}
+    mini = {"gen_ai.request.model": "gpt-4o-mini", "gen_ai.response.model": "gpt-4o-mini"}
+    stream_opening = span(chat(**no_usage), start_ns=NOW_NS, duration_ms=10)
+    other_call = span(chat(**mini), start_ns=NOW_NS + 2 * ms, duration_ms=60)
+    stream_read = span(chat(), start_ns=NOW_NS + 1 * ms, duration_ms=80)
+
+    def kept(admitted):
+        return sorted((call.request_model, call.usage_missing) for call in admitted)
+
+    # across requests, in the order the spans ended
+    deduper = Deduper()
+    admitted = []
+    for one, scope in ((stream_opening, mlflow), (other_call, ours), (stream_read, ours)):
+        admitted += deduper.admit(calls_of(one, scope=scope))[0]
+    assert kept(admitted) == [("gpt-4o", 1), ("gpt-4o-mini", 0)]
+    # in one request: the stream's span with usage kept
+    together = calls_of(stream_opening, scope=mlflow) + calls_of(other_call, stream_read)
+    admitted, duplicates = Deduper().admit(together)
+    assert (kept(admitted), duplicates) == ([("gpt-4o", 0), ("gpt-4o-mini", 0)], 1)
+    # W: the gpt-4o-mini call (with usage) seen first, then a framework span without usage
+    # of a gpt-4o call around it that no other span describes: two calls
+    start = NOW_NS + 1000 * ms
+    inner = span(chat(**mini), start_ns=start + 5 * ms, duration_ms=20)
+    outer = span(chat(**no_usage), start_ns=start, duration_ms=100)
+    deduper = Deduper()
+    deduper.admit(calls_of(span(chat(), start_ns=NOW_NS, duration_ms=1), scope=mlflow))
+    assert deduper.admit(calls_of(inner, scope=ours))[1] == 0
+    assert deduper.admit(calls_of(outer, scope=mlflow))[1] == 0
+    # the same model's span, with a dated name, is still the call's pair
+    dated = {"gen_ai.request.model": "gpt-4o-2024-08-06"}
+    start += 1000 * ms
+    inner = span(chat(**dated), start_ns=start + 5 * ms, duration_ms=20)
+    outer = span(chat(**no_usage), start_ns=start, duration_ms=100)
+    assert deduper.admit(calls_of(inner, scope=ours))[1] == 0
+    assert deduper.admit(calls_of(outer, scope=mlflow)) == ([], 1)
