@@ -415,6 +415,11 @@ _LITELLM_OPERATIONS = {
     "atranscription": "transcription",
     "speech": "speech",
     "aspeech": "speech",
+    # as tokentrace's instrumentation names Cohere's /v1/rerank and /v2/rerank calls
+    "rerank": "rerank",
+    "arerank": "rerank",
+    "moderation": "moderation",
+    "amoderation": "moderation",
 }
 # OpenLLMetry's Bedrock instrumentation (0.62.4) names the model by what follows the vendor
 # in the Bedrock id: its ``_cross_region_check`` drops ``vendor.`` and, for the ``us.``,

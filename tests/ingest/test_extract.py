@@ -878,3 +878,22 @@ def test_cache_counts_come_from_a_recorded_response_only_when_the_span_has_none(
     attrs["llm.token_count.prompt_details.cache_read"] = 7
     call = one_call(attrs, scope="openinference.instrumentation.bedrock")
     assert (call.cache_read_tokens, call.cache_write_tokens) == (7, 0)
+
+
+@pytest.mark.parametrize(
+    ("call_type", "operation"),
+    [("rerank", "rerank"), ("arerank", "rerank"), ("moderation", "moderation"),
+     ("amoderation", "moderation"), ("aembedding", "embeddings"), ("acompletion", "chat")],
+)  # fmt: skip
+def test_litellm_call_types_are_stored_as_operations(call_type, operation):
+    """LiteLLM's OTel callback (1.110) names a span's operation by its call type: its async
+    rerank and moderation (``arerank``, ``amoderation``) were stored as they are, beside
+    ``rerank`` (tokentrace's name for Cohere's /v1/rerank) and ``moderation``."""
+    attrs = {
+        "gen_ai.system": "cohere",
+        "gen_ai.operation.name": call_type,
+        "gen_ai.request.model": "rerank-v3.5",
+        "gen_ai.usage.input_tokens": 100,
+        "gen_ai.usage.output_tokens": 0,
+    }
+    assert one_call(attrs, scope="litellm").operation == operation
