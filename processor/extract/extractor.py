@@ -932,6 +932,8 @@ def _call(
     call.inference_geo = found[INFERENCE_GEO] or ""
     ttft = found[TTFT_SECONDS]
     call.ttft_ms = found[TTFT_MS] if ttft is None else ttft * 1000.0
+    if call.ttft_ms is None and found[COMPLETION_START] is not None:
+        call.ttft_ms = sources.completion_start_ms(found[COMPLETION_START], start, end)
     if ttft is not None and call.ttft_ms > call.latency_ms >= ttft and not call.late:
         # longer than the call as seconds, not as milliseconds: sent in milliseconds
         # (Strands Agents' ``gen_ai.server.time_to_first_token``); a span opened after

@@ -261,6 +261,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -1065,3 +1066,21 @@ def vercel_anthropic_usage(provider_metadata: str) -> tuple[int, int, int, int] 
     if not all(count.__class__ is int and 0 <= count <= 2**32 for count in counts):
         return None
     return counts  # type: ignore[return-value]
+
+
+def completion_start_ms(completion_start: str, start_ns: int, end_ns: int) -> float | None:
+    """The time to first token (ms) that Langfuse's ``completion_start_time`` says (the
+    first chunk's time, ISO 8601, ``2026-12-03T08:48:12.274670Z``, JSON-encoded on the span
+    and unquoted as text fields are; set on streams only), from the span's start; None
+    where it does not parse or falls outside the span."""
+    try:
+        moment = datetime.fromisoformat(completion_start.strip('"'))
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        return None
+    # whole microseconds, so that the float's rounding never moves the difference
+    first_us = int(moment.timestamp()) * 1_000_000 + moment.microsecond
+    if not start_ns // 1000 <= first_us <= end_ns // 1000 + 1:
+        return None
+    return (first_us * 1000 - start_ns) / 1e6

@@ -152,6 +152,10 @@ def test_langfuse_latest_calls(replay):
     # the Responses API and async chat streams: only they have a
     # ``completion_start_time`` (their first chunk's), Langfuse's one sign of a stream
     assert alone.rows("stream") == [(0,)] * 4 + [(1,)] * 2
+    # and their time to first token (unset before): the first chunk's time less the span's
+    # start, 12.274670 - 12.232703306 and 12.539434 - 12.523837169 seconds
+    ttft = alone.rows("stream", "round(ifNull(ttft_ms, -1), 3)")
+    assert ttft == [(0, -1)] * 4 + [(1, 15.597), (1, 41.967)]
 
 
 def test_langfuse_latest_calls_beside_tokentrace(replay):

@@ -655,6 +655,10 @@ def test_langfuse_js(replay):
         ("openai", "gpt-4o-2024-08-06", *cached, 0, 1, "", GPT_4O),
         ("openai", "gpt-4o-mini", 0, 0, 0, 0, 1, 1, 0, "usage_missing", 0),
     ]
+    # their time to first token, which was unset: the first chunk's time less the span's
+    # start (09.602 - 09.570 and 09.627 - 09.604)
+    ttft = result.rows("stream", "round(ifNull(ttft_ms, -1), 3)")
+    assert ttft == [(0, -1), (1, 23), (1, 32)]
 
 
 @pytest.mark.parametrize(
