@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tokentrace.processor import held_calls
 from tokentrace.processor.extract.dedupe import Deduper
 from tokentrace.processor.extract.extractor import COLUMNS, Call, extract
 from tokentrace.processor.metrics import Registry
@@ -165,8 +166,7 @@ class Pipeline:
             return
         try:
             if held:
-                data = pickle.dumps(held, protocol=pickle.HIGHEST_PROTOCOL)
-                replace_whole(self._held_path, data)
+                replace_whole(self._held_path, held_calls.dumps(held))
             else:
                 self._held_path.unlink(missing_ok=True)
         except OSError as exc:
@@ -209,14 +209,20 @@ class Pipeline:
 
 
 def _read_held(path: Path) -> list[Call]:
-    """The calls held when the last run stopped short (``Pipeline``), or none when the file
-    cannot be read (written by a version whose calls this one cannot load): then it is
-    moved aside, not deleted, and the log says where."""
+    """The calls held when the last run stopped short (``Pipeline``): a JSON document
+    (``held_calls``), or the pickle an earlier version wrote. None when the file cannot be
+    read (damaged, or of a later format): then it is moved aside, not deleted, and the log
+    says where."""
     try:
-        held = pickle.loads(path.read_bytes())
-        if not all(isinstance(call, Call) for call in held):
-            raise TypeError("not a list of calls")
-    except Exception as exc:  # any unpickling failure: serve must start all the same
+        data = path.read_bytes()
+        if data.startswith(b"{"):
+            held = held_calls.loads(data)
+        else:  # an earlier version's pickle; the next change writes JSON
+            held = pickle.loads(data)
+            if not all(isinstance(call, Call) for call in held):
+                raise TypeError("not a list of calls")
+            held = [held_calls.complete(call) for call in held]
+    except Exception as exc:  # any failure to read: serve must start all the same
         aside = path.with_name(path.name + ".unreadable")
         path.replace(aside)
         log.error("cannot read the held calls in %s (%s): moved to %s", path, exc, aside.name)

@@ -49,7 +49,8 @@ from tokentrace.processor.store.stored_keys import StoredKeys
 log = logging.getLogger("tokentrace.serve")
 # In the spool directory: the spans the deduper holds (``pipeline``), which the spool's
 # segments (``*.wal``) do not hold.
-HELD_CALLS_FILE = "held-calls.pickle"
+HELD_CALLS_FILE = "held-calls.json"
+EARLIER_HELD_CALLS_FILE = "held-calls.pickle"  # before the JSON format: read once, then JSON
 
 SINK_DRAIN_SECONDS = 5.0
 SEED_CALLS = DEFAULT_CAPACITY // 3  # calls the deduper remembers at start (three keys each)
@@ -107,6 +108,7 @@ class Service:
         if backlog:
             log.info("replaying %d spooled segment(s)", len(backlog))
         self.pricer = Pricer()
+        _adopt_earlier_held_calls(self.spool.directory)
         self.pipeline = Pipeline(
             self.pricer,
             self.spool,
@@ -282,6 +284,23 @@ class Service:
             log.exception("could not spool the held calls at shutdown")
         self.spool.close()
         self.sink.stop(SINK_DRAIN_SECONDS)
+
+
+def _adopt_earlier_held_calls(directory: Path) -> None:
+    """Give the held calls an earlier version pickled the JSON file's name: the pipeline reads
+    either format (``pipeline._read_held``) and writes JSON at the next change."""
+    earlier, held = directory / EARLIER_HELD_CALLS_FILE, directory / HELD_CALLS_FILE
+    if not earlier.exists():
+        return
+    if held.exists():
+        log.error("%s and %s both hold held calls: %s is read, %s kept as it is", earlier,
+                  held.name, held.name, earlier.name)  # fmt: skip
+        return
+    try:
+        earlier.replace(held)
+    except OSError as exc:
+        log.error("cannot rename %s to %s: its held calls are not read (%s)", earlier,
+                  held.name, exc)  # fmt: skip
 
 
 def _seed_from_store(deduper: Deduper, client: Any) -> None:

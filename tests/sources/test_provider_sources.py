@@ -38,17 +38,20 @@ Prices (USD per million tokens):
 
 from __future__ import annotations
 
+import copy
 import json
 import pickle
 from decimal import Decimal
 
 import pytest
 
+from tokentrace.processor import held_calls
 from tokentrace.processor.extract.dedupe import _HOLD_NS, Deduper
 from tokentrace.processor.extract.extractor import extract
 from tokentrace.processor.metrics import Registry
-from tokentrace.processor.pipeline import Pipeline
+from tokentrace.processor.pipeline import Pipeline, price_call
 from tokentrace.processor.receivers.otlp_codec import decode_json
+from tokentrace.processor.server import _adopt_earlier_held_calls
 from tokentrace.processor.store.spool import Spool
 
 from .conftest import FIXTURES, _one_span_each
@@ -925,11 +928,11 @@ def test_held_stream_spans_survive_a_restart(tmp_path, pricer):
     now = 1_900_000_000 * 10**9
     spool = Spool(tmp_path / "spool", 1 << 30, seal_rows=10_000, seal_seconds=0.05)
     spool.start()
-    held = tmp_path / "spool" / "held-calls.pickle"
+    held = tmp_path / "spool" / "held-calls.json"
     first = Pipeline(pricer, spool, Deduper(), Registry(), clock=lambda: now, held_path=held)
     for body in bodies:
         first.accept(decode_json(body).request, "http").durable.result(10)
-    streams = [(call.trace_id, call.span_id) for call in pickle.loads(held.read_bytes())]
+    streams = [(call.trace_id, call.span_id) for call in held_calls.loads(held.read_bytes())]
     assert len(streams) == 2
     restarted = Deduper()
     metrics = Registry()
@@ -940,6 +943,48 @@ def test_held_stream_spans_survive_a_restart(tmp_path, pricer):
     assert metrics.spans_accepted.value() == 2
     assert restarted.held == []
     assert not held.exists()
+
+
+def test_held_calls_are_read_across_versions(tmp_path, pricer):
+    """Held spans were acknowledged: a held-calls file an earlier version wrote (a pickle, or
+    JSON without a field added since) is read, not moved aside with its spans; a field this
+    version does not know is ignored. Before, a pickle of another version's calls was moved
+    aside and its spans were lost."""
+    bodies = _one_span_each(json.loads((FIXTURES / "openinference_groq.json").read_bytes()))
+    now = 1_900_000_000 * 10**9
+    deduper = Deduper()
+    for body in bodies:
+        deduper.admit(extract(decode_json(body).request, now).calls, now)
+    calls = deduper.held
+    assert len(calls) == 2
+    document = json.loads(held_calls.dumps(calls))
+    for fields in document["calls"]:
+        del fields["inference_geo"], fields["units"]["input_audio_tokens"]  # not there yet
+        fields["added_later"] = 1
+    earlier_json = json.dumps(document).encode()
+    pickled = [copy.copy(call) for call in calls]
+    for call in pickled:
+        del call.inference_geo  # a version before the field
+    earlier_pickle = pickle.dumps(pickled)
+    spool = Spool(tmp_path / "spool", 1 << 30)
+    for name, data in (("held-calls.json", earlier_json), ("held-calls.pickle", earlier_pickle)):
+        (tmp_path / name).write_bytes(data)
+        _adopt_earlier_held_calls(tmp_path)  # serve's start: the pickle gets the JSON's name
+        held = tmp_path / "held-calls.json"
+        restarted = Deduper()
+        Pipeline(pricer, spool, restarted, Registry(), clock=lambda: now, held_path=held)
+        again = restarted.release()
+        assert [(c.trace_id, c.span_id) for c in again] == [(c.trace_id, c.span_id) for c in calls]
+        assert [call.row(price_call(pricer, call)) for call in again] == [
+            call.row(price_call(pricer, call)) for call in calls
+        ]
+        assert not list(tmp_path.glob("*.unreadable"))
+        assert [path.name for path in tmp_path.glob("held-calls*")] == ["held-calls.json"]
+        held.unlink()
+    later = tmp_path / "held-calls.json"
+    later.write_bytes(json.dumps({"version": held_calls.VERSION + 1, "calls": []}).encode())
+    Pipeline(pricer, spool, Deduper(), Registry(), held_path=later)
+    assert (tmp_path / "held-calls.json.unreadable").exists()  # not misread: kept aside
 
 
 def test_unreadable_held_file_is_moved_aside(tmp_path, pricer, caplog):
