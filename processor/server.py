@@ -142,7 +142,7 @@ class Service:
             auth_token=config.auth_token,
             max_spans=config.max_spans_per_request,
         )
-        self.api = ViewsApi(lambda: store.connect(config.clickhouse_url))
+        self.api = ViewsApi(lambda: store.connect(config.clickhouse_url), config.cluster)
         self.budgets = BudgetsApi(lambda: store.connect(config.clickhouse_url))
         self.reconcile = ReconcileApi(lambda: store.connect(config.clickhouse_url))
         self.reconcile_schedule = Schedule(lambda: store.connect(config.clickhouse_url))

@@ -21,6 +21,7 @@ With ``TOKENTRACE_AUTH_TOKEN`` set these routes want the same bearer token as OT
 from __future__ import annotations
 
 import asyncio
+import functools
 import math
 import threading
 from collections.abc import Callable
@@ -34,14 +35,17 @@ from starlette.responses import Response
 
 from tokentrace.processor.api.routing import json_response
 from tokentrace.processor.store import views
+from tokentrace.processor.store.sink import create_missing, missing_table
 
 DEFAULT_RANGE = timedelta(days=7)
 
 
 class ViewsApi:
-    def __init__(self, connect: Callable[[], Any]) -> None:
-        """``connect`` opens a store client for reads (its own, apart from the sink's)."""
+    def __init__(self, connect: Callable[[], Any], cluster: str | None = None) -> None:
+        """``connect`` opens a store client for reads (its own, apart from the sink's);
+        ``cluster``: the store's, to create a dropped bookkeeping table again."""
         self._connect = connect
+        self._cluster = cluster
         self._client: Any = None
         self._lock = threading.Lock()  # one query at a time on the reader's client
 
@@ -100,9 +104,18 @@ class ViewsApi:
         with self._lock:
             if self._client is None:
                 self._client = self._connect()
-            return views.fetch(
-                self._client, view, start=start, end=end, filters=filters, exact=exact, top=top
+            fetch = functools.partial(
+                views.fetch, view=view, start=start, end=end, filters=filters, exact=exact, top=top
             )
+            try:
+                return fetch(self._client)
+            except Exception as exc:
+                # dead_letters dropped by hand while serve runs: every view counting dead
+                # letters failed until the sink met a poison row or serve restarted.
+                if not missing_table(exc):
+                    raise
+                create_missing(self._client, self._cluster)
+                return fetch(self._client)
 
 
 def _limit(view: views.View, query: QueryParams) -> int | None:

@@ -377,13 +377,9 @@ class Sink:
         A segment then stored is noted as stored again; one stored before the drop and still
         on disk is replayed under its token.
         """
-        if getattr(exc, "name", None) != "UNKNOWN_TABLE":
-            return
-        text = str(exc)
-        for table in BOOKKEEPING_TABLES:
-            if re.search(rf"\b{table}\b", text):
-                create_again(client, table, self._cluster)
-                return
+        table = missing_table(exc)
+        if table:
+            create_again(client, table, self._cluster)
 
     def _keep_keys(self, name: str, columns: Columns) -> None:
         """Keep the keys of a stored segment's rows for the deduper of the next start."""
@@ -471,6 +467,14 @@ class Sink:
             return None
         self.last_error = ""
         return self._client
+
+
+def missing_table(exc: BaseException) -> str:
+    """The bookkeeping table ``exc`` (UNKNOWN_TABLE) says is missing; '' if none is."""
+    if getattr(exc, "name", None) != "UNKNOWN_TABLE":
+        return ""
+    text = str(exc)
+    return next((table for table in BOOKKEEPING_TABLES if re.search(rf"\b{table}\b", text)), "")
 
 
 def create_missing(client: Any, cluster: str | None = None) -> None:
