@@ -107,13 +107,19 @@ class ChatV1(_Meta):
 
 
 class Embed(_Meta):
-    """`/v1/embed` and `/v2/embed`: input tokens only."""
+    """`/v1/embed` and `/v2/embed`: input tokens only. A request that embedded images is
+    billed for them apart (Embed 4: $0.47 per million image tokens against $0.12 for text,
+    https://cohere.com/pricing), and `billed_units` counts them as `images` beside the text's
+    `input_tokens`, not in image tokens: such a call's usage is missing (cost unknown), never
+    its text alone."""
 
     operation = "embeddings"
 
     def usage(self, raw: dict[str, Any]) -> Usage | None:
         input_tokens = _tokens(raw, "input_tokens")
-        return None if input_tokens is None else Usage(input_tokens=input_tokens)
+        if input_tokens is None or count(raw, "billed_units", "images"):
+            return None
+        return Usage(input_tokens=input_tokens)
 
 
 class Rerank(_Meta):

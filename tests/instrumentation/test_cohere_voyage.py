@@ -12,7 +12,7 @@ import httpx
 import pytest
 import requests
 
-from tokentrace.instrumentation.cohere_api import RERANK
+from tokentrace.instrumentation.cohere_api import EMBED, RERANK
 from tokentrace.instrumentation.providers import provider_for
 from tokentrace.instrumentation.usage import Observed
 from tokentrace.processor.standins import usage_header
@@ -310,4 +310,22 @@ def test_rerank_usage_shapes(document, expected):
     seen = Observed()
     RERANK.observe(document, seen, False)
     usage = RERANK.usage(seen.raw_usage) if seen.raw_usage is not None else None
+    assert (usage.attributes() if usage is not None else None) == expected
+
+
+@pytest.mark.parametrize(
+    ("meta", "expected"),
+    [
+        ({"billed_units": {"input_tokens": 300}}, {"gen_ai.usage.input_tokens": 300}),
+        ({"billed_units": {"input_tokens": 300, "images": 0}}, {"gen_ai.usage.input_tokens": 300}),
+        # Embed 4 bills an image's tokens at $0.47 per million, its text at $0.12
+        # (https://cohere.com/pricing), and reports the images counted, not their tokens: the
+        # 12 text tokens alone ($0.00000144) are not the call's cost, so its usage is missing.
+        ({"billed_units": {"input_tokens": 12, "images": 1}}, None),
+    ],
+)  # fmt: skip
+def test_embed_with_images_is_usage_missing(meta, expected):
+    seen = Observed()
+    EMBED.observe({"id": "e1", "embeddings": {"float": [[0.1]]}, "meta": meta}, seen, False)
+    usage = EMBED.usage(seen.raw_usage)
     assert (usage.attributes() if usage is not None else None) == expected
