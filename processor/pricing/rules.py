@@ -32,18 +32,28 @@ class Rule:
 
 BATCH = Rule(
     "batch-50pct",
-    "batch tier without a batch price of its own: 50% of the standard token rates",
+    "batch tier without a batch price of its own: 50% of the standard token rates (and of "
+    "Mistral OCR's page rates)",
     "https://platform.openai.com/docs/guides/batch ; https://docs.claude.com/en/docs/build-with-"
     "claude/batch-processing#pricing ; https://ai.google.dev/gemini-api/docs/batch-mode ; "
     "https://docs.mistral.ai/capabilities/batch/ ; https://console.groq.com/docs/batch ; "
     "https://aws.amazon.com/bedrock/pricing/ ; https://docs.fireworks.ai/serverless/overview "
     '("Batch inference is billed at 50% of standard Serverless rates on both input and '
-    'output", checked 2026-12-02)',
+    'output", checked 2026-12-02) ; https://mistral.ai/news/ocr-4/ ("$4 per 1,000 pages, '
+    'with a 50% Batch-API discount, reducing the cost to $2") ; https://mistral.ai/news/mistral-'
+    'ocr-3 ($2, $1 in batch) ; https://mistral.ai/news/mistral-ocr ("1000 pages per dollar '
+    '(approximately double with batch inference)")',
 )
 # Providers (genai-prices ids) that publish the 50 % batch discount on every batch model.
 BATCH_PROVIDERS = frozenset(
     {"openai", "azure", "anthropic", "google", "mistral", "groq", "aws", "fireworks"}
 )
+# Of those, the providers whose batch discount halves per-page rates too: Mistral OCR's pages
+# (and annotated pages) are its product, and every OCR release post states the batch rate at
+# half (genai-prices has a batch price only for mistral-ocr-2512 and mistral-ocr-4-1, from
+# 2026-10-14: before, and for the other OCR models, batch pages were billed in full).
+BATCH_PAGE_PROVIDERS = frozenset({"mistral"})
+PAGE_RATES = frozenset({"input_document_kpages", "input_annotated_document_kpages"})
 
 XAI_BATCH = Rule(
     "xai-batch-20pct",
@@ -466,7 +476,8 @@ def apply(
     tier_missing = False
     if service_tier not in STANDARD_TIERS and not tier_priced:
         if service_tier == BATCH_TIER and provider_id in BATCH_PROVIDERS:
-            prices, applied = scaled(prices, Decimal("0.5")), [(BATCH, "")]
+            pages = PAGE_RATES if provider_id in BATCH_PAGE_PROVIDERS else frozenset()
+            prices, applied = scaled(prices, Decimal("0.5"), also=pages), [(BATCH, "")]
         elif (
             service_tier == BATCH_TIER
             and provider_id in XAI_BATCH_PROVIDERS
@@ -621,11 +632,13 @@ def _with(prices: ModelPrice, **changes: Decimal | TieredPrices) -> ModelPrice:
     return ModelPrice(**{**prices.__dict__, **changes})
 
 
-def scaled(prices: ModelPrice, factor: Decimal) -> ModelPrice:
-    """``prices`` with every token rate (tiers included) multiplied by ``factor``."""
+def scaled(prices: ModelPrice, factor: Decimal, also: frozenset[str] = frozenset()) -> ModelPrice:
+    """``prices`` with every token rate (tiers included) multiplied by ``factor``, and the
+    rates of the other units named in ``also`` (a per-search fee is not a token rate: no
+    discount halves it unless said)."""
     changed = {
         key: _times(rate, factor)
         for key, rate in prices.__dict__.items()
-        if rate is not None and key.endswith("_mtok")
+        if rate is not None and (key.endswith("_mtok") or key in also)
     }
     return _with(prices, **changed)

@@ -301,6 +301,15 @@ def reference(call: Call, provider_id: str | None) -> Expected | str:
     if tier not in STANDARD and not _has_tier_price(calc, call.ts, tier):
         if (tier == "batch" and pid in BATCH_HALF) or (tier == "flex" and pid in OPENAI):
             prices = _scaled(prices, Decimal("0.5"))
+            if tier == "batch" and pid == "mistral":  # Mistral OCR: half the page rates too
+                prices = _set(
+                    prices,
+                    **{
+                        k: v * Decimal("0.5")
+                        for k, v in prices.__dict__.items()
+                        if v is not None and k.endswith("document_kpages")
+                    },
+                )
         elif tier == "batch" and pid == "x-ai" and call.ts.date() >= XAI_BATCH_FROM:
             prices = _scaled(prices, Decimal("0.8"))
         elif tier == "flex" and pid == "google" and "gemini" in calc.model.id:

@@ -181,6 +181,11 @@ GEMINI_LATEST = (
     "improved-gemini-2-5-flash-and-flash-lite-release/ (2025-09-25: the Flash and Flash-Lite "
     "aliases name the 09-2025 previews)"
 )
+MISTRAL_OCR_BATCH = (
+    "https://mistral.ai/news/ocr-4/ ; https://mistral.ai/news/mistral-ocr-3 ; "
+    "https://mistral.ai/news/mistral-ocr"
+)
+BATCH = {"openai.response.service_tier": "batch"}  # a batch call's tier, as a span carries it
 GROQ_WHISPER = "https://console.groq.com/docs/speech-text (whisper-large-v3: cost per hour $0.111)"
 
 
@@ -1903,6 +1908,74 @@ CASES = [
         metered(pages=1_000, annotated=500),
         "2",
         "https://mistral.ai/pricing (Document AI & OCR)",
+    ),
+    # Mistral OCR in the Batch API: every OCR release states half the page rate in batch
+    # (OCR 4: "$4 per 1,000 pages, with a 50% Batch-API discount, reducing the cost to $2";
+    # OCR 3: $2, $1 in batch; the first OCR: "approximately double [pages per dollar] with
+    # batch inference"). genai-prices has batch page rates only for mistral-ocr-2512 and
+    # mistral-ocr-4-1 from 2026-10-14, and the batch rule halved token rates alone, so batch
+    # pages were billed in full. OCR 3 on 2026-03-01, 1,000 pages: 1,000 x 1 per 1,000 = 1
+    # (was 2). OCR 4.0, 600 pages + 400 annotated: 600 x 2 + 400 x 2.5 = 2,200 per 1,000 =
+    # 2.2 (was 4.4). mistral-ocr-4 (4.1) and mistral-ocr-latest on 2026-08-03, 1,000 pages:
+    # 2 (was 4). OCR 2505, 1,000 pages: 0.5 (was 1). OCR 3 on 2026-12-01, where the data's
+    # own batch rate applies ($1 per 1,000 pages, $1.50 annotated): 1,000 annotated = 1.5,
+    # not halved again.
+    Case(
+        "mistral-ocr-2512 batch before the data's batch rate",
+        "mistral_ai",
+        "mistral-ocr-2512",
+        metered(pages=1_000),
+        "1",
+        MISTRAL_OCR_BATCH,
+        at=datetime(2026, 3, 1, 12, tzinfo=UTC),
+        extra=BATCH,
+    ),
+    Case(
+        "mistral-ocr-4-0 batch pages and annotated pages",
+        "mistral_ai",
+        "mistral-ocr-4-0",
+        metered(pages=1_000, annotated=400),
+        "2.2",
+        MISTRAL_OCR_BATCH,
+        extra=BATCH,
+    ),
+    Case(
+        "mistral-ocr-4 batch",
+        "mistral_ai",
+        "mistral-ocr-4",
+        metered(pages=1_000),
+        "2",
+        MISTRAL_OCR_BATCH,
+        at=datetime(2026, 8, 3, 12, tzinfo=UTC),
+        extra=BATCH,
+    ),
+    Case(
+        "mistral-ocr-latest batch as ocr 4",
+        "mistral_ai",
+        "mistral-ocr-latest",
+        metered(pages=1_000),
+        "2",
+        MISTRAL_OCR_BATCH,
+        at=datetime(2026, 8, 3, 12, tzinfo=UTC),
+        extra=BATCH,
+    ),
+    Case(
+        "mistral-ocr-2505 batch",
+        "mistral_ai",
+        "mistral-ocr-2505",
+        metered(pages=1_000),
+        "0.5",
+        MISTRAL_OCR_BATCH,
+        extra=BATCH,
+    ),
+    Case(
+        "mistral-ocr-2512 batch at the data's batch rate",
+        "mistral_ai",
+        "mistral-ocr-2512",
+        metered(pages=1_000, annotated=1_000),
+        "1.5",
+        MISTRAL_OCR_BATCH,
+        extra=BATCH,
     ),
 ]
 
