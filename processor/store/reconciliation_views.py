@@ -6,7 +6,7 @@ imported reports (migration 0006), not the call rollups, and filter on provider 
 
 from __future__ import annotations
 
-from tokentrace.processor.store.view_sql import Format, View
+from tokentrace.processor.store.view_sql import Format, View, pending
 
 # ---------------------------------------------------------------- reconciliation
 #
@@ -37,6 +37,12 @@ def _newest(report: str, alias: str) -> str:
         GROUP BY provider, day
     )"""
 
+
+# The days of the letters a reconciliation counts: those of an import.
+_IMPORTED_DAYS = """$__dateFilter(l.day)
+      AND (l.provider, l.day) IN (
+        SELECT provider, day FROM billed_imports WHERE $__dateFilter(day)
+      )"""
 
 _RECONCILIATION_ROWS = f"""\
 SELECT
@@ -139,11 +145,7 @@ FROM
         toUInt64(0), toUInt64(0), toUInt64(0), toUInt64(0),
         CAST(NULL, 'Nullable(UInt64)'), toUInt64(0), toUInt64(0), toUInt64(0), toUInt8(0),
         count()
-    FROM dead_letters AS l FINAL
-    WHERE l.replayed = 0 AND $__dateFilter(l.day)
-      AND (l.provider, l.day) IN (
-        SELECT provider, day FROM billed_imports WHERE $__dateFilter(day)
-      ){{filters}}
+    {pending(_IMPORTED_DAYS, indent="    ")}
     GROUP BY l.provider, l.day, l.model
 ) AS r
 GROUP BY provider, day, model"""

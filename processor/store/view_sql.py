@@ -493,6 +493,24 @@ NARROWED_TABLES = "0 AS whole_tables"
 
 _MS = timedelta(milliseconds=1)
 
+# The calls serve could not store (the dead_letters table, migration 0003) that are still
+# pending: in no rollup, so in no total and no count; with ``replayed = 1`` once a replay has
+# stored them, when the rollups count them instead (never both). Counted by the day (or hour) of
+# the call and its dimensions, which the sink writes as columns beside the row it keeps
+# (migrations 0027, 0028: no JSON is read at query time); the report's and the API's call
+# filters (user, conversation) and exact ranges do not narrow them (whole days, as the
+# dashboards count). Every view, budgets and reconciliation included, reads them through
+# :func:`pending`: one definition.
+LETTERS = "FROM dead_letters AS l FINAL"
+
+
+def pending(
+    days: str = "$__dateFilter(l.day)", indent: str = "        ", *, filters: bool = True
+) -> str:
+    """FROM and WHERE of the pending dead letters of ``days``, matching the dashboard variables
+    unless ``filters`` is False (a budget: its scope is its own, never the dashboard's)."""
+    return f"{LETTERS}\n{indent}WHERE l.replayed = 0 AND {days}" + ("{filters}" * filters)
+
 
 def _on(moment: datetime, seconds: int) -> bool:
     return round(moment.timestamp() * 1000) % (seconds * 1000) == 0

@@ -55,6 +55,7 @@ from tokentrace.processor.store.view_sql import (
     bind,
     check_instant,
     fetch,
+    pending,
     render,
 )
 
@@ -450,8 +451,7 @@ def _budget_spend(source: int, keys: tuple[str, ...]) -> str:
             toUInt64(0) AS calls,
             toUInt64(0) AS unknown,
             count() AS lost
-        FROM dead_letters AS l FINAL
-        WHERE l.replayed = 0 AND {days}
+        {pending(days, filters=False)}
         GROUP BY day, {group}"""
     else:
         needed = "" if source == 1 else f"\n          AND has(sources, {source})"
@@ -542,20 +542,6 @@ GROUP BY b.scope, b.period, b.amount, b.filters
 ORDER BY utilization DESC, scope, period"""
 
 
-# The calls serve could not store (the dead_letters table, migration 0003) that are still
-# pending: in no rollup, so in no total and no count; with ``replayed = 1`` once a replay has
-# stored them, when the rollups count them instead (never both). Counted by the day of the call
-# and its dimensions, which the sink writes as columns beside the row it keeps (migration 0027:
-# no JSON is read at query time); the report's and the API's call filters (user, conversation)
-# and exact ranges do not narrow them (whole days, as the dashboards count).
-_PENDING = "FROM dead_letters AS l FINAL\n{indent}WHERE l.replayed = 0 AND {days}{{filters}}"
-
-
-def _pending(days: str = "$__dateFilter(l.day)", indent: str = "        ") -> str:
-    """FROM and WHERE of the pending dead letters of ``days`` matching the variables."""
-    return _PENDING.format(indent=indent, days=days)
-
-
 # The anomalies view's scopes: all, and one branch per team, feature and tenant.
 _ANOMALY_DAYS = "day >= toDate($__fromTime, 'UTC') - 7 AND day <= toDate($__toTime, 'UTC')"
 _LETTER_DAYS = "l.day >= toDate($__fromTime, 'UTC') - 7 AND l.day <= toDate($__toTime, 'UTC')"
@@ -580,7 +566,7 @@ _ANOMALY_SCOPES = "\n        UNION ALL\n".join(
         *(
             f"        SELECT {label}, l.day, toDecimal128(0, 12), toUInt64(0), toUInt64(0), "
             "count()\n"
-            f"        {_pending(_LETTER_DAYS)}"
+            f"        {pending(_LETTER_DAYS)}"
             f"{where}\n"
             f"        GROUP BY {group}"
             for label, where, group in (
@@ -600,7 +586,7 @@ _ANOMALY_SCOPES = "\n        UNION ALL\n".join(
 
 _DEAD_LETTERED = f"""(
         SELECT count()
-        {_pending()}
+        {pending()}
     ) AS dead_lettered_requests"""
 
 
@@ -622,7 +608,7 @@ FROM
     GROUP BY {keys}
     UNION ALL
     SELECT {keys}, {zeros}, count()
-    {_pending(indent="    ")}
+    {pending(indent="    ")}
     GROUP BY {keys}
 ) AS w
 GROUP BY {keys}"""
@@ -693,7 +679,7 @@ WITH
     dateDiff('second', $__toTime, toDateTime(addMonths(month_start, 1), 'UTC')) AS remaining_s,
     (
         SELECT (countIf(l.day >= month_start), count())
-        {_pending("l.day >= least(month_start, today - 7) AND l.day <= today")}
+        {pending("l.day >= least(month_start, today - 7) AND l.day <= today")}
     ) AS pending
 SELECT
     month_start,
@@ -757,7 +743,7 @@ WITH
     dateDiff('day', first_day, last_day) + 1 AS days,
     (
         SELECT (countIf(l.day >= first_day), countIf(l.day < first_day))
-        {_pending("l.day >= first_day - days AND l.day <= last_day")}
+        {pending("l.day >= first_day - days AND l.day <= last_day")}
     ) AS pending
 SELECT
     if(sumIf(calls, current) > 0 AND unpriced_requests >= sumIf(calls, current)
@@ -1185,7 +1171,7 @@ FROM
         -- the calls serve could not store, by their hour (migration 0028)
         SELECT $__timeInterval(l.hour), toDecimal128(0, 12), toDecimal128(0, 12), toUInt64(0),
             toUInt64(0), toUInt64(0), toUInt64(0), count()
-        {_pending("$__timeFilter(l.hour)")}
+        {pending("$__timeFilter(l.hour)")}
         GROUP BY 1
     ) AS w
     GROUP BY time
