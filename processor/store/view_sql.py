@@ -9,6 +9,7 @@ parameters, and narrow a view to the cheapest source that answers it exactly.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -517,7 +518,9 @@ def _on(moment: datetime, seconds: int) -> bool:
 
 
 def _time(moment: datetime) -> str:
-    return f"toDateTime({moment.timestamp():.0f}, 'UTC')"
+    """The second ``moment`` falls in (rounded down: an inclusive end of 11:59:59.999 is in the
+    11:00 hour, not the 12:00 one)."""
+    return f"toDateTime({math.floor(moment.timestamp())}, 'UTC')"
 
 
 def _time64(moment: datetime) -> str:

@@ -112,3 +112,10 @@ def test_every_view_runs_narrowed_to_calls_and_to_hours(seeded) -> None:
             (NOW - dt.timedelta(days=3), NOW, {"user": ("ann",)}),
         ):
             views.fetch(seeded, view, start=start, end=end, filters=filters, exact=True), name
+
+
+def test_a_window_of_whole_hours_ends_before_its_end_hour(seeded) -> None:
+    """--from 14:00 --to 15:00 counts 14:00-14:59:59.999: the inclusive end rounded to the
+    second was 15:00, so the 15:00 hour's rollup row (a, $1) was counted too ($3 read)."""
+    doc = _doc(seeded, start="2026-11-20T14:00:00", end="2026-11-20T15:00:00")
+    assert doc["totals"]["cost"] == "2"  # b only, at 14:55
