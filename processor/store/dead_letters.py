@@ -22,12 +22,15 @@ TABLE = "dead_letters"
 _COLUMNS = ("id", "failed_at", "reason", "row", "replayed", "updated_at")
 # The call's dimensions, kept as columns beside its JSON (migration 0027) with its UTC day:
 # every view that shows a total counts the pending letters by them (views._dead_letters); the
-# hourly burn rate by its UTC hour (migration 0028).
+# hourly burn rate by its UTC hour (migration 0028); the report's call filters and exact ranges,
+# the per-user and per-conversation views, failures and calls without usage by its instant,
+# user, conversation, status and usage_missing (migration 0029).
 DIMENSIONS = (
     "provider", "model", "operation", "service", "environment", "team", "feature", "tenant",
     "agent", "api_key", "endpoint",
 )  # fmt: skip
-_WRITTEN = (*_COLUMNS, "day", "hour", *DIMENSIONS)
+CALL_COLUMNS = ("user", "conversation", "status")
+_WRITTEN = (*_COLUMNS, "day", "hour", *DIMENSIONS, "ts", *CALL_COLUMNS, "usage_missing")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
@@ -62,15 +65,24 @@ def add(client: Any, letters: list[tuple[str, str, dict[str, Any]]]) -> None:
 
 
 def _where(row: dict[str, Any]) -> list[Any]:
-    """The call's UTC day, hour and dimensions, as the views count it. Text that is not UTF-8
-    (lone surrogates, which ClickHouse cannot take) reads as U+FFFD, as the JSON's did in 0027."""
-    at = datetime.fromtimestamp(int(row.get("ts") or 0) / 1e6, UTC)
+    """The call's UTC day, hour, dimensions, instant, user, conversation, status and whether
+    its usage was missing, as the views count it. Text that is not UTF-8 (lone surrogates,
+    which ClickHouse cannot take) reads as U+FFFD, as the JSON's did in 0027."""
+    ts_us = int(row.get("ts") or 0)
+    at = datetime.fromtimestamp(ts_us // 1_000_000, UTC).replace(microsecond=ts_us % 1_000_000)
     hour = at.replace(minute=0, second=0, microsecond=0)
     return [
         at.date(),
         hour,
-        *(_SURROGATE.sub("\ufffd", str(row.get(name) or "")) for name in DIMENSIONS),
+        *(_text(row.get(name)) for name in DIMENSIONS),
+        at,
+        *(_text(row.get(name)) for name in CALL_COLUMNS),
+        int(bool(row.get("usage_missing"))),
     ]
+
+
+def _text(value: Any) -> str:
+    return _SURROGATE.sub("\ufffd", str(value or ""))
 
 
 def pending(client: Any, *, include_replayed: bool = False, limit: int = 1000) -> list[DeadLetter]:

@@ -143,21 +143,23 @@ def _leaders_and_rest(keys: Sequence[str], inner: str, *, spans: bool = False) -
     very many rows (users, conversations), without ranking all of them.
 
     ``inner`` groups the calls by ``keys`` (the first one is the breakdown's, the others are
-    shown beside it) into ``requests``, ``cost`` and ``unpriced_requests``, plus
-    ``first_call`` and ``last_call`` when ``spans``. A week of 100M calls holds ~2.5M
-    conversations, and ``row_number()`` over them (a full sort) cost more than grouping the
-    calls. Here one pass over the groups keeps the ``{top}`` largest in a bounded heap
-    (``groupArraySorted`` on ``(-cost, keys…)``: cost descending, ties by key, as
+    shown beside it) into ``requests``, ``cost``, ``unpriced_requests`` and
+    ``dead_lettered_requests`` (the calls serve could not store: a group of those only has 0
+    requests and an unknown cost), plus ``first_call`` and ``last_call`` when ``spans``. A week
+    of 100M calls holds ~2.5M conversations, and ``row_number()`` over them (a full sort) cost
+    more than grouping the calls. Here one pass over the groups keeps the ``{top}`` largest in a
+    bounded heap (``groupArraySorted`` on ``(-cost, keys…)``: cost descending, ties by key, as
     :func:`_top_n` ranks) and the totals. ``(other)`` is the totals minus the leaders'; its
-    first (last) call is, of the ``{top}`` + 1 earliest first (latest last) calls, the first
-    one occurring more often than among the leaders' (a multiset difference: ``{top}``
-    leaders cannot hold all ``{top}`` + 1).
+    first (last) call is, of the ``{top}`` + 1 earliest first (latest last) calls, the first one
+    occurring more often than among the leaders' (a multiset difference: ``{top}`` leaders
+    cannot hold all ``{top}`` + 1).
     """
     n = len(keys)
     req, unpriced, first, last = n + 2, n + 3, n + 4, n + 5
+    lost = last + 1 if spans else n + 4
     spanned = ("c.first_call", "c.last_call") if spans else ()
     leader = ", ".join(("-c.cost", *(f"c.{key}" for key in keys), "c.requests",
-                        "c.unpriced_requests", *spanned))  # fmt: skip
+                        "c.unpriced_requests", *spanned, "c.dead_lettered_requests"))  # fmt: skip
     shown = ", ".join(f"t.{i}" for i in range(2, n + 2))
     row = f"toUInt8(0), {shown}, t.{req}, -t.1, t.{unpriced}"
     rest = [
@@ -187,13 +189,15 @@ def _leaders_and_rest(keys: Sequence[str], inner: str, *, spans: bool = False) -
             f"\n        arrayMap(t -> t.{first}, leaders) AS leader_firsts,"
             f"\n        arrayMap(t -> -toUnixTimestamp64Micro(t.{last}), leaders) AS leader_lasts,"
         )
-    rest.append("toUInt64(groups - {top})")
+    row += f", t.{lost}"
+    rest += [f"toUInt64(all_lost - arraySum(t -> t.{lost}, leaders))", "toUInt64(groups - {top})"]
     names = [
         *keys,
         "requests",
         "cost",
         "unpriced_requests",
         *(("first_call", "last_call") if spans else ()),
+        "dead_lettered_requests",
     ]
     at = {name: f"r.{i}" for i, name in enumerate(names, start=2)}
     # a group whose every call has an unknown cost has an unknown cost, never $0
@@ -222,7 +226,8 @@ FROM
             count() AS groups,
             sum(c.requests) AS all_requests,
             sum(c.cost) AS all_cost,
-            sum(c.unpriced_requests) AS all_unpriced
+            sum(c.unpriced_requests) AS all_unpriced,
+            sum(c.dead_lettered_requests) AS all_lost
         FROM
         (
 {inner}
@@ -437,7 +442,8 @@ def _narrowed(
     """``sql`` with its tables swapped for subqueries of the same columns that keep only
     the calls matching ``calls`` (user, conversation) and, when ``exact``, only the rows in
     [start, end] — read from the hourly rollup when the range is whole hours, else from the
-    calls themselves. Nothing changes when there is nothing to narrow."""
+    calls themselves; the pending dead letters the same way, from their own columns. Nothing
+    changes when there is nothing to narrow."""
     whole_hours = _on(start, 3600) and _on(end + _MS, 3600)
     whole_days = _on(start, 86400) and _on(end + _MS, 86400)
     exact = exact and not whole_days
@@ -483,7 +489,11 @@ def _narrowed(
             return match[0]  # whole hours: the hourly rollup is exact already
         return rolled("day" if table == "llm_cost_daily" else "hour")
 
-    return _ROLLUP.sub(swap, sql).replace(WHOLE_TABLES, NARROWED_TABLES), parameters
+    # the calls serve could not store, narrowed the same way: by their own instant, user and
+    # conversation (migration 0029), not by their whole day
+    letters = f"FROM (SELECT * FROM dead_letters AS c FINAL WHERE {where}) AS l"
+    sql = _ROLLUP.sub(swap, sql).replace(LETTERS, letters)
+    return sql.replace(WHOLE_TABLES, NARROWED_TABLES), parameters
 
 
 # A view whose answer comes faster from projections of the tables than from the rows, but
@@ -498,10 +508,9 @@ _MS = timedelta(milliseconds=1)
 # pending: in no rollup, so in no total and no count; with ``replayed = 1`` once a replay has
 # stored them, when the rollups count them instead (never both). Counted by the day (or hour) of
 # the call and its dimensions, which the sink writes as columns beside the row it keeps
-# (migrations 0027, 0028: no JSON is read at query time); the report's and the API's call
-# filters (user, conversation) and exact ranges do not narrow them (whole days, as the
-# dashboards count). Every view, budgets and reconciliation included, reads them through
-# :func:`pending`: one definition.
+# (migrations 0027-0029: no JSON is read at query time). Every view reads them through
+# :func:`pending`, so that :func:`_narrowed` finds them: the report's and the API's call filters
+# (user, conversation) and exact ranges narrow them by their own user, conversation and instant.
 LETTERS = "FROM dead_letters AS l FINAL"
 
 

@@ -312,13 +312,19 @@ FROM (
 ORDER BY {_TOP_CALL_ORDER}
 LIMIT 50"""
 # What the view shows of them: an unpriced call's cost is unknown (NULL), never $0. Around the
-# query, so that its order and cut read the stored cost.
+# query, so that its order and cut read the stored cost. Beside every row, the range's calls no
+# ranking by cost can place (any of them may cost more than the calls listed): those of unknown
+# cost (ranked at $0, listed last if at all) and those serve could not store (never listed).
 _TOP_CALLS_SHOWN = (
     "SELECT\n    "
     + ",\n    ".join(
         "if(t.priced = 0, NULL, t.cost) AS cost" if c == "cost" else f"t.{c} AS {c}"
         for c in _TOP_CALL_COLUMNS
     )
+    + ",\n    (\n        SELECT countIf(priced = 0)\n        FROM llm_calls\n"
+    "        WHERE $__timeFilter(ts){filters}\n    ) AS unpriced_requests,\n"
+    f"    (\n        SELECT count()\n        {pending('$__timeFilter(l.ts)')}\n"
+    "    ) AS dead_lettered_requests"
     + f"\nFROM\n(\n{_TOP_CALLS}\n) AS t\nORDER BY "
     + ", ".join(f"t.{term}" for term in _TOP_CALL_ORDER.split(", "))
 )
@@ -332,6 +338,14 @@ _SHARE_LEAVES_OUT = "sum(sum({}.unpriced_requests)) OVER () AS share_unpriced_re
 
 # What a breakdown sums of the rollup (with the calls not stored beside: _with_dead_letters).
 _SUMS = ("cost", "requests", "unpriced_requests")
+_REPORTED_SUMS = (
+    "reported_requests", "reported_cost", "compared_requests", "compared_reported_cost",
+    "compared_computed_cost",
+)  # fmt: skip
+_CACHE_SUMS = (
+    "requests", "unpriced_requests", "cache_read_tokens", "cache_write_tokens",
+    "cache_read_cost", "cache_write_cost", "cache_savings",
+)  # fmt: skip
 _BLOCKED_SUMS = (*_SUMS, "blocked_requests")
 
 
@@ -594,7 +608,7 @@ def _with_dead_letters(keys: str, sums: tuple[str, ...], indent: str = "") -> st
     """Rows of the rollup by ``keys`` (its ``sums``) over the range, with the pending dead
     letters of each (``dead_lettered_requests``): a value whose only calls were not stored has
     a row of 0 calls and as many not stored, so no breakdown leaves them out silently."""
-    money = {"cost": "toDecimal128(0, 12)"}
+    money = {s: "toDecimal128(0, 12)" for s in sums if s.endswith(("cost", "savings"))}
     summed = ", ".join(f"sum(w.{s}) AS {s}" for s in sums)
     rolled = ", ".join(f"sum(d.{s}) AS {s}" for s in sums)
     zeros = ", ".join(money.get(s, "toUInt64(0)") for s in sums)
@@ -613,6 +627,10 @@ FROM
 ) AS w
 GROUP BY {keys}"""
     return "\n".join(indent + line if line else line for line in sql.splitlines())
+
+
+# The letters of the conversations of the range (their own instant, migration 0029).
+_CONVERSATION_LETTERS = "$__timeFilter(l.ts)\n                  AND l.conversation != ''"
 
 
 _VIEWS: list[View] = [
@@ -904,7 +922,8 @@ ORDER BY cost DESC, provider, model""",
             "or output cost it refines. A unit with no rate of its own is billed at its "
             "parent's rate and is not listed. unpriced_requests are the model's calls of unknown "
             "cost: their tokens are counted, their cost is not (a lower bound then); a unit "
-            "with tokens but no known cost beside them is listed, its cost NULL (unknown)."
+            "with tokens but no known cost beside them is listed, its cost NULL (unknown). "
+            "dead_lettered_requests are the model's calls serve could not store: in neither."
         ),
         format=Format.TABLE,
         source="llm_cost_daily",
@@ -916,7 +935,8 @@ SELECT
     u.2 AS tokens,
     -- no known cost of the unit beside calls of unknown cost: unknown, never 0
     if(u.3 = 0, NULL, u.3) AS cost,
-    unknown.unpriced_requests AS unpriced_requests
+    unknown.unpriced_requests AS unpriced_requests,
+    unknown.dead_lettered_requests AS dead_lettered_requests
 FROM
 (
     SELECT
@@ -928,12 +948,10 @@ FROM
     GROUP BY provider, model
 ) AS units
 -- the model's calls of unknown cost, apart: each side reads a projection that holds its sums
+-- and those serve could not store: in neither tokens nor cost
 LEFT JOIN
 (
-    SELECT provider, model, sum(d.unpriced_requests) AS unpriced_requests
-    FROM llm_cost_daily AS d
-    WHERE $__dateFilter(day){{filters}}
-    GROUP BY provider, model
+{_with_dead_letters("provider, model", ("unpriced_requests",), indent="    ")}
 ) AS unknown ON unknown.provider = units.provider AND unknown.model = units.model
 ARRAY JOIN units.units AS u
 WHERE u.3 != 0 OR (u.2 > 0 AND unknown.unpriced_requests > 0)
@@ -947,11 +965,12 @@ ORDER BY cost DESC NULLS LAST, provider, model, unit""",
             "charged (reported_requests, reported_cost: that cost counts). Of those, the "
             "compared_requests also have a computed cost: what they reported against what "
             "tokentrace computed, and the gap (reported minus computed; gap_ratio of the "
-            "computed cost)."
+            "computed cost). dead_lettered_requests are the model's calls serve could not "
+            "store, in no column (whether their provider reported a cost is not known)."
         ),
         format=Format.TABLE,
         source="llm_cost_daily",
-        template="""\
+        template=f"""\
 SELECT
     provider,
     model,
@@ -961,9 +980,12 @@ SELECT
     sum(d.compared_reported_cost) AS compared_reported_cost,
     sum(d.compared_computed_cost) AS computed_cost,
     sum(d.compared_reported_cost) - sum(d.compared_computed_cost) AS gap,
-    toFloat64(gap) / nullIf(toFloat64(computed_cost), 0) AS gap_ratio
-FROM llm_cost_daily AS d
-WHERE $__dateFilter(day){filters}
+    toFloat64(gap) / nullIf(toFloat64(computed_cost), 0) AS gap_ratio,
+    sum(d.dead_lettered_requests) AS dead_lettered_requests
+FROM
+(
+{_with_dead_letters("provider, model", _REPORTED_SUMS, indent="    ")}
+) AS d
 GROUP BY provider, model
 HAVING reported_requests > 0
 ORDER BY abs(gap) DESC, reported_cost DESC, provider, model""",
@@ -1007,7 +1029,9 @@ ORDER BY abs(gap) DESC, reported_cost DESC, provider, model""",
         description=(
             "Per provider and model: cached tokens, what cache reads and writes cost, and "
             "the savings net of cache-write premiums (the cache_savings column); NULL "
-            "(unknown) for a model whose every call has an unknown cost."
+            "(unknown) for a model whose every call has an unknown cost. "
+            "dead_lettered_requests are the model's calls serve could not store, in no "
+            "column (the savings a lower bound beside them)."
         ),
         format=Format.TABLE,
         source="llm_cost_daily",
@@ -1020,9 +1044,12 @@ SELECT
     {_KNOWN_SUM.format("cache_read_cost")} AS cache_read_cost,
     {_KNOWN_SUM.format("cache_write_cost")} AS cache_write_cost,
     {_KNOWN_SUM.format("cache_savings")} AS cache_savings,
-    sum(d.unpriced_requests) AS unpriced_requests
-FROM llm_cost_daily AS d
-WHERE $__dateFilter(day){{filters}}
+    sum(d.unpriced_requests) AS unpriced_requests,
+    sum(d.dead_lettered_requests) AS dead_lettered_requests
+FROM
+(
+{_with_dead_letters("provider, model", _CACHE_SUMS, indent="    ")}
+) AS d
 GROUP BY provider, model
 HAVING cache_read_tokens + cache_write_tokens > 0
 ORDER BY cache_savings DESC, provider, model""",
@@ -1185,7 +1212,10 @@ ORDER BY time""",
         description=(
             "Error rate and the cost of failed calls per feature: the known cost, a lower "
             "bound when failed_unpriced_requests > 0, NULL (unknown) when every failed call's "
-            "cost is unknown."
+            "cost is unknown. dead_lettered_requests are the feature's calls serve could not "
+            "store, failed_dead_lettered_requests those of them that failed: in no other column "
+            "(error_rate is of the stored calls, NULL without any; failed_cost NULL when the "
+            "only failed calls were not stored)."
         ),
         format=Format.TABLE,
         source="llm_cost_daily",
@@ -1194,11 +1224,28 @@ SELECT
     feature,
     sum(d.requests) AS requests,
     sum(d.failed_requests) AS failed_requests,
-    failed_requests / requests AS error_rate,
-    {_FAILED_COST} AS failed_cost,
-    sum(d.failed_unpriced_requests) AS failed_unpriced_requests
-FROM llm_cost_daily AS d
-WHERE $__dateFilter(day){{filters}}
+    failed_requests / nullIf(requests, 0) AS error_rate,
+    -- failed calls not stored only: their cost is unknown, not zero
+    if(failed_requests = 0 AND failed_dead_lettered_requests > 0, NULL, {_FAILED_COST})
+        AS failed_cost,
+    sum(d.failed_unpriced_requests) AS failed_unpriced_requests,
+    sum(d.dead_lettered_requests) AS dead_lettered_requests,
+    sum(d.failed_dead_lettered_requests) AS failed_dead_lettered_requests
+FROM
+(
+    SELECT feature, sum(d.requests) AS requests, sum(d.failed_requests) AS failed_requests,
+        sum(d.failed_cost) AS failed_cost,
+        sum(d.failed_unpriced_requests) AS failed_unpriced_requests,
+        toUInt64(0) AS dead_lettered_requests, toUInt64(0) AS failed_dead_lettered_requests
+    FROM llm_cost_daily AS d
+    WHERE $__dateFilter(day){{filters}}
+    GROUP BY feature
+    UNION ALL
+    -- the calls serve could not store, and those of them that failed (migration 0029)
+    SELECT l.feature, 0, 0, toDecimal128(0, 12), 0, count(), countIf(l.status = 'error')
+    {pending(indent="    ")}
+    GROUP BY l.feature
+) AS d
 GROUP BY feature
 ORDER BY failed_cost DESC, failed_requests DESC, feature""",
     ),
@@ -1207,7 +1254,9 @@ ORDER BY failed_cost DESC, failed_requests DESC, feature""",
         title="Waste signals",
         description=(
             "Agents and features whose prompts exceed 10x their completions (embeddings "
-            "excluded): oversized context, repeated history, retrieval overreach."
+            "excluded): oversized context, repeated history, retrieval overreach. "
+            "dead_lettered_requests are the row's calls serve could not store, in no tokens "
+            "or cost (a lower bound beside them)."
         ),
         format=Format.TABLE,
         source="llm_cost_daily",
@@ -1220,10 +1269,23 @@ SELECT
     sum(output_tokens) AS output_tokens,
     input_tokens / output_tokens AS prompt_to_completion,
     {_KNOWN_COST},
-    sum(d.unpriced_requests) AS unpriced_requests
-FROM llm_cost_daily AS d
-WHERE $__dateFilter(day)
-  AND operation != 'embeddings'{{filters}}
+    sum(d.unpriced_requests) AS unpriced_requests,
+    sum(d.dead_lettered_requests) AS dead_lettered_requests
+FROM
+(
+    SELECT agent, feature, sum(d.requests) AS requests, sum(d.input_tokens) AS input_tokens,
+        sum(d.output_tokens) AS output_tokens, sum(d.cost) AS cost,
+        sum(d.unpriced_requests) AS unpriced_requests, toUInt64(0) AS dead_lettered_requests
+    FROM llm_cost_daily AS d
+    WHERE $__dateFilter(day)
+      AND operation != 'embeddings'{{filters}}
+    GROUP BY agent, feature
+    UNION ALL
+    -- the calls serve could not store: in no tokens or cost of the row (a lower bound)
+    SELECT l.agent, l.feature, 0, 0, 0, toDecimal128(0, 12), 0, count()
+    {pending("$__dateFilter(l.day) AND l.operation != 'embeddings'", indent="    ")}
+    GROUP BY l.agent, l.feature
+) AS d
 GROUP BY agent, feature
 HAVING output_tokens > 0 AND input_tokens > 10 * output_tokens
 ORDER BY cost DESC, agent, feature""",
@@ -1236,12 +1298,14 @@ ORDER BY cost DESC, agent, feature""",
             "usage), per provider and model, with the first and last hour they were seen; "
             "usage_missing_requests of them had no usage. no_price_first_seen is the first hour "
             "with calls that had usage but no price (NULL if none): a model whose streams lack "
-            "usage can still gain a rate it has no price for (a tier, a tool, a unit)."
+            "usage can still gain a rate it has no price for (a tier, a tool, a unit). "
+            "dead_lettered_requests are the model's calls serve could not store, of unknown "
+            "cost too (first_seen and last_seen count their hours; a model may have only them)."
         ),
         format=Format.TABLE,
         source="llm_cost_hourly",
         unit="short",
-        template="""\
+        template=f"""\
 SELECT
     provider,
     model,
@@ -1250,7 +1314,8 @@ SELECT
     min(m.hour) AS first_seen,
     max(m.hour) AS last_seen,
     if(countIf(m.unpriced > m.usage_missing) = 0, NULL,
-        minIf(m.hour, m.unpriced > m.usage_missing)) AS no_price_first_seen
+        minIf(m.hour, m.unpriced > m.usage_missing)) AS no_price_first_seen,
+    sum(m.lost) AS dead_lettered_requests
 FROM
 (
     -- the hours of each model with unpriced calls, summed per hour first (a condition on
@@ -1261,14 +1326,20 @@ FROM
         h.model AS model,
         h.hour AS hour,
         sum(h.unpriced_requests) AS unpriced,
-        sum(h.usage_missing_requests) AS usage_missing
+        sum(h.usage_missing_requests) AS usage_missing,
+        toUInt64(0) AS lost
     FROM llm_cost_hourly AS h
-    WHERE $__timeFilter(hour){filters}
+    WHERE $__timeFilter(hour){{filters}}
     GROUP BY h.provider, h.model, h.hour
     HAVING unpriced > 0
+    UNION ALL
+    -- the calls serve could not store, by their hour: of unknown cost too
+    SELECT l.provider, l.model, l.hour, 0, 0, count()
+    {pending("$__timeFilter(l.hour)", indent="    ")}
+    GROUP BY l.provider, l.model, l.hour
 ) AS m
 GROUP BY provider, model
-ORDER BY unpriced_requests DESC, provider, model""",
+ORDER BY unpriced_requests + dead_lettered_requests DESC, provider, model""",
     ),
     View(
         name="usage_missing",
@@ -1276,18 +1347,20 @@ ORDER BY unpriced_requests DESC, provider, model""",
         description=(
             "Calls whose span carried no token usage (an OpenAI stream without "
             "stream_options.include_usage, a stream cut off, a call a gateway gave up on with "
-            "502, 504 or 524), per provider and model: their cost is unknown, not $0."
+            "502, 504 or 524), per provider and model: their cost is unknown, not $0. "
+            "dead_lettered_requests are such calls serve could not store."
         ),
         format=Format.TABLE,
         source="llm_cost_hourly",
         unit="short",
-        template="""\
+        template=f"""\
 SELECT
     provider,
     model,
     sum(m.usage_missing) AS usage_missing_requests,
     min(m.hour) AS first_seen,
-    max(m.hour) AS last_seen
+    max(m.hour) AS last_seen,
+    sum(m.lost) AS dead_lettered_requests
 FROM
 (
     -- the hours of each model with such calls, summed per hour first (see unpriced_usage)
@@ -1295,14 +1368,20 @@ FROM
         h.provider AS provider,
         h.model AS model,
         h.hour AS hour,
-        sum(h.usage_missing_requests) AS usage_missing
+        sum(h.usage_missing_requests) AS usage_missing,
+        toUInt64(0) AS lost
     FROM llm_cost_hourly AS h
-    WHERE $__timeFilter(hour){filters}
+    WHERE $__timeFilter(hour){{filters}}
     GROUP BY h.provider, h.model, h.hour
     HAVING usage_missing > 0
+    UNION ALL
+    -- the calls without usage serve could not store, by their hour (migration 0029)
+    SELECT l.provider, l.model, l.hour, 0, count()
+    {pending("$__timeFilter(l.hour) AND l.usage_missing = 1", indent="    ")}
+    GROUP BY l.provider, l.model, l.hour
 ) AS m
 GROUP BY provider, model
-ORDER BY usage_missing_requests DESC, provider, model""",
+ORDER BY usage_missing_requests + dead_lettered_requests DESC, provider, model""",
     ),
     View(
         name="latency_by_provider",
@@ -1318,21 +1397,38 @@ ORDER BY usage_missing_requests DESC, provider, model""",
         title="Cost per conversation",
         description=(
             f"The {TOP_DEFAULT} most expensive conversations in the range, then one "
-            f"'{OTHER}' row for the rest."
+            f"'{OTHER}' row for the rest. dead_lettered_requests are a conversation's calls "
+            "serve could not store, in neither requests nor cost (0 requests and cost NULL "
+            "when they are its only calls)."
         ),
         format=Format.TABLE,
         source="llm_calls",
         top=TOP_DEFAULT,
         template=_leaders_and_rest(
             ("conversation", "tenant", "user"),
-            """\
+            f"""\
             SELECT
-                conversation, tenant, user, count() AS requests, sum(cost) AS cost,
-                countIf(priced = 0) AS unpriced_requests, min(ts) AS first_call,
-                max(ts) AS last_call
-            FROM llm_calls
-            WHERE $__timeFilter(ts)
-              AND conversation != ''{filters}
+                conversation, tenant, user, sum(w.requests) AS requests, sum(w.cost) AS cost,
+                sum(w.unpriced_requests) AS unpriced_requests, min(w.first_call) AS first_call,
+                max(w.last_call) AS last_call,
+                sum(w.dead_lettered_requests) AS dead_lettered_requests
+            FROM
+            (
+                SELECT
+                    conversation, tenant, user, count() AS requests, sum(cost) AS cost,
+                    countIf(priced = 0) AS unpriced_requests, min(ts) AS first_call,
+                    max(ts) AS last_call, toUInt64(0) AS dead_lettered_requests
+                FROM llm_calls
+                WHERE $__timeFilter(ts)
+                  AND conversation != ''{{filters}}
+                GROUP BY conversation, tenant, user
+                UNION ALL
+                -- the calls serve could not store (migration 0029): 0 requests, cost unknown
+                SELECT l.conversation, l.tenant, l.user, 0, toDecimal128(0, 12), 0,
+                    min(l.ts), max(l.ts), count()
+                {pending(_CONVERSATION_LETTERS, indent="                ")}
+                GROUP BY l.conversation, l.tenant, l.user
+            ) AS w
             GROUP BY conversation, tenant, user""",
             spans=True,
         ),
@@ -1342,7 +1438,8 @@ ORDER BY usage_missing_requests DESC, provider, model""",
         title="Cost per user",
         description=(
             f"The {TOP_DEFAULT} most expensive users over the range (whole UTC days), with "
-            f"their tenant, then one '{OTHER}' row for the rest."
+            f"their tenant, then one '{OTHER}' row for the rest. dead_lettered_requests as "
+            "cost_by_conversation's."
         ),
         format=Format.TABLE,
         source="llm_calls",
@@ -1353,21 +1450,40 @@ ORDER BY usage_missing_requests DESC, provider, model""",
         # the API's ``exact`` still count the range itself (view_sql._narrowed).
         template=_leaders_and_rest(
             ("user", "tenant"),
-            """\
+            f"""\
             SELECT
-                user, tenant, count() AS requests, sum(cost) AS cost,
-                countIf(priced = 0) AS unpriced_requests
-            FROM llm_calls
-            WHERE toDate(ts) >= toDate($__fromTime, 'UTC')
-              AND toDate(ts) <= toDate($__toTime, 'UTC')
-              AND user != ''{filters}
+                user, tenant, sum(w.requests) AS requests, sum(w.cost) AS cost,
+                sum(w.unpriced_requests) AS unpriced_requests,
+                sum(w.dead_lettered_requests) AS dead_lettered_requests
+            FROM
+            (
+                SELECT
+                    user, tenant, count() AS requests, sum(cost) AS cost,
+                    countIf(priced = 0) AS unpriced_requests,
+                    toUInt64(0) AS dead_lettered_requests
+                FROM llm_calls
+                WHERE toDate(ts) >= toDate($__fromTime, 'UTC')
+                  AND toDate(ts) <= toDate($__toTime, 'UTC')
+                  AND user != ''{{filters}}
+                GROUP BY user, tenant
+                UNION ALL
+                -- the calls serve could not store (migration 0029): 0 requests, cost unknown
+                SELECT l.user, l.tenant, 0, toDecimal128(0, 12), 0, count()
+                {pending("$__dateFilter(l.day) AND l.user != ''", indent="                ")}
+                GROUP BY l.user, l.tenant
+            ) AS w
             GROUP BY user, tenant""",
         ),
     ),
     View(
         name="top_calls",
         title="Most expensive calls",
-        description="The 50 most expensive single calls in the range, with their trace ids.",
+        description=(
+            "The 50 most expensive single calls in the range, with their trace ids; cost NULL "
+            "for a call of unknown cost (ranked as $0). Beside every row, the range's calls "
+            "no ranking by cost can place: unpriced_requests (of unknown cost) and "
+            "dead_lettered_requests (calls serve could not store, never listed)."
+        ),
         format=Format.TABLE,
         source="llm_calls",
         template=_TOP_CALLS_SHOWN,

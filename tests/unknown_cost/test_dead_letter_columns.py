@@ -98,3 +98,34 @@ def test_the_hour_of_letters_kept_before_is_backfilled_once(chdb_url: str) -> No
         ]
     finally:
         client.command("DROP DATABASE IF EXISTS before_0028")
+
+
+def test_the_call_columns_of_letters_kept_before_are_backfilled_once(chdb_url: str) -> None:
+    """Migration 0029 writes the instant, user, conversation, status and usage_missing of a
+    letter kept by 0028's sink from its JSON; the report's filters then narrow it by them."""
+    client = store.connect(chdb_url, database="before_0029")
+    try:
+        migrate_before(client, 29)
+        at = DAY.replace(minute=40, microsecond=123456)
+        row = {"ts": int(at.timestamp()) * 10**6 + 123456, "user": "u-\udcff",
+               "conversation": "c-1", "status": "error", "usage_missing": True}  # fmt: skip
+        client.insert(
+            "dead_letters",
+            [["seg-1/0", at, "cannot encode", json.dumps(row), 0, at, at.date()]],
+            column_names=["id", "failed_at", "reason", "row", "replayed", "updated_at", "day"],
+        )
+        assert 29 in store.migrate(client)
+        columns = "ts, user, conversation, status, usage_missing"
+        expected = [(at.replace(tzinfo=None), "u-\ufffd", "c-1", "error", 1)]
+        assert client.query(f"SELECT {columns} FROM dead_letters").result_rows == expected
+        [migration] = [m for m in store.load_migrations() if m.version == 29]
+        store.run_statements(client, migration)
+        assert client.query(f"SELECT {columns} FROM dead_letters").result_rows == expected
+        day = DAY.replace(hour=0)
+        end = day + dt.timedelta(days=1, milliseconds=-1)
+        [totals] = views.fetch(
+            client, views.VIEWS["totals"], start=day, end=end, filters={"user": ("u-\ufffd",)}
+        )
+        assert (totals["cost"], totals["dead_lettered_requests"]) == (None, 1)
+    finally:
+        client.command("DROP DATABASE IF EXISTS before_0029")

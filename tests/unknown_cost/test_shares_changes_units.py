@@ -155,7 +155,7 @@ def test_the_change_says_why_it_is_blank(seeded) -> None:
 
 def test_a_unit_of_a_model_without_a_price_is_listed_as_unknown(seeded) -> None:
     expected = {"provider": "acme", "model": "acme-1", "unit": "input_audio", "tokens": AUDIO,
-                "cost": None, "unpriced_requests": 1}  # fmt: skip
+                "cost": None, "unpriced_requests": 1, "dead_lettered_requests": 0}  # fmt: skip
     for day in (UNKNOWN, MIXED):
         assert _view(seeded, "cost_by_unit", day) == [expected]
     # gpt-4o-mini's calls have no extra unit: nothing listed on the day of known costs

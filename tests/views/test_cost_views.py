@@ -89,7 +89,8 @@ def unit_costs_of_the_calls(client, bounds, user: str | None = None) -> list[tup
     units = [name.removesuffix("_tokens") for name in USAGE_UNITS]
     selects = " UNION ALL ".join(
         f"SELECT provider, model, '{u}' AS unit, sum({u}_tokens) AS tokens, "
-        f"sum({u}_cost) AS cost, countIf(priced = 0) AS unknown FROM llm_calls WHERE {RAW_WHERE}"
+        f"sum({u}_cost) AS cost, countIf(priced = 0) AS unknown, 0 AS not_stored FROM llm_calls "
+        f"WHERE {RAW_WHERE}"
         + (" AND user = {user:String}" if user else "")
         + " GROUP BY provider, model"
         for u in units
@@ -113,25 +114,27 @@ def test_cost_by_unit_equals_the_calls(client, bounds):
 
 def test_cost_by_unit_over_whole_days(client):
     assert rows(client, "cost_by_unit", **WHOLE_DAYS) == [
-        ("google", "gemini-2.5-flash-image", "output_image", 1_290, D("0.0387"), 0),
-        ("anthropic", "claude-sonnet-4-5", "cache_write_1h", 2_000, D("0.012"), 0),
-        ("google", "gemini-2.5-flash", "input_audio", 7_000, D("0.003"), 1),
-        ("google", "gemini-2.5-flash", "cache_audio_read", 1_000, D("0.0001"), 1),
+        # provider, model, unit, tokens, cost, unknown, not stored
+        ("google", "gemini-2.5-flash-image", "output_image", 1_290, D("0.0387"), 0, 0),
+        ("anthropic", "claude-sonnet-4-5", "cache_write_1h", 2_000, D("0.012"), 0, 0),
+        ("google", "gemini-2.5-flash", "input_audio", 7_000, D("0.003"), 1, 0),
+        ("google", "gemini-2.5-flash", "cache_audio_read", 1_000, D("0.0001"), 1, 0),
     ]
 
 
 def test_cost_by_unit_for_one_user(client):
     found = rows(client, "cost_by_unit", **WHOLE_DAYS, filters={"user": ["u2"]})
     assert found == unit_costs_of_the_calls(client, WHOLE_DAYS, "u2")
-    assert found == [("anthropic", "claude-sonnet-4-5", "cache_write_1h", 2_000, D("0.012"), 0)]
+    assert found == [("anthropic", "claude-sonnet-4-5", "cache_write_1h", 2_000, D("0.012"), 0, 0)]
 
 
 def test_provider_cost_differences(client):
     assert rows(client, "provider_cost_differences", **WHOLE_DAYS) == [
-        # reported, reported cost, compared, compared reported, computed, gap, gap ratio
+        # reported, reported cost, compared, compared reported, computed, gap, gap ratio,
+        # not stored
         ("openrouter", "claude-x", 2, D("0.000371"), 2, D("0.000371"), D("0.000339"),
-         D("0.000032"), float(D("0.000032") / D("0.000339"))),
-        ("openrouter", "mystery", 1, D("0.5"), 0, D(0), D(0), D(0), None),
+         D("0.000032"), float(D("0.000032") / D("0.000339")), 0),
+        ("openrouter", "mystery", 1, D("0.5"), 0, D(0), D(0), D(0), None, 0),
     ]  # fmt: skip
 
 

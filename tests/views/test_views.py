@@ -368,6 +368,7 @@ def test_cost_by_unit_and_provider_cost_differences_on_the_seed(seeded) -> None:
             "tokens": 2_000,
             "cost": Decimal("0.03"),
             "unpriced_requests": 0,
+            "dead_lettered_requests": 0,
         }
     ]
     [row] = fetch(seeded, "provider_cost_differences")
@@ -381,4 +382,5 @@ def test_cost_by_unit_and_provider_cost_differences_on_the_seed(seeded) -> None:
         "computed_cost": Decimal(0),  # the seed leaves the cost-by-kind columns 0
         "gap": Decimal("2.00"),
         "gap_ratio": None,
+        "dead_lettered_requests": 0,
     }

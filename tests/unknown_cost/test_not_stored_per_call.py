@@ -1,0 +1,220 @@
+"""The views that read single calls, users, conversations, failures, waste, cache, units, provider
+costs and the calls of unknown cost count the calls serve could not store (pending dead letters)
+beside what they show, and the report's call filters and exact ranges narrow those letters by
+the call's own user, conversation and instant (migration 0029), not by its whole day.
+
+One store, read by every test: on DAY (Wednesday 2026-11-18) three gpt-4o-mini calls and one of
+acme-1 (no price) stored for user u-1 in conversation conv-1, one gpt-4o call whose gateway
+reported its cost; not stored: a failed gpt-4o-mini call of user u-2 (conversation conv-2,
+feature search) at 11:30, a gpt-4o-mini stream without usage of u-1 at 15:00 and a gpt-4o call
+at 16:00; on NEXT one of user u-3. Costs by hand from OpenAI's price list
+(https://openai.com/api/pricing/, per million tokens: gpt-4o-mini input $0.15, cached input
+$0.075, output $0.60; gpt-4o input $2.50, output $10).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from tokentrace.processor.report import document, window
+from tokentrace.processor.store import dead_letters, views
+
+DAY = dt.datetime(2026, 11, 18, tzinfo=dt.UTC)
+NEXT = DAY + dt.timedelta(days=1)
+M = Decimal(10**6)
+# 1,000 in (400 cached) + 100 out: 600 x 0.15 + 400 x 0.075 + 100 x 0.60
+SMALL = (600 * Decimal("0.15") + 400 * Decimal("0.075") + 100 * Decimal("0.60")) / M
+# 20,000 in + 100 out: a prompt 200 times its completion
+WASTE = (20_000 * Decimal("0.15") + 100 * Decimal("0.60")) / M
+# gpt-4o, 1,000 in + 100 out: computed 2,500 + 1,000 per million, the gateway reported 0.004
+COMPUTED = (1_000 * Decimal("2.50") + 100 * Decimal("10")) / M
+REPORTED = Decimal("0.004")
+# audio input of gpt-4o-mini-audio at its own rate: 1,000 tokens at $10 per million
+AUDIO = 1_000 * Decimal("10") / M
+
+COLUMNS = [
+    "ts", "trace_id", "span_id", "provider", "model", "operation", "team", "feature", "agent",
+    "tenant", "user", "conversation", "input_tokens", "output_tokens", "cache_read_tokens",
+    "input_cost", "cache_read_cost", "output_cost", "cost", "cache_savings", "priced",
+    "unpriced_reason", "status", "provider_cost", "cost_source", "input_audio_tokens",
+    "input_audio_cost",
+]  # fmt: skip
+
+
+def _call(hour: int, span: str, model: str, **row: Any) -> list[Any]:
+    at = DAY + dt.timedelta(hours=hour)
+    values = {
+        "ts": at, "trace_id": f"t-{span}", "span_id": span, "provider": "openai",
+        "model": model, "operation": "chat", "team": "growth", "feature": "chat",
+        "agent": "helper", "tenant": "acme", "user": "u-1", "conversation": "conv-1",
+        "input_tokens": 1_000, "output_tokens": 100, "cache_read_tokens": 0, "input_cost": 0,
+        "cache_read_cost": 0, "output_cost": 0, "cost": 0, "cache_savings": 0, "priced": 1,
+        "unpriced_reason": "", "status": "ok", "provider_cost": None, "cost_source": "computed",
+        "input_audio_tokens": 0, "input_audio_cost": 0, **row,
+    }  # fmt: skip
+    return [values[column] for column in COLUMNS]
+
+
+def _letter(at: dt.datetime, model: str, **row: Any) -> dict[str, Any]:
+    base = {"ts": int(at.timestamp() * 10**6), "provider": "openai", "model": model,
+            "operation": "chat", "team": "growth", "feature": "chat", "agent": "helper",
+            "tenant": "acme", "user": "u-1", "conversation": "conv-1", "status": "ok",
+            "usage_missing": 0}  # fmt: skip
+    return {**base, **row}
+
+
+@pytest.fixture(scope="module")
+def store(module_store_client) -> Iterator[Any]:
+    client = module_store_client
+    small = {"cache_read_tokens": 400, "input_cost": 600 * Decimal("0.15") / M,
+             "cache_read_cost": 400 * Decimal("0.075") / M, "output_cost": 100 * Decimal("0.6") / M,
+             "cost": SMALL, "cache_savings": 400 * Decimal("0.075") / M}  # fmt: skip
+    rows = [
+        _call(9, "s1", "gpt-4o-mini", **small),
+        _call(10, "s2", "acme-1", provider="acme", cache_read_tokens=400, priced=0,
+              unpriced_reason="unknown_model"),
+        _call(12, "s3", "gpt-4o-mini", input_tokens=20_000, input_cost=20_000 * Decimal("0.15") / M,
+              output_cost=100 * Decimal("0.6") / M, cost=WASTE),
+        _call(13, "s4", "gpt-4o", input_cost=COMPUTED - 100 * Decimal(10) / M,
+              output_cost=100 * Decimal(10) / M, cost=REPORTED, provider_cost=REPORTED,
+              cost_source="provider"),
+        _call(14, "s5", "gpt-4o-mini-audio", input_audio_tokens=1_000, input_cost=AUDIO,
+              input_audio_cost=AUDIO, cost=AUDIO, output_tokens=0, user="", conversation=""),
+    ]  # fmt: skip
+    client.insert("llm_calls", rows, column_names=COLUMNS)
+    dead_letters.add(
+        client,
+        [
+            ("seg-1/0", "INCORRECT_DATA: test", _letter(
+                DAY + dt.timedelta(hours=11, minutes=30), "gpt-4o-mini", user="u-2",
+                conversation="conv-2", feature="search", status="error")),
+            ("seg-1/1", "INCORRECT_DATA: test", _letter(
+                DAY + dt.timedelta(hours=15), "gpt-4o-mini", usage_missing=1)),
+            ("seg-1/2", "INCORRECT_DATA: test", _letter(
+                DAY + dt.timedelta(hours=16), "gpt-4o", user="", conversation="")),
+            ("seg-2/0", "INCORRECT_DATA: test", _letter(
+                NEXT + dt.timedelta(hours=11), "gpt-4o-mini", user="u-3", conversation="conv-3")),
+        ],
+    )  # fmt: skip
+    yield client
+
+
+def _view(client: Any, name: str, **kw: Any) -> list[dict[str, Any]]:
+    end = DAY + dt.timedelta(days=1, milliseconds=-1)
+    return views.fetch(client, views.VIEWS[name], start=DAY, end=end, **kw)
+
+
+def _pick(rows: list[dict[str, Any]], *keys: str) -> list[tuple]:
+    return [tuple(row[key] for key in keys) for row in rows]
+
+
+def test_the_sink_writes_the_call_columns(store) -> None:
+    rows = store.query(
+        "SELECT id, ts, user, conversation, status, usage_missing FROM dead_letters FINAL "
+        "ORDER BY id"
+    ).result_rows
+    at = lambda hours: (DAY + dt.timedelta(hours=hours)).replace(tzinfo=None)  # noqa: E731
+    assert rows == [
+        ("seg-1/0", at(11.5), "u-2", "conv-2", "error", 0),
+        ("seg-1/1", at(15), "u-1", "conv-1", "ok", 1),
+        ("seg-1/2", at(16), "", "", "ok", 0),
+        ("seg-2/0", at(35), "u-3", "conv-3", "ok", 0),
+    ]
+
+
+def test_users_and_conversations_count_the_calls_not_stored(store) -> None:
+    keys = ("user", "cost", "requests", "unpriced_requests", "dead_lettered_requests")
+    assert _pick(_view(store, "cost_by_user"), *keys) == [
+        ("u-1", SMALL + WASTE + REPORTED, 4, 1, 1),
+        ("u-2", None, 0, 0, 1),  # its only call was not stored: unknown, was left out
+    ]
+    # the top 1 and "(other)": the rest of the calls not stored stays in the total
+    keys = ("user", "cost", "requests", "dead_lettered_requests", "other")
+    assert _pick(_view(store, "cost_by_user", top=1), *keys) == [
+        ("u-1", SMALL + WASTE + REPORTED, 4, 1, 0),
+        ("(other)", None, 0, 1, 1),
+    ]
+    keys = ("conversation", "cost", "requests", "dead_lettered_requests", "first_call",
+            "last_call")  # fmt: skip
+    at = lambda hours: (DAY + dt.timedelta(hours=hours)).replace(tzinfo=None)  # noqa: E731
+    assert _pick(_view(store, "cost_by_conversation"), *keys) == [
+        ("conv-1", SMALL + WASTE + REPORTED, 4, 1, at(9), at(15)),  # its last call not stored
+        ("conv-2", None, 0, 1, at(11.5), at(11.5)),
+    ]
+
+
+def test_top_calls_say_how_many_calls_they_cannot_rank(store) -> None:
+    rows = _view(store, "top_calls")
+    assert _pick(rows, "span_id", "cost", "unpriced_requests", "dead_lettered_requests") == [
+        ("s5", AUDIO, 1, 3),
+        ("s4", REPORTED, 1, 3),
+        ("s3", WASTE, 1, 3),
+        ("s1", SMALL, 1, 3),
+        ("s2", None, 1, 3),
+    ]
+
+
+def test_failures_waste_and_cache_savings_count_the_calls_not_stored(store) -> None:
+    keys = ("feature", "requests", "failed_requests", "error_rate", "failed_cost",
+            "dead_lettered_requests", "failed_dead_lettered_requests")  # fmt: skip
+    assert _pick(_view(store, "failures_by_feature"), *keys) == [
+        ("chat", 5, 0, 0.0, 0, 2, 0),
+        # only a failed call not stored: its cost unknown (was no row at all)
+        ("search", 0, 0, None, None, 1, 1),
+    ]
+    keys = ("agent", "feature", "requests", "cost", "unpriced_requests", "dead_lettered_requests")
+    # 23,000 input against 300 output tokens (the audio call has no output and is not chat
+    # only: it is in the sums, 24,000 in)
+    assert _pick(_view(store, "waste_signals"), *keys) == [
+        ("helper", "chat", 5, SMALL + WASTE + REPORTED + AUDIO, 1, 2),
+    ]
+    keys = ("provider", "model", "cache_savings", "unpriced_requests", "dead_lettered_requests")
+    assert _pick(_view(store, "cache_savings"), *keys) == [
+        ("openai", "gpt-4o-mini", 400 * Decimal("0.075") / M, 0, 2),
+        ("acme", "acme-1", None, 1, 0),
+    ]
+
+
+def test_units_provider_costs_and_unknown_calls_count_the_calls_not_stored(store) -> None:
+    keys = ("model", "unit", "tokens", "cost", "unpriced_requests", "dead_lettered_requests")
+    assert _pick(_view(store, "cost_by_unit"), *keys) == [
+        ("gpt-4o-mini-audio", "input_audio", 1_000, AUDIO, 0, 0),
+    ]
+    keys = ("model", "reported_cost", "computed_cost", "gap", "dead_lettered_requests")
+    assert _pick(_view(store, "provider_cost_differences"), *keys) == [
+        ("gpt-4o", REPORTED, COMPUTED, REPORTED - COMPUTED, 1),
+    ]
+    keys = ("provider", "model", "unpriced_requests", "usage_missing_requests",
+            "dead_lettered_requests")  # fmt: skip
+    assert _pick(_view(store, "unpriced_usage"), *keys) == [
+        ("openai", "gpt-4o-mini", 0, 0, 2),  # was no row: every stored call of it was known
+        ("acme", "acme-1", 1, 0, 0),
+        ("openai", "gpt-4o", 0, 0, 1),
+    ]
+    assert _pick(_view(store, "usage_missing"), "model", "usage_missing_requests",
+                 "dead_lettered_requests") == [("gpt-4o-mini", 0, 1)]  # fmt: skip
+
+
+def _report(client: Any, first: str, last: str | None, since: str | None = None, **where):
+    now = NEXT + dt.timedelta(days=1)
+    span = window.build(since, first, last, [f"{k}={v}" for k, v in where.items()], now=now)
+    return document.build(document.store_fetcher(client, span), span)
+
+
+def test_report_filters_and_partial_days_count_letters_by_call(store) -> None:
+    """--where user= and conversation= narrow the calls not stored by their own user and
+    conversation, a window of hours by their instant: the whole day's 3 were counted."""
+    day = DAY.date().isoformat()
+    assert _report(store, day, day)["dead_lettered_requests"] == 3
+    only = _report(store, day, day, user="u-2")
+    assert (only["totals"]["cost"], only["totals"]["requests"]) == (None, 0)
+    assert only["dead_lettered_requests"] == 1  # was 3
+    assert _report(store, day, day, conversation="conv-1")["dead_lettered_requests"] == 1
+    # DAY 11:00-12:00: one call not stored, at 11:30 (the day's 3 before), none stored
+    hours = _report(store, f"{day}T11:00:00", f"{day}T12:00:00")
+    assert (hours["totals"]["requests"], hours["dead_lettered_requests"]) == (0, 1)
