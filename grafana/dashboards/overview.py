@@ -43,6 +43,8 @@ def panels() -> list[dict[str, Any]]:
                 title="Month-end forecast",
                 unknown=("forecast_unpriced_requests", "from known spend"),
                 not_stored="forecast_dead_lettered_requests",
+                # no call this month nor the 7 days before: "no calls", not a $0.00 forecast
+                calls=("requests", "last_week_requests", "forecast_dead_lettered_requests"),
             ),
             p.stat(
                 v["totals"],

@@ -100,6 +100,15 @@ def month_text(doc: dict[str, Any], money_text: Callable[[str], str]) -> str:
     return amount_text(mtd["cost"], mtd.get("unpriced_requests", 0), money_text, lost)
 
 
+def forecast_text(doc: dict[str, Any], money_text: Callable[[str], str]) -> str:
+    """The month-end forecast (:func:`lower_bound_text`); "no calls" when neither this month
+    nor the 7 days before hold any call, whose forecast of $0 is no spend to read."""
+    mtd = doc["month_to_date"]
+    if mtd.get("forecast_no_calls"):
+        return "no calls"
+    return lower_bound_text(mtd["forecast"], not mtd.get("forecast_complete", True), money_text)
+
+
 def lower_bound_text(value: str | None, partial: bool, money_text: Callable[[str], str]) -> str:
     """An amount worked out from known costs (a forecast, savings, an average): ``unknown``
     without any, ``at least`` it when calls of unknown cost are left out of it."""
@@ -328,6 +337,8 @@ def build(fetch: Fetch, window: Window, top: int = DEFAULT_TOP) -> dict[str, Any
             "cost_complete": not unknown and not lost,
             "failed_unpriced_requests": failed_unknown,
             "failed_cost_complete": not failed_unknown,
+            # no call at all, stored or not: cost "0" is then no spend to read ("no calls")
+            "no_calls": not requests and not lost,
         },
         "month_to_date": {
             "cost": known_money(mtd.get("cost")) if mtd else "0",
@@ -340,6 +351,12 @@ def build(fetch: Fetch, window: Window, top: int = DEFAULT_TOP) -> dict[str, Any
             "requests": int(mtd.get("requests") or 0),
             "cost_complete": not month_unknown and not month_lost,
             "forecast_complete": not forecast_unknown and not forecast_lost,
+            # no call this month (stored or not), and none in the 7 days before either: the
+            # forecast's "0" is then no spend to read ("no calls")
+            "no_calls": not int(mtd.get("requests") or 0) and not month_lost,
+            "forecast_no_calls": not int(mtd.get("requests") or 0)
+            and not int(mtd.get("last_week_requests") or 0)
+            and not forecast_lost,
             "budgets": [
                 {
                     "scope": r["scope"],
@@ -402,7 +419,10 @@ def build(fetch: Fetch, window: Window, top: int = DEFAULT_TOP) -> dict[str, Any
         },
         # the average of the calls of known cost; unpriced_requests are not in it
         "cost_per_request": {
-            "average": known_money(totals.get("cost_per_request")) if requests else "0",
+            # calls not stored only: unknown, not "0"
+            "average": known_money(totals.get("cost_per_request"))
+            if requests
+            else (None if lost else "0"),
             "unpriced_requests": unknown,
             "daily": [
                 {
@@ -446,6 +466,8 @@ def build(fetch: Fetch, window: Window, top: int = DEFAULT_TOP) -> dict[str, Any
                 "model": r["model"],
                 "requests": int(r["unpriced_requests"]),
                 "usage_missing_requests": int(r["usage_missing_requests"]),
+                # the model's calls serve could not store: of unknown cost too
+                **_not_stored(r),
             }
             for r in fetch("unpriced_usage")
         ],
@@ -459,11 +481,15 @@ def build(fetch: Fetch, window: Window, top: int = DEFAULT_TOP) -> dict[str, Any
                 "error_rate": _number(r["error_rate"]),
                 "failed_cost": known_money(r["failed_cost"]),
                 "failed_unpriced_requests": int(r["failed_unpriced_requests"]),
+                # the feature's calls serve could not store, and those of them that failed:
+                # in no column above (error_rate null without a stored call)
+                **_not_stored(r),
+                "failed_dead_lettered_requests": int(r.get("failed_dead_lettered_requests") or 0),
             }
             for r in fetch("failures_by_feature")
-            if int(r["failed_requests"])
+            if int(r["failed_requests"]) or int(r.get("failed_dead_lettered_requests") or 0)
         ],
-        **_costliest(fetch),
+        **_costliest(fetch, unknown, lost),
     }
 
 
@@ -528,6 +554,7 @@ def _provider_and_unit_costs(fetch: Fetch) -> dict[str, Any]:
                 "computed_cost": money(r["computed_cost"]),
                 "gap": money(r["gap"]),
                 "gap_ratio": _number(r["gap_ratio"]),
+                **_not_stored(r),
             }
             for r in fetch("provider_cost_differences")
         ],
@@ -541,16 +568,22 @@ def _provider_and_unit_costs(fetch: Fetch) -> dict[str, Any]:
                 "cost": known_money(r["cost"]),
                 # the model's calls of unknown cost: in tokens, not in cost (a lower bound)
                 "unpriced_requests": int(r["unpriced_requests"]),
+                # and those serve could not store: in neither tokens nor cost
+                **_not_stored(r),
             }
             for r in fetch("cost_by_unit")
         ],
     }
 
 
-def _costliest(fetch: Fetch) -> dict[str, Any]:
+def _costliest(fetch: Fetch, unknown: int, lost: int) -> dict[str, Any]:
     """The most expensive calls, users and conversations of the window (10 each; the
-    "(other)" row of the per-user and per-conversation views is left to ``by_tag``)."""
+    "(other)" row of the per-user and per-conversation views is left to ``by_tag``), and the
+    window's calls no ranking by cost can place (``top_calls_unranked``, as the view says beside
+    each row, here even without a row): those of unknown cost, ranked as $0 if listed at all,
+    and those serve could not store, never listed."""
     return {
+        "top_calls_unranked": {"unpriced_requests": unknown, "dead_lettered_requests": lost},
         "top_calls": [
             {
                 "ts": _instant(r["ts"]),
@@ -576,6 +609,7 @@ def _costliest(fetch: Fetch) -> dict[str, Any]:
                 "requests": int(r["requests"]),
                 "cost": known_money(r["cost"]),
                 "unpriced_requests": int(r["unpriced_requests"]),
+                **_not_stored(r),
             }
             for r in fetch("cost_by_user", top=TOP)
             if not r.get("other")
@@ -588,6 +622,7 @@ def _costliest(fetch: Fetch) -> dict[str, Any]:
                 "requests": int(r["requests"]),
                 "cost": known_money(r["cost"]),
                 "unpriced_requests": int(r["unpriced_requests"]),
+                **_not_stored(r),
             }
             for r in fetch("cost_by_conversation", top=TOP)
             if not r.get("other")

@@ -19,6 +19,7 @@ from tokentrace.processor.report.document import (
     amount_text,
     change_text,
     cost_text,
+    forecast_text,
     incidents,
     lower_bound_text,
     month_text,
@@ -118,7 +119,11 @@ def render(doc: dict[str, Any]) -> str:
             note="Days whose spend passed 2× the trailing 7-day average, for the whole "
             "spend or one team, feature or tenant; consecutive days are one incident.",
         ),
-        _section("Most expensive calls", _top_calls(doc.get("top_calls", [])), wide=True),
+        _section(
+            "Most expensive calls",
+            _top_calls(doc.get("top_calls", []), doc.get("top_calls_unranked", {})),
+            wide=True,
+        ),
         _section("Top users", _top_users(doc.get("top_users", []))),
         _section("Top conversations", _top_conversations(doc.get("top_conversations", []))),
     ]
@@ -196,7 +201,7 @@ def _tick_label(value: Decimal, unit: str = "$") -> str:
 
 
 def _kpis(doc: dict[str, Any]) -> str:
-    totals, mtd = doc["totals"], doc["month_to_date"]
+    totals = doc["totals"]
     unpriced = totals["unpriced_requests"]
     average = lower_bound_text(
         doc["cost_per_request"]["average"], False, lambda value: money(value, 4)
@@ -209,10 +214,7 @@ def _kpis(doc: dict[str, Any]) -> str:
             else []
         ),
         (month_text(doc, money), "month to date"),
-        (
-            lower_bound_text(mtd["forecast"], not mtd.get("forecast_complete", True), money),
-            "month-end forecast",
-        ),
+        (forecast_text(doc, money), "month-end forecast"),
         (f"{totals['requests']:,}", "requests"),
         (
             average,
@@ -371,7 +373,9 @@ def _bars(doc: dict[str, Any], rows: list[tuple[str, dict[str, Any]]], limit: in
     top = max(Decimal(r["cost"] or 0) for _, r in shown) or Decimal(1)
     # a share is of the known spend, as in the terminal and the JSON's share
     known = Decimal(doc["totals"]["cost"] or 0)
-    of = " of known" if doc["totals"]["unpriced_requests"] else ""
+    unknown = doc["totals"]["unpriced_requests"]
+    lost = doc.get("dead_lettered_requests", 0)
+    of = " of known" if unknown or lost else ""
     cells = []
     for label, row in shown:
         width = float(Decimal(row["cost"] or 0) / top) * 100
@@ -389,11 +393,14 @@ def _bars(doc: dict[str, Any], rows: list[tuple[str, dict[str, Any]]], limit: in
         )
     more = len(rows) - len(shown)
     tail = f"<p class=note>…and {more} more.</p>" if more > 0 else ""
-    unknown = doc["totals"]["unpriced_requests"]
+    left_out = " and ".join(
+        f"{count:,} call{'s' * (count != 1)} {what}"
+        for count, what in ((unknown, "of unknown cost"), (lost, "not stored"))
+        if count
+    )
     caption = (
-        f"<p class=note>Shares are of the known spend: {unknown:,} "
-        f"call{'s' * (unknown != 1)} of unknown cost not in it.</p>"
-        if unknown
+        f"<p class=note>Shares are of the known spend: {left_out} not in it.</p>"
+        if left_out
         else ""
     )
     return f"<div class=rows>{''.join(cells)}</div>{tail}{caption}" + _legend(
@@ -502,7 +509,7 @@ def _failures(doc: dict[str, Any]) -> str:
                 r["feature"] or "(none)",
                 f"{r['failed_requests']:,}",
                 f"{r['requests']:,}",
-                f"{r['error_rate'] or 0:.1%}",
+                "—" if r["error_rate"] is None else f"{r['error_rate']:.1%}",
                 _failed_cost_text(r),
             ]
             for r in rows
@@ -512,8 +519,14 @@ def _failures(doc: dict[str, Any]) -> str:
 
 
 def _failed_cost_text(row: dict[str, Any]) -> str:
-    """What failed calls cost: ``unknown`` when every one's cost is, "+ N unknown" when some."""
-    return amount_text(row["failed_cost"], row.get("failed_unpriced_requests", 0), money)
+    """What failed calls cost: ``unknown`` when every one's cost is, "+ N unknown" when some,
+    "+ N not stored" for failed calls serve could not store (a feature's row)."""
+    return amount_text(
+        row["failed_cost"],
+        row.get("failed_unpriced_requests", 0),
+        money,
+        row.get("failed_dead_lettered_requests", 0),
+    )
 
 
 def _incident_amount(incident: dict[str, Any], prefix: str) -> str:
@@ -556,10 +569,25 @@ def _incidents(doc: dict[str, Any]) -> str:
     return _table(["when", "peak", "total spend", "usual day", "scopes that spiked"], rows, {2, 3})
 
 
-def _top_calls(rows: list[dict[str, Any]]) -> str:
+def _unranked(unranked: dict[str, Any]) -> str:
+    """What no ranking by cost can place: calls of unknown cost and calls not stored."""
+    parts = [
+        f"{count:,} call{'s' * (count != 1)} {what}"
+        for count, what in (
+            (unranked.get("unpriced_requests", 0), "of unknown cost (ranked as $0)"),
+            (unranked.get("dead_lettered_requests", 0), "not stored (not listed)"),
+        )
+        if count
+    ]
+    if not parts:
+        return ""
+    return f"<p class=note>Any of {' and '.join(parts)} may cost more than these.</p>"
+
+
+def _top_calls(rows: list[dict[str, Any]], unranked: dict[str, Any]) -> str:
     if not rows:
-        return "<p>No calls in this window.</p>"
-    return _table(
+        return "<p>No calls in this window.</p>" + _unranked(unranked)
+    return _unranked(unranked) + _table(
         ["time (UTC)", "model", "team", "feature", "user", "in", "out", "cost", "latency",
          "trace"],
         [
@@ -612,17 +640,18 @@ def _unpriced_table(rows: list[dict[str, Any]]) -> str:
         "$0, and not in the totals. Add missing prices to a prices file "
         "(TOKENTRACE_PRICES_FILE); turn on usage reporting for streams.</p>"
         + _table(
-            ["provider", "model", "calls", "of which without usage"],
+            ["provider", "model", "calls", "of which without usage", "not stored"],
             [
                 [
                     r["provider"],
                     r["model"],
                     f"{r['requests']:,}",
                     f"{r['usage_missing_requests']:,}",
+                    f"{r.get('dead_lettered_requests', 0):,}",
                 ]
                 for r in rows
             ],
-            {2, 3},
+            {2, 3, 4},
         )
     )
 

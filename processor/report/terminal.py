@@ -26,6 +26,7 @@ from tokentrace.processor.report.document import (
     amount_text,
     change_text,
     cost_text,
+    forecast_text,
     lower_bound_text,
     month_text,
     spend_text,
@@ -110,7 +111,6 @@ def render(doc: dict[str, Any], console: Console | None = None) -> None:
 
 def _header(doc: dict[str, Any]) -> Panel:
     totals = doc["totals"]
-    mtd = doc["month_to_date"]
     cpr = doc["cost_per_request"]
     lines = Table.grid(padding=(0, 3))
     lines.add_column(justify="right", style="bold")
@@ -118,7 +118,7 @@ def _header(doc: dict[str, Any]) -> Panel:
     lines.add_row("Spend in window", spend_text(doc, money))
     window = doc["window"]
     month = month_text(doc, money)
-    forecast = lower_bound_text(mtd["forecast"], not mtd.get("forecast_complete", True), money)
+    forecast = forecast_text(doc, money)
     if "vs_previous_period" in doc:
         lines.add_row("vs previous period", change_text(doc["vs_previous_period"]))
     lines.add_row("Month to date", f"{month}   forecast {forecast}")
@@ -306,7 +306,7 @@ def _unpriced(doc: dict[str, Any]) -> Table:
         title="Unknown cost (no price: add it to TOKENTRACE_PRICES_FILE; no usage: see README)",
         title_justify="left",
     )
-    for name in ("provider", "model", "requests", "of which without usage"):
+    for name in ("provider", "model", "requests", "of which without usage", "not stored"):
         table.add_column(name)
     for row in doc["unpriced"]:
         _row(
@@ -315,6 +315,7 @@ def _unpriced(doc: dict[str, Any]) -> Table:
             row["model"],
             f"{row['requests']:,}",
             f"{row.get('usage_missing_requests', 0):,}",
+            f"{row.get('dead_lettered_requests', 0):,}",
         )
     return table
 

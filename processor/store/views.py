@@ -683,7 +683,9 @@ WHERE $__dateFilter(day){{filters}}""",
             "(unknown) when every call this month has an unknown cost. dead_lettered_requests "
             "are this month's calls serve could not store, in neither (lower bounds while there "
             "are some; NULL when they are the month's only calls); "
-            "forecast_dead_lettered_requests: those of this month or of the 7 days before."
+            "forecast_dead_lettered_requests: those of this month or of the 7 days before. "
+            "last_week_requests are the calls stored in those 7 days: with it, requests and "
+            "forecast_dead_lettered_requests all 0, the forecast is of no calls."
         ),
         whole_days=True,
         format=Format.TABLE,
@@ -714,6 +716,9 @@ SELECT
     sumIf(p.calls, p.this_month) AS requests,
     sumIf(p.unknown, p.this_month) AS unpriced_requests,
     sumIf(p.unknown, p.in_last_week) AS last_week_unpriced_requests,
+    -- the calls of the 7 days before today: with none, nor any this month, the forecast's 0 is
+    -- no spend to read (the forecast stat says "no calls")
+    sumIf(p.calls, p.in_last_week) AS last_week_requests,
     -- the calls of unknown cost the forecast leaves out: this month's and last week's, once
     sumIf(p.unknown, p.this_month OR p.in_last_week) AS forecast_unpriced_requests,
     -- the calls serve could not store: this month's, and those the forecast leaves out

@@ -105,7 +105,7 @@ def test_every_section_legend_and_unknown_cost(page_doc) -> None:
     assert page_doc["top_users"][0]["user"] == "user-9"
     assert page_doc["top_conversations"][0] == {
         "conversation": "conv-x", "tenant": "tenant-0", "user": "user-9", "requests": 12,
-        "cost": "18", "unpriced_requests": 0,
+        "cost": "18", "unpriced_requests": 0, "dead_lettered_requests": 0,
     }  # fmt: skip
     assert page_doc["top_calls"][0]["cost"] == "1.5"
     assert "http://" not in page and "https://" not in page and "<script" not in page

@@ -59,6 +59,7 @@ def test_report_shows_provider_cost_differences_and_unit_costs(store_client) -> 
             "computed_cost": "0.000159",
             "gap": "0.000012",
             "gap_ratio": round(12 / 159, 6),
+            "dead_lettered_requests": 0,
         },
         {
             "provider": "openrouter",
@@ -70,6 +71,7 @@ def test_report_shows_provider_cost_differences_and_unit_costs(store_client) -> 
             "computed_cost": "0",
             "gap": "0",
             "gap_ratio": None,
+            "dead_lettered_requests": 0,
         },
     ]
     assert doc["cost_by_unit"] == [
@@ -80,6 +82,7 @@ def test_report_shows_provider_cost_differences_and_unit_costs(store_client) -> 
             "tokens": 7000,
             "cost": "0.004",
             "unpriced_requests": 1,
+            "dead_lettered_requests": 0,
         }
     ]
     json.dumps(doc)

@@ -75,7 +75,13 @@ def test_totals_breakdowns_and_anomaly(doc) -> None:
         "dead_lettered_requests": 0,
     }
     assert doc["unpriced"] == [
-        {"provider": "acme-ai", "model": "mystery-1", "requests": 1, "usage_missing_requests": 0}
+        {
+            "provider": "acme-ai",
+            "model": "mystery-1",
+            "requests": 1,
+            "usage_missing_requests": 0,
+            "dead_lettered_requests": 0,
+        }
     ]
     spike_day = (NOW - dt.timedelta(days=1)).date().isoformat()
     assert [(a["scope"], a["date"]) for a in doc["anomalies"] if a["scope"] == "all"] == [

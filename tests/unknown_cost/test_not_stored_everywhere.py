@@ -17,7 +17,7 @@ import datetime as dt
 import io
 import json
 from collections.abc import Iterator
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
 import pytest
@@ -226,7 +226,9 @@ def test_the_report_says_what_its_totals_leave_out(store) -> None:
     # the HTML's breakdowns show the share of the known spend, as the terminal does
     assert "$0.0002 + 1 unknown + 1 not stored · 100.0% of known · 2 req" in page
     assert "<span class=unknown>unknown</span> + 1 not stored · — of known · 0 req" in page
-    assert "Shares are of the known spend: 1 call of unknown cost not in it." in page
+    assert (
+        "Shares are of the known spend: 1 call of unknown cost and 2 calls not stored not in it."
+    ) in page
 
 
 def test_a_period_of_calls_not_stored_only_and_an_empty_one(store) -> None:
@@ -273,7 +275,9 @@ def test_grafana_money_stats_say_no_calls_for_an_empty_window(store) -> None:
     its row, NULL, read "unknown" by the cost's own mapping."""
     unknown = {"type": "special", "options": {"match": "null", "result": {"text": "unknown"}}}
     shown = {}
-    for title in ("Spend this month", "Spend in range", "Cost per request", "Cache savings"):
+    titles = ("Spend this month", "Month-end forecast", "Spend in range", "Cost per request",
+              "Cache savings")  # fmt: skip
+    for title in titles:
         [stat] = [p for p in overview.panels() if (p["title"], p["type"]) == (title, "stat")]
         config = stat["fieldConfig"]
         assert config["defaults"]["noValue"] == "no calls"
@@ -290,6 +294,10 @@ def test_grafana_money_stats_say_no_calls_for_an_empty_window(store) -> None:
         ("Spend this month", "empty"): [],  # noValue: "no calls"
         ("Spend this month", "alone"): [None],  # "unknown"
         ("Spend this month", "day"): [PRICED],  # 2026-11 to the 18th
+        # neither September nor the 7 days before hold a call: was $0.00
+        ("Month-end forecast", "empty"): [],
+        ("Month-end forecast", "alone"): [None],  # October's only call was not stored
+        ("Month-end forecast", "day"): [NOVEMBER_FORECAST],
         ("Spend in range", "empty"): [],
         ("Spend in range", "alone"): [None],
         ("Spend in range", "day"): [PRICED],
@@ -301,6 +309,31 @@ def test_grafana_money_stats_say_no_calls_for_an_empty_window(store) -> None:
         # 400 cached gpt-4o-mini tokens at $0.075 instead of $0.15 per million
         ("Cache savings", "day"): [Decimal("0.00003")],
     }
+
+
+# The forecast of 2026-11-18 23:59:59 (the panel's range end, whole seconds): the month's known
+# $0.00018 over its 17 days, 23:59:59 elapsed (1,555,199 s), at the same rate for the 1,036,801 s
+# left (12 days and 1 s; no known spend in the 7 days before), each step at ClickHouse's 12
+# decimal places.
+_RATE = (PRICED / 1_555_199).quantize(Decimal("1e-12"), rounding=ROUND_DOWN)
+NOVEMBER_FORECAST = PRICED + _RATE * 1_036_801
+
+
+def test_the_forecast_is_exact_and_no_calls_says_so(store) -> None:
+    """The month-end forecast of 2026-11-18, by hand; the report says "no calls" for a month
+    whose forecast has no call to stand on (JSON: forecast "0", forecast_no_calls true)."""
+    [row] = _view(store, "month_to_date", DAY, DAY)
+    # 0.00018 + 1.15e-10 x 1,036,801
+    assert row["forecast"] == NOVEMBER_FORECAST == Decimal("0.000299232115")
+    assert row["last_week_requests"] == 0
+    empty = _report(store, EMPTY, EMPTY)
+    mtd = empty["month_to_date"]
+    assert (mtd["forecast"], mtd["no_calls"], mtd["forecast_no_calls"]) == ("0", True, True)
+    assert (empty["totals"]["cost"], empty["totals"]["no_calls"]) == ("0", True)
+    assert "Month to date   no calls   forecast no calls" in _text(empty)
+    assert "<b>no calls</b><span>month-end forecast</span>" in html.render(empty)
+    day = _report(store, DAY, NEXT)["month_to_date"]
+    assert (day["no_calls"], day["forecast_no_calls"]) == (False, False)
 
 
 def test_an_hour_of_calls_not_stored_is_no_zero_hour(store) -> None:

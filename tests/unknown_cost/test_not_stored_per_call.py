@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from tokentrace.processor.report import document, window
+from tokentrace.processor.report import document, html, window
 from tokentrace.processor.store import dead_letters, views
 
 DAY = dt.datetime(2026, 11, 18, tzinfo=dt.UTC)
@@ -218,3 +218,43 @@ def test_report_filters_and_partial_days_count_letters_by_call(store) -> None:
     # DAY 11:00-12:00: one call not stored, at 11:30 (the day's 3 before), none stored
     hours = _report(store, f"{day}T11:00:00", f"{day}T12:00:00")
     assert (hours["totals"]["requests"], hours["dead_lettered_requests"]) == (0, 1)
+
+
+def test_the_report_json_says_what_each_list_leaves_out(store) -> None:
+    day = DAY.date().isoformat()
+    doc = _report(store, day, day)
+    assert doc["top_calls_unranked"] == {"unpriced_requests": 1, "dead_lettered_requests": 3}
+    keys = ("user", "cost", "requests", "dead_lettered_requests")
+    assert _pick(doc["top_users"], *keys) == [
+        ("u-1", str(SMALL + WASTE + REPORTED), 4, 1),
+        ("u-2", None, 0, 1),
+    ]
+    keys = ("conversation", "cost", "requests", "dead_lettered_requests")
+    assert _pick(doc["top_conversations"], *keys) == [
+        ("conv-1", str(SMALL + WASTE + REPORTED), 4, 1),
+        ("conv-2", None, 0, 1),
+    ]
+    keys = ("feature", "failed_requests", "error_rate", "failed_cost",
+            "failed_dead_lettered_requests")  # fmt: skip
+    # a feature whose only failed call was not stored: listed (was not), cost unknown
+    assert _pick(doc["failures_by_feature"], *keys) == [("search", 0, None, None, 1)]
+    assert _pick(doc["unpriced"], "model", "requests", "dead_lettered_requests") == [
+        ("gpt-4o-mini", 0, 2),
+        ("acme-1", 1, 0),
+        ("gpt-4o", 0, 1),
+    ]
+    assert _pick(doc["provider_cost_differences"], "model", "dead_lettered_requests") == [
+        ("gpt-4o", 1)
+    ]
+    assert (doc["totals"]["no_calls"], doc["cost_per_request"]["average"] is None) == (False, False)
+    # a window whose only call was not stored: its average is unknown, not "0"
+    only = _report(store, NEXT.date().isoformat(), NEXT.date().isoformat())
+    assert (only["cost_per_request"]["average"], only["totals"]["no_calls"]) == (None, False)
+    page = html.render(doc)
+    assert "Any of 1 call of unknown cost (ranked as $0) and 3 calls not stored (not listed) " in (
+        page
+    )
+    assert (
+        "<tr><td>search</td><td class=n>0</td><td class=n>0</td><td class=n>—</td>"
+        "<td class=n>unknown + 1 not stored</td></tr>"
+    ) in page  # its error rate was 0.0%
