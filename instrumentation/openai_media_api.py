@@ -79,7 +79,13 @@ class Images(_MediaApi):
     HD 1792×1024 $0.12…). Their images are counted (`tokentrace.usage.output_images`: the
     `data` entries, or the `b64_json` keys of a body too large to keep), and the size and
     quality asked for are the call's tier, `{quality}-{size}` (`standard-1024x1024`), with
-    the API reference's defaults (`1024x1024`; `standard`, DALL·E 2's only quality)."""
+    the API reference's defaults (`1024x1024`; `standard`, DALL·E 2's only quality).
+
+    xAI's image models (grok-imagine-image…, per image) answer with a `usage` that has no
+    token counts, only the cost charged (`cost_in_usd_ticks`,
+    https://docs.x.ai/developers/cost-tracking: "An image generation with
+    `cost_in_usd_ticks`: 200000000 cost $0.02"): that cost is the call's, with the images
+    counted."""
 
     operation = "image_generation"
     sse_marker = re.compile(rb'"type"\s*:\s*"image_(?:generation|edit)\.completed"')
@@ -110,24 +116,26 @@ class Images(_MediaApi):
     def observe(self, document: Any, seen: Observed, streaming: bool) -> None:
         if not isinstance(document, dict):
             return
-        if isinstance(document.get("usage"), dict):
-            seen.raw_usage = document["usage"]
+        usage = document.get("usage")
+        if isinstance(usage, dict) and "input_tokens" not in usage and "data" in document:
+            usage = {**usage, _IMAGES: _counted(document)}  # a copy: xAI's, cost alone
+        if isinstance(usage, dict):
+            seen.raw_usage = usage
             seen.usage_final = True
             return
-        images = document.get(IMAGES_COUNTED)
-        data = document.get("data")
-        if isinstance(data, list):
-            images = sum(1 for item in data if isinstance(item, dict) and _IMAGE_KEYS & item.keys())
+        images = _counted(document)
         if isinstance(images, int):
             seen.raw_usage = {_IMAGES: images}
             seen.usage_final = True
 
     def usage(self, raw: dict[str, Any]) -> Usage | None:
-        if _IMAGES in raw:
-            return Usage(input_tokens=None, by_modality={OUTPUT_IMAGES: raw[_IMAGES]})
         input_tokens = count(raw, "input_tokens")
         if input_tokens is None:
-            return None
+            cost = from_usage(raw)
+            if _IMAGES not in raw:
+                return None if cost is None else Usage(input_tokens=None, provider_cost=cost)
+            counted = {OUTPUT_IMAGES: raw[_IMAGES]}
+            return Usage(input_tokens=None, by_modality=counted, provider_cost=cost)
         output_tokens = count(raw, "output_tokens")
         by_modality: dict[str, int] = {}
         image_input = count(raw, "input_tokens_details", "image_tokens")
@@ -144,6 +152,15 @@ class Images(_MediaApi):
             cache_read_tokens=count(raw, "input_tokens_details", "cached_tokens"),
             by_modality=by_modality,
         )
+
+
+def _counted(document: dict[str, Any]) -> Any:
+    """The images an answer holds: its `data` entries with an image, else the count kept of a
+    body too large to keep (`bodies.IMAGES_COUNTED`)."""
+    data = document.get("data")
+    if isinstance(data, list):
+        return sum(1 for item in data if isinstance(item, dict) and _IMAGE_KEYS & item.keys())
+    return document.get(IMAGES_COUNTED)
 
 
 class Transcriptions(_MediaApi):

@@ -22,7 +22,12 @@ from decimal import Decimal
 
 import openai
 import pytest
+from ingest.otlp import extract_request, request, span
 
+from tokentrace.instrumentation.openai_media_api import IMAGES
+from tokentrace.instrumentation.usage import Observed
+from tokentrace.processor.pipeline import price_call
+from tokentrace.processor.pricing.pricer import Pricer
 from tokentrace.processor.standins import usage_header
 
 from .conftest import llm_spans, store_spans
@@ -295,3 +300,37 @@ def test_dall_e_priced_per_image_by_size_and_quality(standin, exporter, tmp_path
         ("standard-1024x1024", 2),
         ("auto-1024x1024", 1),
     ]
+
+
+def test_xai_image_generation_priced_at_the_cost_it_reports():
+    """xAI's image answers carry no token counts, only `usage.cost_in_usd_ticks`
+    (https://docs.x.ai/developers/cost-tracking: 200000000 ticks = $0.02 for one image): the
+    call was usage-missing (cost unknown); its reported cost is now the call's, two images
+    at 400000000 ticks = $0.04, with the images counted."""
+    answer = {
+        "data": [{"url": "https://imgen.x.ai/1.jpg"}, {"url": "https://imgen.x.ai/2.jpg"}],
+        "usage": {"cost_in_usd_ticks": 400_000_000},
+    }
+    seen = Observed()
+    IMAGES.observe(answer, seen, False)
+    usage = IMAGES.usage(seen.raw_usage)
+    assert usage is not None
+    attrs = usage.attributes()
+    assert attrs == {
+        "tokentrace.usage.output_images": 2,
+        "tokentrace.usage.provider_cost": "0.0400000000",
+    }
+    start_ns = 1_764_590_400_000_000_000
+    span_attrs = {
+        "gen_ai.operation.name": "image_generation",
+        "gen_ai.provider.name": "x_ai",
+        "gen_ai.request.model": "grok-imagine-image",
+        **attrs,
+    }
+    (call,) = extract_request(request(span(span_attrs, start_ns=start_ns)), start_ns).calls
+    price = price_call(Pricer(""), call)
+    assert (price.priced, price.cost, price.cost_source) == (True, Decimal("0.04"), "provider")
+    # Without a reported cost, an answer with usage and no counts stays usage-missing.
+    seen = Observed()
+    IMAGES.observe({"usage": {"total_tokens": 0}}, seen, False)
+    assert IMAGES.usage(seen.raw_usage) is None
