@@ -146,7 +146,9 @@ class Service:
         self.budgets = BudgetsApi(lambda: store.connect(config.clickhouse_url))
         self.reconcile = ReconcileApi(lambda: store.connect(config.clickhouse_url))
         self.reconcile_schedule = Schedule(lambda: store.connect(config.clickhouse_url))
-        self.dead_letters = DeadLettersApi(lambda: store.connect(config.clickhouse_url))
+        self.dead_letters = DeadLettersApi(
+            lambda: store.connect(config.clickhouse_url), config.cluster
+        )
         self.reprice = RepriceApi(lambda: store.connect(config.clickhouse_url), self.sink.paused)
         self._register_gauges()
         self.sink.start(client)

@@ -23,6 +23,7 @@ from starlette.responses import Response
 
 from tokentrace.processor.api.routing import BodyTooLarge, json_response, read_body
 from tokentrace.processor.store import dead_letters
+from tokentrace.processor.store.sink import recreating
 
 MAX_BODY_BYTES = 1024 * 1024
 MAX_LIMIT = 100_000
@@ -47,9 +48,11 @@ def replayed_json(result: dead_letters.Replayed) -> dict[str, Any]:
 
 
 class DeadLettersApi:
-    def __init__(self, connect: Callable[[], Any]) -> None:
-        """``connect`` opens a store client of this API's own (serve's engine is shared)."""
+    def __init__(self, connect: Callable[[], Any], cluster: str | None = None) -> None:
+        """``connect`` opens a store client of this API's own (serve's engine is shared);
+        ``cluster``: the store's, to create a dropped ``dead_letters`` again."""
         self._connect = connect
+        self._cluster = cluster
         self._client: Any = None
         self._lock = threading.Lock()
 
@@ -57,7 +60,9 @@ class DeadLettersApi:
         with self._lock:
             if self._client is None:
                 self._client = self._connect()
-            return operation(self._client, *args, **kwargs)
+            return recreating(
+                self._client, lambda client: operation(client, *args, **kwargs), self._cluster
+            )
 
     async def list(self, request: Request) -> Response:
         everything = request.query_params.get("all", "0") in ("1", "true")

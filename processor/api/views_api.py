@@ -35,7 +35,7 @@ from starlette.responses import Response
 
 from tokentrace.processor.api.routing import json_response
 from tokentrace.processor.store import views
-from tokentrace.processor.store.sink import create_missing, missing_table
+from tokentrace.processor.store.sink import recreating
 
 DEFAULT_RANGE = timedelta(days=7)
 
@@ -107,15 +107,7 @@ class ViewsApi:
             fetch = functools.partial(
                 views.fetch, view=view, start=start, end=end, filters=filters, exact=exact, top=top
             )
-            try:
-                return fetch(self._client)
-            except Exception as exc:
-                # dead_letters dropped by hand while serve runs: every view counting dead
-                # letters failed until the sink met a poison row or serve restarted.
-                if not missing_table(exc):
-                    raise
-                create_missing(self._client, self._cluster)
-                return fetch(self._client)
+            return recreating(self._client, fetch, self._cluster)
 
 
 def _limit(view: views.View, query: QueryParams) -> int | None:

@@ -477,6 +477,20 @@ def missing_table(exc: BaseException) -> str:
     return next((table for table in BOOKKEEPING_TABLES if re.search(rf"\b{table}\b", text)), "")
 
 
+def recreating(client: Any, action: Callable[[Any], T], cluster: str | None = None) -> T:
+    """``action(client)``; run again once a bookkeeping table it found missing is created
+    again (:func:`create_missing`): for the readers' APIs, whose reads of ``dead_letters``
+    failed with a 500 once it was dropped by hand while serve ran, until the sink met a
+    poison row or serve reconnected."""
+    try:
+        return action(client)
+    except Exception as exc:
+        if not missing_table(exc):
+            raise
+        create_missing(client, cluster)
+        return action(client)
+
+
 def create_missing(client: Any, cluster: str | None = None) -> None:
     """Create again each bookkeeping table that is missing (:func:`create_again`), at a
     connect: a ``dead_letters`` dropped while serve was down failed every view counting

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from starlette.applications import Starlette
 
 from tokentrace.processor.api.budgets_api import BudgetsApi
+from tokentrace.processor.api.dead_letters_api import DeadLettersApi
 from tokentrace.processor.api.routing import application, bearer_auth, route
 from tokentrace.processor.api.views_api import ViewsApi
 from tokentrace.processor.store import views
@@ -110,6 +111,14 @@ def test_a_dead_letter_table_dropped_under_serve_is_created_again_not_a_500(
         0,
     )
     assert caplog.text.count("dead_letters was missing (dropped?)") == 1
+
+
+def test_the_dead_letter_list_after_its_table_was_dropped_is_empty_not_a_500(store_client):
+    letters = DeadLettersApi(lambda: store_client)
+    app = application([route("GET", "/api/v1/dead-letters", letters.list, bearer_auth(TOKEN))])
+    store_client.command("DROP TABLE dead_letters")
+    answer = call(app, "GET", "/api/v1/dead-letters")
+    assert (answer.status_code, answer.json()) == (200, {"dead_letters": []})
 
 
 def test_bound_sql_holds_no_filter_value():
