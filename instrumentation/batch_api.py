@@ -31,7 +31,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from . import anthropic_api, gemini_api, openai_api
+from . import anthropic_api, gemini_api, mistral_api, openai_api
 from .api import Api, Deferred
 from .usage import (
     CALL_KEY,
@@ -114,9 +114,14 @@ def _result(
 
 
 class OpenAIBatchOutput(BatchResults):
+    """The output file's lines; Mistral's Batch API writes the same lines (its download, `GET
+    /v1/files/{id}/content`, the same path), whose OCR answers report `usage_info` (pages),
+    not `usage`: read as `mistral_api.OCR` reads them, billed at the batch page rate."""
+
     family = "openai"
     segment = "/files/"
     suffix = "/content"
+    sse_marker = re.compile(rb'"usage(?:_info)?"')
 
     _APIS = {
         "response": openai_api.RESPONSES,
@@ -135,6 +140,8 @@ class OpenAIBatchOutput(BatchResults):
         if type(status) is not int or status >= 300 or not isinstance(body, dict):
             return []  # rejected: not billed
         api = self._APIS.get(body.get("object"), openai_api.CHAT)
+        if "usage_info" in body and "usage" not in body:
+            api = mistral_api.OCR
         created = body.get("created", body.get("created_at"))
         key = f"{batch}/{document.get('custom_id')}"
         return _listed(_result(api, body, key, status, created))

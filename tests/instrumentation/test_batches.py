@@ -24,10 +24,15 @@ import openai
 import pytest
 import requests
 from google import genai
+from ingest.otlp import extract_request, request, span
 from ingest.serve_process import ServeProcess
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+
+from tokentrace.instrumentation import batch_api
+from tokentrace.processor.pipeline import price_call
+from tokentrace.processor.pricing.pricer import Pricer
 
 from .conftest import instrumented, llm_spans, store_exports
 
@@ -330,3 +335,41 @@ def test_openai_batch_responses_bill_their_tool_calls(standin, exporter, tmp_pat
         "priced FROM llm_calls"
     ).result_rows
     assert found == [("batch", 10000, 1000, 2, 1, Decimal("0.03375"), 1)]
+
+
+def test_mistral_batch_ocr_results_are_billed_at_the_batch_page_rate():
+    """Mistral's Batch API writes OpenAI's output lines (downloaded at the same
+    `/v1/files/{id}/content`), its OCR answers with `usage_info` (pages), not `usage`: the
+    lines were skipped unread (no call stored). Now each is an OCR call in the batch tier:
+    mistral-ocr-4 on 2026-08-03, 12 pages at $4 per 1,000 halved in batch
+    (https://mistral.ai/news/ocr-4/: "a 50% Batch-API discount, reducing the cost to $2"):
+    12 x 2 / 1,000 = $0.024."""
+    line = {
+        "id": "batch-req-1",
+        "custom_id": "invoice-7",
+        "response": {
+            "status_code": 200,
+            "body": {
+                "pages": [{"index": n, "markdown": "text", "images": []} for n in range(12)],
+                "model": "mistral-ocr-4",
+                "document_annotation": None,
+                "usage_info": {"pages_processed": 12, "doc_size_bytes": 40_960},
+            },
+        },
+        "error": None,
+    }
+    raw = json.dumps(line).encode()
+    assert batch_api.OPENAI_BATCH_OUTPUT.sse_marker.search(raw)
+    (result,) = batch_api.OPENAI_BATCH_OUTPUT.results(line, "file-out-1")
+    attrs = {
+        "gen_ai.provider.name": "mistral_ai",
+        "gen_ai.request.model": "mistral-ocr-4",
+        **result.attributes,
+    }
+    assert attrs["tokentrace.usage.input_document_pages"] == 12
+    assert attrs["tokentrace.call.key"] == "file-out-1/invoice-7"
+    assert "tokentrace.usage.missing" not in attrs
+    start_ns = int(dt.datetime(2026, 8, 3, 12, tzinfo=dt.UTC).timestamp() * 1e9)
+    (call,) = extract_request(request(span(attrs, start_ns=start_ns)), start_ns).calls
+    price = price_call(Pricer(""), call)
+    assert (price.priced, price.cost, call.service_tier) == (True, Decimal("0.024"), "batch")
