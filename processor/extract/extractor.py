@@ -746,7 +746,7 @@ def _call(
         found[REQUEST_MODEL] or found[RESPONSE_MODEL] or ""
     ):
         operation = "embeddings"
-    if operation in NOT_A_CALL:
+    if operation in NOT_A_CALL or source.preparation(span):
         return None
     if found[USAGE_DEFERRED] and found[INPUT] is None and found[OUTPUT] is None:
         return None  # metered by the span that reads the call's usage

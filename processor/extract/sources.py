@@ -473,6 +473,11 @@ _LANGCHAIN_SCOPES = (
 # ``ephemeral_5m_input_tokens`` / ``ephemeral_1h_input_tokens``: a 0 there does not say
 # that nothing was written.
 _OPENLLMETRY_LANGCHAIN_SCOPE = b"opentelemetry.instrumentation.langchain"
+# OpenInference's LlamaIndex instrumentation (4.6) makes an ``LLM`` span of every LLM method
+# LlamaIndex's dispatcher reports, ``OpenAI._prepare_chat_with_tools`` and
+# ``Anthropic._prepare_chat_with_tools`` included: they build the request of the
+# ``chat`` that follows (its span of its own), and send nothing.
+_LLAMA_INDEX_SCOPE = b"openinference.instrumentation.llama_index"
 _MESSAGE_CHUNK = re.compile(r'"messages",\s*"AIMessageChunk"\]')
 # OpenInference's Google GenAI instrumentation: its response id only in the response it
 # records (``Source.output_response_id``), as google-genai's ``response_id`` key.
@@ -652,7 +657,7 @@ class Source:
     __slots__ = (
         "agents_bridge", "anthropic_input_excludes_cache", "bedrock_input_excludes_cache",
         "bedrock_vendor_dropped", "botocore", "chunk_timed", "foundry", "langchain", "litellm",
-        "logfire", "openinference", "openlit", "openllmetry_langchain",
+        "llama_index", "logfire", "openinference", "openlit", "openllmetry_langchain",
         "plain_keys_are_request", "rank",
         "response_id_in_output", "stream_apart", "usage_object_normalised", "vercel", "vertexai",
         "vertexai_sdk",
@@ -688,6 +693,7 @@ class Source:
         self.agents_bridge = scope_name == _AGENTS_BRIDGE_SCOPE
         self.langchain = scope_name in _LANGCHAIN_SCOPES
         self.openllmetry_langchain = scope_name == _OPENLLMETRY_LANGCHAIN_SCOPE
+        self.llama_index = scope_name == _LLAMA_INDEX_SCOPE
         self.foundry = self.rank == RANK_PROVIDER_SDK and scope_name.endswith(_FOUNDRY_SCOPE_SUFFIX)
         self.openinference = scope_name.startswith(FRAMEWORK_PEER_SCOPES)
         self.response_id_in_output = scope_name == _OPENINFERENCE_GOOGLE_GENAI_SCOPE
@@ -741,6 +747,11 @@ class Source:
         Vertex AI, Bedrock, LlamaIndex, Agno, AutoGen, smolagents) set no other sign of a
         stream. Takes the span, so that no other source's span has its name read."""
         return self.openinference and b"stream" in span.name.rsplit(b".", 1)[-1].lower()
+
+    def preparation(self, span: Any) -> bool:
+        """Whether an OpenInference LlamaIndex span is of a method that prepares a request
+        (``OpenAI._prepare_chat_with_tools``): no call (``_LLAMA_INDEX_SCOPE``)."""
+        return self.llama_index and span.name.rsplit(b".", 1)[-1].startswith(b"_prepare")
 
     def responses_call(self, agent_span_type: str | None) -> bool:
         """Whether a span is openai-agents-opentelemetry's ``gen_ai.response`` span (its

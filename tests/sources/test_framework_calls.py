@@ -14,6 +14,8 @@ text-embedding-3-small $0.000024; sources cited there).
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 
 from tests.sources.test_call_shapes import ALL_CALLS, GPT_4O, SONNET
@@ -104,3 +106,28 @@ def test_traceloop_sdk_latest_calls(replay, name, alone):
     rows at $0.019299 alone and beside tokentrace's instrumentation."""
     result = replay(name, alone=alone)
     assert result.rows() == ALL_CALLS
+
+
+# OpenInference's LlamaIndex instrumentation reads no cache count of a Responses API call
+# (``llm.token_count.prompt`` 1,200 alone): priced as 1,200 uncached, 1,200 × 2.50 + 80 × 10
+# per million = $0.0038 (the call's own cost is $0.00255).
+RESPONSES_UNCACHED = ("openai", "gpt-4o", 1200, 80, 0, 0, 0, Decimal("0.0038"))
+EMBEDDING_NO_USAGE = ("openai", "text-embedding-3-small", 0, 0, 0, 0, 1, 0)
+
+
+def test_openinference_llama_index_latest_calls(replay):
+    """OpenInference's LlamaIndex instrumentation (4.6.1; llama-index-core 0.14.25, its
+    OpenAI LLM 0.8.3 over openai 2.54, its Anthropic LLM 0.12.3 over anthropic 0.125, which
+    it needs: with anthropic 2 it cannot build a request) on LlamaIndex's ``chat_with_tools``,
+    ``get_text_embedding``, ``OpenAIResponses`` plain and streamed, ``achat`` and
+    ``astream_chat``, OpenAI's and Claude's. Its ``LLM`` spans of
+    ``_prepare_chat_with_tools`` (building the request, sending nothing) were two calls more,
+    usage-missing (11 rows for 9 calls): not calls. Its ``OpenAIResponses.stream_chat`` span
+    ends when the stream is returned, before any usage, and its embedding spans carry no
+    count: usage-missing, as the source truly lacks them."""
+    result = replay("openinference_llama_index_latest_calls")
+    assert result.spans == 12
+    assert result.rows() == [
+        *[SONNET] * 3, NO_USAGE, RESPONSES_UNCACHED, *[GPT_4O] * 3, EMBEDDING_NO_USAGE,
+    ]  # fmt: skip
+    assert result.metrics.spans_ignored.value() == 2
