@@ -69,6 +69,12 @@ One call can reach the processor as several spans:
   that ended at most ``_LATE_GAP_US`` before it opened, within one request or across
   requests (its ``N`` value says it is late, and the other's that it streamed);
 
+- a framework's span of a stream that ends when the stream is returned, before the
+  request is sent (OpenInference's LlamaIndex ``stream_chat`` and ``astream_chat``:
+  ``sources.EARLY_STREAM_SCOPES``), and another scope's span of that stream in another
+  trace, opened after it ended: paired as a framework's span and one inside it are, the
+  other span need only open within ``_EARLY_GAP_US`` of its end;
+
 - a span of a stream that ends when the stream is returned, with neither model name nor
   usage (OpenInference's Groq and Portkey instrumentations: ``Call.opening``), and the
   span of another instrumentation beneath it that ends once the stream has been read,
@@ -112,6 +118,7 @@ from struct import Struct
 
 from tokentrace.processor.extract.extractor import Call
 from tokentrace.processor.extract.sources import (
+    EARLY_STREAM_SCOPES,
     FRAMEWORK_PEER_SCOPES,
     LOOSE_USAGE_SCOPES,
     RANK_FRAMEWORK,
@@ -133,6 +140,10 @@ _NESTED_SLACK_US = 1_000
 # once the stream had been read (``Call.late``): the application's handling of the last
 # chunk before it asks for the next.
 _LATE_GAP_US = 5_000_000
+# Longest time between the end of a framework's span of a stream that ended when the stream
+# was returned (``sources.EARLY_STREAM_SCOPES``) and the opening of the SDK-level span of
+# the request then sent: the SDK's preparation of the request.
+_EARLY_GAP_US = 100_000
 # Calls remembered before the first framework span is seen, to be keyed once it is.
 _BEFORE_FRAMEWORKS = 4096
 # How long a span that ended when its stream was returned (``Call.opening``) waits for a
@@ -518,10 +529,13 @@ def _trace_key(call: Call) -> bytes:
 def _interval(call: Call) -> int:
     """An ``N`` key's value: start (µs) and duration (µs, at most 2^31 - 1), then 1 for a
     stream, 1 for a span opened after its stream (``Call.late``), 1 for a framework
-    span, then ``_TAG_BITS`` for the model's tag (0 here: see ``_model_tag``)."""
+    span, then ``_TAG_BITS`` for the model's tag (0 here: see ``_model_tag``). Above the
+    stream's bit, 1 for a framework's span of a stream that ended before its request was
+    sent (``sources.EARLY_STREAM_SCOPES``)."""
     duration = min(int(call.latency_ms * 1000), 2**31 - 1)
-    flags = (call.stream != 0) << 2 | call.late << 1 | (call.rank == RANK_FRAMEWORK)
-    return ((call.ts_us << 31 | duration) << 3 | flags) << _TAG_BITS
+    early = bool(call.stream) and call.scope.startswith(EARLY_STREAM_SCOPES)
+    flags = early << 3 | (call.stream != 0) << 2 | call.late << 1 | (call.rank == RANK_FRAMEWORK)
+    return ((call.ts_us << 31 | duration) << 4 | flags) << _TAG_BITS
 
 
 def _model_tag(call: Call) -> int:
@@ -563,10 +577,12 @@ def _nests(seen: int, interval: int, opened: bool) -> bool:
     if seen & 1 == interval & 1:
         return False
     outer, inner = (seen, interval) if seen & 1 else (interval, seen)
-    outer_start, inner_start = outer >> 34, inner >> 34
-    outer_end = outer_start + (outer >> 3 & (2**31 - 1))
-    inner_end = inner_start + (inner >> 3 & (2**31 - 1))
+    outer_start, inner_start = outer >> 35, inner >> 35
+    outer_end = outer_start + (outer >> 4 & (2**31 - 1))
+    inner_end = inner_start + (inner >> 4 & (2**31 - 1))
     if outer & 2 and inner & 4 and _ended_before(outer_start, outer_end, inner_end):
+        return True
+    if outer & 8 and inner & 4 and _opened_after(outer_end, inner_start):
         return True
     if opened or (outer & 4 and inner & 4):
         return _opened_inside(outer_start, outer_end, inner_start)
@@ -583,6 +599,12 @@ def _ended_before(outer_start: float, outer_end: float, inner_end: float) -> boo
     the application reads past its last chunk and the late span opens. Only a stream's
     span is paired so: an earlier call of the same usage ends shortly before too."""
     return outer_start - _LATE_GAP_US <= inner_end <= outer_end + _NESTED_SLACK_US
+
+
+def _opened_after(outer_end: float, inner_start: float) -> bool:
+    """Whether a span of a stream opened at most ``_EARLY_GAP_US`` after a framework's span
+    of a stream that ended when the stream was returned (µs): the request is sent then."""
+    return outer_end - _NESTED_SLACK_US <= inner_start <= outer_end + _EARLY_GAP_US
 
 
 def _inside(outer_start: float, outer_end: float, inner_start: float, inner_end: float) -> bool:
@@ -802,6 +824,12 @@ def _nested_pairs(calls: list[Call], pairs: list[tuple[Call, Call]]) -> list[tup
             and (
                 _inside(outer.ts_us, end, call.ts_us, call.ts_us + call.latency_ms * 1000)
                 or (outer.late and call.stream and _ended_before(outer.ts_us, end, _end(call)))
+                or (
+                    outer.stream
+                    and call.stream
+                    and outer.scope.startswith(EARLY_STREAM_SCOPES)
+                    and _opened_after(end, call.ts_us)
+                )
                 or (
                     _opened_inside(outer.ts_us, end, call.ts_us)
                     and (

@@ -359,6 +359,12 @@ LOOSE_USAGE_SCOPES = (
     b"@arizeai/openinference-instrumentation-bedrock",
     b"@traceloop/instrumentation-bedrock",
 )
+# Scopes whose span of a stream ends when the stream is returned, before the request is
+# sent: OpenInference's LlamaIndex spans (4.6.1) of ``OpenAIResponses.stream_chat`` and
+# ``OpenAI.astream_chat`` end a millisecond after they start; the SDK-level span of the call
+# (tokentrace's) opens a few milliseconds later, a root of another trace. ``dedupe`` pairs
+# such a span with a span of a stream of the other side that opened just after it ended.
+EARLY_STREAM_SCOPES = (b"openinference.instrumentation.llama_index",)
 # OpenInference's Anthropic instrumentation (3.1.0) makes its ``messages.stream`` span current
 # only while ``messages.stream()`` returns the stream's manager; the request goes out when
 # the manager is entered, so the Anthropic SDK's own span of the stream (on whenever a
