@@ -60,6 +60,10 @@ Not verified, so not asserted here:
   test_batches).
 - Whether batch discounts a per-search fee: no first-party page says; the fee is billed in
   full and the batch discount applies to the tokens, as the pages word it.
+- Voyage's embeddings (voyage-3.5 $0.06 per million…) are free for an account's first 200M
+  tokens, an allowance as Gemini grounding's: priced at the list rate, not checked here.
+- xAI's server-side tools (web_search, x_search $5 per 1,000 calls): xAI's answers report
+  their cost (`cost_in_usd_ticks`), which is the call's; the tool calls are not counted apart.
 - OpenAI web searches of web_search_preview on GPT-4o and GPT-4.1 ($25 per 1,000, its search
   content tokens free: whether usage leaves them out is not published): unpriced (below).
 """
@@ -1976,6 +1980,148 @@ CASES = [
         "1.5",
         MISTRAL_OCR_BATCH,
         extra=BATCH,
+    ),
+    # ------------------------------------------- units other than text tokens, checked right
+    # gpt-image-1: text input $5, image input $10, output (the image) $40 per million: 500
+    # text x 5 + 500 image x 10 = 7,500 per million = 0.0075, + 4,160 output (1024x1024 high)
+    # x 40 = 0.1664: 0.1739. gpt-image-1-mini ($2 / $2.50 image / $8): 500 x 2 + 500 x 2.5 =
+    # 0.00225, + 1,056 (1024x1024 medium) x 8 = 0.008448: 0.010698. gpt-image-1.5 (text $5,
+    # image output $32): 1,000 x 5 = 0.005, + 4,160 x 32 = 0.13312: 0.13812.
+    Case(
+        "gpt-image-1 image tokens",
+        "openai",
+        "gpt-image-1",
+        usage(1_000, 4_160, image_in=500),
+        "0.1739",
+        OPENAI,
+    ),
+    Case(
+        "gpt-image-1-mini image tokens",
+        "openai",
+        "gpt-image-1-mini",
+        usage(1_000, 1_056, image_in=500),
+        "0.010698",
+        OPENAI,
+    ),
+    Case(
+        "gpt-image-1.5 image output tokens",
+        "openai",
+        "gpt-image-1.5",
+        usage(1_000, 4_160, image_out=4_160),
+        "0.13812",
+        OPENAI,
+    ),
+    # gpt-4o-transcribe: text input $2.50, audio input $6, output $10: 100 x 2.5 + 900 x 6 =
+    # 5,650 per million = 0.00565, + 200 x 10 = 0.002: 0.00765.
+    Case(
+        "gpt-4o-transcribe audio tokens",
+        "openai",
+        "gpt-4o-transcribe",
+        usage(1_000, 200, audio_in=900),
+        "0.00765",
+        OPENAI,
+    ),
+    # gpt-realtime: text $4 / cached $0.40 / out $16, audio $32 / cached $0.40 / out $64. In:
+    # 10,000 of which 6,000 audio; 4,000 cached of which 3,000 audio. Text uncached 10,000 -
+    # 6,000 - 1,000 = 3,000 x 4 = 0.012, audio uncached 3,000 x 32 = 0.096; cached 4,000 x
+    # 0.4 = 0.0016; out 500 text x 16 = 0.008 + 1,500 audio x 64 = 0.096: 0.2136.
+    Case(
+        "gpt-realtime audio with cached audio",
+        "openai",
+        "gpt-realtime",
+        usage(10_000, 2_000, 4_000, audio_in=6_000, audio_read=3_000, audio_out=1_500),
+        "0.2136",
+        OPENAI,
+    ),
+    # Gemini 2.5 Flash TTS: text input $0.50, audio output $10: 1,000 x 0.5 = 0.0005 + 20,000
+    # x 10 = 0.2: 0.2005. Gemini 2.5 Flash native audio (Live API): text $0.50 / audio $3 in,
+    # text $2 / audio $12 out: 2,000 x 0.5 + 8,000 x 3 = 0.025, 1,000 x 2 + 4,000 x 12 =
+    # 0.05: 0.075.
+    Case(
+        "gemini-2.5-flash-preview-tts audio output",
+        "gcp.gemini",
+        "gemini-2.5-flash-preview-tts",
+        usage(1_000, 20_000, audio_out=20_000),
+        "0.2005",
+        GEMINI,
+    ),
+    Case(
+        "gemini-2.5-flash-native-audio live",
+        "gcp.gemini",
+        "gemini-2.5-flash-native-audio-preview-09-2025",
+        usage(10_000, 5_000, audio_in=8_000, audio_out=4_000),
+        "0.075",
+        GEMINI,
+    ),
+    # Embeddings, 10,000 tokens: text-embedding-ada-002 $0.10 per million = 0.001; Cohere
+    # Embed 4 text $0.12 = 0.0012 (its images are usage-missing: test_cohere_voyage);
+    # mistral-embed $0.10 = 0.001.
+    Case(
+        "text-embedding-ada-002",
+        "openai",
+        "text-embedding-ada-002",
+        usage(10_000),
+        "0.001",
+        OPENAI,
+    ),
+    Case("cohere embed-v4.0 text", "cohere", "embed-v4.0", usage(10_000), "0.0012", COHERE),
+    Case(
+        "mistral-embed",
+        "mistral_ai",
+        "mistral-embed",
+        usage(10_000),
+        "0.001",
+        "https://mistral.ai/pricing",
+    ),
+    # Claude Sonnet 4.5 over 200K input (cache reads and writes counted): $6 / $22.50, cache
+    # reads $0.60, 1-hour writes $12. 300,000 in: 100,000 read, 50,000 written for 1 hour;
+    # 150,000 x 6 = 0.9 + 100,000 x 0.6 = 0.06 + 50,000 x 12 = 0.6 + 2,000 x 22.5 = 0.045:
+    # 1.605. Under 200K (150,000: 50,000 read, 30,000 5-minute and 20,000 1-hour writes):
+    # 50,000 x 3 + 50,000 x 0.3 + 30,000 x 3.75 + 20,000 x 6 + 2,000 x 15 = 0.4275.
+    Case(
+        "claude-sonnet-4-5 over 200K with 1h writes",
+        "anthropic",
+        "claude-sonnet-4-5",
+        usage(300_000, 2_000, 100_000, 50_000, write_1h=50_000),
+        "1.605",
+        ANTHROPIC,
+    ),
+    Case(
+        "claude-sonnet-4-5 5m and 1h writes",
+        "anthropic",
+        "claude-sonnet-4-5",
+        usage(150_000, 2_000, 50_000, 50_000, write_1h=20_000),
+        "0.4275",
+        ANTHROPIC,
+    ),
+    # Gemini 2.5 Pro in batch over 200K: $1.25 / $7.50 (half of $2.50 / $15): 300,000 x 1.25
+    # + 2,000 x 7.5 = 0.39.
+    Case(
+        "gemini-2.5-pro batch long context",
+        "gcp.gemini",
+        "gemini-2.5-pro",
+        usage(300_000, 2_000, tier="batch"),
+        "0.39",
+        GEMINI + " ; https://ai.google.dev/gemini-api/docs/batch-mode",
+    ),
+    # OpenAI web search by model family: $10 per 1,000 calls on reasoning models, preview
+    # tool included, plus tokens. o3 ($2 / $8): 10,000 x 2 + 1,000 x 8 = 0.028 + 0.01 =
+    # 0.038. GPT-5 with web_search_preview ($1.25 / $10): 0.0225 + 0.01 = 0.0325.
+    Case(
+        "o3 web_search",
+        "openai",
+        "o3",
+        metered(searches=1, inp=10_000, out=1_000),
+        "0.038",
+        OPENAI_SEARCH,
+    ),
+    Case(
+        "gpt-5 web_search_preview",
+        "openai",
+        "gpt-5",
+        metered(searches=1, preview=1, inp=10_000, out=1_000),
+        "0.0325",
+        OPENAI_SEARCH,
     ),
 ]
 
