@@ -25,6 +25,7 @@ from .endpoints import attribute, current_endpoint
 from .eventstream import EventStreamParser
 from .headers import Entries, entries
 from .provider_cost import COST_HEADER_NAMES, PROVIDER_COST, from_headers
+from .providers import AZURE_AI_INFERENCE
 from .request_body import content
 from .routing import Route
 from .span_attributes import set_attributes
@@ -97,11 +98,13 @@ decoders give us, by `content-encoding`. (zstd is left to our own decoder: httpx
 with the `zstandard` module, not ours, so the same bytes are not taken on trust.)"""
 
 AZURE_REGION = b"x-ms-region"
-"""Azure OpenAI's response header (with `apim-request-id`, `azureml-model-session`): an
-`openai` call answered with it went to an Azure OpenAI resource, e.g. its v1 API
-(`OpenAI(base_url="https://custom.domain/openai/v1/")` with an Entra ID bearer token) behind
-a custom domain, whose path is Groq's too and whose request names only the model: it is
-`azure.ai.openai`, priced at Azure's list. Read only on a response with a noted header."""
+"""Azure OpenAI's response header (with `apim-request-id`, `azureml-model-session`): a call
+named by its model's owner (`Route.by_model`) answered with it went to an Azure resource, e.g.
+its v1 API (`OpenAI(base_url="https://custom.domain/openai/v1/")` with an Entra ID bearer
+token) behind a custom domain, whose path is Groq's too and whose request names only the
+model: it is Azure's (`azure_served`), priced at Azure's list. A provider the URL names
+(`TOKENTRACE_PROVIDER_URLS`, a known host) is kept: explicit configuration wins. Read only on
+a response with a noted header."""
 NOTED_HEADER_NAMES = (
     COST_HEADER_NAMES | frozenset(BEDROCK_HEADERS) | frozenset(TGI_HEADERS) | {AZURE_REGION}
 )
@@ -227,8 +230,8 @@ class LLMCall:
         headers = response.headers
         found = entries(headers)
         content_type, content_encoding, noted = _content_headers(found)
-        if noted and self.route.provider == "openai" and _azure_answered(found):
-            self._seen.served_by = "azure.ai.openai"
+        if noted and self.route.by_model and _azure_answered(found):
+            self._seen.served_by = azure_served(self.route.provider)
         try:
             self._make_decoder = decoder_factory(content_encoding)
         except UnsupportedEncoding:
@@ -445,6 +448,14 @@ class LLMCall:
             found["error.type"] = error_type
             self.span.set_status(Status(StatusCode.ERROR))
         set_attributes(self.span, found)
+
+
+def azure_served(owner: str) -> str:
+    """Who served a call named by its model's owner that Azure answered: OpenAI's models are
+    Azure OpenAI's (`azure.ai.openai`), every other vendor's (DeepSeek, Meta's Llama,
+    Mistral, xAI… on the same v1 API: Foundry Models sold by Azure) Foundry's model inference
+    (`azure.ai.inference`), priced at Azure's list, not the owner's."""
+    return "azure.ai.openai" if owner == "openai" else AZURE_AI_INFERENCE
 
 
 def _azure_answered(found: Entries) -> bool:

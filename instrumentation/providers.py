@@ -76,6 +76,10 @@ HOST_SUFFIXES: tuple[tuple[str, str], ...] = (
     (".cognitiveservices.azure.com", "azure.ai.openai"),
     (".services.ai.azure.com", "azure.ai.openai"),
     (".models.ai.azure.com", "azure.ai.inference"),
+    # An Azure Machine Learning managed online endpoint (`{endpoint}.{region}.inference.ml.
+    # azure.com`): a model the customer deployed on compute of their own, billed by the hour,
+    # so self-hosted (the pricer's `SELF_HOSTED`), never at a per-token list.
+    (".inference.ml.azure.com", "azure.ml"),
     ("aiplatform.googleapis.com", "gcp.vertex_ai"),
     # Bedrock's OpenAI- and Anthropic-compatible endpoint, `bedrock-mantle.{region}.api.aws`
     # (https://docs.aws.amazon.com/bedrock/latest/userguide/bedrock-mantle.html); only LLM
@@ -93,6 +97,9 @@ Claude's Messages API under `/anthropic/v1/messages`
 (https://platform.claude.com/docs/en/build-with-claude/claude-in-microsoft-foundry): those two
 are `azure.ai.inference`, the name the extractor stores Foundry's Claude spans under (a
 serverless endpoint, `{endpoint}.{region}.models.ai.azure.com`, is the same API)."""
+_FOUNDRY_PROJECT = "/api/projects/"
+"""A Foundry project's endpoint on its resource's host: `/api/projects/{project}/…` serves
+the resource's APIs under their own paths."""
 
 SELF_HOSTED_FAMILIES = frozenset({"ollama", "llama_cpp", "tgi", "sglang"})
 """API shapes (`Api.family`) only self-hosted model servers serve: the shape is the provider."""
@@ -380,10 +387,15 @@ def known_host(host: str) -> str | None:
 
 def host_provider(host: str, path: str) -> str | None:
     """`known_host`, with a Foundry resource's `/models/…` and `/anthropic/…` calls named
-    `azure.ai.inference` (`_FOUNDRY_INFERENCE_PATHS`), its other calls Azure OpenAI's."""
+    `azure.ai.inference` (`_FOUNDRY_INFERENCE_PATHS`), its other calls Azure OpenAI's; a
+    Foundry project's endpoint (`/api/projects/{project}/models/…`, as the project client's
+    inference clients send) is the resource's."""
     provider = known_host(host)
-    if provider == "azure.ai.openai" and path.startswith(_FOUNDRY_INFERENCE_PATHS):
-        return AZURE_AI_INFERENCE
+    if provider == "azure.ai.openai":
+        if path.startswith(_FOUNDRY_PROJECT):
+            path = "/" + path[len(_FOUNDRY_PROJECT) :].partition("/")[2]
+        if path.startswith(_FOUNDRY_INFERENCE_PATHS):
+            return AZURE_AI_INFERENCE
     return provider
 
 

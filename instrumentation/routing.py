@@ -63,6 +63,10 @@ class Route:
     server_port: int
     usage_injected: bool = False
     """`stream_options.include_usage` was added to the request (`stream_usage`)."""
+    by_model: bool = False
+    """The provider is the model's owner, named neither by the URL (`TOKENTRACE_PROVIDER_URLS`,
+    a known host, a cloud's path) nor by a credential: who serves it may be told by the
+    answer (Azure's `x-ms-region`, `call.AZURE_REGION`)."""
     attributes: dict[str, Any] = field(init=False, repr=False, compare=False)
     """The span's start attributes that follow from the route (copied, never changed)."""
     span_name: str = field(init=False, repr=False, compare=False)
@@ -313,6 +317,9 @@ def route(request: Any, settings: Settings) -> Route | None:
             server_address=host,
             server_port=port,
             usage_injected=injected,
+            by_model=model is not None
+            and provider_for(settings.mapped, scheme, host, port, path, api.family, None, azure_key)
+            is None,
         )
     if len(routes) >= _ROUTES_CACHED:
         routes.clear()

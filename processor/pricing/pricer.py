@@ -93,7 +93,9 @@ PROVIDER_IDS = {
 }
 # Self-hosted servers bill no one per token: their calls are unpriced unless the prices file
 # gives them a rate (for instance an amortised GPU cost).
-SELF_HOSTED = frozenset({"ollama", "vllm", "lmstudio", "sglang", "self_hosted", "llama_cpp", "tgi"})
+SELF_HOSTED = frozenset(
+    {"ollama", "vllm", "lmstudio", "sglang", "self_hosted", "llama_cpp", "tgi", "azure.ml"}
+)
 
 BATCH_TIER = rules.BATCH_TIER
 __all__ = ["rate_above"]  # re-exported for the prices command

@@ -27,6 +27,7 @@ from .reply import Reply, json_reply, sse_event, sse_reply
 
 _ids = itertools.count(1)
 _DATED = re.compile(r"-\d{4}-\d{2}-\d{2}$")
+_OPENAI_MODELS = ("gpt-", "o1", "o3", "o4", "chatgpt-", "davinci", "babbage", "codex", "computer-")
 _ERRORS = {
     400: ("invalid_request_error", "invalid_request_error"),
     401: ("invalid_request_error", "invalid_api_key"),
@@ -84,8 +85,12 @@ def _handle(path: str, body: dict[str, Any], plan: Plan, flavor: str) -> Reply:
 
 
 def dated(model: str) -> str:
-    """The model name OpenAI answers with: dated (`gpt-4o-mini-2024-08-06`)."""
-    return model if _DATED.search(model) else model + "-2024-08-06"
+    """The model name OpenAI answers with: dated (`gpt-4o-mini-2024-08-06`). Another vendor's
+    model served on OpenAI's API (Azure's v1 API serves DeepSeek-R1, Llama…) is answered as
+    named."""
+    if _DATED.search(model) or not model.startswith(_OPENAI_MODELS):
+        return model
+    return model + "-2024-08-06"
 
 
 def chat_usage(plan: Plan, flavor: str = "openai") -> dict[str, Any]:
