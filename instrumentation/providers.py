@@ -104,10 +104,20 @@ the resource's APIs under their own paths."""
 SELF_HOSTED_FAMILIES = frozenset({"ollama", "llama_cpp", "tgi", "sglang"})
 """API shapes (`Api.family`) only self-hosted model servers serve: the shape is the provider."""
 
-LOCAL_PORTS: dict[int, str] = {11434: "ollama", 8000: "vllm", 1234: "lmstudio", 30000: "sglang"}
+LOCAL_PORTS: dict[int, str] = {
+    11434: "ollama",
+    8000: "vllm",
+    1234: "lmstudio",
+    30000: "sglang",
+    8080: "llama_cpp",
+}
 """Default ports of local model servers, recognised on loopback hosts only: Ollama's, vLLM's,
 LM Studio's server's (`lms server start`, whose models are named as its catalogue does,
-`qwen2.5-7b-instruct`, and were `unknown`) and SGLang's (`sglang.launch_server`)."""
+`qwen2.5-7b-instruct`, and were `unknown`), SGLang's (`sglang.launch_server`) and llama.cpp's
+(`llama-server`, whose OpenAI-compatible chat names the model as the app does, a GGUF file's
+alias such as `qwen2.5-7b-instruct-q4_k_m`, and was `unknown` or `self_hosted`). A model a
+hosted provider sells (`gpt-4o-mini` through a local gateway on the same port) is still its
+owner's: the port names only what no model does."""
 
 LOOPBACK = frozenset({"localhost", "127.0.0.1", "::1"})
 
@@ -293,7 +303,8 @@ def provider_for(
     if local == "ollama" and _OLLAMA_TAG.match(model):
         return local
     if hugging_face_id(model):
-        return passed_over or local or SELF_HOSTED
+        # vLLM's and SGLang's names; llama.cpp's port (8080) is any server's too
+        return passed_over or (local if local != "llama_cpp" else None) or SELF_HOSTED
     return model_owner(model) or passed_over or local or UNKNOWN
 
 

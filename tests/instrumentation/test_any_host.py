@@ -151,6 +151,11 @@ def test_gateway_mapped_the_natural_way_names_each_shape_s_provider():
         ("localhost", 1234, "qwen2.5-7b-instruct", "lmstudio"),
         ("127.0.0.1", 30000, "default", "sglang"),
         ("gpu-box.lan", 1234, "qwen2.5-7b-instruct", "unknown"),
+        # llama.cpp's llama-server (loopback:8080) names the model as the app does
+        ("127.0.0.1", 8080, "qwen2.5-7b-instruct-q4_k_m", "llama_cpp"),
+        ("localhost", 8080, "Qwen/Qwen2.5-7B-Instruct", "self_hosted"),
+        ("localhost", 8080, "gpt-4o-mini", "openai"),
+        ("gpu-box.lan", 8080, "qwen2.5-7b-instruct-q4_k_m", "unknown"),
         ("127.0.0.1", 8000, "Qwen/Qwen2.5-7B-Instruct", "vllm"),
         ("gw.internal", 443, "deepseek-ai/DeepSeek-V3", "self_hosted"),
         # OpenRouter's spelling of Qwen's org is not Hugging Face's
@@ -681,13 +686,14 @@ def test_vllm_and_sglang_hugging_face_ids_on_any_port_are_self_hosted(
     ]
 
 
-def test_lm_studio_and_sglang_default_ports_name_their_server(
+def test_lm_studio_sglang_and_llama_cpp_default_ports_name_their_server(
     standin, unmapped, tmp_path, store_client
 ):
-    """LM Studio's server (loopback:1234, its catalogue's names: `qwen2.5-7b-instruct`) and
-    SGLang's (loopback:30000), reached through the stand-in as an HTTP proxy so that the
-    client sees their own ports: `lmstudio` and `sglang`, stored unpriced as self-hosted (the
-    LM Studio call was `unknown`, unknown_model), plain and streamed, through the real openai
+    """LM Studio's server (loopback:1234, its catalogue's names: `qwen2.5-7b-instruct`),
+    SGLang's (loopback:30000) and llama.cpp's llama-server (loopback:8080, a GGUF alias),
+    reached through the stand-in as an HTTP proxy so that the client sees their own ports:
+    `lmstudio`, `sglang` and `llama_cpp`, stored unpriced as self-hosted (the LM Studio and
+    llama.cpp calls were `unknown`, unknown_model), plain and streamed, through the real openai
     SDK; a hosted model's name there (`gpt-4o-mini`, a local gateway's) stays its owner's,
     priced ($0.15 / $0.60 per million: 2,000 in + 500 out = $0.0006)."""
     ask = [{"role": "user", "content": "hello"}]
@@ -695,6 +701,7 @@ def test_lm_studio_and_sglang_default_ports_name_their_server(
     for base, model in (
         ("http://localhost:1234/v1", "qwen2.5-7b-instruct"),
         ("http://127.0.0.1:30000/v1", "default"),
+        ("http://127.0.0.1:8080/v1", "qwen2.5-7b-instruct-q4_k_m"),
         ("http://localhost:1234/v1", "gpt-4o-mini"),
     ):
         oai = openai.OpenAI(
@@ -724,5 +731,8 @@ def test_lm_studio_and_sglang_default_ports_name_their_server(
         ("lmstudio", "qwen2.5-7b-instruct", 1, 2000, 500, 0, 0, "self_hosted"),
         ("sglang", "default", 0, 2000, 500, 0, 0, "self_hosted"),
         ("sglang", "default", 1, 2000, 500, 0, 0, "self_hosted"),
+        # llama.cpp's llama-server: was `unknown` (unknown_model)
+        ("llama_cpp", "qwen2.5-7b-instruct-q4_k_m", 0, 2000, 500, 0, 0, "self_hosted"),
+        ("llama_cpp", "qwen2.5-7b-instruct-q4_k_m", 1, 2000, 500, 0, 0, "self_hosted"),
         ("openai", "gpt-4o-mini", 0, 2000, 500, 600 / M, 1, ""),
     ]
