@@ -10,7 +10,9 @@ alone and said once per URL (`routing._sglang_unsampled`). The answer is
 "finish_reason": {"type": "length", ...}}}`, or a list of them for a batch of prompts (one
 call: its counts are the sum of the elements', each final, i.e. with a `finish_reason`);
 streamed, SSE events with the running counts in `meta_info`, the last with a
-`finish_reason`, then `[DONE]`.
+`finish_reason`, then `[DONE]`; a streamed batch interleaves its prompts' events, each
+naming its prompt's `index`, and is one call whose counts are the sum of each prompt's final
+event's.
 """
 
 from __future__ import annotations
@@ -22,6 +24,9 @@ from .api import Api
 from .usage import Observed, Usage, count
 
 FAMILY = "sglang"
+_ELEMENTS = "tokentrace.elements"
+"""A streamed batch's prompts in its `raw_usage`: index -> final `meta_info`, None until it
+comes (`Generate._observe_batch_event`)."""
 
 
 class Generate(Api):
@@ -34,6 +39,9 @@ class Generate(Api):
     def observe(self, document: Any, seen: Observed, streaming: bool) -> None:
         if isinstance(document, list) and not streaming:
             self._observe_batch(document, seen)
+            return
+        if streaming and isinstance(document, dict) and "index" in document:
+            self._observe_batch_event(document, seen)
             return
         meta = _final_meta(document)
         if meta is None:
@@ -65,6 +73,39 @@ class Generate(Api):
                 reasons.append(reason)
         seen.finish_reasons = reasons
         seen.raw_usage = total
+        seen.usage_final = True
+
+    def _observe_batch_event(self, document: dict[str, Any], seen: Observed) -> None:
+        """One event of a streamed batch: SGLang interleaves the prompts' events, each with
+        the prompt's `index`, and each prompt's last one has its final counts. The call's are
+        the sum over the prompts, once every prompt seen has sent its final event (the last
+        event alone is one prompt's: it was taken for the whole call's)."""
+        raw = seen.raw_usage
+        elements = raw.get(_ELEMENTS) if raw is not None else None
+        if elements is None:
+            elements = {}
+        index = document["index"]
+        meta = _final_meta(document)
+        if meta is None:
+            elements.setdefault(index, None)
+        else:
+            elements[index] = meta
+        total: dict[str, Any] = {"prompt_tokens": 0, "completion_tokens": 0, _ELEMENTS: elements}
+        seen.raw_usage = total
+        seen.usage_final = False
+        reasons = []
+        for final in elements.values():
+            if final is None:
+                return
+            for key in ("prompt_tokens", "completion_tokens"):
+                value = count(final, key)
+                if value is None:
+                    return
+                total[key] += value
+            reason = final["finish_reason"].get("type")
+            if isinstance(reason, str):
+                reasons.append(reason)
+        seen.finish_reasons = reasons
         seen.usage_final = True
 
     def usage(self, raw: dict[str, Any]) -> Usage | None:

@@ -126,11 +126,17 @@ def _sglang(body: dict[str, Any], plan: Plan) -> Reply:
         if isinstance(prompts, list):  # a batch: one answer per prompt, in a list
             return json_reply([answer] * len(prompts))
         return json_reply(answer)
+    prompts = body.get("text")
+    batch = len(prompts) if isinstance(prompts, list) else 0
     events, text = [], ""
     for index, word in enumerate(plan.pieces, start=1):
         text += word
         last = index == len(plan.pieces)
         done = plan.output_tokens if last else min(index, plan.output_tokens)
-        events.append(sse_event({"text": text, "meta_info": meta(done, last)}))
+        if not batch:
+            events.append(sse_event({"text": text, "meta_info": meta(done, last)}))
+        for element in range(batch):  # a batch: the prompts' events interleaved, by index
+            answer = {"text": text, "meta_info": meta(done, last), "index": element}
+            events.append(sse_event(answer))
     events.append(sse_event(b"[DONE]"))
     return sse_reply(events, cut=plan.fail == "cut")

@@ -209,7 +209,8 @@ def test_sglang_generate_without_sampling_params_and_a_batch(
     body without `sampling_params` is SGLang's on a base URL mapped as `sglang` (or its
     default port on loopback) and said once per URL elsewhere, where `{"text"}` is any app's
     body; a batch is one call whose counts are its final elements' sum (3 prompts of 12 in,
-    8 out: 36 in, 24 out)."""
+    8 out: 36 in, 24 out), streamed too (its prompts' events interleaved, each naming its
+    `index`: 2 prompts, 24 in, 16 out, where the last event's prompt alone was taken)."""
     caplog.set_level(logging.WARNING, logger="tokentrace.instrumentation")
     monkeypatch.delenv("TOKENTRACE_PROVIDER_URLS", raising=False)
     mapped = standin.root + "/sglang-gpu"
@@ -223,6 +224,12 @@ def test_sglang_generate_without_sampling_params_and_a_batch(
             headers=usage,
         )
         assert [answer["meta_info"]["prompt_tokens"] for answer in batch.json()] == [12] * 3
+        streamed = requests.post(
+            standin.root + "/generate",
+            json={"text": ["a", "b"], "sampling_params": {"max_new_tokens": 8}, "stream": True},
+            headers=usage,
+        )
+        assert streamed.text.count('"index": 1') + streamed.text.count('"index":1') > 0
         other = f"{standin.root}/{uuid.uuid4().hex}/generate"  # not said by an earlier test
         for _ in range(2):
             requests.post(other, json={"text": "Say hi"}, headers=usage)
@@ -238,4 +245,6 @@ def test_sglang_generate_without_sampling_params_and_a_batch(
     assert _rows(exporter, tmp_path, store_client) == [
         ("sglang", "text_completion", "", 0, 12, 8, 0, "self_hosted"),
         ("sglang", "text_completion", "", 0, 36, 24, 0, "self_hosted"),
+        # streamed, 2 prompts: was the last event's prompt alone (12 in, 8 out)
+        ("sglang", "text_completion", "", 1, 24, 16, 0, "self_hosted"),
     ]
