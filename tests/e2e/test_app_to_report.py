@@ -82,6 +82,7 @@ def _check(doc: dict) -> None:
         "failed_cost_complete": True,  # the failed call's cost is known ($0)
         "blocked_requests": 0,
         "cost_complete": True,  # every call's cost is known
+        "no_calls": False,
     }
     models = {(m["provider"], m["model"]): m for m in doc["by_model"]}
     assert {k: (d(m["cost"]), m["requests"]) for k, m in models.items()} == {
