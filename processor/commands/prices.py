@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from genai_prices.types import TieredPrices
 
+from tokentrace.instrumentation.providers import model_owner
 from tokentrace.processor.commands.options import parse_datetime
 from tokentrace.processor.pricing import rules
 from tokentrace.processor.pricing.overrides import RATE_KEYS, PricesFileError
@@ -70,7 +71,10 @@ def run(args: argparse.Namespace) -> int:
         pricer = Pricer(args.prices_file)
     except PricesFileError as exc:
         raise SystemExit(f"tokentrace prices: {exc}") from None
-    period = pricer.quote(args.provider, args.model, at, args.service_tier)
+    # Without --provider, the model's owner as the extractor names it for a span that gives
+    # none (genai-prices' provider patterns alone miss text-embedding-3-small, embed-v4.0…).
+    provider = args.provider or model_owner(args.model) or ""
+    period = pricer.quote(provider, args.model, at, args.service_tier)
     if period is None or period.compiled is None:
         provider = f" from provider {args.provider!r}" if args.provider else ""
         why = f" ({period.reason}: {period.unknown or _REASONS[period.reason]})" if period else ""

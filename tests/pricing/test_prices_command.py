@@ -138,3 +138,17 @@ def test_bad_prices_file_and_bad_date_are_reported(capsys, tmp_path: Path) -> No
         main(["prices", "gpt-4o", "--at", "yesterday"])
     assert caught.value.code == 2
     assert "invalid date 'yesterday'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("model", "provider", "rate"),
+    [("text-embedding-3-small", "openai", "0.02"), ("embed-v4.0", "cohere", "0.12")],
+)
+def test_without_provider_the_model_owner_is_found_as_for_a_span(capsys, model, provider, rate):
+    """genai-prices' provider patterns name no owner for these (its OpenAI patterns are gpt-,
+    o1/o3/o4, whisper-1, tts-1; Cohere's command-): the command said "no price" for models the
+    extractor prices (it names a span's missing provider from the model's owner)."""
+    code, out, _ = run(capsys, model, "--at", "2026-12-01", "--format", "json", "--prices-file", "")
+    doc = json.loads(out)
+    assert code == 0
+    assert (doc["provider"], doc["usd_per_million_tokens"]["input"]) == (provider, rate)
