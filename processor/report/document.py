@@ -310,6 +310,7 @@ def build(fetch: Fetch, window: Window, top: int = DEFAULT_TOP) -> dict[str, Any
     unknown = int(totals.get("unpriced_requests") or 0)
     lost = int(totals.get("dead_lettered_requests") or 0)
     failed_unknown = int(totals.get("failed_unpriced_requests") or 0)
+    failed_lost = int(totals.get("failed_dead_lettered_requests") or 0)
     month_unknown = int(mtd.get("unpriced_requests") or 0)
     forecast_unknown = month_unknown + int(mtd.get("last_week_unpriced_requests") or 0)
     month_lost = int(mtd.get("dead_lettered_requests") or 0)
@@ -333,10 +334,14 @@ def build(fetch: Fetch, window: Window, top: int = DEFAULT_TOP) -> dict[str, Any
             **{key: int(totals.get(key) or 0) for key in TOTAL_COUNTS},
             # null when every failed call has an unknown cost; a lower bound unless
             # failed_cost_complete (no failed calls at all: a real 0)
-            "failed_cost": known_money(totals.get("failed_cost")) if requests else "0",
+            "failed_cost": known_money(totals.get("failed_cost"))
+            if requests or failed_lost
+            else "0",
             "cost_complete": not unknown and not lost,
             "failed_unpriced_requests": failed_unknown,
-            "failed_cost_complete": not failed_unknown,
+            # failed calls serve could not store: in no failed count or cost
+            "failed_dead_lettered_requests": failed_lost,
+            "failed_cost_complete": not failed_unknown and not failed_lost,
             # no call at all, stored or not: cost "0" is then no spend to read ("no calls")
             "no_calls": not requests and not lost,
         },

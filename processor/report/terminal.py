@@ -123,9 +123,10 @@ def _header(doc: dict[str, Any]) -> Panel:
         lines.add_row("vs previous period", change_text(doc["vs_previous_period"]))
     lines.add_row("Month to date", f"{month}   forecast {forecast}")
     failed = f"{totals['failed_requests']:,} failed"
-    if totals["failed_requests"]:
+    failed_lost = totals.get("failed_dead_lettered_requests", 0)
+    if totals["failed_requests"] or failed_lost:
         failed += ", costing " + amount_text(
-            totals["failed_cost"], totals.get("failed_unpriced_requests", 0), money
+            totals["failed_cost"], totals.get("failed_unpriced_requests", 0), money, failed_lost
         )
     lines.add_row("Requests", f"{totals['requests']:,}  ({failed})")
     average = lower_bound_text(cpr["average"], False, lambda value: money(value, 4))

@@ -643,7 +643,9 @@ _VIEWS: list[View] = [
             "is unknown; cost_per_request averages the calls of known cost. failed_cost is "
             "the same for the failed calls (failed_unpriced_requests of them unknown). "
             "dead_lettered_requests are calls serve could not store (tokentrace dead-letters "
-            "list): in no other column, cost NULL when they are the range's only calls."
+            "list): in no other column, cost NULL when they are the range's only calls; "
+            "failed_dead_lettered_requests those of them that failed (failed_cost NULL when "
+            "they are the only failed calls, a lower bound beside them)."
         ),
         format=Format.TABLE,
         source="llm_cost_daily",
@@ -661,12 +663,18 @@ SELECT
     sum(d.unpriced_requests) AS unpriced_requests,
     sum(d.usage_missing_requests) AS usage_missing_requests,
     sum(d.failed_requests) AS failed_requests,
-    {_FAILED_COST} AS failed_cost,
+    -- the only failed calls were not stored: what failures cost is unknown, not zero
+    if(sum(d.failed_requests) = 0 AND failed_dead_lettered_requests > 0, NULL, {_FAILED_COST})
+        AS failed_cost,
     sum(d.failed_unpriced_requests) AS failed_unpriced_requests,
     if(sum(d.requests) = 0 AND dead_lettered_requests > 0, NULL,
         {_KNOWN_SUM.format("cache_savings")}) AS cache_savings,
     sum(d.blocked_requests) AS blocked_requests,
-    {_DEAD_LETTERED}
+    {_DEAD_LETTERED},
+    (
+        SELECT count()
+        {pending("$__dateFilter(l.day) AND l.status = 'error'")}
+    ) AS failed_dead_lettered_requests
 FROM llm_cost_daily AS d
 WHERE $__dateFilter(day){{filters}}""",
     ),

@@ -83,6 +83,7 @@ def _check(doc: dict) -> None:
         "blocked_requests": 0,
         "cost_complete": True,  # every call's cost is known
         "no_calls": False,
+        "failed_dead_lettered_requests": 0,
     }
     models = {(m["provider"], m["model"]): m for m in doc["by_model"]}
     assert {k: (d(m["cost"]), m["requests"]) for k, m in models.items()} == {

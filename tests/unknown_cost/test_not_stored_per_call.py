@@ -258,3 +258,16 @@ def test_the_report_json_says_what_each_list_leaves_out(store) -> None:
         "<tr><td>search</td><td class=n>0</td><td class=n>0</td><td class=n>—</td>"
         "<td class=n>unknown + 1 not stored</td></tr>"
     ) in page  # its error rate was 0.0%
+
+
+def test_failures_not_stored_are_no_zero_failed_cost(store) -> None:
+    """DAY's only failed call was not stored: what failures cost was "0" and complete, now
+    unknown beside the count; NEXT has none failed: a real 0."""
+    day = DAY.date().isoformat()
+    totals = _report(store, day, day)["totals"]
+    keys = ("failed_requests", "failed_cost", "failed_dead_lettered_requests",
+            "failed_cost_complete")  # fmt: skip
+    assert tuple(totals[k] for k in keys) == (0, None, 1, False)
+    following = NEXT.date().isoformat()
+    totals = _report(store, following, following)["totals"]
+    assert tuple(totals[k] for k in keys) == (0, "0", 0, True)
