@@ -10,7 +10,7 @@ from opentelemetry.sdk.trace import SpanLimits, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from tokentrace.instrumentation.span_attributes import _set_directly, set_attributes
+from tokentrace.instrumentation.span_attributes import set_attributes
 
 
 class Label(str):
@@ -76,7 +76,7 @@ def test_the_same_span_as_the_sdk_makes(start, end, count, length, ended):
         logging.disable(logging.NOTSET)
 
 
-def test_a_chat_calls_end_attributes_are_set_directly():
+def test_a_chat_calls_end_attributes_are_set_directly(monkeypatch, caplog):
     provider = TracerProvider()
     span = provider.get_tracer("t").start_span("chat gpt-4o-mini", attributes={"x": 1})
     end = {
@@ -87,7 +87,12 @@ def test_a_chat_calls_end_attributes_are_set_directly():
         "gen_ai.response.time_to_first_chunk": 0.25,
     }
 
-    assert _set_directly(span, end)
+    sdk_set = type(span).set_attributes
+    monkeypatch.setattr(type(span), "set_attributes", None)  # not called: it would raise
+    set_attributes(span, end)
     assert dict(span.attributes) == {"x": 1, **end, "gen_ai.response.finish_reasons": ("stop",)}
+    monkeypatch.setattr(type(span), "set_attributes", sdk_set)
     span.end()
-    assert not _set_directly(span, {"y": 2})  # ended: the SDK's own warning
+    set_attributes(span, {"y": 2})
+    assert "y" not in span.attributes
+    assert "Setting attribute on ended span." in caplog.text  # the SDK's own warning
