@@ -17,7 +17,7 @@ import datetime as dt
 import io
 import json
 from collections.abc import Iterator
-from decimal import ROUND_DOWN, Decimal
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -313,18 +313,17 @@ def test_grafana_money_stats_say_no_calls_for_an_empty_window(store) -> None:
 
 # The forecast of 2026-11-18 23:59:59 (the panel's range end, whole seconds): the month's known
 # $0.00018 over its 17 days, 23:59:59 elapsed (1,555,199 s), at the same rate for the 1,036,801 s
-# left (12 days and 1 s; no known spend in the 7 days before), each step at ClickHouse's 12
-# decimal places.
-_RATE = (PRICED / 1_555_199).quantize(Decimal("1e-12"), rounding=ROUND_DOWN)
-NOVEMBER_FORECAST = PRICED + _RATE * 1_036_801
+# left (12 days and 1 s; no known spend in the 7 days before): 0.00018 x 1,036,801 / 1,555,199
+# = 0.000120000192901…, cut once at ClickHouse's 12 decimal places (a rate cut to 12 places
+# first read 0.000299232115, 0.26 % short).
+NOVEMBER_FORECAST = PRICED + Decimal("0.000120000192")
 
 
 def test_the_forecast_is_exact_and_no_calls_says_so(store) -> None:
     """The month-end forecast of 2026-11-18, by hand; the report says "no calls" for a month
     whose forecast has no call to stand on (JSON: forecast "0", forecast_no_calls true)."""
     [row] = _view(store, "month_to_date", DAY, DAY)
-    # 0.00018 + 1.15e-10 x 1,036,801
-    assert row["forecast"] == NOVEMBER_FORECAST == Decimal("0.000299232115")
+    assert row["forecast"] == NOVEMBER_FORECAST == Decimal("0.000300000192")
     assert row["last_week_requests"] == 0
     empty = _report(store, EMPTY, EMPTY)
     mtd = empty["month_to_date"]

@@ -9,7 +9,7 @@ at 12:00): one call of $2.40. The month's rate: $2.40 over the 9.5 days since Ma
 from __future__ import annotations
 
 import datetime as dt
-from decimal import ROUND_DOWN, Decimal
+from decimal import Decimal
 from typing import Any
 
 from tokentrace.processor.store import views
@@ -31,5 +31,9 @@ def test_last_week_of_unknown_costs_is_not_zero(store_client: Any) -> None:
         Decimal("2.4"), None, 7
     )  # fmt: skip
     elapsed, remaining = 9 * 86_400 + 12 * 3600, 21 * 86_400 + 12 * 3600
-    rate = (Decimal("2.40") / elapsed).quantize(Decimal("1e-12"), ROUND_DOWN)
-    assert row["forecast"] == Decimal("2.40") + rate * remaining
+    # 2.40 x 1,857,600 / 820,800 = 5.431578947368421…, truncated once at 12 places (a rate cut
+    # to 12 places first read 7.831577817600)
+    assert Decimal("2.40") * remaining / elapsed == Decimal("5.431578947368421052631578947")
+    assert (
+        row["forecast"] == Decimal("2.40") + Decimal("5.431578947368") == Decimal("7.831578947368")
+    )

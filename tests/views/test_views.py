@@ -96,8 +96,10 @@ def test_month_to_date_and_forecast(seeded) -> None:
     # + 0.50 failures + the 6.00 call = 48.00 a week.
     assert row["last_week"] == Decimal("48")
     remaining = int((dt.datetime(2026, 4, 1, tzinfo=dt.UTC) - NOW).total_seconds())
-    rate = (Decimal(48) / (7 * 86_400)).quantize(Decimal("1e-12"), ROUND_DOWN)
-    assert row["forecast"] == MARCH_COST + rate * remaining
+    # $48 a week over the 1,423,800 s (16 days 11.5 h) left: 48 x 1,423,800 / 604,800 = 113
+    # exactly (a rate cut to 12 places first read 184.999999480200)
+    assert remaining == 1_423_800
+    assert row["forecast"] == MARCH_COST + 113 == Decimal("185")
 
 
 def test_spend_change_compares_with_the_days_just_before(seeded) -> None:
