@@ -279,6 +279,38 @@ def _reconciliation_rule() -> Rule:
     )
 
 
+def _usage_missing_rule() -> Rule:
+    """Calls without usage in the last hour, per model, stored or not: a call serve could not
+    store lacks usage for the same cause (a stream without include_usage), and the dead-letters
+    rule names no model, so without them here a model whose only such calls were not stored
+    would not show where the fix (turn on include_usage) is asked for."""
+
+    def metric(name: str, value: str) -> Metric:
+        select = f"concat(provider, '/', model) AS scope, toFloat64({value}) AS {name}"
+        return Metric(name, VIEWS["usage_missing"], select, window_s=3_600)
+
+    return Rule(
+        uid="tokentrace-usage-missing",
+        title="Calls without usage (cost unknown)",
+        value=metric("missing", "usage_missing_requests + dead_lettered_requests"),
+        context=(metric("not_stored", "dead_lettered_requests"),),
+        threshold=("gt", 0.0),
+        severity="warning",
+        summary=(
+            '{{ $labels.scope }}: {{ printf "%.0f" $values.missing.Value }} calls without '
+            'usage in the last hour ({{ printf "%.0f" $values.not_stored.Value }} of them not '
+            "stored): their cost is unknown"
+        ),
+        description=(
+            "Their spans carried no token counts: an OpenAI stream without "
+            "stream_options.include_usage, a stream cut off, or a call a gateway gave "
+            "up on (502, 504, 524) that the provider may have billed. They are stored "
+            "unpriced (usage_missing), not as $0, or, not stored, kept as dead letters "
+            "(tokentrace dead-letters list); turn on include_usage."
+        ),
+    )
+
+
 def _dead_letters_rule() -> Rule:
     """Calls serve took but could not store (dead letters) in the last 30 days: in no total
     and no count until replayed, so every spend figure leaves them out in silence but for
@@ -406,29 +438,7 @@ GROUPS = (
                     "appeared. Add the model to the prices file, then reprice."
                 ),
             ),
-            Rule(
-                uid="tokentrace-usage-missing",
-                title="Calls without usage (cost unknown)",
-                value=Metric(
-                    "missing",
-                    VIEWS["usage_missing"],
-                    "concat(provider, '/', model) AS scope, "
-                    "toFloat64(usage_missing_requests) AS missing",
-                    window_s=3_600,
-                ),
-                threshold=("gt", 0.0),
-                severity="warning",
-                summary=(
-                    '{{ $labels.scope }}: {{ printf "%.0f" $values.missing.Value }} calls '
-                    "without usage in the last hour: their cost is unknown"
-                ),
-                description=(
-                    "Their spans carried no token counts: an OpenAI stream without "
-                    "stream_options.include_usage, a stream cut off, or a call a gateway gave "
-                    "up on (502, 504, 524) that the provider may have billed. They are stored "
-                    "unpriced (usage_missing), not as $0; turn on include_usage."
-                ),
-            ),
+            _usage_missing_rule(),
             _dead_letters_rule(),
         ),
     ),

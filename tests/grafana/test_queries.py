@@ -193,5 +193,5 @@ def test_unpriced_model_rule_fires_for_new_models_only(seeded) -> None:
 def test_usage_missing_rule_fires_for_the_hour_with_calls_without_usage(seeded) -> None:
     rule = alert_rule("tokentrace-usage-missing")
     firing = evaluate(seeded, rule, at(2026, 3, 15, 11, 50))
-    assert firing == {(("scope", "mistral_ai/mystery-2"),): {"missing": 1.0}}
+    assert firing == {(("scope", "mistral_ai/mystery-2"),): {"missing": 1.0, "not_stored": 0.0}}
     assert evaluate(seeded, rule, at(2026, 3, 15, 13, 30)) == {}  # that hour has passed

@@ -20,6 +20,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from grafana.rules import alert_rule, evaluate
 
 from tokentrace.processor.report import document, html, window
 from tokentrace.processor.store import dead_letters, views
@@ -198,6 +199,18 @@ def test_units_provider_costs_and_unknown_calls_count_the_calls_not_stored(store
     ]
     assert _pick(_view(store, "usage_missing"), "model", "usage_missing_requests",
                  "dead_lettered_requests") == [("gpt-4o-mini", 0, 1)]  # fmt: skip
+
+
+def test_the_usage_missing_rule_counts_calls_without_usage_not_stored(store) -> None:
+    """The rule's own SQL (rules.yaml) at 15:50, its hour holding the gpt-4o-mini stream without
+    usage serve could not store and no stored call without usage: it did not fire (it read
+    usage_missing_requests only, 0), now 1 call, 1 of them not stored; the hour after, calm."""
+    rule = alert_rule("tokentrace-usage-missing")
+    at = DAY + dt.timedelta(hours=15, minutes=50)
+    assert evaluate(store, rule, at) == {
+        (("scope", "openai/gpt-4o-mini"),): {"missing": 1.0, "not_stored": 1.0}
+    }
+    assert evaluate(store, rule, at + dt.timedelta(hours=1)) == {}
 
 
 def _report(client: Any, first: str, last: str | None, since: str | None = None, **where):
