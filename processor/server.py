@@ -143,8 +143,8 @@ class Service:
             max_spans=config.max_spans_per_request,
         )
         self.api = ViewsApi(lambda: store.connect(config.clickhouse_url), config.cluster)
-        self.budgets = BudgetsApi(lambda: store.connect(config.clickhouse_url))
-        self.reconcile = ReconcileApi(lambda: store.connect(config.clickhouse_url))
+        self.budgets = BudgetsApi(lambda: store.connect(config.clickhouse_url), config.cluster)
+        self.reconcile = ReconcileApi(lambda: store.connect(config.clickhouse_url), config.cluster)
         self.reconcile_schedule = Schedule(lambda: store.connect(config.clickhouse_url))
         self.dead_letters = DeadLettersApi(
             lambda: store.connect(config.clickhouse_url), config.cluster

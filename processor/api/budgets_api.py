@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -29,6 +28,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from tokentrace.processor.api.routing import json_response, read_body
+from tokentrace.processor.api.store_calls import StoreCalls
 from tokentrace.processor.store import budgets
 
 MAX_BODY_BYTES = 64 * 1024
@@ -69,18 +69,11 @@ def enforced_json(state: budgets.EnforcedState) -> dict[str, Any]:
 
 
 class BudgetsApi:
-    def __init__(self, connect: Callable[[], Any]) -> None:
-        """``connect`` opens a store client of this API's own (serve's engine is shared)."""
-        self._connect = connect
-        self._client: Any = None
-        self._lock = threading.Lock()
+    def __init__(self, connect: Callable[[], Any], cluster: str | None = None) -> None:
+        """``connect`` opens a store client of this API's own (serve's engine is shared);
+        ``cluster``: the store's, to create a dropped bookkeeping table again."""
+        self._call = StoreCalls(connect, cluster)
         self._enforced: tuple[float, dict[str, Any]] | None = None
-
-    def _call(self, operation: Callable[..., Any], *args: Any) -> Any:
-        with self._lock:
-            if self._client is None:
-                self._client = self._connect()
-            return operation(self._client, *args)
 
     async def list(self, request: Request) -> Response:
         found = await asyncio.to_thread(self._call, budgets.list_budgets)

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -22,8 +21,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from tokentrace.processor.api.routing import BodyTooLarge, json_response, read_body
+from tokentrace.processor.api.store_calls import StoreCalls
 from tokentrace.processor.store import dead_letters
-from tokentrace.processor.store.sink import recreating
 
 MAX_BODY_BYTES = 1024 * 1024
 MAX_LIMIT = 100_000
@@ -51,18 +50,7 @@ class DeadLettersApi:
     def __init__(self, connect: Callable[[], Any], cluster: str | None = None) -> None:
         """``connect`` opens a store client of this API's own (serve's engine is shared);
         ``cluster``: the store's, to create a dropped ``dead_letters`` again."""
-        self._connect = connect
-        self._cluster = cluster
-        self._client: Any = None
-        self._lock = threading.Lock()
-
-    def _call(self, operation: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        with self._lock:
-            if self._client is None:
-                self._client = self._connect()
-            return recreating(
-                self._client, lambda client: operation(client, *args, **kwargs), self._cluster
-            )
+        self._call = StoreCalls(connect, cluster)
 
     async def list(self, request: Request) -> Response:
         everything = request.query_params.get("all", "0") in ("1", "true")

@@ -18,7 +18,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
-import threading
 from collections.abc import Callable
 from datetime import date
 from typing import Any
@@ -27,22 +26,17 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from tokentrace.processor.api.routing import BodyTooLarge, json_response, read_body
+from tokentrace.processor.api.store_calls import StoreCalls
 from tokentrace.processor.reconcile import rows, store_days
 
 MAX_BODY_BYTES = 64 * 1024 * 1024  # 31 days of a large organisation's grouped buckets
 
 
 class ReconcileApi:
-    def __init__(self, connect: Callable[[], Any]) -> None:
-        self._connect = connect
-        self._client: Any = None
-        self._lock = threading.Lock()
-
-    def _call(self, operation: Callable[..., Any], *args: Any) -> Any:
-        with self._lock:
-            if self._client is None:
-                self._client = self._connect()
-            return operation(self._client, *args)
+    def __init__(self, connect: Callable[[], Any], cluster: str | None = None) -> None:
+        """``connect`` opens a store client of this API's own (serve's engine is shared);
+        ``cluster``: the store's, to create a dropped bookkeeping table again."""
+        self._call = StoreCalls(connect, cluster)
 
     async def plan(self, request: Request) -> Response:
         try:

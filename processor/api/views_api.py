@@ -21,9 +21,7 @@ With ``TOKENTRACE_AUTH_TOKEN`` set these routes want the same bearer token as OT
 from __future__ import annotations
 
 import asyncio
-import functools
 import math
-import threading
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -34,8 +32,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from tokentrace.processor.api.routing import json_response
+from tokentrace.processor.api.store_calls import StoreCalls
 from tokentrace.processor.store import views
-from tokentrace.processor.store.sink import recreating
 
 DEFAULT_RANGE = timedelta(days=7)
 
@@ -44,10 +42,7 @@ class ViewsApi:
     def __init__(self, connect: Callable[[], Any], cluster: str | None = None) -> None:
         """``connect`` opens a store client for reads (its own, apart from the sink's);
         ``cluster``: the store's, to create a dropped bookkeeping table again."""
-        self._connect = connect
-        self._cluster = cluster
-        self._client: Any = None
-        self._lock = threading.Lock()  # one query at a time on the reader's client
+        self._call = StoreCalls(connect, cluster)
 
     async def list_views(self, request: Request) -> Response:
         return json_response(
@@ -101,13 +96,9 @@ class ViewsApi:
         exact: bool,
         top: int | None,
     ) -> list[dict[str, Any]]:
-        with self._lock:
-            if self._client is None:
-                self._client = self._connect()
-            fetch = functools.partial(
-                views.fetch, view=view, start=start, end=end, filters=filters, exact=exact, top=top
-            )
-            return recreating(self._client, fetch, self._cluster)
+        return self._call(
+            views.fetch, view=view, start=start, end=end, filters=filters, exact=exact, top=top
+        )
 
 
 def _limit(view: views.View, query: QueryParams) -> int | None:

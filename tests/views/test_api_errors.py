@@ -239,3 +239,33 @@ _budget = st.fixed_dictionaries(
 def test_no_request_gets_a_500(app, method, path, query, body):
     answer = call(app, method, path, params=query, content=body)
     assert answer.status_code < 500, answer.text
+
+
+def test_budgets_after_the_dead_letter_table_was_dropped_answer_not_a_500(store_client, caplog):
+    # The enforced budgets count dead letters (budget_utilization): the guard's poll was a 500
+    # until the sink met a poison row or serve reconnected.
+    seed(store_client)
+    budget_api = BudgetsApi(lambda: store_client)
+    app = application(
+        [
+            route("PUT", "/api/v1/budgets", budget_api.put),
+            route("GET", "/api/v1/budgets", budget_api.list),
+            route("GET", "/api/v1/budgets/enforced", budget_api.enforced),
+        ]
+    )
+    body = {"scope": "team=growth", "amount": "500", "period": "month", "enforce": True}
+    assert call(app, "PUT", "/api/v1/budgets", json=body).status_code == 200
+    store_client.command("DROP TABLE dead_letters")
+    listed = call(app, "GET", "/api/v1/budgets")
+    assert listed.status_code == 200, listed.text
+    assert [b["scope"] for b in listed.json()["budgets"]] == ["team=growth"]
+    enforced = call(app, "GET", "/api/v1/budgets/enforced")
+    assert enforced.status_code == 200, enforced.text
+    [state] = enforced.json()["budgets"]
+    assert (state["scope"], state["amount"], state["dead_lettered_requests"]) == (
+        "team=growth",
+        "500",
+        0,
+    )
+    assert caplog.text.count("dead_letters was missing (dropped?)") == 1
+    assert store_client.command("EXISTS TABLE dead_letters") == 1
