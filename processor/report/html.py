@@ -569,25 +569,27 @@ def _incidents(doc: dict[str, Any]) -> str:
     return _table(["when", "peak", "total spend", "usual day", "scopes that spiked"], rows, {2, 3})
 
 
-def _unranked(unranked: dict[str, Any]) -> str:
+def _unranked(unranked: dict[str, Any]) -> list[str]:
     """What no ranking by cost can place: calls of unknown cost and calls not stored."""
-    parts = [
+    return [
         f"{count:,} call{'s' * (count != 1)} {what}"
         for count, what in (
-            (unranked.get("unpriced_requests", 0), "of unknown cost (ranked as $0)"),
+            (unranked.get("unpriced_requests", 0), "of unknown cost (listed last, if at all)"),
             (unranked.get("dead_lettered_requests", 0), "not stored (not listed)"),
         )
         if count
     ]
-    if not parts:
-        return ""
-    return f"<p class=note>Any of {' and '.join(parts)} may cost more than these.</p>"
 
 
 def _top_calls(rows: list[dict[str, Any]], unranked: dict[str, Any]) -> str:
+    parts = _unranked(unranked)
     if not rows:
-        return "<p>No calls in this window.</p>" + _unranked(unranked)
-    return _unranked(unranked) + _table(
+        # no stored call to list, but those not stored are calls all the same, of unknown cost
+        if parts:
+            return f"<p>No stored calls in this window; {' and '.join(parts)}: cost unknown.</p>"
+        return "<p>No calls in this window.</p>"
+    note = f"<p class=note>Any of {' and '.join(parts)} may cost more than these.</p>"
+    return (note if parts else "") + _table(
         ["time (UTC)", "model", "team", "feature", "user", "in", "out", "cost", "latency",
          "trace"],
         [

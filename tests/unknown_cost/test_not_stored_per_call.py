@@ -264,9 +264,18 @@ def test_the_report_json_says_what_each_list_leaves_out(store) -> None:
     only = _report(store, NEXT.date().isoformat(), NEXT.date().isoformat())
     assert (only["cost_per_request"]["average"], only["totals"]["no_calls"]) == (None, False)
     page = html.render(doc)
-    assert "Any of 1 call of unknown cost (ranked as $0) and 3 calls not stored (not listed) " in (
-        page
-    )
+    # the acme-1 call is listed last, its cost "unknown" (the table's only such cell)
+    assert (
+        "<p class=note>Any of 1 call of unknown cost (listed last, if at all) and 3 calls not "
+        "stored (not listed) may cost more than these.</p>"
+    ) in page
+    calls = page[page.index("<h2>Most expensive calls</h2>") : page.index("<h2>Top users</h2>")]
+    assert calls.count("<td class=n>unknown</td>") == 1 and "$0.0000" not in calls
+    # NEXT's only call was not stored: it said "No calls in this window." above a note that
+    # "any of 1 call not stored may cost more than these"
+    assert (
+        "<p>No stored calls in this window; 1 call not stored (not listed): cost unknown.</p>"
+    ) in html.render(only)
     assert (
         "<tr><td>search</td><td class=n>0</td><td class=n>0</td><td class=n>—</td>"
         "<td class=n>unknown + 1 not stored</td></tr>"
