@@ -30,8 +30,10 @@ from tokentrace.processor.api.clickhouse_errors import (
     READONLY,
     TOO_MANY_ROWS_OR_BYTES,
     UNKNOWN_SETTING,
+    UNKNOWN_TABLE,
     ClickHouseError,
 )
+from tokentrace.processor.store.sink import missing_table
 
 DEFAULT_FORMAT = "TabSeparated"
 
@@ -72,9 +74,10 @@ class ChdbReader:
         """Run one query; raises :class:`ClickHouseError` with the engine's own message."""
         check_settings(settings or {}, self.version)
         params = dict(params or {})
+        database = database or self.database
         conn = chdb.connect(self.path)
         try:
-            self._query(conn, f"USE {quote_identifier(database or self.database)}")
+            self._query(conn, f"USE {quote_identifier(database)}")
             vetted = readonly_sql.vet(conn, sql, params, self.version)
             assignments = [
                 f"{k} = {quote_string(v)}" for k, v in (settings or {}).items() if k != "readonly"
@@ -88,6 +91,8 @@ class ChdbReader:
             output = vetted.format or default_format or DEFAULT_FORMAT
             result = self._query(conn, sql, output, params)
             body = result.bytes() or b""
+        except ClickHouseError as error:
+            raise _dropped(error, database) from None
         finally:
             conn.close()
         if len(body) > self.max_result_bytes:
@@ -106,6 +111,22 @@ class ChdbReader:
             return conn.query(sql, fmt, params=params or {})
         except Exception as exc:
             raise ClickHouseError.from_chdb(exc, self.version) from None
+
+
+def _dropped(error: ClickHouseError, database: str) -> ClickHouseError:
+    """A bookkeeping table dropped by hand under serve, named with what to do; other errors
+    as they are. This interface is read-only, so it cannot create the table again: serve's
+    own readers do (``sink.recreating``)."""
+    table = missing_table(error)
+    if not table:
+        return error
+    return ClickHouseError(
+        UNKNOWN_TABLE,
+        f"Table {database}.{table} does not exist: it was dropped by hand under tokentrace "
+        "serve; GET /api/v1/dead-letters on serve (or serve's restart) creates it again as "
+        "the migrations leave it, then retry",
+        error.version,
+    )
 
 
 def check_settings(settings: Mapping[str, str], version: str) -> None:

@@ -16,6 +16,7 @@ READONLY = 164
 TOO_MANY_SIMULTANEOUS_QUERIES = 202
 NOT_IMPLEMENTED = 48
 SYNTAX_ERROR = 62
+UNKNOWN_TABLE = 60
 QUERY_IS_TOO_LARGE = 393
 TOO_MANY_ROWS_OR_BYTES = 396
 AUTHENTICATION_FAILED = 516
@@ -27,6 +28,7 @@ _NAMES = {
     TOO_MANY_SIMULTANEOUS_QUERIES: "TOO_MANY_SIMULTANEOUS_QUERIES",
     NOT_IMPLEMENTED: "NOT_IMPLEMENTED",
     SYNTAX_ERROR: "SYNTAX_ERROR",
+    UNKNOWN_TABLE: "UNKNOWN_TABLE",
     QUERY_IS_TOO_LARGE: "QUERY_IS_TOO_LARGE",
     TOO_MANY_ROWS_OR_BYTES: "TOO_MANY_ROWS_OR_BYTES",
     AUTHENTICATION_FAILED: "AUTHENTICATION_FAILED",
@@ -47,7 +49,7 @@ _STATUS = {
     46: 404,  # UNKNOWN_FUNCTION
     47: 404,  # UNKNOWN_IDENTIFIER
     50: 404,  # UNKNOWN_TYPE
-    60: 404,  # UNKNOWN_TABLE
+    UNKNOWN_TABLE: 404,
     73: 404,  # UNKNOWN_FORMAT
     81: 404,  # UNKNOWN_DATABASE
     UNKNOWN_SETTING: 404,
@@ -81,9 +83,13 @@ class ClickHouseError(Exception):
         return _Wrapped(int(match[1]), text, version)
 
     def text(self) -> str:
-        name = _NAMES.get(self.code, "UNKNOWN_EXCEPTION")
         version = f" (version {self.version})" if self.version else ""
-        return f"Code: {self.code}. DB::Exception: {self.message}. ({name}){version}"
+        return f"Code: {self.code}. DB::Exception: {self.message}. ({self.name}){version}"
+
+    @property
+    def name(self) -> str:
+        """The code's name, as clickhouse-connect's errors carry it (``sink.missing_table``)."""
+        return _NAMES.get(self.code, "UNKNOWN_EXCEPTION")
 
     @property
     def http_status(self) -> int:
