@@ -31,7 +31,11 @@ In order (the first that answers wins):
 5. A mapped entry passed over in 1.
 6. A Hugging Face repository id of an open-weight model (`meta-llama/Llama-3.1-8B-Instruct`,
    `Qwen/Qwen2.5-7B-Instruct`: how vLLM and SGLang name the model they serve) is a
-   self-hosted model's (`self_hosted`; `vllm` on loopback:8000), whatever its owner.
+   self-hosted model's (`self_hosted`; `vllm` on loopback:8000), whatever its owner; but a
+   reseller's own form of such an id, listed in the price data by exactly one provider
+   (Together's `meta-llama/Llama-3.3-70B-Instruct-Turbo`), is that provider's, and one
+   listed by several (`meta-llama/llama-3.1-8b-instruct`: Novita, OpenRouter) `unknown`
+   (`reseller`).
    Local model servers' default ports on loopback (8000 → `vllm`), only now: `gpt-4o-mini`
    through a local gateway on port 8000 is OpenAI's model, priced as such. On Ollama's port a
    tagged name (`deepseek-r1:8b`) is Ollama's before 4: a local model, not DeepSeek's; so is,
@@ -47,7 +51,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from . import bedrock_api
-from .model_owners import API_HOSTS, MODEL_NAMES, MODEL_PATTERNS, PROVIDER_PATTERNS
+from .model_owners import API_HOSTS, LISTED_IDS, MODEL_NAMES, MODEL_PATTERNS, PROVIDER_PATTERNS
 
 KNOWN_HOSTS: dict[str, str] = {
     "api.openai.com": "openai",
@@ -304,7 +308,8 @@ def provider_for(
         return local
     if hugging_face_id(model):
         # vLLM's and SGLang's names; llama.cpp's port (8080) is any server's too
-        return passed_over or (local if local != "llama_cpp" else None) or SELF_HOSTED
+        local = local if local != "llama_cpp" else None
+        return passed_over or local or reseller(model) or SELF_HOSTED
     return model_owner(model) or passed_over or local or UNKNOWN
 
 
@@ -371,6 +376,38 @@ def hugging_face_id(model: str) -> bool:
     if not slash or not name or "/" in name:
         return False
     return org in HF_ORGS or (org in ("google", "openai") and name.startswith(_OPEN_WEIGHTS))
+
+
+_HUB_LOWERCASE = frozenset(
+    {"microsoft/phi-2", "microsoft/phi-4", "deepseek-ai/deepseek-coder-33b-instruct"}
+)
+"""Hub repo ids spelt in lowercase on the Hub itself (https://huggingface.co/microsoft/phi-4,
+…), as are all of `ibm-granite`'s: a reseller lists them too, but vLLM names its model so."""
+_RESELLER_SUFFIXES = ("-Turbo", "-Lite")
+"""Together's serving variants of a model (`meta-llama/Llama-3.3-70B-Instruct-Turbo`, its
+quantised endpoints, https://docs.together.ai/docs/serverless-models): no Hub repository is
+named so."""
+
+
+def reseller(model: str) -> str | None:
+    """The provider that sells a Hugging Face-style id in its own form, or None (the Hub's
+    id, anyone's). Resellers' forms are OpenRouter's and Novita's lowercase ids
+    (`meta-llama/llama-3.1-8b-instruct`) and Together's `-Turbo`/`-Lite` variants; an id the
+    price data lists exactly under one provider (`LISTED_IDS`) is that provider's, priced at
+    its rates. One listed under several (`meta-llama/llama-3.1-8b-instruct`: Novita and
+    OpenRouter) could be any of them: `unknown`, unpriced, never one seller's price by
+    guess. A Hub repo id (`meta-llama/Llama-3.1-8B-Instruct`, which Hugging Face's router
+    lists and so `LISTED_IDS` leaves out; `mistralai/Mixtral-8x7B-Instruct-v0.1`, not in a
+    reseller's form) and the vendors' open weights (`_OPEN_WEIGHTS`) stay the host's."""
+    sellers = LISTED_IDS.get(model)
+    if sellers is None:
+        return None
+    org, _, name = model.partition("/")
+    if org in ("google", "openai", "ibm-granite") or model in _HUB_LOWERCASE:
+        return None
+    if name != name.lower() and not name.endswith(_RESELLER_SUFFIXES):
+        return None
+    return sellers[0] if len(sellers) == 1 else UNKNOWN
 
 
 def cloud_path(path: str) -> str | None:

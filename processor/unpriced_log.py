@@ -18,6 +18,7 @@ from tokentrace.processor.pricing.pricer import (
     NOT_PER_TOKEN,
     PRICING_ERROR,
     SELF_HOSTED_REASON,
+    SEVERAL_PROVIDERS,
     UNKNOWN_MODEL,
     USAGE_MISSING,
 )
@@ -28,6 +29,10 @@ _TO_DO = {
     UNKNOWN_MODEL: (
         "no price for this provider and model: give it a rate in TOKENTRACE_PRICES_FILE, or "
         "name the base URL's provider in the app's TOKENTRACE_PROVIDER_URLS"
+    ),
+    SEVERAL_PROVIDERS: (
+        "several providers sell this model under this id, at different prices: name the "
+        "base URL's provider in the app's TOKENTRACE_PROVIDER_URLS"
     ),
     USAGE_MISSING: (
         "the answer carried no usage (an OpenAI-shaped stream without "

@@ -21,6 +21,7 @@ import genai_prices
 from genai_prices import data_snapshot
 from genai_prices import types as gp
 
+from tokentrace.instrumentation.providers import hugging_face_id
 from tokentrace.processor.pricing.pricer import PROVIDER_IDS
 
 TARGET = Path(__file__).resolve().parents[2] / "instrumentation" / "model_owners.py"
@@ -57,6 +58,34 @@ def api_hosts() -> list[tuple[str, str]]:
         for provider in data_snapshot.get_snapshot().providers
         if provider.api_pattern
     ]
+
+
+def listed_ids() -> dict[str, tuple[str, ...]]:
+    """Model ids in a Hugging Face organisation's form (`providers.hugging_face_id`) that
+    resellers list exactly, as spelt (OpenRouter's `meta-llama/llama-3.1-8b-instruct`,
+    Together's `meta-llama/Llama-3.3-70B-Instruct-Turbo`), with the OTel providers that list
+    each. Hugging Face's router lists models by their Hub repository id: an id it lists is
+    the Hub's, anyone's (vLLM names its model so), and left out."""
+    snapshot = data_snapshot.get_snapshot()
+    hub: set[str] = set()
+    sellers: dict[str, set[str]] = {}
+    for provider in snapshot.providers:
+        router = provider.id.startswith("huggingface_")
+        for model in provider.models:
+            ids = {model.id}
+            ids.update(c.equals for c in _flatten(model.match) if isinstance(c, gp.ClauseEquals))
+            if router:
+                hub.add(model.id)  # its `match` also takes resellers' lowercase forms
+                continue
+            for model_id in ids:
+                if hugging_face_id(model_id):
+                    otel = _OTEL_NAMES.get(provider.id, provider.id)
+                    sellers.setdefault(model_id, set()).add(otel)
+    return {
+        model_id: tuple(sorted(owners))
+        for model_id, owners in sorted(sellers.items())
+        if model_id not in hub
+    }
 
 
 def tables() -> tuple[list[tuple[str, str, str]], dict[str, str], list[tuple[str, str, str]]]:
@@ -102,7 +131,9 @@ def render() -> str:
         "Matched as genai-prices matches (case-insensitive except regexes): `PROVIDER_PATTERNS`",
         "first, in order (genai-prices' own `find_provider`), then `MODEL_NAMES`, then",
         "`MODEL_PATTERNS`. `API_HOSTS`: each provider's API base URL pattern, matched at the",
-        'start of `https://host[:port]/path`, whatever the scheme (`providers.api_host`)."""',
+        "start of `https://host[:port]/path`, whatever the scheme (`providers.api_host`).",
+        "`LISTED_IDS`: ids in a Hugging Face organisation's form that resellers list exactly,",
+        'with the providers listing each (`providers.reseller`)."""',
         "",
         "PROVIDER_PATTERNS: tuple[tuple[str, str, str], ...] = (",
         *(f"    {entry!r}," for entry in provider_patterns),
@@ -113,6 +144,9 @@ def render() -> str:
         "MODEL_PATTERNS: tuple[tuple[str, str, str], ...] = (",
         *(f"    {entry!r}," for entry in model_patterns),
         ")",
+        "LISTED_IDS: dict[str, tuple[str, ...]] = {",
+        *(f"    {name!r}: {owners!r}," for name, owners in listed_ids().items()),
+        "}",
         "API_HOSTS: tuple[tuple[str, str], ...] = (",
         *(f"    {entry!r}," for entry in api_hosts()),
         ")",

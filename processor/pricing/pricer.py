@@ -44,6 +44,7 @@ from genai_prices.types import (
     TimeOfDateConstraint,
 )
 
+from tokentrace.instrumentation import providers
 from tokentrace.processor.pricing import names, rules
 from tokentrace.processor.pricing.overrides import (
     OverrideEntry,
@@ -116,6 +117,10 @@ _FIELDS = {key: index for index, key in enumerate(USAGE_KEYS)}
 # Why a call has no computed cost (``llm_calls.unpriced_reason``).
 USAGE_MISSING = "usage_missing"  # the span carries no usage (stream without usage, cut off)
 UNKNOWN_MODEL = "unknown_model"  # no price for this provider and model
+# No provider named, and the model id is one several providers sell under that very id
+# (`meta-llama/llama-3.1-8b-instruct`: Novita and OpenRouter, `providers.reseller`): which
+# one's price applies is unknown, so none is taken.
+SEVERAL_PROVIDERS = "several_providers"
 SELF_HOSTED_REASON = "self_hosted"  # ollama, vllm: no one bills per token
 NOT_PER_TOKEN = "not_per_token"  # priced per page, or per character or second it lacks
 GEMINI_API = "gcp.gemini"  # the OTel provider name of Google's Gemini API (not Vertex AI)
@@ -505,6 +510,14 @@ class Pricer:
         reason = SELF_HOSTED_REASON if self_hosted else UNKNOWN_MODEL
         if not found and not schedules and _tiers_only(self, provider, lookups):
             reason = NO_RATE
+        elif (
+            not found
+            and not schedules
+            and not self_hosted
+            and genai_id is None
+            and providers.reseller(model.strip()) == providers.UNKNOWN
+        ):
+            reason = SEVERAL_PROVIDERS
         if found:
             # Claude Sonnet 4.5 and later cost 10% more on a Vertex AI regional endpoint than
             # on the global one: priced when the name says which (a resource path's

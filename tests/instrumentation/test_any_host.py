@@ -158,6 +158,18 @@ def test_gateway_mapped_the_natural_way_names_each_shape_s_provider():
         ("gpu-box.lan", 8080, "qwen2.5-7b-instruct-q4_k_m", "unknown"),
         ("127.0.0.1", 8000, "Qwen/Qwen2.5-7B-Instruct", "vllm"),
         ("gw.internal", 443, "deepseek-ai/DeepSeek-V3", "self_hosted"),
+        # A reseller's own form of such an id (Together's -Turbo, OpenRouter's lowercase) is
+        # the one reseller's that lists it, `unknown` when several do; a local port first
+        ("gw.internal", 443, "meta-llama/Llama-3.3-70B-Instruct-Turbo", "together"),
+        ("127.0.0.1", 8000, "meta-llama/Llama-3.3-70B-Instruct-Turbo", "vllm"),
+        ("gw.internal", 443, "meta-llama/llama-3.1-405b-instruct", "openrouter"),
+        ("gw.internal", 443, "meta-llama/llama-3.1-8b-instruct", "unknown"),
+        ("gw.internal", 443, "zai-org/glm-4.7", "novita"),
+        # Hub repo ids a reseller also lists: the Hub's (lowercase there), Together's
+        ("gw.internal", 443, "ibm-granite/granite-4.0-h-micro", "self_hosted"),
+        ("gw.internal", 443, "microsoft/phi-2", "self_hosted"),
+        ("gw.internal", 443, "mistralai/Mixtral-8x7B-Instruct-v0.1", "self_hosted"),
+        ("gw.internal", 443, "openai/gpt-oss-120b", "self_hosted"),
         # OpenRouter's spelling of Qwen's org is not Hugging Face's
         ("gw.internal", 443, "qwen/qwen-2.5-72b-instruct", "unknown"),
         # A Bedrock id is Bedrock's, whatever the API shape (bedrock-mantle behind a gateway)
@@ -735,4 +747,48 @@ def test_lm_studio_sglang_and_llama_cpp_default_ports_name_their_server(
         ("llama_cpp", "qwen2.5-7b-instruct-q4_k_m", 0, 2000, 500, 0, 0, "self_hosted"),
         ("llama_cpp", "qwen2.5-7b-instruct-q4_k_m", 1, 2000, 500, 0, 0, "self_hosted"),
         ("openai", "gpt-4o-mini", 0, 2000, 500, 600 / M, 1, ""),
+    ]
+
+
+def test_a_reseller_s_own_model_id_behind_a_gateway_is_that_reseller_s(
+    standin, unmapped, tmp_path, store_client
+):
+    """Ids in a Hugging Face organisation's form on a host nothing names (the stand-in's
+    root, no tokentrace variable set), through the real openai SDK. Each was `self_hosted`
+    and unpriced. Together's `-Turbo` id, listed by Together alone, is Together's: $0.88 in
+    and out per million tokens (https://www.together.ai/pricing). OpenRouter's lowercase
+    `meta-llama/llama-3.1-405b-instruct`, listed by OpenRouter alone, is OpenRouter's: $0.80
+    in and out (https://openrouter.ai/meta-llama/llama-3.1-405b-instruct). OpenRouter's and
+    Novita's shared `meta-llama/llama-3.1-8b-instruct` could be either's: `unknown`,
+    stored unpriced as `several_providers`, never one seller's price. The Hub repo ids
+    (`meta-llama/Llama-3.1-8B-Instruct`, and `microsoft/phi-4`, lowercase on the Hub though
+    OpenRouter lists it) stay a self-hosted model's."""
+    oai = openai.OpenAI(base_url=standin.root + "/v1", api_key="sk-test", max_retries=0)
+    models = [
+        "meta-llama/Llama-3.3-70B-Instruct-Turbo",
+        "meta-llama/llama-3.1-405b-instruct",
+        "meta-llama/llama-3.1-8b-instruct",
+        "meta-llama/Llama-3.1-8B-Instruct",
+        "microsoft/phi-4",
+    ]
+    for model in models:
+        oai.chat.completions.create(
+            model=model,
+            messages=[{"role": "user", "content": "hello"}],
+            extra_headers=usage_header(input=2000, output=500),
+        )
+    spans = llm_spans(unmapped)
+    store_spans(spans, tmp_path, store_client)
+    rows = store_client.query(
+        "SELECT provider, request_model, input_tokens, output_tokens, cost, priced, "
+        "unpriced_reason FROM llm_calls ORDER BY ts"
+    ).result_rows
+    assert rows == [
+        # 2000 × 0.88 + 500 × 0.88 = 2200 per million
+        ("together", models[0], 2000, 500, Decimal(2200) / M, 1, ""),
+        # 2000 × 0.80 + 500 × 0.80 = 2000 per million
+        ("openrouter", models[1], 2000, 500, Decimal(2000) / M, 1, ""),
+        ("unknown", models[2], 2000, 500, 0, 0, "several_providers"),
+        ("self_hosted", models[3], 2000, 500, 0, 0, "self_hosted"),
+        ("self_hosted", models[4], 2000, 500, 0, 0, "self_hosted"),
     ]

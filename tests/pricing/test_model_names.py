@@ -167,8 +167,6 @@ def test_model_names_as_spans_carry_them(
         # A host that sets its own prices is never priced at the vendor's.
         ("groq", "openai/gpt-4o"),
         ("together", "deepseek-ai/DeepSeek-V3"),
-        # Open-weight models run at many hosts at many prices: no provider, no price.
-        ("", "meta-llama/llama-3.1-70b-instruct"),
         ("openrouter", "deepseek/deepseek-v9"),
     ],
 )
@@ -177,6 +175,13 @@ def test_names_whose_price_is_not_knowable_stay_unpriced(
 ) -> None:
     price = pricer.price(provider, model, AT, 20_000, 2_000)
     assert (price.priced, price.reason, price.cost) == (False, "unknown_model", Decimal(0))
+
+
+def test_an_id_several_hosts_sell_without_a_provider_is_unpriced_saying_so(pricer: Pricer) -> None:
+    """Open-weight models run at many hosts at many prices: with no provider, OpenRouter's and
+    Novita's shared id is neither's price, and the reason says why."""
+    price = pricer.price("", "meta-llama/llama-3.1-70b-instruct", AT, 20_000, 2_000)
+    assert (price.priced, price.reason, price.cost) == (False, "several_providers", Decimal(0))
 
 
 @pytest.mark.parametrize(
