@@ -27,7 +27,6 @@ import functools
 import io
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import unquote, urlsplit
 
 from opentelemetry import context
 from opentelemetry.context import get_current
@@ -37,12 +36,11 @@ from . import failures, provider_errors
 from .call import IN_CALL, LLMCall
 from .config import Settings
 from .requests_views import HeadersView, RequestView
-from .routing import api_for_path, may_be_deferred
+from .routing import llm_url_check, may_be_deferred
 from .send import blocked, start_call
 
 _PENDING = "_tokentrace_call"
 """The response's attribute holding its call."""
-_PATHS_CACHED = 1024
 
 
 class _Headers:
@@ -216,16 +214,7 @@ def install(connection_class: type, tracer: Tracer, settings: Settings) -> None:
     """Replaces `connection_class.request` (`patching.unpatch` puts it back). `settings` must
     not inject stream usage."""
     original = connection_class.request  # type: ignore[attr-defined]
-    llm_paths: dict[str, bool] = {}
-
-    def may_be_llm(url: str) -> bool:
-        found = llm_paths.get(url)
-        if found is None:
-            found = api_for_path(unquote(urlsplit(url).path)) is not None
-            if len(llm_paths) >= _PATHS_CACHED:
-                llm_paths.clear()
-            llm_paths[url] = found
-        return found
+    may_be_llm = llm_url_check()
 
     def request(self: Any, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
         if method == "POST":

@@ -14,8 +14,10 @@ metered from the answer (`api.Deferred`, `batch_call`).
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 from . import (
     anthropic_api,
@@ -90,6 +92,9 @@ class Route:
 _ROUTES_CACHED = 1024
 """Routes kept per `Settings`: an application calls a handful of base URLs and models, and a
 route (provider decision, attributes, span name) is the same for every call that shares them."""
+
+_PATHS_CACHED = 1024
+"""URLs whose check `llm_url_check` keeps (per hook)."""
 
 
 _MISSING = object()
@@ -403,6 +408,25 @@ def may_be_deferred(url: Any) -> bool:
     if type(url) is not str:
         url = str(url)
     return "responses/" in url or "batches/" in url or "/content" in url
+
+
+def llm_url_check() -> Callable[[str], bool]:
+    """A check whether a URL string's path is a known LLM API's (`api_for_path`), with a
+    cache of its own: for the hooks that see each request's URL as a string (urllib3's
+    `urlopen`, sync and async, and `http.client`'s `request`), so that another POST pays
+    one dict lookup once its URL has been seen."""
+    llm_paths: dict[str, bool] = {}
+
+    def may_be_llm(url: str) -> bool:
+        found = llm_paths.get(url)
+        if found is None:
+            found = api_for_path(unquote(urlsplit(url).path)) is not None
+            if len(llm_paths) >= _PATHS_CACHED:
+                llm_paths.clear()
+            llm_paths[url] = found
+        return found
+
+    return may_be_llm
 
 
 def _get_shape(raw: str) -> tuple[Api, str] | None:

@@ -21,7 +21,6 @@ import functools
 import io
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import unquote, urlsplit
 
 from opentelemetry import context
 from opentelemetry.context import get_current
@@ -31,11 +30,10 @@ from . import failures, provider_errors
 from .call import IN_CALL, LLMCall
 from .config import Settings
 from .requests_views import RequestView
-from .routing import api_for_path, may_be_deferred
+from .routing import llm_url_check, may_be_deferred
 from .send import blocked, start_call
 from .urllib3_send import _PARAMETERS, _Answer, _Prepared, _url
 
-_PATHS_CACHED = 1024
 _CALL = "_tokentrace_call"
 _READING = "_tokentrace_reading"
 _ENDED = "_tokentrace_ended"
@@ -119,16 +117,7 @@ def install(pool_class: type, response_class: type, tracer: Tracer, settings: Se
     the `AsyncHTTPResponse` of the budget guard's refusal. `settings` must not inject stream
     usage."""
     original = pool_class.urlopen  # type: ignore[attr-defined]
-    llm_paths: dict[str, bool] = {}
-
-    def may_be_llm(url: str) -> bool:
-        found = llm_paths.get(url)
-        if found is None:
-            found = api_for_path(unquote(urlsplit(url).path)) is not None
-            if len(llm_paths) >= _PATHS_CACHED:
-                llm_paths.clear()
-            llm_paths[url] = found
-        return found
+    may_be_llm = llm_url_check()
 
     async def urlopen(self: Any, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
         if method == "POST":

@@ -36,7 +36,6 @@ import io
 import json
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import unquote, urlsplit
 
 from opentelemetry import context
 from opentelemetry.context import get_current
@@ -48,7 +47,7 @@ from .call import IN_CALL
 from .config import Settings
 from .requests_tee import RawTee
 from .requests_views import HeadersView, RequestView
-from .routing import api_for_path, may_be_deferred
+from .routing import llm_url_check, may_be_deferred
 from .send import blocked, start_call
 
 _PARAMETERS = (
@@ -68,8 +67,6 @@ _PARAMETERS = (
     "decode_content",
 )
 """`urlopen`'s positional parameters, in order (urllib3 2.x and urllib3-future alike)."""
-
-_PATHS_CACHED = 1024
 
 
 class _Prepared:
@@ -152,16 +149,7 @@ def install(pool_class: type, tracer: Tracer, settings: Settings) -> None:
     where this one, which calls the original function with the arguments it got, costs
     fewer (`bench/urllib3_non_llm.py`). Every `requests` call passes here too."""
     original = pool_class.urlopen  # type: ignore[attr-defined]
-    llm_paths: dict[str, bool] = {}
-
-    def may_be_llm(url: str) -> bool:
-        found = llm_paths.get(url)
-        if found is None:
-            found = api_for_path(unquote(urlsplit(url).path)) is not None
-            if len(llm_paths) >= _PATHS_CACHED:
-                llm_paths.clear()
-            llm_paths[url] = found
-        return found
+    may_be_llm = llm_url_check()
 
     def urlopen(self: Any, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
         if method == "POST":
