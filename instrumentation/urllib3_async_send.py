@@ -29,10 +29,9 @@ from opentelemetry.trace import Tracer
 from . import failures, provider_errors
 from .call import IN_CALL, LLMCall
 from .config import Settings
-from .requests_views import RequestView
 from .routing import llm_url_check, may_be_deferred
-from .send import blocked, start_call
-from .urllib3_send import _PARAMETERS, _Answer, _Prepared, _url
+from .send import blocked
+from .urllib3_send import _Answer, start
 
 _CALL = "_tokentrace_call"
 _READING = "_tokentrace_reading"
@@ -146,24 +145,7 @@ async def _metered(
     args: tuple[Any, ...],
     kwargs: dict[str, Any],
 ) -> Any:
-    if len(args) > len(_PARAMETERS):
-        return await wrapped(*args, **kwargs)
-    try:
-        named = dict(zip(_PARAMETERS, args, strict=False))
-        named.update(kwargs)
-        headers = named.get("headers")
-        prepared = _Prepared(
-            named["method"],
-            _url(pool, named["url"]),
-            named.get("body"),
-            pool.headers if headers is None else headers,
-        )
-        call = start_call(tracer, settings, RequestView(prepared))
-        if call is not None:
-            named["headers"] = prepared.headers
-    except Exception:
-        failures.report("starting the span")
-        return await wrapped(*args, **kwargs)
+    named, call = start(tracer, settings, pool, args, kwargs)
     if call is None:
         return await wrapped(*args, **kwargs)
     if settings.guard is not None:

@@ -43,7 +43,7 @@ from opentelemetry.trace import Tracer
 from urllib3 import HTTPHeaderDict, HTTPResponse
 
 from . import failures, provider_errors
-from .call import IN_CALL
+from .call import IN_CALL, LLMCall
 from .config import Settings
 from .requests_tee import RawTee
 from .requests_views import HeadersView, RequestView
@@ -167,18 +167,15 @@ def install(pool_class: type, tracer: Tracer, settings: Settings) -> None:
     pool_class.urlopen = urlopen  # type: ignore[attr-defined]
 
 
-def _metered(
-    tracer: Tracer,
-    settings: Settings,
-    wrapped: Callable[..., Any],
-    pool: Any,
-    args: tuple[Any, ...],
-    kwargs: dict[str, Any],
-) -> Any:
-    """An `urlopen` that may be an LLM call: when `routing` says it is one, sent with its
-    arguments as keywords and a copy of its headers (`baggage` stripped there)."""
-    if len(args) > len(_PARAMETERS):  # urllib3-future's later parameters: left as sent
-        return wrapped(*args, **kwargs)
+def start(
+    tracer: Tracer, settings: Settings, pool: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> tuple[dict[str, Any], LLMCall | None]:
+    """`urlopen`'s arguments by name and, when `routing` says the request is an LLM call,
+    its started call, the named headers then a copy (`baggage` stripped there). No call when
+    the request is none, when a failure was reported, or when urllib3-future passed its later
+    parameters (the request is then left as sent)."""
+    if len(args) > len(_PARAMETERS):
+        return {}, None
     try:
         named = dict(zip(_PARAMETERS, args, strict=False))
         named.update(kwargs)
@@ -194,7 +191,21 @@ def _metered(
             named["headers"] = prepared.headers
     except Exception:
         failures.report("starting the span")
-        return wrapped(*args, **kwargs)
+        return {}, None
+    return named, call
+
+
+def _metered(
+    tracer: Tracer,
+    settings: Settings,
+    wrapped: Callable[..., Any],
+    pool: Any,
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+) -> Any:
+    """An `urlopen` that may be an LLM call: when `routing` says it is one, sent with its
+    arguments as keywords and a copy of its headers (`baggage` stripped there)."""
+    named, call = start(tracer, settings, pool, args, kwargs)
     if call is None:
         return wrapped(*args, **kwargs)
     preload = named.get("preload_content", True)
