@@ -89,23 +89,6 @@ AUDIO_MINUTE_KEY = "input_audio_minutes"
 CHARACTER_RATE_KEY = "input_characters"
 # Instead of rates: why the price is not known over the entry's period (a sentence).
 UNKNOWN_KEY = "unknown"
-_ENTRY_KEYS = {
-    "provider",
-    "model",
-    "model_prefix",
-    "service_tier",
-    "start",
-    "end",
-    "hours_utc",
-    "tiers",
-    *RATE_KEYS,
-    *UNIT_RATE_KEYS,
-    IMAGE_RATE_KEY,
-    REQUEST_RATE_KEY,
-    AUDIO_MINUTE_KEY,
-    CHARACTER_RATE_KEY,
-    UNKNOWN_KEY,
-}
 # The keys of an entry that are not rates (an entry whose price is unknown has only these).
 _NOT_RATES = {
     "provider",
@@ -116,6 +99,16 @@ _NOT_RATES = {
     "end",
     "hours_utc",
     UNKNOWN_KEY,
+}
+_ENTRY_KEYS = {
+    *_NOT_RATES,
+    "tiers",
+    *RATE_KEYS,
+    *UNIT_RATE_KEYS,
+    IMAGE_RATE_KEY,
+    REQUEST_RATE_KEY,
+    AUDIO_MINUTE_KEY,
+    CHARACTER_RATE_KEY,
 }
 # How the account pays grounding with Google Search (rules.GEMINI_GROUNDING).
 GROUNDING_KEY = "gemini_grounding"
