@@ -52,7 +52,7 @@ class ServeProcess:
     def grpc_endpoint(self) -> str:
         return f"127.0.0.1:{self.grpc_port}"
 
-    def start(self, clickhouse: str | None = None, timeout: float = 60) -> ServeProcess:
+    def start(self, clickhouse: str | None = None, timeout: float = 180) -> ServeProcess:
         if clickhouse is not None:
             self.clickhouse = clickhouse
         command = [
