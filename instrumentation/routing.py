@@ -136,7 +136,8 @@ def api_for_path(path: str) -> Api | None:
         return anthropic_api.MESSAGES
     if path.endswith("/v1/messages/batches"):
         return batch_api.ANTHROPIC_BATCH_CREATE  # no call: its requests' tools (`batch_api`)
-    if path.endswith("/responses"):
+    if path.endswith("/responses") or path.endswith("/responses/compact"):
+        # a compaction pass is billed by the usage its answer carries, as a response is
         return openai_api.RESPONSES
     if path.endswith(":generateContent") or path.endswith(":streamGenerateContent"):
         return gemini_api.GENERATE_CONTENT

@@ -220,6 +220,21 @@ def _responses(body: dict[str, Any], plan: Plan, model: str) -> Reply:
     return responses_reply(Responses(body, plan, model), bool(body.get("stream")))
 
 
+def compact(body: dict[str, Any], plan: Plan) -> Reply:
+    """`POST /responses/compact`: a compaction pass, billed by its usage; its object
+    (`response.compaction`, the openai SDK's `CompactedResponse`) names no model."""
+    response = Responses(body, plan, "")
+    document = {
+        "id": f"cmp_standin{next(_ids)}",
+        "object": "response.compaction",
+        "created_at": CREATED,
+        "output": [{"id": f"cmpitem_standin{next(_ids)}", "type": "compaction",
+                    "encrypted_content": "c3RhbmQtaW4="}],
+        "usage": response.usage,
+    }  # fmt: skip
+    return json_reply(document, 200, {"x-request-id": f"req_standin{next(_ids)}"})
+
+
 class Responses:
     """One Responses API response: its object at each status, and its stream of events."""
 

@@ -347,6 +347,8 @@ def _stateful_openai(
         return standin.batches.upload(raw, headers.get("content-type", ""))
     if path.endswith("/batches"):
         return standin.batches.create_openai(headers, body)
+    if path.endswith("/responses/compact") and not plan.fail:
+        return openai.compact(body, plan)
     if path.endswith("/responses") and not plan.fail:
         model = openai.dated(str(body.get("model", "gpt-4o-mini")))
         return standin.responses.create(headers, body, plan, model)

@@ -239,3 +239,29 @@ def test_retrieved_with_requests_then_aiohttp_is_one_call(
     # aiohttp's read exported after a restart of the processor (its dedupe memory empty)
     store_exports([spans[:3], spans[3:]], tmp_path, store_client, restarts=True)
     assert rows(store_client) == [(response.id, "gpt-4o", 1000, 400, 200, COST, 1, 0, 0)]
+
+
+def test_a_compaction_pass_is_one_call_priced_by_the_model_asked(
+    standin, exporter, tmp_path, store_client
+):
+    """`POST /responses/compact` (`responses.compact`) runs the model over the conversation
+    and answers the usage of that pass, billed as a response's
+    (https://platform.openai.com/docs/api-reference/responses/compact); it was not metered.
+    Its answer names no model: priced by gpt-4o, the one asked for. On OpenAI's path and on a
+    gateway nothing names (the stand-in's root), with no tokentrace variable set."""
+    for base in (standin.base_url("openai"), standin.root + "/v1"):
+        sdk = openai.OpenAI(base_url=base, api_key="sk-test", max_retries=0)
+        compacted = sdk.responses.compact(
+            model="gpt-4o", input="Summarise the ledger.", extra_headers=USAGE
+        )
+        assert (compacted.object, compacted.usage.input_tokens) == ("response.compaction", 1000)
+    spans = llm_spans(exporter)
+    assert [span.attributes["gen_ai.provider.name"] for span in spans] == ["openai", "openai"]
+    store_spans(spans, tmp_path, store_client)
+    assert (
+        store_client.query(
+            "SELECT model, input_tokens, cache_read_tokens, output_tokens, cost, priced "
+            "FROM llm_calls ORDER BY ts"
+        ).result_rows
+        == [("gpt-4o", 1000, 400, 200, COST, 1)] * 2
+    )
