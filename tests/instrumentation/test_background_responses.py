@@ -241,6 +241,24 @@ def test_retrieved_with_requests_then_aiohttp_is_one_call(
     assert rows(store_client) == [(response.id, "gpt-4o", 1000, 400, 200, COST, 1, 0, 0)]
 
 
+def test_cancelled_then_retrieved_across_a_restart_is_one_call(
+    standin, exporter, tmp_path, store_client
+):
+    """The cancel's answer and a later retrieve carry the same usage, keyed by the response
+    id: exported apart, to a processor restarted between them (its dedupe memory empty),
+    the response is still stored once."""
+    sdk = client(standin)
+    response = background(sdk, polls=5)
+    assert sdk.responses.cancel(response.id).status == "cancelled"
+    assert sdk.responses.retrieve(response.id).usage.input_tokens == 1000
+    spans = llm_spans(exporter)
+    assert [span.attributes.get("tokentrace.call.key") for span in spans] == [
+        None, response.id, response.id,
+    ]  # fmt: skip  # the queued create, the cancel, the retrieve
+    store_exports([spans[:2], spans[2:]], tmp_path, store_client, restarts=True)
+    assert rows(store_client) == [(response.id, "gpt-4o", 1000, 400, 200, COST, 1, 0, 0)]
+
+
 def test_a_compaction_pass_is_one_call_priced_by_the_model_asked(
     standin, exporter, tmp_path, store_client
 ):
