@@ -96,7 +96,7 @@ class Pipeline:
         # Held calls the deduper released, whose rows are not yet durable: kept in the file.
         self._releasing: list[Call] = []
         if held_path is not None and held_path.exists():
-            self._held = _read_held(held_path)
+            self._held = read_held(held_path)
             deduper.hold(self._held, clock())
 
     def seed(self, remember: Callable[[Deduper], None]) -> None:
@@ -208,7 +208,7 @@ class Pipeline:
             self._metrics.spans_unpriced.inc(sum(1 for row in rows if not row[_PRICED]))
 
 
-def _read_held(path: Path) -> list[Call]:
+def read_held(path: Path) -> list[Call]:
     """The calls held when the last run stopped short (``Pipeline``): a JSON document
     (``held_calls``), or the pickle an earlier version wrote. None when the file cannot be
     read (damaged, or of a later format): then it is moved aside, not deleted, and the log

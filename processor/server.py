@@ -25,7 +25,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
-from tokentrace.processor import http_server
+from tokentrace.processor import held_calls, http_server
 from tokentrace.processor.api import clickhouse_http, routing
 from tokentrace.processor.api.budgets_api import BudgetsApi
 from tokentrace.processor.api.dead_letters_api import DeadLettersApi
@@ -34,7 +34,7 @@ from tokentrace.processor.api.reprice_api import RepriceApi
 from tokentrace.processor.api.views_api import ViewsApi
 from tokentrace.processor.extract.dedupe import DEFAULT_CAPACITY, Deduper
 from tokentrace.processor.metrics import CONTENT_TYPE, Registry
-from tokentrace.processor.pipeline import Pipeline
+from tokentrace.processor.pipeline import Pipeline, read_held
 from tokentrace.processor.pricing.price_updates import PriceUpdates
 from tokentrace.processor.pricing.pricer import Pricer
 from tokentrace.processor.receivers import otlp_codec
@@ -43,7 +43,7 @@ from tokentrace.processor.receivers.otlp_http import OtlpHttpReceiver
 from tokentrace.processor.reconcile.schedule import Schedule
 from tokentrace.processor.store import retention, spool_lock, store
 from tokentrace.processor.store.sink import Sink, create_missing
-from tokentrace.processor.store.spool import Segment, Spool, raise_open_files_limit
+from tokentrace.processor.store.spool import Segment, Spool, raise_open_files_limit, replace_whole
 from tokentrace.processor.store.stored_keys import StoredKeys
 
 log = logging.getLogger("tokentrace.serve")
@@ -290,13 +290,26 @@ class Service:
 
 def _adopt_earlier_held_calls(directory: Path) -> None:
     """Give the held calls an earlier version pickled the JSON file's name: the pipeline reads
-    either format (``pipeline._read_held``) and writes JSON at the next change."""
+    either format (``pipeline.read_held``) and writes JSON at the next change.
+
+    Both files there (an upgrade, a downgrade, an upgrade again: the earlier version held
+    calls in the pickle, never reading the JSON) are merged into the JSON, one call per span
+    (the JSON's where both hold it): before, the pickle was left unread and its held spans,
+    already acknowledged, were lost."""
     earlier, held = directory / EARLIER_HELD_CALLS_FILE, directory / HELD_CALLS_FILE
     if not earlier.exists():
         return
     if held.exists():
-        log.error("%s and %s both hold held calls: %s is read, %s kept as it is", earlier,
-                  held.name, held.name, earlier.name)  # fmt: skip
+        newer = read_held(held)
+        spans = {(call.trace_id, call.span_id) for call in newer}
+        older = [c for c in read_held(earlier) if (c.trace_id, c.span_id) not in spans]
+        try:
+            if older:
+                replace_whole(held, held_calls.dumps(older + newer))
+            earlier.unlink(missing_ok=True)
+        except OSError as exc:
+            log.error("cannot merge %s into %s: its held calls are not read (%s)", earlier,
+                      held.name, exc)  # fmt: skip
         return
     try:
         earlier.replace(held)

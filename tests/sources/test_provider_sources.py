@@ -987,6 +987,32 @@ def test_held_calls_are_read_across_versions(tmp_path, pricer):
     assert (tmp_path / "held-calls.json.unreadable").exists()  # not misread: kept aside
 
 
+def test_held_calls_in_both_a_pickle_and_json_are_merged(tmp_path, pricer, caplog):
+    """An upgrade, a downgrade, an upgrade again: the earlier version held calls in the pickle
+    (it never reads the JSON), the later one in the JSON. Both are read, one call per span;
+    before, the pickle was left unread with an error line and its held spans were lost."""
+    bodies = _one_span_each(json.loads((FIXTURES / "openinference_groq.json").read_bytes()))
+    now = 1_900_000_000 * 10**9
+    deduper = Deduper()
+    for body in bodies:
+        deduper.admit(extract(decode_json(body).request, now).calls, now)
+    calls = deduper.held
+    assert len(calls) == 2
+    (tmp_path / "held-calls.pickle").write_bytes(pickle.dumps(calls))  # both streams
+    (tmp_path / "held-calls.json").write_bytes(held_calls.dumps(calls[1:]))  # the second
+    _adopt_earlier_held_calls(tmp_path)
+    restarted = Deduper()
+    spool = Spool(tmp_path / "spool", 1 << 30)
+    held = tmp_path / "held-calls.json"
+    Pipeline(pricer, spool, restarted, Registry(), clock=lambda: now, held_path=held)
+    again = restarted.release()
+    assert sorted((c.trace_id, c.span_id) for c in again) == sorted(
+        (c.trace_id, c.span_id) for c in calls
+    )
+    assert [path.name for path in tmp_path.glob("held-calls*")] == ["held-calls.json"]
+    assert "cannot" not in caplog.text
+
+
 def test_unreadable_held_file_is_moved_aside(tmp_path, pricer, caplog):
     """A held-calls file this version cannot load (another version's, or damaged) does not
     stop the pipeline from starting: it is moved aside, said in one log line."""
