@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from tokentrace.processor import held_calls
-from tokentrace.processor.extract.dedupe import Deduper
+from tokentrace.processor.extract.dedupe import Deduper, waits
 from tokentrace.processor.extract.extractor import COLUMNS, Call, extract
 from tokentrace.processor.metrics import Registry
 from tokentrace.processor.pricing.names import call_models
@@ -142,11 +142,14 @@ class Pipeline:
         closed at shutdown: no other span of their call came, and each is one row."""
         own: Future[None] = Future()
         with self._lock:
+            held = len(self._deduper.held)
             calls = self._deduper.release()
             self._keep_held(released=calls)
             rows = self._rows(calls)
             if rows:
                 self._pending.add(own)
+        # a framework's span found a duplicate as it is released (``dedupe.waits``)
+        self._metrics.spans_duplicate.inc(held - len(calls))
         self._append(own, calls, rows)
         return own
 
@@ -160,7 +163,7 @@ class Pipeline:
             return  # nothing was ever held (nearly every serve): nothing to write or keep
         if settled:
             self._releasing = [call for call in self._releasing if call not in settled]
-        self._releasing += [call for call in released if call.opening]
+        self._releasing += [call for call in released if waits(call)]
         held = self._deduper.held + self._releasing
         if held == self._held:
             return

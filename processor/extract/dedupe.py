@@ -83,7 +83,12 @@ One call can reach the processor as several spans:
   is its child or parent takes it away, or for ``_HOLD_NS`` (then, or at shutdown, it
   is admitted: the call, usage-missing). Counted at once it would have won (the first
   seen wins) and the call's cost been unknown. The pipeline keeps the held spans in a
-  file of their own, so that a restart holds them again;
+  file of their own, so that a restart holds them again. A framework's span of a stream
+  without usage (OpenInference's LlamaIndex ``stream_chat``, MLflow's streams: :func:`waits`)
+  is held alike, sent alone, since it ends before the SDK-level span of the stream: a span
+  with usage admitted while it waits takes it away if it would have paired with it (its
+  ``W`` key); when its time is up it is admitted as any span is (found a duplicate then of
+  a span without usage of its call);
 
 - the same call's usage read again later (``tokentrace.call.key``: a background response
   retrieved after it completed, once per poll; a batch's results downloaded twice): a
@@ -227,9 +232,13 @@ class Deduper:
         held = 0
         peer_scopes = FRAMEWORK_PEER_SCOPES
         for call, span, parent, response, shared in keyed:
-            if call.opening and now_ns is not None:
+            if now_ns is not None and waits(call):
                 if span in young or span in old or span[1:] in self._held:
                     continue  # a resent copy
+                if call.rank < 0 and not self._frameworks:  # as admitted below
+                    self._frameworks = True
+                    self._key_earlier_calls()
+                    young, old = self._young, self._old
                 self._hold(call, span[1:], parent[1:], now_ns + _HOLD_NS)
                 held += 1
                 continue
@@ -306,9 +315,13 @@ class Deduper:
             elif self._before is not None:
                 self._before.append(call)
             admitted.append(call)
+        if self._held and any(not call.usage_missing for call in admitted):
+            claimed += self._claim_by_usage()
         duplicates = len(calls) - len(admitted) - held + claimed
         if now_ns is not None and self._held:
-            admitted += self.release(now_ns)
+            released, dropped = self._release(now_ns)
+            admitted += released
+            duplicates += dropped
         return admitted, duplicates
 
     @property
@@ -351,6 +364,20 @@ class Deduper:
                 claimed += 1
         return claimed
 
+    def _claim_by_usage(self) -> int:
+        """Take away the held framework spans of a stream without usage (:func:`waits`) that
+        a span with usage admitted since pairs with, as a later one would be paired (its
+        ``W`` key, taken away: ``_keep_with_usage``). How many were taken away."""
+        claimed = 0
+        for span, (call, _) in list(self._held.items()):
+            if call.opening:
+                continue
+            interval = _interval(call) | _model_tag(call)
+            if self._nested_slot(b"W" + call.provider.encode(), interval, True) is None:
+                self._unhold(span)
+                claimed += 1
+        return claimed
+
     def _unhold(self, span: bytes) -> Call:
         """Stop holding the call of trace and span id ``span``."""
         call = self._held.pop(span)[0]
@@ -361,9 +388,24 @@ class Deduper:
     def release(self, now_ns: int | None = None) -> list[Call]:
         """The held calls due at ``now_ns`` (all of them without it), admitted: no other
         span of their call came. A span of the call arriving later is their duplicate."""
+        return self._release(now_ns)[0]
+
+    def _release(self, now_ns: int | None) -> tuple[list[Call], int]:
+        """:meth:`release`, and how many of the due calls were duplicates: a framework's
+        span (:func:`waits`) is admitted as any span is, so a span of its call without
+        usage that came while it was held, or one with usage that ``_claim_by_usage`` did
+        not pair, finds it a duplicate still."""
         due = [span for span, (_, until) in self._held.items() if now_ns is None or until <= now_ns]
         released = [self._unhold(span) for span in due]
+        admitted: list[Call] = []
+        dropped = 0
         for call in released:
+            if not call.opening:
+                kept = self.admit([call])[0]
+                admitted += kept
+                dropped += not kept
+                continue
+            admitted.append(call)
             keys = [b"S" + call.trace_id + call.span_id]
             if call.parent_span_id:
                 keys.append(b"P" + call.trace_id + call.parent_span_id)
@@ -372,7 +414,7 @@ class Deduper:
                     self._old = self._young
                     self._young = {}
                 self._young[key] = 0
-        return released
+        return admitted, dropped
 
     def _key_earlier_calls(self) -> None:
         """Leave the ``N`` (or ``M``) and ``T`` keys of the calls admitted before the first
@@ -481,7 +523,7 @@ class Deduper:
         forgotten = set()
         for call, *keys in _keys(calls):
             forgotten.add(id(call))
-            if call.opening:  # released, not stored: held again, due at the next admit
+            if waits(call):  # released, not stored: held again, due at the next admit
                 self._hold(call, keys[0][1:], keys[1][1:], 0)
             if call.call_key:
                 keys.append(b"D" + call.call_key.encode())
@@ -500,6 +542,18 @@ class Deduper:
                     self._old = self._young
                     self._young = {}
                 self._young[key] = 0
+
+
+def waits(call: Call) -> bool:
+    """Whether :meth:`Deduper.admit` holds ``call`` for a span of its call with the usage: a
+    span that ended when its stream was returned (``Call.opening``), or a framework's span of
+    a stream without usage (OpenInference's LlamaIndex ``stream_chat``, MLflow's span of
+    Anthropic's ``create(stream=True)``), which, sent alone, comes before the SDK-level span
+    of the stream (tokentrace's), which ends once it has been read, with the usage. Counted
+    first, either would be the call's row (the first seen wins), its cost unknown."""
+    return call.opening or (
+        call.rank == RANK_FRAMEWORK and bool(call.stream) and bool(call.usage_missing)
+    )
 
 
 def _nested_key(call: Call) -> bytes:

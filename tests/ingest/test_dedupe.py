@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tokentrace.processor.extract.dedupe import Deduper
+from tokentrace.processor.extract.dedupe import _HOLD_NS, Deduper
 
 from .otlp import NOW_NS, chat, extract_request, request, span
 
@@ -443,3 +443,28 @@ def test_concurrent_calls_of_two_models_are_not_paired_by_time_alone():
     outer = span(chat(**no_usage), start_ns=start, duration_ms=100)
     assert deduper.admit(calls_of(inner, scope=ours))[1] == 0
     assert deduper.admit(calls_of(outer, scope=mlflow)) == ([], 1)
+
+
+def test_a_framework_stream_span_without_usage_sent_first_is_held_for_the_span_with_usage():
+    """Sent span by span, MLflow's span of a stream (no usage) ends, and arrives, before
+    tokentrace's span of the stream, which started inside it and carries the usage. It was
+    counted (the first seen wins): the call's cost unknown. Now it is held
+    (``dedupe.waits``) and claimed by that span: one call, the span with usage. A held
+    span that no span with usage claims is admitted when its time is up, usage-missing."""
+    ms = 10**6
+    mlflow, ours = "mlflow.tracing.provider", "tokentrace.instrumentation"
+    streamed = {"gen_ai.request.stream": True}
+    no_usage = {"gen_ai.usage.input_tokens": None, "gen_ai.usage.output_tokens": None}
+    opening = span(chat(**streamed, **no_usage), start_ns=NOW_NS, duration_ms=10)
+    read = span(chat(**streamed), start_ns=NOW_NS + 2 * ms, duration_ms=60)
+    deduper = Deduper()
+    assert deduper.admit(calls_of(opening, scope=mlflow), NOW_NS) == ([], 0)
+    assert len(deduper.held) == 1
+    admitted, duplicates = deduper.admit(calls_of(read, scope=ours), NOW_NS)
+    assert ([call.usage_missing for call in admitted], duplicates) == ([0], 1)
+    assert deduper.held == []
+    # no span with usage comes: admitted, usage-missing, once its time is up
+    alone = span(chat(**streamed, **no_usage), start_ns=NOW_NS + 1000 * ms, duration_ms=10)
+    assert deduper.admit(calls_of(alone, scope=mlflow), NOW_NS) == ([], 0)
+    admitted, duplicates = deduper.admit([], NOW_NS + _HOLD_NS)
+    assert ([call.usage_missing for call in admitted], duplicates) == ([1], 0)

@@ -945,6 +945,39 @@ def test_held_stream_spans_survive_a_restart(tmp_path, pricer):
     assert not held.exists()
 
 
+def test_held_framework_stream_span_survives_a_restart_and_is_claimed(tmp_path, pricer):
+    """OpenInference's LlamaIndex span of ``OpenAIResponses.stream_chat`` (no usage), sent
+    alone, is held for tokentrace's span of the stream (``dedupe.waits``): kept in the file
+    before the answer, held again by a restarted pipeline, and claimed there by tokentrace's
+    span, with the usage. The 9 calls are 9 rows (3 before the restart, 6 after), all
+    priced; the file is gone once nothing is held."""
+    name = "openinference_llama_index_latest_calls_tokentrace"
+    bodies = _one_span_each(json.loads((FIXTURES / f"{name}.json").read_bytes()))
+    now = 1_900_000_000 * 10**9
+    spool = Spool(tmp_path / "spool", 1 << 30, seal_rows=10_000, seal_seconds=0.05)
+    spool.start()
+    held = tmp_path / "spool" / "held-calls.json"
+    before = Registry()
+    first = Pipeline(pricer, spool, Deduper(), before, clock=lambda: now, held_path=held)
+    for body in bodies[:9]:  # the 9th: the LlamaIndex span of the stream, held
+        first.accept(decode_json(body).request, "http").durable.result(10)
+    [stream] = held_calls.loads(held.read_bytes())
+    assert stream.scope == b"openinference.instrumentation.llama_index"
+    assert (stream.stream, stream.usage_missing) == (1, 1)
+    restarted, after = Deduper(), Registry()
+    second = Pipeline(pricer, spool, restarted, after, clock=lambda: now, held_path=held)
+    assert [call.span_id for call in restarted.held] == [stream.span_id]
+    for body in bodies[9:]:
+        second.accept(decode_json(body).request, "http").durable.result(10)
+    second.flush().result(10)
+    spool.close()
+    assert (before.spans_accepted.value(), after.spans_accepted.value()) == (3, 6)
+    assert before.spans_unpriced.value() + after.spans_unpriced.value() == 0
+    assert after.spans_duplicate.value() == 6  # the held span among them
+    assert restarted.held == []
+    assert not held.exists()
+
+
 def test_held_calls_are_read_across_versions(tmp_path, pricer):
     """Held spans were acknowledged: a held-calls file an earlier version wrote (a pickle, or
     JSON without a field added since) is read, not moved aside with its spans; a field this

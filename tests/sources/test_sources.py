@@ -787,10 +787,13 @@ def test_openinference_llama_index_and_openai_count_each_call_once(replay):
 def test_openinference_llama_index_and_openai_spans_exported_one_by_one(replay):
     """The same spans, each in a request of its own (Phoenix's ``register()`` default): a
     streamed call's LlamaIndex span ends first and is kept, the OpenAI span after it is
-    its duplicate; the plain call's OpenAI span ends before its parent and is kept."""
+    its duplicate; the plain call's OpenAI span ends before its parent and is kept. The
+    stream without usage: its LlamaIndex span is held for a span with the usage
+    (``dedupe.waits``), and found a duplicate of the OpenAI span, without usage too, when
+    released: that span is the row, as in one request (the LlamaIndex span was)."""
     result = replay("openinference_llama_index_openai", alone=True)
     assert_llama_index_calls_once(result, [
-        ("gpt-4o", 1), ("gpt-4o-2024-08-06", 0), ("gpt-4o-mini", 1),
+        ("gpt-4o", 1), ("gpt-4o-2024-08-06", 0), ("gpt-4o-mini-2024-08-06", 1),
     ])  # fmt: skip
 
 
