@@ -237,6 +237,10 @@ OUTPUT_VALUE = _field(RAW, "output.value")
 # embeddings span's usage, which MLflow (3.17) leaves out of ``mlflow.chat.tokenUsage``
 # while the OpenAI response it records has it (``usage.prompt_tokens``).
 SPAN_OUTPUTS = _field(RAW, "mlflow.spanOutputs")
+# MLflow's ``mlflow.spanInputs``: the SDK method's arguments, JSON. Its Anthropic spans set no
+# plain attribute of them (``_request_streams``): ``"stream": true`` there is their only sign
+# of a stream.
+SPAN_INPUTS = _field(RAW, "mlflow.spanInputs")
 # Google ADK 1.x's whole model response (JSON): read only for its cache and total counts,
 # which its spans' attributes lack (``sources.gemini_usage``).
 ADK_RESPONSE = _field(RAW, "gcp.vertex.agent.llm_response")
@@ -795,6 +799,7 @@ def _call(
         or source.output_streams(found[OUTPUT_VALUE])
         or found[COMPLETION_START] is not None
         or _request_streams(others, source)
+        or sources.invocation_streams(found[SPAN_INPUTS])
     )
     cache_counted = found[CACHE_READ] is not None or found[CACHE_WRITE] is not None
     cache_known = cache_counted

@@ -984,18 +984,19 @@ def test_mlflow_and_tokentrace_count_each_call_once(replay):
 def test_mlflow_and_tokentrace_spans_exported_one_by_one(replay):
     """Each span alone, in the order they ended: a call's tokentrace span ends inside
     MLflow's and comes first, the first of them before any framework span (its keys are
-    left when MLflow's first span comes: ``dedupe``). One row each call, the first seen:
-    tokentrace's, but for the stream whose MLflow span, without usage, ended first
-    (usage-missing: unknown cost, never $0)."""
+    left when MLflow's first span comes: ``dedupe``). One row each call, tokentrace's. The
+    Anthropic stream's MLflow span, without usage, ends first: it was the row (unknown
+    cost). Its ``mlflow.spanInputs`` say ``"stream": true`` (its only sign of a stream):
+    flagged a stream now, it is held until tokentrace's span claims it (``dedupe.waits``),
+    so the call's row has the exact usage, as in one request."""
     result = replay("mlflow_tokentrace", alone=True)
     rows = result.rows()
-    assert rows[0] == ("anthropic", "claude-sonnet-4-5", 0, 0, 0, 0, 1, rows[0][-1])
-    assert rows[1:5] == [ANTHROPIC, ANTHROPIC, OPENAI, OPENAI]
+    assert rows[:5] == [ANTHROPIC, ANTHROPIC, ANTHROPIC, OPENAI, OPENAI]
     assert_no_usage(rows[5])
     assert len(rows) == 6
-    assert result.rows("response_id")[1:] == [
-        ("chatcmpl-standin7",), ("chatcmpl-standin8",), ("chatcmpl-standin9",),
-        ("msg_standin14",), ("msg_standin16",),
+    assert result.rows("stream", "response_id") == [
+        (0, "chatcmpl-standin7"), (0, "msg_standin14"), (1, "chatcmpl-standin8"),
+        (1, "chatcmpl-standin9"), (1, "msg_standin16"), (1, "msg_standin18"),
     ]  # fmt: skip
     assert result.metrics.spans_duplicate.value() == 5
 
