@@ -460,8 +460,10 @@ _VERCEL_SCOPE = b"ai"
 # ``gen_ai.client.operation.time_to_first_chunk`` on a streamed call's span only.
 _AI_SDK_OTEL_SCOPE = b"gen_ai"
 # Pydantic AI's own instrumentation (2.68, scope ``pydantic-ai``) likewise: no stream
-# attribute, the time to first chunk on a streamed model request's span only.
-_CHUNK_TIMED_SCOPES = (_AI_SDK_OTEL_SCOPE, b"pydantic-ai")
+# attribute, the time to first chunk on a streamed model request's span only. Strands Agents'
+# tracing (1.62) streams every model call and says so only by the ``chat`` span's
+# ``gen_ai.server.time_to_first_token``.
+_CHUNK_TIMED_SCOPES = (_AI_SDK_OTEL_SCOPE, b"pydantic-ai", b"strands.telemetry.tracer")
 # openai-agents-opentelemetry's bridge of the OpenAI Agents SDK's tracing (0.4.1)
 _AGENTS_BRIDGE_SCOPE = b"openai.agents"
 # OpenInference's LangChain instrumentations (Python 0.1.80, JS 4.1.1) record

@@ -89,9 +89,12 @@ def test_strands_latest_calls(replay, name, alone):
     Claude, each with a tool, ``invoke_async`` and ``stream_async``: an ``invoke_agent``,
     an ``execute_event_loop_cycle`` and a ``chat`` span per call (18), the agent span with
     the run's usage too; 6 rows at 3 × $0.00255 + 3 × $0.002175 = $0.014175, alone and
-    beside tokentrace's instrumentation, in one request or span by span."""
+    beside tokentrace's instrumentation, in one request or span by span. Each row a stream:
+    its ``chat`` span's ``gen_ai.server.time_to_first_token`` is its only sign of one
+    (they were stored stream 0 alone)."""
     result = replay(name, alone=alone)
     assert result.rows() == [SONNET] * 3 + [GPT_4O] * 3
+    assert result.rows("stream") == [(1,)] * 6
 
 
 @pytest.mark.parametrize(
