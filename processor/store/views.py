@@ -721,7 +721,7 @@ SELECT
         sumIf(p.spent, p.in_last_week)) AS last_week,
     -- spend times the seconds left over the seconds it took, multiplied first so that the one
     -- division truncates once at 12 places (a per-second rate cut to 12 places first lost up
-    -- to ~0.6 % of a tiny spend: $0.000299232115 for $0.000300000192)
+    -- to ~0.6 % of a tiny spend: 0.000299232115 dollars for 0.000300000192)
     cost + if(last_week > 0, last_week * greatest(remaining_s, 0) / (7 * 86400),
         cost * greatest(remaining_s, 0) / greatest(elapsed_s, 1)) AS forecast,
     sumIf(p.calls, p.this_month) AS requests,
