@@ -18,6 +18,7 @@ event's.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import Any
 
 from .api import Api
@@ -57,20 +58,10 @@ class Generate(Api):
         usage-missing: a partial sum would read as an exact, too low count)."""
         if not answers:
             return
-        total = {"prompt_tokens": 0, "completion_tokens": 0}
-        reasons = []
-        for answer in answers:
-            meta = _final_meta(answer)
-            if meta is None:
-                return
-            for key in total:
-                value = count(meta, key)
-                if value is None:
-                    return
-                total[key] += value
-            reason = meta["finish_reason"].get("type")
-            if isinstance(reason, str):
-                reasons.append(reason)
+        total: dict[str, Any] = {"prompt_tokens": 0, "completion_tokens": 0}
+        reasons = _summed((_final_meta(answer) for answer in answers), total)
+        if reasons is None:
+            return
         seen.finish_reasons = reasons
         seen.raw_usage = total
         seen.usage_final = True
@@ -93,18 +84,9 @@ class Generate(Api):
         total: dict[str, Any] = {"prompt_tokens": 0, "completion_tokens": 0, _ELEMENTS: elements}
         seen.raw_usage = total
         seen.usage_final = False
-        reasons = []
-        for final in elements.values():
-            if final is None:
-                return
-            for key in ("prompt_tokens", "completion_tokens"):
-                value = count(final, key)
-                if value is None:
-                    return
-                total[key] += value
-            reason = final["finish_reason"].get("type")
-            if isinstance(reason, str):
-                reasons.append(reason)
+        reasons = _summed(elements.values(), total)
+        if reasons is None:
+            return
         seen.finish_reasons = reasons
         seen.usage_final = True
 
@@ -113,6 +95,25 @@ class Generate(Api):
         if input_tokens is None:
             return None
         return Usage(input_tokens=input_tokens, output_tokens=count(raw, "completion_tokens"))
+
+
+def _summed(finals: Iterable[dict[str, Any] | None], total: dict[str, Any]) -> list[str] | None:
+    """Adds each prompt's final counts to `total` and gives their finish reasons; None as soon
+    as a prompt has no final event or count yet (a partial sum would read as exact). A batch's
+    answer and a streamed batch's events both end here."""
+    reasons = []
+    for final in finals:
+        if final is None:
+            return None
+        for key in ("prompt_tokens", "completion_tokens"):
+            value = count(final, key)
+            if value is None:
+                return None
+            total[key] += value
+        reason = final["finish_reason"].get("type")
+        if isinstance(reason, str):
+            reasons.append(reason)
+    return reasons
 
 
 def _final_meta(document: Any) -> dict[str, Any] | None:
