@@ -718,7 +718,7 @@ class Spool:
             try:
                 spool_records.write_all(fd, [bytes(_PROBE_BYTES)])
                 os.fdatasync(fd)
-                _fsync_directory(self.directory)
+                spool_merge.fsync_directory(self.directory)
             finally:
                 os.close(fd)
                 with contextlib.suppress(OSError):
@@ -736,7 +736,7 @@ class Spool:
         # Read and write: the descriptor stays the sealed segment's (Segment.fd).
         fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o600)
         try:
-            _fsync_directory(self.directory)
+            spool_merge.fsync_directory(self.directory)
         except OSError:
             # The file's name may not survive a crash, so nothing is written to it: closed
             # and removed (every failed open leaked a descriptor until the process ran out).
@@ -876,12 +876,4 @@ def replace_whole(path: Path, data: bytes) -> None:
         with contextlib.suppress(OSError):  # a full disk, say: leave no partial copy behind
             temporary.unlink()
         raise
-    _fsync_directory(path.parent)
-
-
-def _fsync_directory(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    spool_merge.fsync_directory(path.parent)

@@ -120,6 +120,8 @@ def begin(directory: Path, name: str, sources: list[Path]) -> Path:
 
 
 def fsync_directory(directory: Path) -> None:
+    """Makes a directory's entries durable (a file created, renamed or removed in it): the
+    spool's and the merge's one way to do it."""
     fd = os.open(directory, os.O_RDONLY)
     try:
         os.fsync(fd)

@@ -434,7 +434,7 @@ def test_a_segment_whose_directory_cannot_be_synced_is_closed_and_removed(
     # one descriptor leaked per failed write until serve ran out of them. And each failed
     # write logged a line of its own (600 in 18 s with the spool directory made read-only
     # under load): one line says what fails and what to check, one that it works again.
-    real = spool_module._fsync_directory
+    real = spool_module.spool_merge.fsync_directory
     failing = [True]
 
     def fsync_directory(directory: Path) -> None:
@@ -442,7 +442,7 @@ def test_a_segment_whose_directory_cannot_be_synced_is_closed_and_removed(
             raise OSError(errno.EIO, "Input/output error")
         real(directory)
 
-    monkeypatch.setattr(spool_module, "_fsync_directory", fsync_directory)
+    monkeypatch.setattr(spool_module.spool_merge, "fsync_directory", fsync_directory)
     spool, sealed = collecting_spool(tmp_path, seal_seconds=60)
     open_before = len(os.listdir("/proc/self/fd"))
     for _ in range(20):
