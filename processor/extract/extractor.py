@@ -799,6 +799,7 @@ def _call(
         or source.output_streams(found[OUTPUT_VALUE])
         or found[COMPLETION_START] is not None
         or _request_streams(others, source)
+        or _chunk_streams(others, source)
         or sources.invocation_streams(found[SPAN_INPUTS])
     )
     cache_counted = found[CACHE_READ] is not None or found[CACHE_WRITE] is not None
@@ -1022,6 +1023,18 @@ def _request_streams(others: list[tuple[str, bytes]], source: sources.Source) ->
     for key, kv in others:
         if key == "stream":
             return _text(_decode(kv)[1]).lower() == "true"
+    return False
+
+
+def _chunk_streams(others: list[tuple[str, bytes]], source: sources.Source) -> bool:
+    """Whether OpenLLMetry's LangChain span recorded a streamed message as the answer
+    (``sources.Source.chunk_role_streams``): read for that scope alone, so that no other
+    span pays for decoding its output messages."""
+    if not source.openllmetry_langchain:
+        return False
+    for key, kv in others:
+        if key == "gen_ai.output.messages":
+            return source.chunk_role_streams(_text(_decode(kv)[1]))
     return False
 
 

@@ -97,8 +97,9 @@ langchain``)                OpenInference's OpenAI
 OpenLLMetry LangChain 0.62  ``ChatOpenAI.chat``; the        GenAI conventions; LangChain's
 (``opentelemetry.           ``workflow`` (``invoke_agent``) own ``ls_*``/``lc_*`` run
 instrumentation.            and ``task`` spans are not;     metadata arrives as association
-langchain``)                it suppresses OpenLLMetry's     properties (no tags)
-                            OpenAI span of the call
+langchain``)                it suppresses OpenLLMetry's     properties (no tags); no stream
+                            OpenAI span of the call         attribute: a stream's output
+                                                            message has role ``unknown``
 OpenInference LlamaIndex     ``LLM`` (``OpenAI.chat``,       as OpenInference above; the
 4.6.1 (``openinference.     ``OpenAI.stream_chat``);        invocation parameters are the
 instrumentation.            ``CHAIN`` (the engines) are     LLM's settings, no ``stream``;
@@ -486,6 +487,11 @@ _OPENLLMETRY_LANGCHAIN_SCOPE = b"opentelemetry.instrumentation.langchain"
 # ``Anthropic._prepare_chat_with_tools`` included: they build the request of the
 # ``chat`` that follows (its span of its own), and send nothing.
 _LLAMA_INDEX_SCOPE = b"openinference.instrumentation.llama_index"
+# OpenLLMetry's LangChain spans (0.62.4) set nothing that says a call streamed, but name an
+# output message's role from LangChain's message type, ``"ai"`` → ``assistant`` and any
+# other → ``unknown``: a streamed answer is an ``AIMessageChunk`` (type ``AIMessageChunk``),
+# so a chat span's first output message says ``"role": "unknown"`` for a stream alone.
+_UNKNOWN_ROLE_FIRST = re.compile(r'^\[\s*\{\s*"role":\s*"unknown"')
 _MESSAGE_CHUNK = re.compile(r'"messages",\s*"AIMessageChunk"\]')
 # OpenInference's Google GenAI instrumentation: its response id only in the response it
 # records (``Source.output_response_id``), as google-genai's ``response_id`` key.
@@ -784,6 +790,11 @@ class Source:
         """Whether OpenInference's LangChain span recorded a streamed message (LangChain's
         ``AIMessageChunk``) as the response, where its parameters say ``"stream": false``."""
         return self.langchain and bool(output) and _MESSAGE_CHUNK.search(output) is not None
+
+    def chunk_role_streams(self, output_messages: str) -> bool:
+        """Whether OpenLLMetry's LangChain span's ``gen_ai.output.messages`` is a streamed
+        message (``_UNKNOWN_ROLE_FIRST``): its only sign of a stream."""
+        return self.openllmetry_langchain and _UNKNOWN_ROLE_FIRST.match(output_messages) is not None
 
     def output_response_id(self, output: str | None) -> str:
         """The response id of OpenInference's Google GenAI span (1.4.14), which sets no

@@ -72,6 +72,27 @@ def test_openllmetry_langchain_latest_claude_cache_writes(replay):
     assert result.rows() == [unread, unread, SONNET, NO_USAGE, *[GPT_4O] * 5]
 
 
+@pytest.mark.parametrize("alone", [False, True])
+def test_openllmetry_langchain_latest_streams_flagged(replay, alone):
+    """OpenLLMetry's LangChain spans (0.62.4) set no stream attribute; a streamed call's
+    answer is LangChain's ``AIMessageChunk``, whose type it names role ``unknown`` in
+    ``gen_ai.output.messages`` (``"ai"`` is ``assistant``). The 4 streams (the Responses
+    API's, async with and without usage, Claude's async) were stored stream 0: now 1, and
+    the 5 other calls stay 0, in one request or span by span."""
+    result = replay("openllmetry_langchain_latest_calls", alone=alone)
+    assert result.rows("model", "stream", "usage_missing") == [
+        ("claude-sonnet-4-5", 0, 1),
+        ("claude-sonnet-4-5", 0, 1),
+        ("claude-sonnet-4-5", 1, 0),
+        ("gpt-4o", 0, 0),
+        ("gpt-4o", 0, 0),
+        ("gpt-4o", 0, 0),
+        ("gpt-4o", 1, 0),
+        ("gpt-4o", 1, 0),
+        ("gpt-4o", 1, 1),
+    ]
+
+
 @pytest.mark.parametrize("name", ["openinference", "openllmetry"])
 def test_langchain_latest_calls_beside_tokentrace(replay, name):
     """Beside tokentrace's instrumentation, either LangChain instrumentation: 10 rows for

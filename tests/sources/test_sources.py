@@ -376,14 +376,15 @@ def test_openllmetry_langchain(replay):
     ``ChatOpenAI.chat`` spans are the calls; the ``workflow`` spans (``gen_ai.operation.name
     =invoke_agent``, one of them the ``greeter_agent`` run) and the ``task`` spans are not;
     the OpenAI instrumentation is suppressed under LangChain's, so there is no second span
-    of a call. The streamed span has no response id and says nothing of streaming.
+    of a call. The streamed span has no response id and no stream attribute; its output
+    message's role ``unknown`` (LangChain's ``AIMessageChunk``) is its sign of a stream.
     LangChain's ``ls_*``/``lc_*`` run metadata arrives as
     ``traceloop.association.properties.*`` and gives no tags."""
     result = replay("openllmetry_langchain")
     assert result.spans == 8
     assert result.rows() == [OPENAI, OPENAI]
-    # no stream attribute: stored as not streamed
-    assert result.rows("response_id", "stream") == [("", 0), ("chatcmpl-standin5", 0)]
+    # no stream attribute: it was stored as not streamed
+    assert result.rows("response_id", "stream") == [("", 1), ("chatcmpl-standin5", 0)]
     # LangChain's ls_*/lc_* run metadata, sent as association properties, are not tags
     assert result.rows("toJSONString(tags)") == [("{}",)] * 2
     assert result.metrics.spans_ignored.value() == 6
