@@ -390,15 +390,17 @@ named so."""
 
 
 def reseller(model: str) -> str | None:
-    """The provider that sells a Hugging Face-style id in its own form, or None (the Hub's
-    id, anyone's). Resellers' forms are OpenRouter's and Novita's lowercase ids
-    (`meta-llama/llama-3.1-8b-instruct`) and Together's `-Turbo`/`-Lite` variants; an id the
-    price data lists exactly under one provider (`LISTED_IDS`) is that provider's, priced at
-    its rates. One listed under several (`meta-llama/llama-3.1-8b-instruct`: Novita and
-    OpenRouter) could be any of them: `unknown`, unpriced, never one seller's price by
-    guess. A Hub repo id (`meta-llama/Llama-3.1-8B-Instruct`, which Hugging Face's router
-    lists and so `LISTED_IDS` leaves out; `mistralai/Mixtral-8x7B-Instruct-v0.1`, not in a
-    reseller's form) and the vendors' open weights (`_OPEN_WEIGHTS`) stay the host's."""
+    """The provider that sells an `{organisation}/{name}` id in its own form, or None (the
+    Hub's id, anyone's). Resellers' forms are OpenRouter's and Novita's lowercase ids
+    (`meta-llama/llama-3.1-8b-instruct`, and under organisations the Hub spells otherwise or
+    lacks: `qwen/qwen3-235b-a22b`, `deepseek/deepseek-r1`, `z-ai/glm-4.6`) and Together's
+    `-Turbo`/`-Lite` variants; an id the price data lists exactly under one provider
+    (`LISTED_IDS`) is that provider's, priced at its rates. One listed under several
+    (`meta-llama/llama-3.1-8b-instruct`: Novita and OpenRouter) could be any of them:
+    `unknown`, unpriced, never one seller's price by guess. A Hub repo id
+    (`meta-llama/Llama-3.1-8B-Instruct`, which Hugging Face's router lists and so
+    `LISTED_IDS` leaves out; `mistralai/Mixtral-8x7B-Instruct-v0.1`, not in a reseller's
+    form) and the vendors' open weights (`_OPEN_WEIGHTS`) stay the host's."""
     sellers = LISTED_IDS.get(model)
     if sellers is None:
         return None
@@ -523,10 +525,11 @@ ROUTES: dict[str, str] = {
 }
 """LiteLLM's provider routes and Cloudflare AI Gateway's provider names that name another
 provider than the model's owner would (https://docs.litellm.ai/docs/providers); `openai/…`,
-`anthropic/…`, `deepseek/…` and the like name the owner already."""
+`anthropic/…`, `deepseek/deepseek-chat` and the like name the owner already (but
+`deepseek/deepseek-r1`, OpenRouter's and Novita's own id, is theirs: `reseller`)."""
 
 
-_VENDORS = {"openai": "openai", "anthropic": "anthropic", "google": "gcp.gemini", "x-ai": "x_ai"}
+VENDORS = {"openai": "openai", "anthropic": "anthropic", "google": "gcp.gemini", "x-ai": "x_ai"}
 """Gateways' vendor prefixes (OpenRouter's ids, Vercel AI Gateway's, a LiteLLM proxy's
 `openai/gpt-4o-mini`) of the vendors whose API models run only at the vendor or at clouds
 that charge its rates (as `processor/pricing/names.PASS_THROUGH`)."""
@@ -549,10 +552,17 @@ def _match(model: str) -> str | None:
     route, slash, rest = lower.partition("/")
     if slash and route in ROUTES:
         return ROUTES[route]
+    if slash:
+        # a reseller's own id (OpenRouter's `qwen/qwen3-235b-a22b`, `deepseek/deepseek-r1`),
+        # before its owner (`deepseek…` is DeepSeek's): one seller's, or no one's when several
+        # sell it (the pricer's `several_providers`), never the owner's API rates
+        seller = reseller(model)
+        if seller is not None:
+            return None if seller == UNKNOWN else seller
     owner = _owner(model, lower)
     if owner is None and _GROQ_IDS.search(lower):
         return "groq"
-    vendor = _VENDORS.get(route) if slash else None
+    vendor = VENDORS.get(route) if slash else None
     if owner is None and vendor is not None and not rest.startswith(_OPEN_WEIGHTS):
         # `openai/gpt-4o-mini` is the vendor's when the bare name is its own model
         owner = _owner(model[len(route) + 1 :], rest)

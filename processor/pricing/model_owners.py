@@ -21,7 +21,7 @@ import genai_prices
 from genai_prices import data_snapshot
 from genai_prices import types as gp
 
-from tokentrace.instrumentation.providers import hugging_face_id
+from tokentrace.instrumentation.providers import VENDORS, hugging_face_id
 from tokentrace.processor.pricing.pricer import PROVIDER_IDS
 
 TARGET = Path(__file__).resolve().parents[2] / "instrumentation" / "model_owners.py"
@@ -61,12 +61,14 @@ def api_hosts() -> list[tuple[str, str]]:
 
 
 def listed_ids() -> dict[str, tuple[str, ...]]:
-    """Model ids in a Hugging Face organisation's form (`providers.hugging_face_id`) that
-    resellers list exactly, as spelt (OpenRouter's `meta-llama/llama-3.1-8b-instruct`,
-    Together's `meta-llama/Llama-3.3-70B-Instruct-Turbo`), with the OTel providers that list
-    each. Hugging Face's router lists models by their Hub repository id: an id it lists is
-    the Hub's, anyone's (vLLM names its model so), and left out."""
+    """Model ids of the `{organisation}/{name}` form that resellers list exactly, as spelt
+    (OpenRouter's `meta-llama/llama-3.1-8b-instruct` and `qwen/qwen3-235b-a22b`, Together's
+    `meta-llama/Llama-3.3-70B-Instruct-Turbo`), with the OTel providers that list each.
+    Hugging Face's router lists models by their Hub repository id: an id it lists is the
+    Hub's, anyone's (vLLM names its model so), and left out. So are the ids `_resold` leaves
+    to the vendor (`openai/gpt-4o-mini`, LiteLLM's `deepseek/deepseek-chat`)."""
     snapshot = data_snapshot.get_snapshot()
+    own = {provider.id: {model.id for model in provider.models} for provider in snapshot.providers}
     hub: set[str] = set()
     sellers: dict[str, set[str]] = {}
     for provider in snapshot.providers:
@@ -78,7 +80,7 @@ def listed_ids() -> dict[str, tuple[str, ...]]:
                 hub.add(model.id)  # its `match` also takes resellers' lowercase forms
                 continue
             for model_id in ids:
-                if hugging_face_id(model_id):
+                if hugging_face_id(model_id) or _resold(model_id, own):
                     otel = _OTEL_NAMES.get(provider.id, provider.id)
                     sellers.setdefault(model_id, set()).add(otel)
     return {
@@ -86,6 +88,20 @@ def listed_ids() -> dict[str, tuple[str, ...]]:
         for model_id, owners in sorted(sellers.items())
         if model_id not in hub
     }
+
+
+def _resold(model_id: str, own: dict[str, set[str]]) -> bool:
+    """Whether an `{organisation}/{name}` id outside Hugging Face's organisations is a
+    reseller's own id (OpenRouter's `qwen/…`, `z-ai/…`, `deepseek/deepseek-chat-v3-0324`).
+    Not: a pass-through vendor's (`providers.VENDORS`: `openai/…`, `x-ai/…`, also OpenRouter's
+    `~openai/…` aliases), whose models cost the vendor's rates wherever sold; nor an id naming
+    the organisation's own API model (`deepseek/deepseek-chat`: LiteLLM's route to DeepSeek's
+    API, https://docs.litellm.ai/docs/providers/deepseek), which is the owner's."""
+    org, slash, name = model_id.partition("/")
+    if not slash or not name or "/" in name:
+        return False
+    org = org.removeprefix("~")
+    return org not in VENDORS and name not in own.get(org, ())
 
 
 def tables() -> tuple[list[tuple[str, str, str]], dict[str, str], list[tuple[str, str, str]]]:
@@ -132,7 +148,7 @@ def render() -> str:
         "first, in order (genai-prices' own `find_provider`), then `MODEL_NAMES`, then",
         "`MODEL_PATTERNS`. `API_HOSTS`: each provider's API base URL pattern, matched at the",
         "start of `https://host[:port]/path`, whatever the scheme (`providers.api_host`).",
-        "`LISTED_IDS`: ids in a Hugging Face organisation's form that resellers list exactly,",
+        "`LISTED_IDS`: `{organisation}/{name}` ids that resellers list exactly,",
         'with the providers listing each (`providers.reseller`)."""',
         "",
         "PROVIDER_PATTERNS: tuple[tuple[str, str, str], ...] = (",

@@ -467,7 +467,15 @@ class Pricer:
         # A call naming no model (TGI's `/generate` names none) is matched by the user's
         # `model_prefix: ""` entries alone (every model of the provider), never by price data.
         lookups = list(names.lookups(genai_id, model)) if model.strip() else [(genai_id, "")]
-        found, at = (None, -1) if self_hosted else _find(data.snapshot, lookups)
+        # A call naming no provider, of an id several resellers sell as spelt
+        # (`deepseek/deepseek-r1`: Novita and OpenRouter), is priced by no one's data, not
+        # even the owner genai-prices would find from the name (DeepSeek's API rates).
+        several = (
+            not self_hosted
+            and genai_id is None
+            and providers.reseller(model.strip()) == providers.UNKNOWN
+        )
+        found, at = (None, -1) if self_hosted or several else _find(data.snapshot, lookups)
         schedules = []
         # A call without a provider is matched by the provider genai-prices finds from the
         # model name (its model, else the provider whose names it has, as the
@@ -485,7 +493,7 @@ class Pricer:
             canonical = found[1].id if corrections and found else None
             for provider_id, name in lookups:
                 owner = found[0].id if found else ""
-                if not provider_id and not owner:
+                if not provider_id and not owner and not several:
                     with contextlib.suppress(LookupError):
                         owner = data.snapshot.find_provider(name, None, None).id
                 ruled_as = (provider_id or "") if corrections else None
@@ -510,13 +518,7 @@ class Pricer:
         reason = SELF_HOSTED_REASON if self_hosted else UNKNOWN_MODEL
         if not found and not schedules and _tiers_only(self, provider, lookups):
             reason = NO_RATE
-        elif (
-            not found
-            and not schedules
-            and not self_hosted
-            and genai_id is None
-            and providers.reseller(model.strip()) == providers.UNKNOWN
-        ):
+        elif several and not schedules:
             reason = SEVERAL_PROVIDERS
         if found:
             # Claude Sonnet 4.5 and later cost 10% more on a Vertex AI regional endpoint than

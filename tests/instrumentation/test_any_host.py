@@ -170,8 +170,17 @@ def test_gateway_mapped_the_natural_way_names_each_shape_s_provider():
         ("gw.internal", 443, "microsoft/phi-2", "self_hosted"),
         ("gw.internal", 443, "mistralai/Mixtral-8x7B-Instruct-v0.1", "self_hosted"),
         ("gw.internal", 443, "openai/gpt-oss-120b", "self_hosted"),
-        # OpenRouter's spelling of Qwen's org is not Hugging Face's
+        # Resellers' ids under organisations the Hub spells otherwise (or lacks): the one
+        # seller's, `unknown` when several sell it; LiteLLM's route to the owner's own API
+        # model (`deepseek/deepseek-chat`) and pass-through vendors stay the owner's
         ("gw.internal", 443, "qwen/qwen-2.5-72b-instruct", "unknown"),
+        ("gw.internal", 443, "qwen/qwen3-235b-a22b", "openrouter"),
+        ("gw.internal", 443, "deepseek/deepseek-chat-v3-0324", "openrouter"),
+        ("gw.internal", 443, "deepseek/deepseek-r1", "unknown"),
+        ("gw.internal", 443, "z-ai/glm-4.6", "openrouter"),
+        ("gw.internal", 443, "deepseek/deepseek-chat", "deepseek"),
+        ("gw.internal", 443, "x-ai/grok-4", "x_ai"),
+        ("127.0.0.1", 8000, "deepseek/deepseek-r1", "vllm"),
         # A Bedrock id is Bedrock's, whatever the API shape (bedrock-mantle behind a gateway)
         ("gw.internal", 443, "anthropic.claude-haiku-4-5", "aws.bedrock"),
         ("gw.internal", 443, "gpt-3.5-turbo", "openai"),
@@ -214,6 +223,7 @@ def test_model_owner_table_is_generated_from_the_pinned_genai_prices():
     assert names == model_owners.MODEL_NAMES
     assert tuple(model_patterns) == model_owners.MODEL_PATTERNS
     assert tuple(generator.api_hosts()) == model_owners.API_HOSTS
+    assert generator.listed_ids() == model_owners.LISTED_IDS
     assert model_owner("GPT-4o") == "openai"  # genai-prices matches case-insensitively
 
 
@@ -791,4 +801,37 @@ def test_a_reseller_s_own_model_id_behind_a_gateway_is_that_reseller_s(
         ("unknown", models[2], 2000, 500, 0, 0, "several_providers"),
         ("self_hosted", models[3], 2000, 500, 0, 0, "self_hosted"),
         ("self_hosted", models[4], 2000, 500, 0, 0, "self_hosted"),
+    ]
+
+
+def test_an_openrouter_id_outside_hugging_face_s_organisations_is_openrouter_s(
+    standin, unmapped, tmp_path, store_client
+):
+    """OpenRouter's `qwen/…` and `deepseek/…` ids on a host nothing names (the stand-in's
+    root, no tokentrace variable set), through the real openai SDK. `qwen/qwen3-235b-a22b`,
+    listed by OpenRouter alone, was `unknown` and unpriced: now $0.13 in and $0.60 out per
+    million tokens (https://openrouter.ai/qwen/qwen3-235b-a22b). `deepseek/deepseek-chat-v3-0324`
+    was DeepSeek's, at its own API's rates ($0.27/$1.10 by day, $0.135/$0.55 at night): now
+    OpenRouter's $0.25 in and $1 out (https://openrouter.ai/deepseek/deepseek-chat-v3-0324).
+    `deepseek/deepseek-r1`, which Novita and OpenRouter both sell, was DeepSeek's: now
+    `unknown`, stored unpriced as `several_providers`."""
+    oai = openai.OpenAI(base_url=standin.root + "/v1", api_key="sk-test", max_retries=0)
+    models = ["qwen/qwen3-235b-a22b", "deepseek/deepseek-chat-v3-0324", "deepseek/deepseek-r1"]
+    for model in models:
+        oai.chat.completions.create(
+            model=model,
+            messages=[{"role": "user", "content": "hello"}],
+            extra_headers=usage_header(input=2000, output=500),
+        )
+    store_spans(llm_spans(unmapped), tmp_path, store_client)
+    rows = store_client.query(
+        "SELECT provider, request_model, input_tokens, output_tokens, cost, priced, "
+        "unpriced_reason FROM llm_calls ORDER BY ts"
+    ).result_rows
+    assert rows == [
+        # 2000 × 0.13 + 500 × 0.60 = 560 per million
+        ("openrouter", models[0], 2000, 500, Decimal(560) / M, 1, ""),
+        # 2000 × 0.25 + 500 × 1 = 1000 per million
+        ("openrouter", models[1], 2000, 500, Decimal(1000) / M, 1, ""),
+        ("unknown", models[2], 2000, 500, 0, 0, "several_providers"),
     ]
