@@ -70,10 +70,14 @@ KNOWN_HOSTS: dict[str, str] = {
     "api.fireworks.ai": "fireworks_ai",
     "api.voyageai.com": "voyageai",
     "api.jina.ai": "jina_ai",
+    "api.deepinfra.com": "deepinfra",
 }
 """Exact API hosts. The names not in the GenAI registry (`together_ai`, `openrouter`,
-`fireworks_ai`, `jina_ai`, `ollama`, `vllm`, `lmstudio`, `sglang`) follow its style: the
-vendor's name in snake case; `voyageai` is genai-prices' id, which the processor prices by."""
+`fireworks_ai`, `jina_ai`, `deepinfra`, `ollama`, `vllm`, `lmstudio`, `sglang`) follow its
+style: the vendor's name in snake case; `voyageai` is genai-prices' id, which the processor
+prices by. DeepInfra (`https://api.deepinfra.com/v1/openai`) serves Together's `-Turbo` ids
+under the same names at its own rates, which genai-prices does not list: named, its calls
+are stored unpriced, never at Together's rate (`reseller`)."""
 
 HOST_SUFFIXES: tuple[tuple[str, str], ...] = (
     (".openai.azure.com", "azure.ai.openai"),

@@ -835,3 +835,30 @@ def test_an_openrouter_id_outside_hugging_face_s_organisations_is_openrouter_s(
         ("openrouter", models[1], 2000, 500, Decimal(1000) / M, 1, ""),
         ("unknown", models[2], 2000, 500, 0, 0, "several_providers"),
     ]
+
+
+def test_deepinfra_s_turbo_ids_are_deepinfra_s_never_together_s_rate(standin, unmapped):
+    """DeepInfra's OpenAI-compatible API (https://api.deepinfra.com/v1/openai, reached here
+    through the stand-in as an HTTP proxy) serves `meta-llama/Meta-Llama-3.1-70B-Instruct-Turbo`
+    under Together's very id, at its own rates, which genai-prices does not list. The call was
+    Together's, at $0.88 in and out per million ($0.0022 for 2,000 → 500): now `deepinfra`,
+    unpriced (`unknown_model`), better unknown than another seller's price."""
+    proxy = httpx2.Client(proxy=standin.root)
+    oai = openai.OpenAI(
+        base_url="http://api.deepinfra.com/v1/openai",
+        api_key="k",
+        http_client=proxy,
+        max_retries=0,
+    )
+    model = "meta-llama/Meta-Llama-3.1-70B-Instruct-Turbo"
+    oai.chat.completions.create(
+        model=model,
+        messages=[{"role": "user", "content": "hello"}],
+        extra_headers=usage_header(input=2000, output=500),
+    )
+    found = only_span(unmapped).attributes
+    assert found["gen_ai.provider.name"] == "deepinfra"
+    price = Pricer(prices_file="").price(
+        "deepinfra", found["gen_ai.request.model"], datetime.now(UTC), 2000, 500
+    )
+    assert (price.priced, price.cost, price.reason) == (False, 0, "unknown_model")
