@@ -18,7 +18,9 @@ A YAML file with one entry per model and price period, rates in USD per million 
         output: 9                 # required: output tokens, reasoning included
         input_audio: 40           # optional: audio input, cached audio and audio output
         cache_audio_read: 2.5     # tokens (input_audio, cache_audio_read, output_audio);
-        output_audio: 80          # default: billed as text at the rates above
+        output_audio: 80          # default: billed as text at the rates above; `unknown`:
+                                  # the rate is not published, so a call with such tokens
+                                  # is unpriced (no_rate) and one without them is priced
         output_images: 0.04       # optional: USD per image made (Imagen), for a model priced
                                   # per image: then input and output may be left out
         requests: 10              # optional: USD per 1,000 requests, on top of the tokens
@@ -78,6 +80,9 @@ RATE_KEYS = ("input", "cache_read", "cache_write", "output")
 # the suffix): a model that bills audio tokens at their own rate needs them, or its audio
 # is billed at the text rate.
 UNIT_RATE_KEYS = ("input_audio", "cache_audio_read", "output_audio")
+# The value of a unit rate that is not published (a retired snapshot's audio rate): its
+# tokens make a call unpriced rather than billed at the text rate, many times too little.
+UNKNOWN_RATE = "unknown"
 # A rate per image (units.OUTPUT_IMAGES_PRICE is per 1,000); no tiers.
 IMAGE_RATE_KEY = "output_images"
 # A fee per 1,000 requests (genai-prices' requests_kcount); no tiers.
@@ -137,6 +142,9 @@ class PricePeriod:
     # Why the price is not known over this period ("" for a period with rates): its calls are
     # unpriced, not priced by the layers below.
     unknown: str = ""
+    # The usage counts whose rate is `unknown` (``input_audio_tokens``…): a call with any of
+    # them is unpriced (no_rate); the period's other rates price the calls without them.
+    unknown_units: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -309,8 +317,11 @@ class _Parser:
         for required in ("input", "output") if needs_rates else ():
             if required not in fields:
                 raise self.error(node, f"a price entry needs '{required}' (USD per million tokens)")
+        unknown_units = tuple(key for key in UNIT_RATE_KEYS if _says_unknown(fields.get(key)))
         rates = {
-            key: self.rate(fields[key]) for key in (*RATE_KEYS, *UNIT_RATE_KEYS) if key in fields
+            key: self.rate(fields[key])
+            for key in (*RATE_KEYS, *UNIT_RATE_KEYS)
+            if key in fields and key not in unknown_units
         }
         tiers = self.tiers(fields["tiers"], rates.keys()) if "tiers" in fields else []
         for key in (IMAGE_RATE_KEY, REQUEST_RATE_KEY, AUDIO_MINUTE_KEY, CHARACTER_RATE_KEY):
@@ -328,6 +339,7 @@ class _Parser:
             self.start(fields["checked"], "checked") if "checked" in fields else None,
             end,
             unknown,
+            tuple(f"{key}_tokens" for key in unknown_units),
         )
         hours = self.hours(fields["hours_utc"]) if "hours_utc" in fields else None
         return (provider, model, prefix, tier, hours), period
@@ -422,6 +434,11 @@ class _Parser:
             return date.fromisoformat(text)
         except ValueError:
             raise self.error(node, f"invalid date {text!r}") from None
+
+
+def _says_unknown(node: yaml.Node | None) -> bool:
+    """Whether a unit rate's value is the word ``unknown`` (a rate not published)."""
+    return isinstance(node, yaml.ScalarNode) and node.tag == _STR_TAG and node.value == UNKNOWN_RATE
 
 
 def _model_price(

@@ -808,6 +808,7 @@ def _file_schedule(
             hours=entry.hours,
             ruled=ruling,
             unknown=period.unknown,
+            unknown_units=period.unknown_units,
         )
         for i, (period, ruling) in enumerate(zip(entry.periods, rulings, strict=True))
     ]
@@ -861,11 +862,14 @@ def _compile(
     hours: tuple[time, time] | None,
     ruled: rules.Ruled | None,
     unknown: str = "",
+    unknown_units: tuple[str, ...] = (),
 ) -> Period:
     """One period of ``prices``; ``ruled`` says what the provider rules did (None: none, as
     for the user's prices file, whose missing cache rates are the input rate by its own
     definition, and which only the inference_geo rule applies to). ``unknown``: why a
-    prices-file period says its price is not known (its calls are unpriced, ``no_rate``)."""
+    prices-file period says its price is not known (its calls are unpriced, ``no_rate``);
+    ``unknown_units``: the counts a prices-file period says it has no published rate for
+    (a call with any is unpriced, ``no_rate``)."""
     if unknown:
         compiled, reason = None, NO_RATE
     else:
@@ -889,7 +893,7 @@ def _compile(
         rule="+".join(rule.name for rule, count in ruled.rules if not count) if ruled else "",
         compiled=compiled,
         reason=reason,
-        no_rate=tuple(_FIELDS[key] for key in ruled.no_rate) if ruled else (),
+        no_rate=tuple(_FIELDS[key] for key in (*(ruled.no_rate if ruled else ()), *unknown_units)),
         rules_by_count=tuple(
             (_FIELDS[count], rule.name) for rule, count in (ruled.rules if ruled else ()) if count
         ),

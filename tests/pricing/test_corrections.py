@@ -27,7 +27,7 @@ def no_prices_file_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None
 def test_every_correction_has_a_source_url_and_a_date_checked() -> None:
     corrections = load_overrides(CORRECTIONS_FILE, sourced=True)
     periods = [p for entry in corrections.entries for p in entry.periods]
-    assert len(periods) == 103
+    assert len(periods) == 106
     for period in periods:
         assert period.source.startswith("https://") and period.checked is not None
 
@@ -444,6 +444,40 @@ def test_gpt_4o_audio_models_bill_audio_tokens_at_their_own_rates() -> None:
         "openai", "gpt-4o-audio-preview", at, 10_000, 3_000, units=audio
     )
     assert genai.cost == Decimal("0.055")
+
+
+def test_gpt_4o_audio_2024_10_01_audio_is_unknown_and_the_realtime_alias_at_launch_rates() -> None:
+    """The first gpt-4o-audio-preview snapshot (and the alias while it named it) published no
+    audio rate that can be read now: a call with audio tokens is unpriced, not billed as text
+    as genai-prices does; a text-only call keeps the text rates. The gpt-4o-realtime-preview
+    alias named the 2024-10-01 snapshot until 2024-12-17, at its $100 / $200 audio rates."""
+    pricer = Pricer("")
+    launch = datetime(2024, 11, 20, 12, tzinfo=UTC)
+    audio = tuple(
+        {"input_audio_tokens": 30_000, "output_audio_tokens": 6_000}.get(unit, 0)
+        for unit in USAGE_UNITS
+    )
+    for name, at in (
+        ("gpt-4o-audio-preview-2024-10-01", datetime(2026, 3, 2, tzinfo=UTC)),
+        ("gpt-4o-audio-preview", launch),
+    ):
+        price = pricer.price("openai", name, at, 100_000, 10_000, units=audio)
+        assert (price.priced, price.reason, price.cost_source) == (False, "no_rate", "none"), name
+        # Text only: 100,000 x $2.50 + 10,000 x $10 = 0.25 + 0.1.
+        text = pricer.price("openai", name, at, 100_000, 10_000)
+        assert (text.priced, text.cost) == (True, Decimal("0.35")), name
+    genai = Pricer("", corrections=False).price(
+        "openai", "gpt-4o-audio-preview-2024-10-01", launch, 100_000, 10_000, units=audio
+    )
+    assert genai.cost == Decimal("0.35")  # its 36,000 audio tokens billed as text
+    # Realtime, 70,000 text + 30,000 audio in, 4,000 text + 6,000 audio out:
+    # 70,000 x 5 + 30,000 x 100 + 4,000 x 20 + 6,000 x 200 = 0.35 + 3 + 0.08 + 1.2.
+    alias = pricer.price("openai", "gpt-4o-realtime-preview", launch, 100_000, 10_000, units=audio)
+    assert (alias.priced, alias.cost) == (True, Decimal("4.63"))
+    # From the 2024-12-17 snapshot, genai-prices' $40 / $80: 0.35 + 1.2 + 0.08 + 0.48.
+    later = datetime(2024, 12, 17, tzinfo=UTC)
+    after = pricer.price("openai", "gpt-4o-realtime-preview", later, 100_000, 10_000, units=audio)
+    assert (after.cost, after.price_version.startswith("genai-prices")) == (Decimal("2.11"), True)
 
 
 def test_a_call_without_a_provider_gets_the_corrections_of_the_provider_found() -> None:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from tokentrace.processor.extract.extractor import USAGE_UNITS
 from tokentrace.processor.pricing.overrides import PricesFileError, load_overrides
 from tokentrace.processor.pricing.pricer import GENAI_PRICES_VERSION, Pricer
 from tokentrace.processor.pricing.units import REPORTED_METERED
@@ -272,6 +273,27 @@ def test_an_entry_can_say_a_price_is_unknown_over_a_period(tmp_path: Path) -> No
     quote = pricer.quote("openai", "gpt-4o", at("2026-03-15"))
     assert quote is not None and quote.compiled is None
     assert quote.unknown == "our gateway's gpt-4o was another model that month"
+
+
+def test_a_unit_rate_can_be_unknown(tmp_path: Path) -> None:
+    """``input_audio: unknown`` (a rate not published): a call with audio input tokens is
+    unpriced (``no_rate``), never billed as text; a call without them is priced by the
+    entry's other rates: 1,000,000 in + 100,000 out at $2 / $8 = 2 + 0.8 = 2.8."""
+    path = tmp_path / "prices.yaml"
+    path.write_text(
+        "prices:\n  - model: acme-voice\n    input: 2\n    output: 8\n"
+        "    input_audio: unknown\n    output_audio: 30\n"
+    )
+    pricer = Pricer(path)
+    audio = tuple(200_000 if unit == "input_audio_tokens" else 0 for unit in USAGE_UNITS)
+    price = pricer.price("acme", "acme-voice", at("2026-12-01"), 1_000_000, 100_000, units=audio)
+    assert (price.priced, price.reason, price.cost_source) == (False, "no_rate", "none")
+    text = pricer.price("acme", "acme-voice", at("2026-12-01"), 1_000_000, 100_000)
+    assert (text.priced, text.cost) == (True, Decimal("2.8"))
+    # Audio output has its rate: 1,000,000 x 2 + 50,000 x 8 + 50,000 x 30 = 2 + 0.4 + 1.5.
+    spoken = tuple(50_000 if unit == "output_audio_tokens" else 0 for unit in USAGE_UNITS)
+    out = pricer.price("acme", "acme-voice", at("2026-12-01"), 1_000_000, 100_000, units=spoken)
+    assert (out.priced, out.cost) == (True, Decimal("3.9"))
 
 
 def test_a_self_hosted_provider_can_be_priced_at_zero_on_purpose(prices_file: Path) -> None:
