@@ -191,6 +191,33 @@ MISTRAL_OCR_BATCH = (
 )
 BATCH = {"openai.response.service_tier": "batch"}  # a batch call's tier, as a span carries it
 GROQ_WHISPER = "https://console.groq.com/docs/speech-text (whisper-large-v3: cost per hour $0.111)"
+HAIKU_5_5 = (
+    "https://platform.claude.com/docs/en/models/haiku-5-5/overview (prompts up to / over 100,000 "
+    "tokens: input $0.10 / $0.50, output $0.50 / $2.50, 5m cache writes $0.125 / $0.625, cache "
+    "reads $0.01 / $0.05; Bedrock id anthropic.claude-haiku-5-5)"
+)
+OPUS_5_5 = (
+    "https://platform.claude.com/docs/en/models/opus-5-5/overview ($4 / $20, 5m cache writes $5, "
+    "1h $8, cache reads $0.20; Batch API 50% on input and output)"
+)
+SONNET_5_5 = "https://platform.claude.com/docs/en/models/sonnet-5-5/overview ($2 / $10, 1M context)"
+BEDROCK_PROFILES = (
+    "https://platform.claude.com/docs/en/api/claude-on-amazon-bedrock (profiles global, us, eu, "
+    "jp, apac) ; " + "https://aws.amazon.com/bedrock/pricing/ (regional 10% over global)"
+)
+VERTEX_REGIONAL = (
+    "https://platform.claude.com/docs/en/build-with-claude/claude-on-vertex-ai (regional "
+    "endpoints 10% over the global endpoint, Claude Sonnet 4.5 and later)"
+)
+OPENAI_AUDIO = (
+    "https://developers.openai.com/api/docs/models/gpt-4o-audio-preview (text $2.50 / $10, audio "
+    "$40 / $80; no audio rate of the 2024-10-01 snapshot)"
+)
+REALTIME_LAUNCH = (
+    "https://openai.com/index/introducing-the-realtime-api/ (gpt-4o-realtime-preview-2024-10-01: "
+    "text $5 / $20, audio $100 / $200)"
+)
+GEMINI_BATCH = GEMINI + " ; https://ai.google.dev/gemini-api/docs/batch-mode"
 
 
 @dataclass(frozen=True)
@@ -2122,6 +2149,189 @@ CASES = [
         metered(searches=1, preview=1, inp=10_000, out=1_000),
         "0.0325",
         OPENAI_SEARCH,
+    ),
+    # ------------------------------------------------ Claude 5 generation, endpoints, audio
+    # Claude Haiku 5.5 bills a prompt (input, cache reads and writes) of up to 100,000 tokens
+    # at $0.10 / $0.50, and every token of a longer one at 5x. At 100,000 exactly, the base:
+    # 100,000 x 0.1 + 1,000 x 0.5 = 0.01 + 0.0005.
+    Case(
+        "claude-haiku-5-5 at 100K",
+        "anthropic",
+        "claude-haiku-5-5",
+        usage(100_000, 1_000),
+        "0.0105",
+        HAIKU_5_5,
+    ),
+    # 100,001 (60,000 read, 30,000 written): 10,001 x 0.5 + 60,000 x 0.05 + 30,000 x 0.625
+    # + 1,000 x 2.5 = 0.0050005 + 0.003 + 0.01875 + 0.0025.
+    Case(
+        "claude-haiku-5-5 over 100K with cache reads and writes",
+        "anthropic",
+        "claude-haiku-5-5",
+        usage(100_001, 1_000, 60_000, 30_000),
+        "0.0292505",
+        HAIKU_5_5,
+    ),
+    # Batch halves the long-prompt rates: (50,000 x 0.5 + 100,000 x 0.05 + 10,000 x 2.5) / 2.
+    Case(
+        "claude-haiku-5-5 batch over 100K",
+        "anthropic",
+        "claude-haiku-5-5",
+        usage(150_000, 10_000, 100_000, tier="batch"),
+        "0.0275",
+        HAIKU_5_5,
+    ),
+    # Through Bedrock's us. profile and a Vertex AI regional endpoint, 10% over the global
+    # rates on every token of the long prompt: 0.055 x 1.1.
+    Case(
+        "bedrock us haiku-5-5 over 100K",
+        "aws.bedrock",
+        "us.anthropic.claude-haiku-5-5",
+        usage(150_000, 10_000, 100_000),
+        "0.0605",
+        HAIKU_5_5 + " ; " + BEDROCK_PROFILES,
+    ),
+    Case(
+        "vertex regional haiku-5-5 over 100K",
+        "gcp.vertex_ai",
+        "projects/p/locations/us-east5/publishers/anthropic/models/claude-haiku-5-5",
+        usage(150_000, 10_000, 100_000),
+        "0.0605",
+        HAIKU_5_5 + " ; " + VERTEX_REGIONAL,
+    ),
+    # Claude Fable 5.1 $10 / cache hits $0.25 (0.025x input) / $50: 60,000 x 10 + 40,000 x
+    # 0.25 + 10,000 x 50.
+    Case(
+        "claude-fable-5-1 cache hits",
+        "anthropic",
+        "claude-fable-5-1",
+        usage(100_000, 10_000, 40_000),
+        "1.11",
+        ANTHROPIC,
+    ),
+    # Claude Opus 5.5: 40,000 x 4 + 40,000 x 0.2 + 10,000 x 5 (5m) + 10,000 x 8 (1h) +
+    # 10,000 x 20 = 0.16 + 0.008 + 0.05 + 0.08 + 0.2.
+    Case(
+        "claude-opus-5-5 cache hits, 5m and 1h writes",
+        "anthropic",
+        "claude-opus-5-5",
+        usage(100_000, 10_000, 40_000, 20_000, write_1h=10_000),
+        "0.498",
+        OPUS_5_5,
+    ),
+    # In batch: (60,000 x 4 + 40,000 x 0.2 + 10,000 x 20) / 2 = 0.448 / 2.
+    Case(
+        "claude-opus-5-5 batch cache hits",
+        "anthropic",
+        "claude-opus-5-5",
+        usage(100_000, 10_000, 40_000, tier="batch"),
+        "0.224",
+        OPUS_5_5,
+    ),
+    # Sonnet 5's increase to $3 / $15 planned for 2026-09-01 was called off: $2 / $10 after it.
+    Case(
+        "claude-sonnet-5 after the increase called off",
+        "anthropic",
+        "claude-sonnet-5",
+        usage(100_000, 10_000),
+        "0.3",
+        "https://platform.claude.com/docs/en/models/sonnet-5/overview ($2 / $10)",
+        at=datetime(2026, 10, 1, 12, tzinfo=UTC),
+    ),
+    # Claude Sonnet 5.5's 1M context at one rate (no long-context tier): 200,000 x 2 +
+    # 100,000 x 0.1 + 10,000 x 10.
+    Case(
+        "claude-sonnet-5-5 300K",
+        "anthropic",
+        "claude-sonnet-5-5",
+        usage(300_000, 10_000, 100_000),
+        "0.51",
+        SONNET_5_5,
+    ),
+    # Claude Sonnet 4.6 through Bedrock: global $3 / $15; the jp. profile (a geographic one)
+    # 10% more: (100,000 x 3 + 10,000 x 15) x 1.1.
+    Case(
+        "bedrock global sonnet-4-6",
+        "aws.bedrock",
+        "global.anthropic.claude-sonnet-4-6",
+        usage(100_000, 10_000),
+        "0.45",
+        BEDROCK_PROFILES,
+    ),
+    Case(
+        "bedrock jp sonnet-4-6",
+        "aws.bedrock",
+        "jp.anthropic.claude-sonnet-4-6",
+        usage(100_000, 10_000),
+        "0.495",
+        BEDROCK_PROFILES,
+    ),
+    # GPT-4o Audio, 100,000 in (30,000 audio), 10,000 out (6,000 audio): 70,000 x 2.5 +
+    # 30,000 x 40 + 4,000 x 10 + 6,000 x 80 = 0.175 + 1.2 + 0.04 + 0.48.
+    Case(
+        "gpt-4o-audio-preview audio",
+        "openai",
+        "gpt-4o-audio-preview",
+        usage(100_000, 10_000, audio_in=30_000, audio_out=6_000),
+        "1.895",
+        OPENAI_AUDIO,
+    ),
+    # Its first snapshot's audio rate is not published: with audio, unknown (genai-prices
+    # billed it as text, 0.35); text alone at $2.50 / $10.
+    Case(
+        "gpt-4o-audio-preview-2024-10-01 audio",
+        "openai",
+        "gpt-4o-audio-preview-2024-10-01",
+        usage(100_000, 10_000, audio_in=30_000, audio_out=6_000),
+        None,
+        OPENAI_AUDIO,
+        reason="no_rate",
+    ),
+    Case(
+        "gpt-4o-audio-preview-2024-10-01 text only",
+        "openai",
+        "gpt-4o-audio-preview-2024-10-01",
+        usage(100_000, 10_000),
+        "0.35",
+        OPENAI_AUDIO,
+    ),
+    # The realtime alias named that snapshot until 2024-12-17: 70,000 x 5 + 30,000 x 100 +
+    # 4,000 x 20 + 6,000 x 200 = 0.35 + 3 + 0.08 + 1.2.
+    Case(
+        "gpt-4o-realtime-preview before 2024-12-17",
+        "openai",
+        "gpt-4o-realtime-preview",
+        usage(100_000, 10_000, audio_in=30_000, audio_out=6_000),
+        "4.63",
+        REALTIME_LAUNCH,
+        at=datetime(2024, 11, 20, 12, tzinfo=UTC),
+    ),
+    # GPT-4o priority $4.25 / $17: 100,000 x 4.25 + 10,000 x 17.
+    Case(
+        "gpt-4o priority",
+        "openai",
+        "gpt-4o",
+        usage(100_000, 10_000, tier="priority"),
+        "0.595",
+        OPENAI_PRIORITY,
+    ),
+    # Gemini 3 Pro Preview over 200K: $4 / cache hits $0.40 / $18 on every token: 200,000 x 4
+    # + 100,000 x 0.4 + 10,000 x 18; in batch, half of $4 / $18: 300,000 x 2 + 10,000 x 9.
+    Case(
+        "gemini-3-pro-preview long context cache hits",
+        "gcp.gemini",
+        "gemini-3-pro-preview",
+        usage(300_000, 10_000, 100_000),
+        "1.02",
+        GEMINI,
+    ),
+    Case(
+        "gemini-3-pro-preview batch long context",
+        "gcp.gemini",
+        "gemini-3-pro-preview",
+        usage(300_000, 10_000, tier="batch"),
+        "0.69",
+        GEMINI_BATCH,
     ),
 ]
 
