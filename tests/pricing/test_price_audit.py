@@ -66,6 +66,16 @@ Not verified, so not asserted here:
   their cost (`cost_in_usd_ticks`), which is the call's; the tool calls are not counted apart.
 - OpenAI web searches of web_search_preview on GPT-4o and GPT-4.1 ($25 per 1,000, its search
   content tokens free: whether usage leaves them out is not published): unpriced (below).
+- gpt-4o-audio-preview-2024-10-01's audio rates (and the alias's until 2024-12-17): no
+  first-party page states them; a call with audio tokens is unpriced (below).
+- Claude fast mode on Vertex AI and Bedrock: no rate read here; unpriced (no_rate).
+- grok-4-fast and grok-4-1-fast over 128K tokens: genai-prices bills one rate; whether xAI
+  bills a higher-context rate is not on a first-party page read here.
+- OpenAI Batch calls with cache hits on models whose Batch table shows no cached rate
+  (gpt-4o, gpt-4.1, o3…): genai-prices bills them at the standard cached rate; OpenAI's
+  page does not say.
+- GPT-6.2 Astra ($8 / $40 as third parties quote it): its model page was not readable here;
+  unpriced (unknown_model).
 """
 
 from __future__ import annotations
