@@ -17,6 +17,7 @@ aiohttp transports, LangChain community integrations, apps posting with a `Clien
 patched when importable, at `ClientSession._request`, which adds a client middleware of ours:
 see `aiohttp_send`. urllib3 2.x itself (boto3/botocore, `PoolManager`s, niquests' sync calls):
 see `urllib3_send`; `http.client` used directly (`urllib.request`): see `http_client_send`.
+The OpenAI Realtime API's WebSockets (`websockets`' client connections): see `realtime`.
 
 Anthropic SDK tracing: anthropic>=2 has its own tracing (`anthropic/_tracing.py`), on by default
 and recording whenever OpenTelemetry has a real tracer provider (the global one, or the
@@ -41,7 +42,7 @@ from typing import Any
 from opentelemetry.instrumentation.instrumentor import BaseInstrumentor
 from opentelemetry.trace import get_tracer, get_tracer_provider
 
-from . import config, endpoints
+from . import config, endpoints, realtime
 from .budget_guard import BudgetGuard
 from .json_handover import json_handover, requests_json_handover
 from .patching import patch, unpatch
@@ -72,6 +73,7 @@ class LLMInstrumentor(BaseInstrumentor):
     _urllib3_async: Any = None
     _requests_json: Any = None
     _guard: BudgetGuard | None = None
+    _realtime: tuple[type, ...] = ()
 
     def instrumentation_dependencies(self) -> Collection[str]:
         # Any of httpx, httpx2, requests or aiohttp will do, which a requirement list cannot say;
@@ -115,6 +117,7 @@ class LLMInstrumentor(BaseInstrumentor):
         self._instrument_aiohttp(tracer, settings)
         self._instrument_urllib3(tracer, settings)
         self._instrument_http_client(tracer, settings)
+        self._realtime = realtime.install(tracer, settings)
 
     def _instrument_requests(self, tracer: Any, settings: config.Settings) -> None:
         try:
@@ -215,6 +218,8 @@ class LLMInstrumentor(BaseInstrumentor):
         if self._http_client is not None:
             unpatch(self._http_client, "request")
             self._http_client = None
+        realtime.uninstall(self._realtime)
+        self._realtime = ()
         if self._guard is not None:
             self._guard.stop()
             self._guard = None

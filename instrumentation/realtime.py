@@ -1,0 +1,248 @@
+"""The OpenAI Realtime API over WebSockets: one GenAI `CLIENT` span per `response.done` event.
+
+A Realtime session is one WebSocket (`wss://api.openai.com/v1/realtime?model=gpt-realtime`,
+Azure's `/openai/realtime` and `/openai/v1/realtime`), opened with the `websockets` library
+by the openai SDK (`client.realtime.connect(...)`) and by apps themselves. Its calls are not
+HTTP requests, so no HTTP hook sees them: each response the model makes is billed by the
+usage of its `response.done` server event, text, audio and image tokens apart
+(https://platform.openai.com/docs/api-reference/realtime-server-events/response/done). So
+`websockets`' client connections (sync and asyncio) are wrapped at `recv`, which the openai
+SDK's `recv`/`recv_bytes` and the connections' own iterators call.
+
+A connection is looked at once, at its first message: only one whose handshake path ends in
+`/realtime` is read further. On it, a message is parsed only when its first `_TYPE_WINDOW`
+bytes name `response.done`, `response.created` (the span's start) or a session event (the
+model, when the URL names none): the server writes `"type"` first, and audio deltas, most of
+the traffic, are never decoded. The provider is routed as an HTTP call's would be
+(`providers.provider_for`: a known host, `TOKENTRACE_PROVIDER_URLS`, else the model's owner).
+"""
+
+from __future__ import annotations
+
+import json
+import ssl
+import time
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import parse_qs
+
+from opentelemetry import baggage
+from opentelemetry.context import get_current
+from opentelemetry.trace import SpanKind, Tracer
+
+from . import failures
+from .config import Settings
+from .openai_api import AUDIO_INPUT_TOKENS, AUDIO_OUTPUT_TOKENS, IMAGE_INPUT_TOKENS
+from .patching import patch, unpatch
+from .providers import provider_for
+from .tags import tags_of
+from .usage import USAGE_MISSING, Usage
+
+AUDIO_CACHE_READ_TOKENS = "gen_ai.usage.audio.cache_read.input_tokens"
+IMAGE_CACHE_READ_TOKENS = "gen_ai.usage.image.cache_read.input_tokens"
+_STATE = "_tokentrace_realtime"
+_TYPE_WINDOW = 256
+_TYPES = (b"response.done", b"response.created", b"session.created", b"session.updated")
+_NOT_REALTIME = False
+
+
+class _Session:
+    """What one Realtime connection has told so far."""
+
+    __slots__ = ("host", "model", "path", "port", "scheme", "started")
+
+    def __init__(self, host: str, port: int, path: str, scheme: str, model: str | None) -> None:
+        self.host = host
+        self.port = port
+        self.path = path
+        self.scheme = scheme
+        self.model = model
+        self.started: dict[str, int] = {}
+        """`response.created` times (ns) by response id, until its `response.done`."""
+
+
+def _session(connection: Any) -> _Session | bool:
+    """The connection's `_Session`, or `_NOT_REALTIME`: decided at its first message from the
+    handshake request (`connection.request`)."""
+    request = getattr(connection, "request", None)
+    if request is None:
+        return _NOT_REALTIME
+    path, _, query = request.path.partition("?")
+    path = path.rstrip("/")
+    if not path.endswith("/realtime"):
+        return _NOT_REALTIME
+    host, _, port_text = request.headers.get("Host", "").rpartition(":")
+    if not port_text.isdigit():  # no port, or an IPv6 literal without one
+        host, port_text = request.headers.get("Host", ""), ""
+    secure = _secure(connection)
+    port = int(port_text) if port_text else (443 if secure else 80)
+    arguments = parse_qs(query)
+    model = (arguments.get("model") or arguments.get("deployment") or [None])[0]
+    return _Session(host.strip("[]").lower(), port, path, "https" if secure else "http", model)
+
+
+def _secure(connection: Any) -> bool:
+    socket = getattr(connection, "socket", None)  # the sync client's
+    if socket is not None:
+        return isinstance(socket, ssl.SSLSocket)
+    transport = getattr(connection, "transport", None)  # the asyncio client's
+    return transport is not None and transport.get_extra_info("sslcontext") is not None
+
+
+def realtime_usage(raw: Any) -> Usage | None:
+    """A Realtime response's `usage`, normalised: input counts all input (cached included),
+    with the audio and image tokens and their cached parts apart, as they are billed."""
+    if not isinstance(raw, dict):
+        return None
+    input_tokens = raw.get("input_tokens")
+    output_tokens = raw.get("output_tokens")
+    if type(input_tokens) is not int or type(output_tokens) is not int:
+        return None
+    details = raw.get("input_token_details")
+    details = details if isinstance(details, dict) else {}
+    cached = details.get("cached_tokens_details")
+    cached = cached if isinstance(cached, dict) else {}
+    output_details = raw.get("output_token_details")
+    output_details = output_details if isinstance(output_details, dict) else {}
+    by_modality: dict[str, int] = {}
+    for name, source, key in (
+        (AUDIO_INPUT_TOKENS, details, "audio_tokens"),
+        (IMAGE_INPUT_TOKENS, details, "image_tokens"),
+        (AUDIO_CACHE_READ_TOKENS, cached, "audio_tokens"),
+        (IMAGE_CACHE_READ_TOKENS, cached, "image_tokens"),
+        (AUDIO_OUTPUT_TOKENS, output_details, "audio_tokens"),
+    ):
+        value = source.get(key)
+        if type(value) is int and value:
+            by_modality[name] = value
+    cache_read = details.get("cached_tokens")
+    return Usage(
+        input_tokens,
+        output_tokens,
+        cache_read if type(cache_read) is int else None,
+        by_modality=by_modality,
+    )
+
+
+def _observe(tracer: Tracer, settings: Settings, connection: Any, message: Any) -> None:
+    state = getattr(connection, _STATE, None)
+    if state is None:
+        state = _session(connection)
+        setattr(connection, _STATE, state)
+    if state is _NOT_REALTIME:
+        return
+    head = message[:_TYPE_WINDOW]
+    if isinstance(head, str):
+        head = head.encode("utf-8", "replace")
+    if not any(kind in head for kind in _TYPES):
+        return
+    event = json.loads(message)
+    kind = event.get("type") if isinstance(event, dict) else None
+    if kind in ("session.created", "session.updated"):
+        session = event.get("session")
+        model = session.get("model") if isinstance(session, dict) else None
+        if isinstance(model, str) and model:
+            state.model = model
+        return
+    response = event.get("response") if kind else None
+    if not isinstance(response, dict):
+        return
+    response_id = response.get("id")
+    if kind == "response.created":
+        if isinstance(response_id, str):
+            state.started[response_id] = time.time_ns()
+        return
+    if kind == "response.done":
+        _record(tracer, settings, state, response, response_id)
+
+
+def _record(
+    tracer: Tracer, settings: Settings, state: _Session, response: dict[str, Any], response_id: Any
+) -> None:
+    """Emits the span of one response, from its `response.created` to its `response.done`."""
+    model = state.model
+    provider = provider_for(
+        settings.mapped, state.scheme, state.host, state.port, state.path, "openai", model
+    )
+    attributes: dict[str, Any] = {}
+    ctx = get_current()
+    bag = baggage.get_all(ctx)
+    if bag:
+        attributes.update(tags_of(bag))
+    attributes.update(
+        {
+            "gen_ai.operation.name": "chat",
+            "gen_ai.provider.name": provider or "unknown",
+            "server.address": state.host,
+            "server.port": state.port,
+        }
+    )
+    if model:
+        attributes["gen_ai.request.model"] = model
+    if isinstance(response_id, str):
+        attributes["gen_ai.response.id"] = response_id
+    status = response.get("status")
+    if isinstance(status, str):
+        attributes["gen_ai.response.finish_reasons"] = (status,)
+        if status == "failed":
+            attributes["error.type"] = "failed"
+    usage = realtime_usage(response.get("usage"))
+    if usage is None:
+        attributes[USAGE_MISSING] = True
+    else:
+        attributes.update(usage.attributes())
+    started = state.started.pop(response_id, None) if isinstance(response_id, str) else None
+    span = tracer.start_span(
+        f"chat {model}" if model else "chat",
+        context=ctx,
+        kind=SpanKind.CLIENT,
+        attributes=attributes,
+        start_time=started,
+    )
+    span.end()
+
+
+def _wrapper(tracer: Tracer, settings: Settings) -> Callable[..., Any]:
+    def recv(wrapped: Callable[..., Any], instance: Any, args: Any, kwargs: Any) -> Any:
+        message = wrapped(*args, **kwargs)
+        try:
+            _observe(tracer, settings, instance, message)
+        except Exception:
+            failures.report("a Realtime event")
+        return message
+
+    return recv
+
+
+def _async_wrapper(tracer: Tracer, settings: Settings) -> Callable[..., Any]:
+    async def recv(wrapped: Callable[..., Any], instance: Any, args: Any, kwargs: Any) -> Any:
+        message = await wrapped(*args, **kwargs)
+        try:
+            _observe(tracer, settings, instance, message)
+        except Exception:
+            failures.report("a Realtime event")
+        return message
+
+    return recv
+
+
+def install(tracer: Tracer, settings: Settings) -> tuple[type, ...]:
+    """Wraps `recv` of `websockets`' sync and asyncio client connections, those importable;
+    returns the classes wrapped, for `uninstall`."""
+    wrapped = []
+    for module, make in (
+        ("websockets.sync.client", _wrapper),
+        ("websockets.asyncio.client", _async_wrapper),
+    ):
+        try:
+            connection = __import__(module, fromlist=["ClientConnection"]).ClientConnection
+        except (ImportError, AttributeError):
+            continue
+        patch(connection, "recv", make(tracer, settings))
+        wrapped.append(connection)
+    return tuple(wrapped)
+
+
+def uninstall(classes: tuple[type, ...]) -> None:
+    for connection in classes:
+        unpatch(connection, "recv")
