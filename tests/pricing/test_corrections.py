@@ -27,7 +27,7 @@ def no_prices_file_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None
 def test_every_correction_has_a_source_url_and_a_date_checked() -> None:
     corrections = load_overrides(CORRECTIONS_FILE, sourced=True)
     periods = [p for entry in corrections.entries for p in entry.periods]
-    assert len(periods) == 106
+    assert len(periods) == 111
     for period in periods:
         assert period.source.startswith("https://") and period.checked is not None
 
@@ -478,6 +478,31 @@ def test_gpt_4o_audio_2024_10_01_audio_is_unknown_and_the_realtime_alias_at_laun
     later = datetime(2024, 12, 17, tzinfo=UTC)
     after = pricer.price("openai", "gpt-4o-realtime-preview", later, 100_000, 10_000, units=audio)
     assert (after.cost, after.price_version.startswith("genai-prices")) == (Decimal("2.11"), True)
+
+
+@pytest.mark.parametrize(
+    ("model", "cost"),
+    [
+        # 1,000,000 in + 100,000 out at each model page's rates.
+        ("mistral-small-2501", "0.13"),  # $0.10 / $0.30
+        ("mistral-small-2503", "0.13"),
+        ("devstral-medium-2507", "0.6"),  # $0.40 / $2
+        ("pixtral-12b-2409", "0.165"),  # $0.15 / $0.15
+        ("ministral-3b-2410", "0.044"),  # $0.04 / $0.04
+    ],
+)
+def test_mistral_snapshots_genai_prices_lacks_are_priced_from_their_model_pages(
+    model: str, cost: str
+) -> None:
+    at = datetime(2025, 7, 15, 12, tzinfo=UTC)  # each released by then, none retired
+    price = Pricer("").price("mistral_ai", model, at, 1_000_000, 100_000)
+    assert (price.priced, price.cost) == (True, Decimal(cost))
+    assert price.price_version.startswith("corrections:")
+    genai = Pricer("", corrections=False).price("mistral_ai", model, at, 1_000_000, 100_000)
+    assert (genai.priced, genai.reason) == (False, "unknown_model")
+    # No cached rate published: cache hits leave the call unpriced, never at the input rate.
+    cached = Pricer("").price("mistral_ai", model, at, 1_000_000, 100_000, 500_000)
+    assert (cached.priced, cached.reason) == (False, "no_rate")
 
 
 def test_a_call_without_a_provider_gets_the_corrections_of_the_provider_found() -> None:

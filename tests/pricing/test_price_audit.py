@@ -2343,6 +2343,28 @@ CASES = [
         "0.69",
         GEMINI_BATCH,
     ),
+    # Mistral snapshots genai-prices lacks (unpriced before), 100,000 in + 10,000 out at their
+    # model pages' rates: Small 3.0 and 3.1 $0.10 / $0.30 (0.01 + 0.003); Devstral Medium 1.0
+    # $0.40 / $2 (0.04 + 0.02); Pixtral 12B $0.15 / $0.15 (0.015 + 0.0015); Ministral 3B
+    # $0.04 / $0.04 (0.004 + 0.0004). Each between its release and its retirement.
+    *(
+        Case(
+            model,
+            "mistral_ai",
+            model,
+            usage(100_000, 10_000),
+            cost,
+            f"https://docs.mistral.ai/models/{slug}" + MISTRAL_DOCS,
+            at=datetime(*day, 12, tzinfo=UTC),
+        )
+        for model, slug, cost, day in (
+            ("mistral-small-2501", "mistral-small-3-0-25-01", "0.013", (2025, 6, 2)),
+            ("mistral-small-2503", "mistral-small-3-1-25-03", "0.013", (2025, 6, 2)),
+            ("devstral-medium-2507", "devstral-medium-1-0-25-07", "0.06", (2026, 1, 12)),
+            ("pixtral-12b-2409", "pixtral-12b-24-09", "0.0165", (2025, 6, 2)),
+            ("ministral-3b-2410", "ministral-3b-24-1", "0.0044", (2025, 6, 2)),
+        )
+    ),
 ]
 
 
