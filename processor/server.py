@@ -31,6 +31,7 @@ from tokentrace.processor.api.budgets_api import BudgetsApi
 from tokentrace.processor.api.dead_letters_api import DeadLettersApi
 from tokentrace.processor.api.reconcile_api import ReconcileApi
 from tokentrace.processor.api.reprice_api import RepriceApi
+from tokentrace.processor.api.store_calls import StoreCalls
 from tokentrace.processor.api.views_api import ViewsApi
 from tokentrace.processor.extract.dedupe import DEFAULT_CAPACITY, Deduper
 from tokentrace.processor.metrics import CONTENT_TYPE, Registry
@@ -474,6 +475,8 @@ def _start_clickhouse_http(config: ServeConfig) -> clickhouse_http.Listener | No
     parsed = store.StoreURL.parse(config.clickhouse_url)
     if not config.clickhouse_http_port or not parsed.embedded:
         return None  # a ClickHouse server answers its own clients
+    # A client that may write, to create a dropped bookkeeping table again.
+    calls = StoreCalls(lambda: store.connect(config.clickhouse_url), config.cluster)
     try:
         listener = clickhouse_http.start(
             parsed.path,
@@ -481,6 +484,7 @@ def _start_clickhouse_http(config: ServeConfig) -> clickhouse_http.Listener | No
             config.host,
             config.clickhouse_http_port,
             config.auth_token,
+            repair=lambda: calls(create_missing, config.cluster),
         )
     except OSError as exc:
         print(

@@ -17,9 +17,10 @@ block the sink's inserts on its own connection.
 
 from __future__ import annotations
 
+import logging
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,6 +36,7 @@ from tokentrace.processor.api.clickhouse_errors import (
 )
 from tokentrace.processor.store.sink import missing_table
 
+log = logging.getLogger("tokentrace.clickhouse_http")
 DEFAULT_FORMAT = "TabSeparated"
 
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -50,10 +52,19 @@ class QueryResult:
 class ChdbReader:
     """Runs read-only queries on the embedded engine at ``path`` (already opened by serve)."""
 
-    def __init__(self, path: str, database: str, max_result_bytes: int) -> None:
+    def __init__(
+        self,
+        path: str,
+        database: str,
+        max_result_bytes: int,
+        repair: Callable[[], None] | None = None,
+    ) -> None:
+        """``repair`` creates a dropped bookkeeping table again on a connection that may
+        (serve's: ``sink.create_missing``); these connections are read-only."""
         self.path = os.path.realpath(path)  # chDB compares engine paths literally
         self.database = database
         self.max_result_bytes = max_result_bytes
+        self._repair = repair
         conn = chdb.connect(self.path)
         try:
             self.version, self.timezone = (
@@ -71,10 +82,33 @@ class ChdbReader:
         settings: Mapping[str, str] | None = None,
         params: Mapping[str, str] | None = None,
     ) -> QueryResult:
-        """Run one query; raises :class:`ClickHouseError` with the engine's own message."""
+        """Run one query; raises :class:`ClickHouseError` with the engine's own message.
+
+        A bookkeeping table the query found dropped by hand under serve is created again
+        (``repair``) and the query run once more, as serve's other readers do
+        (``sink.recreating``): before, Grafana's panels counting dead letters failed here
+        until one of those readers or a restart created it."""
         check_settings(settings or {}, self.version)
+        try:
+            return self._run(sql, default_format, database or self.database, settings, params)
+        except ClickHouseError as error:
+            if self._repair is None or not missing_table(error):
+                raise
+        try:
+            self._repair()
+        except Exception as exc:
+            log.error("clickhouse interface: cannot create a dropped table again: %s", exc)
+        return self._run(sql, default_format, database or self.database, settings, params)
+
+    def _run(
+        self,
+        sql: str,
+        default_format: str | None,
+        database: str,
+        settings: Mapping[str, str] | None,
+        params: Mapping[str, str] | None,
+    ) -> QueryResult:
         params = dict(params or {})
-        database = database or self.database
         conn = chdb.connect(self.path)
         try:
             self._query(conn, f"USE {quote_identifier(database)}")
@@ -115,8 +149,8 @@ class ChdbReader:
 
 def _dropped(error: ClickHouseError, database: str) -> ClickHouseError:
     """A bookkeeping table dropped by hand under serve, named with what to do; other errors
-    as they are. This interface is read-only, so it cannot create the table again: serve's
-    own readers do (``sink.recreating``)."""
+    as they are. Said when the table could not be created again (no ``repair``, or it
+    failed): serve's own readers create it too (``sink.recreating``)."""
     table = missing_table(error)
     if not table:
         return error

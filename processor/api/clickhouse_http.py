@@ -434,13 +434,14 @@ def start(
     port: int,
     auth_token: str | None,
     limits: Limits | None = None,
+    repair: Callable[[], None] | None = None,
 ) -> Listener:
     """Serve the interface over the embedded store at ``path``; raises OSError if the port is
-    taken."""
+    taken. ``repair`` creates dropped bookkeeping tables again (see ``ChdbReader``)."""
     limits = limits or Limits()
     sock = bind(host, port)
     try:
-        reader = ChdbReader(path, database, limits.max_result_bytes)
+        reader = ChdbReader(path, database, limits.max_result_bytes, repair)
     except Exception:
         sock.close()
         raise
