@@ -17,6 +17,7 @@ import logging
 import signal
 import socket
 import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -42,7 +43,7 @@ from tokentrace.processor.receivers import otlp_codec
 from tokentrace.processor.receivers import otlp_grpc as receiver_grpc
 from tokentrace.processor.receivers.otlp_http import OtlpHttpReceiver
 from tokentrace.processor.reconcile.schedule import Schedule
-from tokentrace.processor.store import retention, spool_lock, store
+from tokentrace.processor.store import retention, spool_lock, store, stored_calls
 from tokentrace.processor.store.sink import Sink, create_missing
 from tokentrace.processor.store.spool import Segment, Spool, raise_open_files_limit, replace_whole
 from tokentrace.processor.store.stored_keys import StoredKeys
@@ -93,13 +94,18 @@ class Service:
             stored_keys=stored_keys,
             check_store=store.embedded_watch(config.clickhouse_url),
             cluster=config.cluster,
+            forgets_before=lambda: self.deduper.forgets_before_us,
         )
         self.spool.on_sealed = self.sink.offer
         self.spool.waiting = lambda: self.sink.backlog
         self.spool.on_damage = self.metrics.spool_damaged_bytes.inc
         self.deduper = Deduper()
+        # Without the store's calls of the last hour, any span that started before now may
+        # be one it holds: such spans are looked up before their insert (stored_calls).
+        reach = time.time_ns() // 1000
         if client is not None:
-            _seed_from_store(self.deduper, client)
+            reach = _seed_from_store(self.deduper, client)
+        self.deduper.forgets_before_us = max(self.deduper.forgets_before_us, reach)
         for trace_id, span_id, response_id in stored_keys.load()[-SEED_CALLS:]:
             _remember(self.deduper, trace_id, span_id, response_id)
         backlog = self.spool.recover()
@@ -319,21 +325,30 @@ def _adopt_earlier_held_calls(directory: Path) -> None:
                   held.name, exc)  # fmt: skip
 
 
-def _seed_from_store(deduper: Deduper, client: Any) -> None:
-    """Remember the calls stored whose spans started in the last hour.
+def _seed_from_store(deduper: Deduper, client: Any) -> int:
+    """Remember the calls stored whose spans started in the last hour, up to ``SEED_CALLS``;
+    returns the time (µs) from which every stored call is remembered.
 
     A request made durable just before a crash may never have been answered; its sender
     retries after the restart, and by then its rows may already be in ClickHouse. The keys
     the sink kept beside the spool (``stored_keys``) cover the latest stored calls whatever
-    their span times; this covers a spool directory that is new (or was lost).
+    their span times; this covers a spool directory that is new (or was lost). Above
+    ``SEED_CALLS`` calls in the hour (about 55 a second) it reaches back only to the span
+    time of the oldest it read: before, a resend of an older span of that hour was stored
+    twice; now the sink looks it up (``stored_calls``).
     """
+    now_us = time.time_ns() // 1000
     result = client.query(
-        "SELECT trace_id, span_id, response_id FROM llm_calls "
+        "SELECT trace_id, span_id, response_id, toUnixTimestamp64Micro(ts) FROM llm_calls "
         "WHERE ts > now64(6) - INTERVAL 1 HOUR ORDER BY ts DESC LIMIT {limit:UInt32}",
         parameters={"limit": SEED_CALLS},
     )
-    for trace_id, span_id, response_id in reversed(result.result_rows):
+    rows = result.result_rows
+    for trace_id, span_id, response_id, _ in reversed(rows):
         _remember(deduper, trace_id, span_id, response_id)
+    if len(rows) < SEED_CALLS:
+        return now_us - stored_calls.HORIZON_US
+    return int(rows[-1][3]) + 1  # spans of that same microsecond may have been left unread
 
 
 def _seed_from_spool(deduper: Deduper, spool: Spool, backlog: list[Segment]) -> None:

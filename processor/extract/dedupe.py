@@ -116,6 +116,7 @@ seen since the start.
 from __future__ import annotations
 
 import re
+import time
 import zlib
 from collections import deque
 from collections.abc import Iterable, Sequence
@@ -203,6 +204,12 @@ class Deduper:
         # Whether any call was held since start: until then no call admitted or released is
         # a held one, which lets the pipeline skip its bookkeeping of them (Pipeline._keep_held).
         self.ever_held = False
+        # Spans that started before this (µs since the epoch) may have been forgotten: the
+        # sink looks such rows up in the store (``stored_calls``). Raised by the caller to the
+        # reach of what it seeded (``serve``), and by each generation dropped, to the time it
+        # stopped taking keys: a span received by then started by then.
+        self.forgets_before_us = 0
+        self._old_until_us = 0  # when the old generation stopped taking keys (0: it has none)
 
     def __len__(self) -> int:
         return len(self._young | self._old)
@@ -247,8 +254,8 @@ class Deduper:
                 if once in young or once in old:
                     continue
                 if len(young) >= self._half:
-                    old = self._old = young
-                    young = self._young = {}
+                    self._rotate()
+                    young, old = self._young, self._old
                 young[once] = 0
             if call.rank < 0 and not self._frameworks:  # RANK_FRAMEWORK: the first one
                 self._frameworks = True
@@ -304,8 +311,8 @@ class Deduper:
             for key in (span, parent, response, shared):
                 if key:
                     if len(young) >= self._half:
-                        old = self._old = young
-                        young = self._young = {}
+                        self._rotate()
+                        young, old = self._young, self._old
                     young[key] = stamp if key is shared else 0
             if nested:
                 young[nested] = interval if call.usage_missing else interval & ~_TAG
@@ -411,8 +418,7 @@ class Deduper:
                 keys.append(b"P" + call.trace_id + call.parent_span_id)
             for key in keys:
                 if len(self._young) >= self._half:
-                    self._old = self._young
-                    self._young = {}
+                    self._rotate()
                 self._young[key] = 0
         return admitted, dropped
 
@@ -436,8 +442,7 @@ class Deduper:
             for key, value in ((slot, interval), (trace, ((waiting >> 1) + 1) << 1)):
                 if key:
                     if len(self._young) >= self._half:
-                        self._old = self._young
-                        self._young = {}
+                        self._rotate()
                     self._young[key] = value
 
     def _keep_with_usage(self, prefix: bytes, interval: int) -> None:
@@ -448,8 +453,7 @@ class Deduper:
         slot = self._nested_slot(prefix, interval, False)
         if slot is not None:
             if len(self._young) >= self._half:
-                self._old = self._young
-                self._young = {}
+                self._rotate()
             self._young[slot] = interval
 
     def _paired_in_trace(self, key: bytes, framework: bool) -> bool:
@@ -534,13 +538,24 @@ class Deduper:
             kept = [call for call in self._before if id(call) not in forgotten]
             self._before = deque(kept, maxlen=_BEFORE_FRAMEWORKS)
 
+    def _rotate(self) -> None:
+        """Drop the old generation, age the young one (see the class's docstring).
+
+        The dropped keys were taken before ``_old_until_us``: a resend of any of them started
+        before it, so ``forgets_before_us`` rises to it. Before, the sink looked up only spans
+        over an hour old, and above about 55 calls a second (600,000 keys, up to two a call
+        for a plain span) a resend of a span forgotten within that hour was stored twice."""
+        self.forgets_before_us = max(self.forgets_before_us, self._old_until_us)
+        self._old_until_us = time.time_ns() // 1000
+        self._old = self._young
+        self._young = {}
+
     def remember(self, trace_id: bytes, span_id: bytes, response_id: str) -> None:
         """Seed from rows already stored or spooled (at start)."""
         for key in (b"S" + trace_id + span_id, _response_key(trace_id, response_id)):
             if key:
                 if len(self._young) >= self._half:
-                    self._old = self._young
-                    self._young = {}
+                    self._rotate()
                 self._young[key] = 0
 
 

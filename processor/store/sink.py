@@ -10,9 +10,10 @@ segment found on disk at start that the store holds already is deleted, not inse
 however long after) and its rows' keys kept in ``stored_keys`` so that the next start's deduper
 still knows them. A segment holding calls whose usage is read again later
 (``tokentrace.call.key``) is checked against the store first, and their keys kept there after
-(``call_keys``): such a call is stored once, across restarts. So is a span resent long
-after its first copy was stored: the rows of spans that started over an hour before are
-looked up in ``llm_calls`` first (``stored_calls``), and those found are left out.
+(``call_keys``): such a call is stored once, across restarts. So is a span resent after the
+deduper forgot its first copy: the rows of spans that started before what it may have
+forgotten are looked up in ``llm_calls`` first (``stored_calls``), and those found are left
+out.
 
 One thread because chDB hosts one engine per process and inserts gain nothing from
 concurrency there; on a ClickHouse server one writer with big batches is also what
@@ -82,11 +83,15 @@ class Sink:
         stored_keys: StoredKeys | None = None,
         check_store: Callable[[], None] | None = None,
         cluster: str | None = None,
+        forgets_before: Callable[[], int] | None = None,
     ) -> None:
         """``connect`` returns a migrated clickhouse-connect client or raises; the keys of
         each stored segment go to ``stored_keys`` before it is deleted (see there).
         ``check_store`` runs after each insert and raises if the rows cannot have reached
-        the store after all (``store.embedded_watch``): the segment stays spooled."""
+        the store after all (``store.embedded_watch``): the segment stays spooled.
+        ``forgets_before`` says before when a span may have started that the deduper no
+        longer knows (``Deduper.forgets_before_us``); without it, an hour before now."""
+        self._forgets_before = forgets_before or _an_hour_ago
         self._check_store = check_store
         self._cluster = cluster  # the store's, to create a dropped table again (_recreate)
         self._connect = connect
@@ -213,8 +218,9 @@ class Sink:
             columns = self._first_calls(segment.name, columns)
             if columns is None:
                 return
-        if not segment.recovered and stored_calls.old(columns, time.time_ns() // 1000):
-            columns = self._first_copies(segment.name, columns)
+        cutoff = self._forgets_before()
+        if not segment.recovered and stored_calls.old(columns, cutoff):
+            columns = self._first_copies(segment.name, columns, cutoff)
             if columns is None:
                 return
         rows = len(columns[0]) if columns else 0
@@ -294,13 +300,13 @@ class Sink:
             self._metrics.spans_duplicate.inc(left_out)
         return kept
 
-    def _first_copies(self, name: str, columns: Columns) -> Columns | None:
-        """``columns`` less the rows of old spans ``llm_calls`` holds already
-        (``stored_calls``: resent after the deduper forgot them); None when asked to stop
-        meanwhile. If the lookup itself is refused as wrong (a bug of ours), the rows are
-        stored as the deduper admitted them."""
+    def _first_copies(self, name: str, columns: Columns, cutoff: int) -> Columns | None:
+        """``columns`` less the rows of spans started before ``cutoff`` that ``llm_calls``
+        holds already (``stored_calls``: resent after the deduper forgot them); None when
+        asked to stop meanwhile. If the lookup itself is refused as wrong (a bug of ours), the
+        rows are stored as the deduper admitted them."""
         found = self._ask(
-            lambda client: stored_calls.first_copies(client, columns, time.time_ns() // 1000),
+            lambda client: stored_calls.first_copies(client, columns, cutoff),
             f"cannot look up the old spans of {name} in the store (stored as admitted)",
             (columns, 0),
         )
@@ -467,6 +473,11 @@ class Sink:
             return None
         self.last_error = ""
         return self._client
+
+
+def _an_hour_ago() -> int:
+    """The cutoff of :mod:`stored_calls` for a sink without a deduper to ask."""
+    return time.time_ns() // 1000 - stored_calls.HORIZON_US
 
 
 def missing_table(exc: BaseException) -> str:

@@ -124,7 +124,7 @@ class Segment:
     row_count: int = 0
     columns: Columns | None = None  # kept in memory while the sink wants them
     opened: float = 0.0
-    recovered: bool = False  # left by an earlier run: the store may hold it already
+    recovered: bool = False  # left by an earlier run, perhaps begun: the store may hold it
     fd: int = -1  # open on the file until the segment is stored: its bytes outlive a delete
 
     def add(self, columns: Columns, rows: int) -> None:
@@ -272,8 +272,12 @@ class Spool:
         group: list[Segment] = []
         rows = 0
         for segment in segments:
+            begun = spool_merge.number(segment.name) <= attempted
+            # One never begun cannot be in the store: the sink treats it as a new one (its
+            # old spans looked up, ``stored_calls``), not as a replay (``stored_segments``).
+            segment.recovered = begun
             if (
-                spool_merge.number(segment.name) <= attempted
+                begun
                 or segment.path in self._unkept
                 or segment.size > spool_merge.MAX_BYTES  # a full one: not worth reading now
             ):

@@ -1,21 +1,24 @@
-"""Spans resent long after their first copy was stored, found in ``llm_calls`` before the insert.
+"""Spans resent after the deduper forgot their first copy, found in ``llm_calls`` before the insert.
 
 The deduper knows a resent span while its keys are in memory: those of the calls admitted since
 start, the spooled segments', the ``stored-keys`` file's (the latest 200,000 to 400,000 calls
 stored) and those of the calls stored whose spans started in the last hour (read from
-``llm_calls`` at start). A span whose first copy is older than all of these, resent after a
-restart (a sender draining a persistent queue hours later, a client that lost serve's answer
-and retried from disk), was admitted and stored a second time.
+``llm_calls`` at start, up to 200,000). Its memory is bounded (600,000 keys), so a span whose
+first copy it no longer holds (a sender draining a persistent queue hours later, a client that
+lost serve's answer and retried from disk; above about 55 calls a second, one whose first copy
+is minutes old) was admitted and stored a second time.
 
-So before a segment is inserted, its rows whose span started more than :data:`HORIZON_US`
-before now are looked up in ``llm_calls`` by trace and span id, within their own span times
-(``llm_calls`` is ordered by ``ts``: the lookup reads the ids of that time range, not the
-table), and those found are left out. Spans of the last hour, nearly every row of live traffic,
-cost nothing: the segment's earliest span time is compared once. The lookup is made once per
-segment, before its first insert, so that a retry sends the same rows under the same token
-(which is what completes an insert that reached ``llm_calls`` but not every rollup); and not
-for a segment left by an earlier run (``Segment.recovered``), whose own rows, inserted before a
-crash, it would find: that replay is settled by ``stored_segments`` and its token as before.
+So before a segment is inserted, its rows of spans that started before the deduper's
+``forgets_before_us`` (the *cutoff*: every span it may have forgotten started before it) are
+looked up in ``llm_calls`` by trace and span id, within their own span times (``llm_calls`` is
+ordered by ``ts``: the lookup reads the ids of that time range, not the table), and those found
+are left out. Live traffic, nearly every row, started after the cutoff and costs nothing: the
+segment's earliest span time is compared once. The lookup is made once per segment, before its
+first insert, so that a retry sends the same rows under the same token (which is what completes
+an insert that reached ``llm_calls`` but not every rollup); and, of the segments left by an
+earlier run, only for those the sink never began to store (``spool_merge``): one it began may
+hold rows it inserted before a crash, which the lookup would find; that replay is settled by
+``stored_segments`` and its token as before.
 """
 
 from __future__ import annotations
@@ -33,17 +36,16 @@ _SPAN = COLUMNS.index("span_id")
 _LOOKUP_SPANS = 5_000  # span ids per query: 100 KB of query text, under max_query_size
 
 
-def old(columns: Columns, now_us: int) -> bool:
-    """Whether any row of ``columns`` is a span that started before the horizon."""
-    return bool(columns) and bool(columns[_TS]) and min(columns[_TS]) < now_us - HORIZON_US
+def old(columns: Columns, cutoff_us: int) -> bool:
+    """Whether any row of ``columns`` is a span that started before ``cutoff_us``."""
+    return bool(columns) and bool(columns[_TS]) and min(columns[_TS]) < cutoff_us
 
 
-def first_copies(client: Any, columns: Columns, now_us: int) -> tuple[Columns, int]:
-    """``columns`` less the rows of spans started before the horizon that ``llm_calls``
+def first_copies(client: Any, columns: Columns, cutoff_us: int) -> tuple[Columns, int]:
+    """``columns`` less the rows of spans started before ``cutoff_us`` that ``llm_calls``
     holds already; and how many were left out."""
-    cutoff = now_us - HORIZON_US
     times, traces, spans = columns[_TS], columns[_TRACE], columns[_SPAN]
-    candidates = [index for index, ts in enumerate(times) if ts < cutoff]
+    candidates = [index for index, ts in enumerate(times) if ts < cutoff_us]
     stored = _stored(client, candidates, times, traces, spans)
     if not stored:
         return columns, 0

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import time
+
 from tokentrace.processor.extract.dedupe import Deduper
 from tokentrace.processor.metrics import Registry
 from tokentrace.processor.pipeline import Pipeline
 from tokentrace.processor.pricing.pricer import Pricer
 from tokentrace.processor.receivers import otlp_wire
+from tokentrace.processor.store import stored_calls
 from tokentrace.processor.store.sink import Sink
 from tokentrace.processor.store.spool import Spool
 
@@ -21,16 +24,27 @@ class Ingest:
         pricer: Pricer,
         seal_rows: int = 10_000,
         max_bytes: int = 1 << 30,
+        deduper: Deduper | None = None,
     ) -> None:
         self.metrics = Registry()
         self.spool = Spool(directory, max_bytes, seal_rows=seal_rows, seal_seconds=0.05)
-        self.sink = Sink(connect, self.spool, self.metrics, first_backoff=0.01)
+        self.deduper = deduper if deduper is not None else Deduper()
+        # as far back as serve's seed from the store reaches (its calls of the last hour)
+        reach = time.time_ns() // 1000 - stored_calls.HORIZON_US
+        self.deduper.forgets_before_us = max(self.deduper.forgets_before_us, reach)
+        self.sink = Sink(
+            connect,
+            self.spool,
+            self.metrics,
+            first_backoff=0.01,
+            forgets_before=lambda: self.deduper.forgets_before_us,
+        )
         self.spool.on_sealed = self.sink.offer
         self.spool.waiting = lambda: self.sink.backlog
         self.backlog = self.spool.recover()
         for segment in self.backlog:
             self.sink.offer(segment)
-        self.pipeline = Pipeline(pricer, self.spool, Deduper(), self.metrics)
+        self.pipeline = Pipeline(pricer, self.spool, self.deduper, self.metrics)
         self.sink.start()
         self.spool.start()
 

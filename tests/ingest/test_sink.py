@@ -10,10 +10,12 @@ import pytest
 from clickhouse_connect.driver.exceptions import OperationalError
 from prometheus_client.parser import text_string_to_metric_families
 
+from tokentrace.processor import server
+from tokentrace.processor.extract.dedupe import Deduper
 from tokentrace.processor.extract.extractor import COLUMNS
 from tokentrace.processor.metrics import Registry
 from tokentrace.processor.pricing.pricer import Pricer
-from tokentrace.processor.store import call_keys, stored_segments
+from tokentrace.processor.store import call_keys, stored_calls, stored_segments
 from tokentrace.processor.store import sink as sink_module
 from tokentrace.processor.store.sink import Sink
 from tokentrace.processor.store.spool import Spool
@@ -553,3 +555,84 @@ def test_spans_resent_after_the_deduper_forgot_them_are_stored_once(tmp_path, st
         == 0
     )
     assert again.metrics.spans_duplicate.value() == 12
+
+
+def test_spans_resent_within_the_hour_after_the_deduper_forgot_them_are_stored_once(
+    tmp_path, store_client, pricer
+):
+    # Above about 55 calls a second the deduper (600,000 keys) forgets a span within the hour
+    # the sink left to it: a resend of a span minutes old after that many newer calls was
+    # stored twice. A deduper of 40 keys (one a call: these spans have no response id) stands
+    # for it.
+    minutes_ago = NOW_NS - 10 * 60 * 10**9
+    first = [span(chat(), start_ns=minutes_ago + n * 10**6) for n in range(10)]
+    ingest = Ingest(tmp_path, lambda: store_client, pricer, deduper=Deduper(capacity=40))
+    ingest.send(request(*first))
+    for _ in range(4):  # 40 newer calls: the generation holding the first 10 dropped
+        ingest.send(request(*(span(chat()) for _ in range(10))))
+    assert ingest.deduper.forgets_before_us > minutes_ago // 1000  # it may have forgotten them
+    ingest.send(request(*first))  # resent
+    ingest.close()
+    # gpt-4o: 1,000 x $2.50 / M + 100 x $10 / M = $0.0035 a call; 50 calls, the 10 resent not
+    assert totals(store_client) == ((50, Decimal("0.175"), 50000),) + ((50, Decimal("0.175")),) * 2
+    assert ingest.metrics.spans_duplicate.value() == 10
+
+
+def test_a_resend_spooled_by_an_earlier_run_and_never_begun_is_looked_up(
+    tmp_path, store_client, pricer
+):
+    # A resend admitted just before a crash (the deduper had forgotten its first copy) sat in
+    # a segment the sink never began: such segments were not looked up (one the sink began may
+    # hold its own rows, inserted before the crash), so it was stored twice at the next start.
+    hours_ago = NOW_NS - 3 * 3600 * 10**9
+    old = [span(chat(), start_ns=hours_ago + n * 10**9) for n in range(12)]
+    first = Ingest(tmp_path, lambda: store_client, pricer)
+    first.send(request(*old))
+    first.close()
+
+    def away():
+        raise OperationalError("connection refused")
+
+    crashed = Ingest(tmp_path, away, pricer)  # the store away: the first segment is begun
+    crashed.send(request(*(span(chat()) for _ in range(3))))
+    assert wait_for(lambda: crashed.metrics.insert_errors.value(kind="retryable") > 0)
+    crashed.send(request(*old))  # resent, in a later segment never begun
+    crashed.spool.close()
+    crashed.sink.stop(0)
+
+    again = Ingest(tmp_path, lambda: store_client, pricer)
+    again.close()
+    # 12 + 3 calls at $0.0035 (gpt-4o, as above); the 12 resent not again
+    assert (
+        totals(store_client) == ((15, Decimal("0.0525"), 15000),) + ((15, Decimal("0.0525")),) * 2
+    )
+    assert again.metrics.spans_duplicate.value() == 12
+
+
+def wait_for(condition, seconds: float = 30) -> bool:
+    """Polls ``condition`` until it holds (a guard against a hang, not a timing)."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True
+
+
+def test_serves_seed_from_the_store_says_how_far_back_it_reaches(
+    tmp_path, store_client, pricer, monkeypatch
+):
+    # Above SEED_CALLS calls in the last hour the seed holds only the newest: the deduper's
+    # cutoff is then the span time of the oldest it read (+1 µs: ties may be unread), not an
+    # hour before now, so that the sink looks the older ones up.
+    minutes_ago = NOW_NS - 10 * 60 * 10**9
+    ingest = Ingest(tmp_path, lambda: store_client, pricer)
+    ingest.send(request(*(span(chat(), start_ns=minutes_ago + n * 10**9) for n in range(5))))
+    ingest.close()
+    monkeypatch.setattr(server, "SEED_CALLS", 3)
+    reach = server._seed_from_store(Deduper(), store_client)
+    assert reach == (minutes_ago + 2 * 10**9) // 1000 + 1
+    monkeypatch.setattr(server, "SEED_CALLS", 6)  # all 5 read: an hour back
+    now_us = time.time_ns() // 1000
+    reach = server._seed_from_store(Deduper(), store_client)
+    assert now_us - stored_calls.HORIZON_US <= reach <= time.time_ns() // 1000 - 3599 * 10**6
