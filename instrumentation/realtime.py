@@ -33,6 +33,7 @@ from opentelemetry.trace import SpanKind, Tracer
 from . import failures
 from .config import Settings
 from .openai_api import AUDIO_INPUT_TOKENS, AUDIO_OUTPUT_TOKENS, IMAGE_INPUT_TOKENS
+from .openai_media_api import TRANSCRIPTIONS
 from .patching import patch, unpatch
 from .providers import provider_for
 from .tags import tags_of
@@ -42,14 +43,21 @@ AUDIO_CACHE_READ_TOKENS = "gen_ai.usage.audio.cache_read.input_tokens"
 IMAGE_CACHE_READ_TOKENS = "gen_ai.usage.image.cache_read.input_tokens"
 _STATE = "_tokentrace_realtime"
 _TYPE_WINDOW = 256
-_TYPES = (b"response.done", b"response.created", b"session.created", b"session.updated")
+_TRANSCRIBED = "conversation.item.input_audio_transcription.completed"
+_TYPES = (
+    b"response.done",
+    b"response.created",
+    b"session.created",
+    b"session.updated",
+    _TRANSCRIBED.encode(),
+)
 _NOT_REALTIME = False
 
 
 class _Session:
     """What one Realtime connection has told so far."""
 
-    __slots__ = ("host", "model", "path", "port", "scheme", "started")
+    __slots__ = ("host", "model", "path", "port", "scheme", "started", "transcription_model")
 
     def __init__(self, host: str, port: int, path: str, scheme: str, model: str | None) -> None:
         self.host = host
@@ -59,6 +67,9 @@ class _Session:
         self.model = model
         self.started: dict[str, int] = {}
         """`response.created` times (ns) by response id, until its `response.done`."""
+        self.transcription_model: str | None = None
+        """The session's input audio transcription model (`gpt-4o-transcribe`, `whisper-1`),
+        billed apart from the responses, per user turn."""
 
 
 def _session(connection: Any) -> _Session | bool:
@@ -143,6 +154,12 @@ def _observe(tracer: Tracer, settings: Settings, connection: Any, message: Any) 
         model = session.get("model") if isinstance(session, dict) else None
         if isinstance(model, str) and model:
             state.model = model
+        transcriber = _transcription_model(session)
+        if transcriber:
+            state.transcription_model = transcriber
+        return
+    if kind == _TRANSCRIBED:
+        _record_transcription(tracer, settings, state, event.get("usage"))
         return
     response = event.get("response") if kind else None
     if not isinstance(response, dict):
@@ -156,22 +173,34 @@ def _observe(tracer: Tracer, settings: Settings, connection: Any, message: Any) 
         _record(tracer, settings, state, response, response_id)
 
 
-def _record(
-    tracer: Tracer, settings: Settings, state: _Session, response: dict[str, Any], response_id: Any
-) -> None:
-    """Emits the span of one response, from its `response.created` to its `response.done`."""
-    model = state.model
+def _transcription_model(session: Any) -> str | None:
+    """The input audio transcription model a session's config names: GA's
+    `audio.input.transcription.model`, or the beta's `input_audio_transcription.model`."""
+    if not isinstance(session, dict):
+        return None
+    audio = session.get("audio")
+    found = audio.get("input") if isinstance(audio, dict) else None
+    found = found.get("transcription") if isinstance(found, dict) else None
+    if not isinstance(found, dict):
+        found = session.get("input_audio_transcription")
+    model = found.get("model") if isinstance(found, dict) else None
+    return model if isinstance(model, str) and model else None
+
+
+def _start_attributes(
+    settings: Settings, state: _Session, operation: str, model: str | None
+) -> dict[str, Any]:
+    """The span's tags, operation, provider (routed as an HTTP call's) and server."""
     provider = provider_for(
         settings.mapped, state.scheme, state.host, state.port, state.path, "openai", model
     )
     attributes: dict[str, Any] = {}
-    ctx = get_current()
-    bag = baggage.get_all(ctx)
+    bag = baggage.get_all(get_current())
     if bag:
         attributes.update(tags_of(bag))
     attributes.update(
         {
-            "gen_ai.operation.name": "chat",
+            "gen_ai.operation.name": operation,
             "gen_ai.provider.name": provider or "unknown",
             "server.address": state.host,
             "server.port": state.port,
@@ -179,6 +208,29 @@ def _record(
     )
     if model:
         attributes["gen_ai.request.model"] = model
+    return attributes
+
+
+def _record_transcription(tracer: Tracer, settings: Settings, state: _Session, raw: Any) -> None:
+    """Emits the span of one user turn's input audio transcription: its usage is the
+    Transcriptions API's (tokens, or whisper-1's seconds)."""
+    model = state.transcription_model
+    attributes = _start_attributes(settings, state, TRANSCRIPTIONS.operation, model)
+    usage = TRANSCRIPTIONS.usage(raw) if isinstance(raw, dict) else None
+    if usage is None:
+        attributes[USAGE_MISSING] = True
+    else:
+        attributes.update(usage.attributes())
+    name = f"{TRANSCRIPTIONS.operation} {model}" if model else TRANSCRIPTIONS.operation
+    tracer.start_span(name, kind=SpanKind.CLIENT, attributes=attributes).end()
+
+
+def _record(
+    tracer: Tracer, settings: Settings, state: _Session, response: dict[str, Any], response_id: Any
+) -> None:
+    """Emits the span of one response, from its `response.created` to its `response.done`."""
+    model = state.model
+    attributes = _start_attributes(settings, state, "chat", model)
     if isinstance(response_id, str):
         attributes["gen_ai.response.id"] = response_id
     status = response.get("status")
@@ -194,7 +246,6 @@ def _record(
     started = state.started.pop(response_id, None) if isinstance(response_id, str) else None
     span = tracer.start_span(
         f"chat {model}" if model else "chat",
-        context=ctx,
         kind=SpanKind.CLIENT,
         attributes=attributes,
         start_time=started,

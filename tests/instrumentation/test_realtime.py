@@ -40,6 +40,19 @@ USAGE = {
     "output_token_details": {"text_tokens": 100, "audio_tokens": 500},
 }
 
+# A user turn's input audio transcription, as its `…input_audio_transcription.completed`
+# event reports it: gpt-4o-transcribe in tokens, whisper-1 in seconds.
+TRANSCRIPTION_USAGE = {
+    "gpt-4o-transcribe": {
+        "type": "tokens",
+        "input_tokens": 500,
+        "input_token_details": {"text_tokens": 20, "audio_tokens": 480},
+        "output_tokens": 100,
+        "total_tokens": 600,
+    },
+    "whisper-1": {"type": "duration", "seconds": 30},
+}
+
 
 def _session(websocket: ServerConnection) -> None:
     """A Realtime server: a session, then per `response.create` a response whose audio
@@ -56,7 +69,30 @@ def _session(websocket: ServerConnection) -> None:
         )
     )
     for message in websocket:
-        if json.loads(message).get("type") != "response.create":
+        received = json.loads(message)
+        if received.get("type") == "session.update":
+            session = {**received["session"], "object": "realtime.session", "model": model}
+            websocket.send(
+                json.dumps({"type": "session.updated", "event_id": "e_s", "session": session})
+            )
+            continue
+        if received.get("type") == "input_audio_buffer.commit":
+            transcriber = received.get("event_id", "")  # which usage the test asks for
+            usage = TRANSCRIPTION_USAGE[transcriber]
+            websocket.send(
+                json.dumps(
+                    {
+                        "type": "conversation.item.input_audio_transcription.completed",
+                        "event_id": "e_t",
+                        "item_id": "item_1",
+                        "content_index": 0,
+                        "transcript": "hello",
+                        "usage": usage,
+                    }
+                )
+            )
+            continue
+        if received.get("type") != "response.create":
             continue
         number = next(numbers)
         response = {"object": "realtime.response", "id": f"resp_{number}", "status": "in_progress"}
@@ -137,3 +173,40 @@ def test_other_websockets_are_left_alone(realtime_root, unmapped):
         while json.loads(websocket.recv())["type"] != "response.done":
             pass
     assert llm_spans(unmapped) == []
+
+
+def test_realtime_input_audio_transcription_is_metered_per_turn(
+    realtime_root, unmapped, tmp_path, store_client
+):
+    """A session that transcribes the user's audio bills each turn's transcription apart, by
+    the transcription model its config names: was unmetered. gpt-4o-transcribe
+    (https://platform.openai.com/docs/pricing): text $2.50 in, audio $6 in, $10 out per
+    million tokens, so 20 × 2.50 + 480 × 6 + 100 × 10 = 3,930 per million: $0.00393.
+    whisper-1: $0.006 a minute, so 30 seconds: $0.003."""
+    client = openai.OpenAI(base_url=realtime_root, api_key="sk-test")
+    with client.realtime.connect(model="gpt-realtime") as connection:
+        for transcriber in ("gpt-4o-transcribe", "whisper-1"):
+            connection.session.update(
+                session={
+                    "type": "realtime",
+                    "audio": {"input": {"transcription": {"model": transcriber}}},
+                }
+            )
+            connection.input_audio_buffer.commit(event_id=transcriber)
+            for event in iter(connection.recv, None):
+                if event.type == "conversation.item.input_audio_transcription.completed":
+                    break
+    spans = llm_spans(unmapped)
+    assert [span.name for span in spans] == [
+        "transcription gpt-4o-transcribe",
+        "transcription whisper-1",
+    ]
+    store_spans(spans, tmp_path, store_client)
+    rows = store_client.query(
+        "SELECT provider, request_model, input_tokens, output_tokens, cost, priced "
+        "FROM llm_calls ORDER BY cost DESC"
+    ).result_rows
+    assert rows == [
+        ("openai", "gpt-4o-transcribe", 500, 100, Decimal(3930) / M, 1),
+        ("openai", "whisper-1", 0, 0, Decimal("0.003"), 1),
+    ]
