@@ -12,15 +12,17 @@ name the data lists as it is (OpenRouter's ``openai/gpt-4o``, Together's
 
 Rules keep a name from being priced as another model or at another price
 (:func:`acceptable`): a fine-tuned model (``ft:…``, Azure's ``….ft-…``) is priced only by a
-fine-tuned entry, never at its base model's rates (OpenAI bills fine-tuned inference at rates
-of its own); a Bedrock profile outside the US only by an entry for its geography; a
-reseller's loose clause does not price a sibling its fallback lists by name
-(:func:`exact_model`); and a route or vendor prefix names who billed the call, so it is
-followed only when that biller lists the model at the price the span's provider charges:
-the span has no provider (LiteLLM), names the same one, or is OpenRouter, which "passes
-through the pricing of the underlying providers" (https://openrouter.ai/docs/faq, checked
-2026-12-02) for the first-party vendors below. A host that sets its own prices (Groq,
-Together, Fireworks…) is never priced at a vendor's.
+fine-tuned entry, never at its base model's rates (OpenAI bills fine-tuned inference at
+rates of its own); a Chat Completions search model (``gpt-4o-mini-search-preview``) only by
+a search model's entry, never at its base model's token rates without its fee per search; a
+Bedrock profile outside the US only by an entry for its geography; a reseller's loose clause
+does not price a sibling its fallback lists by name (:func:`exact_model`); and a route or
+vendor prefix names who billed the call, so it is followed only when that biller lists the
+model at the price the span's provider charges: the span has no provider (LiteLLM), names
+the same one, or is OpenRouter, which "passes through the pricing of the underlying
+providers" (https://openrouter.ai/docs/faq, checked 2026-12-02) for the first-party vendors
+below. A host that sets its own prices (Groq, Together, Fireworks…) is never priced at a
+vendor's.
 """
 
 from __future__ import annotations
@@ -38,6 +40,8 @@ from genai_prices.types import (
     ModelInfo,
     Provider,
 )
+
+from .rules import SEARCH_MODELS
 
 # LiteLLM's provider routes, OpenRouter's vendor prefixes and Cloudflare AI Gateway's provider
 # names → genai-prices provider id.
@@ -221,12 +225,21 @@ def unversioned_bedrock_model(
 def acceptable(name: str, model: ModelInfo, provider_id: str) -> bool:
     """Whether ``model`` may price calls to ``name``: a fine-tuned name only by a fine-tuned
     entry (genai-prices matches ``ft:gpt-4-0613:…`` to GPT-4's base rates, Azure's
-    ``contains o4-mini`` matches ``ft:o4-mini-…``), and a Bedrock cross-region profile
+    ``contains o4-mini`` matches ``ft:o4-mini-…``), a search model's only by a search model's,
+    and a Bedrock cross-region profile
     outside the US only by an entry for that geography (:func:`_bedrock_geography`)."""
     name = name.lower()
     if fine_tuned(name) and not fine_tuned(model.id.lower()):
         return False
+    if _searches(name) and not _searches(model.id.lower()):
+        return False  # genai-prices' `gpt-4o-mini` clause matches `gpt-4o-mini-search-preview`
     return provider_id != "aws" or _bedrock_geography(name, model)
+
+
+def _searches(name: str) -> bool:
+    """A Chat Completions search model, which bills a fee per search on every call
+    (``rules.OPENAI_SEARCH``)."""
+    return any(part in name for part in SEARCH_MODELS)
 
 
 # Bedrock's cross-region inference profiles outside the US: ``eu.amazon.nova-pro-v1:0``.

@@ -218,7 +218,7 @@ OPENAI_SEARCH = Rule(
     "OpenAI web searches of the web_search_preview tool on GPT-4o and GPT-4.1 ($25 per 1,000, "
     "search content tokens free), any on GPT-4o mini and GPT-4.1 mini (a fixed 8,000-token "
     "block per search), on Azure, and the Chat Completions search models (a fee per search, "
-    "searches not reported): unpriced",
+    "searches not reported; through OpenRouter too): unpriced",
     "https://platform.openai.com/docs/pricing#built-in-tools ; "
     "https://platform.openai.com/docs/guides/tools-web-search (search actions incur a tool "
     "call cost) ; https://community.openai.com/t/search-web-using-openai-api/1363698 (OpenAI "
@@ -226,7 +226,12 @@ OPENAI_SEARCH = Rule(
 )
 _SEARCH_FEE_VARIES = ("gpt-4o", "gpt-4.1")
 _SEARCH_BLOCK = ("gpt-4o-mini", "gpt-4.1-mini")  # a fixed 8,000-token block per search
-_SEARCH_MODELS = ("-search-preview", "-search-api")
+SEARCH_MODELS = ("-search-preview", "-search-api")
+# Who sells them at OpenAI's fee per search: OpenAI, Azure, and OpenRouter, which passes
+# through the underlying provider's pricing (https://openrouter.ai/docs/faq); genai-prices
+# lists OpenRouter's openai/gpt-4o-search-preview and …-mini-search-preview at the token
+# rates alone.
+SEARCH_MODEL_SELLERS = FLEX_PROVIDERS | {"openrouter"}
 
 # Gemini's grounding with Google Search bills a fee beyond a free allowance of the project:
 # on the Gemini API's paid tier, Gemini 2.x's first 1,500 grounded prompts a day are free, then
@@ -531,10 +536,10 @@ def apply(
             applied.append((OPENAI_CACHE_WRITE, "cache_write_tokens"))
         else:
             no_rate.append("cache_write_tokens")
-    if provider_id in FLEX_PROVIDERS:
-        if any(part in model_id for part in _SEARCH_MODELS):
-            tier_missing = True  # a fee per search, and no count of searches
-        elif prices.web_searches_kcount is not None and (
+    if any(part in model_id for part in SEARCH_MODELS) and provider_id in SEARCH_MODEL_SELLERS:
+        tier_missing = True  # a fee per search, and no count of searches
+    elif provider_id in FLEX_PROVIDERS:
+        if prices.web_searches_kcount is not None and (
             provider_id == "azure" or model_id.startswith(_SEARCH_BLOCK)
         ):
             no_rate.append("web_searches")

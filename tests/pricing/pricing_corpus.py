@@ -324,7 +324,8 @@ def reference(call: Call, provider_id: str | None) -> Expected | str:
         return "no_rate"  # Deep Research always searches; the corpus' calls count none
     if not per_token and metered:
         return "not_per_token"
-    if pid in OPENAI and any(part in calc.model.id for part in ("-search-preview", "-search-api")):
+    searches = any(part in calc.model.id for part in ("-search-preview", "-search-api"))
+    if searches and pid in OPENAI | {"openrouter"}:
         return "no_rate"  # a fee per search, which no span counts (rules.OPENAI_SEARCH)
     if _long_context_no_rate(call, pid, calc.model.id, prices):
         return "no_rate"

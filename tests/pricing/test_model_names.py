@@ -164,6 +164,13 @@ def test_model_names_as_spans_carry_them(
         ),
         # An Azure deployment name says nothing of the model behind it.
         ("azure.ai.openai", "my-gpt4o-deployment"),
+        # A Chat Completions search model bills a fee per search on every call: never at the
+        # token rates of the model genai-prices' loose `gpt-4o-mini` clause names (it was
+        # 20,000 x $0.15 + 2,000 x $0.60 = 0.0042, its fee left out).
+        ("openai", "gpt-4o-mini-search-preview"),
+        ("openai", "gpt-4o-mini-search-preview-2025-03-11"),
+        ("azure.ai.openai", "gpt-4o-mini-search-preview"),
+        ("", "gpt-4o-mini-search-preview"),
         # A host that sets its own prices is never priced at the vendor's.
         ("groq", "openai/gpt-4o"),
         ("together", "deepseek-ai/DeepSeek-V3"),
@@ -175,6 +182,21 @@ def test_names_whose_price_is_not_knowable_stay_unpriced(
 ) -> None:
     price = pricer.price(provider, model, AT, 20_000, 2_000)
     assert (price.priced, price.reason, price.cost) == (False, "unknown_model", Decimal(0))
+
+
+@pytest.mark.parametrize(
+    "model", ["openai/gpt-4o-search-preview", "openai/gpt-4o-mini-search-preview"]
+)
+def test_openrouters_search_models_have_no_known_rate(pricer: Pricer, model: str) -> None:
+    """OpenRouter passes OpenAI's fee per search through (https://openrouter.ai/docs/faq);
+    genai-prices lists its search models at the token rates alone, which no span's count of
+    searches completes: unpriced, as on OpenAI (was 20,000 x $0.15 + 2,000 x $0.60 = 0.0042
+    for the mini). Its other models keep their prices."""
+    price = pricer.price("openrouter", model, AT, 20_000, 2_000)
+    assert (price.priced, price.reason, price.cost) == (False, "no_rate", Decimal(0))
+    assert pricer.price("openrouter", "openai/gpt-4o-mini", AT, 20_000, 2_000).cost == Decimal(
+        "0.0042"
+    )
 
 
 def test_an_id_several_hosts_sell_without_a_provider_is_unpriced_saying_so(pricer: Pricer) -> None:

@@ -2365,6 +2365,27 @@ CASES = [
             ("ministral-3b-2410", "ministral-3b-24-1", "0.0044", (2025, 6, 2)),
         )
     ),
+    # GPT-4o mini Search Preview bills a fee per search on every call, which its usage does
+    # not count: unknown, directly and through OpenRouter, which passes the fee through (both
+    # were billed at gpt-4o-mini's token rates alone, 100,000 x 0.15 + 10,000 x 0.6 = 0.021).
+    Case(
+        "gpt-4o-mini-search-preview",
+        "openai",
+        "gpt-4o-mini-search-preview",
+        usage(100_000, 10_000),
+        None,
+        OPENAI_SEARCH,
+        reason="unknown_model",
+    ),
+    Case(
+        "openrouter gpt-4o-mini-search-preview",
+        "openrouter",
+        "openai/gpt-4o-mini-search-preview",
+        usage(100_000, 10_000),
+        None,
+        OPENAI_SEARCH + " ; https://openrouter.ai/docs/faq (provider pricing passed through)",
+        reason="no_rate",
+    ),
 ]
 
 
