@@ -234,34 +234,39 @@ FROM (
 ORDER BY provider"""
 
 
-# The 50 costliest calls of the range (migration 0014). Reading 13 columns of 50 rows scattered
-# over the range costs more at 100M calls than finding them (each row decompresses a block of
-# every column: ~2 ms a row), so the whole UTC days of the range come from the top_calls_daily
-# projection, which keeps each day's 50 costliest calls whole as tuples in the view's order:
-# the 50 costliest of several days are among the union of each day's 50. Only the calls of the
-# partial first and last day are read from the table, and only those at or above the 50th cost
-# of the whole days (``floor``; the cost index skips the granules below it), so few rows are
-# read whole. A range without a whole day, or with a dashboard variable set (the projection
-# holds none), or the report's and the API's call filters and exact ranges (``whole_tables``,
-# view_sql._narrowed) take the other branch: the 50 costliest calls straight from the table.
+# The 50 costliest calls of the range (migrations 0014, 0030). Reading 13 columns of 50 rows
+# scattered over the range costs more at 100M calls than finding them (each row decompresses a
+# block of every column: ~2 ms a row), so the whole UTC days of the range come from the
+# top_calls_known_first projection, which keeps each day's 50 costliest calls whole as tuples
+# in the view's order: the 50 costliest of several days are among the union of each day's 50.
+# Only the calls of the partial first and last day are read from the table, and only those at
+# or above the 50th cost of the whole days (``floor``; the cost index skips the granules below
+# it), so few rows are read whole. A range without a whole day, or with a dashboard variable
+# set (the projection holds none), or the report's and the API's call filters and exact ranges
+# (``whole_tables``, view_sql._narrowed) take the other branch: the 50 costliest calls straight
+# from the table.
 # Each branch reads nothing when the other answers, and both apply every condition.
 _TOP_CALL_COLUMNS = (
     "ts", "trace_id", "span_id", "provider", "model", "team", "feature", "tenant", "user",
     "input_tokens", "output_tokens", "cost", "priced", "latency_ms", "status",
 )  # fmt: skip
-# Descending cost, then descending time, as the view orders; the columns after break exact
-# ties only. Migration 0014 spells the same expression.
-_TOP_CALL = f"(-cost, -toUnixTimestamp64Micro(ts), {', '.join(_TOP_CALL_COLUMNS)})"
+# Descending cost, then known before unknown cost, then descending time, as the view orders;
+# the columns after break exact ties only. Migration 0030 spells the same expression.
+_TOP_CALL_KEY = ("-cost", "-priced", "-toUnixTimestamp64Micro(ts)")
+_TOP_CALL = f"({', '.join(_TOP_CALL_KEY + _TOP_CALL_COLUMNS)})"
 # The view's order, the same as far as a call's ids: calls of equal cost and time come out in
 # one order, and the same ones are cut at the 50th, every time (a script reading `report
-# --format json` relies on it). Cost comes first, for the cost index's top-K filter; the ids
-# tell calls apart (the deduper stores a span once), so the other columns stay out of the sort
-# and are read for the 50 rows kept only (ClickHouse's lazy columns: every column in the sort
-# cost ~18 % more time on the exact branch at 1M calls).
-_TOP_CALL_ORDER = "cost DESC, ts DESC, trace_id, span_id"
+# --format json` relies on it). Cost comes first, for the cost index's top-K filter. A call of
+# unknown cost (stored at 0) ranks at its lower bound, after the calls known to cost 0 dollars,
+# not among them by time (migration 0030). The ids tell calls apart (the deduper stores a span
+# once), so the other columns stay out of the sort and are read for the 50 rows kept only
+# (ClickHouse's lazy columns: every column in the sort cost ~18 % more time on the exact branch
+# at 1M calls).
+_TOP_CALL_ORDER = "cost DESC, priced DESC, ts DESC, trace_id, span_id"
 _TOP_CALL_SELECT = ",\n        ".join(_TOP_CALL_COLUMNS)
 _TOP_CALL_FROM_LEADER = ",\n        ".join(
-    f"leader.{n + 3} AS {column}" for n, column in enumerate(_TOP_CALL_COLUMNS)
+    f"leader.{n} AS {column}"
+    for n, column in enumerate(_TOP_CALL_COLUMNS, start=len(_TOP_CALL_KEY) + 1)
 )
 _TOP_CALLS = f"""\
 WITH
@@ -314,7 +319,8 @@ LIMIT 50"""
 # What the view shows of them: an unpriced call's cost is unknown (NULL), never $0. Around the
 # query, so that its order and cut read the stored cost. Beside every row, the range's calls no
 # ranking by cost can place (any of them may cost more than the calls listed): those of unknown
-# cost (ranked at $0, listed last if at all) and those serve could not store (never listed).
+# cost (ranked at 0 dollars, after the calls known to cost that, listed if at all) and those
+# serve could not store (never listed).
 _TOP_CALLS_SHOWN = (
     "SELECT\n    "
     + ",\n    ".join(
@@ -1496,7 +1502,8 @@ ORDER BY usage_missing_requests + dead_lettered_requests DESC, provider, model""
         title="Most expensive calls",
         description=(
             "The 50 most expensive single calls in the range, with their trace ids; cost NULL "
-            "for a call of unknown cost (ranked as $0). Beside every row, the range's calls "
+            "for a call of unknown cost (ranked at $0, its lower bound, after the calls known to "
+            "cost $0). Beside every row, the range's calls "
             "no ranking by cost can place: unpriced_requests (of unknown cost) and "
             "dead_lettered_requests (calls serve could not store, never listed)."
         ),

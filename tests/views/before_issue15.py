@@ -332,5 +332,7 @@ SELECT
     status
 FROM llm_calls
 WHERE $__timeFilter(ts){filters}
-ORDER BY cost DESC, ts DESC
+-- known before unknown among equal costs since migration 0030 (an unpriced call, stored at 0,
+-- was listed among the calls known to cost 0 dollars by time): the order changed on purpose
+ORDER BY cost DESC, priced DESC, ts DESC
 LIMIT 50"""

@@ -316,13 +316,13 @@ def assert_top_calls_exact(
         assert [_key(r) for r in got] == [_shown_key(r) for r in want], (start, end, filters)
 
 
-def _key(row: dict[str, Any]) -> tuple[Decimal, dt.datetime]:
-    return row["cost"], row["ts"]
+def _key(row: dict[str, Any]) -> tuple[Decimal, int, dt.datetime]:
+    return row["cost"], row["priced"], row["ts"]
 
 
-def _shown_key(row: dict[str, Any]) -> tuple[Decimal | None, dt.datetime]:
+def _shown_key(row: dict[str, Any]) -> tuple[Decimal | None, int, dt.datetime]:
     """A raw call's :func:`_key` as the view shows it: an unpriced call's cost is unknown."""
-    return (row["cost"] if row["priced"] else None), row["ts"]
+    return (row["cost"] if row["priced"] else None), row["priced"], row["ts"]
 
 
 def _ids(row: dict[str, Any]) -> tuple[str, str]:
@@ -330,7 +330,8 @@ def _ids(row: dict[str, Any]) -> tuple[str, str]:
 
 
 def in_top_calls_order(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The view's order: cost, then time, descending; equal calls by their ids."""
+    """The view's order: cost, then known before unknown, then time, descending; equal calls
+    by their ids."""
     return sorted(sorted(rows, key=_ids), key=_key, reverse=True)  # stable: ids stay ascending
 
 
@@ -360,7 +361,7 @@ def test_top_calls_reads_whole_days_from_the_projection(calls) -> None:
         "WHERE toDate(ts) >= toDate('2026-11-14') AND toDate(ts) < toDate('2026-11-20') "
         "GROUP BY toDate(ts)"
     )
-    assert "top_calls_daily" in "\n".join(str(row[0]) for row in leaders.result_rows)
+    assert "top_calls_known_first" in "\n".join(str(row[0]) for row in leaders.result_rows)
 
 
 def test_top_calls_over_days_of_many_tied_calls(store_client) -> None:
@@ -391,6 +392,49 @@ def test_top_calls_over_days_of_many_tied_calls(store_client) -> None:
         assert [_key(r) for r in got] == [_shown_key(r) for r in want], (start, end)
 
 
+def _ties_at_zero(day: dt.datetime) -> list[list[Any]]:
+    """A day of 5 calls of known cost ($0.3), 4 known to cost $0 (a free model) at 10:00, 60
+    of unknown cost (stored at 0) later, at 11:00, and 2 refunds (-$0.5): more than 50 calls
+    at 0 dollars, so the day's 50 leaders cut some."""
+    columns = [
+        (Decimal("0.3"), 1, 9, 5), (Decimal(0), 1, 10, 4), (Decimal(0), 0, 11, 60),
+        (Decimal("-0.5"), 1, 12, 2),
+    ]  # fmt: skip
+    return [
+        [day + dt.timedelta(hours=hour, seconds=n), f"t{day:%d}-{hour}-{n}", f"s{n}", "acme",
+         "acme-1", "search", "tenant-1", "u1", cost, priced]
+        for cost, priced, hour, count in columns for n in range(count)
+    ]  # fmt: skip
+
+
+def test_top_calls_rank_unknown_costs_after_known_zero_costs(store_client) -> None:
+    """A call of unknown cost ranks at its lower bound, 0 dollars, after the calls known to
+    cost that, whatever their times, from the whole days' leaders (migration 0030) and from
+    the table alike; a refund still ranks below it. Before, the unknown calls (later) came
+    first among the 0-dollar calls, and each day's 50 leaders cut the free model's calls."""
+    first = dt.datetime(2026, 11, 14, tzinfo=UTC)
+    for day in range(3):
+        store_client.insert(
+            "llm_calls",
+            _ties_at_zero(first + dt.timedelta(days=day)),
+            column_names=["ts", "trace_id", "span_id", "provider", "model", "team", "tenant",
+                          "user", "cost", "priced"],
+        )  # fmt: skip
+    whole = {"start": first, "end": first + dt.timedelta(days=3) - MS}
+    for args in (whole, {**whole, "exact": True}, {**whole, "filters": {"team": ("search",)}},
+                 {"start": first + dt.timedelta(hours=9), "end": whole["end"]}):  # fmt: skip
+        got = fetch(store_client, "top_calls", **args)
+        shown = [(r["cost"], r["priced"]) for r in got]
+        # 15 of known cost, the 12 known to cost $0 (all of them, none cut), 23 unknown
+        want = [(Decimal("0.3"), 1)] * 15 + [(Decimal(0), 1)] * 12 + [(None, 0)] * 23
+        assert shown == want, args
+        assert [r["ts"].hour for r in got[15:27]] == [10] * 12, args
+        # the unknown ones latest first: the last day's 11:00:59 down
+        assert got[27]["trace_id"] == "t16-11-59", args
+    raw = raw_calls(store_client)
+    assert_top_calls_exact(store_client, raw, [(whole["start"], whole["end"])])
+
+
 # ---------------------------------------------------------------- the migration
 
 
@@ -406,14 +450,14 @@ def test_the_migration_backfills_a_store_written_before(chdb_url) -> None:
 def test_the_top_calls_projection_is_built_for_a_store_written_before(chdb_url) -> None:
     batches = [_calls(seed, 300) for seed in (8, 9)]
     with store_before(chdb_url, 14, COLUMNS, batches) as (client, applied):
-        assert {14, 15, 16} <= set(applied)
+        assert {14, 15, 16, 30} <= set(applied)
         leaders = {
             name: parts
             for name, (parts, _) in projection_parts(client).items()
             if name.startswith("top_calls_")
         }
-        # 0016 drops 0015's per-hour leaders again
-        assert leaders == {"top_calls_daily": active_parts(client)}
+        # 0016 drops 0015's per-hour leaders again, 0030 0014's (in the old order)
+        assert leaders == {"top_calls_known_first": active_parts(client)}
         assert_top_calls_exact(client, raw_calls(client), RANGES[:2])
         week = {"start": NOW - dt.timedelta(days=7), "end": NOW}
         assert "arrayJoin([('" in explain(client, "top_calls", **week)
