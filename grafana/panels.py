@@ -306,9 +306,15 @@ def table(
     *,
     title: str | None = None,
     units: dict[str, str] | None = None,
+    no_rows: str | None = None,
 ) -> dict[str, Any]:
-    """A table; ``units`` overrides the unit of single columns (tokens, ratios, ms)."""
-    return _panel(
+    """A table; ``units`` overrides the unit of single columns (tokens, ratios, ms).
+
+    ``no_rows`` is what the table reads without a row instead of Grafana's "No data", which
+    would say there were no calls when the range's only calls were not stored: a table without
+    rows shows the field config's ``noValue`` (Grafana's Table, ``noValuesDisplayText``). Its
+    cells never reach it: the defaults' mappings name '' and NULL first."""
+    panel = _panel(
         "table",
         view,
         grid,
@@ -321,6 +327,9 @@ def table(
             "footer": {"show": False, "reducer": ["sum"], "fields": ""},
         },
     )
+    if no_rows is not None:
+        panel["fieldConfig"]["defaults"]["noValue"] = no_rows
+    return panel
 
 
 _TOOLTIP_ONLY = {"legend": True, "tooltip": False, "viz": True}

@@ -19,6 +19,13 @@ UID = "tokentrace-overview"
 
 _COUNT_AND_SHARE = {"requests": "short", "share": "percentunit"}
 _TOKENS = {"input_tokens": "short", "output_tokens": "short", "requests": "short"}
+# What "Most expensive calls" reads without a row: no stored call in the range, though there
+# may be calls serve could not store (never listed, their cost unknown), not "No data".
+NOT_STORED_TITLE = "Calls not stored (dead letters)"
+NO_STORED_CALLS = (
+    f"No stored calls in this range. Calls not stored are never listed (cost unknown): "
+    f"see {NOT_STORED_TITLE}."
+)
 
 
 def panels() -> list[dict[str, Any]]:
@@ -154,6 +161,7 @@ def panels() -> list[dict[str, Any]]:
                 v["top_calls"],
                 (0, 61, 24, 10),
                 units={"input_tokens": "short", "output_tokens": "short", "latency_ms": "ms"},
+                no_rows=NO_STORED_CALLS,
             ),
             # ---- the providers' bill against the metered cost (`tokentrace reconcile`)
             p.row("Reconciliation", 71),
@@ -204,7 +212,7 @@ def panels() -> list[dict[str, Any]]:
                 v["totals"],
                 (0, 102, 4, 4),
                 field="dead_lettered_requests",
-                title="Calls not stored (dead letters)",
+                title=NOT_STORED_TITLE,
                 unit="short",
                 thresholds=[(None, "green"), (1, "red")],
             ),

@@ -22,6 +22,8 @@ from typing import Any
 import pytest
 from grafana.rules import alert_rule, evaluate
 
+from grafana.panels import run_panel, shown_rows
+from tokentrace.grafana.dashboards import DASHBOARDS, overview
 from tokentrace.processor.report import document, html, window
 from tokentrace.processor.store import dead_letters, views
 
@@ -293,3 +295,24 @@ def test_failures_not_stored_are_no_zero_failed_cost(store) -> None:
     following = NEXT.date().isoformat()
     totals = _report(store, following, following)["totals"]
     assert tuple(totals[k] for k in keys) == (0, "0", 0, True)
+
+
+def test_the_most_expensive_calls_panel_names_the_calls_not_stored(store) -> None:
+    """NEXT's only call was not stored: the overview's "Most expensive calls" table has no row
+    (a call not stored is never listed), and Grafana's table shows its ``noValue`` then, not
+    "No data" (which read as no calls at all); the stat it names counts the call."""
+    board = DASHBOARDS["overview"]()
+    by_title = {panel.get("title"): panel for panel in board["panels"]}
+    table, stat = by_title["Most expensive calls"], by_title[overview.NOT_STORED_TITLE]
+    end = NEXT + dt.timedelta(days=1, milliseconds=-1)
+    assert run_panel(store, table, {}, NEXT, end).result_rows == []
+    assert table["fieldConfig"]["defaults"]["noValue"] == (
+        "No stored calls in this range. Calls not stored are never listed (cost unknown): see "
+        "Calls not stored (dead letters)."
+    )
+    [row] = shown_rows(stat, run_panel(store, stat, {}, NEXT, end))
+    assert row["dead_lettered_requests"] == 1
+    # with stored calls, rows: the text is not shown; their cells' '' and NULL map first
+    assert len(run_panel(store, table, {}, DAY, DAY + dt.timedelta(days=1)).result_rows) == 5
+    mapped = [m["options"]["match"] for m in table["fieldConfig"]["defaults"]["mappings"]]
+    assert mapped == ["empty", "null"]
