@@ -555,9 +555,10 @@ def _provider_and_unit_costs(fetch: Fetch) -> dict[str, Any]:
                 "reported_requests": int(r["reported_requests"]),
                 "reported_cost": money(r["reported_cost"]),
                 "compared_requests": int(r["compared_requests"]),
-                "compared_reported_cost": money(r["compared_reported_cost"]),
-                "computed_cost": money(r["computed_cost"]),
-                "gap": money(r["gap"]),
+                # null when no call has a computed cost (a model without a price), not "0"
+                "compared_reported_cost": known_money(r["compared_reported_cost"]),
+                "computed_cost": known_money(r["computed_cost"]),
+                "gap": known_money(r["gap"]),
                 "gap_ratio": _number(r["gap_ratio"]),
                 **_not_stored(r),
             }

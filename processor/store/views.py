@@ -987,7 +987,8 @@ ORDER BY cost DESC NULLS LAST, provider, model, unit""",
             "charged (reported_requests, reported_cost: that cost counts). Of those, the "
             "compared_requests also have a computed cost: what they reported against what "
             "tokentrace computed, and the gap (reported minus computed; gap_ratio of the "
-            "computed cost). dead_lettered_requests are the model's calls serve could not "
+            "computed cost; all three NULL when no call has a computed cost, as for a model "
+            "without a price). dead_lettered_requests are the model's calls serve could not "
             "store, in no column (whether their provider reported a cost is not known)."
         ),
         format=Format.TABLE,
@@ -999,9 +1000,10 @@ SELECT
     sum(d.reported_requests) AS reported_requests,
     sum(d.reported_cost) AS reported_cost,
     sum(d.compared_requests) AS compared_requests,
-    sum(d.compared_reported_cost) AS compared_reported_cost,
-    sum(d.compared_computed_cost) AS computed_cost,
-    sum(d.compared_reported_cost) - sum(d.compared_computed_cost) AS gap,
+    -- no call with a computed cost: nothing compared, the computed cost unknown (not 0)
+    if(compared_requests = 0, NULL, sum(d.compared_reported_cost)) AS compared_reported_cost,
+    if(compared_requests = 0, NULL, sum(d.compared_computed_cost)) AS computed_cost,
+    compared_reported_cost - computed_cost AS gap,
     toFloat64(gap) / nullIf(toFloat64(computed_cost), 0) AS gap_ratio,
     sum(d.dead_lettered_requests) AS dead_lettered_requests
 FROM

@@ -67,9 +67,10 @@ def test_report_shows_provider_cost_differences_and_unit_costs(store_client) -> 
             "reported_requests": 1,
             "reported_cost": "0.5",
             "compared_requests": 0,
-            "compared_reported_cost": "0",
-            "computed_cost": "0",
-            "gap": "0",
+            # nothing compared: unknown, not "0" (its gap read as "0": no difference)
+            "compared_reported_cost": None,
+            "computed_cost": None,
+            "gap": None,
             "gap_ratio": None,
             "dead_lettered_requests": 0,
         },

@@ -134,7 +134,8 @@ def test_provider_cost_differences(client):
         # not stored
         ("openrouter", "claude-x", 2, D("0.000371"), 2, D("0.000371"), D("0.000339"),
          D("0.000032"), float(D("0.000032") / D("0.000339")), 0),
-        ("openrouter", "mystery", 1, D("0.5"), 0, D(0), D(0), D(0), None, 0),
+        # no computed cost to compare (no price): unknown, not $0 with a gap of $0
+        ("openrouter", "mystery", 1, D("0.5"), 0, None, None, None, None, 0),
     ]  # fmt: skip
 
 
@@ -151,6 +152,8 @@ def test_provider_cost_differences_equal_the_calls(client, bounds):
         "HAVING countIf(cost_source = 'provider') > 0 ORDER BY provider, model",
         parameters=bounds,
     ).result_rows
+    # nothing compared (no call with a computed cost): both sides unknown
+    raw = [(*row[:5], *((None, None) if row[4] == 0 else row[5:])) for row in raw]
     found = sorted(rows(client, "provider_cost_differences", **bounds))
     assert [row[:7] for row in found] == raw
-    assert [row[7] for row in found] == [row[5] - row[6] for row in raw]
+    assert [row[7] for row in found] == [None if row[4] == 0 else row[5] - row[6] for row in raw]
