@@ -18,6 +18,8 @@ patched when importable, at `ClientSession._request`, which adds a client middle
 see `aiohttp_send`. urllib3 2.x itself (boto3/botocore, `PoolManager`s, niquests' sync calls):
 see `urllib3_send`; `http.client` used directly (`urllib.request`): see `http_client_send`.
 The OpenAI Realtime API's WebSockets (`websockets`' client connections): see `realtime`.
+Google's SDKs' gRPC channels to Vertex AI and the Gemini API are not metered, but said so
+with the REST setting that is: see `grpc_channels`.
 
 Anthropic SDK tracing: anthropic>=2 has its own tracing (`anthropic/_tracing.py`), on by default
 and recording whenever OpenTelemetry has a real tracer provider (the global one, or the
@@ -42,7 +44,7 @@ from typing import Any
 from opentelemetry.instrumentation.instrumentor import BaseInstrumentor
 from opentelemetry.trace import get_tracer, get_tracer_provider
 
-from . import config, endpoints, realtime
+from . import config, endpoints, grpc_channels, realtime
 from .budget_guard import BudgetGuard
 from .json_handover import json_handover, requests_json_handover
 from .patching import patch, unpatch
@@ -74,6 +76,7 @@ class LLMInstrumentor(BaseInstrumentor):
     _requests_json: Any = None
     _guard: BudgetGuard | None = None
     _realtime: tuple[type, ...] = ()
+    _grpc: tuple[Any, ...] = ()
 
     def instrumentation_dependencies(self) -> Collection[str]:
         # Any of httpx, httpx2, requests or aiohttp will do, which a requirement list cannot say;
@@ -118,6 +121,7 @@ class LLMInstrumentor(BaseInstrumentor):
         self._instrument_urllib3(tracer, settings)
         self._instrument_http_client(tracer, settings)
         self._realtime = realtime.install(tracer, settings)
+        self._grpc = grpc_channels.install()
 
     def _instrument_requests(self, tracer: Any, settings: config.Settings) -> None:
         try:
@@ -220,6 +224,8 @@ class LLMInstrumentor(BaseInstrumentor):
             self._http_client = None
         realtime.uninstall(self._realtime)
         self._realtime = ()
+        grpc_channels.uninstall(self._grpc)
+        self._grpc = ()
         if self._guard is not None:
             self._guard.stop()
             self._guard = None

@@ -1,0 +1,49 @@
+"""Google's LLM APIs over gRPC (the Vertex AI SDK's and google.generativeai's default
+transport) are not metered: an app that opens such a channel, as google-api-core does with
+`grpc.secure_channel`, is told once per host what to set (`instrumentation/grpc_channels.py`)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import grpc
+import grpc.aio
+from opentelemetry.sdk.trace import TracerProvider
+
+from tokentrace.instrumentation import LLMInstrumentor, grpc_channels
+
+TARGET = "us-central1-aiplatform.googleapis.com:443"
+
+
+def test_a_vertex_ai_grpc_channel_is_said_unmetered_with_the_rest_setting(unmapped, caplog):
+    """Was silent: no HTTP hook sees a gRPC call."""
+    grpc_channels._warned.clear()
+    with caplog.at_level(logging.WARNING, logger="tokentrace.instrumentation"):
+        for _ in range(2):
+            grpc.secure_channel(TARGET, grpc.ssl_channel_credentials()).close()
+        grpc.secure_channel("otel-collector.internal:4317", grpc.ssl_channel_credentials()).close()
+
+        async def gemini() -> None:
+            channel = grpc.aio.secure_channel(
+                "generativelanguage.googleapis.com:443", grpc.ssl_channel_credentials()
+            )
+            await channel.close()
+
+        asyncio.run(gemini())
+    assert [record.getMessage() for record in caplog.records] == [
+        "calls to Vertex AI over gRPC (us-central1-aiplatform.googleapis.com:443) are not "
+        "metered by tokentrace: pass api_transport='rest' to vertexai.init()",
+        "calls to the Gemini API over gRPC (generativelanguage.googleapis.com:443) are not "
+        "metered by tokentrace: pass transport='rest' to google.generativeai.configure(), or "
+        "use google-genai",
+    ]
+
+
+def test_uninstrument_restores_grpc_s_channels():
+    originals = grpc.secure_channel, grpc.aio.secure_channel
+    instrumentor = LLMInstrumentor()
+    instrumentor.instrument(tracer_provider=TracerProvider())
+    assert (grpc.secure_channel, grpc.aio.secure_channel) != originals
+    instrumentor.uninstrument()
+    assert (grpc.secure_channel, grpc.aio.secure_channel) == originals
