@@ -852,7 +852,10 @@ def _call(
         if output_usage is not None:
             cache_read = output_usage.cache_read or 0
             cache_write = output_usage.cache_write or 0
-            cache_known = True
+            # a usage object without cache counts (AutoGen's ``RequestUsage``) says no more
+            cache_known = (
+                output_usage.cache_read is not None or output_usage.cache_write is not None
+            )
     total = found[TOTAL]
     if found[ADK_RESPONSE] and found[CACHE_READ] is None and input_tokens is not None:
         gemini = sources.gemini_usage(found[ADK_RESPONSE])
@@ -907,6 +910,14 @@ def _call(
     call.provider = PROVIDER_ALIASES.get(provider, provider)
     if call.provider in sources.CLOUD_HOSTED_PROVIDERS and (found[SERVER_ADDRESS] or found[URL]):
         call.provider = sources.cloud_provider(call.provider, found[SERVER_ADDRESS], found[URL])
+    if (
+        input_tokens is not None
+        and not cache_known
+        and source.rank != sources.RANK_TOKENTRACE
+        and operation not in _INPUT_ONLY_OPERATIONS  # an embedding reads no cache
+        and sources.cache_read_unsaid(call.provider, input_tokens)
+    ):
+        call.usage_missing = 1  # its cache reads, billed at a lower rate, are not counted
     if call.provider == "gcp.vertex_ai" and "/" not in call.request_model:
         call.request_model = (
             (found[URL] and sources.vertex_claude_resource(found[URL]))

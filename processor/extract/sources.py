@@ -554,6 +554,24 @@ CLOUD_HOSTED = {
 CLOUD_HOSTED_PROVIDERS = frozenset().union(*CLOUD_HOSTED.values())
 
 
+# OpenAI caches the prompt of every call of 1,024 tokens or more on its own, with no opt-in,
+# and bills the tokens read from cache at a lower rate (a tenth to a half of the input
+# rate); its API always reports how many (``prompt_tokens_details.cached_tokens``, 0
+# included). A source that counts such a call's input but sets no cache count cannot tell
+# "nothing cached" from "cache not read": pricing the whole input at the input rate may
+# overcharge by up to 90 %, so the cost is unknown (usage-missing), never a guess. Below
+# 1,024 tokens nothing is cached: the input rate is the exact one.
+# https://platform.openai.com/docs/guides/prompt-caching
+_AUTOMATIC_CACHE_MIN_INPUT = {"openai": 1024, "azure.ai.openai": 1024}
+
+
+def cache_read_unsaid(provider: str, input_tokens: int) -> bool:
+    """Whether a call whose source set no cache count may have read from a cache the
+    provider applies on its own (``_AUTOMATIC_CACHE_MIN_INPUT``)."""
+    least = _AUTOMATIC_CACHE_MIN_INPUT.get(provider)
+    return least is not None and input_tokens >= least
+
+
 def cloud_provider(provider: str, server_address: str | None, url: str | None) -> str:
     """``provider``, or the cloud that served the call when its endpoint says so
     (``CLOUD_HOSTED``)."""

@@ -32,9 +32,10 @@ from decimal import Decimal
 import pytest
 
 GPT_4O = ("openai", "gpt-4o", 1200, 80, 1000, 0, 0, Decimal("0.00255"))
-# openai-v2 sets no cache count: the 1,200 input tokens at the full rate, 1,200 × 2.50 +
-# 80 × 10 per million.
-GPT_4O_UNCACHED = ("openai", "gpt-4o", 1200, 80, 0, 0, 0, Decimal("0.0038"))
+# openai-v2 sets no cache count: the 1,200 input tokens were priced at the full rate,
+# 1,200 × 2.50 + 80 × 10 per million = $0.0038 for $0.00255; OpenAI caches 1,024 tokens
+# or more on its own, so the cost is unknown (``test_sources.CACHE_UNSAID``).
+GPT_4O_UNCACHED = ("openai", "gpt-4o", 1200, 80, 0, 0, 1, 0)
 EMBEDDING = ("openai", "text-embedding-3-small", 1200, 0, 0, 0, 0, Decimal("0.000024"))
 SONNET = ("anthropic", "claude-sonnet-4-5", 1200, 80, 1000, 100, 0, Decimal("0.002175"))
 # Every call of ``_more_calls``, once each, as tokentrace's own instrumentation meters them.
