@@ -175,3 +175,39 @@ def test_openinference_llama_index_latest_streams_once_beside_tokentrace(replay,
     assert result.rows() == ALL_CALLS
     assert sum(row[-1] for row in result.rows()) == Decimal("0.019299")
     assert result.metrics.spans_duplicate.value() == 10
+
+
+# Semantic Kernel's span of an OpenAI call (1,200 input tokens, no cache count): its cost is
+# unknown (``test_sources.CACHE_UNSAID``), never the $0.0038 of 1,200 uncached tokens.
+SK_CACHE_UNSAID = ("openai", "gpt-4o", 1200, 80, 0, 0, 1, 0)
+
+
+@pytest.mark.parametrize("alone", [False, True])
+def test_semantic_kernel_latest_calls(replay, alone):
+    """Semantic Kernel 1.45.0's own GenAI diagnostics (anthropic 2.16 traces its own calls)
+    on ``_semantic_kernel_more``: a ``chat MODEL`` span per chat call, none for
+    ``OpenAITextEmbedding`` or ``OpenAIResponsesAgent``'s Responses API calls (only an
+    ``invoke_agent`` span, not a call): 6 rows for 9 calls. Its OpenAI spans count 1,200
+    input tokens and no cache (usage-missing); its Claude spans have no usage at all, the
+    Anthropic SDK's span inside each has it: $0.002175 each, its stream flagged."""
+    result = replay("semantic_kernel_latest_calls", alone=alone)
+    assert result.spans == 13
+    assert result.rows() == [SONNET] * 3 + [SK_CACHE_UNSAID] * 3
+    assert result.rows("model", "stream") == [
+        ("claude-sonnet-4-5", 0),
+        ("claude-sonnet-4-5", 0),
+        ("claude-sonnet-4-5", 1),
+        *[("gpt-4o", 0)] * 3,
+    ]
+    assert result.metrics.spans_duplicate.value() == 3
+
+
+@pytest.mark.parametrize("alone", [False, True])
+def test_semantic_kernel_latest_calls_beside_tokentrace(replay, alone):
+    """Beside tokentrace's instrumentation: 9 rows for the 9 calls at $0.019299, in one
+    request or span by span, each once (9 spans of a call that another span had)."""
+    result = replay("semantic_kernel_latest_calls_tokentrace", alone=alone)
+    assert result.spans == 22
+    assert result.rows() == ALL_CALLS
+    assert sum(row[-1] for row in result.rows()) == Decimal("0.019299")
+    assert result.metrics.spans_duplicate.value() == 9
