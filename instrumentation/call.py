@@ -13,7 +13,7 @@ from typing import Any
 
 from opentelemetry import baggage, trace
 from opentelemetry.context import Context, create_key, get_current, set_value
-from opentelemetry.trace import SpanKind, Status, StatusCode, Tracer
+from opentelemetry.trace import Status, StatusCode, Tracer
 
 from . import failures
 from .api_keys import request_fingerprint
@@ -28,7 +28,7 @@ from .provider_cost import COST_HEADER_NAMES, PROVIDER_COST, from_headers
 from .providers import AZURE_AI_INFERENCE
 from .request_body import content
 from .routing import Route
-from .span_attributes import set_attributes
+from .span_attributes import set_attributes, start_span
 from .tags import strip_baggage, tags_of
 from .tgi_api import HEADERS as TGI_HEADERS
 from .usage import (
@@ -192,9 +192,7 @@ class LLMCall:
         duplicate_of = _genai_parent_span_id(parent)
         if duplicate_of is not None:
             attributes[DUPLICATE_OF] = duplicate_of
-        span = tracer.start_span(
-            route.span_name, context=ctx, kind=SpanKind.CLIENT, attributes=attributes
-        )
+        span = start_span(tracer, route.span_name, ctx, attributes)
         strip_baggage(request.headers, found)
         if bag:
             ctx = baggage.clear(ctx)
