@@ -27,7 +27,7 @@ def no_prices_file_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None
 def test_every_correction_has_a_source_url_and_a_date_checked() -> None:
     corrections = load_overrides(CORRECTIONS_FILE, sourced=True)
     periods = [p for entry in corrections.entries for p in entry.periods]
-    assert len(periods) == 111
+    assert len(periods) == 112
     for period in periods:
         assert period.source.startswith("https://") and period.checked is not None
 
@@ -503,6 +503,20 @@ def test_mistral_snapshots_genai_prices_lacks_are_priced_from_their_model_pages(
     # No cached rate published: cache hits leave the call unpriced, never at the input rate.
     cached = Pricer("").price("mistral_ai", model, at, 1_000_000, 100_000, 500_000)
     assert (cached.priced, cached.reason) == (False, "no_rate")
+
+
+@pytest.mark.parametrize("model", ["gemini-1.5-flash-8b", "gemini-1.5-flash-8b-001"])
+def test_gemini_1_5_flash_8b_is_not_priced_as_gemini_1_5_flash(model: str) -> None:
+    """genai-prices' "starts with gemini-1.5-flash" clause billed Flash-8B, a model of its own
+    with lower rates, at 1.5 Flash's: 100,000 x $0.075 + 10,000 x $0.30 = 0.0105. Its own
+    rates were not readable: unknown, saying so; 1.5 Flash keeps its price."""
+    at = datetime(2025, 5, 1, 12, tzinfo=UTC)
+    price = Pricer("").price("gcp.gemini", model, at, 100_000, 10_000)
+    assert (price.priced, price.reason, price.cost_source) == (False, "no_rate", "none")
+    genai = Pricer("", corrections=False).price("gcp.gemini", model, at, 100_000, 10_000)
+    assert (genai.model, genai.cost) == ("gemini-1.5-flash", Decimal("0.0105"))
+    flash = Pricer("").price("gcp.gemini", "gemini-1.5-flash", at, 100_000, 10_000)
+    assert flash.cost == Decimal("0.0105")
 
 
 def test_a_call_without_a_provider_gets_the_corrections_of_the_provider_found() -> None:

@@ -2386,6 +2386,18 @@ CASES = [
         OPENAI_SEARCH + " ; https://openrouter.ai/docs/faq (provider pricing passed through)",
         reason="no_rate",
     ),
+    # Gemini 1.5 Flash-8B has rates of its own, lower than 1.5 Flash's, not readable here:
+    # unknown (genai-prices' 1.5 Flash clause billed it 100,000 x 0.075 + 10,000 x 0.3).
+    Case(
+        "gemini-1.5-flash-8b",
+        "gcp.gemini",
+        "gemini-1.5-flash-8b",
+        usage(100_000, 10_000),
+        None,
+        "https://ai.google.dev/gemini-api/docs/models (Gemini 1.5 Flash-8B listed apart)",
+        at=datetime(2025, 5, 1, 12, tzinfo=UTC),
+        reason="no_rate",
+    ),
 ]
 
 
