@@ -43,7 +43,7 @@ from tokentrace.processor.receivers import otlp_codec
 from tokentrace.processor.receivers import otlp_grpc as receiver_grpc
 from tokentrace.processor.receivers.otlp_http import OtlpHttpReceiver
 from tokentrace.processor.reconcile.schedule import Schedule
-from tokentrace.processor.store import retention, spool_lock, store, stored_calls
+from tokentrace.processor.store import broken_parts, retention, spool_lock, store, stored_calls
 from tokentrace.processor.store.sink import Sink, create_missing
 from tokentrace.processor.store.spool import Segment, Spool, raise_open_files_limit, replace_whole
 from tokentrace.processor.store.stored_keys import StoredKeys
@@ -172,6 +172,7 @@ class Service:
         client = store.connect(self.config.clickhouse_url)
         store.migrate(client, cluster=self.config.cluster)
         create_missing(client, self.config.cluster)
+        broken_parts.say(client)
         retention.apply(client, self.config.retention_days, self.config.cluster)
         return client
 
@@ -419,6 +420,7 @@ def _serve(config: ServeConfig, lock: spool_lock.SpoolLock) -> int:
         client = store.connect(config.clickhouse_url)
         store.migrate(client, cluster=config.cluster)
         create_missing(client, config.cluster)
+        broken_parts.say(client)
         retention.apply(client, config.retention_days, config.cluster)
     except Exception as exc:
         if embedded:

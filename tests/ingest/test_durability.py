@@ -572,3 +572,37 @@ def test_a_crash_loop_while_the_store_is_away_does_not_pile_up_segments(tmp_path
     stored = server.stored()
     assert sorted(row["span_id"] for row in stored["calls"]) == sorted(acked)
     assert stored["llm_cost_hourly"][0] == stored["llm_cost_daily"][0] == str(len(acked))
+
+
+def test_a_damaged_part_of_the_store_is_said_and_spooled_spans_are_still_stored(tmp_path):
+    # A column file of llm_calls' part cut short (a full disk, a bad restore): chDB sets the
+    # part aside at start (detached, broken-on-start) and opens the table without it. Before,
+    # serve started ready and silent, 20 of the calls gone from llm_calls while the rollups
+    # counted them. The 20 spans acknowledged while the store was away are stored all the same.
+    server = ServeProcess(tmp_path).start()
+    assert (
+        _post(server, request(*(span(chat()) for _ in range(20))).SerializeToString()).status == 200
+    )
+    assert server.stop() == 0
+    server.start(clickhouse="http://127.0.0.1:1")  # the store away
+    assert (
+        _post(server, request(*(span(chat()) for _ in range(20))).SerializeToString()).status == 200
+    )
+    assert server.stop() == 0
+    [column_file] = (tmp_path / "chdb" / "data" / "default" / "llm_calls").glob("*/data.bin")
+    with column_file.open("r+b") as damaged:
+        damaged.truncate(100)
+    server.start(clickhouse=server.store_url)
+    assert server.stop() == 0
+    lines = [line for line in server.log().splitlines() if "damaged part" in line]
+    part = column_file.parent.name
+    assert lines == [
+        f"{lines[0].split(' tokentrace.serve ')[0]} tokentrace.serve ERROR the store's table "
+        "llm_calls has a damaged part that ClickHouse set aside (broken-on-start, in the "
+        f"table's detached/broken-on-start_{part}): the rows it held are not counted in "
+        "llm_calls; restore that part from a backup and ALTER TABLE llm_calls ATTACH PART, or "
+        "delete it once given up"
+    ], server.log()
+    stored = server.stored()
+    assert len(stored["calls"]) == 20  # the spooled ones; the first 20 in the part set aside
+    assert stored["llm_cost_hourly"][0] == "40"
