@@ -371,8 +371,13 @@ EARLY_STREAM_SCOPES = (b"openinference.instrumentation.llama_index",)
 # the manager is entered, so the Anthropic SDK's own span of the stream (on whenever a
 # global tracer provider is set, as ``phoenix.otel.register`` sets it) and tokentrace's are
 # roots of another trace, and OpenInference's span has no response id. Its spans of streams
-# are paired as a framework's (``Source.stream_apart``).
-_STREAM_APART_SCOPES = (b"openinference.instrumentation.anthropic",)
+# are paired as a framework's (``Source.stream_apart``). So does OpenInference JS's (0.2.8)
+# on ``messages.stream()`` of @anthropic-ai/sdk 1.16: its span and the SDK's own span of the
+# stream are roots of two traces, and its span (text output) has no response id.
+_STREAM_APART_SCOPES = (
+    b"openinference.instrumentation.anthropic",
+    b"@arizeai/openinference-instrumentation-anthropic",
+)
 # Scopes whose spans may be a framework span's SDK-level twin before any framework span
 # is seen (the OpenAI span of a LangChain call ends first): OpenInference's own.
 FRAMEWORK_PEER_SCOPES = (b"openinference.", b"@arizeai/openinference")

@@ -1,0 +1,163 @@
+"""The newest Node instrumentations on the call shapes of ``test_call_shapes`` (OpenAI chat
+with a function tool, embeddings, the Responses API plain and streamed, chat plain and
+streamed with usage; Claude with a tool, plain and ``messages.stream``), replayed into chDB
+in one request and span by span: one row per call at its exact cost, none counted twice.
+
+Recorded on 2026-12-03 (``record.cjs``: ``moreOpenAICalls``, ``moreAnthropicCalls``,
+``vercelMoreCalls``) with what npm installed that day: ai 7.0.173 (@ai-sdk/openai 4.0.118,
+@ai-sdk/anthropic 4.0.105, @ai-sdk/otel 1.0.173), ai 6.0.333 (@ai-sdk/openai 3.0.141,
+@ai-sdk/anthropic 3.0.140), @arizeai/openinference-instrumentation-openai 4.2.7 and
+-anthropic 0.2.8, @langfuse/openai and @langfuse/tracing 5.11.1, @traceloop/node-server-sdk
+0.27.0, @opentelemetry/instrumentation-openai 0.22.0, openai 7.60.0 (6.49.0 where an
+instrumentation takes only ``<7``), @anthropic-ai/sdk 1.16.0 (0.80 for OpenLLMetry's).
+Node has no sync/async pair: the 9 calls are the Python set's 9, whose exact cost is
+$0.019299 (5 gpt-4o at $0.00255, 3 claude-sonnet-4-5 at $0.002175, 1,200 tokens of
+text-embedding-3-small at $0.000024).
+
+Prices (USD per million tokens), worked by hand as in ``test_call_shapes``:
+
+- gpt-4o: input 2.50, cached input 1.25, output 10: 200 × 2.50 + 1,000 × 1.25 + 80 × 10 =
+  $0.00255 a call; without a cache count 1,200 × 2.50 + 80 × 10 = $0.0038
+  (https://platform.openai.com/docs/pricing);
+- text-embedding-3-small: input 0.02: 1,200 × 0.02 = $0.000024 (same page);
+- claude-sonnet-4-5: input 3, cache read 0.30, 5-minute cache write 3.75, output 15: 100 × 3 +
+  1,000 × 0.30 + 100 × 3.75 + 80 × 15 = $0.002175
+  (https://docs.anthropic.com/en/docs/about-claude/pricing).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from tests.sources.test_call_shapes import ALL_CALLS, EMBEDDING, GPT_4O, GPT_4O_UNCACHED, SONNET
+
+# A call whose span carries no count: usage-missing, its cost unknown (never $0).
+GPT_4O_NO_USAGE = ("openai", "gpt-4o", 0, 0, 0, 0, 1, 0)
+EMBEDDING_NO_USAGE = ("openai", "text-embedding-3-small", 0, 0, 0, 0, 1, 0)
+# Which calls streamed: the Claude stream, the Responses API's and chat's.
+STREAMS = [
+    ("claude-sonnet-4-5", 0), ("claude-sonnet-4-5", 0), ("claude-sonnet-4-5", 1),
+    ("gpt-4o", 0), ("gpt-4o", 0), ("gpt-4o", 0), ("gpt-4o", 1), ("gpt-4o", 1),
+    ("text-embedding-3-small", 0),
+]  # fmt: skip
+
+
+def _total(result) -> Decimal:
+    return sum((cost for (cost,) in result.rows("cost")), Decimal(0))
+
+
+@pytest.mark.parametrize("alone", [False])
+@pytest.mark.parametrize(("source", "spans"), [("vercel_ai_7", 26), ("vercel_ai_6", 18)])
+def test_vercel_ai_sdk_latest_calls(replay, source, spans, alone):
+    """The AI SDK 7 (@ai-sdk/otel's integration: ``invoke_agent``, ``step`` and ``chat``
+    spans; ``embeddings`` twice, the ``embed`` call and its model call) and 6
+    (``experimental_telemetry``: ``ai.generateText`` over ``.doGenerate``…): one row per
+    call, $0.019299, the 3 streams flagged."""
+    result = replay(f"{source}_latest_calls", alone=alone)
+    assert result.spans == spans
+    assert result.rows() == ALL_CALLS
+    assert _total(result) == Decimal("0.019299")
+    assert result.rows("model", "stream") == STREAMS
+
+
+def test_vercel_ai_6_metadata(replay):
+    """AI SDK 6's telemetry metadata (``ai.telemetry.metadata.*``) is on each call's span:
+    its user and session are the row's. (AI SDK 7 has no metadata: its ``runtimeContext``
+    keys are on the ``invoke_agent`` and ``step`` spans only, not on the ``chat`` span.)"""
+    result = replay("vercel_ai_6_latest_calls")
+    assert result.rows("user", "conversation") == [("user-1", "session-1")] * 9
+
+
+def test_openinference_js_latest_calls(replay):
+    """OpenInference JS (openai 4.2.7 on openai 7.60, anthropic 0.2.8 on @anthropic-ai/sdk
+    1.16): a span per call. Its chat stream's span has no count even with ``include_usage``
+    and its ``EMBEDDING`` span none at all: those two are usage-missing (cost unknown); the
+    Responses API stream's span has the response's usage."""
+    result = replay("openinference_js_latest_calls")
+    assert result.spans == 9
+    assert result.rows() == [
+        SONNET,
+        SONNET,
+        SONNET,
+        GPT_4O_NO_USAGE,
+        *[GPT_4O] * 4,
+        EMBEDDING_NO_USAGE,
+    ]
+    assert result.rows("unpriced_reason") == [("",)] * 7 + [("usage_missing",)] * 2
+    assert result.rows("model", "stream") == STREAMS
+
+
+@pytest.mark.parametrize("alone", [False, True])
+def test_openinference_js_beside_the_anthropic_sdks_tracing(replay, alone):
+    """With the Anthropic SDK's own tracing on too, each Claude call has two spans. Of
+    ``messages.stream()``, OpenInference's span and the SDK's are roots of two traces, and
+    OpenInference's (text output) has no response id: it was counted twice (10 rows for 9
+    calls, $0.0189 known for $0.016725). It is paired as OpenInference Python's Anthropic
+    stream span is (``sources._STREAM_APART_SCOPES``): one row per call, the SDK's."""
+    result = replay("openinference_js_latest_calls_sdk", alone=alone)
+    assert result.spans == 12
+    assert result.rows() == [
+        SONNET,
+        SONNET,
+        SONNET,
+        GPT_4O_NO_USAGE,
+        *[GPT_4O] * 4,
+        EMBEDDING_NO_USAGE,
+    ]
+    assert _total(result) == Decimal("0.016725")
+    assert result.metrics.spans_duplicate.value() == 3
+    assert result.rows("model", "stream") == STREAMS
+    if not alone:  # in one request the SDK's span is kept (it carries the response id)
+        claude = "model = 'claude-sonnet-4-5'"
+        assert result.client.query(
+            f"SELECT response_id, stream FROM llm_calls WHERE {claude} ORDER BY stream, response_id"
+        ).result_rows == [("msg_standin10", 0), ("msg_standin8", 0), ("msg_standin12", 1)]
+
+
+def test_otel_openai_js_latest_calls(replay):
+    """The contrib OpenAI instrumentation 0.22 (openai 6.49: it instruments ``>=4.19 <7``)
+    beside the Anthropic SDK's own tracing: a span per call, the Responses API's included.
+    It records no cache count, so each gpt-4o call is priced at the full input rate
+    ($0.0038, not $0.00255), and nothing that says a call streamed (its 2 OpenAI streams
+    are stream 0)."""
+    result = replay("otel_openai_js_latest_calls")
+    assert result.spans == 9
+    assert result.rows() == [SONNET] * 3 + [GPT_4O_UNCACHED] * 5 + [EMBEDDING]
+    assert _total(result) == Decimal("0.025549")
+    assert result.rows("model", "stream") == [
+        ("claude-sonnet-4-5", 0), ("claude-sonnet-4-5", 0), ("claude-sonnet-4-5", 1),
+        *[("gpt-4o", 0)] * 5, ("text-embedding-3-small", 0),
+    ]  # fmt: skip
+
+
+def test_openllmetry_js_latest_calls(replay):
+    """OpenLLMetry's SDK (@traceloop/node-server-sdk 0.27, its instrumentations handed the
+    SDKs): no span of the embeddings (it does not wrap them: 8 rows for 9 calls); no cache
+    count on OpenAI's spans ($0.0038 a gpt-4o call); its Responses API stream's span has no
+    count (usage-missing). Its chat stream's counts are its own estimates (``enrichTokens``,
+    on by default: tiktoken on the message text, 2 in and 9 out for the API's 1,200 and 80),
+    not the API's usage, and nothing on the span tells them apart: stored as they are
+    ($0.000095). Claude's input count leaves out the cache (as its 0.27 always did)."""
+    result = replay("openllmetry_js_latest_calls")
+    assert result.spans == 8
+    estimated = ("openai", "gpt-4o", 2, 9, 0, 0, 0, Decimal("0.000095"))
+    assert result.rows() == [
+        SONNET,
+        SONNET,
+        SONNET,
+        GPT_4O_NO_USAGE,
+        estimated,
+        *[GPT_4O_UNCACHED] * 3,
+    ]
+
+
+def test_langfuse_js_latest_calls(replay):
+    """Langfuse JS 5.11's ``observeOpenAI`` on openai 7.60: a generation per OpenAI call;
+    its embeddings generation has no usage (usage-missing, cost unknown); the 2 streams are
+    flagged by their ``completion_start_time``."""
+    result = replay("langfuse_js_latest_calls")
+    assert result.spans == 6
+    assert result.rows() == [*[GPT_4O] * 5, EMBEDDING_NO_USAGE]
+    assert result.rows("model", "stream") == STREAMS[3:]
