@@ -77,18 +77,21 @@ One call can reach the processor as several spans:
 
 - a span of a stream that ends when the stream is returned, with neither model name nor
   usage (OpenInference's Groq and Portkey instrumentations: ``Call.opening``), and the
-  span of another instrumentation beneath it that ends once the stream has been read,
-  with the usage (tokentrace's, OpenLLMetry's): in one request they are a parent/child
-  pair; across requests the first is held, not admitted, until a span of its trace that
-  is its child or parent takes it away, or for ``_HOLD_NS`` (then, or at shutdown, it
-  is admitted: the call, usage-missing). Counted at once it would have won (the first
-  seen wins) and the call's cost been unknown. The pipeline keeps the held spans in a
-  file of their own, so that a restart holds them again. A framework's span of a stream
-  without usage (OpenInference's LlamaIndex ``stream_chat``, MLflow's streams: :func:`waits`)
-  is held alike, sent alone, since it ends before the SDK-level span of the stream: a span
-  with usage admitted while it waits takes it away if it would have paired with it (its
-  ``W`` key); when its time is up it is admitted as any span is (found a duplicate then of
-  a span without usage of its call);
+  span of another instrumentation beneath it that ends once the stream has been read, with
+  the usage (tokentrace's, OpenLLMetry's): in one request they are a parent/child pair;
+  across requests the first is held, not admitted, until a span of its trace that is its
+  child or parent takes it away, or for ``_HOLD_NS`` (then, or at shutdown, it is
+  admitted: the call, usage-missing). Counted at once it would have won (the first seen
+  wins) and the call's cost been unknown. The AI SDK 7's span of an ``embed`` operation,
+  named as the model call's span beneath it but without its usage, is held alike (it may
+  end first); one whose child was counted before it is that call's duplicate, and a child
+  without usage claims it too (and is held in its turn). The pipeline keeps the held spans
+  in a file of their own, so that a restart holds them again. A framework's span of a
+  stream without usage (OpenInference's LlamaIndex ``stream_chat``, MLflow's streams:
+  :func:`waits`) is held alike, sent alone, since it ends before the SDK-level span of the
+  stream: a span with usage admitted while it waits takes it away if it would have paired
+  with it (its ``W`` key); when its time is up it is admitted as any span is (found a
+  duplicate then of a span without usage of its call);
 
 - the same call's usage read again later (``tokentrace.call.key``: a background response
   retrieved after it completed, once per poll; a batch's results downloaded twice): a
@@ -242,6 +245,10 @@ class Deduper:
             if now_ns is not None and waits(call):
                 if span in young or span in old or span[1:] in self._held:
                     continue  # a resent copy
+                beneath = b"P" + span[1:]
+                if call.opening and (beneath in young or beneath in old):
+                    young[span] = 0  # a span of its call beneath it was counted
+                    continue
                 if call.rank < 0 and not self._frameworks:  # as admitted below
                     self._frameworks = True
                     self._key_earlier_calls()
@@ -359,9 +366,7 @@ class Deduper:
         that span describes the held one's call (kept or a duplicate of one kept), so the
         held one is a duplicate. How many were taken away."""
         claimed = 0
-        for call, span, parent, _, _ in keyed:
-            if call.opening:
-                continue
+        for _, span, parent, _, _ in keyed:
             if parent and parent[1:] in self._held:
                 self._unhold(parent[1:])
                 claimed += 1

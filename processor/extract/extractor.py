@@ -451,7 +451,8 @@ class Call:
     late: bool
     """Its span was opened once the stream had been read (``sources.Source.opened_late``)."""
     opening: bool
-    """Its span ended when the stream was returned, with no model name or usage: a later span
+    """Its span ended when the stream was returned, with no model name or usage, or is the AI
+    SDK 7's span of an ``embed`` operation (``sources.Source.embed_operation``): a later span
     of the call, inside it, may carry them (``dedupe`` holds it a while)."""
     ttft_ms: float | None
     status: str
@@ -944,7 +945,9 @@ def _call(
     call.operation = operation or "chat"
     call.response_id = found[RESPONSE_ID] or source.output_response_id(found[OUTPUT_VALUE])
     call.late = source.opened_late(bool(call.stream), call.response_id)
-    call.opening = unnamed and bool(call.stream) and bool(call.usage_missing)
+    call.opening = bool(call.usage_missing) and (
+        (unnamed and bool(call.stream)) or source.embed_operation(call.operation, True)
+    )
     call.service_tier = found[SERVICE_TIER] or ""
     call.inference_geo = found[INFERENCE_GEO] or ""
     ttft = found[TTFT_SECONDS]

@@ -695,7 +695,7 @@ class Source:
         "agents_bridge", "anthropic_input_excludes_cache", "bedrock_input_excludes_cache",
         "bedrock_vendor_dropped", "botocore", "chunk_timed", "foundry", "langchain", "litellm",
         "llama_index", "logfire", "openinference", "openlit", "openllmetry_langchain",
-        "plain_keys_are_request", "rank",
+        "operation_spans", "plain_keys_are_request", "rank",
         "response_id_in_output", "stream_apart", "usage_object_normalised", "vercel", "vertexai",
         "vertexai_sdk",
     )  # fmt: skip
@@ -727,6 +727,7 @@ class Source:
         self.litellm = scope_name == _LITELLM_SCOPE
         self.vercel = scope_name == _VERCEL_SCOPE
         self.chunk_timed = scope_name in _CHUNK_TIMED_SCOPES
+        self.operation_spans = scope_name == _AI_SDK_OTEL_SCOPE
         self.agents_bridge = scope_name == _AGENTS_BRIDGE_SCOPE
         self.langchain = scope_name in _LANGCHAIN_SCOPES
         self.openllmetry_langchain = scope_name == _OPENLLMETRY_LANGCHAIN_SCOPE
@@ -796,6 +797,14 @@ class Source:
         the bridge (0.4.1) maps when it starts, before the response, with no model, usage
         or response id. It is the call all the same: OpenAI's, its cost unknown."""
         return self.agents_bridge and agent_span_type == "response"
+
+    def embed_operation(self, operation: str, usage_missing: bool) -> bool:
+        """Whether a span may be the AI SDK 7's span of an ``embed``/``embedMany`` call
+        (@ai-sdk/otel 1.0), not of the model call beneath it: both are ``embeddings MODEL``
+        spans alike, but only the model call's gets the usage, and the operation's can end
+        first (recorded: 0.25 ms before it). Sent alone it came first and was the call's
+        row, usage-missing: ``dedupe`` holds it for its child, as a stream's opening span."""
+        return self.operation_spans and operation == "embeddings" and usage_missing
 
     def timing_streams(self, time_to_first_chunk: float | None) -> bool:
         """Whether the AI SDK 7's or Pydantic AI's span has a time to first chunk: only

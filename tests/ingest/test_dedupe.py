@@ -468,3 +468,26 @@ def test_a_framework_stream_span_without_usage_sent_first_is_held_for_the_span_w
     assert deduper.admit(calls_of(alone, scope=mlflow), NOW_NS) == ([], 0)
     admitted, duplicates = deduper.admit([], NOW_NS + _HOLD_NS)
     assert ([call.usage_missing for call in admitted], duplicates) == ([1], 0)
+
+
+def test_an_ai_sdk_embed_operation_and_its_model_call_without_usage_are_one_call():
+    """The AI SDK 7's ``embed`` operation span (scope ``gen_ai``) is held for the model
+    call's span beneath it (``sources.Source.embed_operation``). When the provider sends no
+    usage, that span has none either and is held in its turn: it claims its parent all the
+    same (else both were released at their time: two rows for one call), and is the call,
+    usage-missing, when its time is up."""
+    embed = {
+        "gen_ai.operation.name": "embeddings",
+        "gen_ai.provider.name": "openai",
+        "gen_ai.request.model": "text-embedding-3-small",
+    }
+    operation = span(embed, trace_id=TRACE, span_id=b"\x01" * 8, duration_ms=10)
+    model_call = span(embed, trace_id=TRACE, span_id=b"\x02" * 8, parent=b"\x01" * 8)
+    deduper = Deduper()
+    assert deduper.admit(calls_of(operation, scope="gen_ai"), NOW_NS) == ([], 0)
+    assert deduper.admit(calls_of(model_call, scope="gen_ai"), NOW_NS) == ([], 1)
+    admitted, duplicates = deduper.admit([], NOW_NS + _HOLD_NS)
+    assert ([(call.span_id, call.usage_missing) for call in admitted], duplicates) == (
+        [(b"\x02" * 8, 1)],
+        0,
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -37,12 +38,19 @@ class Replay:
     """A fixture posted to the OTLP/HTTP receiver, wired as ``serve`` wires it, into chDB."""
 
     def __init__(
-        self, name: str, directory: Path, client: Any, pricer: Pricer, alone: bool = False
+        self,
+        name: str,
+        directory: Path,
+        client: Any,
+        pricer: Pricer,
+        alone: bool = False,
+        order: Callable[[list[bytes]], list[bytes]] | None = None,
     ) -> None:
         body = (FIXTURES / f"{name}.json").read_bytes()
         # ``alone``: each span in a request of its own, in the order the spans ended, as a
-        # simple span processor exports them.
-        bodies = _one_span_each(json.loads(body)) if alone else [body]
+        # simple span processor exports them, or in the order ``order`` gives them.
+        bodies = _one_span_each(json.loads(body)) if alone or order else [body]
+        bodies = order(bodies) if order else bodies
         spans = [
             span
             for resource in json.loads(body)["resourceSpans"]
@@ -113,8 +121,10 @@ def _one_span_each(document: dict[str, Any]) -> list[bytes]:
 
 @pytest.fixture
 def replay(tmp_path: Path, store_client: Any, pricer: Pricer):
-    def run(name: str, alone: bool = False) -> Replay:
-        result = Replay(name, tmp_path, store_client, pricer, alone)
+    def run(
+        name: str, alone: bool = False, order: Callable[[list[bytes]], list[bytes]] | None = None
+    ) -> Replay:
+        result = Replay(name, tmp_path, store_client, pricer, alone, order)
         assert result.answer.status_code == 200, result.answer.text
         assert result.answer.json() == {}  # nothing rejected
         return result

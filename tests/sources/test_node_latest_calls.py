@@ -27,6 +27,7 @@ Prices (USD per million tokens), worked by hand as in ``test_call_shapes``:
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 
 import pytest
@@ -48,7 +49,7 @@ def _total(result) -> Decimal:
     return sum((cost for (cost,) in result.rows("cost")), Decimal(0))
 
 
-@pytest.mark.parametrize("alone", [False])
+@pytest.mark.parametrize("alone", [False, True])
 @pytest.mark.parametrize(("source", "spans"), [("vercel_ai_7", 26), ("vercel_ai_6", 18)])
 def test_vercel_ai_sdk_latest_calls(replay, source, spans, alone):
     """The AI SDK 7 (@ai-sdk/otel's integration: ``invoke_agent``, ``step`` and ``chat``
@@ -60,6 +61,32 @@ def test_vercel_ai_sdk_latest_calls(replay, source, spans, alone):
     assert result.rows() == ALL_CALLS
     assert _total(result) == Decimal("0.019299")
     assert result.rows("model", "stream") == STREAMS
+
+
+def _embed_child_first(bodies: list[bytes]) -> list[bytes]:
+    """The spans one by one in the order they ended, but the AI SDK 7's ``embed`` span (the
+    operation's, the trace's root) after the model call's span beneath it, as it ends when
+    the events come the other way round."""
+    spans = [json.loads(body)["resourceSpans"][0]["scopeSpans"][0]["spans"][0] for body in bodies]
+    embeds = [i for i, span in enumerate(spans) if span["name"].startswith("embeddings")]
+    operation, child = sorted(embeds, key=lambda i: bool(spans[i].get("parentSpanId")))
+    assert operation < child  # as recorded: the operation's span ended first
+    bodies[operation], bodies[child] = bodies[child], bodies[operation]
+    return bodies
+
+
+@pytest.mark.parametrize("order", [None, _embed_child_first])
+def test_vercel_ai_7_embed_counted_once_in_either_order(replay, order):
+    """The AI SDK 7's span of ``embed`` and the model call's beneath it are both
+    ``embeddings text-embedding-3-small``; only the model call's has the usage. Sent span by
+    span, the operation's span (here ended 0.25 ms before the model call's) was admitted
+    first: the embedding usage-missing ($0.019275 known of $0.019299). It is held for its
+    child now (as a stream's opening span), and a child counted before it makes it a
+    duplicate: $0.000024, one row, in either order."""
+    result = replay("vercel_ai_7_latest_calls", alone=True, order=order)
+    assert result.rows()[-1] == EMBEDDING
+    assert len(result.rows()) == 9
+    assert result.metrics.spans_duplicate.value() == 1
 
 
 def test_vercel_ai_6_metadata(replay):
