@@ -75,7 +75,7 @@ class LLMInstrumentor(BaseInstrumentor):
     _urllib3_async: Any = None
     _requests_json: Any = None
     _guard: BudgetGuard | None = None
-    _realtime: tuple[type, ...] = ()
+    _realtime: tuple[tuple[type, str], ...] = ()
     _grpc: tuple[Any, ...] = ()
 
     def instrumentation_dependencies(self) -> Collection[str]:

@@ -19,12 +19,13 @@ the traffic, are never decoded. The provider is routed as an HTTP call's would b
 
 from __future__ import annotations
 
+import importlib
 import json
 import ssl
 import time
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlsplit
 
 from opentelemetry import baggage
 from opentelemetry.context import get_current
@@ -73,23 +74,36 @@ class _Session:
 
 
 def _session(connection: Any) -> _Session | bool:
-    """The connection's `_Session`, or `_NOT_REALTIME`: decided at its first message from the
-    handshake request (`connection.request`)."""
+    """A `websockets` connection's `_Session`, or `_NOT_REALTIME`: decided at its first
+    message from the handshake request (`connection.request`)."""
     request = getattr(connection, "request", None)
     if request is None:
-        return _NOT_REALTIME
-    path, _, query = request.path.partition("?")
-    path = path.rstrip("/")
-    if not path.endswith("/realtime"):
         return _NOT_REALTIME
     host, _, port_text = request.headers.get("Host", "").rpartition(":")
     if not port_text.isdigit():  # no port, or an IPv6 literal without one
         host, port_text = request.headers.get("Host", ""), ""
     secure = _secure(connection)
     port = int(port_text) if port_text else (443 if secure else 80)
+    return _new_session(host.strip("[]"), port, request.path, secure)
+
+
+def _url_session(url: str) -> _Session | bool:
+    """A `websocket-client` connection's `_Session`, or `_NOT_REALTIME`, from its URL."""
+    parts = urlsplit(url)
+    secure = parts.scheme in ("wss", "https")
+    port = parts.port or (443 if secure else 80)
+    return _new_session(parts.hostname or "", port, f"{parts.path}?{parts.query}", secure)
+
+
+def _new_session(host: str, port: int, target: str, secure: bool) -> _Session | bool:
+    """The `_Session` of a handshake to `target` (path and query), if a Realtime API's."""
+    path, _, query = target.partition("?")
+    path = path.rstrip("/")
+    if not path.endswith("/realtime"):
+        return _NOT_REALTIME
     arguments = parse_qs(query)
     model = (arguments.get("model") or arguments.get("deployment") or [None])[0]
-    return _Session(host.strip("[]").lower(), port, path, "https" if secure else "http", model)
+    return _Session(host.lower(), port, path, "https" if secure else "http", model)
 
 
 def _secure(connection: Any) -> bool:
@@ -277,23 +291,62 @@ def _async_wrapper(tracer: Tracer, settings: Settings) -> Callable[..., Any]:
     return recv
 
 
-def install(tracer: Tracer, settings: Settings) -> tuple[type, ...]:
-    """Wraps `recv` of `websockets`' sync and asyncio client connections, those importable;
-    returns the classes wrapped, for `uninstall`."""
-    wrapped = []
-    for module, make in (
-        ("websockets.sync.client", _wrapper),
-        ("websockets.asyncio.client", _async_wrapper),
+def _frame_wrapper(tracer: Tracer, settings: Settings) -> Callable[..., Any]:
+    """`websocket-client`'s `WebSocket.recv_data_frame`, which its `recv`, `recv_data` and
+    `WebSocketApp`'s loop read each message with: `(opcode, frame)`."""
+
+    def recv_data_frame(wrapped: Callable[..., Any], instance: Any, args: Any, kwargs: Any) -> Any:
+        found = wrapped(*args, **kwargs)
+        if isinstance(getattr(instance, _STATE, None), _Session) and found[0] in _DATA_OPCODES:
+            try:
+                _observe(tracer, settings, instance, found[1].data)
+            except Exception:
+                failures.report("a Realtime event")
+        return found
+
+    return recv_data_frame
+
+
+def _connect_wrapper(wrapped: Callable[..., Any], instance: Any, args: Any, kwargs: Any) -> Any:
+    """`websocket-client`'s `WebSocket.connect(url, ...)`: notes whether it is a Realtime
+    API's (a connection that never connected has no state and is read no further)."""
+    result = wrapped(*args, **kwargs)
+    try:
+        url = args[0] if args else kwargs.get("url")
+        setattr(instance, _STATE, _url_session(url) if isinstance(url, str) else _NOT_REALTIME)
+    except Exception:
+        failures.report("a Realtime connection")
+    return result
+
+
+_DATA_OPCODES = (0x1, 0x2)  # text, binary (RFC 6455)
+
+
+def install(tracer: Tracer, settings: Settings) -> tuple[tuple[type, str], ...]:
+    """Wraps `recv` of `websockets`' sync and asyncio client connections and
+    `websocket-client`'s `WebSocket`, those importable; returns what was wrapped, for
+    `uninstall`."""
+    wrapped: list[tuple[type, str]] = []
+    for module, name, method, wrapper in (
+        ("websockets.sync.client", "ClientConnection", "recv", _wrapper(tracer, settings)),
+        (
+            "websockets.asyncio.client",
+            "ClientConnection",
+            "recv",
+            _async_wrapper(tracer, settings),
+        ),
+        ("websocket", "WebSocket", "connect", _connect_wrapper),
+        ("websocket", "WebSocket", "recv_data_frame", _frame_wrapper(tracer, settings)),
     ):
         try:
-            connection = __import__(module, fromlist=["ClientConnection"]).ClientConnection
+            owner = getattr(importlib.import_module(module), name)
         except (ImportError, AttributeError):
             continue
-        patch(connection, "recv", make(tracer, settings))
-        wrapped.append(connection)
+        patch(owner, method, wrapper)
+        wrapped.append((owner, method))
     return tuple(wrapped)
 
 
-def uninstall(classes: tuple[type, ...]) -> None:
-    for connection in classes:
-        unpatch(connection, "recv")
+def uninstall(wrapped: tuple[tuple[type, str], ...]) -> None:
+    for owner, method in wrapped:
+        unpatch(owner, method)

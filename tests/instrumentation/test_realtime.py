@@ -1,7 +1,7 @@
 """The OpenAI Realtime API over WebSockets, with nothing configured: the real openai SDK
-(`client.realtime.connect`, sync and asyncio, both over `websockets`) against a Realtime
-stand-in on 127.0.0.1, each `response.done` a call metered with its text, audio and cached
-tokens apart (`instrumentation/realtime.py`)."""
+(`client.realtime.connect`, sync and asyncio, both over `websockets`) and websocket-client
+against a Realtime stand-in on 127.0.0.1, each `response.done` a call metered with its text,
+audio and cached tokens apart (`instrumentation/realtime.py`)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from decimal import Decimal
 
 import openai
 import pytest
+import websocket
 from websockets.sync.client import connect
 from websockets.sync.server import ServerConnection, serve
 
@@ -210,3 +211,32 @@ def test_realtime_input_audio_transcription_is_metered_per_turn(
         ("openai", "gpt-4o-transcribe", 500, 100, Decimal(3930) / M, 1),
         ("openai", "whisper-1", 0, 0, Decimal("0.003"), 1),
     ]
+
+
+def test_websocket_client_as_openai_s_realtime_guide_uses_it(
+    realtime_root, unmapped, tmp_path, store_client
+):
+    """The Realtime guide's Python example connects with websocket-client's `WebSocketApp`
+    (https://platform.openai.com/docs/guides/realtime-websocket); apps also read with
+    `create_connection(...).recv()`. Each response was unmetered: now $0.05656, as above."""
+    url = realtime_root.replace("http://", "ws://") + "/realtime?model=gpt-realtime"
+
+    def on_message(app: websocket.WebSocketApp, message: str) -> None:
+        kind = json.loads(message)["type"]
+        if kind == "session.created":
+            app.send(json.dumps({"type": "response.create"}))
+        elif kind == "response.done":
+            app.close()
+
+    websocket.WebSocketApp(url, on_message=on_message).run_forever()
+    connection = websocket.create_connection(url)
+    connection.send(json.dumps({"type": "response.create"}))
+    while json.loads(connection.recv())["type"] != "response.done":
+        pass
+    connection.close()
+    store_spans(llm_spans(unmapped), tmp_path, store_client)
+    rows = store_client.query(
+        "SELECT provider, request_model, input_tokens, cache_read_tokens, output_tokens, cost "
+        "FROM llm_calls"
+    ).result_rows
+    assert rows == [("openai", "gpt-realtime", 1200, 400, 600, Decimal(56560) / M)] * 2
