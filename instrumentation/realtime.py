@@ -319,13 +319,36 @@ def _connect_wrapper(wrapped: Callable[..., Any], instance: Any, args: Any, kwar
     return result
 
 
-_DATA_OPCODES = (0x1, 0x2)  # text, binary (RFC 6455)
+_DATA_OPCODES = (0x1, 0x2)  # text, binary (RFC 6455), also aiohttp's `WSMsgType` values
+
+
+def _aiohttp_wrapper(tracer: Tracer, settings: Settings) -> Callable[..., Any]:
+    """aiohttp's `ClientWebSocketResponse.receive` (`ws_connect`'s connection, as LiveKit
+    Agents' OpenAI Realtime plugin opens it), which `receive_str`, `receive_json` and its
+    async iterator read with: a `WSMessage(type, data, extra)`."""
+
+    async def receive(wrapped: Callable[..., Any], instance: Any, args: Any, kwargs: Any) -> Any:
+        message = await wrapped(*args, **kwargs)
+        try:
+            state = getattr(instance, _STATE, None)
+            if state is None:
+                response = getattr(instance, "_response", None)
+                url = getattr(response, "url", None)
+                state = _url_session(str(url)) if url is not None else _NOT_REALTIME
+                setattr(instance, _STATE, state)
+            if state is not _NOT_REALTIME and message.type in _DATA_OPCODES:
+                _observe(tracer, settings, instance, message.data)
+        except Exception:
+            failures.report("a Realtime event")
+        return message
+
+    return receive
 
 
 def install(tracer: Tracer, settings: Settings) -> tuple[tuple[type, str], ...]:
-    """Wraps `recv` of `websockets`' sync and asyncio client connections and
-    `websocket-client`'s `WebSocket`, those importable; returns what was wrapped, for
-    `uninstall`."""
+    """Wraps the reads of `websockets`' sync and asyncio client connections,
+    `websocket-client`'s `WebSocket` and aiohttp's `ClientWebSocketResponse`, those
+    importable; returns what was wrapped, for `uninstall`."""
     wrapped: list[tuple[type, str]] = []
     for module, name, method, wrapper in (
         ("websockets.sync.client", "ClientConnection", "recv", _wrapper(tracer, settings)),
@@ -336,6 +359,12 @@ def install(tracer: Tracer, settings: Settings) -> tuple[tuple[type, str], ...]:
             _async_wrapper(tracer, settings),
         ),
         ("websocket", "WebSocket", "connect", _connect_wrapper),
+        (
+            "aiohttp.client_ws",
+            "ClientWebSocketResponse",
+            "receive",
+            _aiohttp_wrapper(tracer, settings),
+        ),
         ("websocket", "WebSocket", "recv_data_frame", _frame_wrapper(tracer, settings)),
     ):
         try:

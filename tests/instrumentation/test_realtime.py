@@ -12,6 +12,7 @@ import threading
 from collections.abc import Iterator
 from decimal import Decimal
 
+import aiohttp
 import openai
 import pytest
 import websocket
@@ -240,3 +241,26 @@ def test_websocket_client_as_openai_s_realtime_guide_uses_it(
         "FROM llm_calls"
     ).result_rows
     assert rows == [("openai", "gpt-realtime", 1200, 400, 600, Decimal(56560) / M)] * 2
+
+
+def test_aiohttp_ws_connect_as_livekit_agents_uses_it(
+    realtime_root, unmapped, tmp_path, store_client
+):
+    """aiohttp's `ws_connect`, as LiveKit Agents' OpenAI Realtime plugin connects: the
+    response was unmetered, now $0.05656, as above."""
+
+    async def run() -> None:
+        url = realtime_root + "/realtime?model=gpt-realtime"
+        async with aiohttp.ClientSession() as session, session.ws_connect(url) as ws:
+            await ws.send_str(json.dumps({"type": "response.create"}))
+            async for message in ws:
+                if json.loads(message.data)["type"] == "response.done":
+                    return
+
+    asyncio.run(run())
+    store_spans(llm_spans(unmapped), tmp_path, store_client)
+    rows = store_client.query(
+        "SELECT provider, request_model, input_tokens, cache_read_tokens, output_tokens, cost "
+        "FROM llm_calls"
+    ).result_rows
+    assert rows == [("openai", "gpt-realtime", 1200, 400, 600, Decimal(56560) / M)]
