@@ -19,6 +19,7 @@ from decimal import Decimal
 import pytest
 
 from tests.sources.test_call_shapes import ALL_CALLS, GPT_4O, SONNET
+from tests.sources.test_sources import CACHE_UNSAID
 
 # LangChain's stream without usage (``stream_usage=False``): OpenAI sends no count, and no
 # span of it has one: usage-missing, its cost unknown (never $0).
@@ -177,22 +178,18 @@ def test_openinference_llama_index_latest_streams_once_beside_tokentrace(replay,
     assert result.metrics.spans_duplicate.value() == 10
 
 
-# Semantic Kernel's span of an OpenAI call (1,200 input tokens, no cache count): its cost is
-# unknown (``test_sources.CACHE_UNSAID``), never the $0.0038 of 1,200 uncached tokens.
-SK_CACHE_UNSAID = ("openai", "gpt-4o", 1200, 80, 0, 0, 1, 0)
-
-
 @pytest.mark.parametrize("alone", [False, True])
 def test_semantic_kernel_latest_calls(replay, alone):
     """Semantic Kernel 1.45.0's own GenAI diagnostics (anthropic 2.16 traces its own calls)
     on ``_semantic_kernel_more``: a ``chat MODEL`` span per chat call, none for
     ``OpenAITextEmbedding`` or ``OpenAIResponsesAgent``'s Responses API calls (only an
     ``invoke_agent`` span, not a call): 6 rows for 9 calls. Its OpenAI spans count 1,200
-    input tokens and no cache (usage-missing); its Claude spans have no usage at all, the
+    input tokens and no cache (usage-missing, ``CACHE_UNSAID``: never the $0.0038 of 1,200
+    uncached tokens); its Claude spans have no usage at all, the
     Anthropic SDK's span inside each has it: $0.002175 each, its stream flagged."""
     result = replay("semantic_kernel_latest_calls", alone=alone)
     assert result.spans == 13
-    assert result.rows() == [SONNET] * 3 + [SK_CACHE_UNSAID] * 3
+    assert result.rows() == [SONNET] * 3 + [CACHE_UNSAID] * 3
     assert result.rows("model", "stream") == [
         ("claude-sonnet-4-5", 0),
         ("claude-sonnet-4-5", 0),
@@ -211,3 +208,39 @@ def test_semantic_kernel_latest_calls_beside_tokentrace(replay, alone):
     assert result.rows() == ALL_CALLS
     assert sum(row[-1] for row in result.rows()) == Decimal("0.019299")
     assert result.metrics.spans_duplicate.value() == 9
+
+
+# OpenInference's Haystack span of an OpenAI call: its Chat Completions spans count 1,200 input
+# tokens and no cache (``test_sources.CACHE_UNSAID``); its Responses API spans only the total
+# (``llm.token_count.total``), its embedding span none: every cost unknown alone.
+HAYSTACK_NO_USAGE = ("openai", "gpt-4o", 0, 0, 0, 0, 1, 0)
+HAYSTACK_EMBEDDING = ("openai", "text-embedding-3-small", 0, 0, 0, 0, 1, 0)
+
+
+@pytest.mark.parametrize("alone", [False, True])
+def test_openinference_haystack_latest_calls(replay, alone):
+    """OpenInference's Haystack instrumentation (0.1.46; haystack-ai 3.4.1) on
+    ``_haystack_more``: an ``LLM`` span per generator run and an ``EMBEDDING`` span per
+    embedder run, under a ``CHAIN`` span per pipeline run (not calls): 6 rows for the 6
+    calls Haystack makes (its Claude generator is another package), each usage-missing,
+    none at $0 and none at the $0.0038 of an uncached guess. Its spans carry no sign of a
+    stream (the callback is the component's, not the run's): stream 0 on all 6."""
+    result = replay("openinference_haystack_latest_calls", alone=alone)
+    assert result.spans == 14
+    assert result.rows() == [
+        HAYSTACK_NO_USAGE, HAYSTACK_NO_USAGE, *[CACHE_UNSAID] * 3, HAYSTACK_EMBEDDING,
+    ]  # fmt: skip
+    assert result.metrics.spans_ignored.value() == 8
+
+
+@pytest.mark.parametrize("alone", [False, True])
+def test_openinference_haystack_latest_calls_beside_tokentrace(replay, alone):
+    """Beside tokentrace's instrumentation: 6 rows, tokentrace's counts, 5 gpt-4o at $0.00255
+    and the embedding at $0.000024 ($0.012774), the 2 streams flagged, in one request or
+    span by span: each of the 6 OpenInference spans a duplicate of tokentrace's."""
+    result = replay("openinference_haystack_latest_calls_tokentrace", alone=alone)
+    assert result.spans == 20
+    assert result.rows() == [*[GPT_4O] * 5, ALL_CALLS[-1]]
+    assert sum(row[-1] for row in result.rows()) == Decimal("0.012774")
+    assert result.rows("stream") == [(0,)] * 4 + [(1,)] * 2
+    assert result.metrics.spans_duplicate.value() == 6
