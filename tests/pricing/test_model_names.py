@@ -171,6 +171,12 @@ def test_model_names_as_spans_carry_them(
         ("openai", "gpt-4o-mini-search-preview-2025-03-11"),
         ("azure.ai.openai", "gpt-4o-mini-search-preview"),
         ("", "gpt-4o-mini-search-preview"),
+        # A fast-mode id (OpenRouter's `claude-opus-4.8-fast` through a route, or as a bare
+        # name) is billed at a premium (2x on Opus 4.8): never at the base model's rates
+        # genai-prices' `claude-opus-4-8` clause gives it (it was 20,000 x 5 + 2,000 x 25 =
+        # 0.15).
+        ("anthropic", "claude-opus-4-8-fast"),
+        ("", "anthropic/claude-opus-4.8-fast"),
         # A host that sets its own prices is never priced at the vendor's.
         ("groq", "openai/gpt-4o"),
         ("together", "deepseek-ai/DeepSeek-V3"),
@@ -182,6 +188,18 @@ def test_names_whose_price_is_not_knowable_stay_unpriced(
 ) -> None:
     price = pricer.price(provider, model, AT, 20_000, 2_000)
     assert (price.priced, price.reason, price.cost) == (False, "unknown_model", Decimal(0))
+
+
+def test_a_fast_variant_is_priced_only_as_a_fast_variant(pricer: Pricer) -> None:
+    """OpenRouter lists Opus 4.6's fast mode at 6x ($30 / $150): 20,000 x 30 + 2,000 x 150 =
+    0.9; the same id with dashes, which no price data lists, is not priced as Opus 4.6
+    (0.15) but left unknown; xAI's own fast models keep their entries."""
+    listed = pricer.price("openrouter", "anthropic/claude-opus-4.6-fast", AT, 20_000, 2_000)
+    assert (listed.priced, listed.cost) == (True, Decimal("0.9"))
+    dashed = pricer.price("anthropic", "claude-opus-4-6-fast", AT, 20_000, 2_000)
+    assert (dashed.priced, dashed.cost_source) == (False, "none")
+    grok = pricer.price("x_ai", "grok-4-fast", AT, 20_000, 2_000)
+    assert (grok.model, grok.cost) == ("grok-4-fast-reasoning", Decimal("0.005"))
 
 
 @pytest.mark.parametrize(

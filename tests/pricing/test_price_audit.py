@@ -2398,6 +2398,19 @@ CASES = [
         at=datetime(2025, 5, 1, 12, tzinfo=UTC),
         reason="no_rate",
     ),
+    # Opus 4.8's fast mode through a LiteLLM route of OpenRouter's id: 2x ($10 / $50), which
+    # no price data lists under this id; it was priced as Opus 4.8 at $5 / $25,
+    # 100,000 x 5 + 10,000 x 25 = 0.75. Unknown.
+    Case(
+        "claude-opus-4.8-fast route",
+        "",
+        "anthropic/claude-opus-4.8-fast",
+        usage(100_000, 10_000),
+        None,
+        "https://code.claude.com/docs/en/fast-mode (Opus 4.8 fast mode) ; " + ANTHROPIC_FAST,
+        at=datetime(2026, 10, 1, 12, tzinfo=UTC),
+        reason="unknown_model",
+    ),
 ]
 
 
