@@ -146,13 +146,14 @@ def test_openinference_js_beside_the_anthropic_sdks_tracing(replay, alone):
 def test_otel_openai_js_latest_calls(replay):
     """The contrib OpenAI instrumentation 0.22 (openai 6.49: it instruments ``>=4.19 <7``)
     beside the Anthropic SDK's own tracing: a span per call, the Responses API's included.
-    It records no cache count, so each gpt-4o call is priced at the full input rate
-    ($0.0038, not $0.00255), and nothing that says a call streamed (its 2 OpenAI streams
-    are stream 0)."""
+    It records no cache count: each gpt-4o call of 1,200 input tokens, which OpenAI may have
+    cached on its own, is usage-missing (``test_call_shapes.GPT_4O_UNCACHED``: its cost
+    unknown, not $0.0038 for $0.00255), and nothing says a call streamed (its 2 OpenAI
+    streams are stream 0). Known: 3 × $0.002175 + $0.000024 = $0.006549."""
     result = replay("otel_openai_js_latest_calls")
     assert result.spans == 9
     assert result.rows() == [SONNET] * 3 + [GPT_4O_UNCACHED] * 5 + [EMBEDDING]
-    assert _total(result) == Decimal("0.025549")
+    assert _total(result) == Decimal("0.006549")
     assert result.rows("model", "stream") == [
         ("claude-sonnet-4-5", 0), ("claude-sonnet-4-5", 0), ("claude-sonnet-4-5", 1),
         *[("gpt-4o", 0)] * 5, ("text-embedding-3-small", 0),
@@ -162,11 +163,12 @@ def test_otel_openai_js_latest_calls(replay):
 def test_openllmetry_js_latest_calls(replay):
     """OpenLLMetry's SDK (@traceloop/node-server-sdk 0.27, its instrumentations handed the
     SDKs): no span of the embeddings (it does not wrap them: 8 rows for 9 calls); no cache
-    count on OpenAI's spans ($0.0038 a gpt-4o call); its Responses API stream's span has no
-    count (usage-missing). Its chat stream's counts are its own estimates (``enrichTokens``,
-    on by default: tiktoken on the message text, 2 in and 9 out for the API's 1,200 and 80),
-    not the API's usage, and nothing on the span tells them apart: stored as they are
-    ($0.000095). Claude's input count leaves out the cache (as its 0.27 always did)."""
+    count on OpenAI's spans (a gpt-4o call of 1,200 input tokens usage-missing, as
+    ``GPT_4O_UNCACHED``); its Responses API stream's span has no count (usage-missing). Its
+    chat stream's counts are its own estimates (``enrichTokens``, on by default: tiktoken on
+    the message text, 2 in and 9 out for the API's 1,200 and 80), not the API's usage, and
+    nothing on the span tells them apart: stored as they are ($0.000095). Claude's input
+    count leaves out the cache (as its 0.27 always did)."""
     result = replay("openllmetry_js_latest_calls")
     assert result.spans == 8
     estimated = ("openai", "gpt-4o", 2, 9, 0, 0, 0, Decimal("0.000095"))
