@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import logging
 import ssl
 import time
 from collections.abc import Callable
@@ -53,6 +54,11 @@ _TYPES = (
     _TRANSCRIBED.encode(),
 )
 _NOT_REALTIME = False
+_LIVE_PATHS = ("BidiGenerateContent", "BidiGenerateContentConstrained")
+"""The Gemini Live API's WebSocket methods (google-genai's `client.aio.live.connect`, on the
+Gemini API and Vertex AI): not metered, said once per host."""
+_warned: set[str] = set()
+logger = logging.getLogger("tokentrace.instrumentation")
 
 
 class _Session:
@@ -100,6 +106,15 @@ def _new_session(host: str, port: int, target: str, secure: bool) -> _Session | 
     path, _, query = target.partition("?")
     path = path.rstrip("/")
     if not path.endswith("/realtime"):
+        if path.endswith(_LIVE_PATHS) and host not in _warned:
+            _warned.add(host)
+            logger.warning(
+                "Gemini Live API sessions (%s:%d%s) are not metered by tokentrace: their "
+                "usage is not read; generate_content calls (HTTP) are",
+                host,
+                port,
+                path,
+            )
         return _NOT_REALTIME
     arguments = parse_qs(query)
     model = (arguments.get("model") or arguments.get("deployment") or [None])[0]

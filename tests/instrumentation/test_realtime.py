@@ -6,20 +6,32 @@ audio and cached tokens apart (`instrumentation/realtime.py`)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import ipaddress
 import itertools
 import json
+import logging
+import ssl
 import threading
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 
 import aiohttp
 import openai
 import pytest
 import websocket
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+from google import genai
+from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 from websockets.sync.server import ServerConnection, serve
 
-from tokentrace.instrumentation import tags
+from tokentrace.instrumentation import realtime, tags
 
 from .conftest import llm_spans, store_spans
 
@@ -264,3 +276,70 @@ def test_aiohttp_ws_connect_as_livekit_agents_uses_it(
         "FROM llm_calls"
     ).result_rows
     assert rows == [("openai", "gpt-realtime", 1200, 400, 600, Decimal(56560) / M)]
+
+
+def _tls_contexts(directory: Path) -> tuple[ssl.SSLContext, ssl.SSLContext]:
+    """A server context with a self-signed certificate for 127.0.0.1, and a client context
+    that trusts it (google-genai's Live API always connects with `wss`)."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.now(UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = directory / "cert.pem", directory / "key.pem"
+    cert_file.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    server = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server.load_cert_chain(cert_file, key_file)
+    return server, ssl.create_default_context(cafile=str(cert_file))
+
+
+def test_a_gemini_live_session_is_said_unmetered(unmapped, caplog, tmp_path):
+    """google-genai's Live API (`client.aio.live.connect`) is a WebSocket whose usage is not
+    read: was silent, now one warning per host."""
+    realtime._warned.clear()
+    server_tls, client_tls = _tls_contexts(tmp_path)
+
+    def live(websocket: ServerConnection) -> None:
+        websocket.recv()  # the setup message
+        websocket.send(json.dumps({"setupComplete": {}}))
+        with contextlib.suppress(ConnectionClosed):
+            websocket.recv()
+
+    async def run(root: str) -> None:
+        options = {"base_url": root, "async_client_args": {"ssl": client_tls}}
+        client = genai.Client(api_key="k", http_options=options)
+        async with client.aio.live.connect(model="gemini-live-2.5-flash", config={}):
+            pass
+
+    with serve(live, "127.0.0.1", 0, ssl=server_tls) as server:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        port = server.socket.getsockname()[1]
+        with caplog.at_level(logging.WARNING, logger="tokentrace.instrumentation"):
+            asyncio.run(run(f"https://127.0.0.1:{port}"))
+            asyncio.run(run(f"https://127.0.0.1:{port}"))
+        server.shutdown()
+    assert [record.getMessage() for record in caplog.records] == [
+        f"Gemini Live API sessions (127.0.0.1:{port}/ws/google.ai.generativelanguage.v1."
+        "GenerativeService.BidiGenerateContent) are not metered by tokentrace: their usage is "
+        "not read; generate_content calls (HTTP) are"
+    ]
+    assert llm_spans(unmapped) == []
