@@ -268,7 +268,9 @@ def timeseries(
     right_axis: tuple[str, ...] = (),
     right_unit: str = "short",
 ) -> dict[str, Any]:
-    """A time series panel; ``right_axis`` columns get their own axis and unit."""
+    """A time series panel; ``right_axis`` columns get their own axis and unit (another unit
+    than the left's, or Grafana puts them on its scale), drawn as lines, never stacked on the
+    left's series (counts of calls beside stacked tokens)."""
     return _panel(
         "timeseries",
         view,
@@ -289,6 +291,7 @@ def timeseries(
                     "custom.axisPlacement": "right",
                     "custom.drawStyle": "line",
                     "unit": right_unit,
+                    **({"custom.stacking": {"mode": "none", "group": "A"}} if stacked else {}),
                 },
             )
             for name in right_axis

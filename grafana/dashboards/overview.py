@@ -108,7 +108,15 @@ def panels() -> list[dict[str, Any]]:
             p.bars(v["spend_by_team"], (10, 12, 7, 8), label="team"),
             p.bars(v["spend_by_feature"], (17, 12, 7, 8), label="feature"),
             p.timeseries(v["cost_per_request"], (0, 20, 8, 8), right_axis=("unpriced_requests",)),
-            p.timeseries(v["token_breakdown"], (8, 20, 8, 8), stacked=True, bars=True),
+            # the tokens stacked; beside them, the calls whose tokens are in none of them
+            p.timeseries(
+                v["token_breakdown"],
+                (8, 20, 8, 8),
+                stacked=True,
+                bars=True,
+                right_axis=("usage_missing_requests", "dead_lettered_requests"),
+                right_unit="none",
+            ),
             p.pie(v["spend_by_provider"], (16, 20, 8, 8), label="provider"),
             # ---- operations
             p.row("Operations", 28),

@@ -91,6 +91,20 @@ def spend_text(doc: dict[str, Any], money_text: Callable[[str], str]) -> str:
     return amount_text(totals["cost"], totals.get("unpriced_requests", 0), money_text, lost)
 
 
+def tokens_left_out_text(doc: dict[str, Any]) -> str:
+    """The calls whose tokens no count holds, said under the tokens: "" when none. A call
+    stored without usage and a call not stored add nothing to the counts, which would read
+    as complete without it."""
+    missing = doc["totals"].get("usage_missing_requests", 0)
+    lost = doc.get("dead_lettered_requests", 0)
+    parts = [
+        f"{count:,} call{'s' * (count != 1)} {what}"
+        for count, what in ((missing, "without usage"), (lost, "not stored"))
+        if count
+    ]
+    return f"Not in these counts: the tokens of {' and '.join(parts)}." if parts else ""
+
+
 def month_text(doc: dict[str, Any], money_text: Callable[[str], str]) -> str:
     """Month to date as :func:`spend_text` says the window's spend."""
     mtd = doc["month_to_date"]

@@ -24,6 +24,7 @@ from tokentrace.processor.report.document import (
     lower_bound_text,
     month_text,
     spend_text,
+    tokens_left_out_text,
     unmetered_text,
     upper_bound_text,
 )
@@ -109,7 +110,7 @@ def render(doc: dict[str, Any]) -> str:
             for tag, title in BREAKDOWNS
             if (rows := doc["by_tag"].get(tag))
         ),
-        _section("Tokens", _tokens(doc["totals"])),
+        _section("Tokens", _tokens(doc["totals"]), note=tokens_left_out_text(doc)),
         _section("Latency by provider", _latency_table(doc["latency_by_provider"])),
         _section("Failures", _failures(doc)),
         _section(

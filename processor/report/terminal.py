@@ -30,6 +30,7 @@ from tokentrace.processor.report.document import (
     lower_bound_text,
     month_text,
     spend_text,
+    tokens_left_out_text,
     unknown_lines,
     unmetered_text,
     upper_bound_text,
@@ -244,7 +245,10 @@ def _breakdown(
 
 def _tokens(doc: dict[str, Any]) -> Table:
     totals = doc["totals"]
-    table = Table(title="Tokens", title_justify="left")
+    left_out = tokens_left_out_text(doc)
+    table = Table(
+        title="Tokens", title_justify="left", caption=left_out or None, caption_justify="left"
+    )
     table.add_column("kind")
     table.add_column("tokens", justify="right")
     table.add_column("")

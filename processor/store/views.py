@@ -353,6 +353,10 @@ _CACHE_SUMS = (
     "cache_read_cost", "cache_write_cost", "cache_savings",
 )  # fmt: skip
 _BLOCKED_SUMS = (*_SUMS, "blocked_requests")
+_TOKEN_SUMS = (
+    "input_tokens", "cache_read_tokens", "cache_write_tokens", "output_tokens",
+    "reasoning_tokens", "usage_missing_requests",
+)  # fmt: skip
 
 
 def _top(dimension: str, title: str, description: str) -> View:
@@ -884,25 +888,28 @@ ORDER BY day""",
         description=(
             "Tokens per UTC day by kind. input_tokens counts every input token, cached "
             "included, so uncached input is what remains after cache reads and writes; "
-            "output_tokens includes reasoning, so visible output is what remains after it."
+            "output_tokens includes reasoning, so visible output is what remains after it. "
+            "Beside them, the day's calls whose tokens are in no column: usage_missing_requests "
+            "(stored without usage) and dead_lettered_requests (not stored)."
         ),
         format=Format.TIME_SERIES,
         source="llm_cost_daily",
         unit="short",
-        template="""\
+        template=f"""\
 SELECT
     day,
-    sum(d.input_tokens)
-        - least(sum(d.input_tokens), sum(d.cache_read_tokens) + sum(d.cache_write_tokens))
+    w.input_tokens - least(w.input_tokens, w.cache_read_tokens + w.cache_write_tokens)
         AS uncached_input_tokens,
-    sum(d.cache_read_tokens) AS cache_read_tokens,
-    sum(d.cache_write_tokens) AS cache_write_tokens,
-    sum(d.output_tokens) - least(sum(d.output_tokens), sum(d.reasoning_tokens))
-        AS visible_output_tokens,
-    sum(d.reasoning_tokens) AS reasoning_tokens
-FROM llm_cost_daily AS d
-WHERE $__dateFilter(day){filters}
-GROUP BY day
+    w.cache_read_tokens AS cache_read_tokens,
+    w.cache_write_tokens AS cache_write_tokens,
+    w.output_tokens - least(w.output_tokens, w.reasoning_tokens) AS visible_output_tokens,
+    w.reasoning_tokens AS reasoning_tokens,
+    w.usage_missing_requests AS usage_missing_requests,
+    w.dead_lettered_requests AS dead_lettered_requests
+FROM
+(
+{_with_dead_letters("day", _TOKEN_SUMS, indent="    ")}
+) AS w
 ORDER BY day WITH FILL FROM toDate($__fromTime, 'UTC') TO toDate($__toTime, 'UTC') + 1""",
     ),
     View(

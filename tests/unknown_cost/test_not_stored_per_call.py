@@ -15,16 +15,18 @@ $0.075, output $0.60; gpt-4o input $2.50, output $10).
 from __future__ import annotations
 
 import datetime as dt
+import io
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
 import pytest
 from grafana.rules import alert_rule, evaluate
+from rich.console import Console
 
 from grafana.panels import run_panel, shown_rows
 from tokentrace.grafana.dashboards import DASHBOARDS, overview
-from tokentrace.processor.report import document, html, window
+from tokentrace.processor.report import document, html, terminal, window
 from tokentrace.processor.store import dead_letters, views
 
 DAY = dt.datetime(2026, 11, 18, tzinfo=dt.UTC)
@@ -316,3 +318,42 @@ def test_the_most_expensive_calls_panel_names_the_calls_not_stored(store) -> Non
     assert len(run_panel(store, table, {}, DAY, DAY + dt.timedelta(days=1)).result_rows) == 5
     mapped = [m["options"]["match"] for m in table["fieldConfig"]["defaults"]["mappings"]]
     assert mapped == ["empty", "null"]
+
+
+def test_token_counts_name_the_calls_whose_tokens_they_lack(store) -> None:
+    """A call not stored adds no token to any count: the token breakdown has its day's calls
+    not stored beside the counts (NEXT's only call: all 0 before, with nothing saying why),
+    and the report says so under its tokens; on the dashboard as lines on their own axis."""
+    keys = ("day", "uncached_input_tokens", "cache_read_tokens", "output_tokens_shown",
+            "usage_missing_requests", "dead_lettered_requests")  # fmt: skip
+    rows = views.fetch(
+        store, views.VIEWS["token_breakdown"], start=DAY, end=NEXT + dt.timedelta(hours=23)
+    )
+    for row in rows:
+        row["output_tokens_shown"] = row["visible_output_tokens"] + row["reasoning_tokens"]
+    # 1,000 x 3 + 20,000 + 1,000 (audio) in, 400 of it cached; 100 x 4 out
+    assert _pick(rows, *keys) == [
+        (DAY.date(), 24_000 - 800, 800, 400, 0, 3),
+        (NEXT.date(), 0, 0, 0, 0, 1),
+    ]
+    day = DAY.date().isoformat()
+    doc = _report(store, day, day)
+    out = io.StringIO()
+    terminal.render(doc, Console(file=out, width=200, color_system=None))
+    said = "Not in these counts: the tokens of 3 calls not stored."
+    assert said in out.getvalue()
+    assert f"<h2>Tokens</h2><p class=note>{said}</p>" in html.render(doc)
+    panel = next(
+        panel
+        for panel in DASHBOARDS["overview"]()["panels"]
+        if panel.get("title") == views.VIEWS["token_breakdown"].title
+    )
+    beside = [o for o in panel["fieldConfig"]["overrides"] if o["matcher"]["id"] == "byName"]
+    assert {o["matcher"]["options"] for o in beside} == {
+        "usage_missing_requests",
+        "dead_lettered_requests",
+    }
+    for override in beside:
+        properties = {p["id"]: p["value"] for p in override["properties"]}
+        assert properties["custom.stacking"] == {"mode": "none", "group": "A"}
+        assert properties["unit"] == "none" != panel["fieldConfig"]["defaults"]["unit"]
