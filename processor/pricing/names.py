@@ -15,12 +15,13 @@ Rules keep a name from being priced as another model or at another price
 fine-tuned entry, never at its base model's rates (OpenAI bills fine-tuned inference at
 rates of its own); a Chat Completions search model (``gpt-4o-mini-search-preview``) only by
 a search model's entry, never at its base model's token rates without its fee per search; a
-fast variant (``claude-opus-4-6-fast``) only by a fast variant's entry; a Bedrock profile
-outside the US only by an entry for its geography; a reseller's loose clause does not price
-a sibling its fallback lists by name (:func:`exact_model`); and a route or vendor prefix
-names who billed the call, so it is followed only when that biller lists the model at the
-price the span's provider charges: the span has no provider (LiteLLM), names the same one,
-or is OpenRouter, which "passes through the pricing of the underlying providers"
+fast variant (``claude-opus-4-6-fast``) only by a fast variant's entry, a distilled model
+(``deepseek-r1-distill-qwen-32b``) only by a distilled model's; a Bedrock profile outside
+the US only by an entry for its geography; a reseller's loose clause does not price a
+sibling its fallback lists by name (:func:`exact_model`); and a route or vendor prefix names
+who billed the call, so it is followed only when that biller lists the model at the price
+the span's provider charges: the span has no provider (LiteLLM), names the same one, or is
+OpenRouter, which "passes through the pricing of the underlying providers"
 (https://openrouter.ai/docs/faq, checked 2026-12-02) for the first-party vendors below. A
 host that sets its own prices (Groq, Together, Fireworks…) is never priced at a vendor's.
 """
@@ -225,24 +226,26 @@ def unversioned_bedrock_model(
 def acceptable(name: str, model: ModelInfo, provider_id: str) -> bool:
     """Whether ``model`` may price calls to ``name``: a fine-tuned name only by a fine-tuned
     entry (genai-prices matches ``ft:gpt-4-0613:…`` to GPT-4's base rates, Azure's
-    ``contains o4-mini`` matches ``ft:o4-mini-…``), a search model's only by a search model's,
-    a fast variant's (``…-fast``, billed at a premium) only by a fast variant's, and a Bedrock
-    cross-region profile
+    ``contains o4-mini`` matches ``ft:o4-mini-…``), a model of its own kind
+    (:data:`_OWN_KINDS`) only by an entry of that kind, and a Bedrock cross-region profile
     outside the US only by an entry for that geography (:func:`_bedrock_geography`)."""
     name = name.lower()
     if fine_tuned(name) and not fine_tuned(model.id.lower()):
         return False
-    if _searches(name) and not _searches(model.id.lower()):
-        return False  # genai-prices' `gpt-4o-mini` clause matches `gpt-4o-mini-search-preview`
-    if "fast" in name and "fast" not in model.id.lower():
-        return False  # a fast variant (`claude-opus-4-6-fast`: 2x to 6x) is not its base model
+    model_id = model.id.lower()
+    for parts in _OWN_KINDS:
+        if any(part in name for part in parts) and not any(part in model_id for part in parts):
+            return False
     return provider_id != "aws" or _bedrock_geography(name, model)
 
 
-def _searches(name: str) -> bool:
-    """A Chat Completions search model, which bills a fee per search on every call
-    (``rules.OPENAI_SEARCH``)."""
-    return any(part in name for part in SEARCH_MODELS)
+# Name parts that make a model of its own kind, billed otherwise than the model whose name it
+# extends, which genai-prices' loose clauses match: a Chat Completions search model
+# (`gpt-4o-mini-search-preview` by `gpt-4o-mini`) bills a fee per search on every call
+# (rules.OPENAI_SEARCH); a fast variant (`claude-opus-4-6-fast` by `claude-opus-4-6`) 2x to
+# 6x the standard rates; a distilled open-weight model (`deepseek-r1-distill-qwen-32b` by
+# DeepSeek's `deepseek-r1`, which DeepSeek's API does not serve) is another model.
+_OWN_KINDS = (SEARCH_MODELS, ("fast",), ("distill",))
 
 
 # Bedrock's cross-region inference profiles outside the US: ``eu.amazon.nova-pro-v1:0``.

@@ -177,6 +177,10 @@ def test_model_names_as_spans_carry_them(
         # 0.15).
         ("anthropic", "claude-opus-4-8-fast"),
         ("", "anthropic/claude-opus-4.8-fast"),
+        # A distilled open-weight model is not DeepSeek's R1, which genai-prices' DeepSeek
+        # clause prices it as (DeepSeek's API does not serve it).
+        ("deepseek", "deepseek-r1-distill-qwen-32b"),
+        ("", "deepseek-r1-distill-qwen-32b"),
         # A host that sets its own prices is never priced at the vendor's.
         ("groq", "openai/gpt-4o"),
         ("together", "deepseek-ai/DeepSeek-V3"),

@@ -2411,6 +2411,28 @@ CASES = [
         at=datetime(2026, 10, 1, 12, tzinfo=UTC),
         reason="unknown_model",
     ),
+    # A distilled open-weight model with no provider named was priced as DeepSeek's
+    # deepseek-reasoner (R1, $0.55 / $2.19 then): 100,000 x 0.55 + 10,000 x 2.19 = 0.0769.
+    # DeepSeek's API serves no distilled model: unknown. Groq's own entry still prices it.
+    Case(
+        "deepseek-r1-distill-qwen-32b without a provider",
+        "",
+        "deepseek-r1-distill-qwen-32b",
+        usage(100_000, 10_000),
+        None,
+        DEEPSEEK,
+        at=datetime(2025, 6, 2, 12, tzinfo=UTC),
+        reason="unknown_model",
+    ),
+    Case(
+        "groq deepseek-r1-distill-llama-70b",
+        "groq",
+        "deepseek-r1-distill-llama-70b",
+        usage(100_000, 10_000),
+        "0.0849",
+        GROQ + " (DeepSeek R1 Distill Llama 70B $0.75 / $0.99)",
+        at=datetime(2025, 6, 2, 12, tzinfo=UTC),
+    ),
 ]
 
 
