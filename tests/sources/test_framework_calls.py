@@ -244,3 +244,20 @@ def test_openinference_haystack_latest_calls_beside_tokentrace(replay, alone):
     assert sum(row[-1] for row in result.rows()) == Decimal("0.012774")
     assert result.rows("stream") == [(0,)] * 4 + [(1,)] * 2
     assert result.metrics.spans_duplicate.value() == 6
+
+
+@pytest.mark.parametrize(
+    "name", ["openinference_dspy_latest_calls", "openinference_dspy_latest_calls_tokentrace"]
+)
+@pytest.mark.parametrize("alone", [False, True])
+def test_openinference_dspy_latest_calls(replay, name, alone):
+    """DSPy 3.4.1's ``dspy.LM`` called directly (chat, the Responses API, ``acall``, Claude
+    plain and async) and ``dspy.Embedder``, with OpenInference's DSPy (0.1.48) and LiteLLM
+    instrumentations: an ``LM.__call__``/``LM.acall`` span (the model, no usage) around
+    LiteLLM's span of each call (its usage, the cache included), and an ``EMBEDDING`` span.
+    6 rows for 6 calls, 3 gpt-4o at $0.00255, 2 claude-sonnet-4-5 at $0.002175 and the
+    embedding at $0.000024 ($0.012024), alone and beside tokentrace's instrumentation, in
+    one request or span by span: DSPy's span of a call is never a row of its own."""
+    result = replay(name, alone=alone)
+    assert result.rows() == [SONNET] * 2 + [GPT_4O] * 3 + [ALL_CALLS[-1]]
+    assert sum(row[-1] for row in result.rows()) == Decimal("0.012024")
