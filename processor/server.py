@@ -37,6 +37,7 @@ from tokentrace.processor.api.views_api import ViewsApi
 from tokentrace.processor.extract.dedupe import DEFAULT_CAPACITY, Deduper
 from tokentrace.processor.metrics import CONTENT_TYPE, Registry
 from tokentrace.processor.pipeline import Pipeline, read_held
+from tokentrace.processor.pricing import reprice
 from tokentrace.processor.pricing.price_updates import PriceUpdates
 from tokentrace.processor.pricing.pricer import Pricer
 from tokentrace.processor.receivers import otlp_codec
@@ -421,6 +422,7 @@ def _serve(config: ServeConfig, lock: spool_lock.SpoolLock) -> int:
         store.migrate(client, cluster=config.cluster)
         create_missing(client, config.cluster)
         broken_parts.say(client)
+        reprice.finish_at_start(client, alone=embedded)
         retention.apply(client, config.retention_days, config.cluster)
     except Exception as exc:
         if embedded:

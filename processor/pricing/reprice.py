@@ -29,6 +29,7 @@ absorbing meanwhile) whenever there is one.
 from __future__ import annotations
 
 import json
+import logging
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -53,6 +54,8 @@ from tokentrace.processor.pricing.pricer import (
     with_provider_cost,
 )
 from tokentrace.processor.store import retention
+
+log = logging.getLogger("tokentrace.serve")
 
 # The pricing inputs of a row, then its price as stored: together they identify the rows
 # a new price replaces.
@@ -194,16 +197,47 @@ def check_retention(client: Client, since: datetime) -> None:
 
 def finish_unfinished(client: Client) -> list[str]:
     """Complete the runs an earlier ``reprice`` left (it died midway); their staging tables."""
-    found = client.query(
-        "SELECT name, comment FROM system.tables WHERE database = currentDatabase() "
-        "AND startsWith(name, {prefix:String}) ORDER BY metadata_modification_time",
-        parameters={"prefix": _STAGING_PREFIX},
-    ).result_rows
+    found = _staged(client)
     for staging, comment in found:
         bounds = json.loads(comment)
         window = {key: datetime.fromisoformat(bounds[key]) for key in ("since", "until")}
         _complete(client, staging, window)
     return [name for name, _ in found]
+
+
+def finish_at_start(client: Client, alone: bool) -> None:
+    """At serve's start, before its sink inserts: finish the runs a stop cut short, saying so.
+
+    A run killed while it rebuilt the rollups (serve killed -9 during ``POST /api/v1/reprice``,
+    measured: 1.5 s into a run over 5,000 calls) left ``llm_cost_hourly`` with 100 of 5,100
+    requests, the calls all in ``llm_calls``, until someone ran ``tokentrace reprice`` again.
+    ``alone``: no other process can be running a reprice on this store (an embedded one, which
+    one process opens); on a ClickHouse server a ``tokentrace reprice`` may be running right
+    now, so serve only says what to do."""
+    try:
+        found = [name for name, _ in _staged(client)]
+        if found and alone:
+            finish_unfinished(client)
+    except Exception as exc:  # serve starts all the same; the next reprice tries again
+        log.error("cannot finish the re-pricing run a stop cut short: %s; run tokentrace "
+                  "reprice again to finish it", exc)  # fmt: skip
+        return
+    for name in found:
+        if alone:
+            log.warning("finished re-pricing run %s, which a stop cut short: the rollups of its "
+                        "days rebuilt", name)  # fmt: skip
+        else:
+            log.warning("re-pricing run %s was cut short, its days' rollups may be wrong: run "
+                        "tokentrace reprice (any range) to finish it", name)  # fmt: skip
+
+
+def _staged(client: Client) -> list[tuple[str, str]]:
+    """(staging table, its window as JSON) of every run not finished, oldest first."""
+    return client.query(
+        "SELECT name, comment FROM system.tables WHERE database = currentDatabase() "
+        "AND startsWith(name, {prefix:String}) ORDER BY metadata_modification_time",
+        parameters={"prefix": _STAGING_PREFIX},
+    ).result_rows
 
 
 def _complete(client: Client, staging: str, window: dict) -> None:

@@ -606,3 +606,43 @@ def test_a_damaged_part_of_the_store_is_said_and_spooled_spans_are_still_stored(
     stored = server.stored()
     assert len(stored["calls"]) == 20  # the spooled ones; the first 20 in the part set aside
     assert stored["llm_cost_hourly"][0] == "40"
+
+
+_CUT_REPRICE = """
+import sys
+from datetime import UTC, datetime, timedelta
+from tokentrace.processor.pricing import reprice
+from tokentrace.processor.pricing.pricer import Pricer
+from tokentrace.processor.store import store
+
+client = store.connect(sys.argv[1])
+def cut(client, start, end):  # killed between a rollup's delete and its insert
+    client.command("ALTER TABLE llm_cost_hourly DELETE WHERE 1", settings={"mutations_sync": 2})
+    raise SystemExit(3)
+reprice.rebuild_rollups = cut
+reprice.reprice(client, Pricer(), datetime.now(UTC) - timedelta(days=1))
+"""
+
+
+def test_a_reprice_cut_short_is_finished_by_serves_next_start(tmp_path):
+    # serve killed -9 while POST /api/v1/reprice rebuilt the rollups (1.5 s into a run over
+    # 5,000 calls) left llm_cost_hourly with 100 of 5,100 requests until someone ran
+    # tokentrace reprice again; Grafana's spend panels read the rollups.
+    server = ServeProcess(tmp_path).start()
+    assert (
+        _post(server, request(*(span(chat()) for _ in range(20))).SerializeToString()).status == 200
+    )
+    assert server.stop() == 0
+    cut = subprocess.run(
+        [sys.executable, "-c", _CUT_REPRICE, server.store_url], capture_output=True, timeout=300
+    )
+    assert cut.returncode == 3, cut.stderr.decode()
+    server.start()
+    assert server.stop() == 0
+    stored = server.stored()
+    assert len(stored["calls"]) == 20
+    assert (
+        stored["llm_cost_hourly"] == stored["llm_cost_daily"] == ["20", "0.070000000000", "20000"]
+    )
+    [line] = [line for line in server.log().splitlines() if "re-pricing run" in line]
+    assert line.endswith("which a stop cut short: the rollups of its days rebuilt"), line
