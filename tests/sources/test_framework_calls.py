@@ -261,3 +261,40 @@ def test_openinference_dspy_latest_calls(replay, name, alone):
     result = replay(name, alone=alone)
     assert result.rows() == [SONNET] * 2 + [GPT_4O] * 3 + [ALL_CALLS[-1]]
     assert sum(row[-1] for row in result.rows()) == Decimal("0.012024")
+
+
+# CrewAI's native Anthropic client drops ``default_headers``: the stand-in answers with its
+# default usage, 75 input and 8 output tokens, 75 × 3 + 8 × 15 per million = $0.000345
+# (https://www.anthropic.com/pricing: Claude Sonnet 4.5, $3 / $15 per million).
+CREWAI_SONNET = ("anthropic", "claude-sonnet-4-5", 75, 8, 0, 0, 0, Decimal("0.000345"))
+
+
+@pytest.mark.parametrize("alone", [False, True])
+def test_openinference_crewai_latest_calls(replay, alone):
+    """CrewAI 1.15.30 with OpenInference's CrewAI (1.1.21) and OpenAI (0.1.66)
+    instrumentations, as OpenInference documents them, on ``_crewai_more``: a crew kicked off
+    plain, streamed and async on gpt-4o, plain and streamed on Claude. OpenInference's CrewAI
+    spans (crew, task, agent) are not calls; its OpenAI span of each gpt-4o call is: 3 rows,
+    $0.00255 each, the stream flagged. The 2 Claude calls have no span at all (CrewAI's
+    native Anthropic client, which no instrumentation set up here wraps): not seen."""
+    result = replay("openinference_crewai_latest_calls", alone=alone)
+    assert result.spans == 13
+    assert result.rows() == [GPT_4O] * 3
+    assert result.rows("stream") == [(0,), (0,), (1,)]
+    assert result.metrics.spans_ignored.value() == 10
+
+
+@pytest.mark.parametrize("alone", [False, True])
+def test_openinference_crewai_latest_calls_beside_tokentrace(replay, alone):
+    """Beside tokentrace's instrumentation the Claude calls are seen: 5 rows, 3 × $0.00255
+    + 2 × $0.000345 = $0.00834, each call once (3 OpenInference spans duplicates), both
+    streams flagged, in one request or span by span."""
+    result = replay("openinference_crewai_latest_calls_tokentrace", alone=alone)
+    assert result.spans == 18
+    assert result.rows() == [CREWAI_SONNET] * 2 + [GPT_4O] * 3
+    assert sum(row[-1] for row in result.rows()) == Decimal("0.00834")
+    assert result.rows("model", "stream") == [
+        ("claude-sonnet-4-5", 0), ("claude-sonnet-4-5", 1), ("gpt-4o", 0), ("gpt-4o", 0),
+        ("gpt-4o", 1),
+    ]  # fmt: skip
+    assert result.metrics.spans_duplicate.value() == 3
