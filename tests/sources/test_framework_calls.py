@@ -298,3 +298,28 @@ def test_openinference_crewai_latest_calls_beside_tokentrace(replay, alone):
         ("gpt-4o", 1),
     ]  # fmt: skip
     assert result.metrics.spans_duplicate.value() == 3
+
+
+@pytest.mark.parametrize("alone", [False, True])
+def test_openinference_openai_agents_latest_calls(replay, alone):
+    """The OpenAI Agents SDK 0.24.0's own tracing through OpenInference's Agents
+    instrumentation (2.6.0) on ``_openai_agents_more``: 4 calls, a ``response`` span per
+    Responses API call (its usage, the cache included: $0.00255 each) and a ``generation``
+    span per Chat Completions call (1,200 input tokens, no cache count: usage-missing,
+    ``CACHE_UNSAID``); the Chat Completions stream asked for no usage and has none
+    (usage-missing, as beside tokentrace). Its agent, tool and turn spans are not calls."""
+    result = replay("openinference_openai_agents_latest_calls", alone=alone)
+    assert result.spans == 20
+    assert result.rows() == [NO_USAGE, CACHE_UNSAID, GPT_4O, GPT_4O]
+    assert result.metrics.spans_ignored.value() == 16
+
+
+@pytest.mark.parametrize("alone", [False, True])
+def test_openinference_openai_agents_latest_calls_beside_tokentrace(replay, alone):
+    """Beside tokentrace's instrumentation: 4 rows, each call once (4 duplicates), 3 at
+    $0.00255 ($0.00765) and the stream without usage unknown, both streams flagged."""
+    result = replay("openinference_openai_agents_latest_calls_tokentrace", alone=alone)
+    assert result.spans == 24
+    assert result.rows() == [NO_USAGE, *[GPT_4O] * 3]
+    assert result.rows("usage_missing", "stream") == [(0, 0), (0, 0), (0, 1), (1, 1)]
+    assert result.metrics.spans_duplicate.value() == 4
