@@ -34,6 +34,7 @@ from tokentrace.processor.pricing.pricer import (
     USAGE_MISSING,
     Price,
     Pricer,
+    never_sent,
     unpriced,
     with_provider_cost,
 )
@@ -264,6 +265,8 @@ def price_call(pricer: Pricer, call: Call) -> Price:
         price = unpriced(model, PRICING_ERROR)
     if call.usage_missing:  # the model's name as priced, its cost unknown
         price = unpriced(price.model, USAGE_MISSING)
+    if call.budget_blocked:
+        price = never_sent(price.model)
     return with_provider_cost(price, call.provider_usd)
 
 

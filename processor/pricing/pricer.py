@@ -127,6 +127,7 @@ GEMINI_API = "gcp.gemini"  # the OTel provider name of Google's Gemini API (not 
 NO_RATE = "no_rate"  # the model is known, but not the rate of this tier or unit, and no rule
 INVALID_USAGE = "invalid_usage"  # counts that contradict each other (more audio than input)
 PRICING_ERROR = "pricing_error"
+BUDGET_GUARD = "budget-guard"  # the price_version of a call blocked before it was sent
 
 
 class Price(NamedTuple):
@@ -160,6 +161,13 @@ class Price(NamedTuple):
 def unpriced(model: str, reason: str = UNKNOWN_MODEL) -> Price:
     zero = _ZERO
     return Price(False, model, zero, zero, zero, zero, zero, zero, "", reason, "", None, "none")
+
+
+def never_sent(model: str) -> Price:
+    """The price of a call the budget guard answered locally: it never reached the provider,
+    so it cost a known $0 whatever the model (an unpriced model would make it unknown)."""
+    zero = _ZERO
+    return Price(True, model, zero, zero, zero, zero, zero, zero, BUDGET_GUARD)
 
 
 def with_provider_cost(price: Price, provider_cost: Decimal | None) -> Price:

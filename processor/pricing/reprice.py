@@ -50,6 +50,7 @@ from tokentrace.processor.pricing.pricer import (
     ZERO_UNIT_COSTS,
     Price,
     Pricer,
+    never_sent,
     unpriced,
     with_provider_cost,
 )
@@ -75,6 +76,7 @@ INPUT_COLUMNS = (
     "inference_geo",
     "usage_missing",
     "provider_cost",
+    "budget_blocked",
 )
 # price_version last: a staged run marks it.
 PRICE_COLUMNS = (
@@ -427,6 +429,8 @@ def _stage_changes(
                 break
         if values["usage_missing"]:  # the model's name as priced, its cost unknown
             new = unpriced(new.model, USAGE_MISSING)
+        if values["budget_blocked"]:
+            new = never_sent(new.model)
         new = with_provider_cost(new, values["provider_cost"])
         fresh = _as_row(new)
         if fresh == tuple(values[c] for c in PRICE_COLUMNS):

@@ -650,7 +650,8 @@ _VIEWS: list[View] = [
         description=(
             "Spend, requests and tokens over the range (whole days). cost is the known cost: "
             "a lower bound when unpriced_requests > 0, NULL (unknown) when every call's cost "
-            "is unknown; cost_per_request averages the calls of known cost. failed_cost is "
+            "is unknown; cost_per_request averages the calls of known cost sent to a provider (not "
+            "the calls a budget guard blocked). failed_cost is "
             "the same for the failed calls (failed_unpriced_requests of them unknown). "
             "dead_lettered_requests are calls serve could not store (tokentrace dead-letters "
             "list): in no other column, cost NULL when they are the range's only calls; "
@@ -664,7 +665,9 @@ SELECT
     if(sum(d.requests) = 0 AND dead_lettered_requests > 0, NULL, {_KNOWN_SUM.format("cost")})
         AS cost,
     sum(d.requests) AS requests,
-    sum(d.cost) / nullIf(sum(d.requests) - sum(d.unpriced_requests), 0) AS cost_per_request,
+    sum(d.cost)
+        / nullIf(sum(d.requests) - sum(d.unpriced_requests) - sum(d.blocked_requests), 0)
+        AS cost_per_request,
     sum(d.input_tokens) AS input_tokens,
     sum(d.output_tokens) AS output_tokens,
     sum(d.cache_read_tokens) AS cache_read_tokens,
@@ -867,14 +870,17 @@ ORDER BY day""",
         title="Cost per request",
         description=(
             "Average cost of one call of known cost per UTC day (days with calls only; NULL "
-            "when no call of the day has a known cost); unpriced_requests are not in it."
+            "when no call of the day has a known cost); unpriced_requests are not in it, nor "
+            "the calls a budget guard blocked (never sent, cost 0)."
         ),
         format=Format.TIME_SERIES,
         source="llm_cost_daily",
         template="""\
 SELECT
     day,
-    sum(d.cost) / nullIf(sum(d.requests) - sum(d.unpriced_requests), 0) AS cost_per_request,
+    sum(d.cost)
+        / nullIf(sum(d.requests) - sum(d.unpriced_requests) - sum(d.blocked_requests), 0)
+        AS cost_per_request,
     sum(d.unpriced_requests) AS unpriced_requests
 FROM llm_cost_daily AS d
 WHERE $__dateFilter(day){filters}
