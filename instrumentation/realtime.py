@@ -282,13 +282,18 @@ def _record(
     span.end()
 
 
+def _observe_safely(tracer: Tracer, settings: Settings, connection: Any, message: Any) -> None:
+    """:func:`_observe`, whose failure is reported, never raised into the application's read."""
+    try:
+        _observe(tracer, settings, connection, message)
+    except Exception:
+        failures.report("a Realtime event")
+
+
 def _wrapper(tracer: Tracer, settings: Settings) -> Callable[..., Any]:
     def recv(wrapped: Callable[..., Any], instance: Any, args: Any, kwargs: Any) -> Any:
         message = wrapped(*args, **kwargs)
-        try:
-            _observe(tracer, settings, instance, message)
-        except Exception:
-            failures.report("a Realtime event")
+        _observe_safely(tracer, settings, instance, message)
         return message
 
     return recv
@@ -297,10 +302,7 @@ def _wrapper(tracer: Tracer, settings: Settings) -> Callable[..., Any]:
 def _async_wrapper(tracer: Tracer, settings: Settings) -> Callable[..., Any]:
     async def recv(wrapped: Callable[..., Any], instance: Any, args: Any, kwargs: Any) -> Any:
         message = await wrapped(*args, **kwargs)
-        try:
-            _observe(tracer, settings, instance, message)
-        except Exception:
-            failures.report("a Realtime event")
+        _observe_safely(tracer, settings, instance, message)
         return message
 
     return recv
@@ -313,10 +315,7 @@ def _frame_wrapper(tracer: Tracer, settings: Settings) -> Callable[..., Any]:
     def recv_data_frame(wrapped: Callable[..., Any], instance: Any, args: Any, kwargs: Any) -> Any:
         found = wrapped(*args, **kwargs)
         if isinstance(getattr(instance, _STATE, None), _Session) and found[0] in _DATA_OPCODES:
-            try:
-                _observe(tracer, settings, instance, found[1].data)
-            except Exception:
-                failures.report("a Realtime event")
+            _observe_safely(tracer, settings, instance, found[1].data)
         return found
 
     return recv_data_frame
