@@ -571,6 +571,12 @@ def test_spans_resent_within_the_hour_after_the_deduper_forgot_them_are_stored_o
     for _ in range(4):  # 40 newer calls: the generation holding the first 10 dropped
         ingest.send(request(*(span(chat()) for _ in range(10))))
     assert ingest.deduper.forgets_before_us > minutes_ago // 1000  # it may have forgotten them
+    # The first copies stored before the resend: sent within one spool segment (sealed each
+    # 0.05 s), a resend would be looked up before its own first copies reached llm_calls.
+    deadline = time.monotonic() + 60  # a guard against a sink that never stores, not a speed
+    while store_client.command("SELECT count() FROM llm_calls") < 50:
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
     ingest.send(request(*first))  # resent
     ingest.close()
     # gpt-4o: 1,000 x $2.50 / M + 100 x $10 / M = $0.0035 a call; 50 calls, the 10 resent not
