@@ -14,13 +14,10 @@ from __future__ import annotations
 
 import functools
 import importlib
-import logging
 from collections.abc import Callable
 from typing import Any
 
-from . import failures
-
-logger = logging.getLogger("tokentrace.instrumentation")
+from . import failures, unmetered
 
 SERVICES: tuple[tuple[str, str, str], ...] = (
     (
@@ -36,7 +33,6 @@ SERVICES: tuple[tuple[str, str, str], ...] = (
 )
 """(host suffix, service, what to set) of the LLM APIs Google's SDKs call over gRPC."""
 _MODULES = ("grpc", "grpc.aio")
-_warned: set[str] = set()
 
 
 def _check(target: Any) -> None:
@@ -46,9 +42,9 @@ def _check(target: Any) -> None:
     host = target.rpartition(":")[0] if target.count(":") == 1 else target
     host = host.removeprefix("dns:///").lower()
     for suffix, service, setting in SERVICES:
-        if host.endswith(suffix) and host not in _warned:
-            _warned.add(host)
-            logger.warning(
+        if host.endswith(suffix):
+            unmetered.say_once(
+                ("grpc", host),
                 "calls to %s over gRPC (%s) are not metered by tokentrace: %s",
                 service,
                 target,

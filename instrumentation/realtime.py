@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import importlib
 import json
-import logging
 import ssl
 import time
 from collections.abc import Callable
@@ -32,7 +31,7 @@ from opentelemetry import baggage
 from opentelemetry.context import get_current
 from opentelemetry.trace import SpanKind, Tracer
 
-from . import failures
+from . import failures, unmetered
 from .config import Settings
 from .openai_api import AUDIO_INPUT_TOKENS, AUDIO_OUTPUT_TOKENS, IMAGE_INPUT_TOKENS
 from .openai_media_api import TRANSCRIPTIONS
@@ -57,8 +56,6 @@ _NOT_REALTIME = False
 _LIVE_PATHS = ("BidiGenerateContent", "BidiGenerateContentConstrained")
 """The Gemini Live API's WebSocket methods (google-genai's `client.aio.live.connect`, on the
 Gemini API and Vertex AI): not metered, said once per host."""
-_warned: set[str] = set()
-logger = logging.getLogger("tokentrace.instrumentation")
 
 
 class _Session:
@@ -106,9 +103,9 @@ def _new_session(host: str, port: int, target: str, secure: bool) -> _Session | 
     path, _, query = target.partition("?")
     path = path.rstrip("/")
     if not path.endswith("/realtime"):
-        if path.endswith(_LIVE_PATHS) and host not in _warned:
-            _warned.add(host)
-            logger.warning(
+        if path.endswith(_LIVE_PATHS):
+            unmetered.say_once(
+                ("live", host),
                 "Gemini Live API sessions (%s:%d%s) are not metered by tokentrace: their "
                 "usage is not read; generate_content calls (HTTP) are",
                 host,

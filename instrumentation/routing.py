@@ -13,7 +13,6 @@ metered from the answer (`api.Deferred`, `batch_call`).
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -34,6 +33,7 @@ from . import (
     sglang_api,
     stream_usage,
     tgi_api,
+    unmetered,
     voyage_api,
 )
 from .api import Api
@@ -48,8 +48,6 @@ from .providers import (
     UNKNOWN,
     provider_for,
 )
-
-logger = logging.getLogger("tokentrace.instrumentation")
 
 _USAGE_ON_REQUEST = (openai_api.CHAT, openai_api.COMPLETIONS)
 """The APIs whose streams report usage only when `stream_options.include_usage` is set."""
@@ -337,12 +335,10 @@ _NO_MODEL_PATHS = ("/chat/completions", "/v1/completions", "/v1/embeddings")
 """OpenAI's paths that only LLM servers serve: a POST there is a call whether or not its body
 names a model (`/responses`, `/v1/messages` or `/embeddings` alone are also other apps')."""
 
-_UNMETERED_LOGGED = 256
 _NO_MODEL = (
     "has an LLM API's path but its body names no model: not metered. "
     "If it is an LLM call, map its base URL in TOKENTRACE_PROVIDER_URLS (provider=URL)"
 )
-_unmetered: set[tuple[str, int, str]] = set()
 
 
 def _not_metered(scheme: str, host: str, port: int, path: str, why: str = _NO_MODEL) -> None:
@@ -350,11 +346,7 @@ def _not_metered(scheme: str, host: str, port: int, path: str, why: str = _NO_MO
     neither known nor mapped and its body names no model, on a path other APIs share
     (`/responses`, `/v1/messages`). Runs only when a route is decided, never for a cached
     one."""
-    key = (host, port, path)
-    if key in _unmetered or len(_unmetered) >= _UNMETERED_LOGGED:
-        return
-    _unmetered.add(key)
-    logger.warning("POST %s://%s:%d%s %s", scheme, host, port, path, why)
+    unmetered.say_once((host, port, path), "POST %s://%s:%d%s %s", scheme, host, port, path, why)
 
 
 _GET_APIS: tuple[tuple[Api, str, str], ...] = (

@@ -11,14 +11,14 @@ import grpc
 import grpc.aio
 from opentelemetry.sdk.trace import TracerProvider
 
-from tokentrace.instrumentation import LLMInstrumentor, grpc_channels
+from tokentrace.instrumentation import LLMInstrumentor, unmetered
 
 TARGET = "us-central1-aiplatform.googleapis.com:443"
 
 
 def test_a_vertex_ai_grpc_channel_is_said_unmetered_with_the_rest_setting(unmapped, caplog):
     """Was silent: no HTTP hook sees a gRPC call."""
-    grpc_channels._warned.clear()
+    unmetered._said.clear()
     with caplog.at_level(logging.WARNING, logger="tokentrace.instrumentation"):
         for _ in range(2):
             grpc.secure_channel(TARGET, grpc.ssl_channel_credentials()).close()

@@ -31,7 +31,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 from websockets.sync.server import ServerConnection, serve
 
-from tokentrace.instrumentation import realtime, tags
+from tokentrace.instrumentation import tags, unmetered
 
 from .conftest import llm_spans, store_spans
 
@@ -315,7 +315,7 @@ def _tls_contexts(directory: Path) -> tuple[ssl.SSLContext, ssl.SSLContext]:
 def test_a_gemini_live_session_is_said_unmetered(unmapped, caplog, tmp_path):
     """google-genai's Live API (`client.aio.live.connect`) is a WebSocket whose usage is not
     read: was silent, now one warning per host."""
-    realtime._warned.clear()
+    unmetered._said.clear()
     server_tls, client_tls = _tls_contexts(tmp_path)
 
     def live(websocket: ServerConnection) -> None:
