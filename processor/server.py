@@ -171,10 +171,7 @@ class Service:
 
     def _connect(self) -> Any:
         client = store.connect(self.config.clickhouse_url)
-        store.migrate(client, cluster=self.config.cluster)
-        create_missing(client, self.config.cluster)
-        broken_parts.say(client)
-        retention.apply(client, self.config.retention_days, self.config.cluster)
+        _prepare_store(client, self.config)
         return client
 
     def _register_gauges(self) -> None:
@@ -327,6 +324,20 @@ def _adopt_earlier_held_calls(directory: Path) -> None:
                   held.name, exc)  # fmt: skip
 
 
+def _prepare_store(client: Any, config: ServeConfig, *, starting: bool = False) -> None:
+    """Make the store fit to take calls, at start and at each reconnect alike: the schema
+    migrated, dropped bookkeeping tables created again, damaged parts said, retention set;
+    at start, a re-pricing run a stop cut short finished first (``reprice.finish_at_start``:
+    on a ClickHouse server, where ``tokentrace reprice`` may be running, only said)."""
+    store.migrate(client, cluster=config.cluster)
+    create_missing(client, config.cluster)
+    broken_parts.say(client)
+    if starting:
+        embedded = store.StoreURL.parse(config.clickhouse_url).embedded
+        reprice.finish_at_start(client, alone=embedded)
+    retention.apply(client, config.retention_days, config.cluster)
+
+
 def _seed_from_store(deduper: Deduper, client: Any) -> int:
     """Remember the calls stored whose spans started in the last hour, up to ``SEED_CALLS``;
     returns the time (µs) from which every stored call is remembered.
@@ -419,11 +430,7 @@ def _serve(config: ServeConfig, lock: spool_lock.SpoolLock) -> int:
     embedded = store.StoreURL.parse(config.clickhouse_url).embedded
     try:
         client = store.connect(config.clickhouse_url)
-        store.migrate(client, cluster=config.cluster)
-        create_missing(client, config.cluster)
-        broken_parts.say(client)
-        reprice.finish_at_start(client, alone=embedded)
-        retention.apply(client, config.retention_days, config.cluster)
+        _prepare_store(client, config, starting=True)
     except Exception as exc:
         if embedded:
             print(f"tokentrace serve: cannot open the embedded store: {exc}", file=sys.stderr)
