@@ -17,6 +17,7 @@ block the sink's inserts on its own connection.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import re
@@ -34,7 +35,7 @@ from tokentrace.processor.api.clickhouse_errors import (
     UNKNOWN_TABLE,
     ClickHouseError,
 )
-from tokentrace.processor.store.sink import missing_table
+from tokentrace.processor.store.sink import again_once_created, missing_table
 
 log = logging.getLogger("tokentrace.clickhouse_http")
 DEFAULT_FORMAT = "TabSeparated"
@@ -89,16 +90,13 @@ class ChdbReader:
         (``sink.recreating``): before, Grafana's panels counting dead letters failed here
         until one of those readers or a restart created it."""
         check_settings(settings or {}, self.version)
-        try:
-            return self._run(sql, default_format, database or self.database, settings, params)
-        except ClickHouseError as error:
-            if self._repair is None or not missing_table(error):
-                raise
-        try:
-            self._repair()
-        except Exception as exc:
-            log.error("clickhouse interface: cannot create a dropped table again: %s", exc)
-        return self._run(sql, default_format, database or self.database, settings, params)
+        run = functools.partial(
+            self._run, sql, default_format, database or self.database, settings, params
+        )
+        repair = self._repair
+        if repair is None:
+            return run()
+        return again_once_created(run, functools.partial(_create_again, repair))
 
     def _run(
         self,
@@ -145,6 +143,14 @@ class ChdbReader:
             return conn.query(sql, fmt, params=params or {})
         except Exception as exc:
             raise ClickHouseError.from_chdb(exc, self.version) from None
+
+
+def _create_again(repair: Callable[[], None]) -> None:
+    """``repair()``, whose failure is logged: the query run again then says what to do."""
+    try:
+        repair()
+    except Exception as exc:
+        log.error("clickhouse interface: cannot create a dropped table again: %s", exc)
 
 
 def _dropped(error: ClickHouseError, database: str) -> ClickHouseError:

@@ -493,13 +493,20 @@ def recreating(client: Any, action: Callable[[Any], T], cluster: str | None = No
     again (:func:`create_missing`): for the readers' APIs, whose reads of ``dead_letters``
     failed with a 500 once it was dropped by hand while serve ran, until the sink met a
     poison row or serve reconnected."""
+    return again_once_created(lambda: action(client), lambda: create_missing(client, cluster))
+
+
+def again_once_created(run: Callable[[], T], create: Callable[[], None]) -> T:
+    """``run()``; when it finds a bookkeeping table missing (:func:`missing_table`),
+    ``create()`` and ``run()`` once more. The one way serve's readers (:func:`recreating`)
+    and its read-only ClickHouse interface, whose connections cannot create a table, retry."""
     try:
-        return action(client)
+        return run()
     except Exception as exc:
         if not missing_table(exc):
             raise
-        create_missing(client, cluster)
-        return action(client)
+    create()
+    return run()
 
 
 def create_missing(client: Any, cluster: str | None = None) -> None:
