@@ -31,12 +31,10 @@ from tokentrace.processor.metrics import Registry
 from tokentrace.processor.pricing.names import call_models
 from tokentrace.processor.pricing.pricer import (
     PRICING_ERROR,
-    USAGE_MISSING,
     Price,
     Pricer,
-    never_sent,
+    as_stored,
     unpriced,
-    with_provider_cost,
 )
 from tokentrace.processor.store.spool import Spool, replace_whole, resolve
 from tokentrace.processor.unpriced_log import UnpricedLog
@@ -236,9 +234,9 @@ def read_held(path: Path) -> list[Call]:
 
 def price_call(pricer: Pricer, call: Call) -> Price:
     """One extracted call's price, as ingest stores it: by the response model, else by the
-    request model when that differs (:func:`~tokentrace.processor.pricing.names.call_models`);
-    a call without usage is unpriced (``usage_missing``), never priced at $0. A cost the
-    provider reported counts either way (:func:`with_provider_cost`)."""
+    request model when that differs (:func:`~tokentrace.processor.pricing.names.call_models`),
+    then stored as :func:`~tokentrace.processor.pricing.pricer.as_stored` says (no usage:
+    unknown, never $0; blocked: a known $0; a reported cost counts either way)."""
     models = call_models(call.response_model, call.request_model) or [""]
     model = models[0]
     timestamp = call.timestamp
@@ -263,11 +261,7 @@ def price_call(pricer: Pricer, call: Call) -> Price:
     except Exception as exc:  # a pricing fault must not lose the call: store it unpriced
         log.warning("cannot price %s %s: %s", call.provider, model, exc)
         price = unpriced(model, PRICING_ERROR)
-    if call.usage_missing:  # the model's name as priced, its cost unknown
-        price = unpriced(price.model, USAGE_MISSING)
-    if call.budget_blocked:
-        price = never_sent(price.model)
-    return with_provider_cost(price, call.provider_usd)
+    return as_stored(price, call.usage_missing, call.budget_blocked, call.provider_usd)
 
 
 def _copy(source: Future[None], target: Future[None]) -> None:

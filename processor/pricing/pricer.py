@@ -170,6 +170,20 @@ def never_sent(model: str) -> Price:
     return Price(True, model, zero, zero, zero, zero, zero, zero, BUDGET_GUARD)
 
 
+def as_stored(
+    price: Price, usage_missing: int, budget_blocked: int, provider_cost: Decimal | None
+) -> Price:
+    """The price a call is stored at, from what the pricer found for its counts: unknown
+    (``usage_missing``) when its span had no usage, never $0; a known $0 when the budget
+    guard blocked it (:func:`never_sent`); the cost the provider reported counts either way
+    (:func:`with_provider_cost`). One rule for ingest and for reprice."""
+    if usage_missing:  # the model's name as priced, its cost unknown
+        price = unpriced(price.model, USAGE_MISSING)
+    if budget_blocked:
+        price = never_sent(price.model)
+    return with_provider_cost(price, provider_cost)
+
+
 def with_provider_cost(price: Price, provider_cost: Decimal | None) -> Price:
     """``price`` with the cost the provider reported: it becomes the cost that counts, and the
     computed parts stay beside it (DESIGN §9: provider-reported cost is the top price layer)."""

@@ -46,13 +46,10 @@ from tokentrace.processor.extract.extractor import (
 )
 from tokentrace.processor.pricing.names import call_models
 from tokentrace.processor.pricing.pricer import (
-    USAGE_MISSING,
     ZERO_UNIT_COSTS,
     Price,
     Pricer,
-    never_sent,
-    unpriced,
-    with_provider_cost,
+    as_stored,
 )
 from tokentrace.processor.store import retention
 
@@ -427,11 +424,9 @@ def _stage_changes(
             )
             if new.priced:
                 break
-        if values["usage_missing"]:  # the model's name as priced, its cost unknown
-            new = unpriced(new.model, USAGE_MISSING)
-        if values["budget_blocked"]:
-            new = never_sent(new.model)
-        new = with_provider_cost(new, values["provider_cost"])
+        new = as_stored(
+            new, values["usage_missing"], values["budget_blocked"], values["provider_cost"]
+        )
         fresh = _as_row(new)
         if fresh == tuple(values[c] for c in PRICE_COLUMNS):
             continue
