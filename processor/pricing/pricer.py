@@ -266,9 +266,12 @@ class Period:
     long_context: rules.LongContext | None = None  # above its threshold: unpriced (no_rate)
     requires: tuple[int, ...] = ()  # counts a call of this period always has: zero = unpriced
     unknown: str = ""  # why a correction or the prices file says this period's price is unknown
+    switch: tuple[int, Compiled] | None = None  # a count that, non-zero, prices at these instead
 
     def price(self, usage: tuple[int, ...]) -> Price:
         compiled = self.compiled
+        if compiled is not None and self.switch is not None and usage[self.switch[0]]:
+            compiled = self.switch[1]
         if compiled is None:
             return unpriced(self.model, self.reason)
         if self.long_context is not None:
@@ -417,6 +420,7 @@ class Pricer:
                 p.long_context,
                 p.requires,
                 p.hours_utc,
+                p.switch,
             )
             for p in periods
         )
@@ -902,6 +906,10 @@ def _compile(
     applied = [rule for rule, _ in ruled.rules] if ruled else []
     if ruled is not None and ruled.tier_missing and compiled is not None:
         compiled, reason = None, NO_RATE
+    switch = None
+    if compiled is not None and ruled is not None and ruled.switch is not None:
+        key, switched = ruled.switch
+        switch = (_FIELDS[key], compile_price(switched))
     return Period(
         provider=provider,
         model=model,
@@ -922,6 +930,7 @@ def _compile(
         long_context=ruled.long_context if ruled else None,
         requires=tuple(_FIELDS[key] for key in ruled.requires) if ruled else (),
         unknown=unknown,
+        switch=switch,
     )
 
 

@@ -258,20 +258,22 @@ GEMINI_GROUNDING = Rule(
 
 # Gemini 2.5 Flash Preview (04-17 and 05-20) billed its output at $0.60 per million with
 # thinking off and $3.50 with thinking on, thinking and answer alike; genai-prices has the
-# $0.60 alone. A call that reports thinking tokens had thinking on: its output rate is not the
-# data's, so it is unpriced, never billed at $0.60 (a call without thinking tokens is billed
-# at the non-thinking rate, the one a thinking budget of 0 gets).
+# $0.60 alone. A call that reports thinking tokens had thinking on, so every output token of
+# it is billed at $3.50 (a call without thinking tokens is billed at the non-thinking rate,
+# the one a thinking budget of 0 gets). Standard tier only: no page states a thinking rate of
+# another tier, whose thinking calls stay unpriced.
 GEMINI_FLASH_PREVIEW_THINKING = Rule(
     "gemini-2.5-flash-preview-thinking",
-    "Gemini 2.5 Flash Preview with thinking tokens: thinking on bills every output token at "
-    "$3.50 per million, not the $0.60 of thinking off that the price data has: unpriced "
-    "(no_rate)",
+    "Gemini 2.5 Flash Preview with thinking tokens: thinking on bills every output token, "
+    "thinking and answer, at $3.50 per million, not the $0.60 of thinking off that the price "
+    "data has",
     "https://ai.google.dev/gemini-api/docs/pricing (Gemini 2.5 Flash Preview: output price "
     "non-thinking $0.60, thinking $3.50, as it read in 2025) ; "
     "https://huggingface.co/philschmid (Google DeepMind's launch post of "
     'gemini-2.5-flash-preview-04-17: "$0.6 or $3.5 (thinking on) per million output tokens '
     '(thinking tokens are billed as output tokens)", checked 2026-12-03)',
 )
+THINKING_ON_OUTPUT_MTOK = Decimal("3.5")
 _THINKING_PRICED_APART = frozenset({"gemini-2.5-flash-preview"})  # genai-prices ids
 
 # Gemini models whose grounding fee is per grounded prompt ($35 per 1,000), not per search
@@ -452,6 +454,9 @@ class Ruled:
     tier_missing: bool  # the call's tier has no price and no rule (or a fee no span counts)
     long_context: LongContext | None = None  # calls above its threshold are unpriced
     requires: tuple[str, ...] = ()  # usage keys that make a call unpriced when zero
+    # (usage key, price): a call whose count is non-zero is priced at this price instead, a
+    # rate that depends on a mode the call was in (Gemini 2.5 Flash Preview's thinking)
+    switch: tuple[str, ModelPrice] | None = None
 
 
 def apply(
@@ -555,8 +560,14 @@ def apply(
         and not (grounding_billed and not model_id.startswith(_GROUNDED_PER_PROMPT))
     ):
         no_rate.append("web_searches")  # GEMINI_GROUNDING: a free allowance of the project
+    switch = None
     if provider_id == "google" and model_id in _THINKING_PRICED_APART:
-        no_rate.append("output_reasoning_tokens")  # GEMINI_FLASH_PREVIEW_THINKING
+        if service_tier in STANDARD_TIERS and isinstance(prices.output_mtok, Decimal):
+            thinking = _with(prices, output_mtok=THINKING_ON_OUTPUT_MTOK)
+            switch = ("output_reasoning_tokens", thinking)
+            applied.append((GEMINI_FLASH_PREVIEW_THINKING, "output_reasoning_tokens"))
+        else:
+            no_rate.append("output_reasoning_tokens")
     if prices.cache_write_1h_mtok is None and prices.cache_write_mtok is not None:
         if provider_id in ANTHROPIC_PROVIDERS and "claude" in model_id:
             prices = _with(prices, cache_write_1h_mtok=_times(prices.input_mtok, Decimal(2)))
@@ -570,6 +581,7 @@ def apply(
         tier_missing,
         _long_context(provider_id, model_id, prices),
         requires,
+        switch,
     )
 
 

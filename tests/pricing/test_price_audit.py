@@ -228,6 +228,11 @@ REALTIME_LAUNCH = (
     "text $5 / $20, audio $100 / $200)"
 )
 GEMINI_BATCH = GEMINI + " ; https://ai.google.dev/gemini-api/docs/batch-mode"
+FLASH_PREVIEW = (
+    "https://ai.google.dev/gemini-api/docs/pricing (Gemini 2.5 Flash Preview, as it read in 2025: "
+    "input $0.15, output non-thinking $0.60, thinking $3.50) ; https://huggingface.co/philschmid "
+    "(Google's launch post: $0.6 or $3.5 thinking on, thinking tokens billed as output tokens)"
+)
 
 
 @dataclass(frozen=True)
@@ -780,16 +785,18 @@ CASES = [
         GEMINI,
     ),
     # Gemini 2.5 Flash Preview (04-17, 05-20) billed output at $0.60 with thinking off and
-    # $3.50 with thinking on; the data has $0.60 alone. Thinking off: 100,000 x 0.15 + 10,000
-    # x 0.6. A call with thinking tokens had thinking on: it was that same 0.021, for a call
-    # of 100,000 x 0.15 + 10,000 x 3.5 = 0.05; now unknown.
+    # $3.50 with thinking on, thinking and answer alike; the data has $0.60 alone. Thinking
+    # off: 100,000 x 0.15 + 10,000 x 0.6. A call with thinking tokens had thinking on: every
+    # output token at $3.50, 100,000 x 0.15 + 10,000 x 3.5 = 0.05 (it was 0.021, then
+    # unknown); 05-20 alike, 50,000 x 0.15 + 2,000 x 3.5 = 0.0075 + 0.007. A batch call with
+    # thinking tokens: no page states the batch thinking rate, unknown.
     Case(
         "gemini-2.5-flash-preview-04-17 thinking off",
         "gcp.gemini",
         "gemini-2.5-flash-preview-04-17",
         usage(100_000, 10_000),
         "0.021",
-        "https://huggingface.co/philschmid (Google's launch post: $0.6 or $3.5 thinking on)",
+        FLASH_PREVIEW,
         at=datetime(2025, 5, 1, 12, tzinfo=UTC),
     ),
     Case(
@@ -797,9 +804,27 @@ CASES = [
         "gcp.gemini",
         "gemini-2.5-flash-preview-04-17",
         usage(100_000, 10_000, reasoning=8_000),
-        None,
-        "https://huggingface.co/philschmid (Google's launch post: $0.6 or $3.5 thinking on)",
+        "0.05",
+        FLASH_PREVIEW,
         at=datetime(2025, 5, 1, 12, tzinfo=UTC),
+    ),
+    Case(
+        "gemini-2.5-flash-preview-05-20 thinking on",
+        "gcp.gemini",
+        "gemini-2.5-flash-preview-05-20",
+        usage(50_000, 2_000, reasoning=1_500),
+        "0.0145",
+        FLASH_PREVIEW,
+        at=datetime(2025, 6, 2, 12, tzinfo=UTC),
+    ),
+    Case(
+        "gemini-2.5-flash-preview-05-20 batch thinking on",
+        "gcp.gemini",
+        "gemini-2.5-flash-preview-05-20",
+        usage(100_000, 10_000, reasoning=8_000, tier="batch"),
+        None,
+        FLASH_PREVIEW + " ; " + GEMINI_BATCH,
+        at=datetime(2025, 6, 2, 12, tzinfo=UTC),
         reason="no_rate",
     ),
     # Gemini 2.5 Pro over 200K: $2.50 / hits $0.25 / $15 on every token.
