@@ -805,7 +805,9 @@ def _call(
     )
     cache_counted = found[CACHE_READ] is not None or found[CACHE_WRITE] is not None
     cache_known = cache_counted
-    if source.usage_is_estimate(provider, bool(call.stream), cache_counted):
+    if source.usage_is_estimate(
+        provider, bool(call.stream), cache_counted, found[RESPONSE_ID] or ""
+    ):
         input_tokens = output_tokens = None
     cache_read = _valid(found[CACHE_READ]) or 0
     cache_write = _valid(found[CACHE_WRITE]) or 0

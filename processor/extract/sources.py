@@ -57,7 +57,14 @@ instrumentation.openai.v1``, ``anthropic.chat``), in a       input + cache); str
                             Anthropic SDK's span            (it adds ``message_start``'s 1)
 OpenLLMetry JS 0.27         one span per SDK call           Anthropic input EXCLUDES cache
 (``@traceloop/               (``chat MODEL``)               (the API's ``input_tokens``);
-instrumentation-*``)                                        OpenAI streams carry no usage
+instrumentation-*``)                                        OpenAI chat streams carry its
+                                                            own ESTIMATE (tiktoken on the
+                                                            text, without the messages'
+                                                            overhead or the cache), and
+                                                            nothing marks a stream: its
+                                                            chat counts are taken as no
+                                                            usage (``Source.usage_is_
+                                                            estimate``)
 OpenLIT 1.34 (scope        one span per SDK call; none     Anthropic input EXCLUDES cache,
 ``openlit.otel.tracing``)   for Anthropic's                 and no cache counts; OpenAI
                             ``messages.stream``             input includes cache, no cache
@@ -352,6 +359,15 @@ _FRAMEWORK_SCOPES = (
     _VERTEXAI_SCOPE,
 )
 # Scopes whose spans of one call disagree on its usage, so that across requests they are
+# OpenLLMetry JS's OpenAI instrumentation (0.27): it never reads a chat or completions
+# stream's usage chunk; with ``enrichTokens`` (on by default in @traceloop/node-server-sdk,
+# ``TRACELOOP_ENRICH_TOKENS``) it writes its own count as the usage: tiktoken on the message
+# texts, without the messages' overhead or the cache (recorded: 2 in and 9 out for the
+# API's 1,200 and 80). Nothing on its span says the call streamed, and its plain calls'
+# spans carry no cache count either; only its Responses API spans (``resp_…`` ids) read
+# the response's usage.
+_OPENLLMETRY_JS_OPENAI_SCOPE = b"@traceloop/instrumentation-openai"
+_RESPONSES_ID_PREFIX = "resp_"
 # paired by time alone, not by equal counts (``dedupe``'s ``N`` key): OpenInference JS's
 # Bedrock spans (0.5.1) count an InvokeModel stream's output as ``message_start``'s 1 and
 # its input with the cache, OpenLLMetry JS's (0.27) the output but no cache. Exported one
@@ -694,7 +710,8 @@ class Source:
     __slots__ = (
         "agents_bridge", "anthropic_input_excludes_cache", "bedrock_input_excludes_cache",
         "bedrock_vendor_dropped", "botocore", "chunk_timed", "foundry", "langchain", "litellm",
-        "llama_index", "logfire", "openinference", "openlit", "openllmetry_langchain",
+        "llama_index", "logfire", "openinference", "openlit", "openllmetry_js_openai",
+        "openllmetry_langchain",
         "operation_spans", "plain_keys_are_request", "rank",
         "response_id_in_output", "stream_apart", "usage_object_normalised", "vercel", "vertexai",
         "vertexai_sdk",
@@ -731,6 +748,7 @@ class Source:
         self.agents_bridge = scope_name == _AGENTS_BRIDGE_SCOPE
         self.langchain = scope_name in _LANGCHAIN_SCOPES
         self.openllmetry_langchain = scope_name == _OPENLLMETRY_LANGCHAIN_SCOPE
+        self.openllmetry_js_openai = scope_name == _OPENLLMETRY_JS_OPENAI_SCOPE
         self.llama_index = scope_name == _LLAMA_INDEX_SCOPE
         self.foundry = self.rank == RANK_PROVIDER_SDK and scope_name.endswith(_FOUNDRY_SCOPE_SUFFIX)
         self.openinference = scope_name.startswith(FRAMEWORK_PEER_SCOPES)
@@ -893,13 +911,24 @@ class Source:
             and model.startswith(_THINKING_GEMINI)
         )
 
-    def usage_is_estimate(self, provider: str, stream: bool, cache_counted: bool) -> bool:
-        """Whether the counts are the source's guess rather than the provider's usage.
+    def usage_is_estimate(
+        self, provider: str, stream: bool, cache_counted: bool, response_id: str
+    ) -> bool:
+        """Whether the counts are, or cannot be told from, the source's guess rather than
+        the provider's usage.
 
         OpenLIT counts a streamed OpenAI chat call itself (characters / 2) unless the
         stream's usage chunk came: 1.34 always did (it looked for ``input_tokens`` in
         chat chunks), 1.45 reads the chunk, and only then sets ``gen_ai.usage.cache_read.
-        input_tokens`` (``cache_counted``, even when 0)."""
+        input_tokens`` (``cache_counted``, even when 0).
+
+        OpenLLMetry JS's OpenAI spans of chat and completions calls
+        (``_OPENLLMETRY_JS_OPENAI_SCOPE``): a stream's counts are its estimate, and its
+        span of a plain call looks the same, so neither is taken as exact; a release that
+        reads the API's usage would carry its cache count. Its Responses API spans
+        (``resp_…``) carry the response's usage."""
+        if self.openllmetry_js_openai:
+            return not cache_counted and not response_id.startswith(_RESPONSES_ID_PREFIX)
         return self.openlit and stream and provider == "openai" and not cache_counted
 
     def provider(self, name: str) -> str:

@@ -162,24 +162,26 @@ def test_otel_openai_js_latest_calls(replay):
 
 def test_openllmetry_js_latest_calls(replay):
     """OpenLLMetry's SDK (@traceloop/node-server-sdk 0.27, its instrumentations handed the
-    SDKs): no span of the embeddings (it does not wrap them: 8 rows for 9 calls); no cache
-    count on OpenAI's spans (a gpt-4o call of 1,200 input tokens usage-missing, as
-    ``GPT_4O_UNCACHED``); its Responses API stream's span has no count (usage-missing). Its
-    chat stream's counts are its own estimates (``enrichTokens``, on by default: tiktoken on
-    the message text, 2 in and 9 out for the API's 1,200 and 80), not the API's usage, and
-    nothing on the span tells them apart: stored as they are ($0.000095). Claude's input
-    count leaves out the cache (as its 0.27 always did)."""
+    SDKs): no span of the embeddings (it does not wrap them: 8 rows for 9 calls); its
+    Responses API stream's span has no count (usage-missing). Its chat stream's counts are
+    its own estimate (``enrichTokens``, on by default: tiktoken on the message text, 2 in
+    and 9 out for the API's 1,200 and 80), and nothing on the span tells a stream from a
+    plain call: they were stored as exact ($0.000095 for a $0.00255 call). No OpenAI chat
+    count of this instrumentation is taken as exact now: its 3 chat calls are usage-missing
+    (unknown, with no counts), its Responses API call of 1,200 input tokens without a cache
+    count too (``GPT_4O_UNCACHED``). Claude's input count leaves out the cache (as its 0.27
+    always did)."""
     result = replay("openllmetry_js_latest_calls")
     assert result.spans == 8
-    estimated = ("openai", "gpt-4o", 2, 9, 0, 0, 0, Decimal("0.000095"))
     assert result.rows() == [
         SONNET,
         SONNET,
         SONNET,
-        GPT_4O_NO_USAGE,
-        estimated,
-        *[GPT_4O_UNCACHED] * 3,
+        *[GPT_4O_NO_USAGE] * 4,
+        GPT_4O_UNCACHED,
     ]
+    assert result.rows("unpriced_reason") == [("",)] * 3 + [("usage_missing",)] * 5
+    assert _total(result) == Decimal("0.006525")
 
 
 def test_langfuse_js_latest_calls(replay):
