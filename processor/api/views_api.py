@@ -13,7 +13,10 @@ SQL:
   it is not whole days, as the report does (``views.render``). Decimal money comes back
   as strings, exactly; times as ISO 8601. High-cardinality breakdowns (tenant, user,
   conversation) return their 100 largest rows, or ``limit=N``, then one ``(other)`` row
-  (``other`` 1, ``members``: how many values it folds), so totals stay exact.
+  (``other`` 1, ``members``: how many values it folds), so totals stay exact. ``top_calls``
+  also answers ``unranked``: the range's calls its rows cannot place (of unknown cost, not
+  stored), which each row repeats, so that a range whose only calls were not stored answers
+  no rows but still their count.
 
 With ``TOKENTRACE_AUTH_TOKEN`` set these routes want the same bearer token as OTLP.
 """
@@ -33,7 +36,7 @@ from starlette.responses import Response
 
 from tokentrace.processor.api.routing import json_response
 from tokentrace.processor.api.store_calls import StoreCalls
-from tokentrace.processor.store import views
+from tokentrace.processor.store import view_sql, views
 
 DEFAULT_RANGE = timedelta(days=7)
 
@@ -77,28 +80,19 @@ class ViewsApi:
             views.render(view, start=start, end=end, filters=filters, top=top)  # validates
         except ValueError as exc:
             return json_response({"error": str(exc)}, 400)
-        rows = await asyncio.to_thread(self._fetch, view, start, end, filters, exact, top)
-        return json_response(
-            {
-                "view": view.name,
-                "from": start.isoformat(),
-                "to": end.isoformat(),
-                "rows": [{key: _json_value(value) for key, value in row.items()} for row in rows],
-            }
-        )
-
-    def _fetch(
-        self,
-        view: views.View,
-        start: datetime,
-        end: datetime,
-        filters: dict[str, list[str]],
-        exact: bool,
-        top: int | None,
-    ) -> list[dict[str, Any]]:
-        return self._call(
-            views.fetch, view=view, start=start, end=end, filters=filters, exact=exact, top=top
-        )
+        arguments = {"start": start, "end": end, "filters": filters, "exact": exact, "top": top}
+        rows = await asyncio.to_thread(self._call, views.fetch, view=view, **arguments)
+        answer = {
+            "view": view.name,
+            "from": start.isoformat(),
+            "to": end.isoformat(),
+            "rows": [{key: _json_value(value) for key, value in row.items()} for row in rows],
+        }
+        if view.unranked:
+            answer["unranked"] = await asyncio.to_thread(
+                self._call, view_sql.fetch_unranked, view=view, rows=rows, **arguments
+            )
+        return json_response(answer)
 
 
 def _limit(view: views.View, query: QueryParams) -> int | None:

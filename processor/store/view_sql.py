@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from enum import IntEnum
 from typing import Any
@@ -79,6 +79,11 @@ class View:
     # by default, the largest first, then one "(other)" row summing the rest, so totals
     # stay exact however many values there are. ``{top}`` in the template stands for it.
     top: int | None = None
+    # Set on views whose every row repeats range-wide counts of the calls the rows cannot
+    # place (top_calls: those of unknown cost, those not stored): (column, scalar subquery)
+    # pairs, run alone when there is no row, so that an empty answer still says how many calls
+    # it could not list.
+    unranked: tuple[tuple[str, str], ...] = ()
 
     @property
     def sql(self) -> str:
@@ -381,6 +386,21 @@ def fetch(client: Any, view: View, **render_args: Any) -> list[dict[str, Any]]:
     sql, parameters = bind(view, **render_args)
     result = client.query(sql, parameters=parameters)
     return [dict(zip(result.column_names, row, strict=True)) for row in result.result_rows]
+
+
+def fetch_unranked(
+    client: Any, view: View, rows: list[dict[str, Any]], **render_args: Any
+) -> dict[str, Any]:
+    """The range's calls ``view``'s rows cannot place (:attr:`View.unranked`; {} for a view
+    without), from the first of ``rows``, which each repeat them, or counted on their own when
+    there is none: an empty list of the costliest calls of a range whose only calls were not
+    stored must still say how many there were. Same range, filters and narrowing as the rows."""
+    if not view.unranked:
+        return {}
+    if not rows:
+        counts = "SELECT" + ",".join(f"\n    {sql} AS {name}" for name, sql in view.unranked)
+        rows = fetch(client, replace(view, template=counts, unranked=()), **render_args)
+    return {name: rows[0][name] for name, _ in view.unranked}
 
 
 # ---------------------------------------------------------------- narrower sources

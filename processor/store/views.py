@@ -316,6 +316,19 @@ FROM (
 )
 ORDER BY {_TOP_CALL_ORDER}
 LIMIT 50"""
+# The range's calls no ranking by cost can place, which every row of top_calls repeats, and
+# which the API answers on their own when there is no row (View.unranked).
+_UNRANKED = (
+    (
+        "unpriced_requests",
+        "(\n        SELECT countIf(priced = 0)\n        FROM llm_calls\n"
+        "        WHERE $__timeFilter(ts){filters}\n    )",
+    ),
+    (
+        "dead_lettered_requests",
+        f"(\n        SELECT count()\n        {pending('$__timeFilter(l.ts)')}\n    )",
+    ),
+)
 # What the view shows of them: an unpriced call's cost is unknown (NULL), never $0. Around the
 # query, so that its order and cut read the stored cost. Beside every row, the range's calls no
 # ranking by cost can place (any of them may cost more than the calls listed): those of unknown
@@ -327,10 +340,7 @@ _TOP_CALLS_SHOWN = (
         "if(t.priced = 0, NULL, t.cost) AS cost" if c == "cost" else f"t.{c} AS {c}"
         for c in _TOP_CALL_COLUMNS
     )
-    + ",\n    (\n        SELECT countIf(priced = 0)\n        FROM llm_calls\n"
-    "        WHERE $__timeFilter(ts){filters}\n    ) AS unpriced_requests,\n"
-    f"    (\n        SELECT count()\n        {pending('$__timeFilter(l.ts)')}\n"
-    "    ) AS dead_lettered_requests"
+    + "".join(f",\n    {sql} AS {name}" for name, sql in _UNRANKED)
     + f"\nFROM\n(\n{_TOP_CALLS}\n) AS t\nORDER BY "
     + ", ".join(f"t.{term}" for term in _TOP_CALL_ORDER.split(", "))
 )
@@ -1525,6 +1535,7 @@ ORDER BY usage_missing_requests + dead_lettered_requests DESC, provider, model""
         format=Format.TABLE,
         source="llm_calls",
         template=_TOP_CALLS_SHOWN,
+        unranked=_UNRANKED,
     ),
 ]
 

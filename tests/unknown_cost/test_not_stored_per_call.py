@@ -14,18 +14,22 @@ $0.075, output $0.60; gpt-4o input $2.50, output $10).
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import io
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
+import httpx
 import pytest
 from grafana.rules import alert_rule, evaluate
 from rich.console import Console
 
 from grafana.panels import run_panel, shown_rows
 from tokentrace.grafana.dashboards import DASHBOARDS, overview
+from tokentrace.processor.api.routing import application, route
+from tokentrace.processor.api.views_api import ViewsApi
 from tokentrace.processor.report import document, html, terminal, window
 from tokentrace.processor.store import dead_letters, views
 
@@ -162,6 +166,42 @@ def test_top_calls_say_how_many_calls_they_cannot_rank(store) -> None:
         ("s1", SMALL, 1, 3),
         ("s2", None, 1, 3),
     ]
+
+
+def _api_top_calls(store: Any, **params: str) -> dict[str, Any]:
+    """GET /api/v1/views/top_calls through the API's real routing, on ``store``."""
+    app = application([route("GET", "/api/v1/views/{name}", ViewsApi(lambda: store).run_view)])
+
+    async def go() -> httpx.Response:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://api") as client:
+            return await client.get("/api/v1/views/top_calls", params=params)
+
+    answer = asyncio.run(go())
+    assert answer.status_code == 200, answer.text
+    return answer.json()
+
+
+def test_the_api_says_how_many_calls_top_calls_cannot_list_even_without_a_row(store) -> None:
+    """A range whose only calls were not stored has no call to list: the answer's ``unranked``
+    still counts them (each row's count went with the rows); with rows, it is theirs."""
+    day = _api_top_calls(store, **{"from": f"{DAY:%F}T00:00:00Z", "to": f"{DAY:%F}T23:59:59Z"})
+    assert len(day["rows"]) == 5
+    assert day["unranked"] == {"unpriced_requests": 1, "dead_lettered_requests": 3}
+    # NEXT: u-3's call, not stored, and nothing else
+    alone = _api_top_calls(store, **{"from": f"{NEXT:%F}T00:00:00Z", "to": f"{NEXT:%F}T23:59:59Z"})
+    assert (alone["rows"], alone["unranked"]) == (
+        [],
+        {"unpriced_requests": 0, "dead_lettered_requests": 1},
+    )
+    # an exact hour of DAY holding u-2's failed call only, not stored; narrowed by user too
+    hour = {"from": f"{DAY:%F}T11:00:00Z", "to": f"{DAY:%F}T11:59:59Z", "exact": "1"}
+    for user, lost in (("u-2", 1), ("u-1", 0)):
+        answer = _api_top_calls(store, user=user, **hour)
+        assert (answer["rows"], answer["unranked"]) == (
+            [],
+            {"unpriced_requests": 0, "dead_lettered_requests": lost},
+        ), user
 
 
 def test_failures_waste_and_cache_savings_count_the_calls_not_stored(store) -> None:
