@@ -259,6 +259,12 @@ but ``agent.span.type=response``: OpenAI's call, model and cost unknown
 The AI SDK 7 traced by @ai-sdk/otel's ``OpenTelemetry`` integration (scope ``gen_ai``):
 GenAI conventions (``invoke_agent`` and ``agent_step`` spans around ``chat`` ones), no
 stream attribute, its telemetry metadata on no span.
+Mastra (1.71) through @mastra/otel-exporter (1.4, scope ``@mastra/otel-exporter``): GenAI
+conventions, a ``chat MODEL`` span per call (``mastra.span.type=model_inference``) under
+``agent_step``, ``model_generation`` and ``invoke_agent`` spans without usage; its provider
+is the AI SDK's provider id (``openai.chat``: ``Source.provider``); no response id, and
+nothing on the call's span tells a stream (``mastra.completion_start_time`` is on every
+call's).
 
 Anything else is read by the GenAI conventions (input includes cache). Where a source's
 numbers still cannot be right (input below its cache tokens, output below reasoning),
@@ -478,6 +484,10 @@ _BEDROCK_VENDORS = (
     ("palmyra", "writer"),
 )
 _VERCEL_SCOPE = b"ai"
+# Mastra's OpenTelemetry exporter (@mastra/otel-exporter 1.4): its ``gen_ai.provider.name``
+# is the AI SDK model's provider id (``openai.chat``, ``anthropic.messages``), which was
+# stored as the provider as it is.
+_MASTRA_SCOPE = b"@mastra/otel-exporter"
 # The AI SDK 7 traced by @ai-sdk/otel (scope ``gen_ai``): no stream attribute, but
 # ``gen_ai.client.operation.time_to_first_chunk`` on a streamed call's span only.
 _AI_SDK_OTEL_SCOPE = b"gen_ai"
@@ -712,7 +722,7 @@ class Source:
         "bedrock_vendor_dropped", "botocore", "chunk_timed", "foundry", "langchain", "litellm",
         "llama_index", "logfire", "openinference", "openlit", "openllmetry_js_openai",
         "openllmetry_langchain",
-        "operation_spans", "plain_keys_are_request", "rank",
+        "operation_spans", "plain_keys_are_request", "provider_ids", "rank",
         "response_id_in_output", "stream_apart", "usage_object_normalised", "vercel", "vertexai",
         "vertexai_sdk",
     )  # fmt: skip
@@ -743,6 +753,7 @@ class Source:
         self.bedrock_vendor_dropped = scope_name == _OPENLLMETRY_BEDROCK_SCOPE
         self.litellm = scope_name == _LITELLM_SCOPE
         self.vercel = scope_name == _VERCEL_SCOPE
+        self.provider_ids = self.vercel or scope_name == _MASTRA_SCOPE
         self.chunk_timed = scope_name in _CHUNK_TIMED_SCOPES
         self.operation_spans = scope_name == _AI_SDK_OTEL_SCOPE
         self.agents_bridge = scope_name == _AGENTS_BRIDGE_SCOPE
@@ -938,7 +949,7 @@ class Source:
             return "gcp.vertex_ai"
         if self.foundry and name == "anthropic":
             return "azure.ai.foundry"  # as Agent Framework names it: Azure AI's
-        if self.vercel and "." in name:
+        if self.provider_ids and "." in name:
             head = name.split(".", 1)[0]
             return _VERCEL_PROVIDERS.get(head, head)
         return name

@@ -1,0 +1,45 @@
+"""Node agent frameworks with OpenTelemetry export at their newest npm releases, on the
+call shapes of ``test_call_shapes`` that an agent makes (no embeddings), replayed into chDB
+in one request and span by span: one row per call at its exact cost, none counted twice.
+
+Recorded on 2026-12-03 (``record.cjs``) with what npm installed that day: @mastra/core
+1.71.0, @mastra/observability 1.17.9, @mastra/otel-exporter 1.4.0 on @ai-sdk/openai 4.0.118
+and @ai-sdk/anthropic 4.0.105.
+
+Prices (USD per million tokens), as in ``test_node_latest_calls``: gpt-4o $0.00255 a call
+(200 × 2.50 + 1,000 × 1.25 + 80 × 10, https://platform.openai.com/docs/pricing),
+claude-sonnet-4-5 $0.002175 (100 × 3 + 1,000 × 0.30 + 100 × 3.75 + 80 × 15,
+https://docs.anthropic.com/en/docs/about-claude/pricing).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from tests.sources.test_call_shapes import GPT_4O, SONNET
+
+
+def _total(result) -> Decimal:
+    return sum((cost for (cost,) in result.rows("cost")), Decimal(0))
+
+
+@pytest.mark.parametrize("alone", [False, True])
+def test_mastra_agents(replay, alone):
+    """Mastra's agents (gpt-4o on chat with a tool, plain and streamed, on the Responses API
+    plain and streamed; Claude with a tool, plain and streamed) through @mastra/otel-exporter:
+    a ``chat MODEL`` span per call under ``agent_step``, ``model_generation`` and
+    ``invoke_agent`` spans, which are not calls. 8 rows, $0.019275. Its
+    ``gen_ai.provider.name`` is the AI SDK's provider id: the rows' provider was
+    ``openai.chat``, ``openai.responses`` and ``anthropic.messages``; it is the provider
+    now. The agent's name is the row's agent."""
+    result = replay("mastra_latest_calls", alone=alone)
+    assert result.spans == 40
+    assert result.rows() == [SONNET] * 3 + [GPT_4O] * 5
+    assert _total(result) == Decimal("0.019275")
+    assert result.rows("provider", "agent") == [
+        ("anthropic", "claude"), ("anthropic", "claude"), ("anthropic", "claudeTools"),
+        ("openai", "chat"), ("openai", "chat"), ("openai", "chatTools"),
+        ("openai", "responses"), ("openai", "responses"),
+    ]  # fmt: skip
