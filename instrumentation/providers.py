@@ -230,6 +230,14 @@ class MappedUrl:
         )
 
 
+SELLERS = frozenset(
+    [*KNOWN_HOSTS.values(), *(name for _, name in HOST_SUFFIXES), *_CLOUDFLARE_PROVIDERS.values()]
+)
+"""The providers named by their API's host or gateway path: each bills its calls at its own
+prices, so one whose list genai-prices lacks (`deepinfra`, `jina_ai`) is unpriced, never
+priced at the model owner's rates (the pricer's `_sets_own_prices`)."""
+
+
 def parse_provider_urls(text: str) -> tuple[MappedUrl, ...]:
     """Parses `openai=http://host:port/v1,anthropic=http://other`; bad entries raise ValueError."""
     entries = []

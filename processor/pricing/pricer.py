@@ -91,6 +91,9 @@ PROVIDER_IDS = {
     "together": "together",
     "openrouter": "openrouter",
     "fireworks": "fireworks",
+    # the instrumentation's name for api.fireworks.ai (`providers.KNOWN_HOSTS`): unmapped, its
+    # short ids (`llama-v3p1-8b-instruct`) were unpriced and vendor ids priced at the vendor's
+    "fireworks_ai": "fireworks",
 }
 # Self-hosted servers bill no one per token: their calls are unpriced unless the prices file
 # gives them a rate (for instance an amortised GPU cost).
@@ -216,6 +219,15 @@ def genai_provider(provider: str, snapshot: DataSnapshot | None = None) -> str |
     providers = (snapshot or data_snapshot.get_snapshot()).providers
     found = data_snapshot.find_provider_by_id(providers, name)
     return found.id if found else None
+
+
+def _sets_own_prices(provider: str) -> bool:
+    """Whether ``provider`` is a seller the instrumentation names by its API host
+    (`providers.SELLERS`: DeepInfra, Jina AI…) and so bills at prices of its own, which a
+    model's owner's rates are not. Asked only of names genai-prices does not know; other
+    names (`unknown`, a gateway a user mapped under a name of their own) keep being priced
+    by the model's owner."""
+    return provider.lower().strip() in providers.SELLERS
 
 
 def data_version(snapshot: DataSnapshot) -> str:
@@ -493,15 +505,21 @@ class Pricer:
         # A call naming no model (TGI's `/generate` names none) is matched by the user's
         # `model_prefix: ""` entries alone (every model of the provider), never by price data.
         lookups = list(names.lookups(genai_id, model)) if model.strip() else [(genai_id, "")]
+        own_list = self_hosted or (genai_id is None and _sets_own_prices(provider))
+        if own_list:
+            # Only the prices file prices a self-hosted server's call or a seller's whose list
+            # the price data lacks: never the model's owner's rates, through a vendor id
+            # (`anthropic/claude-4-sonnet` at DeepInfra) or tokentrace's corrections.
+            lookups = [(None, name) for _, name in lookups]
         # A call naming no provider, of an id several resellers sell as spelt
         # (`deepseek/deepseek-r1`: Novita and OpenRouter), is priced by no one's data, not
         # even the owner genai-prices would find from the name (DeepSeek's API rates).
         several = (
-            not self_hosted
+            not own_list
             and genai_id is None
             and providers.reseller(model.strip()) == providers.UNKNOWN
         )
-        found, at = (None, -1) if self_hosted or several else _find(data.snapshot, lookups)
+        found, at = (None, -1) if own_list or several else _find(data.snapshot, lookups)
         schedules = []
         # A call without a provider is matched by the provider genai-prices finds from the
         # model name (its model, else the provider whose names it has, as the
@@ -509,7 +527,8 @@ class Pricer:
         # entries) apply to it too, and a model only a correction prices gets priced. Each
         # name the model is looked up as (.names) is matched, the span's own name first.
         seen: set[int] = set()
-        for layer in (self.overrides, self.corrections):  # the user's file over corrections
+        layers = (self.overrides,) if own_list else (self.overrides, self.corrections)
+        for layer in layers:  # the user's file over corrections
             if layer is None:
                 continue
             # Corrections are price data like genai-prices', so the provider rules fill their
@@ -519,7 +538,7 @@ class Pricer:
             canonical = found[1].id if corrections and found else None
             for provider_id, name in lookups:
                 owner = found[0].id if found else ""
-                if not provider_id and not owner and not several:
+                if not provider_id and not owner and not several and not own_list:
                     with contextlib.suppress(LookupError):
                         owner = data.snapshot.find_provider(name, None, None).id
                 ruled_as = (provider_id or "") if corrections else None

@@ -856,9 +856,19 @@ def test_deepinfra_s_turbo_ids_are_deepinfra_s_never_together_s_rate(standin, un
         messages=[{"role": "user", "content": "hello"}],
         extra_headers=usage_header(input=2000, output=500),
     )
-    found = only_span(unmapped).attributes
-    assert found["gen_ai.provider.name"] == "deepinfra"
-    price = Pricer(prices_file="").price(
-        "deepinfra", found["gen_ai.request.model"], datetime.now(UTC), 2000, 500
+    # DeepInfra serves Claude under Anthropic's vendor id at rates of its own: it was priced
+    # at Anthropic's ($3 / $15: 0.0135 for 2,000 -> 500)
+    oai.chat.completions.create(
+        model="anthropic/claude-4-sonnet",
+        messages=[{"role": "user", "content": "hello"}],
+        extra_headers=usage_header(input=2000, output=500),
     )
-    assert (price.priced, price.cost, price.reason) == (False, 0, "unknown_model")
+    pricer = Pricer(prices_file="")
+    for span in llm_spans(unmapped):
+        found = span.attributes
+        assert found["gen_ai.provider.name"] == "deepinfra"
+        price = pricer.price(
+            "deepinfra", found["gen_ai.request.model"], datetime.now(UTC), 2000, 500
+        )
+        assert (price.priced, price.cost, price.reason) == (False, 0, "unknown_model")
+    assert len(llm_spans(unmapped)) == 2

@@ -185,6 +185,14 @@ def test_model_names_as_spans_carry_them(
         ("groq", "openai/gpt-4o"),
         ("together", "deepseek-ai/DeepSeek-V3"),
         ("openrouter", "deepseek/deepseek-v9"),
+        # Nor is a seller the price data lacks (DeepInfra, Jina AI), whatever the name: its
+        # vendor id or bare name was priced at Anthropic's or OpenAI's rates (20,000 x 3 +
+        # 2,000 x 15 = 0.09 for Claude Sonnet 4), as if the seller passed them through.
+        ("deepinfra", "anthropic/claude-4-sonnet"),
+        ("deepinfra", "claude-sonnet-4"),
+        ("deepinfra", "meta-llama/llama-3.1-70b-instruct"),
+        ("jina_ai", "openai/gpt-4o-mini"),
+        ("fireworks_ai", "anthropic/claude-sonnet-4"),
     ],
 )
 def test_names_whose_price_is_not_knowable_stay_unpriced(
@@ -295,3 +303,30 @@ def test_the_first_realtime_snapshot_at_its_own_audio_rates(pricer: Pricer) -> N
         "openai", "gpt-4o-realtime-preview-2024-10-01", AT, 10_000, 2_000, units=counts
     )
     assert price.cost == Decimal("0.93")
+
+
+@pytest.mark.parametrize(
+    ("provider", "model"),
+    [
+        ("ollama", "claude-sonnet-4"),
+        ("vllm", "claude-sonnet-4"),
+        ("self_hosted", "anthropic/claude-sonnet-4"),
+    ],
+)
+def test_a_self_hosted_call_is_never_priced_by_a_correction(
+    pricer: Pricer, provider: str, model: str
+) -> None:
+    """A self-hosted server bills no one per token: its call named like a model a correction
+    prices (Claude Sonnet 4's long-context rates) was priced at Anthropic's rates, 0.09."""
+    price = pricer.price(provider, model, AT, 20_000, 2_000)
+    assert (price.priced, price.reason, price.cost) == (False, "self_hosted", Decimal(0))
+
+
+def test_fireworks_by_the_instrumentation_s_name_is_priced_at_fireworks_rates(
+    pricer: Pricer,
+) -> None:
+    """`fireworks_ai` (what the instrumentation names api.fireworks.ai's calls) is Fireworks'
+    price list: the short id SDKs send was unpriced. Llama 3.1 8B: $0.20 in and out
+    (https://fireworks.ai/pricing, 4B-16B parameters): 22,000 x 0.20 = 0.0044."""
+    for name in ("llama-v3p1-8b-instruct", "accounts/fireworks/models/llama-v3p1-8b-instruct"):
+        assert cost(pricer, "fireworks_ai", name) == Decimal("0.0044")
