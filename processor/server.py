@@ -35,6 +35,7 @@ from tokentrace.processor.api.reprice_api import RepriceApi
 from tokentrace.processor.api.store_calls import StoreCalls
 from tokentrace.processor.api.views_api import ViewsApi
 from tokentrace.processor.extract.dedupe import DEFAULT_CAPACITY, Deduper
+from tokentrace.processor.extract.extractor import COLUMNS
 from tokentrace.processor.metrics import CONTENT_TYPE, Registry
 from tokentrace.processor.pipeline import Pipeline, read_held
 from tokentrace.processor.pricing import reprice
@@ -357,8 +358,8 @@ def _seed_from_store(deduper: Deduper, client: Any) -> int:
         parameters={"limit": SEED_CALLS},
     )
     rows = result.result_rows
-    for trace_id, span_id, response_id, _ in reversed(rows):
-        _remember(deduper, trace_id, span_id, response_id)
+    for trace_id, span_id, response_id, started_us in reversed(rows):
+        _remember(deduper, trace_id, span_id, response_id, int(started_us))
     if len(rows) < SEED_CALLS:
         return now_us - stored_calls.HORIZON_US
     return int(rows[-1][3]) + 1  # spans of that same microsecond may have been left unread
@@ -366,22 +367,25 @@ def _seed_from_store(deduper: Deduper, client: Any) -> int:
 
 def _seed_from_spool(deduper: Deduper, spool: Spool, backlog: list[Segment]) -> None:
     """Remember the newest spooled calls too (newer than anything stored)."""
-    keys: list[tuple[str, str, str]] = []
+    keys: list[tuple[str, str, str, int]] = []
     for segment in reversed(backlog):
         segment.columns = spool.load(segment)
         if not segment.columns:
             continue  # every record in it was damaged
         trace_ids, span_ids, response_ids = segment.columns[1:4]
-        keys.extend(reversed(list(zip(trace_ids, span_ids, response_ids, strict=True))))
+        started = segment.columns[COLUMNS.index("ts")]
+        keys.extend(reversed(list(zip(trace_ids, span_ids, response_ids, started, strict=True))))
         if len(keys) >= SEED_CALLS:
             break
-    for trace_id, span_id, response_id in reversed(keys[:SEED_CALLS]):
-        _remember(deduper, trace_id, span_id, response_id)
+    for trace_id, span_id, response_id, started_us in reversed(keys[:SEED_CALLS]):
+        _remember(deduper, trace_id, span_id, response_id, started_us)
 
 
-def _remember(deduper: Deduper, trace_id: str, span_id: str, response_id: str) -> None:
+def _remember(
+    deduper: Deduper, trace_id: str, span_id: str, response_id: str, started_us: int = 0
+) -> None:
     with contextlib.suppress(ValueError):  # ids some other writer stored, not hex
-        deduper.remember(bytes.fromhex(trace_id), bytes.fromhex(span_id), response_id)
+        deduper.remember(bytes.fromhex(trace_id), bytes.fromhex(span_id), response_id, started_us)
 
 
 def _tune_garbage_collector() -> None:

@@ -213,6 +213,10 @@ class Deduper:
         # stopped taking keys: a span received by then started by then.
         self.forgets_before_us = 0
         self._old_until_us = 0  # when the old generation stopped taking keys (0: it has none)
+        # The latest span start (µs) of the calls each generation took: a client's clock may
+        # run ahead of serve's, so its spans start after the generation stopped taking keys.
+        self._young_latest_us = 0
+        self._old_latest_us = 0
 
     def __len__(self) -> int:
         return len(self._young | self._old)
@@ -328,6 +332,8 @@ class Deduper:
                 young[same_trace] = ((waiting >> 1) + 1) << 1 | (call.rank == RANK_FRAMEWORK)
             elif self._before is not None:
                 self._before.append(call)
+            if call.ts_us > self._young_latest_us:
+                self._young_latest_us = call.ts_us
             admitted.append(call)
         if self._held and any(not call.usage_missing for call in admitted):
             claimed += self._claim_by_usage()
@@ -549,19 +555,28 @@ class Deduper:
         The dropped keys were taken before ``_old_until_us``: a resend of any of them started
         before it, so ``forgets_before_us`` rises to it. Before, the sink looked up only spans
         over an hour old, and above about 55 calls a second (600,000 keys, up to two a call
-        for a plain span) a resend of a span forgotten within that hour was stored twice."""
-        self.forgets_before_us = max(self.forgets_before_us, self._old_until_us)
+        for a plain span) a resend of a span forgotten within that hour was stored twice.
+        Unless a client's clock runs ahead of serve's: then it rises past the latest start
+        among the dropped calls, which were otherwise never looked up (stored twice)."""
+        self.forgets_before_us = max(
+            self.forgets_before_us, self._old_until_us, self._old_latest_us + 1
+        )
         self._old_until_us = time.time_ns() // 1000
+        self._old_latest_us, self._young_latest_us = self._young_latest_us, 0
         self._old = self._young
         self._young = {}
 
-    def remember(self, trace_id: bytes, span_id: bytes, response_id: str) -> None:
-        """Seed from rows already stored or spooled (at start)."""
+    def remember(
+        self, trace_id: bytes, span_id: bytes, response_id: str, started_us: int = 0
+    ) -> None:
+        """Seed from rows already stored or spooled (at start); ``started_us``: the span's
+        start, where known (see :meth:`_rotate`)."""
         for key in (b"S" + trace_id + span_id, _response_key(trace_id, response_id)):
             if key:
                 if len(self._young) >= self._half:
                     self._rotate()
                 self._young[key] = 0
+        self._young_latest_us = max(self._young_latest_us, started_us)
 
 
 def waits(call: Call) -> bool:

@@ -642,3 +642,24 @@ def test_serves_seed_from_the_store_says_how_far_back_it_reaches(
     now_us = time.time_ns() // 1000
     reach = server._seed_from_store(Deduper(), store_client)
     assert now_us - stored_calls.HORIZON_US <= reach <= time.time_ns() // 1000 - 3599 * 10**6
+
+
+def test_spans_dated_ahead_of_serves_clock_resent_after_the_deduper_forgot_them_are_stored_once(
+    tmp_path, store_client, pricer
+):
+    # A client whose clock runs 10 minutes fast: its spans start after the time the deduper's
+    # dropped generation stopped taking keys, which was all its cutoff said, so a resend after
+    # the deduper forgot them was not looked up and stored twice. A deduper of 40 keys stands
+    # for 600,000, as above.
+    ahead = NOW_NS + 10 * 60 * 10**9
+    first = [span(chat(), start_ns=ahead + n * 10**6) for n in range(10)]
+    ingest = Ingest(tmp_path, lambda: store_client, pricer, deduper=Deduper(capacity=40))
+    ingest.send(request(*first))
+    for _ in range(4):  # 40 newer calls: the generation holding the first 10 dropped
+        ingest.send(request(*(span(chat()) for _ in range(10))))
+    assert wait_for(lambda: store_client.command("SELECT count() FROM llm_calls") == 50)
+    ingest.send(request(*first))  # resent
+    ingest.close()
+    # gpt-4o: 1,000 x $2.50 / M + 100 x $10 / M = $0.0035 a call; 50 calls, the 10 resent not
+    assert totals(store_client) == ((50, Decimal("0.175"), 50000),) + ((50, Decimal("0.175")),) * 2
+    assert ingest.metrics.spans_duplicate.value() == 10
