@@ -257,6 +257,10 @@ class Spool:
                 continue
             if segment is not None:
                 segments.append(segment)
+        # Numbered above every segment the sink began, whatever is left on disk: numbered from
+        # 1 again in an emptied spool, a segment never begun counted as begun at the next start
+        # (not merged, its resends not looked up: stored twice).
+        self._sequence = max(self._sequence, self.attempted.load() or 0)
         if self._unread:
             log.error("%s", self.problem)
         return self._merge(segments)

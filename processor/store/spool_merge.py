@@ -53,12 +53,20 @@ class Attempted:
         self._fd = -1
 
     def load(self) -> int | None:
-        """The number kept, or None when there is none to trust (no file: nothing merges)."""
+        """The number kept, or None when there is none to trust (no file: nothing merges).
+
+        :meth:`note` writes no lower number after it: a replayed segment noted as it is begun
+        (numbered below the last run's highest) lowered it, and at the next start the segments
+        numbered between, begun by the last run, counted as never begun (merged under a new
+        name, looked up as new)."""
         try:
             text = self._path.read_text().strip()
         except OSError:
             return None
-        return int(text) if text.isdigit() else None
+        if not text.isdigit():
+            return None
+        self._highest = max(self._highest, int(text))
+        return int(text)
 
     def note(self, name: str) -> None:
         """Note that segment ``name`` is about to be stored, before anything is inserted.

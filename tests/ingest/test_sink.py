@@ -14,7 +14,9 @@ from tokentrace.processor import server
 from tokentrace.processor.extract.dedupe import Deduper
 from tokentrace.processor.extract.extractor import COLUMNS
 from tokentrace.processor.metrics import Registry
+from tokentrace.processor.pipeline import Pipeline
 from tokentrace.processor.pricing.pricer import Pricer
+from tokentrace.processor.receivers import otlp_wire
 from tokentrace.processor.store import call_keys, stored_calls, stored_segments
 from tokentrace.processor.store import sink as sink_module
 from tokentrace.processor.store.sink import Sink
@@ -663,3 +665,38 @@ def test_spans_dated_ahead_of_serves_clock_resent_after_the_deduper_forgot_them_
     # gpt-4o: 1,000 x $2.50 / M + 100 x $10 / M = $0.0035 a call; 50 calls, the 10 resent not
     assert totals(store_client) == ((50, Decimal("0.175"), 50000),) + ((50, Decimal("0.175")),) * 2
     assert ingest.metrics.spans_duplicate.value() == 10
+
+
+def test_a_resend_spooled_after_the_spool_emptied_is_looked_up_at_the_next_start(
+    tmp_path, store_client, pricer
+):
+    # Segment numbers restarted at 1 in an emptied spool while the spool's ``attempted`` kept
+    # the last run's number: a segment of the new run that the sink never began (serve killed
+    # first) counted as begun at the next start, so a resend in it was not looked up (stored
+    # twice) and it was never merged.
+    hours_ago = NOW_NS - 3 * 3600 * 10**9
+    old = [span(chat(), start_ns=hours_ago + n * 10**9) for n in range(12)]
+    first = Ingest(tmp_path, lambda: store_client, pricer)
+    first.send(request(*old))
+    assert first.sink.wait_idle(60)
+    first.send(request(*(span(chat()) for _ in range(3))))  # a second segment: attempted 2
+    first.close()
+    assert list(tmp_path.glob("*.wal")) == []
+
+    # Killed before its sink began the resend's segment: a spool and a pipeline, no sink.
+    spool = Spool(tmp_path, 1 << 30, seal_seconds=0.05)
+    assert spool.recover() == []
+    spool.start()
+    pipeline = Pipeline(pricer, spool, Deduper(), Registry())
+    wire = otlp_wire.TraceRequest.FromString(request(*old).SerializeToString())
+    pipeline.accept(wire, "test").durable.result(timeout=10)
+    spool.close()
+    assert len(list(tmp_path.glob("*.wal"))) == 1
+
+    again = Ingest(tmp_path, lambda: store_client, pricer)
+    again.close()
+    # 12 + 3 calls at $0.0035 (gpt-4o, as above); the 12 resent not again
+    assert (
+        totals(store_client) == ((15, Decimal("0.0525"), 15000),) + ((15, Decimal("0.0525")),) * 2
+    )
+    assert again.metrics.spans_duplicate.value() == 12

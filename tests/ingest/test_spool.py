@@ -498,6 +498,22 @@ def test_segments_the_sink_never_began_are_merged_at_start_and_the_others_left(t
     assert not list(tmp_path.glob("*.merging"))
 
 
+def test_replaying_a_begun_segment_keeps_the_highest_number_the_sink_began(tmp_path):
+    # Segments stored but not deleted (their directory read-only meanwhile) are all begun. The
+    # replay noted the first one's number over the highest, so that, killed then, the next
+    # start took the others for never begun and merged them under a new name, which the
+    # store's note of stored segments does not hold: stored twice.
+    names = _runs(tmp_path, 3)
+    Attempted(tmp_path).note(names[2])  # the last run began (and stored) all three
+    spool = Spool(tmp_path, 1 << 30)
+    recovered = spool.recover()
+    assert [segment.name for segment in recovered] == names
+    spool.attempting(recovered[0])  # the replay begins the first, then serve is killed
+    again = Spool(tmp_path, 1 << 30).recover()
+    assert [segment.name for segment in again] == names
+    assert all(segment.recovered for segment in again)
+
+
 @pytest.mark.parametrize("written", [True, False])
 def test_a_merge_a_crash_cut_short_is_finished_or_undone_at_start(tmp_path, written):
     first, second = (tmp_path / f"{name}.wal" for name in _runs(tmp_path, 2))
