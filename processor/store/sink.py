@@ -202,7 +202,6 @@ class Sink:
 
     def _store(self, segment: Segment) -> None:
         """Store every row of ``segment`` (or dead-letter it), unless asked to stop first."""
-        self._spool.attempting(segment)  # before anything of it can reach the store
         columns = segment.columns or self._load(segment)
         if columns is None:
             return  # stopping: the segment stays spooled
@@ -219,10 +218,16 @@ class Sink:
             if columns is None:
                 return
         cutoff = self._forgets_before()
+        begin = True
         if not segment.recovered and stored_calls.old(columns, cutoff):
-            columns = self._first_copies(segment.name, columns, cutoff)
-            if columns is None:
+            kept = self._first_copies(segment.name, columns, cutoff)
+            if kept is None:
                 return
+            if kept is not columns:
+                begin = self._rewrite(segment, kept)
+            columns = kept
+        if begin:
+            self._spool.attempting(segment)  # before anything of it can reach the store
         rows = len(columns[0]) if columns else 0
         # Row ranges still to insert, next one last; a range with a reason is one row refused
         # alone, still to be kept as a dead letter.
@@ -318,6 +323,23 @@ class Sink:
             log.info("sink: %d span(s) of %s were stored before (resent): left out", left_out,
                      name)  # fmt: skip
         return kept
+
+    def _rewrite(self, segment: Segment, columns: Columns) -> bool:
+        """Write ``segment`` again without its resent rows (:meth:`Spool.rewrite`); False if
+        that fails (a full disk): the segment is then not noted as begun, so that, left by a
+        crash, it is looked up again at the next start rather than replayed with its resends.
+        Not retried: the sink deleting stored segments may be what frees the disk."""
+        try:
+            self._spool.rewrite(segment, columns)
+        except OSError as exc:
+            log.error(
+                "sink: cannot write %s again without its resent spans (%s); storing it "
+                "without noting it as begun (should serve stop before it is stored, the next "
+                "start looks it up again)",
+                segment.name, exc,
+            )  # fmt: skip
+            return False
+        return True
 
     def _record_call_keys(self, name: str, columns: Columns) -> bool:
         """Keep the stored segment's call keys (``call_keys``); False when asked to stop

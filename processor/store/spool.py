@@ -338,6 +338,27 @@ class Spool:
                     len(group), merged.row_count, name)  # fmt: skip
         return [merged]
 
+    def rewrite(self, segment: Segment, columns: Columns) -> None:
+        """Write ``segment`` again holding only ``columns``, whole or not at all (raises
+        OSError); the sink's thread only, before it begins to store the segment.
+
+        The sink leaves out the rows of a new segment that ``llm_calls`` holds already (resent
+        spans, ``stored_calls``), but a segment it began is replayed after a crash as it is,
+        without that lookup (its own rows may be in the store by then): its resent rows were
+        stored at the replay. Written without them first, the segment replays what was
+        inserted under its token."""
+        self._keep_lock()
+        data = b"".join(_records(columns)) if columns and columns[0] else b""
+        replace_whole(segment.path, data)
+        fd = os.open(segment.path, os.O_RDONLY)
+        if segment.fd >= 0:
+            with contextlib.suppress(OSError):
+                os.close(segment.fd)
+        segment.fd = fd
+        with self._lock:
+            self._bytes += len(data) - segment.size
+        segment.size = len(data)
+
     def attempting(self, segment: Segment) -> None:
         """The sink is about to store ``segment``: noted first, so that no later start merges
         it (``spool_merge``)."""

@@ -700,3 +700,38 @@ def test_a_resend_spooled_after_the_spool_emptied_is_looked_up_at_the_next_start
         totals(store_client) == ((15, Decimal("0.0525"), 15000),) + ((15, Decimal("0.0525")),) * 2
     )
     assert again.metrics.spans_duplicate.value() == 12
+
+
+@pytest.mark.parametrize("table", ["llm_calls", "llm_cost_daily"])
+def test_a_resend_in_a_segment_begun_before_a_crash_is_stored_once(
+    tmp_path, store_client, pricer, table
+):
+    # The sink looked a segment's old spans up before its first insert, then the insert was
+    # refused (the disk full for the fact table, or for a rollup once llm_calls had taken the
+    # block) and serve stopped. The next start replays a segment it began as it is, without a
+    # lookup (its own rows may be in the store): the 12 resent, left out by the lookup, were
+    # stored at the replay.
+    hours_ago = NOW_NS - 3 * 3600 * 10**9
+    old = [span(chat(), start_ns=hours_ago + n * 10**9) for n in range(12)]
+    first = Ingest(tmp_path, lambda: store_client, pricer)
+    first.send(request(*old))
+    first.close()
+
+    store_client.command(
+        f"ALTER TABLE {table} MODIFY SETTING min_free_disk_bytes_to_perform_insert = 10e18"
+    )
+    crashed = Ingest(tmp_path, lambda: store_client, pricer)
+    crashed.send(request(*old, *(span(chat()) for _ in range(3))))  # 12 resent, 3 new
+    assert wait_for(lambda: crashed.metrics.insert_errors.value(kind="retryable") > 0)
+    assert crashed.metrics.spans_duplicate.value() == 12  # looked up, then refused
+    crashed.spool.close()
+    crashed.sink.stop(0)
+    store_client.command(f"ALTER TABLE {table} RESET SETTING min_free_disk_bytes_to_perform_insert")
+
+    again = Ingest(tmp_path, lambda: store_client, pricer)
+    again.close()
+    # 12 + 3 calls at $0.0035 (gpt-4o: 1,000 x $2.50 / M + 100 x $10 / M)
+    assert (
+        totals(store_client) == ((15, Decimal("0.0525"), 15000),) + ((15, Decimal("0.0525")),) * 2
+    )
+    assert list(tmp_path.glob("*.wal")) == []
