@@ -116,6 +116,10 @@ XAI_GROK_45 = (
     "issues/866 (xAI's docs quoted: cached input $0.50)"
 )
 XAI_BATCH = "https://docs.x.ai/developers/models/grok-4.3-latest.md"
+XAI_RETIRED = (
+    "https://docs.x.ai/developers/migration/may-15-retirement (retired at 12:00pm PT on "
+    "2026-05-15: grok-4-1-fast-*, grok-4-fast-*, grok-4-0709, grok-code-fast-1, grok-3)"
+)
 DEEPSEEK = "https://api-docs.deepseek.com/quick_start/pricing"
 GROQ = "https://groq.com/pricing"
 TOGETHER = "https://www.together.ai/pricing"
@@ -974,7 +978,7 @@ CASES = [
     # grok-4.7 $2 / cached $0.50 / $6: 60,000 x 2 + 40,000 x 0.5 + 10,000 x 6.
     Case("grok-4.7 cache hits", "x_ai", "grok-4.7", usage(100_000, 10_000, 40_000), "0.2", XAI),
     # grok-4-0709 costs more once a request passes 128K tokens, at a rate not published where
-    # we could read it: unpriced.
+    # we could read it: unpriced (before its retirement; after it, unknown whatever the size).
     Case(
         "grok-4-0709 over 128K",
         "x_ai",
@@ -982,8 +986,72 @@ CASES = [
         usage(125_000, 10_000),
         None,
         "https://docs.x.ai/docs/models",
+        at=datetime(2026, 3, 2, 12, tzinfo=UTC),
         reason="no_rate",
     ),
+    # xAI retired grok-4-1-fast-*, grok-4-fast-*, grok-4-0709, grok-code-fast-1 and grok-3 at
+    # 12:00pm PT (19:00 UTC) on 2026-05-15; requests to them no longer work. Just before:
+    # grok-4-1-fast-reasoning $0.20 / $0.50, 100,000 x 0.2 + 10,000 x 0.5 = 0.025. From
+    # 19:00 UTC, and at every later date, a call still under one of their names (or the
+    # aliases grok-4, grok-4-fast, grok-code-fast) was not served at those rates: unknown (it
+    # was billed at them, 0.025 here, a sixth of grok-4.3's 0.15). grok-3-mini was not
+    # retired: $0.30 / $0.50, 100,000 x 0.3 + 10,000 x 0.5 = 0.035.
+    Case(
+        "grok-4-1-fast-reasoning before its retirement",
+        "x_ai",
+        "grok-4-1-fast-reasoning",
+        usage(100_000, 10_000),
+        "0.025",
+        XAI_RETIRED,
+        at=datetime(2026, 5, 15, 18, 59, 59, tzinfo=UTC),
+    ),
+    Case(
+        "grok-4-1-fast-reasoning at its retirement",
+        "x_ai",
+        "grok-4-1-fast-reasoning",
+        usage(100_000, 10_000),
+        None,
+        XAI_RETIRED,
+        at=datetime(2026, 5, 15, 19, tzinfo=UTC),
+        reason="no_rate",
+    ),
+    Case(
+        "grok-4-fast after its retirement",
+        "x_ai",
+        "grok-4-fast",
+        usage(100_000, 10_000),
+        None,
+        XAI_RETIRED,
+        reason="no_rate",
+    ),
+    Case(
+        "grok-4 alias after grok-4-0709's retirement",
+        "x_ai",
+        "grok-4",
+        usage(100_000, 10_000),
+        None,
+        XAI_RETIRED,
+        reason="no_rate",
+    ),
+    Case(
+        "grok-code-fast-1 after its retirement",
+        "x_ai",
+        "grok-code-fast-1",
+        usage(100_000, 10_000),
+        None,
+        XAI_RETIRED,
+        reason="no_rate",
+    ),
+    Case(
+        "grok-3 after its retirement",
+        "x_ai",
+        "grok-3",
+        usage(100_000, 10_000),
+        None,
+        XAI_RETIRED,
+        reason="no_rate",
+    ),
+    Case("grok-3-mini, not retired", "x_ai", "grok-3-mini", usage(100_000, 10_000), "0.035", XAI),
     # xAI priority processing has no published rate: unpriced.
     Case(
         "grok-4.3 priority",
@@ -1014,14 +1082,16 @@ CASES = [
         "1.056",
         XAI_BATCH,
     ),
-    # grok-4-1-fast-reasoning $0.20 / $0.50 less 20%: 100,000 x 0.16 + 10,000 x 0.4.
+    # grok-4-1-fast-reasoning's batch calls after its retirement (2026-05-15): unknown, not
+    # $0.20 / $0.50 less 20% (100,000 x 0.16 + 10,000 x 0.4 = 0.02, as they were billed).
     Case(
-        "grok-4-1-fast batch",
+        "grok-4-1-fast batch after its retirement",
         "x_ai",
         "grok-4-1-fast-reasoning",
         usage(100_000, 10_000, tier="batch"),
-        "0.02",
-        XAI_BATCH,
+        None,
+        XAI_BATCH + " ; " + XAI_RETIRED,
+        reason="no_rate",
     ),
     # Before 2026-06-14 xAI's batch page read "50% off"; when it became 20% is not published.
     Case(
@@ -1031,7 +1101,7 @@ CASES = [
         usage(100_000, 10_000, tier="batch"),
         None,
         XAI_BATCH,
-        at=datetime(2026, 6, 13, 23, tzinfo=UTC),
+        at=datetime(2026, 5, 1, 12, tzinfo=UTC),
         reason="no_rate",
     ),
     # ------------------------------------------------------------------ DeepSeek
