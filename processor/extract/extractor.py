@@ -207,6 +207,8 @@ SPAN_KIND = _field(LOWER, "openinference.span.kind", "mlflow.spanType", "langfus
 SPAN_TYPE = _field(LOWER, "logfire.span_type")  # Logfire's: span, log, …
 # openai-agents-opentelemetry's: the OpenAI Agents SDK's span type (``response``, ``turn``…)
 AGENT_SPAN_TYPE = _field(LOWER, "agent.span.type")
+# AG2's: what its ``record_usage`` span accounts for (``sources.Source.accounting_copy``)
+AG2_USAGE_KIND = _field(LOWER, "ag2.usage.kind")
 REQUEST_MODEL = _field(
     TEXT, "gen_ai.request.model", "llm.request.model", "llm.request.model_name", "ai.model.id"
 )
@@ -751,7 +753,11 @@ def _call(
         found[REQUEST_MODEL] or found[RESPONSE_MODEL] or ""
     ):
         operation = "embeddings"
-    if operation in NOT_A_CALL or source.preparation(span):
+    if (
+        operation in NOT_A_CALL
+        or source.preparation(span)
+        or source.accounting_copy(found[AG2_USAGE_KIND])
+    ):
         return None
     if found[USAGE_DEFERRED] and found[INPUT] is None and found[OUTPUT] is None:
         return None  # metered by the span that reads the call's usage

@@ -256,6 +256,11 @@ Completions) the calls, input with the cache but no cache count, never current
 (``RANK_FRAMEWORK``); its ``gen_ai.response`` spans (the Responses API) carry nothing
 but ``agent.span.type=response``: OpenAI's call, model and cost unknown
 (``Source.responses_call``).
+AG2 1.2.1's own tracing (``TelemetryMiddleware``, scope
+``opentelemetry.instrumentation.ag2``): GenAI conventions, ``chat`` spans the calls
+(``invoke_agent`` not), its Claude input EXCLUDES cache, no stream attribute, no response
+id; each call's usage copied onto a ``record_usage model_call`` span beside it
+(``Source.accounting_copy``: not a call).
 The AI SDK 7 traced by @ai-sdk/otel's ``OpenTelemetry`` integration (scope ``gen_ai``):
 GenAI conventions (``invoke_agent`` and ``agent_step`` spans around ``chat`` ones), no
 stream attribute, its telemetry metadata on no span.
@@ -408,13 +413,24 @@ FRAMEWORK_PEER_SCOPES = (b"openinference.", b"@arizeai/openinference")
 # metrics, whose Claude ``input_tokens`` is the API's (unlike the convention's, and its
 # OpenAI counts, which include the cache). So does Microsoft Agent Framework's own
 # tracing (1.23): its ``input_token_count`` is the Messages API's ``input_tokens``, and
-# Converse's ``inputTokens`` on Bedrock (below).
+# Converse's ``inputTokens`` on Bedrock (below). So does AG2's own tracing (1.2.1): its
+# ``gen_ai.usage.input_tokens`` is the ``prompt_tokens`` of its usage, which its Anthropic
+# client fills from the Messages API's ``input_tokens``.
 _AGENT_FRAMEWORK_SCOPE = b"agent_framework"
+# AG2 1.x's ``TelemetryMiddleware`` (its ``OTEL_INSTRUMENTING_MODULE``).
+_AG2_SCOPE = b"opentelemetry.instrumentation.ag2"
 _ANTHROPIC_INPUT_EXCLUDES_CACHE_SCOPES = (
     b"@traceloop/instrumentation-anthropic",
     b"openinference.instrumentation.agno",
     _AGENT_FRAMEWORK_SCOPE,
+    _AG2_SCOPE,
 )
+# AG2's ``record_usage`` spans (``ag2.usage.kind``) copy its accounting events: of a model
+# call its ``chat`` span traced (``model_call``, the same usage, beside it under the turn),
+# or the sum of a sub-agent's calls (``subtask``). Neither is a call of its own. Its
+# ``compaction`` and ``aggregation`` events are calls that no ``chat`` span traces: those
+# stay calls.
+_AG2_ACCOUNTING_COPIES = frozenset({"model_call", "subtask"})
 # opentelemetry-instrumentation-botocore's Bedrock Runtime spans: input is Bedrock's
 # ``inputTokens`` (Converse) or Claude's ``input_tokens`` (InvokeModel), both without the
 # cache; it sets no stream attribute, but ``rpc.method`` names the streaming operations.
@@ -718,7 +734,7 @@ class Source:
     """The conventions of the spans of one scope of one resource, decided once per scope."""
 
     __slots__ = (
-        "agents_bridge", "anthropic_input_excludes_cache", "bedrock_input_excludes_cache",
+        "ag2", "agents_bridge", "anthropic_input_excludes_cache", "bedrock_input_excludes_cache",
         "bedrock_vendor_dropped", "botocore", "chunk_timed", "foundry", "langchain", "litellm",
         "llama_index", "logfire", "openinference", "openlit", "openllmetry_js_openai",
         "openllmetry_langchain",
@@ -757,6 +773,7 @@ class Source:
         self.chunk_timed = scope_name in _CHUNK_TIMED_SCOPES
         self.operation_spans = scope_name == _AI_SDK_OTEL_SCOPE
         self.agents_bridge = scope_name == _AGENTS_BRIDGE_SCOPE
+        self.ag2 = scope_name == _AG2_SCOPE
         self.langchain = scope_name in _LANGCHAIN_SCOPES
         self.openllmetry_langchain = scope_name == _OPENLLMETRY_LANGCHAIN_SCOPE
         self.openllmetry_js_openai = scope_name == _OPENLLMETRY_JS_OPENAI_SCOPE
@@ -819,6 +836,12 @@ class Source:
         """Whether an OpenInference LlamaIndex span is of a method that prepares a request
         (``OpenAI._prepare_chat_with_tools``): no call (``_LLAMA_INDEX_SCOPE``)."""
         return self.llama_index and span.name.rsplit(b".", 1)[-1].startswith(b"_prepare")
+
+    def accounting_copy(self, usage_kind: str | None) -> bool:
+        """Whether a span is AG2's ``record_usage`` span of usage that a ``chat`` span
+        carries too, or that sums such spans (``_AG2_ACCOUNTING_COPIES``): counted, it
+        doubled every AG2 call (10 rows for 5 calls, recorded)."""
+        return self.ag2 and usage_kind in _AG2_ACCOUNTING_COPIES
 
     def responses_call(self, agent_span_type: str | None) -> bool:
         """Whether a span is openai-agents-opentelemetry's ``gen_ai.response`` span (its
