@@ -7,7 +7,8 @@ HTTP requests, so no HTTP hook sees them: each response the model makes is bille
 usage of its `response.done` server event, text, audio and image tokens apart
 (https://platform.openai.com/docs/api-reference/realtime-server-events/response/done). So
 `websockets`' client connections (sync and asyncio) are wrapped at `recv`, which the openai
-SDK's `recv`/`recv_bytes` and the connections' own iterators call.
+SDK's `recv`/`recv_bytes` and the connections' own iterators call, and at `recv_streaming`
+(a message read fragment by fragment, observed once whole).
 
 A connection is looked at once, at its first message: only one whose handshake path ends in
 `/realtime` is read further. On it, a message is parsed only when its first `_TYPE_WINDOW`
@@ -23,7 +24,7 @@ import importlib
 import json
 import ssl
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -305,6 +306,53 @@ def _async_wrapper(tracer: Tracer, settings: Settings) -> Callable[..., Any]:
     return recv
 
 
+def _streaming_wrapper(tracer: Tracer, settings: Settings) -> Callable[..., Any]:
+    """`websockets`' sync `recv_streaming`, which yields one message's fragments: the message
+    is observed once its last fragment has been read (a Realtime connection's only)."""
+
+    def recv_streaming(wrapped: Callable[..., Any], instance: Any, args: Any, kwargs: Any) -> Any:
+        fragments = wrapped(*args, **kwargs)
+        if getattr(instance, _STATE, None) is _NOT_REALTIME:
+            return fragments
+        return _observed_fragments(tracer, settings, instance, fragments)
+
+    return recv_streaming
+
+
+def _observed_fragments(
+    tracer: Tracer, settings: Settings, connection: Any, fragments: Iterator[Any]
+) -> Iterator[Any]:
+    pieces = []
+    for fragment in fragments:
+        pieces.append(fragment)
+        yield fragment
+    if pieces:
+        _observe_safely(tracer, settings, connection, pieces[0][:0].join(pieces))
+
+
+def _async_streaming_wrapper(tracer: Tracer, settings: Settings) -> Callable[..., Any]:
+    """`websockets`' asyncio `recv_streaming`, an async iterator of one message's fragments."""
+
+    def recv_streaming(wrapped: Callable[..., Any], instance: Any, args: Any, kwargs: Any) -> Any:
+        fragments = wrapped(*args, **kwargs)
+        if getattr(instance, _STATE, None) is _NOT_REALTIME:
+            return fragments
+        return _async_observed_fragments(tracer, settings, instance, fragments)
+
+    return recv_streaming
+
+
+async def _async_observed_fragments(
+    tracer: Tracer, settings: Settings, connection: Any, fragments: AsyncIterator[Any]
+) -> AsyncIterator[Any]:
+    pieces = []
+    async for fragment in fragments:
+        pieces.append(fragment)
+        yield fragment
+    if pieces:
+        _observe_safely(tracer, settings, connection, pieces[0][:0].join(pieces))
+
+
 def _frame_wrapper(tracer: Tracer, settings: Settings) -> Callable[..., Any]:
     """`websocket-client`'s `WebSocket.recv_data_frame`, which its `recv`, `recv_data` and
     `WebSocketApp`'s loop read each message with: `(opcode, frame)`."""
@@ -368,6 +416,18 @@ def install(tracer: Tracer, settings: Settings) -> tuple[tuple[type, str], ...]:
             "ClientConnection",
             "recv",
             _async_wrapper(tracer, settings),
+        ),
+        (
+            "websockets.sync.client",
+            "ClientConnection",
+            "recv_streaming",
+            _streaming_wrapper(tracer, settings),
+        ),
+        (
+            "websockets.asyncio.client",
+            "ClientConnection",
+            "recv_streaming",
+            _async_streaming_wrapper(tracer, settings),
         ),
         ("websocket", "WebSocket", "connect", _connect_wrapper),
         (

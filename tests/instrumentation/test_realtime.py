@@ -27,6 +27,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from google import genai
+from websockets.asyncio.client import connect as aconnect
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 from websockets.sync.server import ServerConnection, serve
@@ -247,6 +248,72 @@ def test_websocket_client_as_openai_s_realtime_guide_uses_it(
     while json.loads(connection.recv())["type"] != "response.done":
         pass
     connection.close()
+    store_spans(llm_spans(unmapped), tmp_path, store_client)
+    rows = store_client.query(
+        "SELECT provider, request_model, input_tokens, cache_read_tokens, output_tokens, cost "
+        "FROM llm_calls"
+    ).result_rows
+    assert rows == [("openai", "gpt-realtime", 1200, 400, 600, Decimal(56560) / M)] * 2
+
+
+class _Fragmenting:
+    """A server connection that sends each message in three fragments (RFC 6455 continuation
+    frames), as a server or proxy may."""
+
+    def __init__(self, websocket: ServerConnection) -> None:
+        self.websocket = websocket
+
+    def send(self, message: str) -> None:
+        third = len(message) // 3
+        self.websocket.send([message[:third], message[third : 2 * third], message[2 * third :]])
+
+    def __iter__(self) -> Iterator[str | bytes]:
+        return iter(self.websocket)
+
+
+@pytest.fixture(scope="module")
+def fragmenting_root() -> Iterator[str]:
+    def session(websocket: ServerConnection) -> None:
+        _session(_Fragmenting(websocket))  # type: ignore[arg-type]
+
+    with serve(session, "127.0.0.1", 0) as server:
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        yield f"ws://127.0.0.1:{server.socket.getsockname()[1]}/v1/realtime?model=gpt-realtime"
+        server.shutdown()
+
+
+def test_websockets_recv_streaming_reads_a_response_fragment_by_fragment(
+    fragmenting_root, unmapped, tmp_path, store_client
+):
+    """`recv_streaming()` (websockets, sync and asyncio) yields a message's fragments, and
+    does not read through `recv`: a response read with it was unmetered. Now $0.05656 each,
+    as above, and the application reads the very fragments the server sent."""
+    read: list[str] = []
+    with connect(fragmenting_root) as websocket:
+        websocket.send(json.dumps({"type": "response.create"}))
+        while True:
+            fragments = list(websocket.recv_streaming())
+            read.append("".join(fragments))
+            if json.loads(read[-1])["type"] == "response.done":
+                break
+    assert len([piece for piece in fragments if piece]) == 3  # (and an empty last one)
+
+    async def run() -> None:
+        async with aconnect(fragmenting_root) as websocket:
+            await websocket.send(json.dumps({"type": "response.create"}))
+            while True:
+                message = "".join([piece async for piece in websocket.recv_streaming()])
+                if json.loads(message)["type"] == "response.done":
+                    return
+
+    asyncio.run(run())
+    assert [json.loads(message)["type"] for message in read] == [
+        "session.created",
+        "response.created",
+        "response.output_audio.delta",
+        "response.done",
+    ]
     store_spans(llm_spans(unmapped), tmp_path, store_client)
     rows = store_client.query(
         "SELECT provider, request_model, input_tokens, cache_read_tokens, output_tokens, cost "
