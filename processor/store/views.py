@@ -93,6 +93,17 @@ _KNOWN_SUM = (
 )
 
 
+# The average cost of a call sent to a provider, over the calls of known cost (the calls a budget
+# guard blocked never reached one: a known $0 that would halve the average). NULL when no sent
+# call has a known cost; but calls that were all blocked are a known $0 each, so their average
+# is $0, never unknown (it read "unknown" with no call of unknown cost beside it).
+_COST_PER_REQUEST = """if(sum(d.requests) > 0 AND sum(d.blocked_requests) = sum(d.requests),
+        toDecimal128(0, 12),
+        sum(d.cost)
+            / nullIf(sum(d.requests) - sum(d.unpriced_requests) - sum(d.blocked_requests), 0))
+        AS cost_per_request"""
+
+
 # The cost of failed calls, the same way: NULL when every failed call has an unknown cost
 # (failed_unpriced_requests, migration 0017), the known part of it otherwise; no failed calls
 # at all is a real 0.
@@ -661,7 +672,7 @@ _VIEWS: list[View] = [
             "Spend, requests and tokens over the range (whole days). cost is the known cost: "
             "a lower bound when unpriced_requests > 0, NULL (unknown) when every call's cost "
             "is unknown; cost_per_request averages the calls of known cost sent to a provider (not "
-            "the calls a budget guard blocked). failed_cost is "
+            "the calls a budget guard blocked; 0 when every call was blocked). failed_cost is "
             "the same for the failed calls (failed_unpriced_requests of them unknown). "
             "dead_lettered_requests are calls serve could not store (tokentrace dead-letters "
             "list): in no other column, cost NULL when they are the range's only calls; "
@@ -675,9 +686,7 @@ SELECT
     if(sum(d.requests) = 0 AND dead_lettered_requests > 0, NULL, {_KNOWN_SUM.format("cost")})
         AS cost,
     sum(d.requests) AS requests,
-    sum(d.cost)
-        / nullIf(sum(d.requests) - sum(d.unpriced_requests) - sum(d.blocked_requests), 0)
-        AS cost_per_request,
+    {_COST_PER_REQUEST},
     sum(d.input_tokens) AS input_tokens,
     sum(d.output_tokens) AS output_tokens,
     sum(d.cache_read_tokens) AS cache_read_tokens,
@@ -881,19 +890,18 @@ ORDER BY day""",
         description=(
             "Average cost of one call of known cost per UTC day (days with calls only; NULL "
             "when no call of the day has a known cost); unpriced_requests are not in it, nor "
-            "the calls a budget guard blocked (never sent, cost 0)."
+            "the calls a budget guard blocked (never sent, cost 0), unless they are all the "
+            "day's calls: 0 then."
         ),
         format=Format.TIME_SERIES,
         source="llm_cost_daily",
-        template="""\
+        template=f"""\
 SELECT
     day,
-    sum(d.cost)
-        / nullIf(sum(d.requests) - sum(d.unpriced_requests) - sum(d.blocked_requests), 0)
-        AS cost_per_request,
+    {_COST_PER_REQUEST},
     sum(d.unpriced_requests) AS unpriced_requests
 FROM llm_cost_daily AS d
-WHERE $__dateFilter(day){filters}
+WHERE $__dateFilter(day){{filters}}
 GROUP BY day
 HAVING sum(d.requests) > 0
 ORDER BY day""",
