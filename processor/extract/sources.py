@@ -433,14 +433,19 @@ _ANTHROPIC_INPUT_EXCLUDES_CACHE_SCOPES = (
 _AG2_ACCOUNTING_COPIES = frozenset({"model_call", "subtask"})
 # opentelemetry-instrumentation-botocore's Bedrock Runtime spans: input is Bedrock's
 # ``inputTokens`` (Converse) or Claude's ``input_tokens`` (InvokeModel), both without the
-# cache; it sets no stream attribute, but ``rpc.method`` names the streaming operations.
+# cache; it sets no stream attribute, but ``rpc.method`` names the streaming operations. So
+# do the contrib AWS SDK instrumentation's for Node (@opentelemetry/instrumentation-aws-sdk
+# 0.79), which set no cache count either, and count an InvokeModel stream's output as
+# ``message_start``'s 1: each of its Claude calls was priced as its uncached input alone
+# (recorded: $0.0015 for a call of 1,000 cache reads and 100 writes).
 _BOTOCORE_SCOPE = b"opentelemetry.instrumentation.botocore"
+_AWS_SDK_SCOPES = (_BOTOCORE_SCOPE, b"@opentelemetry/instrumentation-aws-sdk")
 # Sources whose Bedrock input count is Bedrock's own, without the cache: botocore's, and
 # OpenLLMetry's (0.62.4) and OpenLIT's (1.45) Bedrock instrumentations, which copy
 # Converse's ``inputTokens`` (and Claude's ``input_tokens``) beside ``gen_ai.usage.
 # cache_read|cache_creation.input_tokens``.
 _BEDROCK_INPUT_EXCLUDES_CACHE_SCOPES = (
-    _BOTOCORE_SCOPE,
+    *_AWS_SDK_SCOPES,
     b"opentelemetry.instrumentation.bedrock",
     b"openlit.instrumentation.bedrock",
     _AGENT_FRAMEWORK_SCOPE,
@@ -762,7 +767,7 @@ class Source:
         self.anthropic_input_excludes_cache = self.openlit or scope_name.startswith(
             _ANTHROPIC_INPUT_EXCLUDES_CACHE_SCOPES
         )
-        self.botocore = scope_name.startswith(_BOTOCORE_SCOPE)
+        self.botocore = scope_name.startswith(_AWS_SDK_SCOPES)
         self.bedrock_input_excludes_cache = scope_name.startswith(
             _BEDROCK_INPUT_EXCLUDES_CACHE_SCOPES
         )

@@ -883,6 +883,29 @@ def test_bedrock_js_instrumentations_count_each_call_once(replay, alone):
 
 
 @pytest.mark.parametrize("alone", [False, True])
+def test_contrib_aws_sdk_bedrock_js_counts_leave_the_cache_out(replay, alone):
+    """The contrib AWS SDK instrumentation for Node (@opentelemetry/instrumentation-aws-sdk
+    0.79, GenAI conventions for Bedrock Runtime, recorded 2026-12-03 through its require
+    hook) on the same four Claude Sonnet 4.5 calls: its input count is Bedrock's, without
+    the 1,000 cache reads and 100 writes, and it sets no cache count, as botocore's does;
+    its InvokeModel stream's output is ``message_start``'s 1. Each call was priced as its
+    uncached input alone ($0.0015 through ``global.``, $0.00165 and $0.0003465 through
+    ``us.``): each is usage-missing now (cost unknown), and the two streams are flagged by
+    ``rpc.method``, as botocore's are."""
+    result = replay("otel_aws_sdk_bedrock_js", alone=alone)
+    assert result.spans == 4
+    assert result.rows(
+        "model", "input_tokens", "output_tokens", "usage_missing", "stream", "unpriced_reason"
+    ) == [
+        (f"global.{SONNET_ID}", 100, 80, 1, 0, "usage_missing"),
+        (f"global.{SONNET_ID}", 100, 80, 1, 0, "usage_missing"),
+        (f"regional.{SONNET_ID}", 100, 1, 1, 1, "usage_missing"),
+        (f"regional.{SONNET_ID}", 100, 80, 1, 1, "usage_missing"),
+    ]
+    assert result.rows("provider") == [("aws.bedrock",)] * 4
+
+
+@pytest.mark.parametrize("alone", [False, True])
 def test_vercel_ai_sdk_google_provider(replay, alone):
     """The AI SDK 6 (ai 6.0) with its Google Generative AI provider (@ai-sdk/google 3.0),
     the only Vercel provider recorded whose id (``google.generative-ai``) is not the
