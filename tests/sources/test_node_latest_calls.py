@@ -89,6 +89,29 @@ def test_vercel_ai_7_embed_counted_once_in_either_order(replay, order):
     assert result.metrics.spans_duplicate.value() == 1
 
 
+def _operation_first(bodies: list[bytes]) -> list[bytes]:
+    """The spans one by one, the operation's (the trace's root) first, as it is sent when
+    it ends before the model calls' spans beneath it."""
+    roots = [i for i, body in enumerate(bodies) if b"parentSpanId" not in body]
+    (root,) = roots
+    return [bodies[root], *bodies[:root], *bodies[root + 1 :]]
+
+
+@pytest.mark.parametrize("order", [None, _operation_first])
+@pytest.mark.parametrize("major", [7, 6])
+def test_vercel_ai_embed_many_in_chunks(replay, major, order):
+    """``embedMany`` over 3 values, 2 a call: 2 calls of 1,200 tokens (recorded 2026-12-03,
+    ai 7.0.173 / 6.0.333). The AI SDK 7's ``embeddings`` span of the operation has no usage
+    and each model call's span beneath it has its own; the AI SDK 6's ``ai.embedMany`` has
+    the sum (2,400) and each ``ai.embedMany.doEmbed`` its call's. Two rows of $0.000024
+    (text-embedding-3-small, 1,200 × $0.02 per million), whichever span comes first: the
+    operation's is held for a model call's (AI SDK 7) or is not a call (AI SDK 6)."""
+    result = replay(f"vercel_ai_{major}_embed_many", alone=order is None, order=order)
+    assert result.spans == 3
+    assert result.rows() == [EMBEDDING] * 2
+    assert _total(result) == Decimal("0.000048")
+
+
 def test_vercel_ai_6_metadata(replay):
     """AI SDK 6's telemetry metadata (``ai.telemetry.metadata.*``) is on each call's span:
     its user and session are the row's. (AI SDK 7 has no metadata: its ``runtimeContext``
