@@ -116,6 +116,11 @@ XAI_GROK_45 = (
     "issues/866 (xAI's docs quoted: cached input $0.50)"
 )
 XAI_BATCH = "https://docs.x.ai/developers/models/grok-4.3-latest.md"
+DEEPSEEK_RETIRED = (
+    "https://api-docs.deepseek.com/news/news260424 (deepseek-chat and deepseek-reasoner "
+    '"fully retired and inaccessible after Jul 24th, 2026, 15:59 (UTC Time)") ; '
+    "https://api-docs.deepseek.com/quick_start/pricing"
+)
 XAI_RETIRED = (
     "https://docs.x.ai/developers/migration/may-15-retirement (retired at 12:00pm PT on "
     "2026-05-15: grok-4-1-fast-*, grok-4-fast-*, grok-4-0709, grok-code-fast-1, grok-3)"
@@ -1105,6 +1110,39 @@ CASES = [
         reason="no_rate",
     ),
     # ------------------------------------------------------------------ DeepSeek
+    # deepseek-chat and deepseek-reasoner named V4 Flash (non-thinking, thinking) until DeepSeek
+    # retired them at 15:59 UTC on 2026-07-24 ("fully retired and inaccessible"). Just before:
+    # $0.14 miss / $0.28 output, 100,000 x 0.14 + 10,000 x 0.28 = 0.0168. From then, and on
+    # 2026-12-01, unknown (they were billed 0.0168 at every later date, rates V4 Flash itself
+    # no longer had from 2026-08-16).
+    Case(
+        "deepseek-chat before its retirement",
+        "deepseek",
+        "deepseek-chat",
+        usage(100_000, 10_000),
+        "0.0168",
+        DEEPSEEK_RETIRED,
+        at=datetime(2026, 7, 24, 15, 58, 59, tzinfo=UTC),
+    ),
+    Case(
+        "deepseek-chat at its retirement",
+        "deepseek",
+        "deepseek-chat",
+        usage(100_000, 10_000),
+        None,
+        DEEPSEEK_RETIRED,
+        at=datetime(2026, 7, 24, 15, 59, tzinfo=UTC),
+        reason="no_rate",
+    ),
+    Case(
+        "deepseek-reasoner after its retirement",
+        "deepseek",
+        "deepseek-reasoner",
+        usage(100_000, 10_000),
+        None,
+        DEEPSEEK_RETIRED,
+        reason="no_rate",
+    ),
     # deepseek-flash (V4.1 Flash) off-peak $0.15 miss / $0.003 hit / $0.60; peak (01:00-04:00,
     # 06:00-10:00 UTC, weekdays) twice that. 60,000 misses, 40,000 hits, 10,000 output.
     Case(
