@@ -323,3 +323,75 @@ def test_openinference_openai_agents_latest_calls_beside_tokentrace(replay, alon
     assert result.rows() == [NO_USAGE, *[GPT_4O] * 3]
     assert result.rows("usage_missing", "stream") == [(0, 0), (0, 0), (0, 1), (1, 1)]
     assert result.metrics.spans_duplicate.value() == 4
+
+
+AGNO_CALLS = [SONNET] * 2 + [GPT_4O] * 5
+# The streamed calls of ``_agno_more``: the Responses API's, async chat's and Claude's.
+AGNO_STREAMS = (
+    [("claude-sonnet-4-5", 0), ("claude-sonnet-4-5", 1)] + [("gpt-4o", 0)] * 3 + [("gpt-4o", 1)] * 2
+)
+
+
+@pytest.mark.parametrize("alone", [False, True])
+def test_openinference_agno_latest_calls(replay, alone):
+    """OpenInference's Agno instrumentation (1.0.15) over agno 3.1.10 (2026-12-03, openai
+    3.57, anthropic 2.16; ``record.py``: ``_agno_more``): the Responses API plain and
+    streamed (``OpenAIResponses.invoke_stream``), async chat and Claude plain and streamed
+    (``…ainvoke_stream``), and a team's leader: 7 ``LLM`` spans, the calls; the ``Agent.run``,
+    ``Agent.arun`` and ``Team.run`` spans (``AGENT``, no usage) are not. Streams are told by
+    the span's name."""
+    result = replay("openinference_agno_latest_calls", alone=alone)
+    assert result.spans == 14
+    assert result.rows() == AGNO_CALLS
+    assert result.rows("model", "stream") == AGNO_STREAMS
+    assert result.metrics.spans_ignored.value() == 7
+
+
+@pytest.mark.parametrize("alone", [False, True])
+def test_openinference_agno_latest_calls_beside_tokentrace(replay, alone):
+    result = replay("openinference_agno_latest_calls_tokentrace", alone=alone)
+    assert result.spans == 21
+    assert result.rows() == AGNO_CALLS
+    assert result.rows("model", "stream") == AGNO_STREAMS
+    assert result.metrics.spans_duplicate.value() == 7
+
+
+# A streamed call whose request asks for no usage (``dspy.streamify`` over LiteLLM sends
+# no ``stream_options``): OpenAI answers none, so no span of it has a count: usage-missing,
+# its cost unknown (never $0).
+STREAM_NO_USAGE = ("openai", "gpt-4o", 0, 0, 0, 0, 1, 0)
+DSPY_PROGRAM_CALLS = [SONNET] * 2 + [STREAM_NO_USAGE] + [GPT_4O] * 4
+
+
+@pytest.mark.parametrize("alone", [False, True])
+def test_openinference_dspy_programs(replay, alone):
+    """OpenInference's DSPy (0.1.48) and LiteLLM (0.1.51) instrumentations over DSPy 3.4.1's
+    programs (``record.py``: ``_dspy_programs``): ``Predict`` and ``ReAct`` on gpt-4o and
+    ``Predict`` on Claude each make two requests (the stand-in's text parses as neither
+    the chat nor the JSON adapter's format), ``streamify(Predict)`` one on each: 8 calls.
+    Each ``LM.__call__`` span (``LLM``, no usage) is the parent of LiteLLM's span of the
+    request: one row each. LiteLLM's spans of the two streams (``acompletion``) carry no
+    usage: both usage-missing, flagged as streams."""
+    result = replay("openinference_dspy_programs", alone=alone)
+    assert result.spans == 35
+    claude_stream = ("anthropic", "claude-sonnet-4-5", 0, 0, 0, 0, 1, 0)
+    assert result.rows() == [claude_stream, *DSPY_PROGRAM_CALLS]
+    assert result.rows("usage_missing", "stream") == [(0, 0)] * 6 + [(1, 1)] * 2
+    assert result.metrics.spans_duplicate.value() == 8
+
+
+@pytest.mark.parametrize("alone", [False, True])
+def test_openinference_dspy_programs_beside_tokentrace(replay, alone):
+    """Beside tokentrace's instrumentation, its span of the Claude stream has the usage
+    (3 spans of one call, one row at $0.002175); the gpt-4o stream's has none, since the
+    request asked for none: still unknown."""
+    result = replay("openinference_dspy_programs_tokentrace", alone=alone)
+    assert result.spans == 43
+    assert result.rows() == [SONNET, *DSPY_PROGRAM_CALLS]
+    assert result.rows("model", "stream") == [
+        *[("claude-sonnet-4-5", 0)] * 2,
+        ("claude-sonnet-4-5", 1),
+        *[("gpt-4o", 0)] * 4,
+        ("gpt-4o", 1),
+    ]
+    assert result.metrics.spans_duplicate.value() == 16
