@@ -695,6 +695,10 @@ def vertex_claude_at_host(server_address: str | None, url: str | None, model: st
 # read as that dimension; the others become tags without the prefix.
 METADATA_PREFIXES = (
     "ai.telemetry.metadata.",
+    # the AI SDK 7's runtime context, the keys its ``includeRuntimeContext`` names, which
+    # @ai-sdk/otel 1.0 writes on the operation's and step's spans and on an ``embed``
+    # call's model span, not on a ``chat`` span
+    "ai.settings.context.",
     "traceloop.association.properties.",
     "mlflow.traceTag.",  # MLflow's trace tags, which it sets on a trace's root span
 )

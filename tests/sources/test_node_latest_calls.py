@@ -120,6 +120,21 @@ def test_vercel_ai_6_metadata(replay):
     assert result.rows("user", "conversation") == [("user-1", "session-1")] * 9
 
 
+@pytest.mark.parametrize("alone", [False, True])
+def test_vercel_ai_7_runtime_context(replay, alone):
+    """The AI SDK 7's runtime context (``ai.settings.context.userId`` and ``.sessionId``,
+    as ``includeRuntimeContext`` names them) is read as the AI SDK 6's telemetry metadata
+    is: the ``embed`` call's model span carries it, and its row has the user and session
+    (it had none). The ``chat`` spans carry none (their ``agent_step`` and
+    ``invoke_agent`` parents do): their rows still have neither."""
+    result = replay("vercel_ai_7_latest_calls", alone=alone)
+    assert result.rows("model", "user", "conversation") == [
+        *[("claude-sonnet-4-5", "", "")] * 3,
+        *[("gpt-4o", "", "")] * 5,
+        ("text-embedding-3-small", "user-1", "session-1"),
+    ]
+
+
 def test_openinference_js_latest_calls(replay):
     """OpenInference JS (openai 4.2.7 on openai 7.60, anthropic 0.2.8 on @anthropic-ai/sdk
     1.16): a span per call. Its chat stream's span has no count even with ``include_usage``
