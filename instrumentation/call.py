@@ -15,7 +15,7 @@ from opentelemetry import baggage, trace
 from opentelemetry.context import Context, create_key, get_current, set_value
 from opentelemetry.trace import Status, StatusCode, Tracer
 
-from . import failures
+from . import failures, unmetered
 from .api_keys import request_fingerprint
 from .bedrock_api import HEADERS as BEDROCK_HEADERS
 from .bodies import NOT_PARSED, JsonParser, NdjsonParser, SseParser
@@ -27,7 +27,7 @@ from .headers import Entries, entries
 from .provider_cost import COST_HEADER_NAMES, PROVIDER_COST, from_headers
 from .providers import AZURE_AI_INFERENCE
 from .request_body import content
-from .routing import Route
+from .routing import USAGE_ON_REQUEST, Route
 from .span_attributes import set_attributes, start_span
 from .tags import strip_baggage, tags_of
 from .tgi_api import HEADERS as TGI_HEADERS
@@ -436,6 +436,8 @@ class LLMCall:
             flag = self.route.api.without_usage(seen, status)
             if flag is not None:
                 found[flag] = True
+                if flag == USAGE_MISSING:
+                    _say_no_usage(self.route, self._streaming)
         if self._header_cost is not None and PROVIDER_COST not in found:
             found[PROVIDER_COST] = self._header_cost  # the body's own figure comes first
         if isinstance(error, Exception):
@@ -446,6 +448,30 @@ class LLMCall:
             found["error.type"] = error_type
             self.span.set_status(Status(StatusCode.ERROR))
         set_attributes(self.span, found)
+
+
+_ASK_FOR_USAGE = (
+    ". OpenAI-shaped streams report usage only when asked: pass "
+    'stream_options={"include_usage": true}, or set TOKENTRACE_STREAM_USAGE=inject'
+)
+
+
+def _say_no_usage(route: Route, streamed: bool) -> None:
+    """Says once per server and API that a successful call ended without the provider's
+    usage, so its cost is stored unknown: with the one remedy that needs no code change when
+    it is an OpenAI-shaped stream (the openai SDK's default asks for none). Runs only for a
+    call without usage, never on a request's path."""
+    hint = _ASK_FOR_USAGE if streamed and route.api in USAGE_ON_REQUEST else ""
+    unmetered.say_once(
+        ("no usage", route.server_address, route.server_port, route.api),
+        "%s calls to %s:%d%s ended without the provider's usage: metered with their cost "
+        "unknown (tokentrace.usage.missing)%s",
+        route.api.operation,
+        route.server_address,
+        route.server_port,
+        " (streamed)" if streamed else "",
+        hint,
+    )
 
 
 def azure_served(owner: str) -> str:

@@ -49,7 +49,7 @@ from .providers import (
     provider_for,
 )
 
-_USAGE_ON_REQUEST = (openai_api.CHAT, openai_api.COMPLETIONS)
+USAGE_ON_REQUEST = (openai_api.CHAT, openai_api.COMPLETIONS)
 """The APIs whose streams report usage only when `stream_options.include_usage` is set."""
 
 
@@ -275,7 +275,7 @@ def route(request: Any, settings: Settings) -> Route | None:
     injected = bool(
         settings.inject_stream_usage
         and stream
-        and api in _USAGE_ON_REQUEST
+        and api in USAGE_ON_REQUEST
         and not request_body.asks_for_usage(body)
         and stream_usage.inject(request, body)
     )

@@ -1,4 +1,5 @@
-"""Saying that LLM traffic tokentrace sees is not metered: once per place, never per request.
+"""Saying that LLM traffic tokentrace sees is not metered, or metered without its usage (a
+stream that did not ask for it): once per place, never per request.
 
 An app whose calls go where no hook reads their usage (a POST on an LLM API's path whose body
 names no model, a gRPC channel to Google's LLM APIs, a Gemini Live WebSocket) must not be

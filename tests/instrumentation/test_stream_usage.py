@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -11,9 +12,10 @@ import openai
 import pytest
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
+from tokentrace.instrumentation import unmetered
 from tokentrace.processor.standins import usage_header
 
-from .conftest import instrumented, only_span
+from .conftest import instrumented, llm_spans, only_span
 
 ASK = [{"role": "user", "content": "Hi"}]
 USAGE = usage_header(input=1234, output=8)
@@ -91,3 +93,26 @@ def test_off_by_default(standin, exporter):
     _chunks(standin)
     assert b"include_usage" not in standin.requests[-1].body
     assert only_span(exporter).attributes["tokentrace.usage.missing"] is True
+
+
+def test_a_stream_without_usage_is_said_once_with_what_to_do(standin, unmapped, caplog):
+    """The openai SDK's default stream asks for no usage: such calls were stored with their
+    cost unknown without a word. Now the first per server says so and names the remedies;
+    a stream that asks for usage, and a second one that does not, say nothing more."""
+    unmetered._said.clear()
+    caplog.set_level(logging.WARNING, logger="tokentrace.instrumentation")
+    client = openai.OpenAI(base_url=standin.root + "/v1", api_key="k", max_retries=0)
+    for options in (None, {"include_usage": True}, None):
+        extra = {"stream_options": options} if options else {}
+        list(
+            client.chat.completions.create(model="gpt-4o-mini", messages=ASK, stream=True, **extra)
+        )
+    missing = [span.attributes.get("tokentrace.usage.missing") for span in llm_spans(unmapped)]
+    assert missing == [True, None, True]
+    port = standin.root.rsplit(":", 1)[1]
+    assert [record.getMessage() for record in caplog.records] == [
+        f"chat calls to 127.0.0.1:{port} (streamed) ended without the provider's usage: "
+        "metered with their cost unknown (tokentrace.usage.missing). OpenAI-shaped streams "
+        'report usage only when asked: pass stream_options={"include_usage": true}, or set '
+        "TOKENTRACE_STREAM_USAGE=inject"
+    ]
