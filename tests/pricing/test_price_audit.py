@@ -116,6 +116,10 @@ XAI_GROK_45 = (
     "issues/866 (xAI's docs quoted: cached input $0.50)"
 )
 XAI_BATCH = "https://docs.x.ai/developers/models/grok-4.3-latest.md"
+GEMINI_SHUTDOWN = (
+    "https://firebase.google.com/docs/ai-logic/prompt-design (Gemini 2.0 Flash and Flash-Lite "
+    '"shut down on June 1, 2026") ; https://ai.google.dev/gemini-api/docs/deprecations'
+)
 DEEPSEEK_RETIRED = (
     "https://api-docs.deepseek.com/news/news260424 (deepseek-chat and deepseek-reasoner "
     '"fully retired and inaccessible after Jul 24th, 2026, 15:59 (UTC Time)") ; '
@@ -2517,6 +2521,37 @@ CASES = [
         usage(100_000, 10_000),
         None,
         OPENAI_SEARCH + " ; https://openrouter.ai/docs/faq (provider pricing passed through)",
+        reason="no_rate",
+    ),
+    # Google shut Gemini 2.0 Flash and Flash-Lite down on 2026-06-01. The day before: 2.0
+    # Flash $0.10 / $0.40, 100,000 x 0.1 + 10,000 x 0.4 = 0.014. From that day unknown (was
+    # 0.014, and 2.0 Flash-Lite's 100,000 x 0.075 + 10,000 x 0.3 = 0.0105, at every later date).
+    Case(
+        "gemini-2.0-flash before its shutdown",
+        "gcp.gemini",
+        "gemini-2.0-flash",
+        usage(100_000, 10_000),
+        "0.014",
+        GEMINI,
+        at=datetime(2026, 5, 31, 23, 59, 59, tzinfo=UTC),
+    ),
+    Case(
+        "gemini-2.0-flash-001 after its shutdown",
+        "gcp.vertex_ai",
+        "gemini-2.0-flash-001",
+        usage(100_000, 10_000),
+        None,
+        GEMINI_SHUTDOWN,
+        at=datetime(2026, 6, 1, tzinfo=UTC),
+        reason="no_rate",
+    ),
+    Case(
+        "gemini-2.0-flash-lite after its shutdown",
+        "gcp.gemini",
+        "gemini-2.0-flash-lite",
+        usage(100_000, 10_000),
+        None,
+        GEMINI_SHUTDOWN,
         reason="no_rate",
     ),
     # Gemini 1.5 Flash-8B has rates of its own, lower than 1.5 Flash's, not readable here:
