@@ -73,7 +73,7 @@ def cost(pricer: Pricer, provider: str, model: str) -> Decimal | None:
         ("openai", "openai/gpt-4o", "0.07"),
         ("", "bedrock/anthropic.claude-3-5-sonnet-20240620-v1:0", "0.09"),  # $3 / $15
         # OpenRouter ids its list lacks, at the first-party vendor's list price.
-        ("openrouter", "x-ai/grok-3-mini", "0.007"),  # grok-3-mini $0.30 / $0.50
+        ("openrouter", "x-ai/grok-4", "0.09"),  # grok-4 $3 / $15
         ("openrouter", "openai/o1-preview", "0.42"),
         # A reseller's loose clause does not price a sibling its fallback lists by name:
         # o4-mini-deep-research $2 / $8 (not o4-mini's $1.10 / $4.40): 0.04 + 0.016.
@@ -210,8 +210,7 @@ def test_a_fast_variant_is_priced_only_as_a_fast_variant(pricer: Pricer) -> None
     assert (listed.priced, listed.cost) == (True, Decimal("0.9"))
     dashed = pricer.price("anthropic", "claude-opus-4-6-fast", AT, 20_000, 2_000)
     assert (dashed.priced, dashed.cost_source) == (False, "none")
-    before_retirement = datetime(2026, 5, 1, 12, tzinfo=UTC)  # xAI retired it on 2026-05-15
-    grok = pricer.price("x_ai", "grok-4-fast", before_retirement, 20_000, 2_000)
+    grok = pricer.price("x_ai", "grok-4-fast", AT, 20_000, 2_000)
     assert (grok.model, grok.cost) == ("grok-4-fast-reasoning", Decimal("0.005"))
 
 

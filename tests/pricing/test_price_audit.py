@@ -116,19 +116,6 @@ XAI_GROK_45 = (
     "issues/866 (xAI's docs quoted: cached input $0.50)"
 )
 XAI_BATCH = "https://docs.x.ai/developers/models/grok-4.3-latest.md"
-GEMINI_SHUTDOWN = (
-    "https://firebase.google.com/docs/ai-logic/prompt-design (Gemini 2.0 Flash and Flash-Lite "
-    '"shut down on June 1, 2026") ; https://ai.google.dev/gemini-api/docs/deprecations'
-)
-DEEPSEEK_RETIRED = (
-    "https://api-docs.deepseek.com/news/news260424 (deepseek-chat and deepseek-reasoner "
-    '"fully retired and inaccessible after Jul 24th, 2026, 15:59 (UTC Time)") ; '
-    "https://api-docs.deepseek.com/quick_start/pricing"
-)
-XAI_RETIRED = (
-    "https://docs.x.ai/developers/migration/may-15-retirement (retired at 12:00pm PT on "
-    "2026-05-15: grok-4-1-fast-*, grok-4-fast-*, grok-4-0709, grok-code-fast-1, grok-3)"
-)
 DEEPSEEK = "https://api-docs.deepseek.com/quick_start/pricing"
 GROQ = "https://groq.com/pricing"
 TOGETHER = "https://www.together.ai/pricing"
@@ -987,7 +974,7 @@ CASES = [
     # grok-4.7 $2 / cached $0.50 / $6: 60,000 x 2 + 40,000 x 0.5 + 10,000 x 6.
     Case("grok-4.7 cache hits", "x_ai", "grok-4.7", usage(100_000, 10_000, 40_000), "0.2", XAI),
     # grok-4-0709 costs more once a request passes 128K tokens, at a rate not published where
-    # we could read it: unpriced (before its retirement; after it, unknown whatever the size).
+    # we could read it: unpriced.
     Case(
         "grok-4-0709 over 128K",
         "x_ai",
@@ -995,72 +982,8 @@ CASES = [
         usage(125_000, 10_000),
         None,
         "https://docs.x.ai/docs/models",
-        at=datetime(2026, 3, 2, 12, tzinfo=UTC),
         reason="no_rate",
     ),
-    # xAI retired grok-4-1-fast-*, grok-4-fast-*, grok-4-0709, grok-code-fast-1 and grok-3 at
-    # 12:00pm PT (19:00 UTC) on 2026-05-15; requests to them no longer work. Just before:
-    # grok-4-1-fast-reasoning $0.20 / $0.50, 100,000 x 0.2 + 10,000 x 0.5 = 0.025. From
-    # 19:00 UTC, and at every later date, a call still under one of their names (or the
-    # aliases grok-4, grok-4-fast, grok-code-fast) was not served at those rates: unknown (it
-    # was billed at them, 0.025 here, a sixth of grok-4.3's 0.15). grok-3-mini was not
-    # retired: $0.30 / $0.50, 100,000 x 0.3 + 10,000 x 0.5 = 0.035.
-    Case(
-        "grok-4-1-fast-reasoning before its retirement",
-        "x_ai",
-        "grok-4-1-fast-reasoning",
-        usage(100_000, 10_000),
-        "0.025",
-        XAI_RETIRED,
-        at=datetime(2026, 5, 15, 18, 59, 59, tzinfo=UTC),
-    ),
-    Case(
-        "grok-4-1-fast-reasoning at its retirement",
-        "x_ai",
-        "grok-4-1-fast-reasoning",
-        usage(100_000, 10_000),
-        None,
-        XAI_RETIRED,
-        at=datetime(2026, 5, 15, 19, tzinfo=UTC),
-        reason="no_rate",
-    ),
-    Case(
-        "grok-4-fast after its retirement",
-        "x_ai",
-        "grok-4-fast",
-        usage(100_000, 10_000),
-        None,
-        XAI_RETIRED,
-        reason="no_rate",
-    ),
-    Case(
-        "grok-4 alias after grok-4-0709's retirement",
-        "x_ai",
-        "grok-4",
-        usage(100_000, 10_000),
-        None,
-        XAI_RETIRED,
-        reason="no_rate",
-    ),
-    Case(
-        "grok-code-fast-1 after its retirement",
-        "x_ai",
-        "grok-code-fast-1",
-        usage(100_000, 10_000),
-        None,
-        XAI_RETIRED,
-        reason="no_rate",
-    ),
-    Case(
-        "grok-3 after its retirement",
-        "x_ai",
-        "grok-3",
-        usage(100_000, 10_000),
-        None,
-        XAI_RETIRED,
-        reason="no_rate",
-    ),
-    Case("grok-3-mini, not retired", "x_ai", "grok-3-mini", usage(100_000, 10_000), "0.035", XAI),
     # xAI priority processing has no published rate: unpriced.
     Case(
         "grok-4.3 priority",
@@ -1091,16 +1014,14 @@ CASES = [
         "1.056",
         XAI_BATCH,
     ),
-    # grok-4-1-fast-reasoning's batch calls after its retirement (2026-05-15): unknown, not
-    # $0.20 / $0.50 less 20% (100,000 x 0.16 + 10,000 x 0.4 = 0.02, as they were billed).
+    # grok-4-1-fast-reasoning $0.20 / $0.50 less 20%: 100,000 x 0.16 + 10,000 x 0.4.
     Case(
-        "grok-4-1-fast batch after its retirement",
+        "grok-4-1-fast batch",
         "x_ai",
         "grok-4-1-fast-reasoning",
         usage(100_000, 10_000, tier="batch"),
-        None,
-        XAI_BATCH + " ; " + XAI_RETIRED,
-        reason="no_rate",
+        "0.02",
+        XAI_BATCH,
     ),
     # Before 2026-06-14 xAI's batch page read "50% off"; when it became 20% is not published.
     Case(
@@ -1110,43 +1031,10 @@ CASES = [
         usage(100_000, 10_000, tier="batch"),
         None,
         XAI_BATCH,
-        at=datetime(2026, 5, 1, 12, tzinfo=UTC),
+        at=datetime(2026, 6, 13, 23, tzinfo=UTC),
         reason="no_rate",
     ),
     # ------------------------------------------------------------------ DeepSeek
-    # deepseek-chat and deepseek-reasoner named V4 Flash (non-thinking, thinking) until DeepSeek
-    # retired them at 15:59 UTC on 2026-07-24 ("fully retired and inaccessible"). Just before:
-    # $0.14 miss / $0.28 output, 100,000 x 0.14 + 10,000 x 0.28 = 0.0168. From then, and on
-    # 2026-12-01, unknown (they were billed 0.0168 at every later date, rates V4 Flash itself
-    # no longer had from 2026-08-16).
-    Case(
-        "deepseek-chat before its retirement",
-        "deepseek",
-        "deepseek-chat",
-        usage(100_000, 10_000),
-        "0.0168",
-        DEEPSEEK_RETIRED,
-        at=datetime(2026, 7, 24, 15, 58, 59, tzinfo=UTC),
-    ),
-    Case(
-        "deepseek-chat at its retirement",
-        "deepseek",
-        "deepseek-chat",
-        usage(100_000, 10_000),
-        None,
-        DEEPSEEK_RETIRED,
-        at=datetime(2026, 7, 24, 15, 59, tzinfo=UTC),
-        reason="no_rate",
-    ),
-    Case(
-        "deepseek-reasoner after its retirement",
-        "deepseek",
-        "deepseek-reasoner",
-        usage(100_000, 10_000),
-        None,
-        DEEPSEEK_RETIRED,
-        reason="no_rate",
-    ),
     # deepseek-flash (V4.1 Flash) off-peak $0.15 miss / $0.003 hit / $0.60; peak (01:00-04:00,
     # 06:00-10:00 UTC, weekdays) twice that. 60,000 misses, 40,000 hits, 10,000 output.
     Case(
@@ -2521,37 +2409,6 @@ CASES = [
         usage(100_000, 10_000),
         None,
         OPENAI_SEARCH + " ; https://openrouter.ai/docs/faq (provider pricing passed through)",
-        reason="no_rate",
-    ),
-    # Google shut Gemini 2.0 Flash and Flash-Lite down on 2026-06-01. The day before: 2.0
-    # Flash $0.10 / $0.40, 100,000 x 0.1 + 10,000 x 0.4 = 0.014. From that day unknown (was
-    # 0.014, and 2.0 Flash-Lite's 100,000 x 0.075 + 10,000 x 0.3 = 0.0105, at every later date).
-    Case(
-        "gemini-2.0-flash before its shutdown",
-        "gcp.gemini",
-        "gemini-2.0-flash",
-        usage(100_000, 10_000),
-        "0.014",
-        GEMINI,
-        at=datetime(2026, 5, 31, 23, 59, 59, tzinfo=UTC),
-    ),
-    Case(
-        "gemini-2.0-flash-001 after its shutdown",
-        "gcp.vertex_ai",
-        "gemini-2.0-flash-001",
-        usage(100_000, 10_000),
-        None,
-        GEMINI_SHUTDOWN,
-        at=datetime(2026, 6, 1, tzinfo=UTC),
-        reason="no_rate",
-    ),
-    Case(
-        "gemini-2.0-flash-lite after its shutdown",
-        "gcp.gemini",
-        "gemini-2.0-flash-lite",
-        usage(100_000, 10_000),
-        None,
-        GEMINI_SHUTDOWN,
         reason="no_rate",
     ),
     # Gemini 1.5 Flash-8B has rates of its own, lower than 1.5 Flash's, not readable here:
