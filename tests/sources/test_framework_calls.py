@@ -24,6 +24,9 @@ from tests.sources.test_sources import CACHE_UNSAID
 # LangChain's stream without usage (``stream_usage=False``): OpenAI sends no count, and no
 # span of it has one: usage-missing, its cost unknown (never $0).
 NO_USAGE = ("openai", "gpt-4o", 0, 0, 0, 0, 1, 0)
+# A gpt-4o call of 1,200 input tokens whose span sets no cache count: usage-missing, its
+# counts kept (``test_sources.CACHE_UNSAID``).
+GPT_4O_CACHE_UNSAID = ("openai", "gpt-4o", 1200, 80, 0, 0, 1, 0)
 
 
 def test_pydantic_ai_latest_calls(replay):
@@ -395,3 +398,49 @@ def test_openinference_dspy_programs_beside_tokentrace(replay, alone):
         ("gpt-4o", 1),
     ]
     assert result.metrics.spans_duplicate.value() == 16
+
+
+@pytest.mark.parametrize("alone", [False, True])
+def test_autogen_claude_not_seen_alone(replay, alone):
+    """AutoGen AgentChat 0.7.5 with OpenInference's AutoGen AgentChat instrumentation
+    (0.1.22; ``record.py``: ``_autogen_claude``, anthropic 0.125: autogen-ext 0.7.5's
+    Anthropic client passes ``temperature`` that anthropic 2 refuses): an assistant on
+    autogen-ext's ``AnthropicChatCompletionClient`` run and streamed, and one on gpt-4o with
+    a tool offered. The instrumentation traces ``OpenAIChatCompletionClient.create`` only:
+    the Claude calls have no span but the ``AGENT`` ones (not seen, as CrewAI's Claude
+    calls), and the gpt-4o span has no cache count for 1,200 input tokens (usage-missing,
+    ``test_sources.CACHE_UNSAID``)."""
+    result = replay("autogen_claude", alone=alone)
+    assert result.spans == 10
+    assert result.rows() == [GPT_4O_CACHE_UNSAID]
+    assert result.metrics.spans_ignored.value() == 9
+
+
+@pytest.mark.parametrize("alone", [False, True])
+def test_autogen_claude_beside_tokentrace(replay, alone):
+    """Beside tokentrace's instrumentation every call is seen, once: the Claude calls by
+    tokentrace's spans alone, the gpt-4o call by both (its cache count from tokentrace's)."""
+    result = replay("autogen_claude_tokentrace", alone=alone)
+    assert result.spans == 13
+    assert result.rows() == [SONNET] * 2 + [GPT_4O]
+    assert result.rows("model", "stream") == [
+        ("claude-sonnet-4-5", 0),
+        ("claude-sonnet-4-5", 1),
+        ("gpt-4o", 0),
+    ]
+    assert result.metrics.spans_duplicate.value() == 1
+
+
+@pytest.mark.parametrize("alone", [False, True])
+def test_google_adk_through_litellm(replay, alone):
+    """Google ADK 2.13.0's own tracing on OpenAI's and Anthropic's models through its
+    ``LiteLlm`` wrapper (litellm 1.110.2; ``record.py``: ``google_adk_litellm``), each run
+    plain and streamed (SSE): a ``generate_content`` span per call (model
+    ``openai/gpt-4o``, ``anthropic/claude-sonnet-4-5``; LiteLLM's usage, the cache
+    included), under ``invoke_agent`` and ``invoke_workflow`` (not calls): 4 rows, $0.00945.
+    Its spans say nothing of a stream: stream 0. Not recorded beside tokentrace: ADK 2.13.0
+    requires ``opentelemetry-sdk<=1.44``, tokentrace ``>=1.45``."""
+    result = replay("google_adk_litellm", alone=alone)
+    assert result.spans == 12
+    assert result.rows() == [SONNET] * 2 + [GPT_4O] * 2
+    assert result.metrics.spans_ignored.value() == 8
