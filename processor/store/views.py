@@ -725,7 +725,9 @@ WHERE $__dateFilter(day){{filters}}""",
             "are some; NULL when they are the month's only calls); "
             "forecast_dead_lettered_requests: those of this month or of the 7 days before. "
             "last_week_requests are the calls stored in those 7 days: with it, requests and "
-            "forecast_dead_lettered_requests all 0, the forecast is of no calls."
+            "forecast_dead_lettered_requests all 0, the forecast is of no calls. last_week is "
+            "the known spend of those 7 days (NULL when all their calls have an unknown cost "
+            "or were not stored: last_week_dead_lettered_requests)."
         ),
         whole_days=True,
         format=Format.TABLE,
@@ -738,7 +740,9 @@ WITH
     dateDiff('second', month_begins, $__toTime) AS elapsed_s,
     dateDiff('second', $__toTime, toDateTime(addMonths(month_start, 1), 'UTC')) AS remaining_s,
     (
-        SELECT (countIf(l.day >= month_start), count())
+        SELECT (
+            countIf(l.day >= month_start), count(), countIf(l.day >= today - 7 AND l.day < today)
+        )
         {pending("l.day >= least(month_start, today - 7) AND l.day <= today")}
     ) AS pending
 SELECT
@@ -746,10 +750,11 @@ SELECT
     -- no stored call this month but some not stored: unknown, not zero
     if(requests > 0 AND unpriced_requests >= requests OR requests = 0 AND pending.1 > 0, NULL,
         sumIf(p.spent, p.this_month)) AS cost,
-    -- the 7 days before today whose every call has an unknown cost have no known spend
-    -- (NULL), not 0; the forecast then runs at this month's rate, as without spend
+    -- the 7 days before today whose every call has an unknown cost, or was not stored, have
+    -- no known spend (NULL), not 0; the forecast then runs at this month's rate, as without spend
     if(sumIf(p.calls, p.in_last_week) > 0
-        AND last_week_unpriced_requests >= sumIf(p.calls, p.in_last_week), NULL,
+        AND last_week_unpriced_requests >= sumIf(p.calls, p.in_last_week)
+        OR sumIf(p.calls, p.in_last_week) = 0 AND pending.3 > 0, NULL,
         sumIf(p.spent, p.in_last_week)) AS last_week,
     -- spend times the seconds left over the seconds it took, multiplied first so that the one
     -- division truncates once at 12 places (a per-second rate cut to 12 places first lost up
@@ -766,7 +771,9 @@ SELECT
     sumIf(p.unknown, p.this_month OR p.in_last_week) AS forecast_unpriced_requests,
     -- the calls serve could not store: this month's, and those the forecast leaves out
     pending.1 AS dead_lettered_requests,
-    pending.2 AS forecast_dead_lettered_requests
+    pending.2 AS forecast_dead_lettered_requests,
+    -- and those of the 7 days before today, in no last_week
+    pending.3 AS last_week_dead_lettered_requests
 FROM
 (
     -- a plain sum() per period, so the rollup's smallest projection can answer it

@@ -107,6 +107,15 @@ def test_month_to_date_counts_the_calls_not_stored(store) -> None:
     assert _month(store, ALONE) == (None, 0, 0, 1, 1, True)
     # nothing at all: a real 0
     assert _month(store, EMPTY) == (0, 0, 0, 0, 0, False)
+    # the day after ALONE: the 7 days before it hold the call not stored only, so their known
+    # spend is unknown, not $0, and the call is counted beside it
+    after = ALONE + dt.timedelta(days=1)
+    [row] = _view(store, "month_to_date", after, after)
+    assert (row["last_week"], row["last_week_requests"]) == (None, 0)
+    assert row["last_week_dead_lettered_requests"] == 1
+    # the 7 days before NEXT hold DAY's stored calls beside its letter: their known spend
+    [row] = _view(store, "month_to_date", NEXT, NEXT)
+    assert (row["last_week"], row["last_week_dead_lettered_requests"]) == (PRICED, 1)
     # the variables narrow them as they narrow the stored calls
     [support] = _view(store, "month_to_date", NEXT, NEXT, filters={"team": ("support",)})
     assert (support["cost"], support["requests"], support["dead_lettered_requests"]) == (None, 0, 1)
