@@ -893,7 +893,6 @@ def _call(
     call.usage_missing = int(
         (input_tokens is None and output_tokens is None and not any(call.metered))
         or bool(found[USAGE_MISSING])
-        or source.cache_writes_unread(provider, found[CACHE_WRITE])
         or (
             source.rank != sources.RANK_TOKENTRACE
             and _partial(
@@ -919,6 +918,8 @@ def _call(
     call.provider = PROVIDER_ALIASES.get(provider, provider)
     if call.provider in sources.CLOUD_HOSTED_PROVIDERS and (found[SERVER_ADDRESS] or found[URL]):
         call.provider = sources.cloud_provider(call.provider, found[SERVER_ADDRESS], found[URL])
+    if source.cache_writes_unread(call.provider, found[CACHE_WRITE]):
+        call.usage_missing = 1  # its cache writes, billed above the input rate, are not counted
     if (
         input_tokens is not None
         and not cache_known

@@ -875,9 +875,17 @@ class Source:
     def cache_writes_unread(self, provider: str, cache_write: int | None) -> bool:
         """Whether a Claude call's cache writes may be billed but not counted: OpenLLMetry's
         LangChain span says 0 (or nothing) where langchain-anthropic moved them to keys it
-        does not read (``_OPENLLMETRY_LANGCHAIN_SCOPE``). Writes cost 1.25 or 2 times the
-        input rate, so pricing them as plain input undercounts: the cost is unknown."""
-        return self.openllmetry_langchain and provider == "anthropic" and not cache_write
+        does not read (``_OPENLLMETRY_LANGCHAIN_SCOPE``); OpenInference's LangChain spans
+        (JS 4.1.1 on @langchain/anthropic 1.5) set the cache reads
+        (``llm.token_count.prompt_details.cache_read``) and never the writes, which their
+        1,200 input tokens include (recorded: $0.0021 for a $0.002175 call). Writes cost
+        1.25 or 2 times the input rate, so pricing them as plain input undercounts: the cost
+        is unknown."""
+        return (
+            (self.openllmetry_langchain or self.langchain)
+            and provider == "anthropic"
+            and not cache_write
+        )
 
     def output_streams(self, output: str | None) -> bool:
         """Whether OpenInference's LangChain span recorded a streamed message (LangChain's
