@@ -213,25 +213,27 @@ def _daily(doc: dict[str, Any]) -> Panel:
 def _breakdown(
     title: str, rows: list[dict[str, Any]], keys: tuple[str, ...], doc: dict[str, Any]
 ) -> Table:
-    total = Decimal(doc["totals"]["cost"] or 0) or Decimal(1)
+    known = Decimal(doc["totals"]["cost"] or 0)
     unknown = doc["totals"]["unpriced_requests"]
-    # a share of the known spend only: said, with the calls of unknown cost it leaves out
-    caption = (
-        f"share: of the known spend; {unknown:,} call{'s' * (unknown != 1)} of unknown cost "
-        "not in it"
-        if unknown
-        else None
-    )
+    lost = doc.get("dead_lettered_requests", 0)
+    # a share of the known spend only (as the JSON's and the HTML's): said, with the calls of
+    # unknown cost and the calls not stored it leaves out; of a known $0 there is no share
+    left_out = [
+        f"{count:,} call{'s' * (count != 1)} {what}"
+        for count, what in ((unknown, "of unknown cost"), (lost, "not stored"))
+        if count
+    ]
+    caption = f"share: of the known spend; {' and '.join(left_out)} not in it" if left_out else None
     table = Table(title=title, title_justify="left", caption=caption, caption_justify="left")
     for key in keys:
         table.add_column(key)
     table.add_column("cost", justify="right")
-    table.add_column("share of known" if unknown else "share", justify="right")
+    table.add_column("share of known" if left_out else "share", justify="right")
     table.add_column("requests", justify="right")
     table.add_column("")
     # A top-N breakdown comes capped, with its "(other)" row; the others show ten rows.
     for row in rows if rows and rows[-1].get("other") else rows[:10]:
-        share = None if row["cost"] is None else float(Decimal(row["cost"]) / total)
+        share = None if row["cost"] is None or not known else float(Decimal(row["cost"]) / known)
         _row(
             table,
             *(str(row[k]) or "(none)" for k in keys),

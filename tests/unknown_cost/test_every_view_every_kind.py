@@ -16,17 +16,19 @@ whatever its model (DESIGN §9).
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from ingest.ingest_path import Ingest
+from rich.console import Console
 
 from grafana.panels import run_panel, shown_rows
 from tokentrace.grafana.dashboards import DASHBOARDS
 from tokentrace.processor.pricing.pricer import Pricer
-from tokentrace.processor.report import document, window
+from tokentrace.processor.report import document, terminal, window
 from tokentrace.processor.store import budgets, dead_letters, views
 from unknown_cost import calls
 
@@ -58,6 +60,8 @@ KNOWN_ZERO = {
     ),
 }
 KINDS = {**UNKNOWN, **KNOWN_ZERO}
+# Not a kind of its own (its costs are lower bounds): a priced call stored and one not stored.
+PARTLY_STORED = dt.datetime(2026, 8, 12, tzinfo=dt.UTC)
 # Money columns worth the cost of the row's own calls (see test_every_surface.COSTS).
 COSTS = (
     "cost", "spent", "cost_per_request", "cost_per_hour", "cache_savings", "cache_read_cost",
@@ -74,16 +78,19 @@ def store(module_store_client, tmp_path_factory) -> Iterator[Any]:
     try:
         ingest.send(
             calls.export([
-                (call, day + dt.timedelta(hours=9, minutes=n))
-                for day, kind_calls in KINDS.values()
-                for n, call in enumerate(kind_calls)
+                *((call, day + dt.timedelta(hours=9, minutes=n))
+                  for day, kind_calls in KINDS.values()
+                  for n, call in enumerate(kind_calls)),
+                (calls.priced(), PARTLY_STORED + dt.timedelta(hours=9)),
             ])
         )  # fmt: skip
     finally:
         ingest.close()
-    day = UNKNOWN["not_stored"][0]
-    [letter] = calls.rows([(calls.priced(), day + dt.timedelta(hours=11))], day)
-    dead_letters.add(client, [("seg-1/0", "INCORRECT_DATA: test", letter)])
+    lost = [UNKNOWN["not_stored"][0], PARTLY_STORED]
+    letters = calls.rows([(calls.priced(), day + dt.timedelta(hours=11)) for day in lost], lost[1])
+    dead_letters.add(
+        client, [(f"seg-{n}/0", "INCORRECT_DATA: test", row) for n, row in enumerate(letters)]
+    )
     budgets.set_budget(client, "", "1", "day", enforce=True)
     budgets.set_budget(client, "", "1", "month")
     yield client
@@ -142,13 +149,22 @@ def test_every_grafana_panel(store, kind: str) -> None:
     assert checked >= 20, checked
 
 
+def _report(store: Any, first: dt.datetime) -> dict[str, Any]:
+    span = window.build(None, first.date().isoformat(), first.date().isoformat(), None,
+                        now=first + dt.timedelta(days=2))  # fmt: skip
+    return json.loads(json.dumps(document.build(document.store_fetcher(store, span), span)))
+
+
+def _text(doc: dict[str, Any]) -> str:
+    out = io.StringIO()
+    terminal.render(doc, Console(file=out, width=200, color_system=None))
+    return out.getvalue()
+
+
 @pytest.mark.parametrize("kind", KINDS)
 def test_the_report(store, kind: str) -> None:
     """``report --format json``'s costs: null for an unknown kind, "0" for a known-$0 one."""
-    first, _ = _day(kind)
-    span = window.build(None, first.date().isoformat(), first.date().isoformat(), None,
-                        now=first + dt.timedelta(days=2))  # fmt: skip
-    doc = json.loads(json.dumps(document.build(document.store_fetcher(store, span), span)))
+    doc = _report(store, KINDS[kind][0])
     shown = [
         doc["totals"]["cost"],
         doc["cost_per_request"]["average"],
@@ -161,3 +177,25 @@ def test_the_report(store, kind: str) -> None:
     assert len(shown) >= 6, shown
     assert shown == [None if kind in UNKNOWN else "0"] * len(shown), shown
     assert doc["totals"]["cost_complete"] is (kind in KNOWN_ZERO)
+
+
+def _by_model(text: str) -> list[str]:
+    """The lines of the terminal's "Spend by model" table, from its title to its caption."""
+    lines = [line.rstrip() for line in text.splitlines()]
+    start = lines.index("Spend by model")
+    end = next(n for n, line in enumerate(lines[start:], start) if line.startswith("└"))
+    return lines[start : end + 2]
+
+
+def test_the_terminal_shares_are_of_the_known_spend(store) -> None:
+    """A share in the terminal is of the known spend, as in the JSON and the HTML: the calls not
+    stored it leaves out are said (they were not: "share", 100 %), and a known $0 has no share
+    (it read 0.0 %)."""
+    table = _by_model(_text(_report(store, PARTLY_STORED)))
+    assert "share of known" in table[2]
+    assert table[-1] == "share: of the known spend; 1 call not stored not in it"
+    [row] = [line for line in table if "gpt-4o-mini" in line]
+    assert "100.0%" in row
+    free = _by_model(_text(_report(store, KNOWN_ZERO["free"][0])))
+    [row] = [line for line in free if "moderation" in line]
+    assert [cell.strip() for cell in row.split("│")[1:5]] == ["openai", "moderation", "$0.00", "—"]
