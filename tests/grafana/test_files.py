@@ -169,3 +169,47 @@ def test_every_rule_routes_to_the_contact_point() -> None:
     assert operator == "="
     for _group, rule in _rules():
         assert rule["labels"][label] == value, rule["uid"]
+
+
+# Grafana's special value matches (https://grafana.com/docs/grafana/latest/panels-visualizations/
+# configure-value-mappings/: Null, NaN, Null + NaN, True, False, Empty; the schema's
+# SpecialValueMatch spells them so) and the Reduce expression's non-number modes
+# (https://grafana.com/docs/grafana/latest/panels-visualizations/query-transform-data/expression-queries/:
+# Strict when absent, "dropNN", "replaceNN" with replaceWithValue).
+SPECIAL_MATCHES = ("null", "nan", "null+nan", "true", "false", "empty")
+REDUCE_MODES = ("dropNN", "replaceNN")
+
+
+def _mappings(panel: dict[str, Any]) -> list[dict[str, Any]]:
+    config = panel.get("fieldConfig", {})
+    found = list(config.get("defaults", {}).get("mappings", []))
+    for override in config.get("overrides", []):
+        for prop in override["properties"]:
+            if prop["id"] == "mappings":
+                found.extend(prop["value"])
+    return found
+
+
+@pytest.mark.parametrize("dashboard", dashboards(), ids=lambda d: d["uid"])
+def test_null_handling_is_in_grafanas_documented_forms(dashboard: dict[str, Any]) -> None:
+    """An unknown cost (NULL) reaches Grafana only through forms it documents: a special value
+    mapping of "null" (applied before noValue: displayProcessor sets the mapped text first and
+    falls back to noValue only when no text was found), a string noValue; no null-as-zero."""
+    for panel in (p for p in dashboard["panels"] if p["type"] != "row"):
+        for mapping in _mappings(panel):
+            assert mapping["type"] in ("special", "value", "range", "regex"), panel["title"]
+            if mapping["type"] == "special":
+                assert mapping["options"]["match"] in SPECIAL_MATCHES, panel["title"]
+                assert isinstance(mapping["options"]["result"]["text"], str), panel["title"]
+        no_value = panel["fieldConfig"]["defaults"].get("noValue")
+        assert no_value is None or (isinstance(no_value, str) and no_value), panel["title"]
+        text = json.dumps(panel)
+        assert "null as zero" not in text and '"nullValueMode"' not in text, panel["title"]
+        assert '"spanNulls": true' not in text, panel["title"]  # a gap, never bridged
+
+
+def test_alert_reducers_drop_nulls_in_grafanas_documented_form() -> None:
+    for _, rule in _rules():
+        for query in rule["data"]:
+            if query["model"].get("type") == "reduce":
+                assert query["model"]["settings"]["mode"] in REDUCE_MODES, rule["uid"]
