@@ -202,6 +202,11 @@ class Sink:
 
     def _store(self, segment: Segment) -> None:
         """Store every row of ``segment`` (or dead-letter it), unless asked to stop first."""
+        if segment.recovered:
+            # Begun before, or left by an earlier version: noted at once, as the first note
+            # starts the file, without which no start merges (a crash loop's segments piled up
+            # while a never-begun one's lookup waited for the store).
+            self._spool.attempting(segment)
         columns = segment.columns or self._load(segment)
         if columns is None:
             return  # stopping: the segment stays spooled
