@@ -36,6 +36,7 @@ from tokentrace.processor.pricing.pricer import (
     as_stored,
     unpriced,
 )
+from tokentrace.processor.pricing.stored_price import price_stored
 from tokentrace.processor.store.spool import Spool, replace_whole, resolve
 from tokentrace.processor.unpriced_log import UnpricedLog
 
@@ -233,35 +234,16 @@ def read_held(path: Path) -> list[Call]:
 
 
 def price_call(pricer: Pricer, call: Call) -> Price:
-    """One extracted call's price, as ingest stores it: by the response model, else by the
-    request model when that differs (:func:`~tokentrace.processor.pricing.names.call_models`),
-    then stored as :func:`~tokentrace.processor.pricing.pricer.as_stored` says (no usage:
-    unknown, never $0; blocked: a known $0; a reported cost counts either way)."""
-    models = call_models(call.response_model, call.request_model) or [""]
-    model = models[0]
-    timestamp = call.timestamp
+    """One extracted call's price, as ingest stores it
+    (:func:`~tokentrace.processor.pricing.stored_price.price_stored`); a pricing fault stores
+    it unpriced (``pricing_error``), never loses it."""
     try:
-        for candidate in models:
-            price = pricer.price(
-                call.provider,
-                candidate,
-                timestamp,
-                call.input_tokens,
-                call.output_tokens,
-                call.cache_read_tokens,
-                call.cache_write_tokens,
-                call.service_tier,
-                call.reasoning_tokens,
-                call.units,
-                call.metered,
-                call.inference_geo,
-            )
-            if price.priced:
-                break
-    except Exception as exc:  # a pricing fault must not lose the call: store it unpriced
+        return price_stored(pricer, call)
+    except Exception as exc:
+        model = (call_models(call.response_model, call.request_model) or [""])[0]
         log.warning("cannot price %s %s: %s", call.provider, model, exc)
         price = unpriced(model, PRICING_ERROR)
-    return as_stored(price, call.usage_missing, call.budget_blocked, call.provider_usd)
+        return as_stored(price, call.usage_missing, call.budget_blocked, call.provider_usd)
 
 
 def _copy(source: Future[None], target: Future[None]) -> None:

@@ -15,8 +15,9 @@ and redone, a completed one has its old versions deleted (a delete that died is 
 ClickHouse itself, mutations being persistent), then the markers are removed, the rollups
 rebuilt and the staging table dropped.
 
-A row is priced as the ingest pipeline prices a span: by its response model, else its request
-model (else the stored model), with its provider, timestamp, token counts and service tier.
+A row is priced as the ingest pipeline prices a span, by the same function
+(``stored_price.price_stored``): by its response model, else its request model (else the
+stored model), with its provider, timestamp, token counts and service tier.
 
 The rollups are then rebuilt from the fact table for every whole UTC day the range touches,
 with the materialized views' own SELECT, so partial days at the boundaries stay exact. That
@@ -44,13 +45,8 @@ from tokentrace.processor.extract.extractor import (
     UNIT_COST_COLUMNS,
     USAGE_UNITS,
 )
-from tokentrace.processor.pricing.names import call_models
-from tokentrace.processor.pricing.pricer import (
-    ZERO_UNIT_COSTS,
-    Price,
-    Pricer,
-    as_stored,
-)
+from tokentrace.processor.pricing.pricer import ZERO_UNIT_COSTS, Price, Pricer
+from tokentrace.processor.pricing.stored_price import price_stored
 from tokentrace.processor.store import retention
 
 log = logging.getLogger("tokentrace.serve")
@@ -405,28 +401,7 @@ def _stage_changes(
     ).result_rows
     for *key, count in rows:
         values = dict(zip(KEY_COLUMNS, key, strict=True))
-        # The names ingest prices a call by (the response model, else the request model).
-        models = call_models(values["response_model"], values["request_model"])
-        for model in models or [values["model"]]:
-            new = pricer.price(
-                values["provider"],
-                model,
-                values["ts"],
-                values["input_tokens"],
-                values["output_tokens"],
-                values["cache_read_tokens"],
-                values["cache_write_tokens"],
-                values["service_tier"],
-                values["reasoning_tokens"],
-                tuple(values[unit] for unit in USAGE_UNITS),
-                tuple(values[unit] for unit in METERED_UNITS),
-                values["inference_geo"],
-            )
-            if new.priced:
-                break
-        new = as_stored(
-            new, values["usage_missing"], values["budget_blocked"], values["provider_cost"]
-        )
+        new = price_stored(pricer, _StoredRow(values), unnamed=values["model"])
         fresh = _as_row(new)
         if fresh == tuple(values[c] for c in PRICE_COLUMNS):
             continue
@@ -452,6 +427,19 @@ def _stage_changes(
             staged,
             column_names=[*KEY_COLUMNS, *(f"new_{c}" for c in PRICE_COLUMNS), "calls"],
         )
+
+
+class _StoredRow:
+    """A stored row's pricing inputs (``INPUT_COLUMNS`` by name) as
+    :class:`~tokentrace.processor.pricing.stored_price.PricingInputs`, so that it is priced
+    as ingest prices the call it came from."""
+
+    def __init__(self, values: dict) -> None:
+        self.__dict__.update((column, values[column]) for column in INPUT_COLUMNS)
+        self.units = tuple(values[unit] for unit in USAGE_UNITS)
+        self.metered = tuple(values[unit] for unit in METERED_UNITS)
+        self.timestamp = values["ts"]
+        self.provider_usd = values["provider_cost"]
 
 
 def _insert_new_versions(client: Client, window: dict, staging: str) -> None:
