@@ -42,7 +42,9 @@ succeeded with no tokens at all (counts of 0: what it wrote where it had none). 
 provider rejected (HTTP status 400 or above, no counts) used nothing: it is not
 usage-missing, and costs a known $0. Except a gateway's answer that the call may have run
 behind it (:data:`MAY_HAVE_RUN`): that failed call may have been billed, so its cost is
-unknown (usage-missing), not $0.
+unknown (usage-missing), not $0. A span that counts the input but no cache of a call its
+provider caches on its own is marked ``cache_unsaid``: whether that leaves the cost unknown
+depends on the model's rates, which the pricer knows (``Pricer.price``).
 """
 
 from __future__ import annotations
@@ -59,6 +61,7 @@ from typing import Any
 from tokentrace.instrumentation.providers import KNOWN_HOSTS, UNKNOWN, model_owner
 from tokentrace.processor.extract import sources
 from tokentrace.processor.extract import tags as tag_rules
+from tokentrace.processor.pricing.pricer import stored_usage_missing
 from tokentrace.processor.receivers import otlp_wire
 
 # Token units that refine the counts above (migration 0004), in table order: each is a subset
@@ -107,7 +110,7 @@ COLUMNS = (
     "usage_missing", "tags",
     *USAGE_UNITS, "unpriced_reason", "price_rule", "provider_cost", "cost_source",
     "api_key", "endpoint", "budget_blocked", *UNIT_COST_COLUMNS, *METERED_UNITS,
-    "inference_geo", "call_key",
+    "inference_geo", "call_key", "cache_unsaid",
 )  # fmt: skip
 # The money columns, in table order: integer units of 1e-12 USD in a row (see Call.row),
 # ``Decimal(18, 12)`` in the table.
@@ -387,6 +390,7 @@ class Call:
         "api_key",
         "budget_blocked",
         "cache_read_tokens",
+        "cache_unsaid",
         "cache_write_tokens",
         "call_key",
         "dimensions",
@@ -444,6 +448,11 @@ class Call:
     cache_write_tokens: int
     reasoning_tokens: int
     usage_missing: int
+    cache_unsaid: int
+    """1 when another source's span counted input but no cache on a call its provider caches
+    on its own (``sources.cache_read_unsaid``: OpenAI, 1,024 tokens or more), and nothing else
+    of its usage is missing: whether that changes the price is the pricer's to say
+    (``Pricer.price``), as the model may have no cache rate at all."""
     units: tuple[int, ...]  # USAGE_UNITS, same order
     metered: tuple[int, ...]  # METERED_UNITS, same order
     provider_cost: int | None  # units of 1e-12 USD, as reported
@@ -514,7 +523,7 @@ class Call:
             self.error_type,
             self.http_status,
             self.stream,
-            self.usage_missing,
+            stored_usage_missing(self.usage_missing, self.cache_unsaid, price),
             self.tags,
             *self.units,
             price.reason,
@@ -528,6 +537,7 @@ class Call:
             *self.metered,
             self.inference_geo,
             self.call_key,
+            self.cache_unsaid,
         )
 
 
@@ -920,14 +930,13 @@ def _call(
         call.provider = sources.cloud_provider(call.provider, found[SERVER_ADDRESS], found[URL])
     if source.cache_writes_unread(call.provider, found[CACHE_WRITE]):
         call.usage_missing = 1  # its cache writes, billed above the input rate, are not counted
-    if (
+    cache_unsaid = (
         input_tokens is not None
         and not cache_known
         and source.rank != sources.RANK_TOKENTRACE
         and operation not in _INPUT_ONLY_OPERATIONS  # an embedding reads no cache
         and sources.cache_read_unsaid(call.provider, input_tokens)
-    ):
-        call.usage_missing = 1  # its cache reads, billed at a lower rate, are not counted
+    )
     if call.provider == "gcp.vertex_ai" and "/" not in call.request_model:
         call.request_model = (
             (found[URL] and sources.vertex_claude_resource(found[URL]))
@@ -951,6 +960,8 @@ def _call(
             extraction.repaired["output_without_thoughts"] += 1
     elif output_tokens is not None and source.thoughts_unknown(model, total, found[REASONING]):
         call.usage_missing = 1  # the thoughts, billed as output, are not counted
+    # its cache reads, billed at a lower rate, are not counted: the pricer says if it matters
+    call.cache_unsaid = int(cache_unsaid and not call.usage_missing)
     call.operation = operation or "chat"
     call.response_id = found[RESPONSE_ID] or source.output_response_id(found[OUTPUT_VALUE])
     call.late = source.opened_late(bool(call.stream), call.response_id)

@@ -611,8 +611,10 @@ CLOUD_HOSTED_PROVIDERS = frozenset().union(*CLOUD_HOSTED.values())
 # rate); its API always reports how many (``prompt_tokens_details.cached_tokens``, 0
 # included). A source that counts such a call's input but sets no cache count cannot tell
 # "nothing cached" from "cache not read": pricing the whole input at the input rate may
-# overcharge by up to 90 %, so the cost is unknown (usage-missing), never a guess. Below
-# 1,024 tokens nothing is cached: the input rate is the exact one.
+# overcharge by up to 90 %. Such a call is marked (``Call.cache_unsaid``) and the pricer
+# says whether it matters: unknown (usage-missing), never a guess, on a model with a cache
+# rate; exact on one without (gpt-3.5-turbo, gpt-4-turbo), which bills every input token
+# alike. Below 1,024 tokens nothing is cached: the input rate is the exact one.
 # https://platform.openai.com/docs/guides/prompt-caching
 _AUTOMATIC_CACHE_MIN_INPUT = {"openai": 1024, "azure.ai.openai": 1024}
 

@@ -116,6 +116,10 @@ _metered_usage = itemgetter(*METERED_FROM)  # those counts in USAGE_KEYS' metere
 NO_UNIT_COSTS: tuple[Decimal, ...] = ()
 ZERO_UNIT_COSTS = (_ZERO,) * _N_UNITS
 _FIELDS = {key: index for index, key in enumerate(USAGE_KEYS)}
+_CACHE_READ, _CACHE_WRITE = _FIELDS["cache_read_tokens"], _FIELDS["cache_write_tokens"]
+_INPUT_AUDIO, _CACHE_AUDIO_READ = _FIELDS["input_audio_tokens"], _FIELDS["cache_audio_read_tokens"]
+_INPUT_IMAGE, _CACHE_IMAGE_READ = _FIELDS["input_image_tokens"], _FIELDS["cache_image_read_tokens"]
+_INPUT_VIDEO = _FIELDS["input_video_tokens"]
 
 # Why a call has no computed cost (``llm_calls.unpriced_reason``).
 USAGE_MISSING = "usage_missing"  # the span carries no usage (stream without usage, cut off)
@@ -185,6 +189,14 @@ def as_stored(
     if budget_blocked:
         price = never_sent(price.model)
     return with_provider_cost(price, provider_cost)
+
+
+def stored_usage_missing(usage_missing: int, cache_unsaid: int, price: Price) -> int:
+    """The ``usage_missing`` a call is stored with: its span's (the extractor's), or the
+    pricer's finding that the cache its span left unsaid could change its price
+    (``Pricer.price``'s ``cache_unsaid``: then ``usage_missing`` is 0, see
+    ``Call.cache_unsaid``), so that every view counts it among the calls of incomplete usage."""
+    return int(bool(usage_missing) or (bool(cache_unsaid) and price.reason == USAGE_MISSING))
 
 
 def with_provider_cost(price: Price, provider_cost: Decimal | None) -> Price:
@@ -359,6 +371,20 @@ class Period:
             unit_costs=unit_costs,
         )
 
+    def cache_read_changes(self, usage: tuple[int, ...], price: Price) -> bool:
+        """Whether ``price``, of ``usage`` with no cache read, would differ had every input
+        token that can be read from cache been read from it: the tokens of each kind with
+        a cache read rate (text, audio and image; none when the model has no cache read
+        rate, as OpenAI's older models: nothing is read at a rate of its own). For a span
+        that counted no cache on a call its provider may have cached on its own."""
+        if _CACHE_READ in self.no_rate:
+            return False
+        cached = list(usage)
+        cached[_CACHE_READ] = usage[0] - usage[_CACHE_WRITE] - usage[_INPUT_VIDEO]
+        cached[_CACHE_AUDIO_READ] = usage[_INPUT_AUDIO]
+        cached[_CACHE_IMAGE_READ] = usage[_INPUT_IMAGE]
+        return self.price(tuple(cached)).cost != price.cost
+
     def _rules(self, usage: tuple[int, ...]) -> str:
         names = [self.rule] if self.rule else []
         names += [name for field, name in self.rules_by_count if usage[field]]
@@ -451,12 +477,17 @@ class Pricer:
         units: tuple[int, ...] = _NO_UNITS,
         metered: tuple[int, ...] = _NO_METERED,
         inference_geo: str = "",
+        cache_unsaid: bool = False,
     ) -> Price:
         """The cost of one call at the rates in force at ``ts`` (naive = UTC).
 
         ``units`` are the finer counts of ``extract.USAGE_UNITS``, in that order; ``metered``
         the counts of ``extract.METERED_UNITS`` (characters, audio seconds, web searches);
         ``inference_geo`` where inference ran when not the default (Anthropic's ``us``).
+        ``cache_unsaid``: the span counted no cache on a call its provider may have cached on
+        its own (``Call.cache_unsaid``); if cache reads could change the price
+        (:meth:`Period.cache_read_changes`), the cost is unknown (``usage_missing``), never
+        the uncached price shown as exact.
         """
         usage = (
             input_tokens,
@@ -488,7 +519,10 @@ class Pricer:
         period = plan.fixed if plan.fixed is not None else plan.at(ts)
         if period is None:
             return plan.unpriced
-        return period.price(usage)
+        price = period.price(usage)
+        if cache_unsaid and price.priced and period.cache_read_changes(usage, price):
+            return unpriced(period.model, USAGE_MISSING)
+        return price
 
     def quote(
         self, provider: str, model: str, ts: datetime, service_tier: str = ""

@@ -45,7 +45,12 @@ from tokentrace.processor.extract.extractor import (
     UNIT_COST_COLUMNS,
     USAGE_UNITS,
 )
-from tokentrace.processor.pricing.pricer import ZERO_UNIT_COSTS, Price, Pricer
+from tokentrace.processor.pricing.pricer import (
+    ZERO_UNIT_COSTS,
+    Price,
+    Pricer,
+    stored_usage_missing,
+)
 from tokentrace.processor.pricing.stored_price import price_stored
 from tokentrace.processor.store import retention
 
@@ -67,14 +72,16 @@ INPUT_COLUMNS = (
     *USAGE_UNITS,
     *METERED_UNITS,
     "inference_geo",
-    "usage_missing",
+    "cache_unsaid",
     "provider_cost",
     "budget_blocked",
 )
-# price_version last: a staged run marks it.
+# price_version last: a staged run marks it. usage_missing is the span's, or the pricer's
+# finding on a call with cache_unsaid (pricer.stored_usage_missing), which a new price may
+# change.
 PRICE_COLUMNS = (
     "priced", "model", *MONEY_COLUMNS, *UNIT_COST_COLUMNS, "unpriced_reason", "price_rule",
-    "cost_source",
+    "cost_source", "usage_missing",
     "price_version",
 )  # fmt: skip
 KEY_COLUMNS = INPUT_COLUMNS + PRICE_COLUMNS
@@ -401,8 +408,9 @@ def _stage_changes(
     ).result_rows
     for *key, count in rows:
         values = dict(zip(KEY_COLUMNS, key, strict=True))
-        new = price_stored(pricer, _StoredRow(values), unnamed=values["model"])
-        fresh = _as_row(new)
+        inputs = _StoredRow(values)
+        new = price_stored(pricer, inputs, unnamed=values["model"])
+        fresh = _as_row(new, stored_usage_missing(inputs.usage_missing, inputs.cache_unsaid, new))
         if fresh == tuple(values[c] for c in PRICE_COLUMNS):
             continue
         staged.append([*key, *fresh[:-1], fresh[-1] + marker, count])
@@ -436,6 +444,8 @@ class _StoredRow:
 
     def __init__(self, values: dict) -> None:
         self.__dict__.update((column, values[column]) for column in INPUT_COLUMNS)
+        # the span's own: a stored 1 beside cache_unsaid is the pricer's (stored_usage_missing)
+        self.usage_missing = 0 if values["cache_unsaid"] else values["usage_missing"]
         self.units = tuple(values[unit] for unit in USAGE_UNITS)
         self.metered = tuple(values[unit] for unit in METERED_UNITS)
         self.timestamp = values["ts"]
@@ -494,8 +504,8 @@ def _after_latest(client: Client, since: datetime) -> datetime:
     return _utc(latest[0]) + timedelta(microseconds=1)
 
 
-def _as_row(price: Price) -> tuple:
-    """A price in ``PRICE_COLUMNS`` order, as stored."""
+def _as_row(price: Price, usage_missing: int) -> tuple:
+    """A price and the call's stored ``usage_missing`` in ``PRICE_COLUMNS`` order."""
     return (
         int(price.priced),
         price.model,
@@ -504,6 +514,7 @@ def _as_row(price: Price) -> tuple:
         price.reason,
         price.rule,
         price.cost_source,
+        usage_missing,
         price.price_version,
     )
 

@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Protocol
 
 from tokentrace.processor.pricing.names import call_models
-from tokentrace.processor.pricing.pricer import Price, Pricer, as_stored
+from tokentrace.processor.pricing.pricer import USAGE_MISSING, Price, Pricer, as_stored
 
 
 class PricingInputs(Protocol):
@@ -33,6 +33,7 @@ class PricingInputs(Protocol):
     metered: tuple[int, ...]
     inference_geo: str
     usage_missing: int
+    cache_unsaid: int
     budget_blocked: int
 
     @property
@@ -46,7 +47,9 @@ def price_stored(pricer: Pricer, call: PricingInputs, unnamed: str = "") -> Pric
     """``call``'s price as stored: by its first candidate model the pricer prices
     (:func:`~tokentrace.processor.pricing.names.call_models`: the response model, else the
     request model), else unpriced as the last one left it (``unnamed`` when it names no
-    model); then :func:`~tokentrace.processor.pricing.pricer.as_stored` (no usage: unknown, never $0;
+    model); unknown (``usage_missing``) when the cache its span left unsaid could change the
+    price of the model it is priced by (``Pricer.price``'s ``cache_unsaid``); then
+    :func:`~tokentrace.processor.pricing.pricer.as_stored` (no usage: unknown, never $0;
     blocked: a known $0; a reported cost counts either way)."""
     timestamp = call.timestamp
     for model in call_models(call.response_model, call.request_model) or [unnamed]:
@@ -63,7 +66,8 @@ def price_stored(pricer: Pricer, call: PricingInputs, unnamed: str = "") -> Pric
             call.units,
             call.metered,
             call.inference_geo,
+            bool(call.cache_unsaid),
         )
-        if price.priced:
+        if price.priced or price.reason == USAGE_MISSING:  # priced, or unknown for its cache
             break
     return as_stored(price, call.usage_missing, call.budget_blocked, call.provider_usd)

@@ -45,8 +45,10 @@ class Replay:
         pricer: Pricer,
         alone: bool = False,
         order: Callable[[list[bytes]], list[bytes]] | None = None,
+        rewrite: Callable[[bytes], bytes] | None = None,
     ) -> None:
         body = (FIXTURES / f"{name}.json").read_bytes()
+        body = rewrite(body) if rewrite else body  # the same spans, some values changed
         # ``alone``: each span in a request of its own, in the order the spans ended, as a
         # simple span processor exports them, or in the order ``order`` gives them.
         bodies = _one_span_each(json.loads(body)) if alone or order else [body]
@@ -122,9 +124,12 @@ def _one_span_each(document: dict[str, Any]) -> list[bytes]:
 @pytest.fixture
 def replay(tmp_path: Path, store_client: Any, pricer: Pricer):
     def run(
-        name: str, alone: bool = False, order: Callable[[list[bytes]], list[bytes]] | None = None
+        name: str,
+        alone: bool = False,
+        order: Callable[[list[bytes]], list[bytes]] | None = None,
+        rewrite: Callable[[bytes], bytes] | None = None,
     ) -> Replay:
-        result = Replay(name, tmp_path, store_client, pricer, alone, order)
+        result = Replay(name, tmp_path, store_client, pricer, alone, order, rewrite)
         assert result.answer.status_code == 200, result.answer.text
         assert result.answer.json() == {}  # nothing rejected
         return result
