@@ -182,7 +182,9 @@ class Pipeline:
         prices = [price_call(self._pricer, call) for call in calls]
         for call, price in zip(calls, prices, strict=True):
             if not price.priced:
-                self._unpriced.note(call.provider, price.model, price.reason)
+                self._unpriced.note(
+                    call.provider, price.model, price.reason, bool(call.cache_unsaid)
+                )
         return [call.row(price) for call, price in zip(calls, prices, strict=True)]
 
     def _append(self, own: Future[None], calls: list[Call], rows: list[Any]) -> None:

@@ -49,6 +49,14 @@ _TO_DO = {
     PRICING_ERROR: "pricing failed (logged above)",
 }
 
+# A call whose span counted its input but no cache, on a model whose cached input is billed
+# at a rate of its own (``Call.cache_unsaid``): its usage is not missing, its cached part is.
+_CACHE_UNSAID_TO_DO = (
+    "its span counted no cached tokens, and the provider caches prompts of 1,024 tokens or "
+    "more on its own and bills them at a lower rate: meter the call with tokentrace's "
+    "instrumentation, or with one that records cached tokens"
+)
+
 _KEPT = 1024
 
 
@@ -58,8 +66,10 @@ class UnpricedLog:
     def __init__(self) -> None:
         self._seen: set[tuple[str, str, str]] = set()
 
-    def note(self, provider: str, model: str, reason: str) -> None:
-        key = (provider, model, reason)
+    def note(self, provider: str, model: str, reason: str, cache_unsaid: bool = False) -> None:
+        """``cache_unsaid``: the call's span set no cache count (``Call.cache_unsaid``)."""
+        cache_unsaid = cache_unsaid and reason == USAGE_MISSING
+        key = (provider, model, reason + ":cache" if cache_unsaid else reason)
         if key in self._seen:
             return
         if len(self._seen) >= _KEPT:
@@ -70,5 +80,7 @@ class UnpricedLog:
             model or "unnamed-model",
             provider or "unknown",
             reason,
-            _TO_DO.get(reason, "see unpriced_reason in the README"),
+            _CACHE_UNSAID_TO_DO
+            if cache_unsaid
+            else _TO_DO.get(reason, "see unpriced_reason in the README"),
         )

@@ -20,6 +20,7 @@ is priced by its response model as recorded.
 from __future__ import annotations
 
 import json
+import logging
 import re
 from collections.abc import Callable
 from decimal import Decimal
@@ -112,3 +113,18 @@ def test_the_held_calls_file_carries_cache_unsaid(pricer):
     for fields in older["calls"]:
         del fields["cache_unsaid"]
     assert [call.cache_unsaid for call in held_calls.loads(json.dumps(older).encode())] == [0] * 3
+
+
+def test_the_log_says_why_such_a_cost_is_unknown(replay, caplog):
+    """serve's one line for such calls says the cached part is what is missing, not that the
+    answer carried no usage (what it says of openai-v2's stream without usage)."""
+    caplog.set_level(logging.WARNING, logger="tokentrace.processor.unpriced_log")
+    replay("openai_v2")
+    lines = [record.getMessage() for record in caplog.records]
+    assert lines[0] == (
+        "cost unknown for gpt-4o calls to openai (usage_missing): its span counted no cached "
+        "tokens, and the provider caches prompts of 1,024 tokens or more on its own and bills "
+        "them at a lower rate: meter the call with tokentrace's instrumentation, or with one "
+        "that records cached tokens; stored unpriced, later ones not logged"
+    )
+    assert len(lines) == 2 and "carried no usage" in lines[1]
