@@ -8,10 +8,13 @@ llama-3.3-70b-versatile $0.59 / $0.79 (https://groq.com/pricing)."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 from decimal import Decimal
 
+import fireworks
 import groq
+import httpx
 from langchain_openai import ChatOpenAI
 
 from tokentrace.processor.standins import usage_header
@@ -115,3 +118,35 @@ def test_langchain_openai_chat_model(standin, unmapped, tmp_path, store_client):
         ("openai", "gpt-4o-mini", 0, 2000, 500, GPT_4O_MINI, 1),
         ("openai", "gpt-4o-mini", 1, 2000, 500, GPT_4O_MINI, 1),
     ]
+
+
+def test_fireworks_sdk_at_its_host_with_a_short_model_id(standin, unmapped, tmp_path, store_client):
+    """fireworks-ai's SDK (httpx) at api.fireworks.ai (reached through the stand-in as an HTTP
+    proxy), plain and async, with the short id clients often send: the calls are
+    `fireworks_ai`'s, which the pricer did not know as Fireworks' price list, so they were
+    unpriced. Llama 3.1 8B: $0.20 in and out per million (https://fireworks.ai/pricing,
+    4B-16B parameters): 2,500 x 0.20 = $0.0005 each."""
+    model = "llama-v3p1-8b-instruct"
+    base = "http://api.fireworks.ai/inference"
+    client = fireworks.Fireworks(
+        base_url=base, api_key="fw", http_client=httpx.Client(proxy=standin.root), max_retries=0
+    )
+    client.chat.completions.create(model=model, messages=ASK, extra_headers=USAGE)
+
+    async def run() -> None:
+        aclient = fireworks.AsyncFireworks(
+            base_url=base,
+            api_key="fw",
+            http_client=httpx.AsyncClient(proxy=standin.root),
+            max_retries=0,
+        )
+        await aclient.chat.completions.create(model=model, messages=ASK, extra_headers=USAGE)
+
+    asyncio.run(run())
+    assert [request.path for request in standin.requests] == [
+        "http://api.fireworks.ai/inference/v1/chat/completions"
+    ] * 2
+    assert (
+        _rows(unmapped, tmp_path, store_client)
+        == [("fireworks_ai", model, 0, 2000, 500, Decimal("0.0005"), 1)] * 2
+    )
