@@ -260,7 +260,9 @@ AG2 1.2.1's own tracing (``TelemetryMiddleware``, scope
 ``opentelemetry.instrumentation.ag2``): GenAI conventions, ``chat`` spans the calls
 (``invoke_agent`` not), its Claude input EXCLUDES cache, no stream attribute, no response
 id; each call's usage copied onto a ``record_usage model_call`` span beside it
-(``Source.accounting_copy``: not a call).
+(``Source.accounting_copy``: not a call). Its ``record_usage compaction`` span is the only
+span of the summary's call; beside another instrumentation's span of it (same trace,
+neither inside the other) it is paired as a framework's (``RANK_FRAMEWORK``).
 The AI SDK 7 traced by @ai-sdk/otel's ``OpenTelemetry`` integration (scope ``gen_ai``):
 GenAI conventions (``invoke_agent`` and ``agent_step`` spans around ``chat`` ones), no
 stream attribute, its telemetry metadata on no span.
@@ -368,6 +370,11 @@ _FRAMEWORK_SCOPES = (
     # OpenLLMetry's Vertex AI spans (0.62.4, the release pip installs under the name of
     # the contrib one) are started with ``start_span`` too, without a response id
     _VERTEXAI_SCOPE,
+    # AG2's (1.2.1): the ``record_usage compaction|aggregation`` span of a call its client
+    # made outside the middleware's hooks is started once the call is over, beside another
+    # instrumentation's span of it in the turn's trace (neither inside the other), without
+    # a response id: paired by trace, provider and usage
+    b"opentelemetry.instrumentation.ag2",
 )
 # Scopes whose spans of one call disagree on its usage, so that across requests they are
 # OpenLLMetry JS's OpenAI instrumentation (0.27): it never reads a chat or completions
@@ -428,8 +435,8 @@ _ANTHROPIC_INPUT_EXCLUDES_CACHE_SCOPES = (
 # AG2's ``record_usage`` spans (``ag2.usage.kind``) copy its accounting events: of a model
 # call its ``chat`` span traced (``model_call``, the same usage, beside it under the turn),
 # or the sum of a sub-agent's calls (``subtask``). Neither is a call of its own. Its
-# ``compaction`` and ``aggregation`` events are calls that no ``chat`` span traces: those
-# stay calls.
+# ``compaction`` and ``aggregation`` events are calls that no ``chat`` span traces (its
+# client is called directly, outside the middleware's hooks): those stay calls.
 _AG2_ACCOUNTING_COPIES = frozenset({"model_call", "subtask"})
 # opentelemetry-instrumentation-botocore's Bedrock Runtime spans: input is Bedrock's
 # ``inputTokens`` (Converse) or Claude's ``input_tokens`` (InvokeModel), both without the

@@ -47,3 +47,26 @@ def test_ag2_beside_tokentrace(replay, alone):
         ("gpt-4o", 1),
     ]
     assert result.metrics.spans_duplicate.value() == 5
+
+
+@pytest.mark.parametrize("alone", [False, True])
+def test_ag2_compaction_is_a_call(replay, alone):
+    """An agent whose history AG2 compacts after the turn (``SummarizeCompact`` on gpt-4o):
+    the summary's request is made by the client directly, outside the middleware's hooks,
+    so no ``chat`` span traces it; its ``record_usage compaction`` span is the call's only
+    record: 2 rows, the turn's and the summary's."""
+    result = replay("ag2_compaction", alone=alone)
+    assert result.spans == 4
+    assert result.rows() == [GPT_4O] * 2
+
+
+@pytest.mark.parametrize("alone", [False, True])
+def test_ag2_compaction_beside_tokentrace(replay, alone):
+    """Beside tokentrace's instrumentation the summary's ``record_usage`` span, started once
+    the call is over, sits beside tokentrace's span of it under the turn, neither inside
+    the other, without a response id: it was a row of its own (3 rows for 2 calls). It is
+    paired as a framework's span in its trace, by provider and usage."""
+    result = replay("ag2_compaction_tokentrace", alone=alone)
+    assert result.spans == 6
+    assert result.rows() == [GPT_4O] * 2
+    assert result.metrics.spans_duplicate.value() == 2
