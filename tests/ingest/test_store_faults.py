@@ -169,6 +169,28 @@ def poisoned_columns(pricer: Pricer, rows: int, poison: dict[int, dict]) -> list
     return [list(column) for column in zip(*table, strict=True)]
 
 
+def test_a_poison_row_of_an_earlier_versions_segment_is_kept_as_a_dead_letter(
+    tmp_path, store_client, pricer
+):
+    """A segment spooled by a release before ``inference_geo`` (migration 0029) and the
+    columns after it, with a row the store refuses: that row is kept as a dead letter like
+    any other and the rest stored (the sink looped on it for ever, the spool behind it)."""
+    width = COLUMNS.index("inference_geo")
+    columns = poisoned_columns(pricer, 20, {7: {"input_tokens": -1}})[:width]
+    ingest = Ingest(tmp_path, lambda: store_client, pricer)
+    ingest.spool.append(columns, 20).result(timeout=5)
+    ingest.close()
+
+    trace_ids = columns[COLUMNS.index("trace_id")]
+    assert set(stored_span_ids(store_client)) == {trace_ids[i] for i in range(20) if i != 7}
+    assert totals(store_client)[0][0] == 19
+    [letter] = dead_letters.pending(store_client)
+    assert "negative" in letter.reason
+    assert letter.row["trace_id"] == trace_ids[7]
+    assert "inference_geo" not in letter.row
+    assert ingest.spool.segment_count == 0
+
+
 def test_poison_rows_are_bisected_out_and_every_other_row_is_stored(tmp_path, store_client, pricer):
     bad = {13: {"tenant": "bad\ud800"}, 14: {"input_tokens": -1}, 40: {"cost": 10**20}}
     columns = poisoned_columns(pricer, 50, bad)
