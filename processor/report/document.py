@@ -153,6 +153,21 @@ def unmetered_text(row: dict[str, Any], money_text: Callable[[str], str]) -> str
     return f"{text} + {days} day{'s' * (days != 1)} unknown" if days else text
 
 
+def key_text(row: dict[str, Any]) -> str:
+    """A ``reconciliation_by_key`` row as one line: the key as the provider lists it and its
+    status, with how many of its metered calls had no usage (their tokens metered as 0, so a
+    token gap beside them is not evidence of uninstrumented calls)."""
+    key = row["key_name"] or row["api_key_id"] or "not in the provider's list"
+    if row["redacted_value"]:
+        key += f" ({row['redacted_value']})"
+    text = f"{row['provider']}/{row['model'] or '(no model)'} key {key}: {row['status']}"
+    missing = row.get("usage_missing_requests", 0)
+    if missing:
+        text += f", {missing:,} of {row['metered_requests']:,} calls"
+        text += "" if row["status"] == "calls without usage" else " without usage"
+    return text
+
+
 def cost_text(row: dict[str, Any], money_text: Callable[[str], str]) -> str:
     """A row's cost as people read it (:func:`amount_text`), with its calls not stored."""
     unknown = row.get("unpriced_requests", 0)
@@ -764,6 +779,9 @@ def _reconciliation(fetch: Fetch) -> dict[str, Any]:
                 "model": r["model"],
                 "status": r["status"],
                 **{key: int(r[key]) for key in RECONCILIATION_TOKENS},
+                "metered_requests": int(r["metered_requests"]),
+                # metered calls without usage: in metered_requests, their tokens counted as 0
+                "usage_missing_requests": int(r["usage_missing_requests"]),
             }
             for r in fetch("reconciliation_by_key")
         ],

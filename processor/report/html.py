@@ -21,6 +21,7 @@ from tokentrace.processor.report.document import (
     cost_text,
     forecast_text,
     incidents,
+    key_text,
     lower_bound_text,
     month_text,
     spend_text,
@@ -712,6 +713,8 @@ def _reconciliation_table(doc: dict[str, Any]) -> str:
         "was never seen by tokentrace.</p>"
         for u in unmetered
     )
+    keys = [k for k in doc.get("reconciliation_by_key") or [] if k["status"] != "matches"]
+    intro += "".join(f"<p class=warn>{escape(key_text(k))}</p>" for k in keys[:20])
     if not rows:
         return intro + "<p>Every billed provider-day-model matches the metered cost.</p>"
     return intro + _table(

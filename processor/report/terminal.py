@@ -27,6 +27,7 @@ from tokentrace.processor.report.document import (
     change_text,
     cost_text,
     forecast_text,
+    key_text,
     lower_bound_text,
     month_text,
     spend_text,
@@ -409,16 +410,23 @@ def _reconciliation(doc: dict[str, Any]) -> Group | Table:
             "—" if share is None else f"{share:.1%}",
             cause.get("cause", ""),
         )
+    parts: list[Table | Text] = [table]
     unmetered = doc.get("unmetered_spend") or []
-    if not unmetered:
-        return table
-    known = [Decimal(u["unmetered_cost"]) for u in unmetered if u["unmetered_cost"] is not None]
-    partial = any(u.get("unknown_cost_days") for u in unmetered)
-    total = lower_bound_text(str(sum(known, Decimal(0))) if known else None, partial, money)
-    lines = [
-        f"  {u['provider']}/{u['model'] or '(no model)'}: {unmetered_text(u, money)} "
-        f"of {money(u['billed_cost'])} billed"
-        for u in unmetered
-    ]
-    note = Text(f"Unmetered spend (billed, never seen by tokentrace): {total}\n")
-    return Group(table, note, Text("\n".join(lines)))
+    if unmetered:
+        known = [Decimal(u["unmetered_cost"]) for u in unmetered if u["unmetered_cost"] is not None]
+        partial = any(u.get("unknown_cost_days") for u in unmetered)
+        total = lower_bound_text(str(sum(known, Decimal(0))) if known else None, partial, money)
+        lines = [
+            f"  {u['provider']}/{u['model'] or '(no model)'}: {unmetered_text(u, money)} "
+            f"of {money(u['billed_cost'])} billed"
+            for u in unmetered
+        ]
+        parts += [
+            Text(f"Unmetered spend (billed, never seen by tokentrace): {total}\n"),
+            Text("\n".join(lines)),
+        ]
+    keys = [k for k in doc.get("reconciliation_by_key") or [] if k["status"] != "matches"]
+    if keys:
+        lines = [f"  {key_text(k)}" for k in keys[:RECONCILIATION_ROWS]]
+        parts += [Text("\nAPI keys whose billed tokens differ:"), Text("\n".join(lines))]
+    return Group(*parts) if len(parts) > 1 else table

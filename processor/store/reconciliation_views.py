@@ -266,8 +266,10 @@ RECONCILIATION_VIEWS.append(
             "Per provider, API key (from the provider's key list) and model over the range: "
             "billed tokens against the tokens of metered calls whose key fingerprint matches "
             "the key's redacted value. 'uninstrumented': billed, no metered call with that "
-            "key; 'partly instrumented': billed tokens above metered; 'unlisted key': metered "
-            "calls whose key the provider does not list; 'matches' within 1 %."
+            "key; 'calls without usage': usage_missing_requests of the metered calls carried "
+            "no token counts (metered tokens are a lower bound, the token gap theirs to "
+            "explain first); 'partly instrumented': billed tokens above metered; 'unlisted "
+            "key': metered calls whose key the provider does not list; 'matches' within 1 %."
         ),
         format=Format.TABLE,
         source="billed_usage",
@@ -286,11 +288,15 @@ SELECT
     sum(r.metered_input_tokens) AS metered_input_tokens,
     sum(r.metered_output_tokens) AS metered_output_tokens,
     sum(r.metered_requests) AS metered_requests,
+    sum(r.usage_missing_requests) AS usage_missing_requests,
     toInt64(billed_input_tokens + billed_output_tokens)
         - toInt64(metered_input_tokens + metered_output_tokens) AS token_gap,
+    -- a metered call without usage has no tokens (0, not its real count): its key's token gap
+    -- is not evidence of uninstrumented calls, so it is named before 'partly instrumented'
     multiIf(
         api_key_id = '', 'unlisted key',
         metered_requests = 0, 'uninstrumented',
+        usage_missing_requests > 0, 'calls without usage',
         abs(token_gap) > {TOKEN_TOLERANCE} * (billed_input_tokens + billed_output_tokens),
             if(token_gap > 0, 'partly instrumented', 'more metered than billed'),
         'matches'
@@ -302,7 +308,7 @@ FROM
         sum(u.input_tokens) AS billed_input_tokens, sum(u.output_tokens) AS billed_output_tokens,
         sum(u.requests) AS billed_requests,
         toUInt64(0) AS metered_input_tokens, toUInt64(0) AS metered_output_tokens,
-        toUInt64(0) AS metered_requests
+        toUInt64(0) AS metered_requests, toUInt64(0) AS usage_missing_requests
     FROM billed_usage AS u
     WHERE $__dateFilter(day)
       AND {_newest("usage", "u")}{{filters}}
@@ -319,13 +325,15 @@ FROM
         ),
         m.model,
         toUInt64(0), toUInt64(0), CAST(NULL, 'Nullable(UInt64)'),
-        sum(m.input_tokens), sum(m.output_tokens), sum(m.requests)
+        sum(m.input_tokens), sum(m.output_tokens), sum(m.requests),
+        sum(m.usage_missing_requests)
     FROM
     (
         -- summed per key before the join, so the rollup's projection without tenant answers
         SELECT
             provider, model, api_key, sum(input_tokens) AS input_tokens,
-            sum(output_tokens) AS output_tokens, sum(requests) AS requests
+            sum(output_tokens) AS output_tokens, sum(requests) AS requests,
+            sum(usage_missing_requests) AS usage_missing_requests
         FROM llm_cost_daily
         WHERE $__dateFilter(day)
           AND api_key != ''
