@@ -5,7 +5,8 @@ the answers must be identical (Decimal exact), with and without filters, on ever
 Since then, an unknown cost is no longer $0 (DESIGN §9): the anomalies below judge no day
 against a baseline of unknown costs only, nor count a day whose every call has an unknown cost
 as a $0 day in the baseline (1537465), and the comparison takes a NULL cost for the 0 the
-old SQL gave (``test_projection_views.as_before``).
+old SQL gave (``test_projection_views.as_before``). reconciliation_by_key below counts the
+metered calls without usage and names their key 'calls without usage' (recon31), as the view.
 """
 
 BEFORE: dict[str, str] = {}
@@ -183,11 +184,13 @@ SELECT
     sum(r.metered_input_tokens) AS metered_input_tokens,
     sum(r.metered_output_tokens) AS metered_output_tokens,
     sum(r.metered_requests) AS metered_requests,
+    sum(r.usage_missing_requests) AS usage_missing_requests,
     toInt64(billed_input_tokens + billed_output_tokens)
         - toInt64(metered_input_tokens + metered_output_tokens) AS token_gap,
     multiIf(
         api_key_id = '', 'unlisted key',
         metered_requests = 0, 'uninstrumented',
+        usage_missing_requests > 0, 'calls without usage',
         abs(token_gap) > 0.01 * (billed_input_tokens + billed_output_tokens),
             if(token_gap > 0, 'partly instrumented', 'more metered than billed'),
         'matches'
@@ -199,7 +202,7 @@ FROM
         sum(u.input_tokens) AS billed_input_tokens, sum(u.output_tokens) AS billed_output_tokens,
         sum(u.requests) AS billed_requests,
         toUInt64(0) AS metered_input_tokens, toUInt64(0) AS metered_output_tokens,
-        toUInt64(0) AS metered_requests
+        toUInt64(0) AS metered_requests, toUInt64(0) AS usage_missing_requests
     FROM billed_usage AS u
     WHERE $__dateFilter(day)
       AND (u.provider, u.day, u.version) IN (
@@ -220,7 +223,8 @@ FROM
         ),
         m.model,
         toUInt64(0), toUInt64(0), CAST(NULL, 'Nullable(UInt64)'),
-        sum(m.input_tokens), sum(m.output_tokens), sum(m.requests)
+        sum(m.input_tokens), sum(m.output_tokens), sum(m.requests),
+        sum(m.usage_missing_requests)
     FROM llm_cost_daily AS m
     LEFT JOIN
     (
