@@ -930,6 +930,9 @@ def _call(
         call.provider = sources.cloud_provider(call.provider, found[SERVER_ADDRESS], found[URL])
     if source.cache_writes_unread(call.provider, found[CACHE_WRITE]):
         call.usage_missing = 1  # its cache writes, billed above the input rate, are not counted
+    if source.stream_count_estimated(call.provider, bool(call.stream), cache_known):
+        call.usage_missing = 1  # the source's own guess, not the provider's usage: no counts
+        call.input_tokens = call.output_tokens = 0
     cache_unsaid = (
         input_tokens is not None
         and not cache_known
