@@ -244,6 +244,7 @@ def _staged(client: Client) -> list[tuple[str, str]]:
 
 def _complete(client: Client, staging: str, window: dict) -> None:
     """Bring a staged run to its end, from whichever step it is at; idempotent."""
+    _fit_staging(client, staging)
     marker = _marker(staging.removeprefix(_STAGING_PREFIX))
     expected = int(client.query(f"SELECT sum(calls) FROM {staging}").result_rows[0][0] or 0)
     if expected:
@@ -450,6 +451,43 @@ class _StoredRow:
         self.metered = tuple(values[unit] for unit in METERED_UNITS)
         self.timestamp = values["ts"]
         self.provider_usd = values["provider_cost"]
+
+
+def _fit_staging(client: Client, staging: str) -> None:
+    """Give a run staged by an earlier version the columns this one keys and prices by.
+
+    Each version stages ``KEY_COLUMNS`` and ``new_`` ``PRICE_COLUMNS`` as they then were; a run
+    a stop cut short is finished by the next start, which may be an upgrade's (0031 added
+    ``cache_unsaid`` to the keys and moved ``usage_missing`` to the prices): the finish then
+    failed on the missing column, leaving the run's days' rollups wrong. A key column it
+    lacks holds, in ``llm_calls``, the default the migration gave the rows it staged; a new
+    price it lacks is the staged row's own value where it staged one as a key, else that
+    default."""
+    have = {
+        name
+        for (name,) in client.query(
+            "SELECT name FROM system.columns WHERE database = currentDatabase() "
+            "AND table = {table:String}",
+            parameters={"table": staging},
+        ).result_rows
+    }
+    calls = {
+        name: (kind, default)
+        for name, kind, default in client.query(
+            "SELECT name, type, default_expression FROM system.columns "
+            "WHERE database = currentDatabase() AND table = 'llm_calls'"
+        ).result_rows
+    }
+    added = [(column, *calls[column]) for column in KEY_COLUMNS if column not in have] + [
+        (f"new_{column}", calls[column][0], column if column in have else calls[column][1])
+        for column in PRICE_COLUMNS
+        if f"new_{column}" not in have
+    ]
+    for name, kind, default in added:
+        client.command(
+            f"ALTER TABLE {staging} ADD COLUMN IF NOT EXISTS {name} {kind}"
+            + (f" DEFAULT {default}" if default else "")
+        )
 
 
 def _insert_new_versions(client: Client, window: dict, staging: str) -> None:

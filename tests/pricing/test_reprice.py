@@ -240,6 +240,38 @@ def test_a_run_that_dies_between_insert_and_delete_is_finished_by_the_next(
     assert finish_unfinished(store_client) == []
 
 
+def test_a_run_staged_by_the_version_before_0031_is_finished_after_the_upgrade(
+    store_client, chdb_url, prices_file
+) -> None:
+    """A run cut short by the release before migration 0031, whose staging table keyed by
+    ``usage_missing`` and had no ``cache_unsaid``: the upgraded serve's start finishes it
+    (before, the finish failed on the missing column and the days' rollups stayed wrong)."""
+    store(store_client, stored_rows(Pricer(prices_file="")))
+    expected = _repriced_copy(store_client, chdb_url, prices_file)
+    store_client.command("SYSTEM STOP MERGES llm_calls")
+    store_client.command("ALTER TABLE llm_calls MODIFY SETTING number_of_mutations_to_throw = 1")
+    store_client.command(
+        "ALTER TABLE llm_calls UPDATE latency_ms = latency_ms WHERE 1",
+        settings={"mutations_sync": 0},
+    )
+    with pytest.raises(DatabaseError, match="TOO_MANY_MUTATIONS"):
+        reprice(store_client, Pricer(prices_file), SINCE, UNTIL)
+    [(staging,)] = store_client.query(
+        "SELECT name FROM system.tables WHERE database = currentDatabase() "
+        "AND startsWith(name, '_reprice_')"
+    ).result_rows
+    store_client.command(
+        f"ALTER TABLE {staging} DROP COLUMN new_usage_missing, DROP COLUMN cache_unsaid"
+    )  # as that release staged it: usage_missing a key, not a new price
+    store_client.command("ALTER TABLE llm_calls MODIFY SETTING number_of_mutations_to_throw = 1000")
+    store_client.command("SYSTEM START MERGES llm_calls")
+
+    assert finish_unfinished(store_client) == [staging]
+    assert facts(store_client) == expected
+    assert_rollups_match_facts(store_client)
+    assert finish_unfinished(store_client) == []
+
+
 def test_a_run_whose_insert_the_rollups_refused_is_finished_not_doubled(
     store_client, chdb_url, prices_file
 ) -> None:
