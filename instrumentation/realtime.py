@@ -306,15 +306,18 @@ def _async_wrapper(tracer: Tracer, settings: Settings) -> Callable[..., Any]:
     return recv
 
 
-def _streaming_wrapper(tracer: Tracer, settings: Settings) -> Callable[..., Any]:
-    """`websockets`' sync `recv_streaming`, which yields one message's fragments: the message
+def _streaming_wrapper(
+    tracer: Tracer, settings: Settings, observed: Callable[..., Any]
+) -> Callable[..., Any]:
+    """`websockets`' `recv_streaming`, which yields one message's fragments (an iterator in
+    the sync client, an async one in asyncio's, each read by its ``observed``): the message
     is observed once its last fragment has been read (a Realtime connection's only)."""
 
     def recv_streaming(wrapped: Callable[..., Any], instance: Any, args: Any, kwargs: Any) -> Any:
         fragments = wrapped(*args, **kwargs)
         if getattr(instance, _STATE, None) is _NOT_REALTIME:
             return fragments
-        return _observed_fragments(tracer, settings, instance, fragments)
+        return observed(tracer, settings, instance, fragments)
 
     return recv_streaming
 
@@ -328,18 +331,6 @@ def _observed_fragments(
         yield fragment
     if pieces:
         _observe_safely(tracer, settings, connection, pieces[0][:0].join(pieces))
-
-
-def _async_streaming_wrapper(tracer: Tracer, settings: Settings) -> Callable[..., Any]:
-    """`websockets`' asyncio `recv_streaming`, an async iterator of one message's fragments."""
-
-    def recv_streaming(wrapped: Callable[..., Any], instance: Any, args: Any, kwargs: Any) -> Any:
-        fragments = wrapped(*args, **kwargs)
-        if getattr(instance, _STATE, None) is _NOT_REALTIME:
-            return fragments
-        return _async_observed_fragments(tracer, settings, instance, fragments)
-
-    return recv_streaming
 
 
 async def _async_observed_fragments(
@@ -421,13 +412,13 @@ def install(tracer: Tracer, settings: Settings) -> tuple[tuple[type, str], ...]:
             "websockets.sync.client",
             "ClientConnection",
             "recv_streaming",
-            _streaming_wrapper(tracer, settings),
+            _streaming_wrapper(tracer, settings, _observed_fragments),
         ),
         (
             "websockets.asyncio.client",
             "ClientConnection",
             "recv_streaming",
-            _async_streaming_wrapper(tracer, settings),
+            _streaming_wrapper(tracer, settings, _async_observed_fragments),
         ),
         ("websocket", "WebSocket", "connect", _connect_wrapper),
         (
