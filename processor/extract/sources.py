@@ -624,8 +624,6 @@ CLOUD_HOSTED_PROVIDERS = frozenset().union(*CLOUD_HOSTED.values())
 # alike. Below 1,024 tokens nothing is cached: the input rate is the exact one.
 # https://platform.openai.com/docs/guides/prompt-caching
 _AUTOMATIC_CACHE_MIN_INPUT = {"openai": 1024, "azure.ai.openai": 1024}
-# Providers whose usage always says how many input tokens were read from cache (0 included).
-_CACHE_DETAILED = frozenset({"openai", "azure.ai.openai"})
 
 
 def cache_read_unsaid(provider: str, input_tokens: int) -> bool:
@@ -888,9 +886,12 @@ class Source:
         tokenizer's count rather than the API's: a stream without ``include_usage`` has no
         usage chunk, and LiteLLM counts the text itself (recorded: 9 in and 9 out, priced
         as exact). Its ``metadata.usage_object`` then has no ``prompt_tokens_details``,
-        which OpenAI's and Azure OpenAI's usage always carry (``cached_tokens``, 0
-        included): a stream whose usage names no cache count was not counted by the API."""
-        return self.litellm and stream and provider in _CACHE_DETAILED and not cache_known
+        which the providers that cache on their own always report (``cached_tokens``, 0
+        included; ``_AUTOMATIC_CACHE_MIN_INPUT``): a stream whose usage names no cache count
+        was not counted by the API."""
+        return (
+            self.litellm and stream and provider in _AUTOMATIC_CACHE_MIN_INPUT and not cache_known
+        )
 
     def cache_writes_unread(self, provider: str, cache_write: int | None) -> bool:
         """Whether a Claude call's cache writes may be billed but not counted: OpenLLMetry's
