@@ -210,28 +210,38 @@ def test_reprice_command(store_client, chdb_url, prices_file, capsys) -> None:
     assert (doc["unpriced_before"], doc["unpriced_after"]) == (0, 0)
 
 
+def _die_between_insert_and_delete(store_client, prices_file: Path) -> None:
+    """A reprice that ClickHouse itself stops (TOO_MANY_MUTATIONS) right after its insert:
+    one unfinished mutation stands, so the run's delete is refused."""
+    store_client.command("SYSTEM STOP MERGES llm_calls")
+    store_client.command("ALTER TABLE llm_calls MODIFY SETTING number_of_mutations_to_throw = 1")
+    store_client.command(
+        "ALTER TABLE llm_calls UPDATE latency_ms = latency_ms WHERE 1",
+        settings={"mutations_sync": 0},
+    )
+    with pytest.raises(DatabaseError, match="TOO_MANY_MUTATIONS"):
+        reprice(store_client, Pricer(prices_file), SINCE, UNTIL)
+
+
+def _let_mutations_run(store_client) -> None:
+    store_client.command("ALTER TABLE llm_calls MODIFY SETTING number_of_mutations_to_throw = 1000")
+    store_client.command("SYSTEM START MERGES llm_calls")
+
+
 def test_a_run_that_dies_between_insert_and_delete_is_finished_by_the_next(
     store_client, chdb_url, prices_file
 ) -> None:
     """ClickHouse itself refuses the delete (TOO_MANY_MUTATIONS) right after the insert."""
     store(store_client, stored_rows(Pricer(prices_file="")))
     expected = _repriced_copy(store_client, chdb_url, prices_file)
-    store_client.command("SYSTEM STOP MERGES llm_calls")
-    store_client.command("ALTER TABLE llm_calls MODIFY SETTING number_of_mutations_to_throw = 1")
-    store_client.command(
-        "ALTER TABLE llm_calls UPDATE latency_ms = latency_ms WHERE 1",
-        settings={"mutations_sync": 0},
-    )  # one unfinished mutation: the next one is refused
-    with pytest.raises(DatabaseError, match="TOO_MANY_MUTATIONS"):
-        reprice(store_client, Pricer(prices_file), SINCE, UNTIL)
+    _die_between_insert_and_delete(store_client, prices_file)
     # Died midway: both versions of the 4 changed calls are stored, the new ones marked.
     assert store_client.query("SELECT count() FROM llm_calls").result_rows == [(12,)]
     assert store_client.query(
         "SELECT count() FROM llm_calls WHERE price_version LIKE '%#reprice:%'"
     ).result_rows == [(4,)]
 
-    store_client.command("ALTER TABLE llm_calls MODIFY SETTING number_of_mutations_to_throw = 1000")
-    store_client.command("SYSTEM START MERGES llm_calls")
+    _let_mutations_run(store_client)
     result = reprice(store_client, Pricer(prices_file), SINCE, UNTIL)  # finishes, then runs
 
     assert result.changed == 0
@@ -248,14 +258,7 @@ def test_a_run_staged_by_the_version_before_0031_is_finished_after_the_upgrade(
     (before, the finish failed on the missing column and the days' rollups stayed wrong)."""
     store(store_client, stored_rows(Pricer(prices_file="")))
     expected = _repriced_copy(store_client, chdb_url, prices_file)
-    store_client.command("SYSTEM STOP MERGES llm_calls")
-    store_client.command("ALTER TABLE llm_calls MODIFY SETTING number_of_mutations_to_throw = 1")
-    store_client.command(
-        "ALTER TABLE llm_calls UPDATE latency_ms = latency_ms WHERE 1",
-        settings={"mutations_sync": 0},
-    )
-    with pytest.raises(DatabaseError, match="TOO_MANY_MUTATIONS"):
-        reprice(store_client, Pricer(prices_file), SINCE, UNTIL)
+    _die_between_insert_and_delete(store_client, prices_file)
     [(staging,)] = store_client.query(
         "SELECT name FROM system.tables WHERE database = currentDatabase() "
         "AND startsWith(name, '_reprice_')"
@@ -263,8 +266,7 @@ def test_a_run_staged_by_the_version_before_0031_is_finished_after_the_upgrade(
     store_client.command(
         f"ALTER TABLE {staging} DROP COLUMN new_usage_missing, DROP COLUMN cache_unsaid"
     )  # as that release staged it: usage_missing a key, not a new price
-    store_client.command("ALTER TABLE llm_calls MODIFY SETTING number_of_mutations_to_throw = 1000")
-    store_client.command("SYSTEM START MERGES llm_calls")
+    _let_mutations_run(store_client)
 
     assert finish_unfinished(store_client) == [staging]
     assert facts(store_client) == expected
