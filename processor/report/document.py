@@ -177,6 +177,23 @@ def cost_text(row: dict[str, Any], money_text: Callable[[str], str]) -> str:
     return amount_text(row["cost"], unknown, money_text, lost)
 
 
+def share_left_out(rows: list[dict[str, Any]], doc: dict[str, Any]) -> str:
+    """What a breakdown's shares (of the known spend) leave out ("3 calls of unknown cost and
+    1 call not stored"), '' when nothing: said once under it by the terminal and the HTML.
+
+    The counts are the breakdown's own window-wide ones (``share_unpriced_requests``,
+    ``share_dead_lettered_requests``) where its rows carry them, else the report's totals (a
+    tag breakdown's rows cover the same calls)."""
+    first = rows[0] if rows else {}
+    unknown = first.get("share_unpriced_requests", doc["totals"]["unpriced_requests"])
+    lost = first.get("share_dead_lettered_requests", doc.get("dead_lettered_requests", 0))
+    return " and ".join(
+        f"{count:,} call{'s' * (count != 1)} {what}"
+        for count, what in ((unknown, "of unknown cost"), (lost, "not stored"))
+        if count
+    )
+
+
 def unknown_lines(totals: dict[str, Any], lost: int = 0) -> list[str]:
     """The totals' unknown costs, counted ("3 calls without usage: cost unknown"), and the
     ``lost`` calls serve could not store."""
@@ -291,6 +308,16 @@ def _tag_row(key: str, row: dict[str, Any]) -> dict[str, Any]:
     if row.get("other"):
         out.update(other=True, values=int(row["members"]))
     return out
+
+
+def _share_leaves_out(row: dict[str, Any]) -> dict[str, int]:
+    """What a breakdown's share (of the known spend) leaves out, the same on every row: the
+    calls of unknown cost and the calls serve could not store of the whole window, so a reader
+    of one row, or of a cut list, still knows what 100 % is not."""
+    return {
+        "share_unpriced_requests": int(row.get("share_unpriced_requests") or 0),
+        "share_dead_lettered_requests": int(row.get("share_dead_lettered_requests") or 0),
+    }
 
 
 def _not_stored(row: dict[str, Any]) -> dict[str, int]:
@@ -417,7 +444,7 @@ def build(fetch: Fetch, window: Window, top: int = DEFAULT_TOP) -> dict[str, Any
                 "unpriced_requests": int(r["unpriced_requests"]),
                 "share": _number(r["share"]),
                 # share is of the known spend: these calls of unknown cost are not in it
-                "share_unpriced_requests": int(r.get("share_unpriced_requests") or 0),
+                **_share_leaves_out(r),
                 **_not_stored(r),
             }
             for r in fetch("spend_by_provider")
@@ -433,7 +460,7 @@ def build(fetch: Fetch, window: Window, top: int = DEFAULT_TOP) -> dict[str, Any
                 "output_tokens": int(r["output_tokens"]),
                 # of the known spend, as by_provider's
                 "share": _number(r["share"]),
-                "share_unpriced_requests": int(r.get("share_unpriced_requests") or 0),
+                **_share_leaves_out(r),
                 **_not_stored(r),
             }
             for r in fetch("spend_by_model")

@@ -24,6 +24,7 @@ from tokentrace.processor.report.document import (
     key_text,
     lower_bound_text,
     month_text,
+    share_left_out,
     spend_text,
     tokens_left_out_text,
     unmetered_text,
@@ -375,9 +376,8 @@ def _bars(doc: dict[str, Any], rows: list[tuple[str, dict[str, Any]]], limit: in
     top = max(Decimal(r["cost"] or 0) for _, r in shown) or Decimal(1)
     # a share is of the known spend, as in the terminal and the JSON's share
     known = Decimal(doc["totals"]["cost"] or 0)
-    unknown = doc["totals"]["unpriced_requests"]
-    lost = doc.get("dead_lettered_requests", 0)
-    of = " of known" if unknown or lost else ""
+    left_out = share_left_out([row for _, row in rows], doc)
+    of = " of known" if left_out else ""
     cells = []
     for label, row in shown:
         width = float(Decimal(row["cost"] or 0) / top) * 100
@@ -395,11 +395,6 @@ def _bars(doc: dict[str, Any], rows: list[tuple[str, dict[str, Any]]], limit: in
         )
     more = len(rows) - len(shown)
     tail = f"<p class=note>…and {more} more.</p>" if more > 0 else ""
-    left_out = " and ".join(
-        f"{count:,} call{'s' * (count != 1)} {what}"
-        for count, what in ((unknown, "of unknown cost"), (lost, "not stored"))
-        if count
-    )
     caption = (
         f"<p class=note>Shares are of the known spend: {left_out} not in it.</p>"
         if left_out

@@ -30,6 +30,7 @@ from tokentrace.processor.report.document import (
     key_text,
     lower_bound_text,
     month_text,
+    share_left_out,
     spend_text,
     tokens_left_out_text,
     unknown_lines,
@@ -215,21 +216,15 @@ def _breakdown(
     title: str, rows: list[dict[str, Any]], keys: tuple[str, ...], doc: dict[str, Any]
 ) -> Table:
     known = Decimal(doc["totals"]["cost"] or 0)
-    unknown = doc["totals"]["unpriced_requests"]
-    lost = doc.get("dead_lettered_requests", 0)
     # a share of the known spend only (as the JSON's and the HTML's): said, with the calls of
     # unknown cost and the calls not stored it leaves out; of a known $0 there is no share
-    left_out = [
-        f"{count:,} call{'s' * (count != 1)} {what}"
-        for count, what in ((unknown, "of unknown cost"), (lost, "not stored"))
-        if count
-    ]
-    caption = f"share: of the known spend; {' and '.join(left_out)} not in it" if left_out else None
+    left_out = share_left_out(rows, doc)
+    caption = f"share: of the known spend; {left_out} not in it" if left_out else None
     table = Table(title=title, title_justify="left", caption=caption, caption_justify="left")
     for key in keys:
         table.add_column(key)
     table.add_column("cost", justify="right")
-    table.add_column("share of known" if left_out else "share", justify="right")
+    table.add_column("share of known" if caption else "share", justify="right")
     table.add_column("requests", justify="right")
     table.add_column("")
     # A top-N breakdown comes capped, with its "(other)" row; the others show ten rows.

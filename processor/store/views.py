@@ -359,8 +359,13 @@ _TOP_CALLS_SHOWN = (
 
 # A share is of the known spend: the calls of unknown cost of every row (their cost is in no
 # row's share, nor in the whole it is a share of) are counted beside it, so a share that reads
-# 100 % of $5 known never passes for the whole when 40 calls cost an unknown amount.
-_SHARE_LEAVES_OUT = "sum(sum({}.unpriced_requests)) OVER () AS share_unpriced_requests"
+# 100 % of $5 known never passes for the whole when 40 calls cost an unknown amount; and so are
+# the calls serve could not store, of every row (a row's own are in dead_lettered_requests, but
+# a reader of one row, or of a top-N cut, cannot add up the window's).
+_SHARE_LEAVES_OUT = (
+    "sum(sum({0}.unpriced_requests)) OVER () AS share_unpriced_requests,\n"
+    "    sum(sum({0}.dead_lettered_requests)) OVER () AS share_dead_lettered_requests"
+)
 
 
 # What a breakdown sums of the rollup (with the calls not stored beside: _with_dead_letters).
@@ -949,7 +954,8 @@ ORDER BY day WITH FILL FROM toDate($__fromTime, 'UTC') TO toDate($__toTime, 'UTC
         description=(
             "Spend, requests and tokens per provider and model, with share of the known "
             "spend; unpriced_requests have an unknown cost (not in cost), "
-            "share_unpriced_requests those of every row (not in the spend shared)."
+            "share_unpriced_requests those of every row (not in the spend shared), "
+            "share_dead_lettered_requests every row's calls serve could not store (neither)."
         ),
         format=Format.TABLE,
         source="llm_cost_daily",
@@ -1055,14 +1061,16 @@ ORDER BY abs(gap) DESC, reported_cost DESC, provider, model""",
     _spend_by(
         "provider",
         "Spend and requests per provider, with share of the known spend "
-        "(share_unpriced_requests: the calls of unknown cost of every row, not in it).",
+        "(share_unpriced_requests: the calls of unknown cost of every row, not in it; "
+        "share_dead_lettered_requests: every row's calls not stored, not in it either).",
     ),
     *(
         _spend_by(
             dimension,
             f"Spend and requests per {dimension} ('' = calls without the tag), "
             "with share of the known spend (share_unpriced_requests: the calls of unknown "
-            "cost of every row, not in it)"
+            "cost of every row, not in it; share_dead_lettered_requests: every row's calls not "
+            "stored, not in it either)"
             + (
                 f": the {TOP_DEFAULT} largest, then one '{OTHER}' row for the rest."
                 if dimension in HIGH_CARDINALITY

@@ -212,12 +212,15 @@ def test_the_report_says_what_its_totals_leave_out(store) -> None:
     assert (mtd["cost_complete"], mtd["forecast_complete"]) == (False, False)
     [overall] = [b for b in mtd["budgets"] if b["scope"] == ""]
     assert (overall["dead_lettered_requests"], overall["spent_complete"]) == (2, False)
-    # by_model gains its share of the known spend (extended, nothing renamed)
-    keys = ("model", "cost", "share", "share_unpriced_requests", "dead_lettered_requests")
+    # by_model gains its share of the known spend (extended, nothing renamed), and on every row
+    # what that share leaves out of the whole window: acme-1's row too says 2 calls not stored
+    keys = ("model", "cost", "share", "share_unpriced_requests", "share_dead_lettered_requests",
+            "dead_lettered_requests")  # fmt: skip
     assert [tuple(r[k] for k in keys) for r in doc["by_model"]] == [
-        ("gpt-4o-mini", str(PRICED), 1.0, 1, 2),
-        ("acme-1", None, None, 1, 0),
+        ("gpt-4o-mini", str(PRICED), 1.0, 1, 2, 2),
+        ("acme-1", None, None, 1, 2, 0),
     ]
+    assert {r["share_dead_lettered_requests"] for r in doc["by_provider"]} == {2}
     keys = ("value", "cost", "dead_lettered_requests")
     assert [tuple(r[k] for k in keys) for r in doc["by_tag"]["team"]] == [
         ("growth", str(PRICED), 1),
@@ -238,6 +241,23 @@ def test_the_report_says_what_its_totals_leave_out(store) -> None:
     assert (
         "Shares are of the known spend: 1 call of unknown cost and 2 calls not stored not in it."
     ) in page
+
+
+def test_a_share_counts_the_calls_not_stored_of_the_whole_window(store) -> None:
+    """A share is of the known spend; the calls serve could not store are in no row's share nor
+    in the whole, and a reader of one row, or of a list cut to its top rows, could not add them
+    up: every row of every breakdown with a share counts the window's (2: DAY's and NEXT's)."""
+    shared = [v for v in views.VIEWS.values() if v.name.startswith("spend_by_")]
+    assert len(shared) == 10  # model, provider, six tags, API key, endpoint
+    for view in shared:
+        rows = _view(store, view.name, DAY, NEXT)
+        assert {r["share_dead_lettered_requests"] for r in rows} == {2}, view.name
+    # the two tenants, cut to the costliest one and "(other)": the one shown still says 2
+    [top, rest] = _view(store, "spend_by_tenant", DAY, NEXT, top=1)
+    assert (top["tenant"], top["dead_lettered_requests"], top["share_dead_lettered_requests"]) == (
+        "acme-corp", 1, 2,
+    )  # fmt: skip
+    assert (rest["other"], rest["share_dead_lettered_requests"]) == (1, 2)
 
 
 def test_a_period_of_calls_not_stored_only_and_an_empty_one(store) -> None:
