@@ -315,8 +315,11 @@ def table(
 
     ``no_rows`` is what the table reads without a row instead of Grafana's "No data", which
     would say there were no calls when the range's only calls were not stored: a table without
-    rows shows the field config's ``noValue`` (Grafana's Table, ``noValuesDisplayText``). Its
-    cells never reach it: the defaults' mappings name '' and NULL first."""
+    rows shows the field config's ``noValue`` on Grafana 10 and 11 (the Table's
+    ``noValuesDisplayText``, grafana/grafana#82948) and on the TableNG of grafana/grafana#121099
+    (its ``EmptyTablePlaceholder``). Grafana 12's TableNG before that change renders an empty
+    grid and no text at all, so the panel's description, whose (i) every version shows, says it
+    too. Its cells never reach ``noValue``: the defaults' mappings name '' and NULL first."""
     panel = _panel(
         "table",
         view,
@@ -332,6 +335,7 @@ def table(
     )
     if no_rows is not None:
         panel["fieldConfig"]["defaults"]["noValue"] = no_rows
+        panel["description"] += f"\n\nWithout a row: {no_rows}"
     return panel
 
 

@@ -213,3 +213,19 @@ def test_alert_reducers_drop_nulls_in_grafanas_documented_form() -> None:
         for query in rule["data"]:
             if query["model"].get("type") == "reduce":
                 assert query["model"]["settings"]["mode"] in REDUCE_MODES, rule["uid"]
+
+
+@pytest.mark.parametrize("dashboard", dashboards(), ids=lambda d: d["uid"])
+def test_a_table_says_what_no_row_means_on_every_grafana(dashboard: dict[str, Any]) -> None:
+    """A table's ``noValue`` is what it reads without a row on Grafana 10 and 11 (the Table
+    passes the field config's ``noValue`` as ``noValuesDisplayText``, grafana/grafana#82948) and
+    on TableNG once grafana/grafana#121099 gave it a ``noRowsFallback`` (2026-03). Grafana 12's
+    TableNG before that passes no ``noRowsFallback`` to react-data-grid: an empty grid, no text
+    (grafana/grafana TableNG.tsx ``renderers={{ renderRow, renderCell: renderCellRoot }}``; on
+    12.4.6, Azure/azure-managed-grafana#75). The description's (i), on every version, says it."""
+    tables = [p for p in dashboard["panels"] if p["type"] == "table"]
+    for panel in tables:
+        no_rows = panel["fieldConfig"]["defaults"].get("noValue")
+        if no_rows is not None:
+            assert panel["description"].endswith(f"Without a row: {no_rows}"), panel["title"]
+
