@@ -310,8 +310,11 @@ def table(
     title: str | None = None,
     units: dict[str, str] | None = None,
     no_rows: str | None = None,
+    colours: tuple[str, dict[str, str]] | None = None,
 ) -> dict[str, Any]:
-    """A table; ``units`` overrides the unit of single columns (tokens, ratios, ms).
+    """A table; ``units`` overrides the unit of single columns (tokens, ratios, ms);
+    ``colours`` is one text column and a colour per value it can take (a status), its text in
+    that colour (value mappings, and the cell type "color-text", which Grafana 10 to 12 read).
 
     ``no_rows`` is what the table reads without a row instead of Grafana's "No data", which
     would say there were no calls when the range's only calls were not stored: a table without
@@ -326,7 +329,8 @@ def table(
         grid,
         title=title,
         unit=None,
-        overrides=[_override(column, {"unit": unit}) for column, unit in (units or {}).items()],
+        overrides=[_override(column, {"unit": unit}) for column, unit in (units or {}).items()]
+        + ([_coloured(*colours)] if colours else []),
         options={
             "showHeader": True,
             "cellHeight": "sm",
@@ -337,6 +341,21 @@ def table(
         panel["fieldConfig"]["defaults"]["noValue"] = no_rows
         panel["description"] += f"\n\nWithout a row: {no_rows}"
     return panel
+
+
+def _coloured(column: str, colours: dict[str, str]) -> dict[str, Any]:
+    """The override that shows each value of ``column`` in its colour."""
+    mapped = {
+        value: {"text": value, "color": colour, "index": i}
+        for i, (value, colour) in enumerate(colours.items())
+    }
+    return _override(
+        column,
+        {
+            "mappings": [{"type": "value", "options": mapped}],
+            "custom.cellOptions": {"type": "color-text"},
+        },
+    )
 
 
 _TOOLTIP_ONLY = {"legend": True, "tooltip": False, "viz": True}

@@ -22,6 +22,18 @@ _TOKENS = {"input_tokens": "short", "output_tokens": "short", "requests": "short
 # What "Most expensive calls" reads without a row: no stored call in the range, though there
 # may be calls serve could not store (never listed, their cost unknown), not "No data".
 NOT_STORED_TITLE = "Calls not stored (dead letters)"
+# reconciliation_by_key's statuses: red, billed calls nobody metered; orange, calls seen whose
+# tokens are not metered (the gap theirs first); blue, nothing billed is missing; green, matches.
+KEY_STATUS = {
+    "uninstrumented": "red",
+    "partly instrumented": "red",
+    "calls not stored": "orange",
+    "calls without usage": "orange",
+    "unlisted key": "blue",
+    "more metered than billed": "blue",
+    "matches": "green",
+}
+
 NO_STORED_CALLS = (
     f"No stored calls in this range. Calls not stored are never listed (cost unknown): "
     f"see {NOT_STORED_TITLE}."
@@ -205,7 +217,7 @@ def panels() -> list[dict[str, Any]]:
                 (10, 82, 14, 8),
                 units={"billed_requests": "short"},
             ),
-            p.table(v["reconciliation_by_key"], (0, 90, 24, 8)),
+            p.table(v["reconciliation_by_key"], (0, 90, 24, 8), colours=("status", KEY_STATUS)),
             # Calls whose cost is unknown because their span had no usage: never counted as $0.
             p.stat(
                 v["totals"],

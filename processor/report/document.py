@@ -156,7 +156,8 @@ def unmetered_text(row: dict[str, Any], money_text: Callable[[str], str]) -> str
 def key_text(row: dict[str, Any]) -> str:
     """A ``reconciliation_by_key`` row as one line: the key as the provider lists it and its
     status, with how many of its metered calls had no usage (their tokens metered as 0, so a
-    token gap beside them is not evidence of uninstrumented calls)."""
+    token gap beside them is not evidence of uninstrumented calls), how many were not stored,
+    and how many billed calls none of those accounts for (where the bill counts them)."""
     key = row["key_name"] or row["api_key_id"] or "not in the provider's list"
     if row["redacted_value"]:
         key += f" ({row['redacted_value']})"
@@ -165,6 +166,12 @@ def key_text(row: dict[str, Any]) -> str:
     if missing:
         text += f", {missing:,} of {row['metered_requests']:,} calls"
         text += "" if row["status"] == "calls without usage" else " without usage"
+    lost = row.get("dead_lettered_requests", 0)
+    if lost:
+        text += f", {lost:,} call{'s' * (lost != 1)} not stored"
+    unseen = row.get("request_gap")
+    if unseen and unseen > 0:
+        text += f", {unseen:,} billed call{'s' * (unseen != 1)} never seen"
     return text
 
 
@@ -809,6 +816,14 @@ def _reconciliation(fetch: Fetch) -> dict[str, Any]:
                 "metered_requests": int(r["metered_requests"]),
                 # metered calls without usage: in metered_requests, their tokens counted as 0
                 "usage_missing_requests": int(r["usage_missing_requests"]),
+                # the key's calls serve could not store: in no metered count or tokens
+                "dead_lettered_requests": int(r["dead_lettered_requests"]),
+                "billed_requests": None
+                if r["billed_requests"] is None
+                else int(r["billed_requests"]),
+                # billed requests no metered or not stored call accounts for; None where the
+                # bill counts no requests (Anthropic's)
+                "request_gap": None if r["request_gap"] is None else int(r["request_gap"]),
             }
             for r in fetch("reconciliation_by_key")
         ],

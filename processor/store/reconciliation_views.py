@@ -44,6 +44,9 @@ _IMPORTED_DAYS = """$__dateFilter(l.day)
         SELECT provider, day FROM billed_imports WHERE $__dateFilter(day)
       )"""
 
+# Those of them with a key (a reconciliation by key matches the rest to none).
+_KEYED_IMPORTED_DAYS = _IMPORTED_DAYS + "\n          AND l.api_key != ''"
+
 _RECONCILIATION_ROWS = f"""\
 SELECT
     provider,
@@ -265,11 +268,17 @@ RECONCILIATION_VIEWS.append(
         description=(
             "Per provider, API key (from the provider's key list) and model over the range: "
             "billed tokens against the tokens of metered calls whose key fingerprint matches "
-            "the key's redacted value. 'uninstrumented': billed, no metered call with that "
-            "key; 'calls without usage': usage_missing_requests of the metered calls carried "
-            "no token counts (metered tokens are a lower bound, the token gap theirs to "
-            "explain first); 'partly instrumented': billed tokens above metered; 'unlisted "
-            "key': metered calls whose key the provider does not list; 'matches' within 1 %."
+            "the key's redacted value. dead_lettered_requests are the key's calls serve could "
+            "not store (in no metered column); request_gap is the billed requests (OpenAI's "
+            "num_model_requests; NULL where the bill counts none, as Anthropic's) less the "
+            "metered and not stored ones. 'uninstrumented': billed, no call seen with that key; "
+            "'partly instrumented': more requests billed than seen (request_gap > 0), or, "
+            "without a billed count, billed tokens above metered; 'calls not stored': the "
+            "token gap is the not stored calls' to explain first; 'calls without usage': "
+            "usage_missing_requests of the metered calls carried no token counts (metered "
+            "tokens a lower bound) and the bill counts no more calls than were seen, or none; "
+            "'unlisted key': metered calls whose key the provider does not list; 'matches' "
+            "within 1 %."
         ),
         format=Format.TABLE,
         source="billed_usage",
@@ -289,13 +298,20 @@ SELECT
     sum(r.metered_output_tokens) AS metered_output_tokens,
     sum(r.metered_requests) AS metered_requests,
     sum(r.usage_missing_requests) AS usage_missing_requests,
+    sum(r.dead_lettered_requests) AS dead_lettered_requests,
     toInt64(billed_input_tokens + billed_output_tokens)
         - toInt64(metered_input_tokens + metered_output_tokens) AS token_gap,
-    -- a metered call without usage has no tokens (0, not its real count): its key's token gap
-    -- is not evidence of uninstrumented calls, so it is named before 'partly instrumented'
+    -- the calls the bill counts and no metered or not stored call accounts for: NULL where the
+    -- bill counts no requests (Anthropic's), never 0
+    toInt64(billed_requests) - toInt64(metered_requests + dead_lettered_requests) AS request_gap,
+    -- a metered call without usage has no tokens (0, not its real count) and a call not stored
+    -- none either: their key's token gap is no evidence of uninstrumented calls, unless the
+    -- bill counts more calls than were seen (OpenAI's request counts tell them apart)
     multiIf(
         api_key_id = '', 'unlisted key',
-        metered_requests = 0, 'uninstrumented',
+        metered_requests + dead_lettered_requests = 0, 'uninstrumented',
+        ifNull(request_gap > 0, 0), 'partly instrumented',
+        dead_lettered_requests > 0, 'calls not stored',
         usage_missing_requests > 0, 'calls without usage',
         abs(token_gap) > {TOKEN_TOLERANCE} * (billed_input_tokens + billed_output_tokens),
             if(token_gap > 0, 'partly instrumented', 'more metered than billed'),
@@ -308,7 +324,8 @@ FROM
         sum(u.input_tokens) AS billed_input_tokens, sum(u.output_tokens) AS billed_output_tokens,
         sum(u.requests) AS billed_requests,
         toUInt64(0) AS metered_input_tokens, toUInt64(0) AS metered_output_tokens,
-        toUInt64(0) AS metered_requests, toUInt64(0) AS usage_missing_requests
+        toUInt64(0) AS metered_requests, toUInt64(0) AS usage_missing_requests,
+        toUInt64(0) AS dead_lettered_requests
     FROM billed_usage AS u
     WHERE $__dateFilter(day)
       AND {_newest("usage", "u")}{{filters}}
@@ -326,14 +343,15 @@ FROM
         m.model,
         toUInt64(0), toUInt64(0), CAST(NULL, 'Nullable(UInt64)'),
         sum(m.input_tokens), sum(m.output_tokens), sum(m.requests),
-        sum(m.usage_missing_requests)
+        sum(m.usage_missing_requests), sum(m.dead_lettered_requests)
     FROM
     (
         -- summed per key before the join, so the rollup's projection without tenant answers
         SELECT
             provider, model, api_key, sum(input_tokens) AS input_tokens,
             sum(output_tokens) AS output_tokens, sum(requests) AS requests,
-            sum(usage_missing_requests) AS usage_missing_requests
+            sum(usage_missing_requests) AS usage_missing_requests,
+            toUInt64(0) AS dead_lettered_requests
         FROM llm_cost_daily
         WHERE $__dateFilter(day)
           AND api_key != ''
@@ -341,6 +359,12 @@ FROM
             SELECT provider, day FROM billed_imports WHERE $__dateFilter(day)
           ){{filters}}
         GROUP BY provider, model, api_key
+        UNION ALL
+        -- the key's calls serve could not store (the sink writes their key, migration 0027)
+        SELECT l.provider, l.model, l.api_key, toUInt64(0), toUInt64(0), toUInt64(0), toUInt64(0),
+            count()
+        {pending(_KEYED_IMPORTED_DAYS, indent="        ")}
+        GROUP BY l.provider, l.model, l.api_key
     ) AS m
     LEFT JOIN
     (

@@ -12,6 +12,7 @@ import yaml
 
 from tokentrace.grafana import alerts, datasource, generate
 from tokentrace.grafana.dashboards import DASHBOARDS
+from tokentrace.grafana.dashboards.overview import KEY_STATUS
 from tokentrace.processor.cli import main
 from tokentrace.processor.store.views import VARIABLES, VIEWS
 
@@ -229,3 +230,17 @@ def test_a_table_says_what_no_row_means_on_every_grafana(dashboard: dict[str, An
         if no_rows is not None:
             assert panel["description"].endswith(f"Without a row: {no_rows}"), panel["title"]
 
+
+def test_every_key_status_has_its_colour() -> None:
+    """The billed-vs-metered-by-key table colours every status the view can give, each once."""
+    sql = VIEWS["reconciliation_by_key"].sql
+    case = sql[sql.index("multiIf(") : sql.index(") AS status")]
+    assert set(re.findall(r"'([a-z ]+)'", case)) == set(KEY_STATUS)
+    [table] = [p for p in load("dashboards/tokentrace/overview.json")["panels"]
+               if p["title"] == "Billed vs metered by API key"]  # fmt: skip
+    overrides = table["fieldConfig"]["overrides"]
+    [override] = [o for o in overrides if o["matcher"]["options"] == "status"]
+    properties = {p["id"]: p["value"] for p in override["properties"]}
+    assert properties["custom.cellOptions"] == {"type": "color-text"}
+    [mapping] = properties["mappings"]
+    assert {k: v["color"] for k, v in mapping["options"].items()} == KEY_STATUS

@@ -15,7 +15,7 @@ from tokentrace.processor.reconcile import store_days
 from tokentrace.processor.reconcile.rows import KeyRow, Report, UsageRow
 from tokentrace.processor.report import document, html, terminal
 from tokentrace.processor.report.window import Window
-from tokentrace.processor.store import views
+from tokentrace.processor.store import dead_letters, views
 
 CALL: dict[str, Any] = {
     "trace_id": "", "span_id": "", "response_id": "", "operation": "chat", "service": "api",
@@ -150,3 +150,97 @@ def test_a_key_whose_calls_lack_usage_says_so_not_partly_instrumented(store_clie
     ):
         assert said in text and said in page
     assert "key full" not in text and "key full" not in page
+
+
+def _not_stored(calls: list[dict[str, Any]]) -> list[tuple[str, str, dict[str, Any]]]:
+    """``calls`` as the sink keeps a row ClickHouse refused: a dead letter, its key written."""
+    return [
+        (f"seg-{i}/0", "INCORRECT_DATA: test",
+         {**c, "ts": int(c["ts"].timestamp() * 1_000_000), "cost": str(c["cost"])})
+        for i, c in enumerate(calls)
+    ]  # fmt: skip
+
+
+def test_billed_request_counts_and_calls_not_stored_tell_a_keys_gap_apart(store_client) -> None:
+    """A key's token gap has three sources: calls without usage (metered with 0 tokens), calls
+    serve could not store (dead letters, which keep the key), and calls never instrumented.
+    OpenAI's bill counts requests (num_model_requests): more billed than seen is uninstrumented
+    traffic even beside calls without usage; Anthropic's counts none, so there a key with calls
+    without usage stays 'calls without usage'. Billed as used, 1,000 + 100 tokens a call:
+    key_hidden 5 calls, 3 seen without usage, 2 never seen (before: 'calls without usage');
+    key_lost 3, 2 stored and 1 not (before: 'partly instrumented'); key_gone 2, both not stored
+    (before: 'uninstrumented'); Anthropic's apikey_stream 2, both without usage."""
+    stored = [
+        *_calls_without_usage("sk-proj-…h1dn#0badf00d", 3),
+        *_calls("openai", "gpt-4o-mini", "sk-proj-…l0st#0badf00d", 2, 1000, 100),
+        *[
+            {**c, "priced": 0, "cost": Decimal(0), "usage_missing": 1,
+             "unpriced_reason": "usage_missing"}
+            for c in _calls("anthropic", "claude-sonnet-4-0", "sk-ant-api03-…strm#abcdef01",
+                            2, 0, 0)
+        ],
+    ]  # fmt: skip
+    columns = list(stored[0])
+    store_client.insert(
+        "llm_calls", [[c[k] for k in columns] for c in stored], column_names=columns
+    )
+    dead_letters.add(
+        store_client,
+        _not_stored([
+            *_calls("openai", "gpt-4o-mini", "sk-proj-…l0st#0badf00d", 1, 1000, 100),
+            *_calls("openai", "gpt-4o-mini", "sk-proj-…g0ne#0badf00d", 2, 1000, 100),
+        ]),
+    )  # fmt: skip
+    openai = Report("openai", [D2])
+    openai.usage = [
+        _usage("gpt-4o-mini", "key_hidden", 5_000, 500, 5),
+        _usage("gpt-4o-mini", "key_lost", 3_000, 300, 3),
+        _usage("gpt-4o-mini", "key_gone", 2_000, 200, 2),
+    ]
+    openai.keys = [
+        KeyRow("key_hidden", "hidden", "sk-proj-...h1dn", "proj", "active"),
+        KeyRow("key_lost", "lost", "sk-proj-...l0st", "proj", "active"),
+        KeyRow("key_gone", "gone", "sk-proj-...g0ne", "proj", "active"),
+    ]
+    anthropic = Report("anthropic", [D2])
+    anthropic.usage = [_usage("claude-sonnet-4-0", "apikey_stream", 2_000, 200, None)]
+    anthropic.keys = [KeyRow("apikey_stream", "stream", "sk-ant-api03-Abc...strm", "wrk", "active")]
+    for report in (openai, anthropic):
+        store_days.write(store_client, report)
+
+    week = {"start": NOW - dt.timedelta(days=7), "end": NOW}
+    rows = views.fetch(store_client, views.VIEWS["reconciliation_by_key"], **week)
+    assert [
+        (r["api_key_id"], r["billed_requests"], r["metered_requests"],
+         r["usage_missing_requests"], r["dead_lettered_requests"], r["request_gap"], r["status"])
+        for r in rows
+    ] == [
+        ("key_hidden", 5, 3, 3, 0, 2, "partly instrumented"),
+        ("key_lost", 3, 2, 0, 1, 0, "calls not stored"),
+        ("apikey_stream", None, 2, 2, 0, None, "calls without usage"),
+        ("key_gone", 2, 0, 0, 2, 0, "calls not stored"),
+    ]  # fmt: skip
+
+    window = Window(start=dt.datetime(2026, 3, 14, tzinfo=dt.UTC), end=NOW)
+    doc = document.build(document.store_fetcher(store_client, window), window)
+    assert [
+        (k["api_key_id"], k["dead_lettered_requests"], k["billed_requests"], k["request_gap"])
+        for k in doc["reconciliation_by_key"]
+    ] == [
+        ("key_hidden", 0, 5, 2),
+        ("key_lost", 1, 3, 0),
+        ("apikey_stream", 0, None, None),
+        ("key_gone", 2, 2, 0),
+    ]
+    out = io.StringIO()
+    terminal.render(doc, Console(file=out, width=160))
+    text = out.getvalue()
+    page = html.render(doc)
+    for said in (
+        "key hidden (sk-proj-...h1dn): partly instrumented, 3 of 3 calls without usage, "
+        "2 billed calls never seen",
+        "key lost (sk-proj-...l0st): calls not stored, 1 call not stored",
+        "key gone (sk-proj-...g0ne): calls not stored, 2 calls not stored",
+        "key stream (sk-ant-api03-Abc...strm): calls without usage, 2 of 2 calls",
+    ):
+        assert said in text and said in page
