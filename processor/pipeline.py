@@ -114,7 +114,7 @@ class Pipeline:
         with self._lock:
             now = self._clock()
             extraction = extract(request, now)
-            calls, duplicates = self._deduper.admit(extraction.calls, now)
+            calls, duplicates = self._deduper.admit(extraction.calls, now, extraction.parents)
             self._keep_held(released=calls)
             rows = self._rows(calls)
             earlier = list(self._pending) if duplicates else []
@@ -163,7 +163,7 @@ class Pipeline:
             return  # nothing was ever held (nearly every serve): nothing to write or keep
         if settled:
             self._releasing = [call for call in self._releasing if call not in settled]
-        self._releasing += [call for call in released if waits(call)]
+        self._releasing += [call for call in released if waits(call) or call.inherits]
         held = self._deduper.held + self._releasing
         if held == self._held:
             return

@@ -125,7 +125,8 @@ from collections import deque
 from collections.abc import Iterable, Sequence
 from struct import Struct
 
-from tokentrace.processor.extract.extractor import Call
+from tokentrace.processor.extract.extractor import Call, Parents
+from tokentrace.processor.extract.parents import Inheritance
 from tokentrace.processor.extract.sources import (
     EARLY_STREAM_SCOPES,
     FRAMEWORK_PEER_SCOPES,
@@ -204,6 +205,9 @@ class Deduper:
         # span id, with when to release them; and their trace and parent ids, to the same.
         self._held: dict[bytes, tuple[Call, int]] = {}
         self._held_parents: dict[bytes, bytes] = {}
+        # Calls whose dimensions sit on their parent spans (``Call.inherits``), waiting for
+        # them before they are admitted.
+        self._inheritance = Inheritance()
         # Whether any call was held since start: until then no call admitted or released is
         # a held one, which lets the pipeline skip its bookkeeping of them (Pipeline._keep_held).
         self.ever_held = False
@@ -221,7 +225,9 @@ class Deduper:
     def __len__(self) -> int:
         return len(self._young | self._old)
 
-    def admit(self, calls: Sequence[Call], now_ns: int | None = None) -> tuple[list[Call], int]:
+    def admit(
+        self, calls: Sequence[Call], now_ns: int | None = None, parents: Parents | None = None
+    ) -> tuple[list[Call], int]:
         """The calls not counted before, and how many were duplicates.
 
         The admitted calls are remembered at once, so a concurrent request carrying the
@@ -236,7 +242,16 @@ class Deduper:
         Such a span of the call, arriving later, takes the held one away; one still held
         at ``now_ns`` past its time is admitted then (and by :meth:`release`, at shutdown).
         Without ``now_ns`` nothing is held.
+
+        ``parents``: the request's parent spans whose dimensions a call inherits
+        (``Call.inherits``, ``parents.Inheritance``): such a call whose parent has not come
+        yet is held for it alike, and one held before is admitted once its parent comes.
         """
+        received = len(calls)
+        orphans = let_go = 0
+        if parents or self._inheritance.waiting or any(call.inherits for call in calls):
+            calls, orphans, let_go = self._inheritance.sort(calls, parents, now_ns)
+            self.ever_held = self.ever_held or orphans > 0
         keyed = _keys(calls)
         if len(keyed) > 1:
             keyed = _drop_pairs(keyed)
@@ -337,7 +352,7 @@ class Deduper:
             admitted.append(call)
         if self._held and any(not call.usage_missing for call in admitted):
             claimed += self._claim_by_usage()
-        duplicates = len(calls) - len(admitted) - held + claimed
+        duplicates = received + let_go - len(admitted) - held - orphans + claimed
         if now_ns is not None and self._held:
             released, dropped = self._release(now_ns)
             admitted += released
@@ -346,13 +361,17 @@ class Deduper:
 
     @property
     def held(self) -> list[Call]:
-        """The calls held (``admit``), oldest first."""
-        return [call for call, _ in self._held.values()]
+        """The calls held (``admit``), oldest first, then those waiting for their parent."""
+        return [call for call, _ in self._held.values()] + self._inheritance.waiting
 
     def hold(self, calls: Iterable[Call], now_ns: int) -> None:
         """Hold ``calls`` again, from ``now_ns``, as :meth:`admit` held them (the calls held
         when the last run stopped short, read back at start)."""
         for call in calls:
+            if call.inherits:
+                self.ever_held = True
+                self._inheritance.hold(call, now_ns + _HOLD_NS)
+                continue
             parent = call.trace_id + call.parent_span_id if call.parent_span_id else b""
             self._hold(call, call.trace_id + call.span_id, parent, now_ns + _HOLD_NS)
 
@@ -417,6 +436,9 @@ class Deduper:
         released = [self._unhold(span) for span in due]
         admitted: list[Call] = []
         dropped = 0
+        if now_ns is None and self._inheritance.waiting:  # at shutdown: no parent came
+            orphans = self._inheritance.release()
+            admitted, dropped = self.admit(orphans)
         for call in released:
             if not call.opening:
                 kept = self.admit([call])[0]
@@ -538,7 +560,9 @@ class Deduper:
         forgotten = set()
         for call, *keys in _keys(calls):
             forgotten.add(id(call))
-            if waits(call):  # released, not stored: held again, due at the next admit
+            if call.inherits:  # released, not stored: held again, due at the next admit
+                self._inheritance.hold(call, 0)
+            elif waits(call):
                 self._hold(call, keys[0][1:], keys[1][1:], 0)
             if call.call_key:
                 keys.append(b"D" + call.call_key.encode())

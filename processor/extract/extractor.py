@@ -375,6 +375,12 @@ _DIMENSION_FIELDS = slice(DIMENSIONS[0], _N_FIELDS)  # the dimensions come last,
 _USAGE = (INPUT, OUTPUT, CACHE_READ, CACHE_WRITE)
 
 
+# Parent spans whose dimensions their calls inherit (``Call.inherits``), by trace id + span
+# id: each one's own parent span id, and its own value of each dimension (None: unset), in
+# ``tags.DIMENSIONS``'s order.
+Parents = dict[bytes, tuple[bytes, list[str | None]]]
+
+
 class Rejected(Exception):
     """A GenAI span with bad data: ``reason`` is the metric label, the message for people."""
 
@@ -398,6 +404,7 @@ class Call:
         "error_type",
         "http_status",
         "inference_geo",
+        "inherits",
         "input_tokens",
         "late",
         "latency_ms",
@@ -465,6 +472,10 @@ class Call:
     """Its span ended when the stream was returned, with no model name or usage, or is the AI
     SDK 7's span of an ``embed`` operation (``sources.Source.embed_operation``): a later span
     of the call, inside it, may carry them (``dedupe`` holds it a while)."""
+    inherits: bool
+    """Its span leaves its dimensions to its parent spans (``sources.Source.parent_dimensions``:
+    the AI SDK 7's ``chat`` span under ``agent_step``): the call takes theirs
+    (``parents.Inheritance``), waiting for them a while if they have not come yet."""
     ttft_ms: float | None
     status: str
     error_type: str
@@ -555,6 +566,8 @@ class Extraction:
 
     def __init__(self) -> None:
         self.calls: list[Call] = []
+        self.parents: Parents = {}
+        """The spans whose dimensions their calls inherit (``Call.inherits``)."""
         self.received = 0
         self.ignored = 0
         self.tags_dropped = 0
@@ -728,6 +741,11 @@ def _call(
         request_type = found[REQUEST_TYPE] or ""
         operation = _REQUEST_TYPES.get(request_type, request_type)
     operation = source.operation(operation)
+    if source.parent_dimensions and operation in sources.DIMENSION_PARENTS:
+        extraction.parents[span.trace_id + span.span_id] = (
+            span.parent_span_id,
+            found[_DIMENSION_FIELDS],
+        )
     if found[OPERATION_ID] is not None or found[SPAN_KIND] is not None:
         if sources.is_wrapper(found[OPERATION_ID], found[SPAN_KIND]):
             return None
@@ -1005,6 +1023,12 @@ def _call(
         # none, which OpenInference's AutoGen instrumentation copies) has none to give.
         call.usage_missing = 1
     dimensions = found[_DIMENSION_FIELDS]  # a new list: the span's own value, else the resource's
+    call.inherits = (
+        source.parent_dimensions
+        and operation == "chat"
+        and bool(span.parent_span_id)
+        and all(value is None for value in dimensions)
+    )
     for index, value in enumerate(dimensions):
         if value is None:
             dimensions[index] = resource.dimensions[index]

@@ -730,6 +730,11 @@ FRAMEWORK_METADATA_PREFIXES = ("ls_", "lc_")
 VERCEL_FUNCTION_ID = "ai.telemetry.functionId"
 
 
+# The operations whose spans carry the dimensions of the calls beneath them, for the
+# sources whose call spans do not (``Source.parent_dimensions``).
+DIMENSION_PARENTS = frozenset({"invoke_agent", "agent_step"})
+
+
 def dimension_aliases(dimension: str) -> tuple[str, ...]:
     """The attributes other sources name a dimension with, after ``tags.DIMENSIONS``'s."""
     keys = tuple(
@@ -756,7 +761,7 @@ class Source:
         "bedrock_vendor_dropped", "botocore", "chunk_timed", "foundry", "langchain", "litellm",
         "llama_index", "logfire", "openinference", "openlit", "openllmetry_js_openai",
         "openllmetry_langchain",
-        "operation_spans", "plain_keys_are_request", "provider_ids", "rank",
+        "operation_spans", "parent_dimensions", "plain_keys_are_request", "provider_ids", "rank",
         "response_id_in_output", "stream_apart", "usage_object_normalised", "vercel", "vertexai",
         "vertexai_sdk",
     )  # fmt: skip
@@ -790,6 +795,10 @@ class Source:
         self.provider_ids = self.vercel or scope_name == _MASTRA_SCOPE
         self.chunk_timed = scope_name in _CHUNK_TIMED_SCOPES
         self.operation_spans = scope_name == _AI_SDK_OTEL_SCOPE
+        # @ai-sdk/otel 1.0 writes the runtime context on the operation's and step's spans
+        # only (``DIMENSION_PARENTS``): its ``chat`` spans take their dimensions
+        # (``Call.inherits``)
+        self.parent_dimensions = self.operation_spans
         self.agents_bridge = scope_name == _AGENTS_BRIDGE_SCOPE
         self.ag2 = scope_name == _AG2_SCOPE
         self.langchain = scope_name in _LANGCHAIN_SCOPES

@@ -32,7 +32,16 @@ from decimal import Decimal
 
 import pytest
 
+from tests.sources.conftest import FIXTURES, _one_span_each
 from tests.sources.test_call_shapes import ALL_CALLS, EMBEDDING, GPT_4O, GPT_4O_UNCACHED, SONNET
+from tokentrace.processor import held_calls
+from tokentrace.processor.extract.dedupe import Deduper
+from tokentrace.processor.extract.extractor import extract
+from tokentrace.processor.extract.tags import DIMENSIONS as DIMENSION_KEYS
+from tokentrace.processor.metrics import Registry
+from tokentrace.processor.pipeline import Pipeline
+from tokentrace.processor.receivers.otlp_codec import decode_json
+from tokentrace.processor.store.spool import Spool
 
 # A call whose span carries no count: usage-missing, its cost unknown (never $0).
 GPT_4O_NO_USAGE = ("openai", "gpt-4o", 0, 0, 0, 0, 1, 0)
@@ -124,15 +133,82 @@ def test_vercel_ai_6_metadata(replay):
 def test_vercel_ai_7_runtime_context(replay, alone):
     """The AI SDK 7's runtime context (``ai.settings.context.userId`` and ``.sessionId``,
     as ``includeRuntimeContext`` names them) is read as the AI SDK 6's telemetry metadata
-    is: the ``embed`` call's model span carries it, and its row has the user and session
-    (it had none). The ``chat`` spans carry none (their ``agent_step`` and
-    ``invoke_agent`` parents do): their rows still have neither."""
+    is. The ``embed`` call's model span carries it; the ``chat`` spans do not, their
+    ``agent_step`` and ``invoke_agent`` parents do: a chat call takes its parents'
+    (``Call.inherits``). Rows with user and session: 1 of 9 → 9 of 9, in one request and
+    span by span, where each chat span comes before its parent and waits for it; the rows
+    and the cost as before."""
     result = replay("vercel_ai_7_latest_calls", alone=alone)
     assert result.rows("model", "user", "conversation") == [
-        *[("claude-sonnet-4-5", "", "")] * 3,
-        *[("gpt-4o", "", "")] * 5,
+        *[("claude-sonnet-4-5", "user-1", "session-1")] * 3,
+        *[("gpt-4o", "user-1", "session-1")] * 5,
         ("text-embedding-3-small", "user-1", "session-1"),
     ]
+    assert result.rows() == ALL_CALLS
+    assert _total(result) == Decimal("0.019299")
+    assert result.metrics.spans_duplicate.value() == 1  # the ``embed`` operation's span
+
+
+def _without_parents(body: bytes) -> bytes:
+    """The AI SDK 7 fixture without its ``invoke_agent`` and ``agent_step`` spans (an
+    exporter that lost them, or a sampler that dropped them)."""
+    document = json.loads(body)
+    for resource in document["resourceSpans"]:
+        for scope in resource["scopeSpans"]:
+            scope["spans"] = [
+                span
+                for span in scope["spans"]
+                if not span["name"].startswith(("invoke_agent", "step"))
+            ]
+    return json.dumps(document).encode()
+
+
+@pytest.mark.parametrize("alone", [False, True])
+def test_vercel_ai_7_chat_whose_parents_never_come(replay, alone):
+    """A chat call whose parents never come waits for them (span by span, until the
+    shutdown's flush here; ``parents.HOLD_NS`` in a running serve), then is stored without
+    their dimensions: 9 rows, $0.019299, none lost or counted twice; only the embedding's
+    row, whose span has its own, has a user."""
+    result = replay("vercel_ai_7_latest_calls", alone=alone, rewrite=_without_parents)
+    assert result.spans == 10
+    assert result.rows() == ALL_CALLS
+    assert _total(result) == Decimal("0.019299")
+    assert result.metrics.spans_duplicate.value() == 1  # the ``embed`` operation's span
+    assert result.rows("model", "user") == [
+        *[("claude-sonnet-4-5", "")] * 3,
+        *[("gpt-4o", "")] * 5,
+        ("text-embedding-3-small", "user-1"),
+    ]
+
+
+def test_vercel_ai_7_waiting_chat_survives_a_restart(tmp_path, pricer):
+    """A chat span waiting for its parent was acknowledged: the held-calls file carries it
+    with its ``inherits`` flag, a restarted serve holds it again, and the parent that comes
+    then gives it its user and session; a resent copy of the chat span meanwhile is a
+    duplicate."""
+    bodies = _one_span_each(json.loads((FIXTURES / "vercel_ai_7_latest_calls.json").read_bytes()))
+    chat, step = bodies[0], bodies[1]
+    assert b'"chat gpt-4o"' in chat and b'"step 1"' in step
+    now = 1_900_000_000 * 10**9
+    spool = Spool(tmp_path / "spool", 1 << 30, seal_rows=10_000, seal_seconds=0.05)
+    spool.start()
+    held = tmp_path / "held-calls.json"
+    first = Pipeline(pricer, spool, Deduper(), Registry(), clock=lambda: now, held_path=held)
+    first.accept(decode_json(chat).request, "http").durable.result(10)
+    [waiting] = held_calls.loads(held.read_bytes())
+    assert waiting.inherits and waiting.request_model == "gpt-4o"
+    restarted = Deduper()
+    Pipeline(pricer, spool, restarted, Registry(), clock=lambda: now, held_path=held)
+    assert restarted.held[0].span_id == waiting.span_id
+    again = extract(decode_json(chat).request, now)
+    assert restarted.admit(again.calls, now, again.parents) == ([], 1)
+    parent = extract(decode_json(step).request, now)
+    [call], duplicates = restarted.admit(parent.calls, now, parent.parents)
+    spool.close()
+    assert duplicates == 0
+    user, conversation = (list(DIMENSION_KEYS).index(name) for name in ("user", "conversation"))
+    assert (call.dimensions[user], call.dimensions[conversation]) == ("user-1", "session-1")
+    assert restarted.held == []
 
 
 def test_openinference_js_latest_calls(replay):
