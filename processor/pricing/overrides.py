@@ -21,6 +21,8 @@ A YAML file with one entry per model and price period, rates in USD per million 
         output_audio: 80          # default: billed as text at the rates above; `unknown`:
                                   # the rate is not published, so a call with such tokens
                                   # is unpriced (no_rate) and one without them is priced
+        input_image: 0.47         # optional: image tokens in, cached and out (input_image,
+                                  # cache_image_read, output_image), as the audio ones
         output_images: 0.04       # optional: USD per image made (Imagen), for a model priced
                                   # per image: then input and output may be left out
         requests: 10              # optional: USD per 1,000 requests, on top of the tokens
@@ -76,10 +78,17 @@ from genai_prices.types import ModelPrice, Tier, TieredPrices
 from .units import OUTPUT_IMAGES_PRICE
 
 RATE_KEYS = ("input", "cache_read", "cache_write", "output")
-# Optional rates of the audio units a span reports (genai-prices' ``*_mtok`` names without
-# the suffix): a model that bills audio tokens at their own rate needs them, or its audio
-# is billed at the text rate.
-UNIT_RATE_KEYS = ("input_audio", "cache_audio_read", "output_audio")
+# Optional rates of the audio and image units a span reports (genai-prices' ``*_mtok`` names
+# without the suffix): a model that bills audio or image tokens at their own rate needs
+# them, or those tokens are billed at the text rate.
+UNIT_RATE_KEYS = (
+    "input_audio",
+    "cache_audio_read",
+    "output_audio",
+    "input_image",
+    "cache_image_read",
+    "output_image",
+)
 # The value of a unit rate that is not published (a retired snapshot's audio rate): its
 # tokens make a call unpriced rather than billed at the text rate, many times too little.
 UNKNOWN_RATE = "unknown"

@@ -47,3 +47,66 @@ def test_a_prices_file_rate_without_a_cached_rate_is_exact(tmp_path: Path) -> No
     path.write_text("prices:\n  - {provider: openai, model: gpt-4o, input: 2, output: 8}\n")
     price = Pricer(prices_file=path).price("openai", "gpt-4o", TS, 1200, 80, cache_unsaid=True)
     assert (price.priced, price.cost) == (True, Decimal("0.00304"))
+
+
+def _units(audio: int = 0, image: int = 0) -> tuple[int, ...]:
+    """Pricer.price's units (1-hour writes, audio in / cached / out, image in / cached / out,
+    video in / out) with ``audio`` or ``image`` input tokens."""
+    return (0, audio, 0, 0, image, 0, 0, 0, 0)
+
+
+@pytest.mark.parametrize(
+    ("model", "units", "cost"),
+    [
+        # https://developers.openai.com/api/docs/models/gpt-4o-audio-preview: text $2.50 / $10,
+        # audio $40 in, no cached rate of either: 800 x 2.5 + 400 x 40 + 80 x 10.
+        ("gpt-4o-audio-preview-2024-12-17", _units(audio=400), Decimal("0.0188")),
+        # gpt-4-turbo ($10 / $30, no cached rate) with an image: 1,200 x 10 + 80 x 30.
+        ("gpt-4-turbo", _units(image=400), Decimal("0.0144")),
+    ],
+)
+def test_audio_or_image_input_without_a_cached_rate_is_exact(model, units, cost) -> None:
+    """The all-cached price reads audio and image input from cache too; a model with no
+    cached rate of any kind bills them alike either way."""
+    pricer = Pricer(prices_file="")
+    price = pricer.price("openai", model, TS, 1200, 80, units=units, cache_unsaid=True)
+    assert (price.priced, price.cost, price.reason) == (True, cost, "")
+
+
+@pytest.mark.parametrize(
+    ("model", "units", "cost"),
+    [
+        # gpt-realtime: text $4 / $16, audio $32 in, cached text and audio $0.40
+        # (https://developers.openai.com/api/docs/models/gpt-realtime): 800 x 4 + 400 x 32 +
+        # 80 x 16 = 0.01728 with nothing cached, less with audio read from cache.
+        ("gpt-realtime", _units(audio=400), Decimal("0.01728")),
+        # gpt-image-1: text $5, image $10 in, cached image $2.50, output $40 (text) per
+        # million (https://developers.openai.com/api/docs/models/gpt-image-1): 800 x 5 +
+        # 400 x 10 + 80 x 40 = 0.0112.
+        ("gpt-image-1", _units(image=400), Decimal("0.0112")),
+    ],
+)
+def test_audio_or_image_input_with_a_cached_rate_is_unknown(model, units, cost) -> None:
+    pricer = Pricer(prices_file="")
+    assert pricer.price("openai", model, TS, 1200, 80, units=units).cost == cost
+    price = pricer.price("openai", model, TS, 1200, 80, units=units, cache_unsaid=True)
+    assert (price.priced, price.reason) == (False, USAGE_MISSING)
+
+
+def test_a_prices_file_audio_and_image_rate_without_cached_rates_is_exact(tmp_path: Path) -> None:
+    """A prices-file entry with audio and image rates and no cached rate: its cached tokens
+    cost what uncached ones do, so the call is exact (800 x 2 + 400 x 40 + 80 x 8 and
+    800 x 2 + 400 x 5 + 80 x 8 per million)."""
+    path = tmp_path / "prices.yaml"
+    path.write_text(
+        "prices:\n"
+        "  - {provider: openai, model: voice-1, input: 2, output: 8, input_audio: 40}\n"
+        "  - {provider: openai, model: vision-1, input: 2, output: 8, input_image: 5}\n"
+    )
+    pricer = Pricer(prices_file=path)
+    for model, units, cost in (
+        ("voice-1", _units(audio=400), Decimal("0.01824")),
+        ("vision-1", _units(image=400), Decimal("0.00424")),
+    ):
+        price = pricer.price("openai", model, TS, 1200, 80, units=units, cache_unsaid=True)
+        assert (price.priced, price.cost) == (True, cost)
