@@ -274,7 +274,11 @@ GEMINI_FLASH_PREVIEW_THINKING = Rule(
     '(thinking tokens are billed as output tokens)", checked 2026-12-03)',
 )
 THINKING_ON_OUTPUT_MTOK = Decimal("3.5")
-_THINKING_PRICED_APART = frozenset({"gemini-2.5-flash-preview"})  # genai-prices ids
+# genai-prices' id, and the snapshot names its corrections price (a correction's rules see the
+# name it matched).
+_THINKING_PRICED_APART = frozenset(
+    {"gemini-2.5-flash-preview", "gemini-2.5-flash-preview-04-17", "gemini-2.5-flash-preview-05-20"}
+)
 
 # Gemini models whose grounding fee is per grounded prompt ($35 per 1,000), not per search
 # query: a prompt's fee whatever its number of queries, which a rate per query cannot bill, so

@@ -234,6 +234,23 @@ FLASH_PREVIEW = (
     "(Google's launch post: $0.6 or $3.5 thinking on, thinking tokens billed as output tokens)"
 )
 
+FLASH_PREVIEW_CACHE = (
+    "https://ai.google.dev/gemini-api/docs/pricing (Gemini 2.5 Flash Preview, as it read in 2025: "
+    "context caching $0.0375 text / image / video; as transcribed in Cline's model list, "
+    "https://github.com/cline/cline, cacheReadsPrice 0.0375)"
+)
+FLASH_LITE_GA = (
+    "https://developers.googleblog.com/en/gemini-2-5-flash-lite-is-now-stable-and-generally-"
+    "available/ (2025-07-22: audio input cut by 40% from the preview launch, to $0.30: the "
+    "preview's $0.50)"
+)
+GPT_4O_ALIAS = (
+    "https://platform.openai.com/docs/models/gpt-4o (gpt-4o-2024-05-13 $5 / $15, "
+    "gpt-4o-2024-08-06 $2.50 / $10) ; OpenAI's notice to API users of 2024-09: \"On Wednesday, "
+    'October 2nd, the default version of GPT-4o will be updated to ... gpt-4o-2024-08-06" '
+    "(quoted in https://github.com/ogkalu2/comic-translate/issues/138)"
+)
+
 
 @dataclass(frozen=True)
 class Case:
@@ -2457,6 +2474,106 @@ CASES = [
         "0.0849",
         GROQ + " (DeepSeek R1 Distill Llama 70B $0.75 / $0.99)",
         at=datetime(2025, 6, 2, 12, tzinfo=UTC),
+    ),
+    # The gpt-4o alias named gpt-4o-2024-05-13 ($5 / $15) until OpenAI moved it on
+    # 2024-10-02, at an hour not published; genai-prices billed it at the 08-06 snapshot's
+    # $2.50 / $10 at every date (100,000 x 2.5 + 10,000 x 10 = 0.35).
+    # 100,000 x 5 + 10,000 x 15 = 0.65.
+    Case(
+        "gpt-4o alias before 2024-10-02",
+        "openai",
+        "gpt-4o",
+        usage(100_000, 10_000),
+        "0.65",
+        GPT_4O_ALIAS,
+        at=datetime(2024, 8, 1, 12, tzinfo=UTC),
+    ),
+    Case(
+        "gpt-4o alias on 2024-10-02",
+        "openai",
+        "gpt-4o",
+        usage(100_000, 10_000),
+        None,
+        GPT_4O_ALIAS,
+        at=datetime(2024, 10, 2, 12, tzinfo=UTC),
+        reason="no_rate",
+    ),
+    Case(
+        "gpt-4o alias on 2024-10-03",
+        "openai",
+        "gpt-4o",
+        usage(100_000, 10_000),
+        "0.35",
+        GPT_4O_ALIAS,
+        at=datetime(2024, 10, 3, 12, tzinfo=UTC),
+    ),
+    # Gemini 2.5 Flash Preview's cache reads at $0.0375 (they were unknown):
+    # 60,000 x 0.15 + 40,000 x 0.0375 + 10,000 x 0.6 = 0.009 + 0.0015 + 0.006.
+    Case(
+        "gemini-2.5-flash-preview-04-17 cache hits",
+        "gcp.gemini",
+        "gemini-2.5-flash-preview-04-17",
+        usage(100_000, 10_000, 40_000),
+        "0.0165",
+        FLASH_PREVIEW_CACHE,
+        at=datetime(2025, 5, 1, 12, tzinfo=UTC),
+    ),
+    # With thinking on, every output token at $3.50: 0.009 + 0.0015 + 10,000 x 3.5.
+    Case(
+        "gemini-2.5-flash-preview-05-20 cache hits and thinking",
+        "gcp.gemini",
+        "gemini-2.5-flash-preview-05-20",
+        usage(100_000, 10_000, 40_000, reasoning=8_000),
+        "0.0455",
+        FLASH_PREVIEW_CACHE + " ; " + FLASH_PREVIEW,
+        at=datetime(2025, 6, 1, 12, tzinfo=UTC),
+    ),
+    # Its audio input had a rate of its own, not readable here: unknown (it was billed as
+    # text, 100,000 x 0.15 + 10,000 x 0.6 = 0.021).
+    Case(
+        "gemini-2.5-flash-preview-05-20 audio",
+        "gcp.gemini",
+        "gemini-2.5-flash-preview-05-20",
+        usage(100_000, 10_000, audio_in=30_000),
+        None,
+        FLASH_PREVIEW_CACHE,
+        at=datetime(2025, 6, 1, 12, tzinfo=UTC),
+        reason="no_rate",
+    ),
+    # Flash-Lite's preview billed audio at $0.50 (GA's $0.30 before: 0.024):
+    # 50,000 x 0.1 + 50,000 x 0.5 + 10,000 x 0.4 = 0.005 + 0.025 + 0.004.
+    Case(
+        "gemini-2.5-flash-lite-preview-06-17 audio",
+        "gcp.gemini",
+        "gemini-2.5-flash-lite-preview-06-17",
+        usage(100_000, 10_000, audio_in=50_000),
+        "0.034",
+        FLASH_LITE_GA,
+        at=datetime(2025, 7, 1, 12, tzinfo=UTC),
+    ),
+    # The preview's cached rate is not readable here (GA's later $0.01 was billed:
+    # 80,000 x 0.1 + 20,000 x 0.01 + 10,000 x 0.4 = 0.0122): unknown.
+    Case(
+        "gemini-2.5-flash-lite-preview-06-17 cache hits",
+        "gcp.gemini",
+        "gemini-2.5-flash-lite-preview-06-17",
+        usage(100_000, 10_000, 20_000),
+        None,
+        FLASH_LITE_GA,
+        at=datetime(2025, 7, 1, 12, tzinfo=UTC),
+        reason="no_rate",
+    ),
+    # Embed 4's image tokens have a rate of their own above its $0.12 text rate, not readable
+    # here: unknown (they were billed as text, 1,000 x 0.12 = 0.00012).
+    Case(
+        "embed-v4.0 image tokens",
+        "cohere",
+        "embed-v4.0",
+        usage(1_000, image_in=1_000),
+        None,
+        COHERE + " (Embed 4: text $0.12 per million, images apart)",
+        at=datetime(2025, 7, 1, 12, tzinfo=UTC),
+        reason="no_rate",
     ),
 ]
 
