@@ -97,6 +97,7 @@ class Service:
             check_store=store.embedded_watch(config.clickhouse_url),
             cluster=config.cluster,
             forgets_before=lambda: self.deduper.forgets_before_us,
+            alone=store.StoreURL.parse(config.clickhouse_url).embedded,
         )
         self.spool.on_sealed = self.sink.offer
         self.spool.waiting = lambda: self.sink.backlog

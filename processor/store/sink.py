@@ -53,6 +53,7 @@ from tokentrace.processor.metrics import Registry
 from tokentrace.processor.store import (
     call_keys,
     dead_letters,
+    rollup_repair,
     store,
     stored_calls,
     stored_segments,
@@ -84,13 +85,17 @@ class Sink:
         check_store: Callable[[], None] | None = None,
         cluster: str | None = None,
         forgets_before: Callable[[], int] | None = None,
+        alone: bool = True,
     ) -> None:
         """``connect`` returns a migrated clickhouse-connect client or raises; the keys of
         each stored segment go to ``stored_keys`` before it is deleted (see there).
         ``check_store`` runs after each insert and raises if the rows cannot have reached
         the store after all (``store.embedded_watch``): the segment stays spooled.
         ``forgets_before`` says before when a span may have started that the deduper no
-        longer knows (``Deduper.forgets_before_us``); without it, an hour before now."""
+        longer knows (``Deduper.forgets_before_us``); without it, an hour before now.
+        ``alone``: no other process writes into this store (an embedded one), so the sink may
+        rebuild a rollup a crash left short (``rollup_repair``); else it says what to run."""
+        self._alone = alone
         self._forgets_before = forgets_before or _an_hour_ago
         self._check_store = check_store
         self._cluster = cluster  # the store's, to create a dropped table again (_recreate)
@@ -202,10 +207,10 @@ class Sink:
 
     def _store(self, segment: Segment) -> None:
         """Store every row of ``segment`` (or dead-letter it), unless asked to stop first."""
-        if segment.recovered:
-            # Begun before, or left by an earlier version: noted at once, as the first note
-            # starts the file, without which no start merges (a crash loop's segments piled up
-            # while a never-begun one's lookup waited for the store).
+        if segment.recovered and not segment.unsure:
+            # Begun before: noted at once (a crash loop's segments piled up while a never-begun
+            # one's lookup waited for the store). An unsure one is numbered below the note
+            # already (``Attempted.adopt``).
             self._spool.attempting(segment)
         columns = segment.columns or self._load(segment)
         if columns is None:
@@ -222,14 +227,22 @@ class Sink:
             columns = self._first_calls(segment.name, columns)
             if columns is None:
                 return
-        cutoff = self._forgets_before()
+        # An unsure segment's every row is looked up: the release that spooled it may have
+        # admitted a resend of any age (its deduper had forgotten the first copy).
+        cutoff = stored_calls.ALL if segment.unsure else self._forgets_before()
         begin = True
-        if not segment.recovered and stored_calls.old(columns, cutoff):
+        cut: rollup_repair.Days | None = None
+        if (not segment.recovered or segment.unsure) and stored_calls.old(columns, cutoff):
             kept = self._first_copies(segment.name, columns, cutoff)
             if kept is None:
                 return
             if kept is not columns:
                 begin = self._rewrite(segment, kept)
+                if segment.earlier:
+                    # Rows left out of a segment an earlier run may have begun (unsure, or its
+                    # rewrite failed) may be its own, inserted before a crash into llm_calls
+                    # and not into every rollup: their days are checked once it is stored.
+                    cut = rollup_repair.days_of(columns)
             columns = kept
         if begin:
             self._spool.attempting(segment)  # before anything of it can reach the store
@@ -260,7 +273,18 @@ class Sink:
             return
         if not self._record_stored(segment.name):
             return
+        if cut is not None:
+            self._repair_rollups(segment.name, cut)
         self._done(segment, columns)
+
+    def _repair_rollups(self, name: str, days: rollup_repair.Days) -> None:
+        """Make the rollups of ``days`` agree with ``llm_calls`` again (``rollup_repair``),
+        after segment ``name``, which an earlier run may have cut mid-insert, is stored."""
+        self._ask(
+            lambda client: rollup_repair.repair(client, days, alone=self._alone),
+            f"cannot check the rollups of the days of {name} against llm_calls",
+            None,
+        )
 
     def _done(self, segment: Segment, columns: Columns) -> None:
         """``segment`` is in the store: keep its keys for the next start, delete its file."""

@@ -125,6 +125,10 @@ class Segment:
     columns: Columns | None = None  # kept in memory while the sink wants them
     opened: float = 0.0
     recovered: bool = False  # left by an earlier run, perhaps begun: the store may hold it
+    # Left by a release that kept no ``attempted`` file: begun or not, nobody knows
+    # (``spool_merge``); looked up whole before it is begun.
+    unsure: bool = False
+    earlier: bool = False  # left by an earlier run, begun or not
     fd: int = -1  # open on the file until the segment is stored: its bytes outlive a delete
 
     def add(self, columns: Columns, rows: int) -> None:
@@ -270,12 +274,18 @@ class Spool:
         merged, up to ``seal_rows`` rows each (``spool_merge``): one segment a start, each
         with a descriptor, filled the spool in a crash loop."""
         attempted = self.attempted.load()
+        if attempted is None and segments:
+            attempted = self.attempted.adopt(self._sequence)
         if attempted is None:
+            for segment in segments:
+                segment.unsure = True
             return segments
+        unsure = self.attempted.unsure()
         merged: list[Segment] = []
         group: list[Segment] = []
         rows = 0
         for segment in segments:
+            segment.unsure = spool_merge.number(segment.name) <= unsure
             begun = spool_merge.number(segment.name) <= attempted
             # One never begun cannot be in the store: the sink treats it as a new one (its
             # old spans looked up, ``stored_calls``), not as a replay (``stored_segments``).
@@ -326,7 +336,7 @@ class Spool:
         with contextlib.suppress(OSError):
             spool_merge.fsync_directory(self.directory)
             listing.unlink()
-        merged = Segment(name=name, path=path, size=sum(s.size for s in group), fd=fd)
+        merged = Segment(name=name, path=path, size=sum(s.size for s in group), fd=fd, earlier=True)
         for segment in group:
             merged.row_count += segment.row_count
             segment.columns = None
@@ -392,7 +402,10 @@ class Spool:
         with self._lock:
             self._bytes += size
             self._segments += 1
-        return Segment(name=path.stem, path=path, size=size, recovered=True, fd=fd)
+        unsure = spool_merge.number(path.stem) <= self.attempted.unsure()
+        return Segment(
+            name=path.stem, path=path, size=size, recovered=True, unsure=unsure, earlier=True, fd=fd
+        )
 
     def _reread(self) -> None:
         """Read again the segments unreadable at start; each one read goes to the sink

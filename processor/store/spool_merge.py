@@ -12,7 +12,15 @@ its insert and its delete), where its name (``stored_segments``) and its dedupli
 make its replay a no-op; merged under another name it would be stored twice. The sink notes
 the sequence number of each segment it begins to store in ``attempted`` (fsynced, before the
 insert: :class:`Attempted`); at start every segment numbered above it was never handed to
-the store. Without the file (an earlier version's spool) nothing is merged.
+the store.
+
+Without the file (a spool written by a release before it, at the first start after an
+upgrade) no segment can be told begun or not: each may hold a resend that release admitted and
+never looked up, or rows it inserted before a crash. Such segments are *unsure*
+(:meth:`Attempted.adopt`): never merged (a begun one keeps its name and token), looked up in
+the store as begun ones are (``stored_segments``) and, row by row, as new ones are
+(``stored_calls``), every row whatever its span time. Replayed as begun, their resends were
+stored twice.
 
 A merge is crash-safe: the names of its sources go to ``N.merging`` first (fsynced), then
 their records to ``N.wal`` (written whole and renamed), then the sources are deleted, then
@@ -31,6 +39,7 @@ from pathlib import Path
 log = logging.getLogger(__name__)
 
 ATTEMPTED = "attempted"
+UNSURE = "attempted.unsure"  # the highest segment number a release without ATTEMPTED left
 # Segments larger than this are left as they are (not read at start to be merged): those a
 # crash loop leaves are the short runs' open ones; a segment sealed full (50,000 rows, about
 # 13 MB of chat spans) is a descriptor well spent.
@@ -49,8 +58,37 @@ class Attempted:
 
     def __init__(self, directory: Path) -> None:
         self._path = Path(directory) / ATTEMPTED
+        self._unsure_path = Path(directory) / UNSURE
         self._highest = -1
         self._fd = -1
+
+    def unsure(self) -> int:
+        """The highest number of a segment left by a release that kept no ``attempted`` file
+        (:meth:`adopt`); -1 if none was."""
+        try:
+            text = self._unsure_path.read_text().strip()
+        except OSError:
+            return -1
+        return int(text) if text.isdigit() else -1
+
+    def adopt(self, highest: int) -> int | None:
+        """Start the file in a spool that has none, every segment numbered up to ``highest``
+        (those on disk) counted unsure; that number, or None if it cannot be written.
+
+        ``attempted.unsure`` is written first, so that every later start knows those
+        segments unsure (a start that merged them as never begun, once ``attempted`` exists,
+        would look up only the old spans of a segment that may be in the store under its
+        name); then ``attempted``, so that segments written from now on merge as before (a
+        crash loop after an upgrade, the store away, piled up one segment a start)."""
+        try:
+            highest = max(highest, self.unsure(), 0)
+            _write_number(self._unsure_path, highest)
+        except OSError as exc:
+            log.error("spool: cannot note the segments left by an earlier release (%s): "
+                      "none merged", exc)  # fmt: skip
+            return None
+        self.note(f"{highest:012d}")
+        return self.load()
 
     def load(self) -> int | None:
         """The number kept, or None when there is none to trust (no file: nothing merges).
@@ -135,3 +173,14 @@ def fsync_directory(directory: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def _write_number(path: Path, value: int) -> None:
+    """Write ``value`` as ``path``'s whole content, fsynced with its directory entry."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        os.write(fd, f"{value:012d}\n".encode())
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    fsync_directory(path.parent)

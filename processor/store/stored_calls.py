@@ -31,6 +31,7 @@ from typing import Any
 from tokentrace.processor.extract.extractor import COLUMNS
 from tokentrace.processor.store.spool import Columns
 
+ALL = 1 << 62  # a cutoff after every span: each row is looked up (an unsure segment's)
 HORIZON_US = 3600 * 10**6  # as far back as the deduper's seed from llm_calls reaches (serve)
 _TS = COLUMNS.index("ts")
 _TRACE = COLUMNS.index("trace_id")

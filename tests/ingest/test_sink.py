@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import threading
 import time
 from decimal import Decimal
@@ -19,6 +20,8 @@ from tokentrace.processor.pricing.pricer import Pricer
 from tokentrace.processor.receivers import otlp_wire
 from tokentrace.processor.store import call_keys, stored_calls, stored_segments
 from tokentrace.processor.store import sink as sink_module
+from tokentrace.processor.store import spool as spool_module
+from tokentrace.processor.store.insert import insert_calls
 from tokentrace.processor.store.sink import Sink
 from tokentrace.processor.store.spool import Spool
 
@@ -728,6 +731,114 @@ def test_a_resend_in_a_segment_begun_before_a_crash_is_stored_once(
     crashed.spool.close()
     crashed.sink.stop(0)
     store_client.command(f"ALTER TABLE {table} RESET SETTING min_free_disk_bytes_to_perform_insert")
+
+    again = Ingest(tmp_path, lambda: store_client, pricer)
+    again.close()
+    # 12 + 3 calls at $0.0035 (gpt-4o: 1,000 x $2.50 / M + 100 x $10 / M)
+    assert (
+        totals(store_client) == ((15, Decimal("0.0525"), 15000),) + ((15, Decimal("0.0525")),) * 2
+    )
+    assert list(tmp_path.glob("*.wal")) == []
+
+
+def test_a_resend_spooled_by_a_release_without_the_attempted_file_is_stored_once(
+    tmp_path, store_client, pricer
+):
+    # A release before the spool's ``attempted`` file spooled a resend (its deduper had
+    # forgotten the first copy, stored 3 h earlier) and was stopped before its sink began that
+    # segment. The first start after the upgrade found no ``attempted``: every segment replayed
+    # as begun, without a lookup, so the 12 resent were stored twice.
+    hours_ago = NOW_NS - 3 * 3600 * 10**9
+    old = [span(chat(), start_ns=hours_ago + n * 10**9) for n in range(12)]
+    first = Ingest(tmp_path, lambda: store_client, pricer)
+    first.send(request(*old))
+    first.close()
+
+    spool = Spool(tmp_path, 1 << 30, seal_seconds=0.05)  # the older release: no sink ran
+    assert spool.recover() == []
+    spool.start()
+    pipeline = Pipeline(pricer, spool, Deduper(), Registry())
+    resent = request(*old, *(span(chat()) for _ in range(3)))  # 12 resent, 3 new
+    wire = otlp_wire.TraceRequest.FromString(resent.SerializeToString())
+    pipeline.accept(wire, "test").durable.result(timeout=10)
+    spool.close()
+    (tmp_path / "attempted").unlink()  # as that release left its spool
+
+    again = Ingest(tmp_path, lambda: store_client, pricer)
+    again.close()
+    # 12 + 3 calls at $0.0035 (gpt-4o: 1,000 x $2.50 / M + 100 x $10 / M); the 12 resent not
+    assert (
+        totals(store_client) == ((15, Decimal("0.0525"), 15000),) + ((15, Decimal("0.0525")),) * 2
+    )
+    assert again.metrics.spans_duplicate.value() == 12
+    assert list(tmp_path.glob("*.wal")) == []
+
+
+def test_a_segment_an_earlier_release_stored_before_a_crash_is_not_stored_again_after_the_upgrade(
+    tmp_path, store_client, pricer
+):
+    # The other half of a spool without ``attempted``: a segment that release had stored
+    # (noted in llm_stored_segments) but not yet deleted is found there, whatever its span
+    # times, and one it stored without noting (killed between the two) is found row by row.
+    first = Ingest(tmp_path, lambda: store_client, pricer)
+    first.send(request(*(span(chat()) for _ in range(5))))
+    first.close()
+    spool = Spool(tmp_path, 1 << 30, seal_seconds=0.05)
+    spool.recover()
+    sealed = []
+    spool.on_sealed = sealed.append
+    spool.start()
+    pipeline = Pipeline(pricer, spool, Deduper(), Registry())
+    wire = otlp_wire.TraceRequest.FromString(
+        request(*(span(chat()) for _ in range(4))).SerializeToString()
+    )
+    pipeline.accept(wire, "test").durable.result(timeout=10)
+    spool.close()
+    [segment] = sealed
+    # stored under its token, neither noted nor deleted
+    insert_calls(store_client, spool.load(segment), segment.name)
+    (tmp_path / "attempted").unlink()
+
+    again = Ingest(tmp_path, lambda: store_client, pricer)
+    again.close()
+    # 5 + 4 calls at $0.0035 (gpt-4o, as above)
+    assert totals(store_client) == ((9, Decimal("0.0315"), 9000),) + ((9, Decimal("0.0315")),) * 2
+    assert list(tmp_path.glob("*.wal")) == []
+
+
+def test_a_cut_insert_of_a_segment_whose_rewrite_failed_leaves_no_rollup_short(
+    tmp_path, store_client, pricer, monkeypatch
+):
+    # The sink left 12 resent spans out of a segment, could not write it again without them
+    # (the spool's disk full), so stored it without noting it as begun; llm_calls took the
+    # block, the daily rollup refused it (its disk full too), and serve stopped. The next
+    # start looked the segment up as a never-begun one: its own 3 rows (a backlog's, hours old
+    # as the resent) were found beside the 12 resent and left out, so llm_calls was right and
+    # the rollups stayed 3 short.
+    hours_ago = NOW_NS - 3 * 3600 * 10**9
+    old = [span(chat(), start_ns=hours_ago + n * 10**9) for n in range(12)]
+    first = Ingest(tmp_path, lambda: store_client, pricer)
+    first.send(request(*old))
+    first.close()
+
+    def disk_full(path, data):
+        raise OSError(errno.ENOSPC, "No space left on device", str(path))
+
+    monkeypatch.setattr(spool_module, "replace_whole", disk_full)
+    store_client.command(
+        "ALTER TABLE llm_cost_daily MODIFY SETTING min_free_disk_bytes_to_perform_insert = 10e18"
+    )
+    crashed = Ingest(tmp_path, lambda: store_client, pricer)
+    # 12 resent, 3 new of the same backlog (old too: looked up at the next start, found)
+    crashed.send(request(*old, *(span(chat(), start_ns=hours_ago) for _ in range(3))))
+    assert wait_for(lambda: crashed.metrics.insert_errors.value(kind="retryable") > 0)
+    crashed.spool.close()
+    crashed.sink.stop(0)
+    monkeypatch.undo()
+    store_client.command(
+        "ALTER TABLE llm_cost_daily RESET SETTING min_free_disk_bytes_to_perform_insert"
+    )
+    assert [row[0] for row in totals(store_client)] == [15, 12, 12]  # the insert was cut
 
     again = Ingest(tmp_path, lambda: store_client, pricer)
     again.close()

@@ -292,7 +292,7 @@ def test_temporary_files_a_crash_left_are_recovered_or_removed_at_start(tmp_path
 
     assert sorted(recovered_rows(tmp_path)) == ["a-0", "a-1", "b-0"]
     assert sorted(path.name for path in tmp_path.iterdir()) == sorted(
-        ["damaged", "elsewhere", whole.name, alone.name]
+        ["damaged", "elsewhere", whole.name, alone.name, "attempted", "attempted.unsure"]
     )
     assert list((tmp_path / "damaged").iterdir()) == []
     assert f"recovered {tmp_path / alone.name}, written again from memory" in caplog.text
@@ -467,11 +467,14 @@ def test_a_segment_whose_directory_cannot_be_synced_is_closed_and_removed(
 
 
 def _runs(directory: Path, count: int) -> list[str]:
-    """``count`` runs' segments of 3 rows each (``run<n>-<i>``), left on disk; their names."""
+    """``count`` runs' segments of 3 rows each (``run<n>-<i>``), left on disk by a release
+    that kept no ``attempted`` file (so none merged); their names."""
     for run in range(count):
         spool, _ = collecting_spool(directory, seal_rows=100, seal_seconds=60)
         append(spool, rows(3, f"run{run}-")).result(timeout=5)
         spool.close()
+        for name in (spool_merge.ATTEMPTED, spool_merge.UNSURE):
+            (directory / name).unlink(missing_ok=True)
     return sorted(path.stem for path in directory.glob("*.wal"))
 
 
@@ -480,9 +483,6 @@ def test_segments_the_sink_never_began_are_merged_at_start_and_the_others_left(t
     # the store was away added one a start until the spool refused exports for its segments.
     names = _runs(tmp_path, 4)
     assert len(names) == 4
-    Spool(tmp_path, 1 << 30).recover()
-    assert len(list(tmp_path.glob("*.wal"))) == 4  # no note of the sink's: nothing merged
-
     Attempted(tmp_path).note(names[0])  # the sink began it: it may be in the store
     spool = Spool(tmp_path, 1 << 30, seal_rows=7)
     recovered = spool.recover()
@@ -528,4 +528,26 @@ def test_a_merge_a_crash_cut_short_is_finished_or_undone_at_start(tmp_path, writ
     loaded = sorted(name for segment in recovered for name in spool.load(segment)[1])
     assert loaded == sorted(f"run{run}-{i}" for run in (0, 1) for i in range(3))  # each once
     left = {path.name for path in tmp_path.iterdir() if not path.name.startswith(".")}
+    left -= {spool_merge.ATTEMPTED, spool_merge.UNSURE}
     assert left == ({target.name} if written else {first.name, second.name})
+
+
+def test_a_spool_an_earlier_release_left_without_attempted_merges_none_of_its_segments(tmp_path):
+    # Without ``attempted`` (a release before it) no segment can be told begun or not: each
+    # is unsure (the sink looks it up whole) and none is merged, under this start and every
+    # later one, while segments written from now on merge as before (a crash loop after an
+    # upgrade, the store away, piled up one segment a start: nothing ever noted one begun).
+    names = _runs(tmp_path, 3)
+    recovered = Spool(tmp_path, 1 << 30).recover()
+    assert [(s.name, s.unsure, s.recovered) for s in recovered] == [(n, True, True) for n in names]
+    assert Attempted(tmp_path).load() == spool_merge.number(names[-1])
+    for run in (3, 4):  # two crashed starts after the upgrade, the sink never beginning
+        spool, _ = collecting_spool(tmp_path, seal_rows=100, seal_seconds=60)
+        append(spool, rows(3, f"run{run}-")).result(timeout=5)
+        spool.close()
+    spool = Spool(tmp_path, 1 << 30)
+    recovered = spool.recover()
+    assert [s.name for s in recovered[:3]] == names and all(s.unsure for s in recovered[:3])
+    [merged] = recovered[3:]
+    assert not merged.unsure and not merged.recovered
+    assert spool.load(merged)[1] == [f"run{run}-{i}" for run in (3, 4) for i in range(3)]

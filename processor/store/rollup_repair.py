@@ -1,0 +1,98 @@
+"""Rollups that a crash left short of ``llm_calls``, rebuilt from it.
+
+An insert reaches ``llm_calls`` and each rollup one after another (``insert``); retried under
+its token with the same rows it completes the rollups that missed it. A segment an earlier run
+may have begun without the sink knowing (one whose rewrite without its resends failed on a
+full disk, so it was not noted as begun; or one a release without the ``attempted`` file left,
+``spool_merge``) is looked up row by row instead (``stored_calls``): its own rows, inserted
+before the crash, are found there beside the resends and left out, so the retry that would
+have completed the rollups never runs. ``llm_calls`` is right; a rollup the cut insert missed
+stayed short for good (BENCHMARKS.md, tenth round).
+
+So after such a segment is stored, the requests each rollup counts for the days its rows span
+are compared with ``llm_calls``' count, and a day a rollup holds fewer of is rebuilt from the
+fact table (``reprice.rebuild_rollups``), on an embedded store, which no other process
+writes. On a ClickHouse server another serve may be inserting into the same day, so the sink
+only says what to run. A rollup holding more than the facts (``llm_calls``' retention is
+shorter) is left alone.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from tokentrace.processor.extract.extractor import COLUMNS
+from tokentrace.processor.pricing.reprice import rebuild_rollups
+
+log = logging.getLogger(__name__)
+
+Days = tuple[date, date]  # the first and the last UTC day of a segment's span times
+_TS = COLUMNS.index("ts")
+
+
+def days_of(columns: list[list[Any]]) -> Days:
+    """The UTC days the span times of ``columns`` (a segment's, not empty) span."""
+    times = columns[_TS]
+    return _day(min(times)), _day(max(times))
+
+
+def short_days(client: Any, days: Days) -> list[tuple[date, int, int]]:
+    """(day, calls in ``llm_calls``, requests in the rollup holding fewest) of each day of
+    ``days`` that a rollup holds fewer requests of than ``llm_calls`` holds calls."""
+    bounds = {"first": days[0], "last": days[1]}
+    calls = _per_day(
+        client,
+        "SELECT toDate(ts) AS day, count() FROM llm_calls "
+        "WHERE toDate(ts) BETWEEN {first:Date} AND {last:Date} GROUP BY day",
+        bounds,
+    )
+    hourly = _per_day(
+        client,
+        "SELECT toDate(hour) AS day, sum(requests) FROM llm_cost_hourly "
+        "WHERE toDate(hour) BETWEEN {first:Date} AND {last:Date} GROUP BY day",
+        bounds,
+    )
+    daily = _per_day(
+        client,
+        "SELECT day, sum(requests) FROM llm_cost_daily "
+        "WHERE day BETWEEN {first:Date} AND {last:Date} GROUP BY day",
+        bounds,
+    )
+    short = []
+    for day, count in sorted(calls.items()):
+        fewest = min(hourly.get(day, 0), daily.get(day, 0))
+        if fewest < count:
+            short.append((day, count, fewest))
+    return short
+
+
+def repair(client: Any, days: Days, *, alone: bool) -> None:
+    """Rebuild the rollups of each day of ``days`` they hold fewer requests of than
+    ``llm_calls`` (``alone``: no other process writes into this store), else say in one line
+    what to run."""
+    for day, calls, fewest in short_days(client, days):
+        if alone:
+            start = datetime(day.year, day.month, day.day, tzinfo=UTC)
+            rebuild_rollups(client, start, start + timedelta(days=1))
+            log.warning(
+                "sink: the rollups of %s counted %d requests where llm_calls holds %d calls (an "
+                "insert a crash cut short): rebuilt from llm_calls",
+                day, fewest, calls,
+            )  # fmt: skip
+        else:
+            log.warning(
+                "sink: the rollups of %s count %d requests where llm_calls holds %d calls (an "
+                "insert a crash cut short): run tokentrace reprice --since %s --until %s to "
+                "rebuild them",
+                day, fewest, calls, day, day + timedelta(days=1),
+            )  # fmt: skip
+
+
+def _per_day(client: Any, sql: str, bounds: dict) -> dict[date, int]:
+    return {day: int(count) for day, count in client.query(sql, parameters=bounds).result_rows}
+
+
+def _day(microseconds: int) -> date:
+    return datetime.fromtimestamp(microseconds / 1e6, UTC).date()
