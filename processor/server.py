@@ -109,8 +109,8 @@ class Service:
         if client is not None:
             reach = _seed_from_store(self.deduper, client)
         self.deduper.forgets_before_us = max(self.deduper.forgets_before_us, reach)
-        for trace_id, span_id, response_id in stored_keys.load()[-SEED_CALLS:]:
-            _remember(self.deduper, trace_id, span_id, response_id)
+        for trace_id, span_id, response_id, started_us in stored_keys.load()[-SEED_CALLS:]:
+            _remember(self.deduper, trace_id, span_id, response_id, started_us)
         backlog = self.spool.recover()
         _seed_from_spool(self.deduper, self.spool, backlog)
         for segment in backlog:

@@ -68,7 +68,7 @@ log = logging.getLogger(__name__)
 MAX_BACKOFF_SECONDS = 5.0
 MEMORY_ROWS = 200_000  # rows of waiting segments kept in memory; the rest re-read from disk
 T = TypeVar("T")
-_KEY_COLUMNS = tuple(COLUMNS.index(name) for name in ("trace_id", "span_id", "response_id"))
+_KEY_COLUMNS = tuple(COLUMNS.index(name) for name in ("trace_id", "span_id", "response_id", "ts"))
 # The tables only the sink writes, created again when dropped by hand (Sink._recreate).
 BOOKKEEPING_TABLES = (stored_segments.TABLE, call_keys.TABLE, dead_letters.TABLE)
 
@@ -443,8 +443,8 @@ class Sink:
         if self._stored_keys is None or not columns:
             return
         try:
-            trace_ids, span_ids, response_ids = (columns[index] for index in _KEY_COLUMNS)
-            self._stored_keys.add((trace_ids, span_ids, response_ids))
+            trace_ids, span_ids, response_ids, starts = (columns[index] for index in _KEY_COLUMNS)
+            self._stored_keys.add((trace_ids, span_ids, response_ids, starts))
         except Exception as exc:  # only a resend after a restart could be counted twice
             log.error("sink: cannot keep the keys of %s for after a restart: %s", name, exc)
 

@@ -7,7 +7,12 @@ and serve seeds from ClickHouse only the rows whose *span* time is within the la
 fact table is ordered by that time). A resent batch of older spans (a collector draining its
 queue after an outage, a client whose clock is behind) was stored twice. So the sink writes
 each stored segment's keys (trace id, span id, response id) here before it deletes the
-segment, and serve seeds from them at start, whatever the spans' times.
+segment, and serve seeds from them at start, whatever the spans' times. With each key goes its
+span's start: the deduper raises its cutoff past the latest start of the keys it forgets
+(``Deduper.remember``), so that a resend of a span dated ahead of serve's clock (a client's
+clock fast), seeded from here while the store was away at start and forgotten since, is still
+looked up in the store (``stored_calls``); seeded without it, it was stored twice. Records an
+earlier version wrote hold no start (0).
 
 Two files of spool records (``spool_records``), one record per stored segment (its key
 columns, marshalled): ``stored-keys``
@@ -31,7 +36,9 @@ log = logging.getLogger(__name__)
 
 NAME = "stored-keys"
 
-Keys = tuple[list[str], list[str], list[str]]  # trace ids, span ids, response ids
+# trace ids, span ids, response ids and span starts (µs)
+Keys = tuple[list[str], list[str], list[str], list[int]]
+Key = tuple[str, str, str, int]
 
 
 class StoredKeys:
@@ -44,9 +51,9 @@ class StoredKeys:
         self._rows = 0  # rows in the current file
         self._fd = -1
 
-    def load(self) -> list[tuple[str, str, str]]:
+    def load(self) -> list[Key]:
         """Every key kept, oldest first; cuts a torn record off the current file."""
-        keys: list[tuple[str, str, str]] = []
+        keys: list[Key] = []
         self._rows = 0
         for path in (self._old, self._current):
             try:
@@ -65,8 +72,7 @@ class StoredKeys:
                 log.warning("%s: skipping %d damaged bytes", path, found.damaged_bytes)
             for payload in found.payloads:
                 try:
-                    trace_ids, span_ids, response_ids = marshal.loads(payload)
-                    batch = list(zip(trace_ids, span_ids, response_ids, strict=True))
+                    batch = _keys_of(marshal.loads(payload))
                 except Exception:
                     log.warning("%s: skipping a record that does not decode", path)
                     continue
@@ -105,3 +111,12 @@ class StoredKeys:
         if self._fd >= 0:
             os.close(self._fd)
             self._fd = -1
+
+
+def _keys_of(record: tuple) -> list[Key]:
+    """The keys of one record: four columns, or three (an earlier version's: no start)."""
+    if len(record) == 3:
+        trace_ids, span_ids, response_ids = record
+        return [(*key, 0) for key in zip(trace_ids, span_ids, response_ids, strict=True)]
+    trace_ids, span_ids, response_ids, starts = record
+    return list(zip(trace_ids, span_ids, response_ids, starts, strict=True))

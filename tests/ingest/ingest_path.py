@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+from tokentrace.processor import server
 from tokentrace.processor.extract.dedupe import Deduper
 from tokentrace.processor.metrics import Registry
 from tokentrace.processor.pipeline import Pipeline
@@ -12,6 +13,7 @@ from tokentrace.processor.receivers import otlp_wire
 from tokentrace.processor.store import stored_calls
 from tokentrace.processor.store.sink import Sink
 from tokentrace.processor.store.spool import Spool
+from tokentrace.processor.store.stored_keys import StoredKeys
 
 
 class Ingest:
@@ -25,7 +27,9 @@ class Ingest:
         seal_rows: int = 10_000,
         max_bytes: int = 1 << 30,
         deduper: Deduper | None = None,
+        stored_keys: StoredKeys | None = None,
     ) -> None:
+        """``stored_keys``: kept by the sink, and the deduper seeded from it, as serve does."""
         self.metrics = Registry()
         self.spool = Spool(directory, max_bytes, seal_rows=seal_rows, seal_seconds=0.05)
         self.deduper = deduper if deduper is not None else Deduper()
@@ -38,7 +42,11 @@ class Ingest:
             self.metrics,
             first_backoff=0.01,
             forgets_before=lambda: self.deduper.forgets_before_us,
+            stored_keys=stored_keys,
         )
+        if stored_keys is not None:
+            for trace_id, span_id, response_id, started_us in stored_keys.load():
+                server._remember(self.deduper, trace_id, span_id, response_id, started_us)
         self.spool.on_sealed = self.sink.offer
         self.spool.waiting = lambda: self.sink.backlog
         self.backlog = self.spool.recover()

@@ -24,6 +24,7 @@ from tokentrace.processor.store import spool as spool_module
 from tokentrace.processor.store.insert import insert_calls
 from tokentrace.processor.store.sink import Sink
 from tokentrace.processor.store.spool import Spool
+from tokentrace.processor.store.stored_keys import StoredKeys
 
 from .ingest_path import Ingest, totals
 from .otlp import NOW_NS, chat, request, span
@@ -847,3 +848,38 @@ def test_a_cut_insert_of_a_segment_whose_rewrite_failed_leaves_no_rollup_short(
         totals(store_client) == ((15, Decimal("0.0525"), 15000),) + ((15, Decimal("0.0525")),) * 2
     )
     assert list(tmp_path.glob("*.wal")) == []
+
+
+def test_a_fast_clocks_span_seeded_from_the_stored_keys_and_forgotten_is_looked_up(
+    tmp_path, store_client, pricer
+):
+    # A client's clock 10 minutes fast; its 10 spans stored, their keys kept beside the spool
+    # (stored-keys). serve restarted with the store away (no seed from it: the cutoff is the
+    # start), seeded the 10 from stored-keys, which kept no span start, and forgot them after
+    # 40 newer calls (a deduper of 40 keys standing for 600,000): its cutoff rose only to when
+    # that generation stopped taking keys, before their start, so the 10 resent were not
+    # looked up and were stored twice.
+    ahead = NOW_NS + 10 * 60 * 10**9
+    first_copies = [span(chat(), start_ns=ahead + n * 10**6) for n in range(10)]
+    first = Ingest(tmp_path, lambda: store_client, pricer, stored_keys=StoredKeys(tmp_path, 100))
+    first.send(request(*first_copies))
+    first.close()
+
+    deduper = Deduper(capacity=40)
+    deduper.forgets_before_us = time.time_ns() // 1000  # the store away at start
+    again = Ingest(
+        tmp_path,
+        lambda: store_client,
+        pricer,
+        deduper=deduper,
+        stored_keys=StoredKeys(tmp_path, 100),
+    )
+    for _ in range(4):  # 40 newer calls: the generation holding the 10 seeded dropped
+        again.send(request(*(span(chat()) for _ in range(10))))
+    assert deduper.forgets_before_us > ahead // 1000
+    assert wait_for(lambda: store_client.command("SELECT count() FROM llm_calls") == 50)
+    again.send(request(*first_copies))  # resent
+    again.close()
+    # gpt-4o: 1,000 x $2.50 / M + 100 x $10 / M = $0.0035 a call; 50 calls, the 10 resent not
+    assert totals(store_client) == ((50, Decimal("0.175"), 50000),) + ((50, Decimal("0.175")),) * 2
+    assert again.metrics.spans_duplicate.value() == 10
