@@ -347,15 +347,20 @@ BEDROCK_SONNET_4_LONG = LongContext(
 GROK_4_LONG = LongContext(
     Rule(
         "xai-grok-4-long-context-unpriced",
-        "grok-4-0709 costs more once a request's tokens exceed 128K; xAI's rate for them "
-        "is not in the price data nor on a page we could check: such calls are unpriced "
-        "(no_rate)",
+        "grok-4-0709, grok-4-fast and grok-4-1-fast cost more once a request's tokens exceed "
+        "128K; xAI's rates for them are not in the price data nor on a page we could read "
+        "(third parties quote $6 / $30 for Grok 4 and $0.40 / $1.00 for the fast models, and "
+        "disagree on their cached rate there): such calls are unpriced (no_rate)",
         'https://openrouter.ai/x-ai/grok-4 ("pricing increases once the total tokens in a '
         'given request is greater than 128k tokens. See more details on the xAI docs"); '
-        "https://docs.x.ai/docs/models (checked 2026-12-02)",
+        "https://docs.x.ai/docs/models (checked 2026-12-02) ; "
+        "https://github.com/theopenco/llmgateway/pull/2037 (xAI's docs data: a 128K tier of "
+        "grok-4, grok-4-fast and grok-4.1-fast, cached input unavailable above it) ; "
+        "https://github.com/Helicone/helicone/issues/4894 (grok-4-fast at or over 128K: "
+        "$0.40 / $1.00, cached $0.05; checked 2026-12-03)",
     ),
     frozenset({"x-ai"}),
-    ("grok-4-0709",),
+    ("grok-4-0709", "grok-4-fast", "grok-4-1-fast"),
     128_000,
     total=True,
 )

@@ -209,7 +209,7 @@ CLAUDE_HOSTS = {"anthropic", "aws", "google"}
 # parts, threshold, output counted too).
 LONG_CONTEXT_NO_RATE = (
     ("aws", ("claude-sonnet-4-2025", "claude-sonnet-4-5-2025"), 200_000, False),
-    ("x-ai", ("grok-4-0709",), 128_000, True),
+    ("x-ai", ("grok-4-0709", "grok-4-fast", "grok-4-1-fast"), 128_000, True),
 )
 
 

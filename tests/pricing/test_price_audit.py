@@ -2575,6 +2575,18 @@ CASES = [
         at=datetime(2025, 7, 1, 12, tzinfo=UTC),
         reason="no_rate",
     ),
+    # grok-4-fast and grok-4-1-fast: $0.20 / $0.50, cached $0.05, up to 128K tokens a request:
+    # 60,000 x 0.2 + 40,000 x 0.05 + 10,000 x 0.5 = 0.012 + 0.002 + 0.005.
+    *(
+        Case(f"{model} cache hits", "xai", model, usage(100_000, 10_000, 40_000), "0.019", XAI)
+        for model in ("grok-4-fast-reasoning", "grok-4-1-fast-non-reasoning")
+    ),
+    # Over 128K tokens a request they cost more, at rates no page read here states (they were
+    # billed at the base rates, 125,000 x 0.2 + 5,000 x 0.5 = 0.0275): unknown.
+    *(
+        Case(f"{model} over 128K", "xai", model, usage(125_000, 5_000), None, XAI, reason="no_rate")
+        for model in ("grok-4-fast-reasoning", "grok-4-1-fast-non-reasoning")
+    ),
 ]
 
 
