@@ -13,6 +13,13 @@ instructions per call. Configurations are interleaved round by round;
 the figure is the median per call over rounds.
 
     python bench/instrumentation_instructions.py [--calls 200] [--rounds 3] [--scenario NAME]
+        [--sim]
+
+With `--sim`, callgrind also simulates the caches and the branch predictor
+(`--cache-sim=yes --branch-sim=yes`), and a second table gives the misses per call (first-level
+instruction and data, last-level, mispredicted branches): instructions alone understate code that
+misses more per instruction, which is how tokentrace's path ran slower per instruction than the
+SDK's span (issue 10, seventh pass). The simulation is about 2x slower.
 
 Needs valgrind (with its headers) and a C compiler; about a minute per scenario.
 """
@@ -101,21 +108,51 @@ def _measure(calls: int, rounds: int, scenarios: list[str], directory: Path) -> 
     bare_provider.shutdown()
 
 
-def _totals(directory: Path, calls: int) -> dict[str, dict[str, float]]:
-    """Median instructions per call, by scenario and configuration, from the dump files."""
-    counts: dict[tuple[str, str], list[float]] = {}
+def _totals(directory: Path, calls: int) -> dict[str, dict[str, dict[str, float]]]:
+    """Median count per call of each event (`Ir`, and with `--sim` the misses), by scenario
+    and configuration, from the dump files."""
+    counts: dict[tuple[str, str, str], list[float]] = {}
     for path in directory.glob("callgrind.out.*-01"):  # the main thread's (see the docstring)
         text = path.read_text(errors="replace")
         trigger = re.search(r"^desc: Trigger: Client Request: (.+)$", text, re.MULTILINE)
-        total = re.search(r"^(?:summary|totals): (\d+)", text, re.MULTILINE)
-        if trigger is None or total is None or "|" not in trigger.group(1):
+        events = re.search(r"^events: (.+)$", text, re.MULTILINE)
+        total = re.search(r"^(?:summary|totals): ([\d ]+)$", text, re.MULTILINE)
+        if trigger is None or events is None or total is None or "|" not in trigger.group(1):
             continue
         scenario, config, _ = trigger.group(1).split("|")
-        counts.setdefault((scenario, config), []).append(int(total.group(1)) / calls)
-    out: dict[str, dict[str, float]] = {}
-    for (scenario, config), values in counts.items():
-        out.setdefault(scenario, {})[config] = statistics.median(values)
+        for event, value in zip(events.group(1).split(), total.group(1).split(), strict=False):
+            counts.setdefault((scenario, config, event), []).append(int(value) / calls)
+    out: dict[str, dict[str, dict[str, float]]] = {}
+    for (scenario, config, event), values in counts.items():
+        out.setdefault(scenario, {}).setdefault(config, {})[event] = statistics.median(values)
     return out
+
+
+_MISSES = (
+    ("I1 misses", ("I1mr",)),
+    ("D1 misses", ("D1mr", "D1mw")),
+    ("LL misses", ("ILmr", "DLmr", "DLmw")),
+    ("branches mispredicted", ("Bcm", "Bim")),
+)
+
+
+def _print_misses(scenarios: list[str], totals: dict[str, dict[str, dict[str, float]]]) -> None:
+    """Per call, added to the uninstrumented call: the bare span's and tokentrace's misses."""
+    print()
+    print("| scenario | event | none (per call) | + bare span | + tokentrace | ratio |")
+    print("| --- | --- | ---: | ---: | ---: | ---: |")
+    for scenario in scenarios:
+        row = totals[scenario]
+        for label, events in _MISSES:
+            none, bare, ours = (sum(row[c].get(e, 0.0) for e in events) for c in _CONFIGS)
+            ratio = f"{(ours - none) / (bare - none):.2f}" if bare != none else "-"
+            print(
+                f"| {scenario} | {label} | {none:.0f} | +{bare - none:.0f} | "
+                f"+{ours - none:.0f} | {ratio} |"
+            )
+
+
+_CONFIGS = ("none", "bare span", "tokentrace")
 
 
 def main() -> None:
@@ -123,6 +160,9 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--scenario", action="append", help="default: every scenario")
+    parser.add_argument(
+        "--sim", action="store_true", help="simulate caches and branches too (misses per call)"
+    )
     parser.add_argument("--dir", type=Path, help="where callgrind writes (default: a temp dir)")
     args = parser.parse_args()
     if os.environ.get(_MARK):
@@ -144,6 +184,8 @@ def main() -> None:
         f"--callgrind-out-file={directory}/callgrind.out.%p", sys.executable, __file__,
         "--calls", str(args.calls), "--rounds", str(args.rounds), "--dir", str(directory),
     ]  # fmt: skip
+    if args.sim:
+        command[2:2] = ["--cache-sim=yes", "--branch-sim=yes"]
     for name in scenarios:
         command += ["--scenario", name]
     subprocess.run(command, check=True, env={**os.environ, _MARK: "1"}, capture_output=True)
@@ -151,13 +193,13 @@ def main() -> None:
     print("| scenario | none (k instr/call) | + bare span (k) | + tokentrace (k) | ratio |")
     print("| --- | ---: | ---: | ---: | ---: |")
     for scenario in scenarios:
-        row = totals[scenario]
-        bare = row["bare span"] - row["none"]
-        added = row["tokentrace"] - row["none"]
+        none, bare, ours = (totals[scenario][config]["Ir"] for config in _CONFIGS)
         print(
-            f"| {scenario} | {row['none'] / 1e3:.0f} | +{bare / 1e3:.0f} | "
-            f"+{added / 1e3:.0f} | {added / bare:.2f} |"
+            f"| {scenario} | {none / 1e3:.0f} | +{(bare - none) / 1e3:.0f} | "
+            f"+{(ours - none) / 1e3:.0f} | {(ours - none) / (bare - none):.2f} |"
         )
+    if args.sim:
+        _print_misses(scenarios, totals)
 
 
 if __name__ == "__main__":
