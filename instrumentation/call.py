@@ -7,6 +7,7 @@ raise is guarded by the caller or here, so a bug of ours costs telemetry, never 
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable
 from typing import Any
@@ -55,37 +56,23 @@ IN_CALL = create_key("tokentrace-llm-call")
 httpx-aiohttp's httpx transports over aiohttp) is the same call, never a second one."""
 
 
-def _context_reads() -> tuple[Callable[[Context], Any], Callable[[Context, trace.Span], Context]]:
-    """How a call reads its context's baggage and makes its `inner_context`. Through
-    OpenTelemetry's private keys, read and set on the context's dict as `baggage.get_all` and
-    `set_value` do: the public route (`baggage.get_all`'s read-only view, then two
-    `set_value` calls that each copy the context) cost about 4.5 k instructions per call under
-    callgrind (`bench/instrumentation_instructions.py`), this about 1.5 k. Should a later
-    OpenTelemetry rename the keys, the public functions are used: slower, never wrong."""
+def _private_keys() -> tuple[Any, Any]:
+    """OpenTelemetry's (private) context keys of the baggage and of the current span, or
+    (None, None) should a later OpenTelemetry rename them. A call reads its context's baggage
+    and makes its `inner_context` (our span current, `IN_CALL` set) on the context's dict with
+    them, inline in `LLMCall.start`: the public route (`baggage.get_all`'s read-only view, then
+    two `set_value` calls that each copy the context) cost about 4.5 k instructions per call
+    under callgrind (`bench/instrumentation_instructions.py`), this about 1 k. Without them the
+    public functions are used: slower, never wrong."""
     try:
         from opentelemetry.baggage import _BAGGAGE_KEY as bag_key
         from opentelemetry.trace.propagation import _SPAN_KEY as span_key
     except ImportError:
-
-        def inner(ctx: Context, span: trace.Span) -> Context:
-            return set_value(IN_CALL, True, trace.set_span_in_context(span, ctx))
-
-        return baggage.get_all, inner
-
-    def bag(ctx: Context) -> Any:
-        found = ctx.get(bag_key)
-        return found if isinstance(found, dict) else None
-
-    def made(ctx: Context, span: trace.Span) -> Context:
-        values = ctx.copy()
-        values[span_key] = span
-        values[IN_CALL] = True
-        return Context(values)
-
-    return bag, made
+        return None, None
+    return bag_key, span_key
 
 
-_baggage, _inner_context = _context_reads()
+_BAG_KEY, _SPAN_KEY = _private_keys()
 
 _HTTPX_DECODERS = {
     "gzip": "GZipDecoder",
@@ -176,7 +163,12 @@ class LLMCall:
         """Starts the span of a call about to be sent in `ctx` (default: the current context)."""
         if ctx is None:
             ctx = get_current()
-        bag = _baggage(ctx)
+        if _BAG_KEY is not None:
+            bag = ctx.get(_BAG_KEY)
+            if not isinstance(bag, dict):
+                bag = None
+        else:
+            bag = baggage.get_all(ctx)
         if bag:
             attributes: dict[str, Any] = {**tags_of(bag), **route.attributes}
         else:
@@ -185,7 +177,9 @@ class LLMCall:
         api_key = request_fingerprint(request, found)
         if api_key:
             attributes[API_KEY] = api_key
-        parent = trace.get_current_span(ctx)
+        parent = ctx.get(_SPAN_KEY) if _SPAN_KEY is not None else trace.get_current_span(ctx)
+        if not isinstance(parent, trace.Span):  # as `get_current_span` answers
+            parent = trace.INVALID_SPAN
         endpoint = current_endpoint(parent)
         if endpoint:
             attributes[ENDPOINT] = endpoint
@@ -196,7 +190,13 @@ class LLMCall:
         strip_baggage(request.headers, found)
         if bag:
             ctx = baggage.clear(ctx)
-        inner = _inner_context(ctx, span)
+        if _SPAN_KEY is not None:
+            values = ctx.copy()
+            values[_SPAN_KEY] = span
+            values[IN_CALL] = True
+            inner = Context(values)
+        else:
+            inner = set_value(IN_CALL, True, trace.set_span_in_context(span, ctx))
         call = cls(span, route, inner, attributes)
         if route.api.counts_request:
             call._request_usage = route.api.request_usage(content(request))
@@ -235,22 +235,23 @@ class LLMCall:
         except UnsupportedEncoding:
             return
         self._encoding = content_encoding
+        api = self.route.api
         if "text/event-stream" in content_type:
             self._streaming = True
-            self._parser = SseParser(self.route.api.sse_marker, self._observe)
+            self._parser = SseParser(api.sse_marker, _observer(api, self._seen, True))
         elif "ndjson" in content_type or "stream+json" in content_type:
             # `application/x-ndjson`: Ollama's native streams; `application/stream+json`:
             # Cohere's v1 chat stream
             self._streaming = True
-            self._parser = NdjsonParser(self.route.api.sse_marker, self._observe)
+            self._parser = NdjsonParser(api.sse_marker, _observer(api, self._seen, True))
         elif "json" in content_type:
-            self._parser = JsonParser(self._observe)
+            self._parser = JsonParser(_observer(api, self._seen, self._streaming))
             if noted and response.status_code < 400:
                 self._header_cost = from_headers(headers, found)
                 self.route.api.observe_headers(found, self._seen)
         elif "amazon.eventstream" in content_type:  # Bedrock's streams; last: rarer than JSON
             self._streaming = True
-            self._parser = EventStreamParser(self.route.api.sse_marker, self._observe)
+            self._parser = EventStreamParser(api.sse_marker, _observer(api, self._seen, True))
             if noted and response.status_code < 400:
                 self.route.api.observe_headers(found, self._seen)
 
@@ -317,12 +318,14 @@ class LLMCall:
         self._held_size = 0
         return True
 
-    def take_decoded(self, piece: bytes) -> None:
-        """One piece that httpx decoded for the application (after `decoding` said True)."""
-        self._held.append(piece)
-
-    def decoded(self, raw_size: int) -> None:
-        """httpx has decoded a raw chunk of `raw_size` bytes; batches as `feed` does."""
+    def take_decoded(self, out: bytes | list[bytes], raw_size: int) -> None:
+        """What httpx decoded for the application from a raw chunk of `raw_size` bytes (after
+        `decoding` said True): one piece (httpx) or a list of them (httpx2); batched as `feed`
+        does. (One call per raw chunk: each Python call costs about 1 k instructions.)"""
+        if type(out) is bytes:
+            self._held.append(out)
+        else:
+            self._held += out
         self._held_size += raw_size
         if self._held_size >= RAW_BATCH_BYTES:
             self._parse_held()
@@ -365,9 +368,8 @@ class LLMCall:
         except Exception:
             failures.report("ending the span")
         finally:
-            # The parser holds our bound `_observe`: dropping it breaks the call <-> parser
-            # cycle, so the call, its parsed body and its span are freed when the response is,
-            # not left to the cyclic garbage collector.
+            # The parser (with its held body) is not needed past the end: dropped, it is freed
+            # with the call's span ended, whatever still holds the call.
             self._parser = None
             self._held = []
             self.span.end()
@@ -382,9 +384,6 @@ class LLMCall:
         self._handover = None
         body, document = handover
         return document if body is content or body == content else NOT_PARSED
-
-    def _observe(self, document: Any) -> None:
-        self.route.api.observe(document, self._seen, self._streaming)
 
     def _record(self, error: BaseException | None) -> None:
         """Sets everything learnt since the start at once (`span_attributes.set_attributes`)."""
@@ -454,6 +453,15 @@ _ASK_FOR_USAGE = (
     ". OpenAI-shaped streams report usage only when asked: pass "
     'stream_options={"include_usage": true}, or set TOKENTRACE_STREAM_USAGE=inject'
 )
+
+
+def _observer(api: Any, seen: Observed, streaming: bool) -> Callable[[Any], None]:
+    """`api.observe(document, seen, streaming)` for each document the parser decodes, as a
+    `functools.partial`: called in C, with no Python frame of ours between the parser and the
+    API (each costs about 1 k instructions and the cache lines of its code under callgrind),
+    and holding the call's `Observed`, not the call, so no call <-> parser cycle is made.
+    (`_streaming` is decided before the parser is made and never changes after.)"""
+    return functools.partial(api.observe, seen=seen, streaming=streaming)
 
 
 def _say_no_usage(route: Route, streamed: bool) -> None:

@@ -143,8 +143,7 @@ class DecodedTee:
         if not call.decoding(data):
             return out
         if type(out) is bytes:
-            call.take_decoded(out)
-            call.decoded(len(data))
+            call.take_decoded(out, len(data))
             return out
         pieces = []
         try:
@@ -153,9 +152,7 @@ class DecodedTee:
         except Exception as error:
             call.decode_failed()
             return _then_raise(pieces, error)
-        for piece in pieces:
-            call.take_decoded(piece)
-        call.decoded(len(data))
+        call.take_decoded(pieces, len(data))
         return pieces
 
     def flush(self) -> Any:
