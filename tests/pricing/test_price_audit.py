@@ -251,6 +251,19 @@ GPT_4O_ALIAS = (
     "(quoted in https://github.com/ogkalu2/comic-translate/issues/138)"
 )
 
+O3_LAUNCH = (
+    "https://openai.com/index/introducing-o3-and-o4-mini/ ; https://platform.openai.com/docs/"
+    "pricing (o3 until 2025-06-10: $10, cached $2.50, $40) ; https://platform.openai.com/docs/"
+    "changelog (2025-06-10: 80% off, $2 / $0.50 / $8)"
+)
+GEMINI_1_5_LAUNCH = (
+    "https://developers.googleblog.com/en/gemini-15-pro-and-15-flash-now-available/ ; "
+    "https://developers.googleblog.com/en/gemini-15-flash-updates-google-ai-studio-gemini-api/ "
+    "(Flash's cut from 2024-08-12) ; https://developers.googleblog.com/en/updated-production-"
+    "ready-gemini-models-reduced-15-pro-pricing-increased-rate-limits-and-more/ (Pro's from "
+    "2024-10-01)"
+)
+
 
 @dataclass(frozen=True)
 class Case:
@@ -2586,6 +2599,68 @@ CASES = [
     *(
         Case(f"{model} over 128K", "xai", model, usage(125_000, 5_000), None, XAI, reason="no_rate")
         for model in ("grok-4-fast-reasoning", "grok-4-1-fast-non-reasoning")
+    ),
+    # o3 before its cut of 2025-06-10: cached input $2.50, not the later $0.50 (1.02 before):
+    # 60,000 x 10 + 40,000 x 2.5 + 10,000 x 40 = 0.6 + 0.1 + 0.4.
+    Case(
+        "o3 cache hits before the cut",
+        "openai",
+        "o3",
+        usage(100_000, 10_000, 40_000),
+        "1.1",
+        O3_LAUNCH,
+        at=datetime(2025, 5, 1, 12, tzinfo=UTC),
+    ),
+    # After it: 60,000 x 2 + 40,000 x 0.5 + 10,000 x 8 = 0.12 + 0.02 + 0.08.
+    Case(
+        "o3-2025-04-16 cache hits after the cut",
+        "openai",
+        "o3-2025-04-16",
+        usage(100_000, 10_000, 40_000),
+        "0.22",
+        O3_LAUNCH,
+        at=datetime(2025, 6, 11, 12, tzinfo=UTC),
+    ),
+    # Gemini 1.5 Pro before 2024-10-01, $3.50 / $10.50 up to 128K (0.175 before, the later
+    # $1.25 / $5): 100,000 x 3.5 + 10,000 x 10.5.
+    Case(
+        "gemini-1.5-pro before its cut",
+        "gcp.gemini",
+        "gemini-1.5-pro",
+        usage(100_000, 10_000),
+        "0.455",
+        GEMINI_1_5_LAUNCH,
+        at=datetime(2024, 9, 1, 12, tzinfo=UTC),
+    ),
+    # Over 128K, $7 / $21 on every token (0.6 before): 200,000 x 7 + 10,000 x 21.
+    Case(
+        "gemini-1.5-pro-002 over 128K before the cut",
+        "gcp.gemini",
+        "gemini-1.5-pro-002",
+        usage(200_000, 10_000),
+        "1.61",
+        GEMINI_1_5_LAUNCH,
+        at=datetime(2024, 9, 30, 12, tzinfo=UTC),
+    ),
+    Case(
+        "gemini-1.5-pro after its cut",
+        "gcp.gemini",
+        "gemini-1.5-pro",
+        usage(100_000, 10_000),
+        "0.175",
+        GEMINI_1_5_LAUNCH,
+        at=datetime(2024, 10, 1, 12, tzinfo=UTC),
+    ),
+    # Gemini 1.5 Flash before 2024-08-12, $0.35 / $1.05 (0.0105 before):
+    # 100,000 x 0.35 + 10,000 x 1.05.
+    Case(
+        "gemini-1.5-flash before its cut",
+        "gcp.gemini",
+        "gemini-1.5-flash",
+        usage(100_000, 10_000),
+        "0.0455",
+        GEMINI_1_5_LAUNCH,
+        at=datetime(2024, 7, 1, 12, tzinfo=UTC),
     ),
 ]
 
