@@ -653,19 +653,23 @@ def _ts(moment: datetime) -> str:
     return f"toDateTime64('{moment:%Y-%m-%d %H:%M:%S.%f}', 6, 'UTC')"
 
 
-def time_query(client: Any, sql: str, runs: int) -> tuple[list[float], int, int]:
+def time_query(client: Any, sql: str, runs: int) -> tuple[list[float], list[float], int, int]:
     """One warm-up, then ``runs`` timed runs: milliseconds as the API's client sees them
-    (query plus decoding the rows), rows returned, and the rows of the granules the
-    engine selects to read (``EXPLAIN ESTIMATE``: what the sort key saves)."""
+    (query plus decoding the rows), the process's CPU milliseconds for each (chDB runs in
+    this process, its threads included: on a shared machine the wall time stretches with the
+    load, the CPU time much less, so a before/after in one session compares these), rows
+    returned, and the rows of the granules the engine selects to read (``EXPLAIN ESTIMATE``:
+    what the sort key saves)."""
     rows_out = len(client.query(sql).result_rows)
-    timings = []
+    timings, cpu = [], []
     for _ in range(runs):
-        t0 = time.perf_counter()
+        c0, t0 = time.process_time(), time.perf_counter()
         client.query(sql)
         timings.append((time.perf_counter() - t0) * 1000)
+        cpu.append((time.process_time() - c0) * 1000)
     estimate = client.query(f"EXPLAIN ESTIMATE {sql}")
     rows_read = sum(int(row[estimate.column_names.index("rows")]) for row in estimate.result_rows)
-    return timings, rows_out, rows_read
+    return timings, cpu, rows_out, rows_read
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -702,16 +706,16 @@ def render_markdown(rows: list[dict[str, Any]], meta: dict[str, Any]) -> str:
         f"{m['cpus']} CPUs ({m['cpu_model']}), {m['ram_gib']} GiB; load "
         f"{meta['load_before']} → {m['load_avg']}; {meta['runs']} runs after 1 warm-up.",
         "",
-        "| query | range | source | rows scanned | rows out | median ms | p95 ms | target ms "
-        "| verdict |",
-        "|---|---|---|---:|---:|---:|---:|---:|---|",
+        "| query | range | source | rows scanned | rows out | median ms | p95 ms | CPU ms "
+        "| target ms | verdict |",
+        "|---|---|---|---:|---:|---:|---:|---:|---:|---|",
     ]
     for row in rows:
         target = "—" if row["target_ms"] is None else f"{row['target_ms']:.0f}"
         lines.append(
             f"| {row['query']} | {row['range']} | {row['source']} | {row['rows_read']:,} | "
-            f"{row['rows_out']:,} | {row['median_ms']:.1f} | {row['p95_ms']:.1f} | {target} | "
-            f"{row['verdict']} |"
+            f"{row['rows_out']:,} | {row['median_ms']:.1f} | {row['p95_ms']:.1f} | "
+            f"{row['cpu_median_ms']:.1f} | {target} | {row['verdict']} |"
         )
     lines += ["", "| table | parts | rows | on disk |", "|---|---:|---:|---:|"]
     for table in meta["tables"]:
@@ -841,7 +845,7 @@ def main() -> int:
         load_before = round(os.getloadavg()[0], 2)
         results = []
         for case in build_cases(end, args.only):
-            timings, rows_out, rows_read = time_query(client, case.sql, runs)
+            timings, cpu, rows_out, rows_read = time_query(client, case.sql, runs)
             median, p95 = statistics.median(timings), percentile(timings, 0.95)
             if case.target_ms is None:
                 verdict = "contrast"
@@ -861,11 +865,15 @@ def main() -> int:
                     "median_ms": round(median, 2),
                     "p95_ms": round(p95, 2),
                     "min_ms": round(min(timings), 2),
+                    "cpu_median_ms": round(statistics.median(cpu), 2),
                     "target_ms": case.target_ms,
                     "verdict": verdict,
                 }
             )
-            log(f"{case.name} {case.range}: median {median:.1f} ms, p95 {p95:.1f} ms")
+            log(
+                f"{case.name} {case.range}: median {median:.1f} ms, p95 {p95:.1f} ms, "
+                f"CPU {statistics.median(cpu):.1f} ms"
+            )
         meta = {
             "rows": rows,
             "chdb": client.command("SELECT version()"),

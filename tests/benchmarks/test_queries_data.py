@@ -94,8 +94,8 @@ def test_every_case_runs_on_the_generated_store(generated):
     assert len(cases) == 2 * len(queries.views.VIEWS) + 3
     by_name = {}
     for case in cases:
-        timings, rows_out, rows_read = queries.time_query(generated, case.sql, runs=1)
-        assert len(timings) == 1 and rows_read > 0
+        timings, cpu, rows_out, rows_read = queries.time_query(generated, case.sql, runs=1)
+        assert len(timings) == len(cpu) == 1 and rows_read > 0
         by_name[(case.name, case.range)] = rows_out
     assert by_name[("daily_spend", "30d")] == 31
     assert by_name[("raw: daily_spend", "30d")] == 31
