@@ -17,6 +17,10 @@ exports one span per call in the bare and tokentrace configurations alike. The p
 time (`time.process_time_ns`, the export thread included) is reported beside it.
 
     python bench/instrumentation_cpu_pairs.py [--block 20] [--alternations 200] [--scenario NAME]
+        [--quick] [--out FILE]
+
+`bench/run.py` runs it (`--out FILE`: JSON with its `rows` against the targets, at the 10th
+percentile, and its `markdown` table; `--quick`: 20 alternations).
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 sys.path.insert(0, str(Path(__file__).parent))
 import instrumentation_per_call as bench
@@ -142,30 +146,19 @@ def _quantile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--block", type=int, default=20, help="calls per block")
-    parser.add_argument("--alternations", type=int, default=200)
-    parser.add_argument("--scenario", action="append", help="default: every scenario")
-    parser.add_argument("--out", type=Path, help="write the results as JSON here")
-    args = parser.parse_args()
-    scenarios = args.scenario or list(bench.SCENARIOS)
-    trace.set_tracer_provider(TracerProvider())  # a global one, as an app under the launcher
-    providers = bench.providers()
-    load_before = os.getloadavg()[0]
-    results = {}
-    for name in scenarios:
-        results[name] = summary(scenario_blocks(name, args.block, args.alternations, providers))
-    load_after = os.getloadavg()[0]
-    for provider in providers:
-        provider.shutdown()
-    print(f"load average {load_before:.1f} -> {load_after:.1f}; blocks of {args.block} calls, "
-          f"{args.alternations} alternations; µs per call")  # fmt: skip
-    print("| scenario | none | + bare span | + tokentrace | ratio: median of pairs (p25–p75) "
-          "| p10 calls: + bare, + tokentrace (ratio) | process: + bare, + ours |")  # fmt: skip
-    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+def markdown(results: dict[str, dict[str, float]], load: tuple[float, float], block: int,
+             alternations: int) -> str:  # fmt: skip
+    """The table of every scenario, with the load it was measured under."""
+    lines = [
+        f"load average {load[0]:.1f} -> {load[1]:.1f}; blocks of {block} calls, "
+        f"{alternations} alternations; µs per call",
+        "",
+        "| scenario | none | + bare span | + tokentrace | ratio: median of pairs (p25–p75) "
+        "| p10 calls: + bare, + tokentrace (ratio) | process: + bare, + ours |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
     for name, row in results.items():
-        print(
+        lines.append(
             f"| {name} | {row['none_us']:.0f} | +{row['bare_added_us']:.1f} | "
             f"+{row['tokentrace_added_us']:.1f} | {row['ratio_median_of_pairs']:.2f} "
             f"({row['ratio_pairs_p25']:.2f}–{row['ratio_pairs_p75']:.2f}) | "
@@ -173,8 +166,53 @@ def main() -> None:
             f"({row['ratio_p10']:.2f}) | +{row['process_bare_added_us']:.1f}, "
             f"+{row['process_tokentrace_added_us']:.1f} |"
         )
+    return "\n".join(lines)
+
+
+def rows(results: dict[str, dict[str, float]]) -> list[dict[str, Any]]:
+    """The targets' rows for `bench/run.py`, at the 10th percentile of calls (the least
+    disturbed by other processes)."""
+    out = []
+    for name, row in results.items():
+        added, ratio = row["p10_tokentrace_added_us"], row["ratio_p10"]
+        per_call, target = "µs/call", bench.TARGET_US
+        out.append(_row(f"tokentrace added CPU (p10), {name}", added, per_call, target))
+        out.append(
+            _row(f"tokentrace / bare span (p10), {name}", ratio, "ratio", bench.TARGET_RATIO)
+        )
+    return out
+
+
+def _row(metric: str, value: float, unit: str, target: float) -> dict[str, Any]:
+    return {"metric": metric, "value": round(value, 2), "unit": unit,
+            "target": f"<= {target:g}", "met": value <= target}  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--block", type=int, default=20, help="calls per block")
+    parser.add_argument("--alternations", type=int, default=200)
+    parser.add_argument("--scenario", action="append", help="default: every scenario")
+    parser.add_argument("--quick", action="store_true", help="20 alternations: a smoke test")
+    parser.add_argument("--out", type=Path, help="write the results as JSON here")
+    args = parser.parse_args()
+    alternations = 20 if args.quick else args.alternations
+    scenarios = args.scenario or list(bench.SCENARIOS)
+    trace.set_tracer_provider(TracerProvider())  # a global one, as an app under the launcher
+    providers = bench.providers()
+    load_before = os.getloadavg()[0]
+    results = {}
+    for name in scenarios:
+        results[name] = summary(scenario_blocks(name, args.block, alternations, providers))
+    load = (load_before, os.getloadavg()[0])
+    for provider in providers:
+        provider.shutdown()
+    table = markdown(results, load, args.block, alternations)
+    print(table)
     if args.out:
-        args.out.write_text(json.dumps({"load": [load_before, load_after], "results": results}))
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        document = {"load": load, "results": results, "rows": rows(results), "markdown": table}
+        args.out.write_text(json.dumps(document))
 
 
 if __name__ == "__main__":

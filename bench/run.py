@@ -36,6 +36,8 @@ ROOT = HERE.parent
 BENCHMARKS = {
     "instrumentation_overhead": "Instrumentation overhead (tokentrace vs peers)",
     "instrumentation_per_call": "Instrumentation: added CPU per call vs one bare span",
+    "instrumentation_cpu_pairs": "Instrumentation: added CPU per call vs one bare span, "
+    "interleaved blocks",
     "pricing": "Pricing throughput",
     "ingest": "Ingest throughput",
     "queries": "Query latency",
