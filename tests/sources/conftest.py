@@ -71,6 +71,7 @@ class Replay:
             pipeline, spool, self.metrics, max_body_bytes=16 << 20, auth_token=None
         )
         router = application([route("POST", "/v1/traces", receiver.traces)])
+        before = _stored(client)
         sink.start()
         spool.start()
 
@@ -91,11 +92,17 @@ class Replay:
         assert sink.wait_idle(20)
         sink.stop(0)
         self.client = client
+        # What the sink counted as inserted is what a query reads back, once it is idle.
+        self.stored = _stored(client) - before
 
     def rows(self, *columns: str) -> list[tuple[Any, ...]]:
         """The stored rows' ``columns`` (``FIELDS`` by default), sorted."""
         names = ", ".join(columns or FIELDS)
         return sorted(self.client.query(f"SELECT {names} FROM llm_calls").result_rows)
+
+
+def _stored(client: Any) -> int:
+    return client.query("SELECT count() FROM llm_calls").result_rows[0][0]
 
 
 def _one_span_each(document: dict[str, Any]) -> list[bytes]:
@@ -132,6 +139,7 @@ def replay(tmp_path: Path, store_client: Any, pricer: Pricer):
         result = Replay(name, tmp_path, store_client, pricer, alone, order, rewrite)
         assert result.answer.status_code == 200, result.answer.text
         assert result.answer.json() == {}  # nothing rejected
+        assert result.stored == result.metrics.rows_written.value()
         return result
 
     return run
