@@ -878,7 +878,16 @@ def _call(
         output_usage = sources.response_usage(found[SPAN_OUTPUTS])
         if output_usage is not None:
             input_tokens = output_usage.input
-    if (
+    reply = source.reply_usage(found[OUTPUT_VALUE])
+    if reply is not None and found[CACHE_READ] is None and found[CACHE_WRITE] is None:
+        if input_tokens is None and output_tokens is None:
+            input_tokens, output_tokens = reply.input, reply.output
+        cache_read = reply.cache_read or 0
+        cache_write = reply.cache_write or 0
+        cache_known = reply.cache_read is not None or reply.cache_write is not None
+        if found[REASONING] is None and reply.reasoning is not None:
+            reasoning = reply.reasoning
+    elif (
         found[OUTPUT_VALUE]
         and found[CACHE_READ] is None
         and found[CACHE_WRITE] is None

@@ -183,7 +183,8 @@ instrumentation.bedrock``,  Bedrock, of streams): another   InvokeModel stream: 
 
 Recorded too, with nothing of their own beyond the conventions above: OpenInference's
 LiteLLM (model names ``provider/model``), DSPy (its ``LM`` span, without usage, is the
-parent of LiteLLM's), CrewAI, Haystack and smolagents (counts without the cache), OpenAI
+parent of LiteLLM's), CrewAI and smolagents (counts without the cache), Haystack (the same,
+but the reply it records has the provider's usage whole: ``Source.reply_usage``), OpenAI
 Agents and Google GenAI (``llm.provider=google``: ``gcp.gen_ai``) instrumentations, and
 Agno's (1.0.15: its Anthropic ``llm.token_count.prompt`` EXCLUDES the cache, which its
 ``…prompt_details.cache_read|cache_write`` count); OpenLLMetry's
@@ -556,6 +557,16 @@ _MESSAGE_CHUNK = re.compile(r'"messages",\s*"AIMessageChunk"\]')
 # records (``Source.output_response_id``), as google-genai's ``response_id`` key.
 _OPENINFERENCE_GOOGLE_GENAI_SCOPE = b"openinference.instrumentation.google_genai"
 _GENAI_RESPONSE_ID = re.compile(r'"response_id":\s*"')
+# OpenInference's Haystack instrumentation (0.1.46, haystack-ai 3.4.1) records a generator's
+# replies (``output.value``) as Haystack's ``ChatMessage`` reprs, whose ``_meta`` is the
+# provider's answer: the usage object whole (Chat Completions' with ``prompt_tokens_details.
+# cached_tokens``, the Responses API's with ``input_tokens_details``), and, for a streamed
+# chat reply only, ``completion_start_time`` (the first chunk's time). An embedder's
+# ``meta`` has its ``usage`` too. Its span's own counts have no cache count (Chat
+# Completions), only the total (Responses API), or nothing (embeddings).
+_HAYSTACK_SCOPE = b"openinference.instrumentation.haystack"
+_META_USAGE = re.compile(r"""['"]usage['"]\s*:\s*\{""")
+_STREAMED_META = "'completion_start_time': '"
 # Logfire's own instrumentations of provider SDKs (``logfire.openai``,
 # ``logfire.anthropic``): a streamed call is a request span and a log span (see
 # ``Source.stream_opening``).
@@ -758,8 +769,8 @@ class Source:
 
     __slots__ = (
         "ag2", "agents_bridge", "anthropic_input_excludes_cache", "bedrock_input_excludes_cache",
-        "bedrock_vendor_dropped", "botocore", "chunk_timed", "foundry", "langchain", "litellm",
-        "llama_index", "logfire", "openinference", "openlit", "openllmetry_js_openai",
+        "bedrock_vendor_dropped", "botocore", "chunk_timed", "foundry", "haystack", "langchain",
+        "litellm", "llama_index", "logfire", "openinference", "openlit", "openllmetry_js_openai",
         "openllmetry_langchain",
         "operation_spans", "parent_dimensions", "plain_keys_are_request", "provider_ids", "rank",
         "response_id_in_output", "stream_apart", "usage_object_normalised", "vercel", "vertexai",
@@ -802,6 +813,7 @@ class Source:
         self.agents_bridge = scope_name == _AGENTS_BRIDGE_SCOPE
         self.ag2 = scope_name == _AG2_SCOPE
         self.langchain = scope_name in _LANGCHAIN_SCOPES
+        self.haystack = scope_name == _HAYSTACK_SCOPE
         self.openllmetry_langchain = scope_name == _OPENLLMETRY_LANGCHAIN_SCOPE
         self.openllmetry_js_openai = scope_name == _OPENLLMETRY_JS_OPENAI_SCOPE
         self.llama_index = scope_name == _LLAMA_INDEX_SCOPE
@@ -919,8 +931,34 @@ class Source:
 
     def output_streams(self, output: str | None) -> bool:
         """Whether OpenInference's LangChain span recorded a streamed message (LangChain's
-        ``AIMessageChunk``) as the response, where its parameters say ``"stream": false``."""
-        return self.langchain and bool(output) and _MESSAGE_CHUNK.search(output) is not None
+        ``AIMessageChunk``) as the response, where its parameters say ``"stream": false``;
+        or its Haystack span a reply whose metadata has the first chunk's time
+        (``_HAYSTACK_SCOPE``), Haystack's only sign of a stream (the callback is the
+        component's, not the run's)."""
+        if not output:
+            return False
+        if self.haystack:
+            return _STREAMED_META in output[output.rfind("_meta={") :]
+        return self.langchain and _MESSAGE_CHUNK.search(output) is not None
+
+    def reply_usage(self, output: str | None) -> UsageObject | None:
+        """The provider's usage in the metadata of the reply that OpenInference's Haystack
+        span records (``_HAYSTACK_SCOPE``): alone, every Haystack call was usage-missing
+        (recorded: 6 of 6, where the metadata had the exact counts). The last usage object
+        in the text is the metadata's (the reply's words come before it); None for other
+        sources, or when there is none."""
+        if not (self.haystack and output):
+            return None
+        matches = list(_META_USAGE.finditer(output))
+        if not matches:
+            return None
+        found = matches[-1]
+        depth, end = 0, found.end() - 1
+        for end in range(found.end() - 1, len(output)):
+            depth += {"{": 1, "}": -1}.get(output[end], 0)
+            if depth == 0:
+                break
+        return UsageObject(output[found.end() - 1 : end + 1], input_includes_cache=False)
 
     def chunk_role_streams(self, output_messages: str) -> bool:
         """Whether OpenLLMetry's LangChain span's ``gen_ai.output.messages`` is a streamed

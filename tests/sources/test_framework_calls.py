@@ -213,26 +213,23 @@ def test_semantic_kernel_latest_calls_beside_tokentrace(replay, alone):
     assert result.metrics.spans_duplicate.value() == 9
 
 
-# OpenInference's Haystack span of an OpenAI call: its Chat Completions spans count 1,200 input
-# tokens and no cache (``test_sources.CACHE_UNSAID``); its Responses API spans only the total
-# (``llm.token_count.total``), its embedding span none: every cost unknown alone.
-HAYSTACK_NO_USAGE = ("openai", "gpt-4o", 0, 0, 0, 0, 1, 0)
-HAYSTACK_EMBEDDING = ("openai", "text-embedding-3-small", 0, 0, 0, 0, 1, 0)
-
-
 @pytest.mark.parametrize("alone", [False, True])
 def test_openinference_haystack_latest_calls(replay, alone):
     """OpenInference's Haystack instrumentation (0.1.46; haystack-ai 3.4.1) on
     ``_haystack_more``: an ``LLM`` span per generator run and an ``EMBEDDING`` span per
     embedder run, under a ``CHAIN`` span per pipeline run (not calls): 6 rows for the 6
-    calls Haystack makes (its Claude generator is another package), each usage-missing,
-    none at $0 and none at the $0.0038 of an uncached guess. Its spans carry no sign of a
-    stream (the callback is the component's, not the run's): stream 0 on all 6."""
+    calls Haystack makes (its Claude generator is another package). Its Chat Completions
+    spans count 1,200 input tokens and no cache, its Responses API spans only the total,
+    its embedding span nothing; the reply's metadata in ``output.value`` has the provider's
+    usage whole (``Source.reply_usage``): 5 gpt-4o at $0.00255 and the embedding at
+    $0.000024, $0.012774 as tokentrace meters them (before: all 6 usage-missing). The
+    streamed chat reply's metadata has its first chunk's time: that stream is flagged; the
+    streamed Responses reply's has no such sign (stream 0)."""
     result = replay("openinference_haystack_latest_calls", alone=alone)
     assert result.spans == 14
-    assert result.rows() == [
-        HAYSTACK_NO_USAGE, HAYSTACK_NO_USAGE, *[CACHE_UNSAID] * 3, HAYSTACK_EMBEDDING,
-    ]  # fmt: skip
+    assert result.rows() == [*[GPT_4O] * 5, ALL_CALLS[-1]]
+    assert sum(row[-1] for row in result.rows()) == Decimal("0.012774")
+    assert result.rows("stream") == [(0,)] * 5 + [(1,)]
     assert result.metrics.spans_ignored.value() == 8
 
 

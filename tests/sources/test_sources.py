@@ -709,12 +709,14 @@ def test_openinference_crewai(replay):
 def test_openinference_haystack(replay):
     """OpenInference's Haystack instrumentation (0.1.46, haystack-ai 3.4.1): the
     ``OpenAIChatGenerator.run`` spans (``LLM``) are the calls, not ``Pipeline.run``
-    (``CHAIN``). Its counts leave out the cached tokens (only its ``output.value`` text
-    has them, in the reply's metadata after the model's own words, not read): billed as
-    input, since the span's counts do not say."""
+    (``CHAIN``). Its counts leave out the cached tokens; its ``output.value`` text has
+    them, in the reply's metadata after the model's own words (``Source.reply_usage``),
+    and, for the streamed reply only, the first chunk's time: both calls exact, the stream
+    flagged. Before, both were usage-missing (cost unknown) and neither flagged."""
     result = replay("openinference_haystack")
     assert result.spans == 4
-    assert result.rows() == [CACHE_UNSAID] * 2
+    assert result.rows() == [OPENAI] * 2
+    assert result.rows("stream") == [(0,), (1,)]
     assert result.metrics.spans_ignored.value() == 2
 
 
