@@ -69,8 +69,8 @@ Not verified, so not asserted here:
 - gpt-4o-audio-preview-2024-10-01's audio rates (and the alias's until 2024-12-17): no
   first-party page states them; a call with audio tokens is unpriced (below).
 - Claude fast mode on Vertex AI and Bedrock: no rate read here; unpriced (no_rate).
-- grok-4-fast and grok-4-1-fast over 128K tokens: genai-prices bills one rate; whether xAI
-  bills a higher-context rate is not on a first-party page read here.
+- grok-4-fast and grok-4-1-fast over 128K tokens: xAI bills a higher tier whose rates are
+  not on a first-party page read here (third parties quote $0.40 / $1.00): unpriced (below).
 - OpenAI Batch calls with cache hits on models whose Batch table shows no cached rate
   (gpt-4o, gpt-4.1, o3…): genai-prices bills them at the standard cached rate; OpenAI's
   page does not say.
@@ -262,6 +262,12 @@ GEMINI_1_5_LAUNCH = (
     "(Flash's cut from 2024-08-12) ; https://developers.googleblog.com/en/updated-production-"
     "ready-gemini-models-reduced-15-pro-pricing-increased-rate-limits-and-more/ (Pro's from "
     "2024-10-01)"
+)
+
+O1_MINI_LAUNCH = (
+    "https://openai.com/api/pricing (o1-mini until 2025-01-31: $3, cached $1.50, $12) ; "
+    "https://github.com/RooCodeInc/Roo-Code/pull/711 (cut to $1.10 / $4.40 with o3-mini's "
+    "release, 2025-01-31)"
 )
 
 
@@ -2661,6 +2667,36 @@ CASES = [
         "0.0455",
         GEMINI_1_5_LAUNCH,
         at=datetime(2024, 7, 1, 12, tzinfo=UTC),
+    ),
+    # o1-mini at launch rates until 2025-01-31 (0.132 before, the later $1.10 / $0.55 /
+    # $4.40): 60,000 x 3 + 40,000 x 1.5 + 10,000 x 12 = 0.18 + 0.06 + 0.12.
+    Case(
+        "o1-mini cache hits before the cut",
+        "openai",
+        "o1-mini",
+        usage(100_000, 10_000, 40_000),
+        "0.36",
+        O1_MINI_LAUNCH,
+        at=datetime(2024, 11, 1, 12, tzinfo=UTC),
+    ),
+    Case(
+        "o1-mini-2024-09-12 on the day of the cut",
+        "openai",
+        "o1-mini-2024-09-12",
+        usage(100_000, 10_000),
+        None,
+        O1_MINI_LAUNCH,
+        at=datetime(2025, 1, 31, 12, tzinfo=UTC),
+        reason="no_rate",
+    ),
+    Case(
+        "o1-mini cache hits after the cut",
+        "openai",
+        "o1-mini",
+        usage(100_000, 10_000, 40_000),
+        "0.132",
+        O1_MINI_LAUNCH,
+        at=datetime(2025, 2, 1, 12, tzinfo=UTC),
     ),
 ]
 
