@@ -270,6 +270,11 @@ O1_MINI_LAUNCH = (
     "release, 2025-01-31)"
 )
 
+HAIKU_3_5_LAUNCH = (
+    "https://claude.com/blog/trainium2-and-distillation (2024-12-03: Claude 3.5 Haiku lowered to "
+    "$0.80 / $4) ; https://github.com/simonw/llm-claude-3/issues/23 (launch, 2024-11-04: $1 / $5)"
+)
+
 
 @dataclass(frozen=True)
 class Case:
@@ -2697,6 +2702,38 @@ CASES = [
         "0.132",
         O1_MINI_LAUNCH,
         at=datetime(2025, 2, 1, 12, tzinfo=UTC),
+    ),
+    # Claude 3.5 Haiku at its launch rates until 2024-12-03, $1 / $5, writes $1.25, reads
+    # $0.10 (0.0952 before, the later rates): 40,000 x 1 + 40,000 x 0.1 + 20,000 x 1.25 +
+    # 10,000 x 5 = 0.04 + 0.004 + 0.025 + 0.05.
+    Case(
+        "claude-3-5-haiku before its cut",
+        "anthropic",
+        "claude-3-5-haiku-20241022",
+        usage(100_000, 10_000, 40_000, 20_000),
+        "0.119",
+        HAIKU_3_5_LAUNCH,
+        at=datetime(2024, 11, 20, 12, tzinfo=UTC),
+    ),
+    Case(
+        "claude-3-5-haiku-latest on the day of its cut",
+        "anthropic",
+        "claude-3-5-haiku-latest",
+        usage(100_000, 10_000),
+        None,
+        HAIKU_3_5_LAUNCH,
+        at=datetime(2024, 12, 3, 12, tzinfo=UTC),
+        reason="no_rate",
+    ),
+    # After: 40,000 x 0.8 + 40,000 x 0.08 + 20,000 x 1 + 10,000 x 4.
+    Case(
+        "claude-3-5-haiku after its cut",
+        "anthropic",
+        "claude-3-5-haiku-20241022",
+        usage(100_000, 10_000, 40_000, 20_000),
+        "0.0952",
+        HAIKU_3_5_LAUNCH,
+        at=datetime(2024, 12, 4, 12, tzinfo=UTC),
     ),
 ]
 
