@@ -133,6 +133,7 @@ from tokentrace.processor.extract.sources import (
     LOOSE_USAGE_SCOPES,
     RANK_FRAMEWORK,
     RANK_INEXACT,
+    STREAM_USAGE_DROPPED_SCOPES,
 )
 
 DEFAULT_CAPACITY = 600_000
@@ -609,9 +610,14 @@ def waits(call: Call) -> bool:
     a stream without usage (OpenInference's LlamaIndex ``stream_chat``, MLflow's span of
     Anthropic's ``create(stream=True)``), which, sent alone, comes before the SDK-level span
     of the stream (tokentrace's), which ends once it has been read, with the usage. Counted
-    first, either would be the call's row (the first seen wins), its cost unknown."""
+    first, either would be the call's row (the first seen wins), its cost unknown. So is the
+    span of a stream from a source that never has a stream's usage
+    (``sources.STREAM_USAGE_DROPPED_SCOPES``: OpenInference JS's OpenAI span, which ends
+    before LangChain.js's span of the call, with the usage)."""
     return call.opening or (
-        call.rank == RANK_FRAMEWORK and bool(call.stream) and bool(call.usage_missing)
+        bool(call.stream)
+        and bool(call.usage_missing)
+        and (call.rank == RANK_FRAMEWORK or call.scope in STREAM_USAGE_DROPPED_SCOPES)
     )
 
 

@@ -955,8 +955,20 @@ def _call(
     call.provider = PROVIDER_ALIASES.get(provider, provider)
     if call.provider in sources.CLOUD_HOSTED_PROVIDERS and (found[SERVER_ADDRESS] or found[URL]):
         call.provider = sources.cloud_provider(call.provider, found[SERVER_ADDRESS], found[URL])
-    if source.cache_writes_unread(call.provider, found[CACHE_WRITE]):
+    writes = (
+        sources.langchain_cache_writes(found[OUTPUT_VALUE])
+        if source.langchain_js and call.provider == "anthropic" and found[CACHE_WRITE] is None
+        else None
+    )
+    if writes is not None:
+        call.cache_write_tokens = writes[0]
+        if writes[1]:
+            call.units = (writes[1], *call.units[1:])
+    elif source.cache_writes_unread(call.provider, found[CACHE_WRITE]):
         call.usage_missing = 1  # its cache writes, billed above the input rate, are not counted
+    if source.anthropic_start_counted(call.provider, bool(call.stream)):
+        call.usage_missing = 1  # the output count is off by message_start's placeholder
+        call.output_tokens = 0
     if source.stream_count_estimated(call.provider, bool(call.stream), cache_known):
         call.usage_missing = 1  # the source's own guess, not the provider's usage: no counts
         call.input_tokens = call.output_tokens = 0

@@ -416,6 +416,11 @@ _STREAM_APART_SCOPES = (
 # Scopes whose spans may be a framework span's SDK-level twin before any framework span
 # is seen (the OpenAI span of a LangChain call ends first): OpenInference's own.
 FRAMEWORK_PEER_SCOPES = (b"openinference.", b"@arizeai/openinference")
+# Sources whose span of a stream never has its usage, even when the API sent it
+# (OpenInference JS's OpenAI instrumentation 4.2, with ``include_usage``, recorded): such a
+# span waits for a framework's span of the call (``dedupe.waits``), which may have it
+# (LangChain.js's, which ends after it): counted first, it was the row, its cost unknown.
+STREAM_USAGE_DROPPED_SCOPES = frozenset({b"@arizeai/openinference-instrumentation-openai"})
 # Sources whose Anthropic input count is the API's ``input_tokens``, without the cache.
 # OpenInference's Agno instrumentation sets ``llm.token_count.prompt`` from Agno's own
 # metrics, whose Claude ``input_tokens`` is the API's (unlike the convention's, and its
@@ -770,7 +775,8 @@ class Source:
     __slots__ = (
         "ag2", "agents_bridge", "anthropic_input_excludes_cache", "bedrock_input_excludes_cache",
         "bedrock_vendor_dropped", "botocore", "chunk_timed", "foundry", "haystack", "langchain",
-        "litellm", "llama_index", "logfire", "openinference", "openlit", "openllmetry_js_openai",
+        "langchain_js", "litellm", "llama_index", "logfire", "openinference", "openlit",
+        "openllmetry_js_openai",
         "openllmetry_langchain",
         "operation_spans", "parent_dimensions", "plain_keys_are_request", "provider_ids", "rank",
         "response_id_in_output", "stream_apart", "usage_object_normalised", "vercel", "vertexai",
@@ -814,6 +820,7 @@ class Source:
         self.ag2 = scope_name == _AG2_SCOPE
         self.langchain = scope_name in _LANGCHAIN_SCOPES
         self.haystack = scope_name == _HAYSTACK_SCOPE
+        self.langchain_js = scope_name == _LANGCHAIN_SCOPES[1]
         self.openllmetry_langchain = scope_name == _OPENLLMETRY_LANGCHAIN_SCOPE
         self.openllmetry_js_openai = scope_name == _OPENLLMETRY_JS_OPENAI_SCOPE
         self.llama_index = scope_name == _LLAMA_INDEX_SCOPE
@@ -928,6 +935,15 @@ class Source:
             and provider == "anthropic"
             and not cache_write
         )
+
+    def anthropic_start_counted(self, provider: str, stream: bool) -> bool:
+        """Whether the output count of a Claude stream adds ``message_start``'s placeholder
+        to the real one: @langchain/anthropic (1.5.11, ``_makeMessageChunkFromAnthropicEvent``)
+        gives the ``message_start`` chunk the usage of that event (``output_tokens``: 1 on the
+        stand-in, 1 or a few on the API) and the ``message_delta`` chunk the final, cumulative
+        count, and LangChain.js sums the chunks' usage: recorded 81 for 80. The placeholder
+        is on no span, so the output count, and the cost, are unknown."""
+        return self.langchain_js and stream and provider == "anthropic"
 
     def output_streams(self, output: str | None) -> bool:
         """Whether OpenInference's LangChain span recorded a streamed message (LangChain's
@@ -1237,6 +1253,26 @@ class UsageObject:
 _RESPONSE_USAGE = re.compile(
     r'^\s*\{.*"(?:usage|usage_metadata|usageMetadata)"\s*:\s*\{', re.DOTALL
 )
+
+
+def langchain_cache_writes(output: str | None) -> tuple[int, int] | None:
+    """(cache writes, of which 1-hour writes) of a Claude call from the message that
+    OpenInference's LangChain.js span records (``output.value``): @langchain/anthropic keeps
+    the rest of Anthropic's usage in the message's ``response_metadata.usage``
+    (``cache_creation_input_tokens``, ``cache_creation.ephemeral_1h_input_tokens``), where
+    the span's attributes have no writes. None where the message has no such count."""
+    if not output:
+        return None
+    try:
+        message = json.loads(output)["generations"][0][0]["message"]["kwargs"]
+        usage = message["response_metadata"]["usage"]
+        writes = usage["cache_creation_input_tokens"]
+        hour = (usage.get("cache_creation") or {}).get("ephemeral_1h_input_tokens") or 0
+    except (ValueError, KeyError, IndexError, TypeError, AttributeError):
+        return None
+    if not (isinstance(writes, int) and isinstance(hour, int) and 0 <= hour <= writes < 2**32):
+        return None
+    return writes, hour
 
 
 def response_usage(output: str) -> UsageObject | None:

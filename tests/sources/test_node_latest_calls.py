@@ -308,10 +308,9 @@ def test_langfuse_js_latest_calls(replay):
     assert result.rows("model", "stream") == STREAMS[3:]
 
 
-# OpenInference LangChain.js's span of a Claude call: input with the cache, its reads but
-# not its 100 writes (and a stream's output is ``message_start``'s 1 plus the 80).
-CLAUDE_WRITES_UNREAD = ("anthropic", "claude-sonnet-4-5", 1200, 80, 1000, 0, 1, 0)
-CLAUDE_STREAM_WRITES_UNREAD = ("anthropic", "claude-sonnet-4-5", 1200, 81, 1000, 0, 1, 0)
+# OpenInference LangChain.js's span of a Claude stream: its output count is
+# ``message_start``'s placeholder (1) plus the real 80, recorded 81: unknown, as its cost.
+CLAUDE_STREAM_OUTPUT_UNKNOWN = ("anthropic", "claude-sonnet-4-5", 1200, 0, 1000, 100, 1, 0)
 
 
 @pytest.mark.parametrize("alone", [False, True])
@@ -319,16 +318,16 @@ def test_langchain_js_latest_calls(replay, alone):
     """LangChain.js (@langchain/core 1.4, @langchain/openai 1.6, @langchain/anthropic 1.5)
     with OpenInference's LangChain instrumentation (4.1.1) on the reference shapes: an
     ``LLM`` span per chat call (Responses API included), none for ``embedQuery`` (LangChain
-    runs no callback for it: 8 rows for 9 calls). Its Claude spans carry the cache reads but
-    not the 100 writes, which were priced as plain input ($0.0021 for $0.002175; the stream
-    $0.002115): each is usage-missing now (``Source.cache_writes_unread``). Known: 5 ×
-    $0.00255 = $0.01275."""
+    runs no callback for it: 8 rows for 9 calls). Its Claude spans carry the cache reads,
+    not the 100 writes (usage-missing, $0.01275 known); the message it records has them
+    (``response_metadata.usage``, ``sources.langchain_cache_writes``): the 2 plain calls
+    are exact now, $0.002175 each. The stream's output was 81 for the API's 80 (its
+    ``message_start`` placeholder counted too, ``Source.anthropic_start_counted``): its
+    output and cost are unknown. Known: 5 × $0.00255 + 2 × $0.002175 = $0.0171."""
     result = replay("langchain_js_latest_calls", alone=alone)
     assert result.spans == 8
-    assert result.rows() == [
-        CLAUDE_WRITES_UNREAD, CLAUDE_WRITES_UNREAD, CLAUDE_STREAM_WRITES_UNREAD, *[GPT_4O] * 5,
-    ]  # fmt: skip
-    assert _total(result) == Decimal("0.01275")
+    assert result.rows() == [CLAUDE_STREAM_OUTPUT_UNKNOWN, SONNET, SONNET, *[GPT_4O] * 5]
+    assert _total(result) == Decimal("0.0171")
     assert result.rows("model", "stream") == STREAMS[:-1]
 
 
@@ -337,16 +336,15 @@ def test_langchain_js_with_openinference_openai_latest_calls(replay, alone):
     """The same with OpenInference's OpenAI instrumentation on the openai package
     @langchain/openai loads: 14 spans, each OpenAI call's LangChain span paired with its
     OpenAI span (5 duplicates); the embedding is seen, through its OpenAI span, which has no
-    usage (usage-missing). Sent span by span, the OpenAI span of the chat stream (no usage)
-    ends first and is kept (the first seen wins): that call is usage-missing too."""
+    usage (usage-missing). Sent span by span, the OpenAI span of the chat stream (no usage,
+    ever: ``sources.STREAM_USAGE_DROPPED_SCOPES``) ends first: it was kept (the first seen
+    wins), that call usage-missing. It waits for LangChain's span now, which has the usage:
+    5 × $0.00255 in both modes; with Claude's 2 plain calls, $0.0171 known (was $0.0102 span
+    by span)."""
     result = replay("langchain_js_openai_latest_calls", alone=alone)
     assert result.spans == 14
-    claude = [CLAUDE_WRITES_UNREAD, CLAUDE_WRITES_UNREAD, CLAUDE_STREAM_WRITES_UNREAD]
-    if alone:
-        assert result.rows() == [*claude, GPT_4O_NO_USAGE, *[GPT_4O] * 4, EMBEDDING_NO_USAGE]
-        assert _total(result) == Decimal("0.0102")
-    else:
-        assert result.rows() == [*claude, *[GPT_4O] * 5, EMBEDDING_NO_USAGE]
-        assert _total(result) == Decimal("0.01275")
+    claude = [CLAUDE_STREAM_OUTPUT_UNKNOWN, SONNET, SONNET]
+    assert result.rows() == [*claude, *[GPT_4O] * 5, EMBEDDING_NO_USAGE]
+    assert _total(result) == Decimal("0.0171")
     assert result.metrics.spans_duplicate.value() == 5
     assert result.rows("model", "stream") == STREAMS
