@@ -275,6 +275,12 @@ HAIKU_3_5_LAUNCH = (
     "$0.80 / $4) ; https://github.com/simonw/llm-claude-3/issues/23 (launch, 2024-11-04: $1 / $5)"
 )
 
+GEMINI_2_5_PRO_PREVIEW = (
+    "https://ai.google.dev/gemini-api/docs/pricing (Gemini 2.5 Pro Preview, as it read in 2025: "
+    "$1.25 / $10, cached $0.31, over 200K $2.50 / $15, cached $0.625; as transcribed in Cline's "
+    "model list, https://github.com/cline/cline)"
+)
+
 
 @dataclass(frozen=True)
 class Case:
@@ -2734,6 +2740,27 @@ CASES = [
         "0.0952",
         HAIKU_3_5_LAUNCH,
         at=datetime(2024, 12, 4, 12, tzinfo=UTC),
+    ),
+    # Gemini 2.5 Pro Preview's cache reads at $0.31, a quarter of its input (the later $0.125
+    # was billed, 0.18): 60,000 x 1.25 + 40,000 x 0.31 + 10,000 x 10 = 0.075 + 0.0124 + 0.1.
+    Case(
+        "gemini-2.5-pro-preview-05-06 cache hits",
+        "gcp.gemini",
+        "gemini-2.5-pro-preview-05-06",
+        usage(100_000, 10_000, 40_000),
+        "0.1874",
+        GEMINI_2_5_PRO_PREVIEW,
+        at=datetime(2025, 5, 15, 12, tzinfo=UTC),
+    ),
+    # Over 200K (0.675 before): 200,000 x 2.5 + 100,000 x 0.625 + 10,000 x 15.
+    Case(
+        "gemini-2.5-pro-preview-06-05 cache hits over 200K",
+        "gcp.gemini",
+        "gemini-2.5-pro-preview-06-05",
+        usage(300_000, 10_000, 100_000),
+        "0.7125",
+        GEMINI_2_5_PRO_PREVIEW,
+        at=datetime(2025, 6, 10, 12, tzinfo=UTC),
     ),
 ]
 
