@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import base64
 import itertools
+import json
 import re
 import struct
 from typing import Any
@@ -148,6 +149,10 @@ def _chat(body: dict[str, Any], plan: Plan, model: str, flavor: str) -> Reply:
     if not body.get("stream"):
         message = {"role": "assistant", "content": plan.text, "refusal": None}
         choice = {"index": 0, "message": message, "logprobs": None, "finish_reason": "stop"}
+        call = _tool_call(body) if plan.tool_call else None
+        if call is not None:
+            message.update(content=None, tool_calls=[call])
+            choice["finish_reason"] = "tool_calls"
         groq = {"x_groq": {"id": ident.replace("chatcmpl", "req")}} if flavor == "groq" else {}
         return json_reply({**head, "choices": [choice], "usage": usage, **groq})
     include_usage = always_usage or bool((body.get("stream_options") or {}).get("include_usage"))
@@ -174,6 +179,29 @@ def _chat(body: dict[str, Any], plan: Plan, model: str, flavor: str) -> Reply:
             pieces.append(sse_event({**head, "choices": [], "usage": usage}))
     pieces.append(sse_event(b"[DONE]"))
     return sse_reply(pieces, cut=plan.fail == "cut")
+
+
+def _tool_call(body: dict[str, Any]) -> dict[str, Any] | None:
+    """A call of the request's first function tool, its required string arguments set to
+    "Say hello"; None when it offers none or already holds a tool's result (the loop's
+    second request, which is answered)."""
+    tools = [tool for tool in body.get("tools") or [] if tool.get("type") == "function"]
+    messages = body.get("messages") or []
+    if not tools or any(message.get("role") == "tool" for message in messages):
+        return None
+    function = tools[0]["function"]
+    schema = function.get("parameters") or {}
+    properties = schema.get("properties") or {}
+    arguments = {
+        name: "Say hello"
+        for name in schema.get("required") or []
+        if (properties.get(name) or {}).get("type") == "string"
+    }
+    return {
+        "id": f"call_standin{next(_ids)}",
+        "type": "function",
+        "function": {"name": function["name"], "arguments": json.dumps(arguments)},
+    }
 
 
 def _completions(body: dict[str, Any], plan: Plan, model: str) -> Reply:

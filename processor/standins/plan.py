@@ -25,6 +25,9 @@ Request headers override, which is how a demo produces varied, realistic traffic
 - `x-standin-omit: output` leaves the output count out of the answer (OpenAI chat's
   `completion_tokens`, llama.cpp's `tokens_predicted`, TGI's `x-generated-tokens` and
   `generated_tokens`), as a server that reports part of its usage does.
+- `x-standin-tool-call: 1` makes an OpenAI chat request that offers tools, and holds no tool
+  result yet, answer with a call of its first tool (its required string arguments set to
+  "Say hello"), so that an agent's tool-calling loop runs: delegation, tool, answer.
 - `x-standin-chunks: 50` reply words, one per streamed content event.
 - `x-standin-fail: 429|500|503|400|...` answer with that status in the provider's error shape;
   `cut` streams half the reply and drops the connection without the end (no usage).
@@ -78,6 +81,8 @@ class Plan:
     audio_seconds: int = 0
     omit: frozenset[str] = frozenset()
     """`x-standin-omit`: the counts left out of the answer (`output`)."""
+    tool_call: bool = False
+    """`x-standin-tool-call`: call the request's first tool until a tool result is sent."""
 
     def usage_cost(self, responses: bool = False) -> dict[str, Any]:
         """The reported-cost fields of an OpenAI-format usage object (OpenRouter, xAI,
@@ -168,6 +173,7 @@ def plan_for(headers: dict[str, str], body: Any) -> Plan:
         audio_output=counts["audio_output"],
         audio_seconds=counts["audio_seconds"],
         words=words,
+        tool_call=headers.get("x-standin-tool-call") == "1",
         fail=headers.get("x-standin-fail"),
         delay=float(headers.get("x-standin-delay", "0")),
         omit=frozenset(
