@@ -31,7 +31,7 @@ from .request_body import content
 from .routing import USAGE_ON_REQUEST, Route
 from .span_attributes import set_attributes, start_span
 from .tags import strip_baggage, tags_of
-from .tgi_api import HEADERS as TGI_HEADERS
+from .tgi_api import NOTED_HEADERS as TGI_HEADERS
 from .usage import (
     INFERENCE_GEO,
     SERVICE_TIER,
@@ -422,6 +422,9 @@ class LLMCall:
             found[INFERENCE_GEO] = seen.inference_geo
         if seen.served_by:
             found["gen_ai.provider.name"] = seen.served_by
+            if seen.operation:  # the answer names another API than the path (`tei_api`)
+                found["gen_ai.operation.name"] = seen.operation
+                self.span.update_name(seen.operation)
         usage = None
         if seen.usage_final and seen.raw_usage is not None:
             usage = self.route.api.usage(seen.raw_usage)
@@ -429,7 +432,9 @@ class LLMCall:
             usage = self._request_usage  # a refused or failed request is not billed
         if usage is not None:
             found.update(usage.attributes())
-            if usage.output_tokens is None and partial(usage, self.route.api.operation):
+            if usage.output_tokens is None and partial(
+                usage, seen.operation or self.route.api.operation
+            ):
                 found[USAGE_MISSING] = True
         elif status is not None:
             flag = self.route.api.without_usage(seen, status)

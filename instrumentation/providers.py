@@ -109,7 +109,7 @@ _FOUNDRY_PROJECT = "/api/projects/"
 """A Foundry project's endpoint on its resource's host: `/api/projects/{project}/…` serves
 the resource's APIs under their own paths."""
 
-SELF_HOSTED_FAMILIES = frozenset({"ollama", "llama_cpp", "tgi", "sglang"})
+SELF_HOSTED_FAMILIES = frozenset({"ollama", "llama_cpp", "tgi", "tei", "sglang"})
 """API shapes (`Api.family`) only self-hosted model servers serve: the shape is the provider."""
 
 LOCAL_PORTS: dict[int, str] = {

@@ -32,6 +32,7 @@ from . import (
     request_body,
     sglang_api,
     stream_usage,
+    tei_api,
     tgi_api,
     unmetered,
     voyage_api,
@@ -204,9 +205,11 @@ _SELF_HOSTED_APIS = {
     "/completion": llamacpp_api.COMPLETION,
     "/generate": tgi_api.GENERATE,
     "/generate_stream": tgi_api.GENERATE_STREAM,
+    "/embed": tei_api.EMBED,
 }
 """Self-hosted servers' own APIs on paths other apps have too (each checks its body:
-`Api.body_marker`): llama.cpp's server's and Text Generation Inference's (also on `/`)."""
+`Api.body_marker`): llama.cpp's server's, Text Generation Inference's (also on `/`) and Text
+Embeddings Inference's (Cohere's `/v1/embed` and Ollama's `/api/embed` are matched before)."""
 _SELF_HOSTED_SUFFIXES = tuple(_SELF_HOSTED_APIS)
 _SAME_PATH: dict[Api, tuple[Api, bytes]] = {
     tgi_api.GENERATE: (sglang_api.GENERATE, b'"sampling_params"'),

@@ -8,7 +8,8 @@
 (text-generation-inference's `router/src/server.rs`, huggingface_hub's
 `TextGenerationStreamOutputStreamDetails`); `POST /` is either, as the body's `stream` says
 (where huggingface_hub's `InferenceClient(base_url=...)` posts). A POST on a path this generic
-is a call only when its body has `"inputs"` (`Api.body_marker`).
+is a call only when its body has `"inputs"` (`Api.body_marker`). Text Embeddings Inference
+takes the same body on `/`: its answer's headers make such a call TEI's (`tei_api`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from . import tei_api
 from .api import Api
 from .headers import Entries
 from .request_body import RequestFields
@@ -24,6 +26,8 @@ from .usage import Observed, Usage, count, text
 FAMILY = "tgi"
 HEADERS = {b"x-prompt-tokens": "input_length", b"x-generated-tokens": "generated_tokens"}
 """`/generate`'s count headers, as `headers.entries` gives their names, by `details`' names."""
+NOTED_HEADERS = frozenset(HEADERS) | {tei_api.TOKENS_HEADER}
+"""The response headers `observe_headers` reads: TGI's counts, and TEI's on `POST /`."""
 
 
 class Generate(Api):
@@ -48,6 +52,8 @@ class Generate(Api):
         if "input_length" in counts:
             seen.raw_usage = counts
             seen.usage_final = True
+        elif self._stream is None:
+            tei_api.answered(found, seen)  # `POST /` on a Text Embeddings Inference server
 
     def observe(self, document: Any, seen: Observed, streaming: bool) -> None:
         details = document.get("details") if isinstance(document, dict) else None
@@ -63,7 +69,7 @@ class Generate(Api):
     def usage(self, raw: dict[str, Any]) -> Usage | None:
         input_tokens = count(raw, "input_length")
         if input_tokens is None:
-            return None
+            return tei_api.usage(raw) if self._stream is None else None
         return Usage(input_tokens=input_tokens, output_tokens=count(raw, "generated_tokens"))
 
 

@@ -138,7 +138,11 @@ class Observed:
     inference_geo: str | None = None
     """Where the call's inference ran, as the response names it (Anthropic's `inference_geo`)."""
     served_by: str | None = None
-    """The cloud the response's headers say served an `openai` call (`call.AZURE_REGION`)."""
+    """The cloud the response's headers say served an `openai` call (`call.AZURE_REGION`), or
+    the server a self-hosted path's answer names (`tei_api`)."""
+    operation: str | None = None
+    """The operation the answer names, when its path is another API's too (TEI's embeddings
+    on TGI's `POST /`); read only beside `served_by`."""
     code_execution_free: bool = False
     """The request makes code execution free (Anthropic's, beside web search or web fetch of
     version 20260209 or later): a container the answer names is not billed."""

@@ -98,7 +98,7 @@ PROVIDER_IDS = {
 # Self-hosted servers bill no one per token: their calls are unpriced unless the prices file
 # gives them a rate (for instance an amortised GPU cost).
 SELF_HOSTED = frozenset(
-    {"ollama", "vllm", "lmstudio", "sglang", "self_hosted", "llama_cpp", "tgi", "azure.ml"}
+    {"ollama", "vllm", "lmstudio", "sglang", "self_hosted", "llama_cpp", "tgi", "tei", "azure.ml"}
 )
 
 BATCH_TIER = rules.BATCH_TIER

@@ -12,7 +12,10 @@ one SSE event per token, `generated_text` null until the last, whose `details` c
 the plain answer wrapped in a list. SGLang's `/generate` (a body with `sampling_params` or `text`,
 no `inputs`) answers `{"text", "meta_info"}` with the counts (a list of them for a batch of
 prompts, each with the planned counts), or streams SSE events with the
-running counts, the last with a `finish_reason`, then `[DONE]`.
+running counts, the last with a `finish_reason`, then `[DONE]`. Text Embeddings Inference's
+`/embed` (and its `POST /`, for a body with neither `parameters` nor `stream`, as
+huggingface_hub's `feature_extraction` sends) answers the embeddings alone, one per input, with
+the count in `x-compute-tokens` (text-embeddings-inference's `router/src/http/server.rs`).
 """
 
 from __future__ import annotations
@@ -24,7 +27,9 @@ from .reply import Reply, json_reply, sse_event, sse_reply
 
 LLAMA_CPP_MODEL = "gpt-3.5-turbo"
 """What llama.cpp's server names its model without `--alias` (DEFAULT_OAICOMPAT_MODEL)."""
-PATHS = ("/completion", "/generate", "/generate_stream")
+PATHS = ("/completion", "/generate", "/generate_stream", "/embed")
+TEI_DIMENSIONS = 4
+"""The length of each embedding TEI's stand-in answers (a real model's is 384 to 4,096)."""
 
 
 def handle(path: str, body: dict[str, Any], plan: Plan) -> Reply:
@@ -43,6 +48,8 @@ def handle(path: str, body: dict[str, Any], plan: Plan) -> Reply:
         return _tgi(body, plan, stream=False)
     if path.endswith("/generate_stream"):
         return _tgi(body, plan, stream=True)
+    if path.endswith("/embed") or not ("parameters" in body or "stream" in body):
+        return _tei(body, plan)
     # `POST /`: either, as `stream` says; `/generate`'s answer wrapped in a list
     reply = _tgi(body, plan, stream=body.get("stream") is True)
     if reply.body is not None:
@@ -140,3 +147,19 @@ def _sglang(body: dict[str, Any], plan: Plan) -> Reply:
             events.append(sse_event(answer))
     events.append(sse_event(b"[DONE]"))
     return sse_reply(events, cut=plan.fail == "cut")
+
+
+def _tei(body: dict[str, Any], plan: Plan) -> Reply:
+    inputs = body.get("inputs")
+    texts = inputs if isinstance(inputs, list) else [inputs]
+    vectors = [[0.125] * TEI_DIMENSIONS for _ in texts]
+    headers = {
+        "x-compute-type": "cpu",
+        "x-compute-characters": str(sum(len(text) for text in texts if isinstance(text, str))),
+        "x-compute-tokens": str(plan.input_tokens),
+        "x-total-time": "3",
+        "x-tokenization-time": "0",
+        "x-queue-time": "0",
+        "x-inference-time": "2",
+    }
+    return json_reply(vectors, headers=headers)

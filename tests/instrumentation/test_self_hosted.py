@@ -1,8 +1,9 @@
 """Self-hosted servers' own APIs, on any host and port: llama.cpp's server's `/completion`,
 Text Generation Inference's `/generate`, `/generate_stream` and `/` (where huggingface_hub's
-`InferenceClient(base_url=...)` posts). None of them names a model in its request, and none
-was metered. Their calls are stored unpriced (reason `self_hosted`: no one bills them per
-token) unless the prices file gives the server a rate, never at $0 as if priced."""
+`InferenceClient(base_url=...)` posts), Text Embeddings Inference's `/embed` and `/`. None of
+them names a model in its request, and none was metered. Their calls are stored unpriced
+(reason `self_hosted`: no one bills them per token) unless the prices file gives the server a
+rate, never at $0 as if priced."""
 
 from __future__ import annotations
 
@@ -53,6 +54,36 @@ def test_tgi_through_huggingface_hub_and_its_own_paths(standin, unmapped, tmp_pa
         ("tgi", "text_completion", "", 1, 21, 8, 0, "self_hosted"),
         ("tgi", "text_completion", "", 0, 7, 8, 0, "self_hosted"),
         ("tgi", "text_completion", "", 1, 9, 8, 0, "self_hosted"),
+    ]
+
+
+def test_text_embeddings_inference_through_huggingface_hub(
+    standin, unmapped, tmp_path, store_client
+):
+    """Text Embeddings Inference's `POST /` (huggingface_hub's `feature_extraction` on a
+    base URL) takes TGI's body: it was stored as a `tgi` `text_completion` with no usage
+    (its count is in `x-compute-tokens`, not TGI's headers). Its answer now names it: an
+    embeddings call of `tei`, with the header's count, as TEI's `/embed` is from the start.
+    A TGI call on the same `/` stays TGI's."""
+    client = InferenceClient(base_url=standin.root, headers=usage_header(input=12))
+    assert client.feature_extraction("hello world").shape == (1, 4)
+    assert client.feature_extraction(["hello", "world"]).shape == (2, 4)
+    embed = InferenceClient(base_url=standin.root + "/embed", headers=usage_header(input=7))
+    assert embed.feature_extraction("hello world", normalize=True).shape == (1, 4)
+    answer = requests.post(
+        standin.root + "/embed", json={"inputs": ["a", "b", "c"]}, headers=usage_header(input=9)
+    )
+    assert answer.headers["x-compute-tokens"] == "9"
+    tgi = InferenceClient(base_url=standin.root, headers=usage_header(input=21, output=8))
+    assert tgi.text_generation("hello there", max_new_tokens=8).startswith("Stand-in")
+
+    assert [span.name for span in llm_spans(unmapped)] == ["embeddings"] * 4 + ["text_completion"]
+    assert _rows(unmapped, tmp_path, store_client) == [
+        ("tei", "embeddings", "", 0, 12, 0, 0, "self_hosted"),
+        ("tei", "embeddings", "", 0, 12, 0, 0, "self_hosted"),
+        ("tei", "embeddings", "", 0, 7, 0, 0, "self_hosted"),
+        ("tei", "embeddings", "", 0, 9, 0, 0, "self_hosted"),
+        ("tgi", "text_completion", "", 0, 21, 8, 0, "self_hosted"),
     ]
 
 
