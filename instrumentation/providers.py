@@ -564,6 +564,11 @@ def _match(model: str) -> str | None:
     route, slash, rest = lower.partition("/")
     if slash and route in ROUTES:
         return ROUTES[route]
+    if slash and route in _HF_PROVIDERS and "/" in rest:
+        # LiteLLM's `huggingface/{provider}/{hub id}` with an `api_base` of the app's own
+        # sends `together/deepseek-ai/DeepSeek-R1`: Hugging Face's inference provider, billed
+        # at its rates there (`groq/…` is LiteLLM's own Groq route, above)
+        return _HF_PROVIDERS[route]
     if slash:
         # a reseller's own id (OpenRouter's `qwen/qwen3-235b-a22b`, `deepseek/deepseek-r1`),
         # before its owner (`deepseek…` is DeepSeek's): one seller's, or no one's when several

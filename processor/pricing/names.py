@@ -159,10 +159,14 @@ def _unwrapped(genai_id: str | None, name: str, depth: int) -> Iterator[tuple[st
         return
     if genai_id is not None and genai_id.startswith("huggingface_"):
         # The router's `/v1` names the provider after a colon (`…-Instruct:cerebras`),
-        # which its price list does not.
-        suffix = ":" + genai_id.removeprefix("huggingface_")
+        # which its price list does not; LiteLLM's `huggingface/{provider}/{hub id}` route
+        # sends `{provider}/` before the id.
+        seller = genai_id.removeprefix("huggingface_")
+        suffix = ":" + seller
         if name.lower().endswith(suffix):
             yield genai_id, name[: -len(suffix)]
+        elif name.lower().startswith(seller + "/"):
+            yield genai_id, name[len(seller) + 1 :]
         return
     if match := _RESOURCE.match(name):
         publisher, bare = match.groups()

@@ -187,6 +187,11 @@ def test_gateway_mapped_the_natural_way_names_each_shape_s_provider():
         # Groq's own ids (speed tier, context size), not any open-weight name
         ("gw.internal", 443, "llama-3.1-8b-instant", "groq"),
         ("gw.internal", 443, "llama-3.1-8b", "unknown"),
+        # LiteLLM's `huggingface/{provider}/{hub id}` at an app's own api_base: Hugging Face's
+        # inference provider; `groq/…` is LiteLLM's own Groq route
+        ("gw.internal", 443, "together/deepseek-ai/DeepSeek-R1", "huggingface_together"),
+        ("gw.internal", 443, "fireworks-ai/deepseek-ai/DeepSeek-V3", "huggingface_fireworks-ai"),
+        ("gw.internal", 443, "groq/openai/gpt-oss-120b", "groq"),
     ],
 )
 def test_provider_from_the_model(host, port, model, provider):

@@ -150,3 +150,23 @@ def test_fireworks_sdk_at_its_host_with_a_short_model_id(standin, unmapped, tmp_
         _rows(unmapped, tmp_path, store_client)
         == [("fireworks_ai", model, 0, 2000, 500, Decimal("0.0005"), 1)] * 2
     )
+
+
+def test_litellm_hugging_face_provider_route_at_an_app_s_api_base(
+    standin, unmapped, tmp_path, store_client
+):
+    """LiteLLM's `huggingface/together/deepseek-ai/DeepSeek-R1` with an `api_base` of the
+    app's own sends `together/deepseek-ai/DeepSeek-R1`: stored as `unknown`, unpriced. It is
+    Hugging Face's Together provider, whose list bills DeepSeek-R1 at $3 input and $7 output
+    per million (Together's rates, https://www.together.ai/pricing; genai-prices'
+    `huggingface_together`): 2,000 x 3 + 500 x 7 = $0.0095."""
+    model = "huggingface/together/deepseek-ai/DeepSeek-R1"
+    common = {"messages": ASK, "extra_headers": USAGE, "num_retries": 0, "api_key": "hf_test"}
+    answer = litellm.completion(model=model, api_base=standin.root + "/v1", **common)
+    assert answer.usage.prompt_tokens == 2000
+
+    assert [request.path for request in standin.requests] == ["/v1/chat/completions"]
+    assert _rows(unmapped, tmp_path, store_client) == [
+        ("huggingface_together", "together/deepseek-ai/DeepSeek-R1", 0, 2000, 500,
+         (2000 * Decimal(3) + 500 * Decimal(7)) / M, 1),
+    ]  # fmt: skip
