@@ -434,6 +434,8 @@ def _serve(config: ServeConfig, lock: spool_lock.SpoolLock) -> int:
     client = None
     embedded = store.StoreURL.parse(config.clickhouse_url).embedded
     try:
+        if not embedded:
+            store.answers(config.clickhouse_url)
         client = store.connect(config.clickhouse_url)
         _prepare_store(client, config, starting=True)
     except Exception as exc:

@@ -66,6 +66,35 @@ class StoreURL:
         )
 
 
+START_SECONDS = 10  # how long serve's start waits for a ClickHouse server's first answer
+
+
+def answers(url: str, seconds: float = START_SECONDS) -> None:
+    """Raise unless the ClickHouse server at ``url`` answers ``SELECT 1`` within ``seconds``.
+
+    clickhouse-connect waits 300 s for an answer, and does so again for each query it makes as
+    it connects: a server that takes connections and never answers (hung, or a load balancer
+    with no backend left) kept serve from starting at all, nothing acknowledged (a hanging
+    stand-in: no /healthz answer in 180 s). Asked first with this bound, such a server is
+    reported unreachable, serve starts spooling, and its sink connects later as usual.
+    """
+    parts = urlsplit(StoreURL.parse(url).url)
+    client = clickhouse_connect.get_client(
+        interface=parts.scheme,
+        host=parts.hostname or "localhost",
+        port=parts.port or (8443 if parts.scheme == "https" else 8123),
+        username=unquote(parts.username or "default"),
+        password=unquote(parts.password or ""),
+        connect_timeout=seconds,
+        send_receive_timeout=seconds,
+        query_retries=0,
+    )
+    try:
+        client.command("SELECT 1")
+    finally:
+        client.close()
+
+
 def connect(
     url: str | None = None, database: str | None = None, create_database: bool = True
 ) -> Client:

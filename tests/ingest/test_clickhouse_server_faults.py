@@ -1,0 +1,61 @@
+"""serve against a ClickHouse server that fails: a real serve process, a stand-in endpoint."""
+
+from __future__ import annotations
+
+import http.server
+import json
+import threading
+
+import pytest
+
+from .otlp import chat, request, span
+from .serve_process import ServeProcess
+from .test_durability import _post
+
+pytestmark = pytest.mark.slow
+
+
+class _Hanging(http.server.BaseHTTPRequestHandler):
+    """Takes the connection and the request, never answers (a hung server, or a load
+    balancer whose backends are gone)."""
+
+    def _hang(self) -> None:
+        self.server.released.wait()  # type: ignore[attr-defined]
+
+    do_GET = do_POST = _hang
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_serve_starts_and_spools_against_a_clickhouse_that_never_answers(tmp_path):
+    # clickhouse-connect waits 300 s for each answer while it connects: serve did not answer
+    # /healthz within 180 s, so no span was acknowledged while ClickHouse hung.
+    hanging = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Hanging)
+    hanging.daemon_threads = True
+    hanging.released = threading.Event()  # type: ignore[attr-defined]
+    threading.Thread(target=hanging.serve_forever, daemon=True).start()
+    server = ServeProcess(tmp_path)
+    try:
+        server.start(clickhouse=f"http://127.0.0.1:{hanging.server_address[1]}", timeout=90)
+        acked = []
+        for _ in range(5):
+            spans = [span(chat()) for _ in range(20)]
+            assert _post(server, request(*spans).SerializeToString()).status == 200
+            acked += [item.span_id.hex() for item in spans]
+        status, body = server.get("/readyz/store")
+        assert (status, json.loads(body)["ready"]) == (503, False)
+        assert server.stop(drained=False) == 0
+    finally:
+        if server.process is not None and server.process.poll() is None:
+            server.kill()  # it did not start (the test failed): not left behind
+        hanging.released.set()  # type: ignore[attr-defined]
+        hanging.shutdown()
+    assert "ClickHouse is not reachable (" in server.log()
+    assert "Read timed out" in server.log()
+
+    server.start(clickhouse=server.store_url)
+    assert server.stop() == 0
+    stored = server.stored()
+    assert sorted(row["span_id"] for row in stored["calls"]) == sorted(acked)
+    assert stored["llm_cost_hourly"][0] == stored["llm_cost_daily"][0] == str(len(acked))
