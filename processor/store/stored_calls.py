@@ -20,7 +20,9 @@ earlier run, only for those the sink never began to store (``spool_merge``): one
 hold rows it inserted before a crash, which the lookup would find; that replay is settled by
 ``stored_segments`` and its token as before. So that such a replay holds no resend either, a
 segment the lookup left rows out of is written again without them before it is begun
-(``Spool.rewrite``).
+(``Spool.rewrite``). A segment a release without the spool's ``attempted`` file left (begun or
+not, nobody knows: *unsure*, ``spool_merge``) is looked up whole, every row whatever its span
+time (:data:`ALL`), after ``stored_segments``.
 """
 
 from __future__ import annotations
