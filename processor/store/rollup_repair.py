@@ -14,7 +14,8 @@ are compared with ``llm_calls``' count, and a day a rollup holds fewer of is reb
 fact table (``reprice.rebuild_rollups``), on an embedded store, which no other process
 writes. On a ClickHouse server another serve may be inserting into the same day, so the sink
 only says what to run. A rollup holding more than the facts (``llm_calls``' retention is
-shorter) is left alone.
+shorter) is left alone, and so is a day at the edge of that retention, whose calls may be
+partly dropped: rebuilt from them, the rollups would lose what only they still count.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from typing import Any
 
 from tokentrace.processor.extract.extractor import COLUMNS
 from tokentrace.processor.pricing.reprice import rebuild_rollups
+from tokentrace.processor.store import retention
 
 log = logging.getLogger(__name__)
 
@@ -72,8 +74,10 @@ def repair(client: Any, days: Days, *, alone: bool) -> None:
     """Rebuild the rollups of each day of ``days`` they hold fewer requests of than
     ``llm_calls`` (``alone``: no other process writes into this store), else say in one line
     what to run."""
+    kept = retention.days(client)
+    whole_since = datetime.now(UTC).date() - timedelta(days=kept - 1) if kept else date.min
     for day, calls, fewest in short_days(client, days):
-        if alone:
+        if alone and day >= whole_since:
             start = datetime(day.year, day.month, day.day, tzinfo=UTC)
             rebuild_rollups(client, start, start + timedelta(days=1))
             log.warning(
@@ -81,12 +85,19 @@ def repair(client: Any, days: Days, *, alone: bool) -> None:
                 "insert a crash cut short): rebuilt from llm_calls",
                 day, fewest, calls,
             )  # fmt: skip
-        else:
+        elif day >= whole_since:
             log.warning(
                 "sink: the rollups of %s count %d requests where llm_calls holds %d calls (an "
                 "insert a crash cut short): run tokentrace reprice --since %s --until %s to "
                 "rebuild them",
                 day, fewest, calls, day, day + timedelta(days=1),
+            )  # fmt: skip
+        else:
+            log.warning(
+                "sink: the rollups of %s count %d requests where llm_calls holds %d calls (an "
+                "insert a crash cut short); left as they are: llm_calls' retention (%d days) "
+                "may have dropped calls of that day, which a rebuild would take from the rollups",
+                day, fewest, calls, kept,
             )  # fmt: skip
 
 
