@@ -2762,6 +2762,24 @@ CASES = [
         GEMINI_2_5_PRO_PREVIEW,
         at=datetime(2025, 6, 10, 12, tzinfo=UTC),
     ),
+    # The cut was "across all platforms": Bedrock's (in-region and the us. profile) and Vertex
+    # AI's were billed the later $0.80 / $4 before it too (0.12): 100,000 x 1 + 10,000 x 5.
+    *(
+        Case(
+            f"{model} before the cut",
+            provider,
+            model,
+            usage(100_000, 10_000),
+            "0.15",
+            HAIKU_3_5_LAUNCH,
+            at=datetime(2024, 11, 20, 12, tzinfo=UTC),
+        )
+        for provider, model in (
+            ("aws.bedrock", "anthropic.claude-3-5-haiku-20241022-v1:0"),
+            ("aws.bedrock", "us.anthropic.claude-3-5-haiku-20241022-v1:0"),
+            ("gcp.vertex_ai", "claude-3-5-haiku@20241022"),
+        )
+    ),
 ]
 
 
