@@ -375,10 +375,10 @@ _DIMENSION_FIELDS = slice(DIMENSIONS[0], _N_FIELDS)  # the dimensions come last,
 _USAGE = (INPUT, OUTPUT, CACHE_READ, CACHE_WRITE)
 
 
-# Parent spans whose dimensions their calls inherit (``Call.inherits``), by trace id + span
-# id: each one's own parent span id, and its own value of each dimension (None: unset), in
-# ``tags.DIMENSIONS``'s order.
-Parents = dict[bytes, tuple[bytes, list[str | None]]]
+# Parent spans whose dimensions and stream sign their calls inherit (``Call.inherits``), by
+# trace id + span id: each one's own parent span id, its own value of each dimension (None:
+# unset) in ``tags.DIMENSIONS``'s order, and whether it says the call beneath it streamed.
+Parents = dict[bytes, tuple[bytes, list[str | None], bool]]
 
 
 class Rejected(Exception):
@@ -473,9 +473,10 @@ class Call:
     SDK 7's span of an ``embed`` operation (``sources.Source.embed_operation``): a later span
     of the call, inside it, may carry them (``dedupe`` holds it a while)."""
     inherits: bool
-    """Its span leaves its dimensions to its parent spans (``sources.Source.parent_dimensions``:
-    the AI SDK 7's ``chat`` span under ``agent_step``): the call takes theirs
-    (``parents.Inheritance``), waiting for them a while if they have not come yet."""
+    """Its span leaves its dimensions or its stream sign to its parent spans
+    (``sources.Source.parent_dimensions``: the AI SDK 7's ``chat`` span under ``agent_step``;
+    ``parent_streams``: Mastra's): the call takes them (``parents.Inheritance``), waiting for
+    them a while if they have not come yet."""
     ttft_ms: float | None
     status: str
     error_type: str
@@ -741,10 +742,11 @@ def _call(
         request_type = found[REQUEST_TYPE] or ""
         operation = _REQUEST_TYPES.get(request_type, request_type)
     operation = source.operation(operation)
-    if source.parent_dimensions and operation in sources.DIMENSION_PARENTS:
+    if source.inherits and operation in sources.DIMENSION_PARENTS:
         extraction.parents[span.trace_id + span.span_id] = (
             span.parent_span_id,
             found[_DIMENSION_FIELDS],
+            source.parent_streams and _parent_streams(others),
         )
     if found[OPERATION_ID] is not None or found[SPAN_KIND] is not None:
         if sources.is_wrapper(found[OPERATION_ID], found[SPAN_KIND]):
@@ -1045,10 +1047,12 @@ def _call(
         call.usage_missing = 1
     dimensions = found[_DIMENSION_FIELDS]  # a new list: the span's own value, else the resource's
     call.inherits = (
-        source.parent_dimensions
-        and operation == "chat"
+        operation == "chat"
         and bool(span.parent_span_id)
-        and all(value is None for value in dimensions)
+        and (
+            source.parent_streams
+            or (source.parent_dimensions and all(value is None for value in dimensions))
+        )
     )
     for index, value in enumerate(dimensions):
         if value is None:
@@ -1167,6 +1171,14 @@ def _tags(
 
 
 # --------------------------------------------------------------- values
+
+
+def _parent_streams(others: list[tuple[str, bytes]]) -> bool:
+    """Whether a Mastra ``agent_step`` span's response headers say its call streamed."""
+    for key, kv in others:
+        if key == sources.MASTRA_RESPONSE_HEADERS:
+            return sources.event_stream(_text(_decode(kv)[1]))
+    return False
 
 
 def _decode(kv: bytes) -> tuple[str, Any]:

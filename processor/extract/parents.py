@@ -1,11 +1,12 @@
-"""Dimensions that a call's span leaves to its parent spans (``Call.inherits``).
+"""Dimensions and stream signs that a call's span leaves to its parent spans (``Call.inherits``).
 
 @ai-sdk/otel 1.0 (the AI SDK 7) writes the runtime context (``ai.settings.context.*``:
 user, session, …) on the ``invoke_agent`` and ``agent_step`` spans of an operation, not on
 the ``chat`` span of the model call beneath them, so the call's row had no user or session.
 The extractor marks such a chat span ``Call.inherits`` and hands over the parents' own
 dimensions (``Extraction.parents``); here the call takes each dimension from its nearest
-ancestor that has it.
+ancestor that has it. @mastra/otel-exporter 1.4 says whether a call streamed only on its
+``agent_step`` span (the response's headers): the call takes that too.
 
 A parent span ends after the call's span, so an exporter that sends each span alone (or a
 batch that closes between them) sends the call first. Such a call waits here until its
@@ -83,7 +84,9 @@ class Inheritance:
         given = [False] * len(dimensions)
         seen = 0
         while parent is not None and seen < 64:  # a loop of ids is bad input, not a chain
-            grandparent, values = parent
+            grandparent, values, streamed = parent
+            if streamed:
+                call.stream = 1
             for index, value in enumerate(values):
                 if value is not None and not given[index]:
                     dimensions[index] = value

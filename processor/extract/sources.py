@@ -752,6 +752,14 @@ VERCEL_FUNCTION_ID = "ai.telemetry.functionId"
 # The operations whose spans carry the dimensions of the calls beneath them, for the
 # sources whose call spans do not (``Source.parent_dimensions``).
 DIMENSION_PARENTS = frozenset({"invoke_agent", "agent_step"})
+# Mastra's ``agent_step`` attribute of the model's response headers (JSON).
+MASTRA_RESPONSE_HEADERS = "mastra.metadata.headers"
+_EVENT_STREAM = re.compile(r'"content-type"\s*:\s*"text/event-stream', re.IGNORECASE)
+
+
+def event_stream(headers: str) -> bool:
+    """Whether response headers (as JSON text) say the body was a server-sent event stream."""
+    return _EVENT_STREAM.search(headers) is not None
 
 
 def dimension_aliases(dimension: str) -> tuple[str, ...]:
@@ -777,11 +785,10 @@ class Source:
 
     __slots__ = (
         "ag2", "agents_bridge", "anthropic_input_excludes_cache", "bedrock_input_excludes_cache",
-        "bedrock_vendor_dropped", "botocore", "chunk_timed", "foundry", "haystack", "langchain",
-        "langchain_js", "litellm", "llama_index", "logfire", "openinference", "openlit",
-        "openllmetry_js_openai",
-        "openllmetry_langchain",
-        "operation_spans", "parent_dimensions", "plain_keys_are_request", "provider_ids", "rank",
+        "bedrock_vendor_dropped", "botocore", "chunk_timed", "foundry", "haystack", "inherits",
+        "langchain", "langchain_js", "litellm", "llama_index", "logfire", "openinference",
+        "openlit", "openllmetry_js_openai", "openllmetry_langchain", "operation_spans",
+        "parent_dimensions", "parent_streams", "plain_keys_are_request", "provider_ids", "rank",
         "response_id_in_output", "stream_apart", "usage_object_normalised", "vercel", "vertexai",
         "vertexai_sdk",
     )  # fmt: skip
@@ -819,6 +826,11 @@ class Source:
         # only (``DIMENSION_PARENTS``): its ``chat`` spans take their dimensions
         # (``Call.inherits``)
         self.parent_dimensions = self.operation_spans
+        # @mastra/otel-exporter 1.4 says whether a call streamed only on its ``agent_step``
+        # span (the response's headers, ``MASTRA_RESPONSE_HEADERS``): its ``chat`` spans,
+        # and the ``model_chunk`` spans beneath them, look alike either way
+        self.parent_streams = scope_name == _MASTRA_SCOPE
+        self.inherits = self.parent_dimensions or self.parent_streams
         self.agents_bridge = scope_name == _AGENTS_BRIDGE_SCOPE
         self.ag2 = scope_name == _AG2_SCOPE
         self.langchain = scope_name in _LANGCHAIN_SCOPES

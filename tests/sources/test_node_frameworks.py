@@ -33,7 +33,10 @@ def test_mastra_agents(replay, alone):
     ``invoke_agent`` spans, which are not calls. 8 rows, $0.019275. Its
     ``gen_ai.provider.name`` is the AI SDK's provider id: the rows' provider was
     ``openai.chat``, ``openai.responses`` and ``anthropic.messages``; it is the provider
-    now. The agent's name is the row's agent."""
+    now. The agent's name is the row's agent. Whether a call streamed is said only on its
+    ``agent_step`` parent (the response's ``content-type: text/event-stream`` in
+    ``mastra.metadata.headers``): the 3 streams were flagged 0, they are 1 now, in one
+    request and span by span (where the chat span waits for its parent)."""
     result = replay("mastra_latest_calls", alone=alone)
     assert result.spans == 40
     assert result.rows() == [SONNET] * 3 + [GPT_4O] * 5
@@ -43,3 +46,10 @@ def test_mastra_agents(replay, alone):
         ("openai", "chat"), ("openai", "chat"), ("openai", "chatTools"),
         ("openai", "responses"), ("openai", "responses"),
     ]  # fmt: skip
+    assert result.rows("model", "agent", "stream") == [
+        ("claude-sonnet-4-5", "claude", 0), ("claude-sonnet-4-5", "claude", 1),
+        ("claude-sonnet-4-5", "claudeTools", 0),
+        ("gpt-4o", "chat", 0), ("gpt-4o", "chat", 1), ("gpt-4o", "chatTools", 0),
+        ("gpt-4o", "responses", 0), ("gpt-4o", "responses", 1),
+    ]  # fmt: skip
+    assert result.metrics.spans_duplicate.value() == 0
