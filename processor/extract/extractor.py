@@ -246,6 +246,10 @@ SPAN_OUTPUTS = _field(RAW, "mlflow.spanOutputs")
 # plain attribute of them (``_request_streams``): ``"stream": true`` there is their only sign
 # of a stream.
 SPAN_INPUTS = _field(RAW, "mlflow.spanInputs")
+# openai-agents-opentelemetry's preview of a generation's output (JSON, cut short): read
+# only for the Agents SDK's placeholder response id, its one sign of a streamed Chat
+# Completions call (``sources.Source.placeholder_streams``).
+OUTPUT_PREVIEW = _field(RAW, "gen_ai.output.preview")
 # Google ADK 1.x's whole model response (JSON): read only for its cache and total counts,
 # which its spans' attributes lack (``sources.gemini_usage``).
 ADK_RESPONSE = _field(RAW, "gcp.vertex.agent.llm_response")
@@ -834,6 +838,7 @@ def _call(
         or source.name_streams(span)
         or source.timing_streams(found[TTFT_SECONDS])
         or source.output_streams(found[OUTPUT_VALUE])
+        or source.placeholder_streams(found[OUTPUT_PREVIEW])
         or found[COMPLETION_START] is not None
         or _request_streams(others, source)
         or _chunk_streams(others, source)

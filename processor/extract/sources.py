@@ -535,6 +535,12 @@ _AI_SDK_OTEL_SCOPE = b"gen_ai"
 _CHUNK_TIMED_SCOPES = (_AI_SDK_OTEL_SCOPE, b"pydantic-ai", b"strands.telemetry.tracer")
 # openai-agents-opentelemetry's bridge of the OpenAI Agents SDK's tracing (0.4.1)
 _AGENTS_BRIDGE_SCOPE = b"openai.agents"
+# The Agents SDK's Chat Completions model (``OpenAIChatCompletionsModel``) gives a streamed
+# call's generation the Responses-shaped answer it builds from the chunks, under the
+# placeholder id ``__fake_id__`` (its ``FAKE_RESPONSES_ID``); a plain call's output is the
+# chat message, without an id. The bridge's preview of that output is its only sign of a
+# stream (recorded: the plain call's preview begins ``[{"content": …``).
+_PLACEHOLDER_OUTPUT = re.compile(r'^\[\s*\{\s*"id":\s*"__fake_id__"')
 # OpenInference's LangChain instrumentations (Python 0.1.80, JS 4.1.1) record
 # ``"stream": false`` for a streamed call; the response they record (``output.value``) is
 # then LangChain's ``AIMessageChunk``, its type for a streamed message, by its constructor
@@ -990,6 +996,13 @@ class Source:
             if depth == 0:
                 break
         return UsageObject(output[found.end() - 1 : end + 1], input_includes_cache=False)
+
+    def placeholder_streams(self, preview: str | None) -> bool:
+        """Whether openai-agents-opentelemetry's generation span previews the Agents SDK's
+        answer to a streamed Chat Completions call (``_PLACEHOLDER_OUTPUT``)."""
+        if not (self.agents_bridge and preview):
+            return False
+        return _PLACEHOLDER_OUTPUT.match(preview) is not None
 
     def chunk_role_streams(self, output_messages: str) -> bool:
         """Whether OpenLLMetry's LangChain span's ``gen_ai.output.messages`` is a streamed

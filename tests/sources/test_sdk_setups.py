@@ -155,14 +155,15 @@ def test_openai_agents_opentelemetry(replay, alone):
     response id (0.4.1 maps them when they start, before the response), only
     ``agent.span.type=response``: they were not calls (2 rows for 4 calls); each is now
     OpenAI's call, its model and cost unknown (4 rows). Its ``workflow``, ``agent.task``,
-    ``agent: NAME`` and ``agent.turn`` spans are not calls."""
+    ``agent: NAME`` and ``agent.turn`` spans are not calls. The stream's preview is the
+    Agents SDK's answer under its placeholder id ``__fake_id__``: flagged (it was 0)."""
     result = replay("openai_agents_otel", alone=alone)
     assert result.spans == 20
     responses = ("openai", "", 0, 0, 0, 0, 1, 0, "usage_missing", Decimal(0))
     assert result.rows(*FIELDS) == [
         responses,
         responses,
-        (*AGENTS_NO_USAGE, 0, "usage_missing", Decimal(0)),
+        (*AGENTS_NO_USAGE, 1, "usage_missing", Decimal(0)),
         ("openai", "gpt-4o", 1200, 80, 0, 0, 1, 0, "usage_missing", Decimal(0)),
     ]
 
