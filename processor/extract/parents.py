@@ -51,8 +51,9 @@ class Inheritance:
         The calls of ``calls`` that inherit take their parents' dimensions when the parent
         is known (in this request or remembered); the others are held, given ``now_ns``
         (without it, they are admitted as they are). Held calls whose parent is among
-        ``parents``, or whose time is up at ``now_ns``, are let go. A resent copy of a held
-        call is neither (the caller counts it a duplicate)."""
+        ``parents``, or whose time is up at ``now_ns``, are let go, still marked
+        ``inherits``, which only they are then. A resent copy of a held call is neither
+        (the caller counts it a duplicate)."""
         if parents:
             self._remember(parents)
         ready: list[Call] = []
@@ -64,6 +65,9 @@ class Inheritance:
                     self.hold(call, now_ns + HOLD_NS)
                     held += 1
                 continue
+            # never held: nothing to keep in the held-calls file while its row is written
+            # (``Pipeline._keep_held``), nor to hold again if it is not (``Deduper.forget``)
+            call.inherits = False
             ready.append(call)
         let_go = 0
         if self._waiting and (parents or now_ns is not None):
