@@ -11,7 +11,11 @@ Sonar chat and the Agent API's Responses format) echoes it too, names the
 cost (`x-standin-cost`). Groq (`handle_groq`) echoes it too, and puts a stream's usage in its
 last chunk's `x_groq.usage` whether or not `include_usage` was asked for (then also as
 `usage`, on that chunk), the first chunk's `x_groq` naming the request
-(https://console.groq.com/docs/api-reference#chat-create).
+(https://console.groq.com/docs/api-reference#chat-create). Together (`handle_together`) and
+Fireworks (`handle_fireworks`) echo it too, and put a stream's usage on its last chunk, the one
+with the finish reason, whether or not it was asked for: their SDKs have no `stream_options`
+(together 3.1, fireworks-ai 1.2), their chunk types a `usage` field (Fireworks: "Usage
+statistics", in the final chunk beside `perf_metrics`, https://docs.fireworks.ai/api-reference/post-chatcompletions).
 """
 
 from __future__ import annotations
@@ -36,6 +40,8 @@ _ERRORS = {
     429: ("requests", "rate_limit_exceeded"),
 }
 CREATED = 1_760_000_000
+_USAGE_ON_LAST = frozenset({"together", "fireworks"})
+"""The dialects whose streams carry usage on the chunk with the finish reason, always."""
 
 
 def handle(path: str, body: dict[str, Any], plan: Plan) -> Reply:
@@ -56,6 +62,14 @@ def handle_perplexity(path: str, body: dict[str, Any], plan: Plan) -> Reply:
 
 def handle_groq(path: str, body: dict[str, Any], plan: Plan) -> Reply:
     return _handle(path, body, plan, "groq")
+
+
+def handle_together(path: str, body: dict[str, Any], plan: Plan) -> Reply:
+    return _handle(path, body, plan, "together")
+
+
+def handle_fireworks(path: str, body: dict[str, Any], plan: Plan) -> Reply:
+    return _handle(path, body, plan, "fireworks")
 
 
 def error(status: int) -> Reply:
@@ -170,6 +184,8 @@ def _chat(body: dict[str, Any], plan: Plan, model: str, flavor: str) -> Reply:
     if flavor == "groq":
         last = {"usage": usage} if include_usage else {}
         pieces.append(chunk({}, "stop", x_groq={**groq, "usage": usage}, **last))
+    elif flavor in _USAGE_ON_LAST:
+        pieces.append(chunk({}, "stop", usage=usage))
     elif always_usage:
         choice = {"index": 0, "delta": {}, "finish_reason": "stop"}
         pieces.append(sse_event({**head, "choices": [choice], "usage": usage}))

@@ -194,6 +194,24 @@ def _handler_for(path: str) -> tuple[str, Handler]:
     return path, _openai
 
 
+_CLIENT_DIALECTS: tuple[tuple[str, Handler], ...] = (
+    ("Groq/Python", openai.handle_groq),
+    ("Together/Python", openai.handle_together),
+    ("Fireworks/Python", openai.handle_fireworks),
+    ("mistral-client-python", _mistral),
+)
+"""SDKs that speak only their own provider's dialect of OpenAI's format, by their User-Agent
+(the Stainless SDKs' `{Client}/Python {version}`, mistralai's Speakeasy one): at a base URL
+without a provider prefix (an unmapped gateway in front of that provider; the groq SDK's
+`/openai/v1/…` at the root) the stand-in answers as that provider does, as under its own
+prefix."""
+
+
+def _client_dialect(user_agent: str) -> Handler:
+    """The handler of an OpenAI-shaped request from `user_agent`'s SDK (`_CLIENT_DIALECTS`)."""
+    return next((handle for name, handle in _CLIENT_DIALECTS if name in user_agent), _openai)
+
+
 AZURE_HEADERS = {
     "apim-request-id": "0f6c6a52-1b7e-4c1e-9d3a-5a1f2b3c4d5e",
     "x-ms-region": "East US",
@@ -255,6 +273,8 @@ class _RequestHandler(BaseHTTPRequestHandler):
         elif handle is gemini.handle and ":batchGenerateContent" in path:
             reply = standin.batches.create_gemini(path, headers, document)
         if reply is None:
+            if handle is _openai:
+                handle = _client_dialect(headers.get("user-agent", ""))
             reply = handle(path, document, plan)
         reply.headers.update(plan.cost_headers())
         if headers.get("x-standin-cloud") == "azure":

@@ -15,7 +15,9 @@ from decimal import Decimal
 import fireworks
 import groq
 import httpx
+import together
 from langchain_openai import ChatOpenAI
+from mistralai.client import Mistral
 
 from tokentrace.processor.standins import usage_header
 
@@ -169,4 +171,51 @@ def test_litellm_hugging_face_provider_route_at_an_app_s_api_base(
     assert _rows(unmapped, tmp_path, store_client) == [
         ("huggingface_together", "together/deepseek-ai/DeepSeek-R1", 0, 2000, 500,
          (2000 * Decimal(3) + 500 * Decimal(7)) / M, 1),
+    ]  # fmt: skip
+
+
+def test_provider_sdks_streams_at_an_unmapped_url(standin, unmapped, tmp_path, store_client):
+    """groq, together, fireworks-ai and mistralai streams at an unmapped base URL, each
+    answered in its provider's dialect (the stand-in's `_CLIENT_DIALECTS`): usage in Groq's
+    `x_groq.usage`, on Together's and Fireworks' chunk with the finish reason, in Mistral's
+    last chunk, unasked. The stand-in used to answer them as OpenAI does (no usage unless
+    asked), so they were stored usage-missing. Each is one row at its exact cost, 2,000 in +
+    500 out: Groq's llama-3.3-70b-versatile $0.59/$0.79 (https://groq.com/pricing); Together's
+    Llama-3.3-70B-Instruct-Turbo $0.88/$0.88 (https://www.together.ai/pricing); Fireworks'
+    Llama 3.1 8B $0.20/$0.20 (https://fireworks.ai/pricing); mistral-small-2506 (Mistral
+    Small 3.2) $0.10/$0.30 (https://mistral.ai/pricing#api-pricing)."""
+    ask = {"messages": ASK, "stream": True}
+    groq_client = groq.Groq(base_url=standin.root, api_key="gsk", max_retries=0)
+    chunks = list(
+        groq_client.chat.completions.create(
+            model="llama-3.3-70b-versatile", extra_headers=USAGE, **ask
+        )
+    )
+    assert chunks[-1].x_groq.usage.prompt_tokens == 2000
+    client = together.Together(base_url=standin.root, api_key="tg", max_retries=0)
+    chunks = list(
+        client.chat.completions.create(
+            model="meta-llama/Llama-3.3-70B-Instruct-Turbo", extra_headers=USAGE, **ask
+        )
+    )
+    assert chunks[-1].usage.completion_tokens == 500
+    fw = fireworks.Fireworks(base_url=standin.root, api_key="fw", max_retries=0)
+    chunks = list(
+        fw.chat.completions.create(
+            model="accounts/fireworks/models/llama-v3p1-8b-instruct", extra_headers=USAGE, **ask
+        )
+    )
+    assert chunks[-1].usage.prompt_tokens == 2000
+    mistral = Mistral(api_key="ms", server_url=standin.root)
+    events = list(mistral.chat.stream(model="mistral-small-2506", messages=ASK, http_headers=USAGE))
+    assert events[-1].data.usage.completion_tokens == 500
+
+    assert _rows(unmapped, tmp_path, store_client) == [
+        ("groq", "llama-3.3-70b-versatile", 1, 2000, 500, GROQ_LLAMA, 1),
+        ("together", "meta-llama/Llama-3.3-70B-Instruct-Turbo", 1, 2000, 500,
+         2500 * Decimal("0.88") / M, 1),
+        ("fireworks", "accounts/fireworks/models/llama-v3p1-8b-instruct", 1, 2000, 500,
+         2500 * Decimal("0.20") / M, 1),
+        ("mistral_ai", "mistral-small-2506", 1, 2000, 500,
+         (2000 * Decimal("0.10") + 500 * Decimal("0.30")) / M, 1),
     ]  # fmt: skip
