@@ -281,6 +281,12 @@ GEMINI_2_5_PRO_PREVIEW = (
     "model list, https://github.com/cline/cline)"
 )
 
+GPT_35_ALIAS = (
+    "https://openai.com/index/introducing-chatgpt-and-whisper-apis/ ($0.002 per 1K) ; "
+    "https://openai.com/index/function-calling-and-other-api-updates/ (from 2023-06-13 $0.0015 / "
+    "$0.002) ; https://openai.com/index/new-embedding-models-and-api-updates/ (the move to 0125)"
+)
+
 
 @dataclass(frozen=True)
 class Case:
@@ -2778,6 +2784,27 @@ CASES = [
             ("aws.bedrock", "anthropic.claude-3-5-haiku-20241022-v1:0"),
             ("aws.bedrock", "us.anthropic.claude-3-5-haiku-20241022-v1:0"),
             ("gcp.vertex_ai", "claude-3-5-haiku@20241022"),
+        )
+    ),
+    # The gpt-3.5-turbo alias before 0125 (genai-prices billed 0125's $0.50 / $1.50 at every
+    # date, 0.065): $2 / $2 at launch, $1.50 / $2 from 2023-06-13; which snapshot it named
+    # from 2023-12-11 until its move to 0125 is not published: unknown.
+    *(
+        Case(
+            f"gpt-3.5-turbo on {day}",
+            "openai",
+            "gpt-3.5-turbo",
+            usage(100_000, 10_000),
+            cost,
+            GPT_35_ALIAS,
+            at=datetime(*day, 12, tzinfo=UTC),
+            reason=reason,
+        )
+        for day, cost, reason in (
+            ((2023, 4, 1), "0.22", ""),  # 100,000 x 2 + 10,000 x 2
+            ((2023, 8, 1), "0.17", ""),  # 100,000 x 1.5 + 10,000 x 2
+            ((2024, 1, 1), None, "no_rate"),
+            ((2024, 3, 1), "0.065", ""),  # 100,000 x 0.5 + 10,000 x 1.5
         )
     ),
 ]
