@@ -37,6 +37,7 @@ from tests.sources.test_call_shapes import ALL_CALLS, EMBEDDING, GPT_4O, GPT_4O_
 from tokentrace.processor import held_calls
 from tokentrace.processor.extract.dedupe import Deduper
 from tokentrace.processor.extract.extractor import extract
+from tokentrace.processor.extract.parents import HOLD_NS
 from tokentrace.processor.extract.tags import DIMENSIONS as DIMENSION_KEYS
 from tokentrace.processor.metrics import Registry
 from tokentrace.processor.pipeline import Pipeline
@@ -179,6 +180,25 @@ def test_vercel_ai_7_chat_whose_parents_never_come(replay, alone):
         *[("gpt-4o", "")] * 5,
         ("text-embedding-3-small", "user-1"),
     ]
+
+
+def test_vercel_ai_7_chat_waits_for_its_parent_ten_minutes_at_most():
+    """In a running serve a chat span whose parent does not come is admitted once
+    ``parents.HOLD_NS`` (10 minutes) has passed since it came, at the next request, without
+    the parent's dimensions; its parent coming later changes nothing (its row is stored)."""
+    bodies = _one_span_each(json.loads((FIXTURES / "vercel_ai_7_latest_calls.json").read_bytes()))
+    chat, step = bodies[0], bodies[1]
+    now = 1_900_000_000 * 10**9
+    deduper = Deduper()
+    first = extract(decode_json(chat).request, now)
+    assert deduper.admit(first.calls, now, first.parents) == ([], 0)
+    assert deduper.admit([], now + HOLD_NS - 1) == ([], 0)
+    [call], duplicates = deduper.admit([], now + HOLD_NS)
+    assert (call.request_model, duplicates, deduper.held) == ("gpt-4o", 0, [])
+    user, conversation = (list(DIMENSION_KEYS).index(name) for name in ("user", "conversation"))
+    assert (call.dimensions[user], call.dimensions[conversation]) == ("", "")
+    late = extract(decode_json(step).request, now + HOLD_NS)
+    assert deduper.admit(late.calls, now + HOLD_NS, late.parents) == ([], 0)
 
 
 def test_vercel_ai_7_waiting_chat_survives_a_restart(tmp_path, pricer):
