@@ -16,12 +16,20 @@ writes. On a ClickHouse server another serve may be inserting into the same day,
 only says what to run. A rollup holding more than the facts (``llm_calls``' retention is
 shorter) is left alone, and so is a day at the edge of that retention, whose calls may be
 partly dropped: rebuilt from them, the rollups would lose what only they still count.
+
+A rebuild deletes a day's rollup rows, then inserts them again: killed between the two, the day
+was short until someone ran ``tokentrace reprice`` over it. So the days are first noted in the
+spool directory (``rollup-repair``, fsynced) and the note removed once the check is done; the
+sink of the next start checks a day still noted before it inserts anything.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from tokentrace.processor.extract.extractor import COLUMNS
@@ -30,6 +38,7 @@ from tokentrace.processor.store import retention
 
 log = logging.getLogger(__name__)
 
+PENDING = "rollup-repair"  # in the spool directory: days whose check a stop may cut short
 Days = tuple[date, date]  # the first and the last UTC day of a segment's span times
 _TS = COLUMNS.index("ts")
 
@@ -70,7 +79,37 @@ def short_days(client: Any, days: Days) -> list[tuple[date, int, int]]:
     return short
 
 
-def repair(client: Any, days: Days, *, alone: bool) -> None:
+def note(directory: Path, days: Days) -> None:
+    """Note that the rollups of ``days`` are being checked (see the module's docstring); a
+    note that cannot be written (a full disk) is logged, and the check runs without it."""
+    path = directory / PENDING
+    try:
+        temporary = path.with_name(path.name + ".tmp")
+        temporary.write_text(f"{days[0].isoformat()} {days[1].isoformat()}\n")
+        with temporary.open("rb+") as file:
+            os.fsync(file.fileno())
+        temporary.replace(path)
+    except OSError as exc:
+        log.error("sink: cannot note the rollup check of %s to %s in %s (%s): killed during "
+                  "it, those days could stay short", days[0], days[1], directory, exc)  # fmt: skip
+
+
+def pending(directory: Path) -> Days | None:
+    """The days a check a stop cut short was making, if any."""
+    try:
+        first, last = (directory / PENDING).read_text().split()
+        return date.fromisoformat(first), date.fromisoformat(last)
+    except (OSError, ValueError):
+        return None
+
+
+def done(directory: Path) -> None:
+    """The check is over: its note goes."""
+    with contextlib.suppress(OSError):
+        (directory / PENDING).unlink()
+
+
+def repair(client: Any, days: Days, *, alone: bool) -> bool:
     """Rebuild the rollups of each day of ``days`` they hold fewer requests of than
     ``llm_calls`` (``alone``: no other process writes into this store), else say in one line
     what to run."""
@@ -99,6 +138,7 @@ def repair(client: Any, days: Days, *, alone: bool) -> None:
                 "may have dropped calls of that day, which a rebuild would take from the rollups",
                 day, fewest, calls, kept,
             )  # fmt: skip
+    return True
 
 
 def _per_day(client: Any, sql: str, bounds: dict) -> dict[date, int]:

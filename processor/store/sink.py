@@ -175,6 +175,9 @@ class Sink:
         return False
 
     def _run(self) -> None:
+        cut = rollup_repair.pending(self._spool.directory)
+        if cut is not None:  # before any insert: a check the last stop cut short
+            self._repair_rollups("the last run", cut)
         while not self._stop.is_set():
             self._spool.retry_removals()
             try:
@@ -279,12 +282,17 @@ class Sink:
 
     def _repair_rollups(self, name: str, days: rollup_repair.Days) -> None:
         """Make the rollups of ``days`` agree with ``llm_calls`` again (``rollup_repair``),
-        after segment ``name``, which an earlier run may have cut mid-insert, is stored."""
-        self._ask(
+        after segment ``name``, which an earlier run may have cut mid-insert, is stored; noted
+        beside the spool meanwhile, so that a stop cutting it short leaves it to the next."""
+        directory = self._spool.directory
+        rollup_repair.note(directory, days)
+        checked = self._ask(
             lambda client: rollup_repair.repair(client, days, alone=self._alone),
             f"cannot check the rollups of the days of {name} against llm_calls",
-            None,
+            False,
         )
+        if checked:
+            rollup_repair.done(directory)
 
     def _done(self, segment: Segment, columns: Columns) -> None:
         """``segment`` is in the store: keep its keys for the next start, delete its file."""

@@ -18,7 +18,7 @@ from tokentrace.processor.metrics import Registry
 from tokentrace.processor.pipeline import Pipeline
 from tokentrace.processor.pricing.pricer import Pricer
 from tokentrace.processor.receivers import otlp_wire
-from tokentrace.processor.store import call_keys, stored_calls, stored_segments
+from tokentrace.processor.store import call_keys, rollup_repair, stored_calls, stored_segments
 from tokentrace.processor.store import sink as sink_module
 from tokentrace.processor.store import spool as spool_module
 from tokentrace.processor.store.insert import insert_calls
@@ -883,3 +883,30 @@ def test_a_fast_clocks_span_seeded_from_the_stored_keys_and_forgotten_is_looked_
     # gpt-4o: 1,000 x $2.50 / M + 100 x $10 / M = $0.0035 a call; 50 calls, the 10 resent not
     assert totals(store_client) == ((50, Decimal("0.175"), 50000),) + ((50, Decimal("0.175")),) * 2
     assert again.metrics.spans_duplicate.value() == 10
+
+
+def test_a_rollup_rebuild_a_stop_cut_short_is_finished_before_the_next_start_inserts(
+    tmp_path, store_client, pricer
+):
+    # rollup_repair rebuilds a short day by deleting its rollup rows, then inserting them again
+    # from llm_calls: serve killed between the two (the rows deleted, the note beside the
+    # spool left) left that day short until someone ran tokentrace reprice over it.
+    first = Ingest(tmp_path, lambda: store_client, pricer)
+    first.send(request(*(span(chat()) for _ in range(8))))
+    first.close()
+    today = rollup_repair.days_of([[NOW_NS // 1000] if name == "ts" else [] for name in COLUMNS])
+    rollup_repair.note(tmp_path, today)
+    for table, column in (("llm_cost_hourly", "toDate(hour)"), ("llm_cost_daily", "day")):
+        store_client.command(
+            f"ALTER TABLE {table} DELETE WHERE {column} = {{day:Date}}",
+            parameters={"day": today[0]},
+            settings={"mutations_sync": 2},
+        )
+    assert [row[0] for row in totals(store_client)] == [8, 0, 0]
+
+    again = Ingest(tmp_path, lambda: store_client, pricer)
+    again.send(request(*(span(chat()) for _ in range(2))))
+    again.close()
+    # 10 calls at $0.0035 (gpt-4o: 1,000 x $2.50 / M + 100 x $10 / M)
+    assert totals(store_client) == ((10, Decimal("0.035"), 10000),) + ((10, Decimal("0.035")),) * 2
+    assert not (tmp_path / rollup_repair.PENDING).exists()
