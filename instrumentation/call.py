@@ -223,11 +223,27 @@ class LLMCall:
         self.span.end()
 
     def on_response(self, response: Any) -> None:
-        """Reads the headers: status, and how to parse the body that follows."""
+        """Reads the headers: status, and how to parse the body that follows.
+
+        `content-type` and `content-encoding` are read as `headers.get` gives them (repeated
+        headers joined with ", "), with whether one of `NOTED_HEADER_NAMES` is there (a
+        provider's cost, Bedrock's counts: then read), in one pass over the headers' entries
+        (each `get` decodes every header), inline: a function of its own cost a Python frame
+        and its code's cache lines per call."""
         self._status_code = response.status_code
         headers = response.headers
         found = entries(headers)
-        content_type, content_encoding, noted = _content_headers(found)
+        type_raw = encoding_raw = None
+        noted = False
+        for _, name, value in found:
+            if name == b"content-type":
+                type_raw = value if type_raw is None else type_raw + b", " + value
+            elif name == b"content-encoding":
+                encoding_raw = value if encoding_raw is None else encoding_raw + b", " + value
+            elif name in NOTED_HEADER_NAMES:
+                noted = True
+        content_type = "" if type_raw is None else type_raw.decode("latin-1")
+        content_encoding = "" if encoding_raw is None else encoding_raw.decode("latin-1")
         if noted and self.route.by_model and _azure_answered(found):
             self._seen.served_by = azure_served(self.route.provider)
         try:
@@ -498,29 +514,6 @@ def azure_served(owner: str) -> str:
 def _azure_answered(found: Entries) -> bool:
     """Whether the response carries Azure OpenAI's `x-ms-region` (`AZURE_REGION`)."""
     return any(name == AZURE_REGION for _, name, _ in found)
-
-
-def _content_headers(found: Entries) -> tuple[str, str, bool]:
-    """`content-type` and `content-encoding` as `headers.get` gives them (repeated headers
-    joined with ", "), and whether one of `NOTED_HEADER_NAMES` is there (a provider's cost,
-    Bedrock's counts: then read), in one pass over the headers' entries: each `get` decodes
-    every header."""
-    content_type = content_encoding = None
-    noted = False
-    for _, name, value in found:
-        if name == b"content-type":
-            content_type = value if content_type is None else content_type + b", " + value
-        elif name == b"content-encoding":
-            content_encoding = (
-                value if content_encoding is None else content_encoding + b", " + value
-            )
-        elif name in NOTED_HEADER_NAMES:
-            noted = True
-    return (
-        "" if content_type is None else content_type.decode("latin-1"),
-        "" if content_encoding is None else content_encoding.decode("latin-1"),
-        noted,
-    )
 
 
 def _genai_parent_span_id(parent: trace.Span) -> str | None:
