@@ -7,7 +7,6 @@ raise is guarded by the caller or here, so a bug of ours costs telemetry, never 
 
 from __future__ import annotations
 
-import functools
 import time
 from collections.abc import Callable
 from typing import Any
@@ -251,23 +250,22 @@ class LLMCall:
         except UnsupportedEncoding:
             return
         self._encoding = content_encoding
-        api = self.route.api
         if "text/event-stream" in content_type:
             self._streaming = True
-            self._parser = SseParser(api.sse_marker, _observer(api, self._seen, True))
+            self._parser = SseParser(self.route.api.sse_marker, self._observe)
         elif "ndjson" in content_type or "stream+json" in content_type:
             # `application/x-ndjson`: Ollama's native streams; `application/stream+json`:
             # Cohere's v1 chat stream
             self._streaming = True
-            self._parser = NdjsonParser(api.sse_marker, _observer(api, self._seen, True))
+            self._parser = NdjsonParser(self.route.api.sse_marker, self._observe)
         elif "json" in content_type:
-            self._parser = JsonParser(_observer(api, self._seen, self._streaming))
+            self._parser = JsonParser(self._observe)
             if noted and response.status_code < 400:
                 self._header_cost = from_headers(headers, found)
                 self.route.api.observe_headers(found, self._seen)
         elif "amazon.eventstream" in content_type:  # Bedrock's streams; last: rarer than JSON
             self._streaming = True
-            self._parser = EventStreamParser(api.sse_marker, _observer(api, self._seen, True))
+            self._parser = EventStreamParser(self.route.api.sse_marker, self._observe)
             if noted and response.status_code < 400:
                 self.route.api.observe_headers(found, self._seen)
 
@@ -384,8 +382,9 @@ class LLMCall:
         except Exception:
             failures.report("ending the span")
         finally:
-            # The parser (with its held body) is not needed past the end: dropped, it is freed
-            # with the call's span ended, whatever still holds the call.
+            # The parser holds our bound `_observe`: dropping it breaks the call <-> parser
+            # cycle, so the call, its parsed body and its span are freed when the response is,
+            # not left to the cyclic garbage collector.
             self._parser = None
             self._held = []
             self.span.end()
@@ -400,6 +399,9 @@ class LLMCall:
         self._handover = None
         body, document = handover
         return document if body is content or body == content else NOT_PARSED
+
+    def _observe(self, document: Any) -> None:
+        self.route.api.observe(document, self._seen, self._streaming)
 
     def _record(self, error: BaseException | None) -> None:
         """Sets everything learnt since the start at once (`span_attributes.set_attributes`)."""
@@ -474,15 +476,6 @@ _ASK_FOR_USAGE = (
     ". OpenAI-shaped streams report usage only when asked: pass "
     'stream_options={"include_usage": true}, or set TOKENTRACE_STREAM_USAGE=inject'
 )
-
-
-def _observer(api: Any, seen: Observed, streaming: bool) -> Callable[[Any], None]:
-    """`api.observe(document, seen, streaming)` for each document the parser decodes, as a
-    `functools.partial`: called in C, with no Python frame of ours between the parser and the
-    API (each costs about 1 k instructions and the cache lines of its code under callgrind),
-    and holding the call's `Observed`, not the call, so no call <-> parser cycle is made.
-    (`_streaming` is decided before the parser is made and never changes after.)"""
-    return functools.partial(api.observe, seen=seen, streaming=streaming)
 
 
 def _say_no_usage(route: Route, streamed: bool) -> None:
