@@ -562,6 +562,10 @@ model so. Such a name is left to the host, never the vendor's hosted call."""
 def _match(model: str) -> str | None:
     lower = model.lower()
     route, slash, rest = lower.partition("/")
+    if slash and route.startswith("@"):
+        # Portkey's Model Catalog names `@{the app's provider slug}/{model}`
+        # (`@openai-prod/gpt-4o-mini`): the slug is the user's own name, the model says whose
+        return _match(model[len(route) + 1 :])
     if slash and route in ROUTES:
         return ROUTES[route]
     if slash and route in _HF_PROVIDERS and "/" in rest:

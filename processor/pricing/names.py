@@ -179,6 +179,11 @@ def _unwrapped(genai_id: str | None, name: str, depth: int) -> Iterator[tuple[st
         yield owner, match.group(1)
         return
     head, slash, rest = name.partition("/")
+    if head.startswith("@") and rest:
+        # Portkey's `@{provider slug}/{model}`: the slug is the app's own name
+        yield genai_id, rest
+        yield from _unwrapped(genai_id, rest, depth - 1)
+        return
     route = ROUTES.get(head.lower()) if slash and rest else None
     if route is None:
         return

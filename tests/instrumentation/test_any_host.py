@@ -192,6 +192,9 @@ def test_gateway_mapped_the_natural_way_names_each_shape_s_provider():
         ("gw.internal", 443, "together/deepseek-ai/DeepSeek-R1", "huggingface_together"),
         ("gw.internal", 443, "fireworks-ai/deepseek-ai/DeepSeek-V3", "huggingface_fireworks-ai"),
         ("gw.internal", 443, "groq/openai/gpt-oss-120b", "groq"),
+        # Portkey's Model Catalog, `@{the app's provider slug}/{model}`: the model says whose
+        ("api.portkey.ai", 443, "@openai-prod/gpt-4o-mini", "openai"),
+        ("api.portkey.ai", 443, "@together/meta-llama/Llama-3.3-70B-Instruct-Turbo", "together"),
     ],
 )
 def test_provider_from_the_model(host, port, model, provider):
@@ -877,3 +880,25 @@ def test_deepinfra_s_turbo_ids_are_deepinfra_s_never_together_s_rate(standin, un
         )
         assert (price.priced, price.cost, price.reason) == (False, 0, "unknown_model")
     assert len(llm_spans(unmapped)) == 2
+
+
+def test_portkey_model_catalog_names(standin, unmapped, tmp_path, store_client):
+    """Portkey's Model Catalog names a model `@{provider slug}/{model}`, the slug being the
+    app's own name for its provider integration (`@openai-prod/gpt-4o-mini`): such a call to
+    an unmapped gateway was `unknown`, unpriced. The model now says whose it is, and the
+    pricer reads it after the slug: gpt-4o-mini at $0.15 / $0.60 per million
+    (https://openai.com/api/pricing/), 2,000 in + 500 out = $0.0006."""
+    client = openai.OpenAI(base_url=standin.root + "/v1", api_key="pk-test", max_retries=0)
+    client.chat.completions.create(
+        model="@openai-prod/gpt-4o-mini",
+        messages=[{"role": "user", "content": "hello"}],
+        extra_headers={"x-portkey-api-key": "pk-test", **usage_header(input=2000, output=500)},
+    )
+    store_spans(llm_spans(unmapped), tmp_path, store_client)
+    rows = store_client.query(
+        "SELECT provider, request_model, input_tokens, output_tokens, cost, priced FROM llm_calls"
+    ).result_rows
+    assert [(p, m, i, o, Decimal(c), priced) for p, m, i, o, c, priced in rows] == [
+        ("openai", "@openai-prod/gpt-4o-mini", 2000, 500,
+         (2000 * Decimal("0.15") + 500 * Decimal("0.60")) / M, 1),
+    ]  # fmt: skip
