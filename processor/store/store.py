@@ -69,6 +69,20 @@ class StoreURL:
 START_SECONDS = 10  # how long serve's start waits for a ClickHouse server's first answer
 
 
+def _server_client(url: str, **options: Any) -> Client:
+    """A clickhouse-connect client of the ClickHouse server at ``url`` (its scheme, host,
+    port and credentials), with clickhouse-connect's ``options``."""
+    parts = urlsplit(url)
+    return clickhouse_connect.get_client(
+        interface=parts.scheme,
+        host=parts.hostname or "localhost",
+        port=parts.port or (8443 if parts.scheme == "https" else 8123),
+        username=unquote(parts.username or "default"),
+        password=unquote(parts.password or ""),
+        **options,
+    )
+
+
 def answers(url: str, seconds: float = START_SECONDS) -> None:
     """Raise unless the ClickHouse server at ``url`` answers ``SELECT 1`` within ``seconds``.
 
@@ -78,13 +92,8 @@ def answers(url: str, seconds: float = START_SECONDS) -> None:
     stand-in: no /healthz answer in 180 s). Asked first with this bound, such a server is
     reported unreachable, serve starts spooling, and its sink connects later as usual.
     """
-    parts = urlsplit(StoreURL.parse(url).url)
-    client = clickhouse_connect.get_client(
-        interface=parts.scheme,
-        host=parts.hostname or "localhost",
-        port=parts.port or (8443 if parts.scheme == "https" else 8123),
-        username=unquote(parts.username or "default"),
-        password=unquote(parts.password or ""),
+    client = _server_client(
+        StoreURL.parse(url).url,
         connect_timeout=seconds,
         send_receive_timeout=seconds,
         query_retries=0,
@@ -107,14 +116,7 @@ def connect(
         client = clickhouse_connect.get_client(dsn=f"chdb://{parsed.path}")
         _EMBEDDED.add(client)
     else:
-        parts = urlsplit(parsed.url)
-        client = clickhouse_connect.get_client(
-            interface=parts.scheme,
-            host=parts.hostname or "localhost",
-            port=parts.port or (8443 if parts.scheme == "https" else 8123),
-            username=unquote(parts.username or "default"),
-            password=unquote(parts.password or ""),
-        )
+        client = _server_client(parsed.url)
     # Create only when missing: a read-only user (Grafana's, `tokentrace report`'s) may not
     # run DDL at all, not even CREATE ... IF NOT EXISTS.
     if db != "default" and not client.command(f"EXISTS DATABASE {quote_identifier(db)}"):
