@@ -114,7 +114,9 @@ class Pipeline:
         with self._lock:
             now = self._clock()
             extraction = extract(request, now)
-            calls, duplicates = self._deduper.admit(extraction.calls, now, extraction.parents)
+            calls, duplicates = self._deduper.admit(
+                extraction.calls, now, extraction.parents, extraction.agents
+            )
             self._keep_held(released=calls)
             rows = self._rows(calls)
             earlier = list(self._pending) if duplicates else []

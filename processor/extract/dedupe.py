@@ -135,6 +135,7 @@ from tokentrace.processor.extract.sources import (
     RANK_INEXACT,
     STREAM_USAGE_DROPPED_SCOPES,
 )
+from tokentrace.processor.extract.subtasks import Subtasks
 
 DEFAULT_CAPACITY = 600_000
 # Spans of one call start within this many microseconds of each other.
@@ -209,6 +210,8 @@ class Deduper:
         # Calls whose dimensions sit on their parent spans (``Call.inherits``), waiting for
         # them before they are admitted.
         self._inheritance = Inheritance()
+        # AG2's agents by trace, which tell a ``subtask`` span a copy (``Call.subtask``).
+        self._subtasks = Subtasks()
         # Whether any call was held since start: until then no call admitted or released is
         # a held one, which lets the pipeline skip its bookkeeping of them (Pipeline._keep_held).
         self.ever_held = False
@@ -227,7 +230,11 @@ class Deduper:
         return len(self._young | self._old)
 
     def admit(
-        self, calls: Sequence[Call], now_ns: int | None = None, parents: Parents | None = None
+        self,
+        calls: Sequence[Call],
+        now_ns: int | None = None,
+        parents: Parents | None = None,
+        agents: Iterable[bytes] = (),
     ) -> tuple[list[Call], int]:
         """The calls not counted before, and how many were duplicates.
 
@@ -247,12 +254,20 @@ class Deduper:
         ``parents``: the request's parent spans whose dimensions a call inherits
         (``Call.inherits``, ``parents.Inheritance``): such a call whose parent has not come
         yet is held for it alike, and one held before is admitted once its parent comes.
+
+        ``agents``: trace id + name of the request's AG2 ``invoke_agent`` spans: a
+        ``subtask`` span (``Call.subtask``, held for its parent alike) naming an agent of
+        its trace is a copy of that agent's calls (``subtasks``), a duplicate.
         """
         received = len(calls)
         orphans = let_go = 0
         if parents or self._inheritance.waiting or any(call.inherits for call in calls):
             calls, orphans, let_go = self._inheritance.sort(calls, parents, now_ns)
             self.ever_held = self.ever_held or orphans > 0
+        if agents:
+            self._subtasks.remember(agents)
+        if any(call.subtask for call in calls):
+            calls = self._subtasks.calls(calls)
         keyed = _keys(calls)
         if len(keyed) > 1:
             keyed = _drop_pairs(keyed)

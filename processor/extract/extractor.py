@@ -212,6 +212,8 @@ SPAN_TYPE = _field(LOWER, "logfire.span_type")  # Logfire's: span, log, …
 AGENT_SPAN_TYPE = _field(LOWER, "agent.span.type")
 # AG2's: what its ``record_usage`` span accounts for (``sources.Source.accounting_copy``)
 AG2_USAGE_KIND = _field(LOWER, "ag2.usage.kind")
+# and the agent it names: the sub-agent whose calls a ``subtask`` span sums (``Call.subtask``)
+AG2_USAGE_LABEL = _field(TEXT, "ag2.usage.label")
 REQUEST_MODEL = _field(
     TEXT, "gen_ai.request.model", "llm.request.model", "llm.request.model_name", "ai.model.id"
 )
@@ -376,6 +378,7 @@ _NO_UNITS = (0,) * len(UNITS)
 _metered_counts = itemgetter(*METERED)
 _NO_METERED = (0,) * len(METERED)
 _DIMENSION_FIELDS = slice(DIMENSIONS[0], _N_FIELDS)  # the dimensions come last, in order
+_AGENT = tuple(tag_rules.DIMENSIONS).index("agent")
 _USAGE = (INPUT, OUTPUT, CACHE_READ, CACHE_WRITE)
 
 
@@ -430,6 +433,7 @@ class Call:
         "span_id",
         "status",
         "stream",
+        "subtask",
         "tags",
         "trace_id",
         "ts_us",
@@ -492,6 +496,11 @@ class Call:
     budget_blocked: int
     call_key: str
     """``tokentrace.call.key``: one row per key, however often the call's usage is read."""
+    subtask: str
+    """The sub-agent named by AG2's ``record_usage subtask`` span, the sum of that agent's
+    calls (``sources.Source.subtask``); "" for any other span. It is a copy of those calls
+    when the sub-agent is traced too (an ``invoke_agent`` span of that name in its trace,
+    ``subtasks``), else their only record."""
 
     @property
     def provider_usd(self) -> Decimal | None:
@@ -573,6 +582,8 @@ class Extraction:
         self.calls: list[Call] = []
         self.parents: Parents = {}
         """The spans whose dimensions their calls inherit (``Call.inherits``)."""
+        self.agents: set[bytes] = set()
+        """Trace id + name of each AG2 ``invoke_agent`` span (``Call.subtask``)."""
         self.received = 0
         self.ignored = 0
         self.tags_dropped = 0
@@ -752,6 +763,16 @@ def _call(
             found[_DIMENSION_FIELDS],
             source.parent_streams and _parent_streams(others),
         )
+    elif source.ag2 and operation == "invoke_agent":
+        # a ``subtask`` span beneath waits for it, by when its sub-agent's span has ended
+        extraction.parents[span.trace_id + span.span_id] = (
+            span.parent_span_id,
+            [None] * len(DIMENSIONS),
+            False,
+        )
+        agent = found[DIMENSIONS[_AGENT]]
+        if agent:
+            extraction.agents.add(span.trace_id + agent.encode())
     if found[OPERATION_ID] is not None or found[SPAN_KIND] is not None:
         if sources.is_wrapper(found[OPERATION_ID], found[SPAN_KIND]):
             return None
@@ -790,7 +811,7 @@ def _call(
     if (
         operation in NOT_A_CALL
         or source.preparation(span)
-        or source.accounting_copy(found[AG2_USAGE_KIND])
+        or source.accounting_copy(found[AG2_USAGE_KIND], found[AG2_USAGE_LABEL])
     ):
         return None
     if found[USAGE_DEFERRED] and found[INPUT] is None and found[OUTPUT] is None:
@@ -1068,6 +1089,9 @@ def _call(
     call.budget_blocked = int(bool(found[BUDGET_BLOCKED]))
     call.call_key = found[CALL_KEY] or ""
     call.ours = source.rank == sources.RANK_TOKENTRACE
+    call.subtask = (found[AG2_USAGE_LABEL] or "") if source.subtask(found[AG2_USAGE_KIND]) else ""
+    if call.subtask and span.parent_span_id:
+        call.inherits = True  # waits for its parent span, the delegating agent's
     framework = call.late or (source.stream_apart and call.stream)
     call.rank = sources.RANK_FRAMEWORK if framework else source.rank
     call.scope = scope

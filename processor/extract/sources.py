@@ -261,7 +261,9 @@ AG2 1.2.1's own tracing (``TelemetryMiddleware``, scope
 ``opentelemetry.instrumentation.ag2``): GenAI conventions, ``chat`` spans the calls
 (``invoke_agent`` not), its Claude input EXCLUDES cache, no stream attribute, no response
 id; each call's usage copied onto a ``record_usage model_call`` span beside it
-(``Source.accounting_copy``: not a call). Its ``record_usage compaction`` span is the only
+(``Source.accounting_copy``: not a call); its ``record_usage subtask`` span sums a
+sub-agent's calls, a call where no ``invoke_agent`` span of that agent is in its trace
+(``Source.subtask``). Its ``record_usage compaction`` span is the only
 span of the summary's call; beside another instrumentation's span of it (same trace,
 neither inside the other) it is paired as a framework's (``RANK_FRAMEWORK``).
 The AI SDK 7 traced by @ai-sdk/otel's ``OpenTelemetry`` integration (scope ``gen_ai``):
@@ -440,13 +442,16 @@ _ANTHROPIC_INPUT_EXCLUDES_CACHE_SCOPES = (
 )
 # AG2's ``record_usage`` spans (``ag2.usage.kind``) copy its accounting events: of a model
 # call its ``chat`` span traced (``model_call``, the same usage, beside it under the turn),
-# or the sum of a sub-agent's calls (``subtask``, recorded: ``_ag2_subtask``). Neither is a
-# call of its own while the sub-agent has the middleware too. One without it has no ``chat``
-# span: its ``subtask`` span is then its calls' only word, left out alone (recorded: 5
-# rows for 6 calls; tokentrace's instrumentation beside it meters them). Its
-# ``compaction`` and ``aggregation`` events are calls that no ``chat`` span traces (its
-# client is called directly, outside the middleware's hooks): those stay calls.
-_AG2_ACCOUNTING_COPIES = frozenset({"model_call", "subtask"})
+# not a call of its own; or the sum of a sub-agent's calls (``subtask``, recorded:
+# ``_ag2_subtask``), a copy while the sub-agent has the middleware too (its ``chat`` spans
+# are the calls). One without it has no ``chat`` span: its ``subtask`` span is then its
+# calls' only record (left out, 5 rows for 6 calls), so it is read as a call that the
+# deduper drops if its trace has an ``invoke_agent`` span of the sub-agent it names
+# (``Call.subtask``). Its ``compaction`` and ``aggregation`` events are calls that no
+# ``chat`` span traces (its client is called directly, outside the middleware's hooks):
+# those stay calls.
+_AG2_MODEL_CALL = "model_call"
+_AG2_SUBTASK = "subtask"
 # opentelemetry-instrumentation-botocore's Bedrock Runtime spans: input is Bedrock's
 # ``inputTokens`` (Converse) or Claude's ``input_tokens`` (InvokeModel), both without the
 # cache; it sets no stream attribute, but ``rpc.method`` names the streaming operations. So
@@ -904,11 +909,18 @@ class Source:
         (``OpenAI._prepare_chat_with_tools``): no call (``_LLAMA_INDEX_SCOPE``)."""
         return self.llama_index and span.name.rsplit(b".", 1)[-1].startswith(b"_prepare")
 
-    def accounting_copy(self, usage_kind: str | None) -> bool:
+    def accounting_copy(self, usage_kind: str | None, label: str | None) -> bool:
         """Whether a span is AG2's ``record_usage`` span of usage that a ``chat`` span
-        carries too, or that sums such spans (``_AG2_ACCOUNTING_COPIES``): counted, it
-        doubled every AG2 call (10 rows for 5 calls, recorded)."""
-        return self.ag2 and usage_kind in _AG2_ACCOUNTING_COPIES
+        carries too: counted, it doubled every AG2 call (10 rows for 5 calls, recorded). A
+        ``subtask`` span naming no agent cannot be told from a copy, and is taken for one."""
+        return self.ag2 and (
+            usage_kind == _AG2_MODEL_CALL or (usage_kind == _AG2_SUBTASK and not label)
+        )
+
+    def subtask(self, usage_kind: str | None) -> bool:
+        """Whether a span is AG2's ``record_usage subtask`` span, a sub-agent's calls summed:
+        a copy of their ``chat`` spans, or their only record (``Call.subtask``)."""
+        return self.ag2 and usage_kind == _AG2_SUBTASK
 
     def responses_call(self, agent_span_type: str | None) -> bool:
         """Whether a span is openai-agents-opentelemetry's ``gen_ai.response`` span (its
