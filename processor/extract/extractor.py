@@ -240,6 +240,9 @@ USAGE_OBJECT = _field(
 # InvokeModelWithResponseStream span sets ``llm.token_count.prompt`` (cache included) but
 # no ``…prompt_details``, while the Claude message it records carries the API's usage.
 OUTPUT_VALUE = _field(RAW, "output.value")
+# OpenInference's ``input.value``: the request, JSON. Read only for the Bedrock model id of
+# OpenInference JS's Converse spans (``sources.Source.bedrock_model_id``).
+INPUT_VALUE = _field(RAW, "input.value")
 # MLflow's ``mlflow.spanOutputs``: what the SDK method returned, JSON. Read only for an
 # embeddings span's usage, which MLflow (3.17) leaves out of ``mlflow.chat.tokenUsage``
 # while the OpenAI response it records has it (``usage.prompt_tokens``).
@@ -782,6 +785,10 @@ def _call(
                 if found[OPERATION_ID]
                 else sources.CALL_KINDS.get(found[SPAN_KIND] or "", "")
             )
+    model_id = source.bedrock_model_id(found[INPUT_VALUE])
+    if model_id:
+        found[REQUEST_MODEL] = tag_rules.clip(model_id)
+        found[RESPONSE_MODEL] = None  # ``llm.model_name``: the vendor, not a model
     bridged_response = source.responses_call(found[AGENT_SPAN_TYPE])
     if bridged_response:
         provider = provider or "openai"
@@ -994,7 +1001,9 @@ def _call(
             call.units = (writes[1], *call.units[1:])
     elif source.cache_writes_unread(call.provider, found[CACHE_WRITE]):
         call.usage_missing = 1  # its cache writes, billed above the input rate, are not counted
-    if source.anthropic_start_counted(call.provider, bool(call.stream)):
+    if source.anthropic_start_counted(call.provider, bool(call.stream)) or source.stream_unread(
+        found[OUTPUT_VALUE]
+    ):
         call.usage_missing = 1  # the output count is off by message_start's placeholder
         call.output_tokens = 0
     if source.stream_count_estimated(call.provider, bool(call.stream), cache_known):

@@ -220,9 +220,11 @@ client call, AutoGen's usage without cache counts, and zeros for a stream withou
 ``invoke_agent`` spans (``gen_ai.system=autogen``) are not calls.
 OpenInference JS's (0.5.1) and OpenLLMetry JS's (0.27) Bedrock instrumentations: each
 span of a call a root of its own trace, without response id (OpenInference's paired as a
-framework's); OpenInference's names no model (``llm.model_name`` is the vendor), its
-Converse input EXCLUDES cache without cache counts, and its InvokeModel stream's output is
-``message_start``'s 1; OpenLLMetry's Converse spans have no usage.
+framework's); OpenInference's names no model (``llm.model_name`` is the vendor: its
+Converse request, ``input.value``, has the ``modelId``), its input EXCLUDES cache (Converse's
+cache counts only in the response it records, ``output.value``), it says a call streamed only
+there (``"streaming": true``), and its InvokeModel stream's output is ``message_start``'s 1;
+OpenLLMetry's Converse spans have no usage, its InvokeModel input EXCLUDES cache.
 LangGraph (1.2) under OpenLLMetry's LangChain instrumentation: ``invoke_agent`` and
 ``execute_task`` spans, not calls, around ``ChatOpenAI.chat``, which is never current
 (``RANK_FRAMEWORK``: another instrumentation's span of the call is its sibling).
@@ -465,12 +467,20 @@ _AWS_SDK_SCOPES = (_BOTOCORE_SCOPE, b"@opentelemetry/instrumentation-aws-sdk")
 # OpenLLMetry's (0.62.4) and OpenLIT's (1.45) Bedrock instrumentations, which copy
 # Converse's ``inputTokens`` (and Claude's ``input_tokens``) beside ``gen_ai.usage.
 # cache_read|cache_creation.input_tokens``.
+# OpenInference JS's Bedrock instrumentation (0.5.1) sets Converse's ``inputTokens`` and
+# Claude's ``input_tokens`` as ``llm.token_count.prompt``: without the cache too.
+_OPENINFERENCE_JS_BEDROCK_SCOPE = b"@arizeai/openinference-instrumentation-bedrock"
 _BEDROCK_INPUT_EXCLUDES_CACHE_SCOPES = (
     *_AWS_SDK_SCOPES,
+    _OPENINFERENCE_JS_BEDROCK_SCOPE,
     b"opentelemetry.instrumentation.bedrock",
+    b"@traceloop/instrumentation-bedrock",
     b"openlit.instrumentation.bedrock",
     _AGENT_FRAMEWORK_SCOPE,
 )
+# Bedrock as the sources name it: the conventions' ``aws.bedrock``, and OpenInference's
+# ``llm.provider=aws`` (``extractor.PROVIDER_ALIASES`` maps it once the counts are read).
+_BEDROCK_PROVIDERS = frozenset({"aws.bedrock", "aws"})
 _AWS_STREAMING_METHODS = frozenset({"ConverseStream", "InvokeModelWithResponseStream"})
 # LiteLLM's OTel callback (1.110) names a span's operation by LiteLLM's call type: the sync
 # chat ``completion`` as ``chat``, but ``acompletion``, ``embedding``, ``responses``… as they
@@ -798,10 +808,10 @@ class Source:
         "ag2", "agents_bridge", "anthropic_input_excludes_cache", "bedrock_input_excludes_cache",
         "bedrock_vendor_dropped", "botocore", "chunk_timed", "foundry", "haystack", "inherits",
         "langchain", "langchain_js", "litellm", "llama_index", "logfire", "openinference",
-        "openlit", "openllmetry_js_openai", "openllmetry_langchain", "operation_spans",
-        "parent_dimensions", "parent_streams", "plain_keys_are_request", "provider_ids", "rank",
-        "response_id_in_output", "stream_apart", "usage_object_normalised", "vercel", "vertexai",
-        "vertexai_sdk",
+        "openinference_js_bedrock", "openlit", "openllmetry_js_openai", "openllmetry_langchain",
+        "operation_spans", "parent_dimensions", "parent_streams", "plain_keys_are_request",
+        "provider_ids", "rank", "response_id_in_output", "stream_apart", "usage_object_normalised",
+        "vercel", "vertexai", "vertexai_sdk",
     )  # fmt: skip
 
     def __init__(self, scope_name: bytes, sdk_name: str) -> None:
@@ -828,6 +838,7 @@ class Source:
             _BEDROCK_INPUT_EXCLUDES_CACHE_SCOPES
         )
         self.bedrock_vendor_dropped = scope_name == _OPENLLMETRY_BEDROCK_SCOPE
+        self.openinference_js_bedrock = scope_name == _OPENINFERENCE_JS_BEDROCK_SCOPE
         self.litellm = scope_name == _LITELLM_SCOPE
         self.vercel = scope_name == _VERCEL_SCOPE
         self.provider_ids = self.vercel or scope_name == _MASTRA_SCOPE
@@ -891,7 +902,7 @@ class Source:
 
     def input_excludes_cache(self, provider: str) -> bool:
         """Whether this source's input count leaves out cache reads and writes."""
-        if provider == "aws.bedrock":
+        if provider in _BEDROCK_PROVIDERS:
             return self.bedrock_input_excludes_cache
         return self.anthropic_input_excludes_cache and provider == "anthropic"
 
@@ -986,9 +997,36 @@ class Source:
         component's, not the run's)."""
         if not output:
             return False
+        if self.openinference_js_bedrock:
+            return _json_object(output).get("streaming") is True
         if self.haystack:
             return _STREAMED_META in output[output.rfind("_meta={") :]
         return self.langchain and _MESSAGE_CHUNK.search(output) is not None
+
+    def bedrock_model_id(self, request: str | None) -> str:
+        """The Bedrock model id (``global.anthropic.claude-…``) of the Converse request that
+        OpenInference JS's Bedrock span records whole (``input.value``): its
+        ``llm.model_name`` is the vendor alone (``anthropic``), so each of its calls was
+        ``unknown_model``, while the id names the model and the profile that sets its rate.
+        Empty for other sources, and for InvokeModel, whose request body names no model."""
+        if not (self.openinference_js_bedrock and request):
+            return ""
+        model_id = _json_object(request).get("modelId")
+        return model_id if model_id.__class__ is str else ""
+
+    def stream_unread(self, output: str | None) -> bool:
+        """Whether OpenInference JS's Bedrock span of a stream read none of its content
+        (0.5.1: the reply it records, ``"streaming": true``, has neither text nor a tool
+        call, recorded on an InvokeModel stream): its usage is then ``message_start``'s, the
+        input and cache counts but a placeholder output (1 for 80), which the later
+        ``message_delta`` it did not read would have replaced. The output, and the cost, are
+        unknown."""
+        if not (self.openinference_js_bedrock and output):
+            return False
+        reply = _json_object(output)
+        return (
+            reply.get("streaming") is True and not reply.get("text") and not reply.get("tool_calls")
+        )
 
     def reply_usage(self, output: str | None) -> UsageObject | None:
         """The provider's usage in the metadata of the reply that OpenInference's Haystack
@@ -1224,6 +1262,8 @@ _USAGE_OBJECT_KEYS = {
     "reasoning_tokens": _REASONING, "output_reasoning_tokens": _REASONING,
     # Gemini's ``usage_metadata`` (the Vertex AI SDK's response as a dict)
     "cached_content_token_count": _READ, "cachedContentTokenCount": _READ,
+    # Bedrock Converse's ``usage`` (OpenInference JS's ``output.value``, the response whole)
+    "cacheReadInputTokens": _READ, "cacheWriteInputTokens": _WRITE,
 }  # fmt: skip
 # ``'key': 123`` (a Python literal) or ``"key": 123`` (JSON): one pattern reads both, and
 # nothing is evaluated. A key that is ``None`` or ``null`` has no count.
@@ -1313,6 +1353,15 @@ def langchain_cache_writes(output: str | None) -> tuple[int, int] | None:
     if not (isinstance(writes, int) and isinstance(hour, int) and 0 <= hour <= writes < 2**32):
         return None
     return writes, hour
+
+
+def _json_object(text: str) -> dict[str, Any]:
+    """A JSON object recorded as an attribute's text; empty when the text is not one."""
+    try:
+        document = json.loads(text)
+    except ValueError:
+        return {}
+    return document if document.__class__ is dict else {}
 
 
 def response_usage(output: str) -> UsageObject | None:

@@ -844,22 +844,30 @@ def test_openinference_vertexai_and_tokentrace(replay, alone):
 @pytest.mark.parametrize("alone", [False, True])
 def test_bedrock_js_instrumentations_count_each_call_once(replay, alone):
     """OpenInference JS's (0.5.1) and OpenLLMetry JS's (0.27) Bedrock instrumentations
-    together over @aws-sdk/client-bedrock-runtime: Claude Sonnet 4.5's Converse,
-    ConverseStream, InvokeModel and InvokeModelWithResponseStream, 1,200 input tokens
-    each (1,000 cache reads, 100 cache writes) and 80 output. Their spans of a call are
-    roots of two traces, OpenLLMetry's inside OpenInference's in time, neither with a
-    response id: paired as a framework's and the SDK's are (each call was two rows).
+    together over @aws-sdk/client-bedrock-runtime: Claude Sonnet 4.5's Converse
+    (``global.``), ConverseStream (``us.``), InvokeModel and InvokeModelWithResponseStream,
+    1,200 input tokens each (1,000 cache reads, 100 cache writes) and 80 output. Their spans
+    of a call are roots of two traces, OpenLLMetry's inside OpenInference's in time, neither
+    with a response id: paired as a framework's and the SDK's are (each call was two rows).
 
     What is kept is OpenInference's, which has the usage (OpenLLMetry's Converse spans
-    have none, its InvokeModel ones no cache counts), and whose spans name no model
-    (``llm.model_name=anthropic``, the vendor): the cost of each call is unknown, never a
-    guess. Its Converse counts leave the cache out without saying so (input 100, total
-    1,280) and its InvokeModel stream's output is ``message_start``'s 1: stored as read.
+    have none, its InvokeModel ones no cache counts). Its ``llm.model_name`` is the vendor
+    (``anthropic``), but its Converse spans record the request (``input.value``), whose
+    ``modelId`` names the model and profile; its Converse input (100) leaves the cache out,
+    whose counts are only in the response it records (``output.value``'s ``usage``,
+    ``cacheReadInputTokens``/``cacheWriteInputTokens``): the plain Converse call is exact,
+    $0.002175 (Bedrock's global rates, https://aws.amazon.com/bedrock/pricing/). Its
+    ConverseStream's usage has no cache counts (input 100, total 1,280): usage-missing. Its
+    InvokeModel stream read no content (``"streaming": true``, no text), so its output is
+    ``message_start``'s 1: usage-missing, never priced on the placeholder. Both streams are
+    flagged (``"streaming": true``). InvokeModel's request body names no model: unknown.
+    Before: 4 rows ``unknown_model``, no stream flagged.
 
     Exported one span at a time, OpenLLMetry's span of each call ends first and is stored
     (the first seen wins); three have no usage, the InvokeModel stream's has 100 input and
-    80 output tokens where OpenInference's has 1,200 and 1: the two disagree, so they are
-    paired by time alone (``sources.LOOSE_USAGE_SCOPES``; it was 5 rows for 4 calls)."""
+    80 output tokens without the cache, which it counts nowhere: usage-missing (it was
+    ``no_rate``). The two disagree, so they are paired by time alone
+    (``sources.LOOSE_USAGE_SCOPES``; it was 5 rows for 4 calls)."""
     result = replay("bedrock_js", alone=alone)
     assert result.spans == 8
     if alone:
@@ -868,15 +876,17 @@ def test_bedrock_js_instrumentations_count_each_call_once(replay, alone):
             ("aws.bedrock", SONNET_ID, *missing),
             ("aws.bedrock", SONNET_ID, *missing),
             ("aws.bedrock", SONNET_ID[10:], *missing),
-            ("aws.bedrock", SONNET_ID[10:], 100, 80, 0, 0, 0, 0, 0, "no_rate", 0),
+            ("aws.bedrock", SONNET_ID[10:], 100, 80, 0, 0, 1, 0, 0, "usage_missing", 0),
         ]
     else:
+        cached = (1200, 80, 1000, 100)
         assert result.rows(*FIELDS) == [
-            ("aws.bedrock", "", 100, 80, 0, 0, 0, 0, 0, "unknown_model", 0),
-            ("aws.bedrock", "", 100, 80, 0, 0, 0, 0, 0, "unknown_model", 0),
-            ("aws.bedrock", "", 1200, 1, 1000, 100, 0, 0, 0, "unknown_model", 0),
-            ("aws.bedrock", "", 1200, 80, 1000, 100, 0, 0, 0, "unknown_model", 0),
-        ]
+            ("aws.bedrock", "", 1200, 0, 1000, 100, 1, 1, 0, "usage_missing", 0),
+            ("aws.bedrock", "", *cached, 0, 0, 0, "unknown_model", 0),
+            CONVERSE_GLOBAL,  # 100 × 3 + 1,000 × 0.30 + 100 × 3.75 + 80 × 15 per million
+            ("aws.bedrock", f"us.{SONNET_ID}", 100, 80, 0, 0, 1, 1, 0, "usage_missing", 0),
+        ]  # fmt: skip
+        assert result.metrics.usage_repaired.value() == 0  # the cache is added, not repaired
     assert result.metrics.spans_duplicate.value() == 4
 
 
