@@ -5,18 +5,17 @@ the same columns, types and rows as on chDB directly, and the seeded known answe
 
 from __future__ import annotations
 
-import datetime as dt
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import clickhouse_connect
 import pytest
 import yaml
+from grafana.rules import alert_rules, data_queries, query_sql
 from views.seed import NOW, TOTAL_REQUESTS
 
 from grafana import test_queries as board
 from tokentrace.grafana import generate
-from tokentrace.processor.store import macros
 
 from .conftest import DATABASE, TOKEN
 
@@ -42,11 +41,6 @@ def test_panels_and_variables_give_the_known_answers(http_client: Any) -> None:
     board.test_variable_options_come_from_the_rollup(http_client)
 
 
-def _rules() -> list[dict[str, Any]]:
-    text = (generate.DEFAULT_DIR / "alerting/rules.yaml").read_text(encoding="utf-8")
-    return [rule for group in yaml.safe_load(text)["groups"] for rule in group["rules"]]
-
-
 MOMENTS = [
     NOW,
     board.at(2026, 3, 9, 9, 30),
@@ -55,21 +49,15 @@ MOMENTS = [
 ]
 
 
-@pytest.mark.parametrize("rule", _rules(), ids=lambda rule: rule["uid"])
+@pytest.mark.parametrize("rule", alert_rules(), ids=lambda rule: rule["uid"])
 def test_every_alert_query_answers_as_on_chdb(
     http_client: Any, seeded: Any, rule: dict[str, Any]
 ) -> None:
-    queries = [q for q in rule["data"] if q["datasourceUid"] != "__expr__"]
+    queries = data_queries(rule)
     assert queries
     for now in MOMENTS:
         for query in queries:
-            window = query["relativeTimeRange"]
-            sql = macros.expand_macros(
-                query["model"]["rawSql"],
-                start=now - dt.timedelta(seconds=window["from"]),
-                end=now - dt.timedelta(seconds=window["to"]),
-                interval_s=query["model"]["intervalMs"] / 1000,
-            )
+            sql = query_sql(query, now)
             _same(http_client.query(sql), seeded.query(sql))
 
 

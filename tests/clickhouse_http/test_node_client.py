@@ -4,7 +4,6 @@ and alert query, byte for byte what chDB writes, and the write paths refused."""
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import shutil
 import subprocess
@@ -12,15 +11,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from grafana.rules import alert_rules, data_queries, query_sql
 
 from grafana import panels
 from grafana import test_queries as board
 from tokentrace.processor.api import clickhouse_http
-from tokentrace.processor.store import macros
 
 from .conftest import DATABASE, TOKEN
 from .test_clickhouse_connect import direct
-from .test_grafana_queries import MOMENTS, _rules
+from .test_grafana_queries import MOMENTS
 
 NODE_DIR = Path(__file__).with_name("node")
 FORMAT = "JSONEachRow"
@@ -32,20 +31,9 @@ def _panel_sql(panel: dict[str, Any], selection: dict[str, tuple[str, ...]]) -> 
 
 def _alert_sql() -> list[str]:
     found = []
-    for rule in _rules():
-        for query in rule["data"]:
-            if query["datasourceUid"] == "__expr__":
-                continue
-            window = query["relativeTimeRange"]
-            for now in MOMENTS:
-                found.append(
-                    macros.expand_macros(
-                        query["model"]["rawSql"],
-                        start=now - dt.timedelta(seconds=window["from"]),
-                        end=now - dt.timedelta(seconds=window["to"]),
-                        interval_s=query["model"]["intervalMs"] / 1000,
-                    )
-                )
+    for rule in alert_rules():
+        for query in data_queries(rule):
+            found.extend(query_sql(query, now) for now in MOMENTS)
     return found
 
 

@@ -14,11 +14,43 @@ from tokentrace.grafana import generate
 from tokentrace.processor.store import macros
 
 
+def alert_rules() -> list[dict[str, Any]]:
+    """Every provisioned rule, as Grafana reads them."""
+    text = (generate.DEFAULT_DIR / "alerting/rules.yaml").read_text(encoding="utf-8")
+    return [rule for group in yaml.safe_load(text)["groups"] for rule in group["rules"]]
+
+
 def alert_rule(uid: str) -> dict[str, Any]:
     """The provisioned rule ``uid``, as Grafana reads it."""
-    text = (generate.DEFAULT_DIR / "alerting/rules.yaml").read_text(encoding="utf-8")
-    groups = yaml.safe_load(text)["groups"]
-    return next(r for g in groups for r in g["rules"] if r["uid"] == uid)
+    return next(rule for rule in alert_rules() if rule["uid"] == uid)
+
+
+def data_queries(rule: dict[str, Any]) -> list[dict[str, Any]]:
+    """A rule's queries of the data source (not Grafana's expressions)."""
+    return [query for query in rule["data"] if query["datasourceUid"] != "__expr__"]
+
+
+def query_sql(query: dict[str, Any], now: dt.datetime) -> str:
+    """A rule's data query as Grafana sends it at ``now``: macros expanded for its window."""
+    window = query["relativeTimeRange"]
+    return macros.expand_macros(
+        query["model"]["rawSql"],
+        start=now - dt.timedelta(seconds=window["from"]),
+        end=now - dt.timedelta(seconds=window["to"]),
+        interval_s=query["model"]["intervalMs"] / 1000,
+    )
+
+
+def answers(client: Any, now: dt.datetime) -> dict[tuple[str, str], list[dict[str, Any]]]:
+    """Every rule's data queries run at ``now``: rows by (rule uid, query refId)."""
+    found = {}
+    for rule in alert_rules():
+        for query in data_queries(rule):
+            result = client.query(query_sql(query, now))
+            found[rule["uid"], query["refId"]] = [
+                dict(zip(result.column_names, row, strict=True)) for row in result.result_rows
+            ]
+    return found
 
 
 def evaluate(client: Any, rule: dict[str, Any], now: dt.datetime) -> dict[tuple, dict[str, float]]:
@@ -28,18 +60,8 @@ def evaluate(client: Any, rule: dict[str, Any], now: dt.datetime) -> dict[tuple,
     unique label set per row: what Grafana requires of table data for alerting.
     """
     values: dict[str, dict[tuple, float]] = {}
-    for query in rule["data"]:
-        model = query["model"]
-        if query["datasourceUid"] == "__expr__":
-            continue
-        window = query["relativeTimeRange"]
-        sql = macros.expand_macros(
-            model["rawSql"],
-            start=now - dt.timedelta(seconds=window["from"]),
-            end=now - dt.timedelta(seconds=window["to"]),
-            interval_s=model["intervalMs"] / 1000,
-        )
-        result = client.query(sql)
+    for query in data_queries(rule):
+        result = client.query(query_sql(query, now))
         series: dict[tuple, float] = {}
         for row in result.result_rows:
             labels = tuple(

@@ -26,14 +26,13 @@ from typing import Any
 
 import clickhouse_connect
 import pytest
-import yaml
+from grafana.rules import answers
 from ingest.serve_process import ServeProcess
 
 from grafana.panels import run_panel
-from tokentrace.grafana import generate
 from tokentrace.grafana.dashboards import DASHBOARDS
 from tokentrace.instrumentation.budget_guard import BudgetGuard
-from tokentrace.processor.store import macros, views
+from tokentrace.processor.store import views
 from unknown_cost import calls
 
 pytestmark = pytest.mark.slow
@@ -467,27 +466,11 @@ def test_no_alert_query_reads_unknown_costs_as_zero(serve) -> None:
     """No alert query hands Grafana a null number, nor judges a spend made of unknown costs
     as $0: on a day of unknown costs only, the budget rules have nothing to judge and the
     unknown-cost rule fires for the day's budget instead."""
-    client = _clickhouse(serve)
-    text = (generate.DEFAULT_DIR / "alerting/rules.yaml").read_text(encoding="utf-8")
-    rules = [r for g in yaml.safe_load(text)["groups"] for r in g["rules"]]
     end = dt.datetime.combine(DAYS["usage_missing"], dt.time(12), dt.UTC)
-    answered = {}
-    for rule in rules:
-        for query in rule["data"]:
-            if query["datasourceUid"] == "__expr__":
-                continue
-            window = query["relativeTimeRange"]
-            sql = macros.expand_macros(
-                query["model"]["rawSql"],
-                start=end - dt.timedelta(seconds=window["from"]),
-                end=end - dt.timedelta(seconds=window["to"]),
-                interval_s=query["model"]["intervalMs"] / 1000,
-            )
-            result = client.query(sql)
-            rows = [dict(zip(result.column_names, r, strict=True)) for r in result.result_rows]
-            for row in rows:
-                assert None not in row.values(), (rule["uid"], row)
-            answered[rule["uid"], query["refId"]] = rows
+    answered = answers(_clickhouse(serve), end)
+    for (uid, _), rows in answered.items():
+        for row in rows:
+            assert None not in row.values(), (uid, row)
     for percent in (50, 80, 100):
         day = [r for r in answered[f"tokentrace-budget-{percent}", "utilization_sql"]
                if r["period"] == "day"]  # fmt: skip

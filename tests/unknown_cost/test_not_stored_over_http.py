@@ -16,15 +16,14 @@ from typing import Any
 
 import clickhouse_connect
 import pytest
-import yaml
+from grafana.rules import answers
 from ingest.ingest_path import Ingest
 
 from grafana.panels import run_panel, shown_rows
-from tokentrace.grafana import generate
 from tokentrace.grafana.dashboards import DASHBOARDS
 from tokentrace.processor.api import clickhouse_http
 from tokentrace.processor.pricing.pricer import Pricer
-from tokentrace.processor.store import budgets, dead_letters, macros, store
+from tokentrace.processor.store import budgets, dead_letters, store
 from unknown_cost import calls
 
 ALONE = dt.datetime(2026, 10, 7, tzinfo=dt.UTC)  # its only calls were not stored
@@ -109,27 +108,10 @@ def test_a_known_cost_beside_calls_not_stored_crosses_as_itself(http) -> None:
 def test_no_alert_query_reads_calls_not_stored_as_zero(http) -> None:
     """On ALONE the day's budget has no known spend: the budget rules judge nothing (never
     0 % used) and the unknown-cost rule counts the 2 calls not stored."""
-    text = (generate.DEFAULT_DIR / "alerting/rules.yaml").read_text(encoding="utf-8")
-    rules = [r for g in yaml.safe_load(text)["groups"] for r in g["rules"]]
-    end = ALONE + dt.timedelta(hours=12)
-    answered = {}
-    for rule in rules:
-        for query in rule["data"]:
-            if query["datasourceUid"] == "__expr__":
-                continue
-            window = query["relativeTimeRange"]
-            result = http.query(
-                macros.expand_macros(
-                    query["model"]["rawSql"],
-                    start=end - dt.timedelta(seconds=window["from"]),
-                    end=end - dt.timedelta(seconds=window["to"]),
-                    interval_s=query["model"]["intervalMs"] / 1000,
-                )
-            )
-            rows = [dict(zip(result.column_names, r, strict=True)) for r in result.result_rows]
-            for row in rows:
-                assert None not in row.values(), (rule["uid"], row)
-            answered[rule["uid"], query["refId"]] = rows
+    answered = answers(http, ALONE + dt.timedelta(hours=12))
+    for (uid, _), rows in answered.items():
+        for row in rows:
+            assert None not in row.values(), (uid, row)
     for percent in (50, 80, 100):
         assert answered[f"tokentrace-budget-{percent}", "utilization_sql"] == [], percent
     unknown = answered["tokentrace-budget-unknown-cost", "unknown_sql"]
