@@ -126,7 +126,7 @@ from collections.abc import Iterable, Sequence
 from struct import Struct
 
 from tokentrace.processor.extract.extractor import Call, Parents
-from tokentrace.processor.extract.parents import Inheritance
+from tokentrace.processor.extract.parents import TraceMemory
 from tokentrace.processor.extract.sources import (
     EARLY_STREAM_SCOPES,
     FRAMEWORK_PEER_SCOPES,
@@ -135,7 +135,6 @@ from tokentrace.processor.extract.sources import (
     RANK_INEXACT,
     STREAM_USAGE_DROPPED_SCOPES,
 )
-from tokentrace.processor.extract.subtasks import Subtasks
 
 DEFAULT_CAPACITY = 600_000
 # Spans of one call start within this many microseconds of each other.
@@ -207,11 +206,10 @@ class Deduper:
         # span id, with when to release them; and their trace and parent ids, to the same.
         self._held: dict[bytes, tuple[Call, int]] = {}
         self._held_parents: dict[bytes, bytes] = {}
-        # Calls whose dimensions sit on their parent spans (``Call.inherits``), waiting for
-        # them before they are admitted.
-        self._inheritance = Inheritance()
-        # AG2's agents by trace, which tell a ``subtask`` span a copy (``Call.subtask``).
-        self._subtasks = Subtasks()
+        # Parent spans and AG2 agents by trace, and the calls waiting for their parent span
+        # before they are admitted (``Call.inherits``; a ``Call.subtask`` is a copy when its
+        # agent is traced).
+        self._traces = TraceMemory()
         # Whether any call was held since start: until then no call admitted or released is
         # a held one, which lets the pipeline skip its bookkeeping of them (Pipeline._keep_held).
         self.ever_held = False
@@ -252,22 +250,25 @@ class Deduper:
         Without ``now_ns`` nothing is held.
 
         ``parents``: the request's parent spans whose dimensions a call inherits
-        (``Call.inherits``, ``parents.Inheritance``): such a call whose parent has not come
+        (``Call.inherits``, ``parents.TraceMemory``): such a call whose parent has not come
         yet is held for it alike, and one held before is admitted once its parent comes.
 
         ``agents``: trace id + name of the request's AG2 ``invoke_agent`` spans: a
         ``subtask`` span (``Call.subtask``, held for its parent alike) naming an agent of
-        its trace is a copy of that agent's calls (``subtasks``), a duplicate.
+        its trace is a copy of that agent's calls, a duplicate.
         """
         received = len(calls)
         orphans = let_go = 0
-        if parents or self._inheritance.waiting or any(call.inherits for call in calls):
-            calls, orphans, let_go = self._inheritance.sort(calls, parents, now_ns)
+        if parents or agents:
+            self._traces.learn(parents or {}, agents)
+        if (
+            parents
+            or agents
+            or self._traces.waiting
+            or any(call.inherits or call.subtask for call in calls)
+        ):
+            calls, orphans, let_go = self._traces.sort(calls, now_ns)
             self.ever_held = self.ever_held or orphans > 0
-        if agents:
-            self._subtasks.remember(agents)
-        if any(call.subtask for call in calls):
-            calls = self._subtasks.calls(calls)
         keyed = _keys(calls)
         if len(keyed) > 1:
             keyed = _drop_pairs(keyed)
@@ -378,7 +379,12 @@ class Deduper:
     @property
     def held(self) -> list[Call]:
         """The calls held (``admit``), oldest first, then those waiting for their parent."""
-        return [call for call, _ in self._held.values()] + self._inheritance.waiting
+        return [call for call, _ in self._held.values()] + self._traces.waiting
+
+    def learn(self, parents: Parents, agents: Iterable[bytes]) -> None:
+        """Remember ``parents`` and ``agents`` as :meth:`admit` does (what the last run
+        remembered, read back at start: ``store.kept_traces``)."""
+        self._traces.learn(parents, agents)
 
     def hold(self, calls: Iterable[Call], now_ns: int) -> None:
         """Hold ``calls`` again, from ``now_ns``, as :meth:`admit` held them (the calls held
@@ -386,7 +392,7 @@ class Deduper:
         for call in calls:
             if call.inherits:
                 self.ever_held = True
-                self._inheritance.hold(call, now_ns + _HOLD_NS)
+                self._traces.hold(call, now_ns + _HOLD_NS)
                 continue
             parent = call.trace_id + call.parent_span_id if call.parent_span_id else b""
             self._hold(call, call.trace_id + call.span_id, parent, now_ns + _HOLD_NS)
@@ -452,8 +458,8 @@ class Deduper:
         released = [self._unhold(span) for span in due]
         admitted: list[Call] = []
         dropped = 0
-        if now_ns is None and self._inheritance.waiting:  # at shutdown: no parent came
-            orphans = self._inheritance.release()
+        if now_ns is None and self._traces.waiting:  # at shutdown: no parent came
+            orphans = self._traces.release()
             admitted, dropped = self.admit(orphans)
         for call in released:
             if not call.opening:
@@ -577,7 +583,7 @@ class Deduper:
         for call, *keys in _keys(calls):
             forgotten.add(id(call))
             if call.inherits:  # released, not stored: held again, due at the next admit
-                self._inheritance.hold(call, 0)
+                self._traces.hold(call, 0)
             elif waits(call):
                 self._hold(call, keys[0][1:], keys[1][1:], 0)
             if call.call_key:

@@ -486,7 +486,7 @@ class Call:
     inherits: bool
     """Its span leaves its dimensions or its stream sign to its parent spans
     (``sources.Source.parent_dimensions``: the AI SDK 7's ``chat`` span under ``agent_step``;
-    ``parent_streams``: Mastra's): the call takes them (``parents.Inheritance``), waiting for
+    ``parent_streams``: Mastra's): the call takes them (``parents.TraceMemory``), waiting for
     them a while if they have not come yet."""
     ttft_ms: float | None
     status: str
@@ -503,7 +503,7 @@ class Call:
     """The sub-agent named by AG2's ``record_usage subtask`` span, the sum of that agent's
     calls (``sources.Source.subtask``); "" for any other span. It is a copy of those calls
     when the sub-agent is traced too (an ``invoke_agent`` span of that name in its trace,
-    ``subtasks``), else their only record."""
+    ``parents.TraceMemory``), else their only record."""
 
     @property
     def provider_usd(self) -> Decimal | None:

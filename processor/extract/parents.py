@@ -1,40 +1,61 @@
-"""Dimensions and stream signs that a call's span leaves to its parent spans (``Call.inherits``).
+"""What a call's span leaves to other spans of its trace that may come later: one memory of
+parent spans and agents by trace, and the calls waiting for their parent span.
 
-@ai-sdk/otel 1.0 (the AI SDK 7) writes the runtime context (``ai.settings.context.*``:
-user, session, …) on the ``invoke_agent`` and ``agent_step`` spans of an operation, not on
-the ``chat`` span of the model call beneath them, so the call's row had no user or session.
-The extractor marks such a chat span ``Call.inherits`` and hands over the parents' own
-dimensions (``Extraction.parents``); here the call takes each dimension from its nearest
-ancestor that has it. @mastra/otel-exporter 1.4 says whether a call streamed only on its
-``agent_step`` span (the response's headers): the call takes that too.
+Two kinds of span mean what they mean only beside another span of their trace:
 
-A parent span ends after the call's span, so an exporter that sends each span alone (or a
-batch that closes between them) sends the call first. Such a call waits here until its
-parent comes, for up to ``HOLD_NS`` (an agent step ends once its tools ran), and is then
-stored without: a row without its user, never a row lost or delayed for good. Parents are
-remembered a while too (the newest ``_RECENT``), for a parent sent before its child.
+- @ai-sdk/otel 1.0 (the AI SDK 7) writes the runtime context (``ai.settings.context.*``:
+  user, session, …) on the ``invoke_agent`` and ``agent_step`` spans of an operation, not on
+  the ``chat`` span of the model call beneath them, so the call's row had no user or
+  session; @mastra/otel-exporter 1.4 says whether a call streamed only on its
+  ``agent_step`` span. The extractor marks such a chat span ``Call.inherits`` and hands over
+  the parents' own dimensions (``Extraction.parents``); the call takes each dimension from
+  its nearest ancestor that has it, and the stream sign.
+- AG2 1.2.1 sums a sub-agent's calls onto its parent agent's accounting as a ``subtask``
+  span named by the sub-agent (``Call.subtask``). Where the sub-agent has the
+  ``TelemetryMiddleware`` too, its ``chat`` spans are the calls and the sum is a copy; where
+  it has none, the sum is the only record of them (recorded: ``_ag2_subtask``, 5 rows for 6
+  calls while it was always taken for a copy). A traced sub-agent leaves an ``invoke_agent``
+  span of its name in the trace (``Extraction.agents``), which ends before the ``subtask``
+  span; the ``subtask`` span waits for its parent span (the delegating agent's
+  ``invoke_agent``, which ends after both; the extractor marks it ``inherits`` too), so by
+  then, whatever the batching, the sub-agent's span has come if there is one.
+
+One waiting rule serves both. A parent span ends after the call's span, so an exporter
+that sends each span alone (or a batch that closes between them) sends the call first.
+Such a call waits here until its parent comes, for up to ``HOLD_NS`` (an agent step ends
+once its tools ran), and is then let go without: a row without its user, never a row lost
+or delayed for good. Parents and agents are remembered a while too (the newest
+``_RECENT`` of each), for a parent or a sub-agent sent before the call.
+
+The waiting calls were acknowledged: the pipeline keeps them with the deduper's held calls
+(``held_calls``). What is remembered was acknowledged too, and a call after a restart needs
+it as much (a traced sub-agent's name forgotten, its ``subtask`` span was counted again):
+the pipeline keeps it beside the spool (``store.kept_traces``) and gives it back at start
+(:meth:`TraceMemory.learn`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from tokentrace.processor.extract.extractor import Call, Parents
 
 # How long a call waits for its parent span (nanoseconds, receipt to receipt), and how
-# many wait at most (past that, the oldest is stored without its parent's dimensions).
+# many wait at most (past that, the oldest is let go without its parent).
 HOLD_NS = 600 * 10**9
 _WAITING_MAX = 4096
-# Parent spans remembered for a child that comes after them.
+# Parent spans, and trace id + name of AG2 agents, remembered for a call that comes after.
 _RECENT = 4096
 
 
-class Inheritance:
-    """The parents seen lately, and the calls waiting for theirs."""
+class TraceMemory:
+    """The parent spans and agents seen lately, by trace, and the calls waiting for a
+    parent span."""
 
     def __init__(self) -> None:
         self._parents: Parents = {}
-        # trace id + span id of a waiting call → (the call, when it is stored without)
+        self._agents: dict[bytes, None] = {}
+        # trace id + span id of a waiting call → (the call, when it is let go without)
         self._waiting: dict[bytes, tuple[Call, int]] = {}
 
     @property
@@ -42,20 +63,23 @@ class Inheritance:
         """The calls waiting for their parent, oldest first."""
         return [call for call, _ in self._waiting.values()]
 
-    def sort(
-        self, calls: Sequence[Call], parents: Parents | None, now_ns: int | None
-    ) -> tuple[list[Call], int, int]:
+    def learn(self, parents: Parents, agents: Iterable[bytes] = ()) -> None:
+        """Remember ``parents`` (``Extraction.parents``) and each trace id + agent name of
+        ``agents`` (``Extraction.agents``), the newest ``_RECENT`` of each."""
+        _remember(self._parents, parents.items())
+        _remember(self._agents, ((agent, None) for agent in agents))
+
+    def sort(self, calls: Sequence[Call], now_ns: int | None) -> tuple[list[Call], int, int]:
         """The calls to admit now, how many of ``calls`` were held and how many held calls
-        were let go.
+        were let go (both counted before copies are dropped).
 
         The calls of ``calls`` that inherit take their parents' dimensions when the parent
-        is known (in this request or remembered); the others are held, given ``now_ns``
-        (without it, they are admitted as they are). Held calls whose parent is among
-        ``parents``, or whose time is up at ``now_ns``, are let go, still marked
-        ``inherits``, which only they are then. A resent copy of a held call is neither
-        (the caller counts it a duplicate)."""
-        if parents:
-            self._remember(parents)
+        is known (learnt in this request or before); the others are held, given ``now_ns``
+        (without it, they are admitted as they are). Held calls whose parent is known by
+        now, or whose time is up at ``now_ns``, are let go, still marked ``inherits``,
+        which only they are then. A resent copy of a held call is neither (the caller
+        counts it a duplicate), nor is a ``subtask`` span of an agent traced in its trace
+        (a copy of that agent's calls)."""
         ready: list[Call] = []
         held = 0
         for call in calls:
@@ -70,13 +94,13 @@ class Inheritance:
             call.inherits = False
             ready.append(call)
         let_go = 0
-        if self._waiting and (parents or now_ns is not None):
+        if self._waiting:
             for span, (call, until) in list(self._waiting.items()):
                 if self.settle(call) or (now_ns is not None and until <= now_ns):
                     del self._waiting[span]
                     ready.append(call)
                     let_go += 1
-        return ready, held, let_go
+        return [call for call in ready if not self._copy(call)], held, let_go
 
     def settle(self, call: Call) -> bool:
         """Give ``call`` its ancestors' dimensions, nearest first, if its parent is known
@@ -108,14 +132,21 @@ class Inheritance:
         self._waiting[call.trace_id + call.span_id] = (call, until_ns)
 
     def release(self) -> list[Call]:
-        """Every waiting call, as it is (at shutdown: no parent came)."""
+        """Every waiting call, as it is (at shutdown: no parent came; :meth:`sort` them)."""
         calls = self.waiting
         self._waiting.clear()
         return calls
 
-    def _remember(self, parents: Parents) -> None:
-        for key, parent in parents.items():
-            self._parents.pop(key, None)
-            self._parents[key] = parent
-        while len(self._parents) > _RECENT:
-            del self._parents[next(iter(self._parents))]
+    def _copy(self, call: Call) -> bool:
+        """Whether ``call`` is a ``subtask`` span whose sub-agent was traced in its trace:
+        a copy of that agent's ``chat`` spans."""
+        return bool(call.subtask) and call.trace_id + call.subtask.encode() in self._agents
+
+
+def _remember(memory: dict, entries: Iterable[tuple]) -> None:
+    """Put ``entries`` last in ``memory`` (the newest), and drop the oldest past ``_RECENT``."""
+    for key, value in entries:
+        memory.pop(key, None)
+        memory[key] = value
+    while len(memory) > _RECENT:
+        del memory[next(iter(memory))]
