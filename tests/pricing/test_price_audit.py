@@ -68,7 +68,12 @@ Not verified, so not asserted here:
   content tokens free: whether usage leaves them out is not published): unpriced (below).
 - gpt-4o-audio-preview-2024-10-01's audio rates (and the alias's until 2024-12-17): no
   first-party page states them; a call with audio tokens is unpriced (below).
-- Claude fast mode on Vertex AI and Bedrock: no rate read here; unpriced (no_rate).
+- Claude fast mode on Vertex AI and Bedrock: Bedrock is not among fast mode's platforms
+  (the fast-mode page's supportedPlatforms: the Claude API, Microsoft Foundry), Vertex AI's
+  rates were not readable: unpriced (no_rate).
+- Gemini 2.5's cache reads from 2025-07-06 to 2025-10-31: the day they went from a quarter
+  of input to a tenth is not published (genai-prices read the quarter on 2025-07-05, the
+  tenth on 2025-10-31): a call with cache hits then is unpriced (checked below).
 - grok-4-fast and grok-4-1-fast over 128K tokens: xAI bills a higher tier whose rates are
   not on a first-party page read here (third parties quote $0.40 / $1.00): unpriced (below).
 - OpenAI Batch calls with cache hits on models whose Batch table shows no cached rate
@@ -199,6 +204,25 @@ MISTRAL_OCR_BATCH = (
     "https://mistral.ai/news/ocr-4/ ; https://mistral.ai/news/mistral-ocr-3 ; "
     "https://mistral.ai/news/mistral-ocr"
 )
+MISTRAL_LARGE_2 = (
+    "https://docs.mistral.ai/getting-started/changelog (2024-07-24 Mistral Large 2 released, "
+    "2024-09-17 its price reduced; 2024-02-26 mistral-large-latest aka mistral-large-2402, "
+    "2024-05-29 codestral-latest aka codestral-2405, 2025-01-13 codestral-2501, 2025-01-30 "
+    "mistral-small-2501)" + MISTRAL_DOCS + " ; https://mistral.ai/technology/#pricing (Mistral "
+    "Large 2 $3 / $9 until the cut, as LiteLLM's price list of 2024 quotes it)"
+)
+GEMINI_2_5_CACHE = (
+    "https://ai.google.dev/gemini-api/docs/pricing (Gemini 2.5 Pro context caching $0.31 / "
+    "$0.625, 2.5 Flash $0.075 / $0.25 audio at GA, now $0.125 / $0.25 and $0.03 / $0.10) ; "
+    "https://github.com/pydantic/genai-prices commits 90608773 (read 2025-07-05) and 5de9400a "
+    "(read 2025-10-31): the day between is not published"
+)
+VOYAGE = "https://docs.voyageai.com/docs/pricing (voyage-3.5 $0.06, voyage-3-large $0.18)"
+DEEPSEEK_V4 = (
+    "https://api-docs.deepseek.com/quick_start/pricing (deepseek-v4-flash before 2026-08-16: "
+    "$0.14 miss, $0.0028 hit from 2026-04-26, $0.28 output)"
+)
+
 BATCH = {"openai.response.service_tier": "batch"}  # a batch call's tier, as a span carries it
 GROQ_WHISPER = "https://console.groq.com/docs/speech-text (whisper-large-v3: cost per hour $0.111)"
 HAIKU_5_5 = (
@@ -2805,6 +2829,405 @@ CASES = [
             ((2023, 8, 1), "0.17", ""),  # 100,000 x 1.5 + 10,000 x 2
             ((2024, 1, 1), None, "no_rate"),
             ((2024, 3, 1), "0.065", ""),  # 100,000 x 0.5 + 10,000 x 1.5
+        )
+    ),
+    # ------------------------------------------------------- round of 2026-12-03, 22:20 UTC
+    # Mistral Large 2 at its launch rates, $3 / $9, until the cut of 2024-09-17 (0.26 before,
+    # the later $2 / $6): 100,000 x 3 + 10,000 x 9. The day of the cut is unknown (its hour is
+    # not published); after it, 100,000 x 2 + 10,000 x 6.
+    *(
+        Case(
+            f"{model} on {datetime(*day, tzinfo=UTC):%Y-%m-%d}",
+            "mistral_ai",
+            model,
+            usage(100_000, 10_000),
+            cost,
+            MISTRAL_LARGE_2,
+            at=datetime(*day, 12, tzinfo=UTC),
+            reason=reason,
+        )
+        for model, day, cost, reason in (
+            ("mistral-large-2407", (2024, 8, 15), "0.39", ""),
+            ("mistral-large-2407", (2024, 9, 17), None, "no_rate"),
+            ("mistral-large-2407", (2024, 10, 1), "0.26", ""),
+            ("mistral-large-latest", (2024, 8, 15), "0.39", ""),
+            # named mistral-large-2402 until 2024-07-24, its rates of then not read (0.26)
+            ("mistral-large-latest", (2024, 6, 1), None, "no_rate"),
+            # named codestral-2405 / mistral-small-2402 or -2409 (0.039 / 0.013 before: the
+            # later Codestral 25.01's $0.30 / $0.90 and Small 3's $0.10 / $0.30)
+            ("codestral-latest", (2024, 10, 1), None, "no_rate"),
+            ("mistral-small-latest", (2024, 10, 1), None, "no_rate"),
+            # after the moves: 100,000 x 0.3 + 10,000 x 0.9; 100,000 x 0.1 + 10,000 x 0.3
+            ("codestral-latest", (2025, 3, 1), "0.039", ""),
+            ("mistral-small-latest", (2025, 3, 1), "0.013", ""),
+        )
+    ),
+    # Gemini 2.5 Pro and Flash at GA billed cache hits at a quarter of input (0.18 / 0.675 /
+    # 0.0519 before, the later tenth). Pro: 60,000 x 1.25 + 40,000 x 0.31 + 10,000 x 10;
+    # over 200K: 200,000 x 2.5 + 100,000 x 0.625 + 10,000 x 15. Flash, 20,000 audio of which
+    # 10,000 cached: 50,000 text x 0.3 + 10,000 audio x 1 + 30,000 cached text x 0.075 +
+    # 10,000 cached audio x 0.25 + 10,000 x 2.5 = 0.015 + 0.01 + 0.00225 + 0.0025 + 0.025.
+    # From 2025-07-06 to 2025-10-31 (the change's day is not published) a call with cache
+    # hits is unknown; one without is priced; from 2025-11-01 the tenth ($0.125).
+    *(
+        Case(
+            f"{model} {label}",
+            provider,
+            model,
+            counts,
+            cost,
+            GEMINI_2_5_CACHE,
+            at=datetime(*day, 12, tzinfo=UTC),
+            reason="" if cost else "no_rate",
+        )
+        for provider, model, label, counts, day, cost in (
+            (
+                "gcp.gemini",
+                "gemini-2.5-pro",
+                "GA cache hits",
+                usage(100_000, 10_000, 40_000),
+                (2025, 6, 20),
+                "0.1874",
+            ),
+            (
+                "gcp.gemini",
+                "gemini-2.5-pro",
+                "GA cache hits over 200K",
+                usage(300_000, 10_000, 100_000),
+                (2025, 6, 20),
+                "0.7125",
+            ),
+            (
+                "gcp.gemini",
+                "gemini-2.5-pro",
+                "cache hits while the rate moved",
+                usage(100_000, 10_000, 40_000),
+                (2025, 9, 1),
+                None,
+            ),
+            # 100,000 x 1.25 + 10,000 x 10
+            (
+                "gcp.gemini",
+                "gemini-2.5-pro",
+                "no cache hits while the rate moved",
+                usage(100_000, 10_000),
+                (2025, 9, 1),
+                "0.225",
+            ),
+            # 60,000 x 1.25 + 40,000 x 0.125 + 10,000 x 10
+            (
+                "gcp.gemini",
+                "gemini-2.5-pro",
+                "cache hits at a tenth",
+                usage(100_000, 10_000, 40_000),
+                (2025, 11, 15),
+                "0.18",
+            ),
+            (
+                "gcp.gemini",
+                "gemini-2.5-flash",
+                "GA cached audio",
+                usage(100_000, 10_000, 40_000, audio_in=20_000, audio_read=10_000),
+                (2025, 6, 20),
+                "0.05475",
+            ),
+            (
+                "gcp.gemini",
+                "gemini-2.5-flash",
+                "cache hits while the rate moved",
+                usage(100_000, 10_000, 40_000),
+                (2025, 8, 1),
+                None,
+            ),
+            # 70,000 x 0.3 + 30,000 audio x 1 + 10,000 x 2.5
+            (
+                "gcp.gemini",
+                "gemini-2.5-flash",
+                "audio while the rate moved",
+                usage(100_000, 10_000, audio_in=30_000),
+                (2025, 8, 1),
+                "0.076",
+            ),
+            (
+                "gcp.vertex_ai",
+                "gemini-2.5-flash-lite",
+                "cache hits while the rate moved",
+                usage(100_000, 10_000, 40_000),
+                (2025, 8, 1),
+                None,
+            ),
+            (
+                "gcp.gemini",
+                "gemini-2.5-flash-preview-09-2025",
+                "cache hits",
+                usage(100_000, 10_000, 40_000),
+                (2025, 10, 1),
+                None,
+            ),
+        )
+    ),
+    # Models and units no case had. 100,000 in + 10,000 out, 2025-09-01, unless said.
+    *(
+        Case(
+            model if label == "" else f"{model} {label}",
+            provider,
+            model,
+            counts,
+            cost,
+            source,
+            at=datetime(2025, 9, 1, 12, tzinfo=UTC),
+        )
+        for provider, model, label, counts, cost, source in (
+            # o3-pro $20 / $80; o1-pro $150 / $600; gpt-5-pro $15 / $120;
+            # chatgpt-4o-latest $5 / $15; gpt-3.5-turbo-instruct $1.50 / $2.
+            ("openai", "o3-pro", "", usage(100_000, 10_000), "2.8", OPENAI),
+            ("openai", "o1-pro", "", usage(100_000, 10_000), "21", OPENAI),
+            ("openai", "gpt-5-pro", "", usage(100_000, 10_000), "2.7", OPENAI),
+            ("openai", "chatgpt-4o-latest", "", usage(100_000, 10_000), "0.65", OPENAI),
+            ("openai", "gpt-3.5-turbo-instruct", "", usage(100_000, 10_000), "0.17", OPENAI),
+            # 40,000 cached: o4-mini-deep-research $2 / $0.50 / $8 = 0.12 + 0.02 + 0.08;
+            # o3-deep-research $10 / $2.50 / $40; gpt-4.1-nano $0.10 / $0.025 / $0.40;
+            # codex-mini-latest $1.50 / $0.375 / $6.
+            (
+                "openai",
+                "o4-mini-deep-research",
+                "cache hits",
+                usage(100_000, 10_000, 40_000),
+                "0.22",
+                OPENAI,
+            ),
+            (
+                "openai",
+                "o3-deep-research",
+                "cache hits",
+                usage(100_000, 10_000, 40_000),
+                "1.1",
+                OPENAI,
+            ),
+            (
+                "openai",
+                "gpt-4.1-nano",
+                "cache hits",
+                usage(100_000, 10_000, 40_000),
+                "0.011",
+                OPENAI,
+            ),
+            (
+                "openai",
+                "codex-mini-latest",
+                "cache hits",
+                usage(100_000, 10_000, 40_000),
+                "0.165",
+                OPENAI,
+            ),
+            # gpt-5-nano $0.05 / $0.005 / $0.40, its 8,000 reasoning tokens inside the output:
+            # 60,000 x 0.05 + 40,000 x 0.005 + 10,000 x 0.4.
+            (
+                "openai",
+                "gpt-5-nano",
+                "reasoning",
+                usage(100_000, 10_000, 40_000, reasoning=8_000),
+                "0.0072",
+                OPENAI,
+            ),
+            # Batch table: gpt-5 $0.625 / cached $0.0625 / $5 = 0.0375 + 0.0025 + 0.05.
+            (
+                "openai",
+                "gpt-5",
+                "batch cache hits",
+                usage(100_000, 10_000, 40_000, tier="batch"),
+                "0.09",
+                OPENAI_BATCH + " ; " + OPENAI,
+            ),
+            # Flex: gpt-5-mini $0.125 / $0.0125 / $1 = 0.0075 + 0.0005 + 0.01.
+            (
+                "openai",
+                "gpt-5-mini",
+                "flex cache hits",
+                usage(100_000, 10_000, 40_000, tier="flex"),
+                "0.018",
+                OPENAI_FLEX,
+            ),
+            # Embeddings in batch: text-embedding-3-large $0.065 (half of $0.13) x 100,000.
+            (
+                "openai",
+                "text-embedding-3-large",
+                "batch",
+                usage(100_000, tier="batch"),
+                "0.0065",
+                OPENAI_BATCH + " ; " + OPENAI,
+            ),
+            # gpt-audio-mini: text $0.60 / $2.40, audio $10 / $20; 50,000 of the input and
+            # 8,000 of the output audio: 0.03 + 0.5 + 0.0048 + 0.16.
+            (
+                "openai",
+                "gpt-audio-mini",
+                "audio",
+                usage(100_000, 10_000, audio_in=50_000, audio_out=8_000),
+                "0.6948",
+                "https://developers.openai.com/api/docs/models/gpt-audio-mini",
+            ),
+            # Cohere Command A $2.50 / $10; Command R7B $0.0375 / $0.15.
+            ("cohere", "command-a-03-2025", "", usage(100_000, 10_000), "0.35", COHERE),
+            ("cohere", "command-r7b-12-2024", "", usage(100_000, 10_000), "0.00525", COHERE),
+            # Claude 3.7 Sonnet, 40,000 read, 10,000 written for 1 hour (2x input, $6):
+            # 50,000 x 3 + 40,000 x 0.3 + 10,000 x 6 + 10,000 x 15 = 0.15 + 0.012 + 0.06 + 0.15.
+            (
+                "anthropic",
+                "claude-3-7-sonnet-20250219",
+                "1-hour write",
+                usage(100_000, 10_000, 40_000, write_1h=10_000),
+                "0.372",
+                ANTHROPIC,
+            ),
+            # Opus 4.1, 40,000 read, 20,000 written of which 10,000 for 1 hour: 40,000 x 15 +
+            # 40,000 x 1.5 + 10,000 x 18.75 + 10,000 x 30 + 10,000 x 75.
+            (
+                "anthropic",
+                "claude-opus-4-1-20250805",
+                "both writes",
+                usage(100_000, 10_000, 40_000, 20_000, write_1h=10_000),
+                "1.8975",
+                ANTHROPIC,
+            ),
+            # Batch halves every token rate, cache reads and writes included:
+            # (40,000 x 3 + 40,000 x 0.3 + 20,000 x 3.75 + 10,000 x 15) / 2.
+            (
+                "anthropic",
+                "claude-sonnet-4-5",
+                "batch with cache",
+                usage(100_000, 10_000, 40_000, 20_000, tier="batch"),
+                "0.1785",
+                ANTHROPIC,
+            ),
+            # Regional names 10% over global: Bedrock au. Sonnet 4.6 0.45 x 1.1; eu. Haiku 4.5
+            # with 40,000 read and 20,000 written (0.04 + 0.004 + 0.025 + 0.05) x 1.1; Vertex
+            # AI's europe-west1 endpoint for Sonnet 4.6, 0.45 x 1.1.
+            (
+                "aws.bedrock",
+                "au.anthropic.claude-sonnet-4-6",
+                "",
+                usage(100_000, 10_000),
+                "0.495",
+                BEDROCK_PROFILES,
+            ),
+            (
+                "aws.bedrock",
+                "eu.anthropic.claude-haiku-4-5-20251001-v1:0",
+                "cache",
+                usage(100_000, 10_000, 40_000, 20_000),
+                "0.1309",
+                BEDROCK_PROFILES,
+            ),
+            (
+                "gcp.vertex_ai",
+                "projects/p/locations/europe-west1/publishers/anthropic/models/claude-sonnet-4-6",
+                "",
+                usage(100_000, 10_000),
+                "0.495",
+                VERTEX_REGIONAL,
+            ),
+            # xAI grok-3-mini $0.30 / $0.075 / $0.50 (6,000 reasoning in the output);
+            # grok-4-0709 $3 / $0.75 / $15.
+            (
+                "x_ai",
+                "grok-3-mini",
+                "reasoning",
+                usage(100_000, 10_000, 40_000, reasoning=6_000),
+                "0.026",
+                XAI,
+            ),
+            ("x_ai", "grok-4-0709", "cache hits", usage(100_000, 10_000, 40_000), "0.36", XAI),
+            # Groq: qwen3-32b $0.29 / $0.59; kimi-k2-instruct-0905 $1 / $3; gpt-oss-20b
+            # $0.075 / $0.30.
+            ("groq", "qwen/qwen3-32b", "", usage(100_000, 10_000), "0.0349", GROQ),
+            ("groq", "moonshotai/kimi-k2-instruct-0905", "", usage(100_000, 10_000), "0.13", GROQ),
+            ("groq", "openai/gpt-oss-20b", "", usage(100_000, 10_000), "0.0105", GROQ),
+            # Gemini 2.0 Flash $0.10 / $0.025 / $0.40.
+            (
+                "gcp.gemini",
+                "gemini-2.0-flash",
+                "cache hits",
+                usage(100_000, 10_000, 40_000),
+                "0.011",
+                GEMINI,
+            ),
+            # Mistral: magistral-medium-2509 $2 / $5; mistral-medium-2508 $0.40 / $2.
+            (
+                "mistral_ai",
+                "magistral-medium-2509",
+                "",
+                usage(100_000, 10_000),
+                "0.25",
+                "https://docs.mistral.ai/models/magistral-medium-1-2-25-09" + MISTRAL_DOCS,
+            ),
+            (
+                "mistral_ai",
+                "mistral-medium-2508",
+                "",
+                usage(100_000, 10_000),
+                "0.06",
+                "https://docs.mistral.ai/models/mistral-medium-3-1-25-08" + MISTRAL_DOCS,
+            ),
+        )
+    ),
+    # On 2026-12-01: Gemini 3 Flash Preview text $0.50 / audio $1, cached $0.05 / $0.10,
+    # output $3, 20,000 audio of which 10,000 cached: 50,000 x 0.5 + 10,000 x 1 + 30,000 x
+    # 0.05 + 10,000 x 0.1 + 10,000 x 3; Codestral 25.08 $0.30 / $0.03 / $0.90; embeddings:
+    # voyage-3.5 $0.06 and voyage-3-large $0.18 (10,000 tokens), gemini-embedding-001 $0.15
+    # (100,000); DeepSeek V4 Flash after the cache cut ($0.14 / $0.0028 / $0.28, off-peak
+    # rates are its only ones on 2026-05-01) and deepseek-chat as V3.2-Exp ($0.28 / $0.028 /
+    # $0.42) on 2025-10-15.
+    *(
+        Case(f"{model} {label}", provider, model, counts, cost, source, at=at)
+        for provider, model, label, counts, cost, source, at in (
+            (
+                "gcp.gemini",
+                "gemini-3-flash-preview",
+                "cached audio",
+                usage(100_000, 10_000, 40_000, audio_in=20_000, audio_read=10_000),
+                "0.0675",
+                GEMINI,
+                DEC_1,
+            ),
+            (
+                "mistral_ai",
+                "codestral-2508",
+                "cache hits",
+                usage(100_000, 10_000, 40_000),
+                "0.0282",
+                "https://docs.mistral.ai/models/codestral-25-08" + MISTRAL_DOCS,
+                DEC_1,
+            ),
+            ("voyageai", "voyage-3.5", "embedding", usage(10_000), "0.0006", VOYAGE, DEC_1),
+            ("voyageai", "voyage-3-large", "embedding", usage(10_000), "0.0018", VOYAGE, DEC_1),
+            (
+                "gcp.gemini",
+                "gemini-embedding-001",
+                "embedding",
+                usage(100_000),
+                "0.015",
+                GEMINI,
+                DEC_1,
+            ),
+            (
+                "deepseek",
+                "deepseek-v4-flash",
+                "after the cache cut",
+                usage(100_000, 10_000, 40_000),
+                "0.011312",
+                DEEPSEEK_V4,
+                datetime(2026, 5, 1, 12, tzinfo=UTC),
+            ),
+            (
+                "deepseek",
+                "deepseek-chat",
+                "as V3.2-Exp",
+                usage(100_000, 10_000, 40_000),
+                "0.02212",
+                "https://api-docs.deepseek.com/news/news250929",
+                datetime(2025, 10, 15, 12, tzinfo=UTC),
+            ),
         )
     ),
 ]
