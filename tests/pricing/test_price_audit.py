@@ -223,6 +223,15 @@ DEEPSEEK_V4 = (
     "$0.14 miss, $0.0028 hit from 2026-04-26, $0.28 output)"
 )
 
+FABLE_5_2 = (
+    "https://platform.claude.com/docs/en/models/fable-5-2/overview (released 2026-11-09; $8 / "
+    "$40, cache reads $0.20, 5-minute writes $10, 1-hour $16, as https://github.com/archid21/"
+    "rightsize/releases/tag/v0.10.2 reads the pricing page's Fable 5.2 row)"
+)
+OPUS_5 = (
+    "https://platform.claude.com/docs/about-claude/models/whats-new-opus-5 ($5 / $25, 5m cache "
+    "writes $6.25, 1h $10, cache reads $0.50; Batch API 50% on input and output)"
+)
 BATCH = {"openai.response.service_tier": "batch"}  # a batch call's tier, as a span carries it
 GROQ_WHISPER = "https://console.groq.com/docs/speech-text (whisper-large-v3: cost per hour $0.111)"
 HAIKU_5_5 = (
@@ -3229,6 +3238,43 @@ CASES = [
                 datetime(2025, 10, 15, 12, tzinfo=UTC),
             ),
         )
+    ),
+    # The newest Claude models on 2026-12-01. Fable 5.2, 40,000 read, 20,000 written of which
+    # 10,000 for 1 hour: 40,000 x 8 + 40,000 x 0.2 + 10,000 x 10 + 10,000 x 16 + 10,000 x 40
+    # = 0.32 + 0.008 + 0.1 + 0.16 + 0.4; through Bedrock's global. profile with 40,000 read:
+    # 60,000 x 8 + 40,000 x 0.2 + 10,000 x 40. Opus 5 in batch: (100,000 x 5 + 10,000 x 25)
+    # / 2; through Bedrock's us. profile (10% over global): 0.75 x 1.1.
+    Case(
+        "claude-fable-5-2 both writes",
+        "anthropic",
+        "claude-fable-5-2",
+        usage(100_000, 10_000, 40_000, 20_000, write_1h=10_000),
+        "0.988",
+        FABLE_5_2,
+    ),
+    Case(
+        "global.anthropic.claude-fable-5-2 cache hits",
+        "aws.bedrock",
+        "global.anthropic.claude-fable-5-2",
+        usage(100_000, 10_000, 40_000),
+        "0.888",
+        FABLE_5_2 + " ; " + BEDROCK_PROFILES,
+    ),
+    Case(
+        "claude-opus-5 batch",
+        "anthropic",
+        "claude-opus-5",
+        usage(100_000, 10_000, tier="batch"),
+        "0.375",
+        OPUS_5,
+    ),
+    Case(
+        "us.anthropic.claude-opus-5",
+        "aws.bedrock",
+        "us.anthropic.claude-opus-5",
+        usage(100_000, 10_000),
+        "0.825",
+        OPUS_5 + " ; " + BEDROCK_PROFILES,
     ),
 ]
 
