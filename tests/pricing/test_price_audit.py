@@ -3276,6 +3276,83 @@ CASES = [
         "0.825",
         OPUS_5 + " ; " + BEDROCK_PROFILES,
     ),
+    # Batch, flex and priority beyond OpenAI's and Anthropic's, on 2026-12-01: Groq batch
+    # (half of llama-3.3-70b-versatile's $0.59 / $0.79): 100,000 x 0.295 + 10,000 x 0.395;
+    # Mistral batch (half of mistral-medium-2508's $0.40 / $2); Gemini flex and batch (half of
+    # 2.5 Flash's $0.30 / $2.50 and 2.5 Flash-Lite's $0.10 / $0.40); gpt-4.1-mini priority
+    # $0.70 / $0.175 / $2.80 with 40,000 cached: 0.042 + 0.007 + 0.028. Azure's Global rates
+    # are OpenAI's (a span cannot say Data Zone or Regional): gpt-5 60,000 x 1.25 + 40,000 x
+    # 0.125 + 10,000 x 10; gpt-4o-mini 60,000 x 0.15 + 40,000 x 0.075 + 10,000 x 0.6.
+    # codestral-embed $0.15 x 100,000.
+    *(
+        Case(f"{model} {label}", provider, model, counts, cost, source)
+        for provider, model, label, counts, cost, source in (
+            (
+                "groq",
+                "llama-3.3-70b-versatile",
+                "batch",
+                usage(100_000, 10_000, tier="batch"),
+                "0.03345",
+                GROQ + " ; https://console.groq.com/docs/batch (50% off)",
+            ),
+            (
+                "mistral_ai",
+                "mistral-medium-2508",
+                "batch",
+                usage(100_000, 10_000, tier="batch"),
+                "0.03",
+                "https://docs.mistral.ai/capabilities/batch/" + MISTRAL_DOCS,
+            ),
+            (
+                "gcp.gemini",
+                "gemini-2.5-flash",
+                "flex",
+                usage(100_000, 10_000, tier="flex"),
+                "0.0275",
+                GEMINI + " ; https://ai.google.dev/gemini-api/docs/flex-inference",
+            ),
+            (
+                "gcp.gemini",
+                "gemini-2.5-flash-lite",
+                "batch",
+                usage(100_000, 10_000, tier="batch"),
+                "0.007",
+                GEMINI_BATCH,
+            ),
+            (
+                "openai",
+                "gpt-4.1-mini",
+                "priority cache hits",
+                usage(100_000, 10_000, 40_000, tier="priority"),
+                "0.077",
+                OPENAI_PRIORITY,
+            ),
+            (
+                "azure.ai.openai",
+                "gpt-5",
+                "cache hits at Global rates",
+                usage(100_000, 10_000, 40_000),
+                "0.18",
+                AZURE,
+            ),
+            (
+                "azure.ai.openai",
+                "gpt-4o-mini",
+                "cache hits at Global rates",
+                usage(100_000, 10_000, 40_000),
+                "0.018",
+                AZURE,
+            ),
+            (
+                "mistral_ai",
+                "codestral-embed",
+                "embedding",
+                usage(100_000),
+                "0.015",
+                "https://docs.mistral.ai/models/codestral-embed-25-05" + MISTRAL_DOCS,
+            ),
+        )
+    ),
 ]
 
 
