@@ -3353,6 +3353,27 @@ CASES = [
             ),
         )
     ),
+    # Portkey's `@{slug}/{model}`: the slug is the app's own name for a provider (an
+    # `@azure-…` one does not say Global, Data Zone or Regional), so the model is priced as
+    # its owner's list, Global's for Azure's OpenAI models: gpt-4o 100,000 x 2.5 + 10,000 x
+    # 10; a slug before a deployment's own name is no model: unknown, never $0.
+    Case(
+        "portkey @azure slug",
+        "portkey",
+        "@azure-prod/gpt-4o",
+        usage(100_000, 10_000),
+        "0.35",
+        OPENAI + " ; " + AZURE,
+    ),
+    Case(
+        "portkey @azure slug with a deployment name",
+        "portkey",
+        "@azure-prod/my-gpt4o-deployment",
+        usage(100_000, 10_000),
+        None,
+        AZURE,
+        reason="unknown_model",
+    ),
 ]
 
 
