@@ -14,6 +14,7 @@ OpenRouter have none), into plain tuples. Run it after bumping the pinned genai-
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -22,7 +23,8 @@ from genai_prices import data_snapshot
 from genai_prices import types as gp
 
 from tokentrace.instrumentation.providers import VENDORS, hugging_face_id
-from tokentrace.processor.pricing.pricer import PROVIDER_IDS
+from tokentrace.processor.pricing.overrides import load_overrides
+from tokentrace.processor.pricing.pricer import CORRECTIONS_FILE, PROVIDER_IDS
 
 TARGET = Path(__file__).resolve().parents[2] / "instrumentation" / "model_owners.py"
 
@@ -121,7 +123,33 @@ def tables() -> tuple[list[tuple[str, str, str]], dict[str, str], list[tuple[str
                     names.setdefault(clause.equals.lower(), otel)
                 else:
                     _add(model_patterns, _pattern(otel, clause))
+    owners = {
+        provider.id: _OTEL_NAMES.get(provider.id, provider.id)
+        for provider in data_snapshot.get_snapshot().providers
+        if provider.model_match is not None
+    }
+    for entry in load_overrides(CORRECTIONS_FILE, sourced=True).entries:
+        # models genai-prices lacks and tokentrace's corrections price for their owner
+        # (DALL·E at OpenAI, Imagen at Google, Voyage's rerank-2.5): without them a call
+        # through a gateway has no provider and stays unpriced though its price is known
+        named = any(_named(pattern, entry.model) for pattern in provider_patterns)
+        if entry.provider in owners and not entry.prefix and not named:
+            names.setdefault(entry.model, owners[entry.provider])
     return provider_patterns, names, model_patterns
+
+
+def _named(pattern: tuple[str, str, str], model: str) -> bool:
+    """Whether a provider pattern already names the owner of a lower-cased model name (Vertex's
+    `claude-3-5-haiku@20241022`, corrected under Google's id, is Anthropic's by `claude`)."""
+    _, kind, value = pattern
+    if kind == "regex":
+        return re.search(value, model) is not None
+    return {
+        "starts_with": model.startswith,
+        "ends_with": model.endswith,
+        "contains": model.__contains__,
+        "equals": model.__eq__,
+    }[kind](value)
 
 
 def _add(patterns: list[tuple[str, str, str]], pattern: tuple[str, str, str]) -> None:

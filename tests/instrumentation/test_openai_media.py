@@ -302,6 +302,23 @@ def test_dall_e_priced_per_image_by_size_and_quality(standin, exporter, tmp_path
     ]
 
 
+def test_dall_e_through_an_unmapped_gateway_is_openai_s_at_its_image_rate(
+    unmapped, standin, tmp_path, store_client
+):
+    """DALL·E is not in genai-prices, only in tokentrace's corrections: its owner came from
+    neither, so through a gateway (nothing mapped) the call was `unknown` and unpriced. The
+    corrections' models now name their owner too: one standard 1024×1024 DALL·E 3 image $0.04,
+    two DALL·E 2 512×512 images 2 × $0.018 = $0.036 (https://openai.com/api/pricing)."""
+    sdk = client(standin.root + "/gateway/v1")
+    sdk.images.generate(model="dall-e-3", prompt="A harbour")
+    sdk.images.generate(model="dall-e-2", prompt="A harbour", size="512x512", n=2)
+
+    assert rows(unmapped, tmp_path, store_client) == [
+        ("image_generation", "openai", "dall-e-3", 0, 0, 0, 0, 0, 0, Decimal("0.04"), 1, 0, ""),
+        ("image_generation", "openai", "dall-e-2", 0, 0, 0, 0, 0, 0, Decimal("0.036"), 1, 0, ""),
+    ]  # fmt: skip
+
+
 def test_xai_image_generation_priced_at_the_cost_it_reports():
     """xAI's image answers carry no token counts, only `usage.cost_in_usd_ticks`
     (https://docs.x.ai/developers/cost-tracking: 200000000 ticks = $0.02 for one image): the
