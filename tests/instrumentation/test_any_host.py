@@ -226,9 +226,11 @@ def test_a_reseller_host_is_priced_at_the_reseller_s_rates(standin, unmapped):
 
 
 def test_model_owner_table_is_generated_from_the_pinned_genai_prices():
+    """Stale after a genai-prices bump or a new model in corrections.yaml: regenerate with
+    `python -m tokentrace.processor.pricing.model_owners && ruff format instrumentation`."""
     provider_patterns, names, model_patterns = generator.tables()
     assert tuple(provider_patterns) == model_owners.PROVIDER_PATTERNS
-    assert names == model_owners.MODEL_NAMES
+    assert names == model_owners.MODEL_NAMES, "stale: see this test's docstring"
     assert tuple(model_patterns) == model_owners.MODEL_PATTERNS
     assert tuple(generator.api_hosts()) == model_owners.API_HOSTS
     assert generator.listed_ids() == model_owners.LISTED_IDS
