@@ -230,7 +230,61 @@ def _threshold(name: str, default: str) -> float:
 GAP_RATIO = _threshold(GAP_RATIO_ENV, "0.05")
 GAP_USD = _threshold(GAP_USD_ENV, "1")
 _RECONCILIATION = VIEWS["reconciliation"]
-_RECONCILIATION_LABELS = "provider, model, toString(day) AS date"
+_RECONCILIATION_LABELS = "provider, model, toString(day) AS date, cause"
+# What to do about a gap, by the view's cause (a label of each instance, so the notification
+# says it): the command or setting that finds or closes it, never only the numbers.
+_PRICES_CMD = "tokentrace prices {{ $labels.model }} --provider {{ $labels.provider }}"
+_REPRICE_CMD = "tokentrace reprice --since {{ $labels.date }}"
+_BY_KEY = 'the "Billed vs metered by API key" table (tokentrace report, or the dashboard)'
+GAP_ACTIONS: dict[str, str] = {
+    "unmetered": (
+        f"No call of this model was metered that day: an app or API key is not instrumented. "
+        f"Find the key marked uninstrumented in {_BY_KEY} and run that app under "
+        "opentelemetry-instrument with OTEL_EXPORTER_OTLP_ENDPOINT pointing at tokentrace serve."
+    ),
+    "missing calls": (
+        f"The bill counts calls tokentrace never saw. Find the key marked partly instrumented or "
+        f"uninstrumented in {_BY_KEY} and run every app using it under opentelemetry-instrument."
+    ),
+    "calls without usage": (
+        "Calls were metered without usage (streams without stream_options.include_usage, or cut "
+        "off), so their tokens and cost are only in the bill: ask for include_usage in the app, or "
+        "set TOKENTRACE_STREAM_USAGE=inject where it runs."
+    ),
+    "unpriced calls": (
+        f"Metered calls have no price: `{_PRICES_CMD} --at {{{{ $labels.date }}}}` says why; give "
+        f"the model a rate in TOKENTRACE_PRICES_FILE, then run `{_REPRICE_CMD}`."
+    ),
+    "price or tier": (
+        f"Tokens match the bill but the cost does not: compare `{_PRICES_CMD} --at "
+        "{{ $labels.date }}` with your invoice, put your negotiated rate or the missing tier in "
+        f"TOKENTRACE_PRICES_FILE, then run `{_REPRICE_CMD}`."
+    ),
+    "calls not stored": (
+        "Metered calls could not be stored: `tokentrace dead-letters list` says why; fix that, "
+        "then `tokentrace dead-letters replay`."
+    ),
+    "more metered than billed": (
+        "More tokens were metered than billed: look for calls metered twice (two "
+        f"instrumentations of one call), or another organisation's key: unlisted key in {_BY_KEY}."
+    ),
+    "cost only": (
+        "The bill has items without token usage (web search, tools, images, fine-tuning): check "
+        "the provider's cost report for that line item."
+    ),
+}
+_GAP_ACTION_ELSE = "See the reconciliation panel for the rows of that day."
+
+
+def _gap_action() -> str:
+    """One Go template choosing the action by the instance's cause label."""
+    branches = [
+        f'{{{{ {"if" if n == 0 else "else if"} eq $labels.cause "{cause}" }}}}{action}'
+        for n, (cause, action) in enumerate(GAP_ACTIONS.items())
+    ]
+    return "".join(branches) + f"{{{{ else }}}}{_GAP_ACTION_ELSE}{{{{ end }}}}"
+
+
 # Finished days of the last three: providers finalise a day's report a day or two late,
 # and the reports are re-imported for two days, so a gap is judged on fresh numbers.
 # A day whose every metered call has an unknown cost has no gap (NULL): it is not judged here,
@@ -273,8 +327,8 @@ def _reconciliation_rule() -> Rule:
             "({{ humanizePercentage $values.gap_share.Value }} of the bill); "
             '{{ printf "%.0f" $values.unknown.Value }} metered calls of unknown cost and '
             '{{ printf "%.0f" $values.not_stored.Value }} calls not stored (dead letters) are not '
-            "in the metered cost, so the gap may be smaller. See the reconciliation panel for the "
-            "likely cause: unmetered calls, unpriced calls, or a price or tier."
+            "in the metered cost, so the gap may be smaller. Likely cause: {{ $labels.cause }}. "
+            + _gap_action()
         ),
     )
 

@@ -6,6 +6,8 @@ imported reports (migration 0006), not the call rollups, and filter on provider 
 
 from __future__ import annotations
 
+import textwrap
+
 from tokentrace.processor.store.view_sql import Format, View, pending
 
 # ---------------------------------------------------------------- reconciliation
@@ -28,6 +30,11 @@ def _key_list(alias: str) -> str:
 RECONCILIATION_FILTERS = ("provider", "model")
 TOKEN_TOLERANCE = 0.01
 """Billed and metered tokens within 1 % of each other count as matching."""
+
+# Billed tokens above the metered calls' by more than the tolerance: spend tokentrace did not
+# meter, whether calls were never seen ('missing calls') or seen without usage ('calls without
+# usage'); the columns are a reconciliation row's (``_RECONCILIATION_ROWS``).
+_TOKENS_SHORT = f"token_gap > {TOKEN_TOLERANCE} * (billed_input_tokens + billed_output_tokens)"
 
 
 def _newest(report: str, alias: str) -> str:
@@ -89,9 +96,16 @@ SELECT
         dead_lettered_requests > 0, 'calls not stored',
         metered_requests = 0, 'unmetered',
         has_usage = 0, if(unpriced_requests > 0, 'unpriced calls', 'cost only'),
+        -- billed tokens the metered calls lack: calls never seen, unless calls were seen without
+        -- usage and the bill counts no more calls than were seen (or counts none, as
+        -- Anthropic's): then it is their usage that is missing, not calls
+        {_TOKENS_SHORT},
+            if(usage_missing_requests > 0 AND NOT ifNull(billed_requests > metered_requests, 0),
+                'calls without usage', 'missing calls'),
         abs(token_gap) > {TOKEN_TOLERANCE} * (billed_input_tokens + billed_output_tokens),
-            if(token_gap > 0, 'missing calls', 'more metered than billed'),
-        unknown_cost_requests > 0, 'unpriced calls',
+            'more metered than billed',
+        unpriced_requests > 0, 'unpriced calls',
+        usage_missing_requests > 0, 'calls without usage',
         abs(gap) > {TOKEN_TOLERANCE} * billed_cost, 'price or tier',
         'matches'
     ) AS cause
@@ -161,7 +175,10 @@ RECONCILIATION_VIEWS: list[View] = [
             "Per provider, UTC day and model: what the provider billed (its usage and cost "
             "reports) against what tokentrace metered, the gap (billed - metered) and its "
             "share of the bill, and the likely cause: 'unmetered' (billed, never seen), "
-            "'missing calls' (billed tokens above metered, calls of unknown cost or not), "
+            "'missing calls' (billed tokens above metered, calls of unknown cost or not), 'calls "
+            "without usage' (usage_missing_requests metered calls carried no token counts, and "
+            "the bill counts no more calls than were metered, or none: their usage is missing, "
+            "not calls; turn on stream_options.include_usage), "
             "'price or tier' (tokens match within 1 %, cost does not), 'unpriced calls', 'not "
             "billed', 'cost only' (no usage in the report, e.g. web search), 'calls not stored' "
             "(dead_lettered_requests: metered calls serve could not store, in no metered "
@@ -187,8 +204,8 @@ ORDER BY day DESC, abs(gap) DESC, provider, model""",
             "Billed spend the instrumentation never metered, per provider and model over the "
             "range: the whole bill of a model on days without any metered call of it, plus "
             "the bill less the metered calls' cost on days where billed tokens exceed metered "
-            "ones ('missing calls'). Calls seen without usage are in it (the bill has their "
-            "tokens; usage_missing_requests counts them). A 'missing calls' day with metered "
+            "ones ('missing calls', or 'calls without usage': the bill has the tokens of calls "
+            "seen without usage, and usage_missing_requests counts them). Such a day with metered "
             "calls without a price is counted in unknown_cost_days, not summed: unmetered_cost "
             "is then a lower bound, NULL (unknown) if every day is one."
         ),
@@ -204,18 +221,23 @@ SELECT
     -- such day is one of those). Calls without usage do not hide the rest: their tokens and
     -- cost are the bill's, and in the gap of the calls with usage (unmetered_gap)
     sumIf(d.billed_cost, d.cause = 'unmetered')
-        + sumIf(assumeNotNull(d.unmetered_gap),
-            d.cause = 'missing calls' AND d.unmetered_gap IS NOT NULL) AS known_unmetered_cost,
+        + sumIf(assumeNotNull(d.unmetered_gap), d.short AND d.unmetered_gap IS NOT NULL)
+        AS known_unmetered_cost,
     if(unknown_cost_days = days, NULL, known_unmetered_cost) AS unmetered_cost,
     sum(d.billed_cost) AS billed_cost,
     toFloat64(unmetered_cost) / nullIf(toFloat64(billed_cost), 0) AS unmetered_share,
-    countIf(d.cause IN ('unmetered', 'missing calls')) AS days,
-    countIf(d.cause = 'missing calls' AND d.unmetered_gap IS NULL) AS unknown_cost_days,
-    sumIf(d.usage_missing_requests, d.cause = 'missing calls' AND d.unmetered_gap IS NOT NULL)
+    countIf(d.cause = 'unmetered' OR d.short) AS days,
+    countIf(d.short AND d.unmetered_gap IS NULL) AS unknown_cost_days,
+    sumIf(d.usage_missing_requests, d.short AND d.unmetered_gap IS NOT NULL)
         AS usage_missing_requests
 FROM
 (
-{_RECONCILIATION_ROWS}
+    -- the days whose billed tokens the metered calls lack: missing calls, or calls without usage
+    SELECT *, cause IN ('missing calls', 'calls without usage') AND {_TOKENS_SHORT} AS short
+    FROM
+    (
+{textwrap.indent(_RECONCILIATION_ROWS, "        ")}
+    )
 ) AS d
 GROUP BY provider, model
 HAVING known_unmetered_cost > 0 OR unknown_cost_days > 0

@@ -50,8 +50,9 @@ def test_demo_runs_the_real_pipeline_and_prints_the_report(tmp_path: Path) -> No
     assert (cron["unknown_cost_days"], cron["unmetered_cost_complete"]) == (0, True)
     causes = {(c["provider"], c["model"], c["cause"]) for c in doc["reconciliation_causes"]}
     # days whose metered calls include one of unknown cost (a stream without usage) and no
-    # token gap read "unpriced calls": their metered cost is a lower bound
-    gaps = {c for c in causes if c[2] not in ("matches", "unpriced calls")}
+    # token gap read "calls without usage" (their usage is missing, not a price, nor calls):
+    # their metered cost is a lower bound
+    gaps = {c for c in causes if c[2] not in ("matches", "calls without usage")}
     assert gaps <= {
         ("openai", "gpt-4o-mini", "missing calls"),
         ("openai", "gpt-4o-mini", "unmetered"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -228,11 +229,13 @@ def test_alert_fires_for_a_finished_day_over_5_percent_and_1_usd(seeded: Any) ->
     # today's 4.90 gap is not judged (the day is not over); D2's gpt-4o-mini gap is 33 % but
     # only 0.05 USD; D2's gpt-4o was metered, not billed
     assert firing == {
-        (("provider", "openai"), ("model", "text-embedding-3-small"), ("date", "2026-03-14")): {
+        (("provider", "openai"), ("model", "text-embedding-3-small"), ("date", "2026-03-14"),
+         ("cause", "unmetered")): {
             "gap_share": 1.0, "gap": 3.0, "billed": 3.0, "metered": 0.0, "unknown": 0.0,
             "not_stored": 0.0,
         },
-        (("provider", "anthropic"), ("model", "claude-sonnet-4-0"), ("date", "2026-03-14")): {
+        (("provider", "anthropic"), ("model", "claude-sonnet-4-0"), ("date", "2026-03-14"),
+         ("cause", "price or tier")): {
             "gap_share": pytest.approx(0.375), "gap": pytest.approx(1.2), "billed": 3.2,
             "metered": 2.0, "unknown": 0.0, "not_stored": 0.0,
         },
@@ -254,7 +257,12 @@ def test_alert_names_the_calls_not_stored_beside_the_gap(seeded: Any) -> None:
     row = {"ts": int(ts.timestamp() * 1e6), "provider": "anthropic", "model": "claude-sonnet-4-0"}
     dead_letters.add(seeded, [("seg-1/0", "test", row)])
     rule = _rule()
-    sonnet = (("provider", "anthropic"), ("model", "claude-sonnet-4-0"), ("date", "2026-03-14"))
+    sonnet = (
+        ("provider", "anthropic"),
+        ("model", "claude-sonnet-4-0"),
+        ("date", "2026-03-14"),
+        ("cause", "calls not stored"),
+    )
     values = evaluate(seeded, rule, NOW)[sonnet]
     assert (values["gap"], values["unknown"], values["not_stored"]) == (
         pytest.approx(1.2),
@@ -282,8 +290,9 @@ def test_alert_does_not_judge_a_day_whose_metered_calls_all_have_an_unknown_cost
     )  # fmt: skip
     rule = _rule()
     assert set(evaluate(seeded, rule, NOW)) == {
-        (("provider", "anthropic"), ("model", "claude-sonnet-4-0"), ("date", "2026-03-14")),
-    }
+        (("provider", "anthropic"), ("model", "claude-sonnet-4-0"), ("date", "2026-03-14"),
+         ("cause", "price or tier")),
+    }  # fmt: skip
     for query in rule["data"]:
         if query["datasourceUid"] != "__expr__":
             sql = macros.expand_macros(
@@ -291,6 +300,49 @@ def test_alert_does_not_judge_a_day_whose_metered_calls_all_have_an_unknown_cost
             )
             models = [row[1] for row in seeded.query(sql).result_rows]
             assert "text-embedding-3-small" not in models, query["refId"]
+
+
+def _describe(rule: dict[str, Any], labels: dict[str, str]) -> str:
+    """The rule's description for one instance: its labels put in, and of the template's
+    ``if eq $labels.cause`` chain the branch of its cause (what Grafana's Go template does)."""
+    text = re.sub(
+        r"\{\{ \$labels\.(\w+) \}\}", lambda m: labels[m[1]], rule["annotations"]["description"]
+    )
+    branches = dict(re.findall(r'\{\{ (?:else )?if eq \$labels\.cause "([^"]+)" \}\}([^{]*)', text))
+    fallback = re.search(r"\{\{ else \}\}([^{]*)\{\{ end \}\}", text)
+    assert fallback is not None
+    start = text.index("{{ if eq $labels.cause")
+    return text[:start] + branches.get(labels["cause"], fallback[1])
+
+
+def test_alert_says_what_to_do_for_its_cause(seeded: Any) -> None:
+    """Each firing instance carries the day's cause, and its description the action for it:
+    the seed's unmetered embeddings point at the uninstrumented key, Claude's price or tier at
+    the prices command and a reprice of that day. Every cause the view can give has one."""
+    from grafana.rules import evaluate
+
+    from tokentrace.grafana import alerts
+
+    rule = _rule()
+    said = {
+        dict(labels)["model"]: _describe(rule, dict(labels))
+        for labels in evaluate(seeded, rule, NOW)
+    }
+    assert said["text-embedding-3-small"].endswith(
+        "Likely cause: unmetered. No call of this model was metered that day: an app or API key "
+        'is not instrumented. Find the key marked uninstrumented in the "Billed vs metered by API '
+        'key" table (tokentrace report, or the dashboard) and run that app under '
+        "opentelemetry-instrument with OTEL_EXPORTER_OTLP_ENDPOINT pointing at tokentrace serve."
+    )
+    assert said["claude-sonnet-4-0"].endswith(
+        "Likely cause: price or tier. Tokens match the bill but the cost does not: compare "
+        "`tokentrace prices claude-sonnet-4-0 --provider anthropic --at 2026-03-14` with your "
+        "invoice, put your negotiated rate or the missing tier in TOKENTRACE_PRICES_FILE, then "
+        "run `tokentrace reprice --since 2026-03-14`."
+    )
+    causes = set(re.findall(r"'([a-z ]+)'", views.VIEWS["reconciliation"].template.split(
+        "multiIf(")[-1].split("AS cause")[0]))  # fmt: skip
+    assert causes - {"not billed", "matches"} == set(alerts.GAP_ACTIONS)
 
 
 def test_alert_thresholds_are_configurable(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -382,7 +434,9 @@ def test_metered_calls_all_of_unknown_cost_have_no_metered_cost_nor_gap(
     seeded.insert("llm_calls", [list(c.values()) for c in calls], column_names=list(calls[0]))
     day = {"start": dt.datetime(2026, 3, 14, tzinfo=dt.UTC), "end": NOW.replace(hour=0)}
     [row] = [r for r in _rows(seeded, "reconciliation", **day) if r["model"].startswith("text")]
-    cause = "unpriced calls" if kind == "unpriced" else "missing calls"
+    # seen without usage: the bill counts the 40 calls that were metered, so their usage is
+    # what is missing, not calls (was: 'missing calls')
+    cause = "unpriced calls" if kind == "unpriced" else "calls without usage"
     assert (row["billed_cost"], row["metered_cost"], row["gap"], row["gap_ratio"]) == (
         Decimal(3),
         None,
@@ -508,6 +562,70 @@ def test_calls_of_unknown_cost_beside_missing_calls_do_not_hide_them(seeded: Any
     out = io.StringIO()
     terminal.render(doc, Console(file=out, width=160))
     assert "openai/gpt-4o-mini: $0.05 incl. 1 call without usage of $0.15 billed" in out.getvalue()
+
+
+def test_calls_seen_without_usage_are_told_from_missing_calls(seeded: Any) -> None:
+    """Calls seen without usage are not missing calls: where the bill counts no more calls than
+    were metered, or counts none (Anthropic's), the day's cause is 'calls without usage', and
+    its unmetered spend is counted as before (their billed tokens are in the gap).
+
+    - D1, claude-3-5-haiku (a bill of its own, no request count): billed 20,000 + 2,000
+      tokens, $0.10; metered one call of 10,000 + 1,000 at $0.05 and one stream without usage.
+      Tokens 11,000 short: was 'missing calls', now 'calls without usage'; unmetered $0.05.
+    - D2, claude-sonnet-4-0: the seed's four calls match the bill's tokens (price or tier);
+      one more stream without usage: was 'unpriced calls' (it has no price problem), now
+      'calls without usage'.
+    - D2, gpt-4o-mini: a stream without usage beside the cron job's 5 billed calls nobody
+      metered (billed 15 requests, 11 metered): still 'missing calls'."""
+    from reconcile.seed import _cost
+    from tokentrace.processor.reconcile import store_days
+    from tokentrace.processor.reconcile.rows import Report, UsageRow
+
+    haiku = "claude-3-5-haiku"
+    bill = Report("anthropic", [D1])
+    bill.usage = [
+        UsageRow(D1, "messages", haiku, haiku, "wrk_app", "apikey_app", "", 20_000, 0, 0, 2_000,
+                 None),
+    ]  # fmt: skip
+    bill.costs = [_cost(D1, haiku, "0.10", project="wrk_app")]
+    store_days.write(seeded, bill)
+    columns = ["ts", "trace_id", "provider", "model", "input_tokens", "output_tokens", "cost",
+               "priced", "unpriced_reason", "usage_missing"]  # fmt: skip
+
+    def at(day: dt.date) -> dt.datetime:
+        return dt.datetime.combine(day, dt.time(10), dt.UTC)
+
+    seeded.insert(
+        "llm_calls",
+        [
+            [at(D1), "h1", "anthropic", haiku, 10_000, 1_000, Decimal("0.05"), 1, "", 0],
+            [at(D1), "h2", "anthropic", haiku, 0, 0, Decimal(0), 0, "usage_missing", 1],
+            [at(D2), "s5", "anthropic", "claude-sonnet-4-0", 0, 0, Decimal(0), 0,
+             "usage_missing", 1],
+            [at(D2), "m11", "openai", MINI, 0, 0, Decimal(0), 0, "usage_missing", 1],
+        ],
+        column_names=columns,
+    )  # fmt: skip
+    rows = {(r["day"], r["model"]): r for r in _rows(seeded, "reconciliation")}
+    got = {
+        key: (r["cause"], r["token_gap"], r["usage_missing_requests"], r["unmetered_gap"])
+        for key, r in rows.items()
+        if key in {(D1, haiku), (D2, "claude-sonnet-4-0"), (D2, MINI)}
+    }
+    assert got == {
+        (D1, haiku): ("calls without usage", 11_000, 1, Decimal("0.05")),
+        (D2, "claude-sonnet-4-0"): ("calls without usage", 0, 1, Decimal("1.2")),
+        (D2, MINI): ("missing calls", 5_500, 1, Decimal("0.05")),
+    }
+    spend = {
+        r["model"]: (r["unmetered_cost"], r["days"], r["usage_missing_requests"])
+        for r in _rows(seeded, "unmetered_spend", end=NOW.replace(hour=0) - dt.timedelta(seconds=1))
+    }
+    assert spend == {  # finished days
+        "text-embedding-3-small": (Decimal(3), 1, 0),
+        haiku: (Decimal("0.05"), 1, 1),
+        MINI: (Decimal("0.05"), 1, 1),
+    }
 
 
 def test_calls_not_stored_are_said_beside_the_metered_cost(seeded: Any) -> None:
