@@ -768,6 +768,7 @@ def _genai_schedule(
         }
     )
 
+    batch_cache_undiscounted = rules.batch_cache_undiscounted(provider.id, model, service_tier)
     fine_tuned_base = None
     if model.id.startswith("ft:") or ".ft-" in model.id:
         fine_tuned_base = provider.find_model(rules.base_model_ref(model.id))
@@ -787,6 +788,7 @@ def _genai_schedule(
             day=day,
             inference_geo=inference_geo,
             grounding_billed=grounding_billed,
+            batch_cache_undiscounted=batch_cache_undiscounted,
         )
         return (
             replace(ruled, rules=((rules.VERTEX_REGIONAL, ""), *ruled.rules)) if regional else ruled

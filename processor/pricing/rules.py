@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from genai_prices.types import ModelPrice, Tier, TieredPrices
+from genai_prices.types import ModelInfo, ModelPrice, Tier, TieredPrices
 
 # Tiers that are the standard price (OpenAI answers ``default``, Anthropic ``standard``).
 STANDARD_TIERS = frozenset({"", "default", "standard", "auto", "on_demand"})
@@ -71,6 +71,32 @@ XAI_BATCH = Rule(
 XAI_BATCH_PROVIDERS = frozenset({"x-ai"})
 XAI_BATCH_FROM = date(2026, 6, 14)
 XAI_BATCH_FACTOR = Decimal("0.8")
+
+
+OPENAI_BATCH_CACHE = Rule(
+    "openai-batch-no-cache-discount",
+    "OpenAI Batch API call with cache hits on a model whose Batch row has no cached-input rate "
+    "(GPT-4o, GPT-4.1, o1, o3, o3-mini, o4-mini): prompt caching's discount is not available on "
+    "the Batch API, so cached input is billed at the batch input rate, not at half the cached "
+    "rate nor at the standard one",
+    'https://platform.openai.com/docs/guides/prompt-caching (FAQ: "Discounting for Prompt '
+    'Caching is not available on the Batch API") ; https://developers.openai.com/api/docs/'
+    "pricing (the Batch table lists cached input for the GPT-5 family and later and the "
+    'gpt-image models only; genai-prices 0.2.3 read it on 2026-10-14: "The Batch table '
+    'publishes no cached-input rate")',
+)
+
+
+def batch_cache_undiscounted(provider_id: str, model: ModelInfo, service_tier: str) -> bool:
+    """Whether an OpenAI batch call's cache hits pay the batch input rate: the model's Batch
+    row (genai-prices' batch variant) has an input rate and no cached-input one. A model with
+    no batch row in the data keeps the 50% rule on every rate (:data:`BATCH`)."""
+    if service_tier != BATCH_TIER or provider_id != "openai":
+        return False
+    rows = [v.prices for v in model.price_variants or () if v.when.get("processing") == "batch"]
+    return bool(rows) and all(
+        row.input_mtok is not None and row.cache_read_mtok is None for row in rows
+    )
 
 
 def rule_dates(provider_id: str, service_tier: str) -> tuple[date, ...]:
@@ -431,6 +457,7 @@ def off_peak_days(provider_id: str) -> OffPeakDays | None:
 MODALITIES = ("audio", "image", "video")
 RULES = (
     BATCH,
+    OPENAI_BATCH_CACHE,
     XAI_BATCH,
     VERTEX_REGIONAL,
     FLEX,
@@ -479,6 +506,7 @@ def apply(
     day: date | None = None,
     inference_geo: str = "",
     grounding_billed: bool = False,
+    batch_cache_undiscounted: bool = False,
 ) -> Ruled:
     """The rules for one resolved price.
 
@@ -489,6 +517,7 @@ def apply(
     ``inference_geo``: where an Anthropic call's inference ran ("" or ``global``: anywhere).
     ``grounding_billed``: the prices file says the Gemini API project pays every grounded
     call's fee (``gemini_grounding: billed``): Gemini 3 and later's searches are billed.
+    ``batch_cache_undiscounted``: :func:`batch_cache_undiscounted` for the call's model.
     """
     applied: list[tuple[Rule, str]] = []
     no_rate: list[str] = []
@@ -524,6 +553,9 @@ def apply(
         and prices.requests_kcount is not None
     ):
         tier_missing = True  # PERPLEXITY_SIZE_UNKNOWN: the fee depends on a size not named
+    if batch_cache_undiscounted and None not in (prices.cache_read_mtok, prices.input_mtok):
+        prices = _with(prices, cache_read_mtok=prices.input_mtok)
+        applied.append((OPENAI_BATCH_CACHE, "cache_read_tokens"))
     if inference_geo not in ("", "global") and _geo_priced(provider_id, model_id):
         if inference_geo == "us":
             prices = scaled(prices, ANTHROPIC_US_FACTOR)

@@ -320,6 +320,9 @@ def reference(call: Call, provider_id: str | None) -> Expected | str:
             return "no_rate"
     elif pid == "perplexity" and prices.requests_kcount is not None:
         return "no_rate"  # Sonar's fee depends on the search context size, not named here
+    if rules.batch_cache_undiscounted(pid, calc.model, tier) and prices.cache_read_mtok:
+        # OpenAI: no prompt-caching discount on the Batch API where its row has no cached rate
+        prices = _set(prices, cache_read_mtok=prices.input_mtok)
     if pid == "perplexity" and prices.output_citation_mtok is not None:
         return "no_rate"  # Deep Research always searches; the corpus' calls count none
     if not per_token and metered:

@@ -76,9 +76,8 @@ Not verified, so not asserted here:
   tenth on 2025-10-31): a call with cache hits then is unpriced (checked below).
 - grok-4-fast and grok-4-1-fast over 128K tokens: xAI bills a higher tier whose rates are
   not on a first-party page read here (third parties quote $0.40 / $1.00): unpriced (below).
-- OpenAI Batch calls with cache hits on models whose Batch table shows no cached rate
-  (gpt-4o, gpt-4.1, o3…): genai-prices bills them at the standard cached rate; OpenAI's
-  page does not say.
+- Azure's Batch with cache hits: Azure's page was not read for it; half of every rate, as
+  before (OpenAI's own: checked below, no caching discount where the Batch row has none).
 - GPT-6.2 Astra ($8 / $40 as third parties quote it): its model page was not readable here;
   unpriced (unknown_model).
 """
@@ -231,6 +230,11 @@ FABLE_5_2 = (
 OPUS_5 = (
     "https://platform.claude.com/docs/about-claude/models/whats-new-opus-5 ($5 / $25, 5m cache "
     "writes $6.25, 1h $10, cache reads $0.50; Batch API 50% on input and output)"
+)
+OPENAI_BATCH_CACHE = (
+    'https://platform.openai.com/docs/guides/prompt-caching (FAQ: "Discounting for Prompt '
+    'Caching is not available on the Batch API") ; ' + OPENAI + " (Batch table: no cached-input "
+    "rate for gpt-4o, gpt-4.1, o3; $0.0625 for gpt-5)"
 )
 BATCH = {"openai.response.service_tier": "batch"}  # a batch call's tier, as a span carries it
 GROQ_WHISPER = "https://console.groq.com/docs/speech-text (whisper-large-v3: cost per hour $0.111)"
@@ -3373,6 +3377,27 @@ CASES = [
         None,
         AZURE,
         reason="unknown_model",
+    ),
+    # OpenAI Batch with cache hits on a model whose Batch row has no cached rate: no caching
+    # discount, the batch input rate on every input token (half of all rates before: 0.11,
+    # 0.15; genai-prices' standard cached rate after its batch rows, 2026-10-14: 0.12).
+    # gpt-4.1 $1 / $4: 100,000 x 1 + 10,000 x 4; gpt-4o $1.25 / $5: 100,000 x 1.25 + 10,000
+    # x 5; o3 $1 / $4 on 2026-12-01. gpt-5's row has its cached $0.0625 (0.09, above).
+    *(
+        Case(
+            f"{model} batch cache hits on {at:%Y-%m-%d}",
+            "openai",
+            model,
+            usage(100_000, 10_000, 40_000, tier="batch"),
+            cost,
+            OPENAI_BATCH_CACHE,
+            at=at,
+        )
+        for model, cost, at in (
+            ("gpt-4.1", "0.14", datetime(2025, 9, 1, 12, tzinfo=UTC)),
+            ("gpt-4o", "0.175", datetime(2025, 9, 1, 12, tzinfo=UTC)),
+            ("o3", "0.14", DEC_1),
+        )
     ),
 ]
 

@@ -142,7 +142,15 @@ def test_batch_tier_uses_genai_prices_batch_rate_else_half_price(pricer: Pricer)
     early = datetime(2026, 1, 1, tzinfo=UTC)
     half = pricer.price("openai", "gpt-4o", early, 1_000_000, 1_000_000, 200_000, 0, "batch")
     standard = pricer.price("openai", "gpt-4o", early, 1_000_000, 1_000_000, 200_000, 0)
-    assert half.cost * 2 == standard.cost == usd("12.25")
+    assert standard.cost == usd("12.25")  # 800,000 x 2.5 + 200,000 x 1.25 + 1,000,000 x 10
+    # Half of every rate but the cached one: gpt-4o's Batch row has no cached-input rate, and
+    # "Discounting for Prompt Caching is not available on the Batch API" (OpenAI's prompt
+    # caching FAQ): 800,000 x 1.25 + 200,000 x 1.25 (the batch input rate) + 1,000,000 x 5.
+    assert (half.cost, half.cache_read_cost, half.rule) == (
+        usd("6.25"),
+        usd("0.25"),
+        "batch-50pct+openai-batch-no-cache-discount",
+    )
 
 
 def test_tiers_use_their_rates_or_a_provider_rule_else_stay_unpriced(pricer) -> None:
