@@ -172,7 +172,7 @@ class Service:
         self.sink.offer(segment)
 
     def _connect(self) -> Any:
-        client = store.connect(self.config.clickhouse_url)
+        client = store.connect(self.config.clickhouse_url, silence_seconds=store.SILENCE_SECONDS)
         _prepare_store(client, self.config)
         return client
 
@@ -436,7 +436,8 @@ def _serve(config: ServeConfig, lock: spool_lock.SpoolLock) -> int:
     try:
         if not embedded:
             store.answers(config.clickhouse_url)
-        client = store.connect(config.clickhouse_url)
+        # The sink's client (Service starts it with this one): bounded as its reconnects are.
+        client = store.connect(config.clickhouse_url, silence_seconds=store.SILENCE_SECONDS)
         _prepare_store(client, config, starting=True)
     except Exception as exc:
         if embedded:

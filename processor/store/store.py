@@ -67,6 +67,8 @@ class StoreURL:
 
 
 START_SECONDS = 10  # how long serve's start waits for a ClickHouse server's first answer
+# How long the sink's connection waits for a ClickHouse server to say anything (see connect).
+SILENCE_SECONDS = 20
 
 
 def _server_client(url: str, **options: Any) -> Client:
@@ -105,16 +107,34 @@ def answers(url: str, seconds: float = START_SECONDS) -> None:
 
 
 def connect(
-    url: str | None = None, database: str | None = None, create_database: bool = True
+    url: str | None = None,
+    database: str | None = None,
+    create_database: bool = True,
+    *,
+    silence_seconds: float | None = None,
 ) -> Client:
     """Open the store at ``url`` (default: :func:`default_url`), creating the database
-    unless ``create_database`` is False (readers: then a missing one is a LookupError)."""
+    unless ``create_database`` is False (readers: then a missing one is a LookupError).
+
+    ``silence_seconds``: on a ClickHouse server, how long any request (the connect's own
+    included) may go without a byte of answer before it fails; clickhouse-connect's own
+    bound is 300 s. The sink's connection sets it (:data:`SILENCE_SECONDS`): a server that
+    stopped answering mid-run (a network partition leaving the connection half-open, a
+    load balancer whose backend died) held its insert for 300 s, and a request lost that
+    way held it so even after the server was back; the spool meanwhile filled and
+    ``/readyz/store`` said ready. A live server is never cut short by it: clickhouse-connect
+    asks for progress headers every ``silence_seconds - 5`` s (at least 10 s) while a query
+    runs, so a long insert or migration keeps answering. An insert that failed so is retried
+    under its token: one that landed after all is not stored twice.
+    """
     parsed = StoreURL.parse(url or default_url())
     db = database or parsed.database
     if parsed.embedded:
         owner_only(Path(parsed.path))
         client = clickhouse_connect.get_client(dsn=f"chdb://{parsed.path}")
         _EMBEDDED.add(client)
+    elif silence_seconds is not None:
+        client = _server_client(parsed.url, send_receive_timeout=silence_seconds)
     else:
         client = _server_client(parsed.url)
     # Create only when missing: a read-only user (Grafana's, `tokentrace report`'s) may not

@@ -133,10 +133,12 @@ class ServeProcess:
     def stored(self) -> dict[str, Any]:
         """Rows and rollup totals, read by a separate process once serve has stopped."""
         assert self.process is None or self.process.poll() is not None, "stop serve first"
-        output = subprocess.run(
-            [sys.executable, str(READ_STORE), self.store_url],
-            check=True,
-            capture_output=True,
-            timeout=120,
-        ).stdout
-        return json.loads(output)
+        return read_store(self.store_url)
+
+
+def read_store(url: str) -> dict[str, Any]:
+    """Rows and rollup totals of the stopped store at ``url``, read by a separate process."""
+    output = subprocess.run(
+        [sys.executable, str(READ_STORE), url], check=True, capture_output=True, timeout=120
+    ).stdout
+    return json.loads(output)

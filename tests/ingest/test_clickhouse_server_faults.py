@@ -5,11 +5,13 @@ from __future__ import annotations
 import http.server
 import json
 import threading
+import time
 
 import pytest
 
+from .chdb_server import ChdbServer
 from .otlp import chat, request, span
-from .serve_process import ServeProcess
+from .serve_process import ServeProcess, free_port, read_store
 from .test_durability import _post
 
 pytestmark = pytest.mark.slow
@@ -59,3 +61,45 @@ def test_serve_starts_and_spools_against_a_clickhouse_that_never_answers(tmp_pat
     stored = server.stored()
     assert sorted(row["span_id"] for row in stored["calls"]) == sorted(acked)
     assert stored["llm_cost_hourly"][0] == stored["llm_cost_daily"][0] == str(len(acked))
+
+
+def test_a_clickhouse_server_that_stops_answering_mid_run_gets_every_span_once_when_back(tmp_path):
+    # A server that took serve's connection, then stopped answering (a partition leaving the
+    # connection half-open): the sink's insert waited clickhouse-connect's 300 s for an answer
+    # that never came, and went on waiting after the server was back, /readyz/store 200 all
+    # along. Now a request silent for 20 s fails, /readyz/store says so, and the insert is
+    # retried (under its token) on a new connection once the server answers again.
+    clickhouse = ChdbServer(tmp_path / "server", free_port())
+    server = ServeProcess(tmp_path)
+    try:
+        server.start(clickhouse=clickhouse.url)
+        first = _acknowledged(server, 5)
+        server.wait_drained()
+        clickhouse.fault("blackhole")
+        later = _acknowledged(server, 5)  # acknowledged from the spool meanwhile
+        deadline = time.monotonic() + 60
+        while server.get("/readyz/store")[0] == 200 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        status, body = server.get("/readyz/store")
+        assert status == 503, body
+        assert "timed out" in json.loads(body)["problem"]
+        assert clickhouse.fault("ok") >= 1  # the insert vanished
+        server.wait_drained(timeout=90)
+        assert server.stop() == 0
+    finally:
+        if server.process is not None and server.process.poll() is None:
+            server.kill()
+        clickhouse.stop()
+    stored = read_store(f"chdb://{tmp_path / 'server'}")
+    assert sorted(row["span_id"] for row in stored["calls"]) == sorted(first + later)
+    assert stored["llm_cost_hourly"][0] == stored["llm_cost_daily"][0] == "200"
+
+
+def _acknowledged(server: ServeProcess, requests: int) -> list[str]:
+    """The span ids of ``requests`` exports of 20 chat spans, each answered 200."""
+    acked = []
+    for _ in range(requests):
+        spans = [span(chat()) for _ in range(20)]
+        assert _post(server, request(*spans).SerializeToString()).status == 200
+        acked += [item.span_id.hex() for item in spans]
+    return acked
