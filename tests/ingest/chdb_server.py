@@ -11,7 +11,8 @@ fresh chDB session of one engine.
 ``GET /fault?mode=blackhole`` makes every request from then on vanish: the connection stays
 open, nothing is ever answered, as after a network partition that left the TCP connection
 half-open, or a load balancer whose backend died. ``mode=ok`` answers new requests again; the
-ones taken meanwhile stay unanswered for good. ``GET /fault`` says how many requests vanished.
+ones taken meanwhile stay unanswered for good. ``mode=late&seconds=S``: the next insert is
+made, then answered S seconds later. ``GET /fault`` says how many requests vanished.
 """
 
 from __future__ import annotations
@@ -60,6 +61,7 @@ class Server(http.server.ThreadingHTTPServer):
         self.path = path
         self.engine = chdb.connect(path)  # kept open: the engine lives while a session does
         self.blackhole = threading.Event()
+        self.late = 0.0  # seconds the next insert's answer waits after the insert (mode=late)
         self.never = threading.Event()
         self.vanished = 0
         self.lock = threading.Lock()  # one statement at a time, as the sink sends them
@@ -97,6 +99,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
             body = _DECOMPRESS[encoding](body)
         try:
             data, fmt = self._run(params, body)
+            if _INSERT.match(params.get("query", "")) and self.server.late:
+                late, self.server.late = self.server.late, 0.0
+                time.sleep(late)  # stored, answered too late for the client
         except Exception as exc:
             text = str(exc)
             code = _CODE.search(text)
@@ -154,6 +159,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.server.blackhole.set()
         elif mode == "ok":
             self.server.blackhole.clear()
+        elif mode == "late":
+            self.server.late = float(params.get("seconds", "30"))
         self._send(200, json.dumps({"vanished": self.server.vanished}).encode(), {})
 
     def _send(self, status: int, body: bytes, headers: dict[str, str]) -> None:
@@ -185,9 +192,10 @@ class ChdbServer:
                 time.sleep(0.1)
         raise RuntimeError("the ClickHouse stand-in did not start")
 
-    def fault(self, mode: str = "") -> int:
-        """Set ``mode`` (``blackhole`` or ``ok``); the requests that vanished so far."""
-        with urllib.request.urlopen(f"{self.url}/fault?mode={mode}", timeout=5) as answer:
+    def fault(self, mode: str = "", seconds: float = 30) -> int:
+        """Set ``mode`` (``blackhole``, ``late`` or ``ok``); the requests that vanished so far."""
+        url = f"{self.url}/fault?mode={mode}&seconds={seconds}"
+        with urllib.request.urlopen(url, timeout=5) as answer:
             return int(json.load(answer)["vanished"])
 
     def stop(self) -> None:
