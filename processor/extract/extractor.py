@@ -854,7 +854,10 @@ def _call(
     end = span.end_time_unix_nano
     call.latency_ms = (end - start) / 1e6 if end > start else 0.0
 
+    # canonical before any rule keyed on the provider reads the counts (``aws`` is Bedrock)
     provider = source.provider(provider)
+    provider = PROVIDER_ALIASES.get(provider, provider)
+    span_model = found[RESPONSE_MODEL] or found[REQUEST_MODEL] or ""
     input_tokens = _valid(found[INPUT])
     output_tokens = _valid(found[OUTPUT])
     call.stream = int(
@@ -945,7 +948,7 @@ def _call(
             total = total or gemini[1]
     cache_write = max(cache_write, units[0])  # a source may report 1-hour writes only
     if input_tokens is not None and (cache_read or cache_write):
-        if source.input_excludes_cache(provider):
+        if source.input_excludes_cache(provider, span_model):
             input_tokens += cache_read + cache_write
         elif input_tokens < cache_read + cache_write:  # cannot include them: add them
             input_tokens += cache_read + cache_write
@@ -971,7 +974,7 @@ def _call(
                 input_tokens,
                 output_tokens,
                 operation,
-                source.input_excludes_cache(provider),
+                source.input_excludes_cache(provider, span_model),
                 cache_known,
             )
         )

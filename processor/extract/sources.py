@@ -478,9 +478,14 @@ _BEDROCK_INPUT_EXCLUDES_CACHE_SCOPES = (
     b"openlit.instrumentation.bedrock",
     _AGENT_FRAMEWORK_SCOPE,
 )
-# Bedrock as the sources name it: the conventions' ``aws.bedrock``, and OpenInference's
-# ``llm.provider=aws`` (``extractor.PROVIDER_ALIASES`` maps it once the counts are read).
-_BEDROCK_PROVIDERS = frozenset({"aws.bedrock", "aws"})
+# Clouds that serve Claude through the Messages API, its usage as it is (``input_tokens``
+# without the cache): a source whose Anthropic input count is the API's
+# (``_ANTHROPIC_INPUT_EXCLUDES_CACHE_SCOPES``) counts such a call alike. Agent Framework's
+# (1.23) ``AnthropicVertexClient`` and ``AnthropicFoundryClient`` name their clouds
+# (``google.vertex.ai``, ``azure.ai.foundry``), not ``anthropic``; read as including the
+# cache, a call's input was short by its cache tokens unless a repair made up for them.
+# Bedrock's own rule (``_BEDROCK_INPUT_EXCLUDES_CACHE_SCOPES``) covers Bedrock.
+_CLAUDE_CLOUDS = frozenset({"gcp.vertex_ai", "azure.ai.inference"})
 _AWS_STREAMING_METHODS = frozenset({"ConverseStream", "InvokeModelWithResponseStream"})
 # LiteLLM's OTel callback (1.110) names a span's operation by LiteLLM's call type: the sync
 # chat ``completion`` as ``chat``, but ``acompletion``, ``embedding``, ``responses``… as they
@@ -900,11 +905,16 @@ class Source:
         usage that ended shortly before it opened (``dedupe``)."""
         return self.openlit and stream and not response_id
 
-    def input_excludes_cache(self, provider: str) -> bool:
-        """Whether this source's input count leaves out cache reads and writes."""
-        if provider in _BEDROCK_PROVIDERS:
+    def input_excludes_cache(self, provider: str, model: str) -> bool:
+        """Whether this source's input count leaves out cache reads and writes. ``provider``
+        is the canonical name (``extractor.PROVIDER_ALIASES``: OpenInference's ``aws`` is
+        ``aws.bedrock`` by then), ``model`` the span's, for Claude on another cloud
+        (``_CLAUDE_CLOUDS``)."""
+        if provider == "aws.bedrock":
             return self.bedrock_input_excludes_cache
-        return self.anthropic_input_excludes_cache and provider == "anthropic"
+        return self.anthropic_input_excludes_cache and (
+            provider == "anthropic" or (provider in _CLAUDE_CLOUDS and "claude" in model.lower())
+        )
 
     def name_streams(self, span: Any) -> bool:
         """Whether an OpenInference call span's name says the call streamed: it names the

@@ -41,6 +41,7 @@ Bedrock's global profile (https://aws.amazon.com/bedrock/pricing/).
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 
 import pytest
@@ -176,6 +177,74 @@ def test_agent_framework_claude_on_a_vertex_region(replay, alone):
         *CLOUD_USAGE, 0, "", VERTEX_CLAUDE_REGIONAL,
     )  # fmt: skip
     assert result.rows(*CLOUD_FIELDS) == [regional, regional]
+
+
+def _uncached_input(tokens: int):
+    """A rewrite of a fixture whose Agent Framework ``chat`` spans say 100 input tokens
+    (the Messages API's ``input_tokens``, without the cache) to ``tokens``: the same calls
+    had their uncached input been larger than their cache."""
+
+    def rewrite(body: bytes) -> bytes:
+        document = json.loads(body)
+        for resource in document["resourceSpans"]:
+            for scope in resource["scopeSpans"]:
+                if scope["scope"]["name"] != "agent_framework":
+                    continue
+                for span in scope["spans"]:
+                    for attribute in span["attributes"]:
+                        if attribute["key"] == "gen_ai.usage.input_tokens":
+                            attribute["value"] = {"intValue": str(tokens)}
+        return json.dumps(document).encode()
+
+    return rewrite
+
+
+# Claude Sonnet 4.5 on Vertex AI's us-east5 endpoint, 5,000 input tokens of which 1,000
+# cache reads and 100 cache writes, 80 output: 3,900 × 3.30 + 1,000 × 0.33 + 100 × 4.125 +
+# 80 × 16.50 per million (https://cloud.google.com/vertex-ai/generative-ai/pricing).
+VERTEX_CLAUDE_REGIONAL_LARGE = Decimal("0.0149325")
+
+
+@pytest.mark.parametrize("alone", [False, True])
+def test_agent_framework_claude_on_clouds_counts_its_input_without_cache(replay, alone):
+    """Agent Framework's Claude clients on Vertex AI and Foundry name their clouds
+    (``google.vertex.ai``, ``azure.ai.foundry``), and their input count is still the Messages
+    API's, without the cache: read as including it, a call of 3,900 uncached tokens was 3,900
+    tokens in all, $0.010275 on Foundry for $0.013575 (``SONNET_LARGE``) and $0.0113025 on
+    a Vertex region for $0.0149325; only calls whose uncached input was below the cache were
+    right, by the ``input_below_cache`` repair."""
+    clouds = replay("agent_framework_anthropic_clouds", alone=alone, rewrite=_uncached_input(3900))
+    usage = (5000, 80, 1000, 100, 0, 0)  # and neither usage-missing nor a stream
+    foundry = ("azure.ai.inference", "claude-sonnet-4-5", *usage, "", SONNET_LARGE)
+    vertex = ("gcp.vertex_ai", VERTEX_CLAUDE, *usage, "no_rate", 0)
+    assert clouds.rows(*CLOUD_FIELDS) == [foundry, foundry, vertex, vertex]
+    assert clouds.metrics.usage_repaired.value(repair="input_below_cache") == 0
+
+
+@pytest.mark.parametrize("alone", [False, True])
+def test_agent_framework_claude_on_a_vertex_region_counts_its_input_without_cache(replay, alone):
+    """The same on Vertex AI's ``us-east5`` endpoint: $0.0149325 a call, was $0.0113025."""
+    regional = replay("agent_framework_vertex_regional", alone=alone, rewrite=_uncached_input(3900))
+    usage = (5000, 80, 1000, 100, 0, 0)
+    model = "projects/-/locations/us-east5/publishers/anthropic/models/" + VERTEX_CLAUDE
+    row = ("gcp.vertex_ai", model, *usage, "", VERTEX_CLAUDE_REGIONAL_LARGE)
+    assert regional.rows(*CLOUD_FIELDS) == [row, row]
+
+
+@pytest.mark.parametrize("name", ["aws", "bedrock"])
+def test_agent_framework_bedrock_under_another_name(replay, name):
+    """Bedrock as OpenInference (``llm.provider=aws``) and LiteLLM (``bedrock``) name it, on
+    Agent Framework's Converse spans (input without the cache): the provider's name is made
+    canonical before the counts are read, so the rule for Bedrock's input applies whatever
+    the span calls it. Under ``bedrock`` the 3,900 uncached tokens were taken as the whole
+    input: $0.010275 a call for $0.013575 (``SONNET_LARGE``)."""
+    renamed = f'"stringValue": "{name}"'.encode()
+    result = replay(
+        "agent_framework",
+        rewrite=lambda body: body.replace(b'"stringValue": "aws.bedrock"', renamed),
+    )
+    assert result.rows(*FIELDS) == _agent_framework_rows(stream=0)
+    assert result.metrics.usage_repaired.value(repair="input_below_cache") == 0
 
 
 # An AutoGen stream without usage: AutoGen's ``RequestUsage(0, 0)``, unknown, not $0.
