@@ -17,6 +17,7 @@ import json
 import os
 import re
 import sys
+import urllib.parse
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -35,12 +36,33 @@ DEMO_STORE = "demo"
 SERVE_NOTE = "tokentrace-serve.json"
 
 
+ENV_API_URL = "TOKENTRACE_API_URL"
+
+
+def _api_url(text: str) -> str:
+    """An ``--api`` (or ``$TOKENTRACE_API_URL``) that cannot name a serve is refused while
+    the arguments are parsed, with the fix, rather than failing as a traceback at the first
+    request (``notaurl``, ``http://[::1``) or as an unanswered ``ftp://`` address."""
+    try:
+        url = urllib.parse.urlsplit(text)
+        usable = url.scheme in ("http", "https") and bool(url.hostname) and url.port != 0
+    except ValueError:  # a port out of range, a broken IPv6 host
+        usable = False
+    if not usable:
+        raise argparse.ArgumentTypeError(
+            f"not the URL of a tokentrace serve: {text!r}; give http://HOST:PORT, "
+            f"e.g. {DEFAULT_API} (--api or ${ENV_API_URL})"
+        )
+    return text
+
+
 def add_api_option(parser: argparse.ArgumentParser, purpose: str) -> None:
     """``--api URL`` (env ``TOKENTRACE_API_URL``): go through a running ``tokentrace serve``."""
     parser.add_argument(
         "--api",
         metavar="URL",
-        default=os.environ.get("TOKENTRACE_API_URL"),
+        type=_api_url,
+        default=os.environ.get(ENV_API_URL),
         help=f"{purpose} a running tokentrace serve (env TOKENTRACE_API_URL); automatic "
         "when serve holds the embedded store",
     )

@@ -189,3 +189,28 @@ store.migrate(client)
 client.insert("llm_calls", [["2026-11-20 10:00:00", "t1", "growth", Decimal("0.5")]],
               column_names=["ts", "trace_id", "team", "cost"])
 """
+
+
+@pytest.mark.parametrize("url", ["notaurl", "ftp://x", "http://", "http://[::1", "http://h:99999"])
+@pytest.mark.parametrize("command", [["report"], ["budget", "list"], ["dead-letters", "list"]])
+def test_an_api_url_that_names_no_serve_is_one_line(
+    capsys, monkeypatch, url: str, command: list[str]
+) -> None:
+    """``--api`` and ``$TOKENTRACE_API_URL`` are checked while the arguments are parsed: a URL
+    that cannot name a serve was a ValueError traceback at the first request (``notaurl``,
+    ``http://[::1``) or "no serve answers" for an ``ftp://`` address."""
+    said = (
+        f"argument --api: not the URL of a tokentrace serve: {url!r}; give http://HOST:PORT, "
+        "e.g. http://127.0.0.1:4318 (--api or $TOKENTRACE_API_URL)"
+    )
+
+    def refused(args: list[str]) -> None:
+        with pytest.raises(SystemExit) as exit_:
+            main(args)
+        err = capsys.readouterr().err  # argparse's usage, then the one line
+        assert exit_.value.code == 2, err
+        assert "Traceback" not in err and err.strip().splitlines()[-1].endswith(said), err
+
+    refused([*command, "--api", url])
+    monkeypatch.setenv("TOKENTRACE_API_URL", url)
+    refused(command)
