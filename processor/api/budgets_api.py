@@ -19,7 +19,6 @@ the same bearer token.
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from collections.abc import Callable
 from typing import Any
@@ -27,7 +26,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from tokentrace.processor.api.routing import json_response, read_body
+from tokentrace.processor.api.routing import json_response, read_json
 from tokentrace.processor.api.store_calls import StoreCalls
 from tokentrace.processor.store import budgets
 
@@ -81,7 +80,7 @@ class BudgetsApi:
 
     async def put(self, request: Request) -> Response:
         try:
-            body = json.loads(await read_body(request, MAX_BODY_BYTES))
+            body = await read_json(request, MAX_BODY_BYTES)
             if not isinstance(body, dict):
                 raise ValueError("the body is a JSON object: {scope, amount, period}")
             if "amount" not in body:
@@ -94,7 +93,7 @@ class BudgetsApi:
             budgets.parse_scope(scope)
             budgets.parse_amount(amount)
             budgets.check_period(period)
-        except (ValueError, RecursionError) as exc:
+        except ValueError as exc:
             return json_response({"error": f"bad budget: {exc}"}, 400)
         budget = await asyncio.to_thread(
             self._call, budgets.set_budget, scope, amount, period, enforce

@@ -13,14 +13,13 @@ With ``TOKENTRACE_AUTH_TOKEN`` set these routes want the same bearer token.
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Callable
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 
-from tokentrace.processor.api.routing import BodyTooLarge, json_response, read_body
+from tokentrace.processor.api.routing import BodyTooLarge, json_response, read_json
 from tokentrace.processor.api.store_calls import StoreCalls
 from tokentrace.processor.store import dead_letters
 
@@ -67,8 +66,7 @@ class DeadLettersApi:
 
     async def replay(self, request: Request) -> Response:
         try:
-            text = await read_body(request, MAX_BODY_BYTES)
-            body = json.loads(text) if text.strip() else {}
+            body = await read_json(request, MAX_BODY_BYTES, empty={})
             ids = body.get("ids") if isinstance(body, dict) else None
             if ids is not None and not (
                 isinstance(ids, list) and all(isinstance(i, str) for i in ids)

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import json
 from collections.abc import Callable
 from datetime import date
 from typing import Any
@@ -25,7 +24,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from tokentrace.processor.api.routing import BodyTooLarge, json_response, read_body
+from tokentrace.processor.api.routing import BodyTooLarge, json_response, read_json
 from tokentrace.processor.api.store_calls import StoreCalls
 from tokentrace.processor.reconcile import rows, store_days
 
@@ -54,7 +53,7 @@ class ReconcileApi:
 
     async def reports(self, request: Request) -> Response:
         try:
-            report = rows.from_json(json.loads(await read_body(request, MAX_BODY_BYTES)))
+            report = rows.from_json(await read_json(request, MAX_BODY_BYTES))
         except BodyTooLarge as exc:
             return json_response({"error": f"{exc}: import fewer days at a time (--since)"}, 413)
         except ValueError as exc:

@@ -14,7 +14,6 @@ bearer token.
 from __future__ import annotations
 
 import asyncio
-import json
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -23,7 +22,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from tokentrace.processor.api.routing import BodyTooLarge, json_response, read_body
+from tokentrace.processor.api.routing import BodyTooLarge, json_response, read_json
 from tokentrace.processor.pricing.overrides import PricesFileError
 from tokentrace.processor.pricing.pricer import Pricer
 from tokentrace.processor.pricing.reprice import check_retention, reprice, result_json
@@ -46,7 +45,7 @@ class RepriceApi:
 
     async def run(self, request: Request) -> Response:
         try:
-            body = json.loads(await read_body(request, MAX_BODY_BYTES) or b"{}")
+            body = await read_json(request, MAX_BODY_BYTES, empty={})
             if not isinstance(body, dict):
                 raise ValueError("the body is a JSON object: {since, until}")
             since = _instant(body.get("since"), "since")

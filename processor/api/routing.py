@@ -105,6 +105,22 @@ async def read_body(request: Request, limit: int) -> bytes:
     return b"".join(parts)
 
 
+_NO_DEFAULT: Any = object()
+
+
+async def read_json(request: Request, limit: int, empty: Any = _NO_DEFAULT) -> Any:
+    """The body (read as :func:`read_body`) decoded as JSON, ``empty`` for a blank one if
+    given. Every body that is not JSON raises ``ValueError`` with the reason, the answer's 400:
+    one deeply nested (``[[[…]]]``) as well, whose ``RecursionError`` was a 500."""
+    body = await read_body(request, limit)
+    if empty is not _NO_DEFAULT and not body.strip():
+        return empty
+    try:
+        return json.loads(body)
+    except RecursionError:
+        raise ValueError("the JSON is nested too deeply") from None
+
+
 async def _drain(chunks: Any, size: int) -> None:
     async for chunk in chunks:
         size += len(chunk)

@@ -269,3 +269,43 @@ def test_budgets_after_the_dead_letter_table_was_dropped_answer_not_a_500(store_
     )
     assert caplog.text.count("dead_letters was missing (dropped?)") == 1
     assert store_client.command("EXISTS TABLE dead_letters") == 1
+
+
+def test_a_deeply_nested_json_body_is_a_400_on_every_api_taking_json(store_client) -> None:
+    """``[[[…]]]`` 2,000 deep (4,000 bytes: under every body limit, reprice's 4 KiB too) is a
+    400 saying so on each route that reads a JSON body: the replay and the reconciliation
+    import answered 500 (``RecursionError``), the reprice too."""
+    from tokentrace.processor.api.reconcile_api import ReconcileApi
+    from tokentrace.processor.api.reprice_api import RepriceApi
+
+    def connect() -> Any:
+        return store_client
+
+    budget_api, letters = BudgetsApi(connect), DeadLettersApi(connect)
+    reconcile, reprice = ReconcileApi(connect), RepriceApi(connect, pause=lambda: None)
+    app = application(
+        [
+            route("PUT", "/api/v1/budgets", budget_api.put),
+            route("POST", "/api/v1/dead-letters/replay", letters.replay),
+            route("POST", "/api/v1/reconcile/reports", reconcile.reports),
+            route("POST", "/api/v1/reprice", reprice.run),
+        ]
+    )
+    deep = b"[" * 2_000 + b"]" * 2_000
+    answers = {
+        path: (answer.status_code, answer.json()["error"])
+        for method, path in [
+            ("PUT", "/api/v1/budgets"),
+            ("POST", "/api/v1/dead-letters/replay"),
+            ("POST", "/api/v1/reconcile/reports"),
+            ("POST", "/api/v1/reprice"),
+        ]
+        for answer in [call(app, method, path, content=deep)]
+    }
+    assert answers == {
+        "/api/v1/budgets": (400, "bad budget: the JSON is nested too deeply"),
+        "/api/v1/dead-letters/replay": (400, "bad replay request: the JSON is nested too deeply"),
+        "/api/v1/reconcile/reports": (400, "the JSON is nested too deeply"),
+        "/api/v1/reprice": (400, "bad reprice request: the JSON is nested too deeply"),
+    }
+    assert store_client.query("SELECT count() FROM budgets").result_rows == [(0,)]
