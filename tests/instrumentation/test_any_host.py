@@ -170,6 +170,11 @@ def test_gateway_mapped_the_natural_way_names_each_shape_s_provider():
         ("gw.internal", 443, "microsoft/phi-2", "self_hosted"),
         ("gw.internal", 443, "mistralai/Mixtral-8x7B-Instruct-v0.1", "self_hosted"),
         ("gw.internal", 443, "openai/gpt-oss-120b", "self_hosted"),
+        # OpenAI's open weights by their bare name (Cerebras' and Fireworks' ids): sold by
+        # many, never by OpenAI's API, whose `gpt-` pattern named it (priced as OpenAI's)
+        ("gw.internal", 443, "gpt-oss-120b", "unknown"),
+        ("127.0.0.1", 8000, "gpt-oss-20b", "vllm"),
+        ("localhost", 1234, "gpt-oss-20b", "lmstudio"),
         # Resellers' ids under organisations the Hub spells otherwise (or lacks): the one
         # seller's, `unknown` when several sell it; LiteLLM's route to the owner's own API
         # model (`deepseek/deepseek-chat`) and pass-through vendors stay the owner's
