@@ -557,7 +557,7 @@ _OPEN_WEIGHTS = ("gpt-oss", "gemma")
 """Those vendors' open-weight families, published on Hugging Face under the same prefix
 (`openai/gpt-oss-120b`, `google/gemma-3-27b-it`) and served by anyone: vLLM names a local
 model so. Such a name is left to the host, never the vendor's hosted call."""
-_UNSOLD_OPEN_WEIGHTS = ("gpt-oss",)
+UNSOLD_OPEN_WEIGHTS = ("gpt-oss",)
 """Open-weight families their vendor's own API does not sell: OpenAI's price list has no
 `gpt-oss-120b`, which Cerebras, Fireworks, Groq and others sell at their own rates and vLLM
 or LM Studio serve locally; its bare name matched OpenAI's `gpt-` pattern and was priced as
@@ -586,7 +586,7 @@ def _match(model: str) -> str | None:
         seller = reseller(model)
         if seller is not None:
             return None if seller == UNKNOWN else seller
-    if lower.startswith(_UNSOLD_OPEN_WEIGHTS):
+    if lower.startswith(UNSOLD_OPEN_WEIGHTS):
         return None
     owner = _owner(model, lower)
     if owner is None and _GROQ_IDS.search(lower):

@@ -546,12 +546,18 @@ class Pricer:
             # (`anthropic/claude-4-sonnet` at DeepInfra) or tokentrace's corrections.
             lookups = [(None, name) for _, name in lookups]
         # A call naming no provider, of an id several resellers sell as spelt
-        # (`deepseek/deepseek-r1`: Novita and OpenRouter), is priced by no one's data, not
-        # even the owner genai-prices would find from the name (DeepSeek's API rates).
+        # (`deepseek/deepseek-r1`: Novita and OpenRouter) or of open weights their vendor's
+        # API does not sell (`gpt-oss-120b`, which genai-prices lists under OpenAI at a
+        # reseller's rate), is priced by no one's data, not even the owner genai-prices
+        # would find from the name (DeepSeek's API rates).
+        bare = model.strip()
         several = (
             not own_list
             and genai_id is None
-            and providers.reseller(model.strip()) == providers.UNKNOWN
+            and (
+                providers.reseller(bare) == providers.UNKNOWN
+                or bare.lower().startswith(providers.UNSOLD_OPEN_WEIGHTS)
+            )
         )
         found, at = (None, -1) if own_list or several else _find(data.snapshot, lookups)
         schedules = []

@@ -852,6 +852,33 @@ def test_an_openrouter_id_outside_hugging_face_s_organisations_is_openrouter_s(
     ]
 
 
+def test_bare_gpt_oss_at_a_gateway_is_no_one_s_never_a_seller_s_rate(
+    standin, unmapped, tmp_path, store_client
+):
+    """`gpt-oss-120b` by its bare name (Cerebras', Fireworks' id) through the real openai SDK
+    at a host nothing names. OpenAI's API does not sell it (https://openai.com/api/pricing/
+    lists no gpt-oss); Cerebras sells it at $0.35 / $0.75, Groq at $0.15 / $0.60, and
+    genai-prices lists it under OpenAI at $0.039 / $0.18, a reseller's rate. OpenAI's `gpt-`
+    pattern named the call `openai`, priced $0.000168 for 2,000 → 500: now `unknown`, stored
+    unpriced as `several_providers`. `gpt-4o-mini` beside it stays OpenAI's, $0.0006."""
+    oai = openai.OpenAI(base_url=standin.root + "/gateway/v1", api_key="sk-test", max_retries=0)
+    for model in ("gpt-oss-120b", "gpt-4o-mini"):
+        oai.chat.completions.create(
+            model=model,
+            messages=[{"role": "user", "content": "hello"}],
+            extra_headers=usage_header(input=2000, output=500),
+        )
+    store_spans(llm_spans(unmapped), tmp_path, store_client)
+    rows = store_client.query(
+        "SELECT provider, request_model, input_tokens, output_tokens, cost, priced, "
+        "unpriced_reason FROM llm_calls ORDER BY ts"
+    ).result_rows
+    assert rows == [
+        ("unknown", "gpt-oss-120b", 2000, 500, 0, 0, "several_providers"),
+        ("openai", "gpt-4o-mini", 2000, 500, Decimal(600) / M, 1, ""),
+    ]
+
+
 def test_deepinfra_s_turbo_ids_are_deepinfra_s_never_together_s_rate(standin, unmapped):
     """DeepInfra's OpenAI-compatible API (https://api.deepinfra.com/v1/openai, reached here
     through the stand-in as an HTTP proxy) serves `meta-llama/Meta-Llama-3.1-70B-Instruct-Turbo`
