@@ -6,6 +6,8 @@ and programmatic use see the same configuration.
 
 from __future__ import annotations
 
+import logging
+import math
 import os
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,11 +24,23 @@ AUTH_TOKEN_ENV = "TOKENTRACE_AUTH_TOKEN"
 DEFAULT_GUARD_INTERVAL_S = 2.0
 
 _FALSE = frozenset({"false", "0", "no", "off"})
+_TRUE = frozenset({"", "true", "1", "yes", "on"})
+
+logger = logging.getLogger("tokentrace.instrumentation")
+
+
+def _ignored(name: str, value: str, what: str) -> None:
+    """One line in the application's log for a value the instrumentation cannot use: it never
+    fails the application, and a typo (`inject` misspelt) must not pass silently either."""
+    logger.error("ignoring %s=%r: %s", name, value, what)
 
 
 def instrumentation_enabled() -> bool:
     """False when `TOKENTRACE_INSTRUMENTATION_ENABLED` says so; anything else keeps it on."""
-    return os.environ.get(ENABLED_ENV, "").strip().lower() not in _FALSE
+    value = os.environ.get(ENABLED_ENV, "").strip().lower()
+    if value not in _FALSE | _TRUE:
+        _ignored(ENABLED_ENV, value, "use true or false; the instrumentation stays on")
+    return value not in _FALSE
 
 
 def provider_urls() -> str:
@@ -36,7 +50,14 @@ def provider_urls() -> str:
 
 def inject_stream_usage() -> bool:
     """True when `TOKENTRACE_STREAM_USAGE=inject` (see `stream_usage`)."""
-    return os.environ.get(STREAM_USAGE_ENV, "").strip().lower() == "inject"
+    value = os.environ.get(STREAM_USAGE_ENV, "").strip().lower()
+    if value not in ("", "inject"):
+        _ignored(
+            STREAM_USAGE_ENV,
+            value,
+            "use inject (or leave it unset); streams that do not ask for usage stay without it",
+        )
+    return value == "inject"
 
 
 @dataclass(frozen=True)
@@ -57,8 +78,23 @@ def budget_guard() -> BudgetGuard | None:
     url = os.environ.get(BUDGET_GUARD_ENV, "").strip()
     if not url:
         return None
+    return BudgetGuard(url, os.environ.get(AUTH_TOKEN_ENV) or None, _guard_interval())
+
+
+def _guard_interval() -> float:
+    """Seconds between the guard's polls: a number above 0 (at least 0.1), else the default."""
+    text = os.environ.get(BUDGET_GUARD_INTERVAL_ENV, "").strip()
+    if not text:
+        return DEFAULT_GUARD_INTERVAL_S
     try:
-        interval = float(os.environ.get(BUDGET_GUARD_INTERVAL_ENV) or DEFAULT_GUARD_INTERVAL_S)
+        interval = float(text)
     except ValueError:
-        interval = DEFAULT_GUARD_INTERVAL_S
-    return BudgetGuard(url, os.environ.get(AUTH_TOKEN_ENV) or None, max(interval, 0.1))
+        interval = math.nan
+    if not (math.isfinite(interval) and interval > 0):
+        _ignored(
+            BUDGET_GUARD_INTERVAL_ENV,
+            text,
+            f"a number of seconds above 0, e.g. 2; polling every {DEFAULT_GUARD_INTERVAL_S:g} s",
+        )
+        return DEFAULT_GUARD_INTERVAL_S
+    return max(interval, 0.1)
