@@ -2,7 +2,8 @@
 
 The extractor reads every alias of a field (see ``extractor``); what differs between
 sources beyond names is decided here, per source, from the instrumentation scope name and
-the resource's ``telemetry.sdk.name``, never from the numbers alone. Each fact below was
+the resource's ``telemetry.sdk.name`` (which quirks a scope has: one row of
+``scopes.SCOPES`` each), never from the numbers alone. Each fact below was
 read from a real span of the package named, recorded against the provider stand-ins
 (``tests/fixtures/sources/``, recorded by ``tests/fixtures/sources/record/record.py``).
 
@@ -292,6 +293,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from tokentrace.instrumentation.providers import cloud_path, known_host
+from tokentrace.processor.extract import scopes
 
 # Provider SDKs' own tracing: they see the exact wire usage, so of two spans describing
 # one call with equally rich usage, theirs is kept (after tokentrace's own).
@@ -301,147 +303,36 @@ RANK_TOKENTRACE, RANK_PROVIDER_SDK, RANK_OTHER = 3, 2, 1
 # Anthropic instrumentation (0.62.4) adds ``message_start``'s output count to a stream's
 # (one too many), and sets nothing that says the call streamed.
 RANK_INEXACT = 0
-_INEXACT_SCOPES = (b"opentelemetry.instrumentation.anthropic",)
 # A framework's span of a model call, above the SDK call that another instrumentation may
 # trace as well: OpenInference's LangChain tracer never attaches its span to the context
 # (a callback might never detach it), so OpenInference's OpenAI span of the same call is
 # the root of a trace of its own, and neither carries a response id. The deduper pairs
 # them by time (``dedupe``); on equal usage the SDK's span is kept, hence the lowest rank.
 RANK_FRAMEWORK = -1
+_RANKS = {
+    "tokentrace": RANK_TOKENTRACE,
+    "provider_sdk": RANK_PROVIDER_SDK,
+    "framework": RANK_FRAMEWORK,
+    "inexact": RANK_INEXACT,
+}  # ``scopes.RANK_QUIRKS``, highest first
 
-_PROVIDER_SDK_SCOPES = (b"com.anthropic.sdk",)
+# What ``dedupe`` reads by scope (``scopes.SCOPES``): spans of one call that disagree on its
+# usage, paired by time alone (``loose_usage``); a stream's span that ends before its request
+# is sent (``early_stream``); a span that may be a framework span's SDK-level twin before any
+# framework span is seen (OpenInference's); a stream's span that never has its usage
+# (``stream_usage_dropped``), which waits for a framework's span of the call.
+LOOSE_USAGE_SCOPES = scopes.scopes_with("loose_usage")
+EARLY_STREAM_SCOPES = scopes.scopes_with("early_stream")
+FRAMEWORK_PEER_SCOPES = scopes.prefixes_with("openinference")
+STREAM_USAGE_DROPPED_SCOPES = frozenset(scopes.scopes_with("stream_usage_dropped"))
+
 # The Anthropic SDK's tracing (Python 1.17) names its scope by the client's platform
 # (``com.anthropic.sdk.python.vertex``, ``….foundry``…): ``AnthropicVertex`` and
 # ``AnthropicBedrock`` say their cloud in ``gen_ai.provider.name``, ``AnthropicFoundry``
 # (Microsoft Foundry) says ``anthropic``, as on Anthropic's API, whatever the host.
 _FOUNDRY_SCOPE_SUFFIX = b".foundry"
-# The Vertex AI SDK's instrumentations, the contrib one (2.2b0) and OpenLLMetry's (0.62.4),
-# which share the scope name: every call they see is Vertex AI's, whatever provider they
-# name (``gen_ai.system=vertex_ai``, OpenLLMetry's ``Google``, or none under
-# ``OTEL_SEMCONV_STABILITY_OPT_IN=gen_ai_latest_experimental``).
-_VERTEXAI_SCOPE = b"opentelemetry.instrumentation.vertexai"
-# So is OpenInference's (0.1.29: ``llm.provider=google``, ``llm.system=vertexai``).
-_VERTEX_SDK_SCOPES = (_VERTEXAI_SCOPE, b"openinference.instrumentation.vertexai")
-# LiteLLM's own spans (scope ``litellm``, its default ``OTEL_TRACER_NAME``) are of this kind
-# too: it starts its span from its success callback, after the call, so the span of an
-# instrumentation of the openai SDK's client beneath it (OpenInference's) is the root of
-# a trace of its own, with no response id.
-# So are OpenInference's LlamaIndex spans: the SDK span of a streamed call is neither
-# their child nor inside them in time (see ``dedupe``).
-# So are MLflow's spans of a call (its autologging wraps the SDK method, on a tracer
-# provider of its own: another instrumentation's span of the call is the root of a trace
-# of its own) and Langfuse's generations (its OpenAI drop-in does not make its span
-# current: the SDK-level span of the call is its sibling).
-# So are OpenLLMetry's Ollama and Bedrock spans (0.62.4): it starts them (Bedrock's of
-# streams) with ``tracer.start_span``, never current, so another instrumentation's span
-# of the call (tokentrace's, botocore's) is the root of a trace of its own, inside it in
-# time, and neither Ollama's API nor its Bedrock spans give a response id to pair them
-# by. On equal usage the other span is kept: botocore's keeps the inference profile that
-# OpenLLMetry drops.
-_FRAMEWORK_SCOPES = (
-    b"openinference.instrumentation.langchain",
-    # the same in LangChain.js (4.1): its span and OpenInference's OpenAI span of a call are
-    # roots of two traces, without a response id
-    b"@arizeai/openinference-instrumentation-langchain",
-    b"opentelemetry.instrumentation.ollama",
-    b"opentelemetry.instrumentation.bedrock",
-    # and, started alike (``tracer.start_span``, read in 0.62.4's source), its Groq
-    # instrumentation's (recorded: a stream's span has no response id), Together's,
-    # watsonx's, Replicate's, SageMaker's and Aleph Alpha's
-    b"opentelemetry.instrumentation.groq",
-    b"opentelemetry.instrumentation.together",
-    b"opentelemetry.instrumentation.watsonx",
-    b"opentelemetry.instrumentation.replicate",
-    b"opentelemetry.instrumentation.sagemaker",
-    b"opentelemetry.instrumentation.alephalpha",
-    b"openinference.instrumentation.llama_index",
-    # OpenLLMetry's LangChain spans (0.62.4) likewise are never current: the SDK-level span
-    # of a call (tokentrace's) is their sibling, and a streamed call's has no response id
-    b"opentelemetry.instrumentation.langchain",
-    # OpenInference's BeeAI spans (0.1.30): BeeAI's chat model span is never current, so
-    # the SDK-level span of the call beneath LiteLLM is a root of its own trace
-    b"openinference.instrumentation.beeai",
-    # openai-agents-opentelemetry's bridge of the OpenAI Agents SDK's tracing (0.4.1, scope
-    # ``openai.agents``) never attaches its spans to the context: tokentrace's span of a
-    # Chat Completions call (its ``chat MODEL`` generation span, without a response id) is
-    # a root of its own trace, inside it in time
-    b"openai.agents",
-    # OpenInference JS's Bedrock spans (0.5.1) and OpenLLMetry JS's (0.27) of one call are
-    # roots of two traces, without a response id; OpenLLMetry's runs inside OpenInference's
-    b"@arizeai/openinference-instrumentation-bedrock",
-    b"litellm",
-    b"mlflow.",
-    b"langfuse",
-    # OpenLLMetry's Vertex AI spans (0.62.4, the release pip installs under the name of
-    # the contrib one) are started with ``start_span`` too, without a response id
-    _VERTEXAI_SCOPE,
-    # AG2's (1.2.1): the ``record_usage compaction|aggregation`` span of a call its client
-    # made outside the middleware's hooks is started once the call is over, beside another
-    # instrumentation's span of it in the turn's trace (neither inside the other), without
-    # a response id: paired by trace, provider and usage
-    b"opentelemetry.instrumentation.ag2",
-)
-# Scopes whose spans of one call disagree on its usage, so that across requests they are
-# OpenLLMetry JS's OpenAI instrumentation (0.27): it never reads a chat or completions
-# stream's usage chunk; with ``enrichTokens`` (on by default in @traceloop/node-server-sdk,
-# ``TRACELOOP_ENRICH_TOKENS``) it writes its own count as the usage: tiktoken on the message
-# texts, without the messages' overhead or the cache (recorded: 2 in and 9 out for the
-# API's 1,200 and 80). Nothing on its span says the call streamed, and its plain calls'
-# spans carry no cache count either; only its Responses API spans (``resp_…`` ids) read
-# the response's usage.
-_OPENLLMETRY_JS_OPENAI_SCOPE = b"@traceloop/instrumentation-openai"
+# OpenLLMetry JS's OpenAI spans read the usage of Responses API calls alone (``resp_…`` ids)
 _RESPONSES_ID_PREFIX = "resp_"
-# paired by time alone, not by equal counts (``dedupe``'s ``N`` key): OpenInference JS's
-# Bedrock spans (0.5.1) count an InvokeModel stream's output as ``message_start``'s 1 and
-# its input with the cache, OpenLLMetry JS's (0.27) the output but no cache. Exported one
-# span at a time, such a stream was two rows.
-LOOSE_USAGE_SCOPES = (
-    b"@arizeai/openinference-instrumentation-bedrock",
-    b"@traceloop/instrumentation-bedrock",
-)
-# Scopes whose span of a stream ends when the stream is returned, before the request is
-# sent: OpenInference's LlamaIndex spans (4.6.1) of ``OpenAIResponses.stream_chat`` and
-# ``OpenAI.astream_chat`` end a millisecond after they start; the SDK-level span of the call
-# (tokentrace's) opens a few milliseconds later, a root of another trace. ``dedupe`` pairs
-# such a span with a span of a stream of the other side that opened just after it ended.
-EARLY_STREAM_SCOPES = (b"openinference.instrumentation.llama_index",)
-# OpenInference's Anthropic instrumentation (3.1.0) makes its ``messages.stream`` span current
-# only while ``messages.stream()`` returns the stream's manager; the request goes out when
-# the manager is entered, so the Anthropic SDK's own span of the stream (on whenever a
-# global tracer provider is set, as ``phoenix.otel.register`` sets it) and tokentrace's are
-# roots of another trace, and OpenInference's span has no response id. Its spans of streams
-# are paired as a framework's (``Source.stream_apart``). So does OpenInference JS's (0.2.8)
-# on ``messages.stream()`` of @anthropic-ai/sdk 1.16: its span and the SDK's own span of the
-# stream are roots of two traces, and its span (text output) has no response id.
-_STREAM_APART_SCOPES = (
-    b"openinference.instrumentation.anthropic",
-    b"@arizeai/openinference-instrumentation-anthropic",
-)
-# Scopes whose spans may be a framework span's SDK-level twin before any framework span
-# is seen (the OpenAI span of a LangChain call ends first): OpenInference's own.
-FRAMEWORK_PEER_SCOPES = (b"openinference.", b"@arizeai/openinference")
-# Sources whose span of a stream never has its usage, even when the API sent it
-# (OpenInference JS's OpenAI instrumentation 4.2, with ``include_usage``, recorded): such a
-# span waits for a framework's span of the call (``dedupe.waits``), which may have it
-# (LangChain.js's, which ends after it): counted first, it was the row, its cost unknown.
-STREAM_USAGE_DROPPED_SCOPES = frozenset({b"@arizeai/openinference-instrumentation-openai"})
-# Sources whose Anthropic input count is the API's ``input_tokens``, without the cache.
-# OpenInference's Agno instrumentation sets ``llm.token_count.prompt`` from Agno's own
-# metrics, whose Claude ``input_tokens`` is the API's (unlike the convention's, and its
-# OpenAI counts, which include the cache). So does Microsoft Agent Framework's own
-# tracing (1.23): its ``input_token_count`` is the Messages API's ``input_tokens``, and
-# Converse's ``inputTokens`` on Bedrock (below). So does AG2's own tracing (1.2.1): its
-# ``gen_ai.usage.input_tokens`` is the ``prompt_tokens`` of its usage, which its Anthropic
-# client fills from the Messages API's ``input_tokens``.
-_AGENT_FRAMEWORK_SCOPE = b"agent_framework"
-# AG2 1.x's ``TelemetryMiddleware`` (its ``OTEL_INSTRUMENTING_MODULE``).
-_AG2_SCOPE = b"opentelemetry.instrumentation.ag2"
-_ANTHROPIC_INPUT_EXCLUDES_CACHE_SCOPES = (
-    b"@traceloop/instrumentation-anthropic",
-    b"openinference.instrumentation.agno",
-    _AGENT_FRAMEWORK_SCOPE,
-    _AG2_SCOPE,
-)
 # AG2's ``record_usage`` spans (``ag2.usage.kind``) copy its accounting events: of a model
 # call its ``chat`` span traced (``model_call``, the same usage, beside it under the turn),
 # not a call of its own; or the sum of a sub-agent's calls (``subtask``, recorded:
@@ -454,44 +345,19 @@ _ANTHROPIC_INPUT_EXCLUDES_CACHE_SCOPES = (
 # those stay calls.
 _AG2_MODEL_CALL = "model_call"
 _AG2_SUBTASK = "subtask"
-# opentelemetry-instrumentation-botocore's Bedrock Runtime spans: input is Bedrock's
-# ``inputTokens`` (Converse) or Claude's ``input_tokens`` (InvokeModel), both without the
-# cache; it sets no stream attribute, but ``rpc.method`` names the streaming operations. So
-# do the contrib AWS SDK instrumentation's for Node (@opentelemetry/instrumentation-aws-sdk
-# 0.79), which set no cache count either, and count an InvokeModel stream's output as
-# ``message_start``'s 1: each of its Claude calls was priced as its uncached input alone
-# (recorded: $0.0015 for a call of 1,000 cache reads and 100 writes).
-_BOTOCORE_SCOPE = b"opentelemetry.instrumentation.botocore"
-_AWS_SDK_SCOPES = (_BOTOCORE_SCOPE, b"@opentelemetry/instrumentation-aws-sdk")
-# Sources whose Bedrock input count is Bedrock's own, without the cache: botocore's, and
-# OpenLLMetry's (0.62.4) and OpenLIT's (1.45) Bedrock instrumentations, which copy
-# Converse's ``inputTokens`` (and Claude's ``input_tokens``) beside ``gen_ai.usage.
-# cache_read|cache_creation.input_tokens``.
-# OpenInference JS's Bedrock instrumentation (0.5.1) sets Converse's ``inputTokens`` and
-# Claude's ``input_tokens`` as ``llm.token_count.prompt``: without the cache too.
-_OPENINFERENCE_JS_BEDROCK_SCOPE = b"@arizeai/openinference-instrumentation-bedrock"
-_BEDROCK_INPUT_EXCLUDES_CACHE_SCOPES = (
-    *_AWS_SDK_SCOPES,
-    _OPENINFERENCE_JS_BEDROCK_SCOPE,
-    b"opentelemetry.instrumentation.bedrock",
-    b"@traceloop/instrumentation-bedrock",
-    b"openlit.instrumentation.bedrock",
-    _AGENT_FRAMEWORK_SCOPE,
-)
 # Clouds that serve Claude through the Messages API, its usage as it is (``input_tokens``
 # without the cache): a source whose Anthropic input count is the API's
-# (``_ANTHROPIC_INPUT_EXCLUDES_CACHE_SCOPES``) counts such a call alike. Agent Framework's
-# (1.23) ``AnthropicVertexClient`` and ``AnthropicFoundryClient`` name their clouds
+# (``anthropic_input_excludes_cache`` in ``scopes.SCOPES``) counts such a call alike. Agent
+# Framework's (1.23) ``AnthropicVertexClient`` and ``AnthropicFoundryClient`` name their clouds
 # (``google.vertex.ai``, ``azure.ai.foundry``), not ``anthropic``; read as including the
 # cache, a call's input was short by its cache tokens unless a repair made up for them.
-# Bedrock's own rule (``_BEDROCK_INPUT_EXCLUDES_CACHE_SCOPES``) covers Bedrock.
+# Bedrock's own rule (``bedrock_input_excludes_cache``) covers Bedrock.
 _CLAUDE_CLOUDS = frozenset({"gcp.vertex_ai", "azure.ai.inference"})
 _AWS_STREAMING_METHODS = frozenset({"ConverseStream", "InvokeModelWithResponseStream"})
 # LiteLLM's OTel callback (1.110) names a span's operation by LiteLLM's call type: the sync
 # chat ``completion`` as ``chat``, but ``acompletion``, ``embedding``, ``responses``… as they
 # are. The GenAI conventions' names, as tokentrace's instrumentation stores the same calls
 # (a Responses API call is a ``chat``: ``openai_api.RESPONSES``).
-_LITELLM_SCOPE = b"litellm"
 _LITELLM_OPERATIONS = {
     "completion": "chat",
     "acompletion": "chat",
@@ -518,7 +384,6 @@ _LITELLM_OPERATIONS = {
 # ``us-gov.``, ``eu.`` and ``apac.`` profiles, the profile too (``titan-embed-text-v2:0``,
 # ``claude-sonnet-4-5-20250929-v1:0``); for any other prefix (``global.``) it drops the
 # prefix alone (``anthropic.claude-…``). No attribute keeps the vendor.
-_OPENLLMETRY_BEDROCK_SCOPE = b"opentelemetry.instrumentation.bedrock"
 # Bedrock's model families → their vendor's prefix in Bedrock ids
 # (https://docs.aws.amazon.com/bedrock/latest/userguide/models-supported.html).
 _BEDROCK_VENDORS = (
@@ -540,21 +405,6 @@ _BEDROCK_VENDORS = (
     ("qwen", "qwen"),
     ("palmyra", "writer"),
 )
-_VERCEL_SCOPE = b"ai"
-# Mastra's OpenTelemetry exporter (@mastra/otel-exporter 1.4): its ``gen_ai.provider.name``
-# is the AI SDK model's provider id (``openai.chat``, ``anthropic.messages``), which was
-# stored as the provider as it is.
-_MASTRA_SCOPE = b"@mastra/otel-exporter"
-# The AI SDK 7 traced by @ai-sdk/otel (scope ``gen_ai``): no stream attribute, but
-# ``gen_ai.client.operation.time_to_first_chunk`` on a streamed call's span only.
-_AI_SDK_OTEL_SCOPE = b"gen_ai"
-# Pydantic AI's own instrumentation (2.68, scope ``pydantic-ai``) likewise: no stream
-# attribute, the time to first chunk on a streamed model request's span only. Strands Agents'
-# tracing (1.62) streams every model call and says so only by the ``chat`` span's
-# ``gen_ai.server.time_to_first_token``.
-_CHUNK_TIMED_SCOPES = (_AI_SDK_OTEL_SCOPE, b"pydantic-ai", b"strands.telemetry.tracer")
-# openai-agents-opentelemetry's bridge of the OpenAI Agents SDK's tracing (0.4.1)
-_AGENTS_BRIDGE_SCOPE = b"openai.agents"
 # The Agents SDK's Chat Completions model (``OpenAIChatCompletionsModel``) gives a streamed
 # call's generation the Responses-shaped answer it builds from the chunks, under the
 # placeholder id ``__fake_id__`` (its ``FAKE_RESPONSES_ID``); a plain call's output is the
@@ -565,22 +415,6 @@ _PLACEHOLDER_OUTPUT = re.compile(r'^\[\s*\{\s*"id":\s*"__fake_id__"')
 # ``"stream": false`` for a streamed call; the response they record (``output.value``) is
 # then LangChain's ``AIMessageChunk``, its type for a streamed message, by its constructor
 # id (quotes inside the answer's text are escaped: the text cannot match).
-_LANGCHAIN_SCOPES = (
-    b"openinference.instrumentation.langchain",
-    b"@arizeai/openinference-instrumentation-langchain",
-)
-# OpenLLMetry's LangChain instrumentation (0.62.4) reads a Claude call's cache writes from
-# LangChain's ``input_token_details["cache_creation"]`` alone, which langchain-anthropic
-# (1.7) sets to 0 whenever Anthropic's answer breaks the writes down by lifetime (its
-# ``cache_creation`` object, which the Messages API sends), moving them to
-# ``ephemeral_5m_input_tokens`` / ``ephemeral_1h_input_tokens``: a 0 there does not say
-# that nothing was written.
-_OPENLLMETRY_LANGCHAIN_SCOPE = b"opentelemetry.instrumentation.langchain"
-# OpenInference's LlamaIndex instrumentation (4.6) makes an ``LLM`` span of every LLM method
-# LlamaIndex's dispatcher reports, ``OpenAI._prepare_chat_with_tools`` and
-# ``Anthropic._prepare_chat_with_tools`` included: they build the request of the
-# ``chat`` that follows (its span of its own), and send nothing.
-_LLAMA_INDEX_SCOPE = b"openinference.instrumentation.llama_index"
 # OpenLLMetry's LangChain spans (0.62.4) set nothing that says a call streamed, but name an
 # output message's role from LangChain's message type, ``"ai"`` → ``assistant`` and any
 # other → ``unknown``: a streamed answer is an ``AIMessageChunk`` (type ``AIMessageChunk``),
@@ -589,7 +423,6 @@ _UNKNOWN_ROLE_FIRST = re.compile(r'^\[\s*\{\s*"role":\s*"unknown"')
 _MESSAGE_CHUNK = re.compile(r'"messages",\s*"AIMessageChunk"\]')
 # OpenInference's Google GenAI instrumentation: its response id only in the response it
 # records (``Source.output_response_id``), as google-genai's ``response_id`` key.
-_OPENINFERENCE_GOOGLE_GENAI_SCOPE = b"openinference.instrumentation.google_genai"
 _GENAI_RESPONSE_ID = re.compile(r'"response_id":\s*"')
 # OpenInference's Haystack instrumentation (0.1.46, haystack-ai 3.4.1) records a generator's
 # replies (``output.value``) as Haystack's ``ChatMessage`` reprs, whose ``_meta`` is the
@@ -598,17 +431,8 @@ _GENAI_RESPONSE_ID = re.compile(r'"response_id":\s*"')
 # chat reply only, ``completion_start_time`` (the first chunk's time). An embedder's
 # ``meta`` has its ``usage`` too. Its span's own counts have no cache count (Chat
 # Completions), only the total (Responses API), or nothing (embeddings).
-_HAYSTACK_SCOPE = b"openinference.instrumentation.haystack"
 _META_USAGE = re.compile(r"""['"]usage['"]\s*:\s*\{""")
 _STREAMED_META = "'completion_start_time': '"
-# Logfire's own instrumentations of provider SDKs (``logfire.openai``,
-# ``logfire.anthropic``): a streamed call is a request span and a log span (see
-# ``Source.stream_opening``).
-_LOGFIRE_SCOPES = (b"logfire.",)
-# MLflow's tracing (scope ``mlflow.tracing.provider``): its usage object
-# (``UsageObject``) counts the cache in ``input_tokens`` whatever the provider (its
-# Anthropic autologging adds the cache reads and writes to the API's ``input_tokens``).
-_MLFLOW_SCOPES = (b"mlflow.",)
 
 # Span kinds (lower-cased) that are a model call, and their operation: OpenInference's
 # ``openinference.span.kind`` (``LLM``, ``EMBEDDING``), MLflow's ``mlflow.spanType``
@@ -820,64 +644,12 @@ class Source:
     )  # fmt: skip
 
     def __init__(self, scope_name: bytes, sdk_name: str) -> None:
-        if scope_name.startswith(b"tokentrace"):
-            self.rank = RANK_TOKENTRACE
-        elif scope_name.startswith(_PROVIDER_SDK_SCOPES):
-            self.rank = RANK_PROVIDER_SDK
-        elif scope_name.startswith(_FRAMEWORK_SCOPES):
-            self.rank = RANK_FRAMEWORK
-        elif scope_name.startswith(_INEXACT_SCOPES):
-            self.rank = RANK_INEXACT
-        else:
-            self.rank = RANK_OTHER
-        # OpenLIT's provider (``telemetry.sdk.name=openlit``) also carries other scopes'
-        # spans, e.g. tokentrace's: only its own scope follows its conventions.
-        self.openlit = scope_name.startswith(b"openlit") or (
-            sdk_name == "openlit" and not scope_name
-        )
-        self.anthropic_input_excludes_cache = self.openlit or scope_name.startswith(
-            _ANTHROPIC_INPUT_EXCLUDES_CACHE_SCOPES
-        )
-        self.botocore = scope_name.startswith(_AWS_SDK_SCOPES)
-        self.bedrock_input_excludes_cache = scope_name.startswith(
-            _BEDROCK_INPUT_EXCLUDES_CACHE_SCOPES
-        )
-        self.bedrock_vendor_dropped = scope_name == _OPENLLMETRY_BEDROCK_SCOPE
-        self.openinference_js_bedrock = scope_name == _OPENINFERENCE_JS_BEDROCK_SCOPE
-        self.litellm = scope_name == _LITELLM_SCOPE
-        self.vercel = scope_name == _VERCEL_SCOPE
-        self.provider_ids = self.vercel or scope_name == _MASTRA_SCOPE
-        self.chunk_timed = scope_name in _CHUNK_TIMED_SCOPES
-        self.operation_spans = scope_name == _AI_SDK_OTEL_SCOPE
-        # @ai-sdk/otel 1.0 writes the runtime context on the operation's and step's spans
-        # only (``DIMENSION_PARENTS``): its ``chat`` spans take their dimensions
-        # (``Call.inherits``)
-        self.parent_dimensions = self.operation_spans
-        # @mastra/otel-exporter 1.4 says whether a call streamed only on its ``agent_step``
-        # span (the response's headers, ``MASTRA_RESPONSE_HEADERS``): its ``chat`` spans,
-        # and the ``model_chunk`` spans beneath them, look alike either way
-        self.parent_streams = scope_name == _MASTRA_SCOPE
+        quirks = scopes.quirks(scope_name, sdk_name)
+        self.rank = next((_RANKS[q] for q in scopes.RANK_QUIRKS if q in quirks), RANK_OTHER)
+        for flag in _FLAGS:
+            setattr(self, flag, flag in quirks)
         self.inherits = self.parent_dimensions or self.parent_streams
-        self.agents_bridge = scope_name == _AGENTS_BRIDGE_SCOPE
-        self.ag2 = scope_name == _AG2_SCOPE
-        self.langchain = scope_name in _LANGCHAIN_SCOPES
-        self.haystack = scope_name == _HAYSTACK_SCOPE
-        self.langchain_js = scope_name == _LANGCHAIN_SCOPES[1]
-        self.openllmetry_langchain = scope_name == _OPENLLMETRY_LANGCHAIN_SCOPE
-        self.openllmetry_js_openai = scope_name == _OPENLLMETRY_JS_OPENAI_SCOPE
-        self.llama_index = scope_name == _LLAMA_INDEX_SCOPE
         self.foundry = self.rank == RANK_PROVIDER_SDK and scope_name.endswith(_FOUNDRY_SCOPE_SUFFIX)
-        self.openinference = scope_name.startswith(FRAMEWORK_PEER_SCOPES)
-        self.response_id_in_output = scope_name == _OPENINFERENCE_GOOGLE_GENAI_SCOPE
-        self.stream_apart = scope_name.startswith(_STREAM_APART_SCOPES)
-        self.vertexai = scope_name in _VERTEX_SDK_SCOPES
-        self.vertexai_sdk = scope_name == _VERTEXAI_SCOPE
-        self.logfire = scope_name.startswith(_LOGFIRE_SCOPES)
-        self.usage_object_normalised = scope_name.startswith(_MLFLOW_SCOPES)
-        # MLflow's OpenAI autologging sets the request's keyword arguments as attributes
-        # (``model``, ``stream``, ``extra_headers``, …): its un-namespaced keys are the
-        # request, not the user's tags (its trace tags are ``mlflow.traceTag.*``).
-        self.plain_keys_are_request = self.usage_object_normalised
 
     def stream_opening(self, span_type: str | None, answered: bool) -> bool:
         """Whether a span is Logfire's span of a streamed request, not the call: it ends
@@ -927,7 +699,7 @@ class Source:
 
     def preparation(self, span: Any) -> bool:
         """Whether an OpenInference LlamaIndex span is of a method that prepares a request
-        (``OpenAI._prepare_chat_with_tools``): no call (``_LLAMA_INDEX_SCOPE``)."""
+        (``OpenAI._prepare_chat_with_tools``): no call (``scopes.SCOPES``)."""
         return self.llama_index and span.name.rsplit(b".", 1)[-1].startswith(b"_prepare")
 
     def accounting_copy(self, usage_kind: str | None, label: str | None) -> bool:
@@ -978,7 +750,7 @@ class Source:
     def cache_writes_unread(self, provider: str, cache_write: int | None) -> bool:
         """Whether a Claude call's cache writes may be billed but not counted: OpenLLMetry's
         LangChain span says 0 (or nothing) where langchain-anthropic moved them to keys it
-        does not read (``_OPENLLMETRY_LANGCHAIN_SCOPE``); OpenInference's LangChain spans
+        does not read (``scopes.SCOPES``); OpenInference's LangChain spans
         (JS 4.1.1 on @langchain/anthropic 1.5) set the cache reads
         (``llm.token_count.prompt_details.cache_read``) and never the writes, which their
         1,200 input tokens include (recorded: $0.0021 for a $0.002175 call). Writes cost
@@ -1003,7 +775,7 @@ class Source:
         """Whether OpenInference's LangChain span recorded a streamed message (LangChain's
         ``AIMessageChunk``) as the response, where its parameters say ``"stream": false``;
         or its Haystack span a reply whose metadata has the first chunk's time
-        (``_HAYSTACK_SCOPE``), Haystack's only sign of a stream (the callback is the
+        (``scopes.SCOPES``), Haystack's only sign of a stream (the callback is the
         component's, not the run's)."""
         if not output:
             return False
@@ -1040,7 +812,7 @@ class Source:
 
     def reply_usage(self, output: str | None) -> UsageObject | None:
         """The provider's usage in the metadata of the reply that OpenInference's Haystack
-        span records (``_HAYSTACK_SCOPE``): alone, every Haystack call was usage-missing
+        span records (``scopes.SCOPES``): alone, every Haystack call was usage-missing
         (recorded: 6 of 6, where the metadata had the exact counts). The last usage object
         in the text is the metadata's (the reply's words come before it); None for other
         sources, or when there is none."""
@@ -1146,7 +918,7 @@ class Source:
         input_tokens`` (``cache_counted``, even when 0).
 
         OpenLLMetry JS's OpenAI spans of chat and completions calls
-        (``_OPENLLMETRY_JS_OPENAI_SCOPE``): a stream's counts are its estimate, and its
+        (``scopes.SCOPES``): a stream's counts are its estimate, and its
         span of a plain call looks the same, so neither is taken as exact; a release that
         reads the API's usage would carry its cache count. Its Responses API spans
         (``resp_…``) carry the response's usage."""
@@ -1165,6 +937,18 @@ class Source:
             head = name.split(".", 1)[0]
             return _VERCEL_PROVIDERS.get(head, head)
         return name
+
+
+# The ``Source`` flags that ``scopes.SCOPES`` names; a quirk the table names that is neither
+# one of them nor a rank or ``dedupe``'s is a typo, which would pass silently: refused here.
+_FLAGS = tuple(name for name in Source.__slots__ if name not in ("rank", "inherits", "foundry"))
+_UNKNOWN = set().union(*scopes.SCOPES.values(), *(family for _, family in scopes.FAMILIES)) - {
+    *_FLAGS,
+    *scopes.RANK_QUIRKS,
+    *scopes.DEDUPE_QUIRKS,
+}
+if _UNKNOWN:
+    raise ValueError(f"scopes.py names quirks no source has: {sorted(_UNKNOWN)}")
 
 
 # Gemini counts a thinking model's thoughts apart from its answer (``thoughtsTokenCount``

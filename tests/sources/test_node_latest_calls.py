@@ -256,7 +256,7 @@ def test_openinference_js_beside_the_anthropic_sdks_tracing(replay, alone):
     ``messages.stream()``, OpenInference's span and the SDK's are roots of two traces, and
     OpenInference's (text output) has no response id: it was counted twice (10 rows for 9
     calls, $0.0189 known for $0.016725). It is paired as OpenInference Python's Anthropic
-    stream span is (``sources._STREAM_APART_SCOPES``): one row per call, the SDK's."""
+    stream span is (``stream_apart`` in ``scopes.SCOPES``): one row per call, the SDK's."""
     result = replay("openinference_js_latest_calls_sdk", alone=alone)
     assert result.spans == 12
     assert result.rows() == [
