@@ -26,7 +26,7 @@ from typing import Any
 
 from tokentrace.processor import held_calls
 from tokentrace.processor.extract.dedupe import Deduper, waits
-from tokentrace.processor.extract.extractor import COLUMNS, Call, extract
+from tokentrace.processor.extract.extractor import COLUMNS, Call, Parents, extract
 from tokentrace.processor.metrics import Registry
 from tokentrace.processor.pricing.names import call_models
 from tokentrace.processor.pricing.pricer import (
@@ -37,6 +37,7 @@ from tokentrace.processor.pricing.pricer import (
     unpriced,
 )
 from tokentrace.processor.pricing.stored_price import price_stored
+from tokentrace.processor.store.kept_traces import KeptTraces
 from tokentrace.processor.store.spool import Spool, replace_whole, resolve
 from tokentrace.processor.unpriced_log import UnpricedLog
 
@@ -77,9 +78,11 @@ class Pipeline:
         metrics: Registry,
         clock: Callable[[], int] = time.time_ns,
         held_path: Path | None = None,
+        kept_traces: KeptTraces | None = None,
     ) -> None:
         """``held_path``: where the calls the deduper holds are kept (none: in memory only,
-        lost if the process stops without :meth:`flush`)."""
+        lost if the process stops without :meth:`flush`); ``kept_traces``: where the parent
+        spans and agents it remembers are (none: in memory only, lost at any stop)."""
         self._pricer = pricer
         self._spool = spool
         self._deduper = deduper
@@ -95,6 +98,9 @@ class Pipeline:
         self._held: list[Call] = []  # as last written to held_path
         # Held calls the deduper released, whose rows are not yet durable: kept in the file.
         self._releasing: list[Call] = []
+        self._kept_traces = kept_traces
+        if kept_traces is not None:
+            deduper.learn(*kept_traces.load())
         if held_path is not None and held_path.exists():
             self._held = read_held(held_path)
             deduper.hold(self._held, clock())
@@ -118,6 +124,8 @@ class Pipeline:
                 extraction.calls, now, extraction.parents, extraction.agents
             )
             self._keep_held(released=calls)
+            if extraction.parents or extraction.agents:
+                self._keep_traces(extraction.parents, extraction.agents)
             rows = self._rows(calls)
             earlier = list(self._pending) if duplicates else []
             if rows:
@@ -178,6 +186,17 @@ class Pipeline:
             log.warning("cannot keep the held calls in %s: %s", self._held_path, exc)
             return
         self._held = held
+
+    def _keep_traces(self, parents: Parents, agents: set[bytes]) -> None:
+        """Keep what the deduper learnt from a request (``kept_traces``, under the lock,
+        before the answer: a call after a restart may depend on it). A file that cannot be
+        written leaves it in memory, said in the log: the request is taken all the same."""
+        if self._kept_traces is None:
+            return
+        try:
+            self._kept_traces.add(parents, agents)
+        except OSError as exc:
+            log.warning("cannot keep the parent spans and agents: %s", exc)
 
     def _rows(self, calls: list[Call]) -> list[tuple[Any, ...]]:
         """The admitted calls' rows, priced (under the lock: the pricer's caches)."""

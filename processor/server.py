@@ -34,6 +34,7 @@ from tokentrace.processor.api.reconcile_api import ReconcileApi
 from tokentrace.processor.api.reprice_api import RepriceApi
 from tokentrace.processor.api.store_calls import StoreCalls
 from tokentrace.processor.api.views_api import ViewsApi
+from tokentrace.processor.extract import parents
 from tokentrace.processor.extract.dedupe import DEFAULT_CAPACITY, Deduper
 from tokentrace.processor.extract.extractor import COLUMNS
 from tokentrace.processor.metrics import CONTENT_TYPE, Registry
@@ -46,6 +47,7 @@ from tokentrace.processor.receivers import otlp_grpc as receiver_grpc
 from tokentrace.processor.receivers.otlp_http import OtlpHttpReceiver
 from tokentrace.processor.reconcile.schedule import Schedule
 from tokentrace.processor.store import broken_parts, retention, spool_lock, store, stored_calls
+from tokentrace.processor.store.kept_traces import KeptTraces
 from tokentrace.processor.store.sink import Sink, create_missing
 from tokentrace.processor.store.spool import Segment, Spool, raise_open_files_limit, replace_whole
 from tokentrace.processor.store.stored_keys import StoredKeys
@@ -119,12 +121,15 @@ class Service:
             log.info("replaying %d spooled segment(s)", len(backlog))
         self.pricer = Pricer()
         _adopt_earlier_held_calls(self.spool.directory)
+        # at least as many as the deduper remembers (``parents.RECENT`` of each kind)
+        self.kept_traces = KeptTraces(self.spool.directory, 2 * parents.RECENT)
         self.pipeline = Pipeline(
             self.pricer,
             self.spool,
             self.deduper,
             self.metrics,
             held_path=self.spool.directory / HELD_CALLS_FILE,
+            kept_traces=self.kept_traces,
         )
         self.spool.on_recovered = self._recovered_late
         self.price_updates: PriceUpdates | None = None
@@ -292,6 +297,7 @@ class Service:
             self.pipeline.flush()
         except Exception:  # the spool is full or failing: the held calls are lost
             log.exception("could not spool the held calls at shutdown")
+        self.kept_traces.close()
         self.spool.close()
         self.sink.stop(SINK_DRAIN_SECONDS)
 

@@ -105,7 +105,15 @@ present, then tokentrace's own span, which reads the wire, then the number of no
 counts, then the provider SDK's own span over a third party's); of a parent/child pair
 that tie, the child, which sits closest to the HTTP exchange; of a chain, its richest
 span (on a tie, one that wraps none of the others). Across requests, the first
-span seen wins: a stored row is not taken back.
+span seen wins: a stored row is not taken back. A span is held instead only where it is
+known to come before a richer span of its call: tied to it by its trace (a parent span:
+``parents.TraceMemory``; a child: ``Call.opening``) or by its source's habit (:func:`waits`).
+Not held, so still the row, sent span by span: OpenLLMetry JS's Bedrock spans without
+usage beside OpenInference JS's exact span of the call (``bedrock_js``), each a root of a
+trace of its own, paired by time alone. Holding every usage-missing span of that source
+would delay every row of it used alone (the usual set-up) by up to ``_HOLD_NS``, for a
+call whose cost is unknown either way unless the other instrumentation runs too; replacing
+a row once stored would break the contract above (rollups, the sink's stored keys).
 
 Memory is bounded: the keys of the most recent calls are kept (at least the newest
 ``capacity`` / 2 keys, at most ``capacity``; 600,000 by default, up to four per call,

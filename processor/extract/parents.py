@@ -25,7 +25,7 @@ that sends each span alone (or a batch that closes between them) sends the call 
 Such a call waits here until its parent comes, for up to ``HOLD_NS`` (an agent step ends
 once its tools ran), and is then let go without: a row without its user, never a row lost
 or delayed for good. Parents and agents are remembered a while too (the newest
-``_RECENT`` of each), for a parent or a sub-agent sent before the call.
+``RECENT`` of each), for a parent or a sub-agent sent before the call.
 
 The waiting calls were acknowledged: the pipeline keeps them with the deduper's held calls
 (``held_calls``). What is remembered was acknowledged too, and a call after a restart needs
@@ -45,7 +45,7 @@ from tokentrace.processor.extract.extractor import Call, Parents
 HOLD_NS = 600 * 10**9
 _WAITING_MAX = 4096
 # Parent spans, and trace id + name of AG2 agents, remembered for a call that comes after.
-_RECENT = 4096
+RECENT = 4096
 
 
 class TraceMemory:
@@ -65,7 +65,7 @@ class TraceMemory:
 
     def learn(self, parents: Parents, agents: Iterable[bytes] = ()) -> None:
         """Remember ``parents`` (``Extraction.parents``) and each trace id + agent name of
-        ``agents`` (``Extraction.agents``), the newest ``_RECENT`` of each."""
+        ``agents`` (``Extraction.agents``), the newest ``RECENT`` of each."""
         _remember(self._parents, parents.items())
         _remember(self._agents, ((agent, None) for agent in agents))
 
@@ -144,9 +144,9 @@ class TraceMemory:
 
 
 def _remember(memory: dict, entries: Iterable[tuple]) -> None:
-    """Put ``entries`` last in ``memory`` (the newest), and drop the oldest past ``_RECENT``."""
+    """Put ``entries`` last in ``memory`` (the newest), and drop the oldest past ``RECENT``."""
     for key, value in entries:
         memory.pop(key, None)
         memory[key] = value
-    while len(memory) > _RECENT:
+    while len(memory) > RECENT:
         del memory[next(iter(memory))]

@@ -12,10 +12,13 @@ usage is that of ``test_call_shapes``: gpt-4o $0.00255, claude-sonnet-4-5 $0.002
 from __future__ import annotations
 
 import json
+import urllib.request
 from decimal import Decimal
 
 import pytest
 
+from tests.ingest.serve_process import ServeProcess
+from tests.sources.conftest import FIXTURES, _one_span_each
 from tests.sources.test_call_shapes import GPT_4O, SONNET
 
 CALLS = [SONNET] * 2 + [GPT_4O] * 3
@@ -165,3 +168,35 @@ def _second_trace(replay, name: str, alone: bool) -> list[tuple]:
             f"SELECT {names} FROM llm_calls WHERE trace_id = %(t)s", parameters={"t": second}
         ).result_rows
     )
+
+
+def test_ag2_subtask_counted_once_across_restarts(replay):
+    """Each span alone, through a serve killed after each answer and started again: the
+    traced sub-agent's ``invoke_agent`` span comes before the ``subtask`` span, in another
+    run of serve. Its name was remembered in memory only: the restarted serve took the
+    ``subtask`` span for the only record of the sub-agent's call and counted it again, 7
+    rows, $0.0153 + $0.00255. Kept beside the spool (``store.kept_traces``): 6 rows, $0.0153."""
+    result = replay("ag2_subtask", restarts=True)
+    assert result.rows() == SUBTASK_CALLS
+    assert sum(row[-1] for row in result.rows()) == Decimal("0.0153")
+
+
+@pytest.mark.slow
+def test_ag2_subtask_counted_once_across_a_real_serve_killed(tmp_path):
+    """The same with a real ``serve`` killed (-9) right after it acknowledged the traced
+    sub-agent's ``invoke_agent`` span, and started again for the rest, the ``subtask`` span
+    among them: 6 rows, $0.0153 (7 rows before)."""
+    bodies = _one_span_each(json.loads((FIXTURES / "ag2_subtask.json").read_bytes()))
+    helpers = [index for index, body in enumerate(bodies) if b'"invoke_agent helper"' in body]
+    server = ServeProcess(tmp_path).start()
+    for index, body in enumerate(bodies):
+        headers = {"content-type": "application/json"}
+        post = urllib.request.Request(f"{server.url}/v1/traces", body, headers)
+        with urllib.request.urlopen(post, timeout=30) as answer:
+            assert answer.status == 200
+        if index == helpers[-1]:  # the traced run's sub-agent: its span is the later one
+            server.kill()
+            server.start()
+    assert server.stop() == 0
+    costs = sorted(Decimal(row["cost"]) for row in server.stored()["calls"])
+    assert costs == [Decimal("0.00255")] * 6

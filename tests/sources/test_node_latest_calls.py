@@ -37,11 +37,12 @@ from tests.sources.test_call_shapes import ALL_CALLS, EMBEDDING, GPT_4O, GPT_4O_
 from tokentrace.processor import held_calls
 from tokentrace.processor.extract.dedupe import Deduper
 from tokentrace.processor.extract.extractor import extract
-from tokentrace.processor.extract.parents import HOLD_NS
+from tokentrace.processor.extract.parents import HOLD_NS, RECENT
 from tokentrace.processor.extract.tags import DIMENSIONS as DIMENSION_KEYS
 from tokentrace.processor.metrics import Registry
 from tokentrace.processor.pipeline import Pipeline
 from tokentrace.processor.receivers.otlp_codec import decode_json
+from tokentrace.processor.store.kept_traces import KeptTraces
 from tokentrace.processor.store.spool import Spool
 
 # A call whose span carries no count: usage-missing, its cost unknown (never $0).
@@ -229,6 +230,37 @@ def test_vercel_ai_7_waiting_chat_survives_a_restart(tmp_path, pricer):
     user, conversation = (list(DIMENSION_KEYS).index(name) for name in ("user", "conversation"))
     assert (call.dimensions[user], call.dimensions[conversation]) == ("user-1", "session-1")
     assert restarted.held == []
+
+
+def test_vercel_ai_7_parent_before_a_restart_gives_its_chat_the_user(tmp_path, pricer):
+    """The ``agent_step`` span came first (an exporter that sends the parents' batch before
+    the child's) and serve was killed before the chat span came: the parent, remembered in
+    memory only, was forgotten, and the restarted serve held the chat span for 10 minutes
+    and stored it without user or session. Kept beside the spool (``store.kept_traces``),
+    the restarted serve gives it them at once."""
+    bodies = _one_span_each(json.loads((FIXTURES / "vercel_ai_7_latest_calls.json").read_bytes()))
+    chat, step = bodies[0], bodies[1]
+    now = 1_900_000_000 * 10**9
+    spool = Spool(tmp_path / "spool", 1 << 30, seal_rows=10_000, seal_seconds=0.05)
+    spool.start()
+    held = tmp_path / "held-calls.json"
+
+    traces = kept(tmp_path)
+    first = Pipeline(pricer, spool, Deduper(), Registry(), lambda: now, held, traces)
+    first.accept(decode_json(step).request, "http").durable.result(10)
+    traces.close()  # killed: nothing flushed
+    restarted = Deduper()
+    Pipeline(pricer, spool, restarted, Registry(), lambda: now, held, kept(tmp_path))
+    late = extract(decode_json(chat).request, now)
+    [call], duplicates = restarted.admit(late.calls, now, late.parents)
+    spool.close()
+    assert (duplicates, restarted.held) == (0, [])
+    user, conversation = (list(DIMENSION_KEYS).index(name) for name in ("user", "conversation"))
+    assert (call.dimensions[user], call.dimensions[conversation]) == ("user-1", "session-1")
+
+
+def kept(directory) -> KeptTraces:
+    return KeptTraces(directory, 2 * RECENT)
 
 
 def test_openinference_js_latest_calls(replay):

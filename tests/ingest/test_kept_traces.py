@@ -1,0 +1,40 @@
+"""The parent spans and agents the deduper remembers, kept beside the spool for the next
+start (``store.kept_traces``)."""
+
+from __future__ import annotations
+
+from tokentrace.processor.extract.tags import DIMENSIONS
+from tokentrace.processor.store.kept_traces import NAME, KeptTraces
+
+USER = list(DIMENSIONS).index("user")
+
+
+def parent(tag: str, user: str | None = None) -> dict:
+    values: list[str | None] = [None] * len(DIMENSIONS)
+    values[USER] = user
+    return {f"t{tag}".encode(): (b"grand", values, bool(user))}
+
+
+def test_parents_and_agents_read_back_as_they_were_kept(tmp_path):
+    kept = KeptTraces(tmp_path, entries=100)
+    kept.add(parent("a", "user-1"), {b"ta" + b"helper"})
+    kept.add(parent("b"), set())
+    kept.close()
+    parents, agents = KeptTraces(tmp_path, entries=100).load()
+    assert parents == {**parent("a", "user-1"), **parent("b")}
+    assert agents == [b"tahelper"]
+
+
+def test_the_latest_are_kept_in_two_generations_and_a_torn_record_is_cut_off(tmp_path):
+    kept = KeptTraces(tmp_path, entries=4)
+    for tag in "abcde":  # a..d fill the first file, which becomes the old one
+        kept.add(parent(tag), set())
+    kept.close()
+    with (tmp_path / NAME).open("ab") as file:
+        file.write(b"TTW2\xff")  # a crash mid-write
+    again = KeptTraces(tmp_path, entries=4)
+    parents, _ = again.load()
+    assert list(parents) == [b"ta", b"tb", b"tc", b"td", b"te"]
+    again.add(parent("f"), set())  # appended after the cut, readable
+    again.close()
+    assert list(KeptTraces(tmp_path, entries=4).load()[0])[-2:] == [b"te", b"tf"]
