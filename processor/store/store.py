@@ -9,6 +9,7 @@ shares the client; readers of a running embedded store go through ``tokentrace s
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import re
 import weakref
@@ -23,6 +24,7 @@ import clickhouse_connect
 from clickhouse_connect.driver.client import Client
 
 ENV_URL = "TOKENTRACE_CLICKHOUSE_URL"
+log = logging.getLogger(__name__)
 _EMBEDDED: weakref.WeakSet[Client] = weakref.WeakSet()  # clients of chDB stores (migrate)
 
 
@@ -258,8 +260,9 @@ def render(statement: str, cluster: str | None = None) -> str:
 def migrate(client: Client, cluster: str | None = None) -> list[int]:
     """Apply the migrations not yet recorded; returns the versions applied now.
 
-    On an embedded store that took any, the materialized views are reloaded from disk
-    (:func:`reload_views`) before anything is inserted through them.
+    On a store that took any (embedded, or a ClickHouse server that is not a cluster), the
+    materialized views are reloaded from disk (:func:`reload_views`) before anything is
+    inserted through them.
 
     A migration stopped part way (serve killed on a slow first start) is run again whole at
     the next start, since its version is recorded only after its last statement. Its DDL is
@@ -277,6 +280,7 @@ def migrate(client: Client, cluster: str | None = None) -> list[int]:
         )
     )
     done = {row[0] for row in client.query("SELECT version FROM schema_migrations").result_rows}
+    attach_detached_views(client, done)
     applied = []
     for migration in load_migrations():
         if migration.version in done:
@@ -290,7 +294,35 @@ def migrate(client: Client, cluster: str | None = None) -> list[int]:
         applied.append(migration.version)
     if applied and client in _EMBEDDED:
         reload_views(client)
+    elif applied and cluster is None:
+        try:
+            reload_views(client)
+        except Exception as exc:
+            log.warning(
+                "cannot reload the materialized views after migrating (%s): until the "
+                "ClickHouse server restarts, an insert it makes and then fails to answer is "
+                "counted twice in the rollups when retried; grant the writer DROP VIEW "
+                "(deploy/clickhouse/users.d/tokentrace.xml)",
+                " ".join(str(exc).split())[:300],
+            )
     return applied
+
+
+def attach_detached_views(client: Client, done: set[int]) -> None:
+    """ATTACH again each materialized view of the ``done`` migrations that is missing: one
+    :func:`reload_views` detached and could not attach again (the connection lost between
+    the two) would leave every later insert out of its rollup, silently."""
+    for migration in load_migrations():
+        if migration.version not in done:
+            continue
+        for statement in migration.statements:
+            view = _VIEW.match(statement)
+            if view and not client.command(f"EXISTS TABLE {quote_identifier(view[1])}"):
+                client.command(f"ATTACH TABLE {quote_identifier(view[1])}")
+                log.warning("materialized view %s was detached; attached again", view[1])
+
+
+_VIEW = re.compile(r"CREATE MATERIALIZED VIEW IF NOT EXISTS (\w+)")
 
 
 def run_statements(client: Client, migration: Migration, cluster: str | None = None) -> None:
@@ -348,8 +380,14 @@ def reload_views(client: Client) -> None:
     (measured on chDB 26.9: llm_calls deduplicates, the rollups do not). A segment stored by
     the serve that ran the migrations, then replayed after a crash (stored but not yet
     deleted), was counted twice in every rollup; so was a dead-letter replay repeated.
-    Only for embedded stores: on a ClickHouse server other writers insert meanwhile, and a
-    detached view would miss their rows.
+    A ClickHouse server is the same engine: restarted between making an insert and answering
+    it (an upgrade, an OOM kill), the sink's retry under the token was deduplicated in
+    ``llm_calls`` and not in the rollups, counted twice (the chDB-backed server stand-in of
+    tests/ingest/chdb_server.py: ``llm_calls`` 200, rollups 300). So a server's views are
+    reloaded too, once, when migrations were applied: an insert another writer makes in the
+    milliseconds between a view's DETACH and its ATTACH misses that rollup, a smaller risk
+    than every first restart's. Not on a cluster (``ON CLUSTER``: each replica's views are
+    its own, and other nodes take inserts meanwhile).
     """
     views = client.query(
         "SELECT name FROM system.tables "

@@ -12,7 +12,8 @@ fresh chDB session of one engine.
 open, nothing is ever answered, as after a network partition that left the TCP connection
 half-open, or a load balancer whose backend died. ``mode=ok`` answers new requests again; the
 ones taken meanwhile stay unanswered for good. ``mode=late&seconds=S``: the next insert is
-made, then answered S seconds later. ``GET /fault`` says how many requests vanished.
+made, then answered S seconds later. ``mode=fail``: every request answered 500
+``KEEPER_EXCEPTION`` until ``mode=ok``. ``GET /fault`` says how many requests vanished.
 """
 
 from __future__ import annotations
@@ -61,6 +62,7 @@ class Server(http.server.ThreadingHTTPServer):
         self.path = path
         self.engine = chdb.connect(path)  # kept open: the engine lives while a session does
         self.blackhole = threading.Event()
+        self.failing = threading.Event()  # mode=fail: every request refused as a server fault
         self.late = 0.0  # seconds the next insert's answer waits after the insert (mode=late)
         self.never = threading.Event()
         self.vanished = 0
@@ -90,6 +92,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if self.server.blackhole.is_set():
             self.server.vanished += 1
             self.server.never.wait()  # the request vanished: never answered
+            return
+        if self.server.failing.is_set():
+            refused = "Code: 999. DB::Exception: Session expired. (KEEPER_EXCEPTION)"
+            self._send(500, refused.encode(), {"X-ClickHouse-Exception-Code": "999"})
             return
         if parts.path == "/ping" or (not body and "query" not in params):
             self._send(200, b"Ok.\n", {})
@@ -157,8 +163,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
         mode = params.get("mode")
         if mode == "blackhole":
             self.server.blackhole.set()
+        elif mode == "fail":
+            self.server.failing.set()
         elif mode == "ok":
             self.server.blackhole.clear()
+            self.server.failing.clear()
         elif mode == "late":
             self.server.late = float(params.get("seconds", "30"))
         self._send(200, json.dumps({"vanished": self.server.vanished}).encode(), {})
@@ -193,7 +202,8 @@ class ChdbServer:
         raise RuntimeError("the ClickHouse stand-in did not start")
 
     def fault(self, mode: str = "", seconds: float = 30) -> int:
-        """Set ``mode`` (``blackhole``, ``late`` or ``ok``); the requests that vanished so far."""
+        """Set ``mode`` (``blackhole``, ``fail``, ``late`` or ``ok``); how many requests
+        vanished so far."""
         url = f"{self.url}/fault?mode={mode}&seconds={seconds}"
         with urllib.request.urlopen(url, timeout=5) as answer:
             return int(json.load(answer)["vanished"])
