@@ -89,6 +89,7 @@ def add_store_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--cluster",
         metavar="NAME",
+        type=_cluster_name,
         default=None,
         help="emit ON CLUSTER DDL with Replicated engines for a ClickHouse cluster",
     )
@@ -100,6 +101,18 @@ def add_store_options(parser: argparse.ArgumentParser) -> None:
 def data_home() -> Path:
     """The tokentrace data directory: the default store, named stores, the spool."""
     return store.default_data_dir().parent
+
+
+def _cluster_name(text: str) -> str:
+    """A cluster name ClickHouse's DDL can take (``store.quote_identifier``'s rule), checked
+    while parsing: ``--cluster "bad name"`` was a ValueError traceback from the migrations."""
+    try:
+        store.quote_identifier(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"invalid cluster name {text!r}: use letters, digits and _, not starting with a digit"
+        ) from None
+    return text
 
 
 def _store_name(text: str) -> str:

@@ -59,10 +59,10 @@ class StoreURL:
                     f"chdb URL needs a data directory, e.g. chdb:///var/lib/x: {url!r}"
                 )
             database = query.get("database", ["default"])[0]
-            return cls(url=url, embedded=True, path=path, database=database)
+            return cls(url=url, embedded=True, path=path, database=_database(database, url))
         if parts.scheme in ("http", "https"):
             database = parts.path.strip("/") or query.get("database", ["default"])[0]
-            return cls(url=url, embedded=False, path="", database=database)
+            return cls(url=url, embedded=False, path="", database=_database(database, url))
         raise ValueError(
             f"unsupported ClickHouse URL {url!r}: use chdb:///path or http(s)://user:pass@host:8123/db"
         )
@@ -199,6 +199,19 @@ def owner_only(directory: Path) -> Path:
     with contextlib.suppress(PermissionError):
         directory.chmod(0o700)
     return directory
+
+
+def _database(name: str, url: str) -> str:
+    """A database name the migrations can create (``quote_identifier``'s rule), checked with
+    the URL: ``?database=bad-name`` was a ValueError traceback from ``tokentrace migrate``."""
+    try:
+        quote_identifier(name)
+    except ValueError:
+        raise ValueError(
+            f"invalid database {name!r} in {url!r}: use letters, digits and _, "
+            "e.g. ?database=tokentrace"
+        ) from None
+    return name
 
 
 def quote_identifier(name: str) -> str:

@@ -214,3 +214,34 @@ def test_an_api_url_that_names_no_serve_is_one_line(
     refused([*command, "--api", url])
     monkeypatch.setenv("TOKENTRACE_API_URL", url)
     refused(command)
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (["migrate", "--clickhouse", "chdb:///nowhere/x?database=bad-name"],
+         "tokentrace migrate: invalid database 'bad-name' in 'chdb:///nowhere/x?database=bad-name'"
+         ": use letters, digits and _, e.g. ?database=tokentrace"),
+        (["report", "--clickhouse", "http://u:p@127.0.0.1:1/a.b"],
+         "tokentrace report: invalid database 'a.b' in 'http://u:p@127.0.0.1:1/a.b': use letters, "
+         "digits and _, e.g. ?database=tokentrace"),
+    ],
+)  # fmt: skip
+def test_a_database_name_no_store_can_have_is_one_line(capsys, args, said) -> None:
+    """Checked where the store URL is parsed, for every command and both backends: `migrate`
+    with ``?database=bad-name`` was a ValueError traceback from the DDL's quoting."""
+    with pytest.raises(SystemExit) as exit_:
+        main(args)
+    assert str(exit_.value) == said
+
+
+def test_a_cluster_name_ddl_cannot_take_is_refused_while_parsing(capsys) -> None:
+    """``--cluster "bad name"`` was a ValueError traceback from the migrations."""
+    with pytest.raises(SystemExit) as exit_:
+        main(["migrate", "--clickhouse", "chdb:///nowhere/x", "--cluster", "bad name"])
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2 and "Traceback" not in err
+    assert err.strip().splitlines()[-1] == (
+        "tokentrace migrate: error: argument --cluster: invalid cluster name 'bad name': use "
+        "letters, digits and _, not starting with a digit"
+    )
