@@ -193,6 +193,10 @@ through its native API. `deepseek-r1:8b` on another host than loopback:11434 was
 hosted reasoner, priced at its rates."""
 
 UNKNOWN = "unknown"
+MISTRAL_AGENTS_PATH = "/v1/agents/completions"
+"""Mistral's Agents API (https://docs.mistral.ai/api/#tag/agents): a chat completion whose
+body names an `agent_id`, no model, so on an unmapped host it went unmetered; the path is
+Mistral's alone, and the answer names the model the agent runs, which prices the call."""
 SELF_HOSTED = "self_hosted"
 """A call to a server that serves one model of its own (it took a call naming none)."""
 
@@ -311,6 +315,8 @@ def provider_for(
         return passed_over
     local = LOCAL_PORTS.get(port) if host in LOOPBACK else None
     if model is None:
+        if path.endswith(MISTRAL_AGENTS_PATH):
+            return passed_over or "mistral_ai"
         return passed_over or local
     if _BEDROCK_ID.match(model):
         return bedrock_api.PROVIDER

@@ -44,6 +44,7 @@ from .providers import (
     AZURE_PATH,
     LOCAL_PORTS,
     LOOPBACK,
+    MISTRAL_AGENTS_PATH,
     SELF_HOSTED,
     SHAPES,
     UNKNOWN,
@@ -146,6 +147,8 @@ def api_for_path(path: str) -> Api | None:
         if path.endswith("/api/embeddings"):
             return ollama_api.LEGACY_EMBED
         return openai_api.EMBEDDINGS
+    if path.endswith(MISTRAL_AGENTS_PATH):
+        return openai_api.CHAT  # a chat completion of Mistral's Agents API, by `agent_id`
     if path.endswith("/completions"):
         return openai_api.COMPLETIONS
     if path.endswith("/v2/chat"):

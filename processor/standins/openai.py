@@ -79,16 +79,21 @@ def error(status: int) -> Reply:
     return json_reply(document, status, {"x-request-id": f"req_standin{next(_ids)}"})
 
 
+AGENT_MODEL = "mistral-small-2506"
+"""The model a Mistral agent (`/v1/agents/completions`, a body naming an `agent_id` and no
+model) runs, as Mistral's answer names it."""
+
+
 def _handle(path: str, body: dict[str, Any], plan: Plan, flavor: str) -> Reply:
     """``flavor``: whose dialect of the format (``openai``, ``mistral``, ``xai``,
     ``perplexity``, ``groq``)."""
     if plan.fail and plan.fail != "cut":
         return error(int(plan.fail))
-    model = str(body.get("model", "gpt-4o-mini"))
+    model = str(body.get("model", AGENT_MODEL if "agent_id" in body else "gpt-4o-mini"))
     if flavor == "openai":
         model = dated(model)
     path = path.split("?", 1)[0]
-    if path.endswith("/chat/completions"):
+    if path.endswith(("/chat/completions", "/agents/completions")):
         return _chat(body, plan, model, flavor)
     if path.endswith("/responses"):
         return _responses(body, plan, model)

@@ -219,3 +219,23 @@ def test_provider_sdks_streams_at_an_unmapped_url(standin, unmapped, tmp_path, s
         ("mistral_ai", "mistral-small-2506", 1, 2000, 500,
          (2000 * Decimal("0.10") + 500 * Decimal("0.30")) / M, 1),
     ]  # fmt: skip
+
+
+def test_mistral_agents_api_at_an_unmapped_base_url(standin, unmapped, tmp_path, store_client):
+    """The mistralai SDK's `agents.complete` and `agents.stream` post `/v1/agents/completions`
+    with an `agent_id` and no model: on a host nothing names it was not metered (one warning
+    per URL). Mistral's path alone: now `mistral_ai` chat calls, priced by the model the
+    answer names, mistral-small-2506 at $0.10 / $0.30 per million (https://mistral.ai/pricing):
+    2,000 × 0.10 + 500 × 0.30 = $0.00035 each."""
+    mistral = Mistral(api_key="ms", server_url=standin.root + "/gateway")
+    answer = mistral.agents.complete(agent_id="ag:42", messages=ASK, http_headers=USAGE)
+    assert answer.usage.prompt_tokens == 2000
+    events = list(mistral.agents.stream(agent_id="ag:42", messages=ASK, http_headers=USAGE))
+    assert events[-1].data.usage.completion_tokens == 500
+
+    assert [request.path for request in standin.requests] == ["/gateway/v1/agents/completions"] * 2
+    small = (2000 * Decimal("0.10") + 500 * Decimal("0.30")) / M
+    assert _rows(unmapped, tmp_path, store_client) == [
+        ("mistral_ai", "", 0, 2000, 500, small, 1),
+        ("mistral_ai", "", 1, 2000, 500, small, 1),
+    ]
