@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from typing import Any
 
 from tokentrace.processor.api import client as serve_client
@@ -61,13 +62,37 @@ def run_list(args: argparse.Namespace) -> int:
 def run_replay(args: argparse.Namespace) -> int:
     body = {"ids": args.ids} if args.ids else {}
     result = _open(args, "POST", "/api/v1/dead-letters/replay", query={}, body=body)
+    unknown = _unknown(args, result) if args.ids else []
     if args.format == "json":
         print(json.dumps(result, indent=2))
     else:
         print(f"replayed {len(result['stored'])} row(s) into llm_calls")
         for failed in result["failed"]:
             print(f"still refused: {failed['id']}: {failed['reason']}")
-    return 1 if result["failed"] else 0
+    for id_ in unknown:
+        print(
+            f"tokentrace dead-letters: no dead letter {id_}: "
+            "`tokentrace dead-letters list --all` shows their ids",
+            file=sys.stderr,
+        )
+    return 1 if result["failed"] or unknown else 0
+
+
+def _unknown(args: argparse.Namespace, result: dict[str, Any]) -> list[str]:
+    """The ids asked for that no dead letter has (a typo replayed "0 rows" and exit 0); one
+    replayed before is known, and stored once already."""
+    answered = {*result["stored"], *(failed["id"] for failed in result["failed"])}
+    asked = [id_ for id_ in args.ids if id_ not in answered]
+    if not asked:
+        return []
+    query = {"limit": "100000", "all": "1"}
+    known = {
+        letter["id"]
+        for letter in _open(args, "GET", "/api/v1/dead-letters", query=query, body=None)[
+            "dead_letters"
+        ]
+    }
+    return [id_ for id_ in asked if id_ not in known]
 
 
 def _open(

@@ -44,6 +44,12 @@ def test_list_then_replay_from_the_command_line(store_client, chdb_url, capsys):
     out = capsys.readouterr().out
     assert "replayed 1 row(s)" in out and "still refused: seg-1/7: cannot encode the row" in out
     assert main(["dead-letters", "replay", "seg-1/3", "--clickhouse", url]) == 0
+    # an id no dead letter has (a typo) is said, exit 1; was "replayed 0 row(s)", exit 0
+    assert main(["dead-letters", "replay", "seg-1/9", "--clickhouse", url]) == 1
+    assert capsys.readouterr().err == (
+        "tokentrace dead-letters: no dead letter seg-1/9: `tokentrace dead-letters list --all` "
+        "shows their ids\n"
+    )
     stored = store_client.query("SELECT tenant, trace_id FROM llm_calls").result_rows
     assert stored == [("acme", good["trace_id"])]  # replayed twice, stored once
 
