@@ -13,6 +13,7 @@ import os
 import sys
 from pathlib import Path
 
+from tokentrace.processor.commands.options import http_url
 from tokentrace.processor.store import store
 
 GRAFANA_TOKEN_ENV = "GRAFANA_TOKEN"
@@ -42,7 +43,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     push = actions.add_parser("provision", help="push data source, dashboards and alerts")
     push.add_argument(
-        "--url", required=True, help="Grafana URL, e.g. http://admin:admin@localhost:3000"
+        "--url",
+        required=True,
+        type=http_url("a Grafana", "http://admin:admin@localhost:3000"),
+        help="Grafana URL, e.g. http://admin:admin@localhost:3000",
     )
     push.add_argument(
         "--token",
@@ -58,6 +62,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     push.add_argument(
         "--webhook-url",
+        type=http_url(
+            "a webhook",
+            f"https://hooks.example.com/llm-cost (--webhook-url or ${alerts.WEBHOOK_ENV})",
+        ),
         default=os.environ.get(alerts.WEBHOOK_ENV),
         help=f"where alerts are posted (default: ${alerts.WEBHOOK_ENV}; without it the "
         "contact point and route are left alone)",

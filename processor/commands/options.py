@@ -18,6 +18,7 @@ import os
 import re
 import sys
 import urllib.parse
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -39,21 +40,28 @@ SERVE_NOTE = "tokentrace-serve.json"
 ENV_API_URL = "TOKENTRACE_API_URL"
 
 
-def _api_url(text: str) -> str:
-    """An ``--api`` (or ``$TOKENTRACE_API_URL``) that cannot name a serve is refused while
-    the arguments are parsed, with the fix, rather than failing as a traceback at the first
-    request (``notaurl``, ``http://[::1``) or as an unanswered ``ftp://`` address."""
-    try:
-        url = urllib.parse.urlsplit(text)
-        usable = url.scheme in ("http", "https") and bool(url.hostname) and url.port != 0
-    except ValueError:  # a port out of range, a broken IPv6 host
-        usable = False
-    if not usable:
-        raise argparse.ArgumentTypeError(
-            f"not the URL of a tokentrace serve: {text!r}; give http://HOST:PORT, "
-            f"e.g. {DEFAULT_API} (--api or ${ENV_API_URL})"
-        )
-    return text
+def http_url(what: str, example: str) -> Callable[[str], str]:
+    """An argparse type for an ``http(s)://HOST[:PORT]`` option: a URL that cannot name
+    ``what`` is refused while the arguments are parsed, with the fix, rather than failing as a
+    traceback at the first request (``notaurl``, ``http://[::1``), as a confusing message from
+    the HTTP library, or as an unanswered ``ftp://`` address."""
+
+    def parse(text: str) -> str:
+        try:
+            url = urllib.parse.urlsplit(text)
+            usable = url.scheme in ("http", "https") and bool(url.hostname) and url.port != 0
+        except ValueError:  # a port out of range, a broken IPv6 host
+            usable = False
+        if not usable:
+            raise argparse.ArgumentTypeError(
+                f"not the URL of {what}: {text!r}; give http://HOST:PORT, e.g. {example}"
+            )
+        return text
+
+    return parse
+
+
+_api_url = http_url("a tokentrace serve", f"{DEFAULT_API} (--api or ${ENV_API_URL})")
 
 
 def add_api_option(parser: argparse.ArgumentParser, purpose: str) -> None:

@@ -144,3 +144,24 @@ def test_cli_reports_an_unreachable_grafana(capsys) -> None:
     url = f"http://127.0.0.1:{port}"
     assert main(["grafana", "provision", "--url", url, "--token", TOKEN]) == 1
     assert f"cannot reach {url}" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (["--url", "notaurl"],
+         "argument --url: not the URL of a Grafana: 'notaurl'; give http://HOST:PORT, e.g. "
+         "http://admin:admin@localhost:3000"),
+        (["--url", "http://127.0.0.1:1", "--webhook-url", "hooks"],
+         "argument --webhook-url: not the URL of a webhook: 'hooks'; give http://HOST:PORT, e.g. "
+         "https://hooks.example.com/llm-cost (--webhook-url or $TOKENTRACE_ALERT_WEBHOOK_URL)"),
+    ],
+)  # fmt: skip
+def test_a_url_that_names_no_grafana_or_webhook_is_one_line(capsys, args, said) -> None:
+    """Was requests' "Invalid URL '://None/notaurlapi/folders/tokentrace': No scheme supplied"
+    for --url, and a webhook URL Grafana would refuse was pushed as it stood."""
+    with pytest.raises(SystemExit) as exit_:
+        main(["grafana", "provision", *args])
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2 and "Traceback" not in err
+    assert err.strip().splitlines()[-1].endswith(said)
