@@ -243,6 +243,13 @@ OUTPUT_VALUE = _field(RAW, "output.value")
 # OpenInference's ``input.value``: the request, JSON. Read only for the Bedrock model id of
 # OpenInference JS's Converse spans (``sources.Source.bedrock_model_id``).
 INPUT_VALUE = _field(RAW, "input.value")
+# LangSmith's OpenTelemetry mode (0.15): a run's ``usage_metadata`` (LangChain's, JSON),
+# whose cache and reasoning counts its ``gen_ai.usage.*`` attributes leave out
+# (``sources.langchain_usage``).
+LANGSMITH_USAGE = _field(RAW, "langsmith.metadata.usage_metadata")
+# LangSmith's run outputs (JSON): read only for LangChain's ``AIMessageChunk``, a streamed
+# message, the one sign of a stream on its span of a chat model's ``stream()``.
+COMPLETION = _field(RAW, "gen_ai.completion")
 # MLflow's ``mlflow.spanOutputs``: what the SDK method returned, JSON. Read only for an
 # embeddings span's usage, which MLflow (3.17) leaves out of ``mlflow.chat.tokenUsage``
 # while the OpenAI response it records has it (``usage.prompt_tokens``).
@@ -333,6 +340,8 @@ STREAM = _field(
     "gen_ai.request.is_stream",
     "llm.is_streaming",
     "gen_ai.is_streaming",
+    # LangSmith's OpenTelemetry mode (0.15): the ``stream`` argument of a wrapped SDK call
+    "langsmith.request.streaming",
 )
 # Langfuse's time of a generation's first streamed chunk: its OpenAI drop-in (5.2) sets it on
 # streams only, and no other sign of a stream (its ``model.parameters`` leave ``stream`` out).
@@ -874,6 +883,7 @@ def _call(
         or _request_streams(others, source)
         or _chunk_streams(others, source)
         or sources.invocation_streams(found[SPAN_INPUTS])
+        or sources.message_chunk(found[COMPLETION])
     )
     cache_counted = found[CACHE_READ] is not None or found[CACHE_WRITE] is not None
     cache_known = cache_counted
@@ -907,6 +917,15 @@ def _call(
             reasoning = usage.reasoning
         if found[UNITS[0]] is None and usage.cache_write_1h:
             units = (usage.cache_write_1h, *units[1:])
+    if found[LANGSMITH_USAGE] and found[CACHE_READ] is None and found[CACHE_WRITE] is None:
+        details = sources.langchain_usage(found[LANGSMITH_USAGE])
+        if details is not None:
+            cache_read, cache_write, write_1h, langchain_reasoning = details
+            cache_known = True
+            if found[REASONING] is None:
+                reasoning = langchain_reasoning
+            if found[UNITS[0]] is None and write_1h:
+                units = (write_1h, *units[1:])
     if (
         found[SPAN_OUTPUTS]
         and input_tokens is None

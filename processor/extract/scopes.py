@@ -150,6 +150,11 @@ SCOPES: dict[bytes, frozenset[str]] = {
     b"openinference.instrumentation.haystack": frozenset({"haystack"}),
     # OpenInference's Google GenAI (1.4.14): its response id only in the response it records
     b"openinference.instrumentation.google_genai": frozenset({"response_id_in_output"}),
+    # LangSmith's OpenTelemetry mode (0.15.1): it writes each run as a span once the run is
+    # over, with trace and span ids of its own, while the context it sets for the call has
+    # others (from the run's UUIDs): the SDK-level span of a call is the root of a trace of
+    # its own, inside it in time, and LangChain's runs have no response id
+    b"langsmith": frozenset({"framework"}),
 }
 
 # The OpenLIT family's quirks, which its tracer provider (``telemetry.sdk.name=openlit``)

@@ -1149,6 +1149,44 @@ def langchain_cache_writes(output: str | None) -> tuple[int, int] | None:
     return writes, hour
 
 
+def message_chunk(completion: str | None) -> bool:
+    """Whether a run's outputs (LangSmith's ``gen_ai.completion``, JSON) are LangChain's
+    ``AIMessageChunk``: a chat model's ``stream()`` builds its message from chunks, its
+    ``invoke()`` an ``AIMessage`` (quotes inside the answer's text are escaped: the text
+    cannot match)."""
+    return bool(completion) and _MESSAGE_CHUNK.search(completion) is not None
+
+
+_LANGCHAIN_WRITES = ("ephemeral_5m_input_tokens", "ephemeral_1h_input_tokens")
+
+
+def langchain_usage(usage_metadata: str) -> tuple[int, int, int, int] | None:
+    """(cache reads, cache writes, of which 1-hour writes, reasoning) of LangChain's
+    ``usage_metadata`` (JSON), which LangSmith's OpenTelemetry mode (0.15) records whole
+    while its ``gen_ai.usage.input_tokens`` (cache included, LangChain's convention) has no
+    cache count beside it. langchain-anthropic (1.7) moves the writes to
+    ``ephemeral_5m_input_tokens`` / ``ephemeral_1h_input_tokens`` and leaves
+    ``cache_creation`` 0 when Anthropic breaks them down, so those win when present. None
+    without ``input_token_details``: then nothing says whether the cache was read."""
+    usage = _json_object(usage_metadata)
+    details = usage.get("input_token_details")
+    output_details = usage.get("output_token_details") or {}
+    if details.__class__ is not dict or output_details.__class__ is not dict:
+        return None
+    counts = [details.get("cache_read"), details.get("cache_creation")]
+    counts += [output_details.get("reasoning"), *(details.get(key) for key in _LANGCHAIN_WRITES)]
+    if not all(count is None or _bounded(count) for count in counts):
+        return None
+    read, creation, reasoning, five_minutes, hour = (count or 0 for count in counts)
+    writes = five_minutes + hour if counts[3] is not None or counts[4] is not None else creation
+    return read, writes, hour, reasoning
+
+
+def _bounded(count: object) -> bool:
+    """Whether a count read from a recorded object is one the extractor stores."""
+    return count.__class__ is int and 0 <= count < 2**32  # type: ignore[operator]
+
+
 def _json_object(text: str) -> dict[str, Any]:
     """A JSON object recorded as an attribute's text; empty when the text is not one."""
     try:
