@@ -155,7 +155,17 @@ def start_span(tracer: Tracer, name: str, context: Context, attributes: dict[str
                 return span
         except AttributeError:  # a later SDK's names: the public way
             pass
-    return tracer.start_span(name, context=context, kind=SpanKind.CLIENT, attributes=attributes)
+    span = tracer.start_span(name, context=context, kind=SpanKind.CLIENT, attributes=attributes)
+    kept = getattr(span, "attributes", None)
+    if kept is not None and getattr(span, "dropped_attributes", 1) == 0 and span.is_recording():
+        # The SDK gives the span the attributes its sampler returns: a sampler that returns
+        # none (Langtrace's ``LangtraceSampler``, 3.8.21, on the provider it sets globally)
+        # dropped the call's provider, stream flag, api key and duplicate mark (the span's
+        # limits drop none of what is missing then)
+        missing = {key: value for key, value in attributes.items() if key not in kept}
+        if missing:
+            span.set_attributes(missing)
+    return span
 
 
 def _passes_attributes(sampler: Any, depth: int = 0) -> bool:

@@ -245,3 +245,38 @@ def test_start_attributes_skip_the_sdks_cleaning_only_when_nothing_reads_them(mo
     with pytest.raises(AssertionError, match="cleaning ran"):
         start_span(provider.get_tracer("t"), "chat m", Context(), dict(attributes))
     provider.shutdown()
+
+
+class _DroppingSampler(Sampler):
+    """A sampler that returns no attributes, as Langtrace's ``LangtraceSampler`` (3.8.21,
+    on the tracer provider ``langtrace.init`` sets globally) and many hand-written ones
+    do: the Python SDK gives the span the sampler's attributes, none."""
+
+    def should_sample(
+        self,
+        parent_context,
+        trace_id,
+        name,
+        kind=None,
+        attributes=None,
+        links=None,
+        trace_state=None,
+    ):
+        return SamplingResult(Decision.RECORD_AND_SAMPLE)
+
+    def get_description(self) -> str:
+        return "dropping"
+
+
+def test_start_attributes_survive_a_sampler_that_returns_none():
+    """Beside Langtrace, each of tokentrace's spans lost its start attributes (recorded:
+    ``gen_ai.provider.name``, ``gen_ai.request.stream``, ``tokentrace.api_key``,
+    ``tokentrace.duplicate_of``…): its streams stored stream 0, its rows without an api
+    key. They are set again once the span has started; a sampler's own are kept."""
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider(sampler=_DroppingSampler())
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    tracer = provider.get_tracer("tokentrace.instrumentation.instrumentor")
+    start = {"gen_ai.provider.name": "openai", "gen_ai.request.stream": True, "n": 1}
+    start_span(tracer, "chat gpt-4o", Context(), dict(start)).end()
+    assert dict(exporter.get_finished_spans()[0].attributes) == start
