@@ -293,6 +293,7 @@ CACHE_READ = _field(
     "ai.usage.inputTokenDetails.cacheReadTokens",
     "ai.usage.cachedInputTokens",
     "metadata.usage.cached_prompt_tokens",  # BeeAI's usage, as OpenInference passes it on
+    "gen_ai.usage.cached_tokens",  # Langtrace's (3.8.21): OpenAI's ``cached_tokens``
 )
 CACHE_WRITE = _field(
     COUNT,

@@ -52,6 +52,14 @@ FAMILIES: tuple[tuple[bytes, frozenset[str]], ...] = (
         b"@opentelemetry/instrumentation-aws-sdk",
         frozenset({"botocore", "bedrock_input_excludes_cache"}),
     ),
+    # Langtrace's SDK (3.8.21, ``langtrace_python_sdk.instrumentation.*``): its Chat
+    # Completions and Anthropic spans are started with ``tracer.start_span``, never current,
+    # without a response id; its Claude input is the API's, and it sets no cache count; its
+    # operations are ``openai.responses.create`` and ``embed``
+    (
+        b"langtrace_python_sdk.",
+        frozenset({"framework", "anthropic_input_excludes_cache", "langtrace"}),
+    ),
 )
 
 # Frameworks' spans of a model call ("framework"): not current, or started after the call,

@@ -379,6 +379,9 @@ _LITELLM_OPERATIONS = {
     "moderation": "moderation",
     "amoderation": "moderation",
 }
+# Langtrace's operation names (3.8.21) that are not the conventions': its Responses API
+# spans name the method, its embeddings spans ``embed``.
+_LANGTRACE_OPERATIONS = {"openai.responses.create": "chat", "embed": "embeddings"}
 # OpenLLMetry's Bedrock instrumentation (0.62.4) names the model by what follows the vendor
 # in the Bedrock id: its ``_cross_region_check`` drops ``vendor.`` and, for the ``us.``,
 # ``us-gov.``, ``eu.`` and ``apac.`` profiles, the profile too (``titan-embed-text-v2:0``,
@@ -636,8 +639,9 @@ class Source:
     __slots__ = (
         "ag2", "agents_bridge", "anthropic_input_excludes_cache", "bedrock_input_excludes_cache",
         "bedrock_vendor_dropped", "botocore", "chunk_timed", "foundry", "haystack", "inherits",
-        "langchain", "langchain_js", "litellm", "llama_index", "logfire", "openinference",
-        "openinference_js_bedrock", "openlit", "openllmetry_js_openai", "openllmetry_langchain",
+        "langchain", "langchain_js", "langtrace", "litellm", "llama_index", "logfire",
+        "openinference", "openinference_js_bedrock", "openlit", "openllmetry_js_openai",
+        "openllmetry_langchain",
         "operation_spans", "parent_dimensions", "parent_streams", "plain_keys_are_request",
         "provider_ids", "rank", "response_id_in_output", "stream_apart", "usage_object_normalised",
         "vercel", "vertexai", "vertexai_sdk",
@@ -861,7 +865,9 @@ class Source:
         (``acompletion``, ``aembedding``, ``responses``…) split what other sources and
         tokentrace's instrumentation name ``chat`` or ``embeddings``, and an ``aembedding``
         was not known to be input only (usage-missing)."""
-        return _LITELLM_OPERATIONS.get(operation, operation) if self.litellm else operation
+        if self.litellm:
+            return _LITELLM_OPERATIONS.get(operation, operation)
+        return _LANGTRACE_OPERATIONS.get(operation, operation) if self.langtrace else operation
 
     def bedrock_model(self, model: str) -> str:
         """The Bedrock id of a model OpenLLMetry's Bedrock span names without its vendor
