@@ -19,6 +19,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 
+from tokentrace.processor.store.view_sql import EARLIEST, LATEST
 from tokentrace.processor.store.views import CALL_FILTERS, VARIABLES
 
 FILTER_KEYS = VARIABLES + CALL_FILTERS
@@ -69,9 +70,14 @@ def _when(moment: dt.datetime) -> str:
 
 def parse_since(text: str) -> dt.timedelta:
     match = re.fullmatch(r"\s*(\d+)\s*([mhdw])\s*", text)
-    if not match:
-        raise ValueError(f"--since takes a number and a unit (m, h, d, w), e.g. 7d: {text!r}")
-    return dt.timedelta(**{UNITS[match[2]]: int(match[1])})
+    if not match or int(match[1]) == 0:
+        raise ValueError(
+            f"--since takes a number above 0 and a unit (m, h, d, w), e.g. 7d: {text!r}"
+        )
+    try:
+        return dt.timedelta(**{UNITS[match[2]]: int(match[1])})
+    except OverflowError:
+        raise ValueError(_OUTSIDE.format(window=f"--since {text.strip()}")) from None
 
 
 def parse_time(text: str, end_of_day: bool = False) -> dt.datetime:
@@ -82,6 +88,8 @@ def parse_time(text: str, end_of_day: bool = False) -> dt.datetime:
     if value.tzinfo is None:
         value = value.replace(tzinfo=dt.UTC)
     if end_of_day and re.fullmatch(r"\d{4}-\d{2}-\d{2}", text.strip()):
+        if value.date() == dt.date.max:
+            raise ValueError(_OUTSIDE.format(window=f"--to {text.strip()}"))
         value += DAY
     return value.astimezone(dt.UTC)
 
@@ -101,6 +109,12 @@ def parse_filters(items: list[str] | None) -> dict[str, tuple[str, ...]]:
     return {k: tuple(v) for k, v in filters.items()}
 
 
+_OUTSIDE = (
+    "{window} reaches outside 1970-01-01 … 2106-02-07 (UTC), the range ClickHouse's DateTime "
+    "holds: ask for a window inside it"
+)
+
+
 def build(
     since: str | None,
     start: str | None,
@@ -108,7 +122,26 @@ def build(
     where: list[str] | None,
     now: dt.datetime | None = None,
 ) -> Window:
-    """The window the flags describe; the default is the last 30 days."""
+    """The window the flags describe; the default is the last 30 days. One that reaches
+    outside what ClickHouse's DateTime holds (``--since 999999d``, ``--from 1900-01-01``) is
+    refused here, with the reason, as an empty one is: they were tracebacks from the views."""
+    try:
+        window = _build(since, start, end, where, now)
+    except OverflowError:
+        window = None
+    if window is None or window.start < EARLIEST or window.end > LATEST:
+        flags = (("--since", since), ("--from", start), ("--to", end))
+        raise ValueError(_OUTSIDE.format(window=" ".join(f"{f} {v}" for f, v in flags if v)))
+    return window
+
+
+def _build(
+    since: str | None,
+    start: str | None,
+    end: str | None,
+    where: list[str] | None,
+    now: dt.datetime | None,
+) -> Window:
     now = now or dt.datetime.now(dt.UTC)
     filters = parse_filters(where)
     if since and (start or end):

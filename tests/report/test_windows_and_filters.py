@@ -119,3 +119,31 @@ def test_a_window_of_whole_hours_ends_before_its_end_hour(seeded) -> None:
     second was 15:00, so the 15:00 hour's rollup row (a, $1) was counted too ($3 read)."""
     doc = _doc(seeded, start="2026-11-20T14:00:00", end="2026-11-20T15:00:00")
     assert doc["totals"]["cost"] == "2"  # b only, at 14:55
+
+
+_OUTSIDE = (
+    " reaches outside 1970-01-01 … 2106-02-07 (UTC), the range ClickHouse's DateTime holds: "
+    "ask for a window inside it"
+)
+
+
+@pytest.mark.parametrize(
+    ("since", "start", "end", "said"),
+    [
+        ("0d", None, None, "--since takes a number above 0 and a unit (m, h, d, w), e.g. 7d: '0d'"),
+        ("0h", None, None, "--since takes a number above 0 and a unit (m, h, d, w), e.g. 7d: '0h'"),
+        ("999999d", None, None, "--since 999999d" + _OUTSIDE),
+        ("9" * 20 + "d", None, None, f"--since {'9' * 20}d" + _OUTSIDE),
+        (None, "1900-01-01", "1950-01-01", "--from 1900-01-01 --to 1950-01-01" + _OUTSIDE),
+        (None, "2026-01-01", "2300-01-01", "--from 2026-01-01 --to 2300-01-01" + _OUTSIDE),
+        (None, None, "9999-12-31", "--to 9999-12-31" + _OUTSIDE),
+        (None, "0001-01-01", None, "--from 0001-01-01" + _OUTSIDE),
+    ],
+)  # fmt: skip
+def test_a_window_no_view_can_answer_is_refused_with_the_reason(since, start, end, said) -> None:
+    """``--since 0d`` (an empty window) and windows past what ClickHouse's DateTime holds were
+    tracebacks (ExpansionError, OverflowError) from the views; the report's CLI prints this
+    ValueError as its one line, exit 2."""
+    with pytest.raises(ValueError) as error:
+        window.build(since, start, end, None, now=NOW)
+    assert str(error.value) == said
