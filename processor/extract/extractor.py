@@ -241,7 +241,8 @@ USAGE_OBJECT = _field(
 # no ``…prompt_details``, while the Claude message it records carries the API's usage.
 OUTPUT_VALUE = _field(RAW, "output.value")
 # OpenInference's ``input.value``: the request, JSON. Read only for the Bedrock model id of
-# OpenInference JS's Converse spans (``sources.Source.bedrock_model_id``).
+# OpenInference JS's Converse spans (``sources.Source.bedrock_model_id``; InvokeModel's from
+# ``output.value``).
 INPUT_VALUE = _field(RAW, "input.value")
 # LangSmith's OpenTelemetry mode (0.15): a run's ``usage_metadata`` (LangChain's, JSON),
 # whose cache and reasoning counts its ``gen_ai.usage.*`` attributes leave out
@@ -795,7 +796,7 @@ def _call(
                 if found[OPERATION_ID]
                 else sources.CALL_KINDS.get(found[SPAN_KIND] or "", "")
             )
-    model_id = source.bedrock_model_id(found[INPUT_VALUE])
+    model_id = source.bedrock_model_id(found[INPUT_VALUE], found[OUTPUT_VALUE])
     if model_id:
         found[REQUEST_MODEL] = tag_rules.clip(model_id)
         found[RESPONSE_MODEL] = None  # ``llm.model_name``: the vendor, not a model

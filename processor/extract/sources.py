@@ -789,15 +789,20 @@ class Source:
             return _STREAMED_META in output[output.rfind("_meta={") :]
         return self.langchain and _MESSAGE_CHUNK.search(output) is not None
 
-    def bedrock_model_id(self, request: str | None) -> str:
+    def bedrock_model_id(self, request: str | None, response: str | None) -> str:
         """The Bedrock model id (``global.anthropic.claude-…``) of the Converse request that
         OpenInference JS's Bedrock span records whole (``input.value``): its
         ``llm.model_name`` is the vendor alone (``anthropic``), so each of its calls was
         ``unknown_model``, while the id names the model and the profile that sets its rate.
-        Empty for other sources, and for InvokeModel, whose request body names no model."""
+        An InvokeModel request body names no model; the Claude message it answers with
+        (``output.value``) names the base model (``claude-sonnet-4-5-20250929``), without
+        the profile: the pricer leaves it unpriced where a profile sets the rate. Empty for
+        other sources, and where neither names one (a stream's response)."""
         if not (self.openinference_js_bedrock and request):
             return ""
         model_id = _json_object(request).get("modelId")
+        if model_id is None and response:
+            model_id = _json_object(response).get("model")
         return model_id if model_id.__class__ is str else ""
 
     def stream_unread(self, output: str | None) -> bool:

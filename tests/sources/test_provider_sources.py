@@ -860,7 +860,9 @@ def test_bedrock_js_instrumentations_count_each_call_once(replay, alone):
     ConverseStream's usage has no cache counts (input 100, total 1,280): usage-missing. Its
     InvokeModel stream read no content (``"streaming": true``, no text), so its output is
     ``message_start``'s 1: usage-missing, never priced on the placeholder. Both streams are
-    flagged (``"streaming": true``). InvokeModel's request body names no model: unknown.
+    flagged (``"streaming": true``). InvokeModel's request body names no model; the Claude
+    message it records does (``model``), without the profile: ``no_rate`` (was
+    ``unknown_model`` with no model).
     Before: 4 rows ``unknown_model``, no stream flagged.
 
     Exported one span at a time, OpenLLMetry's span of each call ends first and is stored
@@ -882,7 +884,9 @@ def test_bedrock_js_instrumentations_count_each_call_once(replay, alone):
         cached = (1200, 80, 1000, 100)
         assert result.rows(*FIELDS) == [
             ("aws.bedrock", "", 1200, 0, 1000, 100, 1, 1, 0, "usage_missing", 0),
-            ("aws.bedrock", "", *cached, 0, 0, 0, "unknown_model", 0),
+            # InvokeModel: the base model its Claude message names, without the profile
+            # (``global.``) that sets the rate: no rate, never a guess (was unknown_model)
+            ("aws.bedrock", "claude-sonnet-4-5-20250929", *cached, 0, 0, 0, "no_rate", 0),
             CONVERSE_GLOBAL,  # 100 × 3 + 1,000 × 0.30 + 100 × 3.75 + 80 × 15 per million
             ("aws.bedrock", f"us.{SONNET_ID}", 100, 80, 0, 0, 1, 1, 0, "usage_missing", 0),
         ]  # fmt: skip
