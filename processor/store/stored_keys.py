@@ -14,25 +14,18 @@ clock fast), seeded from here while the store was away at start and forgotten si
 looked up in the store (``stored_calls``); seeded without it, it was stored twice. Records an
 earlier version wrote hold no start (0).
 
-Two files of spool records (``spool_records``), one record per stored segment (its key
-columns, marshalled): ``stored-keys``
-and ``stored-keys.old``. When the first holds ``rows`` rows it replaces the second, so between
-``rows`` and twice that many of the latest keys are kept, like the deduper's two generations.
-A torn last record (a crash mid-write) is cut off; damaged records are skipped: a key lost
-here costs at most a double count of a resent span, never a stored one.
+One record per stored segment (its key columns, marshalled) in ``stored-keys`` and
+``stored-keys.old`` (``record_log``): between ``rows`` and twice that many of the latest keys
+are kept, like the deduper's two generations. A key lost here costs at most a double count
+of a resent span, never a stored one.
 """
 
 from __future__ import annotations
 
-import contextlib
-import logging
 import marshal
-import os
 from pathlib import Path
 
-from tokentrace.processor.store import spool_records
-
-log = logging.getLogger(__name__)
+from tokentrace.processor.store.record_log import RecordLog
 
 NAME = "stored-keys"
 
@@ -45,72 +38,35 @@ class StoredKeys:
     """Appended to by the sink thread only; read once, at start, before the sink runs."""
 
     def __init__(self, directory: Path, rows: int) -> None:
-        self._current = Path(directory) / NAME
-        self._old = Path(directory) / f"{NAME}.old"
-        self._limit = rows
-        self._rows = 0  # rows in the current file
-        self._fd = -1
+        self._log = RecordLog(
+            directory,
+            NAME,
+            rows,
+            "a resend of a span stored before the last stop may be stored twice",
+        )
 
     def load(self) -> list[Key]:
-        """Every key kept, oldest first; cuts a torn record off the current file."""
+        """Every key kept, oldest first."""
         keys: list[Key] = []
-        self._rows = 0
-        for path in (self._old, self._current):
-            try:
-                data = path.read_bytes()
-            except FileNotFoundError:
-                continue
-            except OSError as exc:  # its permissions, a disk error: serve starts without them
-                log.error(
-                    "%s cannot be read (%s): a resend of a span stored before the last stop may "
-                    "be stored twice; make it readable by serve's user",
-                    path, exc,
-                )  # fmt: skip
-                continue
-            found = spool_records.scan(data)
-            if found.damaged:
-                log.warning("%s: skipping %d damaged bytes", path, found.damaged_bytes)
-            for payload in found.payloads:
-                try:
-                    batch = _keys_of(marshal.loads(payload))
-                except Exception:
-                    log.warning("%s: skipping a record that does not decode", path)
-                    continue
-                keys.extend(batch)
-                if path == self._current:
-                    self._rows += len(batch)
-            if path == self._current and found.torn_at is not None:
-                # Left as it is if it cannot be cut: the next load skips the torn bytes as damage.
-                with contextlib.suppress(OSError), path.open("r+b") as file:
-                    file.truncate(found.torn_at)
+
+        def decode(payload: bytes) -> int:
+            batch = _keys_of(marshal.loads(payload))
+            keys.extend(batch)
+            return len(batch)
+
+        self._log.load(decode)
         return keys
 
     def add(self, keys: Keys) -> None:
         """Keep the keys of a stored segment, before it is deleted.
 
-        Written, not fsynced: what this guards against is a resend after serve's process
-        died, and the page cache outlives the process. (After a power loss, ClickHouse's
-        own parts are not fsynced either.) marshal, not pickle: 2 ms for 50,000 rows'
-        keys rather than 27.
+        Not fsynced (``record_log``): after a power loss, ClickHouse's own parts are not
+        fsynced either. marshal, not pickle: 2 ms for 50,000 rows' keys rather than 27.
         """
-        payload = marshal.dumps(keys)
-        if self._fd >= 0 and os.fstat(self._fd).st_nlink == 0:
-            self.close()  # deleted under serve (the spool's files removed): start a new one
-            self._rows = 0
-        if self._fd < 0:
-            flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND
-            self._fd = os.open(self._current, flags, 0o600)
-        spool_records.write_all(self._fd, spool_records.encode(payload))
-        self._rows += len(keys[0])
-        if self._rows >= self._limit:
-            self.close()
-            self._current.replace(self._old)
-            self._rows = 0
+        self._log.append(marshal.dumps(keys), len(keys[0]))
 
     def close(self) -> None:
-        if self._fd >= 0:
-            os.close(self._fd)
-            self._fd = -1
+        self._log.close()
 
 
 def _keys_of(record: tuple) -> list[Key]:
