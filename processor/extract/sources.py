@@ -180,6 +180,22 @@ instrumentation.bedrock``,  Bedrock, of streams): another   InvokeModel stream: 
                             id: ``RANK_FRAMEWORK``          Gemini ``gcp.gen_ai``, input
                                                             includes cache. Ollama
                                                             ``llm.is_streaming``
+LangSmith 0.15.1's          each run a span once it is      ``gen_ai.usage.*``; cache and
+OpenTelemetry mode          over, with ids of its own: the  reasoning counts in
+(scope ``langsmith``)       SDK-level span of the call is   ``langsmith.metadata.
+                            the root of a trace of its own  usage_metadata`` (LangChain's
+                            (``RANK_FRAMEWORK``)            ``input_token_details``);
+                                                            stream: ``langsmith.request.
+                                                            streaming`` or an
+                                                            ``AIMessageChunk`` completion
+Langtrace 3.8.21            Chat Completions and Anthropic  Claude input EXCLUDES cache, no
+(``langtrace_python_sdk.    spans started with              cache counts; OpenAI's
+instrumentation.*``)        ``start_span``, never current,  ``gen_ai.usage.cached_tokens``;
+                            no response id                  operations ``openai.responses.
+                            (``RANK_FRAMEWORK``); its       create``, ``embed``
+                            sampler drops the other spans'
+                            start attributes (restored by
+                            ``span_attributes.start_span``)
 ==========================  ==============================  =================================
 
 Recorded too, with nothing of their own beyond the conventions above: OpenInference's
