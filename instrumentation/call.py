@@ -24,6 +24,7 @@ from .decoding import Decoder, UnsupportedEncoding, decoder_factory
 from .endpoints import attribute, current_endpoint
 from .eventstream import EventStreamParser
 from .headers import Entries, entries
+from .not_sent import NOT_SENT, not_sent
 from .provider_cost import COST_HEADER_NAMES, PROVIDER_COST, from_headers
 from .providers import AZURE_AI_INFERENCE
 from .request_body import content
@@ -464,6 +465,8 @@ class LLMCall:
             found[PROVIDER_COST] = self._header_cost  # the body's own figure comes first
         if isinstance(error, Exception):
             error_type = type(error).__qualname__
+            if status is None and not_sent(error):
+                found[NOT_SENT] = True  # never reached the provider: a known $0
         elif error_type is None and status is not None:
             error_type = seen.error_type
         if error_type is not None:

@@ -40,7 +40,8 @@ stored with ``usage_missing=1`` and whatever counts it has; the pricer leaves it
 (reason ``usage_missing``), never priced at $0. So is another source's span of a call that
 succeeded with no tokens at all (counts of 0: what it wrote where it had none). A request the
 provider rejected (HTTP status 400 or above, no counts) used nothing: it is not
-usage-missing, and costs a known $0. Except a gateway's answer that the call may have run
+usage-missing, and costs a known $0; so does one whose connection failed before it was sent
+(``tokentrace.request.not_sent``). Except a gateway's answer that the call may have run
 behind it (:data:`MAY_HAVE_RUN`): that failed call may have been billed, so its cost is
 unknown (usage-missing), not $0. A span that counts the input but no cache of a call its
 provider caches on its own is marked ``cache_unsaid``: whether that leaves the cost unknown
@@ -318,6 +319,9 @@ REASONING = _field(
 # (``sources.thoughts_in_total``).
 TOTAL = _field(COUNT, "gen_ai.usage.total_tokens", "llm.usage.total_tokens")
 USAGE_MISSING = _field(FLAG, "tokentrace.usage.missing")
+# A call whose connection failed before its request was sent (tokentrace's instrumentation:
+# refused, no DNS answer, a connect timeout): the provider never saw it.
+NOT_SENT = _field(FLAG, "tokentrace.request.not_sent")
 # One field per USAGE_UNITS entry, same order. The 1-hour cache write count is Anthropic's
 # ``usage.cache_creation.ephemeral_1h_input_tokens`` as tokentrace's instrumentation emits it.
 UNITS = (
@@ -1087,13 +1091,11 @@ def _call(
     call.http_status = found[HTTP_STATUS] or 0
     if 300 <= call.http_status < 400 and input_tokens is None and output_tokens is None:
         return None  # a redirect, not a call: the client sends the call again where it points
-    if (
-        call.http_status >= 400
-        and call.http_status not in MAY_HAVE_RUN
-        and input_tokens is None
-        and output_tokens is None
+    if ((call.http_status >= 400 and call.http_status not in MAY_HAVE_RUN) or found[NOT_SENT]) and (
+        input_tokens is None and output_tokens is None
     ):
-        call.usage_missing = 0  # a rejected request used nothing: its cost is a known $0
+        # a rejected request, or one never sent, used nothing: its cost is a known $0
+        call.usage_missing = 0
     elif (
         call.status == "ok"
         and source.rank != sources.RANK_TOKENTRACE

@@ -1,0 +1,90 @@
+"""A call whose connection failed before its request was sent (refused, here) never reached
+the provider: stored at a known $0 with its error, one row per attempt the SDK made; a call
+sent and never answered (a read timeout) keeps its cost unknown."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import Iterator
+from decimal import Decimal
+
+import anthropic
+import openai
+import pytest
+import requests
+
+from tokentrace.instrumentation.not_sent import NOT_SENT
+
+from .conftest import instrumented, llm_spans, store_spans
+
+ASK = [{"role": "user", "content": "Hi"}]
+
+
+@pytest.fixture
+def closed_port() -> int:
+    """A port on 127.0.0.1 nothing listens on: connecting is refused."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def silent_port() -> Iterator[int]:
+    """A port that takes the connection and the request (the kernel's backlog) and never
+    answers."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(8)
+        yield listener.getsockname()[1]
+
+
+def _rows(client) -> list[tuple]:
+    return client.query(
+        "SELECT provider, model, input_tokens, output_tokens, priced, cost, usage_missing,"
+        " status, error_type FROM llm_calls ORDER BY provider, model"
+    ).result_rows
+
+
+def test_refused_calls_cost_a_known_zero_one_row_per_attempt(
+    standin, closed_port, tmp_path, store_client
+):
+    urls = f"openai=http://127.0.0.1:{closed_port}/v1,anthropic=http://127.0.0.1:{closed_port}"
+    with instrumented(standin, provider_urls=urls) as exporter:
+        base = f"http://127.0.0.1:{closed_port}"
+        # max_retries=1: the SDK tries twice, each attempt refused
+        oai = openai.OpenAI(base_url=base + "/v1", api_key="sk-test", max_retries=1)
+        with pytest.raises(openai.APIConnectionError):
+            oai.chat.completions.create(model="gpt-4o-mini", messages=ASK)
+        claude = anthropic.AsyncAnthropic(base_url=base, api_key="sk-ant-x", max_retries=0)
+        with pytest.raises(anthropic.APIConnectionError):
+            asyncio.run(
+                claude.messages.create(model="claude-haiku-4-5", max_tokens=5, messages=ASK)
+            )
+        with pytest.raises(requests.ConnectionError):
+            requests.post(base + "/v1/chat/completions", json={"model": "gpt-4o", "messages": ASK})
+    spans = llm_spans(exporter)
+    assert [span.attributes.get(NOT_SENT) for span in spans] == [True] * 4
+    store_spans(spans, tmp_path, store_client)
+    known_zero = (0, 0, 1, Decimal(0), 0, "error")
+    assert _rows(store_client) == [
+        ("anthropic", "claude-haiku-4-5", *known_zero, "ConnectError"),
+        ("openai", "gpt-4o", *known_zero, "ConnectionError"),
+        ("openai", "gpt-4o-mini", *known_zero, "ConnectError"),
+        ("openai", "gpt-4o-mini", *known_zero, "ConnectError"),
+    ]
+
+
+def test_a_call_sent_and_never_answered_stays_unknown(standin, silent_port, tmp_path, store_client):
+    base = f"http://127.0.0.1:{silent_port}"
+    with instrumented(standin, provider_urls=f"openai={base}/v1") as exporter:
+        oai = openai.OpenAI(base_url=base + "/v1", api_key="sk-test", max_retries=0, timeout=0.5)
+        with pytest.raises(openai.APITimeoutError):
+            oai.chat.completions.create(model="gpt-4o-mini", messages=ASK)
+    [span] = llm_spans(exporter)
+    assert NOT_SENT not in span.attributes
+    store_spans([span], tmp_path, store_client)
+    # priced 0: the cost column's 0 is no price (what every view shows as unknown)
+    assert _rows(store_client) == [
+        ("openai", "gpt-4o-mini", 0, 0, 0, Decimal(0), 1, "error", "ReadTimeout")
+    ]
