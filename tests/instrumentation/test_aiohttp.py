@@ -233,6 +233,7 @@ def test_a_failed_connection_is_the_span_s_error_type(unmapped):
     (span,) = llm_spans(unmapped)
     assert span.attributes["error.type"] == "ClientConnectorError"
     assert "gen_ai.usage.input_tokens" not in span.attributes
+    assert span.attributes["tokentrace.request.not_sent"] is True  # never sent: a known $0
 
 
 def test_a_stream_cut_short_is_the_span_s_error_and_its_usage_missing(standin, unmapped):
