@@ -27,6 +27,13 @@ reaches ClickHouse exactly once, or the dead-letter table with its reason):
   (up to 5 s apart) for as long as it takes; that also completes an insert that reached
   ``llm_calls`` but not every rollup. Meanwhile the spool absorbs, and once it is full the
   receivers answer 503 with ``Retry-After``.
+- an answer lost (a timeout, a connection closed: the insert may or may not have been
+  made): before the retry, the rows are looked up in ``llm_calls`` (:meth:`Sink._unstored`),
+  and only those not there are sent again. A ClickHouse server restarted between making an
+  insert and answering it runs its views as loaded from disk, whose blocks' ids differ from
+  those of the views it created when the migrations ran (``store.reload_views``, which a
+  writer without ``DROP VIEW`` may not run): the retry under the token was deduplicated in
+  ``llm_calls`` and counted again in every rollup.
 - the rows' fault (poison): the batch is bisected, each half inserted under a token of its own
   (``<segment>/<start>-<end>``, the same halves every time, so a replay after a crash
   deduplicates), down to the single rows that are refused; those go to the dead-letter table
@@ -112,6 +119,8 @@ class Sink:
         self._writing = threading.Lock()  # held while a segment is being stored
         self._thread: threading.Thread | None = None
         self._client: Any = None
+        self._unanswered: tuple[str, int, int] | None = None  # the insert whose answer was lost
+        self._found_days: rollup_repair.Days | None = None  # of rows a lost answer had stored
         self.last_error = ""
 
     @property
@@ -276,6 +285,11 @@ class Sink:
             return
         if not self._record_stored(segment.name):
             return
+        found, self._found_days = self._found_days, None
+        if found is not None:
+            # A lost answer's insert cut between llm_calls and a rollup: never retried, the
+            # rollup stayed short of the rows found.
+            cut = found if cut is None else (min(cut[0], found[0]), max(cut[1], found[1]))
         if cut is not None:
             self._repair_rollups(segment.name, cut)
         self._done(segment, columns)
@@ -496,10 +510,54 @@ class Sink:
         whole = (start, end) == (0, rows)
         part = columns if whole else [column[start:end] for column in columns]
         token = name if whole else f"{name}/{start}-{end}"
+        if self._unanswered == (name, start, end):
+            part, token = self._unstored(client, part, token)
+            if not part[0]:
+                self._unanswered = None
+                return
         started = time.perf_counter()
-        written = insert_calls(client, part, token)
+        try:
+            written = insert_calls(client, part, token)
+        except Exception as exc:
+            if lost_answer(exc):
+                self._unanswered = (name, start, end)
+            raise
+        self._unanswered = None
         self._metrics.insert_seconds.observe(time.perf_counter() - started)
         self._metrics.rows_written.inc(written)
+
+    def _unstored(self, client: Any, part: Columns, token: str) -> tuple[Columns, str]:
+        """The rows of ``part`` that ``llm_calls`` does not hold, and the token to insert them
+        under, after the answer to inserting ``part`` under ``token`` was lost.
+
+        None found: the insert was not made; the same rows go again under the same token.
+        All found: it was made; nothing goes again. Some found (an insert cut part way, one
+        partition's part written and not the next): only the missing rows go, under a token
+        of their own (``<token>/rest-<n>``; the missing rows only ever shrink, so the same
+        count is the same rows). Why not the whole retry: the rows found would be deduplicated
+        in ``llm_calls`` and, on a server restarted meanwhile, counted again in each rollup.
+        Why not leave the missing rows to ``rollup_repair``: it rebuilds rollups from
+        ``llm_calls``, and the missing rows are nowhere but in the spool. What this cannot
+        know is whether the insert that reached ``llm_calls`` reached every rollup too (a
+        crash between the two, which the retry under the token used to complete): so the
+        rollups of the days of the rows found are checked against ``llm_calls`` once the
+        segment is stored (``rollup_repair``: rebuilt on an embedded store, a server told
+        what to run), a count short at worst, never double.
+        """
+        kept, found = stored_calls.first_copies(client, part, stored_calls.ALL)
+        if not found:
+            return part, token
+        days = rollup_repair.days_of(part)
+        held = self._found_days or days
+        self._found_days = (min(days[0], held[0]), max(days[1], held[1]))
+        missing = len(kept[0]) if kept else 0
+        log.warning(
+            "sink: the answer to an insert of %s was lost and %d of its %d rows are in "
+            "llm_calls: %s",
+            token, found, found + missing,
+            f"only the {missing} missing sent again" if missing else "not sent again",
+        )  # fmt: skip
+        return kept, f"{token}/rest-{missing}"
 
     def _bury(self, client: Any, name: str, columns: Columns, index: int, reason: str) -> None:
         """Keep row ``index`` in the dead-letter table, with why it was refused."""
@@ -514,7 +572,7 @@ class Sink:
 
     def _failed(self, kind: str, exc: Exception) -> None:
         """Log a store refusal once per distinct message; drop a connection that failed."""
-        if isinstance(exc, OperationalError) and getattr(exc, "name", None) is None:
+        if lost_answer(exc):
             self._client = None  # reconnect (and migrate: a new server may be empty)
         message = f"ClickHouse refused an insert ({kind}; kept spooled): {describe(exc)}"
         if message != self.last_error:
@@ -532,6 +590,12 @@ class Sink:
             return None
         self.last_error = ""
         return self._client
+
+
+def lost_answer(exc: BaseException) -> bool:
+    """Whether ``exc`` says the request's answer never came (a timeout, a connection closed
+    or refused) rather than the server refusing it: the request may have been carried out."""
+    return isinstance(exc, OperationalError) and getattr(exc, "name", None) is None
 
 
 def _an_hour_ago() -> int:

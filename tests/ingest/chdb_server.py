@@ -14,6 +14,9 @@ half-open, or a load balancer whose backend died. ``mode=ok`` answers new reques
 ones taken meanwhile stay unanswered for good. ``mode=late&seconds=S``: the next insert is
 made, then answered S seconds later. ``mode=fail``: every request answered 500
 ``KEEPER_EXCEPTION`` until ``mode=ok``. ``GET /fault`` says how many requests vanished.
+Started with ``nodrop`` (``python chdb_server.py DATA_DIR PORT nodrop``), it answers ``DROP``
+and ``DETACH`` as ClickHouse answers deploy/'s least-privilege writer, who lacks the grant:
+``ACCESS_DENIED``.
 """
 
 from __future__ import annotations
@@ -52,14 +55,16 @@ _TRANSPORT = {"query", "database", "default_format", "query_id", "session_id", "
 _INSERT = re.compile(r"^\s*INSERT\s+INTO\s+(.+?)\s+FORMAT\s+(\w+)\s*$", re.I | re.S)
 _FORMAT = re.compile(r"\bFORMAT\s+(\w+)\s*;?\s*$", re.I)
 _CODE = re.compile(r"Code: (\d+)\.")
+_DROP = re.compile(r"^\s*(DROP|DETACH)\b", re.I)
 
 
 class Server(http.server.ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, path: str, port: int) -> None:
+    def __init__(self, path: str, port: int, grants_drop: bool = True) -> None:
         super().__init__(("127.0.0.1", port), Handler)
         self.path = path
+        self.grants_drop = grants_drop
         self.engine = chdb.connect(path)  # kept open: the engine lives while a session does
         self.blackhole = threading.Event()
         self.failing = threading.Event()  # mode=fail: every request refused as a server fault
@@ -134,6 +139,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
         insert = _INSERT.match(query)
         if not insert:
             query = f"{query}\n{body.decode()}" if query and body else query or body.decode()
+        if _DROP.match(query) and not self.server.grants_drop:
+            raise PermissionError(
+                "Code: 497. DB::Exception: tokentrace_writer: Not enough privileges. To execute "
+                "this query, it's necessary to have the grant DROP VIEW. (ACCESS_DENIED)"
+            )
         settings = {k: v for k, v in params.items() if k not in _TRANSPORT
                     and not k.startswith("param_")}  # fmt: skip
         with self.server.lock:
@@ -184,11 +194,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
 class ChdbServer:
     """This stand-in in a subprocess (it owns its chDB path), for a test."""
 
-    def __init__(self, path: Path, port: int) -> None:
+    def __init__(self, path: Path, port: int, *, grants_drop: bool = True) -> None:
         self.path, self.port = path, port
         self.url = f"http://127.0.0.1:{port}"
         self.process = subprocess.Popen(
-            [sys.executable, __file__, str(path), str(port)],
+            [sys.executable, __file__, str(path), str(port), *([] if grants_drop else ["nodrop"])],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
@@ -226,7 +236,7 @@ def _set(session: object, name: str, value: str) -> None:
 def main() -> None:
     path, port = sys.argv[1], int(sys.argv[2])
     Path(path).mkdir(parents=True, exist_ok=True)
-    server = Server(path, port)
+    server = Server(path, port, grants_drop=sys.argv[3:] != ["nodrop"])
     print(f"listening {server.server_address[1]}", flush=True)
     server.serve_forever()
 

@@ -118,3 +118,36 @@ def _acknowledged(server: ServeProcess, requests: int) -> list[str]:
         assert _post(server, request(*spans).SerializeToString()).status == 200
         acked += [item.span_id.hex() for item in spans]
     return acked
+
+
+def test_a_server_restarted_before_answering_an_insert_counts_it_once_for_a_writer_without_drop(
+    tmp_path,
+):
+    # deploy/'s least-privilege writer has no DROP, so serve cannot reload the views after
+    # migrating (store.reload_views): a server that made an insert and was restarted before
+    # answering it then deduplicated the sink's retry in llm_calls and not in the rollups
+    # (llm_calls 200, rollups 300, until the server's next restart). Now the sink looks the
+    # rows up after the lost answer and sends none again.
+    port = free_port()
+    clickhouse = ChdbServer(tmp_path / "server", port, grants_drop=False)
+    server = ServeProcess(tmp_path)
+    try:
+        server.start(clickhouse=clickhouse.url)
+        acked = _acknowledged(server, 5)
+        server.wait_drained()
+        clickhouse.fault("late", 120)  # the next insert is made, its answer held
+        acked += _acknowledged(server, 5)
+        time.sleep(4)
+        clickhouse.stop()
+        clickhouse = ChdbServer(tmp_path / "server", port, grants_drop=False)
+        server.wait_drained(timeout=90)
+        assert server.stop() == 0
+    finally:
+        if server.process is not None and server.process.poll() is None:
+            server.kill()
+        clickhouse.stop()
+    assert "grant the writer DROP VIEW" in server.log()  # the reload was refused
+    stored = read_store(f"chdb://{tmp_path / 'server'}")
+    assert sorted(row["span_id"] for row in stored["calls"]) == sorted(acked)
+    assert (stored["llm_cost_hourly"][0], stored["llm_cost_daily"][0]) == ("200", "200")
+    assert "rows are in llm_calls: not sent again" in server.log()
