@@ -5,7 +5,8 @@ chDB lets one process open a data directory, so while serve runs the embedded st
 
 - ``GET /api/v1/dead-letters`` (``?all=1`` includes replayed rows, ``?limit=N``): the rows;
 - ``POST /api/v1/dead-letters/replay`` with ``{"ids": [...]}`` (no ids: every pending row):
-  insert them again; answers which were stored and which are still refused, and why.
+  insert them again; answers which were stored, which are still refused and why, and which
+  ids asked for no dead letter has (``unknown``).
 
 With ``TOKENTRACE_AUTH_TOKEN`` set these routes want the same bearer token.
 """
@@ -42,6 +43,7 @@ def replayed_json(result: dead_letters.Replayed) -> dict[str, Any]:
     return {
         "stored": result.stored,
         "failed": [{"id": id_, "reason": reason} for id_, reason in result.failed],
+        "unknown": result.unknown,
     }
 
 

@@ -80,7 +80,10 @@ def run_replay(args: argparse.Namespace) -> int:
 
 def _unknown(args: argparse.Namespace, result: dict[str, Any]) -> list[str]:
     """The ids asked for that no dead letter has (a typo replayed "0 rows" and exit 0); one
-    replayed before is known, and stored once already."""
+    replayed before is known, and stored once already. The answer's ``unknown``, or, from a
+    serve older than that field, the ids that its list of every dead letter lacks."""
+    if "unknown" in result:
+        return list(result["unknown"])
     answered = {*result["stored"], *(failed["id"] for failed in result["failed"])}
     asked = [id_ for id_ in args.ids if id_ not in answered]
     if not asked:

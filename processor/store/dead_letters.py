@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -47,6 +47,8 @@ class DeadLetter:
 class Replayed:
     stored: list[str]  # ids now in llm_calls
     failed: list[tuple[str, str]]  # (id, reason) still refused
+    unknown: list[str] = field(default_factory=list)
+    """Ids asked for that no dead letter has (a typo): one replayed before is known, not here."""
 
 
 def row_of(columns: list[list[Any]], index: int) -> dict[str, Any]:
@@ -123,7 +125,21 @@ def replay(client: Any, ids: list[str] | None = None) -> Replayed:
             continue
         stored.append(letter.id)
         _version(client, letter, letter.reason, replayed=True)
-    return Replayed(stored, failed)
+    return Replayed(stored, failed, _unknown(client, ids, {*stored, *(id_ for id_, _ in failed)}))
+
+
+def _unknown(client: Any, ids: list[str] | None, answered: set[str]) -> list[str]:
+    """The ids in ``ids`` neither ``answered`` nor of any dead letter, replayed or not, in the
+    order asked: without them a typo read as "0 rows replayed"."""
+    asked = [id_ for id_ in dict.fromkeys(ids or ()) if id_ not in answered]
+    if not asked:
+        return []
+    known = client.query(
+        f"SELECT DISTINCT id FROM {TABLE} WHERE has({{ids:Array(String)}}, id)",
+        parameters={"ids": asked},
+    ).result_rows
+    found = {id_ for (id_,) in known}
+    return [id_ for id_ in asked if id_ not in found]
 
 
 def _version(client: Any, letter: DeadLetter, reason: str, *, replayed: bool) -> None:

@@ -50,6 +50,14 @@ def test_list_then_replay_from_the_command_line(store_client, chdb_url, capsys):
         "tokentrace dead-letters: no dead letter seg-1/9: `tokentrace dead-letters list --all` "
         "shows their ids\n"
     )
+    # the JSON names it (`unknown`); one replayed before (seg-1/3) is known
+    assert main(["dead-letters", "replay", "seg-1/9", "seg-1/3", "seg-1/9", "--clickhouse", url,
+                 "--format", "json"]) == 1  # fmt: skip
+    assert json.loads(capsys.readouterr().out) == {
+        "stored": [],
+        "failed": [],
+        "unknown": ["seg-1/9"],
+    }
     stored = store_client.query("SELECT tenant, trace_id FROM llm_calls").result_rows
     assert stored == [("acme", good["trace_id"])]  # replayed twice, stored once
 
@@ -75,6 +83,16 @@ def test_the_command_goes_through_serve_while_it_holds_the_store(tmp_path):
             [*command, "replay", *store_args], capture_output=True, text=True, timeout=120
         )
         assert (replayed.returncode, replayed.stdout) == (0, "replayed 0 row(s) into llm_calls\n")
+        typo = subprocess.run(
+            [*command, "replay", "seg-9/9", "--format", "json", *store_args],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )  # fmt: skip  (serve's POST /api/v1/dead-letters/replay answer, as it stands)
+        assert (typo.returncode, json.loads(typo.stdout)) == (
+            1,
+            {"stored": [], "failed": [], "unknown": ["seg-9/9"]},
+        )
         status, body = server.get("/api/v1/dead-letters?limit=0")
         assert status == 400 and b"limit" in body
     finally:
