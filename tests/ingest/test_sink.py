@@ -910,3 +910,45 @@ def test_a_rollup_rebuild_a_stop_cut_short_is_finished_before_the_next_start_ins
     # 10 calls at $0.0035 (gpt-4o: 1,000 x $2.50 / M + 100 x $10 / M)
     assert totals(store_client) == ((10, Decimal("0.035"), 10000),) + ((10, Decimal("0.035")),) * 2
     assert not (tmp_path / rollup_repair.PENDING).exists()
+
+
+class _CutThenLost:
+    """A real client whose first insert of calls stores only its first ``kept`` rows (one
+    partition's part written, the next not: an insert cut part way), then loses the answer
+    as a timeout does; every other request goes through."""
+
+    def __init__(self, client, kept: int) -> None:
+        self._client, self._kept, self.cut = client, kept, False
+
+    def insert_arrow(self, table, arrow, settings):
+        if table != "llm_calls" or self.cut:
+            return self._client.insert_arrow(table, arrow, settings=settings)
+        self.cut = True
+        cut = {
+            **settings,
+            "insert_deduplication_token": f"{settings['insert_deduplication_token']}#cut",
+        }
+        self._client.insert_arrow(table, arrow.slice(0, self._kept), settings=cut)
+        raise OperationalError("HTTPConnectionPool: Read timed out. (read timeout=20)")
+
+    def __getattr__(self, name):
+        return getattr(self._client, name)
+
+
+def test_an_insert_cut_and_unanswered_sends_only_its_missing_rows_again(
+    tmp_path, store_client, pricer, caplog
+):
+    # The answer to an insert lost after it stored part of its rows: the retry sent every row
+    # again, and the ones the cut insert had stored were counted twice (3 of 5 here: llm_calls
+    # and both rollups 8 for 5 calls). Now the rows are looked up first and only the 2
+    # missing ones sent, under a token of their own.
+    cutting = _CutThenLost(store_client, kept=3)
+    ingest = Ingest(tmp_path, lambda: cutting, pricer)
+    ingest.send(request(*(span(chat()) for _ in range(5))))
+    ingest.close()
+    assert cutting.cut
+    calls, hourly, daily = totals(store_client)
+    # gpt-4o, 1,000 input and 100 output tokens each: $0.0035 a call
+    assert calls[:2] == (5, Decimal("0.0175"))
+    assert hourly == daily == (5, Decimal("0.0175"))
+    assert "3 of its 5 rows are in llm_calls: only the 2 missing sent again" in caplog.text
