@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from decimal import Decimal
 
@@ -13,6 +15,7 @@ import anthropic
 import openai
 import pytest
 import requests
+import urllib3
 
 from tokentrace.instrumentation.not_sent import NOT_SENT
 
@@ -88,3 +91,16 @@ def test_a_call_sent_and_never_answered_stays_unknown(standin, silent_port, tmp_
     assert _rows(store_client) == [
         ("openai", "gpt-4o-mini", 0, 0, 0, Decimal(0), 1, "error", "ReadTimeout")
     ]
+
+
+def test_urllib_and_urllib3_mark_a_refused_call_not_sent(standin, closed_port):
+    url = f"http://127.0.0.1:{closed_port}/v1/chat/completions"
+    body = b'{"model": "gpt-4o", "messages": []}'
+    with instrumented(standin, provider_urls=f"openai=http://127.0.0.1:{closed_port}/v1") as spans:
+        with pytest.raises(urllib.error.URLError):  # http.client's ConnectionRefusedError
+            urllib.request.urlopen(urllib.request.Request(url, data=body))
+        with pytest.raises(urllib3.exceptions.NewConnectionError):
+            urllib3.PoolManager(retries=False).request("POST", url, body=body)
+    assert [
+        (span.attributes["error.type"], span.attributes.get(NOT_SENT)) for span in llm_spans(spans)
+    ] == [("ConnectionRefusedError", True), ("NewConnectionError", True)]
