@@ -157,6 +157,9 @@ PROVIDER_ALIASES = {
     # (``AnthropicVertexClient``, ``AnthropicFoundryClient``: their ``OTEL_PROVIDER_NAME``)
     "google.vertex.ai": "gcp.vertex_ai",
     "azure.ai.foundry": "azure.ai.inference",
+    # the AI SDK 7's provider id for Claude on Vertex AI (@ai-sdk/google-vertex 5), which
+    # @ai-sdk/otel (1.0) passes through as it is, not knowing it
+    "googlevertex.anthropic.messages": "gcp.vertex_ai",
 }
 
 # When no provider attribute is set, the API host says who answered: the instrumentation's
@@ -900,7 +903,9 @@ def _call(
     cache_read = _valid(found[CACHE_READ]) or 0
     cache_write = _valid(found[CACHE_WRITE]) or 0
     reasoning = _valid(found[REASONING]) or 0
-    if source.vercel and provider == "anthropic" and found[PROVIDER_METADATA]:
+    # AI SDK 5 counts Claude's input without the cache, on Anthropic's API and on Vertex AI
+    # alike: the Messages API's own usage, where the metadata has it, says all four counts.
+    if source.vercel and found[PROVIDER_METADATA]:
         wire = sources.vercel_anthropic_usage(found[PROVIDER_METADATA])
         if wire is not None:
             uncached, output_tokens, cache_read, cache_write = wire

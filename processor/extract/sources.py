@@ -49,8 +49,9 @@ Vercel AI SDK 5 and 6       ``ai.*.doGenerate``,            6: ``ai.usage.inputT
                                                             writes are only in
                                                             ``ai.response.providerMetadata``
                                                             (``anthropic.usage``: the API's
-                                                            usage, read for Anthropic calls
-                                                            of either version)
+                                                            usage, read for Claude's calls
+                                                            of either version, on Vertex AI
+                                                            too)
 OpenLLMetry Python 0.62     one span per SDK call           input includes cache (OpenAI's
 (``opentelemetry.           (``openai.chat``,               ``prompt_tokens``; Anthropic's
 instrumentation.openai.v1``, ``anthropic.chat``), in a       input + cache); streamed
@@ -1251,7 +1252,9 @@ _ANTHROPIC_USAGE_KEYS = (
 def vercel_anthropic_usage(provider_metadata: str) -> tuple[int, int, int, int] | None:
     """(input without cache, output, cache read, cache write) from a Vercel AI SDK span's
     ``ai.response.providerMetadata``: its ``anthropic.usage`` is the Messages API's own
-    usage object. None when it is absent or not what that API sends."""
+    usage object, whichever provider package served it (@ai-sdk/anthropic, or
+    @ai-sdk/google-vertex/anthropic's Claude on Vertex AI, whose metadata is keyed
+    ``anthropic`` too). None when it is absent or not what that API sends."""
     try:
         usage = json.loads(provider_metadata)["anthropic"]["usage"]
         counts = tuple(usage.get(key, 0) or 0 for key in _ANTHROPIC_USAGE_KEYS)
