@@ -163,6 +163,11 @@ SCOPES: dict[bytes, frozenset[str]] = {
     # others (from the run's UUIDs): the SDK-level span of a call is the root of a trace of
     # its own, inside it in time, and LangChain's runs have no response id
     b"langsmith": frozenset({"framework"}),
+    # Laminar's SDK (lmnr 0.8.2): every span of its own instrumentations has this scope (the
+    # instrumented package in ``lmnr.span.instrumentation_scope.name``) and is never current:
+    # another instrumentation's span of the call is the root of a trace of its own, and its
+    # embeddings span has no response id
+    b"lmnr.tracer": frozenset({"framework"}),
 }
 
 # The OpenLIT family's quirks, which its tracer provider (``telemetry.sdk.name=openlit``)

@@ -197,6 +197,13 @@ instrumentation.*``)        ``start_span``, never current,  ``gen_ai.usage.cache
                             sampler drops the other spans'
                             start attributes (restored by
                             ``span_attributes.start_span``)
+Laminar (lmnr) 0.8.2        one span per SDK call (scope    OpenLLMetry's: input includes
+(scope ``lmnr.tracer``,     ``lmnr.tracer`` whatever the    cache, ``gen_ai.usage.cache_
+``Laminar.initialize``)     package), never current:        read_input_tokens``; stream only
+                            another span of the call is a   ``llm.is_streaming`` on Chat
+                            root of its own; embeddings:    Completions (Responses API and
+                            no response id                  Anthropic streams: nothing)
+                            (``RANK_FRAMEWORK``)
 ==========================  ==============================  =================================
 
 Recorded too, with nothing of their own beyond the conventions above: OpenInference's
