@@ -475,6 +475,10 @@ _VERCEL_CALL_SUFFIXES = (".dogenerate", ".dostream", ".doembed")
 # before the first dot names the provider, in the SDK's own spelling.
 _VERCEL_PROVIDERS = {
     "google": "gcp.gemini",
+    # @ai-sdk/google-vertex's Gemini (``google.vertex.chat``): its head alone is the
+    # Gemini API's, so the first two parts are looked up first
+    "google.vertex": "gcp.vertex_ai",
+    "googlevertex": "gcp.vertex_ai",  # @ai-sdk/google-vertex 5 (AI SDK 7)
     "vertex": "gcp.vertex_ai",
     "google-vertex": "gcp.vertex_ai",
     "azure": "azure.ai.openai",
@@ -969,8 +973,9 @@ class Source:
         if self.foundry and name == "anthropic":
             return "azure.ai.foundry"  # as Agent Framework names it: Azure AI's
         if self.provider_ids and "." in name:
-            head = name.split(".", 1)[0]
-            return _VERCEL_PROVIDERS.get(head, head)
+            parts = name.split(".", 2)
+            head = parts[0]
+            return _VERCEL_PROVIDERS.get(f"{head}.{parts[1]}") or _VERCEL_PROVIDERS.get(head, head)
         return name
 
 

@@ -268,6 +268,29 @@ def test_vercel_wrapper_spans_are_not_calls_and_provider_ids_are_mapped():
 
 
 @pytest.mark.parametrize(
+    ("system", "provider"),
+    [
+        ("google.generative-ai", "gcp.gemini"),
+        ("google.vertex.chat", "gcp.vertex_ai"),  # was gcp.gemini: its head is the Gemini API's
+        ("vertex.anthropic.messages", "gcp.vertex_ai"),
+        ("googlevertex.anthropic.messages", "gcp.vertex_ai"),
+        ("googlevertex.chat", "gcp.vertex_ai"),
+        ("openai.chat", "openai"),
+    ],
+)
+def test_vercel_provider_ids_name_the_cloud_that_answered(system: str, provider: str):
+    attributes = {
+        "ai.operationId": "ai.generateText.doGenerate",
+        "ai.model.id": "gemini-2.5-flash",
+        "gen_ai.system": system,
+        "ai.usage.inputTokens": 1200,
+        "ai.usage.outputTokens": 80,
+    }
+    [call] = extract_request(request(span(attributes), scope="ai")).calls
+    assert call.provider == provider
+
+
+@pytest.mark.parametrize(
     ("given", "provider"),
     [
         ({"gen_ai.system": "gemini"}, "gcp.gemini"),
