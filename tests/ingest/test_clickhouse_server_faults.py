@@ -6,6 +6,7 @@ import http.server
 import json
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
@@ -40,11 +41,7 @@ def test_serve_starts_and_spools_against_a_clickhouse_that_never_answers(tmp_pat
     server = ServeProcess(tmp_path)
     try:
         server.start(clickhouse=f"http://127.0.0.1:{hanging.server_address[1]}", timeout=90)
-        acked = []
-        for _ in range(5):
-            spans = [span(chat()) for _ in range(20)]
-            assert _post(server, request(*spans).SerializeToString()).status == 200
-            acked += [item.span_id.hex() for item in spans]
+        acked = _acknowledged(server, 5)
         status, body = server.get("/readyz/store")
         assert (status, json.loads(body)["ready"]) == (503, False)
         assert server.stop(drained=False) == 0
@@ -82,12 +79,8 @@ def test_a_clickhouse_server_that_restarts_or_stops_answering_mid_run_stores_eac
     try:
         server.start(clickhouse=clickhouse.url)
         acked = _acknowledged(server, 5)
-        server.wait_drained()
-        clickhouse.fault("late", 120)  # the next insert is made, its answer held
-        acked += _acknowledged(server, 5)
-        time.sleep(4)
-        clickhouse.stop()
-        clickhouse = ChdbServer(tmp_path / "server", port)
+        clickhouse, more = _restarted_before_answering(server, clickhouse, tmp_path, port)
+        acked += more
         server.wait_drained(timeout=90)
 
         clickhouse.fault("blackhole")
@@ -120,6 +113,20 @@ def _acknowledged(server: ServeProcess, requests: int) -> list[str]:
     return acked
 
 
+def _restarted_before_answering(
+    server: ServeProcess, clickhouse: ChdbServer, path: Path, port: int, **options: bool
+) -> tuple[ChdbServer, list[str]]:
+    """Once serve has stored what it holds, 100 more spans whose insert ``clickhouse`` makes
+    and dies before answering; the server started again on its data (returned, for the
+    caller's clean-up whatever happens next) and the span ids acknowledged meanwhile."""
+    server.wait_drained()
+    clickhouse.fault("late", 120)  # the next insert is made, its answer held
+    acked = _acknowledged(server, 5)
+    time.sleep(4)
+    clickhouse.stop()
+    return ChdbServer(path / "server", port, **options), acked
+
+
 def test_a_server_restarted_before_answering_an_insert_counts_it_once_for_a_writer_without_drop(
     tmp_path,
 ):
@@ -134,12 +141,10 @@ def test_a_server_restarted_before_answering_an_insert_counts_it_once_for_a_writ
     try:
         server.start(clickhouse=clickhouse.url)
         acked = _acknowledged(server, 5)
-        server.wait_drained()
-        clickhouse.fault("late", 120)  # the next insert is made, its answer held
-        acked += _acknowledged(server, 5)
-        time.sleep(4)
-        clickhouse.stop()
-        clickhouse = ChdbServer(tmp_path / "server", port, grants_drop=False)
+        clickhouse, more = _restarted_before_answering(
+            server, clickhouse, tmp_path, port, grants_drop=False
+        )
+        acked += more
         server.wait_drained(timeout=90)
         assert server.stop() == 0
     finally:
