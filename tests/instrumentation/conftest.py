@@ -159,6 +159,12 @@ def store_spans(spans, directory, client) -> None:
     store_exports([spans], directory, client)
 
 
+def stored_rows(spans, directory, client, columns: str) -> list[tuple]:
+    """``spans`` stored (:func:`store_spans`), and ``columns`` of every row, in span order."""
+    store_spans(spans, directory, client)
+    return client.query(f"SELECT {columns} FROM llm_calls ORDER BY ts").result_rows
+
+
 def store_exports(exports, directory, client, restarts: bool = False) -> None:
     """Each list of spans in ``exports`` as one export request, in order, through one
     processor's write path (pipeline, spool, sink) into ``client``; ``restarts``: through a

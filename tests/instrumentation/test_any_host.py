@@ -28,7 +28,7 @@ from tokentrace.processor.pricing import model_owners as generator
 from tokentrace.processor.pricing.pricer import Pricer
 from tokentrace.processor.standins import usage_header
 
-from .conftest import llm_spans, only_span, span_cost, store_spans
+from .conftest import llm_spans, only_span, span_cost, store_spans, stored_rows
 
 M = Decimal(1_000_000)
 
@@ -412,11 +412,13 @@ def test_a_gateway_s_vendor_prefixed_names_are_the_vendor_s_unless_open_weight(
         "openai",
         "self_hosted",
     ]
-    store_spans(spans, tmp_path, store_client)
-    rows = store_client.query(
-        "SELECT provider, request_model, stream, input_tokens, output_tokens, cost, priced, "
-        "unpriced_reason FROM llm_calls ORDER BY ts"
-    ).result_rows
+    rows = stored_rows(
+        spans,
+        tmp_path,
+        store_client,
+        "provider, request_model, stream, input_tokens, output_tokens, cost, priced, "
+        "unpriced_reason",
+    )
     assert rows == [
         # 2000 × 0.15 + 500 × 0.60 = 600 per million
         ("openai", "openai/gpt-4o-mini", 0, 2000, 500, 600 / M, 1, ""),
@@ -477,11 +479,12 @@ def test_a_chat_naming_no_model_is_a_self_hosted_server_s(
 
     spans = llm_spans(unmapped)
     assert [span.attributes["gen_ai.provider.name"] for span in spans] == ["self_hosted"] * 2
-    store_spans(spans, tmp_path, store_client)
-    rows = store_client.query(
-        "SELECT provider, response_model, stream, input_tokens, output_tokens, priced, "
-        "unpriced_reason FROM llm_calls ORDER BY ts"
-    ).result_rows
+    rows = stored_rows(
+        spans,
+        tmp_path,
+        store_client,
+        "provider, response_model, stream, input_tokens, output_tokens, priced, unpriced_reason",
+    )
     assert rows == [
         ("self_hosted", "gpt-4o-mini-2024-08-06", 0, 40, 8, 0, "self_hosted"),
         ("self_hosted", "gpt-4o-mini-2024-08-06", 1, 30, 6, 0, "self_hosted"),
@@ -711,11 +714,12 @@ def test_vllm_and_sglang_hugging_face_ids_on_any_port_are_self_hosted(
         extra_headers=usage_header(input=10, output=5),
     )
 
-    store_spans(llm_spans(unmapped), tmp_path, store_client)
-    rows = store_client.query(
-        "SELECT provider, request_model, stream, input_tokens, output_tokens, priced, "
-        "unpriced_reason FROM llm_calls ORDER BY ts"
-    ).result_rows
+    rows = stored_rows(
+        llm_spans(unmapped),
+        tmp_path,
+        store_client,
+        "provider, request_model, stream, input_tokens, output_tokens, priced, unpriced_reason",
+    )
     assert rows == [
         ("self_hosted", "meta-llama/Llama-3.1-8B-Instruct", 0, 2000, 500, 0, "self_hosted"),
         ("self_hosted", "Qwen/Qwen2.5-7B-Instruct", 1, 1200, 300, 0, "self_hosted"),
@@ -758,11 +762,13 @@ def test_lm_studio_sglang_and_llama_cpp_default_ports_name_their_server(
             )
             assert [chunk for chunk in stream][-1].usage.completion_tokens == 500
 
-    store_spans(llm_spans(unmapped), tmp_path, store_client)
-    rows = store_client.query(
-        "SELECT provider, request_model, stream, input_tokens, output_tokens, cost, priced, "
-        "unpriced_reason FROM llm_calls ORDER BY ts"
-    ).result_rows
+    rows = stored_rows(
+        llm_spans(unmapped),
+        tmp_path,
+        store_client,
+        "provider, request_model, stream, input_tokens, output_tokens, cost, priced, "
+        "unpriced_reason",
+    )
     assert rows == [
         ("lmstudio", "qwen2.5-7b-instruct", 0, 2000, 500, 0, 0, "self_hosted"),
         ("lmstudio", "qwen2.5-7b-instruct", 1, 2000, 500, 0, 0, "self_hosted"),
@@ -803,11 +809,12 @@ def test_a_reseller_s_own_model_id_behind_a_gateway_is_that_reseller_s(
             extra_headers=usage_header(input=2000, output=500),
         )
     spans = llm_spans(unmapped)
-    store_spans(spans, tmp_path, store_client)
-    rows = store_client.query(
-        "SELECT provider, request_model, input_tokens, output_tokens, cost, priced, "
-        "unpriced_reason FROM llm_calls ORDER BY ts"
-    ).result_rows
+    rows = stored_rows(
+        spans,
+        tmp_path,
+        store_client,
+        "provider, request_model, input_tokens, output_tokens, cost, priced, unpriced_reason",
+    )
     assert rows == [
         # 2000 × 0.88 + 500 × 0.88 = 2200 per million
         ("together", models[0], 2000, 500, Decimal(2200) / M, 1, ""),
@@ -838,11 +845,12 @@ def test_an_openrouter_id_outside_hugging_face_s_organisations_is_openrouter_s(
             messages=[{"role": "user", "content": "hello"}],
             extra_headers=usage_header(input=2000, output=500),
         )
-    store_spans(llm_spans(unmapped), tmp_path, store_client)
-    rows = store_client.query(
-        "SELECT provider, request_model, input_tokens, output_tokens, cost, priced, "
-        "unpriced_reason FROM llm_calls ORDER BY ts"
-    ).result_rows
+    rows = stored_rows(
+        llm_spans(unmapped),
+        tmp_path,
+        store_client,
+        "provider, request_model, input_tokens, output_tokens, cost, priced, unpriced_reason",
+    )
     assert rows == [
         # 2000 × 0.13 + 500 × 0.60 = 560 per million
         ("openrouter", models[0], 2000, 500, Decimal(560) / M, 1, ""),
@@ -868,11 +876,12 @@ def test_bare_gpt_oss_at_a_gateway_is_no_one_s_never_a_seller_s_rate(
             messages=[{"role": "user", "content": "hello"}],
             extra_headers=usage_header(input=2000, output=500),
         )
-    store_spans(llm_spans(unmapped), tmp_path, store_client)
-    rows = store_client.query(
-        "SELECT provider, request_model, input_tokens, output_tokens, cost, priced, "
-        "unpriced_reason FROM llm_calls ORDER BY ts"
-    ).result_rows
+    rows = stored_rows(
+        llm_spans(unmapped),
+        tmp_path,
+        store_client,
+        "provider, request_model, input_tokens, output_tokens, cost, priced, unpriced_reason",
+    )
     assert rows == [
         ("unknown", "gpt-oss-120b", 2000, 500, 0, 0, "several_providers"),
         ("openai", "gpt-4o-mini", 2000, 500, Decimal(600) / M, 1, ""),
