@@ -60,7 +60,7 @@ from operator import itemgetter
 from typing import Any
 
 from tokentrace.instrumentation.providers import KNOWN_HOSTS, UNKNOWN, model_owner
-from tokentrace.processor.extract import sources
+from tokentrace.processor.extract import events, sources
 from tokentrace.processor.extract import tags as tag_rules
 from tokentrace.processor.pricing.pricer import stored_usage_missing
 from tokentrace.processor.receivers import otlp_wire
@@ -772,6 +772,8 @@ def _call(
     extraction: Extraction,
 ) -> Call | None:
     found, others = _scan(span.attributes)
+    if source.span_events and span.events:
+        _read_events(span.events, found)
     provider = found[PROVIDER] or ""
     operation = found[OPERATION] or ""
     if not operation:
@@ -1137,6 +1139,22 @@ def _call(
     call.scope = scope
     call.tags = _tags(others, resource, call, source, extraction)
     return call
+
+
+def _read_events(span_events: Any, found: list[Any]) -> None:
+    """Fill the fields that a span's attributes leave empty from what its events say of its
+    call (``events``: LlamaIndex's spans, whose only data they are)."""
+    described = events.described(span_events)
+    if described is None:
+        return
+    for field, value in (
+        (REQUEST_MODEL, described.model),
+        (RESPONSE_MODEL, described.response_model),
+        (RESPONSE_ID, described.response_id),
+        (USAGE_OBJECT, described.usage),
+    ):
+        if found[field] is None and value:
+            found[field] = value if field == USAGE_OBJECT else tag_rules.clip(value)
 
 
 def _partial(

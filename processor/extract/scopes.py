@@ -95,6 +95,13 @@ SCOPES: dict[bytes, frozenset[str]] = {
     b"openinference.instrumentation.llama_index": frozenset(
         {"framework", "llama_index", "early_stream"}
     ),
+    # LlamaIndex's own tracing (llama-index-observability-otel 0.7.0): spans without
+    # attributes, the call only in their events (``extract.events``); as OpenInference's
+    # LlamaIndex spans, a stream's ends when the stream is returned (no end event: no usage),
+    # and ``_prepare_chat_with_tools`` spans send nothing
+    b"llamaindex.opentelemetry.tracer": frozenset(
+        {"framework", "llama_index", "early_stream", "span_events"}
+    ),
     # OpenLLMetry's LangChain (0.62.4): never current; a stream only by an ``unknown`` role;
     # Claude's cache writes read where langchain-anthropic sets 0
     b"opentelemetry.instrumentation.langchain": frozenset({"framework", "openllmetry_langchain"}),

@@ -671,7 +671,8 @@ class Source:
         "openinference", "openinference_js_bedrock", "openlit", "openllmetry_js_openai",
         "openllmetry_langchain",
         "operation_spans", "parent_dimensions", "parent_streams", "plain_keys_are_request",
-        "provider_ids", "rank", "response_id_in_output", "stream_apart", "usage_object_normalised",
+        "provider_ids", "rank", "response_id_in_output", "span_events", "stream_apart",
+        "usage_object_normalised",
         "vercel", "vertexai", "vertexai_sdk",
     )  # fmt: skip
 
@@ -726,8 +727,12 @@ class Source:
         ``bedrock.converse_stream``, ``OpenAI.stream_chat``, ``Claude.invoke_stream``,
         ``OpenAIModel.generate_stream``), and most of its instrumentations (Google GenAI,
         Vertex AI, Bedrock, LlamaIndex, Agno, AutoGen, smolagents) set no other sign of a
-        stream. Takes the span, so that no other source's span has its name read."""
-        return self.openinference and b"stream" in span.name.rsplit(b".", 1)[-1].lower()
+        stream. LlamaIndex's own spans (``span_events``) are named alike
+        (``OpenAI.astream_chat``), and a stream's has no other sign. Takes the span, so that
+        no other source's span has its name read."""
+        return (self.openinference or self.span_events) and b"stream" in span.name.rsplit(b".", 1)[
+            -1
+        ].lower()
 
     def preparation(self, span: Any) -> bool:
         """Whether an OpenInference LlamaIndex span is of a method that prepares a request

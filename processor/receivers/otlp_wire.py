@@ -14,7 +14,9 @@ The shadow schema is wire-compatible with ``opentelemetry/proto/trace/v1/trace.p
 ``scope_spans = 2``; ``Resource.attributes = 1``; ``ScopeSpans.scope = 1``, ``spans = 2``;
 ``InstrumentationScope.name = 1``; ``Span.trace_id = 1``, ``span_id = 2``,
 ``parent_span_id = 4``, ``name = 5``, ``start_time_unix_nano = 7`` and ``end_time_unix_nano = 8``
-(fixed64), ``attributes = 9``, ``status = 15``; ``Status.code = 3``.
+(fixed64), ``attributes = 9``, ``events = 11``, ``status = 15``; ``Event.name = 2``,
+``attributes = 3``; ``Status.code = 3``. Events are read only for the sources that describe a
+call in them alone (``extract.events``); a span without events pays nothing for them.
 Strings are declared as ``bytes`` so that a bad UTF-8 sequence in one attribute spoils
 that value (decoded with replacement characters), not the whole request.
 """
@@ -57,11 +59,16 @@ def _schema() -> descriptor_pb2.FileDescriptorProto:
             ("start_time_unix_nano", 7, _F.TYPE_FIXED64, ""),
             ("end_time_unix_nano", 8, _F.TYPE_FIXED64, ""),
             ("attributes", 9, _F.TYPE_BYTES, ""),
+            ("events", 11, _F.TYPE_MESSAGE, "Event"),
             ("status", 15, _F.TYPE_MESSAGE, "Status"),
+        ),
+        "Event": (
+            ("name", 2, _F.TYPE_BYTES, ""),
+            ("attributes", 3, _F.TYPE_BYTES, ""),
         ),
         "Status": (("code", 3, _F.TYPE_INT32, ""),),
     }
-    repeated = {"resource_spans", "scope_spans", "spans", "attributes"}
+    repeated = {"resource_spans", "scope_spans", "spans", "attributes", "events"}
     for name, fields in messages.items():
         message = proto.message_type.add(name=name)
         for field_name, number, field_type, type_name in fields:
