@@ -328,6 +328,11 @@ def provider_for(
         # vLLM's and SGLang's names; llama.cpp's port (8080) is any server's too
         local = local if local != "llama_cpp" else None
         return passed_over or local or reseller(model) or SELF_HOSTED
+    if model.lower().startswith(_OPEN_WEIGHTS):
+        # `gemma-3-27b-it` names Google's free Gemini API model and LM Studio's or vLLM's
+        # local copy alike: on a host that is not Google's, the host's (its port's), never
+        # the Gemini API's $0
+        return passed_over or local or UNKNOWN
     return model_owner(model) or passed_over or local or UNKNOWN
 
 

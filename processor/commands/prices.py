@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from datetime import UTC, date, datetime, time
+from datetime import UTC, datetime, time
 from decimal import Decimal
 
 from genai_prices.types import TieredPrices
@@ -74,6 +74,15 @@ def run(args: argparse.Namespace) -> int:
     # Without --provider, the model's owner as the extractor names it for a span that gives
     # none (genai-prices' provider patterns alone miss text-embedding-3-small, embed-v4.0…).
     provider = args.provider or model_owner(args.model) or ""
+    first = pricer.first_day(provider, args.model, args.service_tier)
+    if at.date() < first:
+        print(
+            f"tokentrace prices: no price known for model {args.model!r} at {at:%Y-%m-%d} "
+            f"UTC: no price applies before {first:%Y-%m-%d} (the model's release, or the first "
+            "LLM API's); its calls then are stored unpriced.",
+            file=sys.stderr,
+        )
+        return 1
     period = pricer.quote(provider, args.model, at, args.service_tier)
     if period is None or period.compiled is None:
         provider = f" from provider {args.provider!r}" if args.provider else ""
@@ -261,9 +270,10 @@ def check(output: str) -> int:
     for entry in corrected.corrections.entries:
         for period in entry.periods:
             moment = entry.hours[0] if entry.hours else time(12)
-            at = datetime.combine(period.start or date(2000, 1, 1), moment, UTC)
-            ours = corrected.quote(entry.provider or "", entry.model, at, entry.service_tier or "")
-            theirs = genai.quote(entry.provider or "", entry.model, at, entry.service_tier or "")
+            key = (entry.provider or "", entry.model, entry.service_tier or "")
+            at = datetime.combine(period.start or corrected.first_day(*key), moment, UTC)
+            ours = corrected.quote(key[0], key[1], at, key[2])
+            theirs = genai.quote(key[0], key[1], at, key[2])
             rows.append(
                 {
                     "provider": entry.provider,

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import date
 
 from genai_prices.data_snapshot import DataSnapshot
 from genai_prices.types import (
@@ -100,6 +101,28 @@ _ARN = re.compile(
 )
 _FINE_TUNED = re.compile(r"^ft:|\.ft-|:ft-")
 _LOCATION = re.compile(r"^projects/[^/]+/locations/([^/]+)/")
+
+
+# A snapshot's date in its name: ``gpt-4o-2024-08-06``, ``claude-3-5-haiku-20241022``,
+# ``anthropic.claude-3-5-sonnet-20241022-v2:0`` (years 2020-2099, a real month and day).
+_SNAPSHOT_DATE = re.compile(
+    r"(?<![0-9])(20[2-9][0-9])(-?)(0[1-9]|1[0-2])\2(0[1-9]|[12][0-9]|3[01])(?![0-9])"
+)
+
+
+def snapshot_date(model: str) -> date | None:
+    """The date a dated snapshot's name gives (``o1-2024-12-17``: 2024-12-17), or None. A
+    snapshot is published on or after that date (Claude Sonnet 4, ``…-20250514``, on
+    2025-05-22), so no call to it is dated earlier: such a call's date is wrong and its price
+    not known, where the price data, which names no release dates, would give the snapshot's
+    rates at any date."""
+    match = _SNAPSHOT_DATE.search(model)
+    if match is None:
+        return None
+    try:
+        return date(int(match.group(1)), int(match.group(3)), int(match.group(4)))
+    except ValueError:  # 2025-02-30
+        return None
 
 
 def fine_tuned(name: str) -> bool:

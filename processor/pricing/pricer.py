@@ -132,6 +132,13 @@ SELF_HOSTED_REASON = "self_hosted"  # ollama, vllm: no one bills per token
 NOT_PER_TOKEN = "not_per_token"  # priced per page, or per character or second it lacks
 GEMINI_API = "gcp.gemini"  # the OTel provider name of Google's Gemini API (not Vertex AI)
 NO_RATE = "no_rate"  # the model is known, but not the rate of this tier or unit, and no rule
+# The call's date is before its model existed (a dated snapshot's date, ``gpt-4o-2024-08-06``)
+# or before any LLM API priced a call (:data:`PRICES_FROM`): the price data's first rates
+# carry no start date and would otherwise apply at every date back to year 1.
+BEFORE_RELEASE = "before_release"
+# OpenAI's API, the first LLM API sold per token, opened on 2020-06-11
+# (https://openai.com/index/openai-api/): no rate in the price data applies before it.
+PRICES_FROM = date(2020, 6, 11)
 INVALID_USAGE = "invalid_usage"  # counts that contradict each other (more audio than input)
 PRICING_ERROR = "pricing_error"
 BUDGET_GUARD = "budget-guard"  # the price_version of a call blocked before it was sent
@@ -516,6 +523,8 @@ class Pricer:
         plan = data.plans.get(key)
         if plan is None:
             plan = data.plans[key] = self._plan(data, *key)
+        if ts.date() < plan.first:
+            return plan.before
         period = plan.fixed if plan.fixed is not None else plan.at(ts)
         if period is None:
             return plan.unpriced
@@ -529,7 +538,14 @@ class Pricer:
     ) -> Period | None:
         """The price period that applies to a call at ``ts``, or ``None`` when unpriced."""
         plan = self._plan(self._data, provider, model, service_tier)
+        if ts.date() < plan.first:
+            return None
         return plan.fixed if plan.fixed is not None else plan.at(ts, with_horizon=True)
+
+    def first_day(self, provider: str, model: str, service_tier: str = "") -> date:
+        """The first day a call of ``model`` can have a price (:data:`PRICES_FROM`, or a
+        dated snapshot's date): before it, :meth:`price` says ``before_release``."""
+        return self._plan(self._data, provider, model, service_tier).first
 
     def _plan(
         self, data: _Data, provider: str, model: str, service_tier: str, inference_geo: str = ""
@@ -550,14 +566,14 @@ class Pricer:
         # API does not sell (`gpt-oss-120b`, which genai-prices lists under OpenAI at a
         # reseller's rate), is priced by no one's data, not even the owner genai-prices
         # would find from the name (DeepSeek's API rates).
+        # So is such open weights' call named its vendor's (`openai` and `gpt-oss-120b`: an
+        # OpenAI-compatible server the instrumentation could not name; OpenAI's API does not
+        # sell it).
         bare = model.strip()
-        several = (
-            not own_list
-            and genai_id is None
-            and (
-                providers.reseller(bare) == providers.UNKNOWN
-                or bare.lower().startswith(providers.UNSOLD_OPEN_WEIGHTS)
-            )
+        unsold = bare.lower().rpartition("/")[2].startswith(providers.UNSOLD_OPEN_WEIGHTS)
+        several = not own_list and (
+            (genai_id is None and (providers.reseller(bare) == providers.UNKNOWN or unsold))
+            or (genai_id == "openai" and unsold)
         )
         found, at = (None, -1) if own_list or several else _find(data.snapshot, lookups)
         schedules = []
@@ -631,7 +647,8 @@ class Pricer:
                     *found, service_tier, data.version, regional, inference_geo, billed
                 )
                 schedules.append(schedule)
-        return _Plan(lookups[at][1] if found else model.strip(), schedules, reason)
+        first = max(PRICES_FROM, names.snapshot_date(model) or PRICES_FROM)
+        return _Plan(lookups[at][1] if found else model.strip(), schedules, reason, first)
 
 
 def _tiers_only(pricer: Pricer, provider: str, lookups: list[tuple[str | None, str]]) -> bool:
@@ -703,11 +720,13 @@ class _OffDaysSchedule(_Schedule):
 class _Plan:
     """Everything one (provider, model, tier) can be priced by, most specific source first."""
 
-    __slots__ = ("fixed", "schedules", "unpriced")
+    __slots__ = ("before", "first", "fixed", "schedules", "unpriced")
 
-    def __init__(self, model: str, schedules: list[_Schedule], reason: str) -> None:
+    def __init__(self, model: str, schedules: list[_Schedule], reason: str, first: date) -> None:
         self.schedules = schedules
         self.unpriced = unpriced(model, reason)
+        self.first = first  # no price before this day (``Pricer.price``)
+        self.before = unpriced(model, BEFORE_RELEASE)
         only = schedules[0] if len(schedules) == 1 else None
         single = only is not None and len(only.regions) == 1 and len(only.regions[0]) == 1
         self.fixed = only.regions[0][0] if single else None

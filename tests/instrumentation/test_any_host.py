@@ -173,6 +173,12 @@ def test_gateway_mapped_the_natural_way_names_each_shape_s_provider():
         # OpenAI's open weights by their bare name (Cerebras' and Fireworks' ids): sold by
         # many, never by OpenAI's API, whose `gpt-` pattern named it (priced as OpenAI's)
         ("gw.internal", 443, "gpt-oss-120b", "unknown"),
+        # Gemma by the Gemini API's bare name: free there ($0), but on a host that is not
+        # Google's it is the local server's on its port, else no one's
+        ("127.0.0.1", 1234, "gemma-3-27b-it", "lmstudio"),
+        ("localhost", 8000, "gemma-3-12b-it", "vllm"),
+        ("localhost", 9999, "gemma-3-27b-it", "unknown"),
+        ("gw.internal", 443, "gemma-3n-e4b-it", "unknown"),
         ("127.0.0.1", 8000, "gpt-oss-20b", "vllm"),
         ("localhost", 1234, "gpt-oss-20b", "lmstudio"),
         # Resellers' ids under organisations the Hub spells otherwise (or lacks): the one

@@ -10,7 +10,9 @@ input), never from the pricer's internals.
 
 from __future__ import annotations
 
+import contextlib
 import random
+import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -240,9 +242,24 @@ def _deepseek_off_peak_day(call: Call) -> bool:
     )
 
 
+def _first_day(model: str) -> date:
+    """No price before OpenAI's API opened (2020-06-11), nor before the date a dated
+    snapshot's name gives (``-2024-08-06``, ``-20241022``)."""
+    first = date(2020, 6, 11)
+    for match in re.finditer(r"(?<!\d)(20\d\d)(-?)(\d\d)\2(\d\d)(?!\d)", model):
+        with contextlib.suppress(ValueError):
+            first = max(first, date(int(match[1]), int(match[3]), int(match[4])))
+            break
+    return first
+
+
 def reference(call: Call, provider_id: str | None) -> Expected | str:
     """genai-prices' price for ``call`` with tokentrace's provider rules, or the reason it
     has none."""
+    if call.ts.date() < _first_day(call.model):
+        return "before_release"
+    if provider_id == "openai" and call.model.lower().rpartition("/")[2].startswith("gpt-oss"):
+        return "several_providers"  # open weights OpenAI's API does not sell: whose call?
     context = _context(call.service_tier)
     counts = call.usage()
     usage = Usage(**counts)

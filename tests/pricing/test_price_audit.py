@@ -3125,14 +3125,6 @@ CASES = [
                 BEDROCK_PROFILES,
             ),
             (
-                "aws.bedrock",
-                "eu.anthropic.claude-haiku-4-5-20251001-v1:0",
-                "cache",
-                usage(100_000, 10_000, 40_000, 20_000),
-                "0.1309",
-                BEDROCK_PROFILES,
-            ),
-            (
                 "gcp.vertex_ai",
                 "projects/p/locations/europe-west1/publishers/anthropic/models/claude-sonnet-4-6",
                 "",
@@ -3377,6 +3369,88 @@ CASES = [
         None,
         AZURE,
         reason="unknown_model",
+    ),
+    # Bedrock's eu. profile of Claude Haiku 4.5 ($1 / $5, 1.1x the global rates), with 40,000
+    # read and 20,000 written: (0.04 + 0.004 + 0.025 + 0.05) x 1.1. On 2026-12-01: the
+    # snapshot (2025-10-01) did not exist on 2025-09-01, where this case was first priced.
+    Case(
+        "eu.anthropic.claude-haiku-4-5-20251001-v1:0 cache",
+        "aws.bedrock",
+        "eu.anthropic.claude-haiku-4-5-20251001-v1:0",
+        usage(100_000, 10_000, 40_000, 20_000),
+        "0.1309",
+        BEDROCK_PROFILES,
+    ),
+    # Flex is billed at Batch rates, half the standard ones: o4-mini $0.55 / cached $0.1375
+    # (the page prints "$0.138", genai-prices copied it: 0.06052) / $2.20: 60,000 x 0.55 +
+    # 40,000 x 0.1375 + 10,000 x 2.2.
+    Case(
+        "o4-mini flex cache hits",
+        "openai",
+        "o4-mini",
+        usage(100_000, 10_000, 40_000, tier="flex"),
+        "0.0605",
+        OPENAI_FLEX + " ; " + OPENAI,
+    ),
+    # gpt-image-1 in batch, half its rates: text $2.50 / cached $0.625 (printed "$0.63":
+    # 0.10072) / image out $20: 6,000 x 2.5 + 4,000 x 0.625 + 4,160 x 20.
+    Case(
+        "gpt-image-1 batch cache hits",
+        "openai",
+        "gpt-image-1",
+        usage(10_000, 4_160, 4_000, tier="batch"),
+        "0.1007",
+        OPENAI_BATCH + " ; " + OPENAI,
+    ),
+    # gpt-image-1.5 in batch: text $2.50 / cached $0.625 / image out $16: 6,000 x 2.5 + 4,000
+    # x 0.625 + 4,160 x 16.
+    Case(
+        "gpt-image-1.5 batch cache hits",
+        "openai",
+        "gpt-image-1.5",
+        usage(10_000, 4_160, 4_000, image_out=4_160, tier="batch"),
+        "0.08406",
+        OPENAI_BATCH + " ; " + OPENAI,
+    ),
+    # OpenAI's API does not sell gpt-oss (its price list has no row for it): a span naming
+    # provider openai and gpt-oss-120b is an OpenAI-compatible server's whose seller is not
+    # known (genai-prices lists it under OpenAI at a reseller's $0.039 / $0.18: 0.0057).
+    *(
+        Case(
+            f"openai {model}",
+            "openai",
+            model,
+            usage(100_000, 10_000),
+            None,
+            OPENAI,
+            reason="several_providers",
+        )
+        for model in ("gpt-oss-120b", "openai/gpt-oss-20b")
+    ),
+    # A call dated before its model existed: before a dated snapshot's date, or before the
+    # first LLM API sold a call (OpenAI's, 2020-06-11), no price is known (genai-prices' first
+    # rates carry no start date and applied at any date).
+    *(
+        Case(
+            f"{model} on {at:%Y-%m-%d}",
+            provider,
+            model,
+            usage(100_000, 10_000),
+            None,
+            source,
+            at=at,
+            reason="before_release",
+        )
+        for provider, model, at, source in (
+            ("openai", "gpt-4o-2024-08-06", datetime(2024, 8, 5, 12, tzinfo=UTC), GPT_4O_ALIAS),
+            (
+                "anthropic",
+                "claude-3-5-haiku-20241022",
+                datetime(2024, 10, 21, 12, tzinfo=UTC),
+                HAIKU_3_5_LAUNCH,
+            ),
+            ("openai", "gpt-3.5-turbo", datetime(2020, 6, 10, 12, tzinfo=UTC), GPT_35_ALIAS),
+        )
     ),
     # OpenAI Batch with cache hits on a model whose Batch row has no cached rate: no caching
     # discount, the batch input rate on every input token (half of all rates before: 0.11,

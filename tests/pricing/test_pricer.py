@@ -65,7 +65,14 @@ def test_identical_to_calc_price_on_a_sample_of_the_corpus(pricer: Pricer) -> No
     # The sample really covers priced calls with every unit, and every unpriced reason.
     assert priced > 600, priced
     assert min(units_priced.values()) > 25, units_priced
-    assert set(reasons) == {"unknown_model", "no_rate", "not_per_token", "self_hosted"}, reasons
+    assert set(reasons) == {
+        "unknown_model",
+        "no_rate",
+        "not_per_token",
+        "self_hosted",
+        "before_release",
+        "several_providers",
+    }, reasons
 
 
 def test_exact_cost_by_kind_with_cache(pricer: Pricer) -> None:
@@ -373,3 +380,20 @@ def test_the_metered_units_a_span_reports_are_the_ones_priced() -> None:
     from tokentrace.processor.pricing.units import REPORTED_METERED
 
     assert METERED_UNITS == REPORTED_METERED
+
+
+def test_no_price_before_the_model_existed() -> None:
+    """genai-prices' first rates carry no start date: before the first LLM API, or before a
+    dated snapshot's date, a call's price is not known (``before_release``), never the
+    model's later rates."""
+    pricer = Pricer("")
+    for model, at in (
+        ("gpt-4o", datetime(1900, 1, 1, tzinfo=UTC)),
+        ("gpt-4o", datetime(2020, 6, 10, 23, tzinfo=UTC)),
+        ("claude-3-5-haiku-20241022", datetime(2024, 10, 21, 12, tzinfo=UTC)),
+        ("anthropic.claude-3-5-sonnet-20241022-v2:0", datetime(2024, 10, 1, tzinfo=UTC)),
+    ):
+        price = pricer.price("openai" if "gpt" in model else "", model, at, 1000, 100)
+        assert (price.priced, price.reason, price.cost) == (False, "before_release", 0), model
+    on_the_day = pricer.price("openai", "gpt-4o-2024-08-06", datetime(2024, 8, 6), 1000, 100)
+    assert (on_the_day.priced, on_the_day.cost) == (True, Decimal("0.0035"))

@@ -152,3 +152,25 @@ def test_without_provider_the_model_owner_is_found_as_for_a_span(capsys, model, 
     doc = json.loads(out)
     assert code == 0
     assert (doc["provider"], doc["usd_per_million_tokens"]["input"]) == (provider, rate)
+
+
+@pytest.mark.parametrize(
+    ("model", "at", "first"),
+    [
+        ("gpt-4o", "1900-01-01", "2020-06-11"),  # before any LLM API priced a call
+        ("claude-3-5-haiku-20241022", "2024-10-21", "2024-10-22"),  # before the snapshot
+        ("gpt-4o-2024-08-06", "2024-08-05T23:59Z", "2024-08-06"),
+    ],
+)
+def test_no_price_before_the_model_existed(capsys, model: str, at: str, first: str) -> None:
+    code, out, err = run(capsys, model, "--at", at, "--format", "json")
+    assert (code, out) == (1, "")
+    assert f"no price known for model {model!r}" in err
+    assert f"no price applies before {first}" in err
+    assert len(err.splitlines()) == 1
+
+
+def test_a_snapshot_is_priced_from_its_date(capsys) -> None:
+    code, out, _ = run(capsys, "gpt-4o-2024-08-06", "--at", "2024-08-06", "--format", "json")
+    assert code == 0
+    assert json.loads(out)["usd_per_million_tokens"]["input"] == "2.5"
