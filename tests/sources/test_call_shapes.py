@@ -88,17 +88,26 @@ def test_logfire_latest_calls(replay):
     assert result.rows("stream") == [(0,)] * 6 + [(1,)] * 3
 
 
-def test_openai_v2_latest_calls(replay):
+# openai-v2 on its default conventions (v1.30), and under
+# ``OTEL_SEMCONV_STABILITY_OPT_IN=gen_ai_latest_experimental`` with the messages captured on
+# the span (``_openai_v2_experimental``): the same counts, plus ``server.address`` and
+# ``gen_ai.input.messages``/``gen_ai.output.messages``; still no cache count nor stream sign.
+OPENAI_V2 = ["openai_v2_latest_calls", "openai_v2_experimental_calls"]
+
+
+@pytest.mark.parametrize("fixture", OPENAI_V2)
+def test_openai_v2_latest_calls(replay, fixture):
     """opentelemetry-instrumentation-openai-v2 2.4b0 (with util-genai 1.0b0, the release
     it imports beside): the chat calls, sync and async, and the embeddings; not the
     Responses API (it wraps ``Completions`` and ``Embeddings`` only), nor Anthropic. Beside
     tokentrace's instrumentation every call once, priced with its cache."""
-    alone = replay("openai_v2_latest_calls")
+    alone = replay(fixture)
     assert alone.rows() == [*[GPT_4O_UNCACHED] * 3, EMBEDDING]
 
 
-def test_openai_v2_latest_calls_beside_tokentrace(replay):
-    result = replay("openai_v2_latest_calls_tokentrace")
+@pytest.mark.parametrize("fixture", OPENAI_V2)
+def test_openai_v2_latest_calls_beside_tokentrace(replay, fixture):
+    result = replay(f"{fixture}_tokentrace")
     assert result.spans == 13
     assert result.rows() == ALL_CALLS
     assert result.metrics.spans_duplicate.value() == 4
