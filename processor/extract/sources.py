@@ -204,6 +204,14 @@ Laminar (lmnr) 0.8.2        one span per SDK call (scope    OpenLLMetry's: input
                             root of its own; embeddings:    Completions (Responses API and
                             no response id                  Anthropic streams: nothing)
                             (``RANK_FRAMEWORK``)
+LlamaIndex's own tracing    a span per method, no           in span events only
+(llama-index-observability- attribute (``OpenAI.chat``,     (``extract.events``): the start
+otel 0.7.0, scope           ``Anthropic.astream_chat``);    event's model, the end event's
+``llamaindex.opentelemetry. a stream's ends when the        ``response.raw.*`` (the
+tracer``)                   stream is returned, with no     provider's response: id, model,
+                            end event (as OpenInference     usage object); none for streams
+                            LlamaIndex's: ``RANK_           or embeddings
+                            FRAMEWORK``, ``early_stream``)
 ==========================  ==============================  =================================
 
 Recorded too, with nothing of their own beyond the conventions above: OpenInference's
