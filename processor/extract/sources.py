@@ -495,7 +495,17 @@ _VERCEL_PROVIDERS = {
     "mistral": "mistral_ai",
     "xai": "x_ai",
     "togetherai": "together_ai",
+    # @ai-sdk/openai-compatible's providers are named by the application (``together.chat``):
+    # the common names of the hosts the instrumentation names otherwise
+    "together": "together_ai",
+    "fireworks": "fireworks_ai",
 }
+# The GenAI conventions' provider names with a dot, which @ai-sdk/otel (1.0) writes for the
+# AI SDK 7's ids it knows (``mapProviderName``): names already, not ids to look up. It passes
+# the others through (@ai-sdk/openai-compatible's ``{name}.chat``, ``googleVertex.chat``).
+_DOTTED_NAMES = frozenset(
+    {*_VERCEL_PROVIDERS.values(), "azure.ai.inference", "gcp.gen_ai", "ibm.watsonx.ai"}
+)
 
 # ``gen_ai.system`` values that name the framework rather than the provider (Strands
 # Agents sets ``strands-agents`` whichever model provider answers, Google ADK 1.x
@@ -985,7 +995,7 @@ class Source:
             return "gcp.vertex_ai"
         if self.foundry and name == "anthropic":
             return "azure.ai.foundry"  # as Agent Framework names it: Azure AI's
-        if self.provider_ids and "." in name:
+        if self.provider_ids and "." in name and name not in _DOTTED_NAMES:
             parts = name.split(".", 2)
             head = parts[0]
             return _VERCEL_PROVIDERS.get(f"{head}.{parts[1]}") or _VERCEL_PROVIDERS.get(head, head)

@@ -16,6 +16,9 @@ Fireworks (`handle_fireworks`) echo it too, and put a stream's usage on its last
 with the finish reason, whether or not it was asked for: their SDKs have no `stream_options`
 (together 3.1, fireworks-ai 1.2), their chunk types a `usage` field (Fireworks: "Usage
 statistics", in the final chunk beside `perf_metrics`, https://docs.fireworks.ai/api-reference/post-chatcompletions).
+DeepSeek (`handle_deepseek`) echoes it too, and names its cache hits and misses beside OpenAI's
+counts (`prompt_cache_hit_tokens`, `prompt_cache_miss_tokens`,
+https://api-docs.deepseek.com/api/create-chat-completion), which its SDKs read.
 """
 
 from __future__ import annotations
@@ -64,6 +67,10 @@ def handle_groq(path: str, body: dict[str, Any], plan: Plan) -> Reply:
     return _handle(path, body, plan, "groq")
 
 
+def handle_deepseek(path: str, body: dict[str, Any], plan: Plan) -> Reply:
+    return _handle(path, body, plan, "deepseek")
+
+
 def handle_together(path: str, body: dict[str, Any], plan: Plan) -> Reply:
     return _handle(path, body, plan, "together")
 
@@ -86,7 +93,7 @@ model) runs, as Mistral's answer names it."""
 
 def _handle(path: str, body: dict[str, Any], plan: Plan, flavor: str) -> Reply:
     """``flavor``: whose dialect of the format (``openai``, ``mistral``, ``xai``,
-    ``perplexity``, ``groq``)."""
+    ``perplexity``, ``groq``, ``deepseek``)."""
     if plan.fail and plan.fail != "cut":
         return error(int(plan.fail))
     model = str(body.get("model", AGENT_MODEL if "agent_id" in body else "gpt-4o-mini"))
@@ -133,6 +140,14 @@ def chat_usage(plan: Plan, flavor: str = "openai") -> dict[str, Any]:
             "rejected_prediction_tokens": 0,
         },
         **plan.usage_cost(),
+        **(
+            {
+                "prompt_cache_hit_tokens": plan.cache_read,
+                "prompt_cache_miss_tokens": plan.input_tokens - plan.cache_read,
+            }
+            if flavor == "deepseek"
+            else {}
+        ),
         # Mistral's audio input (Voxtral), in whole seconds beside the text tokens.
         **({"prompt_audio_seconds": plan.audio_seconds} if plan.audio_seconds else {}),
     }

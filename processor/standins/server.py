@@ -1,12 +1,13 @@
 """One loopback HTTP server that speaks the OpenAI, Anthropic, Gemini, Cohere, Mistral, xAI,
-Perplexity, Groq, Ollama (native), Amazon Bedrock (runtime), Voyage AI and Jina AI APIs, and
-llama.cpp's server's and Text Generation Inference's own APIs (`selfhosted`).
+Perplexity, Groq, DeepSeek, Ollama (native), Amazon Bedrock (runtime), Voyage AI and Jina AI
+APIs, and llama.cpp's server's and Text Generation Inference's own APIs (`selfhosted`).
 
 Each provider lives under its own path prefix (`/openai/v1`, `/anthropic`, `/gemini`, `/cohere`,
-`/mistral/v1`, `/xai/v1`, `/perplexity/v1`, `/groq/openai/v1`, `/ollama`, `/bedrock`,
-`/voyage/v1`, `/jina/v1`), so a single port serves all of them and `TOKENTRACE_PROVIDER_URLS`
-can tell them apart. A request without a prefix (also absolute-form, as sent to an HTTP proxy)
-is routed by its path's shape (a rerank path is Cohere's), which lets tests send
+`/mistral/v1`, `/xai/v1`, `/perplexity/v1`, `/groq/openai/v1`, `/deepseek/v1`, `/ollama`,
+`/bedrock`, `/voyage/v1`, `/jina/v1`), so a single port serves all of them and
+`TOKENTRACE_PROVIDER_URLS` can tell them apart. A request without a prefix (also
+absolute-form, as sent to an HTTP proxy) is routed by its path's shape (a rerank path is
+Cohere's), which lets tests send
 `http://api.deepseek.com/...` through the stand-in as a proxy. Streams are written with chunked
 transfer, one HTTP chunk per SSE event (or NDJSON line, or event-stream message); bodies are
 compressed with gzip or br when the client accepts it and `compression` asks for it (Bedrock's
@@ -81,6 +82,7 @@ PROVIDERS: dict[str, tuple[str, Handler]] = {
     "xai": ("x_ai", openai.handle_xai),
     "perplexity": ("perplexity", openai.handle_perplexity),
     "groq": ("groq", openai.handle_groq),
+    "deepseek": ("deepseek", openai.handle_deepseek),
     "anthropic": ("anthropic", anthropic.handle),
     "gemini": ("gcp.gemini", gemini.handle),
     "cohere": ("cohere", cohere.handle),
@@ -95,6 +97,7 @@ _BASE_PATHS = {
     "xai": "/xai/v1",
     "perplexity": "/perplexity/v1",
     "groq": "/groq/openai/v1",
+    "deepseek": "/deepseek/v1",
     "voyage": "/voyage/v1",
     "jina": "/jina/v1",
 }

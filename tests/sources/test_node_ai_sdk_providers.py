@@ -1,0 +1,65 @@
+"""The Vercel AI SDK 7's other provider packages, replayed into chDB in one request and span by
+span.
+
+Recorded on 2026-12-04 (``record.cjs``: ``vercelProviderCalls``) with npm's newest releases
+that day: ai 7.0.173 and @ai-sdk/otel 1.0.173 (runtime context on: user and session), with
+@ai-sdk/mistral 4.0.87, @ai-sdk/groq 4.0.84, @ai-sdk/xai 5.0.12, @ai-sdk/deepseek 3.0.56,
+@ai-sdk/openai-compatible 3.0.92 (a provider named ``together``), @ai-sdk/amazon-bedrock
+5.0.101 (Converse, Claude Sonnet 4.5 through the ``global.`` profile) and
+@ai-sdk/google-vertex 5.0.141 (Gemini), each model generated and streamed once: 14 calls, 42
+spans (``chat``, ``agent_step``, ``invoke_agent`` each). Each call is 1,200 input tokens and
+80 output; where the provider caches, 1,000 of the input are cache reads (and on Bedrock 100
+more cache writes, 100 uncached).
+
+Prices (USD per million tokens, a call each):
+- Mistral Small 3.2 (``mistral-small-2506``, answered as ``mistral-small-3.2-24b-instruct``):
+  0.10 in, 0.30 out (https://mistral.ai/pricing): 1,200 × 0.10 + 80 × 0.30 = $0.000144.
+- Groq Llama 3.3 70B Versatile: 0.59 in, 0.79 out (https://groq.com/pricing): $0.0007712.
+- xAI Grok 3: 3 in, 0.75 cached, 15 out (https://docs.x.ai/docs/models): 200 × 3 + 1,000 ×
+  0.75 + 80 × 15 = $0.00255.
+- DeepSeek ``deepseek-chat`` (deepseek-v4-flash's rates, ``corrections.yaml``): 0.14 miss,
+  0.0028 hit, 0.28 out (https://api-docs.deepseek.com/quick_start/pricing): 200 × 0.14 +
+  1,000 × 0.0028 + 80 × 0.28 = $0.0000532.
+- Together Llama 3.3 70B Instruct Turbo: 0.88 in and out (https://www.together.ai/pricing):
+  $0.0011264.
+- Claude Sonnet 4.5 on Bedrock, ``global.`` profile: 3 in, 0.30 cache read, 3.75 cache write,
+  15 out (https://aws.amazon.com/bedrock/pricing/): 100 × 3 + 1,000 × 0.30 + 100 × 3.75 + 80 ×
+  15 = $0.002175.
+- Gemini 2.5 Flash on Vertex AI: 0.30 in, 0.03 cached, 2.50 out
+  (https://cloud.google.com/vertex-ai/generative-ai/pricing): 200 × 0.30 + 1,000 × 0.03 + 80
+  × 2.50 = $0.00029.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+BEDROCK = "global.anthropic.claude-sonnet-4-5-20250929-v1:0"
+CALLS = [
+    ("aws.bedrock", BEDROCK, 1200, 80, 1000, 100, 0, Decimal("0.002175")),
+    ("deepseek", "deepseek-chat", 1200, 80, 1000, 0, 0, Decimal("0.0000532")),
+    ("gcp.vertex_ai", "gemini-2.5-flash", 1200, 80, 1000, 0, 0, Decimal("0.00029")),
+    ("groq", "llama-3.3-70b-versatile", 1200, 80, 0, 0, 0, Decimal("0.0007712")),
+    ("mistral_ai", "mistral-small-3.2-24b-instruct", 1200, 80, 0, 0, 0, Decimal("0.000144")),
+    ("together_ai", "meta-llama/Llama-3.3-70B-Instruct-Turbo", 1200, 80, 0, 0, 0,
+     Decimal("0.0011264")),
+    ("x_ai", "grok-3", 1200, 80, 1000, 0, 0, Decimal("0.00255")),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("alone", [False, True])
+def test_ai_sdk_7_provider_packages(replay, alone):
+    """One row per call, each priced exactly, plain and streamed (flagged), with the runtime
+    context's user and session. @ai-sdk/otel names the providers it knows by the GenAI
+    conventions (``x_ai``, ``aws.bedrock``) and passes the others' ids through: the
+    openai-compatible provider's ``together.chat`` was the row's provider and its calls
+    ``unknown_model`` (2 rows unpriced); it is Together's now."""
+    result = replay("vercel_ai_7_providers", alone=alone)
+    assert result.spans == 42
+    assert result.rows() == sorted(CALLS * 2)
+    assert result.rows("provider", "stream", "user", "conversation", "priced") == sorted(
+        (provider, stream, "user-1", "session-1", 1) for provider, *_ in CALLS for stream in (0, 1)
+    )
+    assert result.metrics.spans_duplicate.value() == 0
