@@ -85,7 +85,7 @@ Not verified, so not asserted here:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import Any
 
@@ -209,6 +209,14 @@ MISTRAL_LARGE_2 = (
     "2024-05-29 codestral-latest aka codestral-2405, 2025-01-13 codestral-2501, 2025-01-30 "
     "mistral-small-2501)" + MISTRAL_DOCS + " ; https://mistral.ai/technology/#pricing (Mistral "
     "Large 2 $3 / $9 until the cut, as LiteLLM's price list of 2024 quotes it)"
+)
+MISTRAL_NEMO = (
+    "https://docs.mistral.ai/getting-started/changelog (2024-07-18 Mistral Nemo released, "
+    "2024-09-17 the September release's price reductions, Mistral Small v24.09 released)"
+    + MISTRAL_DOCS
+    + " ; https://mistral.ai/technology/#pricing (open-mistral-nemo $0.30 / $0.30 before the "
+    "cut, as LiteLLM's price list of 2024 quotes it) ; https://mistral.ai/news/september-24-"
+    "release (NeMo to $0.15, Small 24.09 at $0.20 / $0.60, as third parties quote it)"
 )
 GEMINI_2_5_CACHE = (
     "https://ai.google.dev/gemini-api/docs/pricing (Gemini 2.5 Pro context caching $0.31 / "
@@ -3450,6 +3458,31 @@ CASES = [
                 HAIKU_3_5_LAUNCH,
             ),
             ("openai", "gpt-3.5-turbo", datetime(2020, 6, 10, 12, tzinfo=UTC), GPT_35_ALIAS),
+        )
+    ),
+    # Mistral NeMo $0.30 / $0.30 from its release (2024-07-18) to the September 2024 cut
+    # (genai-prices' later $0.15 at every date: 0.0165); the day of the cut, and before the
+    # release, unknown; Mistral Small 24.09 $0.20 / $0.60 from its release (unpriced before).
+    # 100,000 in + 10,000 out: 110,000 x 0.3; 110,000 x 0.15; 100,000 x 0.2 + 10,000 x 0.6.
+    *(
+        Case(
+            f"{model} on {at:%Y-%m-%d}",
+            "mistral_ai",
+            model,
+            usage(100_000, 10_000),
+            cost,
+            MISTRAL_NEMO,
+            at=datetime.combine(at, time(12), UTC),
+            reason="" if cost else "no_rate",
+        )
+        for model, at, cost in (
+            ("open-mistral-nemo", date(2024, 7, 1), None),
+            ("open-mistral-nemo", date(2024, 8, 1), "0.033"),
+            ("open-mistral-nemo-2407", date(2024, 8, 1), "0.033"),
+            ("open-mistral-nemo", date(2024, 9, 17), None),
+            ("open-mistral-nemo-2407", date(2024, 10, 1), "0.0165"),
+            ("open-mistral-nemo", date(2024, 10, 1), "0.0165"),
+            ("mistral-small-2409", date(2024, 10, 1), "0.026"),
         )
     ),
     # OpenAI Batch with cache hits on a model whose Batch row has no cached rate: no caching
