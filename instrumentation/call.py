@@ -24,7 +24,7 @@ from .decoding import Decoder, UnsupportedEncoding, decoder_factory
 from .endpoints import attribute, current_endpoint
 from .eventstream import EventStreamParser
 from .headers import Entries, entries
-from .not_sent import NOT_SENT, not_sent
+from .not_sent import NOT_SENT, attempt_may_have_run, not_sent
 from .provider_cost import COST_HEADER_NAMES, PROVIDER_COST, from_headers
 from .providers import AZURE_AI_INFERENCE
 from .request_body import content
@@ -52,8 +52,9 @@ DUPLICATE_OF = "tokentrace.duplicate_of"
 """Set when the parent span is itself a GenAI span of the same call (the Anthropic SDK's own
 tracing): the hex span id of that parent, so the processor counts the pair once."""
 IN_CALL = create_key("tokentrace-llm-call")
-"""Set in a call's `inner_context`: an HTTP library that another sends through (LiteLLM's and
-httpx-aiohttp's httpx transports over aiohttp) is the same call, never a second one."""
+"""Set in a call's `inner_context`, to the `LLMCall`: an HTTP library that another sends
+through (LiteLLM's and httpx-aiohttp's httpx transports over aiohttp) is the same call, never
+a second one; a retry inside it tells the call (`LLMCall.retried`)."""
 
 
 def _private_keys() -> tuple[Any, Any]:
@@ -118,16 +119,11 @@ the corruption are not read either; the application cannot read that body at all
 
 
 class LLMCall:
-    def __init__(
-        self, span: trace.Span, route: Route, inner_context: Context, attributes: dict[str, Any]
-    ) -> None:
+    def __init__(self, span: trace.Span, route: Route, attributes: dict[str, Any]) -> None:
         self.span = span
         self.route = route
         self.attributes = attributes
         """The span's start attributes: the dimensions the budget guard matches."""
-        self.inner_context = inner_context
-        """The context to send the request in: our span current, baggage emptied so that no
-        propagator (ours, the SDK's, the httpx instrumentation's) sends tags to the provider."""
         self._started = time.perf_counter()
         self._streaming = route.stream
         self._seen = Observed()
@@ -155,6 +151,14 @@ class LLMCall:
     (`json_handover`): until it is asked for once."""
     _request_usage: Usage | None = None
     """What the request body bills (`Api.request_usage`), for a response without usage."""
+    _may_have_run = False
+    """An earlier attempt of this call, retried by the HTTP library (`retried`), may have
+    reached the provider: an error ending the last attempt before it was sent is then no
+    known $0."""
+    inner_context: Context
+    """The context to send the request in: our span current, `IN_CALL` this call, baggage
+    emptied so that no propagator (ours, the SDK's, the httpx instrumentation's) sends tags
+    to the provider."""
 
     @classmethod
     def start(
@@ -190,14 +194,14 @@ class LLMCall:
         strip_baggage(request.headers, found)
         if bag:
             ctx = baggage.clear(ctx)
+        call = cls(span, route, attributes)
         if _SPAN_KEY is not None:
             values = ctx.copy()
             values[_SPAN_KEY] = span
-            values[IN_CALL] = True
-            inner = Context(values)
+            values[IN_CALL] = call
+            call.inner_context = Context(values)
         else:
-            inner = set_value(IN_CALL, True, trace.set_span_in_context(span, ctx))
-        call = cls(span, route, inner, attributes)
+            call.inner_context = set_value(IN_CALL, call, trace.set_span_in_context(span, ctx))
         if route.api.counts_request:
             call._request_usage = route.api.request_usage(content(request))
         if route.api.tiers_by_request:
@@ -205,6 +209,13 @@ class LLMCall:
         if route.api.reads_request_options:
             route.api.request_options(content(request), call._seen)
         return call
+
+    def retried(self, history: Any) -> None:
+        """The HTTP library sends this call again after the attempts in `history` (urllib3's
+        `Retry.history`: `RequestHistory` entries, each with the attempt's `error` and
+        `status`)."""
+        if any(attempt_may_have_run(entry.error, entry.status) for entry in history):
+            self._may_have_run = True
 
     def block(self, budget: Exceeded) -> None:
         """Ends the span of a call the budget guard answered locally: cost 0, never sent."""
@@ -465,7 +476,7 @@ class LLMCall:
             found[PROVIDER_COST] = self._header_cost  # the body's own figure comes first
         if isinstance(error, Exception):
             error_type = type(error).__qualname__
-            if status is None and not_sent(error):
+            if status is None and not self._may_have_run and not_sent(error):
                 found[NOT_SENT] = True  # never reached the provider: a known $0
         elif error_type is None and status is not None:
             error_type = seen.error_type

@@ -4,7 +4,9 @@ A connection that could not be opened (refused, no DNS answer, a connect timeout
 handshake that failed) carried no request: the provider never saw the call, so its cost is a
 known $0, not unknown. The span says so (`NOT_SENT`) and the processor stores it at $0. Any
 error once the connection was open (a read timeout, a reset mid-answer) may come after the
-provider ran the call: those stay usage-missing, their cost unknown.
+provider ran the call: those stay usage-missing, their cost unknown. So does a call an HTTP
+library retried (urllib3's `Retry`, under `requests` too) after an attempt that may have
+reached the provider, whatever error ends its last attempt (`attempt_may_have_run`).
 
 The HTTP libraries are told apart by the names of their exception classes, so that none of
 them is imported here (each is optional).
@@ -13,6 +15,15 @@ them is imported here (each is optional).
 from __future__ import annotations
 
 NOT_SENT = "tokentrace.request.not_sent"
+
+# HTTP statuses a gateway (an LLM proxy, Cloudflare in front of a provider) answers after it
+# passed the call on: the provider may have run it, and billed it, however it failed. 502: an
+# invalid answer from upstream, 504: no answer in time (RFC 9110 15.6.3, 15.6.5,
+# https://www.rfc-editor.org/rfc/rfc9110#section-15.6.5); 524: Cloudflare connected to the
+# origin, which did not answer within 100 s
+# (https://developers.cloudflare.com/support/troubleshooting/http-status-codes/cloudflare-5xx-errors/error-524/).
+# The processor's rule for a failed call's status too (`extractor`).
+MAY_HAVE_RUN = frozenset({502, 504, 524})
 
 _CONNECT_PHASE = frozenset(
     {
@@ -61,3 +72,13 @@ def _causes(error: BaseException) -> list[BaseException]:
 def not_sent(error: BaseException) -> bool:
     """Whether `error`, which ended a call before any response, was raised while connecting."""
     return any(_connect_phase(cause) for cause in _causes(error))
+
+
+def attempt_may_have_run(error: BaseException | None, status: int | None) -> bool:
+    """Whether an earlier attempt of a retried call may have reached the provider and run:
+    it failed once connected (a read timeout, a reset), or was answered with a status a
+    gateway gives after passing the call on (`MAY_HAVE_RUN`). A refused connect did not; nor
+    did an answer that refused the call (a 429, a 503) or redirected it."""
+    if status is not None:
+        return status in MAY_HAVE_RUN
+    return error is not None and not not_sent(error)

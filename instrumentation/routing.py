@@ -14,7 +14,7 @@ metered from the answer (`api.Deferred`, `batch_call`).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
@@ -48,6 +48,7 @@ from .providers import (
     SELF_HOSTED,
     SHAPES,
     UNKNOWN,
+    USAGE_UNASKED,
     provider_for,
 )
 
@@ -278,14 +279,12 @@ def route(request: Any, settings: Settings) -> Route | None:
             else:
                 return None  # `/completion`, `/generate`: another app's
     stream = api.request_stream(fields, path)
-    injected = bool(
+    sent: bool | int = bool(
         settings.inject_stream_usage
         and stream
         and api in USAGE_ON_REQUEST
         and not request_body.asks_for_usage(body)
-        and stream_usage.inject(request, body)
     )
-    sent = injected
     if (
         not body
         and fields.model is None
@@ -299,8 +298,30 @@ def route(request: Any, settings: Settings) -> Route | None:
     key = (scheme, host, port, path, fields, sent, azure_key, api)
     routes = settings.routes
     found = routes.get(key, _MISSING)
-    if found is not _MISSING:
-        return found
+    if found is _MISSING:
+        found = _decide(settings, key, api, place, fields, stream, sent, azure_key, bool(body))
+    if found is not None and found.usage_injected and not stream_usage.inject(request, body):
+        return replace(found, usage_injected=False)  # not a JSON object: sent as it was
+    return found
+
+
+def _decide(
+    settings: Settings,
+    key: tuple[Any, ...],
+    api: Api,
+    place: Place,
+    fields: Any,
+    stream: bool,
+    sent: bool | int,
+    azure_key: bool,
+    body: bool,
+) -> Route | None:
+    """The route of a request not seen before, cached under `key`. `sent`: True when
+    `stream_options.include_usage` would be injected, which the route allows unless its
+    provider sends usage unasked and refuses the key (`USAGE_UNASKED`); `_STREAMED` when the
+    body is read only as it is sent."""
+    _, scheme, host, port, path = place
+    routes = settings.routes
     model = api.request_model(fields, path)
     provider = provider_for(settings.mapped, scheme, host, port, path, api.family, model, azure_key)
     if provider is None and sent is _STREAMED:
@@ -326,7 +347,7 @@ def route(request: Any, settings: Settings) -> Route | None:
             stream=stream,
             server_address=host,
             server_port=port,
-            usage_injected=injected,
+            usage_injected=sent is True and provider not in USAGE_UNASKED,
             by_model=model is not None
             and provider_for(settings.mapped, scheme, host, port, path, api.family, None, azure_key)
             is None,

@@ -31,7 +31,7 @@ from .call import IN_CALL, LLMCall
 from .config import Settings
 from .routing import llm_url_check, may_be_deferred
 from .send import blocked
-from .urllib3_send import _Answer, start
+from .urllib3_send import _Answer, retried, start
 
 _CALL = "_tokentrace_call"
 _READING = "_tokentrace_reading"
@@ -124,7 +124,9 @@ def install(pool_class: type, response_class: type, tracer: Tracer, settings: Se
                 return await original(self, method, url, *args, **kwargs)
         elif method != "GET" or not may_be_deferred(url):
             return await original(self, method, url, *args, **kwargs)
-        if IN_CALL in get_current():
+        outer = get_current().get(IN_CALL)
+        if outer is not None:  # a retry, a redirect, `requests`' adapter: the call sent already
+            retried(outer, args, kwargs)
             return await original(self, method, url, *args, **kwargs)
         wrapped = original.__get__(self, type(self))
         return await _metered(

@@ -12,7 +12,8 @@ from inside it; a `PoolManager` follows a redirect by calling a pool's `urlopen`
 `requests` and httpx do. One span each: a call's context carries `call.IN_CALL` while it is
 sent, so an `urlopen` inside it (a retry, a pool's redirect, `requests`' adapter under a call
 its own wrapper metered) is not metered again. The outermost `urlopen` is the call, its
-answer the one the application gets.
+answer the one the application gets; a retry tells the call what its earlier attempts met
+(`retried`), so that one sent before a refused connect is never a known $0.
 
 A request that is not a POST pays one comparison; a GET three substring checks of its URL (a
 background response's retrieve, a batch's results: `routing.deferred_route`); a POST one dict
@@ -129,6 +130,20 @@ class ResponseTee(RawTee):
         self.close()
 
 
+_RETRIES_AT = _PARAMETERS.index("retries") - 2
+"""Where `retries` is among `urlopen`'s positional arguments after the method and URL."""
+
+
+def retried(call: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+    """Tells `call` (the `LLMCall` an `urlopen` is made inside) of the attempts urllib3 made
+    before this one: urllib3 retries by calling `urlopen` again with a `Retry` whose history
+    lists them (the first `urlopen` under `requests`' adapter has none)."""
+    retries = kwargs.get("retries", args[_RETRIES_AT] if len(args) > _RETRIES_AT else None)
+    history = getattr(retries, "history", None)
+    if history and isinstance(call, LLMCall):
+        call.retried(history)
+
+
 def _url(pool: Any, url: str) -> str:
     """The absolute URL of a request a pool sends: `url` is a path (or, through an HTTP proxy,
     already absolute)."""
@@ -157,7 +172,9 @@ def install(pool_class: type, tracer: Tracer, settings: Settings) -> None:
                 return original(self, method, url, *args, **kwargs)
         elif method != "GET" or not may_be_deferred(url):
             return original(self, method, url, *args, **kwargs)
-        if IN_CALL in get_current():
+        outer = get_current().get(IN_CALL)
+        if outer is not None:  # a retry, a redirect, `requests`' adapter: the call sent already
+            retried(outer, args, kwargs)
             return original(self, method, url, *args, **kwargs)
         wrapped = original.__get__(self, type(self))
         return _metered(tracer, settings, wrapped, self, (method, url, *args), kwargs)

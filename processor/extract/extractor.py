@@ -42,7 +42,7 @@ succeeded with no tokens at all (counts of 0: what it wrote where it had none). 
 provider rejected (HTTP status 400 or above, no counts) used nothing: it is not
 usage-missing, and costs a known $0; so does one whose connection failed before it was sent
 (``tokentrace.request.not_sent``). Except a gateway's answer that the call may have run
-behind it (:data:`MAY_HAVE_RUN`): that failed call may have been billed, so its cost is
+behind it (``not_sent.MAY_HAVE_RUN``): that failed call may have been billed, so its cost is
 unknown (usage-missing), not $0. A span that counts the input but no cache of a call its
 provider caches on its own is marked ``cache_unsaid``: whether that leaves the cost unknown
 depends on the model's rates, which the pricer knows (``Pricer.price``).
@@ -59,6 +59,7 @@ from decimal import Decimal
 from operator import itemgetter
 from typing import Any
 
+from tokentrace.instrumentation.not_sent import MAY_HAVE_RUN
 from tokentrace.instrumentation.providers import KNOWN_HOSTS, UNKNOWN, model_owner
 from tokentrace.processor.extract import events, sources
 from tokentrace.processor.extract import tags as tag_rules
@@ -93,13 +94,6 @@ METERED_UNITS = (
 # Of the cost-by-kind columns, what each unit above is billed at its own rate (migration 0010),
 # same order.
 UNIT_COST_COLUMNS = tuple(unit.removesuffix("_tokens") + "_cost" for unit in USAGE_UNITS)
-# HTTP statuses a gateway (an LLM proxy, Cloudflare in front of a provider) answers after it
-# passed the call on: the provider may have run it, and billed it, however it failed. 502: an
-# invalid answer from upstream, 504: no answer in time (RFC 9110 15.6.3, 15.6.5,
-# https://www.rfc-editor.org/rfc/rfc9110#section-15.6.5); 524: Cloudflare connected to the
-# origin, which did not answer within 100 s
-# (https://developers.cloudflare.com/support/troubleshooting/http-status-codes/cloudflare-5xx-errors/error-524/).
-MAY_HAVE_RUN = frozenset({502, 504, 524})
 # The columns of ``llm_calls``, in table order: a row is a tuple in this order.
 COLUMNS = (
     "ts", "trace_id", "span_id", "response_id", "provider", "request_model", "response_model",

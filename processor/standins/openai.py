@@ -3,7 +3,8 @@
 Chat streams end with a usage chunk (`choices: []`) only when the request sets
 `stream_options.include_usage`, and then every chunk carries `"usage":null`, as OpenAI does.
 Mistral (`handle_mistral`) speaks the same chat format but always reports usage in its last
-chunk, and echoes the model name unchanged. xAI (`handle_xai`) echoes it too, and its chat
+chunk, echoes the model name unchanged and refuses `stream_options.include_usage` (422, as
+its API does). xAI (`handle_xai`) echoes it too, and its chat
 usage counts reasoning apart: `completion_tokens` leaves the reasoning tokens out,
 `total_tokens` adds them (prompt + completion + reasoning). Perplexity (`handle_perplexity`,
 Sonar chat and the Agent API's Responses format) echoes it too, names the
@@ -86,6 +87,21 @@ def error(status: int) -> Reply:
     return json_reply(document, status, {"x-request-id": f"req_standin{next(_ids)}"})
 
 
+def _extra_forbidden(loc: list[str], value: object) -> Reply:
+    """Mistral's refusal of a key its API does not take (its request models forbid extras), as
+    it answers `stream_options.include_usage`
+    (https://github.com/openai/openai-agents-python/issues/442)."""
+    detail = {"type": "extra_forbidden", "loc": loc, "msg": "Extra inputs are not permitted"}
+    document = {
+        "object": "error",
+        "message": {"detail": [{**detail, "input": value}]},
+        "type": "invalid_request_error",
+        "param": None,
+        "code": None,
+    }
+    return json_reply(document, 422)
+
+
 AGENT_MODEL = "mistral-small-2506"
 """The model a Mistral agent (`/v1/agents/completions`, a body naming an `agent_id` and no
 model) runs, as Mistral's answer names it."""
@@ -96,6 +112,11 @@ def _handle(path: str, body: dict[str, Any], plan: Plan, flavor: str) -> Reply:
     ``perplexity``, ``groq``, ``deepseek``)."""
     if plan.fail and plan.fail != "cut":
         return error(int(plan.fail))
+    options = body.get("stream_options")
+    if flavor == "mistral" and isinstance(options, dict) and "include_usage" in options:
+        return _extra_forbidden(
+            ["body", "stream_options", "include_usage"], options["include_usage"]
+        )
     model = str(body.get("model", AGENT_MODEL if "agent_id" in body else "gpt-4o-mini"))
     if flavor == "openai":
         model = dated(model)

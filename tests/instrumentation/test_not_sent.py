@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import threading
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -104,3 +105,65 @@ def test_urllib_and_urllib3_mark_a_refused_call_not_sent(standin, closed_port):
     assert [
         (span.attributes["error.type"], span.attributes.get(NOT_SENT)) for span in llm_spans(spans)
     ] == [("ConnectionRefusedError", True), ("NewConnectionError", True)]
+
+
+@pytest.fixture
+def drop_then_refuse() -> Iterator[int]:
+    """A port that takes one connection, reads its request, closes without answering, and
+    then stops listening: a retry of that request is refused."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+
+    def serve_once() -> None:
+        conn, _ = listener.accept()
+        conn.recv(65536)
+        listener.close()
+        conn.close()
+
+    thread = threading.Thread(target=serve_once, daemon=True)
+    thread.start()
+    yield listener.getsockname()[1]
+    listener.close()
+    thread.join(5)
+
+
+@pytest.mark.parametrize("client", ["urllib3", "requests"])
+def test_a_call_sent_then_retried_into_a_refused_connect_stays_unknown(
+    standin, drop_then_refuse, client, tmp_path, store_client
+):
+    """urllib3's `Retry` (under `requests` too) sends the call, the connection drops with no
+    answer, and the retry's connect is refused: the provider may have run the first attempt,
+    so the call's cost is unknown, not the $0 of a call never sent."""
+    base = f"http://127.0.0.1:{drop_then_refuse}"
+    url = base + "/v1/chat/completions"
+    body = b'{"model": "gpt-4o", "messages": []}'
+    retry = urllib3.Retry(total=3, connect=1, read=1, allowed_methods=None)
+    with instrumented(standin, provider_urls=f"openai={base}/v1") as exporter:
+        if client == "urllib3":
+            with pytest.raises(urllib3.exceptions.MaxRetryError) as raised:
+                urllib3.PoolManager(retries=retry).request("POST", url, body=body)
+            assert isinstance(raised.value.reason, urllib3.exceptions.NewConnectionError)
+        else:
+            session = requests.Session()
+            session.mount("http://", requests.adapters.HTTPAdapter(max_retries=retry))
+            with pytest.raises(requests.ConnectionError):
+                session.post(url, data=body)
+    [span] = llm_spans(exporter)
+    assert NOT_SENT not in span.attributes
+    store_spans([span], tmp_path, store_client)
+    error = "MaxRetryError" if client == "urllib3" else "ConnectionError"
+    assert _rows(store_client) == [("openai", "gpt-4o", 0, 0, 0, Decimal(0), 1, "error", error)]
+
+
+def test_a_call_refused_on_every_retry_is_still_a_known_zero(standin, closed_port):
+    """urllib3's default `Retry` (3 connects) against a closed port: no attempt was sent."""
+    url = f"http://127.0.0.1:{closed_port}/v1/chat/completions"
+    body = b'{"model": "gpt-4o", "messages": []}'
+    pool = urllib3.PoolManager(retries=urllib3.Retry(3, backoff_factor=0))
+    with (
+        instrumented(standin, provider_urls=f"openai=http://127.0.0.1:{closed_port}/v1") as spans,
+        pytest.raises(urllib3.exceptions.MaxRetryError),
+    ):
+        pool.request("POST", url, body=body)
+    assert [span.attributes.get(NOT_SENT) for span in llm_spans(spans)] == [True]

@@ -221,6 +221,34 @@ def test_provider_sdks_streams_at_an_unmapped_url(standin, unmapped, tmp_path, s
     ]  # fmt: skip
 
 
+def test_mistral_streams_under_inject_are_sent_as_built(
+    standin, monkeypatch, request, tmp_path, store_client
+):
+    """Mistral's API refuses `stream_options` (422 `extra_forbidden`, as the stand-in does)
+    and reports a stream's usage unasked: with `TOKENTRACE_STREAM_USAGE=inject`, its chat and
+    Agents streams through the mistralai SDK at an unmapped base URL failed with the SDK's
+    422 error. Now sent as built, and exact: 2 × $0.00035 (mistral-small-2506, $0.10 / $0.30
+    per million, https://mistral.ai/pricing; `mistral-small-latest` is named by its owner)."""
+    monkeypatch.setenv("TOKENTRACE_STREAM_USAGE", "inject")
+    unmapped = request.getfixturevalue("unmapped")
+    mistral = Mistral(api_key="ms", server_url=standin.root + "/gateway")
+    chat = mistral.chat.stream(model="mistral-small-2506", messages=ASK, http_headers=USAGE)
+    assert list(chat)[-1].data.usage.prompt_tokens == 2000
+    agent = list(mistral.agents.stream(agent_id="ag:42", messages=ASK, http_headers=USAGE))
+    assert agent[-1].data.usage.completion_tokens == 500
+
+    assert [request.path for request in standin.requests] == [
+        "/gateway/v1/chat/completions",
+        "/gateway/v1/agents/completions",
+    ]
+    assert all(b"stream_options" not in request.body for request in standin.requests)
+    small = (2000 * Decimal("0.10") + 500 * Decimal("0.30")) / M
+    assert _rows(unmapped, tmp_path, store_client) == [
+        ("mistral_ai", "mistral-small-2506", 1, 2000, 500, small, 1),
+        ("mistral_ai", "", 1, 2000, 500, small, 1),
+    ]
+
+
 def test_mistral_agents_api_at_an_unmapped_base_url(standin, unmapped, tmp_path, store_client):
     """The mistralai SDK's `agents.complete` and `agents.stream` post `/v1/agents/completions`
     with an `agent_id` and no model: on a host nothing names it was not metered (one warning
