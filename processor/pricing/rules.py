@@ -87,6 +87,15 @@ OPENAI_BATCH_CACHE = Rule(
 )
 
 
+# Azure OpenAI's Global Batch with cache hits: Azure bills cached tokens "at a discount on input
+# token pricing for Standard deployment types" (its prompt-caching page), Batch "at 50% less
+# cost than global standard"; whether cache hits in a batch get the cache discount (OpenAI's
+# own Batch API gives none for GPT-4o, GPT-4.1, o-series) is on neither page, and Azure's
+# price page shows no batch cached rate where it could be read. Such a call is unpriced
+# (``no_rate``), not half the cached rate by guess; a batch call without cache hits is half.
+AZURE_BATCH_CACHE_UNKNOWN = frozenset({"azure"})
+
+
 def batch_cache_undiscounted(provider_id: str, model: ModelInfo, service_tier: str) -> bool:
     """Whether an OpenAI batch call's cache hits pay the batch input rate: the model's Batch
     row (genai-prices' batch variant) has an input rate and no cached-input one. A model with
@@ -553,6 +562,8 @@ def apply(
         and prices.requests_kcount is not None
     ):
         tier_missing = True  # PERPLEXITY_SIZE_UNKNOWN: the fee depends on a size not named
+    if service_tier == BATCH_TIER and provider_id in AZURE_BATCH_CACHE_UNKNOWN:
+        no_rate.append("cache_read_tokens")  # AZURE_BATCH_CACHE: not published, not halved
     if batch_cache_undiscounted and None not in (prices.cache_read_mtok, prices.input_mtok):
         prices = _with(prices, cache_read_mtok=prices.input_mtok)
         applied.append((OPENAI_BATCH_CACHE, "cache_read_tokens"))
@@ -618,7 +629,7 @@ def apply(
     return Ruled(
         prices,
         tuple(applied),
-        tuple(no_rate),
+        tuple(dict.fromkeys(no_rate)),
         tier_missing,
         _long_context(provider_id, model_id, prices),
         requires,

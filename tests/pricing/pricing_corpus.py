@@ -337,6 +337,8 @@ def reference(call: Call, provider_id: str | None) -> Expected | str:
             return "no_rate"
     elif pid == "perplexity" and prices.requests_kcount is not None:
         return "no_rate"  # Sonar's fee depends on the search context size, not named here
+    if tier == "batch" and pid == "azure" and call.cache_read_tokens:
+        return "no_rate"  # Azure Batch with cache hits: no published rate
     if rules.batch_cache_undiscounted(pid, calc.model, tier) and prices.cache_read_mtok:
         # OpenAI: no prompt-caching discount on the Batch API where its row has no cached rate
         prices = _set(prices, cache_read_mtok=prices.input_mtok)

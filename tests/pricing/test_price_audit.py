@@ -76,8 +76,10 @@ Not verified, so not asserted here:
   tenth on 2025-10-31): a call with cache hits then is unpriced (checked below).
 - grok-4-fast and grok-4-1-fast over 128K tokens: xAI bills a higher tier whose rates are
   not on a first-party page read here (third parties quote $0.40 / $1.00): unpriced (below).
-- Azure's Batch with cache hits: Azure's page was not read for it; half of every rate, as
-  before (OpenAI's own: checked below, no caching discount where the Batch row has none).
+- Azure's Batch with cache hits: neither Azure's batch page ("50% less cost than global
+  standard") nor its prompt-caching page (cache discount "for Standard deployment types")
+  says what a batch call's cache hits cost: unpriced (checked below), no longer half the
+  cached rate by guess. OpenAI's own: no caching discount where the Batch row has none.
 - GPT-6.2 Astra ($8 / $40 as third parties quote it): its model page was not readable here;
   unpriced (unknown_model).
 """
@@ -126,6 +128,12 @@ TOGETHER = "https://www.together.ai/pricing"
 COHERE = "https://cohere.com/pricing"
 AZURE = "https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/"
 BEDROCK = "https://aws.amazon.com/bedrock/pricing/"
+AZURE_BATCH = (
+    'https://learn.microsoft.com/en-us/azure/ai-foundry/openai/how-to/batch ("50% less cost '
+    'than global standard") ; https://learn.microsoft.com/en-us/azure/ai-foundry/openai/how-to/'
+    'prompt-caching (cached tokens "billed at a discount on input token pricing for Standard '
+    'deployment types")'
+)
 AZURE_DEEPSEEK_R1 = (
     "https://techcommunity.microsoft.com/blog/machinelearningblog/deepseek-r1-improved-"
     "performance-higher-limits-and-transparent-pricing/4386367 (as LiteLLM's price list quotes it)"
@@ -1281,6 +1289,26 @@ CASES = [
         usage(100_000, 10_000, 40_000),
         "0.3",
         AZURE,
+    ),
+    # Azure Global Batch at half of Global Standard: gpt-4o 100,000 x 1.25 + 10,000 x 5; with
+    # cache hits the batch cached rate is published nowhere read here (was 0.15, half of
+    # every rate): unpriced.
+    Case(
+        "azure gpt-4o batch",
+        "azure.ai.openai",
+        "gpt-4o",
+        usage(100_000, 10_000, tier="batch"),
+        "0.175",
+        AZURE_BATCH,
+    ),
+    Case(
+        "azure gpt-4o batch cache hits",
+        "azure.ai.openai",
+        "gpt-4o",
+        usage(100_000, 10_000, 40_000, tier="batch"),
+        None,
+        AZURE_BATCH,
+        reason="no_rate",
     ),
     # Bedrock global cross-region profile, Claude Opus 4.5 at Anthropic's rates, 1-hour writes
     # at 2x input: 80,000 x 5 + 20,000 x 10 + 10,000 x 25.
