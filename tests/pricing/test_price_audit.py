@@ -226,6 +226,13 @@ MISTRAL_NEMO = (
     "cut, as LiteLLM's price list of 2024 quotes it) ; https://mistral.ai/news/september-24-"
     "release (NeMo to $0.15, Small 24.09 at $0.20 / $0.60, as third parties quote it)"
 )
+DEEPSEEK_V3_OFFER = (
+    "https://api-docs.deepseek.com/quick_start/pricing (as it read on 2025-02-09, mirrored at "
+    "https://apifox.com/apidoc/docs-site/5435161/: the DeepSeek-V3 discount until 2025-02-08 "
+    "24:00 Beijing time, then the original prices) ; LiteLLM's price list of 2024 (deepseek-chat "
+    "$0.14 / hit $0.014 / $0.28, DeepSeek-V2.5) ; https://unpkg.com/@lobehub/chat@1.94.11/src/"
+    "config/modelProviders/deepseek.ts (the offer at V2.5's CNY 1 / 0.1 / 2; R1 from 2025-01-20)"
+)
 GEMINI_2_5_CACHE = (
     "https://ai.google.dev/gemini-api/docs/pricing (Gemini 2.5 Pro context caching $0.31 / "
     "$0.625, 2.5 Flash $0.075 / $0.25 audio at GA, now $0.125 / $0.25 and $0.03 / $0.10) ; "
@@ -3511,6 +3518,31 @@ CASES = [
             ("open-mistral-nemo-2407", date(2024, 10, 1), "0.0165"),
             ("open-mistral-nemo", date(2024, 10, 1), "0.0165"),
             ("mistral-small-2409", date(2024, 10, 1), "0.026"),
+        )
+    ),
+    # deepseek-chat at DeepSeek-V2.5's $0.14 / hit $0.014 / $0.28 until V3's launch offer ended
+    # at 16:00 UTC on 2025-02-08 (V3's full $0.27 / $0.07 / $1.10 billed before: 0.03), with
+    # 40,000 cache hits: 60,000 x 0.14 + 40,000 x 0.014 + 10,000 x 0.28; at 16:00 the full
+    # rates; before DeepSeek-V2 (2024-05-06) unknown; deepseek-reasoner before R1's release
+    # (2025-01-20) unknown (0.0605 before).
+    *(
+        Case(
+            f"{model} on {at:%Y-%m-%d %H:%M}",
+            "deepseek",
+            model,
+            usage(100_000, 10_000, 40_000),
+            cost,
+            DEEPSEEK_V3_OFFER,
+            at=at,
+            reason="" if cost else "no_rate",
+        )
+        for model, at, cost in (
+            ("deepseek-chat", datetime(2024, 3, 1, 12, tzinfo=UTC), None),
+            ("deepseek-chat", datetime(2024, 10, 1, 3, tzinfo=UTC), "0.01176"),
+            ("deepseek-chat", datetime(2025, 1, 15, 20, tzinfo=UTC), "0.01176"),
+            ("deepseek-chat", datetime(2025, 2, 8, 15, 59, tzinfo=UTC), "0.01176"),
+            ("deepseek-chat", datetime(2025, 2, 8, 16, tzinfo=UTC), "0.03"),
+            ("deepseek-reasoner", datetime(2025, 1, 19, 12, tzinfo=UTC), None),
         )
     ),
     # OpenAI Batch with cache hits on a model whose Batch row has no cached rate: no caching
