@@ -29,11 +29,13 @@ reaches ClickHouse exactly once, or the dead-letter table with its reason):
   receivers answer 503 with ``Retry-After``.
 - an answer lost (a timeout, a connection closed: the insert may or may not have been
   made): before the retry, the rows are looked up in ``llm_calls`` (:meth:`Sink._unstored`),
-  and only those not there are sent again. A ClickHouse server restarted between making an
-  insert and answering it runs its views as loaded from disk, whose blocks' ids differ from
-  those of the views it created when the migrations ran (``store.reload_views``, which a
-  writer without ``DROP VIEW`` may not run): the retry under the token was deduplicated in
-  ``llm_calls`` and counted again in every rollup.
+  and only those not there are sent again; so are a segment's replayed at start, which an
+  earlier run may have inserted before it stopped (``_Attempt``). A ClickHouse server
+  restarted between making an insert and answering it runs its views as loaded from disk,
+  whose blocks' ids differ from those of the views it created when the migrations ran (an
+  embedded store reloads them: ``store.reload_views``; a server's are not, other serves
+  inserting meanwhile): the retry under the token was deduplicated in ``llm_calls`` and
+  counted again in every rollup.
 - the rows' fault (poison): the batch is bisected, each half inserted under a token of its own
   (``<segment>/<start>-<end>``, the same halves every time, so a replay after a crash
   deduplicates), down to the single rows that are refused; those go to the dead-letter table
@@ -51,6 +53,7 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from clickhouse_connect.driver.exceptions import OperationalError
@@ -119,8 +122,6 @@ class Sink:
         self._writing = threading.Lock()  # held while a segment is being stored
         self._thread: threading.Thread | None = None
         self._client: Any = None
-        self._unanswered: tuple[str, int, int] | None = None  # the insert whose answer was lost
-        self._found_days: rollup_repair.Days | None = None  # of rows a lost answer had stored
         self.last_error = ""
 
     @property
@@ -244,6 +245,7 @@ class Sink:
         cutoff = stored_calls.ALL if segment.unsure else self._forgets_before()
         begin = True
         cut: rollup_repair.Days | None = None
+        attempt = _Attempt(replayed=segment.recovered and not segment.unsure)
         if (not segment.recovered or segment.unsure) and stored_calls.old(columns, cutoff):
             kept = self._first_copies(segment.name, columns, cutoff)
             if kept is None:
@@ -265,7 +267,9 @@ class Sink:
         keep = functools.partial(self._spool.keep, segment, columns)  # should its file go
         while todo:
             start, end, reason = todo[-1]
-            write = functools.partial(self._write, segment.name, columns, start, end, rows, reason)
+            write = functools.partial(
+                self._write, attempt, segment.name, columns, start, end, rows, reason
+            )
             try:
                 # A refused dead letter is the store's fault, not the row's: retried.
                 done = self._until_stored(write, on_refused=keep, poison=not reason)
@@ -285,11 +289,10 @@ class Sink:
             return
         if not self._record_stored(segment.name):
             return
-        found, self._found_days = self._found_days, None
-        if found is not None:
-            # A lost answer's insert cut between llm_calls and a rollup: never retried, the
-            # rollup stayed short of the rows found.
-            cut = found if cut is None else (min(cut[0], found[0]), max(cut[1], found[1]))
+        if attempt.found is not None:
+            # An insert made before its answer was lost (or before a crash), cut between
+            # llm_calls and a rollup: never retried, the rollup stayed short of the rows found.
+            cut = attempt.found if cut is None else _spanning(cut, attempt.found)
         if cut is not None:
             self._repair_rollups(segment.name, cut)
         self._done(segment, columns)
@@ -491,44 +494,66 @@ class Sink:
         return None
 
     def _write(
-        self, name: str, columns: Columns, start: int, end: int, rows: int, reason: str, client: Any
+        self,
+        attempt: _Attempt,
+        name: str,
+        columns: Columns,
+        start: int,
+        end: int,
+        rows: int,
+        reason: str,
+        client: Any,
     ) -> bool:
         """Insert rows ``[start, end)``, or keep row ``start`` as a dead letter if ``reason``;
         then check that the store can have them (``check_store``)."""
         if reason:
             self._bury(client, name, columns, start, reason)
         else:
-            self._insert(client, name, columns, start, end, rows)
+            self._insert(client, attempt, name, columns, start, end, rows)
         if self._check_store is not None:
             self._check_store()
         return True
 
     def _insert(
-        self, client: Any, name: str, columns: Columns, start: int, end: int, rows: int
+        self,
+        client: Any,
+        attempt: _Attempt,
+        name: str,
+        columns: Columns,
+        start: int,
+        end: int,
+        rows: int,
     ) -> None:
-        """Insert rows ``[start, end)`` of a segment of ``rows`` rows."""
+        """Insert rows ``[start, end)`` of a segment of ``rows`` rows; first those of them
+        ``llm_calls`` holds left out, if an insert of them may have been made already
+        (:meth:`_Attempt.may_be_made`)."""
         whole = (start, end) == (0, rows)
         part = columns if whole else [column[start:end] for column in columns]
         token = name if whole else f"{name}/{start}-{end}"
-        if self._unanswered == (name, start, end):
-            part, token = self._unstored(client, part, token)
-            if not part[0]:
-                self._unanswered = None
-                return
+        if attempt.may_be_made(start, end):
+            attempt.unstored[start, end] = self._unstored(client, attempt, part, token)
+            attempt.unanswered = None
+        # The rows not found, under their token, for every retry too (one after a refusal
+        # sent the rows found again, under the first token).
+        part, token = attempt.unstored.get((start, end), (part, token))
+        if not part[0]:
+            return
         started = time.perf_counter()
         try:
             written = insert_calls(client, part, token)
         except Exception as exc:
             if lost_answer(exc):
-                self._unanswered = (name, start, end)
+                attempt.unanswered = (start, end)
             raise
-        self._unanswered = None
         self._metrics.insert_seconds.observe(time.perf_counter() - started)
         self._metrics.rows_written.inc(written)
 
-    def _unstored(self, client: Any, part: Columns, token: str) -> tuple[Columns, str]:
+    def _unstored(
+        self, client: Any, attempt: _Attempt, part: Columns, token: str
+    ) -> tuple[Columns, str]:
         """The rows of ``part`` that ``llm_calls`` does not hold, and the token to insert them
-        under, after the answer to inserting ``part`` under ``token`` was lost.
+        under, after the answer to inserting ``part`` under ``token`` was lost, or a crash
+        may have come between that insert and the segment's deletion (a replay at start).
 
         None found: the insert was not made; the same rows go again under the same token.
         All found: it was made; nothing goes again. Some found (an insert cut part way, one
@@ -548,8 +573,7 @@ class Sink:
         if not found:
             return part, token
         days = rollup_repair.days_of(part)
-        held = self._found_days or days
-        self._found_days = (min(days[0], held[0]), max(days[1], held[1]))
+        attempt.found = days if attempt.found is None else _spanning(attempt.found, days)
         missing = len(kept[0]) if kept else 0
         log.warning(
             "sink: the answer to an insert of %s was lost and %d of its %d rows are in "
@@ -590,6 +614,35 @@ class Sink:
             return None
         self.last_error = ""
         return self._client
+
+
+@dataclass
+class _Attempt:
+    """What storing one segment has learnt that its next inserts need; the segment's, not
+    the sink's: a stop between a lost answer and the segment being stored used to leave the
+    days found for the next segment (an extra rollup check there), while the next start
+    replaying the segment looks its rows up again anyway."""
+
+    replayed: bool  # begun by an earlier run: any insert of it may have been made before
+    unanswered: tuple[int, int] | None = None  # the row range whose insert's answer was lost
+    found: rollup_repair.Days | None = None  # the days of rows found made (see Sink._unstored)
+    # The rows of each range looked up that llm_calls lacked, and their token (Sink._unstored).
+    unstored: dict[tuple[int, int], tuple[Columns, str]] = field(default_factory=dict)
+
+    def may_be_made(self, start: int, end: int) -> bool:
+        """Whether an insert of rows ``[start, end)`` may have been made without this run
+        knowing: its answer was lost, or the segment is replayed (an earlier run crashed
+        after inserting it, or a half of it, and before deleting it) and the range is not
+        looked up yet. A replay under the token alone was deduplicated in ``llm_calls`` and,
+        on a ClickHouse server restarted since it ran the migrations, counted again in each
+        rollup (BENCHMARKS.md, thirteenth round)."""
+        return (start, end) == self.unanswered or (
+            self.replayed and (start, end) not in self.unstored
+        )
+
+
+def _spanning(days: rollup_repair.Days, other: rollup_repair.Days) -> rollup_repair.Days:
+    return min(days[0], other[0]), max(days[1], other[1])
 
 
 def lost_answer(exc: BaseException) -> bool:

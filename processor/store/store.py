@@ -273,9 +273,9 @@ def render(statement: str, cluster: str | None = None) -> str:
 def migrate(client: Client, cluster: str | None = None) -> list[int]:
     """Apply the migrations not yet recorded; returns the versions applied now.
 
-    On a store that took any (embedded, or a ClickHouse server that is not a cluster), the
-    materialized views are reloaded from disk (:func:`reload_views`) before anything is
-    inserted through them.
+    On an embedded store that took any, the materialized views are reloaded from disk
+    (:func:`reload_views`) before anything is inserted through them. Not on a ClickHouse
+    server, where other serves insert meanwhile (see there).
 
     A migration stopped part way (serve killed on a slow first start) is run again whole at
     the next start, since its version is recorded only after its last statement. Its DDL is
@@ -307,17 +307,6 @@ def migrate(client: Client, cluster: str | None = None) -> list[int]:
         applied.append(migration.version)
     if applied and client in _EMBEDDED:
         reload_views(client)
-    elif applied and cluster is None:
-        try:
-            reload_views(client)
-        except Exception as exc:
-            log.warning(
-                "cannot reload the materialized views after migrating (%s): until the "
-                "ClickHouse server restarts, an insert it makes and then fails to answer is "
-                "counted twice in the rollups when retried; grant the writer DROP VIEW "
-                "(deploy/clickhouse/users.d/tokentrace.xml)",
-                " ".join(str(exc).split())[:300],
-            )
     return applied
 
 
@@ -393,14 +382,14 @@ def reload_views(client: Client) -> None:
     (measured on chDB 26.9: llm_calls deduplicates, the rollups do not). A segment stored by
     the serve that ran the migrations, then replayed after a crash (stored but not yet
     deleted), was counted twice in every rollup; so was a dead-letter replay repeated.
-    A ClickHouse server is the same engine: restarted between making an insert and answering
-    it (an upgrade, an OOM kill), the sink's retry under the token was deduplicated in
-    ``llm_calls`` and not in the rollups, counted twice (the chDB-backed server stand-in of
-    tests/ingest/chdb_server.py: ``llm_calls`` 200, rollups 300). So a server's views are
-    reloaded too, once, when migrations were applied: an insert another writer makes in the
-    milliseconds between a view's DETACH and its ATTACH misses that rollup, a smaller risk
-    than every first restart's. Not on a cluster (``ON CLUSTER``: each replica's views are
-    its own, and other nodes take inserts meanwhile).
+    Embedded stores only. A ClickHouse server is the same engine (restarted between making
+    an insert and answering it, the retry under the token was counted twice in its rollups),
+    but reloading its views loses inserts instead: another serve's insert between a view's
+    DETACH and its ATTACH is missing from that rollup for good (two serves on one server, the
+    second an upgrade: BENCHMARKS.md, thirteenth round). On a server the sink looks the rows
+    of an insert that may have been made up in ``llm_calls`` before sending them again (after
+    a lost answer, and a segment replayed at start: ``sink._Attempt``), so no retry under the
+    token follows an insert that was made.
     """
     views = client.query(
         "SELECT name FROM system.tables "

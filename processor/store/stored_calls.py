@@ -18,7 +18,8 @@ first insert, so that a retry sends the same rows under the same token (which is
 an insert that reached ``llm_calls`` but not every rollup); and, of the segments left by an
 earlier run, only for those the sink never began to store (``spool_merge``): one it began may
 hold rows it inserted before a crash, which the lookup would find; that replay is settled by
-``stored_segments`` and its token as before. So that such a replay holds no resend either, a
+``stored_segments``, then its rows looked up one insert at a time (``sink._Attempt``: found,
+they are its own, not sent again). So that such a replay holds no resend either, a
 segment the lookup left rows out of is written again without them before it is begun
 (``Spool.rewrite``). A segment a release without the spool's ``attempted`` file left (begun or
 not, nobody knows: *unsure*, ``spool_merge``) is looked up whole, every row whatever its span

@@ -13,10 +13,9 @@ open, nothing is ever answered, as after a network partition that left the TCP c
 half-open, or a load balancer whose backend died. ``mode=ok`` answers new requests again; the
 ones taken meanwhile stay unanswered for good. ``mode=late&seconds=S``: the next insert is
 made, then answered S seconds later. ``mode=fail``: every request answered 500
-``KEEPER_EXCEPTION`` until ``mode=ok``. ``GET /fault`` says how many requests vanished.
-Started with ``nodrop`` (``python chdb_server.py DATA_DIR PORT nodrop``), it answers ``DROP``
-and ``DETACH`` as ClickHouse answers deploy/'s least-privilege writer, who lacks the grant:
-``ACCESS_DENIED``.
+``KEEPER_EXCEPTION`` until ``mode=ok``. ``mode=slowdetach&seconds=S``: each ``DETACH`` is
+made, then answered S seconds later, other requests taken meanwhile (a busy server: what
+stretches the moment a view is detached). ``GET /fault`` says how many requests vanished.
 """
 
 from __future__ import annotations
@@ -55,20 +54,20 @@ _TRANSPORT = {"query", "database", "default_format", "query_id", "session_id", "
 _INSERT = re.compile(r"^\s*INSERT\s+INTO\s+(.+?)\s+FORMAT\s+(\w+)\s*$", re.I | re.S)
 _FORMAT = re.compile(r"\bFORMAT\s+(\w+)\s*;?\s*$", re.I)
 _CODE = re.compile(r"Code: (\d+)\.")
-_DROP = re.compile(r"^\s*(DROP|DETACH)\b", re.I)
+_DETACH = re.compile(r"^\s*DETACH\b", re.I)
 
 
 class Server(http.server.ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, path: str, port: int, grants_drop: bool = True) -> None:
+    def __init__(self, path: str, port: int) -> None:
         super().__init__(("127.0.0.1", port), Handler)
         self.path = path
-        self.grants_drop = grants_drop
         self.engine = chdb.connect(path)  # kept open: the engine lives while a session does
         self.blackhole = threading.Event()
         self.failing = threading.Event()  # mode=fail: every request refused as a server fault
         self.late = 0.0  # seconds the next insert's answer waits after the insert (mode=late)
+        self.detach_late = 0.0  # seconds each DETACH's answer waits after it (mode=slowdetach)
         self.never = threading.Event()
         self.vanished = 0
         self.lock = threading.Lock()  # one statement at a time, as the sink sends them
@@ -113,6 +112,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
             if _INSERT.match(params.get("query", "")) and self.server.late:
                 late, self.server.late = self.server.late, 0.0
                 time.sleep(late)  # stored, answered too late for the client
+            statement = params.get("query", "") or body[:64].decode("utf-8", "replace")
+            if self.server.detach_late and _DETACH.match(statement):
+                time.sleep(self.server.detach_late)  # detached; the lock free meanwhile
         except Exception as exc:
             text = str(exc)
             code = _CODE.search(text)
@@ -139,11 +141,6 @@ class Handler(http.server.BaseHTTPRequestHandler):
         insert = _INSERT.match(query)
         if not insert:
             query = f"{query}\n{body.decode()}" if query and body else query or body.decode()
-        if _DROP.match(query) and not self.server.grants_drop:
-            raise PermissionError(
-                "Code: 497. DB::Exception: tokentrace_writer: Not enough privileges. To execute "
-                "this query, it's necessary to have the grant DROP VIEW. (ACCESS_DENIED)"
-            )
         settings = {k: v for k, v in params.items() if k not in _TRANSPORT
                     and not k.startswith("param_")}  # fmt: skip
         with self.server.lock:
@@ -180,6 +177,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.server.failing.clear()
         elif mode == "late":
             self.server.late = float(params.get("seconds", "30"))
+        elif mode == "slowdetach":
+            self.server.detach_late = float(params.get("seconds", "30"))
         self._send(200, json.dumps({"vanished": self.server.vanished}).encode(), {})
 
     def _send(self, status: int, body: bytes, headers: dict[str, str]) -> None:
@@ -194,11 +193,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
 class ChdbServer:
     """This stand-in in a subprocess (it owns its chDB path), for a test."""
 
-    def __init__(self, path: Path, port: int, *, grants_drop: bool = True) -> None:
+    def __init__(self, path: Path, port: int) -> None:
         self.path, self.port = path, port
         self.url = f"http://127.0.0.1:{port}"
         self.process = subprocess.Popen(
-            [sys.executable, __file__, str(path), str(port), *([] if grants_drop else ["nodrop"])],
+            [sys.executable, __file__, str(path), str(port)],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
@@ -212,8 +211,8 @@ class ChdbServer:
         raise RuntimeError("the ClickHouse stand-in did not start")
 
     def fault(self, mode: str = "", seconds: float = 30) -> int:
-        """Set ``mode`` (``blackhole``, ``fail``, ``late`` or ``ok``); how many requests
-        vanished so far."""
+        """Set ``mode`` (``blackhole``, ``fail``, ``late``, ``slowdetach`` or ``ok``); how many
+        requests vanished so far."""
         url = f"{self.url}/fault?mode={mode}&seconds={seconds}"
         with urllib.request.urlopen(url, timeout=5) as answer:
             return int(json.load(answer)["vanished"])
@@ -236,7 +235,7 @@ def _set(session: object, name: str, value: str) -> None:
 def main() -> None:
     path, port = sys.argv[1], int(sys.argv[2])
     Path(path).mkdir(parents=True, exist_ok=True)
-    server = Server(path, port, grants_drop=sys.argv[3:] != ["nodrop"])
+    server = Server(path, port)
     print(f"listening {server.server_address[1]}", flush=True)
     server.serve_forever()
 
