@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from tokentrace.processor.extract.extractor import COLUMNS
+from tokentrace.processor.store import stored_calls
 from tokentrace.processor.store.insert import insert_calls
 from tokentrace.processor.store.refusals import describe
 
@@ -106,7 +107,11 @@ def pending(client: Any, *, include_replayed: bool = False, limit: int = 1000) -
 def replay(client: Any, ids: list[str] | None = None) -> Replayed:
     """Insert the pending dead letters (those in ``ids``, or all) into ``llm_calls`` again.
 
-    A row stored is marked replayed; a row refused again stays, with the new reason.
+    A row stored is marked replayed; a row refused again stays, with the new reason. A row
+    whose span ``llm_calls`` holds already is marked replayed without being inserted: a replay
+    stopped between storing a row and marking it, repeated, sent it again under its token,
+    which ClickHouse had forgotten after 100,000 inserts (stored twice), or which a server
+    restarted meanwhile deduplicated in ``llm_calls`` only (counted twice in each rollup).
     """
     wanted = None if ids is None else set(ids)
     stored, failed = [], []
@@ -117,7 +122,8 @@ def replay(client: Any, ids: list[str] | None = None) -> Replayed:
             # A row kept by an earlier version lacks the columns appended since: ClickHouse
             # fills in their defaults (insert.arrow_table).
             columns = [[letter.row[name]] for name in COLUMNS if name in letter.row]
-            insert_calls(client, columns, f"dead-letter/{letter.id}")
+            if not stored_calls.first_copies(client, columns, stored_calls.ALL)[1]:
+                insert_calls(client, columns, f"dead-letter/{letter.id}")
         except Exception as exc:
             reason = describe(exc)
             failed.append((letter.id, reason))

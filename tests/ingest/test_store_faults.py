@@ -18,6 +18,7 @@ from clickhouse_connect.driver.exceptions import DatabaseError, OperationalError
 from tokentrace.processor.extract.extractor import COLUMNS
 from tokentrace.processor.pricing.pricer import Pricer
 from tokentrace.processor.store import dead_letters, retention, views
+from tokentrace.processor.store.insert import insert_calls
 from tokentrace.processor.store.refusals import Unencodable, classify
 from tokentrace.processor.store.spool import SpoolFull
 
@@ -216,20 +217,7 @@ def test_poison_rows_are_bisected_out_and_every_other_row_is_stored(tmp_path, st
     assert by_index[13].row["trace_id"] == trace_ids[13]
 
     # Replay: the fixed row goes in once (twice replayed, still once), the others stay.
-    store_client.insert(
-        "dead_letters",
-        [
-            [
-                by_index[14].id,
-                by_index[14].failed_at,
-                by_index[14].reason,
-                json.dumps({**by_index[14].row, "input_tokens": 5}),
-                0,
-                by_index[14].failed_at,
-            ]
-        ],
-        column_names=["id", "failed_at", "reason", "row", "replayed", "updated_at"],
-    )  # fmt: skip  (the operator's fix: a newer version of the row would do the same)
+    _fix(store_client, by_index[14], {**by_index[14].row, "input_tokens": 5})
     first = dead_letters.replay(store_client)
     assert first.stored == [by_index[14].id]
     assert {id_ for id_, _ in first.failed} == {by_index[13].id, by_index[40].id}
@@ -238,6 +226,28 @@ def test_poison_rows_are_bisected_out_and_every_other_row_is_stored(tmp_path, st
     assert len(stored_span_ids(store_client)) == 48
     assert totals(store_client)[0][0] == totals(store_client)[1][0] == 48
     assert len(dead_letters.pending(store_client)) == 2
+
+    # A replay that stored a row and stopped before marking it, repeated once ClickHouse had
+    # forgotten its token (100,000 inserts later: here, the row stored under another one):
+    # stored twice before the lookup; now marked replayed, not inserted again.
+    fixed = {**by_index[40].row, "cost": 5}
+    insert_calls(store_client, [[fixed[name]] for name in COLUMNS], "long-ago")
+    _fix(store_client, by_index[40], fixed)
+    last = dead_letters.replay(store_client, [by_index[40].id])
+    assert (last.stored, last.failed) == ([by_index[40].id], [])
+    assert len(stored_span_ids(store_client)) == 49
+    calls, hourly, daily = totals(store_client)
+    assert calls[0] == hourly[0] == daily[0] == 49
+    assert [letter.id for letter in dead_letters.pending(store_client)] == [by_index[13].id]
+
+
+def _fix(client, letter: dead_letters.DeadLetter, row: dict) -> None:
+    """The operator's fix of a dead letter: a newer version of it holding ``row``."""
+    client.insert(
+        "dead_letters",
+        [[letter.id, letter.failed_at, letter.reason, json.dumps(row), 0, dt.datetime.now(dt.UTC)]],
+        column_names=["id", "failed_at", "reason", "row", "replayed", "updated_at"],
+    )
 
 
 def test_refusals_are_classified_from_real_clickhouse_errors(store_client):
