@@ -617,7 +617,7 @@ def vertex_claude_at_host(server_address: str | None, url: str | None, model: st
 
 # Prefixes under which sources put the user's own metadata: the Vercel AI SDK's
 # ``experimental_telemetry.metadata``, OpenLLMetry's association properties
-# (``Traceloop.set_association_properties``) and MLflow's trace tags
+# (``Traceloop.set_association_properties``), Laminar's metadata and MLflow's trace tags
 # (``mlflow.update_current_trace(tags=…)``). Keys below them that name a dimension are
 # read as that dimension; the others become tags without the prefix.
 METADATA_PREFIXES = (
@@ -627,6 +627,9 @@ METADATA_PREFIXES = (
     # call's model span, not on a ``chat`` span
     "ai.settings.context.",
     "traceloop.association.properties.",
+    # Laminar's (lmnr 0.8, @lmnr-ai/lmnr 0.8) ``observe(metadata=…)``; its user and session
+    # are dimensions of their own (``tags.DIMENSIONS``)
+    "lmnr.association.properties.metadata.",
     "mlflow.traceTag.",  # MLflow's trace tags, which it sets on a trace's root span
 )
 METADATA_HEADS = tuple({prefix.split(".", 1)[0] + "." for prefix in METADATA_PREFIXES})
@@ -995,10 +998,11 @@ class Source:
             return "gcp.vertex_ai"
         if self.foundry and name == "anthropic":
             return "azure.ai.foundry"  # as Agent Framework names it: Azure AI's
-        if self.provider_ids and "." in name and name not in _DOTTED_NAMES:
-            parts = name.split(".", 2)
-            head = parts[0]
-            return _VERCEL_PROVIDERS.get(f"{head}.{parts[1]}") or _VERCEL_PROVIDERS.get(head, head)
+        if self.provider_ids and name not in _DOTTED_NAMES:
+            # @ai-sdk/amazon-bedrock's id has no dot (``amazon-bedrock``)
+            head, _, rest = name.partition(".")
+            second = rest.partition(".")[0]
+            return _VERCEL_PROVIDERS.get(f"{head}.{second}") or _VERCEL_PROVIDERS.get(head, head)
         return name
 
 

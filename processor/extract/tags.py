@@ -9,13 +9,16 @@ environment    ``deployment.environment.name``, ``deployment.environment``
 team           ``team``
 feature        ``feature``
 tenant         ``tenant``
-user           ``user``, ``user.id``, ``enduser.id``, ``gen_ai.request.user``, ``llm.user``
-conversation   ``conversation``, ``gen_ai.conversation.id``, ``session.id``
+user           ``user``, ``user.id``, ``enduser.id``, ``gen_ai.request.user``, ``llm.user``,
+               Laminar's ``lmnr.association.properties.user_id``
+conversation   ``conversation``, ``gen_ai.conversation.id``, ``session.id``, Laminar's
+               ``lmnr.association.properties.session_id``
 agent          ``agent``, ``gen_ai.agent.name``
 =============  ==========================================================
 
 The Vercel AI SDK's ``ai.telemetry.metadata.*``, OpenLLMetry's
-``traceloop.association.properties.*`` and MLflow's ``mlflow.traceTag.*`` keys are read
+``traceloop.association.properties.*``, Laminar's ``lmnr.association.properties.metadata.*``
+and MLflow's ``mlflow.traceTag.*`` keys are read
 too (``userId`` → user, ``sessionId`` → conversation, …: see
 ``sources.METADATA_DIMENSIONS``), and Vercel's ``ai.telemetry.functionId`` is the
 feature when none is set; their other metadata keys become tags without the prefix.
@@ -67,8 +70,20 @@ DIMENSIONS: dict[str, tuple[str, ...]] = {
     "team": ("team",),
     "feature": ("feature",),
     "tenant": ("tenant",),
-    "user": ("user", "user.id", "enduser.id", "gen_ai.request.user", "llm.user"),
-    "conversation": ("conversation", "gen_ai.conversation.id", "session.id"),
+    "user": (
+        "user",
+        "user.id",
+        "enduser.id",
+        "gen_ai.request.user",
+        "llm.user",
+        "lmnr.association.properties.user_id",
+    ),
+    "conversation": (
+        "conversation",
+        "gen_ai.conversation.id",
+        "session.id",
+        "lmnr.association.properties.session_id",
+    ),
     "agent": ("agent", "gen_ai.agent.name"),
 }
 

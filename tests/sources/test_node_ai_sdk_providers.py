@@ -1,13 +1,17 @@
-"""The Vercel AI SDK 7's other provider packages, replayed into chDB in one request and span by
+"""The Vercel AI SDK's other provider packages, replayed into chDB in one request and span by
 span.
 
 Recorded on 2026-12-04 (``record.cjs``: ``vercelProviderCalls``) with npm's newest releases
-that day: ai 7.0.173 and @ai-sdk/otel 1.0.173 (runtime context on: user and session), with
-@ai-sdk/mistral 4.0.87, @ai-sdk/groq 4.0.84, @ai-sdk/xai 5.0.12, @ai-sdk/deepseek 3.0.56,
-@ai-sdk/openai-compatible 3.0.92 (a provider named ``together``), @ai-sdk/amazon-bedrock
-5.0.101 (Converse, Claude Sonnet 4.5 through the ``global.`` profile) and
-@ai-sdk/google-vertex 5.0.141 (Gemini), each model generated and streamed once: 14 calls, 42
-spans (``chat``, ``agent_step``, ``invoke_agent`` each). Each call is 1,200 input tokens and
+that day of each major. AI SDK 7: ai 7.0.173 and @ai-sdk/otel 1.0.173 (runtime context on:
+user and session), with @ai-sdk/mistral 4.0.87, @ai-sdk/groq 4.0.84, @ai-sdk/xai 5.0.12,
+@ai-sdk/deepseek 3.0.56, @ai-sdk/openai-compatible 3.0.92 (a provider named ``together``),
+@ai-sdk/amazon-bedrock 5.0.101 (Converse, Claude Sonnet 4.5 through the ``global.`` profile),
+@ai-sdk/azure 4.0.85 (gpt-4o, the Responses API) and @ai-sdk/google-vertex 5.0.141 (Gemini);
+48 spans (``chat``, ``agent_step``, ``invoke_agent`` each). AI SDK 6: ai 6.0.333
+(``experimental_telemetry`` with user and session in its metadata), with mistral 3.0.69, groq
+3.0.71, xai 3.0.138, deepseek 2.0.69, openai-compatible 2.0.92, amazon-bedrock 4.0.186, azure
+3.0.128, google-vertex 4.0.208; 32 spans. Each model generated and streamed once: 16 calls.
+Each call is 1,200 input tokens and
 80 output; where the provider caches, 1,000 of the input are cache reads (and on Bedrock 100
 more cache writes, 100 uncached).
 
@@ -25,6 +29,9 @@ Prices (USD per million tokens, a call each):
 - Claude Sonnet 4.5 on Bedrock, ``global.`` profile: 3 in, 0.30 cache read, 3.75 cache write,
   15 out (https://aws.amazon.com/bedrock/pricing/): 100 × 3 + 1,000 × 0.30 + 100 × 3.75 + 80 ×
   15 = $0.002175.
+- gpt-4o on Azure OpenAI (Global): 2.50 in, 1.25 cached, 10 out
+  (https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/):
+  200 × 2.50 + 1,000 × 1.25 + 80 × 10 = $0.00255.
 - Gemini 2.5 Flash on Vertex AI: 0.30 in, 0.03 cached, 2.50 out
   (https://cloud.google.com/vertex-ai/generative-ai/pricing): 200 × 0.30 + 1,000 × 0.03 + 80
   × 2.50 = $0.00029.
@@ -47,19 +54,25 @@ CALLS = [
      Decimal("0.0011264")),
     ("x_ai", "grok-3", 1200, 80, 1000, 0, 0, Decimal("0.00255")),
 ]  # fmt: skip
+# @ai-sdk/azure's calls: @ai-sdk/otel names every ``azure.*`` id Azure AI Inference's, the
+# AI SDK 6's reader Azure OpenAI's; both are priced at Azure's list
+AZURE = {7: "azure.ai.inference", 6: "azure.ai.openai"}
 
 
 @pytest.mark.parametrize("alone", [False, True])
-def test_ai_sdk_7_provider_packages(replay, alone):
-    """One row per call, each priced exactly, plain and streamed (flagged), with the runtime
-    context's user and session. @ai-sdk/otel names the providers it knows by the GenAI
-    conventions (``x_ai``, ``aws.bedrock``) and passes the others' ids through: the
-    openai-compatible provider's ``together.chat`` was the row's provider and its calls
-    ``unknown_model`` (2 rows unpriced); it is Together's now."""
-    result = replay("vercel_ai_7_providers", alone=alone)
-    assert result.spans == 42
-    assert result.rows() == sorted(CALLS * 2)
+@pytest.mark.parametrize(("major", "spans"), [(7, 48), (6, 32)])
+def test_ai_sdk_provider_packages(replay, major, spans, alone):
+    """One row per call, each priced exactly, plain and streamed (flagged), with the user and
+    session. @ai-sdk/otel names the providers it knows by the GenAI conventions (``x_ai``,
+    ``aws.bedrock``) and passes the others' ids through: the openai-compatible provider's
+    ``together.chat`` was the row's provider and its calls ``unknown_model`` (2 rows
+    unpriced); it is Together's now. The AI SDK 6's Bedrock id has no dot
+    (``amazon-bedrock``), and was the row's provider as it came; it is ``aws.bedrock`` now."""
+    result = replay(f"vercel_ai_{major}_providers", alone=alone)
+    calls = [*CALLS, (AZURE[major], "gpt-4o", 1200, 80, 1000, 0, 0, Decimal("0.00255"))]
+    assert result.spans == spans
+    assert result.rows() == sorted(calls * 2)
     assert result.rows("provider", "stream", "user", "conversation", "priced") == sorted(
-        (provider, stream, "user-1", "session-1", 1) for provider, *_ in CALLS for stream in (0, 1)
+        (provider, stream, "user-1", "session-1", 1) for provider, *_ in calls for stream in (0, 1)
     )
     assert result.metrics.spans_duplicate.value() == 0
