@@ -36,6 +36,8 @@ In order (the first that answers wins):
    (Together's `meta-llama/Llama-3.3-70B-Instruct-Turbo`), is that provider's, and one
    listed by several (`meta-llama/llama-3.1-8b-instruct`: Novita, OpenRouter) `unknown`
    (`reseller`).
+   On a local model server's port on loopback, a reseller's form of an open-weight id
+   (LM Studio's catalogue names its models so: `qwen/qwen3-8b`) is that server's model.
    Local model servers' default ports on loopback (8000 → `vllm`), only now: `gpt-4o-mini`
    through a local gateway on port 8000 is OpenAI's model, priced as such. On Ollama's port a
    tagged name (`deepseek-r1:8b`) is Ollama's before 4: a local model, not DeepSeek's; so is,
@@ -334,6 +336,11 @@ def provider_for(
         # vLLM's and SGLang's names; llama.cpp's port (8080) is any server's too
         local = local if local != "llama_cpp" else None
         return passed_over or local or reseller(model) or SELF_HOSTED
+    if local is not None and reseller(model) is not None:
+        # LM Studio names what it serves as its catalogue does, in resellers' lowercase form
+        # (`qwen/qwen3-8b`, https://lmstudio.ai/models/qwen/qwen3-8b; OpenRouter's id too):
+        # on a local server's port it is that server's model, never a reseller's call
+        return passed_over or (local if local != "llama_cpp" else SELF_HOSTED)
     if model.lower().startswith(_OPEN_WEIGHTS):
         # `gemma-3-27b-it` names Google's free Gemini API model and LM Studio's or vLLM's
         # local copy alike: on a host that is not Google's, the host's (its port's), never

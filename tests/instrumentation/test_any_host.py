@@ -192,6 +192,11 @@ def test_gateway_mapped_the_natural_way_names_each_shape_s_provider():
         ("gw.internal", 443, "deepseek/deepseek-chat", "deepseek"),
         ("gw.internal", 443, "x-ai/grok-4", "x_ai"),
         ("127.0.0.1", 8000, "deepseek/deepseek-r1", "vllm"),
+        # LM Studio's catalogue keys are resellers' form too: a local server's on its port
+        ("127.0.0.1", 1234, "qwen/qwen3-8b", "lmstudio"),
+        ("localhost", 1234, "deepseek/deepseek-r1-0528-qwen3-8b", "lmstudio"),
+        ("127.0.0.1", 8080, "qwen/qwen3-8b", "self_hosted"),
+        ("gpu-box.lan", 1234, "qwen/qwen3-8b", "openrouter"),
         # A Bedrock id is Bedrock's, whatever the API shape (bedrock-mantle behind a gateway)
         ("gw.internal", 443, "anthropic.claude-haiku-4-5", "aws.bedrock"),
         ("gw.internal", 443, "gpt-3.5-turbo", "openai"),
@@ -736,7 +741,8 @@ def test_vllm_and_sglang_hugging_face_ids_on_any_port_are_self_hosted(
 def test_lm_studio_sglang_and_llama_cpp_default_ports_name_their_server(
     standin, unmapped, tmp_path, store_client
 ):
-    """LM Studio's server (loopback:1234, its catalogue's names: `qwen2.5-7b-instruct`),
+    """LM Studio's server (loopback:1234, its catalogue's names: `qwen2.5-7b-instruct`, and
+    keys in resellers' lowercase form, `qwen/qwen3-8b`, which OpenRouter alone lists),
     SGLang's (loopback:30000) and llama.cpp's llama-server (loopback:8080, a GGUF alias),
     reached through the stand-in as an HTTP proxy so that the client sees their own ports:
     `lmstudio`, `sglang` and `llama_cpp`, stored unpriced as self-hosted (the LM Studio and
@@ -750,6 +756,7 @@ def test_lm_studio_sglang_and_llama_cpp_default_ports_name_their_server(
         ("http://127.0.0.1:30000/v1", "default"),
         ("http://127.0.0.1:8080/v1", "qwen2.5-7b-instruct-q4_k_m"),
         ("http://localhost:1234/v1", "gpt-4o-mini"),
+        ("http://localhost:1234/v1", "qwen/qwen3-8b"),
     ):
         oai = openai.OpenAI(
             base_url=base,
@@ -784,6 +791,9 @@ def test_lm_studio_sglang_and_llama_cpp_default_ports_name_their_server(
         ("llama_cpp", "qwen2.5-7b-instruct-q4_k_m", 0, 2000, 500, 0, 0, "self_hosted"),
         ("llama_cpp", "qwen2.5-7b-instruct-q4_k_m", 1, 2000, 500, 0, 0, "self_hosted"),
         ("openai", "gpt-4o-mini", 0, 2000, 500, 600 / M, 1, ""),
+        # LM Studio's catalogue key, also OpenRouter's id: was `openrouter`, priced at its rate
+        ("lmstudio", "qwen/qwen3-8b", 0, 2000, 500, 0, 0, "self_hosted"),
+        ("lmstudio", "qwen/qwen3-8b", 1, 2000, 500, 0, 0, "self_hosted"),
     ]
 
 
