@@ -200,3 +200,33 @@ def test_ag2_subtask_counted_once_across_a_real_serve_killed(tmp_path):
     assert server.stop() == 0
     costs = sorted(Decimal(row["cost"]) for row in server.stored()["calls"])
     assert costs == [Decimal("0.00255")] * 6
+
+
+# ``_ag2_subtask_calls``: an agent delegating once to a sub-agent without the middleware that
+# makes 2 calls itself (a tool call, then its answer): 4 gpt-4o calls, $0.0102. AG2's
+# ``record_usage subtask`` span sums the sub-agent's 2 (2,400 in, 2,000 cached, 160 out).
+SUBTASK_SUM = ("openai", "gpt-4o", 2400, 160, 2000, 0, 0, Decimal("0.0051"))
+
+
+@pytest.mark.parametrize("alone", [False, True])
+def test_ag2_multi_call_subtask_alone(replay, alone):
+    """Alone, the sum is the only word of the sub-agent's 2 calls: 3 rows for 4 calls (one
+    row for the two, their summed usage), $0.0102 exact."""
+    result = replay("ag2_subtask_calls", alone=alone)
+    assert result.rows() == [GPT_4O] * 2 + [SUBTASK_SUM]
+    assert result.rows("sum(cost)") == [(Decimal("0.0102"),)]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="the subtask sum pairs with no single call: 5 rows, $0.0153 for $0.0102 (needs an "
+    "issue: its calls are tokentrace's spans beneath AG2's execute_tool span, which holds it)",
+)
+@pytest.mark.parametrize("alone", [False, True])
+def test_ag2_multi_call_subtask_beside_tokentrace(replay, alone):
+    """Beside tokentrace's instrumentation, which sees each of the sub-agent's calls: 4 rows,
+    $0.0102; the sum is not a fifth row. Recorded: 5 rows (the sum's usage equals no call of
+    its trace, so it is not paired as a framework's span)."""
+    result = replay("ag2_subtask_calls_tokentrace", alone=alone)
+    assert result.rows() == [GPT_4O] * 4
+    assert result.rows("sum(cost)") == [(Decimal("0.0102"),)]
