@@ -53,3 +53,26 @@ def test_mastra_agents(replay, alone):
         ("gpt-4o", "responses", 0), ("gpt-4o", "responses", 1),
     ]  # fmt: skip
     assert result.metrics.spans_duplicate.value() == 0
+
+
+@pytest.mark.parametrize("alone", [False, True])
+def test_mastra_on_vertex_ai(replay, alone):
+    """Mastra 1.71.0 on @ai-sdk/google-vertex 5.0.141 (recorded 2026-12-04, ``mastraVertexCalls``):
+    an agent on Gemini 2.5 Flash (``google.vertex.chat``) and one on Claude Sonnet 4
+    (``googleVertex.anthropic.messages``, which Mastra passes on as the AI SDK gives it),
+    each generated and streamed: 4 rows, all Vertex AI's, exact. Gemini 2.5 Flash on Vertex
+    AI: 200 × 0.30 + 1,000 × 0.03 + 80 × 2.50 per million = $0.00029; Claude Sonnet 4 (one
+    price on every endpoint): 100 × 3 + 1,000 × 0.30 + 100 × 3.75 + 80 × 15 = $0.002175
+    (https://cloud.google.com/vertex-ai/generative-ai/pricing)."""
+    result = replay("mastra_vertex", alone=alone)
+    assert result.spans == 20
+    assert result.rows("provider", "model", "cost", "stream", "agent") == [
+        ("gcp.vertex_ai", "claude-4-sonnet", Decimal("0.002175"), 0, "claude"),
+        ("gcp.vertex_ai", "claude-4-sonnet", Decimal("0.002175"), 1, "claude"),
+        ("gcp.vertex_ai", "gemini-2.5-flash", Decimal("0.00029"), 0, "gemini"),
+        ("gcp.vertex_ai", "gemini-2.5-flash", Decimal("0.00029"), 1, "gemini"),
+    ]
+    assert result.rows("input_tokens", "cache_read_tokens", "cache_write_tokens") == [
+        (1200, 1000, 0), (1200, 1000, 0), (1200, 1000, 100), (1200, 1000, 100)
+    ]  # fmt: skip
+    assert result.metrics.spans_duplicate.value() == 0
