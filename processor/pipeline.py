@@ -124,12 +124,15 @@ class Pipeline:
                 extraction.calls, now, extraction.parents, extraction.agents
             )
             self._keep_held(released=calls)
-            if extraction.parents or extraction.agents:
+            kept = self._kept_traces is not None and bool(extraction.parents or extraction.agents)
+            if kept:
                 self._keep_traces(extraction.parents, extraction.agents)
             rows = self._rows(calls)
             earlier = list(self._pending) if duplicates else []
             if rows:
                 self._pending.add(own)  # under the lock that admitted its calls
+        if kept:
+            self._sync_traces()
         metrics = self._metrics
         metrics.spans_received.inc(extraction.received, transport=transport)
         metrics.spans_ignored.inc(extraction.ignored)
@@ -197,6 +200,15 @@ class Pipeline:
             self._kept_traces.add(parents, agents)
         except OSError as exc:
             log.warning("cannot keep the parent spans and agents: %s", exc)
+
+    def _sync_traces(self) -> None:
+        """Put what was kept on disk before the answer (``KeptTraces.sync``), outside the lock
+        (an fsync, overlapping the spool's own); a disk that fails it is said in the log."""
+        assert self._kept_traces is not None
+        try:
+            self._kept_traces.sync()
+        except OSError as exc:
+            log.warning("cannot put the parent spans and agents kept on disk: %s", exc)
 
     def _rows(self, calls: list[Call]) -> list[tuple[Any, ...]]:
         """The admitted calls' rows, priced (under the lock: the pricer's caches)."""

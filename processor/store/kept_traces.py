@@ -8,7 +8,7 @@ Those spans were acknowledged; remembered in memory only, a restart between the 
 upgrade, a kill -9, spans delivered span by span across two serve processes) forgot them,
 and the sub-agent's calls were counted twice, or the call stored without its user. So the
 pipeline appends each request's parents and agents here before it answers, and the next
-start reads them back into the deduper.
+start reads them back into the deduper, synced (:meth:`KeptTraces.sync`) before the answer.
 
 One record per request (marshalled) in ``traces`` and ``traces.old`` (``record_log``):
 between ``entries`` and twice that many of the latest are kept, at least as many as the
@@ -66,6 +66,11 @@ class KeptTraces:
         ]
         names = list(agents)
         self._log.append(marshal.dumps((spans, names)), len(spans) + len(names))
+
+    def sync(self) -> None:
+        """Put what was added so far on disk (``RecordLog.sync``): before a request that
+        added any is answered, so that a power loss keeps what it acknowledged."""
+        self._log.sync()
 
     def close(self) -> None:
         self._log.close()
