@@ -570,10 +570,13 @@ class Pricer:
         # OpenAI-compatible server the instrumentation could not name; OpenAI's API does not
         # sell it).
         bare = model.strip()
-        unsold = bare.lower().rpartition("/")[2].startswith(providers.UNSOLD_OPEN_WEIGHTS)
+        unsold = bare.lower().startswith(providers.UNSOLD_OPEN_WEIGHTS)
         several = not own_list and (
             (genai_id is None and (providers.reseller(bare) == providers.UNKNOWN or unsold))
-            or (genai_id == "openai" and unsold)
+            or (
+                genai_id == "openai"
+                and bare.lower().rpartition("/")[2].startswith(providers.UNSOLD_OPEN_WEIGHTS)
+            )
         )
         found, at = (None, -1) if own_list or several else _find(data.snapshot, lookups)
         schedules = []

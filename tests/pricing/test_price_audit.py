@@ -3470,6 +3470,16 @@ CASES = [
         )
         for model in ("gpt-oss-120b", "openai/gpt-oss-20b")
     ),
+    # A LiteLLM route names the seller when no provider is given: Groq's $0.15 / $0.60,
+    # 100,000 x 0.15 + 10,000 x 0.6 (never unknown for the vendor prefix after the route).
+    Case(
+        "groq route openai/gpt-oss-120b without a provider",
+        "",
+        "groq/openai/gpt-oss-120b",
+        usage(100_000, 10_000),
+        "0.021",
+        GROQ,
+    ),
     # A call dated before its model existed: before a dated snapshot's date, or before the
     # first LLM API sold a call (OpenAI's, 2020-06-11), no price is known (genai-prices' first
     # rates carry no start date and applied at any date).
