@@ -7,10 +7,11 @@ user and session), with @ai-sdk/mistral 4.0.87, @ai-sdk/groq 4.0.84, @ai-sdk/xai
 @ai-sdk/deepseek 3.0.56, @ai-sdk/openai-compatible 3.0.92 (a provider named ``together``),
 @ai-sdk/amazon-bedrock 5.0.101 (Converse, Claude Sonnet 4.5 through the ``global.`` profile),
 @ai-sdk/azure 4.0.85 (gpt-4o, the Responses API) and @ai-sdk/google-vertex 5.0.141 (Gemini);
-48 spans (``chat``, ``agent_step``, ``invoke_agent`` each). AI SDK 6: ai 6.0.333
+54 spans (``chat``, ``agent_step``, ``invoke_agent`` each). AI SDK 6: ai 6.0.333
 (``experimental_telemetry`` with user and session in its metadata), with mistral 3.0.69, groq
 3.0.71, xai 3.0.138, deepseek 2.0.69, openai-compatible 2.0.92, amazon-bedrock 4.0.186, azure
-3.0.128, google-vertex 4.0.208; 32 spans. Each model generated and streamed once: 16 calls.
+3.0.128, google-vertex 4.0.208; 36 spans. Each model (two of xAI's: Grok 3 and the reasoning Grok 3
+Mini) generated and streamed once: 18 calls.
 Each call is 1,200 input tokens and
 80 output; where the provider caches, 1,000 of the input are cache reads (and on Bedrock 100
 more cache writes, 100 uncached).
@@ -21,6 +22,8 @@ Prices (USD per million tokens, a call each):
 - Groq Llama 3.3 70B Versatile: 0.59 in, 0.79 out (https://groq.com/pricing): $0.0007712.
 - xAI Grok 3: 3 in, 0.75 cached, 15 out (https://docs.x.ai/docs/models): 200 × 3 + 1,000 ×
   0.75 + 80 × 15 = $0.00255.
+- xAI Grok 3 Mini, 30 of the 80 output tokens reasoning: 0.30 in, 0.075 cached, 0.50 out
+  (https://docs.x.ai/docs/models): 200 × 0.30 + 1,000 × 0.075 + 80 × 0.50 = $0.000175.
 - DeepSeek ``deepseek-chat`` (deepseek-v4-flash's rates, ``corrections.yaml``): 0.14 miss,
   0.0028 hit, 0.28 out (https://api-docs.deepseek.com/quick_start/pricing): 200 × 0.14 +
   1,000 × 0.0028 + 80 × 0.28 = $0.0000532.
@@ -53,6 +56,7 @@ CALLS = [
     ("together_ai", "meta-llama/Llama-3.3-70B-Instruct-Turbo", 1200, 80, 0, 0, 0,
      Decimal("0.0011264")),
     ("x_ai", "grok-3", 1200, 80, 1000, 0, 0, Decimal("0.00255")),
+    ("x_ai", "grok-3-mini", 1200, 80, 1000, 0, 0, Decimal("0.000175")),
 ]  # fmt: skip
 # @ai-sdk/azure's calls: @ai-sdk/otel names every ``azure.*`` id Azure AI Inference's, the
 # AI SDK 6's reader Azure OpenAI's; both are priced at Azure's list
@@ -60,7 +64,7 @@ AZURE = {7: "azure.ai.inference", 6: "azure.ai.openai"}
 
 
 @pytest.mark.parametrize("alone", [False, True])
-@pytest.mark.parametrize(("major", "spans"), [(7, 48), (6, 32)])
+@pytest.mark.parametrize(("major", "spans"), [(7, 54), (6, 36)])
 def test_ai_sdk_provider_packages(replay, major, spans, alone):
     """One row per call, each priced exactly, plain and streamed (flagged), with the user and
     session. @ai-sdk/otel names the providers it knows by the GenAI conventions (``x_ai``,
@@ -75,4 +79,7 @@ def test_ai_sdk_provider_packages(replay, major, spans, alone):
     assert result.rows("provider", "stream", "user", "conversation", "priced") == sorted(
         (provider, stream, "user-1", "session-1", 1) for provider, *_ in calls for stream in (0, 1)
     )
+    # grok-3-mini's 30 reasoning tokens (of its 80 output): @ai-sdk/otel 1.0 writes no
+    # reasoning count; the cost is whole all the same, the output count includes them
+    assert [n for (n,) in result.rows("reasoning_tokens") if n] == ([30, 30] if major == 6 else [])
     assert result.metrics.spans_duplicate.value() == 0
