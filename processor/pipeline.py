@@ -121,7 +121,11 @@ class Pipeline:
             now = self._clock()
             extraction = extract(request, now)
             calls, duplicates = self._deduper.admit(
-                extraction.calls, now, extraction.parents, extraction.agents
+                extraction.calls,
+                now,
+                extraction.parents,
+                extraction.agents,
+                extraction.delegations,
             )
             self._keep_held(released=calls)
             kept = self._kept_traces is not None and bool(extraction.parents or extraction.agents)

@@ -133,7 +133,7 @@ from collections import deque
 from collections.abc import Iterable, Sequence
 from struct import Struct
 
-from tokentrace.processor.extract.extractor import Call, Parents
+from tokentrace.processor.extract.extractor import Call, Delegations, Parents
 from tokentrace.processor.extract.parents import TraceMemory
 from tokentrace.processor.extract.sources import (
     EARLY_STREAM_SCOPES,
@@ -241,6 +241,7 @@ class Deduper:
         now_ns: int | None = None,
         parents: Parents | None = None,
         agents: Iterable[bytes] = (),
+        delegations: Delegations | None = None,
     ) -> tuple[list[Call], int]:
         """The calls not counted before, and how many were duplicates.
 
@@ -264,11 +265,17 @@ class Deduper:
         ``agents``: trace id + name of the request's AG2 ``invoke_agent`` spans: a
         ``subtask`` span (``Call.subtask``, held for its parent alike) naming an agent of
         its trace is a copy of that agent's calls, a duplicate.
+
+        ``delegations``: the request's AG2 tool spans. A ``subtask`` span beside one that
+        contains it (the sub-agent's run) sums calls made inside it: when a call span beneath
+        that tool span was counted (another instrumentation's, tokentrace's), the sum is
+        their copy, a duplicate, however many calls it sums. Such spans are decided after
+        the request's other calls, so that those beneath count in one request too.
         """
         received = len(calls)
         orphans = let_go = 0
-        if parents or agents:
-            self._traces.learn(parents or {}, agents)
+        if parents or agents or delegations:
+            self._traces.learn(parents or {}, agents, delegations)
         if (
             parents
             or agents
@@ -277,6 +284,10 @@ class Deduper:
         ):
             calls, orphans, let_go = self._traces.sort(calls, now_ns)
             self.ever_held = self.ever_held or orphans > 0
+        delegated = [(call, self._traces.delegation(call)) for call in calls if call.subtask]
+        delegated = [(call, tool) for call, tool in delegated if tool]
+        if delegated:
+            calls = [call for call in calls if not any(call is other for other, _ in delegated)]
         keyed = _keys(calls)
         if len(keyed) > 1:
             keyed = _drop_pairs(keyed)
@@ -377,6 +388,15 @@ class Deduper:
             admitted.append(call)
         if self._held and any(not call.usage_missing for call in admitted):
             claimed += self._claim_by_usage()
+        if delegated:
+            alone = [
+                call
+                for call, tool in delegated
+                if b"P" + tool not in self._young and b"P" + tool not in self._old
+            ]
+            for call in alone:
+                call.subtask = ""  # decided: the only record of its calls, admitted as any call
+            admitted += self.admit(alone)[0]
         duplicates = received + let_go - len(admitted) - held - orphans + claimed
         if now_ns is not None and self._held:
             released, dropped = self._release(now_ns)

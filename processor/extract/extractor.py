@@ -401,6 +401,10 @@ _USAGE = (INPUT, OUTPUT, CACHE_READ, CACHE_WRITE)
 # trace id + span id: each one's own parent span id, its own value of each dimension (None:
 # unset) in ``tags.DIMENSIONS``'s order, and whether it says the call beneath it streamed.
 Parents = dict[bytes, tuple[bytes, list[str | None], bool]]
+# AG2's tool spans, by trace id + span id: each one's parent span id, start and end (µs). A
+# sub-agent run as a tool (``subagent_tool``) makes its calls inside one, and AG2 sums them
+# onto the delegating agent's accounting as a ``subtask`` span beside it (``Call.subtask``).
+Delegations = dict[bytes, tuple[bytes, int, int]]
 
 
 class Rejected(Exception):
@@ -599,6 +603,8 @@ class Extraction:
         """The spans whose dimensions their calls inherit (``Call.inherits``)."""
         self.agents: set[bytes] = set()
         """Trace id + name of each AG2 ``invoke_agent`` span (``Call.subtask``)."""
+        self.delegations: Delegations = {}
+        """AG2's ``execute_tool`` spans (``Call.subtask``)."""
         self.received = 0
         self.ignored = 0
         self.tags_dropped = 0
@@ -790,6 +796,14 @@ def _call(
         agent = found[DIMENSIONS[_AGENT]]
         if agent:
             extraction.agents.add(span.trace_id + agent.encode())
+    elif source.ag2 and operation == "execute_tool":
+        # a tool that may run a sub-agent, whose calls another instrumentation's spans
+        # beneath it may have counted (``Call.subtask``)
+        extraction.delegations[span.trace_id + span.span_id] = (
+            span.parent_span_id,
+            span.start_time_unix_nano // 1000,
+            span.end_time_unix_nano // 1000,
+        )
     if found[OPERATION_ID] is not None or found[SPAN_KIND] is not None:
         if sources.is_wrapper(found[OPERATION_ID], found[SPAN_KIND]):
             return None

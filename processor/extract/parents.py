@@ -38,7 +38,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from tokentrace.processor.extract.extractor import Call, Parents
+from tokentrace.processor.extract.extractor import Call, Delegations, Parents
 
 # How long a call waits for its parent span (nanoseconds, receipt to receipt), and how
 # many wait at most (past that, the oldest is let go without its parent).
@@ -55,6 +55,7 @@ class TraceMemory:
     def __init__(self) -> None:
         self._parents: Parents = {}
         self._agents: dict[bytes, None] = {}
+        self._delegations: Delegations = {}
         # trace id + span id of a waiting call → (the call, when it is let go without)
         self._waiting: dict[bytes, tuple[Call, int]] = {}
 
@@ -63,11 +64,31 @@ class TraceMemory:
         """The calls waiting for their parent, oldest first."""
         return [call for call, _ in self._waiting.values()]
 
-    def learn(self, parents: Parents, agents: Iterable[bytes] = ()) -> None:
-        """Remember ``parents`` (``Extraction.parents``) and each trace id + agent name of
-        ``agents`` (``Extraction.agents``), the newest ``RECENT`` of each."""
+    def learn(
+        self, parents: Parents, agents: Iterable[bytes] = (), delegations: Delegations | None = None
+    ) -> None:
+        """Remember ``parents`` (``Extraction.parents``), each trace id + agent name of
+        ``agents`` (``Extraction.agents``) and AG2's tool spans (``Extraction.delegations``),
+        the newest ``RECENT`` of each."""
         _remember(self._parents, parents.items())
         _remember(self._agents, ((agent, None) for agent in agents))
+        if delegations:
+            _remember(self._delegations, delegations.items())
+
+    def delegation(self, call: Call) -> bytes:
+        """Trace id + span id of the AG2 tool span beside a ``subtask`` span (the same
+        parent) that contains it in time: the sub-agent's run, inside which it made the calls
+        the ``subtask`` span sums; ``b""`` when none is known."""
+        if not (call.subtask and self._delegations):
+            return b""
+        for span, (parent, start_us, end_us) in self._delegations.items():
+            if (
+                span.startswith(call.trace_id)
+                and parent == call.parent_span_id
+                and start_us <= call.ts_us <= end_us
+            ):
+                return span
+        return b""
 
     def sort(self, calls: Sequence[Call], now_ns: int | None) -> tuple[list[Call], int, int]:
         """The calls to admit now, how many of ``calls`` were held and how many held calls
