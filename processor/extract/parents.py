@@ -18,7 +18,13 @@ Two kinds of span mean what they mean only beside another span of their trace:
   span of its name in the trace (``Extraction.agents``), which ends before the ``subtask``
   span; the ``subtask`` span waits for its parent span (the delegating agent's
   ``invoke_agent``, which ends after both; the extractor marks it ``inherits`` too), so by
-  then, whatever the batching, the sub-agent's span has come if there is one.
+  then, whatever the batching, the sub-agent's span has come if there is one. An untraced
+  sub-agent runs inside AG2's ``execute_tool`` span beside the ``subtask`` span
+  (``Extraction.delegations``): another instrumentation's spans of its calls are that tool
+  span's children, and once one was counted the sum, of however many calls, is their copy
+  (``Deduper.admit``; recorded: ``_ag2_subtask_calls``, 5 rows for 4 calls). The tool spans
+  are not kept across a restart (``store.kept_traces``): a sum decided after one may be
+  counted beside its calls.
 
 One waiting rule serves both. A parent span ends after the call's span, so an exporter
 that sends each span alone (or a batch that closes between them) sends the call first.
