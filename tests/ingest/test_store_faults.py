@@ -241,6 +241,42 @@ def test_poison_rows_are_bisected_out_and_every_other_row_is_stored(tmp_path, st
     assert [letter.id for letter in dead_letters.pending(store_client)] == [by_index[13].id]
 
 
+def test_a_bisected_segment_replayed_after_a_crash_keeps_each_row_and_letter_once(
+    tmp_path, store_client, pricer, caplog
+):
+    # A segment with poison rows, bisected and stored, then found on disk again at the next
+    # start as if serve had died before noting it stored: its replay looks each row range up
+    # before inserting it (sink._Attempt), down to the single rows refused, which keep their
+    # ids as dead letters (``<segment>/<row>``): neither a row nor a letter twice.
+    bad = {13: {"tenant": "bad\ud800"}, 14: {"input_tokens": -1}, 40: {"cost": 10**20}}
+    columns = poisoned_columns(pricer, 50, bad)
+    ingest = Ingest(tmp_path, lambda: store_client, pricer)
+    ingest.spool.append(columns, 50).result(timeout=5)
+    ingest.spool.close()
+    [segment] = tmp_path.glob("*.wal")
+    kept = segment.read_bytes()
+    assert ingest.sink.wait_idle(120)
+    ingest.sink.stop(0)
+    assert not segment.exists()
+
+    segment.write_bytes(kept)  # serve died after the inserts, before the note and the delete
+    store_client.command("TRUNCATE TABLE llm_stored_segments")
+    again = Ingest(tmp_path, lambda: store_client, pricer)
+    assert [replayed.recovered for replayed in again.backlog] == [True]
+    again.close()
+
+    trace_ids = columns[COLUMNS.index("trace_id")]
+    assert sorted(stored_span_ids(store_client)) == sorted(
+        trace_ids[i] for i in range(50) if i not in bad
+    )
+    calls, hourly, daily = totals(store_client)
+    assert calls[0] == hourly[0] == daily[0] == 47
+    letters = store_client.query("SELECT id FROM dead_letters ORDER BY id").result_rows
+    assert [id_.rsplit("/", 1)[1] for (id_,) in letters] == ["13", "14", "40"]
+    assert not list(tmp_path.glob("*.wal"))
+    assert "47 of its 50 rows are in llm_calls: only the 3 missing sent again" in caplog.text
+
+
 def _fix(client, letter: dead_letters.DeadLetter, row: dict) -> None:
     """The operator's fix of a dead letter: a newer version of it holding ``row``."""
     client.insert(
