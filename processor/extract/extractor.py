@@ -199,6 +199,9 @@ PROVIDER = _field(
     "llm.provider",
     "llm.system",
     "mlflow.llm.provider",
+    # the AI SDK 6's (and 5's) provider id, alone on its embedding spans, which have no
+    # ``gen_ai.system``: their provider was the model's owner, none for Bedrock's Titan
+    "ai.model.provider",
 )
 OPERATION = _field(LOWER, "gen_ai.operation.name")
 REQUEST_TYPE = _field(LOWER, "llm.request.type")

@@ -7,11 +7,12 @@ user and session), with @ai-sdk/mistral 4.0.87, @ai-sdk/groq 4.0.84, @ai-sdk/xai
 @ai-sdk/deepseek 3.0.56, @ai-sdk/openai-compatible 3.0.92 (a provider named ``together``),
 @ai-sdk/amazon-bedrock 5.0.101 (Converse, Claude Sonnet 4.5 through the ``global.`` profile),
 @ai-sdk/azure 4.0.85 (gpt-4o, the Responses API) and @ai-sdk/google-vertex 5.0.141 (Gemini);
-54 spans (``chat``, ``agent_step``, ``invoke_agent`` each). AI SDK 6: ai 6.0.333
+58 spans (``chat``, ``agent_step``, ``invoke_agent`` each). AI SDK 6: ai 6.0.333
 (``experimental_telemetry`` with user and session in its metadata), with mistral 3.0.69, groq
 3.0.71, xai 3.0.138, deepseek 2.0.69, openai-compatible 2.0.92, amazon-bedrock 4.0.186, azure
-3.0.128, google-vertex 4.0.208; 36 spans. Each model (two of xAI's: Grok 3 and the reasoning Grok 3
-Mini) generated and streamed once: 18 calls.
+3.0.128, google-vertex 4.0.208; 40 spans. Each model (two of xAI's: Grok 3 and the reasoning Grok 3
+Mini) generated and streamed once, and two embeddings (``embed``: Mistral's, Titan's on
+Bedrock): 20 calls.
 Each call is 1,200 input tokens and
 80 output; where the provider caches, 1,000 of the input are cache reads (and on Bedrock 100
 more cache writes, 100 uncached).
@@ -58,13 +59,21 @@ CALLS = [
     ("x_ai", "grok-3", 1200, 80, 1000, 0, 0, Decimal("0.00255")),
     ("x_ai", "grok-3-mini", 1200, 80, 1000, 0, 0, Decimal("0.000175")),
 ]  # fmt: skip
+# 1,200 tokens embedded: Mistral's mistral-embed, 0.10 per million (https://mistral.ai/pricing),
+# and Titan Text Embeddings V2 on Bedrock, 0.02 (https://aws.amazon.com/bedrock/pricing/). The
+# AI SDK 6's embedding spans name their provider only in ``ai.model.provider``: Titan's row
+# had no provider and was ``unknown_model`` (Mistral's was found by the model's owner).
+EMBEDDINGS = [
+    ("aws.bedrock", "amazon.titan-embed-text-v2:0", 1200, 0, 0, 0, 0, Decimal("0.000024")),
+    ("mistral_ai", "mistral-embed", 1200, 0, 0, 0, 0, Decimal("0.00012")),
+]
 # @ai-sdk/azure's calls: @ai-sdk/otel names every ``azure.*`` id Azure AI Inference's, the
 # AI SDK 6's reader Azure OpenAI's; both are priced at Azure's list
 AZURE = {7: "azure.ai.inference", 6: "azure.ai.openai"}
 
 
 @pytest.mark.parametrize("alone", [False, True])
-@pytest.mark.parametrize(("major", "spans"), [(7, 54), (6, 36)])
+@pytest.mark.parametrize(("major", "spans"), [(7, 58), (6, 40)])
 def test_ai_sdk_provider_packages(replay, major, spans, alone):
     """One row per call, each priced exactly, plain and streamed (flagged), with the user and
     session. @ai-sdk/otel names the providers it knows by the GenAI conventions (``x_ai``,
@@ -75,11 +84,18 @@ def test_ai_sdk_provider_packages(replay, major, spans, alone):
     result = replay(f"vercel_ai_{major}_providers", alone=alone)
     calls = [*CALLS, (AZURE[major], "gpt-4o", 1200, 80, 1000, 0, 0, Decimal("0.00255"))]
     assert result.spans == spans
-    assert result.rows() == sorted(calls * 2)
+    assert result.rows() == sorted(calls * 2 + EMBEDDINGS)
     assert result.rows("provider", "stream", "user", "conversation", "priced") == sorted(
-        (provider, stream, "user-1", "session-1", 1) for provider, *_ in calls for stream in (0, 1)
+        [
+            (provider, stream, "user-1", "session-1", 1)
+            for provider, *_ in calls
+            for stream in (0, 1)
+        ]
+        + [(provider, 0, "user-1", "session-1", 1) for provider, *_ in EMBEDDINGS]
     )
     # grok-3-mini's 30 reasoning tokens (of its 80 output): @ai-sdk/otel 1.0 writes no
     # reasoning count; the cost is whole all the same, the output count includes them
     assert [n for (n,) in result.rows("reasoning_tokens") if n] == ([30, 30] if major == 6 else [])
-    assert result.metrics.spans_duplicate.value() == 0
+    # the AI SDK 7's ``embed`` operation spans, which look like their model calls' (see
+    # test_node_latest_calls.py)
+    assert result.metrics.spans_duplicate.value() == (2 if major == 7 else 0)
