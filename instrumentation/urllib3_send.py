@@ -134,14 +134,15 @@ _RETRIES_AT = _PARAMETERS.index("retries") - 2
 """Where `retries` is among `urlopen`'s positional arguments after the method and URL."""
 
 
-def retried(call: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
-    """Tells `call` (the `LLMCall` an `urlopen` is made inside) of the attempts urllib3 made
-    before this one: urllib3 retries by calling `urlopen` again with a `Retry` whose history
-    lists them (the first `urlopen` under `requests`' adapter has none)."""
+def retried(earlier: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+    """Adds to `earlier` (the attempts of the call an `urlopen` is made inside, `IN_CALL`'s
+    value) those urllib3 made before this one: urllib3 retries by calling `urlopen` again
+    with a `Retry` whose history lists them (the first `urlopen` under `requests`' adapter
+    has none)."""
     retries = kwargs.get("retries", args[_RETRIES_AT] if len(args) > _RETRIES_AT else None)
     history = getattr(retries, "history", None)
-    if history and isinstance(call, LLMCall):
-        call.retried(history)
+    if history and type(earlier) is list:
+        earlier.extend(history)
 
 
 def _url(pool: Any, url: str) -> str:

@@ -5,6 +5,7 @@ sent and never answered (a read timeout) keeps its cost unknown."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import socket
 import threading
 import urllib.error
@@ -13,11 +14,13 @@ from collections.abc import Iterator
 from decimal import Decimal
 
 import anthropic
+import httpx2
 import openai
 import pytest
 import requests
 import urllib3
 
+from tokentrace.instrumentation.call import LLMCall
 from tokentrace.instrumentation.not_sent import NOT_SENT
 
 from .conftest import instrumented, llm_spans, store_spans
@@ -167,3 +170,22 @@ def test_a_call_refused_on_every_retry_is_still_a_known_zero(standin, closed_por
     ):
         pool.request("POST", url, body=body)
     assert [span.attributes.get(NOT_SENT) for span in llm_spans(spans)] == [True]
+
+
+def test_a_finished_call_is_freed_at_once(standin, exporter):
+    """The call's context (`IN_CALL`) carries what a retry tells the call, never the call
+    itself: a call its own context held was a reference cycle, each call (span, buffers,
+    context) left to the cyclic collector, 8–9 k instructions per call (BENCHMARKS.md)."""
+    url = standin.base_url("openai") + "/chat/completions"
+    body = {"model": "gpt-4o-mini", "messages": ASK}
+    with httpx2.Client() as client:
+        client.post(url, json=body).read()  # warm: imports, pools, caches
+        gc.collect()
+        gc.disable()
+        try:
+            client.post(url, json=body).read()
+            left = [kept for kept in gc.get_objects() if isinstance(kept, LLMCall)]
+        finally:
+            gc.enable()
+    assert len(llm_spans(exporter)) == 2
+    assert left == []
