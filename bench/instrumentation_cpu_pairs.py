@@ -39,7 +39,6 @@ sys.path.insert(0, str(Path(__file__).parent))
 import instrumentation_per_call as bench
 from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.trace import SpanKind
 
 from tokentrace.instrumentation import LLMInstrumentor
 
@@ -75,24 +74,10 @@ def scenario_blocks(
     name: str, calls: int, alternations: int, providers: tuple[TracerProvider, TracerProvider]
 ) -> dict[str, list[Block]]:
     """Per configuration, its block of each alternation."""
-    provider, bare_provider = providers
-    url, request, server, parses = bench.SCENARIOS[name]
-    body = json.dumps(request).encode()
-    span_name, start, end = bench._span_attributes(url, body, server, parses)
-    tracer = bare_provider.get_tracer("bench-bare")
+    provider = providers[0]
     instrumentor = LLMInstrumentor()
     blocks: dict[str, list[Block]] = {config: [] for config in CONFIGS}
-    with bench._client() as client, bench._maybe_server(provider, server):
-
-        def plain() -> None:
-            bench._send(client, url, body, parses)
-
-        def bare() -> None:
-            span = tracer.start_span(span_name, kind=SpanKind.CLIENT, attributes=start)
-            plain()
-            span.set_attributes(end)
-            span.end()
-
+    with bench.scenario_calls(providers, bench.SCENARIOS[name]) as (plain, bare):
         for _ in range(20):  # warm-up: caches, imports, the model-owner lookup
             plain()
             bare()

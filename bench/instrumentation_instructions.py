@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import argparse
 import ctypes
-import json
 import os
 import re
 import statistics
@@ -36,7 +35,6 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any
 
 _MARK = "TOKENTRACE_UNDER_CALLGRIND"
 _C = """
@@ -60,34 +58,18 @@ def _measure(calls: int, rounds: int, scenarios: list[str], directory: Path) -> 
     import instrumentation_per_call as bench
     from opentelemetry import trace
     from opentelemetry.sdk.trace import TracerProvider
-    from opentelemetry.trace import SpanKind
 
     from tokentrace.instrumentation import LLMInstrumentor
 
     cg = _library(directory)
     trace.set_tracer_provider(TracerProvider())
     provider, bare_provider = bench.providers()
-    tracer = bare_provider.get_tracer("bench-bare")
     for scenario in scenarios:
-        url, document, server, parses = bench.SCENARIOS[scenario]
-        body = json.dumps(document).encode()
-        name, start, end = bench._span_attributes(url, body, server, parses)
         instrumentor = LLMInstrumentor()
-        with bench._client() as client, bench._maybe_server(provider, server):
-
-            def plain(
-                url: str = url, body: bytes = body, client: Any = client, parses: bool = parses
-            ) -> None:
-                bench._send(client, url, body, parses)
-
-            def bare(
-                name: str = name, start: dict = start, end: dict = end, plain: Any = plain
-            ) -> None:
-                span = tracer.start_span(name, kind=SpanKind.CLIENT, attributes=start)
-                plain()
-                span.set_attributes(end)
-                span.end()
-
+        with bench.scenario_calls((provider, bare_provider), bench.SCENARIOS[scenario]) as (
+            plain,
+            bare,
+        ):
             for _ in range(3):
                 plain()
                 bare()

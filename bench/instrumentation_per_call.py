@@ -33,6 +33,7 @@ import json
 import statistics
 import time
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -229,6 +230,37 @@ def providers() -> tuple[TracerProvider, TracerProvider]:
     return made[0], made[1]
 
 
+@contextmanager
+def scenario_calls(
+    providers: tuple[TracerProvider, TracerProvider],
+    scenario: Scenario,
+    then: Callable[[], None] | None = None,
+) -> Iterator[tuple[Callable[[], None], Callable[[], None]]]:
+    """Issue 10's comparison, for every benchmark of it: ``plain``, the scenario's call as the
+    application makes it (tokentrace measures it instrumented), and ``bare``, the same call
+    inside one bare span with tokentrace's name and attributes on the second provider.
+    ``then`` runs after each call in both (``instrumentation_phases``' marker)."""
+    provider, bare_provider = providers
+    url, server, parses = scenario.url, scenario.server, scenario.app_parses
+    body = json.dumps(scenario.request).encode()
+    tracer = bare_provider.get_tracer("bench-bare")
+    span_name, start, end = _span_attributes(url, body, server, parses)
+    with _client() as client, _maybe_server(provider, server):
+
+        def plain() -> None:
+            _send(client, url, body, parses)
+            if then is not None:
+                then()
+
+        def bare() -> None:
+            span = tracer.start_span(span_name, kind=SpanKind.CLIENT, attributes=start)
+            plain()
+            span.set_attributes(end)
+            span.end()
+
+        yield plain, bare
+
+
 def _scenario(
     provider: TracerProvider,
     bare_provider: TracerProvider,
@@ -236,38 +268,23 @@ def _scenario(
     calls: int,
     rounds: int,
 ) -> dict[str, float]:
-    url, server, parses = scenario.url, scenario.server, scenario.app_parses
-    body = json.dumps(scenario.request).encode()
-    tracer = bare_provider.get_tracer("bench-bare")
     instrumentor = LLMInstrumentor()
-    span_name, start_attrs, end_attrs = _span_attributes(url, body, server, parses)
     samples: dict[str, list[float]] = {"none": [], "bare span": [], "tokentrace": []}
-    with _client() as client:
-
-        def plain() -> None:
-            _send(client, url, body, parses)
-
-        def bare() -> None:
-            span = tracer.start_span(span_name, kind=SpanKind.CLIENT, attributes=start_attrs)
-            _send(client, url, body, parses)
-            span.set_attributes(end_attrs)
-            span.end()
-
-        with _maybe_server(provider, server):
-            for _ in range(3):  # warm-up: caches, imports, the model-owner lookup
-                plain()
-                bare()
-            for index in range(rounds):
-                order = ["none", "bare span", "tokentrace"]
-                for config in order[index % 3 :] + order[: index % 3]:
-                    if config == "tokentrace":
-                        instrumentor.instrument(tracer_provider=provider)
-                        plain()
-                        samples[config].append(_cpu_per_call(plain, calls))
-                        instrumentor.uninstrument()
-                    else:
-                        run = plain if config == "none" else bare
-                        samples[config].append(_cpu_per_call(run, calls))
+    with scenario_calls((provider, bare_provider), scenario) as (plain, bare):
+        for _ in range(3):  # warm-up: caches, imports, the model-owner lookup
+            plain()
+            bare()
+        for index in range(rounds):
+            order = ["none", "bare span", "tokentrace"]
+            for config in order[index % 3 :] + order[: index % 3]:
+                if config == "tokentrace":
+                    instrumentor.instrument(tracer_provider=provider)
+                    plain()
+                    samples[config].append(_cpu_per_call(plain, calls))
+                    instrumentor.uninstrument()
+                else:
+                    run = plain if config == "none" else bare
+                    samples[config].append(_cpu_per_call(run, calls))
     added = {
         config: statistics.median(
             (value - base) * 1e6

@@ -31,7 +31,6 @@ scenario on an idle core (the simulation runs ~100x slower than the call).
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import re
 import statistics
@@ -161,7 +160,6 @@ def _measure(calls: int, rounds: int, scenarios: list[str], only: list[str] | No
     import tt_callgrind  # type: ignore[import-not-found]
     from opentelemetry import trace
     from opentelemetry.sdk.trace import TracerProvider
-    from opentelemetry.trace import SpanKind
 
     from tokentrace.instrumentation import LLMInstrumentor
 
@@ -170,28 +168,12 @@ def _measure(calls: int, rounds: int, scenarios: list[str], only: list[str] | No
     ours, bare_phases = _phases()
     trace.set_tracer_provider(TracerProvider())
     provider, bare_provider = bench.providers()
-    tracer = bare_provider.get_tracer("bench-bare")
     for scenario in scenarios:
-        url, document, server, parses = bench.SCENARIOS[scenario]
-        body = json.dumps(document).encode()
-        name, start, end = bench._span_attributes(url, body, server, parses)
         instrumentor = LLMInstrumentor()
-        with bench._client() as client, bench._maybe_server(provider, server):
-
-            def plain(
-                url: str = url, body: bytes = body, client: Any = client, parses: bool = parses
-            ) -> None:
-                bench._send(client, url, body, parses)
-                here._noop()  # looked up per call: `noop` wraps the module's attribute
-
-            def bare(
-                name: str = name, start: dict = start, end: dict = end, plain: Any = plain
-            ) -> None:
-                span = tracer.start_span(name, kind=SpanKind.CLIENT, attributes=start)
-                plain()
-                span.set_attributes(end)
-                span.end()
-
+        # `here._noop` is looked up per call: `noop` wraps the module's attribute
+        with bench.scenario_calls(
+            (provider, bare_provider), bench.SCENARIOS[scenario], then=lambda: here._noop()
+        ) as (plain, bare):
             jobs: list[tuple[str, str, list[tuple[Any, str]]]] = [("none", "all", [])]
             for config, table in (("bare span", bare_phases), ("tokentrace", ours)):
                 jobs.append((config, "all", []))
