@@ -96,6 +96,36 @@ OPENAI_BATCH_CACHE = Rule(
 AZURE_BATCH_CACHE_UNKNOWN = frozenset({"azure"})
 
 
+# Gemini batch calls with cache hits, where the data's batch row lists no cached rate (Gemini
+# 2.5 Pro, Flash, Flash-Lite, 3 Flash Preview, 3.1 Pro Preview; every model without a batch
+# row). Vertex AI publishes the rule: "the discounts for cache and batch don't stack. The ...
+# cache hit discount takes precedence over the batch discount": cached tokens at the standard
+# cache-hit rate, the rest at batch rates. The Gemini API publishes no such rule and no batch
+# cache rate for those models: such a call there is unpriced (``no_rate``), neither the
+# standard cache rate (genai-prices' merge of the batch row) nor half of it (the 50% rule).
+VERTEX_BATCH_CACHE = Rule(
+    "vertex-gemini-batch-cache-precedence",
+    "Vertex AI batch inference of Gemini with cache hits: cache and batch discounts do not "
+    "stack, the cache-hit discount takes precedence: cached tokens at the standard cache-hit "
+    "rate, the other tokens at batch rates",
+    "https://cloud.google.com/vertex-ai/generative-ai/docs/multimodal/batch-prediction-gemini "
+    "(Why use batch inference: \"the discounts for cache and batch don't stack. The 90% cache "
+    'hit discount takes precedence over the batch discount"; read in its ?hl=es version, which '
+    "gives the earlier 75%, and as copied at https://skills.sh/viktor-ferenczi/skills/gcp-batch-"
+    "inference; checked 2026-12-04) ; https://cloud.google.com/vertex-ai/generative-ai/docs/"
+    "context-cache/context-cache-overview (implicit caching: a 90% discount on cached tokens)",
+)
+GEMINI_CACHE_READS = ("cache_read_mtok", "cache_audio_read_mtok")
+VERTEX_AI = "vertex"  # ``gemini_endpoint``: the call went to Vertex AI
+GEMINI_API = "api"  # to the Gemini API (AI Studio); "" when the span does not say
+
+
+def gemini_batch_cache_listed(prices: ModelPrice) -> bool:
+    """Whether a batch price row (a genai-prices variant or a batch correction) lists its own
+    cached-input rate, which then applies as listed (no rule fills it)."""
+    return prices.cache_read_mtok is not None
+
+
 def batch_cache_undiscounted(provider_id: str, model: ModelInfo, service_tier: str) -> bool:
     """Whether an OpenAI batch call's cache hits pay the batch input rate: the model's Batch
     row (genai-prices' batch variant) has an input rate and no cached-input one. A model with
@@ -516,6 +546,8 @@ def apply(
     inference_geo: str = "",
     grounding_billed: bool = False,
     batch_cache_undiscounted: bool = False,
+    gemini_endpoint: str = "",
+    batch_cache_listed: bool = False,
 ) -> Ruled:
     """The rules for one resolved price.
 
@@ -527,8 +559,11 @@ def apply(
     ``grounding_billed``: the prices file says the Gemini API project pays every grounded
     call's fee (``gemini_grounding: billed``): Gemini 3 and later's searches are billed.
     ``batch_cache_undiscounted``: :func:`batch_cache_undiscounted` for the call's model.
+    ``gemini_endpoint``: :data:`VERTEX_AI`, :data:`GEMINI_API` or "" (not said), and
+    ``batch_cache_listed``: the batch row lists a cached rate (:data:`VERTEX_BATCH_CACHE`).
     """
     applied: list[tuple[Rule, str]] = []
+    standard_cache = {key: getattr(prices, key, None) for key in GEMINI_CACHE_READS}
     no_rate: list[str] = []
     tier_missing = False
     if service_tier not in STANDARD_TIERS and not tier_priced:
@@ -562,6 +597,17 @@ def apply(
         and prices.requests_kcount is not None
     ):
         tier_missing = True  # PERPLEXITY_SIZE_UNKNOWN: the fee depends on a size not named
+    if (
+        service_tier == BATCH_TIER
+        and provider_id == "google"
+        and "gemini" in model_id
+        and not batch_cache_listed
+    ):
+        if gemini_endpoint == VERTEX_AI:
+            prices = _with(prices, **{k: v for k, v in standard_cache.items() if v is not None})
+            applied.append((VERTEX_BATCH_CACHE, "cache_read_tokens"))
+        else:
+            no_rate += ["cache_read_tokens", "cache_audio_read_tokens"]
     if service_tier == BATCH_TIER and provider_id in AZURE_BATCH_CACHE_UNKNOWN:
         no_rate.append("cache_read_tokens")  # AZURE_BATCH_CACHE: not published, not halved
     if batch_cache_undiscounted and None not in (prices.cache_read_mtok, prices.input_mtok):

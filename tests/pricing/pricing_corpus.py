@@ -315,6 +315,18 @@ def reference(call: Call, provider_id: str | None) -> Expected | str:
     if pid == "google" and rules.vertex_endpoint_priced(calc.model.id):
         return "no_rate"  # Vertex AI: global or regional (+10%)? The bare name does not say.
     tier = call.service_tier
+    # Gemini batch with cache hits where the batch row lists no cached rate: Vertex AI bills
+    # them at the standard cache-hit rate (discounts do not stack), the Gemini API publishes
+    # no rate (rules.VERTEX_BATCH_CACHE).
+    standard_cache = (prices.cache_read_mtok, prices.cache_audio_read_mtok)
+    gemini_batch_cache = (
+        tier == "batch"
+        and pid == "google"
+        and "gemini" in calc.model.id
+        and not _batch_cache_listed(calc, call.ts)
+    )
+    if gemini_batch_cache and call.provider != "gcp.vertex_ai" and call.cache_read_tokens:
+        return "no_rate"
     if tier not in STANDARD and not _has_tier_price(calc, call.ts, tier):
         if (tier == "batch" and pid in BATCH_HALF) or (tier == "flex" and pid in OPENAI):
             prices = _scaled(prices, Decimal("0.5"))
@@ -337,6 +349,10 @@ def reference(call: Call, provider_id: str | None) -> Expected | str:
             return "no_rate"
     elif pid == "perplexity" and prices.requests_kcount is not None:
         return "no_rate"  # Sonar's fee depends on the search context size, not named here
+    if gemini_batch_cache:
+        prices = _set(
+            prices, cache_read_mtok=standard_cache[0], cache_audio_read_mtok=standard_cache[1]
+        )
     if tier == "batch" and pid == "azure" and call.cache_read_tokens:
         return "no_rate"  # Azure Batch with cache hits: no published rate
     if rules.batch_cache_undiscounted(pid, calc.model, tier) and prices.cache_read_mtok:
@@ -405,6 +421,15 @@ def _has_tier_price(calc, ts: datetime, tier: str) -> bool:
         when = {"speed": "fast"}
     return any(
         v.when == when and (v.constraint is None or v.constraint.active(ts))
+        for v in calc.model.price_variants or ()
+    )
+
+
+def _batch_cache_listed(calc, ts: datetime) -> bool:
+    return any(
+        v.when == {"processing": "batch"}
+        and (v.constraint is None or v.constraint.active(ts))
+        and v.prices.cache_read_mtok is not None
         for v in calc.model.price_variants or ()
     )
 

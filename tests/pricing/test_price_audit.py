@@ -16,8 +16,10 @@ Not verified, so not asserted here:
   priority rates.
 - Gemini priority ("75% to 100% more than standard"): no exact rate, so unpriced (checked
   below); whether Gemini's own responses name their tier, so that a span carries it, is open.
-- Gemini batch calls with context-cache hits: the data's batch prices have no cached rate
-  (unpriced, ``no_rate``); Google's batch cache rate was not readable.
+- Gemini API batch calls with context-cache hits where the batch row lists no cached rate
+  (2.5 Pro / Flash / Flash-Lite, 3 Pro Preview): no Gemini API page read here prices them
+  (unpriced, ``no_rate``); Vertex AI's rule (the cache-hit discount takes precedence, no
+  stacking) is checked below.
 - Gemini's -latest aliases after the dates a first-party page gives: gemini-flash-latest from
   2026-05-19 (Gemini 3.5, 3.6, 3.7 Flash were released before 3.8; when the alias moved to
   each is not in the stored changelog) and gemini-flash-lite-latest from 2026-01-22 are
@@ -288,6 +290,11 @@ REALTIME_LAUNCH = (
     "text $5 / $20, audio $100 / $200)"
 )
 GEMINI_BATCH = GEMINI + " ; https://ai.google.dev/gemini-api/docs/batch-mode"
+VERTEX_BATCH_CACHE = (
+    "https://cloud.google.com/vertex-ai/generative-ai/docs/multimodal/batch-prediction-gemini "
+    "(\"the discounts for cache and batch don't stack. The 90% cache hit discount takes "
+    'precedence over the batch discount") ; ' + GEMINI_BATCH
+)
 FLASH_PREVIEW = (
     "https://ai.google.dev/gemini-api/docs/pricing (Gemini 2.5 Flash Preview, as it read in 2025: "
     "input $0.15, output non-thinking $0.60, thinking $3.50) ; https://huggingface.co/philschmid "
@@ -3574,6 +3581,34 @@ CASES = [
             ("gpt-4.1", "0.14", datetime(2025, 9, 1, 12, tzinfo=UTC)),
             ("gpt-4o", "0.175", datetime(2025, 9, 1, 12, tzinfo=UTC)),
             ("o3", "0.14", DEC_1),
+        )
+    ),
+    # Gemini batch with cache hits (40,000 of 100,000 in, 10,000 out). Vertex AI: cache and
+    # batch discounts do not stack, cached tokens at the standard cache-hit rate: 2.5 Flash
+    # 60,000 x 0.15 + 40,000 x 0.03 + 10,000 x 1.25; 2.5 Pro 60,000 x 0.625 + 40,000 x 0.125
+    # + 10,000 x 5; 3 Pro Preview (no batch row: half of $2 / $12) 60,000 x 1 + 40,000 x 0.2
+    # + 10,000 x 6 (0.124 before: the cache rate halved too). The Gemini API publishes no
+    # batch cache rate for these models: unknown (0.0227, 0.0925, 0.124 before); where its
+    # batch row lists one (3.1 Flash-Lite $0.0125), that one: 60,000 x 0.125 + 40,000 x
+    # 0.0125 + 10,000 x 0.75.
+    *(
+        Case(
+            f"{provider} {model} batch cache hits",
+            provider,
+            model,
+            usage(100_000, 10_000, 40_000, tier="batch"),
+            cost,
+            VERTEX_BATCH_CACHE,
+            reason="" if cost else "no_rate",
+        )
+        for provider, model, cost in (
+            ("gcp.vertex_ai", "gemini-2.5-flash", "0.0227"),
+            ("gcp.vertex_ai", "gemini-2.5-pro", "0.0925"),
+            ("gcp.vertex_ai", "gemini-3-pro-preview", "0.128"),
+            ("gcp.gemini", "gemini-2.5-flash", None),
+            ("gcp.gemini", "gemini-2.5-pro", None),
+            ("gcp.gemini", "gemini-3-pro-preview", None),
+            ("gcp.gemini", "gemini-3.1-flash-lite", "0.0155"),
         )
     ),
 ]
