@@ -577,6 +577,11 @@ _GROQ_IDS = re.compile(
 `llama-3.3-70b-versatile`, `llama-3.1-8b-instant`, `llama3-70b-8192`, `mixtral-8x7b-32768`,
 as its price list has them, https://console.groq.com/docs/models): Groq's calls behind any
 gateway, which genai-prices' owners (Groq owns no model there) leave `unknown` and unpriced."""
+_COHERE_IDS = re.compile(r"^(?:embed|rerank)-(?:english|multilingual|v[0-9])")
+"""Cohere's embedding and rerank model ids (`embed-english-v3.0`, `embed-multilingual-light-
+v3.0`, `rerank-v3.5`, `rerank-english-v3.0`, https://docs.cohere.com/docs/models), of which
+genai-prices lists `embed-v4.0` alone: their calls at a gateway were provider `unknown`.
+Voyage's `rerank-2.5` and `rerank-lite-1` stay Voyage's (no letter `v` before the number)."""
 _OPEN_WEIGHTS = ("gpt-oss", "gemma")
 """Those vendors' open-weight families, published on Hugging Face under the same prefix
 (`openai/gpt-oss-120b`, `google/gemma-3-27b-it`) and served by anyone: vLLM names a local
@@ -615,6 +620,8 @@ def _match(model: str) -> str | None:
     owner = _owner(model, lower)
     if owner is None and _GROQ_IDS.search(lower):
         return "groq"
+    if owner is None and _COHERE_IDS.search(lower):
+        return "cohere"
     vendor = VENDORS.get(route) if slash else None
     if owner is None and vendor is not None and not rest.startswith(_OPEN_WEIGHTS):
         # `openai/gpt-4o-mini` is the vendor's when the bare name is its own model

@@ -155,6 +155,37 @@ def test_cohere_embed_and_rerank(standin, exporter, tmp_path, store_client):
     ]
 
 
+def test_cohere_embed_and_rerank_at_an_unmapped_base_url(standin, unmapped, tmp_path, store_client):
+    """The cohere SDK at a gateway nothing names: its embed and rerank models are Cohere's by
+    name (https://docs.cohere.com/docs/models), which genai-prices does not list (it has
+    `embed-v4.0` alone), so they were provider `unknown`. Their cost stays unknown, never $0:
+    no per-token rate for Embed v3 in the price data, Rerank billed per search unit."""
+    client = cohere.ClientV2(api_key="co-test", base_url=standin.root + "/cohere")
+    client.embed(
+        texts=["a"],
+        model="embed-english-v3.0",
+        input_type="search_document",
+        embedding_types=["float"],
+        request_options=options(input=700),
+    )
+    client.embed(
+        texts=["a"],
+        model="embed-v4.0",
+        input_type="search_document",
+        embedding_types=["float"],
+        request_options=options(input=1000),
+    )
+    client.rerank(query="q", documents=["a", "b"], model="rerank-v3.5")
+    client.rerank(query="q", documents=["a"], model="rerank-english-v3.0")
+
+    assert rows(unmapped, tmp_path, store_client) == [
+        ("embeddings", "cohere", "embed-english-v3.0", 0, 700, 0, None, 0, 0, "unknown_model"),
+        ("embeddings", "cohere", "embed-v4.0", 0, 1000, 0, Decimal("0.00012"), 1, 0, ""),
+        ("rerank", "cohere", "rerank-v3.5", 0, 0, 0, None, 0, 1, "usage_missing"),
+        ("rerank", "cohere", "rerank-english-v3.0", 0, 0, 0, None, 0, 1, "usage_missing"),
+    ]
+
+
 def test_cohere_embed_body_too_large_to_keep(standin, exporter):
     """Usage in `meta`, after the vectors: read from the tail of a body over the JSON limit."""
     body = {"model": "embed-v4.0", "texts": ["x"] * 10_000, "input_type": "search_document"}
@@ -234,6 +265,9 @@ def test_jina_rerank_and_embeddings_metered_cost_unknown(standin, exporter, tmp_
         ("api.cohere.com", "/v1/chat", None, "cohere"),
         ("api.cohere.com", "/v2/rerank", "rerank-v3.5", "cohere"),
         ("gateway.internal", "/v1/embeddings", "voyage-3.5", "voyageai"),
+        ("gateway.internal", "/v2/embed", "embed-multilingual-light-v3.0", "cohere"),
+        ("gateway.internal", "/v1/rerank", "rerank-v3.5", "cohere"),
+        ("gateway.internal", "/v1/rerank", "rerank-2.5", "voyageai"),
     ],
 )
 def test_providers_of_the_hosts(host, path, model, provider):
