@@ -26,7 +26,7 @@ from typing import Any
 
 from tokentrace.processor import held_calls
 from tokentrace.processor.extract.dedupe import Deduper, waits
-from tokentrace.processor.extract.extractor import COLUMNS, Call, Parents, extract
+from tokentrace.processor.extract.extractor import COLUMNS, Call, Delegations, Parents, extract
 from tokentrace.processor.metrics import Registry
 from tokentrace.processor.pricing.names import call_models
 from tokentrace.processor.pricing.pricer import (
@@ -128,9 +128,16 @@ class Pipeline:
                 extraction.delegations,
             )
             self._keep_held(released=calls)
-            kept = self._kept_traces is not None and bool(extraction.parents or extraction.agents)
+            tools = (
+                self._deduper.counted_delegations(extraction.delegations)
+                if self._kept_traces is not None and extraction.delegations
+                else {}
+            )
+            kept = self._kept_traces is not None and bool(
+                extraction.parents or extraction.agents or tools
+            )
             if kept:
-                self._keep_traces(extraction.parents, extraction.agents)
+                self._keep_traces(extraction.parents, extraction.agents, tools)
             rows = self._rows(calls)
             earlier = list(self._pending) if duplicates else []
             if rows:
@@ -194,14 +201,14 @@ class Pipeline:
             return
         self._held = held
 
-    def _keep_traces(self, parents: Parents, agents: set[bytes]) -> None:
+    def _keep_traces(self, parents: Parents, agents: set[bytes], tools: Delegations) -> None:
         """Keep what the deduper learnt from a request (``kept_traces``, under the lock,
         before the answer: a call after a restart may depend on it). A file that cannot be
         written leaves it in memory, said in the log: the request is taken all the same."""
         if self._kept_traces is None:
             return
         try:
-            self._kept_traces.add(parents, agents)
+            self._kept_traces.add(parents, agents, tools)
         except OSError as exc:
             log.warning("cannot keep the parent spans and agents: %s", exc)
 

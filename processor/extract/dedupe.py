@@ -409,10 +409,31 @@ class Deduper:
         """The calls held (``admit``), oldest first, then those waiting for their parent."""
         return [call for call, _ in self._held.values()] + self._traces.waiting
 
-    def learn(self, parents: Parents, agents: Iterable[bytes]) -> None:
+    def learn(
+        self, parents: Parents, agents: Iterable[bytes], delegations: Delegations | None = None
+    ) -> None:
         """Remember ``parents`` and ``agents`` as :meth:`admit` does (what the last run
-        remembered, read back at start: ``store.kept_traces``)."""
-        self._traces.learn(parents, agents)
+        remembered, read back at start: ``store.kept_traces``), and AG2 tool spans beneath
+        which a call was counted (:meth:`counted_delegations`): a ``subtask`` span beside one
+        after the restart is their copy, as it was before."""
+        self._traces.learn(parents, agents, delegations)
+        for tool in delegations or ():
+            if len(self._young) >= self._half:
+                self._rotate()
+            self._young[b"P" + tool] = 0
+
+    def counted_delegations(self, delegations: Delegations) -> Delegations:
+        """Those of a request's AG2 tool spans (``Extraction.delegations``) beneath which a
+        call was counted, as :meth:`admit` left them: what a restart must not forget
+        (``store.kept_traces``). The keys of the counted calls are seeded at start from the
+        stored rows, but without their parent span, which is all that ties them to the tool
+        span: forgotten, the ``subtask`` span that sums them was counted beside them."""
+        young, old = self._young, self._old
+        return {
+            tool: span
+            for tool, span in delegations.items()
+            if b"P" + tool in young or b"P" + tool in old
+        }
 
     def hold(self, calls: Iterable[Call], now_ns: int) -> None:
         """Hold ``calls`` again, from ``now_ns``, as :meth:`admit` held them (the calls held

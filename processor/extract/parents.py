@@ -23,8 +23,8 @@ Two kinds of span mean what they mean only beside another span of their trace:
   (``Extraction.delegations``): another instrumentation's spans of its calls are that tool
   span's children, and once one was counted the sum, of however many calls, is their copy
   (``Deduper.admit``; recorded: ``_ag2_subtask_calls``, 5 rows for 4 calls). The tool spans
-  are not kept across a restart (``store.kept_traces``): a sum decided after one may be
-  counted beside its calls.
+  beneath which a call was counted are kept across a restart (``store.kept_traces``), as
+  the fact that one was: a sum decided after one was counted beside its calls.
 
 One waiting rule serves both. A parent span ends after the call's span, so an exporter
 that sends each span alone (or a batch that closes between them) sends the call first.

@@ -3,6 +3,7 @@ start (``store.kept_traces``)."""
 
 from __future__ import annotations
 
+import marshal
 import os
 
 from tokentrace.processor.extract.tags import DIMENSIONS
@@ -22,9 +23,22 @@ def test_parents_and_agents_read_back_as_they_were_kept(tmp_path):
     kept.add(parent("a", "user-1"), {b"ta" + b"helper"})
     kept.add(parent("b"), set())
     kept.close()
-    parents, agents = KeptTraces(tmp_path, entries=100).load()
+    parents, agents, delegations = KeptTraces(tmp_path, entries=100).load()
     assert parents == {**parent("a", "user-1"), **parent("b")}
     assert agents == [b"tahelper"]
+    assert delegations == {}
+
+
+def test_tool_spans_read_back_and_a_record_without_them_still_read(tmp_path):
+    # an AG2 tool span beneath which a call was counted (``Deduper.counted_delegations``);
+    # a record written before tool spans were kept has only parents and agents
+    kept = KeptTraces(tmp_path, entries=100)
+    kept._log.append(marshal.dumps(([], [b"taold"])), 1)
+    kept.add({}, set(), {b"ttool": (b"agent", 10, 20)})
+    kept.close()
+    parents, agents, delegations = KeptTraces(tmp_path, entries=100).load()
+    assert (parents, agents) == ({}, [b"taold"])
+    assert delegations == {b"ttool": (b"agent", 10, 20)}
 
 
 def test_the_latest_are_kept_in_two_generations_and_a_torn_record_is_cut_off(tmp_path):
@@ -35,7 +49,7 @@ def test_the_latest_are_kept_in_two_generations_and_a_torn_record_is_cut_off(tmp
     with (tmp_path / NAME).open("ab") as file:
         file.write(b"TTW2\xff")  # a crash mid-write
     again = KeptTraces(tmp_path, entries=4)
-    parents, _ = again.load()
+    parents, _, _ = again.load()
     assert list(parents) == [b"ta", b"tb", b"tc", b"td", b"te"]
     again.add(parent("f"), set())  # appended after the cut, readable
     again.close()

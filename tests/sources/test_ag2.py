@@ -227,3 +227,28 @@ def test_ag2_multi_call_subtask_beside_tokentrace(replay, alone):
     result = replay("ag2_subtask_calls_tokentrace", alone=alone)
     assert result.rows() == [GPT_4O] * 4
     assert result.rows("sum(cost)") == [(Decimal("0.0102"),)]
+
+
+def _restart_after_the_tool(bodies: list[bytes]) -> list[bytes]:
+    """The spans in two requests, a serve restarted between them (``restarts``): those that
+    ended up to AG2's ``execute_tool`` span, and the rest (the ``subtask`` span among the
+    first, waiting for its parent, the delegating agent's ``invoke_agent``, in the second)."""
+    cut = next(index for index, body in enumerate(bodies) if b'"execute_tool ' in body) + 1
+
+    def merged(part: list[bytes]) -> bytes:
+        spans = [json.loads(body)["resourceSpans"] for body in part]
+        return json.dumps({"resourceSpans": [entry for each in spans for entry in each]}).encode()
+
+    return [merged(bodies[:cut]), merged(bodies[cut:])]
+
+
+def test_ag2_multi_call_subtask_beside_tokentrace_across_a_restart(replay):
+    """The same with serve restarted once the tool span was acknowledged, before the
+    delegating agent's ``invoke_agent`` span, for which the ``subtask`` span waits: the
+    tool span was remembered in memory only (and the sub-agent's calls are seeded at start
+    without their parent, the tool span), so the restarted serve took the sum for the only
+    record of its calls: 5 rows, $0.0153. The tool span beneath which a call was counted is
+    kept beside the spool (``store.kept_traces``): 4 rows, $0.0102."""
+    result = replay("ag2_subtask_calls_tokentrace", order=_restart_after_the_tool, restarts=True)
+    assert result.rows() == [GPT_4O] * 4
+    assert result.rows("sum(cost)") == [(Decimal("0.0102"),)]
