@@ -110,15 +110,79 @@ _SNAPSHOT_DATE = re.compile(
 )
 
 
+# Mistral names its snapshots by year and month (``mistral-large-2411``: Mistral Large 24.11),
+# which give no day, and not even the month of release (``codestral-2508`` came out on
+# 2025-07-30): the day each was released, from Mistral's changelog
+# (https://docs.mistral.ai/getting-started/changelog, read in the docs' source,
+# github.com/mistralai/platform-docs-public, changelog/en/<date>.mdx; checked 2026-12-04).
+MISTRAL_RELEASES = {
+    "mistral-large-2402": date(2024, 2, 26),
+    "mistral-small-2402": date(2024, 2, 26),
+    "open-mixtral-8x22b-2404": date(2024, 4, 17),
+    "codestral-2405": date(2024, 5, 29),
+    "open-mistral-nemo-2407": date(2024, 7, 18),
+    "mistral-large-2407": date(2024, 7, 24),
+    "mistral-small-2409": date(2024, 9, 17),
+    "pixtral-12b-2409": date(2024, 9, 17),
+    "ministral-3b-2410": date(2024, 10, 9),
+    "ministral-8b-2410": date(2024, 10, 9),
+    "mistral-large-2411": date(2024, 11, 18),
+    "pixtral-large-2411": date(2024, 11, 18),
+    "codestral-2501": date(2025, 1, 13),
+    "mistral-small-2501": date(2025, 1, 30),
+    "mistral-saba-2502": date(2025, 2, 17),
+    "mistral-ocr-2503": date(2025, 3, 6),
+    "mistral-small-2503": date(2025, 3, 17),
+    "mistral-medium-2505": date(2025, 5, 7),
+    "devstral-small-2505": date(2025, 5, 21),
+    "mistral-ocr-2505": date(2025, 5, 22),
+    "magistral-medium-2506": date(2025, 6, 10),
+    "magistral-small-2506": date(2025, 6, 10),
+    "mistral-small-2506": date(2025, 6, 23),  # "Mistral Small 3.2 API available"
+    "devstral-medium-2507": date(2025, 7, 10),
+    "devstral-small-2507": date(2025, 7, 10),
+    "voxtral-mini-2507": date(2025, 7, 15),
+    "voxtral-small-2507": date(2025, 7, 15),
+    "magistral-medium-2507": date(2025, 7, 24),
+    "magistral-small-2507": date(2025, 7, 24),
+    "codestral-2508": date(2025, 7, 30),
+    "mistral-medium-2508": date(2025, 8, 12),
+    "magistral-medium-2509": date(2025, 9, 17),
+    "magistral-small-2509": date(2025, 9, 17),
+    "mistral-large-2512": date(2025, 12, 2),
+    "ministral-3b-2512": date(2025, 12, 2),
+    "ministral-8b-2512": date(2025, 12, 2),
+    "ministral-14b-2512": date(2025, 12, 2),
+    "devstral-2512": date(2025, 12, 9),
+    "labs-devstral-small-2512": date(2025, 12, 9),
+    "mistral-ocr-2512": date(2025, 12, 18),
+    "voxtral-mini-2602": date(2026, 2, 4),
+    "voxtral-mini-transcribe-realtime-2602": date(2026, 2, 4),
+    "mistral-moderation-2603": date(2026, 3, 12),
+    "mistral-small-2603": date(2026, 3, 16),
+    "labs-leanstral-2603": date(2026, 3, 16),
+    "voxtral-tts-2603": date(2026, 3, 23),
+}
+# One of those names as a whole word of a model id (``mistral/codestral-2501``,
+# ``Mistral-Large-2411`` at Azure, ``mistral.mistral-large-2407-v1:0`` at Bedrock).
+_MISTRAL_RELEASE = re.compile(
+    r"(?<![a-z0-9-])("
+    + "|".join(sorted(map(re.escape, MISTRAL_RELEASES), key=len, reverse=True))
+    + r")(?![0-9])"
+)
+
+
 def snapshot_date(model: str) -> date | None:
     """The date a dated snapshot's name gives (``o1-2024-12-17``: 2024-12-17), or None. A
     snapshot is published on or after that date (Claude Sonnet 4, ``…-20250514``, on
     2025-05-22), so no call to it is dated earlier: such a call's date is wrong and its price
     not known, where the price data, which names no release dates, would give the snapshot's
-    rates at any date."""
+    rates at any date. A Mistral ``-YYMM`` name gives its release day
+    (:data:`MISTRAL_RELEASES`)."""
     match = _SNAPSHOT_DATE.search(model)
     if match is None:
-        return None
+        mistral = _MISTRAL_RELEASE.search(model.lower())
+        return MISTRAL_RELEASES[mistral.group(1)] if mistral else None
     try:
         return date(int(match.group(1)), int(match.group(3)), int(match.group(4)))
     except ValueError:  # 2025-02-30

@@ -22,6 +22,7 @@ from genai_prices.data_snapshot import get_snapshot
 from genai_prices.types import ModelPrice, Tier, TieredPrices
 
 from tokentrace.processor.pricing import rules
+from tokentrace.processor.pricing.names import MISTRAL_RELEASES
 from tokentrace.processor.pricing.units import FIRST_METERED, USAGE_KEYS
 
 OTEL_NAMES = {
@@ -244,13 +245,22 @@ def _deepseek_off_peak_day(call: Call) -> bool:
 
 def _first_day(model: str) -> date:
     """No price before OpenAI's API opened (2020-06-11), nor before the date a dated
-    snapshot's name gives (``-2024-08-06``, ``-20241022``)."""
+    snapshot's name gives (``-2024-08-06``, ``-20241022``), nor before a Mistral snapshot's
+    release (``mistral-large-2411``)."""
     first = date(2020, 6, 11)
     for match in re.finditer(r"(?<!\d)(20\d\d)(-?)(\d\d)\2(\d\d)(?!\d)", model):
         with contextlib.suppress(ValueError):
             first = max(first, date(int(match[1]), int(match[3]), int(match[4])))
-            break
-    return first
+            return first
+    # Mistral's -YYMM names: the day its changelog released each (data, not the rule).
+    words = re.split(r"[^a-z0-9-]", model.lower())
+    released = [
+        day
+        for name, day in MISTRAL_RELEASES.items()
+        for w in words
+        if w == name or w.startswith(f"{name}-")
+    ]
+    return max([first, *released])
 
 
 def reference(call: Call, provider_id: str | None) -> Expected | str:

@@ -228,6 +228,23 @@ MISTRAL_NEMO = (
     "cut, as LiteLLM's price list of 2024 quotes it) ; https://mistral.ai/news/september-24-"
     "release (NeMo to $0.15, Small 24.09 at $0.20 / $0.60, as third parties quote it)"
 )
+MISTRAL_2024_PRICING = (
+    "https://docs.mistral.ai/platform/pricing/ (2024-02-23 to 2024-04-17: mistral-small-latest "
+    "$2 / $6, mistral-medium-latest $2.7 / $8.1, mistral-large-latest $8 / $24)" + MISTRAL_DOCS
+)
+MISTRAL_RELEASES = (
+    "https://docs.mistral.ai/getting-started/changelog (release days: mistral-large-2411 "
+    "2024-11-18, codestral-2501 2025-01-13, codestral-2508 2025-07-30, mistral-medium-2508 "
+    "2025-08-12; 2024-02-26 the -latest aliases of 24.02 and 23.12)" + MISTRAL_DOCS
+)
+MISTRAL_SMALL_2409 = (
+    "https://docs.mistral.ai/models/mistral-small-2-0-24-09 ($0.10 / $0.30, first published "
+    "2025-10-20)" + MISTRAL_DOCS
+)
+MISTRAL_MEDIUM_3_5 = (
+    "https://docs.mistral.ai/models/mistral-medium-3-5-26-04 (released 2026-04-28, API names "
+    "mistral-medium-3-5, mistral-medium-3)" + MISTRAL_DOCS
+)
 DEEPSEEK_V3_OFFER = (
     "https://api-docs.deepseek.com/quick_start/pricing (as it read on 2025-02-09, mirrored at "
     "https://apifox.com/apidoc/docs-site/5435161/: the DeepSeek-V3 discount until 2025-02-08 "
@@ -3207,14 +3224,15 @@ CASES = [
                 "0.011",
                 GEMINI,
             ),
-            # Mistral: magistral-medium-2509 $2 / $5; mistral-medium-2508 $0.40 / $2.
+            # Mistral: magistral-medium-2507 $2 / $5 (2509, at the same rates, was released on
+            # 2025-09-17: before_release on this date); mistral-medium-2508 $0.40 / $2.
             (
                 "mistral_ai",
-                "magistral-medium-2509",
+                "magistral-medium-2507",
                 "",
                 usage(100_000, 10_000),
                 "0.25",
-                "https://docs.mistral.ai/models/magistral-medium-1-2-25-09" + MISTRAL_DOCS,
+                "https://docs.mistral.ai/models/magistral-medium-1-1-25-07" + MISTRAL_DOCS,
             ),
             (
                 "mistral_ai",
@@ -3581,6 +3599,43 @@ CASES = [
             ("gpt-4.1", "0.14", datetime(2025, 9, 1, 12, tzinfo=UTC)),
             ("gpt-4o", "0.175", datetime(2025, 9, 1, 12, tzinfo=UTC)),
             ("o3", "0.14", DEC_1),
+        )
+    ),
+    # Mistral's 2024 docs pricing page (Large 24.02 $8 / $24, Small 24.02 $2 / $6, Medium
+    # 23.12 $2.7 / $8.1, named by the -latest aliases from 2024-02-26), dated names before the
+    # day the changelog released them, Small 24.09 at its model page's $0.10 / $0.30, and
+    # mistral-medium-3 (Medium 3.5's name) before 3.5's release. 100,000 in + 10,000 out:
+    # 100,000 x 8 + 10,000 x 24 = 1.04; x 2 + x 6 = 0.26; x 2.7 + x 8.1 = 0.351; Large 24.11
+    # $2 / $6 0.26; Codestral 25.08 $0.30 / $0.90 0.039; Small 24.09 x 0.1 + x 0.3 = 0.013.
+    *(
+        Case(
+            f"{model} on {at:%Y-%m-%d}",
+            "mistral_ai",
+            model,
+            usage(100_000, 10_000),
+            cost,
+            source,
+            at=datetime.combine(at, time(12), UTC),
+            reason=reason if not cost else "",
+        )
+        for model, at, cost, reason, source in (
+            ("mistral-large-latest", date(2024, 3, 15), "1.04", "", MISTRAL_2024_PRICING),
+            ("mistral-large-2402", date(2024, 3, 15), "1.04", "", MISTRAL_2024_PRICING),
+            ("mistral-large-latest", date(2024, 2, 1), None, "no_rate", MISTRAL_2024_PRICING),
+            ("mistral-small-latest", date(2024, 3, 15), "0.26", "", MISTRAL_2024_PRICING),
+            ("mistral-small-2402", date(2024, 3, 15), "0.26", "", MISTRAL_2024_PRICING),
+            ("mistral-medium-latest", date(2024, 3, 15), "0.351", "", MISTRAL_2024_PRICING),
+            ("mistral-medium-latest", date(2025, 2, 1), None, "no_rate", MISTRAL_2024_PRICING),
+            ("mistral-medium-3", date(2025, 6, 1), None, "no_rate", MISTRAL_MEDIUM_3_5),
+            ("mistral-medium-3", date(2026, 5, 1), "0.225", "", MISTRAL_MEDIUM_3_5),
+            ("mistral-large-2411", date(2024, 11, 1), None, "before_release", MISTRAL_RELEASES),
+            ("mistral-large-2411", date(2024, 12, 1), "0.26", "", MISTRAL_RELEASES),
+            ("codestral-2501", date(2024, 12, 1), None, "before_release", MISTRAL_RELEASES),
+            ("codestral-2508", date(2025, 7, 29), None, "before_release", MISTRAL_RELEASES),
+            ("codestral-2508", date(2025, 7, 31), "0.039", "", MISTRAL_RELEASES),
+            ("mistral-medium-2508", date(2025, 8, 1), None, "before_release", MISTRAL_RELEASES),
+            ("mistral-small-2409", date(2025, 3, 1), None, "no_rate", MISTRAL_SMALL_2409),
+            ("mistral-small-2409", date(2025, 11, 1), "0.013", "", MISTRAL_SMALL_2409),
         )
     ),
     # Gemini batch with cache hits (40,000 of 100,000 in, 10,000 out). Vertex AI: cache and
