@@ -177,7 +177,7 @@ _REQUEST_TYPES = {"chat": "chat", "completion": "text_completion", "embedding": 
 # once, the first time its bytes are seen (``_read``), so most spans cost a scan and a
 # few list lookups.
 
-TEXT, LOWER, COUNT, FLAG, SECONDS, STATUS, RAW, MONEY = range(8)
+TEXT, LOWER, COUNT, FLAG, SECONDS, STATUS, RAW, MONEY, TICKS = range(9)
 _ALIASES: dict[bytes, tuple[int, int, int]] = {}  # key → (field, rank, kind)
 
 
@@ -296,6 +296,7 @@ CACHE_READ = _field(
     "ai.usage.cachedInputTokens",
     "metadata.usage.cached_prompt_tokens",  # BeeAI's usage, as OpenInference passes it on
     "gen_ai.usage.cached_tokens",  # Langtrace's (3.8.21): OpenAI's ``cached_tokens``
+    "gen_ai.usage.cached_prompt_text_tokens",  # xai-sdk's: xAI's ``SamplingUsage`` field
 )
 CACHE_WRITE = _field(
     COUNT,
@@ -340,6 +341,8 @@ METERED = tuple(_field(COUNT, f"tokentrace.usage.{unit}") for unit in METERED_UN
 # What the provider or gateway charged, in USD: the draft ``gen_ai.usage.cost``, and
 # ``tokentrace.usage.provider_cost`` (OpenRouter's ``usage.cost``, a gateway's cost header).
 PROVIDER_COST = _field(MONEY, "tokentrace.usage.provider_cost", "gen_ai.usage.cost")
+# xai-sdk's: the cost xAI charged, an integer of 1e-10 USD (``SamplingUsage.cost_in_usd_ticks``)
+PROVIDER_TICKS = _field(TICKS, "gen_ai.usage.cost_in_usd_ticks")
 STREAM = _field(
     FLAG,
     "gen_ai.request.stream",
@@ -739,6 +742,8 @@ def _convert(kind: int, value: Any, raw_key: bytes) -> Any:
         return value if value.__class__ is str and value else None
     if kind == MONEY:
         return _usd_units(value)
+    if kind == TICKS:  # 1e-10 USD, as 1e-12 units
+        return value * 100 if value.__class__ is int and 0 <= value < 10**16 else None
     return _status_code(value) or None
 
 
@@ -996,6 +1001,12 @@ def _call(
         elif input_tokens < cache_read + cache_write:  # cannot include them: add them
             input_tokens += cache_read + cache_write
             extraction.repaired["input_below_cache"] += 1
+    if (
+        reasoning
+        and output_tokens is not None
+        and source.reasoning_beside_output(total, input_tokens, output_tokens, reasoning)
+    ):
+        output_tokens += reasoning
     if output_tokens is not None and output_tokens < reasoning:  # cannot include reasoning
         output_tokens += reasoning
         extraction.repaired["output_below_reasoning"] += 1
@@ -1007,7 +1018,8 @@ def _call(
     call.units = units
     metered = _metered_counts(found)
     call.metered = tuple(_valid(count) or 0 for count in metered) if any(metered) else _NO_METERED
-    call.provider_cost = None if source.openlit else found[PROVIDER_COST]
+    provider_cost = found[PROVIDER_COST]
+    call.provider_cost = None if source.openlit else provider_cost or found[PROVIDER_TICKS]
     call.usage_missing = int(
         (input_tokens is None and output_tokens is None and not any(call.metered))
         or bool(found[USAGE_MISSING])

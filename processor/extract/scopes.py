@@ -25,6 +25,10 @@ FAMILIES: tuple[tuple[bytes, frozenset[str]], ...] = (
     # the Anthropic SDKs' own tracing (``com.anthropic.sdk.python[.vertex|.foundry…]``): they
     # see the exact wire usage, so theirs is kept next
     (b"com.anthropic.sdk", frozenset({"provider_sdk"})),
+    # xai-sdk's own tracing (``xai_sdk.sync.chat``, ``xai_sdk.aio.chat``…): its calls go over
+    # gRPC, which no HTTP hook sees, so its span is the only one; exact wire usage
+    # (``sources.Source.reasoning_beside_output``)
+    (b"xai_sdk.", frozenset({"provider_sdk", "xai_sdk"})),
     # OpenInference: span kinds, a stream only in its parameters or span name; its spans may be
     # a framework span's SDK-level twin before any framework span is seen
     (b"openinference.", frozenset({"openinference"})),

@@ -212,6 +212,12 @@ tracer``)                   stream is returned, with no     provider's response:
                             end event (as OpenInference     usage object); none for streams
                             LlamaIndex's: ``RANK_           or embeddings
                             FRAMEWORK``, ``early_stream``)
+xai-sdk 1.21's own tracing  one span per call              xAI's ``SamplingUsage``: output
+(``xai_sdk.sync.chat``,     (``chat.sample``,               leaves out ``reasoning_tokens``
+``xai_sdk.aio.chat``; the   ``chat.stream``: the name says  (the total adds them); cache
+global tracer provider)     a stream); gRPC calls, which    ``gen_ai.usage.cached_prompt_
+                            no HTTP hook sees: its span is  text_tokens``; the cost charged
+                            the call's only one             ``…cost_in_usd_ticks`` (1e-10 USD)
 ==========================  ==============================  =================================
 
 Recorded too, with nothing of their own beyond the conventions above: OpenInference's
@@ -694,7 +700,7 @@ class Source:
         "operation_spans", "parent_dimensions", "parent_streams", "plain_keys_are_request",
         "provider_ids", "rank", "response_id_in_output", "span_events", "stream_apart",
         "usage_object_normalised",
-        "vercel", "vertexai", "vertexai_sdk",
+        "vercel", "vertexai", "vertexai_sdk", "xai_sdk",
     )  # fmt: skip
 
     def __init__(self, scope_name: bytes, sdk_name: str) -> None:
@@ -749,11 +755,12 @@ class Source:
         ``OpenAIModel.generate_stream``), and most of its instrumentations (Google GenAI,
         Vertex AI, Bedrock, LlamaIndex, Agno, AutoGen, smolagents) set no other sign of a
         stream. LlamaIndex's own spans (``span_events``) are named alike
-        (``OpenAI.astream_chat``), and a stream's has no other sign. Takes the span, so that
-        no other source's span has its name read."""
-        return (self.openinference or self.span_events) and b"stream" in span.name.rsplit(b".", 1)[
-            -1
-        ].lower()
+        (``OpenAI.astream_chat``), and a stream's has no other sign; so are xai-sdk's
+        (``chat.stream grok-3-mini`` beside ``chat.sample …``). Takes the span, so that no
+        other source's span has its name read."""
+        return (self.openinference or self.span_events or self.xai_sdk) and b"stream" in (
+            span.name.rsplit(b".", 1)[-1].lower()
+        )
 
     def preparation(self, span: Any) -> bool:
         """Whether an OpenInference LlamaIndex span is of a method that prepares a request
@@ -955,6 +962,17 @@ class Source:
         ``thoughtsTokenCount`` (its ``gen_ai.client.token.usage`` is their input plus
         output: no total with the thoughts)."""
         return self.openlit and is_gemini(provider, model)
+
+    def reasoning_beside_output(
+        self, total: int | None, input_tokens: int | None, output_tokens: int, reasoning: int
+    ) -> bool:
+        """Whether the output count leaves out the reasoning counted beside it: xai-sdk's
+        spans carry xAI's ``SamplingUsage`` as it is, whose ``completion_tokens`` leave out
+        the ``reasoning_tokens`` (billed as output) that ``total_tokens`` adds, as in xAI's
+        REST usage (``instrumentation/openai_api``); only when the total says so."""
+        return self.xai_sdk and (
+            total is None or total == (input_tokens or 0) + output_tokens + reasoning
+        )
 
     def thoughts_unknown(self, model: str, total: int | None, reasoning: int | None) -> bool:
         """Whether a thinking Gemini model's output count may leave its thoughts out with

@@ -1,0 +1,40 @@
+"""xai-sdk's own spans: the SDK calls xAI over gRPC, which no HTTP hook of tokentrace's sees,
+and traces each call itself on the global tracer provider (``xai_sdk.sync.chat``,
+``xai_sdk.aio.chat``), which ``opentelemetry-instrument`` sets. Recorded by
+``tests/fixtures/sources/record/record.py`` (``xai_sdk``: xai-sdk 1.21, at a gRPC stand-in of
+xAI's Chat service, tokentrace's instrumentation on too) and replayed through serve.
+
+Its usage attributes are xAI's ``SamplingUsage`` fields: ``gen_ai.usage.output_tokens`` is
+``completion_tokens``, which leaves out the ``reasoning_tokens`` that ``total_tokens`` adds
+(https://docs.x.ai/docs/key-information/consumption-and-rate-limits: reasoning tokens are
+charged at the completion price), the cache reads are ``gen_ai.usage.cached_prompt_text_tokens``
+and the cost xAI charged, when it says, ``gen_ai.usage.cost_in_usd_ticks`` (1e-10 USD).
+
+Prices (https://docs.x.ai/docs/models, USD per million tokens): grok-3-mini input 0.30,
+cached input 0.075, output 0.50; grok-4-fast-non-reasoning input 0.20, output 0.50.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+# grok-3-mini, 1,200 in (1,000 cached), 50 out + 300 reasoning:
+# 200 × 0.30 + 1,000 × 0.075 + 350 × 0.50 per million.
+MINI = ("x_ai", "grok-3-mini", 1200, 350, 1000, 0, 1, "", Decimal("0.00031"), "computed")
+# grok-4-fast-non-reasoning, 2,000 in, 500 out; xAI's 6,500,000 ticks: $0.00065 (as computed,
+# 2,000 × 0.20 + 500 × 0.50 per million).
+FAST = ("x_ai", "grok-4-fast-non-reasoning", 2000, 500, 0, 0, 1, "", Decimal("0.00065"), "provider")
+COLUMNS = (
+    "provider", "request_model", "input_tokens", "output_tokens", "cache_read_tokens",
+    "usage_missing", "priced", "unpriced_reason", "cost", "cost_source",
+)  # fmt: skip
+
+
+def test_xai_sdk_grpc_calls_one_row_each_exact(replay):
+    """Four sync calls (``sample`` and ``stream`` on each model) and two asyncio calls on
+    grok-3-mini: six rows. The reasoning tokens were left out of the output and the cache
+    reads billed at the input rate ($0.000235 for a $0.00031 call)."""
+    result = replay("xai_sdk")
+    assert result.spans == 6
+    assert result.rows(*COLUMNS) == sorted([MINI] * 4 + [FAST] * 2)
+    assert result.rows("stream") == [(0,)] * 3 + [(1,)] * 3
