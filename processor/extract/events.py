@@ -6,7 +6,10 @@ attribute at all, and writes LlamaIndex's instrumentation events on it as span e
 event's fields flattened into dotted attribute keys:
 
 - a start event (``LLMChatStartEvent``, ``LLMCompletionStartEvent``,
-  ``EmbeddingStartEvent``) names the model (``model_dict.model_name``);
+  ``EmbeddingStartEvent``) names the model (``model_dict.model_name``); a completion's
+  says whether the model is a chat model (``model_dict.is_chat_model``): LlamaIndex sends
+  a chat model's completion as a chat request, another's to the Completions API
+  (``text_completion``; recorded: ``llama_index_otel_completions``, gpt-3.5-turbo-instruct);
 - the end event of a chat or a completion (``LLMChatEndEvent``,
   ``LLMCompletionEndEvent``) holds the provider's response whole under ``response.raw.``:
   its id, its model and its usage object (``response.raw.usage.prompt_tokens``,
@@ -31,6 +34,7 @@ _START_EVENTS = frozenset(
 )
 _END_EVENTS = frozenset({b"LLMChatEndEvent", b"LLMCompletionEndEvent"})
 _MODEL = b"model_dict.model_name"
+_CHAT_MODEL = b"model_dict.is_chat_model"
 _RAW = b"response.raw."
 _USAGE = "usage."
 
@@ -38,10 +42,11 @@ _USAGE = "usage."
 class Described:
     """What a span's events say of its call; None where they do not say it."""
 
-    __slots__ = ("model", "response_id", "response_model", "usage")
+    __slots__ = ("model", "operation", "response_id", "response_model", "usage")
 
     def __init__(self) -> None:
         self.model: str | None = None
+        self.operation: str | None = None
         self.response_model: str | None = None
         self.response_id: str | None = None
         # the provider's usage object, rebuilt as JSON (``sources.UsageObject`` reads it)
@@ -55,8 +60,13 @@ def described(events: Any) -> Described | None:
     for event in events:
         if event.name in _START_EVENTS:
             found = found or Described()
-            for _key, value in _attributes(event.attributes, (_MODEL,)):
-                found.model = _text(value)
+            for key, value in _attributes(event.attributes, (_MODEL, _CHAT_MODEL)):
+                if key == _MODEL:
+                    found.model = _text(value)
+                elif event.name == b"LLMCompletionStartEvent" and (
+                    value is False or value == "False"
+                ):
+                    found.operation = "text_completion"
         elif event.name in _END_EVENTS:
             found = found or Described()
             usage: dict[str, Any] = {}

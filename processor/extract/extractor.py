@@ -1172,6 +1172,7 @@ def _read_events(span_events: Any, found: list[Any]) -> None:
         return
     for field, value in (
         (REQUEST_MODEL, described.model),
+        (OPERATION, described.operation),
         (RESPONSE_MODEL, described.response_model),
         (RESPONSE_ID, described.response_id),
         (USAGE_OBJECT, described.usage),

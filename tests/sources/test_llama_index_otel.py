@@ -62,3 +62,44 @@ def test_llama_index_otel_alone(replay, alone):
     assert result.rows("response_id") == [("",)] * 4 + [(name,) for name in named] + [
         ("resp_standin2",)
     ]
+
+
+# ``_llama_index_otel_completions``: LlamaIndex's completion methods (llama-index-llms-openai
+# 0.8.3, openai 2.54): gpt-4o ``complete``, ``stream_complete`` and ``acomplete`` (sent as
+# chat requests: a chat model), and ``complete`` on gpt-3.5-turbo-instruct (the Completions
+# API; 1,200 input tokens, no cache: $1.50 in / $2.00 out per million,
+# https://platform.openai.com/docs/pricing: 0.0018 + 0.00016 = $0.00196).
+INSTRUCT = ("openai", "gpt-3.5-turbo-instruct", 1200, 80, 0, 0, 0, Decimal("0.00196"))
+
+
+@pytest.mark.parametrize("alone", [False, True])
+def test_llama_index_otel_completions_alone(replay, alone):
+    """Its completion spans carry ``LLMCompletionStartEvent``/``LLMCompletionEndEvent``
+    (the provider's response under ``response.raw.``, as the chat events): 4 rows, the 3
+    plain calls exact ($0.00706), the stream usage-missing (no end event). The
+    instruct model's completion was named ``chat``: its start event says
+    ``is_chat_model: False``, so LlamaIndex sent it to the Completions API:
+    ``text_completion``."""
+    result = replay("llama_index_otel_completions", alone=alone)
+    assert result.spans == 4
+    assert result.rows() == [INSTRUCT, GPT_4O_MISSING, GPT_4O, GPT_4O]
+    assert result.rows("sum(cost)", "countIf(priced)") == [(Decimal("0.00706"), 3)]
+    assert result.rows("model", "operation", "stream") == [
+        ("gpt-3.5-turbo-instruct", "text_completion", 0),
+        *[("gpt-4o", "chat", 0)] * 2,
+        ("gpt-4o", "chat", 1),
+    ]
+
+
+@pytest.mark.parametrize("alone", [False, True])
+def test_llama_index_otel_completions_beside_tokentrace(replay, alone):
+    """Beside tokentrace's instrumentation: 8 spans → 4 rows, $0.00961, the stream's usage
+    from tokentrace's span of it."""
+    result = replay("llama_index_otel_completions_tokentrace", alone=alone)
+    assert result.spans == 8
+    assert result.rows() == [INSTRUCT] + [GPT_4O] * 3
+    assert result.rows("sum(cost)") == [(Decimal("0.00961"),)]
+    assert result.rows("operation", "stream") == [("chat", 0)] * 2 + [
+        ("chat", 1),
+        ("text_completion", 0),
+    ]
