@@ -216,7 +216,12 @@ AG2_USAGE_KIND = _field(LOWER, "ag2.usage.kind")
 # and the agent it names: the sub-agent whose calls a ``subtask`` span sums (``Call.subtask``)
 AG2_USAGE_LABEL = _field(TEXT, "ag2.usage.label")
 REQUEST_MODEL = _field(
-    TEXT, "gen_ai.request.model", "llm.request.model", "llm.request.model_name", "ai.model.id"
+    TEXT,
+    "gen_ai.request.model",
+    "llm.request.model",
+    "llm.request.model_name",
+    "ai.model.id",
+    "llm.model",  # VoltAgent's (2.10) ``llm:generateText``/``llm:streamText`` spans
 )
 RESPONSE_MODEL = _field(
     TEXT,
@@ -297,6 +302,7 @@ CACHE_READ = _field(
     "metadata.usage.cached_prompt_tokens",  # BeeAI's usage, as OpenInference passes it on
     "gen_ai.usage.cached_tokens",  # Langtrace's (3.8.21): OpenAI's ``cached_tokens``
     "gen_ai.usage.cached_prompt_text_tokens",  # xai-sdk's: xAI's ``SamplingUsage`` field
+    "llm.usage.cached_tokens",  # VoltAgent's (2.10): the AI SDK's ``cachedInputTokens``
 )
 CACHE_WRITE = _field(
     COUNT,
@@ -351,6 +357,7 @@ STREAM = _field(
     "gen_ai.is_streaming",
     # LangSmith's OpenTelemetry mode (0.15): the ``stream`` argument of a wrapped SDK call
     "langsmith.request.streaming",
+    "llm.stream",  # VoltAgent's (2.10)
 )
 # Langfuse's time of a generation's first streamed chunk: its OpenAI drop-in (5.2) sets it on
 # streams only, and no other sign of a stream (its ``model.parameters`` leave ``stream`` out).

@@ -180,6 +180,10 @@ SCOPES: dict[bytes, frozenset[str]] = {
     # another instrumentation's span of the call is the root of a trace of its own, and its
     # embeddings span has no response id
     b"lmnr.tracer": frozenset({"framework"}),
+    # VoltAgent (2.10): its ``llm:*`` span of a call has the AI SDK's usage, with the cache
+    # reads (``llm.usage.cached_tokens``) and never Claude's cache writes, which its input
+    # includes
+    b"@voltagent/core": frozenset({"cache_writes_unsaid"}),
 }
 
 # The OpenLIT family's quirks, which its tracer provider (``telemetry.sdk.name=openlit``)

@@ -230,7 +230,11 @@ Agno's (1.0.15: its Anthropic ``llm.token_count.prompt`` EXCLUDES the cache, whi
 LiteLLM (no Anthropic cache writes) and LlamaIndex (streamed calls leave no span); Google
 ADK's and Semantic Kernel's own tracing (GenAI conventions; Semantic Kernel's without the
 cache; ADK 1.x's ``call_llm`` spans name the framework, ``gcp.vertex.agent``, and carry
-only input and output, the rest in the response they record: ``gemini_usage``);
+only input and output, the rest in the response they record: ``gemini_usage``; ADK for
+TypeScript 2.0's alike, the response in @google/genai's camelCase); VoltAgent's (2.10,
+scope ``@voltagent/core``: an ``llm:*`` span per call with ``llm.model``, ``llm.usage.*``
+and ``llm.stream``, Claude's cache writes never counted, ``Source.cache_writes_unread``);
+OpenInference's OpenAI Agents JS processor (0.2.15: no stream sign);
 OpenInference's Bedrock (0.1.61: input includes the cache, but InvokeModel streams
 have no cache details, read from the message it records in ``output.value``; InvokeModel's
 model is the response's, without the profile) and Mistral (2.2.2) instrumentations; the
@@ -693,7 +697,8 @@ class Source:
 
     __slots__ = (
         "ag2", "agents_bridge", "anthropic_input_excludes_cache", "bedrock_input_excludes_cache",
-        "bedrock_vendor_dropped", "botocore", "chunk_timed", "foundry", "haystack", "inherits",
+        "bedrock_vendor_dropped", "botocore", "cache_writes_unsaid", "chunk_timed", "foundry",
+        "haystack", "inherits",
         "langchain", "langchain_js", "langtrace", "litellm", "llama_index", "logfire",
         "openinference", "openinference_js_bedrock", "openlit", "openllmetry_js_openai",
         "openllmetry_langchain",
@@ -820,9 +825,9 @@ class Source:
         (``llm.token_count.prompt_details.cache_read``) and never the writes, which their
         1,200 input tokens include (recorded: $0.0021 for a $0.002175 call). Writes cost
         1.25 or 2 times the input rate, so pricing them as plain input undercounts: the cost
-        is unknown."""
+        is unknown. VoltAgent (2.10) likewise counts the reads and never the writes."""
         return (
-            (self.openllmetry_langchain or self.langchain)
+            (self.openllmetry_langchain or self.langchain or self.cache_writes_unsaid)
             and provider == "anthropic"
             and not cache_write
         )
@@ -1067,15 +1072,20 @@ def thoughts_in_total(provider: str, model: str, total: int, counted: int) -> in
 def gemini_usage(response: str) -> tuple[int | None, int | None] | None:
     """(cached input, total) from the ``usage_metadata`` of a Gemini response recorded whole
     as JSON (Google ADK 1.x's ``gcp.vertex.agent.llm_response``, google-genai's field
-    names), whose span has only the input and output counts (output without the thoughts);
-    None when the text is not such a response."""
+    names; ADK for TypeScript 2.0's, @google/genai's: ``usageMetadata``,
+    ``cachedContentTokenCount``), whose span has only the input and output counts (output
+    without the thoughts); None when the text is not such a response."""
     try:
-        usage = json.loads(response).get("usage_metadata")
+        response = json.loads(response)
+        usage = response.get("usage_metadata") or response.get("usageMetadata")
     except (ValueError, AttributeError):
         return None
     if usage.__class__ is not dict:
         return None
-    counts = (usage.get("cached_content_token_count"), usage.get("total_token_count"))
+    counts = (
+        usage.get("cached_content_token_count", usage.get("cachedContentTokenCount")),
+        usage.get("total_token_count", usage.get("totalTokenCount")),
+    )
     valid = tuple(c if c.__class__ is int and 0 <= c <= 2**32 else None for c in counts)
     return valid  # type: ignore[return-value]
 

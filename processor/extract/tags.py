@@ -12,7 +12,8 @@ tenant         ``tenant``
 user           ``user``, ``user.id``, ``enduser.id``, ``gen_ai.request.user``, ``llm.user``,
                Laminar's ``lmnr.association.properties.user_id``
 conversation   ``conversation``, ``gen_ai.conversation.id``, ``session.id``, Laminar's
-               ``lmnr.association.properties.session_id``
+               ``lmnr.association.properties.session_id``, VoltAgent's ``conversation.id``,
+               Google ADK's ``gcp.vertex.agent.session_id`` (on its model call spans)
 agent          ``agent``, ``gen_ai.agent.name``
 =============  ==========================================================
 
@@ -83,6 +84,8 @@ DIMENSIONS: dict[str, tuple[str, ...]] = {
         "gen_ai.conversation.id",
         "session.id",
         "lmnr.association.properties.session_id",
+        "conversation.id",
+        "gcp.vertex.agent.session_id",
     ),
     "agent": ("agent", "gen_ai.agent.name"),
 }

@@ -76,3 +76,75 @@ def test_mastra_on_vertex_ai(replay, alone):
         (1200, 1000, 0), (1200, 1000, 0), (1200, 1000, 100), (1200, 1000, 100)
     ]  # fmt: skip
     assert result.metrics.spans_duplicate.value() == 0
+
+
+@pytest.mark.parametrize("alone", [False, True])
+def test_openai_agents_js(replay, alone):
+    """The OpenAI Agents SDK for JS (@openai/agents 0.20.0 on openai 7.60) through
+    OpenInference's processor for its traces (@arizeai/openinference-instrumentation-openai-agents
+    0.2.15; recorded 2026-12-04, ``openaiAgentsCalls``): an agent on the Responses API and one
+    on chat completions, each run plain and streamed. An ``LLM`` span per call (``response``,
+    ``generation``) under ``turn``, agent and ``Agent workflow`` spans, which are not calls:
+    4 rows of gpt-4o at $0.00255, $0.0102. Its spans say nothing of a stream (the request's
+    parameters it records leave ``stream`` out), nor the trace's group id."""
+    result = replay("openai_agents_js", alone=alone)
+    assert result.spans == 17
+    assert result.rows() == [GPT_4O] * 4
+    assert _total(result) == Decimal("0.0102")
+    assert result.metrics.spans_ignored.value() == 13
+    assert result.metrics.spans_duplicate.value() == 0
+
+
+# Gemini 2.5 Flash on the Gemini API with 30 of the 80 output tokens thoughts: 200 × 0.30 +
+# 1,000 × 0.03 + 80 × 2.50 per million (thoughts billed as output,
+# https://ai.google.dev/gemini-api/docs/pricing)
+FLASH = ("gcp.gemini", "gemini-2.5-flash", 1200, 80, 1000, 0, 0, Decimal("0.00029"))
+
+
+@pytest.mark.parametrize("alone", [False, True])
+def test_google_adk_js(replay, alone):
+    """Google's ADK for TypeScript (@google/adk 2.0.0 on @google/genai 2.32; recorded
+    2026-12-04, ``googleAdkCalls``): an agent run plain and streamed (SSE). Its ``call_llm``
+    spans set ``gen_ai.system=gcp.vertex.agent``, the input and Gemini's
+    ``candidatesTokenCount`` (50, without the thoughts) as ADK 1.x for Python does, and the
+    rest only in the response it records, @google/genai's camelCase ``usageMetadata``, which
+    was read in Python's snake_case alone: 1,200 input of which none cached, 50 output,
+    $0.000485 a call. Now the cache and the thoughts are counted, $0.00029. Its session id
+    (``gcp.vertex.agent.session_id``) is the conversation; the agent's name the agent."""
+    result = replay("google_adk_js", alone=alone)
+    assert result.spans == 6
+    assert result.rows() == [FLASH, FLASH]
+    assert (
+        result.rows("reasoning_tokens", "conversation", "agent")
+        == [(30, "session-1", "greeter")] * 2
+    )
+    assert result.metrics.spans_ignored.value() == 4
+
+
+# VoltAgent's Claude calls: counted whole, their cost unknown (the cache writes unsaid)
+CLAUDE_WRITES_UNSAID = ("anthropic", "claude-sonnet-4-5", 1200, 80, 1000, 0, 1, 0)
+
+
+@pytest.mark.parametrize("alone", [False, True])
+def test_voltagent(replay, alone):
+    """VoltAgent (@voltagent/core 2.10.0 on the AI SDK 6: @ai-sdk/openai 3.0.141,
+    @ai-sdk/anthropic 3.0.140; recorded 2026-12-04, ``voltagentCalls``): agents on gpt-4o
+    (chat and the Responses API) and Claude, each generated and streamed with a user and a
+    conversation. A ``llm:generateText`` / ``llm:streamText`` span per call (VoltAgent's own
+    names: ``llm.model``, ``llm.usage.*``, ``llm.stream``) under the agent's span (whose
+    ``usage.*`` sums are not a call) and memory spans. Its rows had no model nor provider
+    (``unknown_model``, 6 unpriced) and no cache; they are named and the 4 gpt-4o calls
+    exact now, $0.0102, streams flagged, with user and conversation. Its Claude input
+    (1,200) includes the 100 cache writes it never counts: their cost is unknown
+    (usage-missing), not $0.0021 for a $0.002175 call."""
+    result = replay("voltagent_js", alone=alone)
+    assert result.spans == 36
+    assert result.rows() == [CLAUDE_WRITES_UNSAID] * 2 + [GPT_4O] * 4
+    assert _total(result) == Decimal("0.0102")
+    assert result.rows("model", "stream", "user", "conversation") == [
+        ("claude-sonnet-4-5", 0, "user-1", "session-1"),
+        ("claude-sonnet-4-5", 1, "user-1", "session-1"),
+        ("gpt-4o", 0, "user-1", "session-1"), ("gpt-4o", 0, "user-1", "session-1"),
+        ("gpt-4o", 1, "user-1", "session-1"), ("gpt-4o", 1, "user-1", "session-1"),
+    ]  # fmt: skip
+    assert result.metrics.spans_duplicate.value() == 0
