@@ -19,7 +19,7 @@ from decimal import Decimal
 import pytest
 
 from tests.sources.test_call_shapes import ALL_CALLS, GPT_4O, SONNET
-from tests.sources.test_sources import CACHE_UNSAID
+from tests.sources.test_sources import CACHE_UNSAID, FLASH
 
 # LangChain's stream without usage (``stream_usage=False``): OpenAI sends no count, and no
 # span of it has one: usage-missing, its cost unknown (never $0).
@@ -441,3 +441,35 @@ def test_google_adk_through_litellm(replay, alone):
     assert result.spans == 12
     assert result.rows() == [SONNET] * 2 + [GPT_4O] * 2
     assert result.metrics.spans_ignored.value() == 8
+
+
+@pytest.mark.parametrize("alone", [False, True])
+@pytest.mark.parametrize(
+    ("fixture", "calls", "cost"),
+    [
+        (
+            "google_adk_openinference",
+            [("gcp.gemini", "gemini-2.5-flash", 1200, 80, 1000, 0, 0, FLASH)] * 2,
+            "0.00058",
+        ),
+        ("google_adk_litellm_openinference", [SONNET] * 2 + [GPT_4O] * 2, "0.00945"),
+    ],
+)
+def test_google_adk_beside_openinference(replay, alone, fixture, calls, cost):
+    """OpenInference's Google ADK instrumentation (1.0.5) beside ADK 2.13.0's own tracing
+    (``record.py``: ``_openinference_google_adk``; gemini-2.5-flash, and gpt-4o and
+    claude-sonnet-4-5 through ``LiteLlm``, each plain and streamed). It adds its own
+    ``invocation``, ``invoke_workflow`` and ``agent_run`` spans (``CHAIN``/``AGENT``, not
+    calls) and writes its ``LLM`` attributes onto ADK's span of the call (renamed
+    ``invoke_agent greeter``, ``gen_ai.operation.name=generate_content``), whose
+    ``llm.provider`` says ``google`` for OpenAI's and Anthropic's models too: the
+    conventions' ``gen_ai.provider.name`` is read first. Only that span has usage: one row
+    per call, exact, nothing counted twice. ADK's ``user_id`` is only on OpenInference's
+    parent spans (``user.id``): the rows have no user (not inherited). FLASH:
+    https://ai.google.dev/gemini-api/docs/pricing."""
+    result = replay(fixture, alone=alone)
+    assert result.spans == 4 * len(calls)
+    assert result.rows() == calls
+    assert result.rows("sum(cost)") == [(Decimal(cost),)]
+    assert result.rows("agent", "conversation != ''", "stream") == [("greeter", 1, 0)] * len(calls)
+    assert result.metrics.spans_ignored.value() == 3 * len(calls)
