@@ -26,7 +26,9 @@ reaches ClickHouse exactly once, or the dead-letter table with its reason):
   segment stays spooled and the *same* rows are retried under the *same* token with backoff
   (up to 5 s apart) for as long as it takes; that also completes an insert that reached
   ``llm_calls`` but not every rollup. Meanwhile the spool absorbs, and once it is full the
-  receivers answer 503 with ``Retry-After``.
+  receivers answer 503 with ``Retry-After``. On a ClickHouse server restarted (or migrated)
+  between the refusal and the retry, the token may no longer be skipped by a rollup that took
+  the refused insert (``view_tokens``): the rows are looked up first, as below.
 - an answer lost (a timeout, a connection closed: the insert may or may not have been
   made): before the retry, the rows are looked up in ``llm_calls`` (:meth:`Sink._unstored`),
   and only those not there are sent again; so are a segment's replayed at start, which an
@@ -67,6 +69,7 @@ from tokentrace.processor.store import (
     store,
     stored_calls,
     stored_segments,
+    view_tokens,
 )
 from tokentrace.processor.store.insert import insert_calls
 from tokentrace.processor.store.refusals import classify, describe
@@ -530,6 +533,10 @@ class Sink:
         whole = (start, end) == (0, rows)
         part = columns if whole else [column[start:end] for column in columns]
         token = name if whole else f"{name}/{start}-{end}"
+        if (start, end) in attempt.refused:
+            if view_tokens.moved(client, attempt.refused[start, end]):
+                attempt.unanswered = (start, end)  # its token may count it again: looked up
+            del attempt.refused[start, end]
         if attempt.may_be_made(start, end):
             attempt.unstored[start, end] = self._unstored(client, attempt, part, token)
             attempt.unanswered = None
@@ -544,6 +551,10 @@ class Sink:
         except Exception as exc:
             if lost_answer(exc):
                 attempt.unanswered = (start, end)
+            elif not self._alone and classify(exc) != "poison":
+                # Perhaps taken by llm_calls and a rollup before the refusal: whether the
+                # retry under the token still skips them depends on the server (view_tokens).
+                attempt.refused[start, end] = view_tokens.epoch_or_none(client)
             raise
         self._metrics.insert_seconds.observe(time.perf_counter() - started)
         self._metrics.rows_written.inc(written)
@@ -576,8 +587,8 @@ class Sink:
         attempt.found = days if attempt.found is None else _spanning(attempt.found, days)
         missing = len(kept[0]) if kept else 0
         log.warning(
-            "sink: the answer to an insert of %s was lost and %d of its %d rows are in "
-            "llm_calls: %s",
+            "sink: an insert of %s may have been made (its answer lost, a replay, or refused "
+            "before the server restarted) and %d of its %d rows are in llm_calls: %s",
             token, found, found + missing,
             f"only the {missing} missing sent again" if missing else "not sent again",
         )  # fmt: skip
@@ -628,6 +639,8 @@ class _Attempt:
     found: rollup_repair.Days | None = None  # the days of rows found made (see Sink._unstored)
     # The rows of each range looked up that llm_calls lacked, and their token (Sink._unstored).
     unstored: dict[tuple[int, int], tuple[Columns, str]] = field(default_factory=dict)
+    # The server's epoch after each range's insert was refused (a ClickHouse server only).
+    refused: dict[tuple[int, int], view_tokens.Epoch | None] = field(default_factory=dict)
 
     def may_be_made(self, start: int, end: int) -> bool:
         """Whether an insert of rows ``[start, end)`` may have been made without this run

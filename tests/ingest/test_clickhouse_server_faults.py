@@ -4,9 +4,15 @@ from __future__ import annotations
 
 import http.server
 import json
+import os
+import signal
+import subprocess
+import sys
 import threading
 import time
 import urllib.request
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -214,3 +220,57 @@ def _query(clickhouse: ChdbServer, sql: str) -> None:
     )
     with urllib.request.urlopen(request, timeout=30) as answer:
         answer.read()
+
+
+def test_an_insert_a_rollup_refused_retried_after_the_server_restarted_is_counted_once(tmp_path):
+    # The server refuses an insert part way: llm_calls and llm_cost_daily take it, then
+    # llm_cost_hourly is out of space (NOT_ENOUGH_SPACE "while pushing to view"); it is
+    # restarted before the sink's retry. The retry under the token was deduplicated in
+    # llm_calls and counted again in llm_cost_daily: the server that ran the migrations named
+    # the views it had altered (MODIFY QUERY, 0005/0010/0017) otherwise than the restarted one
+    # that loaded them from disk: llm_calls 200, daily 300. Now the server's restart is seen
+    # (view_tokens) and the rows are looked up instead: none is sent again, and the rollup
+    # left short is said with the command that rebuilds it, which makes every count exact.
+    port = free_port()
+    clickhouse = ChdbServer(tmp_path / "server", port)
+    server = ServeProcess(tmp_path)
+    setting = "min_free_disk_bytes_to_perform_insert"
+    try:
+        server.start(clickhouse=clickhouse.url)
+        acked = _acknowledged(server, 5)
+        server.wait_drained()
+        _query(clickhouse, f"ALTER TABLE llm_cost_hourly MODIFY SETTING {setting} = 1e19")
+        acked += _acknowledged(server, 5)
+        deadline = time.monotonic() + 60
+        while "NOT_ENOUGH_SPACE" not in server.log() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        # serve paused meanwhile, so that no retry meets the server down (a lost answer,
+        # looked up already): a restart between two retries, as a quick one falls.
+        os.kill(server.process.pid, signal.SIGSTOP)
+        try:
+            clickhouse.stop()
+            clickhouse = ChdbServer(tmp_path / "server", port)
+            _query(clickhouse, f"ALTER TABLE llm_cost_hourly RESET SETTING {setting}")
+        finally:
+            os.kill(server.process.pid, signal.SIGCONT)
+        server.wait_drained(timeout=90)
+        assert server.stop() == 0
+        stored = read_store(clickhouse.url)
+        counts = (len(stored["calls"]), stored["llm_cost_hourly"][0], stored["llm_cost_daily"][0])
+        assert counts == (200, "100", "200")
+        day = datetime.now(UTC).date()
+        since, until = str(day), str(day + timedelta(days=1))
+        assert f"run tokentrace reprice --since {since} --until {until}" in server.log()
+        reprice = [sys.executable, "-m", "tokentrace.processor.cli", "reprice",
+                   "--clickhouse", clickhouse.url, "--since", since, "--until", until]  # fmt: skip
+        subprocess.run(reprice, check=True, capture_output=True, timeout=120)
+    finally:
+        if server.process is not None and server.process.poll() is None:
+            server.kill()
+        clickhouse.stop()
+    stored = read_store(f"chdb://{tmp_path / 'server'}")
+    assert sorted(row["span_id"] for row in stored["calls"]) == sorted(acked)
+    assert sum(Decimal(row["cost"]) for row in stored["calls"]) == Decimal("0.7")  # $0.0035 each
+    for rollup in ("llm_cost_hourly", "llm_cost_daily"):
+        assert (stored[rollup][0], Decimal(stored[rollup][1])) == ("200", Decimal("0.7"))
+    assert "100 of its 100 rows are in llm_calls: not sent again" in server.log()
