@@ -135,6 +135,7 @@ PROVIDER_ALIASES = {
     "google-ai-studio": "gcp.gen_ai",
     "vertex_ai": "gcp.vertex_ai",
     "vertexai": "gcp.vertex_ai",
+    "googleai": "gcp.gemini",  # Genkit's Gemini API plugin (``googleai/gemini-2.5-flash``)
     "az.ai.openai": "azure.ai.openai",
     "azure_openai": "azure.ai.openai",
     "az.ai.inference": "azure.ai.inference",
@@ -269,6 +270,12 @@ SPAN_INPUTS = _field(RAW, "mlflow.spanInputs")
 # only for the Agents SDK's placeholder response id, its one sign of a streamed Chat
 # Completions call (``sources.Source.placeholder_streams``).
 OUTPUT_PREVIEW = _field(RAW, "gen_ai.output.preview")
+# Genkit's (1.42) action spans: which kind of action (``model``, ``embedder``…), its name
+# (``openai/gpt-4o``: the plugin, then the model) and what it returned, JSON; nothing else
+# of the call is an attribute (``sources.genkit_call``).
+GENKIT_SUBTYPE = _field(LOWER, "genkit:metadata:subtype")
+GENKIT_NAME = _field(TEXT, "genkit:name")
+GENKIT_OUTPUT = _field(RAW, "genkit:output")
 # Google ADK 1.x's whole model response (JSON): read only for its cache and total counts,
 # which its spans' attributes lack (``sources.gemini_usage``).
 ADK_RESPONSE = _field(RAW, "gcp.vertex.agent.llm_response")
@@ -828,6 +835,13 @@ def _call(
                 if found[OPERATION_ID]
                 else sources.CALL_KINDS.get(found[SPAN_KIND] or "", "")
             )
+    if source.genkit:
+        genkit = sources.genkit_call(
+            found[GENKIT_SUBTYPE], found[GENKIT_NAME], found[GENKIT_OUTPUT]
+        )
+        if genkit is None:
+            return None  # a flow, a ``generate`` step (its usage sums its model calls'), a tool
+        provider, found[REQUEST_MODEL], operation, found[USAGE_OBJECT] = genkit
     model_id = source.bedrock_model_id(found[INPUT_VALUE], found[OUTPUT_VALUE])
     if model_id:
         found[REQUEST_MODEL] = tag_rules.clip(model_id)

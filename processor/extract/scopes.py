@@ -184,6 +184,9 @@ SCOPES: dict[bytes, frozenset[str]] = {
     # reads (``llm.usage.cached_tokens``) and never Claude's cache writes, which its input
     # includes
     b"@voltagent/core": frozenset({"cache_writes_unsaid"}),
+    # Genkit (1.42): its model and embedder actions' spans have no attribute of the call's but
+    # their name and what they returned (``Source.genkit``)
+    b"genkit-tracer": frozenset({"genkit"}),
 }
 
 # The OpenLIT family's quirks, which its tracer provider (``telemetry.sdk.name=openlit``)

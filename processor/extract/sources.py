@@ -698,7 +698,7 @@ class Source:
     __slots__ = (
         "ag2", "agents_bridge", "anthropic_input_excludes_cache", "bedrock_input_excludes_cache",
         "bedrock_vendor_dropped", "botocore", "cache_writes_unsaid", "chunk_timed", "foundry",
-        "haystack", "inherits",
+        "genkit", "haystack", "inherits",
         "langchain", "langchain_js", "langtrace", "litellm", "llama_index", "logfire",
         "openinference", "openinference_js_bedrock", "openlit", "openllmetry_js_openai",
         "openllmetry_langchain",
@@ -1088,6 +1088,32 @@ def gemini_usage(response: str) -> tuple[int | None, int | None] | None:
     )
     valid = tuple(c if c.__class__ is int and 0 <= c <= 2**32 else None for c in counts)
     return valid  # type: ignore[return-value]
+
+
+_GENKIT_OPERATIONS = {"model": "chat", "embedder": "embeddings"}
+
+
+def genkit_call(
+    subtype: str | None, name: str | None, output: str | None
+) -> tuple[str, str, str, str | None] | None:
+    """(provider, model, operation, usage object) of a Genkit model or embedder action span;
+    None for its other spans. Its span names the plugin and the model only in
+    ``genkit:name`` (``openai/gpt-4o``) and records what the action returned
+    (``genkit:output``, JSON): Genkit's own ``usage`` leaves out the cache (its
+    @genkit-ai/compat-oai OpenAI plugin, 1.42: 1,200 input, no cached count), the provider's
+    response (``raw``) has the API's usage whole, read as a usage object (``UsageObject``).
+    Without it the counts are unknown (usage-missing), never Genkit's partial ones: its
+    embedder's output has no usage at all."""
+    operation = _GENKIT_OPERATIONS.get(subtype or "")
+    if operation is None or not name:
+        return None
+    plugin, _, model = name.rpartition("/")
+    try:
+        raw = json.loads(output or "").get("raw")
+        usage = raw.get("usage") if raw.__class__ is dict else None
+    except (ValueError, AttributeError):
+        usage = None
+    return plugin, model, operation, json.dumps(usage) if usage.__class__ is dict else None
 
 
 def vercel_operation(operation_id: str) -> str:

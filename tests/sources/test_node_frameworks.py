@@ -19,6 +19,7 @@ from decimal import Decimal
 import pytest
 
 from tests.sources.test_call_shapes import GPT_4O, SONNET
+from tests.sources.test_node_latest_calls import EMBEDDING_NO_USAGE
 
 
 def _total(result) -> Decimal:
@@ -148,3 +149,23 @@ def test_voltagent(replay, alone):
         ("gpt-4o", 1, "user-1", "session-1"), ("gpt-4o", 1, "user-1", "session-1"),
     ]  # fmt: skip
     assert result.metrics.spans_duplicate.value() == 0
+
+
+@pytest.mark.parametrize("alone", [False, True])
+def test_genkit(replay, alone):
+    """Genkit 1.42.0 with @genkit-ai/compat-oai 1.42.0's OpenAI plugin (recorded 2026-12-04,
+    ``genkitCalls``; its trace SDK is 1.x, its spans through ``enableTelemetry``'s span
+    processors): gpt-4o generated and streamed, and an embedding. Its spans (scope
+    ``genkit-tracer``) have no attribute of the call's but ``genkit:name`` (``openai/gpt-4o``)
+    and what the action returned (``genkit:output``), so no row was stored: 3 calls lost.
+    Now a ``model`` action span is a call, with the API's usage from the response it records
+    (Genkit's own ``usage`` leaves out the 1,000 cached): 2 rows at $0.00255. The embedder's
+    output has no usage: counted, its cost unknown. The ``generate`` spans above the model
+    calls (their usage sums the calls') are not calls. Nothing on its spans says a call
+    streamed."""
+    result = replay("genkit_js", alone=alone)
+    assert result.spans == 5
+    assert result.rows() == [GPT_4O, GPT_4O, EMBEDDING_NO_USAGE]
+    assert _total(result) == Decimal("0.0051")
+    assert result.rows("unpriced_reason") == [("",), ("",), ("usage_missing",)]
+    assert result.metrics.spans_ignored.value() == 2
