@@ -239,9 +239,9 @@ def _chunk_sql(chunk: int, slot_starts_us: list[int], slot_ends: list[int]) -> s
     a ``cityHash64`` of (seed, chunk, n), so the data is the same on every run.
     """
     # The table's columns, in its order; the finer units, their costs, the units billed other
-    # than by token, rules, provider cost, inference geography, call key and cache_unsaid keep
-    # their defaults (no modality tokens, no characters, seconds or searches, no rule, no
-    # reported cost, global, no key, a cache count said or not needed).
+    # than by token, rules, provider cost, inference geography, call key, cache_unsaid and
+    # not_sent keep their defaults (no modality tokens, no characters, seconds or searches, no
+    # rule, no reported cost, global, no key, a cache count said or not needed, sent).
     defaulted = {
         *USAGE_UNITS,
         *UNIT_COST_COLUMNS,
@@ -251,6 +251,7 @@ def _chunk_sql(chunk: int, slot_starts_us: list[int], slot_ends: list[int]) -> s
         "inference_geo",
         "call_key",
         "cache_unsaid",
+        "not_sent",
     }
     columns = ", ".join(c for c in COLUMNS if c not in defaulted)
     return f"""

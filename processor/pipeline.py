@@ -289,7 +289,9 @@ def price_call(pricer: Pricer, call: Call) -> Price:
         model = (call_models(call.response_model, call.request_model) or [""])[0]
         log.warning("cannot price %s %s: %s", call.provider, model, exc)
         price = unpriced(model, PRICING_ERROR)
-        return as_stored(price, call.usage_missing, call.budget_blocked, call.provider_usd)
+        return as_stored(
+            price, call.usage_missing, call.budget_blocked, call.provider_usd, call.not_sent
+        )
 
 
 def _copy(source: Future[None], target: Future[None]) -> None:

@@ -105,7 +105,7 @@ COLUMNS = (
     "usage_missing", "tags",
     *USAGE_UNITS, "unpriced_reason", "price_rule", "provider_cost", "cost_source",
     "api_key", "endpoint", "budget_blocked", *UNIT_COST_COLUMNS, *METERED_UNITS,
-    "inference_geo", "call_key", "cache_unsaid",
+    "inference_geo", "call_key", "cache_unsaid", "not_sent",
 )  # fmt: skip
 # The money columns, in table order: integer units of 1e-12 USD in a row (see Call.row),
 # ``Decimal(18, 12)`` in the table.
@@ -455,6 +455,7 @@ class Call:
         "late",
         "latency_ms",
         "metered",
+        "not_sent",
         "opening",
         "operation",
         "ours",
@@ -533,6 +534,10 @@ class Call:
     api_key: str
     endpoint: str
     budget_blocked: int
+    not_sent: int
+    """1 when the call's connection failed before its request was sent
+    (``tokentrace.request.not_sent``) and no count says otherwise: a known $0 whatever the
+    model, kept so by reprice (``pricer.as_stored``)."""
     call_key: str
     """``tokentrace.call.key``: one row per key, however often the call's usage is read."""
     subtask: str
@@ -602,6 +607,7 @@ class Call:
             self.inference_geo,
             self.call_key,
             self.cache_unsaid,
+            self.not_sent,
         )
 
 
@@ -1142,11 +1148,13 @@ def _call(
     call.http_status = found[HTTP_STATUS] or 0
     if 300 <= call.http_status < 400 and input_tokens is None and output_tokens is None:
         return None  # a redirect, not a call: the client sends the call again where it points
+    call.not_sent = 0
     if ((call.http_status >= 400 and call.http_status not in MAY_HAVE_RUN) or found[NOT_SENT]) and (
         input_tokens is None and output_tokens is None
     ):
         # a rejected request, or one never sent, used nothing: its cost is a known $0
         call.usage_missing = 0
+        call.not_sent = int(bool(found[NOT_SENT]))
     elif (
         call.status == "ok"
         and source.rank != sources.RANK_TOKENTRACE

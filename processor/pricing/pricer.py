@@ -142,6 +142,7 @@ PRICES_FROM = date(2020, 6, 11)
 INVALID_USAGE = "invalid_usage"  # counts that contradict each other (more audio than input)
 PRICING_ERROR = "pricing_error"
 BUDGET_GUARD = "budget-guard"  # the price_version of a call blocked before it was sent
+NOT_SENT = "not-sent"  # the price_version of a call whose connection failed before it was sent
 
 
 class Price(NamedTuple):
@@ -177,24 +178,33 @@ def unpriced(model: str, reason: str = UNKNOWN_MODEL) -> Price:
     return Price(False, model, zero, zero, zero, zero, zero, zero, "", reason, "", None, "none")
 
 
-def never_sent(model: str) -> Price:
-    """The price of a call the budget guard answered locally: it never reached the provider,
-    so it cost a known $0 whatever the model (an unpriced model would make it unknown)."""
+def never_sent(model: str, version: str = BUDGET_GUARD) -> Price:
+    """The price of a call that never reached the provider, answered locally by the budget
+    guard or refused at connect (``version`` says which): a known $0 whatever the model (an
+    unpriced model would make it unknown)."""
     zero = _ZERO
-    return Price(True, model, zero, zero, zero, zero, zero, zero, BUDGET_GUARD)
+    return Price(True, model, zero, zero, zero, zero, zero, zero, version)
 
 
 def as_stored(
-    price: Price, usage_missing: int, budget_blocked: int, provider_cost: Decimal | None
+    price: Price,
+    usage_missing: int,
+    budget_blocked: int,
+    provider_cost: Decimal | None,
+    not_sent: int = 0,
 ) -> Price:
     """The price a call is stored at, from what the pricer found for its counts: unknown
     (``usage_missing``) when its span had no usage, never $0; a known $0 when the budget
-    guard blocked it (:func:`never_sent`); the cost the provider reported counts either way
+    guard blocked it or its connection failed before it was sent (``not_sent``, the stored
+    column: so that reprice keeps it $0 too, an unpriced model's call included;
+    :func:`never_sent`); the cost the provider reported counts either way
     (:func:`with_provider_cost`). One rule for ingest and for reprice."""
     if usage_missing:  # the model's name as priced, its cost unknown
         price = unpriced(price.model, USAGE_MISSING)
     if budget_blocked:
         price = never_sent(price.model)
+    elif not_sent:
+        price = never_sent(price.model, NOT_SENT)
     return with_provider_cost(price, provider_cost)
 
 

@@ -75,6 +75,7 @@ INPUT_COLUMNS = (
     "cache_unsaid",
     "provider_cost",
     "budget_blocked",
+    "not_sent",
 )
 # price_version last: a staged run marks it. usage_missing is the span's, or the pricer's
 # finding on a call with cache_unsaid (pricer.stored_usage_missing), which a new price may

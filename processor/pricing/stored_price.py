@@ -35,6 +35,7 @@ class PricingInputs(Protocol):
     usage_missing: int
     cache_unsaid: int
     budget_blocked: int
+    not_sent: int
 
     @property
     def timestamp(self) -> datetime: ...
@@ -70,4 +71,6 @@ def price_stored(pricer: Pricer, call: PricingInputs, unnamed: str = "") -> Pric
         )
         if price.priced or price.reason == USAGE_MISSING:  # priced, or unknown for its cache
             break
-    return as_stored(price, call.usage_missing, call.budget_blocked, call.provider_usd)
+    return as_stored(
+        price, call.usage_missing, call.budget_blocked, call.provider_usd, call.not_sent
+    )

@@ -52,6 +52,7 @@ _ARROW_TYPES = {
     "stream": pa.uint8(),
     "usage_missing": pa.uint8(),
     "cache_unsaid": pa.uint8(),
+    "not_sent": pa.uint8(),
     "budget_blocked": pa.uint8(),
     "http_status": pa.uint16(),
     "latency_ms": pa.float64(),

@@ -170,7 +170,7 @@ def test_money_units_reach_clickhouse_exactly(store_client):
         cache_write_cost=10**18 - 1, output_cost=123_456_789, cost=10**18 - 1,
         cache_savings=-987_654_321_000, priced=1, latency_ms=1.5, ttft_ms=None,
         http_status=200, stream=1, usage_missing=0, tags={"k": "v"}, budget_blocked=0,
-        cache_unsaid=0,
+        cache_unsaid=0, not_sent=0,
     )  # fmt: skip
     store_client.insert_arrow("llm_calls", arrow_table([[row[name]] for name in COLUMNS]))
     stored = store_client.query(

@@ -22,6 +22,8 @@ import urllib3
 
 from tokentrace.instrumentation.call import LLMCall
 from tokentrace.instrumentation.not_sent import NOT_SENT
+from tokentrace.processor.pricing.pricer import Pricer
+from tokentrace.processor.pricing.reprice import reprice
 
 from .conftest import instrumented, llm_spans, store_spans
 
@@ -80,6 +82,37 @@ def test_refused_calls_cost_a_known_zero_one_row_per_attempt(
         ("openai", "gpt-4o-mini", *known_zero, "ConnectError"),
         ("openai", "gpt-4o-mini", *known_zero, "ConnectError"),
     ]
+
+
+def test_a_refused_call_to_an_unpriced_model_is_a_known_zero_and_stays_so_on_reprice(
+    standin, closed_port, tmp_path, store_client
+):
+    """A call refused at connect never reached the provider, whatever its model: a model no
+    price list has (a gateway's own alias) was stored unknown (`unknown_model`), since reprice
+    could not tell such a row from another source's failed span with zero counts, and would
+    have undone a $0. The stored `not_sent` column says it: a known $0 at ingest
+    (price_version `not-sent`), and after `tokentrace reprice`; a priced model's alike."""
+    with instrumented(standin, provider_urls="") as exporter:
+        oai = openai.OpenAI(
+            base_url=f"http://127.0.0.1:{closed_port}/v1", api_key="sk-test", max_retries=0
+        )
+        for model in ("acme-support-alias", "gpt-4o-mini"):
+            with pytest.raises(openai.APIConnectionError):
+                oai.chat.completions.create(model=model, messages=ASK)
+    store_spans(llm_spans(exporter), tmp_path, store_client)
+    query = (
+        "SELECT provider, model, priced, cost, usage_missing, unpriced_reason, price_version,"
+        " not_sent FROM llm_calls ORDER BY model"
+    )
+    known_zero = (1, Decimal(0), 0, "", "not-sent", 1)
+    expected = [
+        ("unknown", "acme-support-alias", *known_zero),
+        ("openai", "gpt-4o-mini", *known_zero),
+    ]
+    assert store_client.query(query).result_rows == expected
+    since = store_client.query("SELECT min(ts) FROM llm_calls").result_rows[0][0]
+    reprice(store_client, Pricer(prices_file=""), since)
+    assert store_client.query(query).result_rows == expected
 
 
 def test_a_call_sent_and_never_answered_stays_unknown(standin, silent_port, tmp_path, store_client):

@@ -33,7 +33,7 @@ COLUMNS = (
 def test_xai_sdk_grpc_calls_one_row_each_exact(replay):
     """Four sync calls (``sample`` and ``stream`` on each model) and two asyncio calls on
     grok-3-mini: six rows. The reasoning tokens were left out of the output and the cache
-    reads billed at the input rate ($0.000235 for a $0.00031 call)."""
+    reads billed at the input rate ($0.000535 for a $0.00031 call)."""
     result = replay("xai_sdk")
     assert result.spans == 6
     assert result.rows(*COLUMNS) == sorted([MINI] * 4 + [FAST] * 2)
