@@ -161,8 +161,17 @@ SCOPES: dict[bytes, frozenset[str]] = {
     # the AI SDK 7 through @ai-sdk/otel (scope ``gen_ai``), Pydantic AI (2.68), Strands Agents
     # (1.62): a stream only by its time to first chunk; the AI SDK 7's ``embed`` operation
     # span looks like its model call's, and its dimensions are on its parents' spans; the
-    # provider ids @ai-sdk/otel does not know it passes through (``together.chat``)
-    b"gen_ai": frozenset({"chunk_timed", "operation_spans", "parent_dimensions", "provider_ids"}),
+    # provider ids @ai-sdk/otel does not know it passes through (``together.chat``); it names
+    # @ai-sdk/azure's (Azure OpenAI) ``azure.ai.inference``
+    b"gen_ai": frozenset(
+        {
+            "azure_named_inference",
+            "chunk_timed",
+            "operation_spans",
+            "parent_dimensions",
+            "provider_ids",
+        }
+    ),
     b"pydantic-ai": frozenset({"chunk_timed"}),
     b"strands.telemetry.tracer": frozenset({"chunk_timed"}),
     # OpenInference's Haystack (0.1.46): the usage and a stream's first-chunk time only in the

@@ -696,7 +696,8 @@ class Source:
     """The conventions of the spans of one scope of one resource, decided once per scope."""
 
     __slots__ = (
-        "ag2", "agents_bridge", "anthropic_input_excludes_cache", "bedrock_input_excludes_cache",
+        "ag2", "agents_bridge", "anthropic_input_excludes_cache", "azure_named_inference",
+        "bedrock_input_excludes_cache",
         "bedrock_vendor_dropped", "botocore", "cache_writes_unsaid", "chunk_timed", "foundry",
         "genkit", "haystack", "inherits",
         "langchain", "langchain_js", "langtrace", "litellm", "llama_index", "logfire",
@@ -1021,6 +1022,11 @@ class Source:
             return "gcp.vertex_ai"
         if self.foundry and name == "anthropic":
             return "azure.ai.foundry"  # as Agent Framework names it: Azure AI's
+        if self.azure_named_inference and name == "azure.ai.inference":
+            # @ai-sdk/otel (1.0, ``mapProviderName``) names every ``azure…`` id Azure AI
+            # Inference's, while the AI SDK's ``azure`` provider (@ai-sdk/azure) is Azure
+            # OpenAI, as the AI SDK 6's and Mastra's ids (``azure.chat``) are read
+            return "azure.ai.openai"
         if self.provider_ids and name not in _DOTTED_NAMES:
             # @ai-sdk/amazon-bedrock's id has no dot (``amazon-bedrock``)
             head, _, rest = name.partition(".")

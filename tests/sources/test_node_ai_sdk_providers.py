@@ -67,9 +67,10 @@ EMBEDDINGS = [
     ("aws.bedrock", "amazon.titan-embed-text-v2:0", 1200, 0, 0, 0, 0, Decimal("0.000024")),
     ("mistral_ai", "mistral-embed", 1200, 0, 0, 0, 0, Decimal("0.00012")),
 ]
-# @ai-sdk/azure's calls: @ai-sdk/otel names every ``azure.*`` id Azure AI Inference's, the
-# AI SDK 6's reader Azure OpenAI's; both are priced at Azure's list
-AZURE = {7: "azure.ai.inference", 6: "azure.ai.openai"}
+# @ai-sdk/azure's calls (Azure OpenAI), priced at Azure's list: @ai-sdk/otel names every
+# ``azure.*`` id Azure AI Inference's, which was the AI SDK 7's rows' provider, while the
+# AI SDK 6's were Azure OpenAI's: one service under two names. Both are Azure OpenAI's now.
+AZURE = {7: "azure.ai.openai", 6: "azure.ai.openai"}
 
 
 @pytest.mark.parametrize("alone", [False, True])
