@@ -8,14 +8,23 @@ channels with `grpc.secure_channel` (`grpc.aio.secure_channel` for the async cli
 up on the module at each call: wrapped here, a channel to one of `SERVICES` logs a warning on
 the `tokentrace.instrumentation` logger naming the host and the setting. Channels are opened
 once per client, never per request.
+
+xAI's SDK (xai-sdk) calls `api.x.ai` over gRPC too: those calls are metered, from the spans
+the SDK itself makes on the global tracer provider (the processor reads them). A channel to
+xAI logs a warning once when those spans would go nowhere: no global tracer provider set
+(an app that set tracing up in code, not under `opentelemetry-instrument`), or
+`XAI_SDK_DISABLE_TRACING` on.
 """
 
 from __future__ import annotations
 
 import functools
 import importlib
+import os
 from collections.abc import Callable
 from typing import Any
+
+from opentelemetry import trace
 
 from . import failures, unmetered
 
@@ -32,6 +41,8 @@ SERVICES: tuple[tuple[str, str, str], ...] = (
     ),
 )
 """(host suffix, service, what to set) of the LLM APIs Google's SDKs call over gRPC."""
+XAI_HOST = "api.x.ai"
+_UNSET_PROVIDERS = (trace.ProxyTracerProvider, trace.NoOpTracerProvider)
 _MODULES = ("grpc", "grpc.aio")
 
 
@@ -50,6 +61,28 @@ def _check(target: Any) -> None:
                 target,
                 setting,
             )
+    if host == XAI_HOST:
+        untraced = _xai_untraced()
+        if untraced:
+            unmetered.say_once(
+                ("grpc", host),
+                "calls to xAI over gRPC (%s) are metered from xai-sdk's own spans, which go to "
+                "the global tracer provider: %s",
+                target,
+                untraced,
+            )
+
+
+def _xai_untraced() -> str:
+    """Why xai-sdk's spans would go nowhere ("" when they are recorded): it traces on the
+    global tracer provider unless `XAI_SDK_DISABLE_TRACING` is 1 or true (its own switch)."""
+    if os.environ.get("XAI_SDK_DISABLE_TRACING", "").lower() in ("1", "true"):
+        return "unset XAI_SDK_DISABLE_TRACING"
+    if isinstance(trace.get_tracer_provider(), _UNSET_PROVIDERS):
+        return (
+            "none is set: run under opentelemetry-instrument, or call trace.set_tracer_provider()"
+        )
+    return ""
 
 
 def _wrapped(original: Callable[..., Any]) -> Callable[..., Any]:

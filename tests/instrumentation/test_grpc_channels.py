@@ -9,6 +9,7 @@ import logging
 
 import grpc
 import grpc.aio
+from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
 
 from tokentrace.instrumentation import LLMInstrumentor, unmetered
@@ -37,6 +38,45 @@ def test_a_vertex_ai_grpc_channel_is_said_unmetered_with_the_rest_setting(unmapp
         "calls to the Gemini API over gRPC (generativelanguage.googleapis.com:443) are not "
         "metered by tokentrace: pass transport='rest' to google.generativeai.configure(), or "
         "use google-genai",
+    ]
+
+
+def test_an_xai_channel_is_said_unmetered_when_xai_sdk_s_spans_go_nowhere(
+    unmapped, caplog, monkeypatch
+):
+    """xai-sdk's gRPC calls are metered from its own spans on the global tracer provider
+    (tests/sources/test_xai_sdk.py): with none set (an app tracing in code) or its tracing
+    switched off, they went unmetered without a word. A channel opened as xai-sdk opens it
+    (`grpc.secure_channel("api.x.ai", …)`, `grpc.aio` for `AsyncClient`) now says so, once;
+    with a global provider set, nothing is said."""
+    monkeypatch.delenv("XAI_SDK_DISABLE_TRACING", raising=False)
+    monkeypatch.setattr(trace, "_TRACER_PROVIDER", None)  # none set: the API's proxy
+    credentials = grpc.ssl_channel_credentials()
+    messages = []
+    for setting in ("none", "disabled", "set"):
+        unmetered._said.clear()
+        if setting == "disabled":
+            monkeypatch.setattr(trace, "_TRACER_PROVIDER", TracerProvider())
+            monkeypatch.setenv("XAI_SDK_DISABLE_TRACING", "1")
+        if setting == "set":
+            monkeypatch.delenv("XAI_SDK_DISABLE_TRACING")
+        caplog.clear()
+        with caplog.at_level(logging.WARNING, logger="tokentrace.instrumentation"):
+            grpc.secure_channel("api.x.ai", credentials).close()
+
+            async def aio() -> None:
+                await grpc.aio.secure_channel("api.x.ai", credentials).close()
+
+            asyncio.run(aio())
+        messages.append([record.getMessage() for record in caplog.records])
+    said = "calls to xAI over gRPC (api.x.ai) are metered from xai-sdk's own spans, which go to "
+    assert messages == [
+        [
+            said + "the global tracer provider: none is set: run under opentelemetry-instrument, "
+            "or call trace.set_tracer_provider()"
+        ],
+        [said + "the global tracer provider: unset XAI_SDK_DISABLE_TRACING"],
+        [],
     ]
 
 
