@@ -4,11 +4,12 @@ beside the spool for its next start (``stored_keys``, ``kept_traces``).
 ``NAME`` takes records until it holds ``limit`` entries, then replaces ``NAME.old``, so
 between ``limit`` and twice that many of the latest entries are kept. Written, and fsynced
 only when asked (:meth:`RecordLog.sync`): the page cache outlives serve's process, not a
-power loss. ``stored_keys`` is never synced (its entries describe segments whose deletion is
-not synced either); ``kept_traces`` is, before a request is answered, since the spans it
-remembers were acknowledged (an AG2 sub-agent counted twice, a call stored without its user
-after a power loss). A torn last record (a crash mid-write) is cut off, a damaged one skipped:
-an entry lost here costs what a restart cost before these files existed, never a stored span.
+power loss. ``stored_keys`` is synced before the segment its entries describe is deleted (a
+power loss could keep the deletion and drop the keys); ``kept_traces`` before a request is
+answered, since the spans it remembers were acknowledged (an AG2 sub-agent counted twice, a
+call stored without its user after a power loss). A torn last record (a crash mid-write) is
+cut off, a damaged one skipped: an entry lost here costs what a restart cost before these
+files existed, never a stored span.
 """
 
 from __future__ import annotations

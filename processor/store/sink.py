@@ -473,6 +473,10 @@ class Sink:
         try:
             trace_ids, span_ids, response_ids, starts = (columns[index] for index in _KEY_COLUMNS)
             self._stored_keys.add((trace_ids, span_ids, response_ids, starts))
+            # On disk before the segment's deletion can be: a power loss keeping the deletion
+            # (journalled) and not the appended keys (ext4's delayed allocation) lost the
+            # only copy of them that a fast client's resend is known by (StoredKeys.sync).
+            self._stored_keys.sync()
         except Exception as exc:  # only a resend after a restart could be counted twice
             log.error("sink: cannot keep the keys of %s for after a restart: %s", name, exc)
 

@@ -58,12 +58,17 @@ class StoredKeys:
         return keys
 
     def add(self, keys: Keys) -> None:
-        """Keep the keys of a stored segment, before it is deleted.
-
-        Not fsynced (``record_log``): after a power loss, ClickHouse's own parts are not
-        fsynced either. marshal, not pickle: 2 ms for 50,000 rows' keys rather than 27.
-        """
+        """Keep the keys of a stored segment, before it is deleted (then :meth:`sync`).
+        marshal, not pickle: 2 ms for 50,000 rows' keys rather than 27."""
         self._log.append(marshal.dumps(keys), len(keys[0]))
+
+    def sync(self) -> None:
+        """Put the keys added so far on disk (``RecordLog.sync``), before the segment they
+        describe is deleted: unsynced, a power loss could keep the deletion and lose the keys,
+        and a span of a client whose clock is fast, resent after the restart while the store
+        was away, was stored twice (BENCHMARKS.md, fourteenth round). One fdatasync per stored
+        segment, in the sink's thread (no answer waits for it)."""
+        self._log.sync()
 
     def close(self) -> None:
         self._log.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import os
 import threading
 import time
 from decimal import Decimal
@@ -850,8 +851,9 @@ def test_a_cut_insert_of_a_segment_whose_rewrite_failed_leaves_no_rollup_short(
     assert list(tmp_path.glob("*.wal")) == []
 
 
+@pytest.mark.parametrize("power_loss", [False, True])
 def test_a_fast_clocks_span_seeded_from_the_stored_keys_and_forgotten_is_looked_up(
-    tmp_path, store_client, pricer
+    tmp_path, store_client, pricer, monkeypatch, power_loss
 ):
     # A client's clock 10 minutes fast; its 10 spans stored, their keys kept beside the spool
     # (stored-keys). serve restarted with the store away (no seed from it: the cutoff is the
@@ -859,11 +861,26 @@ def test_a_fast_clocks_span_seeded_from_the_stored_keys_and_forgotten_is_looked_
     # 40 newer calls (a deduper of 40 keys standing for 600,000): its cutoff rose only to when
     # that generation stopped taking keys, before their start, so the 10 resent were not
     # looked up and were stored twice.
+    # power_loss: the host loses power once the segment's deletion is on disk (journalled)
+    # and stored-keys keeps only what an fdatasync put there (appended data under ext4's
+    # delayed allocation). stored-keys was never synced: the 10 resent were stored twice.
+    durable = {"size": 0}
+    real_fdatasync = os.fdatasync
+
+    def fdatasync(fd: int) -> None:
+        real_fdatasync(fd)
+        if os.readlink(f"/proc/self/fd/{fd}") == str(tmp_path / "stored-keys"):
+            durable["size"] = os.fstat(fd).st_size
+
+    monkeypatch.setattr(os, "fdatasync", fdatasync)
     ahead = NOW_NS + 10 * 60 * 10**9
     first_copies = [span(chat(), start_ns=ahead + n * 10**6) for n in range(10)]
     first = Ingest(tmp_path, lambda: store_client, pricer, stored_keys=StoredKeys(tmp_path, 100))
     first.send(request(*first_copies))
     first.close()
+    assert list(tmp_path.glob("*.wal")) == []  # the segment stored and deleted
+    if power_loss:
+        os.truncate(tmp_path / "stored-keys", durable["size"])
 
     deduper = Deduper(capacity=40)
     deduper.forgets_before_us = time.time_ns() // 1000  # the store away at start
@@ -876,13 +893,14 @@ def test_a_fast_clocks_span_seeded_from_the_stored_keys_and_forgotten_is_looked_
     )
     for _ in range(4):  # 40 newer calls: the generation holding the 10 seeded dropped
         again.send(request(*(span(chat()) for _ in range(10))))
-    assert deduper.forgets_before_us > ahead // 1000
+    cutoff = deduper.forgets_before_us
     assert wait_for(lambda: store_client.command("SELECT count() FROM llm_calls") == 50)
     again.send(request(*first_copies))  # resent
     again.close()
     # gpt-4o: 1,000 x $2.50 / M + 100 x $10 / M = $0.0035 a call; 50 calls, the 10 resent not
     assert totals(store_client) == ((50, Decimal("0.175"), 50000),) + ((50, Decimal("0.175")),) * 2
     assert again.metrics.spans_duplicate.value() == 10
+    assert cutoff > ahead // 1000
 
 
 def test_a_rollup_rebuild_a_stop_cut_short_is_finished_before_the_next_start_inserts(
