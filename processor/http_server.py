@@ -54,6 +54,11 @@ ACCEPT_BACKLOG = 128
 RETRY_AFTER_SECONDS = BUSY_RETRY_AFTER  # why 2 s: see pipeline
 
 _TIMEOUT = b"HTTP/1.1 408 Request Timeout\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+# What an HTTP/2 client sends first: an OTLP/gRPC exporter pointed at the OTLP/HTTP port (the
+# Python exporter's default protocol is grpc), which h11 would only log as "Invalid HTTP
+# request received."
+_HTTP2_PREFACE = b"PRI * HTTP/2.0\r\n"
+GRPC_HINT_EVERY_SECONDS = 60.0
 
 
 async def _busy(scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -96,6 +101,7 @@ class _Guard:
         self.metrics = metrics
         # Connections waiting for a request head, oldest first: eviction candidates.
         self.waiting: OrderedDict[GuardedH11Protocol, None] = OrderedDict()
+        self.grpc_hinted_at = -GRPC_HINT_EVERY_SECONDS
 
 
 class GuardedH11Protocol(H11Protocol):
@@ -117,8 +123,32 @@ class GuardedH11Protocol(H11Protocol):
         self._watch_head()
 
     def data_received(self, data: bytes) -> None:
+        if self.conn.their_state is h11.IDLE and data.startswith(_HTTP2_PREFACE):
+            self._refuse_http2()
+            return
         super().data_received(data)
         self._watch_head()
+
+    def _refuse_http2(self) -> None:
+        """One line saying what to change (at most once a minute), a 400 saying it too (the
+        gRPC client reports an "http1.x server (HTTP status 400)"), and the connection closed."""
+        port = self.server[1] if self.server else "?"
+        hint = (
+            f"an HTTP/2 client (an OTLP/gRPC exporter?) connected to the OTLP/HTTP port {port}: "
+            "send OTLP/gRPC to serve's --grpc-port (4317), or set "
+            "OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf in the app"
+        )
+        now = time.monotonic()
+        if now - self.guard.grpc_hinted_at >= GRPC_HINT_EVERY_SECONDS:
+            self.guard.grpc_hinted_at = now
+            log.warning("%s", hint)
+        self.guard.metrics.http_connections_closed.inc(reason="http2")
+        body = (hint + "\n").encode()
+        self._close(
+            b"HTTP/1.1 400 Bad Request\r\ncontent-type: text/plain; charset=utf-8\r\n"
+            + f"content-length: {len(body)}\r\nconnection: close\r\n\r\n".encode()
+            + body
+        )
 
     def on_response_complete(self) -> None:
         super().on_response_complete()

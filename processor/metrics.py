@@ -185,7 +185,8 @@ class Registry:
                 "tokentrace_http_connections_closed_total",
                 "HTTP connections serve closed on its own, by reason: head_timeout (no "
                 "request head in time), evicted (oldest idle one, to make room), full (every "
-                "connection busy: 503).",
+                "connection busy: 503), http2 (an HTTP/2 client such as an OTLP/gRPC "
+                "exporter on the OTLP/HTTP port: 400).",
             )
         )
         self.http_requests_refused = self._add(

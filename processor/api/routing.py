@@ -43,6 +43,7 @@ import asyncio
 import hmac
 import json
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -278,6 +279,33 @@ def route(method: str, path: str, endpoint: Endpoint, *middleware: Middleware) -
     return made
 
 
+def misplaced_otlp(method: str, path: str) -> str:
+    """What to change when an exporter posts spans to a path that only ends in /v1/traces
+    (``OTEL_EXPORTER_OTLP_ENDPOINT=http://host:4318/v1/traces``: the exporter adds
+    /v1/traces again); '' for any other request. The exporter logs only "404 Not Found"."""
+    if method != "POST" or not path.endswith("/v1/traces") or path == "/v1/traces":
+        return ""
+    return (
+        f"OTLP spans were sent to {path}, not /v1/traces: set OTEL_EXPORTER_OTLP_ENDPOINT to "
+        "http://HOST:PORT alone (the exporter adds /v1/traces), or the whole URL in "
+        "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT; these spans were not stored"
+    )
+
+
+class _Rarely:
+    """Logs a warning at most once per ``every`` seconds (a misconfigured exporter retries)."""
+
+    def __init__(self, every: float = 60.0) -> None:
+        self.every = every
+        self._last = -every
+
+    def say(self, line: str) -> None:
+        now = time.monotonic()
+        if now - self._last >= self.every:
+            self._last = now
+            log.warning("%s", line)
+
+
 def application(
     routes: list[BaseRoute], *, body_timeout: float | None = None, refused: Any = None
 ) -> Starlette:
@@ -291,8 +319,14 @@ def application(
         if refused is not None:
             refused.inc(reason=reason)
 
+    misplaced = _Rarely()
+
     async def not_found(request: Request, exc: Exception) -> Response:
-        return json_response({"error": f"no route for {request.scope['path']}"}, 404)
+        path = request.scope["path"]
+        hint = misplaced_otlp(request.method, path)
+        if hint:
+            misplaced.say(hint)
+        return json_response({"error": hint or f"no route for {path}"}, 404)
 
     async def not_allowed(request: Request, exc: Exception) -> Response:
         allowed = {

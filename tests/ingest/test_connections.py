@@ -19,6 +19,9 @@ from collections.abc import Iterator
 import pytest
 import uvicorn
 from google.protobuf.internal.encoder import _VarintBytes
+from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import (
+    OTLPSpanExporter as GrpcSpanExporter,
+)
 from opentelemetry.exporter.otlp.proto.http import Compression
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 from opentelemetry.sdk.trace.export import SpanExportResult
@@ -216,6 +219,57 @@ def test_loop_errors_are_counted_every_time_and_logged_once_per_period(caplog):
     assert [record.getMessage() for record in caplog.records] == [
         "socket.accept() out of system resource: [Errno 24] Too many open files"
     ]
+
+
+def test_an_otlp_grpc_exporter_on_the_http_port_gets_one_line_saying_what_to_change(caplog):
+    """The Python exporter's default protocol is grpc: a user who sets only
+    OTEL_EXPORTER_OTLP_ENDPOINT=http://HOST:4318 sends HTTP/2 to the OTLP/HTTP port. Before:
+    uvicorn logged "Invalid HTTP request received." on every retry, nothing else."""
+    with (
+        running() as server,
+        caplog.at_level(logging.INFO),
+    ):
+        exporter = GrpcSpanExporter(endpoint=f"127.0.0.1:{server.port}", insecure=True, timeout=3)
+        try:
+            for _ in range(2):  # a second export: still one line a minute
+                assert exporter.export(sdk_spans(1)) == SpanExportResult.FAILURE
+        finally:
+            exporter.shutdown()
+        closed = server.metrics.http_connections_closed.value(reason="http2")
+    said = [r.getMessage() for r in caplog.records if r.name.startswith(("tokentrace", "uvicorn"))]
+    assert said == [
+        f"an HTTP/2 client (an OTLP/gRPC exporter?) connected to the OTLP/HTTP port "
+        f"{server.port}: send OTLP/gRPC to serve's --grpc-port (4317), or set "
+        "OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf in the app"
+    ]
+    assert closed >= 2
+
+
+def test_spans_posted_to_a_doubled_traces_path_get_one_line_saying_what_to_change(caplog):
+    """OTEL_EXPORTER_OTLP_ENDPOINT=http://HOST:4318/v1/traces: the exporter posts to
+    /v1/traces/v1/traces and logs only "404, reason: Not Found". Before: serve said nothing."""
+    with running() as server, caplog.at_level(logging.INFO):
+        url = f"http://127.0.0.1:{server.port}/v1/traces/v1/traces"
+        exporter = OTLPSpanExporter(endpoint=url, timeout=3)
+        for _ in range(3):
+            assert exporter.export(sdk_spans(1)) == SpanExportResult.FAILURE
+        exporter.shutdown()
+        answer = server.request(
+            b"POST /otlp/v1/traces HTTP/1.1\r\nhost: x\r\ncontent-length: 0\r\n"
+            b"connection: close\r\n\r\n"
+        )
+        other = server.request(
+            b"POST /v1/metric HTTP/1.1\r\nhost: x\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+        )
+    hint = (
+        "OTLP spans were sent to /v1/traces/v1/traces, not /v1/traces: set "
+        "OTEL_EXPORTER_OTLP_ENDPOINT to http://HOST:PORT alone (the exporter adds /v1/traces), "
+        "or the whole URL in OTEL_EXPORTER_OTLP_TRACES_ENDPOINT; these spans were not stored"
+    )
+    said = [r.getMessage() for r in caplog.records if r.name.startswith("tokentrace")]
+    assert said == [hint]  # three exports and another wrong path: one line a minute
+    assert answer.startswith(b"HTTP/1.1 404 ") and b"sent to /otlp/v1/traces, not" in answer
+    assert other.startswith(b"HTTP/1.1 404 ") and b'{"error": "no route for /v1/metric"}' in other
 
 
 # ------------------------------------------------------------ a real serve
