@@ -244,7 +244,8 @@ GAP_ACTIONS: dict[str, str] = {
     ),
     "missing calls": (
         f"The bill counts calls tokentrace never saw. Find the key marked partly instrumented or "
-        f"uninstrumented in {_BY_KEY} and run every app using it under opentelemetry-instrument."
+        f"uninstrumented in {_BY_KEY} and run every app using it under opentelemetry-instrument "
+        "(a key not recorded: calls of this model were metered without a key fingerprint)."
     ),
     "calls without usage": (
         "Calls were metered without usage (streams without stream_options.include_usage, or cut "

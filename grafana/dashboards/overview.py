@@ -23,12 +23,14 @@ _TOKENS = {"input_tokens": "short", "output_tokens": "short", "requests": "short
 # may be calls serve could not store (never listed, their cost unknown), not "No data".
 NOT_STORED_TITLE = "Calls not stored (dead letters)"
 # reconciliation_by_key's statuses: red, billed calls nobody metered; orange, calls seen whose
-# tokens are not metered (the gap theirs first); blue, nothing billed is missing; green, matches.
+# tokens are not metered or whose key is not recorded (the gap theirs first); blue, nothing
+# billed is missing; green, matches.
 KEY_STATUS = {
     "uninstrumented": "red",
     "partly instrumented": "red",
     "calls not stored": "orange",
     "calls without usage": "orange",
+    "key not recorded": "orange",
     "unlisted key": "blue",
     "more metered than billed": "blue",
     "matches": "green",

@@ -157,7 +157,8 @@ def key_text(row: dict[str, Any]) -> str:
     """A ``reconciliation_by_key`` row as one line: the key as the provider lists it and its
     status, with how many of its metered calls had no usage (their tokens metered as 0, so a
     token gap beside them is not evidence of uninstrumented calls), how many were not stored,
-    and how many billed calls none of those accounts for (where the bill counts them)."""
+    and how many billed calls none of those accounts for (where the bill counts them), or,
+    for a key not recorded, how many calls of its model were metered without a key."""
     key = row["key_name"] or row["api_key_id"] or "not in the provider's list"
     if row["redacted_value"]:
         key += f" ({row['redacted_value']})"
@@ -170,7 +171,10 @@ def key_text(row: dict[str, Any]) -> str:
     if lost:
         text += f", {lost:,} call{'s' * (lost != 1)} not stored"
     unseen = row.get("request_gap")
-    if unseen and unseen > 0:
+    unkeyed = row.get("unkeyed_requests", 0)
+    if row["status"] == "key not recorded":
+        text += f", {unkeyed:,} call{'s' * (unkeyed != 1)} of the model metered without a key"
+    elif unseen and unseen > 0:
         text += f", {unseen:,} billed call{'s' * (unseen != 1)} never seen"
     return text
 
@@ -824,6 +828,9 @@ def _reconciliation(fetch: Fetch) -> dict[str, Any]:
                 # billed requests no metered or not stored call accounts for; None where the
                 # bill counts no requests (Anthropic's)
                 "request_gap": None if r["request_gap"] is None else int(r["request_gap"]),
+                # the provider and model's calls metered without a key fingerprint: the key's
+                # billed calls may be among them (status "key not recorded")
+                "unkeyed_requests": int(r["unkeyed_requests"]),
             }
             for r in fetch("reconciliation_by_key")
         ],

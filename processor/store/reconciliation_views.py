@@ -299,8 +299,10 @@ RECONCILIATION_VIEWS.append(
             "token gap is the not stored calls' to explain first; 'calls without usage': "
             "usage_missing_requests of the metered calls carried no token counts (metered "
             "tokens a lower bound) and the bill counts no more calls than were seen, or none; "
-            "'unlisted key': metered calls whose key the provider does not list; 'matches' "
-            "within 1 %."
+            "'unlisted key': metered calls whose key the provider does not list; 'key not "
+            "recorded': the key's billed calls could be among unkeyed_requests, the calls of its "
+            "provider and model metered without a key fingerprint (other instrumentations, older "
+            "releases), so they are not known to be uninstrumented; 'matches' within 1 %."
         ),
         format=Format.TABLE,
         source="billed_usage",
@@ -326,17 +328,27 @@ SELECT
     -- the calls the bill counts and no metered or not stored call accounts for: NULL where the
     -- bill counts no requests (Anthropic's), never 0
     toInt64(billed_requests) - toInt64(metered_requests + dead_lettered_requests) AS request_gap,
+    -- the provider and model's calls metered without a key fingerprint: any billed call of the
+    -- key may be one of them (same for every key of that provider and model)
+    any(n.unkeyed_requests) AS unkeyed_requests,
     -- a metered call without usage has no tokens (0, not its real count) and a call not stored
     -- none either: their key's token gap is no evidence of uninstrumented calls, unless the
-    -- bill counts more calls than were seen (OpenAI's request counts tell them apart)
+    -- bill counts more calls than were seen (OpenAI's request counts tell them apart); nor is a
+    -- gap the unkeyed calls could fill (all of it, where the bill counts requests)
     multiIf(
         api_key_id = '', 'unlisted key',
-        metered_requests + dead_lettered_requests = 0, 'uninstrumented',
-        ifNull(request_gap > 0, 0), 'partly instrumented',
+        metered_requests + dead_lettered_requests = 0,
+            if(unkeyed_requests > 0 AND ifNull(request_gap <= unkeyed_requests, 1),
+               'key not recorded', 'uninstrumented'),
+        ifNull(request_gap > 0, 0),
+            if(unkeyed_requests > 0 AND request_gap <= unkeyed_requests,
+               'key not recorded', 'partly instrumented'),
         dead_lettered_requests > 0, 'calls not stored',
         usage_missing_requests > 0, 'calls without usage',
         abs(token_gap) > {TOKEN_TOLERANCE} * (billed_input_tokens + billed_output_tokens),
-            if(token_gap > 0, 'partly instrumented', 'more metered than billed'),
+            multiIf(token_gap < 0, 'more metered than billed',
+                    unkeyed_requests > 0 AND request_gap IS NULL, 'key not recorded',
+                    'partly instrumented'),
         'matches'
     ) AS status
 FROM
@@ -396,6 +408,17 @@ FROM
     GROUP BY 1, 2, 3
 ) AS r
 {_key_list("r")}
+LEFT JOIN
+(
+    SELECT provider, model, sum(requests) AS unkeyed_requests
+    FROM llm_cost_daily
+    WHERE $__dateFilter(day)
+      AND api_key = ''
+      AND (provider, day) IN (
+        SELECT provider, day FROM billed_imports WHERE $__dateFilter(day)
+      ){{filters}}
+    GROUP BY provider, model
+) AS n ON n.provider = r.provider AND n.model = r.model
 GROUP BY r.provider, r.api_key_id, r.model
 ORDER BY billed_input_tokens + billed_output_tokens DESC, provider, api_key_id, model""",
     )

@@ -244,3 +244,61 @@ def test_billed_request_counts_and_calls_not_stored_tell_a_keys_gap_apart(store_
         "key stream (sk-ant-api03-Abc...strm): calls without usage, 2 of 2 calls",
     ):
         assert said in text and said in page
+
+
+def test_calls_metered_without_a_key_are_not_called_uninstrumented(store_client: Any) -> None:
+    """Calls from a source that records no key fingerprint (a third-party instrumentation, an
+    older release) are metered with api_key ''. A billed
+    key with no matching call is then not known to be uninstrumented: its calls may be those.
+    Where the bill counts requests (OpenAI) and counts more than the unkeyed calls could be,
+    the rest were never seen. Billed as used, 1,000 + 100 tokens a call: gpt-4o-mini key_app 10
+    calls, all metered without a key (before: 'uninstrumented'), key_cron 45 (10 unkeyed calls
+    cannot be them: 'uninstrumented'); gpt-4o key_app 5 calls, 3 with its fingerprint, 2
+    without (before: 'partly instrumented'); Anthropic's apikey_app 4, all without a key
+    (before: 'uninstrumented')."""
+    calls = [
+        *_calls("openai", "gpt-4o-mini", "", 10, 1000, 100),
+        *_calls("openai", "gpt-4o", "sk-proj-…a1b2#0badf00d", 3, 1000, 100),
+        *_calls("openai", "gpt-4o", "", 2, 1000, 100),
+        *_calls("anthropic", "claude-sonnet-4-0", "", 4, 1000, 100),
+    ]
+    columns = list(calls[0])
+    store_client.insert("llm_calls", [[c[k] for k in columns] for c in calls], column_names=columns)
+    openai = Report("openai", [D2])
+    openai.usage = [
+        _usage("gpt-4o-mini", "key_app", 10_000, 1_000, 10),
+        _usage("gpt-4o-mini", "key_cron", 45_000, 4_500, 45),
+        _usage("gpt-4o", "key_app", 5_000, 500, 5),
+    ]
+    openai.keys = [
+        KeyRow("key_app", "app", "sk-proj-...a1b2", "proj", "active"),
+        KeyRow("key_cron", "legacy-cron", "sk-proj-...cr0n", "proj", "active"),
+    ]
+    anthropic = Report("anthropic", [D2])
+    anthropic.usage = [_usage("claude-sonnet-4-0", "apikey_app", 4_000, 400, None)]
+    anthropic.keys = [KeyRow("apikey_app", "app", "sk-ant-api03-Abc...wxYZ", "wrk", "active")]
+    for report in (openai, anthropic):
+        store_days.write(store_client, report)
+
+    window = Window(start=dt.datetime(2026, 3, 14, tzinfo=dt.UTC), end=NOW)
+    doc = document.build(document.store_fetcher(store_client, window), window)
+    assert [
+        (r["provider"], r["api_key_id"], r["model"], r["metered_requests"],
+         r["billed_requests"], r["request_gap"], r["unkeyed_requests"], r["status"])
+        for r in doc["reconciliation_by_key"]
+    ] == [
+        ("openai", "key_cron", "gpt-4o-mini", 0, 45, 45, 10, "uninstrumented"),
+        ("openai", "key_app", "gpt-4o-mini", 0, 10, 10, 10, "key not recorded"),
+        ("openai", "key_app", "gpt-4o", 3, 5, 2, 2, "key not recorded"),
+        ("anthropic", "apikey_app", "claude-sonnet-4-0", 0, None, None, 4, "key not recorded"),
+    ]  # fmt: skip
+    out = io.StringIO()
+    terminal.render(doc, Console(file=out, width=200))
+    text = out.getvalue()
+    assert "openai/gpt-4o-mini key legacy-cron (sk-proj-...cr0n): uninstrumented, 45 billed" in text
+    assert (
+        "openai/gpt-4o-mini key app (sk-proj-...a1b2): key not recorded, 10 calls of the model "
+        "metered without a key" in text
+    )
+    assert "openai/gpt-4o key app (sk-proj-...a1b2): key not recorded, 2 calls" in text
+    assert "key not recorded, 10 calls of the model metered without a key" in html.render(doc)
