@@ -15,6 +15,7 @@ import anthropic
 import openai
 
 from tokentrace.instrumentation import tags
+from tokentrace.processor.demo.bill import APP_SECRETS
 from tokentrace.processor.standins import usage_header
 
 FEATURES = {
@@ -29,9 +30,13 @@ def main() -> None:
     service = os.environ.get("OTEL_SERVICE_NAME", "support-bot")
     calls = int(os.environ.get("DEMO_CALLS", "24"))
     rng = random.Random(service)
-    oai = openai.OpenAI(base_url=os.environ["OPENAI_BASE_URL"], api_key="demo", max_retries=0)
+    oai = openai.OpenAI(
+        base_url=os.environ["OPENAI_BASE_URL"], api_key=APP_SECRETS["openai"], max_retries=0
+    )
     claude = anthropic.Anthropic(
-        base_url=os.environ["ANTHROPIC_BASE_URL"], api_key="demo", max_retries=0
+        base_url=os.environ["ANTHROPIC_BASE_URL"],
+        api_key=APP_SECRETS["anthropic"],
+        max_retries=0,
     )
     for i in range(calls):
         feature = rng.choice(FEATURES.get(service, ("chat",)))

@@ -23,6 +23,14 @@ APP_PROJECT = "proj_apps"
 APP_KEY = {"id": "key_apps", "name": "apps (instrumented)", "redacted_value": "sk-proj-...a7p5"}
 ANTHROPIC_WORKSPACE = "wrkspc_demo"
 ANTHROPIC_KEY = "apikey_demo"
+ANTHROPIC_HINT = "sk-ant-api03-dEm...0key"
+# The keys the demo's apps call with, history and live calls alike (made up, never valid): the
+# bill lists them as APP_KEY and ANTHROPIC_HINT, so reconciliation finds the instrumented calls
+# under their key and the cron job's key alone uninstrumented.
+APP_SECRETS = {
+    "openai": "sk-proj-demoAppsNotARealKey0a7p5",
+    "anthropic": "sk-ant-api03-dEmoSupportBotNotARealKey0key",
+}
 CRON_MODEL = "gpt-4o-mini"
 CRON_CALLS, CRON_INPUT, CRON_OUTPUT = 1_500, 4_000, 600  # a night's batch, per call
 
@@ -121,7 +129,7 @@ def ledger(client: Any, first: dt.date, last: dt.date) -> Ledger:
             "id": ANTHROPIC_KEY,
             "type": "api_key",
             "name": "support-bot",
-            "partial_key_hint": "sk-ant-api03-dEm...0key",
+            "partial_key_hint": ANTHROPIC_HINT,
             "status": "active",
             "workspace_id": ANTHROPIC_WORKSPACE,
         }

@@ -21,6 +21,9 @@ from typing import Any
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.proto.trace.v1.trace_pb2 import Span, Status
 
+from tokentrace.instrumentation.api_keys import fingerprint
+from tokentrace.processor.demo.bill import APP_SECRETS
+
 
 @dataclass(frozen=True)
 class Service:
@@ -260,6 +263,8 @@ def _span(span: Any, call: Call) -> None:
     }
     if call.feature == "agent":
         attributes["gen_ai.agent.name"] = "review-agent"
+    if call.provider in APP_SECRETS:  # as tokentrace's instrumentation records the key
+        attributes["tokentrace.api_key"] = fingerprint(APP_SECRETS[call.provider])
     if call.error:
         attributes["error.type"] = call.error
         if call.error.isdigit():

@@ -60,6 +60,15 @@ def test_demo_runs_the_real_pipeline_and_prints_the_report(tmp_path: Path) -> No
     assert ("anthropic", "claude-haiku-4-5", "matches") in causes
     assert "Unmetered spend (billed, never seen by tokentrace): $43.20" in run.stdout
     assert "legacy-cron (sk-proj-...cr0n)" in run.stdout
+    # the apps' calls, history and live, carry their key's fingerprint as tokentrace's
+    # instrumentation records it: each billed key is found, the cron job's alone never seen
+    # (before: every key "uninstrumented", the live calls under an "unlisted key")
+    statuses = {(k["api_key_id"], k["status"]) for k in doc["reconciliation_by_key"]}
+    assert ("key_legacy_cron", "uninstrumented") in statuses
+    assert {s for k, s in statuses if k != "key_legacy_cron"} <= {"matches", "calls without usage"}
+    assert {k for k, _ in statuses} == {"key_legacy_cron", "key_apps", "apikey_demo"}
+    keyed = {row["value"][:8]: row["requests"] for row in doc["by_tag"]["api_key"]}
+    assert set(keyed) == {"sk-proj-", "sk-ant-a", ""}  # gemini and vllm calls carry no key
     assert "TOKENTRACE_CLICKHOUSE_PORT=8123" in run.stdout  # the Grafana data source settings
 
 
