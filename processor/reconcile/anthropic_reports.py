@@ -47,6 +47,7 @@ def client(key: str, base_url: str) -> AdminClient:
         key_env=KEY_ENV,
         url_env=URL_ENV,
         base_url=base_url,
+        default_url=DEFAULT_URL,
         headers={"x-api-key": key, "anthropic-version": API_VERSION},
     )
 

@@ -42,8 +42,8 @@ class AdminAuthError(AdminApiError):
 class AdminClient:
     """One provider's admin API: ``base_url``, auth ``headers``, and the retry policy.
 
-    ``name`` (``OpenAI``), ``key_env`` (``OPENAI_ADMIN_KEY``) and ``url_env`` only word the
-    errors.
+    ``name`` (``OpenAI``), ``key_env`` (``OPENAI_ADMIN_KEY``), ``url_env`` and ``default_url``
+    only word the errors.
     ``sleep`` is a parameter so tests of the back-off need not wait for real.
     """
 
@@ -52,6 +52,7 @@ class AdminClient:
     url_env: str
     base_url: str
     headers: Mapping[str, str]
+    default_url: str = ""
     max_attempts: int = MAX_ATTEMPTS
     first_backoff_s: float = FIRST_BACKOFF_S
     sleep: Callable[[float], None] = time.sleep
@@ -106,6 +107,11 @@ class AdminClient:
                     f"{self.name} admin API answered HTTP {status} for {path}"
                     + (f" after {attempt} attempts" if attempt > 1 else "")
                     + _detail(response)
+                    # a root without its version part (https://api.openai.com) finds no report
+                    + (
+                        f": is {self.url_env} the API's root, as {self.default_url}?"
+                        * (status == 404)
+                    )
                 )
             try:
                 return json.loads(response.content, parse_float=Decimal)

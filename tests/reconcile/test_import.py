@@ -246,6 +246,21 @@ def test_line_items_name_their_model() -> None:
     assert len(DAYS) == 40
 
 
+def test_a_root_without_its_version_part_says_which_variable_to_check(
+    store_client: Any, standin: AdminStandin
+) -> None:
+    """TOKENTRACE_OPENAI_ADMIN_URL=https://api.openai.com (no /v1): every report path is a
+    404. Before: the 404 alone, nothing naming the variable or the default."""
+    env = {**standin.env(), "TOKENTRACE_OPENAI_ADMIN_URL": standin.openai_url.removesuffix("/v1")}
+    [outcome] = run.run_on_store(store_client, run.sources(env)[:1], TODAY, 3)
+    assert outcome.line() == (
+        "openai: OpenAI admin API answered HTTP 404 for /organization/usage/completions: "
+        "Invalid URL (GET /organization/usage/completions): is TOKENTRACE_OPENAI_ADMIN_URL the "
+        "API's root, as https://api.openai.com/v1?"
+    )
+    assert store_client.query("SELECT count() FROM billed_imports").result_rows == [(0,)]
+
+
 def test_a_bad_url_or_an_unknown_shape_is_one_clear_line(
     store_client: Any, standin: AdminStandin
 ) -> None:
