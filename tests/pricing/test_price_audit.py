@@ -4101,6 +4101,80 @@ CASES = [
             ),
         )
     ),
+    # Audio, image and tier boundaries: gemini-2.5-pro-preview-tts ($1 text in, $20 audio out)
+    # 1,000 x 1 + 20,000 x 20; gemini-2.5-flash-image, one 1,290-token image ($0.30 in, $30
+    # image out); Vertex AI 2.5 Flash batch with 20,000 audio in, 40,000 cached (10,000 of
+    # them audio): 50,000 x 0.15 + 10,000 x 0.5 + 30,000 x 0.03 + 10,000 x 0.10 + 10,000 x
+    # 1.25 (cache hits at the standard rates); the Gemini API's, no cache hits: 80,000 x 0.15
+    # + 20,000 x 0.5 + 10,000 x 1.25; grok-4-fast-reasoning at 128,000 tokens in all (120,000
+    # + 8,000: $0.20 / $0.50) and at 129,000 (over 128K: unknown); gpt-realtime, 10,000 in
+    # (6,000 audio, 4,000 cached of which 2,000 audio) + 2,000 out (1,500 audio): 2,000 x 4 +
+    # 2,000 x 0.4 + 4,000 x 32 + 2,000 x 0.4 + 500 x 16 + 1,500 x 64; gemini-live-2.5-flash-
+    # preview ($0.50 / $3 audio in, $2 / $12 audio out): 2,000 x 0.5 + 8,000 x 3 + 500 x 2 +
+    # 1,500 x 12.
+    *(
+        Case(
+            f"{provider} {model} {label}",
+            provider,
+            model,
+            counts,
+            cost,
+            source,
+            reason="" if cost else "no_rate",
+        )
+        for provider, model, label, counts, cost, source in (
+            (
+                "gcp.gemini",
+                "gemini-2.5-pro-preview-tts",
+                "audio out",
+                usage(1_000, 20_000, audio_out=20_000),
+                "0.401",
+                GEMINI,
+            ),
+            (
+                "gcp.gemini",
+                "gemini-2.5-flash-image",
+                "one image",
+                usage(1_000, 1_290, image_out=1_290),
+                "0.039",
+                GEMINI,
+            ),
+            (
+                "gcp.vertex_ai",
+                "gemini-2.5-flash",
+                "batch audio c",
+                usage(100_000, 10_000, 40_000, audio_in=20_000, audio_read=10_000, tier="batch"),
+                "0.0269",
+                VERTEX_BATCH_CACHE,
+            ),
+            (
+                "gcp.gemini",
+                "gemini-2.5-flash",
+                "batch audio",
+                usage(100_000, 10_000, audio_in=20_000, tier="batch"),
+                "0.0345",
+                GEMINI_BATCH,
+            ),
+            ("x_ai", "grok-4-fast-reasoning", "at 128K", usage(120_000, 8_000), "0.028", XAI),
+            ("x_ai", "grok-4-fast-reasoning", "over 128K", usage(120_000, 9_000), None, XAI),
+            (
+                "openai",
+                "gpt-realtime",
+                "text and audio, cached",
+                usage(10_000, 2_000, 4_000, audio_in=6_000, audio_read=2_000, audio_out=1_500),
+                "0.2416",
+                OPENAI,
+            ),
+            (
+                "gcp.gemini",
+                "gemini-live-2.5-flash-preview",
+                "audio",
+                usage(10_000, 2_000, audio_in=8_000, audio_out=1_500),
+                "0.044",
+                GEMINI,
+            ),
+        )
+    ),
     # Gemini batch with cache hits (40,000 of 100,000 in, 10,000 out). Vertex AI: cache and
     # batch discounts do not stack, cached tokens at the standard cache-hit rate: 2.5 Flash
     # 60,000 x 0.15 + 40,000 x 0.03 + 10,000 x 1.25; 2.5 Pro 60,000 x 0.625 + 40,000 x 0.125
