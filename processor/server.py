@@ -162,7 +162,10 @@ class Service:
         self.reconcile = ReconcileApi(lambda: store.connect(config.clickhouse_url), config.cluster)
         self.reconcile_schedule = Schedule(lambda: store.connect(config.clickhouse_url))
         self.dead_letters = DeadLettersApi(
-            lambda: store.connect(config.clickhouse_url), config.cluster
+            lambda: store.connect(config.clickhouse_url),
+            config.cluster,
+            pause=self.sink.paused,
+            alone=store.StoreURL.parse(config.clickhouse_url).embedded,
         )
         self.reprice = RepriceApi(lambda: store.connect(config.clickhouse_url), self.sink.paused)
         self._register_gauges()

@@ -14,6 +14,7 @@ With ``TOKENTRACE_AUTH_TOKEN`` set these routes want the same bearer token.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable
 from typing import Any
 
@@ -48,10 +49,21 @@ def replayed_json(result: dead_letters.Replayed) -> dict[str, Any]:
 
 
 class DeadLettersApi:
-    def __init__(self, connect: Callable[[], Any], cluster: str | None = None) -> None:
+    def __init__(
+        self,
+        connect: Callable[[], Any],
+        cluster: str | None = None,
+        *,
+        pause: Callable[[], Any] = contextlib.nullcontext,
+        alone: bool = False,
+    ) -> None:
         """``connect`` opens a store client of this API's own (serve's engine is shared);
-        ``cluster``: the store's, to create a dropped ``dead_letters`` again."""
+        ``cluster``: the store's, to create a dropped ``dead_letters`` again. ``alone``: no
+        other process writes into the store (embedded), so a replay may rebuild a rollup it
+        finds short (``dead_letters.replay``), inside ``pause`` (the sink's ``paused()``)."""
         self._call = StoreCalls(connect, cluster)
+        self._pause = pause if alone else contextlib.nullcontext
+        self._alone = alone
 
     async def list(self, request: Request) -> Response:
         everything = request.query_params.get("all", "0") in ("1", "true")
@@ -78,5 +90,9 @@ class DeadLettersApi:
             return json_response({"error": str(exc)}, 413)
         except (ValueError, AttributeError) as exc:
             return json_response({"error": f"bad replay request: {exc}"}, 400)
-        result = await asyncio.to_thread(self._call, dead_letters.replay, ids)
+        result = await asyncio.to_thread(self._replay, ids)
         return json_response(replayed_json(result))
+
+    def _replay(self, ids: list[str] | None) -> dead_letters.Replayed:
+        with self._pause():
+            return self._call(dead_letters.replay, ids, alone=self._alone)

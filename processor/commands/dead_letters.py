@@ -14,6 +14,7 @@ from tokentrace.processor.commands.options import (
     add_api_option,
     add_store_options,
     connect_or_defer,
+    store_url,
 )
 from tokentrace.processor.store import dead_letters, store
 
@@ -114,7 +115,8 @@ def _open(
                     client, include_replayed=query["all"] == "1", limit=int(query["limit"])
                 )
                 return {"dead_letters": [letter_json(letter) for letter in found]}
-            return replayed_json(dead_letters.replay(client, body.get("ids")))
+            alone = store.StoreURL.parse(store_url(args)).embedded  # no serve holds it
+            return replayed_json(dead_letters.replay(client, body.get("ids"), alone=alone))
     try:
         return serve_client.call(
             args.api, path, method=method, query=tuple(query.items()), body=body, timeout=300

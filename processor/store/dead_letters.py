@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from tokentrace.processor.extract.extractor import COLUMNS
-from tokentrace.processor.store import stored_calls
+from tokentrace.processor.store import rollup_repair, stored_calls
 from tokentrace.processor.store.insert import insert_calls
 from tokentrace.processor.store.refusals import describe
 
@@ -104,7 +104,7 @@ def pending(client: Any, *, include_replayed: bool = False, limit: int = 1000) -
     ]
 
 
-def replay(client: Any, ids: list[str] | None = None) -> Replayed:
+def replay(client: Any, ids: list[str] | None = None, *, alone: bool = False) -> Replayed:
     """Insert the pending dead letters (those in ``ids``, or all) into ``llm_calls`` again.
 
     A row stored is marked replayed; a row refused again stays, with the new reason. A row
@@ -112,9 +112,16 @@ def replay(client: Any, ids: list[str] | None = None) -> Replayed:
     stopped between storing a row and marking it, repeated, sent it again under its token,
     which ClickHouse had forgotten after 100,000 inserts (stored twice), or which a server
     restarted meanwhile deduplicated in ``llm_calls`` only (counted twice in each rollup).
+
+    Such a row may be in ``llm_calls`` and not in every rollup (a replay refused part way: a
+    rollup out of space once ``llm_calls`` had taken it; left so, that rollup stayed a call
+    short for good), so the rollups of its days are checked against ``llm_calls`` after the
+    replay (``rollup_repair``): rebuilt when ``alone`` (nothing else inserts meanwhile: an
+    embedded store, serve's sink paused), else the ``tokentrace reprice`` to run is logged.
     """
     wanted = None if ids is None else set(ids)
     stored, failed = [], []
+    found: rollup_repair.Days | None = None
     for letter in pending(client, limit=1_000_000):
         if wanted is not None and letter.id not in wanted:
             continue
@@ -122,7 +129,9 @@ def replay(client: Any, ids: list[str] | None = None) -> Replayed:
             # A row kept by an earlier version lacks the columns appended since: ClickHouse
             # fills in their defaults (insert.arrow_table).
             columns = [[letter.row[name]] for name in COLUMNS if name in letter.row]
-            if not stored_calls.first_copies(client, columns, stored_calls.ALL)[1]:
+            if stored_calls.first_copies(client, columns, stored_calls.ALL)[1]:
+                found = rollup_repair.spanning(found, rollup_repair.days_of(columns))
+            else:
                 insert_calls(client, columns, f"dead-letter/{letter.id}")
         except Exception as exc:
             reason = describe(exc)
@@ -131,6 +140,8 @@ def replay(client: Any, ids: list[str] | None = None) -> Replayed:
             continue
         stored.append(letter.id)
         _version(client, letter, letter.reason, replayed=True)
+    if found is not None:
+        rollup_repair.repair(client, found, alone=alone)
     return Replayed(stored, failed, _unknown(client, ids, {*stored, *(id_ for id_, _ in failed)}))
 
 

@@ -49,6 +49,11 @@ def days_of(columns: list[list[Any]]) -> Days:
     return _day(min(times)), _day(max(times))
 
 
+def spanning(days: Days | None, other: Days) -> Days:
+    """The days ``days`` (None: none yet) and ``other`` span together."""
+    return other if days is None else (min(days[0], other[0]), max(days[1], other[1]))
+
+
 def short_days(client: Any, days: Days) -> list[tuple[date, int, int]]:
     """(day, calls in ``llm_calls``, requests in the rollup holding fewest) of each day of
     ``days`` that a rollup holds fewer requests of than ``llm_calls`` holds calls."""

@@ -295,7 +295,7 @@ class Sink:
         if attempt.found is not None:
             # An insert made before its answer was lost (or before a crash), cut between
             # llm_calls and a rollup: never retried, the rollup stayed short of the rows found.
-            cut = attempt.found if cut is None else _spanning(cut, attempt.found)
+            cut = rollup_repair.spanning(cut, attempt.found)
         if cut is not None:
             self._repair_rollups(segment.name, cut)
         self._done(segment, columns)
@@ -587,8 +587,7 @@ class Sink:
         kept, found = stored_calls.first_copies(client, part, stored_calls.ALL)
         if not found:
             return part, token
-        days = rollup_repair.days_of(part)
-        attempt.found = days if attempt.found is None else _spanning(attempt.found, days)
+        attempt.found = rollup_repair.spanning(attempt.found, rollup_repair.days_of(part))
         missing = len(kept[0]) if kept else 0
         log.warning(
             "sink: an insert of %s may have been made (its answer lost, a replay, or refused "
@@ -656,10 +655,6 @@ class _Attempt:
         return (start, end) == self.unanswered or (
             self.replayed and (start, end) not in self.unstored
         )
-
-
-def _spanning(days: rollup_repair.Days, other: rollup_repair.Days) -> rollup_repair.Days:
-    return min(days[0], other[0]), max(days[1], other[1])
 
 
 def lost_answer(exc: BaseException) -> bool:

@@ -11,6 +11,7 @@ import datetime as dt
 import json
 import time
 from collections.abc import Callable
+from decimal import Decimal
 
 import pytest
 from clickhouse_connect.driver.exceptions import DatabaseError, OperationalError
@@ -363,3 +364,26 @@ def test_a_dropped_dead_letter_table_is_created_again_as_the_migrations_leave_it
         "leave it; the dead letters it held are lost"
     )
     assert caplog.text.count(line) == 1
+
+
+def test_a_replay_a_rollup_refused_is_counted_once_in_every_rollup(tmp_path, store_client, pricer):
+    # A dead letter fixed and replayed while the hourly rollup is out of space: llm_calls and
+    # llm_cost_daily take the row, llm_cost_hourly refuses it (the replay says "still
+    # refused"). Replayed again once there is room, the lookup found the row in llm_calls and
+    # marked the letter replayed without an insert: llm_cost_hourly one call short for good.
+    columns = poisoned_columns(pricer, 5, {3: {"input_tokens": -1}})
+    ingest = Ingest(tmp_path, lambda: store_client, pricer)
+    ingest.spool.append(columns, 5).result(timeout=5)
+    ingest.close()
+    [letter] = dead_letters.pending(store_client)
+    _fix(store_client, letter, {**letter.row, "input_tokens": 1000})
+    setting = "min_free_disk_bytes_to_perform_insert"
+    store_client.command(f"ALTER TABLE llm_cost_hourly MODIFY SETTING {setting} = {DISK_FULL}")
+    first = dead_letters.replay(store_client)
+    assert first.stored == [] and "NOT_ENOUGH_SPACE" in first.failed[0][1]
+    store_client.command(f"ALTER TABLE llm_cost_hourly RESET SETTING {setting}")
+    again = dead_letters.replay(store_client, alone=True)
+    assert (again.stored, again.failed) == ([letter.id], [])
+    # gpt-4o, 1,000 in / 100 out: $0.0035 a call, 5 calls
+    assert totals(store_client) == ((5, Decimal("0.0175"), 5000),) + ((5, Decimal("0.0175")),) * 2
+    assert dead_letters.pending(store_client) == []
