@@ -365,6 +365,7 @@ STREAM = _field(
     # LangSmith's OpenTelemetry mode (0.15): the ``stream`` argument of a wrapped SDK call
     "langsmith.request.streaming",
     "llm.stream",  # VoltAgent's (2.10)
+    "gen_ai.request.streaming",  # AgentOps' (0.4.21)
 )
 # Langfuse's time of a generation's first streamed chunk: its OpenAI drop-in (5.2) sets it on
 # streams only, and no other sign of a stream (its ``model.parameters`` leave ``stream`` out).

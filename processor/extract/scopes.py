@@ -189,6 +189,11 @@ SCOPES: dict[bytes, frozenset[str]] = {
     # another instrumentation's span of the call is the root of a trace of its own, and its
     # embeddings span has no response id
     b"lmnr.tracer": frozenset({"framework"}),
+    # AgentOps' SDK (agentops 0.4.21) names its Anthropic instrumentation's scope
+    # ``anthropic``: its Claude input is the API's ``input_tokens``, without the cache, and it
+    # sets no cache count; its ``anthropic.messages.stream`` span has no response id, beside
+    # the Anthropic SDK's own span of the stream (paired as a framework's, by time)
+    b"anthropic": frozenset({"framework", "anthropic_input_excludes_cache"}),
     # VoltAgent (2.10): its ``llm:*`` span of a call has the AI SDK's usage, with the cache
     # reads (``llm.usage.cached_tokens``) and never Claude's cache writes, which its input
     # includes

@@ -234,7 +234,12 @@ only input and output, the rest in the response they record: ``gemini_usage``; A
 TypeScript 2.0's alike, the response in @google/genai's camelCase); VoltAgent's (2.10,
 scope ``@voltagent/core``: an ``llm:*`` span per call with ``llm.model``, ``llm.usage.*``
 and ``llm.stream``, Claude's cache writes never counted, ``Source.cache_writes_unread``);
-OpenInference's OpenAI Agents JS processor (0.2.15: no stream sign);
+OpenInference's OpenAI Agents JS processor (0.2.15: no stream sign); OpenInference's Google
+ADK instrumentation (1.0.5), which writes its ``LLM`` attributes onto ADK's span of the call,
+``llm.provider=google`` whatever the model (``gen_ai.provider.name`` is read first);
+AgentOps' SDK (0.4.21, scopes ``openai`` and ``anthropic``: no cache counts, its Claude
+input the API's, no ``gen_ai.system`` on Claude, a stream by ``gen_ai.request.streaming``,
+no span for the Responses API);
 OpenInference's Bedrock (0.1.61: input includes the cache, but InvokeModel streams
 have no cache details, read from the message it records in ``output.value``; InvokeModel's
 model is the response's, without the profile) and Mistral (2.2.2) instrumentations; the
@@ -747,11 +752,13 @@ class Source:
         """Whether this source's input count leaves out cache reads and writes. ``provider``
         is the canonical name (``extractor.PROVIDER_ALIASES``: OpenInference's ``aws`` is
         ``aws.bedrock`` by then), ``model`` the span's, for Claude on another cloud
-        (``_CLAUDE_CLOUDS``)."""
+        (``_CLAUDE_CLOUDS``) or on a span that names no provider (AgentOps' Anthropic spans:
+        the provider is the model's owner, decided later)."""
         if provider == "aws.bedrock":
             return self.bedrock_input_excludes_cache
         return self.anthropic_input_excludes_cache and (
-            provider == "anthropic" or (provider in _CLAUDE_CLOUDS and "claude" in model.lower())
+            provider == "anthropic"
+            or ((not provider or provider in _CLAUDE_CLOUDS) and "claude" in model.lower())
         )
 
     def name_streams(self, span: Any) -> bool:
