@@ -102,7 +102,9 @@ def test_anthropic_sdk_span_input_already_includes_cache():
             "gen_ai.usage.cache_read.input_tokens": 1000,
             "gen_ai.usage.cache_write.input_tokens": 200,
         },
-        scope="anthropic",
+        # the Anthropic SDK's own tracing (recorded: ``anthropic_sdk_py``, 2.15); the bare
+        # ``anthropic`` scope is AgentOps' (``test_agentops``), whose input is without cache
+        scope="com.anthropic.sdk.python",
     )
     assert (call.input_tokens, call.cache_read_tokens, call.cache_write_tokens) == (1500, 1000, 200)
     assert not call.ours
