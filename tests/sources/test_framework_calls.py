@@ -473,3 +473,22 @@ def test_google_adk_beside_openinference(replay, alone, fixture, calls, cost):
     assert result.rows("sum(cost)") == [(Decimal(cost),)]
     assert result.rows("agent", "conversation != ''", "stream") == [("greeter", 1, 0)] * len(calls)
     assert result.metrics.spans_ignored.value() == 3 * len(calls)
+
+
+@pytest.mark.parametrize("alone", [False, True])
+@pytest.mark.parametrize(
+    ("fixture", "spans", "duplicates"),
+    [("openinference_instructor", 6, 0), ("openinference_instructor_tokentrace", 9, 3)],
+)
+def test_instructor_under_openinference(replay, alone, fixture, spans, duplicates):
+    """instructor 1.17 (``from_openai``, tool mode) with OpenInference's instructor (0.1.29)
+    and OpenAI (0.1.66) instrumentations, alone and beside tokentrace's (``record.py``:
+    ``_instructor_calls``: gpt-4o ``create``, ``create_with_completion``, async ``create``).
+    Its ``instructor.create`` spans (``CHAIN``, with ``llm.model_name`` and ``llm.provider``
+    but no usage) are not calls: 3 rows, $0.00765, the OpenAI spans' (cache counted)."""
+    result = replay(fixture, alone=alone)
+    assert result.spans == spans
+    assert result.rows() == [GPT_4O] * 3
+    assert result.rows("sum(cost)") == [(Decimal("0.00765"),)]
+    assert result.metrics.spans_ignored.value() == 3
+    assert result.metrics.spans_duplicate.value() == duplicates
