@@ -492,3 +492,22 @@ def test_instructor_under_openinference(replay, alone, fixture, spans, duplicate
     assert result.rows("sum(cost)") == [(Decimal("0.00765"),)]
     assert result.metrics.spans_ignored.value() == 3
     assert result.metrics.spans_duplicate.value() == duplicates
+
+
+@pytest.mark.parametrize("alone", [False, True])
+@pytest.mark.parametrize(
+    ("fixture", "spans", "duplicates"),
+    [("pydantic_ai_openinference", 17, 0), ("pydantic_ai_openinference_tokentrace", 26, 9)],
+)
+def test_pydantic_ai_under_openinference_span_processor(replay, alone, fixture, spans, duplicates):
+    """Pydantic AI 2.68 with OpenInference's Pydantic AI span processor (0.1.30) ahead of
+    the exporter (Phoenix's set-up; ``record.py``: ``_pydantic_ai_more(openinference=True)``):
+    it adds OpenInference's attributes (``openinference.span.kind``, ``llm.token_count.*``)
+    to Pydantic AI's own spans, so each call span carries both conventions. Read once: 9
+    rows, $0.019299, alone and beside tokentrace, the 3 streams flagged."""
+    result = replay(fixture, alone=alone)
+    assert result.spans == spans
+    assert result.rows() == ALL_CALLS
+    assert result.rows("sum(cost)") == [(Decimal("0.019299"),)]
+    assert result.rows("stream") == [(0,)] * 6 + [(1,)] * 3
+    assert result.metrics.spans_duplicate.value() == duplicates
