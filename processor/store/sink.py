@@ -28,7 +28,9 @@ reaches ClickHouse exactly once, or the dead-letter table with its reason):
   ``llm_calls`` but not every rollup. Meanwhile the spool absorbs, and once it is full the
   receivers answer 503 with ``Retry-After``. On a ClickHouse server restarted (or migrated)
   between the refusal and the retry, the token may no longer be skipped by a rollup that took
-  the refused insert (``view_tokens``): the rows are looked up first, as below.
+  the refused insert (``view_tokens``): the rows are looked up first, as below. A whole
+  segment's refusal is noted beside the spool, so that a replay after serve restarted retries
+  it under the token too when the server has not moved.
 - an answer lost (a timeout, a connection closed: the insert may or may not have been
   made): before the retry, the rows are looked up in ``llm_calls`` (:meth:`Sink._unstored`),
   and only those not there are sent again; so are a segment's replayed at start, which an
@@ -264,6 +266,10 @@ class Sink:
         if begin:
             self._spool.attempting(segment)  # before anything of it can reach the store
         rows = len(columns[0]) if columns else 0
+        if attempt.replayed and not self._alone:
+            noted = view_tokens.noted(self._spool.directory, segment.name, rows)
+            if noted is not None:  # its whole insert refused before serve stopped
+                attempt.refused[0, rows] = noted
         # Row ranges still to insert, next one last; a range with a reason is one row refused
         # alone, still to be kept as a dead letter.
         todo: list[tuple[int, int, str]] = [(0, rows, "")] if rows else []
@@ -540,6 +546,8 @@ class Sink:
         if (start, end) in attempt.refused:
             if view_tokens.moved(client, attempt.refused[start, end]):
                 attempt.unanswered = (start, end)  # its token may count it again: looked up
+            elif attempt.replayed:
+                attempt.unstored[start, end] = (part, token)  # the retry under the token
             del attempt.refused[start, end]
         if attempt.may_be_made(start, end):
             attempt.unstored[start, end] = self._unstored(client, attempt, part, token)
@@ -558,8 +566,12 @@ class Sink:
             elif not self._alone and classify(exc) != "poison":
                 # Perhaps taken by llm_calls and a rollup before the refusal: whether the
                 # retry under the token still skips them depends on the server (view_tokens).
-                attempt.refused[start, end] = view_tokens.epoch_or_none(client)
+                at = attempt.refused[start, end] = view_tokens.epoch_or_none(client)
+                if token == name:  # the whole segment as spooled: for a restart of serve
+                    view_tokens.note(self._spool.directory, name, rows, at)
             raise
+        if not self._alone:
+            view_tokens.forget(self._spool.directory)
         self._metrics.insert_seconds.observe(time.perf_counter() - started)
         self._metrics.rows_written.inc(written)
 

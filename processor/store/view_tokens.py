@@ -21,12 +21,16 @@ up instead, as after a lost answer (``sink._Attempt``). Two queries, on the refu
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import time
+from pathlib import Path
 from typing import Any
 
 from tokentrace.processor.store.store import load_migrations
 
 Epoch = tuple[int, int]  # the server process's start (Unix seconds), migrations it recorded
+NOTE = "refused"  # in the spool directory: the segment whose whole insert was refused, and when
 _SLACK_SECONDS = 2  # now() and uptime() straddle a second; applied_at is the server's clock
 
 
@@ -75,3 +79,42 @@ def view_migrations() -> tuple[int, ...]:
         for migration in load_migrations()
         if any("MODIFY QUERY" in statement.upper() for statement in migration.statements)
     )
+
+
+def note(directory: Path, segment: str, rows: int, at: Epoch | None) -> None:
+    """Note beside the spool that the whole insert of ``segment`` (``rows`` rows, under its
+    name) was refused at epoch ``at``, for a restart of serve before its retry
+    (:func:`noted`). Not synced, and a note that cannot be written is no note: the replay
+    then looks the rows up, a rollup short at worst, said."""
+    if at is None:
+        return
+    with contextlib.suppress(OSError):
+        (directory / NOTE).write_text(f"{segment} {rows} {at[0]} {at[1]}\n")
+
+
+def noted(directory: Path, segment: str, rows: int) -> Epoch | None:
+    """The epoch at which the whole insert of ``segment`` was last refused, if that was the
+    last thing done with it (:func:`forget` clears it once an insert goes through).
+
+    A segment replayed at start is looked up before its insert (``sink._Attempt``), since an
+    earlier run may have made the insert; but on a server that refused it part way (a rollup
+    out of space once ``llm_calls`` took it), the rows found are then not sent again, and the
+    rollup that refused stayed short (the ``reprice`` to run logged): serve restarted, the
+    server not. Noted, and the server's epoch unmoved, the retry goes under the token again and
+    completes that rollup, as it would have without the restart."""
+    path = directory / NOTE
+    try:
+        name, count, started, migrations = path.read_text().split()
+        # Within the hour a cluster keeps insert tokens (replicated_deduplication_window_
+        # seconds): past it, the token may be forgotten and llm_calls take the rows again.
+        if (name, int(count)) == (segment, rows) and time.time() - path.stat().st_mtime < 3600:
+            return int(started), int(migrations)
+    except (OSError, ValueError):
+        pass
+    return None
+
+
+def forget(directory: Path) -> None:
+    """An insert went through: the note no longer says the last thing done."""
+    with contextlib.suppress(OSError):
+        (directory / NOTE).unlink()

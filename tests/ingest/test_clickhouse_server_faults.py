@@ -254,10 +254,25 @@ def test_an_insert_a_rollup_refused_retried_after_the_server_restarted_is_counte
         finally:
             os.kill(server.process.pid, signal.SIGCONT)
         server.wait_drained(timeout=90)
-        assert server.stop() == 0
         stored = read_store(clickhouse.url)
         counts = (len(stored["calls"]), stored["llm_cost_hourly"][0], stored["llm_cost_daily"][0])
         assert counts == (200, "100", "200")
+        # The same refusal, then serve killed -9 and started again, the server not restarted:
+        # the replay looked the rows up and sent none again, llm_cost_hourly short (300, 200,
+        # 300). The refusal's epoch is noted beside the spool: unmoved, the retry goes under
+        # the token and completes llm_cost_hourly (100 more everywhere).
+        _query(clickhouse, f"ALTER TABLE llm_cost_hourly MODIFY SETTING {setting} = 1e19")
+        acked += _acknowledged(server, 5)
+        while server.log().count("NOT_ENOUGH_SPACE") < 2 and time.monotonic() < deadline + 60:
+            time.sleep(0.2)
+        server.kill()
+        _query(clickhouse, f"ALTER TABLE llm_cost_hourly RESET SETTING {setting}")
+        server.start()
+        server.wait_drained(timeout=90)
+        assert server.stop() == 0
+        stored = read_store(clickhouse.url)
+        counts = (len(stored["calls"]), stored["llm_cost_hourly"][0], stored["llm_cost_daily"][0])
+        assert counts == (300, "200", "300")
         day = datetime.now(UTC).date()
         since, until = str(day), str(day + timedelta(days=1))
         assert f"run tokentrace reprice --since {since} --until {until}" in server.log()
@@ -270,7 +285,7 @@ def test_an_insert_a_rollup_refused_retried_after_the_server_restarted_is_counte
         clickhouse.stop()
     stored = read_store(f"chdb://{tmp_path / 'server'}")
     assert sorted(row["span_id"] for row in stored["calls"]) == sorted(acked)
-    assert sum(Decimal(row["cost"]) for row in stored["calls"]) == Decimal("0.7")  # $0.0035 each
+    assert sum(Decimal(row["cost"]) for row in stored["calls"]) == Decimal("1.05")  # $0.0035 each
     for rollup in ("llm_cost_hourly", "llm_cost_daily"):
-        assert (stored[rollup][0], Decimal(stored[rollup][1])) == ("200", Decimal("0.7"))
+        assert (stored[rollup][0], Decimal(stored[rollup][1])) == ("300", Decimal("1.05"))
     assert "100 of its 100 rows are in llm_calls: not sent again" in server.log()
