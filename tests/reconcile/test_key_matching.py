@@ -47,14 +47,21 @@ def _usage(model: str, key: str, inp: int, out: int, requests: int | None) -> Us
     return UsageRow(D2, "completions", model, model, "proj", key, "", inp, 0, 0, out, requests)
 
 
+def _store(store_client: Any, calls: list[dict], *reports: Report) -> None:
+    """The metered calls into llm_calls and each provider's bill into the reconciliation
+    tables."""
+    columns = list(calls[0])
+    store_client.insert("llm_calls", [[c[k] for k in columns] for c in calls], column_names=columns)
+    for report in reports:
+        store_days.write(store_client, report)
+
+
 def test_keys_are_matched_by_fingerprint_and_redacted_value(store_client: Any) -> None:
     calls = [
         *_calls("openai", "gpt-4o-mini", "sk-proj-…a1b2#0badf00d", 10, 1000, 100),
         *_calls("openai", "gpt-4o-mini", "sk-…zzzz#12345678", 2, 100, 10),
         *_calls("anthropic", "claude-sonnet-4-0", "sk-ant-api03-…wxYZ#abcdef01", 4, 2500, 500),
     ]
-    columns = list(calls[0])
-    store_client.insert("llm_calls", [[c[k] for k in columns] for c in calls], column_names=columns)
     openai = Report("openai", [D2])
     openai.usage = [
         _usage("gpt-4o-mini", "key_app", 10_000, 1_000, 10),
@@ -67,8 +74,7 @@ def test_keys_are_matched_by_fingerprint_and_redacted_value(store_client: Any) -
     anthropic = Report("anthropic", [D2])
     anthropic.usage = [_usage("claude-sonnet-4-0", "apikey_app", 10_000, 2_000, None)]
     anthropic.keys = [KeyRow("apikey_app", "app", "sk-ant-api03-Abc...wxYZ", "wrk", "active")]
-    for report in (openai, anthropic):
-        store_days.write(store_client, report)
+    _store(store_client, calls, openai, anthropic)
 
     rows = views.fetch(
         store_client,
@@ -103,8 +109,6 @@ def test_a_key_whose_calls_lack_usage_says_so_not_partly_instrumented(store_clie
         *_calls_without_usage("sk-proj-…h4lf#0badf00d", 2),
         *_calls("openai", "gpt-4o-mini", "sk-proj-…fu11#0badf00d", 5, 1000, 100),
     ]
-    columns = list(calls[0])
-    store_client.insert("llm_calls", [[c[k] for k in columns] for c in calls], column_names=columns)
     openai = Report("openai", [D2])
     openai.usage = [
         _usage("gpt-4o-mini", "key_stream", 3_000, 300, 3),
@@ -116,7 +120,7 @@ def test_a_key_whose_calls_lack_usage_says_so_not_partly_instrumented(store_clie
         KeyRow("key_half", "half", "sk-proj-...h4lf", "proj", "active"),
         KeyRow("key_full", "full", "sk-proj-...fu11", "proj", "active"),
     ]
-    store_days.write(store_client, openai)
+    _store(store_client, calls, openai)
 
     week = {"start": NOW - dt.timedelta(days=7), "end": NOW}
     rows = views.fetch(store_client, views.VIEWS["reconciliation_by_key"], **week)
@@ -180,10 +184,6 @@ def test_billed_request_counts_and_calls_not_stored_tell_a_keys_gap_apart(store_
                             2, 0, 0)
         ],
     ]  # fmt: skip
-    columns = list(stored[0])
-    store_client.insert(
-        "llm_calls", [[c[k] for k in columns] for c in stored], column_names=columns
-    )
     dead_letters.add(
         store_client,
         _not_stored([
@@ -205,8 +205,7 @@ def test_billed_request_counts_and_calls_not_stored_tell_a_keys_gap_apart(store_
     anthropic = Report("anthropic", [D2])
     anthropic.usage = [_usage("claude-sonnet-4-0", "apikey_stream", 2_000, 200, None)]
     anthropic.keys = [KeyRow("apikey_stream", "stream", "sk-ant-api03-Abc...strm", "wrk", "active")]
-    for report in (openai, anthropic):
-        store_days.write(store_client, report)
+    _store(store_client, stored, openai, anthropic)
 
     week = {"start": NOW - dt.timedelta(days=7), "end": NOW}
     rows = views.fetch(store_client, views.VIEWS["reconciliation_by_key"], **week)
@@ -262,8 +261,6 @@ def test_calls_metered_without_a_key_are_not_called_uninstrumented(store_client:
         *_calls("openai", "gpt-4o", "", 2, 1000, 100),
         *_calls("anthropic", "claude-sonnet-4-0", "", 4, 1000, 100),
     ]
-    columns = list(calls[0])
-    store_client.insert("llm_calls", [[c[k] for k in columns] for c in calls], column_names=columns)
     openai = Report("openai", [D2])
     openai.usage = [
         _usage("gpt-4o-mini", "key_app", 10_000, 1_000, 10),
@@ -277,8 +274,7 @@ def test_calls_metered_without_a_key_are_not_called_uninstrumented(store_client:
     anthropic = Report("anthropic", [D2])
     anthropic.usage = [_usage("claude-sonnet-4-0", "apikey_app", 4_000, 400, None)]
     anthropic.keys = [KeyRow("apikey_app", "app", "sk-ant-api03-Abc...wxYZ", "wrk", "active")]
-    for report in (openai, anthropic):
-        store_days.write(store_client, report)
+    _store(store_client, calls, openai, anthropic)
 
     window = Window(start=dt.datetime(2026, 3, 14, tzinfo=dt.UTC), end=NOW)
     doc = document.build(document.store_fetcher(store_client, window), window)
