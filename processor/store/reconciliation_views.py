@@ -413,7 +413,9 @@ LEFT JOIN
     SELECT provider, model, sum(requests) AS unkeyed_requests
     FROM llm_cost_daily
     WHERE $__dateFilter(day)
-      AND api_key = ''
+      -- IN, not = '': ClickHouse reads api_key = '' as the subcolumn api_key.size, which no
+      -- projection holds (the rollup's every row would be read)
+      AND api_key IN ('')
       AND (provider, day) IN (
         SELECT provider, day FROM billed_imports WHERE $__dateFilter(day)
       ){{filters}}

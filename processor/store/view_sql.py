@@ -44,6 +44,10 @@ TAG_DIMENSIONS = ("team", "feature", "tenant", "agent", "service", "environment"
 TOP_DIMENSIONS = ("api_key", "endpoint")
 
 
+# What keeps a view's reads from a Grafana dashboard's ad hoc filters (View._shielded).
+NO_AD_HOC_FILTERS = "SETTINGS additional_table_filters = {}"
+
+
 class Format(IntEnum):
     """The plugin's query ``format``: how Grafana turns the result into frames."""
 
@@ -93,11 +97,27 @@ class View:
     @property
     def backend_sql(self) -> str:
         """The same query without variables, for alert rules (backend-only expansion)."""
-        return _with_top(_fill_filters(self.template, ()), self.top)
+        return self._shielded(_with_top(_fill_filters(self.template, ()), self.top))
 
     def query(self, top: int | None) -> str:
         """:attr:`sql` with ``top`` rows before "(other)" (the view's default when None)."""
-        return _with_top(_fill_filters(self.template, self.filtered_by), top or self.top)
+        return self._shielded(
+            _with_top(_fill_filters(self.template, self.filtered_by), top or self.top)
+        )
+
+    def _shielded(self, sql: str) -> str:
+        """``sql`` kept from a dashboard's ad hoc filters where dashboard variables do not
+        narrow the view (budgets: their own scopes; reconciliation: the bill has no tags).
+
+        The plugin applies an ad hoc filter by appending ``settings
+        additional_table_filters={'llm_cost_daily': ' team = ...'}`` to every panel query
+        naming its table: the metered side alone would be narrowed (a budget of another team
+        at $0, every bill "missing calls"). Of two SETTINGS clauses ClickHouse keeps the
+        first one's value of a setting, so this one, written first, wins.
+        """
+        if set(VARIABLES) <= set(self.filtered_by):
+            return sql
+        return f"{sql}\n{NO_AD_HOC_FILTERS}"
 
 
 # Rows a top-N breakdown can be asked for (the API's ``limit``, the report's ``--top``).

@@ -14,6 +14,7 @@ import yaml
 from grafana.rules import alert_rules, data_queries, query_sql
 from views.seed import NOW, TOTAL_REQUESTS
 
+from grafana import panels
 from grafana import test_queries as board
 from tokentrace.grafana import generate
 
@@ -123,3 +124,31 @@ def test_a_dashboard_refresh_all_at_once_queues_and_answers(interface: Any, seed
         answers = list(pool.map(run, panels))
     for panel, over_http in zip(panels, answers, strict=True):
         _same(over_http, board.run_panel(seeded, panel, board.ALL))
+
+
+def _ad_hoc(sql: str, table: str, key: str, value: str) -> str:
+    """``sql`` as the plugin sends it with a dashboard ad hoc filter ``key = value`` whose
+    target is ``table`` (``AdHocFilter.apply`` in grafana-clickhouse-datasource 4.20)."""
+    return f"{sql} settings additional_table_filters={{'{table}' : ' {key} = \\'{value}\\' '}}"
+
+
+@pytest.mark.parametrize(
+    ("uid", "panel"), board._panels(), ids=lambda x: x if isinstance(x, str) else x["title"]
+)
+def test_an_ad_hoc_filter_narrows_a_panel_as_its_variable_does(
+    http_client: Any, uid: str, panel: dict[str, Any]
+) -> None:
+    """A Grafana user adds an "Ad hoc filters" variable (team = growth): the plugin appends it
+    to every query naming its table. Panels the team variable narrows answer as with the
+    variable set to growth; the budget and reconciliation panels, which no variable of theirs
+    narrows (budgets have their own scopes, the bill has no tags), answer as without it.
+    Before: "Budget utilization" and "Billed vs metered" read the metered side of growth
+    alone (every budget's spend growth's part, the whole bill against growth's calls)."""
+    sql = panels.panel_sql(panel, board.ALL, board.START, NOW)
+    if "llm_cost_daily" not in sql:
+        return
+    filtered = http_client.query(_ad_hoc(sql, "llm_cost_daily", "team", "growth")).result_rows
+    narrowed = "team" in panel["targets"][0]["rawSql"]
+    expected = panels.panel_sql(panel, {"team": ("growth",)} if narrowed else board.ALL,
+                                board.START, NOW)  # fmt: skip
+    assert filtered == http_client.query(expected).result_rows
