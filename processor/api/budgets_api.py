@@ -98,7 +98,12 @@ class BudgetsApi:
         budget = await asyncio.to_thread(
             self._call, budgets.set_budget, scope, amount, period, enforce
         )
-        return json_response(budget_json(budget))
+        # Extra fields (contract: extend only): scope values no call has yet, a likely typo.
+        unseen = await asyncio.to_thread(self._call, budgets.unseen_values, budget.filters)
+        answer = budget_json(budget)
+        answer["unseen"] = unseen
+        answer["note"] = budgets.unseen_note(budget.filters, unseen)
+        return json_response(answer)
 
     async def enforced(self, request: Request) -> Response:
         now = time.monotonic()

@@ -65,7 +65,9 @@ def run_set(args: argparse.Namespace) -> int:
         budgets.parse_amount(args.amount)
     except ValueError as exc:
         raise SystemExit(f"tokentrace budget: {exc}") from None
-    budget = _open(args).set(args.scope, args.amount, args.period, args.enforce)
+    budget, note = _open(args).set(args.scope, args.amount, args.period, args.enforce)
+    if note:
+        print(note, file=sys.stderr)
     enforced = ", enforced" if budget.enforce else ""
     print(
         f"budget set: {_scope(budget.scope)} {budget.amount.normalize():f} USD per "
@@ -110,8 +112,13 @@ class _Store:
     def __init__(self, client: Client) -> None:
         self._client = client
 
-    def set(self, scope: str, amount: str, period: str, enforce: bool) -> budgets.Budget:
-        return budgets.set_budget(self._client, scope, amount, period, enforce)
+    def set(
+        self, scope: str, amount: str, period: str, enforce: bool
+    ) -> tuple[budgets.Budget, str | None]:
+        """The budget and a note on scope values no call has yet (a likely typo)."""
+        budget = budgets.set_budget(self._client, scope, amount, period, enforce)
+        unseen = budgets.unseen_values(self._client, budget.filters)
+        return budget, budgets.unseen_note(budget.filters, unseen)
 
     def list(self) -> list[budgets.Budget]:
         return budgets.list_budgets(self._client)
@@ -153,9 +160,12 @@ class _Api:
             )
             raise SystemExit(f"tokentrace budget: {held_message(self._held, fix)}") from None
 
-    def set(self, scope: str, amount: str, period: str, enforce: bool) -> budgets.Budget:
+    def set(
+        self, scope: str, amount: str, period: str, enforce: bool
+    ) -> tuple[budgets.Budget, str | None]:
         body = {"scope": scope, "amount": amount, "period": period, "enforce": enforce}
-        return _budget(self._send("PUT", body=body))
+        answer = self._send("PUT", body=body)
+        return _budget(answer), answer.get("note")
 
     def list(self) -> list[budgets.Budget]:
         return [_budget(b) for b in self._send("GET")["budgets"]]

@@ -69,6 +69,36 @@ def canonical_scope(filters: dict[str, str]) -> str:
     return ",".join(f"{key}={value}" for key, value in sorted(filters.items()))
 
 
+_KNOWN_SHOWN = 20  # values listed in the note; a dimension may hold thousands (api keys)
+
+
+def unseen_values(client: Client, filters: dict[str, str]) -> dict[str, list[str]]:
+    """For each scope value no stored call has yet: that dimension's known values (up to
+    ``_KNOWN_SHOWN``, sorted; empty when none is known). A budget set before traffic is
+    legitimate, so callers note a likely typo (``team=growht``) instead of refusing it.
+    Reads ``llm_cost_daily``: every call reaches it, and it is small."""
+    unseen: dict[str, list[str]] = {}
+    for key, value in filters.items():
+        row = client.query(
+            f"SELECT countIf({key} = {{value:String}}) > 0, "
+            f"arraySort(groupUniqArrayIf({_KNOWN_SHOWN})({key}, {key} != '')) "
+            "FROM llm_cost_daily",
+            parameters={"value": value},
+        ).result_rows[0]
+        if not row[0]:
+            unseen[key] = list(row[1])
+    return unseen
+
+
+def unseen_note(filters: dict[str, str], unseen: dict[str, list[str]]) -> str | None:
+    """One line naming the scope values no call has yet, with the known ones to compare."""
+    parts = []
+    for key, known in unseen.items():
+        listed = f"known: {', '.join(known)}" if known else f"no {key} is known yet"
+        parts.append(f"no call has {key}={filters[key]} yet ({listed})")
+    return "note: " + "; ".join(parts) if parts else None
+
+
 def parse_amount(value: str | Decimal | int) -> Decimal:
     """A positive USD amount with at most 4 decimals (the column is Decimal(18, 4))."""
     try:

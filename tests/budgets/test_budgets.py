@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
@@ -131,6 +132,30 @@ def test_budget_command(store_client, chdb_url, capsys) -> None:
         main(["budget", "set", "team=a", "0.00001", *store])
     assert main(["budget", "list", *store]) == 0
     assert capsys.readouterr().out == "global  week   2500.75 USD\n"
+
+
+def test_budget_set_notes_a_value_no_call_has(store_client, chdb_url, capsys) -> None:
+    """A typo'd scope value is kept (budgets may precede traffic) but noted on one line."""
+    store = ["--clickhouse", f"{chdb_url}?database={store_client.database}"]
+    day = datetime(2026, 3, 13, 8, tzinfo=UTC)
+    store_client.insert(
+        "llm_calls",
+        [[day, "growth", "chat"], [day, "search", "chat"], [day, "growth", ""]],
+        column_names=["ts", "team", "feature"],
+    )
+    assert main(["budget", "set", "team=growht", "10", *store]) == 0
+    captured = capsys.readouterr()
+    assert captured.out == "budget set: team=growht 10 USD per month\n"
+    assert captured.err == "note: no call has team=growht yet (known: growth, search)\n"
+    assert main(["budget", "set", "team=growth,tenant=acme", "10", *store]) == 0
+    assert capsys.readouterr().err == "note: no call has tenant=acme yet (no tenant is known yet)\n"
+    assert main(["budget", "set", "team=search,feature=chat", "10", *store]) == 0
+    assert capsys.readouterr().err == ""
+    assert [b.scope for b in budgets.list_budgets(store_client)] == [
+        "feature=chat,team=search",
+        "team=growht",
+        "team=growth,tenant=acme",
+    ]
 
 
 @pytest.mark.slow

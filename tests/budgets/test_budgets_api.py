@@ -34,6 +34,10 @@ def test_budget_commands_go_through_a_running_serve(tmp_path: Path) -> None:
         set_ = _cli("budget", "set", "team=growth,feature=chat", "12.50", *api, env=token)
         assert set_.returncode == 0, set_.stderr
         assert set_.stdout == "budget set: feature=chat,team=growth 12.5 USD per month\n"
+        assert set_.stderr == (
+            "note: no call has feature=chat yet (no feature is known yet); "
+            "no call has team=growth yet (no team is known yet)\n"
+        )
         weekly = _cli("budget", "set", "global", "100", "--period", "week", *api, env=token)
         assert weekly.returncode == 0, weekly.stderr
         listed = _cli("budget", "list", "--format", "json", *api, env=token)
@@ -55,8 +59,21 @@ def test_budget_commands_go_through_a_running_serve(tmp_path: Path) -> None:
             urllib.request.urlopen(bad, timeout=30)
         assert refused.value.code == 400
         assert "unknown scope key 'colour'" in json.load(refused.value)["error"]
+        typo = urllib.request.Request(
+            f"{serve.url}/api/v1/budgets",
+            data=json.dumps({"scope": "team=growht", "amount": "10"}).encode(),
+            method="PUT",
+            headers={"Authorization": "Bearer s3cret"},
+        )
+        with urllib.request.urlopen(typo, timeout=30) as answer:
+            body = json.load(answer)
+        assert (body["scope"], body["unseen"]) == ("team=growht", {"team": []})
+        assert body["note"] == "note: no call has team=growht yet (no team is known yet)"
         deleted = _cli("budget", "delete", "global", "--period", "week", *api, env=token)
         assert deleted.returncode == 0, deleted.stderr
     # serve has stopped: the store itself holds what the API wrote
     listed = _cli("budget", "list", "--clickhouse", url)
-    assert listed.stdout == "feature=chat,team=growth  month  12.5 USD\n"
+    assert listed.stdout.splitlines() == [
+        "feature=chat,team=growth  month  12.5 USD",
+        "team=growht               month  10 USD",
+    ]
