@@ -90,6 +90,8 @@ METERED_UNITS = (
     "storage_searches",
     # the calls that ran a provider's code execution container, billed by its time (0026)
     "code_executions",
+    # rerank search units (Cohere: one query of up to 100 documents), billed per 1,000 (0033)
+    "rerank_searches",
 )  # fmt: skip
 # Of the cost-by-kind columns, what each unit above is billed at its own rate (migration 0010),
 # same order.

@@ -32,6 +32,9 @@ A YAML file with one entry per model and price period, rates in USD per million 
         input_characters: 16      # optional: USD per million characters of input text, for
                                   # a model priced per character (text to speech): then
                                   # input and output may be left out
+        rerank_searches: 2        # optional: USD per 1,000 rerank search units (Cohere: a
+                                  # query of up to 100 documents), for a reranker priced per
+                                  # search: then input and output may be left out
         tiers:                    # optional long-context tiers (genai-prices' cliff rule):
           - above: 200000         # when the call's input tokens exceed this, these rates
             input: 4.5            # apply to ALL its tokens; a rate left out keeps the
@@ -101,6 +104,8 @@ REQUEST_RATE_KEY = "requests"
 AUDIO_MINUTE_KEY = "input_audio_minutes"
 # A rate per million characters of input text (genai-prices' input_mchars: tts-1's); no tiers.
 CHARACTER_RATE_KEY = "input_characters"
+# A rate per 1,000 rerank search units (genai-prices' rerank_searches_kcount); no tiers.
+RERANK_RATE_KEY = "rerank_searches"
 # Instead of rates: why the price is not known over the entry's period (a sentence).
 UNKNOWN_KEY = "unknown"
 # The keys of an entry that are not rates (an entry whose price is unknown has only these).
@@ -123,6 +128,7 @@ _ENTRY_KEYS = {
     REQUEST_RATE_KEY,
     AUDIO_MINUTE_KEY,
     CHARACTER_RATE_KEY,
+    RERANK_RATE_KEY,
 }
 # How the account pays grounding with Google Search (rules.GEMINI_GROUNDING).
 GROUNDING_KEY = "gemini_grounding"
@@ -322,7 +328,8 @@ class _Parser:
                 node,
                 f"an entry whose price is '{UNKNOWN_KEY}' has no rates (found {', '.join(rated)})",
             )
-        needs_rates = not unknown and not fields.keys() & {IMAGE_RATE_KEY, CHARACTER_RATE_KEY}
+        per_unit = {IMAGE_RATE_KEY, CHARACTER_RATE_KEY, RERANK_RATE_KEY}  # not per token
+        needs_rates = not unknown and not fields.keys() & per_unit
         for required in ("input", "output") if needs_rates else ():
             if required not in fields:
                 raise self.error(node, f"a price entry needs '{required}' (USD per million tokens)")
@@ -333,7 +340,7 @@ class _Parser:
             if key in fields and key not in unknown_units
         }
         tiers = self.tiers(fields["tiers"], rates.keys()) if "tiers" in fields else []
-        for key in (IMAGE_RATE_KEY, REQUEST_RATE_KEY, AUDIO_MINUTE_KEY, CHARACTER_RATE_KEY):
+        for key in (*per_unit, REQUEST_RATE_KEY, AUDIO_MINUTE_KEY):
             if key in fields:
                 rates[key] = self.rate(fields[key])
         start = self.start(fields["start"]) if "start" in fields else None
@@ -464,6 +471,9 @@ def _model_price(
             continue
         if key == CHARACTER_RATE_KEY:  # per million characters, as genai-prices' (no tiers)
             prices["input_mchars"] = base
+            continue
+        if key == RERANK_RATE_KEY:  # already per 1,000 search units (no tiers)
+            prices["rerank_searches_kcount"] = base
             continue
         if key == AUDIO_MINUTE_KEY:  # per hour, as genai-prices rates audio (no tiers)
             prices["audio_hours"] = prices["input_audio_hours"] = base * 60

@@ -10,10 +10,10 @@ and equals ``calc_price`` exactly.
 
 The counts carried (:data:`USAGE_KEYS`) are every token unit a span can report, then the
 units of other families a span can report (:data:`METERED_KEYS`: characters of text to speech,
-seconds of audio transcribed, web searches, and tokentrace's own ``preview_web_searches``, a
-refinement of web searches that no price has a rate for), each priced per
-``unit_data[key]["per"]`` of its own (per million characters, per hour, per thousand searches).
-Units no span reports (code executions…) have a count of 0 and cost nothing, except
+seconds of audio transcribed, web searches, rerank search units, and tokentrace's own
+``preview_web_searches``, a refinement of web searches that no price has a rate for), each
+priced per ``unit_data[key]["per"]`` of its own (per million characters, per hour, per thousand
+searches). Units no span reports (code executions…) have a count of 0 and cost nothing, except
 ``requests`` (one per call).
 A count no priced unit at or above it can bill (a web search on a model without a search fee,
 characters alone sent to a model priced per token, tokens to one priced per character) makes
@@ -60,6 +60,7 @@ USAGE_KEYS = (
     "output_images",
     "storage_searches",
     "code_executions",
+    "rerank_searches",
 )
 INPUT, CACHE_READ, CACHE_WRITE, OUTPUT = range(4)  # cost kinds, and the first four counts
 FIRST_UNIT = 5  # USAGE_KEYS[FIRST_UNIT:FIRST_METERED] are the units that refine the five counts
@@ -79,6 +80,7 @@ REPORTED_METERED = (
     "output_images",
     "storage_searches",
     "code_executions",
+    "rerank_searches",
 )
 _REPORTED_AS = {"audio_seconds": "input_audio_seconds"}
 METERED_FROM = tuple(REPORTED_METERED.index(_REPORTED_AS.get(key, key)) for key in METERED_KEYS)

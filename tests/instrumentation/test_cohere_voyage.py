@@ -148,18 +148,20 @@ def test_cohere_embed_and_rerank(standin, exporter, tmp_path, store_client):
         ("embeddings", "cohere", "embed-english-v3.0", 0, 700, 0, None, 0, 0, "unknown_model"),
         # Embed 4: $0.12 per million tokens (https://cohere.com/pricing): 1,000 × 0.12.
         ("embeddings", "cohere", "embed-v4.0", 0, 1000, 0, Decimal("0.00012"), 1, 0, ""),
-        # Rerank is billed per search unit ($2.00 per 1,000 for Rerank 3.5), which the store
-        # does not price yet: metered, its cost unknown.
-        ("rerank", "cohere", "rerank-v3.5", 0, 0, 0, None, 0, 1, "usage_missing"),
-        ("rerank", "cohere", "rerank-v3.5", 0, 0, 0, None, 0, 1, "usage_missing"),
+        # Rerank is billed per search unit, $2.00 per 1,000 for Rerank 3.5 (cohere.com/pricing):
+        # 1 x 0.002 and, 101 documents being 2 search units, 2 x 0.002 (was unknown,
+        # usage_missing: search units were not priced).
+        ("rerank", "cohere", "rerank-v3.5", 0, 0, 0, Decimal("0.002"), 1, 0, ""),
+        ("rerank", "cohere", "rerank-v3.5", 0, 0, 0, Decimal("0.004"), 1, 0, ""),
     ]
 
 
 def test_cohere_embed_and_rerank_at_an_unmapped_base_url(standin, unmapped, tmp_path, store_client):
     """The cohere SDK at a gateway nothing names: its embed and rerank models are Cohere's by
     name (https://docs.cohere.com/docs/models), which genai-prices does not list (it has
-    `embed-v4.0` alone), so they were provider `unknown`. Their cost stays unknown, never $0:
-    no per-token rate for Embed v3 in the price data, Rerank billed per search unit."""
+    `embed-v4.0` alone), so they were provider `unknown`. Embed v3's cost stays unknown, never
+    $0 (no per-token rate in the price data); Rerank is billed per search unit, $2.00 per 1,000
+    for Rerank 3.5 and Rerank 3 (cohere.com/pricing): one search unit each."""
     client = cohere.ClientV2(api_key="co-test", base_url=standin.root + "/cohere")
     client.embed(
         texts=["a"],
@@ -181,8 +183,8 @@ def test_cohere_embed_and_rerank_at_an_unmapped_base_url(standin, unmapped, tmp_
     assert rows(unmapped, tmp_path, store_client) == [
         ("embeddings", "cohere", "embed-english-v3.0", 0, 700, 0, None, 0, 0, "unknown_model"),
         ("embeddings", "cohere", "embed-v4.0", 0, 1000, 0, Decimal("0.00012"), 1, 0, ""),
-        ("rerank", "cohere", "rerank-v3.5", 0, 0, 0, None, 0, 1, "usage_missing"),
-        ("rerank", "cohere", "rerank-english-v3.0", 0, 0, 0, None, 0, 1, "usage_missing"),
+        ("rerank", "cohere", "rerank-v3.5", 0, 0, 0, Decimal("0.002"), 1, 0, ""),
+        ("rerank", "cohere", "rerank-english-v3.0", 0, 0, 0, Decimal("0.002"), 1, 0, ""),
     ]
 
 

@@ -128,6 +128,12 @@ DEEPSEEK = "https://api-docs.deepseek.com/quick_start/pricing"
 GROQ = "https://groq.com/pricing"
 TOGETHER = "https://www.together.ai/pricing"
 COHERE = "https://cohere.com/pricing"
+COHERE_RERANK = (
+    "https://cohere.com/pricing (Rerank 3.5 and Rerank 4 Fast $2.00, Rerank 4 Pro $2.50 per 1,000 "
+    "searches, as https://developer.puter.com/tutorials/cohere-api-pricing/ reads it) ; "
+    "https://docs.cohere.com/docs/how-does-cohere-pricing-work (a search unit: one query of up "
+    "to 100 documents)"
+)
 AZURE = "https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/"
 BEDROCK = "https://aws.amazon.com/bedrock/pricing/"
 AZURE_BATCH = (
@@ -436,6 +442,7 @@ def metered(
     images: int = 0,
     files: int = 0,
     code: int = 0,
+    rerank: int = 0,
     **tokens: int,
 ) -> dict[str, Any]:
     """Usage billed in other units, as the instrumentation reports it
@@ -450,6 +457,7 @@ def metered(
         "tokentrace.usage.output_images": images,
         "tokentrace.usage.storage_searches": files,
         "tokentrace.usage.code_executions": code,
+        "tokentrace.usage.rerank_searches": rerank,
     }
     return {**(usage(**tokens) if tokens else {}), **{k: v for k, v in attrs.items() if v}}
 
@@ -4201,6 +4209,42 @@ CASES = [
             ("gcp.gemini", "gemini-2.5-pro", None),
             ("gcp.gemini", "gemini-3-pro-preview", None),
             ("gcp.gemini", "gemini-3.1-flash-lite", "0.0155"),
+        )
+    ),
+    # Cohere rerank, billed per search unit (one query of up to 100 documents), per 1,000:
+    # Rerank 3.5 and 3.0 $2.00: 1 x 0.002, 3 (a query of 250 documents) x 0.002; Rerank 4
+    # Fast $2.00: 2 x 0.002; Rerank 4 Pro $2.50: 4 x 0.0025. Before this round every one was
+    # unknown (usage_missing: search units were not priced). A span with input tokens and no
+    # search units (LiteLLM's) is unknown (not_per_token), as is Rerank 4 before its release
+    # (2025-12-11).
+    *(
+        Case(
+            f"cohere {model} {searches} searches{' ' + label if label else ''}",
+            "cohere",
+            model,
+            metered(rerank=searches) if searches else usage(100),
+            cost,
+            COHERE_RERANK,
+            at=at,
+            reason="" if cost else reason,
+            extra={"gen_ai.operation.name": "rerank"},
+        )
+        for model, searches, cost, at, label, reason in (
+            ("rerank-v3.5", 1, "0.002", DEC_1, "", ""),
+            ("rerank-v3.5", 3, "0.006", DEC_1, "", ""),
+            ("rerank-english-v3.0", 1, "0.002", DEC_1, "", ""),
+            ("rerank-multilingual-v3.0", 1, "0.002", datetime(2025, 3, 1, tzinfo=UTC), "", ""),
+            ("rerank-v4.0-fast", 2, "0.004", DEC_1, "", ""),
+            ("rerank-v4.0-pro", 4, "0.01", DEC_1, "", ""),
+            ("rerank-v3.5", 0, None, DEC_1, "tokens only", "not_per_token"),
+            (
+                "rerank-v4.0-pro",
+                1,
+                None,
+                datetime(2025, 11, 1, tzinfo=UTC),
+                "before release",
+                "unknown_model",
+            ),
         )
     ),
 ]
