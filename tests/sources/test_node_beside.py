@@ -1,0 +1,61 @@
+"""Node sources running beside another instrumentation that rewrites their spans, as their
+vendors' guides set them up, on the reference calls of ``test_call_shapes`` (9 calls),
+replayed in one request and span by span: one row per call, never two.
+
+Recorded 2026-12-04 (``record.cjs``) at npm's newest releases that day: ai 6.0.333 with
+@traceloop/node-server-sdk 0.27.0, ai 7.0.173 (@ai-sdk/otel 1.0.173) with
+@arizeai/openinference-vercel 3.2.1. Prices as in ``test_call_shapes``: gpt-4o $0.00255,
+claude-sonnet-4-5 $0.002175, text-embedding-3-small $0.000024 a call
+(https://platform.openai.com/docs/pricing,
+https://docs.anthropic.com/en/docs/about-claude/pricing).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from tests.sources.test_call_shapes import ALL_CALLS
+from tests.sources.test_node_latest_calls import STREAMS
+
+
+def _total(result) -> Decimal:
+    return sum((cost for (cost,) in result.rows("cost")), Decimal(0))
+
+
+@pytest.mark.parametrize("alone", [False, True])
+def test_vercel_ai_6_beside_openllmetry_js(replay, alone):
+    """The AI SDK 6 with OpenLLMetry JS's SDK (``vercelTraceloopCalls``): its span processor
+    renames the operation's span and its model call's alike (``chat gpt-4o`` both), moves
+    ``ai.model.*``, ``ai.usage.promptTokens`` and Claude's ``ai.response.providerMetadata``
+    to GenAI attributes on both (``gen_ai.usage.cache_creation_input_tokens``), deletes
+    them, and turns the telemetry metadata into ``traceloop.association.properties.*``.
+    The operation's span, now with a model, provider and usage, is not a second call (its
+    ``ai.operationId`` is kept): 9 rows, $0.019299, Claude's writes counted, the 3 streams
+    flagged, user and session on every row."""
+    result = replay("vercel_ai_6_traceloop", alone=alone)
+    assert result.spans == 18
+    assert result.rows() == ALL_CALLS
+    assert _total(result) == Decimal("0.019299")
+    assert result.rows("model", "stream") == STREAMS
+    assert result.rows("user", "conversation") == [("user-1", "session-1")] * 9
+    assert result.metrics.spans_duplicate.value() == 0
+    assert result.metrics.spans_ignored.value() == 9
+
+
+@pytest.mark.parametrize("alone", [False, True])
+def test_vercel_ai_7_beside_openinference(replay, alone):
+    """The AI SDK 7 with OpenInference's span processor for it (``vercelOpenInferenceCalls``,
+    @ai-sdk/otel's supplemental attributes on as its guide recommends): each ``chat`` span
+    gets ``openinference.span.kind=LLM`` and ``llm.token_count.*``, the ``invoke_agent``
+    span (``AGENT``) the operation's sums as well, both ``embeddings`` spans ``EMBEDDING``.
+    One row per call, $0.019299; the ``embed`` operation's span is the one duplicate, as
+    with @ai-sdk/otel alone (``test_node_latest_calls``)."""
+    result = replay("vercel_ai_7_openinference", alone=alone)
+    assert result.spans == 26
+    assert result.rows() == ALL_CALLS
+    assert _total(result) == Decimal("0.019299")
+    assert result.rows("model", "stream") == STREAMS
+    assert result.rows("user", "conversation") == [("user-1", "session-1")] * 9
+    assert result.metrics.spans_duplicate.value() == 1
