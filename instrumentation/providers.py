@@ -199,12 +199,18 @@ MISTRAL_AGENTS_PATH = "/v1/agents/completions"
 """Mistral's Agents API (https://docs.mistral.ai/api/#tag/agents): a chat completion whose
 body names an `agent_id`, no model, so on an unmapped host it went unmetered; the path is
 Mistral's alone, and the answer names the model the agent runs, which prices the call."""
-USAGE_UNASKED = frozenset({"mistral_ai"})
-"""Providers whose OpenAI-shaped streams report usage in their last chunk unasked, and whose
-API refuses `stream_options` (422 `extra_forbidden`, "Extra inputs are not permitted": Mistral's
-chat, FIM and Agents completions; https://github.com/openai/openai-agents-python/issues/442,
-https://github.com/TabbyML/tabby/pull/4082): `TOKENTRACE_STREAM_USAGE=inject` leaves their
-requests as the application built them (injecting failed every streamed call)."""
+USAGE_UNASKED = frozenset({"mistral_ai", "cerebras"})
+"""Providers whose OpenAI-shaped streams report usage in their last chunk unasked:
+`TOKENTRACE_STREAM_USAGE=inject` leaves their requests as the application built them and their
+answers as sent. Mistral's API refuses `stream_options` (422 `extra_forbidden`, "Extra inputs
+are not permitted": its chat, FIM and Agents completions;
+https://github.com/openai/openai-agents-python/issues/442,
+https://github.com/TabbyML/tabby/pull/4082), so injecting failed every streamed call.
+Cerebras's takes it and answers the same either way, usage on the chunk with the finish reason
+(recordings of api.cerebras.ai with and without it: llamastack/llama-stack's
+tests/integration/recordings/responses/eefb4206a4a9.json, charmbracelet/fantasy's
+providertests/testdata/TestCerebrasCommon), so injecting only rewrote the request and the
+stream for nothing."""
 SELF_HOSTED = "self_hosted"
 """A call to a server that serves one model of its own (it took a call naming none)."""
 

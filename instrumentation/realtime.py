@@ -16,6 +16,14 @@ bytes name `response.done`, `response.created` (the span's start) or a session e
 model, when the URL names none): the server writes `"type"` first, and audio deltas, most of
 the traffic, are never decoded. The provider is routed as an HTTP call's would be
 (`providers.provider_for`: a known host, `TOKENTRACE_PROVIDER_URLS`, else the model's owner).
+
+Azure OpenAI's handshake names a deployment (`/openai/realtime?api-version=…&deployment=NAME`,
+as `AzureOpenAI.realtime.connect(model=NAME)` builds it), which is any name its owner chose:
+the span's request model, as an HTTP call's deployment path is (`openai_api.
+model_or_deployment`), and Azure's on any host (behind API Management too), never routed by
+the name's owner. The model the session reports (`session.created`'s `session.model`) is the
+response model, which prices the call when it names one (`pricing.names.call_models`); a
+deployment answered with its own name stays unpriced, never priced as another model.
 """
 
 from __future__ import annotations
@@ -45,6 +53,7 @@ AUDIO_CACHE_READ_TOKENS = "gen_ai.usage.audio.cache_read.input_tokens"
 IMAGE_CACHE_READ_TOKENS = "gen_ai.usage.image.cache_read.input_tokens"
 _STATE = "_tokentrace_realtime"
 _TYPE_WINDOW = 256
+AZURE_OPENAI = "azure.ai.openai"
 _TRANSCRIBED = "conversation.item.input_audio_transcription.completed"
 _TYPES = (
     b"response.done",
@@ -62,14 +71,31 @@ Gemini API and Vertex AI): not metered, said once per host."""
 class _Session:
     """What one Realtime connection has told so far."""
 
-    __slots__ = ("host", "model", "path", "port", "scheme", "started", "transcription_model")
+    __slots__ = (
+        "deployment",
+        "host",
+        "model",
+        "path",
+        "port",
+        "response_model",
+        "scheme",
+        "started",
+        "transcription_model",
+    )
 
-    def __init__(self, host: str, port: int, path: str, scheme: str, model: str | None) -> None:
+    def __init__(
+        self, host: str, port: int, path: str, scheme: str, model: str | None, deployment: bool
+    ) -> None:
         self.host = host
         self.port = port
         self.path = path
         self.scheme = scheme
         self.model = model
+        """The model the handshake names, or Azure's deployment; else the session's."""
+        self.deployment = deployment
+        """`model` is an Azure OpenAI deployment's name (`deployment=` in the handshake)."""
+        self.response_model: str | None = None
+        """The model the session reports (`session.model`)."""
         self.started: dict[str, int] = {}
         """`response.created` times (ns) by response id, until its `response.done`."""
         self.transcription_model: str | None = None
@@ -115,8 +141,10 @@ def _new_session(host: str, port: int, target: str, secure: bool) -> _Session | 
             )
         return _NOT_REALTIME
     arguments = parse_qs(query)
-    model = (arguments.get("model") or arguments.get("deployment") or [None])[0]
-    return _Session(host.lower(), port, path, "https" if secure else "http", model)
+    deployment = (arguments.get("deployment") or [None])[0]
+    model = deployment or (arguments.get("model") or [None])[0]
+    scheme = "https" if secure else "http"
+    return _Session(host.lower(), port, path, scheme, model, deployment is not None)
 
 
 def _secure(connection: Any) -> bool:
@@ -180,7 +208,9 @@ def _observe(tracer: Tracer, settings: Settings, connection: Any, message: Any) 
         session = event.get("session")
         model = session.get("model") if isinstance(session, dict) else None
         if isinstance(model, str) and model:
-            state.model = model
+            state.response_model = model
+            if state.model is None:
+                state.model = model
         transcriber = _transcription_model(session)
         if transcriber:
             state.transcription_model = transcriber
@@ -217,10 +247,18 @@ def _transcription_model(session: Any) -> str | None:
 def _start_attributes(
     settings: Settings, state: _Session, operation: str, model: str | None
 ) -> dict[str, Any]:
-    """The span's tags, operation, provider (routed as an HTTP call's) and server."""
-    provider = provider_for(
-        settings.mapped, state.scheme, state.host, state.port, state.path, "openai", model
+    """The span's tags, operation, provider (routed as an HTTP call's; an Azure deployment's
+    name never names its owner) and server."""
+    routed = provider_for(
+        settings.mapped,
+        state.scheme,
+        state.host,
+        state.port,
+        state.path,
+        "openai",
+        None if state.deployment else model,
     )
+    provider = routed or (AZURE_OPENAI if state.deployment else None)
     attributes: dict[str, Any] = {}
     bag = baggage.get_all(get_current())
     if bag:
@@ -258,6 +296,8 @@ def _record(
     """Emits the span of one response, from its `response.created` to its `response.done`."""
     model = state.model
     attributes = _start_attributes(settings, state, "chat", model)
+    if state.response_model:
+        attributes["gen_ai.response.model"] = state.response_model
     if isinstance(response_id, str):
         attributes["gen_ai.response.id"] = response_id
     status = response.get("status")

@@ -17,6 +17,11 @@ Fireworks (`handle_fireworks`) echo it too, and put a stream's usage on its last
 with the finish reason, whether or not it was asked for: their SDKs have no `stream_options`
 (together 3.1, fireworks-ai 1.2), their chunk types a `usage` field (Fireworks: "Usage
 statistics", in the final chunk beside `perf_metrics`, https://docs.fireworks.ai/api-reference/post-chatcompletions).
+Cerebras (`handle_cerebras`) does the same, asked or not, beside its `time_info`, and ends its
+stream without `[DONE]` (recorded from api.cerebras.ai: llamastack/llama-stack's
+tests/integration/recordings/responses/eefb4206a4a9.json, a stream with no `stream_options`;
+charmbracelet/fantasy's providertests/testdata/TestCerebrasCommon/…/simple_streaming.yaml,
+one with `include_usage`: no usage-only chunk either way).
 DeepSeek (`handle_deepseek`) echoes it too, and names its cache hits and misses beside OpenAI's
 counts (`prompt_cache_hit_tokens`, `prompt_cache_miss_tokens`,
 https://api-docs.deepseek.com/api/create-chat-completion), which its SDKs read.
@@ -44,8 +49,16 @@ _ERRORS = {
     429: ("requests", "rate_limit_exceeded"),
 }
 CREATED = 1_760_000_000
-_USAGE_ON_LAST = frozenset({"together", "fireworks"})
+_USAGE_ON_LAST = frozenset({"together", "fireworks", "cerebras"})
 """The dialects whose streams carry usage on the chunk with the finish reason, always."""
+_TIME_INFO = {
+    "queue_time": 0.000533844,
+    "prompt_time": 0.00128098,
+    "completion_time": 0.003694258,
+    "total_time": 0.007519960403442383,
+    "created": CREATED,
+}
+"""Cerebras's timings, on the chunk that carries its usage (and on a whole answer)."""
 
 
 def handle(path: str, body: dict[str, Any], plan: Plan) -> Reply:
@@ -78,6 +91,10 @@ def handle_together(path: str, body: dict[str, Any], plan: Plan) -> Reply:
 
 def handle_fireworks(path: str, body: dict[str, Any], plan: Plan) -> Reply:
     return _handle(path, body, plan, "fireworks")
+
+
+def handle_cerebras(path: str, body: dict[str, Any], plan: Plan) -> Reply:
+    return _handle(path, body, plan, "cerebras")
 
 
 def error(status: int) -> Reply:
@@ -212,7 +229,8 @@ def _chat(body: dict[str, Any], plan: Plan, model: str, flavor: str) -> Reply:
         return json_reply({**head, "choices": [choice], "usage": usage, **groq})
     include_usage = always_usage or bool((body.get("stream_options") or {}).get("include_usage"))
     head["object"] = "chat.completion.chunk"
-    extra = {"usage": None} if include_usage and not always_usage else {}
+    # (Cerebras's chunks have no usage member but the one with it, asked or not)
+    extra = {"usage": None} if include_usage and flavor not in ("mistral", "cerebras") else {}
 
     def chunk(delta: dict[str, Any], finish: str | None, **more: Any) -> bytes:
         choice = {"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}
@@ -225,6 +243,8 @@ def _chat(body: dict[str, Any], plan: Plan, model: str, flavor: str) -> Reply:
     if flavor == "groq":
         last = {"usage": usage} if include_usage else {}
         pieces.append(chunk({}, "stop", x_groq={**groq, "usage": usage}, **last))
+    elif flavor == "cerebras":  # its timings beside the usage
+        pieces.append(chunk({}, "stop", usage=usage, time_info=_TIME_INFO))
     elif flavor in _USAGE_ON_LAST:
         pieces.append(chunk({}, "stop", usage=usage))
     elif always_usage:
@@ -234,7 +254,8 @@ def _chat(body: dict[str, Any], plan: Plan, model: str, flavor: str) -> Reply:
         pieces.append(chunk({}, "stop"))
         if include_usage:
             pieces.append(sse_event({**head, "choices": [], "usage": usage}))
-    pieces.append(sse_event(b"[DONE]"))
+    if flavor != "cerebras":  # Cerebras ends a stream without it
+        pieces.append(sse_event(b"[DONE]"))
     return sse_reply(pieces, cut=plan.fail == "cut")
 
 

@@ -83,6 +83,7 @@ PROVIDERS: dict[str, tuple[str, Handler]] = {
     "perplexity": ("perplexity", openai.handle_perplexity),
     "groq": ("groq", openai.handle_groq),
     "deepseek": ("deepseek", openai.handle_deepseek),
+    "cerebras": ("cerebras", openai.handle_cerebras),
     "anthropic": ("anthropic", anthropic.handle),
     "gemini": ("gcp.gemini", gemini.handle),
     "cohere": ("cohere", cohere.handle),
@@ -98,6 +99,7 @@ _BASE_PATHS = {
     "perplexity": "/perplexity/v1",
     "groq": "/groq/openai/v1",
     "deepseek": "/deepseek/v1",
+    "cerebras": "/cerebras/v1",
     "voyage": "/voyage/v1",
     "jina": "/jina/v1",
 }
@@ -201,6 +203,7 @@ _CLIENT_DIALECTS: tuple[tuple[str, Handler], ...] = (
     ("Groq/Python", openai.handle_groq),
     ("Together/Python", openai.handle_together),
     ("Fireworks/Python", openai.handle_fireworks),
+    ("Cerebras/Python", openai.handle_cerebras),
     ("mistral-client-python", _mistral),
 )
 """SDKs that speak only their own provider's dialect of OpenAI's format, by their User-Agent

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import aiohttp
 import openai
@@ -69,11 +70,17 @@ TRANSCRIPTION_USAGE = {
 }
 
 
+AZURE_DEPLOYMENTS = {"voice-prod": "gpt-realtime-2025-08-28", "voice-echo": "voice-echo"}
+"""Azure OpenAI deployments, each with the model the stand-in's session reports for it: the
+model it runs, or (`voice-echo`) the deployment's own name."""
+
+
 def _session(websocket: ServerConnection) -> None:
     """A Realtime server: a session, then per `response.create` a response whose audio
     delta (the bulk of the traffic) precedes its `response.done` with `USAGE`."""
     numbers = itertools.count(1)
-    model = "gpt-realtime"
+    deployment = parse_qs(urlsplit(websocket.request.path).query).get("deployment", [""])[0]
+    model = AZURE_DEPLOYMENTS.get(deployment, "gpt-realtime")
     websocket.send(
         json.dumps(
             {
@@ -179,6 +186,40 @@ def test_realtime_responses_are_metered_with_audio_apart(
     assert rows == [expected, expected]
 
 
+def test_azure_realtime_deployment_is_the_request_model(
+    realtime_root, unmapped, tmp_path, store_client
+):
+    """`AzureOpenAI(...).realtime.connect(model=DEPLOYMENT)` names a deployment (`deployment=`
+    in the handshake), whose name is its owner's choice. The session's reported model used to
+    replace it as the request model, and the provider was routed by that model's owner:
+    `openai` for an Azure call. Now the deployment is the request model, the reported model
+    the response model, the provider Azure's on any host: `voice-prod` runs
+    gpt-realtime-2025-08-28, priced as `USAGE` at gpt-realtime's rates ($0.05656, see the
+    first test); `voice-echo`, answered with its own name, is unpriced (`unknown_model`),
+    never $0 nor another model's price."""
+    endpoint = realtime_root.removesuffix("/v1")
+    client = openai.AzureOpenAI(
+        azure_endpoint=endpoint,
+        api_key="azure-key",
+        api_version="2025-04-01-preview",
+        websocket_base_url=endpoint.replace("http://", "ws://") + "/openai",
+    )
+    for deployment in AZURE_DEPLOYMENTS:
+        with client.realtime.connect(model=deployment) as connection:
+            connection.response.create()
+            _until_done(iter(connection.recv, None))
+    spans = llm_spans(unmapped)
+    store_spans(spans, tmp_path, store_client)
+    rows = store_client.query(
+        "SELECT provider, request_model, response_model, toString(cost), priced, "
+        "unpriced_reason FROM llm_calls ORDER BY request_model"
+    ).result_rows
+    assert rows == [
+        ("azure.ai.openai", "voice-echo", "voice-echo", "0", 0, "unknown_model"),
+        ("azure.ai.openai", "voice-prod", "gpt-realtime-2025-08-28", "0.05656", 1, ""),
+    ]
+
+
 def test_other_websockets_are_left_alone(realtime_root, unmapped):
     """A WebSocket whose path is not a Realtime API's gets no span, whatever it carries."""
     url = realtime_root.replace("http://", "ws://").removesuffix("/v1") + "/v1/chat"
@@ -262,6 +303,7 @@ class _Fragmenting:
 
     def __init__(self, websocket: ServerConnection) -> None:
         self.websocket = websocket
+        self.request = websocket.request
 
     def send(self, message: str) -> None:
         third = len(message) // 3

@@ -15,7 +15,9 @@ from decimal import Decimal
 import fireworks
 import groq
 import httpx
+import pytest
 import together
+from cerebras.cloud.sdk import Cerebras
 from langchain_openai import ChatOpenAI
 from mistralai.client import Mistral
 
@@ -32,6 +34,8 @@ USAGE = usage_header(input=2000, output=500)
 GPT_4O_MINI = (2000 * Decimal("0.15") + 500 * Decimal("0.60")) / M  # $0.0006
 HAIKU = (2000 * Decimal("1") + 500 * Decimal("5")) / M  # $0.0045
 GROQ_LLAMA = (2000 * Decimal("0.59") + 500 * Decimal("0.79")) / M  # $0.001575
+# Cerebras's Llama 3.3 70B, $0.85 input, $1.20 output per million (https://www.cerebras.ai/pricing)
+CEREBRAS_LLAMA = (2000 * Decimal("0.85") + 500 * Decimal("1.20")) / M  # $0.0023
 ROWS = (
     "SELECT provider, request_model, stream, input_tokens, output_tokens, cost, priced "
     "FROM llm_calls ORDER BY ts"
@@ -266,4 +270,44 @@ def test_mistral_agents_api_at_an_unmapped_base_url(standin, unmapped, tmp_path,
     assert _rows(unmapped, tmp_path, store_client) == [
         ("mistral_ai", "", 0, 2000, 500, small, 1),
         ("mistral_ai", "", 1, 2000, 500, small, 1),
+    ]
+
+
+@pytest.mark.parametrize("inject", [False, True])
+def test_cerebras_streams_carry_their_usage_unasked(
+    standin, monkeypatch, request, tmp_path, store_client, inject
+):
+    """Cerebras puts a stream's usage (and its `time_info`) on the chunk with the finish
+    reason whether or not `stream_options` asks for it, and sends no `[DONE]` (recorded
+    streams of api.cerebras.ai: the stand-in's `handle_cerebras`). The cerebras SDK at an
+    unmapped base URL, plain and streamed: one row per call at its exact cost
+    (2,000 in + 500 out of llama-3.3-70b, $0.0023), the stream's usage read once. Under
+    `TOKENTRACE_STREAM_USAGE=inject` the requests were sent with `stream_options` added and
+    the streams rewritten, for usage that comes anyway: now sent as built, streams untouched
+    (the usage the SDK reads is the provider's, on the same chunk)."""
+    if inject:
+        monkeypatch.setenv("TOKENTRACE_STREAM_USAGE", "inject")
+    unmapped = request.getfixturevalue("unmapped")
+    client = Cerebras(
+        base_url=standin.root + "/gw", api_key="csk", max_retries=0, warm_tcp_connection=False
+    )
+    model = "llama-3.3-70b"
+    answer = client.chat.completions.create(model=model, messages=ASK, extra_headers=USAGE)
+    assert answer.usage.completion_tokens == 500
+    chunks = list(
+        client.chat.completions.create(model=model, messages=ASK, stream=True, extra_headers=USAGE)
+    )
+    assert chunks[-1].usage.prompt_tokens == 2000
+    assert chunks[-1].choices[0].finish_reason == "stop"
+    assert [chunk.usage is None for chunk in chunks[:-1]] == [True] * (len(chunks) - 1)
+
+    assert [(r.path, b"stream_options" in r.body) for r in standin.requests] == [
+        ("/gw/v1/chat/completions", False),
+        ("/gw/v1/chat/completions", False),
+    ]
+    spans = llm_spans(unmapped)
+    assert [span.attributes.get("tokentrace.usage.missing") for span in spans] == [None, None]
+    assert _rows(unmapped, tmp_path, store_client) == [
+        ("cerebras", model, 0, 2000, 500, CEREBRAS_LLAMA, 1),
+        ("cerebras", model, 1, 2000, 500, CEREBRAS_LLAMA, 1),
     ]
