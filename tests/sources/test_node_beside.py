@@ -4,8 +4,9 @@ replayed in one request and span by span: one row per call, never two.
 
 Recorded 2026-12-04 (``record.cjs``) at npm's newest releases that day: ai 6.0.333 with
 @traceloop/node-server-sdk 0.27.0, ai 7.0.173 (@ai-sdk/otel 1.0.173) with
-@arizeai/openinference-vercel 3.2.1. Prices as in ``test_call_shapes``: gpt-4o $0.00255,
-claude-sonnet-4-5 $0.002175, text-embedding-3-small $0.000024 a call
+@arizeai/openinference-vercel 3.2.1, ai 6.0.333 through @langfuse/otel 5.11.1. Prices as in
+``test_call_shapes``: gpt-4o $0.00255, claude-sonnet-4-5 $0.002175, text-embedding-3-small
+$0.000024 a call
 (https://platform.openai.com/docs/pricing,
 https://docs.anthropic.com/en/docs/about-claude/pricing).
 """
@@ -59,3 +60,20 @@ def test_vercel_ai_7_beside_openinference(replay, alone):
     assert result.rows("model", "stream") == STREAMS
     assert result.rows("user", "conversation") == [("user-1", "session-1")] * 9
     assert result.metrics.spans_duplicate.value() == 1
+
+
+@pytest.mark.parametrize("alone", [False, True])
+def test_vercel_ai_6_through_langfuse_js(replay, alone):
+    """The AI SDK 6 exported through Langfuse JS's span processor (@langfuse/otel 5.11.1,
+    ``vercelLangfuseCalls``) under a Langfuse observation (``startActiveObservation``, scope
+    ``langfuse-sdk``, no usage) with the user and session propagated onto every span
+    (``user.id``, ``session.id``): 19 spans, one row per call, $0.019299, the observation
+    not a call."""
+    result = replay("vercel_ai_6_langfuse", alone=alone)
+    assert result.spans == 19
+    assert result.rows() == ALL_CALLS
+    assert _total(result) == Decimal("0.019299")
+    assert result.rows("model", "stream") == STREAMS
+    assert result.rows("user", "conversation") == [("user-1", "session-1")] * 9
+    assert result.metrics.spans_duplicate.value() == 0
+    assert result.metrics.spans_ignored.value() == 10
