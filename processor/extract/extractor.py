@@ -449,6 +449,7 @@ class Call:
         "cache_write_tokens",
         "call_key",
         "dimensions",
+        "dimensions_own",
         "endpoint",
         "error_type",
         "http_status",
@@ -526,8 +527,12 @@ class Call:
     inherits: bool
     """Its span leaves its dimensions or its stream sign to its parent spans
     (``sources.Source.parent_dimensions``: the AI SDK 7's ``chat`` span under ``agent_step``;
-    ``parent_streams``: Mastra's): the call takes them (``parents.TraceMemory``), waiting for
-    them a while if they have not come yet."""
+    ``parent_streams``: Mastra's; ``parent_fills``: Google ADK's, whose user only
+    OpenInference's parent spans name): the call takes them (``parents.TraceMemory``),
+    waiting for them a while if they have not come yet."""
+    dimensions_own: int
+    """Which ``dimensions`` the call's own span set (bit *i*: ``tags.DIMENSIONS``' *i*-th):
+    a parent's value fills the others only, nearest first."""
     ttft_ms: float | None
     status: str
     error_type: str
@@ -811,7 +816,10 @@ def _call(
         request_type = found[REQUEST_TYPE] or ""
         operation = _REQUEST_TYPES.get(request_type, request_type)
     operation = source.operation(operation)
-    if source.inherits and operation in sources.DIMENSION_PARENTS:
+    if source.inherits and (
+        operation in sources.DIMENSION_PARENTS
+        or (source.parent_fills and not (found[REQUEST_MODEL] or found[RESPONSE_MODEL]))
+    ):
         extraction.parents[span.trace_id + span.span_id] = (
             span.parent_span_id,
             found[_DIMENSION_FIELDS],
@@ -933,6 +941,9 @@ def _call(
         or source.streamed_result(found[SPAN_TYPE])
         or source.rpc_streams(found[RPC_METHOD])
         or source.name_streams(span)
+        or source.laminar_streams(
+            span, input_tokens is not None or output_tokens is not None, found[TOTAL]
+        )
         or source.timing_streams(found[TTFT_SECONDS])
         or source.output_streams(found[OUTPUT_VALUE])
         or source.placeholder_streams(found[OUTPUT_PREVIEW])
@@ -1169,17 +1180,22 @@ def _call(
         # none, which OpenInference's AutoGen instrumentation copies) has none to give.
         call.usage_missing = 1
     dimensions = found[_DIMENSION_FIELDS]  # a new list: the span's own value, else the resource's
-    call.inherits = (
-        operation == "chat"
-        and bool(span.parent_span_id)
-        and (
-            source.parent_streams
-            or (source.parent_dimensions and all(value is None for value in dimensions))
+    call.inherits = bool(span.parent_span_id) and (
+        (
+            operation == "chat"
+            and (
+                source.parent_streams
+                or (source.parent_dimensions and all(value is None for value in dimensions))
+            )
         )
+        or (source.parent_fills and None in dimensions)
     )
+    call.dimensions_own = 0
     for index, value in enumerate(dimensions):
         if value is None:
             dimensions[index] = resource.dimensions[index]
+        else:
+            call.dimensions_own |= 1 << index
     call.dimensions = dimensions
     call.api_key = found[API_KEY] or ""
     call.endpoint = found[ENDPOINT] or ""

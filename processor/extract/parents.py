@@ -9,7 +9,11 @@ Two kinds of span mean what they mean only beside another span of their trace:
   session; @mastra/otel-exporter 1.4 says whether a call streamed only on its
   ``agent_step`` span. The extractor marks such a chat span ``Call.inherits`` and hands over
   the parents' own dimensions (``Extraction.parents``); the call takes each dimension from
-  its nearest ancestor that has it, and the stream sign.
+  its nearest ancestor that has it, and the stream sign. Google ADK's call span names its
+  conversation and agent but never the runner's ``user_id``, which only OpenInference's
+  ADK instrumentation writes, on its ``invocation``/``agent_run`` spans above the call
+  (``Source.parent_fills``): such a call takes the dimensions its own span lacks, its own
+  values first (``Call.dimensions_own``).
 - AG2 1.2.1 sums a sub-agent's calls onto its parent agent's accounting as a ``subtask``
   span named by the sub-agent (``Call.subtask``). Where the sub-agent has the
   ``TelemetryMiddleware`` too, its ``chat`` spans are the calls and the sum is a copy; where
@@ -136,7 +140,7 @@ class TraceMemory:
         if parent is None:
             return False
         dimensions = call.dimensions
-        given = [False] * len(dimensions)
+        given = [bool(call.dimensions_own >> index & 1) for index in range(len(dimensions))]
         seen = 0
         while parent is not None and seen < 64:  # a loop of ids is bad input, not a chain
             grandparent, values, streamed = parent

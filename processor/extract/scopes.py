@@ -187,8 +187,9 @@ SCOPES: dict[bytes, frozenset[str]] = {
     # Laminar's SDK (lmnr 0.8.2): every span of its own instrumentations has this scope (the
     # instrumented package in ``lmnr.span.instrumentation_scope.name``) and is never current:
     # another instrumentation's span of the call is the root of a trace of its own, and its
-    # embeddings span has no response id
-    b"lmnr.tracer": frozenset({"framework"}),
+    # embeddings span has no response id; its Responses API and Claude streams are told only
+    # by how its wrappers end their spans (``Source.laminar_streams``)
+    b"lmnr.tracer": frozenset({"framework", "laminar"}),
     # AgentOps' SDK (agentops 0.4.21) names its Anthropic instrumentation's scope
     # ``anthropic``: its Claude input is the API's ``input_tokens``, without the cache, and it
     # sets no cache count; its ``anthropic.messages.stream`` span has no response id, beside
@@ -201,6 +202,14 @@ SCOPES: dict[bytes, frozenset[str]] = {
     # Genkit (1.42): its model and embedder actions' spans have no attribute of the call's but
     # their name and what they returned (``Source.genkit``)
     b"genkit-tracer": frozenset({"genkit"}),
+    # Google ADK's own tracing (Python 1.x and 2.13, JS 2.0) and OpenInference's ADK
+    # instrumentation (1.0.5), which writes its LLM attributes onto ADK's span of the call:
+    # ADK's ``user_id`` is only on OpenInference's ``invocation``/``invoke_workflow``/
+    # ``agent_run`` spans (``user.id``), never on the call's. A call span takes the dimensions
+    # it lacks from its parents, and every span of these scopes naming no model is such a
+    # parent (``parents.TraceMemory``)
+    b"gcp.vertex.agent": frozenset({"parent_fills"}),
+    b"openinference.instrumentation.google_adk": frozenset({"parent_fills"}),
 }
 
 # The OpenLIT family's quirks, which its tracer provider (``telemetry.sdk.name=openlit``)

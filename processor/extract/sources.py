@@ -201,9 +201,9 @@ Laminar (lmnr) 0.8.2        one span per SDK call (scope    OpenLLMetry's: input
 (scope ``lmnr.tracer``,     ``lmnr.tracer`` whatever the    cache, ``gen_ai.usage.cache_
 ``Laminar.initialize``)     package), never current:        read_input_tokens``; stream only
                             another span of the call is a   ``llm.is_streaming`` on Chat
-                            root of its own; embeddings:    Completions (Responses API and
-                            no response id                  Anthropic streams: nothing)
-                            (``RANK_FRAMEWORK``)
+                            root of its own; embeddings:    Completions; Responses API and
+                            no response id                  Claude streams by how their
+                            (``RANK_FRAMEWORK``)            spans end (``laminar_streams``)
 LlamaIndex's own tracing    a span per method, no           in span events only
 (llama-index-observability- attribute (``OpenAI.chat``,     (``extract.events``): the start
 otel 0.7.0, scope           ``Anthropic.astream_chat``);    event's model, the end event's
@@ -236,7 +236,8 @@ scope ``@voltagent/core``: an ``llm:*`` span per call with ``llm.model``, ``llm.
 and ``llm.stream``, Claude's cache writes never counted, ``Source.cache_writes_unread``);
 OpenInference's OpenAI Agents JS processor (0.2.15: no stream sign); OpenInference's Google
 ADK instrumentation (1.0.5), which writes its ``LLM`` attributes onto ADK's span of the call,
-``llm.provider=google`` whatever the model (``gen_ai.provider.name`` is read first);
+``llm.provider=google`` whatever the model (``gen_ai.provider.name`` is read first), and
+the runner's ``user_id`` only on its own parent spans (``user.id``: ``parent_fills``);
 AgentOps' SDK (0.4.21, scopes ``openai`` and ``anthropic``: no cache counts, its Claude
 input the API's, no ``gen_ai.system`` on Claude, a stream by ``gen_ai.request.streaming``,
 no span for the Responses API);
@@ -669,6 +670,8 @@ VERCEL_FUNCTION_ID = "ai.telemetry.functionId"
 # The operations whose spans carry the dimensions of the calls beneath them, for the
 # sources whose call spans do not (``Source.parent_dimensions``).
 DIMENSION_PARENTS = frozenset({"invoke_agent", "agent_step"})
+# OTLP's ``STATUS_CODE_OK``: set by an instrumentation, never by the SDK on its own.
+_STATUS_OK = 1
 # Mastra's ``agent_step`` attribute of the model's response headers (JSON).
 MASTRA_RESPONSE_HEADERS = "mastra.metadata.headers"
 _EVENT_STREAM = re.compile(r'"content-type"\s*:\s*"text/event-stream', re.IGNORECASE)
@@ -705,10 +708,11 @@ class Source:
         "bedrock_input_excludes_cache",
         "bedrock_vendor_dropped", "botocore", "cache_writes_unsaid", "chunk_timed", "foundry",
         "genkit", "haystack", "inherits",
-        "langchain", "langchain_js", "langtrace", "litellm", "llama_index", "logfire",
+        "laminar", "langchain", "langchain_js", "langtrace", "litellm", "llama_index", "logfire",
         "openinference", "openinference_js_bedrock", "openlit", "openllmetry_js_openai",
         "openllmetry_langchain",
-        "operation_spans", "parent_dimensions", "parent_streams", "plain_keys_are_request",
+        "operation_spans", "parent_dimensions", "parent_fills", "parent_streams",
+        "plain_keys_are_request",
         "provider_ids", "rank", "response_id_in_output", "span_events", "stream_apart",
         "usage_object_normalised",
         "vercel", "vertexai", "vertexai_sdk", "xai_sdk",
@@ -719,7 +723,7 @@ class Source:
         self.rank = next((_RANKS[q] for q in scopes.RANK_QUIRKS if q in quirks), RANK_OTHER)
         for flag in _FLAGS:
             setattr(self, flag, flag in quirks)
-        self.inherits = self.parent_dimensions or self.parent_streams
+        self.inherits = self.parent_dimensions or self.parent_fills or self.parent_streams
         self.foundry = self.rank == RANK_PROVIDER_SDK and scope_name.endswith(_FOUNDRY_SCOPE_SUFFIX)
 
     def stream_opening(self, span_type: str | None, answered: bool) -> bool:
@@ -807,6 +811,19 @@ class Source:
         first (recorded: 0.25 ms before it). Sent alone it came first and was the call's
         row, usage-missing: ``dedupe`` holds it for its child, as a stream's opening span."""
         return self.operation_spans and operation == "embeddings" and usage_missing
+
+    def laminar_streams(self, span: Any, counted: bool, total: int | None) -> bool:
+        """Whether a span of Laminar's Python SDK (lmnr 0.8.2) is of a stream that it says
+        nothing else of: its wrappers (read in the package) end them apart. A Responses API
+        stream's span is ended by its ``TracedResponseStream`` with status ``OK``, a plain
+        call's by ``_process_response`` with none (``UNSET``); a Claude stream's usage is
+        set by ``streaming._set_token_usage``, which, unlike the plain call's, sets no
+        ``llm.usage.total_tokens``. Its chat streams say ``llm.is_streaming``."""
+        if not self.laminar:
+            return False
+        if span.name == b"openai.response":
+            return span.status.code == _STATUS_OK
+        return span.name == b"anthropic.chat" and counted and total is None
 
     def timing_streams(self, time_to_first_chunk: float | None) -> bool:
         """Whether the AI SDK 7's or Pydantic AI's span has a time to first chunk: only

@@ -14,6 +14,7 @@ text-embedding-3-small $0.000024; sources cited there).
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 
 import pytest
@@ -443,7 +444,7 @@ def test_google_adk_through_litellm(replay, alone):
     assert result.metrics.spans_ignored.value() == 8
 
 
-@pytest.mark.parametrize("alone", [False, True])
+@pytest.mark.parametrize(("alone", "restarts"), [(False, False), (True, False), (True, True)])
 @pytest.mark.parametrize(
     ("fixture", "calls", "cost"),
     [
@@ -455,7 +456,7 @@ def test_google_adk_through_litellm(replay, alone):
         ("google_adk_litellm_openinference", [SONNET] * 2 + [GPT_4O] * 2, "0.00945"),
     ],
 )
-def test_google_adk_beside_openinference(replay, alone, fixture, calls, cost):
+def test_google_adk_beside_openinference(replay, alone, restarts, fixture, calls, cost):
     """OpenInference's Google ADK instrumentation (1.0.5) beside ADK 2.13.0's own tracing
     (``record.py``: ``_openinference_google_adk``; gemini-2.5-flash, and gpt-4o and
     claude-sonnet-4-5 through ``LiteLlm``, each plain and streamed). It adds its own
@@ -465,13 +466,18 @@ def test_google_adk_beside_openinference(replay, alone, fixture, calls, cost):
     ``llm.provider`` says ``google`` for OpenAI's and Anthropic's models too: the
     conventions' ``gen_ai.provider.name`` is read first. Only that span has usage: one row
     per call, exact, nothing counted twice. ADK's ``user_id`` is only on OpenInference's
-    parent spans (``user.id``): the rows have no user (not inherited). FLASH:
+    parent spans (``user.id``): each call takes it from them (rows without a user before),
+    and keeps its own conversation and agent (``parent_fills``), span by span too and with
+    serve restarted after each span (the waiting call and the parents kept). FLASH:
     https://ai.google.dev/gemini-api/docs/pricing."""
-    result = replay(fixture, alone=alone)
+    result = replay(fixture, alone=alone, restarts=restarts)
     assert result.spans == 4 * len(calls)
     assert result.rows() == calls
     assert result.rows("sum(cost)") == [(Decimal(cost),)]
     assert result.rows("agent", "conversation != ''", "stream") == [("greeter", 1, 0)] * len(calls)
+    users = result.rows("user", "conversation")  # one session per run, its own
+    assert [user for user, _ in users] == ["user-1"] * len(calls)
+    assert len({conversation for _, conversation in users}) == len(calls)
     assert result.metrics.spans_ignored.value() == 3 * len(calls)
 
 
@@ -511,3 +517,32 @@ def test_pydantic_ai_under_openinference_span_processor(replay, alone, fixture, 
     assert result.rows("sum(cost)") == [(Decimal("0.019299"),)]
     assert result.rows("stream") == [(0,)] * 6 + [(1,)] * 3
     assert result.metrics.spans_duplicate.value() == duplicates
+
+
+def _parents_name_another_session(body: bytes) -> bytes:
+    """The OpenInference ADK spans (the parents) with a session and agent of their own."""
+    document = json.loads(body)
+    for resource in document["resourceSpans"]:
+        for scope in resource["scopeSpans"]:
+            if scope["scope"]["name"] != "openinference.instrumentation.google_adk":
+                continue
+            for span in scope["spans"]:
+                for attribute in span["attributes"]:
+                    if attribute["key"] in ("session.id", "gen_ai.conversation.id"):
+                        attribute["value"] = {"stringValue": "parent-session"}
+                span["attributes"].append(
+                    {"key": "gen_ai.agent.name", "value": {"stringValue": "parent-agent"}}
+                )
+    return json.dumps(document).encode()
+
+
+@pytest.mark.parametrize("alone", [False, True])
+def test_google_adk_call_keeps_its_own_dimensions(replay, alone):
+    """A call takes from its parents only the dimensions its own span lacks: the nearest
+    value is its own. With OpenInference's parent spans naming another session and agent
+    (rewritten), each Gemini call keeps its own conversation and agent, and takes the user
+    (a parent's value replaced the call's before ``Call.dimensions_own``)."""
+    result = replay("google_adk_openinference", alone=alone, rewrite=_parents_name_another_session)
+    rows = result.rows("user", "agent", "conversation")
+    assert [(user, agent) for user, agent, _ in rows] == [("user-1", "greeter")] * 2
+    assert "parent-session" not in {conversation for _, _, conversation in rows}
