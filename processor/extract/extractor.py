@@ -1058,6 +1058,8 @@ def _call(
     call.reasoning_tokens = reasoning
     call.units = units
     metered = _metered_counts(found)
+    if source.xai_sdk and operation == XAI_IMAGE_OPERATION:
+        metered = _xai_images(metered, others)
     call.metered = tuple(_valid(count) or 0 for count in metered) if any(metered) else _NO_METERED
     provider_cost = found[PROVIDER_COST]
     call.provider_cost = None if source.openlit else provider_cost or found[PROVIDER_TICKS]
@@ -1330,6 +1332,30 @@ def _tags(
 
 
 # --------------------------------------------------------------- values
+
+
+XAI_IMAGE_OPERATION = "generate_image"
+"""xai-sdk's image calls' operation (``image.sample``, ``image.sample_batch``)."""
+_XAI_IMAGE_PREFIX = "gen_ai.response."
+_XAI_IMAGE_SUFFIX = ".image.respect_moderation"
+_OUTPUT_IMAGES = METERED_UNITS.index("output_images")
+
+
+def _xai_images(metered: tuple[Any, ...], others: list[tuple[str, bytes]]) -> tuple[Any, ...]:
+    """``metered`` with the images an xai-sdk image call made (billed per image): its span
+    names no count but one ``gen_ai.response.{i}.image.*`` group per image returned, each
+    with ``respect_moderation`` (xai-sdk 1.21's ``_collect_per_image_attributes``). They were
+    counted as none: a prices file's per-image rate priced such a call at $0."""
+    images = sum(
+        1
+        for key, _ in others
+        if key.startswith(_XAI_IMAGE_PREFIX) and key.endswith(_XAI_IMAGE_SUFFIX)
+    )
+    if not images:
+        return metered
+    counts = list(metered)
+    counts[_OUTPUT_IMAGES] = images
+    return tuple(counts)
 
 
 def _parent_streams(others: list[tuple[str, bytes]]) -> bool:

@@ -18,6 +18,10 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from tokentrace.processor.pricing.pricer import Pricer
+
+from .conftest import Replay
+
 # grok-3-mini, 1,200 in (1,000 cached), 50 out + 300 reasoning:
 # 200 × 0.30 + 1,000 × 0.075 + 350 × 0.50 per million.
 MINI = ("x_ai", "grok-3-mini", 1200, 350, 1000, 0, 1, "", Decimal("0.00031"), "computed")
@@ -38,3 +42,56 @@ def test_xai_sdk_grpc_calls_one_row_each_exact(replay):
     assert result.spans == 6
     assert result.rows(*COLUMNS) == sorted([MINI] * 4 + [FAST] * 2)
     assert result.rows("stream") == [(0,)] * 3 + [(1,)] * 3
+
+
+MEDIA = (
+    "request_model", "output_images", "usage_missing", "priced", "unpriced_reason",
+    "toString(cost)",
+)  # fmt: skip
+IMAGE, VIDEO = "grok-imagine-image", "grok-imagine-video"
+
+
+def test_xai_sdk_image_and_video_calls_priced_by_xai_or_unknown(replay):
+    """xai-sdk's image and video calls (``xai_sdk_media``: ``image.sample``, ``sample_batch``
+    of 2, ``video.generate``, ``video.start``), each made once with xAI's cost in the answer
+    and once without. genai-prices has no xAI image or video model, and no first-party rate
+    was readable here: a call is priced by the cost xAI says it charged ($0.04 for the images,
+    $0.25 for the 5-second video), else unknown (``unknown_model``), never $0; a video only
+    started (``video.start``: its poll has no span) is one row, usage-missing. Each image
+    call counts the images it made (``output_images``), which a prices file's per-image rate
+    prices (next test)."""
+    result = replay("xai_sdk_media")
+    assert result.spans == 8
+    assert result.rows(*MEDIA) == sorted(
+        [
+            (IMAGE, 1, 0, 1, "unknown_model", "0.04"),
+            (IMAGE, 2, 0, 1, "unknown_model", "0.04"),
+            (IMAGE, 1, 0, 0, "unknown_model", "0"),
+            (IMAGE, 2, 0, 0, "unknown_model", "0"),
+            (VIDEO, 0, 0, 1, "unknown_model", "0.25"),
+            (VIDEO, 0, 0, 0, "unknown_model", "0"),
+            (VIDEO, 0, 1, 0, "usage_missing", "0"),
+            (VIDEO, 0, 1, 0, "usage_missing", "0"),
+        ]
+    )
+
+
+def test_xai_sdk_images_priced_per_image_by_a_prices_file(tmp_path, store_client):
+    """A prices file rating grok-imagine-image per image ($0.02, its prompt tokens free, as
+    the unknown_model warning suggests) priced the calls xAI's answer gave no cost for at
+    $0: their images were not counted. Now 1 image $0.02 and 2 images $0.04; the calls with
+    xAI's cost keep it."""
+    prices = tmp_path / "prices.yaml"
+    prices.write_text(
+        "prices:\n  - provider: x_ai\n    model: grok-imagine-image\n"
+        "    input: 0\n    output: 0\n    output_images: 0.02\n"
+    )
+    result = Replay("xai_sdk_media", tmp_path, store_client, Pricer(prices_file=prices))
+    assert result.answer.status_code == 200
+    images = [row for row in result.rows(*MEDIA) if row[0] == IMAGE]
+    assert images == [
+        (IMAGE, 1, 0, 1, "", "0.02"),
+        (IMAGE, 1, 0, 1, "", "0.04"),
+        (IMAGE, 2, 0, 1, "", "0.04"),
+        (IMAGE, 2, 0, 1, "", "0.04"),
+    ]
