@@ -911,7 +911,12 @@ def _file_schedule(
     ``canonical``: the model id calls are stored under (genai-prices' id of a model it knows).
     ``inference_geo``: as for :func:`_genai_schedule` (the provider rules apply it; to the
     user's file, :func:`rules.geo_only` on ``geo``, the call's provider and model ids)."""
-    starts = [p.start for p in entry.periods]
+    entry_periods = (
+        _split_at(entry.periods, rules.rule_dates(ruled_as, service_tier))
+        if ruled_as
+        else entry.periods
+    )
+    starts = [p.start for p in entry_periods]
 
     def ruled(period: PricePeriod) -> rules.Ruled | None:
         if period.unknown:  # no rates for the rules to complete
@@ -932,7 +937,7 @@ def _file_schedule(
             and rules.gemini_batch_cache_listed(period.prices),
         )
 
-    rulings = [ruled(period) for period in entry.periods]
+    rulings = [ruled(period) for period in entry_periods]
     periods = [
         _compile(
             ruling.prices if ruling else period.prices,
@@ -952,7 +957,7 @@ def _file_schedule(
             unknown=period.unknown,
             unknown_units=period.unknown_units,
         )
-        for i, (period, ruling) in enumerate(zip(entry.periods, rulings, strict=True))
+        for i, (period, ruling) in enumerate(zip(entry_periods, rulings, strict=True))
     ]
     dates: list[date] = []
     regions: list[Period | None] = [] if starts[0] is None else [None]
@@ -984,6 +989,21 @@ def _window_regions(hours: tuple[time, time]) -> tuple[tuple[time, ...], tuple[b
     if start < end:
         return (start, end), (False, True, False)
     return (end, start), (True, False, True)  # wraps past midnight
+
+
+def _split_at(periods: tuple[PricePeriod, ...], days: tuple[date, ...]) -> list[PricePeriod]:
+    """A correction's periods cut at the days a provider rule starts applying (xAI's batch
+    discount from 2026-06-14), so that each part is ruled as at its own start: a period that
+    began before such a day would otherwise miss the rule for good."""
+    split = list(periods)
+    for day in days:
+        starts = [p.start for p in split]
+        for i, period in enumerate(split):
+            end = _period_end(period, starts[i + 1 :])
+            if (period.start is None or period.start < day) and (end is None or day < end):
+                split[i : i + 1] = [replace(period, end=day), replace(period, start=day)]
+                break
+    return split
 
 
 def _period_end(period: PricePeriod, later_starts: list[date | None]) -> date | None:

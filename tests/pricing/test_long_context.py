@@ -14,6 +14,8 @@ from tokentrace.processor.cli import main
 from tokentrace.processor.pricing.pricer import NO_RATE, Pricer
 
 AT = datetime(2026, 11, 2, 12, tzinfo=UTC)
+# grok-4-0709 before its retirement (2026-05-15), from which it bills as grok-4.3 (no rule)
+BEFORE_XAI_RETIREMENT = datetime(2026, 3, 3, 12, tzinfo=UTC)
 BEDROCK_SONNET_4 = "global.anthropic.claude-sonnet-4-20250514-v1:0"
 BEDROCK_SONNET_4_5 = "us.anthropic.claude-sonnet-4-5-20250929-v1:0"
 
@@ -42,10 +44,11 @@ def test_bedrock_sonnet_4_above_200k_input_tokens_is_unpriced(pricer: Pricer, mo
 
 def test_grok_4_counts_input_and_output_against_128k(pricer: Pricer) -> None:
     # grok-4-0709: $3 input, $15 output per million tokens below 128K tokens in all.
-    price = pricer.price("x_ai", "grok-4-0709", AT, 100_000, 28_000)
+    at = BEFORE_XAI_RETIREMENT
+    price = pricer.price("x_ai", "grok-4-0709", at, 100_000, 28_000)
     assert price.priced and price.cost == Decimal("0.72")  # 0.3 + 0.42
-    assert pricer.price("x_ai", "grok-4-0709", AT, 100_000, 28_001).reason == NO_RATE
-    assert pricer.price("x_ai", "grok-4-0709", AT, 128_001, 0).reason == NO_RATE
+    assert pricer.price("x_ai", "grok-4-0709", at, 100_000, 28_001).reason == NO_RATE
+    assert pricer.price("x_ai", "grok-4-0709", at, 128_001, 0).reason == NO_RATE
 
 
 def test_a_tier_in_the_data_wins_over_the_rule(pricer: Pricer) -> None:
@@ -67,7 +70,7 @@ def test_prices_names_the_rule_and_its_source(capsys: pytest.CaptureFixture[str]
     assert rule["applies_to"] == "calls above 200,000 input tokens: unpriced"
     assert rule["unpriced_above_tokens"] == 200_000
     assert "https://www.anthropic.com/news/1m-context" in rule["source"]
-    main(["prices", "grok-4-0709", "--provider", "x_ai", "--prices-file", ""])
+    main(["prices", "grok-4-0709", "--provider", "x_ai", "--at", "2026-03-03", "--prices-file", ""])
     text = capsys.readouterr().out
     assert (
         "rule         xai-grok-4-long-context-unpriced (calls above 128,000 input and output "

@@ -73,7 +73,8 @@ def cost(pricer: Pricer, provider: str, model: str) -> Decimal | None:
         ("openai", "openai/gpt-4o", "0.07"),
         ("", "bedrock/anthropic.claude-3-5-sonnet-20240620-v1:0", "0.09"),  # $3 / $15
         # OpenRouter ids its list lacks, at the first-party vendor's list price.
-        ("openrouter", "x-ai/grok-4", "0.09"),  # grok-4 $3 / $15
+        # grok-4, retired by xAI on 2026-05-15, billed at grok-4.3's $1.25 / $2.50 since
+        ("openrouter", "x-ai/grok-4", "0.03"),
         ("openrouter", "openai/o1-preview", "0.42"),
         # A reseller's loose clause does not price a sibling its fallback lists by name:
         # o4-mini-deep-research $2 / $8 (not o4-mini's $1.10 / $4.40): 0.04 + 0.016.
@@ -205,13 +206,14 @@ def test_names_whose_price_is_not_knowable_stay_unpriced(
 def test_a_fast_variant_is_priced_only_as_a_fast_variant(pricer: Pricer) -> None:
     """OpenRouter lists Opus 4.6's fast mode at 6x ($30 / $150): 20,000 x 30 + 2,000 x 150 =
     0.9; the same id with dashes, which no price data lists, is not priced as Opus 4.6
-    (0.15) but left unknown; xAI's own fast models keep their entries."""
+    (0.15) but left unknown; xAI's own fast models keep their entries (grok-4-fast, retired on
+    2026-05-15, at grok-4.3's $1.25 / $2.50 since: 0.025 + 0.005)."""
     listed = pricer.price("openrouter", "anthropic/claude-opus-4.6-fast", AT, 20_000, 2_000)
     assert (listed.priced, listed.cost) == (True, Decimal("0.9"))
     dashed = pricer.price("anthropic", "claude-opus-4-6-fast", AT, 20_000, 2_000)
     assert (dashed.priced, dashed.cost_source) == (False, "none")
     grok = pricer.price("x_ai", "grok-4-fast", AT, 20_000, 2_000)
-    assert (grok.model, grok.cost) == ("grok-4-fast-reasoning", Decimal("0.005"))
+    assert (grok.model, grok.cost) == ("grok-4-fast-reasoning", Decimal("0.03"))
 
 
 @pytest.mark.parametrize(

@@ -77,7 +77,8 @@ Not verified, so not asserted here:
   of input to a tenth is not published (genai-prices read the quarter on 2025-07-05, the
   tenth on 2025-10-31): a call with cache hits then is unpriced (checked below).
 - grok-4-fast and grok-4-1-fast over 128K tokens: xAI bills a higher tier whose rates are
-  not on a first-party page read here (third parties quote $0.40 / $1.00): unpriced (below).
+  not on a first-party page read here (third parties quote $0.40 / $1.00): unpriced (below),
+  until their retirement (2026-05-15 19:00 UTC), from which they bill as grok-4.3.
 - Azure's Batch with cache hits: neither Azure's batch page ("50% less cost than global
   standard") nor its prompt-caching page (cache discount "for Standard deployment types")
   says what a batch call's cache hits cost: unpriced (checked below), no longer half the
@@ -100,6 +101,9 @@ from tokentrace.processor.pipeline import price_call
 from tokentrace.processor.pricing.pricer import Pricer
 
 DEC_1 = datetime(2026, 12, 1, 12, tzinfo=UTC)  # a Tuesday, 12:00 UTC
+# Before xAI retired grok-4-0709, grok-4-fast, grok-4-1-fast, grok-code-fast-1 and grok-3
+# (2026-05-15 19:00 UTC; from then they bill at grok-4.3's rates): their own rates' cases.
+BEFORE_XAI_RETIREMENT = datetime(2026, 3, 3, 12, tzinfo=UTC)
 
 # Sources (each case names the one it uses).
 OPENAI = "https://developers.openai.com/api/docs/pricing"
@@ -153,6 +157,12 @@ AZURE_DEEPSEEK_V3 = (
 OPENAI_TTS = "https://developers.openai.com/api/docs/models/tts-1"
 OPENAI_TTS_HD = "https://developers.openai.com/api/docs/models/tts-1-hd"
 OPENAI_WHISPER = "https://developers.openai.com/api/docs/models/whisper-1"
+XAI_RETIREMENT = (
+    "https://docs.x.ai/developers/migration/may-15-retirement (from 2026-05-15 12:00 PM PT the "
+    'retired slugs redirect to grok-4.3 and are "billed at grok-4.3 pricing") ; '
+    "https://docs.x.ai/developers/models/grok-4.3-latest.md ($1.25 / cached $0.20 / $2.50; from "
+    "200K tokens $2.50 / $0.40 / $5)"
+)
 ANTHROPIC_SEARCH = "https://platform.claude.com/docs/en/about-claude/pricing#web-search-tool"
 ANTHROPIC_GEO = (
     "https://platform.claude.com/docs/en/about-claude/pricing (Data residency pricing) ; "
@@ -1124,7 +1134,7 @@ CASES = [
     # grok-4.7 $2 / cached $0.50 / $6: 60,000 x 2 + 40,000 x 0.5 + 10,000 x 6.
     Case("grok-4.7 cache hits", "x_ai", "grok-4.7", usage(100_000, 10_000, 40_000), "0.2", XAI),
     # grok-4-0709 costs more once a request passes 128K tokens, at a rate not published where
-    # we could read it: unpriced.
+    # we could read it: unpriced (until its retirement, below).
     Case(
         "grok-4-0709 over 128K",
         "x_ai",
@@ -1132,6 +1142,7 @@ CASES = [
         usage(125_000, 10_000),
         None,
         "https://docs.x.ai/docs/models",
+        at=BEFORE_XAI_RETIREMENT,
         reason="no_rate",
     ),
     # xAI priority processing has no published rate: unpriced.
@@ -1164,14 +1175,15 @@ CASES = [
         "1.056",
         XAI_BATCH,
     ),
-    # grok-4-1-fast-reasoning $0.20 / $0.50 less 20%: 100,000 x 0.16 + 10,000 x 0.4.
+    # grok-4-1-fast-reasoning, retired on 2026-05-15, bills at grok-4.3's $1.25 / $2.50, less
+    # 20%: 100,000 x 1 + 10,000 x 2 (0.02 before: its own $0.20 / $0.50 less 20%).
     Case(
         "grok-4-1-fast batch",
         "x_ai",
         "grok-4-1-fast-reasoning",
         usage(100_000, 10_000, tier="batch"),
-        "0.02",
-        XAI_BATCH,
+        "0.12",
+        XAI_BATCH + " ; " + XAI_RETIREMENT,
     ),
     # Before 2026-06-14 xAI's batch page read "50% off"; when it became 20% is not published.
     Case(
@@ -2731,13 +2743,30 @@ CASES = [
     # grok-4-fast and grok-4-1-fast: $0.20 / $0.50, cached $0.05, up to 128K tokens a request:
     # 60,000 x 0.2 + 40,000 x 0.05 + 10,000 x 0.5 = 0.012 + 0.002 + 0.005.
     *(
-        Case(f"{model} cache hits", "xai", model, usage(100_000, 10_000, 40_000), "0.019", XAI)
+        Case(
+            f"{model} cache hits",
+            "xai",
+            model,
+            usage(100_000, 10_000, 40_000),
+            "0.019",
+            XAI,
+            at=BEFORE_XAI_RETIREMENT,
+        )
         for model in ("grok-4-fast-reasoning", "grok-4-1-fast-non-reasoning")
     ),
     # Over 128K tokens a request they cost more, at rates no page read here states (they were
     # billed at the base rates, 125,000 x 0.2 + 5,000 x 0.5 = 0.0275): unknown.
     *(
-        Case(f"{model} over 128K", "xai", model, usage(125_000, 5_000), None, XAI, reason="no_rate")
+        Case(
+            f"{model} over 128K",
+            "xai",
+            model,
+            usage(125_000, 5_000),
+            None,
+            XAI,
+            at=BEFORE_XAI_RETIREMENT,
+            reason="no_rate",
+        )
         for model in ("grok-4-fast-reasoning", "grok-4-1-fast-non-reasoning")
     ),
     # o3 before its cut of 2025-06-10: cached input $2.50, not the later $0.50 (1.02 before):
@@ -4114,8 +4143,7 @@ CASES = [
     # image out); Vertex AI 2.5 Flash batch with 20,000 audio in, 40,000 cached (10,000 of
     # them audio): 50,000 x 0.15 + 10,000 x 0.5 + 30,000 x 0.03 + 10,000 x 0.10 + 10,000 x
     # 1.25 (cache hits at the standard rates); the Gemini API's, no cache hits: 80,000 x 0.15
-    # + 20,000 x 0.5 + 10,000 x 1.25; grok-4-fast-reasoning at 128,000 tokens in all (120,000
-    # + 8,000: $0.20 / $0.50) and at 129,000 (over 128K: unknown); gpt-realtime, 10,000 in
+    # + 20,000 x 0.5 + 10,000 x 1.25; gpt-realtime, 10,000 in
     # (6,000 audio, 4,000 cached of which 2,000 audio) + 2,000 out (1,500 audio): 2,000 x 4 +
     # 2,000 x 0.4 + 4,000 x 32 + 2,000 x 0.4 + 500 x 16 + 1,500 x 64; gemini-live-2.5-flash-
     # preview ($0.50 / $3 audio in, $2 / $12 audio out): 2,000 x 0.5 + 8,000 x 3 + 500 x 2 +
@@ -4163,8 +4191,6 @@ CASES = [
                 "0.0345",
                 GEMINI_BATCH,
             ),
-            ("x_ai", "grok-4-fast-reasoning", "at 128K", usage(120_000, 8_000), "0.028", XAI),
-            ("x_ai", "grok-4-fast-reasoning", "over 128K", usage(120_000, 9_000), None, XAI),
             (
                 "openai",
                 "gpt-realtime",
@@ -4244,6 +4270,100 @@ CASES = [
                 datetime(2025, 11, 1, tzinfo=UTC),
                 "before release",
                 "unknown_model",
+            ),
+        )
+    ),
+    # xAI's retirement of 2026-05-15 12:00 PM PT (19:00 UTC): the retired names (and the aliases
+    # of them) answer as grok-4.3 and bill its $1.25 / cached $0.20 / $2.50, from 200K tokens
+    # $2.50 / $0.40 / $5. 100,000 in of which 40,000 cached, 10,000 out: 60,000 x 1.25 +
+    # 40,000 x 0.2 + 10,000 x 2.5 = 0.108 (before, at each model's own rates: grok-4-fast-
+    # reasoning and grok-4-1-fast-non-reasoning 0.019, grok-4-0709 / grok-4 / grok-3 0.36,
+    # grok-code-fast-1 0.0278). grok-4-0709 at 18:59 and 19:00 UTC that day: 60,000 x 3 +
+    # 40,000 x 0.75 + 10,000 x 15 = 0.36, then 0.108. Over 128K, which was unknown: grok-4-0709
+    # 125,000 x 1.25 + 10,000 x 2.5; grok-4-fast-reasoning at 250,000 with 100,000 cached, the
+    # 200K tier: 150,000 x 2.5 + 100,000 x 0.4 + 10,000 x 5. Before the retirement,
+    # grok-4-fast-reasoning at 128,000 tokens in all (120,000 + 8,000: $0.20 / $0.50) and at
+    # 129,000 (over 128K: unknown).
+    *(
+        Case(
+            f"{provider} {model} {label}",
+            provider,
+            model,
+            counts,
+            cost,
+            XAI_RETIREMENT if at != BEFORE_XAI_RETIREMENT else XAI,
+            at=at,
+            reason="" if cost else "no_rate",
+        )
+        for provider, model, label, counts, cost, at in (
+            (
+                "x_ai",
+                "grok-4-fast-reasoning",
+                "retired c",
+                usage(100_000, 10_000, 40_000),
+                "0.108",
+                DEC_1,
+            ),
+            (
+                "xai",
+                "grok-4-1-fast-non-reasoning",
+                "retired c",
+                usage(100_000, 10_000, 40_000),
+                "0.108",
+                DEC_1,
+            ),
+            ("x_ai", "grok-4-1-fast", "retired c", usage(100_000, 10_000, 40_000), "0.108", DEC_1),
+            ("x_ai", "grok-4-0709", "retired c", usage(100_000, 10_000, 40_000), "0.108", DEC_1),
+            ("x_ai", "grok-4", "retired c", usage(100_000, 10_000, 40_000), "0.108", DEC_1),
+            ("x_ai", "grok-3", "retired c", usage(100_000, 10_000, 40_000), "0.108", DEC_1),
+            (
+                "x_ai",
+                "grok-code-fast-1",
+                "retired c",
+                usage(100_000, 10_000, 40_000),
+                "0.108",
+                DEC_1,
+            ),
+            (
+                "x_ai",
+                "grok-4-0709",
+                "c at 18:59 UTC on the day",
+                usage(100_000, 10_000, 40_000),
+                "0.36",
+                datetime(2026, 5, 15, 18, 59, tzinfo=UTC),
+            ),
+            (
+                "x_ai",
+                "grok-4-0709",
+                "c at 19:00 UTC on the day",
+                usage(100_000, 10_000, 40_000),
+                "0.108",
+                datetime(2026, 5, 15, 19, tzinfo=UTC),
+            ),
+            ("x_ai", "grok-4-0709", "retired over 128K", usage(125_000, 10_000), "0.18125", DEC_1),
+            (
+                "x_ai",
+                "grok-4-fast-reasoning",
+                "retired over 200K",
+                usage(250_000, 10_000, 100_000),
+                "0.465",
+                DEC_1,
+            ),
+            (
+                "x_ai",
+                "grok-4-fast-reasoning",
+                "at 128K",
+                usage(120_000, 8_000),
+                "0.028",
+                BEFORE_XAI_RETIREMENT,
+            ),
+            (
+                "x_ai",
+                "grok-4-fast-reasoning",
+                "over 128K",
+                usage(120_000, 9_000),
+                None,
+                BEFORE_XAI_RETIREMENT,
             ),
         )
     ),

@@ -56,7 +56,10 @@ CALLS = [
     ("mistral_ai", "mistral-small-3.2-24b-instruct", 1200, 80, 0, 0, 0, Decimal("0.000144")),
     ("together_ai", "meta-llama/Llama-3.3-70B-Instruct-Turbo", 1200, 80, 0, 0, 0,
      Decimal("0.0011264")),
-    ("x_ai", "grok-3", 1200, 80, 1000, 0, 0, Decimal("0.00255")),
+    # grok-3, retired by xAI on 2026-05-15, billed at grok-4.3's $1.25 / cached $0.20 / $2.50
+    # since (https://docs.x.ai/developers/migration/may-15-retirement): 200 x 1.25 + 1,000 x
+    # 0.2 + 80 x 2.5 (0.00255 at grok-3's own $3 / $0.75 / $15)
+    ("x_ai", "grok-3", 1200, 80, 1000, 0, 0, Decimal("0.00065")),
     ("x_ai", "grok-3-mini", 1200, 80, 1000, 0, 0, Decimal("0.000175")),
 ]  # fmt: skip
 # 1,200 tokens embedded: Mistral's mistral-embed, 0.10 per million (https://mistral.ai/pricing),
