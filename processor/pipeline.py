@@ -126,6 +126,7 @@ class Pipeline:
                 extraction.parents,
                 extraction.agents,
                 extraction.delegations,
+                extraction.endpoints,
             )
             self._keep_held(released=calls)
             tools = (

@@ -133,7 +133,7 @@ from collections import deque
 from collections.abc import Iterable, Sequence
 from struct import Struct
 
-from tokentrace.processor.extract.extractor import Call, Delegations, Parents
+from tokentrace.processor.extract.extractor import Call, Delegations, Endpoints, Parents
 from tokentrace.processor.extract.parents import TraceMemory
 from tokentrace.processor.extract.sources import (
     EARLY_STREAM_SCOPES,
@@ -242,6 +242,7 @@ class Deduper:
         parents: Parents | None = None,
         agents: Iterable[bytes] = (),
         delegations: Delegations | None = None,
+        endpoints: Endpoints | None = None,
     ) -> tuple[list[Call], int]:
         """The calls not counted before, and how many were duplicates.
 
@@ -271,7 +272,11 @@ class Deduper:
         that tool span was counted (another instrumentation's, tokentrace's), the sum is
         their copy, a duplicate, however many calls it sums. Such spans are decided after
         the request's other calls, so that those beneath count in one request too.
+
+        ``endpoints``: the Vertex AI Claude endpoints the request's HTTP client spans
+        requested, by the call span above each (``parents.TraceMemory.locate``).
         """
+        self._traces.locate(calls, endpoints or {})
         received = len(calls)
         orphans = let_go = 0
         if parents or agents or delegations:

@@ -428,6 +428,12 @@ Parents = dict[bytes, tuple[bytes, list[str | None], bool]]
 # sub-agent run as a tool (``subagent_tool``) makes its calls inside one, and AG2 sums them
 # onto the delegating agent's accounting as a ``subtask`` span beside it (``Call.subtask``).
 Delegations = dict[bytes, tuple[bytes, int, int]]
+# The Claude resource on Vertex AI (``sources.vertex_claude_resource``) that an HTTP client
+# span requested, by trace id + the id of its parent span, the call's span: the AI SDK's spans
+# of a Claude call on Vertex AI name the bare model and never the endpoint, whose location
+# prices Claude Sonnet 4.5 on (``Call.locate``); the fetch instrumentation's span beneath
+# the call (``url.full``) names it.
+Endpoints = dict[bytes, str]
 
 
 class Rejected(Exception):
@@ -554,6 +560,17 @@ class Call:
     when the sub-agent is traced too (an ``invoke_agent`` span of that name in its trace,
     ``parents.TraceMemory``), else their only record."""
 
+    def locate(self, endpoints: Endpoints) -> None:
+        """Name a Claude model on Vertex AI that the call's span names bare by the endpoint
+        an HTTP client span beneath it requested (``Endpoints``), the same model: its
+        location prices the call (from Claude Sonnet 4.5 on, a regional endpoint costs 10%
+        more than the global one; ``sources.vertex_claude_resource``)."""
+        if self.provider != "gcp.vertex_ai" or "/" in self.request_model:
+            return
+        endpoint = endpoints.get(self.trace_id + self.span_id)
+        if endpoint is not None and endpoint.endswith("/models/" + self.request_model):
+            self.request_model = endpoint
+
     @property
     def provider_usd(self) -> Decimal | None:
         """The provider-reported cost in USD, if the span carried one."""
@@ -639,6 +656,8 @@ class Extraction:
         """Trace id + name of each AG2 ``invoke_agent`` span (``Call.subtask``)."""
         self.delegations: Delegations = {}
         """AG2's ``execute_tool`` spans (``Call.subtask``)."""
+        self.endpoints: Endpoints = {}
+        """The Vertex AI Claude endpoints that HTTP client spans requested, by their parent."""
         self.received = 0
         self.ignored = 0
         self.tags_dropped = 0
@@ -808,6 +827,10 @@ def _call(
     extraction: Extraction,
 ) -> Call | None:
     found, others = _scan(span.attributes)
+    if found[URL] is not None and span.parent_span_id:
+        endpoint = sources.vertex_claude_resource(found[URL])
+        if endpoint is not None:
+            extraction.endpoints[span.trace_id + span.parent_span_id] = endpoint
     if source.span_events and span.events:
         _read_events(span.events, found)
     provider = found[PROVIDER] or ""

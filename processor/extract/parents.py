@@ -48,7 +48,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from tokentrace.processor.extract.extractor import Call, Delegations, Parents
+from tokentrace.processor.extract.extractor import Call, Delegations, Endpoints, Parents
 
 # How long a call waits for its parent span (nanoseconds, receipt to receipt), and how
 # many wait at most (past that, the oldest is let go without its parent).
@@ -66,6 +66,7 @@ class TraceMemory:
         self._parents: Parents = {}
         self._agents: dict[bytes, None] = {}
         self._delegations: Delegations = {}
+        self._endpoints: Endpoints = {}
         # trace id + span id of a waiting call → (the call, when it is let go without)
         self._waiting: dict[bytes, tuple[Call, int]] = {}
 
@@ -84,6 +85,17 @@ class TraceMemory:
         _remember(self._agents, ((agent, None) for agent in agents))
         if delegations:
             _remember(self._delegations, delegations.items())
+
+    def locate(self, calls: Sequence[Call], endpoints: Endpoints) -> None:
+        """Remember ``endpoints`` (``Extraction.endpoints``, the newest ``RECENT``) and
+        locate ``calls`` by them (``Call.locate``): an HTTP client span ends before the call's
+        span above it, so it comes in the same request or an earlier one. Not kept across a
+        restart: a call whose endpoint came before it stays unlocated (unpriced) then."""
+        if endpoints:
+            _remember(self._endpoints, endpoints.items())
+        if self._endpoints:
+            for call in calls:
+                call.locate(self._endpoints)
 
     def delegation(self, call: Call) -> bytes:
         """Trace id + span id of the AG2 tool span beside a ``subtask`` span (the same

@@ -52,3 +52,42 @@ def test_vercel_ai_claude_on_vertex(replay, major, spans, alone):
         ("claude-sonnet-4-5@20250929", 1, 0, "no_rate"),
     ]  # fmt: skip
     assert result.metrics.spans_duplicate.value() == 0
+
+
+# Claude Sonnet 4.5 on Vertex AI's us-east5 endpoint, 10% above the global rate: input 3.30,
+# cache read 0.33, 5-minute cache write 4.125, output 16.50 per million (genai-prices, from
+# https://platform.claude.com/docs/en/build-with-claude/claude-on-vertex-ai): 100 × 3.30 +
+# 1,000 × 0.33 + 100 × 4.125 + 80 × 16.50 = $0.0023925 a call.
+SONNET_4_5_REGIONAL = (
+    "gcp.vertex_ai", "claude-sonnet-4-5", 1200, 80, 1000, 100, 0, Decimal("0.0023925")
+)  # fmt: skip
+
+
+@pytest.mark.parametrize("alone", [False, True])
+@pytest.mark.parametrize(("major", "spans"), [(7, 16), (6, 12)])
+def test_vercel_ai_claude_on_vertex_beside_the_fetch_instrumentation(replay, major, spans, alone):
+    """The same calls with the contrib fetch instrumentation on as well
+    (@opentelemetry/instrumentation-undici 0.33.0, as auto-instrumentations-node sets it up;
+    recorded 2026-12-04, ``vercel_ai_{7,6}_vertex_claude_undici``): a ``POST`` span beneath
+    each model call, whose ``url.full`` names the endpoint
+    (``…/locations/us-east5/publishers/anthropic/models/claude-sonnet-4-5@20250929:rawPredict``).
+    It ends, so comes, before the call's span. Sonnet 4.5 was unpriced as without it (the
+    HTTP spans ignored); the call now takes its location from its HTTP span: $0.0023925 at
+    us-east5, in one request and span by span. The HTTP spans are no calls."""
+    result = replay(f"vercel_ai_{major}_vertex_claude_undici", alone=alone)
+    assert result.spans == spans
+    assert result.rows() == [SONNET_4, SONNET_4, SONNET_4_5_REGIONAL, SONNET_4_5_REGIONAL]
+    assert result.rows("stream") == [(0,), (0,), (1,), (1,)]
+    assert result.metrics.spans_duplicate.value() == 0
+    assert result.metrics.spans_ignored.value() == spans - 4
+
+
+def test_vercel_ai_claude_on_vertex_global_endpoint(replay):
+    """The same spans with the endpoint global (``locations/global`` in the HTTP spans'
+    URLs): Sonnet 4.5 at the global rate, as Sonnet 4, $0.002175 a call."""
+    result = replay(
+        "vercel_ai_7_vertex_claude_undici",
+        rewrite=lambda body: body.replace(b"/locations/us-east5/", b"/locations/global/"),
+    )
+    sonnet_4_5 = ("gcp.vertex_ai", "claude-sonnet-4-5", 1200, 80, 1000, 100, 0, Decimal("0.002175"))
+    assert result.rows() == [SONNET_4, SONNET_4, sonnet_4_5, sonnet_4_5]
