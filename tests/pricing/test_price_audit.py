@@ -1166,6 +1166,16 @@ CASES = [
         "0.16",
         XAI_BATCH,
     ),
+    # grok-4.5, whose rates are a correction's: $2 / $6 less 20%: 100,000 x 1.6 + 10,000 x
+    # 4.8 (unknown before: the batch rule, from 2026-06-14, missed a correction without a start).
+    Case(
+        "grok-4.5 batch",
+        "x_ai",
+        "grok-4.5",
+        usage(100_000, 10_000, tier="batch"),
+        "0.208",
+        XAI_BATCH + " ; " + XAI_GROK_45,
+    ),
     # Long context in a batch: $4 / $12 less 20%: 300,000 x 3.2 + 10,000 x 9.6.
     Case(
         "grok-4.7 batch long context",
