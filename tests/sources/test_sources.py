@@ -1103,6 +1103,21 @@ def test_openinference_smolagents_and_openai_spans_exported_one_by_one(replay):
     assert result.metrics.spans_duplicate.value() == 4
 
 
+@pytest.mark.parametrize("alone", [False, True])
+def test_openinference_smolagents_beside_tokentrace(replay, alone):
+    """The same runs (smolagents 1.26.0, OpenInference's smolagents instrumentation 0.1.43,
+    openai 3.60) beside tokentrace's instrumentation (recorded 2026-12-04): each model span
+    (counts without the cache) is the parent of tokentrace's span of the call, which has
+    the cache and the stream: one row a call, $0.0102 for 4 gpt-4o calls, none twice."""
+    result = replay("openinference_smolagents_tokentrace", alone=alone)
+    assert result.spans == 12
+    assert result.rows() == [OPENAI] * 4
+    assert result.rows("sum(cost)") == [(Decimal("0.0102"),)]
+    assert result.rows("stream") == [(0,), (0,), (0,), (1,)]
+    assert result.metrics.spans_duplicate.value() == 4
+    assert result.metrics.spans_ignored.value() == 4
+
+
 def test_openinference_agno(replay):
     """OpenInference's Agno instrumentation (1.0.15, agno 3.1, openai 3.57, anthropic
     2.16): an agent on each provider, run plain and streamed; the ``OpenAIChat.invoke``/
