@@ -472,7 +472,7 @@ class LLMCall:
             if flag is not None:
                 found[flag] = True
                 if flag == USAGE_MISSING:
-                    _say_no_usage(self.route, self._streaming)
+                    _say_no_usage(self.route, self._streaming, error is not None)
         if self._header_cost is not None and PROVIDER_COST not in found:
             found[PROVIDER_COST] = self._header_cost  # the body's own figure comes first
         if isinstance(error, Exception):
@@ -495,16 +495,26 @@ _ASK_FOR_USAGE = (
     ". OpenAI-shaped streams report usage only when asked: pass "
     'stream_options={"include_usage": true}, or set TOKENTRACE_STREAM_USAGE=inject'
 )
+_CUT_SHORT = (
+    ": the answer was cut short (the connection or the provider broke it off) before the "
+    "usage came; nothing to configure"
+)
 
 
-def _say_no_usage(route: Route, streamed: bool) -> None:
-    """Says once per server and API that a successful call ended without the provider's
-    usage, so its cost is stored unknown: with the one remedy that needs no code change when
-    it is an OpenAI-shaped stream (the openai SDK's default asks for none). Runs only for a
-    call without usage, never on a request's path."""
-    hint = _ASK_FOR_USAGE if streamed and route.api in USAGE_ON_REQUEST else ""
+def _say_no_usage(route: Route, streamed: bool, cut: bool) -> None:
+    """Says once per server, API and cause that a successful call ended without the
+    provider's usage, so its cost is stored unknown: with the one remedy that needs no code
+    change when it is an OpenAI-shaped stream (the openai SDK's default asks for none) that
+    did not ask (`usage_injected`: it did). An answer cut short (`cut`: it ended with an
+    error) lost its usage whatever was asked: that remedy would mislead, so it is said apart.
+    Runs only for a call without usage, never on a request's path."""
+    hint = ""
+    if cut:
+        hint = _CUT_SHORT
+    elif streamed and route.api in USAGE_ON_REQUEST and not route.usage_injected:
+        hint = _ASK_FOR_USAGE
     unmetered.say_once(
-        ("no usage", route.server_address, route.server_port, route.api),
+        ("no usage", route.server_address, route.server_port, route.api, cut),
         "%s calls to %s:%d%s ended without the provider's usage: metered with their cost "
         "unknown (tokentrace.usage.missing)%s",
         route.api.operation,

@@ -95,6 +95,41 @@ def test_off_by_default(standin, exporter):
     assert only_span(exporter).attributes["tokentrace.usage.missing"] is True
 
 
+def test_a_stream_cut_short_is_said_apart_without_the_ask_for_usage_remedy(
+    standin, unmapped, caplog
+):
+    """A stream that asked for usage and was cut short (the connection broken before its
+    usage chunk) was said to lack usage because OpenAI-shaped streams report it only when
+    asked, with `include_usage` as the remedy: it had asked. Now said as cut short, apart;
+    a later stream that does not ask still gets the remedy."""
+    unmetered._said.clear()
+    caplog.set_level(logging.WARNING, logger="tokentrace.instrumentation")
+    client = openai.OpenAI(base_url=standin.root + "/v1", api_key="k", max_retries=0)
+    cut = {"x-standin-fail": "cut"}
+    with pytest.raises(openai.APIConnectionError):
+        list(
+            client.chat.completions.create(
+                model="gpt-4o-mini",
+                messages=ASK,
+                stream=True,
+                stream_options={"include_usage": True},
+                extra_headers=cut,
+            )
+        )
+    list(client.chat.completions.create(model="gpt-4o-mini", messages=ASK, stream=True))
+    missing = [span.attributes.get("tokentrace.usage.missing") for span in llm_spans(unmapped)]
+    assert missing == [True, True]
+    head = f"chat calls to 127.0.0.1:{standin.root.rsplit(':', 1)[1]} (streamed) ended without "
+    assert [record.getMessage() for record in caplog.records] == [
+        head + "the provider's usage: metered with their cost unknown (tokentrace.usage."
+        "missing): the answer was cut short (the connection or the provider broke it off) "
+        "before the usage came; nothing to configure",
+        head + "the provider's usage: metered with their cost unknown (tokentrace.usage."
+        "missing). OpenAI-shaped streams report usage only when asked: pass "
+        'stream_options={"include_usage": true}, or set TOKENTRACE_STREAM_USAGE=inject',
+    ]
+
+
 def test_a_stream_without_usage_is_said_once_with_what_to_do(standin, unmapped, caplog):
     """The openai SDK's default stream asks for no usage: such calls were stored with their
     cost unknown without a word. Now the first per server says so and names the remedies;
