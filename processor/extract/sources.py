@@ -67,6 +67,11 @@ instrumentation-*``)                                        OpenAI chat streams 
                                                             chat counts are taken as no
                                                             usage (``Source.usage_is_
                                                             estimate``)
+OpenLLMetry JS's LangChain  a framework's span per chat     Claude input the uncached part
+0.27 (``@traceloop/         call, never current: the SDK    (a stream's all of it), no
+instrumentation-langchain``, spans of its calls are roots    cache counts: unknown
+always on in its SDK)       of their own traces (paired
+                            by time)
 OpenLIT 1.34 (scope        one span per SDK call; none     Anthropic input EXCLUDES cache,
 ``openlit.otel.tracing``)   for Anthropic's                 and no cache counts; OpenAI
                             ``messages.stream``             input includes cache, no cache

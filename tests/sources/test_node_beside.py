@@ -13,6 +13,7 @@ https://docs.anthropic.com/en/docs/about-claude/pricing).
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 
 import pytest
@@ -77,3 +78,63 @@ def test_vercel_ai_6_through_langfuse_js(replay, alone):
     assert result.rows("user", "conversation") == [("user-1", "session-1")] * 9
     assert result.metrics.spans_duplicate.value() == 0
     assert result.metrics.spans_ignored.value() == 10
+
+
+# gpt-4o counted whole, its cost unknown: no span of it says how much of its input was cached
+GPT_4O_CACHE_UNSAID = ("openai", "gpt-4o", 1200, 80, 0, 0, 1, 0)
+SONNET_CACHE_UNSAID = ("anthropic", "claude-sonnet-4-5", 100, 80, 0, 0, 1, 0)
+
+
+@pytest.mark.parametrize("alone", [False, True])
+def test_langchain_js_beside_openllmetry_js(replay, alone):
+    """LangChain.js with OpenLLMetry JS's SDK (@traceloop/node-server-sdk 0.27.0, its LangChain
+    instrumentation always on; @langchain/openai 1.6.0 on openai 7.60, @langchain/anthropic
+    1.5.11 on @anthropic-ai/sdk 0.122, both SDKs handed to it; recorded 2026-12-04,
+    ``langchainTraceloopCalls``): the reference calls, of which 8 have spans (no span of the
+    embedding), each twice, the LangChain span and the SDK's, every one the root of a trace
+    of its own (its LangChain spans are never current). They were 15 rows, $0.01434: the 3
+    Claude calls counted twice, the LangChain spans' at $0.0015, $0.0015 (input 100, its
+    cache never counted) and $0.004815 (the stream: 1,200 input as uncached, 81 output).
+    Its LangChain scope is a framework's now, paired by time with the SDK span inside it,
+    and its Claude spans without cache writes are unknown: 8 rows, the 3 Claude ones the
+    Anthropic instrumentation's, exact ($0.006525); gpt-4o's unknown as OpenLLMetry JS's
+    OpenAI spans alone are (no cache count on either span)."""
+    result = replay("langchain_js_traceloop", alone=alone)
+    assert result.spans == 16
+    assert (
+        result.rows("provider", "model", "cost")
+        == [("anthropic", "claude-sonnet-4-5", Decimal("0.002175"))] * 3
+        + [("openai", "gpt-4o", 0)] * 5
+    )
+    assert result.rows("usage_missing") == [(0,)] * 3 + [(1,)] * 5
+    assert _total(result) == Decimal("0.006525")
+    assert result.metrics.spans_duplicate.value() == 8
+
+
+def _langchain_spans_only(body: bytes) -> bytes:
+    """The recording's spans of OpenLLMetry JS's LangChain instrumentation alone, as without
+    the SDKs handed to it."""
+    document = json.loads(body)
+    for resource in document["resourceSpans"]:
+        resource["scopeSpans"] = [
+            scope
+            for scope in resource["scopeSpans"]
+            if scope["scope"]["name"] == "@traceloop/instrumentation-langchain"
+        ]
+    return json.dumps(document).encode()
+
+
+def test_openllmetry_js_langchain_alone(replay):
+    """OpenLLMetry JS's LangChain spans alone: Claude's input is the uncached part (100 of
+    1,200; the stream's 1,200 as all uncached, 81 output) and the cache is never counted,
+    so the 3 Claude rows were priced $0.0015, $0.0015 and $0.004815 for $0.002175 calls;
+    they are counted, their cost unknown, now. gpt-4o's 5 unknown (OpenAI's automatic
+    cache unsaid; the chat stream's span has no usage)."""
+    result = replay("langchain_js_traceloop", rewrite=_langchain_spans_only)
+    assert result.spans == 8
+    assert result.rows() == [
+        SONNET_CACHE_UNSAID, SONNET_CACHE_UNSAID,
+        ("anthropic", "claude-sonnet-4-5", 1200, 81, 0, 0, 1, 0),
+        ("openai", "gpt-4o", 0, 0, 0, 0, 1, 0),  # the chat stream: no usage on its span
+    ] + [GPT_4O_CACHE_UNSAID] * 4  # fmt: skip
+    assert _total(result) == 0
