@@ -472,7 +472,8 @@ class LLMCall:
             if flag is not None:
                 found[flag] = True
                 if flag == USAGE_MISSING:
-                    _say_no_usage(self.route, self._streaming, error is not None)
+                    cut = error is not None or seen.error_type is not None
+                    _say_no_usage(self.route, self._streaming, cut)
         if self._header_cost is not None and PROVIDER_COST not in found:
             found[PROVIDER_COST] = self._header_cost  # the body's own figure comes first
         if isinstance(error, Exception):
@@ -496,7 +497,7 @@ _ASK_FOR_USAGE = (
     'stream_options={"include_usage": true}, or set TOKENTRACE_STREAM_USAGE=inject'
 )
 _CUT_SHORT = (
-    ": the answer was cut short (the connection or the provider broke it off) before the "
+    ": the answer ended early (an error in the stream, or the connection broken) before the "
     "usage came; nothing to configure"
 )
 
@@ -506,7 +507,8 @@ def _say_no_usage(route: Route, streamed: bool, cut: bool) -> None:
     provider's usage, so its cost is stored unknown: with the one remedy that needs no code
     change when it is an OpenAI-shaped stream (the openai SDK's default asks for none) that
     did not ask (`usage_injected`: it did). An answer cut short (`cut`: it ended with an
-    error) lost its usage whatever was asked: that remedy would mislead, so it is said apart.
+    error, raised or in the stream) lost its usage whatever was asked: that remedy would
+    mislead, so it is said apart.
     Runs only for a call without usage, never on a request's path."""
     hint = ""
     if cut:

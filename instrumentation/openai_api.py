@@ -48,11 +48,13 @@ class ChatCompletions(Api):
     """`/chat/completions`, `/completions` and `/embeddings`: one body shape, usage in `usage`.
 
     A stream reports usage in its last chunk only when `stream_options.include_usage` is set
-    (Mistral and some others always send it).
+    (Mistral and some others always send it). One that fails part way, its status already
+    200, says so in an event of its own, `{"error": {...}}` (the openai SDK raises `APIError`
+    on it): the call's error type, as a failed status is.
     """
 
     family = "openai"
-    sse_marker = re.compile(rb'"(?:usage|finish_reason)"\s*:\s*["{]')
+    sse_marker = re.compile(rb'"(?:usage|finish_reason|error)"\s*:\s*["{]')
 
     def __init__(self, operation: str) -> None:
         self.operation = operation
@@ -82,6 +84,10 @@ class ChatCompletions(Api):
                     if isinstance(reason, str):
                         seen.finish_reasons.append(reason)
         usage = get("usage")
+        if usage is None and streaming:
+            error = get("error")
+            if isinstance(error, dict):
+                seen.error_type = text(error, "type") or text(error, "code") or "error"
         if not isinstance(usage, dict):
             usage = (get("x_groq") or {}).get("usage")
         if isinstance(usage, dict):

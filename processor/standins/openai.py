@@ -51,6 +51,7 @@ _ERRORS = {
 CREATED = 1_760_000_000
 _USAGE_ON_LAST = frozenset({"together", "fireworks", "cerebras"})
 """The dialects whose streams carry usage on the chunk with the finish reason, always."""
+_STREAM_ERROR = "stream_error"
 _TIME_INFO = {
     "queue_time": 0.000533844,
     "prompt_time": 0.00128098,
@@ -127,7 +128,7 @@ model) runs, as Mistral's answer names it."""
 def _handle(path: str, body: dict[str, Any], plan: Plan, flavor: str) -> Reply:
     """``flavor``: whose dialect of the format (``openai``, ``mistral``, ``xai``,
     ``perplexity``, ``groq``, ``deepseek``)."""
-    if plan.fail and plan.fail != "cut":
+    if plan.fail and plan.fail not in ("cut", _STREAM_ERROR):
         return error(int(plan.fail))
     options = body.get("stream_options")
     if flavor == "mistral" and isinstance(options, dict) and "include_usage" in options:
@@ -239,6 +240,10 @@ def _chat(body: dict[str, Any], plan: Plan, model: str, flavor: str) -> Reply:
     groq = {"id": ident.replace("chatcmpl", "req")}
     first = {"x_groq": groq} if flavor == "groq" else {}
     pieces = [chunk({"role": "assistant", "content": ""}, None, **first)]
+    if plan.fail == _STREAM_ERROR:  # a stream that fails after its 200
+        message = "The server had an error while processing your request."
+        document = {"error": {"message": message, "type": "server_error", "code": None}}
+        return sse_reply([*pieces, sse_event(document)])
     pieces += [chunk({"content": piece}, None) for piece in plan.pieces]
     if flavor == "groq":
         last = {"usage": usage} if include_usage else {}

@@ -31,6 +31,9 @@ Request headers override, which is how a demo produces varied, realistic traffic
 - `x-standin-chunks: 50` reply words, one per streamed content event.
 - `x-standin-fail: 429|500|503|400|...` answer with that status in the provider's error shape;
   `cut` streams half the reply and drops the connection without the end (no usage).
+  `stream_error` (OpenAI chat streams) sends the first chunk, then an error event,
+  `{"error": {"type": "server_error", ...}}`, and ends, as OpenAI does when a stream fails
+  after its 200.
 - `x-standin-delay: 0.5` seconds to wait before answering (for client timeouts).
 - `x-standin-cloud: azure` answers with Azure OpenAI's response headers (`x-ms-region`…,
   `server.AZURE_HEADERS`), as an Azure resource behind a custom domain does.

@@ -15,7 +15,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from tokentrace.instrumentation import unmetered
 from tokentrace.processor.standins import usage_header
 
-from .conftest import instrumented, llm_spans, only_span
+from .conftest import instrumented, llm_spans, only_span, store_spans
 
 ASK = [{"role": "user", "content": "Hi"}]
 USAGE = usage_header(input=1234, output=8)
@@ -122,12 +122,40 @@ def test_a_stream_cut_short_is_said_apart_without_the_ask_for_usage_remedy(
     head = f"chat calls to 127.0.0.1:{standin.root.rsplit(':', 1)[1]} (streamed) ended without "
     assert [record.getMessage() for record in caplog.records] == [
         head + "the provider's usage: metered with their cost unknown (tokentrace.usage."
-        "missing): the answer was cut short (the connection or the provider broke it off) "
+        "missing): the answer ended early (an error in the stream, or the connection broken) "
         "before the usage came; nothing to configure",
         head + "the provider's usage: metered with their cost unknown (tokentrace.usage."
         "missing). OpenAI-shaped streams report usage only when asked: pass "
         'stream_options={"include_usage": true}, or set TOKENTRACE_STREAM_USAGE=inject',
     ]
+
+
+def test_an_error_event_in_a_stream_is_the_call_s_error_and_its_cost_unknown(
+    standin, unmapped, tmp_path, store_client
+):
+    """A stream that fails after its 200, with an error event (`{"error": {...}}`, on which
+    the openai SDK raises `APIError`), was a call without an error (the event was skipped
+    unread) and said to lack usage for not asking for it, though it had asked. Now its error
+    type is the event's, its cost unknown (usage-missing), never $0."""
+    client = openai.OpenAI(base_url=standin.root + "/v1", api_key="k", max_retries=0)
+    with pytest.raises(openai.APIError):
+        list(
+            client.chat.completions.create(
+                model="gpt-4o-mini",
+                messages=ASK,
+                stream=True,
+                stream_options={"include_usage": True},
+                extra_headers={"x-standin-fail": "stream_error"},
+            )
+        )
+    span = only_span(unmapped)
+    assert span.attributes["error.type"] == "server_error"
+    assert span.attributes["tokentrace.usage.missing"] is True
+    store_spans([span], tmp_path, store_client)
+    rows = store_client.query(
+        "SELECT provider, error_type, priced, unpriced_reason, toString(cost) FROM llm_calls"
+    ).result_rows
+    assert rows == [("openai", "server_error", 0, "usage_missing", "0")]
 
 
 def test_a_stream_without_usage_is_said_once_with_what_to_do(standin, unmapped, caplog):
