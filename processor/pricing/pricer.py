@@ -561,7 +561,6 @@ class Pricer:
         self, data: _Data, provider: str, model: str, service_tier: str, inference_geo: str = ""
     ) -> _Plan:
         genai_id = genai_provider(provider, data.snapshot)
-        endpoint = _gemini_endpoint(provider, model)
         self_hosted = provider.lower().strip() in SELF_HOSTED
         # A call naming no model (TGI's `/generate` names none) is matched by the user's
         # `model_prefix: ""` entries alone (every model of the provider), never by price data.
@@ -628,7 +627,6 @@ class Pricer:
                                 canonical,
                                 inference_geo,
                                 geo,
-                                endpoint,
                             )
                         )
         reason = SELF_HOSTED_REASON if self_hosted else UNKNOWN_MODEL
@@ -659,20 +657,11 @@ class Pricer:
                     and provider.strip().lower() == GEMINI_API
                 )
                 schedule = _genai_schedule(
-                    *found, service_tier, data.version, regional, inference_geo, billed, endpoint
+                    *found, service_tier, data.version, regional, inference_geo, billed
                 )
                 schedules.append(schedule)
         first = max(PRICES_FROM, names.snapshot_date(model) or PRICES_FROM)
         return _Plan(lookups[at][1] if found else model.strip(), schedules, reason, first)
-
-
-def _gemini_endpoint(provider: str, model: str) -> str:
-    """Which Google endpoint served a call: Vertex AI (its provider name, or a resource path
-    with a location), the Gemini API, or "" when neither is said."""
-    name = provider.strip().lower()
-    if name == "gcp.vertex_ai" or names.vertex_location(model) is not None:
-        return rules.VERTEX_AI
-    return rules.GEMINI_API if name == GEMINI_API else ""
 
 
 def _tiers_only(pricer: Pricer, provider: str, lookups: list[tuple[str | None, str]]) -> bool:
@@ -791,12 +780,10 @@ def _genai_schedule(
     regional: bool = False,
     inference_geo: str = "",
     grounding_billed: bool = False,
-    gemini_endpoint: str = "",
 ) -> _Schedule:
     """genai-prices' periods for a model, as ``ModelInfo.calc_price`` resolves them;
     ``regional``: at a Vertex AI regional endpoint's rates (:data:`rules.VERTEX_REGIONAL`);
-    ``inference_geo``: where an Anthropic call's inference ran (:data:`rules.ANTHROPIC_US`);
-    ``gemini_endpoint``: Vertex AI or the Gemini API (:data:`rules.VERTEX_BATCH_CACHE`)."""
+    ``inference_geo``: where an Anthropic call's inference ran (:data:`rules.ANTHROPIC_US`)."""
     context = price_context(service_tier, provider.id)
     # calc_price ignores variants for a model borrowed from a fallback provider (Azure → OpenAI).
     if context and not any(model is m for m in provider.models):
@@ -840,7 +827,6 @@ def _genai_schedule(
             inference_geo=inference_geo,
             grounding_billed=grounding_billed,
             batch_cache_undiscounted=batch_cache_undiscounted,
-            gemini_endpoint=gemini_endpoint,
             batch_cache_listed=any(
                 rules.gemini_batch_cache_listed(v.prices)
                 for v in variants
@@ -898,7 +884,6 @@ def _file_schedule(
     canonical: str | None = None,
     inference_geo: str = "",
     geo: tuple[str, str] = ("", ""),
-    gemini_endpoint: str = "",
 ) -> _Schedule:
     """A prices-file entry's periods; before its first ``start``, from a period's ``end``
     to the next period's start and, for an entry with ``hours_utc``, outside its daily
@@ -932,7 +917,6 @@ def _file_schedule(
             base_prices=None,
             day=period.start,  # a rule that changed within the period applies as at its start
             inference_geo=inference_geo,
-            gemini_endpoint=gemini_endpoint,
             batch_cache_listed=entry.service_tier is not None
             and rules.gemini_batch_cache_listed(period.prices),
         )

@@ -98,26 +98,28 @@ AZURE_BATCH_CACHE_UNKNOWN = frozenset({"azure"})
 
 # Gemini batch calls with cache hits, where the data's batch row lists no cached rate (Gemini
 # 2.5 Pro, Flash, Flash-Lite, 3 Flash Preview, 3.1 Pro Preview; every model without a batch
-# row). Vertex AI publishes the rule: "the discounts for cache and batch don't stack. The ...
-# cache hit discount takes precedence over the batch discount": cached tokens at the standard
-# cache-hit rate, the rest at batch rates. The Gemini API publishes no such rule and no batch
-# cache rate for those models: such a call there is unpriced (``no_rate``), neither the
-# standard cache rate (genai-prices' merge of the batch row) nor half of it (the 50% rule).
+# row): cached tokens at the standard cache-hit rate, the rest at batch rates, on both
+# endpoints. Vertex AI: "the discounts for cache and batch don't stack. The ... cache hit
+# discount takes precedence over the batch discount"; the Gemini API: "If a request in your
+# batch results in a cache hit, the cached tokens are priced the same as for non-batch API
+# traffic". Not half the cache rate (the 50% rule). A batch row that lists its own cached
+# rate (3.1 Flash-Lite's) applies as listed.
 VERTEX_BATCH_CACHE = Rule(
     "vertex-gemini-batch-cache-precedence",
-    "Vertex AI batch inference of Gemini with cache hits: cache and batch discounts do not "
-    "stack, the cache-hit discount takes precedence: cached tokens at the standard cache-hit "
-    "rate, the other tokens at batch rates",
+    "Gemini batch inference with cache hits (Vertex AI and the Gemini API): cache and batch "
+    "discounts do not stack, cached tokens at the standard cache-hit rate, the other tokens "
+    "at batch rates",
     "https://cloud.google.com/vertex-ai/generative-ai/docs/multimodal/batch-prediction-gemini "
     "(Why use batch inference: \"the discounts for cache and batch don't stack. The 90% cache "
     'hit discount takes precedence over the batch discount"; read in its ?hl=es version, which '
     "gives the earlier 75%, and as copied at https://skills.sh/viktor-ferenczi/skills/gcp-batch-"
     "inference; checked 2026-12-04) ; https://cloud.google.com/vertex-ai/generative-ai/docs/"
-    "context-cache/context-cache-overview (implicit caching: a 90% discount on cached tokens)",
+    "context-cache/context-cache-overview (implicit caching: a 90% discount on cached tokens) ; "
+    'https://ai.google.dev/gemini-api/docs/batch-mode (Technical details, Caching: "If a '
+    "request in your batch results in a cache hit, the cached tokens are priced the same as for "
+    'non-batch API traffic"; last updated 2026-02-19; checked 2026-12-04)',
 )
 GEMINI_CACHE_READS = ("cache_read_mtok", "cache_audio_read_mtok")
-VERTEX_AI = "vertex"  # ``gemini_endpoint``: the call went to Vertex AI
-GEMINI_API = "api"  # to the Gemini API (AI Studio); "" when the span does not say
 
 
 def gemini_batch_cache_listed(prices: ModelPrice) -> bool:
@@ -546,7 +548,6 @@ def apply(
     inference_geo: str = "",
     grounding_billed: bool = False,
     batch_cache_undiscounted: bool = False,
-    gemini_endpoint: str = "",
     batch_cache_listed: bool = False,
 ) -> Ruled:
     """The rules for one resolved price.
@@ -559,7 +560,6 @@ def apply(
     ``grounding_billed``: the prices file says the Gemini API project pays every grounded
     call's fee (``gemini_grounding: billed``): Gemini 3 and later's searches are billed.
     ``batch_cache_undiscounted``: :func:`batch_cache_undiscounted` for the call's model.
-    ``gemini_endpoint``: :data:`VERTEX_AI`, :data:`GEMINI_API` or "" (not said), and
     ``batch_cache_listed``: the batch row lists a cached rate (:data:`VERTEX_BATCH_CACHE`).
     """
     applied: list[tuple[Rule, str]] = []
@@ -603,11 +603,8 @@ def apply(
         and "gemini" in model_id
         and not batch_cache_listed
     ):
-        if gemini_endpoint == VERTEX_AI:
-            prices = _with(prices, **{k: v for k, v in standard_cache.items() if v is not None})
-            applied.append((VERTEX_BATCH_CACHE, "cache_read_tokens"))
-        else:
-            no_rate += ["cache_read_tokens", "cache_audio_read_tokens"]
+        prices = _with(prices, **{k: v for k, v in standard_cache.items() if v is not None})
+        applied.append((VERTEX_BATCH_CACHE, "cache_read_tokens"))
     if service_tier == BATCH_TIER and provider_id in AZURE_BATCH_CACHE_UNKNOWN:
         no_rate.append("cache_read_tokens")  # AZURE_BATCH_CACHE: not published, not halved
     if batch_cache_undiscounted and None not in (prices.cache_read_mtok, prices.input_mtok):

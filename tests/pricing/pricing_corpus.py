@@ -325,9 +325,8 @@ def reference(call: Call, provider_id: str | None) -> Expected | str:
     if pid == "google" and rules.vertex_endpoint_priced(calc.model.id):
         return "no_rate"  # Vertex AI: global or regional (+10%)? The bare name does not say.
     tier = call.service_tier
-    # Gemini batch with cache hits where the batch row lists no cached rate: Vertex AI bills
-    # them at the standard cache-hit rate (discounts do not stack), the Gemini API publishes
-    # no rate (rules.VERTEX_BATCH_CACHE).
+    # Gemini batch with cache hits where the batch row lists no cached rate: Vertex AI and the
+    # Gemini API bill them at the standard cache-hit rate (rules.VERTEX_BATCH_CACHE).
     standard_cache = (prices.cache_read_mtok, prices.cache_audio_read_mtok)
     gemini_batch_cache = (
         tier == "batch"
@@ -335,8 +334,6 @@ def reference(call: Call, provider_id: str | None) -> Expected | str:
         and "gemini" in calc.model.id
         and not _batch_cache_listed(calc, call.ts)
     )
-    if gemini_batch_cache and call.provider != "gcp.vertex_ai" and call.cache_read_tokens:
-        return "no_rate"
     if tier not in STANDARD and not _has_tier_price(calc, call.ts, tier):
         if (tier == "batch" and pid in BATCH_HALF) or (tier == "flex" and pid in OPENAI):
             prices = _scaled(prices, Decimal("0.5"))

@@ -16,10 +16,6 @@ Not verified, so not asserted here:
   priority rates.
 - Gemini priority ("75% to 100% more than standard"): no exact rate, so unpriced (checked
   below); whether Gemini's own responses name their tier, so that a span carries it, is open.
-- Gemini API batch calls with context-cache hits where the batch row lists no cached rate
-  (2.5 Pro / Flash / Flash-Lite, 3 Pro Preview): no Gemini API page read here prices them
-  (unpriced, ``no_rate``); Vertex AI's rule (the cache-hit discount takes precedence, no
-  stacking) is checked below.
 - Gemini's -latest aliases after the dates a first-party page gives: gemini-flash-latest from
   2026-05-19 (Gemini 3.5, 3.6, 3.7 Flash were released before 3.8; when the alias moved to
   each is not in the stored changelog) and gemini-flash-lite-latest from 2026-01-22 are
@@ -331,7 +327,9 @@ GEMINI_BATCH = GEMINI + " ; https://ai.google.dev/gemini-api/docs/batch-mode"
 VERTEX_BATCH_CACHE = (
     "https://cloud.google.com/vertex-ai/generative-ai/docs/multimodal/batch-prediction-gemini "
     "(\"the discounts for cache and batch don't stack. The 90% cache hit discount takes "
-    'precedence over the batch discount") ; ' + GEMINI_BATCH
+    'precedence over the batch discount") ; https://ai.google.dev/gemini-api/docs/batch-mode '
+    '("If a request in your batch results in a cache hit, the cached tokens are priced the same '
+    'as for non-batch API traffic") ; ' + GEMINI_BATCH
 )
 FLASH_PREVIEW = (
     "https://ai.google.dev/gemini-api/docs/pricing (Gemini 2.5 Flash Preview, as it read in 2025: "
@@ -4223,10 +4221,11 @@ CASES = [
     # batch discounts do not stack, cached tokens at the standard cache-hit rate: 2.5 Flash
     # 60,000 x 0.15 + 40,000 x 0.03 + 10,000 x 1.25; 2.5 Pro 60,000 x 0.625 + 40,000 x 0.125
     # + 10,000 x 5; 3 Pro Preview (no batch row: half of $2 / $12) 60,000 x 1 + 40,000 x 0.2
-    # + 10,000 x 6 (0.124 before: the cache rate halved too). The Gemini API publishes no
-    # batch cache rate for these models: unknown (0.0227, 0.0925, 0.124 before); where its
-    # batch row lists one (3.1 Flash-Lite $0.0125), that one: 60,000 x 0.125 + 40,000 x
-    # 0.0125 + 10,000 x 0.75.
+    # + 10,000 x 6 (0.124 before: the cache rate halved too). The Gemini API's batch page
+    # says the same ("cached tokens are priced the same as for non-batch API traffic"):
+    # 0.0227, 0.0925, 0.128 there too (unknown before, and 0.0227, 0.0925, 0.124 before
+    # that); where its batch row lists a cached rate (3.1 Flash-Lite $0.0125), that one:
+    # 60,000 x 0.125 + 40,000 x 0.0125 + 10,000 x 0.75.
     *(
         Case(
             f"{provider} {model} batch cache hits",
@@ -4241,9 +4240,9 @@ CASES = [
             ("gcp.vertex_ai", "gemini-2.5-flash", "0.0227"),
             ("gcp.vertex_ai", "gemini-2.5-pro", "0.0925"),
             ("gcp.vertex_ai", "gemini-3-pro-preview", "0.128"),
-            ("gcp.gemini", "gemini-2.5-flash", None),
-            ("gcp.gemini", "gemini-2.5-pro", None),
-            ("gcp.gemini", "gemini-3-pro-preview", None),
+            ("gcp.gemini", "gemini-2.5-flash", "0.0227"),
+            ("gcp.gemini", "gemini-2.5-pro", "0.0925"),
+            ("gcp.gemini", "gemini-3-pro-preview", "0.128"),
             ("gcp.gemini", "gemini-3.1-flash-lite", "0.0155"),
         )
     ),
