@@ -138,3 +138,18 @@ def test_openllmetry_js_langchain_alone(replay):
         ("openai", "gpt-4o", 0, 0, 0, 0, 1, 0),  # the chat stream: no usage on its span
     ] + [GPT_4O_CACHE_UNSAID] * 4  # fmt: skip
     assert _total(result) == 0
+
+
+def test_llamaindex_ts_through_openllmetry_js(replay):
+    """LlamaIndex.TS (llamaindex 0.12.1, @llamaindex/openai 0.4.23 on openai 5.23) with
+    OpenLLMetry JS's SDK and its LlamaIndex instrumentation (0.27.0; recorded 2026-12-04,
+    ``llamaindexTraceloopCalls``; LlamaIndex.TS has no tracing of its own): gpt-4o chat
+    plain and streamed, a query embedding. Its OpenAI instrumentation, handed the SDK, made
+    no span (@llamaindex/openai loads the SDK by ``import('openai')``, its ESM build, another
+    module than the one handed). A ``chat gpt-4o`` span per chat
+    call, with the response id: 2 rows, unknown (no cache count; the stream's span has no
+    usage). The embedding's span is a ``task`` naming neither model nor usage: not a call."""
+    result = replay("llamaindex_js_traceloop")
+    assert result.spans == 3
+    assert result.rows() == [("openai", "gpt-4o", 0, 0, 0, 0, 1, 0), GPT_4O_CACHE_UNSAID]
+    assert result.metrics.spans_ignored.value() == 1
