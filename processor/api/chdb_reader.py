@@ -27,7 +27,7 @@ from typing import Any
 
 import chdb
 
-from tokentrace.processor.api import readonly_sql
+from tokentrace.processor.api import native_revision, readonly_sql
 from tokentrace.processor.api.clickhouse_errors import (
     READONLY,
     TOO_MANY_ROWS_OR_BYTES,
@@ -82,8 +82,12 @@ class ChdbReader:
         database: str | None = None,
         settings: Mapping[str, str] | None = None,
         params: Mapping[str, str] | None = None,
+        protocol_version: int = 0,
     ) -> QueryResult:
         """Run one query; raises :class:`ClickHouseError` with the engine's own message.
+
+        ``protocol_version`` is the client's ``client_protocol_version``: Native output is
+        framed for it (:mod:`native_revision`), as a ClickHouse server does.
 
         A bookkeeping table the query found dropped by hand under serve is created again
         (``repair``) and the query run once more, as serve's other readers do
@@ -91,7 +95,13 @@ class ChdbReader:
         until one of those readers or a restart created it."""
         check_settings(settings or {}, self.version)
         run = functools.partial(
-            self._run, sql, default_format, database or self.database, settings, params
+            self._run,
+            sql,
+            default_format,
+            database or self.database,
+            settings,
+            params,
+            protocol_version,
         )
         repair = self._repair
         if repair is None:
@@ -105,6 +115,7 @@ class ChdbReader:
         database: str,
         settings: Mapping[str, str] | None,
         params: Mapping[str, str] | None,
+        protocol_version: int,
     ) -> QueryResult:
         params = dict(params or {})
         conn = chdb.connect(self.path)
@@ -123,6 +134,8 @@ class ChdbReader:
             output = vetted.format or default_format or DEFAULT_FORMAT
             result = self._query(conn, sql, output, params)
             body = result.bytes() or b""
+            if output == "Native":
+                body = native_revision.for_revision(body, protocol_version, self.version)
         except ClickHouseError as error:
             raise _dropped(error, database) from None
         finally:

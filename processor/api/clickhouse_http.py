@@ -12,6 +12,8 @@ interface (https://clickhouse.com/docs/interfaces/http):
 - other URL parameters are settings, ``param_<name>`` are query parameters, ``database``
   picks the database; ``query_id``, ``session_id`` and the other transport parameters
   are accepted (each query is independent: temporary tables are writes anyway);
+  ``client_protocol_version`` frames Native output for that protocol revision
+  (:mod:`native_revision`: clickhouse-go, so Grafana's data source, reads nothing else);
 - credentials come from ``X-ClickHouse-User``/``X-ClickHouse-Key``, basic auth or the
   ``user``/``password`` parameters; with ``TOKENTRACE_AUTH_TOKEN`` set the password must
   be the token (any user name), else ``Code: 516 … AUTHENTICATION_FAILED``;
@@ -63,6 +65,7 @@ from starlette.types import Receive, Scope, Send
 from tokentrace.processor.api.chdb_reader import ChdbReader, QueryResult
 from tokentrace.processor.api.clickhouse_errors import (
     AUTHENTICATION_FAILED,
+    BAD_ARGUMENTS,
     NOT_IMPLEMENTED,
     QUERY_IS_TOO_LARGE,
     STD_EXCEPTION,
@@ -296,6 +299,7 @@ class ClickHouseHttp:
             if k not in TRANSPORT_PARAMETERS and not k.startswith("param_")
         }
         query_params = {k[6:]: v for k, v in params.items() if k.startswith("param_")}
+        protocol_version = _protocol_version(params, self.reader.version)
         self._admitted += 1
         try:
             async with self._slots:
@@ -308,6 +312,7 @@ class ClickHouseHttp:
                         database=params.get("database") or None,
                         settings=settings,
                         params=query_params,
+                        protocol_version=protocol_version,
                     ),
                 )
         finally:
@@ -367,6 +372,19 @@ def _query_text(params: dict[str, str], body: bytes, encoding: str, version: str
     if not sql.strip():
         raise ClickHouseError(SYNTAX_ERROR, "Empty query", version)
     return sql
+
+
+def _protocol_version(params: dict[str, str], version: str) -> int:
+    """``client_protocol_version``: the native-protocol revision Native output is framed for
+    (clickhouse-go sends it with every query and reads nothing else)."""
+    text = params.get("client_protocol_version", "0").strip()
+    if not text.isdigit():
+        raise ClickHouseError(
+            BAD_ARGUMENTS,
+            f"client_protocol_version must be a whole number, not {text!r}",
+            version,
+        )
+    return int(text)
 
 
 def _pick_encoding(accept: str) -> str | None:
