@@ -89,6 +89,10 @@ SCOPES: dict[bytes, frozenset[str]] = {
     b"opentelemetry.instrumentation.replicate": frozenset({"framework"}),
     b"opentelemetry.instrumentation.sagemaker": frozenset({"framework"}),
     b"opentelemetry.instrumentation.alephalpha": frozenset({"framework"}),
+    # OpenLLMetry's LiteLLM (0.62.4): never current either, and its response id is LiteLLM's
+    # (``chatcmpl-<uuid>`` for Claude), not the provider's: paired by time; it reads
+    # LiteLLM's ``cached_tokens`` and never Claude's cache writes, which its input includes
+    b"opentelemetry.instrumentation.litellm": frozenset({"framework", "cache_writes_unsaid"}),
     # OpenLLMetry's Bedrock (0.62.4): never current (streams); input without the cache; the
     # model id without its vendor (``Source.bedrock_model``)
     b"opentelemetry.instrumentation.bedrock": frozenset(

@@ -855,7 +855,8 @@ class Source:
         (``llm.token_count.prompt_details.cache_read``) and never the writes, which their
         1,200 input tokens include (recorded: $0.0021 for a $0.002175 call). Writes cost
         1.25 or 2 times the input rate, so pricing them as plain input undercounts: the cost
-        is unknown. VoltAgent (2.10) likewise counts the reads and never the writes."""
+        is unknown. VoltAgent (2.10) and OpenLLMetry's LiteLLM (0.62.4: LiteLLM's
+        ``cached_tokens`` alone) likewise count the reads and never the writes."""
         return (
             (self.openllmetry_langchain or self.langchain or self.cache_writes_unsaid)
             and provider == "anthropic"

@@ -502,21 +502,46 @@ def test_openinference_litellm_and_openai_count_each_call_once(replay):
 def test_openllmetry_litellm(replay):
     """OpenLLMetry's LiteLLM instrumentation (0.62.4), its OpenAI instrumentation on too:
     one ``litellm.chat`` span per call (LiteLLM bypasses ``Completions.create``, so the
-    OpenAI instrumentation sees none). Its Anthropic span has the cache reads but not the
-    100 cache writes, billed as input since the span does not say (100 × 3 + 100 × 3 +
-    1,000 × 0.30 + 80 × 15 per million = $0.0021); its streams have usage only from
-    OpenAI, with ``include_usage``: the others are usage-missing (unknown, never $0)."""
+    OpenAI instrumentation sees none). Its Anthropic span has the cache reads but never the
+    cache writes (it reads LiteLLM's ``cached_tokens`` alone), which its 1,200 input tokens
+    include: billed as plain input it read $0.0021 for a $0.002175 call; now usage-missing,
+    its cost unknown (``cache_writes_unsaid``). Its streams have usage only from OpenAI,
+    with ``include_usage``: the others are usage-missing (unknown, never $0)."""
     result = replay("openllmetry_litellm")
     assert result.spans == 5
     rows = result.rows()
     assert rows[0] == ("anthropic", "claude-sonnet-4-5", 0, 0, 0, 0, 1, rows[0][-1])
-    assert rows[1] == ("anthropic", "claude-sonnet-4-5", 1200, 80, 1000, 0, 0, Decimal("0.0021"))
+    assert rows[1][:7] == ("anthropic", "claude-sonnet-4-5", 1200, 80, 1000, 0, 1)
     assert rows[2:4] == [OPENAI, OPENAI]
     assert_no_usage(rows[4])
-    assert result.rows("usage_missing", "priced") == [(0, 1)] * 3 + [(1, 0)] * 2
+    assert result.rows("usage_missing", "priced") == [(0, 1)] * 2 + [(1, 0)] * 3
     assert result.rows("provider", "stream") == [
         ("anthropic", 0), ("anthropic", 1), ("openai", 0), ("openai", 1), ("openai", 1),
     ]  # fmt: skip
+
+
+@pytest.mark.parametrize("alone", [False, True])
+@pytest.mark.parametrize(
+    "fixture", ["openllmetry_litellm_tokentrace", "openinference_litellm_tokentrace"]
+)
+def test_litellm_instrumentations_beside_tokentrace(replay, alone, fixture):
+    """OpenLLMetry's (0.62.4) and OpenInference's (0.1.51) LiteLLM instrumentations alone
+    beside tokentrace's (litellm 1.110.2, the same 5 calls; recorded 2026-12-04): one row
+    a call, tokentrace's, $0.00945 for the 4 with usage, the stream without
+    ``include_usage`` unknown. OpenLLMetry's spans are never current (``start_span``), so
+    tokentrace's span of a call is the root of a trace of its own, and its Claude spans
+    carry LiteLLM's response id (``chatcmpl-<uuid>``), not Anthropic's: both Claude calls
+    were counted twice (7 rows, $0.0021 and an unknown more), now paired by time as a
+    framework's. OpenInference's are the parents of tokentrace's: paired as such."""
+    result = replay(fixture, alone=alone)
+    assert result.spans == 10
+    rows = result.rows()
+    assert rows[:4] == [ANTHROPIC, ANTHROPIC, OPENAI, OPENAI]
+    assert_no_usage(rows[4])
+    assert len(rows) == 5
+    assert sum(row[-1] for row in rows[:4]) == Decimal("0.00945")
+    assert result.rows("stream") == [(0,), (0,), (1,), (1,), (1,)]
+    assert result.metrics.spans_duplicate.value() == 5
 
 
 def test_litellm_and_logfire_openai_count_each_call_once(replay):
