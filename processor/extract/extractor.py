@@ -397,6 +397,9 @@ SERVER_ADDRESS = _field(LOWER, "server.address")
 # The request's URL, where a source records it (the Anthropic SDKs' tracing), or its API base
 # URL (OpenLLMetry's OpenAI instrumentation): a cloud's endpoint (``sources.cloud_provider``).
 URL = _field(TEXT, "url.full", "gen_ai.openai.api_base")
+# An HTTP client span's URL in the older conventions, which @vercel/otel's fetch
+# instrumentation (2.1, ``registerOTel``'s default) writes: read for ``Endpoints`` alone.
+HTTP_URL = _field(TEXT, "http.url")
 API_KEY = _field(TEXT, "tokentrace.api_key")
 ENDPOINT = _field(TEXT, "tokentrace.endpoint")
 BUDGET_BLOCKED = _field(FLAG, "tokentrace.budget.blocked")
@@ -827,8 +830,9 @@ def _call(
     extraction: Extraction,
 ) -> Call | None:
     found, others = _scan(span.attributes)
-    if found[URL] is not None and span.parent_span_id:
-        endpoint = sources.vertex_claude_resource(found[URL])
+    requested = found[URL] or found[HTTP_URL]
+    if requested is not None and span.parent_span_id:
+        endpoint = sources.vertex_claude_resource(requested)
         if endpoint is not None:
             extraction.endpoints[span.trace_id + span.parent_span_id] = endpoint
     if source.span_events and span.events:

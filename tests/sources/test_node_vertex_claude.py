@@ -91,3 +91,15 @@ def test_vercel_ai_claude_on_vertex_global_endpoint(replay):
     )
     sonnet_4_5 = ("gcp.vertex_ai", "claude-sonnet-4-5", 1200, 80, 1000, 100, 0, Decimal("0.002175"))
     assert result.rows() == [SONNET_4, SONNET_4, sonnet_4_5, sonnet_4_5]
+
+
+def test_vercel_ai_claude_on_vertex_beside_vercel_otel_fetch_spans(replay):
+    """The same spans with the URL under ``http.url``, as @vercel/otel's fetch
+    instrumentation (2.1.3, ``registerOTel``'s default in Next.js; its ``startSpan`` writes
+    the older conventions' ``http.url``, never ``url.full``) records it: Sonnet 4.5 located
+    as well, $0.0023925 at us-east5."""
+    result = replay(
+        "vercel_ai_7_vertex_claude_undici",
+        rewrite=lambda body: body.replace(b'"url.full"', b'"http.url"'),
+    )
+    assert result.rows() == [SONNET_4, SONNET_4, SONNET_4_5_REGIONAL, SONNET_4_5_REGIONAL]
