@@ -264,20 +264,27 @@ def parse_provider_urls(text: str) -> tuple[MappedUrl, ...]:
         if not item:
             continue
         provider, sep, url = item.partition("=")
-        parts = urlsplit(url.strip())
+        try:  # urlsplit and .port raise on a broken address ("http://[::1", ":99999")
+            parts = urlsplit(url.strip())
+            port = parts.port
+        except ValueError:
+            parts, port = None, None
         if (
-            not sep
+            parts is None
+            or not sep
             or not provider.strip()
             or parts.scheme not in _DEFAULT_PORTS
             or not parts.hostname
         ):
-            raise ValueError(f"not a provider=base_url entry: {item!r}")
+            raise ValueError(
+                f"not a provider=base_url entry: {item!r} (e.g. openai=http://gateway:8080/v1)"
+            )
         entries.append(
             MappedUrl(
                 provider=provider.strip(),
                 scheme=parts.scheme,
                 host=parts.hostname.lower(),
-                port=parts.port or _DEFAULT_PORTS[parts.scheme],
+                port=port or _DEFAULT_PORTS[parts.scheme],
                 path=parts.path.rstrip("/"),
             )
         )

@@ -52,9 +52,18 @@ def test_url_map_prefix_match_wins_over_known_hosts():
     assert provider_for(mapped, "http", "10.0.0.1", 8081, "/v1/messages") is None
 
 
-def test_bad_url_map_entry_is_rejected():
-    with pytest.raises(ValueError, match="not a provider=base_url entry"):
-        parse_provider_urls("openai")
+@pytest.mark.parametrize(
+    "entry",
+    ["openai", "=http://x", "openai=notaurl", "openai=http://[::1", "openai=http://h:99999"],
+)
+def test_bad_url_map_entry_is_rejected_naming_it(entry):
+    """Before, a broken address raised urlsplit's own "Invalid IPv6 URL" or "Port out of
+    range", which the log line showed without the entry or the form to use."""
+    with pytest.raises(ValueError) as raised:
+        parse_provider_urls(f"anthropic=http://other, {entry}")
+    assert str(raised.value) == (
+        f"not a provider=base_url entry: {entry!r} (e.g. openai=http://gateway:8080/v1)"
+    )
 
 
 def test_known_host_end_to_end_through_a_proxy(standin, exporter):
