@@ -153,3 +153,32 @@ def test_llamaindex_ts_through_openllmetry_js(replay):
     assert result.spans == 3
     assert result.rows() == [("openai", "gpt-4o", 0, 0, 0, 0, 1, 0), GPT_4O_CACHE_UNSAID]
     assert result.metrics.spans_ignored.value() == 1
+
+
+def test_openai_sdk_traced_by_openllmetry_js_and_openinference_js(replay):
+    """The OpenAI SDK (openai 6.49) traced by OpenLLMetry JS's OpenAI instrumentation and
+    OpenInference JS's at once (0.27.0, 4.2.7; recorded 2026-12-04, ``openaiTwiceCalls``), the
+    OpenAI shapes of the reference calls (6): OpenLLMetry's span is the child of
+    OpenInference's. 6 rows, never two for a call. In one request the richer span of each pair
+    is kept: 4 gpt-4o calls exact with OpenInference's cache counts ($0.0102); the chat
+    stream's (OpenInference: no span of it; OpenLLMetry: its estimate, taken as no usage)
+    and the embedding's (no usage on either span) unknown."""
+    result = replay("openai_js_twice")
+    assert result.spans == 10
+    assert result.rows("model", "cost", "usage_missing") == [
+        ("gpt-4o", 0, 1), *[("gpt-4o", Decimal("0.00255"), 0)] * 4,
+        ("text-embedding-3-small", 0, 1),
+    ]  # fmt: skip
+    assert result.metrics.spans_duplicate.value() == 4
+
+
+def test_openai_sdk_traced_twice_span_by_span(replay):
+    """The same spans sent one by one: still 6 rows. The child (OpenLLMetry's, usage without
+    the cache: unknown) ends and comes first, and the first span seen of a call is its row,
+    so 3 gpt-4o calls that were exact in one request are unknown: $0.00255 known. Holding
+    every OpenLLMetry JS span that has a parent for that parent would delay its rows alone
+    (under any server span) by up to the 10-minute hold: not done."""
+    result = replay("openai_js_twice", alone=True)
+    assert result.stored == 6
+    assert _total(result) == Decimal("0.00255")
+    assert result.metrics.spans_duplicate.value() == 4
