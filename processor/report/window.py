@@ -150,8 +150,9 @@ def _build(
         stop = parse_time(end, end_of_day=True) if end else now
         begin = parse_time(start) if start else stop - 30 * DAY
         if begin >= stop:
+            ends = f"--to {end}" if end else f"now ({stop:%Y-%m-%d %H:%M:%S} UTC)"
             raise ValueError(
-                f"the window is empty: {begin.isoformat()} is not before {stop.isoformat()}"
+                f"the window is empty: --from {start} is not before {ends}: give a --from before it"
             )
         if end:
             return Window(begin, stop, filters)

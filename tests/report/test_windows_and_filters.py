@@ -138,6 +138,12 @@ _OUTSIDE = (
         (None, "2026-01-01", "2300-01-01", "--from 2026-01-01 --to 2300-01-01" + _OUTSIDE),
         (None, None, "9999-12-31", "--to 9999-12-31" + _OUTSIDE),
         (None, "0001-01-01", None, "--from 0001-01-01" + _OUTSIDE),
+        # A window starting after its end (a future --from): before, two ISO times with
+        # microseconds and nothing to do about it.
+        (None, "2030-01-01", None, "the window is empty: --from 2030-01-01 is not before now "
+         f"({NOW:%Y-%m-%d %H:%M:%S} UTC): give a --from before it"),
+        (None, "2026-12-05", "2026-12-01", "the window is empty: --from 2026-12-05 is not before "
+         "--to 2026-12-01: give a --from before it"),
     ],
 )  # fmt: skip
 def test_a_window_no_view_can_answer_is_refused_with_the_reason(since, start, end, said) -> None:
