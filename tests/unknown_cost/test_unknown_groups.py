@@ -61,7 +61,7 @@ def store(module_store_client, tmp_path_factory) -> Iterator[Any]:
     finally:
         ingest.close()
     for team, period in (("growth", "month"), ("support", "day"), ("ops", "month")):
-        budgets.set_budget(client, f"team={team}", "1", period)
+        budgets.set_budget(client, f"team={team}", "1", period, enforce=True)
     yield client
 
 
@@ -107,6 +107,19 @@ def test_a_budget_of_unknown_costs_only_is_not_under_budget_at_zero(store) -> No
         "team=growth": ("team=growth (month)", GROWTH, GROWTH, 0),
         "team=support": ("team=support (day) + 3 unknown", None, None, 3),
         "team=ops": ("team=ops (month) + 3 unknown", None, None, 3),
+    }
+
+
+def test_the_budget_guard_state_of_unknown_costs_only_is_unknown_not_zero(store) -> None:
+    """What the guard polls: the unknown scopes have no spend (None, with the count), not $0;
+    the guard fails open on them (not exceeded) and its warning counts them."""
+    states = budgets.enforced_state(store, now=DAY + dt.timedelta(hours=12))
+    assert {
+        s.budget.scope: (s.spent, s.utilization, s.unpriced_requests, s.exceeded) for s in states
+    } == {
+        "team=growth": (GROWTH, GROWTH, 0, False),
+        "team=support": (None, None, 3, False),
+        "team=ops": (None, None, 3, False),
     }
 
 
