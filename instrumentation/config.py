@@ -11,6 +11,7 @@ import math
 import os
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from .budget_guard import BudgetGuard
 from .providers import MappedUrl
@@ -78,7 +79,25 @@ def budget_guard() -> BudgetGuard | None:
     url = os.environ.get(BUDGET_GUARD_ENV, "").strip()
     if not url:
         return None
+    if not _http_url(url):
+        _ignored(
+            BUDGET_GUARD_ENV,
+            url,
+            "give serve's OTLP/HTTP address, e.g. http://127.0.0.1:4318; no call is blocked",
+        )
+        return None
     return BudgetGuard(url, os.environ.get(AUTH_TOKEN_ENV) or None, _guard_interval())
+
+
+def _http_url(url: str) -> bool:
+    """An http(s) URL with a host and a valid port: before, `notaurl` was polled as is and
+    said "unknown url type" once, the form to give unsaid."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises on a port that is not a number below 65536
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
 
 
 def _guard_interval() -> float:

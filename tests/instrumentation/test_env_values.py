@@ -49,6 +49,21 @@ def test_a_budget_guard_interval_not_a_positive_number_is_said(monkeypatch, capl
 
 
 @pytest.mark.parametrize(
+    "value", ["notaurl", "127.0.0.1:4318", "ftp://h", "http://[::1", "http://h:99999"]
+)
+def test_a_budget_guard_that_is_not_a_url_is_said(monkeypatch, caplog, value) -> None:
+    """Before, `notaurl` was polled as given: "no answer from notaurl/api/v1/budgets/enforced
+    (unknown url type …)", with no form to give."""
+    caplog.set_level(logging.ERROR)
+    monkeypatch.setenv(config.BUDGET_GUARD_ENV, value)
+    assert config.budget_guard() is None
+    assert _said(caplog) == [
+        f"ignoring TOKENTRACE_BUDGET_GUARD={value!r}: give serve's OTLP/HTTP address, e.g. "
+        "http://127.0.0.1:4318; no call is blocked"
+    ]
+
+
+@pytest.mark.parametrize(
     ("stream", "enabled", "interval"), [("inject", "false", "0.5"), ("INJECT", "On", "0.01")]
 )
 def test_values_understood_say_nothing(monkeypatch, caplog, stream, enabled, interval) -> None:
