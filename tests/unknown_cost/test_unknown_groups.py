@@ -156,3 +156,29 @@ def test_grafana_panels_show_groups_of_unknown_costs_as_unknown(store, title, ke
     assert shown == {(GROWTH, 0), (None, 3)}, rows
     assert sum(1 for r in rows if r[column] is None) == 2
     assert all(isinstance(r[column], (Decimal, type(None))) for r in rows)
+
+
+# Money columns worth the cost of the row's own calls (see test_every_surface.COSTS).
+COSTS = (
+    "cost", "spent", "cost_per_request", "cost_per_hour", "cache_savings", "cache_read_cost",
+    "cache_write_cost", "forecast", "utilization", "share",
+)  # fmt: skip
+
+
+@pytest.mark.parametrize("team", ["support", "ops"])
+def test_every_view_filtered_to_a_team_of_unknown_costs_has_no_zero_cost(store, team) -> None:
+    """The dashboards' team variable, the API's and the report's filter: every cost of every
+    view over the team's calls is unknown, none $0, with the team's 3 calls of unknown cost
+    (but the budgets, which are not filtered)."""
+    checked = []
+    for name, view in views.VIEWS.items():
+        for row in views.fetch(store, view, start=DAY, end=END, filters={"team": [team]}):
+            checked += [(name, key, row[key]) for key in COSTS if key in row]
+    # Budgets answer as without the filter (a budget is of its own scope): growth's is known.
+    known = [(name, key, value) for name, key, value in checked if value is not None]
+    assert known == [("budget_utilization", k, GROWTH) for k in ("spent", "utilization")]
+    assert len(checked) >= 15, checked
+    [totals] = views.fetch(
+        store, views.VIEWS["totals"], start=DAY, end=END, filters={"team": [team]}
+    )
+    assert (totals["cost"], totals["requests"], totals["unpriced_requests"]) == (None, 3, 3)
