@@ -5,10 +5,10 @@
 prices (genai-prices and its ``TOKENTRACE_PRICES_FILE``, read again for the run) and answers
 the ``tokentrace reprice --format json`` document.
 
-Running it here rather than beside serve is what makes it exact under ingestion: the sink is
-paused for the run (spans keep being acknowledged into the spool), so rebuilding the rollups
-cannot race an insert into them. With ``TOKENTRACE_AUTH_TOKEN`` set this route wants the same
-bearer token.
+Running it here uses serve's own prices; the sink is paused for the run (spans keep being
+acknowledged into the spool). The rollups are changed by added differences
+(``store/rollup_deltas``), so other serves inserting into the same server are counted once.
+With ``TOKENTRACE_AUTH_TOKEN`` set this route wants the same bearer token.
 """
 
 from __future__ import annotations

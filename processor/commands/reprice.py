@@ -32,11 +32,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "reprice",
         help="re-price stored calls with the current prices",
         description="Re-price the calls stored in [--since, --until) with the current "
-        "genai-prices data and prices file, including calls stored unpriced, then rebuild the "
-        "hourly and daily rollups for the whole UTC days the range touches. While a "
-        "tokentrace serve holds the embedded store (or with --api), serve runs it with its "
-        "sink paused and its own prices file, so ingestion cannot race the rollups. A run "
-        "that died midway is finished by the next one.",
+        "genai-prices data and prices file, including calls stored unpriced; the hourly and "
+        "daily rollups take the difference (never rebuilt, so spans ingested meanwhile count "
+        "once), and for the whole UTC days the range touches are brought to match the calls. "
+        "While a tokentrace serve holds the embedded store (or with --api), serve runs it with "
+        "its sink paused and its own prices file. A run that died midway is finished by the "
+        "next one.",
     )
     parser.add_argument(
         "--since", type=parse_datetime, required=True, metavar="DATE", help="UTC, inclusive"
@@ -117,7 +118,7 @@ def render(result: RepriceResult) -> str:
         f"{result.newly_unpriced:,} now unpriced)",
         f"  cost before      {_cost(before, result.unpriced_before)}",
         f"  cost after       {_cost(after, result.unpriced_after)}{delta}",
-        f"  rollups rebuilt  {result.rollups_from:%Y-%m-%d} to {result.rollups_until:%Y-%m-%d} "
+        f"  rollups checked  {result.rollups_from:%Y-%m-%d} to {result.rollups_until:%Y-%m-%d} "
         "(whole UTC days)",
     ]
     for change in result.changes:

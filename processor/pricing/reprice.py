@@ -19,12 +19,22 @@ A row is priced as the ingest pipeline prices a span, by the same function
 (``stored_price.price_stored``): by its response model, else its request model (else the
 stored model), with its provider, timestamp, token counts and service tier.
 
-The rollups are then rebuilt from the fact table for every whole UTC day the range touches,
-with the materialized views' own SELECT, so partial days at the boundaries stay exact. That
-rebuild is not atomic with ingestion: spans arriving for those days while it runs may be
-counted twice in the rollups (never in the fact table). ``tokentrace reprice`` therefore
-goes through a running ``tokentrace serve`` (its API pauses the sink for the run, the spool
-absorbing meanwhile) whenever there is one.
+The rollups are changed by inserts of the difference, never deleted and rebuilt
+(``store/rollup_deltas``): before the fact table is touched, each rollup takes the new
+versions' contribution less the old versions' (keyed by each version's own model: a call that
+becomes priced moves to its priced model's key), one insert deduplicated by a token per run
+and rollup. The new versions then reach ``llm_calls`` without passing through the
+materialized views: they are inserted into a table of the same structure
+(``_repriced_<run>``), whose partitions are moved into ``llm_calls``. Spans ingested
+meanwhile, by this serve or any other on the same ClickHouse server, are counted by the views
+as always, once. (Delete-and-rebuild counted those landing between the DELETE and the
+INSERT … SELECT twice: three runs beside a writing serve gave ``llm_calls`` 5,420 calls and
+``llm_cost_hourly`` 5,780 requests.) Last, every rollup key of the range's whole UTC days is
+compared with ``llm_calls`` and any difference a fault left is added
+(``rollup_deltas.match_facts``: the repair the sink names for a rollup a crash left short).
+A run an earlier release staged (new versions inserted through the views) is finished as it
+was begun, that comparison setting its rollups right. Latency sums of calls whose model did
+not change are left out of the difference, so that no float is subtracted from itself.
 """
 
 from __future__ import annotations
@@ -52,7 +62,7 @@ from tokentrace.processor.pricing.pricer import (
     stored_usage_missing,
 )
 from tokentrace.processor.pricing.stored_price import price_stored
-from tokentrace.processor.store import retention
+from tokentrace.processor.store import retention, rollup_deltas
 
 log = logging.getLogger("tokentrace.serve")
 
@@ -86,15 +96,10 @@ PRICE_COLUMNS = (
     "price_version",
 )  # fmt: skip
 KEY_COLUMNS = INPUT_COLUMNS + PRICE_COLUMNS
-# Each rollup table, the materialized view that feeds it, and its time column (a new rollup
-# fed from llm_calls must be listed here to be rebuilt).
-ROLLUPS = (
-    ("llm_cost_hourly", "llm_cost_hourly_mv", "hour"),
-    ("llm_cost_daily", "llm_cost_daily_mv", "day"),
-)
 _CHUNK_ROWS = 200_000
 _STAGING_PREFIX = "_reprice_"
-_NO_DEDUP = {"insert_deduplicate": 0}  # a rebuilt block may equal an earlier one: keep it
+_NEW_PREFIX = "_repriced_"  # a run's new versions, before their partitions move to llm_calls
+_NO_DEDUP = {"insert_deduplicate": 0}  # a staged block may equal an earlier one: keep it
 _SYNC = {"mutations_sync": 2}
 
 
@@ -144,7 +149,8 @@ def reprice(
     rows, cost_before, unpriced_before = _totals(client, window)
     run = uuid.uuid4().hex[:12]
     staging = f"{_STAGING_PREFIX}{run}"
-    comment = json.dumps({"since": since.isoformat(), "until": until.isoformat()})
+    # additive: this release's run (see the module's docstring), finished by its own steps
+    comment = json.dumps({"since": since.isoformat(), "until": until.isoformat(), "additive": 1})
     literal = comment.replace("\\", "\\\\").replace("'", "\\'")
     client.command(
         f"CREATE TABLE {staging} ENGINE = MergeTree ORDER BY tuple() COMMENT '{literal}' "
@@ -155,7 +161,7 @@ def reprice(
     changes: dict[tuple, ModelChange] = {}
     for chunk in _chunks(client, window):
         _stage_changes(client, pricer, chunk, staging, _marker(run), changes)
-    _complete(client, staging, window)
+    _complete(client, staging, window, additive=True)
     start, end = _whole_days(since, until)
     _, cost_after, unpriced_after = _totals(client, window)
     by_model = sorted(changes.values(), key=_known_change, reverse=True)
@@ -204,7 +210,7 @@ def finish_unfinished(client: Client) -> list[str]:
     for staging, comment in found:
         bounds = json.loads(comment)
         window = {key: datetime.fromisoformat(bounds[key]) for key in ("since", "until")}
-        _complete(client, staging, window)
+        _complete(client, staging, window, additive=bool(bounds.get("additive")))
     return [name for name, _ in found]
 
 
@@ -227,8 +233,8 @@ def finish_at_start(client: Client, alone: bool) -> None:
         return
     for name in found:
         if alone:
-            log.warning("finished re-pricing run %s, which a stop cut short: the rollups of its "
-                        "days rebuilt", name)  # fmt: skip
+            log.warning("finished re-pricing run %s, which a stop cut short: its rollups "
+                        "completed", name)  # fmt: skip
         else:
             log.warning("re-pricing run %s was cut short, its days' rollups may be wrong: run "
                         "tokentrace reprice (any range) to finish it", name)  # fmt: skip
@@ -243,26 +249,37 @@ def _staged(client: Client) -> list[tuple[str, str]]:
     ).result_rows
 
 
-def _complete(client: Client, staging: str, window: dict) -> None:
+def _complete(client: Client, staging: str, window: dict, *, additive: bool) -> None:
     """Bring a staged run to its end, from whichever step it is at; idempotent."""
     _fit_staging(client, staging)
-    marker = _marker(staging.removeprefix(_STAGING_PREFIX))
+    run = staging.removeprefix(_STAGING_PREFIX)
+    marker = _marker(run)
     expected = int(client.query(f"SELECT sum(calls) FROM {staging}").result_rows[0][0] or 0)
     if expected:
         old, marked = _progress(client, staging, window, marker)
-        if old and marked != expected:
-            if old != expected:
-                raise RuntimeError(
-                    f"re-pricing run {staging} cannot be finished: {old} of {expected} old "
-                    f"versions and {marked} new ones are stored; nothing more was changed"
-                )
+        if marked != expected and old != expected and (old or additive):
+            raise RuntimeError(
+                f"re-pricing run {staging} cannot be finished: {old} of {expected} old "
+                f"versions and {marked} new ones are stored; nothing more was changed"
+            )
+        if additive and marked != expected:
+            _add_to_rollups(client, window, staging, run)
+            _move_new_versions(client, window, staging, run, fill=not marked)
+            if _progress(client, staging, window, marker)[1] != expected:
+                raise RuntimeError(f"re-pricing run {staging}: new versions missing after move")
+        elif old and marked != expected:  # a run an earlier release staged, as it was begun
             if marked:  # an insert that died halfway: take its rows out, then redo it
                 client.command(
                     "ALTER TABLE llm_calls DELETE WHERE endsWith(price_version, {marker:String})",
                     parameters={"marker": marker},
                     settings=_SYNC,
                 )
-            _insert_new_versions(client, window, staging)
+            columns, select = _new_versions(client, staging)
+            client.command(
+                f"INSERT INTO llm_calls ({columns}) {select}",
+                parameters=window,
+                settings=_NO_DEDUP,
+            )
         keys = ", ".join(_key(c) for c in KEY_COLUMNS)
         client.command(
             f"ALTER TABLE llm_calls DELETE WHERE {_in_range('ts')} "
@@ -277,8 +294,45 @@ def _complete(client: Client, staging: str, window: dict) -> None:
             settings=_SYNC,
         )
     start, end = _whole_days(_utc(window["since"]), _utc(window["until"]))
-    rebuild_rollups(client, start, end)
+    rollup_deltas.match_facts(client, start, end, settle=True)
+    client.command(f"DROP TABLE IF EXISTS {_NEW_PREFIX}{run}")
     client.command(f"DROP TABLE IF EXISTS {staging}")
+
+
+def _add_to_rollups(client: Client, window: dict, staging: str, run: str) -> None:
+    """Each rollup takes the staged calls' new versions and gives back their old ones: one
+    insert per rollup, its token the run's, so that a rerun after a crash adds nothing twice.
+    A call whose model stays keeps its latency in its key: it is left out of both sides."""
+    latency = "if(s.new_model = c.model, 0, c.latency_ms) AS latency_ms"
+    _, plus = _new_versions(client, staging, latency_ms=latency)
+    _, minus = _versions(client, staging, {"latency_ms": latency})
+    for rollup in rollup_deltas.rollups(client):
+        rollup_deltas.add_difference(
+            client, rollup, plus, minus, window, token=f"reprice-{run}-{rollup.table}"
+        )
+
+
+def _move_new_versions(client: Client, window: dict, staging: str, run: str, fill: bool) -> None:
+    """Insert the new versions into a table of ``llm_calls``' structure (``fill``: none has
+    reached ``llm_calls`` yet; what a stop cut short is redone), then move its partitions into
+    ``llm_calls``: no view sees them, the rollups having had them already."""
+    table = f"{_NEW_PREFIX}{run}"
+    if fill:
+        client.command(f"DROP TABLE IF EXISTS {table}")
+        client.command(f"CREATE TABLE {table} AS llm_calls")
+        columns, select = _new_versions(client, staging)
+        client.command(
+            f"INSERT INTO {table} ({columns}) {select}",
+            parameters=window,
+            settings=_NO_DEDUP,
+        )
+    partitions = client.query(
+        "SELECT DISTINCT partition_id FROM system.parts WHERE database = currentDatabase() "
+        "AND table = {table:String} AND active",
+        parameters={"table": table},
+    ).result_rows
+    for (partition,) in partitions:
+        client.command(f"ALTER TABLE {table} MOVE PARTITION ID '{partition}' TO TABLE llm_calls")
 
 
 def _progress(client: Client, staging: str, window: dict, marker: str) -> tuple[int, int]:
@@ -339,38 +393,6 @@ def result_from_json(document: dict) -> RepriceResult:
 
 def _money(value: str | None) -> Decimal | None:
     return None if value is None else Decimal(value)
-
-
-def rebuild_rollups(client: Client, start: datetime, end: datetime) -> None:
-    """Recompute every rollup for ``[start, end)`` (whole days) from the fact table."""
-    bounds = {"start": start, "end": end}
-    for table, view, column in ROLLUPS:
-        select = client.query(
-            "SELECT as_select FROM system.tables WHERE database = currentDatabase() "
-            "AND name = {view:String}",
-            parameters={"view": view},
-        ).result_rows[0][0]
-        columns = ", ".join(
-            f"`{row[0]}`"
-            for row in client.query(
-                "SELECT name FROM system.columns WHERE database = currentDatabase() "
-                "AND table = {view:String} ORDER BY position",
-                parameters={"view": view},
-            ).result_rows
-        )
-        cast = "toDate" if column == "day" else "toDateTime"
-        in_range = (
-            f"{column} >= {cast}({{start:DateTime64(6, 'UTC')}}) "
-            f"AND {column} < {cast}({{end:DateTime64(6, 'UTC')}})"
-        )
-        client.command(
-            f"ALTER TABLE {table} DELETE WHERE {in_range}", parameters=bounds, settings=_SYNC
-        )
-        client.command(
-            f"INSERT INTO {table} ({columns}) SELECT {columns} FROM ({select}) WHERE {in_range}",
-            parameters=bounds,
-            settings=_NO_DEDUP,
-        )
 
 
 def _chunks(client: Client, window: dict) -> Iterator[dict]:
@@ -491,8 +513,16 @@ def _fit_staging(client: Client, staging: str) -> None:
         )
 
 
-def _insert_new_versions(client: Client, window: dict, staging: str) -> None:
-    """Insert the new version of every staged row (its price_version marked)."""
+def _new_versions(client: Client, staging: str, **replaced: str) -> tuple[str, str]:
+    """The columns and SELECT of the new version of every staged call (its price_version marked),
+    with ``replaced`` expressions for some columns."""
+    new = {c: f"s.new_{c} AS {c}" for c in PRICE_COLUMNS}
+    return _versions(client, staging, {**new, **replaced})
+
+
+def _versions(client: Client, staging: str, replaced: dict[str, str]) -> tuple[str, str]:
+    """The columns and SELECT of every stored call the run staged, each column as stored unless
+    ``replaced`` gives its expression (over ``c``, the call, and ``s``, its staged row)."""
     columns = [
         row[0]
         for row in client.query(
@@ -501,13 +531,11 @@ def _insert_new_versions(client: Client, window: dict, staging: str) -> None:
             "ORDER BY position"
         ).result_rows
     ]
-    select = ", ".join(f"s.new_{c}" if c in PRICE_COLUMNS else f"c.{c}" for c in columns)
+    select = ", ".join(replaced.get(c, f"c.{c} AS {c}") for c in columns)
     join = " AND ".join(f"{_key('c.' + c)} = {_key('s.' + c)}" for c in KEY_COLUMNS)
-    client.command(
-        f"INSERT INTO llm_calls ({', '.join(columns)}) SELECT {select} "
-        f"FROM llm_calls AS c INNER JOIN {staging} AS s ON {join} WHERE {_in_range('c.ts')}",
-        parameters=window,
-        settings=_NO_DEDUP,
+    return ", ".join(columns), (
+        f"SELECT {select} FROM llm_calls AS c "
+        f"INNER JOIN {staging} AS s ON {join} WHERE {_in_range('c.ts')}"
     )
 
 

@@ -1,4 +1,4 @@
-"""Rollups that a crash left short of ``llm_calls``, rebuilt from it.
+"""Rollups that a crash left short of ``llm_calls``, given what they lack from it.
 
 An insert reaches ``llm_calls`` and each rollup one after another (``insert``); retried under
 its token with the same rows it completes the rollups that missed it. A segment an earlier run
@@ -10,17 +10,18 @@ have completed the rollups never runs. ``llm_calls`` is right; a rollup the cut 
 stayed short for good (BENCHMARKS.md, tenth round).
 
 So after such a segment is stored, the requests each rollup counts for the days its rows span
-are compared with ``llm_calls``' count, and a day a rollup holds fewer of is rebuilt from the
-fact table (``reprice.rebuild_rollups``), on an embedded store, which no other process
-writes. On a ClickHouse server another serve may be inserting into the same day, so the sink
-only says what to run. A rollup holding more than the facts (``llm_calls``' retention is
-shorter) is left alone, and so is a day at the edge of that retention, whose calls may be
-partly dropped: rebuilt from them, the rollups would lose what only they still count.
+are compared with ``llm_calls``' count, and a day a rollup holds fewer of is given what it
+lacks, key by key (``rollup_deltas.match_facts``: an added difference, never a delete and
+rebuild), on an embedded store, which no other process writes. On a ClickHouse server the sink
+only says what to run (``tokentrace reprice`` over the day, which adds the same difference,
+comparing only keys no insert is moving). A rollup holding more than the facts (``llm_calls``'
+retention is shorter) is left alone, and so is a day at the edge of that retention, whose calls
+may be partly dropped: rebuilt from them, the rollups would lose what only they still count.
 
-A rebuild deletes a day's rollup rows, then inserts them again: killed between the two, the day
-was short until someone ran ``tokentrace reprice`` over it. So the days are first noted in the
-spool directory (``rollup-repair``, fsynced) and the note removed once the check is done; the
-sink of the next start checks a day still noted before it inserts anything.
+Killed before the check is done, a day would stay short until someone ran ``tokentrace
+reprice`` over it. So the days are first noted in the spool directory (``rollup-repair``,
+fsynced) and the note removed once the check is done; the sink of the next start checks a day
+still noted before it inserts anything.
 """
 
 from __future__ import annotations
@@ -33,8 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from tokentrace.processor.extract.extractor import COLUMNS
-from tokentrace.processor.pricing.reprice import rebuild_rollups
-from tokentrace.processor.store import retention
+from tokentrace.processor.store import retention, rollup_deltas
 
 log = logging.getLogger(__name__)
 
@@ -123,17 +123,17 @@ def repair(client: Any, days: Days, *, alone: bool) -> bool:
     for day, calls, fewest in short_days(client, days):
         if alone and day >= whole_since:
             start = datetime(day.year, day.month, day.day, tzinfo=UTC)
-            rebuild_rollups(client, start, start + timedelta(days=1))
+            rollup_deltas.match_facts(client, start, start + timedelta(days=1), settle=True)
             log.warning(
                 "sink: the rollups of %s counted %d requests where llm_calls holds %d calls (an "
-                "insert a crash cut short): rebuilt from llm_calls",
+                "insert a crash cut short): given what they lacked from llm_calls",
                 day, fewest, calls,
             )  # fmt: skip
         elif day >= whole_since:
             log.warning(
                 "sink: the rollups of %s count %d requests where llm_calls holds %d calls (an "
                 "insert a crash cut short): run tokentrace reprice --since %s --until %s to "
-                "rebuild them",
+                "complete them",
                 day, fewest, calls, day, day + timedelta(days=1),
             )  # fmt: skip
         else:

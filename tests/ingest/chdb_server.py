@@ -4,7 +4,8 @@ of its own (``python chdb_server.py DATA_DIR PORT``), that can be made to stop a
 The fault tests had no ClickHouse server that takes inserts, so a server that fails *while
 serve runs* and then recovers was never proven in one serve process. This answers
 clickhouse-connect as a server does (queries in the ``query`` parameter and/or the body, other
-parameters as settings, ``INSERT … FORMAT X`` with the data in the body, errors as
+parameters as settings, ``INSERT … FORMAT X`` with the data in the body, or as the body's
+first line followed by the data, errors as
 ``Code: N. DB::Exception: …`` with ``X-ClickHouse-Exception-Code``), running each request on a
 fresh chDB session of one engine.
 
@@ -15,7 +16,9 @@ ones taken meanwhile stay unanswered for good. ``mode=late&seconds=S``: the next
 made, then answered S seconds later. ``mode=fail``: every request answered 500
 ``KEEPER_EXCEPTION`` until ``mode=ok``. ``mode=slowdetach&seconds=S``: each ``DETACH`` is
 made, then answered S seconds later, other requests taken meanwhile (a busy server: what
-stretches the moment a view is detached). ``GET /fault`` says how many requests vanished.
+stretches the moment a view is detached). ``mode=slowdelete&seconds=S``: the same for each
+``ALTER TABLE … DELETE`` (what stretches a delete-then-insert). ``GET /fault`` says how many
+requests vanished.
 """
 
 from __future__ import annotations
@@ -55,6 +58,7 @@ _INSERT = re.compile(r"^\s*INSERT\s+INTO\s+(.+?)\s+FORMAT\s+(\w+)\s*$", re.I | r
 _FORMAT = re.compile(r"\bFORMAT\s+(\w+)\s*;?\s*$", re.I)
 _CODE = re.compile(r"Code: (\d+)\.")
 _DETACH = re.compile(r"^\s*DETACH\b", re.I)
+_DELETE = re.compile(r"^\s*ALTER\s+TABLE\s+\S+\s+DELETE\b", re.I)
 
 
 class Server(http.server.ThreadingHTTPServer):
@@ -68,6 +72,7 @@ class Server(http.server.ThreadingHTTPServer):
         self.failing = threading.Event()  # mode=fail: every request refused as a server fault
         self.late = 0.0  # seconds the next insert's answer waits after the insert (mode=late)
         self.detach_late = 0.0  # seconds each DETACH's answer waits after it (mode=slowdetach)
+        self.delete_late = 0.0  # the same for ALTER TABLE … DELETE (mode=slowdelete)
         self.never = threading.Event()
         self.vanished = 0
         self.lock = threading.Lock()  # one statement at a time, as the sink sends them
@@ -115,6 +120,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             statement = params.get("query", "") or body[:64].decode("utf-8", "replace")
             if self.server.detach_late and _DETACH.match(statement):
                 time.sleep(self.server.detach_late)  # detached; the lock free meanwhile
+            if self.server.delete_late and _DELETE.match(statement):
+                time.sleep(self.server.delete_late)  # deleted; the lock free meanwhile
         except Exception as exc:
             text = str(exc)
             code = _CODE.search(text)
@@ -138,6 +145,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def _run(self, params: dict[str, str], body: bytes) -> tuple[bytes, str]:
         query = params.get("query", "")
+        if not query and body[:6].upper() == b"INSERT":  # clickhouse-connect's client.insert
+            statement, _, body = body.partition(b"\n")  # the statement, then the data
+            query = statement.decode()
         insert = _INSERT.match(query)
         if not insert:
             query = f"{query}\n{body.decode()}" if query and body else query or body.decode()
@@ -179,6 +189,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.server.late = float(params.get("seconds", "30"))
         elif mode == "slowdetach":
             self.server.detach_late = float(params.get("seconds", "30"))
+        elif mode == "slowdelete":
+            self.server.delete_late = float(params.get("seconds", "30"))
         self._send(200, json.dumps({"vanished": self.server.vanished}).encode(), {})
 
     def _send(self, status: int, body: bytes, headers: dict[str, str]) -> None:
@@ -211,7 +223,8 @@ class ChdbServer:
         raise RuntimeError("the ClickHouse stand-in did not start")
 
     def fault(self, mode: str = "", seconds: float = 30) -> int:
-        """Set ``mode`` (``blackhole``, ``fail``, ``late``, ``slowdetach`` or ``ok``); how many
+        """Set ``mode`` (``blackhole``, ``fail``, ``late``, ``slowdetach``, ``slowdelete`` or
+        ``ok``); how many
         requests vanished so far."""
         url = f"{self.url}/fault?mode={mode}&seconds={seconds}"
         with urllib.request.urlopen(url, timeout=5) as answer:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import http.server
 import json
 import os
@@ -11,6 +12,7 @@ import sys
 import threading
 import time
 import urllib.request
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -36,6 +38,36 @@ class _Hanging(http.server.BaseHTTPRequestHandler):
 
     def log_message(self, *args: object) -> None:
         pass
+
+
+class _StandIn:
+    """The stand-in server of a test, on one port and data directory across its restarts."""
+
+    def __init__(self, path: Path) -> None:
+        self.path, self.port = path, free_port()
+        self.clickhouse = ChdbServer(path, self.port)
+
+    @property
+    def url(self) -> str:
+        return self.clickhouse.url
+
+    def restart(self) -> None:
+        self.clickhouse.stop()
+        self.clickhouse = ChdbServer(self.path, self.port)
+
+
+@contextlib.contextmanager
+def _on_stand_in(path: Path, *serves: ServeProcess) -> Iterator[_StandIn]:
+    """A stand-in server on ``path``; at the end, whatever happened, ``serves`` still running
+    are killed (one that failed a test is not left behind) and the stand-in stopped."""
+    stand_in = _StandIn(path)
+    try:
+        yield stand_in
+    finally:
+        for serve in serves:
+            if serve.process is not None and serve.process.poll() is None:
+                serve.kill()
+        stand_in.clickhouse.stop()
 
 
 def test_serve_starts_and_spools_against_a_clickhouse_that_never_answers(tmp_path):
@@ -82,17 +114,14 @@ def test_a_clickhouse_server_that_restarts_or_stops_answering_mid_run_stores_eac
     #    clickhouse-connect's 300 s for an answer that never came, and went on waiting after
     #    the server was back, /readyz/store 200 all along. Now a request silent for 20 s
     #    fails, /readyz/store says so, and the insert is retried once the server answers.
-    port = free_port()
-    clickhouse = ChdbServer(tmp_path / "server", port)
     server = ServeProcess(tmp_path)
-    try:
-        server.start(clickhouse=clickhouse.url)
+    with _on_stand_in(tmp_path / "server", server) as stand_in:
+        server.start(clickhouse=stand_in.url)
         acked = _acknowledged(server, 5)
-        clickhouse, more = _restarted_before_answering(server, clickhouse, tmp_path, port)
-        acked += more
+        acked += _restarted_before_answering(server, stand_in)
         server.wait_drained(timeout=90)
 
-        clickhouse.fault("blackhole")
+        stand_in.clickhouse.fault("blackhole")
         acked += _acknowledged(server, 5)  # acknowledged from the spool meanwhile
         deadline = time.monotonic() + 60
         while server.get("/readyz/store")[0] == 200 and time.monotonic() < deadline:
@@ -100,41 +129,36 @@ def test_a_clickhouse_server_that_restarts_or_stops_answering_mid_run_stores_eac
         status, body = server.get("/readyz/store")
         assert status == 503, body
         assert "timed out" in json.loads(body)["problem"]
-        assert clickhouse.fault("ok") >= 1  # the insert vanished
+        assert stand_in.clickhouse.fault("ok") >= 1  # the insert vanished
         server.wait_drained(timeout=90)
         assert server.stop() == 0
-    finally:
-        if server.process is not None and server.process.poll() is None:
-            server.kill()
-        clickhouse.stop()
     stored = read_store(f"chdb://{tmp_path / 'server'}")
     assert sorted(row["span_id"] for row in stored["calls"]) == sorted(acked)
     assert stored["llm_cost_hourly"][0] == stored["llm_cost_daily"][0] == "300"
     assert "rows are in llm_calls: not sent again" in server.log()
 
 
-def _acknowledged(server: ServeProcess, requests: int) -> list[str]:
-    """The span ids of ``requests`` exports of 20 chat spans, each answered 200."""
+def _acknowledged(server: ServeProcess, requests: int, **times: int) -> list[str]:
+    """The span ids of ``requests`` exports of 20 chat spans (``times``: their ``start_ns``,
+    a microsecond apart), each answered 200."""
     acked = []
     for _ in range(requests):
-        spans = [span(chat()) for _ in range(20)]
+        spans = [span(chat(), **{k: v + 1000 * i for k, v in times.items()}) for i in range(20)]
         assert _post(server, request(*spans).SerializeToString()).status == 200
         acked += [item.span_id.hex() for item in spans]
     return acked
 
 
-def _restarted_before_answering(
-    server: ServeProcess, clickhouse: ChdbServer, path: Path, port: int
-) -> tuple[ChdbServer, list[str]]:
-    """Once serve has stored what it holds, 100 more spans whose insert ``clickhouse`` makes
-    and dies before answering; the server started again on its data (returned, for the
-    caller's clean-up whatever happens next) and the span ids acknowledged meanwhile."""
+def _restarted_before_answering(server: ServeProcess, stand_in: _StandIn) -> list[str]:
+    """Once serve has stored what it holds, 100 more spans whose insert the stand-in makes
+    and dies before answering; the stand-in started again on its data. The span ids
+    acknowledged meanwhile."""
     server.wait_drained()
-    clickhouse.fault("late", 120)  # the next insert is made, its answer held
+    stand_in.clickhouse.fault("late", 120)  # the next insert is made, its answer held
     acked = _acknowledged(server, 5)
     time.sleep(4)
-    clickhouse.stop()
-    return ChdbServer(path / "server", port), acked
+    stand_in.restart()
+    return acked
 
 
 def test_a_segment_replayed_at_start_after_the_server_restarted_counts_it_once(tmp_path):
@@ -143,26 +167,19 @@ def test_a_segment_replayed_at_start_after_the_server_restarted_counts_it_once(t
     # token. The server deduplicated it in llm_calls and, running the views as loaded from
     # disk rather than as the migrations created them, counted it again in each rollup:
     # llm_calls 200, rollups 300. Now a replayed segment's rows are looked up first.
-    port = free_port()
-    clickhouse = ChdbServer(tmp_path / "server", port)
     server = ServeProcess(tmp_path)
-    try:
-        server.start(clickhouse=clickhouse.url)
+    with _on_stand_in(tmp_path / "server", server) as stand_in:
+        server.start(clickhouse=stand_in.url)
         acked = _acknowledged(server, 5)
         server.wait_drained()
-        clickhouse.fault("late", 120)  # the next insert is made, its answer held
+        stand_in.clickhouse.fault("late", 120)  # the next insert is made, its answer held
         acked += _acknowledged(server, 5)
         time.sleep(4)
         server.kill()
-        clickhouse.stop()
-        clickhouse = ChdbServer(tmp_path / "server", port)
+        stand_in.restart()
         server.start()
         server.wait_drained(timeout=90)
         assert server.stop() == 0
-    finally:
-        if server.process is not None and server.process.poll() is None:
-            server.kill()
-        clickhouse.stop()
     stored = read_store(f"chdb://{tmp_path / 'server'}")
     assert sorted(row["span_id"] for row in stored["calls"]) == sorted(acked)
     counts = (len(stored["calls"]), stored["llm_cost_hourly"][0], stored["llm_cost_daily"][0])
@@ -176,8 +193,6 @@ def test_an_upgrade_beside_a_running_serve_leaves_no_insert_out_of_the_rollups(t
     # after migrating (DETACH, ATTACH each): an insert the first made between a view's DETACH
     # and its ATTACH was missing from that rollup for good. The stand-in answers each DETACH
     # 3 s late, as a busy server may, so that inserts fall in the gap.
-    port = free_port()
-    clickhouse = ChdbServer(tmp_path / "server", port)
     first, second = ServeProcess(tmp_path / "a"), ServeProcess(tmp_path / "b")
     for serve in (first, second):
         serve.workdir.mkdir()
@@ -189,23 +204,20 @@ def test_an_upgrade_beside_a_running_serve_leaves_no_insert_out_of_the_rollups(t
             time.sleep(0.2)
 
     sender = threading.Thread(target=send)
-    try:
-        first.start(clickhouse=clickhouse.url)
-        _query(clickhouse, "ALTER TABLE schema_migrations DELETE WHERE version = 31")
-        clickhouse.fault("slowdetach", 3)
-        sender.start()
-        second.start(clickhouse=clickhouse.url)
-        time.sleep(2)
-        sending.set()
-        sender.join()
-        first.wait_drained()
-        assert first.stop() == second.stop() == 0
-    finally:
-        sending.set()
-        for serve in (first, second):
-            if serve.process is not None and serve.process.poll() is None:
-                serve.kill()
-        clickhouse.stop()
+    with _on_stand_in(tmp_path / "server", first, second) as stand_in:
+        try:
+            first.start(clickhouse=stand_in.url)
+            _query(stand_in.clickhouse, "ALTER TABLE schema_migrations DELETE WHERE version = 31")
+            stand_in.clickhouse.fault("slowdetach", 3)
+            sender.start()
+            second.start(clickhouse=stand_in.url)
+            time.sleep(2)
+            sending.set()
+            sender.join()
+            first.wait_drained()
+            assert first.stop() == second.stop() == 0
+        finally:
+            sending.set()
     stored = read_store(f"chdb://{tmp_path / 'server'}")
     assert sorted(row["span_id"] for row in stored["calls"]) == sorted(acked)
     assert len(acked) >= 100
@@ -231,11 +243,10 @@ def test_an_insert_a_rollup_refused_retried_after_the_server_restarted_is_counte
     # that loaded them from disk: llm_calls 200, daily 300. Now the server's restart is seen
     # (view_tokens) and the rows are looked up instead: none is sent again, and the rollup
     # left short is said with the command that rebuilds it, which makes every count exact.
-    port = free_port()
-    clickhouse = ChdbServer(tmp_path / "server", port)
     server = ServeProcess(tmp_path)
     setting = "min_free_disk_bytes_to_perform_insert"
-    try:
+    with _on_stand_in(tmp_path / "server", server) as stand_in:
+        clickhouse = stand_in.clickhouse
         server.start(clickhouse=clickhouse.url)
         acked = _acknowledged(server, 5)
         server.wait_drained()
@@ -248,8 +259,8 @@ def test_an_insert_a_rollup_refused_retried_after_the_server_restarted_is_counte
         # looked up already): a restart between two retries, as a quick one falls.
         os.kill(server.process.pid, signal.SIGSTOP)
         try:
-            clickhouse.stop()
-            clickhouse = ChdbServer(tmp_path / "server", port)
+            stand_in.restart()
+            clickhouse = stand_in.clickhouse
             _query(clickhouse, f"ALTER TABLE llm_cost_hourly RESET SETTING {setting}")
         finally:
             os.kill(server.process.pid, signal.SIGCONT)
@@ -279,13 +290,64 @@ def test_an_insert_a_rollup_refused_retried_after_the_server_restarted_is_counte
         reprice = [sys.executable, "-m", "tokentrace.processor.cli", "reprice",
                    "--clickhouse", clickhouse.url, "--since", since, "--until", until]  # fmt: skip
         subprocess.run(reprice, check=True, capture_output=True, timeout=120)
-    finally:
-        if server.process is not None and server.process.poll() is None:
-            server.kill()
-        clickhouse.stop()
     stored = read_store(f"chdb://{tmp_path / 'server'}")
     assert sorted(row["span_id"] for row in stored["calls"]) == sorted(acked)
     assert sum(Decimal(row["cost"]) for row in stored["calls"]) == Decimal("1.05")  # $0.0035 each
     for rollup in ("llm_cost_hourly", "llm_cost_daily"):
         assert (stored[rollup][0], Decimal(stored[rollup][1])) == ("300", Decimal("1.05"))
     assert "100 of its 100 rows are in llm_calls: not sent again" in server.log()
+
+
+def test_reprice_beside_a_serve_writing_to_the_same_server_counts_every_call_once(tmp_path):
+    # tokentrace reprice run three times against the server while serve keeps inserting into
+    # it (each run changes every call's price: the prices files alternate). The rollups were
+    # deleted and rebuilt from llm_calls: an insert landing between the DELETE and the
+    # INSERT … SELECT was counted twice (last session: llm_calls 5,420, llm_cost_hourly
+    # 5,780). The stand-in answers each DELETE 2 s late, as a busy server may, so that inserts
+    # fall in that gap. Now each run adds the difference its new prices make and nothing else.
+    server = ServeProcess(tmp_path)
+    prices = []
+    for name, rates in (("a", "input: 2, output: 8"), ("b", "input: 3, output: 12")):
+        prices.append(tmp_path / f"{name}.yaml")
+        prices[-1].write_text(
+            f"prices:\n  - {{provider: openai, model: gpt-4o-2024-08-06, {rates}}}\n"
+        )
+    sending, acked = threading.Event(), []
+
+    def send() -> None:
+        while not sending.is_set():  # each call at its own instant, as real calls are
+            acked.extend(_acknowledged(server, 1, start_ns=time.time_ns()))
+            time.sleep(0.2)
+
+    sender = threading.Thread(target=send)
+    day = datetime.now(UTC).date()
+    with _on_stand_in(tmp_path / "server", server) as stand_in:
+        try:
+            server.start(clickhouse=stand_in.url)
+            stand_in.clickhouse.fault("slowdelete", 2)
+            sender.start()
+            for path in (prices[0], prices[1], prices[0]):
+                reprice = [sys.executable, "-m", "tokentrace.processor.cli", "reprice",
+                           "--clickhouse", stand_in.url, "--prices-file", str(path),
+                           "--since", str(day - timedelta(days=1)),
+                           "--until", str(day + timedelta(days=1))]  # fmt: skip
+                run = subprocess.run(reprice, capture_output=True, text=True, timeout=600)
+                assert run.returncode == 0, run.stderr
+        finally:
+            sending.set()
+        sender.join()
+        server.wait_drained()
+        assert server.stop() == 0
+    stored = read_store(f"chdb://{tmp_path / 'server'}")
+    assert sorted(row["span_id"] for row in stored["calls"]) == sorted(acked)
+    calls = len(acked)
+    assert calls >= 100
+    assert (stored["llm_cost_hourly"][0], stored["llm_cost_daily"][0]) == (str(calls), str(calls))
+    cost = sum(Decimal(row["cost"]) for row in stored["calls"])
+    assert Decimal(stored["llm_cost_hourly"][1]) == Decimal(stored["llm_cost_daily"][1]) == cost
+    tokens = str(1000 * calls)
+    assert stored["llm_cost_hourly"][2] == stored["llm_cost_daily"][2] == tokens
+    # the last run's price ($0.0028 a call) reached the calls stored before it
+    costs = {row["cost"] for row in stored["calls"]}
+    assert Decimal("0.0028") in {Decimal(c) for c in costs}
+    assert {Decimal(c) for c in costs} <= {Decimal("0.0028"), Decimal("0.0035"), Decimal("0.0042")}

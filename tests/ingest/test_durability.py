@@ -616,25 +616,32 @@ from tokentrace.processor.pricing.pricer import Pricer
 from tokentrace.processor.store import store
 
 client = store.connect(sys.argv[1])
-def cut(client, start, end):  # killed between a rollup's delete and its insert
-    client.command("ALTER TABLE llm_cost_hourly DELETE WHERE 1", settings={"mutations_sync": 2})
+def cut(*args, **kwargs):  # killed once the rollups took the new prices, llm_calls not yet
     raise SystemExit(3)
-reprice.rebuild_rollups = cut
-reprice.reprice(client, Pricer(), datetime.now(UTC) - timedelta(days=1))
+reprice._move_new_versions = cut
+reprice.reprice(client, Pricer(sys.argv[2]), datetime.now(UTC) - timedelta(days=1))
 """
 
 
 def test_a_reprice_cut_short_is_finished_by_serves_next_start(tmp_path):
     # serve killed -9 while POST /api/v1/reprice rebuilt the rollups (1.5 s into a run over
     # 5,000 calls) left llm_cost_hourly with 100 of 5,100 requests until someone ran
-    # tokentrace reprice again; Grafana's spend panels read the rollups.
+    # tokentrace reprice again; Grafana's spend panels read the rollups. The rollups are no
+    # longer rebuilt: cut once they took the new prices ($0.0028 a call instead of $0.0035)
+    # and llm_calls not yet, the run is finished from there.
+    prices = tmp_path / "prices.yaml"
+    prices.write_text(
+        "prices:\n  - {provider: openai, model: gpt-4o-2024-08-06, input: 2, output: 8}\n"
+    )
     server = ServeProcess(tmp_path).start()
     assert (
         _post(server, request(*(span(chat()) for _ in range(20))).SerializeToString()).status == 200
     )
     assert server.stop() == 0
     cut = subprocess.run(
-        [sys.executable, "-c", _CUT_REPRICE, server.store_url], capture_output=True, timeout=300
+        [sys.executable, "-c", _CUT_REPRICE, server.store_url, str(prices)],
+        capture_output=True,
+        timeout=300,
     )
     assert cut.returncode == 3, cut.stderr.decode()
     server.start()
@@ -642,7 +649,8 @@ def test_a_reprice_cut_short_is_finished_by_serves_next_start(tmp_path):
     stored = server.stored()
     assert len(stored["calls"]) == 20
     assert (
-        stored["llm_cost_hourly"] == stored["llm_cost_daily"] == ["20", "0.070000000000", "20000"]
+        stored["llm_cost_hourly"] == stored["llm_cost_daily"] == ["20", "0.056000000000", "20000"]
     )
+    assert {row["cost"] for row in stored["calls"]} == {"0.0028"}
     [line] = [line for line in server.log().splitlines() if "re-pricing run" in line]
-    assert line.endswith("which a stop cut short: the rollups of its days rebuilt"), line
+    assert line.endswith("which a stop cut short: its rollups completed"), line

@@ -1,4 +1,4 @@
-"""Re-pricing on real chDB: exact fact rows before and after, rollups rebuilt to match."""
+"""Re-pricing on real chDB: exact fact rows before and after, rollups brought to match."""
 
 from __future__ import annotations
 
