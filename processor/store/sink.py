@@ -111,6 +111,9 @@ class Sink:
         ``alone``: no other process writes into this store (an embedded one), so the sink may
         rebuild a rollup a crash left short (``rollup_repair``); else it says what to run."""
         self._alone = alone
+        # A refusal note beside the spool (view_tokens), found at start or written since: the
+        # only one an insert that goes through has to forget (one unlink, not one a segment).
+        self._noted = not alone and view_tokens.present(spool.directory)
         self._forgets_before = forgets_before or _an_hour_ago
         self._check_store = check_store
         self._cluster = cluster  # the store's, to create a dropped table again (_recreate)
@@ -569,9 +572,11 @@ class Sink:
                 at = attempt.refused[start, end] = view_tokens.epoch_or_none(client)
                 if token == name:  # the whole segment as spooled: for a restart of serve
                     view_tokens.note(self._spool.directory, name, rows, at)
+                    self._noted = True
             raise
-        if not self._alone:
+        if self._noted:
             view_tokens.forget(self._spool.directory)
+            self._noted = False
         self._metrics.insert_seconds.observe(time.perf_counter() - started)
         self._metrics.rows_written.inc(written)
 

@@ -114,6 +114,11 @@ def noted(directory: Path, segment: str, rows: int) -> Epoch | None:
     return None
 
 
+def present(directory: Path) -> bool:
+    """Whether a note is beside the spool (one a stop left, for the sink of the next start)."""
+    return (directory / NOTE).exists()
+
+
 def forget(directory: Path) -> None:
     """An insert went through: the note no longer says the last thing done."""
     with contextlib.suppress(OSError):

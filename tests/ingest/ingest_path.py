@@ -28,8 +28,10 @@ class Ingest:
         max_bytes: int = 1 << 30,
         deduper: Deduper | None = None,
         stored_keys: StoredKeys | None = None,
+        alone: bool = True,
     ) -> None:
-        """``stored_keys``: kept by the sink, and the deduper seeded from it, as serve does."""
+        """``stored_keys``: kept by the sink, and the deduper seeded from it, as serve does.
+        ``alone``: the sink's (False: as on a ClickHouse server)."""
         self.metrics = Registry()
         self.spool = Spool(directory, max_bytes, seal_rows=seal_rows, seal_seconds=0.05)
         self.deduper = deduper if deduper is not None else Deduper()
@@ -43,6 +45,7 @@ class Ingest:
             first_backoff=0.01,
             forgets_before=lambda: self.deduper.forgets_before_us,
             stored_keys=stored_keys,
+            alone=alone,
         )
         if stored_keys is not None:
             for trace_id, span_id, response_id, started_us in stored_keys.load():

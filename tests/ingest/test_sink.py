@@ -19,7 +19,13 @@ from tokentrace.processor.metrics import Registry
 from tokentrace.processor.pipeline import Pipeline
 from tokentrace.processor.pricing.pricer import Pricer
 from tokentrace.processor.receivers import otlp_wire
-from tokentrace.processor.store import call_keys, rollup_repair, stored_calls, stored_segments
+from tokentrace.processor.store import (
+    call_keys,
+    rollup_repair,
+    stored_calls,
+    stored_segments,
+    view_tokens,
+)
 from tokentrace.processor.store import sink as sink_module
 from tokentrace.processor.store import spool as spool_module
 from tokentrace.processor.store.insert import insert_calls
@@ -67,6 +73,29 @@ def test_priced_rows_and_rollups_are_exact(tmp_path, store_client, pricer):
     assert ingest.metrics.spans_unpriced.value() == 1
     assert ingest.metrics.spans_ignored.value() == 1
     assert ingest.metrics.rows_written.value() == 2
+
+
+def test_a_sink_on_a_server_forgets_only_a_refusal_note_it_found_or_wrote(
+    tmp_path, store_client, pricer
+):
+    # After every insert that went through, the sink unlinked the refusal note beside the
+    # spool (view_tokens), there or not: once a segment. Now only a note found at start or
+    # written since. One placed meanwhile is neither, and stays.
+    ingest = Ingest(tmp_path, lambda: store_client, pricer, alone=False)
+    ingest.send(request(span(chat())))
+    assert ingest.sink.wait_idle(60)
+    note = tmp_path / view_tokens.NOTE
+    note.write_text("placed after the start\n")
+    ingest.send(request(span(chat())))
+    ingest.close()
+    assert note.exists()
+    assert totals(store_client)[0][0] == 2
+    # Found at the next start: the first insert that goes through forgets it.
+    ingest = Ingest(tmp_path, lambda: store_client, pricer, alone=False)
+    ingest.send(request(span(chat())))
+    ingest.close()
+    assert not note.exists()
+    assert totals(store_client)[0][0] == 3
 
 
 def test_replaying_a_stored_segment_changes_nothing(tmp_path, store_client, pricer):
