@@ -230,7 +230,7 @@ def _threshold(name: str, default: str) -> float:
 GAP_RATIO = _threshold(GAP_RATIO_ENV, "0.05")
 GAP_USD = _threshold(GAP_USD_ENV, "1")
 _RECONCILIATION = VIEWS["reconciliation"]
-_RECONCILIATION_LABELS = "provider, model, toString(day) AS date, cause"
+_RECONCILIATION_LABELS = "provider, model, service_tier, toString(day) AS date, cause"
 # What to do about a gap, by the view's cause (a label of each instance, so the notification
 # says it): the command or setting that finds or closes it, never only the numbers.
 _PRICES_CMD = "tokentrace prices {{ $labels.model }} --provider {{ $labels.provider }}"
@@ -319,7 +319,8 @@ def _reconciliation_rule() -> Rule:
         threshold=("gt", GAP_RATIO),
         severity="warning",
         summary=(
-            "{{ $labels.provider }}/{{ $labels.model }} billed "
+            "{{ $labels.provider }}/{{ $labels.model }}"
+            "{{ if $labels.service_tier }} ({{ $labels.service_tier }} tier){{ end }} billed "
             '{{ printf "%.2f" $values.gap.Value }} USD more than metered on {{ $labels.date }}'
         ),
         description=(

@@ -27,7 +27,7 @@ from typing import Any
 
 from tokentrace.processor.reconcile import models
 from tokentrace.processor.reconcile.http import AdminClient
-from tokentrace.processor.reconcile.rows import CostRow, KeyRow, Report, UsageRow
+from tokentrace.processor.reconcile.rows import CostRow, KeyRow, Report, UsageRow, tier
 
 PROVIDER = "anthropic"
 DEFAULT_URL = "https://api.anthropic.com"
@@ -108,17 +108,13 @@ def _usage_row(day: date, result: dict[str, Any]) -> UsageRow:
         reported_model=reported,
         project_id=result.get("workspace_id") or "",
         api_key_id=result.get("api_key_id") or "",
-        service_tier=_tier(result.get("service_tier")),
+        service_tier=tier(result.get("service_tier")),
         input_tokens=uncached + cache_read + cache_write,
         cache_read_tokens=cache_read,
         cache_write_tokens=cache_write,
         output_tokens=int(result.get("output_tokens") or 0),
         requests=None,
     )
-
-
-def _tier(value: Any) -> str:
-    return "" if value in (None, "standard") else str(value)
 
 
 def _cost_row(day: date, result: dict[str, Any]) -> CostRow:
@@ -131,7 +127,7 @@ def _cost_row(day: date, result: dict[str, Any]) -> CostRow:
         project_id=result.get("workspace_id") or "",
         cost_type=result.get("cost_type") or "",
         token_type=result.get("token_type") or "",
-        service_tier=_tier(result.get("service_tier")),
+        service_tier=tier(result.get("service_tier")),
         amount=Decimal(str(result.get("amount") or "0")) / CENTS,
         currency=str(result.get("currency") or "USD").upper(),
     )

@@ -6,13 +6,16 @@
   ``next_page`` while ``has_more``. Results are ``organization.usage.<endpoint>.result``;
   completions carry ``input_tokens`` (cached included), ``input_cached_tokens``,
   ``output_tokens``, ``input_audio_tokens``/``output_audio_tokens`` and
-  ``num_model_requests``, grouped here by ``model``, ``project_id``, ``api_key_id`` and
-  ``batch``. Images and audio have no tokens: their requests are kept, their money comes
-  from the Costs API.
+  ``num_model_requests``, grouped here by ``model``, ``project_id``, ``api_key_id`` and, for
+  completions (the only endpoint that has them), ``batch`` and ``service_tier`` (``default``,
+  ``flex``, ``priority``, ``scale``: the tier that served the calls, as their responses say).
+  Images and audio have no tokens: their requests are kept, their money comes from the Costs
+  API.
 - Costs: ``GET /organization/costs`` (only ``1d`` buckets) grouped by ``line_item`` and
   ``project_id``; ``amount.value`` is a JSON number in ``amount.currency`` (lower-case).
   Model line items read ``"<model>, input"`` / ``"<model>, output"``: the model is the part
-  before the comma.
+  before the comma. The Costs API cannot group by tier (``group_by`` takes ``project_id``,
+  ``line_item`` and ``api_key_id`` only), so its rows carry :data:`rows.ALL_TIERS`.
 - Keys: ``GET /organization/projects`` then ``/organization/projects/{id}/api_keys``, paged
   by ``after`` = ``last_id``; each key shows only its ``redacted_value``.
 
@@ -29,7 +32,7 @@ from typing import Any
 
 from tokentrace.processor.reconcile import models
 from tokentrace.processor.reconcile.http import AdminClient
-from tokentrace.processor.reconcile.rows import CostRow, KeyRow, Report, UsageRow
+from tokentrace.processor.reconcile.rows import ALL_TIERS, CostRow, KeyRow, Report, UsageRow, tier
 
 PROVIDER = "openai"
 DEFAULT_URL = "https://api.openai.com/v1"
@@ -38,7 +41,8 @@ URL_ENV = "TOKENTRACE_OPENAI_ADMIN_URL"
 
 USAGE_ENDPOINTS = ("completions", "embeddings", "images", "audio_speeches", "audio_transcriptions")
 USAGE_GROUP_BY = ("model", "project_id", "api_key_id")
-BATCH_ENDPOINTS = ("completions",)  # the only usage endpoint that groups by `batch`
+# The only usage endpoint that groups by `batch` and `service_tier`.
+TIER_GROUP_BY = {"completions": ("batch", "service_tier")}
 COST_GROUP_BY = ("line_item", "project_id")
 PAGE_DAYS = 31  # usage buckets per page (the API's 1d maximum); costs allow up to 180
 
@@ -62,7 +66,7 @@ def fetch(api: AdminClient, first: date, last: date) -> Report:
     days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
     report = Report(PROVIDER, days)
     for endpoint in USAGE_ENDPOINTS:
-        group_by = (*USAGE_GROUP_BY, *(("batch",) if endpoint in BATCH_ENDPOINTS else ()))
+        group_by = (*USAGE_GROUP_BY, *TIER_GROUP_BY.get(endpoint, ()))
         query = [*window, *(("group_by", g) for g in group_by), ("limit", PAGE_DAYS)]
         for bucket in _buckets(api, f"/organization/usage/{endpoint}", query):
             day = _day(bucket["start_time"])
@@ -96,7 +100,6 @@ def _int(result: dict[str, Any], name: str) -> int:
 
 def _usage_row(day: date, endpoint: str, result: dict[str, Any]) -> UsageRow:
     reported = result.get("model") or ""
-    tier = "batch" if result.get("batch") else str(result.get("service_tier") or "")
     return UsageRow(
         day=day,
         endpoint=endpoint,
@@ -104,7 +107,7 @@ def _usage_row(day: date, endpoint: str, result: dict[str, Any]) -> UsageRow:
         reported_model=reported,
         project_id=result.get("project_id") or "",
         api_key_id=result.get("api_key_id") or "",
-        service_tier="" if tier == "default" else tier,
+        service_tier="batch" if result.get("batch") else tier(result.get("service_tier")),
         input_tokens=_int(result, "input_tokens") + _int(result, "input_audio_tokens"),
         cache_read_tokens=_int(result, "input_cached_tokens"),
         cache_write_tokens=0,
@@ -135,7 +138,7 @@ def _cost_row(day: date, result: dict[str, Any]) -> CostRow:
         project_id=result.get("project_id") or "",
         cost_type="tokens" if reported else "",
         token_type=line_item.partition(", ")[2] if reported else "",
-        service_tier="",
+        service_tier=ALL_TIERS,
         amount=Decimal(str(amount.get("value") or 0)),
         currency=str(amount.get("currency") or "usd").upper(),
     )

@@ -11,10 +11,26 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from tokentrace.processor.pricing.rules import STANDARD_TIERS
+
+ALL_TIERS = "*"
+"""A cost row's tier where the report does not split costs by tier (OpenAI's Costs API groups
+by line item and project only): the reconciliation views put it on the model's one tier of the
+day, or, when that day has several, on a row of its own for all of them."""
+
+
+def tier(value: Any) -> str:
+    """A billed tier as rows store it and the reconciliation views compare it with metered
+    calls': '' for the standard one (OpenAI's ``default``, Anthropic's ``standard``), else the
+    provider's name in lower case (``flex``, ``priority``, ``scale``, ``batch``)."""
+    name = str(value or "").strip().lower()
+    return "" if name in STANDARD_TIERS else name
+
 
 @dataclass(frozen=True)
 class UsageRow:
-    """Tokens billed in one day bucket; ``input_tokens`` includes cache reads and writes."""
+    """Tokens billed in one day bucket; ``input_tokens`` includes cache reads and writes;
+    ``service_tier`` is :func:`tier`'s."""
 
     day: date
     endpoint: str
@@ -32,7 +48,8 @@ class UsageRow:
 
 @dataclass(frozen=True)
 class CostRow:
-    """Money billed in one day bucket, in USD."""
+    """Money billed in one day bucket, in USD; ``service_tier`` is :func:`tier`'s, or
+    :data:`ALL_TIERS` where the report does not say."""
 
     day: date
     model: str

@@ -16,6 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 from tokentrace.processor.api import client as serve_client
+from tokentrace.processor.reconcile.rows import ALL_TIERS
 from tokentrace.processor.report.window import Window
 from tokentrace.processor.store import views
 
@@ -151,6 +152,15 @@ def unmetered_text(row: dict[str, Any], money_text: Callable[[str], str]) -> str
     if missing:
         text += f" incl. {missing:,} call{'s' * (missing != 1)} without usage"
     return f"{text} + {days} day{'s' * (days != 1)} unknown" if days else text
+
+
+def tier_model(row: dict[str, Any]) -> str:
+    """A ``reconciliation`` row's model and, unless standard, its service tier:
+    ``gpt-5 (flex)``; ``(all tiers)`` for the row of a model's day whose bill does not split
+    its cost by tier (OpenAI's)."""
+    model = row["model"] or "(no model)"
+    tier = row.get("service_tier") or ""
+    return f"{model} ({'all tiers' if tier == ALL_TIERS else tier})" if tier else model
 
 
 def key_text(row: dict[str, Any]) -> str:
@@ -775,7 +785,10 @@ def _reconciliation(fetch: Fetch) -> dict[str, Any]:
                 "provider": r["provider"],
                 "date": _day(r["day"]),
                 "model": r["model"],
-                "billed_cost": money(r["billed_cost"]),
+                # '' standard; "*" the model's day over all its tiers, where the bill does not
+                # split the cost by tier (OpenAI's): its tier rows' billed_cost is then null
+                "service_tier": r["service_tier"],
+                "billed_cost": known_money(r["billed_cost"]),
                 # null when every metered call has an unknown cost (and so is the gap)
                 "metered_cost": known_money(r["metered_cost"]),
                 "gap": known_money(r["gap"]),
@@ -789,6 +802,7 @@ def _reconciliation(fetch: Fetch) -> dict[str, Any]:
                 "provider": r["provider"],
                 "date": _day(r["day"]),
                 "model": r["model"],
+                "service_tier": r["service_tier"],
                 "cause": r["cause"],
                 "billed_requests": None
                 if r["billed_requests"] is None

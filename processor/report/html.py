@@ -26,6 +26,7 @@ from tokentrace.processor.report.document import (
     month_text,
     share_left_out,
     spend_text,
+    tier_model,
     tokens_left_out_text,
     unmetered_text,
     upper_bound_text,
@@ -718,7 +719,7 @@ def _reconciliation_table(doc: dict[str, Any]) -> str:
             [
                 r["date"],
                 r["provider"],
-                r["model"] or "(no model)",
+                tier_model(r),
                 money(r["billed_cost"]),
                 amount_text(
                     r["metered_cost"],

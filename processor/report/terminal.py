@@ -32,6 +32,7 @@ from tokentrace.processor.report.document import (
     month_text,
     share_left_out,
     spend_text,
+    tier_model,
     tokens_left_out_text,
     unknown_lines,
     unmetered_text,
@@ -393,7 +394,7 @@ def _reconciliation(doc: dict[str, Any]) -> Group | Table:
             table,
             row["date"],
             row["provider"],
-            row["model"] or "(no model)",
+            tier_model(row),
             money(row["billed_cost"]),
             amount_text(
                 row["metered_cost"],

@@ -8,15 +8,17 @@ from __future__ import annotations
 
 import textwrap
 
+from tokentrace.processor.pricing.rules import STANDARD_TIERS
 from tokentrace.processor.store.view_sql import Format, View, pending
 
 # ---------------------------------------------------------------- reconciliation
 #
 # The bill (billed_usage, billed_costs: the providers' organisation reports, migration 0006)
-# against the metered calls (llm_cost_daily), per provider, UTC day and model. Only the newest
-# import of each provider, report and day counts (billed_imports), and metered calls only on
-# the days a provider's reports were imported, so a provider without an admin key is not
-# shown as "not billed". The bill has no tags: these views filter on provider and model only.
+# against the metered calls (llm_cost_daily), per provider, UTC day, model and service tier.
+# Only the newest import of each provider, report and day counts (billed_imports), and metered
+# calls only on the days a provider's reports were imported, so a provider without an admin
+# key is not shown as "not billed". The bill has no tags: these views filter on provider and
+# model only.
 
 
 def _key_list(alias: str) -> str:
@@ -54,12 +56,56 @@ _IMPORTED_DAYS = """$__dateFilter(l.day)
 # Those of them with a key (a reconciliation by key matches the rest to none).
 _KEYED_IMPORTED_DAYS = _IMPORTED_DAYS + "\n          AND l.api_key != ''"
 
+# A metered call's tier as billed rows store it (``rows.tier``): '' for the standard one.
+_CALL_TIER = (
+    f"if(c.service_tier IN ({', '.join(repr(t) for t in sorted(STANDARD_TIERS))}), '', "
+    "c.service_tier)"
+)
+_IMPORTED = "SELECT provider, day FROM billed_imports WHERE $__dateFilter(day)"
+
+# The metered calls per provider, day, model and tier. The rollup has no tier: its calls are
+# all put under the standard one, less those of the other tiers, read from the calls (few,
+# and only their tier column is read for the rest). A call past llm_calls' retention
+# (395 days) stays under the standard tier; a call not stored (dead letters) is under it too.
+_METERED_BY_TIER = f"""\
+SELECT
+    provider, day, model, '' AS service_tier, sum(cost) AS cost,
+    toInt64(sum(input_tokens)) AS input_tokens, toInt64(sum(output_tokens)) AS output_tokens,
+    toInt64(sum(requests)) AS requests, toInt64(sum(unpriced_requests)) AS unpriced_requests,
+    toInt64(sum(usage_missing_requests)) AS usage_missing_requests
+FROM llm_cost_daily
+WHERE $__dateFilter(day)
+  AND (provider, day) IN ({_IMPORTED}){{filters}}
+GROUP BY provider, day, model
+UNION ALL
+SELECT
+    t.provider, t.day, t.model, s.1, s.2 * t.cost, s.2 * t.input_tokens, s.2 * t.output_tokens,
+    s.2 * t.requests, s.2 * t.unpriced_requests, s.2 * t.usage_missing_requests
+FROM
+(
+    SELECT
+        c.provider AS provider, toDate(c.ts) AS day, c.model AS model, {_CALL_TIER} AS tier,
+        sum(c.cost) AS cost, toInt64(sum(c.input_tokens)) AS input_tokens,
+        toInt64(sum(c.output_tokens)) AS output_tokens, toInt64(count()) AS requests,
+        toInt64(countIf(c.priced = 0)) AS unpriced_requests,
+        toInt64(countIf(c.usage_missing = 1)) AS usage_missing_requests
+    FROM llm_calls AS c
+    WHERE $__dateFilter(toDate(c.ts))
+      AND {_CALL_TIER} != ''
+      AND (c.provider, toDate(c.ts)) IN ({_IMPORTED}){{filters}}
+    GROUP BY provider, day, model, tier
+) AS t
+-- under its tier, and out of the standard one
+ARRAY JOIN [(t.tier, 1), ('', -1)] AS s"""
+
 _RECONCILIATION_ROWS = f"""\
 SELECT
     provider,
     day,
     model,
-    sum(r.billed_cost) AS billed_cost,
+    r.service_tier AS service_tier,
+    -- unknown where the report does not split the model's cost among its tiers of the day
+    if(max(r.cost_unsplit), NULL, sum(r.billed_cost)) AS billed_cost,
     -- metered calls whose every cost is unknown have no metered cost (NULL), never 0: so no
     -- gap either; with some, the cost of the others (a lower bound, the gap an upper bound)
     if(metered_requests > 0 AND unknown_cost_requests >= metered_requests
@@ -111,8 +157,26 @@ SELECT
     ) AS cause
 FROM
 (
+    -- a cost whose report does not split it by tier ('*': OpenAI's Costs API) is the model's
+    -- one tier of the day; beside several tiers it stays on a row of its own for all of them
+    -- ('*'), which also counts every tier's tokens and calls (the model's day as one), and the
+    -- tier rows' billed cost is unknown: their tokens and calls are compared alone
     SELECT
-        c.provider AS provider, c.day AS day, c.model AS model,
+        u.*,
+        arrayJoin(if(u.row_tier = '*', [if(u.tiers > 1, '*', u.only_tier)],
+            if(u.unsplit AND u.tiers > 1, [u.row_tier, '*'], [u.row_tier]))) AS service_tier,
+        service_tier != '*' AND u.unsplit AND u.tiers > 1 AS cost_unsplit
+    FROM
+    (
+        SELECT
+            *,
+            uniqExactIf(row_tier, row_tier != '*') OVER w AS tiers,
+            anyIf(row_tier, row_tier != '*') OVER w AS only_tier,
+            max(row_tier = '*') OVER w AS unsplit
+        FROM
+        (
+    SELECT
+        c.provider AS provider, c.day AS day, c.model AS model, c.service_tier AS row_tier,
         sum(c.amount) AS billed_cost, toDecimal128(0, 12) AS metered_cost,
         toUInt64(0) AS billed_input_tokens, toUInt64(0) AS metered_input_tokens,
         toUInt64(0) AS billed_output_tokens, toUInt64(0) AS metered_output_tokens,
@@ -122,10 +186,10 @@ FROM
     FROM billed_costs AS c
     WHERE $__dateFilter(day)
       AND {_newest("cost", "c")}{{filters}}
-    GROUP BY provider, day, model
+    GROUP BY provider, day, model, row_tier
     UNION ALL
     SELECT
-        u.provider, u.day, u.model,
+        u.provider, u.day, u.model, u.service_tier,
         toDecimal128(0, 12), toDecimal128(0, 12),
         sum(u.input_tokens), toUInt64(0),
         sum(u.output_tokens), toUInt64(0),
@@ -134,45 +198,50 @@ FROM
     FROM billed_usage AS u
     WHERE $__dateFilter(day)
       AND {_newest("usage", "u")}{{filters}}
-    GROUP BY u.provider, u.day, u.model
+    GROUP BY u.provider, u.day, u.model, u.service_tier
     UNION ALL
     SELECT
-        m.provider, m.day, m.model,
+        m.provider, m.day, m.model, m.service_tier,
         toDecimal128(0, 12), sum(m.cost),
-        toUInt64(0), sum(m.input_tokens),
-        toUInt64(0), sum(m.output_tokens),
-        CAST(NULL, 'Nullable(UInt64)'), sum(m.requests),
+        toUInt64(0), toUInt64(sum(m.input_tokens)),
+        toUInt64(0), toUInt64(sum(m.output_tokens)),
+        CAST(NULL, 'Nullable(UInt64)'), toUInt64(sum(m.requests)),
         -- calls without usage are metered calls whose tokens went missing: their gap reads
         -- as missing calls; only calls without a price are 'unpriced calls'
         toUInt64(sum(m.unpriced_requests) - least(sum(m.unpriced_requests),
             sum(m.usage_missing_requests))),
         -- every metered call of unknown cost, without usage or without a price
-        sum(m.unpriced_requests),
+        toUInt64(sum(m.unpriced_requests)),
         toUInt8(0), toUInt64(0)
-    FROM llm_cost_daily AS m
-    WHERE $__dateFilter(day)
-      AND (m.provider, m.day) IN (
-        SELECT provider, day FROM billed_imports WHERE $__dateFilter(day)
-      ){{filters}}
-    GROUP BY m.provider, m.day, m.model
+    FROM
+    (
+{textwrap.indent(_METERED_BY_TIER, "        ")}
+    ) AS m
+    GROUP BY m.provider, m.day, m.model, m.service_tier
+    -- the standard tier of a day whose every call had another (no tier there)
+    HAVING sum(m.requests) > 0
     UNION ALL
     SELECT
-        l.provider, l.day, l.model,
+        l.provider, l.day, l.model, '',
         toDecimal128(0, 12), toDecimal128(0, 12),
         toUInt64(0), toUInt64(0), toUInt64(0), toUInt64(0),
         CAST(NULL, 'Nullable(UInt64)'), toUInt64(0), toUInt64(0), toUInt64(0), toUInt8(0),
         count()
     {pending(_IMPORTED_DAYS, indent="    ")}
     GROUP BY l.provider, l.day, l.model
+        )
+        WINDOW w AS (PARTITION BY provider, day, model)
+    ) AS u
 ) AS r
-GROUP BY provider, day, model"""
+GROUP BY provider, day, model, service_tier"""
 
 RECONCILIATION_VIEWS: list[View] = [
     View(
         name="reconciliation",
         title="Billed vs metered",
         description=(
-            "Per provider, UTC day and model: what the provider billed (its usage and cost "
+            "Per provider, UTC day, model and service tier ('' standard, flex, priority, "
+            "scale, batch): what the provider billed (its usage and cost "
             "reports) against what tokentrace metered, the gap (billed - metered) and its "
             "share of the bill, and the likely cause: 'unmetered' (billed, never seen), "
             "'missing calls' (billed tokens above metered, calls of unknown cost or not), 'calls "
@@ -188,14 +257,16 @@ RECONCILIATION_VIEWS: list[View] = [
             "bound, when there are some; NULL (unknown) for both when every metered call is "
             "one. unmetered_gap: the bill less the cost of the metered calls with usage (the "
             "usage_missing_requests, seen without usage, are in it); NULL beside calls without "
-            "a price."
+            "a price. Where the bill does not split cost by tier (OpenAI's Costs API), a "
+            "model's day with several tiers is also compared as one on a row of tier '*' (all "
+            "tiers), and its tier rows compare tokens and calls only (billed_cost NULL)."
         ),
         format=Format.TABLE,
         source="billed_costs",
         filtered_by=RECONCILIATION_FILTERS,
         template=f"""\
 {_RECONCILIATION_ROWS}
-ORDER BY day DESC, abs(gap) DESC, provider, model""",
+ORDER BY day DESC, abs(gap) DESC, provider, model, service_tier""",
     ),
     View(
         name="unmetered_spend",
@@ -220,11 +291,11 @@ SELECT
     -- cost is in it): its day is counted, not summed (a lower bound then, NULL when every
     -- such day is one of those). Calls without usage do not hide the rest: their tokens and
     -- cost are the bill's, and in the gap of the calls with usage (unmetered_gap)
-    sumIf(d.billed_cost, d.cause = 'unmetered')
+    sumIf(assumeNotNull(d.billed_cost), d.cause = 'unmetered')
         + sumIf(assumeNotNull(d.unmetered_gap), d.short AND d.unmetered_gap IS NOT NULL)
         AS known_unmetered_cost,
     if(unknown_cost_days = days, NULL, known_unmetered_cost) AS unmetered_cost,
-    sum(d.billed_cost) AS billed_cost,
+    sum(assumeNotNull(d.billed_cost)) AS billed_cost,
     toFloat64(unmetered_cost) / nullIf(toFloat64(billed_cost), 0) AS unmetered_share,
     countIf(d.cause = 'unmetered' OR d.short) AS days,
     countIf(d.short AND d.unmetered_gap IS NULL) AS unknown_cost_days,
@@ -238,6 +309,8 @@ FROM
     (
 {textwrap.indent(_RECONCILIATION_ROWS, "        ")}
     )
+    -- a tier's row without its own billed cost: the model's day is on its all-tiers row
+    WHERE billed_cost IS NOT NULL
 ) AS d
 GROUP BY provider, model
 HAVING known_unmetered_cost > 0 OR unknown_cost_days > 0

@@ -93,7 +93,9 @@ def test_imports_both_providers_in_their_wire_formats_across_pages(
     # 40 daily buckets at 31 a page: every report took two pages, the second by next_page
     usage = [r for r in standin.requests if r.path.endswith("/usage/completions")]
     assert len(usage) == 2 and "page" not in usage[0].query and usage[1].query["page"]
-    assert usage[0].query["group_by"] == ["model", "project_id", "api_key_id", "batch"]
+    assert usage[0].query["group_by"] == [
+        "model", "project_id", "api_key_id", "batch", "service_tier"
+    ]  # fmt: skip
     messages = [r for r in standin.requests if r.path.endswith("/usage_report/messages")]
     assert [len(m.query.get("page", [])) for m in messages] == [0, 1]
     assert messages[0].query["group_by[]"] == [

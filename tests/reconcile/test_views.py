@@ -178,6 +178,7 @@ def test_report_document_terminal_and_html(seeded: Any) -> None:
         "provider": "openai",
         "date": "2026-03-14",
         "model": "text-embedding-3-small",
+        "service_tier": "",
         "billed_cost": "3",
         "metered_cost": "0",
         "gap": "3",
