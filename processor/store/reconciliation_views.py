@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import textwrap
 
-from tokentrace.processor.pricing.rules import STANDARD_TIERS
 from tokentrace.processor.store.view_sql import Format, View, pending
 
 # ---------------------------------------------------------------- reconciliation
@@ -55,48 +54,6 @@ _IMPORTED_DAYS = """$__dateFilter(l.day)
 
 # Those of them with a key (a reconciliation by key matches the rest to none).
 _KEYED_IMPORTED_DAYS = _IMPORTED_DAYS + "\n          AND l.api_key != ''"
-
-# A metered call's tier as billed rows store it (``rows.tier``): '' for the standard one.
-_CALL_TIER = (
-    f"if(c.service_tier IN ({', '.join(repr(t) for t in sorted(STANDARD_TIERS))}), '', "
-    "c.service_tier)"
-)
-_IMPORTED = "SELECT provider, day FROM billed_imports WHERE $__dateFilter(day)"
-
-# The metered calls per provider, day, model and tier. The rollup has no tier: its calls are
-# all put under the standard one, less those of the other tiers, read from the calls (few,
-# and only their tier column is read for the rest). A call past llm_calls' retention
-# (395 days) stays under the standard tier; a call not stored (dead letters) is under it too.
-_METERED_BY_TIER = f"""\
-SELECT
-    provider, day, model, '' AS service_tier, sum(cost) AS cost,
-    toInt64(sum(input_tokens)) AS input_tokens, toInt64(sum(output_tokens)) AS output_tokens,
-    toInt64(sum(requests)) AS requests, toInt64(sum(unpriced_requests)) AS unpriced_requests,
-    toInt64(sum(usage_missing_requests)) AS usage_missing_requests
-FROM llm_cost_daily
-WHERE $__dateFilter(day)
-  AND (provider, day) IN ({_IMPORTED}){{filters}}
-GROUP BY provider, day, model
-UNION ALL
-SELECT
-    t.provider, t.day, t.model, s.1, s.2 * t.cost, s.2 * t.input_tokens, s.2 * t.output_tokens,
-    s.2 * t.requests, s.2 * t.unpriced_requests, s.2 * t.usage_missing_requests
-FROM
-(
-    SELECT
-        c.provider AS provider, toDate(c.ts) AS day, c.model AS model, {_CALL_TIER} AS tier,
-        sum(c.cost) AS cost, toInt64(sum(c.input_tokens)) AS input_tokens,
-        toInt64(sum(c.output_tokens)) AS output_tokens, toInt64(count()) AS requests,
-        toInt64(countIf(c.priced = 0)) AS unpriced_requests,
-        toInt64(countIf(c.usage_missing = 1)) AS usage_missing_requests
-    FROM llm_calls AS c
-    WHERE $__dateFilter(toDate(c.ts))
-      AND {_CALL_TIER} != ''
-      AND (c.provider, toDate(c.ts)) IN ({_IMPORTED}){{filters}}
-    GROUP BY provider, day, model, tier
-) AS t
--- under its tier, and out of the standard one
-ARRAY JOIN [(t.tier, 1), ('', -1)] AS s"""
 
 _RECONCILIATION_ROWS = f"""\
 SELECT
@@ -203,23 +160,24 @@ FROM
     SELECT
         m.provider, m.day, m.model, m.service_tier,
         toDecimal128(0, 12), sum(m.cost),
-        toUInt64(0), toUInt64(sum(m.input_tokens)),
-        toUInt64(0), toUInt64(sum(m.output_tokens)),
-        CAST(NULL, 'Nullable(UInt64)'), toUInt64(sum(m.requests)),
+        toUInt64(0), sum(m.input_tokens),
+        toUInt64(0), sum(m.output_tokens),
+        CAST(NULL, 'Nullable(UInt64)'), sum(m.requests),
         -- calls without usage are metered calls whose tokens went missing: their gap reads
         -- as missing calls; only calls without a price are 'unpriced calls'
         toUInt64(sum(m.unpriced_requests) - least(sum(m.unpriced_requests),
             sum(m.usage_missing_requests))),
         -- every metered call of unknown cost, without usage or without a price
-        toUInt64(sum(m.unpriced_requests)),
+        sum(m.unpriced_requests),
         toUInt8(0), toUInt64(0)
-    FROM
-    (
-{textwrap.indent(_METERED_BY_TIER, "        ")}
-    ) AS m
+    -- the rollup's tier is the bill's ('' standard: migration 0033); calls not stored (dead
+    -- letters) have none, and count under the standard tier
+    FROM llm_cost_daily AS m
+    WHERE $__dateFilter(day)
+      AND (m.provider, m.day) IN (
+        SELECT provider, day FROM billed_imports WHERE $__dateFilter(day)
+      ){{filters}}
     GROUP BY m.provider, m.day, m.model, m.service_tier
-    -- the standard tier of a day whose every call had another (no tier there)
-    HAVING sum(m.requests) > 0
     UNION ALL
     SELECT
         l.provider, l.day, l.model, '',
