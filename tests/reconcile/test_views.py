@@ -230,12 +230,14 @@ def test_alert_fires_for_a_finished_day_over_5_percent_and_1_usd(seeded: Any) ->
     # today's 4.90 gap is not judged (the day is not over); D2's gpt-4o-mini gap is 33 % but
     # only 0.05 USD; D2's gpt-4o was metered, not billed
     assert firing == {
-        (("provider", "openai"), ("model", "text-embedding-3-small"), ("date", "2026-03-14"),
+        (("provider", "openai"), ("model", "text-embedding-3-small"), ("service_tier", ""),
+         ("date", "2026-03-14"),
          ("cause", "unmetered")): {
             "gap_share": 1.0, "gap": 3.0, "billed": 3.0, "metered": 0.0, "unknown": 0.0,
             "not_stored": 0.0,
         },
-        (("provider", "anthropic"), ("model", "claude-sonnet-4-0"), ("date", "2026-03-14"),
+        (("provider", "anthropic"), ("model", "claude-sonnet-4-0"), ("service_tier", ""),
+         ("date", "2026-03-14"),
          ("cause", "price or tier")): {
             "gap_share": pytest.approx(0.375), "gap": pytest.approx(1.2), "billed": 3.2,
             "metered": 2.0, "unknown": 0.0, "not_stored": 0.0,
@@ -261,6 +263,7 @@ def test_alert_names_the_calls_not_stored_beside_the_gap(seeded: Any) -> None:
     sonnet = (
         ("provider", "anthropic"),
         ("model", "claude-sonnet-4-0"),
+        ("service_tier", ""),
         ("date", "2026-03-14"),
         ("cause", "calls not stored"),
     )
@@ -291,7 +294,8 @@ def test_alert_does_not_judge_a_day_whose_metered_calls_all_have_an_unknown_cost
     )  # fmt: skip
     rule = _rule()
     assert set(evaluate(seeded, rule, NOW)) == {
-        (("provider", "anthropic"), ("model", "claude-sonnet-4-0"), ("date", "2026-03-14"),
+        (("provider", "anthropic"), ("model", "claude-sonnet-4-0"), ("service_tier", ""),
+         ("date", "2026-03-14"),
          ("cause", "price or tier")),
     }  # fmt: skip
     for query in rule["data"]:
