@@ -252,3 +252,33 @@ def test_unmetered_spend_and_report_count_an_unsplit_cost_once(imported: Any) ->
     assert {c["service_tier"] for c in doc["reconciliation_causes"]} == {
         "", "*", "flex", "batch", "priority"
     }  # fmt: skip
+
+
+def test_a_store_written_before_keeps_its_calls_standard_until_reprice_splits_them(
+    chdb_url: str,
+) -> None:
+    """Migration 0033 on a store with calls: the daily rollup's rows written before have the
+    standard tier (the migration does not rewrite them); the rebuild `tokentrace reprice`
+    runs puts each day's calls under their tier, from the view's new query."""
+    from views.migrating import store_before
+
+    from tokentrace.processor.pricing.reprice import rebuild_rollups
+
+    rows = _metered()
+    columns = list(rows[0])
+    tiers = (
+        "SELECT provider, service_tier, sum(requests) FROM llm_cost_daily "
+        "GROUP BY provider, service_tier ORDER BY provider, service_tier"
+    )
+    with store_before(chdb_url, 33, columns, [[[r[c] for c in columns] for r in rows]]) as (
+        client,
+        applied,
+    ):
+        assert 33 in applied
+        assert client.query(tiers).result_rows == [("anthropic", "", 16), ("openai", "", 22)]
+        start = dt.datetime.combine(D, dt.time(), dt.UTC)
+        rebuild_rollups(client, start, start + dt.timedelta(days=1))
+        assert client.query(tiers).result_rows == [
+            ("anthropic", "", 11), ("anthropic", "batch", 4), ("anthropic", "priority", 1),
+            ("openai", "", 10), ("openai", "batch", 2), ("openai", "flex", 5),
+        ]  # fmt: skip
