@@ -372,7 +372,11 @@ def _reconciliation(doc: dict[str, Any]) -> Group | Table:
     rows = doc.get("reconciliation") or []
     if not rows:
         return Group(
-            Text("No provider bill imported: `tokentrace reconcile` diffs it with metered cost.")
+            # also what an imported bill without spend, beside no metered call, reads as
+            Text(
+                "Billed vs metered: nothing billed or metered on imported days in this range "
+                "(`tokentrace reconcile` imports the providers' bills to diff with metered cost)."
+            )
         )
     causes = doc.get("reconciliation_causes") or [{}] * len(rows)
     gaps = [(r, c) for r, c in zip(rows, causes, strict=True) if c.get("cause") != "matches"]

@@ -275,10 +275,34 @@ def test_a_store_written_before_keeps_its_calls_standard_until_reprice_splits_th
         applied,
     ):
         assert 33 in applied
-        assert client.query(tiers).result_rows == [("anthropic", "", 16), ("openai", "", 22)]
+        assert client.query(tiers).result_rows == [("anthropic", "", 16), ("openai", "", 17)]
         start = dt.datetime.combine(D, dt.time(), dt.UTC)
         rebuild_rollups(client, start, start + dt.timedelta(days=1))
         assert client.query(tiers).result_rows == [
             ("anthropic", "", 11), ("anthropic", "batch", 4), ("anthropic", "priority", 1),
             ("openai", "", 10), ("openai", "batch", 2), ("openai", "flex", 5),
         ]  # fmt: skip
+
+
+def test_an_imported_bill_without_spend_is_not_called_missing(store_client: Any) -> None:
+    """A new organisation: both admin keys work, the bills hold nothing and no call was
+    metered. The import says so per provider, and the report does not claim no bill was
+    imported."""
+    import io
+
+    from rich.console import Console
+
+    from tokentrace.processor.report import terminal
+
+    with start_admin_standin(Ledger()) as standin:
+        outcomes = run.run_on_store(store_client, run.sources(standin.env()), TODAY, 2)
+    assert [o.line() for o in outcomes] == [
+        "openai: 2026-03-14..2026-03-15 imported (2 days, 0 usage rows, 0 cost rows, 0 keys)",
+        "anthropic: 2026-03-14..2026-03-15 imported (2 days, 0 usage rows, 0 cost rows, 0 keys)",
+    ]
+    doc = document.build(document.store_fetcher(store_client, WINDOW), WINDOW)
+    assert doc["reconciliation"] == []
+    out = io.StringIO()
+    terminal.render(doc, Console(file=out, width=200, color_system=None))
+    assert "No provider bill imported" not in out.getvalue()
+    assert "Billed vs metered: nothing billed or metered on imported days" in out.getvalue()
