@@ -170,7 +170,7 @@ FROM
         -- every metered call of unknown cost, without usage or without a price
         sum(m.unpriced_requests),
         toUInt8(0), toUInt64(0)
-    -- the rollup's tier is the bill's ('' standard: migration 0033); calls not stored (dead
+    -- the rollup's tier is the bill's ('' standard: migration 0034); calls not stored (dead
     -- letters) have none, and count under the standard tier
     FROM llm_cost_daily AS m
     WHERE $__dateFilter(day)

@@ -5,7 +5,7 @@ out of space, too many parts): the sink retries the same rows under the same tok
 ClickHouse skips in every table that took them and writes in the others (``insert``). The
 rollups' share of that token is the view's id, and ClickHouse names a view by its UUID when
 it loaded the view from disk but by its name in the process that altered it
-(``ALTER TABLE … MODIFY QUERY``, migrations 0005, 0010, 0017, 0033: measured on chDB 26.9, a view
+(``ALTER TABLE … MODIFY QUERY``, migrations 0005, 0010, 0017, 0034: measured on chDB 26.9, a view
 created by ``CREATE`` alone keeps one id). So a server that ran such a migration, refused an
 insert after a rollup took it and was restarted before the retry, counted the retry again in
 that rollup: ``llm_calls`` 200, one rollup 300 (BENCHMARKS.md, fourteenth round); so would a

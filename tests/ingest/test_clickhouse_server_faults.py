@@ -239,7 +239,7 @@ def test_an_insert_a_rollup_refused_retried_after_the_server_restarted_is_counte
     # llm_cost_hourly is out of space (NOT_ENOUGH_SPACE "while pushing to view"); it is
     # restarted before the sink's retry. The retry under the token was deduplicated in
     # llm_calls and counted again in llm_cost_daily: the server that ran the migrations named
-    # the views it had altered (MODIFY QUERY, 0005/0010/0017/0033) otherwise than the restarted one
+    # the views it had altered (MODIFY QUERY, 0005/0010/0017/0034) otherwise than the restarted one
     # that loaded them from disk: llm_calls 200, daily 300. Now the server's restart is seen
     # (view_tokens) and the rows are looked up instead: none is sent again, and the rollup
     # left short is said with the command that rebuilds it, which makes every count exact.

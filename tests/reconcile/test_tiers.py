@@ -257,7 +257,7 @@ def test_unmetered_spend_and_report_count_an_unsplit_cost_once(imported: Any) ->
 def test_a_store_written_before_keeps_its_calls_standard_until_reprice_splits_them(
     chdb_url: str,
 ) -> None:
-    """Migration 0033 on a store with calls: the daily rollup's rows written before have the
+    """Migration 0034 on a store with calls: the daily rollup's rows written before have the
     standard tier (the migration does not rewrite them); the rebuild `tokentrace reprice`
     runs puts each day's calls under their tier, from the view's new query."""
     from views.migrating import store_before
@@ -270,11 +270,11 @@ def test_a_store_written_before_keeps_its_calls_standard_until_reprice_splits_th
         "SELECT provider, service_tier, sum(requests) FROM llm_cost_daily "
         "GROUP BY provider, service_tier ORDER BY provider, service_tier"
     )
-    with store_before(chdb_url, 33, columns, [[[r[c] for c in columns] for r in rows]]) as (
+    with store_before(chdb_url, 34, columns, [[[r[c] for c in columns] for r in rows]]) as (
         client,
         applied,
     ):
-        assert 33 in applied
+        assert 34 in applied
         assert client.query(tiers).result_rows == [("anthropic", "", 16), ("openai", "", 17)]
         start = dt.datetime.combine(D, dt.time(), dt.UTC)
         rebuild_rollups(client, start, start + dt.timedelta(days=1))
