@@ -258,11 +258,11 @@ def test_a_store_written_before_keeps_its_calls_standard_until_reprice_splits_th
     chdb_url: str,
 ) -> None:
     """Migration 0034 on a store with calls: the daily rollup's rows written before have the
-    standard tier (the migration does not rewrite them); the rebuild `tokentrace reprice`
-    runs puts each day's calls under their tier, from the view's new query."""
+    standard tier (the migration does not rewrite them); `tokentrace reprice`'s match of the
+    rollups with the calls puts each day's calls under their tier, from the view's new query."""
     from views.migrating import store_before
 
-    from tokentrace.processor.pricing.reprice import rebuild_rollups
+    from tokentrace.processor.store.rollup_deltas import match_facts
 
     rows = _metered()
     columns = list(rows[0])
@@ -277,7 +277,7 @@ def test_a_store_written_before_keeps_its_calls_standard_until_reprice_splits_th
         assert 34 in applied
         assert client.query(tiers).result_rows == [("anthropic", "", 16), ("openai", "", 17)]
         start = dt.datetime.combine(D, dt.time(), dt.UTC)
-        rebuild_rollups(client, start, start + dt.timedelta(days=1))
+        match_facts(client, start, start + dt.timedelta(days=1), settle=False)
         assert client.query(tiers).result_rows == [
             ("anthropic", "", 11), ("anthropic", "batch", 4), ("anthropic", "priority", 1),
             ("openai", "", 10), ("openai", "batch", 2), ("openai", "flex", 5),

@@ -6,8 +6,8 @@
 -- else the name the call's response gave (`flex`, `priority`, `scale`, `batch`, ...), lower case.
 -- Last in the sort key (SummingMergeTree folds rows with equal keys: a dimension outside it
 -- would be summed away), as 0005 added api_key and endpoint. Rows written before have '':
--- their calls stay under the standard tier until `tokentrace reprice --since DAY` rebuilds
--- those days from the calls (kept 395 days), which reads the view's query below.
+-- their calls stay under the standard tier until `tokentrace reprice --since DAY` matches
+-- those days with the calls (kept 395 days), through the view's query below.
 ALTER TABLE llm_cost_daily {on_cluster}
     ADD COLUMN IF NOT EXISTS service_tier LowCardinality(String),
     MODIFY ORDER BY
