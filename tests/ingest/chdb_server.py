@@ -191,7 +191,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.server.detach_late = float(params.get("seconds", "30"))
         elif mode == "slowdelete":
             self.server.delete_late = float(params.get("seconds", "30"))
-        self._send(200, json.dumps({"vanished": self.server.vanished}).encode(), {})
+        state = {"vanished": self.server.vanished, "late": self.server.late}
+        self._send(200, json.dumps(state).encode(), {})
 
     def _send(self, status: int, body: bytes, headers: dict[str, str]) -> None:
         self.send_response(status)
@@ -229,6 +230,17 @@ class ChdbServer:
         url = f"{self.url}/fault?mode={mode}&seconds={seconds}"
         with urllib.request.urlopen(url, timeout=5) as answer:
             return int(json.load(answer)["vanished"])
+
+    def wait_held(self, timeout: float = 60) -> None:
+        """Wait until the insert ``fault("late", …)`` was set for is made and its answer held:
+        a fixed sleep let a loaded machine kill serve (or this server) before it was sent."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with urllib.request.urlopen(f"{self.url}/fault", timeout=5) as answer:
+                if not json.load(answer)["late"]:
+                    return
+            time.sleep(0.1)
+        raise AssertionError(f"no insert reached the stand-in within {timeout} s")
 
     def stop(self) -> None:
         self.process.kill()  # its engine's files are whole after each insert (fsync is chDB's)

@@ -156,7 +156,7 @@ def _restarted_before_answering(server: ServeProcess, stand_in: _StandIn) -> lis
     server.wait_drained()
     stand_in.clickhouse.fault("late", 120)  # the next insert is made, its answer held
     acked = _acknowledged(server, 5)
-    time.sleep(4)
+    stand_in.clickhouse.wait_held()
     stand_in.restart()
     return acked
 
@@ -174,7 +174,7 @@ def test_a_segment_replayed_at_start_after_the_server_restarted_counts_it_once(t
         server.wait_drained()
         stand_in.clickhouse.fault("late", 120)  # the next insert is made, its answer held
         acked += _acknowledged(server, 5)
-        time.sleep(4)
+        stand_in.clickhouse.wait_held()
         server.kill()
         stand_in.restart()
         server.start()
