@@ -29,6 +29,9 @@ from dataclasses import dataclass
 
 from tokentrace.processor.api.clickhouse_errors import NOT_IMPLEMENTED, ClickHouseError
 
+# ClickHouse's VarUInt is protobuf's varint (LEB128): one reader for both wire formats.
+from tokentrace.processor.receivers.otlp_wire import varint
+
 WITH_BLOCK_INFO = 1
 WITH_CUSTOM_SERIALIZATION = 54454
 WITH_OUT_OF_ORDER_BUCKETS = 54480  # BlockInfo's field 3, an empty list here
@@ -84,8 +87,8 @@ def for_revision(body: bytes, revision: int, version: str) -> bytes:
     try:
         while pos < end:
             header = pos
-            columns, pos = _varint(body, pos)
-            rows, pos = _varint(body, pos)
+            columns, pos = varint(body, pos)
+            rows, pos = varint(body, pos)
             out += (info, body[header:pos])
             for _ in range(columns):
                 header = pos
@@ -208,7 +211,7 @@ def _skip_data(column: _Type, body: bytes, pos: int, rows: int) -> int:
             if length < 0x80:  # most strings: a one-byte length, read inline
                 pos += 1 + length
             else:
-                length, pos = _varint(body, pos)
+                length, pos = varint(body, pos)
                 pos += length
         return _check(body, pos)
     if kind == "nullable":
@@ -238,17 +241,6 @@ def _check(body: bytes, pos: int) -> int:
     return pos
 
 
-def _varint(body: bytes, pos: int) -> tuple[int, int]:
-    value = shift = 0
-    while True:
-        byte = body[pos]
-        pos += 1
-        value |= (byte & 0x7F) << shift
-        if byte < 0x80:
-            return value, pos
-        shift += 7
-
-
 def _string(body: bytes, pos: int) -> tuple[bytes, int]:
-    length, pos = _varint(body, pos)
+    length, pos = varint(body, pos)
     return body[pos : pos + length], _check(body, pos + length)
